@@ -1,0 +1,12 @@
+//! Python classes and globals: which globals a pickle may name, and what the known ones mean.
+//!
+//! Nothing here imports or calls anything: a global is only ever a name. The unpickler asks
+//! [`resolve`] about every `module.name` a pickle mentions, and refuses the pickle unless the
+//! name is a pure-data built-in, or the caller allowed it through
+//! [`DeOptions`](crate::DeOptions).
+
+mod compat;
+mod policy;
+
+pub(crate) use compat::fix_import;
+pub(crate) use policy::{resolve, Known};

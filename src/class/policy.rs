@@ -1,0 +1,182 @@
+//! The policy for globals: which `module.name`s a pickle may mention, and what the known ones are.
+
+use crate::de::DeOptions;
+
+/// A global the unpickler understands, or one the caller let through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    /// `builtins.set`
+    Set,
+    /// `builtins.frozenset`
+    FrozenSet,
+    /// `builtins.bytearray`
+    ByteArray,
+    /// `builtins.bytes`
+    Bytes,
+    /// `builtins.complex`
+    Complex,
+    /// `_codecs.encode`, how protocols 0-2 write `bytes`.
+    CodecsEncode,
+    /// `copyreg._reconstructor`, how protocols 0-1 write class instances.
+    Reconstructor,
+    /// `copyreg.__newobj__`
+    NewObj,
+    /// `builtins.object`
+    Object,
+    /// `builtins.Ellipsis`
+    Ellipsis,
+    /// `builtins.NotImplemented`
+    NotImplemented,
+    /// Any other global the options allow: kept as an inert class reference.
+    Other,
+}
+
+/// Modules whose every name is refused unless allowed one by one: they run programs, touch
+/// files or the network, or load code.
+const DANGEROUS_MODULES: &[&str] = &[
+    "os",
+    "posix",
+    "nt",
+    "posixpath",
+    "ntpath",
+    "subprocess",
+    "sys",
+    "runpy",
+    "webbrowser",
+    "socket",
+    "pickle",
+    "_pickle",
+    "pickletools",
+    "importlib",
+    "ctypes",
+    "shutil",
+    "pty",
+    "platform",
+    "code",
+    "codeop",
+    "pdb",
+    "bdb",
+    "timeit",
+    "multiprocessing",
+    "asyncio",
+    "marshal",
+    "types",
+    "io",
+    "_io",
+    "tempfile",
+    "shelve",
+    "dbm",
+    "sqlite3",
+    "urllib",
+    "http",
+    "ftplib",
+    "smtplib",
+    "telnetlib",
+    "imaplib",
+    "poplib",
+    "xmlrpc",
+    "signal",
+    "threading",
+    "_thread",
+    "gc",
+    "inspect",
+    "glob",
+    "zipimport",
+    "pkgutil",
+    "site",
+    "sysconfig",
+    "distutils",
+    "setuptools",
+    "pip",
+    "builtins.__dict__",
+    "torch.hub",
+    "numpy.testing",
+    "dill",
+    "cloudpickle",
+];
+
+/// Names in otherwise harmless modules that are refused unless allowed one by one.
+const DANGEROUS_NAMES: &[(&str, &str)] = &[
+    ("builtins", "eval"),
+    ("builtins", "exec"),
+    ("builtins", "compile"),
+    ("builtins", "open"),
+    ("builtins", "getattr"),
+    ("builtins", "setattr"),
+    ("builtins", "delattr"),
+    ("builtins", "__import__"),
+    ("builtins", "input"),
+    ("builtins", "breakpoint"),
+    ("builtins", "globals"),
+    ("builtins", "locals"),
+    ("builtins", "vars"),
+    ("builtins", "help"),
+    ("builtins", "exit"),
+    ("builtins", "quit"),
+    ("builtins", "memoryview"),
+    ("operator", "attrgetter"),
+    ("operator", "methodcaller"),
+    ("operator", "itemgetter"),
+    ("functools", "partial"),
+    ("functools", "reduce"),
+    ("copyreg", "add_extension"),
+    ("_codecs", "open"),
+    ("codecs", "open"),
+    ("numpy", "load"),
+    ("numpy", "fromfile"),
+];
+
+fn is_dangerous(module: &str, name: &str) -> bool {
+    let top = module.split('.').next().unwrap_or(module);
+    DANGEROUS_MODULES.iter().any(|m| *m == module || *m == top)
+        || DANGEROUS_NAMES.contains(&(module, name))
+}
+
+/// What the global `module.name` (already mapped from Python 2 names) means, or why it is
+/// refused.
+pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Known, &'static str> {
+    let known = match (module, name) {
+        ("builtins", "set") => Some(Known::Set),
+        ("builtins", "frozenset") => Some(Known::FrozenSet),
+        ("builtins", "bytearray") => Some(Known::ByteArray),
+        ("builtins", "bytes") => Some(Known::Bytes),
+        ("builtins", "complex") => Some(Known::Complex),
+        ("_codecs", "encode") => Some(Known::CodecsEncode),
+        ("copyreg", "_reconstructor") => Some(Known::Reconstructor),
+        ("copyreg", "__newobj__") => Some(Known::NewObj),
+        ("builtins", "object") => Some(Known::Object),
+        ("builtins", "Ellipsis") => Some(Known::Ellipsis),
+        ("builtins", "NotImplemented") => Some(Known::NotImplemented),
+        _ => None,
+    };
+    if let Some(k) = known {
+        return Ok(k);
+    }
+    if opts.is_allowed(module, name) {
+        return Ok(Known::Other);
+    }
+    if is_dangerous(module, name) {
+        return Err("it can run code or reach the system; allow it by name to keep it as an inert reference");
+    }
+    if opts.records_unknown_globals() {
+        return Ok(Known::Other);
+    }
+    Err("not on the allowlist of pure-data globals")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangerous_globals_stay_refused_in_record_mode() {
+        let opts = DeOptions::new().record_unknown_globals(true);
+        assert!(resolve("os", "system", &opts).is_err());
+        assert!(resolve("os.path", "join", &opts).is_err());
+        assert!(resolve("builtins", "eval", &opts).is_err());
+        assert_eq!(resolve("mymod", "C", &opts), Ok(Known::Other));
+        assert!(resolve("mymod", "C", &DeOptions::new()).is_err());
+        let opts = DeOptions::new().allow_global("os", "system");
+        assert_eq!(resolve("os", "system", &opts), Ok(Known::Other));
+    }
+}

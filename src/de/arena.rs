@@ -1,0 +1,355 @@
+//! The node graph the unpickler builds: small `Copy` nodes, a few large vectors, no per-value
+//! allocation.
+//!
+//! Scalars live in the node itself; strings and bytes are [`Span`]s into the input or the
+//! scratch buffer. Immutable sequences (tuple, frozenset) are ranges of the `items` vector.
+//! Mutable containers (list, dict, set, and the list/dict parts and states of objects) are ids
+//! into `containers`: their items arrive in batches (APPENDS, SETITEMS, ADDITEMS) interleaved
+//! with other construction, so each container is a chain of segments of `items`. A memo GET
+//! copies the node, so shared objects are the same id: sharing costs nothing and cycles are
+//! recognisable by id.
+
+use crate::read::Span;
+
+/// An index into one of the arena's tables.
+pub(crate) type Id = u32;
+
+/// "No segment" / "no container".
+pub(crate) const NIL: Id = u32::MAX;
+
+/// A value on the unpickler's stack or inside a container.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    /// The offset of the opcode that made the value (low 56 bits) and that opcode (top 8 bits).
+    pub at: u64,
+}
+
+impl Node {
+    #[inline]
+    pub(crate) fn new(kind: Kind, offset: u64, opcode: u8) -> Node {
+        Node {
+            kind,
+            at: offset | (u64::from(opcode) << 56),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn offset(&self) -> u64 {
+        self.at & ((1 << 56) - 1)
+    }
+
+    #[inline]
+    pub(crate) fn opcode(&self) -> u8 {
+        (self.at >> 56) as u8
+    }
+}
+
+/// What a node is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Little-endian two's complement, too large for i64.
+    BigInt(Span),
+    Complex(f64, f64),
+    /// Valid UTF-8.
+    Str(Span),
+    Bytes(Span),
+    ByteArray(Span),
+    Tuple(Range),
+    FrozenSet(Range),
+    List(Id),
+    Dict(Id),
+    Set(Id),
+    Object(Id),
+    Global(Id),
+}
+
+impl Kind {
+    /// The Python type name, for error messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Kind::None => "None",
+            Kind::Bool(_) => "bool",
+            Kind::Int(_) | Kind::BigInt(_) => "int",
+            Kind::Float(_) => "float",
+            Kind::Complex(..) => "complex",
+            Kind::Str(_) => "str",
+            Kind::Bytes(_) => "bytes",
+            Kind::ByteArray(_) => "bytearray",
+            Kind::Tuple(_) => "tuple",
+            Kind::FrozenSet(_) => "frozenset",
+            Kind::List(_) => "list",
+            Kind::Dict(_) => "dict",
+            Kind::Set(_) => "set",
+            Kind::Object(_) => "object",
+            Kind::Global(_) => "global",
+        }
+    }
+}
+
+/// A contiguous run of `Arena::items`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Range {
+    pub(crate) const EMPTY: Range = Range { start: 0, len: 0 };
+}
+
+/// A mutable container: a chain of segments of `items`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Container {
+    pub first: Id,
+    pub last: Id,
+    /// Number of items (for a dict, keys and values both count).
+    pub len: u32,
+}
+
+/// One batch of a container's items.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Segment {
+    pub start: u32,
+    pub len: u32,
+    pub next: Id,
+}
+
+/// How an object was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// `REDUCE`, `INST` or `OBJ`: the class called with `args`.
+    Call,
+    /// `NEWOBJ` / `copyreg.__newobj__`: `cls.__new__(cls, *args)`.
+    New,
+    /// `NEWOBJ_EX`: `cls.__new__(cls, *args, **kwargs)`.
+    NewEx,
+    /// `copyreg._reconstructor(cls, base, state)`; `args` is `(base, state)`.
+    Reconstructor,
+}
+
+/// An instance of a class the policy let through.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Object {
+    /// A `Kind::Global` node.
+    pub class: Node,
+    pub made: Made,
+    /// A tuple node.
+    pub args: Node,
+    /// A dict node, for `NEWOBJ_EX`.
+    pub kwargs: Option<Node>,
+    /// Container of BUILD states, in order (NIL if never built).
+    pub states: Id,
+    /// Container of APPENDed items (NIL if none).
+    pub list: Id,
+    /// Container of SETITEM keys and values (NIL if none).
+    pub dict: Id,
+}
+
+/// A global reference (`module.name`) that the policy allowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Global {
+    pub module: Span,
+    pub name: Span,
+    pub known: crate::class::Known,
+}
+
+/// Everything one pickle built. Reused from pickle to pickle to keep its allocations.
+#[derive(Default)]
+pub(crate) struct Arena {
+    pub items: Vec<Node>,
+    pub containers: Vec<Container>,
+    pub segments: Vec<Segment>,
+    pub objects: Vec<Object>,
+    pub globals: Vec<Global>,
+    /// Bytes copied from an `io::Read` or decoded by the unpickler.
+    pub scratch: Vec<u8>,
+}
+
+impl Arena {
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.containers.clear();
+        self.segments.clear();
+        self.objects.clear();
+        self.globals.clear();
+        self.scratch.clear();
+    }
+
+    /// A new empty container.
+    #[inline]
+    pub(crate) fn new_container(&mut self) -> Id {
+        let id = self.containers.len() as Id;
+        self.containers.push(Container {
+            first: NIL,
+            last: NIL,
+            len: 0,
+        });
+        id
+    }
+
+    /// Append a batch of nodes to a container.
+    #[inline]
+    pub(crate) fn extend(&mut self, id: Id, batch: &[Node]) {
+        if batch.is_empty() {
+            return;
+        }
+        let start = self.items.len() as u32;
+        let n = batch.len() as u32;
+        self.items.extend_from_slice(batch);
+        let c = &mut self.containers[id as usize];
+        c.len += n;
+        if c.last != NIL {
+            let seg = &mut self.segments[c.last as usize];
+            if seg.start + seg.len == start {
+                seg.len += n;
+                return;
+            }
+        }
+        let seg_id = self.segments.len() as Id;
+        self.segments.push(Segment {
+            start,
+            len: n,
+            next: NIL,
+        });
+        if c.last == NIL {
+            c.first = seg_id;
+        } else {
+            self.segments[c.last as usize].next = seg_id;
+        }
+        c.last = seg_id;
+    }
+
+    /// Copy a batch of nodes into a fresh immutable range.
+    #[inline]
+    pub(crate) fn range(&mut self, batch: &[Node]) -> Range {
+        let start = self.items.len() as u32;
+        self.items.extend_from_slice(batch);
+        Range {
+            start,
+            len: batch.len() as u32,
+        }
+    }
+
+    /// The items of a container, in order.
+    #[inline]
+    pub(crate) fn iter(&self, id: Id) -> Items<'_> {
+        let first = if id == NIL {
+            NIL
+        } else {
+            self.containers[id as usize].first
+        };
+        Items {
+            arena: self,
+            seg: first,
+            pos: 0,
+            end: 0,
+            started: false,
+        }
+    }
+
+    /// The number of items in a container (0 for NIL).
+    #[inline]
+    pub(crate) fn len(&self, id: Id) -> usize {
+        if id == NIL {
+            0
+        } else {
+            self.containers[id as usize].len as usize
+        }
+    }
+
+    #[inline]
+    pub(crate) fn slice(&self, r: Range) -> &[Node] {
+        &self.items[r.start as usize..(r.start + r.len) as usize]
+    }
+
+    /// How many nodes the arena holds, as a yardstick for the expansion limit.
+    pub(crate) fn size(&self) -> u64 {
+        (self.items.len() + 4 * self.objects.len() + 1) as u64
+    }
+}
+
+/// Iterator over a container's items, segment by segment.
+pub(crate) struct Items<'a> {
+    arena: &'a Arena,
+    seg: Id,
+    pos: u32,
+    end: u32,
+    started: bool,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Node;
+
+    #[inline]
+    fn next(&mut self) -> Option<Node> {
+        loop {
+            if self.started && self.pos < self.end {
+                let n = self.arena.items[self.pos as usize];
+                self.pos += 1;
+                return Some(n);
+            }
+            if self.started {
+                self.seg = self.arena.segments[self.seg_index()].next;
+            }
+            if self.seg == NIL {
+                return None;
+            }
+            let s = self.arena.segments[self.seg as usize];
+            self.pos = s.start;
+            self.end = s.start + s.len;
+            self.started = true;
+        }
+    }
+}
+
+impl Items<'_> {
+    #[inline]
+    fn seg_index(&self) -> usize {
+        self.seg as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(i: i64) -> Node {
+        Node::new(Kind::Int(i), 0, 0)
+    }
+
+    fn ints(a: &Arena, id: Id) -> Vec<i64> {
+        a.iter(id)
+            .map(|n| match n.kind {
+                Kind::Int(i) => i,
+                _ => panic!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn node_is_small() {
+        assert!(std::mem::size_of::<Node>() <= 32);
+        assert!(std::mem::size_of::<Option<Node>>() <= 32);
+    }
+
+    #[test]
+    fn batches_interleaved_with_other_containers_keep_order() {
+        let mut a = Arena::default();
+        let x = a.new_container();
+        let y = a.new_container();
+        a.extend(x, &[int(1), int(2)]);
+        a.extend(x, &[int(3)]); // adjacent: same segment
+        a.extend(y, &[int(10)]);
+        a.extend(x, &[int(4)]); // new segment
+        assert_eq!(ints(&a, x), vec![1, 2, 3, 4]);
+        assert_eq!(ints(&a, y), vec![10]);
+        assert_eq!(a.len(x), 4);
+        assert_eq!(a.segments.len(), 3);
+        assert_eq!(ints(&a, NIL), Vec::<i64>::new());
+    }
+}

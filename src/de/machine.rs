@@ -1,0 +1,922 @@
+//! The opcode stack machine. It runs a pickle into the [`Arena`], executing no Python semantics
+//! beyond building data: nothing is imported or called, globals are only names checked against
+//! the policy.
+
+use super::arena::{Arena, Global, Id, Kind, Made, Node, Object, Range, NIL};
+use super::memo::Memo;
+use super::options::{DeOptions, Py2Strings};
+use super::text;
+use crate::class::{self, Known};
+use crate::error::{Error, ErrorCode, Limit, Result};
+use crate::opcode::*;
+use crate::read::{Read, Span};
+use crate::value::bigint;
+
+/// The machine's reusable state: stack, marks and memo.
+#[derive(Default)]
+pub(crate) struct Machine {
+    stack: Vec<Node>,
+    marks: Vec<usize>,
+    memo: Memo,
+}
+
+#[cold]
+fn err(code: ErrorCode) -> Error {
+    Error::new(code)
+}
+
+#[cold]
+fn malformed(msg: &'static str) -> Error {
+    Error::new(ErrorCode::Malformed(msg))
+}
+
+#[cold]
+fn malformed_owned(msg: String) -> Error {
+    Error::new(ErrorCode::MalformedOwned(msg.into()))
+}
+
+impl Machine {
+    /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
+    pub(crate) fn run<'de, R: Read<'de>>(
+        &mut self,
+        r: &mut R,
+        arena: &mut Arena,
+        opts: &DeOptions,
+    ) -> Result<Option<Node>> {
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        arena.clear();
+        let mut run = Run {
+            m: self,
+            r,
+            arena,
+            opts,
+            proto: 0,
+            pos: 0,
+            op: 0,
+        };
+        let first = run.r.position();
+        loop {
+            run.pos = run.r.position();
+            let op = match run.r.opcode(&run.arena.scratch) {
+                Ok(Some(op)) => op,
+                Ok(None) if run.pos == first => return Ok(None),
+                Ok(None) => return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode()),
+                Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
+            };
+            run.op = op;
+            match run.step(op) {
+                Ok(None) => {}
+                Ok(Some(root)) => return Ok(Some(root)),
+                Err(e) => return Err(e.or_at(run.pos, op)),
+            }
+        }
+    }
+}
+
+struct Run<'m, 'r, 'a, 'o, R> {
+    m: &'m mut Machine,
+    r: &'r mut R,
+    arena: &'a mut Arena,
+    opts: &'o DeOptions,
+    proto: u8,
+    pos: u64,
+    op: u8,
+}
+
+impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
+    #[inline]
+    fn push(&mut self, kind: Kind) {
+        self.m.stack.push(Node::new(kind, self.pos, self.op));
+    }
+
+    #[inline]
+    fn fence(&self) -> usize {
+        self.m.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Result<Node> {
+        if self.m.stack.len() <= self.fence() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        Ok(self.m.stack.pop().expect("checked"))
+    }
+
+    #[inline]
+    fn top(&self) -> Result<Node> {
+        if self.m.stack.len() <= self.fence() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        Ok(*self.m.stack.last().expect("checked"))
+    }
+
+    /// Pop the topmost mark; the stack items above it are `stack[start..]`.
+    #[inline]
+    fn pop_mark(&mut self) -> Result<usize> {
+        self.m.marks.pop().ok_or_else(|| err(ErrorCode::NoMark))
+    }
+
+    #[inline]
+    fn bytes<'s>(&'s self, span: Span) -> &'s [u8]
+    where
+        'de: 's,
+    {
+        span.get(self.r.input(), &self.arena.scratch)
+    }
+
+    #[inline]
+    fn check_nodes(&self) -> Result<()> {
+        if self.arena.items.len() > self.opts.max_nodes {
+            return Err(err(ErrorCode::Limit {
+                which: Limit::Nodes,
+                limit: self.opts.max_nodes as u64,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Read a length-prefixed argument of `n` length bytes.
+    #[inline]
+    fn counted(&mut self, len: u64) -> Result<Span> {
+        self.r.bytes(len, &mut self.arena.scratch)
+    }
+
+    #[inline]
+    fn u32_len(&mut self) -> Result<u64> {
+        Ok(u64::from(u32::from_le_bytes(
+            self.r.fixed(&mut self.arena.scratch)?,
+        )))
+    }
+
+    #[inline]
+    fn u64_len(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?))
+    }
+
+    #[inline]
+    fn u8_arg(&mut self) -> Result<u8> {
+        Ok(self.r.fixed::<1>(&mut self.arena.scratch)?[0])
+    }
+
+    fn line(&mut self) -> Result<Span> {
+        self.r.line(&mut self.arena.scratch)
+    }
+
+    /// Bytes copied to scratch, as a span.
+    fn to_scratch(&mut self, bytes: &[u8]) -> Span {
+        let start = self.arena.scratch.len();
+        self.arena.scratch.extend_from_slice(bytes);
+        Span::scratch(start, bytes.len())
+    }
+
+    fn str_node(&mut self, span: Span) -> Result<()> {
+        text::check_utf8(self.bytes(span))?;
+        self.push(Kind::Str(span));
+        Ok(())
+    }
+
+    /// A Python 2 `str`, decoded as the options say.
+    fn py2_str(&mut self, span: Span) -> Result<()> {
+        let kind = match self.opts.py2_strings {
+            Py2Strings::Bytes => Kind::Bytes(span),
+            Py2Strings::Utf8 => {
+                text::check_utf8(self.bytes(span))?;
+                Kind::Str(span)
+            }
+            Py2Strings::Ascii => {
+                let bytes = self.bytes(span);
+                if let Some(at) = bytes.iter().position(|b| !b.is_ascii()) {
+                    return Err(malformed_owned(format!(
+                        "byte 0x{:02x} at position {at} of a Python 2 str is not ASCII; read \
+                         with DeOptions::py2_strings(Py2Strings::Latin1 or Bytes)",
+                        bytes[at]
+                    )));
+                }
+                Kind::Str(span)
+            }
+            Py2Strings::Latin1 => {
+                let bytes = self.bytes(span);
+                if bytes.is_ascii() {
+                    Kind::Str(span)
+                } else {
+                    let mut out = Vec::with_capacity(bytes.len() * 2);
+                    text::latin1_to_utf8(bytes, &mut out);
+                    Kind::Str(self.to_scratch(&out))
+                }
+            }
+        };
+        self.push(kind);
+        Ok(())
+    }
+
+    fn int_from_le(&mut self, span: Span) {
+        let kind = match bigint::le_to_i64(self.bytes(span)) {
+            Some(v) => Kind::Int(v),
+            None => Kind::BigInt(span),
+        };
+        self.push(kind);
+    }
+
+    fn int_text(&mut self, line: Span, what: &'static str) -> Result<()> {
+        let bytes = self.bytes(line);
+        let mut body = bytes;
+        if what == "LONG" && body.last() == Some(&b'L') {
+            body = &body[..body.len() - 1];
+        }
+        if what == "INT" && (body == b"00" || body == b"01") {
+            let b = body == b"01";
+            self.push(Kind::Bool(b));
+            return Ok(());
+        }
+        let kind = match text::parse_int(body, what)? {
+            Ok(v) => Kind::Int(v),
+            Err(digits) => {
+                let n = digits.iter().filter(|d| d.is_ascii_digit()).count();
+                if n > self.opts.max_int_digits {
+                    return Err(err(ErrorCode::Limit {
+                        which: Limit::IntDigits,
+                        limit: self.opts.max_int_digits as u64,
+                    }));
+                }
+                let big = bigint::BigInt::parse_decimal(digits).expect("checked digits");
+                let le = big.as_le_bytes().to_vec();
+                Kind::BigInt(self.to_scratch(&le))
+            }
+        };
+        self.push(kind);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, id: u64) -> Result<()> {
+        let node = self
+            .m
+            .memo
+            .get(id)
+            .ok_or_else(|| err(ErrorCode::MemoMissing(id)))?;
+        self.m.stack.push(node);
+        Ok(())
+    }
+
+    fn memo_put(&mut self, id: u64) -> Result<()> {
+        let node = self.top()?;
+        self.m.memo.put(id, node);
+        if self.m.memo.len() > self.opts.max_memo {
+            return Err(err(ErrorCode::Limit {
+                which: Limit::Memo,
+                limit: self.opts.max_memo as u64,
+            }));
+        }
+        Ok(())
+    }
+
+    fn text_memo_id(&mut self) -> Result<u64> {
+        let line = self.line()?;
+        let what = if self.op == PUT { "PUT" } else { "GET" };
+        match text::parse_int(self.bytes(line), what)? {
+            Ok(v) if v >= 0 => Ok(v as u64),
+            Ok(_) => Err(malformed_owned(format!("negative {what} argument"))),
+            Err(_) => Err(malformed_owned(format!("{what} argument out of range"))),
+        }
+    }
+
+    /// Check a global against the policy and make its node.
+    fn global(&mut self, module: Span, name: Span) -> Result<Node> {
+        let (m, n) = (self.bytes(module), self.bytes(name));
+        let (Ok(m), Ok(n)) = (std::str::from_utf8(m), std::str::from_utf8(n)) else {
+            return Err(malformed("a global's module or name is not UTF-8"));
+        };
+        let (fm, fname) = if self.proto < 3 && self.opts.fix_imports {
+            class::fix_import(m, n)
+        } else {
+            (m, n)
+        };
+        let known = class::resolve(fm, fname, self.opts).map_err(|why| {
+            err(ErrorCode::RefusedGlobal {
+                module: fm.into(),
+                name: fname.into(),
+                why,
+            })
+        })?;
+        let (module, name) = if (fm, fname) != (m, n) {
+            let (fm, fname) = (fm.to_string(), fname.to_string());
+            (
+                self.to_scratch(fm.as_bytes()),
+                self.to_scratch(fname.as_bytes()),
+            )
+        } else {
+            (module, name)
+        };
+        let id = self.arena.globals.len() as Id;
+        self.arena.globals.push(Global {
+            module,
+            name,
+            known,
+        });
+        Ok(Node::new(Kind::Global(id), self.pos, self.op))
+    }
+
+    fn new_object(&mut self, class: Node, made: Made, args: Range, kwargs: Option<Node>) -> Kind {
+        let id = self.arena.objects.len() as Id;
+        let args = Node::new(Kind::Tuple(args), self.pos, self.op);
+        self.arena.objects.push(Object {
+            class,
+            made,
+            args,
+            kwargs,
+            states: NIL,
+            list: NIL,
+            dict: NIL,
+        });
+        Kind::Object(id)
+    }
+
+    /// The items of an iterable node, for `set(x)`, `frozenset(x)`, `bytes(x)`.
+    fn iterable(&self, node: Node) -> Option<Vec<Node>> {
+        match node.kind {
+            Kind::Tuple(r) | Kind::FrozenSet(r) => Some(self.arena.slice(r).to_vec()),
+            Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).collect()),
+            Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).collect()),
+            _ => None,
+        }
+    }
+
+    fn ints_to_bytes(&self, items: &[Node]) -> Result<Vec<u8>> {
+        items
+            .iter()
+            .map(|n| match n.kind {
+                Kind::Int(v @ 0..=255) => Ok(v as u8),
+                Kind::Bool(b) => Ok(u8::from(b)),
+                _ => Err(malformed("bytes() needs ints in range(0, 256)")),
+            })
+            .collect()
+    }
+
+    /// `str.encode(encoding)` for the encodings CPython's pickles use.
+    fn encode(&mut self, s: Span, encoding: Option<Node>) -> Result<Span> {
+        let enc = match encoding {
+            None => "utf-8".to_string(),
+            Some(Node {
+                kind: Kind::Str(e), ..
+            }) => String::from_utf8_lossy(self.bytes(e))
+                .to_ascii_lowercase()
+                .replace('_', "-"),
+            Some(_) => return Err(malformed("the encoding argument must be a str")),
+        };
+        match enc.as_str() {
+            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1" => {
+                let text = std::str::from_utf8(self.bytes(s)).expect("checked UTF-8");
+                if text.is_ascii() {
+                    return Ok(s);
+                }
+                let mut out = Vec::with_capacity(text.len());
+                text::utf8_to_latin1(text, &mut out)?;
+                Ok(self.to_scratch(&out))
+            }
+            "utf-8" | "utf8" => Ok(s),
+            "ascii" | "us-ascii" => {
+                if self.bytes(s).is_ascii() {
+                    Ok(s)
+                } else {
+                    Err(malformed("a non-ASCII str cannot be encoded as ascii"))
+                }
+            }
+            _ => Err(malformed_owned(format!(
+                "unsupported encoding {enc:?} in a pickle"
+            ))),
+        }
+    }
+
+    fn number(node: Node) -> Option<f64> {
+        match node.kind {
+            Kind::Int(v) => Some(v as f64),
+            Kind::Float(f) => Some(f),
+            Kind::Bool(b) => Some(f64::from(u8::from(b))),
+            _ => None,
+        }
+    }
+
+    /// What calling (REDUCE, INST, OBJ) a global with these arguments builds.
+    fn call(&mut self, callable: Node, args: Vec<Node>) -> Result<Kind> {
+        let Kind::Global(gid) = callable.kind else {
+            return Err(malformed_owned(format!(
+                "cannot call a {}: only globals are callable",
+                callable.kind.type_name()
+            )));
+        };
+        let known = self.arena.globals[gid as usize].known;
+        let bad_args = |what: &str| malformed_owned(format!("unexpected arguments to {what}"));
+        Ok(match (known, args.as_slice()) {
+            (Known::Set, []) => Kind::Set(self.arena.new_container()),
+            (Known::Set, [it]) => {
+                let items = self.iterable(*it).ok_or_else(|| bad_args("set()"))?;
+                let id = self.arena.new_container();
+                self.arena.extend(id, &items);
+                Kind::Set(id)
+            }
+            (Known::FrozenSet, []) => Kind::FrozenSet(Range::EMPTY),
+            (Known::FrozenSet, [it]) => {
+                let items = self.iterable(*it).ok_or_else(|| bad_args("frozenset()"))?;
+                Kind::FrozenSet(self.arena.range(&items))
+            }
+            (Known::ByteArray | Known::Bytes, rest) => {
+                let span = match rest {
+                    [] => Span::EMPTY,
+                    [Node {
+                        kind: Kind::Bytes(s) | Kind::ByteArray(s),
+                        ..
+                    }] => *s,
+                    [Node {
+                        kind: Kind::Str(s), ..
+                    }, enc] => self.encode(*s, Some(*enc))?,
+                    [it] => {
+                        let items = self.iterable(*it).ok_or_else(|| bad_args("bytes()"))?;
+                        let bytes = self.ints_to_bytes(&items)?;
+                        self.to_scratch(&bytes)
+                    }
+                    _ => return Err(bad_args("bytes()")),
+                };
+                if known == Known::Bytes {
+                    Kind::Bytes(span)
+                } else {
+                    Kind::ByteArray(span)
+                }
+            }
+            (Known::Complex, rest) if rest.len() <= 2 => {
+                let mut parts = [0.0f64; 2];
+                for (slot, n) in parts.iter_mut().zip(rest) {
+                    *slot = Self::number(*n).ok_or_else(|| bad_args("complex()"))?;
+                }
+                Kind::Complex(parts[0], parts[1])
+            }
+            (
+                Known::CodecsEncode,
+                [Node {
+                    kind: Kind::Str(s), ..
+                }, rest @ ..],
+            ) if rest.len() <= 2 => Kind::Bytes(self.encode(*s, rest.first().copied())?),
+            (Known::Reconstructor, [cls, base, state]) => {
+                if !matches!(cls.kind, Kind::Global(_)) {
+                    return Err(malformed("copyreg._reconstructor needs a class"));
+                }
+                let r = self.arena.range(&[*base, *state]);
+                self.new_object(*cls, Made::Reconstructor, r, None)
+            }
+            (Known::NewObj, [cls, rest @ ..]) => {
+                let cls = *cls;
+                let rest = rest.to_vec();
+                return self.new_instance(cls, rest, None);
+            }
+            (Known::Object, []) | (Known::Other, _) => {
+                let r = self.arena.range(&args);
+                self.new_object(callable, Made::Call, r, None)
+            }
+            (Known::Ellipsis | Known::NotImplemented, _) => {
+                return Err(malformed("Ellipsis and NotImplemented are not callable"))
+            }
+            _ => {
+                let g = self.arena.globals[gid as usize];
+                let name = format!(
+                    "{}.{}",
+                    String::from_utf8_lossy(self.bytes(g.module)),
+                    String::from_utf8_lossy(self.bytes(g.name))
+                );
+                return Err(bad_args(&name));
+            }
+        })
+    }
+
+    /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ, NEWOBJ_EX, `copyreg.__newobj__`).
+    fn new_instance(&mut self, cls: Node, args: Vec<Node>, kwargs: Option<Node>) -> Result<Kind> {
+        let Kind::Global(gid) = cls.kind else {
+            return Err(malformed("NEWOBJ class argument is not a class"));
+        };
+        let known = self.arena.globals[gid as usize].known;
+        let no_kwargs = match kwargs {
+            None => true,
+            Some(Node {
+                kind: Kind::Dict(id),
+                ..
+            }) => self.arena.len(id) == 0,
+            Some(_) => false,
+        };
+        match known {
+            Known::Other | Known::Object => {
+                let r = self.arena.range(&args);
+                Ok(self.new_object(
+                    cls,
+                    if kwargs.is_some() {
+                        Made::NewEx
+                    } else {
+                        Made::New
+                    },
+                    r,
+                    kwargs,
+                ))
+            }
+            // `set.__new__` and `bytearray.__new__` ignore their arguments; __init__ fills them.
+            Known::Set if no_kwargs => Ok(Kind::Set(self.arena.new_container())),
+            Known::ByteArray if no_kwargs => Ok(Kind::ByteArray(Span::EMPTY)),
+            Known::FrozenSet | Known::Bytes | Known::Complex if no_kwargs => self.call(cls, args),
+            _ => Err(malformed("NEWOBJ of a global that is not a class")),
+        }
+    }
+
+    /// Items `stack[start..]` appended to the container at `stack[start - 1]`.
+    fn extend_at(&mut self, start: usize, what: &'static str) -> Result<()> {
+        if start == 0 || start <= self.fence() || start > self.m.stack.len() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        let target = self.m.stack[start - 1];
+        let n = self.m.stack.len() - start;
+        let id = match (what, target.kind) {
+            ("list", Kind::List(id)) | ("dict", Kind::Dict(id)) | ("set", Kind::Set(id)) => id,
+            ("list", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.list),
+            ("dict", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.dict),
+            (_, other) => {
+                return Err(malformed_owned(format!(
+                    "{} onto a {}, which cannot take {what} items",
+                    name(self.op).unwrap_or("?"),
+                    other.type_name()
+                )))
+            }
+        };
+        if what == "dict" && n % 2 != 0 {
+            return Err(malformed("odd number of items for SETITEMS"));
+        }
+        let arena = &mut *self.arena;
+        arena.extend(id, &self.m.stack[start..]);
+        self.m.stack.truncate(start);
+        self.check_nodes()
+    }
+
+    fn object_part(&mut self, o: Id, part: fn(&mut Object) -> &mut Id) -> Id {
+        let existing = *part(&mut self.arena.objects[o as usize]);
+        if existing != NIL {
+            return existing;
+        }
+        let id = self.arena.new_container();
+        *part(&mut self.arena.objects[o as usize]) = id;
+        id
+    }
+
+    /// Execute one opcode; `Some(root)` at STOP.
+    #[inline(always)]
+    fn step(&mut self, op: u8) -> Result<Option<Node>> {
+        match op {
+            BININT1 => {
+                let v = self.u8_arg()?;
+                self.push(Kind::Int(i64::from(v)));
+            }
+            BININT2 => {
+                let v = u16::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                self.push(Kind::Int(i64::from(v)));
+            }
+            BININT => {
+                let v = i32::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                self.push(Kind::Int(i64::from(v)));
+            }
+            BINFLOAT => {
+                let v = f64::from_be_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                self.push(Kind::Float(v));
+            }
+            SHORT_BINUNICODE => {
+                let n = self.u8_arg()?;
+                let span = self.counted(u64::from(n))?;
+                self.str_node(span)?;
+            }
+            BINUNICODE => {
+                let n = self.u32_len()?;
+                let span = self.counted(n)?;
+                self.str_node(span)?;
+            }
+            BINUNICODE8 => {
+                let n = self.u64_len()?;
+                let span = self.counted(n)?;
+                self.str_node(span)?;
+            }
+            MEMOIZE => {
+                let id = self.m.memo.len() as u64;
+                self.memo_put(id)?;
+            }
+            BINPUT => {
+                let id = self.u8_arg()?;
+                self.memo_put(u64::from(id))?;
+            }
+            LONG_BINPUT => {
+                let id = self.u32_len()?;
+                self.memo_put(id)?;
+            }
+            PUT => {
+                let id = self.text_memo_id()?;
+                self.memo_put(id)?;
+            }
+            BINGET => {
+                let id = self.u8_arg()?;
+                self.memo_get(u64::from(id))?;
+            }
+            LONG_BINGET => {
+                let id = self.u32_len()?;
+                self.memo_get(id)?;
+            }
+            GET => {
+                let id = self.text_memo_id()?;
+                self.memo_get(id)?;
+            }
+            MARK => self.m.marks.push(self.m.stack.len()),
+            EMPTY_LIST => {
+                let id = self.arena.new_container();
+                self.push(Kind::List(id));
+            }
+            EMPTY_DICT => {
+                let id = self.arena.new_container();
+                self.push(Kind::Dict(id));
+            }
+            EMPTY_SET => {
+                let id = self.arena.new_container();
+                self.push(Kind::Set(id));
+            }
+            EMPTY_TUPLE => self.push(Kind::Tuple(Range::EMPTY)),
+            APPENDS => {
+                let start = self.pop_mark()?;
+                self.extend_at(start, "list")?;
+            }
+            SETITEMS => {
+                let start = self.pop_mark()?;
+                self.extend_at(start, "dict")?;
+            }
+            ADDITEMS => {
+                let start = self.pop_mark()?;
+                self.extend_at(start, "set")?;
+            }
+            APPEND => {
+                let len = self.m.stack.len();
+                if len < 2 || len - 1 <= self.fence() {
+                    return Err(err(ErrorCode::StackUnderflow));
+                }
+                self.extend_at(len - 1, "list")?;
+            }
+            SETITEM => {
+                let len = self.m.stack.len();
+                if len < 3 || len - 2 <= self.fence() {
+                    return Err(err(ErrorCode::StackUnderflow));
+                }
+                self.extend_at(len - 2, "dict")?;
+            }
+            TUPLE1 | TUPLE2 | TUPLE3 => {
+                let n = usize::from(op - TUPLE1 + 1);
+                let len = self.m.stack.len();
+                if len < n || len - n < self.fence() {
+                    return Err(err(ErrorCode::StackUnderflow));
+                }
+                let r = self.arena.range(&self.m.stack[len - n..]);
+                self.m.stack.truncate(len - n);
+                self.push(Kind::Tuple(r));
+                self.check_nodes()?;
+            }
+            TUPLE | FROZENSET | LIST | DICT => {
+                let start = self.pop_mark()?;
+                let kind = match op {
+                    TUPLE => Kind::Tuple(self.arena.range(&self.m.stack[start..])),
+                    FROZENSET => Kind::FrozenSet(self.arena.range(&self.m.stack[start..])),
+                    _ => {
+                        if op == DICT && (self.m.stack.len() - start) % 2 != 0 {
+                            return Err(malformed("odd number of items for DICT"));
+                        }
+                        let id = self.arena.new_container();
+                        self.arena.extend(id, &self.m.stack[start..]);
+                        if op == LIST {
+                            Kind::List(id)
+                        } else {
+                            Kind::Dict(id)
+                        }
+                    }
+                };
+                self.m.stack.truncate(start);
+                self.push(kind);
+                self.check_nodes()?;
+            }
+            NONE => self.push(Kind::None),
+            NEWTRUE => self.push(Kind::Bool(true)),
+            NEWFALSE => self.push(Kind::Bool(false)),
+            SHORT_BINBYTES => {
+                let n = self.u8_arg()?;
+                let span = self.counted(u64::from(n))?;
+                self.push(Kind::Bytes(span));
+            }
+            BINBYTES => {
+                let n = self.u32_len()?;
+                let span = self.counted(n)?;
+                self.push(Kind::Bytes(span));
+            }
+            BINBYTES8 => {
+                let n = self.u64_len()?;
+                let span = self.counted(n)?;
+                self.push(Kind::Bytes(span));
+            }
+            BYTEARRAY8 => {
+                let n = self.u64_len()?;
+                let span = self.counted(n)?;
+                self.push(Kind::ByteArray(span));
+            }
+            SHORT_BINSTRING => {
+                let n = self.u8_arg()?;
+                let span = self.counted(u64::from(n))?;
+                self.py2_str(span)?;
+            }
+            BINSTRING => {
+                let n = i32::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                if n < 0 {
+                    return Err(malformed("BINSTRING has a negative length"));
+                }
+                let span = self.counted(n as u64)?;
+                self.py2_str(span)?;
+            }
+            STRING => {
+                let line = self.line()?;
+                let body = text::unquote_string(self.bytes(line))?;
+                let span = match body {
+                    std::borrow::Cow::Borrowed(b) => {
+                        // The body sits one byte into the line, inside the quotes.
+                        let _ = b;
+                        self.sub_span(line, 1, line.len() - 2)
+                    }
+                    std::borrow::Cow::Owned(v) => self.to_scratch(&v),
+                };
+                self.py2_str(span)?;
+            }
+            UNICODE => {
+                let line = self.line()?;
+                let bytes = self.bytes(line);
+                if bytes.is_ascii() && !bytes.contains(&b'\\') {
+                    self.push(Kind::Str(line));
+                } else {
+                    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
+                    text::raw_unicode_escape(bytes, &mut out)?;
+                    let span = self.to_scratch(&out);
+                    self.push(Kind::Str(span));
+                }
+            }
+            INT => {
+                let line = self.line()?;
+                self.int_text(line, "INT")?;
+            }
+            LONG => {
+                let line = self.line()?;
+                self.int_text(line, "LONG")?;
+            }
+            LONG1 => {
+                let n = self.u8_arg()?;
+                let span = self.counted(u64::from(n))?;
+                self.int_from_le(span);
+            }
+            LONG4 => {
+                let n = i32::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                if n < 0 {
+                    return Err(malformed("LONG4 has a negative length"));
+                }
+                let span = self.counted(n as u64)?;
+                self.int_from_le(span);
+            }
+            FLOAT => {
+                let line = self.line()?;
+                let v = text::parse_float(self.bytes(line))?;
+                self.push(Kind::Float(v));
+            }
+            POP => {
+                let len = self.m.stack.len();
+                if self.m.marks.last() == Some(&len) && len >= self.fence() {
+                    // CPython pops a mark that sits on top of the stack.
+                    self.m.marks.pop();
+                } else {
+                    self.pop()?;
+                }
+            }
+            POP_MARK => {
+                let start = self.pop_mark()?;
+                self.m.stack.truncate(start);
+            }
+            DUP => {
+                let top = self.top()?;
+                self.m.stack.push(top);
+            }
+            GLOBAL => {
+                let module = self.line()?;
+                let name = self.line()?;
+                let node = self.global(module, name)?;
+                self.m.stack.push(node);
+            }
+            STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let (Kind::Str(m), Kind::Str(n)) = (module.kind, name.kind) else {
+                    return Err(malformed("STACK_GLOBAL requires two str"));
+                };
+                let node = self.global(m, n)?;
+                self.m.stack.push(node);
+            }
+            REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let Kind::Tuple(r) = args.kind else {
+                    return Err(malformed("REDUCE arguments must be a tuple"));
+                };
+                let args = self.arena.slice(r).to_vec();
+                let kind = self.call(callable, args)?;
+                self.push(kind);
+            }
+            INST => {
+                let module = self.line()?;
+                let name = self.line()?;
+                let start = self.pop_mark()?;
+                let cls = self.global(module, name)?;
+                let args = self.m.stack.split_off(start);
+                let kind = self.call(cls, args)?;
+                self.push(kind);
+            }
+            OBJ => {
+                let start = self.pop_mark()?;
+                if self.m.stack.len() <= start {
+                    return Err(err(ErrorCode::StackUnderflow));
+                }
+                let mut args = self.m.stack.split_off(start);
+                let cls = args.remove(0);
+                let kind = self.call(cls, args)?;
+                self.push(kind);
+            }
+            NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let Kind::Tuple(r) = args.kind else {
+                    return Err(malformed("NEWOBJ expected an argument tuple"));
+                };
+                let args = self.arena.slice(r).to_vec();
+                let kind = self.new_instance(cls, args, None)?;
+                self.push(kind);
+            }
+            NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
+                    return Err(malformed("NEWOBJ_EX expects an argument tuple and a dict"));
+                };
+                let args = self.arena.slice(r).to_vec();
+                let kind = self.new_instance(cls, args, Some(kwargs))?;
+                self.push(kind);
+            }
+            BUILD => {
+                let state = self.pop()?;
+                let target = self.top()?;
+                let Kind::Object(o) = target.kind else {
+                    return Err(malformed_owned(format!(
+                        "BUILD on a {}, which has no state to set",
+                        target.kind.type_name()
+                    )));
+                };
+                let id = self.object_part(o, |obj| &mut obj.states);
+                self.arena.extend(id, &[state]);
+            }
+            PROTO => {
+                let v = self.u8_arg()?;
+                if v > HIGHEST_PROTOCOL {
+                    return Err(err(ErrorCode::Protocol(u64::from(v))));
+                }
+                self.proto = v;
+            }
+            FRAME => {
+                let n = self.u64_len()?;
+                self.r.begin_frame(n, &mut self.arena.scratch)?;
+            }
+            STOP => {
+                let root = self.pop()?;
+                if self.r.in_unfinished_frame() {
+                    return Err(malformed("STOP before the end of the current FRAME"));
+                }
+                return Ok(Some(root));
+            }
+            PERSID | BINPERSID => {
+                return Err(err(ErrorCode::NeedsHook(
+                    "a persistent id (PERSID, BINPERSID)",
+                )))
+            }
+            EXT1 | EXT2 | EXT4 => {
+                return Err(err(ErrorCode::NeedsHook(
+                    "an extension registry code (EXT1, EXT2, EXT4)",
+                )))
+            }
+            NEXT_BUFFER | READONLY_BUFFER => {
+                return Err(err(ErrorCode::NeedsHook(
+                    "an out-of-band buffer (NEXT_BUFFER, READONLY_BUFFER)",
+                )))
+            }
+            other => return Err(err(ErrorCode::InvalidOpcode(other))),
+        }
+        Ok(None)
+    }
+
+    fn sub_span(&self, span: Span, skip: usize, len: usize) -> Span {
+        span.sub(skip, len)
+    }
+}

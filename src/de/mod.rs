@@ -1,0 +1,200 @@
+//! The unpickler: reads pickles into any `Deserialize` type.
+//!
+//! Two passes over one pickle: [`machine`] runs the opcodes into a flat [`arena`] of small nodes
+//! that borrow strings and bytes from the input, then [`walk`] drives the caller's visitors over
+//! it. See the crate's DESIGN notes for why this beats building a tree or streaming.
+
+mod arena;
+mod machine;
+mod memo;
+mod options;
+mod text;
+mod walk;
+
+use std::io;
+use std::marker::PhantomData;
+
+use serde::de::Deserialize;
+
+pub use options::{DeOptions, Py2Strings};
+pub(crate) use walk::TagKey;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::read::{IoRead, Read, SliceRead};
+use arena::Arena;
+use machine::Machine;
+
+/// Reads pickles from a [`SliceRead`] or an [`IoRead`], one after another.
+///
+/// Hold one to read a stream of pickles written one after another (what repeated
+/// `pickle.dump(obj, f)` makes), reusing its buffers from pickle to pickle:
+///
+/// ```
+/// use pypickle::Deserializer;
+/// // Two protocol 2 pickles back to back: 1 and 'a'.
+/// let stream = b"\x80\x02K\x01.\x80\x02X\x01\x00\x00\x00aq\x00.";
+/// let mut de = Deserializer::from_reader(&stream[..]);
+/// assert_eq!(de.next_value::<i32>().unwrap(), Some(1));
+/// assert_eq!(de.next_value::<String>().unwrap(), Some("a".to_string()));
+/// assert_eq!(de.next_value::<String>().unwrap(), None);
+/// ```
+pub struct Deserializer<R> {
+    read: R,
+    opts: DeOptions,
+    machine: Machine,
+    arena: Arena,
+}
+
+impl<'de> Deserializer<SliceRead<'de>> {
+    /// Read pickles from a byte slice, lending strings and bytes from it.
+    pub fn from_slice(bytes: &'de [u8]) -> Self {
+        Deserializer::new(SliceRead::new(bytes))
+    }
+}
+
+impl<R: io::Read> Deserializer<IoRead<R>> {
+    /// Read pickles from an [`io::Read`]. It never reads past a pickle's STOP, and reads one
+    /// byte at a time outside protocol 4+ frames: wrap files and sockets in a
+    /// [`std::io::BufReader`].
+    pub fn from_reader(reader: R) -> Self {
+        Deserializer::new(IoRead::new(reader))
+    }
+
+    /// The underlying reader, positioned just after the last pickle read.
+    pub fn into_inner(self) -> R {
+        self.read.into_inner()
+    }
+}
+
+impl<'de, R: Read<'de>> Deserializer<R> {
+    /// A deserializer over any [`Read`] source, with default options.
+    pub fn new(read: R) -> Self {
+        Deserializer {
+            read,
+            opts: DeOptions::default(),
+            machine: Machine::default(),
+            arena: Arena::default(),
+        }
+    }
+
+    /// Use these options.
+    pub fn with_options(mut self, opts: DeOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// The byte offset of the next pickle in the input.
+    pub fn position(&self) -> u64 {
+        self.read.position()
+    }
+
+    /// Read the next pickle as a `T`; `Ok(None)` if the input is at its end.
+    pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
+        let Some(root) = self
+            .machine
+            .run(&mut self.read, &mut self.arena, &self.opts)?
+        else {
+            return Ok(None);
+        };
+        let mut walk = walk::Walk::new(
+            self.read.input(),
+            &self.arena,
+            self.opts.max_depth,
+            self.opts.max_expansion,
+        );
+        T::deserialize(walk.root(root)).map(Some)
+    }
+
+    /// An iterator over the pickles left in the input, each read as a `T`.
+    pub fn into_iter<T: Deserialize<'de>>(self) -> StreamDeserializer<'de, R, T> {
+        StreamDeserializer {
+            de: self,
+            failed: false,
+            _t: PhantomData,
+        }
+    }
+}
+
+/// An iterator that reads one pickle after another; see [`Deserializer::into_iter`].
+pub struct StreamDeserializer<'de, R, T> {
+    de: Deserializer<R>,
+    failed: bool,
+    _t: PhantomData<(&'de (), T)>,
+}
+
+impl<'de, R: Read<'de>, T: Deserialize<'de>> Iterator for StreamDeserializer<'de, R, T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        if self.failed {
+            return None;
+        }
+        match self.de.next_value() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) => None,
+            Err(e) => {
+                // The stream position is unknown after an error: stop.
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Read one pickle from `bytes` as a `T`, with default options. Strings and bytes in `T` may
+/// borrow from `bytes`. Bytes after the pickle's STOP are an error.
+///
+/// ```
+/// #[derive(serde::Deserialize, Debug, PartialEq)]
+/// struct Point<'a> { x: i32, label: &'a str }
+/// // pickle.dumps({'x': 3, 'label': 'origin'}, protocol=2)
+/// let data = b"\x80\x02}q\x00(X\x01\x00\x00\x00xq\x01K\x03X\x05\x00\x00\x00labelq\x02X\x06\x00\x00\x00originq\x03u.";
+/// let p: Point = pypickle::from_slice(data).unwrap();
+/// assert_eq!(p, Point { x: 3, label: "origin" });
+/// ```
+pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+    from_slice_with(bytes, &DeOptions::default())
+}
+
+/// [`from_slice`] with options.
+pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
+    let mut read = SliceRead::new(bytes);
+    let mut machine = Machine::default();
+    let mut arena = Arena::default();
+    let root = machine
+        .run(&mut read, &mut arena, opts)?
+        .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+    let end = read.position();
+    if read.remaining() > 0 {
+        return Err(
+            Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
+        );
+    }
+    let mut walk = walk::Walk::new(bytes, &arena, opts.max_depth, opts.max_expansion);
+    T::deserialize(walk.root(root))
+}
+
+/// Read one pickle from an [`io::Read`] as a `T`, with default options. Anything after the
+/// pickle's STOP is an error; to read several pickles from one stream, use a [`Deserializer`].
+pub fn from_reader<R: io::Read, T: serde::de::DeserializeOwned>(reader: R) -> Result<T> {
+    from_reader_with(reader, &DeOptions::default())
+}
+
+/// [`from_reader`] with options.
+pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
+    reader: R,
+    opts: &DeOptions,
+) -> Result<T> {
+    let mut read = IoRead::new(reader);
+    let mut machine = Machine::default();
+    let mut arena = Arena::default();
+    let root = machine
+        .run(&mut read, &mut arena, opts)?
+        .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+    let end = read.position();
+    if read.opcode(&arena.scratch)?.is_some() {
+        return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
+    }
+    let mut walk = walk::Walk::new(&[], &arena, opts.max_depth, opts.max_expansion);
+    T::deserialize(walk.root(root))
+}

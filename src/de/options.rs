@@ -1,0 +1,146 @@
+//! Options for reading pickles: limits, Python 2 string decoding and the policy for globals.
+
+/// How Python 2 `str` values (the STRING, BINSTRING and SHORT_BINSTRING opcodes) are read,
+/// like the `encoding=` argument of CPython's `pickle.loads`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Py2Strings {
+    /// Decode as ASCII; a byte over 0x7f is an error (CPython's default).
+    #[default]
+    Ascii,
+    /// Decode as Latin-1: every byte is the code point of the same number. Use this for pickles
+    /// of Python 2 datetime or numpy objects, as CPython's documentation advises.
+    Latin1,
+    /// Decode as UTF-8; invalid UTF-8 is an error.
+    Utf8,
+    /// Keep them as `bytes`.
+    Bytes,
+}
+
+/// Options for reading pickles. Build with [`DeOptions::new`] and the builder methods.
+///
+/// ```
+/// use pypickle::{DeOptions, Py2Strings};
+/// let opts = DeOptions::new().max_depth(64).py2_strings(Py2Strings::Latin1);
+/// let v: i32 = pypickle::from_slice_with(b"K\x07.", &opts).unwrap();
+/// assert_eq!(v, 7);
+/// ```
+///
+/// # Limits
+/// Every resource a pickle can claim is bounded. Lengths in the input are never trusted: nothing
+/// is allocated beyond what the remaining input can hold. On top of that:
+///
+/// | limit | default | why |
+/// |---|---|---|
+/// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
+/// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (32 bytes each) |
+/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (32 bytes each) |
+/// | [`max_expansion`](Self::max_expansion) | 2^25 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound |
+/// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
+#[derive(Clone, Debug)]
+pub struct DeOptions {
+    pub(crate) max_depth: usize,
+    pub(crate) max_memo: usize,
+    pub(crate) max_nodes: usize,
+    pub(crate) max_expansion: u64,
+    pub(crate) max_int_digits: usize,
+    pub(crate) py2_strings: Py2Strings,
+    pub(crate) fix_imports: bool,
+    allowed: Vec<(String, String)>,
+    record_unknown: bool,
+}
+
+impl Default for DeOptions {
+    fn default() -> Self {
+        DeOptions {
+            max_depth: 256,
+            max_memo: 1 << 26,
+            max_nodes: 1 << 28,
+            max_expansion: 1 << 25,
+            max_int_digits: 4300,
+            py2_strings: Py2Strings::Ascii,
+            fix_imports: true,
+            allowed: Vec::new(),
+            record_unknown: false,
+        }
+    }
+}
+
+impl DeOptions {
+    /// The defaults: see the table above.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The deepest nesting of containers allowed.
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// The most memo entries a pickle may make.
+    pub fn max_memo(mut self, entries: usize) -> Self {
+        self.max_memo = entries;
+        self
+    }
+
+    /// The most values a pickle may put in containers (at most `u32::MAX - 1`).
+    pub fn max_nodes(mut self, nodes: usize) -> Self {
+        self.max_nodes = nodes.min(u32::MAX as usize - 1);
+        self
+    }
+
+    /// How many values may be visited again through shared references, beyond the values the
+    /// pickle itself holds.
+    pub fn max_expansion(mut self, visits: u64) -> Self {
+        self.max_expansion = visits;
+        self
+    }
+
+    /// The most decimal digits in a text integer (INT, LONG opcodes).
+    pub fn max_int_digits(mut self, digits: usize) -> Self {
+        self.max_int_digits = digits;
+        self
+    }
+
+    /// How Python 2 `str` values are read.
+    pub fn py2_strings(mut self, how: Py2Strings) -> Self {
+        self.py2_strings = how;
+        self
+    }
+
+    /// Map Python 2 module names (`__builtin__`, `copy_reg`, ...) to Python 3 ones in protocol
+    /// 0-2 pickles, like CPython's `fix_imports` (on by default).
+    pub fn fix_imports(mut self, on: bool) -> Self {
+        self.fix_imports = on;
+        self
+    }
+
+    /// Let the pickle mention `module.name`, kept as an inert reference (never imported or
+    /// called). `name` may be `*` for every name in `module`. This also lets through a global
+    /// on the built-in list of dangerous ones, so name those deliberately.
+    pub fn allow_global(mut self, module: &str, name: &str) -> Self {
+        self.allowed.push((module.to_string(), name.to_string()));
+        self
+    }
+
+    /// Keep objects of classes not on the allowlist as inert [`Value::Object`]s instead of
+    /// refusing the pickle. Globals known to be dangerous (`os.system`, `builtins.eval`, ...)
+    /// are still refused unless allowed with [`allow_global`](Self::allow_global).
+    ///
+    /// [`Value::Object`]: crate::Value::Object
+    pub fn record_unknown_globals(mut self, on: bool) -> Self {
+        self.record_unknown = on;
+        self
+    }
+
+    pub(crate) fn is_allowed(&self, module: &str, name: &str) -> bool {
+        self.allowed
+            .iter()
+            .any(|(m, n)| m == module && (n == name || n == "*"))
+    }
+
+    pub(crate) fn records_unknown_globals(&self) -> bool {
+        self.record_unknown
+    }
+}

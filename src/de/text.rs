@@ -1,0 +1,316 @@
+//! Decoders for the text forms in pickles: protocol 0 numbers, Python 2 quoted strings
+//! (`escape_decode`), `raw-unicode-escape`, Latin-1, and UTF-8 with CPython's surrogate rules.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorCode, Result};
+
+#[cold]
+fn bad(msg: &'static str) -> Error {
+    Error::new(ErrorCode::Malformed(msg))
+}
+
+#[cold]
+fn bad_owned(msg: String) -> Error {
+    Error::new(ErrorCode::MalformedOwned(msg.into()))
+}
+
+/// A decimal integer line: `Ok(Ok(i64))`, or `Ok(Err(digits))` when it does not fit in i64 (the
+/// caller makes a big integer of the trimmed text).
+pub(crate) fn parse_int<'a>(
+    line: &'a [u8],
+    what: &'static str,
+) -> Result<std::result::Result<i64, &'a [u8]>> {
+    let text = trim_ascii(line);
+    let (sign, digits) = match text.first() {
+        Some(b'-') | Some(b'+') => (1, &text[1..]),
+        _ => (0, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad_owned(format!(
+            "{what} argument {:?} is not a decimal integer",
+            String::from_utf8_lossy(line)
+        )));
+    }
+    let _ = sign;
+    // At most 18 digits always fit.
+    if digits.len() <= 18 {
+        let mut v: i64 = 0;
+        for d in digits {
+            v = v * 10 + i64::from(d - b'0');
+        }
+        return Ok(Ok(if text[0] == b'-' { -v } else { v }));
+    }
+    let s = std::str::from_utf8(text).expect("ascii");
+    match s.parse::<i64>() {
+        Ok(v) => Ok(Ok(v)),
+        Err(_) => Ok(Err(text)),
+    }
+}
+
+fn trim_ascii(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// A FLOAT line, as `float()` reads it (`1.5`, `1e+16`, `inf`, `-nan`, ...).
+pub(crate) fn parse_float(line: &[u8]) -> Result<f64> {
+    let text =
+        std::str::from_utf8(trim_ascii(line)).map_err(|_| bad("FLOAT argument is not ASCII"))?;
+    let lower = text.to_ascii_lowercase();
+    let v: f64 = lower
+        .parse()
+        .map_err(|_| bad_owned(format!("FLOAT argument {text:?} is not a float")))?;
+    if v.is_infinite() && !lower.contains("inf") {
+        return Err(bad_owned(format!(
+            "FLOAT argument {text:?} is out of range"
+        )));
+    }
+    Ok(v)
+}
+
+/// The body of a protocol 0 STRING argument: strip the matching outer quotes, then undo
+/// Python's bytes escapes (`\n`, `\x41`, `\101`, `\'`, ...).
+pub(crate) fn unquote_string(line: &[u8]) -> Result<Cow<'_, [u8]>> {
+    let n = line.len();
+    if n < 2 || line[0] != line[n - 1] || (line[0] != b'\'' && line[0] != b'"') {
+        return Err(bad("the STRING opcode argument must be quoted"));
+    }
+    escape_decode(&line[1..n - 1])
+}
+
+fn escape_decode(s: &[u8]) -> Result<Cow<'_, [u8]>> {
+    if !s.contains(&b'\\') {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = s.get(i) else {
+            return Err(bad("trailing \\ in a STRING argument"));
+        };
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' => out.push(b'\\'),
+            b'\'' => out.push(b'\''),
+            b'"' => out.push(b'"'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let hex = s.get(i..i + 2).and_then(|h| {
+                    std::str::from_utf8(h)
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                });
+                match hex {
+                    Some(v) if s[i].is_ascii_hexdigit() && s[i + 1].is_ascii_hexdigit() => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    _ => return Err(bad("invalid \\x escape in a STRING argument")),
+                }
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// Decode `raw-unicode-escape` (the UNICODE opcode): Latin-1 bytes, except that `\uXXXX` and
+/// `\UXXXXXXXX` after an odd number of backslashes are code points.
+pub(crate) fn raw_unicode_escape(s: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    let mut i = 0;
+    let mut buf = [0u8; 4];
+    while i < s.len() {
+        let c = s[i];
+        if c != b'\\' {
+            if c < 0x80 {
+                out.push(c);
+            } else {
+                out.extend_from_slice(char::from(c).encode_utf8(&mut buf).as_bytes());
+            }
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < s.len() && s[i] == b'\\' {
+            i += 1;
+        }
+        let run = i - run_start;
+        let escape = run % 2 == 1 && i < s.len() && (s[i] == b'u' || s[i] == b'U');
+        if !escape {
+            out.extend(std::iter::repeat(b'\\').take(run));
+            continue;
+        }
+        out.extend(std::iter::repeat(b'\\').take(run - 1));
+        let digits = if s[i] == b'u' { 4 } else { 8 };
+        i += 1;
+        let hex = s
+            .get(i..i + digits)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .ok_or_else(|| bad("truncated \\uXXXX or \\UXXXXXXXX escape in a UNICODE argument"))?;
+        let cp = u32::from_str_radix(std::str::from_utf8(hex).expect("hex"), 16).expect("hex");
+        i += digits;
+        match char::from_u32(cp) {
+            Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes()),
+            None if (0xd800..0xe000).contains(&cp) => return Err(lone_surrogate(cp)),
+            None => return Err(bad("\\U escape out of range in a UNICODE argument")),
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn lone_surrogate(cp: u32) -> Error {
+    Error::new(ErrorCode::Unsupported(
+        format!("the string holds a lone surrogate U+{cp:04X}, which a Rust string cannot hold")
+            .into(),
+    ))
+}
+
+/// Check that a string argument is UTF-8 as CPython reads it (`surrogatepass`): a lone
+/// surrogate is valid Python but not Rust, and gets its own error.
+#[inline]
+pub(crate) fn check_utf8(bytes: &[u8]) -> Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(utf8_error(bytes, e.valid_up_to())),
+    }
+}
+
+#[cold]
+fn utf8_error(bytes: &[u8], at: usize) -> Error {
+    if let [0xed, b1 @ 0xa0..=0xbf, b2 @ 0x80..=0xbf, ..] = bytes[at..] {
+        let cp = 0xd000 | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f);
+        return lone_surrogate(cp);
+    }
+    bad_owned(format!(
+        "invalid UTF-8 in a string at byte {at} of the argument"
+    ))
+}
+
+/// Latin-1 bytes as UTF-8.
+pub(crate) fn latin1_to_utf8(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4];
+    for &b in bytes {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice(char::from(b).encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
+/// A str as Latin-1 bytes (every char must be below U+0100).
+pub(crate) fn utf8_to_latin1(s: &str, out: &mut Vec<u8>) -> Result<()> {
+    for ch in s.chars() {
+        let cp = u32::from(ch);
+        if cp > 0xff {
+            return Err(bad_owned(format!(
+                "character U+{cp:04X} cannot be encoded as latin-1"
+            )));
+        }
+        out.push(cp as u8);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rue(s: &[u8]) -> Result<String> {
+        let mut out = Vec::new();
+        raw_unicode_escape(s, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn raw_unicode_escape_follows_backslash_parity() {
+        assert_eq!(rue(b"a\\u00e9b").unwrap(), "a\u{e9}b");
+        assert_eq!(rue(b"\\\\u0041").unwrap(), "\\\\u0041");
+        assert_eq!(rue(b"\\\\\\u0041").unwrap(), "\\\\A");
+        assert_eq!(rue(b"\\U0001f600").unwrap(), "\u{1f600}");
+        assert_eq!(rue(b"\xe9\\x").unwrap(), "\u{e9}\\x");
+        assert!(rue(b"\\u12").is_err());
+        assert!(rue(b"\\ud800").is_err());
+        assert!(rue(b"\\U00110000").is_err());
+    }
+
+    #[test]
+    fn string_quotes_and_escapes() {
+        assert_eq!(&*unquote_string(b"'abc'").unwrap(), b"abc");
+        assert_eq!(&*unquote_string(b"\"a'b\"").unwrap(), b"a'b");
+        assert_eq!(
+            &*unquote_string(b"'a\\nb\\x00\\'c\\101\\q'").unwrap(),
+            b"a\nb\0'cA\\q"
+        );
+        assert!(unquote_string(b"'abc").is_err());
+        assert!(unquote_string(b"'").is_err());
+        assert!(unquote_string(b"'abc\"").is_err());
+        assert!(unquote_string(b"'\\x4'").is_err());
+        assert!(unquote_string(b"'a\\'").is_err());
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_int(b"123", "INT").unwrap(), Ok(123));
+        assert_eq!(
+            parse_int(b"-9223372036854775808", "INT").unwrap(),
+            Ok(i64::MIN)
+        );
+        assert_eq!(
+            parse_int(b"9223372036854775808", "INT").unwrap(),
+            Err(&b"9223372036854775808"[..])
+        );
+        assert!(parse_int(b"12a", "INT").is_err());
+        assert!(parse_int(b"", "INT").is_err());
+        assert_eq!(parse_float(b"1e+16").unwrap(), 1e16);
+        assert!(parse_float(b"nan").unwrap().is_nan());
+        assert_eq!(parse_float(b"-inf").unwrap(), f64::NEG_INFINITY);
+        assert!(parse_float(b"1e999").is_err());
+        assert!(parse_float(b"x").is_err());
+    }
+
+    #[test]
+    fn surrogates_are_named() {
+        let e = check_utf8(b"a\xed\xa0\x80").unwrap_err();
+        assert!(e.to_string().contains("U+D800"), "{e}");
+        assert!(check_utf8(b"\xff").is_err());
+    }
+}

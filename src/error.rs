@@ -1,0 +1,405 @@
+//! The crate's error type: what went wrong, where in the input, and which opcode was running.
+
+use std::fmt::{self, Debug, Display};
+use std::io;
+
+use crate::opcode;
+
+/// `Result<T, pypickle::Error>`.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An error reading or writing a pickle.
+///
+/// It carries what went wrong ([`Error::category`] to branch on), the byte offset of the opcode
+/// involved ([`Error::offset`]) and that opcode ([`Error::opcode`]). Its `Display` is one
+/// sentence, such as `truncated BINUNICODE at offset 12: 3 bytes needed, 1 left`.
+///
+/// The error is one pointer wide so that `Result<T>` stays small on the hot path.
+pub struct Error {
+    inner: Box<ErrorImpl>,
+}
+
+struct ErrorImpl {
+    code: ErrorCode,
+    offset: Option<u64>,
+    opcode: Option<u8>,
+}
+
+/// The broad class of an [`Error`], for callers that branch on what went wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The input ended before the pickle did.
+    Truncated,
+    /// The input is not a well-formed pickle (bad opcode, bad stack, bad argument, bytes after
+    /// `STOP`, ...).
+    Invalid,
+    /// The pickle names a global that the policy does not allow.
+    Refused,
+    /// A resource limit of [`DeOptions`](crate::DeOptions) was hit.
+    Limit,
+    /// A well-formed pickle uses a feature this crate does not handle without a hook.
+    Unsupported,
+    /// The pickle is fine but its data does not fit the Rust type asked for.
+    Type,
+    /// The value cannot be written as a pickle.
+    Unserializable,
+    /// Reading from or writing to an I/O stream failed.
+    Io,
+    /// An error made by a `Serialize` or `Deserialize` implementation.
+    Custom,
+}
+
+/// Which configurable limit an [`Error`] of category [`Category::Limit`] hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Nesting depth of containers ([`DeOptions::max_depth`](crate::DeOptions::max_depth)).
+    Depth,
+    /// Number of memo entries ([`DeOptions::max_memo`](crate::DeOptions::max_memo)).
+    Memo,
+    /// Values reached a second time through shared references
+    /// ([`DeOptions::max_expansion`](crate::DeOptions::max_expansion)).
+    Expansion,
+    /// Number of values the pickle builds ([`DeOptions::max_nodes`](crate::DeOptions::max_nodes)).
+    Nodes,
+    /// Decimal digits in a text integer
+    /// ([`DeOptions::max_int_digits`](crate::DeOptions::max_int_digits)).
+    IntDigits,
+}
+
+impl Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::Depth => "max_depth",
+            Limit::Memo => "max_memo",
+            Limit::Expansion => "max_expansion",
+            Limit::Nodes => "max_nodes",
+            Limit::IntDigits => "max_int_digits",
+        })
+    }
+}
+
+/// What went wrong, without the position.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ErrorCode {
+    #[error("{needed} bytes needed, {left} left")]
+    Truncated { needed: u64, left: u64 },
+    #[error("no newline before the end of the input")]
+    NoNewline,
+    #[error("input ended without a STOP opcode")]
+    NoStop,
+    #[error("empty input: no pickle to read")]
+    Empty,
+    #[error("invalid opcode byte 0x{0:02x}")]
+    InvalidOpcode(u8),
+    #[error("{0}")]
+    Malformed(&'static str),
+    #[error("{0}")]
+    MalformedOwned(Box<str>),
+    #[error("stack underflow: the opcode needs more values than the stack holds")]
+    StackUnderflow,
+    #[error("no MARK on the stack")]
+    NoMark,
+    #[error("memo key {0} not found")]
+    MemoMissing(u64),
+    #[error("unsupported pickle protocol {0} (this crate reads 0 to 5)")]
+    Protocol(u64),
+    #[error("global {module}.{name} is refused: {why}")]
+    RefusedGlobal {
+        module: Box<str>,
+        name: Box<str>,
+        why: &'static str,
+    },
+    #[error("{0} is not supported without a hook")]
+    NeedsHook(&'static str),
+    #[error("{0}")]
+    Unsupported(Box<str>),
+    #[error("limit {which} ({limit}) exceeded")]
+    Limit { which: Limit, limit: u64 },
+    #[error("{} after the pickle's STOP", match .0 { Some(n) => format!("{n} bytes of trailing data"), None => "trailing data".to_string() })]
+    TrailingData(Option<u64>),
+    #[error("cycle: a value contains itself, which no Rust value can hold")]
+    Cycle,
+    #[error("{0}")]
+    Type(Box<str>),
+    #[error("{0}")]
+    Unserializable(Box<str>),
+    #[error("{0}")]
+    Custom(Box<str>),
+    #[error("I/O error: {0}")]
+    Io(#[source] io::Error),
+}
+
+impl ErrorCode {
+    fn category(&self) -> Category {
+        use ErrorCode::*;
+        match self {
+            Truncated { .. } | NoNewline | NoStop | Empty => Category::Truncated,
+            InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
+            | MemoMissing(_) | Protocol(_) | TrailingData(_) | Cycle => Category::Invalid,
+            RefusedGlobal { .. } => Category::Refused,
+            NeedsHook(_) | Unsupported(_) => Category::Unsupported,
+            Limit { .. } => Category::Limit,
+            Type(_) => Category::Type,
+            Unserializable(_) => Category::Unserializable,
+            Custom(_) => Category::Custom,
+            Io(_) => Category::Io,
+        }
+    }
+}
+
+impl Error {
+    #[cold]
+    pub(crate) fn new(code: ErrorCode) -> Self {
+        Error {
+            inner: Box::new(ErrorImpl {
+                code,
+                offset: None,
+                opcode: None,
+            }),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn at(code: ErrorCode, offset: u64, opcode: u8) -> Self {
+        Error {
+            inner: Box::new(ErrorImpl {
+                code,
+                offset: Some(offset),
+                opcode: Some(opcode),
+            }),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn at_offset(mut self, offset: u64) -> Self {
+        self.inner.offset = Some(offset);
+        self
+    }
+
+    /// Attach a position if the error has none yet (the innermost position wins).
+    #[cold]
+    pub(crate) fn or_at(mut self, offset: u64, opcode: u8) -> Self {
+        if self.inner.offset.is_none() {
+            self.inner.offset = Some(offset);
+            self.inner.opcode = Some(opcode);
+        }
+        self
+    }
+
+    #[cold]
+    pub(crate) fn clear_opcode(mut self) -> Self {
+        self.inner.opcode = None;
+        self
+    }
+
+    /// What kind of error this is.
+    pub fn category(&self) -> Category {
+        self.inner.code.category()
+    }
+
+    /// The limit hit, for errors of category [`Category::Limit`].
+    pub fn limit(&self) -> Option<Limit> {
+        match self.inner.code {
+            ErrorCode::Limit { which, .. } => Some(which),
+            _ => None,
+        }
+    }
+
+    /// The `module.name` of a refused global, for errors of category [`Category::Refused`].
+    pub fn refused_global(&self) -> Option<(&str, &str)> {
+        match &self.inner.code {
+            ErrorCode::RefusedGlobal { module, name, .. } => Some((module, name)),
+            _ => None,
+        }
+    }
+
+    /// The byte offset in the input of the opcode involved, where known.
+    ///
+    /// For a value that does not fit the requested Rust type, this is the offset of the opcode
+    /// that made the value.
+    pub fn offset(&self) -> Option<u64> {
+        self.inner.offset
+    }
+
+    /// The opcode byte involved, where known.
+    pub fn opcode(&self) -> Option<u8> {
+        self.inner.opcode
+    }
+
+    /// The `pickletools` name of the opcode involved, where known.
+    pub fn opcode_name(&self) -> Option<&'static str> {
+        self.inner.opcode.and_then(opcode::name)
+    }
+
+    /// True if the error is that the input ended early (as opposed to being wrong).
+    pub fn is_truncated(&self) -> bool {
+        self.category() == Category::Truncated
+    }
+
+    /// The underlying I/O error, for errors of category [`Category::Io`].
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match &self.inner.code {
+            ErrorCode::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+fn op_label(opcode: Option<u8>) -> String {
+    match opcode {
+        Some(op) => match opcode::name(op) {
+            Some(name) => name.to_string(),
+            None => format!("opcode 0x{op:02x}"),
+        },
+        None => "input".to_string(),
+    }
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &*self.inner;
+        match (&e.code, e.offset) {
+            (ErrorCode::Truncated { .. } | ErrorCode::NoNewline, Some(off)) => {
+                write!(
+                    f,
+                    "truncated {} at offset {off}: {}",
+                    op_label(e.opcode),
+                    e.code
+                )
+            }
+            (ErrorCode::InvalidOpcode(_), Some(off)) | (ErrorCode::NoStop, Some(off)) => {
+                write!(f, "{} at offset {off}", e.code)
+            }
+            (code, Some(off)) if e.opcode.is_some() => {
+                write!(f, "{code} ({} at offset {off})", op_label(e.opcode))
+            }
+            (code, Some(off)) => write!(f, "{code} (at offset {off})"),
+            (code, None) => write!(f, "{code}"),
+        }
+    }
+}
+
+impl Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &*self.inner;
+        f.debug_struct("Error")
+            .field("category", &e.code.category())
+            .field("code", &e.code)
+            .field("offset", &e.offset)
+            .field("opcode", &e.opcode.map(|op| op_label(Some(op))))
+            .field("message", &self.to_string())
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.code {
+            ErrorCode::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    #[cold]
+    fn from(e: io::Error) -> Self {
+        Error::new(ErrorCode::Io(e))
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        match e.inner.code {
+            ErrorCode::Io(io) => io,
+            _ => {
+                let kind = match e.category() {
+                    Category::Truncated => io::ErrorKind::UnexpectedEof,
+                    _ => io::ErrorKind::InvalidData,
+                };
+                io::Error::new(kind, e)
+            }
+        }
+    }
+}
+
+impl serde::de::Error for Error {
+    #[cold]
+    fn custom<T: Display>(msg: T) -> Self {
+        Error::new(ErrorCode::Custom(msg.to_string().into()))
+    }
+
+    #[cold]
+    fn invalid_type(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(ErrorCode::Type(
+            format!("invalid type: {unexp}, expected {exp}").into(),
+        ))
+    }
+
+    #[cold]
+    fn invalid_value(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(ErrorCode::Type(
+            format!("invalid value: {unexp}, expected {exp}").into(),
+        ))
+    }
+
+    #[cold]
+    fn invalid_length(len: usize, exp: &dyn serde::de::Expected) -> Self {
+        Error::new(ErrorCode::Type(
+            format!("invalid length {len}, expected {exp}").into(),
+        ))
+    }
+
+    #[cold]
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        Error::new(ErrorCode::Type(
+            format!("unknown variant `{variant}`, expected one of {expected:?}").into(),
+        ))
+    }
+
+    #[cold]
+    fn missing_field(field: &'static str) -> Self {
+        Error::new(ErrorCode::Type(format!("missing field `{field}`").into()))
+    }
+}
+
+impl serde::ser::Error for Error {
+    #[cold]
+    fn custom<T: Display>(msg: T) -> Self {
+        Error::new(ErrorCode::Custom(msg.to_string().into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn truncated_message_names_opcode_and_offset() {
+        let e = Error::at(
+            ErrorCode::Truncated { needed: 3, left: 1 },
+            12,
+            opcode::BINUNICODE,
+        );
+        assert_eq!(
+            e.to_string(),
+            "truncated BINUNICODE at offset 12: 3 bytes needed, 1 left"
+        );
+        assert_eq!(e.category(), Category::Truncated);
+        assert_eq!(e.offset(), Some(12));
+        assert_eq!(e.opcode_name(), Some("BINUNICODE"));
+    }
+
+    #[test]
+    fn or_at_keeps_the_innermost_position() {
+        let e = Error::at(ErrorCode::MemoMissing(5), 30, opcode::BINGET).or_at(1, opcode::NONE);
+        assert_eq!(e.to_string(), "memo key 5 not found (BINGET at offset 30)");
+    }
+}

@@ -1,0 +1,428 @@
+//! Input sources for the unpickler: a borrowing slice reader and an `io::Read` reader behind one
+//! sealed trait.
+//!
+//! Both hand out [`Span`]s: a stretch of bytes that is either in the caller's input (and so can
+//! be lent to `Deserialize` impls as `&'de str` / `&'de [u8]`) or in the deserializer's scratch
+//! buffer (copied there by the `io::Read` reader, or decoded by the unpickler).
+//! Framing (protocol 4's FRAME opcode) is handled here, so the unpickler never sees a frame edge.
+
+use std::io;
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// Bytes read from the input, by position: in the input itself or in the scratch buffer.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Start offset; the top bit says the bytes are in the scratch buffer.
+    start: usize,
+    len: usize,
+}
+
+const SCRATCH_BIT: usize = 1 << (usize::BITS - 1);
+
+impl Span {
+    pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+
+    #[inline]
+    pub(crate) fn input(start: usize, len: usize) -> Span {
+        Span { start, len }
+    }
+
+    #[inline]
+    pub(crate) fn scratch(start: usize, len: usize) -> Span {
+        Span {
+            start: start | SCRATCH_BIT,
+            len,
+        }
+    }
+
+    /// `len` bytes of this span, `skip` bytes in.
+    #[inline]
+    pub(crate) fn sub(self, skip: usize, len: usize) -> Span {
+        debug_assert!(skip + len <= self.len);
+        Span {
+            start: self.start + skip,
+            len,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(self) -> usize {
+        self.len
+    }
+
+    /// The bytes, if they are in the caller's input.
+    #[inline]
+    pub(crate) fn borrowed<'de>(self, input: &'de [u8]) -> Option<&'de [u8]> {
+        if self.start & SCRATCH_BIT == 0 {
+            Some(&input[self.start..self.start + self.len])
+        } else {
+            None
+        }
+    }
+
+    /// The bytes, wherever they are.
+    #[inline]
+    pub(crate) fn get<'a>(self, input: &'a [u8], scratch: &'a [u8]) -> &'a [u8] {
+        if self.start & SCRATCH_BIT == 0 {
+            &input[self.start..self.start + self.len]
+        } else {
+            let s = self.start & !SCRATCH_BIT;
+            &scratch[s..s + self.len]
+        }
+    }
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// A source of pickle bytes: a byte slice ([`SliceRead`]) or an [`io::Read`] ([`IoRead`]).
+///
+/// The trait is sealed; its methods are the unpickler's business.
+pub trait Read<'de>: private::Sealed {
+    #[doc(hidden)]
+    fn position(&self) -> u64;
+    /// The next opcode byte, or `None` at the end of the input.
+    #[doc(hidden)]
+    fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>>;
+    #[doc(hidden)]
+    fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]>;
+    #[doc(hidden)]
+    fn bytes(&mut self, len: u64, scratch: &mut Vec<u8>) -> Result<Span>;
+    /// One line without its `\n`.
+    #[doc(hidden)]
+    fn line(&mut self, scratch: &mut Vec<u8>) -> Result<Span>;
+    #[doc(hidden)]
+    fn begin_frame(&mut self, len: u64, scratch: &mut Vec<u8>) -> Result<()>;
+    /// Whether a frame is open with bytes left in it.
+    #[doc(hidden)]
+    fn in_unfinished_frame(&self) -> bool;
+    /// The caller's input, for resolving input spans (empty for readers that copy).
+    #[doc(hidden)]
+    fn input(&self) -> &'de [u8];
+}
+
+#[cold]
+fn truncated(needed: u64, left: u64) -> Error {
+    Error::new(ErrorCode::Truncated { needed, left })
+}
+
+#[cold]
+fn frame_crossed() -> Error {
+    Error::new(ErrorCode::Malformed(
+        "data runs past the end of the current FRAME",
+    ))
+}
+
+#[cold]
+fn frame_in_frame() -> Error {
+    Error::new(ErrorCode::Malformed(
+        "FRAME begins before the current frame has ended",
+    ))
+}
+
+/// Reads a pickle from a byte slice, lending strings and bytes from it without copying.
+pub struct SliceRead<'de> {
+    input: &'de [u8],
+    pos: usize,
+    /// The end of the current frame, or `input.len()` outside frames.
+    limit: usize,
+    in_frame: bool,
+}
+
+impl<'de> SliceRead<'de> {
+    /// A reader over `input`.
+    pub fn new(input: &'de [u8]) -> Self {
+        SliceRead {
+            input,
+            pos: 0,
+            limit: input.len(),
+            in_frame: false,
+        }
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.input.len() - self.pos
+    }
+
+    #[cold]
+    fn short(&self, needed: u64) -> Error {
+        if self.in_frame && (self.pos as u64).saturating_add(needed) <= self.input.len() as u64 {
+            frame_crossed()
+        } else {
+            truncated(needed, (self.limit - self.pos) as u64)
+        }
+    }
+}
+
+impl private::Sealed for SliceRead<'_> {}
+
+impl<'de> Read<'de> for SliceRead<'de> {
+    #[inline]
+    fn position(&self) -> u64 {
+        self.pos as u64
+    }
+
+    #[inline]
+    fn opcode(&mut self, _scratch: &[u8]) -> Result<Option<u8>> {
+        if self.pos >= self.limit {
+            if self.in_frame {
+                self.in_frame = false;
+                self.limit = self.input.len();
+            }
+            if self.pos >= self.limit {
+                return Ok(None);
+            }
+        }
+        let b = self.input[self.pos];
+        self.pos += 1;
+        Ok(Some(b))
+    }
+
+    #[inline]
+    fn fixed<const N: usize>(&mut self, _scratch: &mut Vec<u8>) -> Result<[u8; N]> {
+        if self.limit - self.pos < N {
+            return Err(self.short(N as u64));
+        }
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.input[self.pos..self.pos + N]);
+        self.pos += N;
+        Ok(out)
+    }
+
+    #[inline]
+    fn bytes(&mut self, len: u64, _scratch: &mut Vec<u8>) -> Result<Span> {
+        if ((self.limit - self.pos) as u64) < len {
+            return Err(self.short(len));
+        }
+        let len = len as usize;
+        let span = Span::input(self.pos, len);
+        self.pos += len;
+        Ok(span)
+    }
+
+    fn line(&mut self, _scratch: &mut Vec<u8>) -> Result<Span> {
+        let rest = &self.input[self.pos..self.limit];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                let span = Span::input(self.pos, n);
+                self.pos += n + 1;
+                Ok(span)
+            }
+            None if self.in_frame && self.input[self.limit..].contains(&b'\n') => {
+                Err(frame_crossed())
+            }
+            None => Err(Error::new(ErrorCode::NoNewline)),
+        }
+    }
+
+    fn begin_frame(&mut self, len: u64, _scratch: &mut Vec<u8>) -> Result<()> {
+        if self.in_unfinished_frame() {
+            return Err(frame_in_frame());
+        }
+        let left = (self.input.len() - self.pos) as u64;
+        if left < len {
+            return Err(truncated(len, left));
+        }
+        self.limit = self.pos + len as usize;
+        self.in_frame = true;
+        Ok(())
+    }
+
+    fn in_unfinished_frame(&self) -> bool {
+        self.in_frame && self.pos < self.limit
+    }
+
+    #[inline]
+    fn input(&self) -> &'de [u8] {
+        self.input
+    }
+}
+
+/// How much an [`IoRead`] reads at once when a length field claims more: the buffer grows only
+/// as data actually arrives, so a lying length costs at most this much before the error.
+const CHUNK: usize = 1 << 20;
+
+/// Reads a pickle from an [`io::Read`], copying what it needs into the deserializer's scratch
+/// buffer.
+///
+/// It never reads past the pickle's `STOP` (so several pickles can be read one after another
+/// from one stream), which means it reads opcodes outside frames one byte at a time: wrap an
+/// unbuffered source (a `File`, a socket) in a [`std::io::BufReader`]. Inside protocol 4+
+/// frames it reads the whole frame at once.
+pub struct IoRead<R> {
+    reader: R,
+    pos: u64,
+    /// The open frame as a range of the scratch buffer.
+    frame: Option<(usize, usize)>,
+}
+
+impl<R: io::Read> IoRead<R> {
+    /// A reader over `reader`.
+    pub fn new(reader: R) -> Self {
+        IoRead {
+            reader,
+            pos: 0,
+            frame: None,
+        }
+    }
+
+    /// The wrapped reader.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
+    /// Read exactly `len` bytes onto the end of `scratch`, growing it in bounded steps.
+    fn read_into(&mut self, len: u64, scratch: &mut Vec<u8>) -> Result<usize> {
+        let start = scratch.len();
+        let mut got: u64 = 0;
+        while got < len {
+            let step = (len - got).min(CHUNK as u64) as usize;
+            let at = scratch.len();
+            scratch.resize(at + step, 0);
+            let mut filled = 0;
+            while filled < step {
+                match self.reader.read(&mut scratch[at + filled..at + step]) {
+                    Ok(0) => {
+                        scratch.truncate(start);
+                        return Err(truncated(len, got + filled as u64));
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        scratch.truncate(start);
+                        return Err(e.into());
+                    }
+                }
+            }
+            got += step as u64;
+        }
+        self.pos += len;
+        Ok(start)
+    }
+
+    fn read_byte(&mut self) -> Result<Option<u8>> {
+        let mut b = [0u8; 1];
+        loop {
+            match self.reader.read(&mut b) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {
+                    self.pos += 1;
+                    return Ok(Some(b[0]));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Take `n` bytes from the open frame, if one is open.
+    #[inline]
+    fn from_frame(&mut self, n: usize) -> Result<Option<usize>> {
+        match &mut self.frame {
+            Some((at, end)) => {
+                if *end - *at < n {
+                    return Err(frame_crossed());
+                }
+                let start = *at;
+                *at += n;
+                self.pos += n as u64;
+                Ok(Some(start))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn close_finished_frame(&mut self) {
+        if matches!(self.frame, Some((at, end)) if at == end) {
+            self.frame = None;
+        }
+    }
+}
+
+impl<R> private::Sealed for IoRead<R> {}
+
+impl<'de, R: io::Read> Read<'de> for IoRead<R> {
+    fn position(&self) -> u64 {
+        self.pos
+    }
+
+    fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>> {
+        self.close_finished_frame();
+        match self.from_frame(1)? {
+            Some(at) => Ok(Some(scratch[at])),
+            None => self.read_byte(),
+        }
+    }
+
+    fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]> {
+        self.close_finished_frame();
+        let in_frame = self.frame.is_some();
+        let span = Read::bytes(self, N as u64, scratch)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(span.get(&[], scratch));
+        if !in_frame {
+            // Outside frames the bytes were appended to scratch only to be copied out.
+            scratch.truncate(scratch.len() - N);
+        }
+        Ok(out)
+    }
+
+    fn bytes(&mut self, len: u64, scratch: &mut Vec<u8>) -> Result<Span> {
+        self.close_finished_frame();
+        if self.frame.is_some() {
+            let n = usize::try_from(len).map_err(|_| frame_crossed())?;
+            let start = self.from_frame(n)?.expect("frame is open");
+            return Ok(Span::scratch(start, n));
+        }
+        let start = self.read_into(len, scratch)?;
+        Ok(Span::scratch(start, len as usize))
+    }
+
+    fn line(&mut self, scratch: &mut Vec<u8>) -> Result<Span> {
+        self.close_finished_frame();
+        if let Some((at, end)) = self.frame {
+            return match scratch[at..end].iter().position(|&b| b == b'\n') {
+                Some(n) => {
+                    self.from_frame(n + 1)?;
+                    Ok(Span::scratch(at, n))
+                }
+                None => Err(frame_crossed()),
+            };
+        }
+        let start = scratch.len();
+        loop {
+            match self.read_byte()? {
+                Some(b'\n') => return Ok(Span::scratch(start, scratch.len() - start)),
+                Some(b) => scratch.push(b),
+                None => {
+                    scratch.truncate(start);
+                    return Err(Error::new(ErrorCode::NoNewline));
+                }
+            }
+        }
+    }
+
+    fn begin_frame(&mut self, len: u64, scratch: &mut Vec<u8>) -> Result<()> {
+        self.close_finished_frame();
+        if self.frame.is_some() {
+            return Err(frame_in_frame());
+        }
+        let start = self.read_into(len, scratch)?;
+        // Bytes of the frame are counted as they are consumed, not as they are buffered.
+        self.pos -= len;
+        self.frame = Some((start, start + len as usize));
+        Ok(())
+    }
+
+    fn in_unfinished_frame(&self) -> bool {
+        matches!(self.frame, Some((at, end)) if at < end)
+    }
+
+    fn input(&self) -> &'de [u8] {
+        &[]
+    }
+}

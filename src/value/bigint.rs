@@ -1,0 +1,383 @@
+//! Integers of any size, as pickle stores them: little-endian two's complement bytes.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// An integer of any size (Python's `int` beyond what fits in `i64`).
+///
+/// Stored as minimal little-endian two's complement bytes, the layout of pickle's LONG1/LONG4
+/// opcodes, so reading and writing it costs a copy. [`Value::Int`](crate::Value::Int) holds the
+/// integers that fit in `i64`; a `BigInt` read from a pickle never does.
+///
+/// ```
+/// use pypickle::BigInt;
+/// let n: BigInt = "-123456789012345678901234567890".parse().unwrap();
+/// assert_eq!(n.to_string(), "-123456789012345678901234567890");
+/// assert_eq!(BigInt::from(u128::MAX).to_u128(), Some(u128::MAX));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BigInt {
+    /// Minimal: no top byte that only repeats the sign of the byte below it.
+    bytes: Vec<u8>,
+}
+
+impl BigInt {
+    /// From little-endian two's complement bytes (any length; extra sign bytes are dropped).
+    pub fn from_le_bytes(bytes: &[u8]) -> BigInt {
+        BigInt {
+            bytes: bytes[..minimal_len(bytes)].to_vec(),
+        }
+    }
+
+    /// The minimal little-endian two's complement bytes (empty for zero).
+    pub fn as_le_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// True if the integer is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.bytes.last().is_some_and(|b| b & 0x80 != 0)
+    }
+
+    /// The value as `i64`, if it fits.
+    pub fn to_i64(&self) -> Option<i64> {
+        self.to_i128().and_then(|v| i64::try_from(v).ok())
+    }
+
+    /// The value as `i128`, if it fits.
+    pub fn to_i128(&self) -> Option<i128> {
+        if self.bytes.len() > 16 {
+            return None;
+        }
+        let fill = if self.is_negative() { 0xff } else { 0 };
+        let mut buf = [fill; 16];
+        buf[..self.bytes.len()].copy_from_slice(&self.bytes);
+        Some(i128::from_le_bytes(buf))
+    }
+
+    /// The value as `u128`, if it fits.
+    pub fn to_u128(&self) -> Option<u128> {
+        if self.is_negative() {
+            return None;
+        }
+        let b = &self.bytes;
+        // A non-negative value may need a 17th zero byte for its sign.
+        let n = if b.len() == 17 && b[16] == 0 {
+            16
+        } else {
+            b.len()
+        };
+        if n > 16 {
+            return None;
+        }
+        let mut buf = [0u8; 16];
+        buf[..n].copy_from_slice(&b[..n]);
+        Some(u128::from_le_bytes(buf))
+    }
+
+    /// The nearest `f64` (infinite when out of range).
+    pub fn to_f64(&self) -> f64 {
+        let (neg, mag) = self.magnitude();
+        // Exact enough: accumulate from the top limb down, with round-to-nearest per step on
+        // 64-bit chunks; used only for complex numbers built by REDUCE.
+        let mut f = 0.0f64;
+        for limb in mag.iter().rev() {
+            f = f * 4294967296.0 + f64::from(*limb);
+        }
+        if neg {
+            -f
+        } else {
+            f
+        }
+    }
+
+    /// Sign and magnitude as little-endian 32-bit limbs.
+    fn magnitude(&self) -> (bool, Vec<u32>) {
+        let neg = self.is_negative();
+        let mut bytes = self.bytes.clone();
+        if neg {
+            negate(&mut bytes);
+        }
+        let mut limbs = Vec::with_capacity(bytes.len() / 4 + 1);
+        for chunk in bytes.chunks(4) {
+            let mut b = [0u8; 4];
+            b[..chunk.len()].copy_from_slice(chunk);
+            limbs.push(u32::from_le_bytes(b));
+        }
+        while limbs.last() == Some(&0) {
+            limbs.pop();
+        }
+        (neg, limbs)
+    }
+
+    fn from_magnitude(neg: bool, limbs: &[u32]) -> BigInt {
+        let mut bytes: Vec<u8> = limbs.iter().flat_map(|l| l.to_le_bytes()).collect();
+        bytes.push(0);
+        if neg {
+            negate(&mut bytes);
+        }
+        BigInt::from_le_bytes(&bytes)
+    }
+
+    /// Parse optional sign and decimal digits (no other characters).
+    pub(crate) fn parse_decimal(s: &[u8]) -> Option<BigInt> {
+        let (neg, digits) = match s.first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut limbs: Vec<u32> = Vec::with_capacity(digits.len() / 9 + 1);
+        let first = digits.len() % 9;
+        let mut chunks: Vec<&[u8]> = Vec::new();
+        if first > 0 {
+            chunks.push(&digits[..first]);
+        }
+        chunks.extend(digits[first..].chunks(9));
+        for chunk in chunks {
+            let mut mul = 1u64;
+            let mut add = 0u64;
+            for d in chunk {
+                mul *= 10;
+                add = add * 10 + u64::from(d - b'0');
+            }
+            let mut carry = add;
+            for limb in limbs.iter_mut() {
+                let v = u64::from(*limb) * mul + carry;
+                *limb = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                limbs.push(carry as u32);
+            }
+        }
+        Some(BigInt::from_magnitude(neg, &limbs))
+    }
+
+    /// Exact conversion of an integral, finite float.
+    pub(crate) fn from_integral_f64(f: f64) -> Option<BigInt> {
+        if !f.is_finite() || f.fract() != 0.0 {
+            return None;
+        }
+        if let Some(i) = float_to_i128(f) {
+            return Some(BigInt::from(i));
+        }
+        let bits = f.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
+        let mant = (bits & ((1 << 52) - 1)) | (1 << 52);
+        // |f| >= 2^127 here, so exp > 0.
+        let shift = exp as usize;
+        let mut limbs = vec![0u32; shift / 32 + 3];
+        let wide = u128::from(mant) << (shift % 32);
+        for k in 0..3 {
+            limbs[shift / 32 + k] = (wide >> (32 * k)) as u32;
+        }
+        Some(BigInt::from_magnitude(f < 0.0, &limbs))
+    }
+}
+
+/// An integral float as i128, if in range.
+pub(crate) fn float_to_i128(f: f64) -> Option<i128> {
+    if f.fract() == 0.0 && f >= -1.7014118346046923e38 && f < 1.7014118346046923e38 {
+        Some(f as i128)
+    } else {
+        None
+    }
+}
+
+fn negate(bytes: &mut [u8]) {
+    let mut carry = true;
+    for b in bytes.iter_mut() {
+        let (v, c) = (!*b).overflowing_add(u8::from(carry));
+        *b = v;
+        carry = c;
+    }
+}
+
+/// Length of `bytes` without redundant top sign bytes.
+pub(crate) fn minimal_len(bytes: &[u8]) -> usize {
+    let mut n = bytes.len();
+    while n > 0 {
+        let top = bytes[n - 1];
+        let below_neg = n >= 2 && bytes[n - 2] & 0x80 != 0;
+        if (top == 0 && (n == 1 || !below_neg)) || (top == 0xff && n >= 2 && below_neg) {
+            n -= 1;
+        } else {
+            break;
+        }
+    }
+    n
+}
+
+/// The value of little-endian two's complement bytes if it fits in i64.
+pub(crate) fn le_to_i64(bytes: &[u8]) -> Option<i64> {
+    let n = minimal_len(bytes);
+    if n > 8 {
+        return None;
+    }
+    let fill = if n > 0 && bytes[n - 1] & 0x80 != 0 {
+        0xff
+    } else {
+        0
+    };
+    let mut buf = [fill; 8];
+    buf[..n].copy_from_slice(&bytes[..n]);
+    Some(i64::from_le_bytes(buf))
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for BigInt {
+            fn from(v: $t) -> BigInt {
+                let mut bytes = v.to_le_bytes().to_vec();
+                if (v as i128) >= 0 || <$t>::MIN as i128 == 0 {
+                    bytes.push(0);
+                }
+                BigInt::from_le_bytes(&bytes)
+            }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, usize);
+
+impl From<u128> for BigInt {
+    fn from(v: u128) -> BigInt {
+        let mut bytes = v.to_le_bytes().to_vec();
+        bytes.push(0);
+        BigInt::from_le_bytes(&bytes)
+    }
+}
+
+impl fmt::Display for BigInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (neg, mut limbs) = self.magnitude();
+        if limbs.is_empty() {
+            return f.write_str("0");
+        }
+        let mut chunks = Vec::new();
+        while !limbs.is_empty() {
+            let mut rem = 0u64;
+            for limb in limbs.iter_mut().rev() {
+                let cur = (rem << 32) | u64::from(*limb);
+                *limb = (cur / 1_000_000_000) as u32;
+                rem = cur % 1_000_000_000;
+            }
+            chunks.push(rem as u32);
+            while limbs.last() == Some(&0) {
+                limbs.pop();
+            }
+        }
+        let mut s = String::with_capacity(chunks.len() * 9 + 1);
+        if neg {
+            s.push('-');
+        }
+        let mut it = chunks.iter().rev();
+        if let Some(top) = it.next() {
+            s.push_str(&top.to_string());
+        }
+        for c in it {
+            s.push_str(&format!("{c:09}"));
+        }
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for BigInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BigInt({self})")
+    }
+}
+
+/// Error from parsing a [`BigInt`] from a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseBigIntError;
+
+impl fmt::Display for ParseBigIntError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid decimal integer")
+    }
+}
+
+impl std::error::Error for ParseBigIntError {}
+
+impl std::str::FromStr for BigInt {
+    type Err = ParseBigIntError;
+    fn from_str(s: &str) -> Result<BigInt, ParseBigIntError> {
+        BigInt::parse_decimal(s.as_bytes()).ok_or(ParseBigIntError)
+    }
+}
+
+impl PartialOrd for BigInt {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for BigInt {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.is_negative(), other.is_negative()) {
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            _ => self
+                .bytes
+                .len()
+                .cmp(&other.bytes.len())
+                .then_with(|| self.bytes.iter().rev().cmp(other.bytes.iter().rev())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_decimal() {
+        for s in [
+            "0",
+            "1",
+            "-1",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "255",
+            "256",
+            "18446744073709551616",
+            "-340282366920938463463374607431768211456",
+            "1000000000000000000000000000000",
+            "-99999999999999999999999999999999999999999",
+        ] {
+            let n: BigInt = s.parse().unwrap();
+            assert_eq!(n.to_string(), s);
+        }
+        assert_eq!(BigInt::from(u64::MAX).to_string(), "18446744073709551615");
+        assert_eq!(BigInt::from(i128::MIN).to_i128(), Some(i128::MIN));
+        assert_eq!(BigInt::from(u128::MAX).to_i128(), None);
+        assert_eq!(BigInt::from(-1i64).as_le_bytes(), &[0xff]);
+        assert_eq!(BigInt::from(128u8).as_le_bytes(), &[0x80, 0]);
+        assert_eq!(BigInt::from(0u8).as_le_bytes(), &[] as &[u8]);
+    }
+
+    #[test]
+    fn minimal_and_i64() {
+        assert_eq!(le_to_i64(&[0xff; 12]), Some(-1));
+        assert_eq!(le_to_i64(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0]), Some(128));
+        assert_eq!(le_to_i64(&[0, 0, 0, 0, 0, 0, 0, 0x80, 0]), None);
+        assert_eq!(le_to_i64(&[0, 0, 0, 0, 0, 0, 0, 0x80]), Some(i64::MIN));
+        assert_eq!(le_to_i64(&[]), Some(0));
+    }
+
+    #[test]
+    fn floats_convert_exactly() {
+        let n = BigInt::from_integral_f64(1e300).unwrap();
+        assert_eq!(n.to_string(), format!("{:.0}", 1e300));
+        assert_eq!(
+            BigInt::from_integral_f64(-2f64.powi(200)).unwrap().to_f64(),
+            -2f64.powi(200)
+        );
+        assert!(BigInt::from_integral_f64(0.5).is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! Python's equality and hashing for [`Value`]: numbers compare by value across bool, int and
+//! float, bytes equals bytearray, set equals frozenset, dicts and sets ignore order.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::bigint::{float_to_i128, BigInt};
+use super::{Complex, Value};
+
+/// A number in a canonical form for comparing and hashing.
+#[derive(PartialEq)]
+enum Num {
+    Int(i128),
+    Big(BigInt),
+    /// Not integral (or NaN / infinite).
+    Float(f64),
+    Complex(f64, f64),
+}
+
+fn canonical_float(f: f64) -> Num {
+    if let Some(i) = float_to_i128(f) {
+        return Num::Int(i);
+    }
+    match BigInt::from_integral_f64(f) {
+        Some(b) => Num::Big(b),
+        None => Num::Float(f),
+    }
+}
+
+fn num(v: &Value) -> Option<Num> {
+    Some(match v {
+        Value::Bool(b) => Num::Int(i128::from(*b)),
+        Value::Int(i) => Num::Int(i128::from(*i)),
+        Value::BigInt(b) => match b.to_i128() {
+            Some(i) => Num::Int(i),
+            None => Num::Big(b.clone()),
+        },
+        Value::Float(f) => canonical_float(*f),
+        Value::Complex(Complex { re, im }) if *im == 0.0 => canonical_float(*re),
+        Value::Complex(Complex { re, im }) => Num::Complex(*re, *im),
+        _ => return None,
+    })
+}
+
+fn float_eq(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+fn num_eq(a: &Num, b: &Num) -> bool {
+    match (a, b) {
+        (Num::Float(x), Num::Float(y)) => float_eq(*x, *y),
+        (Num::Complex(a, b), Num::Complex(c, d)) => float_eq(*a, *c) && float_eq(*b, *d),
+        (x, y) => x == y,
+    }
+}
+
+/// Equal as multisets, ignoring order.
+fn unordered_eq(a: &[Value], b: &[Value]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let mut counts: HashMap<&Value, isize> = HashMap::with_capacity(a.len());
+    for v in a {
+        *counts.entry(v).or_default() += 1;
+    }
+    for v in b {
+        match counts.get_mut(v) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 == y.1) {
+        return true;
+    }
+    let index: HashMap<&Value, &Value> = b.iter().map(|(k, v)| (k, v)).collect();
+    a.iter().all(|(k, v)| index.get(k).is_some_and(|w| *w == v))
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (None, None) => true,
+            (Str(a), Str(b)) => a == b,
+            (Bytes(a) | ByteArray(a), Bytes(b) | ByteArray(b)) => a == b,
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
+            (Set(a) | FrozenSet(a), Set(b) | FrozenSet(b)) => unordered_eq(a, b),
+            (Dict(a), Dict(b)) => dict_eq(a, b),
+            (Global(a), Global(b)) => a == b,
+            (Object(a), Object(b)) => a == b,
+            (a, b) => match (num(a), num(b)) {
+                (Some(x), Some(y)) => num_eq(&x, &y),
+                _ => false,
+            },
+        }
+    }
+}
+
+impl Eq for Value {}
+
+fn hash_float<H: Hasher>(f: f64, state: &mut H) {
+    if f.is_nan() {
+        state.write_u64(0x7ff8_0000_0000_0000);
+    } else {
+        state.write_u64(f.to_bits());
+    }
+}
+
+/// A hash that does not depend on order (for sets and dicts).
+fn unordered_hash<'a, I: Iterator<Item = u64>>(it: I) -> u64 {
+    it.fold(0u64, |acc, h| {
+        acc.wrapping_add(h.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29))
+    })
+}
+
+fn hash_one<T: Hash + ?Sized>(v: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        use Value::*;
+        if let Some(n) = num(self) {
+            state.write_u8(0);
+            match n {
+                Num::Int(i) => state.write_i128(i),
+                Num::Big(b) => b.hash(state),
+                Num::Float(f) => hash_float(f, state),
+                Num::Complex(re, im) => {
+                    hash_float(re, state);
+                    hash_float(im, state);
+                }
+            }
+            return;
+        }
+        match self {
+            None => state.write_u8(1),
+            Str(s) => {
+                state.write_u8(2);
+                s.hash(state);
+            }
+            Bytes(b) | ByteArray(b) => {
+                state.write_u8(3);
+                b.hash(state);
+            }
+            List(v) => {
+                state.write_u8(4);
+                v.hash(state);
+            }
+            Tuple(v) => {
+                state.write_u8(5);
+                v.hash(state);
+            }
+            Set(v) | FrozenSet(v) => {
+                state.write_u8(6);
+                state.write_u64(unordered_hash(v.iter().map(hash_one)));
+            }
+            Dict(d) => {
+                state.write_u8(7);
+                state.write_u64(unordered_hash(d.iter().map(|(k, v)| hash_one(&(k, v)))));
+            }
+            Global(g) => {
+                state.write_u8(8);
+                g.hash(state);
+            }
+            Object(o) => {
+                state.write_u8(9);
+                o.hash(state);
+            }
+            Bool(_) | Int(_) | BigInt(_) | Float(_) | Complex(_) => {
+                unreachable!("numbers hashed above")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn python_equalities_hold_and_hash_alike() {
+        let pairs = [
+            (Value::Int(1), Value::Float(1.0)),
+            (Value::Bool(true), Value::Int(1)),
+            (Value::Float(-0.0), Value::Int(0)),
+            (Value::Bytes(b"a".to_vec()), Value::ByteArray(b"a".to_vec())),
+            (
+                Value::Set(vec![Value::Int(1), Value::Int(2)]),
+                Value::FrozenSet(vec![Value::Int(2), Value::Int(1)]),
+            ),
+            (
+                Value::Dict(vec![
+                    (Value::Int(1), Value::None),
+                    (Value::Int(2), Value::None),
+                ]),
+                Value::Dict(vec![
+                    (Value::Int(2), Value::None),
+                    (Value::Int(1), Value::None),
+                ]),
+            ),
+            (Value::Float(f64::NAN), Value::Float(f64::NAN)),
+            (
+                Value::BigInt(BigInt::from(1u128 << 100)),
+                Value::Float(2f64.powi(100)),
+            ),
+            (Value::Complex(Complex { re: 2.0, im: 0.0 }), Value::Int(2)),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(a, b);
+            assert_eq!(hash_one(&a), hash_one(&b), "{a} vs {b}");
+        }
+        assert_ne!(Value::Tuple(vec![]), Value::List(vec![]));
+        assert_ne!(Value::Str("a".into()), Value::Bytes(b"a".to_vec()));
+        assert_ne!(Value::Float(0.5), Value::Int(0));
+        let set: HashSet<Value> = [Value::Int(1), Value::Float(1.0), Value::Bool(true)]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 1);
+    }
+}

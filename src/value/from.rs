@@ -1,0 +1,132 @@
+//! `From` conversions into [`Value`].
+
+use super::{BigInt, Complex, Value};
+
+macro_rules! from_small_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::Int(i64::from(v))
+            }
+        }
+    )*};
+}
+from_small_int!(i8, i16, i32, i64, u8, u16, u32);
+
+macro_rules! from_wide_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                match i64::try_from(v) {
+                    Ok(i) => Value::Int(i),
+                    Err(_) => Value::BigInt(BigInt::from(v)),
+                }
+            }
+        }
+    )*};
+}
+from_wide_int!(u64, i128, u128, usize, isize);
+
+impl From<BigInt> for Value {
+    fn from(v: BigInt) -> Value {
+        Value::from_big(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::Float(v)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Value {
+        Value::Float(f64::from(v))
+    }
+}
+
+impl From<Complex> for Value {
+    fn from(v: Complex) -> Value {
+        Value::Complex(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Str(v.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Str(v)
+    }
+}
+
+impl From<char> for Value {
+    fn from(v: char) -> Value {
+        Value::Str(v.to_string())
+    }
+}
+
+impl From<&[u8]> for Value {
+    /// `bytes`
+    fn from(v: &[u8]) -> Value {
+        Value::Bytes(v.to_vec())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Value {
+    /// `bytes`
+    fn from(v: &[u8; N]) -> Value {
+        Value::Bytes(v.to_vec())
+    }
+}
+
+impl From<()> for Value {
+    /// `None`
+    fn from(_: ()) -> Value {
+        Value::None
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    /// `None`, or the value.
+    fn from(v: Option<T>) -> Value {
+        match v {
+            Some(v) => v.into(),
+            None => Value::None,
+        }
+    }
+}
+
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    /// A `list`.
+    fn from(v: Vec<T>) -> Value {
+        Value::List(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<T: Into<Value>> FromIterator<T> for Value {
+    /// A `list`.
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Value {
+        Value::List(iter.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<K: Into<Value>, V: Into<Value>> FromIterator<(K, V)> for Value {
+    /// A `dict`.
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Value {
+        Value::Dict(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}

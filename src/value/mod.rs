@@ -1,0 +1,297 @@
+//! [`Value`]: any pickled plain data, owned and lossless, whose `Display` is Python's `repr()`.
+
+pub(crate) mod bigint;
+mod de;
+mod display;
+mod eq;
+mod from;
+mod index;
+pub(crate) mod magic;
+mod printable;
+mod ser;
+
+pub use bigint::{BigInt, ParseBigIntError};
+pub use de::from_value;
+pub use ser::to_value;
+
+/// Any Python value a pickle can hold, owned, keeping every distinction Python makes.
+///
+/// Tuples stay tuples, sets stay sets, `bytearray` is not `bytes`, integers of any size are
+/// exact, and dicts keep their insertion order and any hashable keys. `Display` prints Python's
+/// `repr()` of the same object, so a `Value` can be compared with what CPython prints.
+///
+/// ```
+/// let v: pypickle::Value = pypickle::from_slice(b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00K\x01\x8c\x01a\x86\x94.").unwrap();
+/// assert_eq!(v.to_string(), "(1, 'a')");
+/// assert_eq!(v[1], "a");
+/// ```
+///
+/// Equality follows Python where Python defines it: `1 == 1.0 == True`, `b'a' ==
+/// bytearray(b'a')`, `{1} == frozenset({1})`, dicts and sets compare without regard to order.
+/// Unlike Python, NaN equals NaN, so that `Value` can be `Eq` and a map key.
+///
+/// A pickle whose dict sets the same key twice (something Python never writes) keeps both
+/// entries; CPython would keep the last value in the first position.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `None`
+    None,
+    /// `bool`
+    Bool(bool),
+    /// `int` that fits in `i64`.
+    Int(i64),
+    /// `int` that does not fit in `i64` (never one that does).
+    BigInt(BigInt),
+    /// `float`
+    Float(f64),
+    /// `complex`
+    Complex(Complex),
+    /// `str`
+    Str(String),
+    /// `bytes`
+    Bytes(Vec<u8>),
+    /// `bytearray`
+    ByteArray(Vec<u8>),
+    /// `list`
+    List(Vec<Value>),
+    /// `tuple`
+    Tuple(Vec<Value>),
+    /// `dict`, in insertion order.
+    Dict(Vec<(Value, Value)>),
+    /// `set`, in the order the pickle lists it.
+    Set(Vec<Value>),
+    /// `frozenset`, in the order the pickle lists it.
+    FrozenSet(Vec<Value>),
+    /// A reference to a class or function (`module.name`), which is never imported.
+    Global(Global),
+    /// An instance of a class, kept inert: what the pickle said to build, never built.
+    Object(Box<Object>),
+}
+
+/// A complex number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Complex {
+    /// The real part.
+    pub re: f64,
+    /// The imaginary part.
+    pub im: f64,
+}
+
+/// A global name, `module.name`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Global {
+    /// The module, such as `collections`.
+    pub module: String,
+    /// The qualified name in the module, such as `OrderedDict`.
+    pub name: String,
+}
+
+/// How the pickle asked for an [`Object`] to be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Made {
+    /// `cls(*args)` (REDUCE, INST, OBJ).
+    Call,
+    /// `cls.__new__(cls, *args)` (NEWOBJ, `copyreg.__newobj__`).
+    New,
+    /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ_EX).
+    NewEx,
+    /// `copyreg._reconstructor(cls, base, state)` (protocols 0 and 1); `args` holds
+    /// `(base, state)`.
+    Reconstructor,
+}
+
+/// An instance of a class, as the pickle describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Object {
+    /// The class.
+    pub class: Global,
+    /// How it was made.
+    pub made: Made,
+    /// The constructor arguments (a [`Value::Tuple`]).
+    pub args: Value,
+    /// Keyword arguments, for [`Made::NewEx`].
+    pub kwargs: Option<Value>,
+    /// The states passed to `__setstate__` (or merged into `__dict__`) by BUILD, in order.
+    pub state: Vec<Value>,
+    /// Items appended to it (a `list` subclass).
+    pub list_items: Vec<Value>,
+    /// Items set on it (a `dict` subclass).
+    pub dict_items: Vec<(Value, Value)>,
+}
+
+impl Value {
+    /// The Python type name (`'int'`, `'tuple'`, ...), or the class name for objects.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::BigInt(_) => "int",
+            Value::Float(_) => "float",
+            Value::Complex(_) => "complex",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::ByteArray(_) => "bytearray",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+            Value::FrozenSet(_) => "frozenset",
+            Value::Global(_) => "global",
+            Value::Object(o) => &o.class.name,
+        }
+    }
+
+    /// True for `None`.
+    pub fn is_none(&self) -> bool {
+        matches!(self, Value::None)
+    }
+
+    /// The bool, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The integer as `i64`, if this is an int (or bool) that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    /// The integer as `i128`, if this is an int that fits.
+    pub fn as_i128(&self) -> Option<i128> {
+        match self {
+            Value::BigInt(b) => b.to_i128(),
+            other => other.as_i64().map(i128::from),
+        }
+    }
+
+    /// The number as `f64`, if this is a float or an int.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            Value::BigInt(b) => Some(b.to_f64()),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a `str`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is `bytes` or `bytearray`.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) | Value::ByteArray(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list, tuple, set or frozenset.
+    pub fn as_slice(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(v) | Value::Tuple(v) | Value::Set(v) | Value::FrozenSet(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a dict.
+    pub fn as_dict(&self) -> Option<&[(Value, Value)]> {
+        match self {
+            Value::Dict(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The value stored under `key`, if this is a dict that has it (the last entry wins, as in
+    /// Python).
+    pub fn get<K: Into<Value>>(&self, key: K) -> Option<&Value> {
+        let key = key.into();
+        self.as_dict()?
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// An `int` from any integer, as `Value::Int` when it fits in `i64`.
+    pub(crate) fn from_big(b: BigInt) -> Value {
+        match b.to_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::BigInt(b),
+        }
+    }
+}
+
+/// Build a [`Value`] with Python-like syntax.
+///
+/// Lists are `[..]`, tuples `(..)` (parentheses always make a tuple, so `(1)` is a one-item
+/// tuple), dicts `{key: value, ..}` with keys that are one token or one bracketed group,
+/// `None` is `None`, and anything else is an expression converted with `Value::from`. Sets need
+/// `Value::Set(vec![..])`.
+///
+/// ```
+/// use pypickle::{pickle_value, Value};
+/// let v = pickle_value!({"id": 7, "tags": ["a", "b"], "pos": (1.5, -2.0), "none": None});
+/// assert_eq!(v.to_string(), "{'id': 7, 'tags': ['a', 'b'], 'pos': (1.5, -2.0), 'none': None}");
+/// assert_eq!(pickle_value!((1,)).to_string(), "(1,)");
+/// assert_eq!(pickle_value!([]), Value::List(vec![]));
+/// ```
+#[macro_export]
+macro_rules! pickle_value {
+    (@seq [$($out:expr,)*]) => { vec![$($out,)*] };
+    (@seq [$($out:expr,)*] None $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@seq [$($out,)* $crate::Value::None,] $($($rest)*)?)
+    };
+    (@seq [$($out:expr,)*] [$($inner:tt)*] $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@seq [$($out,)* $crate::pickle_value!([$($inner)*]),] $($($rest)*)?)
+    };
+    (@seq [$($out:expr,)*] {$($inner:tt)*} $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@seq [$($out,)* $crate::pickle_value!({$($inner)*}),] $($($rest)*)?)
+    };
+    (@seq [$($out:expr,)*] ($($inner:tt)*) $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@seq [$($out,)* $crate::pickle_value!(($($inner)*)),] $($($rest)*)?)
+    };
+    (@seq [$($out:expr,)*] $next:expr $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@seq [$($out,)* $crate::Value::from($next),] $($($rest)*)?)
+    };
+    (@map [$($out:expr,)*]) => { vec![$($out,)*] };
+    (@map [$($out:expr,)*] $key:tt : None $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@map [$($out,)* ($crate::pickle_value!($key), $crate::Value::None),] $($($rest)*)?)
+    };
+    (@map [$($out:expr,)*] $key:tt : [$($v:tt)*] $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@map [$($out,)* ($crate::pickle_value!($key), $crate::pickle_value!([$($v)*])),] $($($rest)*)?)
+    };
+    (@map [$($out:expr,)*] $key:tt : {$($v:tt)*} $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@map [$($out,)* ($crate::pickle_value!($key), $crate::pickle_value!({$($v)*})),] $($($rest)*)?)
+    };
+    (@map [$($out:expr,)*] $key:tt : ($($v:tt)*) $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@map [$($out,)* ($crate::pickle_value!($key), $crate::pickle_value!(($($v)*))),] $($($rest)*)?)
+    };
+    (@map [$($out:expr,)*] $key:tt : $v:expr $(, $($rest:tt)*)?) => {
+        $crate::pickle_value!(@map [$($out,)* ($crate::pickle_value!($key), $crate::Value::from($v)),] $($($rest)*)?)
+    };
+    (None) => { $crate::Value::None };
+    ([$($inner:tt)*]) => { $crate::Value::List($crate::pickle_value!(@seq [] $($inner)*)) };
+    (($($inner:tt)*)) => { $crate::Value::Tuple($crate::pickle_value!(@seq [] $($inner)*)) };
+    ({$($inner:tt)*}) => { $crate::Value::Dict($crate::pickle_value!(@map [] $($inner)*)) };
+    ($other:expr) => { $crate::Value::from($other) };
+}

@@ -1,0 +1,480 @@
+//! `Serialize` for [`Value`] (lossless into this crate's serializers, natural into others), and
+//! [`to_value`], a `Serializer` that builds a [`Value`].
+
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
+
+use super::magic::Tag;
+use super::{BigInt, Complex, Global, Made, Object, Value};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Serializes through a newtype struct named after a tag, which this crate's serializers
+/// recognise and other serializers see through.
+struct Tagged<'a, T: ?Sized>(Tag, &'a T);
+
+impl<T: Serialize + ?Sized> Serialize for Tagged<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(self.0.name(), self.1)
+    }
+}
+
+struct Items<'a>(&'a [Value]);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0 {
+            seq.serialize_element(v)?;
+        }
+        seq.end()
+    }
+}
+
+struct Entries<'a>(&'a [(Value, Value)]);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+struct Big<'a>(&'a BigInt);
+
+impl Serialize for Big<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return s.serialize_bytes(self.0.as_le_bytes());
+        }
+        match (self.0.to_i128(), self.0.to_u128()) {
+            (Some(v), _) => s.serialize_i128(v),
+            (None, Some(v)) => s.serialize_u128(v),
+            _ => s.serialize_str(&self.0.to_string()),
+        }
+    }
+}
+
+fn made_name(m: Made) -> &'static str {
+    match m {
+        Made::Call => "call",
+        Made::New => "new",
+        Made::NewEx => "new_ex",
+        Made::Reconstructor => "reconstructor",
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(7)?;
+        t.serialize_element(&Tagged(
+            Tag::Global,
+            &(&self.class.module, &self.class.name),
+        ))?;
+        t.serialize_element(made_name(self.made))?;
+        t.serialize_element(&self.args)?;
+        t.serialize_element(&self.kwargs)?;
+        t.serialize_element(&Items(&self.state))?;
+        t.serialize_element(&Items(&self.list_items))?;
+        t.serialize_element(&Entries(&self.dict_items))?;
+        t.end()
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::None => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::BigInt(b) => s.serialize_newtype_struct(Tag::BigInt.name(), &Big(b)),
+            Value::Float(f) => s.serialize_f64(*f),
+            Value::Complex(c) => s.serialize_newtype_struct(Tag::Complex.name(), &(c.re, c.im)),
+            Value::Str(v) => s.serialize_str(v),
+            Value::Bytes(b) => s.serialize_bytes(b),
+            Value::ByteArray(b) => s.serialize_newtype_struct(Tag::ByteArray.name(), &Bytes(b)),
+            Value::List(v) => Items(v).serialize(s),
+            Value::Tuple(v) => {
+                let mut t = s.serialize_tuple(v.len())?;
+                for x in v {
+                    t.serialize_element(x)?;
+                }
+                t.end()
+            }
+            Value::Dict(d) => Entries(d).serialize(s),
+            Value::Set(v) => s.serialize_newtype_struct(Tag::Set.name(), &Items(v)),
+            Value::FrozenSet(v) => s.serialize_newtype_struct(Tag::FrozenSet.name(), &Items(v)),
+            Value::Global(g) => {
+                s.serialize_newtype_struct(Tag::Global.name(), &(&g.module, &g.name))
+            }
+            Value::Object(o) => s.serialize_newtype_struct(Tag::Object.name(), &**o),
+        }
+    }
+}
+
+/// Convert any `Serialize` type into a [`Value`], mapped the way the pickle serializer maps it
+/// (structs and maps become dicts, tuples stay tuples, unit variants become their name, other
+/// variants a one-entry dict `{name: payload}`).
+///
+/// ```
+/// use pypickle::{to_value, pickle_value};
+/// #[derive(serde::Serialize)]
+/// struct P { x: i32, y: (u8, Option<String>) }
+/// let v = to_value(&P { x: 1, y: (2, None) }).unwrap();
+/// assert_eq!(v, pickle_value!({"x": 1, "y": (2, None)}));
+/// ```
+pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
+    value.serialize(ValueSerializer)
+}
+
+#[cold]
+fn bad(msg: &str) -> Error {
+    Error::new(ErrorCode::Unserializable(msg.into()))
+}
+
+/// Builds a [`Value`] from any `Serialize` type.
+struct ValueSerializer;
+
+/// Rebuild the Python type a tag stands for from its serialized payload.
+fn untag(tag: Tag, inner: Value) -> Result<Value> {
+    Ok(match (tag, inner) {
+        (Tag::Tuple, Value::List(v) | Value::Tuple(v)) => Value::Tuple(v),
+        (Tag::Set, Value::List(v)) => Value::Set(v),
+        (Tag::FrozenSet, Value::List(v)) => Value::FrozenSet(v),
+        (Tag::ByteArray, Value::Bytes(b)) => Value::ByteArray(b),
+        (Tag::BigInt, Value::Bytes(b)) => Value::from_big(BigInt::from_le_bytes(&b)),
+        (Tag::Complex, Value::Tuple(v)) if v.len() == 2 => match (&v[0], &v[1]) {
+            (Value::Float(re), Value::Float(im)) => Value::Complex(Complex { re: *re, im: *im }),
+            _ => return Err(bad("malformed complex")),
+        },
+        (Tag::Global, Value::Tuple(mut v)) if v.len() == 2 => match (v.pop(), v.pop()) {
+            (Some(Value::Str(name)), Some(Value::Str(module))) => {
+                Value::Global(Global { module, name })
+            }
+            _ => return Err(bad("malformed global")),
+        },
+        (Tag::Object, Value::Tuple(v)) if v.len() == 7 => {
+            let mut it = v.into_iter();
+            let mut next = || it.next().expect("7 parts");
+            let class = match next() {
+                Value::Global(g) => g,
+                _ => return Err(bad("malformed object class")),
+            };
+            let made = match next() {
+                Value::Str(s) if s == "call" => Made::Call,
+                Value::Str(s) if s == "new" => Made::New,
+                Value::Str(s) if s == "new_ex" => Made::NewEx,
+                Value::Str(s) if s == "reconstructor" => Made::Reconstructor,
+                _ => return Err(bad("malformed object construction")),
+            };
+            let args = next();
+            let kwargs = match next() {
+                Value::None => None,
+                v => Some(v),
+            };
+            let (Value::List(state), Value::List(list_items), Value::Dict(dict_items)) =
+                (next(), next(), next())
+            else {
+                return Err(bad("malformed object parts"));
+            };
+            Value::Object(Box::new(Object {
+                class,
+                made,
+                args,
+                kwargs,
+                state,
+                list_items,
+                dict_items,
+            }))
+        }
+        (tag, _) => return Err(bad(&format!("malformed {}", tag.name()))),
+    })
+}
+
+/// Collects a seq or tuple.
+pub(crate) struct SeqBuilder {
+    items: Vec<Value>,
+    tuple: bool,
+}
+
+/// Collects a map or struct.
+pub(crate) struct MapBuilder {
+    entries: Vec<(Value, Value)>,
+    key: Option<Value>,
+}
+
+/// Collects a tuple or struct variant: `{variant: payload}`.
+pub(crate) struct VariantBuilder<B> {
+    name: &'static str,
+    inner: B,
+}
+
+impl Serializer for ValueSerializer {
+    type Ok = Value;
+    type Error = Error;
+    type SerializeSeq = SeqBuilder;
+    type SerializeTuple = SeqBuilder;
+    type SerializeTupleStruct = SeqBuilder;
+    type SerializeTupleVariant = VariantBuilder<SeqBuilder>;
+    type SerializeMap = MapBuilder;
+    type SerializeStruct = MapBuilder;
+    type SerializeStructVariant = VariantBuilder<MapBuilder>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<Value> {
+        Ok(Value::Bool(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_i128(self, v: i128) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_u8(self, v: u8) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_u128(self, v: u128) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_f32(self, v: f32) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_char(self, v: char) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_str(self, v: &str) -> Result<Value> {
+        Ok(v.into())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Value> {
+        Ok(Value::Bytes(v.to_vec()))
+    }
+    fn serialize_none(self) -> Result<Value> {
+        Ok(Value::None)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<Value> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Value> {
+        Ok(Value::None)
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value> {
+        Ok(Value::None)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Value> {
+        Ok(Value::Str(variant.into()))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<Value> {
+        let inner = v.serialize(ValueSerializer)?;
+        match Tag::from_name(name) {
+            Some(tag) => untag(tag, inner),
+            None => Ok(inner),
+        }
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<Value> {
+        Ok(Value::Dict(vec![(
+            Value::Str(variant.into()),
+            v.serialize(ValueSerializer)?,
+        )]))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
+        Ok(SeqBuilder {
+            items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+            tuple: false,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder> {
+        Ok(SeqBuilder {
+            items: Vec::with_capacity(len.min(4096)),
+            tuple: true,
+        })
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqBuilder> {
+        self.serialize_tuple(len)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantBuilder<SeqBuilder>> {
+        Ok(VariantBuilder {
+            name: variant,
+            inner: self.serialize_tuple(len)?,
+        })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder> {
+        Ok(MapBuilder {
+            entries: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapBuilder> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantBuilder<MapBuilder>> {
+        Ok(VariantBuilder {
+            name: variant,
+            inner: self.serialize_map(Some(len))?,
+        })
+    }
+}
+
+impl SeqBuilder {
+    fn finish(self) -> Value {
+        if self.tuple {
+            Value::Tuple(self.items)
+        } else {
+            Value::List(self.items)
+        }
+    }
+}
+
+impl ser::SerializeSeq for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.items.push(v.serialize(ValueSerializer)?);
+        Ok(())
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTuple for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTupleVariant for VariantBuilder<SeqBuilder> {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        ser::SerializeSeq::serialize_element(&mut self.inner, v)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(Value::Dict(vec![(
+            Value::Str(self.name.into()),
+            self.inner.finish(),
+        )]))
+    }
+}
+
+impl ser::SerializeMap for MapBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
+        self.key = Some(k.serialize(ValueSerializer)?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        let k = self
+            .key
+            .take()
+            .ok_or_else(|| bad("serialize_value before serialize_key"))?;
+        self.entries.push((k, v.serialize(ValueSerializer)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Value> {
+        Ok(Value::Dict(self.entries))
+    }
+}
+
+impl ser::SerializeStruct for MapBuilder {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        self.entries
+            .push((Value::Str(key.into()), v.serialize(ValueSerializer)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Value> {
+        Ok(Value::Dict(self.entries))
+    }
+}
+
+impl ser::SerializeStructVariant for VariantBuilder<MapBuilder> {
+    type Ok = Value;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        ser::SerializeStruct::serialize_field(&mut self.inner, key, v)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(Value::Dict(vec![(
+            Value::Str(self.name.into()),
+            Value::Dict(self.inner.entries),
+        )]))
+    }
+}

@@ -15,6 +15,20 @@ pub(crate) enum Known {
     Bytes,
     /// `builtins.complex`
     Complex,
+    /// `builtins.int`
+    Int,
+    /// `builtins.float`
+    Float,
+    /// `builtins.str`
+    Str,
+    /// `builtins.bool`
+    Bool,
+    /// `builtins.tuple`
+    Tuple,
+    /// `builtins.list`
+    List,
+    /// `builtins.dict`
+    Dict,
     /// `_codecs.encode`, how protocols 0-2 write `bytes`.
     CodecsEncode,
     /// `copyreg._reconstructor`, how protocols 0-1 write class instances.
@@ -126,6 +140,9 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy", "fromfile"),
 ];
 
+/// Lower-case names in `builtins` that are classes of data (the rest are functions).
+const BUILTIN_DATA_TYPES: &[&str] = &["range", "slice", "type"];
+
 fn is_dangerous(module: &str, name: &str) -> bool {
     let top = module.split('.').next().unwrap_or(module);
     DANGEROUS_MODULES.iter().any(|m| *m == module || *m == top)
@@ -141,6 +158,13 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         ("builtins", "bytearray") => Some(Known::ByteArray),
         ("builtins", "bytes") => Some(Known::Bytes),
         ("builtins", "complex") => Some(Known::Complex),
+        ("builtins", "int") => Some(Known::Int),
+        ("builtins", "float") => Some(Known::Float),
+        ("builtins", "str") => Some(Known::Str),
+        ("builtins", "bool") => Some(Known::Bool),
+        ("builtins", "tuple") => Some(Known::Tuple),
+        ("builtins", "list") => Some(Known::List),
+        ("builtins", "dict") => Some(Known::Dict),
         ("_codecs", "encode") => Some(Known::CodecsEncode),
         ("copyreg", "_reconstructor") => Some(Known::Reconstructor),
         ("copyreg", "__newobj__") => Some(Known::NewObj),
@@ -157,6 +181,12 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     }
     if is_dangerous(module, name) {
         return Err("it can run code or reach the system; allow it by name to keep it as an inert reference");
+    }
+    if module == "builtins"
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !BUILTIN_DATA_TYPES.contains(&name)
+    {
+        return Err("a builtin function, not a class of data");
     }
     if opts.records_unknown_globals() {
         return Ok(Known::Other);

@@ -450,6 +450,72 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 Kind::Complex(parts[0], parts[1])
             }
+            (Known::Int, []) => Kind::Int(0),
+            (
+                Known::Int,
+                [n @ Node {
+                    kind: Kind::Int(_) | Kind::BigInt(_),
+                    ..
+                }],
+            ) => n.kind,
+            (
+                Known::Int,
+                [Node {
+                    kind: Kind::Bool(b),
+                    ..
+                }],
+            ) => Kind::Int(i64::from(*b)),
+            (
+                Known::Int,
+                [Node {
+                    kind: Kind::Float(f),
+                    ..
+                }],
+            ) if f.is_finite() && f.trunc().abs() < 9.2e18 => Kind::Int(f.trunc() as i64),
+            (Known::Float, []) => Kind::Float(0.0),
+            (Known::Float, [n]) => {
+                Kind::Float(Self::number(*n).ok_or_else(|| bad_args("float()"))?)
+            }
+            (Known::Str, []) => Kind::Str(Span::EMPTY),
+            (
+                Known::Str,
+                [n @ Node {
+                    kind: Kind::Str(_), ..
+                }],
+            ) => n.kind,
+            (Known::Bool, []) => Kind::Bool(false),
+            (
+                Known::Bool,
+                [n @ Node {
+                    kind: Kind::Bool(_),
+                    ..
+                }],
+            ) => n.kind,
+            (Known::Tuple, []) => Kind::Tuple(Range::EMPTY),
+            (Known::Tuple, [it]) => {
+                let items = self.iterable(*it).ok_or_else(|| bad_args("tuple()"))?;
+                Kind::Tuple(self.arena.range(&items))
+            }
+            (Known::List, []) => Kind::List(self.arena.new_container()),
+            (Known::List, [it]) => {
+                let items = self.iterable(*it).ok_or_else(|| bad_args("list()"))?;
+                let id = self.arena.new_container();
+                self.arena.extend(id, &items);
+                Kind::List(id)
+            }
+            (Known::Dict, []) => Kind::Dict(self.arena.new_container()),
+            (
+                Known::Dict,
+                [Node {
+                    kind: Kind::Dict(src),
+                    ..
+                }],
+            ) => {
+                let items: Vec<Node> = self.arena.iter(*src).collect();
+                let id = self.arena.new_container();
+                self.arena.extend(id, &items);
+                Kind::Dict(id)
+            }
             (
                 Known::CodecsEncode,
                 [Node {
@@ -517,6 +583,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }
             // `set.__new__` and `bytearray.__new__` ignore their arguments; __init__ fills them.
             Known::Set if no_kwargs => Ok(Kind::Set(self.arena.new_container())),
+            Known::List if no_kwargs => Ok(Kind::List(self.arena.new_container())),
+            Known::Dict if no_kwargs => Ok(Kind::Dict(self.arena.new_container())),
+            Known::Int | Known::Float | Known::Str | Known::Bool | Known::Tuple if no_kwargs => {
+                self.call(cls, args)
+            }
             Known::ByteArray if no_kwargs => Ok(Kind::ByteArray(Span::EMPTY)),
             Known::FrozenSet | Known::Bytes | Known::Complex if no_kwargs => self.call(cls, args),
             _ => Err(malformed("NEWOBJ of a global that is not a class")),

@@ -58,8 +58,8 @@ pub(crate) fn write_str_repr(f: &mut impl Write, s: &str) -> fmt::Result {
     f.write_char(quote)
 }
 
-/// `repr(bytes)`.
-pub(crate) fn write_bytes_repr(f: &mut impl Write, b: &[u8]) -> fmt::Result {
+/// `repr(bytes)`; `bytearray`'s repr differs only in escaping `'` even inside double quotes.
+pub(crate) fn write_bytes_repr(f: &mut impl Write, b: &[u8], bytearray: bool) -> fmt::Result {
     let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
         b'"'
     } else {
@@ -73,7 +73,7 @@ pub(crate) fn write_bytes_repr(f: &mut impl Write, b: &[u8]) -> fmt::Result {
             b'\n' => f.write_str("\\n")?,
             b'\r' => f.write_str("\\r")?,
             b'\t' => f.write_str("\\t")?,
-            c if c == quote => {
+            c if c == quote || (bytearray && c == b'\'') => {
                 f.write_char('\\')?;
                 f.write_char(c as char)?;
             }
@@ -92,8 +92,18 @@ pub(crate) fn write_float_repr(f: &mut impl Write, v: f64, add_dot_zero: bool) -
     if v.is_infinite() {
         return f.write_str(if v > 0.0 { "inf" } else { "-inf" });
     }
-    // `{:e}` gives the shortest round-trip digits as d.ddddde[-]x.
-    let sci = format!("{v:e}");
+    // `{:e}` finds how many digits the shortest round-trip form needs; formatting again with
+    // that precision rounds the exact value half-to-even, as Python's repr does on ties (Rust's
+    // shortest form may round a tie up).
+    let shortest = format!("{v:e}");
+    let n = shortest
+        .split_once('e')
+        .expect("LowerExp has an exponent")
+        .0
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    let sci = format!("{:.*e}", n - 1, v);
     let (mantissa, exp) = sci.split_once('e').expect("LowerExp has an exponent");
     let exp: i32 = exp.parse().expect("exponent");
     let (neg, mantissa) = match mantissa.strip_prefix('-') {
@@ -228,10 +238,10 @@ impl Display for Value {
             Value::Float(v) => write_float_repr(f, *v, true),
             Value::Complex(c) => write!(f, "{c}"),
             Value::Str(s) => write_str_repr(f, s),
-            Value::Bytes(b) => write_bytes_repr(f, b),
+            Value::Bytes(b) => write_bytes_repr(f, b, false),
             Value::ByteArray(b) => {
                 f.write_str("bytearray(")?;
-                write_bytes_repr(f, b)?;
+                write_bytes_repr(f, b, true)?;
                 f.write_char(')')
             }
             Value::List(v) => write_seq(f, v, "[", "]"),
@@ -282,6 +292,8 @@ mod tests {
         assert_eq!(float(f64::NAN), "nan");
         assert_eq!(float(f64::NEG_INFINITY), "-inf");
         assert_eq!(float(1.0 / 3.0), "0.3333333333333333");
+        // A tie in the shortest form rounds half to even, as in Python.
+        assert_eq!(float(999916984082883.25), "999916984082883.2");
     }
 
     #[test]
@@ -308,6 +320,14 @@ mod tests {
         assert_eq!(b(b"it's"), "b\"it's\"");
         assert_eq!(b(b"\x00\xff'\""), "b'\\x00\\xff\\'\"'");
         assert_eq!(Value::ByteArray(vec![]).to_string(), "bytearray(b'')");
+        assert_eq!(
+            Value::ByteArray(b"'".to_vec()).to_string(),
+            "bytearray(b\"\\'\")"
+        );
+        assert_eq!(
+            Value::ByteArray(b"\"'".to_vec()).to_string(),
+            "bytearray(b'\"\\'')"
+        );
     }
 
     #[test]

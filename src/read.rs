@@ -244,7 +244,7 @@ impl<'de> Read<'de> for SliceRead<'de> {
 
 /// How much an [`IoRead`] reads at once when a length field claims more: the buffer grows only
 /// as data actually arrives, so a lying length costs at most this much before the error.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 64 << 10;
 
 /// Reads a pickle from an [`io::Read`], copying what it needs into the deserializer's scratch
 /// buffer.

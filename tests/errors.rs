@@ -1,0 +1,219 @@
+//! Bad and hostile input: every one is a clean `Err` that says what, where and which opcode,
+//! never a panic, a hang, a stack overflow or an allocation the input cannot justify.
+
+use pypickle::{Category, DeOptions, Limit, Value};
+
+fn err(data: &[u8]) -> pypickle::Error {
+    let e = pypickle::from_slice::<Value>(data).expect_err("must fail");
+    // The reader path fails the same way.
+    let e2 = pypickle::from_reader::<_, Value>(data).expect_err("from_reader must fail");
+    assert_eq!(e.category(), e2.category(), "{e} vs {e2}");
+    e
+}
+
+fn err_with(data: &[u8], opts: &DeOptions) -> pypickle::Error {
+    pypickle::from_slice_with::<Value>(data, opts).expect_err("must fail")
+}
+
+#[test]
+fn truncated_argument_names_opcode_offset_and_counts() {
+    let e = err(b"\x80\x04X\x03\x00\x00\x00a");
+    assert_eq!(e.to_string(), "truncated BINUNICODE at offset 2: 3 bytes needed, 1 left");
+    assert_eq!(e.category(), Category::Truncated);
+    assert_eq!(e.offset(), Some(2));
+    assert_eq!(e.opcode_name(), Some("BINUNICODE"));
+}
+
+#[test]
+fn missing_stop_empty_input_and_trailing_bytes() {
+    assert_eq!(err(b"N").to_string(), "input ended without a STOP opcode at offset 1");
+    assert_eq!(err(b"").to_string(), "empty input: no pickle to read");
+    let e = pypickle::from_slice::<Value>(b"N.N").unwrap_err();
+    assert_eq!(e.to_string(), "1 bytes of trailing data after the pickle's STOP (at offset 2)");
+    assert!(pypickle::from_reader::<_, Value>(&b"N.N"[..]).is_err());
+}
+
+#[test]
+fn invalid_opcode_and_stack_errors() {
+    assert_eq!(err(b"\xff").to_string(), "invalid opcode byte 0xff at offset 0");
+    assert_eq!(err(b"a.").category(), Category::Invalid); // APPEND on an empty stack
+    let e = err(b"(.");
+    assert_eq!(e.opcode_name(), Some("STOP"));
+    assert!(err(b"NNe.").to_string().contains("no MARK"), "{}", err(b"NNe."));
+    assert!(err(b"\x80\x06N.").to_string().contains("protocol 6"));
+    assert!(err(b"h\x05.").to_string().contains("memo key 5 not found (BINGET at offset 0)"));
+}
+
+#[test]
+fn refused_global_names_global_opcode_and_offset() {
+    let e = err(b"cos\nsystem\n(S'echo hi'\ntR.");
+    assert_eq!(e.category(), Category::Refused);
+    assert_eq!(e.refused_global(), Some(("os", "system")));
+    assert_eq!(e.offset(), Some(0));
+    assert_eq!(e.opcode_name(), Some("GLOBAL"));
+    // Through STACK_GLOBAL with memoized operands, too.
+    let e = err(b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93\x94.");
+    assert_eq!(e.refused_global(), Some(("os", "system")));
+    assert_eq!(e.opcode_name(), Some("STACK_GLOBAL"));
+    // Python 2 names are mapped before the check.
+    let e = err(b"ccommands\ngetoutput\n.");
+    assert_eq!(e.refused_global(), Some(("subprocess", "getoutput")));
+    // Unknown classes are refused by default, even harmless ones.
+    assert_eq!(err(b"cmymod\nC\n)R.").refused_global(), Some(("mymod", "C")));
+}
+
+#[test]
+fn features_needing_hooks_say_so() {
+    for data in [&b"Pfoo\n."[..], b"N\x82\x01.", b"\x80\x05\x97."] {
+        let e = err(data);
+        assert_eq!(e.category(), Category::Unsupported, "{e}");
+        assert!(e.to_string().contains("not supported without a hook"), "{e}");
+    }
+}
+
+#[test]
+fn lying_lengths_are_truncation_not_allocation() {
+    let huge = (1u64 << 62).to_le_bytes();
+    for op in [0x8e_u8, 0x8d, 0x96, 0x95] {
+        // BINBYTES8, BINUNICODE8, BYTEARRAY8, FRAME
+        let mut data = vec![0x80, 5, op];
+        data.extend_from_slice(&huge);
+        data.push(b'.');
+        let e = err(&data);
+        assert_eq!(e.category(), Category::Truncated, "{e}");
+        assert!(e.to_string().contains(&format!("{} bytes needed", 1u64 << 62)), "{e}");
+    }
+    // LONG4 and BINSTRING claiming 2 GiB; LONG4 with a negative length.
+    assert!(err(b"\x8b\xff\xff\xff\x7f.").is_truncated());
+    assert!(err(b"T\xff\xff\xff\x7f.").is_truncated());
+    assert_eq!(err(b"\x8b\xff\xff\xff\xff.").category(), Category::Invalid);
+}
+
+#[test]
+fn frames_must_hold_exactly_what_they_claim() {
+    // A frame of 2 bytes whose BINUNICODE argument runs past it.
+    let e = err(b"\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00a.");
+    assert!(e.to_string().contains("past the end of the current FRAME"), "{e}");
+    // A frame claiming more than the input holds.
+    assert!(err(b"\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00N.").is_truncated());
+    // STOP inside a frame with bytes left in it.
+    let e = err(b"\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00N.N");
+    assert_eq!(e.category(), Category::Invalid);
+    // A well-formed frame reads.
+    let v: Value = pypickle::from_slice(b"\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00N.").unwrap();
+    assert!(v.is_none());
+}
+
+#[test]
+fn huge_memo_ids_cost_nothing() {
+    // LONG_BINPUT 0xffffffff then LONG_BINGET of it.
+    let v: Value = pypickle::from_slice(b"\x80\x02K\x07r\xff\xff\xff\xff0j\xff\xff\xff\xff.").unwrap();
+    assert_eq!(v, Value::Int(7));
+}
+
+fn deep_lists(n: usize) -> Vec<u8> {
+    let mut d = vec![0x80, 2];
+    d.extend(std::iter::repeat(b']').take(n));
+    d.extend(std::iter::repeat(b'a').take(n - 1));
+    d.push(b'.');
+    d
+}
+
+#[test]
+fn deep_nesting_is_a_depth_error_not_a_stack_overflow() {
+    let e = err(&deep_lists(100_000));
+    assert_eq!(e.limit(), Some(Limit::Depth), "{e}");
+    assert!(e.to_string().contains("max_depth"), "{e}");
+    // A chain of TUPLE1.
+    let mut d = vec![b')'];
+    d.extend(std::iter::repeat(0x85).take(100_000));
+    d.push(b'.');
+    assert_eq!(err(&d).limit(), Some(Limit::Depth));
+    // Within the limit, deep values read, into Value and typed.
+    let v: Value = pypickle::from_slice(&deep_lists(200)).unwrap();
+    assert!(v.to_string().starts_with("[[[[["));
+    let e = err_with(&deep_lists(10), &DeOptions::new().max_depth(5));
+    assert_eq!(e.limit(), Some(Limit::Depth));
+    // Deserializing into IgnoredAny walks nothing at all.
+    let _: serde::de::IgnoredAny = pypickle::from_slice(&deep_lists(100_000)).unwrap();
+}
+
+/// 30 levels, each a list of 10 references to the level below: 10^30 leaves in 400 bytes.
+fn billion_laughs() -> Vec<u8> {
+    let mut d = vec![0x80, 2, b']', b'K', 1, b'a', b'q', 0];
+    for level in 1..=30u8 {
+        d.push(b']');
+        d.push(b'(');
+        for _ in 0..10 {
+            d.extend_from_slice(&[b'h', level - 1]);
+        }
+        d.extend_from_slice(&[b'e', b'q', level]);
+    }
+    d.push(b'.');
+    d
+}
+
+#[test]
+fn shared_reference_bombs_hit_the_expansion_limit() {
+    let data = billion_laughs();
+    let e = err(&data);
+    assert_eq!(e.limit(), Some(Limit::Expansion), "{e}");
+    let e = pypickle::from_slice::<Vec<Value>>(&data).unwrap_err();
+    assert_eq!(e.limit(), Some(Limit::Expansion));
+    let e = err_with(&data, &DeOptions::new().max_expansion(1000));
+    assert_eq!(e.limit(), Some(Limit::Expansion));
+}
+
+#[test]
+fn ordinary_sharing_is_not_mistaken_for_recursion() {
+    // x = [1]; y = [x, x]; z = [y, y]
+    let data = b"\x80\x02]q\x00]q\x01(]q\x02K\x01ah\x02eh\x01\x86q\x03.";
+    let v: Value = pypickle::from_slice(data).unwrap();
+    assert_eq!(v.to_string(), "([[1], [1]], [[1], [1]])");
+    let typed: (Vec<Vec<i32>>, Vec<Vec<i32>>) = pypickle::from_slice(data).unwrap();
+    assert_eq!(typed, (vec![vec![1], vec![1]], vec![vec![1], vec![1]]));
+}
+
+#[test]
+fn cycles_are_an_error() {
+    // l = []; l.append(l)
+    let e = err(b"\x80\x02]q\x00h\x00a.");
+    assert!(e.to_string().contains("cycle"), "{e}");
+    // d = {}; d['self'] = d
+    let e = err(b"\x80\x02}q\x00X\x04\x00\x00\x00selfq\x01h\x00s.");
+    assert!(e.to_string().contains("cycle"), "{e}");
+}
+
+#[test]
+fn limits_each_have_an_error() {
+    let e = err_with(b"\x80\x02K\x01q\x00q\x01.", &DeOptions::new().max_memo(1));
+    assert_eq!(e.limit(), Some(Limit::Memo));
+    let e = err_with(b"\x80\x02](K\x01K\x02K\x03K\x04e.", &DeOptions::new().max_nodes(3));
+    assert_eq!(e.limit(), Some(Limit::Nodes));
+    let mut data = b"I".to_vec();
+    data.extend(std::iter::repeat(b'9').take(5000));
+    data.extend_from_slice(b"\n.");
+    let e = err(&data);
+    assert_eq!(e.limit(), Some(Limit::IntDigits), "{e}");
+    let ok: Value = pypickle::from_slice_with(&data, &DeOptions::new().max_int_digits(10_000)).unwrap();
+    assert_eq!(ok.to_string().len(), 5000);
+}
+
+#[test]
+fn type_errors_name_the_type_and_where_the_value_was_made() {
+    let e = pypickle::from_slice::<u8>(b"\x80\x02M\x00\x01.").unwrap_err();
+    assert_eq!(e.category(), Category::Type);
+    assert!(e.to_string().contains("u8"), "{e}");
+    assert_eq!(e.offset(), Some(2));
+    assert_eq!(e.opcode_name(), Some("BININT2"));
+    let e = pypickle::from_slice::<Vec<String>>(b"\x80\x02](X\x01\x00\x00\x00aK\x05e.").unwrap_err();
+    assert_eq!(e.opcode_name(), Some("BININT1"), "{e}");
+}
+
+#[test]
+fn lone_surrogates_are_refused_clearly() {
+    // pickle.dumps('\ud800', protocol=3) writes it as surrogatepass UTF-8.
+    let e = err(b"\x80\x03X\x03\x00\x00\x00\xed\xa0\x80q\x00.");
+    assert_eq!(e.category(), Category::Unsupported);
+    assert!(e.to_string().contains("U+D800"), "{e}");
+}

@@ -54,7 +54,7 @@ impl Span {
 
     /// The bytes, if they are in the caller's input.
     #[inline]
-    pub(crate) fn borrowed<'de>(self, input: &'de [u8]) -> Option<&'de [u8]> {
+    pub(crate) fn borrowed(self, input: &[u8]) -> Option<&[u8]> {
         if self.start & SCRATCH_BIT == 0 {
             Some(&input[self.start..self.start + self.len])
         } else {
@@ -321,7 +321,7 @@ impl<R: io::Read> IoRead<R> {
 
     /// Take `n` bytes from the open frame, if one is open.
     #[inline]
-    fn from_frame(&mut self, n: usize) -> Result<Option<usize>> {
+    fn take_from_frame(&mut self, n: usize) -> Result<Option<usize>> {
         match &mut self.frame {
             Some((at, end)) => {
                 if *end - *at < n {
@@ -352,7 +352,7 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
 
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>> {
         self.close_finished_frame();
-        match self.from_frame(1)? {
+        match self.take_from_frame(1)? {
             Some(at) => Ok(Some(scratch[at])),
             None => self.read_byte(),
         }
@@ -375,7 +375,7 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         self.close_finished_frame();
         if self.frame.is_some() {
             let n = usize::try_from(len).map_err(|_| frame_crossed())?;
-            let start = self.from_frame(n)?.expect("frame is open");
+            let start = self.take_from_frame(n)?.expect("frame is open");
             return Ok(Span::scratch(start, n));
         }
         let start = self.read_into(len, scratch)?;
@@ -387,7 +387,7 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         if let Some((at, end)) = self.frame {
             return match scratch[at..end].iter().position(|&b| b == b'\n') {
                 Some(n) => {
-                    self.from_frame(n + 1)?;
+                    self.take_from_frame(n + 1)?;
                     Ok(Span::scratch(at, n))
                 }
                 None => Err(frame_crossed()),

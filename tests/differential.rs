@@ -20,7 +20,7 @@ fn python_records(seed: u64, count: usize) -> Vec<(Vec<u8>, String)> {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut data = &out.stdout[..];
-    let mut take = |data: &mut &[u8]| {
+    let take = |data: &mut &[u8]| {
         let n = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
         let v = data[4..4 + n].to_vec();
         *data = &data[4 + n..];

@@ -18,7 +18,10 @@ fn err_with(data: &[u8], opts: &DeOptions) -> pypickle::Error {
 #[test]
 fn truncated_argument_names_opcode_offset_and_counts() {
     let e = err(b"\x80\x04X\x03\x00\x00\x00a");
-    assert_eq!(e.to_string(), "truncated BINUNICODE at offset 2: 3 bytes needed, 1 left");
+    assert_eq!(
+        e.to_string(),
+        "truncated BINUNICODE at offset 2: 3 bytes needed, 1 left"
+    );
     assert_eq!(e.category(), Category::Truncated);
     assert_eq!(e.offset(), Some(2));
     assert_eq!(e.opcode_name(), Some("BINUNICODE"));
@@ -26,22 +29,37 @@ fn truncated_argument_names_opcode_offset_and_counts() {
 
 #[test]
 fn missing_stop_empty_input_and_trailing_bytes() {
-    assert_eq!(err(b"N").to_string(), "input ended without a STOP opcode at offset 1");
+    assert_eq!(
+        err(b"N").to_string(),
+        "input ended without a STOP opcode at offset 1"
+    );
     assert_eq!(err(b"").to_string(), "empty input: no pickle to read");
     let e = pypickle::from_slice::<Value>(b"N.N").unwrap_err();
-    assert_eq!(e.to_string(), "1 bytes of trailing data after the pickle's STOP (at offset 2)");
+    assert_eq!(
+        e.to_string(),
+        "1 bytes of trailing data after the pickle's STOP (at offset 2)"
+    );
     assert!(pypickle::from_reader::<_, Value>(&b"N.N"[..]).is_err());
 }
 
 #[test]
 fn invalid_opcode_and_stack_errors() {
-    assert_eq!(err(b"\xff").to_string(), "invalid opcode byte 0xff at offset 0");
+    assert_eq!(
+        err(b"\xff").to_string(),
+        "invalid opcode byte 0xff at offset 0"
+    );
     assert_eq!(err(b"a.").category(), Category::Invalid); // APPEND on an empty stack
     let e = err(b"(.");
     assert_eq!(e.opcode_name(), Some("STOP"));
-    assert!(err(b"NNe.").to_string().contains("no MARK"), "{}", err(b"NNe."));
+    assert!(
+        err(b"NNe.").to_string().contains("no MARK"),
+        "{}",
+        err(b"NNe.")
+    );
     assert!(err(b"\x80\x06N.").to_string().contains("protocol 6"));
-    assert!(err(b"h\x05.").to_string().contains("memo key 5 not found (BINGET at offset 0)"));
+    assert!(err(b"h\x05.")
+        .to_string()
+        .contains("memo key 5 not found (BINGET at offset 0)"));
 }
 
 #[test]
@@ -59,7 +77,10 @@ fn refused_global_names_global_opcode_and_offset() {
     let e = err(b"ccommands\ngetoutput\n.");
     assert_eq!(e.refused_global(), Some(("subprocess", "getoutput")));
     // Unknown classes are refused by default, even harmless ones.
-    assert_eq!(err(b"cmymod\nC\n)R.").refused_global(), Some(("mymod", "C")));
+    assert_eq!(
+        err(b"cmymod\nC\n)R.").refused_global(),
+        Some(("mymod", "C"))
+    );
 }
 
 #[test]
@@ -67,7 +88,10 @@ fn features_needing_hooks_say_so() {
     for data in [&b"Pfoo\n."[..], b"N\x82\x01.", b"\x80\x05\x97."] {
         let e = err(data);
         assert_eq!(e.category(), Category::Unsupported, "{e}");
-        assert!(e.to_string().contains("not supported without a hook"), "{e}");
+        assert!(
+            e.to_string().contains("not supported without a hook"),
+            "{e}"
+        );
     }
 }
 
@@ -81,7 +105,11 @@ fn lying_lengths_are_truncation_not_allocation() {
         data.push(b'.');
         let e = err(&data);
         assert_eq!(e.category(), Category::Truncated, "{e}");
-        assert!(e.to_string().contains(&format!("{} bytes needed", 1u64 << 62)), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("{} bytes needed", 1u64 << 62)),
+            "{e}"
+        );
     }
     // LONG4 and BINSTRING claiming 2 GiB; LONG4 with a negative length.
     assert!(err(b"\x8b\xff\xff\xff\x7f.").is_truncated());
@@ -93,7 +121,10 @@ fn lying_lengths_are_truncation_not_allocation() {
 fn frames_must_hold_exactly_what_they_claim() {
     // A frame of 2 bytes whose BINUNICODE argument runs past it.
     let e = err(b"\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00a.");
-    assert!(e.to_string().contains("past the end of the current FRAME"), "{e}");
+    assert!(
+        e.to_string().contains("past the end of the current FRAME"),
+        "{e}"
+    );
     // A frame claiming more than the input holds.
     assert!(err(b"\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00N.").is_truncated());
     // STOP inside a frame with bytes left in it.
@@ -107,7 +138,8 @@ fn frames_must_hold_exactly_what_they_claim() {
 #[test]
 fn huge_memo_ids_cost_nothing() {
     // LONG_BINPUT 0xffffffff then LONG_BINGET of it.
-    let v: Value = pypickle::from_slice(b"\x80\x02K\x07r\xff\xff\xff\xff0j\xff\xff\xff\xff.").unwrap();
+    let v: Value =
+        pypickle::from_slice(b"\x80\x02K\x07r\xff\xff\xff\xff0j\xff\xff\xff\xff.").unwrap();
     assert_eq!(v, Value::Int(7));
 }
 
@@ -188,14 +220,18 @@ fn cycles_are_an_error() {
 fn limits_each_have_an_error() {
     let e = err_with(b"\x80\x02K\x01q\x00q\x01.", &DeOptions::new().max_memo(1));
     assert_eq!(e.limit(), Some(Limit::Memo));
-    let e = err_with(b"\x80\x02](K\x01K\x02K\x03K\x04e.", &DeOptions::new().max_nodes(3));
+    let e = err_with(
+        b"\x80\x02](K\x01K\x02K\x03K\x04e.",
+        &DeOptions::new().max_nodes(3),
+    );
     assert_eq!(e.limit(), Some(Limit::Nodes));
     let mut data = b"I".to_vec();
     data.extend(std::iter::repeat(b'9').take(5000));
     data.extend_from_slice(b"\n.");
     let e = err(&data);
     assert_eq!(e.limit(), Some(Limit::IntDigits), "{e}");
-    let ok: Value = pypickle::from_slice_with(&data, &DeOptions::new().max_int_digits(10_000)).unwrap();
+    let ok: Value =
+        pypickle::from_slice_with(&data, &DeOptions::new().max_int_digits(10_000)).unwrap();
     assert_eq!(ok.to_string().len(), 5000);
 }
 
@@ -206,7 +242,8 @@ fn type_errors_name_the_type_and_where_the_value_was_made() {
     assert!(e.to_string().contains("u8"), "{e}");
     assert_eq!(e.offset(), Some(2));
     assert_eq!(e.opcode_name(), Some("BININT2"));
-    let e = pypickle::from_slice::<Vec<String>>(b"\x80\x02](X\x01\x00\x00\x00aK\x05e.").unwrap_err();
+    let e =
+        pypickle::from_slice::<Vec<String>>(b"\x80\x02](X\x01\x00\x00\x00aK\x05e.").unwrap_err();
     assert_eq!(e.opcode_name(), Some("BININT1"), "{e}");
 }
 

@@ -61,7 +61,10 @@ const MODULES: &[(&str, &str)] = &[
 ];
 
 /// Python 2 globals that moved individually: `(module, name) -> (module, name)`.
-const NAMES: &[((&str, &str), (&str, &str))] = &[
+/// A `(module, name)` pair.
+type Name = (&'static str, &'static str);
+
+const NAMES: &[(Name, Name)] = &[
     (("__builtin__", "xrange"), ("builtins", "range")),
     (("__builtin__", "reduce"), ("functools", "reduce")),
     (("__builtin__", "intern"), ("sys", "intern")),

@@ -165,7 +165,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// Bytes copied to scratch, as a span.
-    fn to_scratch(&mut self, bytes: &[u8]) -> Span {
+    fn push_scratch(&mut self, bytes: &[u8]) -> Span {
         let start = self.arena.scratch.len();
         self.arena.scratch.extend_from_slice(bytes);
         Span::scratch(start, bytes.len())
@@ -203,7 +203,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 } else {
                     let mut out = Vec::with_capacity(bytes.len() * 2);
                     text::latin1_to_utf8(bytes, &mut out);
-                    Kind::Str(self.to_scratch(&out))
+                    Kind::Str(self.push_scratch(&out))
                 }
             }
         };
@@ -242,7 +242,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let big = bigint::BigInt::parse_decimal(digits).expect("checked digits");
                 let le = big.as_le_bytes().to_vec();
-                Kind::BigInt(self.to_scratch(&le))
+                Kind::BigInt(self.push_scratch(&le))
             }
         };
         self.push(kind);
@@ -302,8 +302,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let (module, name) = if (fm, fname) != (m, n) {
             let (fm, fname) = (fm.to_string(), fname.to_string());
             (
-                self.to_scratch(fm.as_bytes()),
-                self.to_scratch(fname.as_bytes()),
+                self.push_scratch(fm.as_bytes()),
+                self.push_scratch(fname.as_bytes()),
             )
         } else {
             (module, name)
@@ -372,7 +372,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let mut out = Vec::with_capacity(text.len());
                 text::utf8_to_latin1(text, &mut out)?;
-                Ok(self.to_scratch(&out))
+                Ok(self.push_scratch(&out))
             }
             "utf-8" | "utf8" => Ok(s),
             "ascii" | "us-ascii" => {
@@ -433,7 +433,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     [it] => {
                         let items = self.iterable(*it).ok_or_else(|| bad_args("bytes()"))?;
                         let bytes = self.ints_to_bytes(&items)?;
-                        self.to_scratch(&bytes)
+                        self.push_scratch(&bytes)
                     }
                     _ => return Err(bad_args("bytes()")),
                 };
@@ -813,7 +813,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         let _ = b;
                         self.sub_span(line, 1, line.len() - 2)
                     }
-                    std::borrow::Cow::Owned(v) => self.to_scratch(&v),
+                    std::borrow::Cow::Owned(v) => self.push_scratch(&v),
                 };
                 self.py2_str(span)?;
             }
@@ -825,7 +825,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 } else {
                     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
                     text::raw_unicode_escape(bytes, &mut out)?;
-                    let span = self.to_scratch(&out);
+                    let span = self.push_scratch(&out);
                     self.push(Kind::Str(span));
                 }
             }

@@ -106,6 +106,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     /// An iterator over the pickles left in the input, each read as a `T`.
+    #[allow(clippy::should_implement_trait)]
     pub fn into_iter<T: Deserialize<'de>>(self) -> StreamDeserializer<'de, R, T> {
         StreamDeserializer {
             de: self,

@@ -202,7 +202,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 let big = crate::value::BigInt::from_le_bytes(
                     span.get(self.w.input, &self.w.arena.scratch),
                 );
-                if let Some(v) = big.to_i128() {
+                if let Some(v) = big.to_u128().and_then(|v| u64::try_from(v).ok()) {
+                    at(node, visitor.visit_u64(v))
+                } else if let Some(v) = big.to_i128() {
                     at(node, visitor.visit_i128(v))
                 } else if let Some(v) = big.to_u128() {
                     at(node, visitor.visit_u128(v))

@@ -180,7 +180,7 @@ impl BigInt {
 
 /// An integral float as i128, if in range.
 pub(crate) fn float_to_i128(f: f64) -> Option<i128> {
-    if f.fract() == 0.0 && f >= -1.7014118346046923e38 && f < 1.7014118346046923e38 {
+    if f.fract() == 0.0 && (-1.7014118346046923e38..1.7014118346046923e38).contains(&f) {
         Some(f as i128)
     } else {
         None

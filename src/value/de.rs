@@ -463,6 +463,7 @@ impl<'de> Deserializer<'de> for Value {
             Value::Bool(b) => visitor.visit_bool(b),
             Value::Int(i) => visitor.visit_i64(i),
             Value::BigInt(b) => match (b.to_i128(), b.to_u128()) {
+                (_, Some(v)) if v <= u128::from(u64::MAX) => visitor.visit_u64(v as u64),
                 (Some(v), _) => visitor.visit_i128(v),
                 (None, Some(v)) => visitor.visit_u128(v),
                 _ => Err(type_error(format!("integer {b} does not fit in 128 bits"))),

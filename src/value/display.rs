@@ -293,7 +293,8 @@ mod tests {
         assert_eq!(float(f64::NEG_INFINITY), "-inf");
         assert_eq!(float(1.0 / 3.0), "0.3333333333333333");
         // A tie in the shortest form rounds half to even, as in Python.
-        assert_eq!(float(999916984082883.25), "999916984082883.2");
+        let tie: f64 = "999916984082883.25".parse().unwrap();
+        assert_eq!(float(tie), "999916984082883.2");
     }
 
     #[test]

@@ -117,7 +117,7 @@ fn hash_float<H: Hasher>(f: f64, state: &mut H) {
 }
 
 /// A hash that does not depend on order (for sets and dicts).
-fn unordered_hash<'a, I: Iterator<Item = u64>>(it: I) -> u64 {
+fn unordered_hash<I: Iterator<Item = u64>>(it: I) -> u64 {
     it.fold(0u64, |acc, h| {
         acc.wrapping_add(h.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29))
     })

@@ -21,7 +21,8 @@ pub use ser::to_value;
 /// `repr()` of the same object, so a `Value` can be compared with what CPython prints.
 ///
 /// ```
-/// let v: pypickle::Value = pypickle::from_slice(b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00K\x01\x8c\x01a\x86\x94.").unwrap();
+/// // pickle.dumps((1, 'a'), protocol=4)
+/// let v: pypickle::Value = pypickle::from_slice(b"\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00K\x01\x8c\x01a\x94\x86\x94.").unwrap();
 /// assert_eq!(v.to_string(), "(1, 'a')");
 /// assert_eq!(v[1], "a");
 /// ```

@@ -1,0 +1,236 @@
+//! Typed deserialization of a CPython-written dict that covers serde's whole data model, at
+//! every protocol 0-5, including zero-copy `&str` / `&[u8]` / `Cow` borrowed from the input.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct UnitStruct;
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Newtype(u8);
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Pair(i32, i32);
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Inner {
+    x: i32,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+enum E {
+    A,
+    B(i32),
+    C(i32, String),
+    D { x: i32, y: String },
+}
+
+#[derive(Deserialize, Debug)]
+struct Record<'a> {
+    b: bool,
+    i8: i8,
+    i16: i16,
+    i32: i32,
+    i64: i64,
+    i128: i128,
+    u8: u8,
+    u16: u16,
+    u32: u32,
+    u64: u64,
+    u128: u128,
+    f32: f32,
+    f64: f64,
+    f64_from_int: f64,
+    ch: char,
+    s: String,
+    borrowed: &'a str,
+    #[serde(borrow)]
+    cow: Cow<'a, str>,
+    #[serde(with = "serde_bytes")]
+    by: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    ba: Vec<u8>,
+    vec_u8_from_bytes: Vec<u8>,
+    opt_none: Option<i32>,
+    opt_some: Option<i32>,
+    unit: (),
+    unit_struct: UnitStruct,
+    newtype: Newtype,
+    tuple: (i32, String, f64),
+    tuple_struct: Pair,
+    array: [u8; 3],
+    array_from_tuple: [u8; 3],
+    seq: Vec<u16>,
+    seq_from_set: Vec<u16>,
+    seq_from_frozenset: Vec<u16>,
+    seq_from_tuple: Vec<u16>,
+    map: BTreeMap<String, i32>,
+    int_keys: HashMap<i32, String>,
+    #[serde(with = "pairs")]
+    tuple_keys: Vec<((i32, i32), String)>,
+    nested: HashMap<String, Vec<Inner>>,
+    unit_variant: E,
+    newtype_variant: E,
+    tuple_variant: E,
+    struct_variant: E,
+}
+
+/// `Vec<(K, V)>` from a dict, for keys that are not strings (tuples here).
+mod pairs {
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use std::marker::PhantomData;
+
+    pub fn deserialize<'de, D, K, V>(d: D) -> Result<Vec<(K, V)>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de>,
+        V: Deserialize<'de>,
+    {
+        struct V2<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for V2<K, V> {
+            type Value = Vec<(K, V)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a dict")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = m.next_entry()? {
+                    out.push(e);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V2(PhantomData))
+    }
+}
+
+fn fixture(proto: u8) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("python_fixtures/typed/record.p{proto}.pkl"));
+    fs::read(path).expect("run python_fixtures/typed.py")
+}
+
+fn is_inside(inner: &[u8], outer: &[u8]) -> bool {
+    let range = outer.as_ptr_range();
+    range.contains(&inner.as_ptr())
+}
+
+#[test]
+fn every_serde_type_reads_at_every_protocol() {
+    for proto in 0..=5 {
+        let data = fixture(proto);
+        let r: Record<'_> =
+            pypickle::from_slice(&data).unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert!(r.b);
+        assert_eq!(
+            (r.i8, r.i16, r.i32, r.i64, r.i128),
+            (i8::MIN, i16::MIN, i32::MIN, i64::MIN, i128::MIN)
+        );
+        assert_eq!(
+            (r.u8, r.u16, r.u32, r.u64, r.u128),
+            (u8::MAX, u16::MAX, u32::MAX, u64::MAX, u128::MAX)
+        );
+        assert_eq!((r.f32, r.f64, r.f64_from_int), (1.5, -0.1, 3.0));
+        assert_eq!(
+            (r.ch, r.s.as_str(), r.borrowed, &*r.cow),
+            ('é', "text", "zero-copy", "cow")
+        );
+        assert!(
+            is_inside(r.borrowed.as_bytes(), &data),
+            "protocol {proto}: &str was copied"
+        );
+        assert!(
+            matches!(r.cow, Cow::Borrowed(_)),
+            "protocol {proto}: Cow was copied"
+        );
+        assert_eq!(
+            (&r.by[..], &r.ba[..], &r.vec_u8_from_bytes[..]),
+            (&[0u8, 255][..], &b"xy"[..], &[1u8, 2][..])
+        );
+        assert_eq!((r.opt_none, r.opt_some), (None, Some(5)));
+        assert_eq!(
+            (r.unit, r.unit_struct, r.newtype),
+            ((), UnitStruct, Newtype(7))
+        );
+        assert_eq!(r.tuple, (1, "a".to_string(), 2.5));
+        assert_eq!(r.tuple_struct, Pair(1, 2));
+        assert_eq!((r.array, r.array_from_tuple), ([1, 2, 3], [4, 5, 6]));
+        assert_eq!(
+            (
+                r.seq,
+                r.seq_from_set,
+                r.seq_from_frozenset,
+                r.seq_from_tuple
+            ),
+            (vec![1, 2, 3], vec![1], vec![2], vec![3])
+        );
+        assert_eq!(
+            r.map,
+            BTreeMap::from([("a".to_string(), 1), ("b".to_string(), 2)])
+        );
+        assert_eq!(
+            r.int_keys,
+            HashMap::from([(1, "x".to_string()), (2, "y".to_string())])
+        );
+        assert_eq!(r.nested["inner"], vec![Inner { x: 1 }, Inner { x: 2 }]);
+        assert_eq!(r.unit_variant, E::A);
+        assert_eq!(r.newtype_variant, E::B(5));
+        assert_eq!(r.tuple_variant, E::C(1, "x".into()));
+        assert_eq!(
+            r.struct_variant,
+            E::D {
+                x: 1,
+                y: "z".into()
+            }
+        );
+        assert_eq!(r.tuple_keys, vec![((1, 2), "p".to_string())]);
+    }
+}
+
+#[test]
+fn borrowed_bytes_are_zero_copy_from_protocol_3() {
+    #[derive(Deserialize)]
+    struct B<'a> {
+        #[serde(borrow, with = "serde_bytes")]
+        by: &'a [u8],
+    }
+    for proto in 3..=5 {
+        let data = fixture(proto);
+        let b: B<'_> = pypickle::from_slice(&data).unwrap();
+        assert_eq!(b.by, &[0, 255]);
+        assert!(is_inside(b.by, &data));
+    }
+}
+
+#[test]
+fn reader_input_gives_owned_data_and_refuses_borrowing() {
+    let data = fixture(4);
+    let v: pypickle::Value = pypickle::from_reader(&data[..]).unwrap();
+    assert_eq!(v["borrowed"], "zero-copy");
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Owned {
+        s: String,
+        nested: HashMap<String, Vec<Inner>>,
+    }
+    let o: Owned = pypickle::from_reader(&data[..]).unwrap();
+    assert_eq!(o.s, "text");
+}
+
+#[test]
+fn range_errors_name_the_rust_type() {
+    let data = fixture(4);
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Narrow {
+        u16: u8,
+    }
+    let e = pypickle::from_slice::<Narrow>(&data).unwrap_err();
+    assert!(e.to_string().contains("u8"), "{e}");
+    assert!(e.offset().is_some());
+}

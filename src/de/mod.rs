@@ -1,8 +1,8 @@
 //! The unpickler: reads pickles into any `Deserialize` type.
 //!
-//! Two passes over one pickle: [`machine`] runs the opcodes into a flat [`arena`] of small nodes
-//! that borrow strings and bytes from the input, then [`walk`] drives the caller's visitors over
-//! it. See the crate's DESIGN notes for why this beats building a tree or streaming.
+//! Two passes over one pickle: the machine (`machine.rs`) runs the opcodes into a flat arena
+//! (`arena.rs`) of small nodes that borrow strings and bytes from the input, then the walker
+//! (`walk.rs`) drives the caller's visitors over it.
 
 mod arena;
 mod machine;

@@ -180,6 +180,17 @@ impl Arena {
         self.scratch.clear();
     }
 
+    /// Bytes held by the vectors' capacity.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.items.capacity() * size_of::<Node>()
+            + self.containers.capacity() * size_of::<Container>()
+            + self.segments.capacity() * size_of::<Segment>()
+            + self.objects.capacity() * size_of::<Object>()
+            + self.globals.capacity() * size_of::<Global>()
+            + self.scratch.capacity()
+    }
+
     /// A new empty container.
     #[inline]
     pub(crate) fn new_container(&mut self) -> Id {

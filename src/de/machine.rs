@@ -36,6 +36,13 @@ fn malformed_owned(msg: String) -> Error {
 }
 
 impl Machine {
+    /// Bytes held by the stack's, marks' and memo's capacity.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.stack.capacity() * std::mem::size_of::<Node>()
+            + self.marks.capacity() * std::mem::size_of::<usize>()
+            + self.memo.capacity_bytes()
+    }
+
     /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
     pub(crate) fn run<'de, R: Read<'de>>(
         &mut self,
@@ -249,18 +256,23 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Ok(())
     }
 
+    #[inline]
     fn memo_get(&mut self, id: u64) -> Result<()> {
-        let node = self
-            .m
-            .memo
-            .get(id)
-            .ok_or_else(|| err(ErrorCode::MemoMissing(id)))?;
-        self.m.stack.push(node);
-        Ok(())
+        match self.m.memo.get(id) {
+            Some(node) => {
+                self.m.stack.push(*node);
+                Ok(())
+            }
+            None => Err(err(ErrorCode::MemoMissing(id))),
+        }
     }
 
+    #[inline]
     fn memo_put(&mut self, id: u64) -> Result<()> {
-        let node = self.top()?;
+        if self.m.stack.len() <= self.fence() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        let node = self.m.stack[self.m.stack.len() - 1];
         self.m.memo.put(id, node);
         if self.m.memo.len() > self.opts.max_memo {
             return Err(err(ErrorCode::Limit {

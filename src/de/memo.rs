@@ -22,6 +22,12 @@ impl Memo {
         self.count = 0;
     }
 
+    /// Bytes held by the table's capacity (the map's entries roughly).
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.dense.capacity() * std::mem::size_of::<Option<Node>>()
+            + self.sparse.capacity() * (std::mem::size_of::<Node>() + 16)
+    }
+
     /// Entries stored (MEMOIZE's next id).
     pub(crate) fn len(&self) -> usize {
         self.count
@@ -46,12 +52,16 @@ impl Memo {
         }
     }
 
+    /// The node stored under `id`. A reference, not a copy: moving a `Node` through `Option`
+    /// and `Result` by value made the compiler copy its bytes piecewise and stall.
     #[inline]
-    pub(crate) fn get(&self, id: u64) -> Option<Node> {
-        match self.dense.get(id as usize) {
-            Some(slot) if id < self.dense.len() as u64 => *slot,
-            _ => self.sparse.get(&id).copied(),
+    pub(crate) fn get(&self, id: u64) -> Option<&Node> {
+        if id < self.dense.len() as u64 {
+            if let Some(n) = &self.dense[id as usize] {
+                return Some(n);
+            }
         }
+        self.sparse.get(&id)
     }
 }
 

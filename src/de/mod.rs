@@ -159,20 +159,20 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options.
 pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
-    let mut read = SliceRead::new(bytes);
-    let mut machine = Machine::default();
-    let mut arena = Arena::default();
-    let root = machine
-        .run(&mut read, &mut arena, opts)?
-        .ok_or_else(|| Error::new(ErrorCode::Empty))?;
-    let end = read.position();
-    if read.remaining() > 0 {
-        return Err(
-            Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
-        );
-    }
-    let mut walk = walk::Walk::new(bytes, &arena, opts.max_depth, opts.max_expansion);
-    T::deserialize(walk.root(root))
+    with_buffers(|Buffers { machine, arena }| {
+        let mut read = SliceRead::new(bytes);
+        let root = machine
+            .run(&mut read, arena, opts)?
+            .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+        let end = read.position();
+        if read.remaining() > 0 {
+            return Err(
+                Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
+            );
+        }
+        let mut walk = walk::Walk::new(bytes, arena, opts.max_depth, opts.max_expansion);
+        T::deserialize(walk.root(root))
+    })
 }
 
 /// Read one pickle from an [`io::Read`] as a `T`, with default options. Anything after the
@@ -186,16 +186,43 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
     reader: R,
     opts: &DeOptions,
 ) -> Result<T> {
-    let mut read = IoRead::new(reader);
-    let mut machine = Machine::default();
-    let mut arena = Arena::default();
-    let root = machine
-        .run(&mut read, &mut arena, opts)?
-        .ok_or_else(|| Error::new(ErrorCode::Empty))?;
-    let end = read.position();
-    if read.opcode(&arena.scratch)?.is_some() {
-        return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
+    with_buffers(|Buffers { machine, arena }| {
+        let mut read = IoRead::new(reader);
+        let root = machine
+            .run(&mut read, arena, opts)?
+            .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+        let end = read.position();
+        if read.opcode(&arena.scratch)?.is_some() {
+            return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
+        }
+        let mut walk = walk::Walk::new(&[], arena, opts.max_depth, opts.max_expansion);
+        T::deserialize(walk.root(root))
+    })
+}
+
+/// The machine's and the arena's vectors, kept between calls of [`from_slice`] and
+/// [`from_reader`] on one thread: a program that decodes many pickles then allocates (and page
+/// faults) only while its pickles grow, like a held [`Deserializer`] does.
+#[derive(Default)]
+struct Buffers {
+    machine: Machine,
+    arena: Arena,
+}
+
+/// Buffers larger than this are freed after use rather than kept for the next call.
+const RETAIN_BYTES: usize = 64 << 20;
+
+thread_local! {
+    static BUFFERS: std::cell::Cell<Option<Box<Buffers>>> = const { std::cell::Cell::new(None) };
+}
+
+fn with_buffers<T>(f: impl FnOnce(&mut Buffers) -> T) -> T {
+    // A nested call (a Deserialize impl that itself calls from_slice) finds the slot empty and
+    // uses fresh buffers.
+    let mut buffers = BUFFERS.with(|slot| slot.take()).unwrap_or_default();
+    let out = f(&mut buffers);
+    if buffers.machine.capacity_bytes() + buffers.arena.capacity_bytes() <= RETAIN_BYTES {
+        BUFFERS.with(|slot| slot.set(Some(buffers)));
     }
-    let mut walk = walk::Walk::new(&[], &arena, opts.max_depth, opts.max_expansion);
-    T::deserialize(walk.root(root))
+    out
 }

@@ -199,7 +199,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
         let missing = || de::Error::custom("incomplete object");
         let class = match seq.next_element::<Value>()?.ok_or_else(missing)? {
-            Value::Global(g) => g,
+            Value::Global(g) => *g,
             other => {
                 return Err(de::Error::custom(format!(
                     "an object's class must be a global, not {}",
@@ -257,7 +257,7 @@ impl<'de> DeserializeSeed<'de> for PayloadSeed {
             }
             Tag::Global => {
                 let (module, name) = <(String, String)>::deserialize(d)?;
-                Value::Global(Global { module, name })
+                Value::Global(Box::new(Global { module, name }))
             }
             Tag::Object => d.deserialize_seq(ObjectVisitor)?,
         })
@@ -329,6 +329,7 @@ impl<'de> MapAccess<'de> for TaggedValue {
             }
             Value::Complex(c) => seed.deserialize(SeqDeserializer::new([c.re, c.im].into_iter())),
             Value::Global(g) => {
+                let g = *g;
                 seed.deserialize(SeqDeserializer::new([g.module, g.name].into_iter()))
             }
             Value::Object(o) => {
@@ -340,7 +341,7 @@ impl<'de> MapAccess<'de> for TaggedValue {
                     Made::Reconstructor => "reconstructor",
                 };
                 let parts = vec![
-                    Value::Global(o.class),
+                    Value::Global(Box::new(o.class)),
                     Value::Str(made.into()),
                     o.args,
                     o.kwargs.unwrap_or(Value::None),

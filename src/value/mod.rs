@@ -64,7 +64,7 @@ pub enum Value {
     /// `frozenset`, in the order the pickle lists it.
     FrozenSet(Vec<Value>),
     /// A reference to a class or function (`module.name`), which is never imported.
-    Global(Global),
+    Global(Box<Global>),
     /// An instance of a class, kept inert: what the pickle said to build, never built.
     Object(Box<Object>),
 }
@@ -225,6 +225,14 @@ impl Value {
             .map(|(_, v)| v)
     }
 
+    /// The global, if this is one.
+    pub fn as_global(&self) -> Option<&Global> {
+        match self {
+            Value::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+
     /// The object, if this is one.
     pub fn as_object(&self) -> Option<&Object> {
         match self {
@@ -295,4 +303,12 @@ macro_rules! pickle_value {
     (($($inner:tt)*)) => { $crate::Value::Tuple($crate::pickle_value!(@seq [] $($inner)*)) };
     ({$($inner:tt)*}) => { $crate::Value::Dict($crate::pickle_value!(@map [] $($inner)*)) };
     ($other:expr) => { $crate::Value::from($other) };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn value_is_four_words() {
+        assert_eq!(std::mem::size_of::<super::Value>(), 32);
+    }
 }

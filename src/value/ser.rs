@@ -158,7 +158,7 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
         },
         (Tag::Global, Value::Tuple(mut v)) if v.len() == 2 => match (v.pop(), v.pop()) {
             (Some(Value::Str(name)), Some(Value::Str(module))) => {
-                Value::Global(Global { module, name })
+                Value::Global(Box::new(Global { module, name }))
             }
             _ => return Err(bad("malformed global")),
         },
@@ -166,7 +166,7 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
             let mut it = v.into_iter();
             let mut next = || it.next().expect("7 parts");
             let class = match next() {
-                Value::Global(g) => g,
+                Value::Global(g) => *g,
                 _ => return Err(bad("malformed object class")),
             };
             let made = match next() {

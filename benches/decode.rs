@@ -5,14 +5,16 @@
 //!
 //! The inputs are written by `python_fixtures/bench_inputs.py` into `target/bench-inputs/` when
 //! missing (or older than that script); set `PYPICKLE_BENCH_INPUTS=DIR` to use another folder.
-//! Every case is warmed up once (its result checked), then timed `RUNS` times (env
-//! `PYPICKLE_BENCH_RUNS`, default 9; fewer when a case is slow, never under 5) and reported as
-//! the median. Only the decode is timed: dropping the result happens outside the clock, as
+//! Every case is warmed up once (its result checked); then all cases are timed in rounds, one
+//! run of each case a round, so that a shared machine's changing load hits them alike; each is
+//! run `RUNS` times (env `PYPICKLE_BENCH_RUNS`, default 9; fewer when a case is slow, never under
+//! 5) and reported as the median. Only the decode is timed: dropping the result happens outside the clock, as
 //! CPython's `del obj` does in `bench_cpython.py`, which this run calls last.
 //!
 //! `PYPICKLE_BENCH_DIAG=1` adds diagnostic rows (decoding into `IgnoredAny`: the opcode
-//! machine and a walk that builds nothing). `PYPICKLE_BENCH_ONLY=TEXT` runs only the cases whose "file decoder type" line contains TEXT
-//! (CPython only if TEXT is in "cpython"), e.g. for profiling one case under `perf record`.
+//! machine and a walk that builds nothing). `PYPICKLE_BENCH_ONLY=TEXT` runs only the cases whose
+//! "file decoder type" contains TEXT (CPython only if TEXT is in "cpython"), e.g. to profile one
+//! case under `perf record`.
 //!
 //! A plain timing main (no criterion), to keep the build light.
 
@@ -67,29 +69,39 @@ fn main() {
     ensure_inputs(root, &dir);
 
     let only = std::env::var("PYPICKLE_BENCH_ONLY").ok();
-    let mut t = Table {
-        rows: Vec::new(),
-        only: only.clone(),
-    };
     let records = read(&dir, "records.pkl");
     let int_float = read(&dir, "int_float.pkl");
     let bytes = read(&dir, "bytes64m.pkl");
+    // The payload is the input less PROTO, BINBYTES + length before it and MEMOIZE, STOP after.
+    let offset = bytes.len() - 2 - BYTES_LEN;
+    let payload = &bytes[offset..offset + BYTES_LEN];
+    check_bytes(payload).expect("bytes64m.pkl's payload");
+    // Each input repeated, for the cases that reuse one `Deserializer` from pickle to pickle.
+    let records_stream = records.repeat(runs + 1);
+    let int_float_stream = int_float.repeat(runs + 1);
+    // The floor for any decoder into a HashMap: inserting the same pairs, already decoded.
+    let pairs: Vec<(i64, f64)> = (0..DICT_LEN as i64).map(|i| (i, i as f64 * 0.25)).collect();
+    let diag = std::env::var_os("PYPICKLE_BENCH_DIAG").is_some();
+
+    // Declared after everything its cases borrow.
+    let mut b = Bench {
+        cases: Vec::new(),
+        only: only.clone(),
+    };
 
     // --- 100k records ---------------------------------------------------------------------
     let f = "records.pkl";
-    t.case(
+    b.case(
         f,
         "pypickle",
         "Vec<Record>",
-        runs,
         || pypickle::from_slice::<Vec<Record>>(&records).map_err(|e| e.to_string()),
         |v| check_records(v),
     );
-    t.case(
+    b.case(
         f,
         "pypickle",
         "Vec<RecordRef<'_>> (borrowed)",
-        runs,
         || pypickle::from_slice::<Vec<RecordRef<'_>>>(&records).map_err(|e| e.to_string()),
         |v| {
             expect(v.len() == RECORDS, "100k records")?;
@@ -102,11 +114,10 @@ fn main() {
             )
         },
     );
-    t.case(
+    b.case(
         f,
         "pypickle",
         "Value",
-        runs,
         || pypickle::from_slice::<pypickle::Value>(&records).map_err(|e| e.to_string()),
         |v| {
             let list = v.as_slice().ok_or("not a list")?;
@@ -125,23 +136,20 @@ fn main() {
     // The same decodes through one `Deserializer` over the pickle repeated, which keeps its
     // arena, stack and memo from pickle to pickle: what `from_slice` spends on fresh buffers
     // is the difference.
-    let stream = records.repeat(runs + 1);
-    let mut de = pypickle::Deserializer::from_slice(&stream);
-    t.case(
+    let mut de = pypickle::Deserializer::from_slice(&records_stream);
+    b.case(
         f,
         "pypickle",
         "Vec<Record> (reused Deserializer)",
-        runs,
-        || next::<Vec<Record>>(&mut de),
+        move || next::<Vec<Record>>(&mut de),
         |v| check_records(v),
     );
-    let mut de = pypickle::Deserializer::from_slice(&stream);
-    t.case(
+    let mut de = pypickle::Deserializer::from_slice(&records_stream);
+    b.case(
         f,
         "pypickle",
         "Value (reused Deserializer)",
-        runs,
-        || next::<pypickle::Value>(&mut de),
+        move || next::<pypickle::Value>(&mut de),
         |v| {
             expect(
                 v.as_slice().map(|l| l.len()) == Some(RECORDS),
@@ -149,23 +157,20 @@ fn main() {
             )
         },
     );
-    drop(stream);
-    t.case(
+    b.case(
         f,
         "serde-pickle",
         "Vec<Record>",
-        runs,
         || {
             serde_pickle::from_slice::<Vec<Record>>(&records, serde_pickle::DeOptions::new())
                 .map_err(|e| e.to_string())
         },
         |v| check_records(v),
     );
-    t.case(
+    b.case(
         f,
         "serde-pickle",
         "serde_pickle::Value",
-        runs,
         || {
             serde_pickle::value_from_slice(&records, serde_pickle::DeOptions::new())
                 .map_err(|e| e.to_string())
@@ -178,19 +183,17 @@ fn main() {
 
     // --- dict of 1M int -> float -----------------------------------------------------------
     let f = "int_float.pkl";
-    t.case(
+    b.case(
         f,
         "pypickle",
         "HashMap<i64, f64>",
-        runs,
         || pypickle::from_slice::<HashMap<i64, f64>>(&int_float).map_err(|e| e.to_string()),
         check_dict,
     );
-    t.case(
+    b.case(
         f,
         "pypickle",
         "Value",
-        runs,
         || pypickle::from_slice::<pypickle::Value>(&int_float).map_err(|e| e.to_string()),
         |v| {
             let d = v.as_dict().ok_or("not a dict")?;
@@ -202,13 +205,10 @@ fn main() {
             )
         },
     );
-    // The floor for any decoder into a HashMap: inserting the same pairs, already decoded.
-    let pairs: Vec<(i64, f64)> = (0..DICT_LEN as i64).map(|i| (i, i as f64 * 0.25)).collect();
-    t.case(
+    b.case(
         f,
         "plain insert",
         "HashMap<i64, f64> from 1M pairs (yardstick)",
-        runs,
         || {
             Ok::<_, String>(
                 black_box(&pairs)
@@ -219,23 +219,18 @@ fn main() {
         },
         check_dict,
     );
-    drop(pairs);
-    let stream = int_float.repeat(runs + 1);
-    let mut de = pypickle::Deserializer::from_slice(&stream);
-    t.case(
+    let mut de = pypickle::Deserializer::from_slice(&int_float_stream);
+    b.case(
         f,
         "pypickle",
         "Value (reused Deserializer)",
-        runs,
-        || next::<pypickle::Value>(&mut de),
+        move || next::<pypickle::Value>(&mut de),
         |v| expect(v.as_dict().map(|d| d.len()) == Some(DICT_LEN), "1M entries"),
     );
-    drop(stream);
-    t.case(
+    b.case(
         f,
         "serde-pickle",
         "HashMap<i64, f64>",
-        runs,
         || {
             serde_pickle::from_slice::<HashMap<i64, f64>>(
                 &int_float,
@@ -245,11 +240,10 @@ fn main() {
         },
         check_dict,
     );
-    t.case(
+    b.case(
         f,
         "serde-pickle",
         "serde_pickle::Value",
-        runs,
         || {
             serde_pickle::value_from_slice(&int_float, serde_pickle::DeOptions::new())
                 .map_err(|e| e.to_string())
@@ -261,30 +255,32 @@ fn main() {
     );
 
     // --- diagnostics (PYPICKLE_BENCH_DIAG=1): the opcode machine with a walk that builds nothing
-    if std::env::var_os("PYPICKLE_BENCH_DIAG").is_some() {
+    if diag {
         eprintln!(
             "size_of: pypickle::Value {} B, serde_pickle::Value {} B, Record {} B",
             std::mem::size_of::<pypickle::Value>(),
             std::mem::size_of::<serde_pickle::Value>(),
             std::mem::size_of::<Record>()
         );
-        for (f, input) in [("records.pkl", &records), ("int_float.pkl", &int_float)] {
-            t.case(
+        for (f, input, stream) in [
+            ("records.pkl", &records, &records_stream),
+            ("int_float.pkl", &int_float, &int_float_stream),
+        ] {
+            b.case(
                 f,
                 "pypickle",
                 "IgnoredAny (diagnostic)",
-                runs,
-                || pypickle::from_slice::<serde::de::IgnoredAny>(input).map_err(|e| e.to_string()),
+                move || {
+                    pypickle::from_slice::<serde::de::IgnoredAny>(input).map_err(|e| e.to_string())
+                },
                 |_| Ok(()),
             );
-            let stream = input.repeat(runs + 1);
-            let mut de = pypickle::Deserializer::from_slice(&stream);
-            t.case(
+            let mut de = pypickle::Deserializer::from_slice(stream);
+            b.case(
                 f,
                 "pypickle",
                 "IgnoredAny (reused Deserializer, diagnostic)",
-                runs,
-                || next::<serde::de::IgnoredAny>(&mut de),
+                move || next::<serde::de::IgnoredAny>(&mut de),
                 |_| Ok(()),
             );
         }
@@ -292,26 +288,24 @@ fn main() {
 
     // --- 64 MiB of bytes -------------------------------------------------------------------
     let f = "bytes64m.pkl";
-    // The payload is the input less PROTO, BINBYTES + length before it and MEMOIZE, STOP after.
-    let offset = bytes.len() - 2 - BYTES_LEN;
-    let payload = &bytes[offset..offset + BYTES_LEN];
-    check_bytes(payload).expect("bytes64m.pkl's payload");
-    // Timed in alternation, so that a change in the machine's load hits both alike.
-    t.pair(
+    b.case(
         f,
-        runs,
-        ("plain copy", "payload.to_vec() (yardstick)"),
+        "plain copy",
+        "payload.to_vec() (yardstick)",
         || Ok::<_, String>(black_box(payload).to_vec()),
         |v| expect(v.len() == BYTES_LEN, "64 MiB"),
-        ("pypickle", "serde_bytes::ByteBuf (owned)"),
+    );
+    b.case(
+        f,
+        "pypickle",
+        "serde_bytes::ByteBuf (owned)",
         || pypickle::from_slice::<serde_bytes::ByteBuf>(&bytes).map_err(|e| e.to_string()),
         |v| check_bytes(v),
     );
-    t.case(
+    b.case(
         f,
         "pypickle",
         "&[u8] (borrowed)",
-        runs,
         || pypickle::from_slice::<&[u8]>(&bytes).map_err(|e| e.to_string()),
         |v| {
             check_bytes(v)?;
@@ -321,11 +315,10 @@ fn main() {
             )
         },
     );
-    t.case(
+    b.case(
         f,
         "pypickle",
         "&serde_bytes::Bytes (borrowed)",
-        runs,
         || pypickle::from_slice::<&serde_bytes::Bytes>(&bytes).map_err(|e| e.to_string()),
         |v| {
             check_bytes(v)?;
@@ -335,11 +328,10 @@ fn main() {
             )
         },
     );
-    t.case(
+    b.case(
         f,
         "serde-pickle",
         "serde_bytes::ByteBuf",
-        runs,
         || {
             serde_pickle::from_slice::<serde_bytes::ByteBuf>(&bytes, serde_pickle::DeOptions::new())
                 .map_err(|e| e.to_string())
@@ -347,8 +339,16 @@ fn main() {
         |v| check_bytes(v),
     );
 
+    let t = b.run(runs);
     // Free the inputs before CPython loads its own copies.
-    drop((records, int_float, bytes));
+    drop((
+        records,
+        int_float,
+        bytes,
+        records_stream,
+        int_float_stream,
+        pairs,
+    ));
 
     // --- CPython, same files, same run ----------------------------------------------------
     let cpython = if only
@@ -364,7 +364,8 @@ fn main() {
     let report = t.report(&cpython, offset);
     println!("{report}");
     let out = dir.join("results.md");
-    if std::fs::write(&out, &report).is_ok() {
+    // A filtered run's table is partial: keep the last full one.
+    if only.is_none() && std::fs::write(&out, &report).is_ok() {
         eprintln!("(also written to {})", out.display());
     }
 }
@@ -461,104 +462,129 @@ struct Stats {
     runs: usize,
 }
 
-fn time_case<R>(
-    max_runs: usize,
-    mut decode: impl FnMut() -> Result<R, String>,
-    check: impl FnOnce(&R) -> Result<(), String>,
-) -> Result<Stats, String> {
-    // Warm-up, also the run whose result is checked.
-    let start = Instant::now();
-    let first = decode()?;
-    let warm = start.elapsed();
-    check(&first)?;
-    drop(first);
+/// One timed decode: the clock runs around the call only, the result is dropped after.
+type Timed<'a> = Box<dyn FnMut() -> Result<Duration, String> + 'a>;
 
-    let fit = (CASE_BUDGET.as_secs_f64() / warm.as_secs_f64().max(1e-9)) as usize;
-    let runs = max_runs.min(fit.max(MIN_RUNS));
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let out = black_box(decode());
-        let took = start.elapsed();
-        let out = out?;
-        drop(black_box(out)); // outside the clock
-        times.push(took);
-    }
-    times.sort();
-    Ok(Stats {
-        median: median(&times),
-        min: times[0],
-        runs,
-    })
+struct Case<'a> {
+    file: &'static str,
+    decoder: &'static str,
+    target: &'static str,
+    /// `None` once the case has failed.
+    timed: Option<Timed<'a>>,
+    times: Vec<Duration>,
+    error: Option<String>,
 }
 
-/// Like [`time_case`] for two cases, timed in alternation.
-fn time_pair<A, B>(
-    max_runs: usize,
-    mut a: impl FnMut() -> Result<A, String>,
-    check_a: impl FnOnce(&A) -> Result<(), String>,
-    mut b: impl FnMut() -> Result<B, String>,
-    check_b: impl FnOnce(&B) -> Result<(), String>,
-) -> (Result<Stats, String>, Result<Stats, String>) {
-    fn once<R>(f: &mut impl FnMut() -> Result<R, String>) -> Result<Duration, String> {
-        let start = Instant::now();
-        let out = black_box(f());
-        let took = start.elapsed();
-        drop(black_box(out?)); // outside the clock
-        Ok(took)
-    }
-    let warm = |f: &mut dyn FnMut() -> Result<Duration, String>| f();
-    let mut check_a = Some(check_a);
-    let mut check_b = Some(check_b);
-    let warm_a = warm(&mut || {
-        let start = Instant::now();
-        let out = a()?;
-        let took = start.elapsed();
-        (check_a.take().unwrap())(&out)?;
-        Ok(took)
-    });
-    let warm_b = warm(&mut || {
-        let start = Instant::now();
-        let out = b()?;
-        let took = start.elapsed();
-        (check_b.take().unwrap())(&out)?;
-        Ok(took)
-    });
-    let slowest = match (&warm_a, &warm_b) {
-        (Ok(x), Ok(y)) => *x.max(y),
-        (Ok(x), Err(_)) | (Err(_), Ok(x)) => *x,
-        (Err(_), Err(_)) => Duration::ZERO,
-    };
-    let fit = (CASE_BUDGET.as_secs_f64() / slowest.as_secs_f64().max(1e-9)) as usize;
-    let runs = max_runs.min(fit.max(MIN_RUNS));
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
-    let (mut ea, mut eb) = (warm_a.err(), warm_b.err());
-    for _ in 0..runs {
-        if ea.is_none() {
-            match once(&mut a) {
-                Ok(t) => ta.push(t),
-                Err(e) => ea = Some(e),
+/// The cases of one run. Each is warmed up and checked when added, then all are timed in
+/// rounds, each case once a round, so that a change in a shared machine's load hits every case
+/// alike rather than whichever happened to run then.
+struct Bench<'a> {
+    cases: Vec<Case<'a>>,
+    only: Option<String>,
+}
+
+impl<'a> Bench<'a> {
+    fn case<R>(
+        &mut self,
+        file: &'static str,
+        decoder: &'static str,
+        target: &'static str,
+        mut decode: impl FnMut() -> Result<R, String> + 'a,
+        check: impl FnOnce(&R) -> Result<(), String>,
+    ) {
+        if let Some(only) = &self.only {
+            if !format!("{file} {decoder} {target}").contains(only.as_str()) {
+                return;
             }
         }
-        if eb.is_none() {
-            match once(&mut b) {
-                Ok(t) => tb.push(t),
-                Err(e) => eb = Some(e),
-            }
-        }
+        eprintln!("warm-up: {file} {decoder} {target}");
+        // A decoder that panics is reported like one that errs, and the run goes on.
+        let warm = catch_unwind(AssertUnwindSafe(|| check(&decode()?)))
+            .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))));
+        let timed: Option<Timed<'a>> = warm.is_ok().then(|| {
+            Box::new(move || {
+                let start = Instant::now();
+                let out = black_box(decode());
+                let took = start.elapsed();
+                drop(black_box(out?)); // outside the clock
+                Ok(took)
+            }) as Timed<'a>
+        });
+        self.cases.push(Case {
+            file,
+            decoder,
+            target,
+            timed,
+            times: Vec::new(),
+            error: warm.err(),
+        });
     }
-    let stats = |mut times: Vec<Duration>, err: Option<String>| match err {
-        Some(e) => Err(e),
-        None => {
-            times.sort();
-            Ok(Stats {
-                median: median(&times),
-                min: times[0],
-                runs,
+
+    /// Time every case in rounds: up to `max_runs` runs each, fewer (never under `MIN_RUNS`)
+    /// once a case has spent `CASE_BUDGET`.
+    fn run(mut self, max_runs: usize) -> Table {
+        let mut round = 0;
+        loop {
+            let mut ran = false;
+            for c in &mut self.cases {
+                let Some(timed) = c.timed.as_mut() else {
+                    continue;
+                };
+                let spent: Duration = c.times.iter().sum();
+                if c.times.len() >= max_runs || (c.times.len() >= MIN_RUNS && spent >= CASE_BUDGET)
+                {
+                    continue;
+                }
+                ran = true;
+                match catch_unwind(AssertUnwindSafe(timed))
+                    .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))))
+                {
+                    Ok(t) => c.times.push(t),
+                    Err(e) => {
+                        c.error = Some(e);
+                        c.timed = None;
+                    }
+                }
+            }
+            if !ran {
+                break;
+            }
+            round += 1;
+            eprint!("\rround {round} done");
+        }
+        eprintln!();
+        let rows = self
+            .cases
+            .into_iter()
+            .map(|c| {
+                let result = match c.error {
+                    Some(e) => Err(e),
+                    None => {
+                        let mut times = c.times;
+                        times.sort();
+                        Ok(Stats {
+                            median: median(&times),
+                            min: times[0],
+                            runs: times.len(),
+                        })
+                    }
+                };
+                let (file, decoder, target) = (c.file, c.decoder, c.target);
+                eprint!("{file:<14} {decoder:<13} {target:<45} ");
+                match &result {
+                    Ok(s) => eprintln!("{} (min {}, {} runs)", ms(s.median), ms(s.min), s.runs),
+                    Err(e) => eprintln!("FAILED: {e}"),
+                }
+                Row {
+                    file,
+                    decoder,
+                    target,
+                    result,
+                }
             })
-        }
-    };
-    (stats(ta, ea), stats(tb, eb))
+            .collect();
+        Table { rows }
+    }
 }
 
 fn median(sorted: &[Duration]) -> Duration {
@@ -577,83 +603,11 @@ struct Row {
     result: Result<Stats, String>,
 }
 
-#[derive(Default)]
 struct Table {
     rows: Vec<Row>,
-    only: Option<String>,
 }
 
 impl Table {
-    fn case<R>(
-        &mut self,
-        file: &'static str,
-        decoder: &'static str,
-        target: &'static str,
-        runs: usize,
-        decode: impl FnMut() -> Result<R, String>,
-        check: impl FnOnce(&R) -> Result<(), String>,
-    ) {
-        if let Some(only) = &self.only {
-            if !format!("{file} {decoder} {target}").contains(only.as_str()) {
-                return;
-            }
-        }
-        eprint!("{file:<14} {decoder:<13} {target:<32} ");
-        // A decoder that panics is reported like one that errs, and the run goes on.
-        let result = catch_unwind(AssertUnwindSafe(|| time_case(runs, decode, check)))
-            .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))));
-        match &result {
-            Ok(s) => eprintln!("{} (min {}, {} runs)", ms(s.median), ms(s.min), s.runs),
-            Err(e) => eprintln!("FAILED: {e}"),
-        }
-        self.rows.push(Row {
-            file,
-            decoder,
-            target,
-            result,
-        });
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn pair<A, B>(
-        &mut self,
-        file: &'static str,
-        runs: usize,
-        (decoder_a, target_a): (&'static str, &'static str),
-        a: impl FnMut() -> Result<A, String>,
-        check_a: impl FnOnce(&A) -> Result<(), String>,
-        (decoder_b, target_b): (&'static str, &'static str),
-        b: impl FnMut() -> Result<B, String>,
-        check_b: impl FnOnce(&B) -> Result<(), String>,
-    ) {
-        let wanted = |d: &str, t: &str| {
-            self.only
-                .as_ref()
-                .map_or(true, |o| format!("{file} {d} {t}").contains(o.as_str()))
-        };
-        if !wanted(decoder_a, target_a) && !wanted(decoder_b, target_b) {
-            return;
-        }
-        let (ra, rb) = catch_unwind(AssertUnwindSafe(|| time_pair(runs, a, check_a, b, check_b)))
-            .unwrap_or_else(|p| {
-                let e = format!("panicked: {}", panic_message(&p));
-                (Err(e.clone()), Err(e))
-            });
-        for (decoder, target, result) in [(decoder_a, target_a, ra), (decoder_b, target_b, rb)] {
-            eprint!("{file:<14} {decoder:<13} {target:<32} ");
-            match &result {
-                Ok(s) => eprintln!("{} (min {}, {} runs)", ms(s.median), ms(s.min), s.runs),
-                Err(e) => eprintln!("FAILED: {e}"),
-            }
-            self.rows.push(Row {
-                file,
-                decoder,
-                target,
-                result,
-            });
-        }
-    }
-
     fn get(&self, file: &str, decoder: &str, target: &str) -> Option<Duration> {
         self.rows
             .iter()
@@ -905,7 +859,11 @@ fn cpython_rows(root: &Path, dir: &Path, runs: usize) -> Result<Vec<CpythonRow>,
         return Err(format!(
             "bench_cpython.py: {}: {}",
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
         ));
     }
     let text = String::from_utf8_lossy(&out.stdout);

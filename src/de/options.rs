@@ -35,7 +35,7 @@ pub enum Py2Strings {
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
 /// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (32 bytes each) |
 /// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (32 bytes each) |
-/// | [`max_expansion`](Self::max_expansion) | 2^22 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound |
+/// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 #[derive(Clone, Debug)]
 pub struct DeOptions {
@@ -56,7 +56,7 @@ impl Default for DeOptions {
             max_depth: 256,
             max_memo: 1 << 26,
             max_nodes: 1 << 28,
-            max_expansion: 1 << 22,
+            max_expansion: 1 << 20,
             max_int_digits: 4300,
             py2_strings: Py2Strings::Ascii,
             fix_imports: true,

@@ -1,0 +1,142 @@
+//! Hostile inputs cannot make the decoder allocate more than a small multiple of their own
+//! size: a counting global allocator measures the peak of each decode.
+//!
+//! The bound checked here, and stated in the README: peak heap growth during a decode is at
+//! most 128 times the input's length plus 65 MiB. The multiple: one value per input byte (a run
+//! of DUP or NONE) is 32 bytes on the stack, up to three times that while the vector doubles.
+//! The constant: 64 bytes for each of the `max_expansion` (2^20) values a shared-reference bomb
+//! may build before it is stopped, plus 1 MiB for fixed tables and the `io::Read` path's 64 KiB
+//! read steps.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use pypickle::{Category, DeOptions, Value};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        CURRENT.fetch_sub(layout.size(), Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Peak bytes allocated above the starting level while `f` runs.
+fn peak_of(f: impl FnOnce()) -> usize {
+    let base = CURRENT.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    f();
+    PEAK.load(Relaxed) - base
+}
+
+fn bound(input: &[u8]) -> usize {
+    128 * input.len() + 64 * (1 << 20) + (1 << 20)
+}
+
+fn with_len(op: u8, len_bytes: &[u8]) -> Vec<u8> {
+    let mut d = vec![0x80, 5, op];
+    d.extend_from_slice(len_bytes);
+    d.extend_from_slice(b"abc.");
+    d
+}
+
+fn cases() -> Vec<(&'static str, Vec<u8>)> {
+    let huge8 = (1u64 << 62).to_le_bytes();
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("BINBYTES8 claiming 2^62", with_len(0x8e, &huge8)),
+        ("BINUNICODE8 claiming 2^62", with_len(0x8d, &huge8)),
+        ("BYTEARRAY8 claiming 2^62", with_len(0x96, &huge8)),
+        ("FRAME claiming 2^62", with_len(0x95, &huge8)),
+        (
+            "LONG4 claiming 2^31",
+            with_len(0x8b, &0x7fff_ffffu32.to_le_bytes()),
+        ),
+        (
+            "BINSTRING claiming 2^31",
+            with_len(b'T', &0x7fff_ffffu32.to_le_bytes()),
+        ),
+        (
+            "BINUNICODE claiming 2^32",
+            with_len(b'X', &u32::MAX.to_le_bytes()),
+        ),
+        (
+            "LONG_BINPUT 0xffffffff",
+            b"\x80\x02Nr\xff\xff\xff\xffj\xff\xff\xff\xff.".to_vec(),
+        ),
+    ];
+    let mut marks = vec![0x80, 2];
+    marks.extend(std::iter::repeat(b'(').take(1 << 20));
+    cases.push(("1 MiB of MARK", marks));
+    let mut dups = vec![0x80, 2, b'N'];
+    dups.extend(std::iter::repeat(b'2').take(1 << 20));
+    dups.push(b'.');
+    cases.push(("1 MiB of DUP", dups));
+    let mut deep = vec![0x80, 2];
+    deep.extend(std::iter::repeat(b']').take(100_000));
+    deep.extend(std::iter::repeat(b'a').take(99_999));
+    deep.push(b'.');
+    cases.push(("100k-deep lists", deep));
+    let mut laughs = vec![0x80, 2, b']', b'K', 1, b'a', b'q', 0];
+    for level in 1..=30u8 {
+        laughs.extend_from_slice(b"](");
+        for _ in 0..10 {
+            laughs.extend_from_slice(&[b'h', level - 1]);
+        }
+        laughs.extend_from_slice(&[b'e', b'q', level]);
+    }
+    laughs.push(b'.');
+    cases.push(("10^30-leaf shared-reference bomb", laughs));
+    cases
+}
+
+// One test function: the counters are global, so cases must not run in parallel.
+#[test]
+fn hostile_inputs_stay_within_the_allocation_bound() {
+    let opts = DeOptions::new();
+    for (name, data) in cases() {
+        let mut result = None;
+        let peak = peak_of(|| result = Some(pypickle::from_slice_with::<Value>(&data, &opts)));
+        assert!(
+            peak <= bound(&data),
+            "{name}: from_slice peak {peak} bytes for a {}-byte input",
+            data.len()
+        );
+        match result.unwrap() {
+            // Two of them are valid pickles of None (CPython loads them too); the rest must fail.
+            Ok(v) => assert!(
+                (name.starts_with("LONG_BINPUT") || name.ends_with("DUP")) && v.is_none(),
+                "{name}: decoded"
+            ),
+            Err(e) => assert!(
+                matches!(
+                    e.category(),
+                    Category::Truncated | Category::Limit | Category::Invalid
+                ),
+                "{name}: {e}"
+            ),
+        }
+        let peak = peak_of(|| {
+            let _ = pypickle::from_reader_with::<_, Value>(&data[..], &opts);
+        });
+        assert!(
+            peak <= bound(&data),
+            "{name}: from_reader peak {peak} bytes for a {}-byte input",
+            data.len()
+        );
+    }
+}

@@ -116,6 +116,73 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 }
 
+/// Each method reads the next pickle and hands its value to the visitor.
+macro_rules! next_pickle {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: serde::de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
+            let root = self
+                .machine
+                .run(&mut self.read, &mut self.arena, &self.opts)?
+                .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+            let mut walk = walk::Walk::new(
+                self.read.input(),
+                &self.arena,
+                self.opts.max_depth,
+                self.opts.max_expansion,
+            );
+            serde::de::Deserializer::$method(walk.root(root), $($arg,)* visitor)
+        }
+    )*};
+}
+
+/// `T::deserialize(&mut de)` reads the next pickle, like [`Deserializer::next_value`], but with
+/// the end of the input as an error.
+///
+/// ```
+/// use serde::Deserialize;
+/// let mut de = pypickle::Deserializer::from_slice(b"K\x05.K\x06.");
+/// assert_eq!(u8::deserialize(&mut de).unwrap(), 5);
+/// assert_eq!(u8::deserialize(&mut de).unwrap(), 6);
+/// assert!(u8::deserialize(&mut de).is_err());
+/// ```
+impl<'de, R: Read<'de>> serde::de::Deserializer<'de> for &mut Deserializer<R> {
+    type Error = Error;
+
+    next_pickle! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+        deserialize_ignored_any();
+    }
+}
+
 /// An iterator that reads one pickle after another; see [`Deserializer::into_iter`].
 pub struct StreamDeserializer<'de, R, T> {
     de: Deserializer<R>,

@@ -299,16 +299,20 @@ impl<'a> Iterator for Items<'a> {
     #[inline]
     fn next(&mut self) -> Option<Node> {
         loop {
-            if self.started && self.pos < self.end {
+            if self.pos < self.end {
                 let n = self.arena.items[self.pos as usize];
                 self.pos += 1;
                 return Some(n);
             }
-            if self.started {
-                self.seg = self.arena.segments[self.seg_index()].next;
-            }
+            // Once exhausted, stay exhausted (the iterator is fused).
             if self.seg == NIL {
                 return None;
+            }
+            if self.started {
+                self.seg = self.arena.segments[self.seg_index()].next;
+                if self.seg == NIL {
+                    return None;
+                }
             }
             let s = self.arena.segments[self.seg as usize];
             self.pos = s.start;
@@ -362,5 +366,9 @@ mod tests {
         assert_eq!(a.len(x), 4);
         assert_eq!(a.segments.len(), 3);
         assert_eq!(ints(&a, NIL), Vec::<i64>::new());
+        // Asking again after the end keeps answering None.
+        let mut it = a.iter(x);
+        assert_eq!(it.by_ref().count(), 4);
+        assert!(it.next().is_none() && it.next().is_none());
     }
 }

@@ -17,7 +17,6 @@ use std::marker::PhantomData;
 use serde::de::Deserialize;
 
 pub use options::{DeOptions, Py2Strings};
-pub(crate) use walk::TagKey;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::read::{IoRead, Read, SliceRead};

@@ -7,9 +7,10 @@
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::arena::{Arena, Id, Items, Kind, Made, Node, NIL};
+use super::arena::{Arena, Id, Items, Kind, Made, Node};
 use crate::error::{Error, ErrorCode, Limit, Result};
-use crate::value::magic::{Tag, VALUE_TOKEN};
+use crate::value::magic::VALUE_TOKEN;
+use crate::value::{BigInt, Complex, Global, Made as ValueMade, Object, Value};
 
 /// The walk's shared state.
 pub(crate) struct Walk<'de: 'a, 'a> {
@@ -112,6 +113,108 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         )
     }
 
+    /// Build a [`Value`] straight from a node, with the same depth, cycle and expansion
+    /// accounting as the serde walk (this is `Value`'s fast path).
+    pub(crate) fn build(&mut self, node: Node) -> Result<Value> {
+        Ok(match node.kind {
+            Kind::None => Value::None,
+            Kind::Bool(b) => Value::Bool(b),
+            Kind::Int(i) => Value::Int(i),
+            Kind::Float(f) => Value::Float(f),
+            Kind::Complex(re, im) => Value::Complex(Complex { re, im }),
+            Kind::BigInt(span) => Value::from_big(BigInt::from_le_bytes(self.raw(span))),
+            Kind::Str(span) => Value::Str(as_str(self.raw(span)).to_owned()),
+            Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
+            Kind::ByteArray(span) => Value::ByteArray(self.raw(span).to_vec()),
+            Kind::Global(g) => {
+                let (module, name) = self.global_name(g);
+                Value::Global(Box::new(Global {
+                    module: module.into(),
+                    name: name.into(),
+                }))
+            }
+            _ => {
+                self.enter(node)?;
+                let built = self.build_compound(node);
+                self.exit(node);
+                return built.map_err(|e| e.or_at(node.offset(), node.opcode()));
+            }
+        })
+    }
+
+    fn build_compound(&mut self, node: Node) -> Result<Value> {
+        let arena = self.arena;
+        Ok(match node.kind {
+            Kind::Tuple(r) => {
+                Value::Tuple(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
+            }
+            Kind::FrozenSet(r) => {
+                Value::FrozenSet(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
+            }
+            Kind::List(id) => Value::List(self.build_all(arena.iter(id), arena.len(id))?),
+            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id), arena.len(id))?),
+            Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
+            Kind::Object(o) => {
+                let obj = arena.objects[o as usize];
+                let class = match self.build(obj.class)? {
+                    Value::Global(g) => *g,
+                    _ => unreachable!("an object's class is a global node"),
+                };
+                let made = match obj.made {
+                    Made::Call => ValueMade::Call,
+                    Made::New => ValueMade::New,
+                    Made::NewEx => ValueMade::NewEx,
+                    Made::Reconstructor => ValueMade::Reconstructor,
+                };
+                let args = self.build(obj.args)?;
+                let kwargs = match obj.kwargs {
+                    Some(k) => Some(self.build(k)?),
+                    None => None,
+                };
+                let state = self.build_all(arena.iter(obj.states), arena.len(obj.states))?;
+                let list_items = self.build_all(arena.iter(obj.list), arena.len(obj.list))?;
+                let dict_items = self.build_pairs(obj.dict)?;
+                Value::Object(Box::new(Object {
+                    class,
+                    made,
+                    args,
+                    kwargs,
+                    state,
+                    list_items,
+                    dict_items,
+                }))
+            }
+            _ => unreachable!("build_compound called on a scalar"),
+        })
+    }
+
+    fn build_all(&mut self, items: impl Iterator<Item = Node>, len: usize) -> Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(len);
+        for item in items {
+            self.spend()?;
+            out.push(self.build(item)?);
+        }
+        Ok(out)
+    }
+
+    fn build_pairs(&mut self, id: Id) -> Result<Vec<(Value, Value)>> {
+        let mut out = Vec::with_capacity(self.arena.len(id) / 2);
+        let mut items = self.arena.iter(id);
+        while let (Some(k), Some(v)) = (items.next(), items.next()) {
+            self.spend()?;
+            let k = self.build(k)?;
+            self.spend()?;
+            out.push((k, self.build(v)?));
+        }
+        Ok(out)
+    }
+
+    /// The bytes of a span, wherever they are.
+    #[inline]
+    fn raw(&self, span: crate::read::Span) -> &'a [u8] {
+        span.get(self.input, &self.arena.scratch)
+    }
+
     /// The root deserializer.
     pub(crate) fn root<'w>(&'w mut self, node: Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
@@ -164,7 +267,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// Visit a compound node's children with depth and cycle accounting.
-    fn compound<V: Visitor<'de>>(self, visitor: V, lossless: bool) -> Result<V::Value> {
+    fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
         let w = self.w;
         w.enter(node)?;
@@ -183,7 +286,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 w: &mut *w,
                 items: arena.iter(id),
                 left: arena.len(id) / 2,
-                lossless,
             }),
             _ => unreachable!("compound called on a scalar"),
         };
@@ -232,7 +334,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 Bytes::Copied(b) => at(node, visitor.visit_bytes(b)),
             },
             Kind::Tuple(_) | Kind::FrozenSet(_) | Kind::List(_) | Kind::Set(_) | Kind::Dict(_) => {
-                self.compound(visitor, false)
+                self.compound(visitor)
             }
             Kind::Object(id) => Err(type_error(
                 node,
@@ -251,34 +353,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 ))
             }
         }
-    }
-
-    /// The form `Value` understands: like `natural`, but the Python types serde lacks come as
-    /// tagged maps.
-    fn lossless<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let node = self.node;
-        let tag = match node.kind {
-            Kind::Tuple(_) => Tag::Tuple,
-            Kind::Set(_) => Tag::Set,
-            Kind::FrozenSet(_) => Tag::FrozenSet,
-            Kind::ByteArray(_) => Tag::ByteArray,
-            Kind::BigInt(_) => Tag::BigInt,
-            Kind::Complex(..) => Tag::Complex,
-            Kind::Global(_) => Tag::Global,
-            Kind::Object(_) => Tag::Object,
-            Kind::Dict(_) => return self.compound(visitor, true),
-            _ => return self.natural(visitor),
-        };
-        let w = self.w;
-        w.enter(node)?;
-        let r = visitor.visit_map(Tagged {
-            w: &mut *w,
-            node,
-            tag,
-            state: 0,
-        });
-        w.exit(node);
-        at(node, r)
     }
 }
 
@@ -304,7 +378,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         if name == VALUE_TOKEN {
-            return self.lossless(visitor);
+            // `Value::deserialize` asks for this: build the Value straight from the arena and
+            // hand it over whole, instead of describing it through visitor calls.
+            let value = self.w.build(self.node)?;
+            return crate::value::hand_over(value, visitor);
         }
         visitor.visit_newtype_struct(self)
     }
@@ -447,7 +524,6 @@ struct DictMap<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
     items: Items<'a>,
     left: usize,
-    lossless: bool,
 }
 
 impl<'de> MapAccess<'de> for DictMap<'_, 'de, '_> {
@@ -455,7 +531,6 @@ impl<'de> MapAccess<'de> for DictMap<'_, 'de, '_> {
 
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        let _ = self.lossless;
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
@@ -556,197 +631,5 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
                 "expected a struct variant as {name: {..}}, found a bare name".into(),
             )),
         }
-    }
-}
-
-/// A tagged map `{tag: payload}` for `Value`.
-struct Tagged<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    node: Node,
-    tag: Tag,
-    state: u8,
-}
-
-impl<'de> MapAccess<'de> for Tagged<'_, 'de, '_> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.state > 0 {
-            return Ok(None);
-        }
-        self.state = 1;
-        seed.deserialize(TagKey(self.tag)).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(Payload {
-            w: &mut *self.w,
-            node: self.node,
-        })
-    }
-}
-
-/// The key of a tagged map: answers the key token with the tag name.
-pub(crate) struct TagKey(pub(crate) Tag);
-
-impl<'de> de::Deserializer<'de> for TagKey {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_borrowed_str(self.0.name())
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// The payload of a tagged node.
-struct Payload<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    node: Node,
-}
-
-impl<'de> de::Deserializer<'de> for Payload<'_, 'de, '_> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let node = self.node;
-        let w = self.w;
-        let arena = w.arena;
-        match node.kind {
-            Kind::Tuple(r) | Kind::FrozenSet(r) => visitor.visit_seq(SliceSeq {
-                w,
-                items: arena.slice(r).iter(),
-            }),
-            Kind::Set(id) => visitor.visit_seq(ContainerSeq {
-                w,
-                items: arena.iter(id),
-                left: arena.len(id),
-            }),
-            Kind::ByteArray(span) | Kind::BigInt(span) => match w.bytes(span) {
-                Bytes::Borrowed(b) => visitor.visit_borrowed_bytes(b),
-                Bytes::Copied(b) => visitor.visit_bytes(b),
-            },
-            Kind::Complex(re, im) => visitor.visit_seq(
-                de::value::SeqDeserializer::<_, Error>::new([re, im].into_iter()),
-            ),
-            Kind::Global(g) => {
-                let (m, n) = w.global_name(g);
-                visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
-                    [m, n].into_iter(),
-                ))
-            }
-            Kind::Object(o) => visitor.visit_seq(ObjectParts {
-                w,
-                object: o,
-                index: 0,
-            }),
-            _ => unreachable!("no payload for an untagged node"),
-        }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// An object's parts, in the order `Value`'s object visitor reads them: class, how it was made,
-/// args, kwargs (or None), states, list items, dict items.
-struct ObjectParts<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    object: Id,
-    index: u8,
-}
-
-impl<'de> SeqAccess<'de> for ObjectParts<'_, 'de, '_> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        let obj = self.w.arena.objects[self.object as usize];
-        let i = self.index;
-        self.index += 1;
-        let w = &mut *self.w;
-        let v = match i {
-            0 => seed.deserialize(NodeDe { w, node: obj.class })?,
-            1 => {
-                let made = match obj.made {
-                    Made::Call => "call",
-                    Made::New => "new",
-                    Made::NewEx => "new_ex",
-                    Made::Reconstructor => "reconstructor",
-                };
-                seed.deserialize(de::value::StrDeserializer::<Error>::new(made))?
-            }
-            2 => seed.deserialize(NodeDe { w, node: obj.args })?,
-            3 => match obj.kwargs {
-                Some(node) => seed.deserialize(NodeDe { w, node })?,
-                None => seed.deserialize(de::value::UnitDeserializer::<Error>::new())?,
-            },
-            4 => seed.deserialize(ContainerDe {
-                w,
-                id: obj.states,
-                map: false,
-            })?,
-            5 => seed.deserialize(ContainerDe {
-                w,
-                id: obj.list,
-                map: false,
-            })?,
-            6 => seed.deserialize(ContainerDe {
-                w,
-                id: obj.dict,
-                map: true,
-            })?,
-            _ => return Ok(None),
-        };
-        Ok(Some(v))
-    }
-}
-
-/// A container (possibly NIL, meaning empty) as a seq, or as a map of its pairs.
-struct ContainerDe<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    id: Id,
-    map: bool,
-}
-
-impl<'de> de::Deserializer<'de> for ContainerDe<'_, 'de, '_> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let arena = self.w.arena;
-        let (items, len) = (
-            arena.iter(self.id),
-            if self.id == NIL {
-                0
-            } else {
-                arena.len(self.id)
-            },
-        );
-        if self.map {
-            visitor.visit_map(DictMap {
-                w: self.w,
-                items,
-                left: len / 2,
-                lossless: true,
-            })
-        } else {
-            visitor.visit_seq(ContainerSeq {
-                w: self.w,
-                items,
-                left: len,
-            })
-        }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
     }
 }

@@ -1,5 +1,11 @@
 //! `Deserialize` for [`Value`] (lossless from this crate's deserializers, natural from others),
 //! and [`Value`] as a `Deserializer` for [`from_value`].
+//!
+//! `Value::deserialize` asks for the private newtype struct [`VALUE_TOKEN`]. This crate's
+//! deserializers answer by building the whole `Value` themselves and handing it over through
+//! [`hand_over`]: a one-slot, per-thread mailbox that `Value`'s visitor empties first thing.
+//! Other deserializers answer a newtype struct with its content, which `Value` reads the
+//! ordinary way.
 
 use std::fmt;
 
@@ -9,8 +15,8 @@ use serde::de::{
 };
 use serde::forward_to_deserialize_any;
 
-use super::magic::{Tag, KEY_TOKEN, VALUE_TOKEN};
-use super::{BigInt, Complex, Global, Made, Object, Value};
+use super::magic::VALUE_TOKEN;
+use super::Value;
 use crate::error::{Error, ErrorCode, Result};
 
 impl<'de> de::Deserialize<'de> for Value {
@@ -71,6 +77,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         self,
         d: D,
     ) -> std::result::Result<Value, D::Error> {
+        if let Some(v) = HANDOFF.with(|slot| slot.take()) {
+            return Ok(v);
+        }
         d.deserialize_any(ValueVisitor)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
@@ -81,186 +90,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::List(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
-        let first = match map.next_key_seed(KeySeed)? {
-            None => return Ok(Value::Dict(Vec::new())),
-            Some(KeyOrTag::Tag(tag)) => return map.next_value_seed(PayloadSeed(tag)),
-            Some(KeyOrTag::Key(k)) => k,
-        };
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096) + 1);
-        out.push((first, map.next_value()?));
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(entry) = map.next_entry()? {
             out.push(entry);
         }
         Ok(Value::Dict(out))
-    }
-}
-
-enum KeyOrTag {
-    Key(Value),
-    Tag(Tag),
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = KeyOrTag;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<KeyOrTag, D::Error> {
-        d.deserialize_newtype_struct(KEY_TOKEN, KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-macro_rules! key_forward {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method<E: de::Error>(self, $($arg: $ty),*) -> std::result::Result<KeyOrTag, E> {
-            ValueVisitor.$method($($arg),*).map(KeyOrTag::Key)
-        }
-    )*};
-}
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = KeyOrTag;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a dict key")
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(
-        self,
-        d: D,
-    ) -> std::result::Result<KeyOrTag, D::Error> {
-        de::Deserialize::deserialize(d).map(KeyOrTag::Key)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<KeyOrTag, E> {
-        Ok(match Tag::from_name(v) {
-            Some(t) => KeyOrTag::Tag(t),
-            None => KeyOrTag::Key(Value::Str(v.to_string())),
-        })
-    }
-
-    key_forward! {
-        visit_bool(v: bool);
-        visit_i64(v: i64);
-        visit_u64(v: u64);
-        visit_i128(v: i128);
-        visit_u128(v: u128);
-        visit_f64(v: f64);
-        visit_bytes(v: &[u8]);
-        visit_byte_buf(v: Vec<u8>);
-        visit_unit();
-        visit_none();
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<KeyOrTag, D::Error> {
-        de::Deserialize::deserialize(d).map(KeyOrTag::Key)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<KeyOrTag, A::Error> {
-        ValueVisitor.visit_seq(seq).map(KeyOrTag::Key)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<KeyOrTag, A::Error> {
-        ValueVisitor.visit_map(map).map(KeyOrTag::Key)
-    }
-}
-
-/// Reads the payload of a tagged map.
-struct PayloadSeed(Tag);
-
-struct BytesVisitor;
-
-impl<'de> Visitor<'de> for BytesVisitor {
-    type Value = Vec<u8>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("bytes")
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> std::result::Result<Vec<u8>, E> {
-        Ok(v.to_vec())
-    }
-    fn visit_byte_buf<E>(self, v: Vec<u8>) -> std::result::Result<Vec<u8>, E> {
-        Ok(v)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<u8>, A::Error> {
-        let mut out = Vec::new();
-        while let Some(b) = seq.next_element()? {
-            out.push(b);
-        }
-        Ok(out)
-    }
-}
-
-struct ObjectVisitor;
-
-impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object's parts")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
-        let missing = || de::Error::custom("incomplete object");
-        let class = match seq.next_element::<Value>()?.ok_or_else(missing)? {
-            Value::Global(g) => *g,
-            other => {
-                return Err(de::Error::custom(format!(
-                    "an object's class must be a global, not {}",
-                    other.type_name()
-                )))
-            }
-        };
-        let made = match seq.next_element::<String>()?.ok_or_else(missing)?.as_str() {
-            "call" => Made::Call,
-            "new" => Made::New,
-            "new_ex" => Made::NewEx,
-            "reconstructor" => Made::Reconstructor,
-            other => {
-                return Err(de::Error::custom(format!(
-                    "unknown object construction {other:?}"
-                )))
-            }
-        };
-        let args = seq.next_element::<Value>()?.ok_or_else(missing)?;
-        let kwargs = seq.next_element::<Value>()?.ok_or_else(missing)?;
-        let state = seq.next_element::<Vec<Value>>()?.ok_or_else(missing)?;
-        let list_items = seq.next_element::<Vec<Value>>()?.ok_or_else(missing)?;
-        let dict_items = match seq.next_element::<Value>()?.ok_or_else(missing)? {
-            Value::Dict(d) => d,
-            _ => return Err(de::Error::custom("an object's dict items must be a dict")),
-        };
-        Ok(Value::Object(Box::new(Object {
-            class,
-            made,
-            args,
-            kwargs: if kwargs.is_none() { None } else { Some(kwargs) },
-            state,
-            list_items,
-            dict_items,
-        })))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for PayloadSeed {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
-        use de::Deserialize;
-        Ok(match self.0 {
-            Tag::Tuple => Value::Tuple(Vec::deserialize(d)?),
-            Tag::Set => Value::Set(Vec::deserialize(d)?),
-            Tag::FrozenSet => Value::FrozenSet(Vec::deserialize(d)?),
-            Tag::ByteArray => Value::ByteArray(d.deserialize_byte_buf(BytesVisitor)?),
-            Tag::BigInt => Value::from_big(BigInt::from_le_bytes(
-                &d.deserialize_byte_buf(BytesVisitor)?,
-            )),
-            Tag::Complex => {
-                let (re, im) = <(f64, f64)>::deserialize(d)?;
-                Value::Complex(Complex { re, im })
-            }
-            Tag::Global => {
-                let (module, name) = <(String, String)>::deserialize(d)?;
-                Value::Global(Box::new(Global { module, name }))
-            }
-            Tag::Object => d.deserialize_seq(ObjectVisitor)?,
-        })
     }
 }
 
@@ -282,77 +116,77 @@ fn type_error(msg: String) -> Error {
     Error::new(ErrorCode::Type(msg.into()))
 }
 
-impl Value {
-    fn lossless<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let tag = match &self {
-            Value::Tuple(_) => Tag::Tuple,
-            Value::Set(_) => Tag::Set,
-            Value::FrozenSet(_) => Tag::FrozenSet,
-            Value::ByteArray(_) => Tag::ByteArray,
-            Value::BigInt(_) => Tag::BigInt,
-            Value::Complex(_) => Tag::Complex,
-            Value::Global(_) => Tag::Global,
-            Value::Object(_) => Tag::Object,
-            _ => return self.deserialize_any(visitor),
-        };
-        visitor.visit_map(TaggedValue {
-            tag,
-            payload: Some(self),
+thread_local! {
+    /// The mailbox of [`hand_over`].
+    static HANDOFF: std::cell::Cell<Option<Value>> = const { std::cell::Cell::new(None) };
+}
+
+/// Give a visitor that asked for [`VALUE_TOKEN`] a whole `Value`. `Value`'s own visitor takes it
+/// from the mailbox; any other visitor gets a deserializer over it, so it still sees the data.
+pub(crate) fn hand_over<'de, V: Visitor<'de>>(value: Value, visitor: V) -> Result<V::Value> {
+    HANDOFF.with(|slot| slot.set(Some(value)));
+    let out = visitor.visit_newtype_struct(Mailbox);
+    // Nothing may linger for an unrelated visitor to find.
+    HANDOFF.with(|slot| slot.take());
+    out
+}
+
+/// A deserializer over whatever [`hand_over`] left in the mailbox.
+struct Mailbox;
+
+impl Mailbox {
+    fn take() -> Result<Value> {
+        HANDOFF.with(|slot| slot.take()).ok_or_else(|| {
+            Error::new(ErrorCode::Custom(
+                "the handed-over value was already taken".into(),
+            ))
         })
     }
 }
 
-struct TaggedValue {
-    tag: Tag,
-    payload: Option<Value>,
+macro_rules! from_mailbox {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
+            Mailbox::take()?.$method($($arg,)* visitor)
+        }
+    )*};
 }
 
-impl<'de> MapAccess<'de> for TaggedValue {
+impl<'de> Deserializer<'de> for Mailbox {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.payload.is_none() {
-            return Ok(None);
-        }
-        seed.deserialize(crate::de::TagKey(self.tag)).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let v = self.payload.take().expect("value after key");
-        match v {
-            Value::Tuple(items) | Value::Set(items) | Value::FrozenSet(items) => {
-                seed.deserialize(SeqDeserializer::new(items.into_iter()))
-            }
-            Value::ByteArray(b) => seed.deserialize(de::value::BytesDeserializer::new(&b)),
-            Value::BigInt(b) => {
-                seed.deserialize(de::value::BytesDeserializer::new(b.as_le_bytes()))
-            }
-            Value::Complex(c) => seed.deserialize(SeqDeserializer::new([c.re, c.im].into_iter())),
-            Value::Global(g) => {
-                let g = *g;
-                seed.deserialize(SeqDeserializer::new([g.module, g.name].into_iter()))
-            }
-            Value::Object(o) => {
-                let o = *o;
-                let made = match o.made {
-                    Made::Call => "call",
-                    Made::New => "new",
-                    Made::NewEx => "new_ex",
-                    Made::Reconstructor => "reconstructor",
-                };
-                let parts = vec![
-                    Value::Global(Box::new(o.class)),
-                    Value::Str(made.into()),
-                    o.args,
-                    o.kwargs.unwrap_or(Value::None),
-                    Value::List(o.state),
-                    Value::List(o.list_items),
-                    Value::Dict(o.dict_items),
-                ];
-                seed.deserialize(SeqDeserializer::new(parts.into_iter()))
-            }
-            _ => unreachable!("only tagged values get here"),
-        }
+    from_mailbox! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+        deserialize_ignored_any();
     }
 }
 
@@ -506,7 +340,7 @@ impl<'de> Deserializer<'de> for Value {
         visitor: V,
     ) -> Result<V::Value> {
         if name == VALUE_TOKEN {
-            return self.lossless(visitor);
+            return hand_over(self, visitor);
         }
         visitor.visit_newtype_struct(self)
     }
@@ -565,5 +399,72 @@ impl<'de> Deserializer<'de> for Value {
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct map struct identifier
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{BigInt, Complex, Global, Made, Object};
+
+    fn rich() -> Value {
+        Value::Tuple(vec![
+            Value::Set(vec![Value::Int(1)]),
+            Value::FrozenSet(vec![]),
+            Value::ByteArray(b"x".to_vec()),
+            Value::BigInt(BigInt::from(u128::MAX)),
+            Value::Complex(Complex { re: 1.0, im: -2.0 }),
+            Value::Dict(vec![(Value::Tuple(vec![Value::None]), Value::List(vec![]))]),
+            Value::Object(Box::new(Object {
+                class: Global {
+                    module: "m".into(),
+                    name: "C".into(),
+                },
+                made: Made::New,
+                args: Value::Tuple(vec![]),
+                kwargs: None,
+                state: vec![Value::Dict(vec![])],
+                list_items: vec![],
+                dict_items: vec![],
+            })),
+        ])
+    }
+
+    #[test]
+    fn from_value_to_value_is_lossless() {
+        let v = rich();
+        assert_eq!(from_value::<Value>(v.clone()).unwrap(), v);
+        assert_eq!(crate::to_value(&v).unwrap(), v);
+        // Nested inside other types too.
+        let pair: (Value, Vec<Value>) =
+            from_value(Value::Tuple(vec![v.clone(), Value::List(vec![v.clone()])])).unwrap();
+        assert_eq!(pair, (v.clone(), vec![v]));
+    }
+
+    #[test]
+    fn the_mailbox_is_empty_after_a_foreign_visitor() {
+        // A visitor that asks for the private name but never reads the content.
+        struct Ignore;
+        impl<'de> Visitor<'de> for Ignore {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("anything")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                _d: D,
+            ) -> std::result::Result<(), D::Error> {
+                Ok(())
+            }
+        }
+        Value::Int(5)
+            .deserialize_newtype_struct(VALUE_TOKEN, Ignore)
+            .unwrap();
+        assert!(HANDOFF.with(|slot| slot.take()).is_none());
+        // And a visitor that does read it gets the data.
+        let n: i64 = hand_over(Value::Int(7), ValueVisitor)
+            .map(|v| v.as_i64().unwrap())
+            .unwrap();
+        assert_eq!(n, 7);
     }
 }

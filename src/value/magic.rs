@@ -1,17 +1,16 @@
-//! The private protocol that carries Python types serde's data model lacks (tuple vs list, set,
-//! frozenset, bytearray, big ints, complex, globals, objects) between this crate's
-//! deserializers and [`Value`](crate::Value), without loss.
+//! The private names that carry Python types serde's data model lacks (tuple vs list, set,
+//! frozenset, bytearray, big ints, complex, globals, objects) between [`Value`](crate::Value)
+//! and this crate's serializers and deserializers, without loss.
 //!
-//! `Value::deserialize` asks for the newtype struct [`VALUE_TOKEN`]. This crate's deserializers
-//! answer with a map whose first key, asked for as the newtype struct [`KEY_TOKEN`], is one of the
-//! tag strings below rather than a real key; the map's value is the payload. Any other
-//! deserializer answers a newtype struct with the value itself, so `Value` still deserializes
-//! from JSON and friends in the ordinary way.
+//! Deserializing: `Value::deserialize` asks for the newtype struct [`VALUE_TOKEN`], which this
+//! crate's deserializers answer by handing over a whole `Value` (see `value/de.rs`); other
+//! deserializers answer with the content, read the ordinary way.
+//!
+//! Serializing: `Value::serialize` wraps each such type in a newtype struct named by its
+//! [`Tag`], which this crate's serializers recognise and other serializers see through.
 
 /// The newtype name `Value::deserialize` asks for.
 pub(crate) const VALUE_TOKEN: &str = "$pypickle::private::Value";
-/// The newtype name `Value`'s map visitor asks its first key for.
-pub(crate) const KEY_TOKEN: &str = "$pypickle::private::Key";
 
 /// A Python type that serde's data model does not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +37,7 @@ impl Tag {
         Tag::Object,
     ];
 
-    /// The tag's key string, also the newtype name `Value::serialize` uses for it.
+    /// The newtype name `Value::serialize` uses for it.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Tag::Tuple => "$pypickle::Tuple",

@@ -12,6 +12,7 @@ mod ser;
 
 pub use bigint::{BigInt, ParseBigIntError};
 pub use de::from_value;
+pub(crate) use de::hand_over;
 pub use ser::to_value;
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.

@@ -9,6 +9,7 @@ pub mod de;
 mod error;
 pub mod opcode;
 pub mod read;
+pub mod ser;
 pub mod value;
 
 pub use de::{
@@ -16,4 +17,5 @@ pub use de::{
     Py2Strings, StreamDeserializer,
 };
 pub use error::{Category, Error, Limit, Result};
+pub use ser::{to_vec, to_vec_with, to_writer, to_writer_with, SerOptions, Serializer};
 pub use value::{from_value, to_value, BigInt, Complex, Global, Made, Object, Value};

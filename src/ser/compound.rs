@@ -1,0 +1,509 @@
+//! Lists, tuples, dicts, sets and frozensets, written in CPython's batches.
+//!
+//! CPython's C pickler writes an exact list as `EMPTY_LIST PUT` then, for one item, `item
+//! APPEND`, else `MARK items APPENDS` per 1000 items; an exact dict the same way with SETITEM(S),
+//! except that a dict whose size is a multiple of 1000 ends with an empty `MARK SETITEMS`; a set
+//! (protocol 4+) as `EMPTY_SET PUT` and `MARK items ADDITEMS` per 1000 with the same empty batch
+//! at a multiple of 1000; protocol 0 has no batches (APPEND / SETITEM after each item). The
+//! writers below do the same while the items stream in, trusting serde's length hint where it
+//! saves a byte and staying correct when it is wrong or missing.
+
+use std::io::Write;
+
+use serde::ser::{self, Serialize};
+
+use super::emit::unserializable;
+use super::Serializer;
+use crate::error::Result;
+use crate::opcode::*;
+use crate::value::magic::Tag;
+
+const BATCH: usize = 1000;
+
+/// How a container's items are grouped.
+#[derive(Clone, Copy)]
+struct Rule {
+    /// Closes a batch of one (APPEND, SETITEM).
+    one: u8,
+    /// Closes a batch (APPENDS, SETITEMS, ADDITEMS).
+    many: u8,
+    /// A container of exactly one item is written `item ONE`.
+    single: bool,
+    /// A container whose size is a multiple of 1000 ends with an empty batch.
+    empty_tail: bool,
+    /// Protocol 0: `item ONE` after every item, no batches.
+    each: bool,
+}
+
+const LIST_RULE: Rule = Rule {
+    one: APPEND,
+    many: APPENDS,
+    single: true,
+    empty_tail: false,
+    each: false,
+};
+const DICT_RULE: Rule = Rule {
+    one: SETITEM,
+    many: SETITEMS,
+    single: true,
+    empty_tail: true,
+    each: false,
+};
+const SET_RULE: Rule = Rule {
+    one: ADDITEMS,
+    many: ADDITEMS,
+    single: false,
+    empty_tail: true,
+    each: false,
+};
+
+struct Batch {
+    rule: Rule,
+    /// The length hint says one item: write it without a MARK.
+    hint_one: bool,
+    total: usize,
+    in_batch: usize,
+    open: bool,
+    marked: bool,
+    mark_pos: usize,
+    mark_epoch: u64,
+}
+
+impl Batch {
+    fn new(mut rule: Rule, proto: u8, hint: Option<usize>) -> Self {
+        rule.each = proto == 0;
+        Batch {
+            rule,
+            hint_one: rule.single && hint == Some(1),
+            total: 0,
+            in_batch: 0,
+            open: false,
+            marked: false,
+            mark_pos: 0,
+            mark_epoch: 0,
+        }
+    }
+
+    #[inline]
+    fn before_item<W>(&mut self, ser: &mut Serializer<W>) {
+        if self.rule.each {
+            return;
+        }
+        let buf = &mut ser.out.buf;
+        if !self.open {
+            self.open = true;
+            if self.total == 0 && self.hint_one {
+                self.marked = false;
+            } else {
+                self.marked = true;
+                self.mark_pos = buf.len();
+                self.mark_epoch = ser.out.epoch;
+                buf.push(MARK);
+            }
+        } else if !self.marked {
+            // The hint said one item and here is another: close the first on its own.
+            buf.extend_from_slice(&[self.rule.one, MARK]);
+            self.marked = true;
+            self.in_batch = 0;
+        }
+    }
+
+    #[inline]
+    fn after_item<W>(&mut self, ser: &mut Serializer<W>) {
+        self.total += 1;
+        if self.rule.each {
+            ser.out.buf.push(self.rule.one);
+            return;
+        }
+        self.in_batch += 1;
+        if self.in_batch == BATCH {
+            ser.out.buf.push(self.rule.many);
+            self.open = false;
+            self.in_batch = 0;
+        }
+    }
+
+    fn finish<W>(&mut self, ser: &mut Serializer<W>) {
+        if self.rule.each {
+            return;
+        }
+        let buf = &mut ser.out.buf;
+        if self.open {
+            if !self.marked {
+                buf.push(self.rule.one);
+            } else if self.total == 1 && self.rule.single && self.mark_epoch == ser.out.epoch {
+                // One item after all (no or a wrong hint): CPython writes no MARK for it.
+                buf.remove(self.mark_pos);
+                buf.push(self.rule.one);
+            } else {
+                buf.push(self.rule.many);
+            }
+        } else if self.total > 0 && self.rule.empty_tail {
+            buf.extend_from_slice(&[MARK, self.rule.many]);
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SeqKind {
+    List,
+    /// `short`: TUPLE1/2/3 without a MARK.
+    Tuple {
+        len: usize,
+        short: bool,
+    },
+    /// EMPTY_SET ... ADDITEMS (protocol 4+).
+    Set,
+    /// MARK ... FROZENSET (protocol 4+).
+    FrozenSet,
+    /// `builtins.set(list)` / `builtins.frozenset(list)` (protocols 0-3).
+    SetReduce,
+}
+
+/// Writes a serde seq or tuple: a list, tuple, set or frozenset.
+///
+/// Returned by the [`Serializer`]'s `serialize_seq`, `serialize_tuple`,
+/// `serialize_tuple_struct` and `serialize_tuple_variant`.
+pub struct SeqWriter<'a, W> {
+    ser: &'a mut Serializer<W>,
+    kind: SeqKind,
+    batch: Batch,
+    count: usize,
+    /// Elements are dict keys or set elements: they must be hashable.
+    hashable: bool,
+    /// A tuple variant: the tuple is the value of a one-entry dict.
+    variant: bool,
+}
+
+impl<'a, W: Write> SeqWriter<'a, W> {
+    fn with(ser: &'a mut Serializer<W>, kind: SeqKind, rule: Rule, hint: Option<usize>) -> Self {
+        let batch = Batch::new(rule, ser.proto, hint);
+        let hashable = ser.key;
+        SeqWriter {
+            ser,
+            kind,
+            batch,
+            count: 0,
+            hashable,
+            variant: false,
+        }
+    }
+
+    pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
+        ser.open()?;
+        ser.emit_empty_list();
+        ser.memoize();
+        Ok(Self::with(ser, SeqKind::List, LIST_RULE, hint))
+    }
+
+    pub(crate) fn tuple(ser: &'a mut Serializer<W>, len: usize) -> Result<Self> {
+        ser.open()?;
+        let short = len <= 3 && (ser.proto >= 2 || len == 0);
+        if !short || (len == 0 && ser.proto == 0) {
+            ser.out.buf.push(MARK);
+        }
+        Ok(Self::with(
+            ser,
+            SeqKind::Tuple { len, short },
+            LIST_RULE,
+            None,
+        ))
+    }
+
+    pub(crate) fn tuple_variant(
+        ser: &'a mut Serializer<W>,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self> {
+        ser.open()?;
+        ser.emit_variant_head(variant)?;
+        let mut w = Self::tuple(ser, len)?;
+        w.variant = true;
+        Ok(w)
+    }
+
+    /// The payload of a `$pypickle::Set` / `FrozenSet` newtype.
+    pub(crate) fn tagged(
+        ser: &'a mut Serializer<W>,
+        tag: Tag,
+        hint: Option<usize>,
+    ) -> Result<Self> {
+        let frozen = match tag {
+            Tag::Set => false,
+            Tag::FrozenSet => true,
+            _ => return Err(unserializable(format!("malformed {} payload", tag.name()))),
+        };
+        ser.open()?;
+        let mut w = if ser.proto >= 4 {
+            if frozen {
+                ser.out.buf.push(MARK);
+                Self::with(ser, SeqKind::FrozenSet, SET_RULE, hint)
+            } else {
+                ser.out.buf.push(EMPTY_SET);
+                ser.memoize();
+                Self::with(ser, SeqKind::Set, SET_RULE, hint)
+            }
+        } else {
+            ser.emit_global("builtins", if frozen { "frozenset" } else { "set" })?;
+            ser.boundary()?;
+            if ser.proto < 2 {
+                ser.out.buf.push(MARK);
+            }
+            ser.boundary()?;
+            ser.emit_empty_list();
+            ser.memoize();
+            Self::with(ser, SeqKind::SetReduce, LIST_RULE, hint)
+        };
+        w.hashable = true;
+        Ok(w)
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        match self.kind {
+            SeqKind::Tuple { len, short } => {
+                self.count += 1;
+                if short && self.count > len {
+                    return Err(unserializable(format!(
+                        "a tuple said it has {len} elements and gave more"
+                    )));
+                }
+                let saved = std::mem::replace(&mut self.ser.key, self.hashable);
+                v.serialize(&mut *self.ser)?;
+                self.ser.key = saved;
+            }
+            SeqKind::FrozenSet => {
+                let saved = std::mem::replace(&mut self.ser.key, true);
+                v.serialize(&mut *self.ser)?;
+                self.ser.key = saved;
+            }
+            _ => {
+                self.batch.before_item(self.ser);
+                let saved = std::mem::replace(&mut self.ser.key, self.hashable);
+                v.serialize(&mut *self.ser)?;
+                self.ser.key = saved;
+                self.batch.after_item(self.ser);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let ser = &mut *self.ser;
+        match self.kind {
+            SeqKind::List | SeqKind::Set => self.batch.finish(ser),
+            SeqKind::Tuple { short, .. } => {
+                let n = self.count;
+                if short {
+                    if n == 0 {
+                        if ser.proto == 0 {
+                            ser.out.buf.push(TUPLE);
+                        } else {
+                            ser.out.buf.push(EMPTY_TUPLE);
+                        }
+                    } else {
+                        ser.out.buf.push([EMPTY_TUPLE, TUPLE1, TUPLE2, TUPLE3][n]);
+                        ser.memoize();
+                    }
+                } else {
+                    ser.out.buf.push(TUPLE);
+                    if n > 0 {
+                        ser.memoize();
+                    }
+                }
+            }
+            SeqKind::FrozenSet => {
+                ser.out.buf.push(FROZENSET);
+                ser.memoize();
+            }
+            SeqKind::SetReduce => {
+                self.batch.finish(ser);
+                ser.out
+                    .buf
+                    .push(if ser.proto >= 2 { TUPLE1 } else { TUPLE });
+                ser.memoize();
+                ser.out.buf.push(REDUCE);
+                ser.memoize();
+            }
+        }
+        ser.close()?;
+        if self.variant {
+            ser.out.buf.push(SETITEM);
+            ser.close()?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> ser::SerializeSeq for SeqWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    #[inline]
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element(v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> ser::SerializeTuple for SeqWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    #[inline]
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element(v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> ser::SerializeTupleStruct for SeqWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element(v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> ser::SerializeTupleVariant for SeqWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element(v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+/// Writes a serde map or struct as a dict.
+///
+/// Returned by the [`Serializer`]'s `serialize_map`, `serialize_struct` and
+/// `serialize_struct_variant`.
+pub struct MapWriter<'a, W> {
+    ser: &'a mut Serializer<W>,
+    batch: Batch,
+    /// A struct variant: the dict is the value of a one-entry dict.
+    variant: bool,
+}
+
+impl<'a, W: Write> MapWriter<'a, W> {
+    pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
+        ser.open()?;
+        ser.emit_empty_dict();
+        ser.memoize();
+        let batch = Batch::new(DICT_RULE, ser.proto, hint);
+        Ok(MapWriter {
+            ser,
+            batch,
+            variant: false,
+        })
+    }
+
+    pub(crate) fn variant(
+        ser: &'a mut Serializer<W>,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self> {
+        ser.open()?;
+        ser.emit_variant_head(variant)?;
+        let mut w = Self::new(ser, Some(len))?;
+        w.variant = true;
+        Ok(w)
+    }
+
+    #[inline]
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        self.batch.before_item(self.ser);
+        self.ser.boundary()?;
+        self.ser.emit_static_key(key)?;
+        v.serialize(&mut *self.ser)?;
+        self.batch.after_item(self.ser);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.batch.finish(self.ser);
+        self.ser.close()?;
+        if self.variant {
+            self.ser.out.buf.push(SETITEM);
+            self.ser.close()?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    #[inline]
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
+        self.batch.before_item(self.ser);
+        self.ser.key = true;
+        k.serialize(&mut *self.ser)?;
+        self.ser.key = false;
+        Ok(())
+    }
+    #[inline]
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        v.serialize(&mut *self.ser)?;
+        self.batch.after_item(self.ser);
+        Ok(())
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> ser::SerializeStruct for MapWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    #[inline]
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> ser::SerializeStructVariant for MapWriter<'_, W> {
+    type Ok = ();
+    type Error = crate::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<W: Write> Serializer<W> {
+    pub(crate) fn emit_empty_list(&mut self) {
+        if self.proto >= 1 {
+            self.out.buf.push(EMPTY_LIST);
+        } else {
+            self.out.buf.extend_from_slice(&[MARK, LIST]);
+        }
+    }
+
+    pub(crate) fn emit_empty_dict(&mut self) {
+        if self.proto >= 1 {
+            self.out.buf.push(EMPTY_DICT);
+        } else {
+            self.out.buf.extend_from_slice(&[MARK, DICT]);
+        }
+    }
+
+    /// `{variant: ` of an enum variant with data: the dict and its key.
+    pub(crate) fn emit_variant_head(&mut self, variant: &'static str) -> Result<()> {
+        self.emit_empty_dict();
+        self.memoize();
+        self.boundary()?;
+        self.emit_static_key(variant)
+    }
+}

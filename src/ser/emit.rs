@@ -1,0 +1,683 @@
+//! Writing single values the way CPython's C pickler (`_pickle.c`) writes them: the opcode it
+//! picks for each size and protocol, and the memo PUTs it makes.
+
+use std::io::Write;
+
+use super::memo::is_cached_str;
+use super::{compat, Serializer};
+use crate::error::{Error, ErrorCode, Result};
+use crate::opcode::*;
+use crate::value::bigint::{le_to_i64, minimal_len};
+use crate::value::{BigInt, Complex, Global, Made, Object, Value};
+
+#[cold]
+pub(crate) fn unserializable(msg: impl Into<Box<str>>) -> Error {
+    Error::new(ErrorCode::Unserializable(msg.into()))
+}
+
+/// The header of a str of `len` UTF-8 bytes at `proto` (1+): opcode and length.
+pub(crate) fn str_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
+    let mut h = [0u8; 9];
+    if len <= 0xff && proto >= 4 {
+        h[0] = SHORT_BINUNICODE;
+        h[1] = len as u8;
+        Ok((h, 2))
+    } else if len <= u64::from(u32::MAX) {
+        h[0] = BINUNICODE;
+        h[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok((h, 5))
+    } else if proto >= 4 {
+        h[0] = BINUNICODE8;
+        h[1..9].copy_from_slice(&len.to_le_bytes());
+        Ok((h, 9))
+    } else {
+        Err(unserializable(format!(
+            "a str of {len} bytes needs protocol 4 or higher (protocol {proto} counts lengths in 32 bits)"
+        )))
+    }
+}
+
+/// The header of a bytes object of `len` bytes at `proto` (3+).
+pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
+    let mut h = [0u8; 9];
+    if len <= 0xff {
+        h[0] = SHORT_BINBYTES;
+        h[1] = len as u8;
+        Ok((h, 2))
+    } else if len <= u64::from(u32::MAX) {
+        h[0] = BINBYTES;
+        h[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok((h, 5))
+    } else if proto >= 4 {
+        h[0] = BINBYTES8;
+        h[1..9].copy_from_slice(&len.to_le_bytes());
+        Ok((h, 9))
+    } else {
+        Err(unserializable(format!(
+            "bytes of {len} bytes need protocol 4 or higher (protocol {proto} counts lengths in 32 bits)"
+        )))
+    }
+}
+
+/// CPython's `raw_unicode_escape` for protocol 0 UNICODE: code points below 256 as one
+/// Latin-1 byte, except `\`, `\0`, `\n`, `\r` and `\x1a` as `\u00xx`; the rest as `\uxxxx` or
+/// `\Uxxxxxxxx` (lower-case hex).
+pub(crate) fn raw_unicode_escape(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes()
+        .all(|b| b < 0x80 && !matches!(b, b'\\' | 0 | b'\n' | b'\r' | 0x1a))
+    {
+        buf.extend_from_slice(s.as_bytes());
+        return;
+    }
+    for c in s.chars() {
+        push_escaped(buf, u32::from(c));
+    }
+}
+
+/// [`raw_unicode_escape`] of the Latin-1 text of `bytes` (each byte is the code point).
+pub(crate) fn raw_unicode_escape_latin1(buf: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        push_escaped(buf, u32::from(b));
+    }
+}
+
+#[inline]
+fn push_escaped(buf: &mut Vec<u8>, cp: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if cp >= 0x10000 {
+        buf.extend_from_slice(b"\\U");
+        for shift in (0..8).rev() {
+            buf.push(HEX[(cp >> (shift * 4)) as usize & 0xf]);
+        }
+    } else if cp >= 0x100 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
+        buf.extend_from_slice(b"\\u");
+        for shift in (0..4).rev() {
+            buf.push(HEX[(cp >> (shift * 4)) as usize & 0xf]);
+        }
+    } else {
+        buf.push(cp as u8);
+    }
+}
+
+/// Module names whose functions and types CPython names with a fresh (not interned) string.
+fn fresh_qualname(module: &str) -> bool {
+    matches!(module, "builtins" | "_codecs")
+}
+
+impl<W: Write> Serializer<W> {
+    // ---- memo ----
+
+    /// A PUT (or MEMOIZE) for the object just written; its id, if it got one.
+    #[inline]
+    pub(crate) fn memoize(&mut self) -> Option<u64> {
+        let id = self.memo.next;
+        let buf = &mut self.out.buf;
+        match self.proto {
+            0 => {
+                buf.push(PUT);
+                let _ = writeln!(buf, "{id}");
+            }
+            1..=3 => {
+                if id < 256 {
+                    buf.extend_from_slice(&[BINPUT, id as u8]);
+                } else if id <= u64::from(u32::MAX) {
+                    buf.push(LONG_BINPUT);
+                    buf.extend_from_slice(&(id as u32).to_le_bytes());
+                } else {
+                    // CPython fails here; nothing refers to this object, so leave it out.
+                    return None;
+                }
+            }
+            _ => buf.push(MEMOIZE),
+        }
+        self.memo.next += 1;
+        Some(id)
+    }
+
+    /// A GET of memo entry `id`: whoever stored it checked it is addressable.
+    #[inline]
+    pub(crate) fn memo_get(&mut self, id: u64) {
+        let buf = &mut self.out.buf;
+        if self.proto == 0 {
+            buf.push(GET);
+            let _ = writeln!(buf, "{id}");
+        } else if id < 256 {
+            buf.extend_from_slice(&[BINGET, id as u8]);
+        } else {
+            buf.push(LONG_BINGET);
+            buf.extend_from_slice(&(id as u32).to_le_bytes());
+        }
+    }
+
+    /// Whether a memo id can be the argument of a GET at this protocol.
+    #[inline]
+    fn gettable(&self, id: u64) -> Option<u64> {
+        (self.proto == 0 || id <= u64::from(u32::MAX)).then_some(id)
+    }
+
+    // ---- atoms ----
+
+    pub(crate) fn emit_none(&mut self) {
+        self.out.buf.push(NONE);
+    }
+
+    pub(crate) fn emit_bool(&mut self, v: bool) {
+        let buf = &mut self.out.buf;
+        if self.proto >= 2 {
+            buf.push(if v { NEWTRUE } else { NEWFALSE });
+        } else {
+            buf.extend_from_slice(if v { b"I01\n" } else { b"I00\n" });
+        }
+    }
+
+    #[inline]
+    pub(crate) fn emit_i64(&mut self, v: i64) {
+        if let Ok(v) = i32::try_from(v) {
+            let buf = &mut self.out.buf;
+            if self.proto == 0 {
+                buf.push(INT);
+                let _ = writeln!(buf, "{v}");
+            } else if (0..=0xff).contains(&v) {
+                buf.extend_from_slice(&[BININT1, v as u8]);
+            } else if (0..=0xffff).contains(&v) {
+                buf.push(BININT2);
+                buf.extend_from_slice(&(v as u16).to_le_bytes());
+            } else {
+                buf.push(BININT);
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+        } else {
+            self.emit_long(&v.to_le_bytes(), || v.to_string());
+        }
+    }
+
+    pub(crate) fn emit_u64(&mut self, v: u64) {
+        match i64::try_from(v) {
+            Ok(v) => self.emit_i64(v),
+            Err(_) => {
+                let mut b = [0u8; 9];
+                b[..8].copy_from_slice(&v.to_le_bytes());
+                self.emit_long(&b, || v.to_string());
+            }
+        }
+    }
+
+    pub(crate) fn emit_i128(&mut self, v: i128) {
+        match i64::try_from(v) {
+            Ok(v) => self.emit_i64(v),
+            Err(_) => self.emit_long(&v.to_le_bytes(), || v.to_string()),
+        }
+    }
+
+    pub(crate) fn emit_u128(&mut self, v: u128) {
+        match i128::try_from(v) {
+            Ok(v) => self.emit_i128(v),
+            Err(_) => {
+                let mut b = [0u8; 17];
+                b[..16].copy_from_slice(&v.to_le_bytes());
+                self.emit_long(&b, || v.to_string());
+            }
+        }
+    }
+
+    /// An integer from little-endian two's complement bytes of any length.
+    pub(crate) fn emit_int_le(&mut self, bytes: &[u8]) {
+        match le_to_i64(bytes) {
+            Some(v) => self.emit_i64(v),
+            None => self.emit_long(bytes, || BigInt::from_le_bytes(bytes).to_string()),
+        }
+    }
+
+    /// An integer outside i32: LONG1/LONG4 from protocol 2, `L<digits>L` text before (CPython
+    /// writes INT text only for values that fit in 32 bits).
+    fn emit_long(&mut self, le: &[u8], decimal: impl FnOnce() -> String) {
+        let buf = &mut self.out.buf;
+        if self.proto >= 2 {
+            let bytes = &le[..minimal_len(le)];
+            if bytes.len() < 256 {
+                buf.extend_from_slice(&[LONG1, bytes.len() as u8]);
+            } else {
+                buf.push(LONG4);
+                buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            }
+            buf.extend_from_slice(bytes);
+        } else {
+            buf.push(LONG);
+            buf.extend_from_slice(decimal().as_bytes());
+            buf.extend_from_slice(b"L\n");
+        }
+    }
+
+    pub(crate) fn emit_f64(&mut self, v: f64) {
+        let buf = &mut self.out.buf;
+        if self.proto >= 1 {
+            buf.push(BINFLOAT);
+            buf.extend_from_slice(&v.to_be_bytes());
+        } else {
+            // repr(float), which Value's Display is.
+            buf.push(FLOAT);
+            let _ = writeln!(buf, "{}", Value::Float(v));
+        }
+    }
+
+    /// A str, without its PUT.
+    pub(crate) fn emit_str_op(&mut self, s: &str) -> Result<()> {
+        if self.proto == 0 {
+            let buf = &mut self.out.buf;
+            buf.push(UNICODE);
+            raw_unicode_escape(buf, s);
+            buf.push(b'\n');
+            Ok(())
+        } else {
+            let (h, n) = str_header(self.proto, s.len() as u64)?;
+            Ok(self.out.write_payload(&h[..n], s.as_bytes())?)
+        }
+    }
+
+    /// A str value: written, then memoized.
+    #[inline]
+    pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
+        if is_cached_str(s) {
+            return self.emit_interned_str(s);
+        }
+        self.emit_str_op(s)?;
+        self.memoize();
+        Ok(())
+    }
+
+    /// A str CPython would have interned: a GET if the same text was memoized before.
+    pub(crate) fn emit_interned_str(&mut self, s: &str) -> Result<()> {
+        if let Some(id) = self.memo.get_str(s) {
+            self.memo_get(id);
+            return Ok(());
+        }
+        self.emit_str_op(s)?;
+        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+            self.memo.put_str(s, id);
+        }
+        Ok(())
+    }
+
+    /// A `&'static str` dict key or variant name: memoized by address (and by content).
+    #[inline]
+    pub(crate) fn emit_static_key(&mut self, s: &'static str) -> Result<()> {
+        if !self.opts.memoize_keys {
+            return self.emit_str(s);
+        }
+        if let Some(id) = self.memo.get_static(s) {
+            self.memo_get(id);
+            return Ok(());
+        }
+        self.static_key_slow(s)
+    }
+
+    #[cold]
+    fn static_key_slow(&mut self, s: &'static str) -> Result<()> {
+        let before = self.memo.next;
+        self.emit_interned_str(s)?;
+        let id = match self.memo.get_str(s) {
+            Some(id) => Some(id),
+            // Too long for the content table, or not gettable: still memoized by address.
+            None if self.memo.next > before => self.gettable(before),
+            None => None,
+        };
+        if let Some(id) = id {
+            self.memo.put_static(s, id);
+        }
+        Ok(())
+    }
+
+    /// bytes: the bytes opcodes from protocol 3; before, `_codecs.encode(latin1 text,
+    /// 'latin1')` (or `bytes()` for b''), which Python 2 loads as `str` and Python 3 as `bytes`.
+    pub(crate) fn emit_bytes(&mut self, b: &[u8]) -> Result<()> {
+        if b.len() <= 1 {
+            // CPython's singletons: b'' and each 1-byte bytes are one object each.
+            if let Some(id) = self.memo.get_small_bytes(b) {
+                self.memo_get(id);
+                return Ok(());
+            }
+        }
+        if self.proto >= 3 {
+            let (h, n) = bytes_header(self.proto, b.len() as u64)?;
+            self.out.write_payload(&h[..n], b)?;
+        } else if b.is_empty() {
+            self.emit_global("builtins", "bytes")?;
+            self.boundary()?;
+            self.emit_empty_tuple();
+            self.out.buf.push(REDUCE);
+        } else {
+            self.emit_global("_codecs", "encode")?;
+            self.boundary()?;
+            if self.proto < 2 {
+                self.out.buf.push(MARK);
+            }
+            self.boundary()?;
+            self.emit_latin1_str(b)?;
+            self.memoize();
+            self.boundary()?;
+            self.emit_interned_str("latin1")?;
+            self.out
+                .buf
+                .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+            self.memoize();
+            self.out.buf.push(REDUCE);
+        }
+        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+            self.memo.put_small_bytes(b, id);
+        }
+        Ok(())
+    }
+
+    /// The str whose code points are the bytes (protocols 0-2), without its PUT.
+    fn emit_latin1_str(&mut self, b: &[u8]) -> Result<()> {
+        let buf = &mut self.out.buf;
+        if self.proto == 0 {
+            buf.push(UNICODE);
+            raw_unicode_escape_latin1(buf, b);
+            buf.push(b'\n');
+            return Ok(());
+        }
+        let high = b.iter().filter(|&&c| c >= 0x80).count();
+        let (h, n) = str_header(self.proto, b.len() as u64 + high as u64)?;
+        buf.reserve(n + b.len() + high);
+        buf.extend_from_slice(&h[..n]);
+        if high == 0 {
+            buf.extend_from_slice(b);
+        } else {
+            for &c in b {
+                if c < 0x80 {
+                    buf.push(c);
+                } else {
+                    buf.extend_from_slice(&[0xc0 | (c >> 6), 0x80 | (c & 0x3f)]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// bytearray: BYTEARRAY8 at protocol 5; before, `builtins.bytearray(bytes)` (or
+    /// `bytearray()`), as CPython writes it.
+    pub(crate) fn emit_bytearray(&mut self, b: &[u8]) -> Result<()> {
+        if self.proto >= 5 {
+            let mut h = [BYTEARRAY8, 0, 0, 0, 0, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(b.len() as u64).to_le_bytes());
+            self.out.write_payload(&h, b)?;
+        } else {
+            self.emit_global("builtins", "bytearray")?;
+            self.boundary()?;
+            if b.is_empty() {
+                self.emit_empty_tuple();
+            } else {
+                if self.proto < 2 {
+                    self.out.buf.push(MARK);
+                }
+                self.boundary()?;
+                self.emit_bytes(b)?;
+                self.out
+                    .buf
+                    .push(if self.proto >= 2 { TUPLE1 } else { TUPLE });
+                self.memoize();
+            }
+            self.out.buf.push(REDUCE);
+        }
+        self.memoize();
+        Ok(())
+    }
+
+    /// `()`: EMPTY_TUPLE, or MARK TUPLE at protocol 0; never memoized.
+    pub(crate) fn emit_empty_tuple(&mut self) {
+        if self.proto >= 1 {
+            self.out.buf.push(EMPTY_TUPLE);
+        } else {
+            self.out.buf.extend_from_slice(&[MARK, TUPLE]);
+        }
+    }
+
+    /// A global `module.name` (a class or function), memoized and referred back to.
+    ///
+    /// Protocol 4+: STACK_GLOBAL of the two names. Before: GLOBAL, under its Python 2 name at
+    /// protocols 0-2 (with `fix_imports`), and for a dotted (nested) name
+    /// `getattr(module.Outer, 'Inner')`, as CPython writes them.
+    pub(crate) fn emit_global(&mut self, module: &str, name: &str) -> Result<()> {
+        if let Some(id) = self.memo.get_global(module, name) {
+            self.memo_get(id);
+            return Ok(());
+        }
+        if self.proto >= 4 {
+            self.boundary()?;
+            self.emit_interned_str(module)?;
+            self.boundary()?;
+            if fresh_qualname(module) {
+                self.emit_str(name)?;
+            } else {
+                self.emit_interned_str(name)?;
+            }
+            self.out.buf.push(STACK_GLOBAL);
+        } else if let Some((parent, last)) = name.rsplit_once('.') {
+            self.emit_global("builtins", "getattr")?;
+            self.boundary()?;
+            if self.proto < 2 {
+                self.out.buf.push(MARK);
+            }
+            self.boundary()?;
+            self.emit_global(module, parent)?;
+            self.boundary()?;
+            self.emit_str(last)?;
+            self.out
+                .buf
+                .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+            self.memoize();
+            self.out.buf.push(REDUCE);
+        } else {
+            let (m, n) = if self.proto < 3 && self.opts.fix_imports {
+                compat::to_python2(module, name)
+            } else {
+                (module, name)
+            };
+            if self.proto < 3 && !(m.is_ascii() && n.is_ascii()) {
+                return Err(unserializable(format!(
+                    "global {module}.{name} is not ASCII, which protocol {} cannot name (use protocol 3 or higher)",
+                    self.proto
+                )));
+            }
+            if m.contains('\n') || n.contains('\n') || m.is_empty() || n.is_empty() {
+                return Err(unserializable(format!(
+                    "global {module:?}.{name:?} cannot be written as a GLOBAL line"
+                )));
+            }
+            let buf = &mut self.out.buf;
+            buf.push(GLOBAL);
+            buf.extend_from_slice(m.as_bytes());
+            buf.push(b'\n');
+            buf.extend_from_slice(n.as_bytes());
+            buf.push(b'\n');
+        }
+        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+            self.memo.put_global(module, name, id);
+        }
+        Ok(())
+    }
+
+    /// complex: `builtins.complex(re, im)` by REDUCE at every protocol (CPython's
+    /// `copyreg.pickle_complex`).
+    pub(crate) fn emit_complex(&mut self, c: Complex) -> Result<()> {
+        self.emit_global("builtins", "complex")?;
+        self.boundary()?;
+        if self.proto < 2 {
+            self.out.buf.push(MARK);
+        }
+        self.boundary()?;
+        self.emit_f64(c.re);
+        self.boundary()?;
+        self.emit_f64(c.im);
+        self.out
+            .buf
+            .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+        self.memoize();
+        self.out.buf.push(REDUCE);
+        self.memoize();
+        Ok(())
+    }
+
+    /// A tuple of Values, as `save_tuple` writes it.
+    pub(crate) fn emit_value_tuple(&mut self, items: &[&Value]) -> Result<()> {
+        if items.is_empty() {
+            self.emit_empty_tuple();
+            return Ok(());
+        }
+        let short = self.proto >= 2 && items.len() <= 3;
+        if !short {
+            self.out.buf.push(MARK);
+        }
+        for v in items {
+            self.save_value(v)?;
+        }
+        self.out.buf.push(if short {
+            [EMPTY_TUPLE, TUPLE1, TUPLE2, TUPLE3][items.len()]
+        } else {
+            TUPLE
+        });
+        self.memoize();
+        Ok(())
+    }
+
+    /// One Value, from a save boundary, with the key flag cleared.
+    pub(crate) fn save_value(&mut self, v: &Value) -> Result<()> {
+        serde::Serialize::serialize(v, &mut *self)
+    }
+
+    /// An instance of a class, so that CPython builds the same object: the constructor call
+    /// its `made` says, then list items, dict items and each BUILD state.
+    pub(crate) fn emit_object(&mut self, o: &Object) -> Result<()> {
+        let Global { module, name } = &o.class;
+        let args: Vec<&Value> = match &o.args {
+            Value::Tuple(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        match o.made {
+            Made::Call => {
+                self.emit_global(module, name)?;
+                self.boundary()?;
+                self.save_value(&o.args)?;
+                self.out.buf.push(REDUCE);
+            }
+            Made::New if self.proto >= 2 => {
+                self.emit_global(module, name)?;
+                self.boundary()?;
+                self.save_value(&o.args)?;
+                self.out.buf.push(NEWOBJ);
+            }
+            Made::NewEx if self.proto >= 4 => {
+                self.emit_global(module, name)?;
+                self.boundary()?;
+                self.save_value(&o.args)?;
+                self.boundary()?;
+                match &o.kwargs {
+                    Some(kw) => self.save_value(kw)?,
+                    None => self.save_value(&Value::Dict(Vec::new()))?,
+                }
+                self.out.buf.push(NEWOBJ_EX);
+            }
+            Made::New | Made::Reconstructor => {
+                let func = if o.made == Made::New {
+                    "__newobj__"
+                } else {
+                    "_reconstructor"
+                };
+                self.emit_global("copyreg", func)?;
+                self.boundary()?;
+                let class = Value::Global(Box::new(o.class.clone()));
+                let mut items = vec![&class];
+                items.extend(args);
+                self.emit_value_tuple(&items)?;
+                self.out.buf.push(REDUCE);
+            }
+            Made::NewEx => {
+                // CPython writes functools.partial(cls.__new__, ...) here; the plain function
+                // copyreg.__newobj_ex__ builds the same object without it.
+                self.emit_global("copyreg", "__newobj_ex__")?;
+                self.boundary()?;
+                let class = Value::Global(Box::new(o.class.clone()));
+                let empty = Value::Dict(Vec::new());
+                let kwargs = o.kwargs.as_ref().unwrap_or(&empty);
+                self.emit_value_tuple(&[&class, &o.args, kwargs])?;
+                self.out.buf.push(REDUCE);
+            }
+        }
+        self.memoize();
+        self.emit_object_items(o)?;
+        for state in &o.state {
+            self.boundary()?;
+            self.save_value(state)?;
+            self.out.buf.push(BUILD);
+        }
+        Ok(())
+    }
+
+    /// `batch_list` / `batch_dict` for a list or dict subclass: batches of 1000, a last batch
+    /// of one item as APPEND/SETITEM; one at a time at protocol 0.
+    fn emit_object_items(&mut self, o: &Object) -> Result<()> {
+        for chunk in o.list_items.chunks(if self.proto == 0 { 1 } else { 1000 }) {
+            let multi = chunk.len() > 1;
+            if multi {
+                self.out.buf.push(MARK);
+            }
+            for item in chunk {
+                self.save_value(item)?;
+            }
+            self.out.buf.push(if multi { APPENDS } else { APPEND });
+        }
+        for chunk in o.dict_items.chunks(if self.proto == 0 { 1 } else { 1000 }) {
+            let multi = chunk.len() > 1;
+            if multi {
+                self.out.buf.push(MARK);
+            }
+            for (k, v) in chunk {
+                self.save_key_value(k)?;
+                self.save_value(v)?;
+            }
+            self.out.buf.push(if multi { SETITEMS } else { SETITEM });
+        }
+        Ok(())
+    }
+
+    /// A Value as a dict key: it must be hashable.
+    fn save_key_value(&mut self, k: &Value) -> Result<()> {
+        let saved = std::mem::replace(&mut self.key, true);
+        let r = self.save_value(k);
+        self.key = saved;
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_4_gib_needs_protocol_4() {
+        let big = u64::from(u32::MAX) + 1;
+        for proto in 1..=3 {
+            let e = str_header(proto, big).unwrap_err();
+            assert!(e.to_string().contains("protocol 4"), "{e}");
+            assert!(bytes_header(proto, big).is_err() || proto < 3);
+        }
+        assert_eq!(str_header(3, u64::from(u32::MAX)).unwrap().0[0], BINUNICODE);
+        assert_eq!(str_header(4, big).unwrap().0[0], BINUNICODE8);
+        assert_eq!(bytes_header(4, big).unwrap().0[0], BINBYTES8);
+        assert!(bytes_header(3, big).is_err());
+        assert_eq!(str_header(4, 255).unwrap().1, 2);
+        assert_eq!(str_header(3, 255).unwrap().1, 5);
+        assert_eq!(str_header(4, 256).unwrap().0[0], BINUNICODE);
+    }
+
+    #[test]
+    fn raw_unicode_escape_like_cpython() {
+        let mut b = Vec::new();
+        raw_unicode_escape(&mut b, "a\\\n\r\0\x1a\u{e9}\u{20ac}\u{1f600} \t");
+        assert_eq!(
+            b,
+            b"a\\u005c\\u000a\\u000d\\u0000\\u001a\xe9\\u20ac\\U0001f600 \t"
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! The writer's memo: ids counted exactly as CPython counts them, and the strings and globals
+//! this crate refers back to.
+//!
+//! CPython memoizes every string, bytes and container it writes (a PUT, or MEMOIZE from
+//! protocol 4) and refers back to an object it meets again by identity. Rust values have no
+//! identity that would survive a round trip, so this writer emits the same PUTs, so that ids
+//! line up with CPython's, and refers back only where CPython's sharing comes from interning:
+//! dict keys and enum variant names (by content, or by address for `&'static str` field names),
+//! module names of globals, and the globals themselves.
+
+use std::collections::HashMap;
+
+/// Content-keyed entries stop being added past this many, to bound memory on dicts with
+/// millions of distinct keys (the PUTs are still written, so ids stay CPython's).
+const MAX_STRS: usize = 1 << 18;
+/// Longer strings are not looked up by content: keys that long rarely repeat.
+const MAX_STR_LEN: usize = 256;
+
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The id the next PUT gets (CPython: the memo's size).
+    pub(crate) next: u64,
+    strs: HashMap<Box<str>, u64>,
+    statics: PtrTable,
+    globals: HashMap<Box<str>, u64>,
+    /// `b''` (key 256) and the 1-byte bytes objects, which CPython caches as singletons.
+    small_bytes: Vec<(u16, u64)>,
+    scratch: String,
+}
+
+impl Memo {
+    pub(crate) fn clear(&mut self) {
+        self.next = 0;
+        self.strs.clear();
+        self.statics.clear();
+        self.globals.clear();
+        self.small_bytes.clear();
+    }
+
+    /// The memo id of `b` if it is `b''` or one byte and was written before.
+    #[inline]
+    pub(crate) fn get_small_bytes(&self, b: &[u8]) -> Option<u64> {
+        let key = small_bytes_key(b)?;
+        self.small_bytes
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|&(_, id)| id)
+    }
+
+    pub(crate) fn put_small_bytes(&mut self, b: &[u8], id: u64) {
+        if let Some(key) = small_bytes_key(b) {
+            self.small_bytes.push((key, id));
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get_str(&self, s: &str) -> Option<u64> {
+        if self.strs.is_empty() || s.len() > MAX_STR_LEN {
+            return None;
+        }
+        self.strs.get(s).copied()
+    }
+
+    pub(crate) fn put_str(&mut self, s: &str, id: u64) {
+        if s.len() <= MAX_STR_LEN && self.strs.len() < MAX_STRS {
+            self.strs.insert(s.into(), id);
+        }
+    }
+
+    /// A `&'static str` seen before at the same address.
+    #[inline]
+    pub(crate) fn get_static(&self, s: &'static str) -> Option<u64> {
+        self.statics.get(s)
+    }
+
+    pub(crate) fn put_static(&mut self, s: &'static str, id: u64) {
+        self.statics.insert(s, id);
+    }
+
+    fn global_key(scratch: &mut String, module: &str, name: &str) {
+        scratch.clear();
+        scratch.push_str(module);
+        scratch.push('\n');
+        scratch.push_str(name);
+    }
+
+    pub(crate) fn get_global(&mut self, module: &str, name: &str) -> Option<u64> {
+        if self.globals.is_empty() {
+            return None;
+        }
+        Self::global_key(&mut self.scratch, module, name);
+        self.globals.get(self.scratch.as_str()).copied()
+    }
+
+    pub(crate) fn put_global(&mut self, module: &str, name: &str, id: u64) {
+        Self::global_key(&mut self.scratch, module, name);
+        self.globals.insert(self.scratch.as_str().into(), id);
+    }
+}
+
+fn small_bytes_key(b: &[u8]) -> Option<u16> {
+    match b {
+        [] => Some(256),
+        [c] => Some(u16::from(*c)),
+        _ => None,
+    }
+}
+
+/// Whether CPython holds every `str` equal to `s` as one cached object: the empty string and
+/// the one-character strings below U+0100. Equal ones are then memo references, whatever the
+/// value came from.
+#[inline]
+pub(crate) fn is_cached_str(s: &str) -> bool {
+    match s.as_bytes() {
+        [] => true,
+        [c] => *c < 0x80,
+        [a, _] => *a < 0xc4,
+        _ => false,
+    }
+}
+
+/// `&'static str` (address, length) -> memo id: open addressing, multiplicative hash of the
+/// address. Field names are few, so this stays small and hot.
+#[derive(Default)]
+struct PtrTable {
+    slots: Vec<(usize, usize, u64)>,
+    len: usize,
+}
+
+impl PtrTable {
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.iter_mut().for_each(|s| *s = (0, 0, 0));
+            self.len = 0;
+        }
+    }
+
+    #[inline]
+    fn index(&self, ptr: usize, len: usize) -> usize {
+        let h = (ptr as u64 ^ (len as u64).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    #[inline]
+    fn get(&self, s: &'static str) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        let (ptr, len) = (s.as_ptr() as usize, s.len());
+        let mut i = self.index(ptr, len);
+        loop {
+            let (p, l, id) = self.slots[i];
+            if p == 0 {
+                return None;
+            }
+            if p == ptr && l == len {
+                return Some(id);
+            }
+            i = (i + 1) & (self.slots.len() - 1);
+        }
+    }
+
+    fn insert(&mut self, s: &'static str, id: u64) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(0, 0, 0); (old.len() * 2).max(32)];
+            self.len = 0;
+            for (p, l, id) in old {
+                if p != 0 {
+                    self.insert_raw(p, l, id);
+                }
+            }
+        }
+        self.insert_raw(s.as_ptr() as usize, s.len(), id);
+    }
+
+    fn insert_raw(&mut self, ptr: usize, len: usize, id: u64) {
+        // A `&str`'s pointer is never null, so 0 marks an empty slot.
+        let mut i = self.index(ptr, len);
+        loop {
+            let (p, l, _) = self.slots[i];
+            if p == 0 {
+                self.slots[i] = (ptr, len, id);
+                self.len += 1;
+                return;
+            }
+            if p == ptr && l == len {
+                self.slots[i].2 = id;
+                return;
+            }
+            i = (i + 1) & (self.slots.len() - 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statics_by_address_and_length() {
+        let mut m = Memo::default();
+        let s: &'static str = "abcdef";
+        m.put_static(&s[..3], 1);
+        m.put_static(s, 2);
+        assert_eq!(m.get_static(&s[..3]), Some(1));
+        assert_eq!(m.get_static(s), Some(2));
+        assert_eq!(m.get_static(&s[1..3]), None);
+        for i in 0..200u64 {
+            let leaked: &'static str = Box::leak(i.to_string().into_boxed_str());
+            m.put_static(leaked, i + 10);
+            assert_eq!(m.get_static(leaked), Some(i + 10));
+        }
+        assert_eq!(m.get_static(s), Some(2));
+        m.clear();
+        assert_eq!(m.get_static(s), None);
+    }
+
+    #[test]
+    fn globals_and_strings_by_content() {
+        let mut m = Memo::default();
+        m.put_global("builtins", "set", 3);
+        assert_eq!(m.get_global("builtins", "set"), Some(3));
+        assert_eq!(m.get_global("builtins", "frozenset"), None);
+        m.put_str("id", 4);
+        assert_eq!(m.get_str(&String::from("id")), Some(4));
+    }
+}

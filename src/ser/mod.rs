@@ -1,0 +1,469 @@
+//! The pickler: writes any `Serialize` type as a pickle CPython loads, at protocols 0 to 5.
+//!
+//! The output is what CPython's own `pickle.dumps` writes for the same Python value, opcode
+//! for opcode and memo entry for memo entry, frames included (see the [`Serializer`] docs for
+//! the mapping and for where it differs). `emit.rs` writes single values, `compound.rs` lists,
+//! tuples, dicts and sets in CPython's batches, `tagged.rs` the Python types serde lacks (set,
+//! bytearray, big int, complex, globals, objects) that [`Value`](crate::Value) carries, and
+//! `output.rs` the buffer with its frames.
+
+mod compat;
+mod compound;
+mod emit;
+mod memo;
+mod options;
+mod output;
+mod tagged;
+
+use std::io;
+
+use serde::ser::Serialize;
+
+pub use compound::{MapWriter, SeqWriter};
+pub use options::{SerOptions, DEFAULT_PROTOCOL};
+
+use crate::error::{Error, Result};
+use crate::opcode;
+use crate::value::magic::Tag;
+use emit::unserializable;
+use memo::Memo;
+use output::Output;
+
+/// Writes values as pickles into a writer, one complete pickle per [`Serializer::dump`].
+///
+/// The mapping, which the [`Deserializer`](crate::Deserializer) reads back:
+///
+/// | Rust (serde) | Python | opcodes |
+/// |---|---|---|
+/// | `()`, unit struct, `None` | `None` | NONE |
+/// | `Some(x)`, newtype struct | `x` | |
+/// | `bool` | `bool` | NEWTRUE/NEWFALSE (protocol 2+), `I01`/`I00` |
+/// | integers of any width | `int` | BININT1/BININT2/BININT for 32 bits, LONG1/LONG4 beyond (protocol 2+), INT/LONG text |
+/// | `f32`, `f64` | `float` | BINFLOAT (protocol 1+), FLOAT text with `repr()` |
+/// | `char`, `str` | `str` | SHORT_BINUNICODE/BINUNICODE/BINUNICODE8, UNICODE raw-unicode-escape at protocol 0 |
+/// | bytes (`serde_bytes`) | `bytes` | SHORT_BINBYTES/BINBYTES/BINBYTES8 (protocol 3+), `_codecs.encode(text, 'latin1')` before |
+/// | seq (`Vec`, slices, ...) | `list` | EMPTY_LIST, MARK ... APPENDS in batches of 1000 |
+/// | tuple, tuple struct, `[T; N]` | `tuple` | TUPLE1/2/3 (protocol 2+) or MARK ... TUPLE |
+/// | map, struct | `dict` | EMPTY_DICT, MARK ... SETITEMS in batches of 1000 |
+/// | unit variant | `'Name'` | a str |
+/// | newtype, tuple, struct variant | `{'Name': payload}` | a one-entry dict |
+/// | [`Value`](crate::Value) | the same Python object | sets, frozensets, bytearrays, big ints, complex numbers, globals and objects included |
+///
+/// Protocol 4 and 5 output is framed like CPython's. Dict keys and enum variant names that
+/// repeat are written once and then referred to through the memo
+/// ([`SerOptions::memoize_keys`]). A dict key Python cannot hash (a list, dict, set or
+/// bytearray, or a tuple holding one) is an error, not a pickle Python cannot load.
+///
+/// Python 2 can load protocol 0-2 output: globals are written under their Python 2 names
+/// (`__builtin__`, `copy_reg`, ...; see [`SerOptions::fix_imports`]), `bytes` arrive as `str`,
+/// and `str` as `unicode`.
+///
+/// ```
+/// use pypickle::{SerOptions, Serializer};
+/// let mut out = Vec::new();
+/// let mut ser = Serializer::new(&mut out).with_options(SerOptions::new().protocol(2));
+/// ser.dump(&vec![1, 2])?;
+/// ser.dump("two pickles, one stream")?;
+/// drop(ser);
+/// let mut de = pypickle::Deserializer::from_slice(&out);
+/// assert_eq!(de.next_value::<Vec<i32>>()?, Some(vec![1, 2]));
+/// assert_eq!(de.next_value::<String>()?.as_deref(), Some("two pickles, one stream"));
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+///
+/// `&mut Serializer` is a [`serde::Serializer`]: `value.serialize(&mut ser)` writes one complete
+/// pickle, just like `ser.dump(&value)`. After an error the pickle being written is abandoned
+/// by [`dump`](Self::dump); a writer may already have received part of it.
+pub struct Serializer<W> {
+    pub(crate) out: Output<W>,
+    pub(crate) memo: Memo,
+    pub(crate) proto: u8,
+    pub(crate) opts: SerOptions,
+    /// Containers open; 0 between pickles.
+    pub(crate) level: u32,
+    /// Writing a dict key or set element, which Python must be able to hash.
+    pub(crate) key: bool,
+    /// The payload of a `$pypickle::` newtype is being serialized: the seq or bytes it makes
+    /// stands for this Python type.
+    pub(crate) pending: Option<Tag>,
+}
+
+impl<W: io::Write> Serializer<W> {
+    /// A serializer writing to `writer` with the default options (protocol 4).
+    ///
+    /// Output is collected in an internal buffer and handed to the writer about every 64 KiB and
+    /// at the end of each pickle, so the writer need not be buffered.
+    pub fn new(writer: W) -> Self {
+        Serializer::build(writer, false, &SerOptions::default())
+    }
+
+    fn build(writer: W, buffer_all: bool, opts: &SerOptions) -> Self {
+        Serializer {
+            out: Output::new(writer, buffer_all),
+            memo: Memo::default(),
+            proto: opts.protocol,
+            opts: opts.clone(),
+            level: 0,
+            key: false,
+            pending: None,
+        }
+    }
+
+    /// Use these options for the pickles written from now on.
+    pub fn with_options(mut self, opts: SerOptions) -> Self {
+        self.proto = opts.protocol;
+        self.opts = opts;
+        self
+    }
+
+    /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
+    /// every pickle, as with CPython's `pickle.dump`.
+    pub fn dump<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        if self.level != 0 {
+            self.abandon(None);
+        }
+        let start = self.out.buf.len();
+        let flushes = self.out.flushes;
+        match value.serialize(&mut *self) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let start = (self.out.flushes == flushes).then_some(start);
+                self.abandon(start);
+                Err(e)
+            }
+        }
+    }
+
+    fn abandon(&mut self, start: Option<usize>) {
+        self.out.abandon(start);
+        self.level = 0;
+        self.key = false;
+        self.pending = None;
+    }
+
+    /// The writer.
+    pub fn get_ref(&self) -> &W {
+        self.out.writer()
+    }
+
+    /// The writer back; every complete pickle has been handed to it.
+    pub fn into_inner(self) -> W {
+        self.out.into_writer()
+    }
+
+    // ---- pickle structure ----
+
+    /// Where CPython's `save()` starts: frames close here.
+    #[inline]
+    pub(crate) fn boundary(&mut self) -> Result<()> {
+        Ok(self.out.boundary()?)
+    }
+
+    /// Before any value: the start of a pickle, or a save boundary inside one.
+    #[inline]
+    pub(crate) fn begin_value(&mut self) -> Result<()> {
+        if self.level == 0 {
+            self.start_pickle()
+        } else {
+            self.boundary()
+        }
+    }
+
+    /// After a value: at the top level, the end of the pickle.
+    #[inline]
+    pub(crate) fn end_value(&mut self) -> Result<()> {
+        if self.level == 0 {
+            self.finish_pickle()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Before a container: [`Self::begin_value`] and one level deeper.
+    #[inline]
+    pub(crate) fn open(&mut self) -> Result<()> {
+        self.begin_value()?;
+        self.level += 1;
+        Ok(())
+    }
+
+    /// After a container: one level up, and the end of the pickle at the top.
+    #[inline]
+    pub(crate) fn close(&mut self) -> Result<()> {
+        self.level -= 1;
+        self.end_value()
+    }
+
+    #[cold]
+    fn start_pickle(&mut self) -> Result<()> {
+        if self.proto > opcode::HIGHEST_PROTOCOL {
+            return Err(unserializable(format!(
+                "unsupported pickle protocol {}: this crate writes protocols 0 to {}",
+                self.proto,
+                opcode::HIGHEST_PROTOCOL
+            )));
+        }
+        self.memo.clear();
+        self.key = false;
+        if self.proto >= 2 {
+            self.out.buf.extend_from_slice(&[opcode::PROTO, self.proto]);
+        }
+        if self.proto >= 4 {
+            self.out.start_framing();
+        }
+        Ok(())
+    }
+
+    fn finish_pickle(&mut self) -> Result<()> {
+        self.out.buf.push(opcode::STOP);
+        Ok(self.out.end_pickle()?)
+    }
+
+    /// An error for a value Python could not use as a dict key or set element.
+    #[cold]
+    pub(crate) fn unhashable(&self, what: &str) -> Error {
+        unserializable(format!(
+            "{what} cannot be a dict key or set element: Python cannot hash it"
+        ))
+    }
+}
+
+/// Serialize `value` as a pickle with the default options (protocol 4, as CPython's
+/// `pickle.dumps`).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// #[derive(serde::Serialize)]
+/// struct Point { x: i32, y: i32 }
+/// let bytes = pypickle::to_vec(&Point { x: 1, y: 2 }).unwrap();
+/// // What pickle.dumps({'x': 1, 'y': 2}) writes.
+/// assert_eq!(bytes, b"\x80\x04\x95\x11\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01x\x94K\x01\x8c\x01y\x94K\x02u.");
+/// let back: BTreeMap<String, i32> = pypickle::from_slice(&bytes).unwrap();
+/// assert_eq!(back["y"], 2);
+/// ```
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    to_vec_with(value, &SerOptions::default())
+}
+
+/// [`to_vec`] with options.
+///
+/// ```
+/// use pypickle::SerOptions;
+/// let bytes = pypickle::to_vec_with(&vec![1.5], &SerOptions::new().protocol(0)).unwrap();
+/// assert_eq!(bytes, b"(lp0\nF1.5\na.");
+/// ```
+pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: &SerOptions) -> Result<Vec<u8>> {
+    let mut ser = Serializer::build(io::sink(), true, opts);
+    ser.out.buf.reserve(128);
+    value.serialize(&mut ser)?;
+    Ok(std::mem::take(&mut ser.out.buf))
+}
+
+/// Serialize `value` as a pickle into `writer`, with the default options. I/O errors are
+/// returned as errors of category [`Io`](crate::Category::Io) that keep their source.
+pub fn to_writer<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> Result<()> {
+    to_writer_with(writer, value, &SerOptions::default())
+}
+
+/// [`to_writer`] with options.
+pub fn to_writer_with<W: io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+    opts: &SerOptions,
+) -> Result<()> {
+    let mut ser = Serializer::build(writer, false, opts);
+    ser.dump(value)
+}
+
+impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqWriter<'a, W>;
+    type SerializeTuple = SeqWriter<'a, W>;
+    type SerializeTupleStruct = SeqWriter<'a, W>;
+    type SerializeTupleVariant = SeqWriter<'a, W>;
+    type SerializeMap = MapWriter<'a, W>;
+    type SerializeStruct = MapWriter<'a, W>;
+    type SerializeStructVariant = MapWriter<'a, W>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.begin_value()?;
+        self.emit_bool(v);
+        self.end_value()
+    }
+    fn serialize_i8(self, v: i8) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    #[inline]
+    fn serialize_i64(self, v: i64) -> Result<()> {
+        self.begin_value()?;
+        self.emit_i64(v);
+        self.end_value()
+    }
+    fn serialize_i128(self, v: i128) -> Result<()> {
+        self.begin_value()?;
+        self.emit_i128(v);
+        self.end_value()
+    }
+    fn serialize_u8(self, v: u8) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<()> {
+        self.begin_value()?;
+        self.emit_u64(v);
+        self.end_value()
+    }
+    fn serialize_u128(self, v: u128) -> Result<()> {
+        self.begin_value()?;
+        self.emit_u128(v);
+        self.end_value()
+    }
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        self.begin_value()?;
+        self.emit_f64(v);
+        self.end_value()
+    }
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    #[inline]
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.begin_value()?;
+        if self.key && self.opts.memoize_keys {
+            self.emit_interned_str(v)?;
+        } else {
+            self.emit_str(v)?;
+        }
+        self.end_value()
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        if let Some(tag) = self.pending.take() {
+            return self.save_tagged_bytes(tag, v);
+        }
+        self.begin_value()?;
+        self.emit_bytes(v)?;
+        self.end_value()
+    }
+    fn serialize_none(self) -> Result<()> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<()> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<()> {
+        self.begin_value()?;
+        self.emit_none();
+        self.end_value()
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<()> {
+        self.begin_value()?;
+        self.emit_static_key(variant)?;
+        self.end_value()
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<()> {
+        if name.starts_with('$') {
+            if let Some(tag) = Tag::from_name(name) {
+                return self.save_tagged(tag, name, v);
+            }
+        }
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<()> {
+        if self.key {
+            return Err(self.unhashable("an enum variant with data (written as a dict)"));
+        }
+        self.open()?;
+        self.emit_variant_head(variant)?;
+        v.serialize(&mut *self)?;
+        self.out.buf.push(opcode::SETITEM);
+        self.close()
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W>> {
+        if let Some(tag) = self.pending.take() {
+            return SeqWriter::tagged(self, tag, len);
+        }
+        if self.key {
+            return Err(self.unhashable("a sequence (written as a list)"));
+        }
+        SeqWriter::list(self, len)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W>> {
+        SeqWriter::tuple(self, len)
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
+        SeqWriter::tuple(self, len)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        if self.key {
+            return Err(self.unhashable("an enum variant with data (written as a dict)"));
+        }
+        SeqWriter::tuple_variant(self, variant, len)
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W>> {
+        if self.key {
+            return Err(self.unhashable("a map (written as a dict)"));
+        }
+        MapWriter::new(self, len)
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
+        if self.key {
+            return Err(self.unhashable("a struct (written as a dict)"));
+        }
+        MapWriter::new(self, Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        if self.key {
+            return Err(self.unhashable("an enum variant with data (written as a dict)"));
+        }
+        MapWriter::variant(self, variant, len)
+    }
+}

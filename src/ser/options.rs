@@ -1,0 +1,91 @@
+//! Options for writing pickles: the protocol, the memo of keys and Python 2 names.
+
+/// The protocol CPython 3.8 to 3.13 write by default, and so does this crate.
+pub const DEFAULT_PROTOCOL: u8 = 4;
+
+/// Options for writing pickles. Build with [`SerOptions::new`] and the builder methods.
+///
+/// ```
+/// use pypickle::SerOptions;
+/// // Protocol 2: what Python 2.3+ and every Python 3 can load.
+/// let opts = SerOptions::new().protocol(2);
+/// let bytes = pypickle::to_vec_with(&(1, "a"), &opts).unwrap();
+/// assert_eq!(bytes, b"\x80\x02K\x01X\x01\x00\x00\x00aq\x00\x86q\x01.");
+///
+/// // A protocol this crate does not write is an error when writing, never a panic.
+/// let err = pypickle::to_vec_with(&1, &SerOptions::new().protocol(6)).unwrap_err();
+/// assert_eq!(err.category(), pypickle::Category::Unserializable);
+/// ```
+///
+/// | option | default | what it does |
+/// |---|---|---|
+/// | [`protocol`](Self::protocol) | 4 | the pickle protocol, 0 to 5 |
+/// | [`memoize_keys`](Self::memoize_keys) | on | write each distinct dict key (struct field name, string map key) once and refer back to it |
+/// | [`fix_imports`](Self::fix_imports) | on | at protocols 0-2, write globals under their Python 2 names, like CPython |
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SerOptions {
+    pub(crate) protocol: u8,
+    pub(crate) memoize_keys: bool,
+    pub(crate) fix_imports: bool,
+}
+
+impl Default for SerOptions {
+    fn default() -> Self {
+        SerOptions {
+            protocol: DEFAULT_PROTOCOL,
+            memoize_keys: true,
+            fix_imports: true,
+        }
+    }
+}
+
+impl SerOptions {
+    /// The defaults: protocol 4, keys memoized, Python 2 names at protocols 0-2.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The pickle protocol to write, 0 to 5 ([`HIGHEST_PROTOCOL`](crate::opcode::HIGHEST_PROTOCOL)).
+    ///
+    /// - 0: text, readable by every Python;
+    /// - 1: binary, every Python;
+    /// - 2: Python 2.3+ (`bytes` are written the way Python 2 and 3 both load);
+    /// - 3: Python 3.0+ (`bytes` opcodes);
+    /// - 4: Python 3.4+ (frames, sets, short strings, memo without ids; CPython's default);
+    /// - 5: Python 3.8+ (`bytearray` opcode).
+    ///
+    /// Any other number is stored as given and makes every write fail with an error of
+    /// category [`Unserializable`](crate::Category::Unserializable): a builder method cannot fail,
+    /// and a bad protocol is found on the first write.
+    pub fn protocol(mut self, protocol: u8) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Whether repeated dict keys are written once and then referenced from the memo (on by
+    /// default).
+    ///
+    /// Struct field names, enum variant names and string map keys are written the first time
+    /// with a memo entry and afterwards as a 2-byte `BINGET` (5-byte `LONG_BINGET` past 256 memo
+    /// entries), as CPython does for the interned keys of a list of dicts. Turned off, each key
+    /// is written out in full every time, as CPython does for keys that are distinct objects.
+    /// The value Python loads is the same either way.
+    pub fn memoize_keys(mut self, on: bool) -> Self {
+        self.memoize_keys = on;
+        self
+    }
+
+    /// Whether globals are written under their Python 2 names at protocols 0-2 (on by default,
+    /// like the `fix_imports` argument of CPython's `pickle.dumps`): `builtins.set` becomes
+    /// `__builtin__.set`, `copyreg` becomes `copy_reg`, and so on, so that Python 2 can load the
+    /// pickle. Python 3 maps them back when it loads.
+    pub fn fix_imports(mut self, on: bool) -> Self {
+        self.fix_imports = on;
+        self
+    }
+
+    /// The protocol these options ask for (possibly one that is not supported).
+    pub fn get_protocol(&self) -> u8 {
+        self.protocol
+    }
+}

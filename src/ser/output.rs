@@ -1,0 +1,236 @@
+//! The output buffer: protocol 4+ framing built in place, and flushing to a writer.
+//!
+//! Bytes go into one `Vec<u8>`. At protocol 4 and 5 a frame is opened by reserving its 9-byte
+//! FRAME header and closed by patching the length in, at the same points CPython's C pickler
+//! closes its frames: at the start of saving a value, once the open frame holds at least
+//! [`FRAME_TARGET`] bytes. A frame of fewer than 4 bytes is not worth its header and is written
+//! bare, as CPython does. Payloads of [`FRAME_TARGET`] bytes or more are written outside any
+//! frame (and, for a writer, straight from the caller's slice).
+
+use std::io::{self, Write};
+
+use crate::opcode;
+
+/// CPython's `_FRAME_SIZE_TARGET`: a frame is closed once it holds this many bytes.
+pub(crate) const FRAME_TARGET: usize = 64 * 1024;
+/// FRAME opcode + 8-byte length.
+const FRAME_HEADER: usize = 9;
+/// CPython's `FRAME_SIZE_MIN`: smaller frames are written without a header.
+const FRAME_MIN: usize = 4;
+/// Without frames, a writer is handed what has accumulated once it reaches this size.
+const FLUSH_AT: usize = 64 * 1024;
+
+pub(crate) struct Output<W> {
+    pub(crate) buf: Vec<u8>,
+    writer: W,
+    /// `to_vec`: keep everything in `buf`, never touch `writer`.
+    buffer_all: bool,
+    /// Protocol 4+: a frame is open at `frame_start`.
+    framing: bool,
+    frame_start: usize,
+    /// `buf.len()` at which [`Output::boundary`] has work to do.
+    next_check: usize,
+    /// Bumped whenever bytes already in `buf` may no longer be moved: a frame was closed or
+    /// the buffer was handed to the writer.
+    pub(crate) epoch: u64,
+    /// Bumped whenever bytes left `buf` for the writer.
+    pub(crate) flushes: u64,
+}
+
+impl<W: Write> Output<W> {
+    pub(crate) fn new(writer: W, buffer_all: bool) -> Self {
+        let mut out = Output {
+            buf: Vec::new(),
+            writer,
+            buffer_all,
+            framing: false,
+            frame_start: 0,
+            next_check: usize::MAX,
+            epoch: 0,
+            flushes: 0,
+        };
+        out.set_next_check();
+        out
+    }
+
+    pub(crate) fn writer(&self) -> &W {
+        &self.writer
+    }
+
+    pub(crate) fn into_writer(self) -> W {
+        self.writer
+    }
+
+    fn set_next_check(&mut self) {
+        self.next_check = if self.framing {
+            self.frame_start + FRAME_HEADER + FRAME_TARGET
+        } else if self.buffer_all {
+            usize::MAX
+        } else {
+            FLUSH_AT
+        };
+    }
+
+    /// Called where CPython's `save()` starts: closes a full frame, feeds the writer.
+    #[inline]
+    pub(crate) fn boundary(&mut self) -> io::Result<()> {
+        if self.buf.len() >= self.next_check {
+            self.boundary_slow()
+        } else {
+            Ok(())
+        }
+    }
+
+    #[cold]
+    fn boundary_slow(&mut self) -> io::Result<()> {
+        if self.framing {
+            self.commit_frame();
+            self.flush()?;
+            self.open_frame();
+        } else {
+            self.flush()?;
+        }
+        self.set_next_check();
+        Ok(())
+    }
+
+    /// Start framing (protocol 4+), after the PROTO opcode.
+    pub(crate) fn start_framing(&mut self) {
+        self.framing = true;
+        self.open_frame();
+        self.set_next_check();
+    }
+
+    fn open_frame(&mut self) {
+        self.frame_start = self.buf.len();
+        self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+    }
+
+    /// Close the open frame: patch its header in, or drop the header of a tiny frame.
+    fn commit_frame(&mut self) {
+        let start = self.frame_start;
+        let len = self.buf.len() - start - FRAME_HEADER;
+        if len >= FRAME_MIN {
+            self.buf[start] = opcode::FRAME;
+            self.buf[start + 1..start + FRAME_HEADER].copy_from_slice(&(len as u64).to_le_bytes());
+        } else {
+            self.buf.copy_within(start + FRAME_HEADER.., start);
+            self.buf.truncate(start + len);
+        }
+        self.epoch += 1;
+    }
+
+    /// Hand what is in the buffer to the writer (nothing for `to_vec`).
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buffer_all && !self.buf.is_empty() {
+            self.writer.write_all(&self.buf)?;
+            self.buf.clear();
+            self.epoch += 1;
+            self.flushes += 1;
+        }
+        Ok(())
+    }
+
+    /// The pickle is complete (STOP written): close the frame, feed the writer.
+    pub(crate) fn end_pickle(&mut self) -> io::Result<()> {
+        if self.framing {
+            self.commit_frame();
+            self.framing = false;
+        }
+        self.flush()?;
+        self.set_next_check();
+        Ok(())
+    }
+
+    /// Forget a pickle that failed half-way: stop framing and drop what is still buffered of
+    /// it (`start` is where it began in `buf`, if nothing was flushed since).
+    pub(crate) fn abandon(&mut self, start: Option<usize>) {
+        self.framing = false;
+        match start {
+            Some(start) if start <= self.buf.len() => self.buf.truncate(start),
+            _ => self.buf.clear(),
+        }
+        self.epoch += 1;
+        self.set_next_check();
+    }
+
+    /// An opcode's header and a payload of any size: outside frames when it is large.
+    #[inline]
+    pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) -> io::Result<()> {
+        if data.len() >= FRAME_TARGET {
+            self.write_large(header, data)
+        } else {
+            self.buf.extend_from_slice(header);
+            self.buf.extend_from_slice(data);
+            Ok(())
+        }
+    }
+
+    #[cold]
+    fn write_large(&mut self, header: &[u8], data: &[u8]) -> io::Result<()> {
+        let framing = self.framing;
+        if framing {
+            self.commit_frame();
+        }
+        if self.buffer_all {
+            self.buf
+                .reserve(header.len() + data.len() + FRAME_HEADER + 16);
+            self.buf.extend_from_slice(header);
+            self.buf.extend_from_slice(data);
+        } else {
+            self.buf.extend_from_slice(header);
+            self.flush()?;
+            self.writer.write_all(data)?;
+            self.flushes += 1;
+        }
+        self.epoch += 1;
+        if framing {
+            self.open_frame();
+        }
+        self.set_next_check();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiny_frames_lose_their_header() {
+        let mut out = Output::new(io::sink(), true);
+        out.buf.extend_from_slice(&[0x80, 4]);
+        out.start_framing();
+        out.buf.extend_from_slice(b"N.");
+        out.end_pickle().unwrap();
+        assert_eq!(out.buf, b"\x80\x04N.");
+    }
+
+    #[test]
+    fn frames_get_their_length() {
+        let mut out = Output::new(io::sink(), true);
+        out.start_framing();
+        out.buf.extend_from_slice(b"K\x01.");
+        out.buf.push(b'x');
+        out.end_pickle().unwrap();
+        assert_eq!(out.buf, b"\x95\x04\x00\x00\x00\x00\x00\x00\x00K\x01.x");
+    }
+
+    #[test]
+    fn large_payloads_go_outside_frames_and_straight_to_the_writer() {
+        let data = vec![7u8; FRAME_TARGET];
+        let mut sink = Vec::new();
+        {
+            let mut out = Output::new(&mut sink, false);
+            out.start_framing();
+            out.buf.extend_from_slice(b"]\x94(");
+            out.write_payload(b"hdr", &data).unwrap();
+            out.buf.extend_from_slice(b"\x94e.");
+            out.end_pickle().unwrap();
+        }
+        let mut want = b"]\x94(hdr".to_vec();
+        want.extend_from_slice(&data);
+        want.extend_from_slice(b"\x94e.");
+        assert_eq!(sink, want);
+    }
+}

@@ -1,0 +1,78 @@
+//! The Python types serde's data model lacks, which [`Value`] serializes as newtype structs
+//! named `$pypickle::...` (see `value/magic.rs`): set, frozenset, bytearray, big int, complex,
+//! globals and objects.
+//!
+//! Sets and frozensets stream their items (the newtype's payload is a seq, which
+//! `serialize_seq` turns into a set writer while a tag is pending); bytearrays and big ints are
+//! bytes payloads; complex numbers, globals and objects are small and rare, so their payload is
+//! first turned back into a [`Value`] and written from there.
+
+use std::io::Write;
+
+use serde::ser::Serialize;
+
+use super::emit::unserializable;
+use super::Serializer;
+use crate::error::Result;
+use crate::value::magic::Tag;
+use crate::value::{to_value, Value};
+
+/// Serializes a payload under its tag's newtype name again, for [`to_value`].
+struct Retag<'a, T: ?Sized>(&'static str, &'a T);
+
+impl<T: Serialize + ?Sized> Serialize for Retag<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(self.0, self.1)
+    }
+}
+
+impl<W: Write> Serializer<W> {
+    /// A `$pypickle::` newtype struct.
+    pub(crate) fn save_tagged<T: Serialize + ?Sized>(
+        &mut self,
+        tag: Tag,
+        name: &'static str,
+        payload: &T,
+    ) -> Result<()> {
+        match tag {
+            Tag::Tuple => payload.serialize(&mut *self),
+            Tag::Set | Tag::FrozenSet | Tag::ByteArray | Tag::BigInt => {
+                match tag {
+                    Tag::Set if self.key => return Err(self.unhashable("a set")),
+                    Tag::ByteArray if self.key => return Err(self.unhashable("a bytearray")),
+                    _ => {}
+                }
+                self.pending = Some(tag);
+                let r = payload.serialize(&mut *self);
+                if self.pending.take().is_some() && r.is_ok() {
+                    return Err(unserializable(format!("malformed {name} payload")));
+                }
+                r
+            }
+            Tag::Complex | Tag::Global | Tag::Object => {
+                let value = to_value(&Retag(name, payload))?;
+                self.open()?;
+                let key = std::mem::replace(&mut self.key, false);
+                match &value {
+                    Value::Complex(c) => self.emit_complex(*c)?,
+                    Value::Global(g) => self.emit_global(&g.module, &g.name)?,
+                    Value::Object(o) => self.emit_object(o)?,
+                    _ => return Err(unserializable(format!("malformed {name} payload"))),
+                }
+                self.key = key;
+                self.close()
+            }
+        }
+    }
+
+    /// The bytes payload of a `$pypickle::ByteArray` or `$pypickle::BigInt`.
+    pub(crate) fn save_tagged_bytes(&mut self, tag: Tag, v: &[u8]) -> Result<()> {
+        self.begin_value()?;
+        match tag {
+            Tag::ByteArray => self.emit_bytearray(v)?,
+            Tag::BigInt => self.emit_int_le(v),
+            _ => return Err(unserializable(format!("malformed {} payload", tag.name()))),
+        }
+        self.end_value()
+    }
+}

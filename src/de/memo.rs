@@ -8,9 +8,16 @@ use super::arena::Node;
 /// How far past the dense table's end an id may land and still grow the table.
 const SLACK: u64 = 1024;
 
+/// An empty slot of the dense table: no real node has this position (opcode 0xff is not an
+/// opcode), and a plain `Node` keeps slots at 32 bytes where `Option<Node>` would take 40.
+const HOLE: Node = Node {
+    kind: super::arena::Kind::None,
+    at: u64::MAX,
+};
+
 #[derive(Default)]
 pub(crate) struct Memo {
-    dense: Vec<Option<Node>>,
+    dense: Vec<Node>,
     sparse: HashMap<u64, Node>,
     count: usize,
 }
@@ -24,7 +31,7 @@ impl Memo {
 
     /// Bytes held by the table's capacity (the map's entries roughly).
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.dense.capacity() * std::mem::size_of::<Option<Node>>()
+        self.dense.capacity() * std::mem::size_of::<Node>()
             + self.sparse.capacity() * (std::mem::size_of::<Node>() + 16)
     }
 
@@ -39,13 +46,13 @@ impl Memo {
         let len = self.dense.len() as u64;
         if id < len {
             let slot = &mut self.dense[id as usize];
-            if slot.is_none() {
+            if slot.at == HOLE.at {
                 self.count += 1;
             }
-            *slot = Some(node);
+            *slot = node;
         } else if id <= len.saturating_mul(2).saturating_add(SLACK) {
-            self.dense.resize(id as usize, None);
-            self.dense.push(Some(node));
+            self.dense.resize(id as usize, HOLE);
+            self.dense.push(node);
             self.count += 1;
         } else if self.sparse.insert(id, node).is_none() {
             self.count += 1;
@@ -57,7 +64,8 @@ impl Memo {
     #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<&Node> {
         if id < self.dense.len() as u64 {
-            if let Some(n) = &self.dense[id as usize] {
+            let n = &self.dense[id as usize];
+            if n.at != HOLE.at {
                 return Some(n);
             }
         }

@@ -74,8 +74,9 @@ impl Machine {
             };
             run.op = op;
             match run.step(op) {
-                Ok(None) => {}
-                Ok(Some(root)) => return Ok(Some(root)),
+                Ok(false) => {}
+                // STOP left the root on top of the stack.
+                Ok(true) => return Ok(run.m.stack.pop()),
                 Err(e) => return Err(e.or_at(run.pos, op)),
             }
         }
@@ -644,9 +645,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         id
     }
 
-    /// Execute one opcode; `Some(root)` at STOP.
+    /// Execute one opcode; `true` at STOP, with the root left on the stack. (A small result
+    /// stays in registers; returning the root itself went through memory on every opcode.)
     #[inline(always)]
-    fn step(&mut self, op: u8) -> Result<Option<Node>> {
+    fn step(&mut self, op: u8) -> Result<bool> {
         match op {
             BININT1 => {
                 let v = self.u8_arg()?;
@@ -973,11 +975,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 self.r.begin_frame(n, &mut self.arena.scratch)?;
             }
             STOP => {
-                let root = self.pop()?;
+                self.top()?;
                 if self.r.in_unfinished_frame() {
                     return Err(malformed("STOP before the end of the current FRAME"));
                 }
-                return Ok(Some(root));
+                return Ok(true);
             }
             PERSID | BINPERSID => {
                 return Err(err(ErrorCode::NeedsHook(
@@ -996,7 +998,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }
             other => return Err(err(ErrorCode::InvalidOpcode(other))),
         }
-        Ok(None)
+        Ok(false)
     }
 
     fn sub_span(&self, span: Span, skip: usize, len: usize) -> Span {

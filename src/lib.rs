@@ -4,6 +4,48 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+/// Calls `$mac! { deserialize_any(); deserialize_bool(); ... }` with every method of
+/// `serde::Deserializer` and its arguments besides the visitor, for deserializers that forward
+/// each method somewhere else.
+macro_rules! for_each_deserialize_method {
+    ($mac:ident) => {
+        $mac! {
+            deserialize_any();
+            deserialize_bool();
+            deserialize_i8();
+            deserialize_i16();
+            deserialize_i32();
+            deserialize_i64();
+            deserialize_i128();
+            deserialize_u8();
+            deserialize_u16();
+            deserialize_u32();
+            deserialize_u64();
+            deserialize_u128();
+            deserialize_f32();
+            deserialize_f64();
+            deserialize_char();
+            deserialize_str();
+            deserialize_string();
+            deserialize_bytes();
+            deserialize_byte_buf();
+            deserialize_option();
+            deserialize_unit();
+            deserialize_unit_struct(name: &'static str);
+            deserialize_newtype_struct(name: &'static str);
+            deserialize_seq();
+            deserialize_tuple(len: usize);
+            deserialize_tuple_struct(name: &'static str, len: usize);
+            deserialize_map();
+            deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+            deserialize_identifier();
+            deserialize_ignored_any();
+        }
+    };
+}
+pub(crate) use for_each_deserialize_method;
+
 mod class;
 pub mod de;
 mod error;

@@ -330,8 +330,13 @@ impl<W: Write> Serializer<W> {
     /// bytes: the bytes opcodes from protocol 3; before, `_codecs.encode(latin1 text,
     /// 'latin1')` (or `bytes()` for b''), which Python 2 loads as `str` and Python 3 as `bytes`.
     pub(crate) fn emit_bytes(&mut self, b: &[u8]) -> Result<()> {
-        if b.len() <= 1 {
-            // CPython's singletons: b'' and each 1-byte bytes are one object each.
+        self.emit_bytes_object(b, true)
+    }
+
+    /// `cached`: the object is CPython's singleton for `b''` or a 1-byte value, memo-shared
+    /// with every equal one (not so the fresh bytes CPython makes from a bytearray).
+    fn emit_bytes_object(&mut self, b: &[u8], cached: bool) -> Result<()> {
+        if cached && b.len() <= 1 {
             if let Some(id) = self.memo.get_small_bytes(b) {
                 self.memo_get(id);
                 return Ok(());
@@ -352,8 +357,13 @@ impl<W: Write> Serializer<W> {
                 self.out.buf.push(MARK);
             }
             self.boundary()?;
-            self.emit_latin1_str(b)?;
-            self.memoize();
+            if let [c] = b {
+                // A one-character str: CPython's cached object, a memo reference when repeated.
+                self.emit_interned_str(char::from(*c).encode_utf8(&mut [0; 4]))?;
+            } else {
+                self.emit_latin1_str(b)?;
+                self.memoize();
+            }
             self.boundary()?;
             self.emit_interned_str("latin1")?;
             self.out
@@ -363,7 +373,9 @@ impl<W: Write> Serializer<W> {
             self.out.buf.push(REDUCE);
         }
         if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
-            self.memo.put_small_bytes(b, id);
+            if cached {
+                self.memo.put_small_bytes(b, id);
+            }
         }
         Ok(())
     }
@@ -412,7 +424,7 @@ impl<W: Write> Serializer<W> {
                     self.out.buf.push(MARK);
                 }
                 self.boundary()?;
-                self.emit_bytes(b)?;
+                self.emit_bytes_object(b, false)?;
                 self.out
                     .buf
                     .push(if self.proto >= 2 { TUPLE1 } else { TUPLE });

@@ -245,7 +245,7 @@ fn run_protocol(proto: u8) {
     QuickCheck::new()
         .tests(n)
         .max_tests(n)
-        .gen(Gen::new(20))
+        .rng(Gen::new(20))
         .quickcheck(check as fn(PyValue) -> TestResult);
 }
 

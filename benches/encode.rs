@@ -1,0 +1,139 @@
+//! Encode benchmark: pypickle against serde-pickle 1.x and CPython's `pickle.dumps`, in one run,
+//! on the same data: 100k records `{id, name, score, tags}` and 64 MiB of bytes.
+//!
+//!     cargo bench --bench encode
+//!
+//! Cases are timed in rounds (one run of each case per round, so load changes hit all alike)
+//! and reported as medians; CPython is timed last by `python_fixtures/bench_cpython_dumps.py`.
+//! A plain timing main (no criterion), to keep the build light.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Record {
+    id: u64,
+    name: String,
+    score: f64,
+    tags: Vec<&'static str>,
+}
+
+fn records() -> Vec<Record> {
+    (0..100_000u64)
+        .map(|i| Record {
+            id: i,
+            name: format!("user{i}"),
+            score: i as f64 * 0.5,
+            tags: if i % 3 != 0 { vec!["red", "green"] } else { vec!["blue"] },
+        })
+        .collect()
+}
+
+struct Case<'a> {
+    name: &'static str,
+    run: Box<dyn FnMut() -> usize + 'a>,
+    times: Vec<Duration>,
+    size: usize,
+}
+
+fn median(t: &mut [Duration]) -> Duration {
+    t.sort();
+    t[t.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let runs: usize = std::env::var("PYPICKLE_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(9);
+    let recs = records();
+    let payload: Vec<u8> = (0..=255u8).cycle().take(64 << 20).collect();
+    let p4 = pypickle::SerOptions::new().protocol(4);
+
+    let mut cases = vec![
+        Case {
+            name: "records: pypickle to_vec (protocol 4)",
+            run: Box::new(|| pypickle::to_vec_with(black_box(&recs), &p4).unwrap().len()),
+            times: vec![],
+            size: 0,
+        },
+        Case {
+            name: "records: serde-pickle to_vec (protocol 3)",
+            run: Box::new(|| serde_pickle::to_vec(black_box(&recs), serde_pickle::SerOptions::new()).unwrap().len()),
+            times: vec![],
+            size: 0,
+        },
+        Case {
+            name: "bytes64m: pypickle to_vec (protocol 4)",
+            run: Box::new(|| pypickle::to_vec_with(&serde_bytes::Bytes::new(black_box(&payload)), &p4).unwrap().len()),
+            times: vec![],
+            size: 0,
+        },
+        Case {
+            name: "bytes64m: serde-pickle to_vec",
+            run: Box::new(|| {
+                serde_pickle::to_vec(&serde_bytes::Bytes::new(black_box(&payload)), serde_pickle::SerOptions::new())
+                    .unwrap()
+                    .len()
+            }),
+            times: vec![],
+            size: 0,
+        },
+        Case {
+            name: "bytes64m: plain copy to_vec (yardstick)",
+            run: Box::new(|| black_box(black_box(&payload).to_vec()).len()),
+            times: vec![],
+            size: 0,
+        },
+    ];
+    for c in cases.iter_mut() {
+        c.size = (c.run)(); // warm-up
+    }
+    for _ in 0..runs {
+        for c in cases.iter_mut() {
+            let t = Instant::now();
+            black_box((c.run)());
+            c.times.push(t.elapsed());
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(root.join("python_fixtures/bench_cpython_dumps.py"))
+        .arg(runs.to_string())
+        .output()
+        .expect("python3 runs the CPython side");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cpython = |name: &str, key: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("cpython {name} ")))
+            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}="))))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+
+    let med: Vec<f64> = cases.iter_mut().map(|c| ms(median(&mut c.times))).collect();
+    println!("Encode benchmark: medians of {runs} runs in rounds after a warm-up.\n");
+    println!("| case | median | output bytes |");
+    println!("|---|---:|---:|");
+    for (c, m) in cases.iter().zip(&med) {
+        println!("| {} | {m:.1} ms | {} |", c.name, c.size);
+    }
+    let (cpy_rec, cpy_rec_size) = (cpython("records", "dumps_ms"), cpython("records", "bytes"));
+    let cpy_bytes = cpython("bytes64m", "dumps_ms");
+    println!("| records: CPython pickle.dumps (protocol 4, gc off) | {cpy_rec:.1} ms | {cpy_rec_size} |");
+    println!("| bytes64m: CPython pickle.dumps (protocol 4) | {cpy_bytes:.1} ms | |");
+    println!();
+    println!("- records vs serde-pickle: {:.2}x faster (target >= 1x)", med[1] / med[0]);
+    println!("- records vs CPython pickle.dumps: {:.2}x faster (target >= 10x)", cpy_rec / med[0]);
+    println!(
+        "- records size vs CPython protocol 4: {} vs {} bytes (target: no larger)",
+        cases[0].size, cpy_rec_size
+    );
+    println!("- bytes vs serde-pickle: {:.2}x faster (target >= 1x)", med[3] / med[2]);
+    println!("- bytes vs a plain copy: {:.2}x the copy's time (target <= 1.25)", med[2] / med[4]);
+}

@@ -1,9 +1,20 @@
-//! A tour: read pickles CPython wrote into Rust structs and into `Value`, stream several pickles
-//! from one reader, and see what refusing a hostile pickle looks like.
+//! A tour: write a Rust struct as a pickle and read it back, read pickles CPython wrote into
+//! Rust structs and into `Value`, stream several pickles from one reader, and see what refusing
+//! a hostile pickle looks like.
 //!
 //! Run with `cargo run --example quickstart`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// A config a Python program also reads with `pickle.load`.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Config {
+    name: String,
+    retries: u8,
+    ratio: f64,
+    hosts: Vec<String>,
+    limits: (u32, Option<u32>),
+}
 
 /// One record as a Python service writes it:
 /// `{'id': i, 'name': f'user{i}', 'score': i * 0.5, 'tags': ['a', 'b'] if i % 2 else []}`.
@@ -16,6 +27,20 @@ struct Record<'a> {
 }
 
 fn main() -> Result<(), pypickle::Error> {
+    // 0. Write a struct as a pickle (protocol 4, CPython's default) and read it back.
+    let config = Config {
+        name: "ingest".into(),
+        retries: 3,
+        ratio: 0.75,
+        hosts: vec!["a.example".into(), "b.example".into()],
+        limits: (100, None),
+    };
+    let bytes = pypickle::to_vec(&config)?;
+    let back: Config = pypickle::from_slice(&bytes)?;
+    assert_eq!(back, config);
+    let as_python: pypickle::Value = pypickle::from_slice(&bytes)?;
+    println!("wrote {} bytes; Python sees {as_python}", bytes.len());
+
     // 1. A list of 200 records, written by CPython with pickle.dumps(records, protocol=4).
     let data = include_bytes!("../python_fixtures/data/records_200.p4.pkl");
     let records: Vec<Record<'_>> = pypickle::from_slice(data)?;

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::is_cached_str;
+use super::memo::{is_cached_str, SHORT_STR};
 use super::{compat, Serializer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -277,6 +277,27 @@ impl<W: Write> Serializer<W> {
     /// A str value: written, then memoized.
     #[inline]
     pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
+        if s.len() <= SHORT_STR {
+            if is_cached_str(s) {
+                return self.emit_interned_str(s);
+            }
+            if self.opts.memoize_strings {
+                if let Some(id) = self.memo.short.get(s) {
+                    self.memo_get(id);
+                    return Ok(());
+                }
+                self.emit_str_op(s)?;
+                if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+                    self.memo.short.put(s, id);
+                }
+                return Ok(());
+            }
+        }
+        self.emit_plain_str(s)
+    }
+
+    /// A str written out in full (unless it is one of CPython's cached strings), then memoized.
+    pub(crate) fn emit_plain_str(&mut self, s: &str) -> Result<()> {
         if is_cached_str(s) {
             return self.emit_interned_str(s);
         }
@@ -302,7 +323,7 @@ impl<W: Write> Serializer<W> {
     #[inline]
     pub(crate) fn emit_static_key(&mut self, s: &'static str) -> Result<()> {
         if !self.opts.memoize_keys {
-            return self.emit_str(s);
+            return self.emit_plain_str(s);
         }
         if let Some(id) = self.memo.get_static(s) {
             self.memo_get(id);

@@ -25,6 +25,8 @@ pub(crate) struct Memo {
     globals: HashMap<Box<str>, u64>,
     /// `b''` (key 256) and the 1-byte bytes objects, which CPython caches as singletons.
     small_bytes: Vec<(u16, u64)>,
+    /// Recently written short str values.
+    pub(crate) short: ShortStrCache,
     scratch: String,
 }
 
@@ -35,6 +37,7 @@ impl Memo {
         self.statics.clear();
         self.globals.clear();
         self.small_bytes.clear();
+        self.short.clear();
     }
 
     /// The memo id of `b` if it is `b''` or one byte and was written before.
@@ -95,6 +98,100 @@ impl Memo {
     pub(crate) fn put_global(&mut self, module: &str, name: &str, id: u64) {
         Self::global_key(&mut self.scratch, module, name);
         self.globals.insert(self.scratch.as_str().into(), id);
+    }
+}
+
+/// Str values up to this many bytes are remembered by [`ShortStrCache`].
+pub(crate) const SHORT_STR: usize = 23;
+const SHORT_SLOTS: usize = 1024;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    generation: u32,
+    id: u32,
+    len: u8,
+    /// Referred to at least once: a value that repeats, kept in preference to one-offs.
+    hit: bool,
+    bytes: [u8; SHORT_STR],
+}
+
+/// A direct-mapped cache of recently written short str values and their memo ids, so that a
+/// value repeated across records (`"red"`, a country code, a status) is written once and then
+/// referred to, as CPython does for the interned literals such data usually comes from. Fixed
+/// size, no allocation per string, and a miss only costs a hash. A string that has repeated
+/// keeps its slot against one-off strings (unique names would otherwise evict the repeated tags
+/// between two uses); a string that finds its slot taken is simply written in full.
+#[derive(Default)]
+pub(crate) struct ShortStrCache {
+    slots: Vec<Slot>,
+    generation: u32,
+}
+
+impl ShortStrCache {
+    fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.clear();
+            self.generation = 1;
+        }
+    }
+
+    #[inline]
+    fn slot(s: &[u8]) -> usize {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ s.len() as u64;
+        for chunk in s.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        (h >> 40) as usize & (SHORT_SLOTS - 1)
+    }
+
+    /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache.
+    #[inline]
+    pub(crate) fn get(&mut self, s: &str) -> Option<u64> {
+        let generation = self.generation;
+        let slot = self.slots.get_mut(Self::slot(s.as_bytes()))?;
+        if slot.generation == generation
+            && usize::from(slot.len) == s.len()
+            && &slot.bytes[..s.len()] == s.as_bytes()
+        {
+            slot.hit = true;
+            Some(u64::from(slot.id))
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    pub(crate) fn put(&mut self, s: &str, id: u64) {
+        let Ok(id) = u32::try_from(id) else { return };
+        if self.slots.is_empty() {
+            let empty = Slot {
+                generation: 0,
+                id: 0,
+                len: 0,
+                hit: false,
+                bytes: [0; SHORT_STR],
+            };
+            self.slots = vec![empty; SHORT_SLOTS];
+            if self.generation == 0 {
+                self.generation = 1;
+            }
+        }
+        let slot = &mut self.slots[Self::slot(s.as_bytes())];
+        if slot.generation == self.generation && slot.hit {
+            return;
+        }
+        let mut bytes = [0; SHORT_STR];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        *slot = Slot {
+            generation: self.generation,
+            id,
+            len: s.len() as u8,
+            hit: false,
+            bytes,
+        };
     }
 }
 
@@ -214,6 +311,21 @@ mod tests {
         assert_eq!(m.get_static(s), Some(2));
         m.clear();
         assert_eq!(m.get_static(s), None);
+    }
+
+    #[test]
+    fn short_strings_are_cached_per_pickle() {
+        let mut m = Memo::default();
+        assert_eq!(m.short.get("red"), None);
+        m.short.put("red", 7);
+        m.short.put("green", 300);
+        assert_eq!(m.short.get("red"), Some(7));
+        assert_eq!(m.short.get("green"), Some(300));
+        assert_eq!(m.short.get("gree"), None);
+        m.clear();
+        assert_eq!(m.short.get("red"), None);
+        m.short.put("blue", 1);
+        assert_eq!(m.short.get("blue"), Some(1));
     }
 
     #[test]

@@ -348,10 +348,12 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     #[inline]
     fn serialize_str(self, v: &str) -> Result<()> {
         self.begin_value()?;
-        if self.key && self.opts.memoize_keys {
+        if !self.key {
+            self.emit_str(v)?;
+        } else if self.opts.memoize_keys {
             self.emit_interned_str(v)?;
         } else {
-            self.emit_str(v)?;
+            self.emit_plain_str(v)?;
         }
         self.end_value()
     }

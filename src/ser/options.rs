@@ -21,11 +21,13 @@ pub const DEFAULT_PROTOCOL: u8 = 4;
 /// |---|---|---|
 /// | [`protocol`](Self::protocol) | 4 | the pickle protocol, 0 to 5 |
 /// | [`memoize_keys`](Self::memoize_keys) | on | write each distinct dict key (struct field name, string map key) once and refer back to it |
+/// | [`memoize_strings`](Self::memoize_strings) | on | refer back to recently written short str values instead of writing them again |
 /// | [`fix_imports`](Self::fix_imports) | on | at protocols 0-2, write globals under their Python 2 names, like CPython |
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SerOptions {
     pub(crate) protocol: u8,
     pub(crate) memoize_keys: bool,
+    pub(crate) memoize_strings: bool,
     pub(crate) fix_imports: bool,
 }
 
@@ -34,6 +36,7 @@ impl Default for SerOptions {
         SerOptions {
             protocol: DEFAULT_PROTOCOL,
             memoize_keys: true,
+            memoize_strings: true,
             fix_imports: true,
         }
     }
@@ -72,6 +75,20 @@ impl SerOptions {
     /// The value Python loads is the same either way.
     pub fn memoize_keys(mut self, on: bool) -> Self {
         self.memoize_keys = on;
+        self
+    }
+
+    /// Whether repeated short str values are referenced from the memo (on by default).
+    ///
+    /// A str value of up to 23 bytes that was written recently in the same pickle (a tag, a
+    /// status, a country code repeated across records) becomes a `BINGET` instead of a copy, as
+    /// CPython does when such values are the same interned object. Unlike CPython, this looks at
+    /// the text, not at object identity, so a pickle of data whose equal strings are distinct
+    /// Python objects is smaller than CPython's; Python loads the same values either way (the
+    /// equal strings then being one object). Turn it off for output that matches CPython's
+    /// byte for byte on such data too.
+    pub fn memoize_strings(mut self, on: bool) -> Self {
+        self.memoize_strings = on;
         self
     }
 

@@ -1,0 +1,222 @@
+//! What the serializer refuses, and how: an error of category `Unserializable` (or `Io`), never
+//! a panic and never a pickle Python cannot load.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+
+use pypickle::{Category, SerOptions, Serializer, Value};
+use serde::Serialize;
+
+fn err<T: Serialize + ?Sized>(v: &T) -> pypickle::Error {
+    pypickle::to_vec(v).expect_err("should be refused")
+}
+
+#[test]
+fn protocols_outside_0_to_5_are_errors() {
+    for proto in [6, 7, 255] {
+        let e = pypickle::to_vec_with(&1, &SerOptions::new().protocol(proto)).unwrap_err();
+        assert_eq!(e.category(), Category::Unserializable);
+        assert!(e.to_string().contains(&format!("protocol {proto}")), "{e}");
+        let e = pypickle::to_writer_with(Vec::new(), &"x", &SerOptions::new().protocol(proto))
+            .unwrap_err();
+        assert_eq!(e.category(), Category::Unserializable);
+    }
+    assert_eq!(SerOptions::new().get_protocol(), 4);
+}
+
+#[test]
+fn unhashable_dict_keys_are_refused() {
+    let mut m = HashMap::new();
+    m.insert(vec![1], 2);
+    let e = err(&m);
+    assert_eq!(e.category(), Category::Unserializable);
+    assert!(e.to_string().contains("list"), "{e}");
+
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Key {
+        a: i32,
+    }
+    let e = err(&BTreeMap::from([(Key { a: 1 }, 1)]));
+    assert!(e.to_string().contains("struct"), "{e}");
+
+    let e = err(&BTreeMap::from([((1, vec![2]), 1)]));
+    assert!(e.to_string().contains("list"), "{e}");
+
+    let e = err(&BTreeMap::from([(BTreeMap::from([(1, 2)]), 1)]));
+    assert!(e.to_string().contains("map"), "{e}");
+
+    for key in [
+        Value::List(vec![]),
+        Value::Dict(vec![]),
+        Value::Set(vec![]),
+        Value::ByteArray(vec![]),
+        Value::Tuple(vec![Value::Int(1), Value::List(vec![])]),
+        Value::FrozenSet(vec![Value::Dict(vec![])]),
+    ] {
+        let v = Value::Dict(vec![(key.clone(), Value::None)]);
+        for proto in 0..=5 {
+            let e = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap_err();
+            assert_eq!(e.category(), Category::Unserializable, "{key}");
+            assert!(e.to_string().contains("hash"), "{e}");
+        }
+        // Set elements must be hashable too.
+        assert!(pypickle::to_vec(&Value::Set(vec![key])).is_err());
+    }
+
+    // Hashable keys of every kind are fine.
+    let ok = Value::Dict(vec![
+        (
+            Value::Tuple(vec![Value::Int(1), Value::Str("a".into())]),
+            Value::None,
+        ),
+        (Value::FrozenSet(vec![Value::Int(1)]), Value::None),
+        (Value::Bytes(b"k".to_vec()), Value::List(vec![])),
+        (Value::None, Value::None),
+    ]);
+    let bytes = pypickle::to_vec(&ok).unwrap();
+    assert_eq!(pypickle::from_slice::<Value>(&bytes).unwrap(), ok);
+}
+
+#[test]
+fn enum_variants_with_data_cannot_be_keys() {
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    enum K {
+        Unit,
+        New(i32),
+    }
+    // A unit variant is a str: fine.
+    assert!(pypickle::to_vec(&BTreeMap::from([(K::Unit, 1)])).is_ok());
+    let e = err(&BTreeMap::from([(K::New(1), 1)]));
+    assert!(e.to_string().contains("variant"), "{e}");
+}
+
+#[test]
+fn a_tuple_longer_than_it_said_is_an_error() {
+    struct Liar;
+    impl Serialize for Liar {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeTuple;
+            let mut t = s.serialize_tuple(2)?;
+            for i in 0..3 {
+                t.serialize_element(&i)?;
+            }
+            t.end()
+        }
+    }
+    let e = err(&Liar);
+    assert_eq!(e.category(), Category::Unserializable);
+    // At protocols 0 and 1 a tuple is MARK ... TUPLE, so any length works.
+    let b = pypickle::to_vec_with(&Liar, &SerOptions::new().protocol(1)).unwrap();
+    assert_eq!(
+        pypickle::from_slice::<Value>(&b).unwrap().to_string(),
+        "(0, 1, 2)"
+    );
+}
+
+#[test]
+fn wrong_length_hints_still_make_valid_pickles() {
+    struct Seq(Option<usize>, usize);
+    impl Serialize for Seq {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut q = s.serialize_seq(self.0)?;
+            for i in 0..self.1 {
+                q.serialize_element(&i)?;
+            }
+            q.end()
+        }
+    }
+    struct Map(Option<usize>, usize);
+    impl Serialize for Map {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(self.0)?;
+            for i in 0..self.1 {
+                m.serialize_entry(&i, &i)?;
+            }
+            m.end()
+        }
+    }
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto);
+        for (hint, n) in [
+            (None, 0),
+            (None, 1),
+            (None, 2),
+            (Some(1), 3),
+            (Some(5), 1),
+            (Some(0), 2),
+        ] {
+            let b = pypickle::to_vec_with(&Seq(hint, n), &opts).unwrap();
+            let v: Vec<usize> = pypickle::from_slice(&b).unwrap();
+            assert_eq!(
+                v,
+                (0..n).collect::<Vec<_>>(),
+                "protocol {proto} {hint:?} {n}"
+            );
+            let b = pypickle::to_vec_with(&Map(hint, n), &opts).unwrap();
+            let m: BTreeMap<usize, usize> = pypickle::from_slice(&b).unwrap();
+            assert_eq!(m.len(), n);
+        }
+        // Exact hints of one: no MARK, as CPython writes.
+        let b = pypickle::to_vec_with(&Seq(Some(1), 1), &opts).unwrap();
+        let none = pypickle::to_vec_with(&Seq(None, 1), &opts).unwrap();
+        assert_eq!(b, none, "protocol {proto}");
+    }
+}
+
+struct FailingWriter;
+
+impl io::Write for FailingWriter {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::new(io::ErrorKind::BrokenPipe, "pipe closed"))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn io_errors_keep_their_source() {
+    let e = pypickle::to_writer(FailingWriter, &vec![1u8; 10]).unwrap_err();
+    assert_eq!(e.category(), Category::Io);
+    assert_eq!(e.io_error().unwrap().kind(), io::ErrorKind::BrokenPipe);
+    assert!(std::error::Error::source(&e).is_some());
+    // Large payloads go straight to the writer: same error.
+    let big = serde_bytes::ByteBuf::from(vec![0u8; 1 << 17]);
+    let e = pypickle::to_writer(FailingWriter, &big).unwrap_err();
+    assert_eq!(e.category(), Category::Io);
+}
+
+#[test]
+fn a_serializer_recovers_after_an_error() {
+    let mut out = Vec::new();
+    let mut ser = Serializer::new(&mut out);
+    let bad = BTreeMap::from([(vec![1], 1)]);
+    ser.dump(&(1, "a")).unwrap();
+    assert!(ser.dump(&bad).is_err());
+    ser.dump(&[2, 3]).unwrap();
+    drop(ser);
+    let mut de = pypickle::Deserializer::from_slice(&out);
+    assert_eq!(
+        de.next_value::<(i32, String)>().unwrap(),
+        Some((1, "a".into()))
+    );
+    assert_eq!(de.next_value::<Vec<i32>>().unwrap(), Some(vec![2, 3]));
+    assert_eq!(de.next_value::<Value>().unwrap(), None);
+}
+
+#[test]
+fn non_ascii_globals_need_protocol_3() {
+    let g = Value::Global(Box::new(pypickle::Global {
+        module: "módulo".into(),
+        name: "C".into(),
+    }));
+    for proto in 0..=2 {
+        let e = pypickle::to_vec_with(&g, &SerOptions::new().protocol(proto)).unwrap_err();
+        assert_eq!(e.category(), Category::Unserializable);
+    }
+    for proto in 3..=5 {
+        assert!(pypickle::to_vec_with(&g, &SerOptions::new().protocol(proto)).is_ok());
+    }
+}

@@ -1,0 +1,85 @@
+//! Globals and class instances (`Value::Global`, `Value::Object`): read from CPython's pickle
+//! with unknown globals recorded, written back: CPython loads the same object (same repr), we
+//! read back the same `Value`, and the bytes are CPython's (REDUCE, NEWOBJ, `copy_reg`
+//! `_reconstructor` at protocols 0-1, BUILD states, list and dict items, memoized globals).
+
+mod ser_common;
+
+use pypickle::{DeOptions, SerOptions, Value};
+use ser_common::{first_difference, python_output, Python};
+
+/// (name, protocol, pickle) written by CPython.
+fn cpython_objects() -> Vec<(String, u8, Vec<u8>)> {
+    let out = python_output(
+        r#"
+import pickle, struct, sys, collections, argparse, fractions, decimal, datetime
+objs = [
+    ("OrderedDict", collections.OrderedDict([("a", 1), ("b", [2])])),
+    ("OrderedDict 1500", collections.OrderedDict((i, i) for i in range(1500))),
+    ("deque", collections.deque([1, 2, 3])),
+    ("deque maxlen", collections.deque(range(1200), maxlen=1500)),
+    ("Counter", collections.Counter("abracadabra")),
+    ("Namespace", argparse.Namespace(a=1, b="x")),
+    ("Namespaces", [argparse.Namespace(a=i) for i in range(3)]),
+    ("Fraction", fractions.Fraction(3, 4)),
+    ("Decimal", decimal.Decimal("1.25")),
+    ("date", datetime.date(2024, 2, 29)),
+    ("globals", [collections.OrderedDict, argparse.Namespace, Ellipsis, NotImplemented]),
+    ("nested class", [datetime.timezone.utc]),
+]
+for name, o in objs:
+    for p in range(6):
+        b = pickle.dumps(o, protocol=p)
+        n = name.encode()
+        sys.stdout.buffer.write(struct.pack("<H", len(n)) + n + struct.pack("<BI", p, len(b)) + b)
+"#,
+    );
+    let mut rest = &out[..];
+    let mut v = Vec::new();
+    while !rest.is_empty() {
+        let n = u16::from_le_bytes([rest[0], rest[1]]) as usize;
+        let name = String::from_utf8(rest[2..2 + n].to_vec()).unwrap();
+        rest = &rest[2 + n..];
+        let proto = rest[0];
+        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+        v.push((name, proto, rest[5..5 + len].to_vec()));
+        rest = &rest[5 + len..];
+    }
+    v
+}
+
+#[test]
+fn objects_round_trip_through_cpython() {
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let mut py = Python::start();
+    let mut identical = 0;
+    let mut differ = Vec::new();
+    let all = cpython_objects();
+    for (name, proto, pickle) in &all {
+        let v: Value = pypickle::from_slice_with(pickle, &opts)
+            .unwrap_or_else(|e| panic!("{name} p{proto}: {e}"));
+        let ours = pypickle::to_vec_with(&v, &SerOptions::new().protocol(*proto))
+            .unwrap_or_else(|e| panic!("{name} p{proto}: {e}"));
+        let theirs = py.echo(*proto, pickle).unwrap();
+        let echo = py
+            .echo(*proto, &ours)
+            .unwrap_or_else(|e| panic!("{name} p{proto}: CPython cannot load ours: {e}"));
+        assert_eq!(echo.repr, theirs.repr, "{name} p{proto}");
+        let back: Value = pypickle::from_slice_with(&ours, &opts).unwrap();
+        assert_eq!(back, v, "{name} p{proto}");
+        if ours == *pickle {
+            identical += 1;
+        } else {
+            differ.push(format!(
+                "{name} p{proto}: {}",
+                first_difference(&ours, pickle)
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{identical} of {} byte-identical; differ:\n{}",
+        all.len(),
+        differ.join("\n")
+    );
+}

@@ -52,6 +52,11 @@ fn unhashable_dict_keys_are_refused() {
         Value::ByteArray(vec![]),
         Value::Tuple(vec![Value::Int(1), Value::List(vec![])]),
         Value::FrozenSet(vec![Value::Dict(vec![])]),
+        // Still inside the key after a frozenset's elements.
+        Value::Tuple(vec![
+            Value::FrozenSet(vec![Value::Int(1)]),
+            Value::List(vec![]),
+        ]),
     ] {
         let v = Value::Dict(vec![(key.clone(), Value::None)]);
         for proto in 0..=5 {

@@ -278,9 +278,15 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             }
             _ => {
                 self.batch.before_item(self.ser);
-                let saved = std::mem::replace(&mut self.ser.key, self.hashable);
-                v.serialize(&mut *self.ser)?;
-                self.ser.key = saved;
+                if self.hashable {
+                    // Set elements; a frozenset may itself sit inside a dict key.
+                    let saved = std::mem::replace(&mut self.ser.key, true);
+                    v.serialize(&mut *self.ser)?;
+                    self.ser.key = saved;
+                } else {
+                    // A list is never inside a key, so the flag is already off.
+                    v.serialize(&mut *self.ser)?;
+                }
                 self.batch.after_item(self.ser);
             }
         }

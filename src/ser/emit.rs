@@ -175,8 +175,7 @@ impl<W: Write> Serializer<W> {
         if let Ok(v) = i32::try_from(v) {
             let buf = &mut self.out.buf;
             if self.proto == 0 {
-                buf.push(INT);
-                let _ = writeln!(buf, "{v}");
+                Self::emit_int_text(buf, v);
             } else if (0..=0xff).contains(&v) {
                 buf.extend_from_slice(&[BININT1, v as u8]);
             } else if (0..=0xffff).contains(&v) {
@@ -191,6 +190,14 @@ impl<W: Write> Serializer<W> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn emit_int_text(buf: &mut Vec<u8>, v: i32) {
+        buf.push(INT);
+        let _ = writeln!(buf, "{v}");
+    }
+
+    #[inline]
     pub(crate) fn emit_u64(&mut self, v: u64) {
         match i64::try_from(v) {
             Ok(v) => self.emit_i64(v),
@@ -230,6 +237,8 @@ impl<W: Write> Serializer<W> {
 
     /// An integer outside i32: LONG1/LONG4 from protocol 2, `L<digits>L` text before (CPython
     /// writes INT text only for values that fit in 32 bits).
+    #[cold]
+    #[inline(never)]
     fn emit_long(&mut self, le: &[u8], decimal: impl FnOnce() -> String) {
         let buf = &mut self.out.buf;
         if self.proto >= 2 {
@@ -261,7 +270,21 @@ impl<W: Write> Serializer<W> {
     }
 
     /// A str, without its PUT.
+    #[inline]
     pub(crate) fn emit_str_op(&mut self, s: &str) -> Result<()> {
+        if s.len() <= 0xff && self.proto >= 4 {
+            let buf = &mut self.out.buf;
+            buf.reserve(s.len() + 3);
+            buf.extend_from_slice(&[SHORT_BINUNICODE, s.len() as u8]);
+            buf.extend_from_slice(s.as_bytes());
+            return Ok(());
+        }
+        self.emit_str_op_slow(s)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn emit_str_op_slow(&mut self, s: &str) -> Result<()> {
         if self.proto == 0 {
             let buf = &mut self.out.buf;
             buf.push(UNICODE);

@@ -138,13 +138,27 @@ impl ShortStrCache {
 
     #[inline]
     fn slot(s: &[u8]) -> usize {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ s.len() as u64;
-        for chunk in s.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        (h >> 40) as usize & (SHORT_SLOTS - 1)
+        // The first and last 8 (or 4) bytes, overlapping, and the length: every byte of a
+        // string of up to 16 bytes and enough of the rest for a cache. Whole-word loads only
+        // (copying into a zeroed word stalls store forwarding and cost more than the rest).
+        let n = s.len();
+        let (first, last) = if n >= 8 {
+            let first = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
+            let last = u64::from_le_bytes(s[n - 8..].try_into().expect("8 bytes"));
+            (first, last)
+        } else if n >= 4 {
+            let first = u32::from_le_bytes(s[..4].try_into().expect("4 bytes"));
+            let last = u32::from_le_bytes(s[n - 4..].try_into().expect("4 bytes"));
+            (u64::from(first), u64::from(last))
+        } else if n > 0 {
+            let b = |i: usize| u64::from(s[i]);
+            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+        } else {
+            (0, 0)
+        };
+        let h = (first ^ last.rotate_left(29) ^ (s.len() as u64).rotate_left(58))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 54) as usize & (SHORT_SLOTS - 1)
     }
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache.
@@ -211,7 +225,8 @@ pub(crate) fn is_cached_str(s: &str) -> bool {
     match s.as_bytes() {
         [] => true,
         [c] => *c < 0x80,
-        [a, _] => *a < 0xc4,
+        // One 2-byte UTF-8 character below U+0100: a lead byte of 0xc2 or 0xc3.
+        [a, _] => matches!(a, 0xc2 | 0xc3),
         _ => false,
     }
 }
@@ -326,6 +341,16 @@ mod tests {
         assert_eq!(m.short.get("red"), None);
         m.short.put("blue", 1);
         assert_eq!(m.short.get("blue"), Some(1));
+    }
+
+    #[test]
+    fn cached_strs_are_cpythons_singletons() {
+        for s in ["", "a", "\0", "\u{80}", "\u{ff}"] {
+            assert!(is_cached_str(s), "{s:?}");
+        }
+        for s in ["ab", "id", "\u{100}", "\u{20ac}", "aé"] {
+            assert!(!is_cached_str(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,11 @@ fn records() -> Vec<Record> {
             id: i,
             name: format!("user{i}"),
             score: i as f64 * 0.5,
-            tags: if i % 3 != 0 { vec!["red", "green"] } else { vec!["blue"] },
+            tags: if i % 3 != 0 {
+                vec!["red", "green"]
+            } else {
+                vec!["blue"]
+            },
         })
         .collect()
 }
@@ -50,12 +54,15 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let runs: usize = std::env::var("PYPICKLE_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(9);
+    let runs: usize = std::env::var("PYPICKLE_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(9);
     let recs = records();
     let payload: Vec<u8> = (0..=255u8).cycle().take(64 << 20).collect();
     let p4 = pypickle::SerOptions::new().protocol(4);
 
-    let mut cases = vec![
+    let mut cases = [
         Case {
             name: "records: pypickle to_vec (protocol 4)",
             run: Box::new(|| pypickle::to_vec_with(black_box(&recs), &p4).unwrap().len()),
@@ -64,22 +71,33 @@ fn main() {
         },
         Case {
             name: "records: serde-pickle to_vec (protocol 3)",
-            run: Box::new(|| serde_pickle::to_vec(black_box(&recs), serde_pickle::SerOptions::new()).unwrap().len()),
+            run: Box::new(|| {
+                serde_pickle::to_vec(black_box(&recs), serde_pickle::SerOptions::new())
+                    .unwrap()
+                    .len()
+            }),
             times: vec![],
             size: 0,
         },
         Case {
             name: "bytes64m: pypickle to_vec (protocol 4)",
-            run: Box::new(|| pypickle::to_vec_with(&serde_bytes::Bytes::new(black_box(&payload)), &p4).unwrap().len()),
+            run: Box::new(|| {
+                pypickle::to_vec_with(&serde_bytes::Bytes::new(black_box(&payload)), &p4)
+                    .unwrap()
+                    .len()
+            }),
             times: vec![],
             size: 0,
         },
         Case {
             name: "bytes64m: serde-pickle to_vec",
             run: Box::new(|| {
-                serde_pickle::to_vec(&serde_bytes::Bytes::new(black_box(&payload)), serde_pickle::SerOptions::new())
-                    .unwrap()
-                    .len()
+                serde_pickle::to_vec(
+                    &serde_bytes::Bytes::new(black_box(&payload)),
+                    serde_pickle::SerOptions::new(),
+                )
+                .unwrap()
+                .len()
             }),
             times: vec![],
             size: 0,
@@ -111,7 +129,10 @@ fn main() {
     let cpython = |name: &str, key: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(&format!("cpython {name} ")))
-            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}="))))
+            .and_then(|l| {
+                l.split_whitespace()
+                    .find_map(|w| w.strip_prefix(&format!("{key}=")))
+            })
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN)
     };
@@ -125,15 +146,29 @@ fn main() {
     }
     let (cpy_rec, cpy_rec_size) = (cpython("records", "dumps_ms"), cpython("records", "bytes"));
     let cpy_bytes = cpython("bytes64m", "dumps_ms");
-    println!("| records: CPython pickle.dumps (protocol 4, gc off) | {cpy_rec:.1} ms | {cpy_rec_size} |");
+    println!(
+        "| records: CPython pickle.dumps (protocol 4, gc off) | {cpy_rec:.1} ms | {cpy_rec_size} |"
+    );
     println!("| bytes64m: CPython pickle.dumps (protocol 4) | {cpy_bytes:.1} ms | |");
     println!();
-    println!("- records vs serde-pickle: {:.2}x faster (target >= 1x)", med[1] / med[0]);
-    println!("- records vs CPython pickle.dumps: {:.2}x faster (target >= 10x)", cpy_rec / med[0]);
+    println!(
+        "- records vs serde-pickle: {:.2}x faster (target >= 1x)",
+        med[1] / med[0]
+    );
+    println!(
+        "- records vs CPython pickle.dumps: {:.2}x faster (target >= 10x)",
+        cpy_rec / med[0]
+    );
     println!(
         "- records size vs CPython protocol 4: {} vs {} bytes (target: no larger)",
         cases[0].size, cpy_rec_size
     );
-    println!("- bytes vs serde-pickle: {:.2}x faster (target >= 1x)", med[3] / med[2]);
-    println!("- bytes vs a plain copy: {:.2}x the copy's time (target <= 1.25)", med[2] / med[4]);
+    println!(
+        "- bytes vs serde-pickle: {:.2}x faster (target >= 1x)",
+        med[3] / med[2]
+    );
+    println!(
+        "- bytes vs a plain copy: {:.2}x the copy's time (target <= 1.25)",
+        med[2] / med[4]
+    );
 }

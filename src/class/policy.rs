@@ -35,6 +35,8 @@ pub(crate) enum Known {
     Reconstructor,
     /// `copyreg.__newobj__`
     NewObj,
+    /// `copyreg.__newobj_ex__`, how protocols 2-3 write `cls.__new__(cls, *args, **kwargs)`.
+    NewObjEx,
     /// `builtins.object`
     Object,
     /// `builtins.Ellipsis`
@@ -168,6 +170,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         ("_codecs", "encode") => Some(Known::CodecsEncode),
         ("copyreg", "_reconstructor") => Some(Known::Reconstructor),
         ("copyreg", "__newobj__") => Some(Known::NewObj),
+        ("copyreg", "__newobj_ex__") => Some(Known::NewObjEx),
         ("builtins", "object") => Some(Known::Object),
         ("builtins", "Ellipsis") => Some(Known::Ellipsis),
         ("builtins", "NotImplemented") => Some(Known::NotImplemented),

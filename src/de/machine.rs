@@ -542,6 +542,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 let r = self.arena.range(&[*base, *state]);
                 self.new_object(*cls, Made::Reconstructor, r, None)
             }
+            (Known::NewObjEx, [cls, args, kwargs]) => {
+                let (cls, kwargs) = (*cls, *kwargs);
+                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
+                    return Err(malformed(
+                        "copyreg.__newobj_ex__ expects a class, a tuple and a dict",
+                    ));
+                };
+                let args = self.arena.slice(r).to_vec();
+                return self.new_instance(cls, args, Some(kwargs));
+            }
             (Known::NewObj, [cls, rest @ ..]) => {
                 let cls = *cls;
                 let rest = rest.to_vec();

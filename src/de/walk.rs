@@ -273,15 +273,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         w.enter(node)?;
         let arena = w.arena;
         let r = match node.kind {
-            Kind::Tuple(r) | Kind::FrozenSet(r) => visitor.visit_seq(SliceSeq {
-                w: &mut *w,
-                items: arena.slice(r).iter(),
-            }),
-            Kind::List(id) | Kind::Set(id) => visitor.visit_seq(ContainerSeq {
-                w: &mut *w,
-                items: arena.iter(id),
-                left: arena.len(id),
-            }),
+            Kind::Tuple(r) | Kind::FrozenSet(r) => {
+                visitor.visit_seq(NodeSeq::slice(&mut *w, arena.slice(r)))
+            }
+            Kind::List(id) | Kind::Set(id) => visitor.visit_seq(NodeSeq::container(&mut *w, id)),
             Kind::Dict(id) => visitor.visit_map(DictMap {
                 w: &mut *w,
                 items: arena.iter(id),
@@ -459,43 +454,36 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 }
 
-/// A sequence that is a range of arena items.
-struct SliceSeq<'w, 'de, 'a> {
+/// A sequence of nodes: a range of arena items (tuple, frozenset) or a container's segments
+/// (list, set), with the count left for `size_hint`.
+struct NodeSeq<'w, 'de, 'a, I> {
     w: &'w mut Walk<'de, 'a>,
-    items: std::slice::Iter<'a, Node>,
-}
-
-impl<'de> SeqAccess<'de> for SliceSeq<'_, 'de, '_> {
-    type Error = Error;
-
-    #[inline]
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        match self.items.next() {
-            Some(&node) => {
-                self.w.spend()?;
-                seed.deserialize(NodeDe {
-                    w: &mut *self.w,
-                    node,
-                })
-                .map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
-    }
-}
-
-/// A sequence that is a mutable container.
-struct ContainerSeq<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    items: Items<'a>,
+    items: I,
     left: usize,
 }
 
-impl<'de> SeqAccess<'de> for ContainerSeq<'_, 'de, '_> {
+impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::iter::Copied<std::slice::Iter<'a, Node>>> {
+    fn slice(w: &'w mut Walk<'de, 'a>, items: &'a [Node]) -> Self {
+        NodeSeq {
+            w,
+            items: items.iter().copied(),
+            left: items.len(),
+        }
+    }
+}
+
+impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, Items<'a>> {
+    fn container(w: &'w mut Walk<'de, 'a>, id: Id) -> Self {
+        let arena = w.arena;
+        NodeSeq {
+            w,
+            items: arena.iter(id),
+            left: arena.len(id),
+        }
+    }
+}
+
+impl<'de, I: Iterator<Item = Node>> SeqAccess<'de> for NodeSeq<'_, 'de, '_, I> {
     type Error = Error;
 
     #[inline]

@@ -111,9 +111,18 @@ fn mutated_fixtures_never_panic() {
         .max_expansion(50_000)
         .max_nodes(1 << 20);
     let strict = DeOptions::new();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut runs = 0;
-    for round in 0..40 {
+    // PYPICKLE_FUZZ_ROUNDS raises the count for a longer local run (each round mutates every
+    // fixture once); the default keeps `cargo test` to a few seconds.
+    let rounds: usize = std::env::var("PYPICKLE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(40);
+    let mut rng = Rng(std::env::var("PYPICKLE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15));
+    for round in 0..rounds {
         for (i, data) in fixtures.iter().enumerate() {
             let other = &fixtures[rng.below(fixtures.len())];
             let mutated = mutate(&mut rng, data, other);

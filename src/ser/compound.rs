@@ -70,6 +70,7 @@ struct Batch {
 }
 
 impl Batch {
+    #[inline(always)]
     fn new(mut rule: Rule, proto: u8, hint: Option<usize>) -> Self {
         rule.each = proto == 0;
         Batch {
@@ -123,6 +124,7 @@ impl Batch {
         }
     }
 
+    #[inline]
     fn finish<W>(&mut self, ser: &mut Serializer<W>) {
         if self.rule.each {
             return;
@@ -176,6 +178,7 @@ pub struct SeqWriter<'a, W> {
 }
 
 impl<'a, W: Write> SeqWriter<'a, W> {
+    #[inline(always)]
     fn with(ser: &'a mut Serializer<W>, kind: SeqKind, rule: Rule, hint: Option<usize>) -> Self {
         let batch = Batch::new(rule, ser.proto, hint);
         let hashable = ser.key;
@@ -189,6 +192,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
         ser.emit_empty_list();
@@ -196,6 +200,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         Ok(Self::with(ser, SeqKind::List, LIST_RULE, hint))
     }
 
+    #[inline(always)]
     pub(crate) fn tuple(ser: &'a mut Serializer<W>, len: usize) -> Result<Self> {
         ser.open()?;
         let short = len <= 3 && (ser.proto >= 2 || len == 0);
@@ -258,6 +263,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         Ok(w)
     }
 
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         match self.kind {
             SeqKind::Tuple { len, short } => {
@@ -293,6 +299,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         Ok(())
     }
 
+    #[inline]
     fn finish(mut self) -> Result<()> {
         let ser = &mut *self.ser;
         match self.kind {
@@ -347,6 +354,7 @@ impl<W: Write> ser::SerializeSeq for SeqWriter<'_, W> {
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         self.element(v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -359,6 +367,7 @@ impl<W: Write> ser::SerializeTuple for SeqWriter<'_, W> {
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         self.element(v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -370,6 +379,7 @@ impl<W: Write> ser::SerializeTupleStruct for SeqWriter<'_, W> {
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         self.element(v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -381,6 +391,7 @@ impl<W: Write> ser::SerializeTupleVariant for SeqWriter<'_, W> {
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         self.element(v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -398,6 +409,7 @@ pub struct MapWriter<'a, W> {
 }
 
 impl<'a, W: Write> MapWriter<'a, W> {
+    #[inline(always)]
     pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
         ser.emit_empty_dict();
@@ -432,6 +444,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
         Ok(())
     }
 
+    #[inline]
     fn finish(mut self) -> Result<()> {
         self.batch.finish(self.ser);
         self.ser.close()?;
@@ -460,6 +473,7 @@ impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
         self.batch.after_item(self.ser);
         Ok(())
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -472,6 +486,7 @@ impl<W: Write> ser::SerializeStruct for MapWriter<'_, W> {
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.field(key, v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -483,12 +498,14 @@ impl<W: Write> ser::SerializeStructVariant for MapWriter<'_, W> {
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.field(key, v)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish()
     }
 }
 
 impl<W: Write> Serializer<W> {
+    #[inline]
     pub(crate) fn emit_empty_list(&mut self) {
         if self.proto >= 1 {
             self.out.buf.push(EMPTY_LIST);
@@ -497,6 +514,7 @@ impl<W: Write> Serializer<W> {
         }
     }
 
+    #[inline]
     pub(crate) fn emit_empty_dict(&mut self) {
         if self.proto >= 1 {
             self.out.buf.push(EMPTY_DICT);

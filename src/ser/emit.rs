@@ -111,24 +111,29 @@ impl<W: Write> Serializer<W> {
     #[inline]
     pub(crate) fn memoize(&mut self) -> Option<u64> {
         let id = self.memo.next;
+        if self.proto >= 4 {
+            self.out.buf.push(MEMOIZE);
+            self.memo.next = id + 1;
+            return Some(id);
+        }
+        self.memoize_put(id)
+    }
+
+    /// [`Self::memoize`] before protocol 4: a PUT with the id.
+    #[inline(never)]
+    fn memoize_put(&mut self, id: u64) -> Option<u64> {
         let buf = &mut self.out.buf;
-        match self.proto {
-            0 => {
-                buf.push(PUT);
-                let _ = writeln!(buf, "{id}");
-            }
-            1..=3 => {
-                if id < 256 {
-                    buf.extend_from_slice(&[BINPUT, id as u8]);
-                } else if id <= u64::from(u32::MAX) {
-                    buf.push(LONG_BINPUT);
-                    buf.extend_from_slice(&(id as u32).to_le_bytes());
-                } else {
-                    // CPython fails here; nothing refers to this object, so leave it out.
-                    return None;
-                }
-            }
-            _ => buf.push(MEMOIZE),
+        if self.proto == 0 {
+            buf.push(PUT);
+            let _ = writeln!(buf, "{id}");
+        } else if id < 256 {
+            buf.extend_from_slice(&[BINPUT, id as u8]);
+        } else if id <= u64::from(u32::MAX) {
+            buf.push(LONG_BINPUT);
+            buf.extend_from_slice(&(id as u32).to_le_bytes());
+        } else {
+            // CPython fails here; nothing refers to this object, so leave it out.
+            return None;
         }
         self.memo.next += 1;
         Some(id)
@@ -137,6 +142,15 @@ impl<W: Write> Serializer<W> {
     /// A GET of memo entry `id`: whoever stored it checked it is addressable.
     #[inline]
     pub(crate) fn memo_get(&mut self, id: u64) {
+        if id < 256 && self.proto != 0 {
+            self.out.buf.extend_from_slice(&[BINGET, id as u8]);
+        } else {
+            self.memo_get_long(id);
+        }
+    }
+
+    #[inline(never)]
+    fn memo_get_long(&mut self, id: u64) {
         let buf = &mut self.out.buf;
         if self.proto == 0 {
             buf.push(GET);
@@ -305,13 +319,14 @@ impl<W: Write> Serializer<W> {
                 return self.emit_interned_str(s);
             }
             if self.opts.memoize_strings {
-                if let Some(id) = self.memo.short.get(s) {
-                    self.memo_get(id);
-                    return Ok(());
-                }
-                self.emit_str_op(s)?;
-                if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
-                    self.memo.short.put(s, id);
+                match self.memo.short.probe(s) {
+                    Ok(id) => self.memo_get(id),
+                    Err(probe) => {
+                        self.emit_str_op(s)?;
+                        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+                            self.memo.short.fill(probe, id);
+                        }
+                    }
                 }
                 return Ok(());
             }

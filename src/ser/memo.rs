@@ -105,14 +105,33 @@ impl Memo {
 pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 1024;
 
-#[derive(Clone, Copy)]
+/// `Slot::tag`: the generation in bits 0-15, the length in 16-23, the hit flag in bit 24, the
+/// memo id in 32-63.
+const TAG_KEY: u64 = 0xff_ffff;
+const TAG_HIT: u64 = 1 << 24;
+
+/// A cached string as the words [`ShortStrCache::probe`] reads from it: comparing them compares
+/// the strings, with no byte loop or `memcmp` call.
+#[derive(Clone, Copy, Default)]
 struct Slot {
-    generation: u32,
-    id: u32,
+    /// The first and last 8 (or 4) bytes, overlapping (every byte of a string of up to 16
+    /// bytes; up to 3 bytes are packed into `first`).
+    first: u64,
+    last: u64,
+    /// Bytes 8..16 of a string of 17 or more bytes, else 0.
+    mid: u64,
+    tag: u64,
+}
+
+/// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
+/// [`ShortStrCache::fill`].
+#[derive(Clone, Copy)]
+pub(crate) struct Probe {
+    index: usize,
+    first: u64,
+    last: u64,
+    mid: u64,
     len: u8,
-    /// Referred to at least once: a value that repeats, kept in preference to one-offs.
-    hit: bool,
-    bytes: [u8; SHORT_STR],
 }
 
 /// A direct-mapped cache of recently written short str values and their memo ids, so that a
@@ -124,7 +143,8 @@ struct Slot {
 #[derive(Default)]
 pub(crate) struct ShortStrCache {
     slots: Vec<Slot>,
-    generation: u32,
+    /// Never 0 while `slots` is allocated; slots of other generations are empty.
+    generation: u16,
 }
 
 impl ShortStrCache {
@@ -136,76 +156,102 @@ impl ShortStrCache {
         }
     }
 
+    /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
     #[inline]
-    fn slot(s: &[u8]) -> usize {
+    fn words(s: &[u8]) -> Probe {
         // The first and last 8 (or 4) bytes, overlapping, and the length: every byte of a
         // string of up to 16 bytes and enough of the rest for a cache. Whole-word loads only
         // (copying into a zeroed word stalls store forwarding and cost more than the rest).
         let n = s.len();
-        let (first, last) = if n >= 8 {
-            let first = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
-            let last = u64::from_le_bytes(s[n - 8..].try_into().expect("8 bytes"));
-            (first, last)
+        debug_assert!(n <= SHORT_STR);
+        let word = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        let (first, last, mid) = if n >= 8 {
+            (word(0), word(n - 8), if n > 16 { word(8) } else { 0 })
         } else if n >= 4 {
-            let first = u32::from_le_bytes(s[..4].try_into().expect("4 bytes"));
-            let last = u32::from_le_bytes(s[n - 4..].try_into().expect("4 bytes"));
-            (u64::from(first), u64::from(last))
+            let half = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+            (u64::from(half(0)), u64::from(half(n - 4)), 0)
         } else if n > 0 {
             let b = |i: usize| u64::from(s[i]);
-            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0, 0)
         } else {
-            (0, 0)
+            (0, 0, 0)
         };
-        let h = (first ^ last.rotate_left(29) ^ (s.len() as u64).rotate_left(58))
+        let h = (first ^ last.rotate_left(29) ^ (n as u64).rotate_left(58))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 54) as usize & (SHORT_SLOTS - 1)
-    }
-
-    /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache.
-    #[inline]
-    pub(crate) fn get(&mut self, s: &str) -> Option<u64> {
-        let generation = self.generation;
-        let slot = self.slots.get_mut(Self::slot(s.as_bytes()))?;
-        if slot.generation == generation
-            && usize::from(slot.len) == s.len()
-            && &slot.bytes[..s.len()] == s.as_bytes()
-        {
-            slot.hit = true;
-            Some(u64::from(slot.id))
-        } else {
-            None
+        Probe {
+            index: (h >> 54) as usize & (SHORT_SLOTS - 1),
+            first,
+            last,
+            mid,
+            len: n as u8,
         }
     }
 
     #[inline]
-    pub(crate) fn put(&mut self, s: &str, id: u64) {
+    fn key(&self, len: u8) -> u64 {
+        u64::from(self.generation) | u64::from(len) << 16
+    }
+
+    /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
+    /// [`fill`](Self::fill) it in.
+    #[inline]
+    pub(crate) fn probe(&mut self, s: &str) -> Result<u64, Probe> {
+        let p = Self::words(s.as_bytes());
+        let key = self.key(p.len);
+        let Some(slot) = self.slots.get_mut(p.index) else {
+            return Err(p);
+        };
+        if slot.tag & TAG_KEY == key
+            && slot.first == p.first
+            && slot.last == p.last
+            && slot.mid == p.mid
+        {
+            slot.tag |= TAG_HIT;
+            Ok(slot.tag >> 32)
+        } else {
+            Err(p)
+        }
+    }
+
+    /// Remember the str that missed at `p` as memo entry `id`, unless its slot holds a string
+    /// that has repeated.
+    #[inline]
+    pub(crate) fn fill(&mut self, p: Probe, id: u64) {
         let Ok(id) = u32::try_from(id) else { return };
         if self.slots.is_empty() {
-            let empty = Slot {
-                generation: 0,
-                id: 0,
-                len: 0,
-                hit: false,
-                bytes: [0; SHORT_STR],
-            };
-            self.slots = vec![empty; SHORT_SLOTS];
-            if self.generation == 0 {
-                self.generation = 1;
-            }
+            self.alloc();
         }
-        let slot = &mut self.slots[Self::slot(s.as_bytes())];
-        if slot.generation == self.generation && slot.hit {
+        let key = self.key(p.len);
+        let slot = &mut self.slots[p.index];
+        if slot.tag & 0xffff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
             return;
         }
-        let mut bytes = [0; SHORT_STR];
-        bytes[..s.len()].copy_from_slice(s.as_bytes());
         *slot = Slot {
-            generation: self.generation,
-            id,
-            len: s.len() as u8,
-            hit: false,
-            bytes,
+            first: p.first,
+            last: p.last,
+            mid: p.mid,
+            tag: key | u64::from(id) << 32,
         };
+    }
+
+    #[cold]
+    fn alloc(&mut self) {
+        self.slots = vec![Slot::default(); SHORT_SLOTS];
+        if self.generation == 0 {
+            self.generation = 1;
+        }
+    }
+
+    #[cfg(test)]
+    fn get(&mut self, s: &str) -> Option<u64> {
+        self.probe(s).ok()
+    }
+
+    #[cfg(test)]
+    fn put(&mut self, s: &str, id: u64) {
+        if let Err(p) = self.probe(s) {
+            self.fill(p, id);
+        }
     }
 }
 

@@ -286,21 +286,26 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     type SerializeStruct = MapWriter<'a, W>;
     type SerializeStructVariant = MapWriter<'a, W>;
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         false
     }
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.begin_value()?;
         self.emit_bool(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<()> {
         self.serialize_i64(v.into())
     }
@@ -310,38 +315,47 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.emit_i64(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.begin_value()?;
         self.emit_i128(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
         self.begin_value()?;
         self.emit_u64(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<()> {
         self.begin_value()?;
         self.emit_u128(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.serialize_f64(v.into())
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
         self.begin_value()?;
         self.emit_f64(v);
         self.end_value()
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<()> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
@@ -357,6 +371,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         }
         self.end_value()
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         if let Some(tag) = self.pending.take() {
             return self.save_tagged_bytes(tag, v);
@@ -365,20 +380,25 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.emit_bytes(v)?;
         self.end_value()
     }
+    #[inline]
     fn serialize_none(self) -> Result<()> {
         self.serialize_unit()
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<()> {
         v.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<()> {
         self.begin_value()?;
         self.emit_none();
         self.end_value()
     }
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
         self.serialize_unit()
     }
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -389,6 +409,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.emit_static_key(variant)?;
         self.end_value()
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -401,6 +422,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         }
         v.serialize(self)
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -417,6 +439,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.out.buf.push(opcode::SETITEM);
         self.close()
     }
+    #[inline(always)]
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W>> {
         if let Some(tag) = self.pending.take() {
             return SeqWriter::tagged(self, tag, len);
@@ -426,12 +449,15 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         }
         SeqWriter::list(self, len)
     }
+    #[inline(always)]
     fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W>> {
         SeqWriter::tuple(self, len)
     }
+    #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
         SeqWriter::tuple(self, len)
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -444,18 +470,21 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         }
         SeqWriter::tuple_variant(self, variant, len)
     }
+    #[inline(always)]
     fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W>> {
         if self.key {
             return Err(self.unhashable("a map (written as a dict)"));
         }
         MapWriter::new(self, len)
     }
+    #[inline(always)]
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
         if self.key {
             return Err(self.unhashable("a struct (written as a dict)"));
         }
         MapWriter::new(self, Some(len))
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,

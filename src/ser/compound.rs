@@ -56,92 +56,140 @@ const SET_RULE: Rule = Rule {
     empty_tail: true,
     each: false,
 };
+/// Each rule at protocols 1+ and at protocol 0.
+static LIST_RULES: [Rule; 2] = [
+    LIST_RULE,
+    Rule {
+        each: true,
+        ..LIST_RULE
+    },
+];
+static DICT_RULES: [Rule; 2] = [
+    DICT_RULE,
+    Rule {
+        each: true,
+        ..DICT_RULE
+    },
+];
+static SET_RULES: [Rule; 2] = [
+    SET_RULE,
+    Rule {
+        each: true,
+        ..SET_RULE
+    },
+];
 
+/// No MARK was written when the container opened (the hint said one item, or protocol 0).
+const NO_MARK: usize = usize::MAX;
+
+/// The batches of a list, dict or set, written in place as the items come: the MARK of a
+/// batch is written as soon as the previous one closes (or the container opens), so that an
+/// item costs one count and one compare. A MARK that turns out to open nothing (no items, or
+/// none after a full batch of a list) is the last byte written and is taken back.
 struct Batch {
-    rule: Rule,
-    /// The length hint says one item: write it without a MARK.
-    hint_one: bool,
+    /// Items written.
     total: usize,
-    in_batch: usize,
-    open: bool,
-    marked: bool,
+    /// `total` at which [`Batch::batch_end`] has work: the open batch is full, or (protocol 0,
+    /// a hint of one item) each item is closed on its own.
+    next_end: usize,
+    /// `total` when the open batch's MARK was written.
+    batch_start: usize,
+    /// Where the first MARK is in the buffer, and the output's epoch then (it can only be
+    /// taken out while no frame closed since); [`NO_MARK`] if none was written.
     mark_pos: usize,
     mark_epoch: u64,
+    rule: &'static Rule,
 }
 
 impl Batch {
+    /// The items of a container that starts here. `rules` is [`LIST_RULES`], [`DICT_RULES`] or
+    /// [`SET_RULES`].
     #[inline(always)]
-    fn new(mut rule: Rule, proto: u8, hint: Option<usize>) -> Self {
-        rule.each = proto == 0;
-        Batch {
-            rule,
-            hint_one: rule.single && hint == Some(1),
+    fn start<W>(ser: &mut Serializer<W>, rules: &'static [Rule; 2], hint: Option<usize>) -> Self {
+        let rule = &rules[usize::from(ser.proto == 0)];
+        let mut b = Batch {
             total: 0,
-            in_batch: 0,
-            open: false,
-            marked: false,
-            mark_pos: 0,
+            next_end: BATCH,
+            batch_start: 0,
+            mark_pos: NO_MARK,
             mark_epoch: 0,
+            rule,
+        };
+        if rule.each || (rule.single && hint == Some(1)) {
+            b.next_end = 1;
+        } else {
+            b.mark_pos = ser.out.buf.len();
+            b.mark_epoch = ser.out.epoch;
+            ser.out.buf.push(MARK);
+        }
+        b
+    }
+
+    /// A batch that is never used (tuples and frozensets).
+    #[inline(always)]
+    fn unused() -> Self {
+        Batch {
+            total: 0,
+            next_end: BATCH,
+            batch_start: 0,
+            mark_pos: NO_MARK,
+            mark_epoch: 0,
+            rule: &LIST_RULES[0],
         }
     }
 
-    #[inline]
-    fn before_item<W>(&mut self, ser: &mut Serializer<W>) {
-        if self.rule.each {
-            return;
-        }
-        let buf = &mut ser.out.buf;
-        if !self.open {
-            self.open = true;
-            if self.total == 0 && self.hint_one {
-                self.marked = false;
-            } else {
-                self.marked = true;
-                self.mark_pos = buf.len();
-                self.mark_epoch = ser.out.epoch;
-                buf.push(MARK);
-            }
-        } else if !self.marked {
-            // The hint said one item and here is another: close the first on its own.
-            buf.extend_from_slice(&[self.rule.one, MARK]);
-            self.marked = true;
-            self.in_batch = 0;
-        }
-    }
-
-    #[inline]
+    #[inline(always)]
     fn after_item<W>(&mut self, ser: &mut Serializer<W>) {
         self.total += 1;
+        if self.total == self.next_end {
+            self.batch_end(ser);
+        }
+    }
+
+    #[inline]
+    fn batch_end<W>(&mut self, ser: &mut Serializer<W>) {
+        let buf = &mut ser.out.buf;
         if self.rule.each {
-            ser.out.buf.push(self.rule.one);
+            buf.push(self.rule.one);
+            self.next_end += 1;
             return;
         }
-        self.in_batch += 1;
-        if self.in_batch == BATCH {
-            ser.out.buf.push(self.rule.many);
-            self.open = false;
-            self.in_batch = 0;
+        if self.total == 1 && self.mark_pos == NO_MARK {
+            // The hint said one item: it is written without a MARK. Should another come,
+            // the batch after it is open.
+            buf.extend_from_slice(&[self.rule.one, MARK]);
+        } else {
+            buf.extend_from_slice(&[self.rule.many, MARK]);
         }
+        self.batch_start = self.total;
+        self.next_end = self.total + BATCH;
     }
 
     #[inline]
     fn finish<W>(&mut self, ser: &mut Serializer<W>) {
-        if self.rule.each {
+        let rule = self.rule;
+        if rule.each {
             return;
         }
         let buf = &mut ser.out.buf;
-        if self.open {
-            if !self.marked {
-                buf.push(self.rule.one);
-            } else if self.total == 1 && self.rule.single && self.mark_epoch == ser.out.epoch {
-                // One item after all (no or a wrong hint): CPython writes no MARK for it.
-                buf.remove(self.mark_pos);
-                buf.push(self.rule.one);
+        if self.total == self.batch_start {
+            // The open batch is empty: no items at all, the one item of a hint of one, or a
+            // full batch before. Only a dict or set of a multiple of 1000 keeps it.
+            let hinted_one = self.mark_pos == NO_MARK;
+            if hinted_one && self.total == 0 {
+                // No MARK was written.
+            } else if self.total > 0 && rule.empty_tail && !(hinted_one && self.total == 1) {
+                buf.push(rule.many);
             } else {
-                buf.push(self.rule.many);
+                debug_assert_eq!(buf.last(), Some(&MARK));
+                buf.pop();
             }
-        } else if self.total > 0 && self.rule.empty_tail {
-            buf.extend_from_slice(&[MARK, self.rule.many]);
+        } else if self.total == 1 && rule.single && self.mark_epoch == ser.out.epoch {
+            // One item after all (no or a wrong hint): CPython writes no MARK for it.
+            buf.remove(self.mark_pos);
+            buf.push(rule.one);
+        } else {
+            buf.push(rule.many);
         }
     }
 }
@@ -179,8 +227,7 @@ pub struct SeqWriter<'a, W> {
 
 impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
-    fn with(ser: &'a mut Serializer<W>, kind: SeqKind, rule: Rule, hint: Option<usize>) -> Self {
-        let batch = Batch::new(rule, ser.proto, hint);
+    fn with(ser: &'a mut Serializer<W>, kind: SeqKind, batch: Batch) -> Self {
         let hashable = ser.key;
         SeqWriter {
             ser,
@@ -197,7 +244,8 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         ser.open()?;
         ser.emit_empty_list();
         ser.memoize();
-        Ok(Self::with(ser, SeqKind::List, LIST_RULE, hint))
+        let batch = Batch::start(ser, &LIST_RULES, hint);
+        Ok(Self::with(ser, SeqKind::List, batch))
     }
 
     #[inline(always)]
@@ -210,8 +258,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         Ok(Self::with(
             ser,
             SeqKind::Tuple { len, short },
-            LIST_RULE,
-            None,
+            Batch::unused(),
         ))
     }
 
@@ -242,11 +289,12 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         let mut w = if ser.proto >= 4 {
             if frozen {
                 ser.out.buf.push(MARK);
-                Self::with(ser, SeqKind::FrozenSet, SET_RULE, hint)
+                Self::with(ser, SeqKind::FrozenSet, Batch::unused())
             } else {
                 ser.out.buf.push(EMPTY_SET);
                 ser.memoize();
-                Self::with(ser, SeqKind::Set, SET_RULE, hint)
+                let batch = Batch::start(ser, &SET_RULES, hint);
+                Self::with(ser, SeqKind::Set, batch)
             }
         } else {
             ser.emit_global("builtins", if frozen { "frozenset" } else { "set" })?;
@@ -257,7 +305,8 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             ser.boundary()?;
             ser.emit_empty_list();
             ser.memoize();
-            Self::with(ser, SeqKind::SetReduce, LIST_RULE, hint)
+            let batch = Batch::start(ser, &LIST_RULES, hint);
+            Self::with(ser, SeqKind::SetReduce, batch)
         };
         w.hashable = true;
         Ok(w)
@@ -283,7 +332,6 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                 self.ser.key = saved;
             }
             _ => {
-                self.batch.before_item(self.ser);
                 if self.hashable {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = std::mem::replace(&mut self.ser.key, true);
@@ -414,7 +462,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
         ser.open()?;
         ser.emit_empty_dict();
         ser.memoize();
-        let batch = Batch::new(DICT_RULE, ser.proto, hint);
+        let batch = Batch::start(ser, &DICT_RULES, hint);
         Ok(MapWriter {
             ser,
             batch,
@@ -436,7 +484,6 @@ impl<'a, W: Write> MapWriter<'a, W> {
 
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
-        self.batch.before_item(self.ser);
         self.ser.boundary()?;
         self.ser.emit_static_key(key)?;
         v.serialize(&mut *self.ser)?;
@@ -461,7 +508,6 @@ impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
     type Error = crate::Error;
     #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.batch.before_item(self.ser);
         self.ser.key = true;
         k.serialize(&mut *self.ser)?;
         self.ser.key = false;

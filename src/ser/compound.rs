@@ -194,14 +194,15 @@ impl Batch {
     }
 }
 
+/// Word-sized, like every field of the writers: they are moved between frames of inlined
+/// serde code, and byte fields were copied with wider loads than their stores, which stalls
+/// store forwarding.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
 enum SeqKind {
     List,
-    /// `short`: TUPLE1/2/3 without a MARK.
-    Tuple {
-        len: usize,
-        short: bool,
-    },
+    /// [`SHORT`]: TUPLE1/2/3 without a MARK.
+    Tuple,
     /// EMPTY_SET ... ADDITEMS (protocol 4+).
     Set,
     /// MARK ... FROZENSET (protocol 4+).
@@ -216,26 +217,33 @@ enum SeqKind {
 /// `serialize_tuple_struct` and `serialize_tuple_variant`.
 pub struct SeqWriter<'a, W> {
     ser: &'a mut Serializer<W>,
-    kind: SeqKind,
     batch: Batch,
+    kind: SeqKind,
+    /// A tuple's declared length, and its elements so far.
+    len: usize,
     count: usize,
-    /// Elements are dict keys or set elements: they must be hashable.
-    hashable: bool,
-    /// A tuple variant: the tuple is the value of a one-entry dict.
-    variant: bool,
+    /// [`HASHABLE`], [`VARIANT`], [`SHORT`].
+    flags: usize,
 }
+
+/// Elements are dict keys or set elements: they must be hashable.
+const HASHABLE: usize = 1;
+/// A tuple or struct variant: the tuple or dict is the value of a one-entry dict.
+const VARIANT: usize = 2;
+/// A tuple of up to 3 elements written TUPLE1/2/3 (or EMPTY_TUPLE).
+const SHORT: usize = 4;
 
 impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
     fn with(ser: &'a mut Serializer<W>, kind: SeqKind, batch: Batch) -> Self {
-        let hashable = ser.key;
+        let flags = if ser.key { HASHABLE } else { 0 };
         SeqWriter {
             ser,
-            kind,
             batch,
+            kind,
+            len: 0,
             count: 0,
-            hashable,
-            variant: false,
+            flags,
         }
     }
 
@@ -255,11 +263,12 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         if !short || (len == 0 && ser.proto == 0) {
             ser.out.buf.push(MARK);
         }
-        Ok(Self::with(
-            ser,
-            SeqKind::Tuple { len, short },
-            Batch::unused(),
-        ))
+        let mut w = Self::with(ser, SeqKind::Tuple, Batch::unused());
+        w.len = len;
+        if short {
+            w.flags |= SHORT;
+        }
+        Ok(w)
     }
 
     pub(crate) fn tuple_variant(
@@ -270,7 +279,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         ser.open()?;
         ser.emit_variant_head(variant)?;
         let mut w = Self::tuple(ser, len)?;
-        w.variant = true;
+        w.flags |= VARIANT;
         Ok(w)
     }
 
@@ -308,21 +317,23 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             let batch = Batch::start(ser, &LIST_RULES, hint);
             Self::with(ser, SeqKind::SetReduce, batch)
         };
-        w.hashable = true;
+        w.flags |= HASHABLE;
         Ok(w)
     }
 
     #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         match self.kind {
-            SeqKind::Tuple { len, short } => {
+            SeqKind::Tuple => {
                 self.count += 1;
-                if short && self.count > len {
+                if self.flags & SHORT != 0 && self.count > self.len {
                     return Err(unserializable(format!(
-                        "a tuple said it has {len} elements and gave more"
+                        "a tuple said it has {} elements and gave more",
+                        self.len
                     )));
                 }
-                let saved = std::mem::replace(&mut self.ser.key, self.hashable);
+                let hashable = self.flags & HASHABLE != 0;
+                let saved = std::mem::replace(&mut self.ser.key, hashable);
                 v.serialize(&mut *self.ser)?;
                 self.ser.key = saved;
             }
@@ -332,7 +343,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                 self.ser.key = saved;
             }
             _ => {
-                if self.hashable {
+                if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = std::mem::replace(&mut self.ser.key, true);
                     v.serialize(&mut *self.ser)?;
@@ -352,9 +363,9 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         let ser = &mut *self.ser;
         match self.kind {
             SeqKind::List | SeqKind::Set => self.batch.finish(ser),
-            SeqKind::Tuple { short, .. } => {
+            SeqKind::Tuple => {
                 let n = self.count;
-                if short {
+                if self.flags & SHORT != 0 {
                     if n == 0 {
                         if ser.proto == 0 {
                             ser.out.buf.push(TUPLE);
@@ -387,7 +398,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             }
         }
         ser.close()?;
-        if self.variant {
+        if self.flags & VARIANT != 0 {
             ser.out.buf.push(SETITEM);
             ser.close()?;
         }
@@ -452,8 +463,8 @@ impl<W: Write> ser::SerializeTupleVariant for SeqWriter<'_, W> {
 pub struct MapWriter<'a, W> {
     ser: &'a mut Serializer<W>,
     batch: Batch,
-    /// A struct variant: the dict is the value of a one-entry dict.
-    variant: bool,
+    /// [`VARIANT`] or 0.
+    flags: usize,
 }
 
 impl<'a, W: Write> MapWriter<'a, W> {
@@ -466,7 +477,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
         Ok(MapWriter {
             ser,
             batch,
-            variant: false,
+            flags: 0,
         })
     }
 
@@ -478,7 +489,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
         ser.open()?;
         ser.emit_variant_head(variant)?;
         let mut w = Self::new(ser, Some(len))?;
-        w.variant = true;
+        w.flags = VARIANT;
         Ok(w)
     }
 
@@ -495,7 +506,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     fn finish(mut self) -> Result<()> {
         self.batch.finish(self.ser);
         self.ser.close()?;
-        if self.variant {
+        if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
             self.ser.close()?;
         }

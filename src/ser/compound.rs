@@ -165,7 +165,7 @@ impl Batch {
         self.next_end = self.total + BATCH;
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish<W>(&mut self, ser: &mut Serializer<W>) {
         let rule = self.rule;
         if rule.each {

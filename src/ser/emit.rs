@@ -358,7 +358,7 @@ impl<W: Write> Serializer<W> {
     }
 
     /// A `&'static str` dict key or variant name: memoized by address (and by content).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn emit_static_key(&mut self, s: &'static str) -> Result<()> {
         if !self.opts.memoize_keys {
             return self.emit_plain_str(s);

@@ -71,7 +71,7 @@ impl Memo {
     }
 
     /// A `&'static str` seen before at the same address.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_static(&self, s: &'static str) -> Option<u64> {
         self.statics.get(s)
     }
@@ -299,7 +299,7 @@ impl PtrTable {
         (h >> 32) as usize & (self.slots.len() - 1)
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, s: &'static str) -> Option<u64> {
         if self.len == 0 {
             return None;

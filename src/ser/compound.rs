@@ -562,6 +562,28 @@ impl<W: Write> ser::SerializeStructVariant for MapWriter<'_, W> {
 }
 
 impl<W: Write> Serializer<W> {
+    /// serde's `collect_seq` (a `Vec`, slice or other iterable) as a list: the same bytes as
+    /// [`SeqWriter::list`] and its elements, with the batch state in locals rather than in a
+    /// writer struct handed back and forth.
+    #[inline]
+    pub(crate) fn collect_list<I>(&mut self, iter: I, hint: Option<usize>) -> Result<()>
+    where
+        I: Iterator,
+        I::Item: Serialize,
+    {
+        self.open()?;
+        self.emit_empty_list();
+        self.memoize();
+        let mut batch = Batch::start(self, &LIST_RULES, hint);
+        for item in iter {
+            // A list is never inside a key, so the flag is already off.
+            item.serialize(&mut *self)?;
+            batch.after_item(self);
+        }
+        batch.finish(self);
+        self.close()
+    }
+
     #[inline]
     pub(crate) fn emit_empty_list(&mut self) {
         if self.proto >= 1 {

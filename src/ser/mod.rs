@@ -449,6 +449,28 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         }
         SeqWriter::list(self, len)
     }
+    #[inline]
+    fn collect_seq<I>(self, iter: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        let iter = iter.into_iter();
+        // serde's own hint for collect_seq: the length if the iterator knows it exactly.
+        let hint = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo),
+            _ => None,
+        };
+        if self.pending.is_some() || self.key {
+            // A set payload, or an error for a list as a key: serialize_seq sorts them out.
+            let mut seq = serde::Serializer::serialize_seq(self, hint)?;
+            for item in iter {
+                serde::ser::SerializeSeq::serialize_element(&mut seq, &item)?;
+            }
+            return serde::ser::SerializeSeq::end(seq);
+        }
+        self.collect_list(iter, hint)
+    }
     #[inline(always)]
     fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W>> {
         SeqWriter::tuple(self, len)

@@ -159,14 +159,43 @@ impl<W: io::Write> Serializer<W> {
         Ok(self.out.boundary()?)
     }
 
-    /// Before any value: the start of a pickle, or a save boundary inside one.
+    /// Before any value: the start of a pickle, or a save boundary inside one. One compare:
+    /// between pickles the output's `next_check` is 0.
     #[inline]
     pub(crate) fn begin_value(&mut self) -> Result<()> {
+        if self.out.buf.len() >= self.out.next_check {
+            self.begin_value_slow()
+        } else {
+            Ok(())
+        }
+    }
+
+    #[cold]
+    fn begin_value_slow(&mut self) -> Result<()> {
         if self.level == 0 {
             self.start_pickle()
         } else {
-            self.boundary()
+            Ok(self.out.boundary_slow()?)
         }
+    }
+
+    /// A value with no parts (a scalar or a str), from its save boundary to its end: inside a
+    /// container and short of the boundary's work, `emit` is all there is to do.
+    #[inline(always)]
+    pub(crate) fn scalar(&mut self, emit: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        if self.out.buf.len() < self.out.next_check {
+            emit(self)
+        } else {
+            self.scalar_slow(emit)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn scalar_slow(&mut self, emit: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        self.begin_value_slow()?;
+        emit(self)?;
+        self.end_value()
     }
 
     /// After a value: at the top level, the end of the pickle.
@@ -205,6 +234,7 @@ impl<W: io::Write> Serializer<W> {
         }
         self.memo.clear();
         self.key = false;
+        self.out.begin_pickle();
         if self.proto >= 2 {
             self.out.buf.extend_from_slice(&[opcode::PROTO, self.proto]);
         }
@@ -293,9 +323,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
 
     #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
-        self.begin_value()?;
-        self.emit_bool(v);
-        self.end_value()
+        self.scalar(|s| {
+            s.emit_bool(v);
+            Ok(())
+        })
     }
     #[inline]
     fn serialize_i8(self, v: i8) -> Result<()> {
@@ -311,9 +342,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
-        self.begin_value()?;
-        self.emit_i64(v);
-        self.end_value()
+        self.scalar(|s| {
+            s.emit_i64(v);
+            Ok(())
+        })
     }
     #[inline]
     fn serialize_i128(self, v: i128) -> Result<()> {
@@ -335,9 +367,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
-        self.begin_value()?;
-        self.emit_u64(v);
-        self.end_value()
+        self.scalar(|s| {
+            s.emit_u64(v);
+            Ok(())
+        })
     }
     #[inline]
     fn serialize_u128(self, v: u128) -> Result<()> {
@@ -351,9 +384,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
-        self.begin_value()?;
-        self.emit_f64(v);
-        self.end_value()
+        self.scalar(|s| {
+            s.emit_f64(v);
+            Ok(())
+        })
     }
     #[inline]
     fn serialize_char(self, v: char) -> Result<()> {
@@ -361,15 +395,15 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_str(self, v: &str) -> Result<()> {
-        self.begin_value()?;
-        if !self.key {
-            self.emit_str(v)?;
-        } else if self.opts.memoize_keys {
-            self.emit_interned_str(v)?;
-        } else {
-            self.emit_plain_str(v)?;
-        }
-        self.end_value()
+        self.scalar(|s| {
+            if !s.key {
+                s.emit_str(v)
+            } else if s.opts.memoize_keys {
+                s.emit_interned_str(v)
+            } else {
+                s.emit_plain_str(v)
+            }
+        })
     }
     #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
@@ -390,9 +424,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_unit(self) -> Result<()> {
-        self.begin_value()?;
-        self.emit_none();
-        self.end_value()
+        self.scalar(|s| {
+            s.emit_none();
+            Ok(())
+        })
     }
     #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {

@@ -28,8 +28,12 @@ pub(crate) struct Output<W> {
     /// Protocol 4+: a frame is open at `frame_start`.
     framing: bool,
     frame_start: usize,
-    /// `buf.len()` at which [`Output::boundary`] has work to do.
-    next_check: usize,
+    /// No pickle is being written: [`Output::begin_pickle`] has not been called since the last
+    /// [`Output::end_pickle`] or [`Output::abandon`]. `next_check` is then 0, so that the one
+    /// check a value makes before it is written also finds the start of a pickle.
+    idle: bool,
+    /// `buf.len()` at which [`Output::boundary`] has work to do (0 while idle).
+    pub(crate) next_check: usize,
     /// Bumped whenever bytes already in `buf` may no longer be moved: a frame was closed or
     /// the buffer was handed to the writer.
     pub(crate) epoch: u64,
@@ -45,7 +49,8 @@ impl<W: Write> Output<W> {
             buffer_all,
             framing: false,
             frame_start: 0,
-            next_check: usize::MAX,
+            idle: true,
+            next_check: 0,
             epoch: 0,
             flushes: 0,
         };
@@ -62,7 +67,9 @@ impl<W: Write> Output<W> {
     }
 
     fn set_next_check(&mut self) {
-        self.next_check = if self.framing {
+        self.next_check = if self.idle {
+            0
+        } else if self.framing {
             self.frame_start + FRAME_HEADER + FRAME_TARGET
         } else if self.buffer_all {
             usize::MAX
@@ -82,7 +89,7 @@ impl<W: Write> Output<W> {
     }
 
     #[cold]
-    fn boundary_slow(&mut self) -> io::Result<()> {
+    pub(crate) fn boundary_slow(&mut self) -> io::Result<()> {
         if self.framing {
             self.commit_frame();
             self.flush()?;
@@ -92,6 +99,12 @@ impl<W: Write> Output<W> {
         }
         self.set_next_check();
         Ok(())
+    }
+
+    /// A pickle starts: [`Output::boundary`] checks the frame (or the flush point) again.
+    pub(crate) fn begin_pickle(&mut self) {
+        self.idle = false;
+        self.set_next_check();
     }
 
     /// Start framing (protocol 4+), after the PROTO opcode.
@@ -137,15 +150,16 @@ impl<W: Write> Output<W> {
             self.commit_frame();
             self.framing = false;
         }
-        self.flush()?;
+        self.idle = true;
         self.set_next_check();
-        Ok(())
+        self.flush()
     }
 
     /// Forget a pickle that failed half-way: stop framing and drop what is still buffered of
     /// it (`start` is where it began in `buf`, if nothing was flushed since).
     pub(crate) fn abandon(&mut self, start: Option<usize>) {
         self.framing = false;
+        self.idle = true;
         match start {
             Some(start) if start <= self.buf.len() => self.buf.truncate(start),
             _ => self.buf.clear(),

@@ -271,16 +271,25 @@ impl<W: Write> Serializer<W> {
         }
     }
 
+    #[inline]
     pub(crate) fn emit_f64(&mut self, v: f64) {
-        let buf = &mut self.out.buf;
         if self.proto >= 1 {
-            buf.push(BINFLOAT);
-            buf.extend_from_slice(&v.to_be_bytes());
+            let b = v.to_be_bytes();
+            self.out
+                .buf
+                .extend_from_slice(&[BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
         } else {
-            // repr(float), which Value's Display is.
-            buf.push(FLOAT);
-            let _ = writeln!(buf, "{}", Value::Float(v));
+            self.emit_float_text(v);
         }
+    }
+
+    /// FLOAT with `repr(float)` (protocol 0), which Value's Display is.
+    #[cold]
+    #[inline(never)]
+    fn emit_float_text(&mut self, v: f64) {
+        let buf = &mut self.out.buf;
+        buf.push(FLOAT);
+        let _ = writeln!(buf, "{}", Value::Float(v));
     }
 
     /// A str, without its PUT.

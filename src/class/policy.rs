@@ -39,6 +39,10 @@ pub(crate) enum Known {
     NewObjEx,
     /// `builtins.object`
     Object,
+    /// `builtins.getattr`, read only in the shape `getattr(class, 'name')`, which is how
+    /// protocols 0-3 write a nested class `module.Outer.Inner`; the result is that global,
+    /// checked like any other.
+    GetAttr,
     /// `builtins.Ellipsis`
     Ellipsis,
     /// `builtins.NotImplemented`
@@ -172,6 +176,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         ("copyreg", "__newobj__") => Some(Known::NewObj),
         ("copyreg", "__newobj_ex__") => Some(Known::NewObjEx),
         ("builtins", "object") => Some(Known::Object),
+        ("builtins", "getattr") => Some(Known::GetAttr),
         ("builtins", "Ellipsis") => Some(Known::Ellipsis),
         ("builtins", "NotImplemented") => Some(Known::NotImplemented),
         _ => None,

@@ -127,6 +127,15 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
             Kind::ByteArray(span) => Value::ByteArray(self.raw(span).to_vec()),
             Kind::Global(g) => {
+                if self.arena.globals[g as usize].known == crate::class::Known::GetAttr {
+                    // getattr itself, not called in the one shape the machine reads.
+                    return Err(Error::new(ErrorCode::RefusedGlobal {
+                        module: "builtins".into(),
+                        name: "getattr".into(),
+                        why: "only getattr(class, 'name'), a nested class, is read",
+                    })
+                    .or_at(node.offset(), node.opcode()));
+                }
                 let (module, name) = self.global_name(g);
                 Value::Global(Box::new(Global {
                     module: module.into(),

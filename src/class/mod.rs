@@ -8,5 +8,5 @@
 mod compat;
 mod policy;
 
-pub(crate) use compat::fix_import;
+pub(crate) use compat::{fix_import, to_python2};
 pub(crate) use policy::{resolve, Known};

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::memo::{is_cached_str, SHORT_STR};
-use super::{compat, Serializer};
+use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
 use crate::value::bigint::{le_to_i64, minimal_len};
@@ -550,7 +550,7 @@ impl<W: Write> Serializer<W> {
             self.out.buf.push(REDUCE);
         } else {
             let (m, n) = if self.proto < 3 && self.opts.fix_imports {
-                compat::to_python2(module, name)
+                crate::class::to_python2(module, name)
             } else {
                 (module, name)
             };

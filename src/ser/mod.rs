@@ -7,7 +7,6 @@
 //! bytearray, big int, complex, globals, objects) that [`Value`](crate::Value) carries, and
 //! `output.rs` the buffer with its frames.
 
-mod compat;
 mod compound;
 mod emit;
 mod memo;

@@ -11,65 +11,89 @@ use std::io;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes read from the input, by position: in the input itself or in the scratch buffer.
+///
+/// Packed into 12 bytes so that an arena node stays at 24: the low 32 bits of the length, then
+/// one word holding the start (40 bits), the length's high bits (23 bits) and whether the bytes
+/// are in the scratch buffer (the top bit). Inputs and scratch buffers stay under
+/// [`MAX_OFFSET`], which the unpickler checks.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub struct Span {
-    /// Start offset; the top bit says the bytes are in the scratch buffer.
-    start: usize,
-    len: usize,
+    len_lo: u32,
+    word: u64,
 }
 
-const SCRATCH_BIT: usize = 1 << (usize::BITS - 1);
+/// Offsets into the input or the scratch buffer are below this (1 TiB).
+pub(crate) const MAX_OFFSET: u64 = 1 << START_BITS;
+const START_BITS: u32 = 40;
+const START_MASK: u64 = MAX_OFFSET - 1;
+const LEN_HI_MASK: u64 = (1 << 23) - 1;
+const SCRATCH_BIT: u64 = 1 << 63;
 
 impl Span {
-    pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+    pub(crate) const EMPTY: Span = Span { len_lo: 0, word: 0 };
+
+    #[inline]
+    fn pack(start: usize, len: usize, scratch: u64) -> Span {
+        let (start, len) = (start as u64, len as u64);
+        debug_assert!(start < MAX_OFFSET && len < MAX_OFFSET);
+        Span {
+            len_lo: len as u32,
+            word: start | ((len >> 32) & LEN_HI_MASK) << START_BITS | scratch,
+        }
+    }
 
     #[inline]
     pub(crate) fn input(start: usize, len: usize) -> Span {
-        Span { start, len }
+        Span::pack(start, len, 0)
     }
 
     #[inline]
     pub(crate) fn scratch(start: usize, len: usize) -> Span {
-        Span {
-            start: start | SCRATCH_BIT,
-            len,
-        }
+        Span::pack(start, len, SCRATCH_BIT)
+    }
+
+    #[inline]
+    fn start(self) -> usize {
+        (self.word & START_MASK) as usize
+    }
+
+    #[inline]
+    fn in_scratch(self) -> bool {
+        self.word & SCRATCH_BIT != 0
     }
 
     /// `len` bytes of this span, `skip` bytes in.
     #[inline]
     pub(crate) fn sub(self, skip: usize, len: usize) -> Span {
-        debug_assert!(skip + len <= self.len);
-        Span {
-            start: self.start + skip,
-            len,
-        }
+        debug_assert!(skip + len <= self.len());
+        Span::pack(self.start() + skip, len, self.word & SCRATCH_BIT)
     }
 
     #[inline]
     pub(crate) fn len(self) -> usize {
-        self.len
+        (u64::from(self.len_lo) | ((self.word >> START_BITS) & LEN_HI_MASK) << 32) as usize
     }
 
     /// The bytes, if they are in the caller's input.
     #[inline]
     pub(crate) fn borrowed(self, input: &[u8]) -> Option<&[u8]> {
-        if self.start & SCRATCH_BIT == 0 {
-            Some(&input[self.start..self.start + self.len])
-        } else {
+        if self.in_scratch() {
             None
+        } else {
+            Some(&input[self.start()..self.start() + self.len()])
         }
     }
 
     /// The bytes, wherever they are.
     #[inline]
     pub(crate) fn get<'a>(self, input: &'a [u8], scratch: &'a [u8]) -> &'a [u8] {
-        if self.start & SCRATCH_BIT == 0 {
-            &input[self.start..self.start + self.len]
+        let (start, len) = (self.start(), self.len());
+        if self.in_scratch() {
+            &scratch[start..start + len]
         } else {
-            let s = self.start & !SCRATCH_BIT;
-            &scratch[s..s + self.len]
+            &input[start..start + len]
         }
     }
 }

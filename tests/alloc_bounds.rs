@@ -3,7 +3,7 @@
 //!
 //! The bound checked here, and stated in the README: peak heap growth during a decode is at
 //! most 128 times the input's length plus 65 MiB. The multiple: one value per input byte (a run
-//! of DUP or NONE) is 32 bytes on the stack, up to three times that while the vector doubles.
+//! of DUP or NONE) is 24 bytes on the stack, up to three times that while the vector doubles.
 //! The constant: 64 bytes for each of the `max_expansion` (2^20) values a shared-reference bomb
 //! may build before it is stopped, plus 1 MiB for fixed tables and the `io::Read` path's 64 KiB
 //! read steps.

@@ -9,7 +9,7 @@ use super::text;
 use crate::class::{self, Known};
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::opcode::*;
-use crate::read::{Read, Span};
+use crate::read::{Read, Span, MAX_OFFSET};
 use crate::value::bigint;
 
 /// The machine's reusable state: stack, marks and memo.
@@ -54,6 +54,11 @@ impl Machine {
         self.marks.clear();
         self.memo.clear();
         arena.clear();
+        if r.input().len() as u64 >= MAX_OFFSET {
+            return Err(Error::new(ErrorCode::Unsupported(
+                "inputs of 1 TiB or more are not supported".into(),
+            )));
+        }
         let mut run = Run {
             m: self,
             r,
@@ -505,7 +510,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 for (slot, n) in parts.iter_mut().zip(rest) {
                     *slot = Self::number(*n).ok_or_else(|| bad_args("complex()"))?;
                 }
-                Kind::Complex(parts[0], parts[1])
+                let id = self.arena.complexes.len() as Id;
+                self.arena.complexes.push((parts[0], parts[1]));
+                Kind::Complex(id)
             }
             (Known::Int, []) => Kind::Int(0),
             (

@@ -9,7 +9,7 @@ use super::arena::Node;
 const SLACK: u64 = 1024;
 
 /// An empty slot of the dense table: no real node has this position (opcode 0xff is not an
-/// opcode), and a plain `Node` keeps slots at 32 bytes where `Option<Node>` would take 40.
+/// opcode), and a plain `Node` keeps slots at 24 bytes where `Option<Node>` would take 32.
 const HOLE: Node = Node {
     kind: super::arena::Kind::None,
     at: u64::MAX,

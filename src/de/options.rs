@@ -33,8 +33,8 @@ pub enum Py2Strings {
 /// | limit | default | why |
 /// |---|---|---|
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
-/// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (32 bytes each) |
-/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (32 bytes each) |
+/// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (24 bytes each) |
+/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (24 bytes each) |
 /// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 #[derive(Clone, Debug)]

@@ -121,7 +121,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Bool(b) => Value::Bool(b),
             Kind::Int(i) => Value::Int(i),
             Kind::Float(f) => Value::Float(f),
-            Kind::Complex(re, im) => Value::Complex(Complex { re, im }),
+            Kind::Complex(c) => {
+                let (re, im) = self.arena.complexes[c as usize];
+                Value::Complex(Complex { re, im })
+            }
             Kind::BigInt(span) => Value::from_big(BigInt::from_le_bytes(self.raw(span))),
             Kind::Str(span) => Value::Str(as_str(self.raw(span)).to_owned()),
             Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
@@ -321,7 +324,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     ))
                 }
             }
-            Kind::Complex(re, im) => {
+            Kind::Complex(c) => {
+                let (re, im) = self.w.arena.complexes[c as usize];
                 self.w.enter(node)?;
                 let r = visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
                     [re, im].into_iter(),

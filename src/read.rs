@@ -450,3 +450,21 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         &[]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_pack_large_offsets_and_lengths() {
+        assert_eq!(std::mem::size_of::<Span>(), 12);
+        let big = (1usize << 39) + 12345;
+        let s = Span::input(big, big - 1);
+        assert_eq!((s.start(), s.len(), s.in_scratch()), (big, big - 1, false));
+        let s = Span::scratch(7, (1usize << 36) + 3);
+        assert_eq!((s.start(), s.len(), s.in_scratch()), (7, (1 << 36) + 3, true));
+        let sub = s.sub(2, 5);
+        assert_eq!((sub.start(), sub.len(), sub.in_scratch()), (9, 5, true));
+        assert_eq!(Span::EMPTY.len(), 0);
+    }
+}

@@ -462,7 +462,10 @@ mod tests {
         let s = Span::input(big, big - 1);
         assert_eq!((s.start(), s.len(), s.in_scratch()), (big, big - 1, false));
         let s = Span::scratch(7, (1usize << 36) + 3);
-        assert_eq!((s.start(), s.len(), s.in_scratch()), (7, (1 << 36) + 3, true));
+        assert_eq!(
+            (s.start(), s.len(), s.in_scratch()),
+            (7, (1 << 36) + 3, true)
+        );
         let sub = s.sub(2, 5);
         assert_eq!((sub.start(), sub.len(), sub.in_scratch()), (9, 5, true));
         assert_eq!(Span::EMPTY.len(), 0);

@@ -126,18 +126,7 @@ pub(crate) struct Segment {
     pub next: Id,
 }
 
-/// How an object was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Made {
-    /// `REDUCE`, `INST` or `OBJ`: the class called with `args`.
-    Call,
-    /// `NEWOBJ` / `copyreg.__newobj__`: `cls.__new__(cls, *args)`.
-    New,
-    /// `NEWOBJ_EX`: `cls.__new__(cls, *args, **kwargs)`.
-    NewEx,
-    /// `copyreg._reconstructor(cls, base, state)`; `args` is `(base, state)`.
-    Reconstructor,
-}
+pub(crate) use crate::value::Made;
 
 /// An instance of a class the policy let through.
 #[derive(Clone, Copy, Debug)]

@@ -7,10 +7,10 @@
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::arena::{Arena, Id, Items, Kind, Made, Node};
+use super::arena::{Arena, Id, Items, Kind, Node};
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::value::magic::VALUE_TOKEN;
-use crate::value::{BigInt, Complex, Global, Made as ValueMade, Object, Value};
+use crate::value::{BigInt, Complex, Global, Object, Value};
 
 /// The walk's shared state.
 pub(crate) struct Walk<'de: 'a, 'a> {
@@ -172,12 +172,6 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Value::Global(g) => *g,
                     _ => unreachable!("an object's class is a global node"),
                 };
-                let made = match obj.made {
-                    Made::Call => ValueMade::Call,
-                    Made::New => ValueMade::New,
-                    Made::NewEx => ValueMade::NewEx,
-                    Made::Reconstructor => ValueMade::Reconstructor,
-                };
                 let args = self.build(obj.args)?;
                 let kwargs = match obj.kwargs {
                     Some(k) => Some(self.build(k)?),
@@ -188,7 +182,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let dict_items = self.build_pairs(obj.dict)?;
                 Value::Object(Box::new(Object {
                     class,
-                    made,
+                    made: obj.made,
                     args,
                     kwargs,
                     state,

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use pypickle::{SerOptions, Value};
 
+mod ser_common;
+use ser_common::{first_difference, named_pickles};
+
 struct Golden {
     name: String,
     proto: u8,
@@ -18,42 +21,14 @@ fn goldens() -> Vec<Golden> {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/ser_golden/golden.bin");
     let data = std::fs::read(&path).expect("golden.bin: run python3 python_fixtures/ser_golden.py");
-    let mut rest = &data[..];
-    let mut out = Vec::new();
-    while !rest.is_empty() {
-        let n = u16::from_le_bytes([rest[0], rest[1]]) as usize;
-        let name = String::from_utf8(rest[2..2 + n].to_vec()).unwrap();
-        rest = &rest[2 + n..];
-        let proto = rest[0];
-        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
-        let pickle = rest[5..5 + len].to_vec();
-        rest = &rest[5 + len..];
-        out.push(Golden {
+    named_pickles(&data)
+        .into_iter()
+        .map(|(name, proto, pickle)| Golden {
             name,
             proto,
             pickle,
-        });
-    }
-    out
-}
-
-/// Where two byte strings first differ, with some context on each side.
-fn first_difference(got: &[u8], want: &[u8]) -> String {
-    let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
-    let lo = at.saturating_sub(12);
-    let show = |b: &[u8]| {
-        format!(
-            "{:?}",
-            String::from_utf8_lossy(&b[lo..(at + 12).min(b.len())])
-        )
-    };
-    format!(
-        "lengths {} vs {}, first difference at byte {at}: got {} want {}",
-        got.len(),
-        want.len(),
-        show(got),
-        show(want)
-    )
+        })
+        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod ser_common;
 
 use pypickle::{DeOptions, SerOptions, Value};
-use ser_common::{first_difference, python_output, Python};
+use ser_common::{first_difference, named_pickles, python_output, Python};
 
 /// (name, protocol, pickle) written by CPython.
 fn cpython_objects() -> Vec<(String, u8, Vec<u8>)> {
@@ -34,18 +34,7 @@ for name, o in objs:
         sys.stdout.buffer.write(struct.pack("<H", len(n)) + n + struct.pack("<BI", p, len(b)) + b)
 "#,
     );
-    let mut rest = &out[..];
-    let mut v = Vec::new();
-    while !rest.is_empty() {
-        let n = u16::from_le_bytes([rest[0], rest[1]]) as usize;
-        let name = String::from_utf8(rest[2..2 + n].to_vec()).unwrap();
-        rest = &rest[2 + n..];
-        let proto = rest[0];
-        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
-        v.push((name, proto, rest[5..5 + len].to_vec()));
-        rest = &rest[5 + len..];
-    }
-    v
+    named_pickles(&out)
 }
 
 #[test]

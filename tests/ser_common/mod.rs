@@ -110,3 +110,19 @@ pub fn first_difference(got: &[u8], want: &[u8]) -> String {
         show(want)
     )
 }
+
+/// Records of `u16 name length, name, u8 protocol, u32 pickle length, pickle` (all little-endian),
+/// as the fixture scripts write them: `(name, protocol, pickle)`.
+pub fn named_pickles(mut rest: &[u8]) -> Vec<(String, u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let n = u16::from_le_bytes([rest[0], rest[1]]) as usize;
+        let name = String::from_utf8(rest[2..2 + n].to_vec()).unwrap();
+        rest = &rest[2 + n..];
+        let proto = rest[0];
+        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+        out.push((name, proto, rest[5..5 + len].to_vec()));
+        rest = &rest[5 + len..];
+    }
+    out
+}

@@ -54,6 +54,7 @@ pub mod read;
 pub mod ser;
 pub mod value;
 
+pub use class::ClassRegistry;
 pub use de::{
     from_reader, from_reader_with, from_slice, from_slice_with, DeOptions, Deserializer,
     Py2Strings, StreamDeserializer,

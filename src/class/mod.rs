@@ -7,6 +7,9 @@
 
 mod compat;
 mod policy;
+mod registry;
 
 pub(crate) use compat::{fix_import, to_python2};
 pub(crate) use policy::{resolve, Known};
+pub use registry::ClassRegistry;
+pub(crate) use registry::Entry;

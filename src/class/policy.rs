@@ -184,11 +184,14 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if let Some(k) = known {
         return Ok(k);
     }
-    if opts.is_allowed(module, name) {
+    if opts.is_allowed_by_name(module, name) {
         return Ok(Known::Other);
     }
     if is_dangerous(module, name) {
-        return Err("it can run code or reach the system; allow it by name to keep it as an inert reference");
+        return Err("it can run code or reach the system; allow it by its exact name to keep it as an inert reference");
+    }
+    if opts.is_allowed_by_module(module) || opts.registry.knows(module, name) {
+        return Ok(Known::Other);
     }
     if module == "builtins"
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -216,5 +219,10 @@ mod tests {
         assert!(resolve("mymod", "C", &DeOptions::new()).is_err());
         let opts = DeOptions::new().allow_global("os", "system");
         assert_eq!(resolve("os", "system", &opts), Ok(Known::Other));
+        // A whole dangerous module is not unlocked by `*`: only names given one by one.
+        let opts = DeOptions::new().allow_global("os", "*");
+        assert!(resolve("os", "system", &opts).is_err());
+        let opts = DeOptions::new().allow_global("mymod", "*");
+        assert_eq!(resolve("mymod", "C", &opts), Ok(Known::Other));
     }
 }

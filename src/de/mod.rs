@@ -95,12 +95,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         else {
             return Ok(None);
         };
-        let mut walk = walk::Walk::new(
-            self.read.input(),
-            &self.arena,
-            self.opts.max_depth,
-            self.opts.max_expansion,
-        );
+        let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
         T::deserialize(walk.root(root)).map(Some)
     }
 
@@ -123,12 +118,7 @@ macro_rules! next_pickle {
                 .machine
                 .run(&mut self.read, &mut self.arena, &self.opts)?
                 .ok_or_else(|| Error::new(ErrorCode::Empty))?;
-            let mut walk = walk::Walk::new(
-                self.read.input(),
-                &self.arena,
-                self.opts.max_depth,
-                self.opts.max_expansion,
-            );
+            let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
             serde::de::Deserializer::$method(walk.root(root), $($arg,)* visitor)
         }
     )*};
@@ -204,7 +194,7 @@ pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOpti
                 Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
             );
         }
-        let mut walk = walk::Walk::new(bytes, arena, opts.max_depth, opts.max_expansion);
+        let mut walk = walk::Walk::new(bytes, arena, opts);
         T::deserialize(walk.root(root))
     })
 }
@@ -229,7 +219,7 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
         if read.opcode(&arena.scratch)?.is_some() {
             return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
         }
-        let mut walk = walk::Walk::new(&[], arena, opts.max_depth, opts.max_expansion);
+        let mut walk = walk::Walk::new(&[], arena, opts);
         T::deserialize(walk.root(root))
     })
 }

@@ -48,6 +48,7 @@ pub struct DeOptions {
     pub(crate) fix_imports: bool,
     allowed: Vec<(String, String)>,
     record_unknown: bool,
+    pub(crate) registry: crate::ClassRegistry,
 }
 
 impl Default for DeOptions {
@@ -62,6 +63,7 @@ impl Default for DeOptions {
             fix_imports: true,
             allowed: Vec::new(),
             record_unknown: false,
+            registry: crate::ClassRegistry::new(),
         }
     }
 }
@@ -117,8 +119,9 @@ impl DeOptions {
     }
 
     /// Let the pickle mention `module.name`, kept as an inert reference (never imported or
-    /// called). `name` may be `*` for every name in `module`. This also lets through a global
-    /// on the built-in list of dangerous ones, so name those deliberately.
+    /// called). `name` may be `*` for every name in `module`, except the globals on the built-in
+    /// list of dangerous ones (`os.system`, `builtins.eval`, ...): those pass only when named
+    /// one by one, so name them deliberately.
     pub fn allow_global(mut self, module: &str, name: &str) -> Self {
         self.allowed.push((module.to_string(), name.to_string()));
         self
@@ -134,10 +137,19 @@ impl DeOptions {
         self
     }
 
-    pub(crate) fn is_allowed(&self, module: &str, name: &str) -> bool {
-        self.allowed
-            .iter()
-            .any(|(m, n)| m == module && (n == name || n == "*"))
+    /// Read instances of the registry's classes into the Rust types registered for them; those
+    /// classes are allowed (as inert names) by the policy.
+    pub fn registry(mut self, registry: crate::ClassRegistry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    pub(crate) fn is_allowed_by_name(&self, module: &str, name: &str) -> bool {
+        self.allowed.iter().any(|(m, n)| m == module && n == name)
+    }
+
+    pub(crate) fn is_allowed_by_module(&self, module: &str) -> bool {
+        self.allowed.iter().any(|(m, n)| m == module && n == "*")
     }
 
     pub(crate) fn records_unknown_globals(&self) -> bool {

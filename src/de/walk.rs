@@ -7,7 +7,11 @@
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
+mod object;
+
 use super::arena::{Arena, Id, Items, Kind, Node};
+use super::DeOptions;
+use crate::class::ClassRegistry;
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::value::magic::VALUE_TOKEN;
 use crate::value::{BigInt, Complex, Global, Object, Value};
@@ -22,15 +26,12 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     max_expansion: u64,
     active_containers: Vec<bool>,
     active_objects: Vec<bool>,
+    registry: &'a ClassRegistry,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
-    pub(crate) fn new(
-        input: &'de [u8],
-        arena: &'a Arena,
-        max_depth: usize,
-        max_expansion: u64,
-    ) -> Self {
+    pub(crate) fn new(input: &'de [u8], arena: &'a Arena, opts: &'a DeOptions) -> Self {
+        let (max_depth, max_expansion) = (opts.max_depth, opts.max_expansion);
         Walk {
             input,
             arena,
@@ -40,6 +41,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             max_expansion,
             active_containers: vec![false; arena.containers.len()],
             active_objects: vec![false; arena.objects.len()],
+            registry: &opts.registry,
         }
     }
 
@@ -261,17 +263,6 @@ pub(crate) struct NodeDe<'w, 'de, 'a> {
 }
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
-    fn class_name(&self, id: Id) -> String {
-        let obj = &self.w.arena.objects[id as usize];
-        match obj.class.kind {
-            Kind::Global(g) => {
-                let (m, n) = self.w.global_name(g);
-                format!("{m}.{n}")
-            }
-            _ => "?".into(),
-        }
-    }
-
     /// Visit a compound node's children with depth and cycle accounting.
     fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
@@ -338,13 +329,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Tuple(_) | Kind::FrozenSet(_) | Kind::List(_) | Kind::Set(_) | Kind::Dict(_) => {
                 self.compound(visitor)
             }
-            Kind::Object(id) => Err(type_error(
-                node,
-                format!(
-                    "an instance of {} has no plain serde form (read it as pypickle::Value)",
-                    self.class_name(id)
-                ),
-            )),
+            Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
                 let (m, n) = self.w.global_name(g);
                 Err(type_error(
@@ -385,11 +370,17 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             let value = self.w.build(self.node)?;
             return crate::value::hand_over(value, visitor);
         }
+        if let Kind::Object(id) = self.node.kind {
+            if let Some(entry) = self.w.registry.struct_entry(name) {
+                return self.object_newtype(id, entry, name, visitor);
+            }
+        }
         visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
+            Kind::Object(id) => self.object_seq(id, None, visitor),
             Kind::Bytes(span) | Kind::ByteArray(span) => {
                 let node = self.node;
                 let bytes = span.get(self.w.input, &self.w.arena.scratch);
@@ -410,11 +401,46 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _len: usize,
         visitor: V,
     ) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
+        match self.node.kind {
+            Kind::Object(id) => self.object_seq(id, Some(name), visitor),
+            _ => self.deserialize_seq(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Object(id) => self.object_struct(id, Some(name), visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Object(id) => self.object_map(id, visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if let Kind::Object(id) = self.node.kind {
+            if let Some(entry) = self.w.registry.struct_entry(name) {
+                return self.object_unit(id, entry, name, visitor);
+            }
+        }
+        self.natural(visitor)
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -429,6 +455,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     ) -> Result<V::Value> {
         let node = self.node;
         match node.kind {
+            Kind::Object(id) => self.object_enum(id, name, visitor),
             Kind::Str(_) => at(node, visitor.visit_enum(Enum { w: self.w, variant: node, payload: None })),
             Kind::Dict(id) if self.w.arena.len(id) == 2 => {
                 let mut it = self.w.arena.iter(id);
@@ -457,7 +484,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit_struct map struct identifier
+        bytes byte_buf identifier
     }
 }
 

@@ -232,6 +232,11 @@ const HASHABLE: usize = 1;
 const VARIANT: usize = 2;
 /// A tuple of up to 3 elements written TUPLE1/2/3 (or EMPTY_TUPLE).
 const SHORT: usize = 4;
+/// The fields of an instance of a registered class: its state (then BUILD) or its
+/// constructor's arguments (then NEWOBJ).
+const INSTANCE: usize = 8;
+/// An instance's state is `(None, fields)`, for a class with `__slots__`.
+const SLOTS: usize = 16;
 
 impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
@@ -281,6 +286,33 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         let mut w = Self::tuple(ser, len)?;
         w.flags |= VARIANT;
         Ok(w)
+    }
+
+    /// The fields of a tuple struct (or tuple or newtype variant) registered for a class: the
+    /// arguments of `cls.__new__(cls, *fields)`.
+    pub(crate) fn instance(
+        ser: &'a mut Serializer<W>,
+        class: &crate::class::Entry,
+        len: usize,
+    ) -> Result<Self> {
+        if ser.key {
+            return Err(ser.unhashable("an instance of a class"));
+        }
+        ser.open()?;
+        ser.begin_instance_args(class)?;
+        let mut w = Self::tuple(ser, len)?;
+        w.flags |= INSTANCE;
+        Ok(w)
+    }
+
+    /// Serialize one element (for a newtype written as a one-argument instance).
+    pub(crate) fn push<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element(v)
+    }
+
+    /// Finish the sequence.
+    pub(crate) fn done(self) -> Result<()> {
+        self.finish()
     }
 
     /// The payload of a `$pypickle::Set` / `FrozenSet` newtype.
@@ -402,6 +434,10 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             ser.out.buf.push(SETITEM);
             ser.close()?;
         }
+        if self.flags & INSTANCE != 0 {
+            ser.end_instance_args();
+            ser.close()?;
+        }
         Ok(())
     }
 }
@@ -493,6 +529,31 @@ impl<'a, W: Write> MapWriter<'a, W> {
         Ok(w)
     }
 
+    /// The fields of a struct (or struct variant) registered for a class: a new instance, and
+    /// the fields as its state.
+    pub(crate) fn instance(
+        ser: &'a mut Serializer<W>,
+        class: &crate::class::Entry,
+        len: usize,
+    ) -> Result<Self> {
+        if ser.key {
+            return Err(ser.unhashable("an instance of a class"));
+        }
+        ser.open()?;
+        ser.emit_new_instance(class)?;
+        ser.boundary()?;
+        if class.slots {
+            if ser.proto < 2 {
+                ser.out.buf.push(MARK);
+            }
+            ser.emit_none();
+            ser.boundary()?;
+        }
+        let mut w = Self::new(ser, Some(len))?;
+        w.flags = INSTANCE | if class.slots { SLOTS } else { 0 };
+        Ok(w)
+    }
+
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.ser.boundary()?;
@@ -509,6 +570,17 @@ impl<'a, W: Write> MapWriter<'a, W> {
         if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
             self.ser.close()?;
+        }
+        if self.flags & INSTANCE != 0 {
+            let ser = &mut *self.ser;
+            if self.flags & SLOTS != 0 {
+                ser.out
+                    .buf
+                    .push(if ser.proto >= 2 { TUPLE2 } else { TUPLE });
+                ser.memoize();
+            }
+            ser.out.buf.push(BUILD);
+            ser.close()?;
         }
         Ok(())
     }

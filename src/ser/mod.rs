@@ -7,6 +7,7 @@
 //! bytearray, big int, complex, globals, objects) that [`Value`](crate::Value) carries, and
 //! `output.rs` the buffer with its frames.
 
+mod class;
 mod compound;
 mod emit;
 mod memo;
@@ -429,16 +430,25 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         })
     }
     #[inline]
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        if let Some(class) = self.struct_class(name) {
+            return self.save_bare_instance(&class);
+        }
         self.serialize_unit()
     }
     #[inline]
     fn serialize_unit_variant(
         self,
-        _name: &'static str,
+        name: &'static str,
         _index: u32,
         variant: &'static str,
     ) -> Result<()> {
+        if let Some((class, value)) = self.enum_member(name, variant) {
+            return self.save_enum_member(&class, &value);
+        }
+        if let Some(class) = self.variant_class(name, variant) {
+            return self.save_bare_instance(&class);
+        }
         self.begin_value()?;
         self.emit_static_key(variant)?;
         self.end_value()
@@ -454,16 +464,26 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
                 return self.save_tagged(tag, name, v);
             }
         }
+        if let Some(class) = self.struct_class(name) {
+            let mut w = SeqWriter::instance(self, &class, 1)?;
+            w.push(v)?;
+            return w.done();
+        }
         v.serialize(self)
     }
     #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _index: u32,
         variant: &'static str,
         v: &T,
     ) -> Result<()> {
+        if let Some(class) = self.variant_class(name, variant) {
+            let mut w = SeqWriter::instance(self, &class, 1)?;
+            w.push(v)?;
+            return w.done();
+        }
         if self.key {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
@@ -510,17 +530,23 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         SeqWriter::tuple(self, len)
     }
     #[inline]
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
+    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
+        if let Some(class) = self.struct_class(name) {
+            return SeqWriter::instance(self, &class, len);
+        }
         SeqWriter::tuple(self, len)
     }
     #[inline]
     fn serialize_tuple_variant(
         self,
-        _name: &'static str,
+        name: &'static str,
         _index: u32,
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleVariant> {
+        if let Some(class) = self.variant_class(name, variant) {
+            return SeqWriter::instance(self, &class, len);
+        }
         if self.key {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
@@ -534,7 +560,10 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         MapWriter::new(self, len)
     }
     #[inline(always)]
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
+        if let Some(class) = self.struct_class(name) {
+            return MapWriter::instance(self, &class, len);
+        }
         if self.key {
             return Err(self.unhashable("a struct (written as a dict)"));
         }
@@ -543,11 +572,14 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     #[inline]
     fn serialize_struct_variant(
         self,
-        _name: &'static str,
+        name: &'static str,
         _index: u32,
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStructVariant> {
+        if let Some(class) = self.variant_class(name, variant) {
+            return MapWriter::instance(self, &class, len);
+        }
         if self.key {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }

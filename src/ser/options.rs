@@ -23,12 +23,13 @@ pub const DEFAULT_PROTOCOL: u8 = 4;
 /// | [`memoize_keys`](Self::memoize_keys) | on | write each distinct dict key (struct field name, string map key) once and refer back to it |
 /// | [`memoize_strings`](Self::memoize_strings) | on | refer back to recently written short str values instead of writing them again |
 /// | [`fix_imports`](Self::fix_imports) | on | at protocols 0-2, write globals under their Python 2 names, like CPython |
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SerOptions {
     pub(crate) protocol: u8,
     pub(crate) memoize_keys: bool,
     pub(crate) memoize_strings: bool,
     pub(crate) fix_imports: bool,
+    pub(crate) registry: crate::ClassRegistry,
 }
 
 impl Default for SerOptions {
@@ -38,6 +39,7 @@ impl Default for SerOptions {
             memoize_keys: true,
             memoize_strings: true,
             fix_imports: true,
+            registry: crate::ClassRegistry::new(),
         }
     }
 }
@@ -98,6 +100,12 @@ impl SerOptions {
     /// pickle. Python 3 maps them back when it loads.
     pub fn fix_imports(mut self, on: bool) -> Self {
         self.fix_imports = on;
+        self
+    }
+
+    /// Write the registry's Rust types as instances of their Python classes.
+    pub fn registry(mut self, registry: crate::ClassRegistry) -> Self {
+        self.registry = registry;
         self
     }
 

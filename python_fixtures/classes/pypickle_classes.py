@@ -1,0 +1,120 @@
+"""Classes for pypickle's class-registry tests: each is a shape CPython pickles differently.
+
+Imported by python_fixtures/class_oracle.py (which puts this folder on sys.path); never by
+anything that loads untrusted data.
+"""
+
+import collections
+import dataclasses
+import enum
+
+
+class Point:
+    """A plain class: NEWOBJ (protocol 2+) or copyreg._reconstructor, then a state dict."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __repr__(self):
+        return f"Point(x={self.x!r}, y={self.y!r})"
+
+    def __eq__(self, other):
+        return type(other) is Point and (self.x, self.y) == (other.x, other.y)
+
+
+@dataclasses.dataclass
+class Person:
+    name: str
+    age: int
+    tags: list
+    home: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    key: str
+    value: float
+
+
+class Slotted:
+    """No __dict__: the state is (None, {slot: value})."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def __repr__(self):
+        return f"Slotted(a={self.a!r}, b={self.b!r})"
+
+
+class Versioned:
+    """__getstate__/__setstate__ with a non-dict state: a tuple."""
+
+    def __init__(self, version, payload):
+        self.version = version
+        self.payload = payload
+
+    def __getstate__(self):
+        return (self.version, self.payload)
+
+    def __setstate__(self, state):
+        self.version, self.payload = state
+
+    def __repr__(self):
+        return f"Versioned(version={self.version!r}, payload={self.payload!r})"
+
+
+class Reduced:
+    """__reduce__ with constructor arguments: REDUCE(cls, args)."""
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def __reduce__(self):
+        return (Reduced, (self.a, self.b))
+
+    def __repr__(self):
+        return f"Reduced(a={self.a!r}, b={self.b!r})"
+
+
+Pair = collections.namedtuple("Pair", "left right")
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+class Mood(enum.Enum):
+    HAPPY = "happy"
+    SAD = "sad"
+
+
+@dataclasses.dataclass
+class Circle:
+    r: float
+
+
+@dataclasses.dataclass
+class Square:
+    side: float
+
+
+class Outer:
+    class Inner:
+        def __init__(self, v):
+            self.v = v
+
+        def __repr__(self):
+            return f"Outer.Inner(v={self.v!r})"
+
+
+@dataclasses.dataclass
+class Drawing:
+    title: str
+    shapes: list
+    origin: Point

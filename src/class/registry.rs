@@ -1,0 +1,460 @@
+//! The class registry: which Rust types stand for which Python classes, in both directions.
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserialize, Visitor};
+
+use crate::value::Value;
+
+/// Maps Rust types to Python classes, for reading and for writing.
+///
+/// Reading (in [`DeOptions::registry`](crate::DeOptions::registry)): a registered class may
+/// appear in a pickle (it is allowed by the policy, as an inert name), and an instance of it
+/// fills the Rust type: its attribute state (the dict that BUILD sets, merged with `__slots__`
+/// state) fills a struct's fields, its constructor arguments fill a tuple struct, and a class
+/// registered for an enum variant chooses that variant. A registered type that meets an
+/// instance of another class is an error naming both.
+///
+/// Writing (in [`SerOptions::registry`](crate::SerOptions::registry)): a registered struct is
+/// written as an instance of its class: `cls.__new__(cls)` (NEWOBJ, or
+/// `copyreg._reconstructor` at protocols 0-1) with its fields as the state dict (BUILD), which
+/// is what CPython writes for a plain class or a `@dataclass`, so `pickle.loads` gives a real
+/// instance. A tuple struct is written as `cls.__new__(cls, *fields)`, what CPython writes for a
+/// `namedtuple`.
+///
+/// Types are named by their serde name (the struct or enum name unless `#[serde(rename)]`),
+/// which [`class`](Self::class) reads from the type itself. Cloning a registry is cheap.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use pypickle::{ClassRegistry, DeOptions, SerOptions};
+///
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// struct Point { x: i32, y: i32 }
+///
+/// let registry = ClassRegistry::new().class::<Point>("geometry.Point");
+/// let bytes = pypickle::to_vec_with(&Point { x: 1, y: 2 }, &SerOptions::new().registry(registry.clone()))?;
+/// // What CPython writes for an instance of `class Point` with attributes x and y.
+/// assert!(bytes.windows(5).any(|w| w == b"Point"));
+/// let back: Point = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(registry))?;
+/// assert_eq!(back, Point { x: 1, y: 2 });
+/// // Without the registry the class is not on the allowlist, and the pickle is refused.
+/// assert!(pypickle::from_slice::<Point>(&bytes).is_err());
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ClassRegistry {
+    entries: Arc<Vec<Entry>>,
+}
+
+/// One Rust type (or enum variant) and its Python class.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    /// The serde name of the struct or enum.
+    pub rust: &'static str,
+    /// For an enum: the variant this class stands for (None: a Python `Enum` class whose
+    /// members map to unit variants by value, or a plain struct).
+    pub variant: Option<&'static str>,
+    pub module: String,
+    pub qualname: String,
+    /// Write the state as `(None, fields)`, as CPython does for classes with `__slots__`.
+    pub slots: bool,
+    /// For a Python `Enum` class: the member values and the variants they stand for.
+    pub members: Vec<(Value, &'static str)>,
+}
+
+impl fmt::Debug for ClassRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| {
+                format!(
+                    "{}{}{} <-> {}.{}",
+                    e.rust,
+                    if e.variant.is_some() { "::" } else { "" },
+                    e.variant.unwrap_or(""),
+                    e.module,
+                    e.qualname
+                )
+            }))
+            .finish()
+    }
+}
+
+impl PartialEq for ClassRegistry {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries)
+            || (self.entries.len() == other.entries.len()
+                && self.entries.iter().zip(other.entries.iter()).all(|(a, b)| {
+                    (a.rust, a.variant, &a.module, &a.qualname, a.slots)
+                        == (b.rust, b.variant, &b.module, &b.qualname, b.slots)
+                        && a.members == b.members
+                }))
+    }
+}
+
+/// Split `module.QualName` at the first dot that starts a capitalised or underscored part... in
+/// practice at the last dot whose left side is a module path. Python modules are lower-case by
+/// convention, classes are not; when that fails use `module:QualName`.
+fn split_python_name(python: &str) -> (String, String) {
+    if let Some((m, q)) = python.split_once(':') {
+        return (m.to_string(), q.to_string());
+    }
+    // The qualified name starts at the first part that begins with an upper-case letter.
+    let parts: Vec<&str> = python.split('.').collect();
+    let first_class = parts
+        .iter()
+        .position(|p| p.starts_with(|c: char| c.is_ascii_uppercase()))
+        .filter(|&i| i > 0)
+        .unwrap_or(parts.len().saturating_sub(1).max(1));
+    assert!(
+        parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()),
+        "a Python class is named `module.QualName` (or `module:QualName`), got {python:?}"
+    );
+    (
+        parts[..first_class].join("."),
+        parts[first_class..].join("."),
+    )
+}
+
+impl ClassRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn push(mut self, entry: Entry) -> Self {
+        Arc::make_mut(&mut self.entries).push(entry);
+        self
+    }
+
+    /// Map the struct (or tuple, newtype or unit struct) `T` to the Python class `python`,
+    /// written `module.QualName` (`pkg.mod.Outer.Inner`; the class part is where the first
+    /// capitalised name starts, or write `module:QualName` to say it exactly).
+    ///
+    /// # Panics
+    /// If `T` is not a struct (its `Deserialize` does not ask for a struct by name), or
+    /// `python` is not a dotted name. Both are mistakes in the program, not in input.
+    pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
+        let name = match probe::<T>() {
+            Some((name, None)) => name,
+            _ => panic!(
+                "ClassRegistry::class: {} is not a struct; use class_named or variant",
+                std::any::type_name::<T>()
+            ),
+        };
+        self.class_named(name, python)
+    }
+
+    /// [`class`](Self::class) for a class with `__slots__` and no `__dict__`: the fields are
+    /// written as the slots half of a `(None, slots)` state, as CPython does.
+    pub fn slots_class<T: Deserialize<'static>>(self, python: &str) -> Self {
+        let mut reg = self.class::<T>(python);
+        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+            e.slots = true;
+        }
+        reg
+    }
+
+    /// [`class`](Self::class) by the type's serde name, for types that only implement
+    /// `Serialize`.
+    pub fn class_named(self, serde_name: &'static str, python: &str) -> Self {
+        let (module, qualname) = split_python_name(python);
+        self.push(Entry {
+            rust: serde_name,
+            variant: None,
+            module,
+            qualname,
+            slots: false,
+            members: Vec::new(),
+        })
+    }
+
+    /// Map the variant `variant` of the enum `E` to the Python class `python`: an instance of
+    /// that class read as an `E` is that variant (a struct variant takes the attributes, a
+    /// tuple variant the constructor arguments, a newtype variant the whole instance), and the
+    /// variant is written as an instance of the class.
+    ///
+    /// # Panics
+    /// If `E` is not an enum with that variant.
+    pub fn variant<E: Deserialize<'static>>(self, variant: &'static str, python: &str) -> Self {
+        let (name, variants) = match probe::<E>() {
+            Some((name, Some(variants))) => (name, variants),
+            _ => panic!(
+                "ClassRegistry::variant: {} is not an enum",
+                std::any::type_name::<E>()
+            ),
+        };
+        let variant = *variants
+            .iter()
+            .find(|v| **v == variant)
+            .unwrap_or_else(|| panic!("ClassRegistry::variant: {name} has no variant {variant}"));
+        let (module, qualname) = split_python_name(python);
+        self.push(Entry {
+            rust: name,
+            variant: Some(variant),
+            module,
+            qualname,
+            slots: false,
+            members: Vec::new(),
+        })
+    }
+
+    /// Map a Python `enum.Enum` (or `IntEnum`, `StrEnum`, ...) class to the Rust enum `E`,
+    /// member by member: each `(variant, value)` says which unit variant stands for the member
+    /// with that value. CPython pickles a member as `Class(value)`; a value missing from the
+    /// list is an error naming it.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions};
+    ///
+    /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    /// enum Color { Red, Green }
+    ///
+    /// let reg = ClassRegistry::new().python_enum::<Color>("paint.Color", [("Red", 1), ("Green", 2)]);
+    /// let bytes = pypickle::to_vec_with(&Color::Green, &SerOptions::new().registry(reg.clone()))?;
+    /// let v: pypickle::Value = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg.clone()))?;
+    /// assert_eq!(v.to_string(), "paint.Color(2)");
+    /// assert_eq!(pypickle::from_slice_with::<Color>(&bytes, &DeOptions::new().registry(reg))?, Color::Green);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `E` is not an enum or lacks one of the variants.
+    pub fn python_enum<E: Deserialize<'static>>(
+        self,
+        python: &str,
+        members: impl IntoIterator<Item = (&'static str, impl Into<Value>)>,
+    ) -> Self {
+        let (name, variants) = match probe::<E>() {
+            Some((name, Some(variants))) => (name, variants),
+            _ => panic!(
+                "ClassRegistry::python_enum: {} is not an enum",
+                std::any::type_name::<E>()
+            ),
+        };
+        let members = members
+            .into_iter()
+            .map(|(variant, value)| {
+                let variant = *variants.iter().find(|v| **v == variant).unwrap_or_else(|| {
+                    panic!("ClassRegistry::python_enum: {name} has no variant {variant}")
+                });
+                (value.into(), variant)
+            })
+            .collect();
+        let (module, qualname) = split_python_name(python);
+        self.push(Entry {
+            rust: name,
+            variant: None,
+            module,
+            qualname,
+            slots: false,
+            members,
+        })
+    }
+
+    /// Whether `module.name` is a registered class, or a class a registered one is nested in
+    /// (protocols 0-3 name `Outer.Inner` as `getattr(Outer, 'Inner')`).
+    pub(crate) fn knows(&self, module: &str, name: &str) -> bool {
+        self.entries.iter().any(|e| {
+            e.module == module
+                && e.qualname.starts_with(name)
+                && matches!(e.qualname.as_bytes().get(name.len()), None | Some(b'.'))
+        })
+    }
+
+    /// The entry of a struct by serde name.
+    pub(crate) fn struct_entry(&self, rust: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.variant.is_none() && e.members.is_empty() && e.rust == rust)
+    }
+
+    /// The entry of an enum's variant.
+    pub(crate) fn variant_entry(&self, rust: &str, variant: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.rust == rust && e.variant == Some(variant))
+    }
+
+    /// The Python `Enum` entry of a Rust enum.
+    pub(crate) fn enum_entry(&self, rust: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.rust == rust && !e.members.is_empty())
+    }
+
+    /// The variant of the enum `rust` that the class `module.qualname` stands for.
+    pub(crate) fn variant_for(&self, rust: &str, module: &str, qualname: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| {
+            e.rust == rust
+                && e.module == module
+                && e.qualname == qualname
+                && (e.variant.is_some() || !e.members.is_empty())
+        })
+    }
+}
+
+/// The serde name of `T` (and its variants, for an enum), found by asking `T` to deserialize
+/// from a deserializer that records the name and fails.
+fn probe<T: Deserialize<'static>>() -> Option<(&'static str, Option<&'static [&'static str]>)> {
+    let found = Cell::new(None);
+    let _ = T::deserialize(Probe { found: &found });
+    found.get()
+}
+
+type Found = Option<(&'static str, Option<&'static [&'static str]>)>;
+
+struct Probe<'a> {
+    found: &'a Cell<Found>,
+}
+
+#[derive(Debug)]
+struct Probed;
+
+impl fmt::Display for Probed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("probed")
+    }
+}
+
+impl std::error::Error for Probed {}
+
+impl de::Error for Probed {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Probed
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Probe<'_> {
+    type Error = Probed;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+        Err(Probed)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        self.found.set(Some((name, None)));
+        Err(Probed)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        self.found.set(Some((name, None)));
+        Err(Probed)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        self.found.set(Some((name, None)));
+        Err(Probed)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        self.found.set(Some((name, None)));
+        Err(Probed)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        self.found.set(Some((name, Some(variants))));
+        Err(Probed)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit seq tuple map identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Plain {
+        a: i32,
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(rename = "Renamed")]
+    #[allow(dead_code)]
+    struct Tup(i32, i32);
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Shape {
+        Circle { r: f64 },
+        Square(f64),
+    }
+
+    #[test]
+    fn names_come_from_the_types() {
+        assert_eq!(probe::<Plain>(), Some(("Plain", None)));
+        assert_eq!(probe::<Tup>(), Some(("Renamed", None)));
+        assert_eq!(
+            probe::<Shape>().map(|(n, v)| (n, v.map(|v| v.to_vec()))),
+            Some(("Shape", Some(vec!["Circle", "Square"])))
+        );
+        assert_eq!(probe::<i32>(), None);
+    }
+
+    #[test]
+    fn python_names_split_at_the_class() {
+        let s = |p| split_python_name(p);
+        assert_eq!(s("geo.Point"), ("geo".into(), "Point".into()));
+        assert_eq!(s("a.b.Outer.Inner"), ("a.b".into(), "Outer.Inner".into()));
+        assert_eq!(s("mod.lower"), ("mod".into(), "lower".into()));
+        assert_eq!(
+            s("pkg.mod:thing.inner"),
+            ("pkg.mod".into(), "thing.inner".into())
+        );
+        assert!(std::panic::catch_unwind(|| split_python_name("Point")).is_err());
+    }
+
+    #[test]
+    fn lookups() {
+        let r = ClassRegistry::new()
+            .class::<Plain>("m.Plain")
+            .variant::<Shape>("Circle", "m.Circle");
+        assert!(r.knows("m", "Plain") && r.knows("m", "Circle") && !r.knows("m", "Square"));
+        assert!(!r.knows("m", "Pla") && !r.knows("n", "Plain"));
+        assert_eq!(r.struct_entry("Plain").unwrap().qualname, "Plain");
+        assert!(r.struct_entry("Shape").is_none());
+        assert_eq!(
+            r.variant_for("Shape", "m", "Circle").unwrap().variant,
+            Some("Circle")
+        );
+        assert_eq!(r.clone(), r);
+        let r = ClassRegistry::new().class::<Plain>("m.Outer.Plain");
+        assert!(r.knows("m", "Outer") && r.knows("m", "Outer.Plain") && !r.knows("m", "Out"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Registered Rust types written as instances of their Python classes, byte for byte as
+//! CPython's pickler writes an instance of a plain class (or a `namedtuple`, or an `Enum`
+//! member).
+//!
+//! | Rust | protocol 2+ | protocols 0-1 |
+//! |---|---|---|
+//! | struct, struct variant | `cls`, `()`, NEWOBJ, then the fields as a state dict, BUILD | `copyreg._reconstructor(cls, object, None)`, state dict, BUILD |
+//! | the same, for a `__slots__` class | state `(None, fields)` | the same |
+//! | tuple struct, tuple or newtype variant, newtype struct | `cls`, `(fields...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (fields...))` |
+//! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
+//! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
+
+use std::io::Write;
+
+use super::Serializer;
+use crate::class::Entry;
+use crate::error::Result;
+use crate::opcode::*;
+use crate::value::Value;
+
+impl<W: Write> Serializer<W> {
+    /// The registry entry for the struct `rust`, if the registry holds one.
+    #[inline]
+    pub(crate) fn struct_class(&self, rust: &str) -> Option<Entry> {
+        if self.opts.registry.is_empty() {
+            return None;
+        }
+        self.opts.registry.struct_entry(rust).cloned()
+    }
+
+    /// The registry entry for the variant `variant` of the enum `rust`.
+    #[inline]
+    pub(crate) fn variant_class(&self, rust: &str, variant: &str) -> Option<Entry> {
+        if self.opts.registry.is_empty() {
+            return None;
+        }
+        self.opts.registry.variant_entry(rust, variant).cloned()
+    }
+
+    /// The value of the Python `Enum` member that the unit variant `variant` of `rust` stands
+    /// for, with its class.
+    #[inline]
+    pub(crate) fn enum_member(&self, rust: &str, variant: &str) -> Option<(Entry, Value)> {
+        if self.opts.registry.is_empty() {
+            return None;
+        }
+        let e = self.opts.registry.enum_entry(rust)?;
+        let value = e.members.iter().find(|(_, v)| *v == variant)?.0.clone();
+        Some((e.clone(), value))
+    }
+
+    /// `cls.__new__(cls)`, memoized: an instance whose state may follow. Inside an open level.
+    pub(crate) fn emit_new_instance(&mut self, e: &Entry) -> Result<()> {
+        if self.proto >= 2 {
+            self.emit_global(&e.module, &e.qualname)?;
+            self.boundary()?;
+            self.emit_empty_tuple();
+            self.out.buf.push(NEWOBJ);
+        } else {
+            self.emit_global("copyreg", "_reconstructor")?;
+            self.boundary()?;
+            self.out.buf.push(MARK);
+            self.boundary()?;
+            self.emit_global(&e.module, &e.qualname)?;
+            self.boundary()?;
+            self.emit_global("builtins", "object")?;
+            self.boundary()?;
+            self.emit_none();
+            self.out.buf.push(TUPLE);
+            self.memoize();
+            self.out.buf.push(REDUCE);
+        }
+        self.memoize();
+        Ok(())
+    }
+
+    /// What comes before the arguments tuple of `cls.__new__(cls, *args)`.
+    pub(crate) fn begin_instance_args(&mut self, e: &Entry) -> Result<()> {
+        if self.proto >= 2 {
+            self.emit_global(&e.module, &e.qualname)?;
+        } else {
+            self.emit_global("copyreg", "_reconstructor")?;
+            self.boundary()?;
+            self.out.buf.push(MARK);
+            self.boundary()?;
+            self.emit_global(&e.module, &e.qualname)?;
+            self.boundary()?;
+            self.emit_global("builtins", "tuple")?;
+        }
+        self.boundary()
+    }
+
+    /// What comes after the arguments tuple (already written and memoized).
+    pub(crate) fn end_instance_args(&mut self) {
+        if self.proto >= 2 {
+            self.out.buf.push(NEWOBJ);
+        } else {
+            self.out.buf.push(TUPLE);
+            self.memoize();
+            self.out.buf.push(REDUCE);
+        }
+        self.memoize();
+    }
+
+    /// A unit struct or unit variant registered for a class: a bare instance.
+    pub(crate) fn save_bare_instance(&mut self, e: &Entry) -> Result<()> {
+        self.open()?;
+        self.emit_new_instance(e)?;
+        self.close()
+    }
+
+    /// A Python `Enum` member: `cls(value)`.
+    pub(crate) fn save_enum_member(&mut self, e: &Entry, value: &Value) -> Result<()> {
+        self.open()?;
+        self.emit_global(&e.module, &e.qualname)?;
+        self.boundary()?;
+        self.emit_value_tuple(&[value])?;
+        self.out.buf.push(REDUCE);
+        self.memoize();
+        self.close()
+    }
+}

@@ -1,0 +1,390 @@
+//! The class registry against the real python3, both directions, at every protocol: registered
+//! Rust types are written as instances CPython loads (byte-identical to CPython's own pickles
+//! of the same objects), and CPython's instances read into the Rust types. The Python classes
+//! live in `python_fixtures/classes/pypickle_classes.py`; `python_fixtures/class_oracle.py`
+//! runs them.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use pypickle::{ClassRegistry, DeOptions, SerOptions, Value};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Person {
+    name: String,
+    age: u32,
+    tags: Vec<String>,
+    home: Option<Point>,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Frozen {
+    key: String,
+    value: f64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Slotted {
+    a: i64,
+    b: String,
+}
+
+/// `collections.namedtuple("Pair", "left right")`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Pair(i64, String);
+
+/// A class whose `__reduce__` gives constructor arguments.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Reduced {
+    a: i64,
+    b: String,
+}
+
+/// A class whose `__getstate__` returns a tuple.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Versioned(u32, String);
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+enum Color {
+    Red,
+    Green,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+enum Mood {
+    Happy,
+    Sad,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+enum Shape {
+    Circle { r: f64 },
+    Square { side: f64 },
+}
+
+/// `Outer.Inner`, a nested class.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Inner {
+    v: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Drawing {
+    title: String,
+    shapes: Vec<Shape>,
+    origin: Point,
+}
+
+const M: &str = "pypickle_classes";
+
+fn registry() -> ClassRegistry {
+    ClassRegistry::new()
+        .class::<Point>("pypickle_classes.Point")
+        .class::<Person>("pypickle_classes.Person")
+        .class::<Frozen>("pypickle_classes.Frozen")
+        .slots_class::<Slotted>("pypickle_classes.Slotted")
+        .class::<Pair>("pypickle_classes.Pair")
+        .class::<Reduced>("pypickle_classes.Reduced")
+        .class::<Versioned>("pypickle_classes.Versioned")
+        .class::<Inner>("pypickle_classes.Outer.Inner")
+        .class::<Drawing>("pypickle_classes.Drawing")
+        .python_enum::<Color>("pypickle_classes.Color", [("Red", 1), ("Green", 2)])
+        .python_enum::<Mood>(
+            "pypickle_classes.Mood",
+            [("Happy", "happy"), ("Sad", "sad")],
+        )
+        .variant::<Shape>("Circle", "pypickle_classes.Circle")
+        .variant::<Shape>("Square", "pypickle_classes.Square")
+}
+
+fn de() -> DeOptions {
+    DeOptions::new().registry(registry())
+}
+
+fn ser(proto: u8) -> SerOptions {
+    SerOptions::new().protocol(proto).registry(registry())
+}
+
+/// Run the oracle over `lines`, one output line per input line.
+fn oracle(mode: &str, lines: &[String]) -> Vec<String> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/python_fixtures/class_oracle.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(mode)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed: these tests compare with CPython");
+    let mut input = child.stdin.take().unwrap();
+    let text = lines.join("\n") + "\n";
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "class_oracle.py {mode} failed");
+    let out = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<String> = out.lines().map(str::to_string).collect();
+    assert_eq!(got.len(), lines.len(), "one output line per input: {out}");
+    got
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    assert!(!s.starts_with("ERR"), "CPython failed: {s}");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+type Writer = Box<dyn Fn(&SerOptions) -> pypickle::Result<Vec<u8>>>;
+type Reader = Box<dyn Fn(&[u8], &DeOptions) -> Result<(), String>>;
+
+/// A Rust value, the Python expression for the same object, and CPython's repr of it.
+struct Case {
+    write: Writer,
+    read: Reader,
+    expr: &'static str,
+    repr: &'static str,
+    /// The lowest protocol CPython can pickle the object with (2 for `__slots__` classes).
+    cpython_from: u8,
+}
+
+fn case<T>(value: T, expr: &'static str, repr: &'static str) -> Case
+where
+    T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug + Clone + 'static,
+{
+    let w = value.clone();
+    Case {
+        write: Box::new(move |o| pypickle::to_vec_with(&w, o)),
+        read: Box::new(move |b, o| {
+            let got: T = pypickle::from_slice_with(b, o).map_err(|e| e.to_string())?;
+            if got == value {
+                Ok(())
+            } else {
+                Err(format!("read {got:?}, expected {value:?}"))
+            }
+        }),
+        expr,
+        repr,
+        cpython_from: 0,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let point = Point { x: 1, y: -2 };
+    vec![
+        case(point.clone(), "C.Point(1, -2)", "Point(x=1, y=-2)"),
+        case(
+            Person {
+                name: "Ann".into(),
+                age: 7,
+                tags: vec!["a".into(), "b".into()],
+                home: Some(point.clone()),
+            },
+            "C.Person('Ann', 7, ['a', 'b'], C.Point(1, -2))",
+            "Person(name='Ann', age=7, tags=['a', 'b'], home=Point(x=1, y=-2))",
+        ),
+        case(
+            Person {
+                name: "Bo".into(),
+                age: 0,
+                tags: vec![],
+                home: None,
+            },
+            "C.Person('Bo', 0, [])",
+            "Person(name='Bo', age=0, tags=[], home=None)",
+        ),
+        case(
+            Frozen {
+                key: "k".into(),
+                value: 0.5,
+            },
+            "C.Frozen('k', 0.5)",
+            "Frozen(key='k', value=0.5)",
+        ),
+        Case {
+            cpython_from: 2,
+            ..case(
+                Slotted {
+                    a: 3,
+                    b: "x".into(),
+                },
+                "C.Slotted(3, 'x')",
+                "Slotted(a=3, b='x')",
+            )
+        },
+        case(
+            Pair(4, "y".into()),
+            "C.Pair(4, 'y')",
+            "Pair(left=4, right='y')",
+        ),
+        case(Color::Green, "C.Color.GREEN", "<Color.GREEN: 2>"),
+        case(Mood::Sad, "C.Mood.SAD", "<Mood.SAD: 'sad'>"),
+        case(Shape::Circle { r: 1.5 }, "C.Circle(1.5)", "Circle(r=1.5)"),
+        case(Inner { v: 9 }, "C.Outer.Inner(9)", "Outer.Inner(v=9)"),
+        case(
+            Drawing {
+                title: "d".into(),
+                shapes: vec![Shape::Square { side: 2.0 }, Shape::Circle { r: 1.0 }],
+                origin: point,
+            },
+            "C.Drawing('d', [C.Square(2.0), C.Circle(1.0)], C.Point(1, -2))",
+            "Drawing(title='d', shapes=[Square(side=2.0), Circle(r=1.0)], origin=Point(x=1, y=-2))",
+        ),
+    ]
+}
+
+#[test]
+fn registered_types_are_written_as_cpython_writes_the_instances() {
+    let cases = cases();
+    let mut ours = Vec::new();
+    let mut exprs = Vec::new();
+    for proto in 0..=5u8 {
+        for c in &cases {
+            let bytes = (c.write)(&ser(proto))
+                .unwrap_or_else(|e| panic!("writing {} at protocol {proto}: {e}", c.expr));
+            ours.push(hex(&bytes));
+            exprs.push(format!("{proto}\t{}", c.expr));
+        }
+    }
+    let reprs = oracle("loads", &ours);
+    let theirs = oracle("dumps", &exprs);
+    let mut i = 0;
+    for proto in 0..=5u8 {
+        for c in &cases {
+            assert_eq!(reprs[i], c.repr, "CPython loading ours, protocol {proto}");
+            if proto >= c.cpython_from {
+                assert_eq!(
+                    ours[i], theirs[i],
+                    "bytes of {} at protocol {proto} differ from CPython's",
+                    c.expr
+                );
+            }
+            i += 1;
+        }
+    }
+}
+
+#[test]
+fn cpython_instances_read_into_registered_types() {
+    let mut cases = cases();
+    cases.push(case(
+        Reduced {
+            a: 5,
+            b: "r".into(),
+        },
+        "C.Reduced(5, 'r')",
+        "",
+    ));
+    cases.push(case(Versioned(2, "p".into()), "C.Versioned(2, 'p')", ""));
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| cases.iter().map(move |c| format!("{p}\t{}", c.expr)))
+        .collect();
+    let pickles = oracle("dumps", &exprs);
+    let opts = de();
+    for (i, hexed) in pickles.iter().enumerate() {
+        let c = &cases[i % cases.len()];
+        if ((i / cases.len()) as u8) < c.cpython_from {
+            continue;
+        }
+        let bytes = unhex(hexed);
+        (c.read)(&bytes, &opts)
+            .unwrap_or_else(|e| panic!("{} at protocol {}: {e}", c.expr, i / cases.len()));
+        // Without the registry these classes are not on the allowlist.
+        let refused = pypickle::from_slice::<Value>(&bytes).unwrap_err();
+        let (m, _) = refused.refused_global().expect("a refused global");
+        assert_eq!(m, M, "{refused}");
+    }
+}
+
+#[test]
+fn unknown_instances_kept_as_values_write_back_as_the_same_objects() {
+    let cases = cases();
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| cases.iter().map(move |c| format!("{p}\t{}", c.expr)))
+        .collect();
+    let pickles = oracle("dumps", &exprs);
+    let record = DeOptions::new().record_unknown_globals(true);
+    let mut again = Vec::new();
+    let mut expected = Vec::new();
+    for (i, hexed) in pickles.iter().enumerate() {
+        let proto = (i / cases.len()) as u8;
+        let c = &cases[i % cases.len()];
+        if proto < c.cpython_from {
+            continue;
+        }
+        expected.push((c.repr, &exprs[i]));
+        let v: Value = pypickle::from_slice_with(&unhex(hexed), &record).unwrap();
+        let bytes = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        again.push(hex(&bytes));
+    }
+    for (repr, (want, expr)) in oracle("loads", &again).iter().zip(expected) {
+        assert_eq!(repr, want, "{expr}");
+    }
+}
+
+#[test]
+fn a_registered_type_meeting_another_class_names_both() {
+    let pickle = unhex(&oracle("dumps", &["4\tC.Frozen('k', 0.5)".into()])[0]);
+    let e = pypickle::from_slice_with::<Point>(&pickle, &de()).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("pypickle_classes.Point") && msg.contains("pypickle_classes.Frozen"),
+        "{msg}"
+    );
+    assert!(e.offset().is_some(), "{msg}");
+    // An enum member whose value is not registered.
+    let only_red = DeOptions::new().registry(
+        ClassRegistry::new().python_enum::<Color>("pypickle_classes.Color", [("Red", 1)]),
+    );
+    let pickle = unhex(&oracle("dumps", &["4\tC.Color.GREEN".into()])[0]);
+    let e = pypickle::from_slice_with::<Color>(&pickle, &only_red).unwrap_err();
+    assert!(e.to_string().contains("Color(2)"), "{e}");
+    // A class registered for no variant of the enum read.
+    let pickle = unhex(&oracle("dumps", &["4\tC.Point(1, 2)".into()])[0]);
+    let e = pypickle::from_slice_with::<Shape>(&pickle, &de()).unwrap_err();
+    assert!(e.to_string().contains("not a variant of enum Shape"), "{e}");
+    // A non-dict state read as a struct.
+    let pickle = unhex(&oracle("dumps", &["4\tC.Versioned(1, 'x')".into()])[0]);
+    let e =
+        pypickle::from_slice_with::<Point>(&pickle, &DeOptions::new().record_unknown_globals(true))
+            .unwrap_err();
+    assert!(e.to_string().contains("not a dict of attributes"), "{e}");
+}
+
+#[test]
+fn instances_read_as_maps_and_sequences_without_registration() {
+    // Allowed by name, read generically: attributes as a map, namedtuple as a sequence.
+    let opts = DeOptions::new().allow_global(M, "*");
+    let p = unhex(&oracle("dumps", &["2\tC.Point(1, 2)".into()])[0]);
+    let m: std::collections::BTreeMap<String, i64> = pypickle::from_slice_with(&p, &opts).unwrap();
+    assert_eq!(
+        m.into_iter().collect::<Vec<_>>(),
+        [("x".into(), 1), ("y".into(), 2)]
+    );
+    let p = unhex(&oracle("dumps", &["3\tC.Pair(1, 'z')".into()])[0]);
+    let t: (i64, String) = pypickle::from_slice_with(&p, &opts).unwrap();
+    assert_eq!(t, (1, "z".into()));
+    let p = unhex(&oracle("dumps", &["5\tC.Slotted(1, 'q')".into()])[0]);
+    let s: Slotted = pypickle::from_slice_with(&p, &opts).unwrap();
+    assert_eq!(
+        s,
+        Slotted {
+            a: 1,
+            b: "q".into()
+        }
+    );
+}

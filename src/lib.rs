@@ -47,6 +47,7 @@ macro_rules! for_each_deserialize_method {
 pub(crate) use for_each_deserialize_method;
 
 mod class;
+mod persistent;
 pub mod de;
 mod error;
 pub mod opcode;
@@ -55,6 +56,7 @@ pub mod ser;
 pub mod value;
 
 pub use class::ClassRegistry;
+pub use persistent::PersistentId;
 pub use de::{
     from_reader, from_reader_with, from_slice, from_slice_with, DeOptions, Deserializer,
     Py2Strings, StreamDeserializer,

@@ -88,6 +88,8 @@ impl Machine {
     }
 }
 
+mod hooks;
+
 struct Run<'m, 'r, 'a, 'o, R> {
     m: &'m mut Machine,
     r: &'r mut R,
@@ -1043,15 +1045,27 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 return Ok(true);
             }
-            PERSID | BINPERSID => {
-                return Err(err(ErrorCode::NeedsHook(
-                    "a persistent id (PERSID, BINPERSID)",
-                )))
+            PERSID => {
+                let line = self.line()?;
+                let pid = self.text_pid(line)?;
+                self.persistent(pid)?;
             }
-            EXT1 | EXT2 | EXT4 => {
-                return Err(err(ErrorCode::NeedsHook(
-                    "an extension registry code (EXT1, EXT2, EXT4)",
-                )))
+            BINPERSID => {
+                let pid = self.pop()?;
+                self.persistent(pid)?;
+            }
+            EXT1 => {
+                let code = self.u8_arg()?;
+                self.extension(u32::from(code))?;
+            }
+            EXT2 => {
+                let code = u16::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                self.extension(u32::from(code))?;
+            }
+            EXT4 => {
+                let code = i32::from_le_bytes(self.r.fixed(&mut self.arena.scratch)?);
+                let code = u32::try_from(code).map_err(|_| malformed("negative extension code"))?;
+                self.extension(code)?;
             }
             NEXT_BUFFER | READONLY_BUFFER => {
                 return Err(err(ErrorCode::NeedsHook(

@@ -49,6 +49,22 @@ pub struct DeOptions {
     allowed: Vec<(String, String)>,
     record_unknown: bool,
     pub(crate) registry: crate::ClassRegistry,
+    pub(crate) persistent_load: Option<PersistentLoad>,
+    /// Extension codes (EXT1, EXT2, EXT4) and the globals they stand for.
+    pub(crate) extensions: Vec<(u32, String, String)>,
+}
+
+/// The signature of a `persistent_load` hook.
+type PersistentLoadFn = dyn Fn(&crate::Value) -> Result<crate::Value, String> + Send + Sync;
+
+/// The caller's `persistent_load`.
+#[derive(Clone)]
+pub(crate) struct PersistentLoad(pub(crate) std::sync::Arc<PersistentLoadFn>);
+
+impl std::fmt::Debug for PersistentLoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersistentLoad(..)")
+    }
 }
 
 impl Default for DeOptions {
@@ -64,6 +80,8 @@ impl Default for DeOptions {
             allowed: Vec::new(),
             record_unknown: false,
             registry: crate::ClassRegistry::new(),
+            persistent_load: None,
+            extensions: Vec::new(),
         }
     }
 }
@@ -141,6 +159,41 @@ impl DeOptions {
     /// classes are allowed (as inert names) by the policy.
     pub fn registry(mut self, registry: crate::ClassRegistry) -> Self {
         self.registry = registry;
+        self
+    }
+
+    /// Resolve persistent ids (the PERSID and BINPERSID opcodes) like `Unpickler.persistent_load`:
+    /// `load` gets the id as a [`Value`](crate::Value) and returns the value that stands in
+    /// its place (or an error message, which becomes the decode error). Without it a persistent
+    /// id is an error. The returned value is trusted: it is not checked against the policy.
+    ///
+    /// ```
+    /// use pypickle::{DeOptions, Value};
+    /// // pickle.dumps([1, obj]) where persistent_id(obj) returned ('blob', 7):
+    /// let data = b"\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x04blob\x94K\x07\x86\x94Qe.";
+    /// let opts = DeOptions::new().persistent_load(|pid| match pid.as_slice() {
+    ///     Some([kind, Value::Int(n)]) if kind.as_str() == Some("blob") => Ok(Value::from(format!("blob #{n}"))),
+    ///     _ => Err(format!("unknown persistent id {pid}")),
+    /// });
+    /// let v: Vec<Value> = pypickle::from_slice_with(data, &opts)?;
+    /// assert_eq!(v[1].as_str(), Some("blob #7"));
+    /// assert!(pypickle::from_slice::<Value>(data).is_err());
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn persistent_load(
+        mut self,
+        load: impl Fn(&crate::Value) -> Result<crate::Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.persistent_load = Some(PersistentLoad(std::sync::Arc::new(load)));
+        self
+    }
+
+    /// Read the extension code `code` (the EXT1, EXT2 and EXT4 opcodes, which stand for
+    /// globals registered with `copyreg.add_extension`) as the global `module.name`. The global
+    /// is then checked by the policy like any other. Unregistered codes are an error.
+    pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
+        self.extensions
+            .push((code, module.to_string(), name.to_string()));
         self
     }
 

@@ -45,6 +45,22 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         }
     }
 
+    /// A walk over part of an arena that is still being built (a persistent id the machine
+    /// hands to the caller's hook): no cycle tracking, so cycles end at the depth limit.
+    pub(crate) fn detached(input: &'de [u8], arena: &'a Arena, opts: &'a DeOptions) -> Self {
+        Walk {
+            input,
+            arena,
+            depth_left: opts.max_depth,
+            max_depth: opts.max_depth,
+            budget: arena.size().saturating_add(opts.max_expansion),
+            max_expansion: opts.max_expansion,
+            active_containers: Vec::new(),
+            active_objects: Vec::new(),
+            registry: &opts.registry,
+        }
+    }
+
     #[inline]
     fn spend(&mut self) -> Result<()> {
         if self.budget == 0 {
@@ -67,11 +83,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             })
             .or_at(node.offset(), node.opcode()));
         }
+        // (A detached walk tracks nothing: `get_mut` finds no slot.)
         let slot = match node.kind {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
-                Some(&mut self.active_containers[id as usize])
+                self.active_containers.get_mut(id as usize)
             }
-            Kind::Object(id) => Some(&mut self.active_objects[id as usize]),
+            Kind::Object(id) => self.active_objects.get_mut(id as usize),
             _ => None,
         };
         if let Some(slot) = slot {
@@ -87,12 +104,15 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[inline]
     fn exit(&mut self, node: Node) {
         self.depth_left += 1;
-        match node.kind {
+        let slot = match node.kind {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
-                self.active_containers[id as usize] = false
+                self.active_containers.get_mut(id as usize)
             }
-            Kind::Object(id) => self.active_objects[id as usize] = false,
-            _ => {}
+            Kind::Object(id) => self.active_objects.get_mut(id as usize),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            *slot = false;
         }
     }
 

@@ -119,4 +119,57 @@ impl<W: Write> Serializer<W> {
         self.memoize();
         self.close()
     }
+
+    /// EXT1/EXT2/EXT4 for a global in the extension registry; false if it is not there.
+    pub(crate) fn emit_extension(&mut self, module: &str, name: &str) -> bool {
+        let Some(&(code, ..)) = self
+            .opts
+            .extensions
+            .iter()
+            .find(|(c, m, n)| *c > 0 && *c <= i32::MAX as u32 && m == module && n == name)
+        else {
+            return false;
+        };
+        let buf = &mut self.out.buf;
+        if code <= 0xff {
+            buf.extend_from_slice(&[EXT1, code as u8]);
+        } else if code <= 0xffff {
+            buf.push(EXT2);
+            buf.extend_from_slice(&(code as u16).to_le_bytes());
+        } else {
+            buf.push(EXT4);
+            buf.extend_from_slice(&code.to_le_bytes());
+        }
+        true
+    }
+
+    /// A [`PersistentId`](crate::PersistentId): the id, then BINPERSID; at protocol 0, PERSID
+    /// with the id as a line of text, which must be an ASCII str.
+    pub(crate) fn save_persistent_id<T: serde::Serialize + ?Sized>(
+        &mut self,
+        id: &T,
+    ) -> Result<()> {
+        if self.key {
+            return Err(self.unhashable("a persistent id"));
+        }
+        if self.proto == 0 {
+            let text = match crate::value::to_value(id)? {
+                Value::Str(s) if s.is_ascii() && !s.contains('\n') => s,
+                other => {
+                    return Err(super::emit::unserializable(format!(
+                        "a persistent id at protocol 0 must be an ASCII str without newlines, not {other}"
+                    )))
+                }
+            };
+            self.begin_value()?;
+            self.out.buf.push(PERSID);
+            self.out.buf.extend_from_slice(text.as_bytes());
+            self.out.buf.push(b'\n');
+            return self.end_value();
+        }
+        self.open()?;
+        id.serialize(&mut *self)?;
+        self.out.buf.push(BINPERSID);
+        self.close()
+    }
 }

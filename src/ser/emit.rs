@@ -523,6 +523,10 @@ impl<W: Write> Serializer<W> {
             self.memo_get(id);
             return Ok(());
         }
+        if self.proto >= 2 && !self.opts.extensions.is_empty() && self.emit_extension(module, name)
+        {
+            return Ok(());
+        }
         if self.proto >= 4 {
             self.boundary()?;
             self.emit_interned_str(module)?;

@@ -463,6 +463,9 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
             if let Some(tag) = Tag::from_name(name) {
                 return self.save_tagged(tag, name, v);
             }
+            if name == crate::persistent::PERSISTENT_TOKEN {
+                return self.save_persistent_id(v);
+            }
         }
         if let Some(class) = self.struct_class(name) {
             let mut w = SeqWriter::instance(self, &class, 1)?;

@@ -30,6 +30,7 @@ pub struct SerOptions {
     pub(crate) memoize_strings: bool,
     pub(crate) fix_imports: bool,
     pub(crate) registry: crate::ClassRegistry,
+    pub(crate) extensions: Vec<(u32, String, String)>,
 }
 
 impl Default for SerOptions {
@@ -40,6 +41,7 @@ impl Default for SerOptions {
             memoize_strings: true,
             fix_imports: true,
             registry: crate::ClassRegistry::new(),
+            extensions: Vec::new(),
         }
     }
 }
@@ -106,6 +108,15 @@ impl SerOptions {
     /// Write the registry's Rust types as instances of their Python classes.
     pub fn registry(mut self, registry: crate::ClassRegistry) -> Self {
         self.registry = registry;
+        self
+    }
+
+    /// Write the global `module.name` as the extension code `code` (EXT1, EXT2 or EXT4, by
+    /// size) at protocols 2 and up, as CPython does for globals registered with
+    /// `copyreg.add_extension`. The reader must know the same code; codes are 1 to 2^31 - 1.
+    pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
+        self.extensions
+            .push((code, module.to_string(), name.to_string()));
         self
     }
 

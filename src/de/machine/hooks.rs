@@ -1,0 +1,180 @@
+//! The caller's hooks in the opcode machine: persistent ids (PERSID, BINPERSID) resolved by
+//! `DeOptions::persistent_load`, and extension codes (EXT1, EXT2, EXT4) looked up in
+//! `DeOptions::extension`'s registry.
+
+use super::{err, malformed, Run};
+use crate::de::arena::{Id, Kind, Node, NIL};
+use crate::de::walk::Walk;
+use crate::error::{ErrorCode, Limit, Result};
+use crate::read::{Read, Span};
+use crate::value::{Global, Value};
+
+impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
+    /// PERSID's id: its line, which must be ASCII, as a str.
+    pub(super) fn text_pid(&mut self, line: Span) -> Result<Node> {
+        if !self.bytes(line).is_ascii() {
+            return Err(malformed("a PERSID persistent id must be ASCII"));
+        }
+        Ok(Node::new(Kind::Str(line), self.pos, self.op))
+    }
+
+    /// Ask the caller's `persistent_load` for the object `pid` stands for, and push it.
+    pub(super) fn persistent(&mut self, pid: Node) -> Result<()> {
+        let Some(load) = self.opts.persistent_load.clone() else {
+            return Err(err(ErrorCode::NeedsHook(
+                "a persistent id (PERSID, BINPERSID; see DeOptions::persistent_load)",
+            )));
+        };
+        let pid = Walk::detached(self.r.input(), self.arena, self.opts).build(pid)?;
+        let value = (load.0)(&pid).map_err(|msg| {
+            err(ErrorCode::Custom(
+                format!("persistent_load failed for the persistent id {pid}: {msg}").into(),
+            ))
+        })?;
+        let kind = self.inject(&value, 0)?;
+        self.push(kind);
+        self.check_nodes()
+    }
+
+    /// Push the global an extension code stands for, checked by the policy.
+    pub(super) fn extension(&mut self, code: u32) -> Result<()> {
+        if code == 0 {
+            return Err(malformed("extension code 0 is invalid"));
+        }
+        let Some((_, module, name)) = self.opts.extensions.iter().find(|(c, ..)| *c == code) else {
+            return Err(err(ErrorCode::Unsupported(
+                format!("extension code {code} is not registered (see DeOptions::extension)")
+                    .into(),
+            )));
+        };
+        let (module, name) = (module.clone(), name.clone());
+        let kind = self.global_kind(&module, &name, true)?;
+        self.push(kind);
+        Ok(())
+    }
+
+    /// A global node for `module.name`, checked by the policy (`check`) or trusted.
+    fn global_kind(&mut self, module: &str, name: &str, check: bool) -> Result<Kind> {
+        let known = match self.check_global(module, name) {
+            Ok(k) => k,
+            Err(e) if check => return Err(e),
+            Err(_) => crate::class::Known::Other,
+        };
+        let m = self.push_scratch(module.as_bytes());
+        let n = self.push_scratch(name.as_bytes());
+        Ok(Kind::Global(self.add_global(m, n, known)))
+    }
+
+    fn node(&self, kind: Kind) -> Node {
+        Node::new(kind, self.pos, self.op)
+    }
+
+    fn inject_all(&mut self, items: &[Value], depth: usize) -> Result<Vec<Node>> {
+        let mut out = Vec::with_capacity(items.len());
+        for v in items {
+            let kind = self.inject(v, depth + 1)?;
+            out.push(self.node(kind));
+        }
+        Ok(out)
+    }
+
+    fn inject_pairs(&mut self, pairs: &[(Value, Value)], depth: usize) -> Result<Vec<Node>> {
+        let mut out = Vec::with_capacity(pairs.len() * 2);
+        for (k, v) in pairs {
+            let k = self.inject(k, depth + 1)?;
+            out.push(self.node(k));
+            let v = self.inject(v, depth + 1)?;
+            out.push(self.node(v));
+        }
+        Ok(out)
+    }
+
+    fn container(&mut self, nodes: &[Node]) -> Id {
+        let id = self.arena.new_container();
+        self.arena.extend(id, nodes);
+        id
+    }
+
+    /// Put a caller's value into the arena, as if the pickle had built it.
+    fn inject(&mut self, v: &Value, depth: usize) -> Result<Kind> {
+        if depth > self.opts.max_depth {
+            return Err(err(ErrorCode::Limit {
+                which: Limit::Depth,
+                limit: self.opts.max_depth as u64,
+            }));
+        }
+        Ok(match v {
+            Value::None => Kind::None,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Int(i) => Kind::Int(*i),
+            Value::Float(f) => Kind::Float(*f),
+            Value::BigInt(b) => Kind::BigInt(self.push_scratch(b.as_le_bytes())),
+            Value::Complex(c) => {
+                let id = self.arena.complexes.len() as Id;
+                self.arena.complexes.push((c.re, c.im));
+                Kind::Complex(id)
+            }
+            Value::Str(s) => Kind::Str(self.push_scratch(s.as_bytes())),
+            Value::Bytes(b) => Kind::Bytes(self.push_scratch(b)),
+            Value::ByteArray(b) => Kind::ByteArray(self.push_scratch(b)),
+            Value::List(items) => {
+                let nodes = self.inject_all(items, depth)?;
+                Kind::List(self.container(&nodes))
+            }
+            Value::Set(items) => {
+                let nodes = self.inject_all(items, depth)?;
+                Kind::Set(self.container(&nodes))
+            }
+            Value::Tuple(items) => {
+                let nodes = self.inject_all(items, depth)?;
+                Kind::Tuple(self.arena.range(&nodes))
+            }
+            Value::FrozenSet(items) => {
+                let nodes = self.inject_all(items, depth)?;
+                Kind::FrozenSet(self.arena.range(&nodes))
+            }
+            Value::Dict(pairs) => {
+                let nodes = self.inject_pairs(pairs, depth)?;
+                Kind::Dict(self.container(&nodes))
+            }
+            Value::Global(g) => self.global_kind(&g.module, &g.name, false)?,
+            Value::Object(o) => {
+                let Global { module, name } = &o.class;
+                let class = self.global_kind(module, name, false)?;
+                let class = self.node(class);
+                let args = match &o.args {
+                    Value::Tuple(items) => self.inject_all(items, depth)?,
+                    other => self.inject_all(std::slice::from_ref(other), depth)?,
+                };
+                let args = self.arena.range(&args);
+                let kwargs = match &o.kwargs {
+                    Some(k) => {
+                        let k = self.inject(k, depth + 1)?;
+                        Some(self.node(k))
+                    }
+                    None => None,
+                };
+                let states = self.inject_all(&o.state, depth)?;
+                let list = self.inject_all(&o.list_items, depth)?;
+                let dict = self.inject_pairs(&o.dict_items, depth)?;
+                let kind = self.new_object(class, o.made, args, kwargs);
+                let Kind::Object(id) = kind else {
+                    unreachable!("new_object makes objects")
+                };
+                let part = |r: &mut Self, nodes: &[Node]| {
+                    if nodes.is_empty() {
+                        NIL
+                    } else {
+                        r.container(nodes)
+                    }
+                };
+                let (s, l, d) = (part(self, &states), part(self, &list), part(self, &dict));
+                let obj = &mut self.arena.objects[id as usize];
+                obj.states = s;
+                obj.list = l;
+                obj.dict = d;
+                kind
+            }
+        })
+    }
+}

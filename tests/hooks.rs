@@ -1,0 +1,152 @@
+//! Persistent ids and extension codes, both ways, against the real python3 at every protocol:
+//! `python_fixtures/class_oracle.py`'s `*-hooks` modes pickle a `Point` as the persistent id
+//! `('point', x, y)` (`'point:x:y'` at protocol 0), load any id as `('P', id)`, and register
+//! three extension codes with `copyreg.add_extension`.
+
+mod class_common;
+
+use class_common::{hex, oracle, unhex};
+use pypickle::{ClassRegistry, DeOptions, PersistentId, SerOptions, Value};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Frozen {
+    key: String,
+    value: f64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Pair(i64, String);
+
+fn registry() -> ClassRegistry {
+    ClassRegistry::new()
+        .class::<Point>("pypickle_classes.Point")
+        .class::<Frozen>("pypickle_classes.Frozen")
+        .class::<Pair>("pypickle_classes.Pair")
+}
+
+const EXTENSIONS: [(u32, &str); 3] = [(240, "Point"), (0x1234, "Frozen"), (0x123456, "Pair")];
+
+#[test]
+fn persistent_ids_written_by_rust_reach_cpythons_persistent_load() {
+    let mut ours = Vec::new();
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto);
+        let bytes = if proto == 0 {
+            pypickle::to_vec_with(&(1, PersistentId("point:1:2")), &opts)
+        } else {
+            pypickle::to_vec_with(&(1, PersistentId(("point", 1, 2))), &opts)
+        }
+        .unwrap();
+        ours.push(hex(&bytes));
+    }
+    let reprs = oracle("loads-hooks", &ours);
+    assert_eq!(reprs[0], "(1, ('P', 'point:1:2'))");
+    for r in &reprs[1..] {
+        assert_eq!(r, "(1, ('P', ('point', 1, 2)))");
+    }
+    // Protocol 0 can only write an ASCII str as a persistent id.
+    let e = pypickle::to_vec_with(&PersistentId(5), &SerOptions::new().protocol(0)).unwrap_err();
+    assert!(e.to_string().contains("ASCII str"), "{e}");
+}
+
+#[test]
+fn cpythons_persistent_ids_reach_persistent_load() {
+    let exprs: Vec<String> = (0..=5)
+        .map(|p| format!("{p}\t[C.Point(1, 2), 'x', C.Point(3, 4)]"))
+        .collect();
+    let pickles = oracle("dumps-hooks", &exprs);
+    let opts = DeOptions::new().persistent_load(|pid| match pid {
+        Value::Str(s) => {
+            let parts: Vec<&str> = s.split(':').collect();
+            Ok(Value::Tuple(vec![
+                Value::from(parts[1].parse::<i64>().unwrap()),
+                Value::from(parts[2].parse::<i64>().unwrap()),
+            ]))
+        }
+        Value::Tuple(t) if t.len() == 3 => Ok(Value::Tuple(t[1..].to_vec())),
+        other => Err(format!("unexpected {other}")),
+    });
+    for (proto, h) in pickles.iter().enumerate() {
+        let bytes = unhex(h);
+        let v: Value = pypickle::from_slice_with(&bytes, &opts).unwrap();
+        assert_eq!(v.to_string(), "[(1, 2), 'x', (3, 4)]", "protocol {proto}");
+        // Typed, through the same hook.
+        let t: (Vec<i64>, String, (i64, i64)) = pypickle::from_slice_with(&bytes, &opts).unwrap();
+        assert_eq!(t, (vec![1, 2], "x".to_string(), (3, 4)));
+        // Without the hook: an error that says what to set.
+        let e = pypickle::from_slice::<Value>(&bytes).unwrap_err();
+        assert!(e.to_string().contains("persistent_load"), "{e}");
+        assert!(e.offset().is_some());
+        // A hook that fails: its message, with the id.
+        let failing = DeOptions::new().persistent_load(|_| Err("no such blob".into()));
+        let e = pypickle::from_slice_with::<Value>(&bytes, &failing).unwrap_err();
+        assert!(e.to_string().contains("no such blob"), "{e}");
+    }
+}
+
+#[test]
+fn extension_codes_both_ways() {
+    let mut ser = SerOptions::new().registry(registry());
+    let mut de = DeOptions::new().registry(registry());
+    for (code, name) in EXTENSIONS {
+        ser = ser.extension(code, "pypickle_classes", name);
+        de = de.extension(code, "pypickle_classes", name);
+    }
+    let value = (
+        Point { x: 1, y: 2 },
+        Frozen {
+            key: "k".into(),
+            value: 0.5,
+        },
+        Pair(3, "z".into()),
+    );
+    let expr = "(C.Point(1, 2), C.Frozen('k', 0.5), C.Pair(3, 'z'))";
+    let repr = "(Point(x=1, y=2), Frozen(key='k', value=0.5), Pair(left=3, right='z'))";
+    let mut ours = Vec::new();
+    let mut exprs = Vec::new();
+    for proto in 2..=5u8 {
+        let bytes = pypickle::to_vec_with(&value, &ser.clone().protocol(proto)).unwrap();
+        // EXT1 240, EXT2 0x1234, EXT4 0x123456.
+        assert!(bytes.windows(2).any(|w| w == [0x82, 240]));
+        assert!(bytes.windows(3).any(|w| w == [0x83, 0x34, 0x12]));
+        assert!(bytes.windows(5).any(|w| w == [0x84, 0x56, 0x34, 0x12, 0]));
+        ours.push(hex(&bytes));
+        exprs.push(format!("{proto}\t{expr}"));
+    }
+    for r in oracle("loads-ext", &ours) {
+        assert_eq!(r, repr);
+    }
+    for (i, h) in oracle("dumps-ext", &exprs).iter().enumerate() {
+        let bytes = unhex(h);
+        assert_eq!(
+            hex(&bytes),
+            ours[i],
+            "identical to CPython at protocol {}",
+            i + 2
+        );
+        let back: (Point, Frozen, Pair) = pypickle::from_slice_with(&bytes, &de).unwrap();
+        assert_eq!(back, value);
+        // Unregistered codes are an error naming the code.
+        let e = pypickle::from_slice_with::<Value>(&bytes, &DeOptions::new().registry(registry()))
+            .unwrap_err();
+        assert!(e.to_string().contains("extension code 240"), "{e}");
+        // A registered code still passes the policy: without the registry it is refused.
+        let e = pypickle::from_slice_with::<Value>(
+            &bytes,
+            &DeOptions::new().extension(240, "os", "system"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.refused_global()
+                .map(|(m, n)| (m.to_string(), n.to_string())),
+            Some(("os".into(), "system".into()))
+        );
+    }
+}

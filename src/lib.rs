@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 //!
 //! [`Value`]: crate::Value
+//! [`ClassRegistry`]: crate::ClassRegistry
+//! [`PersistentId`]: crate::PersistentId
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 

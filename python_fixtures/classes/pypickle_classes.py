@@ -118,3 +118,45 @@ class Drawing:
     title: str
     shapes: list
     origin: Point
+
+
+class Bag(dict):
+    """A dict subclass with an attribute: NEWOBJ, SETITEMS, then BUILD."""
+
+    def __repr__(self):
+        return f"Bag({dict.__repr__(self)}, label={self.__dict__.get('label')!r})"
+
+
+class Stack(list):
+    """A list subclass with an attribute: NEWOBJ, APPENDS, then BUILD."""
+
+    def __repr__(self):
+        return f"Stack({list.__repr__(self)}, label={self.__dict__.get('label')!r})"
+
+
+def bag(label, **items):
+    b = Bag(items)
+    b.label = label
+    return b
+
+
+def stack(label, *items):
+    s = Stack(items)
+    s.label = label
+    return s
+
+
+class KwOnly:
+    """Keyword-only constructor arguments: NEWOBJ_EX (protocol 4+)."""
+
+    def __new__(cls, a, *, b):
+        self = super().__new__(cls)
+        self.a = a
+        self.b = b
+        return self
+
+    def __getnewargs_ex__(self):
+        return (self.a,), {"b": self.b}
+
+    def __repr__(self):
+        return f"KwOnly(a={self.a!r}, b={self.b!r})"

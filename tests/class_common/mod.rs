@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+
+use pypickle::ClassRegistry;
+use serde::{Deserialize, Serialize};
 use std::process::{Command, Stdio};
 
 /// Run the oracle over `lines`, one output line per input line.
@@ -40,4 +43,122 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
+}
+
+// ---- Rust types for the classes of pypickle_classes.py, and their registry ----
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Point {
+    pub x: i64,
+    pub y: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Person {
+    pub name: String,
+    pub age: u32,
+    pub tags: Vec<String>,
+    pub home: Option<Point>,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Frozen {
+    pub key: String,
+    pub value: f64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Slotted {
+    pub a: i64,
+    pub b: String,
+}
+
+/// `collections.namedtuple("Pair", "left right")`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Pair(pub i64, pub String);
+
+/// A class whose `__reduce__` gives constructor arguments.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Reduced {
+    pub a: i64,
+    pub b: String,
+}
+
+/// A class whose `__getstate__` returns a tuple.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Versioned(pub u32, pub String);
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+pub enum Color {
+    Red,
+    Green,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+pub enum Mood {
+    Happy,
+    Sad,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub enum Shape {
+    Circle { r: f64 },
+    Square { side: f64 },
+}
+
+/// `Outer.Inner`, a nested class.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Inner {
+    pub v: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Drawing {
+    pub title: String,
+    pub shapes: Vec<Shape>,
+    pub origin: Point,
+}
+
+pub const M: &str = "pypickle_classes";
+
+pub fn registry() -> ClassRegistry {
+    ClassRegistry::new()
+        .class::<Point>("pypickle_classes.Point")
+        .class::<Person>("pypickle_classes.Person")
+        .class::<Frozen>("pypickle_classes.Frozen")
+        .slots_class::<Slotted>("pypickle_classes.Slotted")
+        .class::<Pair>("pypickle_classes.Pair")
+        .class::<Reduced>("pypickle_classes.Reduced")
+        .class::<Versioned>("pypickle_classes.Versioned")
+        .class::<Inner>("pypickle_classes.Outer.Inner")
+        .class::<Drawing>("pypickle_classes.Drawing")
+        .class::<Bag>("pypickle_classes.Bag")
+        .class::<Stack>("pypickle_classes.Stack")
+        .class::<KwOnly>("pypickle_classes.KwOnly")
+        .python_enum::<Color>("pypickle_classes.Color", [("Red", 1), ("Green", 2)])
+        .python_enum::<Mood>(
+            "pypickle_classes.Mood",
+            [("Happy", "happy"), ("Sad", "sad")],
+        )
+        .variant::<Shape>("Circle", "pypickle_classes.Circle")
+        .variant::<Shape>("Square", "pypickle_classes.Square")
+}
+
+/// A dict subclass with a `label` attribute.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Bag {
+    pub label: String,
+}
+
+/// A list subclass with a `label` attribute.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Stack {
+    pub label: String,
+}
+
+/// Keyword-only constructor arguments (NEWOBJ_EX).
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct KwOnly {
+    pub a: i64,
+    pub b: i64,
 }

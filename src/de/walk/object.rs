@@ -3,10 +3,10 @@
 //! | asked for | what the object gives |
 //! |---|---|
 //! | a struct | its attributes: every BUILD state dict, and both halves of a `(dict, slots)` state, in order; else the items of a dict subclass; else its constructor arguments in field order (a `namedtuple`) |
-//! | a map | the items of a dict subclass (`OrderedDict`, `defaultdict`); else its attributes; else a dict given to its constructor (`Counter`) |
-//! | a seq, tuple or tuple struct | the items of a list subclass (`deque`); else its constructor arguments |
+//! | a map | the items of a dict subclass (`OrderedDict`, `defaultdict`; SETITEMS, or the dict `copyreg._reconstructor` was given); else its attributes; else a dict given to its constructor (`Counter`) |
+//! | a seq, tuple or tuple struct | the items of a list subclass (`deque`; APPENDS, or the list `copyreg._reconstructor` was given); else its constructor arguments; else a tuple state |
 //! | an enum | the variant its class is registered for, with the object as the payload; or, for a Python `Enum` class, the variant registered for the member's value |
-//! | anything (`deserialize_any`) | the natural form of a standard library type; else the first that applies of: list items, attributes, dict items, a constructor's dict, constructor arguments |
+//! | anything (`deserialize_any`) | the natural form of a standard library type; else the first that applies of: list items, dict items, attributes, a constructor's dict, constructor arguments |
 //!
 //! A struct, tuple struct, newtype struct or unit struct registered for a class must meet an
 //! instance of that class: another class is an error naming both.
@@ -123,6 +123,32 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
+    /// (or `list, [...]`): that dict or list holds its items.
+    fn base_items(&self, id: Id, want: Known) -> Option<Node> {
+        let arena = self.w.arena;
+        let obj = &arena.objects[id as usize];
+        if obj.made != crate::value::Made::Reconstructor {
+            return None;
+        }
+        let Kind::Tuple(r) = obj.args.kind else {
+            return None;
+        };
+        let [base, state] = *arena.slice(r) else {
+            return None;
+        };
+        let Kind::Global(g) = base.kind else {
+            return None;
+        };
+        let known = arena.globals[g as usize].known;
+        match (known, state.kind) {
+            (Known::Dict, Kind::Dict(_)) | (Known::List, Kind::List(_)) if known == want => {
+                Some(state)
+            }
+            _ => None,
+        }
+    }
+
     /// The one dict a constructor was given (`Counter({...})`), if that is all it was given.
     fn constructor_dict(&self, id: Id) -> Option<Node> {
         match self.args(id) {
@@ -191,6 +217,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if !items.is_empty() {
             return self.visit_pairs(items, visitor);
         }
+        if let Some(dict) = self.base_items(id, Known::Dict) {
+            let w = self.w;
+            return NodeDe { w, node: dict }.compound(visitor);
+        }
         if let Some(pairs) = self.attributes(id)? {
             return self.visit_pairs(pairs, visitor);
         }
@@ -214,6 +244,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let items = self.list_items(id);
         if !items.is_empty() || self.is_deque(id) {
             return self.visit_items(items, visitor);
+        }
+        if let Some(list) = self.base_items(id, Known::List) {
+            let w = self.w;
+            return NodeDe { w, node: list }.compound(visitor);
         }
         let args = self.args(id);
         if args.is_empty() {
@@ -250,12 +284,19 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if !items.is_empty() || self.is_deque(id) {
             return self.visit_items(items, visitor);
         }
-        if let Some(pairs) = self.attributes(id)? {
-            return self.visit_pairs(pairs, visitor);
-        }
         let items = self.dict_items(id);
         if !items.is_empty() {
             return self.visit_pairs(items, visitor);
+        }
+        if let Some(items) = self
+            .base_items(id, Known::List)
+            .or_else(|| self.base_items(id, Known::Dict))
+        {
+            let w = self.w;
+            return NodeDe { w, node: items }.compound(visitor);
+        }
+        if let Some(pairs) = self.attributes(id)? {
+            return self.visit_pairs(pairs, visitor);
         }
         if let Some(dict) = self.constructor_dict(id) {
             let w = self.w;

@@ -1,0 +1,191 @@
+//! The committed class fixtures (`python_fixtures/classes.py`: instances of the classes in
+//! `python_fixtures/classes/pypickle_classes.py`, pickled by CPython at every protocol): each
+//! reads into its registered Rust type, and each kept as an inert `Value` writes back byte for
+//! byte as CPython wrote it.
+
+mod class_common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use class_common::*;
+use pypickle::{DeOptions, SerOptions, Value};
+
+fn fixtures() -> Vec<(String, u8, Vec<u8>, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/classes/data");
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest.tsv");
+    manifest
+        .lines()
+        .map(|line| {
+            let (file, repr) = line.split_once('\t').expect("file<TAB>repr");
+            let (name, rest) = file.split_once(".p").expect("name.pN.pkl");
+            let proto = rest[..1].parse().expect("protocol digit");
+            let bytes = std::fs::read(dir.join(file)).expect("fixture file");
+            (name.to_string(), proto, bytes, repr.to_string())
+        })
+        .collect()
+}
+
+fn point() -> Point {
+    Point { x: 1, y: -2 }
+}
+
+/// Read `bytes` as the Rust type for the case `name` and compare with what CPython pickled.
+fn check_typed(name: &str, bytes: &[u8], opts: &DeOptions) -> Result<(), String> {
+    fn read<T: for<'de> serde::Deserialize<'de>>(b: &[u8], o: &DeOptions) -> Result<T, String> {
+        pypickle::from_slice_with(b, o).map_err(|e| e.to_string())
+    }
+    fn same<T: PartialEq + std::fmt::Debug>(got: T, want: T) -> Result<(), String> {
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("got {got:?}, want {want:?}"))
+        }
+    }
+    match name {
+        "point" => same(read(bytes, opts)?, point()),
+        "person" => same(
+            read(bytes, opts)?,
+            Person {
+                name: "Ann".into(),
+                age: 7,
+                tags: vec!["a".into(), "b".into()],
+                home: Some(point()),
+            },
+        ),
+        "person_none" => same(
+            read(bytes, opts)?,
+            Person {
+                name: "Bo".into(),
+                age: 0,
+                tags: vec![],
+                home: None,
+            },
+        ),
+        "frozen" => same(
+            read(bytes, opts)?,
+            Frozen {
+                key: "k".into(),
+                value: 0.5,
+            },
+        ),
+        "slotted" => same(
+            read(bytes, opts)?,
+            Slotted {
+                a: 3,
+                b: "x".into(),
+            },
+        ),
+        "pair" => same(read(bytes, opts)?, Pair(4, "y".into())),
+        "reduced" => same(
+            read(bytes, opts)?,
+            Reduced {
+                a: 5,
+                b: "r".into(),
+            },
+        ),
+        "versioned" => same(read(bytes, opts)?, Versioned(2, "p".into())),
+        "color" => same(read(bytes, opts)?, Color::Green),
+        "mood" => same(read(bytes, opts)?, Mood::Sad),
+        "circle" => same(read(bytes, opts)?, Shape::Circle { r: 1.5 }),
+        "inner" => same(read(bytes, opts)?, Inner { v: 9 }),
+        "drawing" => same(
+            read(bytes, opts)?,
+            Drawing {
+                title: "d".into(),
+                shapes: vec![Shape::Square { side: 2.0 }, Shape::Circle { r: 1.0 }],
+                origin: point(),
+            },
+        ),
+        "bag" => {
+            // As a struct: its attributes; as a map: its items.
+            same(read(bytes, opts)?, Bag { label: "L".into() })?;
+            let items: BTreeMap<String, i64> = read(bytes, opts)?;
+            same(items, BTreeMap::from([("x".into(), 1), ("y".into(), 2)]))
+        }
+        "stack" => {
+            same(read(bytes, opts)?, Stack { label: "S".into() })?;
+            same(read::<Vec<i64>>(bytes, opts)?, vec![1, 2, 3])
+        }
+        "kwonly" => same(read(bytes, opts)?, KwOnly { a: 1, b: 2 }),
+        "shared" => {
+            let (a, b, c): (Point, Point, BTreeMap<String, Point>) = read(bytes, opts)?;
+            same((a, b, c["again"].clone()), (point(), point(), point()))
+        }
+        other => Err(format!("no Rust type for the fixture {other}")),
+    }
+}
+
+#[test]
+fn class_fixtures_read_into_registered_types() {
+    let opts = DeOptions::new().registry(registry());
+    let mut failures = Vec::new();
+    let all = fixtures();
+    assert!(all.len() > 90, "{} fixtures", all.len());
+    for (name, proto, bytes, _) in &all {
+        if let Err(e) = check_typed(name, bytes, &opts) {
+            failures.push(format!("{name} p{proto}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn class_fixtures_kept_as_values_write_back_byte_for_byte() {
+    let record = DeOptions::new().record_unknown_globals(true);
+    let mut failures = Vec::new();
+    for (name, proto, bytes, _) in fixtures() {
+        let v: Value = match pypickle::from_slice_with(&bytes, &record) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{name} p{proto}: {e}"));
+                continue;
+            }
+        };
+        let again = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        // Shared objects: a Value holds copies, so the memo references CPython wrote become
+        // copies too (CPython would load them as equal, distinct objects).
+        if again != bytes && name != "shared" {
+            failures.push(format!(
+                "{name} p{proto}: written back differently:\n  ours   {}\n  theirs {}",
+                hex(&again),
+                hex(&bytes)
+            ));
+        }
+        // And the same value again, read back.
+        let back: Value = pypickle::from_slice_with(&again, &record).unwrap();
+        if back != v {
+            failures.push(format!("{name} p{proto}: {back} != {v}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn class_fixtures_are_refused_without_registration() {
+    for (name, proto, bytes, _) in fixtures() {
+        let e = pypickle::from_slice::<Value>(&bytes).unwrap_err();
+        let (module, _) = e
+            .refused_global()
+            .unwrap_or_else(|| panic!("{name} p{proto}: {e}"));
+        assert_eq!(module, M, "{name} p{proto}: {e}");
+    }
+}
+
+#[test]
+fn inst_and_obj_instances_read_into_structs() {
+    // What Python 2 wrote for old-style class instances: INST (protocol 0) and OBJ (1).
+    // CPython 3 loads both as Point(x=1, y=-2).
+    let inst = b"(ipypickle_classes\nPoint\n(dp0\nVx\nI1\nsVy\nI-2\nsb.";
+    let obj = b"(cpypickle_classes\nPoint\no}(X\x01\x00\x00\x00xK\x01X\x01\x00\x00\x00yJ\xfe\xff\xff\xffub.";
+    let opts = DeOptions::new().registry(registry());
+    for data in [&inst[..], &obj[..]] {
+        let p: Point = pypickle::from_slice_with(data, &opts).unwrap();
+        assert_eq!(p, point());
+        let e = pypickle::from_slice::<Point>(data).unwrap_err();
+        assert_eq!(e.refused_global(), Some((M, "Point")), "{e}");
+    }
+    let e = pypickle::from_slice::<Point>(inst).unwrap_err();
+    assert_eq!(e.opcode_name(), Some("INST"));
+    assert_eq!(e.offset(), Some(1));
+}

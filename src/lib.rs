@@ -49,20 +49,21 @@ macro_rules! for_each_deserialize_method {
 pub(crate) use for_each_deserialize_method;
 
 mod class;
-mod persistent;
 pub mod de;
 mod error;
 pub mod opcode;
+mod persistent;
 pub mod read;
 pub mod ser;
+pub mod stdlib;
 pub mod value;
 
 pub use class::ClassRegistry;
-pub use persistent::PersistentId;
 pub use de::{
     from_reader, from_reader_with, from_slice, from_slice_with, DeOptions, Deserializer,
     Py2Strings, StreamDeserializer,
 };
 pub use error::{Category, Error, Limit, Result};
+pub use persistent::PersistentId;
 pub use ser::{to_vec, to_vec_with, to_writer, to_writer_with, SerOptions, Serializer};
 pub use value::{from_value, to_value, BigInt, Complex, Global, Made, Object, Value};

@@ -184,7 +184,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if let Some(k) = known {
         return Ok(k);
     }
-    if opts.is_allowed_by_name(module, name) {
+    if opts.is_allowed_by_name(module, name) || crate::stdlib::is_allowed(module, name) {
         return Ok(Known::Other);
     }
     if is_dangerous(module, name) {

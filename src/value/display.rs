@@ -262,7 +262,10 @@ impl Display for Value {
                 f.write_char('}')
             }
             Value::Global(g) => write!(f, "{g}"),
-            Value::Object(o) => write!(f, "{o}"),
+            Value::Object(o) => match crate::stdlib::repr(o, f) {
+                Some(r) => r,
+                None => write!(f, "{o}"),
+            },
         }
     }
 }

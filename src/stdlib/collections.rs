@@ -1,0 +1,329 @@
+//! `collections.OrderedDict`, `defaultdict`, `Counter` and `deque`.
+//!
+//! CPython pickles `OrderedDict()` and `defaultdict(factory)` followed by SETITEMS,
+//! `Counter(dict)`, and `deque((), maxlen)` followed by APPENDS. Python 2 passed the items as
+//! constructor arguments instead (`OrderedDict([[k, v], ...])`, `deque(list, maxlen)`); both
+//! shapes are read.
+
+use std::cmp::Ordering;
+use std::fmt::{self, Display, Formatter, Write};
+
+use super::{call_object, invalid, via_value};
+use crate::error::Error;
+use crate::value::{Made, Object, Value};
+
+const ORDERED_DICT: &str = "collections.OrderedDict";
+const DEFAULT_DICT: &str = "collections.defaultdict";
+const COUNTER: &str = "collections.Counter";
+const DEQUE: &str = "collections.deque";
+
+/// The constructor arguments of a collection, which may have items added after it is made but
+/// no BUILD state (instance attributes are not kept by these types).
+fn collection_args<'a>(obj: &'a Object, what: &str) -> Result<&'a [Value], Error> {
+    if !matches!(obj.made, Made::Call | Made::New) || obj.kwargs.is_some() {
+        return Err(invalid(what, "not made by a plain constructor call"));
+    }
+    if !obj.state.is_empty() {
+        return Err(invalid(what, "has instance attributes (BUILD state)"));
+    }
+    match &obj.args {
+        Value::Tuple(items) => Ok(items),
+        _ => Err(invalid(what, "constructor arguments are not a tuple")),
+    }
+}
+
+/// `(key, value)` pairs from a dict, or from a list of 2-item lists or tuples.
+fn pairs(v: &Value, what: &str) -> Result<Vec<(Value, Value)>, Error> {
+    match v {
+        Value::Dict(d) => Ok(d.clone()),
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .map(|p| match p.as_slice() {
+                Some([k, v]) if matches!(p, Value::List(_) | Value::Tuple(_)) => {
+                    Ok((k.clone(), v.clone()))
+                }
+                _ => Err(invalid(what, "items are not (key, value) pairs")),
+            })
+            .collect(),
+        _ => Err(invalid(what, "items are not a dict or a list of pairs")),
+    }
+}
+
+fn no_list_items(obj: &Object, what: &str) -> Result<(), Error> {
+    if obj.list_items.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(what, "unexpected appended items"))
+    }
+}
+
+fn write_dict(f: &mut Formatter<'_>, items: &[(Value, Value)]) -> fmt::Result {
+    Display::fmt(&Value::Dict(items.to_vec()), f)
+}
+
+/// A `collections.OrderedDict`.
+///
+/// ```
+/// use pypickle::stdlib::OrderedDict;
+/// let d = OrderedDict { items: vec![("a".into(), 1.into())] };
+/// assert_eq!(d.to_string(), "OrderedDict([('a', 1)])");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct OrderedDict {
+    /// The entries in order.
+    pub items: Vec<(Value, Value)>,
+}
+
+impl OrderedDict {
+    pub(crate) fn from_object(obj: &Object) -> Result<OrderedDict, Error> {
+        no_list_items(obj, ORDERED_DICT)?;
+        let mut items = match collection_args(obj, ORDERED_DICT)? {
+            [] => Vec::new(),
+            [items] => pairs(items, ORDERED_DICT)?,
+            _ => return Err(invalid(ORDERED_DICT, "too many arguments")),
+        };
+        items.extend(obj.dict_items.iter().cloned());
+        Ok(OrderedDict { items })
+    }
+}
+
+impl From<OrderedDict> for Value {
+    /// `collections.OrderedDict()` and its items set one by one, as CPython writes it.
+    fn from(d: OrderedDict) -> Value {
+        let mut obj = call_object("collections", "OrderedDict", Vec::new());
+        obj.dict_items = d.items;
+        Value::Object(Box::new(obj))
+    }
+}
+
+impl Display for OrderedDict {
+    /// CPython 3.11's repr: `OrderedDict([('a', 1)])`, `OrderedDict()`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.items.is_empty() {
+            return f.write_str("OrderedDict()");
+        }
+        f.write_str("OrderedDict([")?;
+        for (i, (k, v)) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "({k}, {v})")?;
+        }
+        f.write_str("])")
+    }
+}
+
+via_value!(OrderedDict, "collections", "OrderedDict");
+
+/// A `collections.defaultdict` with its `default_factory` (a class such as `builtins.list`,
+/// as a [`Value::Global`], or `None`).
+///
+/// ```
+/// use pypickle::{stdlib::DefaultDict, Global, Value};
+/// let d = DefaultDict {
+///     factory: Value::Global(Box::new(Global { module: "builtins".into(), name: "list".into() })),
+///     items: vec![("a".into(), Value::List(vec![]))],
+/// };
+/// assert_eq!(d.to_string(), "defaultdict(<class 'list'>, {'a': []})");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DefaultDict {
+    /// `default_factory`: usually a [`Value::Global`], or `None`.
+    pub factory: Value,
+    /// The entries in order.
+    pub items: Vec<(Value, Value)>,
+}
+
+impl DefaultDict {
+    pub(crate) fn from_object(obj: &Object) -> Result<DefaultDict, Error> {
+        no_list_items(obj, DEFAULT_DICT)?;
+        let (factory, mut items) = match collection_args(obj, DEFAULT_DICT)? {
+            [] => (Value::None, Vec::new()),
+            [factory] => (factory.clone(), Vec::new()),
+            [factory, items] => (factory.clone(), pairs(items, DEFAULT_DICT)?),
+            _ => return Err(invalid(DEFAULT_DICT, "too many arguments")),
+        };
+        if !matches!(factory, Value::None | Value::Global(_) | Value::Object(_)) {
+            return Err(invalid(
+                DEFAULT_DICT,
+                format_args!("default_factory {factory} is not callable"),
+            ));
+        }
+        items.extend(obj.dict_items.iter().cloned());
+        Ok(DefaultDict { factory, items })
+    }
+}
+
+impl From<DefaultDict> for Value {
+    /// `collections.defaultdict(factory)` (no argument for `None`) and its items set one by
+    /// one, as CPython writes it.
+    fn from(d: DefaultDict) -> Value {
+        let args = match d.factory {
+            Value::None => Vec::new(),
+            f => vec![f],
+        };
+        let mut obj = call_object("collections", "defaultdict", args);
+        obj.dict_items = d.items;
+        Value::Object(Box::new(obj))
+    }
+}
+
+impl Display for DefaultDict {
+    /// `defaultdict(<class 'list'>, {'a': []})`. A factory that is a global prints as a class
+    /// (`<class 'module.name'>`); CPython prints a function differently, with its address.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("defaultdict(")?;
+        match &self.factory {
+            Value::Global(g) if g.module == "builtins" => write!(f, "<class '{}'>", g.name)?,
+            Value::Global(g) => write!(f, "<class '{}.{}'>", g.module, g.name)?,
+            other => write!(f, "{other}")?,
+        }
+        f.write_str(", ")?;
+        write_dict(f, &self.items)?;
+        f.write_char(')')
+    }
+}
+
+via_value!(DefaultDict, "collections", "defaultdict");
+
+/// A `collections.Counter`: elements and their counts, in insertion order.
+///
+/// ```
+/// use pypickle::stdlib::Counter;
+/// let c = Counter { items: vec![("a".into(), 1.into()), ("b".into(), 3.into())] };
+/// assert_eq!(c.to_string(), "Counter({'b': 3, 'a': 1})"); // most common first
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Counter {
+    /// The elements and their counts, in insertion order.
+    pub items: Vec<(Value, Value)>,
+}
+
+impl Counter {
+    pub(crate) fn from_object(obj: &Object) -> Result<Counter, Error> {
+        no_list_items(obj, COUNTER)?;
+        let mut items = match collection_args(obj, COUNTER)? {
+            [] => Vec::new(),
+            [d @ Value::Dict(_)] => pairs(d, COUNTER)?,
+            _ => return Err(invalid(COUNTER, "expected Counter(dict)")),
+        };
+        items.extend(obj.dict_items.iter().cloned());
+        Ok(Counter { items })
+    }
+}
+
+impl From<Counter> for Value {
+    /// `collections.Counter(dict)`, as CPython writes it.
+    fn from(c: Counter) -> Value {
+        Value::Object(Box::new(call_object(
+            "collections",
+            "Counter",
+            vec![Value::Dict(c.items)],
+        )))
+    }
+}
+
+impl Display for Counter {
+    /// `Counter({'b': 3, 'a': 1})`: most common first, ties in insertion order, as
+    /// `most_common()` orders them; insertion order if a count is not a number.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.items.is_empty() {
+            return f.write_str("Counter()");
+        }
+        let mut items = self.items.clone();
+        if items.iter().all(|(_, v)| {
+            matches!(
+                v,
+                Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_)
+            )
+        }) {
+            let key = |v: &Value| match v {
+                Value::Bool(b) => f64::from(u8::from(*b)),
+                v => v.as_f64().unwrap_or(0.0),
+            };
+            items.sort_by(|a, b| key(&b.1).partial_cmp(&key(&a.1)).unwrap_or(Ordering::Equal));
+        }
+        f.write_str("Counter(")?;
+        write_dict(f, &items)?;
+        f.write_char(')')
+    }
+}
+
+via_value!(Counter, "collections", "Counter");
+
+/// A `collections.deque` with its `maxlen`.
+///
+/// ```
+/// use pypickle::stdlib::Deque;
+/// let d = Deque { items: vec![1.into(), 2.into()], maxlen: Some(3) };
+/// assert_eq!(d.to_string(), "deque([1, 2], maxlen=3)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Deque {
+    /// The items, left to right.
+    pub items: Vec<Value>,
+    /// The bound, if any: appending past it drops items from the left.
+    pub maxlen: Option<usize>,
+}
+
+impl Deque {
+    pub(crate) fn from_object(obj: &Object) -> Result<Deque, Error> {
+        if !obj.dict_items.is_empty() {
+            return Err(invalid(DEQUE, "unexpected set items"));
+        }
+        let (initial, maxlen) = match collection_args(obj, DEQUE)? {
+            [] => (None, &Value::None),
+            [initial] => (Some(initial), &Value::None),
+            [initial, maxlen] => (Some(initial), maxlen),
+            _ => return Err(invalid(DEQUE, "too many arguments")),
+        };
+        let maxlen = match maxlen {
+            Value::None => None,
+            Value::Int(n) => Some(usize::try_from(*n).map_err(|_| {
+                invalid(DEQUE, format_args!("maxlen {n} is negative or too large"))
+            })?),
+            other => return Err(invalid(DEQUE, format_args!("maxlen {other} is not an int"))),
+        };
+        let mut items = match initial {
+            None => Vec::new(),
+            Some(v) => match v.as_slice() {
+                Some(items) if matches!(v, Value::List(_) | Value::Tuple(_)) => items.to_vec(),
+                _ => return Err(invalid(DEQUE, "initial items are not a list or tuple")),
+            },
+        };
+        items.extend(obj.list_items.iter().cloned());
+        if let Some(n) = maxlen {
+            if items.len() > n {
+                items.drain(..items.len() - n);
+            }
+        }
+        Ok(Deque { items, maxlen })
+    }
+}
+
+impl From<Deque> for Value {
+    /// `collections.deque()` or `deque((), maxlen)`, then its items appended, as CPython
+    /// writes it.
+    fn from(d: Deque) -> Value {
+        let args = match d.maxlen {
+            None => Vec::new(),
+            Some(n) => vec![Value::Tuple(Vec::new()), Value::from(n)],
+        };
+        let mut obj = call_object("collections", "deque", args);
+        obj.list_items = d.items;
+        Value::Object(Box::new(obj))
+    }
+}
+
+impl Display for Deque {
+    /// `deque([1, 2])`, `deque([], maxlen=3)`
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "deque({}", Value::List(self.items.clone()))?;
+        if let Some(n) = self.maxlen {
+            write!(f, ", maxlen={n}")?;
+        }
+        f.write_char(')')
+    }
+}
+
+via_value!(Deque, "collections", "deque");

@@ -1,0 +1,432 @@
+//! Python's standard library types, out of the box: small Rust types for the objects CPython
+//! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections` and `pathlib`, plus
+//! `range` and `slice`.
+//!
+//! Reading a pickle into a [`Value`] keeps each of these as a [`Value::Object`] (the globals
+//! they need are on the default allowlist), and `Value`'s `Display` prints it as CPython's
+//! `repr()` would. Each type here converts from such a `Value` (`TryFrom<&Value>`, with an error
+//! that names what was expected), converts into the exact object CPython writes (`From<T> for
+//! Value`, so CPython's `pickle.loads` rebuilds the same object), implements `Serialize` and
+//! `Deserialize` through `Value`, and prints as CPython's `repr()`.
+//!
+//! ```
+//! use pypickle::stdlib::{DateTime, TimeZone};
+//! // pickle.dumps(datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc), 4)
+//! let data = b"\x80\x04\x95U\x00\x00\x00\x00\x00\x00\x00\x8c\x08datetime\x94\x8c\x08datetime\x94\x93\x94C\n\x07\xea\x0b\x17\x0c\x00\x00\x00\x00\x00\x94h\x00\x8c\x08timezone\x94\x93\x94h\x00\x8c\ttimedelta\x94\x93\x94K\x00K\x00K\x00\x87\x94R\x94\x85\x94R\x94\x86\x94R\x94.";
+//! let when: DateTime = pypickle::from_slice(data)?;
+//! assert_eq!((when.year(), when.month(), when.day(), when.hour()), (2026, 11, 23, 12));
+//! assert_eq!(when.to_string(), "datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)");
+//! assert_eq!(when.isoformat(), "2026-11-23T12:00:00+00:00");
+//!
+//! // And back: CPython loads this as the same datetime.
+//! let again = DateTime::new(2026, 11, 23, 12, 0, 0, 0)?.with_tzinfo(TimeZone::utc());
+//! assert_eq!(again, when);
+//! let bytes = pypickle::to_vec(&again)?;
+//! let v: pypickle::Value = pypickle::from_slice(&bytes)?;
+//! assert_eq!(v.to_string(), when.to_string());
+//! # Ok::<(), pypickle::Error>(())
+//! ```
+//!
+//! # The types
+//!
+//! | Python | Rust | pickled by CPython as |
+//! |---|---|---|
+//! | `datetime.datetime` | [`DateTime`] | `datetime(<10 state bytes>[, tzinfo])` |
+//! | `datetime.date` | [`Date`] | `date(<4 state bytes>)` |
+//! | `datetime.time` | [`Time`] | `time(<6 state bytes>[, tzinfo])` |
+//! | `datetime.timedelta` | [`TimeDelta`] | `timedelta(days, seconds, microseconds)` |
+//! | `datetime.timezone` | [`TimeZone`] | `timezone(timedelta[, name])` |
+//! | `zoneinfo.ZoneInfo` | [`ZoneInfo`] | `getattr(ZoneInfo, '_unpickle')(key, 1)` |
+//! | `decimal.Decimal` | [`Decimal`] | `Decimal(str)` |
+//! | `uuid.UUID` | [`Uuid`] | `UUID.__new__(UUID)` + state `{'int': n[, 'is_safe': 0 or -1]}` |
+//! | `fractions.Fraction` | [`Fraction`] | `Fraction(numerator, denominator)` |
+//! | `range` | [`Range`] | `range(start, stop, step)` |
+//! | `slice` | [`Slice`] | `slice(start, stop, step)` |
+//! | `collections.OrderedDict` | [`OrderedDict`] | `OrderedDict()` + SETITEMS |
+//! | `collections.defaultdict` | [`DefaultDict`] | `defaultdict([factory])` + SETITEMS |
+//! | `collections.Counter` | [`Counter`] | `Counter(dict)` |
+//! | `collections.deque` | [`Deque`] | `deque([(), maxlen])` + APPENDS |
+//! | `pathlib.PurePosixPath`, `PosixPath`, `PureWindowsPath`, `WindowsPath` | [`PurePath`] | `PurePosixPath(*parts)` |
+//!
+//! Built-in exception instances (`ValueError('x')`, ...) are allowed too and stay inert
+//! [`Value::Object`]s, printed as CPython's `repr()`.
+//!
+//! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
+//! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
+//! reads it back from any protocol), so a pickle of a folded time written here at protocol 2
+//! differs from CPython's by that one bit, and keeps the fold.
+//!
+//! `repr()` of `OrderedDict` and the path classes changed across CPython versions; `Display`
+//! follows CPython 3.11: `OrderedDict([('a', 1)])` (3.12 prints `OrderedDict({'a': 1})`).
+//!
+//! # Plain serde form
+//!
+//! When a Rust type asks for something plain where a pickle holds one of these objects (a
+//! `String` field holding a `datetime`, say), the deserializer hands over this form:
+//!
+//! | Python object | plain form |
+//! |---|---|
+//! | `datetime` | ISO 8601 `str`, as `isoformat()`: `2026-11-23T12:00:00+00:00`; naive without offset; a `zoneinfo` zone as `2026-11-01T01:30:00[America/New_York]` (its offset needs the tz database; `fold` is not shown) |
+//! | `date` | `str`, `2026-11-23` |
+//! | `time` | `str`, `12:00:00.000001+01:00`; a `zoneinfo` zone as `12:00:00[Europe/Paris]` |
+//! | `timedelta` | `float`: total seconds, as `total_seconds()` (negative for negative durations) |
+//! | `timezone` | `str`, the offset: `+00:00`, `-05:00`, `+05:30:15.000001` (the name is dropped) |
+//! | `zoneinfo.ZoneInfo` | `str`, the key: `Europe/Paris` |
+//! | `Decimal` | `str`, as Python's `str()`: `-0.00`, `1E+3`, `NaN`, `-Infinity`, `sNaN` |
+//! | `UUID` | `str`, hyphenated lower-case |
+//! | `Fraction` | `str`, `"numerator/denominator"`, always with the denominator (`"3/1"`) |
+//! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
+//! | `range`, `slice` | `(start, stop, step)` tuple |
+//!
+//! Collections and exceptions have no plain form here (the deserializer reads collections as
+//! the dicts and lists they hold).
+
+use std::fmt;
+
+use crate::error::{Error, ErrorCode};
+use crate::value::{Global, Made, Object, Value};
+
+mod collections;
+mod datetime;
+mod decimal;
+mod exception;
+mod fraction;
+mod path;
+mod range;
+mod uuid;
+
+pub use self::collections::{Counter, DefaultDict, Deque, OrderedDict};
+pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, ZoneInfo};
+pub use self::decimal::Decimal;
+pub use self::fraction::Fraction;
+pub use self::path::{PathClass, PurePath};
+pub use self::range::{Range, Slice};
+pub use self::uuid::{SafeUuid, Uuid};
+
+/// Whether `module.name` is one of the standard library globals these types need (checked
+/// after Python 2 names are mapped to Python 3 ones).
+pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
+    match module {
+        "datetime" => matches!(
+            name,
+            "datetime" | "date" | "time" | "timedelta" | "timezone"
+        ),
+        "decimal" => name == "Decimal",
+        "uuid" => matches!(name, "UUID" | "SafeUUID"),
+        "fractions" => name == "Fraction",
+        "collections" => matches!(name, "OrderedDict" | "defaultdict" | "Counter" | "deque"),
+        "pathlib" => path::PathClass::from_name(name).is_some(),
+        // CPython writes a zone as `getattr(ZoneInfo, '_unpickle')(key, 1)`. The policy checks
+        // `ZoneInfo` itself when the pickle names it, before the getattr, so it is allowed too
+        // (as an inert class: a pickle calling it directly gets an inert object).
+        "zoneinfo" => matches!(name, "ZoneInfo" | "ZoneInfo._unpickle"),
+        "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
+        _ => false,
+    }
+}
+
+/// Python's `repr()` of a standard library object; `None` if `obj` is not one of a known class
+/// in a shape CPython writes (nothing is written then).
+pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+    let known = Known::of(obj)?;
+    Some(known.fmt(f))
+}
+
+/// The plain serde form of a scalar-like standard library object (see the module docs);
+/// `None` for anything else, collections included.
+#[allow(dead_code)] // called by the serde walker (src/de/walk.rs)
+pub(crate) fn natural(obj: &Object) -> Option<Value> {
+    Some(match Known::of(obj)? {
+        Known::DateTime(x) => Value::Str(x.isoformat()),
+        Known::Date(x) => Value::Str(x.isoformat()),
+        Known::Time(x) => Value::Str(x.isoformat()),
+        Known::TimeDelta(x) => Value::Float(x.total_seconds()),
+        Known::TimeZone(x) => Value::Str(x.offset_text()),
+        Known::ZoneInfo(x) => Value::Str(x.key().to_string()),
+        Known::Decimal(x) => Value::Str(x.to_sci_string()),
+        Known::Uuid(x) => Value::Str(x.hyphenated()),
+        Known::Fraction(x) => Value::Str(format!("{}/{}", x.numerator(), x.denominator())),
+        Known::Path(x) => Value::Str(x.as_str().to_string()),
+        Known::Range(x) => Value::Tuple(vec![x.start.into(), x.stop.into(), x.step.into()]),
+        Known::Slice(x) => Value::Tuple(vec![x.start, x.stop, x.step]),
+        Known::OrderedDict(_)
+        | Known::DefaultDict(_)
+        | Known::Counter(_)
+        | Known::Deque(_)
+        | Known::Exception(_) => return None,
+    })
+}
+
+/// One recognised standard library object.
+enum Known<'a> {
+    DateTime(DateTime),
+    Date(Date),
+    Time(Time),
+    TimeDelta(TimeDelta),
+    TimeZone(TimeZone),
+    ZoneInfo(ZoneInfo),
+    Decimal(Decimal),
+    Uuid(Uuid),
+    Fraction(Fraction),
+    Range(Range),
+    Slice(Slice),
+    Path(PurePath),
+    OrderedDict(OrderedDict),
+    DefaultDict(DefaultDict),
+    Counter(Counter),
+    Deque(Deque),
+    Exception(&'a Object),
+}
+
+impl<'a> Known<'a> {
+    fn of(obj: &'a Object) -> Option<Known<'a>> {
+        let Global { module, name } = &obj.class;
+        Some(match (module.as_str(), name.as_str()) {
+            ("datetime", "datetime") => Known::DateTime(DateTime::from_object(obj).ok()?),
+            ("datetime", "date") => Known::Date(Date::from_object(obj).ok()?),
+            ("datetime", "time") => Known::Time(Time::from_object(obj).ok()?),
+            ("datetime", "timedelta") => Known::TimeDelta(TimeDelta::from_object(obj).ok()?),
+            ("datetime", "timezone") => Known::TimeZone(TimeZone::from_object(obj).ok()?),
+            ("zoneinfo", "ZoneInfo._unpickle") => Known::ZoneInfo(ZoneInfo::from_object(obj).ok()?),
+            ("decimal", "Decimal") => Known::Decimal(Decimal::from_object(obj).ok()?),
+            ("uuid", "UUID") => Known::Uuid(Uuid::from_object(obj).ok()?),
+            ("fractions", "Fraction") => Known::Fraction(Fraction::from_object(obj).ok()?),
+            ("builtins", "range") => Known::Range(Range::from_object(obj).ok()?),
+            ("builtins", "slice") => Known::Slice(Slice::from_object(obj).ok()?),
+            ("pathlib", _) => Known::Path(PurePath::from_object(obj).ok()?),
+            ("collections", "OrderedDict") => {
+                Known::OrderedDict(OrderedDict::from_object(obj).ok()?)
+            }
+            ("collections", "defaultdict") => {
+                Known::DefaultDict(DefaultDict::from_object(obj).ok()?)
+            }
+            ("collections", "Counter") => Known::Counter(Counter::from_object(obj).ok()?),
+            ("collections", "deque") => Known::Deque(Deque::from_object(obj).ok()?),
+            ("builtins", n) if exception::is_exception(n) => {
+                exception::check(obj)?;
+                Known::Exception(obj)
+            }
+            _ => return None,
+        })
+    }
+
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Known::DateTime(x) => fmt::Display::fmt(x, f),
+            Known::Date(x) => fmt::Display::fmt(x, f),
+            Known::Time(x) => fmt::Display::fmt(x, f),
+            Known::TimeDelta(x) => fmt::Display::fmt(x, f),
+            Known::TimeZone(x) => fmt::Display::fmt(x, f),
+            Known::ZoneInfo(x) => fmt::Display::fmt(x, f),
+            Known::Decimal(x) => fmt::Display::fmt(x, f),
+            Known::Uuid(x) => fmt::Display::fmt(x, f),
+            Known::Fraction(x) => fmt::Display::fmt(x, f),
+            Known::Range(x) => fmt::Display::fmt(x, f),
+            Known::Slice(x) => fmt::Display::fmt(x, f),
+            Known::Path(x) => fmt::Display::fmt(x, f),
+            Known::OrderedDict(x) => fmt::Display::fmt(x, f),
+            Known::DefaultDict(x) => fmt::Display::fmt(x, f),
+            Known::Counter(x) => fmt::Display::fmt(x, f),
+            Known::Deque(x) => fmt::Display::fmt(x, f),
+            Known::Exception(o) => exception::repr(o, f),
+        }
+    }
+}
+
+/// A conversion error: `what` is the Python type that was expected.
+#[cold]
+pub(crate) fn invalid(what: &str, why: impl fmt::Display) -> Error {
+    Error::new(ErrorCode::Type(format!("invalid {what}: {why}").into()))
+}
+
+/// The object inside `v` if it is an instance of `module.name`, else an error naming both.
+pub(crate) fn expect_object<'a>(
+    v: &'a Value,
+    module: &str,
+    name: &str,
+) -> Result<&'a Object, Error> {
+    match v {
+        Value::Object(o) if o.class.module == module && o.class.name == name => Ok(o),
+        Value::Object(o) => Err(Error::new(ErrorCode::Type(
+            format!(
+                "expected a {module}.{name}, found an instance of {}",
+                o.class
+            )
+            .into(),
+        ))),
+        other => Err(Error::new(ErrorCode::Type(
+            format!("expected a {module}.{name}, found {}", describe(other)).into(),
+        ))),
+    }
+}
+
+/// `an int`, `a str`, ... for error messages.
+fn describe(v: &Value) -> String {
+    let t = v.type_name();
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
+}
+
+/// The positional arguments of a plain constructor call (`cls(*args)` or `cls.__new__(cls,
+/// *args)`), checking that nothing else was done to the object.
+pub(crate) fn call_args<'a>(obj: &'a Object, what: &str) -> Result<&'a [Value], Error> {
+    if !matches!(obj.made, Made::Call | Made::New) || obj.kwargs.is_some() {
+        return Err(invalid(what, "not made by a plain constructor call"));
+    }
+    if !obj.state.is_empty() {
+        return Err(invalid(what, "unexpected BUILD state"));
+    }
+    if !obj.list_items.is_empty() || !obj.dict_items.is_empty() {
+        return Err(invalid(what, "unexpected appended or set items"));
+    }
+    match &obj.args {
+        Value::Tuple(items) => Ok(items),
+        _ => Err(invalid(what, "constructor arguments are not a tuple")),
+    }
+}
+
+/// A new object of `module.name` made by `cls(*args)`.
+pub(crate) fn call_object(module: &str, name: &str, args: Vec<Value>) -> Object {
+    Object {
+        class: Global {
+            module: module.into(),
+            name: name.into(),
+        },
+        made: Made::Call,
+        args: Value::Tuple(args),
+        kwargs: None,
+        state: Vec::new(),
+        list_items: Vec::new(),
+        dict_items: Vec::new(),
+    }
+}
+
+/// An integer argument as `i64`.
+pub(crate) fn int_arg(v: &Value, what: &str, field: &str) -> Result<i64, Error> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::BigInt(_) => Err(invalid(what, format_args!("{field} out of range: {v}"))),
+        other => Err(invalid(
+            what,
+            format_args!("{field} must be an int, found {}", describe(other)),
+        )),
+    }
+}
+
+/// `Serialize` and `Deserialize` through [`Value`], and `TryFrom<Value>`; with a class, also
+/// `TryFrom<&Value>` through the type's `from_object`.
+macro_rules! via_value {
+    ($t:ty, $module:literal, $name:literal) => {
+        impl TryFrom<&$crate::Value> for $t {
+            type Error = $crate::Error;
+            fn try_from(v: &$crate::Value) -> Result<Self, $crate::Error> {
+                <$t>::from_object($crate::stdlib::expect_object(v, $module, $name)?)
+            }
+        }
+        $crate::stdlib::via_value!($t);
+    };
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serde::Serialize::serialize(&$crate::Value::from(self.clone()), s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = <$crate::Value as serde::Deserialize>::deserialize(d)?;
+                <$t>::try_from(&v).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl TryFrom<$crate::Value> for $t {
+            type Error = $crate::Error;
+            fn try_from(v: $crate::Value) -> Result<Self, $crate::Error> {
+                <$t>::try_from(&v)
+            }
+        }
+    };
+}
+pub(crate) use via_value;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `natural` and `repr` against CPython, for every fixture of python_fixtures/stdlib.py.
+    #[test]
+    fn natural_forms_match_cpython() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/stdlib/");
+        let manifest = std::fs::read_to_string(format!("{dir}manifest.tsv")).unwrap();
+        let mut rest: &[u8] = &std::fs::read(format!("{dir}pickles.bin")).unwrap();
+        let mut lines = manifest.lines().filter(|l| !l.starts_with('#'));
+        let mut seen = 0;
+        while !rest.is_empty() {
+            let n = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+            let len = u32::from_le_bytes(rest[3 + n..7 + n].try_into().unwrap()) as usize;
+            let pickle = &rest[7 + n..7 + n + len];
+            rest = &rest[7 + n + len..];
+            let line: Vec<&str> = lines.next().unwrap().split('\t').collect();
+            let v: Value = crate::from_slice(pickle).unwrap();
+            let got = match &v {
+                Value::Object(o) => natural(o).map(|n| n.to_string()),
+                _ => None,
+            };
+            assert_eq!(
+                got.as_deref().unwrap_or("-"),
+                line[3],
+                "{} at protocol {}",
+                line[0],
+                line[1]
+            );
+            seen += 1;
+        }
+        assert!(lines.next().is_none());
+        assert!(seen >= 600);
+    }
+
+    #[test]
+    fn allowlist_is_exact() {
+        for (m, n) in [
+            ("datetime", "datetime"),
+            ("decimal", "Decimal"),
+            ("zoneinfo", "ZoneInfo._unpickle"),
+            ("builtins", "ValueError"),
+            ("builtins", "range"),
+            ("pathlib", "PosixPath"),
+            ("collections", "deque"),
+        ] {
+            assert!(is_allowed(m, n), "{m}.{n}");
+        }
+        for (m, n) in [
+            ("zoneinfo", "ZoneInfo.no_cache"),
+            ("datetime", "tzinfo"),
+            ("builtins", "eval"),
+            ("builtins", "getattr"),
+            ("pathlib", "Path"),
+            ("collections", "namedtuple"),
+            ("os", "system"),
+            ("uuid", "uuid4"),
+        ] {
+            assert!(!is_allowed(m, n), "{m}.{n}");
+        }
+    }
+
+    #[test]
+    fn repr_writes_nothing_for_unknown_or_malformed_objects() {
+        let mut o = call_object("decimal", "Decimal", vec![Value::Str("1.5x".into())]);
+        assert_eq!(
+            Value::Object(Box::new(o.clone())).to_string(),
+            "decimal.Decimal('1.5x')"
+        );
+        o.args = Value::Tuple(vec![Value::Str("1.5".into())]);
+        assert_eq!(Value::Object(Box::new(o)).to_string(), "Decimal('1.5')");
+        let other = call_object("mymod", "Decimal", vec![]);
+        assert!(natural(&other).is_none());
+    }
+}

@@ -1,0 +1,322 @@
+//! `pathlib` paths, pickled by CPython as the class called with the path's parts:
+//! `PurePosixPath('/', 'a', 'b')`.
+
+use std::fmt::{self, Display, Formatter};
+
+use super::{call_args, call_object, invalid};
+use crate::error::Error;
+use crate::value::{Object, Value};
+
+/// Which `pathlib` class a [`PurePath`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PathClass {
+    /// `pathlib.PurePosixPath`
+    PurePosixPath,
+    /// `pathlib.PosixPath`
+    PosixPath,
+    /// `pathlib.PureWindowsPath`
+    PureWindowsPath,
+    /// `pathlib.WindowsPath` (CPython refuses to load it on other systems)
+    WindowsPath,
+}
+
+impl PathClass {
+    /// The class name in `pathlib`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathClass::PurePosixPath => "PurePosixPath",
+            PathClass::PosixPath => "PosixPath",
+            PathClass::PureWindowsPath => "PureWindowsPath",
+            PathClass::WindowsPath => "WindowsPath",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<PathClass> {
+        Some(match name {
+            "PurePosixPath" => PathClass::PurePosixPath,
+            "PosixPath" => PathClass::PosixPath,
+            "PureWindowsPath" => PathClass::PureWindowsPath,
+            "WindowsPath" => PathClass::WindowsPath,
+            _ => return None,
+        })
+    }
+
+    /// True for the Windows flavour.
+    pub fn is_windows(self) -> bool {
+        matches!(self, PathClass::PureWindowsPath | PathClass::WindowsPath)
+    }
+}
+
+/// A path split as pathlib splits it: the anchor (drive and root) and the names after it.
+struct Split {
+    drive: String,
+    root: String,
+    names: Vec<String>,
+}
+
+impl Split {
+    fn posix(s: &str) -> Split {
+        let root = if s.starts_with("//") && !s.starts_with("///") {
+            "//"
+        } else if s.starts_with('/') {
+            "/"
+        } else {
+            ""
+        };
+        Split {
+            drive: String::new(),
+            root: root.into(),
+            names: names(s, '/'),
+        }
+    }
+
+    fn windows(s: &str) -> Split {
+        let s = s.replace('/', "\\");
+        let (drive, rest) = if let Some(unc) = s.strip_prefix("\\\\") {
+            let mut it = unc.splitn(3, '\\');
+            match (it.next(), it.next()) {
+                (Some(server), Some(share)) if !server.is_empty() && !share.is_empty() => {
+                    let n = 2 + server.len() + 1 + share.len();
+                    (s[..n].to_string(), &s[n..])
+                }
+                _ => (String::new(), s.as_str()),
+            }
+        } else if s.len() >= 2 && s.as_bytes()[1] == b':' && s.as_bytes()[0].is_ascii_alphabetic() {
+            (s[..2].to_string(), &s[2..])
+        } else {
+            (String::new(), s.as_str())
+        };
+        let unc = drive.starts_with("\\\\");
+        let root = if rest.starts_with('\\') || unc {
+            "\\"
+        } else {
+            ""
+        };
+        Split {
+            names: names(rest, '\\'),
+            drive,
+            root: root.into(),
+        }
+    }
+
+    fn parse(class: PathClass, s: &str) -> Split {
+        if class.is_windows() {
+            Split::windows(s)
+        } else {
+            Split::posix(s)
+        }
+    }
+
+    /// `PurePath(*segments)`: later absolute segments (and, on Windows, new drives) restart.
+    fn join(class: PathClass, segments: &[&str]) -> Split {
+        let mut acc = Split {
+            drive: String::new(),
+            root: String::new(),
+            names: Vec::new(),
+        };
+        for seg in segments {
+            let s = Split::parse(class, seg);
+            let same_drive = s.drive.eq_ignore_ascii_case(&acc.drive);
+            if !s.drive.is_empty() && (!s.root.is_empty() || !same_drive) {
+                acc = s;
+            } else if !s.root.is_empty() {
+                acc.root = s.root;
+                acc.names = s.names;
+            } else {
+                acc.names.extend(s.names);
+            }
+        }
+        acc
+    }
+
+    fn anchor(&self) -> String {
+        format!("{}{}", self.drive, self.root)
+    }
+
+    fn text(&self, sep: char) -> String {
+        let mut s = self.anchor();
+        if s.is_empty() && self.names.is_empty() {
+            return ".".into();
+        }
+        s.push_str(&self.names.join(&sep.to_string()));
+        s
+    }
+}
+
+fn names(s: &str, sep: char) -> Vec<String> {
+    s.split(sep)
+        .filter(|n| !n.is_empty() && *n != ".")
+        .map(String::from)
+        .collect()
+}
+
+/// A `pathlib` path of one of the four concrete classes, kept as Python's `str()` of it.
+///
+/// ```
+/// use pypickle::stdlib::{PathClass, PurePath};
+/// let p = PurePath::new(PathClass::PosixPath, "/srv//data/./x.csv");
+/// assert_eq!(p.as_str(), "/srv/data/x.csv");
+/// assert_eq!(p.to_string(), "PosixPath('/srv/data/x.csv')");
+/// let w = PurePath::new(PathClass::PureWindowsPath, "C:/Users/ada");
+/// assert_eq!(w.as_str(), r"C:\Users\ada");
+/// assert_eq!(w.to_string(), "PureWindowsPath('C:/Users/ada')");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PurePath {
+    class: PathClass,
+    text: String,
+}
+
+impl PurePath {
+    /// The path `path` as the class normalises it (repeated separators and `.` dropped).
+    pub fn new(class: PathClass, path: &str) -> PurePath {
+        PurePath::from_segments(class, &[path])
+    }
+
+    fn from_segments(class: PathClass, segments: &[&str]) -> PurePath {
+        let sep = if class.is_windows() { '\\' } else { '/' };
+        PurePath {
+            class,
+            text: Split::join(class, segments).text(sep),
+        }
+    }
+
+    /// The class.
+    pub fn class(&self) -> PathClass {
+        self.class
+    }
+
+    /// Python's `str()` of the path (`\` separators for Windows paths).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `as_posix()`: the path with `/` separators.
+    pub fn as_posix(&self) -> String {
+        if self.class.is_windows() {
+            self.text.replace('\\', "/")
+        } else {
+            self.text.clone()
+        }
+    }
+
+    /// `parts`: the anchor (if any) and then each name, as CPython pickles them.
+    pub fn parts(&self) -> Vec<String> {
+        let s = Split::parse(self.class, &self.text);
+        let anchor = s.anchor();
+        let mut parts = Vec::with_capacity(s.names.len() + 1);
+        if !anchor.is_empty() {
+            parts.push(anchor);
+        }
+        parts.extend(s.names);
+        parts
+    }
+
+    pub(crate) fn from_object(obj: &Object) -> Result<PurePath, Error> {
+        let class = if obj.class.module == "pathlib" {
+            PathClass::from_name(&obj.class.name)
+        } else {
+            None
+        };
+        let class = class.ok_or_else(|| {
+            invalid(
+                "pathlib path",
+                format_args!("{} is not a pathlib path class", obj.class),
+            )
+        })?;
+        let what = format!("pathlib.{}", class.name());
+        let segments = call_args(obj, &what)?
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| invalid(&what, format_args!("segment {v} is not a str")))
+            })
+            .collect::<Result<Vec<&str>, Error>>()?;
+        Ok(PurePath::from_segments(class, &segments))
+    }
+}
+
+impl From<PurePath> for Value {
+    /// `pathlib.<Class>(*parts)`, as CPython writes it.
+    fn from(p: PurePath) -> Value {
+        let parts = p.parts().into_iter().map(Value::Str).collect();
+        Value::Object(Box::new(call_object("pathlib", p.class.name(), parts)))
+    }
+}
+
+impl Display for PurePath {
+    /// `PurePosixPath('/a/b')`, `PureWindowsPath('C:/x')`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.class.name(), Value::Str(self.as_posix()))
+    }
+}
+
+impl TryFrom<&Value> for PurePath {
+    type Error = Error;
+    fn try_from(v: &Value) -> Result<PurePath, Error> {
+        match v {
+            Value::Object(o) => PurePath::from_object(o),
+            other => Err(invalid(
+                "pathlib path",
+                format_args!("expected a pathlib path, found {}", other.type_name()),
+            )),
+        }
+    }
+}
+
+super::via_value!(PurePath);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posix(segs: &[&str]) -> (String, Vec<String>) {
+        let p = PurePath::from_segments(PathClass::PurePosixPath, segs);
+        (p.to_string(), p.parts())
+    }
+
+    fn win(segs: &[&str]) -> (String, String, Vec<String>) {
+        let p = PurePath::from_segments(PathClass::PureWindowsPath, segs);
+        (p.to_string(), p.as_str().to_string(), p.parts())
+    }
+
+    #[test]
+    fn posix_like_pathlib() {
+        // Checked against CPython 3.11's repr() and __reduce__().
+        assert_eq!(posix(&[]), ("PurePosixPath('.')".into(), vec![]));
+        assert_eq!(posix(&["."]).1, Vec::<String>::new());
+        assert_eq!(posix(&["//"]).1, ["//"]);
+        assert_eq!(
+            posix(&["///x"]),
+            ("PurePosixPath('/x')".into(), vec!["/".into(), "x".into()])
+        );
+        assert_eq!(posix(&["//a/b"]).0, "PurePosixPath('//a/b')");
+        assert_eq!(posix(&["a/./b/"]).0, "PurePosixPath('a/b')");
+        assert_eq!(posix(&["../x"]).1, ["..", "x"]);
+        assert_eq!(posix(&["a", "/b", "c"]).0, "PurePosixPath('/b/c')");
+    }
+
+    #[test]
+    fn windows_like_pathlib() {
+        assert_eq!(
+            win(&["C:/x/y"]),
+            (
+                "PureWindowsPath('C:/x/y')".into(),
+                "C:\\x\\y".into(),
+                vec!["C:\\".into(), "x".into(), "y".into()]
+            )
+        );
+        assert_eq!(win(&["c:x"]).2, ["c:", "x"]);
+        assert_eq!(win(&["//srv/share/x"]).1, "\\\\srv\\share\\x");
+        assert_eq!(win(&["//srv/share/x"]).2, ["\\\\srv\\share\\", "x"]);
+        assert_eq!(win(&["//srv/share"]).0, "PureWindowsPath('//srv/share/')");
+        assert_eq!(win(&["/x"]).2, ["\\", "x"]);
+        assert_eq!(win(&["C:"]).1, "C:");
+        assert_eq!(win(&["C:/"]).1, "C:\\");
+        assert_eq!(win(&[""]).0, "PureWindowsPath('.')");
+        assert_eq!(
+            win(&["C:/a", "/b", "D:c", "e"]).0,
+            "PureWindowsPath('D:c/e')"
+        );
+    }
+}

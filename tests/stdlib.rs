@@ -1,0 +1,331 @@
+//! The standard library's types against CPython (python_fixtures/stdlib.py wrote the fixtures;
+//! the interop tests run the real python3 and fail if it is missing):
+//! - every fixture, at every protocol, reads into `Value` with the default options, and its
+//!   `Display` is CPython's `repr()`;
+//! - it converts into its Rust type, which prints the same, equals what `from_slice` gives
+//!   directly, and written back at every protocol loads in CPython as the same `repr()`;
+//! - the `Value` itself, written back at every protocol, loads in CPython as the same `repr()`;
+//! - malformed objects are errors, not panics.
+
+mod ser_common;
+
+use std::collections::BTreeSet;
+
+use pypickle::stdlib::{
+    Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, OrderedDict, PathClass,
+    PurePath, Range, SafeUuid, Slice, Time, TimeDelta, TimeZone, TzInfo, Uuid, ZoneInfo,
+};
+use pypickle::{from_slice, to_vec_with, Category, SerOptions, Value};
+use ser_common::{named_pickles, Python};
+
+struct Fixture {
+    name: String,
+    proto: u8,
+    pickle: Vec<u8>,
+    repr: String,
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/stdlib/");
+    let pickles = named_pickles(&std::fs::read(format!("{dir}pickles.bin")).unwrap());
+    let manifest = std::fs::read_to_string(format!("{dir}manifest.tsv")).unwrap();
+    let lines: Vec<Vec<&str>> = manifest
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(lines.len(), pickles.len());
+    assert!(pickles.len() >= 600, "{} fixtures", pickles.len());
+    pickles
+        .into_iter()
+        .zip(lines)
+        .map(|((name, proto, pickle), line)| {
+            assert_eq!(
+                (name.as_str(), proto.to_string().as_str()),
+                (line[0], line[1])
+            );
+            Fixture {
+                name,
+                proto,
+                pickle,
+                repr: line[2].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The fixture as its Rust type: its `Display`, and the `Value` it converts back into. Also
+/// checks that `from_slice` into the type gives the same as converting the `Value`.
+fn typed(v: &Value, pickle: Option<&[u8]>) -> Option<(String, Value, Vec<u8>)> {
+    let o = v.as_object()?;
+    macro_rules! via {
+        ($t:ty) => {{
+            let t =
+                <$t>::try_from(v).unwrap_or_else(|e| panic!("{} into {}: {e}", v, stringify!($t)));
+            if let Some(pickle) = pickle {
+                let direct: $t = from_slice(pickle)
+                    .unwrap_or_else(|e| panic!("from_slice into {}: {e}", stringify!($t)));
+                assert_eq!(direct, t);
+            }
+            let bytes = to_vec_with(&t, &SerOptions::new()).unwrap();
+            Some((t.to_string(), Value::from(t), bytes))
+        }};
+    }
+    match (o.class.module.as_str(), o.class.name.as_str()) {
+        ("datetime", "datetime") => via!(DateTime),
+        ("datetime", "date") => via!(Date),
+        ("datetime", "time") => via!(Time),
+        ("datetime", "timedelta") => via!(TimeDelta),
+        ("datetime", "timezone") => via!(TimeZone),
+        ("decimal", "Decimal") => via!(Decimal),
+        ("uuid", "UUID") => via!(Uuid),
+        ("fractions", "Fraction") => via!(Fraction),
+        ("builtins", "range") => via!(Range),
+        ("builtins", "slice") => via!(Slice),
+        ("collections", "OrderedDict") => via!(OrderedDict),
+        ("collections", "defaultdict") => via!(DefaultDict),
+        ("collections", "Counter") => via!(Counter),
+        ("collections", "deque") => via!(Deque),
+        ("pathlib", _) => via!(PurePath),
+        _ => None,
+    }
+}
+
+#[test]
+fn fixtures_read_as_cpython_repr_and_into_rust_types() {
+    let mut kinds = BTreeSet::new();
+    for fx in fixtures() {
+        let what = format!("{} at protocol {}", fx.name, fx.proto);
+        let v: Value = from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(v.to_string(), fx.repr, "{what}");
+        if let Some((shown, back, bytes)) = typed(&v, Some(&fx.pickle)) {
+            kinds.insert(v.type_name().to_string());
+            assert_eq!(shown, fx.repr, "{what}: the Rust type's Display");
+            assert_eq!(
+                back.to_string(),
+                fx.repr,
+                "{what}: the Rust type as a Value"
+            );
+            let again: Value = from_slice(&bytes).unwrap();
+            assert_eq!(again.to_string(), fx.repr, "{what}: the Rust type written");
+        } else {
+            assert!(
+                fx.name.starts_with("exc_") || fx.name == "nested",
+                "{what}: no Rust type for {v}"
+            );
+        }
+    }
+    assert_eq!(kinds.len(), 17, "{kinds:?}");
+}
+
+#[test]
+fn rust_types_load_in_cpython_at_every_protocol() {
+    let mut py = Python::start();
+    let all = fixtures();
+    let mut checked = 0;
+    for fx in all.iter().filter(|f| f.proto == 5) {
+        let v: Value = from_slice(&fx.pickle).unwrap();
+        let Some((_, typed_value, _)) = typed(&v, Some(&fx.pickle)) else {
+            continue;
+        };
+        for proto in 0..=5u8 {
+            let opts = SerOptions::new().protocol(proto);
+            let bytes = to_vec_with(&typed_value, &opts).unwrap();
+            let echo = py
+                .echo(proto, &bytes)
+                .unwrap_or_else(|e| panic!("{} at protocol {proto}: CPython says {e}", fx.name));
+            // Equal at every protocol: `fold` is kept even where CPython would drop it.
+            assert_eq!(echo.repr, fx.repr, "{} at protocol {proto}", fx.name);
+            // CPython's pickle of what it loaded reads back as CPython's own pickle at that
+            // protocol does.
+            let own = all
+                .iter()
+                .find(|f| f.name == fx.name && f.proto == proto)
+                .unwrap();
+            let own: Value = from_slice(&own.pickle).unwrap();
+            let redumped: Value = from_slice(&echo.redump).unwrap();
+            assert_eq!(
+                typed(&redumped, Some(&echo.redump)).unwrap().1,
+                typed(&own, None).unwrap().1,
+                "{} at protocol {proto}: CPython's redump",
+                fx.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 500, "{checked}");
+}
+
+#[test]
+fn values_write_back_as_the_same_object_at_every_protocol() {
+    let mut py = Python::start();
+    for fx in fixtures().into_iter().filter(|f| f.proto == 5) {
+        let v: Value = from_slice(&fx.pickle).unwrap();
+        for proto in 0..=5u8 {
+            let bytes = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+            let echo = py
+                .echo(proto, &bytes)
+                .unwrap_or_else(|e| panic!("{} at protocol {proto}: CPython says {e}", fx.name));
+            assert_eq!(echo.repr, fx.repr, "{} at protocol {proto}", fx.name);
+        }
+    }
+}
+
+#[test]
+fn built_values_load_in_cpython() {
+    let mut py = Python::start();
+    let tz = TimeZone::new(TimeDelta::new(0, -(5 * 3600 + 30 * 60), 0).unwrap(), None).unwrap();
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            DateTime::new(2026, 11, 23, 12, 0, 0, 0)
+                .unwrap()
+                .with_tzinfo(TimeZone::utc())
+                .into(),
+            "datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)",
+        ),
+        (
+            DateTime::new(2026, 11, 1, 1, 30, 0, 0)
+                .unwrap()
+                .with_fold(true)
+                .with_tzinfo(ZoneInfo::new("America/New_York"))
+                .into(),
+            "datetime.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=zoneinfo.ZoneInfo(key='America/New_York'))",
+        ),
+        (
+            Time::new(1, 2, 3, 4).unwrap().with_tzinfo(tz.clone()).into(),
+            "datetime.time(1, 2, 3, 4, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=66600)))",
+        ),
+        (
+            TimeDelta::new(0, 0, -1).unwrap().into(),
+            "datetime.timedelta(days=-1, seconds=86399, microseconds=999999)",
+        ),
+        (
+            "-1.50E-20".parse::<Decimal>().unwrap().into(),
+            "Decimal('-1.50E-20')",
+        ),
+        ("-sNaN9".parse::<Decimal>().unwrap().into(), "Decimal('-sNaN9')"),
+        (
+            Uuid::from_u128(u128::MAX).with_is_safe(SafeUuid::Safe).into(),
+            "UUID('ffffffff-ffff-ffff-ffff-ffffffffffff')",
+        ),
+        (Fraction::new(10, -4).unwrap().into(), "Fraction(-5, 2)"),
+        (Range::new(i64::MIN, i64::MAX, 3).unwrap().into(), "range(-9223372036854775808, 9223372036854775807, 3)"),
+        (
+            Deque { items: vec![1.into(), 2.into()], maxlen: Some(2) }.into(),
+            "deque([1, 2], maxlen=2)",
+        ),
+        (
+            PurePath::new(PathClass::PosixPath, "/a//b/.").into(),
+            "PosixPath('/a/b')",
+        ),
+    ];
+    for (v, want) in cases {
+        assert_eq!(v.to_string(), want);
+        for proto in 0..=5u8 {
+            let bytes = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+            let echo = py
+                .echo(proto, &bytes)
+                .unwrap_or_else(|e| panic!("{want} at protocol {proto}: CPython says {e}"));
+            // CPython keeps fold from any protocol's state bytes.
+            assert_eq!(echo.repr, want, "protocol {proto}");
+        }
+    }
+}
+
+#[test]
+fn uuid_is_safe_and_zone_keys_survive() {
+    let fx = fixtures();
+    let get = |name: &str| {
+        let f = fx.iter().find(|f| f.name == name && f.proto == 4).unwrap();
+        from_slice::<Value>(&f.pickle).unwrap()
+    };
+    assert_eq!(
+        Uuid::try_from(&get("uuid_safe")).unwrap().is_safe(),
+        SafeUuid::Safe
+    );
+    assert_eq!(
+        Uuid::try_from(&get("uuid_unsafe")).unwrap().is_safe(),
+        SafeUuid::Unsafe
+    );
+    assert_eq!(
+        Uuid::try_from(&get("uuid_zero")).unwrap().is_safe(),
+        SafeUuid::Unknown
+    );
+    let dt = DateTime::try_from(&get("dt_zone_fold")).unwrap();
+    assert!(dt.fold());
+    assert_eq!(
+        dt.tzinfo(),
+        Some(&TzInfo::ZoneInfo(ZoneInfo::new("America/New_York")))
+    );
+    let dt = DateTime::try_from(&get("shape_zone_no_cache")).unwrap();
+    let Some(TzInfo::ZoneInfo(z)) = dt.tzinfo() else {
+        panic!()
+    };
+    assert!(!z.from_cache());
+    let dd = DefaultDict::try_from(&get("dd_list")).unwrap();
+    assert_eq!(dd.factory.to_string(), "builtins.list");
+    assert_eq!(dd.items.len(), 2);
+    let d = Deque::try_from(&get("deque_full")).unwrap();
+    assert_eq!((d.items.len(), d.maxlen), (2, Some(2)));
+}
+
+#[test]
+fn wrong_classes_and_malformed_objects_are_type_errors() {
+    let fx = fixtures();
+    let get = |name: &str| {
+        let f = fx.iter().find(|f| f.name == name && f.proto == 2).unwrap();
+        from_slice::<Value>(&f.pickle).unwrap()
+    };
+    let e = DateTime::try_from(&get("date")).unwrap_err();
+    assert_eq!(e.category(), Category::Type);
+    assert!(
+        e.to_string()
+            .contains("expected a datetime.datetime, found an instance of datetime.date"),
+        "{e}"
+    );
+    let e = Decimal::try_from(&Value::Int(1)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("expected a decimal.Decimal, found an int"),
+        "{e}"
+    );
+    // A datetime whose state is one byte short, or names month 13: an error, and `Display`
+    // falls back to the generic object form.
+    for (i, bad) in [(usize::MAX, 0u8), (2, 13), (3, 32)] {
+        let mut v = get("dt_naive");
+        let Value::Object(o) = &mut v else { panic!() };
+        let Value::Tuple(args) = &mut o.args else {
+            panic!()
+        };
+        let Value::Bytes(state) = &mut args[0] else {
+            panic!()
+        };
+        if i == usize::MAX {
+            state.pop();
+        } else {
+            state[i] = bad;
+        }
+        let e = DateTime::try_from(&v).unwrap_err();
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert!(v.to_string().starts_with("datetime.datetime(b'"), "{v}");
+        let bytes = pypickle::to_vec(&v).unwrap();
+        assert!(from_slice::<DateTime>(&bytes).is_err());
+    }
+    let e = from_slice::<Uuid>(&pypickle::to_vec(&get("frac")).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("uuid.UUID"), "{e}");
+}
+
+#[test]
+fn dangerous_globals_stay_refused() {
+    // pickle.dumps of os.system's reference, and a REDUCE of it, at protocol 2.
+    let global = b"\x80\x02cposix\nsystem\nq\x00.";
+    assert_eq!(
+        from_slice::<Value>(global).unwrap_err().category(),
+        Category::Refused
+    );
+    let call = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.";
+    assert_eq!(
+        from_slice::<Value>(call).unwrap_err().category(),
+        Category::Refused
+    );
+}

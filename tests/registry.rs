@@ -226,12 +226,30 @@ fn a_registered_type_meeting_another_class_names_both() {
     let pickle = unhex(&oracle("dumps", &["4\tC.Point(1, 2)".into()])[0]);
     let e = pypickle::from_slice_with::<Shape>(&pickle, &de()).unwrap_err();
     assert!(e.to_string().contains("not a variant of enum Shape"), "{e}");
-    // A non-dict state read as a struct.
+    // A tuple state (`__getstate__` returning a tuple) fills a struct's fields in order.
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Fields {
+        version: u32,
+        payload: String,
+    }
+    let record = DeOptions::new().record_unknown_globals(true);
     let pickle = unhex(&oracle("dumps", &["4\tC.Versioned(1, 'x')".into()])[0]);
-    let e =
-        pypickle::from_slice_with::<Point>(&pickle, &DeOptions::new().record_unknown_globals(true))
-            .unwrap_err();
+    let f: Fields = pypickle::from_slice_with(&pickle, &record).unwrap();
+    assert_eq!(
+        f,
+        Fields {
+            version: 1,
+            payload: "x".into()
+        }
+    );
+    // A state that is neither attributes nor a tuple (here an int) is not a struct.
+    let e = pypickle::from_slice_with::<Point>(
+        b"\x80\x02cpypickle_classes\nPoint\n)\x81K\x05b.",
+        &record,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("not a dict of attributes"), "{e}");
+    assert_eq!(e.opcode_name(), Some("BININT1"), "{e}");
 }
 
 #[test]
@@ -254,6 +272,28 @@ fn instances_read_as_maps_and_sequences_without_registration() {
         Slotted {
             a: 1,
             b: "q".into()
+        }
+    );
+}
+
+#[test]
+fn standard_library_objects_read_in_their_natural_serde_form() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Order {
+        when: String,
+        price: String,
+        id: String,
+    }
+    // pickle.dumps({'when': datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc),
+    //               'price': Decimal('1.50'), 'id': UUID(int=5)}, 4)
+    let data = unhex("800495af000000000000007d94288c047768656e948c086461746574696d65948c086461746574696d65949394430a07ea0b170c00000000009468028c0874696d657a6f6e6594939468028c0974696d6564656c74619493944b004b004b008794529485945294869452948c057072696365948c07646563696d616c948c07446563696d616c9493948c04312e353094859452948c026964948c0475756964948c04555549449493942981947d948c03696e74944b057362752e");
+    let o: Order = pypickle::from_slice(&data).unwrap();
+    assert_eq!(
+        o,
+        Order {
+            when: "2026-11-23T12:00:00+00:00".into(),
+            price: "1.50".into(),
+            id: "00000000-0000-0000-0000-000000000005".into(),
         }
     );
 }

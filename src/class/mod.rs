@@ -5,6 +5,7 @@
 //! name is a pure-data built-in, or the caller allowed it through
 //! [`DeOptions`](crate::DeOptions).
 
+pub(crate) mod bridge;
 mod compat;
 mod policy;
 mod registry;

@@ -11,6 +11,7 @@ mod object;
 
 use super::arena::{Arena, Id, Items, Kind, Node};
 use super::DeOptions;
+use crate::class::bridge::Want;
 use crate::class::ClassRegistry;
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::value::magic::VALUE_TOKEN;
@@ -400,7 +401,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(id) => self.object_seq(id, None, visitor),
+            Kind::Object(id) => self.object_as(id, None, Want::Seq, visitor),
             Kind::Bytes(span) | Kind::ByteArray(span) => {
                 let node = self.node;
                 let bytes = span.get(self.w.input, &self.w.arena.scratch);
@@ -426,7 +427,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(id) => self.object_seq(id, Some(name), visitor),
+            Kind::Object(id) => self.object_as(id, Some(name), Want::Seq, visitor),
             _ => self.deserialize_seq(visitor),
         }
     }
@@ -438,14 +439,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(id) => self.object_struct(id, Some(name), visitor),
+            Kind::Object(id) => self.object_as(id, Some(name), Want::Struct, visitor),
             _ => self.natural(visitor),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(id) => self.object_map(id, visitor),
+            Kind::Object(id) => self.object_as(id, None, Want::Map, visitor),
             _ => self.natural(visitor),
         }
     }
@@ -561,14 +562,14 @@ impl<'de, I: Iterator<Item = Node>> SeqAccess<'de> for NodeSeq<'_, 'de, '_, I> {
     }
 }
 
-/// A dict's keys and values.
-struct DictMap<'w, 'de, 'a> {
+/// A dict's keys and values (or an object's attributes, gathered from several states).
+struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     w: &'w mut Walk<'de, 'a>,
-    items: Items<'a>,
+    items: I,
     left: usize,
 }
 
-impl<'de> MapAccess<'de> for DictMap<'_, 'de, '_> {
+impl<'de, I: Iterator<Item = Node>> MapAccess<'de> for DictMap<'_, 'de, '_, I> {
     type Error = Error;
 
     #[inline]

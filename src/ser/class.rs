@@ -49,6 +49,19 @@ impl<W: Write> Serializer<W> {
         Some((e.clone(), value))
     }
 
+    /// Protocols 0-1: `copyreg._reconstructor, (cls, builtins.<base>,` up to the third item
+    /// of the arguments tuple, which the caller writes.
+    fn begin_reconstructor(&mut self, e: &Entry, base: &str) -> Result<()> {
+        self.emit_global("copyreg", "_reconstructor")?;
+        self.boundary()?;
+        self.out.buf.push(MARK);
+        self.boundary()?;
+        self.emit_global(&e.module, &e.qualname)?;
+        self.boundary()?;
+        self.emit_global("builtins", base)?;
+        self.boundary()
+    }
+
     /// `cls.__new__(cls)`, memoized: an instance whose state may follow. Inside an open level.
     pub(crate) fn emit_new_instance(&mut self, e: &Entry) -> Result<()> {
         if self.proto >= 2 {
@@ -57,14 +70,7 @@ impl<W: Write> Serializer<W> {
             self.emit_empty_tuple();
             self.out.buf.push(NEWOBJ);
         } else {
-            self.emit_global("copyreg", "_reconstructor")?;
-            self.boundary()?;
-            self.out.buf.push(MARK);
-            self.boundary()?;
-            self.emit_global(&e.module, &e.qualname)?;
-            self.boundary()?;
-            self.emit_global("builtins", "object")?;
-            self.boundary()?;
+            self.begin_reconstructor(e, "object")?;
             self.emit_none();
             self.out.buf.push(TUPLE);
             self.memoize();
@@ -78,16 +84,10 @@ impl<W: Write> Serializer<W> {
     pub(crate) fn begin_instance_args(&mut self, e: &Entry) -> Result<()> {
         if self.proto >= 2 {
             self.emit_global(&e.module, &e.qualname)?;
+            self.boundary()
         } else {
-            self.emit_global("copyreg", "_reconstructor")?;
-            self.boundary()?;
-            self.out.buf.push(MARK);
-            self.boundary()?;
-            self.emit_global(&e.module, &e.qualname)?;
-            self.boundary()?;
-            self.emit_global("builtins", "tuple")?;
+            self.begin_reconstructor(e, "tuple")
         }
-        self.boundary()
     }
 
     /// What comes after the arguments tuple (already written and memoized).

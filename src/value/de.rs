@@ -16,7 +16,8 @@ use serde::de::{
 use serde::forward_to_deserialize_any;
 
 use super::magic::VALUE_TOKEN;
-use super::Value;
+use super::{Made, Object, Value};
+use crate::class::bridge::{choose, Facts, Source, Want};
 use crate::error::{Error, ErrorCode, Result};
 
 impl<'de> de::Deserialize<'de> for Value {
@@ -288,10 +289,26 @@ impl<'de> Deserializer<'de> for Value {
             Value::Global(g) => Err(type_error(format!(
                 "the global {g} has no plain serde form"
             ))),
-            Value::Object(o) => Err(type_error(format!(
-                "an instance of {} has no plain serde form",
-                o.class
-            ))),
+            Value::Object(o) => object_part(*o, Want::Any)?.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Object(o) => object_part(*o, Want::Map)?.deserialize_any(visitor),
+            v => v.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self {
+            Value::Object(o) => object_part(*o, Want::Struct)?.deserialize_any(visitor),
+            v => v.deserialize_any(visitor),
         }
     }
 
@@ -318,6 +335,7 @@ impl<'de> Deserializer<'de> for Value {
             Value::Bytes(b) | Value::ByteArray(b) => {
                 visitor.visit_seq(SeqDeserializer::new(b.into_iter()))
             }
+            Value::Object(o) => object_part(*o, Want::Seq)?.deserialize_any(visitor),
             v => v.deserialize_any(visitor),
         }
     }
@@ -366,8 +384,103 @@ impl<'de> Deserializer<'de> for Value {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct map struct identifier
+        bytes byte_buf unit unit_struct identifier
     }
+}
+
+/// The part of an object that answers a request, by `class::bridge`'s rules (the same as when
+/// reading a pickle, without a class registry): a map of attributes, a tuple of arguments, ...
+fn object_part(o: Object, want: Want) -> Result<Value> {
+    if want == Want::Any && crate::stdlib::is_allowed(&o.class.module, &o.class.name) {
+        if let Some(v) = crate::stdlib::natural(&o) {
+            return Ok(v);
+        }
+    }
+    let Object {
+        class,
+        made,
+        args,
+        state,
+        list_items,
+        dict_items,
+        ..
+    } = o;
+    let mut args = match args {
+        Value::Tuple(items) => items,
+        other => vec![other],
+    };
+    // `copyreg._reconstructor(cls, base, state)`: `base.__new__(cls, state)`.
+    let mut base_items = None;
+    if made == Made::Reconstructor && args.len() == 2 {
+        let state = args.pop().expect("two");
+        let base = args.pop().expect("two");
+        let base = base
+            .as_global()
+            .map(|g| (g.module.as_str(), g.name.as_str()));
+        args = match (base, state) {
+            (_, Value::None) | (Some(("builtins", "object")), _) => Vec::new(),
+            (Some(("builtins", "tuple")), Value::Tuple(items)) => items,
+            (Some(("builtins", "list" | "dict")), items @ (Value::List(_) | Value::Dict(_))) => {
+                base_items = Some(items);
+                Vec::new()
+            }
+            (_, state) => vec![state],
+        };
+    }
+    let dict_like = |v: &Value| matches!(v, Value::Dict(_) | Value::None);
+    let tuple_state = match state.as_slice() {
+        [Value::Tuple(t)] if !(t.len() == 2 && t.iter().all(dict_like)) => Some(t.clone()),
+        _ => None,
+    };
+    let ctor_dict = matches!(args.as_slice(), [Value::Dict(_)]);
+    let facts = Facts {
+        list_items: !list_items.is_empty()
+            || matches!(base_items, Some(Value::List(_)))
+            || (class.module == "collections" && class.name == "deque"),
+        dict_items: !dict_items.is_empty() || matches!(base_items, Some(Value::Dict(_))),
+        attributes: !state.is_empty() && tuple_state.is_none(),
+        tuple_state: tuple_state.is_some(),
+        ctor_dict,
+        args: !args.is_empty(),
+    };
+    Ok(match choose(want, &facts) {
+        Source::ListItems => match base_items {
+            Some(items) if list_items.is_empty() => items,
+            _ => Value::List(list_items),
+        },
+        Source::DictItems => match base_items {
+            Some(items) if dict_items.is_empty() => items,
+            _ => Value::Dict(dict_items),
+        },
+        Source::Attributes => {
+            let mut pairs = Vec::new();
+            for s in state {
+                let parts = match s {
+                    Value::Tuple(t) if t.len() == 2 && t.iter().all(dict_like) => t,
+                    other => vec![other],
+                };
+                for part in parts {
+                    match part {
+                        Value::Dict(d) => pairs.extend(d),
+                        Value::None => {}
+                        other => {
+                            return Err(type_error(format!(
+                                "the state of this {class} is a {}, not a dict of attributes \
+                                 (it has its own __setstate__)",
+                                other.type_name()
+                            )))
+                        }
+                    }
+                }
+            }
+            Value::Dict(pairs)
+        }
+        Source::TupleState => Value::Tuple(tuple_state.unwrap_or_default()),
+        Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),
+        Source::Args => Value::Tuple(args),
+        Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
+        Source::Nothing => Value::Dict(Vec::new()),
+    })
 }
 
 #[cfg(test)]

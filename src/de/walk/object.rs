@@ -1,22 +1,21 @@
 //! The class bridge: how an instance of a Python class (an object node) reaches serde visitors.
 //!
-//! | asked for | what the object gives |
-//! |---|---|
-//! | a struct | its attributes: every BUILD state dict, and both halves of a `(dict, slots)` state, in order; else the items of a dict subclass; else its constructor arguments in field order (a `namedtuple`) |
-//! | a map | the items of a dict subclass (`OrderedDict`, `defaultdict`; SETITEMS, or the dict `copyreg._reconstructor` was given); else its attributes; else a dict given to its constructor (`Counter`) |
-//! | a seq, tuple or tuple struct | the items of a list subclass (`deque`; APPENDS, or the list `copyreg._reconstructor` was given); else its constructor arguments; else a tuple state |
-//! | an enum | the variant its class is registered for, with the object as the payload; or, for a Python `Enum` class, the variant registered for the member's value |
-//! | anything (`deserialize_any`) | the natural form of a standard library type; else the first that applies of: list items, dict items, attributes, a constructor's dict, constructor arguments |
+//! Which part of an object answers a request is decided by `class::bridge` (see its table),
+//! shared with `Value`'s deserializer; this file visits that part. Enums are decided here: the
+//! class registered for a variant chooses it, with the object as the payload, or a Python
+//! `Enum` member's value chooses a unit variant.
 //!
 //! A struct, tuple struct, newtype struct or unit struct registered for a class must meet an
 //! instance of that class: another class is an error naming both.
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::{at, type_error, NodeDe, NodeSeq, Walk};
+use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
+use crate::class::bridge::{choose, Facts, Source, Want};
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
+use crate::value::Value;
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// `module` and qualified name of an object's class.
@@ -88,22 +87,17 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         Ok(Some(pairs))
     }
 
-    fn list_items(&self, id: Id) -> Vec<Node> {
-        let arena = self.w.arena;
-        arena.iter(arena.objects[id as usize].list).collect()
-    }
-
-    fn dict_items(&self, id: Id) -> Vec<Node> {
-        let arena = self.w.arena;
-        arena.iter(arena.objects[id as usize].dict).collect()
+    fn object(&self, id: Id) -> &'a crate::de::arena::Object {
+        &self.w.arena.objects[id as usize]
     }
 
     /// The constructor's arguments. For `copyreg._reconstructor(cls, base, state)` (protocols
-    /// 0-1) that is `base.__new__(cls, state)`: nothing for `object`, the items of the tuple
-    /// for a `tuple` subclass (a `namedtuple`), else the state itself.
+    /// 0-1) that is `base.__new__(cls, state)`: nothing for `object` (or a list or dict base,
+    /// whose state holds the items), the items of the tuple for a `tuple` subclass (a
+    /// `namedtuple`), else the state itself.
     fn args(&self, id: Id) -> &'a [Node] {
         let arena = self.w.arena;
-        let obj = &arena.objects[id as usize];
+        let obj = self.object(id);
         let Kind::Tuple(r) = obj.args.kind else {
             return &[];
         };
@@ -117,7 +111,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             _ => None,
         };
         match (known, state.kind) {
-            (Some(Known::Object), _) | (_, Kind::None) => &[],
+            (Some(Known::Object | Known::List | Known::Dict), _) | (_, Kind::None) => &[],
             (Some(Known::Tuple), Kind::Tuple(items)) => arena.slice(items),
             _ => &args[1..],
         }
@@ -125,9 +119,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
     /// (or `list, [...]`): that dict or list holds its items.
-    fn base_items(&self, id: Id, want: Known) -> Option<Node> {
+    fn base_items(&self, id: Id) -> Option<Node> {
         let arena = self.w.arena;
-        let obj = &arena.objects[id as usize];
+        let obj = self.object(id);
         if obj.made != crate::value::Made::Reconstructor {
             return None;
         }
@@ -140,11 +134,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let Kind::Global(g) = base.kind else {
             return None;
         };
-        let known = arena.globals[g as usize].known;
-        match (known, state.kind) {
-            (Known::Dict, Kind::Dict(_)) | (Known::List, Kind::List(_)) if known == want => {
-                Some(state)
-            }
+        match (arena.globals[g as usize].known, state.kind) {
+            (Known::Dict, Kind::Dict(_)) | (Known::List, Kind::List(_)) => Some(state),
             _ => None,
         }
     }
@@ -157,8 +148,40 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
-    fn is_deque(&self, id: Id) -> bool {
-        self.class_of(id) == ("collections", "deque")
+    /// The items of an object's one BUILD state when that is a tuple other than
+    /// `(dict, slots)`: what a `__getstate__` returning a tuple wrote.
+    fn tuple_state(&self, id: Id) -> Option<&'a [Node]> {
+        let arena = self.w.arena;
+        let mut states = arena.iter(self.object(id).states);
+        let (Some(state), None) = (states.next(), states.next()) else {
+            return None;
+        };
+        let Kind::Tuple(r) = state.kind else {
+            return None;
+        };
+        let items = arena.slice(r);
+        let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
+        if items.len() == 2 && items.iter().all(dict_like) {
+            return None;
+        }
+        Some(items)
+    }
+
+    fn facts(&self, id: Id) -> Facts {
+        let arena = self.w.arena;
+        let obj = self.object(id);
+        let base = self.base_items(id).map(|n| n.kind);
+        let tuple_state = self.tuple_state(id).is_some();
+        Facts {
+            list_items: arena.len(obj.list) > 0
+                || matches!(base, Some(Kind::List(_)))
+                || self.class_of(id) == ("collections", "deque"),
+            dict_items: arena.len(obj.dict) > 0 || matches!(base, Some(Kind::Dict(_))),
+            attributes: arena.len(obj.states) > 0 && !tuple_state,
+            tuple_state,
+            ctor_dict: self.constructor_dict(id).is_some(),
+            args: !self.args(id).is_empty(),
+        }
     }
 
     /// Visit an object's parts with depth and cycle accounting for the object itself.
@@ -173,7 +196,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
-            visitor.visit_map(PairMap {
+            visitor.visit_map(DictMap {
                 left: pairs.len() / 2,
                 w,
                 items: pairs.into_iter(),
@@ -191,123 +214,75 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         })
     }
 
-    /// An object read as a struct named `rust` (None: a struct variant, already checked).
-    pub(super) fn object_struct<V: Visitor<'de>>(
-        self,
-        id: Id,
-        rust: Option<&str>,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if let Some(rust) = rust {
-            self.check_class(id, rust, self.w.registry.struct_entry(rust))?;
-        }
-        if let Some(pairs) = self.attributes(id)? {
-            return self.visit_pairs(pairs, visitor);
-        }
-        let items = self.dict_items(id);
-        if !items.is_empty() {
-            return self.visit_pairs(items, visitor);
-        }
-        let args = self.args(id).to_vec();
-        self.visit_items(args, visitor)
+    /// A container node that stands for the object's content, visited as itself.
+    fn visit_node<V: Visitor<'de>>(self, node: Node, visitor: V) -> Result<V::Value> {
+        let w = self.w;
+        NodeDe { w, node }.compound(visitor)
     }
 
-    pub(super) fn object_map<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
-        let items = self.dict_items(id);
-        if !items.is_empty() {
-            return self.visit_pairs(items, visitor);
-        }
-        if let Some(dict) = self.base_items(id, Known::Dict) {
-            let w = self.w;
-            return NodeDe { w, node: dict }.compound(visitor);
-        }
-        if let Some(pairs) = self.attributes(id)? {
-            return self.visit_pairs(pairs, visitor);
-        }
-        if let Some(dict) = self.constructor_dict(id) {
-            let w = self.w;
-            return NodeDe { w, node: dict }.compound(visitor);
-        }
-        self.visit_pairs(Vec::new(), visitor)
-    }
-
-    /// An object read as a sequence; `rust` names a tuple struct to check against the registry.
-    pub(super) fn object_seq<V: Visitor<'de>>(
-        self,
-        id: Id,
-        rust: Option<&str>,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if let Some(rust) = rust {
-            self.check_class(id, rust, self.w.registry.struct_entry(rust))?;
-        }
-        let items = self.list_items(id);
-        if !items.is_empty() || self.is_deque(id) {
-            return self.visit_items(items, visitor);
-        }
-        if let Some(list) = self.base_items(id, Known::List) {
-            let w = self.w;
-            return NodeDe { w, node: list }.compound(visitor);
-        }
-        let args = self.args(id);
-        if args.is_empty() {
-            if let Some(state) = self.tuple_state(id) {
-                return self.visit_items(state, visitor);
-            }
-        }
-        let args = args.to_vec();
-        self.visit_items(args, visitor)
-    }
-
-    /// The items of an object's one BUILD state when that is a tuple other than
-    /// `(dict, slots)`: what a `__getstate__` returning a tuple wrote.
-    fn tuple_state(&self, id: Id) -> Option<Vec<Node>> {
+    /// Visit the part of the object that [`choose`] picks for `want`.
+    fn visit_part<V: Visitor<'de>>(self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
         let arena = self.w.arena;
-        let obj = &arena.objects[id as usize];
-        let mut states = arena.iter(obj.states);
-        let (Some(state), None) = (states.next(), states.next()) else {
-            return None;
-        };
-        let Kind::Tuple(r) = state.kind else {
-            return None;
-        };
-        let items = arena.slice(r);
-        let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
-        if items.len() == 2 && items.iter().all(dict_like) {
-            return None;
+        let obj = self.object(id);
+        match choose(want, &self.facts(id)) {
+            Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
+                Some(list) => self.visit_node(list, visitor),
+                None => self.visit_items(Vec::new(), visitor),
+            },
+            Source::ListItems => self.visit_items(arena.iter(obj.list).collect(), visitor),
+            Source::DictItems if arena.len(obj.dict) == 0 => match self.base_items(id) {
+                Some(dict) => self.visit_node(dict, visitor),
+                None => self.visit_pairs(Vec::new(), visitor),
+            },
+            Source::DictItems => self.visit_pairs(arena.iter(obj.dict).collect(), visitor),
+            Source::Attributes => {
+                let pairs = self.attributes(id)?.unwrap_or_default();
+                self.visit_pairs(pairs, visitor)
+            }
+            Source::TupleState => {
+                let items = self.tuple_state(id).unwrap_or_default().to_vec();
+                self.visit_items(items, visitor)
+            }
+            Source::CtorDict => match self.constructor_dict(id) {
+                Some(dict) => self.visit_node(dict, visitor),
+                None => self.visit_pairs(Vec::new(), visitor),
+            },
+            Source::Args => {
+                let args = self.args(id).to_vec();
+                self.visit_items(args, visitor)
+            }
+            Source::Nothing if want == Want::Seq => self.visit_items(Vec::new(), visitor),
+            Source::Nothing => self.visit_pairs(Vec::new(), visitor),
         }
-        Some(items.to_vec())
+    }
+
+    /// An object read as `want`; `rust` names a struct or tuple struct to check against the
+    /// registry (None: nothing to check, as for a variant's payload, already chosen by class).
+    pub(super) fn object_as<V: Visitor<'de>>(
+        self,
+        id: Id,
+        rust: Option<&str>,
+        want: Want,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if let Some(rust) = rust {
+            self.check_class(id, rust, self.w.registry.struct_entry(rust))?;
+        }
+        self.visit_part(id, want, visitor)
     }
 
     pub(super) fn object_any<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
-        let items = self.list_items(id);
-        if !items.is_empty() || self.is_deque(id) {
-            return self.visit_items(items, visitor);
+        let (m, q) = self.class_of(id);
+        if crate::stdlib::is_allowed(m, q) {
+            // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
+            let node = self.node;
+            if let Value::Object(obj) = self.w.build(node)? {
+                if let Some(v) = crate::stdlib::natural(&obj) {
+                    return at(node, de::Deserializer::deserialize_any(v, visitor));
+                }
+            }
         }
-        let items = self.dict_items(id);
-        if !items.is_empty() {
-            return self.visit_pairs(items, visitor);
-        }
-        if let Some(items) = self
-            .base_items(id, Known::List)
-            .or_else(|| self.base_items(id, Known::Dict))
-        {
-            let w = self.w;
-            return NodeDe { w, node: items }.compound(visitor);
-        }
-        if let Some(pairs) = self.attributes(id)? {
-            return self.visit_pairs(pairs, visitor);
-        }
-        if let Some(dict) = self.constructor_dict(id) {
-            let w = self.w;
-            return NodeDe { w, node: dict }.compound(visitor);
-        }
-        let args = self.args(id);
-        if args.is_empty() {
-            return self.visit_pairs(Vec::new(), visitor);
-        }
-        let args = args.to_vec();
-        self.visit_items(args, visitor)
+        self.visit_part(id, Want::Any, visitor)
     }
 
     /// A registered newtype struct: the instance's one constructor argument.
@@ -414,45 +389,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 }
 
-/// Keys and values from a list of nodes (attributes merged from several states).
-struct PairMap<'w, 'de, 'a> {
-    w: &'w mut Walk<'de, 'a>,
-    items: std::vec::IntoIter<Node>,
-    left: usize,
-}
-
-impl<'de> MapAccess<'de> for PairMap<'_, 'de, '_> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        match self.items.next() {
-            Some(node) => {
-                self.left -= 1;
-                self.w.spend()?;
-                seed.deserialize(NodeDe {
-                    w: &mut *self.w,
-                    node,
-                })
-                .map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let node = self.items.next().expect("pairs come in twos");
-        self.w.spend()?;
-        seed.deserialize(NodeDe {
-            w: &mut *self.w,
-            node,
-        })
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.left)
-    }
-}
-
 /// The variant a class stands for, with the instance as its payload (None: a unit variant of
 /// a Python `Enum` member).
 struct ClassVariant<'w, 'de, 'a> {
@@ -487,7 +423,7 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
         match self.object {
-            Some((node, id)) => NodeDe { w: self.w, node }.object_seq(id, None, visitor),
+            Some((node, id)) => NodeDe { w: self.w, node }.object_as(id, None, Want::Seq, visitor),
             None => visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
                 std::iter::empty::<()>(),
             )),
@@ -500,7 +436,9 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.object {
-            Some((node, id)) => NodeDe { w: self.w, node }.object_struct(id, None, visitor),
+            Some((node, id)) => {
+                NodeDe { w: self.w, node }.object_as(id, None, Want::Struct, visitor)
+            }
             None => visitor.visit_map(de::value::MapDeserializer::<_, Error>::new(
                 std::iter::empty::<((), ())>(),
             )),

@@ -1,0 +1,118 @@
+//! Which part of a Python object answers a serde request: the rules shared by the arena walker
+//! (`de/walk/object.rs`) and by `Value`'s own deserializer (`from_value`).
+//!
+//! | asked for | the first part the object has, in this order |
+//! |---|---|
+//! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; constructor arguments (a `namedtuple`, in field order); a tuple state (`__getstate__` returning a tuple) |
+//! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`); attributes; the one dict its constructor got (`Counter`) |
+//! | a sequence | list items (a list subclass, `deque`); constructor arguments; a tuple state |
+//! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; constructor arguments |
+//!
+//! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
+//! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
+//! library object (datetime, Decimal, ...) asked for anything gives its natural form instead
+//! (see [`crate::stdlib`]).
+
+/// What the caller asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    Any,
+    Map,
+    Seq,
+    Struct,
+}
+
+/// What an object has, as far as choosing goes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Facts {
+    /// List items (or the class is `collections.deque`, whose items are always its content).
+    pub list_items: bool,
+    pub dict_items: bool,
+    /// BUILD states that are attribute dicts (or `(dict, slots)` pairs, or anything else that
+    /// is not a plain tuple: reading those as attributes reports what they are).
+    pub attributes: bool,
+    /// One BUILD state that is a plain tuple.
+    pub tuple_state: bool,
+    /// The constructor got exactly one argument, a dict.
+    pub ctor_dict: bool,
+    /// The constructor got arguments.
+    pub args: bool,
+}
+
+/// The part of the object that answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    ListItems,
+    DictItems,
+    Attributes,
+    TupleState,
+    CtorDict,
+    Args,
+    /// Nothing fits: an empty map (for a map or anything) or no arguments (a sequence).
+    Nothing,
+}
+
+/// The rules of the table above.
+pub(crate) fn choose(want: Want, f: &Facts) -> Source {
+    use Source::*;
+    let order: &[(bool, Source)] = match want {
+        Want::Struct => &[
+            (f.attributes, Attributes),
+            (f.dict_items, DictItems),
+            (f.args, Args),
+            (f.tuple_state, TupleState),
+        ],
+        Want::Map => &[
+            (f.dict_items, DictItems),
+            (f.attributes, Attributes),
+            (f.ctor_dict, CtorDict),
+        ],
+        Want::Seq => &[
+            (f.list_items, ListItems),
+            (f.args, Args),
+            (f.tuple_state, TupleState),
+        ],
+        Want::Any => &[
+            (f.list_items, ListItems),
+            (f.dict_items, DictItems),
+            (f.attributes, Attributes),
+            (f.tuple_state, TupleState),
+            (f.ctor_dict, CtorDict),
+            (f.args, Args),
+        ],
+    };
+    order
+        .iter()
+        .find(|(has, _)| *has)
+        .map_or(Nothing, |(_, s)| *s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules() {
+        let bag = Facts {
+            dict_items: true,
+            attributes: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Struct, &bag), Source::Attributes);
+        assert_eq!(choose(Want::Map, &bag), Source::DictItems);
+        assert_eq!(choose(Want::Any, &bag), Source::DictItems);
+        let namedtuple = Facts {
+            args: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Struct, &namedtuple), Source::Args);
+        assert_eq!(choose(Want::Map, &namedtuple), Source::Nothing);
+        let counter = Facts {
+            args: true,
+            ctor_dict: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Any, &counter), Source::CtorDict);
+        assert_eq!(choose(Want::Seq, &Facts::default()), Source::Nothing);
+    }
+}

@@ -51,108 +51,247 @@ pub(crate) enum Known {
     Other,
 }
 
-/// Modules whose every name is refused unless allowed one by one: they run programs, touch
-/// files or the network, or load code.
+/// Modules whose every name (and every submodule's) is refused unless allowed one by one: they
+/// run programs, touch files or the network, or load code. Sorted (binary search); each entry
+/// says why, with its source: (P) picklescan's `_unsafe_globals`, (F) fickling's
+/// `UNSAFE_IMPORTS` and `UnsafeImportsML`, as of mid-2026; unmarked entries are this crate's own.
 const DANGEROUS_MODULES: &[&str] = &[
-    "os",
-    "posix",
-    "nt",
-    "posixpath",
-    "ntpath",
-    "subprocess",
-    "sys",
-    "runpy",
-    "webbrowser",
-    "socket",
-    "pickle",
-    "_pickle",
-    "pickletools",
-    "importlib",
-    "ctypes",
-    "shutil",
-    "pty",
-    "platform",
-    "code",
-    "codeop",
-    "pdb",
-    "bdb",
-    "timeit",
-    "multiprocessing",
-    "asyncio",
-    "marshal",
-    "types",
-    "io",
-    "_io",
-    "tempfile",
-    "shelve",
-    "dbm",
-    "sqlite3",
-    "urllib",
-    "http",
-    "ftplib",
-    "smtplib",
-    "telnetlib",
-    "imaplib",
-    "poplib",
-    "xmlrpc",
-    "signal",
-    "threading",
-    "_thread",
-    "gc",
-    "inspect",
-    "glob",
-    "zipimport",
-    "pkgutil",
-    "site",
-    "sysconfig",
-    "distutils",
-    "setuptools",
-    "pip",
-    "builtins.__dict__",
-    "torch.hub",
-    "numpy.testing",
-    "dill",
-    "cloudpickle",
+    "__builtins__",               // not a module; names the builtins of a frame (F)
+    "_aix_support",               // runs commands through os.system (P, F)
+    "_ctypes",                    // foreign functions, raw memory (F)
+    "_frozen_importlib",          // the import machinery (F)
+    "_frozen_importlib_external", // the import machinery (F)
+    "_imp",                       // the import machinery (F)
+    "_interpreters",              // runs code in a subinterpreter (F)
+    "_io",                        // files (F; P: _io.FileIO)
+    "_operator",                  // attrgetter/itemgetter/methodcaller reach any attribute (P, F)
+    "_osx_support",               // runs commands through os.system (P, F)
+    "_pickle",                    // nested unpickling (P, F)
+    "_posixsubprocess",           // fork_exec runs programs (F)
+    "_pyrepl",                    // pagers run commands (P)
+    "_signal",                    // signal handlers (F)
+    "_sqlite3",                   // database files (F)
+    "_thread",                    // threads
+    "_xxsubinterpreters",         // runs code in a subinterpreter (F)
+    "aiohttp",                    // network (P, F)
+    "asyncio",                    // runs coroutines, subprocesses, network (P, F)
+    "atexit",                     // registers code to run at exit (F)
+    "bdb",                        // debugger: runs code (P, F)
+    "builtins.__dict__",          // every builtin by name
+    "cProfile",                   // run()/runctx() exec a string (P, F)
+    "cloudpickle",                // rebuilds functions from code objects (P, F)
+    "code",                       // interactive interpreter: runs code (P, F)
+    "codeop",                     // compiles code (F)
+    "commands",                   // Python 2's subprocess (P, F)
+    "compile",                    // not a module; listed by fickling as an alias of the builtin (F)
+    "compileall",                 // writes .pyc files (F)
+    "ctypes",                     // foreign functions, raw memory, DLLs (P, F)
+    "dbm",                        // database files
+    "difflib",                    // reads files (F)
+    "dill",                       // rebuilds functions from code objects (F)
+    "distutils",                  // build commands, file writes (P, F)
+    "doctest",                    // runs docstring code (P: debug_script, F)
+    "ensurepip",                  // installs packages (P, F)
+    "eval",                       // not a module; listed by fickling as an alias of the builtin (F)
+    "exec",                       // not a module; listed by fickling as an alias of the builtin (F)
+    "filecmp",                    // reads files (F)
+    "fileinput",                  // reads files (F)
+    "ftplib",                     // network (F)
+    "functools",                  // partial/reduce call anything (P: partial, F)
+    "gc",                         // reaches every live object (F)
+    "glob",                       // lists files (F)
+    "http",                       // network (F; P: httplib)
+    "httplib",                    // Python 2's http.client (P, F)
+    "idlelib",                    // IDLE runs code (P, F)
+    "imaplib",                    // IMAP4_stream runs a command (P, F)
+    "imp",                        // load_source runs files (F)
+    "importlib",                  // imports anything (F)
+    "inspect",                    // reaches frames and attributes (F)
+    "io",                         // files (F: io.FileIO, io.open)
+    "joblib",                     // nested unpickling (F)
+    "lib2to3",                    // grammar loading runs code (P, F)
+    "linecache",                  // reads files (F)
+    "logging",                    // handlers open files and sockets (P: FileHandler, F)
+    "marshal",                    // loads code objects (F)
+    "mmap",                       // maps memory and files (F)
+    "multiprocessing",            // processes (F)
+    "nntplib",                    // network (F)
+    "nt",                         // os on Windows (P, F)
+    "ntpath",                     // os.path on Windows: files
+    "numpy.distutils",            // build commands (F)
+    "numpy.f2py",                 // compiles and evals strings (P, F)
+    "numpy.testing",              // numpy.testing._private.utils.runstring is exec (P, F)
+    "operator",                   // attrgetter/itemgetter/methodcaller reach any attribute (P, F)
+    "os",                         // processes and files (P, F)
+    "pdb",                        // debugger: runs code (P, F)
+    "pexpect",                    // runs programs (F)
+    "pickle",                     // nested unpickling (P, F)
+    "pickletools",                // pickle internals
+    "pip",                        // installs packages (P, F)
+    "pipes",                      // Template runs shell commands (F)
+    "pkgutil",                    // resolve_name reaches any global (P, F)
+    "platform",                   // runs commands to probe the system (F)
+    "poplib",                     // network (F)
+    "posix",                      // os on Unix (P, F)
+    "posixpath",                  // os.path on Unix: files
+    "profile",                    // run()/runctx() exec a string (P, F)
+    "pty",                        // spawn runs programs (P, F)
+    "py_compile",                 // writes .pyc files (F)
+    "pydoc",                      // locate imports anything, pipepager runs commands (P, F)
+    "requests",                   // network (P: requests.api, F)
+    "runpy",                      // runs modules and files (P, F)
+    "select",                     // I/O multiplexing (F)
+    "selectors",                  // I/O multiplexing (F)
+    "setuptools",                 // build commands
+    "shelve",                     // opens database files (F)
+    "shutil",                     // copies, moves and deletes files (P, F)
+    "signal",                     // signal handlers (F)
+    "site",                       // path configuration runs .pth code (F)
+    "smtplib",                    // network (F)
+    "socket",                     // network (P, F)
+    "socketserver",               // servers bind and listen (F)
+    "sqlite3",                    // database files (F)
+    "ssl",                        // network, DNS exfiltration (P, F)
+    "subprocess",                 // runs programs (P, F)
+    "sys",                        // interpreter state, sys.modules (P, F)
+    "sysconfig",                  // build configuration
+    "syslog",                     // logging to the system (F)
+    "tarfile",                    // extracts files (F)
+    "telnetlib",                  // network (F)
+    "tempfile",                   // creates files (F)
+    "test",                       // test.support spawns interpreters (P, F)
+    "threading",                  // threads (F)
+    "timeit",                     // times a string of code by running it (P, F)
+    "torch._dynamo",              // compiles and runs code (P: guards.GuardBuilder.get, F)
+    "torch._inductor",            // compiles and runs code (P: codecache.compile_file, F)
+    "torch.hub",                  // downloads and runs code (F)
+    "torch.jit", // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
+    "torch.utils.bottleneck", // runs profilers on code (P)
+    "trace",     // Trace.run/runctx exec a string (P, F)
+    "types",     // CodeType, FunctionType build code (P, F)
+    "unittest",  // runs tests, mocks (F)
+    "urllib",    // network (P: urllib.request, F)
+    "urllib2",   // Python 2's urllib.request (F)
+    "venv",      // creates environments, runs pip (P, F)
+    "webbrowser", // opens URLs, runs browsers (P, F)
+    "xmlrpc",    // network (F)
+    "zipfile",   // extracts files (F)
+    "zipimport", // imports code from archives (F)
 ];
 
-/// Names in otherwise harmless modules that are refused unless allowed one by one.
+/// Names in otherwise harmless modules that are refused unless allowed one by one, with the
+/// attributes reached through them (`eval.__call__`). Sorted; sources marked as above.
 const DANGEROUS_NAMES: &[(&str, &str)] = &[
-    ("builtins", "eval"),
-    ("builtins", "exec"),
-    ("builtins", "compile"),
-    ("builtins", "open"),
-    ("builtins", "getattr"),
-    ("builtins", "setattr"),
-    ("builtins", "delattr"),
-    ("builtins", "__import__"),
-    ("builtins", "input"),
-    ("builtins", "breakpoint"),
-    ("builtins", "globals"),
-    ("builtins", "locals"),
-    ("builtins", "vars"),
-    ("builtins", "help"),
-    ("builtins", "exit"),
-    ("builtins", "quit"),
-    ("builtins", "memoryview"),
-    ("operator", "attrgetter"),
-    ("operator", "methodcaller"),
-    ("operator", "itemgetter"),
-    ("functools", "partial"),
-    ("functools", "reduce"),
-    ("copyreg", "add_extension"),
-    ("_codecs", "open"),
-    ("codecs", "open"),
-    ("numpy", "load"),
-    ("numpy", "fromfile"),
+    ("_codecs", "open"),                                           // files
+    ("builtins", "__build_class__"),                               // makes classes from code
+    ("builtins", "__import__"),                                    // imports anything (P, F)
+    ("builtins", "__loader__"),                                    // the import machinery (F)
+    ("builtins", "__spec__"),                                      // the import machinery (F)
+    ("builtins", "apply"),      // Python 2's apply(f, args) calls anything (P)
+    ("builtins", "breakpoint"), // debugger (P, F)
+    ("builtins", "compile"),    // compiles code (P, F)
+    ("builtins", "delattr"),    // attribute access (F)
+    ("builtins", "eval"),       // runs code (P, F)
+    ("builtins", "exec"),       // runs code (P, F)
+    ("builtins", "execfile"),   // Python 2: runs a file
+    ("builtins", "exit"),       // ends the process
+    ("builtins", "file"),       // Python 2's open
+    ("builtins", "getattr"),    // reaches any attribute (P, F); read only as getattr(class, 'name')
+    ("builtins", "globals"),    // namespace access (F)
+    ("builtins", "hasattr"),    // attribute access runs properties (F)
+    ("builtins", "help"),       // pager runs commands
+    ("builtins", "input"),      // reads the terminal (F)
+    ("builtins", "locals"),     // namespace access (F)
+    ("builtins", "memoryview"), // raw memory (F)
+    ("builtins", "open"),       // files (P, F)
+    ("builtins", "quit"),       // ends the process
+    ("builtins", "raw_input"),  // Python 2's input
+    ("builtins", "reload"),     // Python 2: re-runs a module
+    ("builtins", "setattr"),    // attribute writes (F)
+    ("builtins", "vars"),       // namespace access (F)
+    ("codecs", "open"),         // files
+    ("copyreg", "add_extension"), // changes the extension registry
+    ("numpy", "fromfile"),      // reads files
+    ("numpy", "load"),          // reads files, nested unpickling
+    ("torch", "compile"),       // compiles code (F)
+    ("torch", "load"),          // nested unpickling (F)
+    ("torch.distributed.elastic.rendezvous.api", "basichandlers"), // network handlers (F)
+    (
+        "torch.fx.experimental.symbolic_shapes",
+        "ShapeEnv.evaluate_guards_expression",
+    ), // evals a string (P)
+    ("torch.serialization", "load"), // nested unpickling (P)
+    ("torch.storage", "_load_from_bytes"), // nested unpickling (F)
+    ("torch.utils._config_module", "ConfigModule"), // load_config unpickles (P: ConfigModule.load_config, F)
+    ("torch.utils.collect_env", "run"),             // runs a command (P)
+    ("torch.utils.data.datapipes.utils.decoder", "basichandlers"), // nested unpickling (P)
+    ("uuid", "_get_command_stdout"), // runs a command (P; F lists all of uuid, but uuid.UUID is data)
+];
+
+/// Dunder names that are data, not a way into an object's internals.
+const SAFE_DUNDERS: &[(&str, &str)] = &[
+    ("copy_reg", "__newobj__"),
+    ("copy_reg", "__newobj_ex__"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+];
+
+/// Modules that other modules import under their own name or a private alias, so that a
+/// harmless module's attribute leads to them (`uuid.os.system`, `collections._sys.modules`,
+/// resolved by CPython for protocol 4+ dotted names): a name with such a part is refused.
+/// Sorted.
+const MODULE_ALIASES: &[&str] = &[
+    "builtins",
+    "ctypes",
+    "importlib",
+    "nt",
+    "os",
+    "pickle",
+    "posix",
+    "runpy",
+    "shutil",
+    "socket",
+    "subprocess",
+    "sys",
 ];
 
 /// Lower-case names in `builtins` that are classes of data (the rest are functions).
 const BUILTIN_DATA_TYPES: &[&str] = &["range", "slice", "type"];
 
-fn is_dangerous(module: &str, name: &str) -> bool {
-    let top = module.split('.').next().unwrap_or(module);
-    DANGEROUS_MODULES.iter().any(|m| *m == module || *m == top)
-        || DANGEROUS_NAMES.contains(&(module, name))
+/// Whether `module.name` can run code or reach the system: its module (or a package above it) is
+/// on [`DANGEROUS_MODULES`], it is (or reaches into) one of [`DANGEROUS_NAMES`], it goes through a
+/// dunder attribute (`object.__subclasses__`, `f.__globals__`) or through a module imported by
+/// another (`uuid.os`). Python 2 names are checked under their Python 3 names too, whatever the
+/// protocol (`__builtin__.eval`, `commands.Popen`).
+pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
+    if dangerous_as_named(module, name) {
+        return true;
+    }
+    let (m, n) = super::fix_import(module, name);
+    (m, n) != (module, name) && dangerous_as_named(m, n)
+}
+
+fn dangerous_as_named(module: &str, name: &str) -> bool {
+    let module_listed = module
+        .match_indices('.')
+        .map(|(i, _)| &module[..i])
+        .chain([module])
+        .any(|m| DANGEROUS_MODULES.binary_search(&m).is_ok());
+    let name_listed = DANGEROUS_NAMES.iter().any(|&(m, n)| {
+        m == module
+            && name.starts_with(n)
+            && (name.len() == n.len() || name[n.len()..].starts_with('.'))
+    });
+    let dunder = !SAFE_DUNDERS.contains(&(module, name))
+        && name
+            .split('.')
+            .any(|part| part.len() > 4 && part.starts_with("__") && part.ends_with("__"));
+    let alias = name.split('.').any(|part| {
+        MODULE_ALIASES
+            .binary_search(&part.trim_start_matches('_'))
+            .is_ok()
+    });
+    module_listed || name_listed || dunder || alias
 }
 
 /// What the global `module.name` (already mapped from Python 2 names) means, or why it is
@@ -224,5 +363,44 @@ mod tests {
         assert!(resolve("os", "system", &opts).is_err());
         let opts = DeOptions::new().allow_global("mymod", "*");
         assert_eq!(resolve("mymod", "C", &opts), Ok(Known::Other));
+    }
+
+    #[test]
+    fn dangerous_lists_are_sorted_and_reach_submodules_attributes_and_python2_names() {
+        assert!(DANGEROUS_MODULES.windows(2).all(|w| w[0] < w[1]));
+        assert!(DANGEROUS_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(MODULE_ALIASES.windows(2).all(|w| w[0] < w[1]));
+        for (m, n) in [
+            ("os", "system"),
+            ("numpy.testing._private.utils", "runstring"),
+            ("builtins", "eval.__call__"),
+            ("builtins", "object.__subclasses__"),
+            ("collections", "OrderedDict.__init__.__globals__"),
+            ("uuid", "os.system"),
+            ("collections", "_sys.modules"),
+            ("uuid", "_get_command_stdout"),
+            ("__builtin__", "eval"),
+            ("__builtin__", "apply"),
+            ("commands", "Popen"),
+            (
+                "torch.fx.experimental.symbolic_shapes",
+                "ShapeEnv.evaluate_guards_expression",
+            ),
+        ] {
+            assert!(is_dangerous(m, n), "{m}.{n}");
+        }
+        for (m, n) in [
+            ("copyreg", "__newobj__"),
+            ("copy_reg", "__newobj_ex__"),
+            ("uuid", "UUID"),
+            ("collections", "OrderedDict"),
+            ("__main__", "Point"),
+            ("mymod", "Outer.Inner"),
+            ("zoneinfo", "ZoneInfo._unpickle"),
+            ("numpy", "dtype"),
+            ("torch.fx.experimental.symbolic_shapes", "ShapeEnv"),
+        ] {
+            assert!(!is_dangerous(m, n), "{m}.{n}");
+        }
     }
 }

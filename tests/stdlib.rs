@@ -372,3 +372,45 @@ fn values_write_back_byte_for_byte_as_cpython() {
     }
     assert!(same >= 650, "{same}");
 }
+
+#[test]
+fn python2_datetimes_read_with_latin1_or_bytes_strings_as_in_cpython() {
+    // Python 2's pickle.dumps(datetime(2026, 11, 23, 12, 0), 2): the state is a byte str.
+    let data = b"\x80\x02cdatetime\ndatetime\nU\n\x07\xea\x0b\x17\x0c\x00\x00\x00\x00\x00\x85R.";
+    let want = DateTime::new(2026, 11, 23, 12, 0, 0, 0).unwrap();
+    for how in [pypickle::Py2Strings::Latin1, pypickle::Py2Strings::Bytes] {
+        let opts = pypickle::DeOptions::new().py2_strings(how);
+        let got: DateTime = pypickle::from_slice_with(data, &opts).unwrap();
+        assert_eq!(got, want);
+    }
+    // CPython's default, ASCII, refuses the byte 0xea too.
+    assert!(from_slice::<DateTime>(data).is_err());
+}
+
+#[test]
+fn stdlib_types_are_struct_fields() {
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Order {
+        at: DateTime,
+        price: Decimal,
+        tags: Deque,
+    }
+    let order = Order {
+        at: DateTime::new(2026, 11, 23, 12, 0, 0, 0)
+            .unwrap()
+            .with_tzinfo(TimeZone::utc()),
+        price: "9.99".parse().unwrap(),
+        tags: Deque {
+            items: vec!["a".into()],
+            maxlen: Some(5),
+        },
+    };
+    let bytes = pypickle::to_vec(&order).unwrap();
+    let v: Value = from_slice(&bytes).unwrap();
+    assert_eq!(
+        v.to_string(),
+        "{'at': datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc), \
+         'price': Decimal('9.99'), 'tags': deque(['a'], maxlen=5)}"
+    );
+    assert_eq!(from_slice::<Order>(&bytes).unwrap(), order);
+}

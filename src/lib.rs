@@ -54,6 +54,7 @@ mod error;
 pub mod opcode;
 mod persistent;
 pub mod read;
+mod scan;
 pub mod ser;
 pub mod stdlib;
 pub mod value;
@@ -65,5 +66,6 @@ pub use de::{
 };
 pub use error::{Category, Error, Limit, Result};
 pub use persistent::PersistentId;
+pub use scan::{scan, Bomb, Finding, Report, Verdict};
 pub use ser::{to_vec, to_vec_with, to_writer, to_writer_with, SerOptions, Serializer};
 pub use value::{from_value, to_value, BigInt, Complex, Global, Made, Object, Value};

@@ -11,6 +11,6 @@ mod policy;
 mod registry;
 
 pub(crate) use compat::{fix_import, to_python2};
-pub(crate) use policy::{resolve, Known};
+pub(crate) use policy::{resolve, verdict, Known};
 pub use registry::ClassRegistry;
 pub(crate) use registry::Entry;

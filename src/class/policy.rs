@@ -1,6 +1,9 @@
 //! The policy for globals: which `module.name`s a pickle may mention, and what the known ones are.
 
+use std::sync::OnceLock;
+
 use crate::de::DeOptions;
+use crate::scan::Verdict;
 
 /// A global the unpickler understands, or one the caller let through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,6 +297,23 @@ fn dangerous_as_named(module: &str, name: &str) -> bool {
     module_listed || name_listed || dunder || alias
 }
 
+/// How [`scan`](crate::scan()) judges the global `module.name` (mapped from Python 2 names as
+/// the reader maps them): dangerous as [`is_dangerous`] says, safe if the reader takes it with
+/// default options, unknown otherwise.
+pub(crate) fn verdict(module: &str, name: &str) -> Verdict {
+    static DEFAULTS: OnceLock<DeOptions> = OnceLock::new();
+    if is_dangerous(module, name) {
+        return Verdict::Dangerous;
+    }
+    // Safe: what `resolve` lets through with default options, the pure-data built-ins and the
+    // standard library's allowlist (`crate::stdlib::is_allowed`) alike.
+    if resolve(module, name, DEFAULTS.get_or_init(DeOptions::new)).is_ok() {
+        Verdict::Safe
+    } else {
+        Verdict::Unknown
+    }
+}
+
 /// What the global `module.name` (already mapped from Python 2 names) means, or why it is
 /// refused.
 pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Known, &'static str> {
@@ -402,5 +422,8 @@ mod tests {
         ] {
             assert!(!is_dangerous(m, n), "{m}.{n}");
         }
+        assert_eq!(verdict("builtins", "set"), Verdict::Safe);
+        assert_eq!(verdict("__main__", "Point"), Verdict::Unknown);
+        assert_eq!(verdict("posix", "system"), Verdict::Dangerous);
     }
 }

@@ -8,7 +8,7 @@ mod arena;
 mod machine;
 mod memo;
 mod options;
-mod text;
+pub(crate) mod text;
 mod walk;
 
 use std::io;

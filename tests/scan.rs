@@ -1,0 +1,329 @@
+//! `pypickle::scan` on CPython's plain-data fixtures (safe), on CPython's conformance vectors
+//! (errors where the reader errors), on arbitrary and mutated bytes (never a panic), and within
+//! a bound on memory and time.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use pypickle::{scan, Category, DeOptions, Py2Strings, Value, Verdict};
+use quickcheck::{QuickCheck, TestResult};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        CURRENT.fetch_sub(layout.size(), Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn fixtures(dir: &str) -> (PathBuf, Vec<String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| f.ends_with(".pkl"))
+        .collect();
+    files.sort();
+    (dir, files)
+}
+
+#[test]
+fn plain_data_fixtures_are_safe() {
+    let (dir, files) = fixtures("python_fixtures/data");
+    let manifest = fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let loads: HashMap<&str, ()> = manifest
+        .lines()
+        .map(|l| (l.split('\t').next().unwrap(), ()))
+        .collect();
+    let mut n = 0;
+    for f in &files {
+        let bytes = fs::read(dir.join(f)).unwrap();
+        let r = scan(&bytes);
+        if loads.contains_key(f.as_str()) {
+            assert!(r.error.is_none(), "{f}: {r}");
+            assert_eq!(r.pickles, 1, "{f}: {r}");
+            n += 1;
+        }
+        // Plain data names only the built-ins CPython writes for it.
+        for g in &r.globals {
+            assert_eq!(g.verdict(), Verdict::Safe, "{f}: {g}");
+        }
+        assert!(r.bombs.is_empty(), "{f}: {r}");
+        assert_eq!(r.is_safe(), r.error.is_none(), "{f}: {r}");
+    }
+    assert!(n > 800, "{n}");
+}
+
+#[test]
+fn every_global_the_reader_meets_is_reported() {
+    // Python 2 names are reported mapped, with what the pickle wrote.
+    let (dir, files) = fixtures("python_fixtures/data");
+    let mut mapped = 0;
+    for f in files.iter().filter(|f| f.starts_with("py2_")) {
+        let r = scan(&fs::read(dir.join(f)).unwrap());
+        for g in &r.globals {
+            if let Some((m, _)) = g.original() {
+                assert_eq!(m, "__builtin__", "{f}: {g}");
+                assert_eq!(g.module(), "builtins", "{f}: {g}");
+                mapped += 1;
+            }
+        }
+    }
+    assert!(mapped > 0);
+}
+
+struct Vector {
+    file: String,
+    encoding: String,
+    ok: bool,
+}
+
+fn vectors() -> (PathBuf, Vec<Vector>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/cpython_vectors");
+    let index = fs::read_to_string(dir.join("index.tsv")).unwrap();
+    let v = index
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Vector {
+                file: c[0].into(),
+                encoding: c[2].into(),
+                ok: c[3] == "ok",
+            }
+        })
+        .collect();
+    (dir, v)
+}
+
+#[test]
+fn cpython_vectors_error_where_the_reader_errors() {
+    let (dir, vs) = vectors();
+    let index = fs::read_to_string(dir.join("index.tsv")).unwrap();
+    let tests: HashMap<&str, &str> = index
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[0], c[1])
+        })
+        .collect();
+    let mut mismatches = Vec::new();
+    let mut malformed = 0;
+    for v in &vs {
+        let bytes = fs::read(dir.join(&v.file)).unwrap();
+        let r = scan(&bytes);
+        let how = match v.encoding.as_str() {
+            "bytes" => Py2Strings::Bytes,
+            "latin1" => Py2Strings::Latin1,
+            _ => Py2Strings::Ascii,
+        };
+        let opts = DeOptions::new()
+            .record_unknown_globals(true)
+            .py2_strings(how);
+        // The first pickle, as pickle.loads reads it.
+        let read = pypickle::Deserializer::from_slice(&bytes)
+            .with_options(opts)
+            .next_value::<Value>();
+        let test = tests[v.file.as_str()];
+        match read {
+            Err(e) if matches!(e.category(), Category::Truncated | Category::Invalid) => {
+                malformed += 1;
+                if r.error.is_none() {
+                    mismatches.push(format!("{} ({test}): reader: {e}; scan: {r}", v.file));
+                }
+                if let Some(se) = &r.error {
+                    assert!(se.offset().is_some(), "{}: {se}", v.file);
+                }
+            }
+            Ok(Some(_)) if v.ok && r.pickles == 0 => {
+                mismatches.push(format!("{} ({test}): loads; scan: {r}", v.file))
+            }
+            _ => {}
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(malformed > 150, "{malformed}");
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    fn prop(bytes: Vec<u8>) -> TestResult {
+        let r = scan(&bytes);
+        let _ = r.to_string();
+        TestResult::from_bool(r.pickles <= bytes.len())
+    }
+    QuickCheck::new()
+        .tests(3000)
+        .quickcheck(prop as fn(Vec<u8>) -> TestResult);
+    // Opcode-heavy input: bytes drawn from the opcode table.
+    fn ops(picks: Vec<(u8, u8)>) -> TestResult {
+        let bytes: Vec<u8> = picks
+            .iter()
+            .flat_map(|&(op, arg)| {
+                let code =
+                    pypickle::opcode::OPCODES[op as usize % pypickle::opcode::OPCODES.len()].code;
+                [code, arg % 4]
+            })
+            .collect();
+        let _ = scan(&bytes).to_string();
+        TestResult::passed()
+    }
+    QuickCheck::new()
+        .tests(3000)
+        .quickcheck(ops as fn(Vec<(u8, u8)>) -> TestResult);
+}
+
+#[test]
+fn mutated_fixtures_never_panic() {
+    let mut inputs = Vec::new();
+    for d in [
+        "python_fixtures/data",
+        "python_fixtures/hostile",
+        "python_fixtures/cpython_vectors",
+    ] {
+        let (dir, files) = fixtures(d);
+        for f in files {
+            inputs.push(fs::read(dir.join(f)).unwrap());
+        }
+    }
+    // A small deterministic generator: flip, drop, duplicate and truncate bytes.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for input in &inputs {
+        for _ in 0..8 {
+            let mut m = input.clone();
+            if m.is_empty() {
+                continue;
+            }
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % m.len().max(1);
+                let (bit, byte) = (1u8 << (next() % 8), next() as u8);
+                match next() % 5 {
+                    0 if i < m.len() => m[i] ^= bit,
+                    1 if i < m.len() => m[i] = byte,
+                    2 if i < m.len() => {
+                        m.remove(i);
+                    }
+                    3 => {
+                        let b = m.get(i).copied().unwrap_or(0);
+                        m.insert(i.min(m.len()), b);
+                    }
+                    _ => m.truncate(i),
+                }
+            }
+            let r = scan(&m);
+            let _ = r.to_string();
+        }
+        // Every prefix of small pickles: truncation is an error, never a panic.
+        if input.len() < 200 {
+            for n in 0..input.len() {
+                let r = scan(&input[..n]);
+                assert!(r.error.is_some() || n == 0 || r.pickles > 0);
+            }
+        }
+    }
+}
+
+/// Peak bytes allocated above the starting level while `f` runs.
+fn peak_of(f: impl FnOnce()) -> usize {
+    let base = CURRENT.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    f();
+    PEAK.load(Relaxed) - base
+}
+
+/// Inputs built to make a scanner allocate or work the most per byte.
+fn pathological() -> Vec<(&'static str, Vec<u8>)> {
+    let n = 1 << 20;
+    let long_name = "a".repeat(4000);
+    let mut memo_names = b"\x80\x04\x8c\x02os\x94X\xa0\x0f\x00\x00".to_vec();
+    memo_names.extend(long_name.as_bytes());
+    memo_names.push(0x94);
+    let mut repeated_globals = memo_names.clone();
+    let mut repeated_long = memo_names.clone();
+    let mut getattrs = b"\x80\x02cbuiltins\ngetattr\nq\x00cmod\nC\nq\x01X\xa0\x0f\x00\x00".to_vec();
+    getattrs.extend(long_name.as_bytes());
+    getattrs.extend(b"q\x02\x86q\x03");
+    let mut getattrs_short =
+        b"\x80\x02cbuiltins\ngetattr\nq\x00cmod\nC\nq\x01X\x01\x00\x00\x00aq\x02\x86q\x03".to_vec();
+    for _ in 0..n / 5 {
+        repeated_globals.extend(b"h\x00h\x00\x93");
+        repeated_long.extend(b"h\x00h\x01\x93");
+        getattrs.extend(b"h\x00h\x03R");
+        getattrs_short.extend(b"h\x00h\x03R");
+    }
+    // A chain of getattr whose names would grow by 1000 bytes a step:
+    // g = getattr(g, 'bbb...') again and again, through the memo.
+    let mut growing = b"\x80\x02cbuiltins\ngetattr\nq\x00cmod\nC\nq\x05X\xe8\x03\x00\x00".to_vec();
+    growing.extend("b".repeat(1000).as_bytes());
+    growing.extend(b"q\x01");
+    for _ in 0..n / 10 {
+        growing.extend(b"h\x00h\x05h\x01\x86Rq\x05");
+    }
+    vec![
+        ("a run of DUP", [b"N".as_slice(), &vec![b'2'; n]].concat()),
+        (
+            "a run of MEMOIZE",
+            [b"N".as_slice(), &vec![0x94; n]].concat(),
+        ),
+        ("a run of EMPTY_LIST", vec![b']'; n]),
+        ("a run of EMPTY_TUPLE", vec![b')'; n]),
+        ("a run of MARK", vec![b'('; n]),
+        ("a run of empty strings", b"\x8c\x00".repeat(n / 2)),
+        ("STACK_GLOBAL of memoized names", repeated_globals),
+        ("STACK_GLOBAL of a memoized 4000-byte name", repeated_long),
+        ("getattr with a memoized 4000-byte name", getattrs),
+        ("getattr with a short name, repeated", getattrs_short),
+        ("a growing getattr chain", growing),
+        (
+            "pairs of tuples",
+            [b"N".as_slice(), &b"2\x86".repeat(n / 2)].concat(),
+        ),
+    ]
+}
+
+#[test]
+fn memory_and_time_stay_within_bounds() {
+    for (label, input) in pathological() {
+        let start = Instant::now();
+        let mut report = None;
+        let peak = peak_of(|| report = Some(scan(&input)));
+        let took = start.elapsed();
+        let report = report.unwrap();
+        let bound = 128 * input.len() + (1 << 20);
+        assert!(
+            peak <= bound,
+            "{label}: {peak} bytes for {} input bytes (bound {bound})",
+            input.len()
+        );
+        assert!(
+            took < Duration::from_secs(20),
+            "{label}: {took:?} for {} input bytes",
+            input.len()
+        );
+        drop(report);
+    }
+}

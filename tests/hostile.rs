@@ -1,7 +1,8 @@
 //! The hostile suite: pickles that ask the unpickler to run something. Every one is refused by
 //! default, in record mode and under a module-wide allow, with an error that names the global
 //! and points at the opcode that names it; only allowing the global by its exact name lets it
-//! through, as an inert name. `scan` reports each as dangerous.
+//! through, as an inert name. `scan` reports each as dangerous (an EXT code as unknown: what
+//! it stands for is not in the pickle).
 //!
 //! The pickles are hand-assembled here, or written by CPython's own `pickle.dumps`
 //! (`python_fixtures/hostile.py`, never loaded in Python).
@@ -388,6 +389,28 @@ fn getattr_chains() {
         "{r}"
     );
 
+    // The same through INST, and getattr under its Python 2 name at protocol 3, which the
+    // reader does not map.
+    for mut c in [
+        case(
+            "getattr(object, '__class__') through INST",
+            b"(cbuiltins\nobject\nV__class__\nibuiltins\ngetattr\n.",
+            ("builtins", "object.__class__"),
+            b"ibuiltins",
+            "INST",
+        ),
+        case(
+            "__builtin__.getattr at protocol 3",
+            b"\x80\x03c__builtin__\ngetattr\ncbuiltins\nobject\nX\x03\x00\x00\x00mro\x86R.",
+            ("__builtin__", "getattr"),
+            b"c__",
+            "GLOBAL",
+        ),
+    ] {
+        c.unlocks = false;
+        check(&c);
+    }
+
     // getattr(OrderedDict, '__init__'): in record mode OrderedDict is kept, and the nested
     // name OrderedDict.__init__ is refused at the REDUCE.
     let p = b"\x80\x04\x8c\x08builtins\x8c\x07getattr\x93\x8c\x0bcollections\x8c\x0bOrderedDict\x93\x8c\x08__init__\x86R.";
@@ -464,6 +487,20 @@ fn extension_codes_are_refused_without_a_registry() {
             assert_eq!(e.category(), Category::Unsupported, "{e}");
             assert_eq!((e.offset(), e.opcode_name()), (Some(2), Some(op)), "{e}");
         }
+        // Registered, the code stands for its global, which the policy then checks.
+        let registered = DeOptions::new().extension(code as u32, "posix", "system");
+        for opts in [
+            registered.clone(),
+            registered.clone().record_unknown_globals(true),
+            registered.clone().allow_global("posix", "*"),
+        ] {
+            let e = pypickle::from_slice_with::<Value>(p, &opts).unwrap_err();
+            assert_eq!(e.refused_global(), Some(("posix", "system")), "{e}");
+            assert_eq!((e.offset(), e.opcode_name()), (Some(2), Some(op)), "{e}");
+        }
+        let v: Value =
+            pypickle::from_slice_with(p, &registered.allow_global("posix", "system")).unwrap();
+        assert!(matches!(v, Value::Object(_)), "{v}");
         let r = scan(p);
         let g = &r.globals[0];
         assert_eq!(

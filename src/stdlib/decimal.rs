@@ -163,37 +163,22 @@ impl From<i64> for Decimal {
     }
 }
 
-/// Digits with `_` allowed between two digits, as Python's `Decimal()` reads them.
+/// The leading ASCII digits of `s` and the rest.
 fn take_digits(s: &str) -> Option<(String, &str)> {
-    let bytes = s.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_digit() {
-            out.push(char::from(b));
-        } else if b == b'_'
-            && i > 0
-            && bytes[i - 1].is_ascii_digit()
-            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-        {
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    Some((out, &s[i..]))
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    Some((s[..n].to_string(), &s[n..]))
 }
 
 impl FromStr for Decimal {
     type Err = Error;
 
     /// Python's `Decimal(str)` syntax (ASCII digits): surrounding whitespace, a sign, digits
-    /// with an optional point and `_` separators, an exponent, `Inf`/`Infinity`,
-    /// `NaN`/`sNaN` with a payload, in any case.
+    /// with an optional point, an exponent, `Inf`/`Infinity`, `NaN`/`sNaN` with a payload, in
+    /// any case. As in CPython, every `_` is ignored (`'1_000'`, and `'_1'` too).
     fn from_str(text: &str) -> Result<Decimal, Error> {
         let bad = || invalid(DECIMAL, format_args!("{text:?} is not a decimal number"));
-        let s = text.trim();
+        let stripped = text.trim().replace('_', "");
+        let s = stripped.as_str();
         let (negative, s) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
             Some(b'+') => (false, &s[1..]),
@@ -335,6 +320,14 @@ mod tests {
             ("0e-7", "0E-7"),
             ("0e-6", "0.000000"),
             ("  12_345.6_7  ", "12345.67"),
+            // CPython drops every underscore, wherever it is.
+            ("1_", "1"),
+            ("_1", "1"),
+            ("1__2", "12"),
+            ("1e+5_", "1E+5"),
+            ("1._5", "1.5"),
+            ("nan_1", "NaN1"),
+            ("in_f", "Infinity"),
             (".5", "0.5"),
             ("5.", "5"),
             ("+7", "7"),
@@ -367,9 +360,7 @@ mod tests {
             "e5",
             "1e",
             "1e+",
-            "1_",
-            "_1",
-            "1__2",
+            "_",
             "1.2.3",
             "infinit",
             "nan1.5",

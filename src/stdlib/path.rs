@@ -72,25 +72,26 @@ impl Split {
 
     fn windows(s: &str) -> Split {
         let s = s.replace('/', "\\");
-        let (drive, rest) = if let Some(unc) = s.strip_prefix("\\\\") {
-            let mut it = unc.splitn(3, '\\');
-            match (it.next(), it.next()) {
-                (Some(server), Some(share)) if !server.is_empty() && !share.is_empty() => {
-                    let n = 2 + server.len() + 1 + share.len();
-                    (s[..n].to_string(), &s[n..])
-                }
-                _ => (String::new(), s.as_str()),
-            }
-        } else if s.len() >= 2 && s.as_bytes()[1] == b':' && s.as_bytes()[0].is_ascii_alphabetic() {
-            (s[..2].to_string(), &s[2..])
+        let b = s.as_bytes();
+        // A UNC drive `\\server\share`: the share may be empty only at the end.
+        let unc = if b.len() >= 3 && b[0] == b'\\' && b[1] == b'\\' && b[2] != b'\\' {
+            s[2..].find('\\').map(|i| i + 2).and_then(|i| {
+                let j = s[i + 1..].find('\\').map(|j| j + i + 1);
+                (j != Some(i + 1)).then(|| j.unwrap_or(s.len()))
+            })
         } else {
-            (String::new(), s.as_str())
+            None
         };
-        let unc = drive.starts_with("\\\\");
-        let root = if rest.starts_with('\\') || unc {
-            "\\"
+        let (drive, root, rest) = if let Some(end) = unc {
+            (s[..end].to_string(), "\\", s.get(end + 1..).unwrap_or(""))
         } else {
-            ""
+            let (drive, rest) = if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+                (s[..2].to_string(), &s[2..])
+            } else {
+                (String::new(), s.as_str())
+            };
+            let root = if rest.starts_with('\\') { "\\" } else { "" };
+            (drive, root, rest)
         };
         Split {
             names: names(rest, '\\'),
@@ -107,26 +108,31 @@ impl Split {
         }
     }
 
-    /// `PurePath(*segments)`: later absolute segments (and, on Windows, new drives) restart.
+    /// `PurePath(*segments)` as CPython 3.11 joins them: from the last segment back, up to and
+    /// including the last one with a drive or a root; a root without a drive takes the drive
+    /// of an earlier segment.
     fn join(class: PathClass, segments: &[&str]) -> Split {
-        let mut acc = Split {
-            drive: String::new(),
-            root: String::new(),
-            names: Vec::new(),
-        };
-        for seg in segments {
+        let mut names = Vec::new();
+        let (mut drive, mut root) = (String::new(), String::new());
+        let mut it = segments.iter().rev().filter(|s| !s.is_empty());
+        while let Some(seg) = it.next() {
             let s = Split::parse(class, seg);
-            let same_drive = s.drive.eq_ignore_ascii_case(&acc.drive);
-            if !s.drive.is_empty() && (!s.root.is_empty() || !same_drive) {
-                acc = s;
-            } else if !s.root.is_empty() {
-                acc.root = s.root;
-                acc.names = s.names;
-            } else {
-                acc.names.extend(s.names);
+            names.extend(s.names.into_iter().rev());
+            if !s.drive.is_empty() || !s.root.is_empty() {
+                (drive, root) = (s.drive, s.root);
+                if drive.is_empty() {
+                    if let Some(d) = it
+                        .map(|earlier| Split::parse(class, earlier).drive)
+                        .find(|d| !d.is_empty())
+                    {
+                        drive = d;
+                    }
+                }
+                break;
             }
         }
-        acc
+        names.reverse();
+        Split { drive, root, names }
     }
 
     fn anchor(&self) -> String {

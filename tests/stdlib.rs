@@ -634,3 +634,17 @@ fn random_constructor_calls_match_cpython() {
     }
     assert!(agreed >= 1000, "{agreed}");
 }
+
+#[test]
+fn python_3_13_paths_from_pathlib_local_read_and_write_as_pathlib() {
+    // CPython 3.13's pickle.dumps(PosixPath('/srv/a'), 4) names pathlib._local.PosixPath.
+    let data =
+        b"\x80\x04\x8c\x0epathlib._local\x8c\tPosixPath\x93\x8c\x01/\x8c\x03srv\x8c\x01a\x87R.";
+    let v: Value = from_slice(data).unwrap();
+    assert_eq!(v.to_string(), "PosixPath('/srv/a')");
+    let p = PurePath::try_from(&v).unwrap();
+    assert_eq!((p.class(), p.as_str()), (PathClass::PosixPath, "/srv/a"));
+    let mut py = Python::start();
+    let echo = py.echo(4, &pypickle::to_vec(&p).unwrap()).unwrap();
+    assert_eq!(echo.repr, "PosixPath('/srv/a')");
+}

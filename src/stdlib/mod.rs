@@ -46,7 +46,7 @@
 //! | `collections.defaultdict` | [`DefaultDict`] | `defaultdict([factory])` + SETITEMS |
 //! | `collections.Counter` | [`Counter`] | `Counter(dict)` |
 //! | `collections.deque` | [`Deque`] | `deque([(), maxlen])` + APPENDS |
-//! | `pathlib.PurePosixPath`, `PosixPath`, `PureWindowsPath`, `WindowsPath` | [`PurePath`] | `PurePosixPath(*parts)` |
+//! | `pathlib.PurePosixPath`, `PosixPath`, `PureWindowsPath`, `WindowsPath` | [`PurePath`] | `PurePosixPath(*parts)` (CPython 3.13: `pathlib._local.PurePosixPath`) |
 //!
 //! Built-in exception instances (`ValueError('x')`, ...) are allowed too and stay inert
 //! [`Value::Object`]s, printed as CPython's `repr()`.
@@ -55,6 +55,11 @@
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
 //! reads it back from any protocol), so a pickle of a folded time written here at protocol 2
 //! differs from CPython's by that one bit, and keeps the fold.
+//!
+//! The conversions are stricter than CPython in one place: CPython checks only the month of a
+//! `datetime`'s or `date`'s packed state (and the hour of a `time`'s) and builds an object with
+//! an hour of 24 or a February 31 from a corrupt pickle; here every field is checked and such
+//! a state is an error (the `Value` keeps it, and prints it as a generic object).
 //!
 //! `repr()` of `OrderedDict` and the path classes changed across CPython versions; `Display`
 //! follows CPython 3.11: `OrderedDict([('a', 1)])` (3.12 prints `OrderedDict({'a': 1})`).
@@ -115,7 +120,8 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "uuid" => matches!(name, "UUID" | "SafeUUID"),
         "fractions" => name == "Fraction",
         "collections" => matches!(name, "OrderedDict" | "defaultdict" | "Counter" | "deque"),
-        "pathlib" => path::PathClass::from_name(name).is_some(),
+        // CPython 3.13 names the path classes in `pathlib._local`.
+        "pathlib" | "pathlib._local" => path::PathClass::from_name(name).is_some(),
         // CPython writes a zone as `getattr(ZoneInfo, '_unpickle')(key, 1)`. The policy checks
         // `ZoneInfo` itself when the pickle names it, before the getattr, so it is allowed too
         // (as an inert class: a pickle calling it directly gets an inert object).
@@ -134,7 +140,6 @@ pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Resu
 
 /// The plain serde form of a scalar-like standard library object (see the module docs);
 /// `None` for anything else, collections included.
-#[allow(dead_code)] // called by the serde walker (src/de/walk.rs)
 pub(crate) fn natural(obj: &Object) -> Option<Value> {
     Some(match Known::of(obj)? {
         Known::DateTime(x) => Value::Str(x.isoformat()),
@@ -193,7 +198,7 @@ impl<'a> Known<'a> {
             ("fractions", "Fraction") => Known::Fraction(Fraction::from_object(obj).ok()?),
             ("builtins", "range") => Known::Range(Range::from_object(obj).ok()?),
             ("builtins", "slice") => Known::Slice(Slice::from_object(obj).ok()?),
-            ("pathlib", _) => Known::Path(PurePath::from_object(obj).ok()?),
+            ("pathlib" | "pathlib._local", _) => Known::Path(PurePath::from_object(obj).ok()?),
             ("collections", "OrderedDict") => {
                 Known::OrderedDict(OrderedDict::from_object(obj).ok()?)
             }
@@ -399,6 +404,7 @@ mod tests {
             ("builtins", "ValueError"),
             ("builtins", "range"),
             ("pathlib", "PosixPath"),
+            ("pathlib._local", "PurePosixPath"),
             ("collections", "deque"),
         ] {
             assert!(is_allowed(m, n), "{m}.{n}");
@@ -409,6 +415,7 @@ mod tests {
             ("builtins", "eval"),
             ("builtins", "getattr"),
             ("pathlib", "Path"),
+            ("pathlib._local", "Path"),
             ("collections", "namedtuple"),
             ("os", "system"),
             ("uuid", "uuid4"),

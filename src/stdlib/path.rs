@@ -219,7 +219,9 @@ impl PurePath {
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<PurePath, Error> {
-        let class = if obj.class.module == "pathlib" {
+        // CPython 3.13 names the classes in `pathlib._local`; they are written as `pathlib`'s,
+        // which every version loads.
+        let class = if matches!(obj.class.module.as_str(), "pathlib" | "pathlib._local") {
             PathClass::from_name(&obj.class.name)
         } else {
             None

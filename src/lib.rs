@@ -3,6 +3,7 @@
 //! [`Value`]: crate::Value
 //! [`ClassRegistry`]: crate::ClassRegistry
 //! [`PersistentId`]: crate::PersistentId
+//! [`numpy::NdArray`]: crate::numpy::NdArray
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
@@ -51,6 +52,7 @@ pub(crate) use for_each_deserialize_method;
 mod class;
 pub mod de;
 mod error;
+pub mod numpy;
 pub mod opcode;
 mod persistent;
 pub mod read;

@@ -306,7 +306,7 @@ pub(crate) fn verdict(module: &str, name: &str) -> Verdict {
         return Verdict::Dangerous;
     }
     // Safe: what `resolve` lets through with default options, the pure-data built-ins and the
-    // standard library's allowlist (`crate::stdlib::is_allowed`) alike.
+    // standard library's and numpy's allowlists (`stdlib::is_allowed`, `numpy::is_allowed`).
     if resolve(module, name, DEFAULTS.get_or_init(DeOptions::new)).is_ok() {
         Verdict::Safe
     } else {
@@ -343,7 +343,10 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if let Some(k) = known {
         return Ok(k);
     }
-    if opts.is_allowed_by_name(module, name) || crate::stdlib::is_allowed(module, name) {
+    if opts.is_allowed_by_name(module, name)
+        || crate::stdlib::is_allowed(module, name)
+        || crate::numpy::is_allowed(module, name)
+    {
         return Ok(Known::Other);
     }
     if is_dangerous(module, name) {

@@ -1,0 +1,550 @@
+//! `NdArray`: a numpy array as its pickle carries it (dtype, shape, order, data), with typed
+//! access to the elements.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::dtype::{ByteOrder, DKind, DType};
+use crate::error::Error;
+use crate::stdlib::invalid;
+use crate::value::{Global, Made, Object, Value};
+
+/// How a multi-dimensional array's elements are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// Row-major (C): the last index varies fastest.
+    C,
+    /// Column-major (Fortran): the first index varies fastest.
+    Fortran,
+}
+
+/// A numpy array: dtype, shape, memory order and the elements' bytes (or, for an object array,
+/// the elements as [`Value`]s).
+///
+/// It reads from every form numpy pickles arrays in: `numpy.core.multiarray._reconstruct` (and
+/// numpy 2's `numpy._core.multiarray._reconstruct`) with a BUILD state, at protocols 0-4, with
+/// the data as bytes, as `_codecs.encode` text or as a list for object arrays; the protocol 5
+/// form `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)`; and numpy scalars
+/// (`multiarray.scalar(dtype, bytes)`, a 0-d array here). It writes the `_reconstruct` form,
+/// which numpy 1.x and 2.x both load with plain `pickle.loads` at any protocol.
+///
+/// ```
+/// use pypickle::numpy::NdArray;
+/// // pickle.dumps(numpy.arange(6, dtype='<f8').reshape(2, 3), 5)
+/// let data = b"\x80\x05\x95\x96\x00\x00\x00\x00\x00\x00\x00\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(\x96\x30\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00\x00\x08@\x00\x00\x00\x00\x00\x00\x10@\x00\x00\x00\x00\x00\x00\x14@\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02f8\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bK\x02K\x03\x86\x94\x8c\x01C\x94t\x94R\x94.";
+/// let a: NdArray = pypickle::from_slice(data)?;
+/// assert_eq!(a.shape(), &[2, 3]);
+/// assert_eq!(a.dtype().to_string(), "<f8");
+/// assert_eq!(a.to_vec::<f64>()?, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdArray {
+    dtype: DType,
+    shape: Vec<usize>,
+    order: Order,
+    data: Data,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Data {
+    Bytes(Vec<u8>),
+    Objects(Vec<Value>),
+}
+
+/// A Rust type an array's elements can be read as: the numeric types and `bool`.
+pub trait Element: Copy + sealed::Sealed + 'static {
+    /// The dtype kind this type reads.
+    const KIND: DKind;
+    /// Its size in bytes.
+    const SIZE: usize;
+    /// Decode one element from `SIZE` little-endian bytes.
+    fn from_le(b: &[u8]) -> Self;
+    /// Decode one element from `SIZE` big-endian bytes.
+    fn from_be(b: &[u8]) -> Self;
+    /// Append the element's little-endian bytes.
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! element {
+    ($($t:ty => $kind:ident),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const KIND: DKind = DKind::$kind;
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn from_le(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("SIZE bytes"))
+            }
+            fn from_be(b: &[u8]) -> Self {
+                <$t>::from_be_bytes(b.try_into().expect("SIZE bytes"))
+            }
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+
+element!(i8 => Int, i16 => Int, i32 => Int, i64 => Int, u8 => UInt, u16 => UInt, u32 => UInt,
+         u64 => UInt, f32 => Float, f64 => Float);
+
+impl sealed::Sealed for bool {}
+impl Element for bool {
+    const KIND: DKind = DKind::Bool;
+    const SIZE: usize = 1;
+    fn from_le(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+    fn from_be(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+}
+
+const WHAT: &str = "numpy array";
+
+impl NdArray {
+    /// An array of `T`s with this shape, in C order, native byte order.
+    pub fn from_vec<T: Element>(shape: Vec<usize>, data: Vec<T>) -> Result<NdArray, Error> {
+        let n = element_count(&shape)?;
+        if n != data.len() {
+            return Err(invalid(
+                WHAT,
+                format!("shape {shape:?} holds {n} elements, not {}", data.len()),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(n * T::SIZE);
+        for x in data {
+            x.put_le(&mut bytes);
+        }
+        Ok(NdArray {
+            dtype: DType::new(T::KIND, T::SIZE, ByteOrder::Little),
+            shape,
+            order: Order::C,
+            data: Data::Bytes(bytes),
+        })
+    }
+
+    /// An object array (dtype `O`) of these values, in C order.
+    pub fn from_objects(shape: Vec<usize>, values: Vec<Value>) -> Result<NdArray, Error> {
+        let n = element_count(&shape)?;
+        if n != values.len() {
+            return Err(invalid(
+                WHAT,
+                format!("shape {shape:?} holds {n} elements, not {}", values.len()),
+            ));
+        }
+        Ok(NdArray {
+            dtype: DType::new(DKind::Object, 8, ByteOrder::NotApplicable),
+            shape,
+            order: Order::C,
+            data: Data::Objects(values),
+        })
+    }
+
+    /// An array of raw element bytes of any dtype (checked against the shape).
+    pub fn from_bytes(
+        dtype: DType,
+        shape: Vec<usize>,
+        order: Order,
+        bytes: Vec<u8>,
+    ) -> Result<NdArray, Error> {
+        let n = element_count(&shape)?;
+        if dtype.kind == DKind::Object {
+            return Err(invalid(WHAT, "an object array holds values, not bytes"));
+        }
+        if n.checked_mul(dtype.itemsize) != Some(bytes.len()) {
+            return Err(invalid(
+                WHAT,
+                format!(
+                    "{} bytes of data for shape {shape:?} of {dtype} ({} bytes each)",
+                    bytes.len(),
+                    dtype.itemsize
+                ),
+            ));
+        }
+        Ok(NdArray {
+            dtype,
+            shape,
+            order,
+            data: Data::Bytes(bytes),
+        })
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> &DType {
+        &self.dtype
+    }
+
+    /// The length of each dimension; empty for a 0-d array (a numpy scalar).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// How the elements are laid out in [`as_bytes`](Self::as_bytes).
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements' bytes, in [`order`](Self::order); `None` for an object array.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.data {
+            Data::Bytes(b) => Some(b),
+            Data::Objects(_) => None,
+        }
+    }
+
+    /// The elements of an object array; `None` for any other dtype.
+    pub fn objects(&self) -> Option<&[Value]> {
+        match &self.data {
+            Data::Objects(v) => Some(v),
+            Data::Bytes(_) => None,
+        }
+    }
+
+    fn check_type<T: Element>(&self) -> Result<&[u8], Error> {
+        if self.dtype.kind != T::KIND || self.dtype.itemsize != T::SIZE {
+            return Err(invalid(
+                WHAT,
+                format!(
+                    "its dtype is {}, not {}",
+                    self.dtype,
+                    std::any::type_name::<T>()
+                ),
+            ));
+        }
+        self.as_bytes()
+            .ok_or_else(|| invalid(WHAT, "an object array has no typed elements"))
+    }
+
+    /// The elements as `T`s, in [`order`](Self::order), converted from the array's byte order.
+    /// An error if the dtype is not exactly `T`'s.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>, Error> {
+        let bytes = self.check_type::<T>()?;
+        let big = self.dtype.order == ByteOrder::Big;
+        Ok(bytes
+            .chunks_exact(T::SIZE)
+            .map(|c| if big { T::from_be(c) } else { T::from_le(c) })
+            .collect())
+    }
+
+    /// The elements as a borrowed slice of `T`s, in [`order`](Self::order): `None` where the
+    /// bytes cannot be lent as `T`s (another byte order than this machine's, or the buffer
+    /// not aligned for `T`); use [`to_vec`](Self::to_vec) then. An error if the dtype is not
+    /// exactly `T`'s.
+    pub fn as_slice<T: Element>(&self) -> Result<Option<&[T]>, Error> {
+        let bytes = self.check_type::<T>()?;
+        if self.dtype.needs_swap() {
+            return Ok(None);
+        }
+        if T::KIND == DKind::Bool && bytes.iter().any(|&b| b > 1) {
+            return Ok(None);
+        }
+        // SAFETY: every `Element` is a plain integer, float or bool with no padding; integers
+        // and floats are valid for any bit pattern, and a bool array's bytes were just checked
+        // to be 0 or 1. `align_to` itself handles the alignment.
+        let (head, body, tail) = unsafe { bytes.align_to::<T>() };
+        if !head.is_empty() || !tail.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(body))
+    }
+
+    /// All elements as `f64`, whatever the numeric dtype (bool, int, uint, float): a
+    /// convenience for models whose arrays may be `float32` or `int64`.
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
+        let bytes = self
+            .as_bytes()
+            .ok_or_else(|| invalid(WHAT, "an object array has no numeric elements"))?;
+        let size = self.dtype.itemsize;
+        let big = self.dtype.order == ByteOrder::Big;
+        let word = |c: &[u8]| -> [u8; 8] {
+            let mut w = [0u8; 8];
+            if big {
+                w[8 - c.len()..].copy_from_slice(c);
+                w.reverse();
+            } else {
+                w[..c.len()].copy_from_slice(c);
+            }
+            w
+        };
+        let conv: fn([u8; 8], usize) -> f64 = match (self.dtype.kind, size) {
+            (DKind::Bool, 1) => |w, _| f64::from(w[0] != 0),
+            (DKind::Int, 1 | 2 | 4 | 8) => |w, n| {
+                let shift = 64 - 8 * n as u32;
+                ((i64::from_le_bytes(w) << shift) >> shift) as f64
+            },
+            (DKind::UInt, 1 | 2 | 4 | 8) => |w, _| u64::from_le_bytes(w) as f64,
+            (DKind::Float, 4) => |w, _| f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+            (DKind::Float, 8) => |w, _| f64::from_le_bytes(w),
+            (DKind::Float, 2) => |w, _| f16_to_f64(u16::from_le_bytes([w[0], w[1]])),
+            _ => {
+                return Err(invalid(
+                    WHAT,
+                    format!("its dtype {} is not a real number type", self.dtype),
+                ))
+            }
+        };
+        Ok(bytes
+            .chunks_exact(size)
+            .map(|c| conv(word(c), size))
+            .collect())
+    }
+
+    /// Read an array from the `Value` numpy's pickle makes.
+    fn from_value(v: &Value) -> Result<NdArray, Error> {
+        let obj = match v {
+            Value::Object(o) => o,
+            other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
+        };
+        let Global { module, name } = &obj.class;
+        match (module.as_str(), name.as_str()) {
+            ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {
+                Self::from_reconstruct(obj)
+            }
+            ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
+                Self::from_frombuffer(obj)
+            }
+            ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => {
+                Self::from_scalar(obj)
+            }
+            _ => Err(invalid(
+                WHAT,
+                format!("an instance of {}.{} is not a numpy array", module, name),
+            )),
+        }
+    }
+
+    /// `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)`.
+    fn from_reconstruct(obj: &Object) -> Result<NdArray, Error> {
+        let state = match obj.state.as_slice() {
+            [Value::Tuple(s)] => s.as_slice(),
+            _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
+        };
+        let [_version, shape, dtype, fortran, data] = state else {
+            return Err(invalid(
+                WHAT,
+                "the state is not (version, shape, dtype, fortran, data)",
+            ));
+        };
+        let dtype = DType::from_value(dtype)?;
+        let shape = parse_shape(shape)?;
+        let order = match fortran {
+            Value::Bool(true) => Order::Fortran,
+            Value::Bool(false) => Order::C,
+            v if v.as_i64() == Some(1) => Order::Fortran,
+            v if v.as_i64() == Some(0) => Order::C,
+            _ => return Err(invalid(WHAT, "is_fortran is not a bool")),
+        };
+        match (dtype.kind, data) {
+            (DKind::Object, Value::List(items)) => {
+                let mut a = NdArray::from_objects(shape, items.clone())?;
+                a.order = order;
+                Ok(a)
+            }
+            (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
+            (_, Value::Bytes(b) | Value::ByteArray(b)) => {
+                NdArray::from_bytes(dtype, shape, order, b.clone())
+            }
+            (_, Value::Str(s)) => {
+                // Python 2 pickles carry the data as a str, read here as Latin-1 text.
+                let bytes: Option<Vec<u8>> =
+                    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+                let bytes = bytes.ok_or_else(|| invalid(WHAT, "data text is not Latin-1"))?;
+                NdArray::from_bytes(dtype, shape, order, bytes)
+            }
+            _ => Err(invalid(WHAT, "its data is not bytes")),
+        }
+    }
+
+    /// `_frombuffer(buffer, dtype, shape, order)`, protocol 5.
+    fn from_frombuffer(obj: &Object) -> Result<NdArray, Error> {
+        let args = crate::stdlib::call_args(obj, WHAT)?;
+        let [buf, dtype, shape, order] = args else {
+            return Err(invalid(
+                WHAT,
+                "_frombuffer takes (buffer, dtype, shape, order)",
+            ));
+        };
+        let dtype = DType::from_value(dtype)?;
+        let shape = parse_shape(shape)?;
+        let order = match order.as_str() {
+            Some("C") => Order::C,
+            Some("F") => Order::Fortran,
+            _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
+        };
+        let bytes = buf
+            .as_bytes()
+            .ok_or_else(|| invalid(WHAT, "the buffer is not bytes"))?;
+        NdArray::from_bytes(dtype, shape, order, bytes.to_vec())
+    }
+
+    /// `scalar(dtype, bytes)`: a numpy scalar, as a 0-d array.
+    fn from_scalar(obj: &Object) -> Result<NdArray, Error> {
+        let args = crate::stdlib::call_args(obj, "numpy scalar")?;
+        match args {
+            [dtype, data] => {
+                let dtype = DType::from_value(dtype)?;
+                match (dtype.kind, data) {
+                    (DKind::Object, v) => NdArray::from_objects(Vec::new(), vec![v.clone()]),
+                    (_, Value::Bytes(b)) => {
+                        NdArray::from_bytes(dtype, Vec::new(), Order::C, b.clone())
+                    }
+                    _ => Err(invalid("numpy scalar", "its data is not bytes")),
+                }
+            }
+            _ => Err(invalid("numpy scalar", "expected (dtype, data)")),
+        }
+    }
+
+    /// The `_reconstruct` form numpy writes at protocols 0-4 (loaded by numpy 1.x and 2.x).
+    fn to_value(&self) -> Value {
+        let global = |module: &str, name: &str| Global {
+            module: module.into(),
+            name: name.into(),
+        };
+        let data = match &self.data {
+            Data::Bytes(b) => Value::Bytes(b.clone()),
+            Data::Objects(v) => Value::List(v.clone()),
+        };
+        let state = Value::Tuple(vec![
+            Value::Int(1),
+            Value::Tuple(self.shape.iter().map(|&n| Value::Int(n as i64)).collect()),
+            self.dtype.to_value(),
+            Value::Bool(self.order == Order::Fortran),
+            data,
+        ]);
+        Value::Object(Box::new(Object {
+            class: global("numpy.core.multiarray", "_reconstruct"),
+            made: Made::Call,
+            args: Value::Tuple(vec![
+                Value::Global(Box::new(global("numpy", "ndarray"))),
+                Value::Tuple(vec![Value::Int(0)]),
+                Value::Bytes(b"b".to_vec()),
+            ]),
+            kwargs: None,
+            state: vec![state],
+            list_items: Vec::new(),
+            dict_items: Vec::new(),
+        }))
+    }
+}
+
+/// The product of the dimensions, checked.
+fn element_count(shape: &[usize]) -> Result<usize, Error> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize)
+        .ok_or_else(|| invalid(WHAT, format!("shape {shape:?} is too large")))
+}
+
+fn parse_shape(v: &Value) -> Result<Vec<usize>, Error> {
+    let Value::Tuple(dims) = v else {
+        return Err(invalid(WHAT, "the shape is not a tuple"));
+    };
+    dims.iter()
+        .map(|d| {
+            d.as_i64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| invalid(WHAT, format!("dimension {d} is not a size")))
+        })
+        .collect()
+}
+
+/// IEEE 754 half precision to double.
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1f);
+    let frac = f64::from(h & 0x3ff);
+    sign * match exp {
+        0 => frac * 2f64.powi(-24),
+        31 if frac == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        _ => (1.0 + frac / 1024.0) * 2f64.powi(exp - 15),
+    }
+}
+
+impl TryFrom<&Value> for NdArray {
+    type Error = Error;
+    fn try_from(v: &Value) -> Result<NdArray, Error> {
+        NdArray::from_value(v)
+    }
+}
+
+impl From<NdArray> for Value {
+    fn from(a: NdArray) -> Value {
+        a.to_value()
+    }
+}
+
+impl From<&NdArray> for Value {
+    fn from(a: &NdArray) -> Value {
+        a.to_value()
+    }
+}
+
+impl Serialize for NdArray {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for NdArray {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArray, D::Error> {
+        let v = Value::deserialize(d)?;
+        NdArray::from_value(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for NdArray {
+    /// `array(shape=[2, 3], dtype=<f8)`: numpy's own repr prints the elements, which this
+    /// does not try to match.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "array(shape={:?}, dtype={})", self.shape, self.dtype)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision() {
+        assert_eq!(f16_to_f64(0x3c00), 1.0);
+        assert_eq!(f16_to_f64(0xc000), -2.0);
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+        assert_eq!(f16_to_f64(0x7c00), f64::INFINITY);
+        assert!(f16_to_f64(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn round_trip_through_value() {
+        let a = NdArray::from_vec(vec![2, 2], vec![1i32, -2, 3, 4]).unwrap();
+        let b = NdArray::try_from(&Value::from(&a)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b.to_vec::<i32>().unwrap(), [1, -2, 3, 4]);
+        assert_eq!(b.as_slice::<i32>().unwrap().map(<[i32]>::len), Some(4));
+        assert!(b.to_vec::<f64>().is_err());
+        assert_eq!(b.to_f64_vec().unwrap(), [1.0, -2.0, 3.0, 4.0]);
+        assert!(NdArray::from_vec(vec![3], vec![1u8]).is_err());
+        assert!(NdArray::from_vec(vec![usize::MAX, 2], Vec::<u8>::new()).is_err());
+    }
+}

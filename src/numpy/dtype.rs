@@ -1,0 +1,402 @@
+//! numpy dtypes as pickled: `numpy.dtype(descr, False, True)` with a BUILD state
+//! `(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])`.
+
+use std::fmt;
+
+use crate::error::Error;
+use crate::stdlib::invalid;
+use crate::value::{Made, Object, Value};
+
+/// The byte order of a dtype's elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ByteOrder {
+    /// `<`
+    Little,
+    /// `>`
+    Big,
+    /// `|`: single bytes, text of bytes, objects and structured types.
+    NotApplicable,
+}
+
+impl ByteOrder {
+    /// The byte order of the machine this runs on.
+    pub const NATIVE: ByteOrder = if cfg!(target_endian = "big") {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+
+    fn from_char(c: &str) -> Option<ByteOrder> {
+        Some(match c {
+            "<" => ByteOrder::Little,
+            ">" => ByteOrder::Big,
+            "|" => ByteOrder::NotApplicable,
+            "=" => ByteOrder::NATIVE,
+            _ => return None,
+        })
+    }
+
+    fn as_char(self) -> &'static str {
+        match self {
+            ByteOrder::Little => "<",
+            ByteOrder::Big => ">",
+            ByteOrder::NotApplicable => "|",
+        }
+    }
+}
+
+/// What kind of values a dtype holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DKind {
+    /// `b1`
+    Bool,
+    /// `i1`, `i2`, `i4`, `i8`
+    Int,
+    /// `u1`, `u2`, `u4`, `u8`
+    UInt,
+    /// `f2`, `f4`, `f8`
+    Float,
+    /// `c8`, `c16`
+    Complex,
+    /// `S<n>`: fixed-width bytes, NUL-padded.
+    Bytes,
+    /// `U<n>`: fixed-width text, UTF-32 code points, NUL-padded.
+    Str,
+    /// `M8[unit]`
+    DateTime,
+    /// `m8[unit]`
+    TimeDelta,
+    /// `V<n>`: raw bytes, or a structured type with named fields.
+    Void,
+    /// `O`: Python objects (an object array's elements are [`Value`]s).
+    Object,
+}
+
+impl DKind {
+    fn from_char(c: char) -> Option<DKind> {
+        Some(match c {
+            'b' => DKind::Bool,
+            'i' => DKind::Int,
+            'u' => DKind::UInt,
+            'f' => DKind::Float,
+            'c' => DKind::Complex,
+            'S' => DKind::Bytes,
+            'U' => DKind::Str,
+            'M' => DKind::DateTime,
+            'm' => DKind::TimeDelta,
+            'V' => DKind::Void,
+            'O' => DKind::Object,
+            _ => return None,
+        })
+    }
+
+    fn as_char(self) -> char {
+        match self {
+            DKind::Bool => 'b',
+            DKind::Int => 'i',
+            DKind::UInt => 'u',
+            DKind::Float => 'f',
+            DKind::Complex => 'c',
+            DKind::Bytes => 'S',
+            DKind::Str => 'U',
+            DKind::DateTime => 'M',
+            DKind::TimeDelta => 'm',
+            DKind::Void => 'V',
+            DKind::Object => 'O',
+        }
+    }
+}
+
+/// A named field of a structured dtype.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// Its type.
+    pub dtype: DType,
+    /// Its byte offset inside an element.
+    pub offset: usize,
+}
+
+/// A numpy dtype: kind, element size, byte order, and for datetimes the unit, for structured
+/// types the fields.
+///
+/// Its `Display` is numpy's `dtype.str` (`<f8`, `|S5`, `<U3`, `<M8[ns]`, `|V12`, `|O`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DType {
+    /// What kind of values.
+    pub kind: DKind,
+    /// Bytes per element (4 per character for `U`).
+    pub itemsize: usize,
+    /// The byte order.
+    pub order: ByteOrder,
+    /// The unit of a datetime or timedelta (`ns`, `s`, `D`, ... with a multiplier, as
+    /// `"10ms"`), else `None`.
+    pub unit: Option<String>,
+    /// The fields of a structured type, in order; empty otherwise.
+    pub fields: Vec<Field>,
+    /// numpy's alignment and flags from the pickle, kept so it writes back the same.
+    alignment: i64,
+    flags: i64,
+}
+
+/// Elements bigger than this are refused (numpy's own limit is far smaller in practice).
+const MAX_ITEMSIZE: usize = 1 << 31;
+
+/// The shape of a depth counter for nested structured dtypes.
+const MAX_NESTING: usize = 32;
+
+impl DType {
+    /// A plain dtype: `DType::new(DKind::Float, 8, ByteOrder::Little)` is `<f8`.
+    pub fn new(kind: DKind, itemsize: usize, order: ByteOrder) -> DType {
+        let order = match kind {
+            DKind::Bool | DKind::Bytes | DKind::Void | DKind::Object => ByteOrder::NotApplicable,
+            _ if itemsize == 1 && matches!(kind, DKind::Int | DKind::UInt) => {
+                ByteOrder::NotApplicable
+            }
+            _ => order,
+        };
+        let (alignment, flags) = match kind {
+            DKind::Object => (-1, 63),
+            DKind::Str => (4, 8),
+            DKind::Bytes => (1, 0),
+            _ => (-1, 0),
+        };
+        DType {
+            kind,
+            itemsize,
+            order,
+            unit: None,
+            fields: Vec::new(),
+            alignment,
+            flags,
+        }
+    }
+
+    /// Whether an element's bytes must be swapped to be read on this machine.
+    pub fn needs_swap(&self) -> bool {
+        self.order != ByteOrder::NotApplicable && self.order != ByteOrder::NATIVE
+    }
+
+    /// numpy's type code without byte order: `f8`, `S5`, `U3`, `M8`, `V12`, `O8`.
+    fn code(&self) -> String {
+        let n = match self.kind {
+            DKind::Str => self.itemsize / 4,
+            _ => self.itemsize,
+        };
+        format!("{}{}", self.kind.as_char(), n)
+    }
+
+    /// Read a dtype from the `numpy.dtype` object CPython pickled.
+    pub(crate) fn from_value(v: &Value) -> Result<DType, Error> {
+        Self::from_value_at(v, 0)
+    }
+
+    fn from_value_at(v: &Value, depth: usize) -> Result<DType, Error> {
+        const WHAT: &str = "numpy.dtype";
+        if depth > MAX_NESTING {
+            return Err(invalid(WHAT, "structured types nested too deeply"));
+        }
+        let obj = match v {
+            Value::Object(o) if o.class.module == "numpy" && o.class.name == "dtype" => o,
+            other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
+        };
+        let Value::Tuple(args) = &obj.args else {
+            return Err(invalid(WHAT, "arguments are not a tuple"));
+        };
+        let code = match args.first() {
+            Some(Value::Str(s)) => s.as_str(),
+            _ => return Err(invalid(WHAT, "no type code")),
+        };
+        let mut chars = code.chars();
+        let kind = chars
+            .next()
+            .and_then(DKind::from_char)
+            .ok_or_else(|| invalid(WHAT, format!("unknown type code {code:?}")))?;
+        let n: usize = chars
+            .as_str()
+            .parse()
+            .map_err(|_| invalid(WHAT, format!("unknown type code {code:?}")))?;
+        let state = match obj.state.as_slice() {
+            [Value::Tuple(s)] => s.as_slice(),
+            _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
+        };
+        if state.len() < 8 {
+            return Err(invalid(WHAT, "state tuple too short"));
+        }
+        let order = state[1]
+            .as_str()
+            .and_then(ByteOrder::from_char)
+            .ok_or_else(|| invalid(WHAT, format!("byte order {}", state[1])))?;
+        let int = |v: &Value, what: &str| {
+            v.as_i64()
+                .ok_or_else(|| invalid(WHAT, format!("{what} is not an int")))
+        };
+        let elsize = int(&state[5], "elsize")?;
+        let alignment = int(&state[6], "alignment")?;
+        let flags = int(&state[7], "flags")?;
+        let itemsize = match kind {
+            DKind::Str => n.checked_mul(4).ok_or_else(|| invalid(WHAT, "too wide"))?,
+            DKind::Object => 8,
+            DKind::Void if elsize >= 0 => elsize as usize,
+            _ => n,
+        };
+        if itemsize > MAX_ITEMSIZE {
+            return Err(invalid(WHAT, "elements too large"));
+        }
+        if !matches!(state[2], Value::None) {
+            return Err(invalid(WHAT, "sub-array dtypes are not supported"));
+        }
+        let mut fields = Vec::new();
+        if let (Value::Tuple(names), Value::Dict(defs)) = (&state[3], &state[4]) {
+            for name in names {
+                let def = defs
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, d)| d)
+                    .ok_or_else(|| invalid(WHAT, format!("field {name} has no definition")))?;
+                let (dt, offset) = match def {
+                    Value::Tuple(t) if t.len() >= 2 => (&t[0], &t[1]),
+                    _ => return Err(invalid(WHAT, format!("field {name}: bad definition"))),
+                };
+                let offset = offset
+                    .as_i64()
+                    .and_then(|o| usize::try_from(o).ok())
+                    .ok_or_else(|| invalid(WHAT, format!("field {name}: bad offset")))?;
+                let dtype = Self::from_value_at(dt, depth + 1)?;
+                if offset
+                    .checked_add(dtype.itemsize)
+                    .map_or(true, |end| end > itemsize)
+                {
+                    return Err(invalid(WHAT, format!("field {name} overruns the element")));
+                }
+                fields.push(Field {
+                    name: name
+                        .as_str()
+                        .ok_or_else(|| invalid(WHAT, "a field name is not a str"))?
+                        .to_string(),
+                    dtype,
+                    offset,
+                });
+            }
+        }
+        let unit = match (kind, state.get(8)) {
+            (DKind::DateTime | DKind::TimeDelta, Some(Value::Tuple(meta))) => match meta.get(1) {
+                Some(Value::Tuple(u)) if u.len() >= 2 => {
+                    let name = match &u[0] {
+                        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                        Value::Str(s) => s.clone(),
+                        _ => return Err(invalid(WHAT, "datetime unit is not text")),
+                    };
+                    let mult = u[1].as_i64().unwrap_or(1);
+                    Some(if mult == 1 {
+                        name
+                    } else {
+                        format!("{mult}{name}")
+                    })
+                }
+                _ => return Err(invalid(WHAT, "datetime metadata")),
+            },
+            (DKind::DateTime | DKind::TimeDelta, _) => {
+                return Err(invalid(WHAT, "datetime without a unit"))
+            }
+            _ => None,
+        };
+        Ok(DType {
+            kind,
+            itemsize,
+            order,
+            unit,
+            fields,
+            alignment,
+            flags,
+        })
+    }
+
+    /// The `numpy.dtype` object numpy itself pickles for this dtype.
+    pub(crate) fn to_value(&self) -> Value {
+        let elsize = match self.kind {
+            DKind::Bytes | DKind::Str | DKind::Void => self.itemsize as i64,
+            _ => -1,
+        };
+        let mut state = vec![
+            Value::Int(if self.unit.is_some() { 4 } else { 3 }),
+            Value::Str(self.order.as_char().into()),
+            Value::None,
+        ];
+        if self.fields.is_empty() {
+            state.extend([Value::None, Value::None]);
+        } else {
+            state.push(Value::Tuple(
+                self.fields
+                    .iter()
+                    .map(|f| Value::Str(f.name.clone()))
+                    .collect(),
+            ));
+            state.push(Value::Dict(
+                self.fields
+                    .iter()
+                    .map(|f| {
+                        (
+                            Value::Str(f.name.clone()),
+                            Value::Tuple(vec![f.dtype.to_value(), Value::Int(f.offset as i64)]),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        state.extend([
+            Value::Int(elsize),
+            Value::Int(self.alignment),
+            Value::Int(self.flags),
+        ]);
+        if let Some(unit) = &self.unit {
+            let digits = unit.bytes().take_while(u8::is_ascii_digit).count();
+            let (mult, name) = unit.split_at(digits);
+            let mult: i64 = mult.parse().unwrap_or(1);
+            state.push(Value::Tuple(vec![
+                Value::None,
+                Value::Tuple(vec![
+                    Value::Bytes(name.as_bytes().to_vec()),
+                    Value::Int(mult),
+                    Value::Int(1),
+                    Value::Int(1),
+                ]),
+            ]));
+        }
+        let code = match self.kind {
+            DKind::DateTime | DKind::TimeDelta => format!("{}8", self.kind.as_char()),
+            _ => self.code(),
+        };
+        Value::Object(Box::new(Object {
+            class: crate::value::Global {
+                module: "numpy".into(),
+                name: "dtype".into(),
+            },
+            made: Made::Call,
+            args: Value::Tuple(vec![
+                Value::Str(code),
+                Value::Bool(false),
+                Value::Bool(true),
+            ]),
+            kwargs: None,
+            state: vec![Value::Tuple(state)],
+            list_items: Vec::new(),
+            dict_items: Vec::new(),
+        }))
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == DKind::Object {
+            return f.write_str("|O");
+        }
+        write!(f, "{}{}", self.order.as_char(), self.code())?;
+        if let Some(unit) = &self.unit {
+            write!(f, "[{unit}]")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! numpy arrays, dtypes and scalars, read and written without numpy.
+//!
+//! A pickled numpy array is a call of one of numpy's reconstruction functions; this crate never
+//! calls anything, so it recognises those exact globals (on the default allowlist) and reads
+//! their arguments and state into an [`NdArray`]: its [`DType`], shape, [`Order`] and data.
+//! Reading into a [`Value`](crate::Value) keeps the same object losslessly.
+//!
+//! | numpy writes | protocols | read as |
+//! |---|---|---|
+//! | `numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)` (numpy 2: `numpy._core.multiarray`) | 0-4 | [`NdArray`] (data as bytes, `_codecs.encode` text, or a list for object arrays) |
+//! | `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)` (numpy 1: `numpy.core.numeric`) | 5 | [`NdArray`] |
+//! | `numpy.core.multiarray.scalar(dtype, bytes)` | any | a 0-d [`NdArray`] |
+//! | `numpy.dtype(code, False, True)` + BUILD state | any | [`DType`] (inside an array) |
+//!
+//! Writing an [`NdArray`] produces the `_reconstruct` form under the `numpy.core.multiarray`
+//! name, which numpy 1.x loads directly and numpy 2.x through its compatibility alias, at any
+//! protocol.
+
+mod array;
+mod dtype;
+
+pub use array::{Element, NdArray, Order};
+pub use dtype::{ByteOrder, DKind, DType, Field};
+
+/// Whether `module.name` is one of the numpy globals that pickled arrays name.
+pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
+    matches!(
+        (module, name),
+        ("numpy", "ndarray" | "dtype")
+            | (
+                "numpy.core.multiarray" | "numpy._core.multiarray",
+                "_reconstruct" | "scalar"
+            )
+            | ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer")
+    )
+}

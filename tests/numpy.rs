@@ -1,0 +1,224 @@
+//! numpy arrays against numpy itself: the fixtures numpy 1.26 and 2.x wrote at every protocol
+//! (`python_fixtures/numpy_arrays.py`) read into `NdArray` with the dtype, shape, order and
+//! data numpy recorded; and every one written back by pypickle at protocols 2-5 loads in live
+//! numpy 1.x and 2.x as the same array.
+//!
+//! The live half needs Pythons with numpy: `PYPICKLE_NUMPY_PYTHONS` lists them
+//! (colon-separated; `.ci/run` makes venvs with numpy 1.26 and 2.x and sets it). Without it
+//! the live test fails under CI (`CI` set) and says so elsewhere.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use pypickle::numpy::{NdArray, Order};
+use pypickle::{DeOptions, SerOptions, Value};
+
+struct Fixture {
+    path: PathBuf,
+    proto: u8,
+    dtype: String,
+    shape: String,
+    order: String,
+    data: String,
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/numpy");
+    let mut all = Vec::new();
+    for major in ["np1", "np2"] {
+        let dir = root.join(major);
+        let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest");
+        for line in manifest.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let proto = f[0].split_once(".p").unwrap().1[..1].parse().unwrap();
+            all.push(Fixture {
+                path: dir.join(f[0]),
+                proto,
+                dtype: f[1].into(),
+                shape: f[2].into(),
+                order: f[3].into(),
+                data: f[4].into(),
+            });
+        }
+    }
+    assert!(all.len() >= 300, "{} numpy fixtures", all.len());
+    all
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn check(f: &Fixture, a: &NdArray) -> Result<(), String> {
+    let got = (
+        a.dtype().to_string(),
+        format!("{:?}", a.shape()),
+        match a.order() {
+            Order::C => "C",
+            Order::Fortran => "F",
+        }
+        .to_string(),
+        match (a.as_bytes(), a.objects()) {
+            (Some(b), _) => hex(b),
+            (_, Some(o)) => Value::List(o.to_vec()).to_string(),
+            _ => unreachable!(),
+        },
+    );
+    let want = (
+        f.dtype.clone(),
+        f.shape.clone(),
+        f.order.clone(),
+        f.data.clone(),
+    );
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("got {got:?}, want {want:?}"))
+    }
+}
+
+#[test]
+fn numpy_fixtures_read_into_ndarray() {
+    let mut failures = Vec::new();
+    for f in fixtures() {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let name = f.path.display();
+        match pypickle::from_slice::<NdArray>(&bytes) {
+            Ok(a) => {
+                if let Err(e) = check(&f, &a) {
+                    failures.push(format!("{name}: {e}"));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        // The lossless Value converts the same way.
+        let v: Value = pypickle::from_slice(&bytes).unwrap();
+        let via_value = NdArray::try_from(&v).map_err(|e| e.to_string());
+        let direct = pypickle::from_slice::<NdArray>(&bytes).map_err(|e| e.to_string());
+        if via_value != direct {
+            failures.push(format!("{name}: Value path differs"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn typed_access() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/numpy/np2");
+    let read = |name: &str| -> NdArray {
+        pypickle::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let a = read("f8_2x3.p4.pkl");
+    assert_eq!(a.to_vec::<f64>().unwrap(), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert!(a.to_vec::<f32>().is_err());
+    assert_eq!(read("i8_be.p4.pkl").to_vec::<i64>().unwrap(), [1, -2, 3]);
+    assert_eq!(read("i8_be.p4.pkl").as_slice::<i64>().unwrap(), None);
+    assert_eq!(read("u8.p5.pkl").to_vec::<u64>().unwrap(), [u64::MAX, 0]);
+    assert_eq!(
+        read("bool.p2.pkl").to_vec::<bool>().unwrap(),
+        [true, false, true]
+    );
+    assert_eq!(
+        read("f2.p3.pkl").to_f64_vec().unwrap(),
+        [1.0, -0.5, 65504.0]
+    );
+    assert_eq!(read("i2.p1.pkl").to_f64_vec().unwrap(), [300.0, -300.0]);
+    assert_eq!(read("scalar_i4.p0.pkl").to_vec::<i32>().unwrap(), [-7]);
+    assert_eq!(read("zero_d.p5.pkl").shape(), &[] as &[usize]);
+    let s = read("structured.p4.pkl");
+    let fields: Vec<(String, String, usize)> = s
+        .dtype()
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), f.dtype.to_string(), f.offset))
+        .collect();
+    assert_eq!(
+        fields,
+        [("x".into(), "<i4".into(), 0), ("y".into(), ">f8".into(), 4)]
+    );
+    assert_eq!(
+        read("datetime_ns.p3.pkl").dtype().unit.as_deref(),
+        Some("ns")
+    );
+    assert_eq!(
+        read("timedelta_10ms.p2.pkl").dtype().to_string(),
+        "<m8[10ms]"
+    );
+}
+
+#[test]
+fn hostile_array_headers_are_errors() {
+    // A shape claiming far more elements than the data holds, and one whose product overflows.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/numpy/np2");
+    let good = std::fs::read(dir.join("i4.p2.pkl")).unwrap();
+    let v: Value = pypickle::from_slice(&good).unwrap();
+    let mut bad = v.clone();
+    if let Value::Object(o) = &mut bad {
+        if let Value::Tuple(state) = &mut o.state[0] {
+            state[1] = Value::Tuple(vec![Value::Int(1 << 40), Value::Int(1 << 40)]);
+        }
+    }
+    let e = NdArray::try_from(&bad).unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+    let bytes = pypickle::to_vec(&bad).unwrap();
+    assert!(pypickle::from_slice::<NdArray>(&bytes).is_err());
+}
+
+fn numpy_pythons() -> Vec<String> {
+    match std::env::var("PYPICKLE_NUMPY_PYTHONS") {
+        Ok(s) if !s.is_empty() => s.split(':').map(str::to_string).collect(),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PYPICKLE_NUMPY_PYTHONS must name Pythons with numpy under CI (.ci/run sets it)"
+            );
+            eprintln!("numpy interop not run: set PYPICKLE_NUMPY_PYTHONS (see .ci/run)");
+            Vec::new()
+        }
+    }
+}
+
+#[test]
+fn written_arrays_load_in_live_numpy_1_and_2() {
+    let pythons = numpy_pythons();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/python_fixtures/numpy_oracle.py"
+    );
+    let mut lines = Vec::new();
+    for f in fixtures() {
+        let a: NdArray = pypickle::from_slice(&std::fs::read(&f.path).unwrap()).unwrap();
+        let _ = f.proto;
+        for proto in 2..=5u8 {
+            let bytes = pypickle::to_vec_with(&a, &SerOptions::new().protocol(proto)).unwrap();
+            // Written arrays read back here too.
+            let back: NdArray = pypickle::from_slice_with(&bytes, &DeOptions::new()).unwrap();
+            assert_eq!(back, a, "{}", f.path.display());
+            lines.push(format!("{}\t{}", f.path.display(), hex(&bytes)));
+        }
+    }
+    for python in pythons {
+        let mut child = Command::new(&python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{python}: {e}"));
+        let mut stdin = child.stdin.take().unwrap();
+        let text = lines.join("\n") + "\n";
+        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success(), "{python} numpy_oracle.py failed");
+        let out = String::from_utf8(out.stdout).unwrap();
+        let bad: Vec<String> = out
+            .lines()
+            .zip(&lines)
+            .filter(|(r, _)| *r != "same")
+            .map(|(r, l)| format!("{}: {r}", l.split('\t').next().unwrap()))
+            .collect();
+        assert_eq!(out.lines().count(), lines.len());
+        assert!(bad.is_empty(), "{python}:\n{}", bad.join("\n"));
+    }
+}

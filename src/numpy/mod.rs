@@ -12,12 +12,17 @@
 //! | `numpy.core.multiarray.scalar(dtype, bytes)` | any | a 0-d [`NdArray`] |
 //! | `numpy.dtype(code, False, True)` + BUILD state | any | [`DType`] (inside an array) |
 //!
+//! With the `ndarray` feature, `NdArray::to_ndarray` and `NdArray::from_ndarray` convert
+//! to and from the `ndarray` crate's arrays.
+//!
 //! Writing an [`NdArray`] produces the `_reconstruct` form under the `numpy.core.multiarray`
 //! name, which numpy 1.x loads directly and numpy 2.x through its compatibility alias, at any
 //! protocol.
 
 mod array;
 mod dtype;
+#[cfg(feature = "ndarray")]
+mod ndarray_conv;
 
 pub use array::{Element, NdArray, Order};
 pub use dtype::{ByteOrder, DKind, DType, Field};

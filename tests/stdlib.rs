@@ -336,13 +336,17 @@ fn dangerous_globals_stay_refused() {
 
 /// Known byte differences from CPython, all at protocols 4-5 and all loading as the same
 /// object: CPython names its C types (`datetime.datetime`) with a fresh string where this
-/// crate refers back to the memoized module name `datetime`, and it writes a zone's
-/// `ZoneInfo._unpickle` through `getattr` where protocol 4 could name it directly.
+/// crate refers back to the memoized module name `datetime` (and `ExceptionGroup`'s module
+/// `builtins` is a string of its own), and it writes a zone's `ZoneInfo._unpickle` through
+/// `getattr` where protocol 4 could name it directly.
 fn may_differ_from_cpython(name: &str, proto: u8) -> bool {
     proto >= 4
         && (name.starts_with("dt_")
             || name.starts_with("shape_dt_")
-            || matches!(name, "time_zone" | "shape_zone_no_cache" | "nested"))
+            || matches!(
+                name,
+                "time_zone" | "shape_zone_no_cache" | "nested" | "exc_group"
+            ))
 }
 
 #[test]
@@ -373,7 +377,7 @@ fn values_write_back_byte_for_byte_as_cpython() {
             );
         }
     }
-    assert!(same >= 650, "{same}");
+    assert!(same >= 675, "{same}");
 }
 
 #[test]

@@ -80,7 +80,7 @@ const EXCEPTIONS: &[&str] = &[
 ];
 
 /// `OSError` and its subclasses, whose constructor keeps only `(errno, strerror)` in `args`
-/// when given two to five arguments.
+/// when given a filename among three to five arguments.
 const OS_ERRORS: &[&str] = &[
     "BlockingIOError",
     "BrokenPipeError",
@@ -152,7 +152,16 @@ pub(crate) fn repr(obj: &Object, f: &mut Formatter<'_>) -> fmt::Result {
             name = sub;
         }
     }
-    let args = if OS_ERRORS.contains(&name) && (3..=5).contains(&args.len()) {
+    // A filename (the third argument, unless None, or for BlockingIOError a number: the
+    // characters written) leaves only (errno, strerror) in args.
+    let filename = match args.get(2) {
+        None | Some(Value::None) => false,
+        Some(
+            Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_) | Value::Complex(_),
+        ) => name != "BlockingIOError",
+        Some(_) => true,
+    };
+    let args = if OS_ERRORS.contains(&name) && args.len() <= 5 && filename {
         &args[..2]
     } else {
         &args[..]

@@ -9,7 +9,8 @@
 //! - serde's plain types (`String`, `f64`, tuples) read each object's natural form;
 //! - random constructor calls (timedelta, datetime states, Decimal text, Fraction, posix and
 //!   Windows paths), valid or not, are accepted and printed exactly as CPython does;
-//! - malformed objects are errors, not panics.
+//! - malformed objects are errors, not panics (and mutated fixtures and random objects of
+//!   every known class never make a conversion or `Display` panic).
 
 mod ser_common;
 
@@ -651,4 +652,128 @@ fn python_3_13_paths_from_pathlib_local_read_and_write_as_pathlib() {
     let mut py = Python::start();
     let echo = py.echo(4, &pypickle::to_vec(&p).unwrap()).unwrap();
     assert_eq!(echo.repr, "PosixPath('/srv/a')");
+}
+
+/// Every conversion and `Display`, on anything: must not panic.
+fn poke(v: &Value) {
+    let _ = v.to_string();
+    let _ = DateTime::try_from(v).map(|x| (x.to_string(), x.isoformat()));
+    let _ = Date::try_from(v).map(|x| (x.to_string(), x.isoformat()));
+    let _ = Time::try_from(v).map(|x| (x.to_string(), x.isoformat()));
+    let _ = TimeDelta::try_from(v).map(|x| (x.to_string(), x.total_seconds()));
+    let _ = TimeZone::try_from(v).map(|x| (x.to_string(), x.offset_text()));
+    let _ = ZoneInfo::try_from(v).map(|x| x.to_string());
+    let _ = Decimal::try_from(v).map(|x| (x.to_string(), x.to_sci_string()));
+    let _ = Uuid::try_from(v).map(|x| (x.to_string(), x.hyphenated()));
+    let _ = Fraction::try_from(v).map(|x| x.to_string());
+    let _ = Range::try_from(v).map(|x| (x.to_string(), x.iter().take(3).count()));
+    let _ = Slice::try_from(v).map(|x| x.to_string());
+    let _ = OrderedDict::try_from(v).map(|x| x.to_string());
+    let _ = DefaultDict::try_from(v).map(|x| x.to_string());
+    let _ = Counter::try_from(v).map(|x| x.to_string());
+    let _ = Deque::try_from(v).map(|x| x.to_string());
+    let _ = PurePath::try_from(v).map(|x| (x.to_string(), x.parts()));
+}
+
+#[test]
+fn mutated_fixtures_and_random_objects_never_panic() {
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut decoded = 0;
+    for fx in fixtures() {
+        for _ in 0..20 {
+            let mut bytes = fx.pickle.clone();
+            for _ in 0..=rng.below(3) {
+                let i = rng.below(bytes.len() as u64) as usize;
+                bytes[i] = match rng.below(3) {
+                    0 => rng.next() as u8,
+                    1 => bytes[i].wrapping_add(1),
+                    _ => bytes[i] ^ 0x80,
+                };
+            }
+            let opts = pypickle::DeOptions::new().py2_strings(pypickle::Py2Strings::Latin1);
+            if let Ok(v) = pypickle::from_slice_with::<Value>(&bytes, &opts) {
+                poke(&v);
+                decoded += 1;
+            }
+            let _ = pypickle::from_slice::<String>(&bytes);
+            let _ = pypickle::from_slice::<f64>(&bytes);
+        }
+    }
+    assert!(decoded > 800, "{decoded}");
+    // Objects of every known class with arbitrary arguments, state and items.
+    const CLASSES: [(&str, &str); 18] = [
+        ("datetime", "datetime"),
+        ("datetime", "date"),
+        ("datetime", "time"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("zoneinfo", "ZoneInfo._unpickle"),
+        ("decimal", "Decimal"),
+        ("uuid", "UUID"),
+        ("fractions", "Fraction"),
+        ("builtins", "range"),
+        ("builtins", "slice"),
+        ("builtins", "OSError"),
+        ("builtins", "BlockingIOError"),
+        ("collections", "OrderedDict"),
+        ("collections", "defaultdict"),
+        ("collections", "Counter"),
+        ("collections", "deque"),
+        ("pathlib", "PureWindowsPath"),
+    ];
+    fn atom(rng: &mut Rng, depth: u32) -> Value {
+        match rng.below(if depth > 2 { 9 } else { 12 }) {
+            0 => Value::None,
+            1 => Value::Int(rng.range(-3, 3)),
+            2 => Value::Int(rng.next() as i64),
+            3 => Value::from(u128::MAX - u128::from(rng.below(3))),
+            4 => Value::Float(f64::from_bits(rng.next())),
+            5 => Value::Str(
+                ["", "1e5", "NaN", "\u{e9}x/\\", "C:", "int", "-3/4"][rng.below(7) as usize].into(),
+            ),
+            6 => Value::Bytes((0..rng.below(12)).map(|_| rng.next() as u8).collect()),
+            7 => Value::Bool(rng.below(2) == 0),
+            8 => Value::Global(Box::new(pypickle::Global {
+                module: "builtins".into(),
+                name: "object".into(),
+            })),
+            9 => Value::Tuple((0..rng.below(4)).map(|_| atom(rng, depth + 1)).collect()),
+            10 => Value::Dict(
+                (0..rng.below(3))
+                    .map(|_| {
+                        (
+                            Value::Str(["int", "is_safe", "x"][rng.below(3) as usize].into()),
+                            atom(rng, depth + 1),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ => {
+                let (m, n) = CLASSES[rng.below(CLASSES.len() as u64) as usize];
+                let args = (0..rng.below(4)).map(|_| atom(rng, depth + 1)).collect();
+                raw(m, n, args)
+            }
+        }
+    }
+    for _ in 0..20_000 {
+        let (m, n) = CLASSES[rng.below(CLASSES.len() as u64) as usize];
+        let args = (0..rng.below(5)).map(|_| atom(&mut rng, 0)).collect();
+        let mut v = raw(m, n, args);
+        if let Value::Object(o) = &mut v {
+            o.made = [
+                pypickle::Made::Call,
+                pypickle::Made::New,
+                pypickle::Made::Reconstructor,
+            ][rng.below(3) as usize];
+            for _ in 0..rng.below(2) {
+                o.state.push(atom(&mut rng, 1));
+            }
+            for _ in 0..rng.below(2) {
+                o.list_items.push(atom(&mut rng, 1));
+                o.dict_items.push((atom(&mut rng, 2), atom(&mut rng, 2)));
+            }
+        }
+        poke(&v);
+        let _ = pypickle::to_vec(&v);
+    }
 }

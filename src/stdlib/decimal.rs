@@ -164,9 +164,8 @@ impl From<i64> for Decimal {
 }
 
 /// The leading ASCII digits of `s` and the rest.
-fn take_digits(s: &str) -> Option<(String, &str)> {
-    let n = s.bytes().take_while(u8::is_ascii_digit).count();
-    Some((s[..n].to_string(), &s[n..]))
+fn take_digits(s: &str) -> (&str, &str) {
+    s.split_at(s.bytes().take_while(u8::is_ascii_digit).count())
 }
 
 impl FromStr for Decimal {
@@ -193,7 +192,7 @@ impl FromStr for Decimal {
         }
         for (prefix, signaling) in [("snan", true), ("nan", false)] {
             if let Some(rest) = lower.strip_prefix(prefix) {
-                let (payload, tail) = take_digits(rest).ok_or_else(bad)?;
+                let (payload, tail) = take_digits(rest);
                 if !tail.is_empty() {
                     return Err(bad());
                 }
@@ -204,10 +203,10 @@ impl FromStr for Decimal {
                 });
             }
         }
-        let (int, rest) = take_digits(s).ok_or_else(bad)?;
+        let (int, rest) = take_digits(s);
         let (frac, rest) = match rest.strip_prefix('.') {
-            Some(r) => take_digits(r).ok_or_else(bad)?,
-            None => (String::new(), rest),
+            Some(r) => take_digits(r),
+            None => ("", rest),
         };
         if int.is_empty() && frac.is_empty() {
             return Err(bad());
@@ -219,26 +218,16 @@ impl FromStr for Decimal {
                     Some(b'+') => (false, &e[1..]),
                     _ => (false, e),
                 };
-                let (digits, tail) = take_digits(e).ok_or_else(bad)?;
+                let (digits, tail) = take_digits(e);
                 if digits.is_empty() || !tail.is_empty() {
                     return Err(bad());
                 }
-                let mag: i64 = digits
-                    .trim_start_matches('0')
-                    .parse::<i64>()
-                    .or_else(|e| {
-                        if digits.bytes().all(|b| b == b'0') {
-                            Ok(0)
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(|_| {
-                        invalid(
-                            DECIMAL,
-                            format_args!("exponent of {text:?} is out of range"),
-                        )
-                    })?;
+                let mag: i64 = digits.parse().map_err(|_| {
+                    invalid(
+                        DECIMAL,
+                        format_args!("exponent of {text:?} is out of range"),
+                    )
+                })?;
                 if neg {
                     -mag
                 } else {
@@ -257,7 +246,7 @@ impl FromStr for Decimal {
                     format_args!("exponent of {text:?} is out of range"),
                 )
             })?;
-        let all = int + &frac;
+        let all = format!("{int}{frac}");
         let digits = match all.trim_start_matches('0') {
             "" => "0".to_string(),
             d => d.to_string(),

@@ -1,0 +1,524 @@
+//! scikit-learn models pickled by CPython (`python_fixtures/sklearn_models.py`, committed, so
+//! no Python is needed here) load through the class registry into plain Rust structs, and the
+//! Rust math predicts what sklearn itself predicted (`python_fixtures/sklearn/expectations.tsv`):
+//! labels equal, every float within 1e-12 absolute or relative.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pypickle::{ClassRegistry, DeOptions, Value, Verdict};
+use serde::Deserialize;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/sklearn");
+const PROTOCOLS: [u8; 4] = [2, 3, 4, 5];
+const TOLERANCE: f64 = 1e-12;
+
+/// The estimators: only the fitted attributes prediction needs; the rest of each instance's
+/// state (hyper-parameters, `n_iter_`, `_sklearn_version`, ...) is ignored.
+mod sk {
+    use pypickle::numpy::{NdArray, Order};
+    use pypickle::Value;
+    use serde::Deserialize;
+
+    pub type Result<T> = std::result::Result<T, String>;
+
+    /// A row-major matrix of f64, as the math needs it.
+    pub struct Matrix {
+        pub rows: usize,
+        pub cols: usize,
+        pub data: Vec<f64>,
+    }
+
+    impl Matrix {
+        /// A 2-d array as it is; a 1-d array of `n` as one row (`as_row`) or `n` rows of one.
+        /// A Fortran-order array (sklearn's multinomial `coef_` is one) is transposed into
+        /// row-major order.
+        pub fn from_array(a: &NdArray, as_row: bool) -> Result<Matrix> {
+            let mut data = a.to_f64_vec().map_err(|e| e.to_string())?;
+            if let ([r, c], Order::Fortran) = (a.shape(), a.order()) {
+                data = (0..r * c).map(|i| data[(i % c) * r + i / c]).collect();
+            }
+            let (rows, cols) = match *a.shape() {
+                [r, c] => (r, c),
+                [n] if as_row => (1, n),
+                [n] => (n, 1),
+                [] => (1, 1),
+                ref s => return Err(format!("expected at most 2 dimensions, got {s:?}")),
+            };
+            Ok(Matrix { rows, cols, data })
+        }
+        pub fn row(&self, i: usize) -> &[f64] {
+            &self.data[i * self.cols..(i + 1) * self.cols]
+        }
+    }
+
+    /// `x @ coef.T + intercept` for one sample: sklearn's `decision_function` (and
+    /// `LinearRegression.predict`), one value per row of `coef`.
+    fn linear(x: &[f64], coef: &Matrix, intercept: &[f64]) -> Result<Vec<f64>> {
+        if x.len() != coef.cols {
+            return Err(format!("{} features, the model has {}", x.len(), coef.cols));
+        }
+        Ok((0..coef.rows)
+            .map(|k| {
+                let dot: f64 = x.iter().zip(coef.row(k)).map(|(a, b)| a * b).sum();
+                dot + intercept[k % intercept.len()]
+            })
+            .collect())
+    }
+
+    /// A class label: `classes_` holds integers here (strings would be a `<U` array).
+    pub type Label = i64;
+
+    /// `sklearn.linear_model._logistic.LogisticRegression`.
+    #[derive(Deserialize)]
+    pub struct LogisticRegression {
+        pub classes_: NdArray,
+        /// (1, n_features) for two classes, (n_classes, n_features) otherwise.
+        pub coef_: NdArray,
+        pub intercept_: NdArray,
+        /// Gone since scikit-learn 1.8 (always multinomial); older models record it.
+        #[serde(default)]
+        pub multi_class: Option<String>,
+    }
+
+    impl LogisticRegression {
+        fn scores(&self, x: &[f64]) -> Result<Vec<f64>> {
+            if let Some(m) = self.multi_class.as_deref() {
+                if !matches!(m, "deprecated" | "auto") || self.classes_.len() > 2 {
+                    return Err(format!(
+                        "multi_class={m:?} (scikit-learn < 1.8) not implemented"
+                    ));
+                }
+            }
+            let coef = Matrix::from_array(&self.coef_, true)?;
+            let intercept = self.intercept_.to_f64_vec().map_err(|e| e.to_string())?;
+            linear(x, &coef, &intercept)
+        }
+
+        pub fn classes(&self) -> Result<Vec<Label>> {
+            self.classes_.to_vec::<i64>().map_err(|e| e.to_string())
+        }
+
+        /// `LinearClassifierMixin.predict`: the positive class where the score is > 0 (two
+        /// classes), else the class of the first highest score (numpy's `argmax`).
+        pub fn predict(&self, x: &[f64]) -> Result<Label> {
+            let scores = self.scores(x)?;
+            let index = if scores.len() == 1 {
+                usize::from(scores[0] > 0.0)
+            } else {
+                argmax(&scores)
+            };
+            Ok(self.classes()?[index])
+        }
+
+        /// `LogisticRegression.predict_proba`: for two classes `[1 - expit(s), expit(s)]`
+        /// (`_predict_proba_lr`), else `softmax(scores)`, max subtracted first.
+        pub fn predict_proba(&self, x: &[f64]) -> Result<Vec<f64>> {
+            let scores = self.scores(x)?;
+            if self.classes_.len() <= 2 {
+                let p = 1.0 / (1.0 + (-scores[0]).exp());
+                Ok(vec![1.0 - p, p])
+            } else {
+                Ok(softmax(&scores))
+            }
+        }
+    }
+
+    fn argmax(v: &[f64]) -> usize {
+        let mut best = 0;
+        for (i, &s) in v.iter().enumerate() {
+            if s > v[best] {
+                best = i;
+            }
+        }
+        best
+    }
+
+    /// `sklearn.utils.extmath.softmax` for one row.
+    pub fn softmax(scores: &[f64]) -> Vec<f64> {
+        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+        let sum: f64 = exp.iter().sum();
+        exp.iter().map(|e| e / sum).collect()
+    }
+
+    /// `sklearn.linear_model._base.LinearRegression`.
+    #[derive(Deserialize)]
+    pub struct LinearRegression {
+        /// (n_features,), or (n_targets, n_features).
+        pub coef_: NdArray,
+        /// A numpy float64 scalar (a 0-d array), or (n_targets,); the Python float `0.0`
+        /// when fitted without an intercept, so read as a `Value` first.
+        pub intercept_: Value,
+    }
+
+    impl LinearRegression {
+        /// One prediction per target.
+        pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
+            let coef = Matrix::from_array(&self.coef_, true)?;
+            let intercept = match self.intercept_.as_f64() {
+                Some(f) => vec![f],
+                None => NdArray::try_from(&self.intercept_)
+                    .and_then(|a| a.to_f64_vec())
+                    .map_err(|e| e.to_string())?,
+            };
+            linear(x, &coef, &intercept)
+        }
+    }
+
+    /// `sklearn.preprocessing._data.StandardScaler`.
+    #[derive(Deserialize)]
+    pub struct StandardScaler {
+        pub with_mean: bool,
+        pub with_std: bool,
+        /// None when `with_mean` and `with_std` are both false.
+        pub mean_: Option<NdArray>,
+        /// None when `with_std` is false.
+        pub scale_: Option<NdArray>,
+    }
+
+    impl StandardScaler {
+        /// `(x - mean_) / scale_`, each step only if the scaler was fitted with it.
+        pub fn transform(&self, x: &[f64]) -> Result<Vec<f64>> {
+            let mut out = x.to_vec();
+            let column = |a: &Option<NdArray>| -> Result<Option<Vec<f64>>> {
+                let Some(a) = a else { return Ok(None) };
+                let v = a.to_f64_vec().map_err(|e| e.to_string())?;
+                if v.len() != x.len() {
+                    return Err(format!("{} features, the scaler has {}", x.len(), v.len()));
+                }
+                Ok(Some(v))
+            };
+            if self.with_mean {
+                for (o, m) in out.iter_mut().zip(column(&self.mean_)?.ok_or("no mean_")?) {
+                    *o -= m;
+                }
+            }
+            if self.with_std {
+                for (o, s) in out
+                    .iter_mut()
+                    .zip(column(&self.scale_)?.ok_or("no scale_")?)
+                {
+                    *o /= s;
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    /// `sklearn.pipeline.Pipeline`: its steps as `(name, estimator)` pairs, each estimator one
+    /// of the classes the registry maps to a `Step` variant.
+    #[derive(Deserialize)]
+    pub struct Pipeline {
+        pub steps: Vec<(String, Step)>,
+    }
+
+    #[derive(Deserialize)]
+    pub enum Step {
+        StandardScaler(StandardScaler),
+        LogisticRegression(LogisticRegression),
+    }
+
+    impl Pipeline {
+        /// Every step but the last transforms; the last is the classifier.
+        fn split(&self) -> Result<(&[(String, Step)], &LogisticRegression)> {
+            match self.steps.split_last() {
+                Some(((_, Step::LogisticRegression(clf)), transforms)) => Ok((transforms, clf)),
+                _ => Err("the last step is not a LogisticRegression".into()),
+            }
+        }
+        fn transform(transforms: &[(String, Step)], x: &[f64]) -> Result<Vec<f64>> {
+            let mut x = x.to_vec();
+            for (name, step) in transforms {
+                x = match step {
+                    Step::StandardScaler(s) => s.transform(&x)?,
+                    _ => return Err(format!("step {name:?} does not transform")),
+                };
+            }
+            Ok(x)
+        }
+        pub fn predict(&self, x: &[f64]) -> Result<Label> {
+            let (transforms, clf) = self.split()?;
+            clf.predict(&Self::transform(transforms, x)?)
+        }
+        pub fn predict_proba(&self, x: &[f64]) -> Result<Vec<f64>> {
+            let (transforms, clf) = self.split()?;
+            clf.predict_proba(&Self::transform(transforms, x)?)
+        }
+    }
+}
+
+/// The classes a scikit-learn pickle of these models names, besides numpy's (which are on the
+/// default allowlist): registering them is all the policy needs.
+fn registry() -> ClassRegistry {
+    ClassRegistry::new()
+        .class::<sk::LogisticRegression>("sklearn.linear_model._logistic.LogisticRegression")
+        .class::<sk::LinearRegression>("sklearn.linear_model._base.LinearRegression")
+        .class::<sk::StandardScaler>("sklearn.preprocessing._data.StandardScaler")
+        .class::<sk::Pipeline>("sklearn.pipeline.Pipeline")
+        .variant::<sk::Step>(
+            "StandardScaler",
+            "sklearn.preprocessing._data.StandardScaler",
+        )
+        .variant::<sk::Step>(
+            "LogisticRegression",
+            "sklearn.linear_model._logistic.LogisticRegression",
+        )
+}
+
+fn fixture(name: &str, protocol: u8) -> Vec<u8> {
+    let path = Path::new(DIR).join(format!("{name}.p{protocol}.pkl"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load<T: for<'de> Deserialize<'de>>(name: &str, protocol: u8) -> T {
+    let options = DeOptions::new().registry(registry());
+    pypickle::from_slice_with(&fixture(name, protocol), &options)
+        .unwrap_or_else(|e| panic!("{name} at protocol {protocol}: {e}"))
+}
+
+/// One line of expectations.tsv.
+struct Expectation {
+    model: String,
+    method: String,
+    inputs: Vec<Vec<f64>>,
+    outputs: Vec<Vec<f64>>,
+}
+
+fn rows(field: &str) -> Vec<Vec<f64>> {
+    field
+        .split(';')
+        .map(|row| row.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+fn expectations(model: &str) -> Vec<Expectation> {
+    let text = std::fs::read_to_string(Path::new(DIR).join("expectations.tsv")).unwrap();
+    let found: Vec<Expectation> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 4, "{l}");
+            Expectation {
+                model: f[0].into(),
+                method: f[1].into(),
+                inputs: rows(f[2]),
+                outputs: rows(f[3]),
+            }
+        })
+        .filter(|e| e.model == model)
+        .collect();
+    assert!(!found.is_empty(), "no expectations for {model}");
+    found
+}
+
+/// Largest error seen across all comparisons, (absolute, relative), for the summary line.
+fn close(got: &[f64], want: &[f64], what: &str) -> (f64, f64) {
+    assert_eq!(got.len(), want.len(), "{what}: {got:?} vs {want:?}");
+    let mut worst = (0.0f64, 0.0f64);
+    for (g, w) in got.iter().zip(want) {
+        let abs = (g - w).abs();
+        let rel = if *w == 0.0 { abs } else { abs / w.abs() };
+        assert!(
+            abs <= TOLERANCE || rel <= TOLERANCE,
+            "{what}: {g:?} vs sklearn's {w:?} (abs {abs:e}, rel {rel:e})"
+        );
+        worst = (worst.0.max(abs), worst.1.max(rel));
+    }
+    worst
+}
+
+/// Check a model's predictions against every recorded line for it, at every protocol.
+fn check<T: for<'de> Deserialize<'de>>(
+    model: &str,
+    call: impl Fn(&T, &str, &[f64]) -> Vec<f64>,
+) -> (f64, f64) {
+    let mut worst = (0.0f64, 0.0f64);
+    for protocol in PROTOCOLS {
+        let m: T = load(model, protocol);
+        for e in expectations(model) {
+            for (x, want) in e.inputs.iter().zip(&e.outputs) {
+                let what = format!("{model} p{protocol} {}({x:?})", e.method);
+                let got = call(&m, &e.method, x);
+                let (a, r) = close(&got, want, &what);
+                worst = (worst.0.max(a), worst.1.max(r));
+            }
+        }
+    }
+    eprintln!(
+        "{model}: max abs error {:e}, max rel error {:e}",
+        worst.0, worst.1
+    );
+    worst
+}
+
+fn classifier_call(
+    predict: impl Fn(&[f64]) -> sk::Result<sk::Label>,
+    proba: impl Fn(&[f64]) -> sk::Result<Vec<f64>>,
+    method: &str,
+    x: &[f64],
+) -> Vec<f64> {
+    match method {
+        // Labels are integers: compared exactly (an f64 holds them exactly).
+        "predict" => vec![predict(x).unwrap() as f64],
+        "predict_proba" => proba(x).unwrap(),
+        m => panic!("no method {m}"),
+    }
+}
+
+#[test]
+fn logistic_regression_binary_the_seed_model() {
+    check::<sk::LogisticRegression>("logreg_binary", |m, method, x| {
+        classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
+    });
+    let m: sk::LogisticRegression = load("logreg_binary", 5);
+    assert_eq!(m.classes().unwrap(), [0, 1]);
+    assert_eq!(m.coef_.shape(), &[1, 2]);
+}
+
+#[test]
+fn logistic_regression_multinomial() {
+    check::<sk::LogisticRegression>("logreg_multinomial", |m, method, x| {
+        classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
+    });
+    let m: sk::LogisticRegression = load("logreg_multinomial", 4);
+    assert_eq!(m.classes().unwrap(), [10, 20, 30]);
+    assert_eq!(m.coef_.shape(), &[3, 2]);
+}
+
+#[test]
+fn standard_scaler_transform() {
+    check::<sk::StandardScaler>("standard_scaler", |m, method, x| {
+        assert_eq!(method, "transform");
+        m.transform(x).unwrap()
+    });
+}
+
+#[test]
+fn linear_regression_predict() {
+    check::<sk::LinearRegression>("linear_regression", |m, method, x| {
+        assert_eq!(method, "predict");
+        m.predict(x).unwrap()
+    });
+}
+
+#[test]
+fn pipeline_scaler_then_logistic_regression() {
+    check::<sk::Pipeline>("pipeline_scaler_logreg", |m, method, x| {
+        classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
+    });
+    let p: sk::Pipeline = load("pipeline_scaler_logreg", 2);
+    let names: Vec<&str> = p.steps.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["scaler", "clf"]);
+}
+
+const MODELS: [&str; 5] = [
+    "logreg_binary",
+    "logreg_multinomial",
+    "standard_scaler",
+    "linear_regression",
+    "pipeline_scaler_logreg",
+];
+
+/// The structs above name a handful of attributes; sklearn's state has many more, which serde
+/// ignores.
+#[test]
+fn unused_estimator_attributes_are_ignored() {
+    let options = DeOptions::new().registry(registry());
+    for protocol in PROTOCOLS {
+        let v: Value = pypickle::from_slice_with(&fixture("logreg_binary", protocol), &options)
+            .unwrap_or_else(|e| panic!("p{protocol}: {e}"));
+        let object = v.as_object().expect("an instance");
+        let attributes: BTreeSet<String> = object
+            .state
+            .iter()
+            .flat_map(|s| s.as_dict().unwrap_or(&[]))
+            .filter_map(|(k, _)| k.as_str().map(String::from))
+            .collect();
+        // penalty, C, tol, solver, max_iter, n_iter_, n_features_in_, _sklearn_version, ...
+        assert!(attributes.len() >= 15, "p{protocol}: {attributes:?}");
+        for used in ["classes_", "coef_", "intercept_"] {
+            assert!(attributes.contains(used), "p{protocol}: {attributes:?}");
+        }
+        for unused in ["C", "solver", "max_iter", "n_iter_", "_sklearn_version"] {
+            assert!(attributes.contains(unused), "p{protocol}: {attributes:?}");
+        }
+        // ... and the 4-field struct loads all the same.
+        let m: sk::LogisticRegression = load("logreg_binary", protocol);
+        assert_eq!(m.intercept_.shape(), &[1]);
+    }
+}
+
+/// Every global the fixtures name is numpy's reconstruction machinery (on the default
+/// allowlist) or an estimator class registered above; nothing else has to be allowed, and
+/// nothing dangerous appears.
+#[test]
+fn the_only_globals_are_numpy_and_the_registered_classes() {
+    let registered = [
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._base.LinearRegression",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.pipeline.Pipeline",
+    ];
+    let mut seen = BTreeSet::new();
+    for model in MODELS {
+        for protocol in PROTOCOLS {
+            let report = pypickle::scan(&fixture(model, protocol));
+            assert!(report.error.is_none(), "{model} p{protocol}: {report}");
+            for g in &report.globals {
+                let name = format!("{}.{}", g.module(), g.name());
+                match g.verdict() {
+                    Verdict::Safe => {}
+                    Verdict::Unknown if registered.contains(&name.as_str()) => {}
+                    v => panic!("{model} p{protocol}: {name} is {v:?}"),
+                }
+                seen.insert(name);
+            }
+        }
+    }
+    eprintln!("globals: {seen:?}");
+    assert!(seen.contains("numpy._core.numeric._frombuffer"), "{seen:?}");
+}
+
+/// Without the registry the estimator class is refused, by name.
+#[test]
+fn an_unregistered_estimator_is_refused() {
+    let err = pypickle::from_slice::<Value>(&fixture("logreg_binary", 4)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sklearn.linear_model._logistic.LogisticRegression"),
+        "{err}"
+    );
+}
+
+/// The example prints sklearn's recorded prediction next to its own.
+#[test]
+fn the_example_predicts_what_sklearn_recorded() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "sklearn_predict"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its constants are sklearn's recorded output, and it fails if its own predictions are
+    // not within 1e-12 of them.
+    for model in ["logreg_binary", "logreg_multinomial"] {
+        let recorded = expectations(model);
+        let find = |method: &str| {
+            let e = recorded.iter().find(|e| e.method == method).unwrap();
+            assert_eq!(e.inputs[0], [3.0, 4.0]);
+            e.outputs[0].clone()
+        };
+        let label = find("predict")[0] as i64;
+        let line = format!("predict([[3, 4]]) = [{label}]  (sklearn: [{label}])");
+        assert!(stdout.contains(&line), "{line} not in:\n{stdout}");
+        let proba = format!("(sklearn: [{:?}])", find("predict_proba"));
+        assert!(stdout.contains(&proba), "{proba} not in:\n{stdout}");
+    }
+}

@@ -71,18 +71,24 @@ impl Machine {
         let first = run.r.position();
         loop {
             run.pos = run.r.position();
-            let op = match run.r.opcode(&run.arena.scratch) {
-                Ok(Some(op)) => op,
-                Ok(None) if run.pos == first => return Ok(None),
-                Ok(None) => return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode()),
-                Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
+            let op = match run.r.next_byte() {
+                Some(op) => op,
+                None => match run.r.opcode(&run.arena.scratch) {
+                    Ok(Some(op)) => op,
+                    Ok(None) if run.pos == first => return Ok(None),
+                    Ok(None) => {
+                        return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode())
+                    }
+                    Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
+                },
             };
             run.op = op;
             match run.step(op) {
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
                 Ok(true) => return Ok(run.m.stack.pop()),
-                Err(e) => return Err(e.or_at(run.pos, op)),
+                // `run.op` and `run.pos`, not `op`: a fused MEMOIZE reports itself.
+                Err(e) => return Err(e.or_at(run.pos, run.op)),
             }
         }
     }
@@ -184,10 +190,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Span::scratch(start, bytes.len())
     }
 
+    #[inline(always)]
     fn str_node(&mut self, span: Span) -> Result<()> {
-        text::check_utf8(self.bytes(span))?;
+        let bytes = self.bytes(span);
+        // Most strings are short and ASCII: check those inline.
+        if !(bytes.len() <= 32 && bytes.iter().all(|&b| b < 0x80)) {
+            text::check_utf8(bytes)?;
+        }
         self.push(Kind::Str(span));
-        Ok(())
+        self.then_memoize()
     }
 
     /// A Python 2 `str`, decoded as the options say.
@@ -280,11 +291,45 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         }
         let node = self.m.stack[self.m.stack.len() - 1];
         self.m.memo.put(id, node);
+        self.check_memo()
+    }
+
+    #[inline(always)]
+    fn check_memo(&self) -> Result<()> {
         if self.m.memo.len() > self.opts.max_memo {
             return Err(err(ErrorCode::Limit {
                 which: Limit::Memo,
                 limit: self.opts.max_memo as u64,
             }));
+        }
+        Ok(())
+    }
+
+    /// MEMOIZE: the top of the stack under the next id.
+    #[inline(always)]
+    fn memoize(&mut self) -> Result<()> {
+        let Some(&node) = self.m.stack.last() else {
+            return Err(err(ErrorCode::StackUnderflow));
+        };
+        if self.m.stack.len() <= self.fence() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        self.m.memo.push(node);
+        self.check_memo()
+    }
+
+    /// Run a MEMOIZE that follows the opcode just executed (which pushed a node), without a
+    /// trip through the dispatch loop: protocol 4 pickles memoize nearly every string and
+    /// container this way. Errors are reported at the MEMOIZE.
+    #[inline(always)]
+    fn then_memoize(&mut self) -> Result<()> {
+        let at = self.r.position();
+        if self.r.next_byte_is(MEMOIZE) {
+            self.pos = at;
+            self.op = MEMOIZE;
+            let node = *self.m.stack.last().expect("the opcode just pushed a node");
+            self.m.memo.push(node);
+            self.check_memo()?;
         }
         Ok(())
     }
@@ -743,10 +788,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 let span = self.counted(n)?;
                 self.str_node(span)?;
             }
-            MEMOIZE => {
-                let id = self.m.memo.len() as u64;
-                self.memo_put(id)?;
-            }
+            MEMOIZE => self.memoize()?,
             BINPUT => {
                 let id = self.u8_arg()?;
                 self.memo_put(u64::from(id))?;
@@ -775,14 +817,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             EMPTY_LIST => {
                 let id = self.arena.new_container();
                 self.push(Kind::List(id));
+                self.then_memoize()?;
             }
             EMPTY_DICT => {
                 let id = self.arena.new_container();
                 self.push(Kind::Dict(id));
+                self.then_memoize()?;
             }
             EMPTY_SET => {
                 let id = self.arena.new_container();
                 self.push(Kind::Set(id));
+                self.then_memoize()?;
             }
             EMPTY_TUPLE => self.push(Kind::Tuple(Range::EMPTY)),
             APPENDS => {
@@ -821,6 +866,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 self.m.stack.truncate(len - n);
                 self.push(Kind::Tuple(r));
                 self.check_nodes()?;
+                self.then_memoize()?;
             }
             TUPLE | FROZENSET | LIST | DICT => {
                 let start = self.pop_mark()?;
@@ -1065,5 +1111,25 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
 
     fn sub_span(&self, span: Span, skip: usize, len: usize) -> Span {
         span.sub(skip, len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DeOptions, Limit, Value};
+
+    #[test]
+    fn a_memoize_run_with_the_opcode_before_it_reports_itself() {
+        // SHORT_BINUNICODE 'a', MEMOIZE, EMPTY_LIST, MEMOIZE (offset 7), STOP
+        let data = b"\x80\x04\x8c\x01a\x94]\x94.";
+        let e = crate::from_slice_with::<Value>(data, &DeOptions::new().max_memo(1)).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::Memo));
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(7), Some("MEMOIZE")),
+            "{e}"
+        );
+        let v = crate::from_slice::<Value>(data).unwrap();
+        assert_eq!(v.to_string(), "[]");
     }
 }

@@ -212,7 +212,7 @@ impl Arena {
     }
 
     /// Append a batch of nodes to a container.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn extend(&mut self, id: Id, batch: &[Node]) {
         if batch.is_empty() {
             return;
@@ -232,7 +232,16 @@ impl Arena {
                 c.run += n;
                 return;
             }
-        } else {
+        }
+        self.extend_segments(id, start, n);
+    }
+
+    /// The batch at `items[start..start + n]` goes after the container's run: into its last
+    /// segment if adjacent, else into a new one.
+    #[inline(never)]
+    fn extend_segments(&mut self, id: Id, start: u32, n: u32) {
+        let c = &mut self.containers[id as usize];
+        if c.more != NIL {
             let seg = &mut self.segments[c.last as usize];
             if seg.start + seg.len == start {
                 seg.len += n;

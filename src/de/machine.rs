@@ -94,6 +94,24 @@ impl Machine {
     }
 }
 
+/// What a batch of items goes into (APPEND(S), SETITEM(S), ADDITEMS).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    List,
+    Dict,
+    Set,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::List => "list",
+            Part::Dict => "dict",
+            Part::Set => "set",
+        }
+    }
+}
+
 struct Run<'m, 'r, 'a, 'o, R> {
     m: &'m mut Machine,
     r: &'r mut R,
@@ -715,31 +733,41 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// Items `stack[start..]` appended to the container at `stack[start - 1]`.
-    fn extend_at(&mut self, start: usize, what: &'static str) -> Result<()> {
+    #[inline(always)]
+    fn extend_at(&mut self, start: usize, what: Part) -> Result<()> {
         if start == 0 || start <= self.fence() || start > self.m.stack.len() {
             return Err(err(ErrorCode::StackUnderflow));
         }
         let target = self.m.stack[start - 1];
         let n = self.m.stack.len() - start;
         let id = match (what, target.kind) {
-            ("list", Kind::List(id)) | ("dict", Kind::Dict(id)) | ("set", Kind::Set(id)) => id,
-            ("list", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.list),
-            ("dict", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.dict),
-            (_, other) => {
-                return Err(malformed_owned(format!(
-                    "{} onto a {}, which cannot take {what} items",
-                    name(self.op).unwrap_or("?"),
-                    other.type_name()
-                )))
-            }
+            (Part::List, Kind::List(id))
+            | (Part::Dict, Kind::Dict(id))
+            | (Part::Set, Kind::Set(id)) => id,
+            _ => self.extend_target(what, target)?,
         };
-        if what == "dict" && n % 2 != 0 {
+        if what == Part::Dict && n % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
         }
         let arena = &mut *self.arena;
         arena.extend(id, &self.m.stack[start..]);
         self.m.stack.truncate(start);
         self.check_nodes()
+    }
+
+    /// The container that a node which is not a list, dict or set takes `what` items into.
+    #[inline(never)]
+    fn extend_target(&mut self, what: Part, target: Node) -> Result<Id> {
+        match (what, target.kind) {
+            (Part::List, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.list)),
+            (Part::Dict, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.dict)),
+            (_, other) => Err(malformed_owned(format!(
+                "{} onto a {}, which cannot take {} items",
+                name(self.op).unwrap_or("?"),
+                other.type_name(),
+                what.name()
+            ))),
+        }
     }
 
     fn object_part(&mut self, o: Id, part: fn(&mut Object) -> &mut Id) -> Id {
@@ -832,29 +860,29 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             EMPTY_TUPLE => self.push(Kind::Tuple(Range::EMPTY)),
             APPENDS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "list")?;
+                self.extend_at(start, Part::List)?;
             }
             SETITEMS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "dict")?;
+                self.extend_at(start, Part::Dict)?;
             }
             ADDITEMS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "set")?;
+                self.extend_at(start, Part::Set)?;
             }
             APPEND => {
                 let len = self.m.stack.len();
                 if len < 2 || len - 1 <= self.fence() {
                     return Err(err(ErrorCode::StackUnderflow));
                 }
-                self.extend_at(len - 1, "list")?;
+                self.extend_at(len - 1, Part::List)?;
             }
             SETITEM => {
                 let len = self.m.stack.len();
                 if len < 3 || len - 2 <= self.fence() {
                     return Err(err(ErrorCode::StackUnderflow));
                 }
-                self.extend_at(len - 2, "dict")?;
+                self.extend_at(len - 2, Part::Dict)?;
             }
             TUPLE1 | TUPLE2 | TUPLE3 => {
                 let n = usize::from(op - TUPLE1 + 1);

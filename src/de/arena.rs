@@ -288,6 +288,16 @@ impl Arena {
         }
     }
 
+    /// A container's items as one slice, if they are one run (no segments).
+    #[inline]
+    pub(crate) fn run(&self, id: Id) -> Option<&[Node]> {
+        let c = self.containers.get(id as usize)?;
+        if c.more != NIL {
+            return None;
+        }
+        Some(&self.items[c.start as usize..(c.start + c.run) as usize])
+    }
+
     /// The number of items in a container (0 for NIL).
     #[inline]
     pub(crate) fn len(&self, id: Id) -> usize {

@@ -224,23 +224,42 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         })
     }
 
+    /// [`Walk::build`] with numbers, bools and None made inline: most of a big container's
+    /// items are scalars, and `build` is a call.
+    #[inline(always)]
+    fn build_item(&mut self, node: Node) -> Result<Value> {
+        self.spend()?;
+        match node.kind {
+            Kind::Int(i) => Ok(Value::Int(i)),
+            Kind::Float(f) => Ok(Value::Float(f)),
+            Kind::Bool(b) => Ok(Value::Bool(b)),
+            Kind::None => Ok(Value::None),
+            _ => self.build(node),
+        }
+    }
+
     fn build_all(&mut self, items: impl Iterator<Item = Node>, len: usize) -> Result<Vec<Value>> {
         let mut out = Vec::with_capacity(len);
         for item in items {
-            self.spend()?;
-            out.push(self.build(item)?);
+            out.push(self.build_item(item)?);
         }
         Ok(out)
     }
 
     fn build_pairs(&mut self, id: Id) -> Result<Vec<(Value, Value)>> {
         let mut out = Vec::with_capacity(self.arena.len(id) / 2);
+        if let Some(run) = self.arena.run(id) {
+            // One run (the usual case): pairs straight from the slice.
+            for pair in run.chunks_exact(2) {
+                let k = self.build_item(pair[0])?;
+                out.push((k, self.build_item(pair[1])?));
+            }
+            return Ok(out);
+        }
         let mut items = self.arena.iter(id);
         while let (Some(k), Some(v)) = (items.next(), items.next()) {
-            self.spend()?;
-            let k = self.build(k)?;
-            self.spend()?;
-            out.push((k, self.build(v)?));
+            let k = self.build_item(k)?;
+            out.push((k, self.build_item(v)?));
         }
         Ok(out)
     }

@@ -329,13 +329,13 @@ pub(crate) struct Items<'a> {
 }
 
 impl<'a> Iterator for Items<'a> {
-    type Item = Node;
+    type Item = &'a Node;
 
     #[inline]
-    fn next(&mut self) -> Option<Node> {
+    fn next(&mut self) -> Option<&'a Node> {
         loop {
             if self.pos < self.end {
-                let n = self.arena.items[self.pos as usize];
+                let n = &self.arena.items[self.pos as usize];
                 self.pos += 1;
                 return Some(n);
             }
@@ -361,6 +361,7 @@ mod tests {
 
     fn ints(a: &Arena, id: Id) -> Vec<i64> {
         a.iter(id)
+            .copied()
             .map(|n| match n.kind {
                 Kind::Int(i) => i,
                 _ => panic!(),

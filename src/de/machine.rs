@@ -461,8 +461,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     fn iterable(&self, node: Node) -> Option<Vec<Node>> {
         match node.kind {
             Kind::Tuple(r) | Kind::FrozenSet(r) => Some(self.arena.slice(r).to_vec()),
-            Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).collect()),
-            Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).collect()),
+            Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).copied().collect()),
+            Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).copied().collect()),
             _ => None,
         }
     }
@@ -638,7 +638,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     ..
                 }],
             ) => {
-                let items: Vec<Node> = self.arena.iter(*src).collect();
+                let items: Vec<Node> = self.arena.iter(*src).copied().collect();
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Dict(id)

@@ -101,7 +101,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             self.opts.max_depth,
             self.opts.max_expansion,
         );
-        T::deserialize(walk.root(root)).map(Some)
+        T::deserialize(walk.root(&root)).map(Some)
     }
 
     /// An iterator over the pickles left in the input, each read as a `T`.
@@ -129,7 +129,7 @@ macro_rules! next_pickle {
                 self.opts.max_depth,
                 self.opts.max_expansion,
             );
-            serde::de::Deserializer::$method(walk.root(root), $($arg,)* visitor)
+            serde::de::Deserializer::$method(walk.root(&root), $($arg,)* visitor)
         }
     )*};
 }
@@ -205,7 +205,7 @@ pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOpti
             );
         }
         let mut walk = walk::Walk::new(bytes, arena, opts.max_depth, opts.max_expansion);
-        T::deserialize(walk.root(root))
+        T::deserialize(walk.root(&root))
     })
 }
 
@@ -230,7 +230,7 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
             return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
         }
         let mut walk = walk::Walk::new(&[], arena, opts.max_depth, opts.max_expansion);
-        T::deserialize(walk.root(root))
+        T::deserialize(walk.root(&root))
     })
 }
 

@@ -57,7 +57,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// Enter a compound node: depth check, and cycle check for mutable ones.
     #[inline]
-    fn enter(&mut self, node: Node) -> Result<()> {
+    fn enter(&mut self, node: &Node) -> Result<()> {
         if self.depth_left == 0 {
             return Err(Error::new(ErrorCode::Limit {
                 which: Limit::Depth,
@@ -84,7 +84,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// [`Walk::enter`] for a list, dict or set whose id is known.
     #[inline(always)]
-    fn enter_container(&mut self, node: Node, id: Id) -> Result<()> {
+    fn enter_container(&mut self, node: &Node, id: Id) -> Result<()> {
         if self.depth_left == 0 {
             return Err(self.too_deep(node));
         }
@@ -104,7 +104,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     #[cold]
-    fn too_deep(&self, node: Node) -> Error {
+    fn too_deep(&self, node: &Node) -> Error {
         Error::new(ErrorCode::Limit {
             which: Limit::Depth,
             limit: self.max_depth as u64,
@@ -113,7 +113,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     #[inline]
-    fn exit(&mut self, node: Node) {
+    fn exit(&mut self, node: &Node) {
         self.depth_left += 1;
         match node.kind {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
@@ -176,9 +176,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 }))
             }
             _ => {
-                self.enter(node)?;
+                self.enter(&node)?;
                 let built = self.build_compound(node);
-                self.exit(node);
+                self.exit(&node);
                 return built.map_err(|e| e.or_at(node.offset(), node.opcode()));
             }
         })
@@ -193,8 +193,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::FrozenSet(r) => {
                 Value::FrozenSet(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
             }
-            Kind::List(id) => Value::List(self.build_all(arena.iter(id), arena.len(id))?),
-            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id), arena.len(id))?),
+            Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
+            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id).copied(), arena.len(id))?),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
                 let obj = arena.objects[o as usize];
@@ -207,8 +207,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Some(k) => Some(self.build(k)?),
                     None => None,
                 };
-                let state = self.build_all(arena.iter(obj.states), arena.len(obj.states))?;
-                let list_items = self.build_all(arena.iter(obj.list), arena.len(obj.list))?;
+                let state =
+                    self.build_all(arena.iter(obj.states).copied(), arena.len(obj.states))?;
+                let list_items =
+                    self.build_all(arena.iter(obj.list).copied(), arena.len(obj.list))?;
                 let dict_items = self.build_pairs(obj.dict)?;
                 Value::Object(Box::new(Object {
                     class,
@@ -258,8 +260,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         }
         let mut items = self.arena.iter(id);
         while let (Some(k), Some(v)) = (items.next(), items.next()) {
-            let k = self.build_item(k)?;
-            out.push((k, self.build_item(v)?));
+            let k = self.build_item(*k)?;
+            out.push((k, self.build_item(*v)?));
         }
         Ok(out)
     }
@@ -271,7 +273,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     /// The root deserializer.
-    pub(crate) fn root<'w>(&'w mut self, node: Node) -> NodeDe<'w, 'de, 'a> {
+    pub(crate) fn root<'w>(&'w mut self, node: &'a Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
     }
 }
@@ -291,7 +293,7 @@ fn as_str(b: &[u8]) -> &str {
 
 /// Add the node's position to an error that has none.
 #[inline]
-fn at<T>(node: Node, r: Result<T>) -> Result<T> {
+fn at<T>(node: &Node, r: Result<T>) -> Result<T> {
     match r {
         Ok(v) => Ok(v),
         Err(e) => Err(e.or_at(node.offset(), node.opcode())),
@@ -299,7 +301,7 @@ fn at<T>(node: Node, r: Result<T>) -> Result<T> {
 }
 
 #[cold]
-fn type_error(node: Node, msg: String) -> Error {
+fn type_error(node: &Node, msg: String) -> Error {
     Error::new(ErrorCode::Type(msg.into())).or_at(node.offset(), node.opcode())
 }
 
@@ -319,7 +321,8 @@ macro_rules! fast_path {
 /// Deserializes one node of the arena.
 pub(crate) struct NodeDe<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
-    node: Node,
+    /// In the arena (or the caller's root): a reference keeps `NodeDe` two registers wide.
+    node: &'a Node,
 }
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
@@ -476,7 +479,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         if name == VALUE_TOKEN {
             // `Value::deserialize` asks for this: build the Value straight from the arena and
             // hand it over whole, instead of describing it through visitor calls.
-            let value = self.w.build(self.node)?;
+            let value = self.w.build(*self.node)?;
             return crate::value::hand_over(value, visitor);
         }
         visitor.visit_newtype_struct(self)
@@ -608,11 +611,11 @@ struct NodeSeq<'w, 'de, 'a, I> {
     left: usize,
 }
 
-impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::iter::Copied<std::slice::Iter<'a, Node>>> {
+impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::slice::Iter<'a, Node>> {
     fn slice(w: &'w mut Walk<'de, 'a>, items: &'a [Node]) -> Self {
         NodeSeq {
             w,
-            items: items.iter().copied(),
+            items: items.iter(),
             left: items.len(),
         }
     }
@@ -629,7 +632,7 @@ impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, Items<'a>> {
     }
 }
 
-impl<'de, I: Iterator<Item = Node>> SeqAccess<'de> for NodeSeq<'_, 'de, '_, I> {
+impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 'a, I> {
     type Error = Error;
 
     #[inline]
@@ -697,8 +700,8 @@ impl<'de> MapAccess<'de> for DictMap<'_, 'de, '_> {
 /// Enum access: a variant name node and maybe a payload node.
 struct Enum<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
-    variant: Node,
-    payload: Option<Node>,
+    variant: &'a Node,
+    payload: Option<&'a Node>,
 }
 
 impl<'w, 'de, 'a> de::EnumAccess<'de> for Enum<'w, 'de, 'a> {

@@ -215,8 +215,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         if !(bytes.len() <= 32 && bytes.iter().all(|&b| b < 0x80)) {
             text::check_utf8(bytes)?;
         }
-        self.push(Kind::Str(span));
-        self.then_memoize()
+        self.push_memo(Kind::Str(span))
     }
 
     /// A Python 2 `str`, decoded as the options say.
@@ -336,19 +335,23 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         self.check_memo()
     }
 
-    /// Run a MEMOIZE that follows the opcode just executed (which pushed a node), without a
+    /// Push a node made by the current opcode, then run a MEMOIZE that follows it, without a
     /// trip through the dispatch loop: protocol 4 pickles memoize nearly every string and
     /// container this way. Errors are reported at the MEMOIZE.
     #[inline(always)]
-    fn then_memoize(&mut self) -> Result<()> {
+    fn push_memo(&mut self, kind: Kind) -> Result<()> {
+        let node = Node::new(kind, self.pos, self.op);
         let at = self.r.position();
         if self.r.next_byte_is(MEMOIZE) {
+            // The memo's copy first, from registers: reading the node back from the stack
+            // just written (in pieces) stalled on store forwarding.
+            self.m.memo.push(node);
+            self.m.stack.push(node);
             self.pos = at;
             self.op = MEMOIZE;
-            let node = *self.m.stack.last().expect("the opcode just pushed a node");
-            self.m.memo.push(node);
-            self.check_memo()?;
+            return self.check_memo();
         }
+        self.m.stack.push(node);
         Ok(())
     }
 
@@ -844,18 +847,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             MARK => self.m.marks.push(self.m.stack.len()),
             EMPTY_LIST => {
                 let id = self.arena.new_container();
-                self.push(Kind::List(id));
-                self.then_memoize()?;
+                self.push_memo(Kind::List(id))?;
             }
             EMPTY_DICT => {
                 let id = self.arena.new_container();
-                self.push(Kind::Dict(id));
-                self.then_memoize()?;
+                self.push_memo(Kind::Dict(id))?;
             }
             EMPTY_SET => {
                 let id = self.arena.new_container();
-                self.push(Kind::Set(id));
-                self.then_memoize()?;
+                self.push_memo(Kind::Set(id))?;
             }
             EMPTY_TUPLE => self.push(Kind::Tuple(Range::EMPTY)),
             APPENDS => {
@@ -892,9 +892,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let r = self.arena.range(&self.m.stack[len - n..]);
                 self.m.stack.truncate(len - n);
-                self.push(Kind::Tuple(r));
                 self.check_nodes()?;
-                self.then_memoize()?;
+                self.push_memo(Kind::Tuple(r))?;
             }
             TUPLE | FROZENSET | LIST | DICT => {
                 let start = self.pop_mark()?;

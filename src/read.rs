@@ -125,6 +125,19 @@ pub trait Read<'de>: private::Sealed {
         let _ = byte;
         false
     }
+    /// For a reader over a slice: the input, the position and the end of the bytes readable
+    /// without crossing a frame's end (`position <= end <= input.len()`).
+    #[doc(hidden)]
+    #[inline]
+    fn window(&self) -> Option<(&'de [u8], usize, usize)> {
+        None
+    }
+    /// Move to `pos`, between the position and the end [`Read::window`] gave.
+    #[doc(hidden)]
+    #[inline]
+    fn advance_to(&mut self, pos: usize) {
+        let _ = pos;
+    }
     #[doc(hidden)]
     fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]>;
     #[doc(hidden)]
@@ -224,6 +237,17 @@ impl<'de> Read<'de> for SliceRead<'de> {
         } else {
             false
         }
+    }
+
+    #[inline(always)]
+    fn window(&self) -> Option<(&'de [u8], usize, usize)> {
+        Some((self.input, self.pos, self.limit))
+    }
+
+    #[inline(always)]
+    fn advance_to(&mut self, pos: usize) {
+        debug_assert!(self.pos <= pos && pos <= self.limit);
+        self.pos = pos;
     }
 
     #[inline]

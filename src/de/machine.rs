@@ -70,6 +70,7 @@ impl Machine {
         };
         let first = run.r.position();
         loop {
+            run.fast();
             run.pos = run.r.position();
             let op = match run.r.next_byte() {
                 Some(op) => op,
@@ -126,6 +127,103 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     #[inline]
     fn push(&mut self, kind: Kind) {
         self.m.stack.push(Node::new(kind, self.pos, self.op));
+    }
+
+    /// The success paths of the most common opcodes, straight from a slice input with the
+    /// position in a register, until an opcode that is not among them, or would fail, or
+    /// would cross the end of the frame or input: that one is left for [`Run::step`], which
+    /// runs it, or reports its error, exactly as if this loop did not exist.
+    #[inline(always)]
+    fn fast(&mut self) {
+        let Some((input, mut pos, limit)) = self.r.window() else {
+            return;
+        };
+        let input = &input[..limit];
+        let m = &mut *self.m;
+        let arena = &mut *self.arena;
+        let max_memo = self.opts.max_memo;
+        while let Some(&op) = input.get(pos) {
+            let at = pos as u64;
+            match op {
+                BINGET => {
+                    let Some(&id) = input.get(pos + 1) else { break };
+                    let Some(node) = m.memo.get(u64::from(id)) else {
+                        break;
+                    };
+                    m.stack.push(*node);
+                    pos += 2;
+                }
+                MEMOIZE => {
+                    let fence = m.marks.last().copied().unwrap_or(0);
+                    // At the limit, step() makes the entry and reports it.
+                    if m.stack.len() <= fence || m.memo.len() >= max_memo {
+                        break;
+                    }
+                    let node = *m.stack.last().expect("above the fence");
+                    m.memo.push(node);
+                    pos += 1;
+                }
+                MARK => {
+                    m.marks.push(m.stack.len());
+                    pos += 1;
+                }
+                BININT1 => {
+                    let Some(&v) = input.get(pos + 1) else { break };
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 2;
+                }
+                BININT2 => {
+                    let Some(&[a, b]) = input.get(pos + 1..pos + 3) else {
+                        break;
+                    };
+                    let v = u16::from_le_bytes([a, b]);
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 3;
+                }
+                BININT => {
+                    let Some(&[a, b, c, d]) = input.get(pos + 1..pos + 5) else {
+                        break;
+                    };
+                    let v = i32::from_le_bytes([a, b, c, d]);
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 5;
+                }
+                BINFLOAT => {
+                    let Some(b) = input.get(pos + 1..pos + 9) else {
+                        break;
+                    };
+                    let v = f64::from_be_bytes(b.try_into().expect("8 bytes"));
+                    m.stack.push(Node::new(Kind::Float(v), at, op));
+                    pos += 9;
+                }
+                SHORT_BINUNICODE => {
+                    let Some(&n) = input.get(pos + 1) else { break };
+                    let (start, end) = (pos + 2, pos + 2 + usize::from(n));
+                    let Some(b) = input.get(start..end) else {
+                        break;
+                    };
+                    // ASCII is valid UTF-8; anything else gets step()'s full check.
+                    if !b.iter().all(|&c| c < 0x80) {
+                        break;
+                    }
+                    let span = Span::input(start, usize::from(n));
+                    m.stack.push(Node::new(Kind::Str(span), at, op));
+                    pos = end;
+                }
+                EMPTY_LIST => {
+                    let id = arena.new_container();
+                    m.stack.push(Node::new(Kind::List(id), at, op));
+                    pos += 1;
+                }
+                EMPTY_DICT => {
+                    let id = arena.new_container();
+                    m.stack.push(Node::new(Kind::Dict(id), at, op));
+                    pos += 1;
+                }
+                _ => break,
+            }
+        }
+        self.r.advance_to(pos);
     }
 
     #[inline]
@@ -1158,5 +1256,48 @@ mod tests {
         );
         let v = crate::from_slice::<Value>(data).unwrap();
         assert_eq!(v.to_string(), "[]");
+    }
+
+    #[test]
+    fn opcodes_the_fast_loop_leaves_to_step_fail_as_in_step() {
+        // BININT1 1, MEMOIZE, BININT1 2, MEMOIZE (offset 7, over a memo limit of 1)
+        let e = crate::from_slice_with::<Value>(
+            b"\x80\x04K\x01\x94K\x02\x94.",
+            &DeOptions::new().max_memo(1),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(7), Some("MEMOIZE")),
+            "{e}"
+        );
+        // BINGET of an id never stored
+        let e = crate::from_slice::<Value>(b"\x80\x04K\x01\x94h\x01.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(5), Some("BINGET")),
+            "{e}"
+        );
+        // A string cut short by the end of the input, and one that is not UTF-8
+        let e = crate::from_slice::<Value>(b"\x80\x04\x8c\x05ab").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(2), Some("SHORT_BINUNICODE"))
+        );
+        let e = crate::from_slice::<Value>(b"\x80\x04\x8c\x01\xff.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(2), Some("SHORT_BINUNICODE"))
+        );
+        // Non-ASCII UTF-8 goes through step's check and is read.
+        let v = crate::from_slice::<Value>(b"\x80\x04\x8c\x02\xc3\xa9.").unwrap();
+        assert_eq!(v.as_str(), Some("\u{e9}"));
+        // MEMOIZE with nothing above the mark
+        let e = crate::from_slice::<Value>(b"\x80\x04K\x01(\x94.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(5), Some("MEMOIZE")),
+            "{e}"
+        );
     }
 }

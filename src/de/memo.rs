@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use super::arena::Node;
 
-/// How far past the dense table's end an id may land and still grow the table.
+/// How far past twice the entries stored an id may land and still grow the dense table, which
+/// so stays under `2 * entries + SLACK + 1` slots.
 const SLACK: u64 = 1024;
 
 /// An empty slot of the dense table: no real node has this position (opcode 0xff is not an
@@ -50,7 +51,10 @@ impl Memo {
                 self.count += 1;
             }
             *slot = node;
-        } else if id <= len.saturating_mul(2).saturating_add(SLACK) {
+        } else if id <= (self.count as u64).saturating_mul(2).saturating_add(SLACK) {
+            // Bounded by the entries stored, not the table's length: growing by the length
+            // let ids that each doubled it (1024, 3074, 7172, ...) make a 100-byte pickle
+            // fill gigabytes with holes.
             self.dense.resize(id as usize, HOLE);
             self.dense.push(node);
             if self.sparse.is_empty() {
@@ -130,6 +134,21 @@ mod tests {
         m.put(3, n);
         assert_eq!(m.len(), 3);
         assert!(m.get(2).is_none());
+    }
+
+    #[test]
+    fn ids_that_each_double_the_table_go_to_the_map() {
+        let mut m = Memo::default();
+        let n = Node::new(Kind::Int(1), 0, 0);
+        let mut next = 0u64;
+        for _ in 0..40 {
+            let id = 2 * next + SLACK;
+            m.put(id, n);
+            next = id + 1;
+        }
+        assert_eq!(m.len(), 40);
+        assert!(m.dense.len() <= 2 * m.len() + SLACK as usize + 1);
+        assert!(m.get(next - 1).is_some());
     }
 
     #[test]

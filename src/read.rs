@@ -111,6 +111,33 @@ pub trait Read<'de>: private::Sealed {
     /// The next opcode byte, or `None` at the end of the input.
     #[doc(hidden)]
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>>;
+    /// The next byte, if it is in the input without crossing a frame's end or needing I/O;
+    /// `None` means "ask [`Read::opcode`]", not "no more input". The unpickler's fast path.
+    #[doc(hidden)]
+    #[inline]
+    fn next_byte(&mut self) -> Option<u8> {
+        None
+    }
+    /// Consume the next byte if [`Read::next_byte`] would return `byte`.
+    #[doc(hidden)]
+    #[inline]
+    fn next_byte_is(&mut self, byte: u8) -> bool {
+        let _ = byte;
+        false
+    }
+    /// For a reader over a slice: the input, the position and the end of the bytes readable
+    /// without crossing a frame's end (`position <= end <= input.len()`).
+    #[doc(hidden)]
+    #[inline]
+    fn window(&self) -> Option<(&'de [u8], usize, usize)> {
+        None
+    }
+    /// Move to `pos`, between the position and the end [`Read::window`] gave.
+    #[doc(hidden)]
+    #[inline]
+    fn advance_to(&mut self, pos: usize) {
+        let _ = pos;
+    }
     #[doc(hidden)]
     fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]>;
     #[doc(hidden)]
@@ -188,6 +215,39 @@ impl<'de> Read<'de> for SliceRead<'de> {
     #[inline]
     fn position(&self) -> u64 {
         self.pos as u64
+    }
+
+    #[inline(always)]
+    fn next_byte(&mut self) -> Option<u8> {
+        // `limit <= input.len()`, so `get` never fails when `pos < limit`.
+        if self.pos < self.limit {
+            let b = *self.input.get(self.pos)?;
+            self.pos += 1;
+            Some(b)
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
+    fn next_byte_is(&mut self, byte: u8) -> bool {
+        if self.pos < self.limit && self.input.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline(always)]
+    fn window(&self) -> Option<(&'de [u8], usize, usize)> {
+        Some((self.input, self.pos, self.limit))
+    }
+
+    #[inline(always)]
+    fn advance_to(&mut self, pos: usize) {
+        debug_assert!(self.pos <= pos && pos <= self.limit);
+        self.pos = pos;
     }
 
     #[inline]

@@ -109,13 +109,19 @@ impl Range {
     pub(crate) const EMPTY: Range = Range { start: 0, len: 0 };
 }
 
-/// A mutable container: a chain of segments of `items`.
+/// A mutable container: a run of `items`, then (if its batches were not adjacent) a chain of
+/// further segments. Most containers get their items in one batch, or in adjacent ones, and so
+/// need no segment at all.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Container {
-    pub first: Id,
-    pub last: Id,
+    /// The first run of items.
+    pub start: u32,
+    pub run: u32,
     /// Number of items (for a dict, keys and values both count).
     pub len: u32,
+    /// The first and last segments after the run (NIL if none).
+    pub more: Id,
+    pub last: Id,
 }
 
 /// One batch of a container's items.
@@ -196,15 +202,17 @@ impl Arena {
     pub(crate) fn new_container(&mut self) -> Id {
         let id = self.containers.len() as Id;
         self.containers.push(Container {
-            first: NIL,
-            last: NIL,
+            start: 0,
+            run: 0,
             len: 0,
+            more: NIL,
+            last: NIL,
         });
         id
     }
 
     /// Append a batch of nodes to a container.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn extend(&mut self, id: Id, batch: &[Node]) {
         if batch.is_empty() {
             return;
@@ -214,7 +222,26 @@ impl Arena {
         self.items.extend_from_slice(batch);
         let c = &mut self.containers[id as usize];
         c.len += n;
-        if c.last != NIL {
+        if c.more == NIL {
+            if c.run == 0 {
+                c.start = start;
+                c.run = n;
+                return;
+            }
+            if c.start + c.run == start {
+                c.run += n;
+                return;
+            }
+        }
+        self.extend_segments(id, start, n);
+    }
+
+    /// The batch at `items[start..start + n]` goes after the container's run: into its last
+    /// segment if adjacent, else into a new one.
+    #[inline(never)]
+    fn extend_segments(&mut self, id: Id, start: u32, n: u32) {
+        let c = &mut self.containers[id as usize];
+        if c.more != NIL {
             let seg = &mut self.segments[c.last as usize];
             if seg.start + seg.len == start {
                 seg.len += n;
@@ -227,8 +254,8 @@ impl Arena {
             len: n,
             next: NIL,
         });
-        if c.last == NIL {
-            c.first = seg_id;
+        if c.more == NIL {
+            c.more = seg_id;
         } else {
             self.segments[c.last as usize].next = seg_id;
         }
@@ -249,18 +276,26 @@ impl Arena {
     /// The items of a container, in order.
     #[inline]
     pub(crate) fn iter(&self, id: Id) -> Items<'_> {
-        let first = if id == NIL {
-            NIL
-        } else {
-            self.containers[id as usize].first
+        let (pos, end, next) = match self.containers.get(id as usize) {
+            Some(c) => (c.start, c.start + c.run, c.more),
+            None => (0, 0, NIL),
         };
         Items {
             arena: self,
-            seg: first,
-            pos: 0,
-            end: 0,
-            started: false,
+            pos,
+            end,
+            next,
         }
+    }
+
+    /// A container's items as one slice, if they are one run (no segments).
+    #[inline]
+    pub(crate) fn run(&self, id: Id) -> Option<&[Node]> {
+        let c = self.containers.get(id as usize)?;
+        if c.more != NIL {
+            return None;
+        }
+        Some(&self.items[c.start as usize..(c.start + c.run) as usize])
     }
 
     /// The number of items in a container (0 for NIL).
@@ -284,48 +319,35 @@ impl Arena {
     }
 }
 
-/// Iterator over a container's items, segment by segment.
+/// Iterator over a container's items: its run, then its segments.
 pub(crate) struct Items<'a> {
     arena: &'a Arena,
-    seg: Id,
     pos: u32,
     end: u32,
-    started: bool,
+    /// The next segment (NIL when the current stretch is the last).
+    next: Id,
 }
 
 impl<'a> Iterator for Items<'a> {
-    type Item = Node;
+    type Item = &'a Node;
 
     #[inline]
-    fn next(&mut self) -> Option<Node> {
+    fn next(&mut self) -> Option<&'a Node> {
         loop {
             if self.pos < self.end {
-                let n = self.arena.items[self.pos as usize];
+                let n = &self.arena.items[self.pos as usize];
                 self.pos += 1;
                 return Some(n);
             }
             // Once exhausted, stay exhausted (the iterator is fused).
-            if self.seg == NIL {
+            if self.next == NIL {
                 return None;
             }
-            if self.started {
-                self.seg = self.arena.segments[self.seg_index()].next;
-                if self.seg == NIL {
-                    return None;
-                }
-            }
-            let s = self.arena.segments[self.seg as usize];
+            let s = self.arena.segments[self.next as usize];
             self.pos = s.start;
             self.end = s.start + s.len;
-            self.started = true;
+            self.next = s.next;
         }
-    }
-}
-
-impl Items<'_> {
-    #[inline]
-    fn seg_index(&self) -> usize {
-        self.seg as usize
     }
 }
 
@@ -339,6 +361,7 @@ mod tests {
 
     fn ints(a: &Arena, id: Id) -> Vec<i64> {
         a.iter(id)
+            .copied()
             .map(|n| match n.kind {
                 Kind::Int(i) => i,
                 _ => panic!(),
@@ -361,14 +384,16 @@ mod tests {
         a.extend(x, &[int(3)]); // adjacent: same segment
         a.extend(y, &[int(10)]);
         a.extend(x, &[int(4)]); // new segment
-        assert_eq!(ints(&a, x), vec![1, 2, 3, 4]);
-        assert_eq!(ints(&a, y), vec![10]);
-        assert_eq!(a.len(x), 4);
-        assert_eq!(a.segments.len(), 3);
+        a.extend(x, &[int(5)]); // adjacent to that segment: same one
+        a.extend(y, &[int(11)]); // y's second stretch: a segment
+        assert_eq!(ints(&a, x), vec![1, 2, 3, 4, 5]);
+        assert_eq!(ints(&a, y), vec![10, 11]);
+        assert_eq!(a.segments.len(), 2);
+        assert_eq!(a.len(x), 5);
         assert_eq!(ints(&a, NIL), Vec::<i64>::new());
         // Asking again after the end keeps answering None.
         let mut it = a.iter(x);
-        assert_eq!(it.by_ref().count(), 4);
+        assert_eq!(it.by_ref().count(), 5);
         assert!(it.next().is_none() && it.next().is_none());
     }
 }

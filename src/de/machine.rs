@@ -70,25 +70,50 @@ impl Machine {
         };
         let first = run.r.position();
         loop {
+            run.fast();
             run.pos = run.r.position();
-            let op = match run.r.opcode(&run.arena.scratch) {
-                Ok(Some(op)) => op,
-                Ok(None) if run.pos == first => return Ok(None),
-                Ok(None) => return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode()),
-                Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
+            let op = match run.r.next_byte() {
+                Some(op) => op,
+                None => match run.r.opcode(&run.arena.scratch) {
+                    Ok(Some(op)) => op,
+                    Ok(None) if run.pos == first => return Ok(None),
+                    Ok(None) => {
+                        return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode())
+                    }
+                    Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
+                },
             };
             run.op = op;
             match run.step(op) {
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
                 Ok(true) => return Ok(run.m.stack.pop()),
-                Err(e) => return Err(e.or_at(run.pos, op)),
+                // `run.op` and `run.pos`, not `op`: a fused MEMOIZE reports itself.
+                Err(e) => return Err(e.or_at(run.pos, run.op)),
             }
         }
     }
 }
 
 mod hooks;
+
+/// What a batch of items goes into (APPEND(S), SETITEM(S), ADDITEMS).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    List,
+    Dict,
+    Set,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::List => "list",
+            Part::Dict => "dict",
+            Part::Set => "set",
+        }
+    }
+}
 
 struct Run<'m, 'r, 'a, 'o, R> {
     m: &'m mut Machine,
@@ -104,6 +129,103 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     #[inline]
     fn push(&mut self, kind: Kind) {
         self.m.stack.push(Node::new(kind, self.pos, self.op));
+    }
+
+    /// The success paths of the most common opcodes, straight from a slice input with the
+    /// position in a register, until an opcode that is not among them, or would fail, or
+    /// would cross the end of the frame or input: that one is left for [`Run::step`], which
+    /// runs it, or reports its error, exactly as if this loop did not exist.
+    #[inline(always)]
+    fn fast(&mut self) {
+        let Some((input, mut pos, limit)) = self.r.window() else {
+            return;
+        };
+        let input = &input[..limit];
+        let m = &mut *self.m;
+        let arena = &mut *self.arena;
+        let max_memo = self.opts.max_memo;
+        while let Some(&op) = input.get(pos) {
+            let at = pos as u64;
+            match op {
+                BINGET => {
+                    let Some(&id) = input.get(pos + 1) else { break };
+                    let Some(node) = m.memo.get(u64::from(id)) else {
+                        break;
+                    };
+                    m.stack.push(*node);
+                    pos += 2;
+                }
+                MEMOIZE => {
+                    let fence = m.marks.last().copied().unwrap_or(0);
+                    // At the limit, step() makes the entry and reports it.
+                    if m.stack.len() <= fence || m.memo.len() >= max_memo {
+                        break;
+                    }
+                    let node = *m.stack.last().expect("above the fence");
+                    m.memo.push(node);
+                    pos += 1;
+                }
+                MARK => {
+                    m.marks.push(m.stack.len());
+                    pos += 1;
+                }
+                BININT1 => {
+                    let Some(&v) = input.get(pos + 1) else { break };
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 2;
+                }
+                BININT2 => {
+                    let Some(&[a, b]) = input.get(pos + 1..pos + 3) else {
+                        break;
+                    };
+                    let v = u16::from_le_bytes([a, b]);
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 3;
+                }
+                BININT => {
+                    let Some(&[a, b, c, d]) = input.get(pos + 1..pos + 5) else {
+                        break;
+                    };
+                    let v = i32::from_le_bytes([a, b, c, d]);
+                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    pos += 5;
+                }
+                BINFLOAT => {
+                    let Some(b) = input.get(pos + 1..pos + 9) else {
+                        break;
+                    };
+                    let v = f64::from_be_bytes(b.try_into().expect("8 bytes"));
+                    m.stack.push(Node::new(Kind::Float(v), at, op));
+                    pos += 9;
+                }
+                SHORT_BINUNICODE => {
+                    let Some(&n) = input.get(pos + 1) else { break };
+                    let (start, end) = (pos + 2, pos + 2 + usize::from(n));
+                    let Some(b) = input.get(start..end) else {
+                        break;
+                    };
+                    // ASCII is valid UTF-8; anything else gets step()'s full check.
+                    if !b.iter().all(|&c| c < 0x80) {
+                        break;
+                    }
+                    let span = Span::input(start, usize::from(n));
+                    m.stack.push(Node::new(Kind::Str(span), at, op));
+                    pos = end;
+                }
+                EMPTY_LIST => {
+                    let id = arena.new_container();
+                    m.stack.push(Node::new(Kind::List(id), at, op));
+                    pos += 1;
+                }
+                EMPTY_DICT => {
+                    let id = arena.new_container();
+                    m.stack.push(Node::new(Kind::Dict(id), at, op));
+                    pos += 1;
+                }
+                _ => break,
+            }
+        }
+        self.r.advance_to(pos);
     }
 
     #[inline]
@@ -186,10 +308,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Span::scratch(start, bytes.len())
     }
 
+    #[inline(always)]
     fn str_node(&mut self, span: Span) -> Result<()> {
-        text::check_utf8(self.bytes(span))?;
-        self.push(Kind::Str(span));
-        Ok(())
+        let bytes = self.bytes(span);
+        // Most strings are short and ASCII: check those inline.
+        if !(bytes.len() <= 32 && bytes.iter().all(|&b| b < 0x80)) {
+            text::check_utf8(bytes)?;
+        }
+        self.push_memo(Kind::Str(span))
     }
 
     /// A Python 2 `str`, decoded as the options say.
@@ -282,12 +408,50 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         }
         let node = self.m.stack[self.m.stack.len() - 1];
         self.m.memo.put(id, node);
+        self.check_memo()
+    }
+
+    #[inline(always)]
+    fn check_memo(&self) -> Result<()> {
         if self.m.memo.len() > self.opts.max_memo {
             return Err(err(ErrorCode::Limit {
                 which: Limit::Memo,
                 limit: self.opts.max_memo as u64,
             }));
         }
+        Ok(())
+    }
+
+    /// MEMOIZE: the top of the stack under the next id.
+    #[inline(always)]
+    fn memoize(&mut self) -> Result<()> {
+        let Some(&node) = self.m.stack.last() else {
+            return Err(err(ErrorCode::StackUnderflow));
+        };
+        if self.m.stack.len() <= self.fence() {
+            return Err(err(ErrorCode::StackUnderflow));
+        }
+        self.m.memo.push(node);
+        self.check_memo()
+    }
+
+    /// Push a node made by the current opcode, then run a MEMOIZE that follows it, without a
+    /// trip through the dispatch loop: protocol 4 pickles memoize nearly every string and
+    /// container this way. Errors are reported at the MEMOIZE.
+    #[inline(always)]
+    fn push_memo(&mut self, kind: Kind) -> Result<()> {
+        let node = Node::new(kind, self.pos, self.op);
+        let at = self.r.position();
+        if self.r.next_byte_is(MEMOIZE) {
+            // The memo's copy first, from registers: reading the node back from the stack
+            // just written (in pieces) stalled on store forwarding.
+            self.m.memo.push(node);
+            self.m.stack.push(node);
+            self.pos = at;
+            self.op = MEMOIZE;
+            return self.check_memo();
+        }
+        self.m.stack.push(node);
         Ok(())
     }
 
@@ -400,8 +564,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     fn iterable(&self, node: Node) -> Option<Vec<Node>> {
         match node.kind {
             Kind::Tuple(r) | Kind::FrozenSet(r) => Some(self.arena.slice(r).to_vec()),
-            Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).collect()),
-            Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).collect()),
+            Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).copied().collect()),
+            Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).copied().collect()),
             _ => None,
         }
     }
@@ -577,7 +741,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     ..
                 }],
             ) => {
-                let items: Vec<Node> = self.arena.iter(*src).collect();
+                let items: Vec<Node> = self.arena.iter(*src).copied().collect();
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Dict(id)
@@ -672,31 +836,41 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// Items `stack[start..]` appended to the container at `stack[start - 1]`.
-    fn extend_at(&mut self, start: usize, what: &'static str) -> Result<()> {
+    #[inline(always)]
+    fn extend_at(&mut self, start: usize, what: Part) -> Result<()> {
         if start == 0 || start <= self.fence() || start > self.m.stack.len() {
             return Err(err(ErrorCode::StackUnderflow));
         }
         let target = self.m.stack[start - 1];
         let n = self.m.stack.len() - start;
         let id = match (what, target.kind) {
-            ("list", Kind::List(id)) | ("dict", Kind::Dict(id)) | ("set", Kind::Set(id)) => id,
-            ("list", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.list),
-            ("dict", Kind::Object(o)) => self.object_part(o, |obj| &mut obj.dict),
-            (_, other) => {
-                return Err(malformed_owned(format!(
-                    "{} onto a {}, which cannot take {what} items",
-                    name(self.op).unwrap_or("?"),
-                    other.type_name()
-                )))
-            }
+            (Part::List, Kind::List(id))
+            | (Part::Dict, Kind::Dict(id))
+            | (Part::Set, Kind::Set(id)) => id,
+            _ => self.extend_target(what, target)?,
         };
-        if what == "dict" && n % 2 != 0 {
+        if what == Part::Dict && n % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
         }
         let arena = &mut *self.arena;
         arena.extend(id, &self.m.stack[start..]);
         self.m.stack.truncate(start);
         self.check_nodes()
+    }
+
+    /// The container that a node which is not a list, dict or set takes `what` items into.
+    #[inline(never)]
+    fn extend_target(&mut self, what: Part, target: Node) -> Result<Id> {
+        match (what, target.kind) {
+            (Part::List, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.list)),
+            (Part::Dict, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.dict)),
+            (_, other) => Err(malformed_owned(format!(
+                "{} onto a {}, which cannot take {} items",
+                name(self.op).unwrap_or("?"),
+                other.type_name(),
+                what.name()
+            ))),
+        }
     }
 
     fn object_part(&mut self, o: Id, part: fn(&mut Object) -> &mut Id) -> Id {
@@ -745,10 +919,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 let span = self.counted(n)?;
                 self.str_node(span)?;
             }
-            MEMOIZE => {
-                let id = self.m.memo.len() as u64;
-                self.memo_put(id)?;
-            }
+            MEMOIZE => self.memoize()?,
             BINPUT => {
                 let id = self.u8_arg()?;
                 self.memo_put(u64::from(id))?;
@@ -776,42 +947,42 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             MARK => self.m.marks.push(self.m.stack.len()),
             EMPTY_LIST => {
                 let id = self.arena.new_container();
-                self.push(Kind::List(id));
+                self.push_memo(Kind::List(id))?;
             }
             EMPTY_DICT => {
                 let id = self.arena.new_container();
-                self.push(Kind::Dict(id));
+                self.push_memo(Kind::Dict(id))?;
             }
             EMPTY_SET => {
                 let id = self.arena.new_container();
-                self.push(Kind::Set(id));
+                self.push_memo(Kind::Set(id))?;
             }
             EMPTY_TUPLE => self.push(Kind::Tuple(Range::EMPTY)),
             APPENDS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "list")?;
+                self.extend_at(start, Part::List)?;
             }
             SETITEMS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "dict")?;
+                self.extend_at(start, Part::Dict)?;
             }
             ADDITEMS => {
                 let start = self.pop_mark()?;
-                self.extend_at(start, "set")?;
+                self.extend_at(start, Part::Set)?;
             }
             APPEND => {
                 let len = self.m.stack.len();
                 if len < 2 || len - 1 <= self.fence() {
                     return Err(err(ErrorCode::StackUnderflow));
                 }
-                self.extend_at(len - 1, "list")?;
+                self.extend_at(len - 1, Part::List)?;
             }
             SETITEM => {
                 let len = self.m.stack.len();
                 if len < 3 || len - 2 <= self.fence() {
                     return Err(err(ErrorCode::StackUnderflow));
                 }
-                self.extend_at(len - 2, "dict")?;
+                self.extend_at(len - 2, Part::Dict)?;
             }
             TUPLE1 | TUPLE2 | TUPLE3 => {
                 let n = usize::from(op - TUPLE1 + 1);
@@ -821,8 +992,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let r = self.arena.range(&self.m.stack[len - n..]);
                 self.m.stack.truncate(len - n);
-                self.push(Kind::Tuple(r));
                 self.check_nodes()?;
+                self.push_memo(Kind::Tuple(r))?;
             }
             TUPLE | FROZENSET | LIST | DICT => {
                 let start = self.pop_mark()?;
@@ -1079,5 +1250,68 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
 
     fn sub_span(&self, span: Span, skip: usize, len: usize) -> Span {
         span.sub(skip, len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DeOptions, Limit, Value};
+
+    #[test]
+    fn a_memoize_run_with_the_opcode_before_it_reports_itself() {
+        // SHORT_BINUNICODE 'a', MEMOIZE, EMPTY_LIST, MEMOIZE (offset 7), STOP
+        let data = b"\x80\x04\x8c\x01a\x94]\x94.";
+        let e = crate::from_slice_with::<Value>(data, &DeOptions::new().max_memo(1)).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::Memo));
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(7), Some("MEMOIZE")),
+            "{e}"
+        );
+        let v = crate::from_slice::<Value>(data).unwrap();
+        assert_eq!(v.to_string(), "[]");
+    }
+
+    #[test]
+    fn opcodes_the_fast_loop_leaves_to_step_fail_as_in_step() {
+        // BININT1 1, MEMOIZE, BININT1 2, MEMOIZE (offset 7, over a memo limit of 1)
+        let e = crate::from_slice_with::<Value>(
+            b"\x80\x04K\x01\x94K\x02\x94.",
+            &DeOptions::new().max_memo(1),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(7), Some("MEMOIZE")),
+            "{e}"
+        );
+        // BINGET of an id never stored
+        let e = crate::from_slice::<Value>(b"\x80\x04K\x01\x94h\x01.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(5), Some("BINGET")),
+            "{e}"
+        );
+        // A string cut short by the end of the input, and one that is not UTF-8
+        let e = crate::from_slice::<Value>(b"\x80\x04\x8c\x05ab").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(2), Some("SHORT_BINUNICODE"))
+        );
+        let e = crate::from_slice::<Value>(b"\x80\x04\x8c\x01\xff.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(2), Some("SHORT_BINUNICODE"))
+        );
+        // Non-ASCII UTF-8 goes through step's check and is read.
+        let v = crate::from_slice::<Value>(b"\x80\x04\x8c\x02\xc3\xa9.").unwrap();
+        assert_eq!(v.as_str(), Some("\u{e9}"));
+        // MEMOIZE with nothing above the mark
+        let e = crate::from_slice::<Value>(b"\x80\x04K\x01(\x94.").unwrap_err();
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(5), Some("MEMOIZE")),
+            "{e}"
+        );
     }
 }

@@ -96,7 +96,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             return Ok(None);
         };
         let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
-        T::deserialize(walk.root(root)).map(Some)
+        T::deserialize(walk.root(&root)).map(Some)
     }
 
     /// An iterator over the pickles left in the input, each read as a `T`.
@@ -119,7 +119,7 @@ macro_rules! next_pickle {
                 .run(&mut self.read, &mut self.arena, &self.opts)?
                 .ok_or_else(|| Error::new(ErrorCode::Empty))?;
             let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
-            serde::de::Deserializer::$method(walk.root(root), $($arg,)* visitor)
+            serde::de::Deserializer::$method(walk.root(&root), $($arg,)* visitor)
         }
     )*};
 }
@@ -195,7 +195,7 @@ pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOpti
             );
         }
         let mut walk = walk::Walk::new(bytes, arena, opts);
-        T::deserialize(walk.root(root))
+        T::deserialize(walk.root(&root))
     })
 }
 
@@ -220,7 +220,7 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
             return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
         }
         let mut walk = walk::Walk::new(&[], arena, opts);
-        T::deserialize(walk.root(root))
+        T::deserialize(walk.root(&root))
     })
 }
 
@@ -234,7 +234,15 @@ struct Buffers {
 }
 
 /// Buffers larger than this are freed after use rather than kept for the next call.
-const RETAIN_BYTES: usize = 64 << 20;
+///
+/// A memory/speed trade-off. Fresh buffers cost page faults on first touch, a quarter to a
+/// third of the decode time of a large pickle in the benchmark. The buffers take roughly ten
+/// times the pickle's length (a 24-byte node per value, a memo entry per MEMOIZE), and each
+/// vector keeps the largest size any pickle on the thread needed. At 64 MiB, a thread reading
+/// a 4 MiB records pickle and a 14 MiB dict of 1M numbers in turn (46 MB and 49 MB of
+/// buffers, 67 MB together) dropped and re-faulted them on every call. 128 MiB keeps them for
+/// pickles of about 10 MiB; larger ones decode as before with fresh buffers, freed after.
+const RETAIN_BYTES: usize = 128 << 20;
 
 thread_local! {
     static BUFFERS: std::cell::Cell<Option<Box<Buffers>>> = const { std::cell::Cell::new(None) };

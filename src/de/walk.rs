@@ -76,7 +76,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// Enter a compound node: depth check, and cycle check for mutable ones.
     #[inline]
-    fn enter(&mut self, node: Node) -> Result<()> {
+    fn enter(&mut self, node: &Node) -> Result<()> {
         if self.depth_left == 0 {
             return Err(Error::new(ErrorCode::Limit {
                 which: Limit::Depth,
@@ -102,8 +102,42 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         Ok(())
     }
 
+    /// [`Walk::enter`] for a list, dict or set whose id is known.
+    #[inline(always)]
+    fn enter_container(&mut self, node: &Node, id: Id) -> Result<()> {
+        if self.depth_left == 0 {
+            return Err(self.too_deep(node));
+        }
+        // (A detached walk tracks nothing: `get_mut` finds no slot.)
+        if let Some(slot) = self.active_containers.get_mut(id as usize) {
+            if *slot {
+                return Err(Error::new(ErrorCode::Cycle).or_at(node.offset(), node.opcode()));
+            }
+            *slot = true;
+        }
+        self.depth_left -= 1;
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn exit_container(&mut self, id: Id) {
+        self.depth_left += 1;
+        if let Some(slot) = self.active_containers.get_mut(id as usize) {
+            *slot = false;
+        }
+    }
+
+    #[cold]
+    fn too_deep(&self, node: &Node) -> Error {
+        Error::new(ErrorCode::Limit {
+            which: Limit::Depth,
+            limit: self.max_depth as u64,
+        })
+        .or_at(node.offset(), node.opcode())
+    }
+
     #[inline]
-    fn exit(&mut self, node: Node) {
+    fn exit(&mut self, node: &Node) {
         self.depth_left += 1;
         let slot = match node.kind {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
@@ -169,9 +203,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 }))
             }
             _ => {
-                self.enter(node)?;
+                self.enter(&node)?;
                 let built = self.build_compound(node);
-                self.exit(node);
+                self.exit(&node);
                 return built.map_err(|e| e.or_at(node.offset(), node.opcode()));
             }
         })
@@ -186,8 +220,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::FrozenSet(r) => {
                 Value::FrozenSet(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
             }
-            Kind::List(id) => Value::List(self.build_all(arena.iter(id), arena.len(id))?),
-            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id), arena.len(id))?),
+            Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
+            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id).copied(), arena.len(id))?),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
                 let obj = arena.objects[o as usize];
@@ -200,8 +234,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Some(k) => Some(self.build(k)?),
                     None => None,
                 };
-                let state = self.build_all(arena.iter(obj.states), arena.len(obj.states))?;
-                let list_items = self.build_all(arena.iter(obj.list), arena.len(obj.list))?;
+                let state =
+                    self.build_all(arena.iter(obj.states).copied(), arena.len(obj.states))?;
+                let list_items =
+                    self.build_all(arena.iter(obj.list).copied(), arena.len(obj.list))?;
                 let dict_items = self.build_pairs(obj.dict)?;
                 Value::Object(Box::new(Object {
                     class,
@@ -217,23 +253,42 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         })
     }
 
+    /// [`Walk::build`] with numbers, bools and None made inline: most of a big container's
+    /// items are scalars, and `build` is a call.
+    #[inline(always)]
+    fn build_item(&mut self, node: Node) -> Result<Value> {
+        self.spend()?;
+        match node.kind {
+            Kind::Int(i) => Ok(Value::Int(i)),
+            Kind::Float(f) => Ok(Value::Float(f)),
+            Kind::Bool(b) => Ok(Value::Bool(b)),
+            Kind::None => Ok(Value::None),
+            _ => self.build(node),
+        }
+    }
+
     fn build_all(&mut self, items: impl Iterator<Item = Node>, len: usize) -> Result<Vec<Value>> {
         let mut out = Vec::with_capacity(len);
         for item in items {
-            self.spend()?;
-            out.push(self.build(item)?);
+            out.push(self.build_item(item)?);
         }
         Ok(out)
     }
 
     fn build_pairs(&mut self, id: Id) -> Result<Vec<(Value, Value)>> {
         let mut out = Vec::with_capacity(self.arena.len(id) / 2);
+        if let Some(run) = self.arena.run(id) {
+            // One run (the usual case): pairs straight from the slice.
+            for pair in run.chunks_exact(2) {
+                let k = self.build_item(pair[0])?;
+                out.push((k, self.build_item(pair[1])?));
+            }
+            return Ok(out);
+        }
         let mut items = self.arena.iter(id);
         while let (Some(k), Some(v)) = (items.next(), items.next()) {
-            self.spend()?;
-            let k = self.build(k)?;
-            self.spend()?;
-            out.push((k, self.build(v)?));
+            let k = self.build_item(*k)?;
+            out.push((k, self.build_item(*v)?));
         }
         Ok(out)
     }
@@ -245,7 +300,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     /// The root deserializer.
-    pub(crate) fn root<'w>(&'w mut self, node: Node) -> NodeDe<'w, 'de, 'a> {
+    pub(crate) fn root<'w>(&'w mut self, node: &'a Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
     }
 }
@@ -265,7 +320,7 @@ fn as_str(b: &[u8]) -> &str {
 
 /// Add the node's position to an error that has none.
 #[inline]
-fn at<T>(node: Node, r: Result<T>) -> Result<T> {
+fn at<T>(node: &Node, r: Result<T>) -> Result<T> {
     match r {
         Ok(v) => Ok(v),
         Err(e) => Err(e.or_at(node.offset(), node.opcode())),
@@ -273,14 +328,28 @@ fn at<T>(node: Node, r: Result<T>) -> Result<T> {
 }
 
 #[cold]
-fn type_error(node: Node, msg: String) -> Error {
+fn type_error(node: &Node, msg: String) -> Error {
     Error::new(ErrorCode::Type(msg.into())).or_at(node.offset(), node.opcode())
+}
+
+/// `deserialize_*` methods that try one kind before falling back to `natural`.
+macro_rules! fast_path {
+    ($($($method:ident)* => $kind:ident($v:ident) $visit:ident($arg:ident);)*) => {$($(
+        #[inline]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            match self.node.kind {
+                Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
+                _ => self.natural(visitor),
+            }
+        }
+    )*)*};
 }
 
 /// Deserializes one node of the arena.
 pub(crate) struct NodeDe<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
-    node: Node,
+    /// In the arena (or the caller's root): a reference keeps `NodeDe` two registers wide.
+    node: &'a Node,
 }
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
@@ -304,6 +373,41 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         };
         w.exit(node);
         at(node, r)
+    }
+
+    /// A dict's keys and values as a map.
+    #[inline(always)]
+    fn dict<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let w = self.w;
+        w.enter_container(node, id)?;
+        let arena = w.arena;
+        let r = visitor.visit_map(DictMap {
+            w: &mut *w,
+            items: arena.iter(id),
+            left: arena.len(id) / 2,
+        });
+        w.exit_container(id);
+        at(node, r)
+    }
+
+    /// A list's or set's items as a sequence.
+    #[inline(always)]
+    fn list<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let w = self.w;
+        w.enter_container(node, id)?;
+        let r = visitor.visit_seq(NodeSeq::container(&mut *w, id));
+        w.exit_container(id);
+        at(node, r)
+    }
+
+    #[inline(always)]
+    fn str<V: Visitor<'de>>(self, span: crate::read::Span, visitor: V) -> Result<V::Value> {
+        match self.w.bytes(span) {
+            Bytes::Borrowed(b) => at(self.node, visitor.visit_borrowed_str(as_str(b))),
+            Bytes::Copied(b) => at(self.node, visitor.visit_str(as_str(b))),
+        }
     }
 
     fn natural<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -339,17 +443,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 self.w.exit(node);
                 at(node, r)
             }
-            Kind::Str(span) => match self.w.bytes(span) {
-                Bytes::Borrowed(b) => at(node, visitor.visit_borrowed_str(as_str(b))),
-                Bytes::Copied(b) => at(node, visitor.visit_str(as_str(b))),
-            },
+            Kind::Str(span) => self.str(span, visitor),
             Kind::Bytes(span) | Kind::ByteArray(span) => match self.w.bytes(span) {
                 Bytes::Borrowed(b) => at(node, visitor.visit_borrowed_bytes(b)),
                 Bytes::Copied(b) => at(node, visitor.visit_bytes(b)),
             },
-            Kind::Tuple(_) | Kind::FrozenSet(_) | Kind::List(_) | Kind::Set(_) | Kind::Dict(_) => {
-                self.compound(visitor)
-            }
+            Kind::List(id) | Kind::Set(id) => self.list(id, visitor),
+            Kind::Dict(id) => self.dict(id, visitor),
+            Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
                 let (m, n) = self.w.global_name(g);
@@ -388,7 +489,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         if name == VALUE_TOKEN {
             // `Value::deserialize` asks for this: build the Value straight from the arena and
             // hand it over whole, instead of describing it through visitor calls.
-            let value = self.w.build(self.node)?;
+            let value = self.w.build(*self.node)?;
             return crate::value::hand_over(value, visitor);
         }
         if let Kind::Object(id) = self.node.kind {
@@ -401,6 +502,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
+            Kind::List(id) => self.list(id, visitor),
             Kind::Object(id) => self.object_as(id, None, Want::Seq, visitor),
             Kind::Bytes(span) | Kind::ByteArray(span) => {
                 let node = self.node;
@@ -429,25 +531,6 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         match self.node.kind {
             Kind::Object(id) => self.object_as(id, Some(name), Want::Seq, visitor),
             _ => self.deserialize_seq(visitor),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        match self.node.kind {
-            Kind::Object(id) => self.object_as(id, Some(name), Want::Struct, visitor),
-            _ => self.natural(visitor),
-        }
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
-            Kind::Object(id) => self.object_as(id, None, Want::Map, visitor),
-            _ => self.natural(visitor),
         }
     }
 
@@ -503,9 +586,58 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor.visit_unit()
     }
 
+    // The kinds these usually meet are tried first, with one compare instead of `natural`'s
+    // jump table; anything else goes to `natural`, which treats them alike.
+    fast_path! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 => Int(i) visit_i64(i);
+        deserialize_f32 deserialize_f64 => Float(f) visit_f64(f);
+        deserialize_bool => Bool(b) visit_bool(b);
+    }
+
+    #[inline]
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Str(span) => self.str(span, visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
+    #[inline]
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    #[inline]
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    #[inline]
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Dict(id) => self.dict(id, visitor),
+            Kind::Object(id) => self.object_as(id, None, Want::Map, visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Dict(id) => self.dict(id, visitor),
+            Kind::Object(id) => self.object_as(id, Some(name), Want::Struct, visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf identifier
+        i128 u128 char bytes byte_buf
     }
 }
 
@@ -517,11 +649,11 @@ struct NodeSeq<'w, 'de, 'a, I> {
     left: usize,
 }
 
-impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::iter::Copied<std::slice::Iter<'a, Node>>> {
+impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::slice::Iter<'a, Node>> {
     fn slice(w: &'w mut Walk<'de, 'a>, items: &'a [Node]) -> Self {
         NodeSeq {
             w,
-            items: items.iter().copied(),
+            items: items.iter(),
             left: items.len(),
         }
     }
@@ -538,7 +670,7 @@ impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, Items<'a>> {
     }
 }
 
-impl<'de, I: Iterator<Item = Node>> SeqAccess<'de> for NodeSeq<'_, 'de, '_, I> {
+impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 'a, I> {
     type Error = Error;
 
     #[inline]
@@ -569,7 +701,7 @@ struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     left: usize,
 }
 
-impl<'de, I: Iterator<Item = Node>> MapAccess<'de> for DictMap<'_, 'de, '_, I> {
+impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 'a, I> {
     type Error = Error;
 
     #[inline]
@@ -606,8 +738,8 @@ impl<'de, I: Iterator<Item = Node>> MapAccess<'de> for DictMap<'_, 'de, '_, I> {
 /// Enum access: a variant name node and maybe a payload node.
 struct Enum<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
-    variant: Node,
-    payload: Option<Node>,
+    variant: &'a Node,
+    payload: Option<&'a Node>,
 }
 
 impl<'w, 'de, 'a> de::EnumAccess<'de> for Enum<'w, 'de, 'a> {

@@ -68,7 +68,10 @@ mod tests {
             a.dtype().clone(),
             vec![2, 3],
             Order::Fortran,
-            [1i32, 4, 2, 5, 3, 6].iter().flat_map(|x| x.to_le_bytes()).collect(),
+            [1i32, 4, 2, 5, 3, 6]
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
         )
         .unwrap();
         assert_eq!(f.to_ndarray::<i32>().unwrap(), m.into_dyn());

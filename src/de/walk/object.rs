@@ -43,7 +43,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The attributes of an object: the pairs of every BUILD state, `None` if it has none.
-    fn attributes(&self, id: Id) -> Result<Option<Vec<Node>>> {
+    fn attributes(&self, id: Id) -> Result<Option<Vec<&'a Node>>> {
         let arena = self.w.arena;
         let obj = &arena.objects[id as usize];
         if arena.len(obj.states) == 0 {
@@ -51,7 +51,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
         let mut pairs = Vec::new();
         for state in arena.iter(obj.states) {
-            let mut add = |part: Node| -> Result<()> {
+            let mut add = |part: &'a Node| -> Result<()> {
                 match part.kind {
                     Kind::Dict(d) => pairs.extend(arena.iter(d)),
                     Kind::None => {}
@@ -75,8 +75,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     let s = arena.slice(r);
                     let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
                     if s.iter().all(dict_like) {
-                        add(s[0])?;
-                        add(s[1])?;
+                        add(&s[0])?;
+                        add(&s[1])?;
                     } else {
                         add(state)?;
                     }
@@ -119,7 +119,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
     /// (or `list, [...]`): that dict or list holds its items.
-    fn base_items(&self, id: Id) -> Option<Node> {
+    fn base_items(&self, id: Id) -> Option<&'a Node> {
         let arena = self.w.arena;
         let obj = self.object(id);
         if obj.made != crate::value::Made::Reconstructor {
@@ -128,7 +128,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let Kind::Tuple(r) = obj.args.kind else {
             return None;
         };
-        let [base, state] = *arena.slice(r) else {
+        let [base, state] = arena.slice(r) else {
             return None;
         };
         let Kind::Global(g) = base.kind else {
@@ -141,9 +141,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The one dict a constructor was given (`Counter({...})`), if that is all it was given.
-    fn constructor_dict(&self, id: Id) -> Option<Node> {
+    fn constructor_dict(&self, id: Id) -> Option<&'a Node> {
         match self.args(id) {
-            [n] if matches!(n.kind, Kind::Dict(_)) => Some(*n),
+            [n] if matches!(n.kind, Kind::Dict(_)) => Some(n),
             _ => None,
         }
     }
@@ -194,7 +194,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         at(node, r)
     }
 
-    fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<Node>, visitor: V) -> Result<V::Value> {
+    fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             visitor.visit_map(DictMap {
                 left: pairs.len() / 2,
@@ -204,7 +204,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         })
     }
 
-    fn visit_items<V: Visitor<'de>>(self, items: Vec<Node>, visitor: V) -> Result<V::Value> {
+    fn visit_items<V: Visitor<'de>>(self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             visitor.visit_seq(NodeSeq {
                 left: items.len(),
@@ -215,7 +215,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// A container node that stands for the object's content, visited as itself.
-    fn visit_node<V: Visitor<'de>>(self, node: Node, visitor: V) -> Result<V::Value> {
+    fn visit_node<V: Visitor<'de>>(self, node: &'a Node, visitor: V) -> Result<V::Value> {
         let w = self.w;
         NodeDe { w, node }.compound(visitor)
     }
@@ -240,7 +240,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 self.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
-                let items = self.tuple_state(id).unwrap_or_default().to_vec();
+                let items = self.tuple_state(id).unwrap_or_default().iter().collect();
                 self.visit_items(items, visitor)
             }
             Source::CtorDict => match self.constructor_dict(id) {
@@ -248,7 +248,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 None => self.visit_pairs(Vec::new(), visitor),
             },
             Source::Args => {
-                let args = self.args(id).to_vec();
+                let args = self.args(id).iter().collect();
                 self.visit_items(args, visitor)
             }
             Source::Nothing if want == Want::Seq => self.visit_items(Vec::new(), visitor),
@@ -276,7 +276,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if crate::stdlib::is_allowed(m, q) {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
             let node = self.node;
-            if let Value::Object(obj) = self.w.build(node)? {
+            if let Value::Object(obj) = self.w.build(*node)? {
                 if let Some(v) = crate::stdlib::natural(&obj) {
                     return at(node, de::Deserializer::deserialize_any(v, visitor));
                 }
@@ -295,7 +295,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         self.check_class(id, rust, Some(entry))?;
         let node = self.node;
-        match *self.args(id) {
+        match self.args(id) {
             [arg] => {
                 let w = self.w;
                 w.enter(node)?;
@@ -306,7 +306,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 w.exit(node);
                 at(node, r)
             }
-            ref args => Err(type_error(
+            args => Err(type_error(
                 node,
                 format!(
                     "{rust} is a newtype struct, but its {}.{} was made with {} arguments, not 1",
@@ -394,7 +394,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 struct ClassVariant<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
     variant: &'static str,
-    object: Option<(Node, Id)>,
+    object: Option<(&'a Node, Id)>,
 }
 
 impl<'w, 'de, 'a> de::EnumAccess<'de> for ClassVariant<'w, 'de, 'a> {

@@ -67,8 +67,10 @@ mod sklearn {
             Ok(self.classes_.to_vec::<i64>()?[index])
         }
 
-        /// `LogisticRegression.predict_proba` (scikit-learn >= 1.8; before, a model fitted with
-        /// `multi_class="ovr"` normalised one sigmoid per class instead of the softmax).
+        /// `LogisticRegression.predict_proba` as scikit-learn >= 1.8 does it, and older versions
+        /// for two classes with the default `multi_class`. Older models fitted with
+        /// `multi_class="ovr"` (or `"multinomial"` on two classes) need the rule in
+        /// `tests/sklearn.rs`.
         pub fn predict_proba(&self, x: &[f64]) -> Result<Vec<f64>> {
             let scores = self.decision_function(x)?;
             if scores.len() == 1 {

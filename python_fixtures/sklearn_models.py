@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Write the scikit-learn fixtures: fitted models pickled by CPython, and what sklearn predicts.
 
-    DIR/bin/python python_fixtures/sklearn_models.py   # needs numpy and scikit-learn (joblib optional)
+    DIR/bin/python python_fixtures/sklearn_models.py [OUT]  # needs numpy, scikit-learn
 
-Rewrites python_fixtures/sklearn/:
+Rewrites the files of OUT (default python_fixtures/sklearn/; its subfolders are left alone).
+The committed sets: python_fixtures/sklearn/ with scikit-learn 1.9 and numpy 2, and
+python_fixtures/sklearn/sklearn1.3-numpy1/ with scikit-learn 1.3.2 and numpy 1.26.4 (the
+``numpy.core`` names, and LogisticRegression's ``multi_class``, gone since 1.8: that set adds a
+``multi_class="ovr"`` 3-class model and a ``multi_class="multinomial"`` binary one). Files:
 
 - ``<model>.p<proto>.pkl``: ``pickle.dumps(model, protocol=proto)`` for protocols 2-5 (protocol
   5 without a ``buffer_callback``, so its arrays are in-band, as a plain ``pickle.dumps`` writes
@@ -21,7 +25,7 @@ tests/sklearn.rs and examples/sklearn_predict.rs read them; neither needs Python
 import os
 import pickle
 import platform
-import shutil
+import sys
 
 import numpy as np
 import sklearn
@@ -35,7 +39,7 @@ except ImportError:  # joblib comes with scikit-learn, but stay usable without i
     joblib = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "sklearn")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "sklearn")
 
 # The seed's model and data (issue 6).
 SEED_X = [[1, 2], [3, 4], [5, 6]]
@@ -88,6 +92,18 @@ def models():
         Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression())]).fit(MULTI_X, MULTI_Y),
         [("predict", INPUTS), ("predict_proba", INPUTS)],
     )
+    if "multi_class" in LogisticRegression().get_params():
+        # scikit-learn < 1.8: one sigmoid per class, normalised; and a binary softmax.
+        yield (
+            "logreg_ovr",
+            LogisticRegression(multi_class="ovr").fit(MULTI_X, MULTI_Y),
+            [("predict", INPUTS), ("predict_proba", INPUTS)],
+        )
+        yield (
+            "logreg_binary_multinomial",
+            LogisticRegression(multi_class="multinomial").fit(SEED_X, SEED_Y),
+            [("predict", INPUTS), ("predict_proba", INPUTS)],
+        )
 
 
 def fmt_value(v):
@@ -104,8 +120,10 @@ def fmt_rows(a):
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    os.makedirs(OUT, exist_ok=True)
+    for old in os.listdir(OUT):
+        if os.path.isfile(os.path.join(OUT, old)):
+            os.remove(os.path.join(OUT, old))
     versions = (
         f"# python {platform.python_version()} numpy {np.__version__} "
         f"scikit-learn {sklearn.__version__}"
@@ -129,7 +147,7 @@ def main():
             lines.append("\t".join([name, method, fmt_rows(inputs), fmt_rows(result)]))
     with open(os.path.join(OUT, "expectations.tsv"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {len(os.listdir(OUT))} files to {OUT}")
+    print(f"wrote {len(lines) - 1} expectations and their pickles to {OUT}")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,16 @@ impl<'de> SliceRead<'de> {
         self.input.len() - self.pos
     }
 
+    /// Leaves a frame whose bytes are all read, so that an argument starting exactly at its end
+    /// is read from after it, as CPython's unpicklers (and [`IoRead`]) do.
+    #[cold]
+    fn leave_finished_frame(&mut self) {
+        if self.in_frame && self.pos == self.limit {
+            self.in_frame = false;
+            self.limit = self.input.len();
+        }
+    }
+
     #[cold]
     fn short(&self, needed: u64) -> Error {
         if self.in_frame && (self.pos as u64).saturating_add(needed) <= self.input.len() as u64 {
@@ -269,7 +279,10 @@ impl<'de> Read<'de> for SliceRead<'de> {
     #[inline]
     fn fixed<const N: usize>(&mut self, _scratch: &mut Vec<u8>) -> Result<[u8; N]> {
         if self.limit - self.pos < N {
-            return Err(self.short(N as u64));
+            self.leave_finished_frame();
+            if self.limit - self.pos < N {
+                return Err(self.short(N as u64));
+            }
         }
         let mut out = [0u8; N];
         out.copy_from_slice(&self.input[self.pos..self.pos + N]);
@@ -280,7 +293,10 @@ impl<'de> Read<'de> for SliceRead<'de> {
     #[inline]
     fn bytes(&mut self, len: u64, _scratch: &mut Vec<u8>) -> Result<Span> {
         if ((self.limit - self.pos) as u64) < len {
-            return Err(self.short(len));
+            self.leave_finished_frame();
+            if ((self.limit - self.pos) as u64) < len {
+                return Err(self.short(len));
+            }
         }
         let len = len as usize;
         let span = Span::input(self.pos, len);
@@ -289,6 +305,9 @@ impl<'de> Read<'de> for SliceRead<'de> {
     }
 
     fn line(&mut self, _scratch: &mut Vec<u8>) -> Result<Span> {
+        if self.pos == self.limit {
+            self.leave_finished_frame();
+        }
         let rest = &self.input[self.pos..self.limit];
         match rest.iter().position(|&b| b == b'\n') {
             Some(n) => {

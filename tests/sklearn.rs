@@ -1,7 +1,8 @@
 //! scikit-learn models pickled by CPython (`python_fixtures/sklearn_models.py`, committed, so
 //! no Python is needed here) load through the class registry into plain Rust structs, and the
 //! Rust math predicts what sklearn itself predicted (`python_fixtures/sklearn/expectations.tsv`):
-//! labels equal, every float within 1e-12 absolute or relative.
+//! labels equal, every float within 1e-12 absolute or relative. Two sets: scikit-learn 1.9 with
+//! numpy 2, and scikit-learn 1.3.2 with numpy 1.26 (`numpy.core` names, `multi_class`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,6 +12,9 @@ use serde::Deserialize;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/sklearn");
 const PROTOCOLS: [u8; 4] = [2, 3, 4, 5];
+/// The fixture sets: scikit-learn 1.9 with numpy 2 in `DIR`, scikit-learn 1.3.2 with numpy
+/// 1.26 (`numpy.core` names, `multi_class`) in a subfolder.
+const SETS: [&str; 2] = ["", "sklearn1.3-numpy1/"];
 const TOLERANCE: f64 = 1e-12;
 
 /// The estimators: only the fitted attributes prediction needs; the rest of each instance's
@@ -76,20 +80,19 @@ mod sk {
         /// (1, n_features) for two classes, (n_classes, n_features) otherwise.
         pub coef_: NdArray,
         pub intercept_: NdArray,
-        /// Gone since scikit-learn 1.8 (always multinomial); older models record it.
+        /// Gone since scikit-learn 1.8, where two classes are one sigmoid and more a
+        /// softmax; older models record how they were fitted, and that decides.
         #[serde(default)]
         pub multi_class: Option<String>,
+        pub solver: String,
+    }
+
+    fn expit(s: f64) -> f64 {
+        1.0 / (1.0 + (-s).exp())
     }
 
     impl LogisticRegression {
         fn scores(&self, x: &[f64]) -> Result<Vec<f64>> {
-            if let Some(m) = self.multi_class.as_deref() {
-                if !matches!(m, "deprecated" | "auto") || self.classes_.len() > 2 {
-                    return Err(format!(
-                        "multi_class={m:?} (scikit-learn < 1.8) not implemented"
-                    ));
-                }
-            }
             let coef = Matrix::from_array(&self.coef_, true)?;
             let intercept = self.intercept_.to_f64_vec().map_err(|e| e.to_string())?;
             linear(x, &coef, &intercept)
@@ -97,6 +100,22 @@ mod sk {
 
         pub fn classes(&self) -> Result<Vec<Label>> {
             self.classes_.to_vec::<i64>().map_err(|e| e.to_string())
+        }
+
+        /// Whether `predict_proba` normalises one sigmoid per class (`_predict_proba_lr`)
+        /// rather than taking a softmax. scikit-learn >= 1.8: for two classes. 1.3 (the legacy
+        /// fixtures): for `multi_class="ovr"`, or `"auto"` with two classes or a one-vs-rest
+        /// solver.
+        fn one_vs_rest(&self) -> bool {
+            let binary = self.classes_.len() <= 2;
+            match self.multi_class.as_deref() {
+                None => binary,
+                Some("ovr" | "warn") => true,
+                Some("auto" | "deprecated") => {
+                    binary || matches!(self.solver.as_str(), "liblinear" | "newton-cholesky")
+                }
+                Some(_) => false,
+            }
         }
 
         /// `LinearClassifierMixin.predict`: the positive class where the score is > 0 (two
@@ -111,16 +130,30 @@ mod sk {
             Ok(self.classes()?[index])
         }
 
-        /// `LogisticRegression.predict_proba`: for two classes `[1 - expit(s), expit(s)]`
-        /// (`_predict_proba_lr`), else `softmax(scores)`, max subtracted first.
+        /// `LogisticRegression.predict_proba`.
         pub fn predict_proba(&self, x: &[f64]) -> Result<Vec<f64>> {
             let scores = self.scores(x)?;
-            if self.classes_.len() <= 2 {
-                let p = 1.0 / (1.0 + (-scores[0]).exp());
-                Ok(vec![1.0 - p, p])
-            } else {
-                Ok(softmax(&scores))
-            }
+            Ok(match (self.one_vs_rest(), scores.len()) {
+                // `_predict_proba_lr`, two classes: `[1 - expit(s), expit(s)]`.
+                (true, 1) => {
+                    let p = expit(scores[0]);
+                    vec![1.0 - p, p]
+                }
+                // `_predict_proba_lr`, more: each class's sigmoid over their sum (uniform
+                // where all are 0).
+                (true, n) => {
+                    let p: Vec<f64> = scores.iter().map(|&s| expit(s)).collect();
+                    let sum: f64 = p.iter().sum();
+                    if sum == 0.0 {
+                        vec![1.0 / n as f64; n]
+                    } else {
+                        p.iter().map(|p| p / sum).collect()
+                    }
+                }
+                // The binary softmax of old `multi_class="multinomial"`: of `[-s, s]`.
+                (false, 1) => softmax(&[-scores[0], scores[0]]),
+                (false, _) => softmax(&scores),
+            })
         }
     }
 
@@ -292,8 +325,11 @@ fn rows(field: &str) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The fixtures of `model`, a name in `DIR` or `set/name` for a set in a subfolder.
 fn expectations(model: &str) -> Vec<Expectation> {
-    let text = std::fs::read_to_string(Path::new(DIR).join("expectations.tsv")).unwrap();
+    let (set, model) = model.rsplit_once('/').unwrap_or(("", model));
+    let path = Path::new(DIR).join(set).join("expectations.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let found: Vec<Expectation> = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -329,25 +365,30 @@ fn close(got: &[f64], want: &[f64], what: &str) -> (f64, f64) {
     worst
 }
 
-/// Check a model's predictions against every recorded line for it, at every protocol.
+/// Check a model's predictions against every recorded line for it, in each of `sets`, at every
+/// protocol; the largest errors seen, (absolute, relative).
 fn check<T: for<'de> Deserialize<'de>>(
-    model: &str,
+    name: &str,
+    sets: &[&str],
     call: impl Fn(&T, &str, &[f64]) -> Vec<f64>,
 ) -> (f64, f64) {
     let mut worst = (0.0f64, 0.0f64);
-    for protocol in PROTOCOLS {
-        let m: T = load(model, protocol);
-        for e in expectations(model) {
-            for (x, want) in e.inputs.iter().zip(&e.outputs) {
-                let what = format!("{model} p{protocol} {}({x:?})", e.method);
-                let got = call(&m, &e.method, x);
-                let (a, r) = close(&got, want, &what);
-                worst = (worst.0.max(a), worst.1.max(r));
+    for set in sets {
+        let model = format!("{set}{name}");
+        for protocol in PROTOCOLS {
+            let m: T = load(&model, protocol);
+            for e in expectations(&model) {
+                for (x, want) in e.inputs.iter().zip(&e.outputs) {
+                    let what = format!("{model} p{protocol} {}({x:?})", e.method);
+                    let got = call(&m, &e.method, x);
+                    let (a, r) = close(&got, want, &what);
+                    worst = (worst.0.max(a), worst.1.max(r));
+                }
             }
         }
     }
     eprintln!(
-        "{model}: max abs error {:e}, max rel error {:e}",
+        "{name} {sets:?}: max abs error {:e}, max rel error {:e}",
         worst.0, worst.1
     );
     worst
@@ -369,7 +410,7 @@ fn classifier_call(
 
 #[test]
 fn logistic_regression_binary_the_seed_model() {
-    check::<sk::LogisticRegression>("logreg_binary", |m, method, x| {
+    check::<sk::LogisticRegression>("logreg_binary", &SETS, |m, method, x| {
         classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
     });
     let m: sk::LogisticRegression = load("logreg_binary", 5);
@@ -379,7 +420,7 @@ fn logistic_regression_binary_the_seed_model() {
 
 #[test]
 fn logistic_regression_multinomial() {
-    check::<sk::LogisticRegression>("logreg_multinomial", |m, method, x| {
+    check::<sk::LogisticRegression>("logreg_multinomial", &SETS, |m, method, x| {
         classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
     });
     let m: sk::LogisticRegression = load("logreg_multinomial", 4);
@@ -389,7 +430,7 @@ fn logistic_regression_multinomial() {
 
 #[test]
 fn standard_scaler_transform() {
-    check::<sk::StandardScaler>("standard_scaler", |m, method, x| {
+    check::<sk::StandardScaler>("standard_scaler", &SETS, |m, method, x| {
         assert_eq!(method, "transform");
         m.transform(x).unwrap()
     });
@@ -397,7 +438,7 @@ fn standard_scaler_transform() {
 
 #[test]
 fn linear_regression_predict() {
-    check::<sk::LinearRegression>("linear_regression", |m, method, x| {
+    check::<sk::LinearRegression>("linear_regression", &SETS, |m, method, x| {
         assert_eq!(method, "predict");
         m.predict(x).unwrap()
     });
@@ -405,12 +446,25 @@ fn linear_regression_predict() {
 
 #[test]
 fn pipeline_scaler_then_logistic_regression() {
-    check::<sk::Pipeline>("pipeline_scaler_logreg", |m, method, x| {
+    check::<sk::Pipeline>("pipeline_scaler_logreg", &SETS, |m, method, x| {
         classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
     });
     let p: sk::Pipeline = load("pipeline_scaler_logreg", 2);
     let names: Vec<&str> = p.steps.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["scaler", "clf"]);
+}
+
+/// scikit-learn < 1.8 only: `multi_class="ovr"` (one sigmoid per class, normalised) and a
+/// binary `multi_class="multinomial"` (a softmax of `[-s, s]`).
+#[test]
+fn logistic_regression_legacy_multi_class() {
+    for name in ["logreg_ovr", "logreg_binary_multinomial"] {
+        check::<sk::LogisticRegression>(name, &[SETS[1]], |m, method, x| {
+            classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
+        });
+    }
+    let m: sk::LogisticRegression = load("sklearn1.3-numpy1/logreg_ovr", 3);
+    assert_eq!(m.multi_class.as_deref(), Some("ovr"));
 }
 
 const MODELS: [&str; 5] = [
@@ -426,9 +480,10 @@ const MODELS: [&str; 5] = [
 #[test]
 fn unused_estimator_attributes_are_ignored() {
     let options = DeOptions::new().registry(registry());
-    for protocol in PROTOCOLS {
-        let v: Value = pypickle::from_slice_with(&fixture("logreg_binary", protocol), &options)
-            .unwrap_or_else(|e| panic!("p{protocol}: {e}"));
+    for (set, protocol) in SETS.iter().flat_map(|s| PROTOCOLS.map(|p| (s, p))) {
+        let model = format!("{set}logreg_binary");
+        let v: Value = pypickle::from_slice_with(&fixture(&model, protocol), &options)
+            .unwrap_or_else(|e| panic!("{model} p{protocol}: {e}"));
         let object = v.as_object().expect("an instance");
         let attributes: BTreeSet<String> = object
             .state
@@ -444,8 +499,8 @@ fn unused_estimator_attributes_are_ignored() {
         for unused in ["C", "solver", "max_iter", "n_iter_", "_sklearn_version"] {
             assert!(attributes.contains(unused), "p{protocol}: {attributes:?}");
         }
-        // ... and the 4-field struct loads all the same.
-        let m: sk::LogisticRegression = load("logreg_binary", protocol);
+        // ... and the 5-field struct loads all the same.
+        let m: sk::LogisticRegression = load(&model, protocol);
         assert_eq!(m.intercept_.shape(), &[1]);
     }
 }
@@ -462,9 +517,13 @@ fn the_only_globals_are_numpy_and_the_registered_classes() {
         "sklearn.pipeline.Pipeline",
     ];
     let mut seen = BTreeSet::new();
-    for model in MODELS {
+    let legacy = ["logreg_ovr", "logreg_binary_multinomial"];
+    let every = SETS
+        .iter()
+        .flat_map(|set| MODELS.iter().map(move |m| format!("{set}{m}")));
+    for model in every.chain(legacy.iter().map(|m| format!("{}{m}", SETS[1]))) {
         for protocol in PROTOCOLS {
-            let report = pypickle::scan(&fixture(model, protocol));
+            let report = pypickle::scan(&fixture(&model, protocol));
             assert!(report.error.is_none(), "{model} p{protocol}: {report}");
             for g in &report.globals {
                 let name = format!("{}.{}", g.module(), g.name());
@@ -478,7 +537,13 @@ fn the_only_globals_are_numpy_and_the_registered_classes() {
         }
     }
     eprintln!("globals: {seen:?}");
-    assert!(seen.contains("numpy._core.numeric._frombuffer"), "{seen:?}");
+    for numpy in [
+        "numpy._core.numeric._frombuffer",
+        "numpy.core.numeric._frombuffer",
+        "numpy.core.multiarray._reconstruct",
+    ] {
+        assert!(seen.contains(numpy), "{seen:?}");
+    }
 }
 
 /// Without the registry the estimator class is refused, by name.

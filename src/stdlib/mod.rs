@@ -48,6 +48,10 @@
 //! | `collections.deque` | [`Deque`] | `deque([(), maxlen])` + APPENDS |
 //! | `pathlib.PurePosixPath`, `PosixPath`, `PureWindowsPath`, `WindowsPath` | [`PurePath`] | `PurePosixPath(*parts)` (CPython 3.13: `pathlib._local.PurePosixPath`) |
 //!
+//! [`Range`] holds `i64` bounds and [`Fraction`] `i128` terms; a range or fraction with bigger
+//! ints is refused by them with an error, but stays a `Value` that prints as CPython's `repr()`
+//! and has its plain form all the same.
+//!
 //! Built-in exception instances (`ValueError('x')`, ...) are allowed too and stay inert
 //! [`Value::Object`]s, printed as CPython's `repr()`.
 //!
@@ -154,6 +158,8 @@ pub(crate) fn natural(obj: &Object) -> Option<Value> {
         Known::Path(x) => Value::Str(x.as_str().to_string()),
         Known::Range(x) => Value::Tuple(vec![x.start.into(), x.stop.into(), x.step.into()]),
         Known::Slice(x) => Value::Tuple(vec![x.start, x.stop, x.step]),
+        Known::BigRange(r) => Value::Tuple(r.into_iter().cloned().collect()),
+        Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
         Known::OrderedDict(_)
         | Known::DefaultDict(_)
         | Known::Counter(_)
@@ -175,6 +181,10 @@ enum Known<'a> {
     Fraction(Fraction),
     Range(Range),
     Slice(Slice),
+    /// A range whose bounds do not fit [`Range`]: start, stop, step.
+    BigRange([&'a Value; 3]),
+    /// A fraction whose terms do not fit [`Fraction`], as CPython wrote it (in lowest terms).
+    BigFraction(&'a Value, &'a Value),
     Path(PurePath),
     OrderedDict(OrderedDict),
     DefaultDict(DefaultDict),
@@ -195,8 +205,14 @@ impl<'a> Known<'a> {
             ("zoneinfo", "ZoneInfo._unpickle") => Known::ZoneInfo(ZoneInfo::from_object(obj).ok()?),
             ("decimal", "Decimal") => Known::Decimal(Decimal::from_object(obj).ok()?),
             ("uuid", "UUID") => Known::Uuid(Uuid::from_object(obj).ok()?),
-            ("fractions", "Fraction") => Known::Fraction(Fraction::from_object(obj).ok()?),
-            ("builtins", "range") => Known::Range(Range::from_object(obj).ok()?),
+            ("fractions", "Fraction") => match Fraction::from_object(obj) {
+                Ok(x) => Known::Fraction(x),
+                Err(_) => big_fraction(obj)?,
+            },
+            ("builtins", "range") => match Range::from_object(obj) {
+                Ok(x) => Known::Range(x),
+                Err(_) => big_range(obj)?,
+            },
             ("builtins", "slice") => Known::Slice(Slice::from_object(obj).ok()?),
             ("pathlib" | "pathlib._local", _) => Known::Path(PurePath::from_object(obj).ok()?),
             ("collections", "OrderedDict") => {
@@ -228,6 +244,11 @@ impl<'a> Known<'a> {
             Known::Fraction(x) => fmt::Display::fmt(x, f),
             Known::Range(x) => fmt::Display::fmt(x, f),
             Known::Slice(x) => fmt::Display::fmt(x, f),
+            Known::BigRange([start, stop, step]) => match step {
+                Value::Int(1) => write!(f, "range({start}, {stop})"),
+                _ => write!(f, "range({start}, {stop}, {step})"),
+            },
+            Known::BigFraction(n, d) => write!(f, "Fraction({n}, {d})"),
             Known::Path(x) => fmt::Display::fmt(x, f),
             Known::OrderedDict(x) => fmt::Display::fmt(x, f),
             Known::DefaultDict(x) => fmt::Display::fmt(x, f),
@@ -235,6 +256,42 @@ impl<'a> Known<'a> {
             Known::Deque(x) => fmt::Display::fmt(x, f),
             Known::Exception(o) => exception::repr(o, f),
         }
+    }
+}
+
+/// `range(...)` with an int too big for [`Range`].
+fn big_range(obj: &Object) -> Option<Known<'_>> {
+    static ZERO: Value = Value::Int(0);
+    static ONE: Value = Value::Int(1);
+    let args = call_args(obj, "range").ok()?;
+    if !args
+        .iter()
+        .all(|a| matches!(a, Value::Int(_) | Value::BigInt(_)))
+    {
+        return None;
+    }
+    let r = match args {
+        [stop] => [&ZERO, stop, &ONE],
+        [start, stop] => [start, stop, &ONE],
+        [start, stop, step] if *step != Value::Int(0) => [start, stop, step],
+        _ => return None,
+    };
+    Some(Known::BigRange(r))
+}
+
+/// `Fraction(numerator, denominator)` with an int too big for [`Fraction`], positive
+/// denominator.
+fn big_fraction(obj: &Object) -> Option<Known<'_>> {
+    match call_args(obj, "fractions.Fraction").ok()? {
+        [n @ (Value::Int(_) | Value::BigInt(_)), d] => {
+            let positive = match d {
+                Value::Int(i) => *i > 0,
+                Value::BigInt(b) => !b.is_negative(),
+                _ => false,
+            };
+            positive.then_some(Known::BigFraction(n, d))
+        }
+        _ => None,
     }
 }
 

@@ -1,0 +1,41 @@
+//! Inputs the cargo-fuzz targets in `fuzz/` found, minimised, one named test each: the bug, and
+//! the fuzz target and assertion that caught it.
+
+use pypickle::Value;
+
+/// Decodes `data` through `from_slice` and through `from_reader`, which must agree.
+fn both(data: &[u8]) -> pypickle::Result<Value> {
+    let slice = pypickle::from_slice::<Value>(data);
+    let reader = pypickle::from_reader::<_, Value>(data);
+    match (&slice, &reader) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "from_slice vs from_reader on {data:?}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("from_slice gave {slice:?}, from_reader {reader:?} on {data:?}"),
+    }
+    slice
+}
+
+/// An opcode that is the last byte of a frame, with its argument after the frame. CPython
+/// (both its C and its Python unpickler) reads the argument from outside the frame, and so did
+/// `IoRead`; `SliceRead` called it "data runs past the end of the current FRAME".
+/// Found by the `class_bridge` target ("from_slice vs from_reader") as
+/// `\x80\x04\x95\x07..K\x01K\x02\x86\x94\x95\x00...\x00.`: a FRAME opcode at a frame's end.
+#[test]
+fn argument_right_after_a_frame_is_read_outside_it() {
+    // FRAME(7) holding `K\x01 K\x02 TUPLE2 MEMOIZE FRAME`; the last FRAME's length follows.
+    let found = b"\x80\x04\x95\x07\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94\x95\x00\x00\x00\x00\x00\x00\x00\x00.";
+    assert_eq!(both(found).unwrap().to_string(), "(1, 2)");
+    // FRAME(1) holding `K`, its byte after the frame.
+    let int = b"\x95\x01\x00\x00\x00\x00\x00\x00\x00K\x07.";
+    assert_eq!(both(int).unwrap(), 7);
+    // FRAME(1) holding `X`, its length and text after the frame.
+    let text = b"\x95\x01\x00\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00a.";
+    assert_eq!(both(text).unwrap(), "a");
+    // FRAME(1) holding `c`, its two lines after the frame.
+    let line = b"\x95\x01\x00\x00\x00\x00\x00\x00\x00c__builtin__\nset\n)R.";
+    assert_eq!(both(line).unwrap().to_string(), "set()");
+    // An argument that begins inside the frame and ends after it stays an error, as in
+    // CPython's Python unpickler ("pickle exhausted before end of frame").
+    let crossing = b"\x95\x03\x00\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00a.";
+    assert!(both(crossing).is_err());
+}

@@ -17,7 +17,7 @@ python_fixtures/sklearn/sklearn1.3-numpy1/ with scikit-learn 1.3.2 and numpy 1.2
 - ``expectations.tsv``: per model, method and input, what sklearn itself returns, one line each:
   ``model<TAB>method<TAB>X<TAB>result``, where ``X`` and ``result`` are rows separated by ``;``
   of values separated by ``,``; floats are Python's ``repr`` (they read back exactly), labels
-  are integers. A first comment line records the versions that wrote the files.
+  integers or plain text. A first comment line records the versions that wrote the files.
 
 tests/sklearn.rs and examples/sklearn_predict.rs read them; neither needs Python.
 """
@@ -78,6 +78,11 @@ def models():
         [("predict", INPUTS), ("predict_proba", INPUTS)],
     )
     yield (
+        "logreg_string_labels",
+        LogisticRegression().fit(MULTI_X, ["cat"] * 4 + ["dog"] * 4 + ["bird"] * 4),
+        [("predict", INPUTS), ("predict_proba", INPUTS)],
+    )
+    yield (
         "standard_scaler",
         StandardScaler().fit(SCALER_X),
         [("transform", SCALER_INPUTS)],
@@ -107,6 +112,8 @@ def models():
 
 
 def fmt_value(v):
+    if isinstance(v, str):  # a label (np.str_ is a str)
+        return v
     if isinstance(v, (np.integer, int)):
         return str(int(v))
     return repr(float(v))

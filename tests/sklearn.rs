@@ -20,7 +20,7 @@ const TOLERANCE: f64 = 1e-12;
 /// The estimators: only the fitted attributes prediction needs; the rest of each instance's
 /// state (hyper-parameters, `n_iter_`, `_sklearn_version`, ...) is ignored.
 mod sk {
-    use pypickle::numpy::{NdArray, Order};
+    use pypickle::numpy::{ByteOrder, DKind, NdArray, Order};
     use pypickle::Value;
     use serde::Deserialize;
 
@@ -70,8 +70,8 @@ mod sk {
             .collect())
     }
 
-    /// A class label: `classes_` holds integers here (strings would be a `<U` array).
-    pub type Label = i64;
+    /// A class label, as text: `classes_` is an integer array, or a `<U` array of strings.
+    pub type Label = String;
 
     /// `sklearn.linear_model._logistic.LogisticRegression`.
     #[derive(Deserialize)]
@@ -99,7 +99,39 @@ mod sk {
         }
 
         pub fn classes(&self) -> Result<Vec<Label>> {
-            self.classes_.to_vec::<i64>().map_err(|e| e.to_string())
+            let dtype = self.classes_.dtype();
+            match dtype.kind {
+                DKind::Int => Ok(self
+                    .classes_
+                    .to_vec::<i64>()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(i64::to_string)
+                    .collect()),
+                // numpy's `U<n>`: n UTF-32 code units per label, NUL-padded.
+                DKind::Str => {
+                    let bytes = self.classes_.as_bytes().ok_or("no bytes")?;
+                    let unit = |c: &[u8]| {
+                        let c = [c[0], c[1], c[2], c[3]];
+                        match dtype.order {
+                            ByteOrder::Big => u32::from_be_bytes(c),
+                            _ => u32::from_le_bytes(c),
+                        }
+                    };
+                    bytes
+                        .chunks_exact(dtype.itemsize.max(1))
+                        .map(|label| {
+                            label
+                                .chunks_exact(4)
+                                .map(unit)
+                                .take_while(|&u| u != 0)
+                                .map(|u| char::from_u32(u).ok_or(format!("code point {u:#x}")))
+                                .collect()
+                        })
+                        .collect()
+                }
+                _ => Err(format!("classes_ of dtype {dtype}")),
+            }
         }
 
         /// Whether `predict_proba` normalises one sigmoid per class (`_predict_proba_lr`)
@@ -127,7 +159,7 @@ mod sk {
             } else {
                 argmax(&scores)
             };
-            Ok(self.classes()?[index])
+            Ok(self.classes()?.swap_remove(index))
         }
 
         /// `LogisticRegression.predict_proba`.
@@ -315,7 +347,14 @@ struct Expectation {
     model: String,
     method: String,
     inputs: Vec<Vec<f64>>,
-    outputs: Vec<Vec<f64>>,
+    /// As written: labels are compared as text, floats parsed.
+    outputs: Vec<Vec<String>>,
+}
+
+/// What a model returned: labels, or floats.
+enum Got {
+    Labels(Vec<String>),
+    Floats(Vec<f64>),
 }
 
 fn rows(field: &str) -> Vec<Vec<f64>> {
@@ -340,7 +379,10 @@ fn expectations(model: &str) -> Vec<Expectation> {
                 model: f[0].into(),
                 method: f[1].into(),
                 inputs: rows(f[2]),
-                outputs: rows(f[3]),
+                outputs: f[3]
+                    .split(';')
+                    .map(|row| row.split(',').map(String::from).collect())
+                    .collect(),
             }
         })
         .filter(|e| e.model == model)
@@ -370,7 +412,7 @@ fn close(got: &[f64], want: &[f64], what: &str) -> (f64, f64) {
 fn check<T: for<'de> Deserialize<'de>>(
     name: &str,
     sets: &[&str],
-    call: impl Fn(&T, &str, &[f64]) -> Vec<f64>,
+    call: impl Fn(&T, &str, &[f64]) -> Got,
 ) -> (f64, f64) {
     let mut worst = (0.0f64, 0.0f64);
     for set in sets {
@@ -380,9 +422,14 @@ fn check<T: for<'de> Deserialize<'de>>(
             for e in expectations(&model) {
                 for (x, want) in e.inputs.iter().zip(&e.outputs) {
                     let what = format!("{model} p{protocol} {}({x:?})", e.method);
-                    let got = call(&m, &e.method, x);
-                    let (a, r) = close(&got, want, &what);
-                    worst = (worst.0.max(a), worst.1.max(r));
+                    match call(&m, &e.method, x) {
+                        Got::Labels(got) => assert_eq!(&got, want, "{what}"),
+                        Got::Floats(got) => {
+                            let want: Vec<f64> = want.iter().map(|v| v.parse().unwrap()).collect();
+                            let (a, r) = close(&got, &want, &what);
+                            worst = (worst.0.max(a), worst.1.max(r));
+                        }
+                    }
                 }
             }
         }
@@ -399,11 +446,10 @@ fn classifier_call(
     proba: impl Fn(&[f64]) -> sk::Result<Vec<f64>>,
     method: &str,
     x: &[f64],
-) -> Vec<f64> {
+) -> Got {
     match method {
-        // Labels are integers: compared exactly (an f64 holds them exactly).
-        "predict" => vec![predict(x).unwrap() as f64],
-        "predict_proba" => proba(x).unwrap(),
+        "predict" => Got::Labels(vec![predict(x).unwrap()]),
+        "predict_proba" => Got::Floats(proba(x).unwrap()),
         m => panic!("no method {m}"),
     }
 }
@@ -414,7 +460,7 @@ fn logistic_regression_binary_the_seed_model() {
         classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
     });
     let m: sk::LogisticRegression = load("logreg_binary", 5);
-    assert_eq!(m.classes().unwrap(), [0, 1]);
+    assert_eq!(m.classes().unwrap(), ["0", "1"]);
     assert_eq!(m.coef_.shape(), &[1, 2]);
 }
 
@@ -424,7 +470,7 @@ fn logistic_regression_multinomial() {
         classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
     });
     let m: sk::LogisticRegression = load("logreg_multinomial", 4);
-    assert_eq!(m.classes().unwrap(), [10, 20, 30]);
+    assert_eq!(m.classes().unwrap(), ["10", "20", "30"]);
     assert_eq!(m.coef_.shape(), &[3, 2]);
 }
 
@@ -432,7 +478,7 @@ fn logistic_regression_multinomial() {
 fn standard_scaler_transform() {
     check::<sk::StandardScaler>("standard_scaler", &SETS, |m, method, x| {
         assert_eq!(method, "transform");
-        m.transform(x).unwrap()
+        Got::Floats(m.transform(x).unwrap())
     });
 }
 
@@ -440,7 +486,7 @@ fn standard_scaler_transform() {
 fn linear_regression_predict() {
     check::<sk::LinearRegression>("linear_regression", &SETS, |m, method, x| {
         assert_eq!(method, "predict");
-        m.predict(x).unwrap()
+        Got::Floats(m.predict(x).unwrap())
     });
 }
 
@@ -452,6 +498,17 @@ fn pipeline_scaler_then_logistic_regression() {
     let p: sk::Pipeline = load("pipeline_scaler_logreg", 2);
     let names: Vec<&str> = p.steps.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["scaler", "clf"]);
+}
+
+/// String labels are a `<U` array in `classes_`.
+#[test]
+fn logistic_regression_string_labels() {
+    check::<sk::LogisticRegression>("logreg_string_labels", &SETS, |m, method, x| {
+        classifier_call(|x| m.predict(x), |x| m.predict_proba(x), method, x)
+    });
+    let m: sk::LogisticRegression = load("logreg_string_labels", 3);
+    assert_eq!(m.classes_.dtype().to_string(), "<U4");
+    assert_eq!(m.classes().unwrap(), ["bird", "cat", "dog"]);
 }
 
 /// scikit-learn < 1.8 only: `multi_class="ovr"` (one sigmoid per class, normalised) and a
@@ -467,8 +524,9 @@ fn logistic_regression_legacy_multi_class() {
     assert_eq!(m.multi_class.as_deref(), Some("ovr"));
 }
 
-const MODELS: [&str; 5] = [
+const MODELS: [&str; 6] = [
     "logreg_binary",
+    "logreg_string_labels",
     "logreg_multinomial",
     "standard_scaler",
     "linear_regression",
@@ -580,10 +638,14 @@ fn the_example_predicts_what_sklearn_recorded() {
             assert_eq!(e.inputs[0], [3.0, 4.0]);
             e.outputs[0].clone()
         };
-        let label = find("predict")[0] as i64;
+        let label = &find("predict")[0];
         let line = format!("predict([[3, 4]]) = [{label}]  (sklearn: [{label}])");
         assert!(stdout.contains(&line), "{line} not in:\n{stdout}");
-        let proba = format!("(sklearn: [{:?}])", find("predict_proba"));
+        let proba: Vec<f64> = find("predict_proba")
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let proba = format!("(sklearn: [{proba:?}])");
         assert!(stdout.contains(&proba), "{proba} not in:\n{stdout}");
     }
 }

@@ -18,6 +18,10 @@ pub(crate) struct Machine {
     stack: Vec<Node>,
     marks: Vec<usize>,
     memo: Memo,
+    /// The first item of every tuple that holds an unhashable value (a list, dict, set or
+    /// bytearray, or such a tuple), in increasing order: such a tuple cannot be a dict key or a
+    /// set element, as in CPython.
+    unhashable_tuples: Vec<u32>,
 }
 
 #[cold]
@@ -41,6 +45,7 @@ impl Machine {
         self.stack.capacity() * std::mem::size_of::<Node>()
             + self.marks.capacity() * std::mem::size_of::<usize>()
             + self.memo.capacity_bytes()
+            + self.unhashable_tuples.capacity() * std::mem::size_of::<u32>()
     }
 
     /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
@@ -53,6 +58,7 @@ impl Machine {
         self.stack.clear();
         self.marks.clear();
         self.memo.clear();
+        self.unhashable_tuples.clear();
         arena.clear();
         if r.input().len() as u64 >= MAX_OFFSET {
             return Err(Error::new(ErrorCode::Unsupported(
@@ -366,10 +372,19 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         if what == "LONG" && body.last() == Some(&b'L') {
             body = &body[..body.len() - 1];
         }
-        if what == "INT" && (body == b"00" || body == b"01") {
-            let b = body == b"01";
-            self.push(Kind::Bool(b));
-            return Ok(());
+        // CPython's C unpickler reads a two-character INT line that C's strtol takes whole as 0
+        // or 1 as a bool: `00` and `01` as protocol 0 writes False and True, but also ` 1`, `+1`
+        // and `-0`.
+        if let [first, last @ (b'0' | b'1')] = *body {
+            let sign_or_space = match first {
+                b'0' | b'+' | b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => true,
+                b'-' => last == b'0',
+                _ => false,
+            };
+            if what == "INT" && sign_or_space {
+                self.push(Kind::Bool(last == b'1'));
+                return Ok(());
+            }
         }
         let kind = match text::parse_int(body, what)? {
             Ok(v) => Kind::Int(v),
@@ -463,6 +478,47 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Ok(_) => Err(malformed_owned(format!("negative {what} argument"))),
             Err(_) => Err(malformed_owned(format!("{what} argument out of range"))),
         }
+    }
+
+    /// Whether Python could hash the value: not a list, dict, set or bytearray, nor a tuple
+    /// holding one. Objects are taken as hashable (their classes are never run).
+    #[inline]
+    fn hashable(&self, node: Node) -> bool {
+        match node.kind {
+            Kind::List(_) | Kind::Dict(_) | Kind::Set(_) | Kind::ByteArray(_) => false,
+            Kind::Tuple(r) => {
+                r.len == 0 || self.m.unhashable_tuples.binary_search(&r.start).is_err()
+            }
+            _ => true,
+        }
+    }
+
+    /// A tuple of these items, noting whether it is hashable.
+    fn tuple(&mut self, items: &[Node]) -> Kind {
+        let unhashable = !items.iter().all(|&n| self.hashable(n));
+        let r = self.arena.range(items);
+        if unhashable {
+            self.m.unhashable_tuples.push(r.start);
+        }
+        Kind::Tuple(r)
+    }
+
+    /// CPython's `TypeError: unhashable type` for the first of `keys` it could not hash.
+    fn check_hashable(&self, keys: impl Iterator<Item = Node>, what: &str) -> Result<()> {
+        for key in keys {
+            if !self.hashable(key) {
+                let held = if matches!(key.kind, Kind::Tuple(_)) {
+                    " holding a list, dict, set or bytearray"
+                } else {
+                    ""
+                };
+                return Err(malformed_owned(format!(
+                    "unhashable type: a {}{held} cannot be {what}",
+                    key.kind.type_name()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Check a global against the policy and make its node.
@@ -639,6 +695,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::Set, []) => Kind::Set(self.arena.new_container()),
             (Known::Set, [it]) => {
                 let items = self.iterable(*it).ok_or_else(|| bad_args("set()"))?;
+                self.check_hashable(items.iter().copied(), "a set element")?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Set(id)
@@ -646,6 +703,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::FrozenSet, []) => Kind::FrozenSet(Range::EMPTY),
             (Known::FrozenSet, [it]) => {
                 let items = self.iterable(*it).ok_or_else(|| bad_args("frozenset()"))?;
+                self.check_hashable(items.iter().copied(), "a set element")?;
                 Kind::FrozenSet(self.arena.range(&items))
             }
             (Known::ByteArray | Known::Bytes, rest) => {
@@ -724,7 +782,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::Tuple, []) => Kind::Tuple(Range::EMPTY),
             (Known::Tuple, [it]) => {
                 let items = self.iterable(*it).ok_or_else(|| bad_args("tuple()"))?;
-                Kind::Tuple(self.arena.range(&items))
+                self.tuple(&items)
             }
             (Known::List, []) => Kind::List(self.arena.new_container()),
             (Known::List, [it]) => {
@@ -751,7 +809,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 [Node {
                     kind: Kind::Str(s), ..
                 }, rest @ ..],
-            ) if rest.len() <= 2 => Kind::Bytes(self.encode(*s, rest.first().copied())?),
+            ) if rest.len() <= 2 => {
+                // `errors`, when given, must be a str (CPython's TypeError otherwise); any
+                // handler reads as "strict", which all CPython's pickles need.
+                if rest.len() == 2 && !matches!(rest[1].kind, Kind::Str(_)) {
+                    return Err(bad_args("_codecs.encode"));
+                }
+                Kind::Bytes(self.encode(*s, rest.first().copied())?)
+            }
             (Known::Reconstructor, [cls, base, state]) => {
                 if !matches!(cls.kind, Kind::Global(_)) {
                     return Err(malformed("copyreg._reconstructor needs a class"));
@@ -809,6 +874,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Some(_) => false,
         };
         match known {
+            Known::Object if !args.is_empty() || !no_kwargs => {
+                Err(malformed("object() takes no arguments"))
+            }
             Known::Other | Known::Object => {
                 let r = self.arena.range(&args);
                 Ok(self.new_object(
@@ -843,6 +911,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         }
         let target = self.m.stack[start - 1];
         let n = self.m.stack.len() - start;
+        if n == 0 {
+            // An empty APPENDS, SETITEMS or ADDITEMS: CPython does nothing, whatever is below.
+            return Ok(());
+        }
         let id = match (what, target.kind) {
             (Part::List, Kind::List(id))
             | (Part::Dict, Kind::Dict(id))
@@ -851,6 +923,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         };
         if what == Part::Dict && n % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
+        }
+        match target.kind {
+            Kind::Dict(_) => self.check_hashable(
+                self.m.stack[start..].iter().step_by(2).copied(),
+                "a dict key",
+            )?,
+            Kind::Set(_) => {
+                self.check_hashable(self.m.stack[start..].iter().copied(), "a set element")?
+            }
+            _ => {}
         }
         let arena = &mut *self.arena;
         arena.extend(id, &self.m.stack[start..]);
@@ -862,6 +944,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     #[inline(never)]
     fn extend_target(&mut self, what: Part, target: Node) -> Result<Id> {
         match (what, target.kind) {
+            (_, Kind::Object(o)) if self.plain_object(o) => Err(malformed_owned(format!(
+                "{} onto an object(), which cannot take {} items",
+                name(self.op).unwrap_or("?"),
+                what.name()
+            ))),
             (Part::List, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.list)),
             (Part::Dict, Kind::Object(o)) => Ok(self.object_part(o, |obj| &mut obj.dict)),
             (_, other) => Err(malformed_owned(format!(
@@ -870,6 +957,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 other.type_name(),
                 what.name()
             ))),
+        }
+    }
+
+    /// Whether the object is a bare `object()`: no attributes, no items.
+    fn plain_object(&self, o: Id) -> bool {
+        match self.arena.objects[o as usize].class.kind {
+            Kind::Global(g) => self.arena.globals[g as usize].known == Known::Object,
+            _ => false,
         }
     }
 
@@ -990,19 +1085,34 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 if len < n || len - n < self.fence() {
                     return Err(err(ErrorCode::StackUnderflow));
                 }
-                let r = self.arena.range(&self.m.stack[len - n..]);
+                let stack = std::mem::take(&mut self.m.stack);
+                let kind = self.tuple(&stack[len - n..]);
+                self.m.stack = stack;
                 self.m.stack.truncate(len - n);
                 self.check_nodes()?;
-                self.push_memo(Kind::Tuple(r))?;
+                self.push_memo(kind)?;
             }
             TUPLE | FROZENSET | LIST | DICT => {
                 let start = self.pop_mark()?;
                 let kind = match op {
-                    TUPLE => Kind::Tuple(self.arena.range(&self.m.stack[start..])),
-                    FROZENSET => Kind::FrozenSet(self.arena.range(&self.m.stack[start..])),
+                    TUPLE => {
+                        let stack = std::mem::take(&mut self.m.stack);
+                        let kind = self.tuple(&stack[start..]);
+                        self.m.stack = stack;
+                        kind
+                    }
+                    FROZENSET => {
+                        let items = &self.m.stack[start..];
+                        self.check_hashable(items.iter().copied(), "a set element")?;
+                        Kind::FrozenSet(self.arena.range(items))
+                    }
                     _ => {
                         if op == DICT && (self.m.stack.len() - start) % 2 != 0 {
                             return Err(malformed("odd number of items for DICT"));
+                        }
+                        if op == DICT {
+                            let keys = self.m.stack[start..].iter().step_by(2).copied();
+                            self.check_hashable(keys, "a dict key")?;
                         }
                         let id = self.arena.new_container();
                         self.arena.extend(id, &self.m.stack[start..]);
@@ -1195,6 +1305,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         target.kind.type_name()
                     )));
                 };
+                if self.plain_object(o) && !matches!(state.kind, Kind::None) {
+                    return Err(malformed(
+                        "BUILD on an object(), which has no attributes to set",
+                    ));
+                }
                 let id = self.object_part(o, |obj| &mut obj.states);
                 self.arena.extend(id, &[state]);
             }

@@ -32,6 +32,14 @@ pub(crate) fn parse_int<'a>(
             String::from_utf8_lossy(line)
         )));
     }
+    // A leading zero: CPython's C unpickler reads an INT such as `010` as octal (C's strtol),
+    // its Python unpickler and every LONG refuse it (`int(s, 0)`); no pickler writes one.
+    if (what == "INT" || what == "LONG") && digits[0] == b'0' && digits.iter().any(|&d| d != b'0') {
+        return Err(bad_owned(format!(
+            "{what} argument {:?} is not a decimal integer: it has a leading zero",
+            String::from_utf8_lossy(line)
+        )));
+    }
     let _ = sign;
     // At most 18 digits always fit.
     if digits.len() <= 18 {
@@ -48,22 +56,18 @@ pub(crate) fn parse_int<'a>(
     }
 }
 
+/// Without the whitespace around it, as C's `isspace` sees it (vertical tab included).
 fn trim_ascii(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let space = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
+    let start = s.iter().position(|b| !space(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !space(b)).map_or(start, |e| e + 1);
     &s[start..end]
 }
 
-/// A FLOAT line, as `float()` reads it (`1.5`, `1e+16`, `inf`, `-nan`, ...).
+/// A FLOAT line, as CPython's unpickler reads it (`1.5`, `1e+16`, `inf`, `-nan`, ...): unlike
+/// `float()`, it takes no whitespace around the number.
 pub(crate) fn parse_float(line: &[u8]) -> Result<f64> {
-    let text =
-        std::str::from_utf8(trim_ascii(line)).map_err(|_| bad("FLOAT argument is not ASCII"))?;
+    let text = std::str::from_utf8(line).map_err(|_| bad("FLOAT argument is not ASCII"))?;
     let lower = text.to_ascii_lowercase();
     let v: f64 = lower
         .parse()

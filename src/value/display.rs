@@ -103,7 +103,13 @@ pub(crate) fn write_float_repr(f: &mut impl Write, v: f64, add_dot_zero: bool) -
         .chars()
         .filter(char::is_ascii_digit)
         .count();
-    let sci = format!("{:.*e}", n - 1, v);
+    // Rounding the exact value to that many digits does not always give a string that reads
+    // back as `v` (`7.291122019556398e-304` rounds to ...397e-304, which is another float):
+    // then the shortest form is the one.
+    let mut sci = format!("{:.*e}", n - 1, v);
+    if sci.parse::<f64>() != Ok(v) {
+        sci = shortest;
+    }
     let (mantissa, exp) = sci.split_once('e').expect("LowerExp has an exponent");
     let exp: i32 = exp.parse().expect("exponent");
     let (neg, mantissa) = match mantissa.strip_prefix('-') {

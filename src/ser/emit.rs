@@ -59,6 +59,43 @@ pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
     }
 }
 
+/// SHORT_BINUNICODE, the length, the text and `tail` of a str of at most [`SHORT_STR`] bytes
+/// (protocol 4+), without a `memcpy` call for the few bytes: fixed-size, overlapping copies into
+/// a stack array, one fixed-size extend, and the buffer cut back to the bytes that count.
+#[inline(always)]
+fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
+    const _: () = assert!(SHORT_STR + 3 <= 32);
+    let n = s.len();
+    if n > SHORT_STR {
+        // Not reached (callers check the length); correct all the same.
+        buf.extend_from_slice(&[SHORT_BINUNICODE, n as u8]);
+        buf.extend_from_slice(s);
+        buf.push(tail);
+        return;
+    }
+    let mut a = [0u8; 32];
+    a[0] = SHORT_BINUNICODE;
+    a[1] = n as u8;
+    if n >= 8 {
+        a[2..10].copy_from_slice(&s[..8]);
+        if n > 16 {
+            a[10..18].copy_from_slice(&s[8..16]);
+        }
+        a[n - 6..n + 2].copy_from_slice(&s[n - 8..]);
+    } else if n >= 4 {
+        a[2..6].copy_from_slice(&s[..4]);
+        a[n - 2..n + 2].copy_from_slice(&s[n - 4..]);
+    } else if n > 0 {
+        a[2] = s[0];
+        a[2 + n / 2] = s[n / 2];
+        a[1 + n] = s[n - 1];
+    }
+    a[2 + n] = tail;
+    let len = buf.len();
+    buf.extend_from_slice(&a);
+    buf.truncate(len + 3 + n);
+}
+
 /// CPython's `raw_unicode_escape` for protocol 0 UNICODE: code points below 256 as one
 /// Latin-1 byte, except `\`, `\0`, `\n`, `\r` and `\x1a` as `\u00xx`; the rest as `\uxxxx` or
 /// `\Uxxxxxxxx` (lower-case hex).
@@ -330,6 +367,14 @@ impl<W: Write> Serializer<W> {
             if self.opts.memoize_strings {
                 match self.memo.short.probe(s) {
                     Ok(id) => self.memo_get(id),
+                    Err(probe) if self.proto >= 4 => {
+                        push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+                        let id = self.memo.next;
+                        self.memo.next = id + 1;
+                        if let Some(id) = self.gettable(id) {
+                            self.memo.short.fill(probe, id);
+                        }
+                    }
                     Err(probe) => {
                         self.emit_str_op(s)?;
                         if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
@@ -749,6 +794,20 @@ mod tests {
         assert_eq!(str_header(4, 255).unwrap().1, 2);
         assert_eq!(str_header(3, 255).unwrap().1, 5);
         assert_eq!(str_header(4, 256).unwrap().0[0], BINUNICODE);
+    }
+
+    #[test]
+    fn short_strs_written_whole_at_every_length() {
+        let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
+        for n in 0..=text.len() {
+            let s = &text.as_bytes()[..n];
+            let mut got = vec![b'x'];
+            push_short_str(&mut got, s, MEMOIZE);
+            let mut want = vec![b'x', SHORT_BINUNICODE, n as u8];
+            want.extend_from_slice(s);
+            want.push(MEMOIZE);
+            assert_eq!(got, want, "{n} bytes");
+        }
     }
 
     #[test]

@@ -268,6 +268,10 @@ fn small_bytes_key(b: &[u8]) -> Option<u16> {
 /// value came from.
 #[inline]
 pub(crate) fn is_cached_str(s: &str) -> bool {
+    // Most strings are longer: one compare for them, before the match on 0, 1 and 2 bytes.
+    if s.len() > 2 {
+        return false;
+    }
     match s.as_bytes() {
         [] => true,
         [c] => *c < 0x80,

@@ -496,7 +496,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.ser.boundary()?;
-        self.ser.emit_static_key(key)?;
+        self.ser.emit_field_key(key, self.batch.total)?;
         v.serialize(&mut *self.ser)?;
         self.batch.after_item(self.ser);
         Ok(())

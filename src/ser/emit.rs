@@ -424,6 +424,28 @@ impl<W: Write> Serializer<W> {
         self.static_key_slow(s)
     }
 
+    /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first.
+    #[inline(always)]
+    pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
+        if let Some(id) = self.memo.get_field(s, index) {
+            self.memo_get(id);
+            return Ok(());
+        }
+        self.field_key_slow(s, index)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn field_key_slow(&mut self, s: &'static str, index: usize) -> Result<()> {
+        self.emit_static_key(s)?;
+        if self.opts.memoize_keys {
+            if let Some(id) = self.memo.get_static(s) {
+                self.memo.put_field(s, index, id);
+            }
+        }
+        Ok(())
+    }
+
     #[cold]
     fn static_key_slow(&mut self, s: &'static str) -> Result<()> {
         let before = self.memo.next;

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, SHORT_STR};
+use super::memo::{is_cached_str, Probe, SHORT_STR};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -358,34 +358,43 @@ impl<W: Write> Serializer<W> {
     }
 
     /// A str value: written, then memoized.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
         if s.len() <= SHORT_STR {
             if is_cached_str(s) {
                 return self.emit_interned_str(s);
             }
             if self.opts.memoize_strings {
-                match self.memo.short.probe(s) {
-                    Ok(id) => self.memo_get(id),
-                    Err(probe) if self.proto >= 4 => {
-                        push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
-                        let id = self.memo.next;
-                        self.memo.next = id + 1;
-                        if let Some(id) = self.gettable(id) {
-                            self.memo.short.fill(probe, id);
-                        }
+                return match self.memo.short.probe(s) {
+                    Ok(id) => {
+                        self.memo_get(id);
+                        Ok(())
                     }
-                    Err(probe) => {
-                        self.emit_str_op(s)?;
-                        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
-                            self.memo.short.fill(probe, id);
-                        }
-                    }
-                }
-                return Ok(());
+                    Err(probe) => self.short_str_miss(s, probe),
+                };
             }
         }
         self.emit_plain_str(s)
+    }
+
+    /// A short str value not in the cache: written, memoized and cached. Out of line, so that
+    /// the hit path above saves and restores few registers.
+    #[inline(never)]
+    fn short_str_miss(&mut self, s: &str, probe: Probe) -> Result<()> {
+        if self.proto >= 4 {
+            push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+            let id = self.memo.next;
+            self.memo.next = id + 1;
+            if let Some(id) = self.gettable(id) {
+                self.memo.short.fill(probe, id);
+            }
+        } else {
+            self.emit_str_op(s)?;
+            if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+                self.memo.short.fill(probe, id);
+            }
+        }
+        Ok(())
     }
 
     /// A str written out in full (unless it is one of CPython's cached strings), then memoized.

@@ -99,6 +99,8 @@ struct Batch {
     mark_pos: usize,
     mark_epoch: u64,
     rule: &'static Rule,
+    /// serde's length hint (0 if none), to size the output once the first batch is written.
+    hint: usize,
 }
 
 impl Batch {
@@ -114,6 +116,7 @@ impl Batch {
             mark_pos: NO_MARK,
             mark_epoch: 0,
             rule,
+            hint: hint.unwrap_or(0),
         };
         if rule.each || (rule.single && hint == Some(1)) {
             b.next_end = 1;
@@ -135,6 +138,7 @@ impl Batch {
             mark_pos: NO_MARK,
             mark_epoch: 0,
             rule: &LIST_RULES[0],
+            hint: 0,
         }
     }
 
@@ -160,6 +164,10 @@ impl Batch {
             buf.extend_from_slice(&[self.rule.one, MARK]);
         } else {
             buf.extend_from_slice(&[self.rule.many, MARK]);
+        }
+        if self.hint >= 2 * BATCH && self.mark_pos != NO_MARK {
+            // A long container: the batches so far tell how large the rest will be.
+            ser.out.presize(self.mark_pos, self.total, self.hint);
         }
         self.batch_start = self.total;
         self.next_end = self.total + BATCH;
@@ -608,5 +616,28 @@ impl<W: Write> Serializer<W> {
         self.memoize();
         self.boundary()?;
         self.emit_static_key(variant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::SerOptions;
+
+    /// `to_vec` sizes its buffer from the first batches of a long container; the bytes are
+    /// those a writer gets, which never presizes.
+    #[test]
+    fn long_containers_written_alike_to_vec_and_to_writer() {
+        let list: Vec<(u32, String)> = (0..5000).map(|i| (i * 7, format!("s{i}"))).collect();
+        let map: BTreeMap<u32, Vec<u8>> = (0..3001).map(|i| (i, vec![i as u8; 3])).collect();
+        let nested: Vec<Vec<u16>> = (0..3).map(|i| (0..2500 + i).collect()).collect();
+        for proto in 0..=5 {
+            let opts = SerOptions::new().protocol(proto);
+            let mut w = Vec::new();
+            crate::to_writer_with(&mut w, &(&list, &map, &nested), &opts).unwrap();
+            let v = crate::to_vec_with(&(&list, &map, &nested), &opts).unwrap();
+            assert!(v == w, "protocol {proto}");
+        }
     }
 }

@@ -56,22 +56,22 @@ const SET_RULE: Rule = Rule {
     empty_tail: true,
     each: false,
 };
-/// Each rule at protocols 1+ and at protocol 0.
-static LIST_RULES: [Rule; 2] = [
+/// Each rule at protocols 1+ and at protocol 0 (consts, so that inlined code knows their fields).
+const LIST_RULES: [Rule; 2] = [
     LIST_RULE,
     Rule {
         each: true,
         ..LIST_RULE
     },
 ];
-static DICT_RULES: [Rule; 2] = [
+const DICT_RULES: [Rule; 2] = [
     DICT_RULE,
     Rule {
         each: true,
         ..DICT_RULE
     },
 ];
-static SET_RULES: [Rule; 2] = [
+const SET_RULES: [Rule; 2] = [
     SET_RULE,
     Rule {
         each: true,
@@ -126,6 +126,47 @@ impl Batch {
             ser.out.buf.push(MARK);
         }
         b
+    }
+
+    /// An exact list or dict (`empty` is EMPTY_LIST or EMPTY_DICT) with its MEMOIZE, and its
+    /// items to come. At protocol 4+, unless the hint says one item, the three opcodes are one
+    /// write.
+    #[inline(always)]
+    fn open<W: Write>(
+        ser: &mut Serializer<W>,
+        empty: u8,
+        rules: &'static [Rule; 2],
+        hint: Option<usize>,
+    ) -> Self {
+        if ser.proto >= 4 {
+            let pos = ser.out.buf.len();
+            ser.memo.next += 1;
+            let mut b = Batch {
+                total: 0,
+                next_end: BATCH,
+                batch_start: 0,
+                mark_pos: pos + 2,
+                mark_epoch: ser.out.epoch,
+                rule: &rules[0],
+                hint: hint.unwrap_or(0),
+            };
+            if hint == Some(1) && b.rule.single {
+                // As `start` does: no MARK, the one item closed on its own.
+                ser.out.buf.extend_from_slice(&[empty, MEMOIZE]);
+                b.mark_pos = NO_MARK;
+                b.next_end = 1;
+            } else {
+                ser.out.buf.extend_from_slice(&[empty, MEMOIZE, MARK]);
+            }
+            return b;
+        }
+        if empty == EMPTY_DICT {
+            ser.emit_empty_dict();
+        } else {
+            ser.emit_empty_list();
+        }
+        ser.memoize();
+        Batch::start(ser, rules, hint)
     }
 
     /// A batch that is never used (tuples and frozensets).
@@ -258,9 +299,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        ser.emit_empty_list();
-        ser.memoize();
-        let batch = Batch::start(ser, &LIST_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULES, hint);
         Ok(Self::with(ser, SeqKind::List, batch))
     }
 
@@ -479,9 +518,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        ser.emit_empty_dict();
-        ser.memoize();
-        let batch = Batch::start(ser, &DICT_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULES, hint);
         Ok(MapWriter {
             ser,
             batch,
@@ -580,9 +617,7 @@ impl<W: Write> Serializer<W> {
         I::Item: Serialize,
     {
         self.open()?;
-        self.emit_empty_list();
-        self.memoize();
-        let mut batch = Batch::start(self, &LIST_RULES, hint);
+        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULES, hint);
         for item in iter {
             // A list is never inside a key, so the flag is already off.
             item.serialize(&mut *self)?;

@@ -60,8 +60,10 @@ pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
 }
 
 /// SHORT_BINUNICODE, the length, the text and `tail` of a str of at most [`SHORT_STR`] bytes
-/// (protocol 4+), without a `memcpy` call for the few bytes: fixed-size, overlapping copies into
-/// a stack array, one fixed-size extend, and the buffer cut back to the bytes that count.
+/// (protocol 4+), without a `memcpy` call for the few bytes: 32 zero bytes appended in one
+/// fixed-size write, the text copied over them in fixed-size, overlapping pieces, and the
+/// buffer cut back to the bytes that count. (Built in a stack array first, the pieces were
+/// read back wider than they were stored, which stalls store forwarding.)
 #[inline(always)]
 fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
     const _: () = assert!(SHORT_STR + 3 <= 32);
@@ -73,7 +75,9 @@ fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
         buf.push(tail);
         return;
     }
-    let mut a = [0u8; 32];
+    let len = buf.len();
+    buf.extend_from_slice(&[0u8; 32]);
+    let a = &mut buf[len..len + 32];
     a[0] = SHORT_BINUNICODE;
     a[1] = n as u8;
     if n >= 8 {
@@ -91,8 +95,6 @@ fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
         a[1 + n] = s[n - 1];
     }
     a[2 + n] = tail;
-    let len = buf.len();
-    buf.extend_from_slice(&a);
     buf.truncate(len + 3 + n);
 }
 
@@ -230,11 +232,11 @@ impl<W: Write> Serializer<W> {
             } else if (0..=0xff).contains(&v) {
                 buf.extend_from_slice(&[BININT1, v as u8]);
             } else if (0..=0xffff).contains(&v) {
-                buf.push(BININT2);
-                buf.extend_from_slice(&(v as u16).to_le_bytes());
+                let [a, b] = (v as u16).to_le_bytes();
+                buf.extend_from_slice(&[BININT2, a, b]);
             } else {
-                buf.push(BININT);
-                buf.extend_from_slice(&v.to_le_bytes());
+                let [a, b, c, d] = v.to_le_bytes();
+                buf.extend_from_slice(&[BININT, a, b, c, d]);
             }
         } else {
             self.emit_long(&v.to_le_bytes(), || v.to_string());

@@ -439,7 +439,12 @@ impl<W: Write> Serializer<W> {
     #[inline(always)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
         if let Some(id) = self.memo.get_field(s, index) {
-            self.memo_get(id);
+            // Only ids of protocols 1+ are put there: a BINGET unless the id is large.
+            if id < 256 {
+                self.out.buf.extend_from_slice(&[BINGET, id as u8]);
+            } else {
+                self.memo_get_long(id);
+            }
             return Ok(());
         }
         self.field_key_slow(s, index)
@@ -449,7 +454,7 @@ impl<W: Write> Serializer<W> {
     #[inline(never)]
     fn field_key_slow(&mut self, s: &'static str, index: usize) -> Result<()> {
         self.emit_static_key(s)?;
-        if self.opts.memoize_keys {
+        if self.opts.memoize_keys && self.proto != 0 {
             if let Some(id) = self.memo.get_static(s) {
                 self.memo.put_field(s, index, id);
             }

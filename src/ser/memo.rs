@@ -120,7 +120,7 @@ impl Memo {
 
 /// Str values up to this many bytes are remembered by [`ShortStrCache`].
 pub(crate) const SHORT_STR: usize = 23;
-const SHORT_SLOTS: usize = 1024;
+const SHORT_SLOTS: usize = 256;
 
 /// `Slot::tag`: the generation in bits 0-15, the length in 16-23, the hit flag in bit 24, the
 /// memo id in 32-63.

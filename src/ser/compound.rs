@@ -99,7 +99,7 @@ struct Batch {
     mark_pos: usize,
     mark_epoch: u64,
     rule: &'static Rule,
-    /// serde's length hint (0 if none), to size the output once the first batch is written.
+    /// serde's length hint (0 if none), to size the output from the batches written so far.
     hint: usize,
 }
 
@@ -129,8 +129,8 @@ impl Batch {
     }
 
     /// An exact list or dict (`empty` is EMPTY_LIST or EMPTY_DICT) with its MEMOIZE, and its
-    /// items to come. At protocol 4+, unless the hint says one item, the three opcodes are one
-    /// write.
+    /// items to come: the state [`Batch::start`] leaves. At protocol 4+ the opcodes are one
+    /// write (the MARK left out when the hint says one item).
     #[inline(always)]
     fn open<W: Write>(
         ser: &mut Serializer<W>,

@@ -47,7 +47,9 @@ impl<W> Output<W> {
     /// `to_vec` only: `done` of a container's `hint` items took the bytes from `start` on. If
     /// the rest, at that rate, will not fit, make room for it and an eighth more, so that the
     /// buffer grows about once for a long container instead of doubling (and copying all that
-    /// was written) at every step. Called at the end of each batch of such a container.
+    /// was written) at every step. Called at the end of each batch of such a container. It
+    /// grows at least as a `Vec` would (to twice the capacity), so that items growing in size
+    /// cannot make it reallocate at every batch.
     #[cold]
     #[inline(never)]
     pub(crate) fn presize(&mut self, start: usize, done: usize, hint: usize) {
@@ -59,7 +61,10 @@ impl<W> Output<W> {
         if rest <= self.buf.capacity() - self.buf.len() {
             return;
         }
-        let rest = rest.saturating_add(rest / 8).min(MAX_PRESIZE);
+        let rest = rest
+            .saturating_add(rest / 8)
+            .max(self.buf.capacity())
+            .min(MAX_PRESIZE);
         // A hint that was wrong, or memory that is short, only costs the doubling after all.
         let _ = self.buf.try_reserve_exact(rest);
     }
@@ -276,6 +281,14 @@ mod tests {
         to_writer.presize(0, 100, 10_000);
         assert_eq!(to_writer.buf.capacity(), before);
         assert_eq!(out.buf.len(), 1100);
+        // A rest just over the room left still grows the buffer as a Vec would, at least.
+        let free = cap - 1100;
+        out.presize(0, 1, free / 1100 + 2);
+        assert!(
+            out.buf.capacity() >= 1100 + cap,
+            "{} {cap}",
+            out.buf.capacity()
+        );
     }
 
     #[test]

@@ -56,22 +56,22 @@ const SET_RULE: Rule = Rule {
     empty_tail: true,
     each: false,
 };
-/// Each rule at protocols 1+ and at protocol 0.
-static LIST_RULES: [Rule; 2] = [
+/// Each rule at protocols 1+ and at protocol 0 (consts, so that inlined code knows their fields).
+const LIST_RULES: [Rule; 2] = [
     LIST_RULE,
     Rule {
         each: true,
         ..LIST_RULE
     },
 ];
-static DICT_RULES: [Rule; 2] = [
+const DICT_RULES: [Rule; 2] = [
     DICT_RULE,
     Rule {
         each: true,
         ..DICT_RULE
     },
 ];
-static SET_RULES: [Rule; 2] = [
+const SET_RULES: [Rule; 2] = [
     SET_RULE,
     Rule {
         each: true,
@@ -99,6 +99,8 @@ struct Batch {
     mark_pos: usize,
     mark_epoch: u64,
     rule: &'static Rule,
+    /// serde's length hint (0 if none), to size the output from the batches written so far.
+    hint: usize,
 }
 
 impl Batch {
@@ -114,6 +116,7 @@ impl Batch {
             mark_pos: NO_MARK,
             mark_epoch: 0,
             rule,
+            hint: hint.unwrap_or(0),
         };
         if rule.each || (rule.single && hint == Some(1)) {
             b.next_end = 1;
@@ -123,6 +126,47 @@ impl Batch {
             ser.out.buf.push(MARK);
         }
         b
+    }
+
+    /// An exact list or dict (`empty` is EMPTY_LIST or EMPTY_DICT) with its MEMOIZE, and its
+    /// items to come: the state [`Batch::start`] leaves. At protocol 4+ the opcodes are one
+    /// write (the MARK left out when the hint says one item).
+    #[inline(always)]
+    fn open<W: Write>(
+        ser: &mut Serializer<W>,
+        empty: u8,
+        rules: &'static [Rule; 2],
+        hint: Option<usize>,
+    ) -> Self {
+        if ser.proto >= 4 {
+            let pos = ser.out.buf.len();
+            ser.memo.next += 1;
+            let mut b = Batch {
+                total: 0,
+                next_end: BATCH,
+                batch_start: 0,
+                mark_pos: pos + 2,
+                mark_epoch: ser.out.epoch,
+                rule: &rules[0],
+                hint: hint.unwrap_or(0),
+            };
+            if hint == Some(1) && b.rule.single {
+                // As `start` does: no MARK, the one item closed on its own.
+                ser.out.buf.extend_from_slice(&[empty, MEMOIZE]);
+                b.mark_pos = NO_MARK;
+                b.next_end = 1;
+            } else {
+                ser.out.buf.extend_from_slice(&[empty, MEMOIZE, MARK]);
+            }
+            return b;
+        }
+        if empty == EMPTY_DICT {
+            ser.emit_empty_dict();
+        } else {
+            ser.emit_empty_list();
+        }
+        ser.memoize();
+        Batch::start(ser, rules, hint)
     }
 
     /// A batch that is never used (tuples and frozensets).
@@ -135,6 +179,7 @@ impl Batch {
             mark_pos: NO_MARK,
             mark_epoch: 0,
             rule: &LIST_RULES[0],
+            hint: 0,
         }
     }
 
@@ -160,6 +205,10 @@ impl Batch {
             buf.extend_from_slice(&[self.rule.one, MARK]);
         } else {
             buf.extend_from_slice(&[self.rule.many, MARK]);
+        }
+        if self.hint >= 2 * BATCH && self.mark_pos != NO_MARK {
+            // A long container: the batches so far tell how large the rest will be.
+            ser.out.presize(self.mark_pos, self.total, self.hint);
         }
         self.batch_start = self.total;
         self.next_end = self.total + BATCH;
@@ -255,9 +304,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        ser.emit_empty_list();
-        ser.memoize();
-        let batch = Batch::start(ser, &LIST_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULES, hint);
         Ok(Self::with(ser, SeqKind::List, batch))
     }
 
@@ -507,9 +554,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        ser.emit_empty_dict();
-        ser.memoize();
-        let batch = Batch::start(ser, &DICT_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULES, hint);
         Ok(MapWriter {
             ser,
             batch,
@@ -557,7 +602,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.ser.boundary()?;
-        self.ser.emit_static_key(key)?;
+        self.ser.emit_field_key(key, self.batch.total)?;
         v.serialize(&mut *self.ser)?;
         self.batch.after_item(self.ser);
         Ok(())
@@ -644,9 +689,7 @@ impl<W: Write> Serializer<W> {
         I::Item: Serialize,
     {
         self.open()?;
-        self.emit_empty_list();
-        self.memoize();
-        let mut batch = Batch::start(self, &LIST_RULES, hint);
+        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULES, hint);
         for item in iter {
             // A list is never inside a key, so the flag is already off.
             item.serialize(&mut *self)?;
@@ -680,5 +723,28 @@ impl<W: Write> Serializer<W> {
         self.memoize();
         self.boundary()?;
         self.emit_static_key(variant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::SerOptions;
+
+    /// `to_vec` sizes its buffer from the first batches of a long container; the bytes are
+    /// those a writer gets, which never presizes.
+    #[test]
+    fn long_containers_written_alike_to_vec_and_to_writer() {
+        let list: Vec<(u32, String)> = (0..5000).map(|i| (i * 7, format!("s{i}"))).collect();
+        let map: BTreeMap<u32, Vec<u8>> = (0..3001).map(|i| (i, vec![i as u8; 3])).collect();
+        let nested: Vec<Vec<u16>> = (0..3).map(|i| (0..2500 + i).collect()).collect();
+        for proto in 0..=5 {
+            let opts = SerOptions::new().protocol(proto);
+            let mut w = Vec::new();
+            crate::to_writer_with(&mut w, &(&list, &map, &nested), &opts).unwrap();
+            let v = crate::to_vec_with(&(&list, &map, &nested), &opts).unwrap();
+            assert!(v == w, "protocol {proto}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, SHORT_STR};
+use super::memo::{is_cached_str, Probe, SHORT_STR};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -57,6 +57,45 @@ pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
             "bytes of {len} bytes need protocol 4 or higher (protocol {proto} counts lengths in 32 bits)"
         )))
     }
+}
+
+/// SHORT_BINUNICODE, the length, the text and `tail` of a str of at most [`SHORT_STR`] bytes
+/// (protocol 4+), without a `memcpy` call for the few bytes: 32 zero bytes appended in one
+/// fixed-size write, the text copied over them in fixed-size, overlapping pieces, and the
+/// buffer cut back to the bytes that count. (Built in a stack array first, the pieces were
+/// read back wider than they were stored, which stalls store forwarding.)
+#[inline(always)]
+fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
+    const _: () = assert!(SHORT_STR + 3 <= 32);
+    let n = s.len();
+    if n > SHORT_STR {
+        // Not reached (callers check the length); correct all the same.
+        buf.extend_from_slice(&[SHORT_BINUNICODE, n as u8]);
+        buf.extend_from_slice(s);
+        buf.push(tail);
+        return;
+    }
+    let len = buf.len();
+    buf.extend_from_slice(&[0u8; 32]);
+    let a = &mut buf[len..len + 32];
+    a[0] = SHORT_BINUNICODE;
+    a[1] = n as u8;
+    if n >= 8 {
+        a[2..10].copy_from_slice(&s[..8]);
+        if n > 16 {
+            a[10..18].copy_from_slice(&s[8..16]);
+        }
+        a[n - 6..n + 2].copy_from_slice(&s[n - 8..]);
+    } else if n >= 4 {
+        a[2..6].copy_from_slice(&s[..4]);
+        a[n - 2..n + 2].copy_from_slice(&s[n - 4..]);
+    } else if n > 0 {
+        a[2] = s[0];
+        a[2 + n / 2] = s[n / 2];
+        a[1 + n] = s[n - 1];
+    }
+    a[2 + n] = tail;
+    buf.truncate(len + 3 + n);
 }
 
 /// CPython's `raw_unicode_escape` for protocol 0 UNICODE: code points below 256 as one
@@ -193,11 +232,11 @@ impl<W: Write> Serializer<W> {
             } else if (0..=0xff).contains(&v) {
                 buf.extend_from_slice(&[BININT1, v as u8]);
             } else if (0..=0xffff).contains(&v) {
-                buf.push(BININT2);
-                buf.extend_from_slice(&(v as u16).to_le_bytes());
+                let [a, b] = (v as u16).to_le_bytes();
+                buf.extend_from_slice(&[BININT2, a, b]);
             } else {
-                buf.push(BININT);
-                buf.extend_from_slice(&v.to_le_bytes());
+                let [a, b, c, d] = v.to_le_bytes();
+                buf.extend_from_slice(&[BININT, a, b, c, d]);
             }
         } else {
             self.emit_long(&v.to_le_bytes(), || v.to_string());
@@ -321,26 +360,43 @@ impl<W: Write> Serializer<W> {
     }
 
     /// A str value: written, then memoized.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
         if s.len() <= SHORT_STR {
             if is_cached_str(s) {
                 return self.emit_interned_str(s);
             }
             if self.opts.memoize_strings {
-                match self.memo.short.probe(s) {
-                    Ok(id) => self.memo_get(id),
-                    Err(probe) => {
-                        self.emit_str_op(s)?;
-                        if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
-                            self.memo.short.fill(probe, id);
-                        }
+                return match self.memo.short.probe(s) {
+                    Ok(id) => {
+                        self.memo_get(id);
+                        Ok(())
                     }
-                }
-                return Ok(());
+                    Err(probe) => self.short_str_miss(s, probe),
+                };
             }
         }
         self.emit_plain_str(s)
+    }
+
+    /// A short str value not in the cache: written, memoized and cached. Out of line, so that
+    /// the hit path above saves and restores few registers.
+    #[inline(never)]
+    fn short_str_miss(&mut self, s: &str, probe: Probe) -> Result<()> {
+        if self.proto >= 4 {
+            push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+            let id = self.memo.next;
+            self.memo.next = id + 1;
+            if let Some(id) = self.gettable(id) {
+                self.memo.short.fill(probe, id);
+            }
+        } else {
+            self.emit_str_op(s)?;
+            if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
+                self.memo.short.fill(probe, id);
+            }
+        }
+        Ok(())
     }
 
     /// A str written out in full (unless it is one of CPython's cached strings), then memoized.
@@ -377,6 +433,33 @@ impl<W: Write> Serializer<W> {
             return Ok(());
         }
         self.static_key_slow(s)
+    }
+
+    /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first.
+    #[inline(always)]
+    pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
+        if let Some(id) = self.memo.get_field(s, index) {
+            // Only ids of protocols 1+ are put there: a BINGET unless the id is large.
+            if id < 256 {
+                self.out.buf.extend_from_slice(&[BINGET, id as u8]);
+            } else {
+                self.memo_get_long(id);
+            }
+            return Ok(());
+        }
+        self.field_key_slow(s, index)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn field_key_slow(&mut self, s: &'static str, index: usize) -> Result<()> {
+        self.emit_static_key(s)?;
+        if self.opts.memoize_keys && self.proto != 0 {
+            if let Some(id) = self.memo.get_static(s) {
+                self.memo.put_field(s, index, id);
+            }
+        }
+        Ok(())
     }
 
     #[cold]
@@ -753,6 +836,20 @@ mod tests {
         assert_eq!(str_header(4, 255).unwrap().1, 2);
         assert_eq!(str_header(3, 255).unwrap().1, 5);
         assert_eq!(str_header(4, 256).unwrap().0[0], BINUNICODE);
+    }
+
+    #[test]
+    fn short_strs_written_whole_at_every_length() {
+        let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
+        for n in 0..=text.len() {
+            let s = &text.as_bytes()[..n];
+            let mut got = vec![b'x'];
+            push_short_str(&mut got, s, MEMOIZE);
+            let mut want = vec![b'x', SHORT_BINUNICODE, n as u8];
+            want.extend_from_slice(s);
+            want.push(MEMOIZE);
+            assert_eq!(got, want, "{n} bytes");
+        }
     }
 
     #[test]

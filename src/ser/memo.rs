@@ -22,6 +22,8 @@ pub(crate) struct Memo {
     pub(crate) next: u64,
     strs: HashMap<Box<str>, u64>,
     statics: PtrTable,
+    /// The `statics` entries of struct field names, by the field's place in its struct.
+    fields: FieldCache,
     globals: HashMap<Box<str>, u64>,
     /// `b''` (key 256) and the 1-byte bytes objects, which CPython caches as singletons.
     small_bytes: Vec<(u16, u64)>,
@@ -35,6 +37,7 @@ impl Memo {
         self.next = 0;
         self.strs.clear();
         self.statics.clear();
+        self.fields.clear();
         self.globals.clear();
         self.small_bytes.clear();
         self.short.clear();
@@ -80,6 +83,20 @@ impl Memo {
         self.statics.insert(s, id);
     }
 
+    /// The memo id of struct field name `s` if it was the `index`th field of a struct written
+    /// before (and is in `statics`): one compare, where `statics` hashes.
+    #[inline(always)]
+    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u64> {
+        let (ptr, len, id) = self.fields.slots[index % FIELD_SLOTS];
+        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id)
+    }
+
+    /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`.
+    pub(crate) fn put_field(&mut self, s: &'static str, index: usize, id: u64) {
+        self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
+        self.fields.used = true;
+    }
+
     fn global_key(scratch: &mut String, module: &str, name: &str) {
         scratch.clear();
         scratch.push_str(module);
@@ -103,7 +120,7 @@ impl Memo {
 
 /// Str values up to this many bytes are remembered by [`ShortStrCache`].
 pub(crate) const SHORT_STR: usize = 23;
-const SHORT_SLOTS: usize = 1024;
+const SHORT_SLOTS: usize = 256;
 
 /// `Slot::tag`: the generation in bits 0-15, the length in 16-23, the hit flag in bit 24, the
 /// memo id in 32-63.
@@ -268,12 +285,39 @@ fn small_bytes_key(b: &[u8]) -> Option<u16> {
 /// value came from.
 #[inline]
 pub(crate) fn is_cached_str(s: &str) -> bool {
+    // Most strings are longer: one compare for them, before the match on 0, 1 and 2 bytes.
+    if s.len() > 2 {
+        return false;
+    }
     match s.as_bytes() {
         [] => true,
         [c] => *c < 0x80,
         // One 2-byte UTF-8 character below U+0100: a lead byte of 0xc2 or 0xc3.
         [a, _] => matches!(a, 0xc2 | 0xc3),
         _ => false,
+    }
+}
+
+/// Struct field places remembered by [`FieldCache`]; a struct's later fields share slots.
+const FIELD_SLOTS: usize = 16;
+
+/// The field names of the structs being written, by place: a `Vec` of structs writes the same
+/// `&'static str` names in the same order for every element, so the name at a place is found
+/// again with one compare of address and length. A miss falls back to the [`PtrTable`], so
+/// nested structs that take each other's places cost a lookup, never a wrong id.
+#[derive(Default)]
+struct FieldCache {
+    /// (address, length, memo id); address 0 is an empty slot (a `&str` is never null).
+    slots: [(usize, usize, u64); FIELD_SLOTS],
+    used: bool,
+}
+
+impl FieldCache {
+    fn clear(&mut self) {
+        if self.used {
+            self.slots = Default::default();
+            self.used = false;
+        }
     }
 }
 
@@ -372,6 +416,24 @@ mod tests {
         assert_eq!(m.get_static(s), Some(2));
         m.clear();
         assert_eq!(m.get_static(s), None);
+    }
+
+    #[test]
+    fn fields_by_place_and_address() {
+        let mut m = Memo::default();
+        let s: &'static str = "abcdef";
+        assert_eq!(m.get_field(s, 0), None);
+        m.put_field(s, 0, 5);
+        assert_eq!(m.get_field(s, 0), Some(5));
+        assert_eq!(m.get_field(s, FIELD_SLOTS), Some(5));
+        assert_eq!(m.get_field(s, 1), None);
+        assert_eq!(m.get_field(&s[..3], 0), None);
+        assert_eq!(m.get_field(&s[1..], 0), None);
+        m.put_field(&s[..3], 0, 6);
+        assert_eq!(m.get_field(s, 0), None);
+        assert_eq!(m.get_field(&s[..3], 0), Some(6));
+        m.clear();
+        assert_eq!(m.get_field(&s[..3], 0), None);
     }
 
     #[test]

@@ -198,6 +198,26 @@ impl<W: io::Write> Serializer<W> {
         self.end_value()
     }
 
+    /// A str value or key, short of the boundary's work.
+    #[inline(always)]
+    fn str_value(&mut self, v: &str) -> Result<()> {
+        if !self.key {
+            self.emit_str(v)
+        } else if self.opts.memoize_keys {
+            self.emit_interned_str(v)
+        } else {
+            self.emit_plain_str(v)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn str_value_slow(&mut self, v: &str) -> Result<()> {
+        self.begin_value_slow()?;
+        self.str_value(v)?;
+        self.end_value()
+    }
+
     /// After a value: at the top level, the end of the pickle.
     #[inline]
     pub(crate) fn end_value(&mut self) -> Result<()> {
@@ -393,17 +413,14 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     fn serialize_char(self, v: char) -> Result<()> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    #[inline]
+    #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<()> {
-        self.scalar(|s| {
-            if !s.key {
-                s.emit_str(v)
-            } else if s.opts.memoize_keys {
-                s.emit_interned_str(v)
-            } else {
-                s.emit_plain_str(v)
-            }
-        })
+        // Not `scalar`: its closure, called from two places, was not inlined.
+        if self.out.buf.len() < self.out.next_check {
+            self.str_value(v)
+        } else {
+            self.str_value_slow(v)
+        }
     }
     #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {

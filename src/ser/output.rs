@@ -19,6 +19,8 @@ const FRAME_HEADER: usize = 9;
 const FRAME_MIN: usize = 4;
 /// Without frames, a writer is handed what has accumulated once it reaches this size.
 const FLUSH_AT: usize = 64 * 1024;
+/// [`Output::presize`] reserves at most this much at once, whatever a length hint says.
+const MAX_PRESIZE: usize = 1 << 30;
 
 pub(crate) struct Output<W> {
     pub(crate) buf: Vec<u8>,
@@ -39,6 +41,33 @@ pub(crate) struct Output<W> {
     pub(crate) epoch: u64,
     /// Bumped whenever bytes left `buf` for the writer.
     pub(crate) flushes: u64,
+}
+
+impl<W> Output<W> {
+    /// `to_vec` only: `done` of a container's `hint` items took the bytes from `start` on. If
+    /// the rest, at that rate, will not fit, make room for it and an eighth more, so that the
+    /// buffer grows about once for a long container instead of doubling (and copying all that
+    /// was written) at every step. Called at the end of each batch of such a container. It
+    /// grows at least as a `Vec` would (to twice the capacity), so that items growing in size
+    /// cannot make it reallocate at every batch.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn presize(&mut self, start: usize, done: usize, hint: usize) {
+        if !self.buffer_all || start > self.buf.len() || done == 0 || done >= hint {
+            return;
+        }
+        let per_item = (self.buf.len() - start) / done + 1;
+        let rest = (hint - done).saturating_mul(per_item);
+        if rest <= self.buf.capacity() - self.buf.len() {
+            return;
+        }
+        let rest = rest
+            .saturating_add(rest / 8)
+            .max(self.buf.capacity())
+            .min(MAX_PRESIZE);
+        // A hint that was wrong, or memory that is short, only costs the doubling after all.
+        let _ = self.buf.try_reserve_exact(rest);
+    }
 }
 
 impl<W: Write> Output<W> {
@@ -228,6 +257,38 @@ mod tests {
         out.buf.push(b'x');
         out.end_pickle().unwrap();
         assert_eq!(out.buf, b"\x95\x04\x00\x00\x00\x00\x00\x00\x00K\x01.x");
+    }
+
+    #[test]
+    fn presize_makes_room_for_the_rest_at_the_rate_so_far() {
+        let mut out = Output::new(io::sink(), true);
+        out.buf.extend_from_slice(&[1; 100]);
+        // 100 items of 10 bytes from 0, of 10_000: about 99_000 bytes more to come.
+        out.buf.extend_from_slice(&[2; 1000]);
+        out.presize(100, 100, 10_000);
+        let cap = out.buf.capacity();
+        assert!(cap >= 1100 + 9900 * 10, "{cap}");
+        assert!(cap <= 1100 + 9900 * 11 * 9 / 8 + 16, "{cap}");
+        // Enough room already: nothing moves.
+        out.presize(100, 200, 10_000);
+        assert_eq!(out.buf.capacity(), cap);
+        // No hint beyond what is done, or a writer behind the buffer: nothing either.
+        out.presize(100, 100, 100);
+        assert_eq!(out.buf.capacity(), cap);
+        let mut to_writer = Output::new(io::sink(), false);
+        to_writer.buf.extend_from_slice(&[2; 1000]);
+        let before = to_writer.buf.capacity();
+        to_writer.presize(0, 100, 10_000);
+        assert_eq!(to_writer.buf.capacity(), before);
+        assert_eq!(out.buf.len(), 1100);
+        // A rest just over the room left still grows the buffer as a Vec would, at least.
+        let free = cap - 1100;
+        out.presize(0, 1, free / 1100 + 2);
+        assert!(
+            out.buf.capacity() >= 1100 + cap,
+            "{} {cap}",
+            out.buf.capacity()
+        );
     }
 
     #[test]

@@ -101,6 +101,45 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     }
     laughs.push(b'.');
     cases.push(("10^30-leaf shared-reference bomb", laughs));
+    // Copies made by calls, not shared references: tuple(l), list(l), set(l), frozenset(l)
+    // and dict(d) of one memoized 10k-item container, 2000 times over (7 bytes each).
+    for (callable, container) in [
+        (&b"tuple"[..], &b"]"[..]),
+        (b"list", b"]"),
+        (b"set", b"]"),
+        (b"frozenset", b"]"),
+        (b"dict", b"}"),
+    ] {
+        let mut copies = b"\x80\x02c__builtin__\n".to_vec();
+        copies.extend_from_slice(callable);
+        copies.extend_from_slice(b"\nq\x00");
+        copies.extend_from_slice(container);
+        copies.push(b'(');
+        for i in 0..10_000u32 {
+            copies.push(b'J');
+            copies.extend_from_slice(&i.to_le_bytes());
+            if container == b"}" {
+                copies.push(b'N');
+            }
+        }
+        copies.extend_from_slice(if container == b"}" {
+            b"uq\x01"
+        } else {
+            b"eq\x01"
+        });
+        for _ in 0..2000 {
+            copies.extend_from_slice(b"h\x00h\x01\x85R0");
+        }
+        copies.extend_from_slice(b"N.");
+        let name = match callable {
+            b"tuple" => "2000 copies of a 10k-item list by tuple()",
+            b"list" => "2000 copies of a 10k-item list by list()",
+            b"set" => "2000 copies of a 10k-item list by set()",
+            b"frozenset" => "2000 copies of a 10k-item list by frozenset()",
+            _ => "2000 copies of a 10k-item dict by dict()",
+        };
+        cases.push((name, copies));
+    }
     cases
 }
 

@@ -256,3 +256,38 @@ fn lone_surrogates_are_refused_clearly() {
     assert_eq!(e.category(), Category::Unsupported);
     assert!(e.to_string().contains("U+D800"), "{e}");
 }
+
+#[test]
+fn copies_made_by_calls_count_against_the_expansion_limit() {
+    // tuple(l) of one memoized 10k-item list, 300 times over: 3M values from 52 KiB, which
+    // allocated 72 MB (2000 times: 1.2 GB) before copies were charged.
+    let mut d = b"\x80\x02c__builtin__\ntuple\nq\x00](".to_vec();
+    for i in 0..10_000u32 {
+        d.push(b'J');
+        d.extend_from_slice(&i.to_le_bytes());
+    }
+    d.extend_from_slice(b"eq\x01");
+    for _ in 0..300 {
+        d.extend_from_slice(b"h\x00h\x01\x85R0");
+    }
+    d.extend_from_slice(b"N.");
+    let e = err(&d);
+    assert_eq!(e.limit(), Some(Limit::Expansion), "{e}");
+    assert_eq!(e.opcode_name(), Some("REDUCE"), "{e}");
+    // The same through a class called with a memoized tuple of arguments.
+    let mut d = b"\x80\x02ccollections\nOrderedDict\nq\x00(".to_vec();
+    d.extend(std::iter::repeat(b'N').take(20_000));
+    d.extend_from_slice(b"tq\x01");
+    for _ in 0..100 {
+        d.extend_from_slice(b"h\x00h\x01R0");
+    }
+    d.extend_from_slice(b"N.");
+    assert_eq!(err(&d).limit(), Some(Limit::Expansion));
+    // A large set as protocols 0-3 write it, set([...]), is one copy and reads.
+    let v = Value::Set((0..300_000).map(Value::Int).collect());
+    for proto in [0, 2] {
+        let opts = pypickle::SerOptions::new().protocol(proto);
+        let bytes = pypickle::to_vec_with(&v, &opts).unwrap();
+        assert_eq!(pypickle::from_slice::<Value>(&bytes).unwrap(), v);
+    }
+}

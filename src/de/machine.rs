@@ -22,6 +22,9 @@ pub(crate) struct Machine {
     /// bytearray, or such a tuple), in increasing order: such a tuple cannot be a dict key or a
     /// set element, as in CPython.
     unhashable_tuples: Vec<u32>,
+    /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
+    /// arguments): they are paid for by the input, see [`Run::charge_copies`].
+    copied: u64,
 }
 
 #[cold]
@@ -59,6 +62,7 @@ impl Machine {
         self.marks.clear();
         self.memo.clear();
         self.unhashable_tuples.clear();
+        self.copied = 0;
         arena.clear();
         if r.input().len() as u64 >= MAX_OFFSET {
             return Err(Error::new(ErrorCode::Unsupported(
@@ -616,8 +620,33 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Kind::Object(id)
     }
 
-    /// The items of an iterable node, for `set(x)`, `frozenset(x)`, `bytes(x)`.
-    fn iterable(&self, node: Node) -> Option<Vec<Node>> {
+    /// Count `n` values copied by a call. A memoized container can be copied again and again
+    /// for a few bytes each (`tuple(l)` 2000 times over a 10k-item list is 20M values from
+    /// 64 KiB), so copies are limited to the input read so far plus `max_expansion`, like
+    /// values visited again through shared references: a pickle that consumes each container
+    /// once, as every pickler writes them, never comes near it.
+    fn charge_copies(&mut self, n: usize) -> Result<()> {
+        self.m.copied = self.m.copied.saturating_add(n as u64);
+        if self.m.copied > self.r.position().saturating_add(self.opts.max_expansion) {
+            return Err(err(ErrorCode::Limit {
+                which: Limit::Expansion,
+                limit: self.opts.max_expansion,
+            }));
+        }
+        Ok(())
+    }
+
+    /// The items of an iterable node, for `set(x)`, `frozenset(x)`, `bytes(x)`, charged as
+    /// copies.
+    fn iterable(&mut self, node: Node) -> Result<Option<Vec<Node>>> {
+        let items = self.items_of(node);
+        if let Some(items) = &items {
+            self.charge_copies(items.len())?;
+        }
+        Ok(items)
+    }
+
+    fn items_of(&self, node: Node) -> Option<Vec<Node>> {
         match node.kind {
             Kind::Tuple(r) | Kind::FrozenSet(r) => Some(self.arena.slice(r).to_vec()),
             Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).copied().collect()),
@@ -694,7 +723,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Ok(match (known, args.as_slice()) {
             (Known::Set, []) => Kind::Set(self.arena.new_container()),
             (Known::Set, [it]) => {
-                let items = self.iterable(*it).ok_or_else(|| bad_args("set()"))?;
+                let items = self.iterable(*it)?.ok_or_else(|| bad_args("set()"))?;
                 self.check_hashable(items.iter().copied(), "a set element")?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
@@ -702,7 +731,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }
             (Known::FrozenSet, []) => Kind::FrozenSet(Range::EMPTY),
             (Known::FrozenSet, [it]) => {
-                let items = self.iterable(*it).ok_or_else(|| bad_args("frozenset()"))?;
+                let items = self.iterable(*it)?.ok_or_else(|| bad_args("frozenset()"))?;
                 self.check_hashable(items.iter().copied(), "a set element")?;
                 Kind::FrozenSet(self.arena.range(&items))
             }
@@ -717,7 +746,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         kind: Kind::Str(s), ..
                     }, enc] => self.encode(*s, Some(*enc))?,
                     [it] => {
-                        let items = self.iterable(*it).ok_or_else(|| bad_args("bytes()"))?;
+                        let items = self.iterable(*it)?.ok_or_else(|| bad_args("bytes()"))?;
                         let bytes = self.ints_to_bytes(&items)?;
                         self.push_scratch(&bytes)
                     }
@@ -781,12 +810,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             ) => n.kind,
             (Known::Tuple, []) => Kind::Tuple(Range::EMPTY),
             (Known::Tuple, [it]) => {
-                let items = self.iterable(*it).ok_or_else(|| bad_args("tuple()"))?;
+                let items = self.iterable(*it)?.ok_or_else(|| bad_args("tuple()"))?;
                 self.tuple(&items)
             }
             (Known::List, []) => Kind::List(self.arena.new_container()),
             (Known::List, [it]) => {
-                let items = self.iterable(*it).ok_or_else(|| bad_args("list()"))?;
+                let items = self.iterable(*it)?.ok_or_else(|| bad_args("list()"))?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::List(id)
@@ -800,6 +829,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }],
             ) => {
                 let items: Vec<Node> = self.arena.iter(*src).copied().collect();
+                self.charge_copies(items.len())?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Dict(id)
@@ -832,6 +862,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     ));
                 };
                 let args = self.arena.slice(r).to_vec();
+                self.charge_copies(args.len())?;
                 return self.new_instance(cls, args, Some(kwargs));
             }
             (Known::NewObj, [cls, rest @ ..]) => {
@@ -1253,6 +1284,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     return Err(malformed("REDUCE arguments must be a tuple"));
                 };
                 let args = self.arena.slice(r).to_vec();
+                self.charge_copies(args.len())?;
                 let kind = self.call(callable, args)?;
                 self.push(kind);
             }
@@ -1282,6 +1314,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     return Err(malformed("NEWOBJ expected an argument tuple"));
                 };
                 let args = self.arena.slice(r).to_vec();
+                self.charge_copies(args.len())?;
                 let kind = self.new_instance(cls, args, None)?;
                 self.push(kind);
             }
@@ -1293,6 +1326,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     return Err(malformed("NEWOBJ_EX expects an argument tuple and a dict"));
                 };
                 let args = self.arena.slice(r).to_vec();
+                self.charge_copies(args.len())?;
                 let kind = self.new_instance(cls, args, Some(kwargs))?;
                 self.push(kind);
             }

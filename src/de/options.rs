@@ -35,7 +35,7 @@ pub enum Py2Strings {
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
 /// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (24 bytes each) |
 /// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (24 bytes each) |
-/// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound |
+/// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the input's length |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 #[derive(Clone, Debug)]
 pub struct DeOptions {
@@ -111,7 +111,8 @@ impl DeOptions {
     }
 
     /// How many values may be visited again through shared references, beyond the values the
-    /// pickle itself holds.
+    /// pickle itself holds; and how many values calls may copy (`tuple(l)`, `set(l)`,
+    /// `dict(d)`, a class called with a tuple of arguments) beyond the input's length.
     pub fn max_expansion(mut self, visits: u64) -> Self {
         self.max_expansion = visits;
         self

@@ -225,3 +225,42 @@ fn non_ascii_globals_need_protocol_3() {
         assert!(pypickle::to_vec_with(&g, &SerOptions::new().protocol(proto)).is_ok());
     }
 }
+
+#[test]
+fn globals_that_would_break_a_global_line_are_refused() {
+    // A newline in a module or class name would end the GLOBAL (or INST) line early and turn
+    // the rest into opcodes: `m\nos` . `system` must not become `cm\nos\nsystem\n`.
+    for (module, name) in [("m\nos", "system"), ("m", "C\nD"), ("", "C"), ("m", "")] {
+        let class = pypickle::Global {
+            module: module.into(),
+            name: name.into(),
+        };
+        let object = Value::Object(Box::new(pypickle::Object {
+            class: class.clone(),
+            made: pypickle::Made::Call,
+            args: Value::Tuple(vec![]),
+            kwargs: None,
+            state: vec![],
+            list_items: vec![],
+            dict_items: vec![],
+        }));
+        for v in [Value::Global(Box::new(class)), object] {
+            for proto in 0..=3 {
+                let e = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap_err();
+                assert_eq!(
+                    e.category(),
+                    Category::Unserializable,
+                    "{module:?}.{name:?}"
+                );
+            }
+            // Protocols 4 and 5 carry any str in STACK_GLOBAL: nothing breaks.
+            let bytes = pypickle::to_vec_with(&v, &SerOptions::new().protocol(4)).unwrap();
+            let report = pypickle::scan(&bytes);
+            assert_eq!(report.globals.len(), 1);
+            assert_eq!(
+                (report.globals[0].module(), report.globals[0].name()),
+                (module, name)
+            );
+        }
+    }
+}

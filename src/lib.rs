@@ -4,6 +4,7 @@
 //! [`ClassRegistry`]: crate::ClassRegistry
 //! [`PersistentId`]: crate::PersistentId
 //! [`numpy::NdArray`]: crate::numpy::NdArray
+//! [`PickleBuffer`]: crate::PickleBuffer
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
@@ -49,6 +50,7 @@ macro_rules! for_each_deserialize_method {
 }
 pub(crate) use for_each_deserialize_method;
 
+mod buffer;
 mod class;
 pub mod de;
 mod error;
@@ -61,13 +63,16 @@ pub mod ser;
 pub mod stdlib;
 pub mod value;
 
+pub use buffer::PickleBuffer;
 pub use class::ClassRegistry;
 pub use de::{
-    from_reader, from_reader_with, from_slice, from_slice_with, DeOptions, Deserializer,
-    Py2Strings, StreamDeserializer,
+    from_reader, from_reader_with, from_slice, from_slice_with, from_slice_with_buffers, DeOptions,
+    Deserializer, Py2Strings, StreamDeserializer,
 };
 pub use error::{Category, Error, Limit, Result};
 pub use persistent::PersistentId;
 pub use scan::{scan, Bomb, Finding, Report, Verdict};
-pub use ser::{to_vec, to_vec_with, to_writer, to_writer_with, SerOptions, Serializer};
+pub use ser::{
+    to_vec, to_vec_with, to_vec_with_buffers, to_writer, to_writer_with, SerOptions, Serializer,
+};
 pub use value::{from_value, to_value, BigInt, Complex, Global, Made, Object, Value};

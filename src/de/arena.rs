@@ -73,6 +73,8 @@ pub(crate) enum Kind {
     Set(Id),
     Object(Id),
     Global(Id),
+    /// A protocol 5 out-of-band buffer: index into `Arena::buffers`.
+    Buffer(Id),
 }
 
 impl Kind {
@@ -94,6 +96,7 @@ impl Kind {
             Kind::Set(_) => "set",
             Kind::Object(_) => "object",
             Kind::Global(_) => "global",
+            Kind::Buffer(_) => "PickleBuffer",
         }
     }
 }
@@ -170,6 +173,9 @@ pub(crate) struct Arena {
     pub globals: Vec<Global>,
     /// Complex numbers' (real, imaginary) parts.
     pub complexes: Vec<(f64, f64)>,
+    /// Out-of-band buffers met (NEXT_BUFFER): which of the caller's buffers, and whether
+    /// READONLY_BUFFER made it read-only.
+    pub buffers: Vec<(u32, bool)>,
     /// Bytes copied from an `io::Read` or decoded by the unpickler.
     pub scratch: Vec<u8>,
 }
@@ -182,6 +188,7 @@ impl Arena {
         self.objects.clear();
         self.globals.clear();
         self.complexes.clear();
+        self.buffers.clear();
         self.scratch.clear();
     }
 
@@ -194,6 +201,7 @@ impl Arena {
             + self.objects.capacity() * size_of::<Object>()
             + self.globals.capacity() * size_of::<Global>()
             + self.complexes.capacity() * size_of::<(f64, f64)>()
+            + self.buffers.capacity() * size_of::<(u32, bool)>()
             + self.scratch.capacity()
     }
 

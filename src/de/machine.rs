@@ -25,6 +25,10 @@ pub(crate) struct Machine {
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
+    /// How many out-of-band buffers the caller passed, and how many NEXT_BUFFER took so far
+    /// (across the pickles of one stream, as CPython's `buffers` iterator).
+    buffers_given: usize,
+    next_buffer: usize,
 }
 
 #[cold]
@@ -49,6 +53,12 @@ impl Machine {
             + self.marks.capacity() * std::mem::size_of::<usize>()
             + self.memo.capacity_bytes()
             + self.unhashable_tuples.capacity() * std::mem::size_of::<u32>()
+    }
+
+    /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order.
+    pub(crate) fn set_buffers(&mut self, n: usize) {
+        self.buffers_given = n;
+        self.next_buffer = 0;
     }
 
     /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
@@ -490,6 +500,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     fn hashable(&self, node: Node) -> bool {
         match node.kind {
             Kind::List(_) | Kind::Dict(_) | Kind::Set(_) | Kind::ByteArray(_) => false,
+            Kind::Buffer(b) => self.arena.buffers[b as usize].1,
             Kind::Tuple(r) => {
                 r.len == 0 || self.m.unhashable_tuples.binary_search(&r.start).is_err()
             }
@@ -1387,10 +1398,45 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 let code = u32::try_from(code).map_err(|_| malformed("negative extension code"))?;
                 self.extension(code)?;
             }
-            NEXT_BUFFER | READONLY_BUFFER => {
-                return Err(err(ErrorCode::NeedsHook(
-                    "an out-of-band buffer (NEXT_BUFFER, READONLY_BUFFER)",
-                )))
+            NEXT_BUFFER => {
+                if self.m.buffers_given == 0 {
+                    return Err(err(ErrorCode::NeedsHook(
+                        "an out-of-band buffer (NEXT_BUFFER; pass the buffers to \
+                         from_slice_with_buffers)",
+                    )));
+                }
+                if self.m.next_buffer >= self.m.buffers_given {
+                    return Err(malformed_owned(format!(
+                        "NEXT_BUFFER asks for out-of-band buffer {} of {} passed",
+                        self.m.next_buffer + 1,
+                        self.m.buffers_given
+                    )));
+                }
+                let id = self.arena.buffers.len() as Id;
+                self.arena.buffers.push((self.m.next_buffer as u32, false));
+                self.m.next_buffer += 1;
+                self.push(Kind::Buffer(id));
+            }
+            READONLY_BUFFER => {
+                let top = self.top()?;
+                let kind = match top.kind {
+                    Kind::Buffer(b) => {
+                        let (index, _) = self.arena.buffers[b as usize];
+                        let id = self.arena.buffers.len() as Id;
+                        self.arena.buffers.push((index, true));
+                        Kind::Buffer(id)
+                    }
+                    Kind::Bytes(_) => top.kind,
+                    Kind::ByteArray(span) => Kind::Bytes(span),
+                    other => {
+                        return Err(malformed_owned(format!(
+                            "READONLY_BUFFER on a {}, not a buffer",
+                            other.type_name()
+                        )))
+                    }
+                };
+                self.m.stack.pop();
+                self.push(kind);
             }
             other => return Err(err(ErrorCode::InvalidOpcode(other))),
         }

@@ -183,18 +183,32 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options.
 pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
+    from_slice_with_buffers(bytes, &[], opts)
+}
+
+/// [`from_slice_with`] for a protocol 5 pickle whose buffers travel out of band, like
+/// `pickle.loads(data, buffers=...)`: each NEXT_BUFFER takes the next of `buffers`, and what
+/// is read from it (`&[u8]`, a numpy array's data, ...) borrows from it. A pickle that asks
+/// for more buffers than given is an error; so is NEXT_BUFFER when none are given. A buffer
+/// reads as a `bytearray` `Value` (`bytes` after READONLY_BUFFER).
+pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    buffers: &'de [&'de [u8]],
+    opts: &DeOptions,
+) -> Result<T> {
     with_buffers(|Buffers { machine, arena }| {
+        machine.set_buffers(buffers.len());
         let mut read = SliceRead::new(bytes);
-        let root = machine
-            .run(&mut read, arena, opts)?
-            .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+        let root = machine.run(&mut read, arena, opts);
+        machine.set_buffers(0);
+        let root = root?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
         let end = read.position();
         if read.remaining() > 0 {
             return Err(
                 Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
             );
         }
-        let mut walk = walk::Walk::new(bytes, arena, opts);
+        let mut walk = walk::Walk::new(bytes, arena, opts).with_buffers(buffers);
         T::deserialize(walk.root(&root))
     })
 }

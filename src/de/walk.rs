@@ -28,6 +28,8 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     active_containers: Vec<bool>,
     active_objects: Vec<bool>,
     registry: &'a ClassRegistry,
+    /// Out-of-band buffers (protocol 5) the caller passed.
+    buffers: &'de [&'de [u8]],
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
@@ -43,7 +45,20 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             active_containers: vec![false; arena.containers.len()],
             active_objects: vec![false; arena.objects.len()],
             registry: &opts.registry,
+            buffers: &[],
         }
+    }
+
+    /// Lend bytes from these out-of-band buffers, which the machine checked against.
+    pub(crate) fn with_buffers(mut self, buffers: &'de [&'de [u8]]) -> Self {
+        self.buffers = buffers;
+        self
+    }
+
+    /// The bytes of an out-of-band buffer node, and whether it is read-only.
+    fn buffer(&self, id: Id) -> (&'de [u8], bool) {
+        let (index, readonly) = self.arena.buffers[id as usize];
+        (self.buffers[index as usize], readonly)
     }
 
     /// A walk over part of an arena that is still being built (a persistent id the machine
@@ -59,6 +74,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             active_containers: Vec::new(),
             active_objects: Vec::new(),
             registry: &opts.registry,
+            buffers: &[],
         }
     }
 
@@ -186,6 +202,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Str(span) => Value::Str(as_str(self.raw(span)).to_owned()),
             Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
             Kind::ByteArray(span) => Value::ByteArray(self.raw(span).to_vec()),
+            Kind::Buffer(b) => match self.buffer(b) {
+                (data, true) => Value::Bytes(data.to_vec()),
+                (data, false) => Value::ByteArray(data.to_vec()),
+            },
             Kind::Global(g) => {
                 if self.arena.globals[g as usize].known == crate::class::Known::GetAttr {
                     // getattr itself, not called in the one shape the machine reads.
@@ -448,6 +468,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 Bytes::Borrowed(b) => at(node, visitor.visit_borrowed_bytes(b)),
                 Bytes::Copied(b) => at(node, visitor.visit_bytes(b)),
             },
+            Kind::Buffer(b) => at(node, visitor.visit_borrowed_bytes(self.w.buffer(b).0)),
             Kind::List(id) | Kind::Set(id) => self.list(id, visitor),
             Kind::Dict(id) => self.dict(id, visitor),
             Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
@@ -504,9 +525,15 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         match self.node.kind {
             Kind::List(id) => self.list(id, visitor),
             Kind::Object(id) => self.object_as(id, None, Want::Seq, visitor),
-            Kind::Bytes(span) | Kind::ByteArray(span) => {
+            Kind::Bytes(_) | Kind::ByteArray(_) | Kind::Buffer(_) => {
                 let node = self.node;
-                let bytes = span.get(self.w.input, &self.w.arena.scratch);
+                let bytes = match node.kind {
+                    Kind::Buffer(b) => self.w.buffer(b).0,
+                    Kind::Bytes(span) | Kind::ByteArray(span) => {
+                        span.get(self.w.input, &self.w.arena.scratch)
+                    }
+                    _ => unreachable!("matched above"),
+                };
                 self.w.enter(node)?;
                 let r = visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
                     bytes.iter().copied(),

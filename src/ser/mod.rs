@@ -86,6 +86,8 @@ pub struct Serializer<W> {
     /// The payload of a `$pypickle::` newtype is being serialized: the seq or bytes it makes
     /// stands for this Python type.
     pub(crate) pending: Option<Tag>,
+    /// Buffers handed out of band, in order.
+    pub(crate) buffers: Vec<Vec<u8>>,
 }
 
 impl<W: io::Write> Serializer<W> {
@@ -106,6 +108,7 @@ impl<W: io::Write> Serializer<W> {
             level: 0,
             key: false,
             pending: None,
+            buffers: Vec::new(),
         }
     }
 
@@ -139,6 +142,12 @@ impl<W: io::Write> Serializer<W> {
         self.level = 0;
         self.key = false;
         self.pending = None;
+    }
+
+    /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
+    /// the order the pickles refer to them; the serializer's list starts empty again.
+    pub fn take_buffers(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.buffers)
     }
 
     /// The writer.
@@ -307,6 +316,34 @@ pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: &SerOptions) -> Resul
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
     Ok(std::mem::take(&mut ser.out.buf))
+}
+
+/// [`to_vec_with`] with every [`PickleBuffer`](crate::PickleBuffer) handed out of band: the
+/// pickle and the buffers it refers to, in order, as CPython's `pickle.dumps(obj, 5,
+/// buffer_callback=buffers.append)` gives them. Protocol 5 is required for buffers.
+///
+/// ```
+/// use pypickle::{PickleBuffer, SerOptions};
+/// let big = vec![7u8; 1 << 20];
+/// let (pickle, buffers) =
+///     pypickle::to_vec_with_buffers(&PickleBuffer::new(&big[..]), &SerOptions::new().protocol(5))?;
+/// assert!(pickle.len() < 20); // PROTO, NEXT_BUFFER, STOP
+/// assert_eq!(buffers, [big.clone()]);
+/// let lent = [&buffers[0][..]];
+/// let back: &[u8] = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default())?;
+/// assert_eq!(back.as_ptr(), buffers[0].as_ptr()); // lent from the buffer
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
+    value: &T,
+    opts: &SerOptions,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    let mut opts = opts.clone();
+    opts.out_of_band = true;
+    let mut ser = Serializer::build(io::sink(), true, &opts);
+    ser.out.buf.reserve(128);
+    value.serialize(&mut ser)?;
+    Ok((std::mem::take(&mut ser.out.buf), ser.take_buffers()))
 }
 
 /// Serialize `value` as a pickle into `writer`, with the default options. I/O errors are

@@ -31,6 +31,7 @@ pub struct SerOptions {
     pub(crate) fix_imports: bool,
     pub(crate) registry: crate::ClassRegistry,
     pub(crate) extensions: Vec<(u32, String, String)>,
+    pub(crate) out_of_band: bool,
 }
 
 impl Default for SerOptions {
@@ -42,6 +43,7 @@ impl Default for SerOptions {
             fix_imports: true,
             registry: crate::ClassRegistry::new(),
             extensions: Vec::new(),
+            out_of_band: false,
         }
     }
 }
@@ -117,6 +119,17 @@ impl SerOptions {
     pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
         self.extensions
             .push((code, module.to_string(), name.to_string()));
+        self
+    }
+
+    /// Hand [`PickleBuffer`](crate::PickleBuffer)s out of band at protocol 5 (NEXT_BUFFER,
+    /// READONLY_BUFFER), like `pickle.dumps(..., buffer_callback=...)` with a callback that
+    /// keeps them: the pickle holds only a reference to each, in order, and the buffers
+    /// themselves come back from [`to_vec_with_buffers`](crate::to_vec_with_buffers) or
+    /// [`Serializer::take_buffers`](crate::Serializer::take_buffers). Off by default: buffers
+    /// are written in band, as bytes or bytearray.
+    pub fn out_of_band_buffers(mut self, on: bool) -> Self {
+        self.out_of_band = on;
         self
     }
 

@@ -36,10 +36,17 @@ impl<W: Write> Serializer<W> {
     ) -> Result<()> {
         match tag {
             Tag::Tuple => payload.serialize(&mut *self),
-            Tag::Set | Tag::FrozenSet | Tag::ByteArray | Tag::BigInt => {
+            Tag::Set
+            | Tag::FrozenSet
+            | Tag::ByteArray
+            | Tag::BigInt
+            | Tag::Buffer
+            | Tag::ReadOnlyBuffer => {
                 match tag {
                     Tag::Set if self.key => return Err(self.unhashable("a set")),
-                    Tag::ByteArray if self.key => return Err(self.unhashable("a bytearray")),
+                    Tag::ByteArray | Tag::Buffer if self.key => {
+                        return Err(self.unhashable("a bytearray"))
+                    }
                     _ => {}
                 }
                 self.pending = Some(tag);
@@ -65,14 +72,41 @@ impl<W: Write> Serializer<W> {
         }
     }
 
-    /// The bytes payload of a `$pypickle::ByteArray` or `$pypickle::BigInt`.
+    /// The bytes payload of a `$pypickle::ByteArray`, `BigInt` or `PickleBuffer`.
     pub(crate) fn save_tagged_bytes(&mut self, tag: Tag, v: &[u8]) -> Result<()> {
         self.begin_value()?;
         match tag {
             Tag::ByteArray => self.emit_bytearray(v)?,
             Tag::BigInt => self.emit_int_le(v),
+            Tag::Buffer | Tag::ReadOnlyBuffer => {
+                self.emit_pickle_buffer(v, tag == Tag::ReadOnlyBuffer)?
+            }
             _ => return Err(unserializable(format!("malformed {} payload", tag.name()))),
         }
         self.end_value()
+    }
+
+    /// A protocol 5 buffer, as CPython's `save_picklebuffer`: handed out of band (NEXT_BUFFER,
+    /// then READONLY_BUFFER for a read-only one) when the options ask for it, else in band as
+    /// bytes (read-only) or a bytearray.
+    fn emit_pickle_buffer(&mut self, v: &[u8], readonly: bool) -> Result<()> {
+        if self.proto < 5 {
+            return Err(unserializable(format!(
+                "a PickleBuffer can only be pickled with protocol 5, not {}",
+                self.proto
+            )));
+        }
+        if self.opts.out_of_band {
+            self.buffers.push(v.to_vec());
+            self.out.buf.push(crate::opcode::NEXT_BUFFER);
+            if readonly {
+                self.out.buf.push(crate::opcode::READONLY_BUFFER);
+            }
+            Ok(())
+        } else if readonly {
+            self.emit_bytes(v)
+        } else {
+            self.emit_bytearray(v)
+        }
     }
 }

@@ -23,10 +23,14 @@ pub(crate) enum Tag {
     Complex,
     Global,
     Object,
+    /// A writable protocol 5 buffer (`pickle.PickleBuffer` of a bytearray).
+    Buffer,
+    /// A read-only protocol 5 buffer.
+    ReadOnlyBuffer,
 }
 
 impl Tag {
-    pub(crate) const ALL: [Tag; 8] = [
+    pub(crate) const ALL: [Tag; 10] = [
         Tag::Tuple,
         Tag::Set,
         Tag::FrozenSet,
@@ -35,6 +39,8 @@ impl Tag {
         Tag::Complex,
         Tag::Global,
         Tag::Object,
+        Tag::Buffer,
+        Tag::ReadOnlyBuffer,
     ];
 
     /// The newtype name `Value::serialize` uses for it.
@@ -48,6 +54,8 @@ impl Tag {
             Tag::Complex => "$pypickle::Complex",
             Tag::Global => "$pypickle::Global",
             Tag::Object => "$pypickle::Object",
+            Tag::Buffer => "$pypickle::PickleBuffer",
+            Tag::ReadOnlyBuffer => "$pypickle::ReadOnlyPickleBuffer",
         }
     }
 

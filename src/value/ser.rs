@@ -150,7 +150,8 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
         (Tag::Tuple, Value::List(v) | Value::Tuple(v)) => Value::Tuple(v),
         (Tag::Set, Value::List(v)) => Value::Set(v),
         (Tag::FrozenSet, Value::List(v)) => Value::FrozenSet(v),
-        (Tag::ByteArray, Value::Bytes(b)) => Value::ByteArray(b),
+        (Tag::ByteArray | Tag::Buffer, Value::Bytes(b)) => Value::ByteArray(b),
+        (Tag::ReadOnlyBuffer, Value::Bytes(b)) => Value::Bytes(b),
         (Tag::BigInt, Value::Bytes(b)) => Value::from_big(BigInt::from_le_bytes(&b)),
         (Tag::Complex, Value::Tuple(v)) if v.len() == 2 => match (&v[0], &v[1]) {
             (Value::Float(re), Value::Float(im)) => Value::Complex(Complex { re: *re, im: *im }),

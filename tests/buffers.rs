@@ -1,0 +1,149 @@
+//! Protocol 5 out-of-band buffers against the real python3, both ways:
+//! `python_fixtures/buffer_oracle.py` loads our pickles with `buffers=` and dumps its own with
+//! `buffer_callback=`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use pypickle::numpy::NdArray;
+use pypickle::{PickleBuffer, SerOptions, Value};
+
+fn oracle(python: &str, lines: &[String]) -> Vec<String> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/python_fixtures/buffer_oracle.py"
+    );
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed: these tests compare with CPython");
+    let mut stdin = child.stdin.take().unwrap();
+    let text = lines.join("\n") + "\n";
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let out = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<String> = out.lines().map(str::to_string).collect();
+    assert_eq!(got.len(), lines.len(), "{out}");
+    got
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A `dumps` reply: the pickle and its buffers.
+fn parse_dump(reply: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
+    assert!(!reply.starts_with("ERR"), "{reply}");
+    let (data, bufs) = reply.split_once(' ').unwrap();
+    let bufs = bufs
+        .split(',')
+        .filter(|b| !b.is_empty())
+        .map(unhex)
+        .collect();
+    (unhex(data), bufs)
+}
+
+#[test]
+fn rust_buffers_load_in_cpython_out_of_band_and_in_band() {
+    let value = (
+        PickleBuffer::new(&b"writable"[..]),
+        PickleBuffer::readonly(&b"read-only"[..]),
+        5,
+    );
+    let proto5 = SerOptions::new().protocol(5);
+    let (pickle, buffers) = pypickle::to_vec_with_buffers(&value, &proto5).unwrap();
+    assert_eq!(buffers, [b"writable".to_vec(), b"read-only".to_vec()]);
+    assert!(!pickle.windows(8).any(|w| w == b"writable"), "out of band");
+    let in_band = pypickle::to_vec_with(&value, &proto5).unwrap();
+    let bufs: Vec<String> = buffers.iter().map(|b| hex(b)).collect();
+    let replies = oracle(
+        "python3",
+        &[
+            format!("loads {} {}", hex(&pickle), bufs.join(",")),
+            format!("loads {}", hex(&in_band)),
+        ],
+    );
+    // Out of band, a read-only buffer is a read-only memoryview of what was passed.
+    assert!(
+        replies[0].starts_with("(bytearray(b'writable'), <memory at "),
+        "{}",
+        replies[0]
+    );
+    assert_eq!(replies[1], "(bytearray(b'writable'), b'read-only', 5)");
+    // And back here: the same values, the bytes lent from the buffers.
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!(v.to_string(), replies[1]);
+    let (a, b, n): (&[u8], &[u8], i32) =
+        pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!((a, b, n), (&b"writable"[..], &b"read-only"[..], 5));
+    assert_eq!(a.as_ptr(), lent[0].as_ptr(), "borrowed from the buffer");
+    // Below protocol 5 a PickleBuffer is an error, as in CPython.
+    let e = pypickle::to_vec_with(&value, &SerOptions::new().protocol(4)).unwrap_err();
+    assert!(e.to_string().contains("protocol 5"), "{e}");
+}
+
+#[test]
+fn cpython_buffers_read_here() {
+    let replies = oracle(
+        "python3",
+        &["dumps [PB(bytearray(b'abc')), PB(b'xyz'), b'in band']".to_string()],
+    );
+    let (pickle, buffers) = parse_dump(&replies[0]);
+    assert_eq!(buffers, [b"abc".to_vec(), b"xyz".to_vec()]);
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!(v.to_string(), "[bytearray(b'abc'), b'xyz', b'in band']");
+    let parts: Vec<&[u8]> =
+        pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!(parts[1].as_ptr(), lent[1].as_ptr());
+    // Without the buffers, or with too few: errors that say so.
+    let e = pypickle::from_slice::<Value>(&pickle).unwrap_err();
+    assert!(e.to_string().contains("from_slice_with_buffers"), "{e}");
+    let e = pypickle::from_slice_with_buffers::<Value>(&pickle, &lent[..1], &Default::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("buffer 2 of 1"), "{e}");
+    assert_eq!(e.opcode_name(), Some("NEXT_BUFFER"));
+}
+
+#[test]
+fn numpy_arrays_with_out_of_band_data() {
+    let pythons = match std::env::var("PYPICKLE_NUMPY_PYTHONS") {
+        Ok(s) if !s.is_empty() => s.split(':').map(str::to_string).collect::<Vec<_>>(),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PYPICKLE_NUMPY_PYTHONS must name Pythons with numpy under CI (.ci/run sets it)"
+            );
+            eprintln!("numpy out-of-band test not run: set PYPICKLE_NUMPY_PYTHONS");
+            return;
+        }
+    };
+    for python in pythons {
+        let replies = oracle(
+            &python,
+            &["dumps np.arange(12, dtype='<f8').reshape(3, 4)".to_string()],
+        );
+        let (pickle, buffers) = parse_dump(&replies[0]);
+        assert_eq!(buffers.len(), 1, "{python}: the data travels out of band");
+        let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+        let a: NdArray =
+            pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+        assert_eq!(a.shape(), &[3, 4]);
+        assert_eq!(
+            a.to_vec::<f64>().unwrap(),
+            (0..12).map(f64::from).collect::<Vec<_>>()
+        );
+    }
+}

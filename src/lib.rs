@@ -53,6 +53,7 @@ pub(crate) use for_each_deserialize_method;
 mod buffer;
 mod class;
 pub mod de;
+mod dis;
 mod error;
 pub mod numpy;
 pub mod opcode;
@@ -69,6 +70,7 @@ pub use de::{
     from_reader, from_reader_with, from_slice, from_slice_with, from_slice_with_buffers, DeOptions,
     Deserializer, Py2Strings, StreamDeserializer,
 };
+pub use dis::{dis, dis_to, optimize, DisOptions};
 pub use error::{Category, Error, Limit, Result};
 pub use persistent::PersistentId;
 pub use scan::{scan, Bomb, Finding, Report, Verdict};

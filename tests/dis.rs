@@ -1,0 +1,374 @@
+//! `pypickle::dis` and `pypickle::optimize` against CPython's `pickletools`, on every fixture:
+//! the disassembly is the text `python3 -m pickletools FILE` prints, line for line (and where
+//! pickletools raises, we fail too, after the same lines); `optimize` gives what CPython loads
+//! to an object equal to the original, and we report whether it is `pickletools.optimize`'s
+//! bytes. One python3 run (`python_fixtures/dis_oracle.py`) answers for all fixtures; python3
+//! is required.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use quickcheck::{QuickCheck, TestResult};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures")
+}
+
+fn pkl_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pkl"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// (name, proto, pickle) from the stdlib fixtures' `pickles.bin`.
+fn stdlib_pickles() -> Vec<(String, u8, Vec<u8>)> {
+    let all = std::fs::read(root().join("stdlib/pickles.bin")).unwrap();
+    let mut rest = &all[..];
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let n = u16::from_le_bytes([rest[0], rest[1]]) as usize;
+        let name = String::from_utf8(rest[2..2 + n].to_vec()).unwrap();
+        rest = &rest[2 + n..];
+        let proto = rest[0];
+        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+        out.push((name, proto, rest[5..5 + len].to_vec()));
+        rest = &rest[5 + len..];
+    }
+    out
+}
+
+struct Fixture {
+    path: PathBuf,
+    /// Whether the fixture is a pickle CPython loads (the files that must disassemble cleanly).
+    good: bool,
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dis");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for dir in ["data", "classes/data", "numpy/np2"] {
+        out.extend(
+            pkl_files(dir)
+                .into_iter()
+                .map(|path| Fixture { path, good: true }),
+        );
+    }
+    let index = std::fs::read_to_string(root().join("cpython_vectors/index.tsv")).unwrap();
+    for line in index.lines() {
+        let c: Vec<&str> = line.split('\t').collect();
+        out.push(Fixture {
+            path: root().join("cpython_vectors").join(c[0]),
+            good: c[3] == "ok",
+        });
+    }
+    out.extend(
+        pkl_files("hostile")
+            .into_iter()
+            .map(|path| Fixture { path, good: false }),
+    );
+    let dir = scratch_dir().join("stdlib");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (name, proto, bytes)) in stdlib_pickles().into_iter().enumerate() {
+        let path = dir.join(format!("{i:04}_{name}.p{proto}.pkl"));
+        std::fs::write(&path, bytes).unwrap();
+        out.push(Fixture { path, good: true });
+    }
+    out
+}
+
+struct Verdict {
+    dis_ok: bool,
+    text: String,
+    optimized: Option<Vec<u8>>,
+    load: String,
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Runs the oracle once on `(pickle, our optimize output)` pairs.
+fn oracle(pairs: &[(PathBuf, Option<PathBuf>)]) -> BTreeMap<PathBuf, Verdict> {
+    let script = root().join("dis_oracle.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 is required for tests/dis.rs: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let text: String = pairs
+        .iter()
+        .map(|(p, o)| {
+            let o = o
+                .as_ref()
+                .map_or("-".to_string(), |o| o.display().to_string());
+            format!("{}\t{o}\n", p.display())
+        })
+        .collect();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "dis_oracle.py failed");
+    let out = String::from_utf8(out.stdout).expect("the oracle writes UTF-8");
+    let mut map = BTreeMap::new();
+    for rec in out.split("\0REC\t").skip(1) {
+        let (head, text) = rec.split_once('\n').unwrap();
+        let c: Vec<&str> = head.split('\t').collect();
+        map.insert(
+            PathBuf::from(c[0]),
+            Verdict {
+                dis_ok: c[1] == "ok",
+                text: text.to_string(),
+                optimized: (!c[2].starts_with("error")).then(|| unhex(c[2])),
+                load: c[3].to_string(),
+            },
+        );
+    }
+    assert_eq!(map.len(), pairs.len(), "one record per pickle");
+    map
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}:\n  ours:       {x:?}\n  pickletools: {y:?}", i + 1);
+        }
+    }
+    format!(
+        "{} lines (ours) vs {} (pickletools)",
+        a.lines().count(),
+        b.lines().count()
+    )
+}
+
+#[test]
+fn dis_and_optimize_match_pickletools_on_every_fixture() {
+    let fixtures = fixtures();
+    let opt_dir = scratch_dir().join("optimized");
+    std::fs::create_dir_all(&opt_dir).unwrap();
+    let mut pairs = Vec::new();
+    let mut ours = BTreeMap::new();
+    for (i, f) in fixtures.iter().enumerate() {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let mut text = String::new();
+        let dis = pypickle::dis_to(&mut text, &bytes, &pypickle::DisOptions::new());
+        let opt = pypickle::optimize(&bytes);
+        // Only the fixtures CPython loads are loaded (the hostile ones would run commands).
+        let opt_path = match &opt {
+            Ok(o) if f.good => {
+                let p = opt_dir.join(format!("{i:05}.pkl"));
+                std::fs::write(&p, o).unwrap();
+                Some(p)
+            }
+            _ => None,
+        };
+        pairs.push((f.path.clone(), opt_path));
+        ours.insert(f.path.clone(), (dis.map_err(|e| e.to_string()), text, opt));
+    }
+    let verdicts = oracle(&pairs);
+
+    let mut failures = Vec::new();
+    let (mut text_same, mut good, mut byte_same, mut optimized) = (0, 0, 0, 0);
+    let (mut loaded_equal, mut only_ours) = (0, 0);
+    for f in &fixtures {
+        let name = f.path.display();
+        let v = &verdicts[&f.path];
+        let (dis, text, opt) = &ours[&f.path];
+        good += usize::from(f.good);
+        // The same text, and the same verdict: where pickletools raises, so do we (after the
+        // same lines).
+        if *text != v.text {
+            failures.push(format!(
+                "{name}: text differs at {}",
+                first_difference(text, &v.text)
+            ));
+        } else if dis.is_ok() != v.dis_ok {
+            failures.push(format!(
+                "{name}: pickletools {}, ours {dis:?}",
+                if v.dis_ok { "succeeds" } else { "raises" }
+            ));
+        } else {
+            text_same += 1;
+        }
+        if f.good && v.dis_ok && dis.is_err() {
+            failures.push(format!("{name}: a good fixture fails: {dis:?}"));
+        }
+        match (opt, &v.optimized) {
+            (Ok(o), Some(p)) => {
+                optimized += 1;
+                if o == p {
+                    byte_same += 1;
+                } else {
+                    failures.push(format!(
+                        "{name}: optimize differs from pickletools.optimize"
+                    ));
+                }
+            }
+            (Ok(_), None) => only_ours += 1,
+            (Err(e), Some(_)) => failures.push(format!("{name}: optimize fails: {e}")),
+            (Err(_), None) => {}
+        }
+        if f.good && opt.is_ok() && !(v.load == "equal" || v.load.starts_with("orig-fails")) {
+            failures.push(format!("{name}: our optimize output: {}", v.load));
+        }
+        loaded_equal += usize::from(v.load == "equal");
+        if f.good && opt.is_ok() && v.load.starts_with("orig-fails") && v.optimized.is_none() {
+            failures.push(format!("{name}: neither loads nor compares: {}", v.load));
+        }
+    }
+    eprintln!(
+        "dis: {text_same} of {} fixtures identical to pickletools ({good} good ones); \
+         optimize: {byte_same} of {optimized} byte for byte pickletools.optimize, \
+         {only_ours} more that pickletools.optimize refuses; {loaded_equal} loaded by CPython \
+         equal to the original",
+        fixtures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(good >= 1400, "only {good} good fixtures");
+}
+
+#[test]
+fn several_pickles_in_one_input() {
+    let a = pypickle::to_vec(&1u8).unwrap();
+    let b = pypickle::to_vec(&"x").unwrap();
+    let both = [a.clone(), b.clone()].concat();
+    // Like `python -m pickletools FILE`: the first pickle only.
+    assert_eq!(pypickle::dis(&both).unwrap(), pypickle::dis(&a).unwrap());
+    let mut text = String::new();
+    pypickle::dis_to(
+        &mut text,
+        &both,
+        &pypickle::DisOptions::new().all_pickles(true),
+    )
+    .unwrap();
+    assert_eq!(text.matches("highest protocol").count(), 2);
+    assert!(text.contains(&format!("{:5}: \\x80 PROTO      4", a.len())));
+}
+
+#[test]
+fn errors_carry_the_offset() {
+    // A BINGET of a key never stored, at offset 2.
+    let e = pypickle::dis(b"\x80\x02h\x05.").unwrap_err();
+    assert_eq!(e.offset(), Some(2));
+    assert!(e.to_string().contains("memo key 5"), "{e}");
+    // TUPLE without a MARK, at offset 1.
+    let mut text = String::new();
+    let e = pypickle::dis_to(&mut text, b"Nt.", &pypickle::DisOptions::new()).unwrap_err();
+    assert_eq!(e.offset(), Some(1));
+    assert_eq!(
+        text,
+        "    0: N    NONE\n    1: t    TUPLE      no MARK exists on stack\n"
+    );
+    // Truncated and unknown opcodes.
+    assert!(pypickle::dis(b"\x80\x04\x8c\x05ab")
+        .unwrap_err()
+        .is_truncated());
+    assert_eq!(pypickle::dis(b"N\xff").unwrap_err().offset(), Some(1));
+    assert!(pypickle::dis(b"").is_err());
+    assert!(pypickle::optimize(b"N").is_err());
+}
+
+#[test]
+fn deep_marks_hit_the_output_limit_not_memory() {
+    let input = vec![b'('; 200_000];
+    let mut text = String::new();
+    let e = pypickle::dis_to(&mut text, &input, &pypickle::DisOptions::new()).unwrap_err();
+    assert!(e.to_string().contains("max_output"), "{e}");
+    assert!(text.len() <= (64 << 20) + 64 * input.len());
+}
+
+fn mutate(seed: &[u8], edits: &[(u16, u8)]) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    for &(at, b) in edits {
+        if v.is_empty() {
+            v.push(b);
+            continue;
+        }
+        let i = at as usize % (v.len() + 1);
+        match b % 3 {
+            0 if i < v.len() => v[i] = b,
+            1 => v.insert(i, b),
+            _ if i < v.len() => {
+                v.remove(i);
+            }
+            _ => v.push(b),
+        }
+    }
+    v
+}
+
+#[test]
+fn never_panics_on_arbitrary_or_mutated_bytes() {
+    let seeds: Vec<Vec<u8>> = ["data", "classes/data", "cpython_vectors"]
+        .iter()
+        .flat_map(|d| pkl_files(d))
+        .map(|p| std::fs::read(p).unwrap())
+        .filter(|b| b.len() <= 4096)
+        .collect();
+    fn check(bytes: &[u8]) {
+        let _ = pypickle::dis(bytes);
+        let mut text = String::new();
+        let _ = pypickle::dis_to(
+            &mut text,
+            bytes,
+            &pypickle::DisOptions::new()
+                .all_pickles(true)
+                .keep_memo(true),
+        );
+        if let Ok(o) = pypickle::optimize(bytes) {
+            // Optimizing an optimized pickle changes nothing more.
+            assert_eq!(pypickle::optimize(&o).ok().as_ref(), Some(&o));
+        }
+    }
+    fn arbitrary(bytes: Vec<u8>) -> TestResult {
+        check(&bytes);
+        TestResult::passed()
+    }
+    QuickCheck::new()
+        .tests(2000)
+        .quickcheck(arbitrary as fn(Vec<u8>) -> TestResult);
+    let seeds = std::sync::Arc::new(seeds);
+    let s = seeds.clone();
+    let mutated = move |pick: usize, edits: Vec<(u16, u8)>| -> TestResult {
+        let seed = &s[pick % s.len()];
+        check(&mutate(seed, &edits));
+        TestResult::passed()
+    };
+    // quickcheck takes fn pointers; run the closure over a deterministic sweep instead.
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for _ in 0..20_000 {
+        let pick = next() as usize;
+        let n = (next() % 4 + 1) as usize;
+        let edits: Vec<(u16, u8)> = (0..n).map(|_| (next() as u16, next() as u8)).collect();
+        let _ = mutated(pick, edits);
+    }
+    for seed in seeds.iter() {
+        check(seed);
+    }
+}

@@ -399,8 +399,9 @@ enum Verdict {
     /// `010` as octal 8, `1_000`).
     IntSyntax,
     /// CPython's C unpickler ran out of memory (its memo is an array as long as the largest
-    /// memo id) where pypickle does not, and the pure-Python one failed too, or loaded what
-    /// the C one refuses (REDUCE with a list of arguments).
+    /// memo id) where pypickle does not, and the pure-Python one, which differs from the C one
+    /// in places, answered otherwise (it takes REDUCE with a list of arguments, and refuses an
+    /// empty APPENDS onto a dict).
     CpythonMemory,
     /// An allowed module (numpy) is not installed for python3.
     Unavailable,
@@ -425,7 +426,9 @@ fn judge(input: &[u8], cpython: &Answer) -> (Verdict, String) {
         (Ok(_), false) => {
             if cpython.flags & LOADS_INERT != 0 {
                 Verdict::ConstructorNotRun
-            } else if cpython.text.starts_with("MemoryError") && cpython.flags & PURE_PYTHON != 0 {
+            } else if cpython.flags & PURE_PYTHON != 0 {
+                // The C unpickler ran out of memory and the pure-Python one refused it; it is
+                // stricter than the C one in places (an empty APPENDS onto a dict).
                 Verdict::CpythonMemory
             } else {
                 Verdict::Disagree

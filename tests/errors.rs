@@ -291,3 +291,36 @@ fn copies_made_by_calls_count_against_the_expansion_limit() {
         assert_eq!(pypickle::from_slice::<Value>(&bytes).unwrap(), v);
     }
 }
+
+#[test]
+fn every_memo_and_container_opcode_counts_against_its_limit() {
+    let memo = DeOptions::new().max_memo(2);
+    for data in [
+        &b"\x80\x04N\x94N\x94N\x94."[..], // MEMOIZE
+        b"\x80\x02Nq\x00Nq\x01Nq\x02.",   // BINPUT
+        b"\x80\x02Nr\x00\x00\x00\x00Nr\x01\x00\x00\x00Nr\x02\x00\x00\x00.", // LONG_BINPUT
+        b"Np0\nNp1\nNp2\n.",              // PUT
+    ] {
+        assert_eq!(err_with(data, &memo).limit(), Some(Limit::Memo), "{data:?}");
+        // Putting the same id again is not a new entry.
+        assert!(pypickle::from_slice_with::<Value>(b"Np0\nNp0\nNp0\n.", &memo).is_ok());
+    }
+    let nodes = DeOptions::new().max_nodes(3);
+    for data in [
+        &b"\x80\x02(K\x01K\x02K\x03K\x04t."[..],      // TUPLE
+        b"\x80\x02K\x01K\x02K\x03\x87K\x04\x85\x86.", // TUPLE1-3
+        b"\x80\x02(K\x01K\x02K\x03K\x04l.",           // LIST
+        b"(K\x01K\x02K\x03K\x04d.",                   // DICT
+        b"\x80\x02}(K\x01K\x02K\x03K\x04u.",          // SETITEMS
+        b"\x80\x02}K\x01K\x02sK\x03K\x04s.",          // SETITEM
+        b"\x80\x04\x8f(K\x01K\x02K\x03K\x04\x90.",    // ADDITEMS
+        b"\x80\x04(K\x01K\x02K\x03K\x04\x91.",        // FROZENSET
+        b"\x80\x02]K\x01aK\x02aK\x03aK\x04a.",        // APPEND
+    ] {
+        assert_eq!(
+            err_with(data, &nodes).limit(),
+            Some(Limit::Nodes),
+            "{data:?}"
+        );
+    }
+}

@@ -372,3 +372,178 @@ fn never_panics_on_arbitrary_or_mutated_bytes() {
         check(seed);
     }
 }
+
+/// Seeded mutations of the small fixtures: our text and verdict are pickletools' too, for
+/// inputs pickletools rejects halfway (`PYPICKLE_DIS_MUTANTS=N` for more than 3000).
+#[test]
+fn mutated_fixtures_match_pickletools() {
+    let n: usize = std::env::var("PYPICKLE_DIS_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let seeds: Vec<Vec<u8>> = ["data", "classes/data", "cpython_vectors"]
+        .iter()
+        .flat_map(|d| pkl_files(d))
+        .map(|p| std::fs::read(p).unwrap())
+        .filter(|b| b.len() <= 2048)
+        .collect();
+    let dir = scratch_dir().join("mutants");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut pairs = Vec::new();
+    let mut ours = Vec::new();
+    for i in 0..n {
+        let seed = &seeds[next() as usize % seeds.len()];
+        let k = (next() % 3 + 1) as usize;
+        let edits: Vec<(u16, u8)> = (0..k).map(|_| (next() as u16, next() as u8)).collect();
+        let m = mutate(seed, &edits);
+        let path = dir.join(format!("{i:05}.pkl"));
+        std::fs::write(&path, &m).unwrap();
+        let mut text = String::new();
+        let r = pypickle::dis_to(&mut text, &m, &pypickle::DisOptions::new());
+        ours.push((path.clone(), r.map_err(|e| e.to_string()), text));
+        pairs.push((path, None));
+    }
+    let verdicts = oracle(&pairs);
+    let mut failures = Vec::new();
+    for (path, r, text) in &ours {
+        let v = &verdicts[path];
+        if *text != v.text || r.is_ok() != v.dis_ok {
+            failures.push(format!(
+                "{}: {} (ours {r:?}, pickletools {})",
+                path.display(),
+                first_difference(text, &v.text),
+                if v.dis_ok { "ok" } else { "raises" }
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Hand-made inputs for the corners of pickletools' argument decoding and stack checks.
+#[test]
+fn crafted_corners_match_pickletools() {
+    let big = {
+        // LONG4 of 1786 bytes (4300 decimal digits or more: CPython refuses to print it).
+        let mut v = b"\x80\x02\x8a\x01\x05\x8b".to_vec();
+        v.extend_from_slice(&1786u32.to_le_bytes());
+        v.extend(std::iter::repeat(0x7f).take(1786));
+        v.extend_from_slice(b"0.");
+        v
+    };
+    let mut long_ok = b"\x8b".to_vec();
+    long_ok.extend_from_slice(&1785u32.to_le_bytes());
+    long_ok.extend(std::iter::repeat(0x11).take(1785));
+    long_ok.push(b'.');
+    let cases: Vec<Vec<u8>> = vec![
+        b"X\x03\x00\x00\x00\xed\xa0\x80.".to_vec(),
+        b"X\x07\x00\x00\x00'\xed\xb2\x80\"x\x00.".to_vec(),
+        b"\x8c\x02\xc3\x28.".to_vec(),
+        big,
+        long_ok,
+        b"I1_000\n.".to_vec(),
+        b"I 12 \n.".to_vec(),
+        b"I_1\n.".to_vec(),
+        b"I00\n.".to_vec(),
+        b"I01\n.".to_vec(),
+        b"I-0\n.".to_vec(),
+        b"I0x10\n.".to_vec(),
+        b"L123L\n.".to_vec(),
+        b"L-99999999999999999999999999999999999999999\n.".to_vec(),
+        b"F1_0.5\n.".to_vec(),
+        b"F-nan\n.".to_vec(),
+        b"F inf \n.".to_vec(),
+        b"F1e999\n.".to_vec(),
+        b"F.5\n.".to_vec(),
+        b"F1.\n.".to_vec(),
+        b"F1e\n.".to_vec(),
+        b"F0.1\r\n.".to_vec(),
+        b"S'a\\x41\\101\\n\\q\\\n'\n.".to_vec(),
+        b"S'\\x4'\n.".to_vec(),
+        b"S'abc\\'\n.".to_vec(),
+        b"S\"it's\"\n.".to_vec(),
+        b"S'abc\n.".to_vec(),
+        b"Sabc\n.".to_vec(),
+        b"S'\\777'\n.".to_vec(),
+        b"Vab\\u00e9\\U0001f600\\\\u0041\\x\n.".to_vec(),
+        b"V\\U00110000\n.".to_vec(),
+        b"V\\u12\n.".to_vec(),
+        b"V\xe9\xff\n.".to_vec(),
+        b"V\\\n.".to_vec(),
+        b"U\x03a\xadb.".to_vec(),
+        b"T\xff\xff\xff\xff.".to_vec(),
+        b"cos\\x41\nsys\\tem\n.".to_vec(),
+        b"Pid\\n1\n.".to_vec(),
+        b"Np00\ng0\n0.".to_vec(),
+        b"Np01\ng1\n0.".to_vec(),
+        b"Np99999999999999999999999999999999999999999\ng99999999999999999999999999999999999999999\n0.".to_vec(),
+        b"\x80\x04Nq\x00\x94.".to_vec(),
+        b"\x80\x04N\x94\x94.".to_vec(),
+        b"\x80\x04(\x94.".to_vec(),
+        b"\x80\x04\x94.".to_vec(),
+        b"(0N.".to_vec(),
+        b"(NR0t.".to_vec(),
+        b"NN.".to_vec(),
+        b"(N1N.".to_vec(),
+        b"(N(Nl2o.".to_vec(),
+        b"N(Nel.".to_vec(),
+        b"Ne.".to_vec(),
+        b"\x95\x01\x00\x00\x00\x00\x00\x00\x00N\x95\x00\x00\x00\x00\x00\x00\x00\x00.".to_vec(),
+        b"\x96\x02\x00\x00\x00\x00\x00\x00\x00'\".".to_vec(),
+        b"B\x02\x00\x00\x00'\".".to_vec(),
+        b"C\x01'.".to_vec(),
+        b"\x8e\xff\xff\xff\xff\xff\xff\xff\xffN.".to_vec(),
+        b"\x84\xff\xff\xff\xff.".to_vec(),
+        b"J\xff\xff\xff\xff.".to_vec(),
+        b"G\x7f\xf8\x00\x00\x00\x00\x00\x00.".to_vec(),
+        b"G\x43\x50\x00\x00\x00\x00\x00\x00.".to_vec(),
+        b"N.trailing".to_vec(),
+        b"".to_vec(),
+        b"\x80".to_vec(),
+        b"I1".to_vec(),
+    ];
+    let dir = scratch_dir().join("crafted");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut pairs = Vec::new();
+    let mut ours = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let path = dir.join(format!("{i:03}.pkl"));
+        std::fs::write(&path, c).unwrap();
+        let mut text = String::new();
+        let r = pypickle::dis_to(&mut text, c, &pypickle::DisOptions::new());
+        ours.push((path.clone(), r.map_err(|e| e.to_string()), text));
+        pairs.push((path, None));
+    }
+    let verdicts = oracle(&pairs);
+    let mut failures = Vec::new();
+    for (path, r, text) in &ours {
+        let v = &verdicts[path];
+        if *text != v.text || r.is_ok() != v.dis_ok {
+            failures.push(format!(
+                "{}: {} (ours {r:?}, pickletools {})\n{text}---\n{}",
+                path.display(),
+                first_difference(text, &v.text),
+                if v.dis_ok { "ok" } else { "raises" },
+                v.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -141,8 +141,18 @@ where
     }
 }
 
+/// Inputs larger than this are checked against `Record` and `Value` only. Every check parses
+/// the whole pickle before reading the type, so twenty checks of a 40 KiB seed under
+/// AddressSanitizer took over libFuzzer's 5 s on this machine (a release decode of it takes under
+/// a millisecond); the large inputs are the seeds, and the small ones reach the same typed paths.
+const LARGE: usize = 16 << 10;
+
 fn all(data: &[u8], opts: &DeOptions) {
     check::<Record<&str, &Bytes>, Record<String, ByteBuf>>(data, opts);
+    check::<Value, Value>(data, opts);
+    if data.len() > LARGE {
+        return;
+    }
     check::<Kind<&str, &Bytes>, Kind<String, ByteBuf>>(data, opts);
     check::<Vec<Kind<&str, &Bytes>>, Vec<Kind<String, ByteBuf>>>(data, opts);
     check::<(i64, &str, f64, &Bytes), (i64, String, f64, ByteBuf)>(data, opts);
@@ -150,11 +160,16 @@ fn all(data: &[u8], opts: &DeOptions) {
     check::<Unit, Unit>(data, opts);
     check::<Newtype, Newtype>(data, opts);
     check::<Pair, Pair>(data, opts);
-    check::<Value, Value>(data, opts);
     check::<IgnoredAny, IgnoredAny>(data, opts);
 }
 
 fuzz_target!(|data: &[u8]| {
     all(data, &DeOptions::new());
-    all(data, &record());
+    // Record mode differs from the default options only where the default refuses a global
+    // (the parse is otherwise the same, as `decode_value` asserts): skip it elsewhere.
+    let refused = pypickle::from_slice::<IgnoredAny>(data)
+        .is_err_and(|e| e.category() == pypickle::Category::Refused);
+    if refused {
+        all(data, &record());
+    }
 });

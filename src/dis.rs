@@ -873,10 +873,12 @@ fn memo_key(o: &Opcode<'_>) -> std::result::Result<Key, String> {
 /// MEMOIZEs) that no GET uses, the memo renumbered from 0 and, at protocol 4 and up, framed
 /// again.
 ///
-/// The output is byte for byte what `pickletools.optimize` gives for the fixtures of this
-/// crate's tests. Unlike `pickletools`, it does not decode arguments other than memo keys, so
-/// it also optimizes pickles whose strings `pickletools` cannot decode (Python 2 `str` with
-/// non-ASCII bytes at protocol 0, for one).
+/// The output is byte for byte what `pickletools.optimize` gives (this crate's tests check
+/// every fixture and thousands of mutations of them). Unlike `pickletools`, it does not decode
+/// arguments other than memo keys, so it also optimizes pickles whose strings `pickletools`
+/// cannot decode (Python 2 `str` with non-ASCII bytes at protocol 0, for one); and a GET of a
+/// memo key that no PUT stored before it is an error, where `pickletools` raises too except
+/// at protocol 0 (it writes `GET None`, which no unpickler reads).
 ///
 /// ```
 /// // pickle.dumps([1, 'a'], protocol=2): two BINPUTs that nothing reads.

@@ -75,7 +75,7 @@
 //!
 //! | Python object | plain form |
 //! |---|---|
-//! | `datetime` | ISO 8601 `str`, as `isoformat()`: `2026-11-23T12:00:00+00:00`; naive without offset; a `zoneinfo` zone as `2026-11-01T01:30:00[America/New_York]` (its offset needs the tz database; `fold` is not shown) |
+//! | `datetime` | ISO 8601 `str`, as `isoformat()`: `2026-11-23T12:00:00+00:00`; naive without offset; a `zoneinfo` zone as `2026-11-01T01:30:00[America/New_York]` (its offset needs the tz database; `fold` is not shown); no offset for another tzinfo class |
 //! | `date` | `str`, `2026-11-23` |
 //! | `time` | `str`, `12:00:00.000001+01:00`; a `zoneinfo` zone as `12:00:00[Europe/Paris]` |
 //! | `timedelta` | `float`: total seconds, as `total_seconds()` (negative for negative durations) |
@@ -85,7 +85,7 @@
 //! | `UUID` | `str`, hyphenated lower-case |
 //! | `Fraction` | `str`, `"numerator/denominator"`, always with the denominator (`"3/1"`) |
 //! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
-//! | `range`, `slice` | `(start, stop, step)` tuple |
+//! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
 //!
 //! Collections and exceptions have no plain form here (the deserializer reads collections as
 //! the dicts and lists they hold).

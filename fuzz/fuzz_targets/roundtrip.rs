@@ -10,12 +10,13 @@
 //! - with the default options on both sides, the pickle written decodes, and at protocols 3-5
 //!   (where no name is mapped) to the same value. At 0-2 the names are mapped to Python 2 and
 //!   back, which, as in CPython, is not one to one (a `__builtin__` module read from a protocol
-//!   4 pickle comes back as `builtins`), so only the success of the decode is checked there.
+//!   4 pickle comes back as `builtins`), so only the success of the decode is checked there,
+//!   and not even that when the value names a global the reader maps (`py2_mapped`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pypickle::{SerOptions, Value};
-use pypickle_fuzz::{count, encode_may_fail, has_nan, record, same};
+use pypickle_fuzz::{count, encode_may_fail, globals, has_nan, py2_mapped, record, same};
 
 /// Values decoded from a few KiB can hold a million values through shared references; writing
 /// them out six times twice would spend the time budget on copying, not on finding bugs.
@@ -44,6 +45,10 @@ fuzz_target!(|data: &[u8]| {
             };
             let w = match pypickle::from_slice_with::<Value>(&bytes, &de) {
                 Ok(w) => w,
+                // A Python 2 name kept as is from a protocol 3+ pickle is mapped when read back
+                // from protocols 0-2, as in CPython, and may then name a built-in whose
+                // arguments do not fit (`__builtin__.bytearray` of an object).
+                Err(_) if fix_imports && proto < 3 && globals(&v).iter().any(|(m, n)| py2_mapped(m, n)) => continue,
                 Err(e) => panic!(
                     "protocol {proto} (fix_imports {fix_imports}) wrote {v:?} as {}, which does not decode: {e}",
                     bytes.escape_ascii()

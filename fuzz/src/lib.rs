@@ -187,3 +187,16 @@ fn global_may_fail(module: &str, name: &str, proto: u8) -> bool {
     proto < 4
         && (module.contains('\n') || name.split('.').any(|p| p.is_empty() || p.contains('\n')))
 }
+
+/// Whether the reader maps the global `module.name` to another name when a protocol 0-2
+/// pickle names it (a Python 2 name, with `fix_imports`), asked through `scan`'s `original()`.
+/// Such a name written by the serializer at protocols 0-2 reads back as the other one, which
+/// may be a built-in the reader evaluates (`__builtin__.bytearray` is `builtins.bytearray`).
+pub fn py2_mapped(module: &str, name: &str) -> bool {
+    if module.contains('\n') || name.contains('\n') {
+        return false;
+    }
+    let p = format!("c{module}\n{name}\n.");
+    let report = pypickle::scan(p.as_bytes());
+    report.globals.iter().any(|g| g.original().is_some())
+}

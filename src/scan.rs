@@ -446,6 +446,11 @@ impl<'a> Scanner<'a> {
             if u.nested > 0 && !u.other {
                 g.verdict = Verdict::Safe;
                 g.note = Some("used only as getattr(class, 'name'), a nested class");
+            } else if !u.other {
+                // Named and dropped (popped, or left under the result): nothing can call it,
+                // and the reader accepts it.
+                g.verdict = Verdict::Safe;
+                g.note = Some("named but never used");
             } else {
                 g.verdict = Verdict::Dangerous;
                 g.note = Some("getattr used otherwise than as getattr(class, 'name')");

@@ -12,8 +12,9 @@ python_fixtures/sklearn/sklearn1.3-numpy1/ with scikit-learn 1.3.2 and numpy 1.2
 - ``<model>.p<proto>.pkl``: ``pickle.dumps(model, protocol=proto)`` for protocols 2-5 (protocol
   5 without a ``buffer_callback``, so its arrays are in-band, as a plain ``pickle.dumps`` writes
   them);
-- ``<model>.joblib`` and ``<model>.c3.joblib``: ``joblib.dump(model, path)`` uncompressed and
-  with ``compress=3``, when joblib is installed (read by a later part of issue 6);
+- ``<model>.joblib``, ``<model>.c3.joblib`` and ``<model>.gz.joblib``: ``joblib.dump(model,
+  path)`` uncompressed, with ``compress=3`` (zlib) and with ``compress=('gzip', 3)``, when joblib
+  is installed (the sklearn1.3-numpy1 set predates the gzip files and has none);
 - ``expectations.tsv``: per model, method and input, what sklearn itself returns, one line each:
   ``model<TAB>method<TAB>X<TAB>result``, where ``X`` and ``result`` are rows separated by ``;``
   of values separated by ``,``; floats are Python's ``repr`` (they read back exactly), labels
@@ -149,6 +150,7 @@ def main():
         if joblib is not None:
             joblib.dump(model, os.path.join(OUT, f"{name}.joblib"))
             joblib.dump(model, os.path.join(OUT, f"{name}.c3.joblib"), compress=3)
+            joblib.dump(model, os.path.join(OUT, f"{name}.gz.joblib"), compress=("gzip", 3))
         for method, inputs in calls:
             result = getattr(model, method)(np.asarray(inputs, dtype=np.float64))
             lines.append("\t".join([name, method, fmt_rows(inputs), fmt_rows(result)]))

@@ -66,6 +66,9 @@ pub enum Limit {
     /// Decimal digits in a text integer
     /// ([`DeOptions::max_int_digits`](crate::DeOptions::max_int_digits)).
     IntDigits,
+    /// Bytes a compressed joblib file decompresses to
+    /// ([`DeOptions::max_decompressed`](crate::DeOptions::max_decompressed)).
+    Decompressed,
 }
 
 impl Display for Limit {
@@ -76,6 +79,7 @@ impl Display for Limit {
             Limit::Expansion => "max_expansion",
             Limit::Nodes => "max_nodes",
             Limit::IntDigits => "max_int_digits",
+            Limit::Decompressed => "max_decompressed",
         })
     }
 }

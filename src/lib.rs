@@ -55,6 +55,7 @@ mod class;
 pub mod de;
 mod dis;
 mod error;
+pub mod joblib;
 pub mod numpy;
 pub mod opcode;
 mod persistent;

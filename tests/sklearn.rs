@@ -2,7 +2,9 @@
 //! no Python is needed here) load through the class registry into plain Rust structs, and the
 //! Rust math predicts what sklearn itself predicted (`python_fixtures/sklearn/expectations.tsv`):
 //! labels equal, every float within 1e-12 absolute or relative. Two sets: scikit-learn 1.9 with
-//! numpy 2, and scikit-learn 1.3.2 with numpy 1.26 (`numpy.core` names, `multi_class`).
+//! numpy 2, and scikit-learn 1.3.2 with numpy 1.26 (`numpy.core` names, `multi_class`). Each
+//! model is read from its pickles at protocols 2-5 and from its `joblib.dump` files
+//! (uncompressed; zlib and gzip with the `joblib` feature), and all predict alike.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -342,6 +344,33 @@ fn load<T: for<'de> Deserialize<'de>>(name: &str, protocol: u8) -> T {
         .unwrap_or_else(|e| panic!("{name} at protocol {protocol}: {e}"))
 }
 
+/// The joblib files of a set: uncompressed, and with the `joblib` feature zlib (`c3`) and gzip
+/// (`gz`, not in the older set).
+fn joblib_forms(set: &str) -> Vec<&'static str> {
+    let mut forms = vec!["joblib"];
+    if cfg!(feature = "joblib") {
+        forms.push("c3.joblib");
+        if set.is_empty() {
+            forms.push("gz.joblib");
+        }
+    }
+    forms
+}
+
+/// A model from its `joblib.dump` file: uncompressed ones from memory (borrowing), compressed
+/// ones through `joblib::from_reader`, which inflates them on the fly.
+fn load_joblib<T: for<'de> Deserialize<'de>>(name: &str, form: &str) -> T {
+    let path = Path::new(DIR).join(format!("{name}.{form}"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let options = DeOptions::new().registry(registry());
+    let got = if form == "joblib" {
+        pypickle::joblib::from_slice_with(&bytes, &options)
+    } else {
+        pypickle::joblib::from_reader_with(&bytes[..], &options)
+    };
+    got.unwrap_or_else(|e| panic!("{name}.{form}: {e}"))
+}
+
 /// One line of expectations.tsv.
 struct Expectation {
     model: String,
@@ -417,11 +446,18 @@ fn check<T: for<'de> Deserialize<'de>>(
     let mut worst = (0.0f64, 0.0f64);
     for set in sets {
         let model = format!("{set}{name}");
-        for protocol in PROTOCOLS {
-            let m: T = load(&model, protocol);
+        let loaded = PROTOCOLS
+            .iter()
+            .map(|&protocol| (format!("p{protocol}"), load::<T>(&model, protocol)))
+            .chain(
+                joblib_forms(set)
+                    .into_iter()
+                    .map(|form| (form.to_string(), load_joblib::<T>(&model, form))),
+            );
+        for (form, m) in loaded {
             for e in expectations(&model) {
                 for (x, want) in e.inputs.iter().zip(&e.outputs) {
-                    let what = format!("{model} p{protocol} {}({x:?})", e.method);
+                    let what = format!("{model} {form} {}({x:?})", e.method);
                     match call(&m, &e.method, x) {
                         Got::Labels(got) => assert_eq!(&got, want, "{what}"),
                         Got::Floats(got) => {

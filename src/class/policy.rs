@@ -50,6 +50,9 @@ pub(crate) enum Known {
     Ellipsis,
     /// `builtins.NotImplemented`
     NotImplemented,
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`, read only by `pypickle::joblib`: its BUILD is
+    /// followed by the array's raw bytes.
+    JoblibArray,
     /// Any other global the options allow: kept as an inert class reference.
     Other,
 }
@@ -342,6 +345,15 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     };
     if let Some(k) = known {
         return Ok(k);
+    }
+    if opts.joblib && module == "joblib.numpy_pickle" {
+        match name {
+            "NumpyArrayWrapper" => return Ok(Known::JoblibArray),
+            "NDArrayWrapper" | "ZNDArrayWrapper" => {
+                return Err("joblib before 0.10 kept arrays in separate files, which are not read")
+            }
+            _ => {}
+        }
     }
     if opts.is_allowed_by_name(module, name)
         || crate::stdlib::is_allowed(module, name)

@@ -88,34 +88,12 @@ impl Machine {
             pos: 0,
             op: 0,
         };
-        let first = run.r.position();
-        loop {
-            run.fast();
-            run.pos = run.r.position();
-            let op = match run.r.next_byte() {
-                Some(op) => op,
-                None => match run.r.opcode(&run.arena.scratch) {
-                    Ok(Some(op)) => op,
-                    Ok(None) if run.pos == first => return Ok(None),
-                    Ok(None) => {
-                        return Err(Error::at(ErrorCode::NoStop, run.pos, STOP).clear_opcode())
-                    }
-                    Err(e) => return Err(e.or_at(run.pos, 0).clear_opcode()),
-                },
-            };
-            run.op = op;
-            match run.step(op) {
-                Ok(false) => {}
-                // STOP left the root on top of the stack.
-                Ok(true) => return Ok(run.m.stack.pop()),
-                // `run.op` and `run.pos`, not `op`: a fused MEMOIZE reports itself.
-                Err(e) => return Err(e.or_at(run.pos, run.op)),
-            }
-        }
+        run.drive()
     }
 }
 
 mod hooks;
+mod joblib;
 
 /// What a batch of items goes into (APPEND(S), SETITEM(S), ADDITEMS).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -149,6 +127,34 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     #[inline]
     fn push(&mut self, kind: Kind) {
         self.m.stack.push(Node::new(kind, self.pos, self.op));
+    }
+
+    /// Run opcodes until STOP: the root, or `None` if the input was already at its end.
+    fn drive(&mut self) -> Result<Option<Node>> {
+        let first = self.r.position();
+        loop {
+            self.fast();
+            self.pos = self.r.position();
+            let op = match self.r.next_byte() {
+                Some(op) => op,
+                None => match self.r.opcode(&self.arena.scratch) {
+                    Ok(Some(op)) => op,
+                    Ok(None) if self.pos == first => return Ok(None),
+                    Ok(None) => {
+                        return Err(Error::at(ErrorCode::NoStop, self.pos, STOP).clear_opcode())
+                    }
+                    Err(e) => return Err(e.or_at(self.pos, 0).clear_opcode()),
+                },
+            };
+            self.op = op;
+            match self.step(op) {
+                Ok(false) => {}
+                // STOP left the root on top of the stack.
+                Ok(true) => return Ok(self.m.stack.pop()),
+                // `self.op` and `self.pos`, not `op`: a fused MEMOIZE reports itself.
+                Err(e) => return Err(e.or_at(self.pos, self.op)),
+            }
+        }
     }
 
     /// The success paths of the most common opcodes, straight from a slice input with the
@@ -919,7 +925,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Known::Object if !args.is_empty() || !no_kwargs => {
                 Err(malformed("object() takes no arguments"))
             }
-            Known::Other | Known::Object => {
+            Known::Other | Known::Object | Known::JoblibArray => {
                 let r = self.arena.range(&args);
                 Ok(self.new_object(
                     cls,
@@ -1357,6 +1363,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let id = self.object_part(o, |obj| &mut obj.states);
                 self.arena.extend(id, &[state]);
+                if self.opts.joblib && self.is_joblib_wrapper(o) {
+                    self.joblib_array(o, state)?;
+                }
             }
             PROTO => {
                 let v = self.u8_arg()?;

@@ -37,6 +37,7 @@ pub enum Py2Strings {
 /// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers (24 bytes each) |
 /// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the input's length |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
+/// | [`max_decompressed`](Self::max_decompressed) | 1 GiB | bytes a compressed joblib file ([`crate::joblib`]) may inflate to: a few KiB of zlib can claim gigabytes |
 #[derive(Clone, Debug)]
 pub struct DeOptions {
     pub(crate) max_depth: usize,
@@ -44,6 +45,7 @@ pub struct DeOptions {
     pub(crate) max_nodes: usize,
     pub(crate) max_expansion: u64,
     pub(crate) max_int_digits: usize,
+    pub(crate) max_decompressed: u64,
     pub(crate) py2_strings: Py2Strings,
     pub(crate) fix_imports: bool,
     allowed: Vec<(String, String)>,
@@ -52,6 +54,9 @@ pub struct DeOptions {
     pub(crate) persistent_load: Option<PersistentLoad>,
     /// Extension codes (EXT1, EXT2, EXT4) and the globals they stand for.
     pub(crate) extensions: Vec<(u32, String, String)>,
+    /// Reading a `joblib.dump` file (set by `pypickle::joblib`): raw array bytes follow each
+    /// `NumpyArrayWrapper`'s BUILD.
+    pub(crate) joblib: bool,
 }
 
 /// The signature of a `persistent_load` hook.
@@ -75,6 +80,7 @@ impl Default for DeOptions {
             max_nodes: 1 << 28,
             max_expansion: 1 << 20,
             max_int_digits: 4300,
+            max_decompressed: 1 << 30,
             py2_strings: Py2Strings::Ascii,
             fix_imports: true,
             allowed: Vec::new(),
@@ -82,6 +88,7 @@ impl Default for DeOptions {
             registry: crate::ClassRegistry::new(),
             persistent_load: None,
             extensions: Vec::new(),
+            joblib: false,
         }
     }
 }
@@ -121,6 +128,12 @@ impl DeOptions {
     /// The most decimal digits in a text integer (INT, LONG opcodes).
     pub fn max_int_digits(mut self, digits: usize) -> Self {
         self.max_int_digits = digits;
+        self
+    }
+
+    /// The most bytes a compressed joblib file may decompress to (see [`crate::joblib`]).
+    pub fn max_decompressed(mut self, bytes: u64) -> Self {
+        self.max_decompressed = bytes;
         self
     }
 

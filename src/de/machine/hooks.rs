@@ -54,7 +54,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// A global node for `module.name`, checked by the policy (`check`) or trusted.
-    fn global_kind(&mut self, module: &str, name: &str, check: bool) -> Result<Kind> {
+    pub(super) fn global_kind(&mut self, module: &str, name: &str, check: bool) -> Result<Kind> {
         let known = match self.check_global(module, name) {
             Ok(k) => k,
             Err(e) if check => return Err(e),
@@ -65,7 +65,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         Ok(Kind::Global(self.add_global(m, n, known)))
     }
 
-    fn node(&self, kind: Kind) -> Node {
+    pub(super) fn node(&self, kind: Kind) -> Node {
         Node::new(kind, self.pos, self.op)
     }
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Write the joblib fixtures: values holding numpy arrays, saved by ``joblib.dump`` in each of
+its layouts, and the same values as plain pickles to compare with.
+
+    DIR/bin/python python_fixtures/joblib_files.py [OUT]  # needs numpy and joblib
+
+Writes into OUT (default python_fixtures/joblib/), for each case NAME:
+
+- ``NAME.joblib``: ``joblib.dump(value, path)``, uncompressed (arrays aligned to 16 bytes);
+- ``NAME.zlib.joblib``: ``compress=3`` (zlib);
+- ``NAME.gzip.joblib``: ``compress=('gzip', 3)``;
+- ``NAME.unaligned.joblib``: dumped to a file object without ``tell()``, which joblib writes
+  without alignment padding (as joblib before 1.2 always did);
+- ``NAME.p2.joblib``: ``protocol=2`` (no frames);
+- ``NAME.p5.pkl``: ``pickle.dumps(value, protocol=5)``, what numpy itself writes: reading a
+  joblib file must give the same value as reading this.
+
+tests/joblib.rs reads them without Python. A first line of ``versions.txt`` records the
+versions that wrote them.
+"""
+
+import io
+import os
+import pickle
+import platform
+import sys
+
+import joblib
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "joblib")
+
+
+def cases():
+    yield "float64_vector", np.array([1.5, 2.5])
+    yield "int32_matrix", np.arange(12, dtype="<i4").reshape(3, 4)
+    yield "fortran_float64", np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    yield "big_endian_int64", np.arange(5, dtype=">i8")
+    yield "empty", np.zeros((0, 3))
+    yield "zero_d", np.array(3.25)
+    yield "bool", np.array([True, False, True])
+    yield "uint8", np.arange(250, 256, dtype=np.uint8)
+    yield "float32", np.array([0.5, -1.25, np.inf], dtype=np.float32)
+    yield "complex128", np.array([1 + 2j, -3.5j])
+    yield "unicode", np.array(["a", "bcd", "\u00e9t\u00e9"])
+    yield "bytes", np.array([b"ab", b"c"])
+    yield "datetime64", np.array(["2024-01-02T03:04:05.006"], dtype="datetime64[ms]")
+    yield "structured", np.array([(1, 2.5), (3, -4.0)], dtype=[("x", "<i4"), ("y", "<f8")])
+    yield "objects", np.array([1, "two", None, 4.5], dtype=object)
+    shared = np.arange(4, dtype=np.int16)
+    yield "mixed", {
+        "weights": np.linspace(0.0, 1.0, 7).reshape(7, 1),
+        "bias": 0.5,
+        "names": ["a", "b"],
+        "twice": [shared, shared],
+        "labels": np.array(["x", "y"], dtype=object),
+    }
+
+
+def same(a, b):
+    """Equal values; arrays by shape, kind and elements (joblib loads a big-endian array in
+    native byte order)."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype.kind == b.dtype.kind and a.tolist() == b.tolist()
+    return a == b
+
+
+class NoTell(io.RawIOBase):
+    """A writable file object without tell(): joblib then writes no alignment padding."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.buf += bytes(b)
+        return len(b)
+
+    def tell(self):
+        raise io.UnsupportedOperation("tell")
+
+    def seekable(self):
+        return False
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, value in cases():
+        base = os.path.join(OUT, name)
+        joblib.dump(value, base + ".joblib")
+        joblib.dump(value, base + ".zlib.joblib", compress=3)
+        joblib.dump(value, base + ".gzip.joblib", compress=("gzip", 3))
+        joblib.dump(value, base + ".p2.joblib", protocol=2)
+        raw = NoTell()
+        joblib.dump(value, raw)
+        with open(base + ".unaligned.joblib", "wb") as f:
+            f.write(raw.buf)
+        with open(base + ".p5.pkl", "wb") as f:
+            f.write(pickle.dumps(value, protocol=5))
+        # Each file loads back in joblib to the same value (a check of this script).
+        for suffix in (".joblib", ".zlib.joblib", ".gzip.joblib", ".p2.joblib", ".unaligned.joblib"):
+            got = joblib.load(base + suffix)
+            assert same(got, value), (name, suffix, got)
+    with open(os.path.join(OUT, "versions.txt"), "w") as f:
+        f.write(
+            f"python {platform.python_version()} numpy {np.__version__} joblib {joblib.__version__}\n"
+        )
+
+
+if __name__ == "__main__":
+    main()

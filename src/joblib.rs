@@ -1,0 +1,270 @@
+//! Files written by `joblib.dump`, the way scikit-learn models are usually saved.
+//!
+//! A joblib file is a pickle with the arrays taken out of it: each numpy array is pickled as a
+//! `joblib.numpy_pickle.NumpyArrayWrapper` (its dtype, shape and order), and the array's bytes
+//! follow that object's BUILD opcode in the file, outside the opcodes (aligned to 16 bytes
+//! since joblib 1.2). `pickle.load` cannot read such a file; these functions can. Each array
+//! reads as the object numpy's own protocol 5 pickle makes,
+//! `numpy._core.numeric._frombuffer(data, dtype, shape, order)`, so it deserializes into a
+//! [`NdArray`](crate::numpy::NdArray), and a [`Value`](crate::Value) read from a
+//! joblib file writes back as an ordinary pickle that numpy loads. Object arrays (joblib
+//! pickles them whole, inline) read too.
+//!
+//! `joblib.dump(..., compress=...)` compresses the whole file. With the `joblib` feature,
+//! zlib (`compress=3` or `('zlib', n)`) and gzip (`('gzip', n)`) files are decompressed on the
+//! fly (with the [`flate2`](https://docs.rs/flate2) crate), up to
+//! [`DeOptions::max_decompressed`] bytes; other compressors (bz2, xz, lzma, lz4) are recognised
+//! and refused with an error naming them. Files of joblib before 0.10 (arrays in separate
+//! `.npy` files) are refused.
+//!
+//! Everything else is as for [`from_slice`](crate::from_slice): the classes in the file
+//! (the estimator's) must be known to the [`ClassRegistry`](crate::ClassRegistry) or allowed,
+//! and nothing is ever executed.
+//!
+//! ```
+//! use pypickle::numpy::NdArray;
+//! // joblib.dump(numpy.array([1.5, 2.5]), f): a wrapper, then 16-byte aligned raw data.
+//! # let file = std::fs::read("python_fixtures/joblib/float64_vector.joblib").unwrap();
+//! let a: NdArray = pypickle::joblib::from_slice(&file)?;
+//! assert_eq!(a.to_vec::<f64>()?, [1.5, 2.5]);
+//! # Ok::<(), pypickle::Error>(())
+//! ```
+
+use std::fmt;
+use std::io;
+
+use serde::de::{Deserialize, DeserializeOwned};
+
+use crate::de::DeOptions;
+use crate::error::{Error, ErrorCode, Result};
+
+/// How a joblib file is compressed, from its first bytes (joblib's own magic numbers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Not compressed: a pickle with the arrays' bytes inline.
+    None,
+    /// zlib (`compress=True`, `compress=3`, `('zlib', n)`): read with the `joblib` feature.
+    Zlib,
+    /// gzip (`('gzip', n)`): read with the `joblib` feature.
+    Gzip,
+    /// bz2: recognised, not read.
+    Bz2,
+    /// xz: recognised, not read.
+    Xz,
+    /// lzma: recognised, not read.
+    Lzma,
+    /// lz4: recognised, not read.
+    Lz4,
+    /// joblib before 0.9.3's own zlib format (`ZF`): recognised, not read.
+    Legacy,
+}
+
+impl Compression {
+    /// The compression of a file starting with these bytes (5 are enough).
+    pub fn detect(start: &[u8]) -> Compression {
+        const PREFIXES: [(&[u8], Compression); 7] = [
+            (b"ZF", Compression::Legacy),
+            (b"\x78", Compression::Zlib),
+            (b"\x1f\x8b", Compression::Gzip),
+            (b"BZ", Compression::Bz2),
+            (b"\xfd\x37\x7a\x58\x5a", Compression::Xz),
+            (b"\x5d\x00", Compression::Lzma),
+            (b"\x04\x22\x4d\x18", Compression::Lz4),
+        ];
+        PREFIXES
+            .iter()
+            .find(|(p, _)| start.starts_with(p))
+            .map_or(Compression::None, |&(_, c)| c)
+    }
+
+    fn readable(self) -> bool {
+        self == Compression::None
+            || (cfg!(feature = "joblib") && matches!(self, Compression::Zlib | Compression::Gzip))
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Compression::None => "none",
+            Compression::Zlib => "zlib",
+            Compression::Gzip => "gzip",
+            Compression::Bz2 => "bz2",
+            Compression::Xz => "xz",
+            Compression::Lzma => "lzma",
+            Compression::Lz4 => "lz4",
+            Compression::Legacy => "joblib's pre-0.9.3 zlib",
+        })
+    }
+}
+
+fn unreadable(c: Compression, how: &str) -> Error {
+    let why = match c {
+        Compression::Zlib | Compression::Gzip if !cfg!(feature = "joblib") => {
+            format!("this joblib file is compressed with {c}: enable pypickle's `joblib` feature")
+        }
+        Compression::Zlib | Compression::Gzip => {
+            format!("this joblib file is compressed with {c}: {how}")
+        }
+        _ => format!("joblib files compressed with {c} are not supported (zlib and gzip are)"),
+    };
+    Error::new(ErrorCode::Unsupported(why.into()))
+}
+
+fn joblib_options(opts: &DeOptions) -> DeOptions {
+    let mut opts = opts.clone();
+    opts.joblib = true;
+    opts
+}
+
+/// Read an uncompressed joblib file held in memory; strings, bytes and arrays' data can
+/// borrow from it. A compressed file is an error that says so: use [`from_reader`] or
+/// [`decompress`] for those.
+pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+    from_slice_with(bytes, &DeOptions::default())
+}
+
+/// [`from_slice`] with options (the class registry for the estimator's classes, limits).
+pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
+    match Compression::detect(bytes) {
+        Compression::None => crate::de::from_slice_with(bytes, &joblib_options(opts)),
+        c => Err(unreadable(
+            c,
+            "read it with joblib::from_reader, or joblib::decompress it first",
+        )),
+    }
+}
+
+/// Read a joblib file from a reader, decompressing zlib and gzip files on the fly (with the
+/// `joblib` feature). Wrap files in a [`std::io::BufReader`].
+pub fn from_reader<R: io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
+    from_reader_with(reader, &DeOptions::default())
+}
+
+/// [`from_reader`] with options.
+pub fn from_reader_with<R: io::Read, T: DeserializeOwned>(
+    mut reader: R,
+    opts: &DeOptions,
+) -> Result<T> {
+    let mut start = [0u8; 5];
+    let n = read_up_to(&mut reader, &mut start)?;
+    let head = io::Cursor::new(start[..n].to_vec());
+    let joblib_opts = joblib_options(opts);
+    match Compression::detect(&start[..n]) {
+        Compression::None => {
+            crate::de::from_reader_with(io::Read::chain(head, reader), &joblib_opts)
+        }
+        #[cfg(feature = "joblib")]
+        c @ (Compression::Zlib | Compression::Gzip) => inflate::read(
+            c,
+            io::Read::chain(head, reader),
+            opts.max_decompressed,
+            |r| crate::de::from_reader_with(r, &joblib_opts),
+        ),
+        c => Err(unreadable(c, "")),
+    }
+}
+
+/// The pickle inside a joblib file: the bytes themselves if it is not compressed, else
+/// decompressed (zlib and gzip, with the `joblib` feature) up to
+/// [`DeOptions::max_decompressed`] bytes. Read the result with [`from_slice_with`].
+pub fn decompress<'a>(bytes: &'a [u8], opts: &DeOptions) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let c = Compression::detect(bytes);
+    if !c.readable() {
+        return Err(unreadable(c, ""));
+    }
+    match c {
+        #[cfg(feature = "joblib")]
+        Compression::Zlib | Compression::Gzip => {
+            inflate::read(c, bytes, opts.max_decompressed, |mut r| {
+                let mut out = Vec::new();
+                io::Read::read_to_end(&mut r, &mut out)?;
+                Ok(out)
+            })
+            .map(std::borrow::Cow::Owned)
+        }
+        _ => {
+            let _ = opts;
+            Ok(std::borrow::Cow::Borrowed(bytes))
+        }
+    }
+}
+
+/// Fill `buf` as far as the reader goes.
+fn read_up_to(r: &mut impl io::Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(feature = "joblib")]
+mod inflate {
+    //! zlib and gzip streams, decompressed with a cap on the output.
+    use std::io;
+
+    use super::Compression;
+    use crate::error::{Error, ErrorCode, Limit, Result};
+
+    /// A reader that fails once more than `left` bytes are asked of it.
+    struct Capped<R> {
+        inner: R,
+        left: u64,
+        hit: bool,
+    }
+
+    impl<R: io::Read> io::Read for Capped<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let want = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            if want == 0 && !buf.is_empty() {
+                // Past the cap: is there more? A one-byte probe tells.
+                let mut probe = [0u8; 1];
+                return match self.inner.read(&mut probe)? {
+                    0 => Ok(0),
+                    _ => {
+                        self.hit = true;
+                        Err(io::Error::other("decompressed size limit"))
+                    }
+                };
+            }
+            let n = self.inner.read(&mut buf[..want])?;
+            self.left -= n as u64;
+            Ok(n)
+        }
+    }
+
+    /// Run `f` over the decompressed stream; the cap's error, if `f` met it, wins.
+    pub(super) fn read<R: io::Read, T>(
+        c: Compression,
+        raw: R,
+        max: u64,
+        f: impl FnOnce(&mut dyn io::Read) -> Result<T>,
+    ) -> Result<T> {
+        let inner: Box<dyn io::Read + '_> = match c {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+            _ => Box::new(flate2::read::ZlibDecoder::new(raw)),
+        };
+        let mut capped = Capped {
+            inner,
+            left: max,
+            hit: false,
+        };
+        let out = f(&mut capped);
+        if capped.hit {
+            return Err(Error::new(ErrorCode::Limit {
+                which: Limit::Decompressed,
+                limit: max,
+            }));
+        }
+        out
+    }
+}

@@ -1,0 +1,237 @@
+//! `joblib.dump` files (`python_fixtures/joblib_files.py`, committed): every layout joblib
+//! writes reads to the same `Value` as numpy's own `pickle.dumps(value, protocol=5)` of the same
+//! value, typed reads see the arrays, and broken or unsupported files are clean errors.
+
+use std::path::{Path, PathBuf};
+
+use pypickle::joblib::{self, Compression};
+use pypickle::numpy::{NdArray, Order};
+use pypickle::Value;
+#[cfg(feature = "joblib")]
+use pypickle::{DeOptions, Limit};
+use serde::Deserialize;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/joblib");
+
+const CASES: [&str; 16] = [
+    "float64_vector",
+    "int32_matrix",
+    "fortran_float64",
+    "big_endian_int64",
+    "empty",
+    "zero_d",
+    "bool",
+    "uint8",
+    "float32",
+    "complex128",
+    "unicode",
+    "bytes",
+    "datetime64",
+    "structured",
+    "objects",
+    "mixed",
+];
+
+fn path(name: &str) -> PathBuf {
+    Path::new(DIR).join(name)
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// What numpy's own pickle of the case reads as, normalised.
+fn expected(case: &str) -> Value {
+    normal(&pypickle::from_slice(&read(&format!("{case}.p5.pkl"))).unwrap())
+}
+
+/// Every numpy array in one form: numpy pickles some dtypes (datetimes, structured) in the
+/// `_reconstruct` form at protocol 5, where joblib's arrays read as `_frombuffer`.
+fn normal(v: &Value) -> Value {
+    match v {
+        Value::Object(_) => match NdArray::try_from(v) {
+            Ok(a) => Value::from(a),
+            Err(_) => v.clone(),
+        },
+        Value::List(items) => Value::List(items.iter().map(normal).collect()),
+        Value::Tuple(items) => Value::Tuple(items.iter().map(normal).collect()),
+        Value::Dict(pairs) => {
+            Value::Dict(pairs.iter().map(|(k, v)| (normal(k), normal(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn uncompressed_files_read_as_numpy_pickles_do() {
+    for case in CASES {
+        let want = expected(case);
+        for form in ["joblib", "unaligned.joblib", "p2.joblib"] {
+            let name = format!("{case}.{form}");
+            let bytes = read(&name);
+            assert_eq!(Compression::detect(&bytes), Compression::None, "{name}");
+            let got: Value = joblib::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(normal(&got), want, "{name}");
+            // The same through a reader.
+            let got: Value = joblib::from_reader(&bytes[..]).unwrap();
+            assert_eq!(normal(&got), want, "{name} from a reader");
+        }
+    }
+}
+
+#[cfg(feature = "joblib")]
+#[test]
+fn compressed_files_read_as_numpy_pickles_do() {
+    for case in CASES {
+        let want = expected(case);
+        for (form, c) in [
+            ("zlib.joblib", Compression::Zlib),
+            ("gzip.joblib", Compression::Gzip),
+        ] {
+            let name = format!("{case}.{form}");
+            let bytes = read(&name);
+            assert_eq!(Compression::detect(&bytes), c, "{name}");
+            let file = std::io::BufReader::new(std::fs::File::open(path(&name)).unwrap());
+            let got: Value = joblib::from_reader(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(normal(&got), want, "{name}");
+            let plain = joblib::decompress(&bytes, &DeOptions::new()).unwrap();
+            let got: Value = joblib::from_slice(&plain).unwrap();
+            assert_eq!(normal(&got), want, "{name} decompressed first");
+            // From memory without decompressing: an error that says what to do.
+            let err = joblib::from_slice::<Value>(&bytes).unwrap_err();
+            assert!(err.to_string().contains("from_reader"), "{err}");
+        }
+    }
+}
+
+#[cfg(feature = "joblib")]
+#[test]
+fn the_decompressed_size_is_limited() {
+    let bytes = read("mixed.zlib.joblib");
+    let size = joblib::decompress(&bytes, &DeOptions::new()).unwrap().len() as u64;
+    let tight = DeOptions::new().max_decompressed(size - 1);
+    let err = joblib::from_reader_with::<_, Value>(&bytes[..], &tight).unwrap_err();
+    assert_eq!(err.limit(), Some(Limit::Decompressed), "{err}");
+    let err = joblib::decompress(&bytes, &tight).unwrap_err();
+    assert_eq!(err.limit(), Some(Limit::Decompressed), "{err}");
+    let exact = DeOptions::new().max_decompressed(size);
+    let _: Value = joblib::from_reader_with(&bytes[..], &exact).unwrap();
+}
+
+#[cfg(not(feature = "joblib"))]
+#[test]
+fn compressed_files_need_the_feature() {
+    let err = joblib::from_reader::<_, Value>(&read("float64_vector.zlib.joblib")[..]).unwrap_err();
+    assert!(err.to_string().contains("`joblib` feature"), "{err}");
+}
+
+#[test]
+fn other_compressors_are_named() {
+    for (magic, name) in [
+        (&b"BZh91AY&SY"[..], "bz2"),
+        (b"\xfd7zXZ\x00\x00", "xz"),
+        (b"\x04\x22\x4d\x18\x00", "lz4"),
+        (b"ZF0x00000000", "pre-0.9.3"),
+    ] {
+        let err = joblib::from_slice::<Value>(magic).unwrap_err();
+        assert!(err.to_string().contains(name), "{name}: {err}");
+        let err = joblib::from_reader::<_, Value>(magic).unwrap_err();
+        assert!(err.to_string().contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn arrays_read_typed() {
+    let a: NdArray = joblib::from_slice(&read("int32_matrix.joblib")).unwrap();
+    assert_eq!(a.shape(), &[3, 4]);
+    assert_eq!(a.to_vec::<i32>().unwrap(), (0..12).collect::<Vec<i32>>());
+    let f: NdArray = joblib::from_slice(&read("fortran_float64.joblib")).unwrap();
+    assert_eq!(f.order(), Order::Fortran);
+    // arange(6).reshape(2, 3) in Fortran order: columns first.
+    assert_eq!(f.to_vec::<f64>().unwrap(), [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    let b: NdArray = joblib::from_slice(&read("big_endian_int64.joblib")).unwrap();
+    assert_eq!(b.dtype().to_string(), ">i8");
+    assert_eq!(b.to_vec::<i64>().unwrap(), [0, 1, 2, 3, 4]);
+
+    #[derive(Deserialize)]
+    struct Mixed {
+        weights: NdArray,
+        bias: f64,
+        names: Vec<String>,
+        twice: Vec<NdArray>,
+        labels: NdArray,
+    }
+    for form in ["joblib", "unaligned.joblib", "p2.joblib"] {
+        let m: Mixed = joblib::from_slice(&read(&format!("mixed.{form}"))).unwrap();
+        assert_eq!(m.weights.shape(), &[7, 1]);
+        assert_eq!(m.weights.to_vec::<f64>().unwrap()[6], 1.0);
+        assert_eq!(m.bias, 0.5);
+        assert_eq!(m.names, ["a", "b"]);
+        assert_eq!(m.twice.len(), 2);
+        assert_eq!(m.twice[0], m.twice[1]);
+        assert_eq!(m.twice[1].to_vec::<i16>().unwrap(), [0, 1, 2, 3]);
+        let labels: Vec<String> = m
+            .labels
+            .objects()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(labels, ["x", "y"]);
+    }
+}
+
+/// What a joblib file reads as is an ordinary pickle's value: written back, it is the form
+/// numpy reads with a plain `pickle.loads`.
+#[test]
+fn values_write_back_as_plain_pickles() {
+    for case in CASES {
+        let v: Value = joblib::from_slice(&read(&format!("{case}.joblib"))).unwrap();
+        for protocol in 2..=5 {
+            let opts = pypickle::SerOptions::new().protocol(protocol);
+            let bytes = pypickle::to_vec_with(&v, &opts).unwrap();
+            let back: Value = pypickle::from_slice(&bytes).unwrap();
+            assert_eq!(back, v, "{case} p{protocol}");
+        }
+    }
+}
+
+#[test]
+fn plain_readers_refuse_joblib_files() {
+    let err = pypickle::from_slice::<Value>(&read("float64_vector.joblib")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("joblib.numpy_pickle.NumpyArrayWrapper"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_files_are_clean_errors() {
+    for case in ["float64_vector", "objects", "mixed"] {
+        let bytes = read(&format!("{case}.joblib"));
+        for cut in 1..bytes.len() {
+            let err = joblib::from_slice::<Value>(&bytes[..cut]).unwrap_err();
+            assert!(err.offset().is_some(), "{case} cut at {cut}: {err}");
+            assert!(joblib::from_reader::<_, Value>(&bytes[..cut]).is_err());
+        }
+    }
+    // A wrapper state that claims more elements than there are bytes.
+    let bytes = read("float64_vector.joblib");
+    let at = bytes
+        .windows(3)
+        .position(|w| w == b"K\x02\x85")
+        .expect("shape (2,)");
+    let mut big = bytes.clone();
+    big[at + 1] = 0xff;
+    let err = joblib::from_slice::<Value>(&big).unwrap_err();
+    assert!(err.to_string().contains("needed"), "{err}");
+}
+
+#[test]
+fn joblib_before_0_10_is_refused() {
+    // joblib.numpy_pickle.NDArrayWrapper, the old wrapper of arrays in separate .npy files.
+    let old = b"\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\nq\x00)\x81q\x01.";
+    let err = joblib::from_slice::<Value>(old).unwrap_err();
+    assert!(err.to_string().contains("separate files"), "{err}");
+}

@@ -6,7 +6,9 @@
 //! since joblib 1.2). `pickle.load` cannot read such a file; these functions can. Each array
 //! reads as the object numpy's own protocol 5 pickle makes,
 //! `numpy._core.numeric._frombuffer(data, dtype, shape, order)`, so it deserializes into a
-//! [`NdArray`](crate::numpy::NdArray), and a [`Value`](crate::Value) read from a
+//! [`NdArray`](crate::numpy::NdArray) (or, from [`from_slice`], an
+//! [`NdArrayView`](crate::numpy::NdArrayView) borrowing the file's bytes), and a
+//! [`Value`](crate::Value) read from a
 //! joblib file writes back as an ordinary pickle that numpy loads. Object arrays (joblib
 //! pickles them whole, inline) read too.
 //!

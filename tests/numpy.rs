@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use pypickle::numpy::{NdArray, Order};
+use pypickle::numpy::{NdArray, NdArrayView, Order};
 use pypickle::{DeOptions, SerOptions, Value};
 
 struct Fixture {
@@ -101,6 +101,94 @@ fn numpy_fixtures_read_into_ndarray() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Whether `inner` lies inside `outer` in memory.
+fn within(inner: &[u8], outer: &[u8]) -> bool {
+    let (o, i) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
+    i >= o && i + inner.len() <= o + outer.len()
+}
+
+/// Every fixture with bytes for data reads as a view equal to the `NdArray`; from protocol 3
+/// (where numpy's data is a bytes or bytearray opcode) the view borrows from the input. Object
+/// arrays (no bytes) are an error naming the way out.
+#[test]
+fn numpy_fixtures_read_into_views_borrowing_the_input() {
+    let (mut borrowed, mut failures) = (0, Vec::new());
+    for f in fixtures() {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let name = f.path.display().to_string();
+        let array: NdArray = pypickle::from_slice(&bytes).unwrap();
+        match pypickle::from_slice::<NdArrayView>(&bytes) {
+            Ok(view) => {
+                if view.clone().into_owned() != array {
+                    failures.push(format!("{name}: the view differs"));
+                }
+                if view.is_borrowed() {
+                    borrowed += 1;
+                    assert!(within(view.as_bytes(), &bytes), "{name}");
+                } else if f.proto >= 3 && !array.shape().is_empty() && !array.is_empty() {
+                    failures.push(format!("{name}: copied at protocol {}", f.proto));
+                }
+            }
+            Err(e) if f.dtype.contains('O') => {
+                assert!(e.to_string().contains("object array"), "{name}: {e}");
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(borrowed >= 100, "only {borrowed} views borrowed");
+}
+
+#[test]
+fn views_borrow_out_of_band_buffers_and_joblib_data() {
+    // numpy.arange(4, dtype='<i4') pickled at protocol 5 with a buffer_callback.
+    let pickle = b"\x80\x05\x95k\x00\x00\x00\x00\x00\x00\x00\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(\x97\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02i4\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bK\x04\x85\x94\x8c\x01C\x94t\x94R\x94.";
+    let data: Vec<u8> = [0i32, 1, 2, 3]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let buffers = [&data[..]];
+    let view: NdArrayView =
+        pypickle::from_slice_with_buffers(pickle, &buffers, &DeOptions::new()).unwrap();
+    assert!(view.is_borrowed() && within(view.as_bytes(), &data));
+    assert_eq!(view.to_vec::<i32>().unwrap(), [0, 1, 2, 3]);
+    // The buffer is a Vec<u8> of i32s: aligned, so the typed slice is lent too.
+    if let Some(s) = view.as_slice::<i32>().unwrap() {
+        assert_eq!(s, [0, 1, 2, 3]);
+    }
+    let file = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/joblib/int32_matrix.joblib"),
+    )
+    .unwrap();
+    let view: NdArrayView = pypickle::joblib::from_slice(&file).unwrap();
+    assert!(view.is_borrowed() && within(view.as_bytes(), &file));
+    // joblib aligns array data to 16 bytes in the file.
+    let offset = view.as_bytes().as_ptr() as usize - file.as_ptr() as usize;
+    assert_eq!(offset % 16, 0);
+    assert_eq!(
+        view.iter::<i32>().unwrap().collect::<Vec<_>>(),
+        (0..12).collect::<Vec<_>>()
+    );
+}
+
+/// A view reads from a `Value` too (owned), and an `NdArray` views its
+/// own data.
+#[test]
+fn views_from_values_and_arrays() {
+    let a = NdArray::from_vec(vec![2, 2], vec![1.0f64, 2.0, 3.0, 4.0]).unwrap();
+    let v = pypickle::to_value(&a).unwrap();
+    let owned = NdArrayView::try_from(&v).unwrap();
+    assert!(!owned.is_borrowed());
+    assert_eq!(owned.into_owned(), a);
+    let back: NdArray = pypickle::from_value(v).unwrap();
+    assert_eq!(back, a);
+    let view = a.view().unwrap();
+    assert!(view.is_borrowed());
+    assert_eq!(view.to_f64_vec().unwrap(), [1.0, 2.0, 3.0, 4.0]);
+    let objects = NdArray::from_objects(vec![1], vec![Value::None]).unwrap();
+    assert!(objects.view().is_err());
 }
 
 #[test]

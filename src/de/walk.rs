@@ -7,6 +7,7 @@
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
+mod array;
 mod object;
 
 use super::arena::{Arena, Id, Items, Kind, Node};
@@ -14,7 +15,7 @@ use super::DeOptions;
 use crate::class::bridge::Want;
 use crate::class::ClassRegistry;
 use crate::error::{Error, ErrorCode, Limit, Result};
-use crate::value::magic::VALUE_TOKEN;
+use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
 /// The walk's shared state.
@@ -512,6 +513,15 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             // hand it over whole, instead of describing it through visitor calls.
             let value = self.w.build(*self.node)?;
             return crate::value::hand_over(value, visitor);
+        }
+        if name == ARRAY_TOKEN {
+            // `NdArrayView` and `NdArray` ask for this: the array with its data lent.
+            if let Kind::Object(id) = self.node.kind {
+                if let Some(parts) = self.w.array_parts(id)? {
+                    return at(self.node, visitor.visit_seq(parts));
+                }
+            }
+            return visitor.visit_newtype_struct(self);
         }
         if let Kind::Object(id) = self.node.kind {
             if let Some(entry) = self.w.registry.struct_entry(name) {

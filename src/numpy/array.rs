@@ -3,11 +3,15 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::dtype::{ByteOrder, DKind, DType};
 use crate::error::Error;
 use crate::stdlib::invalid;
+use crate::value::magic::ARRAY_TOKEN;
 use crate::value::{Global, Made, Object, Value};
 
 /// How a multi-dimensional array's elements are laid out.
@@ -156,20 +160,10 @@ impl NdArray {
         order: Order,
         bytes: Vec<u8>,
     ) -> Result<NdArray, Error> {
-        let n = element_count(&shape)?;
         if dtype.kind == DKind::Object {
             return Err(invalid(WHAT, "an object array holds values, not bytes"));
         }
-        if n.checked_mul(dtype.itemsize) != Some(bytes.len()) {
-            return Err(invalid(
-                WHAT,
-                format!(
-                    "{} bytes of data for shape {shape:?} of {dtype} ({} bytes each)",
-                    bytes.len(),
-                    dtype.itemsize
-                ),
-            ));
-        }
+        check_size(&dtype, &shape, bytes.len())?;
         Ok(NdArray {
             dtype,
             shape,
@@ -219,30 +213,18 @@ impl NdArray {
         }
     }
 
-    fn check_type<T: Element>(&self) -> Result<&[u8], Error> {
-        if self.dtype.kind != T::KIND || self.dtype.itemsize != T::SIZE {
-            return Err(invalid(
-                WHAT,
-                format!(
-                    "its dtype is {}, not {}",
-                    self.dtype,
-                    std::any::type_name::<T>()
-                ),
-            ));
+    /// The typed elements, for the accessors (an object array's dtype fails their checks).
+    fn elements(&self) -> Elements<'_> {
+        Elements {
+            dtype: &self.dtype,
+            bytes: self.as_bytes().unwrap_or(&[]),
         }
-        self.as_bytes()
-            .ok_or_else(|| invalid(WHAT, "an object array has no typed elements"))
     }
 
     /// The elements as `T`s, in [`order`](Self::order), converted from the array's byte order.
     /// An error if the dtype is not exactly `T`'s.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>, Error> {
-        let bytes = self.check_type::<T>()?;
-        let big = self.dtype.order == ByteOrder::Big;
-        Ok(bytes
-            .chunks_exact(T::SIZE)
-            .map(|c| if big { T::from_be(c) } else { T::from_le(c) })
-            .collect())
+        self.elements().to_vec()
     }
 
     /// The elements as a borrowed slice of `T`s, in [`order`](Self::order): `None` where the
@@ -250,150 +232,49 @@ impl NdArray {
     /// not aligned for `T`); use [`to_vec`](Self::to_vec) then. An error if the dtype is not
     /// exactly `T`'s.
     pub fn as_slice<T: Element>(&self) -> Result<Option<&[T]>, Error> {
-        let bytes = self.check_type::<T>()?;
-        if self.dtype.needs_swap() {
-            return Ok(None);
-        }
-        if T::KIND == DKind::Bool && bytes.iter().any(|&b| b > 1) {
-            return Ok(None);
-        }
-        // SAFETY: every `Element` is a plain integer, float or bool with no padding; integers
-        // and floats are valid for any bit pattern, and a bool array's bytes were just checked
-        // to be 0 or 1. `align_to` itself handles the alignment.
-        let (head, body, tail) = unsafe { bytes.align_to::<T>() };
-        if !head.is_empty() || !tail.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(body))
+        self.elements().as_slice()
     }
 
     /// All elements as `f64`, whatever the numeric dtype (bool, int, uint, float): a
     /// convenience for models whose arrays may be `float32` or `int64`.
     pub fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
-        let bytes = self
-            .as_bytes()
-            .ok_or_else(|| invalid(WHAT, "an object array has no numeric elements"))?;
-        let size = self.dtype.itemsize;
-        let big = self.dtype.order == ByteOrder::Big;
-        let word = |c: &[u8]| -> [u8; 8] {
-            let mut w = [0u8; 8];
-            if big {
-                w[8 - c.len()..].copy_from_slice(c);
-                w.reverse();
-            } else {
-                w[..c.len()].copy_from_slice(c);
-            }
-            w
-        };
-        let conv: fn([u8; 8], usize) -> f64 = match (self.dtype.kind, size) {
-            (DKind::Bool, 1) => |w, _| f64::from(w[0] != 0),
-            (DKind::Int, 1 | 2 | 4 | 8) => |w, n| {
-                let shift = 64 - 8 * n as u32;
-                ((i64::from_le_bytes(w) << shift) >> shift) as f64
-            },
-            (DKind::UInt, 1 | 2 | 4 | 8) => |w, _| u64::from_le_bytes(w) as f64,
-            (DKind::Float, 4) => |w, _| f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
-            (DKind::Float, 8) => |w, _| f64::from_le_bytes(w),
-            (DKind::Float, 2) => |w, _| f16_to_f64(u16::from_le_bytes([w[0], w[1]])),
-            _ => {
-                return Err(invalid(
-                    WHAT,
-                    format!("its dtype {} is not a real number type", self.dtype),
-                ))
-            }
-        };
-        Ok(bytes
-            .chunks_exact(size)
-            .map(|c| conv(word(c), size))
-            .collect())
+        self.elements().to_f64_vec()
+    }
+
+    /// A view of this array's data, borrowing it; an error for an object array.
+    pub fn view(&self) -> Result<NdArrayView<'_>, Error> {
+        match &self.data {
+            Data::Bytes(b) => Ok(NdArrayView {
+                dtype: self.dtype.clone(),
+                shape: self.shape.clone(),
+                order: self.order,
+                data: Cow::Borrowed(b),
+            }),
+            Data::Objects(_) => Err(invalid(WHAT, "an object array has no bytes to view")),
+        }
     }
 
     /// Read an array from the `Value` numpy's pickle makes.
     fn from_value(v: &Value) -> Result<NdArray, Error> {
-        let obj = match v {
-            Value::Object(o) => o,
-            other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
-        };
-        let Global { module, name } = &obj.class;
-        match (module.as_str(), name.as_str()) {
-            ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {
-                Self::from_reconstruct(obj)
-            }
-            ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
-                Self::from_frombuffer(obj)
-            }
-            ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => {
-                Self::from_scalar(obj)
-            }
-            _ => Err(invalid(
-                WHAT,
-                format!("an instance of {}.{} is not a numpy array", module, name),
-            )),
+        if let Some(obj) = scalar(v) {
+            return Self::from_scalar(obj);
         }
-    }
-
-    /// `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)`.
-    fn from_reconstruct(obj: &Object) -> Result<NdArray, Error> {
-        let state = match obj.state.as_slice() {
-            [Value::Tuple(s)] => s.as_slice(),
-            _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
-        };
-        let [_version, shape, dtype, fortran, data] = state else {
-            return Err(invalid(
-                WHAT,
-                "the state is not (version, shape, dtype, fortran, data)",
-            ));
-        };
-        let dtype = DType::from_value(dtype)?;
-        let shape = parse_shape(shape)?;
-        let order = match fortran {
-            Value::Bool(true) => Order::Fortran,
-            Value::Bool(false) => Order::C,
-            v if v.as_i64() == Some(1) => Order::Fortran,
-            v if v.as_i64() == Some(0) => Order::C,
-            _ => return Err(invalid(WHAT, "is_fortran is not a bool")),
-        };
-        match (dtype.kind, data) {
-            (DKind::Object, Value::List(items)) => {
-                let mut a = NdArray::from_objects(shape, items.clone())?;
+        let Layout {
+            dtype,
+            shape,
+            order,
+            payload,
+        } = layout(v)?;
+        match payload {
+            Payload::Objects(items) => {
+                let mut a = NdArray::from_objects(shape, items.to_vec())?;
                 a.order = order;
                 Ok(a)
             }
-            (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
-            (_, Value::Bytes(b) | Value::ByteArray(b)) => {
-                NdArray::from_bytes(dtype, shape, order, b.clone())
-            }
-            (_, Value::Str(s)) => {
-                // Python 2 pickles carry the data as a str, read here as Latin-1 text.
-                let bytes: Option<Vec<u8>> =
-                    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
-                let bytes = bytes.ok_or_else(|| invalid(WHAT, "data text is not Latin-1"))?;
-                NdArray::from_bytes(dtype, shape, order, bytes)
-            }
-            _ => Err(invalid(WHAT, "its data is not bytes")),
+            Payload::Bytes(b) => NdArray::from_bytes(dtype, shape, order, b.to_vec()),
+            Payload::Text(s) => NdArray::from_bytes(dtype, shape, order, latin1(s)?),
+            Payload::Taken => Err(invalid(WHAT, "its data is missing")),
         }
-    }
-
-    /// `_frombuffer(buffer, dtype, shape, order)`, protocol 5.
-    fn from_frombuffer(obj: &Object) -> Result<NdArray, Error> {
-        let args = crate::stdlib::call_args(obj, WHAT)?;
-        let [buf, dtype, shape, order] = args else {
-            return Err(invalid(
-                WHAT,
-                "_frombuffer takes (buffer, dtype, shape, order)",
-            ));
-        };
-        let dtype = DType::from_value(dtype)?;
-        let shape = parse_shape(shape)?;
-        let order = match order.as_str() {
-            Some("C") => Order::C,
-            Some("F") => Order::Fortran,
-            _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
-        };
-        let bytes = buf
-            .as_bytes()
-            .ok_or_else(|| invalid(WHAT, "the buffer is not bytes"))?;
-        NdArray::from_bytes(dtype, shape, order, bytes.to_vec())
     }
 
     /// `scalar(dtype, bytes)`: a numpy scalar, as a 0-d array.
@@ -444,6 +325,461 @@ impl NdArray {
             list_items: Vec::new(),
             dict_items: Vec::new(),
         }))
+    }
+}
+
+/// Where a pickled array's elements are.
+enum Payload<'v> {
+    Bytes(&'v [u8]),
+    /// Python 2 pickles carry the data as a str, read here as Latin-1 text.
+    Text(&'v str),
+    Objects(&'v [Value]),
+    /// Taken out by the walker, which hands the bytes over beside the object.
+    Taken,
+}
+
+/// What a pickled array says about itself.
+struct Layout<'v> {
+    dtype: DType,
+    shape: Vec<usize>,
+    order: Order,
+    payload: Payload<'v>,
+}
+
+/// The object, if `v` is a numpy scalar (`multiarray.scalar(dtype, bytes)`).
+fn scalar(v: &Value) -> Option<&Object> {
+    match v {
+        Value::Object(o)
+            if matches!(
+                (o.class.module.as_str(), o.class.name.as_str()),
+                ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
+            ) =>
+        {
+            Some(o)
+        }
+        _ => None,
+    }
+}
+
+/// The layout of an array object in either of numpy's forms.
+fn layout(v: &Value) -> Result<Layout<'_>, Error> {
+    let obj = match v {
+        Value::Object(o) => o,
+        other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
+    };
+    let Global { module, name } = &obj.class;
+    let layout = match (module.as_str(), name.as_str()) {
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {
+            reconstruct_layout(obj)?
+        }
+        ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => frombuffer_layout(obj)?,
+        _ => {
+            return Err(invalid(
+                WHAT,
+                format!("an instance of {module}.{name} is not a numpy array"),
+            ))
+        }
+    };
+    match (layout.dtype.kind, &layout.payload) {
+        (DKind::Object, Payload::Objects(_)) => Ok(layout),
+        (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
+        (_, Payload::Objects(_)) => Err(invalid(WHAT, "its data is not bytes")),
+        _ => Ok(layout),
+    }
+}
+
+/// `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)`.
+fn reconstruct_layout(obj: &Object) -> Result<Layout<'_>, Error> {
+    let state = match obj.state.as_slice() {
+        [Value::Tuple(s)] => s.as_slice(),
+        _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
+    };
+    let [_version, shape, dtype, fortran, data] = state else {
+        return Err(invalid(
+            WHAT,
+            "the state is not (version, shape, dtype, fortran, data)",
+        ));
+    };
+    let order = match fortran {
+        Value::Bool(true) => Order::Fortran,
+        Value::Bool(false) => Order::C,
+        v if v.as_i64() == Some(1) => Order::Fortran,
+        v if v.as_i64() == Some(0) => Order::C,
+        _ => return Err(invalid(WHAT, "is_fortran is not a bool")),
+    };
+    Ok(Layout {
+        dtype: DType::from_value(dtype)?,
+        shape: parse_shape(shape)?,
+        order,
+        payload: payload(data)?,
+    })
+}
+
+/// `_frombuffer(buffer, dtype, shape, order)`, protocol 5.
+fn frombuffer_layout(obj: &Object) -> Result<Layout<'_>, Error> {
+    let args = crate::stdlib::call_args(obj, WHAT)?;
+    let [buf, dtype, shape, order] = args else {
+        return Err(invalid(
+            WHAT,
+            "_frombuffer takes (buffer, dtype, shape, order)",
+        ));
+    };
+    let order = match order.as_str() {
+        Some("C") => Order::C,
+        Some("F") => Order::Fortran,
+        _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
+    };
+    let payload = match payload(buf)? {
+        Payload::Objects(_) | Payload::Text(_) => {
+            return Err(invalid(WHAT, "the buffer is not bytes"))
+        }
+        p => p,
+    };
+    Ok(Layout {
+        dtype: DType::from_value(dtype)?,
+        shape: parse_shape(shape)?,
+        order,
+        payload,
+    })
+}
+
+fn payload(data: &Value) -> Result<Payload<'_>, Error> {
+    Ok(match data {
+        Value::Bytes(b) | Value::ByteArray(b) => Payload::Bytes(b),
+        Value::Str(s) => Payload::Text(s),
+        Value::List(items) => Payload::Objects(items),
+        Value::None => Payload::Taken,
+        _ => return Err(invalid(WHAT, "its data is not bytes")),
+    })
+}
+
+fn latin1(s: &str) -> Result<Vec<u8>, Error> {
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| invalid(WHAT, "data text is not Latin-1"))
+}
+
+/// An array's elements as raw bytes of a dtype, for the typed accessors of [`NdArray`] and
+/// [`NdArrayView`].
+struct Elements<'b> {
+    dtype: &'b DType,
+    bytes: &'b [u8],
+}
+
+impl<'b> Elements<'b> {
+    fn check_type<T: Element>(&self) -> Result<&'b [u8], Error> {
+        if self.dtype.kind != T::KIND || self.dtype.itemsize != T::SIZE {
+            return Err(invalid(
+                WHAT,
+                format!(
+                    "its dtype is {}, not {}",
+                    self.dtype,
+                    std::any::type_name::<T>()
+                ),
+            ));
+        }
+        Ok(self.bytes)
+    }
+
+    fn iter<T: Element>(&self) -> Result<impl ExactSizeIterator<Item = T> + 'b, Error> {
+        let bytes = self.check_type::<T>()?;
+        let big = self.dtype.order == ByteOrder::Big;
+        Ok(bytes
+            .chunks_exact(T::SIZE)
+            .map(move |c| if big { T::from_be(c) } else { T::from_le(c) }))
+    }
+
+    fn to_vec<T: Element>(&self) -> Result<Vec<T>, Error> {
+        Ok(self.iter()?.collect())
+    }
+
+    fn as_slice<T: Element>(&self) -> Result<Option<&'b [T]>, Error> {
+        let bytes = self.check_type::<T>()?;
+        if self.dtype.needs_swap() {
+            return Ok(None);
+        }
+        if T::KIND == DKind::Bool && bytes.iter().any(|&b| b > 1) {
+            return Ok(None);
+        }
+        // SAFETY: every `Element` is a plain integer, float or bool with no padding; integers
+        // and floats are valid for any bit pattern, and a bool array's bytes were just checked
+        // to be 0 or 1. `align_to` itself handles the alignment.
+        let (head, body, tail) = unsafe { bytes.align_to::<T>() };
+        if !head.is_empty() || !tail.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(body))
+    }
+
+    fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
+        let size = self.dtype.itemsize;
+        let big = self.dtype.order == ByteOrder::Big;
+        let word = |c: &[u8]| -> [u8; 8] {
+            let mut w = [0u8; 8];
+            if big {
+                w[8 - c.len()..].copy_from_slice(c);
+                w.reverse();
+            } else {
+                w[..c.len()].copy_from_slice(c);
+            }
+            w
+        };
+        let conv: fn([u8; 8], usize) -> f64 = match (self.dtype.kind, size) {
+            (DKind::Bool, 1) => |w, _| f64::from(w[0] != 0),
+            (DKind::Int, 1 | 2 | 4 | 8) => |w, n| {
+                let shift = 64 - 8 * n as u32;
+                ((i64::from_le_bytes(w) << shift) >> shift) as f64
+            },
+            (DKind::UInt, 1 | 2 | 4 | 8) => |w, _| u64::from_le_bytes(w) as f64,
+            (DKind::Float, 4) => |w, _| f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+            (DKind::Float, 8) => |w, _| f64::from_le_bytes(w),
+            (DKind::Float, 2) => |w, _| f16_to_f64(u16::from_le_bytes([w[0], w[1]])),
+            _ => {
+                return Err(invalid(
+                    WHAT,
+                    format!("its dtype {} is not a real number type", self.dtype),
+                ))
+            }
+        };
+        Ok(self
+            .bytes
+            .chunks_exact(size)
+            .map(|c| conv(word(c), size))
+            .collect())
+    }
+}
+
+/// A numpy array whose data stays where the pickle has it: borrowed from the input given to
+/// [`from_slice`](crate::from_slice) (or from the out-of-band buffers of
+/// [`from_slice_with_buffers`](crate::from_slice_with_buffers)) wherever the data lies there
+/// whole, which is the case for every array numpy pickles with bytes for data at protocols
+/// 3-5, and for `pypickle::joblib` files. Reading a 100 MB array this way copies nothing.
+///
+/// Object arrays have no bytes and cannot be viewed: read them as [`NdArray`].
+/// [`as_slice`](Self::as_slice) lends the elements typed where the bytes happen to be aligned
+/// for the type (pickles do not align them); [`iter`](Self::iter) reads them in place
+/// whatever the alignment.
+///
+/// ```
+/// use pypickle::numpy::NdArrayView;
+/// // pickle.dumps(numpy.array([1.5, 2.5]), protocol=5)
+/// let data = b"\x80\x05\x95\x84\x00\x00\x00\x00\x00\x00\x00\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x94\x93\x94(\x96\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf8?\x00\x00\x00\x00\x00\x00\x04@\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02f8\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94bK\x02\x85\x94\x8c\x01C\x94t\x94R\x94.";
+/// let a: NdArrayView = pypickle::from_slice(data)?;
+/// assert!(a.is_borrowed());
+/// assert_eq!(a.shape(), &[2]);
+/// assert_eq!(a.iter::<f64>()?.sum::<f64>(), 4.0);
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdArrayView<'a> {
+    dtype: DType,
+    shape: Vec<usize>,
+    order: Order,
+    data: Cow<'a, [u8]>,
+}
+
+impl<'a> NdArrayView<'a> {
+    /// A view of the array `meta` describes (its data taken out), with `data`.
+    fn from_parts(meta: &Value, data: Cow<'a, [u8]>) -> Result<NdArrayView<'a>, Error> {
+        let Layout {
+            dtype,
+            shape,
+            order,
+            payload,
+        } = layout(meta)?;
+        if !matches!(payload, Payload::Taken) {
+            return Err(invalid(WHAT, "its data was not handed over"));
+        }
+        check_size(&dtype, &shape, data.len())?;
+        Ok(NdArrayView {
+            dtype,
+            shape,
+            order,
+            data,
+        })
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> &DType {
+        &self.dtype
+    }
+
+    /// The length of each dimension; empty for a 0-d array.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// How the elements are laid out in [`as_bytes`](Self::as_bytes).
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements' bytes, in [`order`](Self::order).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Whether the data is borrowed (not copied) from what was deserialized.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.data, Cow::Borrowed(_))
+    }
+
+    fn elements(&self) -> Elements<'_> {
+        Elements {
+            dtype: &self.dtype,
+            bytes: &self.data,
+        }
+    }
+
+    /// The elements as `T`s, decoded in place from the array's byte order and whatever the
+    /// alignment, in [`order`](Self::order). An error if the dtype is not exactly `T`'s.
+    pub fn iter<T: Element>(&self) -> Result<impl ExactSizeIterator<Item = T> + '_, Error> {
+        self.elements().iter()
+    }
+
+    /// The elements as `T`s, in [`order`](Self::order). An error if the dtype is not exactly
+    /// `T`'s.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>, Error> {
+        self.elements().to_vec()
+    }
+
+    /// The elements as a borrowed slice of `T`s: `None` where the bytes cannot be lent as
+    /// `T`s (another byte order than this machine's, or not aligned for `T`). An error if
+    /// the dtype is not exactly `T`'s.
+    pub fn as_slice<T: Element>(&self) -> Result<Option<&[T]>, Error> {
+        self.elements().as_slice()
+    }
+
+    /// All elements as `f64`, whatever the numeric dtype (bool, int, uint, float).
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
+        self.elements().to_f64_vec()
+    }
+
+    /// An owned array with this data (copied if borrowed).
+    pub fn into_owned(self) -> NdArray {
+        NdArray {
+            dtype: self.dtype,
+            shape: self.shape,
+            order: self.order,
+            data: Data::Bytes(self.data.into_owned()),
+        }
+    }
+}
+
+impl TryFrom<&Value> for NdArrayView<'static> {
+    type Error = Error;
+    /// An owned view of the array a `Value` holds; an error for an object array.
+    fn try_from(v: &Value) -> Result<NdArrayView<'static>, Error> {
+        NdArray::from_value(v).and_then(NdArrayView::try_from)
+    }
+}
+
+impl TryFrom<NdArray> for NdArrayView<'static> {
+    type Error = Error;
+    /// The array as an owned view; an error for an object array.
+    fn try_from(a: NdArray) -> Result<NdArrayView<'static>, Error> {
+        match a.data {
+            Data::Bytes(b) => Ok(NdArrayView {
+                dtype: a.dtype,
+                shape: a.shape,
+                order: a.order,
+                data: Cow::Owned(b),
+            }),
+            Data::Objects(_) => Err(invalid(WHAT, "an object array has no bytes to view")),
+        }
+    }
+}
+
+/// An error unless `len` bytes are exactly the elements of this dtype and shape.
+fn check_size(dtype: &DType, shape: &[usize], len: usize) -> Result<(), Error> {
+    let n = element_count(shape)?;
+    if n.checked_mul(dtype.itemsize) != Some(len) {
+        return Err(invalid(
+            WHAT,
+            format!(
+                "{len} bytes of data for shape {shape:?} of {dtype} ({} bytes each)",
+                dtype.itemsize
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes handed over beside an array object: borrowed where the deserializer lends them.
+struct DataBytes<'de>(Cow<'de, [u8]>);
+
+impl<'de> Deserialize<'de> for DataBytes<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DataBytes<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DataBytes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array's bytes")
+            }
+            fn visit_borrowed_bytes<E>(self, b: &'de [u8]) -> Result<DataBytes<'de>, E> {
+                Ok(DataBytes(Cow::Borrowed(b)))
+            }
+            fn visit_bytes<E>(self, b: &[u8]) -> Result<DataBytes<'de>, E> {
+                Ok(DataBytes(Cow::Owned(b.to_vec())))
+            }
+            fn visit_byte_buf<E>(self, b: Vec<u8>) -> Result<DataBytes<'de>, E> {
+                Ok(DataBytes(Cow::Owned(b)))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+/// Reads an array as this crate's deserializers hand it over ([`ARRAY_TOKEN`]): the object and
+/// its lent data, or (from any other deserializer, or for arrays without bytes) a `Value`.
+struct ArrayVisitor;
+
+/// What [`ArrayVisitor`] found.
+enum Read<'de> {
+    View(NdArrayView<'de>),
+    Value(Value),
+}
+
+impl<'de> Visitor<'de> for ArrayVisitor {
+    type Value = Read<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a numpy array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<'de>, A::Error> {
+        let missing = || de::Error::custom("a numpy array's parts are missing");
+        let meta: Value = seq.next_element()?.ok_or_else(missing)?;
+        let data: DataBytes<'de> = seq.next_element()?.ok_or_else(missing)?;
+        NdArrayView::from_parts(&meta, data.0)
+            .map(Read::View)
+            .map_err(de::Error::custom)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Read<'de>, D::Error> {
+        Value::deserialize(d).map(Read::Value)
+    }
+}
+
+impl<'de> Deserialize<'de> for NdArrayView<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArrayView<'de>, D::Error> {
+        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor)? {
+            Read::View(v) => Ok(v),
+            Read::Value(v) => NdArray::from_value(&v)
+                .and_then(NdArrayView::try_from)
+                .map_err(de::Error::custom),
+        }
     }
 }
 
@@ -508,9 +844,12 @@ impl Serialize for NdArray {
 }
 
 impl<'de> Deserialize<'de> for NdArray {
+    /// One copy of the data, from the input: the array is read as a view first.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArray, D::Error> {
-        let v = Value::deserialize(d)?;
-        NdArray::from_value(&v).map_err(serde::de::Error::custom)
+        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor)? {
+            Read::View(v) => Ok(v.into_owned()),
+            Read::Value(v) => NdArray::from_value(&v).map_err(de::Error::custom),
+        }
     }
 }
 

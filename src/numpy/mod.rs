@@ -12,6 +12,11 @@
 //! | `numpy.core.multiarray.scalar(dtype, bytes)` | any | a 0-d [`NdArray`] |
 //! | `numpy.dtype(code, False, True)` + BUILD state | any | [`DType`] (inside an array) |
 //!
+//! [`NdArrayView`] reads the same arrays without copying their data: it borrows it from the
+//! input (or the out-of-band buffers) wherever the data lies there whole, which is every array
+//! with bytes for data at protocols 3-5. [`NdArray`]'s own deserializer reads through a view,
+//! so it copies the data exactly once.
+//!
 //! With the `ndarray` feature, `NdArray::to_ndarray` and `NdArray::from_ndarray` convert
 //! to and from the `ndarray` crate's arrays.
 //!
@@ -24,7 +29,7 @@ mod dtype;
 #[cfg(feature = "ndarray")]
 mod ndarray_conv;
 
-pub use array::{Element, NdArray, Order};
+pub use array::{Element, NdArray, NdArrayView, Order};
 pub use dtype::{ByteOrder, DKind, DType, Field};
 
 /// Whether `module.name` is one of the numpy globals that pickled arrays name.

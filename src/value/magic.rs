@@ -12,6 +12,10 @@
 /// The newtype name `Value::deserialize` asks for.
 pub(crate) const VALUE_TOKEN: &str = "$pypickle::private::Value";
 
+/// The newtype name `NdArrayView` and `NdArray` ask for: this crate's walker answers with the
+/// array object (data taken out) and its data lent from the input (see `de/walk/array.rs`).
+pub(crate) const ARRAY_TOKEN: &str = "$pypickle::private::NdArray";
+
 /// A Python type that serde's data model does not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {

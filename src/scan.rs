@@ -287,8 +287,9 @@ pub fn scan(bytes: &[u8]) -> Report {
     s.finish()
 }
 
-/// Names longer than this are not analysed (a real module.qualname is far shorter): dangerous.
-const MAX_NAME: usize = 1024;
+/// Names longer than this are not analysed (a real module.qualname is far shorter): dangerous,
+/// and refused by the reader.
+use crate::class::MAX_GLOBAL_NAME as MAX_NAME;
 
 /// A value on the symbolic stack (16 bytes: a run of one-byte opcodes stays within bounds).
 #[derive(Clone, Copy, Debug)]

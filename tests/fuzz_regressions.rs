@@ -65,3 +65,28 @@ fn unused_getattr_is_judged_as_the_reader_treats_it() {
     assert!(pypickle::scan(called).is_dangerous());
     assert!(pypickle::from_slice::<Value>(called).is_err());
 }
+
+/// A global whose module and name together are longer than any real global's (1 KiB) decoded
+/// in record mode as an inert object, while `scan` judged it dangerous ("a name longer than any
+/// real global"). Found by the `scan` target ("a finding with a known name cannot be
+/// dangerous") from a GLOBAL with a 974-byte module. The reader now refuses such names too,
+/// with the same reason, in every mode, unless the exact name is allowed.
+#[test]
+fn overlong_global_names_are_refused_as_scan_judges_them() {
+    let module = format!("p{}", "~".repeat(1100));
+    let pickle = format!("c{module}\nthing\n(tR.");
+    let record = pypickle::DeOptions::new().record_unknown_globals(true);
+    let err = pypickle::from_slice_with::<Value>(pickle.as_bytes(), &record).unwrap_err();
+    assert!(
+        err.to_string().contains("longer than any real global"),
+        "{err}"
+    );
+    assert!(pypickle::scan(pickle.as_bytes()).is_dangerous());
+    // Allowed by its exact name, it reads, inert.
+    let allowed = pypickle::DeOptions::new().allow_global(&module, "thing");
+    let v: Value = pypickle::from_slice_with(pickle.as_bytes(), &allowed).unwrap();
+    assert!(matches!(v, Value::Object(_)));
+    // A long but plausible name is unknown, as before.
+    let plausible = format!("c{}\nthing\n(tR.", "m".repeat(200));
+    assert!(pypickle::from_slice_with::<Value>(plausible.as_bytes(), &record).is_ok());
+}

@@ -57,6 +57,10 @@ pub(crate) enum Known {
     Other,
 }
 
+/// The longest `module` plus `name` taken for a real global (1 KiB, far beyond any Python
+/// module path): longer ones are refused, and `scan` judges them dangerous.
+pub(crate) const MAX_GLOBAL_NAME: usize = 1024;
+
 /// Modules whose every name (and every submodule's) is refused unless allowed one by one: they
 /// run programs, touch files or the network, or load code. Sorted (binary search); each entry
 /// says why, with its source: (P) picklescan's `_unsafe_globals`, (F) fickling's
@@ -363,6 +367,9 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     }
     if is_dangerous(module, name) {
         return Err("it can run code or reach the system; allow it by its exact name to keep it as an inert reference");
+    }
+    if module.len().saturating_add(name.len()) > MAX_GLOBAL_NAME {
+        return Err("a name longer than any real global; allow it by its exact name to keep it");
     }
     if opts.is_allowed_by_module(module) || opts.registry.knows(module, name) {
         return Ok(Known::Other);

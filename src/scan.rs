@@ -687,13 +687,12 @@ impl<'a> Scanner<'a> {
     }
 
     fn judge(module: &str, name: &str) -> (Verdict, Option<&'static str>) {
-        if module.len().saturating_add(name.len()) > MAX_NAME {
-            (
+        match class::implausible(module, name) {
+            Some(why) => (
                 Verdict::Dangerous,
-                Some("a name longer than any real global"),
-            )
-        } else {
-            (class::verdict(module, name), None)
+                Some(why.split(';').next().unwrap_or(why)),
+            ),
+            None => (class::verdict(module, name), None),
         }
     }
 

@@ -90,3 +90,37 @@ fn overlong_global_names_are_refused_as_scan_judges_them() {
     let plausible = format!("c{}\nthing\n(tR.", "m".repeat(200));
     assert!(pypickle::from_slice_with::<Value>(plausible.as_bytes(), &record).is_ok());
 }
+
+/// A protocol 0-3 pickle of a global whose name has hundreds of dotted parts is read as a
+/// chain of `getattr(getattr(...), 'part')` calls, each checked by the policy over every part
+/// so far: time quadratic in the parts (20 ms for 13 KB, seconds under the fuzzer's
+/// sanitizers). Found by the `roundtrip` target as a timeout: a GLOBAL named `exons.zero....`
+/// with 860 dots, written back at protocols 0-3 and read again. Names of more parts than any
+/// real global (64) are now refused at once, by the reader and by `scan`, like overlong ones.
+#[test]
+fn globals_of_more_parts_than_any_real_one_are_refused() {
+    let record = pypickle::DeOptions::new().record_unknown_globals(true);
+    let dotted = vec!["a"; 70].join(".");
+    let pickle = format!("cm\n{dotted}\n(tR.");
+    let err = pypickle::from_slice_with::<Value>(pickle.as_bytes(), &record).unwrap_err();
+    assert!(
+        err.to_string().contains("more parts than any real global"),
+        "{err}"
+    );
+    assert!(pypickle::scan(pickle.as_bytes()).is_dangerous());
+    // As protocols 0-3 write it: getattr(getattr(m.a, 'a'), 'a')... 200 deep.
+    let mut chain = String::from("cm\na\n");
+    for _ in 0..200 {
+        chain = format!("g0\n({chain}Va\ntR");
+    }
+    let chain = format!("c__builtin__\ngetattr\np0\n0{chain}.");
+    let err = pypickle::from_slice_with::<Value>(chain.as_bytes(), &record).unwrap_err();
+    assert!(
+        err.to_string().contains("more parts than any real global"),
+        "{err}"
+    );
+    assert!(pypickle::scan(chain.as_bytes()).is_dangerous());
+    // A nested class of a few parts still reads.
+    let real = "cm\nOuter.Inner.Deep\n(tR.";
+    assert!(pypickle::from_slice_with::<Value>(real.as_bytes(), &record).is_ok());
+}

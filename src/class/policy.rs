@@ -61,6 +61,30 @@ pub(crate) enum Known {
 /// module path): longer ones are refused, and `scan` judges them dangerous.
 pub(crate) const MAX_GLOBAL_NAME: usize = 1024;
 
+/// The most dotted parts in `module` and `name` together taken for a real global. Protocols
+/// 0-3 write a nested name as a chain of getattr calls, each checked over every part so far,
+/// so this also bounds that work.
+const MAX_GLOBAL_PARTS: usize = 64;
+
+/// Why `module.name` cannot be a real global (too long, or of too many parts), if it cannot.
+/// The reader refuses such names unless allowed exactly, and `scan` judges them dangerous.
+pub(crate) fn implausible(module: &str, name: &str) -> Option<&'static str> {
+    if module.len().saturating_add(name.len()) > MAX_GLOBAL_NAME {
+        return Some("a name longer than any real global; allow it by its exact name to keep it");
+    }
+    let dots = module
+        .bytes()
+        .chain(name.bytes())
+        .filter(|&b| b == b'.')
+        .count();
+    if dots + 2 > MAX_GLOBAL_PARTS {
+        return Some(
+            "a name of more parts than any real global; allow it by its exact name to keep it",
+        );
+    }
+    None
+}
+
 /// Modules whose every name (and every submodule's) is refused unless allowed one by one: they
 /// run programs, touch files or the network, or load code. Sorted (binary search); each entry
 /// says why, with its source: (P) picklescan's `_unsafe_globals`, (F) fickling's
@@ -365,11 +389,11 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     {
         return Ok(Known::Other);
     }
+    if let Some(why) = implausible(module, name) {
+        return Err(why);
+    }
     if is_dangerous(module, name) {
         return Err("it can run code or reach the system; allow it by its exact name to keep it as an inert reference");
-    }
-    if module.len().saturating_add(name.len()) > MAX_GLOBAL_NAME {
-        return Err("a name longer than any real global; allow it by its exact name to keep it");
     }
     if opts.is_allowed_by_module(module) || opts.registry.knows(module, name) {
         return Ok(Known::Other);

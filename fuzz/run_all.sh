@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-1800}
 [ $# -gt 0 ] && shift
-targets=${*:-"decode_value decode_typed scan roundtrip class_bridge dis"}
+targets=${*:-"decode_value decode_typed scan roundtrip class_bridge dis joblib"}
 bin=target/x86_64-unknown-linux-gnu/release
 for t in $targets; do
     mkdir -p "corpus/$t" "artifacts/$t"

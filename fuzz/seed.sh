@@ -10,7 +10,7 @@ python3 - "$@" <<'PY'
 import hashlib, io, os, pickletools, sys
 
 fixtures = "../python_fixtures"
-targets = sys.argv[1:] or ["decode_value", "decode_typed", "scan", "roundtrip", "class_bridge"]
+targets = sys.argv[1:] or ["decode_value", "decode_typed", "scan", "roundtrip", "class_bridge", "joblib"]
 
 def pickles(path):
     """The pickles in a file: one, or several written back to back."""
@@ -40,13 +40,26 @@ for sub in ["data", "cpython_vectors", "typed", "classes/data", "ser_golden", "s
 
 MAX = 64 * 1024
 seeds = {hashlib.sha1(p).hexdigest(): p for s in sources for p in pickles(s) if 0 < len(p) <= MAX}
+# joblib files are not plain pickles (array bytes follow the opcodes): whole files, for the
+# joblib target only.
+joblib_files = []
+for d in ["joblib", "sklearn", "sklearn/sklearn1.3-numpy1"]:
+    d = os.path.join(fixtures, d)
+    if os.path.isdir(d):
+        joblib_files += [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".joblib")]
+joblib_seeds = {}
+for path in joblib_files:
+    data = open(path, "rb").read()
+    if len(data) <= MAX:
+        joblib_seeds[hashlib.sha1(data).hexdigest()] = data
 for t in targets:
     out = os.path.join("corpus", t)
     os.makedirs(out, exist_ok=True)
-    for name, p in seeds.items():
+    for name, p in (joblib_seeds if t == "joblib" else seeds).items():
         path = os.path.join(out, name)
         if not os.path.exists(path):
             with open(path, "wb") as f:
                 f.write(p)
-print(f"{len(seeds)} seeds from {len(sources)} files into corpus/{{{','.join(targets)}}}")
+print(f"{len(seeds)} seeds from {len(sources)} files into corpus/{{{','.join(targets)}}}"
+      f" ({len(joblib_seeds)} joblib files into corpus/joblib)")
 PY

@@ -322,6 +322,10 @@ struct Obj {
     /// The items of a 2-tuple, for `getattr(class, 'name')`: `pairs[pair - 1]`, 0 if none.
     pair: u32,
     kind: ObjKind,
+    /// A getattr finding this container holds, not yet used (`index + 1`, 0 if none): put in
+    /// a container, getattr calls nothing until the container reaches code (a call's
+    /// arguments, a state, a persistent id); a container that is dropped never does.
+    getattr: u32,
 }
 
 /// What the scanner knows of a finding beyond the report.
@@ -520,25 +524,49 @@ impl<'a> Scanner<'a> {
 
     // Values.
 
-    /// The total and the largest size of values put into a container or passed to a call; a
-    /// getattr passed as a value counts as a use other than `getattr(class, 'name')`.
-    fn absorb(&mut self, start: usize) -> (u64, u64) {
-        let (mut sum, mut max) = (0u64, 0u64);
+    /// The total and the largest size of values put into a container or passed to a call, and
+    /// a getattr finding among them (or held by one of them), as `index + 1` (0 if none).
+    fn absorb(&self, start: usize) -> (u64, u64, u32) {
+        let (mut sum, mut max, mut getattr) = (0u64, 0u64, 0u32);
         for s in self.stack.get(start..).unwrap_or(&[]) {
             let n = match s {
                 Sym::Obj(o) => self.objs.get(*o).map_or(1, |o| o.size),
-                Sym::Global(g) => {
-                    if let Some(u) = self.uses.get_mut(*g) {
-                        u.other |= u.getattr;
-                    }
-                    1
-                }
                 _ => 1,
             };
+            if getattr == 0 {
+                getattr = self.held(s);
+            }
             sum = sum.saturating_add(n);
             max = max.max(n);
         }
-        (sum, max)
+        (sum, max, getattr)
+    }
+
+    /// The getattr finding `s` is or holds unused, as `index + 1` (0 if none).
+    fn held(&self, s: &Sym) -> u32 {
+        match s {
+            Sym::Global(g) if self.uses.get(*g).is_some_and(|u| u.getattr) => {
+                u32::try_from(*g + 1).unwrap_or(0)
+            }
+            Sym::Obj(o) => self.objs.get(*o).map_or(0, |o| o.getattr),
+            _ => 0,
+        }
+    }
+
+    /// A getattr (`index + 1`, 0 for none) reaches code: a use other than
+    /// `getattr(class, 'name')`.
+    fn used(&mut self, getattr: u32) {
+        if let Some(u) = getattr
+            .checked_sub(1)
+            .and_then(|g| self.uses.get_mut(g as usize))
+        {
+            u.other = true;
+        }
+    }
+
+    /// `s` reaches code (a call's arguments, a state, a persistent id).
+    fn use_value(&mut self, s: &Sym) {
+        self.used(self.held(s));
     }
 
     fn bomb_check(&mut self, old: u64, new: u64, largest_item: u64) {
@@ -560,13 +588,18 @@ impl<'a> Scanner<'a> {
             }
             None => 0,
         };
-        self.objs.push(Obj { size, pair, kind });
+        self.objs.push(Obj {
+            size,
+            pair,
+            kind,
+            getattr: 0,
+        });
         self.stack.push(Sym::Obj(self.objs.len() - 1));
     }
 
     /// `stack[start..]` replaced by one new container (or call result) holding them.
     fn collect(&mut self, start: usize, kind: ObjKind) {
-        let (sum, max) = self.absorb(start);
+        let (sum, max, getattr) = self.absorb(start);
         let size = sum.saturating_add(1);
         self.bomb_check(0, size, max);
         let pair = match self.stack.get(start..) {
@@ -575,6 +608,9 @@ impl<'a> Scanner<'a> {
         };
         self.stack.truncate(start);
         self.push_obj(kind, size, pair);
+        if let Some(o) = self.objs.last_mut() {
+            o.getattr = getattr;
+        }
     }
 
     /// Items `stack[start..]` added to the container at `stack[start - 1]` (APPEND(S),
@@ -602,7 +638,13 @@ impl<'a> Scanner<'a> {
         if what == ObjKind::Dict && (self.stack.len() - start) % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
         }
-        let (sum, max) = self.absorb(start);
+        let (sum, max, getattr) = self.absorb(start);
+        if kind == Some(ObjKind::Made) {
+            // Items of an instance go to its own append or __setitem__.
+            self.used(getattr);
+        } else if self.objs[target].getattr == 0 {
+            self.objs[target].getattr = getattr;
+        }
         let old = self.objs[target].size;
         let new = old.saturating_add(sum);
         self.bomb_check(old, new, max);
@@ -839,6 +881,7 @@ impl<'a> Scanner<'a> {
                     kind: ObjKind::Tuple,
                     size,
                     pair,
+                    ..
                 }) => Ok((
                     pair.checked_sub(1)
                         .and_then(|i| self.pairs.get(i as usize).copied()),
@@ -941,7 +984,8 @@ impl<'a> Scanner<'a> {
                 self.stack.push(Sym::Leaf);
             }
             BINPERSID => {
-                self.pop()?;
+                let pid = self.pop()?;
+                self.use_value(&pid);
                 self.stack.push(Sym::Leaf);
             }
 
@@ -1107,7 +1151,8 @@ impl<'a> Scanner<'a> {
                     self.stack.push(Sym::Global(id));
                 } else {
                     let start = self.pop_mark()?.min(self.stack.len());
-                    let (size, _) = self.absorb(start);
+                    let (size, _, getattr) = self.absorb(start);
+                    self.used(getattr);
                     let pair = match self.stack.get(start..) {
                         Some(&[a, b]) => Some((a, b)),
                         _ => None,
@@ -1128,7 +1173,8 @@ impl<'a> Scanner<'a> {
                         let start = self.stack.len();
                         self.stack.push(m);
                         self.stack.push(n);
-                        self.absorb(start);
+                        let (_, _, getattr) = self.absorb(start);
+                        self.used(getattr);
                         self.stack.truncate(start);
                         self.opaque(
                             None,
@@ -1161,6 +1207,11 @@ impl<'a> Scanner<'a> {
                 let args = self.pop()?;
                 let callable = self.pop()?;
                 let (pair, size) = self.tuple_args(&args, "REDUCE arguments must be a tuple")?;
+                let nested = matches!(callable, Sym::Global(g) if self.uses.get(g).is_some_and(|u| u.getattr))
+                    && matches!(pair, Some((Sym::Global(_), Sym::Str(_))));
+                if !nested {
+                    self.use_value(&args);
+                }
                 self.call(&callable, pair, size)?;
             }
             OBJ => {
@@ -1169,7 +1220,8 @@ impl<'a> Scanner<'a> {
                     return Err(underflow());
                 }
                 let callable = self.stack[start];
-                let (size, _) = self.absorb(start + 1);
+                let (size, _, getattr) = self.absorb(start + 1);
+                self.used(getattr);
                 let pair = match self.stack.get(start + 1..) {
                     Some(&[a, b]) => Some((a, b)),
                     _ => None,
@@ -1181,6 +1233,7 @@ impl<'a> Scanner<'a> {
                 let args = self.pop()?;
                 let cls = self.pop()?;
                 let (_, size) = self.tuple_args(&args, "NEWOBJ expected an argument tuple")?;
+                self.use_value(&args);
                 self.class_arg(&cls)?;
                 let size = size.saturating_add(1);
                 self.bomb_check(0, size, size - 1);
@@ -1192,6 +1245,8 @@ impl<'a> Scanner<'a> {
                 let cls = self.pop()?;
                 let bad = "NEWOBJ_EX expects an argument tuple and a dict";
                 let (_, size) = self.tuple_args(&args, bad)?;
+                self.use_value(&args);
+                self.use_value(&kwargs);
                 let kw_size = match &kwargs {
                     Sym::Obj(o) => match self.objs.get(*o) {
                         Some(o) if matches!(o.kind, ObjKind::Dict | ObjKind::Made) => o.size,
@@ -1212,7 +1267,8 @@ impl<'a> Scanner<'a> {
                 };
                 let start = self.stack.len();
                 self.stack.push(state);
-                let (sum, max) = self.absorb(start);
+                let (sum, max, getattr) = self.absorb(start);
+                self.used(getattr);
                 self.stack.truncate(start);
                 let old = self.objs[target].size;
                 let new = old.saturating_add(sum);

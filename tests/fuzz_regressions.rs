@@ -124,3 +124,27 @@ fn globals_of_more_parts_than_any_real_one_are_refused() {
     let real = "cm\nOuter.Inner.Deep\n(tR.";
     assert!(pypickle::from_slice_with::<Value>(real.as_bytes(), &record).is_ok());
 }
+
+/// getattr put into a tuple that is then dropped decodes (nothing can call it), while `scan`
+/// judged every getattr that was not called as `getattr(class, 'name')` and went into a
+/// container dangerous. Found by the `scan` target ("a finding with a known name cannot be
+/// dangerous") as an 85-byte protocol 0-2 pickle: lists, `builtins.getattr`, TUPLE2s, POP.
+/// scan now follows a getattr into containers and calls it dangerous only when a container
+/// holding it reaches code: a call's arguments, a BUILD state, an instance's items, a
+/// persistent id.
+#[test]
+fn getattr_in_a_dropped_container_is_judged_as_the_reader_treats_it() {
+    let found = b"(]222222222222222222222222222cbuiltins\ngetattr\n222\x86\x86\x86\x86\x86\x86\x86\x86\x86\x86\x86\x86K\x86\x86\x86\x86\x86022222222222222t.";
+    let record = pypickle::DeOptions::new().record_unknown_globals(true);
+    let v: Value = pypickle::from_slice_with(found, &record).unwrap();
+    assert!(matches!(v, Value::Tuple(_)));
+    let report = pypickle::scan(found);
+    assert!(!report.is_dangerous(), "{report}");
+    // Passed to a call inside a tuple, it reaches code: dangerous (and the reader refuses it).
+    let called = b"cbuiltins\nset\n(cbuiltins\ngetattr\nt\x85R.";
+    assert!(pypickle::scan(called).is_dangerous());
+    assert!(pypickle::from_slice_with::<Value>(called, &record).is_err());
+    // In a list that becomes a BUILD state: dangerous too.
+    let state = b"cm\nC\n)R]cbuiltins\ngetattr\nab.";
+    assert!(pypickle::scan(state).is_dangerous());
+}

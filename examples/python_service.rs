@@ -78,12 +78,10 @@ fn main() -> Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
 
     // A list in, a dict out.
-    let stats: Stats = call(
-        &mut conn,
-        &Request::Stats {
-            values: vec![3.0, 1.0, 4.0, 1.0, 5.0],
-        },
-    )?;
+    let request = Request::Stats {
+        values: vec![3.0, 1.0, 4.0, 1.0, 5.0],
+    };
+    let stats: Stats = call(&mut conn, &request)?;
     println!("rust: stats -> {stats:?}");
     assert_eq!(
         stats,
@@ -96,20 +94,9 @@ fn main() -> Result<()> {
     );
 
     // A list of dicts in, a dict of lists out.
-    let items = vec![
-        Member {
-            team: "red",
-            name: "ada",
-        },
-        Member {
-            team: "blue",
-            name: "bob",
-        },
-        Member {
-            team: "red",
-            name: "cy",
-        },
-    ];
+    let items = [("red", "ada"), ("blue", "bob"), ("red", "cy")]
+        .map(|(team, name)| Member { team, name })
+        .into();
     let groups: BTreeMap<String, Vec<String>> = call(&mut conn, &Request::Group { items })?;
     println!("rust: group -> {groups:?}");
     assert_eq!(groups["red"], ["ada", "cy"]);

@@ -4,6 +4,9 @@
 //! [`ClassRegistry`]: crate::ClassRegistry
 //! [`PersistentId`]: crate::PersistentId
 //! [`numpy::NdArray`]: crate::numpy::NdArray
+//! [`numpy::NdArrayView`]: crate::numpy::NdArrayView
+//! [`joblib::from_slice`]: crate::joblib::from_slice
+//! [`joblib::from_reader`]: crate::joblib::from_reader
 //! [`PickleBuffer`]: crate::PickleBuffer
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]

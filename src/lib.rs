@@ -55,6 +55,8 @@ mod class;
 pub mod de;
 mod dis;
 mod error;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod numpy;
 pub mod opcode;
 mod persistent;

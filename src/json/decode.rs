@@ -222,9 +222,7 @@ impl Decoder<'_> {
         }
         Err(Error::new(
             ErrorKind::Refused,
-            format!(
-                "{tag} is refused: globals and objects are read only with JsonOptions::objects"
-            ),
+            format!("{tag} is refused: globals and objects are read only with the objects option"),
         ))
     }
 

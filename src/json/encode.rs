@@ -146,7 +146,7 @@ impl Encoder<'_> {
         Err(Error::new(
             ErrorKind::Refused,
             format!(
-                "{} has no plain-data JSON form (map objects and globals with JsonOptions::objects)",
+                "{} is refused: globals and objects are mapped only with the objects option",
                 what()
             ),
         ))

@@ -34,7 +34,6 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let input = Input::new(&args.file);
     let bytes = input.read()?;
-    let json_opts = JsonOptions::new().objects(args.objects);
     let mut ser_opts = SerOptions::new();
     if let Some(p) = args.protocol {
         ser_opts = ser_opts.protocol(p);
@@ -49,7 +48,9 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             ),
         ));
     }
-    let json_opts = json_opts.max_depth(crate::MAX_JSON_DEPTH);
+    let json_opts = JsonOptions::new()
+        .objects(args.objects)
+        .max_depth(crate::MAX_JSON_DEPTH);
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     // serde_json's own limit is 128 levels, and `to-json` writes up to MAX_JSON_DEPTH (a
     // tuple takes two): the nesting was checked above, which bounds the recursion.

@@ -50,7 +50,10 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let mut count = 0usize;
     while let Some(v) = de.next_value::<Value>().map_err(|e| {
         let hint = match args.objects {
-            false => "--objects maps instances of classes that are not dangerous",
+            false => {
+                "--objects maps instances of classes that are not dangerous; `pypickle scan` \
+                 lists every global it names"
+            }
             true => "`pypickle scan` lists every global it names",
         };
         failure(&e, &input, hint)

@@ -59,6 +59,8 @@ pub mod de;
 mod dis;
 mod error;
 pub mod joblib;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod numpy;
 pub mod opcode;
 mod persistent;

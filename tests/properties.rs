@@ -8,7 +8,9 @@
 //! - a strict prefix of a valid pickle is an error, through `from_slice` and `from_reader`,
 //!   unless the prefix is itself a complete pickle (by an opcode walk independent of the
 //!   reader);
-//! - every float's `Display` reads back as the same float.
+//! - every float's `Display` reads back as the same float;
+//! - with the `json` feature, any `Value` goes through `pypickle::json` and JSON text and comes
+//!   back the same.
 //!
 //! `PYPICKLE_QC_TESTS=n` runs n cases per property instead of the defaults.
 
@@ -367,6 +369,58 @@ fn any_value_round_trips_at_every_protocol() {
             }
         }
         TestResult::passed()
+    }
+    qc(300).quickcheck(prop as fn(AnyValue) -> TestResult);
+}
+
+/// True if `v` holds a global or an inert object anywhere.
+#[cfg(feature = "json")]
+fn holds_objects(v: &Value) -> bool {
+    match v {
+        Value::Global(_) | Value::Object(_) => true,
+        Value::List(x) | Value::Tuple(x) | Value::Set(x) | Value::FrozenSet(x) => {
+            x.iter().any(holds_objects)
+        }
+        Value::Dict(d) => d.iter().any(|(k, v)| holds_objects(k) || holds_objects(v)),
+        _ => false,
+    }
+}
+
+/// `pypickle::json`: any `Value` goes to JSON text and back unchanged, with objects mapped; with
+/// the default options, exactly the values holding a global or an object are refused.
+#[cfg(feature = "json")]
+#[test]
+fn any_value_round_trips_through_json_text() {
+    use pypickle::json::{self, ErrorKind, JsonOptions};
+    fn prop(v: AnyValue) -> TestResult {
+        let opts = JsonOptions::new().objects(true);
+        let text = match json::to_json_with(&v.0, &opts) {
+            Ok(j) => j.to_string(),
+            Err(e) => return TestResult::error(format!("{}: {e}", short(&v.0))),
+        };
+        let parsed: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(j) => j,
+            Err(e) => return TestResult::error(format!("serde_json cannot read {text}: {e}")),
+        };
+        match json::from_json_with(&parsed, &opts) {
+            Ok(back) if same(&back, &v.0) => {}
+            Ok(back) => {
+                return TestResult::error(format!(
+                    "{text} read back differently {}",
+                    first_diff(&format!("{:?}", v.0), &format!("{back:?}"))
+                ))
+            }
+            Err(e) => return TestResult::error(format!("{text} does not read back: {e}")),
+        }
+        match (json::to_json(&v.0), holds_objects(&v.0)) {
+            (Ok(_), false) => TestResult::passed(),
+            (Err(e), true) if e.kind() == ErrorKind::Refused => TestResult::passed(),
+            (r, holds) => TestResult::error(format!(
+                "default options on {} (objects: {holds}): {:?}",
+                short(&v.0),
+                r.map(|j| j.to_string())
+            )),
+        }
     }
     qc(300).quickcheck(prop as fn(AnyValue) -> TestResult);
 }

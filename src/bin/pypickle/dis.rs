@@ -1,0 +1,43 @@
+//! `pypickle dis FILE`: the disassembly `python -m pickletools FILE` prints.
+
+use std::path::PathBuf;
+
+use pypickle::DisOptions;
+
+use crate::io::{Failure, Input, Stdout};
+use crate::Outcome;
+
+/// Disassemble a pickle, line for line as `python -m pickletools FILE` prints it.
+///
+/// On a malformed pickle, the lines pickletools would print before failing are printed, then
+/// the error.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The pickle file, or - for standard input.
+    file: PathBuf,
+    /// Disassemble every pickle in the file, not only the first.
+    #[arg(short, long)]
+    all: bool,
+    /// With --all, keep the memo from one pickle to the next (pickletools -m).
+    #[arg(short, long, requires = "all")]
+    memo: bool,
+    /// Blanks by which each MARK level indents (pickletools -l).
+    #[arg(short = 'l', long, default_value_t = 4, value_name = "N")]
+    indent: usize,
+}
+
+pub fn run(args: &Args) -> Result<Outcome, Failure> {
+    let input = Input::new(&args.file);
+    let bytes = input.read()?;
+    let opts = DisOptions::new()
+        .indent(args.indent)
+        .all_pickles(args.all)
+        .keep_memo(args.memo);
+    let mut text = String::new();
+    let result = pypickle::dis_to(&mut text, &bytes, &opts);
+    let mut out = Stdout::new();
+    out.write(text.as_bytes())?;
+    out.flush()?;
+    result.map_err(|e| Failure::of(&input, e))?;
+    Ok(Outcome::Ok)
+}

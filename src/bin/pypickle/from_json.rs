@@ -1,0 +1,144 @@
+//! `pypickle from-json FILE`: JSON in `pypickle::json`'s mapping back to a pickle.
+
+use std::path::PathBuf;
+
+use pypickle::json::{self, ErrorKind, JsonOptions};
+use pypickle::SerOptions;
+
+use crate::io::{write_output, Failure, Input};
+use crate::Outcome;
+
+/// Convert JSON (as `pypickle to-json` writes it) back to a pickle.
+///
+/// {"$tuple": [...]}, {"$bytes": "..."} and the other forms of the mapping become the Python
+/// values they stand for; {"$global": ...} and {"$object": ...} are refused unless --objects
+/// is given.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The JSON file, or - for standard input.
+    file: PathBuf,
+    /// Write to this file instead of standard output (which must not be a terminal).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// The pickle protocol, 0 to 5 [default: 4, as CPython 3.8-3.13 writes].
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=5))]
+    protocol: Option<u8>,
+    /// Accept {"$global": ...} and {"$object": ...} (the pickle then names those classes).
+    #[arg(long)]
+    objects: bool,
+    /// The file holds several JSON documents: write one pickle after another.
+    #[arg(long)]
+    stream: bool,
+}
+
+pub fn run(args: &Args) -> Result<Outcome, Failure> {
+    let input = Input::new(&args.file);
+    let bytes = input.read()?;
+    let mut ser_opts = SerOptions::new();
+    if let Some(p) = args.protocol {
+        ser_opts = ser_opts.protocol(p);
+    }
+    let depth = nesting(&bytes);
+    if depth > crate::MAX_JSON_DEPTH {
+        return Err(Failure::of(
+            &input,
+            format_args!(
+                "JSON nested {depth} arrays and objects deep; the most read is {}",
+                crate::MAX_JSON_DEPTH
+            ),
+        ));
+    }
+    let json_opts = JsonOptions::new()
+        .objects(args.objects)
+        .max_depth(crate::MAX_JSON_DEPTH);
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    // serde_json's own limit is 128 levels, and `to-json` writes up to MAX_JSON_DEPTH (a
+    // tuple takes two): the nesting was checked above, which bounds the recursion.
+    de.disable_recursion_limit();
+    let mut docs = de.into_iter::<serde_json::Value>();
+    let mut pickles = Vec::new();
+    let mut count = 0usize;
+    while let Some(doc) = docs.next() {
+        let doc = doc.map_err(|e| Failure::of(&input, format_args!("invalid JSON: {e}")))?;
+        count += 1;
+        if count > 1 && !args.stream {
+            return Err(Failure::of(
+                &input,
+                format_args!(
+                    "more than one JSON document (the second ends at byte {})",
+                    docs.byte_offset()
+                ),
+            )
+            .hint("for several documents give --stream"));
+        }
+        let at = if args.stream {
+            format!("document {count}: ")
+        } else {
+            String::new()
+        };
+        let v = json::from_json_with(&doc, &json_opts).map_err(|e| {
+            let f = Failure::of(&input, format_args!("{at}{e}"));
+            match e.kind() {
+                ErrorKind::Refused => f.hint("--objects accepts globals and objects"),
+                _ => f,
+            }
+        })?;
+        let pickle = pypickle::to_vec_with(&v, &ser_opts)
+            .map_err(|e| Failure::of(&input, format_args!("{at}cannot pickle: {e}")))?;
+        pickles.extend_from_slice(&pickle);
+    }
+    if count == 0 {
+        return Err(Failure::of(&input, "empty input: no JSON document"));
+    }
+    write_output(args.output.as_deref(), &pickles, true)?;
+    Ok(Outcome::Ok)
+}
+
+/// The deepest nesting of arrays and objects in JSON text (brackets inside strings do not
+/// count). For text that is not valid JSON, at least the depth a parser reaches before it
+/// finds the error.
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        for (text, depth) in [
+            ("1", 0),
+            ("[]", 1),
+            ("[[1], {\"a\": [2]}]", 3),
+            (r#"{"[[[": "{{", "b": "\\\"[["}"#, 1),
+            (r#"["\\", [[]]]"#, 3),
+            ("]]][[", 2),
+            ("[1] [[2]]", 2),
+        ] {
+            assert_eq!(nesting(text.as_bytes()), depth, "{text}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Reading inputs (a file, or `-` for standard input), writing outputs (standard output, or a
+//! file written only once the whole output is ready), and the failure that ends a command.
+
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A failure that ends a command with exit status 2: a message for standard error, and
+/// perhaps a hint of what to do about it.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// `what: error`, such as `data.pkl: truncated BINUNICODE at offset 12: ...`.
+    pub fn of(what: &Input, error: impl std::fmt::Display) -> Failure {
+        Failure::new(format!("{}: {error}", what.name()))
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Where a command reads from: a path, or standard input for `-`.
+#[derive(Clone, Debug)]
+pub struct Input(PathBuf);
+
+impl Input {
+    pub fn new(path: &Path) -> Input {
+        Input(path.to_path_buf())
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> String {
+        if self.is_stdin() {
+            "<stdin>".to_string()
+        } else {
+            self.0.display().to_string()
+        }
+    }
+
+    fn is_stdin(&self) -> bool {
+        self.0.as_os_str() == "-"
+    }
+
+    /// Every byte of the input, or `cannot read: why`.
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        let read = if self.is_stdin() {
+            let mut buf = Vec::new();
+            io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+        } else {
+            fs::read(&self.0)
+        };
+        read.map_err(|e| format!("cannot read: {}", io_message(&e)))
+    }
+
+    /// Every byte of the input, or the failure that ends the command.
+    pub fn read(&self) -> Result<Vec<u8>, Failure> {
+        self.bytes().map_err(|e| Failure::of(self, e))
+    }
+}
+
+/// An I/O error's message without Rust's `(os error 2)` suffix.
+pub fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// Standard output, line by line. A reader that goes away (`pypickle show f | head`) is not an
+/// error: the rest of the output is dropped and the command still ends with its own status.
+pub struct Stdout {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Stdout {
+    pub fn new() -> Stdout {
+        Stdout {
+            out: io::BufWriter::new(io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.write_all(bytes) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r.map_err(|e| Failure::new(format!("cannot write output: {}", io_message(&e)))),
+        }
+    }
+
+    pub fn line(&mut self, text: &str) -> Result<(), Failure> {
+        self.write(text.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    pub fn flush(&mut self) -> Result<(), Failure> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r.map_err(|e| Failure::new(format!("cannot write output: {}", io_message(&e)))),
+        }
+    }
+}
+
+/// Writes a whole output to `-o FILE`, or to standard output without one. Binary output is not
+/// written to a terminal.
+pub fn write_output(output: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(), Failure> {
+    match output {
+        Some(path) if path.as_os_str() != "-" => fs::write(path, bytes).map_err(|e| {
+            Failure::new(format!(
+                "{}: cannot write: {}",
+                path.display(),
+                io_message(&e)
+            ))
+        }),
+        _ => {
+            if binary && io::stdout().is_terminal() {
+                return Err(Failure::new(
+                    "not writing a binary pickle to a terminal: redirect standard output or \
+                     give -o FILE",
+                ));
+            }
+            let mut out = Stdout::new();
+            out.write(bytes)?;
+            out.flush()
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `pypickle`: look inside pickles, check them before trusting them, and convert them to and
+//! from JSON, without ever executing anything a pickle asks for.
+//!
+//! Built with the `cli` feature: `cargo install --path . --features cli`.
+
+mod dis;
+mod from_json;
+mod io;
+mod scan;
+mod show;
+mod to_json;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::io::Failure;
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (for scan: nothing dangerous found)
+  1  scan found a dangerous global or an expansion bomb
+  2  usage error, a file that cannot be read, input that is not a valid pickle or JSON, or a
+     global or object refused";
+
+/// The deepest JSON `to-json` writes and `from-json` reads: room for any value the reader
+/// accepts (256 levels of containers by default, a tuple or set taking two levels of JSON, a
+/// dict with keys that are not strings three), within the main thread's stack.
+const MAX_JSON_DEPTH: usize = 1024;
+
+/// Look inside Python pickles, check them before trusting them, convert them to and from
+/// JSON. Nothing a pickle asks for is ever imported or executed.
+#[derive(Parser, Debug)]
+#[command(name = "pypickle", version, after_help = EXIT_STATUS)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    #[command(after_help = EXIT_STATUS)]
+    Show(show::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Dis(dis::Args),
+    #[command(after_help = EXIT_STATUS)]
+    Scan(scan::Args),
+    #[command(after_help = EXIT_STATUS)]
+    ToJson(to_json::Args),
+    #[command(after_help = EXIT_STATUS)]
+    FromJson(from_json::Args),
+}
+
+/// How Python 2 `str` values (protocols 0-2) are read, like `pickle.load`'s `encoding=`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+enum Py2Strings {
+    /// Decode as ASCII; other bytes are an error (CPython's default).
+    #[default]
+    Ascii,
+    /// Decode as Latin-1 (for Python 2 datetime and numpy pickles).
+    Latin1,
+    /// Decode as UTF-8.
+    Utf8,
+    /// Keep them as bytes.
+    Bytes,
+}
+
+impl From<Py2Strings> for pypickle::Py2Strings {
+    fn from(p: Py2Strings) -> Self {
+        match p {
+            Py2Strings::Ascii => pypickle::Py2Strings::Ascii,
+            Py2Strings::Latin1 => pypickle::Py2Strings::Latin1,
+            Py2Strings::Utf8 => pypickle::Py2Strings::Utf8,
+            Py2Strings::Bytes => pypickle::Py2Strings::Bytes,
+        }
+    }
+}
+
+/// What a command found, when it ran to its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Exit status 0.
+    Ok,
+    /// Exit status 1: `scan` found something dangerous.
+    Dangerous,
+    /// Exit status 2, the messages already printed: `scan` could not read or finish a file.
+    Incomplete,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Show(args) => show::run(&args),
+        Command::Dis(args) => dis::run(&args),
+        Command::Scan(args) => scan::run(&args),
+        Command::ToJson(args) => to_json::run(&args),
+        Command::FromJson(args) => from_json::run(&args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Dangerous) => ExitCode::from(1),
+        Ok(Outcome::Incomplete) => ExitCode::from(2),
+        Err(Failure { message, hint }) => {
+            eprintln!("pypickle: {message}");
+            if let Some(hint) = hint {
+                eprintln!("pypickle: hint: {hint}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

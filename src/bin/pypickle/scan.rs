@@ -1,0 +1,141 @@
+//! `pypickle scan FILE...`: every global each file names, with a verdict, without loading
+//! anything.
+
+use std::path::PathBuf;
+
+use pypickle::{Report, Verdict};
+use serde_json::{json, Value as Json};
+
+use crate::io::{Failure, Input, Stdout};
+use crate::Outcome;
+
+/// List every global each file references, with its verdict, without loading anything.
+///
+/// One line per global: FILE: OFFSET OPCODE module.name: safe|unknown|dangerous, then a
+/// summary line per file. Exit status 1 if any file names a dangerous global or holds an
+/// expansion bomb; otherwise 2 if a file could not be read or scanned to its end.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Pickle files, or - for standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print one JSON document instead of text (shape in the README, "Command-line tool").
+    #[arg(long)]
+    json: bool,
+}
+
+/// How one file is scanned: the one place that knows the file formats. joblib files will be
+/// recognised here and scanned with `pypickle::joblib`.
+fn scan_input(bytes: &[u8]) -> Report {
+    pypickle::scan(bytes)
+}
+
+/// What became of one file.
+enum Scanned {
+    Report(Report),
+    Unreadable(String),
+}
+
+pub fn run(args: &Args) -> Result<Outcome, Failure> {
+    let mut out = Stdout::new();
+    let (mut dangerous, mut incomplete) = (false, false);
+    let mut files = Vec::new();
+    for path in &args.files {
+        let input = Input::new(path);
+        let scanned = match input.bytes() {
+            Ok(bytes) => Scanned::Report(scan_input(&bytes)),
+            Err(message) => {
+                if !args.json {
+                    eprintln!("pypickle: {}: {message}", input.name());
+                }
+                Scanned::Unreadable(message)
+            }
+        };
+        match &scanned {
+            Scanned::Report(r) => {
+                dangerous |= r.is_dangerous();
+                incomplete |= r.error.is_some();
+                if !args.json {
+                    for line in r.to_string().lines() {
+                        out.line(&format!("{}: {line}", input.name()))?;
+                    }
+                }
+            }
+            Scanned::Unreadable(_) => incomplete = true,
+        }
+        if args.json {
+            files.push(file_json(&input, &scanned));
+        }
+    }
+    if args.json {
+        let doc = json!({ "files": files });
+        let text = serde_json::to_string_pretty(&doc)
+            .map_err(|e| Failure::new(format!("cannot write JSON: {e}")))?;
+        out.line(&text)?;
+    }
+    out.flush()?;
+    Ok(if dangerous {
+        Outcome::Dangerous
+    } else if incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Safe => "safe",
+        Verdict::Unknown => "unknown",
+        Verdict::Dangerous => "dangerous",
+    }
+}
+
+/// One entry of `files` in the JSON output.
+fn file_json(input: &Input, scanned: &Scanned) -> Json {
+    match scanned {
+        Scanned::Unreadable(message) => json!({
+            "file": input.name(),
+            "verdict": "unreadable",
+            "pickles": 0,
+            "globals": [],
+            "bombs": [],
+            "error": { "message": message, "offset": null },
+        }),
+        Scanned::Report(r) => {
+            let globals: Vec<Json> = r
+                .globals
+                .iter()
+                .map(|g| {
+                    json!({
+                        "offset": g.offset(),
+                        "opcode": g.opcode_name(),
+                        "module": g.module(),
+                        "name": g.name(),
+                        "verdict": verdict_name(g.verdict()),
+                        "written_as": g.original().map(|(m, n)| [m, n]),
+                        "extension_code": g.extension_code(),
+                        "note": g.note(),
+                    })
+                })
+                .collect();
+            let bombs: Vec<Json> = r
+                .bombs
+                .iter()
+                .map(|b| json!({ "offset": b.offset(), "opcode": b.opcode_name(), "size": b.size() }))
+                .collect();
+            let error = r
+                .error
+                .as_ref()
+                .map(|e| json!({ "message": e.to_string(), "offset": e.offset() }));
+            json!({
+                "file": input.name(),
+                "verdict": verdict_name(r.verdict()),
+                "pickles": r.pickles,
+                "globals": globals,
+                "bombs": bombs,
+                "error": error,
+            })
+        }
+    }
+}

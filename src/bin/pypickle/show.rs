@@ -1,0 +1,64 @@
+//! `pypickle show FILE`: each pickle in the file as Python's `repr()`.
+
+use std::path::PathBuf;
+
+use pypickle::{Category, DeOptions, Deserializer, Value};
+
+use crate::io::{Failure, Input, Stdout};
+use crate::{Outcome, Py2Strings};
+
+/// Print each pickle in a file as Python's repr(), objects shown inertly.
+///
+/// Instances of classes that are not plain data are shown as the pickle describes them
+/// (`module.Class(...)`), never built. Pickles naming dangerous globals (os.system, eval, ...)
+/// are refused: `pypickle scan` lists what they name.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The pickle file, or - for standard input. A file of several pickles written one after
+    /// another shows each on its own line.
+    file: PathBuf,
+    /// How Python 2 str values are decoded.
+    #[arg(long, value_enum, default_value_t)]
+    py2_strings: Py2Strings,
+}
+
+pub fn run(args: &Args) -> Result<Outcome, Failure> {
+    let input = Input::new(&args.file);
+    let bytes = input.read()?;
+    let opts = DeOptions::new()
+        .record_unknown_globals(true)
+        .py2_strings(args.py2_strings.into());
+    let mut de = Deserializer::from_slice(&bytes).with_options(opts);
+    let mut out = Stdout::new();
+    let mut shown = 0usize;
+    loop {
+        match de.next_value::<Value>() {
+            Ok(Some(v)) => {
+                out.line(&v.to_string())?;
+                shown += 1;
+            }
+            Ok(None) if shown == 0 => return Err(Failure::of(&input, "empty input: no pickle")),
+            Ok(None) => break,
+            Err(e) => {
+                out.flush()?;
+                return Err(failure(
+                    &e,
+                    &input,
+                    "`pypickle scan` lists every global it names",
+                ));
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+/// The failure for a pickle that does not read, with `refused_hint` when it names a global
+/// that is refused.
+pub fn failure(e: &pypickle::Error, input: &Input, refused_hint: &str) -> Failure {
+    let f = Failure::of(input, e);
+    match e.category() {
+        Category::Refused => f.hint(format!("nothing was loaded; {refused_hint}")),
+        _ => f,
+    }
+}

@@ -1,0 +1,93 @@
+//! `pypickle to-json FILE`: a plain-data pickle as JSON, in `pypickle::json`'s mapping.
+
+use std::path::PathBuf;
+
+use pypickle::json::{self, ErrorKind, JsonOptions};
+use pypickle::{DeOptions, Deserializer, Value};
+
+use crate::io::{write_output, Failure, Input};
+use crate::show::failure;
+use crate::{Outcome, Py2Strings};
+
+/// Convert a pickle to JSON; tuples, sets, bytes, big ints... become {"$tuple": [...]} forms.
+///
+/// The mapping is reversible (`pypickle from-json` writes the same Python value back) and is
+/// documented in the README and in the `pypickle::json` module. Objects and globals are
+/// refused unless --objects is given.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The pickle file, or - for standard input.
+    file: PathBuf,
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Map instances of classes and globals as {"$object": ...} and {"$global": ...} instead of
+    /// refusing them (dangerous globals are still refused).
+    #[arg(long)]
+    objects: bool,
+    /// The file holds several pickles one after another: write one JSON document per line.
+    #[arg(long)]
+    stream: bool,
+    /// Write the JSON on one line instead of indented.
+    #[arg(long)]
+    compact: bool,
+    /// How Python 2 str values are decoded.
+    #[arg(long, value_enum, default_value_t)]
+    py2_strings: Py2Strings,
+}
+
+pub fn run(args: &Args) -> Result<Outcome, Failure> {
+    let input = Input::new(&args.file);
+    let bytes = input.read()?;
+    let de_opts = DeOptions::new()
+        .record_unknown_globals(args.objects)
+        .py2_strings(args.py2_strings.into());
+    let json_opts = JsonOptions::new()
+        .objects(args.objects)
+        .max_depth(crate::MAX_JSON_DEPTH);
+    let mut de = Deserializer::from_slice(&bytes).with_options(de_opts);
+    let mut text = String::new();
+    let mut count = 0usize;
+    while let Some(v) = de.next_value::<Value>().map_err(|e| {
+        let hint = match args.objects {
+            false => {
+                "--objects maps instances of classes that are not dangerous; `pypickle scan` \
+                 lists every global it names"
+            }
+            true => "`pypickle scan` lists every global it names",
+        };
+        failure(&e, &input, hint)
+    })? {
+        count += 1;
+        let j = json::to_json_with(&v, &json_opts).map_err(|e| {
+            let f = Failure::of(&input, &e);
+            match e.kind() {
+                ErrorKind::Refused => f.hint("--objects maps objects and globals"),
+                _ => f,
+            }
+        })?;
+        let doc = if args.compact || args.stream {
+            serde_json::to_string(&j)
+        } else {
+            serde_json::to_string_pretty(&j)
+        };
+        text.push_str(&doc.map_err(|e| Failure::of(&input, e))?);
+        text.push('\n');
+        if !args.stream && de.position() < bytes.len() as u64 {
+            return Err(Failure::of(
+                &input,
+                format_args!(
+                    "{} more bytes after the pickle's STOP at offset {}",
+                    bytes.len() as u64 - de.position(),
+                    de.position() - 1
+                ),
+            )
+            .hint("for a file of several pickles give --stream"));
+        }
+    }
+    if count == 0 {
+        return Err(Failure::of(&input, "empty input: no pickle"));
+    }
+    write_output(args.output.as_deref(), text.as_bytes(), false)?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,900 @@
+//! The `pypickle` binary (feature `cli`), run as a user runs it, on the committed fixtures, with
+//! python3 as the oracle:
+//! - `show` prints what CPython's `repr()` prints for every plain-data fixture, and for a stream
+//!   of standard-library pickles; other classes are shown inertly; dangerous ones are refused;
+//! - `dis` prints what `python3 -m pickletools` prints (errors included);
+//! - `scan` finds each hostile fixture's global at its offset, exits 1 on them and 0 on plain
+//!   data, and its `--json` has the documented shape;
+//! - `to-json` then `from-json` at protocols 0-5 gives back an equal `Value`, and a pickle
+//!   CPython loads with the original's `repr()`;
+//! - missing files, garbage, bad JSON and bad usage exit 2 with a message.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use pypickle::{DeOptions, Value};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures")
+}
+
+/// Runs the binary with `args`, feeding `stdin`.
+fn run_with(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pypickle"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the pypickle binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // A command that does not read its input closes the pipe: not an error here.
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn run(args: &[&str]) -> Output {
+    run_with(args, b"")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed by a signal")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `python3 -c script` with `input` on its standard input (str/bytes sets iterate in a
+/// fixed order, as when the fixtures were written), and returns its standard output.
+fn python(script: &str, input: &str) -> String {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .env("PYTHONHASHSEED", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 is required for tests/cli.rs: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let text = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "python3 failed on its script");
+    String::from_utf8(out.stdout).expect("python3 writes UTF-8")
+}
+
+/// For each path (one per line of input): `ok` and the `repr()` of every pickle in the file,
+/// one per line, or `error` and the exception; records end with NUL.
+const REPR_ORACLE: &str = r#"
+import io, pickle, sys
+for path in sys.stdin.read().splitlines():
+    data = open(path, 'rb').read()
+    f = io.BytesIO(data)
+    try:
+        out = []
+        while f.tell() < len(data):
+            out.append(repr(pickle.load(f)))
+        sys.stdout.write('ok\n' + ''.join(r + '\n' for r in out) + '\0')
+    except Exception as e:
+        sys.stdout.write('error\n%s: %s\0' % (type(e).__name__, e))
+"#;
+
+/// `(ok, text)` per path: `repr()`s, one per line, or the exception.
+fn python_reprs(paths: &[PathBuf]) -> Vec<(bool, String)> {
+    let input: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    let out = python(REPR_ORACLE, &input);
+    let recs: Vec<(bool, String)> = out
+        .split_terminator('\0')
+        .map(|r| {
+            let (status, text) = r.split_once('\n').unwrap();
+            (status == "ok", text.to_string())
+        })
+        .collect();
+    assert_eq!(recs.len(), paths.len(), "one record per file");
+    recs
+}
+
+/// The fixture pickles in `python_fixtures/<dir>`, sorted.
+fn pickles(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pkl"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// One file per plain-data fixture value: its protocol 4 pickle, or else the highest protocol
+/// it has (`op_*` fixtures have one file, without a protocol in the name).
+fn one_per_value() -> Vec<PathBuf> {
+    let mut best: BTreeMap<String, (char, PathBuf)> = BTreeMap::new();
+    for p in pickles("data") {
+        let stem = p.file_stem().unwrap().to_str().unwrap();
+        let (value, proto) = match stem.rsplit_once(".p") {
+            Some((value, proto)) => (value, proto.chars().next().unwrap()),
+            None => (stem, '-'),
+        };
+        let rank = |c: char| if c == '4' { '9' } else { c };
+        if best
+            .get(value)
+            .map_or(true, |(old, _)| rank(proto) > rank(*old))
+        {
+            best.insert(value.to_string(), (proto, p));
+        }
+    }
+    best.into_values().map(|(_, p)| p).collect()
+}
+
+/// A scratch directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// show
+
+#[test]
+fn show_prints_cpythons_repr_for_every_plain_data_fixture() {
+    let files = pickles("data");
+    let oracle = python_reprs(&files);
+    let (mut same, mut both_fail) = (0, 0);
+    for (path, (ok, want)) in files.iter().zip(&oracle) {
+        let out = run(&["show", s(path)]);
+        if *ok {
+            assert_eq!(code(&out), 0, "{}: {}", path.display(), stderr(&out));
+            assert_eq!(&stdout(&out), want, "{}", path.display());
+            same += 1;
+        } else {
+            // Python 2 strings that are not ASCII: CPython's default encoding refuses them too.
+            assert_eq!(
+                code(&out),
+                2,
+                "{}: CPython failed with {want}",
+                path.display()
+            );
+            assert!(stderr(&out).starts_with("pypickle: "), "{}", stderr(&out));
+            both_fail += 1;
+        }
+    }
+    assert!(
+        same > 750 && both_fail < 20,
+        "{same} same, {both_fail} both fail"
+    );
+}
+
+/// `(name, protocol) -> pickle` from the standard library fixtures' `pickles.bin`.
+fn stdlib_pickles() -> BTreeMap<(String, u8), Vec<u8>> {
+    let all = fs::read(root().join("stdlib/pickles.bin")).unwrap();
+    let mut map = BTreeMap::new();
+    let mut i = 0;
+    while i < all.len() {
+        let n = usize::from(u16::from_le_bytes([all[i], all[i + 1]]));
+        let name = String::from_utf8(all[i + 2..i + 2 + n].to_vec()).unwrap();
+        let proto = all[i + 2 + n];
+        let len_at = i + 3 + n;
+        let len = u32::from_le_bytes(all[len_at..len_at + 4].try_into().unwrap()) as usize;
+        map.insert((name, proto), all[len_at + 4..len_at + 4 + len].to_vec());
+        i = len_at + 4 + len;
+    }
+    map
+}
+
+#[test]
+fn show_prints_each_pickle_of_a_stream_as_cpython_does() {
+    let stdlib = stdlib_pickles();
+    let dir = scratch("show-stream");
+    let mut stream = Vec::new();
+    for name in [
+        "date",
+        "dt_utc",
+        "dt_plus0530",
+        "td_mixed",
+        "dec_places",
+        "dec_nan",
+        "frac",
+        "uuid_v5",
+        "range_step",
+        "slice_step",
+        "path_rel",
+        "exc_value",
+        "deque_maxlen",
+    ] {
+        for proto in [0, 2, 4, 5] {
+            stream.extend(&stdlib[&(name.to_string(), proto)]);
+        }
+    }
+    stream.extend(fs::read(root().join("data/mixed_config.p4.pkl")).unwrap());
+    stream.extend(fs::read(root().join("data/str_emoji.p0.pkl")).unwrap());
+    let path = dir.join("stream.pkl");
+    fs::write(&path, &stream).unwrap();
+
+    let (ok, want) = python_reprs(std::slice::from_ref(&path)).remove(0);
+    assert!(ok, "CPython reads the stream: {want}");
+    assert_eq!(want.lines().count(), 13 * 4 + 2);
+    let out = run(&["show", s(&path)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), want);
+    // The same from standard input.
+    let out = run_with(&["show", "-"], &stream);
+    assert_eq!((code(&out), stdout(&out)), (0, want));
+}
+
+#[test]
+fn show_prints_instances_of_other_classes_inertly_and_refuses_dangerous_ones() {
+    let out = run(&["show", s(&root().join("classes/data/bag.p2.pkl"))]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "pypickle_classes.Bag(__setstate__={'label': 'L'}, __dict_items__={'x': 1, 'y': 2})\n"
+    );
+
+    for hostile in [
+        "system.p4.pkl",
+        "eval.p0.pkl",
+        "popen.p2.pkl",
+        "model.p3.pkl",
+    ] {
+        let out = run(&["show", s(&root().join("hostile").join(hostile))]);
+        assert_eq!(code(&out), 2, "{hostile}");
+        assert_eq!(stdout(&out), "", "{hostile}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("is refused") && err.contains("at offset"),
+            "{err}"
+        );
+        assert!(err.contains("hint: nothing was loaded"), "{err}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dis
+
+/// For each path: `ok` or `error`, then what `pickletools.dis` printed (up to its exception);
+/// records end with NUL.
+const DIS_ORACLE: &str = r#"
+import io, pickletools, sys
+for path in sys.stdin.read().splitlines():
+    out = io.StringIO()
+    try:
+        with open(path, 'rb') as f:
+            pickletools.dis(f, out)
+        status = 'ok'
+    except Exception:
+        status = 'error'
+    sys.stdout.write(status + '\n' + out.getvalue() + '\0')
+"#;
+
+#[test]
+fn dis_prints_what_pickletools_prints() {
+    let mut files = pickles("data");
+    files.extend(pickles("hostile"));
+    files.extend(pickles("classes/data"));
+    let input: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    let oracle = python(DIS_ORACLE, &input);
+    let recs: Vec<&str> = oracle.split_terminator('\0').collect();
+    assert_eq!(recs.len(), files.len());
+    let mut errors = 0;
+    for (path, rec) in files.iter().zip(recs) {
+        let (status, want) = rec.split_once('\n').unwrap();
+        let out = run(&["dis", s(path)]);
+        assert_eq!(stdout(&out), want, "{}", path.display());
+        if status == "ok" {
+            assert_eq!(code(&out), 0, "{}: {}", path.display(), stderr(&out));
+        } else {
+            assert_eq!(code(&out), 2, "{}", path.display());
+            errors += 1;
+        }
+    }
+    assert!(errors < files.len() / 10, "{errors} errors");
+
+    // The command itself, with its options, on a few files.
+    for (args, file) in [
+        (&[][..], "data/mixed_config.p2.pkl"),
+        (&["-l", "2"][..], "data/list_nested3.p1.pkl"),
+        (&[][..], "hostile/system.p0.pkl"),
+    ] {
+        let path = root().join(file);
+        let py = Command::new("python3")
+            .args(["-m", "pickletools"])
+            .args(args)
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(py.status.success());
+        let mut ours = vec!["dis"];
+        ours.extend(args);
+        ours.push(s(&path));
+        let out = run(&ours);
+        assert_eq!(code(&out), 0);
+        assert_eq!(out.stdout, py.stdout, "{args:?} {file}");
+    }
+}
+
+#[test]
+fn dis_all_goes_through_a_stream_like_repeated_pickletools_dis() {
+    let dir = scratch("dis-all");
+    let mut stream = Vec::new();
+    for f in [
+        "data/tuple_2.p2.pkl",
+        "data/str_a.p4.pkl",
+        "data/set_123.p0.pkl",
+    ] {
+        stream.extend(fs::read(root().join(f)).unwrap());
+    }
+    let path = dir.join("stream.pkl");
+    fs::write(&path, &stream).unwrap();
+    let want = python(
+        r#"
+import io, pickletools, sys
+data = open(sys.stdin.read().strip(), 'rb').read()
+f = io.BytesIO(data)
+while f.tell() < len(data):
+    pickletools.dis(f, sys.stdout)
+"#,
+        s(&path),
+    );
+    let out = run(&["dis", "--all", s(&path)]);
+    assert_eq!((code(&out), stdout(&out)), (0, want));
+    // Without --all, the first pickle only, as `python -m pickletools`.
+    let first = run(&["dis", s(&root().join("data/tuple_2.p2.pkl"))]);
+    let out = run(&["dis", s(&path)]);
+    assert_eq!(stdout(&out), stdout(&first));
+}
+
+// ---------------------------------------------------------------------------------------------
+// scan
+
+#[test]
+fn scan_reports_each_hostile_fixtures_global_and_exits_1() {
+    let index = fs::read_to_string(root().join("hostile/index.tsv")).unwrap();
+    let mut dangerous = 0;
+    for line in index.lines() {
+        let c: Vec<&str> = line.split('\t').collect();
+        let (file, opcode, offset, module, name) = (c[0], c[1], c[2], c[3], c[4]);
+        let path = root().join("hostile").join(file);
+        let out = run(&["scan", s(&path)]);
+        let text = stdout(&out);
+        if module == "ext" {
+            // An extension code names whatever the loading process registered: unknown.
+            let want = format!(
+                "{}: {offset} {opcode} extension code {name}: unknown",
+                s(&path)
+            );
+            assert!(text.contains(&want), "{file}: {text}");
+            assert_eq!(code(&out), 0, "{file}");
+            continue;
+        }
+        let want = format!("{}: {offset} {opcode} {module}.{name}", s(&path));
+        let found = text.lines().find(|l| l.starts_with(&want));
+        assert!(
+            found.is_some_and(|l| l.contains(": dangerous")),
+            "{file}: {want} not in {text}"
+        );
+        assert!(
+            text.ends_with(&format!(
+                "{}: dangerous: 1 pickle, {} global{}\n",
+                s(&path),
+                text.lines().count() - 1,
+                if text.lines().count() == 2 { "" } else { "s" }
+            )),
+            "{text}"
+        );
+        assert_eq!(code(&out), 1, "{file}");
+        dangerous += 1;
+    }
+    assert!(dangerous >= 40, "{dangerous}");
+}
+
+#[test]
+fn scan_exits_0_on_plain_data_and_other_classes() {
+    let files: Vec<PathBuf> = one_per_value();
+    let mut args = vec!["scan"];
+    args.extend(files.iter().map(|p| s(p)));
+    let out = run(&args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    for p in &files {
+        let summary = format!("{}: safe: 1 pickle, ", s(p));
+        assert!(text.contains(&summary), "{summary} not in the output");
+    }
+    let bag = root().join("classes/data/bag.p2.pkl");
+    let out = run(&["scan", s(&bag)]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{0}: 2 GLOBAL pypickle_classes.Bag: unknown\n{0}: unknown: 1 pickle, 1 global\n",
+            s(&bag)
+        )
+    );
+}
+
+#[test]
+fn scan_exit_status_over_several_files() {
+    let safe = root().join("data/set_123.p2.pkl");
+    let evil = root().join("hostile/system.p4.pkl");
+    let dir = scratch("scan-status");
+    let garbage = dir.join("garbage.pkl");
+    fs::write(&garbage, b"\x80\x04\x95garbage").unwrap();
+    let missing = dir.join("missing.pkl");
+
+    let status = |files: &[&Path]| {
+        let mut args = vec!["scan"];
+        args.extend(files.iter().map(|p| s(p)));
+        code(&run(&args))
+    };
+    assert_eq!(status(&[&safe, &safe]), 0);
+    assert_eq!(status(&[&safe, &evil]), 1);
+    assert_eq!(status(&[&evil, &safe]), 1);
+    assert_eq!(status(&[&safe, &missing]), 2);
+    assert_eq!(status(&[&safe, &garbage]), 2);
+    // Something dangerous outranks a file that could not be scanned, as in picklescan.
+    assert_eq!(status(&[&missing, &evil]), 1);
+
+    let out = run(&["scan", s(&safe), s(&missing), s(&garbage)]);
+    assert!(
+        stderr(&out).contains(&format!("pypickle: {}: cannot read", s(&missing))),
+        "{}",
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{}: error: ", s(&garbage))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}: safe: 1 pickle, 1 global", s(&safe))),
+        "{text}"
+    );
+
+    // No file at all is a usage error.
+    let out = run(&["scan"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("Usage"), "{}", stderr(&out));
+}
+
+#[test]
+fn scan_json_has_the_documented_shape() {
+    let evil = root().join("hostile/getattr.p0.pkl");
+    let safe = root().join("data/set_123.p2.pkl");
+    let dir = scratch("scan-json");
+    let missing = dir.join("missing.pkl");
+    let garbage = dir.join("garbage.pkl");
+    fs::write(&garbage, b"K\x01.zz").unwrap();
+    let out = run(&[
+        "scan",
+        "--json",
+        s(&evil),
+        s(&safe),
+        s(&missing),
+        s(&garbage),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out), "", "--json says everything on stdout");
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    for f in files {
+        assert_eq!(
+            keys(f),
+            ["file", "verdict", "pickles", "globals", "bombs", "error"]
+        );
+    }
+
+    assert_eq!(files[0]["file"], s(&evil));
+    assert_eq!(files[0]["verdict"], "dangerous");
+    assert_eq!(files[0]["pickles"], 1);
+    let g = &files[0]["globals"];
+    assert_eq!(
+        g[0],
+        serde_json::json!({
+            "offset": 0, "opcode": "GLOBAL", "module": "builtins", "name": "getattr",
+            "verdict": "safe", "written_as": ["__builtin__", "getattr"], "extension_code": null,
+            "note": "used only as getattr(class, 'name'), a nested class"
+        })
+    );
+    assert_eq!(g[2]["offset"], 70);
+    assert_eq!(g[2]["opcode"], "REDUCE");
+    assert_eq!(g[2]["module"], "collections");
+    assert_eq!(g[2]["name"], "OrderedDict.__init__");
+    assert_eq!(g[2]["verdict"], "dangerous");
+    assert_eq!(files[0]["error"], serde_json::Value::Null);
+
+    assert_eq!(files[1]["verdict"], "safe");
+    assert_eq!(files[1]["globals"][0]["module"], "builtins");
+    assert_eq!(files[1]["globals"][0]["name"], "set");
+
+    assert_eq!(files[2]["verdict"], "unreadable");
+    assert!(files[2]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot read: "));
+    assert_eq!(files[2]["error"]["offset"], serde_json::Value::Null);
+
+    assert_eq!(files[3]["verdict"], "unknown");
+    assert_eq!(files[3]["pickles"], 1);
+    assert_eq!(files[3]["error"]["offset"], 3);
+    assert!(files[3]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid opcode"));
+
+    // A bomb.
+    let bomb = dir.join("bomb.pkl");
+    let mut b = b"\x80\x02]q\x00(K\x01e".to_vec();
+    for i in 0..40u8 {
+        b.extend([b'h', i, b'h', i, b'\x86', b'q', i + 1]);
+    }
+    b.push(b'.');
+    fs::write(&bomb, &b).unwrap();
+    let out = run(&["scan", "--json", s(&bomb)]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let bombs = doc["files"][0]["bombs"].as_array().unwrap();
+    assert!(!bombs.is_empty(), "{doc}");
+    assert_eq!(keys(&bombs[0]), ["offset", "opcode", "size"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// to-json / from-json
+
+/// The value of a pickle, read as the CLI reads it with --objects.
+fn value_of(bytes: &[u8]) -> Value {
+    pypickle::from_slice_with(bytes, &DeOptions::new().record_unknown_globals(true)).unwrap()
+}
+
+/// Strict equality (variants, float bits, order), through `Debug`.
+fn same(a: &Value, b: &Value) -> bool {
+    format!("{a:?}") == format!("{b:?}")
+}
+
+#[test]
+fn json_round_trip_gives_the_same_value_and_cpython_loads_it_at_every_protocol() {
+    let dir = scratch("round-trip");
+    let files = one_per_value();
+    let originals = python_reprs(&files);
+    let mut outputs = Vec::new();
+    let mut wants = Vec::new();
+    let mut refused = Vec::new();
+    for (path, (ok, repr)) in files.iter().zip(&originals) {
+        if !ok {
+            continue; // Python 2 strings CPython does not decode by default: nothing to compare.
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let json_path = dir.join(format!("{stem}.json"));
+        let mut out = run(&["to-json", s(path), "-o", s(&json_path)]);
+        if code(&out) != 0 {
+            // A global, such as Ellipsis: refused unless asked for.
+            assert!(stderr(&out).contains("hint: --objects"), "{}", stderr(&out));
+            refused.push(stem.to_string());
+            out = run(&["to-json", "--objects", s(path), "-o", s(&json_path)]);
+        }
+        assert_eq!(code(&out), 0, "{stem}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "-o writes the file only");
+        let json = fs::read_to_string(&json_path).unwrap();
+        let original = value_of(&fs::read(path).unwrap());
+        for proto in 0..=5 {
+            let pkl = dir.join(format!("{stem}.out{proto}.pkl"));
+            let p = proto.to_string();
+            let out = run(&[
+                "from-json",
+                "--objects",
+                "--protocol",
+                &p,
+                s(&json_path),
+                "-o",
+                s(&pkl),
+            ]);
+            assert_eq!(code(&out), 0, "{stem} at {proto}: {}", stderr(&out));
+            let bytes = fs::read(&pkl).unwrap();
+            match proto {
+                0 | 1 => assert_ne!(bytes[0], 0x80, "{stem}: no PROTO below protocol 2"),
+                _ => assert_eq!(bytes[..2], [0x80, proto], "{stem}: PROTO {proto}"),
+            }
+            assert!(
+                same(&value_of(&bytes), &original),
+                "{stem} at protocol {proto}: {json}"
+            );
+            outputs.push(pkl);
+            wants.push((stem.to_string(), repr.clone()));
+        }
+    }
+    // The fixtures that hold a global (Ellipsis) need --objects.
+    assert_eq!(
+        refused,
+        ["ellipsis.p4", "list_all_scalars.p4", "mixed_config.p4"],
+        "refused without --objects"
+    );
+    let loaded = python_reprs(&outputs);
+    for ((path, (ok, got)), (stem, want)) in outputs.iter().zip(&loaded).zip(&wants) {
+        assert!(ok, "CPython cannot load {}: {got}", path.display());
+        assert_eq!(got, want, "{stem}: {}", path.display());
+    }
+    assert!(outputs.len() > 900, "{} pickles", outputs.len());
+}
+
+#[test]
+fn to_json_writes_the_documented_mapping() {
+    let out = run(&[
+        "to-json",
+        s(&root().join("data/mixed_config.p2.pkl")),
+        "--objects",
+        "--compact",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1);
+    for piece in [
+        r#""version":{"$tuple":[1,2,3]}"#,
+        r#""big":{"$int":"1267650600228229401496703205376"}"#,
+        r#""neg":{"$int":"-12345678901234567890"}"#,
+        r#""bad":{"$float":"nan"},"ceiling":{"$float":"inf"}"#,
+        r#""point":{"$complex":[1.5,-0.5]}"#,
+        r#""secret":{"$bytes":"AAFrZXn/"}"#,
+        r#""buffer":{"$bytearray":"YnVmAA=="}"#,
+        r#""ports":{"$frozenset":[80,443]}"#,
+        r#""weight":1.0,"#,
+        r#""placeholder":{"$global":["builtins","Ellipsis"]}"#,
+        r#""empty":{"list":[],"tuple":{"$tuple":[]},"dict":{},"set":{"$set":[]},"str":"","bytes":{"$bytes":""}}"#,
+    ] {
+        assert!(text.contains(piece), "{piece} not in {text}");
+    }
+    // Indented by default.
+    let out = run(&["to-json", s(&root().join("data/dict_int_keys.p4.pkl"))]);
+    assert_eq!(
+        stdout(&out),
+        "{\n  \"$dict\": [\n    [\n      1,\n      \"a\"\n    ],\n    [\n      2,\n      \"b\"\n    ]\n  ]\n}\n"
+    );
+}
+
+#[test]
+fn streams_of_pickles_and_of_json_documents() {
+    let dir = scratch("streams");
+    let parts = [
+        "data/tuple_2.p2.pkl",
+        "data/set_a.p4.pkl",
+        "data/bytes_a.p0.pkl",
+    ];
+    let mut stream = Vec::new();
+    for p in parts {
+        stream.extend(fs::read(root().join(p)).unwrap());
+    }
+    let path = dir.join("stream.pkl");
+    fs::write(&path, &stream).unwrap();
+
+    let out = run(&["to-json", s(&path)]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("hint: for a file of several pickles give --stream"));
+
+    let out = run(&["to-json", "--stream", s(&path)]);
+    assert_eq!(code(&out), 0);
+    let lines = stdout(&out);
+    assert_eq!(
+        lines,
+        "{\"$tuple\":[1,2]}\n{\"$set\":[\"a\"]}\n{\"$bytes\":\"YQ==\"}\n"
+    );
+
+    let out = run_with(&["from-json", "-", "-p", "2"], lines.as_bytes());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("hint: for several documents give --stream"));
+    let out = run_with(&["from-json", "--stream", "-", "-p", "2"], lines.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let back = dir.join("back.pkl");
+    fs::write(&back, &out.stdout).unwrap();
+    let (ok, reprs) = python_reprs(&[back]).remove(0);
+    assert!(ok);
+    assert_eq!(reprs, "(1, 2)\n{'a'}\nb'a'\n");
+}
+
+#[test]
+fn from_json_reads_hand_written_json_and_refuses_globals_unless_asked() {
+    let json = r#"{"name": "x", "pair": {"$tuple": [1, 2.5]}, "keys": {"$dict": [[1, null]]}}"#;
+    let out = run_with(&["from-json", "-", "--protocol", "0"], json.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"(dp0\n"), "protocol 0");
+    assert_eq!(
+        value_of(&out.stdout).to_string(),
+        "{'name': 'x', 'pair': (1, 2.5), 'keys': {1: None}}"
+    );
+
+    let evil = r#"[1, {"$global": ["os", "system"]}]"#;
+    let out = run_with(&["from-json", "-"], evil.as_bytes());
+    assert_eq!(code(&out), 2);
+    assert_eq!(out.stdout, b"");
+    let err = stderr(&out);
+    assert!(
+        err.contains("$global is refused") && err.contains("\"/1/$global\""),
+        "{err}"
+    );
+    assert!(err.contains("hint: --objects"), "{err}");
+    // With --objects the pickle names it, and the reader and scan refuse it as ever.
+    let out = run_with(&["from-json", "--objects", "-"], evil.as_bytes());
+    assert_eq!(code(&out), 0);
+    let out = run_with(&["scan", "-"], &out.stdout);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("os.system: dangerous"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn deep_values_convert_within_the_documented_nesting() {
+    // A 100-deep tuple is 200 levels of JSON: more than serde_json's default of 128.
+    let deep = root().join("data/tuple_deep100.p2.pkl");
+    let out = run(&["to-json", "--compact", s(&deep)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run_with(&["from-json", "-"], &out.stdout);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(same(
+        &value_of(&out.stdout),
+        &value_of(&fs::read(&deep).unwrap())
+    ));
+
+    // 1024 levels read; 1025 are refused before parsing, with a message.
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let out = run_with(&["from-json", "-"], nested(1024).as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run_with(&["from-json", "-"], nested(1025).as_bytes());
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("nested 1025 arrays and objects deep; the most read is 1024"),
+        "{}",
+        stderr(&out)
+    );
+    // Not valid JSON, however deep it would go: an error, not a crash.
+    let out = run_with(&["from-json", "-"], "[".repeat(1000).as_bytes());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("invalid JSON"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors and usage
+
+#[test]
+fn missing_files_garbage_and_bad_usage_exit_2_with_a_message() {
+    let dir = scratch("errors");
+    let missing = dir.join("missing.pkl");
+    let garbage = dir.join("garbage.pkl");
+    fs::write(&garbage, b"\x80\x05\x95garbage that is no pickle").unwrap();
+    let truncated = dir.join("truncated.pkl");
+    let full = fs::read(root().join("data/records_200.p4.pkl")).unwrap();
+    fs::write(&truncated, &full[..full.len() / 2]).unwrap();
+    let empty = dir.join("empty.pkl");
+    fs::write(&empty, b"").unwrap();
+    let bad_json = dir.join("bad.json");
+    fs::write(&bad_json, b"{\"a\": [1, 2}").unwrap();
+    let out_dir = dir.join("no/such/dir/out.pkl");
+    let cargo_toml = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["show", s(&missing)],
+            "cannot read: No such file or directory",
+        ),
+        (vec!["dis", s(&missing)], "cannot read"),
+        (vec!["to-json", s(&missing)], "cannot read"),
+        (vec!["from-json", s(&missing)], "cannot read"),
+        (vec!["scan", s(&missing)], "cannot read"),
+        (vec!["show", s(&garbage)], "at offset"),
+        (vec!["dis", s(&garbage)], "at offset"),
+        (vec!["to-json", s(&garbage)], "at offset"),
+        (vec!["show", s(&truncated)], "truncated"),
+        (vec!["to-json", s(&truncated)], "truncated"),
+        (vec!["show", s(&empty)], "empty input"),
+        (vec!["to-json", s(&empty)], "empty input"),
+        (vec!["from-json", s(&empty)], "empty input"),
+        (vec!["from-json", s(&bad_json)], "invalid JSON"),
+        (vec!["from-json", s(&garbage)], "invalid JSON"),
+        (vec!["show", s(&dir)], "cannot read"),
+        (vec!["from-json", s(&cargo_toml)], "invalid JSON"),
+    ];
+    for (args, words) in &cases {
+        let out = run(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("pypickle: "), "{args:?}: {err}");
+        assert!(err.contains(words), "{args:?}: {err}");
+    }
+
+    // Refused by the JSON mapping, and what the writer refuses.
+    let out = run(&["to-json", s(&root().join("data/ellipsis.p2.pkl"))]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("builtins.Ellipsis is refused"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_with(&["from-json", "-"], br#"{"$set": [[1]]}"#);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot pickle"), "{}", stderr(&out));
+    let out = run_with(&["from-json", "-"], br#"{"$bytes": "not base64"}"#);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("\"/$bytes\""), "{}", stderr(&out));
+    let out = run_with(&["from-json", "-", "-o", s(&out_dir)], b"1");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+
+    // Usage errors: clap's messages, status 2.
+    for args in [
+        vec![],
+        vec!["frobnicate"],
+        vec!["show"],
+        vec!["from-json", "-", "--protocol", "6"],
+        vec!["dis", "--memo", "x.pkl"],
+        vec!["show", "--py2-strings", "ebcdic", "x.pkl"],
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("error: ") || err.contains("Usage:"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_describes_every_command_and_the_exit_status() {
+    let out = run(&["--help"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for (cmd, words) in [
+        ("show", "repr()"),
+        ("dis", "pickletools"),
+        ("scan", "verdict"),
+        ("to-json", "JSON"),
+        ("from-json", "back to a pickle"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{cmd} ")))
+            .unwrap_or_else(|| panic!("{cmd} not listed in {text}"));
+        assert!(line.contains(words), "{line}");
+        let out = run(&[cmd, "--help"]);
+        assert_eq!(code(&out), 0, "{cmd} --help");
+        assert!(stdout(&out).contains("Usage: pypickle "), "{cmd}");
+        assert!(stdout(&out).contains("Exit status:"), "{cmd}");
+    }
+    assert!(text.contains("1  scan found a dangerous global"), "{text}");
+    assert!(text.contains("2  usage error"), "{text}");
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    // `pypickle show big.pkl | head -1`: stdout closes early.
+    let path = root().join("data/list_range2500.p2.pkl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pypickle"))
+        .args(["dis", s(&path)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}

@@ -15,6 +15,10 @@ Writes into OUT (default python_fixtures/joblib/), for each case NAME:
 - ``NAME.p5.pkl``: ``pickle.dumps(value, protocol=5)``, what numpy itself writes: reading a
   joblib file must give the same value as reading this.
 
+And for the scanner, never loaded: ``hostile_after_array.joblib`` (an ``os.system`` call after
+an array) and ``spelled_in_data.joblib`` (an array whose bytes spell a GLOBAL of
+``os.system``), uncompressed and zlib.
+
 tests/joblib.rs reads them without Python. A first line of ``versions.txt`` records the
 versions that wrote them.
 """
@@ -90,8 +94,26 @@ class NoTell(io.RawIOBase):
         return False
 
 
+class Evil:
+    """Pickles as a call of os.system (only dumped here, never loaded)."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def hostile():
+    """Files for the scanner: a dangerous global after an array, and an array whose bytes
+    spell one (which is data, not opcodes). Never loaded."""
+    yield "hostile_after_array", {"x": np.arange(3), "evil": Evil()}
+    spelled = np.frombuffer(b"cos\nsystem\n(S'echo pwned'\ntR.", dtype=np.uint8).copy()
+    yield "spelled_in_data", {"x": spelled}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    for name, value in hostile():
+        joblib.dump(value, os.path.join(OUT, name + ".joblib"))
+        joblib.dump(value, os.path.join(OUT, name + ".zlib.joblib"), compress=3)
     for name, value in cases():
         base = os.path.join(OUT, name)
         joblib.dump(value, base + ".joblib")

@@ -193,6 +193,35 @@ pub fn decompress<'a>(bytes: &'a [u8], opts: &DeOptions) -> Result<std::borrow::
     }
 }
 
+/// [`scan`](crate::scan) for a joblib file: every global its pickle names, with verdicts,
+/// stepping over the arrays' bytes and scanning object arrays' nested pickles (joblib's
+/// `NumpyArrayWrapper` itself is safe here: this crate reads it as data). A compressed
+/// file is decompressed first (with the `joblib` feature, up to the default
+/// [`DeOptions::max_decompressed`]); offsets are then positions in the decompressed pickle.
+///
+/// The arrays are found by running the unpickler over the file with every global taken as an
+/// inert name (dangerous ones too: nothing is built for the caller, and nothing is ever
+/// called), as far as it reads; the scan itself is the ordinary one.
+///
+/// ```
+/// # let file = std::fs::read("python_fixtures/sklearn/logreg_binary.joblib").unwrap();
+/// // joblib.dump(LogisticRegression().fit(...), f)
+/// let report = pypickle::joblib::scan(&file);
+/// assert!(report.error.is_none() && !report.is_dangerous());
+/// assert!(report.globals.iter().any(|g| g.name() == "LogisticRegression"));
+/// ```
+pub fn scan(bytes: &[u8]) -> crate::Report {
+    match decompress(bytes, &DeOptions::default()) {
+        Ok(plain) => crate::scan::scan_around(&plain, &crate::de::joblib_regions(&plain)),
+        Err(e) => crate::Report {
+            globals: Vec::new(),
+            bombs: Vec::new(),
+            error: Some(e),
+            pickles: 0,
+        },
+    }
+}
+
 /// Fill `buf` as far as the reader goes.
 fn read_up_to(r: &mut impl io::Read, buf: &mut [u8]) -> Result<usize> {
     let mut n = 0;

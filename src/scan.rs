@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::class;
 use crate::de::text;
+use crate::de::JoblibRegion;
 use crate::error::{Category, Error, ErrorCode, Result};
 use crate::opcode::{self, *};
 use crate::read::{Read, SliceRead};
@@ -280,11 +281,31 @@ impl fmt::Display for Report {
 /// # Ok::<(), pypickle::Error>(())
 /// ```
 pub fn scan(bytes: &[u8]) -> Report {
+    scan_skipping(bytes, &[])
+}
+
+fn scan_skipping(bytes: &[u8], regions: &[JoblibRegion]) -> Report {
     let mut s = Scanner::new(bytes);
+    s.regions = regions;
     if let Err(e) = s.run() {
         s.report.error = Some(e);
     }
     s.finish()
+}
+
+/// [`scan`], stepping over the regions of a joblib file that are not opcodes: array bytes
+/// skipped, nested pickles scanned as pickles of their own.
+/// `joblib.numpy_pickle.NumpyArrayWrapper` (in the dangerous `joblib` module, which can load
+/// pickles) is judged safe: the joblib reader takes it as an array's dtype, shape and order.
+pub(crate) fn scan_around(bytes: &[u8], regions: &[JoblibRegion]) -> Report {
+    let mut report = scan_skipping(bytes, regions);
+    for g in &mut report.globals {
+        if (&*g.module, &*g.name) == ("joblib.numpy_pickle", "NumpyArrayWrapper") {
+            g.verdict = Verdict::Safe;
+            g.note = Some("joblib's array wrapper: dtype, shape and order, read as data");
+        }
+    }
+    report
 }
 
 /// Names longer than this are not analysed (a real module.qualname is far shorter): dangerous,
@@ -364,6 +385,9 @@ struct Scanner<'a> {
     name_budget: usize,
     /// The one name kept for getattr names made beyond the budget.
     elided: Arc<str>,
+    /// A joblib file's regions outside the opcodes, and the next one to meet.
+    regions: &'a [JoblibRegion],
+    next_region: usize,
 }
 
 #[cold]
@@ -402,6 +426,8 @@ impl<'a> Scanner<'a> {
             threshold: Bomb::LIMIT.max(input.len() as u64),
             name_budget: input.len().saturating_mul(4).saturating_add(1 << 16),
             elided: Arc::from("<name not kept: the report's size limit>"),
+            regions: &[],
+            next_region: 0,
         }
     }
 
@@ -415,30 +441,77 @@ impl<'a> Scanner<'a> {
             self.pairs.clear();
             self.strings.clear();
             self.proto = 0;
-            let first = self.r.position();
-            loop {
-                self.pos = self.r.position();
-                let op = match self.r.opcode(&self.scratch) {
-                    Ok(Some(op)) => op,
-                    Ok(None) if self.pos == first => {
-                        return match self.report.pickles {
-                            0 => Err(Error::new(ErrorCode::Empty)),
-                            _ => Ok(()),
-                        }
-                    }
-                    Ok(None) => {
-                        return Err(Error::at(ErrorCode::NoStop, self.pos, STOP).clear_opcode())
-                    }
-                    Err(e) => return Err(e.or_at(self.pos, 0).clear_opcode()),
+            if !self.one()? {
+                return match self.report.pickles {
+                    0 => Err(Error::new(ErrorCode::Empty)),
+                    _ => Ok(()),
                 };
-                self.op = op;
-                match self.step(op) {
-                    Ok(false) => {}
-                    Ok(true) => break,
-                    Err(e) => return Err(e.or_at(self.pos, op)),
-                }
             }
             self.report.pickles += 1;
+        }
+    }
+
+    /// Scan one pickle to its STOP; `false` if the input was already at its end.
+    fn one(&mut self) -> Result<bool> {
+        let first = self.r.position();
+        loop {
+            self.pos = self.r.position();
+            let op = match self.r.opcode(&self.scratch) {
+                Ok(Some(op)) => op,
+                Ok(None) if self.pos == first => return Ok(false),
+                Ok(None) => return Err(Error::at(ErrorCode::NoStop, self.pos, STOP).clear_opcode()),
+                Err(e) => return Err(e.or_at(self.pos, 0).clear_opcode()),
+            };
+            self.op = op;
+            match self.step(op) {
+                Ok(false) => self.step_around()?,
+                Ok(true) => return Ok(true),
+                Err(e) => return Err(e.or_at(self.pos, op)),
+            }
+        }
+    }
+
+    /// At the start of a joblib region: skip an array's bytes, or scan a nested pickle with a
+    /// stack and memo of its own.
+    fn step_around(&mut self) -> Result<()> {
+        let Some(&region) = self.regions.get(self.next_region) else {
+            return Ok(());
+        };
+        if self.r.position() != region.start {
+            return Ok(());
+        }
+        self.next_region += 1;
+        if !region.nested {
+            self.r.bytes(region.end - region.start, &mut self.scratch)?;
+            return Ok(());
+        }
+        let saved = (
+            std::mem::take(&mut self.stack),
+            std::mem::take(&mut self.marks),
+            std::mem::take(&mut self.memo),
+            std::mem::take(&mut self.sparse),
+            std::mem::take(&mut self.objs),
+            std::mem::take(&mut self.pairs),
+            std::mem::take(&mut self.strings),
+            self.proto,
+        );
+        self.proto = 0;
+        let scanned = self.one();
+        (
+            self.stack,
+            self.marks,
+            self.memo,
+            self.sparse,
+            self.objs,
+            self.pairs,
+            self.strings,
+            self.proto,
+        ) = saved;
+        match scanned? {
+            true if self.r.position() == region.end => Ok(()),
+            _ => Err(malformed(
+                "a joblib object array's pickle does not end where it should",
+            )),
         }
     }
 

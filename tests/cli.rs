@@ -430,6 +430,41 @@ fn scan_exits_0_on_plain_data_and_other_classes() {
     );
 }
 
+/// joblib files (plain and compressed) are scanned past their arrays' bytes: a model's file
+/// names numpy's globals and its estimator class, and a dangerous call after an array is found.
+#[test]
+fn scan_reads_joblib_files() {
+    let model = root().join("sklearn/logreg_binary.joblib");
+    let zipped = root().join("sklearn/logreg_binary.c3.joblib");
+    let out = run(&["scan", s(&model), s(&zipped)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    for p in [&model, &zipped] {
+        assert!(
+            text.contains(&format!("{}: unknown: 1 pickle, ", s(p))),
+            "{text}"
+        );
+        let prefix = format!("{}: ", s(p));
+        assert!(
+            text.lines().any(|l| l.starts_with(&prefix)
+                && l.contains("joblib.numpy_pickle.NumpyArrayWrapper: safe")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("sklearn.linear_model._logistic.LogisticRegression: unknown"),
+        "{text}"
+    );
+    let evil = root().join("joblib/hostile_after_array.joblib");
+    let out = run(&["scan", s(&evil)]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("system: dangerous"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn scan_exit_status_over_several_files() {
     let safe = root().join("data/set_123.p2.pkl");

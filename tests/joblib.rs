@@ -235,3 +235,71 @@ fn joblib_before_0_10_is_refused() {
     let err = joblib::from_slice::<Value>(old).unwrap_err();
     assert!(err.to_string().contains("separate files"), "{err}");
 }
+
+/// `joblib::scan` steps over array bytes and into object arrays' nested pickles: every fixture
+/// scans to its end with nothing dangerous; a dangerous call after an array is found (the plain
+/// scan stops at the array's bytes); bytes that spell a GLOBAL inside an array are data.
+#[test]
+fn scan_steps_over_arrays() {
+    for case in CASES {
+        for form in ["joblib", "unaligned.joblib", "p2.joblib"]
+            .into_iter()
+            .chain(cfg!(feature = "joblib").then_some("zlib.joblib"))
+            .chain(cfg!(feature = "joblib").then_some("gzip.joblib"))
+        {
+            let name = format!("{case}.{form}");
+            let report = joblib::scan(&read(&name));
+            assert!(report.error.is_none(), "{name}: {report}");
+            assert!(!report.is_dangerous(), "{name}: {report}");
+            assert_eq!(report.pickles, 1, "{name}: {report}");
+            assert!(
+                report
+                    .globals
+                    .iter()
+                    .any(|g| g.name() == "NumpyArrayWrapper"),
+                "{name}: {report}"
+            );
+        }
+    }
+    // An object array's nested pickle is scanned: its numpy globals are reported.
+    let report = joblib::scan(&read("objects.joblib"));
+    assert!(
+        report.globals.iter().any(|g| g.name() == "_reconstruct"),
+        "{report}"
+    );
+
+    let forms: &[&str] = if cfg!(feature = "joblib") {
+        &["joblib", "zlib.joblib"]
+    } else {
+        &["joblib"]
+    };
+    for form in forms {
+        let evil = read(&format!("hostile_after_array.{form}"));
+        let report = joblib::scan(&evil);
+        assert!(report.is_dangerous(), "{report}");
+        assert!(report.error.is_none(), "{report}");
+        let g = report
+            .globals
+            .iter()
+            .find(|g| g.name() == "system")
+            .unwrap();
+        assert!(matches!(g.module(), "posix" | "os" | "nt"), "{report}");
+        // Reading it is refused, by name.
+        let err = joblib::from_slice::<Value>(&read("hostile_after_array.joblib")).unwrap_err();
+        assert!(err.to_string().contains("system"), "{err}");
+
+        let spelled = joblib::scan(&read(&format!("spelled_in_data.{form}")));
+        assert!(
+            spelled.error.is_none() && !spelled.is_dangerous(),
+            "{spelled}"
+        );
+        assert!(
+            spelled.globals.iter().all(|g| g.name() != "system"),
+            "{spelled}"
+        );
+    }
+    // The plain scan cannot read past the first array's bytes.
+    assert!(pypickle::scan(&read("hostile_after_array.joblib"))
+        .error
+        .is_some());
+}

@@ -29,6 +29,18 @@ pub(crate) struct Machine {
     /// (across the pickles of one stream, as CPython's `buffers` iterator).
     buffers_given: usize,
     next_buffer: usize,
+    /// Where joblib put array bytes and nested pickles, in order, across the pickles of one
+    /// input (for `joblib::scan`).
+    pub(crate) joblib_regions: Vec<JoblibRegion>,
+}
+
+/// Bytes of a joblib file outside its opcodes: an array's bytes (padding included), or the
+/// nested pickle of an object array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoblibRegion {
+    pub start: u64,
+    pub end: u64,
+    pub nested: bool,
 }
 
 #[cold]

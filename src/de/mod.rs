@@ -21,7 +21,21 @@ pub use options::{DeOptions, Py2Strings};
 use crate::error::{Error, ErrorCode, Result};
 use crate::read::{IoRead, Read, SliceRead};
 use arena::Arena;
+pub(crate) use machine::JoblibRegion;
 use machine::Machine;
+
+/// Where a joblib file's array bytes and nested pickles lie, found by running the machine over
+/// it with every global taken as inert (nothing is returned but the positions), as far as it
+/// reads.
+pub(crate) fn joblib_regions(bytes: &[u8]) -> Vec<JoblibRegion> {
+    let mut opts = DeOptions::default();
+    opts.joblib = true;
+    opts.accept_all = true;
+    let (mut machine, mut arena) = (Machine::default(), Arena::default());
+    let mut read = SliceRead::new(bytes);
+    while let Ok(Some(_)) = machine.run(&mut read, &mut arena, &opts) {}
+    std::mem::take(&mut machine.joblib_regions)
+}
 
 /// Reads pickles from a [`SliceRead`] or an [`IoRead`], one after another.
 ///

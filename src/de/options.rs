@@ -57,6 +57,9 @@ pub struct DeOptions {
     /// Reading a `joblib.dump` file (set by `pypickle::joblib`): raw array bytes follow each
     /// `NumpyArrayWrapper`'s BUILD.
     pub(crate) joblib: bool,
+    /// Take every global as an inert reference, dangerous ones too: only for finding where a
+    /// joblib file's array bytes lie, for `joblib::scan` (nothing read this way is returned).
+    pub(crate) accept_all: bool,
 }
 
 /// The signature of a `persistent_load` hook.
@@ -89,6 +92,7 @@ impl Default for DeOptions {
             persistent_load: None,
             extensions: Vec::new(),
             joblib: false,
+            accept_all: false,
         }
     }
 }

@@ -24,10 +24,19 @@ pub struct Args {
     json: bool,
 }
 
-/// How one file is scanned: the one place that knows the file formats. joblib files will be
-/// recognised here and scanned with `pypickle::joblib`.
+/// How one file is scanned: the one place that knows the file formats. A joblib file
+/// (compressed, or a pickle naming joblib's array wrapper) is scanned with
+/// `pypickle::joblib::scan`, which steps over the arrays' bytes; anything else as a pickle.
 fn scan_input(bytes: &[u8]) -> Report {
-    pypickle::scan(bytes)
+    use pypickle::joblib::{self, Compression};
+    let wrapper = b"joblib.numpy_pickle";
+    if Compression::detect(bytes) != Compression::None
+        || bytes.windows(wrapper.len()).any(|w| w == wrapper)
+    {
+        joblib::scan(bytes)
+    } else {
+        pypickle::scan(bytes)
+    }
 }
 
 /// What became of one file.

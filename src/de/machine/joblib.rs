@@ -11,7 +11,7 @@
 //! joblib 1.2 and later), and the elements in the array's order; for an object array, a whole
 //! protocol 5 pickle of the array, read with a fresh stack and memo.
 
-use super::{malformed, malformed_owned, Machine, Run};
+use super::{malformed, malformed_owned, JoblibRegion, Machine, Run};
 use crate::class::Known;
 use crate::de::arena::{Id, Kind, Made, Node, Object, NIL};
 use crate::de::walk::Walk;
@@ -49,7 +49,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let dtype = DType::from_value(&dtype)
             .map_err(|e| malformed_owned(format!("joblib array dtype: {e}")))?;
         let count = self.element_count(layout.shape)?;
-        let array = if dtype.kind == DKind::Object {
+        let start = self.r.position();
+        let nested = dtype.kind == DKind::Object;
+        let array = if nested {
             self.nested_pickle()?
         } else {
             if layout.aligned {
@@ -79,6 +81,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }
         };
         self.arena.objects[o as usize] = array;
+        let end = self.r.position();
+        self.m
+            .joblib_regions
+            .push(JoblibRegion { start, end, nested });
         self.check_nodes()
     }
 

@@ -43,6 +43,16 @@ pub(crate) struct JoblibRegion {
     pub nested: bool,
 }
 
+/// Kinds that are hashable whatever they hold, as a dict key is checked on the fast path
+/// (the others, tuples among them, are left to [`Run::check_hashable`]).
+#[inline(always)]
+fn plainly_hashable(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Str(_) | Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) | Kind::None | Kind::Bytes(_)
+    )
+}
+
 #[cold]
 fn err(code: ErrorCode) -> Error {
     Error::new(code)
@@ -182,6 +192,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let m = &mut *self.m;
         let arena = &mut *self.arena;
         let max_memo = self.opts.max_memo;
+        let max_nodes = self.opts.max_nodes;
         while let Some(&op) = input.get(pos) {
             let at = pos as u64;
             match op {
@@ -258,6 +269,58 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 EMPTY_DICT => {
                     let id = arena.new_container();
                     m.stack.push(Node::new(Kind::Dict(id), at, op));
+                    pos += 1;
+                }
+                // The batches that fill lists and dicts: straight into the arena when the
+                // target is a plain list or dict, the keys plainly hashable and the node limit
+                // not reached; anything else (an object's items, an error) is step()'s.
+                APPENDS | SETITEMS => {
+                    let Some(&start) = m.marks.last() else { break };
+                    let len = m.stack.len();
+                    let below = match m.marks.len() {
+                        1 => 0,
+                        n => m.marks[n - 2],
+                    };
+                    if start == 0 || start <= below || start >= len {
+                        break;
+                    }
+                    let batch = &m.stack[start..];
+                    let id = match (op, m.stack[start - 1].kind) {
+                        (APPENDS, Kind::List(id)) => id,
+                        (SETITEMS, Kind::Dict(id))
+                            if batch.len() % 2 == 0
+                                && batch.iter().step_by(2).all(|k| plainly_hashable(k.kind)) =>
+                        {
+                            id
+                        }
+                        _ => break,
+                    };
+                    if arena.items.len() + batch.len() > max_nodes {
+                        break;
+                    }
+                    arena.extend(id, batch);
+                    m.stack.truncate(start);
+                    m.marks.pop();
+                    pos += 1;
+                }
+                APPEND | SETITEM => {
+                    let n = if op == APPEND { 1 } else { 2 };
+                    let len = m.stack.len();
+                    let fence = m.marks.last().copied().unwrap_or(0);
+                    if len < n + 1 || len - n <= fence {
+                        break;
+                    }
+                    let batch = &m.stack[len - n..];
+                    let id = match (op, m.stack[len - n - 1].kind) {
+                        (APPEND, Kind::List(id)) => id,
+                        (SETITEM, Kind::Dict(id)) if plainly_hashable(batch[0].kind) => id,
+                        _ => break,
+                    };
+                    if arena.items.len() + n > max_nodes {
+                        break;
+                    }
+                    arena.extend(id, batch);
+                    m.stack.truncate(len - n);
                     pos += 1;
                 }
                 _ => break,
@@ -1522,6 +1585,37 @@ mod tests {
         // Non-ASCII UTF-8 goes through step's check and is read.
         let v = crate::from_slice::<Value>(b"\x80\x04\x8c\x02\xc3\xa9.").unwrap();
         assert_eq!(v.as_str(), Some("\u{e9}"));
+        // Batches the fast loop leaves to step: an odd SETITEMS, APPENDS onto a dict, an
+        // unhashable key, a batch over the node limit, APPEND with nothing to append
+        for (data, at, op) in [
+            (&b"\x80\x04}(K\x01K\x02K\x03u."[..], 10, "SETITEMS"),
+            (b"\x80\x04}(K\x01e.", 6, "APPENDS"),
+            (b"\x80\x04}]K\x01s.", 6, "SETITEM"),
+            (b"\x80\x04}(]K\x01u.", 7, "SETITEMS"),
+            (b"\x80\x04](a.", 4, "APPEND"),
+        ] {
+            let e = crate::from_slice::<Value>(data).unwrap_err();
+            assert_eq!((e.offset(), e.opcode_name()), (Some(at), Some(op)), "{e}");
+        }
+        let e = crate::from_slice_with::<Value>(
+            b"\x80\x04](K\x01K\x02e.",
+            &DeOptions::new().max_nodes(1),
+        )
+        .unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::Nodes));
+        assert_eq!((e.offset(), e.opcode_name()), (Some(8), Some("APPENDS")));
+        // ...and the batches it does take read as step() reads them.
+        for (data, repr) in [
+            (
+                &b"\x80\x04](K\x01K\x02}(K\x01K\x02uK\x03e."[..],
+                "[1, 2, {1: 2}, 3]",
+            ),
+            (b"\x80\x04]K\x05a.", "[5]"),
+            (b"\x80\x04}K\x01K\x02s.", "{1: 2}"),
+            (b"\x80\x04](e.", "[]"),
+        ] {
+            assert_eq!(crate::from_slice::<Value>(data).unwrap().to_string(), repr);
+        }
         // MEMOIZE with nothing above the mark
         let e = crate::from_slice::<Value>(b"\x80\x04K\x01(\x94.").unwrap_err();
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, Probe, SHORT_STR};
+use super::memo::{is_cached_str, Probe, ShortStrCache, SHORT_STR};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -362,27 +362,46 @@ impl<W: Write> Serializer<W> {
     /// A str value: written, then memoized.
     #[inline(always)]
     pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
+        // One compare for most short strings: 3 bytes and more are never CPython's cached ones.
+        if s.len().wrapping_sub(3) <= SHORT_STR - 3 && self.opts.memoize_strings {
+            return self.short_str(s);
+        }
+        self.emit_str_other(s)
+    }
+
+    /// [`Self::emit_str`] of the rest: up to 2 bytes, long, or with the cache off.
+    #[inline(never)]
+    fn emit_str_other(&mut self, s: &str) -> Result<()> {
         if s.len() <= SHORT_STR {
             if is_cached_str(s) {
                 return self.emit_interned_str(s);
             }
             if self.opts.memoize_strings {
-                return match self.memo.short.probe(s) {
-                    Ok(id) => {
-                        self.memo_get(id);
-                        Ok(())
-                    }
-                    Err(probe) => self.short_str_miss(s, probe),
-                };
+                return self.short_str(s);
             }
         }
         self.emit_plain_str(s)
     }
 
+    /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
+    #[inline(always)]
+    fn short_str(&mut self, s: &str) -> Result<()> {
+        let probe = ShortStrCache::words(s.as_bytes());
+        if let Some(id) = self.memo.short.lookup(&probe) {
+            self.memo_get(id);
+            return Ok(());
+        }
+        // A tail call with every argument in a register: the hit path above then needs no
+        // stack frame.
+        let (index, first, last) = probe.parts();
+        self.short_str_miss(s, index, first, last)
+    }
+
     /// A short str value not in the cache: written, memoized and cached. Out of line, so that
-    /// the hit path above saves and restores few registers.
+    /// the hit path above saves and restores no registers.
     #[inline(never)]
-    fn short_str_miss(&mut self, s: &str, probe: Probe) -> Result<()> {
+    fn short_str_miss(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         if self.proto >= 4 {
             push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
             let id = self.memo.next;

@@ -127,7 +127,7 @@ const SHORT_SLOTS: usize = 256;
 const TAG_KEY: u64 = 0xff_ffff;
 const TAG_HIT: u64 = 1 << 24;
 
-/// A cached string as the words [`ShortStrCache::probe`] reads from it: comparing them compares
+/// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
 /// the strings, with no byte loop or `memcmp` call.
 #[derive(Clone, Copy, Default)]
 struct Slot {
@@ -149,6 +149,34 @@ pub(crate) struct Probe {
     last: u64,
     mid: u64,
     len: u8,
+}
+
+impl Probe {
+    /// The slot and the first and last words: what a miss hands on in registers (a whole
+    /// `Probe` goes through memory), to be rebuilt with [`Probe::rebuild`].
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> (usize, u64, u64) {
+        (self.index, self.first, self.last)
+    }
+
+    /// The probe of `s` from its [`parts`](Probe::parts): the rest is read from `s` again.
+    #[inline(always)]
+    pub(crate) fn rebuild(s: &[u8], (index, first, last): (usize, u64, u64)) -> Probe {
+        let n = s.len();
+        debug_assert!(n <= SHORT_STR);
+        let mid = if n > 16 {
+            u64::from_le_bytes(s[8..16].try_into().expect("8 bytes"))
+        } else {
+            0
+        };
+        Probe {
+            index,
+            first,
+            last,
+            mid,
+            len: n as u8,
+        }
+    }
 }
 
 /// A direct-mapped cache of recently written short str values and their memo ids, so that a
@@ -174,8 +202,8 @@ impl ShortStrCache {
     }
 
     /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
-    #[inline]
-    fn words(s: &[u8]) -> Probe {
+    #[inline(always)]
+    pub(crate) fn words(s: &[u8]) -> Probe {
         // The first and last 8 (or 4) bytes, overlapping, and the length: every byte of a
         // string of up to 16 bytes and enough of the rest for a cache. Whole-word loads only
         // (copying into a zeroed word stalls store forwarding and cost more than the rest).
@@ -211,22 +239,29 @@ impl ShortStrCache {
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
     /// [`fill`](Self::fill) it in.
-    #[inline]
-    pub(crate) fn probe(&mut self, s: &str) -> Result<u64, Probe> {
+    #[cfg(test)]
+    fn probe(&mut self, s: &str) -> Result<u64, Probe> {
         let p = Self::words(s.as_bytes());
+        match self.lookup(&p) {
+            Some(id) => Ok(id),
+            None => Err(p),
+        }
+    }
+
+    /// The memo id of the str whose words are `p`, if it is in the cache.
+    #[inline(always)]
+    pub(crate) fn lookup(&mut self, p: &Probe) -> Option<u64> {
         let key = self.key(p.len);
-        let Some(slot) = self.slots.get_mut(p.index) else {
-            return Err(p);
-        };
+        let slot = self.slots.get_mut(p.index)?;
         if slot.tag & TAG_KEY == key
             && slot.first == p.first
             && slot.last == p.last
             && slot.mid == p.mid
         {
             slot.tag |= TAG_HIT;
-            Ok(slot.tag >> 32)
+            Some(slot.tag >> 32)
         } else {
-            Err(p)
+            None
         }
     }
 

@@ -226,21 +226,40 @@ impl<W: Write> Serializer<W> {
     #[inline]
     pub(crate) fn emit_i64(&mut self, v: i64) {
         if let Ok(v) = i32::try_from(v) {
-            let buf = &mut self.out.buf;
             if self.proto == 0 {
-                Self::emit_int_text(buf, v);
-            } else if (0..=0xff).contains(&v) {
-                buf.extend_from_slice(&[BININT1, v as u8]);
-            } else if (0..=0xffff).contains(&v) {
-                let [a, b] = (v as u16).to_le_bytes();
-                buf.extend_from_slice(&[BININT2, a, b]);
+                Self::emit_int_text(&mut self.out.buf, v);
+            } else if v >= 0 {
+                self.emit_bin_nonneg(v as u32);
             } else {
                 let [a, b, c, d] = v.to_le_bytes();
-                buf.extend_from_slice(&[BININT, a, b, c, d]);
+                self.out.buf.extend_from_slice(&[BININT, a, b, c, d]);
             }
         } else {
-            self.emit_long(&v.to_le_bytes(), || v.to_string());
+            self.emit_i64_long(v);
         }
+    }
+
+    /// BININT1/BININT2/BININT of a value in `0..2**31` (protocol 1+).
+    #[inline(always)]
+    fn emit_bin_nonneg(&mut self, v: u32) {
+        let buf = &mut self.out.buf;
+        if v <= 0xff {
+            buf.extend_from_slice(&[BININT1, v as u8]);
+        } else if v <= 0xffff {
+            let [a, b] = (v as u16).to_le_bytes();
+            buf.extend_from_slice(&[BININT2, a, b]);
+        } else {
+            let [a, b, c, d] = v.to_le_bytes();
+            buf.extend_from_slice(&[BININT, a, b, c, d]);
+        }
+    }
+
+    /// [`Self::emit_long`] of an i64 outside i32, taking the value in a register (a closure or
+    /// byte array made on the hot path would be spilled there).
+    #[cold]
+    #[inline(never)]
+    fn emit_i64_long(&mut self, v: i64) {
+        self.emit_long(&v.to_le_bytes(), move || v.to_string());
     }
 
     #[cold]
@@ -252,12 +271,23 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_u64(&mut self, v: u64) {
+        if v <= i32::MAX as u64 && self.proto != 0 {
+            self.emit_bin_nonneg(v as u32);
+        } else {
+            self.emit_u64_other(v);
+        }
+    }
+
+    /// [`Self::emit_u64`] of the rest: beyond i32, or protocol 0.
+    #[cold]
+    #[inline(never)]
+    fn emit_u64_other(&mut self, v: u64) {
         match i64::try_from(v) {
             Ok(v) => self.emit_i64(v),
             Err(_) => {
                 let mut b = [0u8; 9];
                 b[..8].copy_from_slice(&v.to_le_bytes());
-                self.emit_long(&b, || v.to_string());
+                self.emit_long(&b, move || v.to_string());
             }
         }
     }
@@ -265,7 +295,7 @@ impl<W: Write> Serializer<W> {
     pub(crate) fn emit_i128(&mut self, v: i128) {
         match i64::try_from(v) {
             Ok(v) => self.emit_i64(v),
-            Err(_) => self.emit_long(&v.to_le_bytes(), || v.to_string()),
+            Err(_) => self.emit_long(&v.to_le_bytes(), move || v.to_string()),
         }
     }
 
@@ -275,7 +305,7 @@ impl<W: Write> Serializer<W> {
             Err(_) => {
                 let mut b = [0u8; 17];
                 b[..16].copy_from_slice(&v.to_le_bytes());
-                self.emit_long(&b, || v.to_string());
+                self.emit_long(&b, move || v.to_string());
             }
         }
     }

@@ -188,6 +188,13 @@ impl<W: Write> Serializer<W> {
         }
     }
 
+    /// [`Self::memo_get`] out of line, as the tail of a fast path.
+    #[inline(never)]
+    fn memo_get_then_ok(&mut self, id: u64) -> Result<()> {
+        self.memo_get(id);
+        Ok(())
+    }
+
     #[inline(never)]
     fn memo_get_long(&mut self, id: u64) {
         let buf = &mut self.out.buf;
@@ -417,9 +424,17 @@ impl<W: Write> Serializer<W> {
     #[inline(always)]
     fn short_str(&mut self, s: &str) -> Result<()> {
         let probe = ShortStrCache::words(s.as_bytes());
-        if let Some(id) = self.memo.short.lookup(&probe) {
-            self.memo_get(id);
-            return Ok(());
+        if let Some(id) = self.memo.short.find(&probe) {
+            // The BINGET here if there is room, else a tail call: no call in the hit path. The
+            // slot is marked after the write, so that the room checked is the room written to.
+            let buf = &mut self.out.buf;
+            if id < 256 && self.proto != 0 && buf.capacity() - buf.len() >= 2 {
+                buf.extend_from_slice(&[BINGET, id as u8]);
+                self.memo.short.mark_hit(&probe);
+                return Ok(());
+            }
+            self.memo.short.mark_hit(&probe);
+            return self.memo_get_then_ok(id);
         }
         // A tail call with every argument in a register: the hit path above then needs no
         // stack frame.
@@ -428,9 +443,31 @@ impl<W: Write> Serializer<W> {
     }
 
     /// A short str value not in the cache: written, memoized and cached. Out of line, so that
-    /// the hit path above saves and restores no registers.
+    /// the hit path above saves and restores no registers; and with no calls but a tail call
+    /// (the buffer or the cache to be grown, protocols before 4), so that neither does this.
     #[inline(never)]
     fn short_str_miss(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+        let buf = &self.out.buf;
+        let id = self.memo.next;
+        if self.proto < 4
+            || s.len() > SHORT_STR
+            || buf.capacity() - buf.len() < 32
+            || id > u64::from(u32::MAX)
+            || !self.memo.short.is_allocated()
+        {
+            return self.short_str_miss_slow(s, index, first, last);
+        }
+        // The room checked above: no growth in here.
+        push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+        self.memo.next = id + 1;
+        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
+        self.memo.short.fill_allocated(probe, id as u32);
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn short_str_miss_slow(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
         let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         if self.proto >= 4 {
             push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);

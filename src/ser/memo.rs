@@ -248,9 +248,30 @@ impl ShortStrCache {
         }
     }
 
-    /// The memo id of the str whose words are `p`, if it is in the cache.
+    /// The memo id of the str whose words are `p`, if it is in the cache, without marking it
+    /// as repeated: the caller then calls [`mark_hit`](Self::mark_hit).
     #[inline(always)]
-    pub(crate) fn lookup(&mut self, p: &Probe) -> Option<u64> {
+    pub(crate) fn find(&self, p: &Probe) -> Option<u64> {
+        let key = self.key(p.len);
+        let slot = self.slots.get(p.index)?;
+        (slot.tag & TAG_KEY == key
+            && slot.first == p.first
+            && slot.last == p.last
+            && slot.mid == p.mid)
+            .then_some(slot.tag >> 32)
+    }
+
+    /// The str [`find`](Self::find) found at `p` has repeated: it keeps its slot.
+    #[inline(always)]
+    pub(crate) fn mark_hit(&mut self, p: &Probe) {
+        if let Some(slot) = self.slots.get_mut(p.index) {
+            slot.tag |= TAG_HIT;
+        }
+    }
+
+    /// The memo id of the str whose words are `p`, if it is in the cache.
+    #[cfg(test)]
+    fn lookup(&mut self, p: &Probe) -> Option<u64> {
         let key = self.key(p.len);
         let slot = self.slots.get_mut(p.index)?;
         if slot.tag & TAG_KEY == key
@@ -273,6 +294,13 @@ impl ShortStrCache {
         if self.slots.is_empty() {
             self.alloc();
         }
+        self.fill_allocated(p, id);
+    }
+
+    /// [`fill`](Self::fill) once [`is_allocated`](Self::is_allocated), with an id that fits in
+    /// 32 bits: no call in it, so that its caller's fast path needs no saved registers.
+    #[inline(always)]
+    pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
         let key = self.key(p.len);
         let slot = &mut self.slots[p.index];
         if slot.tag & 0xffff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
@@ -284,6 +312,12 @@ impl ShortStrCache {
             mid: p.mid,
             tag: key | u64::from(id) << 32,
         };
+    }
+
+    /// Whether [`fill`](Self::fill) will find the slots there.
+    #[inline(always)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        !self.slots.is_empty()
     }
 
     #[cold]

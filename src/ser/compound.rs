@@ -563,11 +563,25 @@ impl<'a, W: Write> MapWriter<'a, W> {
 
     /// The fields of a struct (or struct variant) registered for a class: a new instance, and
     /// the fields as its state.
+    ///
+    /// The dict itself is opened inline, as for a plain struct, so that the code the two
+    /// share knows the state of its batch (no item written yet) whichever way it came.
+    #[inline(always)]
     pub(crate) fn instance(
         ser: &'a mut Serializer<W>,
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
+        let flags = Self::instance_head(ser, class)?;
+        let mut w = Self::new(ser, Some(len))?;
+        w.flags = flags;
+        Ok(w)
+    }
+
+    /// What comes before an instance's state: the new instance, and the `None` of `(None,
+    /// state)` for a class with `__slots__`. Its writer's flags.
+    #[inline(never)]
+    fn instance_head(ser: &mut Serializer<W>, class: &crate::class::Entry) -> Result<usize> {
         if ser.key {
             return Err(ser.unhashable("an instance of a class"));
         }
@@ -581,9 +595,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
             ser.emit_none();
             ser.boundary()?;
         }
-        let mut w = Self::new(ser, Some(len))?;
-        w.flags = INSTANCE | if class.slots { SLOTS } else { 0 };
-        Ok(w)
+        Ok(INSTANCE | if class.slots { SLOTS } else { 0 })
     }
 
     #[inline]

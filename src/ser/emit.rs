@@ -525,12 +525,8 @@ impl<W: Write> Serializer<W> {
     #[inline(always)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
         if let Some(id) = self.memo.get_field(s, index) {
-            // Only ids of protocols 1+ are put there: a BINGET unless the id is large.
-            if id < 256 {
-                self.out.buf.extend_from_slice(&[BINGET, id as u8]);
-            } else {
-                self.memo_get_long(id);
-            }
+            // Only ids below 256 of protocols 1+ are put there: a BINGET.
+            self.out.buf.extend_from_slice(&[BINGET, id]);
             return Ok(());
         }
         self.field_key_slow(s, index)

@@ -84,17 +84,21 @@ impl Memo {
     }
 
     /// The memo id of struct field name `s` if it was the `index`th field of a struct written
-    /// before (and is in `statics`): one compare, where `statics` hashes.
+    /// before (and is in `statics`): one compare, where `statics` hashes. Always below 256.
     #[inline(always)]
-    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u64> {
+    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u8> {
         let (ptr, len, id) = self.fields.slots[index % FIELD_SLOTS];
-        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id)
+        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id as u8)
     }
 
-    /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`.
+    /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`, if
+    /// the id is below 256 (a BINGET's): a hit then needs no check. Larger ids are found in
+    /// `statics`.
     pub(crate) fn put_field(&mut self, s: &'static str, index: usize, id: u64) {
-        self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
-        self.fields.used = true;
+        if id < 256 {
+            self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
+            self.fields.used = true;
+        }
     }
 
     fn global_key(scratch: &mut String, module: &str, name: &str) {
@@ -501,6 +505,9 @@ mod tests {
         m.put_field(&s[..3], 0, 6);
         assert_eq!(m.get_field(s, 0), None);
         assert_eq!(m.get_field(&s[..3], 0), Some(6));
+        // Ids a BINGET cannot hold are not put there.
+        m.put_field(s, 1, 256);
+        assert_eq!(m.get_field(s, 1), None);
         m.clear();
         assert_eq!(m.get_field(&s[..3], 0), None);
     }

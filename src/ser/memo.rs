@@ -126,9 +126,10 @@ impl Memo {
 pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 256;
 
-/// `Slot::tag`: the generation in bits 0-15, the length in 16-23, the hit flag in bit 24, the
+/// `Slot::tag`: the generation in bits 0-7, the length in 8-15 (together the key, which a
+/// probe compares as one 16-bit word), the hit flag in bit 24, the
 /// memo id in 32-63.
-const TAG_KEY: u64 = 0xff_ffff;
+const TAG_KEY: u64 = 0xffff;
 const TAG_HIT: u64 = 1 << 24;
 
 /// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
@@ -193,7 +194,7 @@ impl Probe {
 pub(crate) struct ShortStrCache {
     slots: Vec<Slot>,
     /// Never 0 while `slots` is allocated; slots of other generations are empty.
-    generation: u16,
+    generation: u8,
 }
 
 impl ShortStrCache {
@@ -238,7 +239,7 @@ impl ShortStrCache {
 
     #[inline]
     fn key(&self, len: u8) -> u64 {
-        u64::from(self.generation) | u64::from(len) << 16
+        u64::from(self.generation) | u64::from(len) << 8
     }
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
@@ -258,7 +259,7 @@ impl ShortStrCache {
     pub(crate) fn find(&self, p: &Probe) -> Option<u64> {
         let key = self.key(p.len);
         let slot = self.slots.get(p.index)?;
-        (slot.tag & TAG_KEY == key
+        (slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
             && slot.mid == p.mid)
@@ -307,7 +308,7 @@ impl ShortStrCache {
     pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
         let key = self.key(p.len);
         let slot = &mut self.slots[p.index];
-        if slot.tag & 0xffff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
+        if slot.tag & 0xff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
             return;
         }
         *slot = Slot {
@@ -525,6 +526,13 @@ mod tests {
         assert_eq!(m.short.get("red"), None);
         m.short.put("blue", 1);
         assert_eq!(m.short.get("blue"), Some(1));
+        // The generation wraps (8 bits): what was cached is still forgotten.
+        for _ in 0..300 {
+            m.clear();
+            assert_eq!(m.short.get("blue"), None);
+            m.short.put("blue", 2);
+            assert_eq!(m.short.get("blue"), Some(2));
+        }
     }
 
     #[test]

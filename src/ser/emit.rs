@@ -424,16 +424,16 @@ impl<W: Write> Serializer<W> {
     #[inline(always)]
     fn short_str(&mut self, s: &str) -> Result<()> {
         let probe = ShortStrCache::words(s.as_bytes());
-        if let Some(id) = self.memo.short.find(&probe) {
+        if let Some((id, hit)) = self.memo.short.find(&probe) {
             // The BINGET here if there is room, else a tail call: no call in the hit path. The
             // slot is marked after the write, so that the room checked is the room written to.
             let buf = &mut self.out.buf;
             if id < 256 && self.proto != 0 && buf.capacity() - buf.len() >= 2 {
                 buf.extend_from_slice(&[BINGET, id as u8]);
-                self.memo.short.mark_hit(&probe);
+                hit.mark();
                 return Ok(());
             }
-            self.memo.short.mark_hit(&probe);
+            hit.mark();
             return self.memo_get_then_ok(id);
         }
         // A tail call with every argument in a register: the hit path above then needs no

@@ -145,6 +145,18 @@ struct Slot {
     tag: u64,
 }
 
+/// A slot [`ShortStrCache::find`] found, to be marked as repeated with [`Hit::mark`] once the
+/// reference is written (marking it first made the write check the buffer's room again).
+pub(crate) struct Hit<'a>(&'a mut u64);
+
+impl Hit<'_> {
+    /// The str found has repeated: it keeps its slot.
+    #[inline(always)]
+    pub(crate) fn mark(self) {
+        *self.0 |= TAG_HIT;
+    }
+}
+
 /// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
 /// [`ShortStrCache::fill`].
 #[derive(Clone, Copy)]
@@ -253,25 +265,17 @@ impl ShortStrCache {
         }
     }
 
-    /// The memo id of the str whose words are `p`, if it is in the cache, without marking it
-    /// as repeated: the caller then calls [`mark_hit`](Self::mark_hit).
+    /// The memo id of the str whose words are `p`, if it is in the cache, and its slot, to be
+    /// marked as repeated.
     #[inline(always)]
-    pub(crate) fn find(&self, p: &Probe) -> Option<u64> {
+    pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
         let key = self.key(p.len);
-        let slot = self.slots.get(p.index)?;
+        let slot = self.slots.get_mut(p.index)?;
         (slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
             && slot.mid == p.mid)
-            .then_some(slot.tag >> 32)
-    }
-
-    /// The str [`find`](Self::find) found at `p` has repeated: it keeps its slot.
-    #[inline(always)]
-    pub(crate) fn mark_hit(&mut self, p: &Probe) {
-        if let Some(slot) = self.slots.get_mut(p.index) {
-            slot.tag |= TAG_HIT;
-        }
+            .then(|| (slot.tag >> 32, Hit(&mut slot.tag)))
     }
 
     /// The memo id of the str whose words are `p`, if it is in the cache.

@@ -127,9 +127,7 @@ pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 256;
 
 /// `Slot::tag`: the generation in bits 0-7, the length in 8-15 (together the key, which a
-/// probe compares as one 16-bit word), the hit flag in bit 24, the
-/// memo id in 32-63.
-const TAG_KEY: u64 = 0xffff;
+/// probe compares as one 16-bit word), the hit flag in bit 24, the memo id in 32-63.
 const TAG_HIT: u64 = 1 << 24;
 
 /// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
@@ -283,7 +281,7 @@ impl ShortStrCache {
     fn lookup(&mut self, p: &Probe) -> Option<u64> {
         let key = self.key(p.len);
         let slot = self.slots.get_mut(p.index)?;
-        if slot.tag & TAG_KEY == key
+        if slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
             && slot.mid == p.mid

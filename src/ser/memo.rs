@@ -269,11 +269,15 @@ impl ShortStrCache {
     pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
         let key = self.key(p.len);
         let slot = self.slots.get_mut(p.index)?;
-        (slot.tag as u16 == key as u16
+        if slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
-            && slot.mid == p.mid)
-            .then(|| (slot.tag >> 32, Hit(&mut slot.tag)))
+            && slot.mid == p.mid
+        {
+            Some((slot.tag >> 32, Hit(&mut slot.tag)))
+        } else {
+            None
+        }
     }
 
     /// The memo id of the str whose words are `p`, if it is in the cache.

@@ -20,7 +20,9 @@ use crate::value::magic::Tag;
 
 const BATCH: usize = 1000;
 
-/// How a container's items are grouped.
+/// How a container's items are grouped. Each writer passes its rule, a const, to every
+/// [`Batch`] call, so that the inlined code knows the fields; only protocol 0's one-by-one
+/// grouping is known at run time (`Batch::each`).
 #[derive(Clone, Copy)]
 struct Rule {
     /// Closes a batch of one (APPEND, SETITEM).
@@ -31,8 +33,6 @@ struct Rule {
     single: bool,
     /// A container whose size is a multiple of 1000 ends with an empty batch.
     empty_tail: bool,
-    /// Protocol 0: `item ONE` after every item, no batches.
-    each: bool,
 }
 
 const LIST_RULE: Rule = Rule {
@@ -40,44 +40,19 @@ const LIST_RULE: Rule = Rule {
     many: APPENDS,
     single: true,
     empty_tail: false,
-    each: false,
 };
 const DICT_RULE: Rule = Rule {
     one: SETITEM,
     many: SETITEMS,
     single: true,
     empty_tail: true,
-    each: false,
 };
 const SET_RULE: Rule = Rule {
     one: ADDITEMS,
     many: ADDITEMS,
     single: false,
     empty_tail: true,
-    each: false,
 };
-/// Each rule at protocols 1+ and at protocol 0 (consts, so that inlined code knows their fields).
-const LIST_RULES: [Rule; 2] = [
-    LIST_RULE,
-    Rule {
-        each: true,
-        ..LIST_RULE
-    },
-];
-const DICT_RULES: [Rule; 2] = [
-    DICT_RULE,
-    Rule {
-        each: true,
-        ..DICT_RULE
-    },
-];
-const SET_RULES: [Rule; 2] = [
-    SET_RULE,
-    Rule {
-        each: true,
-        ..SET_RULE
-    },
-];
 
 /// No MARK was written when the container opened (the hint said one item, or protocol 0).
 const NO_MARK: usize = usize::MAX;
@@ -98,27 +73,27 @@ struct Batch {
     /// taken out while no frame closed since); [`NO_MARK`] if none was written.
     mark_pos: usize,
     mark_epoch: u64,
-    rule: &'static Rule,
+    /// Protocol 0: `item ONE` after every item, no batches (1), else 0.
+    each: usize,
     /// serde's length hint (0 if none), to size the output from the batches written so far.
     hint: usize,
 }
 
 impl Batch {
-    /// The items of a container that starts here. `rules` is [`LIST_RULES`], [`DICT_RULES`] or
-    /// [`SET_RULES`].
+    /// The items of a container that starts here, grouped by `rule`.
     #[inline(always)]
-    fn start<W>(ser: &mut Serializer<W>, rules: &'static [Rule; 2], hint: Option<usize>) -> Self {
-        let rule = &rules[usize::from(ser.proto == 0)];
+    fn start<W>(ser: &mut Serializer<W>, rule: &Rule, hint: Option<usize>) -> Self {
+        let each = ser.proto == 0;
         let mut b = Batch {
             total: 0,
             next_end: BATCH,
             batch_start: 0,
             mark_pos: NO_MARK,
             mark_epoch: 0,
-            rule,
+            each: usize::from(each),
             hint: hint.unwrap_or(0),
         };
-        if rule.each || (rule.single && hint == Some(1)) {
+        if each || (rule.single && hint == Some(1)) {
             b.next_end = 1;
         } else {
             b.mark_pos = ser.out.buf.len();
@@ -135,7 +110,7 @@ impl Batch {
     fn open<W: Write>(
         ser: &mut Serializer<W>,
         empty: u8,
-        rules: &'static [Rule; 2],
+        rule: &Rule,
         hint: Option<usize>,
     ) -> Self {
         if ser.proto >= 4 {
@@ -147,10 +122,10 @@ impl Batch {
                 batch_start: 0,
                 mark_pos: pos + 2,
                 mark_epoch: ser.out.epoch,
-                rule: &rules[0],
+                each: 0,
                 hint: hint.unwrap_or(0),
             };
-            if hint == Some(1) && b.rule.single {
+            if hint == Some(1) && rule.single {
                 // As `start` does: no MARK, the one item closed on its own.
                 ser.out.buf.extend_from_slice(&[empty, MEMOIZE]);
                 b.mark_pos = NO_MARK;
@@ -166,7 +141,7 @@ impl Batch {
             ser.emit_empty_list();
         }
         ser.memoize();
-        Batch::start(ser, rules, hint)
+        Batch::start(ser, rule, hint)
     }
 
     /// A batch that is never used (tuples and frozensets).
@@ -178,33 +153,33 @@ impl Batch {
             batch_start: 0,
             mark_pos: NO_MARK,
             mark_epoch: 0,
-            rule: &LIST_RULES[0],
+            each: 0,
             hint: 0,
         }
     }
 
     #[inline(always)]
-    fn after_item<W>(&mut self, ser: &mut Serializer<W>) {
+    fn after_item<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
         self.total += 1;
         if self.total == self.next_end {
-            self.batch_end(ser);
+            self.batch_end(ser, rule);
         }
     }
 
     #[inline]
-    fn batch_end<W>(&mut self, ser: &mut Serializer<W>) {
+    fn batch_end<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
         let buf = &mut ser.out.buf;
-        if self.rule.each {
-            buf.push(self.rule.one);
+        if self.each != 0 {
+            buf.push(rule.one);
             self.next_end += 1;
             return;
         }
         if self.total == 1 && self.mark_pos == NO_MARK {
             // The hint said one item: it is written without a MARK. Should another come,
             // the batch after it is open.
-            buf.extend_from_slice(&[self.rule.one, MARK]);
+            buf.extend_from_slice(&[rule.one, MARK]);
         } else {
-            buf.extend_from_slice(&[self.rule.many, MARK]);
+            buf.extend_from_slice(&[rule.many, MARK]);
         }
         if self.hint >= 2 * BATCH && self.mark_pos != NO_MARK {
             // A long container: the batches so far tell how large the rest will be.
@@ -215,9 +190,8 @@ impl Batch {
     }
 
     #[inline(always)]
-    fn finish<W>(&mut self, ser: &mut Serializer<W>) {
-        let rule = self.rule;
-        if rule.each {
+    fn finish<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
+        if self.each != 0 {
             return;
         }
         let buf = &mut ser.out.buf;
@@ -258,6 +232,18 @@ enum SeqKind {
     FrozenSet,
     /// `builtins.set(list)` / `builtins.frozenset(list)` (protocols 0-3).
     SetReduce,
+}
+
+impl SeqKind {
+    /// How the items of a list or set are grouped (a set before protocol 4 is a list).
+    #[inline(always)]
+    fn rule(self) -> &'static Rule {
+        if self == SeqKind::Set {
+            &SET_RULE
+        } else {
+            &LIST_RULE
+        }
+    }
 }
 
 /// Writes a serde seq or tuple: a list, tuple, set or frozenset.
@@ -304,7 +290,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULE, hint);
         Ok(Self::with(ser, SeqKind::List, batch))
     }
 
@@ -381,7 +367,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             } else {
                 ser.out.buf.push(EMPTY_SET);
                 ser.memoize();
-                let batch = Batch::start(ser, &SET_RULES, hint);
+                let batch = Batch::start(ser, &SET_RULE, hint);
                 Self::with(ser, SeqKind::Set, batch)
             }
         } else {
@@ -393,7 +379,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             ser.boundary()?;
             ser.emit_empty_list();
             ser.memoize();
-            let batch = Batch::start(ser, &LIST_RULES, hint);
+            let batch = Batch::start(ser, &LIST_RULE, hint);
             Self::with(ser, SeqKind::SetReduce, batch)
         };
         w.flags |= HASHABLE;
@@ -431,7 +417,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                     // A list is never inside a key, so the flag is already off.
                     v.serialize(&mut *self.ser)?;
                 }
-                self.batch.after_item(self.ser);
+                self.batch.after_item(self.ser, self.kind.rule());
             }
         }
         Ok(())
@@ -441,7 +427,8 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     fn finish(mut self) -> Result<()> {
         let ser = &mut *self.ser;
         match self.kind {
-            SeqKind::List | SeqKind::Set => self.batch.finish(ser),
+            SeqKind::List => self.batch.finish(ser, &LIST_RULE),
+            SeqKind::Set => self.batch.finish(ser, &SET_RULE),
             SeqKind::Tuple => {
                 let n = self.count;
                 if self.flags & SHORT != 0 {
@@ -467,7 +454,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                 ser.memoize();
             }
             SeqKind::SetReduce => {
-                self.batch.finish(ser);
+                self.batch.finish(ser, &LIST_RULE);
                 ser.out
                     .buf
                     .push(if ser.proto >= 2 { TUPLE1 } else { TUPLE });
@@ -554,7 +541,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     #[inline(always)]
     pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
-        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULES, hint);
+        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULE, hint);
         Ok(MapWriter {
             ser,
             batch,
@@ -576,11 +563,25 @@ impl<'a, W: Write> MapWriter<'a, W> {
 
     /// The fields of a struct (or struct variant) registered for a class: a new instance, and
     /// the fields as its state.
+    ///
+    /// The dict itself is opened inline, as for a plain struct, so that the code the two
+    /// share knows the state of its batch (no item written yet) whichever way it came.
+    #[inline(always)]
     pub(crate) fn instance(
         ser: &'a mut Serializer<W>,
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
+        let flags = Self::instance_head(ser, class)?;
+        let mut w = Self::new(ser, Some(len))?;
+        w.flags = flags;
+        Ok(w)
+    }
+
+    /// What comes before an instance's state: the new instance, and the `None` of `(None,
+    /// state)` for a class with `__slots__`. Its writer's flags.
+    #[inline(never)]
+    fn instance_head(ser: &mut Serializer<W>, class: &crate::class::Entry) -> Result<usize> {
         if ser.key {
             return Err(ser.unhashable("an instance of a class"));
         }
@@ -594,9 +595,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
             ser.emit_none();
             ser.boundary()?;
         }
-        let mut w = Self::new(ser, Some(len))?;
-        w.flags = INSTANCE | if class.slots { SLOTS } else { 0 };
-        Ok(w)
+        Ok(INSTANCE | if class.slots { SLOTS } else { 0 })
     }
 
     #[inline]
@@ -604,13 +603,13 @@ impl<'a, W: Write> MapWriter<'a, W> {
         self.ser.boundary()?;
         self.ser.emit_field_key(key, self.batch.total)?;
         v.serialize(&mut *self.ser)?;
-        self.batch.after_item(self.ser);
+        self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
 
     #[inline]
     fn finish(mut self) -> Result<()> {
-        self.batch.finish(self.ser);
+        self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
         if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
@@ -644,7 +643,7 @@ impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
     #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         v.serialize(&mut *self.ser)?;
-        self.batch.after_item(self.ser);
+        self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
     #[inline]
@@ -689,13 +688,13 @@ impl<W: Write> Serializer<W> {
         I::Item: Serialize,
     {
         self.open()?;
-        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULES, hint);
+        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint);
         for item in iter {
             // A list is never inside a key, so the flag is already off.
             item.serialize(&mut *self)?;
-            batch.after_item(self);
+            batch.after_item(self, &LIST_RULE);
         }
-        batch.finish(self);
+        batch.finish(self, &LIST_RULE);
         self.close()
     }
 

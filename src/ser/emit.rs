@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, Probe, SHORT_STR};
+use super::memo::{is_cached_str, Probe, ShortStrCache, SHORT_STR};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -188,6 +188,13 @@ impl<W: Write> Serializer<W> {
         }
     }
 
+    /// [`Self::memo_get`] out of line, as the tail of a fast path.
+    #[inline(never)]
+    fn memo_get_then_ok(&mut self, id: u64) -> Result<()> {
+        self.memo_get(id);
+        Ok(())
+    }
+
     #[inline(never)]
     fn memo_get_long(&mut self, id: u64) {
         let buf = &mut self.out.buf;
@@ -226,21 +233,40 @@ impl<W: Write> Serializer<W> {
     #[inline]
     pub(crate) fn emit_i64(&mut self, v: i64) {
         if let Ok(v) = i32::try_from(v) {
-            let buf = &mut self.out.buf;
             if self.proto == 0 {
-                Self::emit_int_text(buf, v);
-            } else if (0..=0xff).contains(&v) {
-                buf.extend_from_slice(&[BININT1, v as u8]);
-            } else if (0..=0xffff).contains(&v) {
-                let [a, b] = (v as u16).to_le_bytes();
-                buf.extend_from_slice(&[BININT2, a, b]);
+                Self::emit_int_text(&mut self.out.buf, v);
+            } else if v >= 0 {
+                self.emit_bin_nonneg(v as u32);
             } else {
                 let [a, b, c, d] = v.to_le_bytes();
-                buf.extend_from_slice(&[BININT, a, b, c, d]);
+                self.out.buf.extend_from_slice(&[BININT, a, b, c, d]);
             }
         } else {
-            self.emit_long(&v.to_le_bytes(), || v.to_string());
+            self.emit_i64_long(v);
         }
+    }
+
+    /// BININT1/BININT2/BININT of a value in `0..2**31` (protocol 1+).
+    #[inline(always)]
+    fn emit_bin_nonneg(&mut self, v: u32) {
+        let buf = &mut self.out.buf;
+        if v <= 0xff {
+            buf.extend_from_slice(&[BININT1, v as u8]);
+        } else if v <= 0xffff {
+            let [a, b] = (v as u16).to_le_bytes();
+            buf.extend_from_slice(&[BININT2, a, b]);
+        } else {
+            let [a, b, c, d] = v.to_le_bytes();
+            buf.extend_from_slice(&[BININT, a, b, c, d]);
+        }
+    }
+
+    /// [`Self::emit_long`] of an i64 outside i32, taking the value in a register (a closure or
+    /// byte array made on the hot path would be spilled there).
+    #[cold]
+    #[inline(never)]
+    fn emit_i64_long(&mut self, v: i64) {
+        self.emit_long(&v.to_le_bytes(), move || v.to_string());
     }
 
     #[cold]
@@ -252,12 +278,23 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_u64(&mut self, v: u64) {
+        if v <= i32::MAX as u64 && self.proto != 0 {
+            self.emit_bin_nonneg(v as u32);
+        } else {
+            self.emit_u64_other(v);
+        }
+    }
+
+    /// [`Self::emit_u64`] of the rest: beyond i32, or protocol 0.
+    #[cold]
+    #[inline(never)]
+    fn emit_u64_other(&mut self, v: u64) {
         match i64::try_from(v) {
             Ok(v) => self.emit_i64(v),
             Err(_) => {
                 let mut b = [0u8; 9];
                 b[..8].copy_from_slice(&v.to_le_bytes());
-                self.emit_long(&b, || v.to_string());
+                self.emit_long(&b, move || v.to_string());
             }
         }
     }
@@ -265,7 +302,7 @@ impl<W: Write> Serializer<W> {
     pub(crate) fn emit_i128(&mut self, v: i128) {
         match i64::try_from(v) {
             Ok(v) => self.emit_i64(v),
-            Err(_) => self.emit_long(&v.to_le_bytes(), || v.to_string()),
+            Err(_) => self.emit_long(&v.to_le_bytes(), move || v.to_string()),
         }
     }
 
@@ -275,7 +312,7 @@ impl<W: Write> Serializer<W> {
             Err(_) => {
                 let mut b = [0u8; 17];
                 b[..16].copy_from_slice(&v.to_le_bytes());
-                self.emit_long(&b, || v.to_string());
+                self.emit_long(&b, move || v.to_string());
             }
         }
     }
@@ -362,27 +399,76 @@ impl<W: Write> Serializer<W> {
     /// A str value: written, then memoized.
     #[inline(always)]
     pub(crate) fn emit_str(&mut self, s: &str) -> Result<()> {
+        // One compare for most short strings: 3 bytes and more are never CPython's cached ones.
+        if s.len().wrapping_sub(3) <= SHORT_STR - 3 && self.opts.memoize_strings {
+            return self.short_str(s);
+        }
+        self.emit_str_other(s)
+    }
+
+    /// [`Self::emit_str`] of the rest: up to 2 bytes, long, or with the cache off.
+    #[inline(never)]
+    fn emit_str_other(&mut self, s: &str) -> Result<()> {
         if s.len() <= SHORT_STR {
             if is_cached_str(s) {
                 return self.emit_interned_str(s);
             }
             if self.opts.memoize_strings {
-                return match self.memo.short.probe(s) {
-                    Ok(id) => {
-                        self.memo_get(id);
-                        Ok(())
-                    }
-                    Err(probe) => self.short_str_miss(s, probe),
-                };
+                return self.short_str(s);
             }
         }
         self.emit_plain_str(s)
     }
 
+    /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
+    #[inline(always)]
+    fn short_str(&mut self, s: &str) -> Result<()> {
+        let probe = ShortStrCache::words(s.as_bytes());
+        if let Some((id, hit)) = self.memo.short.find(&probe) {
+            // The BINGET here if there is room, else a tail call: no call in the hit path. The
+            // slot is marked after the write, so that the room checked is the room written to.
+            let buf = &mut self.out.buf;
+            if id < 256 && self.proto != 0 && buf.capacity() - buf.len() >= 2 {
+                buf.extend_from_slice(&[BINGET, id as u8]);
+                hit.mark();
+                return Ok(());
+            }
+            hit.mark();
+            return self.memo_get_then_ok(id);
+        }
+        // A tail call with every argument in a register: the hit path above then needs no
+        // stack frame.
+        let (index, first, last) = probe.parts();
+        self.short_str_miss(s, index, first, last)
+    }
+
     /// A short str value not in the cache: written, memoized and cached. Out of line, so that
-    /// the hit path above saves and restores few registers.
+    /// the hit path above saves and restores no registers; and with no calls but a tail call
+    /// (the buffer or the cache to be grown, protocols before 4), so that neither does this.
     #[inline(never)]
-    fn short_str_miss(&mut self, s: &str, probe: Probe) -> Result<()> {
+    fn short_str_miss(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+        let buf = &self.out.buf;
+        let id = self.memo.next;
+        if self.proto < 4
+            || s.len() > SHORT_STR
+            || buf.capacity() - buf.len() < 32
+            || id > u64::from(u32::MAX)
+            || !self.memo.short.is_allocated()
+        {
+            return self.short_str_miss_slow(s, index, first, last);
+        }
+        // The room checked above: no growth in here.
+        push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+        self.memo.next = id + 1;
+        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
+        self.memo.short.fill_allocated(probe, id as u32);
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn short_str_miss_slow(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         if self.proto >= 4 {
             push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
             let id = self.memo.next;
@@ -439,12 +525,8 @@ impl<W: Write> Serializer<W> {
     #[inline(always)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
         if let Some(id) = self.memo.get_field(s, index) {
-            // Only ids of protocols 1+ are put there: a BINGET unless the id is large.
-            if id < 256 {
-                self.out.buf.extend_from_slice(&[BINGET, id as u8]);
-            } else {
-                self.memo_get_long(id);
-            }
+            // Only ids below 256 of protocols 1+ are put there: a BINGET.
+            self.out.buf.extend_from_slice(&[BINGET, id]);
             return Ok(());
         }
         self.field_key_slow(s, index)

@@ -84,17 +84,21 @@ impl Memo {
     }
 
     /// The memo id of struct field name `s` if it was the `index`th field of a struct written
-    /// before (and is in `statics`): one compare, where `statics` hashes.
+    /// before (and is in `statics`): one compare, where `statics` hashes. Always below 256.
     #[inline(always)]
-    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u64> {
+    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u8> {
         let (ptr, len, id) = self.fields.slots[index % FIELD_SLOTS];
-        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id)
+        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id as u8)
     }
 
-    /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`.
+    /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`, if
+    /// the id is below 256 (a BINGET's): a hit then needs no check. Larger ids are found in
+    /// `statics`.
     pub(crate) fn put_field(&mut self, s: &'static str, index: usize, id: u64) {
-        self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
-        self.fields.used = true;
+        if id < 256 {
+            self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
+            self.fields.used = true;
+        }
     }
 
     fn global_key(scratch: &mut String, module: &str, name: &str) {
@@ -122,12 +126,11 @@ impl Memo {
 pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 256;
 
-/// `Slot::tag`: the generation in bits 0-15, the length in 16-23, the hit flag in bit 24, the
-/// memo id in 32-63.
-const TAG_KEY: u64 = 0xff_ffff;
+/// `Slot::tag`: the generation in bits 0-7, the length in 8-15 (together the key, which a
+/// probe compares as one 16-bit word), the hit flag in bit 24, the memo id in 32-63.
 const TAG_HIT: u64 = 1 << 24;
 
-/// A cached string as the words [`ShortStrCache::probe`] reads from it: comparing them compares
+/// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
 /// the strings, with no byte loop or `memcmp` call.
 #[derive(Clone, Copy, Default)]
 struct Slot {
@@ -138,6 +141,18 @@ struct Slot {
     /// Bytes 8..16 of a string of 17 or more bytes, else 0.
     mid: u64,
     tag: u64,
+}
+
+/// A slot [`ShortStrCache::find`] found, to be marked as repeated with [`Hit::mark`] once the
+/// reference is written (marking it first made the write check the buffer's room again).
+pub(crate) struct Hit<'a>(&'a mut u64);
+
+impl Hit<'_> {
+    /// The str found has repeated: it keeps its slot.
+    #[inline(always)]
+    pub(crate) fn mark(self) {
+        *self.0 |= TAG_HIT;
+    }
 }
 
 /// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
@@ -151,6 +166,34 @@ pub(crate) struct Probe {
     len: u8,
 }
 
+impl Probe {
+    /// The slot and the first and last words: what a miss hands on in registers (a whole
+    /// `Probe` goes through memory), to be rebuilt with [`Probe::rebuild`].
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> (usize, u64, u64) {
+        (self.index, self.first, self.last)
+    }
+
+    /// The probe of `s` from its [`parts`](Probe::parts): the rest is read from `s` again.
+    #[inline(always)]
+    pub(crate) fn rebuild(s: &[u8], (index, first, last): (usize, u64, u64)) -> Probe {
+        let n = s.len();
+        debug_assert!(n <= SHORT_STR);
+        let mid = if n > 16 {
+            u64::from_le_bytes(s[8..16].try_into().expect("8 bytes"))
+        } else {
+            0
+        };
+        Probe {
+            index,
+            first,
+            last,
+            mid,
+            len: n as u8,
+        }
+    }
+}
+
 /// A direct-mapped cache of recently written short str values and their memo ids, so that a
 /// value repeated across records (`"red"`, a country code, a status) is written once and then
 /// referred to, as CPython does for the interned literals such data usually comes from. Fixed
@@ -161,7 +204,7 @@ pub(crate) struct Probe {
 pub(crate) struct ShortStrCache {
     slots: Vec<Slot>,
     /// Never 0 while `slots` is allocated; slots of other generations are empty.
-    generation: u16,
+    generation: u8,
 }
 
 impl ShortStrCache {
@@ -174,8 +217,8 @@ impl ShortStrCache {
     }
 
     /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
-    #[inline]
-    fn words(s: &[u8]) -> Probe {
+    #[inline(always)]
+    pub(crate) fn words(s: &[u8]) -> Probe {
         // The first and last 8 (or 4) bytes, overlapping, and the length: every byte of a
         // string of up to 16 bytes and enough of the rest for a cache. Whole-word loads only
         // (copying into a zeroed word stalls store forwarding and cost more than the rest).
@@ -206,27 +249,51 @@ impl ShortStrCache {
 
     #[inline]
     fn key(&self, len: u8) -> u64 {
-        u64::from(self.generation) | u64::from(len) << 16
+        u64::from(self.generation) | u64::from(len) << 8
     }
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
     /// [`fill`](Self::fill) it in.
-    #[inline]
-    pub(crate) fn probe(&mut self, s: &str) -> Result<u64, Probe> {
+    #[cfg(test)]
+    fn probe(&mut self, s: &str) -> Result<u64, Probe> {
         let p = Self::words(s.as_bytes());
+        match self.lookup(&p) {
+            Some(id) => Ok(id),
+            None => Err(p),
+        }
+    }
+
+    /// The memo id of the str whose words are `p`, if it is in the cache, and its slot, to be
+    /// marked as repeated.
+    #[inline(always)]
+    pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
         let key = self.key(p.len);
-        let Some(slot) = self.slots.get_mut(p.index) else {
-            return Err(p);
-        };
-        if slot.tag & TAG_KEY == key
+        let slot = self.slots.get_mut(p.index)?;
+        if slot.tag as u16 == key as u16
+            && slot.first == p.first
+            && slot.last == p.last
+            && slot.mid == p.mid
+        {
+            Some((slot.tag >> 32, Hit(&mut slot.tag)))
+        } else {
+            None
+        }
+    }
+
+    /// The memo id of the str whose words are `p`, if it is in the cache.
+    #[cfg(test)]
+    fn lookup(&mut self, p: &Probe) -> Option<u64> {
+        let key = self.key(p.len);
+        let slot = self.slots.get_mut(p.index)?;
+        if slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
             && slot.mid == p.mid
         {
             slot.tag |= TAG_HIT;
-            Ok(slot.tag >> 32)
+            Some(slot.tag >> 32)
         } else {
-            Err(p)
+            None
         }
     }
 
@@ -238,9 +305,16 @@ impl ShortStrCache {
         if self.slots.is_empty() {
             self.alloc();
         }
+        self.fill_allocated(p, id);
+    }
+
+    /// [`fill`](Self::fill) once [`is_allocated`](Self::is_allocated), with an id that fits in
+    /// 32 bits: no call in it, so that its caller's fast path needs no saved registers.
+    #[inline(always)]
+    pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
         let key = self.key(p.len);
         let slot = &mut self.slots[p.index];
-        if slot.tag & 0xffff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
+        if slot.tag & 0xff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
             return;
         }
         *slot = Slot {
@@ -249,6 +323,12 @@ impl ShortStrCache {
             mid: p.mid,
             tag: key | u64::from(id) << 32,
         };
+    }
+
+    /// Whether [`fill`](Self::fill) will find the slots there.
+    #[inline(always)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        !self.slots.is_empty()
     }
 
     #[cold]
@@ -432,6 +512,9 @@ mod tests {
         m.put_field(&s[..3], 0, 6);
         assert_eq!(m.get_field(s, 0), None);
         assert_eq!(m.get_field(&s[..3], 0), Some(6));
+        // Ids a BINGET cannot hold are not put there.
+        m.put_field(s, 1, 256);
+        assert_eq!(m.get_field(s, 1), None);
         m.clear();
         assert_eq!(m.get_field(&s[..3], 0), None);
     }
@@ -449,6 +532,13 @@ mod tests {
         assert_eq!(m.short.get("red"), None);
         m.short.put("blue", 1);
         assert_eq!(m.short.get("blue"), Some(1));
+        // The generation wraps (8 bits): what was cached is still forgotten.
+        for _ in 0..300 {
+            m.clear();
+            assert_eq!(m.short.get("blue"), None);
+            m.short.put("blue", 2);
+            assert_eq!(m.short.get("blue"), Some(2));
+        }
     }
 
     #[test]

@@ -380,7 +380,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
 
     #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
-        self.scalar(|s| {
+        self.scalar(move |s| {
             s.emit_bool(v);
             Ok(())
         })
@@ -399,7 +399,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
-        self.scalar(|s| {
+        self.scalar(move |s| {
             s.emit_i64(v);
             Ok(())
         })
@@ -424,7 +424,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
-        self.scalar(|s| {
+        self.scalar(move |s| {
             s.emit_u64(v);
             Ok(())
         })
@@ -441,7 +441,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
-        self.scalar(|s| {
+        self.scalar(move |s| {
             s.emit_f64(v);
             Ok(())
         })
@@ -478,7 +478,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_unit(self) -> Result<()> {
-        self.scalar(|s| {
+        self.scalar(move |s| {
             s.emit_none();
             Ok(())
         })

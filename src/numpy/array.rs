@@ -112,6 +112,36 @@ impl Element for bool {
     }
 }
 
+/// The accessors [`NdArray`] and [`NdArrayView`] share: dtype, shape, order, element count.
+macro_rules! header_accessors {
+    () => {
+        /// The element type.
+        pub fn dtype(&self) -> &DType {
+            &self.dtype
+        }
+
+        /// The length of each dimension; empty for a 0-d array (a numpy scalar).
+        pub fn shape(&self) -> &[usize] {
+            &self.shape
+        }
+
+        /// How the elements are laid out in their bytes (`as_bytes`).
+        pub fn order(&self) -> Order {
+            self.order
+        }
+
+        /// The number of elements.
+        pub fn len(&self) -> usize {
+            self.shape.iter().product()
+        }
+
+        /// Whether there are no elements.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    };
+}
+
 const WHAT: &str = "numpy array";
 
 impl NdArray {
@@ -172,30 +202,7 @@ impl NdArray {
         })
     }
 
-    /// The element type.
-    pub fn dtype(&self) -> &DType {
-        &self.dtype
-    }
-
-    /// The length of each dimension; empty for a 0-d array (a numpy scalar).
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-
-    /// How the elements are laid out in [`as_bytes`](Self::as_bytes).
-    pub fn order(&self) -> Order {
-        self.order
-    }
-
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
-
-    /// Whether there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    header_accessors!();
 
     /// The elements' bytes, in [`order`](Self::order); `None` for an object array.
     pub fn as_bytes(&self) -> Option<&[u8]> {
@@ -600,30 +607,7 @@ impl<'a> NdArrayView<'a> {
         })
     }
 
-    /// The element type.
-    pub fn dtype(&self) -> &DType {
-        &self.dtype
-    }
-
-    /// The length of each dimension; empty for a 0-d array.
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-
-    /// How the elements are laid out in [`as_bytes`](Self::as_bytes).
-    pub fn order(&self) -> Order {
-        self.order
-    }
-
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
-
-    /// Whether there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    header_accessors!();
 
     /// The elements' bytes, in [`order`](Self::order).
     pub fn as_bytes(&self) -> &[u8] {

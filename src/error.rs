@@ -19,7 +19,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// ```
 /// use pypickle::{Category, Value};
 ///
-/// // The first 12 bytes of pickle.dumps('hello', protocol=2): the str is cut short.
+/// // The first 10 bytes of pickle.dumps('hello', protocol=2): the str is cut short.
 /// let err = pypickle::from_slice::<Value>(b"\x80\x02X\x05\x00\x00\x00hel").unwrap_err();
 /// assert_eq!(err.category(), Category::Truncated);
 /// assert_eq!((err.offset(), err.opcode_name()), (Some(2), Some("BINUNICODE")));

@@ -13,6 +13,17 @@ use crate::value::magic::Tag;
 /// Reading, out-of-band buffers are passed to
 /// [`from_slice_with_buffers`](crate::from_slice_with_buffers) and read as bytes (`&[u8]` lent
 /// from the buffer, `Vec<u8>`, a `Value` bytearray or bytes, a numpy array's data).
+///
+/// ```
+/// use pypickle::{PickleBuffer, SerOptions, Value};
+/// let p5 = SerOptions::new().protocol(5);
+/// // In band: pickle.dumps(pickle.PickleBuffer(bytearray(b'ab')), protocol=5)
+/// let bytes = pypickle::to_vec_with(&PickleBuffer::new(b"ab".to_vec()), &p5)?;
+/// assert_eq!(pypickle::from_slice::<Value>(&bytes)?.to_string(), "bytearray(b'ab')");
+/// // Below protocol 5 it is refused, as CPython refuses it.
+/// assert!(pypickle::to_vec(&PickleBuffer::new(b"ab".to_vec())).is_err());
+/// # Ok::<(), pypickle::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PickleBuffer<B> {
     data: B,

@@ -15,6 +15,21 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// sentence, such as `truncated BINUNICODE at offset 12: 3 bytes needed, 1 left`.
 ///
 /// The error is one pointer wide so that `Result<T>` stays small on the hot path.
+///
+/// ```
+/// use pypickle::{Category, Value};
+///
+/// // The first 10 bytes of pickle.dumps('hello', protocol=2): the str is cut short.
+/// let err = pypickle::from_slice::<Value>(b"\x80\x02X\x05\x00\x00\x00hel").unwrap_err();
+/// assert_eq!(err.category(), Category::Truncated);
+/// assert_eq!((err.offset(), err.opcode_name()), (Some(2), Some("BINUNICODE")));
+/// assert_eq!(err.to_string(), "truncated BINUNICODE at offset 2: 5 bytes needed, 3 left");
+///
+/// // A global that is not plain data: refused, with its name.
+/// let err = pypickle::from_slice::<Value>(b"cos\nsystem\n.").unwrap_err();
+/// assert_eq!(err.category(), Category::Refused);
+/// assert_eq!(err.refused_global(), Some(("os", "system")));
+/// ```
 pub struct Error {
     inner: Box<ErrorImpl>,
 }

@@ -8,6 +8,24 @@
 //! [`joblib::from_slice`]: crate::joblib::from_slice
 //! [`joblib::from_reader`]: crate::joblib::from_reader
 //! [`PickleBuffer`]: crate::PickleBuffer
+//! [`scan`]: fn@crate::scan
+//! [`dis`]: fn@crate::dis
+//! [`optimize`]: fn@crate::optimize
+//! [`to_vec`]: fn@crate::to_vec
+//! [`to_writer`]: fn@crate::to_writer
+//! [`from_slice`]: fn@crate::from_slice
+//! [`from_reader`]: fn@crate::from_reader
+//! [`Serializer`]: crate::Serializer
+//! [`Deserializer`]: crate::Deserializer
+//! [`Global`]: crate::Global
+//! [`Error`]: crate::Error
+//! [`Error::category`]: crate::Error::category
+//! [`Error::refused_global`]: crate::Error::refused_global
+//! [`Category`]: crate::Category
+//! [`Category::Unserializable`]: crate::Category::Unserializable
+//! [`Category::Custom`]: crate::Category::Custom
+//! [`Category::Io`]: crate::Category::Io
+//! [`Limit`]: crate::Limit
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 

@@ -229,6 +229,15 @@ pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
 
 /// Read one pickle from an [`io::Read`] as a `T`, with default options. Anything after the
 /// pickle's STOP is an error; to read several pickles from one stream, use a [`Deserializer`].
+///
+/// ```
+/// use std::collections::HashMap;
+/// // with open(path, 'rb') as f: pickle.load(f), where pickle.dump({'a': 1}, f, protocol=2)
+/// let file: &[u8] = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01s.";
+/// let m: HashMap<String, i32> = pypickle::from_reader(std::io::BufReader::new(file))?;
+/// assert_eq!(m["a"], 1);
+/// # Ok::<(), pypickle::Error>(())
+/// ```
 pub fn from_reader<R: io::Read, T: serde::de::DeserializeOwned>(reader: R) -> Result<T> {
     from_reader_with(reader, &DeOptions::default())
 }

@@ -348,6 +348,16 @@ pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
 
 /// Serialize `value` as a pickle into `writer`, with the default options. I/O errors are
 /// returned as errors of category [`Io`](crate::Category::Io) that keep their source.
+///
+/// The pickle is handed to `writer` in pieces of about 64 KiB, so a `File` needs no
+/// `BufWriter`.
+///
+/// ```
+/// let mut file = Vec::new(); // or a std::fs::File
+/// pypickle::to_writer(&mut file, &("job", 7))?; // pickle.dump(('job', 7), f)
+/// assert_eq!(pypickle::from_slice::<(String, u8)>(&file)?, ("job".to_string(), 7));
+/// # Ok::<(), pypickle::Error>(())
+/// ```
 pub fn to_writer<W: io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> Result<()> {
     to_writer_with(writer, value, &SerOptions::default())
 }

@@ -6,6 +6,7 @@
 //! ```python
 //! model = LogisticRegression().fit([[1, 2], [3, 4], [5, 6]], [0, 1, 0])
 //! pickle.dumps(model, protocol=5)    # protocols 2-5 all load the same way
+//! joblib.dump(model, "model.joblib")  # read with pypickle::joblib
 //! ```
 //!
 //! Run with `cargo run --example sklearn_predict`.
@@ -139,6 +140,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         SKLEARN_MULTINOMIAL_PREDICT,
         &SKLEARN_MULTINOMIAL_PROBA,
     )?;
+
+    // The seed's model saved with joblib.dump(model, "model.joblib") instead: the arrays' bytes
+    // follow the pickle's opcodes, which pypickle::joblib reads (compressed files too, from a
+    // reader, with the `joblib` feature).
+    let bytes = include_bytes!("../python_fixtures/sklearn/logreg_binary.joblib");
+    let model: sklearn::LogisticRegression = pypickle::joblib::from_slice_with(bytes, &options)?;
+    let (label, proba) = (model.predict(&x)?, model.predict_proba(&x)?);
+    println!("from joblib.dump's file: predict([[3, 4]]) = [{label}], predict_proba = [{proba:?}]");
+    check(label, &proba, SKLEARN_PREDICT, &SKLEARN_PROBA)?;
     Ok(())
 }
 

@@ -310,3 +310,67 @@ fn written_arrays_load_in_live_numpy_1_and_2() {
         assert!(bad.is_empty(), "{python}:\n{}", bad.join("\n"));
     }
 }
+
+/// Self-describing readers (`deserialize_any`: an untagged enum buffers its input) see an
+/// array as its natural form, a dict of dtype, shape, order and data, which `NdArray` reads
+/// back: every fixture reads the same through an untagged enum, from the pickle and from a
+/// `Value` (a structured dtype's field names are not in that form: its elements stay raw; an
+/// object array's elements are buffered as serde buffers any value, tuples as lists).
+#[test]
+fn arrays_read_through_untagged_enums() {
+    use serde::Deserialize;
+    #[derive(Deserialize, Debug)]
+    #[serde(untagged)]
+    enum Field {
+        Number(f64),
+        Array(NdArray),
+    }
+    // An object array's elements go through serde's buffer like any value there: a tuple
+    // comes out a list. Their number is kept.
+    let same = |a: &NdArray, b: &NdArray| {
+        (
+            a.dtype().to_string(),
+            a.shape(),
+            a.order(),
+            a.as_bytes(),
+            a.objects().map(<[_]>::len),
+        ) == (
+            b.dtype().to_string(),
+            b.shape(),
+            b.order(),
+            b.as_bytes(),
+            b.objects().map(<[_]>::len),
+        )
+    };
+    let mut failures = Vec::new();
+    for f in fixtures() {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let direct: NdArray = pypickle::from_slice(&bytes).unwrap();
+        let value: Value = pypickle::from_slice(&bytes).unwrap();
+        let via_pickle = pypickle::from_slice::<Field>(&bytes);
+        let via_value = pypickle::from_value::<Field>(value);
+        for (how, got) in [("pickle", via_pickle), ("Value", via_value)] {
+            match got {
+                Ok(Field::Array(a)) if same(&a, &direct) => {}
+                other => failures.push(format!("{} via {how}: {other:?}", f.path.display())),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Next to other values, in a dict numpy pickled.
+    let mixed = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/joblib/mixed.p5.pkl"),
+    )
+    .unwrap();
+    let fields: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
+        pypickle::from_slice(&mixed).unwrap();
+    assert!(fields.contains_key("weights"));
+    #[derive(Deserialize)]
+    struct Mixed {
+        weights: Field,
+        bias: Field,
+    }
+    let m: Mixed = pypickle::from_slice(&mixed).unwrap();
+    assert!(matches!(m.weights, Field::Array(ref a) if a.shape() == [7, 1]));
+    assert!(matches!(m.bias, Field::Number(b) if b == 0.5));
+}

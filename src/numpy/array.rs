@@ -261,8 +261,76 @@ impl NdArray {
         }
     }
 
-    /// Read an array from the `Value` numpy's pickle makes.
+    /// The natural form (see `numpy::natural`).
+    pub(crate) fn natural(&self) -> Value {
+        let text = |s: &str| Value::Str(s.to_string());
+        let data = match &self.data {
+            Data::Bytes(b) => Value::Bytes(b.clone()),
+            Data::Objects(v) => Value::List(v.clone()),
+        };
+        let order = match self.order {
+            Order::C => "C",
+            Order::Fortran => "F",
+        };
+        let shape = self.shape.iter().map(|&n| Value::Int(n as i64)).collect();
+        Value::Dict(vec![
+            (text("dtype"), text(&self.dtype.to_string())),
+            (text("shape"), Value::List(shape)),
+            (text("order"), text(order)),
+            (text("data"), data),
+        ])
+    }
+
+    /// An array from its natural form.
+    fn from_natural(pairs: &[(Value, Value)]) -> Result<NdArray, Error> {
+        let get = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v)
+                .ok_or_else(|| invalid(WHAT, format!("the dict has no {key:?}")))
+        };
+        let dtype: DType = get("dtype")?
+            .as_str()
+            .ok_or_else(|| invalid(WHAT, "dtype is not a str"))?
+            .parse()?;
+        let shape = match get("shape")? {
+            Value::List(dims) | Value::Tuple(dims) => parse_shape(&Value::Tuple(dims.clone()))?,
+            _ => return Err(invalid(WHAT, "shape is not a list")),
+        };
+        let order = match get("order")?.as_str() {
+            Some("C") => Order::C,
+            Some("F") => Order::Fortran,
+            _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
+        };
+        match (dtype.kind, get("data")?) {
+            (DKind::Object, Value::List(items)) => {
+                let mut a = NdArray::from_objects(shape, items.clone())?;
+                a.order = order;
+                Ok(a)
+            }
+            (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
+            (_, Value::Bytes(b) | Value::ByteArray(b)) => {
+                NdArray::from_bytes(dtype, shape, order, b.clone())
+            }
+            // Formats without bytes (JSON) carry them as a list of numbers.
+            (_, Value::List(items)) => {
+                let bytes = items
+                    .iter()
+                    .map(|v| v.as_i64().and_then(|n| u8::try_from(n).ok()))
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| invalid(WHAT, "data is not bytes"))?;
+                NdArray::from_bytes(dtype, shape, order, bytes)
+            }
+            _ => Err(invalid(WHAT, "data is not bytes")),
+        }
+    }
+
+    /// Read an array from the `Value` numpy's pickle makes, or from its natural form.
     fn from_value(v: &Value) -> Result<NdArray, Error> {
+        if let Value::Dict(pairs) = v {
+            return Self::from_natural(pairs);
+        }
         if let Some(obj) = scalar(v) {
             return Self::from_scalar(obj);
         }

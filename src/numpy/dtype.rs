@@ -388,6 +388,63 @@ impl DType {
     }
 }
 
+impl std::str::FromStr for DType {
+    type Err = Error;
+
+    /// The inverse of `Display`: numpy's `dtype.str` (`<f8`, `|b1`, `>i4`, `<U3`, `|S5`,
+    /// `<M8[ns]`, `|V12`, `|O`). A structured type's fields are not in that text: `|V12`
+    /// reads as raw 12-byte elements.
+    ///
+    /// ```
+    /// use pypickle::numpy::{ByteOrder, DKind, DType};
+    /// let d: DType = "<U3".parse()?;
+    /// assert_eq!((d.kind, d.itemsize, d.order), (DKind::Str, 12, ByteOrder::Little));
+    /// assert_eq!(d.to_string(), "<U3");
+    /// assert!("<q9".parse::<DType>().is_err());
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<DType, Error> {
+        const WHAT: &str = "numpy dtype text";
+        let bad = || invalid(WHAT, format!("{s:?} is not a dtype's str"));
+        let (order, rest) = match s.get(..1).and_then(ByteOrder::from_char) {
+            Some(o) => (o, &s[1..]),
+            None => (ByteOrder::NATIVE, s),
+        };
+        let (code, unit) = match rest.split_once('[') {
+            Some((code, unit)) => (code, Some(unit.strip_suffix(']').ok_or_else(bad)?)),
+            None => (rest, None),
+        };
+        let mut chars = code.chars();
+        let kind = chars.next().and_then(DKind::from_char).ok_or_else(bad)?;
+        if kind == DKind::Object {
+            return match chars.as_str() {
+                "" | "8" => Ok(DType::new(DKind::Object, 8, ByteOrder::NotApplicable)),
+                _ => Err(bad()),
+            };
+        }
+        let n: usize = chars.as_str().parse().map_err(|_| bad())?;
+        let itemsize = match kind {
+            DKind::Str => n.checked_mul(4).ok_or_else(bad)?,
+            _ => n,
+        };
+        let sizes_ok = match kind {
+            DKind::Bool => n == 1,
+            DKind::Int | DKind::UInt => matches!(n, 1 | 2 | 4 | 8),
+            DKind::Float => matches!(n, 2 | 4 | 8 | 16),
+            DKind::Complex => matches!(n, 8 | 16 | 32),
+            DKind::DateTime | DKind::TimeDelta => n == 8,
+            _ => itemsize <= MAX_ITEMSIZE,
+        };
+        let units_ok = unit.is_none() || matches!(kind, DKind::DateTime | DKind::TimeDelta);
+        if !sizes_ok || !units_ok {
+            return Err(bad());
+        }
+        let mut dtype = DType::new(kind, itemsize, order);
+        dtype.unit = unit.map(str::to_string);
+        Ok(dtype)
+    }
+}
+
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind == DKind::Object {

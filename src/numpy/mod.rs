@@ -32,6 +32,30 @@ mod ndarray_conv;
 pub use array::{Element, NdArray, NdArrayView, Order};
 pub use dtype::{ByteOrder, DKind, DType, Field};
 
+/// The natural form of a pickled numpy array (an object of [`is_array`]'s classes) for
+/// self-describing readers (`deserialize_any`: untagged enums, transcoding): a dict
+/// `{"dtype": "<f8", "shape": [2, 3], "order": "C", "data": b"..."}` (`data` a list for an
+/// object array), which [`NdArray`] reads back. `None` if it is not a well-formed array.
+pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
+    if !is_array(&obj.class.module, &obj.class.name) {
+        return None;
+    }
+    NdArray::try_from(&crate::Value::Object(Box::new(obj.clone())))
+        .ok()
+        .map(|a| a.natural())
+}
+
+/// Whether `module.name` makes arrays (and numpy scalars).
+pub(crate) fn is_array(module: &str, name: &str) -> bool {
+    matches!(
+        (module, name),
+        (
+            "numpy.core.multiarray" | "numpy._core.multiarray",
+            "_reconstruct" | "scalar"
+        ) | ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer")
+    )
+}
+
 /// Whether `module.name` is one of the numpy globals that pickled arrays name.
 pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
     matches!(

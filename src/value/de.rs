@@ -396,6 +396,11 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
             return Ok(v);
         }
     }
+    if want == Want::Any {
+        if let Some(v) = crate::numpy::natural(&o) {
+            return Ok(v);
+        }
+    }
     let Object {
         class,
         made,

@@ -282,6 +282,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
+        if crate::numpy::is_array(m, q) {
+            // A numpy array: a dict of dtype, shape, order and data, which NdArray reads back
+            // (through an untagged enum's buffer, say).
+            let node = self.node;
+            if let Value::Object(obj) = self.w.build(*node)? {
+                if let Some(v) = crate::numpy::natural(&obj) {
+                    return at(node, de::Deserializer::deserialize_any(v, visitor));
+                }
+            }
+        }
         self.visit_part(id, Want::Any, visitor)
     }
 

@@ -692,6 +692,10 @@ impl<'a> Scanner<'a> {
         if start == 0 || start <= self.fence() || start > self.stack.len() {
             return Err(underflow());
         }
+        if start == self.stack.len() {
+            // An empty batch: CPython does nothing, whatever is below.
+            return Ok(());
+        }
         let target = match &self.stack[start - 1] {
             Sym::Obj(o) => *o,
             _ => return Err(malformed("items added to a value that is not a container")),

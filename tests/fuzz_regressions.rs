@@ -148,3 +148,18 @@ fn getattr_in_a_dropped_container_is_judged_as_the_reader_treats_it() {
     let state = b"cm\nC\n)R]cbuiltins\ngetattr\nab.";
     assert!(pypickle::scan(state).is_dangerous());
 }
+
+/// An empty APPENDS (MARK right before it) onto something that is not a list: CPython does
+/// nothing, whatever is below the mark, and so does the reader, but `scan` stopped with "items
+/// added to a value that is not a container", so the input was not one complete pickle to it.
+/// Found by the `scan` target ("the reader decoded ..., but scan says") in a 3 KB protocol 0
+/// input: `(e` after a str.
+#[test]
+fn empty_batches_onto_anything_are_skipped_by_scan_too() {
+    for batch in [&b"(e"[..], b"(u", b"(\x90"] {
+        let pickle = [&b"\x80\x04K\x01"[..], batch, b"."].concat();
+        assert_eq!(pypickle::from_slice::<Value>(&pickle).unwrap(), 1);
+        let report = pypickle::scan(&pickle);
+        assert!(report.error.is_none() && report.pickles == 1, "{report}");
+    }
+}

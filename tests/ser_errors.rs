@@ -264,3 +264,33 @@ fn globals_that_would_break_a_global_line_are_refused() {
         }
     }
 }
+
+/// Writing recurses, so nesting is limited (`SerOptions::max_depth`, 256 by default, as the
+/// reader's): a hand-built `Value` nested 100k deep is a depth error, not a stack overflow, and
+/// 256 levels write and read back on a test thread's 2 MiB stack, in a debug build too.
+#[test]
+fn nesting_deeper_than_max_depth_is_an_error() {
+    fn nested(depth: usize) -> pypickle::Value {
+        let mut v = pypickle::Value::None;
+        for _ in 0..depth {
+            v = pypickle::Value::List(vec![v]);
+        }
+        v
+    }
+    let deep = nested(100_000);
+    let err = pypickle::to_vec(&deep).unwrap_err();
+    assert_eq!(err.limit(), Some(pypickle::Limit::Depth), "{err}");
+    std::mem::forget(deep); // dropping 100k nested Vecs recurses too
+    for protocol in 0..=5 {
+        let opts = pypickle::SerOptions::new().protocol(protocol);
+        let ok = nested(255); // the reader counts the outermost list's contents as a level
+        let bytes = pypickle::to_vec_with(&ok, &opts).unwrap();
+        let back: pypickle::Value = pypickle::from_slice(&bytes).unwrap();
+        assert_eq!(back, ok, "protocol {protocol}");
+        assert!(pypickle::to_vec_with(&nested(256), &opts).is_ok());
+        let err = pypickle::to_vec_with(&nested(257), &opts).unwrap_err();
+        assert_eq!(err.limit(), Some(pypickle::Limit::Depth), "{err}");
+        let deeper = opts.max_depth(300);
+        assert!(pypickle::to_vec_with(&nested(257), &deeper).is_ok());
+    }
+}

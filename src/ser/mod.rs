@@ -240,9 +240,20 @@ impl<W: io::Write> Serializer<W> {
     /// Before a container: [`Self::begin_value`] and one level deeper.
     #[inline]
     pub(crate) fn open(&mut self) -> Result<()> {
+        if self.level >= self.opts.max_depth {
+            return Err(self.too_deep());
+        }
         self.begin_value()?;
         self.level += 1;
         Ok(())
+    }
+
+    #[cold]
+    fn too_deep(&self) -> Error {
+        Error::new(crate::error::ErrorCode::Limit {
+            which: crate::error::Limit::Depth,
+            limit: u64::from(self.opts.max_depth),
+        })
     }
 
     /// After a container: one level up, and the end of the pickle at the top.

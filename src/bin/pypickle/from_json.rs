@@ -34,7 +34,8 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let input = Input::new(&args.file);
     let bytes = input.read()?;
-    let mut ser_opts = SerOptions::new();
+    // As deep as the JSON read may nest (the main thread's stack holds it).
+    let mut ser_opts = SerOptions::new().max_depth(crate::MAX_JSON_DEPTH);
     if let Some(p) = args.protocol {
         ser_opts = ser_opts.protocol(p);
     }

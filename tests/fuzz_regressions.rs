@@ -163,3 +163,20 @@ fn empty_batches_onto_anything_are_skipped_by_scan_too() {
         assert!(report.error.is_none() && report.pickles == 1, "{report}");
     }
 }
+
+/// 565 bytes of DUP and TUPLE2 (with two getattr names in the tuples) make a value of far more
+/// than 2^20 leaves: the reader builds until `max_expansion` (2^20 values beyond the pickle's
+/// own) is spent, then fails with that limit. Bounded, about 0.3 s in a release build, but the
+/// `scan` target's sanitizer build took it past libFuzzer's 5 s timeout; the fuzz targets'
+/// record mode now uses a 2^16 budget so that a timeout there means a real hang.
+#[test]
+fn a_dup_tuple_bomb_spends_the_expansion_budget_and_stops() {
+    let bomb = include_bytes!("data/dup_tuple_bomb.pkl");
+    let record = pypickle::DeOptions::new().record_unknown_globals(true);
+    let err = pypickle::from_slice_with::<Value>(bomb, &record).unwrap_err();
+    assert_eq!(err.limit(), Some(pypickle::Limit::Expansion), "{err}");
+    let small = record.max_expansion(1 << 16);
+    let err = pypickle::from_slice_with::<Value>(bomb, &small).unwrap_err();
+    assert_eq!(err.limit(), Some(pypickle::Limit::Expansion), "{err}");
+    assert!(pypickle::scan(bomb).is_dangerous());
+}

@@ -180,3 +180,26 @@ fn a_dup_tuple_bomb_spends_the_expansion_budget_and_stops() {
     assert_eq!(err.limit(), Some(pypickle::Limit::Expansion), "{err}");
     assert!(pypickle::scan(bomb).is_dangerous());
 }
+
+/// getattr handed as an argument to a call of an unknown class whose result is then dropped:
+/// in record mode the reader never calls anything and never builds the dropped object, so it
+/// decodes the pickle; `scan`, which judges what CPython would do, calls it dangerous (the
+/// callable receives getattr and could call it). Both are right; the `scan` fuzz target, which
+/// found this (236 bytes: `ct.p0(getattr, ..., 'Inner')` under the root), now exempts a
+/// getattr "used otherwise" when the decoded value holds no getattr.
+#[test]
+fn getattr_passed_to_an_inert_call_is_dangerous_to_scan_and_dropped_by_the_reader() {
+    let found = include_bytes!("data/getattr_passed_to_a_dropped_call.pkl");
+    let record = pypickle::DeOptions::new().record_unknown_globals(true);
+    let v: Value = pypickle::from_slice_with(found, &record).unwrap();
+    assert!(!v.to_string().contains("getattr"), "{v}");
+    let report = pypickle::scan(found);
+    let g = report
+        .globals
+        .iter()
+        .find(|g| g.name() == "getattr")
+        .unwrap();
+    assert_eq!(g.verdict(), pypickle::Verdict::Dangerous, "{report}");
+    // With the default options the unknown callable is refused.
+    assert!(pypickle::from_slice::<Value>(found).is_err());
+}

@@ -295,7 +295,7 @@ impl NdArray {
             .ok_or_else(|| invalid(WHAT, "dtype is not a str"))?
             .parse()?;
         let shape = match get("shape")? {
-            Value::List(dims) | Value::Tuple(dims) => parse_shape(&Value::Tuple(dims.clone()))?,
+            Value::List(dims) | Value::Tuple(dims) => parse_dims(dims)?,
             _ => return Err(invalid(WHAT, "shape is not a list")),
         };
         let order = match get("order")?.as_str() {
@@ -848,6 +848,10 @@ fn parse_shape(v: &Value) -> Result<Vec<usize>, Error> {
     let Value::Tuple(dims) = v else {
         return Err(invalid(WHAT, "the shape is not a tuple"));
     };
+    parse_dims(dims)
+}
+
+fn parse_dims(dims: &[Value]) -> Result<Vec<usize>, Error> {
     dims.iter()
         .map(|d| {
             d.as_i64()

@@ -98,6 +98,53 @@ fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
     buf.truncate(len + 3 + n);
 }
 
+/// BINUNICODE, the 4-byte length, the text of a str of at most [`SHORT_STR`] bytes, and its
+/// BINPUT (or LONG_BINPUT) of memo entry `id`: what protocols 1-3 write for a new short str,
+/// built as [`push_short_str`] builds its opcode.
+#[inline(always)]
+fn push_binunicode_put(buf: &mut Vec<u8>, s: &[u8], id: u32) {
+    const ROOM: usize = 40;
+    const _: () = assert!(5 + SHORT_STR + 5 <= ROOM);
+    let n = s.len();
+    let put = if id < 256 {
+        [BINPUT, id as u8, 0, 0, 0]
+    } else {
+        let b = id.to_le_bytes();
+        [LONG_BINPUT, b[0], b[1], b[2], b[3]]
+    };
+    let put_len = if id < 256 { 2 } else { 5 };
+    if n > SHORT_STR {
+        // Not reached (callers check the length); correct all the same.
+        buf.push(BINUNICODE);
+        buf.extend_from_slice(&(n as u32).to_le_bytes());
+        buf.extend_from_slice(s);
+        buf.extend_from_slice(&put[..put_len]);
+        return;
+    }
+    let len = buf.len();
+    buf.extend_from_slice(&[0u8; ROOM]);
+    let a = &mut buf[len..len + ROOM];
+    a[0] = BINUNICODE;
+    a[1] = n as u8;
+    let t = &mut a[5..];
+    if n >= 8 {
+        t[..8].copy_from_slice(&s[..8]);
+        if n > 16 {
+            t[8..16].copy_from_slice(&s[8..16]);
+        }
+        t[n - 8..n].copy_from_slice(&s[n - 8..]);
+    } else if n >= 4 {
+        t[..4].copy_from_slice(&s[..4]);
+        t[n - 4..n].copy_from_slice(&s[n - 4..]);
+    } else if n > 0 {
+        t[0] = s[0];
+        t[n / 2] = s[n / 2];
+        t[n - 1] = s[n - 1];
+    }
+    t[n..n + 5].copy_from_slice(&put);
+    buf.truncate(len + 5 + n + put_len);
+}
+
 /// CPython's `raw_unicode_escape` for protocol 0 UNICODE: code points below 256 as one
 /// Latin-1 byte, except `\`, `\0`, `\n`, `\r` and `\x1a` as `\u00xx`; the rest as `\uxxxx` or
 /// `\Uxxxxxxxx` (lower-case hex).
@@ -155,10 +202,22 @@ impl<W: Write> Serializer<W> {
             self.memo.next = id + 1;
             return Some(id);
         }
+        if self.proto != 0 && id <= u64::from(u32::MAX) {
+            if id < 256 {
+                self.out.buf.extend_from_slice(&[BINPUT, id as u8]);
+            } else {
+                let b = (id as u32).to_le_bytes();
+                self.out
+                    .buf
+                    .extend_from_slice(&[LONG_BINPUT, b[0], b[1], b[2], b[3]]);
+            }
+            self.memo.next = id + 1;
+            return Some(id);
+        }
         self.memoize_put(id)
     }
 
-    /// [`Self::memoize`] before protocol 4: a PUT with the id.
+    /// [`Self::memoize`] of the rest: protocol 0's PUT, ids past 32 bits.
     #[inline(never)]
     fn memoize_put(&mut self, id: u64) -> Option<u64> {
         let buf = &mut self.out.buf;
@@ -378,6 +437,14 @@ impl<W: Write> Serializer<W> {
             buf.extend_from_slice(s.as_bytes());
             return Ok(());
         }
+        if s.len() <= 0xffff && self.proto != 0 && self.proto < 4 {
+            let buf = &mut self.out.buf;
+            buf.reserve(s.len() + 5);
+            buf.push(BINUNICODE);
+            buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            buf.extend_from_slice(s.as_bytes());
+            return Ok(());
+        }
         self.emit_str_op_slow(s)
     }
 
@@ -439,6 +506,9 @@ impl<W: Write> Serializer<W> {
         // A tail call with every argument in a register: the hit path above then needs no
         // stack frame.
         let (index, first, last) = probe.parts();
+        if self.proto < 4 {
+            return self.short_str_miss_put(s, index, first, last);
+        }
         self.short_str_miss(s, index, first, last)
     }
 
@@ -459,6 +529,27 @@ impl<W: Write> Serializer<W> {
         }
         // The room checked above: no growth in here.
         push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+        self.memo.next = id + 1;
+        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
+        self.memo.short.fill_allocated(probe, id as u32);
+        Ok(())
+    }
+
+    /// [`Self::short_str_miss`] at protocols 1-3: BINUNICODE and a BINPUT or LONG_BINPUT.
+    #[inline(never)]
+    fn short_str_miss_put(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+        let buf = &self.out.buf;
+        let id = self.memo.next;
+        if self.proto == 0
+            || s.len() > SHORT_STR
+            || buf.capacity() - buf.len() < 40
+            || id > u64::from(u32::MAX)
+            || !self.memo.short.is_allocated()
+        {
+            return self.short_str_miss_slow(s, index, first, last);
+        }
+        // The room checked above: no growth in here.
+        push_binunicode_put(&mut self.out.buf, s.as_bytes(), id as u32);
         self.memo.next = id + 1;
         let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         self.memo.short.fill_allocated(probe, id as u32);
@@ -931,6 +1022,28 @@ mod tests {
             want.extend_from_slice(s);
             want.push(MEMOIZE);
             assert_eq!(got, want, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn protocol_3_short_strs_written_whole_with_their_put() {
+        let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
+        for n in 0..=text.len() {
+            let s = &text.as_bytes()[..n];
+            for id in [0u32, 7, 255, 256, 0x1234_5678, u32::MAX] {
+                let mut got = vec![b'x'];
+                push_binunicode_put(&mut got, s, id);
+                let mut want = vec![b'x', BINUNICODE];
+                want.extend_from_slice(&(n as u32).to_le_bytes());
+                want.extend_from_slice(s);
+                if id < 256 {
+                    want.extend_from_slice(&[BINPUT, id as u8]);
+                } else {
+                    want.push(LONG_BINPUT);
+                    want.extend_from_slice(&id.to_le_bytes());
+                }
+                assert_eq!(got, want, "{n} bytes, id {id}");
+            }
         }
     }
 

@@ -53,6 +53,18 @@ fn plainly_hashable(kind: Kind) -> bool {
     )
 }
 
+/// In [`Run::fast`], after pushing `node`: run a MEMOIZE that follows, as protocol 4 pickles
+/// write after nearly every string and container, without a trip through the dispatch. Its
+/// checks hold: `node` was just pushed above any mark. At the memo limit the MEMOIZE is left to
+/// the loop, which leaves it to step() to report.
+#[inline(always)]
+fn memoize_next(m: &mut Machine, input: &[u8], pos: &mut usize, node: Node, max_memo: usize) {
+    if input.get(*pos) == Some(&MEMOIZE) && m.memo.len() < max_memo {
+        m.memo.push(node);
+        *pos += 1;
+    }
+}
+
 #[cold]
 fn err(code: ErrorCode) -> Error {
     Error::new(code)
@@ -254,22 +266,28 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     // ASCII is valid UTF-8; anything else gets step()'s full check.
-                    if !b.iter().all(|&c| c < 0x80) {
+                    if !text::is_ascii_short(b) {
                         break;
                     }
                     let span = Span::input(start, usize::from(n));
-                    m.stack.push(Node::new(Kind::Str(span), at, op));
+                    let node = Node::new(Kind::Str(span), at, op);
+                    m.stack.push(node);
                     pos = end;
+                    memoize_next(m, input, &mut pos, node, max_memo);
                 }
                 EMPTY_LIST => {
                     let id = arena.new_container();
-                    m.stack.push(Node::new(Kind::List(id), at, op));
+                    let node = Node::new(Kind::List(id), at, op);
+                    m.stack.push(node);
                     pos += 1;
+                    memoize_next(m, input, &mut pos, node, max_memo);
                 }
                 EMPTY_DICT => {
                     let id = arena.new_container();
-                    m.stack.push(Node::new(Kind::Dict(id), at, op));
+                    let node = Node::new(Kind::Dict(id), at, op);
+                    m.stack.push(node);
                     pos += 1;
+                    memoize_next(m, input, &mut pos, node, max_memo);
                 }
                 // The batches that fill lists and dicts: straight into the arena when the
                 // target is a plain list or dict, the keys plainly hashable and the node limit

@@ -288,6 +288,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     m.stack.push(node);
                     pos += 1;
                     memoize_next(m, input, &mut pos, node, max_memo);
+                    // The MARK of the batch that fills it, as pickle writes it.
+                    if input.get(pos) == Some(&MARK) {
+                        m.marks.push(m.stack.len());
+                        pos += 1;
+                    }
                 }
                 // The batches that fill lists and dicts: straight into the arena when the
                 // target is a plain list or dict, the keys plainly hashable and the node limit

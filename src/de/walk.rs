@@ -289,8 +289,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         })
     }
 
-    /// [`Walk::build`] with numbers, bools and None made inline: most of a big container's
-    /// items are scalars, and `build` is a call.
+    /// [`Walk::build`] with numbers, bools, None and strings made inline: most of a big
+    /// container's items are scalars, and `build` is a call.
     #[inline(always)]
     fn build_item(&mut self, node: Node) -> Result<Value> {
         self.spend()?;
@@ -299,6 +299,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Float(f) => Ok(Value::Float(f)),
             Kind::Bool(b) => Ok(Value::Bool(b)),
             Kind::None => Ok(Value::None),
+            Kind::Str(span) => Ok(Value::Str(as_str(self.raw(span)).to_owned())),
             _ => self.build(node),
         }
     }

@@ -219,6 +219,24 @@ fn cycles_are_an_error() {
 }
 
 #[test]
+fn a_held_deserializer_checks_cycles_afresh_for_each_pickle() {
+    // The walk's cycle flags are kept from pickle to pickle: [[1], 'x'] read as lists of ints
+    // fails inside the outer list; then ([1], the same list) reads (shared, no cycle); then
+    // l = [l] is a cycle.
+    let mut stream = Vec::new();
+    stream.extend_from_slice(b"\x80\x02](]K\x01aX\x01\x00\x00\x00xe.");
+    stream.extend_from_slice(b"\x80\x02]q\x00K\x01ah\x00\x86.");
+    stream.extend_from_slice(b"\x80\x02]q\x00h\x00a.");
+    let mut de = pypickle::Deserializer::from_slice(&stream);
+    assert!(de.next_value::<Vec<Vec<i32>>>().is_err());
+    let shared: (Vec<i32>, Vec<i32>) = de.next_value().unwrap().unwrap();
+    assert_eq!(shared, (vec![1], vec![1]));
+    let e = de.next_value::<Value>().unwrap_err();
+    assert!(e.to_string().contains("cycle"), "{e}");
+    assert!(de.next_value::<Value>().unwrap().is_none());
+}
+
+#[test]
 fn limits_each_have_an_error() {
     let e = err_with(b"\x80\x02K\x01q\x00q\x01.", &DeOptions::new().max_memo(1));
     assert_eq!(e.limit(), Some(Limit::Memo));

@@ -178,6 +178,9 @@ pub(crate) struct Arena {
     pub buffers: Vec<(u32, bool)>,
     /// Bytes copied from an `io::Read` or decoded by the unpickler.
     pub scratch: Vec<u8>,
+    /// Not the pickle's: the walk's cycle-check flags, kept here between walks for their
+    /// allocation (see `Walk::new`).
+    pub walk_active: Vec<bool>,
 }
 
 impl Arena {
@@ -203,6 +206,7 @@ impl Arena {
             + self.complexes.capacity() * size_of::<(f64, f64)>()
             + self.buffers.capacity() * size_of::<(u32, bool)>()
             + self.scratch.capacity()
+            + self.walk_active.capacity()
     }
 
     /// A new empty container.

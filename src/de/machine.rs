@@ -15,7 +15,7 @@ use crate::value::bigint;
 /// The machine's reusable state: stack, marks and memo.
 #[derive(Default)]
 pub(crate) struct Machine {
-    stack: Vec<Node>,
+    stack: Stack,
     marks: Vec<usize>,
     memo: Memo,
     /// The first item of every tuple that holds an unhashable value (a list, dict, set or
@@ -51,6 +51,18 @@ fn plainly_hashable(kind: Kind) -> bool {
         kind,
         Kind::Str(_) | Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) | Kind::None | Kind::Bytes(_)
     )
+}
+
+/// In [`Run::fast`], after pushing `node`: run a MEMOIZE that follows, as protocol 4 pickles
+/// write after nearly every string and container, without a trip through the dispatch. Its
+/// checks hold: `node` was just pushed above any mark. At the memo limit the MEMOIZE is left to
+/// the loop, which leaves it to step() to report.
+#[inline(always)]
+fn memoize_next(memo: &mut Memo, input: &[u8], pos: &mut usize, node: Node, max_memo: usize) {
+    if input.get(*pos) == Some(&MEMOIZE) && memo.len() < max_memo {
+        memo.push(node);
+        *pos += 1;
+    }
 }
 
 #[cold]
@@ -116,6 +128,9 @@ impl Machine {
 
 mod hooks;
 mod joblib;
+mod stack;
+
+use stack::Stack;
 
 /// What a batch of items goes into (APPEND(S), SETITEM(S), ADDITEMS).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -193,34 +208,42 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let arena = &mut *self.arena;
         let max_memo = self.opts.max_memo;
         let max_nodes = self.opts.max_nodes;
+        // The stack's slots and length as locals (see `Stack`): a push that finds no free slot
+        // leaves its opcode to step(), which grows the stack.
+        let (slots, mut sp) = m.stack.window();
+        let marks = &mut m.marks;
+        let memo = &mut m.memo;
         while let Some(&op) = input.get(pos) {
             let at = pos as u64;
             match op {
                 BINGET => {
                     let Some(&id) = input.get(pos + 1) else { break };
-                    let Some(node) = m.memo.get(u64::from(id)) else {
+                    let (Some(node), Some(slot)) = (memo.get(u64::from(id)), slots.get_mut(sp))
+                    else {
                         break;
                     };
-                    m.stack.push(*node);
+                    *slot = *node;
+                    sp += 1;
                     pos += 2;
                 }
                 MEMOIZE => {
-                    let fence = m.marks.last().copied().unwrap_or(0);
+                    let fence = marks.last().copied().unwrap_or(0);
                     // At the limit, step() makes the entry and reports it.
-                    if m.stack.len() <= fence || m.memo.len() >= max_memo {
+                    if sp <= fence || memo.len() >= max_memo {
                         break;
                     }
-                    let node = *m.stack.last().expect("above the fence");
-                    m.memo.push(node);
+                    memo.push(slots[sp - 1]);
                     pos += 1;
                 }
                 MARK => {
-                    m.marks.push(m.stack.len());
+                    marks.push(sp);
                     pos += 1;
                 }
                 BININT1 => {
                     let Some(&v) = input.get(pos + 1) else { break };
-                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    let Some(slot) = slots.get_mut(sp) else { break };
+                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
+                    sp += 1;
                     pos += 2;
                 }
                 BININT2 => {
@@ -228,7 +251,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = u16::from_le_bytes([a, b]);
-                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    let Some(slot) = slots.get_mut(sp) else { break };
+                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
+                    sp += 1;
                     pos += 3;
                 }
                 BININT => {
@@ -236,7 +261,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = i32::from_le_bytes([a, b, c, d]);
-                    m.stack.push(Node::new(Kind::Int(i64::from(v)), at, op));
+                    let Some(slot) = slots.get_mut(sp) else { break };
+                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
+                    sp += 1;
                     pos += 5;
                 }
                 BINFLOAT => {
@@ -244,7 +271,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = f64::from_be_bytes(b.try_into().expect("8 bytes"));
-                    m.stack.push(Node::new(Kind::Float(v), at, op));
+                    let Some(slot) = slots.get_mut(sp) else { break };
+                    *slot = Node::new(Kind::Float(v), at, op);
+                    sp += 1;
                     pos += 9;
                 }
                 SHORT_BINUNICODE => {
@@ -254,38 +283,57 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     // ASCII is valid UTF-8; anything else gets step()'s full check.
-                    if !b.iter().all(|&c| c < 0x80) {
+                    if !text::is_ascii_short(b) {
                         break;
                     }
                     let span = Span::input(start, usize::from(n));
-                    m.stack.push(Node::new(Kind::Str(span), at, op));
+                    let node = Node::new(Kind::Str(span), at, op);
+                    let Some(slot) = slots.get_mut(sp) else { break };
+                    *slot = node;
+                    sp += 1;
                     pos = end;
+                    memoize_next(memo, input, &mut pos, node, max_memo);
                 }
                 EMPTY_LIST => {
+                    // The slot first: the container is made only if the node is pushed.
+                    let Some(slot) = slots.get_mut(sp) else { break };
                     let id = arena.new_container();
-                    m.stack.push(Node::new(Kind::List(id), at, op));
+                    let node = Node::new(Kind::List(id), at, op);
+                    *slot = node;
+                    sp += 1;
                     pos += 1;
+                    memoize_next(memo, input, &mut pos, node, max_memo);
                 }
                 EMPTY_DICT => {
+                    // The slot first: the container is made only if the node is pushed.
+                    let Some(slot) = slots.get_mut(sp) else { break };
                     let id = arena.new_container();
-                    m.stack.push(Node::new(Kind::Dict(id), at, op));
+                    let node = Node::new(Kind::Dict(id), at, op);
+                    *slot = node;
+                    sp += 1;
                     pos += 1;
+                    memoize_next(memo, input, &mut pos, node, max_memo);
+                    // The MARK of the batch that fills it, as pickle writes it.
+                    if input.get(pos) == Some(&MARK) {
+                        marks.push(sp);
+                        pos += 1;
+                    }
                 }
                 // The batches that fill lists and dicts: straight into the arena when the
                 // target is a plain list or dict, the keys plainly hashable and the node limit
                 // not reached; anything else (an object's items, an error) is step()'s.
                 APPENDS | SETITEMS => {
-                    let Some(&start) = m.marks.last() else { break };
-                    let len = m.stack.len();
-                    let below = match m.marks.len() {
+                    let Some(&start) = marks.last() else { break };
+                    let len = sp;
+                    let below = match marks.len() {
                         1 => 0,
-                        n => m.marks[n - 2],
+                        n => marks[n - 2],
                     };
                     if start == 0 || start <= below || start >= len {
                         break;
                     }
-                    let batch = &m.stack[start..];
-                    let id = match (op, m.stack[start - 1].kind) {
+                    let batch = &slots[start..sp];
+                    let id = match (op, slots[start - 1].kind) {
                         (APPENDS, Kind::List(id)) => id,
                         (SETITEMS, Kind::Dict(id))
                             if batch.len() % 2 == 0
@@ -299,19 +347,19 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     }
                     arena.extend(id, batch);
-                    m.stack.truncate(start);
-                    m.marks.pop();
+                    sp = start;
+                    marks.pop();
                     pos += 1;
                 }
                 APPEND | SETITEM => {
                     let n = if op == APPEND { 1 } else { 2 };
-                    let len = m.stack.len();
-                    let fence = m.marks.last().copied().unwrap_or(0);
+                    let len = sp;
+                    let fence = marks.last().copied().unwrap_or(0);
                     if len < n + 1 || len - n <= fence {
                         break;
                     }
-                    let batch = &m.stack[len - n..];
-                    let id = match (op, m.stack[len - n - 1].kind) {
+                    let batch = &slots[len - n..len];
+                    let id = match (op, slots[len - n - 1].kind) {
                         (APPEND, Kind::List(id)) => id,
                         (SETITEM, Kind::Dict(id)) if plainly_hashable(batch[0].kind) => id,
                         _ => break,
@@ -320,12 +368,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     }
                     arena.extend(id, batch);
-                    m.stack.truncate(len - n);
+                    sp = len - n;
                     pos += 1;
                 }
                 _ => break,
             }
         }
+        m.stack.set_len(sp);
         self.r.advance_to(pos);
     }
 

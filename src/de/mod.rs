@@ -109,8 +109,15 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         else {
             return Ok(None);
         };
-        let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
-        T::deserialize(walk.root(&root)).map(Some)
+        walk_root(
+            self.read.input(),
+            &[],
+            &mut self.arena,
+            &self.opts,
+            root,
+            PhantomData::<T>,
+        )
+        .map(Some)
     }
 
     /// An iterator over the pickles left in the input, each read as a `T`.
@@ -132,8 +139,11 @@ macro_rules! next_pickle {
                 .machine
                 .run(&mut self.read, &mut self.arena, &self.opts)?
                 .ok_or_else(|| Error::new(ErrorCode::Empty))?;
-            let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts);
-            serde::de::Deserializer::$method(walk.root(&root), $($arg,)* visitor)
+            let active = std::mem::take(&mut self.arena.walk_active);
+            let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts, active);
+            let out = serde::de::Deserializer::$method(walk.root(&root), $($arg,)* visitor);
+            self.arena.walk_active = walk.into_active();
+            out
         }
     )*};
 }
@@ -222,8 +232,7 @@ pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
                 Error::new(ErrorCode::TrailingData(Some(read.remaining() as u64))).at_offset(end),
             );
         }
-        let mut walk = walk::Walk::new(bytes, arena, opts).with_buffers(buffers);
-        T::deserialize(walk.root(&root))
+        walk_root(bytes, buffers, arena, opts, root, PhantomData::<T>)
     })
 }
 
@@ -256,9 +265,24 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
         if read.opcode(&arena.scratch)?.is_some() {
             return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
         }
-        let mut walk = walk::Walk::new(&[], arena, opts);
-        T::deserialize(walk.root(&root))
+        walk_root(&[], &[], arena, opts, root, PhantomData::<T>)
     })
+}
+
+/// Walk the arena from `root` into `seed`, lending bytes from `input` and `buffers`.
+fn walk_root<'de, S: serde::de::DeserializeSeed<'de>>(
+    input: &'de [u8],
+    buffers: &'de [&'de [u8]],
+    arena: &mut Arena,
+    opts: &DeOptions,
+    root: arena::Node,
+    seed: S,
+) -> Result<S::Value> {
+    let active = std::mem::take(&mut arena.walk_active);
+    let mut walk = walk::Walk::new(input, arena, opts, active).with_buffers(buffers);
+    let out = seed.deserialize(walk.root(&root));
+    arena.walk_active = walk.into_active();
+    out
 }
 
 /// The machine's and the arena's vectors, kept between calls of [`from_slice`] and

@@ -26,16 +26,30 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     max_depth: usize,
     budget: u64,
     max_expansion: u64,
-    active_containers: Vec<bool>,
-    active_objects: Vec<bool>,
+    /// Which containers (`0..containers`) and objects (`containers..`) are on the path being
+    /// walked, for the cycle check. Empty for a detached walk, which tracks nothing.
+    active: Vec<bool>,
+    /// Where the objects' flags start in `active`.
+    objects_at: usize,
     registry: &'a ClassRegistry,
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
-    pub(crate) fn new(input: &'de [u8], arena: &'a Arena, opts: &'a DeOptions) -> Self {
+    ///
+    /// `active` is any vector, for its allocation: the caller keeps it from walk to walk (see
+    /// [`Walk::into_active`]), as allocating it afresh for every pickle cost a large request to
+    /// the allocator each time.
+    pub(crate) fn new(
+        input: &'de [u8],
+        arena: &'a Arena,
+        opts: &'a DeOptions,
+        mut active: Vec<bool>,
+    ) -> Self {
         let (max_depth, max_expansion) = (opts.max_depth, opts.max_expansion);
+        active.clear();
+        active.resize(arena.containers.len() + arena.objects.len(), false);
         Walk {
             input,
             arena,
@@ -43,11 +57,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             max_depth,
             budget: arena.size().saturating_add(max_expansion),
             max_expansion,
-            active_containers: vec![false; arena.containers.len()],
-            active_objects: vec![false; arena.objects.len()],
+            active,
+            objects_at: arena.containers.len(),
             registry: &opts.registry,
             buffers: &[],
         }
+    }
+
+    /// The cycle-check flags' vector, for the next walk.
+    pub(crate) fn into_active(self) -> Vec<bool> {
+        self.active
     }
 
     /// Lend bytes from these out-of-band buffers, which the machine checked against.
@@ -72,8 +91,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             max_depth: opts.max_depth,
             budget: arena.size().saturating_add(opts.max_expansion),
             max_expansion: opts.max_expansion,
-            active_containers: Vec::new(),
-            active_objects: Vec::new(),
+            active: Vec::new(),
+            objects_at: 0,
             registry: &opts.registry,
             buffers: &[],
         }
@@ -103,10 +122,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         }
         // (A detached walk tracks nothing: `get_mut` finds no slot.)
         let slot = match node.kind {
-            Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
-                self.active_containers.get_mut(id as usize)
-            }
-            Kind::Object(id) => self.active_objects.get_mut(id as usize),
+            Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => self.active.get_mut(id as usize),
+            Kind::Object(id) => self.active.get_mut(self.objects_at + id as usize),
             _ => None,
         };
         if let Some(slot) = slot {
@@ -126,7 +143,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             return Err(self.too_deep(node));
         }
         // (A detached walk tracks nothing: `get_mut` finds no slot.)
-        if let Some(slot) = self.active_containers.get_mut(id as usize) {
+        if let Some(slot) = self.active.get_mut(id as usize) {
             if *slot {
                 return Err(Error::new(ErrorCode::Cycle).or_at(node.offset(), node.opcode()));
             }
@@ -139,7 +156,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[inline(always)]
     fn exit_container(&mut self, id: Id) {
         self.depth_left += 1;
-        if let Some(slot) = self.active_containers.get_mut(id as usize) {
+        if let Some(slot) = self.active.get_mut(id as usize) {
             *slot = false;
         }
     }
@@ -157,10 +174,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     fn exit(&mut self, node: &Node) {
         self.depth_left += 1;
         let slot = match node.kind {
-            Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
-                self.active_containers.get_mut(id as usize)
-            }
-            Kind::Object(id) => self.active_objects.get_mut(id as usize),
+            Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => self.active.get_mut(id as usize),
+            Kind::Object(id) => self.active.get_mut(self.objects_at + id as usize),
             _ => None,
         };
         if let Some(slot) = slot {
@@ -274,8 +289,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         })
     }
 
-    /// [`Walk::build`] with numbers, bools and None made inline: most of a big container's
-    /// items are scalars, and `build` is a call.
+    /// [`Walk::build`] with numbers, bools, None and strings made inline: most of a big
+    /// container's items are scalars, and `build` is a call.
     #[inline(always)]
     fn build_item(&mut self, node: Node) -> Result<Value> {
         self.spend()?;
@@ -284,6 +299,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Float(f) => Ok(Value::Float(f)),
             Kind::Bool(b) => Ok(Value::Bool(b)),
             Kind::None => Ok(Value::None),
+            Kind::Str(span) => Ok(Value::Str(as_str(self.raw(span)).to_owned())),
             _ => self.build(node),
         }
     }

@@ -9,7 +9,10 @@
 //! run of each case a round, so that a shared machine's changing load hits them alike; each is
 //! run `RUNS` times (env `PYPICKLE_BENCH_RUNS`, default 9; fewer when a case is slow, never under
 //! 5) and reported as the median. Only the decode is timed: dropping the result happens outside the clock, as
-//! CPython's `del obj` does in `bench_cpython.py`, which this run calls last.
+//! CPython's `del obj` does in `bench_cpython.py`, which this run calls last. Each timed run
+//! follows an untimed run of the same case, as each of CPython's `loads` follows the one
+//! before: the allocator is then in the state that case leaves it, not in the one the other
+//! cases left.
 //!
 //! `PYPICKLE_BENCH_DIAG=1` adds diagnostic rows (decoding into `IgnoredAny`: the opcode
 //! machine and a walk that builds nothing). `PYPICKLE_BENCH_ONLY=TEXT` runs only the cases whose
@@ -77,8 +80,8 @@ fn main() {
     let payload = &bytes[offset..offset + BYTES_LEN];
     check_bytes(payload).expect("bytes64m.pkl's payload");
     // Each input repeated, for the cases that reuse one `Deserializer` from pickle to pickle.
-    let records_stream = records.repeat(runs + 1);
-    let int_float_stream = int_float.repeat(runs + 1);
+    let records_stream = records.repeat(2 * runs + 1);
+    let int_float_stream = int_float.repeat(2 * runs + 1);
     // The floor for any decoder into a HashMap: inserting the same pairs, already decoded.
     let pairs: Vec<(i64, f64)> = (0..DICT_LEN as i64).map(|i| (i, i as f64 * 0.25)).collect();
     let diag = std::env::var_os("PYPICKLE_BENCH_DIAG").is_some();
@@ -503,6 +506,11 @@ impl<'a> Bench<'a> {
             .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))));
         let timed: Option<Timed<'a>> = warm.is_ok().then(|| {
             Box::new(move || {
+                // Untimed, just before: the heap as this very case leaves it, as in CPython's
+                // timing loop of one `loads` after another (`bench_cpython.py`). Otherwise the
+                // cases run in between (64 MiB of bytes, 1M-entry dicts) leave the allocator
+                // cold: returned pages to fault in again, fragmented bins.
+                drop(black_box(decode()?));
                 let start = Instant::now();
                 let out = black_box(decode());
                 let took = start.elapsed();

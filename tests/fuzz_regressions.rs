@@ -181,6 +181,38 @@ fn a_dup_tuple_bomb_spends_the_expansion_budget_and_stops() {
     assert!(pypickle::scan(bomb).is_dangerous());
 }
 
+/// 1.4 KB of TUPLE1, DUP and MEMOIZE (found by the `roundtrip` target) that decodes, within
+/// the fuzz targets' 2^16 expansion budget, to a tree of shared tuples of about 65k values. A
+/// `Value` has no identity, so each protocol writes the tree out in full (270 KB at protocol 0)
+/// and reads it back: 12 writes and 12 reads took 4.1 s under the sanitizers, past libFuzzer's
+/// 5 s timeout on a loaded machine. Bounded, not a hang: the target now round-trips values of
+/// at most 2^14 nodes. Here, every protocol must give back the same value.
+#[test]
+fn a_tree_of_shared_tuples_round_trips_at_every_protocol() {
+    let found = include_bytes!("data/shared_tuple_tree.pkl");
+    let record = pypickle::DeOptions::new()
+        .record_unknown_globals(true)
+        .max_expansion(1 << 16);
+    let v: Value = pypickle::from_slice_with(found, &record).unwrap();
+    for proto in 0..=5 {
+        let bytes =
+            pypickle::to_vec_with(&v, &pypickle::SerOptions::new().protocol(proto)).unwrap();
+        assert!(
+            bytes.len() > 40 * found.len(),
+            "protocol {proto}: the tree is written out"
+        );
+        let back: Value = pypickle::from_slice_with(&bytes, &record).unwrap();
+        assert!(back == v, "protocol {proto}");
+    }
+    // The default budget (2^20) reads it too.
+    let default: Value = pypickle::from_slice_with(
+        found,
+        &pypickle::DeOptions::new().record_unknown_globals(true),
+    )
+    .unwrap();
+    assert!(default == v);
+}
+
 /// getattr handed as an argument to a call of an unknown class whose result is then dropped:
 /// in record mode the reader never calls anything and never builds the dropped object, so it
 /// decodes the pickle; `scan`, which judges what CPython would do, calls it dangerous (the

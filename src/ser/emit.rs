@@ -80,22 +80,30 @@ fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
     let a = &mut buf[len..len + 32];
     a[0] = SHORT_BINUNICODE;
     a[1] = n as u8;
-    if n >= 8 {
-        a[2..10].copy_from_slice(&s[..8]);
-        if n > 16 {
-            a[10..18].copy_from_slice(&s[8..16]);
-        }
-        a[n - 6..n + 2].copy_from_slice(&s[n - 8..]);
-    } else if n >= 4 {
-        a[2..6].copy_from_slice(&s[..4]);
-        a[n - 2..n + 2].copy_from_slice(&s[n - 4..]);
-    } else if n > 0 {
-        a[2] = s[0];
-        a[2 + n / 2] = s[n / 2];
-        a[1 + n] = s[n - 1];
-    }
+    copy_short(a, 2, s);
     a[2 + n] = tail;
     buf.truncate(len + 3 + n);
+}
+
+/// `s` (at most [`SHORT_STR`] bytes) into `a` from `at` on, in fixed-size, overlapping
+/// pieces: no `memcpy` call for a few bytes.
+#[inline(always)]
+fn copy_short(a: &mut [u8], at: usize, s: &[u8]) {
+    let n = s.len();
+    if n >= 8 {
+        a[at..at + 8].copy_from_slice(&s[..8]);
+        if n > 16 {
+            a[at + 8..at + 16].copy_from_slice(&s[8..16]);
+        }
+        a[at + n - 8..at + n].copy_from_slice(&s[n - 8..]);
+    } else if n >= 4 {
+        a[at..at + 4].copy_from_slice(&s[..4]);
+        a[at + n - 4..at + n].copy_from_slice(&s[n - 4..]);
+    } else if n > 0 {
+        a[at] = s[0];
+        a[at + n / 2] = s[n / 2];
+        a[at + n - 1] = s[n - 1];
+    }
 }
 
 /// BINUNICODE, the 4-byte length, the text of a str of at most [`SHORT_STR`] bytes, and its
@@ -126,22 +134,8 @@ fn push_binunicode_put(buf: &mut Vec<u8>, s: &[u8], id: u32) {
     let a = &mut buf[len..len + ROOM];
     a[0] = BINUNICODE;
     a[1] = n as u8;
-    let t = &mut a[5..];
-    if n >= 8 {
-        t[..8].copy_from_slice(&s[..8]);
-        if n > 16 {
-            t[8..16].copy_from_slice(&s[8..16]);
-        }
-        t[n - 8..n].copy_from_slice(&s[n - 8..]);
-    } else if n >= 4 {
-        t[..4].copy_from_slice(&s[..4]);
-        t[n - 4..n].copy_from_slice(&s[n - 4..]);
-    } else if n > 0 {
-        t[0] = s[0];
-        t[n / 2] = s[n / 2];
-        t[n - 1] = s[n - 1];
-    }
-    t[n..n + 5].copy_from_slice(&put);
+    copy_short(a, 5, s);
+    a[5 + n..10 + n].copy_from_slice(&put);
     buf.truncate(len + 5 + n + put_len);
 }
 
@@ -220,19 +214,14 @@ impl<W: Write> Serializer<W> {
     /// [`Self::memoize`] of the rest: protocol 0's PUT, ids past 32 bits.
     #[inline(never)]
     fn memoize_put(&mut self, id: u64) -> Option<u64> {
-        let buf = &mut self.out.buf;
-        if self.proto == 0 {
-            buf.push(PUT);
-            let _ = writeln!(buf, "{id}");
-        } else if id < 256 {
-            buf.extend_from_slice(&[BINPUT, id as u8]);
-        } else if id <= u64::from(u32::MAX) {
-            buf.push(LONG_BINPUT);
-            buf.extend_from_slice(&(id as u32).to_le_bytes());
-        } else {
-            // CPython fails here; nothing refers to this object, so leave it out.
+        if self.proto != 0 {
+            // An id past 32 bits: CPython fails here; nothing refers to this object, so
+            // leave it out.
             return None;
         }
+        let buf = &mut self.out.buf;
+        buf.push(PUT);
+        let _ = writeln!(buf, "{id}");
         self.memo.next += 1;
         Some(id)
     }
@@ -507,49 +496,41 @@ impl<W: Write> Serializer<W> {
         // stack frame.
         let (index, first, last) = probe.parts();
         if self.proto < 4 {
-            return self.short_str_miss_put(s, index, first, last);
+            return self.short_str_miss::<true>(s, index, first, last);
         }
-        self.short_str_miss(s, index, first, last)
+        self.short_str_miss::<false>(s, index, first, last)
     }
 
-    /// A short str value not in the cache: written, memoized and cached. Out of line, so that
-    /// the hit path above saves and restores no registers; and with no calls but a tail call
-    /// (the buffer or the cache to be grown, protocols before 4), so that neither does this.
+    /// A short str value not in the cache: written, memoized and cached; `PUT` for protocols
+    /// 1-3 (BINUNICODE and BINPUT or LONG_BINPUT), else protocol 4's SHORT_BINUNICODE and
+    /// MEMOIZE. Out of line, so that the hit path above saves and restores no registers; and
+    /// with no calls but a tail call (the buffer or the cache to be grown, another protocol),
+    /// so that neither does this.
     #[inline(never)]
-    fn short_str_miss(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+    fn short_str_miss<const PUT: bool>(
+        &mut self,
+        s: &str,
+        index: usize,
+        first: u64,
+        last: u64,
+    ) -> Result<()> {
         let buf = &self.out.buf;
         let id = self.memo.next;
-        if self.proto < 4
+        let other_protocol = if PUT { self.proto == 0 } else { self.proto < 4 };
+        if other_protocol
             || s.len() > SHORT_STR
-            || buf.capacity() - buf.len() < 32
+            || buf.capacity() - buf.len() < if PUT { 40 } else { 32 }
             || id > u64::from(u32::MAX)
             || !self.memo.short.is_allocated()
         {
             return self.short_str_miss_slow(s, index, first, last);
         }
         // The room checked above: no growth in here.
-        push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
-        self.memo.next = id + 1;
-        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
-        self.memo.short.fill_allocated(probe, id as u32);
-        Ok(())
-    }
-
-    /// [`Self::short_str_miss`] at protocols 1-3: BINUNICODE and a BINPUT or LONG_BINPUT.
-    #[inline(never)]
-    fn short_str_miss_put(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
-        let buf = &self.out.buf;
-        let id = self.memo.next;
-        if self.proto == 0
-            || s.len() > SHORT_STR
-            || buf.capacity() - buf.len() < 40
-            || id > u64::from(u32::MAX)
-            || !self.memo.short.is_allocated()
-        {
-            return self.short_str_miss_slow(s, index, first, last);
+        if PUT {
+            push_binunicode_put(&mut self.out.buf, s.as_bytes(), id as u32);
+        } else {
+            push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
         }
-        // The room checked above: no growth in here.
-        push_binunicode_put(&mut self.out.buf, s.as_bytes(), id as u32);
         self.memo.next = id + 1;
         let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         self.memo.short.fill_allocated(probe, id as u32);

@@ -262,11 +262,11 @@ impl NdArray {
     }
 
     /// The natural form (see `numpy::natural`).
-    pub(crate) fn natural(&self) -> Value {
+    pub(crate) fn into_natural(self) -> Value {
         let text = |s: &str| Value::Str(s.to_string());
-        let data = match &self.data {
-            Data::Bytes(b) => Value::Bytes(b.clone()),
-            Data::Objects(v) => Value::List(v.clone()),
+        let data = match self.data {
+            Data::Bytes(b) => Value::Bytes(b),
+            Data::Objects(v) => Value::List(v),
         };
         let order = match self.order {
             Order::C => "C",
@@ -331,7 +331,15 @@ impl NdArray {
         if let Value::Dict(pairs) = v {
             return Self::from_natural(pairs);
         }
-        if let Some(obj) = scalar(v) {
+        match v {
+            Value::Object(obj) => Self::from_object(obj),
+            other => Err(invalid(WHAT, format!("found {}", other.type_name()))),
+        }
+    }
+
+    /// Read an array (or a numpy scalar) from the object numpy's pickle makes.
+    pub(crate) fn from_object(obj: &Object) -> Result<NdArray, Error> {
+        if is_scalar(obj) {
             return Self::from_scalar(obj);
         }
         let Layout {
@@ -339,7 +347,7 @@ impl NdArray {
             shape,
             order,
             payload,
-        } = layout(v)?;
+        } = layout_of(obj)?;
         match payload {
             Payload::Objects(items) => {
                 let mut a = NdArray::from_objects(shape, items.to_vec())?;
@@ -421,27 +429,24 @@ struct Layout<'v> {
     payload: Payload<'v>,
 }
 
-/// The object, if `v` is a numpy scalar (`multiarray.scalar(dtype, bytes)`).
-fn scalar(v: &Value) -> Option<&Object> {
-    match v {
-        Value::Object(o)
-            if matches!(
-                (o.class.module.as_str(), o.class.name.as_str()),
-                ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
-            ) =>
-        {
-            Some(o)
-        }
-        _ => None,
-    }
+/// Whether `obj` is a numpy scalar (`multiarray.scalar(dtype, bytes)`).
+fn is_scalar(obj: &Object) -> bool {
+    matches!(
+        (obj.class.module.as_str(), obj.class.name.as_str()),
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
+    )
 }
 
 /// The layout of an array object in either of numpy's forms.
 fn layout(v: &Value) -> Result<Layout<'_>, Error> {
-    let obj = match v {
-        Value::Object(o) => o,
-        other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
-    };
+    match v {
+        Value::Object(o) => layout_of(o),
+        other => Err(invalid(WHAT, format!("found {}", other.type_name()))),
+    }
+}
+
+/// [`layout`] of the object itself.
+fn layout_of(obj: &Object) -> Result<Layout<'_>, Error> {
     let Global { module, name } = &obj.class;
     let layout = match (module.as_str(), name.as_str()) {
         ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {

@@ -40,9 +40,7 @@ pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     if !is_array(&obj.class.module, &obj.class.name) {
         return None;
     }
-    NdArray::try_from(&crate::Value::Object(Box::new(obj.clone())))
-        .ok()
-        .map(|a| a.natural())
+    NdArray::from_object(obj).ok().map(NdArray::into_natural)
 }
 
 /// Whether `module.name` makes arrays (and numpy scalars).

@@ -139,11 +139,9 @@ macro_rules! next_pickle {
                 .machine
                 .run(&mut self.read, &mut self.arena, &self.opts)?
                 .ok_or_else(|| Error::new(ErrorCode::Empty))?;
-            let active = std::mem::take(&mut self.arena.walk_active);
-            let mut walk = walk::Walk::new(self.read.input(), &self.arena, &self.opts, active);
-            let out = serde::de::Deserializer::$method(walk.root(&root), $($arg,)* visitor);
-            self.arena.walk_active = walk.into_active();
-            out
+            with_walk(self.read.input(), &[], &mut self.arena, &self.opts, root, |de| {
+                serde::de::Deserializer::$method(de, $($arg,)* visitor)
+            })
         }
     )*};
 }
@@ -278,9 +276,22 @@ fn walk_root<'de, S: serde::de::DeserializeSeed<'de>>(
     root: arena::Node,
     seed: S,
 ) -> Result<S::Value> {
+    with_walk(input, buffers, arena, opts, root, |de| seed.deserialize(de))
+}
+
+/// `f` with the deserializer of `root` in a walk of the arena, whose cycle-check flags'
+/// vector is kept in the arena from walk to walk (see [`walk::Walk::new`]).
+fn with_walk<'de, T>(
+    input: &'de [u8],
+    buffers: &'de [&'de [u8]],
+    arena: &mut Arena,
+    opts: &DeOptions,
+    root: arena::Node,
+    f: impl FnOnce(walk::NodeDe<'_, 'de, '_>) -> T,
+) -> T {
     let active = std::mem::take(&mut arena.walk_active);
     let mut walk = walk::Walk::new(input, arena, opts, active).with_buffers(buffers);
-    let out = seed.deserialize(walk.root(&root));
+    let out = f(walk.root(&root));
     arena.walk_active = walk.into_active();
     out
 }

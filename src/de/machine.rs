@@ -213,17 +213,23 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let (slots, mut sp) = m.stack.window();
         let marks = &mut m.marks;
         let memo = &mut m.memo;
+        // Push a node into the next free slot; without one, leave the opcode to step().
+        macro_rules! push {
+            ($node:expr) => {{
+                let Some(slot) = slots.get_mut(sp) else { break };
+                *slot = $node;
+                sp += 1;
+            }};
+        }
         while let Some(&op) = input.get(pos) {
             let at = pos as u64;
             match op {
                 BINGET => {
                     let Some(&id) = input.get(pos + 1) else { break };
-                    let (Some(node), Some(slot)) = (memo.get(u64::from(id)), slots.get_mut(sp))
-                    else {
+                    let Some(&node) = memo.get(u64::from(id)) else {
                         break;
                     };
-                    *slot = *node;
-                    sp += 1;
+                    push!(node);
                     pos += 2;
                 }
                 MEMOIZE => {
@@ -241,9 +247,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 BININT1 => {
                     let Some(&v) = input.get(pos + 1) else { break };
-                    let Some(slot) = slots.get_mut(sp) else { break };
-                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
-                    sp += 1;
+                    push!(Node::new(Kind::Int(i64::from(v)), at, op));
                     pos += 2;
                 }
                 BININT2 => {
@@ -251,9 +255,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = u16::from_le_bytes([a, b]);
-                    let Some(slot) = slots.get_mut(sp) else { break };
-                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
-                    sp += 1;
+                    push!(Node::new(Kind::Int(i64::from(v)), at, op));
                     pos += 3;
                 }
                 BININT => {
@@ -261,9 +263,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = i32::from_le_bytes([a, b, c, d]);
-                    let Some(slot) = slots.get_mut(sp) else { break };
-                    *slot = Node::new(Kind::Int(i64::from(v)), at, op);
-                    sp += 1;
+                    push!(Node::new(Kind::Int(i64::from(v)), at, op));
                     pos += 5;
                 }
                 BINFLOAT => {
@@ -271,9 +271,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         break;
                     };
                     let v = f64::from_be_bytes(b.try_into().expect("8 bytes"));
-                    let Some(slot) = slots.get_mut(sp) else { break };
-                    *slot = Node::new(Kind::Float(v), at, op);
-                    sp += 1;
+                    push!(Node::new(Kind::Float(v), at, op));
                     pos += 9;
                 }
                 SHORT_BINUNICODE => {
@@ -288,9 +286,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     }
                     let span = Span::input(start, usize::from(n));
                     let node = Node::new(Kind::Str(span), at, op);
-                    let Some(slot) = slots.get_mut(sp) else { break };
-                    *slot = node;
-                    sp += 1;
+                    push!(node);
                     pos = end;
                     memoize_next(memo, input, &mut pos, node, max_memo);
                 }

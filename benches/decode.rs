@@ -31,27 +31,11 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Record {
-    id: u64,
-    name: String,
-    score: f64,
-    tags: Vec<String>,
-}
+#[path = "common/records.rs"]
+mod records;
+use records::read::{Record, RecordRef};
+use records::RECORDS;
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct RecordRef<'a> {
-    id: u64,
-    #[serde(borrow)]
-    name: &'a str,
-    score: f64,
-    #[serde(borrow)]
-    tags: Vec<&'a str>,
-}
-
-const RECORDS: usize = 100_000;
 const DICT_LEN: usize = 1_000_000;
 const BYTES_LEN: usize = 64 << 20;
 

@@ -14,30 +14,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
-#[derive(Serialize)]
-struct Record {
-    id: u64,
-    name: String,
-    score: f64,
-    tags: Vec<&'static str>,
-}
-
-fn records() -> Vec<Record> {
-    (0..100_000u64)
-        .map(|i| Record {
-            id: i,
-            name: format!("user{i}"),
-            score: i as f64 * 0.5,
-            tags: if i % 3 != 0 {
-                vec!["red", "green"]
-            } else {
-                vec!["blue"]
-            },
-        })
-        .collect()
-}
+#[path = "common/records.rs"]
+mod records;
+use records::write::records;
 
 struct Case<'a> {
     name: &'static str,

@@ -2,16 +2,9 @@
 //!
 //!     cargo bench --bench records_instr --no-run
 //!     valgrind --tool=callgrind --toggle-collect='*decode_*' target/release/deps/records_instr-* pypickle 3
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Record {
-    id: u64,
-    name: String,
-    score: f64,
-    tags: Vec<String>,
-}
+#[path = "common/records.rs"]
+mod records;
+use records::read::Record;
 
 #[inline(never)]
 fn decode_pypickle(b: &[u8]) -> Vec<Record> {

@@ -9,15 +9,8 @@
 
 use std::hint::black_box;
 
-use serde::Serialize;
-
-#[derive(Serialize)]
-struct Record {
-    id: u64,
-    name: String,
-    score: f64,
-    tags: Vec<&'static str>,
-}
+#[path = "../benches/common/records.rs"]
+mod records;
 
 /// Strings from a pool that collide in the short-str cache, maps, nested lists and tuples of
 /// the lengths where batches turn, numbers of every width.
@@ -75,18 +68,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "pypickle".into());
     let iters: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let recs: Vec<Record> = (0..100_000u64)
-        .map(|i| Record {
-            id: i,
-            name: format!("user{i}"),
-            score: i as f64 * 0.5,
-            tags: if i % 3 != 0 {
-                vec!["red", "green"]
-            } else {
-                vec!["blue"]
-            },
-        })
-        .collect();
+    let recs = records::write::records();
     let p4 = pypickle::SerOptions::new().protocol(4);
     let p3 = pypickle::SerOptions::new().protocol(3);
     if which == "digest" {

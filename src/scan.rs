@@ -362,10 +362,10 @@ struct Uses {
     opaque: bool,
 }
 
-struct Scanner<'a> {
-    input: &'a [u8],
-    r: SliceRead<'a>,
-    scratch: Vec<u8>,
+/// What one pickle's opcodes build: its stack, memo and what they refer to. Each pickle of a
+/// stream starts from an empty one, and a joblib object array's nested pickle has its own.
+#[derive(Default)]
+struct PickleState {
     stack: Vec<Sym>,
     marks: Vec<usize>,
     /// The memo while its keys are 0, 1, 2, ... (as picklers write them); then `sparse`.
@@ -374,8 +374,30 @@ struct Scanner<'a> {
     objs: Vec<Obj>,
     pairs: Vec<(Sym, Sym)>,
     strings: Vec<Arc<str>>,
-    uses: Vec<Uses>,
     proto: u8,
+}
+
+impl PickleState {
+    /// Empty, keeping the vectors' capacity.
+    fn clear(&mut self) {
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        self.sparse.clear();
+        self.objs.clear();
+        self.pairs.clear();
+        self.strings.clear();
+        self.proto = 0;
+    }
+}
+
+struct Scanner<'a> {
+    input: &'a [u8],
+    r: SliceRead<'a>,
+    scratch: Vec<u8>,
+    /// The state of the pickle being scanned.
+    st: PickleState,
+    uses: Vec<Uses>,
     pos: u64,
     op: u8,
     report: Report,
@@ -406,15 +428,8 @@ impl<'a> Scanner<'a> {
             input,
             r: SliceRead::new(input),
             scratch: Vec::new(),
-            stack: Vec::new(),
-            marks: Vec::new(),
-            memo: Vec::new(),
-            sparse: HashMap::new(),
-            objs: Vec::new(),
-            pairs: Vec::new(),
-            strings: Vec::new(),
+            st: PickleState::default(),
             uses: Vec::new(),
-            proto: 0,
             pos: 0,
             op: 0,
             report: Report {
@@ -433,14 +448,7 @@ impl<'a> Scanner<'a> {
 
     fn run(&mut self) -> Result<()> {
         loop {
-            self.stack.clear();
-            self.marks.clear();
-            self.memo.clear();
-            self.sparse.clear();
-            self.objs.clear();
-            self.pairs.clear();
-            self.strings.clear();
-            self.proto = 0;
+            self.st.clear();
             if !self.one()? {
                 return match self.report.pickles {
                     0 => Err(Error::new(ErrorCode::Empty)),
@@ -485,28 +493,9 @@ impl<'a> Scanner<'a> {
             self.r.bytes(region.end - region.start, &mut self.scratch)?;
             return Ok(());
         }
-        let saved = (
-            std::mem::take(&mut self.stack),
-            std::mem::take(&mut self.marks),
-            std::mem::take(&mut self.memo),
-            std::mem::take(&mut self.sparse),
-            std::mem::take(&mut self.objs),
-            std::mem::take(&mut self.pairs),
-            std::mem::take(&mut self.strings),
-            self.proto,
-        );
-        self.proto = 0;
+        let outer = std::mem::take(&mut self.st);
         let scanned = self.one();
-        (
-            self.stack,
-            self.marks,
-            self.memo,
-            self.sparse,
-            self.objs,
-            self.pairs,
-            self.strings,
-            self.proto,
-        ) = saved;
+        self.st = outer;
         match scanned? {
             true if self.r.position() == region.end => Ok(()),
             _ => Err(malformed(
@@ -540,25 +529,31 @@ impl<'a> Scanner<'a> {
     // The stack, as the unpickler keeps it: a mark fences off what is below it.
 
     fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
+        self.st.marks.last().copied().unwrap_or(0)
     }
 
     fn pop(&mut self) -> Result<Sym> {
-        if self.stack.len() <= self.fence() {
+        if self.st.stack.len() <= self.fence() {
             return Err(underflow());
         }
-        self.stack.pop().ok_or_else(underflow)
+        self.st.stack.pop().ok_or_else(underflow)
     }
 
     fn top(&self) -> Result<&Sym> {
-        if self.stack.len() <= self.fence() {
+        if self.st.stack.len() <= self.fence() {
             return Err(underflow());
         }
-        self.stack.last().ok_or_else(underflow)
+        self.st.stack.last().ok_or_else(underflow)
+    }
+
+    /// Whether object `o` was made by a call (and so may take a BUILD).
+    fn made(&self, o: usize) -> bool {
+        self.st.objs.get(o).is_some_and(|o| o.kind == ObjKind::Made)
     }
 
     fn pop_mark(&mut self) -> Result<usize> {
-        self.marks
+        self.st
+            .marks
             .pop()
             .ok_or_else(|| Error::new(ErrorCode::NoMark))
     }
@@ -601,9 +596,9 @@ impl<'a> Scanner<'a> {
     /// a getattr finding among them (or held by one of them), as `index + 1` (0 if none).
     fn absorb(&self, start: usize) -> (u64, u64, u32) {
         let (mut sum, mut max, mut getattr) = (0u64, 0u64, 0u32);
-        for s in self.stack.get(start..).unwrap_or(&[]) {
+        for s in self.st.stack.get(start..).unwrap_or(&[]) {
             let n = match s {
-                Sym::Obj(o) => self.objs.get(*o).map_or(1, |o| o.size),
+                Sym::Obj(o) => self.st.objs.get(*o).map_or(1, |o| o.size),
                 _ => 1,
             };
             if getattr == 0 {
@@ -621,7 +616,7 @@ impl<'a> Scanner<'a> {
             Sym::Global(g) if self.uses.get(*g).is_some_and(|u| u.getattr) => {
                 u32::try_from(*g + 1).unwrap_or(0)
             }
-            Sym::Obj(o) => self.objs.get(*o).map_or(0, |o| o.getattr),
+            Sym::Obj(o) => self.st.objs.get(*o).map_or(0, |o| o.getattr),
             _ => 0,
         }
     }
@@ -656,18 +651,18 @@ impl<'a> Scanner<'a> {
     fn push_obj(&mut self, kind: ObjKind, size: u64, pair: Option<(Sym, Sym)>) {
         let pair = match pair {
             Some(p) => {
-                self.pairs.push(p);
-                u32::try_from(self.pairs.len()).unwrap_or(0)
+                self.st.pairs.push(p);
+                u32::try_from(self.st.pairs.len()).unwrap_or(0)
             }
             None => 0,
         };
-        self.objs.push(Obj {
+        self.st.objs.push(Obj {
             size,
             pair,
             kind,
             getattr: 0,
         });
-        self.stack.push(Sym::Obj(self.objs.len() - 1));
+        self.st.stack.push(Sym::Obj(self.st.objs.len() - 1));
     }
 
     /// `stack[start..]` replaced by one new container (or call result) holding them.
@@ -675,13 +670,13 @@ impl<'a> Scanner<'a> {
         let (sum, max, getattr) = self.absorb(start);
         let size = sum.saturating_add(1);
         self.bomb_check(0, size, max);
-        let pair = match self.stack.get(start..) {
+        let pair = match self.st.stack.get(start..) {
             Some(&[a, b]) if kind == ObjKind::Tuple => Some((a, b)),
             _ => None,
         };
-        self.stack.truncate(start);
+        self.st.stack.truncate(start);
         self.push_obj(kind, size, pair);
-        if let Some(o) = self.objs.last_mut() {
+        if let Some(o) = self.st.objs.last_mut() {
             o.getattr = getattr;
         }
     }
@@ -689,18 +684,18 @@ impl<'a> Scanner<'a> {
     /// Items `stack[start..]` added to the container at `stack[start - 1]` (APPEND(S),
     /// SETITEM(S), ADDITEMS), with the unpickler's checks.
     fn extend(&mut self, start: usize, what: ObjKind) -> Result<()> {
-        if start == 0 || start <= self.fence() || start > self.stack.len() {
+        if start == 0 || start <= self.fence() || start > self.st.stack.len() {
             return Err(underflow());
         }
-        if start == self.stack.len() {
+        if start == self.st.stack.len() {
             // An empty batch: CPython does nothing, whatever is below.
             return Ok(());
         }
-        let target = match &self.stack[start - 1] {
+        let target = match &self.st.stack[start - 1] {
             Sym::Obj(o) => *o,
             _ => return Err(malformed("items added to a value that is not a container")),
         };
-        let kind = self.objs.get(target).map(|o| o.kind);
+        let kind = self.st.objs.get(target).map(|o| o.kind);
         let fits = matches!(
             (what, kind),
             (ObjKind::List, Some(ObjKind::List | ObjKind::Made))
@@ -712,21 +707,21 @@ impl<'a> Scanner<'a> {
                 "items added to a container that cannot take them",
             ));
         }
-        if what == ObjKind::Dict && (self.stack.len() - start) % 2 != 0 {
+        if what == ObjKind::Dict && (self.st.stack.len() - start) % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
         }
         let (sum, max, getattr) = self.absorb(start);
         if kind == Some(ObjKind::Made) {
             // Items of an instance go to its own append or __setitem__.
             self.used(getattr);
-        } else if self.objs[target].getattr == 0 {
-            self.objs[target].getattr = getattr;
+        } else if self.st.objs[target].getattr == 0 {
+            self.st.objs[target].getattr = getattr;
         }
-        let old = self.objs[target].size;
+        let old = self.st.objs[target].size;
         let new = old.saturating_add(sum);
         self.bomb_check(old, new, max);
-        self.objs[target].size = new;
-        self.stack.truncate(start);
+        self.st.objs[target].size = new;
+        self.st.stack.truncate(start);
         Ok(())
     }
 
@@ -740,7 +735,7 @@ impl<'a> Scanner<'a> {
                 _ => Sym::Leaf,
             },
         };
-        self.stack.push(sym);
+        self.st.stack.push(sym);
         Ok(())
     }
 
@@ -756,12 +751,12 @@ impl<'a> Scanner<'a> {
             }
         };
         let sym = self.new_str(s);
-        self.stack.push(sym);
+        self.st.stack.push(sym);
     }
 
     fn new_str(&mut self, s: Arc<str>) -> Sym {
-        self.strings.push(s);
-        Sym::Str(self.strings.len() - 1)
+        self.st.strings.push(s);
+        Sym::Str(self.st.strings.len() - 1)
     }
 
     fn memo_id(&mut self, what: &'static str) -> Result<u64> {
@@ -775,12 +770,12 @@ impl<'a> Scanner<'a> {
     fn memo_put(&mut self, id: u64) -> Result<()> {
         let top = *self.top()?;
         match usize::try_from(id) {
-            Ok(i) if i < self.memo.len() => self.memo[i] = Some(top),
-            Ok(i) if i == self.memo.len() && !self.sparse.contains_key(&id) => {
-                self.memo.push(Some(top))
+            Ok(i) if i < self.st.memo.len() => self.st.memo[i] = Some(top),
+            Ok(i) if i == self.st.memo.len() && !self.st.sparse.contains_key(&id) => {
+                self.st.memo.push(Some(top))
             }
             _ => {
-                self.sparse.insert(id, top);
+                self.st.sparse.insert(id, top);
             }
         }
         Ok(())
@@ -789,11 +784,11 @@ impl<'a> Scanner<'a> {
     fn memo_get(&mut self, id: u64) -> Result<()> {
         let dense = usize::try_from(id)
             .ok()
-            .and_then(|i| self.memo.get(i).copied().flatten());
+            .and_then(|i| self.st.memo.get(i).copied().flatten());
         let s = dense
-            .or_else(|| self.sparse.get(&id).copied())
+            .or_else(|| self.st.sparse.get(&id).copied())
             .ok_or_else(|| Error::new(ErrorCode::MemoMissing(id)))?;
-        self.stack.push(s);
+        self.st.stack.push(s);
         Ok(())
     }
 
@@ -817,7 +812,7 @@ impl<'a> Scanner<'a> {
 
     /// A global named by the pickle, mapped from Python 2 names as the reader maps them.
     fn named(&mut self, module: Arc<str>, name: Arc<str>) -> usize {
-        let (m, n) = if self.proto < 3 {
+        let (m, n) = if self.st.proto < 3 {
             class::fix_import(&module, &name)
         } else {
             (&*module, &*name)
@@ -923,7 +918,7 @@ impl<'a> Scanner<'a> {
     /// result.
     fn call(&mut self, callable: &Sym, pair: Option<(Sym, Sym)>, args_size: u64) -> Result<()> {
         let callable_kind = match callable {
-            Sym::Obj(o) => self.objs.get(*o).map(|o| o.kind),
+            Sym::Obj(o) => self.st.objs.get(*o).map(|o| o.kind),
             _ => None,
         };
         if matches!(callable, Sym::Leaf | Sym::Str(_))
@@ -935,9 +930,9 @@ impl<'a> Scanner<'a> {
             if self.uses.get(*g).is_some_and(|u| u.getattr) {
                 if let Some((Sym::Global(outer), Sym::Str(attr))) = pair {
                     self.uses[*g].nested += 1;
-                    let attr = self.strings[attr].clone();
+                    let attr = self.st.strings[attr].clone();
                     let id = self.nested(outer, &attr);
-                    self.stack.push(Sym::Global(id));
+                    self.st.stack.push(Sym::Global(id));
                     return Ok(());
                 }
                 self.uses[*g].other = true;
@@ -953,7 +948,7 @@ impl<'a> Scanner<'a> {
     /// known here. A value known not to be a tuple is an error, as in CPython.
     fn tuple_args(&self, args: &Sym, what: &'static str) -> Result<(Option<(Sym, Sym)>, u64)> {
         match args {
-            Sym::Obj(o) => match self.objs.get(*o) {
+            Sym::Obj(o) => match self.st.objs.get(*o) {
                 Some(Obj {
                     kind: ObjKind::Tuple,
                     size,
@@ -961,7 +956,7 @@ impl<'a> Scanner<'a> {
                     ..
                 }) => Ok((
                     pair.checked_sub(1)
-                        .and_then(|i| self.pairs.get(i as usize).copied()),
+                        .and_then(|i| self.st.pairs.get(i as usize).copied()),
                     *size,
                 )),
                 Some(Obj {
@@ -984,7 +979,7 @@ impl<'a> Scanner<'a> {
                 }
                 Ok(())
             }
-            Sym::Obj(o) if self.objs.get(*o).is_some_and(|o| o.kind == ObjKind::Made) => Ok(()),
+            Sym::Obj(o) if self.made(*o) => Ok(()),
             _ => Err(malformed("NEWOBJ class argument is not a class")),
         }
     }
@@ -995,75 +990,75 @@ impl<'a> Scanner<'a> {
             // Numbers and other leaves.
             BININT1 => {
                 self.fixed::<1>()?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BININT2 => {
                 self.fixed::<2>()?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BININT => {
                 self.fixed::<4>()?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BINFLOAT => {
                 self.fixed::<8>()?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             INT => {
                 let line = self.line()?;
                 if line != b"00" && line != b"01" {
                     let _big_or_small = text::parse_int(line, "INT")?;
                 }
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             LONG => {
                 let line = self.line()?;
                 let body = line.strip_suffix(b"L").unwrap_or(line);
                 let _big_or_small = text::parse_int(body, "LONG")?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             FLOAT => {
                 let line = self.line()?;
                 text::parse_float(line)?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             LONG1 => {
                 let [n] = self.fixed::<1>()?;
                 self.counted(u64::from(n))?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             LONG4 => {
                 let n = self.i32_len("LONG4 has a negative length")?;
                 self.counted(n)?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             SHORT_BINBYTES => {
                 let [n] = self.fixed::<1>()?;
                 self.counted(u64::from(n))?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BINBYTES => {
                 let n = self.u32_len()?;
                 self.counted(n)?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BINBYTES8 | BYTEARRAY8 => {
                 let n = self.u64_len()?;
                 self.counted(n)?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
-            NONE | NEWTRUE | NEWFALSE | NEXT_BUFFER => self.stack.push(Sym::Leaf),
+            NONE | NEWTRUE | NEWFALSE | NEXT_BUFFER => self.st.stack.push(Sym::Leaf),
             READONLY_BUFFER => {
                 self.top()?;
             }
             PERSID => {
                 self.line()?;
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
             BINPERSID => {
                 let pid = self.pop()?;
                 self.use_value(&pid);
-                self.stack.push(Sym::Leaf);
+                self.st.stack.push(Sym::Leaf);
             }
 
             // Strings.
@@ -1110,7 +1105,7 @@ impl<'a> Scanner<'a> {
 
             // The memo.
             MEMOIZE => {
-                let id = (self.memo.len() + self.sparse.len()) as u64;
+                let id = (self.st.memo.len() + self.st.sparse.len()) as u64;
                 self.memo_put(id)?;
             }
             BINPUT => {
@@ -1139,23 +1134,23 @@ impl<'a> Scanner<'a> {
             }
 
             // Stack shuffling.
-            MARK => self.marks.push(self.stack.len()),
+            MARK => self.st.marks.push(self.st.stack.len()),
             POP => {
-                let len = self.stack.len();
-                if self.marks.last() == Some(&len) {
+                let len = self.st.stack.len();
+                if self.st.marks.last() == Some(&len) {
                     // CPython pops a mark that sits on top of the stack.
-                    self.marks.pop();
+                    self.st.marks.pop();
                 } else {
                     self.pop()?;
                 }
             }
             POP_MARK => {
                 let start = self.pop_mark()?;
-                self.stack.truncate(start);
+                self.st.stack.truncate(start);
             }
             DUP => {
                 let top = *self.top()?;
-                self.stack.push(top);
+                self.st.stack.push(top);
             }
 
             // Containers.
@@ -1164,14 +1159,14 @@ impl<'a> Scanner<'a> {
             EMPTY_SET => self.push_obj(ObjKind::Set, 1, None),
             EMPTY_TUPLE => self.push_obj(ObjKind::Tuple, 1, None),
             APPEND => {
-                let len = self.stack.len();
+                let len = self.st.stack.len();
                 if len < 2 || len - 1 <= self.fence() {
                     return Err(underflow());
                 }
                 self.extend(len - 1, ObjKind::List)?;
             }
             SETITEM => {
-                let len = self.stack.len();
+                let len = self.st.stack.len();
                 if len < 3 || len - 2 <= self.fence() {
                     return Err(underflow());
                 }
@@ -1191,7 +1186,7 @@ impl<'a> Scanner<'a> {
             }
             TUPLE1 | TUPLE2 | TUPLE3 => {
                 let n = usize::from(op - TUPLE1 + 1);
-                let len = self.stack.len();
+                let len = self.st.stack.len();
                 if len < n || len - n < self.fence() {
                     return Err(underflow());
                 }
@@ -1199,13 +1194,13 @@ impl<'a> Scanner<'a> {
             }
             TUPLE | LIST | DICT | FROZENSET => {
                 let start = self.pop_mark()?;
-                let start = start.min(self.stack.len());
+                let start = start.min(self.st.stack.len());
                 let kind = match op {
                     TUPLE => ObjKind::Tuple,
                     LIST => ObjKind::List,
                     FROZENSET => ObjKind::FrozenSet,
                     _ => {
-                        if (self.stack.len() - start) % 2 != 0 {
+                        if (self.st.stack.len() - start) % 2 != 0 {
                             return Err(malformed("odd number of items for DICT"));
                         }
                         ObjKind::Dict
@@ -1225,16 +1220,16 @@ impl<'a> Scanner<'a> {
                 };
                 let id = self.named(Arc::from(module), Arc::from(name));
                 if op == GLOBAL {
-                    self.stack.push(Sym::Global(id));
+                    self.st.stack.push(Sym::Global(id));
                 } else {
-                    let start = self.pop_mark()?.min(self.stack.len());
+                    let start = self.pop_mark()?.min(self.st.stack.len());
                     let (size, _, getattr) = self.absorb(start);
                     self.used(getattr);
-                    let pair = match self.stack.get(start..) {
+                    let pair = match self.st.stack.get(start..) {
                         Some(&[a, b]) => Some((a, b)),
                         _ => None,
                     };
-                    self.stack.truncate(start);
+                    self.st.stack.truncate(start);
                     self.call(&Sym::Global(id), pair, size)?;
                 }
             }
@@ -1243,16 +1238,16 @@ impl<'a> Scanner<'a> {
                 let module = self.pop()?;
                 let id = match (module, name) {
                     (Sym::Str(m), Sym::Str(n)) => {
-                        let (m, n) = (self.strings[m].clone(), self.strings[n].clone());
+                        let (m, n) = (self.st.strings[m].clone(), self.st.strings[n].clone());
                         self.named(m, n)
                     }
                     (m, n) => {
-                        let start = self.stack.len();
-                        self.stack.push(m);
-                        self.stack.push(n);
+                        let start = self.st.stack.len();
+                        self.st.stack.push(m);
+                        self.st.stack.push(n);
                         let (_, _, getattr) = self.absorb(start);
                         self.used(getattr);
-                        self.stack.truncate(start);
+                        self.st.stack.truncate(start);
                         self.opaque(
                             None,
                             Verdict::Dangerous,
@@ -1260,7 +1255,7 @@ impl<'a> Scanner<'a> {
                         )
                     }
                 };
-                self.stack.push(Sym::Global(id));
+                self.st.stack.push(Sym::Global(id));
             }
             EXT1 | EXT2 | EXT4 => {
                 let code = match op {
@@ -1276,7 +1271,7 @@ impl<'a> Scanner<'a> {
                     Verdict::Unknown,
                     "an extension code: what it names is in the loading process's copyreg registry",
                 );
-                self.stack.push(Sym::Global(id));
+                self.st.stack.push(Sym::Global(id));
             }
 
             // Calls.
@@ -1293,17 +1288,17 @@ impl<'a> Scanner<'a> {
             }
             OBJ => {
                 let start = self.pop_mark()?;
-                if self.stack.len() <= start {
+                if self.st.stack.len() <= start {
                     return Err(underflow());
                 }
-                let callable = self.stack[start];
+                let callable = self.st.stack[start];
                 let (size, _, getattr) = self.absorb(start + 1);
                 self.used(getattr);
-                let pair = match self.stack.get(start + 1..) {
+                let pair = match self.st.stack.get(start + 1..) {
                     Some(&[a, b]) => Some((a, b)),
                     _ => None,
                 };
-                self.stack.truncate(start);
+                self.st.stack.truncate(start);
                 self.call(&callable, pair, size)?;
             }
             NEWOBJ => {
@@ -1325,7 +1320,7 @@ impl<'a> Scanner<'a> {
                 self.use_value(&args);
                 self.use_value(&kwargs);
                 let kw_size = match &kwargs {
-                    Sym::Obj(o) => match self.objs.get(*o) {
+                    Sym::Obj(o) => match self.st.objs.get(*o) {
                         Some(o) if matches!(o.kind, ObjKind::Dict | ObjKind::Made) => o.size,
                         _ => return Err(malformed(bad)),
                     },
@@ -1339,18 +1334,18 @@ impl<'a> Scanner<'a> {
             BUILD => {
                 let state = self.pop()?;
                 let target = match self.top()? {
-                    Sym::Obj(o) if self.objs.get(*o).is_some_and(|o| o.kind == ObjKind::Made) => *o,
+                    Sym::Obj(o) if self.made(*o) => *o,
                     _ => return Err(malformed("BUILD on a value that has no state to set")),
                 };
-                let start = self.stack.len();
-                self.stack.push(state);
+                let start = self.st.stack.len();
+                self.st.stack.push(state);
                 let (sum, max, getattr) = self.absorb(start);
                 self.used(getattr);
-                self.stack.truncate(start);
-                let old = self.objs[target].size;
+                self.st.stack.truncate(start);
+                let old = self.st.objs[target].size;
                 let new = old.saturating_add(sum);
                 self.bomb_check(old, new, max);
-                self.objs[target].size = new;
+                self.st.objs[target].size = new;
             }
 
             // Framing and the end.
@@ -1359,7 +1354,7 @@ impl<'a> Scanner<'a> {
                 if v > HIGHEST_PROTOCOL {
                     return Err(Error::new(ErrorCode::Protocol(u64::from(v))));
                 }
-                self.proto = v;
+                self.st.proto = v;
             }
             FRAME => {
                 let n = self.u64_len()?;

@@ -363,22 +363,35 @@ impl<'a> Iterator for Items<'a> {
     }
 }
 
+/// Test helpers: integer nodes made and read back.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_nodes {
+    use super::{Kind, Node};
 
-    fn int(i: i64) -> Node {
+    /// An int node (offset and opcode 0).
+    pub(crate) fn int(i: i64) -> Node {
         Node::new(Kind::Int(i), 0, 0)
     }
 
-    fn ints(a: &Arena, id: Id) -> Vec<i64> {
-        a.iter(id)
-            .copied()
+    /// The values of int nodes; panics on any other kind.
+    pub(crate) fn ints<'n>(nodes: impl IntoIterator<Item = &'n Node>) -> Vec<i64> {
+        nodes
+            .into_iter()
             .map(|n| match n.kind {
                 Kind::Int(i) => i,
-                _ => panic!(),
+                other => panic!("not an int node: {other:?}"),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_nodes::int;
+    use super::*;
+
+    fn ints(a: &Arena, id: Id) -> Vec<i64> {
+        super::test_nodes::ints(a.iter(id))
     }
 
     #[test]

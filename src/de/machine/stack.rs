@@ -98,18 +98,10 @@ impl Deref for Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn int(i: i64) -> Node {
-        Node::new(Kind::Int(i), 0, 0)
-    }
+    use crate::de::arena::test_nodes::int;
 
     fn ints(s: &Stack) -> Vec<i64> {
-        s.iter()
-            .map(|n| match n.kind {
-                Kind::Int(i) => i,
-                _ => panic!(),
-            })
-            .collect()
+        crate::de::arena::test_nodes::ints(s.iter())
     }
 
     #[test]

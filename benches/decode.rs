@@ -8,11 +8,20 @@
 //! Every case is warmed up once (its result checked); then all cases are timed in rounds, one
 //! run of each case a round, so that a shared machine's changing load hits them alike; each is
 //! run `RUNS` times (env `PYPICKLE_BENCH_RUNS`, default 9; fewer when a case is slow, never under
-//! 5) and reported as the median. Only the decode is timed: dropping the result happens outside the clock, as
-//! CPython's `del obj` does in `bench_cpython.py`, which this run calls last. Each timed run
-//! follows an untimed run of the same case, as each of CPython's `loads` follows the one
-//! before: the allocator is then in the state that case leaves it, not in the one the other
-//! cases left.
+//! 5) and reported as the median. Only the decode is timed: dropping the result happens outside
+//! the clock. Each timed run follows an untimed run of the same case, so that the allocator is
+//! in the state that case leaves it, not in the one the other cases left.
+//!
+//! CPython's `pickle.loads` (gc off and gc on, for each input) are cases of the same rounds:
+//! `python_fixtures/bench_cpython.py --serve`, started once, reads the inputs and warms up, then
+//! times one `loads` per request (after an untimed one of the same input, as above) and answers
+//! with the time it measured around the call. The machine this runs on has phases minutes long
+//! in which everything runs about 1.8x slower; timed one after the other, the two sides met
+//! different phases and "pypickle vs CPython" moved between 3.2x and 5.5x from run to run.
+//! Timed in the same rounds, both sides see the same phases. For the headline ratio (typed
+//! records against CPython with gc off) the report also gives the median of the per-round
+//! ratios, CPython's time in round i over pypickle's in round i, which cancels a phase change
+//! between rounds; the target line is judged on the ratio of medians, and says so.
 //!
 //! `PYPICKLE_BENCH_DIAG=1` adds diagnostic rows (decoding into `IgnoredAny`: the opcode
 //! machine and a walk that builds nothing). `PYPICKLE_BENCH_ONLY=TEXT` runs only the cases whose
@@ -21,12 +30,15 @@
 //!
 //! A plain timing main (no criterion), to keep the build light.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -35,6 +47,14 @@ use serde::Deserialize;
 mod records;
 use records::read::{Record, RecordRef};
 use records::RECORDS;
+
+#[path = "common/cpython.rs"]
+mod cpython;
+
+/// The decoder column of CPython's rows, and its two targets.
+const CPYTHON: &str = "CPython `pickle.loads`";
+const GC_OFF: &str = "Python objects, gc off";
+const GC_ON: &str = "Python objects, gc on";
 
 const DICT_LEN: usize = 1_000_000;
 const BYTES_LEN: usize = 64 << 20;
@@ -69,6 +89,20 @@ fn main() {
     // The floor for any decoder into a HashMap: inserting the same pairs, already decoded.
     let pairs: Vec<(i64, f64)> = (0..DICT_LEN as i64).map(|i| (i, i as f64 * 0.25)).collect();
     let diag = std::env::var_os("PYPICKLE_BENCH_DIAG").is_some();
+
+    // CPython, timed in the same rounds by a server started once; `Err` says why it is not.
+    let cpython = if only
+        .as_ref()
+        .map_or(true, |o| "cpython".contains(o.as_str()))
+    {
+        eprintln!("starting python_fixtures/bench_cpython.py --serve ...");
+        let script = root.join("python_fixtures").join("bench_cpython.py");
+        cpython::Server::start(&script, &[OsStr::new("--serve"), dir.as_os_str()])
+            .map(|s| Rc::new(RefCell::new(s)))
+            .map_err(|e| format!("**failed**: {e}"))
+    } else {
+        Err("not run (PYPICKLE_BENCH_ONLY)".into())
+    };
 
     // Declared after everything its cases borrow.
     let mut b = Bench {
@@ -167,6 +201,7 @@ fn main() {
             _ => Err("not a list".into()),
         },
     );
+    cpython_cases(&mut b, &cpython, f, records.len());
 
     // --- dict of 1M int -> float -----------------------------------------------------------
     let f = "int_float.pkl";
@@ -240,6 +275,7 @@ fn main() {
             _ => Err("not a dict".into()),
         },
     );
+    cpython_cases(&mut b, &cpython, f, int_float.len());
 
     // --- diagnostics (PYPICKLE_BENCH_DIAG=1): the opcode machine with a walk that builds nothing
     if diag {
@@ -325,28 +361,11 @@ fn main() {
         },
         |v| check_bytes(v),
     );
+    cpython_cases(&mut b, &cpython, f, bytes.len());
 
     let t = b.run(runs);
-    // Free the inputs before CPython loads its own copies.
-    drop((
-        records,
-        int_float,
-        bytes,
-        records_stream,
-        int_float_stream,
-        pairs,
-    ));
-
-    // --- CPython, same files, same run ----------------------------------------------------
-    let cpython = if only
-        .as_ref()
-        .map_or(true, |o| "cpython".contains(o.as_str()))
-    {
-        eprintln!("running python_fixtures/bench_cpython.py ...");
-        run_cpython(root, &dir, runs)
-    } else {
-        Err("not run (PYPICKLE_BENCH_ONLY)".into())
-    };
+    // Ends the server (its stdin closes); a failure to start is reported in the table.
+    let cpython = cpython.map(drop);
 
     let report = t.report(&cpython, offset);
     println!("{report}");
@@ -447,6 +466,10 @@ struct Stats {
     median: Duration,
     min: Duration,
     runs: usize,
+    /// The times in the order they were taken: `rounds[i]` is from round i, as every case runs
+    /// once a round until it stops for good (`Bench::run`), so the same index is the same round
+    /// for every case.
+    rounds: Vec<Duration>,
 }
 
 /// One timed decode: the clock runs around the call only, the result is dropped after.
@@ -488,25 +511,49 @@ impl<'a> Bench<'a> {
         // A decoder that panics is reported like one that errs, and the run goes on.
         let warm = catch_unwind(AssertUnwindSafe(|| check(&decode()?)))
             .unwrap_or_else(|p| Err(format!("panicked: {}", panic_message(&p))));
-        let timed: Option<Timed<'a>> = warm.is_ok().then(|| {
-            Box::new(move || {
-                // Untimed, just before: the heap as this very case leaves it, as in CPython's
-                // timing loop of one `loads` after another (`bench_cpython.py`). Otherwise the
-                // cases run in between (64 MiB of bytes, 1M-entry dicts) leave the allocator
-                // cold: returned pages to fault in again, fragmented bins.
-                drop(black_box(decode()?));
-                let start = Instant::now();
-                let out = black_box(decode());
-                let took = start.elapsed();
-                drop(black_box(out?)); // outside the clock
-                Ok(took)
-            }) as Timed<'a>
+        let timed = Box::new(move || {
+            // Untimed, just before: the heap as this very case leaves it, as in CPython's
+            // timing loop of one `loads` after another (`bench_cpython.py`). Otherwise the
+            // cases run in between (64 MiB of bytes, 1M-entry dicts) leave the allocator
+            // cold: returned pages to fault in again, fragmented bins.
+            drop(black_box(decode()?));
+            let start = Instant::now();
+            let out = black_box(decode());
+            let took = start.elapsed();
+            drop(black_box(out?)); // outside the clock
+            Ok(took)
         });
+        self.push(file, decoder, target, warm, timed);
+    }
+
+    /// A case timed by another process (CPython's, by its server): `timed` asks for one run
+    /// (which runs an untimed one first, as `case` does) and returns the time measured there.
+    /// Its first call is the warm-up. Not filtered by `only`: the caller decides.
+    fn external(
+        &mut self,
+        file: &'static str,
+        decoder: &'static str,
+        target: &'static str,
+        mut timed: impl FnMut() -> Result<Duration, String> + 'a,
+    ) {
+        eprintln!("warm-up: {file} {decoder} {target}");
+        let warm = timed().map(drop);
+        self.push(file, decoder, target, warm, Box::new(timed));
+    }
+
+    fn push(
+        &mut self,
+        file: &'static str,
+        decoder: &'static str,
+        target: &'static str,
+        warm: Result<(), String>,
+        timed: Timed<'a>,
+    ) {
         self.cases.push(Case {
             file,
             decoder,
             target,
-            timed,
+            timed: warm.is_ok().then_some(timed),
             times: Vec::new(),
             error: warm.err(),
         });
@@ -552,12 +599,13 @@ impl<'a> Bench<'a> {
                 let result = match c.error {
                     Some(e) => Err(e),
                     None => {
-                        let mut times = c.times;
+                        let mut times = c.times.clone();
                         times.sort();
                         Ok(Stats {
                             median: median(&times),
                             min: times[0],
                             runs: times.len(),
+                            rounds: c.times,
                         })
                     }
                 };
@@ -600,15 +648,39 @@ struct Table {
 }
 
 impl Table {
-    fn get(&self, file: &str, decoder: &str, target: &str) -> Option<Duration> {
+    fn stats(&self, file: &str, decoder: &str, target: &str) -> Option<&Stats> {
         self.rows
             .iter()
             .find(|r| r.file == file && r.decoder == decoder && r.target == target)
             .and_then(|r| r.result.as_ref().ok())
-            .map(|s| s.median)
     }
 
-    fn report(&self, cpython: &Result<Vec<CpythonRow>, String>, offset: usize) -> String {
+    fn get(&self, file: &str, decoder: &str, target: &str) -> Option<Duration> {
+        self.stats(file, decoder, target).map(|s| s.median)
+    }
+
+    /// The median over the rounds both cases ran of (`slow`'s time / `fast`'s time) in the same
+    /// round, and how many rounds that is. A slow phase of the machine that covers some rounds
+    /// and not others moves each case's times, but not the ratio within a round.
+    fn paired(&self, file: &str, slow: (&str, &str), fast: (&str, &str)) -> Option<(f64, usize)> {
+        let slow = &self.stats(file, slow.0, slow.1)?.rounds;
+        let fast = &self.stats(file, fast.0, fast.1)?.rounds;
+        let mut ratios: Vec<f64> = slow
+            .iter()
+            .zip(fast)
+            .map(|(s, f)| s.as_secs_f64() / f.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let n = ratios.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => ratios[n / 2],
+            _ => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
+        Some((median, n))
+    }
+
+    fn report(&self, cpython: &Result<(), String>, offset: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}\n", machine_line());
         let _ = writeln!(
@@ -616,39 +688,27 @@ impl Table {
             "| input | decoder | into | median | min | runs | pypickle speed-up vs serde-pickle | pypickle speed-up vs CPython `loads` (gc off / gc on) |"
         );
         let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|");
-        let cp = |file: &str| -> Option<&CpythonRow> {
-            cpython.as_ref().ok()?.iter().find(|c| c.file == file)
-        };
         let files = ["records.pkl", "int_float.pkl", "bytes64m.pkl"];
         for file in files {
+            // CPython's rows (when it ran) come last for each input, as its cases do in a round.
             for r in self.rows.iter().filter(|r| r.file == file) {
-                let _ = writeln!(out, "{}", self.row(r, cp(file)));
-            }
-            if let Some(c) = cp(file) {
-                for (how, t) in [("gc off", c.loads), ("gc on", c.loads_gc)] {
-                    let _ = writeln!(
-                        out,
-                        "| {file} | CPython `pickle.loads` | Python objects, {how} | {} | | {} | | |",
-                        ms(t),
-                        c.runs
-                    );
-                }
+                let _ = writeln!(out, "{}", self.row(r));
             }
         }
         if let Err(e) = cpython {
             let _ = writeln!(
                 out,
-                "| all | CPython `pickle.loads` | | {} | | | | |",
+                "| all | {CPYTHON} | | {} | | | | |",
                 e.replace('|', "\\|")
             );
         }
         out.push('\n');
-        out.push_str(&self.targets(cpython, offset));
+        out.push_str(&self.targets(offset));
         out
     }
 
     /// One table row, with its speed-ups if it is pypickle's.
-    fn row(&self, r: &Row, cpython: Option<&CpythonRow>) -> String {
+    fn row(&self, r: &Row) -> String {
         let (median, min, runs) = match &r.result {
             Ok(s) => (ms(s.median), ms(s.min), s.runs.to_string()),
             Err(e) => (
@@ -676,31 +736,31 @@ impl Table {
                     Some(d) => ratio(d, s.median),
                     None => "n/a".into(),
                 };
-                if let Some(c) = cpython {
-                    vs_cpython = format!(
-                        "{} / {}",
-                        ratio(c.loads, s.median),
-                        ratio(c.loads_gc, s.median)
-                    );
+                let (off, on) = (
+                    self.get(r.file, CPYTHON, GC_OFF),
+                    self.get(r.file, CPYTHON, GC_ON),
+                );
+                if off.is_some() || on.is_some() {
+                    let vs = |c: Option<Duration>| c.map_or("n/a".into(), |c| ratio(c, s.median));
+                    vs_cpython = format!("{} / {}", vs(off), vs(on));
                 }
             }
             _ => {}
         }
+        // CPython's targets are Python objects, not Rust types.
+        let target = if r.decoder == CPYTHON {
+            r.target.to_string()
+        } else {
+            format!("`{}`", r.target)
+        };
         format!(
-            "| {} | {} | `{}` | {} | {} | {} | {} | {} |",
-            r.file, r.decoder, r.target, median, min, runs, vs_serde, vs_cpython
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.file, r.decoder, target, median, min, runs, vs_serde, vs_cpython
         )
     }
 
-    fn targets(&self, cpython: &Result<Vec<CpythonRow>, String>, offset: usize) -> String {
+    fn targets(&self, offset: usize) -> String {
         let mut out = String::from("Targets:\n\n");
-        let cp = |file: &str| {
-            cpython
-                .as_ref()
-                .ok()
-                .and_then(|rows| rows.iter().find(|c| c.file == file))
-                .map(|c| c.loads)
-        };
         let line = |what: &str, got: Option<f64>, need: f64, higher_is_better: bool, unit: &str| {
             let verdict = match got {
                 None => "UNKNOWN (a case failed or was skipped)".to_string(),
@@ -723,12 +783,22 @@ impl Table {
             true,
             "x",
         );
-        out += &line(
-            "typed records >= 4x CPython pickle.loads (gc off)",
-            speedup(cp(rec), typed),
+        // Judged on the ratio of medians, as every target; the paired ratio beside it.
+        let paired = match self.paired(rec, (CPYTHON, GC_OFF), ("pypickle", "Vec<Record>")) {
+            Some((r, n)) => format!("{r:.2}x over {n} rounds"),
+            None => "n/a".into(),
+        };
+        let judged = line(
+            "typed records >= 4x CPython pickle.loads (gc off), judged on the ratio of medians",
+            speedup(self.get(rec, CPYTHON, GC_OFF), typed),
             4.0,
             true,
             "x",
+        );
+        let _ = writeln!(
+            out,
+            "{}; the median of the per-round ratios (CPython's time / pypickle's, same round): {paired}",
+            judged.trim_end()
         );
         for file in [rec, "int_float.pkl"] {
             out += &line(
@@ -822,70 +892,31 @@ fn machine_line() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "no python3".into());
     format!(
-        "Decode benchmark: {cpu}, {cores} cores, {python}; medians of timed runs after a warm-up, decode only (dropping the result is not timed)."
+        "Decode benchmark: {cpu}, {cores} cores, {python}; medians of timed runs after a warm-up, decode only (dropping the result is not timed); CPython timed in the same interleaved rounds (`bench_cpython.py --serve`)."
     )
 }
 
 // ----------------------------------------------------------------------------------------------
 // CPython
 
-struct CpythonRow {
-    file: String,
-    loads: Duration,
-    loads_gc: Duration,
-    runs: usize,
-}
-
-fn run_cpython(root: &Path, dir: &Path, runs: usize) -> Result<Vec<CpythonRow>, String> {
-    cpython_rows(root, dir, runs).map_err(|e| format!("**failed**: {e}"))
-}
-
-fn cpython_rows(root: &Path, dir: &Path, runs: usize) -> Result<Vec<CpythonRow>, String> {
-    let out = Command::new("python3")
-        .arg(root.join("python_fixtures").join("bench_cpython.py"))
-        .arg(dir)
-        .arg(runs.to_string())
-        .output()
-        .map_err(|e| format!("python3: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "bench_cpython.py: {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut rows = Vec::new();
-    for l in text.lines() {
-        let mut words = l.split_whitespace();
-        if words.next() != Some("cpython") {
-            continue;
-        }
-        let file = words.next().ok_or("no file name")?.to_string();
-        let field = |k: &str| -> Option<String> {
-            l.split_whitespace()
-                .find_map(|w| w.strip_prefix(k)?.strip_prefix('=').map(str::to_string))
-        };
-        let msecs = |v: Option<String>| -> Result<Duration, String> {
-            let v: f64 = v
-                .ok_or("missing field")?
-                .parse()
-                .map_err(|e| format!("{e}"))?;
-            Ok(Duration::from_secs_f64(v / 1e3))
-        };
-        rows.push(CpythonRow {
-            loads: msecs(field("loads_ms"))?,
-            loads_gc: msecs(field("loads_gc_ms"))?,
-            runs: field("runs").and_then(|r| r.parse().ok()).unwrap_or(0),
-            file,
+/// CPython's `loads` of `file`, with the collector off and on, as two cases of the rounds (if
+/// its server runs). `len` is the file's size, which the server's answer must match.
+fn cpython_cases<'a>(
+    b: &mut Bench<'a>,
+    server: &Result<Rc<RefCell<cpython::Server>>, String>,
+    file: &'static str,
+    len: usize,
+) {
+    let Ok(server) = server else {
+        return;
+    };
+    for (target, mode) in [(GC_OFF, "off"), (GC_ON, "on")] {
+        let server = Rc::clone(server);
+        let command = format!("{file} {mode}");
+        b.external(file, CPYTHON, target, move || {
+            let r = server.borrow_mut().time(&command)?;
+            expect(r.bytes == len, "CPython read the same input")?;
+            Ok(r.took)
         });
     }
-    if rows.is_empty() {
-        return Err(format!("no results in: {text}"));
-    }
-    Ok(rows)
 }

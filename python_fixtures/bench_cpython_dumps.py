@@ -1,12 +1,27 @@
 """Time CPython's C pickler on the encode benchmark's data.
 
     python3 python_fixtures/bench_cpython_dumps.py [RUNS]
+    python3 python_fixtures/bench_cpython_dumps.py --serve
 
 Builds the same data benches/encode.rs serializes (100k records; 64 MiB of bytes), then
 prints, per case, the median of RUNS (default 7) timed `pickle.dumps(obj, protocol=4)` calls
 after a warm-up, with the garbage collector off, and the pickle's size:
 
     cpython records dumps_ms=41.2 bytes=4358402
+
+`--serve` is what benches/encode.rs runs: it times CPython in the same interleaved rounds as
+its Rust cases, so that a shared machine's slow and fast phases hit both sides alike. The
+server builds the data and runs one warm-up `dumps` of each case, prints `ready`, then reads
+commands from stdin, one a line, and answers each with one line on stdout:
+
+    records             ->  ok ms=41.200 bytes=4358402
+    bytes64m            ->  ok ms=98.700 bytes=67108873
+    (anything wrong)    ->  error MESSAGE
+
+A command runs one untimed `dumps` of its case (the output freed), then the timed one, both
+with the collector off; the output is freed outside the clock. So each timed `dumps` meets the
+heap its own case leaves, as the Rust cases' timed runs do, and not the one whatever ran before
+it left. It exits at the end of stdin.
 """
 
 import gc
@@ -41,7 +56,37 @@ def time_dumps(obj, runs):
     return statistics.median(times), len(data)
 
 
+def serve():
+    cases = {"records": records(), "bytes64m": payload()}
+    for obj in cases.values():
+        pickle.dumps(obj, protocol=4)  # warm-up
+    print("ready", flush=True)
+    for line in sys.stdin:
+        try:
+            obj = cases[line.strip()]
+            gc.disable()
+            try:
+                data = pickle.dumps(obj, protocol=4)  # untimed, freed before the timed one
+                del data
+                t0 = time.perf_counter()
+                data = pickle.dumps(obj, protocol=4)
+                t1 = time.perf_counter()
+            finally:
+                gc.enable()
+            size = len(data)
+            del data
+            reply = f"ok ms={(t1 - t0) * 1e3:.6f} bytes={size}"
+        except Exception as e:  # answer, and let the caller decide
+            reply = "error " + f"{type(e).__name__}: {e}".replace("\n", " ")
+        print(reply, flush=True)
+
+
 def main(argv):
+    if argv[1:] == ["--serve"]:
+        serve()
+        return
+    if "--serve" in argv[1:]:
+        sys.exit(f"usage: {argv[0]} [RUNS]  or  {argv[0]} --serve")
     runs = int(argv[1]) if len(argv) > 1 else 7
     for name, obj in (("records", records()), ("bytes64m", payload())):
         ms, size = time_dumps(obj, runs)

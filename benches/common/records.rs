@@ -42,7 +42,7 @@ pub mod read {
     use serde::Deserialize;
 
     /// A record owning its strings.
-    #[derive(Deserialize)]
+    #[derive(Clone, Deserialize)]
     pub struct Record {
         pub id: u64,
         pub name: String,

@@ -596,9 +596,9 @@ impl<W: Write> Serializer<W> {
     /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first.
     #[inline(always)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
-        if let Some(id) = self.memo.get_field(s, index) {
+        if let Some(get) = self.memo.get_field(s, index) {
             // Only ids below 256 of protocols 1+ are put there: a BINGET.
-            self.out.buf.extend_from_slice(&[BINGET, id]);
+            self.out.buf.extend_from_slice(&get);
             return Ok(());
         }
         self.field_key_slow(s, index)

@@ -83,12 +83,13 @@ impl Memo {
         self.statics.insert(s, id);
     }
 
-    /// The memo id of struct field name `s` if it was the `index`th field of a struct written
-    /// before (and is in `statics`): one compare, where `statics` hashes. Always below 256.
+    /// The BINGET of struct field name `s` if it was the `index`th field of a struct written
+    /// before (and is in `statics`): one compare of address and length, where `statics`
+    /// hashes, and the opcode ready to copy.
     #[inline(always)]
-    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u8> {
-        let (ptr, len, id) = self.fields.slots[index % FIELD_SLOTS];
-        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id as u8)
+    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<[u8; 2]> {
+        let slot = &self.fields.slots[index % FIELD_SLOTS];
+        (slot.ptr == s.as_ptr() as usize && slot.len == s.len()).then_some(slot.get)
     }
 
     /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`, if
@@ -96,7 +97,11 @@ impl Memo {
     /// `statics`.
     pub(crate) fn put_field(&mut self, s: &'static str, index: usize, id: u64) {
         if id < 256 {
-            self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
+            self.fields.slots[index % FIELD_SLOTS] = FieldSlot {
+                ptr: s.as_ptr() as usize,
+                len: s.len(),
+                get: [crate::opcode::BINGET, id as u8],
+            };
             self.fields.used = true;
         }
     }
@@ -387,9 +392,17 @@ const FIELD_SLOTS: usize = 16;
 /// nested structs that take each other's places cost a lookup, never a wrong id.
 #[derive(Default)]
 struct FieldCache {
-    /// (address, length, memo id); address 0 is an empty slot (a `&str` is never null).
-    slots: [(usize, usize, u64); FIELD_SLOTS],
+    slots: [FieldSlot; FIELD_SLOTS],
     used: bool,
+}
+
+/// A field name's address and length, and the BINGET of its memo id; address 0 is an empty
+/// slot (a `&str` is never null).
+#[derive(Default, Clone, Copy)]
+struct FieldSlot {
+    ptr: usize,
+    len: usize,
+    get: [u8; 2],
 }
 
 impl FieldCache {
@@ -502,16 +515,17 @@ mod tests {
     fn fields_by_place_and_address() {
         let mut m = Memo::default();
         let s: &'static str = "abcdef";
+        let get = |id: u8| Some([crate::opcode::BINGET, id]);
         assert_eq!(m.get_field(s, 0), None);
         m.put_field(s, 0, 5);
-        assert_eq!(m.get_field(s, 0), Some(5));
-        assert_eq!(m.get_field(s, FIELD_SLOTS), Some(5));
+        assert_eq!(m.get_field(s, 0), get(5));
+        assert_eq!(m.get_field(s, FIELD_SLOTS), get(5));
         assert_eq!(m.get_field(s, 1), None);
         assert_eq!(m.get_field(&s[..3], 0), None);
         assert_eq!(m.get_field(&s[1..], 0), None);
         m.put_field(&s[..3], 0, 6);
         assert_eq!(m.get_field(s, 0), None);
-        assert_eq!(m.get_field(&s[..3], 0), Some(6));
+        assert_eq!(m.get_field(&s[..3], 0), get(6));
         // Ids a BINGET cannot hold are not put there.
         m.put_field(s, 1, 256);
         assert_eq!(m.get_field(s, 1), None);

@@ -74,7 +74,11 @@ use output::Output;
 /// `&mut Serializer` is a [`serde::Serializer`]: `value.serialize(&mut ser)` writes one complete
 /// pickle, just like `ser.dump(&value)`. After an error the pickle being written is abandoned
 /// by [`dump`](Self::dump); a writer may already have received part of it.
-pub struct Serializer<W> {
+///
+/// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
+/// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
+/// code it generates for them.
+pub struct Serializer<W, const P45: bool = false> {
     pub(crate) out: Output<W>,
     pub(crate) memo: Memo,
     pub(crate) proto: u8,
@@ -99,7 +103,34 @@ impl<W: io::Write> Serializer<W> {
         Serializer::build(writer, false, &SerOptions::default())
     }
 
+    /// Use these options for the pickles written from now on.
+    pub fn with_options(mut self, opts: SerOptions) -> Self {
+        self.proto = opts.protocol;
+        self.opts = opts;
+        self
+    }
+}
+
+impl<W, const P45: bool> Serializer<W, P45> {
+    /// The protocol: with `P45`, known to the compiler to be 4 or 5.
+    #[inline(always)]
+    pub(crate) fn proto(&self) -> u8 {
+        if P45 {
+            if self.proto >= 5 {
+                5
+            } else {
+                4
+            }
+        } else {
+            self.proto
+        }
+    }
+}
+
+impl<W: io::Write, const P45: bool> Serializer<W, P45> {
+    /// `P45` only with protocol 4 or 5 in `opts`.
     fn build(writer: W, buffer_all: bool, opts: &SerOptions) -> Self {
+        debug_assert!(!P45 || matches!(opts.protocol, 4 | 5));
         Serializer {
             out: Output::new(writer, buffer_all),
             memo: Memo::default(),
@@ -110,13 +141,6 @@ impl<W: io::Write> Serializer<W> {
             pending: None,
             buffers: Vec::new(),
         }
-    }
-
-    /// Use these options for the pickles written from now on.
-    pub fn with_options(mut self, opts: SerOptions) -> Self {
-        self.proto = opts.protocol;
-        self.opts = opts;
-        self
     }
 
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
@@ -265,20 +289,22 @@ impl<W: io::Write> Serializer<W> {
 
     #[cold]
     fn start_pickle(&mut self) -> Result<()> {
-        if self.proto > opcode::HIGHEST_PROTOCOL {
+        if self.proto() > opcode::HIGHEST_PROTOCOL {
             return Err(unserializable(format!(
                 "unsupported pickle protocol {}: this crate writes protocols 0 to {}",
-                self.proto,
+                self.proto(),
                 opcode::HIGHEST_PROTOCOL
             )));
         }
         self.memo.clear();
         self.key = false;
         self.out.begin_pickle();
-        if self.proto >= 2 {
-            self.out.buf.extend_from_slice(&[opcode::PROTO, self.proto]);
+        if self.proto() >= 2 {
+            self.out
+                .buf
+                .extend_from_slice(&[opcode::PROTO, self.proto()]);
         }
-        if self.proto >= 4 {
+        if self.proto() >= 4 {
             self.out.start_framing();
         }
         Ok(())
@@ -323,7 +349,18 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 /// assert_eq!(bytes, b"(lp0\nF1.5\na.");
 /// ```
 pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: &SerOptions) -> Result<Vec<u8>> {
-    let mut ser = Serializer::build(io::sink(), true, opts);
+    if matches!(opts.protocol, 4 | 5) {
+        to_vec_in::<T, true>(value, opts)
+    } else {
+        to_vec_in::<T, false>(value, opts)
+    }
+}
+
+fn to_vec_in<T: Serialize + ?Sized, const P45: bool>(
+    value: &T,
+    opts: &SerOptions,
+) -> Result<Vec<u8>> {
+    let mut ser = Serializer::<_, P45>::build(io::sink(), true, opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
     Ok(std::mem::take(&mut ser.out.buf))
@@ -351,7 +388,7 @@ pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
 ) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     let mut opts = opts.clone();
     opts.out_of_band = true;
-    let mut ser = Serializer::build(io::sink(), true, &opts);
+    let mut ser = Serializer::<_, false>::build(io::sink(), true, &opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
     Ok((std::mem::take(&mut ser.out.buf), ser.take_buffers()))
@@ -379,20 +416,23 @@ pub fn to_writer_with<W: io::Write, T: Serialize + ?Sized>(
     value: &T,
     opts: &SerOptions,
 ) -> Result<()> {
-    let mut ser = Serializer::build(writer, false, opts);
-    ser.dump(value)
+    if matches!(opts.protocol, 4 | 5) {
+        Serializer::<_, true>::build(writer, false, opts).dump(value)
+    } else {
+        Serializer::<_, false>::build(writer, false, opts).dump(value)
+    }
 }
 
-impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
+impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer<W, P45> {
     type Ok = ();
     type Error = Error;
-    type SerializeSeq = SeqWriter<'a, W>;
-    type SerializeTuple = SeqWriter<'a, W>;
-    type SerializeTupleStruct = SeqWriter<'a, W>;
-    type SerializeTupleVariant = SeqWriter<'a, W>;
-    type SerializeMap = MapWriter<'a, W>;
-    type SerializeStruct = MapWriter<'a, W>;
-    type SerializeStructVariant = MapWriter<'a, W>;
+    type SerializeSeq = SeqWriter<'a, W, P45>;
+    type SerializeTuple = SeqWriter<'a, W, P45>;
+    type SerializeTupleStruct = SeqWriter<'a, W, P45>;
+    type SerializeTupleVariant = SeqWriter<'a, W, P45>;
+    type SerializeMap = MapWriter<'a, W, P45>;
+    type SerializeStruct = MapWriter<'a, W, P45>;
+    type SerializeStructVariant = MapWriter<'a, W, P45>;
 
     #[inline]
     fn is_human_readable(&self) -> bool {
@@ -572,7 +612,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.close()
     }
     #[inline(always)]
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W>> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W, P45>> {
         if let Some(tag) = self.pending.take() {
             return SeqWriter::tagged(self, tag, len);
         }
@@ -604,11 +644,15 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.collect_list(iter, hint)
     }
     #[inline(always)]
-    fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W>> {
+    fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W, P45>> {
         SeqWriter::tuple(self, len)
     }
     #[inline]
-    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<SeqWriter<'a, W, P45>> {
         if let Some(class) = self.struct_class(name) {
             return SeqWriter::instance(self, &class, len);
         }
@@ -631,14 +675,14 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         SeqWriter::tuple_variant(self, variant, len)
     }
     #[inline(always)]
-    fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W>> {
+    fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W, P45>> {
         if self.key {
             return Err(self.unhashable("a map (written as a dict)"));
         }
         MapWriter::new(self, len)
     }
     #[inline(always)]
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W, P45>> {
         if let Some(class) = self.struct_class(name) {
             return MapWriter::instance(self, &class, len);
         }

@@ -26,7 +26,7 @@ impl<T: Serialize + ?Sized> Serialize for Retag<'_, T> {
     }
 }
 
-impl<W: Write> Serializer<W> {
+impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// A `$pypickle::` newtype struct.
     pub(crate) fn save_tagged<T: Serialize + ?Sized>(
         &mut self,
@@ -90,10 +90,10 @@ impl<W: Write> Serializer<W> {
     /// then READONLY_BUFFER for a read-only one) when the options ask for it, else in band as
     /// bytes (read-only) or a bytearray.
     fn emit_pickle_buffer(&mut self, v: &[u8], readonly: bool) -> Result<()> {
-        if self.proto < 5 {
+        if self.proto() < 5 {
             return Err(unserializable(format!(
                 "a PickleBuffer can only be pickled with protocol 5, not {}",
-                self.proto
+                self.proto()
             )));
         }
         if self.opts.out_of_band {

@@ -514,7 +514,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     fn short_str_miss<const PUT: bool>(
         &mut self,
         s: &str,
-        index: usize,
+        index: u8,
         first: u64,
         last: u64,
     ) -> Result<()> {
@@ -547,7 +547,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     #[inline(never)]
-    fn short_str_miss_slow(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+    fn short_str_miss_slow(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
         let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
         if self.proto() >= 4 {
             push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);

@@ -131,9 +131,11 @@ impl Memo {
 pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 256;
 
-/// `Slot::tag`: the generation in bits 0-7, the length in 8-15 (together the key, which a
+/// `Slot::tag`: the length in bits 0-7, the generation in 8-15 (together the key, which a
 /// probe compares as one 16-bit word), the hit flag in bit 24, the memo id in 32-63.
 const TAG_HIT: u64 = 1 << 24;
+/// The generation's bits of `Slot::tag`.
+const TAG_GENERATION: u64 = 0xff << 8;
 
 /// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
 /// the strings, with no byte loop or `memcmp` call.
@@ -164,7 +166,8 @@ impl Hit<'_> {
 /// [`ShortStrCache::fill`].
 #[derive(Clone, Copy)]
 pub(crate) struct Probe {
-    index: usize,
+    /// The slot: a `u8`, so that it needs no bounds check.
+    index: u8,
     first: u64,
     last: u64,
     mid: u64,
@@ -175,13 +178,13 @@ impl Probe {
     /// The slot and the first and last words: what a miss hands on in registers (a whole
     /// `Probe` goes through memory), to be rebuilt with [`Probe::rebuild`].
     #[inline(always)]
-    pub(crate) fn parts(&self) -> (usize, u64, u64) {
+    pub(crate) fn parts(&self) -> (u8, u64, u64) {
         (self.index, self.first, self.last)
     }
 
     /// The probe of `s` from its [`parts`](Probe::parts): the rest is read from `s` again.
     #[inline(always)]
-    pub(crate) fn rebuild(s: &[u8], (index, first, last): (usize, u64, u64)) -> Probe {
+    pub(crate) fn rebuild(s: &[u8], (index, first, last): (u8, u64, u64)) -> Probe {
         let n = s.len();
         debug_assert!(n <= SHORT_STR);
         let mid = if n > 16 {
@@ -207,18 +210,24 @@ impl Probe {
 /// between two uses); a string that finds its slot taken is simply written in full.
 #[derive(Default)]
 pub(crate) struct ShortStrCache {
-    slots: Vec<Slot>,
-    /// Never 0 while `slots` is allocated; slots of other generations are empty.
-    generation: u8,
+    /// Allocated at the first fill (a fixed-size array: a `u8` index needs no bounds check).
+    slots: Option<Box<[Slot; SHORT_SLOTS]>>,
+    /// The generation, shifted to its place in `Slot::tag`: never 0 while `slots` is
+    /// allocated; slots of other generations are empty.
+    generation: u64,
 }
 
 impl ShortStrCache {
     fn clear(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.slots.clear();
-            self.generation = 1;
+        let mut generation = (self.generation >> 8) as u8;
+        generation = generation.wrapping_add(1);
+        if generation == 0 {
+            if let Some(slots) = &mut self.slots {
+                slots.fill(Slot::default());
+            }
+            generation = 1;
         }
+        self.generation = u64::from(generation) << 8;
     }
 
     /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
@@ -235,26 +244,24 @@ impl ShortStrCache {
         } else if n >= 4 {
             let half = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
             (u64::from(half(0)), u64::from(half(n - 4)), 0)
-        } else if n > 0 {
-            let b = |i: usize| u64::from(s[i]);
-            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0, 0)
+        } else if n >= 2 {
+            // Bytes 0, n / 2 and n - 1: for 2 and 3 bytes, the first two then the last.
+            let pair = u16::from_le_bytes(s[..2].try_into().expect("2 bytes"));
+            (u64::from(pair) | u64::from(s[n - 1]) << 16, 0, 0)
+        } else if n == 1 {
+            (u64::from(s[0]) * 0x01_0101, 0, 0)
         } else {
             (0, 0, 0)
         };
         let h = (first ^ last.rotate_left(29) ^ (n as u64).rotate_left(58))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Probe {
-            index: (h >> 54) as usize & (SHORT_SLOTS - 1),
+            index: (h >> 54) as u8,
             first,
             last,
             mid,
             len: n as u8,
         }
-    }
-
-    #[inline]
-    fn key(&self, len: u8) -> u64 {
-        u64::from(self.generation) | u64::from(len) << 8
     }
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
@@ -272,8 +279,8 @@ impl ShortStrCache {
     /// marked as repeated.
     #[inline(always)]
     pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
-        let key = self.key(p.len);
-        let slot = self.slots.get_mut(p.index)?;
+        let key = self.generation | u64::from(p.len);
+        let slot = &mut self.slots.as_mut()?[usize::from(p.index)];
         if slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
@@ -288,18 +295,9 @@ impl ShortStrCache {
     /// The memo id of the str whose words are `p`, if it is in the cache.
     #[cfg(test)]
     fn lookup(&mut self, p: &Probe) -> Option<u64> {
-        let key = self.key(p.len);
-        let slot = self.slots.get_mut(p.index)?;
-        if slot.tag as u16 == key as u16
-            && slot.first == p.first
-            && slot.last == p.last
-            && slot.mid == p.mid
-        {
-            slot.tag |= TAG_HIT;
-            Some(slot.tag >> 32)
-        } else {
-            None
-        }
+        let (id, hit) = self.find(p)?;
+        hit.mark();
+        Some(id)
     }
 
     /// Remember the str that missed at `p` as memo entry `id`, unless its slot holds a string
@@ -307,7 +305,7 @@ impl ShortStrCache {
     #[inline]
     pub(crate) fn fill(&mut self, p: Probe, id: u64) {
         let Ok(id) = u32::try_from(id) else { return };
-        if self.slots.is_empty() {
+        if self.slots.is_none() {
             self.alloc();
         }
         self.fill_allocated(p, id);
@@ -317,30 +315,34 @@ impl ShortStrCache {
     /// 32 bits: no call in it, so that its caller's fast path needs no saved registers.
     #[inline(always)]
     pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
-        let key = self.key(p.len);
-        let slot = &mut self.slots[p.index];
-        if slot.tag & 0xff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
+        let generation = self.generation;
+        let Some(slots) = &mut self.slots else { return };
+        let slot = &mut slots[usize::from(p.index)];
+        // A string of this pickle that has repeated keeps its slot.
+        if slot.tag & (TAG_GENERATION | TAG_HIT) == generation | TAG_HIT {
             return;
         }
         *slot = Slot {
             first: p.first,
             last: p.last,
             mid: p.mid,
-            tag: key | u64::from(id) << 32,
+            tag: generation | u64::from(p.len) | u64::from(id) << 32,
         };
     }
 
     /// Whether [`fill`](Self::fill) will find the slots there.
     #[inline(always)]
     pub(crate) fn is_allocated(&self) -> bool {
-        !self.slots.is_empty()
+        self.slots.is_some()
     }
 
     #[cold]
     fn alloc(&mut self) {
-        self.slots = vec![Slot::default(); SHORT_SLOTS];
+        let slots: Box<[Slot]> = vec![Slot::default(); SHORT_SLOTS].into_boxed_slice();
+        // Always the right length: the cache just stays off otherwise.
+        self.slots = slots.try_into().ok();
         if self.generation == 0 {
-            self.generation = 1;
+            self.generation = 1 << 8;
         }
     }
 

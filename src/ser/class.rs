@@ -149,7 +149,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         &mut self,
         id: &T,
     ) -> Result<()> {
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("a persistent id"));
         }
         if self.proto() == 0 {

@@ -280,7 +280,7 @@ const SLOTS: usize = 16;
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
     fn with(ser: &'a mut Serializer<W, P45>, kind: SeqKind, batch: Batch) -> Self {
-        let flags = if ser.key { HASHABLE } else { 0 };
+        let flags = if ser.key() { HASHABLE } else { 0 };
         SeqWriter {
             ser,
             batch,
@@ -332,7 +332,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
-        if ser.key {
+        if ser.key() {
             return Err(ser.unhashable("an instance of a class"));
         }
         ser.open()?;
@@ -402,21 +402,21 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                     )));
                 }
                 let hashable = self.flags & HASHABLE != 0;
-                let saved = std::mem::replace(&mut self.ser.key, hashable);
+                let saved = self.ser.set_key(hashable);
                 v.serialize(&mut *self.ser)?;
-                self.ser.key = saved;
+                self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
-                let saved = std::mem::replace(&mut self.ser.key, true);
+                let saved = self.ser.set_key(true);
                 v.serialize(&mut *self.ser)?;
-                self.ser.key = saved;
+                self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
-                    let saved = std::mem::replace(&mut self.ser.key, true);
+                    let saved = self.ser.set_key(true);
                     v.serialize(&mut *self.ser)?;
-                    self.ser.key = saved;
+                    self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
                     v.serialize(&mut *self.ser)?;
@@ -586,7 +586,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     /// state)` for a class with `__slots__`. Its writer's flags.
     #[inline(never)]
     fn instance_head(ser: &mut Serializer<W, P45>, class: &crate::class::Entry) -> Result<usize> {
-        if ser.key {
+        if ser.key() {
             return Err(ser.unhashable("an instance of a class"));
         }
         ser.open()?;
@@ -639,9 +639,9 @@ impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
     type Error = crate::Error;
     #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.ser.key = true;
+        self.ser.set_key(true);
         k.serialize(&mut *self.ser)?;
-        self.ser.key = false;
+        self.ser.set_key(false);
         Ok(())
     }
     #[inline]

@@ -481,7 +481,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
     #[inline(always)]
-    fn short_str(&mut self, s: &str) -> Result<()> {
+    pub(crate) fn short_str(&mut self, s: &str) -> Result<()> {
         let probe = ShortStrCache::words(s.as_bytes());
         let proto = self.proto();
         if let Some((id, hit)) = self.memo.short.find(&probe) {
@@ -981,9 +981,9 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// A Value as a dict key: it must be hashable.
     fn save_key_value(&mut self, k: &Value) -> Result<()> {
-        let saved = std::mem::replace(&mut self.key, true);
+        let saved = self.set_key(true);
         let r = self.save_value(k);
-        self.key = saved;
+        self.set_key(saved);
         r
     }
 }

@@ -85,13 +85,29 @@ pub struct Serializer<W, const P45: bool = false> {
     pub(crate) opts: SerOptions,
     /// Containers open; 0 between pickles.
     pub(crate) level: u32,
-    /// Writing a dict key or set element, which Python must be able to hash.
-    pub(crate) key: bool,
+    /// What takes a str, struct or seq off its fast path, as bits ([`KEY`], [`PENDING`],
+    /// [`NO_STR_MEMO`], [`CLASSES`]): one test of them all there.
+    pub(crate) slow: u8,
     /// The payload of a `$pypickle::` newtype is being serialized: the seq or bytes it makes
-    /// stands for this Python type.
-    pub(crate) pending: Option<Tag>,
+    /// stands for this Python type. Set and taken with [`PENDING`] in `slow`.
+    pending: Option<Tag>,
     /// Buffers handed out of band, in order.
     pub(crate) buffers: Vec<Vec<u8>>,
+}
+
+/// `slow`: writing a dict key or set element, which Python must be able to hash.
+pub(crate) const KEY: u8 = 1;
+/// `slow`: a `$pypickle::` payload is pending.
+const PENDING: u8 = 2;
+/// `slow`: str values are not memoized (`SerOptions::memoize_strings` off).
+const NO_STR_MEMO: u8 = 4;
+/// `slow`: classes are registered.
+const CLASSES: u8 = 8;
+
+/// The bits of `slow` that come from the options.
+fn slow_options(opts: &SerOptions) -> u8 {
+    (if opts.memoize_strings { 0 } else { NO_STR_MEMO })
+        | (if opts.registry.is_empty() { 0 } else { CLASSES })
 }
 
 impl<W: io::Write> Serializer<W> {
@@ -106,6 +122,7 @@ impl<W: io::Write> Serializer<W> {
     /// Use these options for the pickles written from now on.
     pub fn with_options(mut self, opts: SerOptions) -> Self {
         self.proto = opts.protocol;
+        self.slow = self.slow & (KEY | PENDING) | slow_options(&opts);
         self.opts = opts;
         self
     }
@@ -125,6 +142,34 @@ impl<W, const P45: bool> Serializer<W, P45> {
             self.proto
         }
     }
+
+    /// Writing a dict key or set element, which Python must be able to hash.
+    #[inline(always)]
+    pub(crate) fn key(&self) -> bool {
+        self.slow & KEY != 0
+    }
+
+    /// Set whether a dict key or set element is being written; whether one was.
+    #[inline(always)]
+    pub(crate) fn set_key(&mut self, key: bool) -> bool {
+        let was = self.key();
+        self.slow = self.slow & !KEY | if key { KEY } else { 0 };
+        was
+    }
+
+    pub(crate) fn set_pending(&mut self, tag: Tag) {
+        self.pending = Some(tag);
+        self.slow |= PENDING;
+    }
+
+    #[inline(always)]
+    pub(crate) fn take_pending(&mut self) -> Option<Tag> {
+        if self.slow & PENDING == 0 {
+            return None;
+        }
+        self.slow &= !PENDING;
+        self.pending.take()
+    }
 }
 
 impl<W: io::Write, const P45: bool> Serializer<W, P45> {
@@ -137,7 +182,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             proto: opts.protocol,
             opts: opts.clone(),
             level: 0,
-            key: false,
+            slow: slow_options(opts),
             pending: None,
             buffers: Vec::new(),
         }
@@ -164,8 +209,8 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     fn abandon(&mut self, start: Option<usize>) {
         self.out.abandon(start);
         self.level = 0;
-        self.key = false;
-        self.pending = None;
+        self.set_key(false);
+        self.take_pending();
     }
 
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
@@ -231,10 +276,20 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.end_value()
     }
 
-    /// A str value or key, short of the boundary's work.
+    /// A str value or key, short of the boundary's work: one test for a str value of 3 to
+    /// [`SHORT_STR`](memo::SHORT_STR) bytes with the cache on, which goes to the cache.
     #[inline(always)]
     fn str_value(&mut self, v: &str) -> Result<()> {
-        if !self.key {
+        if self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3 {
+            return self.short_str(v);
+        }
+        self.str_value_other(v)
+    }
+
+    /// [`Self::str_value`] of the rest.
+    #[inline(never)]
+    fn str_value_other(&mut self, v: &str) -> Result<()> {
+        if !self.key() {
             self.emit_str(v)
         } else if self.opts.memoize_keys {
             self.emit_interned_str(v)
@@ -297,7 +352,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             )));
         }
         self.memo.clear();
-        self.key = false;
+        self.set_key(false);
         self.out.begin_pickle();
         if self.proto() >= 2 {
             self.out
@@ -522,7 +577,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
-        if let Some(tag) = self.pending.take() {
+        if let Some(tag) = self.take_pending() {
             return self.save_tagged_bytes(tag, v);
         }
         self.begin_value()?;
@@ -602,7 +657,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             w.push(v)?;
             return w.done();
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         self.open()?;
@@ -613,10 +668,10 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline(always)]
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W, P45>> {
-        if let Some(tag) = self.pending.take() {
-            return SeqWriter::tagged(self, tag, len);
-        }
-        if self.key {
+        if self.slow & (KEY | PENDING) != 0 {
+            if let Some(tag) = self.take_pending() {
+                return SeqWriter::tagged(self, tag, len);
+            }
             return Err(self.unhashable("a sequence (written as a list)"));
         }
         SeqWriter::list(self, len)
@@ -633,7 +688,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
         };
-        if self.pending.is_some() || self.key {
+        if self.slow & (KEY | PENDING) != 0 {
             // A set payload, or an error for a list as a key: serialize_seq sorts them out.
             let mut seq = serde::Serializer::serialize_seq(self, hint)?;
             for item in iter {
@@ -669,25 +724,27 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         if let Some(class) = self.variant_class(name, variant) {
             return SeqWriter::instance(self, &class, len);
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         SeqWriter::tuple_variant(self, variant, len)
     }
     #[inline(always)]
     fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W, P45>> {
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("a map (written as a dict)"));
         }
         MapWriter::new(self, len)
     }
     #[inline(always)]
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W, P45>> {
-        if let Some(class) = self.struct_class(name) {
-            return MapWriter::instance(self, &class, len);
-        }
-        if self.key {
-            return Err(self.unhashable("a struct (written as a dict)"));
+        if self.slow & (KEY | CLASSES) != 0 {
+            if let Some(class) = self.struct_class(name) {
+                return MapWriter::instance(self, &class, len);
+            }
+            if self.key() {
+                return Err(self.unhashable("a struct (written as a dict)"));
+            }
         }
         MapWriter::new(self, Some(len))
     }
@@ -702,7 +759,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         if let Some(class) = self.variant_class(name, variant) {
             return MapWriter::instance(self, &class, len);
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         MapWriter::variant(self, variant, len)

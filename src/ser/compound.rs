@@ -615,6 +615,10 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     fn finish(mut self) -> Result<()> {
         self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
+        if self.flags == 0 {
+            // A plain dict: one test of the flags.
+            return Ok(());
+        }
         if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
             self.ser.close()?;

@@ -484,6 +484,14 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     pub(crate) fn short_str(&mut self, s: &str) -> Result<()> {
         let probe = ShortStrCache::words(s.as_bytes());
         let proto = self.proto();
+        let ptr = s.as_ptr() as usize;
+        if let Some(get) = self.memo.short.recent_get(ptr, &probe) {
+            let buf = &mut self.out.buf;
+            if buf.capacity() - buf.len() >= 2 {
+                buf.extend_from_slice(&get);
+                return Ok(());
+            }
+        }
         if let Some((id, hit)) = self.memo.short.find(&probe) {
             // The BINGET here if there is room, else a tail call: no call in the hit path. The
             // slot is marked after the write, so that the room checked is the room written to.
@@ -491,6 +499,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             if id < 256 && proto != 0 && buf.capacity() - buf.len() >= 2 {
                 buf.extend_from_slice(&[BINGET, id as u8]);
                 hit.mark();
+                self.memo.short.remember(ptr, &probe, [BINGET, id as u8]);
                 return Ok(());
             }
             hit.mark();

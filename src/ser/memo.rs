@@ -208,10 +208,29 @@ impl Probe {
 /// size, no allocation per string, and a miss only costs a hash. A string that has repeated
 /// keeps its slot against one-off strings (unique names would otherwise evict the repeated tags
 /// between two uses); a string that finds its slot taken is simply written in full.
+/// Entries of [`ShortStrCache`]'s first level.
+const RECENT: usize = 64;
+
+/// A str found in the cache by a BINGET, by its address: the same address, length and
+/// generation and the same words (content is compared, as an address can be reused for other
+/// text) are the same slot, marked, with the same id, without the hash and the slot's loads.
+#[derive(Clone, Copy, Default)]
+struct Recent {
+    ptr: usize,
+    /// Length and generation, as a slot's key: a stale entry never matches.
+    key: u64,
+    first: u64,
+    last: u64,
+    mid: u64,
+    get: [u8; 2],
+}
+
 #[derive(Default)]
 pub(crate) struct ShortStrCache {
     /// Allocated at the first fill (a fixed-size array: a `u8` index needs no bounds check).
     slots: Option<Box<[Slot; SHORT_SLOTS]>>,
+    /// The first level, allocated with `slots`.
+    recent: Option<Box<[Recent; RECENT]>>,
     /// The generation, shifted to its place in `Slot::tag`: never 0 while `slots` is
     /// allocated; slots of other generations are empty.
     generation: u64,
@@ -224,6 +243,9 @@ impl ShortStrCache {
         if generation == 0 {
             if let Some(slots) = &mut self.slots {
                 slots.fill(Slot::default());
+            }
+            if let Some(recent) = &mut self.recent {
+                recent.fill(Recent::default());
             }
             generation = 1;
         }
@@ -292,6 +314,37 @@ impl ShortStrCache {
         }
     }
 
+    /// The BINGET of the str at `ptr` whose words are `p` if it was found by a BINGET before
+    /// (in this pickle: the key holds the generation).
+    #[inline(always)]
+    pub(crate) fn recent_get(&self, ptr: usize, p: &Probe) -> Option<[u8; 2]> {
+        let e = &self.recent.as_ref()?[recent_index(ptr)];
+        (e.ptr == ptr
+            && e.key == self.generation | u64::from(p.len)
+            && e.first == p.first
+            && e.last == p.last
+            && e.mid == p.mid)
+            .then_some(e.get)
+    }
+
+    /// Remember that the str at `ptr` whose words are `p` was found, in a slot marked as
+    /// repeated, with BINGET `get`: that slot keeps it for the rest of the pickle, so that
+    /// [`Self::recent_get`] finds what [`Self::find`] would.
+    #[inline(always)]
+    pub(crate) fn remember(&mut self, ptr: usize, p: &Probe, get: [u8; 2]) {
+        let key = self.generation | u64::from(p.len);
+        if let Some(recent) = &mut self.recent {
+            recent[recent_index(ptr)] = Recent {
+                ptr,
+                key,
+                first: p.first,
+                last: p.last,
+                mid: p.mid,
+                get,
+            };
+        }
+    }
+
     /// The memo id of the str whose words are `p`, if it is in the cache.
     #[cfg(test)]
     fn lookup(&mut self, p: &Probe) -> Option<u64> {
@@ -341,6 +394,8 @@ impl ShortStrCache {
         let slots: Box<[Slot]> = vec![Slot::default(); SHORT_SLOTS].into_boxed_slice();
         // Always the right length: the cache just stays off otherwise.
         self.slots = slots.try_into().ok();
+        let recent: Box<[Recent]> = vec![Recent::default(); RECENT].into_boxed_slice();
+        self.recent = recent.try_into().ok();
         if self.generation == 0 {
             self.generation = 1 << 8;
         }
@@ -357,6 +412,12 @@ impl ShortStrCache {
             self.fill(p, id);
         }
     }
+}
+
+/// The first-level entry of the str at `ptr`.
+#[inline(always)]
+fn recent_index(ptr: usize) -> usize {
+    ((ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
 }
 
 fn small_bytes_key(b: &[u8]) -> Option<u16> {
@@ -555,6 +616,34 @@ mod tests {
             m.short.put("blue", 2);
             assert_eq!(m.short.get("blue"), Some(2));
         }
+    }
+
+    #[test]
+    fn recent_strs_by_address_and_content_in_one_pickle() {
+        let mut c = ShortStrCache::default();
+        let text = String::from("greenish");
+        let s = text.as_str();
+        let p = ShortStrCache::words(s.as_bytes());
+        let ptr = s.as_ptr() as usize;
+        assert_eq!(c.recent_get(ptr, &p), None);
+        c.fill(p, 7);
+        c.remember(ptr, &p, [crate::opcode::BINGET, 7]);
+        assert_eq!(c.recent_get(ptr, &p), Some([crate::opcode::BINGET, 7]));
+        // Other text at the same address, or the same text elsewhere: not this entry.
+        let other = ShortStrCache::words(b"greenest");
+        assert_eq!(c.recent_get(ptr, &other), None);
+        let shorter = ShortStrCache::words(b"greenis");
+        assert_eq!(c.recent_get(ptr, &shorter), None);
+        assert_eq!(c.recent_get(ptr + 1, &p), None);
+        // The next pickle forgets it, also when the generation wraps.
+        c.clear();
+        assert_eq!(c.recent_get(ptr, &p), None);
+        // 255 generations on, the generation is the same again: the tables were emptied.
+        for _ in 0..254 {
+            c.clear();
+        }
+        assert_eq!(c.generation, 1 << 8);
+        assert_eq!(c.recent_get(ptr, &p), None);
     }
 
     #[test]

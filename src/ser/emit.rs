@@ -485,6 +485,8 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let probe = ShortStrCache::words(s.as_bytes());
         let proto = self.proto();
         let ptr = s.as_ptr() as usize;
+        // A str found with a BINGET before, at this address and with these words: the same
+        // BINGET, without the hash and the slot (a tag literal, every time after the first).
         if let Some(get) = self.memo.short.recent_get(ptr, &probe) {
             let buf = &mut self.out.buf;
             if buf.capacity() - buf.len() >= 2 {

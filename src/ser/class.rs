@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::opcode::*;
 use crate::value::Value;
 
-impl<W: Write> Serializer<W> {
+impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// The registry entry for the struct `rust`, if the registry holds one.
     #[inline]
     pub(crate) fn struct_class(&self, rust: &str) -> Option<Entry> {
@@ -64,7 +64,7 @@ impl<W: Write> Serializer<W> {
 
     /// `cls.__new__(cls)`, memoized: an instance whose state may follow. Inside an open level.
     pub(crate) fn emit_new_instance(&mut self, e: &Entry) -> Result<()> {
-        if self.proto >= 2 {
+        if self.proto() >= 2 {
             self.emit_global(&e.module, &e.qualname)?;
             self.boundary()?;
             self.emit_empty_tuple();
@@ -82,7 +82,7 @@ impl<W: Write> Serializer<W> {
 
     /// What comes before the arguments tuple of `cls.__new__(cls, *args)`.
     pub(crate) fn begin_instance_args(&mut self, e: &Entry) -> Result<()> {
-        if self.proto >= 2 {
+        if self.proto() >= 2 {
             self.emit_global(&e.module, &e.qualname)?;
             self.boundary()
         } else {
@@ -92,7 +92,7 @@ impl<W: Write> Serializer<W> {
 
     /// What comes after the arguments tuple (already written and memoized).
     pub(crate) fn end_instance_args(&mut self) {
-        if self.proto >= 2 {
+        if self.proto() >= 2 {
             self.out.buf.push(NEWOBJ);
         } else {
             self.out.buf.push(TUPLE);
@@ -149,10 +149,10 @@ impl<W: Write> Serializer<W> {
         &mut self,
         id: &T,
     ) -> Result<()> {
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("a persistent id"));
         }
-        if self.proto == 0 {
+        if self.proto() == 0 {
             let text = match crate::value::to_value(id)? {
                 Value::Str(s) if s.is_ascii() && !s.contains('\n') => s,
                 other => {

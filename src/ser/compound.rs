@@ -82,8 +82,12 @@ struct Batch {
 impl Batch {
     /// The items of a container that starts here, grouped by `rule`.
     #[inline(always)]
-    fn start<W>(ser: &mut Serializer<W>, rule: &Rule, hint: Option<usize>) -> Self {
-        let each = ser.proto == 0;
+    fn start<W, const P45: bool>(
+        ser: &mut Serializer<W, P45>,
+        rule: &Rule,
+        hint: Option<usize>,
+    ) -> Self {
+        let each = ser.proto() == 0;
         let mut b = Batch {
             total: 0,
             next_end: BATCH,
@@ -107,13 +111,13 @@ impl Batch {
     /// items to come: the state [`Batch::start`] leaves. At protocol 4+ the opcodes are one
     /// write (the MARK left out when the hint says one item).
     #[inline(always)]
-    fn open<W: Write>(
-        ser: &mut Serializer<W>,
+    fn open<W: Write, const P45: bool>(
+        ser: &mut Serializer<W, P45>,
         empty: u8,
         rule: &Rule,
         hint: Option<usize>,
     ) -> Self {
-        if ser.proto >= 4 {
+        if ser.proto() >= 4 {
             let pos = ser.out.buf.len();
             ser.memo.next += 1;
             let mut b = Batch {
@@ -159,7 +163,7 @@ impl Batch {
     }
 
     #[inline(always)]
-    fn after_item<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
+    fn after_item<W, const P45: bool>(&mut self, ser: &mut Serializer<W, P45>, rule: &Rule) {
         self.total += 1;
         if self.total == self.next_end {
             self.batch_end(ser, rule);
@@ -167,7 +171,7 @@ impl Batch {
     }
 
     #[inline]
-    fn batch_end<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
+    fn batch_end<W, const P45: bool>(&mut self, ser: &mut Serializer<W, P45>, rule: &Rule) {
         let buf = &mut ser.out.buf;
         if self.each != 0 {
             buf.push(rule.one);
@@ -190,7 +194,7 @@ impl Batch {
     }
 
     #[inline(always)]
-    fn finish<W>(&mut self, ser: &mut Serializer<W>, rule: &Rule) {
+    fn finish<W, const P45: bool>(&mut self, ser: &mut Serializer<W, P45>, rule: &Rule) {
         if self.each != 0 {
             return;
         }
@@ -250,8 +254,8 @@ impl SeqKind {
 ///
 /// Returned by the [`Serializer`]'s `serialize_seq`, `serialize_tuple`,
 /// `serialize_tuple_struct` and `serialize_tuple_variant`.
-pub struct SeqWriter<'a, W> {
-    ser: &'a mut Serializer<W>,
+pub struct SeqWriter<'a, W, const P45: bool = false> {
+    ser: &'a mut Serializer<W, P45>,
     batch: Batch,
     kind: SeqKind,
     /// A tuple's declared length, and its elements so far.
@@ -273,10 +277,10 @@ const INSTANCE: usize = 8;
 /// An instance's state is `(None, fields)`, for a class with `__slots__`.
 const SLOTS: usize = 16;
 
-impl<'a, W: Write> SeqWriter<'a, W> {
+impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
-    fn with(ser: &'a mut Serializer<W>, kind: SeqKind, batch: Batch) -> Self {
-        let flags = if ser.key { HASHABLE } else { 0 };
+    fn with(ser: &'a mut Serializer<W, P45>, kind: SeqKind, batch: Batch) -> Self {
+        let flags = if ser.key() { HASHABLE } else { 0 };
         SeqWriter {
             ser,
             batch,
@@ -288,17 +292,17 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     }
 
     #[inline(always)]
-    pub(crate) fn list(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
+    pub(crate) fn list(ser: &'a mut Serializer<W, P45>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
         let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULE, hint);
         Ok(Self::with(ser, SeqKind::List, batch))
     }
 
     #[inline(always)]
-    pub(crate) fn tuple(ser: &'a mut Serializer<W>, len: usize) -> Result<Self> {
+    pub(crate) fn tuple(ser: &'a mut Serializer<W, P45>, len: usize) -> Result<Self> {
         ser.open()?;
-        let short = len <= 3 && (ser.proto >= 2 || len == 0);
-        if !short || (len == 0 && ser.proto == 0) {
+        let short = len <= 3 && (ser.proto() >= 2 || len == 0);
+        if !short || (len == 0 && ser.proto() == 0) {
             ser.out.buf.push(MARK);
         }
         let mut w = Self::with(ser, SeqKind::Tuple, Batch::unused());
@@ -310,7 +314,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     }
 
     pub(crate) fn tuple_variant(
-        ser: &'a mut Serializer<W>,
+        ser: &'a mut Serializer<W, P45>,
         variant: &'static str,
         len: usize,
     ) -> Result<Self> {
@@ -324,11 +328,11 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     /// The fields of a tuple struct (or tuple or newtype variant) registered for a class: the
     /// arguments of `cls.__new__(cls, *fields)`.
     pub(crate) fn instance(
-        ser: &'a mut Serializer<W>,
+        ser: &'a mut Serializer<W, P45>,
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
-        if ser.key {
+        if ser.key() {
             return Err(ser.unhashable("an instance of a class"));
         }
         ser.open()?;
@@ -350,7 +354,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
 
     /// The payload of a `$pypickle::Set` / `FrozenSet` newtype.
     pub(crate) fn tagged(
-        ser: &'a mut Serializer<W>,
+        ser: &'a mut Serializer<W, P45>,
         tag: Tag,
         hint: Option<usize>,
     ) -> Result<Self> {
@@ -360,7 +364,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
             _ => return Err(unserializable(format!("malformed {} payload", tag.name()))),
         };
         ser.open()?;
-        let mut w = if ser.proto >= 4 {
+        let mut w = if ser.proto() >= 4 {
             if frozen {
                 ser.out.buf.push(MARK);
                 Self::with(ser, SeqKind::FrozenSet, Batch::unused())
@@ -373,7 +377,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
         } else {
             ser.emit_global("builtins", if frozen { "frozenset" } else { "set" })?;
             ser.boundary()?;
-            if ser.proto < 2 {
+            if ser.proto() < 2 {
                 ser.out.buf.push(MARK);
             }
             ser.boundary()?;
@@ -398,21 +402,21 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                     )));
                 }
                 let hashable = self.flags & HASHABLE != 0;
-                let saved = std::mem::replace(&mut self.ser.key, hashable);
+                let saved = self.ser.set_key(hashable);
                 v.serialize(&mut *self.ser)?;
-                self.ser.key = saved;
+                self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
-                let saved = std::mem::replace(&mut self.ser.key, true);
+                let saved = self.ser.set_key(true);
                 v.serialize(&mut *self.ser)?;
-                self.ser.key = saved;
+                self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
-                    let saved = std::mem::replace(&mut self.ser.key, true);
+                    let saved = self.ser.set_key(true);
                     v.serialize(&mut *self.ser)?;
-                    self.ser.key = saved;
+                    self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
                     v.serialize(&mut *self.ser)?;
@@ -433,7 +437,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                 let n = self.count;
                 if self.flags & SHORT != 0 {
                     if n == 0 {
-                        if ser.proto == 0 {
+                        if ser.proto() == 0 {
                             ser.out.buf.push(TUPLE);
                         } else {
                             ser.out.buf.push(EMPTY_TUPLE);
@@ -457,7 +461,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
                 self.batch.finish(ser, &LIST_RULE);
                 ser.out
                     .buf
-                    .push(if ser.proto >= 2 { TUPLE1 } else { TUPLE });
+                    .push(if ser.proto() >= 2 { TUPLE1 } else { TUPLE });
                 ser.memoize();
                 ser.out.buf.push(REDUCE);
                 ser.memoize();
@@ -476,7 +480,7 @@ impl<'a, W: Write> SeqWriter<'a, W> {
     }
 }
 
-impl<W: Write> ser::SerializeSeq for SeqWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeSeq for SeqWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     #[inline]
@@ -489,7 +493,7 @@ impl<W: Write> ser::SerializeSeq for SeqWriter<'_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeTuple for SeqWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeTuple for SeqWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     #[inline]
@@ -502,7 +506,7 @@ impl<W: Write> ser::SerializeTuple for SeqWriter<'_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeTupleStruct for SeqWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeTupleStruct for SeqWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
@@ -514,7 +518,7 @@ impl<W: Write> ser::SerializeTupleStruct for SeqWriter<'_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeTupleVariant for SeqWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeTupleVariant for SeqWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
@@ -530,16 +534,16 @@ impl<W: Write> ser::SerializeTupleVariant for SeqWriter<'_, W> {
 ///
 /// Returned by the [`Serializer`]'s `serialize_map`, `serialize_struct` and
 /// `serialize_struct_variant`.
-pub struct MapWriter<'a, W> {
-    ser: &'a mut Serializer<W>,
+pub struct MapWriter<'a, W, const P45: bool = false> {
+    ser: &'a mut Serializer<W, P45>,
     batch: Batch,
     /// [`VARIANT`] or 0.
     flags: usize,
 }
 
-impl<'a, W: Write> MapWriter<'a, W> {
+impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     #[inline(always)]
-    pub(crate) fn new(ser: &'a mut Serializer<W>, hint: Option<usize>) -> Result<Self> {
+    pub(crate) fn new(ser: &'a mut Serializer<W, P45>, hint: Option<usize>) -> Result<Self> {
         ser.open()?;
         let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULE, hint);
         Ok(MapWriter {
@@ -550,7 +554,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     }
 
     pub(crate) fn variant(
-        ser: &'a mut Serializer<W>,
+        ser: &'a mut Serializer<W, P45>,
         variant: &'static str,
         len: usize,
     ) -> Result<Self> {
@@ -568,7 +572,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
     /// share knows the state of its batch (no item written yet) whichever way it came.
     #[inline(always)]
     pub(crate) fn instance(
-        ser: &'a mut Serializer<W>,
+        ser: &'a mut Serializer<W, P45>,
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
@@ -581,15 +585,15 @@ impl<'a, W: Write> MapWriter<'a, W> {
     /// What comes before an instance's state: the new instance, and the `None` of `(None,
     /// state)` for a class with `__slots__`. Its writer's flags.
     #[inline(never)]
-    fn instance_head(ser: &mut Serializer<W>, class: &crate::class::Entry) -> Result<usize> {
-        if ser.key {
+    fn instance_head(ser: &mut Serializer<W, P45>, class: &crate::class::Entry) -> Result<usize> {
+        if ser.key() {
             return Err(ser.unhashable("an instance of a class"));
         }
         ser.open()?;
         ser.emit_new_instance(class)?;
         ser.boundary()?;
         if class.slots {
-            if ser.proto < 2 {
+            if ser.proto() < 2 {
                 ser.out.buf.push(MARK);
             }
             ser.emit_none();
@@ -611,6 +615,10 @@ impl<'a, W: Write> MapWriter<'a, W> {
     fn finish(mut self) -> Result<()> {
         self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
+        if self.flags == 0 {
+            // A plain dict: one test of the flags.
+            return Ok(());
+        }
         if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
             self.ser.close()?;
@@ -620,7 +628,7 @@ impl<'a, W: Write> MapWriter<'a, W> {
             if self.flags & SLOTS != 0 {
                 ser.out
                     .buf
-                    .push(if ser.proto >= 2 { TUPLE2 } else { TUPLE });
+                    .push(if ser.proto() >= 2 { TUPLE2 } else { TUPLE });
                 ser.memoize();
             }
             ser.out.buf.push(BUILD);
@@ -630,14 +638,14 @@ impl<'a, W: Write> MapWriter<'a, W> {
     }
 }
 
-impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.ser.key = true;
+        self.ser.set_key(true);
         k.serialize(&mut *self.ser)?;
-        self.ser.key = false;
+        self.ser.set_key(false);
         Ok(())
     }
     #[inline]
@@ -652,7 +660,7 @@ impl<W: Write> ser::SerializeMap for MapWriter<'_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeStruct for MapWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeStruct for MapWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     #[inline]
@@ -665,7 +673,7 @@ impl<W: Write> ser::SerializeStruct for MapWriter<'_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeStructVariant for MapWriter<'_, W> {
+impl<W: Write, const P45: bool> ser::SerializeStructVariant for MapWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
@@ -677,7 +685,7 @@ impl<W: Write> ser::SerializeStructVariant for MapWriter<'_, W> {
     }
 }
 
-impl<W: Write> Serializer<W> {
+impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// serde's `collect_seq` (a `Vec`, slice or other iterable) as a list: the same bytes as
     /// [`SeqWriter::list`] and its elements, with the batch state in locals rather than in a
     /// writer struct handed back and forth.
@@ -700,7 +708,7 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_empty_list(&mut self) {
-        if self.proto >= 1 {
+        if self.proto() >= 1 {
             self.out.buf.push(EMPTY_LIST);
         } else {
             self.out.buf.extend_from_slice(&[MARK, LIST]);
@@ -709,7 +717,7 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_empty_dict(&mut self) {
-        if self.proto >= 1 {
+        if self.proto() >= 1 {
             self.out.buf.push(EMPTY_DICT);
         } else {
             self.out.buf.extend_from_slice(&[MARK, DICT]);

@@ -184,19 +184,19 @@ fn fresh_qualname(module: &str) -> bool {
     matches!(module, "builtins" | "_codecs")
 }
 
-impl<W: Write> Serializer<W> {
+impl<W: Write, const P45: bool> Serializer<W, P45> {
     // ---- memo ----
 
     /// A PUT (or MEMOIZE) for the object just written; its id, if it got one.
     #[inline]
     pub(crate) fn memoize(&mut self) -> Option<u64> {
         let id = self.memo.next;
-        if self.proto >= 4 {
+        if self.proto() >= 4 {
             self.out.buf.push(MEMOIZE);
             self.memo.next = id + 1;
             return Some(id);
         }
-        if self.proto != 0 && id <= u64::from(u32::MAX) {
+        if self.proto() != 0 && id <= u64::from(u32::MAX) {
             if id < 256 {
                 self.out.buf.extend_from_slice(&[BINPUT, id as u8]);
             } else {
@@ -214,7 +214,7 @@ impl<W: Write> Serializer<W> {
     /// [`Self::memoize`] of the rest: protocol 0's PUT, ids past 32 bits.
     #[inline(never)]
     fn memoize_put(&mut self, id: u64) -> Option<u64> {
-        if self.proto != 0 {
+        if self.proto() != 0 {
             // An id past 32 bits: CPython fails here; nothing refers to this object, so
             // leave it out.
             return None;
@@ -229,7 +229,7 @@ impl<W: Write> Serializer<W> {
     /// A GET of memo entry `id`: whoever stored it checked it is addressable.
     #[inline]
     pub(crate) fn memo_get(&mut self, id: u64) {
-        if id < 256 && self.proto != 0 {
+        if id < 256 && self.proto() != 0 {
             self.out.buf.extend_from_slice(&[BINGET, id as u8]);
         } else {
             self.memo_get_long(id);
@@ -245,8 +245,9 @@ impl<W: Write> Serializer<W> {
 
     #[inline(never)]
     fn memo_get_long(&mut self, id: u64) {
+        let proto = self.proto();
         let buf = &mut self.out.buf;
-        if self.proto == 0 {
+        if proto == 0 {
             buf.push(GET);
             let _ = writeln!(buf, "{id}");
         } else if id < 256 {
@@ -260,7 +261,7 @@ impl<W: Write> Serializer<W> {
     /// Whether a memo id can be the argument of a GET at this protocol.
     #[inline]
     fn gettable(&self, id: u64) -> Option<u64> {
-        (self.proto == 0 || id <= u64::from(u32::MAX)).then_some(id)
+        (self.proto() == 0 || id <= u64::from(u32::MAX)).then_some(id)
     }
 
     // ---- atoms ----
@@ -270,8 +271,9 @@ impl<W: Write> Serializer<W> {
     }
 
     pub(crate) fn emit_bool(&mut self, v: bool) {
+        let proto = self.proto();
         let buf = &mut self.out.buf;
-        if self.proto >= 2 {
+        if proto >= 2 {
             buf.push(if v { NEWTRUE } else { NEWFALSE });
         } else {
             buf.extend_from_slice(if v { b"I01\n" } else { b"I00\n" });
@@ -281,7 +283,7 @@ impl<W: Write> Serializer<W> {
     #[inline]
     pub(crate) fn emit_i64(&mut self, v: i64) {
         if let Ok(v) = i32::try_from(v) {
-            if self.proto == 0 {
+            if self.proto() == 0 {
                 Self::emit_int_text(&mut self.out.buf, v);
             } else if v >= 0 {
                 self.emit_bin_nonneg(v as u32);
@@ -326,7 +328,7 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_u64(&mut self, v: u64) {
-        if v <= i32::MAX as u64 && self.proto != 0 {
+        if v <= i32::MAX as u64 && self.proto() != 0 {
             self.emit_bin_nonneg(v as u32);
         } else {
             self.emit_u64_other(v);
@@ -378,8 +380,9 @@ impl<W: Write> Serializer<W> {
     #[cold]
     #[inline(never)]
     fn emit_long(&mut self, le: &[u8], decimal: impl FnOnce() -> String) {
+        let proto = self.proto();
         let buf = &mut self.out.buf;
-        if self.proto >= 2 {
+        if proto >= 2 {
             let bytes = &le[..minimal_len(le)];
             if bytes.len() < 256 {
                 buf.extend_from_slice(&[LONG1, bytes.len() as u8]);
@@ -397,7 +400,7 @@ impl<W: Write> Serializer<W> {
 
     #[inline]
     pub(crate) fn emit_f64(&mut self, v: f64) {
-        if self.proto >= 1 {
+        if self.proto() >= 1 {
             let b = v.to_be_bytes();
             self.out
                 .buf
@@ -419,14 +422,14 @@ impl<W: Write> Serializer<W> {
     /// A str, without its PUT.
     #[inline]
     pub(crate) fn emit_str_op(&mut self, s: &str) -> Result<()> {
-        if s.len() <= 0xff && self.proto >= 4 {
+        if s.len() <= 0xff && self.proto() >= 4 {
             let buf = &mut self.out.buf;
             buf.reserve(s.len() + 3);
             buf.extend_from_slice(&[SHORT_BINUNICODE, s.len() as u8]);
             buf.extend_from_slice(s.as_bytes());
             return Ok(());
         }
-        if s.len() <= 0xffff && self.proto != 0 && self.proto < 4 {
+        if s.len() <= 0xffff && self.proto() != 0 && self.proto() < 4 {
             let buf = &mut self.out.buf;
             buf.reserve(s.len() + 5);
             buf.push(BINUNICODE);
@@ -440,14 +443,14 @@ impl<W: Write> Serializer<W> {
     #[cold]
     #[inline(never)]
     fn emit_str_op_slow(&mut self, s: &str) -> Result<()> {
-        if self.proto == 0 {
+        if self.proto() == 0 {
             let buf = &mut self.out.buf;
             buf.push(UNICODE);
             raw_unicode_escape(buf, s);
             buf.push(b'\n');
             Ok(())
         } else {
-            let (h, n) = str_header(self.proto, s.len() as u64)?;
+            let (h, n) = str_header(self.proto(), s.len() as u64)?;
             Ok(self.out.write_payload(&h[..n], s.as_bytes())?)
         }
     }
@@ -478,15 +481,27 @@ impl<W: Write> Serializer<W> {
 
     /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
     #[inline(always)]
-    fn short_str(&mut self, s: &str) -> Result<()> {
+    pub(crate) fn short_str(&mut self, s: &str) -> Result<()> {
         let probe = ShortStrCache::words(s.as_bytes());
+        let proto = self.proto();
+        let ptr = s.as_ptr() as usize;
+        // A str found with a BINGET before, at this address and with these words: the same
+        // BINGET, without the hash and the slot (a tag literal, every time after the first).
+        if let Some(get) = self.memo.short.recent_get(ptr, &probe) {
+            let buf = &mut self.out.buf;
+            if buf.capacity() - buf.len() >= 2 {
+                buf.extend_from_slice(&get);
+                return Ok(());
+            }
+        }
         if let Some((id, hit)) = self.memo.short.find(&probe) {
             // The BINGET here if there is room, else a tail call: no call in the hit path. The
             // slot is marked after the write, so that the room checked is the room written to.
             let buf = &mut self.out.buf;
-            if id < 256 && self.proto != 0 && buf.capacity() - buf.len() >= 2 {
+            if id < 256 && proto != 0 && buf.capacity() - buf.len() >= 2 {
                 buf.extend_from_slice(&[BINGET, id as u8]);
                 hit.mark();
+                self.memo.short.remember(ptr, &probe, [BINGET, id as u8]);
                 return Ok(());
             }
             hit.mark();
@@ -495,7 +510,7 @@ impl<W: Write> Serializer<W> {
         // A tail call with every argument in a register: the hit path above then needs no
         // stack frame.
         let (index, first, last) = probe.parts();
-        if self.proto < 4 {
+        if self.proto() < 4 {
             return self.short_str_miss::<true>(s, index, first, last);
         }
         self.short_str_miss::<false>(s, index, first, last)
@@ -510,13 +525,17 @@ impl<W: Write> Serializer<W> {
     fn short_str_miss<const PUT: bool>(
         &mut self,
         s: &str,
-        index: usize,
+        index: u8,
         first: u64,
         last: u64,
     ) -> Result<()> {
         let buf = &self.out.buf;
         let id = self.memo.next;
-        let other_protocol = if PUT { self.proto == 0 } else { self.proto < 4 };
+        let other_protocol = if PUT {
+            self.proto() == 0
+        } else {
+            self.proto() < 4
+        };
         if other_protocol
             || s.len() > SHORT_STR
             || buf.capacity() - buf.len() < if PUT { 40 } else { 32 }
@@ -539,9 +558,9 @@ impl<W: Write> Serializer<W> {
 
     #[cold]
     #[inline(never)]
-    fn short_str_miss_slow(&mut self, s: &str, index: usize, first: u64, last: u64) -> Result<()> {
+    fn short_str_miss_slow(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
         let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
-        if self.proto >= 4 {
+        if self.proto() >= 4 {
             push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
             let id = self.memo.next;
             self.memo.next = id + 1;
@@ -596,9 +615,9 @@ impl<W: Write> Serializer<W> {
     /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first.
     #[inline(always)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
-        if let Some(id) = self.memo.get_field(s, index) {
+        if let Some(get) = self.memo.get_field(s, index) {
             // Only ids below 256 of protocols 1+ are put there: a BINGET.
-            self.out.buf.extend_from_slice(&[BINGET, id]);
+            self.out.buf.extend_from_slice(&get);
             return Ok(());
         }
         self.field_key_slow(s, index)
@@ -608,7 +627,7 @@ impl<W: Write> Serializer<W> {
     #[inline(never)]
     fn field_key_slow(&mut self, s: &'static str, index: usize) -> Result<()> {
         self.emit_static_key(s)?;
-        if self.opts.memoize_keys && self.proto != 0 {
+        if self.opts.memoize_keys && self.proto() != 0 {
             if let Some(id) = self.memo.get_static(s) {
                 self.memo.put_field(s, index, id);
             }
@@ -647,8 +666,8 @@ impl<W: Write> Serializer<W> {
                 return Ok(());
             }
         }
-        if self.proto >= 3 {
-            let (h, n) = bytes_header(self.proto, b.len() as u64)?;
+        if self.proto() >= 3 {
+            let (h, n) = bytes_header(self.proto(), b.len() as u64)?;
             self.out.write_payload(&h[..n], b)?;
         } else if b.is_empty() {
             self.emit_global("builtins", "bytes")?;
@@ -658,7 +677,7 @@ impl<W: Write> Serializer<W> {
         } else {
             self.emit_global("_codecs", "encode")?;
             self.boundary()?;
-            if self.proto < 2 {
+            if self.proto() < 2 {
                 self.out.buf.push(MARK);
             }
             self.boundary()?;
@@ -673,7 +692,7 @@ impl<W: Write> Serializer<W> {
             self.emit_interned_str("latin1")?;
             self.out
                 .buf
-                .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+                .push(if self.proto() >= 2 { TUPLE2 } else { TUPLE });
             self.memoize();
             self.out.buf.push(REDUCE);
         }
@@ -687,15 +706,16 @@ impl<W: Write> Serializer<W> {
 
     /// The str whose code points are the bytes (protocols 0-2), without its PUT.
     fn emit_latin1_str(&mut self, b: &[u8]) -> Result<()> {
+        let proto = self.proto();
         let buf = &mut self.out.buf;
-        if self.proto == 0 {
+        if proto == 0 {
             buf.push(UNICODE);
             raw_unicode_escape_latin1(buf, b);
             buf.push(b'\n');
             return Ok(());
         }
         let high = b.iter().filter(|&&c| c >= 0x80).count();
-        let (h, n) = str_header(self.proto, b.len() as u64 + high as u64)?;
+        let (h, n) = str_header(proto, b.len() as u64 + high as u64)?;
         buf.reserve(n + b.len() + high);
         buf.extend_from_slice(&h[..n]);
         if high == 0 {
@@ -715,7 +735,7 @@ impl<W: Write> Serializer<W> {
     /// bytearray: BYTEARRAY8 at protocol 5; before, `builtins.bytearray(bytes)` (or
     /// `bytearray()`), as CPython writes it.
     pub(crate) fn emit_bytearray(&mut self, b: &[u8]) -> Result<()> {
-        if self.proto >= 5 {
+        if self.proto() >= 5 {
             let mut h = [BYTEARRAY8, 0, 0, 0, 0, 0, 0, 0, 0];
             h[1..].copy_from_slice(&(b.len() as u64).to_le_bytes());
             self.out.write_payload(&h, b)?;
@@ -725,14 +745,14 @@ impl<W: Write> Serializer<W> {
             if b.is_empty() {
                 self.emit_empty_tuple();
             } else {
-                if self.proto < 2 {
+                if self.proto() < 2 {
                     self.out.buf.push(MARK);
                 }
                 self.boundary()?;
                 self.emit_bytes_object(b, false)?;
                 self.out
                     .buf
-                    .push(if self.proto >= 2 { TUPLE1 } else { TUPLE });
+                    .push(if self.proto() >= 2 { TUPLE1 } else { TUPLE });
                 self.memoize();
             }
             self.out.buf.push(REDUCE);
@@ -743,7 +763,7 @@ impl<W: Write> Serializer<W> {
 
     /// `()`: EMPTY_TUPLE, or MARK TUPLE at protocol 0; never memoized.
     pub(crate) fn emit_empty_tuple(&mut self) {
-        if self.proto >= 1 {
+        if self.proto() >= 1 {
             self.out.buf.push(EMPTY_TUPLE);
         } else {
             self.out.buf.extend_from_slice(&[MARK, TUPLE]);
@@ -760,11 +780,13 @@ impl<W: Write> Serializer<W> {
             self.memo_get(id);
             return Ok(());
         }
-        if self.proto >= 2 && !self.opts.extensions.is_empty() && self.emit_extension(module, name)
+        if self.proto() >= 2
+            && !self.opts.extensions.is_empty()
+            && self.emit_extension(module, name)
         {
             return Ok(());
         }
-        if self.proto >= 4 {
+        if self.proto() >= 4 {
             self.boundary()?;
             self.emit_interned_str(module)?;
             self.boundary()?;
@@ -777,7 +799,7 @@ impl<W: Write> Serializer<W> {
         } else if let Some((parent, last)) = name.rsplit_once('.') {
             self.emit_global("builtins", "getattr")?;
             self.boundary()?;
-            if self.proto < 2 {
+            if self.proto() < 2 {
                 self.out.buf.push(MARK);
             }
             self.boundary()?;
@@ -786,19 +808,19 @@ impl<W: Write> Serializer<W> {
             self.emit_str(last)?;
             self.out
                 .buf
-                .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+                .push(if self.proto() >= 2 { TUPLE2 } else { TUPLE });
             self.memoize();
             self.out.buf.push(REDUCE);
         } else {
-            let (m, n) = if self.proto < 3 && self.opts.fix_imports {
+            let (m, n) = if self.proto() < 3 && self.opts.fix_imports {
                 crate::class::to_python2(module, name)
             } else {
                 (module, name)
             };
-            if self.proto < 3 && !(m.is_ascii() && n.is_ascii()) {
+            if self.proto() < 3 && !(m.is_ascii() && n.is_ascii()) {
                 return Err(unserializable(format!(
                     "global {module}.{name} is not ASCII, which protocol {} cannot name (use protocol 3 or higher)",
-                    self.proto
+                    self.proto()
                 )));
             }
             if m.contains('\n') || n.contains('\n') || m.is_empty() || n.is_empty() {
@@ -824,7 +846,7 @@ impl<W: Write> Serializer<W> {
     pub(crate) fn emit_complex(&mut self, c: Complex) -> Result<()> {
         self.emit_global("builtins", "complex")?;
         self.boundary()?;
-        if self.proto < 2 {
+        if self.proto() < 2 {
             self.out.buf.push(MARK);
         }
         self.boundary()?;
@@ -833,7 +855,7 @@ impl<W: Write> Serializer<W> {
         self.emit_f64(c.im);
         self.out
             .buf
-            .push(if self.proto >= 2 { TUPLE2 } else { TUPLE });
+            .push(if self.proto() >= 2 { TUPLE2 } else { TUPLE });
         self.memoize();
         self.out.buf.push(REDUCE);
         self.memoize();
@@ -846,7 +868,7 @@ impl<W: Write> Serializer<W> {
             self.emit_empty_tuple();
             return Ok(());
         }
-        let short = self.proto >= 2 && items.len() <= 3;
+        let short = self.proto() >= 2 && items.len() <= 3;
         if !short {
             self.out.buf.push(MARK);
         }
@@ -882,13 +904,13 @@ impl<W: Write> Serializer<W> {
                 self.save_value(&o.args)?;
                 self.out.buf.push(REDUCE);
             }
-            Made::New if self.proto >= 2 => {
+            Made::New if self.proto() >= 2 => {
                 self.emit_global(module, name)?;
                 self.boundary()?;
                 self.save_value(&o.args)?;
                 self.out.buf.push(NEWOBJ);
             }
-            Made::NewEx if self.proto >= 4 => {
+            Made::NewEx if self.proto() >= 4 => {
                 self.emit_global(module, name)?;
                 self.boundary()?;
                 self.save_value(&o.args)?;
@@ -938,7 +960,10 @@ impl<W: Write> Serializer<W> {
     /// `batch_list` / `batch_dict` for a list or dict subclass: batches of 1000, a last batch
     /// of one item as APPEND/SETITEM; one at a time at protocol 0.
     fn emit_object_items(&mut self, o: &Object) -> Result<()> {
-        for chunk in o.list_items.chunks(if self.proto == 0 { 1 } else { 1000 }) {
+        for chunk in o
+            .list_items
+            .chunks(if self.proto() == 0 { 1 } else { 1000 })
+        {
             let multi = chunk.len() > 1;
             if multi {
                 self.out.buf.push(MARK);
@@ -948,7 +973,10 @@ impl<W: Write> Serializer<W> {
             }
             self.out.buf.push(if multi { APPENDS } else { APPEND });
         }
-        for chunk in o.dict_items.chunks(if self.proto == 0 { 1 } else { 1000 }) {
+        for chunk in o
+            .dict_items
+            .chunks(if self.proto() == 0 { 1 } else { 1000 })
+        {
             let multi = chunk.len() > 1;
             if multi {
                 self.out.buf.push(MARK);
@@ -964,9 +992,9 @@ impl<W: Write> Serializer<W> {
 
     /// A Value as a dict key: it must be hashable.
     fn save_key_value(&mut self, k: &Value) -> Result<()> {
-        let saved = std::mem::replace(&mut self.key, true);
+        let saved = self.set_key(true);
         let r = self.save_value(k);
-        self.key = saved;
+        self.set_key(saved);
         r
     }
 }

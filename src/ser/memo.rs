@@ -83,12 +83,13 @@ impl Memo {
         self.statics.insert(s, id);
     }
 
-    /// The memo id of struct field name `s` if it was the `index`th field of a struct written
-    /// before (and is in `statics`): one compare, where `statics` hashes. Always below 256.
+    /// The BINGET of struct field name `s` if it was the `index`th field of a struct written
+    /// before (and is in `statics`): one compare of address and length, where `statics`
+    /// hashes, and the opcode ready to copy.
     #[inline(always)]
-    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<u8> {
-        let (ptr, len, id) = self.fields.slots[index % FIELD_SLOTS];
-        (ptr == s.as_ptr() as usize && len == s.len()).then_some(id as u8)
+    pub(crate) fn get_field(&self, s: &'static str, index: usize) -> Option<[u8; 2]> {
+        let slot = &self.fields.slots[index % FIELD_SLOTS];
+        (slot.ptr == s.as_ptr() as usize && slot.len == s.len()).then_some(slot.get)
     }
 
     /// Remember that `s`, the `index`th field of a struct, has memo id `id` in `statics`, if
@@ -96,7 +97,11 @@ impl Memo {
     /// `statics`.
     pub(crate) fn put_field(&mut self, s: &'static str, index: usize, id: u64) {
         if id < 256 {
-            self.fields.slots[index % FIELD_SLOTS] = (s.as_ptr() as usize, s.len(), id);
+            self.fields.slots[index % FIELD_SLOTS] = FieldSlot {
+                ptr: s.as_ptr() as usize,
+                len: s.len(),
+                get: [crate::opcode::BINGET, id as u8],
+            };
             self.fields.used = true;
         }
     }
@@ -126,9 +131,11 @@ impl Memo {
 pub(crate) const SHORT_STR: usize = 23;
 const SHORT_SLOTS: usize = 256;
 
-/// `Slot::tag`: the generation in bits 0-7, the length in 8-15 (together the key, which a
+/// `Slot::tag`: the length in bits 0-7, the generation in 8-15 (together the key, which a
 /// probe compares as one 16-bit word), the hit flag in bit 24, the memo id in 32-63.
 const TAG_HIT: u64 = 1 << 24;
+/// The generation's bits of `Slot::tag`.
+const TAG_GENERATION: u64 = 0xff << 8;
 
 /// A cached string as the words [`ShortStrCache::lookup`] reads from it: comparing them compares
 /// the strings, with no byte loop or `memcmp` call.
@@ -159,7 +166,8 @@ impl Hit<'_> {
 /// [`ShortStrCache::fill`].
 #[derive(Clone, Copy)]
 pub(crate) struct Probe {
-    index: usize,
+    /// The slot: a `u8`, so that it needs no bounds check.
+    index: u8,
     first: u64,
     last: u64,
     mid: u64,
@@ -170,13 +178,13 @@ impl Probe {
     /// The slot and the first and last words: what a miss hands on in registers (a whole
     /// `Probe` goes through memory), to be rebuilt with [`Probe::rebuild`].
     #[inline(always)]
-    pub(crate) fn parts(&self) -> (usize, u64, u64) {
+    pub(crate) fn parts(&self) -> (u8, u64, u64) {
         (self.index, self.first, self.last)
     }
 
     /// The probe of `s` from its [`parts`](Probe::parts): the rest is read from `s` again.
     #[inline(always)]
-    pub(crate) fn rebuild(s: &[u8], (index, first, last): (usize, u64, u64)) -> Probe {
+    pub(crate) fn rebuild(s: &[u8], (index, first, last): (u8, u64, u64)) -> Probe {
         let n = s.len();
         debug_assert!(n <= SHORT_STR);
         let mid = if n > 16 {
@@ -200,20 +208,48 @@ impl Probe {
 /// size, no allocation per string, and a miss only costs a hash. A string that has repeated
 /// keeps its slot against one-off strings (unique names would otherwise evict the repeated tags
 /// between two uses); a string that finds its slot taken is simply written in full.
+/// Entries of [`ShortStrCache`]'s first level.
+const RECENT: usize = 64;
+
+/// A str found in the cache by a BINGET, by its address: the same address, length and
+/// generation and the same words (content is compared, as an address can be reused for other
+/// text) are the same slot, marked, with the same id, without the hash and the slot's loads.
+#[derive(Clone, Copy, Default)]
+struct Recent {
+    ptr: usize,
+    /// Length and generation, as a slot's key: a stale entry never matches.
+    key: u64,
+    first: u64,
+    last: u64,
+    mid: u64,
+    get: [u8; 2],
+}
+
 #[derive(Default)]
 pub(crate) struct ShortStrCache {
-    slots: Vec<Slot>,
-    /// Never 0 while `slots` is allocated; slots of other generations are empty.
-    generation: u8,
+    /// Allocated at the first fill (a fixed-size array: a `u8` index needs no bounds check).
+    slots: Option<Box<[Slot; SHORT_SLOTS]>>,
+    /// The first level, allocated with `slots`.
+    recent: Option<Box<[Recent; RECENT]>>,
+    /// The generation, shifted to its place in `Slot::tag`: never 0 while `slots` is
+    /// allocated; slots of other generations are empty.
+    generation: u64,
 }
 
 impl ShortStrCache {
     fn clear(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.slots.clear();
-            self.generation = 1;
+        let mut generation = (self.generation >> 8) as u8;
+        generation = generation.wrapping_add(1);
+        if generation == 0 {
+            if let Some(slots) = &mut self.slots {
+                slots.fill(Slot::default());
+            }
+            if let Some(recent) = &mut self.recent {
+                recent.fill(Recent::default());
+            }
+            generation = 1;
         }
+        self.generation = u64::from(generation) << 8;
     }
 
     /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
@@ -230,26 +266,24 @@ impl ShortStrCache {
         } else if n >= 4 {
             let half = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
             (u64::from(half(0)), u64::from(half(n - 4)), 0)
-        } else if n > 0 {
-            let b = |i: usize| u64::from(s[i]);
-            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0, 0)
+        } else if n >= 2 {
+            // Bytes 0, n / 2 and n - 1: for 2 and 3 bytes, the first two then the last.
+            let pair = u16::from_le_bytes(s[..2].try_into().expect("2 bytes"));
+            (u64::from(pair) | u64::from(s[n - 1]) << 16, 0, 0)
+        } else if n == 1 {
+            (u64::from(s[0]) * 0x01_0101, 0, 0)
         } else {
             (0, 0, 0)
         };
         let h = (first ^ last.rotate_left(29) ^ (n as u64).rotate_left(58))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Probe {
-            index: (h >> 54) as usize & (SHORT_SLOTS - 1),
+            index: (h >> 54) as u8,
             first,
             last,
             mid,
             len: n as u8,
         }
-    }
-
-    #[inline]
-    fn key(&self, len: u8) -> u64 {
-        u64::from(self.generation) | u64::from(len) << 8
     }
 
     /// The memo id of `s` (at most [`SHORT_STR`] bytes) if it is in the cache, else where to
@@ -267,8 +301,8 @@ impl ShortStrCache {
     /// marked as repeated.
     #[inline(always)]
     pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
-        let key = self.key(p.len);
-        let slot = self.slots.get_mut(p.index)?;
+        let key = self.generation | u64::from(p.len);
+        let slot = &mut self.slots.as_mut()?[usize::from(p.index)];
         if slot.tag as u16 == key as u16
             && slot.first == p.first
             && slot.last == p.last
@@ -280,21 +314,43 @@ impl ShortStrCache {
         }
     }
 
+    /// The BINGET of the str at `ptr` whose words are `p` if it was found by a BINGET before
+    /// (in this pickle: the key holds the generation).
+    #[inline(always)]
+    pub(crate) fn recent_get(&self, ptr: usize, p: &Probe) -> Option<[u8; 2]> {
+        let e = &self.recent.as_ref()?[recent_index(ptr)];
+        (e.ptr == ptr
+            && e.key == self.generation | u64::from(p.len)
+            && e.first == p.first
+            && e.last == p.last
+            && e.mid == p.mid)
+            .then_some(e.get)
+    }
+
+    /// Remember that the str at `ptr` whose words are `p` was found, in a slot marked as
+    /// repeated, with BINGET `get`: that slot keeps it for the rest of the pickle, so that
+    /// [`Self::recent_get`] finds what [`Self::find`] would.
+    #[inline(always)]
+    pub(crate) fn remember(&mut self, ptr: usize, p: &Probe, get: [u8; 2]) {
+        let key = self.generation | u64::from(p.len);
+        if let Some(recent) = &mut self.recent {
+            recent[recent_index(ptr)] = Recent {
+                ptr,
+                key,
+                first: p.first,
+                last: p.last,
+                mid: p.mid,
+                get,
+            };
+        }
+    }
+
     /// The memo id of the str whose words are `p`, if it is in the cache.
     #[cfg(test)]
     fn lookup(&mut self, p: &Probe) -> Option<u64> {
-        let key = self.key(p.len);
-        let slot = self.slots.get_mut(p.index)?;
-        if slot.tag as u16 == key as u16
-            && slot.first == p.first
-            && slot.last == p.last
-            && slot.mid == p.mid
-        {
-            slot.tag |= TAG_HIT;
-            Some(slot.tag >> 32)
-        } else {
-            None
-        }
+        let (id, hit) = self.find(p)?;
+        hit.mark();
+        Some(id)
     }
 
     /// Remember the str that missed at `p` as memo entry `id`, unless its slot holds a string
@@ -302,7 +358,7 @@ impl ShortStrCache {
     #[inline]
     pub(crate) fn fill(&mut self, p: Probe, id: u64) {
         let Ok(id) = u32::try_from(id) else { return };
-        if self.slots.is_empty() {
+        if self.slots.is_none() {
             self.alloc();
         }
         self.fill_allocated(p, id);
@@ -312,30 +368,36 @@ impl ShortStrCache {
     /// 32 bits: no call in it, so that its caller's fast path needs no saved registers.
     #[inline(always)]
     pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
-        let key = self.key(p.len);
-        let slot = &mut self.slots[p.index];
-        if slot.tag & 0xff == u64::from(self.generation) && slot.tag & TAG_HIT != 0 {
+        let generation = self.generation;
+        let Some(slots) = &mut self.slots else { return };
+        let slot = &mut slots[usize::from(p.index)];
+        // A string of this pickle that has repeated keeps its slot.
+        if slot.tag & (TAG_GENERATION | TAG_HIT) == generation | TAG_HIT {
             return;
         }
         *slot = Slot {
             first: p.first,
             last: p.last,
             mid: p.mid,
-            tag: key | u64::from(id) << 32,
+            tag: generation | u64::from(p.len) | u64::from(id) << 32,
         };
     }
 
     /// Whether [`fill`](Self::fill) will find the slots there.
     #[inline(always)]
     pub(crate) fn is_allocated(&self) -> bool {
-        !self.slots.is_empty()
+        self.slots.is_some()
     }
 
     #[cold]
     fn alloc(&mut self) {
-        self.slots = vec![Slot::default(); SHORT_SLOTS];
+        let slots: Box<[Slot]> = vec![Slot::default(); SHORT_SLOTS].into_boxed_slice();
+        // Always the right length: the cache just stays off otherwise.
+        self.slots = slots.try_into().ok();
+        let recent: Box<[Recent]> = vec![Recent::default(); RECENT].into_boxed_slice();
+        self.recent = recent.try_into().ok();
         if self.generation == 0 {
-            self.generation = 1;
+            self.generation = 1 << 8;
         }
     }
 
@@ -350,6 +412,12 @@ impl ShortStrCache {
             self.fill(p, id);
         }
     }
+}
+
+/// The first-level entry of the str at `ptr`.
+#[inline(always)]
+fn recent_index(ptr: usize) -> usize {
+    ((ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
 }
 
 fn small_bytes_key(b: &[u8]) -> Option<u16> {
@@ -387,9 +455,17 @@ const FIELD_SLOTS: usize = 16;
 /// nested structs that take each other's places cost a lookup, never a wrong id.
 #[derive(Default)]
 struct FieldCache {
-    /// (address, length, memo id); address 0 is an empty slot (a `&str` is never null).
-    slots: [(usize, usize, u64); FIELD_SLOTS],
+    slots: [FieldSlot; FIELD_SLOTS],
     used: bool,
+}
+
+/// A field name's address and length, and the BINGET of its memo id; address 0 is an empty
+/// slot (a `&str` is never null).
+#[derive(Default, Clone, Copy)]
+struct FieldSlot {
+    ptr: usize,
+    len: usize,
+    get: [u8; 2],
 }
 
 impl FieldCache {
@@ -502,16 +578,17 @@ mod tests {
     fn fields_by_place_and_address() {
         let mut m = Memo::default();
         let s: &'static str = "abcdef";
+        let get = |id: u8| Some([crate::opcode::BINGET, id]);
         assert_eq!(m.get_field(s, 0), None);
         m.put_field(s, 0, 5);
-        assert_eq!(m.get_field(s, 0), Some(5));
-        assert_eq!(m.get_field(s, FIELD_SLOTS), Some(5));
+        assert_eq!(m.get_field(s, 0), get(5));
+        assert_eq!(m.get_field(s, FIELD_SLOTS), get(5));
         assert_eq!(m.get_field(s, 1), None);
         assert_eq!(m.get_field(&s[..3], 0), None);
         assert_eq!(m.get_field(&s[1..], 0), None);
         m.put_field(&s[..3], 0, 6);
         assert_eq!(m.get_field(s, 0), None);
-        assert_eq!(m.get_field(&s[..3], 0), Some(6));
+        assert_eq!(m.get_field(&s[..3], 0), get(6));
         // Ids a BINGET cannot hold are not put there.
         m.put_field(s, 1, 256);
         assert_eq!(m.get_field(s, 1), None);
@@ -539,6 +616,34 @@ mod tests {
             m.short.put("blue", 2);
             assert_eq!(m.short.get("blue"), Some(2));
         }
+    }
+
+    #[test]
+    fn recent_strs_by_address_and_content_in_one_pickle() {
+        let mut c = ShortStrCache::default();
+        let text = String::from("greenish");
+        let s = text.as_str();
+        let p = ShortStrCache::words(s.as_bytes());
+        let ptr = s.as_ptr() as usize;
+        assert_eq!(c.recent_get(ptr, &p), None);
+        c.fill(p, 7);
+        c.remember(ptr, &p, [crate::opcode::BINGET, 7]);
+        assert_eq!(c.recent_get(ptr, &p), Some([crate::opcode::BINGET, 7]));
+        // Other text at the same address, or the same text elsewhere: not this entry.
+        let other = ShortStrCache::words(b"greenest");
+        assert_eq!(c.recent_get(ptr, &other), None);
+        let shorter = ShortStrCache::words(b"greenis");
+        assert_eq!(c.recent_get(ptr, &shorter), None);
+        assert_eq!(c.recent_get(ptr + 1, &p), None);
+        // The next pickle forgets it, also when the generation wraps.
+        c.clear();
+        assert_eq!(c.recent_get(ptr, &p), None);
+        // 255 generations on, the generation is the same again: the tables were emptied.
+        for _ in 0..254 {
+            c.clear();
+        }
+        assert_eq!(c.generation, 1 << 8);
+        assert_eq!(c.recent_get(ptr, &p), None);
     }
 
     #[test]

@@ -74,20 +74,40 @@ use output::Output;
 /// `&mut Serializer` is a [`serde::Serializer`]: `value.serialize(&mut ser)` writes one complete
 /// pickle, just like `ser.dump(&value)`. After an error the pickle being written is abandoned
 /// by [`dump`](Self::dump); a writer may already have received part of it.
-pub struct Serializer<W> {
+///
+/// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
+/// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
+/// code it generates for them.
+pub struct Serializer<W, const P45: bool = false> {
     pub(crate) out: Output<W>,
     pub(crate) memo: Memo,
     pub(crate) proto: u8,
     pub(crate) opts: SerOptions,
     /// Containers open; 0 between pickles.
     pub(crate) level: u32,
-    /// Writing a dict key or set element, which Python must be able to hash.
-    pub(crate) key: bool,
+    /// What takes a str, struct or seq off its fast path, as bits ([`KEY`], [`PENDING`],
+    /// [`NO_STR_MEMO`], [`CLASSES`]): one test of them all there.
+    pub(crate) slow: u8,
     /// The payload of a `$pypickle::` newtype is being serialized: the seq or bytes it makes
-    /// stands for this Python type.
-    pub(crate) pending: Option<Tag>,
+    /// stands for this Python type. Set and taken with [`PENDING`] in `slow`.
+    pending: Option<Tag>,
     /// Buffers handed out of band, in order.
     pub(crate) buffers: Vec<Vec<u8>>,
+}
+
+/// `slow`: writing a dict key or set element, which Python must be able to hash.
+pub(crate) const KEY: u8 = 1;
+/// `slow`: a `$pypickle::` payload is pending.
+const PENDING: u8 = 2;
+/// `slow`: str values are not memoized (`SerOptions::memoize_strings` off).
+const NO_STR_MEMO: u8 = 4;
+/// `slow`: classes are registered.
+const CLASSES: u8 = 8;
+
+/// The bits of `slow` that come from the options.
+fn slow_options(opts: &SerOptions) -> u8 {
+    (if opts.memoize_strings { 0 } else { NO_STR_MEMO })
+        | (if opts.registry.is_empty() { 0 } else { CLASSES })
 }
 
 impl<W: io::Write> Serializer<W> {
@@ -99,24 +119,73 @@ impl<W: io::Write> Serializer<W> {
         Serializer::build(writer, false, &SerOptions::default())
     }
 
+    /// Use these options for the pickles written from now on.
+    pub fn with_options(mut self, opts: SerOptions) -> Self {
+        self.proto = opts.protocol;
+        self.slow = self.slow & (KEY | PENDING) | slow_options(&opts);
+        self.opts = opts;
+        self
+    }
+}
+
+impl<W, const P45: bool> Serializer<W, P45> {
+    /// The protocol: with `P45`, known to the compiler to be 4 or 5.
+    #[inline(always)]
+    pub(crate) fn proto(&self) -> u8 {
+        if P45 {
+            if self.proto >= 5 {
+                5
+            } else {
+                4
+            }
+        } else {
+            self.proto
+        }
+    }
+
+    /// Writing a dict key or set element, which Python must be able to hash.
+    #[inline(always)]
+    pub(crate) fn key(&self) -> bool {
+        self.slow & KEY != 0
+    }
+
+    /// Set whether a dict key or set element is being written; whether one was.
+    #[inline(always)]
+    pub(crate) fn set_key(&mut self, key: bool) -> bool {
+        let was = self.key();
+        self.slow = self.slow & !KEY | if key { KEY } else { 0 };
+        was
+    }
+
+    pub(crate) fn set_pending(&mut self, tag: Tag) {
+        self.pending = Some(tag);
+        self.slow |= PENDING;
+    }
+
+    #[inline(always)]
+    pub(crate) fn take_pending(&mut self) -> Option<Tag> {
+        if self.slow & PENDING == 0 {
+            return None;
+        }
+        self.slow &= !PENDING;
+        self.pending.take()
+    }
+}
+
+impl<W: io::Write, const P45: bool> Serializer<W, P45> {
+    /// `P45` only with protocol 4 or 5 in `opts`.
     fn build(writer: W, buffer_all: bool, opts: &SerOptions) -> Self {
+        debug_assert!(!P45 || matches!(opts.protocol, 4 | 5));
         Serializer {
             out: Output::new(writer, buffer_all),
             memo: Memo::default(),
             proto: opts.protocol,
             opts: opts.clone(),
             level: 0,
-            key: false,
+            slow: slow_options(opts),
             pending: None,
             buffers: Vec::new(),
         }
-    }
-
-    /// Use these options for the pickles written from now on.
-    pub fn with_options(mut self, opts: SerOptions) -> Self {
-        self.proto = opts.protocol;
-        self.opts = opts;
-        self
     }
 
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
@@ -140,8 +209,8 @@ impl<W: io::Write> Serializer<W> {
     fn abandon(&mut self, start: Option<usize>) {
         self.out.abandon(start);
         self.level = 0;
-        self.key = false;
-        self.pending = None;
+        self.set_key(false);
+        self.take_pending();
     }
 
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
@@ -207,10 +276,20 @@ impl<W: io::Write> Serializer<W> {
         self.end_value()
     }
 
-    /// A str value or key, short of the boundary's work.
+    /// A str value or key, short of the boundary's work: one test for a str value of 3 to
+    /// [`SHORT_STR`](memo::SHORT_STR) bytes with the cache on, which goes to the cache.
     #[inline(always)]
     fn str_value(&mut self, v: &str) -> Result<()> {
-        if !self.key {
+        if self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3 {
+            return self.short_str(v);
+        }
+        self.str_value_other(v)
+    }
+
+    /// [`Self::str_value`] of the rest.
+    #[inline(never)]
+    fn str_value_other(&mut self, v: &str) -> Result<()> {
+        if !self.key() {
             self.emit_str(v)
         } else if self.opts.memoize_keys {
             self.emit_interned_str(v)
@@ -265,20 +344,22 @@ impl<W: io::Write> Serializer<W> {
 
     #[cold]
     fn start_pickle(&mut self) -> Result<()> {
-        if self.proto > opcode::HIGHEST_PROTOCOL {
+        if self.proto() > opcode::HIGHEST_PROTOCOL {
             return Err(unserializable(format!(
                 "unsupported pickle protocol {}: this crate writes protocols 0 to {}",
-                self.proto,
+                self.proto(),
                 opcode::HIGHEST_PROTOCOL
             )));
         }
         self.memo.clear();
-        self.key = false;
+        self.set_key(false);
         self.out.begin_pickle();
-        if self.proto >= 2 {
-            self.out.buf.extend_from_slice(&[opcode::PROTO, self.proto]);
+        if self.proto() >= 2 {
+            self.out
+                .buf
+                .extend_from_slice(&[opcode::PROTO, self.proto()]);
         }
-        if self.proto >= 4 {
+        if self.proto() >= 4 {
             self.out.start_framing();
         }
         Ok(())
@@ -323,7 +404,18 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 /// assert_eq!(bytes, b"(lp0\nF1.5\na.");
 /// ```
 pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: &SerOptions) -> Result<Vec<u8>> {
-    let mut ser = Serializer::build(io::sink(), true, opts);
+    if matches!(opts.protocol, 4 | 5) {
+        to_vec_in::<T, true>(value, opts)
+    } else {
+        to_vec_in::<T, false>(value, opts)
+    }
+}
+
+fn to_vec_in<T: Serialize + ?Sized, const P45: bool>(
+    value: &T,
+    opts: &SerOptions,
+) -> Result<Vec<u8>> {
+    let mut ser = Serializer::<_, P45>::build(io::sink(), true, opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
     Ok(std::mem::take(&mut ser.out.buf))
@@ -351,7 +443,7 @@ pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
 ) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
     let mut opts = opts.clone();
     opts.out_of_band = true;
-    let mut ser = Serializer::build(io::sink(), true, &opts);
+    let mut ser = Serializer::<_, false>::build(io::sink(), true, &opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
     Ok((std::mem::take(&mut ser.out.buf), ser.take_buffers()))
@@ -379,20 +471,23 @@ pub fn to_writer_with<W: io::Write, T: Serialize + ?Sized>(
     value: &T,
     opts: &SerOptions,
 ) -> Result<()> {
-    let mut ser = Serializer::build(writer, false, opts);
-    ser.dump(value)
+    if matches!(opts.protocol, 4 | 5) {
+        Serializer::<_, true>::build(writer, false, opts).dump(value)
+    } else {
+        Serializer::<_, false>::build(writer, false, opts).dump(value)
+    }
 }
 
-impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
+impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer<W, P45> {
     type Ok = ();
     type Error = Error;
-    type SerializeSeq = SeqWriter<'a, W>;
-    type SerializeTuple = SeqWriter<'a, W>;
-    type SerializeTupleStruct = SeqWriter<'a, W>;
-    type SerializeTupleVariant = SeqWriter<'a, W>;
-    type SerializeMap = MapWriter<'a, W>;
-    type SerializeStruct = MapWriter<'a, W>;
-    type SerializeStructVariant = MapWriter<'a, W>;
+    type SerializeSeq = SeqWriter<'a, W, P45>;
+    type SerializeTuple = SeqWriter<'a, W, P45>;
+    type SerializeTupleStruct = SeqWriter<'a, W, P45>;
+    type SerializeTupleVariant = SeqWriter<'a, W, P45>;
+    type SerializeMap = MapWriter<'a, W, P45>;
+    type SerializeStruct = MapWriter<'a, W, P45>;
+    type SerializeStructVariant = MapWriter<'a, W, P45>;
 
     #[inline]
     fn is_human_readable(&self) -> bool {
@@ -482,7 +577,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
     }
     #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
-        if let Some(tag) = self.pending.take() {
+        if let Some(tag) = self.take_pending() {
             return self.save_tagged_bytes(tag, v);
         }
         self.begin_value()?;
@@ -562,7 +657,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
             w.push(v)?;
             return w.done();
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         self.open()?;
@@ -572,11 +667,11 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.close()
     }
     #[inline(always)]
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W>> {
-        if let Some(tag) = self.pending.take() {
-            return SeqWriter::tagged(self, tag, len);
-        }
-        if self.key {
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W, P45>> {
+        if self.slow & (KEY | PENDING) != 0 {
+            if let Some(tag) = self.take_pending() {
+                return SeqWriter::tagged(self, tag, len);
+            }
             return Err(self.unhashable("a sequence (written as a list)"));
         }
         SeqWriter::list(self, len)
@@ -593,7 +688,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
         };
-        if self.pending.is_some() || self.key {
+        if self.slow & (KEY | PENDING) != 0 {
             // A set payload, or an error for a list as a key: serialize_seq sorts them out.
             let mut seq = serde::Serializer::serialize_seq(self, hint)?;
             for item in iter {
@@ -604,11 +699,15 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         self.collect_list(iter, hint)
     }
     #[inline(always)]
-    fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W>> {
+    fn serialize_tuple(self, len: usize) -> Result<SeqWriter<'a, W, P45>> {
         SeqWriter::tuple(self, len)
     }
     #[inline]
-    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<SeqWriter<'a, W>> {
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<SeqWriter<'a, W, P45>> {
         if let Some(class) = self.struct_class(name) {
             return SeqWriter::instance(self, &class, len);
         }
@@ -625,25 +724,27 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         if let Some(class) = self.variant_class(name, variant) {
             return SeqWriter::instance(self, &class, len);
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         SeqWriter::tuple_variant(self, variant, len)
     }
     #[inline(always)]
-    fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W>> {
-        if self.key {
+    fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W, P45>> {
+        if self.key() {
             return Err(self.unhashable("a map (written as a dict)"));
         }
         MapWriter::new(self, len)
     }
     #[inline(always)]
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W>> {
-        if let Some(class) = self.struct_class(name) {
-            return MapWriter::instance(self, &class, len);
-        }
-        if self.key {
-            return Err(self.unhashable("a struct (written as a dict)"));
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W, P45>> {
+        if self.slow & (KEY | CLASSES) != 0 {
+            if let Some(class) = self.struct_class(name) {
+                return MapWriter::instance(self, &class, len);
+            }
+            if self.key() {
+                return Err(self.unhashable("a struct (written as a dict)"));
+            }
         }
         MapWriter::new(self, Some(len))
     }
@@ -658,7 +759,7 @@ impl<'a, W: io::Write> serde::Serializer for &'a mut Serializer<W> {
         if let Some(class) = self.variant_class(name, variant) {
             return MapWriter::instance(self, &class, len);
         }
-        if self.key {
+        if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         MapWriter::variant(self, variant, len)

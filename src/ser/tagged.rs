@@ -26,7 +26,7 @@ impl<T: Serialize + ?Sized> Serialize for Retag<'_, T> {
     }
 }
 
-impl<W: Write> Serializer<W> {
+impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// A `$pypickle::` newtype struct.
     pub(crate) fn save_tagged<T: Serialize + ?Sized>(
         &mut self,
@@ -43,15 +43,15 @@ impl<W: Write> Serializer<W> {
             | Tag::Buffer
             | Tag::ReadOnlyBuffer => {
                 match tag {
-                    Tag::Set if self.key => return Err(self.unhashable("a set")),
-                    Tag::ByteArray | Tag::Buffer if self.key => {
+                    Tag::Set if self.key() => return Err(self.unhashable("a set")),
+                    Tag::ByteArray | Tag::Buffer if self.key() => {
                         return Err(self.unhashable("a bytearray"))
                     }
                     _ => {}
                 }
-                self.pending = Some(tag);
+                self.set_pending(tag);
                 let r = payload.serialize(&mut *self);
-                if self.pending.take().is_some() && r.is_ok() {
+                if self.take_pending().is_some() && r.is_ok() {
                     return Err(unserializable(format!("malformed {name} payload")));
                 }
                 r
@@ -59,14 +59,14 @@ impl<W: Write> Serializer<W> {
             Tag::Complex | Tag::Global | Tag::Object => {
                 let value = to_value(&Retag(name, payload))?;
                 self.open()?;
-                let key = std::mem::replace(&mut self.key, false);
+                let key = self.set_key(false);
                 match &value {
                     Value::Complex(c) => self.emit_complex(*c)?,
                     Value::Global(g) => self.emit_global(&g.module, &g.name)?,
                     Value::Object(o) => self.emit_object(o)?,
                     _ => return Err(unserializable(format!("malformed {name} payload"))),
                 }
-                self.key = key;
+                self.set_key(key);
                 self.close()
             }
         }
@@ -90,10 +90,10 @@ impl<W: Write> Serializer<W> {
     /// then READONLY_BUFFER for a read-only one) when the options ask for it, else in band as
     /// bytes (read-only) or a bytearray.
     fn emit_pickle_buffer(&mut self, v: &[u8], readonly: bool) -> Result<()> {
-        if self.proto < 5 {
+        if self.proto() < 5 {
             return Err(unserializable(format!(
                 "a PickleBuffer can only be pickled with protocol 5, not {}",
-                self.proto
+                self.proto()
             )));
         }
         if self.opts.out_of_band {

@@ -288,14 +288,16 @@ impl Arena {
     /// The items of a container, in order.
     #[inline]
     pub(crate) fn iter(&self, id: Id) -> Items<'_> {
-        let (pos, end, next) = match self.containers.get(id as usize) {
-            Some(c) => (c.start, c.start + c.run, c.more),
-            None => (0, 0, NIL),
+        let (run, next) = match self.containers.get(id as usize) {
+            Some(c) => (
+                &self.items[c.start as usize..(c.start + c.run) as usize],
+                c.more,
+            ),
+            None => (&[][..], NIL),
         };
         Items {
             arena: self,
-            pos,
-            end,
+            stretch: run.iter(),
             next,
         }
     }
@@ -334,8 +336,9 @@ impl Arena {
 /// Iterator over a container's items: its run, then its segments.
 pub(crate) struct Items<'a> {
     arena: &'a Arena,
-    pos: u32,
-    end: u32,
+    /// What is left of the current stretch (the run, then each segment): a slice iterator,
+    /// so that an item costs a pointer compare, not an index and a bounds check.
+    stretch: std::slice::Iter<'a, Node>,
     /// The next segment (NIL when the current stretch is the last).
     next: Id,
 }
@@ -346,9 +349,7 @@ impl<'a> Iterator for Items<'a> {
     #[inline]
     fn next(&mut self) -> Option<&'a Node> {
         loop {
-            if self.pos < self.end {
-                let n = &self.arena.items[self.pos as usize];
-                self.pos += 1;
+            if let Some(n) = self.stretch.next() {
                 return Some(n);
             }
             // Once exhausted, stay exhausted (the iterator is fused).
@@ -356,8 +357,7 @@ impl<'a> Iterator for Items<'a> {
                 return None;
             }
             let s = self.arena.segments[self.next as usize];
-            self.pos = s.start;
-            self.end = s.start + s.len;
+            self.stretch = self.arena.items[s.start as usize..(s.start + s.len) as usize].iter();
             self.next = s.next;
         }
     }

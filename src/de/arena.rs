@@ -127,6 +127,17 @@ pub(crate) struct Container {
     pub last: Id,
 }
 
+impl Container {
+    /// Where its first run of items is.
+    #[inline]
+    fn first_run(&self) -> Range {
+        Range {
+            start: self.start,
+            len: self.run,
+        }
+    }
+}
+
 /// One batch of a container's items.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Segment {
@@ -289,10 +300,7 @@ impl Arena {
     #[inline]
     pub(crate) fn iter(&self, id: Id) -> Items<'_> {
         let (run, next) = match self.containers.get(id as usize) {
-            Some(c) => (
-                &self.items[c.start as usize..(c.start + c.run) as usize],
-                c.more,
-            ),
+            Some(c) => (self.slice(c.first_run()), c.more),
             None => (&[][..], NIL),
         };
         Items {
@@ -309,7 +317,7 @@ impl Arena {
         if c.more != NIL {
             return None;
         }
-        Some(&self.items[c.start as usize..(c.start + c.run) as usize])
+        Some(self.slice(c.first_run()))
     }
 
     /// The number of items in a container (0 for NIL).
@@ -357,7 +365,13 @@ impl<'a> Iterator for Items<'a> {
                 return None;
             }
             let s = self.arena.segments[self.next as usize];
-            self.stretch = self.arena.items[s.start as usize..(s.start + s.len) as usize].iter();
+            self.stretch = self
+                .arena
+                .slice(Range {
+                    start: s.start,
+                    len: s.len,
+                })
+                .iter();
             self.next = s.next;
         }
     }

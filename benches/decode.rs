@@ -50,6 +50,8 @@ use records::RECORDS;
 
 #[path = "common/cpython.rs"]
 mod cpython;
+#[path = "common/rounds.rs"]
+mod rounds;
 
 /// The decoder column of CPython's rows, and its two targets.
 const CPYTHON: &str = "CPython `pickle.loads`";
@@ -670,25 +672,13 @@ impl Table {
         self.stats(file, decoder, target).map(|s| s.median)
     }
 
-    /// The median over the rounds both cases ran of (`slow`'s time / `fast`'s time) in the same
-    /// round, and how many rounds that is. A slow phase of the machine that covers some rounds
-    /// and not others moves each case's times, but not the ratio within a round.
+    /// [`rounds::paired_ratio`] of two cases of `file`: `slow`'s time over `fast`'s, round by
+    /// round.
     fn paired(&self, file: &str, slow: (&str, &str), fast: (&str, &str)) -> Option<(f64, usize)> {
-        let slow = &self.stats(file, slow.0, slow.1)?.rounds;
-        let fast = &self.stats(file, fast.0, fast.1)?.rounds;
-        let mut ratios: Vec<f64> = slow
-            .iter()
-            .zip(fast)
-            .map(|(s, f)| s.as_secs_f64() / f.as_secs_f64())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let n = ratios.len();
-        let median = match n {
-            0 => return None,
-            _ if n % 2 == 1 => ratios[n / 2],
-            _ => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
-        };
-        Some((median, n))
+        rounds::paired_ratio(
+            &self.stats(file, slow.0, slow.1)?.rounds,
+            &self.stats(file, fast.0, fast.1)?.rounds,
+        )
     }
 
     fn report(&self, cpython: &Result<(), String>, offset: usize) -> String {

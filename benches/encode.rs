@@ -36,6 +36,8 @@ use records::write::records;
 
 #[path = "common/cpython.rs"]
 mod cpython;
+#[path = "common/rounds.rs"]
+mod rounds;
 
 /// One timed run: its time and the output's size.
 type Timed<'a> = Box<dyn FnMut() -> Result<(Duration, usize), String> + 'a>;
@@ -106,8 +108,8 @@ impl<'a> Case<'a> {
     }
 }
 
-fn median<T: Copy + PartialOrd>(t: &mut [T]) -> T {
-    t.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+fn median(t: &mut [Duration]) -> Duration {
+    t.sort();
     t[t.len() / 2]
 }
 
@@ -229,14 +231,8 @@ fn main() {
     let paired = |slow: &str, fast: &str| {
         match (case(slow), case(fast)) {
             (Some(s), Some(f)) if s.error.is_none() && f.error.is_none() => {
-                let mut r: Vec<f64> = s
-                    .times
-                    .iter()
-                    .zip(&f.times)
-                    .map(|(s, f)| s.as_secs_f64() / f.as_secs_f64())
-                    .collect();
-                let n = r.len();
-                (n > 0).then(|| format!("{:.2}x over {n} rounds", median(&mut r)))
+                rounds::paired_ratio(&s.times, &f.times)
+                    .map(|(r, n)| format!("{r:.2}x over {n} rounds"))
             }
             _ => None,
         }

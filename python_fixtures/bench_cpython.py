@@ -37,6 +37,8 @@ import statistics
 import sys
 import time
 
+import bench_serve
+
 FILES = ["records.pkl", "int_float.pkl", "bytes64m.pkl"]
 
 
@@ -71,20 +73,17 @@ def serve(directory):
         with open(os.path.join(directory, name), "rb") as f:
             inputs[name] = f.read()
         pickle.loads(inputs[name])  # warm-up
-    print("ready", flush=True)
-    for line in sys.stdin:
-        try:
-            name, mode = line.split()
-            if mode not in ("on", "off"):
-                raise ValueError(f"gc mode {mode!r}: expected on or off")
-            data = inputs[name]
-            gc_on = mode == "on"
-            loads_once(data, gc_on)  # untimed, as the run before it in the loop
-            took = loads_once(data, gc_on)
-            reply = f"ok ms={took * 1e3:.6f} bytes={len(data)}"
-        except Exception as e:  # answer, and let the caller decide
-            reply = "error " + f"{type(e).__name__}: {e}".replace("\n", " ")
-        print(reply, flush=True)
+
+    def time_one(command):
+        name, mode = command.split()
+        if mode not in ("on", "off"):
+            raise ValueError(f"gc mode {mode!r}: expected on or off")
+        data = inputs[name]
+        gc_on = mode == "on"
+        loads_once(data, gc_on)  # untimed, as the run before it in the loop
+        return loads_once(data, gc_on), len(data)
+
+    bench_serve.serve(time_one)
 
 
 def main(argv):

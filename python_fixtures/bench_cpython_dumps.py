@@ -30,6 +30,8 @@ import statistics
 import sys
 import time
 
+import bench_serve
+
 
 def records():
     return [
@@ -60,25 +62,23 @@ def serve():
     cases = {"records": records(), "bytes64m": payload()}
     for obj in cases.values():
         pickle.dumps(obj, protocol=4)  # warm-up
-    print("ready", flush=True)
-    for line in sys.stdin:
+
+    def time_one(command):
+        obj = cases[command]
+        gc.disable()
         try:
-            obj = cases[line.strip()]
-            gc.disable()
-            try:
-                data = pickle.dumps(obj, protocol=4)  # untimed, freed before the timed one
-                del data
-                t0 = time.perf_counter()
-                data = pickle.dumps(obj, protocol=4)
-                t1 = time.perf_counter()
-            finally:
-                gc.enable()
-            size = len(data)
+            data = pickle.dumps(obj, protocol=4)  # untimed, freed before the timed one
             del data
-            reply = f"ok ms={(t1 - t0) * 1e3:.6f} bytes={size}"
-        except Exception as e:  # answer, and let the caller decide
-            reply = "error " + f"{type(e).__name__}: {e}".replace("\n", " ")
-        print(reply, flush=True)
+            t0 = time.perf_counter()
+            data = pickle.dumps(obj, protocol=4)
+            t1 = time.perf_counter()
+        finally:
+            gc.enable()
+        size = len(data)
+        del data
+        return t1 - t0, size
+
+    bench_serve.serve(time_one)
 
 
 def main(argv):

@@ -107,38 +107,72 @@ impl Batch {
         b
     }
 
-    /// An exact list or dict (`empty` is EMPTY_LIST or EMPTY_DICT) with its MEMOIZE, and its
-    /// items to come: the state [`Batch::start`] leaves. At protocol 4+ the opcodes are one
-    /// write (the MARK left out when the hint says one item).
+    /// A new list or dict (`empty` is EMPTY_LIST or EMPTY_DICT) from its save boundary
+    /// ([`Serializer::open`]), with its MEMOIZE, and its items to come: the state
+    /// [`Batch::start`] leaves. At protocol 4+ the opcodes are one write (the MARK left out
+    /// when the hint says one item), with the boundary's [`Room`](super::output::Room) if
+    /// the boundary had no work.
     #[inline(always)]
     fn open<W: Write, const P45: bool>(
         ser: &mut Serializer<W, P45>,
         empty: u8,
         rule: &Rule,
         hint: Option<usize>,
-    ) -> Self {
+    ) -> Result<Self> {
+        let single = hint == Some(1) && rule.single;
+        if ser.proto() >= 4 && ser.level < ser.opts.max_depth {
+            let pos = ser.out.buf.len();
+            if let Some(room) = ser.out.room() {
+                ser.level += 1;
+                if single {
+                    room.put([empty, MEMOIZE]);
+                    return Ok(Self::opened(ser, NO_MARK, hint));
+                }
+                room.put([empty, MEMOIZE, MARK]);
+                return Ok(Self::opened(ser, pos + 2, hint));
+            }
+        }
+        ser.open()?;
         if ser.proto() >= 4 {
             let pos = ser.out.buf.len();
-            ser.memo.next += 1;
-            let mut b = Batch {
-                total: 0,
-                next_end: BATCH,
-                batch_start: 0,
-                mark_pos: pos + 2,
-                mark_epoch: ser.out.epoch,
-                each: 0,
-                hint: hint.unwrap_or(0),
-            };
-            if hint == Some(1) && rule.single {
-                // As `start` does: no MARK, the one item closed on its own.
+            if single {
                 ser.out.buf.extend_from_slice(&[empty, MEMOIZE]);
-                b.mark_pos = NO_MARK;
-                b.next_end = 1;
-            } else {
-                ser.out.buf.extend_from_slice(&[empty, MEMOIZE, MARK]);
+                return Ok(Self::opened(ser, NO_MARK, hint));
             }
-            return b;
+            ser.out.buf.extend_from_slice(&[empty, MEMOIZE, MARK]);
+            return Ok(Self::opened(ser, pos + 2, hint));
         }
+        Ok(Self::open_before_4(ser, empty, rule, hint))
+    }
+
+    /// [`Batch::open`] at protocol 4+, once its opcodes are written, with the MARK at
+    /// `mark_pos` ([`NO_MARK`] for a single item, closed on its own as in `start`).
+    #[inline(always)]
+    fn opened<W, const P45: bool>(
+        ser: &mut Serializer<W, P45>,
+        mark_pos: usize,
+        hint: Option<usize>,
+    ) -> Self {
+        ser.memo.next += 1;
+        Batch {
+            total: 0,
+            next_end: if mark_pos == NO_MARK { 1 } else { BATCH },
+            batch_start: 0,
+            mark_pos,
+            mark_epoch: ser.out.epoch,
+            each: 0,
+            hint: hint.unwrap_or(0),
+        }
+    }
+
+    /// [`Batch::open`] before protocol 4, after the boundary.
+    #[inline(always)]
+    fn open_before_4<W: Write, const P45: bool>(
+        ser: &mut Serializer<W, P45>,
+        empty: u8,
+        rule: &Rule,
+        hint: Option<usize>,
+    ) -> Self {
         if empty == EMPTY_DICT {
             ser.emit_empty_dict();
         } else {
@@ -293,8 +327,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
 
     #[inline(always)]
     pub(crate) fn list(ser: &'a mut Serializer<W, P45>, hint: Option<usize>) -> Result<Self> {
-        ser.open()?;
-        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULE, hint);
+        let batch = Batch::open(ser, EMPTY_LIST, &LIST_RULE, hint)?;
         Ok(Self::with(ser, SeqKind::List, batch))
     }
 
@@ -544,8 +577,7 @@ pub struct MapWriter<'a, W, const P45: bool = false> {
 impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     #[inline(always)]
     pub(crate) fn new(ser: &'a mut Serializer<W, P45>, hint: Option<usize>) -> Result<Self> {
-        ser.open()?;
-        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULE, hint);
+        let batch = Batch::open(ser, EMPTY_DICT, &DICT_RULE, hint)?;
         Ok(MapWriter {
             ser,
             batch,
@@ -604,8 +636,15 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
 
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
-        self.ser.boundary()?;
-        self.ser.emit_field_key(key, self.batch.total)?;
+        let ser = &mut *self.ser;
+        match (ser.memo.get_field(key, self.batch.total), ser.out.room()) {
+            // The key's save boundary passed, and its BINGET is ready.
+            (Some(get), Some(room)) => room.put(get),
+            _ => {
+                ser.boundary()?;
+                ser.emit_field_key(key, self.batch.total)?;
+            }
+        }
         v.serialize(&mut *self.ser)?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
@@ -695,8 +734,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         I: Iterator,
         I::Item: Serialize,
     {
-        self.open()?;
-        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint);
+        let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint)?;
         for item in iter {
             // A list is never inside a key, so the flag is already off.
             item.serialize(&mut *self)?;

@@ -3,7 +3,8 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, Probe, ShortStrCache, SHORT_STR};
+use super::memo::{is_cached_str, Found, Probe, SHORT_STR};
+use super::output::{Buf, Room};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
@@ -65,7 +66,7 @@ pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
 /// buffer cut back to the bytes that count. (Built in a stack array first, the pieces were
 /// read back wider than they were stored, which stalls store forwarding.)
 #[inline(always)]
-fn push_short_str(buf: &mut Vec<u8>, s: &[u8], tail: u8) {
+fn push_short_str(buf: &mut Buf, s: &[u8], tail: u8) {
     const _: () = assert!(SHORT_STR + 3 <= 32);
     let n = s.len();
     if n > SHORT_STR {
@@ -110,7 +111,7 @@ fn copy_short(a: &mut [u8], at: usize, s: &[u8]) {
 /// BINPUT (or LONG_BINPUT) of memo entry `id`: what protocols 1-3 write for a new short str,
 /// built as [`push_short_str`] builds its opcode.
 #[inline(always)]
-fn push_binunicode_put(buf: &mut Vec<u8>, s: &[u8], id: u32) {
+fn push_binunicode_put(buf: &mut Buf, s: &[u8], id: u32) {
     const ROOM: usize = 40;
     const _: () = assert!(5 + SHORT_STR + 5 <= ROOM);
     let n = s.len();
@@ -139,10 +140,31 @@ fn push_binunicode_put(buf: &mut Vec<u8>, s: &[u8], id: u32) {
     buf.truncate(len + 5 + n + put_len);
 }
 
+/// BININT1, BININT2 or BININT, as CPython picks for a 32-bit int (protocol 1+).
+#[inline(always)]
+pub(crate) fn put_int32(room: Room<'_>, v: i32) {
+    if v as u32 <= 0xff {
+        room.put([BININT1, v as u8]);
+    } else if v as u32 <= 0xffff {
+        let [a, b] = (v as u16).to_le_bytes();
+        room.put([BININT2, a, b]);
+    } else {
+        let [a, b, c, d] = v.to_le_bytes();
+        room.put([BININT, a, b, c, d]);
+    }
+}
+
+/// BINFLOAT (protocol 1+).
+#[inline(always)]
+pub(crate) fn put_binfloat(room: Room<'_>, v: f64) {
+    let b = v.to_be_bytes();
+    room.put([BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+}
+
 /// CPython's `raw_unicode_escape` for protocol 0 UNICODE: code points below 256 as one
 /// Latin-1 byte, except `\`, `\0`, `\n`, `\r` and `\x1a` as `\u00xx`; the rest as `\uxxxx` or
 /// `\Uxxxxxxxx` (lower-case hex).
-pub(crate) fn raw_unicode_escape(buf: &mut Vec<u8>, s: &str) {
+pub(crate) fn raw_unicode_escape(buf: &mut Buf, s: &str) {
     if s.bytes()
         .all(|b| b < 0x80 && !matches!(b, b'\\' | 0 | b'\n' | b'\r' | 0x1a))
     {
@@ -155,14 +177,14 @@ pub(crate) fn raw_unicode_escape(buf: &mut Vec<u8>, s: &str) {
 }
 
 /// [`raw_unicode_escape`] of the Latin-1 text of `bytes` (each byte is the code point).
-pub(crate) fn raw_unicode_escape_latin1(buf: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn raw_unicode_escape_latin1(buf: &mut Buf, bytes: &[u8]) {
     for &b in bytes {
         push_escaped(buf, u32::from(b));
     }
 }
 
 #[inline]
-fn push_escaped(buf: &mut Vec<u8>, cp: u32) {
+fn push_escaped(buf: &mut Buf, cp: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     if cp >= 0x10000 {
         buf.extend_from_slice(b"\\U");
@@ -285,29 +307,11 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         if let Ok(v) = i32::try_from(v) {
             if self.proto() == 0 {
                 Self::emit_int_text(&mut self.out.buf, v);
-            } else if v >= 0 {
-                self.emit_bin_nonneg(v as u32);
             } else {
-                let [a, b, c, d] = v.to_le_bytes();
-                self.out.buf.extend_from_slice(&[BININT, a, b, c, d]);
+                put_int32(self.out.make_room(), v);
             }
         } else {
             self.emit_i64_long(v);
-        }
-    }
-
-    /// BININT1/BININT2/BININT of a value in `0..2**31` (protocol 1+).
-    #[inline(always)]
-    fn emit_bin_nonneg(&mut self, v: u32) {
-        let buf = &mut self.out.buf;
-        if v <= 0xff {
-            buf.extend_from_slice(&[BININT1, v as u8]);
-        } else if v <= 0xffff {
-            let [a, b] = (v as u16).to_le_bytes();
-            buf.extend_from_slice(&[BININT2, a, b]);
-        } else {
-            let [a, b, c, d] = v.to_le_bytes();
-            buf.extend_from_slice(&[BININT, a, b, c, d]);
         }
     }
 
@@ -321,7 +325,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     #[inline(never)]
-    fn emit_int_text(buf: &mut Vec<u8>, v: i32) {
+    fn emit_int_text(buf: &mut Buf, v: i32) {
         buf.push(INT);
         let _ = writeln!(buf, "{v}");
     }
@@ -329,7 +333,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     #[inline]
     pub(crate) fn emit_u64(&mut self, v: u64) {
         if v <= i32::MAX as u64 && self.proto() != 0 {
-            self.emit_bin_nonneg(v as u32);
+            put_int32(self.out.make_room(), v as i32);
         } else {
             self.emit_u64_other(v);
         }
@@ -401,10 +405,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     #[inline]
     pub(crate) fn emit_f64(&mut self, v: f64) {
         if self.proto() >= 1 {
-            let b = v.to_be_bytes();
-            self.out
-                .buf
-                .extend_from_slice(&[BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            put_binfloat(self.out.make_room(), v);
         } else {
             self.emit_float_text(v);
         }
@@ -482,38 +483,43 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
     #[inline(always)]
     pub(crate) fn short_str(&mut self, s: &str) -> Result<()> {
-        let probe = ShortStrCache::words(s.as_bytes());
-        let proto = self.proto();
-        let ptr = s.as_ptr() as usize;
-        // A str found with a BINGET before, at this address and with these words: the same
-        // BINGET, without the hash and the slot (a tag literal, every time after the first).
-        if let Some(get) = self.memo.short.recent_get(ptr, &probe) {
-            let buf = &mut self.out.buf;
-            if buf.capacity() - buf.len() >= 2 {
-                buf.extend_from_slice(&get);
-                return Ok(());
+        let found = self.memo.short.search(s, self.proto() != 0);
+        self.write_found(s, found)
+    }
+
+    /// [`Self::short_str`] from the value's save boundary: a repeat's BINGET goes with the
+    /// boundary's [`Room`] when the boundary has no work.
+    #[inline(always)]
+    pub(crate) fn short_str_value(&mut self, s: &str) -> Result<()> {
+        let binget = self.proto() != 0;
+        let Some(room) = self.out.room() else {
+            return self.str_value_slow(s);
+        };
+        match self.memo.short.search(s, binget) {
+            Found::Get(get) => {
+                room.put(get);
+                Ok(())
             }
+            found => self.write_found(s, found),
         }
-        if let Some((id, hit)) = self.memo.short.find(&probe) {
-            // The BINGET here if there is room, else a tail call: no call in the hit path. The
-            // slot is marked after the write, so that the room checked is the room written to.
-            let buf = &mut self.out.buf;
-            if id < 256 && proto != 0 && buf.capacity() - buf.len() >= 2 {
-                buf.extend_from_slice(&[BINGET, id as u8]);
-                hit.mark();
-                self.memo.short.remember(ptr, &probe, [BINGET, id as u8]);
-                return Ok(());
+    }
+
+    /// What [`Self::short_str`] writes for what the cache found of `s`.
+    #[inline(always)]
+    fn write_found(&mut self, s: &str, found: Found) -> Result<()> {
+        match found {
+            Found::Get(get) => {
+                self.out.make_room().put(get);
+                Ok(())
             }
-            hit.mark();
-            return self.memo_get_then_ok(id);
+            Found::Id(id) => self.memo_get_then_ok(id),
+            // A tail call with every argument in a register: the hit path then needs no
+            // stack frame.
+            Found::Miss(index, first, last) if self.proto() < 4 => {
+                self.short_str_miss::<true>(s, index, first, last)
+            }
+            Found::Miss(index, first, last) => self.short_str_miss::<false>(s, index, first, last),
         }
-        // A tail call with every argument in a register: the hit path above then needs no
-        // stack frame.
-        let (index, first, last) = probe.parts();
-        if self.proto() < 4 {
-            return self.short_str_miss::<true>(s, index, first, last);
-        }
-        self.short_str_miss::<false>(s, index, first, last)
     }
 
     /// A short str value not in the cache: written, memoized and cached; `PUT` for protocols
@@ -612,20 +618,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.static_key_slow(s)
     }
 
-    /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first.
-    #[inline(always)]
+    /// A struct's `index`th field name: [`Self::emit_static_key`], found by its place first
+    /// (only ids below 256 of protocols 1+ are put there: a BINGET).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn emit_field_key(&mut self, s: &'static str, index: usize) -> Result<()> {
         if let Some(get) = self.memo.get_field(s, index) {
-            // Only ids below 256 of protocols 1+ are put there: a BINGET.
             self.out.buf.extend_from_slice(&get);
             return Ok(());
         }
-        self.field_key_slow(s, index)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn field_key_slow(&mut self, s: &'static str, index: usize) -> Result<()> {
         self.emit_static_key(s)?;
         if self.opts.memoize_keys && self.proto() != 0 {
             if let Some(id) = self.memo.get_static(s) {
@@ -1025,12 +1026,13 @@ mod tests {
         let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
         for n in 0..=text.len() {
             let s = &text.as_bytes()[..n];
-            let mut got = vec![b'x'];
+            let mut got = Buf::default();
+            got.push(b'x');
             push_short_str(&mut got, s, MEMOIZE);
             let mut want = vec![b'x', SHORT_BINUNICODE, n as u8];
             want.extend_from_slice(s);
             want.push(MEMOIZE);
-            assert_eq!(got, want, "{n} bytes");
+            assert_eq!(&got[..], &want[..], "{n} bytes");
         }
     }
 
@@ -1040,7 +1042,8 @@ mod tests {
         for n in 0..=text.len() {
             let s = &text.as_bytes()[..n];
             for id in [0u32, 7, 255, 256, 0x1234_5678, u32::MAX] {
-                let mut got = vec![b'x'];
+                let mut got = Buf::default();
+                got.push(b'x');
                 push_binunicode_put(&mut got, s, id);
                 let mut want = vec![b'x', BINUNICODE];
                 want.extend_from_slice(&(n as u32).to_le_bytes());
@@ -1051,17 +1054,17 @@ mod tests {
                     want.push(LONG_BINPUT);
                     want.extend_from_slice(&id.to_le_bytes());
                 }
-                assert_eq!(got, want, "{n} bytes, id {id}");
+                assert_eq!(&got[..], &want[..], "{n} bytes, id {id}");
             }
         }
     }
 
     #[test]
     fn raw_unicode_escape_like_cpython() {
-        let mut b = Vec::new();
+        let mut b = Buf::default();
         raw_unicode_escape(&mut b, "a\\\n\r\0\x1a\u{e9}\u{20ac}\u{1f600} \t");
         assert_eq!(
-            b,
+            &b[..],
             b"a\\u005c\\u000a\\u000d\\u0000\\u001a\xe9\\u20ac\\U0001f600 \t"
         );
     }

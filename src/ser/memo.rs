@@ -150,8 +150,7 @@ struct Slot {
     tag: u64,
 }
 
-/// A slot [`ShortStrCache::find`] found, to be marked as repeated with [`Hit::mark`] once the
-/// reference is written (marking it first made the write check the buffer's room again).
+/// A slot [`ShortStrCache::find`] found, to be marked as repeated with [`Hit::mark`].
 pub(crate) struct Hit<'a>(&'a mut u64);
 
 impl Hit<'_> {
@@ -160,6 +159,16 @@ impl Hit<'_> {
     pub(crate) fn mark(self) {
         *self.0 |= TAG_HIT;
     }
+}
+
+/// What [`ShortStrCache::search`] found.
+pub(crate) enum Found {
+    /// The BINGET of the str's memo entry, ready to write.
+    Get([u8; 2]),
+    /// The str's memo id, which a BINGET cannot carry (or protocol 0).
+    Id(u64),
+    /// Not in the cache: the probe's [`parts`](Probe::parts).
+    Miss(u8, u64, u64),
 }
 
 /// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
@@ -342,6 +351,35 @@ impl ShortStrCache {
                 mid: p.mid,
                 get,
             };
+        }
+    }
+
+    /// What the cache knows of the short str `s` (at most [`SHORT_STR`] bytes): its BINGET
+    /// (if `binget`, for ids below 256), its memo id, or the probe's parts for
+    /// [`Self::fill`]; a str found is marked as repeated. A str found with a BINGET before at
+    /// this address and with these words is found again without the hash or the slot (a tag
+    /// literal, every time after the first).
+    #[inline(always)]
+    pub(crate) fn search(&mut self, s: &str, binget: bool) -> Found {
+        let ptr = s.as_ptr() as usize;
+        let probe = Self::words(s.as_bytes());
+        if let Some(get) = self.recent_get(ptr, &probe) {
+            return Found::Get(get);
+        }
+        match self.find(&probe) {
+            Some((id, hit)) => {
+                hit.mark();
+                if id < 256 && binget {
+                    let get = [crate::opcode::BINGET, id as u8];
+                    self.remember(ptr, &probe, get);
+                    return Found::Get(get);
+                }
+                Found::Id(id)
+            }
+            None => {
+                let (index, first, last) = probe.parts();
+                Found::Miss(index, first, last)
+            }
         }
     }
 

@@ -27,7 +27,7 @@ use crate::opcode;
 use crate::value::magic::Tag;
 use emit::unserializable;
 use memo::Memo;
-use output::Output;
+use output::{Output, Room};
 
 /// Writes values as pickles into a writer, one complete pickle per [`Serializer::dump`].
 ///
@@ -241,7 +241,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// between pickles the output's `next_check` is 0.
     #[inline]
     pub(crate) fn begin_value(&mut self) -> Result<()> {
-        if self.out.buf.len() >= self.out.next_check {
+        if !self.out.clear_run() {
             self.begin_value_slow()
         } else {
             Ok(())
@@ -261,10 +261,27 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// container and short of the boundary's work, `emit` is all there is to do.
     #[inline(always)]
     pub(crate) fn scalar(&mut self, emit: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
-        if self.out.buf.len() < self.out.next_check {
+        if self.out.clear_run() {
             emit(self)
         } else {
             self.scalar_slow(emit)
+        }
+    }
+
+    /// A scalar of a few bytes that `put` writes, from its save boundary to its end: inside a
+    /// container and short of the boundary's work, `put` with the boundary's [`Room`] is all
+    /// there is to do.
+    #[inline(always)]
+    pub(crate) fn scalar_room(&mut self, put: impl FnOnce(Room<'_>) + Copy) -> Result<()> {
+        match self.out.room() {
+            Some(room) => {
+                put(room);
+                Ok(())
+            }
+            None => self.scalar_slow(move |s| {
+                put(s.out.make_room());
+                Ok(())
+            }),
         }
     }
 
@@ -300,7 +317,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     #[inline(never)]
-    fn str_value_slow(&mut self, v: &str) -> Result<()> {
+    pub(crate) fn str_value_slow(&mut self, v: &str) -> Result<()> {
         self.begin_value_slow()?;
         self.str_value(v)?;
         self.end_value()
@@ -418,7 +435,7 @@ fn to_vec_in<T: Serialize + ?Sized, const P45: bool>(
     let mut ser = Serializer::<_, P45>::build(io::sink(), true, opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
-    Ok(std::mem::take(&mut ser.out.buf))
+    Ok(ser.out.take_bytes())
 }
 
 /// [`to_vec_with`] with every [`PickleBuffer`](crate::PickleBuffer) handed out of band: the
@@ -446,7 +463,7 @@ pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
     let mut ser = Serializer::<_, false>::build(io::sink(), true, &opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
-    Ok((std::mem::take(&mut ser.out.buf), ser.take_buffers()))
+    Ok((ser.out.take_bytes(), ser.take_buffers()))
 }
 
 /// Serialize `value` as a pickle into `writer`, with the default options. I/O errors are
@@ -515,6 +532,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
+        if let (Ok(v), false) = (i32::try_from(v), self.proto() == 0) {
+            return self.scalar_room(move |room| emit::put_int32(room, v));
+        }
         self.scalar(move |s| {
             s.emit_i64(v);
             Ok(())
@@ -540,6 +560,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
+        if v <= i32::MAX as u64 && self.proto() != 0 {
+            return self.scalar_room(move |room| emit::put_int32(room, v as i32));
+        }
         self.scalar(move |s| {
             s.emit_u64(v);
             Ok(())
@@ -557,6 +580,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
+        if self.proto() != 0 {
+            return self.scalar_room(move |room| emit::put_binfloat(room, v));
+        }
         self.scalar(move |s| {
             s.emit_f64(v);
             Ok(())
@@ -568,9 +594,13 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<()> {
+        // As `str_value`, with the boundary's room for a repeat's BINGET.
+        if self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3 {
+            return self.short_str_value(v);
+        }
         // Not `scalar`: its closure, called from two places, was not inlined.
-        if self.out.buf.len() < self.out.next_check {
-            self.str_value(v)
+        if self.out.clear_run() {
+            self.str_value_other(v)
         } else {
             self.str_value_slow(v)
         }

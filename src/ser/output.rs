@@ -6,8 +6,13 @@
 //! [`FRAME_TARGET`] bytes. A frame of fewer than 4 bytes is not worth its header and is written
 //! bare, as CPython does. Payloads of [`FRAME_TARGET`] bytes or more are written outside any
 //! frame (and, for a writer, straight from the caller's slice).
+//!
+//! The check every value makes at its save boundary ([`Output::boundary`]) also checks for
+//! [`HEADROOM`] bytes of spare capacity, and a [`Room`] carries that proof to the few bytes of
+//! opcode written next, which then need no capacity check of their own.
 
 use std::io::{self, Write};
+use std::ops::{Deref, DerefMut};
 
 use crate::opcode;
 
@@ -21,9 +26,107 @@ const FRAME_MIN: usize = 4;
 const FLUSH_AT: usize = 64 * 1024;
 /// [`Output::presize`] reserves at most this much at once, whatever a length hint says.
 const MAX_PRESIZE: usize = 1 << 30;
+/// Spare capacity a passed boundary check guarantees: room for any one [`Room::put`], and
+/// for the 40 bytes a short str with its PUT is assembled in.
+pub(crate) const HEADROOM: usize = 48;
+
+/// The output bytes: a `Vec<u8>` that can only grow, so that spare capacity once checked
+/// stays there (what [`Room`] relies on). Reads and in-place patches go through the slice.
+#[derive(Default)]
+pub(crate) struct Buf(Vec<u8>);
+
+impl Buf {
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+    #[inline(always)]
+    pub(crate) fn push(&mut self, b: u8) {
+        self.0.push(b)
+    }
+    #[inline(always)]
+    pub(crate) fn extend_from_slice(&mut self, s: &[u8]) {
+        self.0.extend_from_slice(s)
+    }
+    #[inline]
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional)
+    }
+    pub(crate) fn try_reserve_exact(
+        &mut self,
+        additional: usize,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        self.0.try_reserve_exact(additional)
+    }
+    #[inline(always)]
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len)
+    }
+    pub(crate) fn clear(&mut self) {
+        self.0.clear()
+    }
+    pub(crate) fn pop(&mut self) -> Option<u8> {
+        self.0.pop()
+    }
+    pub(crate) fn remove(&mut self, at: usize) -> u8 {
+        self.0.remove(at)
+    }
+}
+
+impl Deref for Buf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl DerefMut for Buf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Write for Buf {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Proof that the buffer has [`HEADROOM`] bytes of spare capacity, borrowing it so that
+/// nothing else is written before the proof is spent on one [`Room::put`].
+pub(crate) struct Room<'a>(&'a mut Vec<u8>);
+
+impl Room<'_> {
+    /// Append `bytes` with no capacity check.
+    #[inline(always)]
+    pub(crate) fn put<const N: usize>(self, bytes: [u8; N]) {
+        assert!(N <= HEADROOM); // decided at compile time
+        let v = self.0;
+        let len = v.len();
+        debug_assert!(v.capacity() - len >= HEADROOM);
+        // SAFETY: a `Room` exists only while `len + HEADROOM <= capacity` (see
+        // `Output::room` and `Output::make_room`), and N <= HEADROOM: the N bytes after `len`
+        // are allocated. They are written before the length covers them.
+        unsafe {
+            v.as_mut_ptr()
+                .add(len)
+                .cast::<[u8; N]>()
+                .write_unaligned(bytes);
+            v.set_len(len + N);
+        }
+    }
+}
 
 pub(crate) struct Output<W> {
-    pub(crate) buf: Vec<u8>,
+    pub(crate) buf: Buf,
     writer: W,
     /// `to_vec`: keep everything in `buf`, never touch `writer`.
     buffer_all: bool,
@@ -34,8 +137,10 @@ pub(crate) struct Output<W> {
     /// [`Output::end_pickle`] or [`Output::abandon`]. `next_check` is then 0, so that the one
     /// check a value makes before it is written also finds the start of a pickle.
     idle: bool,
-    /// `buf.len()` at which [`Output::boundary`] has work to do (0 while idle).
-    pub(crate) next_check: usize,
+    /// `buf.len()` at which [`Output::boundary`] has work to do (0 while idle): the frame's
+    /// end or the flush point, and never more than `buf.capacity() - HEADROOM`. The capacity
+    /// only grows, so `buf.len() < next_check` proves [`HEADROOM`] spare bytes.
+    next_check: usize,
     /// Bumped whenever bytes already in `buf` may no longer be moved: a frame was closed or
     /// the buffer was handed to the writer.
     pub(crate) epoch: u64,
@@ -73,7 +178,7 @@ impl<W> Output<W> {
 impl<W: Write> Output<W> {
     pub(crate) fn new(writer: W, buffer_all: bool) -> Self {
         let mut out = Output {
-            buf: Vec::new(),
+            buf: Buf::default(),
             writer,
             buffer_all,
             framing: false,
@@ -96,7 +201,7 @@ impl<W: Write> Output<W> {
     }
 
     fn set_next_check(&mut self) {
-        self.next_check = if self.idle {
+        let at = if self.idle {
             0
         } else if self.framing {
             self.frame_start + FRAME_HEADER + FRAME_TARGET
@@ -105,27 +210,67 @@ impl<W: Write> Output<W> {
         } else {
             FLUSH_AT
         };
+        self.next_check = at.min(self.buf.capacity().saturating_sub(HEADROOM));
+    }
+
+    /// Whether [`Output::boundary`] has nothing to do (and [`HEADROOM`] is there).
+    #[inline(always)]
+    pub(crate) fn clear_run(&self) -> bool {
+        self.buf.len() < self.next_check
+    }
+
+    /// The [`HEADROOM`] proof, if [`Output::boundary`] has nothing to do here.
+    #[inline(always)]
+    pub(crate) fn room(&mut self) -> Option<Room<'_>> {
+        if self.clear_run() {
+            Some(Room(&mut self.buf.0))
+        } else {
+            None
+        }
+    }
+
+    /// [`HEADROOM`] spare bytes, made if they are not there (for a path that did the
+    /// boundary's work already).
+    #[inline]
+    pub(crate) fn make_room(&mut self) -> Room<'_> {
+        if self.buf.capacity() - self.buf.len() < HEADROOM {
+            self.buf.reserve(HEADROOM);
+        }
+        Room(&mut self.buf.0)
+    }
+
+    /// The bytes written, leaving the buffer empty (and the output idle).
+    pub(crate) fn take_bytes(&mut self) -> Vec<u8> {
+        self.idle = true;
+        self.set_next_check();
+        std::mem::take(&mut self.buf.0)
     }
 
     /// Called where CPython's `save()` starts: closes a full frame, feeds the writer.
     #[inline]
     pub(crate) fn boundary(&mut self) -> io::Result<()> {
-        if self.buf.len() >= self.next_check {
-            self.boundary_slow()
-        } else {
+        if self.clear_run() {
             Ok(())
+        } else {
+            self.boundary_slow()
         }
     }
 
+    /// [`Output::boundary`]'s work: a full frame closed, a writer fed, the buffer grown so
+    /// that there is [`HEADROOM`] again, whichever of these is due.
     #[cold]
     pub(crate) fn boundary_slow(&mut self) -> io::Result<()> {
         if self.framing {
-            self.commit_frame();
-            self.flush()?;
-            self.open_frame();
-        } else {
+            if self.buf.len() >= self.frame_start + FRAME_HEADER + FRAME_TARGET {
+                self.commit_frame();
+                self.flush()?;
+                self.open_frame();
+            }
+        } else if self.buf.len() >= FLUSH_AT {
             self.flush()?;
         }
+        // Doubling, as a `Vec` grows: this is reached once a doubling, not once a value.
+        self.buf.reserve(2 * HEADROOM);
         self.set_next_check();
         Ok(())
     }
@@ -133,6 +278,7 @@ impl<W: Write> Output<W> {
     /// A pickle starts: [`Output::boundary`] checks the frame (or the flush point) again.
     pub(crate) fn begin_pickle(&mut self) {
         self.idle = false;
+        self.buf.reserve(2 * HEADROOM);
         self.set_next_check();
     }
 
@@ -240,13 +386,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_passed_boundary_leaves_headroom_for_a_put() {
+        // Framed and not, collected and handed to a writer: writes of every size up to
+        // twice a frame, each after a boundary, as the serializer makes them.
+        for (framing, buffer_all) in [(true, true), (true, false), (false, true), (false, false)] {
+            let mut sink = Vec::new();
+            let mut out = Output::new(&mut sink, buffer_all);
+            out.begin_pickle();
+            if framing {
+                out.start_framing();
+            }
+            let mut size = 1usize;
+            while size < 2 * FRAME_TARGET {
+                out.boundary().unwrap();
+                assert!(out.clear_run(), "{framing} {buffer_all} {size}");
+                assert!(out.buf.capacity() - out.buf.len() >= HEADROOM);
+                out.room()
+                    .expect("room after a boundary")
+                    .put([7u8; HEADROOM]);
+                out.buf.extend_from_slice(&vec![1; size]);
+                size = size * 3 / 2 + 1;
+            }
+            out.end_pickle().unwrap();
+            assert!(
+                !out.clear_run(),
+                "idle: no room without the boundary's work"
+            );
+            // `make_room` makes the room it proves (`put` checks it in debug builds).
+            let before = out.buf.len();
+            out.make_room().put([9u8; HEADROOM]);
+            assert_eq!(out.buf.len(), before + HEADROOM);
+        }
+    }
+
+    #[test]
     fn tiny_frames_lose_their_header() {
         let mut out = Output::new(io::sink(), true);
         out.buf.extend_from_slice(&[0x80, 4]);
         out.start_framing();
         out.buf.extend_from_slice(b"N.");
         out.end_pickle().unwrap();
-        assert_eq!(out.buf, b"\x80\x04N.");
+        assert_eq!(&out.buf[..], b"\x80\x04N.");
     }
 
     #[test]
@@ -256,7 +436,7 @@ mod tests {
         out.buf.extend_from_slice(b"K\x01.");
         out.buf.push(b'x');
         out.end_pickle().unwrap();
-        assert_eq!(out.buf, b"\x95\x04\x00\x00\x00\x00\x00\x00\x00K\x01.x");
+        assert_eq!(&out.buf[..], b"\x95\x04\x00\x00\x00\x00\x00\x00\x00K\x01.x");
     }
 
     #[test]

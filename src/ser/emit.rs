@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::memo::{is_cached_str, Found, Probe, SHORT_STR};
+use super::memo::{is_cached_str, Found, SHORT_STR};
 use super::output::{Buf, Room};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
@@ -61,29 +61,22 @@ pub(crate) fn bytes_header(proto: u8, len: u64) -> Result<([u8; 9], usize)> {
 }
 
 /// SHORT_BINUNICODE, the length, the text and `tail` of a str of at most [`SHORT_STR`] bytes
-/// (protocol 4+), without a `memcpy` call for the few bytes: 32 zero bytes appended in one
-/// fixed-size write, the text copied over them in fixed-size, overlapping pieces, and the
-/// buffer cut back to the bytes that count. (Built in a stack array first, the pieces were
-/// read back wider than they were stored, which stalls store forwarding.)
+/// (protocol 4+), without a `memcpy` call for the few bytes: the text copied in fixed-size,
+/// overlapping pieces over 32 zero bytes written in place, of which the ones that count are
+/// kept. (Built in a stack array first, the pieces were read back wider than they were
+/// stored, which stalls store forwarding.)
 #[inline(always)]
-fn push_short_str(buf: &mut Buf, s: &[u8], tail: u8) {
+fn put_short_str(room: Room<'_>, s: &[u8], tail: u8) {
     const _: () = assert!(SHORT_STR + 3 <= 32);
     let n = s.len();
-    if n > SHORT_STR {
-        // Not reached (callers check the length); correct all the same.
-        buf.extend_from_slice(&[SHORT_BINUNICODE, n as u8]);
-        buf.extend_from_slice(s);
-        buf.push(tail);
-        return;
-    }
-    let len = buf.len();
-    buf.extend_from_slice(&[0u8; 32]);
-    let a = &mut buf[len..len + 32];
-    a[0] = SHORT_BINUNICODE;
-    a[1] = n as u8;
-    copy_short(a, 2, s);
-    a[2 + n] = tail;
-    buf.truncate(len + 3 + n);
+    debug_assert!(n <= SHORT_STR, "callers check the length");
+    room.put_with(|a: &mut [u8; 32]| {
+        a[0] = SHORT_BINUNICODE;
+        a[1] = n as u8;
+        copy_short(a, 2, s);
+        a[2 + n] = tail;
+        3 + n
+    });
 }
 
 /// `s` (at most [`SHORT_STR`] bytes) into `a` from `at` on, in fixed-size, overlapping
@@ -109,35 +102,25 @@ fn copy_short(a: &mut [u8], at: usize, s: &[u8]) {
 
 /// BINUNICODE, the 4-byte length, the text of a str of at most [`SHORT_STR`] bytes, and its
 /// BINPUT (or LONG_BINPUT) of memo entry `id`: what protocols 1-3 write for a new short str,
-/// built as [`push_short_str`] builds its opcode.
+/// built as [`put_short_str`] builds its opcode.
 #[inline(always)]
-fn push_binunicode_put(buf: &mut Buf, s: &[u8], id: u32) {
-    const ROOM: usize = 40;
-    const _: () = assert!(5 + SHORT_STR + 5 <= ROOM);
+fn put_binunicode_put(room: Room<'_>, s: &[u8], id: u32) {
+    const _: () = assert!(5 + SHORT_STR + 5 <= 40);
     let n = s.len();
-    let put = if id < 256 {
-        [BINPUT, id as u8, 0, 0, 0]
+    debug_assert!(n <= SHORT_STR, "callers check the length");
+    let (put, put_len) = if id < 256 {
+        ([BINPUT, id as u8, 0, 0, 0], 2)
     } else {
         let b = id.to_le_bytes();
-        [LONG_BINPUT, b[0], b[1], b[2], b[3]]
+        ([LONG_BINPUT, b[0], b[1], b[2], b[3]], 5)
     };
-    let put_len = if id < 256 { 2 } else { 5 };
-    if n > SHORT_STR {
-        // Not reached (callers check the length); correct all the same.
-        buf.push(BINUNICODE);
-        buf.extend_from_slice(&(n as u32).to_le_bytes());
-        buf.extend_from_slice(s);
-        buf.extend_from_slice(&put[..put_len]);
-        return;
-    }
-    let len = buf.len();
-    buf.extend_from_slice(&[0u8; ROOM]);
-    let a = &mut buf[len..len + ROOM];
-    a[0] = BINUNICODE;
-    a[1] = n as u8;
-    copy_short(a, 5, s);
-    a[5 + n..10 + n].copy_from_slice(&put);
-    buf.truncate(len + 5 + n + put_len);
+    room.put_with(|a: &mut [u8; 40]| {
+        a[0] = BINUNICODE;
+        a[1] = n as u8;
+        copy_short(a, 5, s);
+        a[5 + n..10 + n].copy_from_slice(&put);
+        5 + n + put_len
+    });
 }
 
 /// BININT1, BININT2 or BININT, as CPython picks for a 32-bit int (protocol 1+).
@@ -483,102 +466,74 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// A str value of at most [`SHORT_STR`] bytes, not a cached one, through the cache.
     #[inline(always)]
     pub(crate) fn short_str(&mut self, s: &str) -> Result<()> {
-        let found = self.memo.short.search(s, self.proto() != 0);
-        self.write_found(s, found)
+        match self.memo.short.recent(s) {
+            Ok(get) => {
+                self.out.make_room().put(get);
+                Ok(())
+            }
+            Err((index, first, last)) => self.short_str_search(s, index, first, last),
+        }
     }
 
     /// [`Self::short_str`] from the value's save boundary: a repeat's BINGET goes with the
     /// boundary's [`Room`] when the boundary has no work.
     #[inline(always)]
     pub(crate) fn short_str_value(&mut self, s: &str) -> Result<()> {
-        let binget = self.proto() != 0;
         let Some(room) = self.out.room() else {
             return self.str_value_slow(s);
         };
-        match self.memo.short.search(s, binget) {
-            Found::Get(get) => {
+        match self.memo.short.recent(s) {
+            Ok(get) => {
                 room.put(get);
                 Ok(())
             }
-            found => self.write_found(s, found),
+            Err((index, first, last)) => self.short_str_search(s, index, first, last),
         }
     }
 
-    /// What [`Self::short_str`] writes for what the cache found of `s`.
-    #[inline(always)]
-    fn write_found(&mut self, s: &str, found: Found) -> Result<()> {
-        match found {
+    /// [`Self::short_str`] past the first level of the cache, out of line so that the hit
+    /// above is small enough to be inlined into a caller's loop: the cache searched, and
+    /// whatever it found (or the str, if it missed) written.
+    #[inline(never)]
+    fn short_str_search(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
+        let binget = self.proto() != 0;
+        match self
+            .memo
+            .short
+            .search(s, (index, first, last), binget, self.memo.next)
+        {
             Found::Get(get) => {
                 self.out.make_room().put(get);
                 Ok(())
             }
             Found::Id(id) => self.memo_get_then_ok(id),
-            // A tail call with every argument in a register: the hit path then needs no
-            // stack frame.
-            Found::Miss(index, first, last) if self.proto() < 4 => {
-                self.short_str_miss::<true>(s, index, first, last)
-            }
-            Found::Miss(index, first, last) => self.short_str_miss::<false>(s, index, first, last),
+            Found::Miss => self.short_str_miss(s),
         }
     }
 
-    /// A short str value not in the cache: written, memoized and cached; `PUT` for protocols
-    /// 1-3 (BINUNICODE and BINPUT or LONG_BINPUT), else protocol 4's SHORT_BINUNICODE and
-    /// MEMOIZE. Out of line, so that the hit path above saves and restores no registers; and
-    /// with no calls but a tail call (the buffer or the cache to be grown, another protocol),
-    /// so that neither does this.
-    #[inline(never)]
-    fn short_str_miss<const PUT: bool>(
-        &mut self,
-        s: &str,
-        index: u8,
-        first: u64,
-        last: u64,
-    ) -> Result<()> {
-        let buf = &self.out.buf;
+    /// A short str value the cache missed (and now holds as the memo entry to come): written
+    /// and memoized. Protocol 4's SHORT_BINUNICODE and MEMOIZE, or BINUNICODE and BINPUT (or
+    /// LONG_BINPUT) for protocols 1-3, each in one write.
+    #[inline(always)]
+    fn short_str_miss(&mut self, s: &str) -> Result<()> {
         let id = self.memo.next;
-        let other_protocol = if PUT {
-            self.proto() == 0
-        } else {
-            self.proto() < 4
-        };
-        if other_protocol
-            || s.len() > SHORT_STR
-            || buf.capacity() - buf.len() < if PUT { 40 } else { 32 }
-            || id > u64::from(u32::MAX)
-            || !self.memo.short.is_allocated()
-        {
-            return self.short_str_miss_slow(s, index, first, last);
+        if self.proto() == 0 || s.len() > SHORT_STR || id > u64::from(u32::MAX) {
+            return self.short_str_miss_slow(s);
         }
-        // The room checked above: no growth in here.
-        if PUT {
-            push_binunicode_put(&mut self.out.buf, s.as_bytes(), id as u32);
+        if self.proto() >= 4 {
+            put_short_str(self.out.make_room(), s.as_bytes(), MEMOIZE);
         } else {
-            push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
+            put_binunicode_put(self.out.make_room(), s.as_bytes(), id as u32);
         }
         self.memo.next = id + 1;
-        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
-        self.memo.short.fill_allocated(probe, id as u32);
         Ok(())
     }
 
     #[cold]
     #[inline(never)]
-    fn short_str_miss_slow(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
-        let probe = Probe::rebuild(s.as_bytes(), (index, first, last));
-        if self.proto() >= 4 {
-            push_short_str(&mut self.out.buf, s.as_bytes(), MEMOIZE);
-            let id = self.memo.next;
-            self.memo.next = id + 1;
-            if let Some(id) = self.gettable(id) {
-                self.memo.short.fill(probe, id);
-            }
-        } else {
-            self.emit_str_op(s)?;
-            if let Some(id) = self.memoize().and_then(|id| self.gettable(id)) {
-                self.memo.short.fill(probe, id);
-            }
-        }
+    fn short_str_miss_slow(&mut self, s: &str) -> Result<()> {
+        self.emit_str_op(s)?;
+        self.memoize();
         Ok(())
     }
 
@@ -1003,6 +958,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ser::output::Output;
 
     #[test]
     fn over_4_gib_needs_protocol_4() {
@@ -1024,11 +980,12 @@ mod tests {
     #[test]
     fn short_strs_written_whole_at_every_length() {
         let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
-        for n in 0..=text.len() {
+        for n in 0..=SHORT_STR {
             let s = &text.as_bytes()[..n];
-            let mut got = Buf::default();
-            got.push(b'x');
-            push_short_str(&mut got, s, MEMOIZE);
+            let mut out = Output::new(std::io::sink(), true);
+            out.buf.push(b'x');
+            put_short_str(out.make_room(), s, MEMOIZE);
+            let got = &out.buf;
             let mut want = vec![b'x', SHORT_BINUNICODE, n as u8];
             want.extend_from_slice(s);
             want.push(MEMOIZE);
@@ -1039,12 +996,13 @@ mod tests {
     #[test]
     fn protocol_3_short_strs_written_whole_with_their_put() {
         let text = "abcdefghijklmnopqrstuvwxyz\u{e9}";
-        for n in 0..=text.len() {
+        for n in 0..=SHORT_STR {
             let s = &text.as_bytes()[..n];
             for id in [0u32, 7, 255, 256, 0x1234_5678, u32::MAX] {
-                let mut got = Buf::default();
-                got.push(b'x');
-                push_binunicode_put(&mut got, s, id);
+                let mut out = Output::new(std::io::sink(), true);
+                out.buf.push(b'x');
+                put_binunicode_put(out.make_room(), s, id);
+                let got = &out.buf;
                 let mut want = vec![b'x', BINUNICODE];
                 want.extend_from_slice(&(n as u32).to_le_bytes());
                 want.extend_from_slice(s);

@@ -167,8 +167,8 @@ pub(crate) enum Found {
     Get([u8; 2]),
     /// The str's memo id, which a BINGET cannot carry (or protocol 0).
     Id(u64),
-    /// Not in the cache: the probe's [`parts`](Probe::parts).
-    Miss(u8, u64, u64),
+    /// Not in the cache: now cached as the memo entry to come.
+    Miss,
 }
 
 /// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
@@ -354,31 +354,45 @@ impl ShortStrCache {
         }
     }
 
-    /// What the cache knows of the short str `s` (at most [`SHORT_STR`] bytes): its BINGET
-    /// (if `binget`, for ids below 256), its memo id, or the probe's parts for
-    /// [`Self::fill`]; a str found is marked as repeated. A str found with a BINGET before at
-    /// this address and with these words is found again without the hash or the slot (a tag
-    /// literal, every time after the first).
+    /// The BINGET of the short str `s` (at most [`SHORT_STR`] bytes) if it was found with one
+    /// before at this address and with these words (a tag literal, every time after the
+    /// first): no hash, no slot. Else the probe's [`parts`](Probe::parts) for
+    /// [`Self::search`].
     #[inline(always)]
-    pub(crate) fn search(&mut self, s: &str, binget: bool) -> Found {
-        let ptr = s.as_ptr() as usize;
+    pub(crate) fn recent(&self, s: &str) -> std::result::Result<[u8; 2], (u8, u64, u64)> {
         let probe = Self::words(s.as_bytes());
-        if let Some(get) = self.recent_get(ptr, &probe) {
-            return Found::Get(get);
+        match self.recent_get(s.as_ptr() as usize, &probe) {
+            Some(get) => Ok(get),
+            None => Err(probe.parts()),
         }
+    }
+
+    /// What the cache knows of the short str `s` that [`Self::recent`] did not find, from
+    /// the probe's `parts`: its BINGET (if `binget`, for ids below 256) or its memo id, the
+    /// slot marked as repeated; or a miss, the str then cached as memo entry `next`, which the
+    /// caller memoizes it as.
+    #[inline(always)]
+    pub(crate) fn search(
+        &mut self,
+        s: &str,
+        parts: (u8, u64, u64),
+        binget: bool,
+        next: u64,
+    ) -> Found {
+        let probe = Probe::rebuild(s.as_bytes(), parts);
         match self.find(&probe) {
             Some((id, hit)) => {
                 hit.mark();
                 if id < 256 && binget {
                     let get = [crate::opcode::BINGET, id as u8];
-                    self.remember(ptr, &probe, get);
+                    self.remember(s.as_ptr() as usize, &probe, get);
                     return Found::Get(get);
                 }
                 Found::Id(id)
             }
             None => {
-                let (index, first, last) = probe.parts();
-                Found::Miss(index, first, last)
+                self.fill(probe, next);
+                Found::Miss
             }
         }
     }
@@ -393,19 +407,12 @@ impl ShortStrCache {
 
     /// Remember the str that missed at `p` as memo entry `id`, unless its slot holds a string
     /// that has repeated.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fill(&mut self, p: Probe, id: u64) {
         let Ok(id) = u32::try_from(id) else { return };
         if self.slots.is_none() {
             self.alloc();
         }
-        self.fill_allocated(p, id);
-    }
-
-    /// [`fill`](Self::fill) once [`is_allocated`](Self::is_allocated), with an id that fits in
-    /// 32 bits: no call in it, so that its caller's fast path needs no saved registers.
-    #[inline(always)]
-    pub(crate) fn fill_allocated(&mut self, p: Probe, id: u32) {
         let generation = self.generation;
         let Some(slots) = &mut self.slots else { return };
         let slot = &mut slots[usize::from(p.index)];
@@ -419,12 +426,6 @@ impl ShortStrCache {
             mid: p.mid,
             tag: generation | u64::from(p.len) | u64::from(id) << 32,
         };
-    }
-
-    /// Whether [`fill`](Self::fill) will find the slots there.
-    #[inline(always)]
-    pub(crate) fn is_allocated(&self) -> bool {
-        self.slots.is_some()
     }
 
     #[cold]

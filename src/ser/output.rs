@@ -123,6 +123,24 @@ impl Room<'_> {
             v.set_len(len + N);
         }
     }
+
+    /// Append the first bytes of `N` that `fill` builds in place over zeros, with no capacity
+    /// check: `fill` returns how many count (at most `N`).
+    #[inline(always)]
+    pub(crate) fn put_with<const N: usize>(self, fill: impl FnOnce(&mut [u8; N]) -> usize) {
+        assert!(N <= HEADROOM); // decided at compile time
+        let v = self.0;
+        let len = v.len();
+        debug_assert!(v.capacity() - len >= HEADROOM);
+        // SAFETY: as in `put`, the N bytes after `len` are allocated; they are initialized
+        // (zeroed) before a reference to them is made, and `[u8; N]` needs no alignment.
+        unsafe {
+            let window = v.as_mut_ptr().add(len).cast::<[u8; N]>();
+            window.write_unaligned([0; N]);
+            let keep = fill(&mut *window).min(N);
+            v.set_len(len + keep);
+        }
+    }
 }
 
 pub(crate) struct Output<W> {

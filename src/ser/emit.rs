@@ -496,6 +496,10 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// whatever it found (or the str, if it missed) written.
     #[inline(never)]
     fn short_str_search(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
+        if !self.memo.short.is_allocated() {
+            // A tail call: no call in here, so that this saves and restores few registers.
+            return self.short_str_first(s, index, first, last);
+        }
         let binget = self.proto() != 0;
         match self
             .memo
@@ -509,6 +513,14 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             Found::Id(id) => self.memo_get_then_ok(id),
             Found::Miss => self.short_str_miss(s),
         }
+    }
+
+    /// [`Self::short_str_search`] of the first short str: the cache made first.
+    #[cold]
+    #[inline(never)]
+    fn short_str_first(&mut self, s: &str, index: u8, first: u64, last: u64) -> Result<()> {
+        self.memo.short.allocate();
+        self.short_str_search(s, index, first, last)
     }
 
     /// A short str value the cache missed (and now holds as the memo entry to come): written

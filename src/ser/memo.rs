@@ -406,13 +406,10 @@ impl ShortStrCache {
     }
 
     /// Remember the str that missed at `p` as memo entry `id`, unless its slot holds a string
-    /// that has repeated.
+    /// that has repeated. Nothing is remembered before [`Self::allocate`].
     #[inline(always)]
-    pub(crate) fn fill(&mut self, p: Probe, id: u64) {
+    fn fill(&mut self, p: Probe, id: u64) {
         let Ok(id) = u32::try_from(id) else { return };
-        if self.slots.is_none() {
-            self.alloc();
-        }
         let generation = self.generation;
         let Some(slots) = &mut self.slots else { return };
         let slot = &mut slots[usize::from(p.index)];
@@ -428,8 +425,15 @@ impl ShortStrCache {
         };
     }
 
+    /// Whether [`Self::allocate`] was called: until then the cache finds and keeps nothing.
+    #[inline(always)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        self.slots.is_some()
+    }
+
+    /// Make the cache's tables, at its first use (not every pickle has a short str).
     #[cold]
-    fn alloc(&mut self) {
+    pub(crate) fn allocate(&mut self) {
         let slots: Box<[Slot]> = vec![Slot::default(); SHORT_SLOTS].into_boxed_slice();
         // Always the right length: the cache just stays off otherwise.
         self.slots = slots.try_into().ok();
@@ -447,6 +451,9 @@ impl ShortStrCache {
 
     #[cfg(test)]
     fn put(&mut self, s: &str, id: u64) {
+        if !self.is_allocated() {
+            self.allocate();
+        }
         if let Err(p) = self.probe(s) {
             self.fill(p, id);
         }
@@ -665,6 +672,7 @@ mod tests {
         let p = ShortStrCache::words(s.as_bytes());
         let ptr = s.as_ptr() as usize;
         assert_eq!(c.recent_get(ptr, &p), None);
+        c.allocate();
         c.fill(p, 7);
         c.remember(ptr, &p, [crate::opcode::BINGET, 7]);
         assert_eq!(c.recent_get(ptr, &p), Some([crate::opcode::BINGET, 7]));

@@ -2,7 +2,8 @@
 //!
 //! Walking is recursive (serde visitors are), so the depth is capped; a container met again on
 //! its own path is a cycle and an error; every value visited costs one unit of a budget sized
-//! from the arena plus `max_expansion`, which bounds the work shared references can multiply.
+//! from the arena plus `max_expansion` (a container's items are charged when it is entered),
+//! which bounds the work shared references can multiply.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
@@ -100,14 +101,23 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     #[inline]
     fn spend(&mut self) -> Result<()> {
-        if self.budget == 0 {
-            return Err(Error::new(ErrorCode::Limit {
+        self.spend_n(1)
+    }
+
+    /// Charge `n` values to the budget: a container's items are charged all at once when it
+    /// is entered, rather than one by one as they are visited.
+    #[inline]
+    fn spend_n(&mut self, n: usize) -> Result<()> {
+        match self.budget.checked_sub(n as u64) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(Error::new(ErrorCode::Limit {
                 which: Limit::Expansion,
                 limit: self.max_expansion,
-            }));
+            })),
         }
-        self.budget -= 1;
-        Ok(())
     }
 
     /// Enter a compound node: depth check, and cycle check for mutable ones.
@@ -398,14 +408,13 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let arena = w.arena;
         let r = match node.kind {
             Kind::Tuple(r) | Kind::FrozenSet(r) => {
-                visitor.visit_seq(NodeSeq::slice(&mut *w, arena.slice(r)))
+                NodeSeq::slice(&mut *w, arena.slice(r)).and_then(|seq| visitor.visit_seq(seq))
             }
-            Kind::List(id) | Kind::Set(id) => visitor.visit_seq(NodeSeq::container(&mut *w, id)),
-            Kind::Dict(id) => visitor.visit_map(DictMap {
-                w: &mut *w,
-                items: arena.iter(id),
-                left: arena.len(id) / 2,
-            }),
+            Kind::List(id) | Kind::Set(id) => {
+                NodeSeq::container(&mut *w, id).and_then(|seq| visitor.visit_seq(seq))
+            }
+            Kind::Dict(id) => DictMap::new(&mut *w, arena.iter(id), arena.len(id))
+                .and_then(|map| visitor.visit_map(map)),
             _ => unreachable!("compound called on a scalar"),
         };
         w.exit(node);
@@ -419,11 +428,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter_container(node, id)?;
         let arena = w.arena;
-        let r = visitor.visit_map(DictMap {
-            w: &mut *w,
-            items: arena.iter(id),
-            left: arena.len(id) / 2,
-        });
+        let r = DictMap::new(&mut *w, arena.iter(id), arena.len(id))
+            .and_then(|map| visitor.visit_map(map));
         w.exit_container(id);
         at(node, r)
     }
@@ -434,7 +440,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let node = self.node;
         let w = self.w;
         w.enter_container(node, id)?;
-        let r = visitor.visit_seq(NodeSeq::container(&mut *w, id));
+        let r = NodeSeq::container(&mut *w, id).and_then(|seq| visitor.visit_seq(seq));
         w.exit_container(id);
         at(node, r)
     }
@@ -702,24 +708,29 @@ struct NodeSeq<'w, 'de, 'a, I> {
     left: usize,
 }
 
-impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::slice::Iter<'a, Node>> {
-    fn slice(w: &'w mut Walk<'de, 'a>, items: &'a [Node]) -> Self {
-        NodeSeq {
+impl<'w, 'de, 'a, I> NodeSeq<'w, 'de, 'a, I> {
+    /// The `len` items of `items`, charged to the budget now.
+    #[inline]
+    pub(crate) fn new(w: &'w mut Walk<'de, 'a>, items: I, len: usize) -> Result<Self> {
+        w.spend_n(len)?;
+        Ok(NodeSeq {
             w,
-            items: items.iter(),
-            left: items.len(),
-        }
+            items,
+            left: len,
+        })
+    }
+}
+
+impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, std::slice::Iter<'a, Node>> {
+    fn slice(w: &'w mut Walk<'de, 'a>, items: &'a [Node]) -> Result<Self> {
+        NodeSeq::new(w, items.iter(), items.len())
     }
 }
 
 impl<'w, 'de, 'a> NodeSeq<'w, 'de, 'a, Items<'a>> {
-    fn container(w: &'w mut Walk<'de, 'a>, id: Id) -> Self {
+    fn container(w: &'w mut Walk<'de, 'a>, id: Id) -> Result<Self> {
         let arena = w.arena;
-        NodeSeq {
-            w,
-            items: arena.iter(id),
-            left: arena.len(id),
-        }
+        NodeSeq::new(w, arena.iter(id), arena.len(id))
     }
 }
 
@@ -731,7 +742,6 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
-                self.w.spend()?;
                 seed.deserialize(NodeDe {
                     w: &mut *self.w,
                     node,
@@ -754,6 +764,20 @@ struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     left: usize,
 }
 
+impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
+    /// The keys and values of `items`, `len` of them (two an entry), charged to the budget
+    /// now.
+    #[inline]
+    pub(crate) fn new(w: &'w mut Walk<'de, 'a>, items: I, len: usize) -> Result<Self> {
+        w.spend_n(len)?;
+        Ok(DictMap {
+            w,
+            items,
+            left: len / 2,
+        })
+    }
+}
+
 impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 'a, I> {
     type Error = Error;
 
@@ -762,7 +786,6 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
-                self.w.spend()?;
                 seed.deserialize(NodeDe {
                     w: &mut *self.w,
                     node,
@@ -776,7 +799,6 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let node = self.items.next().expect("dicts hold pairs");
-        self.w.spend()?;
         seed.deserialize(NodeDe {
             w: &mut *self.w,
             node,

@@ -196,21 +196,15 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
-            visitor.visit_map(DictMap {
-                left: pairs.len() / 2,
-                w,
-                items: pairs.into_iter(),
-            })
+            let len = pairs.len();
+            DictMap::new(w, pairs.into_iter(), len).and_then(|map| visitor.visit_map(map))
         })
     }
 
     fn visit_items<V: Visitor<'de>>(self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
-            visitor.visit_seq(NodeSeq {
-                left: items.len(),
-                w,
-                items: items.into_iter(),
-            })
+            let len = items.len();
+            NodeSeq::new(w, items.into_iter(), len).and_then(|seq| visitor.visit_seq(seq))
         })
     }
 

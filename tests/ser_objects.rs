@@ -13,7 +13,19 @@ fn cpython_objects() -> Vec<(String, u8, Vec<u8>)> {
     let out = python_output(
         r#"
 import pickle, struct, sys, collections, argparse, fractions, decimal, datetime
+def nested(depth):
+    # Objects inside every kind of container inside objects: what the writer writes
+    # directly rather than through each part's Serialize.
+    o = None
+    for i in range(depth):
+        o = collections.OrderedDict([
+            ("i", i),
+            ("in", (o, [argparse.Namespace(x=i)], {i: frozenset({i, (i, "k")})},
+                    {i, -i}, bytearray(b"ab"), 2**70 + i, complex(1, i), fractions.Fraction(i, 7))),
+        ])
+    return o
 objs = [
+    ("nested objects", nested(40)),
     ("OrderedDict", collections.OrderedDict([("a", 1), ("b", [2])])),
     ("OrderedDict 1500", collections.OrderedDict((i, i) for i in range(1500))),
     ("deque", collections.deque([1, 2, 3])),

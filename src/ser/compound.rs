@@ -425,6 +425,21 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
 
     #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        self.element_with(|ser| v.serialize(ser))
+    }
+
+    /// A [`Value`](crate::Value) element, written without going through its `Serialize`.
+    pub(crate) fn element_value(&mut self, v: &crate::Value) -> Result<()> {
+        self.element_with(|ser| ser.save_value(v))
+    }
+
+    /// An element that `write` writes, with the tuple count, the key flag and the batches
+    /// seen to around it.
+    #[inline(always)]
+    fn element_with(
+        &mut self,
+        write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
+    ) -> Result<()> {
         match self.kind {
             SeqKind::Tuple => {
                 self.count += 1;
@@ -436,23 +451,23 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                 }
                 let hashable = self.flags & HASHABLE != 0;
                 let saved = self.ser.set_key(hashable);
-                v.serialize(&mut *self.ser)?;
+                write(&mut *self.ser)?;
                 self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
                 let saved = self.ser.set_key(true);
-                v.serialize(&mut *self.ser)?;
+                write(&mut *self.ser)?;
                 self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = self.ser.set_key(true);
-                    v.serialize(&mut *self.ser)?;
+                    write(&mut *self.ser)?;
                     self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
-                    v.serialize(&mut *self.ser)?;
+                    write(&mut *self.ser)?;
                 }
                 self.batch.after_item(self.ser, self.kind.rule());
             }
@@ -650,6 +665,35 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         Ok(())
     }
 
+    /// A dict key that `write` writes, flagged as a key (Python must be able to hash it).
+    #[inline(always)]
+    fn key_with(
+        &mut self,
+        write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
+    ) -> Result<()> {
+        self.ser.set_key(true);
+        write(&mut *self.ser)?;
+        self.ser.set_key(false);
+        Ok(())
+    }
+
+    /// The value after a key, that `write` writes, and the batch seen to.
+    #[inline(always)]
+    fn value_with(
+        &mut self,
+        write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
+    ) -> Result<()> {
+        write(&mut *self.ser)?;
+        self.batch.after_item(self.ser, &DICT_RULE);
+        Ok(())
+    }
+
+    /// A [`Value`](crate::Value) entry, written without going through its `Serialize`.
+    pub(crate) fn entry_value(&mut self, k: &crate::Value, v: &crate::Value) -> Result<()> {
+        self.key_with(|ser| ser.save_value(k))?;
+        self.value_with(|ser| ser.save_value(v))
+    }
+
     #[inline]
     fn finish(mut self) -> Result<()> {
         self.batch.finish(self.ser, &DICT_RULE);
@@ -682,16 +726,11 @@ impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
     type Error = crate::Error;
     #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.ser.set_key(true);
-        k.serialize(&mut *self.ser)?;
-        self.ser.set_key(false);
-        Ok(())
+        self.key_with(|ser| k.serialize(ser))
     }
     #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        v.serialize(&mut *self.ser)?;
-        self.batch.after_item(self.ser, &DICT_RULE);
-        Ok(())
+        self.value_with(|ser| v.serialize(ser))
     }
     #[inline]
     fn end(self) -> Result<()> {

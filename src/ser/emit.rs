@@ -852,11 +852,6 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         Ok(())
     }
 
-    /// One Value, from a save boundary, with the key flag cleared.
-    pub(crate) fn save_value(&mut self, v: &Value) -> Result<()> {
-        serde::Serialize::serialize(v, &mut *self)
-    }
-
     /// An instance of a class, so that CPython builds the same object: the constructor call
     /// its `made` says, then list items, dict items and each BUILD state.
     pub(crate) fn emit_object(&mut self, o: &Object) -> Result<()> {

@@ -58,17 +58,79 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             }
             Tag::Complex | Tag::Global | Tag::Object => {
                 let value = to_value(&Retag(name, payload))?;
-                self.open()?;
-                let key = self.set_key(false);
-                match &value {
-                    Value::Complex(c) => self.emit_complex(*c)?,
-                    Value::Global(g) => self.emit_global(&g.module, &g.name)?,
-                    Value::Object(o) => self.emit_object(o)?,
-                    _ => return Err(unserializable(format!("malformed {name} payload"))),
+                if !matches!(
+                    value,
+                    Value::Complex(_) | Value::Global(_) | Value::Object(_)
+                ) {
+                    return Err(unserializable(format!("malformed {name} payload")));
                 }
-                self.set_key(key);
-                self.close()
+                self.save_value(&value)
             }
+        }
+    }
+
+    /// A complex number, global or object, from its save boundary.
+    pub(crate) fn save_made(&mut self, value: &Value) -> Result<()> {
+        self.open()?;
+        let key = self.set_key(false);
+        match value {
+            Value::Complex(c) => self.emit_complex(*c)?,
+            Value::Global(g) => self.emit_global(&g.module, &g.name)?,
+            Value::Object(o) => self.emit_object(o)?,
+            _ => unreachable!("save_made of a {}", value.type_name()),
+        }
+        self.set_key(key);
+        self.close()
+    }
+
+    /// One [`Value`], from a save boundary: what its `Serialize` writes through this
+    /// serializer, without going through it. Through `Serialize`, a complex number, global or
+    /// object is first turned back into a `Value` (see the module docs), and so would every
+    /// object inside one be again, level by level: deeply nested objects cost the square of
+    /// their size.
+    pub(crate) fn save_value(&mut self, v: &Value) -> Result<()> {
+        use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple, Serializer as _};
+        match v {
+            Value::Complex(_) | Value::Global(_) | Value::Object(_) => self.save_made(v),
+            Value::List(items) => {
+                let mut seq = (&mut *self).serialize_seq(Some(items.len()))?;
+                for x in items {
+                    seq.element_value(x)?;
+                }
+                SerializeSeq::end(seq)
+            }
+            Value::Set(items) | Value::FrozenSet(items) => {
+                let tag = if matches!(v, Value::Set(_)) {
+                    if self.key() {
+                        return Err(self.unhashable("a set"));
+                    }
+                    Tag::Set
+                } else {
+                    Tag::FrozenSet
+                };
+                self.set_pending(tag);
+                let mut seq = (&mut *self).serialize_seq(Some(items.len()))?;
+                for x in items {
+                    seq.element_value(x)?;
+                }
+                SerializeSeq::end(seq)
+            }
+            Value::Tuple(items) => {
+                let mut tuple = (&mut *self).serialize_tuple(items.len())?;
+                for x in items {
+                    tuple.element_value(x)?;
+                }
+                SerializeTuple::end(tuple)
+            }
+            Value::Dict(entries) => {
+                let mut map = (&mut *self).serialize_map(Some(entries.len()))?;
+                for (k, x) in entries {
+                    map.entry_value(k, x)?;
+                }
+                SerializeMap::end(map)
+            }
+            // No values inside.
+            _ => v.serialize(&mut *self),
         }
     }
 

@@ -92,23 +92,14 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple, Serializer as _};
         match v {
             Value::Complex(_) | Value::Global(_) | Value::Object(_) => self.save_made(v),
-            Value::List(items) => {
-                let mut seq = (&mut *self).serialize_seq(Some(items.len()))?;
-                for x in items {
-                    seq.element_value(x)?;
+            Value::List(items) | Value::Set(items) | Value::FrozenSet(items) => {
+                // As `save_tagged` has a set or frozenset's items written.
+                match v {
+                    Value::Set(_) if self.key() => return Err(self.unhashable("a set")),
+                    Value::Set(_) => self.set_pending(Tag::Set),
+                    Value::FrozenSet(_) => self.set_pending(Tag::FrozenSet),
+                    _ => {}
                 }
-                SerializeSeq::end(seq)
-            }
-            Value::Set(items) | Value::FrozenSet(items) => {
-                let tag = if matches!(v, Value::Set(_)) {
-                    if self.key() {
-                        return Err(self.unhashable("a set"));
-                    }
-                    Tag::Set
-                } else {
-                    Tag::FrozenSet
-                };
-                self.set_pending(tag);
                 let mut seq = (&mut *self).serialize_seq(Some(items.len()))?;
                 for x in items {
                     seq.element_value(x)?;

@@ -297,10 +297,17 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// [`SHORT_STR`](memo::SHORT_STR) bytes with the cache on, which goes to the cache.
     #[inline(always)]
     fn str_value(&mut self, v: &str) -> Result<()> {
-        if self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3 {
+        if self.cached_str(v) {
             return self.short_str(v);
         }
         self.str_value_other(v)
+    }
+
+    /// Whether the str value `v` goes to the short-str cache: 3 to
+    /// [`SHORT_STR`](memo::SHORT_STR) bytes, not a key, the cache on. One test.
+    #[inline(always)]
+    fn cached_str(&self, v: &str) -> bool {
+        self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3
     }
 
     /// [`Self::str_value`] of the rest.
@@ -595,7 +602,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<()> {
         // As `str_value`, with the boundary's room for a repeat's BINGET.
-        if self.slow & (KEY | NO_STR_MEMO) == 0 && v.len().wrapping_sub(3) <= memo::SHORT_STR - 3 {
+        if self.cached_str(v) {
             return self.short_str_value(v);
         }
         // Not `scalar`: its closure, called from two places, was not inlined.

@@ -26,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(v) = pypickle::from_slice_with::<Value>(data, &record()) else {
         return;
     };
-    let optimized = optimized.unwrap_or_else(|e| panic!("decodes as {v:?} but optimize fails: {e}"));
+    let optimized =
+        optimized.unwrap_or_else(|e| panic!("decodes as {v:?} but optimize fails: {e}"));
     let w = pypickle::from_slice_with::<Value>(&optimized, &record())
         .unwrap_or_else(|e| panic!("optimized pickle does not decode: {e}"));
     assert!(same(&v, &w), "optimize changed the value: {v:?} -> {w:?}");

@@ -33,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
             return;
         };
         assert_eq!(b.into_owned(), a, "NdArrayView and NdArray differ");
-        assert_eq!(NdArray::try_from(&v).ok(), Some(a.clone()), "Value and NdArray differ");
+        assert_eq!(
+            NdArray::try_from(&v).ok(),
+            Some(a.clone()),
+            "Value and NdArray differ"
+        );
         v
     } else {
         let plain = joblib::decompress(data, &DeOptions::new().max_decompressed(1 << 20));
@@ -56,7 +60,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = v.to_string();
     for proto in 0..=5 {
-        if let Ok(bytes) = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto).fix_imports(false)) {
+        if let Ok(bytes) =
+            pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto).fix_imports(false))
+        {
             let w: Value = pypickle::from_slice_with(&bytes, &record().fix_imports(false))
                 .unwrap_or_else(|e| panic!("protocol {proto} wrote {v:?}, which fails: {e}"));
             assert!(same(&v, &w), "protocol {proto}: {v:?} came back as {w:?}");

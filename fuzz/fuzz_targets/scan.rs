@@ -48,8 +48,7 @@ fuzz_target!(|data: &[u8]| {
     // mode calls nothing, and drops it unless it ends up in the value (which it refuses).
     let holds_getattr = globals(&v).contains(&("builtins", "getattr"));
     for g in &report.globals {
-        let handed_over =
-            (g.module(), g.name()) == ("builtins", "getattr") && !holds_getattr;
+        let handed_over = (g.module(), g.name()) == ("builtins", "getattr") && !holds_getattr;
         if !g.module().is_empty() && !g.name().is_empty() && !handed_over {
             assert!(
                 g.verdict() != pypickle::Verdict::Dangerous,

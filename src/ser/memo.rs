@@ -151,12 +151,12 @@ struct Slot {
 }
 
 /// A slot [`ShortStrCache::find`] found, to be marked as repeated with [`Hit::mark`].
-pub(crate) struct Hit<'a>(&'a mut u64);
+struct Hit<'a>(&'a mut u64);
 
 impl Hit<'_> {
     /// The str found has repeated: it keeps its slot.
     #[inline(always)]
-    pub(crate) fn mark(self) {
+    fn mark(self) {
         *self.0 |= TAG_HIT;
     }
 }
@@ -174,7 +174,7 @@ pub(crate) enum Found {
 /// Where a str would sit in the [`ShortStrCache`], and its words: what a miss hands to
 /// [`ShortStrCache::fill`].
 #[derive(Clone, Copy)]
-pub(crate) struct Probe {
+struct Probe {
     /// The slot: a `u8`, so that it needs no bounds check.
     index: u8,
     first: u64,
@@ -187,13 +187,13 @@ impl Probe {
     /// The slot and the first and last words: what a miss hands on in registers (a whole
     /// `Probe` goes through memory), to be rebuilt with [`Probe::rebuild`].
     #[inline(always)]
-    pub(crate) fn parts(&self) -> (u8, u64, u64) {
+    fn parts(&self) -> (u8, u64, u64) {
         (self.index, self.first, self.last)
     }
 
     /// The probe of `s` from its [`parts`](Probe::parts): the rest is read from `s` again.
     #[inline(always)]
-    pub(crate) fn rebuild(s: &[u8], (index, first, last): (u8, u64, u64)) -> Probe {
+    fn rebuild(s: &[u8], (index, first, last): (u8, u64, u64)) -> Probe {
         let n = s.len();
         debug_assert!(n <= SHORT_STR);
         let mid = if n > 16 {
@@ -263,7 +263,7 @@ impl ShortStrCache {
 
     /// The slot of `s` (at most [`SHORT_STR`] bytes) and its words.
     #[inline(always)]
-    pub(crate) fn words(s: &[u8]) -> Probe {
+    fn words(s: &[u8]) -> Probe {
         // The first and last 8 (or 4) bytes, overlapping, and the length: every byte of a
         // string of up to 16 bytes and enough of the rest for a cache. Whole-word loads only
         // (copying into a zeroed word stalls store forwarding and cost more than the rest).
@@ -309,7 +309,7 @@ impl ShortStrCache {
     /// The memo id of the str whose words are `p`, if it is in the cache, and its slot, to be
     /// marked as repeated.
     #[inline(always)]
-    pub(crate) fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
+    fn find(&mut self, p: &Probe) -> Option<(u64, Hit<'_>)> {
         let key = self.generation | u64::from(p.len);
         let slot = &mut self.slots.as_mut()?[usize::from(p.index)];
         if slot.tag as u16 == key as u16
@@ -326,7 +326,7 @@ impl ShortStrCache {
     /// The BINGET of the str at `ptr` whose words are `p` if it was found by a BINGET before
     /// (in this pickle: the key holds the generation).
     #[inline(always)]
-    pub(crate) fn recent_get(&self, ptr: usize, p: &Probe) -> Option<[u8; 2]> {
+    fn recent_get(&self, ptr: usize, p: &Probe) -> Option<[u8; 2]> {
         let e = &self.recent.as_ref()?[recent_index(ptr)];
         (e.ptr == ptr
             && e.key == self.generation | u64::from(p.len)
@@ -340,7 +340,7 @@ impl ShortStrCache {
     /// repeated, with BINGET `get`: that slot keeps it for the rest of the pickle, so that
     /// [`Self::recent_get`] finds what [`Self::find`] would.
     #[inline(always)]
-    pub(crate) fn remember(&mut self, ptr: usize, p: &Probe, get: [u8; 2]) {
+    fn remember(&mut self, ptr: usize, p: &Probe, get: [u8; 2]) {
         let key = self.generation | u64::from(p.len);
         if let Some(recent) = &mut self.recent {
             recent[recent_index(ptr)] = Recent {

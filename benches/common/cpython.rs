@@ -6,14 +6,25 @@
 //! `pickle.dumps`; the benchmark sends these requests from its rounds, between its Rust cases,
 //! so that CPython is timed in the same phases of a shared machine as they are. The time is the
 //! one Python measured around the call itself (`time.perf_counter`), not the round trip.
+//!
+//! A server that stops answering (a hung interpreter, a swapping machine) is killed after
+//! [`START_TIMEOUT`] or [`ANSWER_TIMEOUT`], and its rows report why, rather than the benchmark
+//! hanging.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// How long a server may take to read its inputs, warm up and say `ready`.
+pub const START_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long a server may take to answer one request (one timed call and its reply).
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One answer of a server: how long the timed call took, and the size of its input (`loads`)
 /// or output (`dumps`), for a check.
@@ -27,7 +38,9 @@ pub struct Server {
     name: String,
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
+    /// The server's stdout, line by line, from a reader thread: a channel can be waited on
+    /// with a timeout, a pipe cannot.
+    lines: Receiver<std::io::Result<String>>,
     /// Collects the server's stderr (a traceback if it dies), so that a chatty server cannot
     /// block on a full pipe.
     stderr: Option<JoinHandle<String>>,
@@ -51,7 +64,22 @@ impl Server {
             .spawn()
             .map_err(|e| format!("python3: {e}"))?;
         let stdin = child.stdin.take();
-        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let (send, lines) = mpsc::channel();
+        // Ends when the server closes its stdout (it exited or was killed) or the receiver is
+        // gone.
+        std::thread::spawn(move || loop {
+            let mut l = String::new();
+            let line = match stdout.read_line(&mut l) {
+                Ok(0) => break,
+                Ok(_) => Ok(l),
+                Err(e) => Err(e),
+            };
+            let failed = line.is_err();
+            if send.send(line).is_err() || failed {
+                break;
+            }
+        });
         let mut err = child.stderr.take().expect("piped stderr");
         let stderr = std::thread::spawn(move || {
             let mut s = String::new();
@@ -62,11 +90,11 @@ impl Server {
             name,
             child,
             stdin,
-            stdout,
+            lines,
             stderr: Some(stderr),
             dead: None,
         };
-        match server.line()?.as_str() {
+        match server.line(START_TIMEOUT)?.as_str() {
             "ready" => Ok(server),
             other => Err(format!("{}: expected `ready`, got `{other}`", server.name)),
         }
@@ -90,7 +118,7 @@ impl Server {
             // A closed pipe: the server exited; what it said on its way out is the reason.
             return Err(self.died());
         }
-        let line = self.line()?;
+        let line = self.line(ANSWER_TIMEOUT)?;
         if let Some(e) = line.strip_prefix("error ") {
             return Err(format!("{}: `{command}`: {e}", self.name));
         }
@@ -112,13 +140,20 @@ impl Server {
         parsed.ok_or_else(|| format!("{}: `{command}`: unexpected answer `{line}`", self.name))
     }
 
-    /// The next line the server writes, or why there is none.
-    fn line(&mut self) -> Result<String, String> {
-        let mut l = String::new();
-        match self.stdout.read_line(&mut l) {
-            Ok(0) => Err(self.died()),
-            Ok(_) => Ok(l.trim_end().to_string()),
-            Err(e) => Err(format!("{}: reading its answer: {e}", self.name)),
+    /// The next line the server writes within `timeout`, or why there is none. A server that
+    /// does not answer in time is killed, and so gone for good.
+    fn line(&mut self, timeout: Duration) -> Result<String, String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(Ok(l)) => Ok(l.trim_end().to_string()),
+            Ok(Err(e)) => Err(format!("{}: reading its answer: {e}", self.name)),
+            Err(RecvTimeoutError::Disconnected) => Err(self.died()),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                let why = format!("{}: no answer within {timeout:?}; killed", self.name);
+                self.died();
+                self.dead = Some(why.clone());
+                Err(why)
+            }
         }
     }
 

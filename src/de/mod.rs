@@ -3,6 +3,15 @@
 //! Two passes over one pickle: the machine (`machine.rs`) runs the opcodes into a flat arena
 //! (`arena.rs`) of small nodes that borrow strings and bytes from the input, then the walker
 //! (`walk.rs`) drives the caller's visitors over it.
+//!
+//! Why not one pass: a reader that drives the visitors straight from the opcodes, for the
+//! lists, dicts and scalars CPython writes for plain data (handing everything else to these
+//! two passes), was built and measured on the records benchmark. It ran about 9% more
+//! instructions a record than the two passes (2,540 against 2,320). It took the same time or
+//! up to 10% more for owned records, and 5-10% less for borrowed ones. The visitor calls it
+//! still makes, the allocations of the records themselves, and the lookahead a single
+//! APPEND/SETITEM needs cost what the arena saves. That is not enough to justify a second
+//! reading of pickle that must stay equal to this one.
 
 mod arena;
 mod machine;

@@ -94,3 +94,108 @@ fn getattr_in_any_other_shape_is_refused() {
     .unwrap_err();
     assert_eq!(e.refused_global(), Some(("builtins", "str.join")), "{e}");
 }
+
+/// `functools.partial(getattr(mymod.C, ctor_attr))` with a BUILD of `state` (`NEW` standing
+/// for `getattr(mymod.C, '__new__')`; none if empty), then `call` (a REDUCE with its argument
+/// tuple, or nothing to leave it uncalled): how protocols 2-3 write
+/// `C.__new__(C, *args, **kwargs)`, in protocol 0 opcodes.
+fn partial_pickle(ctor_attr: &str, state: &str, call: &str) -> Vec<u8> {
+    let new = |attr: &str| format!("cbuiltins\ngetattr\n(cmymod\nC\nV{attr}\ntR");
+    let build = if state.is_empty() { "" } else { "b" };
+    format!(
+        "cfunctools\npartial\n({}tR{state}{build}{call}.",
+        new(ctor_attr),
+        state = state.replace("NEW", &new("__new__")),
+    )
+    .into_bytes()
+}
+
+#[test]
+fn keyword_only_constructors_read_from_functools_partial_as_newobj_ex() {
+    let record = DeOptions::new().record_unknown_globals(true);
+    let good = partial_pickle("__new__", "(NEW(cmymod\nC\nI1\nt(dVb\nI2\nsNt", ")R");
+    let v: Value = pypickle::from_slice_with(&good, &record).unwrap();
+    let Value::Object(o) = &v else {
+        panic!("{v:?}")
+    };
+    assert_eq!(
+        (o.class.module.as_str(), o.class.name.as_str()),
+        ("mymod", "C")
+    );
+    assert_eq!(o.made, Made::NewEx);
+    assert_eq!(o.args, Value::Tuple(vec![Value::Int(1)]));
+    let kwargs = Value::Dict(vec![(Value::Str("b".into()), Value::Int(2))]);
+    assert_eq!(o.kwargs, Some(kwargs));
+    // A None keywords slot is an empty dict.
+    let no_kw = partial_pickle("__new__", "(NEW(cmymod\nC\ntNNt", ")R");
+    let v: Value = pypickle::from_slice_with(&no_kw, &record).unwrap();
+    let Value::Object(o) = &v else {
+        panic!("{v:?}")
+    };
+    assert_eq!(o.kwargs, Some(Value::Dict(vec![])));
+    // By default the class itself is refused, as for any instance of it.
+    let e = pypickle::from_slice::<Value>(&good).unwrap_err();
+    assert_eq!(e.refused_global(), Some(("mymod", "C")), "{e}");
+}
+
+#[test]
+fn functools_partial_in_any_other_shape_is_refused() {
+    use pypickle::Category;
+    let record = DeOptions::new().record_unknown_globals(true);
+    let partial = Some(("functools", "partial"));
+    let state = "(NEW(cmymod\nC\nI1\ntNNt";
+    let cases: [(&str, Vec<u8>); 6] = [
+        (
+            "called with arguments",
+            partial_pickle("__new__", state, "(I1\ntR"),
+        ),
+        ("of another function", partial_pickle("f", state, ")R")),
+        (
+            "with a state naming another class",
+            partial_pickle("__new__", "(NEW(cmymod\nD\nI1\ntNNt", ")R"),
+        ),
+        (
+            "with instance attributes in its state",
+            partial_pickle("__new__", "(NEW(cmymod\nC\ntN(dVx\nI1\nst", ")R"),
+        ),
+        ("without a state", partial_pickle("__new__", "", ")R")),
+        ("never called", partial_pickle("__new__", state, "")),
+    ];
+    for (what, data) in cases {
+        let e = pypickle::from_slice_with::<Value>(&data, &record).unwrap_err();
+        assert_eq!(e.category(), Category::Refused, "{what}: {e}");
+        assert_eq!(e.refused_global(), partial, "{what}: {e}");
+    }
+    // Left uncalled, it is reported where it was made: at its REDUCE.
+    let data = partial_pickle("__new__", state, "");
+    let e = pypickle::from_slice_with::<Value>(&data, &record).unwrap_err();
+    let made = data.windows(2).position(|w| w == b"tR").unwrap() as u64;
+    let made = data[made as usize + 2..]
+        .windows(2)
+        .position(|w| w == b"tR")
+        .map(|p| made + 2 + p as u64 + 1)
+        .unwrap();
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(made), Some("REDUCE")),
+        "{e}"
+    );
+    // A class's __new__ as a value is the policy's to allow, as before: refused (a dunder
+    // path) even when unknown globals are recorded, an inert reference when allowed by name.
+    let bare = b"cbuiltins\ngetattr\n(cmymod\nC\nV__new__\ntR.";
+    for opts in [DeOptions::new().allow_global("mymod", "C"), record.clone()] {
+        let e = pypickle::from_slice_with::<Value>(bare, &opts).unwrap_err();
+        assert_eq!(e.refused_global(), Some(("mymod", "C.__new__")), "{e}");
+    }
+    let by_name = DeOptions::new()
+        .allow_global("mymod", "C")
+        .allow_global("mymod", "C.__new__");
+    let v: Value = pypickle::from_slice_with(bare, &by_name).unwrap();
+    assert_eq!(
+        v,
+        Value::Global(Box::new(Global {
+            module: "mymod".into(),
+            name: "C.__new__".into()
+        }))
+    );
+}

@@ -46,6 +46,14 @@ pub(crate) enum Known {
     /// protocols 0-3 write a nested class `module.Outer.Inner`; the result is that global,
     /// checked like any other.
     GetAttr,
+    /// `functools.partial`, read only in the shape protocols 2-3 write
+    /// `cls.__new__(cls, *args, **kwargs)`: `partial(cls.__new__)` given the state
+    /// `(cls.__new__, (cls, *args), kwargs, None)` by BUILD, then called with no arguments,
+    /// which reads as NEWOBJ_EX. Nothing is ever called; any other use is refused.
+    Partial,
+    /// `module.Class.__new__` (`getattr(class, '__new__')`) that the policy does not allow as a
+    /// value: taken only as the function of a [`Known::Partial`], refused as a value.
+    ClassNew,
     /// `builtins.Ellipsis`
     Ellipsis,
     /// `builtins.NotImplemented`
@@ -56,6 +64,10 @@ pub(crate) enum Known {
     /// Any other global the options allow: kept as an inert class reference.
     Other,
 }
+
+/// Why a global of the danger list is refused.
+pub(crate) const DANGEROUS: &str =
+    "it can run code or reach the system; allow it by its exact name to keep it as an inert reference";
 
 /// The longest `module` plus `name` taken for a real global (1 KiB, far beyond any Python
 /// module path): longer ones are refused, and `scan` judges them dangerous.
@@ -367,6 +379,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         ("copyreg", "__newobj_ex__") => Some(Known::NewObjEx),
         ("builtins", "object") => Some(Known::Object),
         ("builtins", "getattr") => Some(Known::GetAttr),
+        ("functools", "partial") => Some(Known::Partial),
         ("builtins", "Ellipsis") => Some(Known::Ellipsis),
         ("builtins", "NotImplemented") => Some(Known::NotImplemented),
         _ => None,
@@ -396,7 +409,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         return Err(why);
     }
     if is_dangerous(module, name) {
-        return Err("it can run code or reach the system; allow it by its exact name to keep it as an inert reference");
+        return Err(DANGEROUS);
     }
     if opts.is_allowed_by_module(module) || opts.registry.knows(module, name) {
         return Ok(Known::Other);

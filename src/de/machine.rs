@@ -22,6 +22,9 @@ pub(crate) struct Machine {
     /// bytearray, or such a tuple), in increasing order: such a tuple cannot be a dict key or a
     /// set element, as in CPython.
     unhashable_tuples: Vec<u32>,
+    /// The `functools.partial` objects made and not yet called (see [`Run::call_object`]):
+    /// one left at STOP is refused.
+    uncalled_partials: std::collections::BTreeSet<Id>,
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
@@ -87,6 +90,7 @@ impl Machine {
             + self.marks.capacity() * std::mem::size_of::<usize>()
             + self.memo.capacity_bytes()
             + self.unhashable_tuples.capacity() * std::mem::size_of::<u32>()
+            + self.uncalled_partials.len() * 2 * std::mem::size_of::<Id>()
     }
 
     /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order.
@@ -106,6 +110,7 @@ impl Machine {
         self.marks.clear();
         self.memo.clear();
         self.unhashable_tuples.clear();
+        self.uncalled_partials.clear();
         self.copied = 0;
         arena.clear();
         if r.input().len() as u64 >= MAX_OFFSET {
@@ -711,7 +716,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// `getattr(module.Outer, 'Inner')` is the global `module.Outer.Inner`, checked by the policy
-    /// under that name; getattr in any other shape is refused.
+    /// under that name, and `getattr(module.Class, '__new__')` the inert `module.Class.__new__`
+    /// (see [`Known::ClassNew`]); getattr in any other shape is refused.
     fn nested_global(&mut self, args: &[Node]) -> Result<Kind> {
         let [Node {
             kind: Kind::Global(outer),
@@ -734,12 +740,108 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             String::from_utf8_lossy(self.bytes(g.name)),
             String::from_utf8_lossy(self.bytes(attr))
         );
-        let known = self.check_global(&module, &name)?;
+        let known = match self.check_global(&module, &name) {
+            Ok(known) => known,
+            // Kept for a functools.partial to take as its function; the walk refuses it as a
+            // value, as the policy just did.
+            Err(_) if self.bytes(attr) == b"__new__" => Known::ClassNew,
+            Err(e) => return Err(e),
+        };
         let (module, name) = (
             self.push_scratch(module.as_bytes()),
             self.push_scratch(name.as_bytes()),
         );
         Ok(Kind::Global(self.add_global(module, name, known)))
+    }
+
+    /// Whether a node is a global of this kind.
+    fn is_known(&self, node: Node, known: Known) -> bool {
+        matches!(node.kind, Kind::Global(g) if self.arena.globals[g as usize].known == known)
+    }
+
+    #[cold]
+    fn partial_refused(&self) -> Error {
+        err(ErrorCode::RefusedGlobal {
+            module: "functools".into(),
+            name: "partial".into(),
+            why: "read only as protocols 2-3 write cls.__new__(cls, *args, **kwargs): \
+                  partial(cls.__new__) with that state, called with no arguments",
+        })
+    }
+
+    /// Calling (REDUCE) the object `o`: only a `functools.partial` of `cls.__new__`, which is
+    /// how protocols 2-3 write `cls.__new__(cls, *args, **kwargs)`, reads as NEWOBJ_EX.
+    fn call_object(&mut self, o: Id, args: &[Node]) -> Result<Kind> {
+        let obj = self.arena.objects[o as usize];
+        if !self.is_known(obj.class, Known::Partial) {
+            return Err(malformed(
+                "cannot call an object: only globals are callable",
+            ));
+        }
+        let states = self.arena.iter(obj.states).copied().collect::<Vec<_>>();
+        let (true, [state], NIL, NIL) = (args.is_empty(), states.as_slice(), obj.list, obj.dict)
+        else {
+            return Err(self.partial_refused());
+        };
+        let (Kind::Tuple(r), Kind::Tuple(cargs)) = (state.kind, obj.args.kind) else {
+            return Err(self.partial_refused());
+        };
+        let (&[func, fargs, kwargs, dict], &[cfunc]) =
+            (self.arena.slice(r), self.arena.slice(cargs))
+        else {
+            return Err(self.partial_refused());
+        };
+        let Kind::Tuple(fargs) = fargs.kind else {
+            return Err(self.partial_refused());
+        };
+        let fargs = self.arena.slice(fargs).to_vec();
+        let no_dict = match dict.kind {
+            Kind::None => true,
+            Kind::Dict(d) => self.arena.len(d) == 0,
+            _ => false,
+        };
+        let kwargs_ok = matches!(kwargs.kind, Kind::None | Kind::Dict(_));
+        let Some((&cls, rest)) = fargs.split_first() else {
+            return Err(self.partial_refused());
+        };
+        if !(no_dict && kwargs_ok && self.is_new_of(func, cls) && self.is_new_of(cfunc, cls)) {
+            return Err(self.partial_refused());
+        }
+        let kwargs = match kwargs.kind {
+            Kind::None => Node::new(Kind::Dict(self.arena.new_container()), self.pos, self.op),
+            _ => kwargs,
+        };
+        self.charge_copies(rest.len())?;
+        self.m.uncalled_partials.remove(&o);
+        self.new_instance(cls, rest.to_vec(), Some(kwargs))
+    }
+
+    /// Whether a node is a global `module.Class.__new__`: a [`Known::ClassNew`], or one the
+    /// policy allows by its name.
+    fn is_class_new(&self, func: Node) -> bool {
+        let Kind::Global(f) = func.kind else {
+            return false;
+        };
+        let f = self.arena.globals[f as usize];
+        matches!(f.known, Known::ClassNew | Known::Other)
+            && self.bytes(f.name).ends_with(b".__new__")
+    }
+
+    /// Whether `func` is `cls.__new__` for the global `cls`.
+    fn is_new_of(&self, func: Node, cls: Node) -> bool {
+        let (Kind::Global(f), Kind::Global(c)) = (func.kind, cls.kind) else {
+            return false;
+        };
+        let (f, c) = (
+            self.arena.globals[f as usize],
+            self.arena.globals[c as usize],
+        );
+        self.is_class_new(func)
+            && self.bytes(f.module) == self.bytes(c.module)
+            && self
+                .bytes(f.name)
+                .strip_suffix(b".__new__")
+                .is_some_and(|outer| outer == self.bytes(c.name))
     }
 
     fn new_object(&mut self, class: Node, made: Made, args: Range, kwargs: Option<Node>) -> Kind {
@@ -849,6 +951,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
 
     /// What calling (REDUCE, INST, OBJ) a global with these arguments builds.
     fn call(&mut self, callable: Node, args: Vec<Node>) -> Result<Kind> {
+        if let Kind::Object(o) = callable.kind {
+            return self.call_object(o, &args);
+        }
         let Kind::Global(gid) = callable.kind else {
             return Err(malformed_owned(format!(
                 "cannot call a {}: only globals are callable",
@@ -1012,6 +1117,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 self.new_object(callable, Made::Call, r, None)
             }
             (Known::GetAttr, args) => return self.nested_global(args),
+            (Known::Partial, [func]) if self.is_class_new(*func) => {
+                let r = self.arena.range(&args);
+                let kind = self.new_object(callable, Made::Call, r, None);
+                if let Kind::Object(o) = kind {
+                    self.m.uncalled_partials.insert(o);
+                }
+                kind
+            }
+            (Known::Partial, _) => return Err(self.partial_refused()),
             (Known::Ellipsis | Known::NotImplemented, _) => {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
@@ -1502,6 +1616,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 self.top()?;
                 if self.r.in_unfinished_frame() {
                     return Err(malformed("STOP before the end of the current FRAME"));
+                }
+                if let Some(&o) = self.m.uncalled_partials.first() {
+                    // Reported where the partial was made.
+                    let made = self.arena.objects[o as usize].args;
+                    return Err(self.partial_refused().or_at(made.offset(), made.opcode()));
                 }
                 return Ok(true);
             }

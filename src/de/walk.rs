@@ -35,6 +35,8 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     registry: &'a ClassRegistry,
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
+    /// Whether the options allow `functools.partial` by name, as an inert reference.
+    partial_allowed: bool,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
@@ -62,6 +64,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: arena.containers.len(),
             registry: &opts.registry,
             buffers: &[],
+            partial_allowed: opts.is_allowed_by_name("functools", "partial"),
         }
     }
 
@@ -96,6 +99,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: 0,
             registry: &opts.registry,
             buffers: &[],
+            partial_allowed: opts.is_allowed_by_name("functools", "partial"),
         }
     }
 
@@ -233,7 +237,28 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 (data, false) => Value::ByteArray(data.to_vec()),
             },
             Kind::Global(g) => {
-                if self.arena.globals[g as usize].known == crate::class::Known::GetAttr {
+                let known = self.arena.globals[g as usize].known;
+                if known == crate::class::Known::Partial && !self.partial_allowed {
+                    // functools.partial itself, not in the one shape the machine reads (which
+                    // leaves no partial in the result): refused unless allowed by name.
+                    return Err(Error::new(ErrorCode::RefusedGlobal {
+                        module: "functools".into(),
+                        name: "partial".into(),
+                        why: crate::class::DANGEROUS,
+                    })
+                    .or_at(node.offset(), node.opcode()));
+                }
+                if known == crate::class::Known::ClassNew {
+                    // A class's __new__ the policy refused, kept only for functools.partial.
+                    let (module, name) = self.global_name(g);
+                    return Err(Error::new(ErrorCode::RefusedGlobal {
+                        module: module.into(),
+                        name: name.into(),
+                        why: "a class's __new__ is read only as the function of functools.partial",
+                    })
+                    .or_at(node.offset(), node.opcode()));
+                }
+                if known == crate::class::Known::GetAttr {
                     // getattr itself, not called in the one shape the machine reads.
                     return Err(Error::new(ErrorCode::RefusedGlobal {
                         module: "builtins".into(),

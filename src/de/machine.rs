@@ -716,8 +716,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
     }
 
     /// `getattr(module.Outer, 'Inner')` is the global `module.Outer.Inner`, checked by the policy
-    /// under that name, and `getattr(module.Class, '__new__')` the inert `module.Class.__new__`
-    /// (see [`Known::ClassNew`]); getattr in any other shape is refused.
+    /// under that name; a `module.Class.__new__` the policy refuses is kept as a
+    /// [`Known::ClassNew`] for a functools.partial to take. getattr in any other shape is
+    /// refused.
     fn nested_global(&mut self, args: &[Node]) -> Result<Kind> {
         let [Node {
             kind: Kind::Global(outer),

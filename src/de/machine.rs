@@ -779,9 +779,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 "cannot call an object: only globals are callable",
             ));
         }
-        let states = self.arena.iter(obj.states).copied().collect::<Vec<_>>();
-        let (true, [state], NIL, NIL) = (args.is_empty(), states.as_slice(), obj.list, obj.dict)
-        else {
+        let mut states = self.arena.iter(obj.states);
+        let (true, Some(&state), None, NIL, NIL) = (
+            args.is_empty(),
+            states.next(),
+            states.next(),
+            obj.list,
+            obj.dict,
+        ) else {
             return Err(self.partial_refused());
         };
         let (Kind::Tuple(r), Kind::Tuple(cargs)) = (state.kind, obj.args.kind) else {

@@ -237,37 +237,29 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 (data, false) => Value::ByteArray(data.to_vec()),
             },
             Kind::Global(g) => {
-                let known = self.arena.globals[g as usize].known;
-                if known == crate::class::Known::Partial && !self.partial_allowed {
-                    // functools.partial itself, not in the one shape the machine reads (which
-                    // leaves no partial in the result): refused unless allowed by name.
-                    return Err(Error::new(ErrorCode::RefusedGlobal {
-                        module: "functools".into(),
-                        name: "partial".into(),
-                        why: crate::class::DANGEROUS,
-                    })
-                    .or_at(node.offset(), node.opcode()));
-                }
-                if known == crate::class::Known::ClassNew {
+                use crate::class::Known;
+                // Globals the machine takes only in one shape, met as values.
+                let refused = match self.arena.globals[g as usize].known {
+                    // functools.partial itself (the one shape the machine reads leaves no
+                    // partial in the result): refused unless allowed by name.
+                    Known::Partial if !self.partial_allowed => Some(crate::class::DANGEROUS),
                     // A class's __new__ the policy refused, kept only for functools.partial.
-                    let (module, name) = self.global_name(g);
+                    Known::ClassNew => {
+                        Some("a class's __new__ is read only as the function of functools.partial")
+                    }
+                    // getattr itself, not called in the one shape the machine reads.
+                    Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
+                    _ => None,
+                };
+                let (module, name) = self.global_name(g);
+                if let Some(why) = refused {
                     return Err(Error::new(ErrorCode::RefusedGlobal {
                         module: module.into(),
                         name: name.into(),
-                        why: "a class's __new__ is read only as the function of functools.partial",
+                        why,
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
-                if known == crate::class::Known::GetAttr {
-                    // getattr itself, not called in the one shape the machine reads.
-                    return Err(Error::new(ErrorCode::RefusedGlobal {
-                        module: "builtins".into(),
-                        name: "getattr".into(),
-                        why: "only getattr(class, 'name'), a nested class, is read",
-                    })
-                    .or_at(node.offset(), node.opcode()));
-                }
-                let (module, name) = self.global_name(g);
                 Value::Global(Box::new(Global {
                     module: module.into(),
                     name: name.into(),

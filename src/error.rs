@@ -140,6 +140,8 @@ pub(crate) enum ErrorCode {
     TrailingData(Option<u64>),
     #[error("cycle: a value contains itself, which no Rust value can hold")]
     Cycle,
+    #[error("an earlier pickle of this stream failed before its STOP (at offset {0}), so where the next one begins is unknown")]
+    StreamBroken(u64),
     #[error("{0}")]
     Type(Box<str>),
     #[error("{0}")]
@@ -156,7 +158,9 @@ impl ErrorCode {
         match self {
             Truncated { .. } | NoNewline | NoStop | Empty => Category::Truncated,
             InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
-            | MemoMissing(_) | Protocol(_) | TrailingData(_) | Cycle => Category::Invalid,
+            | MemoMissing(_) | Protocol(_) | TrailingData(_) | Cycle | StreamBroken(_) => {
+                Category::Invalid
+            }
             RefusedGlobal { .. } => Category::Refused,
             NeedsHook(_) | Unsupported(_) => Category::Unsupported,
             Limit { .. } => Category::Limit,

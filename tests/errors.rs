@@ -237,6 +237,69 @@ fn a_held_deserializer_checks_cycles_afresh_for_each_pickle() {
 }
 
 #[test]
+fn a_pickle_failing_before_its_stop_ends_a_held_deserializer_with_errors_not_a_panic() {
+    // A protocol 4 pickle of an unregistered class (refused inside its FRAME), then 1. The
+    // reader had buffered the frame; reading on used its stale bounds and panicked. Where the
+    // next pickle begins is unknown after such a failure (the slice reader would have read the
+    // failed pickle's tail, `)R.`, as a pickle of its own), so every later call is an error.
+    // A value that only fails to fit the type asked for leaves the stream at the next pickle.
+    let refused = b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x8c\x01C\x93)R.";
+    // A frame that claims more than its pickle: STOP inside it, then bytes after.
+    let short_frame = b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00K\x01.K\x02.";
+    for first in [&refused[..], &short_frame[..]] {
+        let mut stream = first.to_vec();
+        stream.extend_from_slice(b"\x80\x04K\x01.");
+        let from_reader = pypickle::Deserializer::from_reader(std::io::BufReader::new(&stream[..]));
+        let one_byte_reads = pypickle::Deserializer::from_reader(OneByte(&stream[..]));
+        let from_slice = pypickle::Deserializer::from_slice(&stream);
+        let errors: Vec<Vec<String>> = vec![
+            three_reads(from_reader),
+            three_reads(one_byte_reads),
+            three_reads(from_slice),
+        ];
+        for e in &errors {
+            assert_eq!(e, &errors[0]);
+            assert!(
+                e[1].contains("an earlier pickle of this stream failed"),
+                "{e:?}"
+            );
+            assert_eq!(e[1], e[2]);
+        }
+    }
+    let mut stream = b"\x80\x04\x8c\x01x.".to_vec();
+    stream.extend_from_slice(b"\x80\x04K\x07.");
+    let mut de = pypickle::Deserializer::from_reader(&stream[..]);
+    assert!(de.next_value::<u8>().is_err());
+    assert_eq!(de.next_value::<u8>().unwrap(), Some(7));
+    assert_eq!(de.next_value::<u8>().unwrap(), None);
+}
+
+/// The errors of three reads in a row (each must fail).
+fn three_reads<'de, R: pypickle::read::Read<'de>>(
+    mut de: pypickle::Deserializer<R>,
+) -> Vec<String> {
+    (0..3)
+        .map(|_| de.next_value::<Value>().expect_err("must fail").to_string())
+        .collect()
+}
+
+/// A reader that hands out one byte per call.
+struct OneByte<'a>(&'a [u8]);
+
+impl std::io::Read for OneByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[test]
 fn limits_each_have_an_error() {
     let e = err_with(b"\x80\x02K\x01q\x00q\x01.", &DeOptions::new().max_memo(1));
     assert_eq!(e.limit(), Some(Limit::Memo));

@@ -65,6 +65,9 @@ pub struct Deserializer<R> {
     opts: DeOptions,
     machine: Machine,
     arena: Arena,
+    /// Where a pickle failed before its STOP: the stream's position is then unknown, and no
+    /// further pickle is read from it.
+    broken: Option<u64>,
 }
 
 impl<'de> Deserializer<SliceRead<'de>> {
@@ -96,6 +99,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             opts: DeOptions::default(),
             machine: Machine::default(),
             arena: Arena::default(),
+            broken: None,
         }
     }
 
@@ -111,11 +115,12 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     /// Read the next pickle as a `T`; `Ok(None)` if the input is at its end.
+    ///
+    /// A pickle whose value does not fit `T` is an error and the next call reads the pickle
+    /// after it. A pickle that fails before its STOP (malformed, truncated, refused) leaves the
+    /// stream at an unknown position: that call and every later one are errors.
     pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
-        let Some(root) = self
-            .machine
-            .run(&mut self.read, &mut self.arena, &self.opts)?
-        else {
+        let Some(root) = self.next_root()? else {
             return Ok(None);
         };
         walk_root(
@@ -127,6 +132,21 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             PhantomData::<T>,
         )
         .map(Some)
+    }
+
+    /// Run the next pickle to its STOP, unless an earlier one broke the stream.
+    fn next_root(&mut self) -> Result<Option<arena::Node>> {
+        if let Some(at) = self.broken {
+            return Err(Error::new(ErrorCode::StreamBroken(at)));
+        }
+        let start = self.read.position();
+        let root = self
+            .machine
+            .run(&mut self.read, &mut self.arena, &self.opts);
+        if let Err(e) = &root {
+            self.broken = Some(e.offset().unwrap_or(start));
+        }
+        root
     }
 
     /// An iterator over the pickles left in the input, each read as a `T`.
@@ -144,10 +164,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
 macro_rules! next_pickle {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: serde::de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
-            let root = self
-                .machine
-                .run(&mut self.read, &mut self.arena, &self.opts)?
-                .ok_or_else(|| Error::new(ErrorCode::Empty))?;
+            let root = self.next_root()?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
             with_walk(self.read.input(), &[], &mut self.arena, &self.opts, root, |de| {
                 serde::de::Deserializer::$method(de, $($arg,)* visitor)
             })
@@ -189,7 +206,7 @@ impl<'de, R: Read<'de>, T: Deserialize<'de>> Iterator for StreamDeserializer<'de
             Ok(Some(v)) => Some(Ok(v)),
             Ok(None) => None,
             Err(e) => {
-                // The stream position is unknown after an error: stop.
+                // Like serde_json's stream: the first error ends the iteration.
                 self.failed = true;
                 Some(Err(e))
             }

@@ -388,6 +388,23 @@ impl serde::de::Error for Error {
     }
 }
 
+/// A sequence or map whose visitor returned before reading all of it: `len` items (entries),
+/// `read` of them read. The rest is an error, as serde's own deserializers make it, never
+/// silently dropped.
+#[cold]
+pub(crate) fn unread_items(len: usize, read: usize, what: &'static str) -> Error {
+    struct Read(usize, &'static str);
+    impl serde::de::Expected for Read {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                1 => write!(f, "1 element in {}", self.1),
+                n => write!(f, "{n} elements in {}", self.1),
+            }
+        }
+    }
+    serde::de::Error::invalid_length(len, &Read(read, what))
+}
+
 impl serde::ser::Error for Error {
     #[cold]
     fn custom<T: Display>(msg: T) -> Self {

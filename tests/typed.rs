@@ -234,3 +234,78 @@ fn range_errors_name_the_rust_type() {
     assert!(e.to_string().contains("u8"), "{e}");
     assert!(e.offset().is_some());
 }
+
+/// A visitor that reads only the first entry of a map.
+struct FirstEntry;
+
+impl<'de> serde::de::Visitor<'de> for FirstEntry {
+    type Value = (String, i64);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        map.next_entry()?
+            .ok_or_else(|| serde::de::Error::custom("empty map"))
+    }
+}
+
+#[derive(Debug)]
+struct First((String, i64));
+
+impl<'de> Deserialize<'de> for First {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(FirstEntry).map(First)
+    }
+}
+
+#[test]
+fn items_a_type_leaves_unread_are_an_error_not_dropped() {
+    // What a visitor does not read of a sequence or map is an error, from a pickle and from a
+    // Value alike, with serde's wording; a type that reads it all still reads. CPython:
+    // pickle.dumps((1, 2, 3), 4), pickle.dumps(b'abc', 3), pickle.dumps(1+2j, 2),
+    // pickle.dumps({'a': 1, 'b': 2}, 4).
+    let triple = b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00K\x01K\x02K\x03\x87\x94.";
+    let bytes = b"\x80\x03C\x03abcq\x00.";
+    let complex = b"\x80\x02c__builtin__\ncomplex\nq\x00G?\xf0\x00\x00\x00\x00\x00\x00G@\x00\x00\x00\x00\x00\x00\x00\x86q\x01Rq\x02.";
+    let dict = pypickle::to_vec(&BTreeMap::from([("a", 1), ("b", 2)])).unwrap();
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct P {
+        x: i64,
+        y: i64,
+    }
+    fn both<T: for<'de> Deserialize<'de> + std::fmt::Debug>(data: &[u8], want: &str) {
+        let e = pypickle::from_slice::<T>(data).unwrap_err();
+        assert_eq!(e.category(), pypickle::Category::Type);
+        assert!(e.to_string().starts_with(want), "{e}");
+        assert!(e.offset().is_some(), "{e}");
+        let v: pypickle::Value = pypickle::from_slice(data).unwrap();
+        let e = pypickle::from_value::<T>(v).unwrap_err();
+        assert!(e.to_string().starts_with(want), "{e}");
+    }
+    let three = "invalid length 3, expected 2 elements in sequence";
+    both::<(i64, i64)>(triple, three);
+    both::<[i64; 2]>(triple, three);
+    both::<Pair>(triple, three);
+    both::<P>(triple, three);
+    both::<[i64; 0]>(triple, "invalid length 3, expected 0 elements in sequence");
+    both::<(i64,)>(triple, "invalid length 3, expected 1 element in sequence");
+    both::<(u8, u8)>(bytes, three);
+    both::<(f64,)>(complex, "invalid length 2, expected 1 element in sequence");
+    both::<First>(&dict, "invalid length 2, expected 1 element in map");
+    // Reading everything is fine.
+    assert_eq!(pypickle::from_slice::<[i64; 3]>(triple).unwrap(), [1, 2, 3]);
+    assert_eq!(
+        pypickle::from_slice::<(u8, u8, u8)>(bytes).unwrap(),
+        (97, 98, 99)
+    );
+    assert_eq!(
+        pypickle::from_slice::<(f64, f64)>(complex).unwrap(),
+        (1.0, 2.0)
+    );
+    let one = pypickle::to_vec(&BTreeMap::from([("a", 1)])).unwrap();
+    assert_eq!(
+        pypickle::from_slice::<First>(&one).unwrap().0,
+        ("a".into(), 1)
+    );
+}

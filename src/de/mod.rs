@@ -33,6 +33,20 @@ use arena::Arena;
 pub(crate) use machine::JoblibRegion;
 use machine::Machine;
 
+/// Visit `items` as a sequence, all of them: items the visitor leaves unread are an error, as
+/// serde's own deserializers make them, never silently dropped.
+pub(crate) fn visit_all<'de, V, I>(visitor: V, items: I) -> Result<V::Value>
+where
+    V: serde::de::Visitor<'de>,
+    I: Iterator,
+    I::Item: serde::de::IntoDeserializer<'de, Error>,
+{
+    let mut seq = serde::de::value::SeqDeserializer::new(items);
+    let v = visitor.visit_seq(&mut seq)?;
+    seq.end()?;
+    Ok(v)
+}
+
 /// Where a joblib file's array bytes and nested pickles lie, found by running the machine over
 /// it with every global taken as inert (nothing is returned but the positions), as far as it
 /// reads.

@@ -12,10 +12,10 @@ mod array;
 mod object;
 
 use super::arena::{Arena, Id, Items, Kind, Node};
-use super::DeOptions;
+use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
 use crate::class::ClassRegistry;
-use crate::error::{Error, ErrorCode, Limit, Result};
+use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -425,13 +425,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let arena = w.arena;
         let r = match node.kind {
             Kind::Tuple(r) | Kind::FrozenSet(r) => {
-                NodeSeq::slice(&mut *w, arena.slice(r)).and_then(|seq| visitor.visit_seq(seq))
+                NodeSeq::slice(&mut *w, arena.slice(r)).and_then(|seq| seq.visit(visitor))
             }
             Kind::List(id) | Kind::Set(id) => {
-                NodeSeq::container(&mut *w, id).and_then(|seq| visitor.visit_seq(seq))
+                NodeSeq::container(&mut *w, id).and_then(|seq| seq.visit(visitor))
             }
-            Kind::Dict(id) => DictMap::new(&mut *w, arena.iter(id), arena.len(id))
-                .and_then(|map| visitor.visit_map(map)),
+            Kind::Dict(id) => {
+                DictMap::new(&mut *w, arena.iter(id), arena.len(id)).and_then(|m| m.visit(visitor))
+            }
             _ => unreachable!("compound called on a scalar"),
         };
         w.exit(node);
@@ -445,8 +446,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter_container(node, id)?;
         let arena = w.arena;
-        let r = DictMap::new(&mut *w, arena.iter(id), arena.len(id))
-            .and_then(|map| visitor.visit_map(map));
+        let r = DictMap::new(&mut *w, arena.iter(id), arena.len(id)).and_then(|m| m.visit(visitor));
         w.exit_container(id);
         at(node, r)
     }
@@ -457,7 +457,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let node = self.node;
         let w = self.w;
         w.enter_container(node, id)?;
-        let r = NodeSeq::container(&mut *w, id).and_then(|seq| visitor.visit_seq(seq));
+        let r = NodeSeq::container(&mut *w, id).and_then(|seq| seq.visit(visitor));
         w.exit_container(id);
         at(node, r)
     }
@@ -497,9 +497,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Complex(c) => {
                 let (re, im) = self.w.arena.complexes[c as usize];
                 self.w.enter(node)?;
-                let r = visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
-                    [re, im].into_iter(),
-                ));
+                let r = visit_all(visitor, [re, im].into_iter());
                 self.w.exit(node);
                 at(node, r)
             }
@@ -584,9 +582,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
                     _ => unreachable!("matched above"),
                 };
                 self.w.enter(node)?;
-                let r = visitor.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
-                    bytes.iter().copied(),
-                ));
+                let r = visit_all(visitor, bytes.iter().copied());
                 self.w.exit(node);
                 at(node, r)
             }
@@ -722,6 +718,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 struct NodeSeq<'w, 'de, 'a, I> {
     w: &'w mut Walk<'de, 'a>,
     items: I,
+    len: usize,
     left: usize,
 }
 
@@ -733,8 +730,21 @@ impl<'w, 'de, 'a, I> NodeSeq<'w, 'de, 'a, I> {
         Ok(NodeSeq {
             w,
             items,
+            len,
             left: len,
         })
+    }
+}
+
+impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
+    /// Hand the sequence to the visitor; items it leaves unread are an error.
+    #[inline]
+    pub(crate) fn visit<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        let v = visitor.visit_seq(&mut self)?;
+        match self.left {
+            0 => Ok(v),
+            left => Err(unread_items(self.len, self.len - left, "sequence")),
+        }
     }
 }
 
@@ -778,6 +788,8 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 
 struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     w: &'w mut Walk<'de, 'a>,
     items: I,
+    /// Entries in all, and not yet read.
+    entries: usize,
     left: usize,
 }
 
@@ -790,8 +802,21 @@ impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
         Ok(DictMap {
             w,
             items,
+            entries: len / 2,
             left: len / 2,
         })
+    }
+}
+
+impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
+    /// Hand the map to the visitor; entries it leaves unread are an error.
+    #[inline]
+    pub(crate) fn visit<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        let v = visitor.visit_map(&mut self)?;
+        match self.left {
+            0 => Ok(v),
+            left => Err(unread_items(self.entries, self.entries - left, "map")),
+        }
     }
 }
 

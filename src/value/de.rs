@@ -10,15 +10,15 @@
 use std::fmt;
 
 use serde::de::{
-    self, value::SeqDeserializer, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess,
-    SeqAccess, Visitor,
+    self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
 use serde::forward_to_deserialize_any;
 
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
 use crate::class::bridge::{choose, Facts, Source, Want};
-use crate::error::{Error, ErrorCode, Result};
+use crate::de::visit_all;
+use crate::error::{unread_items, Error, ErrorCode, Result};
 
 impl<'de> de::Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Value, D::Error> {
@@ -273,19 +273,24 @@ impl<'de> Deserializer<'de> for Value {
                 _ => Err(type_error(format!("integer {b} does not fit in 128 bits"))),
             },
             Value::Float(f) => visitor.visit_f64(f),
-            Value::Complex(c) => visitor.visit_seq(SeqDeserializer::new([c.re, c.im].into_iter())),
+            Value::Complex(c) => visit_all(visitor, [c.re, c.im].into_iter()),
             Value::Str(s) => visitor.visit_string(s),
             Value::Bytes(b) | Value::ByteArray(b) => visitor.visit_byte_buf(b),
             Value::List(v) | Value::Tuple(v) | Value::Set(v) | Value::FrozenSet(v) => {
-                let mut seq = SeqDeserializer::new(v.into_iter());
-                let out = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                Ok(out)
+                visit_all(visitor, v.into_iter())
             }
-            Value::Dict(d) => visitor.visit_map(DictAccess {
-                items: d.into_iter(),
-                value: None,
-            }),
+            Value::Dict(d) => {
+                let entries = d.len();
+                let mut map = DictAccess {
+                    items: d.into_iter(),
+                    value: None,
+                };
+                let out = visitor.visit_map(&mut map)?;
+                match map.items.len() {
+                    0 => Ok(out),
+                    left => Err(unread_items(entries, entries - left, "map")),
+                }
+            }
             Value::Global(g) => Err(type_error(format!(
                 "the global {g} has no plain serde form"
             ))),
@@ -332,9 +337,7 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            Value::Bytes(b) | Value::ByteArray(b) => {
-                visitor.visit_seq(SeqDeserializer::new(b.into_iter()))
-            }
+            Value::Bytes(b) | Value::ByteArray(b) => visit_all(visitor, b.into_iter()),
             Value::Object(o) => object_part(*o, Want::Seq)?.deserialize_any(visitor),
             v => v.deserialize_any(visitor),
         }

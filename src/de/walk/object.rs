@@ -197,14 +197,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             let len = pairs.len();
-            DictMap::new(w, pairs.into_iter(), len).and_then(|map| visitor.visit_map(map))
+            DictMap::new(w, pairs.into_iter(), len).and_then(|map| map.visit(visitor))
         })
     }
 
     fn visit_items<V: Visitor<'de>>(self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             let len = items.len();
-            NodeSeq::new(w, items.into_iter(), len).and_then(|seq| visitor.visit_seq(seq))
+            NodeSeq::new(w, items.into_iter(), len).and_then(|seq| seq.visit(visitor))
         })
     }
 

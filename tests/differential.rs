@@ -91,3 +91,107 @@ fn first_difference(got: &str, want: &str) -> String {
         ctx(want)
     )
 }
+
+#[test]
+fn float_and_complex_of_big_ints_round_like_cpython() {
+    // float(n) and complex(n, 1) of ints beyond 64 bits, as REDUCE of the built-ins: the
+    // nearest float, ties to even, and an error where CPython raises OverflowError. Python
+    // gives each n and what it makes of it.
+    let script = r#"
+import random
+r = random.Random(7)
+ns = [2**1024 - 2**970, 2**1024 - 2**970 - 1, 2**1024, -(2**1024 - 2**971), 2**64, -2**63 - 1]
+for k in range(60, 1100, 7):
+    for d in (-1, 0, 1):
+        ns += [2**k + d, -(2**k) + d]
+for k in range(0, 1000, 13):
+    ns += [(2**53 + 1) << k, (2**53 + 3) << k, ((2**53 + 1) << k) + 1]
+for _ in range(300):
+    ns.append(r.getrandbits(r.randrange(65, 1100)) * r.choice((1, -1)))
+for n in ns:
+    try:
+        out = repr(float(n)) + ' ' + repr(complex(n, 1))
+    except OverflowError:
+        out = 'OverflowError'
+    print(n, out)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("this test needs python3 on PATH");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut checked = 0;
+    for line in text.lines() {
+        let (n, want) = line.split_once(' ').unwrap();
+        let n: pypickle::BigInt = n.parse().unwrap();
+        let le = n.as_le_bytes();
+        let mut arg = vec![0x8b]; // LONG4
+        arg.extend_from_slice(&(le.len() as u32).to_le_bytes());
+        arg.extend_from_slice(le);
+        let call = |name: &str, args: &[u8], tuple: u8| {
+            let mut p = b"\x80\x02".to_vec();
+            p.extend_from_slice(format!("c__builtin__\n{name}\n").as_bytes());
+            p.extend_from_slice(args);
+            p.extend_from_slice(&[tuple, b'R', b'.']);
+            pypickle::from_slice::<Value>(&p).map(|v| v.to_string())
+        };
+        let float = call("float", &arg, 0x85);
+        let complex = call("complex", &[&arg[..], b"K\x01"].concat(), 0x86);
+        match want {
+            "OverflowError" => {
+                for r in [float, complex] {
+                    let e = r.unwrap_err();
+                    assert!(
+                        e.to_string().contains("int too large to convert to float"),
+                        "{e}"
+                    );
+                }
+            }
+            _ => assert_eq!(
+                format!("{} {}", float.unwrap(), complex.unwrap()),
+                want,
+                "n = {n}"
+            ),
+        }
+        checked += 1;
+    }
+    assert!(checked > 700, "{checked}");
+    // And int(f) of floats past i64, exactly.
+    for f in [
+        1e20,
+        -1e300,
+        9.3e18,
+        -9.3e18,
+        2f64.powi(63),
+        -2f64.powi(63),
+        123.9,
+        -0.5,
+    ] {
+        let mut p = b"\x80\x02c__builtin__\nint\nG".to_vec();
+        p.extend_from_slice(&f.to_be_bytes());
+        p.extend_from_slice(b"\x85R.");
+        let v: Value = pypickle::from_slice(&p).unwrap();
+        let want = Command::new("python3")
+            .args(["-c", &format!("print(int(float.fromhex('{}')))", hex(f))])
+            .output()
+            .unwrap();
+        assert_eq!(
+            v.to_string(),
+            String::from_utf8(want.stdout).unwrap().trim(),
+            "{f}"
+        );
+    }
+}
+
+/// A float as Python's `float.hex()` reads it back exactly.
+fn hex(f: f64) -> String {
+    let bits = f.to_bits();
+    let sign = if f < 0.0 { "-" } else { "" };
+    let exp = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    format!("{sign}0x1.{:013x}p{exp}", bits & ((1 << 52) - 1))
+}

@@ -946,13 +946,22 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         }
     }
 
-    fn number(node: Node) -> Option<f64> {
-        match node.kind {
+    /// A number argument of `float()` or `complex()` as Python converts it: `None` if it is
+    /// not a number; an error for an int too large for a float, as in Python.
+    fn number(&self, node: Node) -> Result<Option<f64>> {
+        Ok(match node.kind {
             Kind::Int(v) => Some(v as f64),
             Kind::Float(f) => Some(f),
             Kind::Bool(b) => Some(f64::from(u8::from(b))),
+            Kind::BigInt(span) => {
+                let f = bigint::BigInt::from_le_bytes(self.bytes(span)).to_f64();
+                if f.is_infinite() {
+                    return Err(malformed("int too large to convert to float"));
+                }
+                Some(f)
+            }
             _ => None,
-        }
+        })
     }
 
     /// What calling (REDUCE, INST, OBJ) a global with these arguments builds.
@@ -1009,7 +1018,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::Complex, rest) if rest.len() <= 2 => {
                 let mut parts = [0.0f64; 2];
                 for (slot, n) in parts.iter_mut().zip(rest) {
-                    *slot = Self::number(*n).ok_or_else(|| bad_args("complex()"))?;
+                    *slot = self.number(*n)?.ok_or_else(|| bad_args("complex()"))?;
                 }
                 let id = self.arena.complexes.len() as Id;
                 self.arena.complexes.push((parts[0], parts[1]));
@@ -1036,10 +1045,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     kind: Kind::Float(f),
                     ..
                 }],
-            ) if f.is_finite() && f.trunc().abs() < 9.2e18 => Kind::Int(f.trunc() as i64),
+            ) if f.is_finite() => match bigint::BigInt::from_integral_f64(f.trunc()) {
+                Some(big) => match big.to_i64() {
+                    Some(v) => Kind::Int(v),
+                    None => Kind::BigInt(self.push_scratch(big.as_le_bytes())),
+                },
+                None => return Err(bad_args("int()")),
+            },
             (Known::Float, []) => Kind::Float(0.0),
             (Known::Float, [n]) => {
-                Kind::Float(Self::number(*n).ok_or_else(|| bad_args("float()"))?)
+                Kind::Float(self.number(*n)?.ok_or_else(|| bad_args("float()"))?)
             }
             (Known::Str, []) => Kind::Str(Span::EMPTY),
             (

@@ -75,15 +75,36 @@ impl BigInt {
         Some(u128::from_le_bytes(buf))
     }
 
-    /// The nearest `f64` (infinite when out of range).
+    /// The nearest `f64`, ties to even as Python's `float(n)` rounds; infinite when the
+    /// rounded value is out of range (where Python raises `OverflowError`).
     pub fn to_f64(&self) -> f64 {
         let (neg, mag) = self.magnitude();
-        // Exact enough: accumulate from the top limb down, with round-to-nearest per step on
-        // 64-bit chunks; used only for complex numbers built by REDUCE.
-        let mut f = 0.0f64;
-        for limb in mag.iter().rev() {
-            f = f * 4294967296.0 + f64::from(*limb);
-        }
+        let bits = mag.len() * 32 - mag.last().map_or(32, |l| l.leading_zeros() as usize);
+        let f = if bits <= 64 {
+            // Exact in a u64, whose conversion rounds correctly.
+            mag.iter()
+                .rev()
+                .fold(0u64, |acc, &l| (acc << 32) | u64::from(l)) as f64
+        } else {
+            // The top 64 bits, with every bit below them folded into the lowest one (sticky):
+            // converting that rounds exactly as the whole number would, and scaling by a power
+            // of two is exact.
+            let shift = bits - 64;
+            let bit = |i: usize| (mag[i / 32] >> (i % 32)) & 1 == 1;
+            let mut top = 0u64;
+            for i in (shift..bits).rev() {
+                top = (top << 1) | u64::from(bit(i));
+            }
+            let below = mag[..shift / 32].iter().any(|&l| l != 0)
+                || mag[shift / 32] & ((1u32 << (shift % 32)) - 1) != 0;
+            let top = (top | u64::from(below)) as f64;
+            // 2^shift, exact up to 2^1023; infinite past it, as is the product past f64::MAX.
+            let scale = match u64::try_from(shift) {
+                Ok(k) if k <= 1023 => f64::from_bits((k + 1023) << 52),
+                _ => f64::INFINITY,
+            };
+            top * scale
+        };
         if neg {
             -f
         } else {

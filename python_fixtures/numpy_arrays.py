@@ -46,6 +46,12 @@ def cases():
     yield "empty", np.zeros((0, 3))
     yield "fortran", np.asfortranarray(ar.astype("<i8").reshape(2, 3))
     yield "strided", ar.astype("<i8").reshape(2, 3)[:, ::2]
+    # Transpositions that are neither C- nor F-contiguous: numpy 2 pickles them at protocol 5 as
+    # _frombuffer(buffer, dtype, shape, 'K', axis_order).
+    yield "transposed_102", np.arange(24, dtype="<f8").reshape(2, 3, 4).transpose(1, 0, 2)
+    yield "transposed_201_be", np.arange(24, dtype=">i4").reshape(2, 3, 4).transpose(2, 0, 1)
+    yield "transposed_4d", np.arange(120, dtype="<i2").reshape(2, 3, 4, 5).transpose(3, 1, 0, 2)
+    yield "transposed_empty", np.zeros((2, 0, 3), dtype="<u1").transpose(1, 0, 2)
     yield "scalar_f8", np.float64(1.25)
     yield "scalar_i4", np.int32(-7)
     yield "scalar_bool", np.bool_(True)

@@ -29,7 +29,8 @@ pub enum Order {
 /// It reads from every form numpy pickles arrays in: `numpy.core.multiarray._reconstruct` (and
 /// numpy 2's `numpy._core.multiarray._reconstruct`) with a BUILD state, at protocols 0-4, with
 /// the data as bytes, as `_codecs.encode` text or as a list for object arrays; the protocol 5
-/// form `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)`; and numpy scalars
+/// form `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)` (with numpy 2's order
+/// `'K'` and axis order for a transposed array, gathered into C order); and numpy scalars
 /// (`multiarray.scalar(dtype, bytes)`, a 0-d array here). It writes the `_reconstruct` form,
 /// which numpy 1.x and 2.x both load with plain `pickle.loads` at any protocol.
 ///
@@ -342,20 +343,21 @@ impl NdArray {
         if is_scalar(obj) {
             return Self::from_scalar(obj);
         }
-        let Layout {
-            dtype,
-            shape,
-            order,
-            payload,
-        } = layout_of(obj)?;
-        match payload {
+        let layout = layout_of(obj)?;
+        match layout.payload {
             Payload::Objects(items) => {
-                let mut a = NdArray::from_objects(shape, items.to_vec())?;
-                a.order = order;
+                let mut a = NdArray::from_objects(layout.shape, items.to_vec())?;
+                a.order = layout.order;
                 Ok(a)
             }
-            Payload::Bytes(b) => NdArray::from_bytes(dtype, shape, order, b.to_vec()),
-            Payload::Text(s) => NdArray::from_bytes(dtype, shape, order, latin1(s)?),
+            Payload::Bytes(b) => {
+                check_size(&layout.dtype, &layout.shape, b.len())?;
+                let (shape, order, data) = layout.arrange(Cow::Borrowed(b));
+                NdArray::from_bytes(layout.dtype, shape, order, data.into_owned())
+            }
+            Payload::Text(s) => {
+                NdArray::from_bytes(layout.dtype, layout.shape, layout.order, latin1(s)?)
+            }
             Payload::Taken => Err(invalid(WHAT, "its data is missing")),
         }
     }
@@ -412,6 +414,7 @@ impl NdArray {
 }
 
 /// Where a pickled array's elements are.
+#[derive(Clone, Copy)]
 enum Payload<'v> {
     Bytes(&'v [u8]),
     /// Python 2 pickles carry the data as a str, read here as Latin-1 text.
@@ -426,7 +429,70 @@ struct Layout<'v> {
     dtype: DType,
     shape: Vec<usize>,
     order: Order,
+    /// numpy 2's `_frombuffer(..., 'K', axis_order)`, for an array that is a transposition of a
+    /// contiguous one: the data is `shape` in C order, and the array is that transposed by these
+    /// axes.
+    axes: Option<Vec<usize>>,
     payload: Payload<'v>,
+}
+
+impl Layout<'_> {
+    /// The array's shape, order and data (in that order) from the pickled data, which
+    /// [`check_size`] has checked: the data itself, unless the array is a transposition that
+    /// neither C nor Fortran order lays out, whose elements are gathered into C order.
+    fn arrange<'d>(&self, data: Cow<'d, [u8]>) -> (Vec<usize>, Order, Cow<'d, [u8]>) {
+        let Some(axes) = &self.axes else {
+            return (self.shape.clone(), self.order, data);
+        };
+        let shape: Vec<usize> = axes.iter().map(|&a| self.shape[a]).collect();
+        if axes.iter().enumerate().all(|(i, &a)| i == a) {
+            (shape, Order::C, data)
+        } else if axes.iter().rev().enumerate().all(|(i, &a)| i == a) {
+            // All axes reversed: C order of the data is Fortran order of the array.
+            (shape, Order::Fortran, data)
+        } else {
+            let gathered = transpose(&data, self.dtype.itemsize, &self.shape, axes);
+            (shape, Order::C, Cow::Owned(gathered))
+        }
+    }
+}
+
+/// The elements of `data` (C order, `shape`, `itemsize` bytes each) transposed by `axes`, in C
+/// order.
+fn transpose(data: &[u8], itemsize: usize, shape: &[usize], axes: &[usize]) -> Vec<u8> {
+    // Each axis of the result steps through the data by its source axis's C-order stride.
+    let mut strides = vec![0usize; shape.len()];
+    let mut step = itemsize;
+    for (stride, &n) in strides.iter_mut().zip(shape).rev() {
+        *stride = step;
+        step *= n;
+    }
+    let dims: Vec<(usize, usize)> = axes.iter().map(|&a| (shape[a], strides[a])).collect();
+    let mut out = Vec::with_capacity(data.len());
+    if data.is_empty() {
+        return out;
+    }
+    let mut index = vec![0usize; dims.len()];
+    let mut at = 0;
+    loop {
+        out.extend_from_slice(&data[at..at + itemsize]);
+        // The next index in C order: the last axis fastest, carrying leftwards.
+        let mut k = dims.len();
+        loop {
+            if k == 0 {
+                return out;
+            }
+            k -= 1;
+            let (n, stride) = dims[k];
+            index[k] += 1;
+            at += stride;
+            if index[k] < n {
+                break;
+            }
+            index[k] = 0;
+            at -= stride * n;
+        }
+    }
 }
 
 /// Whether `obj` is a numpy scalar (`multiarray.scalar(dtype, bytes)`).
@@ -491,23 +557,36 @@ fn reconstruct_layout(obj: &Object) -> Result<Layout<'_>, Error> {
         dtype: DType::from_value(dtype)?,
         shape: parse_shape(shape)?,
         order,
+        axes: None,
         payload: payload(data)?,
     })
 }
 
-/// `_frombuffer(buffer, dtype, shape, order)`, protocol 5.
+/// `_frombuffer(buffer, dtype, shape, order[, axis_order])`, protocol 5: numpy 2 writes order
+/// `'K'` and the axis order for a transposition of a contiguous array (numpy reads the buffer in
+/// C order as `shape`, then transposes it by `axis_order`; with another order it ignores
+/// `axis_order`).
 fn frombuffer_layout(obj: &Object) -> Result<Layout<'_>, Error> {
     let args = crate::stdlib::call_args(obj, WHAT)?;
-    let [buf, dtype, shape, order] = args else {
-        return Err(invalid(
-            WHAT,
-            "_frombuffer takes (buffer, dtype, shape, order)",
-        ));
+    let (buf, dtype, shape, order, axis_order) = match args {
+        [buf, dtype, shape, order] => (buf, dtype, shape, order, &Value::None),
+        [buf, dtype, shape, order, axis_order] => (buf, dtype, shape, order, axis_order),
+        _ => {
+            return Err(invalid(
+                WHAT,
+                "_frombuffer takes (buffer, dtype, shape, order[, axis_order])",
+            ))
+        }
     };
-    let order = match order.as_str() {
-        Some("C") => Order::C,
-        Some("F") => Order::Fortran,
-        _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
+    let shape = parse_shape(shape)?;
+    let (order, axes) = match (order.as_str(), axis_order) {
+        (Some("C"), _) => (Order::C, None),
+        (Some("F"), _) => (Order::Fortran, None),
+        (Some("K"), Value::Tuple(axes) | Value::List(axes)) => {
+            (Order::C, Some(parse_axes(axes, shape.len())?))
+        }
+        (Some("K"), _) => return Err(invalid(WHAT, "order 'K' without an axis order")),
+        _ => return Err(invalid(WHAT, "order is not 'C', 'F' or 'K'")),
     };
     let payload = match payload(buf)? {
         Payload::Objects(_) | Payload::Text(_) => {
@@ -517,10 +596,35 @@ fn frombuffer_layout(obj: &Object) -> Result<Layout<'_>, Error> {
     };
     Ok(Layout {
         dtype: DType::from_value(dtype)?,
-        shape: parse_shape(shape)?,
+        shape,
         order,
+        axes,
         payload,
     })
+}
+
+/// An axis order for `ndim` axes: each of `0..ndim` once, as numpy's `transpose` takes it.
+fn parse_axes(axes: &[Value], ndim: usize) -> Result<Vec<usize>, Error> {
+    let axes = parse_dims(axes)?;
+    let mut seen = vec![false; ndim];
+    for &a in &axes {
+        match seen.get_mut(a) {
+            Some(s) if !*s => *s = true,
+            _ => {
+                return Err(invalid(
+                    WHAT,
+                    format!("axis order {axes:?} for {ndim} axes"),
+                ))
+            }
+        }
+    }
+    if axes.len() != ndim {
+        return Err(invalid(
+            WHAT,
+            format!("axis order {axes:?} for {ndim} axes"),
+        ));
+    }
+    Ok(axes)
 }
 
 fn payload(data: &Value) -> Result<Payload<'_>, Error> {
@@ -634,7 +738,9 @@ impl<'b> Elements<'b> {
 /// [`from_slice`](crate::from_slice) (or from the out-of-band buffers of
 /// [`from_slice_with_buffers`](crate::from_slice_with_buffers)) wherever the data lies there
 /// whole, which is the case for every array numpy pickles with bytes for data at protocols
-/// 3-5, and for `pypickle::joblib` files. Reading a 100 MB array this way copies nothing.
+/// 3-5 (but for numpy 2's `'K'` transpositions in neither C nor Fortran order, whose elements
+/// are gathered into C order), and for `pypickle::joblib` files. Reading a 100 MB array this
+/// way copies nothing.
 ///
 /// Object arrays have no bytes and cannot be viewed: read them as [`NdArray`].
 /// [`as_slice`](Self::as_slice) lends the elements typed where the bytes happen to be aligned
@@ -662,18 +768,14 @@ pub struct NdArrayView<'a> {
 impl<'a> NdArrayView<'a> {
     /// A view of the array `meta` describes (its data taken out), with `data`.
     fn from_parts(meta: &Value, data: Cow<'a, [u8]>) -> Result<NdArrayView<'a>, Error> {
-        let Layout {
-            dtype,
-            shape,
-            order,
-            payload,
-        } = layout(meta)?;
-        if !matches!(payload, Payload::Taken) {
+        let layout = layout(meta)?;
+        if !matches!(layout.payload, Payload::Taken) {
             return Err(invalid(WHAT, "its data was not handed over"));
         }
-        check_size(&dtype, &shape, data.len())?;
+        check_size(&layout.dtype, &layout.shape, data.len())?;
+        let (shape, order, data) = layout.arrange(data);
         Ok(NdArrayView {
-            dtype,
+            dtype: layout.dtype,
             shape,
             order,
             data,

@@ -9,12 +9,14 @@
 //! |---|---|---|
 //! | `numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)` (numpy 2: `numpy._core.multiarray`) | 0-4 | [`NdArray`] (data as bytes, `_codecs.encode` text, or a list for object arrays) |
 //! | `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)` (numpy 1: `numpy.core.numeric`) | 5 | [`NdArray`] |
+//! | `_frombuffer(buffer, dtype, shape, 'K', axis_order)`: numpy 2, for a transposition of a contiguous array that is neither C- nor F-contiguous | 5 | [`NdArray`] in C order (the elements gathered; a view copies them) |
 //! | `numpy.core.multiarray.scalar(dtype, bytes)` | any | a 0-d [`NdArray`] |
 //! | `numpy.dtype(code, False, True)` + BUILD state | any | [`DType`] (inside an array) |
 //!
 //! [`NdArrayView`] reads the same arrays without copying their data: it borrows it from the
 //! input (or the out-of-band buffers) wherever the data lies there whole, which is every array
-//! with bytes for data at protocols 3-5. [`NdArray`]'s own deserializer reads through a view,
+//! with bytes for data at protocols 3-5, except a `'K'` transposition in neither C nor Fortran
+//! order, whose elements are gathered into C order. [`NdArray`]'s own deserializer reads through a view,
 //! so it copies the data exactly once.
 //!
 //! With the `ndarray` feature, `NdArray::to_ndarray` and `NdArray::from_ndarray` convert

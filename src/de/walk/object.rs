@@ -197,14 +197,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             let len = pairs.len();
-            DictMap::new(w, pairs.into_iter(), len).and_then(|map| map.visit(visitor))
+            DictMap::visit(w, pairs.into_iter(), len, visitor)
         })
     }
 
     fn visit_items<V: Visitor<'de>>(self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
             let len = items.len();
-            NodeSeq::new(w, items.into_iter(), len).and_then(|seq| seq.visit(visitor))
+            NodeSeq::visit(w, items.into_iter(), len, visitor)
         })
     }
 

@@ -26,6 +26,7 @@ versions that wrote them.
 import io
 import os
 import pickle
+import pickletools
 import platform
 import sys
 
@@ -52,6 +53,13 @@ def cases():
     yield "datetime64", np.array(["2024-01-02T03:04:05.006"], dtype="datetime64[ms]")
     yield "structured", np.array([(1, 2.5), (3, -4.0)], dtype=[("x", "<i4"), ("y", "<f8")])
     yield "objects", np.array([1, "two", None, 4.5], dtype=object)
+    # Objects in a field: joblib pickles the array (numpy's hasobject), as for an object array.
+    yield "structured_objects", np.array([(1, "x"), (2, None)], dtype=[("a", "<i4"), ("b", "O")])
+    # A field holding a small array (a sub-array dtype) beside a nested structure.
+    yield "subarray_fields", np.array(
+        [((1.0, 2.0), (1, 2, 3)), ((3.0, 4.0), (4, 5, 6))],
+        dtype=[("p", [("x", "<f4"), ("y", "<f4")]), ("n", "<i2", (3,))],
+    )
     shared = np.arange(4, dtype=np.int16)
     yield "mixed", {
         "weights": np.linspace(0.0, 1.0, 7).reshape(7, 1),
@@ -70,6 +78,9 @@ def same(a, b):
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray):
+        if a.dtype.names and not a.dtype.hasobject:
+            # tolist() of sub-array fields holds arrays, which do not compare as one bool.
+            return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
         return a.shape == b.shape and a.dtype.kind == b.dtype.kind and a.tolist() == b.tolist()
     return a == b
 
@@ -107,6 +118,32 @@ def hostile():
     yield "hostile_after_array", {"x": np.arange(3), "evil": Evil()}
     spelled = np.frombuffer(b"cos\nsystem\n(S'echo pwned'\ntR.", dtype=np.uint8).copy()
     yield "spelled_in_data", {"x": spelled}
+    # An os.system call inside the pickle joblib writes for an array with an object field.
+    yield "hostile_in_object_field", {"s": np.array([(1, Evil())], dtype=[("a", "<i4"), ("b", "O")])}
+
+
+def hidden_in_object_field(path):
+    """hostile_hidden_in_object_field.joblib: a file joblib.load runs os.system from (the nested
+    pickle of an array with an object field), shaped so that a reader taking that pickle for
+    padding and raw elements (1 length byte, 128 of padding, 12 bytes an element) ends exactly
+    where it does and finds nothing after. Never loaded."""
+    a = np.array([(1, "x"), (2, None)], dtype=[("a", "<i4"), ("b", "O")])
+    buf = io.BytesIO()
+    joblib.dump({"s": a, "after": "tail"}, buf)
+    b = buf.getvalue()
+    start = b.index(b"\x80\x05", 2)  # the nested pickle, after the outer one's wrapper
+    end = start + 1 + max(pos for _, _, pos in pickletools.genops(b[start:]))
+    assert isinstance(pickle.loads(b[start:end]), np.ndarray)
+    body = b"cos\nsystem\n(S'echo pwned'\ntR0" + b[start + 2 : end]
+    # Pad with pushed-and-popped values (2 and 3 bytes) to a whole number of elements.
+    pads = (b"N0" * twos + b"K\x000" * threes for twos in range(6) for threes in range(4))
+    payload = next(p for p in (b"\x80\x05" + pad + body for pad in pads) if (len(p) - 129) % 12 == 0)
+    head = b[:start]
+    shape = head.rindex(b"K\x02\x85")
+    count = (len(payload) - 129) // 12
+    head = head[:shape] + b"K" + bytes([count]) + b"\x85" + head[shape + 3 :]
+    with open(path, "wb") as f:
+        f.write(head + payload + b[end:])
 
 
 def main():
@@ -114,6 +151,7 @@ def main():
     for name, value in hostile():
         joblib.dump(value, os.path.join(OUT, name + ".joblib"))
         joblib.dump(value, os.path.join(OUT, name + ".zlib.joblib"), compress=3)
+    hidden_in_object_field(os.path.join(OUT, "hostile_hidden_in_object_field.joblib"))
     for name, value in cases():
         base = os.path.join(OUT, name)
         joblib.dump(value, base + ".joblib")

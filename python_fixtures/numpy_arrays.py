@@ -41,6 +41,10 @@ def cases():
     yield "datetime_ns", np.array(["2026-11-23T12:00"], dtype="<M8[ns]")
     yield "timedelta_10ms", np.array([5, -5], dtype="<m8[10ms]")
     yield "structured", np.array([(1, 2.5), (3, -1.0)], dtype=[("x", "<i4"), ("y", ">f8")])
+    yield "subarray_fields", np.array(
+        [((1.0, 2.0), (1, 2, 3)), ((3.0, 4.0), (4, 5, 6))],
+        dtype=[("p", [("x", "<f4"), ("y", "<f4")]), ("n", "<i2", (3,))],
+    )
     yield "object", np.array(["a", None, 3, (1, 2)], dtype=object)
     yield "zero_d", np.array(3.5)
     yield "empty", np.zeros((0, 3))

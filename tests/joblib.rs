@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/joblib");
 
-const CASES: [&str; 16] = [
+const CASES: [&str; 18] = [
     "float64_vector",
     "int32_matrix",
     "fortran_float64",
@@ -29,6 +29,8 @@ const CASES: [&str; 16] = [
     "datetime64",
     "structured",
     "objects",
+    "structured_objects",
+    "subarray_fields",
     "mixed",
 ];
 
@@ -302,4 +304,33 @@ fn scan_steps_over_arrays() {
     assert!(pypickle::scan(&read("hostile_after_array.joblib"))
         .error
         .is_some());
+}
+
+/// An array whose dtype holds objects only in a field is a nested pickle too (joblib tests
+/// numpy's `hasobject`), scanned as one: an os.system call in it is found, including in a file
+/// shaped so that taking the nested pickle for padding and raw elements would find nothing
+/// (joblib.load runs it), and reading such files is refused by name.
+#[test]
+fn pickles_of_arrays_with_object_fields_are_scanned() {
+    let forms: &[&str] = if cfg!(feature = "joblib") {
+        &[
+            "hostile_in_object_field.joblib",
+            "hostile_in_object_field.zlib.joblib",
+        ]
+    } else {
+        &["hostile_in_object_field.joblib"]
+    };
+    for name in forms
+        .iter()
+        .chain(&["hostile_hidden_in_object_field.joblib"])
+    {
+        let report = joblib::scan(&read(name));
+        assert!(report.is_dangerous(), "{name}: {report}");
+        assert!(
+            report.globals.iter().any(|g| g.name() == "system"),
+            "{name}: {report}"
+        );
+        let err = joblib::from_reader::<_, Value>(&read(name)[..]).unwrap_err();
+        assert!(err.to_string().contains("system"), "{name}: {err}");
+    }
 }

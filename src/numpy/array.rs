@@ -958,7 +958,7 @@ fn parse_shape(v: &Value) -> Result<Vec<usize>, Error> {
     parse_dims(dims)
 }
 
-fn parse_dims(dims: &[Value]) -> Result<Vec<usize>, Error> {
+pub(super) fn parse_dims(dims: &[Value]) -> Result<Vec<usize>, Error> {
     dims.iter()
         .map(|d| {
             d.as_i64()

@@ -135,6 +135,9 @@ pub struct DType {
     pub unit: Option<String>,
     /// The fields of a structured type, in order; empty otherwise.
     pub fields: Vec<Field>,
+    /// A sub-array type's element type and shape (`np.dtype(('<i2', (3,)))`, the type of a
+    /// field that holds a small array), see [`DType::subarray`].
+    subarray: Option<Box<(DType, Vec<usize>)>>,
     /// numpy's alignment and flags from the pickle, kept so it writes back the same.
     alignment: i64,
     flags: i64,
@@ -168,9 +171,27 @@ impl DType {
             order,
             unit: None,
             fields: Vec::new(),
+            subarray: None,
             alignment,
             flags,
         }
+    }
+
+    /// For a sub-array type (`np.dtype(('<i2', (3,)))`, which numpy uses for a structured
+    /// type's field holding a small array), its element type and shape; its own kind is
+    /// [`DKind::Void`] and its itemsize the whole sub-array's.
+    pub fn subarray(&self) -> Option<(&DType, &[usize])> {
+        self.subarray
+            .as_deref()
+            .map(|(d, shape)| (d, shape.as_slice()))
+    }
+
+    /// Whether elements hold Python objects anywhere: an object type, or a structured or
+    /// sub-array type with one inside (numpy's `dtype.hasobject`).
+    pub fn has_object(&self) -> bool {
+        self.kind == DKind::Object
+            || self.fields.iter().any(|f| f.dtype.has_object())
+            || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
 
     /// Whether an element's bytes must be swapped to be read on this machine.
@@ -244,9 +265,25 @@ impl DType {
         if itemsize > MAX_ITEMSIZE {
             return Err(invalid(WHAT, "elements too large"));
         }
-        if !matches!(state[2], Value::None) {
-            return Err(invalid(WHAT, "sub-array dtypes are not supported"));
-        }
+        let subarray = match &state[2] {
+            Value::None => None,
+            Value::Tuple(sub) => match sub.as_slice() {
+                [base, Value::Tuple(dims)] => {
+                    let base = Self::from_value_at(base, depth + 1)?;
+                    let shape = super::array::parse_dims(dims)?;
+                    let size = shape
+                        .iter()
+                        .try_fold(base.itemsize, |n, &d| n.checked_mul(d))
+                        .filter(|&n| n == itemsize);
+                    if kind != DKind::Void || size.is_none() {
+                        return Err(invalid(WHAT, "a sub-array's size is not its element's"));
+                    }
+                    Some(Box::new((base, shape)))
+                }
+                _ => return Err(invalid(WHAT, "sub-array is not (dtype, shape)")),
+            },
+            _ => return Err(invalid(WHAT, "sub-array is not (dtype, shape)")),
+        };
         let mut fields = Vec::new();
         if let (Value::Tuple(names), Value::Dict(defs)) = (&state[3], &state[4]) {
             for name in names {
@@ -309,6 +346,7 @@ impl DType {
             order,
             unit,
             fields,
+            subarray,
             alignment,
             flags,
         })
@@ -320,10 +358,17 @@ impl DType {
             DKind::Bytes | DKind::Str | DKind::Void => self.itemsize as i64,
             _ => -1,
         };
+        let subarray = match self.subarray() {
+            Some((base, shape)) => Value::Tuple(vec![
+                base.to_value(),
+                Value::Tuple(shape.iter().map(|&n| Value::Int(n as i64)).collect()),
+            ]),
+            None => Value::None,
+        };
         let mut state = vec![
             Value::Int(if self.unit.is_some() { 4 } else { 3 }),
             Value::Str(self.order.as_char().into()),
-            Value::None,
+            subarray,
         ];
         if self.fields.is_empty() {
             state.extend([Value::None, Value::None]);

@@ -16,7 +16,7 @@ use crate::class::Known;
 use crate::de::arena::{Id, Kind, Made, Node, Object, NIL};
 use crate::de::walk::Walk;
 use crate::error::Result;
-use crate::numpy::{DKind, DType};
+use crate::numpy::DType;
 use crate::read::Read;
 
 /// What the wrapper's state says about the array.
@@ -50,7 +50,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             .map_err(|e| malformed_owned(format!("joblib array dtype: {e}")))?;
         let count = self.element_count(layout.shape)?;
         let start = self.r.position();
-        let nested = dtype.kind == DKind::Object;
+        // joblib pickles any array whose dtype holds objects anywhere (`hasobject`).
+        let nested = dtype.has_object();
         let array = if nested {
             self.nested_pickle()?
         } else {

@@ -337,3 +337,13 @@ fn memory_and_time_stay_within_bounds() {
         drop(report);
     }
 }
+
+/// Lone surrogates in protocol 0's UNICODE (which CPython writes, `pickle.dumps('\ud800', 0)`)
+/// are values like any other to the scan, which reads on to what follows.
+#[test]
+fn a_lone_surrogate_in_unicode_does_not_stop_the_scan() {
+    let report = scan(b"V\\ud800\np0\n.");
+    assert!(report.error.is_none() && report.is_safe(), "{report}");
+    let report = scan(b"V\\ud800\n0cos\nsystem\n(S'echo pwned'\ntR.");
+    assert!(report.error.is_none() && report.is_dangerous(), "{report}");
+}

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+mod c_text;
+
 use crate::class;
 use crate::de::text;
 use crate::de::JoblibRegion;
@@ -759,12 +761,10 @@ impl<'a> Scanner<'a> {
         Sym::Str(self.st.strings.len() - 1)
     }
 
-    fn memo_id(&mut self, what: &'static str) -> Result<u64> {
+    /// A PUT or GET key as CPython's C unpickler reads it (see [`c_text`]).
+    fn memo_id(&mut self) -> Result<u64> {
         let line = self.line()?;
-        match text::parse_int(line, what)? {
-            Ok(v) => u64::try_from(v).map_err(|_| malformed("negative memo key")),
-            Err(_) => Err(malformed("memo key out of range")),
-        }
+        c_text::memo_key(line).ok_or_else(|| malformed("a memo key CPython does not read"))
     }
 
     fn memo_put(&mut self, id: u64) -> Result<()> {
@@ -1004,22 +1004,18 @@ impl<'a> Scanner<'a> {
                 self.fixed::<8>()?;
                 self.st.stack.push(Sym::Leaf);
             }
-            INT => {
+            // Text numbers as CPython's C unpickler reads them, which is more than the reader
+            // does (see [`c_text`]).
+            INT | LONG | FLOAT => {
                 let line = self.line()?;
-                if line != b"00" && line != b"01" {
-                    let _big_or_small = text::parse_int(line, "INT")?;
+                let read = match op {
+                    INT => c_text::int_line(line),
+                    LONG => c_text::long_line(line),
+                    _ => c_text::float_line(line),
+                };
+                if !read {
+                    return Err(malformed("a text number CPython does not read"));
                 }
-                self.st.stack.push(Sym::Leaf);
-            }
-            LONG => {
-                let line = self.line()?;
-                let body = line.strip_suffix(b"L").unwrap_or(line);
-                let _big_or_small = text::parse_int(body, "LONG")?;
-                self.st.stack.push(Sym::Leaf);
-            }
-            FLOAT => {
-                let line = self.line()?;
-                text::parse_float(line)?;
                 self.st.stack.push(Sym::Leaf);
             }
             LONG1 => {
@@ -1083,8 +1079,14 @@ impl<'a> Scanner<'a> {
                     self.push_str(line)?;
                 } else {
                     let mut out = Vec::with_capacity(line.len());
-                    text::raw_unicode_escape(line, &mut out)?;
-                    self.push_str(&out)?;
+                    match text::raw_unicode_escape(line, &mut out) {
+                        Ok(()) => self.push_str(&out)?,
+                        // A lone surrogate, which CPython writes and reads: as in push_str.
+                        Err(e) if e.category() == Category::Unsupported => {
+                            self.st.stack.push(Sym::Leaf)
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             SHORT_BINSTRING => {
@@ -1117,7 +1119,7 @@ impl<'a> Scanner<'a> {
                 self.memo_put(id)?;
             }
             PUT => {
-                let id = self.memo_id("PUT")?;
+                let id = self.memo_id()?;
                 self.memo_put(id)?;
             }
             BINGET => {
@@ -1129,7 +1131,7 @@ impl<'a> Scanner<'a> {
                 self.memo_get(id)?;
             }
             GET => {
-                let id = self.memo_id("GET")?;
+                let id = self.memo_id()?;
                 self.memo_get(id)?;
             }
 

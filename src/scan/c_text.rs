@@ -1,0 +1,233 @@
+//! Which text-number lines (INT, LONG, FLOAT, PUT, GET) CPython's C unpickler accepts.
+//!
+//! The reader is stricter than CPython here (README: "Malformed pickles"), but a scanner that
+//! stopped where `pickle.loads` reads on would miss every global after the line, and one that
+//! read on where `pickle.loads` stops would report globals that never run. So the scanner asks
+//! these functions, which follow the C unpickler: the line is a C string (it ends at a NUL),
+//! INT is C's `strtol` in base 0 with Python's `int(s, 0)` as the fallback, LONG is
+//! `int(s, 0)`, FLOAT is `PyOS_string_to_double` (no whitespace, overflow refused), and memo
+//! keys are `int(s)`. Each takes the line without its `\n`.
+
+/// Whether CPython's C unpickler reads this INT line.
+pub(super) fn int_line(line: &[u8]) -> bool {
+    if line.is_empty() {
+        return false;
+    }
+    // strtol must stop at the line's end or a NUL, without overflow; or else int(s, 0) reads it.
+    match strtol(line) {
+        Some(end) if line.get(end).map_or(true, |&b| b == 0) => true,
+        _ => py_int(c_string(line), 0).is_some(),
+    }
+}
+
+/// Whether CPython's C unpickler reads this LONG line (a trailing `L` is dropped first).
+pub(super) fn long_line(line: &[u8]) -> bool {
+    let line = line.strip_suffix(b"L").unwrap_or(line);
+    py_int(c_string(line), 0).is_some()
+}
+
+/// Whether CPython's C unpickler reads this FLOAT line.
+pub(super) fn float_line(line: &[u8]) -> bool {
+    let s = c_string(line);
+    let end = float_prefix(s);
+    end > 0
+        && end == s.len()
+        && std::str::from_utf8(&s[..end])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_some_and(|f| f.is_finite() || is_inf_or_nan(&s[..end]))
+}
+
+/// A PUT or GET key as CPython's C unpickler reads it (`int(s)` in base 10), if it does: not
+/// negative (a negative PUT is refused, and a negative GET finds nothing), and within `isize`.
+pub(super) fn memo_key(line: &[u8]) -> Option<u64> {
+    py_int(c_string(line), 10)
+}
+
+/// The line up to its first NUL, as C sees it.
+fn c_string(line: &[u8]) -> &[u8] {
+    line.split(|&b| b == 0).next().unwrap_or_default()
+}
+
+/// C's `isspace`, which Python's int parsing uses too.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// Where C's `strtol(s, &end, 0)` stops, or `None` on overflow (`errno`). With no digits at
+/// all it stops at the start.
+fn strtol(s: &[u8]) -> Option<usize> {
+    let mut i = s.iter().position(|&b| !is_space(b)).unwrap_or(s.len());
+    if matches!(s.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let (base, digits_at) = match (s.get(i), s.get(i + 1), s.get(i + 2)) {
+        (Some(b'0'), Some(b'x' | b'X'), Some(d)) if d.is_ascii_hexdigit() => (16, i + 2),
+        (Some(b'0'), _, _) => (8, i),
+        _ => (10, i),
+    };
+    let digits = s[digits_at..]
+        .iter()
+        .take_while(|&&b| (b as char).to_digit(base).is_some())
+        .count();
+    if digits == 0 {
+        return Some(0);
+    }
+    let text = std::str::from_utf8(&s[digits_at..digits_at + digits]).ok()?;
+    // A long's range (64 bits here), for either sign.
+    u64::from_str_radix(text, base)
+        .ok()
+        .filter(|&v| v <= i64::MAX as u64 + 1)?;
+    Some(digits_at + digits)
+}
+
+/// Python's `int(s, base)` for base 0 or 10 (whitespace around, a sign, digits with single
+/// underscores between them; in base 0 a `0x`/`0o`/`0b` prefix, and no leading zero on a
+/// nonzero decimal), as a memo key would be: `None` if Python raises, or if the value is
+/// negative (other than zero) or beyond `isize`. Only whether it parses matters for numbers.
+fn py_int(s: &[u8], base: u32) -> Option<u64> {
+    let start = s.iter().position(|&b| !is_space(b))?;
+    let end = s.iter().rposition(|&b| !is_space(b))? + 1;
+    let s = &s[start..end];
+    let (negative, s) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, s),
+    };
+    let (radix, mut digits, mut after_digit) = match (base, s) {
+        (0, [b'0', b'x' | b'X', rest @ ..]) => (16, rest, true),
+        (0, [b'0', b'o' | b'O', rest @ ..]) => (8, rest, true),
+        (0, [b'0', b'b' | b'B', rest @ ..]) => (2, rest, true),
+        _ => (10, s, false),
+    };
+    let prefixed = radix != 10;
+    if prefixed && digits.is_empty() {
+        return None;
+    }
+    // In base 0, a decimal with a leading zero must be all zeros (`00` but not `010`).
+    let leading_zero = base == 0 && !prefixed && digits.first() == Some(&b'0');
+    let mut value: Option<u64> = Some(0);
+    let mut any = false;
+    while let Some((&b, rest)) = digits.split_first() {
+        digits = rest;
+        match b {
+            b'_' if after_digit => after_digit = false,
+            _ => {
+                let d = (b as char).to_digit(radix)?;
+                if leading_zero && d != 0 {
+                    return None;
+                }
+                value = value
+                    .and_then(|v| v.checked_mul(u64::from(radix)))
+                    .and_then(|v| v.checked_add(u64::from(d)));
+                after_digit = true;
+                any = true;
+            }
+        }
+    }
+    if !any || !after_digit {
+        return None;
+    }
+    // Numbers of any size parse; memo keys must also fit, and not be negative.
+    match value {
+        Some(v) if v <= isize::MAX as u64 && (!negative || v == 0) => Some(v),
+        _ if base == 0 => Some(u64::MAX),
+        _ => None,
+    }
+}
+
+/// The length of the float literal `PyOS_string_to_double` reads at the start of `s` (0 if
+/// none): a sign, then `inf`, `infinity` or `nan` in any case, or digits with an optional point
+/// and exponent.
+fn float_prefix(s: &[u8]) -> usize {
+    let sign = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let rest = &s[sign..];
+    let lower: Vec<u8> = rest.iter().take(8).map(u8::to_ascii_lowercase).collect();
+    for word in [&b"infinity"[..], b"inf", b"nan"] {
+        if lower.starts_with(word) {
+            return sign + word.len();
+        }
+    }
+    let digits = |from: usize| {
+        rest[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let int = digits(0);
+    let mut i = int;
+    let mut frac = 0;
+    if rest.get(i) == Some(&b'.') {
+        frac = digits(i + 1);
+        i += 1 + frac;
+    }
+    if int + frac == 0 {
+        return 0;
+    }
+    if matches!(rest.get(i), Some(b'e' | b'E')) {
+        let j = i + 1 + usize::from(matches!(rest.get(i + 1), Some(b'+' | b'-')));
+        let exp = digits(j);
+        if exp > 0 {
+            i = j + exp;
+        }
+    }
+    sign + i
+}
+
+fn is_inf_or_nan(s: &[u8]) -> bool {
+    s.iter()
+        .any(|b| matches!(b.to_ascii_lowercase(), b'i' | b'n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_cpython_reads_and_refuses() {
+        // What CPython 3.11's pickle.loads does with each line (recorded; tests/scan.rs
+        // compares many more with the live python3).
+        for (line, ok) in [
+            (&b"\x00junk"[..], true),
+            (b"0x10", true),
+            (b"010", true),
+            (b"0x", false),
+            (b" 7 ", true),
+            (b"1_0", true),
+            (b"0b11", true),
+            (b"99999999999999999999", true),
+            (b"0x_1f", true),
+            (b"  ", false),
+            (b"", false),
+            (b"-0x10", true),
+            (b"9223372036854775807JUNK", false),
+        ] {
+            assert_eq!(int_line(line), ok, "INT {line:?}");
+        }
+        for (line, ok) in [(&b"0x10L"[..], true), (b" 0x10 L", true), (b"010L", false)] {
+            assert_eq!(long_line(line), ok, "LONG {line:?}");
+        }
+        for (line, ok) in [
+            (&b"1e400"[..], false),
+            (b" 1.5", false),
+            (b"1.5 ", false),
+            (b"1.5\x00j", true),
+            (b"infinity", true),
+            (b"-NaN", true),
+            (b"1_0", false),
+            (b".5", true),
+            (b"5.", true),
+            (b"e5", false),
+            (b"0x10", false),
+        ] {
+            assert_eq!(float_line(line), ok, "FLOAT {line:?}");
+        }
+        assert_eq!(memo_key(b"-0"), Some(0));
+        assert_eq!(memo_key(b"+0"), Some(0));
+        assert_eq!(memo_key(b" 1_0 "), Some(10));
+        assert_eq!(memo_key(b"1\x00zz"), Some(1));
+        assert_eq!(memo_key(b"-1"), None);
+        assert_eq!(memo_key(b"0x10"), None);
+        assert_eq!(memo_key(b"1__0"), None);
+    }
+}

@@ -68,7 +68,7 @@ fn strtol(s: &[u8]) -> Option<usize> {
     };
     let digits = s[digits_at..]
         .iter()
-        .take_while(|&&b| (b as char).to_digit(base).is_some())
+        .take_while(|&&b| (b as char).is_digit(base))
         .count();
     if digits == 0 {
         return Some(0);

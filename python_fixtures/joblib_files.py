@@ -15,9 +15,11 @@ Writes into OUT (default python_fixtures/joblib/), for each case NAME:
 - ``NAME.p5.pkl``: ``pickle.dumps(value, protocol=5)``, what numpy itself writes: reading a
   joblib file must give the same value as reading this.
 
-And for the scanner, never loaded: ``hostile_after_array.joblib`` (an ``os.system`` call after
-an array) and ``spelled_in_data.joblib`` (an array whose bytes spell a GLOBAL of
-``os.system``), uncompressed and zlib.
+And for the scanner, never loaded: ``hostile_after_array`` (an ``os.system`` call after an
+array), ``spelled_in_data`` (an array whose bytes spell a call of ``os.system``: data to
+``joblib.load``, but opcodes that ``pickle.load`` runs in the unaligned layout) and
+``hostile_in_object_field`` (the call in an object field's nested pickle), uncompressed, zlib
+and unaligned; and ``hostile_hidden_in_object_field.joblib`` (see its function).
 
 tests/joblib.rs reads them without Python. A first line of ``versions.txt`` records the
 versions that wrote them.
@@ -151,6 +153,10 @@ def main():
     for name, value in hostile():
         joblib.dump(value, os.path.join(OUT, name + ".joblib"))
         joblib.dump(value, os.path.join(OUT, name + ".zlib.joblib"), compress=3)
+        raw = NoTell()
+        joblib.dump(value, raw)
+        with open(os.path.join(OUT, name + ".unaligned.joblib"), "wb") as f:
+            f.write(raw.buf)
     hidden_in_object_field(os.path.join(OUT, "hostile_hidden_in_object_field.joblib"))
     for name, value in cases():
         base = os.path.join(OUT, name)

@@ -465,6 +465,49 @@ fn scan_reads_joblib_files() {
     );
 }
 
+/// A file is judged as `pickle.load` reads it too, not only as `joblib.load` does: array bytes
+/// that spell a call of os.system are data to joblib, but in joblib's unaligned layout
+/// `pickle.load` runs them; and a plain pickle whose first bytes are bz2's magic (`BZ`, a
+/// BINBYTES) is a pickle. Ordinary joblib files, object arrays included, stay safe.
+#[test]
+fn scan_judges_joblib_looking_files_as_plain_pickles_too() {
+    let spelled = root().join("joblib/spelled_in_data.unaligned.joblib");
+    let bytes = fs::read(&spelled).unwrap();
+    assert!(!pypickle::joblib::scan(&bytes).is_dangerous());
+    let out = run(&["scan", s(&spelled)]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("GLOBAL os.system: dangerous"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = scratch("scan-bz");
+    let bz = dir.join("bz.pkl");
+    let mut pickle = b"BZ\x00\x00\x00".to_vec();
+    pickle.extend([b'A'; 90]);
+    pickle.extend_from_slice(b"0cos\nsystem\n(S'echo pwned'\ntR.");
+    fs::write(&bz, &pickle).unwrap();
+    let out = run(&["scan", s(&bz)]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("96 GLOBAL os.system: dangerous"),
+        "{}",
+        stdout(&out)
+    );
+
+    for name in ["objects", "structured_objects", "mixed", "spelled_in_data"] {
+        for form in ["joblib", "unaligned.joblib"] {
+            let file = root().join(format!("joblib/{name}.{form}"));
+            if name == "spelled_in_data" && form == "unaligned.joblib" {
+                continue;
+            }
+            let out = run(&["scan", s(&file)]);
+            assert_eq!(code(&out), 0, "{}", stdout(&out));
+        }
+    }
+}
+
 #[test]
 fn scan_exit_status_over_several_files() {
     let safe = root().join("data/set_123.p2.pkl");

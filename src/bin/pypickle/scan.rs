@@ -24,18 +24,37 @@ pub struct Args {
     json: bool,
 }
 
-/// How one file is scanned: the one place that knows the file formats. A joblib file
-/// (compressed, or a pickle naming joblib's array wrapper) is scanned with
-/// `pypickle::joblib::scan`, which steps over the arrays' bytes; anything else as a pickle.
+/// How one file is scanned: the one place that knows the file formats. A file that looks like
+/// joblib's (a compression's magic bytes, or a pickle naming joblib's array wrapper) is
+/// scanned with `pypickle::joblib::scan`, which steps over the arrays' bytes, and as a plain
+/// pickle too: whoever loads it with `pickle.load` runs its bytes as opcodes, arrays included,
+/// and magic bytes may begin a valid pickle (`BZ` is a BINBYTES). If the plain reading names a
+/// dangerous global the joblib reading does not find, that report is the file's. Named: the
+/// plain reading runs into an object array's nested pickle with the outer memo, whose
+/// STACK_GLOBALs then take operands it cannot know (dangerous, but in every such file); and
+/// the array wrapper, judged by its `joblib` module, is only built by `pickle.load`.
 fn scan_input(bytes: &[u8]) -> Report {
     use pypickle::joblib::{self, Compression};
-    let wrapper = b"joblib.numpy_pickle";
-    if Compression::detect(bytes) != Compression::None
-        || bytes.windows(wrapper.len()).any(|w| w == wrapper)
+    const WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
+    let plain = pypickle::scan(bytes);
+    let named = WRAPPER.0.as_bytes();
+    if Compression::detect(bytes) == Compression::None
+        && !bytes.windows(named.len()).any(|w| w == named)
     {
-        joblib::scan(bytes)
+        return plain;
+    }
+    let joblib = joblib::scan(bytes);
+    let plain_danger = !plain.bombs.is_empty()
+        || plain.globals.iter().any(|g| {
+            g.verdict() == Verdict::Dangerous
+                && !g.module().is_empty()
+                && !g.name().is_empty()
+                && (g.module(), g.name()) != WRAPPER
+        });
+    if plain_danger && !joblib.is_dangerous() {
+        plain
     } else {
-        pypickle::scan(bytes)
+        joblib
     }
 }
 

@@ -925,6 +925,15 @@ pub fn optimize(bytes: &[u8]) -> Result<Vec<u8>> {
             }
             op::PROTO => {
                 if let RawArg::Uint(v) = o.arg {
+                    // pickletools writes the result with a pickler of the highest protocol
+                    // seen, which refuses one it does not know.
+                    if v > 5 {
+                        return Err(invalid(
+                            format!("pickle protocol {v}: optimize writes protocols 0 to 5"),
+                            o.pos,
+                            Some(code),
+                        ));
+                    }
                     proto = proto.max(v);
                 }
                 if o.pos == 0 {

@@ -154,6 +154,11 @@ pub fn to_json_with(v: &Value, opts: &JsonOptions) -> Result<serde_json::Value> 
 /// The value whose JSON form is `j`, with the default options: `$global` and `$object` are
 /// refused.
 ///
+/// A JSON integer outside `i64` and `u64` (`18446744073709551616`) or `-0` reaches this
+/// function as a float: `serde_json` keeps no other number without its `arbitrary_precision`
+/// feature, which a library cannot turn on for its users. [`to_json`] writes such ints as
+/// `{"$int": "..."}`, which reads back exactly.
+///
 /// ```
 /// use pypickle::json;
 /// let j = serde_json::json!({"$dict": [[1, "one"], [{"$tuple": [2, 3]}, null]]});

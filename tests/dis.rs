@@ -599,7 +599,10 @@ fn optimize_refuses_a_protocol_it_cannot_write() {
     // raises "pickle protocol must be <= 5" for these; dis reads them (the opcodes are fine).
     for p in [&b"\x80\x06N."[..], b"\x80\x05\x80\x07N."] {
         let e = pypickle::optimize(p).unwrap_err();
-        assert!(e.to_string().contains("optimize writes protocols 0 to 5"), "{e}");
+        assert!(
+            e.to_string().contains("optimize writes protocols 0 to 5"),
+            "{e}"
+        );
         assert_eq!(e.opcode_name(), Some("PROTO"));
     }
     assert!(pypickle::optimize(b"\x80\x05N.").is_ok());

@@ -100,6 +100,7 @@ fn cases() -> Vec<Case> {
             "C.Pair(4, 'y')",
             "Pair(left=4, right='y')",
         ),
+        case(Empty {}, "C.Empty()", "Empty()"),
         case(Color::Green, "C.Color.GREEN", "<Color.GREEN: 2>"),
         case(Mood::Sad, "C.Mood.SAD", "<Mood.SAD: 'sad'>"),
         case(Shape::Circle { r: 1.5 }, "C.Circle(1.5)", "Circle(r=1.5)"),
@@ -296,4 +297,31 @@ fn standard_library_objects_read_in_their_natural_serde_form() {
             id: "00000000-0000-0000-0000-000000000005".into(),
         }
     );
+}
+
+#[test]
+fn a_struct_whose_fields_are_all_skipped_is_written_with_no_state() {
+    // As CPython writes an instance whose __dict__ is empty: no state dict, no BUILD.
+    #[derive(Serialize, Deserialize)]
+    struct Sparse {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+    let registry = || ClassRegistry::new().class::<Sparse>("pypickle_classes.Empty");
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto);
+        let empty = pypickle::to_vec_with(&Empty {}, &ser(proto)).unwrap();
+        let sparse = Sparse { note: None };
+        let bytes = pypickle::to_vec_with(&sparse, &opts.clone().registry(registry())).unwrap();
+        assert_eq!(bytes, empty, "protocol {proto}");
+        let noted = Sparse {
+            note: Some("n".into()),
+        };
+        let bytes = pypickle::to_vec_with(&noted, &opts.registry(registry())).unwrap();
+        assert_eq!(bytes.last(), Some(&b'.'));
+        assert!(
+            bytes.contains(&b'b'),
+            "protocol {proto}: a BUILD of the one field"
+        );
+    }
 }

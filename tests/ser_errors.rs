@@ -294,3 +294,74 @@ fn nesting_deeper_than_max_depth_is_an_error() {
         assert!(pypickle::to_vec_with(&nested(257), &deeper).is_ok());
     }
 }
+
+#[test]
+fn ints_past_4300_digits_are_refused_at_protocols_0_and_1() {
+    // CPython's pickle.dumps(int('7' * 4301), 0) raises ValueError (the text conversion's
+    // limit), and no unpickler reads such text back; LONG1/LONG4 from protocol 2 carry any size.
+    for (digits, negative) in [(4301, false), (4301, true), (20_000, false)] {
+        let text = format!("{}{}", if negative { "-" } else { "" }, "7".repeat(digits));
+        let v = Value::from(text.parse::<pypickle::BigInt>().unwrap());
+        for proto in [0, 1] {
+            let e = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap_err();
+            assert_eq!(e.category(), Category::Unserializable);
+            assert!(e.to_string().contains("4300 decimal digits"), "{e}");
+        }
+        for proto in 2..=5 {
+            let b = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(pypickle::from_slice::<Value>(&b).unwrap(), v);
+        }
+    }
+    let v = Value::from("7".repeat(4300).parse::<pypickle::BigInt>().unwrap());
+    for proto in 0..=5 {
+        let b = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        assert_eq!(pypickle::from_slice::<Value>(&b).unwrap(), v);
+    }
+}
+
+#[test]
+fn value_serialize_on_a_held_serializer_recovers_after_an_error_like_dump() {
+    // `value.serialize(&mut ser)` has no wrapper to clean up after an error, as `dump` does:
+    // the next value abandons the half-written pickle. Before, a dict key's flag stayed on
+    // (the next list was refused as a key), and a list left open swallowed every later value
+    // (Ok, and no byte reached the writer).
+    let bad_key = Value::List(vec![
+        Value::Str("abc".into()),
+        Value::Dict(vec![(Value::List(vec![]), Value::None)]),
+    ]);
+    for proto in 0..=5 {
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(SerOptions::new().protocol(proto));
+        (1, "a").serialize(&mut ser).unwrap();
+        assert!(bad_key.serialize(&mut ser).is_err());
+        vec!["zzz", "abc", "zzz"].serialize(&mut ser).unwrap();
+        let unhashable = || Value::Set(vec![Value::List(vec![])]);
+        assert!(vec![unhashable()].serialize(&mut ser).is_err());
+        vec!["zzz"].serialize(&mut ser).unwrap();
+        5i32.serialize(&mut ser).unwrap();
+        #[derive(Serialize)]
+        enum E {
+            V(Value),
+        }
+        assert!(E::V(unhashable()).serialize(&mut ser).is_err());
+        "end".serialize(&mut ser).unwrap();
+        drop(ser);
+        let mut de = pypickle::Deserializer::from_slice(&out);
+        assert_eq!(
+            de.next_value::<(i32, String)>().unwrap(),
+            Some((1, "a".into())),
+            "{proto}"
+        );
+        assert_eq!(
+            de.next_value::<Vec<String>>().unwrap(),
+            Some(vec!["zzz".into(), "abc".into(), "zzz".into()])
+        );
+        assert_eq!(
+            de.next_value::<Vec<String>>().unwrap(),
+            Some(vec!["zzz".into()])
+        );
+        assert_eq!(de.next_value::<i32>().unwrap(), Some(5));
+        assert_eq!(de.next_value::<String>().unwrap().as_deref(), Some("end"));
+        assert_eq!(de.next_value::<Value>().unwrap(), None);
+    }
+}

@@ -31,6 +31,11 @@ class Person:
     home: object = None
 
 
+@dataclasses.dataclass
+class Empty:
+    """No attributes: CPython pickles the instance with no state (no BUILD)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Frozen:
     key: str

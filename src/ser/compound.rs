@@ -446,30 +446,30 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
             SeqKind::Tuple => {
                 self.count += 1;
                 if self.flags & SHORT != 0 && self.count > self.len {
-                    return Err(unserializable(format!(
+                    return Err(self.ser.fail(unserializable(format!(
                         "a tuple said it has {} elements and gave more",
                         self.len
-                    )));
+                    ))));
                 }
                 let hashable = self.flags & HASHABLE != 0;
                 let saved = self.ser.set_key(hashable);
-                write(&mut *self.ser)?;
+                write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
                 self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
                 let saved = self.ser.set_key(true);
-                write(&mut *self.ser)?;
+                write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
                 self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = self.ser.set_key(true);
-                    write(&mut *self.ser)?;
+                    write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
                     self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
-                    write(&mut *self.ser)?;
+                    write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
                 }
                 self.batch.after_item(self.ser, self.kind.rule());
             }
@@ -658,11 +658,12 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             // The key's save boundary passed, and its BINGET is ready.
             (Some(get), Some(room)) => room.put(get),
             _ => {
-                ser.boundary()?;
-                ser.emit_field_key(key, self.batch.total)?;
+                ser.boundary()
+                    .and_then(|()| ser.emit_field_key(key, self.batch.total))
+                    .map_err(|e| ser.fail(e))?;
             }
         }
-        v.serialize(&mut *self.ser)?;
+        v.serialize(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
@@ -674,7 +675,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
         self.ser.set_key(true);
-        write(&mut *self.ser)?;
+        write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
         self.ser.set_key(false);
         Ok(())
     }
@@ -685,7 +686,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
-        write(&mut *self.ser)?;
+        write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
@@ -710,6 +711,10 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         }
         if self.flags & INSTANCE != 0 {
             let ser = &mut *self.ser;
+            // No fields: CPython writes an instance with an empty __dict__ without a state.
+            if self.batch.total == 0 && self.flags & SLOTS == 0 && ser.unwrite_empty_dict() {
+                return ser.close();
+            }
             if self.flags & SLOTS != 0 {
                 ser.out
                     .buf
@@ -778,7 +783,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint)?;
         for item in iter {
             // A list is never inside a key, so the flag is already off.
-            item.serialize(&mut *self)?;
+            item.serialize(&mut *self).map_err(|e| self.fail(e))?;
             batch.after_item(self, &LIST_RULE);
         }
         batch.finish(self, &LIST_RULE);

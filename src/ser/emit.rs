@@ -216,6 +216,39 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.memoize_put(id)
     }
 
+    /// Take back the empty dict just written with its memo entry, the last one, if the output
+    /// ends with exactly that (as CPython writes `{}` at this protocol); whether it did.
+    /// CPython writes no state at all for an instance whose `__dict__` is empty.
+    pub(crate) fn unwrite_empty_dict(&mut self) -> bool {
+        let Some(id) = self.memo.next.checked_sub(1) else {
+            return false;
+        };
+        let mut tail = Vec::with_capacity(8);
+        match self.proto() {
+            0 => tail.extend_from_slice(format!("(dp{id}\n").as_bytes()),
+            1..=3 => {
+                tail.push(EMPTY_DICT);
+                match u8::try_from(id) {
+                    Ok(id) => tail.extend_from_slice(&[BINPUT, id]),
+                    Err(_) => match u32::try_from(id) {
+                        Ok(id) => {
+                            tail.push(LONG_BINPUT);
+                            tail.extend_from_slice(&id.to_le_bytes());
+                        }
+                        Err(_) => return false,
+                    },
+                }
+            }
+            _ => tail.extend_from_slice(&[EMPTY_DICT, MEMOIZE]),
+        }
+        if !self.out.buf.ends_with(&tail) {
+            return false;
+        }
+        self.out.buf.truncate(self.out.buf.len() - tail.len());
+        self.memo.next = id;
+        true
+    }
+
     /// [`Self::memoize`] of the rest: protocol 0's PUT, ids past 32 bits.
     #[inline(never)]
     fn memoize_put(&mut self, id: u64) -> Option<u64> {
@@ -354,12 +387,35 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         }
     }
 
-    /// An integer from little-endian two's complement bytes of any length.
-    pub(crate) fn emit_int_le(&mut self, bytes: &[u8]) {
-        match le_to_i64(bytes) {
-            Some(v) => self.emit_i64(v),
-            None => self.emit_long(bytes, || BigInt::from_le_bytes(bytes).to_string()),
+    /// An integer from little-endian two's complement bytes of any length. At protocols 0-1
+    /// it is decimal text, which CPython refuses to write (and every unpickler to read) past
+    /// 4300 digits: so is it here.
+    pub(crate) fn emit_int_le(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(v) = le_to_i64(bytes) {
+            self.emit_i64(v);
+            return Ok(());
         }
+        if self.proto() >= 2 {
+            self.emit_long(bytes, || unreachable!("text only before protocol 2"));
+            return Ok(());
+        }
+        const MAX_DIGITS: usize = 4300;
+        let too_long = || {
+            unserializable(format!(
+                "an int of more than {MAX_DIGITS} decimal digits cannot be written at protocols \
+                 0-1, whose text Python refuses to write or read (protocols 2-5 write any size)"
+            ))
+        };
+        // More than 14,300 bits is more than 4300 digits: refused before the costly text.
+        if minimal_len(bytes) > 14_300 / 8 {
+            return Err(too_long());
+        }
+        let text = BigInt::from_le_bytes(bytes).to_string();
+        if text.trim_start_matches('-').len() > MAX_DIGITS {
+            return Err(too_long());
+        }
+        self.emit_long(bytes, || text);
+        Ok(())
     }
 
     /// An integer outside i32: LONG1/LONG4 from protocol 2, `L<digits>L` text before (CPython

@@ -72,8 +72,11 @@ use output::{Output, Room};
 /// ```
 ///
 /// `&mut Serializer` is a [`serde::Serializer`]: `value.serialize(&mut ser)` writes one complete
-/// pickle, just like `ser.dump(&value)`. After an error the pickle being written is abandoned
-/// by [`dump`](Self::dump); a writer may already have received part of it.
+/// pickle, just like `ser.dump(&value)`. After an error the pickle being written is abandoned:
+/// by [`dump`](Self::dump) at once, and through `value.serialize(&mut ser)` when the next value
+/// begins (for every error that passes through the serializer, as those of derived and
+/// standard `Serialize` impls all do; `dump` also covers an impl that fails on its own after
+/// opening a container). A writer may already have received part of the abandoned pickle.
 ///
 /// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
 /// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
@@ -93,6 +96,11 @@ pub struct Serializer<W, const P45: bool = false> {
     pending: Option<Tag>,
     /// Buffers handed out of band, in order.
     pub(crate) buffers: Vec<Vec<u8>>,
+    /// An error left the pickle being written half-done, and no [`dump`](Self::dump) was
+    /// there to clean up (`value.serialize(&mut ser)`): the next value abandons it first.
+    broken: bool,
+    /// Where the pickle being written began in the buffer, and the flush count then.
+    pickle_at: (usize, u64),
 }
 
 /// `slow`: writing a dict key or set element, which Python must be able to hash.
@@ -185,14 +193,16 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             slow: slow_options(opts),
             pending: None,
             buffers: Vec::new(),
+            broken: false,
+            pickle_at: (0, 0),
         }
     }
 
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
     /// every pickle, as with CPython's `pickle.dump`.
     pub fn dump<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        if self.level != 0 {
-            self.abandon(None);
+        if self.level != 0 || self.broken {
+            self.recover();
         }
         let start = self.out.buf.len();
         let flushes = self.out.flushes;
@@ -211,6 +221,29 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.level = 0;
         self.set_key(false);
         self.take_pending();
+        self.broken = false;
+    }
+
+    /// Abandon the pickle an error left half-written (what of it is still buffered).
+    #[cold]
+    fn recover(&mut self) {
+        let (start, flushes) = self.pickle_at;
+        self.abandon((self.out.flushes == flushes).then_some(start));
+    }
+
+    /// `e` leaves the pickle being written half-done: the next value abandons it (see
+    /// [`Self::broken`]). Called where an error passes out of a container or a value that
+    /// opened one, so that `value.serialize(&mut ser)` recovers as `dump` does.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn fail(&mut self, e: Error) -> Error {
+        self.broken = true;
+        // Every value's start then takes its slow path, which sees `broken`; the checks some
+        // values make before it (a key's hashability, a pending payload) start clean.
+        self.out.force_check();
+        self.set_key(false);
+        self.take_pending();
+        e
     }
 
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
@@ -250,6 +283,9 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     fn begin_value_slow(&mut self) -> Result<()> {
+        if self.broken {
+            self.recover();
+        }
         if self.level == 0 {
             self.start_pickle()
         } else {
@@ -377,6 +413,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
         self.memo.clear();
         self.set_key(false);
+        self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.out.begin_pickle();
         if self.proto() >= 2 {
             self.out
@@ -698,8 +735,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         self.open()?;
-        self.emit_variant_head(variant)?;
-        v.serialize(&mut *self)?;
+        self.emit_variant_head(variant)
+            .and_then(|()| v.serialize(&mut *self))
+            .map_err(|e| self.fail(e))?;
         self.out.buf.push(opcode::SETITEM);
         self.close()
     }

@@ -237,6 +237,12 @@ impl<W: Write> Output<W> {
         self.buf.len() < self.next_check
     }
 
+    /// Send every value's start to its slow path until the next pickle begins or is
+    /// abandoned (which set the check again).
+    pub(crate) fn force_check(&mut self) {
+        self.next_check = 0;
+    }
+
     /// The [`HEADROOM`] proof, if [`Output::boundary`] has nothing to do here.
     #[inline(always)]
     pub(crate) fn room(&mut self) -> Option<Room<'_>> {

@@ -130,7 +130,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.begin_value()?;
         match tag {
             Tag::ByteArray => self.emit_bytearray(v)?,
-            Tag::BigInt => self.emit_int_le(v),
+            Tag::BigInt => self.emit_int_le(v)?,
             Tag::Buffer | Tag::ReadOnlyBuffer => {
                 self.emit_pickle_buffer(v, tag == Tag::ReadOnlyBuffer)?
             }

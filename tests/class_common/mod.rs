@@ -61,6 +61,11 @@ pub struct Person {
     pub home: Option<Point>,
 }
 
+/// No fields, as `Empty`'s instances have no attributes; and a struct whose only field is
+/// skipped when unset writes the same (`skip_serializing_if`).
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Empty {}
+
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
 pub struct Frozen {
     pub key: String,
@@ -126,6 +131,7 @@ pub fn registry() -> ClassRegistry {
         .class::<Point>("pypickle_classes.Point")
         .class::<Person>("pypickle_classes.Person")
         .class::<Frozen>("pypickle_classes.Frozen")
+        .class::<Empty>("pypickle_classes.Empty")
         .slots_class::<Slotted>("pypickle_classes.Slotted")
         .class::<Pair>("pypickle_classes.Pair")
         .class::<Reduced>("pypickle_classes.Reduced")

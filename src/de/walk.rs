@@ -749,12 +749,25 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
         // records decode, where handing it over by value cost nothing.)
         let mut seq = NodeSeq::new(w, items, len)?;
         let v = visitor.visit_seq(&mut seq)?;
-        match seq.items.next() {
-            None => Ok(v),
-            Some(_) => {
-                let left = 1 + seq.items.count();
-                Err(unread_items(len, len - left, "sequence"))
-            }
+        read_all(v, &mut seq.items, len, 1, "sequence")
+    }
+}
+
+/// `v`, if the visitor left nothing of `rest`; else the error for what it left of `len` items
+/// of `per` nodes each (a dict entry whose value was not read counts as unread).
+#[inline(always)]
+fn read_all<'a, T>(
+    v: T,
+    rest: &mut impl Iterator<Item = &'a Node>,
+    len: usize,
+    per: usize,
+    what: &'static str,
+) -> Result<T> {
+    match rest.next() {
+        None => Ok(v),
+        Some(_) => {
+            let left = (1 + rest.count()).div_ceil(per);
+            Err(unread_items(len, len - left, what))
         }
     }
 }
@@ -815,14 +828,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
     ) -> Result<V::Value> {
         let mut map = DictMap::new(w, items, len)?;
         let v = visitor.visit_map(&mut map)?;
-        match map.items.next() {
-            None => Ok(v),
-            // Keys and values: an entry whose value was not read counts as unread.
-            Some(_) => {
-                let left = (1 + map.items.count()).div_ceil(2);
-                Err(unread_items(len / 2, len / 2 - left, "map"))
-            }
-        }
+        read_all(v, &mut map.items, len / 2, 2, "map")
     }
 }
 

@@ -202,7 +202,7 @@ fn a_dup_tuple_bomb_spends_the_expansion_budget_and_stops() {
 /// 5 s timeout on a loaded machine. Bounded, not a hang: the target now round-trips values of
 /// at most 2^14 nodes. Here, every protocol must give back the same value.
 ///
-/// The second input (`decode_value`, session 8: 469 bytes of memoized TUPLE1 chains under
+/// The second and third inputs (`decode_value`, session 8: 469 and 478 bytes of memoized TUPLE1 chains under
 /// unknown globals, 290 KB of text and 94-263 KB a protocol; 6 ms to decode and 7-15 ms a
 /// protocol to write in a release build) is the same bounded work, past the 5 s timeout only
 /// under the sanitizers with four targets sharing two cores.
@@ -211,6 +211,10 @@ fn a_tree_of_shared_tuples_round_trips_at_every_protocol() {
     for found in [
         &include_bytes!("data/shared_tuple_tree.pkl")[..],
         include_bytes!("data/shared_tuple_chain.pkl"),
+        include_bytes!("data/shared_tuple_chain_2.pkl"),
+        // `roundtrip`, the same session: 22 KB whose value prints as 4.2 MB (3.9 ms to decode,
+        // 64 ms to print in a release build), within max_expansion.
+        include_bytes!("data/roundtrip_expansion.pkl"),
     ] {
         let record = pypickle::DeOptions::new()
             .record_unknown_globals(true)

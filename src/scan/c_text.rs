@@ -41,7 +41,10 @@ pub(super) fn float_line(line: &[u8]) -> bool {
 /// A PUT or GET key as CPython's C unpickler reads it (`int(s)` in base 10), if it does: not
 /// negative (a negative PUT is refused, and a negative GET finds nothing), and within `isize`.
 pub(super) fn memo_key(line: &[u8]) -> Option<u64> {
-    py_int(c_string(line), 10)
+    match py_int(c_string(line), 10)? {
+        (negative, Some(v)) if v <= isize::MAX as u64 && (!negative || v == 0) => Some(v),
+        _ => None,
+    }
 }
 
 /// The line up to its first NUL, as C sees it.
@@ -83,9 +86,9 @@ fn strtol(s: &[u8]) -> Option<usize> {
 
 /// Python's `int(s, base)` for base 0 or 10 (whitespace around, a sign, digits with single
 /// underscores between them; in base 0 a `0x`/`0o`/`0b` prefix, and no leading zero on a
-/// nonzero decimal), as a memo key would be: `None` if Python raises, or if the value is
-/// negative (other than zero) or beyond `isize`. Only whether it parses matters for numbers.
-fn py_int(s: &[u8], base: u32) -> Option<u64> {
+/// nonzero decimal): `None` if Python raises, else whether it is negative and its magnitude
+/// if that fits a `u64`.
+fn py_int(s: &[u8], base: u32) -> Option<(bool, Option<u64>)> {
     let start = s.iter().position(|&b| !is_space(b))?;
     let end = s.iter().rposition(|&b| !is_space(b))? + 1;
     let s = &s[start..end];
@@ -125,15 +128,7 @@ fn py_int(s: &[u8], base: u32) -> Option<u64> {
             }
         }
     }
-    if !any || !after_digit {
-        return None;
-    }
-    // Numbers of any size parse; memo keys must also fit, and not be negative.
-    match value {
-        Some(v) if v <= isize::MAX as u64 && (!negative || v == 0) => Some(v),
-        _ if base == 0 => Some(u64::MAX),
-        _ => None,
-    }
+    (any && after_digit).then_some((negative, value))
 }
 
 /// The length of the float literal `PyOS_string_to_double` reads at the start of `s` (0 if

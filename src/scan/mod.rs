@@ -419,6 +419,16 @@ fn malformed(msg: &'static str) -> Error {
     Error::new(ErrorCode::Malformed(msg))
 }
 
+/// A str the text decoders refuse as Unsupported (a lone surrogate, which CPython writes and
+/// reads) is a value whose content does not matter; any other decoding error stops the scan.
+#[cold]
+fn lone_surrogate_leaf(e: Error) -> Result<Sym> {
+    match e.category() {
+        Category::Unsupported => Ok(Sym::Leaf),
+        _ => Err(e),
+    }
+}
+
 #[cold]
 fn underflow() -> Error {
     Error::new(ErrorCode::StackUnderflow)
@@ -733,8 +743,8 @@ impl<'a> Scanner<'a> {
         let sym = match std::str::from_utf8(bytes) {
             Ok(s) => self.new_str(Arc::from(s)),
             Err(_) => match text::check_utf8(bytes) {
-                Err(e) if e.category() != Category::Unsupported => return Err(e),
-                _ => Sym::Leaf,
+                Err(e) => lone_surrogate_leaf(e)?,
+                Ok(()) => Sym::Leaf,
             },
         };
         self.st.stack.push(sym);
@@ -1081,11 +1091,10 @@ impl<'a> Scanner<'a> {
                     let mut out = Vec::with_capacity(line.len());
                     match text::raw_unicode_escape(line, &mut out) {
                         Ok(()) => self.push_str(&out)?,
-                        // A lone surrogate, which CPython writes and reads: as in push_str.
-                        Err(e) if e.category() == Category::Unsupported => {
-                            self.st.stack.push(Sym::Leaf)
+                        Err(e) => {
+                            let leaf = lone_surrogate_leaf(e)?;
+                            self.st.stack.push(leaf);
                         }
-                        Err(e) => return Err(e),
                     }
                 }
             }

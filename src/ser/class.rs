@@ -168,7 +168,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             return self.end_value();
         }
         self.open()?;
-        id.serialize(&mut *self).map_err(|e| self.fail(e))?;
+        self.part(|s| id.serialize(s))?;
         self.out.buf.push(BINPERSID);
         self.close()
     }

@@ -453,23 +453,23 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                 }
                 let hashable = self.flags & HASHABLE != 0;
                 let saved = self.ser.set_key(hashable);
-                write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+                self.ser.part(write)?;
                 self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
                 let saved = self.ser.set_key(true);
-                write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+                self.ser.part(write)?;
                 self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = self.ser.set_key(true);
-                    write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+                    self.ser.part(write)?;
                     self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
-                    write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+                    self.ser.part(write)?;
                 }
                 self.batch.after_item(self.ser, self.kind.rule());
             }
@@ -658,12 +658,14 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             // The key's save boundary passed, and its BINGET is ready.
             (Some(get), Some(room)) => room.put(get),
             _ => {
-                ser.boundary()
-                    .and_then(|()| ser.emit_field_key(key, self.batch.total))
-                    .map_err(|e| ser.fail(e))?;
+                let total = self.batch.total;
+                ser.part(|s| {
+                    s.boundary()?;
+                    s.emit_field_key(key, total)
+                })?;
             }
         }
-        v.serialize(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+        self.ser.part(|s| v.serialize(s))?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
@@ -675,7 +677,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
         self.ser.set_key(true);
-        write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+        self.ser.part(write)?;
         self.ser.set_key(false);
         Ok(())
     }
@@ -686,7 +688,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
-        write(&mut *self.ser).map_err(|e| self.ser.fail(e))?;
+        self.ser.part(write)?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
@@ -783,7 +785,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint)?;
         for item in iter {
             // A list is never inside a key, so the flag is already off.
-            item.serialize(&mut *self).map_err(|e| self.fail(e))?;
+            self.part(|s| item.serialize(s))?;
             batch.after_item(self, &LIST_RULE);
         }
         batch.finish(self, &LIST_RULE);

@@ -204,13 +204,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         if self.level != 0 || self.broken {
             self.recover();
         }
-        let start = self.out.buf.len();
-        let flushes = self.out.flushes;
+        self.pickle_at = (self.out.buf.len(), self.out.flushes);
         match value.serialize(&mut *self) {
             Ok(()) => Ok(()),
             Err(e) => {
-                let start = (self.out.flushes == flushes).then_some(start);
-                self.abandon(start);
+                self.recover();
                 Err(e)
             }
         }
@@ -229,6 +227,13 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     fn recover(&mut self) {
         let (start, flushes) = self.pickle_at;
         self.abandon((self.out.flushes == flushes).then_some(start));
+    }
+
+    /// A part of a value (an element, a key, a field's value) that `write` writes: its error
+    /// leaves the pickle half-done (see [`Self::fail`]).
+    #[inline(always)]
+    pub(crate) fn part(&mut self, write: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        write(self).map_err(|e| self.fail(e))
     }
 
     /// `e` leaves the pickle being written half-done: the next value abandons it (see
@@ -735,9 +740,10 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         self.open()?;
-        self.emit_variant_head(variant)
-            .and_then(|()| v.serialize(&mut *self))
-            .map_err(|e| self.fail(e))?;
+        self.part(|s| {
+            s.emit_variant_head(variant)?;
+            v.serialize(s)
+        })?;
         self.out.buf.push(opcode::SETITEM);
         self.close()
     }

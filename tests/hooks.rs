@@ -150,3 +150,15 @@ fn extension_codes_both_ways() {
         );
     }
 }
+
+#[test]
+fn extension_codes_map_python_2_names_below_protocol_3() {
+    // copyreg.add_extension('__builtin__', 'set', 9): CPython's find_class maps the name at
+    // protocols 0-2, as for a GLOBAL, so `EXT1 9; EMPTY_TUPLE; REDUCE` loads as set().
+    let de = DeOptions::new().extension(9, "__builtin__", "set");
+    let v: Value = pypickle::from_slice_with(b"\x80\x02\x82\x09)R.", &de).unwrap();
+    assert_eq!(v.to_string(), "set()");
+    // At protocol 3 the name is taken as it is, and `__builtin__` is no module there.
+    let e = pypickle::from_slice_with::<Value>(b"\x80\x03\x82\x09)R.", &de).unwrap_err();
+    assert_eq!(e.refused_global(), Some(("__builtin__", "set")), "{e}");
+}

@@ -199,3 +199,118 @@ fn functools_partial_in_any_other_shape_is_refused() {
         }))
     );
 }
+
+#[test]
+fn dangerous_names_reached_through_another_modules_attribute_are_refused() {
+    use pypickle::{scan, Verdict};
+    // CPython resolves a protocol 4 dotted name attribute by attribute: `json.codecs.open` is
+    // `codecs.open`, `gzip.io.open` is `open`, `fractions.operator.attrgetter` reaches anything.
+    for (module, name) in [
+        ("json", "codecs.open"),
+        ("gzip", "io.open"),
+        ("fractions", "operator.attrgetter"),
+        ("dataclasses", "functools.partial"),
+        ("pstats", "marshal.loads"),
+        ("cgitb", "pydoc.pipepager"),
+        ("dis", "types.FunctionType"),
+        ("zipapp", "zipfile"),
+        ("json", "builtins.eval"),
+    ] {
+        let mut data = vec![0x80, 4, 0x8c, module.len() as u8];
+        data.extend(module.as_bytes());
+        data.extend([0x8c, name.len() as u8]);
+        data.extend(name.as_bytes());
+        data.extend(b"\x93.");
+        for opts in [
+            DeOptions::new().record_unknown_globals(true),
+            DeOptions::new().allow_global(module, "*"),
+        ] {
+            let e = pypickle::from_slice_with::<Value>(&data, &opts).unwrap_err();
+            assert_eq!(e.refused_global(), Some((module, name)), "{e}");
+        }
+        let report = scan(&data);
+        assert_eq!(report.verdict(), Verdict::Dangerous, "{module}.{name}");
+        // Named one by one, it passes as an inert reference, like any dangerous name.
+        let exact = DeOptions::new().allow_global(module, name);
+        assert!(pypickle::from_slice_with::<Value>(&data, &exact).is_ok());
+    }
+}
+
+#[test]
+fn copyreg_reconstructor_needs_classes() {
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let reconstruct =
+        |cls: &str, base: &str| format!("ccopyreg\n_reconstructor\n({cls}{base}NtR.").into_bytes();
+    // Not classes: Python's `object.__new__(X)` raises "X is not a type object".
+    for cls in [
+        "c_codecs\nencode\n",
+        "ccopyreg\n_reconstructor\n",
+        "cbuiltins\nEllipsis\n",
+    ] {
+        let e = pypickle::from_slice_with::<Value>(&reconstruct(cls, "cbuiltins\nobject\n"), &opts)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("_reconstructor needs a class"),
+            "{e}"
+        );
+    }
+    // A builtin class is no class of its own (`object.__new__(list)` is refused too).
+    let e = pypickle::from_slice_with::<Value>(
+        &reconstruct("cbuiltins\nlist\n", "cbuiltins\nobject\n"),
+        &opts,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("_reconstructor needs a class"),
+        "{e}"
+    );
+    // The base must be a class.
+    for base in ["I5\n", "c_codecs\nencode\n"] {
+        let e = pypickle::from_slice_with::<Value>(&reconstruct("cmymod\nC\n", base), &opts)
+            .unwrap_err();
+        assert!(e.to_string().contains("as its base"), "{e}");
+    }
+    // What CPython writes: a class with `object` or a builtin class as the base.
+    for base in ["cbuiltins\nobject\n", "cbuiltins\nlist\n", "cmymod\nBase\n"] {
+        let v = pypickle::from_slice_with::<Value>(&reconstruct("cmymod\nC\n", base), &opts);
+        assert!(v.is_ok(), "{base}: {v:?}");
+    }
+}
+
+#[test]
+fn a_class_new_called_is_refused_by_name() {
+    use pypickle::Category;
+    // `cls.__new__(cls)` by REDUCE, as CPython writes `__reduce__` returning
+    // `(C.__new__, (C,), state)`: object.__new__ is refused, and said so by name.
+    let data = b"cbuiltins\ngetattr\n(cbuiltins\nobject\nS'__new__'\ntR(cmymod\nC\ntR.";
+    let opts = DeOptions::new().allow_global("mymod", "*");
+    let e = pypickle::from_slice_with::<Value>(data, &opts).unwrap_err();
+    assert_eq!(e.category(), Category::Refused, "{e}");
+    assert_eq!(
+        e.refused_global(),
+        Some(("builtins", "object.__new__")),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_nested_class_allowed_by_its_exact_name_reads_at_every_protocol() {
+    let v = Value::Global(Box::new(Global {
+        module: "mymod".into(),
+        name: "A.B.C".into(),
+    }));
+    let exact = DeOptions::new().allow_global("mymod", "A.B.C");
+    for proto in 0..=5 {
+        let bytes = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        let back = pypickle::from_slice_with::<Value>(&bytes, &exact)
+            .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert_eq!(back, v, "protocol {proto}");
+    }
+    // Allowing the inner class lets its enclosing classes be named, not a sibling.
+    let sibling = b"cmymod\nA.D\n.";
+    assert!(pypickle::from_slice_with::<Value>(sibling, &exact).is_err());
+    // Nor does it unlock a dangerous name that happens to enclose it.
+    let opts = DeOptions::new().allow_global("os", "system.X");
+    let e = pypickle::from_slice_with::<Value>(b"cos\nsystem\n.", &opts).unwrap_err();
+    assert_eq!(e.refused_global(), Some(("os", "system")), "{e}");
+}

@@ -325,3 +325,28 @@ fn a_struct_whose_fields_are_all_skipped_is_written_with_no_state() {
         );
     }
 }
+
+#[test]
+fn a_registered_class_in_a_module_the_danger_list_names_reads_back() {
+    // `test` (CPython's test suite) is on the danger list, module and submodules; a project's
+    // own `test.models` is another package of the same name. Registering the exact class is the
+    // caller naming it one by one, so it reads back; the module's other names stay refused.
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Model {
+        x: i32,
+    }
+    let registry = || ClassRegistry::new().class::<Model>("test.models.Model");
+    let de = DeOptions::new().registry(registry());
+    for proto in 0..=5 {
+        let bytes = pypickle::to_vec_with(
+            &Model { x: 7 },
+            &SerOptions::new().protocol(proto).registry(registry()),
+        )
+        .unwrap();
+        let back: Model = pypickle::from_slice_with(&bytes, &de)
+            .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert_eq!(back, Model { x: 7 });
+    }
+    let e = pypickle::from_slice_with::<Value>(b"ctest.models\nOther\n.", &de).unwrap_err();
+    assert_eq!(e.refused_global(), Some(("test.models", "Other")), "{e}");
+}

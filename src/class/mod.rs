@@ -11,6 +11,8 @@ mod policy;
 mod registry;
 
 pub(crate) use compat::{fix_import, to_python2};
-pub(crate) use policy::{implausible, resolve, verdict, Known, DANGEROUS, MAX_GLOBAL_NAME};
+pub(crate) use policy::{
+    implausible, resolve, verdict, Known, CLASS_NEW_REFUSED, DANGEROUS, MAX_GLOBAL_NAME,
+};
 pub use registry::ClassRegistry;
 pub(crate) use registry::Entry;

@@ -69,6 +69,11 @@ pub(crate) enum Known {
 pub(crate) const DANGEROUS: &str =
     "it can run code or reach the system; allow it by its exact name to keep it as an inert reference";
 
+/// Why a class's `__new__` the policy refused is refused where it is not the function of a
+/// `functools.partial` (see [`Known::ClassNew`]).
+pub(crate) const CLASS_NEW_REFUSED: &str =
+    "a class's __new__ is read only as the function of functools.partial";
+
 /// The longest `module` plus `name` taken for a real global (1 KiB, far beyond any Python
 /// module path): longer ones are refused, and `scan` judges them dangerous.
 pub(crate) const MAX_GLOBAL_NAME: usize = 1024;
@@ -282,24 +287,10 @@ const SAFE_DUNDERS: &[(&str, &str)] = &[
     ("copyreg", "__newobj_ex__"),
 ];
 
-/// Modules that other modules import under their own name or a private alias, so that a
-/// harmless module's attribute leads to them (`uuid.os.system`, `collections._sys.modules`,
-/// resolved by CPython for protocol 4+ dotted names): a name with such a part is refused.
-/// Sorted.
-const MODULE_ALIASES: &[&str] = &[
-    "builtins",
-    "ctypes",
-    "importlib",
-    "nt",
-    "os",
-    "pickle",
-    "posix",
-    "runpy",
-    "shutil",
-    "socket",
-    "subprocess",
-    "sys",
-];
+/// `builtins` reached as another module's attribute (`json.builtins.eval`): refused, although
+/// the module itself is not dangerous as a whole. Any module of [`DANGEROUS_MODULES`] and any
+/// name of [`DANGEROUS_NAMES`] reached that way is refused too (see [`reaches_listed`]).
+const BUILTINS: &str = "builtins";
 
 /// Lower-case names in `builtins` that are classes of data (the rest are functions).
 const BUILTIN_DATA_TYPES: &[&str] = &["range", "slice", "type"];
@@ -318,26 +309,48 @@ pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
 }
 
 fn dangerous_as_named(module: &str, name: &str) -> bool {
-    let module_listed = module
-        .match_indices('.')
-        .map(|(i, _)| &module[..i])
-        .chain([module])
-        .any(|m| DANGEROUS_MODULES.binary_search(&m).is_ok());
-    let name_listed = DANGEROUS_NAMES.iter().any(|&(m, n)| {
-        m == module
-            && name.starts_with(n)
-            && (name.len() == n.len() || name[n.len()..].starts_with('.'))
-    });
     let dunder = !SAFE_DUNDERS.contains(&(module, name))
         && name
             .split('.')
             .any(|part| part.len() > 4 && part.starts_with("__") && part.ends_with("__"));
-    let alias = name.split('.').any(|part| {
-        MODULE_ALIASES
-            .binary_search(&part.trim_start_matches('_'))
-            .is_ok()
-    });
-    module_listed || name_listed || dunder || alias
+    module_listed(module) || name_listed(module, name) || dunder || reaches_listed(name)
+}
+
+/// Whether `module` or a package above it is on [`DANGEROUS_MODULES`].
+fn module_listed(module: &str) -> bool {
+    module
+        .match_indices('.')
+        .map(|(i, _)| &module[..i])
+        .chain([module])
+        .any(|m| DANGEROUS_MODULES.binary_search(&m).is_ok())
+}
+
+/// Whether `module.name` is, or reaches into, one of [`DANGEROUS_NAMES`].
+fn name_listed(module: &str, name: &str) -> bool {
+    DANGEROUS_NAMES.iter().any(|&(m, n)| {
+        m == module
+            && name.starts_with(n)
+            && (name.len() == n.len() || name[n.len()..].starts_with('.'))
+    })
+}
+
+/// Whether a dotted name goes through a module that its own module imported (CPython resolves
+/// protocol 4+ dotted names attribute by attribute): to `builtins`, to a module of
+/// [`DANGEROUS_MODULES`] (`uuid.os.system`, `gzip.io.open`, `collections._sys.modules`, under
+/// its own name or a private alias), or to a name of [`DANGEROUS_NAMES`] (`json.codecs.open`).
+fn reaches_listed(name: &str) -> bool {
+    let starts = std::iter::once(0).chain(name.match_indices('.').map(|(i, _)| i + 1));
+    starts.map(|i| &name[i..]).any(|path| {
+        [path, path.trim_start_matches('_')]
+            .into_iter()
+            .any(|path| {
+                path.split('.').next() == Some(BUILTINS)
+                    || module_listed(path)
+                    || path
+                        .match_indices('.')
+                        .any(|(i, _)| name_listed(&path[..i], &path[i + 1..]))
+            })
+    })
 }
 
 /// How [`scan`](crate::scan()) judges the global `module.name` (mapped from Python 2 names as
@@ -399,7 +412,10 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if opts.accept_all {
         return Ok(Known::Other);
     }
+    // Names the caller gave one by one, allowed or registered, pass whatever the danger list
+    // says (nothing is ever called; a registered class reads into its Rust type).
     if opts.is_allowed_by_name(module, name)
+        || opts.registry.knows_exactly(module, name)
         || crate::stdlib::is_allowed(module, name)
         || crate::numpy::is_allowed(module, name)
     {
@@ -411,7 +427,10 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if is_dangerous(module, name) {
         return Err(DANGEROUS);
     }
-    if opts.is_allowed_by_module(module) || opts.registry.knows(module, name) {
+    if opts.is_allowed_by_module(module)
+        || opts.is_allowed_as_enclosing(module, name)
+        || opts.registry.knows(module, name)
+    {
         return Ok(Known::Other);
     }
     if module == "builtins"
@@ -451,7 +470,6 @@ mod tests {
     fn dangerous_lists_are_sorted_and_reach_submodules_attributes_and_python2_names() {
         assert!(DANGEROUS_MODULES.windows(2).all(|w| w[0] < w[1]));
         assert!(DANGEROUS_NAMES.windows(2).all(|w| w[0] < w[1]));
-        assert!(MODULE_ALIASES.windows(2).all(|w| w[0] < w[1]));
         for (m, n) in [
             ("os", "system"),
             ("numpy.testing._private.utils", "runstring"),
@@ -460,6 +478,17 @@ mod tests {
             ("collections", "OrderedDict.__init__.__globals__"),
             ("uuid", "os.system"),
             ("collections", "_sys.modules"),
+            ("json", "codecs.open"),
+            ("gzip", "io.open"),
+            ("fractions", "operator.attrgetter"),
+            ("dataclasses", "functools.partial"),
+            ("pstats", "marshal.loads"),
+            ("cgitb", "pydoc.pipepager"),
+            ("zipapp", "zipfile"),
+            ("dis", "types.FunctionType"),
+            ("json", "builtins.eval"),
+            ("mymod", "_io.open"),
+            ("mymod", "torch.storage._load_from_bytes"),
             ("uuid", "_get_command_stdout"),
             ("__builtin__", "eval"),
             ("__builtin__", "apply"),
@@ -480,6 +509,11 @@ mod tests {
             ("mymod", "Outer.Inner"),
             ("zoneinfo", "ZoneInfo._unpickle"),
             ("numpy", "dtype"),
+            ("numpy.random._pickle", "__randomstate_ctor"),
+            ("copyreg", "_reconstructor"),
+            ("pathlib", "PosixPath"),
+            ("datetime", "datetime"),
+            ("mymod", "Outer.Types"),
             ("torch.fx.experimental.symbolic_shapes", "ShapeEnv"),
         ] {
             assert!(!is_dangerous(m, n), "{m}.{n}");

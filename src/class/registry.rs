@@ -260,6 +260,13 @@ impl ClassRegistry {
         })
     }
 
+    /// Whether `module.name` is a registered class (not one it is nested in).
+    pub(crate) fn knows_exactly(&self, module: &str, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.module == module && e.qualname == name)
+    }
+
     /// Whether `module.name` is a registered class, or a class a registered one is nested in
     /// (protocols 0-3 name `Outer.Inner` as `getattr(Outer, 'Inner')`).
     pub(crate) fn knows(&self, module: &str, name: &str) -> bool {

@@ -6,7 +6,7 @@ use super::arena::{Arena, Global, Id, Kind, Made, Node, Object, Range, NIL};
 use super::memo::Memo;
 use super::options::{DeOptions, Py2Strings};
 use super::text;
-use crate::class::{self, Known};
+use crate::class::{self, Known, CLASS_NEW_REFUSED};
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::opcode::*;
 use crate::read::{Read, Span, MAX_OFFSET};
@@ -1111,8 +1111,25 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 Kind::Bytes(self.encode(*s, rest.first().copied())?)
             }
             (Known::Reconstructor, [cls, base, state]) => {
-                if !matches!(cls.kind, Kind::Global(_)) {
-                    return Err(malformed("copyreg._reconstructor needs a class"));
+                // `object.__new__(cls)` or `base.__new__(cls, state)`: cls a class of its own,
+                // base any class (a builtin one when cls subclasses it).
+                use Known::*;
+                let is_class = |node: &Node, builtin: bool| match node.kind {
+                    Kind::Global(g) => match self.arena.globals[g as usize].known {
+                        Other | Object | JoblibArray => true,
+                        Set | FrozenSet | ByteArray | Bytes | Complex | Int | Float | Str
+                        | Bool | Tuple | List | Dict => builtin,
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !is_class(cls, false) {
+                    return Err(malformed("copyreg._reconstructor needs a class of its own"));
+                }
+                if !is_class(base, true) {
+                    return Err(malformed(
+                        "copyreg._reconstructor needs a class as its base",
+                    ));
                 }
                 let r = self.arena.range(&[*base, *state]);
                 self.new_object(*cls, Made::Reconstructor, r, None)
@@ -1149,6 +1166,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::Partial, _) => return Err(self.partial_refused()),
             (Known::Ellipsis | Known::NotImplemented, _) => {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
+            }
+            (Known::ClassNew, _) => {
+                let g = self.arena.globals[gid as usize];
+                return Err(err(ErrorCode::RefusedGlobal {
+                    module: String::from_utf8_lossy(self.bytes(g.module)).into(),
+                    name: String::from_utf8_lossy(self.bytes(g.name)).into(),
+                    why: CLASS_NEW_REFUSED,
+                }));
             }
             _ => {
                 let g = self.arena.globals[gid as usize];

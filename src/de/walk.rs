@@ -244,9 +244,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     // partial in the result): refused unless allowed by name.
                     Known::Partial if !self.partial_allowed => Some(crate::class::DANGEROUS),
                     // A class's __new__ the policy refused, kept only for functools.partial.
-                    Known::ClassNew => {
-                        Some("a class's __new__ is read only as the function of functools.partial")
-                    }
+                    Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
                     // getattr itself, not called in the one shape the machine reads.
                     Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
                     _ => None,

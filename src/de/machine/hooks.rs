@@ -47,7 +47,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     .into(),
             )));
         };
-        let (module, name) = (module.clone(), name.clone());
+        // Mapped from Python 2 names as a GLOBAL is (CPython's find_class does both).
+        let (module, name) = if self.proto < 3 && self.opts.fix_imports {
+            let (m, n) = crate::class::fix_import(module, name);
+            (m.to_string(), n.to_string())
+        } else {
+            (module.clone(), name.clone())
+        };
         let kind = self.global_kind(&module, &name, true)?;
         self.push(kind);
         Ok(())

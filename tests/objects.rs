@@ -314,3 +314,27 @@ fn a_nested_class_allowed_by_its_exact_name_reads_at_every_protocol() {
     let e = pypickle::from_slice_with::<Value>(b"cos\nsystem\n.", &opts).unwrap_err();
     assert_eq!(e.refused_global(), Some(("os", "system")), "{e}");
 }
+
+#[test]
+fn a_state_setter_whose_state_would_be_lost_is_refused() {
+    // What CPython writes for `__reduce__` returning `(C, (), {'x': 1}, None, None, setter)`:
+    // `setter(obj, state)` by REDUCE, its result thrown away by POP. Read inertly, the call
+    // would do nothing and the state would vanish from `obj`.
+    let pickles: [&[u8]; 3] = [
+        b"cmymod\nC\np0\n(tRp1\ncmymod\nsetter\np2\ng1\n(dp3\nVx\np4\nI1\ns\x86R0.",
+        b"\x80\x02cmymod\nC\nq\x00)Rq\x01cmymod\nsetter\nq\x02h\x01}q\x03X\x01\x00\x00\x00xq\x04K\x01s\x86R0.",
+        b"\x80\x04\x95-\x00\x00\x00\x00\x00\x00\x00\x8c\x05mymod\x94\x8c\x01C\x94\x93\x94)R\x94h\x00\x8c\x06setter\x94\x93\x94h\x03}\x94\x8c\x01x\x94K\x01s\x86R0.",
+    ];
+    let opts = DeOptions::new().allow_global("mymod", "*");
+    for data in pickles {
+        let e = pypickle::from_slice_with::<Value>(data, &opts).unwrap_err();
+        assert_eq!(e.refused_global(), Some(("mymod", "setter")), "{e}");
+        assert!(e.to_string().contains("side effects"), "{e}");
+    }
+    // A call's result that stays in the pickle is kept as before; one popped later is not a
+    // state setter's (CPython pops those right after their REDUCE).
+    let kept = b"cmymod\nf\n(I1\ntR.";
+    assert!(pypickle::from_slice_with::<Value>(kept, &opts).is_ok());
+    let popped_later = b"cmymod\nf\n(I1\ntRp0\n0I2\n.";
+    assert!(pypickle::from_slice_with::<Value>(popped_later, &opts).is_ok());
+}

@@ -1187,6 +1187,30 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         })
     }
 
+    /// A call whose result POP throws away right after REDUCE made it, as CPython writes a
+    /// `__reduce__`'s `state_setter(obj, state)`, could only act by its side effects, which
+    /// are never run: refused, rather than losing the state it would set.
+    fn check_not_thrown_away(&self, node: Node) -> Result<()> {
+        let Kind::Object(o) = node.kind else {
+            return Ok(());
+        };
+        let obj = self.arena.objects[o as usize];
+        if node.opcode() != REDUCE || node.offset() + 1 != self.pos || obj.made != Made::Call {
+            return Ok(());
+        }
+        let Kind::Global(g) = obj.class.kind else {
+            return Ok(());
+        };
+        let g = self.arena.globals[g as usize];
+        Err(err(ErrorCode::RefusedGlobal {
+            module: String::from_utf8_lossy(self.bytes(g.module)).into(),
+            name: String::from_utf8_lossy(self.bytes(g.name)).into(),
+            why: "called only for its side effects, which are never run (a __reduce__ \
+                  state setter, whose result is thrown away): the state it sets would be lost",
+        })
+        .or_at(node.offset(), REDUCE))
+    }
+
     /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ, NEWOBJ_EX, `copyreg.__newobj__`).
     fn new_instance(&mut self, cls: Node, args: Vec<Node>, kwargs: Option<Node>) -> Result<Kind> {
         let Kind::Global(gid) = cls.kind else {
@@ -1548,7 +1572,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     // CPython pops a mark that sits on top of the stack.
                     self.m.marks.pop();
                 } else {
-                    self.pop()?;
+                    let node = self.pop()?;
+                    self.check_not_thrown_away(node)?;
                 }
             }
             POP_MARK => {

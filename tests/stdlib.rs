@@ -220,7 +220,7 @@ fn built_values_load_in_cpython() {
             DateTime::new(2026, 11, 1, 1, 30, 0, 0)
                 .unwrap()
                 .with_fold(true)
-                .with_tzinfo(ZoneInfo::new("America/New_York"))
+                .with_tzinfo(ZoneInfo::new("America/New_York").unwrap())
                 .into(),
             "datetime.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=zoneinfo.ZoneInfo(key='America/New_York'))",
         ),
@@ -288,7 +288,9 @@ fn uuid_is_safe_and_zone_keys_survive() {
     assert!(dt.fold());
     assert_eq!(
         dt.tzinfo(),
-        Some(&TzInfo::ZoneInfo(ZoneInfo::new("America/New_York")))
+        Some(&TzInfo::ZoneInfo(
+            ZoneInfo::new("America/New_York").unwrap()
+        ))
     );
     let dt = DateTime::try_from(&get("shape_zone_no_cache")).unwrap();
     let Some(TzInfo::ZoneInfo(z)) = dt.tzinfo() else {
@@ -581,9 +583,11 @@ fn random_constructor_calls_match_cpython() {
                 let name = (rng.below(2) == 0).then(|| "Zone \"x'\"".to_string());
                 args.push(TimeZone::new(off.unwrap(), name).unwrap().into());
             }
-            _ => {
-                args.push(ZoneInfo::new(rng.pick(&["Europe/Paris", "UTC", "Asia/Kolkata"])).into())
-            }
+            _ => args.push(
+                ZoneInfo::new(rng.pick(&["Europe/Paris", "UTC", "Asia/Kolkata"]))
+                    .unwrap()
+                    .into(),
+            ),
         }
         let v = raw("datetime", "datetime", args);
         let ours = DateTime::try_from(&v).map(|t| t.to_string()).map_err(drop);
@@ -804,4 +808,43 @@ fn mutated_fixtures_and_random_objects_never_panic() {
         poke(&v);
         let _ = pypickle::to_vec(&v);
     }
+}
+
+#[test]
+fn zone_keys_and_tzinfos_python_refuses_are_errors() {
+    // The shapes `zoneinfo` refuses before looking for the file (ValueError), and NUL.
+    for bad in [
+        "",
+        "/etc/localtime",
+        "../etc/passwd",
+        "a//b",
+        "a/./b",
+        "a/",
+        "Europe/Paris\0",
+    ] {
+        assert!(ZoneInfo::new(bad).is_err(), "{bad:?}");
+        assert!(ZoneInfo::no_cache(bad).is_err(), "{bad:?}");
+        // As CPython writes a zone: getattr(zoneinfo.ZoneInfo, '_unpickle')(key, 1).
+        let mut data = b"\x80\x04\x8c\x08zoneinfo\x8c\x12ZoneInfo._unpickle\x93\x8c".to_vec();
+        data.push(bad.len() as u8);
+        data.extend(bad.as_bytes());
+        data.extend(b"K\x01\x86R.");
+        let e = from_slice::<ZoneInfo>(&data).unwrap_err();
+        assert!(e.to_string().contains("not a zone key"), "{bad:?}: {e}");
+    }
+    for good in [
+        "Europe/Paris",
+        "UTC",
+        "America/Argentina/Buenos_Aires",
+        "Etc/GMT+5",
+    ] {
+        assert_eq!(ZoneInfo::new(good).unwrap().key(), good);
+    }
+    // A datetime whose tzinfo is a timedelta: Python raises "bad tzinfo state arg".
+    let data = b"\x80\x02cdatetime\ndatetime\n(C\n\x07\xea\x0b\x17\x0c\x00\x00\x00\x00\x00cdatetime\ntimedelta\n(I0\nI0\nI0\ntRtR.";
+    let e = from_slice::<DateTime>(data).unwrap_err();
+    assert!(
+        e.to_string().contains("tzinfo must be a tzinfo object"),
+        "{e}"
+    );
 }

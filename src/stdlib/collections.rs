@@ -10,7 +10,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use super::{call_object, invalid, via_value};
 use crate::error::Error;
-use crate::value::{Made, Object, Value};
+use crate::value::{BigInt, Made, Object, Value};
 
 const ORDERED_DICT: &str = "collections.OrderedDict";
 const DEFAULT_DICT: &str = "collections.defaultdict";
@@ -237,11 +237,7 @@ impl Display for Counter {
                 Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_)
             )
         }) {
-            let key = |v: &Value| match v {
-                Value::Bool(b) => f64::from(u8::from(*b)),
-                v => v.as_f64().unwrap_or(0.0),
-            };
-            items.sort_by(|a, b| key(&b.1).partial_cmp(&key(&a.1)).unwrap_or(Ordering::Equal));
+            items.sort_by(|a, b| count_cmp(&b.1, &a.1).unwrap_or(Ordering::Equal));
         }
         f.write_str("Counter(")?;
         write_dict(f, &items)?;
@@ -250,6 +246,40 @@ impl Display for Counter {
 }
 
 via_value!(Counter, "collections", "Counter");
+
+/// Python's order of two counts (bools, ints of any size, floats), exact between ints and
+/// floats as Python compares them; `None` for a NaN or a count that is not a number.
+fn count_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    fn int(v: &Value) -> Option<BigInt> {
+        match v {
+            Value::Bool(b) => Some(BigInt::from(i64::from(*b))),
+            Value::Int(i) => Some(BigInt::from(*i)),
+            Value::BigInt(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+    /// An int against a float: against its integral part, then its fraction.
+    fn int_float(n: &BigInt, f: f64) -> Option<Ordering> {
+        if f.is_infinite() {
+            return Some(if f > 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            });
+        }
+        let whole = BigInt::from_integral_f64(f.trunc())?;
+        match n.cmp(&whole) {
+            Ordering::Equal => 0.0.partial_cmp(&(f - f.trunc())),
+            unequal => Some(unequal),
+        }
+    }
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Float(x), n) => int_float(&int(n)?, *x).map(Ordering::reverse),
+        (n, Value::Float(y)) => int_float(&int(n)?, *y),
+        _ => Some(int(a)?.cmp(&int(b)?)),
+    }
+}
 
 /// A `collections.deque` with its `maxlen`.
 ///
@@ -318,7 +348,11 @@ impl From<Deque> for Value {
 impl Display for Deque {
     /// `deque([1, 2])`, `deque([], maxlen=3)`
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "deque({}", Value::List(self.items.clone()))?;
+        // Python keeps the last `maxlen` items.
+        let keep = self
+            .maxlen
+            .map_or(0, |n| self.items.len().saturating_sub(n));
+        write!(f, "deque({}", Value::List(self.items[keep..].to_vec()))?;
         if let Some(n) = self.maxlen {
             write!(f, ", maxlen={n}")?;
         }
@@ -327,3 +361,45 @@ impl Display for Deque {
 }
 
 via_value!(Deque, "collections", "deque");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_orders_counts_exactly_as_python() {
+        // Python 3.11: repr(Counter({'a': 2**53, 'b': 2**53+1, 'c': 2.5, 'd': 2, 'e': True,
+        // 'f': 2**70, 'g': -2**70, 'h': 3.0, 'i': 3}))
+        let big = |s: &str| Value::BigInt(s.parse().unwrap());
+        let c = Counter {
+            items: vec![
+                ("a".into(), Value::Int(1 << 53)),
+                ("b".into(), Value::Int((1 << 53) + 1)),
+                ("c".into(), Value::Float(2.5)),
+                ("d".into(), Value::Int(2)),
+                ("e".into(), Value::Bool(true)),
+                ("f".into(), big("1180591620717411303424")),
+                ("g".into(), big("-1180591620717411303424")),
+                ("h".into(), Value::Float(3.0)),
+                ("i".into(), Value::Int(3)),
+            ],
+        };
+        assert_eq!(
+            c.to_string(),
+            "Counter({'f': 1180591620717411303424, 'b': 9007199254740993, \
+             'a': 9007199254740992, 'h': 3.0, 'i': 3, 'c': 2.5, 'd': 2, 'e': True, \
+             'g': -1180591620717411303424})"
+        );
+    }
+
+    #[test]
+    fn deque_shows_what_python_keeps_under_maxlen() {
+        let d = |n: i64, maxlen| Deque {
+            items: (1..=n).map(Value::Int).collect(),
+            maxlen,
+        };
+        assert_eq!(d(3, Some(2)).to_string(), "deque([2, 3], maxlen=2)");
+        assert_eq!(d(1, Some(0)).to_string(), "deque([], maxlen=0)");
+        assert_eq!(d(2, None).to_string(), "deque([1, 2])");
+    }
+}

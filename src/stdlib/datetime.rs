@@ -214,6 +214,14 @@ impl TzInfo {
             match (o.class.module.as_str(), o.class.name.as_str()) {
                 ("datetime", "timezone") => TzInfo::TimeZone(TimeZone::from_object(o)?),
                 ("zoneinfo", "ZoneInfo._unpickle") => TzInfo::ZoneInfo(ZoneInfo::from_object(o)?),
+                // The standard library's other classes that this crate knows are no tzinfo
+                // (Python: "bad tzinfo state arg"); other classes' instances may be.
+                (module, name) if super::is_allowed(module, name) => {
+                    return Err(invalid(
+                        what,
+                        format_args!("tzinfo must be a tzinfo object, found {module}.{name}"),
+                    ))
+                }
                 _ => TzInfo::Other(v.clone()),
             },
         ))
@@ -478,7 +486,7 @@ via_value!(Time, "datetime", "time");
 /// use pypickle::stdlib::{DateTime, ZoneInfo};
 /// let dt = DateTime::new(2026, 11, 1, 1, 30, 0, 0)?
 ///     .with_fold(true)
-///     .with_tzinfo(ZoneInfo::new("America/New_York"));
+///     .with_tzinfo(ZoneInfo::new("America/New_York")?);
 /// assert_eq!(dt.to_string(), "datetime.datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=zoneinfo.ZoneInfo(key='America/New_York'))");
 /// assert_eq!(dt.isoformat(), "2026-11-01T01:30:00[America/New_York]");
 /// # Ok::<(), pypickle::Error>(())
@@ -968,20 +976,33 @@ pub struct ZoneInfo {
 }
 
 impl ZoneInfo {
-    /// `ZoneInfo(key)`.
-    pub fn new(key: impl Into<String>) -> ZoneInfo {
-        ZoneInfo {
-            key: key.into(),
-            from_cache: true,
-        }
+    /// `ZoneInfo(key)`. The key must have the shape CPython accepts, a normalized relative path
+    /// (`Europe/Paris`, not `/etc/x`, `../x`, `a//b` or empty), else this is an error, as
+    /// `ZoneInfo(key)` raises ValueError. Whether the tz database has the zone is not checked
+    /// (that needs the database).
+    pub fn new(key: impl Into<String>) -> Result<ZoneInfo, Error> {
+        ZoneInfo::checked(key.into(), true)
     }
 
-    /// `ZoneInfo.no_cache(key)`: Python builds a fresh zone object when it loads it.
-    pub fn no_cache(key: impl Into<String>) -> ZoneInfo {
-        ZoneInfo {
-            key: key.into(),
-            from_cache: false,
+    /// `ZoneInfo.no_cache(key)`: Python builds a fresh zone object when it loads it. The key is
+    /// checked as by [`ZoneInfo::new`].
+    pub fn no_cache(key: impl Into<String>) -> Result<ZoneInfo, Error> {
+        ZoneInfo::checked(key.into(), false)
+    }
+
+    /// As CPython's `zoneinfo` checks a key before it looks for the file: not absolute, every
+    /// part of the path a name (no empty, `.` or `..` part); and no NUL, which no file name holds.
+    fn checked(key: String, from_cache: bool) -> Result<ZoneInfo, Error> {
+        let bad = key.starts_with('/')
+            || key.contains('\0')
+            || key.split('/').any(|part| matches!(part, "" | "." | ".."));
+        if bad {
+            return Err(invalid(
+                ZONEINFO,
+                format_args!("{key:?} is not a zone key (a normalized relative path)"),
+            ));
         }
+        Ok(ZoneInfo { key, from_cache })
     }
 
     /// The key, such as `Europe/Paris`.
@@ -1002,10 +1023,7 @@ impl ZoneInfo {
                     Value::Int(i) => *i != 0,
                     _ => return Err(invalid(ZONEINFO, "from_cache is not a bool or int")),
                 };
-                Ok(ZoneInfo {
-                    key: key.clone(),
-                    from_cache,
-                })
+                ZoneInfo::checked(key.clone(), from_cache)
             }
             _ => Err(invalid(ZONEINFO, "expected (key, from_cache)")),
         }

@@ -168,6 +168,11 @@ fn take_digits(s: &str) -> (&str, &str) {
     s.split_at(s.bytes().take_while(u8::is_ascii_digit).count())
 }
 
+/// The largest adjusted exponent CPython's `decimal` represents (libmpdec's `MPD_MAX_EMAX`).
+const MAX_EMAX: i128 = 999_999_999_999_999_999;
+/// The smallest exponent it represents (libmpdec's `MPD_MIN_ETINY`).
+const MIN_ETINY: i128 = -1_999_999_999_999_999_997;
+
 impl FromStr for Decimal {
     type Err = Error;
 
@@ -251,6 +256,15 @@ impl FromStr for Decimal {
             "" => "0".to_string(),
             d => d.to_string(),
         };
+        // CPython's (libmpdec's, 64-bit) range: the adjusted exponent at most MAX_EMAX, the
+        // exponent at least MIN_ETINY; beyond it `Decimal(str)` raises InvalidOperation.
+        let adjusted = i128::from(exponent) + digits.len() as i128 - 1;
+        if adjusted > MAX_EMAX || i128::from(exponent) < MIN_ETINY {
+            return Err(invalid(
+                DECIMAL,
+                format_args!("exponent of {text:?} is out of range"),
+            ));
+        }
         Ok(Decimal {
             negative,
             kind: Kind::Finite { digits, exponent },
@@ -358,6 +372,39 @@ mod tests {
             "1 2",
         ] {
             assert!(bad.parse::<Decimal>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_exponent_range_is_cpythons() {
+        // Checked against CPython 3.11's `Decimal(str)`: the adjusted exponent at most
+        // 999999999999999999, the exponent at least -1999999999999999997.
+        for ok in [
+            "1E999999999999999999",
+            "10E+999999999999999998",
+            "1000E999999999999999996",
+            "0E+999999999999999999",
+            "1E-1999999999999999997",
+            "12345E-1999999999999999997",
+            "1.5E-1999999999999999996",
+            "0.000E-1999999999999999994",
+        ] {
+            assert!(ok.parse::<Decimal>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "1E1000000000000000000",
+            "-1E1000000000000000000",
+            "10E+999999999999999999",
+            "1000E999999999999999997",
+            "0E+1000000000000000000",
+            "1E-1999999999999999998",
+            "1.5E-1999999999999999997",
+            "0E-1999999999999999998",
+            "0.000E-1999999999999999995",
+            "1E9223372036854775807",
+        ] {
+            let e = bad.parse::<Decimal>().unwrap_err();
+            assert!(e.to_string().contains("out of range"), "{bad}: {e}");
         }
     }
 

@@ -341,11 +341,14 @@ impl Ord for BigInt {
         match (self.is_negative(), other.is_negative()) {
             (true, false) => Ordering::Less,
             (false, true) => Ordering::Greater,
-            _ => self
-                .bytes
-                .len()
-                .cmp(&other.bytes.len())
-                .then_with(|| self.bytes.iter().rev().cmp(other.bytes.iter().rev())),
+            // Minimal encodings of one sign: a longer one is further from zero, so larger if
+            // positive and smaller if negative; of one length, two's complement bytes compare
+            // as unsigned.
+            (negative, _) => {
+                let by_len = self.bytes.len().cmp(&other.bytes.len());
+                if negative { by_len.reverse() } else { by_len }
+                    .then_with(|| self.bytes.iter().rev().cmp(other.bytes.iter().rev()))
+            }
         }
     }
 }
@@ -353,6 +356,36 @@ impl Ord for BigInt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_is_numeric_across_lengths_and_signs() {
+        let sorted: Vec<BigInt> = [
+            "-340282366920938463463374607431768211456",
+            "-9223372036854775809",
+            "-256",
+            "-255",
+            "-129",
+            "-128",
+            "-2",
+            "-1",
+            "0",
+            "1",
+            "127",
+            "128",
+            "255",
+            "256",
+            "9223372036854775808",
+            "340282366920938463463374607431768211456",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        for (i, a) in sorted.iter().enumerate() {
+            for (j, b) in sorted.iter().enumerate() {
+                assert_eq!(a.cmp(b), i.cmp(&j), "{a} vs {b}");
+            }
+        }
+    }
 
     #[test]
     fn round_trips_through_decimal() {

@@ -70,8 +70,18 @@ impl Split {
         }
     }
 
+    /// CPython 3.11's `_WindowsFlavour.splitroot`, extended paths (`\\?\C:\x`,
+    /// `\\?\UNC\server\share\x`) included.
     fn windows(s: &str) -> Split {
         let s = s.replace('/', "\\");
+        // The extended-path prefix goes in front of the drive; `\\?\UNC\` is a UNC drive.
+        let (prefix, s) = match s.strip_prefix(r"\\?\") {
+            Some(rest) => match rest.strip_prefix(r"UNC\") {
+                Some(unc) => (r"\\?\UNC", format!(r"\\{unc}")),
+                None => (r"\\?\", rest.to_string()),
+            },
+            None => ("", s),
+        };
         let b = s.as_bytes();
         // A UNC drive `\\server\share`: the share may be empty only at the end.
         let unc = if b.len() >= 3 && b[0] == b'\\' && b[1] == b'\\' && b[2] != b'\\' {
@@ -83,15 +93,25 @@ impl Split {
             None
         };
         let (drive, root, rest) = if let Some(end) = unc {
-            (s[..end].to_string(), "\\", s.get(end + 1..).unwrap_or(""))
+            // After a prefix, the UNC drive keeps one of its two leading separators.
+            let drive = if prefix.is_empty() {
+                &s[..end]
+            } else {
+                &s[1..end]
+            };
+            (
+                format!("{prefix}{drive}"),
+                "\\",
+                s.get(end + 1..).unwrap_or(""),
+            )
         } else {
             let (drive, rest) = if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
-                (s[..2].to_string(), &s[2..])
+                (&s[..2], &s[2..])
             } else {
-                (String::new(), s.as_str())
+                ("", s.as_str())
             };
             let root = if rest.starts_with('\\') { "\\" } else { "" };
-            (drive, root, rest)
+            (format!("{prefix}{drive}"), root, rest)
         };
         Split {
             names: names(rest, '\\'),
@@ -302,6 +322,74 @@ mod tests {
         assert_eq!(posix(&["a/./b/"]).0, "PurePosixPath('a/b')");
         assert_eq!(posix(&["../x"]).1, ["..", "x"]);
         assert_eq!(posix(&["a", "/b", "c"]).0, "PurePosixPath('/b/c')");
+    }
+
+    #[test]
+    fn windows_extended_paths_like_pathlib() {
+        // CPython 3.11: repr(), str() and __reduce__() of PureWindowsPath(case). (Not
+        // `\\?\UNC\\x`, an empty server: CPython too reads its own str() of it back as
+        // another path, and this type keeps the str.)
+        for (case, repr, text, parts) in [
+            (
+                r"\\?\C:",
+                r"PureWindowsPath('//?/C:')",
+                r"\\?\C:",
+                &[r"\\?\C:"][..],
+            ),
+            (
+                r"\\?\C:\x\y",
+                r"PureWindowsPath('//?/C:/x/y')",
+                r"\\?\C:\x\y",
+                &[r"\\?\C:\", r"x", r"y"][..],
+            ),
+            (
+                r"//?/x",
+                r"PureWindowsPath('//?/x')",
+                r"\\?\x",
+                &[r"\\?\", r"x"][..],
+            ),
+            (
+                r"//?/C:",
+                r"PureWindowsPath('//?/C:')",
+                r"\\?\C:",
+                &[r"\\?\C:"][..],
+            ),
+            (
+                r"\\?\UNC\srv\share\x",
+                r"PureWindowsPath('//?/UNC/srv/share/x')",
+                r"\\?\UNC\srv\share\x",
+                &[r"\\?\UNC\srv\share\", r"x"][..],
+            ),
+            (
+                r"\\?\UNC\srv\share",
+                r"PureWindowsPath('//?/UNC/srv/share/')",
+                r"\\?\UNC\srv\share\",
+                &[r"\\?\UNC\srv\share\"][..],
+            ),
+            (
+                r"\\?\UNC\srv",
+                r"PureWindowsPath('//?/UNC/srv')",
+                r"\\?\UNC\srv",
+                &[r"\\?\UNC\", r"srv"][..],
+            ),
+            (
+                r"\\?\\x",
+                r"PureWindowsPath('//?//x')",
+                r"\\?\\x",
+                &[r"\\?\\", r"x"][..],
+            ),
+            (
+                r"\\?\c:x",
+                r"PureWindowsPath('//?/c:x')",
+                r"\\?\c:x",
+                &[r"\\?\c:", r"x"][..],
+            ),
+            (r"\\?\", r"PureWindowsPath('//?/')", r"\\?\", &[r"\\?\"][..]),
+        ] {
+            let (r, t, p) = win(&[case]);
+            assert_eq!((r.as_str(), t.as_str()), (repr, text), "{case}");
+            assert_eq!(p, parts, "{case}");
+        }
     }
 
     #[test]

@@ -848,3 +848,18 @@ fn zone_keys_and_tzinfos_python_refuses_are_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn uuids_python_cannot_load_are_errors() {
+    // Both raise in Python 3.11's pickle.loads: UUID.__setstate__ indexes its state by 'int'
+    // (a (None, dict) pair is a TypeError), and UUID() needs an argument.
+    let pair_state = b"\x80\x02cuuid\nUUID\n)\x81N}X\x03\x00\x00\x00intK\x05s\x86b.";
+    let called = b"\x80\x02cuuid\nUUID\n)R}X\x03\x00\x00\x00intK\x05sb.";
+    for data in [&pair_state[..], &called[..]] {
+        let e = from_slice::<Uuid>(data).unwrap_err();
+        assert!(e.to_string().contains("invalid uuid.UUID"), "{e}");
+    }
+    // What CPython writes reads.
+    let good = b"\x80\x02cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intK\x05sb.";
+    assert_eq!(from_slice::<Uuid>(good).unwrap().as_u128(), 5);
+}

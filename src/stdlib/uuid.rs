@@ -82,7 +82,8 @@ impl Uuid {
 
     pub(crate) fn from_object(obj: &Object) -> Result<Uuid, Error> {
         match obj.made {
-            Made::New | Made::Call if obj.args == Value::Tuple(vec![]) => {}
+            // `UUID.__new__(UUID)`; calling `UUID()` itself raises in Python.
+            Made::New if obj.args == Value::Tuple(vec![]) => {}
             // copyreg._reconstructor(UUID, object, None), protocols 0 and 1.
             Made::Reconstructor => match &obj.args {
                 Value::Tuple(a)
@@ -98,21 +99,9 @@ impl Uuid {
         let [state] = obj.state.as_slice() else {
             return Err(invalid(UUID, "expected one state dict"));
         };
-        // A dict, or (dict or None, slots dict).
-        let entries: Vec<&(Value, Value)> = match state {
-            Value::Dict(d) => d.iter().collect(),
-            Value::Tuple(t) if t.len() == 2 => {
-                let mut all = Vec::new();
-                for part in t {
-                    match part {
-                        Value::Dict(d) => all.extend(d.iter()),
-                        Value::None => {}
-                        _ => return Err(invalid(UUID, "state is not a dict")),
-                    }
-                }
-                all
-            }
-            _ => return Err(invalid(UUID, "state is not a dict")),
+        // `UUID.__setstate__` takes a dict (a (dict, slots) pair raises in Python).
+        let Value::Dict(entries) = state else {
+            return Err(invalid(UUID, "state is not a dict"));
         };
         let mut value = None;
         let mut is_safe = SafeUuid::Unknown;

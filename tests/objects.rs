@@ -338,3 +338,11 @@ fn a_state_setter_whose_state_would_be_lost_is_refused() {
     let popped_later = b"cmymod\nf\n(I1\ntRp0\n0I2\n.";
     assert!(pypickle::from_slice_with::<Value>(popped_later, &opts).is_ok());
 }
+
+#[test]
+fn a_constructor_whose_result_is_thrown_away_loses_nothing() {
+    // `mymod.f(1, 'a')` then POP: given nothing it could change, the call is kept as before.
+    let opts = DeOptions::new().allow_global("mymod", "*");
+    let v = pypickle::from_slice_with::<Value>(b"cmymod\nf\n(I1\nVa\ntR0I2\n.", &opts).unwrap();
+    assert_eq!(v, Value::Int(2));
+}

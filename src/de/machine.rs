@@ -1187,15 +1187,30 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         })
     }
 
-    /// A call whose result POP throws away right after REDUCE made it, as CPython writes a
-    /// `__reduce__`'s `state_setter(obj, state)`, could only act by its side effects, which
-    /// are never run: refused, rather than losing the state it would set.
+    /// A call whose result POP throws away right after REDUCE made it, given an object or a
+    /// container, as CPython writes a `__reduce__`'s `state_setter(obj, state)`, could only act
+    /// by changing what it was given, which is never run: refused, rather than losing the
+    /// state it would set.
     fn check_not_thrown_away(&self, node: Node) -> Result<()> {
         let Kind::Object(o) = node.kind else {
             return Ok(());
         };
         let obj = self.arena.objects[o as usize];
         if node.opcode() != REDUCE || node.offset() + 1 != self.pos || obj.made != Made::Call {
+            return Ok(());
+        }
+        // Only a call given something it could change (the object whose state it sets) can
+        // matter by its side effects; a constructor's thrown-away result loses nothing.
+        let Kind::Tuple(args) = obj.args.kind else {
+            return Ok(());
+        };
+        let mutable = |n: &Node| {
+            matches!(
+                n.kind,
+                Kind::Object(_) | Kind::List(_) | Kind::Dict(_) | Kind::Set(_) | Kind::ByteArray(_)
+            )
+        };
+        if !self.arena.slice(args).iter().any(mutable) {
             return Ok(());
         }
         let Kind::Global(g) = obj.class.kind else {

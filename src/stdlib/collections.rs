@@ -225,17 +225,17 @@ impl From<Counter> for Value {
 
 impl Display for Counter {
     /// `Counter({'b': 3, 'a': 1})`: most common first, ties in insertion order, as
-    /// `most_common()` orders them; insertion order if a count is not a number.
+    /// `most_common()` orders them; insertion order if a count is not a number, or is NaN
+    /// (which no order places: Python's follows its sort's steps).
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.items.is_empty() {
             return f.write_str("Counter()");
         }
         let mut items = self.items.clone();
-        if items.iter().all(|(_, v)| {
-            matches!(
-                v,
-                Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_)
-            )
+        if items.iter().all(|(_, v)| match v {
+            Value::Float(x) => !x.is_nan(),
+            Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => true,
+            _ => false,
         }) {
             items.sort_by(|a, b| count_cmp(&b.1, &a.1).unwrap_or(Ordering::Equal));
         }

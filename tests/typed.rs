@@ -309,3 +309,47 @@ fn items_a_type_leaves_unread_are_an_error_not_dropped() {
         ("a".into(), 1)
     );
 }
+
+#[test]
+fn big_ints_into_small_types_are_range_errors_and_read_as_floats() {
+    // pickle.dumps(n, protocol=4) for n past i64: LONG1.
+    fn long1(n: &str) -> Vec<u8> {
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!("import pickle,sys; sys.stdout.buffer.write(pickle.dumps({n}, 4))"),
+            ])
+            .output()
+            .expect("python3");
+        out.stdout
+    }
+    let two_64 = long1("2**64");
+    for e in [
+        pypickle::from_slice::<u64>(&two_64).unwrap_err(),
+        pypickle::from_slice::<u8>(&two_64).unwrap_err(),
+        pypickle::from_slice::<i64>(&long1("-2**63-1")).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("invalid value: integer `"), "{e}");
+        assert!(e.to_string().contains("LONG1 at offset"), "{e}");
+    }
+    assert_eq!(
+        pypickle::from_slice::<u64>(&long1("2**64-1")).unwrap(),
+        u64::MAX
+    );
+    // As Python's float(n), correctly rounded; past the float range an error.
+    assert_eq!(
+        pypickle::from_slice::<f64>(&two_64).unwrap(),
+        18446744073709551616.0
+    );
+    assert_eq!(
+        pypickle::from_slice::<f64>(&long1("-(2**100 + 1)")).unwrap(),
+        -1267650600228229401496703205376.0
+    );
+    let e = pypickle::from_slice::<f64>(&long1("2**1024")).unwrap_err();
+    assert!(
+        e.to_string().contains("too large to convert to a float"),
+        "{e}"
+    );
+    // i128 and u128 still take them whole.
+    assert_eq!(pypickle::from_slice::<u128>(&two_64).unwrap(), 1u128 << 64);
+}

@@ -396,11 +396,12 @@ fn type_error(node: &Node, msg: String) -> Error {
 
 /// `deserialize_*` methods that try one kind before falling back to `natural`.
 macro_rules! fast_path {
-    ($($($method:ident)* => $kind:ident($v:ident) $visit:ident($arg:ident);)*) => {$($(
+    ($($($method:ident)* => $kind:ident($v:ident) $visit:ident($arg:ident), big: $big:ident;)*) => {$($(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self.node.kind {
                 Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
+                Kind::BigInt(_) => self.$big(visitor),
                 _ => self.natural(visitor),
             }
         }
@@ -465,6 +466,44 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         match self.w.bytes(span) {
             Bytes::Borrowed(b) => at(self.node, visitor.visit_borrowed_str(as_str(b))),
             Bytes::Copied(b) => at(self.node, visitor.visit_str(as_str(b))),
+        }
+    }
+
+    /// A big int (beyond i64) read as an integer type of 64 bits or fewer: `u64` takes it up to
+    /// 2^64 - 1; beyond that it is out of range for every such type, said as a range error.
+    fn big_as_int<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let Kind::BigInt(span) = node.kind else {
+            return self.natural(visitor);
+        };
+        let big = BigInt::from_le_bytes(span.get(self.w.input, &self.w.arena.scratch));
+        match big.to_u128().and_then(|v| u64::try_from(v).ok()) {
+            Some(v) => at(node, visitor.visit_u64(v)),
+            None => {
+                let unexpected = format!("integer `{big}`");
+                let e: Error =
+                    de::Error::invalid_value(de::Unexpected::Other(&unexpected), &visitor);
+                Err(e.or_at(node.offset(), node.opcode()))
+            }
+        }
+    }
+
+    /// A big int read as a float: rounded as Python's `float(n)`, an error past the float
+    /// range (Python's OverflowError).
+    fn big_as_float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let Kind::BigInt(span) = node.kind else {
+            return self.natural(visitor);
+        };
+        let big = BigInt::from_le_bytes(span.get(self.w.input, &self.w.arena.scratch));
+        let f = big.to_f64();
+        if f.is_finite() {
+            at(node, visitor.visit_f64(f))
+        } else {
+            Err(type_error(
+                node,
+                format!("integer {big} is too large to convert to a float"),
+            ))
         }
     }
 
@@ -660,9 +699,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     // jump table; anything else goes to `natural`, which treats them alike.
     fast_path! {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 => Int(i) visit_i64(i);
-        deserialize_f32 deserialize_f64 => Float(f) visit_f64(f);
-        deserialize_bool => Bool(b) visit_bool(b);
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+            => Int(i) visit_i64(i), big: big_as_int;
+        deserialize_f32 deserialize_f64 => Float(f) visit_f64(f), big: big_as_float;
+        deserialize_bool => Bool(b) visit_bool(b), big: natural;
     }
 
     #[inline]

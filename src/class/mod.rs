@@ -15,4 +15,10 @@ pub(crate) use policy::{
     implausible, resolve, verdict, Known, CLASS_NEW_REFUSED, DANGEROUS, MAX_GLOBAL_NAME,
 };
 pub use registry::ClassRegistry;
+
+/// Whether the qualified name `qualname` is `name`, or a class nested in it (`A.B.C` in `A`
+/// and in `A.B`).
+pub(crate) fn is_or_nests_in(qualname: &str, name: &str) -> bool {
+    qualname.starts_with(name) && matches!(qualname.as_bytes().get(name.len()), None | Some(b'.'))
+}
 pub(crate) use registry::Entry;

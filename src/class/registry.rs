@@ -270,11 +270,9 @@ impl ClassRegistry {
     /// Whether `module.name` is a registered class, or a class a registered one is nested in
     /// (protocols 0-3 name `Outer.Inner` as `getattr(Outer, 'Inner')`).
     pub(crate) fn knows(&self, module: &str, name: &str) -> bool {
-        self.entries.iter().any(|e| {
-            e.module == module
-                && e.qualname.starts_with(name)
-                && matches!(e.qualname.as_bytes().get(name.len()), None | Some(b'.'))
-        })
+        self.entries
+            .iter()
+            .any(|e| e.module == module && super::is_or_nests_in(&e.qualname, name))
     }
 
     /// The entry of a struct by serde name.

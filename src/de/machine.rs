@@ -1167,14 +1167,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             (Known::Ellipsis | Known::NotImplemented, _) => {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
-            (Known::ClassNew, _) => {
-                let g = self.arena.globals[gid as usize];
-                return Err(err(ErrorCode::RefusedGlobal {
-                    module: String::from_utf8_lossy(self.bytes(g.module)).into(),
-                    name: String::from_utf8_lossy(self.bytes(g.name)).into(),
-                    why: CLASS_NEW_REFUSED,
-                }));
-            }
+            (Known::ClassNew, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
             _ => {
                 let g = self.arena.globals[gid as usize];
                 let name = format!(
@@ -1216,14 +1209,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let Kind::Global(g) = obj.class.kind else {
             return Ok(());
         };
-        let g = self.arena.globals[g as usize];
-        Err(err(ErrorCode::RefusedGlobal {
+        let why = "called only for its side effects, which are never run (a __reduce__ state \
+                   setter, whose result is thrown away): the state it sets would be lost";
+        Err(self.refused(g, why).or_at(node.offset(), REDUCE))
+    }
+
+    /// The global `gid` refused, for `why`.
+    #[cold]
+    fn refused(&self, gid: Id, why: &'static str) -> Error {
+        let g = self.arena.globals[gid as usize];
+        err(ErrorCode::RefusedGlobal {
             module: String::from_utf8_lossy(self.bytes(g.module)).into(),
             name: String::from_utf8_lossy(self.bytes(g.name)).into(),
-            why: "called only for its side effects, which are never run (a __reduce__ \
-                  state setter, whose result is thrown away): the state it sets would be lost",
+            why,
         })
-        .or_at(node.offset(), REDUCE))
     }
 
     /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ, NEWOBJ_EX, `copyreg.__newobj__`).

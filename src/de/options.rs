@@ -219,12 +219,12 @@ impl DeOptions {
         self.allowed.iter().any(|(m, n)| m == module && n == name)
     }
 
-    /// Whether `module.name` is a class that a name allowed one by one is nested in
+    /// Whether `module.name` is a name allowed one by one, or a class one is nested in
     /// (protocols 0-3 write `Outer.Inner` as `getattr(Outer, 'Inner')`).
     pub(crate) fn is_allowed_as_enclosing(&self, module: &str, name: &str) -> bool {
-        self.allowed.iter().any(|(m, n)| {
-            m == module && n.starts_with(name) && n.as_bytes().get(name.len()) == Some(&b'.')
-        })
+        self.allowed
+            .iter()
+            .any(|(m, n)| m == module && crate::class::is_or_nests_in(n, name))
     }
 
     pub(crate) fn is_allowed_by_module(&self, module: &str) -> bool {

@@ -228,7 +228,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let (re, im) = self.arena.complexes[c as usize];
                 Value::Complex(Complex { re, im })
             }
-            Kind::BigInt(span) => Value::from_big(BigInt::from_le_bytes(self.raw(span))),
+            Kind::BigInt(span) => Value::from_big(self.big_int(span)),
             Kind::Str(span) => Value::Str(as_str(self.raw(span)).to_owned()),
             Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
             Kind::ByteArray(span) => Value::ByteArray(self.raw(span).to_vec()),
@@ -361,6 +361,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         span.get(self.input, &self.arena.scratch)
     }
 
+    /// A big int node's value.
+    fn big_int(&self, span: crate::read::Span) -> BigInt {
+        BigInt::from_le_bytes(self.raw(span))
+    }
+
     /// The root deserializer.
     pub(crate) fn root<'w>(&'w mut self, node: &'a Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
@@ -401,7 +406,7 @@ macro_rules! fast_path {
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self.node.kind {
                 Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
-                Kind::BigInt(_) => self.$big(visitor),
+                Kind::BigInt(span) => self.$big(span, visitor),
                 _ => self.natural(visitor),
             }
         }
@@ -471,12 +476,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// A big int (beyond i64) read as an integer type of 64 bits or fewer: `u64` takes it up to
     /// 2^64 - 1; beyond that it is out of range for every such type, said as a range error.
-    fn big_as_int<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn big_as_int<V: Visitor<'de>>(self, span: crate::read::Span, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        let Kind::BigInt(span) = node.kind else {
-            return self.natural(visitor);
-        };
-        let big = BigInt::from_le_bytes(span.get(self.w.input, &self.w.arena.scratch));
+        let big = self.w.big_int(span);
         match big.to_u128().and_then(|v| u64::try_from(v).ok()) {
             Some(v) => at(node, visitor.visit_u64(v)),
             None => {
@@ -490,12 +492,13 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// A big int read as a float: rounded as Python's `float(n)`, an error past the float
     /// range (Python's OverflowError).
-    fn big_as_float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn big_as_float<V: Visitor<'de>>(
+        self,
+        span: crate::read::Span,
+        visitor: V,
+    ) -> Result<V::Value> {
         let node = self.node;
-        let Kind::BigInt(span) = node.kind else {
-            return self.natural(visitor);
-        };
-        let big = BigInt::from_le_bytes(span.get(self.w.input, &self.w.arena.scratch));
+        let big = self.w.big_int(span);
         let f = big.to_f64();
         if f.is_finite() {
             at(node, visitor.visit_f64(f))
@@ -515,9 +518,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Int(i) => at(node, visitor.visit_i64(i)),
             Kind::Float(f) => at(node, visitor.visit_f64(f)),
             Kind::BigInt(span) => {
-                let big = crate::value::BigInt::from_le_bytes(
-                    span.get(self.w.input, &self.w.arena.scratch),
-                );
+                let big = self.w.big_int(span);
                 if let Some(v) = big.to_u128().and_then(|v| u64::try_from(v).ok()) {
                     at(node, visitor.visit_u64(v))
                 } else if let Some(v) = big.to_i128() {
@@ -702,7 +703,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
             => Int(i) visit_i64(i), big: big_as_int;
         deserialize_f32 deserialize_f64 => Float(f) visit_f64(f), big: big_as_float;
-        deserialize_bool => Bool(b) visit_bool(b), big: natural;
+    }
+
+    #[inline]
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Bool(b) => at(self.node, visitor.visit_bool(b)),
+            _ => self.natural(visitor),
+        }
     }
 
     #[inline]

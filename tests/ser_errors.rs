@@ -80,6 +80,41 @@ fn unhashable_dict_keys_are_refused() {
     ]);
     let bytes = pypickle::to_vec(&ok).unwrap();
     assert_eq!(pypickle::from_slice::<Value>(&bytes).unwrap(), ok);
+    assert_eq!(pypickle::to_value(&ok).unwrap(), ok);
+}
+
+/// `to_value` refuses what `to_vec` refuses: no `Value` Python could not have made.
+#[test]
+fn to_value_refuses_unhashable_keys_and_set_elements_as_the_writer_does() {
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Key {
+        a: i32,
+    }
+    fn both<T: Serialize>(v: &T) {
+        let e = pypickle::to_value(v).expect_err("should be refused");
+        assert_eq!(e.category(), Category::Unserializable);
+        assert!(e.to_string().contains("Python cannot hash it"), "{e}");
+        assert!(pypickle::to_vec(v).is_err());
+    }
+    both(&HashMap::from([(vec![1], 2)]));
+    both(&BTreeMap::from([(Key { a: 1 }, 1)]));
+    both(&BTreeMap::from([((1, vec![2]), 1)]));
+    both(&BTreeMap::from([(BTreeMap::from([(1, 2)]), 1)]));
+    for bad in [
+        Value::List(vec![]),
+        Value::Dict(vec![]),
+        Value::Set(vec![]),
+        Value::ByteArray(vec![]),
+        Value::Tuple(vec![Value::Int(1), Value::List(vec![])]),
+        Value::Tuple(vec![Value::Tuple(vec![Value::Set(vec![])])]),
+    ] {
+        both(&Value::Dict(vec![(bad.clone(), Value::None)]));
+        both(&Value::Set(vec![bad.clone()]));
+        both(&Value::FrozenSet(vec![Value::Int(1), bad]));
+    }
+    // A tuple may hold a list where it is not a key.
+    let fine = Value::List(vec![Value::Tuple(vec![Value::List(vec![])])]);
+    assert_eq!(pypickle::to_value(&fine).unwrap(), fine);
 }
 
 #[test]

@@ -289,3 +289,44 @@ for p in range(6):
         );
     }
 }
+
+/// Types that pick their form by `is_human_readable` (std's addresses here) read back what
+/// was written, through pickle bytes and through `Value`; CPython sees their text forms.
+#[test]
+fn human_readable_forms_round_trip_and_are_strings_in_python() {
+    use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Peer {
+        ip: IpAddr,
+        v6: Ipv6Addr,
+        at: SocketAddr,
+    }
+    let p = Peer {
+        ip: "10.0.0.1".parse().unwrap(),
+        v6: "::1".parse().unwrap(),
+        at: "[fe80::1]:8080".parse().unwrap(),
+    };
+    let mut py = Python::start();
+    for proto in 0..=5 {
+        let bytes = pypickle::to_vec_with(&p, &SerOptions::new().protocol(proto)).unwrap();
+        let back: Peer = pypickle::from_slice(&bytes).unwrap();
+        assert_eq!(back, p, "protocol {proto}");
+        let echo = py.echo(proto, &bytes).unwrap();
+        assert_eq!(
+            echo.repr, "{'ip': '10.0.0.1', 'v6': '::1', 'at': '[fe80::1]:8080'}",
+            "protocol {proto}"
+        );
+    }
+    let v = pypickle::to_value(&p).unwrap();
+    assert_eq!(pypickle::from_value::<Peer>(v).unwrap(), p);
+    // Big ints still travel as Python ints, through both writers.
+    for big in [
+        Value::from(pypickle::BigInt::from(1u128 << 100)),
+        pypickle::from_slice::<Value>(b"\x80\x02\x8a\x11\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01.")
+            .unwrap(),
+    ] {
+        let again: Value = pypickle::from_slice(&pypickle::to_vec(&big).unwrap()).unwrap();
+        assert_eq!(again, big);
+        assert_eq!(pypickle::to_value(&big).unwrap(), big);
+    }
+}

@@ -352,4 +352,39 @@ fn big_ints_into_small_types_are_range_errors_and_read_as_floats() {
     );
     // i128 and u128 still take them whole.
     assert_eq!(pypickle::from_slice::<u128>(&two_64).unwrap(), 1u128 << 64);
+
+    // `from_value` reads a `Value` the same way.
+    let value = |n: &str| pypickle::from_slice::<pypickle::Value>(&long1(n)).unwrap();
+    for e in [
+        pypickle::from_value::<u64>(value("2**64")).unwrap_err(),
+        pypickle::from_value::<u8>(value("2**64")).unwrap_err(),
+        pypickle::from_value::<i64>(value("-2**63-1")).unwrap_err(),
+        pypickle::from_value::<u64>(value("2**200")).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("invalid value: integer `"), "{e}");
+        assert!(!e.to_string().contains("i128"), "{e}");
+    }
+    assert_eq!(
+        pypickle::from_value::<u64>(value("2**64-1")).unwrap(),
+        u64::MAX
+    );
+    let e = pypickle::from_value::<u32>(value("2**64-1")).unwrap_err();
+    assert!(e.to_string().contains("expected u32"), "{e}");
+    assert_eq!(
+        pypickle::from_value::<f64>(value("-(2**100 + 1)")).unwrap(),
+        -1267650600228229401496703205376.0
+    );
+    assert_eq!(
+        pypickle::from_value::<f32>(value("2**64")).unwrap(),
+        18446744073709551616.0
+    );
+    let e = pypickle::from_value::<f64>(value("2**1024")).unwrap_err();
+    assert!(
+        e.to_string().contains("too large to convert to a float"),
+        "{e}"
+    );
+    assert_eq!(
+        pypickle::from_value::<i128>(value("-2**64")).unwrap(),
+        -(1i128 << 64)
+    );
 }

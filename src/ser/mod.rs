@@ -555,9 +555,13 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     type SerializeStruct = MapWriter<'a, W, P45>;
     type SerializeStructVariant = MapWriter<'a, W, P45>;
 
+    /// Human readable: types that choose (addresses, UUIDs, times) are written in their text
+    /// forms, the natural ones for Python, and read back so. The exception is the payload of a
+    /// `$pypickle::BigInt` newtype, which [`Value`](crate::Value) writes as its little-endian
+    /// bytes to a serializer that is not.
     #[inline]
     fn is_human_readable(&self) -> bool {
-        false
+        self.pending != Some(Tag::BigInt)
     }
 
     #[inline]

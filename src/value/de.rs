@@ -258,6 +258,28 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
     }
 }
 
+/// Integer types of 64 bits and less: a big int past `u64` is out of their range whatever its
+/// size, an error naming the number (as the pickle reader gives).
+macro_rules! small_ints {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            match self {
+                Value::BigInt(b) => {
+                    if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
+                        return visitor.visit_u64(v);
+                    }
+                    let unexpected = format!("integer `{b}`");
+                    Err(de::Error::invalid_value(
+                        de::Unexpected::Other(&unexpected),
+                        &visitor,
+                    ))
+                }
+                other => other.deserialize_any(visitor),
+            }
+        }
+    )*};
+}
+
 impl<'de> Deserializer<'de> for Value {
     type Error = Error;
 
@@ -385,8 +407,30 @@ impl<'de> Deserializer<'de> for Value {
         visitor.visit_unit()
     }
 
+    small_ints! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_f64(visitor)
+    }
+
+    /// A big int reads as Python's `float(n)`: rounded, an error past the float range.
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::BigInt(b) => match b.to_f64() {
+                f if f.is_finite() => visitor.visit_f64(f),
+                _ => Err(type_error(format!(
+                    "integer {b} is too large to convert to a float"
+                ))),
+            },
+            other => other.deserialize_any(visitor),
+        }
+    }
+
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bool i128 u128 char str string
         bytes byte_buf unit unit_struct identifier
     }
 }

@@ -49,6 +49,9 @@ impl Serialize for Bytes<'_> {
     }
 }
 
+/// A big int's payload: its little-endian bytes to a serializer that is not human readable
+/// (pypickle's own, inside a `$pypickle::BigInt` newtype); else a number, or its decimal text
+/// past 128 bits.
 struct Big<'a>(&'a BigInt);
 
 impl Serialize for Big<'_> {
@@ -133,7 +136,7 @@ impl Serialize for Value {
 /// assert_eq!(v, pickle_value!({"x": 1, "y": (2, None)}));
 /// ```
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    value.serialize(ValueSerializer)
+    value.serialize(VALUES)
 }
 
 #[cold]
@@ -141,15 +144,49 @@ fn bad(msg: &str) -> Error {
     Error::new(ErrorCode::Unserializable(msg.into()))
 }
 
-/// Builds a [`Value`] from any `Serialize` type.
-struct ValueSerializer;
+/// Builds a [`Value`] from any `Serialize` type. Human readable, as the pickle serializer is,
+/// except for the payload of a `$pypickle::BigInt` newtype, which [`Big`] then writes as its
+/// little-endian bytes.
+#[derive(Clone, Copy)]
+struct ValueSerializer {
+    big_payload: bool,
+}
+
+/// The [`ValueSerializer`] of everything but a big int's payload.
+const VALUES: ValueSerializer = ValueSerializer { big_payload: false };
+
+/// `v`, if Python can hash it (as a dict key or set element must be); else the error the pickle
+/// writer gives for it.
+fn hashable(v: Value) -> Result<Value> {
+    fn unhashable(v: &Value) -> Option<&'static str> {
+        match v {
+            Value::List(_) => Some("a list"),
+            Value::Dict(_) => Some("a dict"),
+            Value::Set(_) => Some("a set"),
+            Value::ByteArray(_) => Some("a bytearray"),
+            Value::Tuple(items) => items.iter().find_map(unhashable),
+            _ => None,
+        }
+    }
+    match unhashable(&v) {
+        None => Ok(v),
+        Some(what) => Err(bad(&format!(
+            "{what} cannot be a dict key or set element: Python cannot hash it"
+        ))),
+    }
+}
+
+/// A set's elements, if Python can hash them all.
+fn all_hashable(items: Vec<Value>) -> Result<Vec<Value>> {
+    items.into_iter().map(hashable).collect()
+}
 
 /// Rebuild the Python type a tag stands for from its serialized payload.
 fn untag(tag: Tag, inner: Value) -> Result<Value> {
     Ok(match (tag, inner) {
         (Tag::Tuple, Value::List(v) | Value::Tuple(v)) => Value::Tuple(v),
-        (Tag::Set, Value::List(v)) => Value::Set(v),
-        (Tag::FrozenSet, Value::List(v)) => Value::FrozenSet(v),
+        (Tag::Set, Value::List(v)) => Value::Set(all_hashable(v)?),
+        (Tag::FrozenSet, Value::List(v)) => Value::FrozenSet(all_hashable(v)?),
         (Tag::ByteArray | Tag::Buffer, Value::Bytes(b)) => Value::ByteArray(b),
         (Tag::ReadOnlyBuffer, Value::Bytes(b)) => Value::Bytes(b),
         (Tag::BigInt, Value::Bytes(b)) => Value::from_big(BigInt::from_le_bytes(&b)),
@@ -231,7 +268,7 @@ impl Serializer for ValueSerializer {
     type SerializeStructVariant = VariantBuilder<MapBuilder>;
 
     fn is_human_readable(&self) -> bool {
-        false
+        !self.big_payload
     }
 
     fn serialize_bool(self, v: bool) -> Result<Value> {
@@ -307,8 +344,11 @@ impl Serializer for ValueSerializer {
         name: &'static str,
         v: &T,
     ) -> Result<Value> {
-        let inner = v.serialize(ValueSerializer)?;
-        match Tag::from_name(name) {
+        let tag = Tag::from_name(name);
+        let inner = v.serialize(ValueSerializer {
+            big_payload: tag == Some(Tag::BigInt),
+        })?;
+        match tag {
             Some(tag) => untag(tag, inner),
             None => Ok(inner),
         }
@@ -322,7 +362,7 @@ impl Serializer for ValueSerializer {
     ) -> Result<Value> {
         Ok(Value::Dict(vec![(
             Value::Str(variant.into()),
-            v.serialize(ValueSerializer)?,
+            v.serialize(VALUES)?,
         )]))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
@@ -389,7 +429,7 @@ impl ser::SerializeSeq for SeqBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.items.push(v.serialize(ValueSerializer)?);
+        self.items.push(v.serialize(VALUES)?);
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -437,7 +477,7 @@ impl ser::SerializeMap for MapBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.key = Some(k.serialize(ValueSerializer)?);
+        self.key = Some(hashable(k.serialize(VALUES)?)?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
@@ -445,7 +485,7 @@ impl ser::SerializeMap for MapBuilder {
             .key
             .take()
             .ok_or_else(|| bad("serialize_value before serialize_key"))?;
-        self.entries.push((k, v.serialize(ValueSerializer)?));
+        self.entries.push((k, v.serialize(VALUES)?));
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -458,7 +498,7 @@ impl ser::SerializeStruct for MapBuilder {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.entries
-            .push((Value::Str(key.into()), v.serialize(ValueSerializer)?));
+            .push((Value::Str(key.into()), v.serialize(VALUES)?));
         Ok(())
     }
     fn end(self) -> Result<Value> {

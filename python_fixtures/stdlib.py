@@ -14,7 +14,7 @@ Rewrites python_fixtures/stdlib/ (next to this file):
   ``stdlib::natural`` should give it (``-`` for none): ``isoformat()`` for dates and times
   (``[key]`` instead of an offset for zoneinfo zones), ``total_seconds()`` for timedeltas,
   ``str()`` for decimals, UUIDs and paths, ``"n/d"`` for fractions, ``(start, stop, step)``
-  for ranges and slices.
+  for ranges and slices, the member's value for ``uuid.SafeUUID``.
 
 Needs CPython 3.9+ (zoneinfo, with the system tz database). Reprs are those of the running
 CPython; the committed files come from CPython 3.11.
@@ -134,6 +134,10 @@ VALUES = [
     ("uuid_max", uuid.UUID(int=2**128 - 1)),
     ("uuid_safe", uuid.UUID("12345678-1234-5678-1234-567812345678", is_safe=uuid.SafeUUID.safe)),
     ("uuid_unsafe", uuid.UUID(int=1 << 100, is_safe=uuid.SafeUUID.unsafe)),
+    # uuid.SafeUUID members on their own
+    ("safeuuid_safe", uuid.SafeUUID.safe),
+    ("safeuuid_unsafe", uuid.SafeUUID.unsafe),
+    ("safeuuid_unknown", uuid.SafeUUID.unknown),
     # fractions.Fraction
     ("frac", F(3, 4)),
     ("frac_neg", F(-1, 3)),
@@ -212,7 +216,12 @@ def iso_suffix(tz, value):
     return value.isoformat()
 
 
+NO_NATURAL = object()  # the object has no plain form (written "-")
+
+
 def natural(v):
+    if isinstance(v, uuid.SafeUUID):
+        return v.value
     if isinstance(v, dt.datetime) or isinstance(v, dt.time):
         return iso_suffix(v.tzinfo, v)
     if isinstance(v, dt.date):
@@ -227,7 +236,7 @@ def natural(v):
         return f"{v.numerator}/{v.denominator}"
     if isinstance(v, (range, slice)):
         return (v.start, v.stop, v.step)
-    return None
+    return NO_NATURAL
 
 
 def main():
@@ -244,7 +253,7 @@ def main():
             nat = natural(loaded)
             text = repr(loaded)
             assert "\t" not in text and "\n" not in text, name
-            manifest.append(f"{name}\t{proto}\t{text}\t{'-' if nat is None else repr(nat)}\n")
+            manifest.append(f"{name}\t{proto}\t{text}\t{'-' if nat is NO_NATURAL else repr(nat)}\n")
     with open(os.path.join(OUT, "pickles.bin"), "wb") as f:
         f.write(records)
     with open(os.path.join(OUT, "manifest.tsv"), "w", encoding="utf-8") as f:

@@ -91,6 +91,7 @@ fn typed(v: &Value, pickle: Option<&[u8]>) -> Option<(String, Value, Vec<u8>)> {
         ("datetime", "timezone") => via!(TimeZone),
         ("decimal", "Decimal") => via!(Decimal),
         ("uuid", "UUID") => via!(Uuid),
+        ("uuid", "SafeUUID") => via!(SafeUuid),
         ("fractions", "Fraction") => via!(Fraction),
         ("builtins", "range") => via!(Range),
         ("builtins", "slice") => via!(Slice),
@@ -148,7 +149,7 @@ fn fixtures_read_as_cpython_repr_and_into_rust_types() {
             }
         }
     }
-    assert_eq!(kinds.len(), 17, "{kinds:?}");
+    assert_eq!(kinds.len(), 18, "{kinds:?}");
 }
 
 #[test]
@@ -455,8 +456,8 @@ fn stdlib_types_are_struct_fields() {
 
 #[test]
 fn plain_rust_types_read_the_natural_forms() {
-    // What the manifest says stdlib::natural gives, through serde: a str into String, a
-    // float into f64, a (start, stop, step) of ints or None into a tuple of Option<i128>.
+    // What the manifest says stdlib::natural gives, through serde: a str into String, None
+    // into (), an int into i64, a float into f64, a (start, stop, step) of ints or None into a tuple of Option<i128>.
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/stdlib/");
     let manifest = std::fs::read_to_string(format!("{dir}manifest.tsv")).unwrap();
     let natural: Vec<&str> = manifest
@@ -481,6 +482,11 @@ fn plain_rust_types_read_the_natural_forms() {
                 want,
                 "{what}"
             );
+        } else if want == "None" {
+            from_slice::<()>(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+        } else if let Ok(want) = want.parse::<i64>() {
+            let i: i64 = from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(i, want, "{what}");
         } else if want != "-" {
             let f: f64 = from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(Value::Float(f).to_string(), want, "{what}");
@@ -862,4 +868,41 @@ fn uuids_python_cannot_load_are_errors() {
     // What CPython writes reads.
     let good = b"\x80\x02cuuid\nUUID\n)\x81}X\x03\x00\x00\x00intK\x05sb.";
     assert_eq!(from_slice::<Uuid>(good).unwrap().as_u128(), 5);
+}
+
+#[test]
+fn safe_uuid_members_print_as_python_and_read_as_their_values() {
+    // pickle.dumps(uuid.SafeUUID.<member>, 2): the enum called with its value.
+    let member = |arg: &[u8]| {
+        [
+            &b"\x80\x02cuuid\nSafeUUID\nq\x00"[..],
+            arg,
+            b"\x85q\x01Rq\x02.",
+        ]
+        .concat()
+    };
+    let cases: [(&[u8], &str, SafeUuid); 3] = [
+        (b"K\x00", "<SafeUUID.safe: 0>", SafeUuid::Safe),
+        (
+            b"J\xff\xff\xff\xff",
+            "<SafeUUID.unsafe: -1>",
+            SafeUuid::Unsafe,
+        ),
+        (b"N", "<SafeUUID.unknown: None>", SafeUuid::Unknown),
+    ];
+    for (arg, repr, member_is) in cases {
+        let data = member(arg);
+        assert_eq!(from_slice::<Value>(&data).unwrap().to_string(), repr);
+        assert_eq!(from_slice::<SafeUuid>(&data).unwrap(), member_is);
+        // The natural form is the member's value.
+        match member_is {
+            SafeUuid::Safe => assert_eq!(from_slice::<i64>(&data).unwrap(), 0),
+            SafeUuid::Unsafe => assert_eq!(from_slice::<i64>(&data).unwrap(), -1),
+            SafeUuid::Unknown => from_slice::<()>(&data).unwrap(),
+        }
+    }
+    // No member has the value 5 (Python's ValueError): printed as the call it is.
+    let v = from_slice::<Value>(&member(b"K\x05")).unwrap();
+    assert_eq!(v.to_string(), "uuid.SafeUUID(5)");
+    assert!(from_slice::<SafeUuid>(&member(b"K\x05")).is_err());
 }

@@ -9,7 +9,15 @@ use crate::value::{Made, Object, Value};
 
 const UUID: &str = "uuid.UUID";
 
-/// `uuid.SafeUUID`: whether the UUID was generated in a multiprocessing-safe way.
+/// `uuid.SafeUUID`: whether the UUID was generated in a multiprocessing-safe way. Read and
+/// written on its own as CPython pickles an enum member, `SafeUUID(value)`.
+///
+/// ```
+/// use pypickle::stdlib::SafeUuid;
+/// let s: SafeUuid = pypickle::from_slice(&pypickle::to_vec(&SafeUuid::Safe)?)?;
+/// assert_eq!(s.to_string(), "<SafeUUID.safe: 0>");
+/// # Ok::<(), pypickle::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum SafeUuid {
     /// `SafeUUID.safe` (0).
@@ -19,6 +27,46 @@ pub enum SafeUuid {
     /// `SafeUUID.unknown` (None), the default.
     #[default]
     Unknown,
+}
+
+impl SafeUuid {
+    /// A `uuid.SafeUUID` member as CPython pickles it, `SafeUUID(value)`.
+    pub(crate) fn from_object(obj: &Object) -> Result<SafeUuid, Error> {
+        match super::call_args(obj, "uuid.SafeUUID")? {
+            [inner] if !matches!(inner, Value::Object(_)) => safe_from_value(inner),
+            _ => Err(invalid("uuid.SafeUUID", "expected SafeUUID(value)")),
+        }
+    }
+
+    /// The member's value: 0, -1 or None.
+    pub(crate) fn value(self) -> Value {
+        match self {
+            SafeUuid::Safe => Value::Int(0),
+            SafeUuid::Unsafe => Value::Int(-1),
+            SafeUuid::Unknown => Value::None,
+        }
+    }
+}
+
+impl From<SafeUuid> for Value {
+    /// `SafeUUID(value)`, as CPython pickles an enum member.
+    fn from(s: SafeUuid) -> Value {
+        Value::Object(Box::new(call_object("uuid", "SafeUUID", vec![s.value()])))
+    }
+}
+
+via_value!(SafeUuid, "uuid", "SafeUUID");
+
+impl Display for SafeUuid {
+    /// Python's `repr()`: `<SafeUUID.safe: 0>`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            SafeUuid::Safe => "safe",
+            SafeUuid::Unsafe => "unsafe",
+            SafeUuid::Unknown => "unknown",
+        };
+        write!(f, "<SafeUUID.{name}: {}>", self.value())
+    }
 }
 
 /// A `uuid.UUID`.
@@ -133,10 +181,7 @@ fn safe_from_value(v: &Value) -> Result<SafeUuid, Error> {
         Value::Int(-1) => Ok(SafeUuid::Unsafe),
         Value::None => Ok(SafeUuid::Unknown),
         Value::Object(o) if o.class.module == "uuid" && o.class.name == "SafeUUID" => {
-            match super::call_args(o, "uuid.SafeUUID")? {
-                [inner] if !matches!(inner, Value::Object(_)) => safe_from_value(inner),
-                _ => Err(invalid("uuid.SafeUUID", "expected SafeUUID(value)")),
-            }
+            SafeUuid::from_object(o)
         }
         other => Err(invalid(
             UUID,

@@ -434,3 +434,44 @@ fn arrays_read_through_untagged_enums() {
     assert!(matches!(m.weights, Field::Array(ref a) if a.shape() == [7, 1]));
     assert!(matches!(m.bias, Field::Number(b) if b == 0.5));
 }
+
+/// numpy pickles an array whose dtype holds objects (here a structured type with an object
+/// field) with its elements as a list, which `NdArray` does not read (an error, not raw
+/// bytes); given bytes instead, which numpy refuses ("object pickle not returning list"), it
+/// is an error too, as array and as view, and never bytes that would be object pointers.
+#[test]
+fn a_dtype_holding_objects_never_takes_bytes() {
+    // pickle.dumps(np.array([(1, 'x')], dtype=[('a', '<i4'), ('o', 'O')]), 2), numpy 2.4.
+    let pickle = [
+        &b"\x80\x02cnumpy._core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00"[..],
+        &b"\x85q\x02c_codecs\nencode\nq\x03X\x01\x00\x00\x00bq\x04X\x06\x00\x00\x00lati"[..],
+        &b"n1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09(K\x01K\x01\x85q\ncnumpy\ndtype\nq\x0bX"[..],
+        &b"\x03\x00\x00\x00V12q\x0c\x89\x88\x87q\x0dRq\x0e(K\x03X\x01\x00\x00\x00|q\x0f"[..],
+        &b"NX\x01\x00\x00\x00aq\x10X\x01\x00\x00\x00oq\x11\x86q\x12}q\x13(h\x10h\x0bX\x02"[..],
+        &b"\x00\x00\x00i4q\x14\x89\x88\x87q\x15Rq\x16(K\x03X\x01\x00\x00\x00<q\x17NNNJ\xff"[..],
+        &b"\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x18bK\x00\x86q\x19h\x11h\x0bX\x02\x00\x00"[..],
+        &b"\x00O8q\x1a\x89\x88\x87q\x1bRq\x1c(K\x03h\x0fNNNJ\xff\xff\xff\xffJ\xff\xff\xff"[..],
+        &b"\xffK?tq\x1dbK\x04\x86q\x1euK\x0cK\x01K\x1btq\x1fb\x89]q K\x01X\x01\x00\x00\x00"[..],
+        &b"xq!\x86q\"atq#b."[..],
+    ]
+    .concat();
+    let e = pypickle::from_slice::<NdArray>(&pickle).unwrap_err();
+    assert!(e.to_string().contains("not bytes"), "{e}");
+    let mut v: Value = pypickle::from_slice(&pickle).unwrap();
+    let Value::Object(o) = &mut v else {
+        panic!("{v}")
+    };
+    let Value::Tuple(state) = &mut o.state[0] else {
+        panic!()
+    };
+    assert!(matches!(state[4], Value::List(_)), "{}", state[4]);
+    state[4] = Value::Bytes(vec![0; 12]);
+    let bytes = pypickle::to_vec(&v).unwrap();
+    for e in [
+        NdArray::try_from(&v).unwrap_err(),
+        pypickle::from_slice::<NdArray>(&bytes).unwrap_err(),
+        pypickle::from_slice::<NdArrayView>(&bytes).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("dtype holds objects"), "{e}");
+    }
+}

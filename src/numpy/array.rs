@@ -194,6 +194,9 @@ impl NdArray {
         if dtype.kind == DKind::Object {
             return Err(invalid(WHAT, "an object array holds values, not bytes"));
         }
+        if dtype.has_object() {
+            return Err(no_bytes_for_objects());
+        }
         check_size(&dtype, &shape, bytes.len())?;
         Ok(NdArray {
             dtype,
@@ -530,8 +533,18 @@ fn layout_of(obj: &Object) -> Result<Layout<'_>, Error> {
         (DKind::Object, Payload::Objects(_)) => Ok(layout),
         (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
         (_, Payload::Objects(_)) => Err(invalid(WHAT, "its data is not bytes")),
+        _ if layout.dtype.has_object() => Err(no_bytes_for_objects()),
         _ => Ok(layout),
     }
+}
+
+/// Elements holding objects (a structured or sub-array type with an object inside) given as
+/// bytes, which would be object pointers: numpy's "object pickle not returning list".
+fn no_bytes_for_objects() -> Error {
+    invalid(
+        WHAT,
+        "its dtype holds objects, whose data cannot be bytes (numpy: object pickle not returning list)",
+    )
 }
 
 /// `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)`.

@@ -45,6 +45,10 @@ def cases():
         [((1.0, 2.0), (1, 2, 3)), ((3.0, 4.0), (4, 5, 6))],
         dtype=[("p", [("x", "<f4"), ("y", "<f4")]), ("n", "<i2", (3,))],
     )
+    yield "aligned_struct", np.array(
+        [(1, [(1.5,), (2.5,)], "ab"), (-2, [(3.5,), (-4.0,)], "c")],
+        dtype=np.dtype([("a", "<i2"), ("p", [("x", "<f8")], (2,)), ("u", "<U2")], align=True),
+    )
     yield "object", np.array(["a", None, 3, (1, 2)], dtype=object)
     yield "zero_d", np.array(3.5)
     yield "empty", np.zeros((0, 3))

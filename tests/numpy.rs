@@ -374,8 +374,8 @@ fn written_arrays_load_in_live_numpy_1_and_2() {
 /// Self-describing readers (`deserialize_any`: an untagged enum buffers its input) see an
 /// array as its natural form, a dict of dtype, shape, order and data, which `NdArray` reads
 /// back: every fixture reads the same through an untagged enum, from the pickle and from a
-/// `Value` (a structured dtype's field names are not in that form: its elements stay raw; an
-/// object array's elements are buffered as serde buffers any value, tuples as lists).
+/// `Value`, dtype whole (a structured type's fields, offsets, alignment and flags, sub-arrays;
+/// an object array's elements are buffered as serde buffers any value, tuples as lists).
 #[test]
 fn arrays_read_through_untagged_enums() {
     use serde::Deserialize;
@@ -389,13 +389,13 @@ fn arrays_read_through_untagged_enums() {
     // comes out a list. Their number is kept.
     let same = |a: &NdArray, b: &NdArray| {
         (
-            a.dtype().to_string(),
+            a.dtype(),
             a.shape(),
             a.order(),
             a.as_bytes(),
             a.objects().map(<[_]>::len),
         ) == (
-            b.dtype().to_string(),
+            b.dtype(),
             b.shape(),
             b.order(),
             b.as_bytes(),
@@ -474,4 +474,65 @@ fn a_dtype_holding_objects_never_takes_bytes() {
     ] {
         assert!(e.to_string().contains("dtype holds objects"), "{e}");
     }
+}
+
+/// A natural form's dtype in numpy's dict form is checked as numpy checks it: errors, never
+/// a panic or a layout past the element.
+#[test]
+fn natural_forms_with_bad_structured_dtypes_are_errors() {
+    use pypickle::pickle_value;
+    let array = |dtype: Value| {
+        let Value::Dict(mut v) = pickle_value!({"dtype": dtype, "shape": [1], "order": "C"}) else {
+            unreachable!()
+        };
+        v.push(("data".into(), Value::Bytes(vec![0; 8])));
+        pypickle::from_value::<NdArray>(Value::Dict(v))
+    };
+    let good = pickle_value!({"names": ["a", "b"], "formats": ["<i4", "<i4"], "offsets": [0, 4], "itemsize": 8, "aligned": true});
+    let a = array(good).unwrap();
+    assert_eq!(a.dtype().fields.len(), 2);
+    for (bad, why) in [
+        (
+            pickle_value!({"names": ["a"], "formats": ["<i4", "<i4"], "offsets": [0], "itemsize": 8}),
+            "differ in length",
+        ),
+        (
+            pickle_value!({"names": ["a", "a"], "formats": ["<i4", "<i4"], "offsets": [0, 4], "itemsize": 8}),
+            "twice",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": ["<f8"], "offsets": [4], "itemsize": 8}),
+            "overruns",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": ["<i4"], "offsets": [2], "itemsize": 8, "aligned": true}),
+            "not aligned",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": ["<i4"], "offsets": [0]}),
+            "itemsize",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": [("<i4", [1_i64 << 40, 1_i64 << 40])], "offsets": [0], "itemsize": 8}),
+            "too large",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": [["<i4"]], "offsets": [0], "itemsize": 8}),
+            "(base, shape)",
+        ),
+        (
+            pickle_value!({"names": ["a"], "formats": ["<i4"], "offsets": [-1], "itemsize": 8}),
+            "not a size",
+        ),
+    ] {
+        let e = array(bad).unwrap_err();
+        assert!(e.to_string().contains(why), "{why}: {e}");
+    }
+    // Nested without end: refused at numpy's depth, not by the stack.
+    let mut deep = Value::from("<i1");
+    for _ in 0..100 {
+        deep = pickle_value!({"names": ["a"], "formats": [deep], "offsets": [0], "itemsize": 1});
+    }
+    let e = array(deep).unwrap_err();
+    assert!(e.to_string().contains("nested too deeply"), "{e}");
 }

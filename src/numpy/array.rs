@@ -278,7 +278,7 @@ impl NdArray {
         };
         let shape = self.shape.iter().map(|&n| Value::Int(n as i64)).collect();
         Value::Dict(vec![
-            (text("dtype"), text(&self.dtype.to_string())),
+            (text("dtype"), self.dtype.natural()),
             (text("shape"), Value::List(shape)),
             (text("order"), text(order)),
             (text("data"), data),
@@ -294,10 +294,7 @@ impl NdArray {
                 .map(|(_, v)| v)
                 .ok_or_else(|| invalid(WHAT, format!("the dict has no {key:?}")))
         };
-        let dtype: DType = get("dtype")?
-            .as_str()
-            .ok_or_else(|| invalid(WHAT, "dtype is not a str"))?
-            .parse()?;
+        let dtype = DType::from_natural(get("dtype")?)?;
         let shape = match get("shape")? {
             Value::List(dims) | Value::Tuple(dims) => parse_dims(dims)?,
             _ => return Err(invalid(WHAT, "shape is not a list")),

@@ -122,7 +122,7 @@ pub struct Field {
 /// types the fields.
 ///
 /// Its `Display` is numpy's `dtype.str` (`<f8`, `|S5`, `<U3`, `<M8[ns]`, `|V12`, `|O`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct DType {
     /// What kind of values.
     pub kind: DKind,
@@ -141,6 +141,50 @@ pub struct DType {
     /// numpy's alignment and flags from the pickle, kept so it writes back the same.
     alignment: i64,
     flags: i64,
+}
+
+impl DType {
+    /// Everything equality and hashing look at. numpy keeps its flags in a C `char`, which
+    /// numpy 1 pickles signed and numpy 2 unsigned (an aligned struct's are -104 or 152):
+    /// the same bits, compared as such.
+    #[allow(clippy::type_complexity)]
+    fn key(
+        &self,
+    ) -> (
+        DKind,
+        usize,
+        ByteOrder,
+        &Option<String>,
+        &[Field],
+        &Option<Box<(DType, Vec<usize>)>>,
+        i64,
+        u8,
+    ) {
+        (
+            self.kind,
+            self.itemsize,
+            self.order,
+            &self.unit,
+            &self.fields,
+            &self.subarray,
+            self.alignment,
+            self.flags as u8,
+        )
+    }
+}
+
+impl PartialEq for DType {
+    fn eq(&self, other: &DType) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for DType {}
+
+impl std::hash::Hash for DType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 /// Elements bigger than this are refused (numpy's own limit is far smaller in practice).
@@ -162,7 +206,7 @@ impl DType {
         let (alignment, flags) = match kind {
             DKind::Object => (-1, 63),
             DKind::Str => (4, 8),
-            DKind::Bytes => (1, 0),
+            DKind::Bytes | DKind::Void => (1, 0),
             _ => (-1, 0),
         };
         DType {
@@ -352,6 +396,177 @@ impl DType {
         })
     }
 
+    /// numpy's `dtype.alignment`: what `align=True` aligns a field of this type to.
+    fn natural_alignment(&self) -> i64 {
+        if !self.fields.is_empty() || self.subarray.is_some() {
+            return self.alignment;
+        }
+        match self.kind {
+            DKind::Bool | DKind::Bytes | DKind::Void => 1,
+            DKind::Str => 4,
+            DKind::Complex => (self.itemsize / 2) as i64,
+            DKind::Int | DKind::UInt | DKind::Float => self.itemsize as i64,
+            DKind::Object | DKind::DateTime | DKind::TimeDelta => 8,
+        }
+    }
+
+    /// A structured type, as numpy's `np.dtype({'names': ..., 'formats': ..., 'offsets': ...,
+    /// 'itemsize': ..., 'aligned': ...})` makes it: alignment and flags numpy's.
+    fn structured(fields: Vec<Field>, itemsize: usize, aligned: bool) -> Result<DType, Error> {
+        const WHAT: &str = "numpy structured dtype";
+        if itemsize > MAX_ITEMSIZE {
+            return Err(invalid(WHAT, "elements too large"));
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if fields[..i].iter().any(|g| g.name == f.name) {
+                return Err(invalid(WHAT, format!("field {:?} twice", f.name)));
+            }
+            if f.offset
+                .checked_add(f.dtype.itemsize)
+                .map_or(true, |end| end > itemsize)
+            {
+                return Err(invalid(
+                    WHAT,
+                    format!("field {:?} overruns the element", f.name),
+                ));
+            }
+            if aligned && f.offset as i64 % f.dtype.natural_alignment() != 0 {
+                return Err(invalid(WHAT, format!("field {:?} is not aligned", f.name)));
+            }
+        }
+        // numpy's NPY_NEEDS_PYAPI, the fields' NPY_FROM_FIELDS flags, NPY_ALIGNED_STRUCT.
+        let from_fields = fields.iter().fold(0, |acc, f| acc | f.dtype.flags) & 27;
+        let (alignment, aligned_flag) = match aligned {
+            true => (
+                fields
+                    .iter()
+                    .map(|f| f.dtype.natural_alignment())
+                    .max()
+                    .unwrap_or(1),
+                128,
+            ),
+            false => (1, 0),
+        };
+        Ok(DType {
+            flags: 16 | from_fields | aligned_flag,
+            alignment,
+            fields,
+            ..DType::new(DKind::Void, itemsize, ByteOrder::NotApplicable)
+        })
+    }
+
+    /// A sub-array type, `np.dtype((base, shape))`.
+    fn sub_array(base: DType, shape: Vec<usize>) -> Result<DType, Error> {
+        let itemsize = shape
+            .iter()
+            .try_fold(base.itemsize, |n, &d| n.checked_mul(d))
+            .filter(|&n| n <= MAX_ITEMSIZE)
+            .ok_or_else(|| invalid("numpy sub-array dtype", "elements too large"))?;
+        Ok(DType {
+            alignment: base.natural_alignment(),
+            flags: base.flags,
+            subarray: Some(Box::new((base, shape))),
+            ..DType::new(DKind::Void, itemsize, ByteOrder::NotApplicable)
+        })
+    }
+
+    /// The dtype in an array's natural form: its `str` (`"<f8"`); for a structured type
+    /// numpy's dict form, `{"names", "formats", "offsets", "itemsize", "aligned"}`; for a
+    /// sub-array type `(base, shape)`.
+    pub(crate) fn natural(&self) -> Value {
+        let ints = |v: &mut dyn Iterator<Item = usize>| Value::List(v.map(int).collect());
+        if let Some((base, shape)) = self.subarray() {
+            return Value::Tuple(vec![base.natural(), ints(&mut shape.iter().copied())]);
+        }
+        if self.fields.is_empty() {
+            return Value::Str(self.to_string());
+        }
+        let key = |k: &str| Value::Str(k.into());
+        Value::Dict(vec![
+            (
+                key("names"),
+                Value::List(self.fields.iter().map(|f| key(&f.name)).collect()),
+            ),
+            (
+                key("formats"),
+                Value::List(self.fields.iter().map(|f| f.dtype.natural()).collect()),
+            ),
+            (
+                key("offsets"),
+                ints(&mut self.fields.iter().map(|f| f.offset)),
+            ),
+            (key("itemsize"), int(self.itemsize)),
+            (key("aligned"), Value::Bool(self.flags & 128 != 0)),
+        ])
+    }
+
+    /// The inverse of [`DType::natural`].
+    pub(crate) fn from_natural(v: &Value) -> Result<DType, Error> {
+        Self::from_natural_at(v, 0)
+    }
+
+    fn from_natural_at(v: &Value, depth: usize) -> Result<DType, Error> {
+        const WHAT: &str = "numpy dtype";
+        if depth > MAX_NESTING {
+            return Err(invalid(WHAT, "structured types nested too deeply"));
+        }
+        let size = |v: &Value| {
+            v.as_i64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| invalid(WHAT, format!("{v} is not a size")))
+        };
+        match v {
+            Value::Str(s) => s.parse(),
+            Value::List(pair) | Value::Tuple(pair) => match pair.as_slice() {
+                [base, Value::List(dims) | Value::Tuple(dims)] => Self::sub_array(
+                    Self::from_natural_at(base, depth + 1)?,
+                    dims.iter().map(size).collect::<Result<_, _>>()?,
+                ),
+                _ => Err(invalid(WHAT, "a sub-array type is not (base, shape)")),
+            },
+            Value::Dict(spec) => {
+                let get = |k: &str| spec.iter().find(|(key, _)| key.as_str() == Some(k));
+                let list = |k: &str| match get(k) {
+                    Some((_, Value::List(v) | Value::Tuple(v))) => Ok(v.as_slice()),
+                    _ => Err(invalid(WHAT, format!("{k:?} is not a list"))),
+                };
+                let (names, formats, offsets) =
+                    (list("names")?, list("formats")?, list("offsets")?);
+                if formats.len() != names.len() || offsets.len() != names.len() {
+                    return Err(invalid(WHAT, "names, formats and offsets differ in length"));
+                }
+                let itemsize = match get("itemsize") {
+                    Some((_, n)) => size(n)?,
+                    None => return Err(invalid(WHAT, "no \"itemsize\"")),
+                };
+                let aligned = match get("aligned") {
+                    None | Some((_, Value::Bool(false))) => false,
+                    Some((_, Value::Bool(true))) => true,
+                    Some((_, other)) => {
+                        return Err(invalid(WHAT, format!("aligned {other} is not a bool")))
+                    }
+                };
+                let fields = names
+                    .iter()
+                    .zip(formats)
+                    .zip(offsets)
+                    .map(|((name, format), offset)| {
+                        Ok(Field {
+                            name: name
+                                .as_str()
+                                .ok_or_else(|| invalid(WHAT, format!("field name {name}")))?
+                                .to_string(),
+                            dtype: Self::from_natural_at(format, depth + 1)?,
+                            offset: size(offset)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                Self::structured(fields, itemsize, aligned)
+            }
+            other => Err(invalid(WHAT, format!("found {}", other.type_name()))),
+        }
+    }
+
     /// The `numpy.dtype` object numpy itself pickles for this dtype.
     pub(crate) fn to_value(&self) -> Value {
         let elsize = match self.kind {
@@ -431,6 +646,11 @@ impl DType {
             dict_items: Vec::new(),
         }))
     }
+}
+
+/// A size as a Python int.
+fn int(n: usize) -> Value {
+    Value::Int(n as i64)
 }
 
 impl std::str::FromStr for DType {

@@ -37,7 +37,8 @@ pub use dtype::{ByteOrder, DKind, DType, Field};
 /// The natural form of a pickled numpy array (an object of [`is_array`]'s classes) for
 /// self-describing readers (`deserialize_any`: untagged enums, transcoding): a dict
 /// `{"dtype": "<f8", "shape": [2, 3], "order": "C", "data": b"..."}` (`data` a list for an
-/// object array), which [`NdArray`] reads back. `None` if it is not a well-formed array.
+/// object array; a structured dtype in numpy's dict form, see `DType::natural`), which
+/// [`NdArray`] reads back. `None` if it is not a well-formed array.
 pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     if !is_array(&obj.class.module, &obj.class.name) {
         return None;

@@ -13,6 +13,7 @@ use std::fmt::{self, Write};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::{self as op, Arg, OpInfo};
+use crate::value::bigint::MAX_STR_DIGITS;
 use crate::value::{BigInt, Value};
 
 /// Options for [`dis_to`]: the defaults give `python -m pickletools FILE`'s output.
@@ -301,9 +302,6 @@ impl fmt::Display for Key {
         }
     }
 }
-
-/// CPython's default `sys.get_int_max_str_digits()`.
-const MAX_STR_DIGITS: usize = 4300;
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -611,14 +609,7 @@ fn long_repr(data: &[u8]) -> std::result::Result<String, String> {
     let too_long = || {
         format!("Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit")
     };
-    if b.as_le_bytes().len() > 1800 {
-        return Err(too_long());
-    }
-    let s = b.to_string();
-    if s.trim_start_matches('-').len() > MAX_STR_DIGITS {
-        return Err(too_long());
-    }
-    Ok(s)
+    b.to_decimal().ok_or_else(too_long)
 }
 
 /// The decoded argument, as `repr()` prints it. `Err` is the message of the exception the

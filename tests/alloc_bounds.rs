@@ -2,11 +2,14 @@
 //! size: a counting global allocator measures the peak of each decode.
 //!
 //! The bound checked here, and stated in the README: peak heap growth during a decode is at
-//! most 128 times the input's length plus 65 MiB. The multiple: one value per input byte (a run
-//! of DUP or NONE) is 24 bytes on the stack, up to three times that while the vector doubles.
-//! The constant: 64 bytes for each of the `max_expansion` (2^20) values a shared-reference bomb
-//! may build before it is stopped, plus 1 MiB for fixed tables and the `io::Read` path's 64 KiB
-//! read steps.
+//! most 128 times the input's length plus 121 MiB. The multiple: one value per input byte (a
+//! run of DUP or NONE) is 24 bytes on the stack, up to three times that while the vector
+//! doubles. The constant, 120 bytes for each of the `max_expansion` (2^20) values: 64 for a
+//! value a shared-reference bomb may build before it is stopped, 32 for the bytes of strs and
+//! bytes handed over again (one long str referenced over and over), and 8 (three times, while
+//! the buffer doubles) for what calls may copy into the scratch buffer beyond the input's
+//! length (`_codecs.encode` of one memoized str, again and again); plus 1 MiB for fixed tables
+//! and the `io::Read` path's 64 KiB read steps.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -45,7 +48,7 @@ fn peak_of(f: impl FnOnce()) -> usize {
 }
 
 fn bound(input: &[u8]) -> usize {
-    128 * input.len() + 64 * (1 << 20) + (1 << 20)
+    128 * input.len() + 120 * (1 << 20) + (1 << 20)
 }
 
 fn with_len(op: u8, len_bytes: &[u8]) -> Vec<u8> {
@@ -140,6 +143,49 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         };
         cases.push((name, copies));
     }
+    // One long str, bytes, bytearray or int, then a list of 20,000 references to it: Python
+    // shares one object; a `Value` or `Vec<String>` would copy it each time (2 GB).
+    let long = 100_000u64;
+    for (name, head) in [
+        (
+            "20k references to a 100 kB str",
+            [&[0x8d][..], &long.to_le_bytes()].concat(),
+        ),
+        (
+            "20k references to 100 kB of bytes",
+            [&[0x8e][..], &long.to_le_bytes()].concat(),
+        ),
+        (
+            "20k references to a 100 kB bytearray",
+            [&[0x96][..], &long.to_le_bytes()].concat(),
+        ),
+        (
+            "20k references to a 100 kB int",
+            [&[0x8b][..], &(long as u32).to_le_bytes()].concat(),
+        ),
+    ] {
+        let mut d = vec![0x80, 5];
+        d.extend_from_slice(&head);
+        d.extend(std::iter::repeat(b'x').take(long as usize));
+        d.extend_from_slice(b"\x94](");
+        for _ in 0..20_000 {
+            d.extend_from_slice(b"h\x00");
+        }
+        d.extend_from_slice(b"e.");
+        cases.push((name, d));
+    }
+    // `_codecs.encode(s, 'latin1')` of one memoized non-ASCII str, called 20,000 times: each
+    // call's bytes are new (2 GB).
+    let text = "\u{e9}".repeat(50_000);
+    let mut d = b"\x80\x04\x8c\x07_codecs\x94\x8c\x06encode\x94\x93\x94\x8d".to_vec();
+    d.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    d.extend_from_slice(text.as_bytes());
+    d.extend_from_slice(b"\x94\x8c\x06latin1\x94(");
+    for _ in 0..20_000 {
+        d.extend_from_slice(b"h\x02h\x03h\x04\x86R");
+    }
+    d.extend_from_slice(b"l.");
+    cases.push(("20k latin-1 encodings of one 100 kB str", d));
     cases
 }
 
@@ -177,5 +223,24 @@ fn hostile_inputs_stay_within_the_allocation_bound() {
             "{name}: from_reader peak {peak} bytes for a {}-byte input",
             data.len()
         );
+        if name.starts_with("20k") {
+            // Into types that own their strs and bytes too, refused at the expansion limit.
+            let peak = peak_of(|| {
+                let e = pypickle::from_slice_with::<Vec<String>>(&data, &opts).unwrap_err();
+                assert!(
+                    e.limit().is_some() || e.category() == Category::Type,
+                    "{name}: {e}"
+                );
+                let e = pypickle::from_slice_with::<Vec<serde_bytes::ByteBuf>>(&data, &opts)
+                    .unwrap_err();
+                assert!(
+                    e.limit().is_some() || e.category() == Category::Type,
+                    "{name}: {e}"
+                );
+            });
+            assert!(peak <= bound(&data), "{name}: typed peak {peak} bytes");
+            let e = pypickle::from_slice_with::<Value>(&data, &opts).unwrap_err();
+            assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{name}: {e}");
+        }
     }
 }

@@ -334,8 +334,14 @@ fn nesting_deeper_than_max_depth_is_an_error() {
 fn ints_past_4300_digits_are_refused_at_protocols_0_and_1() {
     // CPython's pickle.dumps(int('7' * 4301), 0) raises ValueError (the text conversion's
     // limit), and no unpickler reads such text back; LONG1/LONG4 from protocol 2 carry any size.
-    for (digits, negative) in [(4301, false), (4301, true), (20_000, false)] {
-        let text = format!("{}{}", if negative { "-" } else { "" }, "7".repeat(digits));
+    // 2^14300 - 1 has 4305 digits, 2^66440 - 1 has 20,001: built from hex, as decimal text past
+    // 4300 digits does not parse (Python's int() limit too).
+    for (hex_digits, negative) in [(3575, false), (3575, true), (16_610, false)] {
+        let text = format!(
+            "{}0x{}",
+            if negative { "-" } else { "" },
+            "f".repeat(hex_digits)
+        );
         let v = Value::from(text.parse::<pypickle::BigInt>().unwrap());
         for proto in [0, 1] {
             let e = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap_err();

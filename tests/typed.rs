@@ -388,3 +388,80 @@ fn big_ints_into_small_types_are_range_errors_and_read_as_floats() {
         -(1i128 << 64)
     );
 }
+
+/// Ints past Python's 4300 digits are never converted to decimal text, which costs the square
+/// of their length (a 1 MB int would take hours): errors name their size in bits, `Display`
+/// gives Python's `hex()` (Python's `repr()` refuses them), JSON carries the hex literal.
+#[test]
+fn huge_ints_are_never_converted_to_decimal() {
+    let n = 1usize << 20;
+    let mut b = vec![0x80, 2, 0x8b];
+    b.extend((n as u32).to_le_bytes());
+    b.extend(std::iter::repeat(0x5a).take(n));
+    b.push(b'.');
+    let bits = format!("integer of {} bits", (n - 1) * 8 + 7);
+    for e in [
+        pypickle::from_slice::<i64>(&b).unwrap_err(),
+        pypickle::from_slice::<u8>(&b).unwrap_err(),
+        pypickle::from_slice::<f64>(&b).unwrap_err(),
+        pypickle::from_slice::<String>(&b).unwrap_err(),
+        pypickle::from_slice::<u128>(&b).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains(&bits), "{e}");
+    }
+    let v: pypickle::Value = pypickle::from_slice(&b).unwrap();
+    for e in [
+        pypickle::from_value::<u64>(v.clone()).unwrap_err(),
+        pypickle::from_value::<f32>(v.clone()).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains(&bits), "{e}");
+    }
+    let shown = v.to_string();
+    assert_eq!(shown.len(), 2 + 2 * n);
+    assert!(shown.starts_with("0x5a5a") && shown.ends_with("5a"));
+    let back: pypickle::BigInt = shown.parse().unwrap();
+    assert_eq!(pypickle::Value::from(back), v);
+    #[cfg(feature = "json")]
+    {
+        let j = pypickle::json::to_json(&v).unwrap();
+        assert_eq!(pypickle::json::from_json(&j).unwrap(), v);
+    }
+
+    // At Python's limit, against python3: 4300 digits print as repr(), 4301 as hex(); both
+    // ways of signs.
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle,sys\n\
+             for n in (10**4300 - 1, 10**4300, -(10**4300 - 1), -(10**4300), 7 << 20000):\n\
+             \x20   t = repr(n) if len(str(abs(n))) <= 4300 else hex(n)\n\
+             \x20   sys.stdout.write(pickle.dumps(n, 2).hex() + ' ' + t + '\\n')",
+        ])
+        .env("PYTHONINTMAXSTRDIGITS", "0")
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    for line in text.lines() {
+        let (hex, want) = line.split_once(' ').unwrap();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let v: pypickle::Value = pypickle::from_slice(&bytes).unwrap();
+        assert_eq!(v.to_string(), want);
+        assert_eq!(
+            want.parse::<pypickle::BigInt>()
+                .ok()
+                .map(pypickle::Value::from),
+            Some(v)
+        );
+    }
+    // Decimal text past the limit is refused, as Python's int() refuses it.
+    assert!("9".repeat(4301).parse::<pypickle::BigInt>().is_err());
+}

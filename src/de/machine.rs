@@ -452,11 +452,26 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         self.r.line(&mut self.arena.scratch)
     }
 
-    /// Bytes copied to scratch, as a span.
-    fn push_scratch(&mut self, bytes: &[u8]) -> Span {
+    /// Bytes copied to scratch, as a span. What calls and conversions copy there is bounded
+    /// by the input read so far: four bytes for each input byte (decoding text at most
+    /// doubles it, and an `io::Read` input is held there too), plus 8 for each value
+    /// `max_expansion` allows. Past that, the pickle is copying shared data again and again
+    /// (`_codecs.encode` of one memoized str, called over and over).
+    fn push_scratch(&mut self, bytes: &[u8]) -> Result<Span> {
+        let allowed = self
+            .r
+            .position()
+            .saturating_mul(4)
+            .saturating_add(self.opts.max_expansion.saturating_mul(8));
+        if (self.arena.scratch.len() + bytes.len()) as u64 > allowed {
+            return Err(err(ErrorCode::Limit {
+                which: Limit::Expansion,
+                limit: self.opts.max_expansion,
+            }));
+        }
         let start = self.arena.scratch.len();
         self.arena.scratch.extend_from_slice(bytes);
-        Span::scratch(start, bytes.len())
+        Ok(Span::scratch(start, bytes.len()))
     }
 
     #[inline(always)]
@@ -495,7 +510,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 } else {
                     let mut out = Vec::with_capacity(bytes.len() * 2);
                     text::latin1_to_utf8(bytes, &mut out);
-                    Kind::Str(self.push_scratch(&out))
+                    Kind::Str(self.push_scratch(&out)?)
                 }
             }
         };
@@ -543,7 +558,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let big = bigint::BigInt::parse_decimal(digits).expect("checked digits");
                 let le = big.as_le_bytes().to_vec();
-                Kind::BigInt(self.push_scratch(&le))
+                Kind::BigInt(self.push_scratch(&le)?)
             }
         };
         self.push(kind);
@@ -682,8 +697,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let (module, name) = if (fm, fname) != (m, n) {
             let (fm, fname) = (fm.to_string(), fname.to_string());
             (
-                self.push_scratch(fm.as_bytes()),
-                self.push_scratch(fname.as_bytes()),
+                self.push_scratch(fm.as_bytes())?,
+                self.push_scratch(fname.as_bytes())?,
             )
         } else {
             (module, name)
@@ -749,8 +764,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Err(e) => return Err(e),
         };
         let (module, name) = (
-            self.push_scratch(module.as_bytes()),
-            self.push_scratch(name.as_bytes()),
+            self.push_scratch(module.as_bytes())?,
+            self.push_scratch(name.as_bytes())?,
         );
         Ok(Kind::Global(self.add_global(module, name, known)))
     }
@@ -930,7 +945,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 }
                 let mut out = Vec::with_capacity(text.len());
                 text::utf8_to_latin1(text, &mut out)?;
-                Ok(self.push_scratch(&out))
+                self.push_scratch(&out)
             }
             "utf-8" | "utf8" => Ok(s),
             "ascii" | "us-ascii" => {
@@ -1005,7 +1020,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                     [it] => {
                         let items = self.iterable(*it)?.ok_or_else(|| bad_args("bytes()"))?;
                         let bytes = self.ints_to_bytes(&items)?;
-                        self.push_scratch(&bytes)
+                        self.push_scratch(&bytes)?
                     }
                     _ => return Err(bad_args("bytes()")),
                 };
@@ -1048,7 +1063,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             ) if f.is_finite() => match bigint::BigInt::from_integral_f64(f.trunc()) {
                 Some(big) => match big.to_i64() {
                     Some(v) => Kind::Int(v),
-                    None => Kind::BigInt(self.push_scratch(big.as_le_bytes())),
+                    None => Kind::BigInt(self.push_scratch(big.as_le_bytes())?),
                 },
                 None => return Err(bad_args("int()")),
             },
@@ -1538,7 +1553,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         let _ = b;
                         self.sub_span(line, 1, line.len() - 2)
                     }
-                    std::borrow::Cow::Owned(v) => self.push_scratch(&v),
+                    std::borrow::Cow::Owned(v) => self.push_scratch(&v)?,
                 };
                 self.py2_str(span)?;
             }
@@ -1550,7 +1565,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 } else {
                     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
                     text::raw_unicode_escape(bytes, &mut out)?;
-                    let span = self.push_scratch(&out);
+                    let span = self.push_scratch(&out)?;
                     self.push(Kind::Str(span));
                 }
             }

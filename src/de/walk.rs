@@ -3,7 +3,10 @@
 //! Walking is recursive (serde visitors are), so the depth is capped; a container met again on
 //! its own path is a cycle and an error; every value visited costs one unit of a budget sized
 //! from the arena plus `max_expansion` (a container's items are charged when it is entered),
-//! which bounds the work shared references can multiply.
+//! which bounds the work shared references can multiply. The bytes of strs, bytes and big ints
+//! handed over (which the visitor may copy) are charged to a second budget, the input's and
+//! the scratch buffer's size plus 32 bytes for each value `max_expansion` allows: one str
+//! referenced over and over costs its length each time.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
@@ -26,6 +29,8 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     depth_left: usize,
     max_depth: usize,
     budget: u64,
+    /// Bytes of strs, bytes and big ints that may still be handed over.
+    bytes_left: u64,
     max_expansion: u64,
     /// Which containers (`0..containers`) and objects (`containers..`) are on the path being
     /// walked, for the cycle check. Empty for a detached walk, which tracks nothing.
@@ -59,6 +64,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             depth_left: max_depth,
             max_depth,
             budget: arena.size().saturating_add(max_expansion),
+            bytes_left: bytes_allowed(input, arena, max_expansion),
             max_expansion,
             active,
             objects_at: arena.containers.len(),
@@ -94,6 +100,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             depth_left: opts.max_depth,
             max_depth: opts.max_depth,
             budget: arena.size().saturating_add(opts.max_expansion),
+            bytes_left: bytes_allowed(input, arena, opts.max_expansion),
             max_expansion: opts.max_expansion,
             active: Vec::new(),
             objects_at: 0,
@@ -122,6 +129,26 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 limit: self.max_expansion,
             })),
         }
+    }
+
+    /// Charge `len` bytes of a str, bytes or big int handed over (see the module docs).
+    #[inline(always)]
+    fn spend_bytes(&mut self, len: usize) -> Result<()> {
+        match self.bytes_left.checked_sub(len as u64) {
+            Some(left) => {
+                self.bytes_left = left;
+                Ok(())
+            }
+            None => Err(self.too_many_bytes()),
+        }
+    }
+
+    #[cold]
+    fn too_many_bytes(&self) -> Error {
+        Error::new(ErrorCode::Limit {
+            which: Limit::Expansion,
+            limit: self.max_expansion,
+        })
     }
 
     /// Enter a compound node: depth check, and cycle check for mutable ones.
@@ -228,14 +255,18 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let (re, im) = self.arena.complexes[c as usize];
                 Value::Complex(Complex { re, im })
             }
-            Kind::BigInt(span) => Value::from_big(self.big_int(span)),
-            Kind::Str(span) => Value::Str(as_str(self.raw(span)).to_owned()),
-            Kind::Bytes(span) => Value::Bytes(self.raw(span).to_vec()),
-            Kind::ByteArray(span) => Value::ByteArray(self.raw(span).to_vec()),
-            Kind::Buffer(b) => match self.buffer(b) {
-                (data, true) => Value::Bytes(data.to_vec()),
-                (data, false) => Value::ByteArray(data.to_vec()),
-            },
+            Kind::BigInt(span) => Value::from_big(at(&node, self.big_int(span))?),
+            Kind::Str(span) => Value::Str(as_str(at(&node, self.copied(span))?).to_owned()),
+            Kind::Bytes(span) => Value::Bytes(at(&node, self.copied(span))?.to_vec()),
+            Kind::ByteArray(span) => Value::ByteArray(at(&node, self.copied(span))?.to_vec()),
+            Kind::Buffer(b) => {
+                let (data, readonly) = self.buffer(b);
+                at(&node, self.spend_bytes(data.len()))?;
+                match readonly {
+                    true => Value::Bytes(data.to_vec()),
+                    false => Value::ByteArray(data.to_vec()),
+                }
+            }
             Kind::Global(g) => {
                 use crate::class::Known;
                 // Globals the machine takes only in one shape, met as values.
@@ -324,7 +355,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Float(f) => Ok(Value::Float(f)),
             Kind::Bool(b) => Ok(Value::Bool(b)),
             Kind::None => Ok(Value::None),
-            Kind::Str(span) => Ok(Value::Str(as_str(self.raw(span)).to_owned())),
+            Kind::Str(span) => Ok(Value::Str(as_str(at(&node, self.copied(span))?).to_owned())),
             _ => self.build(node),
         }
     }
@@ -361,9 +392,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         span.get(self.input, &self.arena.scratch)
     }
 
-    /// A big int node's value.
-    fn big_int(&self, span: crate::read::Span) -> BigInt {
-        BigInt::from_le_bytes(self.raw(span))
+    /// The bytes of a str, bytes or bytearray node, charged as handed over.
+    #[inline(always)]
+    fn copied(&mut self, span: crate::read::Span) -> Result<&'a [u8]> {
+        self.spend_bytes(span.len())?;
+        Ok(self.raw(span))
+    }
+
+    /// A big int node's value, charged as handed over.
+    fn big_int(&mut self, span: crate::read::Span) -> Result<BigInt> {
+        Ok(BigInt::from_le_bytes(self.copied(span)?))
     }
 
     /// The root deserializer.
@@ -372,10 +410,26 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
+/// The bytes of strs, bytes and big ints a walk may hand over: the input's and the scratch
+/// buffer's (each value once), plus 32 for each value `max_expansion` allows.
+fn bytes_allowed(input: &[u8], arena: &Arena, max_expansion: u64) -> u64 {
+    (input.len() as u64)
+        .saturating_add(arena.scratch.len() as u64)
+        .saturating_add(max_expansion.saturating_mul(32))
+}
+
 /// Bytes from the input (lendable for `'de`) or from the scratch buffer (for `'a` only).
 enum Bytes<'de, 'a> {
     Borrowed(&'de [u8]),
     Copied(&'a [u8]),
+}
+
+impl Bytes<'_, '_> {
+    fn len(&self) -> usize {
+        match self {
+            Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
+        }
+    }
 }
 
 #[inline]
@@ -468,6 +522,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     #[inline(always)]
     fn str<V: Visitor<'de>>(self, span: crate::read::Span, visitor: V) -> Result<V::Value> {
+        at(self.node, self.w.spend_bytes(span.len()))?;
         match self.w.bytes(span) {
             Bytes::Borrowed(b) => at(self.node, visitor.visit_borrowed_str(as_str(b))),
             Bytes::Copied(b) => at(self.node, visitor.visit_str(as_str(b))),
@@ -478,11 +533,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// 2^64 - 1; beyond that it is out of range for every such type, said as a range error.
     fn big_as_int<V: Visitor<'de>>(self, span: crate::read::Span, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        let big = self.w.big_int(span);
+        let big = at(node, self.w.big_int(span))?;
         match big.to_u128().and_then(|v| u64::try_from(v).ok()) {
             Some(v) => at(node, visitor.visit_u64(v)),
             None => {
-                let unexpected = format!("integer `{big}`");
+                let unexpected = big.describe();
                 let e: Error =
                     de::Error::invalid_value(de::Unexpected::Other(&unexpected), &visitor);
                 Err(e.or_at(node.offset(), node.opcode()))
@@ -498,14 +553,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         visitor: V,
     ) -> Result<V::Value> {
         let node = self.node;
-        let big = self.w.big_int(span);
+        let big = at(node, self.w.big_int(span))?;
         let f = big.to_f64();
         if f.is_finite() {
             at(node, visitor.visit_f64(f))
         } else {
             Err(type_error(
                 node,
-                format!("integer {big} is too large to convert to a float"),
+                format!("{} is too large to convert to a float", big.describe()),
             ))
         }
     }
@@ -518,7 +573,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Int(i) => at(node, visitor.visit_i64(i)),
             Kind::Float(f) => at(node, visitor.visit_f64(f)),
             Kind::BigInt(span) => {
-                let big = self.w.big_int(span);
+                let big = at(node, self.w.big_int(span))?;
                 if let Some(v) = big.to_u128().and_then(|v| u64::try_from(v).ok()) {
                     at(node, visitor.visit_u64(v))
                 } else if let Some(v) = big.to_i128() {
@@ -528,7 +583,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 } else {
                     Err(type_error(
                         node,
-                        format!("integer {big} does not fit in 128 bits"),
+                        format!("{} does not fit in 128 bits", big.describe()),
                     ))
                 }
             }
@@ -540,11 +595,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 at(node, r)
             }
             Kind::Str(span) => self.str(span, visitor),
-            Kind::Bytes(span) | Kind::ByteArray(span) => match self.w.bytes(span) {
-                Bytes::Borrowed(b) => at(node, visitor.visit_borrowed_bytes(b)),
-                Bytes::Copied(b) => at(node, visitor.visit_bytes(b)),
-            },
-            Kind::Buffer(b) => at(node, visitor.visit_borrowed_bytes(self.w.buffer(b).0)),
+            Kind::Bytes(span) | Kind::ByteArray(span) => {
+                at(node, self.w.spend_bytes(span.len()))?;
+                match self.w.bytes(span) {
+                    Bytes::Borrowed(b) => at(node, visitor.visit_borrowed_bytes(b)),
+                    Bytes::Copied(b) => at(node, visitor.visit_bytes(b)),
+                }
+            }
+            Kind::Buffer(b) => {
+                let data = self.w.buffer(b).0;
+                at(node, self.w.spend_bytes(data.len()))?;
+                at(node, visitor.visit_borrowed_bytes(data))
+            }
             Kind::List(id) | Kind::Set(id) => self.list(id, visitor),
             Kind::Dict(id) => self.dict(id, visitor),
             Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
@@ -619,6 +681,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
                     }
                     _ => unreachable!("matched above"),
                 };
+                at(node, self.w.spend_bytes(bytes.len()))?;
                 self.w.enter(node)?;
                 let r = visit_all(visitor, bytes.iter().copied());
                 self.w.exit(node);

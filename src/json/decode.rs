@@ -70,9 +70,11 @@ fn number(n: &serde_json::Number) -> Value {
 /// The content of `{"$int": ...}`.
 fn big_int(inner: &Json) -> Result<Value> {
     let s = string(inner, "an integer's decimal digits")?;
-    let b: BigInt = s
-        .parse()
-        .map_err(|_| Error::invalid(format!("{s:?} is not an integer in decimal digits")))?;
+    let b: BigInt = s.parse().map_err(|e| {
+        let shown: String = s.chars().take(40).collect();
+        let more = if shown.len() < s.len() { "..." } else { "" };
+        Error::invalid(format!("{shown:?}{more}: {e}"))
+    })?;
     Ok(Value::from(b))
 }
 

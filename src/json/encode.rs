@@ -85,7 +85,9 @@ impl Encoder<'_> {
             Some(u) => Json::from(u),
             None => {
                 self.nest(outer, 1)?;
-                tagged(tag::INT, Json::String(b.to_string()))
+                // Past Python's 4300 digits, a hex literal: no quadratic decimal conversion.
+                let text = b.to_decimal().unwrap_or_else(|| b.hex());
+                tagged(tag::INT, Json::String(text))
             }
         })
     }

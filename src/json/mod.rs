@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `None`, `True`, `False` | `null`, `true`, `false` |
 //! | `int` from -2^63 to 2^64-1 | a number without fraction or exponent: `7` |
-//! | any other `int` | `{"$int": "1180591620717411303424"}` (decimal digits, `-` for negatives) |
+//! | any other `int` | `{"$int": "1180591620717411303424"}` (decimal digits, `-` for negatives; past Python's 4300 digits a hex literal, `"0x1f..."`) |
 //! | finite `float` | a number with a fraction or an exponent: `1.0`, `-2.5`, `1e+16`, `-0.0` |
 //! | `nan`, `inf`, `-inf` | `{"$float": "nan"}`, `{"$float": "inf"}`, `{"$float": "-inf"}` |
 //! | `complex` | `{"$complex": [real, imag]}`, each part a float as above |

@@ -147,6 +147,8 @@ impl fmt::Display for Short<'_> {
 
 /// A container whose values, counted through shared references (memo GET, DUP), would expand
 /// to more than [`Bomb::LIMIT`] values (and more than the input has bytes): a "billion laughs".
+/// A str, bytes or int counts one value for each 64 bytes it has, so that a long one
+/// referenced over and over is one too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bomb {
     offset: u64,
@@ -319,12 +321,28 @@ use crate::class::MAX_GLOBAL_NAME as MAX_NAME;
 enum Sym {
     /// A value whose content does not matter: a number, bytes, None, a persistent id.
     Leaf,
+    /// Like `Leaf`, for bytes or an int of 64 bytes or more: the size it counts for (one value
+    /// for each 64 bytes, so that one referenced over and over is an expansion too).
+    Data(u64),
     /// A str known from the input, `strings[i]`.
     Str(usize),
     /// The global of `report.globals[i]`.
     Global(usize),
     /// A value made while loading, `objs[i]`.
     Obj(usize),
+}
+
+/// The size `len` bytes count for: one value, and one more for each 64 bytes.
+fn data_size(len: u64) -> u64 {
+    1 + len / 64
+}
+
+/// A bytes or int value of `len` bytes on the stack.
+fn data(len: u64) -> Sym {
+    match data_size(len) {
+        1 => Sym::Leaf,
+        n => Sym::Data(n),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -611,6 +629,12 @@ impl<'a> Scanner<'a> {
         for s in self.st.stack.get(start..).unwrap_or(&[]) {
             let n = match s {
                 Sym::Obj(o) => self.st.objs.get(*o).map_or(1, |o| o.size),
+                Sym::Data(n) => *n,
+                Sym::Str(i) => self
+                    .st
+                    .strings
+                    .get(*i)
+                    .map_or(1, |s| data_size(s.len() as u64)),
                 _ => 1,
             };
             if getattr == 0 {
@@ -931,7 +955,7 @@ impl<'a> Scanner<'a> {
             Sym::Obj(o) => self.st.objs.get(*o).map(|o| o.kind),
             _ => None,
         };
-        if matches!(callable, Sym::Leaf | Sym::Str(_))
+        if matches!(callable, Sym::Leaf | Sym::Data(_) | Sym::Str(_))
             || callable_kind.is_some_and(|k| k != ObjKind::Made)
         {
             return Err(malformed("cannot call a value that is not callable"));
@@ -1031,27 +1055,27 @@ impl<'a> Scanner<'a> {
             LONG1 => {
                 let [n] = self.fixed::<1>()?;
                 self.counted(u64::from(n))?;
-                self.st.stack.push(Sym::Leaf);
+                self.st.stack.push(data(u64::from(n)));
             }
             LONG4 => {
                 let n = self.i32_len("LONG4 has a negative length")?;
                 self.counted(n)?;
-                self.st.stack.push(Sym::Leaf);
+                self.st.stack.push(data(n));
             }
             SHORT_BINBYTES => {
                 let [n] = self.fixed::<1>()?;
                 self.counted(u64::from(n))?;
-                self.st.stack.push(Sym::Leaf);
+                self.st.stack.push(data(u64::from(n)));
             }
             BINBYTES => {
                 let n = self.u32_len()?;
                 self.counted(n)?;
-                self.st.stack.push(Sym::Leaf);
+                self.st.stack.push(data(n));
             }
             BINBYTES8 | BYTEARRAY8 => {
                 let n = self.u64_len()?;
                 self.counted(n)?;
-                self.st.stack.push(Sym::Leaf);
+                self.st.stack.push(data(n));
             }
             NONE | NEWTRUE | NEWFALSE | NEXT_BUFFER => self.st.stack.push(Sym::Leaf),
             READONLY_BUFFER => {

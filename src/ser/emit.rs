@@ -8,7 +8,7 @@ use super::output::{Buf, Room};
 use super::Serializer;
 use crate::error::{Error, ErrorCode, Result};
 use crate::opcode::*;
-use crate::value::bigint::{le_to_i64, minimal_len};
+use crate::value::bigint::{le_to_i64, minimal_len, MAX_STR_DIGITS};
 use crate::value::{BigInt, Complex, Global, Made, Object, Value};
 
 #[cold]
@@ -399,21 +399,13 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             self.emit_long(bytes, || unreachable!("text only before protocol 2"));
             return Ok(());
         }
-        const MAX_DIGITS: usize = 4300;
-        let too_long = || {
-            unserializable(format!(
-                "an int of more than {MAX_DIGITS} decimal digits cannot be written at protocols \
-                 0-1, whose text Python refuses to write or read (protocols 2-5 write any size)"
-            ))
+        let Some(text) = BigInt::from_le_bytes(bytes).to_decimal() else {
+            return Err(unserializable(format!(
+                "an int of more than {MAX_STR_DIGITS} decimal digits cannot be written at \
+                 protocols 0-1, whose text Python refuses to write or read (protocols 2-5 write \
+                 any size)"
+            )));
         };
-        // More than 14,300 bits is more than 4300 digits: refused before the costly text.
-        if minimal_len(bytes) > 14_300 / 8 {
-            return Err(too_long());
-        }
-        let text = BigInt::from_le_bytes(bytes).to_string();
-        if text.trim_start_matches('-').len() > MAX_DIGITS {
-            return Err(too_long());
-        }
         self.emit_long(bytes, || text);
         Ok(())
     }

@@ -177,6 +177,29 @@ impl BigInt {
         Some(BigInt::from_magnitude(neg, &limbs))
     }
 
+    /// A hex literal as Python's `hex()` writes it (`-0x1f`; `0X` and `+` too), any length.
+    pub(crate) fn parse_hex(s: &[u8]) -> Option<BigInt> {
+        let (neg, rest) = match s.first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let digits = rest
+            .strip_prefix(b"0x")
+            .or_else(|| rest.strip_prefix(b"0X"))?;
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let limbs: Vec<u32> = digits
+            .rchunks(8)
+            .map(|chunk| {
+                let text = std::str::from_utf8(chunk).expect("ASCII hex digits");
+                u32::from_str_radix(text, 16).expect("checked hex digits")
+            })
+            .collect();
+        Some(BigInt::from_magnitude(neg, &limbs))
+    }
+
     /// Exact conversion of an integral, finite float.
     pub(crate) fn from_integral_f64(f: f64) -> Option<BigInt> {
         if !f.is_finite() || f.fract() != 0.0 {
@@ -271,11 +294,66 @@ impl From<u128> for BigInt {
     }
 }
 
-impl fmt::Display for BigInt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Python's limit on the decimal digits of an int converted to or from text
+/// (`sys.int_info.default_max_str_digits`): the conversion costs the square of the length.
+pub(crate) const MAX_STR_DIGITS: usize = 4300;
+
+/// More bits than this is more than [`MAX_STR_DIGITS`] digits (4300 / log10(2) < 14,285).
+const MAX_STR_BITS: u64 = 14_285;
+
+impl BigInt {
+    /// How many bits the magnitude has (Python's `int.bit_length()`).
+    ///
+    /// ```
+    /// use pypickle::BigInt;
+    /// assert_eq!(BigInt::from(u128::MAX).bit_length(), 128);
+    /// assert_eq!(BigInt::from(-(1i128 << 100)).bit_length(), 101);
+    /// ```
+    pub fn bit_length(&self) -> u64 {
+        let (_, limbs) = self.magnitude();
+        match limbs.last() {
+            None => 0,
+            Some(top) => (limbs.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
+        }
+    }
+
+    /// The decimal text, or `None` past Python's 4300 digits, which is refused before any of
+    /// the (quadratic) conversion is done.
+    pub(crate) fn to_decimal(&self) -> Option<String> {
+        if self.bit_length() > MAX_STR_BITS {
+            return None;
+        }
+        let text = self.decimal();
+        (text.trim_start_matches('-').len() <= MAX_STR_DIGITS).then_some(text)
+    }
+
+    /// `integer `123`` for error messages; past Python's 4300 digits, `integer of N bits`.
+    pub(crate) fn describe(&self) -> String {
+        match self.to_decimal() {
+            Some(text) => format!("integer `{text}`"),
+            None => format!("integer of {} bits", self.bit_length()),
+        }
+    }
+
+    /// Python's `hex()`: `-0x1f`.
+    pub(crate) fn hex(&self) -> String {
+        let (neg, limbs) = self.magnitude();
+        let mut s = String::from(if neg { "-0x" } else { "0x" });
+        let mut it = limbs.iter().rev();
+        match it.next() {
+            None => s.push('0'),
+            Some(top) => s.push_str(&format!("{top:x}")),
+        }
+        for limb in it {
+            s.push_str(&format!("{limb:08x}"));
+        }
+        s
+    }
+
+    fn decimal(&self) -> String {
         let (neg, mut limbs) = self.magnitude();
         if limbs.is_empty() {
-            return f.write_str("0");
+            return "0".into();
         }
         let mut chunks = Vec::new();
         while !limbs.is_empty() {
@@ -301,7 +379,19 @@ impl fmt::Display for BigInt {
         for c in it {
             s.push_str(&format!("{c:09}"));
         }
-        f.write_str(&s)
+        s
+    }
+}
+
+impl fmt::Display for BigInt {
+    /// Python's `repr()`. Past 4300 digits, where Python's `repr()` refuses
+    /// (`sys.int_info`) and the decimal conversion would take the square of the length, the
+    /// hex literal Python's `hex()` gives, which Python reads back as the same int.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_decimal() {
+            Some(text) => f.write_str(&text),
+            None => f.write_str(&self.hex()),
+        }
     }
 }
 
@@ -317,7 +407,11 @@ pub struct ParseBigIntError;
 
 impl fmt::Display for ParseBigIntError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("invalid decimal integer")
+        write!(
+            f,
+            "invalid integer: expected decimal digits (at most {MAX_STR_DIGITS}, Python's limit) \
+             or a 0x hex literal"
+        )
     }
 }
 
@@ -325,8 +419,26 @@ impl std::error::Error for ParseBigIntError {}
 
 impl std::str::FromStr for BigInt {
     type Err = ParseBigIntError;
+
+    /// Decimal digits, at most 4300 of them as Python's `int(text)` takes (the conversion
+    /// costs the square of the length), or a hex literal of any length (`Display`'s form
+    /// past 4300 digits).
+    ///
+    /// ```
+    /// use pypickle::BigInt;
+    /// let n: BigInt = "-0x1f".parse().unwrap();
+    /// assert_eq!(n.to_i64(), Some(-31));
+    /// assert!("1".repeat(4301).parse::<BigInt>().is_err());
+    /// ```
     fn from_str(s: &str) -> Result<BigInt, ParseBigIntError> {
-        BigInt::parse_decimal(s.as_bytes()).ok_or(ParseBigIntError)
+        let b = s.as_bytes();
+        if let Some(big) = BigInt::parse_hex(b) {
+            return Ok(big);
+        }
+        if b.iter().filter(|c| c.is_ascii_digit()).count() > MAX_STR_DIGITS {
+            return Err(ParseBigIntError);
+        }
+        BigInt::parse_decimal(b).ok_or(ParseBigIntError)
     }
 }
 

@@ -268,7 +268,7 @@ macro_rules! small_ints {
                     if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
                         return visitor.visit_u64(v);
                     }
-                    let unexpected = format!("integer `{b}`");
+                    let unexpected = b.describe();
                     Err(de::Error::invalid_value(
                         de::Unexpected::Other(&unexpected),
                         &visitor,
@@ -292,7 +292,10 @@ impl<'de> Deserializer<'de> for Value {
                 (_, Some(v)) if v <= u128::from(u64::MAX) => visitor.visit_u64(v as u64),
                 (Some(v), _) => visitor.visit_i128(v),
                 (None, Some(v)) => visitor.visit_u128(v),
-                _ => Err(type_error(format!("integer {b} does not fit in 128 bits"))),
+                _ => Err(type_error(format!(
+                    "{} does not fit in 128 bits",
+                    b.describe()
+                ))),
             },
             Value::Float(f) => visitor.visit_f64(f),
             Value::Complex(c) => visit_all(visitor, [c.re, c.im].into_iter()),
@@ -422,7 +425,8 @@ impl<'de> Deserializer<'de> for Value {
             Value::BigInt(b) => match b.to_f64() {
                 f if f.is_finite() => visitor.visit_f64(f),
                 _ => Err(type_error(format!(
-                    "integer {b} is too large to convert to a float"
+                    "{} is too large to convert to a float",
+                    b.describe()
                 ))),
             },
             other => other.deserialize_any(visitor),

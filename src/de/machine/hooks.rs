@@ -66,8 +66,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Err(e) if check => return Err(e),
             Err(_) => crate::class::Known::Other,
         };
-        let m = self.push_scratch(module.as_bytes());
-        let n = self.push_scratch(name.as_bytes());
+        let m = self.push_scratch(module.as_bytes())?;
+        let n = self.push_scratch(name.as_bytes())?;
         Ok(Kind::Global(self.add_global(m, n, known)))
     }
 
@@ -114,15 +114,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             Value::Bool(b) => Kind::Bool(*b),
             Value::Int(i) => Kind::Int(*i),
             Value::Float(f) => Kind::Float(*f),
-            Value::BigInt(b) => Kind::BigInt(self.push_scratch(b.as_le_bytes())),
+            Value::BigInt(b) => Kind::BigInt(self.push_scratch(b.as_le_bytes())?),
             Value::Complex(c) => {
                 let id = self.arena.complexes.len() as Id;
                 self.arena.complexes.push((c.re, c.im));
                 Kind::Complex(id)
             }
-            Value::Str(s) => Kind::Str(self.push_scratch(s.as_bytes())),
-            Value::Bytes(b) => Kind::Bytes(self.push_scratch(b)),
-            Value::ByteArray(b) => Kind::ByteArray(self.push_scratch(b)),
+            Value::Str(s) => Kind::Str(self.push_scratch(s.as_bytes())?),
+            Value::Bytes(b) => Kind::Bytes(self.push_scratch(b)?),
+            Value::ByteArray(b) => Kind::ByteArray(self.push_scratch(b)?),
             Value::List(items) => {
                 let nodes = self.inject_all(items, depth)?;
                 Kind::List(self.container(&nodes))

@@ -48,7 +48,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 dict_items: Vec::new(),
             }))
         };
-        let (meta, data) = match (module, name) {
+        let (meta, data): (Value, Bytes<'de, 'a>) = match (module, name) {
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
                 let Kind::Tuple(r) = obj.args.kind else {
                     return Ok(None);
@@ -88,6 +88,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             _ => return Ok(None),
         };
+        // The data is handed over (and copied by `NdArray`) at each reference to the array.
+        self.spend_bytes(data.len())?;
         Ok(Some(ArrayParts {
             meta: Some(meta),
             data: Some(data),

@@ -408,3 +408,26 @@ fn every_memo_and_container_opcode_counts_against_its_limit() {
         );
     }
 }
+
+/// BUILD with a state that sets nothing (`None`, or `(None, {})`) is a no-op on any target in
+/// CPython's unpicklers, lists and ints included; a state that sets something on them is an
+/// error there (AttributeError) and here.
+#[test]
+fn a_build_that_sets_nothing_is_a_no_op_on_any_value() {
+    for (data, repr) in [
+        (&b"]Nb."[..], "[]"),
+        (b"K\x01Nb.", "1"),
+        (b")Nb.", "()"),
+        (b"\x80\x02}N}\x86b.", "{}"),
+        (b"\x80\x02(K\x01NbK\x02l.", "[1, 2]"),
+    ] {
+        let v: Value = pypickle::from_slice(data).unwrap();
+        assert_eq!(v.to_string(), repr);
+        let report = pypickle::scan(data);
+        assert!(report.error.is_none() && report.is_safe(), "{report}");
+    }
+    for data in [&b"]}b."[..], b"K\x01}b.", b"\x80\x02]N}U\x01aK\x01s\x86b."] {
+        let e = err(data);
+        assert!(e.to_string().contains("has no state to set"), "{e}");
+    }
+}

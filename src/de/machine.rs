@@ -1341,6 +1341,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         }
     }
 
+    /// Whether a BUILD state sets nothing, as CPython reads it without `__setstate__`: `None`,
+    /// or `(None, {})` (no instance dict, no slot values).
+    fn sets_nothing(&self, state: Node) -> bool {
+        match state.kind {
+            Kind::None => true,
+            Kind::Tuple(r) => matches!(
+                self.arena.slice(r),
+                [Node { kind: Kind::None, .. }, Node { kind: Kind::Dict(d), .. }]
+                    if self.arena.len(*d) == 0
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether the object is a bare `object()`: no attributes, no items.
     fn plain_object(&self, o: Id) -> bool {
         match self.arena.objects[o as usize].class.kind {
@@ -1685,6 +1699,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 let state = self.pop()?;
                 let target = self.top()?;
                 let Kind::Object(o) = target.kind else {
+                    // CPython sets nothing for these, whatever the target.
+                    if self.sets_nothing(state) {
+                        return Ok(false);
+                    }
                     return Err(malformed_owned(format!(
                         "BUILD on a {}, which has no state to set",
                         target.kind.type_name()

@@ -684,6 +684,19 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Whether a BUILD state may be one that sets nothing (`None`, `(None, {})`).
+    fn may_set_nothing(&self, state: &Sym) -> bool {
+        match state {
+            Sym::Leaf => true,
+            Sym::Obj(o) => self
+                .st
+                .objs
+                .get(*o)
+                .is_some_and(|o| o.kind == ObjKind::Tuple),
+            _ => false,
+        }
+    }
+
     fn push_obj(&mut self, kind: ObjKind, size: u64, pair: Option<(Sym, Sym)>) {
         let pair = match pair {
             Some(p) => {
@@ -1370,6 +1383,9 @@ impl<'a> Scanner<'a> {
                 let state = self.pop()?;
                 let target = match self.top()? {
                     Sym::Obj(o) if self.made(*o) => *o,
+                    // CPython sets nothing for a state of None or (None, {}), whatever the
+                    // target; those are a leaf and a tuple here.
+                    _ if self.may_set_nothing(&state) => return Ok(false),
                     _ => return Err(malformed("BUILD on a value that has no state to set")),
                 };
                 let start = self.st.stack.len();

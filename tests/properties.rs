@@ -168,12 +168,21 @@ fn gen_hashable(g: &mut Gen, depth: usize) -> Value {
                 .map(|_| gen_hashable(g, depth - 1))
                 .collect(),
         ),
-        _ => Value::FrozenSet(
-            (0..u8::arbitrary(g) % 4)
-                .map(|_| gen_hashable(g, depth - 1))
-                .collect(),
-        ),
+        _ => Value::FrozenSet(gen_set(g, 4, depth - 1)),
     }
+}
+
+/// Up to `max - 1` distinct hashable elements: a set Python could hold (the reader keeps each
+/// element once, as Python's set does).
+fn gen_set(g: &mut Gen, max: u8, depth: usize) -> Vec<Value> {
+    let mut items: Vec<Value> = Vec::new();
+    for _ in 0..u8::arbitrary(g) % max {
+        let v = gen_hashable(g, depth);
+        if !items.contains(&v) {
+            items.push(v);
+        }
+    }
+    items
 }
 
 fn gen_items(g: &mut Gen, depth: usize) -> Vec<Value> {
@@ -244,16 +253,8 @@ fn gen_value(g: &mut Gen, depth: usize) -> Value {
         3 => Value::List(gen_items(g, depth)),
         4 => Value::Tuple(gen_items(g, depth)),
         5 => Value::Dict(gen_pairs(g, depth)),
-        6 => Value::Set(
-            (0..u8::arbitrary(g) % 6)
-                .map(|_| gen_hashable(g, depth - 1))
-                .collect(),
-        ),
-        7 => Value::FrozenSet(
-            (0..u8::arbitrary(g) % 6)
-                .map(|_| gen_hashable(g, depth - 1))
-                .collect(),
-        ),
+        6 => Value::Set(gen_set(g, 6, depth - 1)),
+        7 => Value::FrozenSet(gen_set(g, 6, depth - 1)),
         _ => Value::Object(Box::new(gen_object(g, depth))),
     }
 }

@@ -465,3 +465,53 @@ fn huge_ints_are_never_converted_to_decimal() {
     // Decimal text past the limit is refused, as Python's int() refuses it.
     assert!("9".repeat(4301).parse::<pypickle::BigInt>().is_err());
 }
+
+/// A set holds each element once, by Python's equality (`set([1, 1, True, 2])` is `{1, 2}`,
+/// the first of equal ones kept), however the pickle builds it: `set()` / `frozenset()` of a
+/// list with repeats, ADDITEMS, FROZENSET. Distinct NaNs stay distinct, as unpickled floats
+/// are distinct objects. Checked against python3's repr.
+#[test]
+fn sets_keep_each_element_once_as_python_does() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"\x80\x02]q\x00(c__builtin__\nset\nq\x01]q\x02(K\x01K\x01\x88K\x02e\x85q\x03Rq\x04c__builtin__\nfrozenset\nq\x05K\x03G@\x08\x00\x00\x00\x00\x00\x00\x86q\x06\x85q\x07Rq\x08e.",
+            "[{1, 2}, frozenset({3})]",
+        ),
+        (b"\x80\x04\x8f(K\x01K\x01\x90.", "{1}"),
+        (b"\x80\x04(K\x01G?\xf0\x00\x00\x00\x00\x00\x00\x91.", "frozenset({1})"),
+        (
+            b"\x80\x04\x8f(G\x7f\xf8\x00\x00\x00\x00\x00\x00G\x7f\xf8\x00\x00\x00\x00\x00\x00\x90.",
+            "{nan, nan}",
+        ),
+        (b"\x80\x04\x8f(K\x01K\x01\x85K\x01\x85\x90.", "{1, (1,)}"),
+    ];
+    for (data, repr) in cases {
+        let v: pypickle::Value = pypickle::from_slice(data).unwrap();
+        assert_eq!(v.to_string(), repr);
+        // Typed reads see the same elements.
+        let n = pypickle::from_slice::<serde::de::IgnoredAny>(data).map(|_| ());
+        assert!(n.is_ok());
+    }
+    let typed: Vec<Vec<f64>> = pypickle::from_slice(cases[0].0).unwrap();
+    assert_eq!(typed, [vec![1.0, 2.0], vec![3.0]]);
+    let typed: Vec<i64> = pypickle::from_slice(cases[1].0).unwrap();
+    assert_eq!(typed, [1]);
+    let typed: Vec<f64> = pypickle::from_slice(cases[3].0).unwrap();
+    assert_eq!(typed.len(), 2);
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle,sys\n\
+             for h in sys.argv[1:]: print(repr(pickle.loads(bytes.fromhex(h))))",
+        ])
+        .args(
+            cases
+                .iter()
+                .map(|(d, _)| d.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        )
+        .output()
+        .expect("python3");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let want: Vec<&str> = cases.iter().map(|(_, r)| *r).collect();
+    assert_eq!(text.lines().collect::<Vec<_>>(), want);
+}

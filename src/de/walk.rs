@@ -19,6 +19,7 @@ use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
 use crate::class::ClassRegistry;
 use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
+use crate::value::eq::{python_set, set_survivors};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -309,11 +310,13 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Tuple(r) => {
                 Value::Tuple(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
             }
-            Kind::FrozenSet(r) => {
-                Value::FrozenSet(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
-            }
+            Kind::FrozenSet(r) => Value::FrozenSet(python_set(
+                self.build_all(arena.slice(r).iter().copied(), r.len as usize)?,
+            )),
             Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
-            Kind::Set(id) => Value::Set(self.build_all(arena.iter(id).copied(), arena.len(id))?),
+            Kind::Set(id) => Value::Set(python_set(
+                self.build_all(arena.iter(id).copied(), arena.len(id))?,
+            )),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
                 let obj = arena.objects[o as usize];
@@ -404,6 +407,30 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         Ok(BigInt::from_le_bytes(self.copied(span)?))
     }
 
+    /// A set's or frozenset's items as a sequence, without the ones Python's set would not
+    /// have kept (`set([1, True])` is `{1}`). Telling them apart builds each item once more,
+    /// free of charge: the visit charges them.
+    fn visit_set<V: Visitor<'de>>(&mut self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
+        let keep = if items.len() < 2 {
+            None
+        } else {
+            let budgets = (self.budget, self.bytes_left, self.depth_left);
+            let values = items
+                .iter()
+                .map(|&&n| self.build(n))
+                .collect::<Result<Vec<Value>>>();
+            (self.budget, self.bytes_left, self.depth_left) = budgets;
+            set_survivors(&values?)
+        };
+        match keep {
+            None => NodeSeq::visit(self, items.iter().copied(), items.len(), visitor),
+            Some(keep) => {
+                let kept = keep.iter().map(|&i| items[i]);
+                NodeSeq::visit(self, kept, keep.len(), visitor)
+            }
+        }
+    }
+
     /// The root deserializer.
     pub(crate) fn root<'w>(&'w mut self, node: &'a Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
@@ -482,13 +509,19 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         w.enter(node)?;
         let arena = w.arena;
         let r = match node.kind {
-            Kind::Tuple(r) | Kind::FrozenSet(r) => {
+            Kind::Tuple(r) => {
                 let items = arena.slice(r);
                 NodeSeq::visit(&mut *w, items.iter(), items.len(), visitor)
             }
-            Kind::List(id) | Kind::Set(id) => {
-                NodeSeq::visit(&mut *w, arena.iter(id), arena.len(id), visitor)
+            Kind::FrozenSet(r) => {
+                let items: Vec<&Node> = arena.slice(r).iter().collect();
+                w.visit_set(items, visitor)
             }
+            Kind::Set(id) => {
+                let items: Vec<&Node> = arena.iter(id).collect();
+                w.visit_set(items, visitor)
+            }
+            Kind::List(id) => NodeSeq::visit(&mut *w, arena.iter(id), arena.len(id), visitor),
             Kind::Dict(id) => DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor),
             _ => unreachable!("compound called on a scalar"),
         };
@@ -607,9 +640,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 at(node, self.w.spend_bytes(data.len()))?;
                 at(node, visitor.visit_borrowed_bytes(data))
             }
-            Kind::List(id) | Kind::Set(id) => self.list(id, visitor),
+            Kind::List(id) => self.list(id, visitor),
             Kind::Dict(id) => self.dict(id, visitor),
-            Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
+            Kind::Set(_) | Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
                 let (m, n) = self.w.global_name(g);

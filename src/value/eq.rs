@@ -186,6 +186,48 @@ impl Hash for Value {
     }
 }
 
+/// The indices of the items a Python set keeps when built from `items` in order (the first of
+/// equal ones: `set([1, True, 1.0])` is `{1}`), or `None` if they are all distinct. An item
+/// holding a NaN is never equal to another: unpickled floats are distinct objects, and Python
+/// finds a NaN equal only to itself.
+pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
+    fn has_nan(v: &Value) -> bool {
+        match v {
+            Value::Float(f) => f.is_nan(),
+            Value::Complex(c) => c.re.is_nan() || c.im.is_nan(),
+            Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(has_nan),
+            _ => false,
+        }
+    }
+    if items.len() < 2 {
+        return None;
+    }
+    let mut seen: HashMap<&Value, ()> = HashMap::with_capacity(items.len());
+    let mut keep = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        if has_nan(v) || seen.insert(v, ()).is_none() {
+            keep.push(i);
+        }
+    }
+    (keep.len() < items.len()).then_some(keep)
+}
+
+/// `items` as a Python set keeps them (see [`set_survivors`]).
+pub(crate) fn python_set(items: Vec<Value>) -> Vec<Value> {
+    match set_survivors(&items) {
+        None => items,
+        Some(keep) => {
+            let mut keep = keep.into_iter().peekable();
+            items
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.next_if_eq(i).is_some())
+                .map(|(_, v)| v)
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 pub(crate) mod bigint;
 mod de;
 mod display;
-mod eq;
+pub(crate) mod eq;
 mod from;
 mod index;
 pub(crate) mod magic;
@@ -60,9 +60,10 @@ pub enum Value {
     Tuple(Vec<Value>),
     /// `dict`, in insertion order.
     Dict(Vec<(Value, Value)>),
-    /// `set`, in the order the pickle lists it.
+    /// `set`, in the order the pickle lists it; read from a pickle, each element once (by
+    /// Python's equality, the first of equal ones).
     Set(Vec<Value>),
-    /// `frozenset`, in the order the pickle lists it.
+    /// `frozenset`, as `Set`.
     FrozenSet(Vec<Value>),
     /// A reference to a class or function (`module.name`), which is never imported.
     Global(Box<Global>),

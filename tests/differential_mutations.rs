@@ -683,17 +683,56 @@ fn two_character_int_lines_of_0_or_1_are_bools_as_in_cpython() {
 fn int_lines_with_a_leading_zero_are_errors() {
     // Found: `I-056` is -46 in CPython's C unpickler (C's strtol reads octal), an error in its
     // Python unpickler; it was read as -56. No pickler writes a leading zero: refused.
-    for data in [
-        &b"I-056\n."[..],
-        b"I010\n.",
-        b"L010L\n.",
-        b"I0x10\n.",
-        b"I1_0\n.",
-    ] {
+    for data in [&b"I-056\n."[..], b"I010\n.", b"L010L\n."] {
         let e = error_of(data);
-        assert!(e.to_string().contains("not a decimal integer"), "{e}");
+        assert!(e.to_string().contains("as Python's int() reads it"), "{e}");
     }
     assert_eq!(repr_of(b"L00L\n."), "0");
+}
+
+#[test]
+fn int_lines_read_base_prefixes_and_underscores_as_both_cpython_unpicklers() {
+    // Found by a review helper: both of CPython's unpicklers read INT and LONG with
+    // `int(s, 0)` (the C one after strtol) and PUT and GET with `int(s)`.
+    for (data, repr) in [
+        (&b"I0x10\n."[..], "16"),
+        (b"I-0X1f\n.", "-31"),
+        (b"L0o17L\n.", "15"),
+        (b"I0b101\n.", "5"),
+        (b"I1_000\n.", "1000"),
+        (b"I0x_ff_ff\n.", "65535"),
+        (b"L0x1_0000_0000_0000_0000L\n.", "18446744073709551616"),
+        (b"K\x01p1_0\ng10\n\x86.", "(1, 1)"),
+        (b"K\x01p010\ng10\n\x86.", "(1, 1)"),
+    ] {
+        assert_eq!(repr_of(data), repr, "{data:?}");
+    }
+    for data in [&b"I1__0\n."[..], b"I0x\n.", b"I0b2\n.", b"K\x01p0x1\n."] {
+        error_of(data);
+    }
+    // The same, against python3 itself.
+    let cases = [
+        &b"I0x10\n."[..],
+        b"L0o17L\n.",
+        b"I1_000\n.",
+        b"L0x1_0000_0000_0000_0000L\n.",
+        b"K\x01p1_0\ng10\n\x86.",
+    ];
+    let hexes: Vec<String> = cases
+        .iter()
+        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle,sys\nfor h in sys.argv[1:]: print(repr(pickle.loads(bytes.fromhex(h))))",
+        ])
+        .args(&hexes)
+        .output()
+        .expect("python3");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ours: Vec<String> = cases.iter().map(|d| repr_of(d)).collect();
+    assert_eq!(text.lines().collect::<Vec<_>>(), ours);
 }
 
 #[test]

@@ -547,16 +547,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }
         }
         let kind = match text::parse_int(body, what)? {
-            Ok(v) => Kind::Int(v),
-            Err(digits) => {
-                let n = digits.iter().filter(|d| d.is_ascii_digit()).count();
-                if n > self.opts.max_int_digits {
+            text::TextInt::Small(v) => Kind::Int(v),
+            text::TextInt::Decimal(negative, digits) => {
+                if digits.len() > self.opts.max_int_digits {
                     return Err(err(ErrorCode::Limit {
                         which: Limit::IntDigits,
                         limit: self.opts.max_int_digits as u64,
                     }));
                 }
-                let big = bigint::BigInt::parse_decimal(digits).expect("checked digits");
+                let signed = [if negative { &b"-"[..] } else { b"" }, &digits].concat();
+                let big = bigint::BigInt::parse_decimal(&signed).expect("checked digits");
+                let le = big.as_le_bytes().to_vec();
+                Kind::BigInt(self.push_scratch(&le)?)
+            }
+            text::TextInt::Big(big) => {
                 let le = big.as_le_bytes().to_vec();
                 Kind::BigInt(self.push_scratch(&le)?)
             }
@@ -634,9 +638,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let line = self.line()?;
         let what = if self.op == PUT { "PUT" } else { "GET" };
         match text::parse_int(self.bytes(line), what)? {
-            Ok(v) if v >= 0 => Ok(v as u64),
-            Ok(_) => Err(malformed_owned(format!("negative {what} argument"))),
-            Err(_) => Err(malformed_owned(format!("{what} argument out of range"))),
+            text::TextInt::Small(v) if v >= 0 => Ok(v as u64),
+            text::TextInt::Small(_) => Err(malformed_owned(format!("negative {what} argument"))),
+            _ => Err(malformed_owned(format!("{what} argument out of range"))),
         }
     }
 

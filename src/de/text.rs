@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::value::BigInt;
 
 #[cold]
 fn bad(msg: &'static str) -> Error {
@@ -15,44 +16,96 @@ fn bad_owned(msg: String) -> Error {
     Error::new(ErrorCode::MalformedOwned(msg.into()))
 }
 
-/// A decimal integer line: `Ok(Ok(i64))`, or `Ok(Err(digits))` when it does not fit in i64 (the
-/// caller makes a big integer of the trimmed text).
-pub(crate) fn parse_int<'a>(
-    line: &'a [u8],
-    what: &'static str,
-) -> Result<std::result::Result<i64, &'a [u8]>> {
-    let text = trim_ascii(line);
-    let (sign, digits) = match text.first() {
-        Some(b'-') | Some(b'+') => (1, &text[1..]),
-        _ => (0, text),
+/// An integer in Python's `int(s, base)` syntax, split up: sign, radix, and the digits without
+/// the underscores Python allows between them (and after a base prefix). Whitespace around it
+/// is dropped; `None` if Python's `int()` refuses it. In base 0, a prefix picks the radix
+/// (`0x`, `0o`, `0b`) and a decimal may start with zero only if it is all zeros.
+pub(crate) fn py_int_parts(s: &[u8], base: u32) -> Option<(bool, u32, Cow<'_, [u8]>)> {
+    let s = trim_ascii(s);
+    let (negative, s) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, s),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    let (radix, digits, mut after_digit) = match (base, s) {
+        (0, [b'0', b'x' | b'X', rest @ ..]) => (16, rest, true),
+        (0, [b'0', b'o' | b'O', rest @ ..]) => (8, rest, true),
+        (0, [b'0', b'b' | b'B', rest @ ..]) => (2, rest, true),
+        _ => (10, s, false),
+    };
+    let prefixed = radix != 10;
+    let mut any = false;
+    for &b in digits {
+        match b {
+            b'_' if after_digit => after_digit = false,
+            _ if (b as char).is_digit(radix) => {
+                after_digit = true;
+                any = true;
+            }
+            _ => return None,
+        }
+    }
+    if !any || !after_digit {
+        return None;
+    }
+    let digits: Cow<'_, [u8]> = if digits.contains(&b'_') {
+        Cow::Owned(digits.iter().copied().filter(|&b| b != b'_').collect())
+    } else {
+        Cow::Borrowed(digits)
+    };
+    // In base 0, a decimal with a leading zero must be all zeros (`00`, not `010`).
+    if base == 0 && !prefixed && digits[0] == b'0' && digits.iter().any(|&d| d != b'0') {
+        return None;
+    }
+    Some((negative, radix, digits))
+}
+
+/// A text integer (INT, LONG, PUT, GET) as CPython's unpicklers read it.
+pub(crate) enum TextInt<'a> {
+    /// One that fits `i64`.
+    Small(i64),
+    /// Decimal digits (no sign, no underscores) of one that does not.
+    Decimal(bool, Cow<'a, [u8]>),
+    /// One written with a base prefix, as a big int.
+    Big(BigInt),
+}
+
+/// An INT or LONG line (Python's `int(s, 0)`: base prefixes and underscores, no leading zero
+/// in a decimal), or a PUT or GET one (`int(s)`, base 10).
+pub(crate) fn parse_int<'a>(line: &'a [u8], what: &'static str) -> Result<TextInt<'a>> {
+    let base = if what == "INT" || what == "LONG" {
+        0
+    } else {
+        10
+    };
+    let Some((negative, radix, digits)) = py_int_parts(line, base) else {
         return Err(bad_owned(format!(
-            "{what} argument {:?} is not a decimal integer",
+            "{what} argument {:?} is not an integer as Python's int() reads it",
             String::from_utf8_lossy(line)
         )));
+    };
+    if radix != 10 {
+        let big = BigInt::from_pow2_digits(negative, radix, &digits);
+        return Ok(match big.to_i64() {
+            Some(v) => TextInt::Small(v),
+            None => TextInt::Big(big),
+        });
     }
-    // A leading zero: CPython's C unpickler reads an INT such as `010` as octal (C's strtol),
-    // its Python unpickler and every LONG refuse it (`int(s, 0)`); no pickler writes one.
-    if (what == "INT" || what == "LONG") && digits[0] == b'0' && digits.iter().any(|&d| d != b'0') {
-        return Err(bad_owned(format!(
-            "{what} argument {:?} is not a decimal integer: it has a leading zero",
-            String::from_utf8_lossy(line)
-        )));
-    }
-    let _ = sign;
     // At most 18 digits always fit.
     if digits.len() <= 18 {
-        let mut v: i64 = 0;
-        for d in digits {
-            v = v * 10 + i64::from(d - b'0');
-        }
-        return Ok(Ok(if text[0] == b'-' { -v } else { v }));
+        let v = digits
+            .iter()
+            .fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        return Ok(TextInt::Small(if negative { -v } else { v }));
     }
-    let s = std::str::from_utf8(text).expect("ascii");
-    match s.parse::<i64>() {
-        Ok(v) => Ok(Ok(v)),
-        Err(_) => Ok(Err(text)),
+    let text = std::str::from_utf8(&digits).expect("ASCII digits");
+    match text
+        .parse::<i128>()
+        .ok()
+        .map(|v| if negative { -v } else { v })
+    {
+        Some(v) if i64::try_from(v).is_ok() => Ok(TextInt::Small(v as i64)),
+        _ => Ok(TextInt::Decimal(negative, digits)),
     }
 }
 
@@ -330,17 +383,41 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(parse_int(b"123", "INT").unwrap(), Ok(123));
-        assert_eq!(
-            parse_int(b"-9223372036854775808", "INT").unwrap(),
-            Ok(i64::MIN)
-        );
-        assert_eq!(
-            parse_int(b"9223372036854775808", "INT").unwrap(),
-            Err(&b"9223372036854775808"[..])
-        );
+        let small = |s: &[u8], what| match parse_int(s, what) {
+            Ok(TextInt::Small(v)) => Some(v),
+            _ => None,
+        };
+        assert_eq!(small(b"123", "INT"), Some(123));
+        assert_eq!(small(b"-9223372036854775808", "INT"), Some(i64::MIN));
+        assert!(matches!(
+            parse_int(b"9223372036854775808", "INT"),
+            Ok(TextInt::Decimal(false, d)) if &d[..] == b"9223372036854775808"
+        ));
         assert!(parse_int(b"12a", "INT").is_err());
         assert!(parse_int(b"", "INT").is_err());
+        // Python's int(s, 0): prefixes, underscores, no leading zero in a decimal.
+        assert_eq!(small(b"0x10", "INT"), Some(16));
+        assert_eq!(small(b"-0o17", "LONG"), Some(-15));
+        assert_eq!(small(b"0b_101", "INT"), Some(5));
+        assert_eq!(small(b"1_000", "INT"), Some(1000));
+        assert_eq!(small(b"00", "INT"), Some(0));
+        for bad in [
+            &b"010"[..],
+            b"1__0",
+            b"1_",
+            b"_1",
+            b"0x",
+            b"0x_",
+            b"0b2",
+            b"0o8",
+            b"- 1",
+        ] {
+            assert!(parse_int(bad, "INT").is_err(), "{:?}", bad);
+        }
+        // PUT and GET: int(s), base 10.
+        assert_eq!(small(b"010", "PUT"), Some(10));
+        assert_eq!(small(b"1_0", "GET"), Some(10));
+        assert!(parse_int(b"0x10", "PUT").is_err());
         assert_eq!(parse_float(b"1e+16").unwrap(), 1e16);
         assert!(parse_float(b"nan").unwrap().is_nan());
         assert_eq!(parse_float(b"-inf").unwrap(), f64::NEG_INFINITY);

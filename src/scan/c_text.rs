@@ -89,46 +89,12 @@ fn strtol(s: &[u8]) -> Option<usize> {
 /// nonzero decimal): `None` if Python raises, else whether it is negative and its magnitude
 /// if that fits a `u64`.
 fn py_int(s: &[u8], base: u32) -> Option<(bool, Option<u64>)> {
-    let start = s.iter().position(|&b| !is_space(b))?;
-    let end = s.iter().rposition(|&b| !is_space(b))? + 1;
-    let s = &s[start..end];
-    let (negative, s) = match s.split_first()? {
-        (b'-', rest) => (true, rest),
-        (b'+', rest) => (false, rest),
-        _ => (false, s),
-    };
-    let (radix, mut digits, mut after_digit) = match (base, s) {
-        (0, [b'0', b'x' | b'X', rest @ ..]) => (16, rest, true),
-        (0, [b'0', b'o' | b'O', rest @ ..]) => (8, rest, true),
-        (0, [b'0', b'b' | b'B', rest @ ..]) => (2, rest, true),
-        _ => (10, s, false),
-    };
-    let prefixed = radix != 10;
-    if prefixed && digits.is_empty() {
-        return None;
-    }
-    // In base 0, a decimal with a leading zero must be all zeros (`00` but not `010`).
-    let leading_zero = base == 0 && !prefixed && digits.first() == Some(&b'0');
-    let mut value: Option<u64> = Some(0);
-    let mut any = false;
-    while let Some((&b, rest)) = digits.split_first() {
-        digits = rest;
-        match b {
-            b'_' if after_digit => after_digit = false,
-            _ => {
-                let d = (b as char).to_digit(radix)?;
-                if leading_zero && d != 0 {
-                    return None;
-                }
-                value = value
-                    .and_then(|v| v.checked_mul(u64::from(radix)))
-                    .and_then(|v| v.checked_add(u64::from(d)));
-                after_digit = true;
-                any = true;
-            }
-        }
-    }
-    (any && after_digit).then_some((negative, value))
+    let (negative, radix, digits) = crate::de::text::py_int_parts(s, base)?;
+    let value = digits.iter().try_fold(0u64, |v, &d| {
+        let d = (d as char).to_digit(radix).expect("checked digits");
+        v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
+    });
+    Some((negative, value))
 }
 
 /// The length of the float literal `PyOS_string_to_double` reads at the start of `s` (0 if

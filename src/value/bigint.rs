@@ -200,6 +200,28 @@ impl BigInt {
         Some(BigInt::from_magnitude(neg, &limbs))
     }
 
+    /// The int of digits in radix 2, 8 or 16 (checked ASCII digits, most significant first),
+    /// in time linear in their number.
+    pub(crate) fn from_pow2_digits(negative: bool, radix: u32, digits: &[u8]) -> BigInt {
+        let bits = radix.trailing_zeros();
+        let mut limbs: Vec<u32> = Vec::with_capacity(digits.len() * bits as usize / 32 + 1);
+        let (mut acc, mut filled) = (0u64, 0u32);
+        for &d in digits.iter().rev() {
+            let v = (d as char).to_digit(radix).expect("checked digits");
+            acc |= u64::from(v) << filled;
+            filled += bits;
+            if filled >= 32 {
+                limbs.push(acc as u32);
+                acc >>= 32;
+                filled -= 32;
+            }
+        }
+        if filled > 0 {
+            limbs.push(acc as u32);
+        }
+        BigInt::from_magnitude(negative, &limbs)
+    }
+
     /// Exact conversion of an integral, finite float.
     pub(crate) fn from_integral_f64(f: f64) -> Option<BigInt> {
         if !f.is_finite() || f.fract() != 0.0 {

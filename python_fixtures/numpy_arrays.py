@@ -50,6 +50,7 @@ def cases():
         dtype=np.dtype([("a", "<i2"), ("p", [("x", "<f8")], (2,)), ("u", "<U2")], align=True),
     )
     yield "object", np.array(["a", None, 3, (1, 2)], dtype=object)
+    yield "structured_object", np.array([(1, "x"), (2, None)], dtype=[("a", "<i4"), ("o", "O")])
     yield "zero_d", np.array(3.5)
     yield "empty", np.zeros((0, 3))
     yield "fortran", np.asfortranarray(ar.astype("<i8").reshape(2, 3))
@@ -68,7 +69,7 @@ def cases():
 def describe(a):
     a = np.asarray(a)
     order = "F" if (a.flags.f_contiguous and not a.flags.c_contiguous) else "C"
-    if a.dtype == object:
+    if a.dtype.hasobject:
         data = repr(a.ravel(order="A").tolist())
     else:
         data = np.ascontiguousarray(a).tobytes(order="C") if order == "C" else a.tobytes(order="F")
@@ -89,7 +90,7 @@ def main():
             # The manifest describes the array pickled, in its own byte order (numpy may load a
             # big-endian array back as little-endian, with equal values).
             back = pickle.loads(data)
-            if obj.dtype != object:
+            if not obj.dtype.hasobject:
                 assert np.array_equal(np.asarray(back), np.asarray(obj)), name
             with open(os.path.join(out, fname), "wb") as f:
                 f.write(data)

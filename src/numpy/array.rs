@@ -208,7 +208,8 @@ impl NdArray {
 
     header_accessors!();
 
-    /// The elements' bytes, in [`order`](Self::order); `None` for an object array.
+    /// The elements' bytes, in [`order`](Self::order); `None` for an array whose dtype holds
+    /// objects (dtype `O`, or a structured type with an object field).
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.data {
             Data::Bytes(b) => Some(b),
@@ -216,7 +217,8 @@ impl NdArray {
         }
     }
 
-    /// The elements of an object array; `None` for any other dtype.
+    /// The elements of an array whose dtype holds objects, as numpy pickles them (a structured
+    /// type's as tuples); `None` for any other dtype.
     pub fn objects(&self) -> Option<&[Value]> {
         match &self.data {
             Data::Objects(v) => Some(v),
@@ -305,12 +307,13 @@ impl NdArray {
             _ => return Err(invalid(WHAT, "order is not 'C' or 'F'")),
         };
         match (dtype.kind, get("data")?) {
-            (DKind::Object, Value::List(items)) => {
+            (_, Value::List(items)) if dtype.has_object() => {
                 let mut a = NdArray::from_objects(shape, items.clone())?;
                 a.order = order;
+                a.dtype = dtype;
                 Ok(a)
             }
-            (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
+            _ if dtype.has_object() => Err(invalid(WHAT, "an object array's data is not a list")),
             (_, Value::Bytes(b) | Value::ByteArray(b)) => {
                 NdArray::from_bytes(dtype, shape, order, b.clone())
             }
@@ -348,6 +351,7 @@ impl NdArray {
             Payload::Objects(items) => {
                 let mut a = NdArray::from_objects(layout.shape, items.to_vec())?;
                 a.order = layout.order;
+                a.dtype = layout.dtype;
                 Ok(a)
             }
             Payload::Bytes(b) => {
@@ -529,6 +533,8 @@ fn layout_of(obj: &Object) -> Result<Layout<'_>, Error> {
     match (layout.dtype.kind, &layout.payload) {
         (DKind::Object, Payload::Objects(_)) => Ok(layout),
         (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
+        // A structured type with an object field: numpy pickles its elements as a list.
+        (_, Payload::Objects(_)) if layout.dtype.has_object() => Ok(layout),
         (_, Payload::Objects(_)) => Err(invalid(WHAT, "its data is not bytes")),
         _ if layout.dtype.has_object() => Err(no_bytes_for_objects()),
         _ => Ok(layout),

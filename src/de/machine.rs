@@ -555,15 +555,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                         limit: self.opts.max_int_digits as u64,
                     }));
                 }
-                let signed = [if negative { &b"-"[..] } else { b"" }, &digits].concat();
-                let big = bigint::BigInt::parse_decimal(&signed).expect("checked digits");
-                let le = big.as_le_bytes().to_vec();
-                Kind::BigInt(self.push_scratch(&le)?)
+                let big = bigint::BigInt::from_decimal_digits(negative, &digits);
+                Kind::BigInt(self.push_scratch(big.as_le_bytes())?)
             }
-            text::TextInt::Big(big) => {
-                let le = big.as_le_bytes().to_vec();
-                Kind::BigInt(self.push_scratch(&le)?)
-            }
+            text::TextInt::Big(big) => Kind::BigInt(self.push_scratch(big.as_le_bytes())?),
         };
         self.push(kind);
         Ok(())

@@ -142,14 +142,15 @@ impl BigInt {
 
     /// Parse optional sign and decimal digits (no other characters).
     pub(crate) fn parse_decimal(s: &[u8]) -> Option<BigInt> {
-        let (neg, digits) = match s.first() {
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
-            _ => (false, s),
-        };
+        let (neg, digits) = split_sign(s);
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
+        Some(BigInt::from_decimal_digits(neg, digits))
+    }
+
+    /// The int of checked decimal digits (most significant first), with a sign.
+    pub(crate) fn from_decimal_digits(neg: bool, digits: &[u8]) -> BigInt {
         let mut limbs: Vec<u32> = Vec::with_capacity(digits.len() / 9 + 1);
         let first = digits.len() % 9;
         let mut chunks: Vec<&[u8]> = Vec::new();
@@ -174,30 +175,19 @@ impl BigInt {
                 limbs.push(carry as u32);
             }
         }
-        Some(BigInt::from_magnitude(neg, &limbs))
+        BigInt::from_magnitude(neg, &limbs)
     }
 
     /// A hex literal as Python's `hex()` writes it (`-0x1f`; `0X` and `+` too), any length.
     pub(crate) fn parse_hex(s: &[u8]) -> Option<BigInt> {
-        let (neg, rest) = match s.first() {
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
-            _ => (false, s),
-        };
+        let (neg, rest) = split_sign(s);
         let digits = rest
             .strip_prefix(b"0x")
             .or_else(|| rest.strip_prefix(b"0X"))?;
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_hexdigit) {
             return None;
         }
-        let limbs: Vec<u32> = digits
-            .rchunks(8)
-            .map(|chunk| {
-                let text = std::str::from_utf8(chunk).expect("ASCII hex digits");
-                u32::from_str_radix(text, 16).expect("checked hex digits")
-            })
-            .collect();
-        Some(BigInt::from_magnitude(neg, &limbs))
+        Some(BigInt::from_pow2_digits(neg, 16, digits))
     }
 
     /// The int of digits in radix 2, 8 or 16 (checked ASCII digits, most significant first),
@@ -332,20 +322,17 @@ impl BigInt {
     /// assert_eq!(BigInt::from(-(1i128 << 100)).bit_length(), 101);
     /// ```
     pub fn bit_length(&self) -> u64 {
-        let (_, limbs) = self.magnitude();
-        match limbs.last() {
-            None => 0,
-            Some(top) => (limbs.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
-        }
+        bits(&self.magnitude().1)
     }
 
     /// The decimal text, or `None` past Python's 4300 digits, which is refused before any of
     /// the (quadratic) conversion is done.
     pub(crate) fn to_decimal(&self) -> Option<String> {
-        if self.bit_length() > MAX_STR_BITS {
+        let (neg, limbs) = self.magnitude();
+        if bits(&limbs) > MAX_STR_BITS {
             return None;
         }
-        let text = self.decimal();
+        let text = decimal(neg, limbs);
         (text.trim_start_matches('-').len() <= MAX_STR_DIGITS).then_some(text)
     }
 
@@ -371,37 +358,54 @@ impl BigInt {
         }
         s
     }
+}
 
-    fn decimal(&self) -> String {
-        let (neg, mut limbs) = self.magnitude();
-        if limbs.is_empty() {
-            return "0".into();
+/// How many bits a magnitude's limbs (least significant first, no zero on top) hold.
+fn bits(limbs: &[u32]) -> u64 {
+    match limbs.last() {
+        None => 0,
+        Some(top) => (limbs.len() as u64 - 1) * 32 + u64::from(32 - top.leading_zeros()),
+    }
+}
+
+/// The decimal text of a sign and magnitude: quadratic in its length.
+fn decimal(neg: bool, mut limbs: Vec<u32>) -> String {
+    if limbs.is_empty() {
+        return "0".into();
+    }
+    let mut chunks = Vec::new();
+    while !limbs.is_empty() {
+        let mut rem = 0u64;
+        for limb in limbs.iter_mut().rev() {
+            let cur = (rem << 32) | u64::from(*limb);
+            *limb = (cur / 1_000_000_000) as u32;
+            rem = cur % 1_000_000_000;
         }
-        let mut chunks = Vec::new();
-        while !limbs.is_empty() {
-            let mut rem = 0u64;
-            for limb in limbs.iter_mut().rev() {
-                let cur = (rem << 32) | u64::from(*limb);
-                *limb = (cur / 1_000_000_000) as u32;
-                rem = cur % 1_000_000_000;
-            }
-            chunks.push(rem as u32);
-            while limbs.last() == Some(&0) {
-                limbs.pop();
-            }
+        chunks.push(rem as u32);
+        while limbs.last() == Some(&0) {
+            limbs.pop();
         }
-        let mut s = String::with_capacity(chunks.len() * 9 + 1);
-        if neg {
-            s.push('-');
-        }
-        let mut it = chunks.iter().rev();
-        if let Some(top) = it.next() {
-            s.push_str(&top.to_string());
-        }
-        for c in it {
-            s.push_str(&format!("{c:09}"));
-        }
-        s
+    }
+    let mut s = String::with_capacity(chunks.len() * 9 + 1);
+    if neg {
+        s.push('-');
+    }
+    let mut it = chunks.iter().rev();
+    if let Some(top) = it.next() {
+        s.push_str(&top.to_string());
+    }
+    for c in it {
+        s.push_str(&format!("{c:09}"));
+    }
+    s
+}
+
+/// An optional sign, and the rest.
+fn split_sign(s: &[u8]) -> (bool, &[u8]) {
+    match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
     }
 }
 

@@ -169,6 +169,18 @@ impl NdArray {
 
     /// An object array (dtype `O`) of these values, in C order.
     pub fn from_objects(shape: Vec<usize>, values: Vec<Value>) -> Result<NdArray, Error> {
+        let dtype = DType::new(DKind::Object, 8, ByteOrder::NotApplicable);
+        NdArray::holding_objects(dtype, shape, Order::C, values)
+    }
+
+    /// An array whose dtype holds objects (`O`, or a structured type with an object field),
+    /// of its elements as numpy pickles them (checked against the shape).
+    fn holding_objects(
+        dtype: DType,
+        shape: Vec<usize>,
+        order: Order,
+        values: Vec<Value>,
+    ) -> Result<NdArray, Error> {
         let n = element_count(&shape)?;
         if n != values.len() {
             return Err(invalid(
@@ -177,9 +189,9 @@ impl NdArray {
             ));
         }
         Ok(NdArray {
-            dtype: DType::new(DKind::Object, 8, ByteOrder::NotApplicable),
+            dtype,
             shape,
-            order: Order::C,
+            order,
             data: Data::Objects(values),
         })
     }
@@ -308,10 +320,7 @@ impl NdArray {
         };
         match (dtype.kind, get("data")?) {
             (_, Value::List(items)) if dtype.has_object() => {
-                let mut a = NdArray::from_objects(shape, items.clone())?;
-                a.order = order;
-                a.dtype = dtype;
-                Ok(a)
+                NdArray::holding_objects(dtype, shape, order, items.clone())
             }
             _ if dtype.has_object() => Err(invalid(WHAT, "an object array's data is not a list")),
             (_, Value::Bytes(b) | Value::ByteArray(b)) => {
@@ -349,10 +358,7 @@ impl NdArray {
         let layout = layout_of(obj)?;
         match layout.payload {
             Payload::Objects(items) => {
-                let mut a = NdArray::from_objects(layout.shape, items.to_vec())?;
-                a.order = layout.order;
-                a.dtype = layout.dtype;
-                Ok(a)
+                NdArray::holding_objects(layout.dtype, layout.shape, layout.order, items.to_vec())
             }
             Payload::Bytes(b) => {
                 check_size(&layout.dtype, &layout.shape, b.len())?;

@@ -336,3 +336,33 @@ fn a_value_between_the_two_expansion_budgets() {
         pypickle::from_slice_with::<Value>(found, &record.max_expansion(1 << 16)).unwrap_err();
     assert_eq!(err.limit(), Some(pypickle::Limit::Expansion), "{err}");
 }
+
+/// Session 10's slow inputs, bounded work each (timeouts only under the sanitizers on a loaded
+/// machine): `decode_value`'s 1 KB of TUPLEs copying a memoized list, stopped at the expansion
+/// limit in both modes; its 3.7 KB pickle that expands to a 400 KB repr in record mode, within
+/// 2^16 and written back at protocols 3-5; `class_bridge`'s pickle, refused at its persistent
+/// id.
+#[test]
+fn session_10_slow_inputs_stop_at_their_limits() {
+    let record = pypickle::DeOptions::new()
+        .record_unknown_globals(true)
+        .max_expansion(1 << 16);
+    let copies = include_bytes!("data/tuple_copies_to_the_limit.pkl");
+    for opts in [pypickle::DeOptions::new(), record.clone()] {
+        let e = pypickle::from_slice_with::<Value>(copies, &opts).unwrap_err();
+        assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    }
+    let expansion = include_bytes!("data/record_mode_expansion_400k.pkl");
+    let v: Value = pypickle::from_slice_with(expansion, &record).unwrap();
+    assert!(v.to_string().len() > 100 * expansion.len());
+    // Its globals' names are not ASCII: protocols 3-5 can write them.
+    for proto in 3..=5 {
+        let bytes =
+            pypickle::to_vec_with(&v, &pypickle::SerOptions::new().protocol(proto)).unwrap();
+        let back: Value = pypickle::from_slice_with(&bytes, &record).unwrap();
+        assert!(back == v, "protocol {proto}");
+    }
+    let persistent = include_bytes!("data/persistent_id_after_getattrs.pkl");
+    let e = pypickle::from_slice_with::<Value>(persistent, &record).unwrap_err();
+    assert!(e.to_string().contains("persistent id"), "{e}");
+}

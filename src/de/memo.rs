@@ -67,6 +67,22 @@ impl Memo {
         }
     }
 
+    /// Store `node` under the next id if the dense table has a spare slot for it (no growth,
+    /// no holes, no map); false, storing nothing, if not.
+    #[inline(always)]
+    pub(crate) fn push_spare(&mut self, node: Node) -> bool {
+        if self.count == self.dense.len()
+            && self.dense.len() < self.dense.capacity()
+            && self.sparse.is_empty()
+        {
+            self.dense.push(node);
+            self.count += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Store `node` under the next id (MEMOIZE: `len(memo)`).
     #[inline(always)]
     pub(crate) fn push(&mut self, node: Node) {

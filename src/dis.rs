@@ -554,10 +554,21 @@ fn utf8_surrogatepass(s: &[u8]) -> std::result::Result<Vec<u32>, String> {
             let (l, h) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
             match s.get(i + k) {
                 Some(&c) if (l..=h).contains(&c) => v = (v << 6) | u32::from(c & 0x3f),
-                _ => {
-                    return Err(format!(
-                        "'utf-8' codec can't decode byte 0x{b:02x} in position {i}: invalid continuation byte"
-                    ))
+                // Python names the bytes of the sequence begun so far, and why it stopped. A
+                // surrogate's start (0xed 0xa0-0xbf) that does not complete is strict UTF-8's
+                // error, which `surrogatepass` raises again: at its first byte.
+                next => {
+                    let surrogate = b == 0xed && s.get(i + 1).is_some_and(|&c| c >= 0xa0);
+                    let (k, why) = match next {
+                        _ if surrogate => (1, "invalid continuation byte"),
+                        None => (k, "unexpected end of data"),
+                        Some(_) => (k, "invalid continuation byte"),
+                    };
+                    let at = match k {
+                        1 => format!("byte 0x{b:02x} in position {i}"),
+                        _ => format!("bytes in position {i}-{}", i + k - 1),
+                    };
+                    return Err(format!("'utf-8' codec can't decode {at}: {why}"));
                 }
             }
         }

@@ -607,3 +607,78 @@ fn optimize_refuses_a_protocol_it_cannot_write() {
     }
     assert!(pypickle::optimize(b"\x80\x05N.").is_ok());
 }
+
+/// The UTF-8 errors of BINUNICODE's text are worded as Python's `'utf-8'` codec (with
+/// `surrogatepass`, as pickletools decodes) words them: which bytes, and why it stopped.
+#[test]
+fn utf8_errors_are_worded_as_python_words_them() {
+    let alphabet = [
+        0x41u8, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0,
+        0xf1, 0xf4, 0xf5, 0xff,
+    ];
+    let mut texts: Vec<Vec<u8>> = alphabet.iter().map(|&b| vec![b]).collect();
+    for _ in 0..3 {
+        let longer: Vec<Vec<u8>> = texts
+            .iter()
+            .filter(|t| t.len() == texts.last().unwrap().len())
+            .flat_map(|t| {
+                alphabet.iter().map(move |&b| {
+                    let mut t = t.clone();
+                    t.push(b);
+                    t
+                })
+            })
+            .collect();
+        texts.extend(longer);
+    }
+    let script = "import sys\n\
+        for line in sys.stdin:\n\
+        \x20   b = bytes.fromhex(line.strip())\n\
+        \x20   try:\n\
+        \x20       b.decode('utf-8', 'surrogatepass'); print('ok')\n\
+        \x20   except UnicodeDecodeError as e:\n\
+        \x20       print(e)\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is required for tests/dis.rs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input: String = texts
+        .iter()
+        .map(|t| t.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
+        .collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let expected = String::from_utf8(out.stdout).unwrap();
+    let expected: Vec<&str> = expected.lines().collect();
+    assert_eq!(expected.len(), texts.len());
+    let mut failures = Vec::new();
+    for (t, want) in texts.iter().zip(expected) {
+        let mut pickle = vec![b'X'];
+        pickle.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        pickle.extend_from_slice(t);
+        pickle.push(b'.');
+        let mut text = String::new();
+        let got = match pypickle::dis_to(&mut text, &pickle, &pypickle::DisOptions::new()) {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e
+                .to_string()
+                .trim_end_matches(" (BINUNICODE at offset 0)")
+                .to_string(),
+        };
+        if got != want {
+            failures.push(format!("{t:02x?}: ours {got:?}, Python {want:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        texts.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}

@@ -465,6 +465,151 @@ fn scan_reads_joblib_files() {
     );
 }
 
+/// `show` and `to-json` read joblib files, plain or compressed with zlib or gzip, as the
+/// library's `joblib::from_reader` does: each array as numpy's own pickle makes it. Files that
+/// only look like joblib's still read as the plain pickles they are.
+#[test]
+fn show_and_to_json_read_joblib_files() {
+    let mut checked = 0;
+    for path in fs::read_dir(root().join("joblib")).unwrap() {
+        let path = path.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        // Not joblib.load's files: hostile ones (tests/joblib.rs) and numpy's own pickles.
+        if !name.ends_with(".joblib") || name.starts_with("hostile") || name.contains("spelled") {
+            continue;
+        }
+        let file = fs::File::open(&path).unwrap();
+        let value: Value = pypickle::joblib::from_reader_with(
+            std::io::BufReader::new(file),
+            &DeOptions::new().record_unknown_globals(true),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = run(&["show", s(&path)]);
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{value}\n"), "{name}");
+        let out = run(&["to-json", "--objects", "--compact", s(&path)]);
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let opts = pypickle::json::JsonOptions::new().objects(true);
+        assert_eq!(
+            json,
+            pypickle::json::to_json_with(&value, &opts).unwrap(),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked} joblib fixtures");
+    // The same array as joblib wrote it, compressed or not, and as numpy pickles it.
+    let shown: Vec<String> = [
+        "bool.joblib",
+        "bool.zlib.joblib",
+        "bool.gzip.joblib",
+        "bool.p5.pkl",
+    ]
+    .iter()
+    .map(|f| stdout(&run(&["show", s(&root().join("joblib").join(f))])))
+    .collect();
+    assert!(
+        shown
+            .iter()
+            .all(|t| *t == shown[0] && t.contains("_frombuffer")),
+        "{shown:?}"
+    );
+
+    let zipped = root().join("joblib/bool.zlib.joblib");
+    let out = run(&["to-json", s(&zipped)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("hint: --objects maps objects and globals"),
+        "{}",
+        stderr(&out)
+    );
+
+    let dir = scratch("show-joblib");
+    let cut = dir.join("cut.joblib");
+    fs::write(&cut, &fs::read(&zipped).unwrap()[..60]).unwrap();
+    let bz2 = dir.join("model.bz2.joblib");
+    fs::write(&bz2, b"BZh91AY&SY\x00\x01garbage").unwrap();
+    for (file, says) in [
+        (&cut, "incomplete deflate stream"),
+        (&bz2, "joblib files compressed with bz2 are not supported"),
+    ] {
+        let out = run(&["show", s(file)]);
+        assert_eq!(code(&out), 2, "{}", stdout(&out));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
+    // `BZ` begins a BINBYTES here: a plain pickle, refused for what it names.
+    let plain = dir.join("bz.pkl");
+    let mut pickle = b"BZ\x00\x00\x00".to_vec();
+    pickle.extend([b'A'; 90]);
+    pickle.extend_from_slice(b"0cos\nsystem\n(S'echo pwned'\ntR.");
+    fs::write(&plain, &pickle).unwrap();
+    let out = run(&["show", s(&plain)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("global os.system is refused"),
+        "{}",
+        stderr(&out)
+    );
+    let quoted = dir.join("quoted.pkl");
+    fs::write(
+        &quoted,
+        b"\x80\x04\x95\x17\x00\x00\x00\x00\x00\x00\x00\x8c\x13joblib.numpy_pickle\x94.",
+    )
+    .unwrap();
+    let out = run(&["show", s(&quoted)]);
+    assert_eq!(
+        (code(&out), stdout(&out)),
+        (0, "'joblib.numpy_pickle'\n".into())
+    );
+}
+
+/// The hints name the command-line options that help: `--objects` only where it would, and
+/// `--py2-strings` for a Python 2 str that is not text in the encoding asked for.
+#[test]
+fn hints_name_options_that_help() {
+    let dir = scratch("hints");
+    let function = dir.join("sorted.pkl");
+    fs::write(&function, b"\x80\x02cbuiltins\nsorted\nq\x00.").unwrap();
+    let out = run(&["to-json", s(&function)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("builtins.sorted is refused"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("--objects"), "{}", stderr(&out));
+    let class = dir.join("thing.pkl");
+    fs::write(&class, b"\x80\x02cmod1\nThing\nq\x00)\x81q\x01.").unwrap();
+    let out = run(&["to-json", s(&class)]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--objects maps instances"),
+        "{}",
+        stderr(&out)
+    );
+
+    let py2 = dir.join("py2.pkl");
+    fs::write(&py2, b"(lp0\nS'\xe9'\np1\na.").unwrap();
+    for args in [
+        vec!["show"],
+        vec!["show", "--py2-strings", "utf8"],
+        vec!["to-json"],
+    ] {
+        let mut args = args.clone();
+        args.push(s(&py2));
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains("hint: a Python 2 str that is not text"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run(&["show", "--py2-strings", "latin1", s(&py2)]);
+    assert_eq!(stdout(&out), "['\u{e9}']\n");
+}
+
 /// A file is judged as `pickle.load` reads it too, not only as `joblib.load` does: array bytes
 /// that spell a call of os.system are data to joblib, but in joblib's unaligned layout
 /// `pickle.load` runs them; and a plain pickle whose first bytes are bz2's magic (`BZ`, a

@@ -6,6 +6,7 @@
 mod dis;
 mod from_json;
 mod io;
+mod pickles;
 mod scan;
 mod show;
 mod to_json;

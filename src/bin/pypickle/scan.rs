@@ -34,13 +34,10 @@ pub struct Args {
 /// STACK_GLOBALs then take operands it cannot know (dangerous, but in every such file); and
 /// the array wrapper, judged by its `joblib` module, is only built by `pickle.load`.
 fn scan_input(bytes: &[u8]) -> Report {
-    use pypickle::joblib::{self, Compression};
-    const WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
+    use crate::pickles::{looks_like_joblib, WRAPPER};
+    use pypickle::joblib;
     let plain = pypickle::scan(bytes);
-    let named = WRAPPER.0.as_bytes();
-    if Compression::detect(bytes) == Compression::None
-        && !bytes.windows(named.len()).any(|w| w == named)
-    {
+    if !looks_like_joblib(bytes) {
         return plain;
     }
     let joblib = joblib::scan(bytes);

@@ -2,16 +2,19 @@
 
 use std::path::PathBuf;
 
-use pypickle::{Category, DeOptions, Deserializer, Value};
+use pypickle::{Category, DeOptions};
 
 use crate::io::{Failure, Input, Stdout};
+use crate::pickles::Pickles;
 use crate::{Outcome, Py2Strings};
 
 /// Print each pickle in a file as Python's repr(), objects shown inertly.
 ///
 /// Instances of classes that are not plain data are shown as the pickle describes them
 /// (`module.Class(...)`), never built. Pickles naming dangerous globals (os.system, eval, ...)
-/// are refused: `pypickle scan` lists what they name.
+/// are refused: `pypickle scan` lists what they name. A joblib file (compressed with zlib or
+/// gzip, or not) shows as the value `joblib.load` gives, its arrays as numpy's own pickles
+/// make them.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The pickle file, or - for standard input. A file of several pickles written one after
@@ -28,11 +31,11 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let opts = DeOptions::new()
         .record_unknown_globals(true)
         .py2_strings(args.py2_strings.into());
-    let mut de = Deserializer::from_slice(&bytes).with_options(opts);
+    let mut pickles = Pickles::open(&bytes, opts);
     let mut out = Stdout::new();
     let mut shown = 0usize;
     loop {
-        match de.next_value::<Value>() {
+        match pickles.next_value() {
             Ok(Some(v)) => {
                 out.line(&v.to_string())?;
                 shown += 1;
@@ -59,6 +62,19 @@ pub fn failure(e: &pypickle::Error, input: &Input, refused_hint: &str) -> Failur
     let f = Failure::of(input, e);
     match e.category() {
         Category::Refused => f.hint(format!("nothing was loaded; {refused_hint}")),
+        Category::Invalid if py2_str_not_text(e) => f.hint(
+            "a Python 2 str that is not text in the chosen encoding: give --py2-strings latin1 \
+             (each byte a character, as Python's encoding='latin1') or bytes",
+        ),
         _ => f,
     }
+}
+
+/// Whether `e` is a Python 2 str that does not decode as --py2-strings asks (ascii, utf8).
+fn py2_str_not_text(e: &pypickle::Error) -> bool {
+    let message = e.to_string();
+    matches!(
+        e.opcode_name(),
+        Some("STRING" | "BINSTRING" | "SHORT_BINSTRING")
+    ) && (message.contains("not ASCII") || message.contains("UTF-8"))
 }

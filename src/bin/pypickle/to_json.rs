@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use pypickle::json::{self, ErrorKind, JsonOptions};
-use pypickle::{DeOptions, Deserializer, Value};
+use pypickle::DeOptions;
 
 use crate::io::{write_output, Failure, Input};
+use crate::pickles::Pickles;
 use crate::show::failure;
 use crate::{Outcome, Py2Strings};
 
@@ -45,16 +46,16 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let json_opts = JsonOptions::new()
         .objects(args.objects)
         .max_depth(crate::MAX_JSON_DEPTH);
-    let mut de = Deserializer::from_slice(&bytes).with_options(de_opts);
+    let mut pickles = Pickles::open(&bytes, de_opts.clone());
     let mut text = String::new();
     let mut count = 0usize;
-    while let Some(v) = de.next_value::<Value>().map_err(|e| {
-        let hint = match args.objects {
-            false => {
+    while let Some(v) = pickles.next_value().map_err(|e| {
+        let hint = match !args.objects && reads_with_objects(&bytes, &de_opts) {
+            true => {
                 "--objects maps instances of classes that are not dangerous; `pypickle scan` \
                  lists every global it names"
             }
-            true => "`pypickle scan` lists every global it names",
+            false => "`pypickle scan` lists every global it names",
         };
         failure(&e, &input, hint)
     })? {
@@ -73,13 +74,14 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         };
         text.push_str(&doc.map_err(|e| Failure::of(&input, e))?);
         text.push('\n');
-        if !args.stream && de.position() < bytes.len() as u64 {
+        let position = pickles.position(bytes.len());
+        if !args.stream && position < bytes.len() as u64 {
             return Err(Failure::of(
                 &input,
                 format_args!(
                     "{} more bytes after the pickle's STOP at offset {}",
-                    bytes.len() as u64 - de.position(),
-                    de.position() - 1
+                    bytes.len() as u64 - position,
+                    position - 1
                 ),
             )
             .hint("for a file of several pickles give --stream"));
@@ -90,4 +92,17 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     }
     write_output(args.output.as_deref(), text.as_bytes(), false)?;
     Ok(Outcome::Ok)
+}
+
+/// Whether every pickle of the file reads with `--objects`, where it did not without: worth
+/// suggesting only then (builtin functions, for one, are refused either way).
+fn reads_with_objects(bytes: &[u8], opts: &DeOptions) -> bool {
+    let mut pickles = Pickles::open(bytes, opts.clone().record_unknown_globals(true));
+    loop {
+        match pickles.next_value() {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
 }

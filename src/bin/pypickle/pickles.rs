@@ -1,0 +1,81 @@
+//! The values a file holds, for `show` and `to-json`: each pickle of a plain file, one after
+//! another, or the one pickle of a joblib file (compressed or not, its arrays read as numpy's
+//! own pickles make them).
+
+use pypickle::joblib::{self, Compression};
+use pypickle::read::SliceRead;
+use pypickle::{Category, DeOptions, Deserializer, Error, Value};
+
+/// joblib's array wrapper, the global every joblib file with an array names.
+pub const WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
+
+/// Whether `bytes` look like a joblib file: a compression's magic bytes, or a pickle naming
+/// joblib's array wrapper.
+pub fn looks_like_joblib(bytes: &[u8]) -> bool {
+    let named = WRAPPER.0.as_bytes();
+    Compression::detect(bytes) != Compression::None
+        || bytes.windows(named.len()).any(|w| w == named)
+}
+
+/// The values of a file, read one at a time.
+pub enum Pickles<'a> {
+    /// A joblib file's one value, until taken.
+    Joblib(Option<Value>),
+    /// Plain pickles; with the error of reading them as a joblib file, if they looked like
+    /// one, for a first pickle that does not read either.
+    Plain {
+        de: Box<Deserializer<SliceRead<'a>>>,
+        as_joblib: Option<Error>,
+    },
+}
+
+impl<'a> Pickles<'a> {
+    /// A file that looks like joblib's is read as joblib's; if that fails it may still be
+    /// plain pickles (`BZ` begins a BINBYTES, and any pickle may hold the wrapper's name as
+    /// text), and is read as such.
+    pub fn open(bytes: &'a [u8], opts: DeOptions) -> Pickles<'a> {
+        let as_joblib = if looks_like_joblib(bytes) {
+            let value = joblib::decompress(bytes, &opts)
+                .and_then(|plain| joblib::from_slice_with::<Value>(&plain, &opts));
+            match value {
+                Ok(v) => return Pickles::Joblib(Some(v)),
+                Err(e) => Some(e),
+            }
+        } else {
+            None
+        };
+        Pickles::Plain {
+            de: Box::new(Deserializer::from_slice(bytes).with_options(opts)),
+            as_joblib,
+        }
+    }
+
+    /// The next value, or `None` after the last. A first pickle that is not one at all
+    /// (truncated or invalid) in a file that looked like joblib's reports the joblib error.
+    pub fn next_value(&mut self) -> Result<Option<Value>, Error> {
+        match self {
+            Pickles::Joblib(value) => Ok(value.take()),
+            Pickles::Plain { de, as_joblib } => {
+                let r = de.next_value();
+                let joblib_error = as_joblib.take();
+                match (r, joblib_error) {
+                    (Err(e), Some(j))
+                        if matches!(e.category(), Category::Truncated | Category::Invalid) =>
+                    {
+                        Err(j)
+                    }
+                    (r, _) => r,
+                }
+            }
+        }
+    }
+
+    /// Where the reading stopped: the offset after the last STOP read (a joblib file is read
+    /// to its end or not at all).
+    pub fn position(&self, len: usize) -> u64 {
+        match self {
+            Pickles::Joblib(_) => len as u64,
+            Pickles::Plain { de, .. } => de.position(),
+        }
+    }
+}

@@ -114,6 +114,12 @@ fn cases() -> Vec<Case> {
             "C.Drawing('d', [C.Square(2.0), C.Circle(1.0)], C.Point(1, -2))",
             "Drawing(title='d', shapes=[Square(side=2.0), Circle(r=1.0)], origin=Point(x=1, y=-2))",
         ),
+        // A namedtuple is hashable: a dict key, as in Python.
+        case(
+            std::collections::BTreeMap::from([(Pair(1, "a".into()), 1)]),
+            "{C.Pair(1, 'a'): 1}",
+            "{Pair(left=1, right='a'): 1}",
+        ),
     ]
 }
 
@@ -349,4 +355,45 @@ fn a_registered_class_in_a_module_the_danger_list_names_reads_back() {
     }
     let e = pypickle::from_slice_with::<Value>(b"ctest.models\nOther\n.", &de).unwrap_err();
     assert_eq!(e.refused_global(), Some(("test.models", "Other")), "{e}");
+}
+
+/// As a dict key, an instance of a registered tuple struct is a namedtuple, which Python hashes
+/// when its fields are hashable (the `{Pair(1, 'a'): 1}` case above loads in CPython); a
+/// field Python cannot hash is refused as in a plain tuple. An instance written with its
+/// attributes is refused: Python cannot hash a dataclass's (unless frozen).
+#[test]
+fn registered_instances_as_dict_keys() {
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Listed(i64, Vec<i64>);
+    let reg = registry().class::<ListedDe>("pypickle_classes.Listed");
+    #[derive(Deserialize)]
+    #[serde(rename = "Listed")]
+    #[allow(dead_code)]
+    struct ListedDe(i64, Vec<i64>);
+    let opts = SerOptions::new().registry(reg);
+    let m = std::collections::BTreeMap::from([(Listed(1, vec![2]), 0)]);
+    let e = pypickle::to_vec_with(&m, &opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("a sequence (written as a list) cannot be a dict key"),
+        "{e}"
+    );
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Point {
+        x: i64,
+        y: i64,
+    }
+    let m = std::collections::BTreeMap::from([(Point { x: 1, y: 2 }, 0)]);
+    let e = pypickle::to_vec_with(&m, &ser(4)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Python cannot hash a dataclass's (unless frozen)"),
+        "{e}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "both dotted names with no empty part")]
+fn a_class_name_with_an_empty_half_is_a_programming_error() {
+    let _ = ClassRegistry::new().class::<Point>("pypickle_classes:");
 }

@@ -406,3 +406,120 @@ fn value_serialize_on_a_held_serializer_recovers_after_an_error_like_dump() {
         assert_eq!(de.next_value::<Value>().unwrap(), None);
     }
 }
+
+/// Nesting that goes through an object's payload, `Some`s and newtype structs is bounded too:
+/// each is an error, not a stack overflow. An object's payload is converted to a `Value` before
+/// it is written, and that conversion counts levels as the writer does; a type recursive
+/// through wrappers alone (opening no container) stops at 4 wrappers a level of `max_depth`.
+#[test]
+fn nesting_through_objects_options_and_newtypes_is_bounded() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    fn nested(depth: usize) -> Value {
+        let mut v = Value::None;
+        for _ in 0..depth {
+            v = Value::List(vec![v]);
+        }
+        v
+    }
+    let object = |state: Value| {
+        Value::Object(Box::new(pypickle::Object {
+            class: pypickle::Global {
+                module: "m".into(),
+                name: "C".into(),
+            },
+            made: pypickle::Made::New,
+            args: Value::Tuple(vec![]),
+            kwargs: None,
+            state: vec![state],
+            list_items: vec![],
+            dict_items: vec![],
+        }))
+    };
+    let deep = object(nested(30_000));
+    let e = pypickle::to_vec(&deep).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}");
+    let e = pypickle::to_value(&deep).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}");
+    std::mem::forget(deep); // dropping 30k nested Vecs recurses too
+                            // Within the limit, an object's nested state still writes.
+    let fine = object(nested(200));
+    assert!(pypickle::to_vec(&fine).is_ok());
+    assert_eq!(pypickle::to_value(&fine).unwrap(), fine);
+
+    // A chain of newtypes and Options: no container at all.
+    #[derive(Serialize)]
+    struct W(Option<Box<W>>);
+    let mut w = W(None);
+    for _ in 0..100_000 {
+        w = W(Some(Box::new(w)));
+    }
+    for e in [err(&w), pypickle::to_value(&w).unwrap_err()] {
+        assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}");
+    }
+    std::mem::forget(w);
+
+    // A cycle through Rc<RefCell<..>> behind a newtype's Option, serialized as serde's `rc`
+    // feature serializes it (through what the pointer holds).
+    struct Link(Option<Rc<RefCell<Link>>>);
+    impl Serialize for Link {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            struct Next<'a>(&'a Option<Rc<RefCell<Link>>>);
+            impl Serialize for Next<'_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    match self.0 {
+                        Some(rc) => s.serialize_some(&*rc.borrow()),
+                        None => s.serialize_none(),
+                    }
+                }
+            }
+            s.serialize_newtype_struct("Link", &Next(&self.0))
+        }
+    }
+    let a = Rc::new(RefCell::new(Link(None)));
+    a.borrow_mut().0 = Some(a.clone());
+    let e = err(&*a.borrow());
+    assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}");
+    a.borrow_mut().0 = None;
+
+    // Three wrappers in each of 255 containers fit the limits (and a 2 MiB test thread).
+    #[derive(Serialize)]
+    struct Node {
+        next: Option<Wrap>,
+    }
+    #[derive(Serialize)]
+    struct Wrap(Option<Box<Node>>);
+    let mut n = Node { next: None };
+    for _ in 0..254 {
+        n = Node {
+            next: Some(Wrap(Some(Box::new(n)))),
+        };
+    }
+    let bytes = pypickle::to_vec(&n).unwrap();
+    let back: Value = pypickle::from_slice(&bytes).unwrap();
+    assert!(back.to_string().starts_with("{'next': {'next': "));
+    assert!(pypickle::to_value(&n).is_ok());
+}
+
+/// A unit variant of an enum registered for a Python `Enum` with no member for it is an error:
+/// written as its bare name, Python would load a str where a member was meant.
+#[test]
+fn a_registered_enums_variant_without_a_member_is_an_error() {
+    let reg = pypickle::ClassRegistry::new().python_enum::<Color2>("paint.Color", [("Red", 1)]);
+    let opts = SerOptions::new().registry(reg);
+    assert!(pypickle::to_vec_with(&vec![Color2::Red], &opts).is_ok());
+    let e = pypickle::to_vec_with(&vec![Color2::Red, Color2::Blue], &opts).unwrap_err();
+    assert_eq!(e.category(), Category::Unserializable);
+    assert!(
+        e.to_string()
+            .contains("Color2::Blue has no member of the Python enum paint.Color"),
+        "{e}"
+    );
+}
+
+#[derive(Serialize, serde::Deserialize)]
+enum Color2 {
+    Red,
+    Blue,
+}

@@ -99,6 +99,13 @@ impl PartialEq for ClassRegistry {
 /// convention, classes are not; when that fails use `module:QualName`.
 fn split_python_name(python: &str) -> (String, String) {
     if let Some((m, q)) = python.split_once(':') {
+        assert!(
+            [m, q]
+                .iter()
+                .all(|half| half.split('.').all(|p| !p.is_empty())),
+            "a Python class is named `module:QualName`, both dotted names with no empty part, \
+             got {python:?}"
+        );
         return (m.to_string(), q.to_string());
     }
     // The qualified name starts at the first part that begins with an upper-case letter.

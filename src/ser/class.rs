@@ -12,6 +12,7 @@
 
 use std::io::Write;
 
+use super::emit::unserializable;
 use super::Serializer;
 use crate::class::Entry;
 use crate::error::Result;
@@ -38,15 +39,23 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     }
 
     /// The value of the Python `Enum` member that the unit variant `variant` of `rust` stands
-    /// for, with its class.
+    /// for, with its class; an error if `rust` is registered for a Python `Enum` that has no
+    /// member for it (written as its bare name, Python would get a str in place of a member).
     #[inline]
-    pub(crate) fn enum_member(&self, rust: &str, variant: &str) -> Option<(Entry, Value)> {
+    pub(crate) fn enum_member(&self, rust: &str, variant: &str) -> Result<Option<(Entry, Value)>> {
         if self.opts.registry.is_empty() {
-            return None;
+            return Ok(None);
         }
-        let e = self.opts.registry.enum_entry(rust)?;
-        let value = e.members.iter().find(|(_, v)| *v == variant)?.0.clone();
-        Some((e.clone(), value))
+        let Some(e) = self.opts.registry.enum_entry(rust) else {
+            return Ok(None);
+        };
+        match e.members.iter().find(|(_, v)| *v == variant) {
+            Some((value, _)) => Ok(Some((e.clone(), value.clone()))),
+            None => Err(unserializable(format!(
+                "{rust}::{variant} has no member of the Python enum {}.{} it is registered for",
+                e.module, e.qualname
+            ))),
+        }
     }
 
     /// Protocols 0-1: `copyreg._reconstructor, (cls, builtins.<base>,` up to the third item

@@ -361,15 +361,14 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     }
 
     /// The fields of a tuple struct (or tuple or newtype variant) registered for a class: the
-    /// arguments of `cls.__new__(cls, *fields)`.
+    /// arguments of `cls.__new__(cls, *fields)`. As a dict key or set element it is a
+    /// namedtuple (or another subclass of a hashable type), hashable when its fields are: they
+    /// are written as a key's are.
     pub(crate) fn instance(
         ser: &'a mut Serializer<W, P45>,
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
-        if ser.key() {
-            return Err(ser.unhashable("an instance of a class"));
-        }
         ser.open()?;
         ser.begin_instance_args(class)?;
         let mut w = Self::tuple(ser, len)?;
@@ -636,7 +635,11 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     #[inline(never)]
     fn instance_head(ser: &mut Serializer<W, P45>, class: &crate::class::Entry) -> Result<usize> {
         if ser.key() {
-            return Err(ser.unhashable("an instance of a class"));
+            return Err(unserializable(
+                "an instance of a registered struct (written with its attributes) cannot be a \
+                 dict key or set element: Python cannot hash a dataclass's (unless frozen); \
+                 register a tuple struct for a namedtuple key",
+            ));
         }
         ser.open()?;
         ser.emit_new_instance(class)?;

@@ -88,6 +88,9 @@ pub struct Serializer<W, const P45: bool = false> {
     pub(crate) opts: SerOptions,
     /// Containers open; 0 between pickles.
     pub(crate) level: u32,
+    /// `Some`s and newtype structs open, which write nothing of their own: counted apart
+    /// from containers (see [`WRAPS_PER_LEVEL`]).
+    wraps: u32,
     /// What takes a str, struct or seq off its fast path, as bits ([`KEY`], [`PENDING`],
     /// [`NO_STR_MEMO`], [`CLASSES`]): one test of them all there.
     pub(crate) slow: u8,
@@ -102,6 +105,12 @@ pub struct Serializer<W, const P45: bool = false> {
     /// Where the pickle being written began in the buffer, and the flush count then.
     pickle_at: (usize, u64),
 }
+
+/// How many `Some`s and newtype structs may be open at once, for each level of
+/// [`SerOptions::max_depth`]: they recurse as containers do, and a type recursive through them
+/// alone (`struct W(Option<Box<W>>)`, or a cycle through `Rc<RefCell<..>>`) opens no container
+/// at all. Four a level covers an `Option` of a newtype of an `Option` in every container.
+pub(crate) const WRAPS_PER_LEVEL: u32 = 4;
 
 /// `slow`: writing a dict key or set element, which Python must be able to hash.
 pub(crate) const KEY: u8 = 1;
@@ -190,6 +199,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             proto: opts.protocol,
             opts: opts.clone(),
             level: 0,
+            wraps: 0,
             slow: slow_options(opts),
             pending: None,
             buffers: Vec::new(),
@@ -390,6 +400,30 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.begin_value()?;
         self.level += 1;
         Ok(())
+    }
+
+    /// `v`, inside a `Some` or newtype struct: one wrapper deeper.
+    #[inline]
+    fn wrapped<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+        if self.wraps >= self.opts.max_depth.saturating_mul(WRAPS_PER_LEVEL) {
+            return Err(self.too_deep());
+        }
+        self.wraps += 1;
+        let r = v.serialize(&mut *self);
+        self.wraps -= 1;
+        r
+    }
+
+    /// How deep a value built apart ([`to_value`](crate::to_value) of an object's payload)
+    /// may still nest: containers and wrappers left.
+    pub(crate) fn depth_left(&self) -> (u32, u32) {
+        (
+            self.opts.max_depth.saturating_sub(self.level),
+            self.opts
+                .max_depth
+                .saturating_mul(WRAPS_PER_LEVEL)
+                .saturating_sub(self.wraps),
+        )
     }
 
     #[cold]
@@ -673,7 +707,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<()> {
-        v.serialize(self)
+        self.wrapped(v)
     }
     #[inline]
     fn serialize_unit(self) -> Result<()> {
@@ -696,7 +730,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         _index: u32,
         variant: &'static str,
     ) -> Result<()> {
-        if let Some((class, value)) = self.enum_member(name, variant) {
+        if let Some((class, value)) = self.enum_member(name, variant)? {
             return self.save_enum_member(&class, &value);
         }
         if let Some(class) = self.variant_class(name, variant) {
@@ -725,7 +759,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             w.push(v)?;
             return w.done();
         }
-        v.serialize(self)
+        self.wrapped(v)
     }
     #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(

@@ -141,7 +141,9 @@ impl SerOptions {
     /// nested deeper (a hand-built `Value`, a recursive type) is an error of
     /// [`Limit::Depth`](crate::Limit::Depth) instead of a stack overflow. A level of a `Value`
     /// takes about 0.7 KiB of stack in a release build and 5 KiB in a debug build: 256 levels
-    /// fit a 2 MiB thread either way; raise the limit together with the stack.
+    /// fit a 2 MiB thread either way; raise the limit together with the stack. `Some`s and
+    /// newtype structs, which write nothing of their own but recurse too, may nest 4 times as
+    /// deep (1024 by default), so that a type recursive through them alone stops as well.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = u32::try_from(depth).unwrap_or(u32::MAX);
         self

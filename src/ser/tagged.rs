@@ -15,9 +15,9 @@ use super::emit::unserializable;
 use super::Serializer;
 use crate::error::Result;
 use crate::value::magic::Tag;
-use crate::value::{to_value, Value};
+use crate::value::{to_value_within, Value};
 
-/// Serializes a payload under its tag's newtype name again, for [`to_value`].
+/// Serializes a payload under its tag's newtype name again, for [`to_value_within`].
 struct Retag<'a, T: ?Sized>(&'static str, &'a T);
 
 impl<T: Serialize + ?Sized> Serialize for Retag<'_, T> {
@@ -57,7 +57,8 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 r
             }
             Tag::Complex | Tag::Global | Tag::Object => {
-                let value = to_value(&Retag(name, payload))?;
+                let limit = self.opts.max_depth;
+                let value = to_value_within(&Retag(name, payload), limit, self.depth_left())?;
                 if !matches!(
                     value,
                     Value::Complex(_) | Value::Global(_) | Value::Object(_)

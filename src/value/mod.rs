@@ -14,6 +14,7 @@ pub use bigint::{BigInt, ParseBigIntError};
 pub use de::from_value;
 pub(crate) use de::hand_over;
 pub use ser::to_value;
+pub(crate) use ser::to_value_within;
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.
 ///

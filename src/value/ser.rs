@@ -6,6 +6,7 @@ use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, SerializeTuple, Se
 use super::magic::Tag;
 use super::{BigInt, Complex, Global, Made, Object, Value};
 use crate::error::{Error, ErrorCode, Result};
+use crate::ser::WRAPS_PER_LEVEL;
 
 /// Serializes through a newtype struct named after a tag, which this crate's serializers
 /// recognise and other serializers see through.
@@ -135,8 +136,28 @@ impl Serialize for Value {
 /// let v = to_value(&P { x: 1, y: (2, None) }).unwrap();
 /// assert_eq!(v, pickle_value!({"x": 1, "y": (2, None)}));
 /// ```
+///
+/// Converting recurses, so nesting is bounded as the pickle writer bounds it with
+/// [`SerOptions::max_depth`](crate::SerOptions::max_depth)'s default: more than 256 containers
+/// deep, or more than 1024 `Some`s and newtype structs, is an error of
+/// [`Limit::Depth`](crate::Limit::Depth), not a stack overflow.
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    value.serialize(VALUES)
+    let limit = crate::SerOptions::new().max_depth;
+    value.serialize(ValueSerializer::within(
+        limit,
+        limit,
+        limit * WRAPS_PER_LEVEL,
+    ))
+}
+
+/// [`to_value`] for a value being written `depth` containers and `wraps` wrappers short of
+/// the writer's `limit` (its `max_depth`).
+pub(crate) fn to_value_within<T: Serialize + ?Sized>(
+    value: &T,
+    limit: u32,
+    (depth, wraps): (u32, u32),
+) -> Result<Value> {
+    value.serialize(ValueSerializer::within(limit, depth, wraps))
 }
 
 #[cold]
@@ -150,10 +171,55 @@ fn bad(msg: &str) -> Error {
 #[derive(Clone, Copy)]
 struct ValueSerializer {
     big_payload: bool,
+    /// Containers that may still open inside, and `Some`s and newtype structs (which recurse
+    /// too, opening nothing); `limit` is the `max_depth` an error names.
+    depth: u32,
+    wraps: u32,
+    limit: u32,
 }
 
-/// The [`ValueSerializer`] of everything but a big int's payload.
-const VALUES: ValueSerializer = ValueSerializer { big_payload: false };
+impl ValueSerializer {
+    fn within(limit: u32, depth: u32, wraps: u32) -> ValueSerializer {
+        ValueSerializer {
+            big_payload: false,
+            depth,
+            wraps,
+            limit,
+        }
+    }
+
+    /// The serializer of what a container holds: one container deeper.
+    fn inside(self) -> Result<ValueSerializer> {
+        match self.depth.checked_sub(1) {
+            Some(depth) => Ok(ValueSerializer {
+                big_payload: false,
+                depth,
+                ..self
+            }),
+            None => Err(self.too_deep()),
+        }
+    }
+
+    /// The serializer of what a `Some` or newtype struct holds.
+    fn unwrapped(self, big_payload: bool) -> Result<ValueSerializer> {
+        match self.wraps.checked_sub(1) {
+            Some(wraps) => Ok(ValueSerializer {
+                big_payload,
+                wraps,
+                ..self
+            }),
+            None => Err(self.too_deep()),
+        }
+    }
+
+    #[cold]
+    fn too_deep(self) -> Error {
+        Error::new(ErrorCode::Limit {
+            which: crate::Limit::Depth,
+            limit: u64::from(self.limit),
+        })
+    }
+}
 
 /// `v`, if Python can hash it (as a dict key or set element must be); else the error the pickle
 /// writer gives for it.
@@ -242,12 +308,14 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
 pub(crate) struct SeqBuilder {
     items: Vec<Value>,
     tuple: bool,
+    each: ValueSerializer,
 }
 
 /// Collects a map or struct.
 pub(crate) struct MapBuilder {
     entries: Vec<(Value, Value)>,
     key: Option<Value>,
+    each: ValueSerializer,
 }
 
 /// Collects a tuple or struct variant: `{variant: payload}`.
@@ -323,7 +391,7 @@ impl Serializer for ValueSerializer {
         Ok(Value::None)
     }
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<Value> {
-        v.serialize(self)
+        v.serialize(self.unwrapped(false)?)
     }
     fn serialize_unit(self) -> Result<Value> {
         Ok(Value::None)
@@ -345,9 +413,7 @@ impl Serializer for ValueSerializer {
         v: &T,
     ) -> Result<Value> {
         let tag = Tag::from_name(name);
-        let inner = v.serialize(ValueSerializer {
-            big_payload: tag == Some(Tag::BigInt),
-        })?;
+        let inner = v.serialize(self.unwrapped(tag == Some(Tag::BigInt))?)?;
         match tag {
             Some(tag) => untag(tag, inner),
             None => Ok(inner),
@@ -362,19 +428,21 @@ impl Serializer for ValueSerializer {
     ) -> Result<Value> {
         Ok(Value::Dict(vec![(
             Value::Str(variant.into()),
-            v.serialize(VALUES)?,
+            v.serialize(self.inside()?)?,
         )]))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
             items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
             tuple: false,
+            each: self.inside()?,
         })
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
             items: Vec::with_capacity(len.min(4096)),
             tuple: true,
+            each: self.inside()?,
         })
     }
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqBuilder> {
@@ -396,6 +464,7 @@ impl Serializer for ValueSerializer {
         Ok(MapBuilder {
             entries: Vec::with_capacity(len.unwrap_or(0).min(4096)),
             key: None,
+            each: self.inside()?,
         })
     }
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapBuilder> {
@@ -429,7 +498,7 @@ impl ser::SerializeSeq for SeqBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.items.push(v.serialize(VALUES)?);
+        self.items.push(v.serialize(self.each)?);
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -477,7 +546,7 @@ impl ser::SerializeMap for MapBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
-        self.key = Some(hashable(k.serialize(VALUES)?)?);
+        self.key = Some(hashable(k.serialize(self.each)?)?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
@@ -485,7 +554,7 @@ impl ser::SerializeMap for MapBuilder {
             .key
             .take()
             .ok_or_else(|| bad("serialize_value before serialize_key"))?;
-        self.entries.push((k, v.serialize(VALUES)?));
+        self.entries.push((k, v.serialize(self.each)?));
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -498,7 +567,7 @@ impl ser::SerializeStruct for MapBuilder {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.entries
-            .push((Value::Str(key.into()), v.serialize(VALUES)?));
+            .push((Value::Str(key.into()), v.serialize(self.each)?));
         Ok(())
     }
     fn end(self) -> Result<Value> {

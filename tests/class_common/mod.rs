@@ -79,7 +79,7 @@ pub struct Slotted {
 }
 
 /// `collections.namedtuple("Pair", "left right")`.
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
 pub struct Pair(pub i64, pub String);
 
 /// A class whose `__reduce__` gives constructor arguments.

@@ -136,7 +136,7 @@ pub(crate) enum ErrorCode {
     Unsupported(Box<str>),
     #[error("limit {which} ({limit}) exceeded")]
     Limit { which: Limit, limit: u64 },
-    #[error("{} after the pickle's STOP", match .0 { Some(n) => format!("{n} bytes of trailing data"), None => "trailing data".to_string() })]
+    #[error("{} after the pickle's STOP", match .0 { Some(1) => "1 byte of trailing data".to_string(), Some(n) => format!("{n} bytes of trailing data"), None => "trailing data".to_string() })]
     TrailingData(Option<u64>),
     #[error("cycle: a value contains itself, which no Rust value can hold")]
     Cycle,

@@ -108,6 +108,12 @@ mod private {
 pub trait Read<'de>: private::Sealed {
     #[doc(hidden)]
     fn position(&self) -> u64;
+    /// Bytes taken from the input so far: the position, and a frame read ahead of it.
+    #[doc(hidden)]
+    #[inline]
+    fn taken(&self) -> u64 {
+        self.position()
+    }
     /// The next opcode byte, or `None` at the end of the input.
     #[doc(hidden)]
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>>;
@@ -209,9 +215,12 @@ impl<'de> SliceRead<'de> {
         }
     }
 
+    /// An argument of `needed` bytes that is not there. Inside a frame (whose bytes were all
+    /// there when it began) it crosses the frame's end, however much input follows: more input
+    /// would not help, so it is not "truncated", as from an [`IoRead`].
     #[cold]
     fn short(&self, needed: u64) -> Error {
-        if self.in_frame && (self.pos as u64).saturating_add(needed) <= self.input.len() as u64 {
+        if self.in_frame {
             frame_crossed()
         } else {
             truncated(needed, (self.limit - self.pos) as u64)
@@ -315,9 +324,8 @@ impl<'de> Read<'de> for SliceRead<'de> {
                 self.pos += n + 1;
                 Ok(span)
             }
-            None if self.in_frame && self.input[self.limit..].contains(&b'\n') => {
-                Err(frame_crossed())
-            }
+            // The frame's bytes were all there: the line crosses its end.
+            None if self.in_frame => Err(frame_crossed()),
             None => Err(Error::new(ErrorCode::NoNewline)),
         }
     }
@@ -451,6 +459,14 @@ impl<R> private::Sealed for IoRead<R> {}
 impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     fn position(&self) -> u64 {
         self.pos
+    }
+
+    fn taken(&self) -> u64 {
+        let ahead = match self.frame {
+            Some((at, end)) => end.saturating_sub(at) as u64,
+            None => 0,
+        };
+        self.pos.saturating_add(ahead)
     }
 
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>> {

@@ -147,3 +147,63 @@ fn numpy_arrays_with_out_of_band_data() {
         );
     }
 }
+
+/// A pickle abandoned by an error drops the buffers it handed out of band: the next pickle's
+/// buffers are its own, as `take_buffers` returns them. And the functions that cannot return
+/// buffers refuse a value that hands any out, rather than lose them.
+#[test]
+fn buffers_of_an_abandoned_pickle_are_dropped_and_none_are_lost() {
+    struct Fails;
+    impl serde::Serialize for Fails {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("fails"))
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct Bad {
+        a: PickleBuffer<&'static [u8]>,
+        b: Fails,
+    }
+    #[derive(serde::Serialize)]
+    struct Good {
+        a: PickleBuffer<&'static [u8]>,
+    }
+    let opts = SerOptions::new().protocol(5).out_of_band_buffers(true);
+    let mut ser = pypickle::Serializer::new(Vec::new()).with_options(opts.clone());
+    let bad = Bad {
+        a: PickleBuffer::new(&b"STALE"[..]),
+        b: Fails,
+    };
+    ser.dump(&bad).unwrap_err();
+    ser.dump(&Good {
+        a: PickleBuffer::new(&b"fresh"[..]),
+    })
+    .unwrap();
+    let buffers = ser.take_buffers();
+    assert_eq!(buffers, [b"fresh".to_vec()]);
+    let pickle = ser.into_inner();
+    let lent: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
+    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!(v.to_string(), "{'a': bytearray(b'fresh')}");
+
+    // The same through serialize() on a held serializer, which recovers at the next value.
+    let mut ser = pypickle::Serializer::new(Vec::new()).with_options(opts.clone());
+    serde::Serialize::serialize(&bad, &mut ser).unwrap_err();
+    ser.dump(&Good {
+        a: PickleBuffer::new(&b"fresh"[..]),
+    })
+    .unwrap();
+    assert_eq!(ser.take_buffers(), [b"fresh".to_vec()]);
+
+    let good = Good {
+        a: PickleBuffer::new(&b"x"[..]),
+    };
+    for e in [
+        pypickle::to_vec_with(&good, &opts).unwrap_err(),
+        pypickle::to_writer_with(Vec::new(), &good, &opts).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("only to_vec_with_buffers"), "{e}");
+    }
+    // Without a buffer to hand out, the option changes nothing.
+    assert!(pypickle::to_vec_with(&1, &opts).is_ok());
+}

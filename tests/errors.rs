@@ -37,7 +37,7 @@ fn missing_stop_empty_input_and_trailing_bytes() {
     let e = pypickle::from_slice::<Value>(b"N.N").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "1 bytes of trailing data after the pickle's STOP (at offset 2)"
+        "1 byte of trailing data after the pickle's STOP (at offset 2)"
     );
     assert!(pypickle::from_reader::<_, Value>(&b"N.N"[..]).is_err());
 }
@@ -430,4 +430,65 @@ fn a_build_that_sets_nothing_is_a_no_op_on_any_value() {
         let e = err(data);
         assert!(e.to_string().contains("has no state to set"), "{e}");
     }
+}
+
+/// Inside a FRAME (whose bytes were all there when it began), an argument or line that runs
+/// past the frame's end is the frame error from a slice as from a reader, whether or not the
+/// input ends there too: more input would not help, so it is not "truncated".
+#[test]
+fn an_argument_past_a_frames_end_is_the_frame_error_however_the_input_ends() {
+    let cut = b"\x80\x04\x95\x04\0\0\0\0\0\0\0\x8c\x05ab";
+    let longer = [&cut[..], b"cde."].concat();
+    let line = b"\x80\x04\x95\x03\0\0\0\0\0\0\0cos";
+    for input in [&cut[..], &longer, &line[..]] {
+        for e in [
+            pypickle::from_slice::<Value>(input).unwrap_err(),
+            pypickle::from_reader::<_, Value>(input).unwrap_err(),
+        ] {
+            assert_eq!(e.category(), Category::Invalid, "{e}");
+            assert!(!e.is_truncated());
+            assert!(
+                e.to_string().contains("past the end of the current FRAME"),
+                "{e}"
+            );
+        }
+    }
+}
+
+/// A frame larger than what the scratch bound allows for the bytes consumed so far does not
+/// count against it before it is consumed: an `io::Read` reads a valid 8.6 MB frame whose
+/// first opcode copies to scratch (a Python 2 str decoded as Latin-1), as a slice does.
+#[test]
+fn a_large_frame_read_from_a_stream_is_not_charged_before_it_is_read() {
+    let mut body = b"U\x01\xe9".to_vec();
+    body.extend(b"N0".repeat(4_300_000));
+    body.push(b'.');
+    let mut p = b"\x80\x04\x95".to_vec();
+    p.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    p.extend_from_slice(&body);
+    let opts = DeOptions::new().py2_strings(pypickle::Py2Strings::Latin1);
+    let from_slice: Value = pypickle::from_slice_with(&p, &opts).unwrap();
+    let from_reader: Value = pypickle::from_reader_with(&p[..], &opts).unwrap();
+    assert_eq!(from_slice, Value::from("é"));
+    assert_eq!(from_reader, from_slice);
+}
+
+/// An I/O error while looking for trailing data after STOP says where: at the STOP's end.
+#[test]
+fn an_io_error_after_stop_has_the_offset() {
+    struct FailsAfter(&'static [u8]);
+    impl std::io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("late"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let e = pypickle::from_reader::<_, Value>(FailsAfter(b"K\x01.")).unwrap_err();
+    assert_eq!(e.category(), Category::Io, "{e}");
+    assert_eq!(e.offset(), Some(3), "{e}");
 }

@@ -162,3 +162,54 @@ fn extension_codes_map_python_2_names_below_protocol_3() {
     let e = pypickle::from_slice_with::<Value>(b"\x80\x03\x82\x09)R.", &de).unwrap_err();
     assert_eq!(e.refused_global(), Some(("__builtin__", "set")), "{e}");
 }
+
+/// A persistent id holding an out-of-band buffer is an error, not a panic (the id is built
+/// before the buffers are lent); CPython hands the buffer's bytes to `persistent_load`.
+#[test]
+fn a_persistent_id_holding_a_buffer_is_an_error() {
+    let opts = DeOptions::new().persistent_load(|pid| Ok(Value::from(format!("got {pid}"))));
+    // PROTO 5, NEXT_BUFFER, BINPERSID, STOP
+    let r: Result<Value, _> =
+        pypickle::from_slice_with_buffers(b"\x80\x05\x97Q.", &[b"abc"], &opts);
+    let e = r.unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Unsupported, "{e}");
+    assert!(e.to_string().contains("inside a persistent id"), "{e}");
+}
+
+/// Building a persistent id for the hook, and copying what the hook gives into the arena, are
+/// charged to the pickle's copy budget (`max_expansion`), as calls' copies are: handing one
+/// memoized 1M-value tuple to the hook again and again, 4 bytes a time, stops at the limit in
+/// a few calls, where it once rebuilt the tuple at every call, for hours or gigabytes.
+#[test]
+fn persistent_ids_are_charged_to_the_expansion_budget() {
+    // A tuple of 1000 references to one list of 1000 ints, memoized as 1.
+    let mut p = b"\x80\x04]q\x00(".to_vec();
+    for i in 0..1000u16 {
+        p.push(b'M');
+        p.extend_from_slice(&i.to_le_bytes());
+    }
+    p.extend_from_slice(b"e(");
+    for _ in 0..1000 {
+        p.extend_from_slice(b"h\x00");
+    }
+    p.extend_from_slice(b"tq\x01");
+    for _ in 0..1000 {
+        p.extend_from_slice(b"h\x01Q0");
+    }
+    p.extend_from_slice(b"N.");
+    let none = DeOptions::new().persistent_load(|_| Ok(Value::None));
+    let keep =
+        DeOptions::new().persistent_load(|pid| Ok(Value::Tuple(vec!["id".into(), pid.clone()])));
+    for opts in [none, keep] {
+        let started = std::time::Instant::now();
+        let e = pypickle::from_slice_with::<Value>(&p, &opts).unwrap_err();
+        assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+    // One such call is within the budget.
+    let once = [&p[..p.len() - 4002], b"h\x01Q."].concat();
+    let opts =
+        DeOptions::new().persistent_load(|pid| Ok(Value::from(pid.to_string().len() as i64)));
+    let v: Value = pypickle::from_slice_with(&once, &opts).unwrap();
+    assert!(matches!(v, Value::Int(n) if n > 4000), "{v}");
+}

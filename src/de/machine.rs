@@ -461,13 +461,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
 
     /// Bytes copied to scratch, as a span. What calls and conversions copy there is bounded
     /// by the input read so far: four bytes for each input byte (decoding text at most
-    /// doubles it, and an `io::Read` input is held there too), plus 8 for each value
-    /// `max_expansion` allows. Past that, the pickle is copying shared data again and again
-    /// (`_codecs.encode` of one memoized str, called over and over).
+    /// doubles it, and an `io::Read` input is held there too, a frame as soon as it begins),
+    /// plus 8 for each value `max_expansion` allows. Past that, the pickle is copying shared
+    /// data again and again (`_codecs.encode` of one memoized str, called over and over).
     fn push_scratch(&mut self, bytes: &[u8]) -> Result<Span> {
         let allowed = self
             .r
-            .position()
+            .taken()
             .saturating_mul(4)
             .saturating_add(self.opts.max_expansion.saturating_mul(8));
         if (self.arena.scratch.len() + bytes.len()) as u64 > allowed {
@@ -900,6 +900,33 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             }));
         }
         Ok(())
+    }
+
+    /// What [`Run::charge_copies`] would still allow.
+    fn copies_left(&self) -> u64 {
+        self.r
+            .position()
+            .saturating_add(self.opts.max_expansion)
+            .saturating_sub(self.m.copied)
+    }
+
+    /// A node built into a [`Value`] while the pickle is still being read (a persistent id
+    /// for the caller's hook, a joblib array's dtype), charged as copies: a value visited
+    /// for each of its values, 32 bytes of strs and bytes for one. A pickle may hand the
+    /// same memoized value over again and again for a few bytes each.
+    pub(super) fn build_detached(&mut self, node: Node) -> Result<crate::Value> {
+        let mut walk = crate::de::walk::Walk::detached(
+            self.r.input(),
+            self.arena,
+            self.opts,
+            self.copies_left(),
+        );
+        let before = walk.left();
+        let value = walk.build(node)?;
+        let after = walk.left();
+        let spent = (before.0 - after.0).saturating_add((before.1 - after.1).div_ceil(32));
+        self.charge_copies(usize::try_from(spent).unwrap_or(usize::MAX))?;
+        Ok(value)
     }
 
     /// The items of an iterable node, for `set(x)`, `frozenset(x)`, `bytes(x)`, charged as

@@ -310,7 +310,11 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
             .run(&mut read, arena, opts)?
             .ok_or_else(|| Error::new(ErrorCode::Empty))?;
         let end = read.position();
-        if read.opcode(&arena.scratch)?.is_some() {
+        if read
+            .opcode(&arena.scratch)
+            .map_err(|e| e.at_offset(end))?
+            .is_some()
+        {
             return Err(Error::new(ErrorCode::TrailingData(None)).at_offset(end));
         }
         walk_root(&[], &[], arena, opts, root, PhantomData::<T>)

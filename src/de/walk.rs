@@ -86,22 +86,35 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         self
     }
 
-    /// The bytes of an out-of-band buffer node, and whether it is read-only.
-    fn buffer(&self, id: Id) -> (&'de [u8], bool) {
+    /// The bytes of an out-of-band buffer node, and whether it is read-only. The machine
+    /// checked each against the buffers given; only a detached walk has none to lend.
+    fn buffer(&self, id: Id) -> Result<(&'de [u8], bool)> {
         let (index, readonly) = self.arena.buffers[id as usize];
-        (self.buffers[index as usize], readonly)
+        match self.buffers.get(index as usize) {
+            Some(data) => Ok((data, readonly)),
+            None => Err(Error::new(ErrorCode::Unsupported(
+                "an out-of-band buffer (NEXT_BUFFER) inside a persistent id".into(),
+            ))),
+        }
     }
 
     /// A walk over part of an arena that is still being built (a persistent id the machine
-    /// hands to the caller's hook): no cycle tracking, so cycles end at the depth limit.
-    pub(crate) fn detached(input: &'de [u8], arena: &'a Arena, opts: &'a DeOptions) -> Self {
+    /// hands to the caller's hook): no cycle tracking, so cycles end at the depth limit. It
+    /// may visit `allowance` values, and hand over 32 bytes for each: what the machine has
+    /// left of its copy budget (see [`Walk::left`]).
+    pub(crate) fn detached(
+        input: &'de [u8],
+        arena: &'a Arena,
+        opts: &'a DeOptions,
+        allowance: u64,
+    ) -> Self {
         Walk {
             input,
             arena,
             depth_left: opts.max_depth,
             max_depth: opts.max_depth,
-            budget: arena.size().saturating_add(opts.max_expansion),
-            bytes_left: bytes_allowed(input, arena, opts.max_expansion),
+            budget: allowance,
+            bytes_left: allowance.saturating_mul(32),
             max_expansion: opts.max_expansion,
             active: Vec::new(),
             objects_at: 0,
@@ -109,6 +122,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             buffers: &[],
             partial_allowed: opts.is_allowed_by_name("functools", "partial"),
         }
+    }
+
+    /// Values and bytes this walk may still hand over: what it spent is the difference.
+    pub(crate) fn left(&self) -> (u64, u64) {
+        (self.budget, self.bytes_left)
     }
 
     #[inline]
@@ -261,7 +279,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Bytes(span) => Value::Bytes(at(&node, self.copied(span))?.to_vec()),
             Kind::ByteArray(span) => Value::ByteArray(at(&node, self.copied(span))?.to_vec()),
             Kind::Buffer(b) => {
-                let (data, readonly) = self.buffer(b);
+                let (data, readonly) = at(&node, self.buffer(b))?;
                 at(&node, self.spend_bytes(data.len()))?;
                 match readonly {
                     true => Value::Bytes(data.to_vec()),
@@ -636,7 +654,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
             Kind::Buffer(b) => {
-                let data = self.w.buffer(b).0;
+                let data = at(node, self.w.buffer(b))?.0;
                 at(node, self.w.spend_bytes(data.len()))?;
                 at(node, visitor.visit_borrowed_bytes(data))
             }
@@ -708,7 +726,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             Kind::Bytes(_) | Kind::ByteArray(_) | Kind::Buffer(_) => {
                 let node = self.node;
                 let bytes = match node.kind {
-                    Kind::Buffer(b) => self.w.buffer(b).0,
+                    Kind::Buffer(b) => at(node, self.w.buffer(b))?.0,
                     Kind::Bytes(span) | Kind::ByteArray(span) => {
                         span.get(self.w.input, &self.w.arena.scratch)
                     }

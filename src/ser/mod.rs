@@ -104,6 +104,9 @@ pub struct Serializer<W, const P45: bool = false> {
     broken: bool,
     /// Where the pickle being written began in the buffer, and the flush count then.
     pickle_at: (usize, u64),
+    /// How many out-of-band buffers earlier pickles handed out: an abandoned pickle's are
+    /// dropped with it.
+    buffers_at: usize,
 }
 
 /// How many `Some`s and newtype structs may be open at once, for each level of
@@ -205,6 +208,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             buffers: Vec::new(),
             broken: false,
             pickle_at: (0, 0),
+            buffers_at: 0,
         }
     }
 
@@ -215,6 +219,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             self.recover();
         }
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
+        self.buffers_at = self.buffers.len();
         match value.serialize(&mut *self) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -226,6 +231,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     fn abandon(&mut self, start: Option<usize>) {
         self.out.abandon(start);
+        self.buffers.truncate(self.buffers_at);
         self.level = 0;
         self.set_key(false);
         self.take_pending();
@@ -264,6 +270,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
     /// the order the pickles refer to them; the serializer's list starts empty again.
     pub fn take_buffers(&mut self) -> Vec<Vec<u8>> {
+        self.buffers_at = 0;
         std::mem::take(&mut self.buffers)
     }
 
@@ -453,6 +460,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.memo.clear();
         self.set_key(false);
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
+        self.buffers_at = self.buffers.len();
         self.out.begin_pickle();
         if self.proto() >= 2 {
             self.out
@@ -518,7 +526,21 @@ fn to_vec_in<T: Serialize + ?Sized, const P45: bool>(
     let mut ser = Serializer::<_, P45>::build(io::sink(), true, opts);
     ser.out.buf.reserve(128);
     value.serialize(&mut ser)?;
+    lost_buffers(&ser)?;
     Ok(ser.out.take_bytes())
+}
+
+/// An error if `ser` handed buffers out of band that its caller has no way to return (the
+/// pickle refers to them by position only).
+fn lost_buffers<W, const P45: bool>(ser: &Serializer<W, P45>) -> Result<()> {
+    if ser.buffers.is_empty() {
+        return Ok(());
+    }
+    Err(emit::unserializable(format!(
+        "{} buffers were handed out of band (SerOptions::out_of_band_buffers), which only \
+         to_vec_with_buffers and a held Serializer's take_buffers return",
+        ser.buffers.len()
+    )))
 }
 
 /// [`to_vec_with`] with every [`PickleBuffer`](crate::PickleBuffer) handed out of band: the
@@ -572,7 +594,9 @@ pub fn to_writer_with<W: io::Write, T: Serialize + ?Sized>(
     opts: &SerOptions,
 ) -> Result<()> {
     if matches!(opts.protocol, 4 | 5) {
-        Serializer::<_, true>::build(writer, false, opts).dump(value)
+        let mut ser = Serializer::<_, true>::build(writer, false, opts);
+        ser.dump(value)?;
+        lost_buffers(&ser)
     } else {
         Serializer::<_, false>::build(writer, false, opts).dump(value)
     }

@@ -129,8 +129,9 @@ impl SerOptions {
     /// READONLY_BUFFER), like `pickle.dumps(..., buffer_callback=...)` with a callback that
     /// keeps them: the pickle holds only a reference to each, in order, and the buffers
     /// themselves come back from [`to_vec_with_buffers`](crate::to_vec_with_buffers) or
-    /// [`Serializer::take_buffers`](crate::Serializer::take_buffers). Off by default: buffers
-    /// are written in band, as bytes or bytearray.
+    /// [`Serializer::take_buffers`](crate::Serializer::take_buffers); `to_vec_with` and
+    /// `to_writer_with`, which cannot return them, refuse a value that hands any out. Off by
+    /// default: buffers are written in band, as bytes or bytearray.
     pub fn out_of_band_buffers(mut self, on: bool) -> Self {
         self.out_of_band = on;
         self

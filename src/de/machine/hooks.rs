@@ -4,7 +4,6 @@
 
 use super::{err, malformed, Run};
 use crate::de::arena::{Id, Kind, Node, NIL};
-use crate::de::walk::Walk;
 use crate::error::{ErrorCode, Limit, Result};
 use crate::read::{Read, Span};
 use crate::value::{Global, Value};
@@ -25,13 +24,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
                 "a persistent id (PERSID, BINPERSID; see DeOptions::persistent_load)",
             )));
         };
-        let pid = Walk::detached(self.r.input(), self.arena, self.opts).build(pid)?;
+        let pid = self.build_detached(pid)?;
         let value = (load.0)(&pid).map_err(|msg| {
             err(ErrorCode::Custom(
                 format!("persistent_load failed for the persistent id {pid}: {msg}").into(),
             ))
         })?;
+        // What the hook gave is copied into the arena: charged as copies too.
+        let before = self.arena.size();
         let kind = self.inject(&value, 0)?;
+        self.charge_copies((self.arena.size() - before) as usize)?;
         self.push(kind);
         self.check_nodes()
     }

@@ -14,7 +14,6 @@
 use super::{malformed, malformed_owned, JoblibRegion, Machine, Run};
 use crate::class::Known;
 use crate::de::arena::{Id, Kind, Made, Node, Object, NIL};
-use crate::de::walk::Walk;
 use crate::error::Result;
 use crate::numpy::DType;
 use crate::read::Read;
@@ -45,7 +44,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             ));
         }
         let layout = self.layout(state)?;
-        let dtype = Walk::detached(self.r.input(), self.arena, self.opts).build(layout.dtype)?;
+        let dtype = self.build_detached(layout.dtype)?;
         let dtype = DType::from_value(&dtype)
             .map_err(|e| malformed_owned(format!("joblib array dtype: {e}")))?;
         let count = self.element_count(layout.shape)?;

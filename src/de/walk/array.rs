@@ -110,7 +110,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     fn data(&self, node: Node) -> Option<Bytes<'de, 'a>> {
         match node.kind {
             Kind::Bytes(span) | Kind::ByteArray(span) => Some(self.bytes(span)),
-            Kind::Buffer(b) => Some(Bytes::Borrowed(self.buffer(b).0)),
+            Kind::Buffer(b) => self.buffer(b).ok().map(|(data, _)| Bytes::Borrowed(data)),
             _ => None,
         }
     }

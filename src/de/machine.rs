@@ -104,11 +104,14 @@ impl Machine {
     }
 
     /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
+    /// `buffers` are the out-of-band buffers [`Machine::set_buffers`] counted, if the caller
+    /// can lend them for the input's lifetime (a persistent id may hold one); else empty.
     pub(crate) fn run<'de, R: Read<'de>>(
         &mut self,
         r: &mut R,
         arena: &mut Arena,
         opts: &DeOptions,
+        buffers: &'de [&'de [u8]],
     ) -> Result<Option<Node>> {
         self.stack.clear();
         self.marks.clear();
@@ -124,6 +127,7 @@ impl Machine {
         }
         let mut run = Run {
             m: self,
+            buffers,
             r,
             arena,
             opts,
@@ -159,8 +163,11 @@ impl Part {
     }
 }
 
-struct Run<'m, 'r, 'a, 'o, R> {
+struct Run<'m, 'r, 'a, 'o, 'de, R> {
     m: &'m mut Machine,
+    /// The caller's out-of-band buffers, for a persistent id that holds one (the walk lends
+    /// the others later).
+    buffers: &'de [&'de [u8]],
     r: &'r mut R,
     arena: &'a mut Arena,
     opts: &'o DeOptions,
@@ -169,7 +176,7 @@ struct Run<'m, 'r, 'a, 'o, R> {
     op: u8,
 }
 
-impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
+impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     #[inline]
     fn push(&mut self, kind: Kind) {
         self.m.stack.push(Node::new(kind, self.pos, self.op));
@@ -920,7 +927,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
             self.arena,
             self.opts,
             self.copies_left(),
-        );
+        )
+        .with_buffers(self.buffers);
         let before = walk.left();
         let value = walk.build(node)?;
         let after = walk.left();

@@ -66,7 +66,7 @@ pub(crate) fn joblib_regions(bytes: &[u8]) -> Vec<JoblibRegion> {
     opts.accept_all = true;
     let (mut machine, mut arena) = (Machine::default(), Arena::default());
     let mut read = SliceRead::new(bytes);
-    while let Ok(Some(_)) = machine.run(&mut read, &mut arena, &opts) {}
+    while let Ok(Some(_)) = machine.run(&mut read, &mut arena, &opts, &[]) {}
     std::mem::take(&mut machine.joblib_regions)
 }
 
@@ -166,7 +166,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         let start = self.read.position();
         let root = self
             .machine
-            .run(&mut self.read, &mut self.arena, &self.opts);
+            .run(&mut self.read, &mut self.arena, &self.opts, &[]);
         if let Err(e) = &root {
             self.broken = Some(e.offset().unwrap_or(start));
         }
@@ -271,7 +271,7 @@ pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
     with_buffers(|Buffers { machine, arena }| {
         machine.set_buffers(buffers.len());
         let mut read = SliceRead::new(bytes);
-        let root = machine.run(&mut read, arena, opts);
+        let root = machine.run(&mut read, arena, opts, buffers);
         machine.set_buffers(0);
         let root = root?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
         let end = read.position();
@@ -307,7 +307,7 @@ pub fn from_reader_with<R: io::Read, T: serde::de::DeserializeOwned>(
     with_buffers(|Buffers { machine, arena }| {
         let mut read = IoRead::new(reader);
         let root = machine
-            .run(&mut read, arena, opts)?
+            .run(&mut read, arena, opts, &[])?
             .ok_or_else(|| Error::new(ErrorCode::Empty))?;
         let end = read.position();
         if read

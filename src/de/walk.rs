@@ -87,13 +87,14 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     /// The bytes of an out-of-band buffer node, and whether it is read-only. The machine
-    /// checked each against the buffers given; only a detached walk has none to lend.
+    /// checked each against the buffers given, and every walk is lent them; an error, not a
+    /// panic, should one ever not be.
     fn buffer(&self, id: Id) -> Result<(&'de [u8], bool)> {
         let (index, readonly) = self.arena.buffers[id as usize];
         match self.buffers.get(index as usize) {
             Some(data) => Ok((data, readonly)),
             None => Err(Error::new(ErrorCode::Unsupported(
-                "an out-of-band buffer (NEXT_BUFFER) inside a persistent id".into(),
+                "an out-of-band buffer (NEXT_BUFFER) that was not lent to this reading".into(),
             ))),
         }
     }

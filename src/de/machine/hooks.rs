@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, Limit, Result};
 use crate::read::{Read, Span};
 use crate::value::{Global, Value};
 
-impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
+impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// PERSID's id: its line, which must be ASCII, as a str.
     pub(super) fn text_pid(&mut self, line: Span) -> Result<Node> {
         if !self.bytes(line).is_ascii() {

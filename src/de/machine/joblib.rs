@@ -27,7 +27,7 @@ struct Layout {
     aligned: bool,
 }
 
-impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
+impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Whether object `o` is a `NumpyArrayWrapper` (only ever the case for joblib reads).
     pub(super) fn is_joblib_wrapper(&self, o: Id) -> bool {
         match self.arena.objects[o as usize].class.kind {
@@ -149,6 +149,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, R> {
         let mut inner = Machine::default();
         let root = Run {
             m: &mut inner,
+            buffers: &[],
             r: &mut *self.r,
             arena: &mut *self.arena,
             opts: &opts,

@@ -899,13 +899,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// values visited again through shared references: a pickle that consumes each container
     /// once, as every pickler writes them, never comes near it.
     fn charge_copies(&mut self, n: usize) -> Result<()> {
-        self.m.copied = self.m.copied.saturating_add(n as u64);
-        if self.m.copied > self.r.position().saturating_add(self.opts.max_expansion) {
+        if n as u64 > self.copies_left() {
             return Err(err(ErrorCode::Limit {
                 which: Limit::Expansion,
                 limit: self.opts.max_expansion,
             }));
         }
+        self.m.copied += n as u64;
         Ok(())
     }
 

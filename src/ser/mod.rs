@@ -20,6 +20,7 @@ use std::io;
 use serde::ser::Serialize;
 
 pub use compound::{MapWriter, SeqWriter};
+pub(crate) use options::DEFAULT_MAX_DEPTH;
 pub use options::{SerOptions, DEFAULT_PROTOCOL};
 
 use crate::error::{Error, Result};

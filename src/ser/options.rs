@@ -36,6 +36,9 @@ pub struct SerOptions {
     pub(crate) max_depth: u32,
 }
 
+/// [`SerOptions::max_depth`]'s default, which [`to_value`](crate::to_value) keeps too.
+pub(crate) const DEFAULT_MAX_DEPTH: u32 = 256;
+
 impl Default for SerOptions {
     fn default() -> Self {
         SerOptions {
@@ -46,7 +49,7 @@ impl Default for SerOptions {
             registry: crate::ClassRegistry::new(),
             extensions: Vec::new(),
             out_of_band: false,
-            max_depth: 256,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 }

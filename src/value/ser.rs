@@ -142,7 +142,7 @@ impl Serialize for Value {
 /// deep, or more than 1024 `Some`s and newtype structs, is an error of
 /// [`Limit::Depth`](crate::Limit::Depth), not a stack overflow.
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    let limit = crate::SerOptions::new().max_depth;
+    let limit = crate::ser::DEFAULT_MAX_DEPTH;
     value.serialize(ValueSerializer::within(
         limit,
         limit,

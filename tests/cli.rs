@@ -606,6 +606,12 @@ fn hints_name_options_that_help() {
             stderr(&out)
         );
     }
+    // A STRING that fails for another reason gets no such hint: latin1 would not help.
+    let unquoted = dir.join("unquoted.pkl");
+    fs::write(&unquoted, b"(lp0\nS'\xe9\np1\na.").unwrap();
+    let out = run(&["show", s(&unquoted)]);
+    assert_eq!(code(&out), 2);
+    assert!(!stderr(&out).contains("--py2-strings"), "{}", stderr(&out));
     let out = run(&["show", "--py2-strings", "latin1", s(&py2)]);
     assert_eq!(stdout(&out), "['\u{e9}']\n");
 }

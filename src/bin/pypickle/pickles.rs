@@ -79,3 +79,16 @@ impl<'a> Pickles<'a> {
         }
     }
 }
+
+/// Whether every pickle of the file reads with `opts`: how a command tells that an option it
+/// would suggest helps.
+pub fn all_read(bytes: &[u8], opts: DeOptions) -> bool {
+    let mut pickles = Pickles::open(bytes, opts);
+    loop {
+        match pickles.next_value() {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pypickle::{Category, DeOptions};
 
 use crate::io::{Failure, Input, Stdout};
-use crate::pickles::Pickles;
+use crate::pickles::{all_read, Pickles};
 use crate::{Outcome, Py2Strings};
 
 /// Print each pickle in a file as Python's repr(), objects shown inertly.
@@ -31,7 +31,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let opts = DeOptions::new()
         .record_unknown_globals(true)
         .py2_strings(args.py2_strings.into());
-    let mut pickles = Pickles::open(&bytes, opts);
+    let mut pickles = Pickles::open(&bytes, opts.clone());
     let mut out = Stdout::new();
     let mut shown = 0usize;
     loop {
@@ -48,6 +48,8 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
                     &e,
                     &input,
                     "`pypickle scan` lists every global it names",
+                    &bytes,
+                    &opts,
                 ));
             }
         }
@@ -56,25 +58,36 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     Ok(Outcome::Ok)
 }
 
-/// The failure for a pickle that does not read, with `refused_hint` when it names a global
-/// that is refused.
-pub fn failure(e: &pypickle::Error, input: &Input, refused_hint: &str) -> Failure {
+/// The failure for a pickle of `bytes` that does not read with `opts`: with `refused_hint`
+/// when it names a global that is refused, and with `--py2-strings latin1` when a Python 2 str
+/// stopped it and the file reads that way.
+pub fn failure(
+    e: &pypickle::Error,
+    input: &Input,
+    refused_hint: &str,
+    bytes: &[u8],
+    opts: &DeOptions,
+) -> Failure {
     let f = Failure::of(input, e);
-    match e.category() {
-        Category::Refused => f.hint(format!("nothing was loaded; {refused_hint}")),
-        Category::Invalid if py2_str_not_text(e) => f.hint(
-            "a Python 2 str that is not text in the chosen encoding: give --py2-strings latin1 \
-             (each byte a character, as Python's encoding='latin1') or bytes",
-        ),
-        _ => f,
-    }
-}
-
-/// Whether `e` is a Python 2 str that does not decode as --py2-strings asks (ascii, utf8).
-fn py2_str_not_text(e: &pypickle::Error) -> bool {
-    let message = e.to_string();
-    matches!(
+    let py2_str = matches!(
         e.opcode_name(),
         Some("STRING" | "BINSTRING" | "SHORT_BINSTRING")
-    ) && (message.contains("not ASCII") || message.contains("UTF-8"))
+    );
+    match e.category() {
+        Category::Refused => f.hint(format!("nothing was loaded; {refused_hint}")),
+        // Latin-1 decodes any bytes: if the file reads so, the encoding was all that failed.
+        Category::Invalid
+            if py2_str
+                && all_read(
+                    bytes,
+                    opts.clone().py2_strings(pypickle::Py2Strings::Latin1),
+                ) =>
+        {
+            f.hint(
+                "a Python 2 str that is not text in the chosen encoding: give --py2-strings \
+                 latin1 (each byte a character, as Python's encoding='latin1') or bytes",
+            )
+        }
+        _ => f,
+    }
 }

@@ -6,7 +6,7 @@ use pypickle::json::{self, ErrorKind, JsonOptions};
 use pypickle::DeOptions;
 
 use crate::io::{write_output, Failure, Input};
-use crate::pickles::Pickles;
+use crate::pickles::{all_read, Pickles};
 use crate::show::failure;
 use crate::{Outcome, Py2Strings};
 
@@ -50,14 +50,15 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let mut text = String::new();
     let mut count = 0usize;
     while let Some(v) = pickles.next_value().map_err(|e| {
-        let hint = match !args.objects && reads_with_objects(&bytes, &de_opts) {
+        let with_objects = || all_read(&bytes, de_opts.clone().record_unknown_globals(true));
+        let hint = match !args.objects && with_objects() {
             true => {
                 "--objects maps instances of classes that are not dangerous; `pypickle scan` \
                  lists every global it names"
             }
             false => "`pypickle scan` lists every global it names",
         };
-        failure(&e, &input, hint)
+        failure(&e, &input, hint, &bytes, &de_opts)
     })? {
         count += 1;
         let j = json::to_json_with(&v, &json_opts).map_err(|e| {
@@ -92,17 +93,4 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     }
     write_output(args.output.as_deref(), text.as_bytes(), false)?;
     Ok(Outcome::Ok)
-}
-
-/// Whether every pickle of the file reads with `--objects`, where it did not without: worth
-/// suggesting only then (builtin functions, for one, are refused either way).
-fn reads_with_objects(bytes: &[u8], opts: &DeOptions) -> bool {
-    let mut pickles = Pickles::open(bytes, opts.clone().record_unknown_globals(true));
-    loop {
-        match pickles.next_value() {
-            Ok(Some(_)) => {}
-            Ok(None) => return true,
-            Err(_) => return false,
-        }
-    }
 }

@@ -113,8 +113,22 @@ fn cpython_buffers_read_here() {
     assert!(e.to_string().contains("from_slice_with_buffers"), "{e}");
     let e = pypickle::from_slice_with_buffers::<Value>(&pickle, &lent[..1], &Default::default())
         .unwrap_err();
+    assert!(
+        e.to_string().contains("not enough out-of-band buffers"),
+        "{e}"
+    );
     assert!(e.to_string().contains("buffer 2 of 1"), "{e}");
     assert_eq!(e.opcode_name(), Some("NEXT_BUFFER"));
+    // An empty list passed is too few buffers, as for Python's `loads(p, buffers=[])`, not
+    // a call that forgot to pass them.
+    let e =
+        pypickle::from_slice_with_buffers::<Value>(&pickle, &[], &Default::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("not enough out-of-band buffers"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("buffer 1 of 0"), "{e}");
+    assert!(!e.to_string().contains("pass the buffers"), "{e}");
 }
 
 #[test]

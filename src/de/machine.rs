@@ -28,9 +28,10 @@ pub(crate) struct Machine {
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
-    /// How many out-of-band buffers the caller passed, and how many NEXT_BUFFER took so far
-    /// (across the pickles of one stream, as CPython's `buffers` iterator).
-    buffers_given: usize,
+    /// How many out-of-band buffers the caller passed (`None`: it passed none at all, not even
+    /// an empty list), and how many NEXT_BUFFER took so far (across the pickles of one stream,
+    /// as CPython's `buffers` iterator).
+    buffers_given: Option<usize>,
     next_buffer: usize,
     /// Where joblib put array bytes and nested pickles, in order, across the pickles of one
     /// input (for `joblib::scan`).
@@ -97,8 +98,9 @@ impl Machine {
             + self.uncalled_partials.len() * 2 * std::mem::size_of::<Id>()
     }
 
-    /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order.
-    pub(crate) fn set_buffers(&mut self, n: usize) {
+    /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order (`None`:
+    /// it passes no list of buffers at all).
+    pub(crate) fn set_buffers(&mut self, n: Option<usize>) {
         self.buffers_given = n;
         self.next_buffer = 0;
     }
@@ -1806,17 +1808,18 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.extension(code)?;
             }
             NEXT_BUFFER => {
-                if self.m.buffers_given == 0 {
+                let Some(given) = self.m.buffers_given else {
                     return Err(err(ErrorCode::NeedsHook(
                         "an out-of-band buffer (NEXT_BUFFER; pass the buffers to \
                          from_slice_with_buffers)",
                     )));
-                }
-                if self.m.next_buffer >= self.m.buffers_given {
+                };
+                if self.m.next_buffer >= given {
                     return Err(malformed_owned(format!(
-                        "NEXT_BUFFER asks for out-of-band buffer {} of {} passed",
+                        "not enough out-of-band buffers: NEXT_BUFFER asks for buffer {} of {} \
+                         passed",
                         self.m.next_buffer + 1,
-                        self.m.buffers_given
+                        given
                     )));
                 }
                 let id = self.arena.buffers.len() as Id;

@@ -255,7 +255,7 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options.
 pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
-    from_slice_with_buffers(bytes, &[], opts)
+    slice_with_buffers(bytes, None, opts)
 }
 
 /// [`from_slice_with`] for a protocol 5 pickle whose buffers travel out of band, like
@@ -268,11 +268,21 @@ pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
     buffers: &'de [&'de [u8]],
     opts: &DeOptions,
 ) -> Result<T> {
+    slice_with_buffers(bytes, Some(buffers), opts)
+}
+
+/// Read one pickle from `bytes`; `buffers: None` when the caller passed no list of buffers.
+fn slice_with_buffers<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    buffers: Option<&'de [&'de [u8]]>,
+    opts: &DeOptions,
+) -> Result<T> {
     with_buffers(|Buffers { machine, arena }| {
-        machine.set_buffers(buffers.len());
+        machine.set_buffers(buffers.map(<[_]>::len));
+        let buffers = buffers.unwrap_or(&[]);
         let mut read = SliceRead::new(bytes);
         let root = machine.run(&mut read, arena, opts, buffers);
-        machine.set_buffers(0);
+        machine.set_buffers(None);
         let root = root?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
         let end = read.position();
         if read.remaining() > 0 {

@@ -267,6 +267,112 @@ fn show_prints_instances_of_other_classes_inertly_and_refuses_dangerous_ones() {
     }
 }
 
+/// `--allow` takes a refused global by its exact name (the one the refusal's hint gives), and
+/// the pickle then shows with the global inert; the JSON maps it with `--objects`.
+#[test]
+fn allow_lets_a_named_global_through_inertly() {
+    let system = root().join("hostile/system.p4.pkl");
+    let out = run(&["show", s(&system)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--allow posix:system shows it inertly"),
+        "{}",
+        stderr(&out)
+    );
+    for allow in ["posix:system", "posix.system"] {
+        let out = run(&["show", "--allow", allow, s(&system)]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(stdout(&out), "posix.system('echo pwned')\n");
+    }
+    // Only the global named: another dangerous one is still refused.
+    let model = root().join("hostile/model.p3.pkl");
+    let out = run(&["show", "--allow", "os:system", s(&model)]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("posix.system is refused"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["to-json", s(&system)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--objects --allow posix:system maps it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "to-json",
+        "--objects",
+        "--allow",
+        "posix:system",
+        s(&system),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        j["$object"]["class"],
+        serde_json::json!(["posix", "system"])
+    );
+
+    // Two refused globals: the hint names both, and they are what it takes.
+    let two = scratch("allow").join("two.pkl");
+    fs::write(
+        &two,
+        b"\x80\x02]q\x00(cposix\nsystem\nq\x01cbuiltins\neval\nq\x02e.",
+    )
+    .unwrap();
+    let out = run(&["show", s(&two)]);
+    assert!(
+        stderr(&out).contains("--allow posix:system --allow builtins:eval shows them inertly"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["show", "--allow", "posix:system", s(&two)]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--allow builtins:eval shows it inertly"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "show",
+        "--allow",
+        "posix:system",
+        "--allow",
+        "builtins.eval",
+        s(&two),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "[posix.system, builtins.eval]\n",
+        "{}",
+        stderr(&out)
+    );
+    // A dotted name is given with a colon, as the hint gives it.
+    let new = scratch("allow").join("new.pkl");
+    fs::write(&new, b"\x80\x02cbuiltins\nobject.__new__\nq\x00.").unwrap();
+    let out = run(&["show", s(&new)]);
+    assert!(
+        stderr(&out).contains("--allow builtins:object.__new__ shows it inertly"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["show", "--allow", "builtins:object.__new__", s(&new)]);
+    assert_eq!(
+        stdout(&out),
+        "builtins.object.__new__\n",
+        "{}",
+        stderr(&out)
+    );
+
+    for bad in ["system", ":system", "posix:", "posix."] {
+        let out = run(&["show", "--allow", bad, s(&system)]);
+        assert_eq!(code(&out), 2, "{bad}");
+        assert!(stderr(&out).contains("--allow"), "{bad}: {}", stderr(&out));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // dis
 
@@ -578,7 +684,13 @@ fn hints_name_options_that_help() {
         "{}",
         stderr(&out)
     );
-    assert!(!stderr(&out).contains("--objects"), "{}", stderr(&out));
+    // --objects alone does not help: the hint names what does.
+    assert!(!stderr(&out).contains("--objects maps"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--objects --allow builtins:sorted maps it"),
+        "{}",
+        stderr(&out)
+    );
     let class = dir.join("thing.pkl");
     fs::write(&class, b"\x80\x02cmod1\nThing\nq\x00)\x81q\x01.").unwrap();
     let out = run(&["to-json", s(&class)]);

@@ -77,6 +77,39 @@ impl From<Py2Strings> for pypickle::Py2Strings {
     }
 }
 
+/// A global named on the command line (`--allow`): `module:name`, or `module.name` split at
+/// its last dot.
+#[derive(Clone, Debug)]
+struct AllowedGlobal {
+    module: String,
+    name: String,
+}
+
+impl std::str::FromStr for AllowedGlobal {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (module, name) = s
+            .split_once(':')
+            .or_else(|| s.rsplit_once('.'))
+            .ok_or_else(|| format!("{s:?}: give a global as module:name or module.name"))?;
+        if module.is_empty() || name.is_empty() {
+            return Err(format!("{s:?}: both the module and the name must be given"));
+        }
+        Ok(AllowedGlobal {
+            module: module.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// `opts` with each of `globals` allowed by its exact name.
+fn allow_all(opts: pypickle::DeOptions, globals: &[AllowedGlobal]) -> pypickle::DeOptions {
+    globals
+        .iter()
+        .fold(opts, |opts, g| opts.allow_global(&g.module, &g.name))
+}
+
 /// What a command found, when it ran to its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {

@@ -92,3 +92,39 @@ pub fn all_read(bytes: &[u8], opts: DeOptions) -> bool {
         }
     }
 }
+
+/// The `--allow` arguments that let every pickle of the file read with `opts`, given the error
+/// that stopped it first (a refused global): the globals refused one after another, each then
+/// allowed, up to a few. `None` if the error was not a refusal, or the file still does not
+/// read with them allowed.
+pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<Vec<String>> {
+    const MOST: usize = 8;
+    let mut opts = opts.clone();
+    let mut args = Vec::new();
+    let mut refused = first
+        .refused_global()
+        .map(|(m, n)| (m.to_string(), n.to_string()));
+    while let Some((module, name)) = refused.take() {
+        if args.len() == MOST {
+            return None;
+        }
+        args.push(format!("{module}:{name}"));
+        opts = opts.allow_global(&module, &name);
+        let mut pickles = Pickles::open(bytes, opts.clone());
+        loop {
+            match pickles.next_value() {
+                Ok(Some(_)) => {}
+                Ok(None) => return Some(args),
+                Err(e) => match e.refused_global() {
+                    // The same global refused again: allowing it does not help.
+                    Some((m, n)) if (m, n) != (module.as_str(), name.as_str()) => {
+                        refused = Some((m.to_string(), n.to_string()));
+                        break;
+                    }
+                    _ => return None,
+                },
+            }
+        }
+    }
+    None
+}

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use pypickle::{Category, DeOptions};
 
 use crate::io::{Failure, Input, Stdout};
-use crate::pickles::{all_read, Pickles};
-use crate::{Outcome, Py2Strings};
+use crate::pickles::{all_read, allow_arguments, Pickles};
+use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
 
 /// Print each pickle in a file as Python's repr(), objects shown inertly.
 ///
 /// Instances of classes that are not plain data are shown as the pickle describes them
 /// (`module.Class(...)`), never built. Pickles naming dangerous globals (os.system, eval, ...)
-/// are refused: `pypickle scan` lists what they name. A joblib file (compressed with zlib or
+/// are refused unless each is named with --allow: `pypickle scan` lists what they name. A joblib file (compressed with zlib or
 /// gzip, or not) shows as the value `joblib.load` gives, its arrays as numpy's own pickles
 /// make them.
 #[derive(clap::Args, Debug)]
@@ -23,6 +23,10 @@ pub struct Args {
     /// How Python 2 str values are decoded.
     #[arg(long, value_enum, default_value_t)]
     py2_strings: Py2Strings,
+    /// Show this dangerous global (module:name, or module.name) inertly instead of refusing
+    /// the pickle; it is never imported or called. May be given more than once.
+    #[arg(long, value_name = "GLOBAL")]
+    allow: Vec<AllowedGlobal>,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -31,6 +35,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let opts = DeOptions::new()
         .record_unknown_globals(true)
         .py2_strings(args.py2_strings.into());
+    let opts = allow_all(opts, &args.allow);
     let mut pickles = Pickles::open(&bytes, opts.clone());
     let mut out = Stdout::new();
     let mut shown = 0usize;
@@ -44,18 +49,26 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             Ok(None) => break,
             Err(e) => {
                 out.flush()?;
-                return Err(failure(
-                    &e,
-                    &input,
-                    "`pypickle scan` lists every global it names",
-                    &bytes,
-                    &opts,
-                ));
+                let hint = match allow_arguments(&bytes, &opts, &e) {
+                    Some(globals) => format!(
+                        "`pypickle scan` lists every global it names; {} shows {} inertly",
+                        allow_flags(&globals),
+                        if globals.len() == 1 { "it" } else { "them" }
+                    ),
+                    None => "`pypickle scan` lists every global it names".to_string(),
+                };
+                return Err(failure(&e, &input, &hint, &bytes, &opts));
             }
         }
     }
     out.flush()?;
     Ok(Outcome::Ok)
+}
+
+/// `--allow` flags for `globals`.
+pub fn allow_flags(globals: &[String]) -> String {
+    let flags: Vec<String> = globals.iter().map(|g| format!("--allow {g}")).collect();
+    flags.join(" ")
 }
 
 /// The failure for a pickle of `bytes` that does not read with `opts`: with `refused_hint`

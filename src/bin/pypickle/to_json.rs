@@ -6,9 +6,9 @@ use pypickle::json::{self, ErrorKind, JsonOptions};
 use pypickle::DeOptions;
 
 use crate::io::{write_output, Failure, Input};
-use crate::pickles::{all_read, Pickles};
-use crate::show::failure;
-use crate::{Outcome, Py2Strings};
+use crate::pickles::{all_read, allow_arguments, Pickles};
+use crate::show::{allow_flags, failure};
+use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
 
 /// Convert a pickle to JSON; tuples, sets, bytes, big ints... become {"$tuple": [...]} forms.
 ///
@@ -35,6 +35,11 @@ pub struct Args {
     /// How Python 2 str values are decoded.
     #[arg(long, value_enum, default_value_t)]
     py2_strings: Py2Strings,
+    /// Map this global (module:name, or module.name) as {"$global": ...} with --objects, even
+    /// a dangerous one, instead of refusing the pickle; it is never imported or called. May be
+    /// given more than once.
+    #[arg(long, value_name = "GLOBAL")]
+    allow: Vec<AllowedGlobal>,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -43,6 +48,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let de_opts = DeOptions::new()
         .record_unknown_globals(args.objects)
         .py2_strings(args.py2_strings.into());
+    let de_opts = allow_all(de_opts, &args.allow);
     let json_opts = JsonOptions::new()
         .objects(args.objects)
         .max_depth(crate::MAX_JSON_DEPTH);
@@ -51,14 +57,21 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let mut count = 0usize;
     while let Some(v) = pickles.next_value().map_err(|e| {
         let with_objects = || all_read(&bytes, de_opts.clone().record_unknown_globals(true));
-        let hint = match !args.objects && with_objects() {
-            true => {
-                "--objects maps instances of classes that are not dangerous; `pypickle scan` \
-                 lists every global it names"
+        let scan = "`pypickle scan` lists every global it names";
+        let hint = if !args.objects && with_objects() {
+            format!("--objects maps instances of classes that are not dangerous; {scan}")
+        } else {
+            let with_objects = de_opts.clone().record_unknown_globals(true);
+            match allow_arguments(&bytes, &with_objects, &e) {
+                Some(globals) => format!(
+                    "{scan}; --objects {} maps {}",
+                    allow_flags(&globals),
+                    if globals.len() == 1 { "it" } else { "them" }
+                ),
+                None => scan.to_string(),
             }
-            false => "`pypickle scan` lists every global it names",
         };
-        failure(&e, &input, hint, &bytes, &de_opts)
+        failure(&e, &input, &hint, &bytes, &de_opts)
     })? {
         count += 1;
         let j = json::to_json_with(&v, &json_opts).map_err(|e| {

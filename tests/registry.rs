@@ -397,3 +397,23 @@ fn registered_instances_as_dict_keys() {
 fn a_class_name_with_an_empty_half_is_a_programming_error() {
     let _ = ClassRegistry::new().class::<Point>("pypickle_classes:");
 }
+
+/// A struct with a flattened field is a map to serde, nameless: registering it is refused at
+/// once, with the reason, rather than never matching an instance.
+#[test]
+#[should_panic(expected = "#[serde(flatten)] field is read as a map")]
+fn a_struct_with_a_flattened_field_cannot_be_registered() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        y: i64,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Flat {
+        x: i64,
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    let _ = ClassRegistry::new().class::<Flat>("pypickle_classes.Flat");
+}

@@ -147,12 +147,16 @@ impl ClassRegistry {
     ///
     /// # Panics
     /// If `T` is not a struct (its `Deserialize` does not ask for a struct by name), or
-    /// `python` is not a dotted name. Both are mistakes in the program, not in input.
+    /// `python` is not a dotted name. Both are mistakes in the program, not in input. A struct
+    /// with a `#[serde(flatten)]` field is not one in this sense: serde reads and writes it as
+    /// a map, without its name, so nothing could tell its instances from a dict.
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
         let name = match probe::<T>() {
             Some((name, None)) => name,
             _ => panic!(
-                "ClassRegistry::class: {} is not a struct; use class_named or variant",
+                "ClassRegistry::class: {} is not a struct by serde's account (a struct with a \
+                 #[serde(flatten)] field is read as a map, without its name); use class_named \
+                 or variant",
                 std::any::type_name::<T>()
             ),
         };

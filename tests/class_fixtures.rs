@@ -112,11 +112,17 @@ fn check_typed(name: &str, bytes: &Via<'_>) -> Result<(), String> {
             // As a struct: its attributes; as a map: its items.
             same(read(bytes)?, Bag { label: "L".into() })?;
             let items: BTreeMap<String, i64> = read(bytes)?;
-            same(items, BTreeMap::from([("x".into(), 1), ("y".into(), 2)]))
+            same(
+                items.clone(),
+                BTreeMap::from([("x".into(), 1), ("y".into(), 2)]),
+            )?;
+            // As a container class: its items (its attribute is not read).
+            same(read(bytes)?, BagItems(items))
         }
         "stack" => {
             same(read(bytes)?, Stack { label: "S".into() })?;
-            same(read::<Vec<i64>>(bytes)?, vec![1, 2, 3])
+            same(read::<Vec<i64>>(bytes)?, vec![1, 2, 3])?;
+            same(read(bytes)?, StackItems(vec![1, 2, 3]))
         }
         "kwonly" => same(read(bytes)?, KwOnly { a: 1, b: 2 }),
         "shared" => {

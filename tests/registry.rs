@@ -114,6 +114,29 @@ fn cases() -> Vec<Case> {
             "C.Drawing('d', [C.Square(2.0), C.Circle(1.0)], C.Point(1, -2))",
             "Drawing(title='d', shapes=[Square(side=2.0), Circle(r=1.0)], origin=Point(x=1, y=-2))",
         ),
+        // Subclasses of dict and list, their items the newtypes' content.
+        case(
+            BagItems([("x".to_string(), 1), ("y".to_string(), 2)].into()),
+            "C.Bag({'x': 1, 'y': 2})",
+            "Bag({'x': 1, 'y': 2}, label=None)",
+        ),
+        case(
+            BagItems([("x".to_string(), 1)].into()),
+            "C.Bag({'x': 1})",
+            "Bag({'x': 1}, label=None)",
+        ),
+        case(BagItems([].into()), "C.Bag()", "Bag({}, label=None)"),
+        case(
+            StackItems(vec![1, 2, 3]),
+            "C.Stack([1, 2, 3])",
+            "Stack([1, 2, 3], label=None)",
+        ),
+        case(
+            StackItems(vec![7]),
+            "C.Stack([7])",
+            "Stack([7], label=None)",
+        ),
+        case(StackItems(vec![]), "C.Stack()", "Stack([], label=None)"),
         // A namedtuple is hashable: a dict key, as in Python.
         case(
             std::collections::BTreeMap::from([(Pair(1, "a".into()), 1)]),
@@ -416,4 +439,82 @@ fn a_struct_with_a_flattened_field_cannot_be_registered() {
         inner: Inner,
     }
     let _ = ClassRegistry::new().class::<Flat>("pypickle_classes.Flat");
+}
+
+/// A container class's items come in CPython's batches of 1000, byte for byte as CPython
+/// writes a long dict or list subclass, and read back.
+#[test]
+fn long_container_classes_are_written_in_cpythons_batches() {
+    let n = 2500;
+    let stack = StackItems((0..n).collect());
+    let bag = BagItems((0..n).map(|i| (i.to_string(), i)).collect());
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| {
+            [
+                format!("{p}\tC.Stack(range({n}))"),
+                format!("{p}\tC.Bag({{k: int(k) for k in sorted(str(i) for i in range({n}))}})"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    for proto in 0..=5u8 {
+        let i = 2 * usize::from(proto);
+        let ours = pypickle::to_vec_with(&stack, &ser(proto)).unwrap();
+        assert_eq!(hex(&ours), theirs[i], "Stack at protocol {proto}");
+        let back: StackItems = pypickle::from_slice_with(&ours, &de()).unwrap();
+        assert_eq!(back, stack);
+        let ours = pypickle::to_vec_with(&bag, &ser(proto)).unwrap();
+        assert_eq!(hex(&ours), theirs[i + 1], "Bag at protocol {proto}");
+        let back: BagItems = pypickle::from_slice_with(&ours, &de()).unwrap();
+        assert_eq!(back, bag);
+    }
+}
+
+/// A container class's content must be a map or a sequence: anything else would be a
+/// constructor argument `dict.__new__` drops. Its instances are not hashable, and a newtype
+/// registered with `class` meeting a dict subclass's instance says what to do instead.
+#[test]
+fn container_classes_take_maps_and_sequences_only() {
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Count(i64);
+    struct Keyed;
+    impl Serialize for Keyed {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_entry(&StackItems(vec![1]), &1)?;
+            m.end()
+        }
+    }
+    let reg = ClassRegistry::new()
+        .container_class::<Count>("pypickle_classes.Bag")
+        .container_class::<StackItems>("pypickle_classes.Stack");
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let e = pypickle::to_vec_with(&Count(3), &opts).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("content must be a map or a sequence, not an int"),
+            "{e}"
+        );
+        let e = pypickle::to_vec_with(&Keyed, &opts).unwrap_err();
+        assert!(e.to_string().contains("list subclass"), "{e}");
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Wrapped(#[allow(dead_code)] std::collections::BTreeMap<String, i64>);
+    let pickle = unhex(&oracle("dumps", &["4\tC.Bag({'x': 1})".into()])[0]);
+    let opts =
+        DeOptions::new().registry(ClassRegistry::new().class::<Wrapped>("pypickle_classes.Bag"));
+    let e = pypickle::from_slice_with::<Wrapped>(&pickle, &opts).unwrap_err();
+    assert!(
+        e.to_string().contains("ClassRegistry::container_class"),
+        "{e}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "is not a newtype struct")]
+fn only_a_newtype_can_be_a_container_class() {
+    let _ = ClassRegistry::new().container_class::<Point>("pypickle_classes.Bag");
 }

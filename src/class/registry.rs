@@ -61,6 +61,9 @@ pub(crate) struct Entry {
     pub qualname: String,
     /// Write the state as `(None, fields)`, as CPython does for classes with `__slots__`.
     pub slots: bool,
+    /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
+    /// its items the content (see [`ClassRegistry::container_class`]).
+    pub container: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
     pub members: Vec<(Value, &'static str)>,
 }
@@ -87,9 +90,21 @@ impl PartialEq for ClassRegistry {
         Arc::ptr_eq(&self.entries, &other.entries)
             || (self.entries.len() == other.entries.len()
                 && self.entries.iter().zip(other.entries.iter()).all(|(a, b)| {
-                    (a.rust, a.variant, &a.module, &a.qualname, a.slots)
-                        == (b.rust, b.variant, &b.module, &b.qualname, b.slots)
-                        && a.members == b.members
+                    (
+                        a.rust,
+                        a.variant,
+                        &a.module,
+                        &a.qualname,
+                        a.slots,
+                        a.container,
+                    ) == (
+                        b.rust,
+                        b.variant,
+                        &b.module,
+                        &b.qualname,
+                        b.slots,
+                        b.container,
+                    ) && a.members == b.members
                 }))
     }
 }
@@ -152,7 +167,7 @@ impl ClassRegistry {
     /// a map, without its name, so nothing could tell its instances from a dict.
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
         let name = match probe::<T>() {
-            Some((name, None)) => name,
+            Some((name, Shape::Struct | Shape::Newtype)) => name,
             _ => panic!(
                 "ClassRegistry::class: {} is not a struct by serde's account (a struct with a \
                  #[serde(flatten)] field is read as a map, without its name); use class_named \
@@ -173,6 +188,52 @@ impl ClassRegistry {
         reg
     }
 
+    /// Map the newtype struct `T` to `python`, a Python subclass of `dict` or `list` whose
+    /// items are `T`'s content: a map is written as CPython writes an instance of a `dict`
+    /// subclass (`cls.__new__(cls)`, then its items set one by one; at protocols 0-1
+    /// `copyreg._reconstructor(cls, dict, {...})`), a sequence as one of a `list` subclass (its
+    /// items appended). Read, an instance's dict or list items are the content, whether CPython
+    /// or this crate wrote it; its attributes, if it has any, are not read.
+    ///
+    /// [`class`](Self::class) maps a newtype struct to a class made with one constructor
+    /// argument (a `namedtuple` of one field, or a subclass of `int`, `str`, ...), which for a
+    /// `dict` or `list` subclass would lose the items: `dict.__new__` ignores its arguments.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions, Value};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Scores(BTreeMap<String, i64>);
+    ///
+    /// let registry = ClassRegistry::new().container_class::<Scores>("game.Scores");
+    /// let scores = Scores(BTreeMap::from([("ann".to_string(), 3)]));
+    /// let bytes = pypickle::to_vec_with(&scores, &SerOptions::new().registry(registry.clone()))?;
+    /// // game.Scores() with its item set: what pickle.dumps writes for a dict subclass.
+    /// let inert: Value = pypickle::from_slice_with(&bytes, &DeOptions::new().record_unknown_globals(true))?;
+    /// assert_eq!(inert.to_string(), "game.Scores(__dict_items__={'ann': 3})");
+    /// let back: Scores = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(registry))?;
+    /// assert_eq!(back, scores);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `T` is not a newtype struct, or `python` is not a dotted name.
+    pub fn container_class<T: Deserialize<'static>>(self, python: &str) -> Self {
+        let name = match probe::<T>() {
+            Some((name, Shape::Newtype)) => name,
+            _ => panic!(
+                "ClassRegistry::container_class: {} is not a newtype struct",
+                std::any::type_name::<T>()
+            ),
+        };
+        let mut reg = self.class_named(name, python);
+        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+            e.container = true;
+        }
+        reg
+    }
+
     /// [`class`](Self::class) by the type's serde name, for types that only implement
     /// `Serialize`.
     pub fn class_named(self, serde_name: &'static str, python: &str) -> Self {
@@ -183,6 +244,7 @@ impl ClassRegistry {
             module,
             qualname,
             slots: false,
+            container: false,
             members: Vec::new(),
         })
     }
@@ -196,7 +258,7 @@ impl ClassRegistry {
     /// If `E` is not an enum with that variant.
     pub fn variant<E: Deserialize<'static>>(self, variant: &'static str, python: &str) -> Self {
         let (name, variants) = match probe::<E>() {
-            Some((name, Some(variants))) => (name, variants),
+            Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
                 "ClassRegistry::variant: {} is not an enum",
                 std::any::type_name::<E>()
@@ -213,6 +275,7 @@ impl ClassRegistry {
             module,
             qualname,
             slots: false,
+            container: false,
             members: Vec::new(),
         })
     }
@@ -245,7 +308,7 @@ impl ClassRegistry {
         members: impl IntoIterator<Item = (&'static str, impl Into<Value>)>,
     ) -> Self {
         let (name, variants) = match probe::<E>() {
-            Some((name, Some(variants))) => (name, variants),
+            Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
                 "ClassRegistry::python_enum: {} is not an enum",
                 std::any::type_name::<E>()
@@ -267,6 +330,7 @@ impl ClassRegistry {
             module,
             qualname,
             slots: false,
+            container: false,
             members,
         })
     }
@@ -318,15 +382,25 @@ impl ClassRegistry {
     }
 }
 
-/// The serde name of `T` (and its variants, for an enum), found by asking `T` to deserialize
-/// from a deserializer that records the name and fails.
-fn probe<T: Deserialize<'static>>() -> Option<(&'static str, Option<&'static [&'static str]>)> {
+/// What a type asks a deserializer for, by serde's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// A struct, tuple struct or unit struct.
+    Struct,
+    Newtype,
+    /// An enum, with its variants.
+    Enum(&'static [&'static str]),
+}
+
+/// The serde name of `T` and its shape, found by asking `T` to deserialize from a deserializer
+/// that records the name and fails.
+fn probe<T: Deserialize<'static>>() -> Found {
     let found = Cell::new(None);
     let _ = T::deserialize(Probe { found: &found });
     found.get()
 }
 
-type Found = Option<(&'static str, Option<&'static [&'static str]>)>;
+type Found = Option<(&'static str, Shape)>;
 
 struct Probe<'a> {
     found: &'a Cell<Found>,
@@ -362,7 +436,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: &'static [&'static str],
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, None)));
+        self.found.set(Some((name, Shape::Struct)));
         Err(Probed)
     }
 
@@ -372,7 +446,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: usize,
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, None)));
+        self.found.set(Some((name, Shape::Struct)));
         Err(Probed)
     }
 
@@ -381,7 +455,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         name: &'static str,
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, None)));
+        self.found.set(Some((name, Shape::Newtype)));
         Err(Probed)
     }
 
@@ -390,7 +464,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         name: &'static str,
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, None)));
+        self.found.set(Some((name, Shape::Struct)));
         Err(Probed)
     }
 
@@ -400,7 +474,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         variants: &'static [&'static str],
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, Some(variants))));
+        self.found.set(Some((name, Shape::Enum(variants))));
         Err(Probed)
     }
 
@@ -432,13 +506,18 @@ mod tests {
         Square(f64),
     }
 
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Wrap(Vec<i32>);
+
     #[test]
     fn names_come_from_the_types() {
-        assert_eq!(probe::<Plain>(), Some(("Plain", None)));
-        assert_eq!(probe::<Tup>(), Some(("Renamed", None)));
+        assert_eq!(probe::<Plain>(), Some(("Plain", super::Shape::Struct)));
+        assert_eq!(probe::<Tup>(), Some(("Renamed", super::Shape::Struct)));
+        assert_eq!(probe::<Wrap>(), Some(("Wrap", super::Shape::Newtype)));
         assert_eq!(
-            probe::<Shape>().map(|(n, v)| (n, v.map(|v| v.to_vec()))),
-            Some(("Shape", Some(vec!["Circle", "Square"])))
+            probe::<Shape>(),
+            Some(("Shape", super::Shape::Enum(&["Circle", "Square"])))
         );
         assert_eq!(probe::<i32>(), None);
     }

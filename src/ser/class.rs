@@ -9,6 +9,7 @@
 //! | tuple struct, tuple or newtype variant, newtype struct | `cls`, `(fields...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (fields...))` |
 //! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
 //! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
+//! | newtype struct of a container class | see `container.rs` | |
 
 use std::io::Write;
 
@@ -60,7 +61,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// Protocols 0-1: `copyreg._reconstructor, (cls, builtins.<base>,` up to the third item
     /// of the arguments tuple, which the caller writes.
-    fn begin_reconstructor(&mut self, e: &Entry, base: &str) -> Result<()> {
+    pub(crate) fn begin_reconstructor(&mut self, e: &Entry, base: &str) -> Result<()> {
         self.emit_global("copyreg", "_reconstructor")?;
         self.boundary()?;
         self.out.buf.push(MARK);

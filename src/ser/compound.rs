@@ -312,6 +312,9 @@ const SHORT: usize = 4;
 const INSTANCE: usize = 8;
 /// An instance's state is `(None, fields)`, for a class with `__slots__`.
 const SLOTS: usize = 16;
+/// The dict is the last argument of `copyreg._reconstructor(cls, dict, {...})`: a dict
+/// subclass at protocols 0-1.
+const RECONSTRUCTOR_ARG: usize = 32;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -372,6 +375,30 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         ser.open()?;
         ser.begin_instance_args(class)?;
         let mut w = Self::tuple(ser, len)?;
+        w.flags |= INSTANCE;
+        Ok(w)
+    }
+
+    /// The items of an instance of a `list` subclass (a container class): the new instance,
+    /// its items appended; at protocols 0-1 the list `copyreg._reconstructor` is given.
+    pub(crate) fn container(
+        ser: &'a mut Serializer<W, P45>,
+        class: &crate::class::Entry,
+        hint: Option<usize>,
+    ) -> Result<Self> {
+        if ser.key() {
+            return Err(ser.unhashable("an instance of a list subclass"));
+        }
+        ser.open()?;
+        if ser.proto() >= 2 {
+            ser.emit_new_instance(class)?;
+            ser.boundary()?;
+            let batch = Batch::start(ser, &LIST_RULE, hint);
+            return Ok(Self::with(ser, SeqKind::List, batch));
+        }
+        ser.begin_reconstructor(class, "list")?;
+        let mut w = Self::list(ser, hint)?;
+        // Closed as a constructor's arguments are.
         w.flags |= INSTANCE;
         Ok(w)
     }
@@ -630,6 +657,33 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         Ok(w)
     }
 
+    /// The items of an instance of a `dict` subclass (a container class): the new instance,
+    /// its items set; at protocols 0-1 the dict `copyreg._reconstructor` is given.
+    pub(crate) fn container(
+        ser: &'a mut Serializer<W, P45>,
+        class: &crate::class::Entry,
+        hint: Option<usize>,
+    ) -> Result<Self> {
+        if ser.key() {
+            return Err(ser.unhashable("an instance of a dict subclass"));
+        }
+        ser.open()?;
+        if ser.proto() >= 2 {
+            ser.emit_new_instance(class)?;
+            ser.boundary()?;
+            let batch = Batch::start(ser, &DICT_RULE, hint);
+            return Ok(MapWriter {
+                ser,
+                batch,
+                flags: 0,
+            });
+        }
+        ser.begin_reconstructor(class, "dict")?;
+        let mut w = Self::new(ser, hint)?;
+        w.flags = RECONSTRUCTOR_ARG;
+        Ok(w)
+    }
+
     /// What comes before an instance's state: the new instance, and the `None` of `(None,
     /// state)` for a class with `__slots__`. Its writer's flags.
     #[inline(never)]
@@ -712,6 +766,10 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         }
         if self.flags & VARIANT != 0 {
             self.ser.out.buf.push(SETITEM);
+            self.ser.close()?;
+        }
+        if self.flags & RECONSTRUCTOR_ARG != 0 {
+            self.ser.end_instance_args();
             self.ser.close()?;
         }
         if self.flags & INSTANCE != 0 {

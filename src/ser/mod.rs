@@ -9,6 +9,7 @@
 
 mod class;
 mod compound;
+mod container;
 mod emit;
 mod memo;
 mod options;
@@ -780,6 +781,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             }
         }
         if let Some(class) = self.struct_class(name) {
+            if class.container {
+                return self.save_container(&class, v);
+            }
             let mut w = SeqWriter::instance(self, &class, 1)?;
             w.push(v)?;
             return w.done();

@@ -140,6 +140,8 @@ pub fn registry() -> ClassRegistry {
         .class::<Drawing>("pypickle_classes.Drawing")
         .class::<Bag>("pypickle_classes.Bag")
         .class::<Stack>("pypickle_classes.Stack")
+        .container_class::<BagItems>("pypickle_classes.Bag")
+        .container_class::<StackItems>("pypickle_classes.Stack")
         .class::<KwOnly>("pypickle_classes.KwOnly")
         .python_enum::<Color>("pypickle_classes.Color", [("Red", 1), ("Green", 2)])
         .python_enum::<Mood>(
@@ -161,6 +163,14 @@ pub struct Bag {
 pub struct Stack {
     pub label: String,
 }
+
+/// A dict subclass's items: `Bag` registered with `ClassRegistry::container_class`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct BagItems(pub std::collections::BTreeMap<String, i64>);
+
+/// A list subclass's items: `Stack` registered with `ClassRegistry::container_class`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct StackItems(pub Vec<i64>);
 
 /// Keyword-only constructor arguments (NEWOBJ_EX).
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]

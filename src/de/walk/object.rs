@@ -289,7 +289,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         self.visit_part(id, Want::Any, visitor)
     }
 
-    /// A registered newtype struct: the instance's one constructor argument.
+    /// A registered newtype struct: the instance's one constructor argument, or for a
+    /// container class the instance itself (its dict or list items, as the content asks).
     pub(super) fn object_newtype<V: Visitor<'de>>(
         self,
         id: Id,
@@ -299,27 +300,48 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         self.check_class(id, rust, Some(entry))?;
         let node = self.node;
-        match self.args(id) {
-            [arg] => {
-                let w = self.w;
-                w.enter(node)?;
-                let r = visitor.visit_newtype_struct(NodeDe {
-                    w: &mut *w,
-                    node: arg,
-                });
-                w.exit(node);
-                at(node, r)
+        let content = match self.args(id) {
+            _ if entry.container => node,
+            [arg] => arg,
+            args => {
+                return Err(type_error(
+                    node,
+                    format!(
+                        "{rust} is a newtype struct, but its {}.{} was made with {} arguments, \
+                         not 1{}",
+                        entry.module,
+                        entry.qualname,
+                        args.len(),
+                        if args.is_empty() {
+                            " (for a subclass of dict or list, register it with \
+                             ClassRegistry::container_class)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ))
             }
-            args => Err(type_error(
-                node,
-                format!(
-                    "{rust} is a newtype struct, but its {}.{} was made with {} arguments, not 1",
-                    entry.module,
-                    entry.qualname,
-                    args.len()
-                ),
-            )),
+        };
+        let w = self.w;
+        if entry.container {
+            // The instance itself, which its content's visit enters: one level deeper only,
+            // so that a type whose content is itself (`struct B(Box<B>)`) meets the depth
+            // limit.
+            if w.depth_left == 0 {
+                return Err(w.too_deep(node));
+            }
+            w.depth_left -= 1;
+            let r = visitor.visit_newtype_struct(NodeDe { w: &mut *w, node });
+            w.depth_left += 1;
+            return at(node, r);
         }
+        w.enter(node)?;
+        let r = visitor.visit_newtype_struct(NodeDe {
+            w: &mut *w,
+            node: content,
+        });
+        w.exit(node);
+        at(node, r)
     }
 
     /// A registered unit struct: any instance of its class.

@@ -541,6 +541,7 @@ fn random_constructor_calls_match_cpython() {
     let mut py = Python::start();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut cases: Vec<(Value, Result<String, ()>)> = Vec::new();
+    let mut fraction_texts: Vec<(Value, Result<String, ()>)> = Vec::new();
     for _ in 0..300 {
         // timedelta(days, seconds, microseconds), normalised, sometimes out of range.
         let (d, s, us) = (
@@ -623,6 +624,9 @@ fn random_constructor_calls_match_cpython() {
                 }
             }
         }
+        if rng.below(10) == 0 {
+            text.push_str(rng.pick(&["\x1c", "\u{2003}", "\n"]));
+        }
         let v = raw("decimal", "Decimal", vec![Value::Str(text.clone())]);
         let ours = text.parse::<Decimal>().map(|d| d.to_string()).map_err(drop);
         cases.push((v, ours));
@@ -631,6 +635,34 @@ fn random_constructor_calls_match_cpython() {
         let v = raw("fractions", "Fraction", vec![n.into(), d.into()]);
         let ours = Fraction::try_from(&v).map(|f| f.to_string()).map_err(drop);
         cases.push((v, ours));
+        // Fraction(str) from random text: n/d, decimals, exponents, underscores, whitespace
+        // (Python's, `\x1c` included) around the whole or inside.
+        let mut text = String::new();
+        text.push_str(rng.pick(&["", "", " ", "\x1c", "\t"]));
+        text.push_str(rng.pick(&["", "", "-", "+"]));
+        for _ in 0..3 {
+            match rng.below(9) {
+                0 => text.push('/'),
+                1 => text.push('.'),
+                // A one-digit exponent, or none: the terms stay within i128.
+                2 => {
+                    text.push_str(rng.pick(&["e", "E-", "e+"]));
+                    if rng.below(4) != 0 {
+                        text.push(char::from(b'0' + rng.below(10) as u8));
+                    }
+                }
+                3 => text.push_str(rng.pick(&["_", " ", "-", "__"])),
+                _ => {
+                    for _ in 0..1 + rng.below(6) {
+                        text.push(char::from(b'0' + rng.below(10) as u8));
+                    }
+                }
+            }
+        }
+        text.push_str(rng.pick(&["", "", " ", "\x1f"]));
+        let v = raw("fractions", "Fraction", vec![Value::Str(text.clone())]);
+        let ours = Fraction::try_from(&v).map(|f| f.to_string()).map_err(drop);
+        fraction_texts.push((v, ours));
         // A posix path from random segments.
         let segs: Vec<Value> = (0..rng.below(4))
             .map(|_| {
@@ -676,6 +708,26 @@ fn random_constructor_calls_match_cpython() {
         agreed += usize::from(ours.is_ok());
     }
     assert!(agreed >= 1000, "{agreed}");
+    // `Fraction` holds i128 terms: a text Python reads to larger ones is an error here.
+    let beyond_i128 = |repr: &str| {
+        let terms = repr.trim_start_matches("Fraction(").trim_end_matches(')');
+        terms.split(", ").any(|t| t.parse::<i128>().is_err())
+    };
+    let (mut read, mut refused) = (0, 0);
+    for (v, ours) in fraction_texts {
+        let bytes = pypickle::to_vec(&v).unwrap();
+        let theirs = py.echo(4, &bytes).map(|e| e.repr).map_err(drop);
+        match (&ours, &theirs) {
+            (Err(()), Ok(repr)) if beyond_i128(repr) => {}
+            _ => assert_eq!(ours, theirs, "{v:?}"),
+        }
+        read += usize::from(ours.is_ok());
+        refused += usize::from(theirs.is_err());
+    }
+    assert!(
+        read >= 50 && refused >= 50,
+        "{read} read, {refused} refused"
+    );
 }
 
 #[test]

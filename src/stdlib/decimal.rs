@@ -181,7 +181,7 @@ impl FromStr for Decimal {
     /// any case. As in CPython, every `_` is ignored (`'1_000'`, and `'_1'` too).
     fn from_str(text: &str) -> Result<Decimal, Error> {
         let bad = || invalid(DECIMAL, format_args!("{text:?} is not a decimal number"));
-        let stripped = text.trim().replace('_', "");
+        let stripped = super::py_strip(text).replace('_', "");
         let s = stripped.as_str();
         let (negative, s) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),

@@ -89,25 +89,98 @@ impl Fraction {
         }
     }
 
-    /// `n/d` or `n`, with optional whitespace and sign, as Python 2 pickled it.
+    /// Python's `Fraction(str)` syntax (ASCII digits): surrounding whitespace, a sign, then
+    /// `n/d`, or a decimal `n.f` with an optional exponent (`'1.5e-3'`); digits may be grouped
+    /// with single underscores. No whitespace or sign inside (`'1 / 2'` and `'1/-2'` are not
+    /// fractions to Python either).
     fn parse(text: &str) -> Result<Fraction, Error> {
-        let bad = || invalid(FRACTION, format_args!("{text:?} is not n/d"));
-        let int = |s: &str| -> Result<i128, Error> {
-            let s = s.trim();
-            let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let bad = || invalid(FRACTION, format_args!("{text:?} is not a fraction"));
+        let overflow = || invalid(FRACTION, format_args!("{text:?} does not fit i128 terms"));
+        let s = super::py_strip(text);
+        let (negative, s) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (num, rest) = digits(s);
+        let int = |d: &str| -> Result<i128, Error> {
+            d.bytes().try_fold(0i128, |n, b| {
+                n.checked_mul(10)
+                    .and_then(|n| n.checked_add(i128::from(b - b'0')))
+                    .ok_or_else(overflow)
+            })
+        };
+        let signed = |n: i128| if negative { -n } else { n };
+        if let Some(rest) = rest.strip_prefix('/') {
+            let (den, tail) = digits(rest);
+            if num.is_empty() || den.is_empty() || !tail.is_empty() {
                 return Err(bad());
             }
-            s.parse().map_err(|_| bad())
-        };
-        match text.split_once('/') {
-            Some((n, d)) if !d.trim_start().starts_with(['+', '-']) => {
-                Fraction::new(int(n)?, int(d)?)
-            }
-            Some(_) => Err(bad()),
-            None => Fraction::new(int(text)?, 1),
+            return Fraction::new(signed(int(&num)?), int(&den)?);
         }
+        let (frac, rest) = match rest.strip_prefix('.') {
+            Some(rest) => digits(rest),
+            None => (String::new(), rest),
+        };
+        if num.is_empty() && frac.is_empty() {
+            return Err(bad());
+        }
+        let exp = match rest.strip_prefix(['e', 'E']) {
+            Some(e) => {
+                let (neg, e) = match e.as_bytes().first() {
+                    Some(b'-') => (true, &e[1..]),
+                    Some(b'+') => (false, &e[1..]),
+                    _ => (false, e),
+                };
+                let (d, tail) = digits(e);
+                if d.is_empty() || !tail.is_empty() {
+                    return Err(bad());
+                }
+                let d = i64::try_from(int(&d)?).map_err(|_| overflow())?;
+                if neg {
+                    -d
+                } else {
+                    d
+                }
+            }
+            None if rest.is_empty() => 0,
+            None => return Err(bad()),
+        };
+        let mut n = int(&format!("{num}{frac}"))?;
+        let exp = exp - frac.len() as i64;
+        let pow = |e: i64| -> Result<i128, Error> {
+            let e = u32::try_from(e).map_err(|_| overflow())?;
+            10i128.checked_pow(e).ok_or_else(overflow)
+        };
+        let mut d = 1;
+        if exp >= 0 {
+            if n != 0 {
+                n = n.checked_mul(pow(exp)?).ok_or_else(overflow)?;
+            }
+        } else {
+            d = pow(-exp)?;
+        }
+        Fraction::new(signed(n), d)
     }
+}
+
+/// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`
+/// (the underscores left out), and the rest of `s`.
+fn digits(s: &str) -> (String, &str) {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            out.push(char::from(b[i]));
+        } else if b[i] == b'_' && !out.is_empty() && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            // An underscore between two digits.
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    (out, &s[i..])
 }
 
 impl From<Fraction> for Value {
@@ -145,7 +218,10 @@ mod tests {
             Fraction::new(-1, 2).unwrap()
         );
         assert_eq!(Fraction::parse("7").unwrap(), Fraction::new(7, 1).unwrap());
-        for bad in ["", "1/", "/2", "1/-2", "1.5", "a/b", "1/0"] {
+        assert_eq!(Fraction::parse("1.5").unwrap(), Fraction::new(3, 2).unwrap());
+        assert_eq!(Fraction::parse("-.5e1").unwrap(), Fraction::new(-5, 1).unwrap());
+        assert_eq!(Fraction::parse("1_0/4").unwrap(), Fraction::new(5, 2).unwrap());
+        for bad in ["", "1/", "/2", "1/-2", "1 / 2", "1__0", "_1", "1_", ".", "a/b", "1/0"] {
             assert!(Fraction::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -299,6 +299,12 @@ fn big_fraction(obj: &Object) -> Option<Known<'_>> {
     }
 }
 
+/// `s` without the whitespace around it, as Python's `str.strip()` sees whitespace: Unicode's,
+/// and the four separators `\x1c`-`\x1f`.
+pub(crate) fn py_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+}
+
 /// A conversion error: `what` is the Python type that was expected.
 #[cold]
 pub(crate) fn invalid(what: &str, why: impl fmt::Display) -> Error {

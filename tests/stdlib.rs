@@ -958,3 +958,81 @@ fn safe_uuid_members_print_as_python_and_read_as_their_values() {
     assert_eq!(v.to_string(), "uuid.SafeUUID(5)");
     assert!(from_slice::<SafeUuid>(&member(b"K\x05")).is_err());
 }
+
+/// Collections whose items their constructor got (Python 2's `OrderedDict([[k, v], ...])` and
+/// `deque(list, maxlen)`, `defaultdict(factory, dict)`) read as maps and sequences with those
+/// items, from the pickle and through `from_value`; and a collection with instance attributes
+/// prints as CPython's `repr()`, which leaves them out.
+#[test]
+fn collections_keep_their_items_however_they_were_made() {
+    use std::collections::BTreeMap;
+    let mut py = Python::start();
+    let map = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+        pairs.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+    };
+    let maps: [(&[u8], BTreeMap<String, i64>); 3] = [
+        (
+            b"ccollections\nOrderedDict\np0\n((lp1\n(lp2\nS'a'\np3\naI1\naa(lp4\nS'b'\np5\naI2\naatp6\nRp7\n.",
+            map(&[("a", 1), ("b", 2)]),
+        ),
+        (
+            b"ccollections\ndefaultdict\n(c__builtin__\nint\n(dS'a'\nI3\nstR.",
+            map(&[("a", 3)]),
+        ),
+        // Items both given and set after.
+        (
+            b"ccollections\nOrderedDict\n((lp1\n(lS'a'\naI1\naatRS'b'\nI2\ns.",
+            map(&[("a", 1), ("b", 2)]),
+        ),
+    ];
+    for (pickle, want) in maps {
+        let repr = py.echo(2, pickle).expect("CPython loads it").repr;
+        let v: Value = from_slice(pickle).unwrap();
+        assert_eq!(v.to_string(), repr);
+        assert_eq!(
+            from_slice::<BTreeMap<String, i64>>(pickle).unwrap(),
+            want,
+            "{repr}"
+        );
+        assert_eq!(
+            pypickle::from_value::<BTreeMap<String, i64>>(v).unwrap(),
+            want,
+            "{repr}"
+        );
+    }
+    let deque: &[u8] = b"ccollections\ndeque\np0\n((lp1\nI1\naI2\naI3\naI2\ntp2\nRp3\n.";
+    let repr = py.echo(2, deque).unwrap().repr;
+    assert_eq!(repr, "deque([2, 3], maxlen=2)");
+    assert_eq!(from_slice::<Vec<i64>>(deque).unwrap(), [2, 3]);
+    let v: Value = from_slice(deque).unwrap();
+    assert_eq!(v.to_string(), repr);
+    assert_eq!(pypickle::from_value::<Vec<i64>>(v).unwrap(), [2, 3]);
+
+    let out = ser_common::python_output(
+        "import collections, pickle, sys\n\
+         od = collections.OrderedDict(a=1); od.meta = 'x'\n\
+         dq = collections.deque([1, 2]); \n\
+         for p in range(6):\n\
+         \x20   sys.stdout.write(pickle.dumps(od, p).hex() + '\\n')\n",
+    );
+    for (p, hexed) in String::from_utf8(out).unwrap().lines().enumerate() {
+        let pickle: Vec<u8> = (0..hexed.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hexed[i..i + 2], 16).unwrap())
+            .collect();
+        let v: Value = from_slice(&pickle).unwrap();
+        assert_eq!(v.to_string(), "OrderedDict([('a', 1)])", "protocol {p}");
+        assert_eq!(
+            from_slice::<BTreeMap<String, i64>>(&pickle).unwrap(),
+            map(&[("a", 1)])
+        );
+        // The typed form keeps no attributes, so it refuses rather than drop them.
+        assert!(OrderedDict::try_from(&v).is_err());
+        // Written back, the Value keeps them.
+        let again = py
+            .echo(p as u8, &pypickle::to_vec(&v).unwrap())
+            .unwrap()
+            .redump;
+        assert_eq!(again, pickle, "protocol {p}");
+    }
+}

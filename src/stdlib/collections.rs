@@ -57,6 +57,46 @@ fn no_list_items(obj: &Object, what: &str) -> Result<(), Error> {
     }
 }
 
+/// `obj` without its instance attributes (BUILD state), which `repr()` leaves out and which
+/// hold none of the items.
+fn without_attributes(obj: &Object) -> std::borrow::Cow<'_, Object> {
+    if obj.state.is_empty() {
+        return std::borrow::Cow::Borrowed(obj);
+    }
+    std::borrow::Cow::Owned(Object {
+        state: Vec::new(),
+        ..obj.clone()
+    })
+}
+
+/// One of these collections, whatever attributes it has: for its `repr()`.
+pub(crate) fn for_repr<T>(obj: &Object, from: impl Fn(&Object) -> Result<T, Error>) -> Option<T> {
+    from(&without_attributes(obj)).ok()
+}
+
+/// The items of a collection whose constructor was given some, which the class bridge's
+/// rules, looking for items set or appended after the call, would miss: Python 2's
+/// `OrderedDict([[k, v], ...])` and `deque([...], maxlen)`, `defaultdict(factory, {...})`. A
+/// dict (a list for a deque) of every item, those given and those added after, or the error
+/// that the collection is malformed; `None` for any other object.
+pub(crate) fn constructor_items(obj: &Object) -> Option<Result<Value, Error>> {
+    if obj.class.module != "collections" {
+        return None;
+    }
+    let Value::Tuple(args) = &obj.args else {
+        return None;
+    };
+    let obj = without_attributes(obj);
+    Some(match (obj.class.name.as_str(), args.as_slice()) {
+        ("OrderedDict", [_, ..]) => OrderedDict::from_object(&obj).map(|d| Value::Dict(d.items)),
+        ("defaultdict", [_, _, ..]) => DefaultDict::from_object(&obj).map(|d| Value::Dict(d.items)),
+        ("deque", [items, ..]) if !matches!(items.as_slice(), Some([])) => {
+            Deque::from_object(&obj).map(|d| Value::List(d.items))
+        }
+        _ => return None,
+    })
+}
+
 fn write_dict(f: &mut Formatter<'_>, items: &[(Value, Value)]) -> fmt::Result {
     Display::fmt(&Value::Dict(items.to_vec()), f)
 }

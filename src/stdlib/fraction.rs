@@ -218,10 +218,21 @@ mod tests {
             Fraction::new(-1, 2).unwrap()
         );
         assert_eq!(Fraction::parse("7").unwrap(), Fraction::new(7, 1).unwrap());
-        assert_eq!(Fraction::parse("1.5").unwrap(), Fraction::new(3, 2).unwrap());
-        assert_eq!(Fraction::parse("-.5e1").unwrap(), Fraction::new(-5, 1).unwrap());
-        assert_eq!(Fraction::parse("1_0/4").unwrap(), Fraction::new(5, 2).unwrap());
-        for bad in ["", "1/", "/2", "1/-2", "1 / 2", "1__0", "_1", "1_", ".", "a/b", "1/0"] {
+        assert_eq!(
+            Fraction::parse("1.5").unwrap(),
+            Fraction::new(3, 2).unwrap()
+        );
+        assert_eq!(
+            Fraction::parse("-.5e1").unwrap(),
+            Fraction::new(-5, 1).unwrap()
+        );
+        assert_eq!(
+            Fraction::parse("1_0/4").unwrap(),
+            Fraction::new(5, 2).unwrap()
+        );
+        for bad in [
+            "", "1/", "/2", "1/-2", "1 / 2", "1__0", "_1", "1_", ".", "a/b", "1/0",
+        ] {
             assert!(Fraction::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -104,6 +104,7 @@ mod path;
 mod range;
 mod uuid;
 
+pub(crate) use self::collections::constructor_items;
 pub use self::collections::{Counter, DefaultDict, Deque, OrderedDict};
 pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, ZoneInfo};
 pub use self::decimal::Decimal;
@@ -218,14 +219,19 @@ impl<'a> Known<'a> {
             },
             ("builtins", "slice") => Known::Slice(Slice::from_object(obj).ok()?),
             ("pathlib" | "pathlib._local", _) => Known::Path(PurePath::from_object(obj).ok()?),
+            // Their repr() leaves out instance attributes.
             ("collections", "OrderedDict") => {
-                Known::OrderedDict(OrderedDict::from_object(obj).ok()?)
+                Known::OrderedDict(collections::for_repr(obj, OrderedDict::from_object)?)
             }
             ("collections", "defaultdict") => {
-                Known::DefaultDict(DefaultDict::from_object(obj).ok()?)
+                Known::DefaultDict(collections::for_repr(obj, DefaultDict::from_object)?)
             }
-            ("collections", "Counter") => Known::Counter(Counter::from_object(obj).ok()?),
-            ("collections", "deque") => Known::Deque(Deque::from_object(obj).ok()?),
+            ("collections", "Counter") => {
+                Known::Counter(collections::for_repr(obj, Counter::from_object)?)
+            }
+            ("collections", "deque") => {
+                Known::Deque(collections::for_repr(obj, Deque::from_object)?)
+            }
             ("builtins", n) if exception::is_exception(n) => {
                 exception::check(obj)?;
                 Known::Exception(obj)

@@ -442,6 +442,11 @@ impl<'de> Deserializer<'de> for Value {
 /// The part of an object that answers a request, by `class::bridge`'s rules (the same as when
 /// reading a pickle, without a class registry): a map of attributes, a tuple of arguments, ...
 fn object_part(o: Object, want: Want) -> Result<Value> {
+    if let Some(items) = crate::stdlib::constructor_items(&o) {
+        // Python 2's `OrderedDict([[k, v], ...])`, `deque([...])`: the items, whatever is
+        // asked for.
+        return items;
+    }
     if want == Want::Any && crate::stdlib::is_allowed(&o.class.module, &o.class.name) {
         if let Some(v) = crate::stdlib::natural(&o) {
             return Ok(v);

@@ -214,10 +214,39 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         NodeDe { w, node }.compound(visitor)
     }
 
+    /// Whether the object is a collection whose constructor got items (see
+    /// `stdlib::constructor_items`), told from the arena without building anything.
+    fn items_in_constructor(&self, id: Id) -> bool {
+        let (module, name) = self.class_of(id);
+        if module != "collections" {
+            return false;
+        }
+        let arena = self.w.arena;
+        match (name, self.args(id)) {
+            ("OrderedDict", [_, ..]) | ("defaultdict", [_, _, ..]) => true,
+            ("deque", [items, ..]) => match items.kind {
+                Kind::List(r) => arena.len(r) > 0,
+                Kind::Tuple(r) => r.len > 0,
+                _ => true,
+            },
+            _ => false,
+        }
+    }
+
     /// Visit the part of the object that [`choose`] picks for `want`.
     fn visit_part<V: Visitor<'de>>(self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
         let arena = self.w.arena;
         let obj = self.object(id);
+        if self.items_in_constructor(id) {
+            // Python 2's `OrderedDict([[k, v], ...])`, `deque([...])`: the items, whatever is
+            // asked for.
+            let node = self.node;
+            if let Value::Object(o) = self.w.build(*node)? {
+                if let Some(items) = crate::stdlib::constructor_items(&o) {
+                    return at(node, de::Deserializer::deserialize_any(items?, visitor));
+                }
+            }
+        }
         match choose(want, &self.facts(id)) {
             Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
                 Some(list) => self.visit_node(list, visitor),

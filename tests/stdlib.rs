@@ -1036,3 +1036,23 @@ fn collections_keep_their_items_however_they_were_made() {
         assert_eq!(again, pickle, "protocol {p}");
     }
 }
+
+/// `IOError` and `EnvironmentError`, Python 2's names for `OSError` that Python 3 keeps, read
+/// with the default options and print as CPython loads them (errno 2 making a
+/// `FileNotFoundError`).
+#[test]
+fn python_2_names_of_oserror_read_as_oserror() {
+    let mut py = Python::start();
+    for pickle in [
+        &b"cexceptions\nIOError\n(I2\nS'x'\ntR."[..],
+        b"cbuiltins\nEnvironmentError\n(I2\nS'x'\ntR.",
+        b"cbuiltins\nIOError\n(S'x'\ntR.",
+        b"cexceptions\nEnvironmentError\n(tR.",
+        b"\x80\x04\x95\x1b\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x07IOError\x93K\x0dK\x01\x86R.",
+    ] {
+        let repr = py.echo(2, pickle).expect("CPython loads it").repr;
+        let v: Value = from_slice(pickle).unwrap_or_else(|e| panic!("{repr}: {e}"));
+        assert_eq!(v.to_string(), repr);
+        assert_eq!(pypickle::scan(pickle).verdict(), pypickle::Verdict::Safe);
+    }
+}

@@ -7,7 +7,8 @@ use std::fmt::{self, Formatter};
 use crate::value::{Made, Object, Value};
 
 /// The built-in exception and warning classes of CPython 3.11 (plus 3.13's
-/// `PythonFinalizationError`), sorted.
+/// `PythonFinalizationError`, and `EnvironmentError` and `IOError`, the names `OSError` kept
+/// from Python 2), sorted.
 const EXCEPTIONS: &[&str] = &[
     "ArithmeticError",
     "AssertionError",
@@ -26,6 +27,7 @@ const EXCEPTIONS: &[&str] = &[
     "DeprecationWarning",
     "EOFError",
     "EncodingWarning",
+    "EnvironmentError",
     "Exception",
     "ExceptionGroup",
     "FileExistsError",
@@ -33,6 +35,7 @@ const EXCEPTIONS: &[&str] = &[
     "FloatingPointError",
     "FutureWarning",
     "GeneratorExit",
+    "IOError",
     "ImportError",
     "ImportWarning",
     "IndentationError",
@@ -146,7 +149,11 @@ pub(crate) fn repr(obj: &Object, f: &mut Formatter<'_>) -> fmt::Result {
     let Value::Tuple(args) = &obj.args else {
         return Err(fmt::Error);
     };
-    let mut name = obj.class.name.as_str();
+    let mut name = match obj.class.name.as_str() {
+        // Python 3's names for the same class.
+        "EnvironmentError" | "IOError" => "OSError",
+        other => other,
+    };
     if name == "OSError" && (2..=5).contains(&args.len()) {
         if let Some(sub) = args[0].as_i64().and_then(os_error_subclass) {
             name = sub;

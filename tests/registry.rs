@@ -518,3 +518,42 @@ fn container_classes_take_maps_and_sequences_only() {
 fn only_a_newtype_can_be_a_container_class() {
     let _ = ClassRegistry::new().container_class::<Point>("pypickle_classes.Bag");
 }
+
+/// A type whose payload is the instance itself, again and again (a newtype variant of its own
+/// enum, a container class holding itself), meets the depth limit: an error with the offset
+/// and opcode, not a stack overflow.
+#[test]
+fn a_type_that_is_its_own_payload_meets_the_depth_limit() {
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    enum Expr {
+        Neg(Box<Expr>),
+        Lit { v: i64 },
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Nest(Box<Nest>);
+    let registry = ClassRegistry::new()
+        .variant::<Expr>("Neg", "mod.Neg")
+        .variant::<Expr>("Lit", "mod.Lit")
+        .container_class::<Nest>("mod.Nest");
+    let opts = DeOptions::new().registry(registry);
+    let e = pypickle::from_slice_with::<Expr>(b"\x80\x04\x8c\x03mod\x8c\x03Neg\x93)\x81.", &opts)
+        .unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Limit, "{e}");
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(14), Some("NEWOBJ")),
+        "{e}"
+    );
+    let e = pypickle::from_slice_with::<Nest>(b"\x80\x04\x8c\x03mod\x8c\x04Nest\x93)\x81.", &opts)
+        .unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Limit, "{e}");
+    // A registered payload that is not itself still reads.
+    let lit: Expr = pypickle::from_slice_with(
+        b"\x80\x04\x8c\x03mod\x8c\x03Lit\x93)\x81}\x8c\x01vK\x05sb.",
+        &opts,
+    )
+    .unwrap();
+    assert!(matches!(lit, Expr::Lit { v: 5 }), "{lit:?}");
+}

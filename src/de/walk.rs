@@ -197,6 +197,23 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         Ok(())
     }
 
+    /// One level deeper without entering a node: for a node visited again as its own content
+    /// (an object that is a newtype variant's payload, or a container class's content),
+    /// which its content's visit enters. A type whose content is itself (`enum E { A(Box<E>)
+    /// }`) meets the depth limit instead of recursing without end.
+    fn descend(&mut self, node: &Node) -> Result<()> {
+        if self.depth_left == 0 {
+            return Err(self.too_deep(node));
+        }
+        self.depth_left -= 1;
+        Ok(())
+    }
+
+    /// Back from [`Walk::descend`].
+    fn ascend(&mut self) {
+        self.depth_left += 1;
+    }
+
     /// [`Walk::enter`] for a list, dict or set whose id is known.
     #[inline(always)]
     fn enter_container(&mut self, node: &Node, id: Id) -> Result<()> {

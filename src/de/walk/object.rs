@@ -353,15 +353,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         };
         let w = self.w;
         if entry.container {
-            // The instance itself, which its content's visit enters: one level deeper only,
-            // so that a type whose content is itself (`struct B(Box<B>)`) meets the depth
-            // limit.
-            if w.depth_left == 0 {
-                return Err(w.too_deep(node));
-            }
-            w.depth_left -= 1;
+            // The instance itself, which its content's visit enters.
+            w.descend(node)?;
             let r = visitor.visit_newtype_struct(NodeDe { w: &mut *w, node });
-            w.depth_left += 1;
+            w.ascend();
             return at(node, r);
         }
         w.enter(node)?;
@@ -404,7 +399,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             ));
         };
         if let Some(variant) = entry.variant {
-            // The payload is the object itself, which enters itself when visited.
+            // The payload is the object itself (see `newtype_variant_seed`).
             return at(
                 node,
                 visitor.visit_enum(ClassVariant {
@@ -471,7 +466,14 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         match self.object {
-            Some((node, _)) => seed.deserialize(NodeDe { w: self.w, node }),
+            Some((node, _)) => {
+                // The object itself, which its payload's visit enters.
+                let w = self.w;
+                w.descend(node)?;
+                let r = seed.deserialize(NodeDe { w: &mut *w, node });
+                w.ascend();
+                r
+            }
             None => seed.deserialize(().into_deserializer()),
         }
     }

@@ -243,4 +243,32 @@ fn hostile_inputs_stay_within_the_allocation_bound() {
             assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{name}: {e}");
         }
     }
+
+    // One memoized dict of 8000 attributes BUILT into an object 8000 times, 3 bytes each, read
+    // as a map of the attributes: the merged states are charged before they are gathered.
+    let mut d = b"\x80\x04\x8c\x03mod\x8c\x01C\x93)\x81}q\x00(".to_vec();
+    for i in 0..8000u16 {
+        let key = format!("k{i}");
+        d.extend_from_slice(&[0x8c, key.len() as u8]);
+        d.extend_from_slice(key.as_bytes());
+        d.extend_from_slice(b"M");
+        d.extend_from_slice(&i.to_le_bytes());
+    }
+    d.extend_from_slice(b"u0");
+    for _ in 0..8000 {
+        d.extend_from_slice(b"h\x00b");
+    }
+    d.push(b'.');
+    let record = DeOptions::new().record_unknown_globals(true);
+    let peak = peak_of(|| {
+        let e = pypickle::from_slice_with::<std::collections::HashMap<String, u16>>(&d, &record)
+            .unwrap_err();
+        assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+        assert!(e.offset().is_some(), "{e}");
+    });
+    assert!(
+        peak <= bound(&d),
+        "repeated BUILD: typed peak {peak} bytes for a {}-byte input",
+        d.len()
+    );
 }

@@ -346,3 +346,80 @@ fn a_constructor_whose_result_is_thrown_away_loses_nothing() {
     let v = pypickle::from_slice_with::<Value>(b"cmymod\nf\n(I1\nVa\ntR0I2\n.", &opts).unwrap();
     assert_eq!(v, Value::Int(2));
 }
+
+/// Keyword arguments (NEWOBJ_EX) fill a struct or map when they are the only arguments;
+/// reading positional arguments or a sequence from an object that got keywords too would lose
+/// them, so that is an error, never a value without them. Keyword names must be strs, as
+/// CPython requires. The same from the pickle and through `from_value`.
+#[test]
+fn keyword_arguments_are_read_or_refused_never_dropped() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Kw {
+        #[serde(default)]
+        a: i64,
+        #[serde(default)]
+        b: String,
+    }
+    let record = DeOptions::new().record_unknown_globals(true);
+    // hmod.KW.__new__(KW, a=5, b='z'), as protocol 4 writes it.
+    let only_kw = b"\x80\x04\x8c\x04hmod\x8c\x02KW\x93)}(\x8c\x01aK\x05\x8c\x01b\x8c\x01zu\x92.";
+    let want = Kw {
+        a: 5,
+        b: "z".into(),
+    };
+    assert_eq!(
+        pypickle::from_slice_with::<Kw>(only_kw, &record).unwrap(),
+        want
+    );
+    let v: Value = pypickle::from_slice_with(only_kw, &record).unwrap();
+    assert_eq!(pypickle::from_value::<Kw>(v.clone()).unwrap(), want);
+    let map: std::collections::BTreeMap<String, Value> = pypickle::from_value(v).unwrap();
+    assert_eq!(map.len(), 2);
+    let e = pypickle::from_slice_with::<Vec<i64>>(only_kw, &record).unwrap_err();
+    assert!(e.to_string().contains("keyword arguments"), "{e}");
+
+    // KW.__new__(KW, 1, b='x'): positional and keyword.
+    let both = b"\x80\x04\x8c\x04hmod\x8c\x02KW\x93K\x01\x85}\x8c\x01b\x8c\x01xs\x92.";
+    for e in [
+        pypickle::from_slice_with::<Kw>(both, &record).unwrap_err(),
+        pypickle::from_slice_with::<(i64,)>(both, &record).unwrap_err(),
+        pypickle::from_value::<Kw>(pypickle::from_slice_with(both, &record).unwrap()).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("made with keyword arguments"), "{e}");
+    }
+
+    let int_key = b"\x80\x04\x8c\x04hmod\x8c\x02KW\x93)}K\x01K\x02s\x92.";
+    let e = pypickle::from_slice_with::<Value>(int_key, &record).unwrap_err();
+    assert!(
+        e.to_string().contains("keyword argument names must be str"),
+        "{e}"
+    );
+    assert_eq!(e.opcode_name(), Some("NEWOBJ_EX"), "{e}");
+}
+
+/// `max_nodes` counts what calls and BUILD add, as it counts APPENDS: the arguments a NEWOBJ
+/// copies from a memoized tuple, and each BUILD's state.
+#[test]
+fn calls_and_builds_count_against_max_nodes() {
+    let opts = DeOptions::new().record_unknown_globals(true).max_nodes(100);
+    // 50 NEWOBJs of one memoized 90-item tuple.
+    let mut d = b"\x80\x04\x8c\x03mod\x8c\x01C\x93q\x00(".to_vec();
+    d.extend(std::iter::repeat(b"K\x01".as_slice()).take(90).flatten());
+    d.extend_from_slice(b"tq\x01(");
+    for _ in 0..50 {
+        d.extend_from_slice(b"h\x00h\x01\x81");
+    }
+    d.extend_from_slice(b"l.");
+    let e = pypickle::from_slice_with::<Value>(&d, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Nodes), "{e}");
+    assert_eq!(e.opcode_name(), Some("NEWOBJ"), "{e}");
+    // 1000 BUILDs of None onto one object.
+    let mut d = b"\x80\x04\x8c\x03mod\x8c\x01C\x93)\x81".to_vec();
+    for _ in 0..1000 {
+        d.extend_from_slice(b"Nb");
+    }
+    d.push(b'.');
+    let e = pypickle::from_slice_with::<Value>(&d, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Nodes), "{e}");
+    assert_eq!(e.opcode_name(), Some("BUILD"), "{e}");
+}

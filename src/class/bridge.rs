@@ -3,10 +3,14 @@
 //!
 //! | asked for | the first part the object has, in this order |
 //! |---|---|
-//! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; constructor arguments (a `namedtuple`, in field order); a tuple state (`__getstate__` returning a tuple) |
-//! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`); attributes; the one dict its constructor got (`Counter`) |
+//! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; keyword arguments (NEWOBJ_EX, none positional); constructor arguments (a `namedtuple`, in field order); a tuple state (`__getstate__` returning a tuple) |
+//! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`); attributes; the one dict its constructor got (`Counter`); keyword arguments (none positional) |
 //! | a sequence | list items (a list subclass, `deque`); constructor arguments; a tuple state |
-//! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; constructor arguments |
+//! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; keyword arguments (none positional); constructor arguments |
+//!
+//! Positional arguments chosen from an object that got keyword arguments too would leave the
+//! keywords out, and so would nothing: that is an error ([`Source::KeywordsLeftOut`]), never a
+//! value without them.
 //!
 //! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
 //! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
@@ -37,6 +41,8 @@ pub(crate) struct Facts {
     pub ctor_dict: bool,
     /// The constructor got arguments.
     pub args: bool,
+    /// The constructor got keyword arguments (NEWOBJ_EX, `copyreg.__newobj_ex__`).
+    pub kwargs: bool,
 }
 
 /// The part of the object that answers.
@@ -47,7 +53,12 @@ pub(crate) enum Source {
     Attributes,
     TupleState,
     CtorDict,
+    /// The keyword arguments, as a map, when there are no positional ones.
+    Keywords,
     Args,
+    /// The constructor's arguments, or nothing, were chosen, but keyword arguments came too,
+    /// which that would leave out: an error.
+    KeywordsLeftOut,
     /// Nothing fits: an empty map (for a map or anything) or no arguments (a sequence).
     Nothing,
 }
@@ -55,10 +66,12 @@ pub(crate) enum Source {
 /// The rules of the table above.
 pub(crate) fn choose(want: Want, f: &Facts) -> Source {
     use Source::*;
+    let keywords_only = f.kwargs && !f.args;
     let order: &[(bool, Source)] = match want {
         Want::Struct => &[
             (f.attributes, Attributes),
             (f.dict_items, DictItems),
+            (keywords_only, Keywords),
             (f.args, Args),
             (f.tuple_state, TupleState),
         ],
@@ -66,6 +79,7 @@ pub(crate) fn choose(want: Want, f: &Facts) -> Source {
             (f.dict_items, DictItems),
             (f.attributes, Attributes),
             (f.ctor_dict, CtorDict),
+            (keywords_only, Keywords),
         ],
         Want::Seq => &[
             (f.list_items, ListItems),
@@ -78,13 +92,18 @@ pub(crate) fn choose(want: Want, f: &Facts) -> Source {
             (f.attributes, Attributes),
             (f.tuple_state, TupleState),
             (f.ctor_dict, CtorDict),
+            (keywords_only, Keywords),
             (f.args, Args),
         ],
     };
-    order
+    match order
         .iter()
         .find(|(has, _)| *has)
         .map_or(Nothing, |(_, s)| *s)
+    {
+        Args | Nothing if f.kwargs => KeywordsLeftOut,
+        s => s,
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +132,24 @@ mod tests {
             ..Facts::default()
         };
         assert_eq!(choose(Want::Any, &counter), Source::CtorDict);
+        let keywords = Facts {
+            kwargs: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Struct, &keywords), Source::Keywords);
+        assert_eq!(choose(Want::Map, &keywords), Source::Keywords);
+        assert_eq!(choose(Want::Seq, &keywords), Source::KeywordsLeftOut);
+        let both = Facts {
+            args: true,
+            ..keywords
+        };
+        assert_eq!(choose(Want::Struct, &both), Source::KeywordsLeftOut);
+        assert_eq!(choose(Want::Seq, &both), Source::KeywordsLeftOut);
+        let built = Facts {
+            attributes: true,
+            ..both
+        };
+        assert_eq!(choose(Want::Struct, &built), Source::Attributes);
         assert_eq!(choose(Want::Seq, &Facts::default()), Source::Nothing);
     }
 }

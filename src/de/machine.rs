@@ -895,6 +895,25 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         Kind::Object(id)
     }
 
+    /// CPython's `TypeError: keywords must be strings` for keyword arguments named otherwise.
+    fn check_keywords(&self, kwargs: Node) -> Result<()> {
+        let Kind::Dict(d) = kwargs.kind else {
+            return Ok(());
+        };
+        match self
+            .arena
+            .iter(d)
+            .step_by(2)
+            .find(|k| !matches!(k.kind, Kind::Str(_)))
+        {
+            Some(k) => Err(malformed_owned(format!(
+                "keyword argument names must be str, not {}",
+                k.kind.type_name()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Count `n` values copied by a call. A memoized container can be copied again and again
     /// for a few bytes each (`tuple(l)` 2000 times over a 10k-item list is 20M values from
     /// 64 KiB), so copies are limited to the input read so far plus `max_expansion`, like
@@ -1199,6 +1218,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         "copyreg.__newobj_ex__ expects a class, a tuple and a dict",
                     ));
                 };
+                self.check_keywords(kwargs)?;
                 let args = self.arena.slice(r).to_vec();
                 self.charge_copies(args.len())?;
                 return self.new_instance(cls, args, Some(kwargs));
@@ -1695,6 +1715,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.charge_copies(args.len())?;
                 let kind = self.call(callable, args)?;
                 self.push(kind);
+                self.check_nodes()?;
             }
             INST => {
                 let module = self.line()?;
@@ -1704,6 +1725,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let args = self.m.stack.split_off(start);
                 let kind = self.call(cls, args)?;
                 self.push(kind);
+                self.check_nodes()?;
             }
             OBJ => {
                 let start = self.pop_mark()?;
@@ -1714,6 +1736,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let cls = args.remove(0);
                 let kind = self.call(cls, args)?;
                 self.push(kind);
+                self.check_nodes()?;
             }
             NEWOBJ => {
                 let args = self.pop()?;
@@ -1725,6 +1748,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.charge_copies(args.len())?;
                 let kind = self.new_instance(cls, args, None)?;
                 self.push(kind);
+                self.check_nodes()?;
             }
             NEWOBJ_EX => {
                 let kwargs = self.pop()?;
@@ -1733,10 +1757,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
                     return Err(malformed("NEWOBJ_EX expects an argument tuple and a dict"));
                 };
+                self.check_keywords(kwargs)?;
                 let args = self.arena.slice(r).to_vec();
                 self.charge_copies(args.len())?;
                 let kind = self.new_instance(cls, args, Some(kwargs))?;
                 self.push(kind);
+                self.check_nodes()?;
             }
             BUILD => {
                 let state = self.pop()?;
@@ -1758,6 +1784,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 }
                 let id = self.object_part(o, |obj| &mut obj.states);
                 self.arena.extend(id, &[state]);
+                self.check_nodes()?;
                 if self.opts.joblib && self.is_joblib_wrapper(o) {
                     self.joblib_array(o, state)?;
                 }

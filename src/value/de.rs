@@ -461,11 +461,12 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         class,
         made,
         args,
+        kwargs,
         state,
         list_items,
         dict_items,
-        ..
     } = o;
+    let kwargs = kwargs.filter(|k| !matches!(k, Value::Dict(d) if d.is_empty()));
     let mut args = match args {
         Value::Tuple(items) => items,
         other => vec![other],
@@ -503,6 +504,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         tuple_state: tuple_state.is_some(),
         ctor_dict,
         args: !args.is_empty(),
+        kwargs: kwargs.is_some(),
     };
     Ok(match choose(want, &facts) {
         Source::ListItems => match base_items {
@@ -538,6 +540,17 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         }
         Source::TupleState => Value::Tuple(tuple_state.unwrap_or_default()),
         Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),
+        Source::Keywords => kwargs.unwrap_or(Value::Dict(Vec::new())),
+        Source::KeywordsLeftOut => {
+            return Err(type_error(format!(
+                "this {class} was made with keyword arguments, which reading it as {} would \
+                 leave out; read it as a struct or map (keywords alone), or keep the Value",
+                match want {
+                    Want::Seq => "a sequence",
+                    _ => "its positional arguments",
+                }
+            )))
+        }
         Source::Args => Value::Tuple(args),
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),

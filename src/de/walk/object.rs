@@ -43,12 +43,33 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The attributes of an object: the pairs of every BUILD state, `None` if it has none.
-    fn attributes(&self, id: Id) -> Result<Option<Vec<&'a Node>>> {
+    ///
+    /// The pairs of every state after the first are charged to the budget before they are
+    /// gathered: a pickle may BUILD the same memoized dict into an object again and again, a
+    /// few bytes each time.
+    fn attributes(&mut self, id: Id) -> Result<Option<Vec<&'a Node>>> {
         let arena = self.w.arena;
         let obj = &arena.objects[id as usize];
         if arena.len(obj.states) == 0 {
             return Ok(None);
         }
+        let merged: usize = arena
+            .iter(obj.states)
+            .skip(1)
+            .map(|state| match state.kind {
+                Kind::Dict(d) => arena.len(d),
+                Kind::Tuple(r) => arena
+                    .slice(r)
+                    .iter()
+                    .map(|part| match part.kind {
+                        Kind::Dict(d) => arena.len(d),
+                        _ => 0,
+                    })
+                    .sum(),
+                _ => 0,
+            })
+            .sum();
+        at(self.node, self.w.spend_n(merged))?;
         let mut pairs = Vec::new();
         for state in arena.iter(obj.states) {
             let mut add = |part: &'a Node| -> Result<()> {
@@ -148,6 +169,19 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// The keyword arguments of a NEWOBJ_EX, if there are any.
+    fn keywords(&self, id: Id) -> Option<&'a Node> {
+        match &self.object(id).kwargs {
+            Some(
+                n @ Node {
+                    kind: Kind::Dict(d),
+                    ..
+                },
+            ) if self.w.arena.len(*d) > 0 => Some(n),
+            _ => None,
+        }
+    }
+
     /// The items of an object's one BUILD state when that is a tuple other than
     /// `(dict, slots)`: what a `__getstate__` returning a tuple wrote.
     fn tuple_state(&self, id: Id) -> Option<&'a [Node]> {
@@ -181,6 +215,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             tuple_state,
             ctor_dict: self.constructor_dict(id).is_some(),
             args: !self.args(id).is_empty(),
+            kwargs: self.keywords(id).is_some(),
         }
     }
 
@@ -259,8 +294,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             },
             Source::DictItems => self.visit_pairs(arena.iter(obj.dict).collect(), visitor),
             Source::Attributes => {
-                let pairs = self.attributes(id)?.unwrap_or_default();
-                self.visit_pairs(pairs, visitor)
+                let mut this = self;
+                let pairs = this.attributes(id)?.unwrap_or_default();
+                this.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
                 let items = self.tuple_state(id).unwrap_or_default().iter().collect();
@@ -270,6 +306,25 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 Some(dict) => self.visit_node(dict, visitor),
                 None => self.visit_pairs(Vec::new(), visitor),
             },
+            Source::Keywords => match self.keywords(id) {
+                Some(dict) => self.visit_node(dict, visitor),
+                None => self.visit_pairs(Vec::new(), visitor),
+            },
+            Source::KeywordsLeftOut => {
+                let (m, q) = self.class_of(id);
+                Err(type_error(
+                    self.node,
+                    format!(
+                        "this {m}.{q} was made with keyword arguments, which reading it as {} \
+                         would leave out; read it as a struct or map (keywords alone), or as \
+                         pypickle::Value",
+                        match want {
+                            Want::Seq => "a sequence",
+                            _ => "its positional arguments",
+                        }
+                    ),
+                ))
+            }
             Source::Args => {
                 let args = self.args(id).iter().collect();
                 self.visit_items(args, visitor)

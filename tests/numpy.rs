@@ -542,3 +542,92 @@ fn natural_forms_with_bad_structured_dtypes_are_errors() {
     let e = array(deep).unwrap_err();
     assert!(e.to_string().contains("nested too deeply"), "{e}");
 }
+
+/// A datetime or timedelta dtype always has a unit, `generic` when none is given
+/// (`np.dtype('M8')`): it is written with its metadata at every protocol, without which numpy
+/// crashes loading it, and shows as numpy's `dtype.str` (`<M8`). Units and metadata numpy does
+/// not load are errors, never another unit.
+#[test]
+fn datetime_units_are_numpys() {
+    use pypickle::numpy::{ByteOrder, DKind, DType};
+    let shown = |s: &str| s.parse::<DType>().map(|d| d.to_string());
+    assert_eq!(shown("M8").unwrap(), "<M8");
+    assert_eq!(shown(">m8[generic]").unwrap(), ">m8");
+    assert_eq!(shown("<M8[1s]").unwrap(), "<M8[s]");
+    assert_eq!(shown("<m8[10ms]").unwrap(), "<m8[10ms]");
+    for bad in [
+        "M8[0s]",
+        "M8[xyz]",
+        "M8[]",
+        "M8[5]",
+        "M8[2147483648s]",
+        "f8[s]",
+    ] {
+        assert!(shown(bad).is_err(), "{bad}");
+    }
+    let generic = DType::new(DKind::TimeDelta, 8, ByteOrder::Little);
+    assert_eq!(generic.to_string(), "<m8");
+
+    // The multiplier of a written M8[s] array replaced by 2^80: refused, not read as 1.
+    let seconds: DType = "<M8[s]".parse().unwrap();
+    let a = NdArray::from_bytes(seconds, vec![1], Order::C, vec![0; 8]).unwrap();
+    // (Protocol 3: bytes as SHORT_BINBYTES, no frames.)
+    let good = pypickle::to_vec_with(&a, &SerOptions::new().protocol(3)).unwrap();
+    let meta = b"C\x01sq\x0cK\x01K\x01K\x01";
+    let at = good.windows(meta.len()).position(|w| w == meta).unwrap();
+    for (replacement, why) in [
+        (
+            &b"C\x01sq\x0c\x8a\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01K\x01K\x01"[..],
+            "numpy does not load",
+        ),
+        (b"C\x01sq\x0cK\x00K\x01K\x01", "numpy does not load"),
+        (b"C\x02zzq\x0cK\x01K\x01K\x01", "numpy does not load"),
+        (b"C\x01sq\x0cK\x01K\x02K\x01", "numpy does not load"),
+    ] {
+        let mut bad = good[..at].to_vec();
+        bad.extend_from_slice(replacement);
+        bad.extend_from_slice(&good[at + meta.len()..]);
+        let e = pypickle::from_slice::<NdArray>(&bad).unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    }
+
+    // Live: arrays of generic and unit dtypes load in numpy with the same dtype and values.
+    let mut lines = Vec::new();
+    let mut want = Vec::new();
+    for text in ["M8", "m8", ">M8", "<M8[s]", "<m8[7s]", ">m8[10ms]"] {
+        let dtype: DType = text.parse().unwrap();
+        let data: Vec<u8> = match dtype.order {
+            ByteOrder::Big => [5i64, -3].iter().flat_map(|v| v.to_be_bytes()).collect(),
+            _ => [5i64, -3].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        };
+        let a = NdArray::from_bytes(dtype.clone(), vec![2], Order::C, data).unwrap();
+        for proto in 0..=5u8 {
+            let bytes = pypickle::to_vec_with(&a, &SerOptions::new().protocol(proto)).unwrap();
+            let back: NdArray = pypickle::from_slice(&bytes).unwrap();
+            assert_eq!(back, a, "{text} at protocol {proto}");
+            lines.push(hex(&bytes));
+            // numpy loads a non-native order as native, as it does its own pickles.
+            want.push(format!("<{} [5, -3]", &dtype.to_string()[1..]));
+        }
+    }
+    let script = "import pickle, sys\n\
+        for line in sys.stdin:\n\
+        \x20   a = pickle.loads(bytes.fromhex(line.strip()))\n\
+        \x20   print(a.dtype.str, a.view(a.dtype.str[0] + 'i8').tolist())\n";
+    for python in numpy_pythons() {
+        let mut child = Command::new(&python)
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{python}: {e}"));
+        let mut stdin = child.stdin.take().unwrap();
+        let text = lines.join("\n") + "\n";
+        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success(), "{python}: {:?}", out.status);
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.lines().collect::<Vec<_>>(), want, "{python}");
+    }
+}

@@ -131,7 +131,7 @@ pub struct DType {
     /// The byte order.
     pub order: ByteOrder,
     /// The unit of a datetime or timedelta (`ns`, `s`, `D`, ... with a multiplier, as
-    /// `"10ms"`), else `None`.
+    /// `"10ms"`, or `"generic"`, numpy's unit for `np.dtype('M8')`), else `None`.
     pub unit: Option<String>,
     /// The fields of a structured type, in order; empty otherwise.
     pub fields: Vec<Field>,
@@ -190,6 +190,35 @@ impl std::hash::Hash for DType {
 /// Elements bigger than this are refused (numpy's own limit is far smaller in practice).
 const MAX_ITEMSIZE: usize = 1 << 31;
 
+/// numpy's unit of a datetime or timedelta without one (`np.dtype('M8')`).
+const GENERIC: &str = "generic";
+
+/// The datetime units numpy knows.
+const UNITS: [&str; 14] = [
+    "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as", GENERIC,
+];
+
+/// A datetime unit as this crate keeps it (`"ns"`, `"10ms"`, `"generic"`) from numpy's unit
+/// name and multiplier; `None` unless the name is numpy's and the multiplier is one numpy
+/// loads (1 to 2^31 - 1). A generic unit keeps no multiplier: numpy shows none.
+fn unit_text(name: &str, mult: i64) -> Option<String> {
+    if !UNITS.contains(&name) || !(1..=i64::from(i32::MAX)).contains(&mult) {
+        return None;
+    }
+    Some(match (name, mult) {
+        (GENERIC, _) | (_, 1) => name.to_string(),
+        _ => format!("{mult}{name}"),
+    })
+}
+
+/// numpy's unit name and multiplier of a unit as this crate keeps it (see [`unit_text`]).
+fn unit_parts(unit: &str) -> Option<(&str, i64)> {
+    let digits = unit.bytes().take_while(u8::is_ascii_digit).count();
+    let (mult, name) = unit.split_at(digits);
+    let mult = if digits == 0 { 1 } else { mult.parse().ok()? };
+    unit_text(name, mult).map(|_| (name, mult))
+}
+
 /// The shape of a depth counter for nested structured dtypes.
 const MAX_NESTING: usize = 32;
 
@@ -209,11 +238,12 @@ impl DType {
             DKind::Bytes | DKind::Void => (1, 0),
             _ => (-1, 0),
         };
+        let unit = matches!(kind, DKind::DateTime | DKind::TimeDelta).then(|| GENERIC.to_string());
         DType {
             kind,
             itemsize,
             order,
-            unit: None,
+            unit,
             fields: Vec::new(),
             subarray: None,
             alignment,
@@ -364,18 +394,24 @@ impl DType {
         }
         let unit = match (kind, state.get(8)) {
             (DKind::DateTime | DKind::TimeDelta, Some(Value::Tuple(meta))) => match meta.get(1) {
-                Some(Value::Tuple(u)) if u.len() >= 2 => {
+                // (unit, multiplier, denominator, events): numpy writes 1 for the last two,
+                // and converts the unit when the denominator is not.
+                Some(Value::Tuple(u)) if u.len() == 4 => {
                     let name = match &u[0] {
-                        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-                        Value::Str(s) => s.clone(),
+                        Value::Bytes(b) => std::str::from_utf8(b).unwrap_or(""),
+                        Value::Str(s) => s.as_str(),
                         _ => return Err(invalid(WHAT, "datetime unit is not text")),
                     };
-                    let mult = u[1].as_i64().unwrap_or(1);
-                    Some(if mult == 1 {
-                        name
-                    } else {
-                        format!("{mult}{name}")
-                    })
+                    let unit = match (u[1].as_i64(), &u[2], &u[3]) {
+                        (Some(mult), Value::Int(1), Value::Int(1)) => unit_text(name, mult),
+                        _ => None,
+                    };
+                    Some(unit.ok_or_else(|| {
+                        invalid(
+                            WHAT,
+                            format_args!("datetime metadata {} numpy does not load", meta[1]),
+                        )
+                    })?)
                 }
                 _ => return Err(invalid(WHAT, "datetime metadata")),
             },
@@ -581,7 +617,12 @@ impl DType {
             None => Value::None,
         };
         let mut state = vec![
-            Value::Int(if self.unit.is_some() { 4 } else { 3 }),
+            // Version 4 has a datetime's unit; numpy crashes on one without.
+            Value::Int(if matches!(self.kind, DKind::DateTime | DKind::TimeDelta) {
+                4
+            } else {
+                3
+            }),
             Value::Str(self.order.as_char().into()),
             subarray,
         ];
@@ -611,10 +652,11 @@ impl DType {
             Value::Int(self.alignment),
             Value::Int(self.flags),
         ]);
-        if let Some(unit) = &self.unit {
-            let digits = unit.bytes().take_while(u8::is_ascii_digit).count();
-            let (mult, name) = unit.split_at(digits);
-            let mult: i64 = mult.parse().unwrap_or(1);
+        if matches!(self.kind, DKind::DateTime | DKind::TimeDelta) {
+            // A unit set by hand that numpy does not know is written as it is (numpy refuses
+            // it with a TypeError on load).
+            let unit = self.unit.as_deref().unwrap_or(GENERIC);
+            let (name, mult) = unit_parts(unit).unwrap_or((unit, 1));
             state.push(Value::Tuple(vec![
                 Value::None,
                 Value::Tuple(vec![
@@ -700,12 +742,19 @@ impl std::str::FromStr for DType {
             DKind::DateTime | DKind::TimeDelta => n == 8,
             _ => itemsize <= MAX_ITEMSIZE,
         };
-        let units_ok = unit.is_none() || matches!(kind, DKind::DateTime | DKind::TimeDelta);
-        if !sizes_ok || !units_ok {
+        let datetime = matches!(kind, DKind::DateTime | DKind::TimeDelta);
+        let unit = match unit {
+            Some(u) if datetime => Some(unit_parts(u).ok_or_else(bad)?),
+            Some(_) => return Err(bad()),
+            None => None,
+        };
+        if !sizes_ok {
             return Err(bad());
         }
         let mut dtype = DType::new(kind, itemsize, order);
-        dtype.unit = unit.map(str::to_string);
+        if let Some((name, mult)) = unit {
+            dtype.unit = unit_text(name, mult);
+        }
         Ok(dtype)
     }
 }
@@ -716,9 +765,10 @@ impl fmt::Display for DType {
             return f.write_str("|O");
         }
         write!(f, "{}{}", self.order.as_char(), self.code())?;
-        if let Some(unit) = &self.unit {
-            write!(f, "[{unit}]")?;
+        match &self.unit {
+            // numpy's `np.dtype('M8').str` is `<M8`.
+            Some(unit) if unit != GENERIC => write!(f, "[{unit}]"),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }

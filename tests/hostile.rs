@@ -601,3 +601,33 @@ fn cpythons_pickles_of_dangerous_reduces() {
     }
     assert_eq!(n, 54);
 }
+
+/// A memoized frozenset of two 50k-int tuples referenced 1000 times, read by a visitor that
+/// skips the items (`IgnoredAny`): finding the items Python's set would not keep builds them,
+/// from a budget of its own, so the walk stops at the expansion limit instead of building
+/// 100M values for nothing.
+#[test]
+fn a_shared_set_is_not_built_again_for_free() {
+    let mut p = b"\x80\x04(".to_vec();
+    for first in [0u16, 1] {
+        p.push(b'(');
+        for i in 0..50_000u16 {
+            p.push(b'M');
+            p.extend((i + first).to_le_bytes());
+        }
+        p.push(b't');
+    }
+    p.extend(b"\x91\x940](");
+    for _ in 0..1000 {
+        p.extend(b"h\x00");
+    }
+    p.extend(b"e.");
+    match pypickle::from_slice::<Vec<Vec<serde::de::IgnoredAny>>>(&p) {
+        Err(e) => assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}"),
+        Ok(sets) => panic!("read {} sets", sets.len()),
+    }
+    // Referenced a few times, it reads.
+    let few = [&p[..p.len() - 2002], b"h\x00h\x00e."].concat();
+    let sets = pypickle::from_slice::<Vec<Vec<serde::de::IgnoredAny>>>(&few).unwrap();
+    assert_eq!(sets.len(), 2);
+}

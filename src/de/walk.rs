@@ -32,6 +32,10 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     budget: u64,
     /// Bytes of strs, bytes and big ints that may still be handed over.
     bytes_left: u64,
+    /// The budget and bytes left for building the items of sets to find the ones Python's
+    /// set would not have kept (see [`Walk::visit_set`]): as large as the walk's own, and
+    /// spent apart from it.
+    dedup: (u64, u64),
     max_expansion: u64,
     /// Which containers (`0..containers`) and objects (`containers..`) are on the path being
     /// walked, for the cycle check. Empty for a detached walk, which tracks nothing.
@@ -59,13 +63,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         let (max_depth, max_expansion) = (opts.max_depth, opts.max_expansion);
         active.clear();
         active.resize(arena.containers.len() + arena.objects.len(), false);
+        let budget = arena.size().saturating_add(max_expansion);
+        let bytes_left = bytes_allowed(input, arena, max_expansion);
         Walk {
             input,
             arena,
             depth_left: max_depth,
             max_depth,
-            budget: arena.size().saturating_add(max_expansion),
-            bytes_left: bytes_allowed(input, arena, max_expansion),
+            budget,
+            bytes_left,
+            dedup: (budget, bytes_left),
             max_expansion,
             active,
             objects_at: arena.containers.len(),
@@ -116,6 +123,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             max_depth: opts.max_depth,
             budget: allowance,
             bytes_left: allowance.saturating_mul(32),
+            dedup: (allowance, allowance.saturating_mul(32)),
             max_expansion: opts.max_expansion,
             active: Vec::new(),
             objects_at: 0,
@@ -445,17 +453,21 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// A set's or frozenset's items as a sequence, without the ones Python's set would not
     /// have kept (`set([1, True])` is `{1}`). Telling them apart builds each item once more,
-    /// free of charge: the visit charges them.
+    /// charged to a budget of its own (`dedup`), as large as the walk's: the visit charges the
+    /// items it visits, but a visitor that skips them (`IgnoredAny`) would let a set
+    /// referenced again and again be built again and again for nothing.
     fn visit_set<V: Visitor<'de>>(&mut self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         let keep = if items.len() < 2 {
             None
         } else {
-            let budgets = (self.budget, self.bytes_left, self.depth_left);
+            let walk = (self.budget, self.bytes_left, self.depth_left);
+            (self.budget, self.bytes_left) = self.dedup;
             let values = items
                 .iter()
                 .map(|&&n| self.build(n))
                 .collect::<Result<Vec<Value>>>();
-            (self.budget, self.bytes_left, self.depth_left) = budgets;
+            self.dedup = (self.budget, self.bytes_left);
+            (self.budget, self.bytes_left, self.depth_left) = walk;
             set_survivors(&values?)
         };
         match keep {

@@ -556,6 +556,67 @@ fn memo_bombs() {
     let r = scan(&p);
     assert_eq!(r.bombs.len(), 1, "{r}");
     assert!(pypickle::from_slice::<Value>(&p).is_err());
+
+    // Built top-down: ten empty lists made first, then each filled with ten references to
+    // the next, so that every list grows after it was put into the one before.
+    let r = scan(&top_down_bomb());
+    assert!(r.is_dangerous() && r.error.is_none(), "{r}");
+    assert_eq!(r.bombs.len(), 1, "{r}");
+    assert!(r.bombs[0].size() > pypickle::Bomb::LIMIT, "{r}");
+    assert_eq!(r.bombs[0].opcode_name(), "APPENDS", "{r}");
+    let e = pypickle::from_slice::<Value>(&top_down_bomb()).unwrap_err();
+    assert_eq!(e.category(), Category::Limit, "{e}");
+}
+
+/// l0..l9 = [] each; then l(k) += [l(k+1)] * 10 for k from 0, and l9 += [1] * 10: 10^10
+/// values once expanded, though each list is filled after it was put into the one before.
+fn top_down_bomb() -> Vec<u8> {
+    let mut p = b"\x80\x04".to_vec();
+    for _ in 0..10 {
+        p.extend(b"]\x94");
+    }
+    p.push(b'0');
+    for level in 0..10u8 {
+        p.extend([b'h', level, b'(']);
+        for _ in 0..10 {
+            if level == 9 {
+                p.extend(b"K\x01");
+            } else {
+                p.extend([b'h', level + 1]);
+            }
+        }
+        p.extend(b"e0");
+    }
+    p.extend(b"h\x00.");
+    p
+}
+
+/// Values that hold themselves, as CPython writes them (a list in itself, a tree whose nodes
+/// point at their parents): held before they are filled, yet no bomb, nothing dangerous.
+#[test]
+fn cycles_are_not_bombs() {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle, sys\n\
+             a = [1, 2]; a.append(a)\n\
+             root = {'name': 'r', 'kids': []}\n\
+             for i in range(50):\n\
+             \x20   kid = {'name': i, 'parent': root, 'kids': []}\n\
+             \x20   root['kids'].append(kid)\n\
+             \x20   kid['kids'].append({'parent': kid, 'up': root})\n\
+             sys.stdout.buffer.write(pickle.dumps([a, root, a], 4))\n",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = scan(&out.stdout);
+    assert!(r.is_safe(), "{r}");
+    assert!(r.bombs.is_empty(), "{r}");
 }
 
 /// CPython's own pickles of objects whose `__reduce__` calls something dangerous.

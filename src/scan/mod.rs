@@ -4,7 +4,9 @@
 //! stack and memo: strings are known, globals are remembered by the finding that named them, and
 //! everything else is an opaque value with a size (how many values it would expand to), so that
 //! a global whose name is fetched from the memo is still found and memo/DUP "billion laughs"
-//! are flagged without being built.
+//! are flagged without being built. A container's size is counted as values are put into it;
+//! when one grows after it was put into others (filled "top-down"), the sizes are counted
+//! again at the pickle's end from which object holds which.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -367,6 +369,15 @@ struct Obj {
     /// a container, getattr calls nothing until the container reaches code (a call's
     /// arguments, a state, a persistent id); a container that is dropped never does.
     getattr: u32,
+    /// What it holds that is not an object, in values, itself included: its size without
+    /// its objects', for [`Scanner::recount`].
+    leaf: u64,
+    /// It was put into a container or passed to a call: growing afterwards makes the sizes
+    /// copied from it stale.
+    held: bool,
+    /// Where it was made or last grew, and the opcode: where a bomb found by the recount is
+    /// reported.
+    at: (u64, u8),
 }
 
 /// What the scanner knows of a finding beyond the report.
@@ -395,6 +406,10 @@ struct PickleState {
     pairs: Vec<(Sym, Sym)>,
     strings: Vec<Arc<str>>,
     proto: u8,
+    /// Which object holds which (`(holder, held)`, once for each time), for the recount.
+    edges: Vec<(u32, u32)>,
+    /// An object grew after it was held: the sizes copied from it are stale.
+    stale: bool,
 }
 
 impl PickleState {
@@ -408,6 +423,8 @@ impl PickleState {
         self.pairs.clear();
         self.strings.clear();
         self.proto = 0;
+        self.edges.clear();
+        self.stale = false;
     }
 }
 
@@ -503,8 +520,14 @@ impl<'a> Scanner<'a> {
             self.op = op;
             match self.step(op) {
                 Ok(false) => self.step_around()?,
-                Ok(true) => return Ok(true),
-                Err(e) => return Err(e.or_at(self.pos, op)),
+                Ok(true) => {
+                    self.recount();
+                    return Ok(true);
+                }
+                Err(e) => {
+                    self.recount();
+                    return Err(e.or_at(self.pos, op));
+                }
             }
         }
     }
@@ -710,6 +733,9 @@ impl<'a> Scanner<'a> {
             pair,
             kind,
             getattr: 0,
+            leaf: size,
+            held: false,
+            at: (self.pos, self.op),
         });
         self.st.stack.push(Sym::Obj(self.st.objs.len() - 1));
     }
@@ -723,11 +749,154 @@ impl<'a> Scanner<'a> {
             Some(&[a, b]) if kind == ObjKind::Tuple => Some((a, b)),
             _ => None,
         };
+        let leaf = self.link(self.st.objs.len(), start);
         self.st.stack.truncate(start);
         self.push_obj(kind, size, pair);
         if let Some(o) = self.st.objs.last_mut() {
             o.getattr = getattr;
+            o.leaf = leaf.saturating_add(1);
         }
+    }
+
+    /// Record that object `holder` holds `stack[start..]` (for [`Scanner::recount`]), each
+    /// object among them now held; the size of the rest, which are not objects.
+    fn link(&mut self, holder: usize, start: usize) -> u64 {
+        let mut leaf = 0u64;
+        let holder = u32::try_from(holder).unwrap_or(u32::MAX);
+        for i in start..self.st.stack.len() {
+            match self.st.stack[i] {
+                Sym::Obj(o) => {
+                    self.st
+                        .edges
+                        .push((holder, u32::try_from(o).unwrap_or(u32::MAX)));
+                    if let Some(o) = self.st.objs.get_mut(o) {
+                        o.held = true;
+                    }
+                }
+                Sym::Data(n) => leaf = leaf.saturating_add(n),
+                Sym::Str(i) => {
+                    let n = self
+                        .st
+                        .strings
+                        .get(i)
+                        .map_or(1, |s| data_size(s.len() as u64));
+                    leaf = leaf.saturating_add(n);
+                }
+                _ => leaf = leaf.saturating_add(1),
+            }
+        }
+        leaf
+    }
+
+    /// [`Scanner::link`] for values not on the stack, which the newest object holds (a
+    /// call's arguments).
+    fn link_newest(&mut self, held: &[Sym]) {
+        let Some(holder) = self.st.objs.len().checked_sub(1) else {
+            return;
+        };
+        let start = self.st.stack.len();
+        self.st.stack.extend_from_slice(held);
+        let leaf = self.link(holder, start);
+        self.st.stack.truncate(start);
+        let o = &mut self.st.objs[holder];
+        o.leaf = o
+            .leaf
+            .saturating_sub(o.size.saturating_sub(1))
+            .saturating_add(leaf);
+    }
+
+    /// `target` grew by what `stack[start..]` holds (items added, a BUILD state).
+    fn grow(&mut self, target: usize, start: usize, sum: u64, max: u64) {
+        let leaf = self.link(target, start);
+        let o = &mut self.st.objs[target];
+        let old = o.size;
+        let new = old.saturating_add(sum);
+        o.size = new;
+        o.leaf = o.leaf.saturating_add(leaf);
+        o.at = (self.pos, self.op);
+        self.st.stale |= o.held;
+        self.bomb_check(old, new, max);
+    }
+
+    /// The sizes again, from which object holds which, when an object grew after it was
+    /// held (a container filled after it was put into others, "top-down"): the sizes copied
+    /// as values were put in missed that growth. Each object's size is its own values plus
+    /// its objects' sizes; a cycle adds nothing more (nothing expands a value that holds
+    /// itself: the reader stops at the cycle). Where a recounted size first exceeds the
+    /// threshold, and the running count had not, is a bomb, reported where that object was
+    /// made or last grew.
+    fn recount(&mut self) {
+        if !self.st.stale {
+            return;
+        }
+        self.st.stale = false;
+        let n = self.st.objs.len();
+        let mut edges = std::mem::take(&mut self.st.edges);
+        edges.sort_unstable();
+        // Where each holder's edges start in `edges`.
+        let mut first = vec![0usize; n + 1];
+        for &(h, _) in &edges {
+            if let Some(f) = first.get_mut(h as usize + 1) {
+                *f += 1;
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        const NEW: u8 = 0;
+        const OPEN: u8 = 1;
+        const DONE: u8 = 2;
+        let mut state = vec![NEW; n];
+        let mut size = vec![0u64; n];
+        let mut largest = vec![0u64; n];
+        // Depth-first, without recursion: (object, next edge to follow).
+        let mut path: Vec<(usize, usize)> = Vec::new();
+        for root in 0..n {
+            if state[root] != NEW {
+                continue;
+            }
+            state[root] = OPEN;
+            size[root] = self.st.objs[root].leaf;
+            path.push((root, first[root]));
+            while let Some(&mut (o, ref mut next)) = path.last_mut() {
+                if *next < first[o + 1] {
+                    let c = edges[*next].1 as usize;
+                    *next += 1;
+                    match state.get(c) {
+                        Some(&NEW) => {
+                            state[c] = OPEN;
+                            size[c] = self.st.objs[c].leaf;
+                            path.push((c, first[c]));
+                        }
+                        Some(&DONE) => {
+                            size[o] = size[o].saturating_add(size[c]);
+                            largest[o] = largest[o].max(size[c]);
+                        }
+                        _ => {} // a cycle, or an object of another pickle
+                    }
+                    continue;
+                }
+                state[o] = DONE;
+                path.pop();
+                if let Some(&(holder, _)) = path.last() {
+                    size[holder] = size[holder].saturating_add(size[o]);
+                    largest[holder] = largest[holder].max(size[o]);
+                }
+            }
+        }
+        for (o, obj) in self.st.objs.iter().enumerate() {
+            if size[o] > self.threshold
+                && obj.size <= self.threshold
+                && largest[o] <= self.threshold
+            {
+                self.report.bombs.push(Bomb {
+                    offset: obj.at.0,
+                    opcode: obj.at.1,
+                    size: size[o],
+                });
+            }
+        }
+        self.st.edges = edges;
     }
 
     /// Items `stack[start..]` added to the container at `stack[start - 1]` (APPEND(S),
@@ -766,10 +935,7 @@ impl<'a> Scanner<'a> {
         } else if self.st.objs[target].getattr == 0 {
             self.st.objs[target].getattr = getattr;
         }
-        let old = self.st.objs[target].size;
-        let new = old.saturating_add(sum);
-        self.bomb_check(old, new, max);
-        self.st.objs[target].size = new;
+        self.grow(target, start, sum, max);
         self.st.stack.truncate(start);
         Ok(())
     }
@@ -1277,8 +1443,12 @@ impl<'a> Scanner<'a> {
                         Some(&[a, b]) => Some((a, b)),
                         _ => None,
                     };
-                    self.st.stack.truncate(start);
+                    let args = self.st.stack.split_off(start);
+                    let made = self.st.objs.len();
                     self.call(&Sym::Global(id), pair, size)?;
+                    if self.st.objs.len() > made {
+                        self.link_newest(&args);
+                    }
                 }
             }
             STACK_GLOBAL => {
@@ -1332,7 +1502,11 @@ impl<'a> Scanner<'a> {
                 if !nested {
                     self.use_value(&args);
                 }
+                let made = self.st.objs.len();
                 self.call(&callable, pair, size)?;
+                if self.st.objs.len() > made {
+                    self.link_newest(&[args]);
+                }
             }
             OBJ => {
                 let start = self.pop_mark()?;
@@ -1346,8 +1520,13 @@ impl<'a> Scanner<'a> {
                     Some(&[a, b]) => Some((a, b)),
                     _ => None,
                 };
+                let args = self.st.stack.split_off(start + 1);
                 self.st.stack.truncate(start);
+                let made = self.st.objs.len();
                 self.call(&callable, pair, size)?;
+                if self.st.objs.len() > made {
+                    self.link_newest(&args);
+                }
             }
             NEWOBJ => {
                 let args = self.pop()?;
@@ -1358,6 +1537,7 @@ impl<'a> Scanner<'a> {
                 let size = size.saturating_add(1);
                 self.bomb_check(0, size, size - 1);
                 self.push_obj(ObjKind::Made, size, None);
+                self.link_newest(&[args]);
             }
             NEWOBJ_EX => {
                 let kwargs = self.pop()?;
@@ -1378,6 +1558,7 @@ impl<'a> Scanner<'a> {
                 let size = size.saturating_add(kw_size).saturating_add(1);
                 self.bomb_check(0, size, size - 1);
                 self.push_obj(ObjKind::Made, size, None);
+                self.link_newest(&[args, kwargs]);
             }
             BUILD => {
                 let state = self.pop()?;
@@ -1392,11 +1573,8 @@ impl<'a> Scanner<'a> {
                 self.st.stack.push(state);
                 let (sum, max, getattr) = self.absorb(start);
                 self.used(getattr);
+                self.grow(target, start, sum, max);
                 self.st.stack.truncate(start);
-                let old = self.st.objs[target].size;
-                let new = old.saturating_add(sum);
-                self.bomb_check(old, new, max);
-                self.st.objs[target].size = new;
             }
 
             // Framing and the end.

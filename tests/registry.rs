@@ -557,3 +557,28 @@ fn a_type_that_is_its_own_payload_meets_the_depth_limit() {
     .unwrap();
     assert!(matches!(lit, Expr::Lit { v: 5 }), "{lit:?}");
 }
+
+/// Two Rust types of one serde name registered for two classes would be taken for each
+/// other (types are found by name): registering the second is a programming error.
+#[test]
+#[should_panic(expected = "a Rust type named Item is registered for shop.Item already")]
+fn two_types_of_one_serde_name_cannot_be_registered_for_two_classes() {
+    mod a {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        pub struct Item {
+            pub x: i64,
+        }
+    }
+    mod b {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        pub struct Item {
+            pub y: String,
+        }
+    }
+    let _ = ClassRegistry::new()
+        .class::<a::Item>("shop.Item")
+        .class::<a::Item>("shop.Item")
+        .class::<b::Item>("other.Item");
+}

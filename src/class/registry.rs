@@ -151,7 +151,29 @@ impl ClassRegistry {
         self.entries.is_empty()
     }
 
+    /// Add `entry`. Types are found by their serde name, so two different types of one name
+    /// (`a::Item` and `b::Item`, or `Wrapper<A>` and `Wrapper<B>`) registered for different
+    /// classes would be taken for each other: a programming error, caught here.
     fn push(mut self, entry: Entry) -> Self {
+        let clash = self.entries.iter().find(|e| {
+            e.rust == entry.rust
+                && e.variant == entry.variant
+                && (e.module != entry.module || e.qualname != entry.qualname)
+        });
+        if let Some(e) = clash {
+            panic!(
+                "ClassRegistry: a Rust type named {}{}{} is registered for {}.{} already, and \
+                 types are told apart by their serde name: give one of them another with \
+                 #[serde(rename = \"...\")] to register it for {}.{}",
+                entry.rust,
+                if entry.variant.is_some() { "::" } else { "" },
+                entry.variant.unwrap_or(""),
+                e.module,
+                e.qualname,
+                entry.module,
+                entry.qualname
+            );
+        }
         Arc::make_mut(&mut self.entries).push(entry);
         self
     }
@@ -161,8 +183,9 @@ impl ClassRegistry {
     /// capitalised name starts, or write `module:QualName` to say it exactly).
     ///
     /// # Panics
-    /// If `T` is not a struct (its `Deserialize` does not ask for a struct by name), or
-    /// `python` is not a dotted name. Both are mistakes in the program, not in input. A struct
+    /// If `T` is not a struct (its `Deserialize` does not ask for a struct by name), if
+    /// another type of the same serde name is registered for another class, or if `python`
+    /// is not a dotted name. All are mistakes in the program, not in input. A struct
     /// with a `#[serde(flatten)]` field is not one in this sense: serde reads and writes it as
     /// a map, without its name, so nothing could tell its instances from a dict.
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
@@ -235,7 +258,8 @@ impl ClassRegistry {
     }
 
     /// [`class`](Self::class) by the type's serde name, for types that only implement
-    /// `Serialize`.
+    /// `Serialize`. A type serde writes as a map (a struct with a `#[serde(flatten)]` field)
+    /// gives the writer no name to find: it is written as a dict, whatever is registered.
     pub fn class_named(self, serde_name: &'static str, python: &str) -> Self {
         let (module, qualname) = split_python_name(python);
         self.push(Entry {

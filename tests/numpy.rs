@@ -631,3 +631,37 @@ fn datetime_units_are_numpys() {
         assert_eq!(out.lines().collect::<Vec<_>>(), want, "{python}");
     }
 }
+
+/// Python 2 numpy pickles (type codes, byte orders and data as Python 2 strs) read with
+/// `Py2Strings::Latin1` and with `Py2Strings::Bytes`, as numpy reads them with
+/// `encoding='latin1'` and `'bytes'`: arrays and scalars alike.
+#[test]
+fn python_2_arrays_and_scalars_read_with_latin1_or_bytes() {
+    use pypickle::Py2Strings;
+    let array: &[u8] = b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85U\x01b\x87Rq\x02(K\x01K\x03\x85cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x18\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00\x00\x08@tb.";
+    let scalar: &[u8] = b"\x80\x02cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\nU\x02f8K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbU\x08\x00\x00\x00\x00\x00\x00\xf8?\x86R.";
+    for how in [Py2Strings::Latin1, Py2Strings::Bytes] {
+        let opts = DeOptions::new().py2_strings(how);
+        let a: NdArray = pypickle::from_slice_with(array, &opts).unwrap();
+        assert_eq!(a.to_f64_vec().unwrap(), [1.0, 2.0, 3.0], "{how:?}");
+        let s: NdArray = pypickle::from_slice_with(scalar, &opts).unwrap();
+        assert!(s.shape().is_empty(), "{how:?}");
+        assert_eq!(s.to_f64_vec().unwrap(), [1.5], "{how:?}");
+    }
+}
+
+/// Type codes numpy does not know (`i3`, `f0`, `M4`, `c6`), and a text type whose code and
+/// element size disagree, are errors reading a pickled dtype, as in numpy.
+#[test]
+fn pickled_dtypes_numpy_refuses_are_errors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/numpy/np2");
+    let good = std::fs::read(dir.join("i4.p2.pkl")).unwrap();
+    let code = b"X\x02\x00\x00\x00i4";
+    let at = good.windows(code.len()).position(|w| w == code).unwrap();
+    for bad in ["i3", "f0", "M4", "c6", "b2"] {
+        let mut p = good.clone();
+        p[at + 5..at + 7].copy_from_slice(bad.as_bytes());
+        let e = pypickle::from_slice::<NdArray>(&p).unwrap_err();
+        assert!(e.to_string().contains("unknown type code"), "{bad}: {e}");
+    }
+}

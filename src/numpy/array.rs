@@ -383,6 +383,10 @@ impl NdArray {
                     (_, Value::Bytes(b)) => {
                         NdArray::from_bytes(dtype, Vec::new(), Order::C, b.clone())
                     }
+                    // A Python 2 str read as Latin-1 (`Py2Strings::Latin1`), as for arrays.
+                    (_, Value::Str(s)) => {
+                        NdArray::from_bytes(dtype, Vec::new(), Order::C, latin1(s)?)
+                    }
                     _ => Err(invalid("numpy scalar", "its data is not bytes")),
                 }
             }

@@ -190,6 +190,27 @@ impl std::hash::Hash for DType {
 /// Elements bigger than this are refused (numpy's own limit is far smaller in practice).
 const MAX_ITEMSIZE: usize = 1 << 31;
 
+/// Text, or bytes where Python 2 strs were kept as bytes (`Py2Strings::Bytes`).
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Str(s) => Some(s.as_str()),
+        Value::Bytes(b) => std::str::from_utf8(b).ok(),
+        _ => None,
+    }
+}
+
+/// Whether `n` is a size numpy knows for type code `kind` (`i3`, `f0`, `M4` are not).
+fn size_ok(kind: DKind, n: usize) -> bool {
+    match kind {
+        DKind::Bool => n == 1,
+        DKind::Int | DKind::UInt => matches!(n, 1 | 2 | 4 | 8),
+        DKind::Float => matches!(n, 2 | 4 | 8 | 16),
+        DKind::Complex => matches!(n, 8 | 16 | 32),
+        DKind::DateTime | DKind::TimeDelta => n == 8,
+        _ => true,
+    }
+}
+
 /// numpy's unit of a datetime or timedelta without one (`np.dtype('M8')`).
 const GENERIC: &str = "generic";
 
@@ -299,10 +320,10 @@ impl DType {
         let Value::Tuple(args) = &obj.args else {
             return Err(invalid(WHAT, "arguments are not a tuple"));
         };
-        let code = match args.first() {
-            Some(Value::Str(s)) => s.as_str(),
-            _ => return Err(invalid(WHAT, "no type code")),
-        };
+        let code = args
+            .first()
+            .and_then(text)
+            .ok_or_else(|| invalid(WHAT, "no type code"))?;
         let mut chars = code.chars();
         let kind = chars
             .next()
@@ -311,7 +332,9 @@ impl DType {
         let n: usize = chars
             .as_str()
             .parse()
-            .map_err(|_| invalid(WHAT, format!("unknown type code {code:?}")))?;
+            .ok()
+            .filter(|&n| kind == DKind::Object || size_ok(kind, n))
+            .ok_or_else(|| invalid(WHAT, format!("unknown type code {code:?}")))?;
         let state = match obj.state.as_slice() {
             [Value::Tuple(s)] => s.as_slice(),
             _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
@@ -319,8 +342,7 @@ impl DType {
         if state.len() < 8 {
             return Err(invalid(WHAT, "state tuple too short"));
         }
-        let order = state[1]
-            .as_str()
+        let order = text(&state[1])
             .and_then(ByteOrder::from_char)
             .ok_or_else(|| invalid(WHAT, format!("byte order {}", state[1])))?;
         let int = |v: &Value, what: &str| {
@@ -336,6 +358,13 @@ impl DType {
             DKind::Void if elsize >= 0 => elsize as usize,
             _ => n,
         };
+        // numpy takes a text type's size from `elsize`, and writes the size its code says.
+        if matches!(kind, DKind::Str | DKind::Bytes) && elsize >= 0 && elsize as usize != itemsize {
+            return Err(invalid(
+                WHAT,
+                format!("type code {code:?} with elements of {elsize} bytes"),
+            ));
+        }
         if itemsize > MAX_ITEMSIZE {
             return Err(invalid(WHAT, "elements too large"));
         }
@@ -734,14 +763,7 @@ impl std::str::FromStr for DType {
             DKind::Str => n.checked_mul(4).ok_or_else(bad)?,
             _ => n,
         };
-        let sizes_ok = match kind {
-            DKind::Bool => n == 1,
-            DKind::Int | DKind::UInt => matches!(n, 1 | 2 | 4 | 8),
-            DKind::Float => matches!(n, 2 | 4 | 8 | 16),
-            DKind::Complex => matches!(n, 8 | 16 | 32),
-            DKind::DateTime | DKind::TimeDelta => n == 8,
-            _ => itemsize <= MAX_ITEMSIZE,
-        };
+        let sizes_ok = size_ok(kind, n) && itemsize <= MAX_ITEMSIZE;
         let datetime = matches!(kind, DKind::DateTime | DKind::TimeDelta);
         let unit = match unit {
             Some(u) if datetime => Some(unit_parts(u).ok_or_else(bad)?),

@@ -387,8 +387,10 @@ fn arrays_read_through_untagged_enums() {
         Array(NdArray),
     }
     // An object array's elements go through serde's buffer like any value there: a tuple
-    // comes out a list. Their number is kept.
+    // comes out a list. Their number is kept. A structured array's records (tuples to numpy,
+    // with arrays in sub-array fields) are made records again: they are the same.
     let same = |a: &NdArray, b: &NdArray| {
+        let records = !a.dtype().fields.is_empty();
         (
             a.dtype(),
             a.shape(),
@@ -401,7 +403,7 @@ fn arrays_read_through_untagged_enums() {
             b.order(),
             b.as_bytes(),
             b.objects().map(<[_]>::len),
-        )
+        ) && (!records || a.objects() == b.objects())
     };
     let mut failures = Vec::new();
     for f in fixtures() {

@@ -173,6 +173,30 @@ impl NdArray {
         NdArray::holding_objects(dtype, shape, Order::C, values)
     }
 
+    /// One element of an array of `dtype` from its natural form: a record (a tuple, each
+    /// sub-array field an array) for a structured type, else the value as it is.
+    fn record_from_natural(dtype: &DType, v: &Value) -> Result<Value, Error> {
+        if dtype.fields.is_empty() {
+            return Ok(v.clone());
+        }
+        let items = match v {
+            Value::List(items) | Value::Tuple(items) if items.len() == dtype.fields.len() => items,
+            _ => return Ok(v.clone()),
+        };
+        let fields =
+            dtype
+                .fields
+                .iter()
+                .zip(items)
+                .map(|(f, item)| match (f.dtype.subarray(), item) {
+                    (Some(_), Value::Dict(pairs)) => {
+                        NdArray::from_natural(pairs).map(|a| a.to_value())
+                    }
+                    _ => Self::record_from_natural(&f.dtype, item),
+                });
+        Ok(Value::Tuple(fields.collect::<Result<Vec<Value>, Error>>()?))
+    }
+
     /// An array whose dtype holds objects (`O`, or a structured type with an object field),
     /// of its elements as numpy pickles them (checked against the shape).
     fn holding_objects(
@@ -300,6 +324,11 @@ impl NdArray {
     }
 
     /// An array from its natural form.
+    ///
+    /// A structured element holding objects is a tuple to numpy (a record), which serde's
+    /// buffering hands back as a list, and a sub-array field of objects is an array, handed
+    /// back as its natural form: both are made what numpy pickled again. (A plain object
+    /// array's elements are any values; a tuple among them stays the list it became.)
     fn from_natural(pairs: &[(Value, Value)]) -> Result<NdArray, Error> {
         let get = |key: &str| {
             pairs
@@ -320,7 +349,11 @@ impl NdArray {
         };
         match (dtype.kind, get("data")?) {
             (_, Value::List(items)) if dtype.has_object() => {
-                NdArray::holding_objects(dtype, shape, order, items.clone())
+                let items = items
+                    .iter()
+                    .map(|v| Self::record_from_natural(&dtype, v))
+                    .collect::<Result<Vec<Value>, Error>>()?;
+                NdArray::holding_objects(dtype, shape, order, items)
             }
             _ if dtype.has_object() => Err(invalid(WHAT, "an object array's data is not a list")),
             (_, Value::Bytes(b) | Value::ByteArray(b)) => {

@@ -667,3 +667,63 @@ fn pickled_dtypes_numpy_refuses_are_errors() {
         assert!(e.to_string().contains("unknown type code"), "{bad}: {e}");
     }
 }
+
+/// A dtype's field titles and metadata survive reading into an `NdArray` and writing back:
+/// numpy loads the same dtype, titles and metadata included.
+#[test]
+fn field_titles_and_dtype_metadata_write_back() {
+    let dtypes = [
+        "{'names': ['a', 'b'], 'formats': ['i4', 'f4'], 'titles': ['A title', 'B title']}",
+        "{'names': ['a', 'b'], 'formats': ['i4', 'f4'], 'titles': [None, 'B title']}",
+        "np.dtype('f8', metadata={'unit': 'm'})",
+        "np.dtype('M8[s]', metadata={'unit': 'm'})",
+    ];
+    for python in numpy_pythons() {
+        let script = format!(
+            "import numpy as np, pickle, sys\n\
+             for d in [{}]:\n\
+             \x20   a = np.zeros(2, dtype=np.dtype(d))\n\
+             \x20   sys.stdout.write(pickle.dumps(a, 4).hex() + '\\n')\n\
+             for line in sys.stdin:\n\
+             \x20   a = pickle.loads(bytes.fromhex(line.strip()))\n\
+             \x20   print(repr(a.dtype), a.dtype.metadata)\n",
+            dtypes.join(", ")
+        );
+        // First run: numpy's pickles and what numpy says of them; second: ours.
+        let run = |input: &str| {
+            let mut child = Command::new(&python)
+                .args(["-c", &script])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{python}: {e}"));
+            let mut stdin = child.stdin.take().unwrap();
+            let text = input.to_string();
+            let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+            let out = child.wait_with_output().unwrap();
+            writer.join().unwrap().unwrap();
+            assert!(out.status.success(), "{python}: {:?}", out.status);
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let first = run("");
+        let theirs: Vec<&str> = first.lines().collect();
+        let again: String = theirs
+            .iter()
+            .map(|h| {
+                let bytes: Vec<u8> = (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                    .collect();
+                let a: NdArray = pypickle::from_slice(&bytes).unwrap();
+                hex(&pypickle::to_vec(&a).unwrap()) + "\n"
+            })
+            .collect();
+        let numpy_says = run(&(theirs.join("\n") + "\n"));
+        let ours = run(&again);
+        let skip = theirs.len();
+        let want: Vec<&str> = numpy_says.lines().skip(skip).collect();
+        let got: Vec<&str> = ours.lines().skip(skip).collect();
+        assert_eq!(got, want, "{python}");
+        assert!(want.iter().any(|l| l.contains("A title")), "{want:?}");
+    }
+}

@@ -116,6 +116,8 @@ pub struct Field {
     pub dtype: DType,
     /// Its byte offset inside an element.
     pub offset: usize,
+    /// Its title (numpy's `titles=`: another key the field is found by), if it has one.
+    pub title: Option<Value>,
 }
 
 /// A numpy dtype: kind, element size, byte order, and for datetimes the unit, for structured
@@ -141,6 +143,8 @@ pub struct DType {
     /// numpy's alignment and flags from the pickle, kept so it writes back the same.
     alignment: i64,
     flags: i64,
+    /// numpy's `dtype.metadata` (a dict), kept so it writes back the same.
+    metadata: Option<Value>,
 }
 
 impl DType {
@@ -159,6 +163,7 @@ impl DType {
         &Option<Box<(DType, Vec<usize>)>>,
         i64,
         u8,
+        &Option<Value>,
     ) {
         (
             self.kind,
@@ -169,6 +174,7 @@ impl DType {
             &self.subarray,
             self.alignment,
             self.flags as u8,
+            &self.metadata,
         )
     }
 }
@@ -269,6 +275,7 @@ impl DType {
             subarray: None,
             alignment,
             flags,
+            metadata: None,
         }
     }
 
@@ -396,8 +403,9 @@ impl DType {
                     .find(|(k, _)| k == name)
                     .map(|(_, d)| d)
                     .ok_or_else(|| invalid(WHAT, format!("field {name} has no definition")))?;
-                let (dt, offset) = match def {
-                    Value::Tuple(t) if t.len() >= 2 => (&t[0], &t[1]),
+                let (dt, offset, title) = match def.as_slice() {
+                    Some([dt, offset]) => (dt, offset, None),
+                    Some([dt, offset, title]) => (dt, offset, Some(title.clone())),
                     _ => return Err(invalid(WHAT, format!("field {name}: bad definition"))),
                 };
                 let offset = offset
@@ -418,9 +426,22 @@ impl DType {
                         .to_string(),
                     dtype,
                     offset,
+                    title,
                 });
             }
         }
+        // numpy's `dtype.metadata`: the ninth item, or for a datetime the first of its pair.
+        let metadata = match (kind, state.get(8)) {
+            (DKind::DateTime | DKind::TimeDelta, Some(Value::Tuple(meta))) => meta.first(),
+            (_, meta) => meta,
+        };
+        // (numpy 1 gives every datetime an empty dict, which is as good as none.)
+        let metadata = match metadata {
+            None | Some(Value::None) => None,
+            Some(Value::Dict(d)) if d.is_empty() => None,
+            Some(d @ Value::Dict(_)) => Some(d.clone()),
+            Some(other) => return Err(invalid(WHAT, format!("metadata {other} is not a dict"))),
+        };
         let unit = match (kind, state.get(8)) {
             (DKind::DateTime | DKind::TimeDelta, Some(Value::Tuple(meta))) => match meta.get(1) {
                 // (unit, multiplier, denominator, events): numpy writes 1 for the last two,
@@ -458,6 +479,7 @@ impl DType {
             subarray,
             alignment,
             flags,
+            metadata,
         })
     }
 
@@ -547,7 +569,7 @@ impl DType {
             return Value::Str(self.to_string());
         }
         let key = |k: &str| Value::Str(k.into());
-        Value::Dict(vec![
+        let mut spec = vec![
             (
                 key("names"),
                 Value::List(self.fields.iter().map(|f| key(&f.name)).collect()),
@@ -562,7 +584,15 @@ impl DType {
             ),
             (key("itemsize"), int(self.itemsize)),
             (key("aligned"), Value::Bool(self.flags & 128 != 0)),
-        ])
+        ];
+        if self.fields.iter().any(|f| f.title.is_some()) {
+            let titles = self
+                .fields
+                .iter()
+                .map(|f| f.title.clone().unwrap_or(Value::None));
+            spec.push((key("titles"), Value::List(titles.collect())));
+        }
+        Value::Dict(spec)
     }
 
     /// The inverse of [`DType::natural`].
@@ -611,11 +641,19 @@ impl DType {
                         return Err(invalid(WHAT, format!("aligned {other} is not a bool")))
                     }
                 };
+                let titles = match get("titles") {
+                    None => None,
+                    Some((_, Value::List(t) | Value::Tuple(t))) if t.len() == names.len() => {
+                        Some(t.as_slice())
+                    }
+                    Some(_) => return Err(invalid(WHAT, "\"titles\" is not a list of each")),
+                };
                 let fields = names
                     .iter()
                     .zip(formats)
                     .zip(offsets)
-                    .map(|((name, format), offset)| {
+                    .enumerate()
+                    .map(|(i, ((name, format), offset))| {
                         Ok(Field {
                             name: name
                                 .as_str()
@@ -623,6 +661,9 @@ impl DType {
                                 .to_string(),
                             dtype: Self::from_natural_at(format, depth + 1)?,
                             offset: size(offset)?,
+                            title: titles
+                                .map(|t| t[i].clone())
+                                .filter(|t| !matches!(t, Value::None)),
                         })
                     })
                     .collect::<Result<Vec<_>, Error>>()?;
@@ -646,12 +687,16 @@ impl DType {
             None => Value::None,
         };
         let mut state = vec![
-            // Version 4 has a datetime's unit; numpy crashes on one without.
-            Value::Int(if matches!(self.kind, DKind::DateTime | DKind::TimeDelta) {
-                4
-            } else {
-                3
-            }),
+            // Version 4 has metadata, and a datetime's unit (numpy crashes on one without).
+            Value::Int(
+                if self.metadata.is_some()
+                    || matches!(self.kind, DKind::DateTime | DKind::TimeDelta)
+                {
+                    4
+                } else {
+                    3
+                },
+            ),
             Value::Str(self.order.as_char().into()),
             subarray,
         ];
@@ -664,17 +709,18 @@ impl DType {
                     .map(|f| Value::Str(f.name.clone()))
                     .collect(),
             ));
-            state.push(Value::Dict(
-                self.fields
-                    .iter()
-                    .map(|f| {
-                        (
-                            Value::Str(f.name.clone()),
-                            Value::Tuple(vec![f.dtype.to_value(), Value::Int(f.offset as i64)]),
-                        )
-                    })
-                    .collect(),
-            ));
+            // Each field by name, and by title too where it has one, as numpy's `fields`.
+            let mut defs = Vec::new();
+            for f in &self.fields {
+                let mut def = vec![f.dtype.to_value(), Value::Int(f.offset as i64)];
+                def.extend(f.title.clone());
+                let def = Value::Tuple(def);
+                defs.push((Value::Str(f.name.clone()), def.clone()));
+                if let Some(title) = &f.title {
+                    defs.push((title.clone(), def));
+                }
+            }
+            state.push(Value::Dict(defs));
         }
         state.extend([
             Value::Int(elsize),
@@ -687,7 +733,7 @@ impl DType {
             let unit = self.unit.as_deref().unwrap_or(GENERIC);
             let (name, mult) = unit_parts(unit).unwrap_or((unit, 1));
             state.push(Value::Tuple(vec![
-                Value::None,
+                self.metadata.clone().unwrap_or(Value::None),
                 Value::Tuple(vec![
                     Value::Bytes(name.as_bytes().to_vec()),
                     Value::Int(mult),
@@ -695,6 +741,8 @@ impl DType {
                     Value::Int(1),
                 ]),
             ]));
+        } else if let Some(metadata) = &self.metadata {
+            state.push(metadata.clone());
         }
         let code = match self.kind {
             DKind::DateTime | DKind::TimeDelta => format!("{}8", self.kind.as_char()),

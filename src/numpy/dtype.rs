@@ -143,8 +143,8 @@ pub struct DType {
     /// numpy's alignment and flags from the pickle, kept so it writes back the same.
     alignment: i64,
     flags: i64,
-    /// numpy's `dtype.metadata` (a dict), kept so it writes back the same.
-    metadata: Option<Value>,
+    /// numpy's `dtype.metadata` (a dict), kept so it writes back the same (boxed: rare).
+    metadata: Option<Box<Value>>,
 }
 
 impl DType {
@@ -163,7 +163,7 @@ impl DType {
         &Option<Box<(DType, Vec<usize>)>>,
         i64,
         u8,
-        &Option<Value>,
+        &Option<Box<Value>>,
     ) {
         (
             self.kind,
@@ -439,7 +439,7 @@ impl DType {
         let metadata = match metadata {
             None | Some(Value::None) => None,
             Some(Value::Dict(d)) if d.is_empty() => None,
-            Some(d @ Value::Dict(_)) => Some(d.clone()),
+            Some(d @ Value::Dict(_)) => Some(Box::new(d.clone())),
             Some(other) => return Err(invalid(WHAT, format!("metadata {other} is not a dict"))),
         };
         let unit = match (kind, state.get(8)) {
@@ -733,7 +733,7 @@ impl DType {
             let unit = self.unit.as_deref().unwrap_or(GENERIC);
             let (name, mult) = unit_parts(unit).unwrap_or((unit, 1));
             state.push(Value::Tuple(vec![
-                self.metadata.clone().unwrap_or(Value::None),
+                self.metadata.as_deref().cloned().unwrap_or(Value::None),
                 Value::Tuple(vec![
                     Value::Bytes(name.as_bytes().to_vec()),
                     Value::Int(mult),
@@ -742,7 +742,7 @@ impl DType {
                 ]),
             ]));
         } else if let Some(metadata) = &self.metadata {
-            state.push(metadata.clone());
+            state.push(Value::clone(metadata));
         }
         let code = match self.kind {
             DKind::DateTime | DKind::TimeDelta => format!("{}8", self.kind.as_char()),

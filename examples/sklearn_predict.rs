@@ -65,7 +65,7 @@ mod sklearn {
             } else {
                 (0..scores.len()).fold(0, |best, k| if scores[k] > scores[best] { k } else { best })
             };
-            Ok(self.classes_.to_vec::<i64>()?[index])
+            Ok(self.classes_.to_i64_vec()?[index])
         }
 
         /// `LogisticRegression.predict_proba` as scikit-learn >= 1.8 does it, and older versions
@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model: sklearn::LogisticRegression = pypickle::from_slice_with(bytes, &options)?;
     println!(
         "loaded LogisticRegression: classes_ {:?}, coef_ {:?}, intercept_ {:?}",
-        model.classes_.to_vec::<i64>()?,
+        model.classes_.to_i64_vec()?,
         model.coef_.to_vec::<f64>()?,
         model.intercept_.to_vec::<f64>()?,
     );
@@ -131,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model: sklearn::LogisticRegression = pypickle::from_slice_with(bytes, &options)?;
     let label = model.predict(&x)?;
     let proba = model.predict_proba(&x)?;
-    println!("3 classes {:?}:", model.classes_.to_vec::<i64>()?);
+    println!("3 classes {:?}:", model.classes_.to_i64_vec()?);
     println!("predict([[3, 4]]) = [{label}]  (sklearn: [{SKLEARN_MULTINOMIAL_PREDICT}])");
     println!("predict_proba([[3, 4]]) = [{proba:?}]  (sklearn: [{SKLEARN_MULTINOMIAL_PROBA:?}])");
     check(

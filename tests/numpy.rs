@@ -225,6 +225,23 @@ fn typed_access() {
         [1.0, -0.5, 65504.0]
     );
     assert_eq!(read("i2.p1.pkl").to_f64_vec().unwrap(), [300.0, -300.0]);
+    // Labels of any integer width, as i64.
+    assert_eq!(read("i2.p1.pkl").to_i64_vec().unwrap(), [300, -300]);
+    assert_eq!(read("i8_be.p4.pkl").to_i64_vec().unwrap(), [1, -2, 3]);
+    assert_eq!(read("bool.p2.pkl").to_i64_vec().unwrap(), [1, 0, 1]);
+    assert_eq!(read("u8.p5.pkl").to_vec::<u64>().unwrap()[1], 0);
+    let e = read("u8.p5.pkl").to_i64_vec().unwrap_err();
+    assert!(e.to_string().contains("does not fit i64"), "{e}");
+    assert!(read("f2.p3.pkl").to_i64_vec().is_err());
+    let u4 = read("u4_be.p2.pkl");
+    assert_eq!(
+        u4.to_i64_vec().unwrap(),
+        u4.to_vec::<u32>()
+            .unwrap()
+            .into_iter()
+            .map(i64::from)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(read("scalar_i4.p0.pkl").to_vec::<i32>().unwrap(), [-7]);
     assert_eq!(read("zero_d.p5.pkl").shape(), &[] as &[usize]);
     let s = read("structured.p4.pkl");

@@ -290,6 +290,25 @@ impl NdArray {
         self.elements().to_f64_vec()
     }
 
+    /// All elements as `i64`, whatever the integer dtype (bool, int, uint of any width): a
+    /// convenience for labels numpy may keep as `int32` or `uint8`. An error for another
+    /// dtype, or a `uint64` element above `i64::MAX`.
+    ///
+    /// ```
+    /// use pypickle::numpy::{ByteOrder, DKind, DType, NdArray, Order};
+    /// let labels = NdArray::from_bytes(
+    ///     DType::new(DKind::Int, 4, ByteOrder::Little),
+    ///     vec![2],
+    ///     Order::C,
+    ///     [7i32, -1].iter().flat_map(|v| v.to_le_bytes()).collect(),
+    /// )?;
+    /// assert_eq!(labels.to_i64_vec()?, [7, -1]);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
+        self.elements().to_i64_vec()
+    }
+
     /// A view of this array's data, borrowing it; an error for an object array.
     pub fn view(&self) -> Result<NdArrayView<'_>, Error> {
         match &self.data {
@@ -769,12 +788,9 @@ impl<'b> Elements<'b> {
             w
         };
         let conv: fn([u8; 8], usize) -> f64 = match (self.dtype.kind, size) {
-            (DKind::Bool, 1) => |w, _| f64::from(w[0] != 0),
-            (DKind::Int, 1 | 2 | 4 | 8) => |w, n| {
-                let shift = 64 - 8 * n as u32;
-                ((i64::from_le_bytes(w) << shift) >> shift) as f64
-            },
-            (DKind::UInt, 1 | 2 | 4 | 8) => |w, _| u64::from_le_bytes(w) as f64,
+            (DKind::Bool | DKind::Int | DKind::UInt, _) => {
+                return Ok(self.integers()?.into_iter().map(|n| n as f64).collect());
+            }
             (DKind::Float, 4) => |w, _| f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
             (DKind::Float, 8) => |w, _| f64::from_le_bytes(w),
             (DKind::Float, 2) => |w, _| f16_to_f64(u16::from_le_bytes([w[0], w[1]])),
@@ -789,6 +805,55 @@ impl<'b> Elements<'b> {
             .bytes
             .chunks_exact(size)
             .map(|c| conv(word(c), size))
+            .collect())
+    }
+
+    fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
+        if self.dtype.kind != DKind::UInt || self.dtype.itemsize < 8 {
+            return Ok(self.integers()?.into_iter().map(|n| n as i64).collect());
+        }
+        self.integers()?
+            .into_iter()
+            .map(|n| {
+                i64::try_from(n).map_err(|_| invalid(WHAT, format!("element {n} does not fit i64")))
+            })
+            .collect()
+    }
+
+    /// The elements of a bool or integer dtype, widened.
+    fn integers(&self) -> Result<Vec<i128>, Error> {
+        let size = self.dtype.itemsize;
+        let big = self.dtype.order == ByteOrder::Big;
+        if (self.dtype.kind, size) == (DKind::Bool, 1) {
+            return Ok(self.bytes.iter().map(|&b| i128::from(b != 0)).collect());
+        }
+        let signed = match (self.dtype.kind, size) {
+            (DKind::UInt, 1 | 2 | 4 | 8) => false,
+            (DKind::Int, 1 | 2 | 4 | 8) => true,
+            _ => {
+                return Err(invalid(
+                    WHAT,
+                    format!("its dtype {} is not an integer type", self.dtype),
+                ))
+            }
+        };
+        Ok(self
+            .bytes
+            .chunks_exact(size)
+            .map(|c| {
+                let mut w = [0u8; 8];
+                if big {
+                    w[8 - size..].copy_from_slice(c);
+                    w.reverse();
+                } else {
+                    w[..size].copy_from_slice(c);
+                }
+                let shift = 64 - 8 * size as u32;
+                match signed {
+                    true => i128::from((i64::from_le_bytes(w) << shift) >> shift),
+                    false => i128::from(u64::from_le_bytes(w)),
+                }
+            })
             .collect())
     }
 }
@@ -882,6 +947,11 @@ impl<'a> NdArrayView<'a> {
     /// All elements as `f64`, whatever the numeric dtype (bool, int, uint, float).
     pub fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
         self.elements().to_f64_vec()
+    }
+
+    /// All elements as `i64`, whatever the integer dtype (see [`NdArray::to_i64_vec`]).
+    pub fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
+        self.elements().to_i64_vec()
     }
 
     /// An owned array with this data (copied if borrowed).

@@ -1056,3 +1056,34 @@ fn python_2_names_of_oserror_read_as_oserror() {
         assert_eq!(pypickle::scan(pickle).verdict(), pypickle::Verdict::Safe);
     }
 }
+
+/// Fractions with terms too big for `Fraction`'s i128, not in lowest terms or with a negative
+/// denominator (hand-written pickles; CPython writes lowest terms), print as CPython loads
+/// them: reduced, the sign on the numerator.
+#[test]
+fn big_fractions_print_in_lowest_terms() {
+    let mut py = Python::start();
+    let e40: pypickle::BigInt = "10000000000000000000000000000000000000000".parse().unwrap();
+    let big = |s: String| Value::BigInt(s.parse().unwrap());
+    let cases = [
+        (
+            big(format!("2{}", &e40.to_string()[1..])),
+            big(format!("4{}", &e40.to_string()[1..])),
+        ),
+        (Value::Int(0), Value::BigInt(e40.clone())),
+        (Value::BigInt(e40.clone()), Value::Int(-3)),
+        (
+            big(format!("-6{}", &e40.to_string()[1..])),
+            big(format!("-9{}7", &e40.to_string()[1..])),
+        ),
+        (big("3".repeat(60)), big("6".repeat(45))),
+        (big(format!("{}", "7".repeat(1200))), big("21".to_string())),
+    ];
+    for (n, d) in cases {
+        let v = raw("fractions", "Fraction", vec![n, d]);
+        let bytes = pypickle::to_vec(&v).unwrap();
+        let theirs = py.echo(4, &bytes).unwrap().repr;
+        let ours: Value = from_slice(&bytes).unwrap();
+        assert_eq!(ours.to_string(), theirs);
+    }
+}

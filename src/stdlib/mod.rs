@@ -186,8 +186,8 @@ enum Known<'a> {
     Slice(Slice),
     /// A range whose bounds do not fit [`Range`]: start, stop, step.
     BigRange([&'a Value; 3]),
-    /// A fraction whose terms do not fit [`Fraction`], as CPython wrote it (in lowest terms).
-    BigFraction(&'a Value, &'a Value),
+    /// A fraction whose terms do not fit [`Fraction`], in lowest terms as Python keeps it.
+    BigFraction(Value, Value),
     Path(PurePath),
     OrderedDict(OrderedDict),
     DefaultDict(DefaultDict),
@@ -289,17 +289,20 @@ fn big_range(obj: &Object) -> Option<Known<'_>> {
     Some(Known::BigRange(r))
 }
 
-/// `Fraction(numerator, denominator)` with an int too big for [`Fraction`], positive
-/// denominator.
+/// `Fraction(numerator, denominator)` with an int too big for [`Fraction`], reduced (terms of
+/// up to 4096 bits; `None` beyond, or for a zero denominator).
 fn big_fraction(obj: &Object) -> Option<Known<'_>> {
+    let big = |v: &Value| match v {
+        Value::Int(i) => Some(crate::BigInt::from(*i)),
+        Value::BigInt(b) => Some(b.clone()),
+        _ => None,
+    };
     match call_args(obj, "fractions.Fraction").ok()? {
-        [n @ (Value::Int(_) | Value::BigInt(_)), d] => {
-            let positive = match d {
-                Value::Int(i) => *i > 0,
-                Value::BigInt(b) => !b.is_negative(),
-                _ => false,
-            };
-            positive.then_some(Known::BigFraction(n, d))
+        [n, d] => {
+            // In lowest terms with a positive denominator, as `Fraction(n, d)` makes it.
+            let (n, d) = crate::BigInt::lowest_terms(&big(n)?, &big(d)?)?;
+            let int = |b: crate::BigInt| b.to_i64().map_or(Value::BigInt(b), Value::Int);
+            Some(Known::BigFraction(int(n), int(d)))
         }
         _ => None,
     }

@@ -368,6 +368,131 @@ fn bits(limbs: &[u32]) -> u64 {
     }
 }
 
+/// Terms of more bits than this are not reduced ([`BigInt::lowest_terms`]): the work is the
+/// square of their length, and no pickler writes terms not already in lowest form.
+const MAX_REDUCED_BITS: u64 = 4096;
+
+impl BigInt {
+    /// `n / d` in lowest terms with a positive denominator, as Python's `Fraction(n, d)`
+    /// keeps it: `None` for a zero denominator, or terms longer than 4096 bits.
+    pub(crate) fn lowest_terms(n: &BigInt, d: &BigInt) -> Option<(BigInt, BigInt)> {
+        let (n_neg, n_mag) = n.magnitude();
+        let (d_neg, d_mag) = d.magnitude();
+        if d_mag.is_empty() || bits(&n_mag).max(bits(&d_mag)) > MAX_REDUCED_BITS {
+            return None;
+        }
+        if n_mag.is_empty() {
+            return Some((BigInt::from(0), BigInt::from(1)));
+        }
+        let g = gcd(n_mag.clone(), d_mag.clone());
+        Some((
+            BigInt::from_magnitude(n_neg != d_neg, &div_exact(&n_mag, &g)),
+            BigInt::from_magnitude(false, &div_exact(&d_mag, &g)),
+        ))
+    }
+}
+
+fn trim(v: &mut Vec<u32>) {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+}
+
+/// `a` and `b` compared as magnitudes (trimmed).
+fn cmp_mag(a: &[u32], b: &[u32]) -> Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+}
+
+/// `a -= b`, with `a >= b`.
+fn sub_mag(a: &mut Vec<u32>, b: &[u32]) {
+    let mut borrow = 0u64;
+    for (i, x) in a.iter_mut().enumerate() {
+        let y = u64::from(b.get(i).copied().unwrap_or(0)) + borrow;
+        let (v, under) = u64::from(*x).overflowing_sub(y);
+        *x = v as u32;
+        borrow = u64::from(under);
+    }
+    trim(a);
+}
+
+/// `a >>= k` bits.
+fn shr_mag(a: &mut Vec<u32>, k: u64) {
+    let (words, k) = ((k / 32) as usize, (k % 32) as u32);
+    a.drain(..words.min(a.len()));
+    if k > 0 {
+        for i in 0..a.len() {
+            let high = a.get(i + 1).map_or(0, |&h| h << (32 - k));
+            a[i] = (a[i] >> k) | high;
+        }
+    }
+    trim(a);
+}
+
+/// `a <<= k` bits.
+fn shl_mag(a: &mut Vec<u32>, k: u64) {
+    let (words, k) = ((k / 32) as usize, (k % 32) as u32);
+    if k > 0 {
+        let mut carry = 0u32;
+        for x in a.iter_mut() {
+            let next = *x >> (32 - k);
+            *x = (*x << k) | carry;
+            carry = next;
+        }
+        a.push(carry);
+    }
+    a.splice(..0, std::iter::repeat(0).take(words));
+    trim(a);
+}
+
+fn trailing_zeros(a: &[u32]) -> u64 {
+    let words = a.iter().take_while(|&&x| x == 0).count();
+    words as u64 * 32 + a.get(words).map_or(0, |x| u64::from(x.trailing_zeros()))
+}
+
+/// The greatest common divisor of two non-zero magnitudes (binary GCD: shifts and
+/// subtractions only).
+fn gcd(mut a: Vec<u32>, mut b: Vec<u32>) -> Vec<u32> {
+    let shift = trailing_zeros(&a).min(trailing_zeros(&b));
+    let tz = trailing_zeros(&a);
+    shr_mag(&mut a, tz);
+    loop {
+        let tz = trailing_zeros(&b);
+        shr_mag(&mut b, tz);
+        if cmp_mag(&a, &b) == Ordering::Greater {
+            std::mem::swap(&mut a, &mut b);
+        }
+        sub_mag(&mut b, &a);
+        if b.is_empty() {
+            break;
+        }
+    }
+    shl_mag(&mut a, shift);
+    a
+}
+
+/// `a / g` for a `g` that divides `a` (binary long division).
+fn div_exact(a: &[u32], g: &[u32]) -> Vec<u32> {
+    let mut q = vec![0u32; a.len()];
+    let mut r: Vec<u32> = Vec::new();
+    for i in (0..bits(a)).rev() {
+        shl_mag(&mut r, 1);
+        if (a[(i / 32) as usize] >> (i % 32)) & 1 == 1 {
+            match r.first_mut() {
+                Some(low) => *low |= 1,
+                None => r.push(1),
+            }
+        }
+        if cmp_mag(&r, g) != Ordering::Less {
+            sub_mag(&mut r, g);
+            q[(i / 32) as usize] |= 1 << (i % 32);
+        }
+    }
+    trim(&mut q);
+    q
+}
+
 /// The decimal text of a sign and magnitude: quadratic in its length.
 fn decimal(neg: bool, mut limbs: Vec<u32>) -> String {
     if limbs.is_empty() {
@@ -493,6 +618,32 @@ impl Ord for BigInt {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lowest_terms_divide_by_the_gcd() {
+        let big = |s: &str| s.parse::<super::BigInt>().unwrap();
+        let terms = |n: &str, d: &str| {
+            super::BigInt::lowest_terms(&big(n), &big(d))
+                .map(|(n, d)| (n.to_string(), d.to_string()))
+        };
+        let e40 = "10000000000000000000000000000000000000000";
+        assert_eq!(
+            terms(&format!("2{}", &e40[1..]), &format!("4{}", &e40[1..])),
+            Some(("1".into(), "2".into()))
+        );
+        assert_eq!(terms("0", e40), Some(("0".into(), "1".into())));
+        assert_eq!(terms(e40, "-3"), Some((format!("-{e40}"), "3".into())));
+        assert_eq!(terms("-6", "-4"), Some(("3".into(), "2".into())));
+        assert_eq!(terms("1", "0"), None);
+        // 3 * 2^100 over 9 * 2^90 is 2^10 / 3.
+        assert_eq!(
+            terms(
+                "3802951800684688204490109616128",
+                "11141460353568422474092118016"
+            ),
+            Some(("1024".into(), "3".into()))
+        );
+    }
+
     use super::*;
 
     #[test]

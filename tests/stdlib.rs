@@ -1077,7 +1077,7 @@ fn big_fractions_print_in_lowest_terms() {
             big(format!("-9{}7", &e40.to_string()[1..])),
         ),
         (big("3".repeat(60)), big("6".repeat(45))),
-        (big(format!("{}", "7".repeat(1200))), big("21".to_string())),
+        (big("7".repeat(1200)), big("21".to_string())),
     ];
     for (n, d) in cases {
         let v = raw("fractions", "Fraction", vec![n, d]);

@@ -149,7 +149,7 @@ pub(crate) enum ErrorCode {
     #[error("{0}")]
     Custom(Box<str>),
     #[error("I/O error: {0}")]
-    Io(io::Error),
+    Io(#[source] io::Error),
 }
 
 impl ErrorCode {
@@ -317,13 +317,10 @@ impl Debug for Error {
     }
 }
 
-/// An I/O error's text is already in this error's message, so its source is the I/O error's own
-/// source (as `std::io::Error` does for the error it wraps): a chain of causes prints each text
-/// once. [`Error::io_error`] gives the I/O error itself.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.code {
-            ErrorCode::Io(e) => std::error::Error::source(e),
+            ErrorCode::Io(e) => Some(e),
             _ => None,
         }
     }

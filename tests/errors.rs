@@ -492,32 +492,3 @@ fn an_io_error_after_stop_has_the_offset() {
     assert_eq!(e.category(), Category::Io, "{e}");
     assert_eq!(e.offset(), Some(3), "{e}");
 }
-
-/// An I/O error's text shows once in a chain of causes: in the error's message, and not again
-/// as its source; the I/O error itself is still there through `io_error`.
-#[test]
-fn an_io_errors_text_is_not_repeated_by_its_source() {
-    use std::error::Error as _;
-    struct Broken;
-    impl std::io::Read for Broken {
-        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "pipe gone",
-            ))
-        }
-    }
-    let e = pypickle::from_reader::<_, Value>(Broken).unwrap_err();
-    let mut chain = vec![e.to_string()];
-    let mut next = e.source();
-    while let Some(s) = next {
-        chain.push(s.to_string());
-        next = s.source();
-    }
-    let shown = chain.iter().filter(|t| t.contains("pipe gone")).count();
-    assert_eq!(shown, 1, "{chain:?}");
-    assert_eq!(
-        e.io_error().map(|io| io.kind()),
-        Some(std::io::ErrorKind::BrokenPipe)
-    );
-}

@@ -317,6 +317,9 @@ impl Debug for Error {
     }
 }
 
+/// An I/O error is this error's source, so that a chain of causes can be searched for it
+/// (`anyhow`'s `downcast_ref`), and its text is in this error's message too, so that printing
+/// the error alone says what failed: as serde_json's errors do.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.code {

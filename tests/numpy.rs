@@ -659,8 +659,13 @@ fn python_2_arrays_and_scalars_read_with_latin1_or_bytes() {
     use pypickle::Py2Strings;
     let array: &[u8] = b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85U\x01b\x87Rq\x02(K\x01K\x03\x85cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x18\x00\x00\x00\x00\x00\x00\xf0?\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00\x00\x08@tb.";
     let scalar: &[u8] = b"\x80\x02cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\nU\x02f8K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbU\x08\x00\x00\x00\x00\x00\x00\xf8?\x86R.";
+    // A structured array, its field names Python 2 strs too.
+    let structured: &[u8] = b"\x80\x02cnumpy._core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85q\x02U\x01bq\x03\x87q\x04Rq\x05(K\x01K\x01\x85q\x06cnumpy\ndtype\nq\x07U\x03V12q\x08\x89\x88\x87q\tRq\n(K\x03U\x01|q\x0bNU\x01xq\x0cU\x01yq\r\x86q\x0e}q\x0f(h\x0ch\x07U\x02i4q\x10\x89\x88\x87q\x11Rq\x12(K\x03U\x01<q\x13NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x14bK\x00\x86q\x15h\rh\x07U\x02f8q\x16\x89\x88\x87q\x17Rq\x18(K\x03h\x13NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x19bK\x04\x86q\x1auK\x0cK\x01K\x10tq\x1bb\x89U\x0c\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00@q\x1ctq\x1db.";
     for how in [Py2Strings::Latin1, Py2Strings::Bytes] {
         let opts = DeOptions::new().py2_strings(how);
+        let s: NdArray = pypickle::from_slice_with(structured, &opts).unwrap();
+        let names: Vec<&str> = s.dtype().fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["x", "y"], "{how:?}");
         let a: NdArray = pypickle::from_slice_with(array, &opts).unwrap();
         assert_eq!(a.to_f64_vec().unwrap(), [1.0, 2.0, 3.0], "{how:?}");
         let s: NdArray = pypickle::from_slice_with(scalar, &opts).unwrap();

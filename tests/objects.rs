@@ -388,12 +388,43 @@ fn keyword_arguments_are_read_or_refused_never_dropped() {
         assert!(e.to_string().contains("made with keyword arguments"), "{e}");
     }
 
+    // KW.__new__(KW, {'a': 1}, b=2) read as a map: the dict alone would leave `b` out.
+    let dict_and_kw =
+        b"\x80\x04\x8c\x04hmod\x8c\x02KW\x93}\x8c\x01aK\x01s\x85}\x8c\x01bK\x02s\x92.";
+    let e =
+        pypickle::from_slice_with::<std::collections::BTreeMap<String, i64>>(dict_and_kw, &record)
+            .unwrap_err();
+    assert!(e.to_string().contains("made with keyword arguments"), "{e}");
+
     let int_key = b"\x80\x04\x8c\x04hmod\x8c\x02KW\x93)}K\x01K\x02s\x92.";
     let e = pypickle::from_slice_with::<Value>(int_key, &record).unwrap_err();
     assert!(
         e.to_string().contains("keyword argument names must be str"),
         "{e}"
     );
+    assert_eq!(e.opcode_name(), Some("NEWOBJ_EX"), "{e}");
+}
+
+/// One memoized dict of keyword arguments passed to NEWOBJ_EX call after call, 8 bytes each:
+/// its keys, checked at each call, are charged as copies, so the reading stops at the
+/// expansion limit instead of checking 20000 keys 20000 times.
+#[test]
+fn shared_keyword_arguments_are_charged_at_each_call() {
+    let mut d = b"\x80\x04\x8c\x03mod\x8c\x01C\x93\x94)\x94}\x94(".to_vec();
+    for i in 0..20_000u32 {
+        let key = format!("k{i}");
+        d.extend_from_slice(&[0x8c, key.len() as u8]);
+        d.extend_from_slice(key.as_bytes());
+        d.extend_from_slice(b"K\x01");
+    }
+    d.extend_from_slice(b"u0");
+    for _ in 0..20_000 {
+        d.extend_from_slice(b"h\x00h\x01h\x02\x920");
+    }
+    d.extend_from_slice(b"N.");
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let e = pypickle::from_slice_with::<serde::de::IgnoredAny>(&d, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
     assert_eq!(e.opcode_name(), Some("NEWOBJ_EX"), "{e}");
 }
 

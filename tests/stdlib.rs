@@ -541,7 +541,7 @@ fn random_constructor_calls_match_cpython() {
     let mut py = Python::start();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut cases: Vec<(Value, Result<String, ()>)> = Vec::new();
-    let mut fraction_texts: Vec<(Value, Result<String, ()>)> = Vec::new();
+    let mut fraction_texts: Vec<(String, Value, Result<String, ()>)> = Vec::new();
     for _ in 0..300 {
         // timedelta(days, seconds, microseconds), normalised, sometimes out of range.
         let (d, s, us) = (
@@ -662,7 +662,7 @@ fn random_constructor_calls_match_cpython() {
         text.push_str(rng.pick(&["", "", " ", "\x1f"]));
         let v = raw("fractions", "Fraction", vec![Value::Str(text.clone())]);
         let ours = Fraction::try_from(&v).map(|f| f.to_string()).map_err(drop);
-        fraction_texts.push((v, ours));
+        fraction_texts.push((text, v, ours));
         // A posix path from random segments.
         let segs: Vec<Value> = (0..rng.below(4))
             .map(|_| {
@@ -713,12 +713,17 @@ fn random_constructor_calls_match_cpython() {
         let terms = repr.trim_start_matches("Fraction(").trim_end_matches(')');
         terms.split(", ").any(|t| t.parse::<i128>().is_err())
     };
+    // Whitespace around the slash is a fraction from CPython 3.12 on, as here.
+    let before_3_12 =
+        ser_common::python_output("import sys; print(sys.version_info < (3, 12))") == b"True\n";
+    let spaced_slash = |t: &str| t.contains(" /") || t.contains("/ ");
     let (mut read, mut refused) = (0, 0);
-    for (v, ours) in fraction_texts {
+    for (text, v, ours) in fraction_texts {
         let bytes = pypickle::to_vec(&v).unwrap();
         let theirs = py.echo(4, &bytes).map(|e| e.repr).map_err(drop);
         match (&ours, &theirs) {
             (Err(()), Ok(repr)) if beyond_i128(repr) => {}
+            (Ok(_), Err(())) if before_3_12 && spaced_slash(&text) => {}
             _ => assert_eq!(ours, theirs, "{v:?}"),
         }
         read += usize::from(ours.is_ok());

@@ -8,9 +8,9 @@
 //! | a sequence | list items (a list subclass, `deque`); constructor arguments; a tuple state |
 //! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; keyword arguments (none positional); constructor arguments |
 //!
-//! Positional arguments chosen from an object that got keyword arguments too would leave the
-//! keywords out, and so would nothing: that is an error ([`Source::KeywordsLeftOut`]), never a
-//! value without them.
+//! Positional arguments (or the constructor's one dict) chosen from an object that got keyword
+//! arguments too would leave the keywords out, and so would nothing: that is an error
+//! ([`Source::KeywordsLeftOut`]), never a value without them.
 //!
 //! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
 //! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
@@ -63,6 +63,18 @@ pub(crate) enum Source {
     Nothing,
 }
 
+/// Why [`Source::KeywordsLeftOut`] is an error, for an instance of `class` asked as `want`.
+pub(crate) fn keywords_left_out(class: impl std::fmt::Display, want: Want) -> String {
+    format!(
+        "this {class} was made with keyword arguments, which reading it as {} would leave \
+         out; read it as a struct or map (keywords alone), or as pypickle::Value",
+        match want {
+            Want::Seq => "a sequence",
+            _ => "its positional arguments",
+        }
+    )
+}
+
 /// The rules of the table above.
 pub(crate) fn choose(want: Want, f: &Facts) -> Source {
     use Source::*;
@@ -101,7 +113,7 @@ pub(crate) fn choose(want: Want, f: &Facts) -> Source {
         .find(|(has, _)| *has)
         .map_or(Nothing, |(_, s)| *s)
     {
-        Args | Nothing if f.kwargs => KeywordsLeftOut,
+        Args | CtorDict | Nothing if f.kwargs => KeywordsLeftOut,
         s => s,
     }
 }
@@ -150,6 +162,19 @@ mod tests {
             ..both
         };
         assert_eq!(choose(Want::Struct, &built), Source::Attributes);
+        // `cls.__new__(cls, {'a': 1}, b=2)` read as a map: the dict alone would leave `b` out.
+        let dict_and_keywords = Facts {
+            ctor_dict: true,
+            ..both
+        };
+        assert_eq!(
+            choose(Want::Map, &dict_and_keywords),
+            Source::KeywordsLeftOut
+        );
+        assert_eq!(
+            choose(Want::Any, &dict_and_keywords),
+            Source::KeywordsLeftOut
+        );
         assert_eq!(choose(Want::Seq, &Facts::default()), Source::Nothing);
     }
 }

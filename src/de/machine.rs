@@ -896,10 +896,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     /// CPython's `TypeError: keywords must be strings` for keyword arguments named otherwise.
-    fn check_keywords(&self, kwargs: Node) -> Result<()> {
+    ///
+    /// The keys looked at are charged as copies: one memoized dict may be passed to call after
+    /// call for a few bytes each.
+    fn check_keywords(&mut self, kwargs: Node) -> Result<()> {
         let Kind::Dict(d) = kwargs.kind else {
             return Ok(());
         };
+        self.charge_copies(self.arena.len(d) / 2)?;
         match self
             .arena
             .iter(d)

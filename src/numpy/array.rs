@@ -777,19 +777,9 @@ impl<'b> Elements<'b> {
     fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
         let size = self.dtype.itemsize;
         let big = self.dtype.order == ByteOrder::Big;
-        let word = |c: &[u8]| -> [u8; 8] {
-            let mut w = [0u8; 8];
-            if big {
-                w[8 - c.len()..].copy_from_slice(c);
-                w.reverse();
-            } else {
-                w[..c.len()].copy_from_slice(c);
-            }
-            w
-        };
         let conv: fn([u8; 8], usize) -> f64 = match (self.dtype.kind, size) {
             (DKind::Bool | DKind::Int | DKind::UInt, _) => {
-                return Ok(self.integers()?.into_iter().map(|n| n as f64).collect());
+                return Ok(self.integers()?.map(|n| n as f64).collect());
             }
             (DKind::Float, 4) => |w, _| f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
             (DKind::Float, 8) => |w, _| f64::from_le_bytes(w),
@@ -804,32 +794,30 @@ impl<'b> Elements<'b> {
         Ok(self
             .bytes
             .chunks_exact(size)
-            .map(|c| conv(word(c), size))
+            .map(|c| conv(word(c, big), size))
             .collect())
     }
 
     fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
         if self.dtype.kind != DKind::UInt || self.dtype.itemsize < 8 {
-            return Ok(self.integers()?.into_iter().map(|n| n as i64).collect());
+            return Ok(self.integers()?.map(|n| n as i64).collect());
         }
         self.integers()?
-            .into_iter()
             .map(|n| {
                 i64::try_from(n).map_err(|_| invalid(WHAT, format!("element {n} does not fit i64")))
             })
             .collect()
     }
 
-    /// The elements of a bool or integer dtype, widened.
-    fn integers(&self) -> Result<Vec<i128>, Error> {
+    /// The elements of a bool or integer dtype, widened, one at a time.
+    fn integers(&self) -> Result<impl Iterator<Item = i128> + 'b, Error> {
         let size = self.dtype.itemsize;
         let big = self.dtype.order == ByteOrder::Big;
-        if (self.dtype.kind, size) == (DKind::Bool, 1) {
-            return Ok(self.bytes.iter().map(|&b| i128::from(b != 0)).collect());
-        }
-        let signed = match (self.dtype.kind, size) {
-            (DKind::UInt, 1 | 2 | 4 | 8) => false,
-            (DKind::Int, 1 | 2 | 4 | 8) => true,
+        // (bool: any non-zero byte is True, as numpy reads it.)
+        let (signed, boolean) = match (self.dtype.kind, size) {
+            (DKind::Bool, 1) => (false, true),
+            (DKind::UInt, 1 | 2 | 4 | 8) => (false, false),
+            (DKind::Int, 1 | 2 | 4 | 8) => (true, false),
             _ => {
                 return Err(invalid(
                     WHAT,
@@ -837,25 +825,28 @@ impl<'b> Elements<'b> {
                 ))
             }
         };
-        Ok(self
-            .bytes
-            .chunks_exact(size)
-            .map(|c| {
-                let mut w = [0u8; 8];
-                if big {
-                    w[8 - size..].copy_from_slice(c);
-                    w.reverse();
-                } else {
-                    w[..size].copy_from_slice(c);
-                }
-                let shift = 64 - 8 * size as u32;
-                match signed {
-                    true => i128::from((i64::from_le_bytes(w) << shift) >> shift),
-                    false => i128::from(u64::from_le_bytes(w)),
-                }
-            })
-            .collect())
+        Ok(self.bytes.chunks_exact(size).map(move |c| {
+            let w = word(c, big);
+            let shift = 64 - 8 * size as u32;
+            match (signed, boolean) {
+                (_, true) => i128::from(w[0] != 0),
+                (true, _) => i128::from((i64::from_le_bytes(w) << shift) >> shift),
+                (false, _) => i128::from(u64::from_le_bytes(w)),
+            }
+        }))
     }
+}
+
+/// An element of up to 8 bytes as a little-endian word, zero-extended.
+fn word(c: &[u8], big: bool) -> [u8; 8] {
+    let mut w = [0u8; 8];
+    if big {
+        w[8 - c.len()..].copy_from_slice(c);
+        w.reverse();
+    } else {
+        w[..c.len()].copy_from_slice(c);
+    }
+    w
 }
 
 /// A numpy array whose data stays where the pickle has it: borrowed from the input given to

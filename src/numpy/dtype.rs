@@ -420,8 +420,7 @@ impl DType {
                     return Err(invalid(WHAT, format!("field {name} overruns the element")));
                 }
                 fields.push(Field {
-                    name: name
-                        .as_str()
+                    name: text(name)
                         .ok_or_else(|| invalid(WHAT, "a field name is not a str"))?
                         .to_string(),
                     dtype,
@@ -447,11 +446,8 @@ impl DType {
                 // (unit, multiplier, denominator, events): numpy writes 1 for the last two,
                 // and converts the unit when the denominator is not.
                 Some(Value::Tuple(u)) if u.len() == 4 => {
-                    let name = match &u[0] {
-                        Value::Bytes(b) => std::str::from_utf8(b).unwrap_or(""),
-                        Value::Str(s) => s.as_str(),
-                        _ => return Err(invalid(WHAT, "datetime unit is not text")),
-                    };
+                    let name =
+                        text(&u[0]).ok_or_else(|| invalid(WHAT, "datetime unit is not text"))?;
                     let unit = match (u[1].as_i64(), &u[2], &u[3]) {
                         (Some(mult), Value::Int(1), Value::Int(1)) => unit_text(name, mult),
                         _ => None,

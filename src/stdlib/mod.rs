@@ -290,7 +290,8 @@ fn big_range(obj: &Object) -> Option<Known<'_>> {
 }
 
 /// `Fraction(numerator, denominator)` with an int too big for [`Fraction`], reduced (terms of
-/// up to 4096 bits; `None` beyond, or for a zero denominator).
+/// up to 4096 bits; longer ones as they are, with a positive denominator); `None` for a zero
+/// denominator.
 fn big_fraction(obj: &Object) -> Option<Known<'_>> {
     let big = |v: &Value| match v {
         Value::Int(i) => Some(crate::BigInt::from(*i)),
@@ -299,10 +300,14 @@ fn big_fraction(obj: &Object) -> Option<Known<'_>> {
     };
     match call_args(obj, "fractions.Fraction").ok()? {
         [n, d] => {
-            // In lowest terms with a positive denominator, as `Fraction(n, d)` makes it.
-            let (n, d) = crate::BigInt::lowest_terms(&big(n)?, &big(d)?)?;
+            // In lowest terms with a positive denominator, as `Fraction(n, d)` makes it;
+            // terms too long to reduce are taken as CPython writes them, already so.
             let int = |b: crate::BigInt| b.to_i64().map_or(Value::BigInt(b), Value::Int);
-            Some(Known::BigFraction(int(n), int(d)))
+            match crate::BigInt::lowest_terms(&big(n)?, &big(d)?) {
+                Some((n, d)) => Some(Known::BigFraction(int(n), int(d))),
+                None if big(d)?.is_negative() || matches!(d, Value::Int(0)) => None,
+                None => Some(Known::BigFraction(n.clone(), d.clone())),
+            }
         }
         _ => None,
     }
@@ -311,7 +316,12 @@ fn big_fraction(obj: &Object) -> Option<Known<'_>> {
 /// `s` without the whitespace around it, as Python's `str.strip()` sees whitespace: Unicode's,
 /// and the four separators `\x1c`-`\x1f`.
 pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+    s.trim_matches(is_py_space)
+}
+
+/// Whitespace to Python's `str.isspace()`: Unicode's, and the separators `\x1c`-`\x1f`.
+pub(crate) fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// A conversion error: `what` is the Python type that was expected.

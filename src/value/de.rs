@@ -16,7 +16,7 @@ use serde::forward_to_deserialize_any;
 
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
-use crate::class::bridge::{choose, Facts, Source, Want};
+use crate::class::bridge::{choose, keywords_left_out, Facts, Source, Want};
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
 
@@ -541,16 +541,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Source::TupleState => Value::Tuple(tuple_state.unwrap_or_default()),
         Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),
         Source::Keywords => kwargs.unwrap_or(Value::Dict(Vec::new())),
-        Source::KeywordsLeftOut => {
-            return Err(type_error(format!(
-                "this {class} was made with keyword arguments, which reading it as {} would \
-                 leave out; read it as a struct or map (keywords alone), or keep the Value",
-                match want {
-                    Want::Seq => "a sequence",
-                    _ => "its positional arguments",
-                }
-            )))
-        }
+        Source::KeywordsLeftOut => return Err(type_error(keywords_left_out(&class, want))),
         Source::Args => Value::Tuple(args),
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),

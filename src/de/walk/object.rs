@@ -11,7 +11,7 @@
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
-use crate::class::bridge::{choose, Facts, Source, Want};
+use crate::class::bridge::{choose, keywords_left_out, Facts, Source, Want};
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
@@ -44,7 +44,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// The attributes of an object: the pairs of every BUILD state, `None` if it has none.
     ///
-    /// The pairs of every state after the first are charged to the budget before they are
+    /// The pairs of every state after the first are charged to the budget as they are
     /// gathered: a pickle may BUILD the same memoized dict into an object again and again, a
     /// few bytes each time.
     fn attributes(&mut self, id: Id) -> Result<Option<Vec<&'a Node>>> {
@@ -53,28 +53,24 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if arena.len(obj.states) == 0 {
             return Ok(None);
         }
-        let merged: usize = arena
-            .iter(obj.states)
-            .skip(1)
-            .map(|state| match state.kind {
-                Kind::Dict(d) => arena.len(d),
-                Kind::Tuple(r) => arena
-                    .slice(r)
-                    .iter()
-                    .map(|part| match part.kind {
-                        Kind::Dict(d) => arena.len(d),
-                        _ => 0,
-                    })
-                    .sum(),
-                _ => 0,
-            })
-            .sum();
-        at(self.node, self.w.spend_n(merged))?;
+        let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
         let mut pairs = Vec::new();
-        for state in arena.iter(obj.states) {
-            let mut add = |part: &'a Node| -> Result<()> {
+        for (i, state) in arena.iter(obj.states).enumerate() {
+            // `(dict, slots)`, or one state.
+            let parts = match state.kind {
+                Kind::Tuple(r) if r.len == 2 && arena.slice(r).iter().all(dict_like) => {
+                    arena.slice(r)
+                }
+                _ => std::slice::from_ref(state),
+            };
+            for part in parts {
                 match part.kind {
-                    Kind::Dict(d) => pairs.extend(arena.iter(d)),
+                    Kind::Dict(d) => {
+                        if i > 0 {
+                            at(self.node, self.w.spend_n(arena.len(d)))?;
+                        }
+                        pairs.extend(arena.iter(d));
+                    }
                     Kind::None => {}
                     other => {
                         let (m, q) = self.class_of(id);
@@ -89,20 +85,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                         ));
                     }
                 }
-                Ok(())
-            };
-            match state.kind {
-                Kind::Tuple(r) if r.len == 2 => {
-                    let s = arena.slice(r);
-                    let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
-                    if s.iter().all(dict_like) {
-                        add(&s[0])?;
-                        add(&s[1])?;
-                    } else {
-                        add(state)?;
-                    }
-                }
-                _ => add(state)?,
             }
         }
         Ok(Some(pairs))
@@ -312,18 +294,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             },
             Source::KeywordsLeftOut => {
                 let (m, q) = self.class_of(id);
-                Err(type_error(
-                    self.node,
-                    format!(
-                        "this {m}.{q} was made with keyword arguments, which reading it as {} \
-                         would leave out; read it as a struct or map (keywords alone), or as \
-                         pypickle::Value",
-                        match want {
-                            Want::Seq => "a sequence",
-                            _ => "its positional arguments",
-                        }
-                    ),
-                ))
+                let why = keywords_left_out(format_args!("{m}.{q}"), want);
+                Err(type_error(self.node, why))
             }
             Source::Args => {
                 let args = self.args(id).iter().collect();

@@ -749,3 +749,45 @@ fn field_titles_and_dtype_metadata_write_back() {
         assert!(want.iter().any(|l| l.contains("A title")), "{want:?}");
     }
 }
+
+/// A numpy scalar asked for a number (`f64`, `i32`, `bool`, a struct's numeric field) is the
+/// number it stands for, from the pickle and through `from_value`; asked for anything else it
+/// is still the 0-d array `NdArray` reads.
+#[test]
+fn numpy_scalars_read_as_plain_numbers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/numpy/np2");
+    for proto in 0..=5 {
+        let read = |name: &str| std::fs::read(dir.join(format!("{name}.p{proto}.pkl"))).unwrap();
+        let (f8, i4, b) = (read("scalar_f8"), read("scalar_i4"), read("scalar_bool"));
+        let want_f8 = pypickle::from_slice::<NdArray>(&f8)
+            .unwrap()
+            .to_f64_vec()
+            .unwrap()[0];
+        assert_eq!(pypickle::from_slice::<f64>(&f8).unwrap(), want_f8);
+        assert_eq!(pypickle::from_slice::<i32>(&i4).unwrap(), -7);
+        assert_eq!(pypickle::from_slice::<i64>(&i4).unwrap(), -7);
+        let want_b = pypickle::from_slice::<NdArray>(&b)
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap()[0];
+        assert_eq!(pypickle::from_slice::<bool>(&b).unwrap(), want_b);
+        let v: Value = pypickle::from_slice(&f8).unwrap();
+        assert_eq!(pypickle::from_value::<f64>(v.clone()).unwrap(), want_f8);
+        assert_eq!(
+            pypickle::from_value::<NdArray>(v).unwrap().shape(),
+            &[] as &[usize]
+        );
+        let v: Value = pypickle::from_slice(&i4).unwrap();
+        assert_eq!(pypickle::from_value::<i16>(v).unwrap(), -7);
+        // Not a number: an error that says what it is.
+        assert!(pypickle::from_slice::<String>(&f8).is_err());
+    }
+    // In a dict, as a struct's field: {'score': np.float64(2.5)}, protocol 2, numpy 2.
+    #[derive(serde::Deserialize)]
+    struct Scored {
+        score: f64,
+    }
+    let dict = b"\x80\x02}q\x00X\x05\x00\x00\x00scoreq\x01cnumpy._core.multiarray\nscalar\nq\x02cnumpy\ndtype\nq\x03X\x02\x00\x00\x00f8q\x04\x89\x88\x87q\x05Rq\x06(K\x03X\x01\x00\x00\x00<q\x07NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x08bc_codecs\nencode\nq\tX\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04@q\nX\x06\x00\x00\x00latin1q\x0b\x86q\x0cRq\r\x86q\x0eRq\x0fs.";
+    let s: Scored = pypickle::from_slice(dict).unwrap();
+    assert_eq!(s.score, 2.5);
+}

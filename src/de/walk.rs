@@ -536,6 +536,7 @@ macro_rules! fast_path {
             match self.node.kind {
                 Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
                 Kind::BigInt(span) => self.$big(span, visitor),
+                Kind::Object(_) => self.number_of_object(visitor),
                 _ => self.natural(visitor),
             }
         }
@@ -550,6 +551,25 @@ pub(crate) struct NodeDe<'w, 'de, 'a> {
 }
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
+    /// A number asked of an object: a numpy scalar (`np.float64(1.5)`) is the number it stands
+    /// for; any other object answers as it answers anything.
+    #[cold]
+    #[inline(never)]
+    fn number_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        if let Kind::Object(id) = node.kind {
+            let (m, q) = self.class_of(id);
+            if crate::numpy::is_array(m, q) {
+                if let Value::Object(obj) = self.w.build(*node)? {
+                    if let Some(n) = crate::numpy::scalar_number(&obj) {
+                        return at(node, de::Deserializer::deserialize_any(n, visitor));
+                    }
+                }
+            }
+        }
+        self.natural(visitor)
+    }
+
     /// Visit a compound node's children with depth and cycle accounting.
     fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
@@ -853,6 +873,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Bool(b) => at(self.node, visitor.visit_bool(b)),
+            Kind::Object(_) => self.number_of_object(visitor),
             _ => self.natural(visitor),
         }
     }

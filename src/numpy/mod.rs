@@ -46,6 +46,33 @@ pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     NdArray::from_object(obj).ok().map(NdArray::into_natural)
 }
 
+/// A numpy scalar of a bool, integer or float type (`np.float64(1.5)`, `np.int32(7)`) as the
+/// Python number it stands for, for a request of a number: `None` for anything else.
+pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> {
+    use crate::Value;
+    let scalar = matches!(
+        (obj.class.module.as_str(), obj.class.name.as_str()),
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
+    );
+    if !scalar {
+        return None;
+    }
+    let a = NdArray::from_object(obj).ok()?;
+    if !a.shape().is_empty() {
+        return None;
+    }
+    Some(match a.dtype().kind {
+        DKind::Bool => Value::Bool(a.to_i64_vec().ok()?[0] != 0),
+        DKind::Int | DKind::UInt => match a.to_i64_vec() {
+            Ok(v) => Value::Int(v[0]),
+            // A uint64 above i64::MAX.
+            Err(_) => Value::BigInt(crate::BigInt::from(a.to_vec::<u64>().ok()?[0])),
+        },
+        DKind::Float => Value::Float(a.to_f64_vec().ok()?[0]),
+        _ => return None,
+    })
+}
+
 /// Whether `module.name` makes arrays (and numpy scalars).
 pub(crate) fn is_array(module: &str, name: &str) -> bool {
     matches!(

@@ -264,6 +264,10 @@ macro_rules! small_ints {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self {
+                Value::Object(o) => match crate::numpy::scalar_number(&o) {
+                    Some(n) => n.deserialize_any(visitor),
+                    None => Value::Object(o).deserialize_any(visitor),
+                },
                 Value::BigInt(b) => {
                     if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
                         return visitor.visit_u64(v);
@@ -422,6 +426,11 @@ impl<'de> Deserializer<'de> for Value {
     /// A big int reads as Python's `float(n)`: rounded, an error past the float range.
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
+            // A numpy scalar: the number it stands for.
+            Value::Object(o) => match crate::numpy::scalar_number(&o) {
+                Some(n) => n.deserialize_f64(visitor),
+                None => Value::Object(o).deserialize_any(visitor),
+            },
             Value::BigInt(b) => match b.to_f64() {
                 f if f.is_finite() => visitor.visit_f64(f),
                 _ => Err(type_error(format!(
@@ -433,8 +442,18 @@ impl<'de> Deserializer<'de> for Value {
         }
     }
 
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Object(o) => match crate::numpy::scalar_number(&o) {
+                Some(n) => n.deserialize_any(visitor),
+                None => Value::Object(o).deserialize_any(visitor),
+            },
+            other => other.deserialize_any(visitor),
+        }
+    }
+
     forward_to_deserialize_any! {
-        bool i128 u128 char str string
+        i128 u128 char str string
         bytes byte_buf unit unit_struct identifier
     }
 }

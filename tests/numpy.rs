@@ -345,6 +345,23 @@ fn numpy_pythons() -> Vec<String> {
     }
 }
 
+/// Run `python` with `args`, `input` on its standard input; its standard output. A failed run
+/// fails the test.
+fn run_python(python: &str, args: &[&str], input: String) -> String {
+    let mut child = Command::new(python)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{python} {args:?}: {:?}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn written_arrays_load_in_live_numpy_1_and_2() {
     let pythons = numpy_pythons();
@@ -365,19 +382,7 @@ fn written_arrays_load_in_live_numpy_1_and_2() {
         }
     }
     for python in pythons {
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{python}: {e}"));
-        let mut stdin = child.stdin.take().unwrap();
-        let text = lines.join("\n") + "\n";
-        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(out.status.success(), "{python} numpy_oracle.py failed");
-        let out = String::from_utf8(out.stdout).unwrap();
+        let out = run_python(&python, &[script], lines.join("\n") + "\n");
         let bad: Vec<String> = out
             .lines()
             .zip(&lines)
@@ -634,19 +639,7 @@ fn datetime_units_are_numpys() {
         \x20   a = pickle.loads(bytes.fromhex(line.strip()))\n\
         \x20   print(a.dtype.str, a.view(a.dtype.str[0] + 'i8').tolist())\n";
     for python in numpy_pythons() {
-        let mut child = Command::new(&python)
-            .args(["-c", script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{python}: {e}"));
-        let mut stdin = child.stdin.take().unwrap();
-        let text = lines.join("\n") + "\n";
-        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(out.status.success(), "{python}: {:?}", out.status);
-        let out = String::from_utf8(out.stdout).unwrap();
+        let out = run_python(&python, &["-c", script], lines.join("\n") + "\n");
         assert_eq!(out.lines().collect::<Vec<_>>(), want, "{python}");
     }
 }
@@ -712,21 +705,7 @@ fn field_titles_and_dtype_metadata_write_back() {
             dtypes.join(", ")
         );
         // First run: numpy's pickles and what numpy says of them; second: ours.
-        let run = |input: &str| {
-            let mut child = Command::new(&python)
-                .args(["-c", &script])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("{python}: {e}"));
-            let mut stdin = child.stdin.take().unwrap();
-            let text = input.to_string();
-            let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-            let out = child.wait_with_output().unwrap();
-            writer.join().unwrap().unwrap();
-            assert!(out.status.success(), "{python}: {:?}", out.status);
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let run = |input: &str| run_python(&python, &["-c", &script], input.to_string());
         let first = run("");
         let theirs: Vec<&str> = first.lines().collect();
         let again: String = theirs

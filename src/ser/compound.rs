@@ -386,17 +386,9 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         class: &crate::class::Entry,
         hint: Option<usize>,
     ) -> Result<Self> {
-        if ser.key() {
-            return Err(ser.unhashable("an instance of a list subclass"));
-        }
-        ser.open()?;
-        if ser.proto() >= 2 {
-            ser.emit_new_instance(class)?;
-            ser.boundary()?;
-            let batch = Batch::start(ser, &LIST_RULE, hint);
+        if let Some(batch) = ser.container_head(class, "list", &LIST_RULE, hint)? {
             return Ok(Self::with(ser, SeqKind::List, batch));
         }
-        ser.begin_reconstructor(class, "list")?;
         let mut w = Self::list(ser, hint)?;
         // Closed as a constructor's arguments are.
         w.flags |= INSTANCE;
@@ -664,21 +656,13 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         class: &crate::class::Entry,
         hint: Option<usize>,
     ) -> Result<Self> {
-        if ser.key() {
-            return Err(ser.unhashable("an instance of a dict subclass"));
-        }
-        ser.open()?;
-        if ser.proto() >= 2 {
-            ser.emit_new_instance(class)?;
-            ser.boundary()?;
-            let batch = Batch::start(ser, &DICT_RULE, hint);
+        if let Some(batch) = ser.container_head(class, "dict", &DICT_RULE, hint)? {
             return Ok(MapWriter {
                 ser,
                 batch,
                 flags: 0,
             });
         }
-        ser.begin_reconstructor(class, "dict")?;
         let mut w = Self::new(ser, hint)?;
         w.flags = RECONSTRUCTOR_ARG;
         Ok(w)
@@ -834,6 +818,31 @@ impl<W: Write, const P45: bool> ser::SerializeStructVariant for MapWriter<'_, W,
 }
 
 impl<W: Write, const P45: bool> Serializer<W, P45> {
+    /// What comes before the items of an instance of a `dict` or `list` subclass (`base`), a
+    /// container class: at protocol 2+ the new instance, and the batch its items are set or
+    /// appended in; at protocols 0-1 `copyreg._reconstructor(cls, base, ` up to the dict or
+    /// list, which the caller writes as a plain one (`None`).
+    fn container_head(
+        &mut self,
+        class: &crate::class::Entry,
+        base: &str,
+        rule: &Rule,
+        hint: Option<usize>,
+    ) -> Result<Option<Batch>> {
+        if self.key() {
+            let what = format!("an instance of a {base} subclass");
+            return Err(self.unhashable(&what));
+        }
+        self.open()?;
+        if self.proto() >= 2 {
+            self.emit_new_instance(class)?;
+            self.boundary()?;
+            return Ok(Some(Batch::start(self, rule, hint)));
+        }
+        self.begin_reconstructor(class, base)?;
+        Ok(None)
+    }
+
     /// serde's `collect_seq` (a `Vec`, slice or other iterable) as a list: the same bytes as
     /// [`SeqWriter::list`] and its elements, with the batch state in locals rather than in a
     /// writer struct handed back and forth.

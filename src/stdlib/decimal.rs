@@ -183,11 +183,7 @@ impl FromStr for Decimal {
         let bad = || invalid(DECIMAL, format_args!("{text:?} is not a decimal number"));
         let stripped = super::py_strip(text).replace('_', "");
         let s = stripped.as_str();
-        let (negative, s) = match s.as_bytes().first() {
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
-            _ => (false, s),
-        };
+        let (negative, s) = super::split_sign(s);
         let lower = s.to_ascii_lowercase();
         if lower == "inf" || lower == "infinity" {
             return Ok(Decimal {
@@ -218,11 +214,7 @@ impl FromStr for Decimal {
         }
         let exp: i64 = match rest.strip_prefix(['e', 'E']) {
             Some(e) => {
-                let (neg, e) = match e.as_bytes().first() {
-                    Some(b'-') => (true, &e[1..]),
-                    Some(b'+') => (false, &e[1..]),
-                    _ => (false, e),
-                };
+                let (neg, e) = super::split_sign(e);
                 let (digits, tail) = take_digits(e);
                 if digits.is_empty() || !tail.is_empty() {
                     return Err(bad());

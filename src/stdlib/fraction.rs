@@ -97,11 +97,7 @@ impl Fraction {
         let bad = || invalid(FRACTION, format_args!("{text:?} is not a fraction"));
         let overflow = || invalid(FRACTION, format_args!("{text:?} does not fit i128 terms"));
         let s = super::py_strip(text);
-        let (negative, s) = match s.as_bytes().first() {
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
-            _ => (false, s),
-        };
+        let (negative, s) = super::split_sign(s);
         let (num, rest) = digits(s);
         let int = |d: &str| -> Result<i128, Error> {
             d.bytes().try_fold(0i128, |n, b| {
@@ -130,11 +126,7 @@ impl Fraction {
         }
         let exp = match rest.strip_prefix(['e', 'E']) {
             Some(e) => {
-                let (neg, e) = match e.as_bytes().first() {
-                    Some(b'-') => (true, &e[1..]),
-                    Some(b'+') => (false, &e[1..]),
-                    _ => (false, e),
-                };
+                let (neg, e) = super::split_sign(e);
                 let (d, tail) = digits(e);
                 if d.is_empty() || !tail.is_empty() {
                     return Err(bad());

@@ -319,6 +319,15 @@ pub(crate) fn py_strip(s: &str) -> &str {
     s.trim_matches(is_py_space)
 }
 
+/// A leading `-` or `+` of `s` (whether it was `-`), and the rest.
+pub(crate) fn split_sign(s: &str) -> (bool, &str) {
+    match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    }
+}
+
 /// Whitespace to Python's `str.isspace()`: Unicode's, and the separators `\x1c`-`\x1f`.
 pub(crate) fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)

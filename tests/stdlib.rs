@@ -1092,3 +1092,32 @@ fn big_fractions_print_in_lowest_terms() {
         assert_eq!(ours.to_string(), theirs);
     }
 }
+
+/// A Counter whose counts are all strs prints sorted as CPython's `most_common()` sorts them,
+/// ties in insertion order; counts of mixed types, which Python cannot order, in insertion
+/// order.
+#[test]
+fn counters_of_str_counts_print_as_cpython_orders_them() {
+    let mut py = Python::start();
+    let counts = [
+        vec![("a", "b"), ("c", "z"), ("d", "b"), ("e", "é"), ("f", "")],
+        vec![("x", "1"), ("y", "10"), ("z", "9")],
+    ];
+    for c in counts {
+        let items = c
+            .iter()
+            .map(|(k, v)| (Value::from(*k), Value::from(*v)))
+            .collect();
+        let counter = Counter { items };
+        let bytes = to_vec_with(&counter, &SerOptions::new()).unwrap();
+        let theirs = py.echo(4, &bytes).unwrap().repr;
+        assert_eq!(counter.to_string(), theirs);
+        let v: Value = from_slice(&bytes).unwrap();
+        assert_eq!(v.to_string(), theirs);
+    }
+    let mixed = Counter {
+        items: vec![("a".into(), 1.into()), ("b".into(), "x".into())],
+    };
+    let bytes = to_vec_with(&mixed, &SerOptions::new()).unwrap();
+    assert_eq!(mixed.to_string(), py.echo(4, &bytes).unwrap().repr);
+}

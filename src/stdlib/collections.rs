@@ -265,8 +265,10 @@ impl From<Counter> for Value {
 
 impl Display for Counter {
     /// `Counter({'b': 3, 'a': 1})`: most common first, ties in insertion order, as
-    /// `most_common()` orders them; insertion order if a count is not a number, or is NaN
-    /// (which no order places: Python's follows its sort's steps).
+    /// `most_common()` orders them (counts that are all numbers, or all strs); insertion order
+    /// otherwise, and if a count is NaN (which no order places: Python's follows its sort's
+    /// steps). Counts of other types (`Decimal`, `Fraction`, tuples) are left in insertion
+    /// order, where Python would sort them.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.items.is_empty() {
             return f.write_str("Counter()");
@@ -278,6 +280,9 @@ impl Display for Counter {
             _ => false,
         }) {
             items.sort_by(|a, b| count_cmp(&b.1, &a.1).unwrap_or(Ordering::Equal));
+        } else if items.iter().all(|(_, v)| matches!(v, Value::Str(_))) {
+            // strs compare by code point, as UTF-8 bytes do.
+            items.sort_by(|a, b| b.1.as_str().cmp(&a.1.as_str()));
         }
         f.write_str("Counter(")?;
         write_dict(f, &items)?;

@@ -28,10 +28,10 @@ pub(crate) struct Machine {
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
-    /// How many out-of-band buffers the caller passed (`None`: it passed none at all, not even
-    /// an empty list), and how many NEXT_BUFFER took so far (across the pickles of one stream,
-    /// as CPython's `buffers` iterator).
-    buffers_given: Option<usize>,
+    /// One more than the out-of-band buffers the caller passed (0: it passed no list at all,
+    /// not even an empty one), and how many NEXT_BUFFER took so far (across the pickles of one
+    /// stream, as CPython's `buffers` iterator).
+    buffers_given: usize,
     next_buffer: usize,
     /// Where joblib put array bytes and nested pickles, in order, across the pickles of one
     /// input (for `joblib::scan`).
@@ -101,7 +101,7 @@ impl Machine {
     /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order (`None`:
     /// it passes no list of buffers at all).
     pub(crate) fn set_buffers(&mut self, n: Option<usize>) {
-        self.buffers_given = n;
+        self.buffers_given = n.map_or(0, |n| n + 1);
         self.next_buffer = 0;
     }
 
@@ -1839,7 +1839,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.extension(code)?;
             }
             NEXT_BUFFER => {
-                let Some(given) = self.m.buffers_given else {
+                let Some(given) = self.m.buffers_given.checked_sub(1) else {
                     return Err(err(ErrorCode::NeedsHook(
                         "an out-of-band buffer (NEXT_BUFFER; pass the buffers to \
                          from_slice_with_buffers)",

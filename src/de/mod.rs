@@ -255,7 +255,7 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options.
 pub fn from_slice_with<'de, T: Deserialize<'de>>(bytes: &'de [u8], opts: &DeOptions) -> Result<T> {
-    slice_with_buffers(bytes, None, opts)
+    slice_with_buffers(bytes, &[], false, opts)
 }
 
 /// [`from_slice_with`] for a protocol 5 pickle whose buffers travel out of band, like
@@ -268,18 +268,20 @@ pub fn from_slice_with_buffers<'de, T: Deserialize<'de>>(
     buffers: &'de [&'de [u8]],
     opts: &DeOptions,
 ) -> Result<T> {
-    slice_with_buffers(bytes, Some(buffers), opts)
+    slice_with_buffers(bytes, buffers, true, opts)
 }
 
-/// Read one pickle from `bytes`; `buffers: None` when the caller passed no list of buffers.
+/// Read one pickle from `bytes`; `passed` is false when the caller passed no list of buffers.
+/// (An `Option` of the buffers here, and of their count in the machine, cost the typed
+/// records decode 3% in alternating timings.)
 fn slice_with_buffers<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
-    buffers: Option<&'de [&'de [u8]]>,
+    buffers: &'de [&'de [u8]],
+    passed: bool,
     opts: &DeOptions,
 ) -> Result<T> {
     with_buffers(|Buffers { machine, arena }| {
-        machine.set_buffers(buffers.map(<[_]>::len));
-        let buffers = buffers.unwrap_or(&[]);
+        machine.set_buffers(passed.then_some(buffers.len()));
         let mut read = SliceRead::new(bytes);
         let root = machine.run(&mut read, arena, opts, buffers);
         machine.set_buffers(None);

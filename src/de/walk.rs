@@ -17,7 +17,6 @@ mod object;
 use super::arena::{Arena, Id, Items, Kind, Node};
 use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
-use crate::class::ClassRegistry;
 use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
 use crate::value::eq::{python_set, set_survivors};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
@@ -28,7 +27,6 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     input: &'de [u8],
     arena: &'a Arena,
     depth_left: usize,
-    max_depth: usize,
     budget: u64,
     /// Bytes of strs, bytes and big ints that may still be handed over.
     bytes_left: u64,
@@ -36,17 +34,16 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     /// set would not have kept (see [`Walk::visit_set`]): as large as the walk's own, and
     /// spent apart from it.
     dedup: (u64, u64),
-    max_expansion: u64,
     /// Which containers (`0..containers`) and objects (`containers..`) are on the path being
     /// walked, for the cycle check. Empty for a detached walk, which tracks nothing.
     active: Vec<bool>,
     /// Where the objects' flags start in `active`.
     objects_at: usize,
-    registry: &'a ClassRegistry,
+    /// The limits, for errors, and the class registry: one pointer, the walk's state kept
+    /// small (each field more cost the records decode in alternating timings).
+    opts: &'a DeOptions,
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
-    /// Whether the options allow `functools.partial` by name, as an inert reference.
-    partial_allowed: bool,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
@@ -69,16 +66,13 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             input,
             arena,
             depth_left: max_depth,
-            max_depth,
             budget,
             bytes_left,
             dedup: (budget, bytes_left),
-            max_expansion,
             active,
             objects_at: arena.containers.len(),
-            registry: &opts.registry,
+            opts,
             buffers: &[],
-            partial_allowed: opts.is_allowed_by_name("functools", "partial"),
         }
     }
 
@@ -120,16 +114,13 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             input,
             arena,
             depth_left: opts.max_depth,
-            max_depth: opts.max_depth,
             budget: allowance,
             bytes_left: allowance.saturating_mul(32),
             dedup: (allowance, allowance.saturating_mul(32)),
-            max_expansion: opts.max_expansion,
             active: Vec::new(),
             objects_at: 0,
-            registry: &opts.registry,
+            opts,
             buffers: &[],
-            partial_allowed: opts.is_allowed_by_name("functools", "partial"),
         }
     }
 
@@ -154,7 +145,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             None => Err(Error::new(ErrorCode::Limit {
                 which: Limit::Expansion,
-                limit: self.max_expansion,
+                limit: self.opts.max_expansion,
             })),
         }
     }
@@ -175,7 +166,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     fn too_many_bytes(&self) -> Error {
         Error::new(ErrorCode::Limit {
             which: Limit::Expansion,
-            limit: self.max_expansion,
+            limit: self.opts.max_expansion,
         })
     }
 
@@ -185,7 +176,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         if self.depth_left == 0 {
             return Err(Error::new(ErrorCode::Limit {
                 which: Limit::Depth,
-                limit: self.max_depth as u64,
+                limit: self.opts.max_depth as u64,
             })
             .or_at(node.offset(), node.opcode()));
         }
@@ -251,7 +242,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     fn too_deep(&self, node: &Node) -> Error {
         Error::new(ErrorCode::Limit {
             which: Limit::Depth,
-            limit: self.max_depth as u64,
+            limit: self.opts.max_depth as u64,
         })
         .or_at(node.offset(), node.opcode())
     }
@@ -318,7 +309,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let refused = match self.arena.globals[g as usize].known {
                     // functools.partial itself (the one shape the machine reads leaves no
                     // partial in the result): refused unless allowed by name.
-                    Known::Partial if !self.partial_allowed => Some(crate::class::DANGEROUS),
+                    Known::Partial if !self.opts.is_allowed_by_name("functools", "partial") => {
+                        Some(crate::class::DANGEROUS)
+                    }
                     // A class's __new__ the policy refused, kept only for functools.partial.
                     Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
                     // getattr itself, not called in the one shape the machine reads.
@@ -762,7 +755,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             return visitor.visit_newtype_struct(self);
         }
         if let Kind::Object(id) = self.node.kind {
-            if let Some(entry) = self.w.registry.struct_entry(name) {
+            if let Some(entry) = self.w.opts.registry.struct_entry(name) {
                 return self.object_newtype(id, entry, name, visitor);
             }
         }
@@ -814,7 +807,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         if let Kind::Object(id) = self.node.kind {
-            if let Some(entry) = self.w.registry.struct_entry(name) {
+            if let Some(entry) = self.w.opts.registry.struct_entry(name) {
                 return self.object_unit(id, entry, name, visitor);
             }
         }

@@ -316,7 +316,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         visitor: V,
     ) -> Result<V::Value> {
         if let Some(rust) = rust {
-            self.check_class(id, rust, self.w.registry.struct_entry(rust))?;
+            self.check_class(id, rust, self.w.opts.registry.struct_entry(rust))?;
         }
         self.visit_part(id, want, visitor)
     }
@@ -416,7 +416,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         let (m, q) = self.class_of(id);
         let node = self.node;
-        let Some(entry) = self.w.registry.variant_for(rust, m, q) else {
+        let Some(entry) = self.w.opts.registry.variant_for(rust, m, q) else {
             return Err(type_error(
                 node,
                 format!(

@@ -1128,8 +1128,14 @@ impl<'a> Scanner<'a> {
 
     /// Calling `callable` (REDUCE, INST, OBJ) with a tuple of `args_size` values whose items are
     /// `pair` if there are two of them: getattr's shape is checked, everything else is an opaque
-    /// result.
-    fn call(&mut self, callable: &Sym, pair: Option<(Sym, Sym)>, args_size: u64) -> Result<()> {
+    /// result, which holds `args` (the argument tuple, or the arguments themselves).
+    fn call(
+        &mut self,
+        callable: &Sym,
+        pair: Option<(Sym, Sym)>,
+        args_size: u64,
+        args: &[Sym],
+    ) -> Result<()> {
         let callable_kind = match callable {
             Sym::Obj(o) => self.st.objs.get(*o).map(|o| o.kind),
             _ => None,
@@ -1154,6 +1160,7 @@ impl<'a> Scanner<'a> {
         let size = args_size.saturating_add(1);
         self.bomb_check(0, size, args_size);
         self.push_obj(ObjKind::Made, size, None);
+        self.link_newest(args);
         Ok(())
     }
 
@@ -1444,11 +1451,7 @@ impl<'a> Scanner<'a> {
                         _ => None,
                     };
                     let args = self.st.stack.split_off(start);
-                    let made = self.st.objs.len();
-                    self.call(&Sym::Global(id), pair, size)?;
-                    if self.st.objs.len() > made {
-                        self.link_newest(&args);
-                    }
+                    self.call(&Sym::Global(id), pair, size, &args)?;
                 }
             }
             STACK_GLOBAL => {
@@ -1502,11 +1505,7 @@ impl<'a> Scanner<'a> {
                 if !nested {
                     self.use_value(&args);
                 }
-                let made = self.st.objs.len();
-                self.call(&callable, pair, size)?;
-                if self.st.objs.len() > made {
-                    self.link_newest(&[args]);
-                }
+                self.call(&callable, pair, size, &[args])?;
             }
             OBJ => {
                 let start = self.pop_mark()?;
@@ -1522,11 +1521,7 @@ impl<'a> Scanner<'a> {
                 };
                 let args = self.st.stack.split_off(start + 1);
                 self.st.stack.truncate(start);
-                let made = self.st.objs.len();
-                self.call(&callable, pair, size)?;
-                if self.st.objs.len() > made {
-                    self.link_newest(&args);
-                }
+                self.call(&callable, pair, size, &args)?;
             }
             NEWOBJ => {
                 let args = self.pop()?;

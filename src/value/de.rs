@@ -264,10 +264,7 @@ macro_rules! small_ints {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self {
-                Value::Object(o) => match crate::numpy::scalar_number(&o) {
-                    Some(n) => n.deserialize_any(visitor),
-                    None => Value::Object(o).deserialize_any(visitor),
-                },
+                Value::Object(o) => number_or_object(o).deserialize_any(visitor),
                 Value::BigInt(b) => {
                     if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
                         return visitor.visit_u64(v);
@@ -426,11 +423,7 @@ impl<'de> Deserializer<'de> for Value {
     /// A big int reads as Python's `float(n)`: rounded, an error past the float range.
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            // A numpy scalar: the number it stands for.
-            Value::Object(o) => match crate::numpy::scalar_number(&o) {
-                Some(n) => n.deserialize_f64(visitor),
-                None => Value::Object(o).deserialize_any(visitor),
-            },
+            Value::Object(o) => number_or_object(o).deserialize_any(visitor),
             Value::BigInt(b) => match b.to_f64() {
                 f if f.is_finite() => visitor.visit_f64(f),
                 _ => Err(type_error(format!(
@@ -444,10 +437,7 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            Value::Object(o) => match crate::numpy::scalar_number(&o) {
-                Some(n) => n.deserialize_any(visitor),
-                None => Value::Object(o).deserialize_any(visitor),
-            },
+            Value::Object(o) => number_or_object(o).deserialize_any(visitor),
             other => other.deserialize_any(visitor),
         }
     }
@@ -456,6 +446,13 @@ impl<'de> Deserializer<'de> for Value {
         i128 u128 char str string
         bytes byte_buf unit unit_struct identifier
     }
+}
+
+/// An object asked for a number: a numpy scalar is the number it stands for (an int, float
+/// or bool, or a big int for a `uint64` past `i64`, all of which any number visitor takes
+/// through `deserialize_any`); any other object stays itself.
+fn number_or_object(o: Box<Object>) -> Value {
+    crate::numpy::scalar_number(&o).unwrap_or(Value::Object(o))
 }
 
 /// The part of an object that answers a request, by `class::bridge`'s rules (the same as when

@@ -73,6 +73,11 @@ pub enum DKind {
 }
 
 impl DKind {
+    /// A datetime or timedelta: a kind whose dtype has a unit.
+    fn has_unit(self) -> bool {
+        matches!(self, DKind::DateTime | DKind::TimeDelta)
+    }
+
     fn from_char(c: char) -> Option<DKind> {
         Some(match c {
             'b' => DKind::Bool,
@@ -265,7 +270,7 @@ impl DType {
             DKind::Bytes | DKind::Void => (1, 0),
             _ => (-1, 0),
         };
-        let unit = matches!(kind, DKind::DateTime | DKind::TimeDelta).then(|| GENERIC.to_string());
+        let unit = kind.has_unit().then(|| GENERIC.to_string());
         DType {
             kind,
             itemsize,
@@ -684,15 +689,11 @@ impl DType {
         };
         let mut state = vec![
             // Version 4 has metadata, and a datetime's unit (numpy crashes on one without).
-            Value::Int(
-                if self.metadata.is_some()
-                    || matches!(self.kind, DKind::DateTime | DKind::TimeDelta)
-                {
-                    4
-                } else {
-                    3
-                },
-            ),
+            Value::Int(if self.metadata.is_some() || self.kind.has_unit() {
+                4
+            } else {
+                3
+            }),
             Value::Str(self.order.as_char().into()),
             subarray,
         ];
@@ -723,7 +724,7 @@ impl DType {
             Value::Int(self.alignment),
             Value::Int(self.flags),
         ]);
-        if matches!(self.kind, DKind::DateTime | DKind::TimeDelta) {
+        if self.kind.has_unit() {
             // A unit set by hand that numpy does not know is written as it is (numpy refuses
             // it with a TypeError on load).
             let unit = self.unit.as_deref().unwrap_or(GENERIC);
@@ -808,7 +809,7 @@ impl std::str::FromStr for DType {
             _ => n,
         };
         let sizes_ok = size_ok(kind, n) && itemsize <= MAX_ITEMSIZE;
-        let datetime = matches!(kind, DKind::DateTime | DKind::TimeDelta);
+        let datetime = kind.has_unit();
         let unit = match unit {
             Some(u) if datetime => Some(unit_parts(u).ok_or_else(bad)?),
             Some(_) => return Err(bad()),

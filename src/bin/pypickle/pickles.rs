@@ -83,12 +83,17 @@ impl<'a> Pickles<'a> {
 /// Whether every pickle of the file reads with `opts`: how a command tells that an option it
 /// would suggest helps.
 pub fn all_read(bytes: &[u8], opts: DeOptions) -> bool {
+    first_error(bytes, opts).is_none()
+}
+
+/// The error that stops reading the file's pickles with `opts`, if one does.
+fn first_error(bytes: &[u8], opts: DeOptions) -> Option<Error> {
     let mut pickles = Pickles::open(bytes, opts);
     loop {
         match pickles.next_value() {
             Ok(Some(_)) => {}
-            Ok(None) => return true,
-            Err(_) => return false,
+            Ok(None) => return None,
+            Err(e) => return Some(e),
         }
     }
 }
@@ -110,20 +115,15 @@ pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<
         }
         args.push(format!("{module}:{name}"));
         opts = opts.allow_global(&module, &name);
-        let mut pickles = Pickles::open(bytes, opts.clone());
-        loop {
-            match pickles.next_value() {
-                Ok(Some(_)) => {}
-                Ok(None) => return Some(args),
-                Err(e) => match e.refused_global() {
-                    // The same global refused again: allowing it does not help.
-                    Some((m, n)) if (m, n) != (module.as_str(), name.as_str()) => {
-                        refused = Some((m.to_string(), n.to_string()));
-                        break;
-                    }
-                    _ => return None,
-                },
+        let Some(e) = first_error(bytes, opts.clone()) else {
+            return Some(args);
+        };
+        match e.refused_global() {
+            // The same global refused again: allowing it does not help.
+            Some((m, n)) if (m, n) != (module.as_str(), name.as_str()) => {
+                refused = Some((m.to_string(), n.to_string()));
             }
+            _ => return None,
         }
     }
     None

@@ -12,9 +12,9 @@ use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
 ///
 /// Instances of classes that are not plain data are shown as the pickle describes them
 /// (`module.Class(...)`), never built. Pickles naming dangerous globals (os.system, eval, ...)
-/// are refused unless each is named with --allow: `pypickle scan` lists what they name. A joblib file (compressed with zlib or
-/// gzip, or not) shows as the value `joblib.load` gives, its arrays as numpy's own pickles
-/// make them.
+/// are refused unless each is named with --allow: `pypickle scan` lists what they name. A
+/// joblib file (compressed with zlib or gzip, or not) shows as the value `joblib.load` gives,
+/// its arrays as numpy's own pickles make them.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The pickle file, or - for standard input. A file of several pickles written one after

@@ -56,12 +56,11 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let mut text = String::new();
     let mut count = 0usize;
     while let Some(v) = pickles.next_value().map_err(|e| {
-        let with_objects = || all_read(&bytes, de_opts.clone().record_unknown_globals(true));
+        let with_objects = de_opts.clone().record_unknown_globals(true);
         let scan = "`pypickle scan` lists every global it names";
-        let hint = if !args.objects && with_objects() {
+        let hint = if !args.objects && all_read(&bytes, with_objects.clone()) {
             format!("--objects maps instances of classes that are not dangerous; {scan}")
         } else {
-            let with_objects = de_opts.clone().record_unknown_globals(true);
             match allow_arguments(&bytes, &with_objects, &e) {
                 Some(globals) => format!(
                     "{scan}; --objects {} maps {}",

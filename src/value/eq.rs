@@ -75,6 +75,8 @@ fn unordered_eq(a: &[Value], b: &[Value]) -> bool {
     true
 }
 
+/// Equal as multisets of entries, ignoring order: the same as Python's dict equality when keys
+/// are distinct, and symmetric (and consistent with the hash) when a pickle set a key twice.
 fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -82,8 +84,17 @@ fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
     if a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 == y.1) {
         return true;
     }
-    let index: HashMap<&Value, &Value> = b.iter().map(|(k, v)| (k, v)).collect();
-    a.iter().all(|(k, v)| index.get(k).is_some_and(|w| *w == v))
+    let mut counts: HashMap<(&Value, &Value), usize> = HashMap::with_capacity(a.len());
+    for (k, v) in a {
+        *counts.entry((k, v)).or_default() += 1;
+    }
+    b.iter().all(|(k, v)| match counts.get_mut(&(k, v)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    })
 }
 
 impl PartialEq for Value {
@@ -108,9 +119,13 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+/// Hashes equal floats alike: every NaN as one, and `-0.0` as `0.0` (a complex number's parts
+/// reach here unchanged, and `complex(-0.0, 1) == 1j`).
 fn hash_float<H: Hasher>(f: f64, state: &mut H) {
     if f.is_nan() {
         state.write_u64(0x7ff8_0000_0000_0000);
+    } else if f == 0.0 {
+        state.write_u64(0);
     } else {
         state.write_u64(f.to_bits());
     }
@@ -260,6 +275,15 @@ mod tests {
                 Value::Float(2f64.powi(100)),
             ),
             (Value::Complex(Complex { re: 2.0, im: 0.0 }), Value::Int(2)),
+            // `complex(-0.0, 1) == 1j`: a signed zero in a part hashes as zero.
+            (
+                Value::Complex(Complex { re: -0.0, im: 1.0 }),
+                Value::Complex(Complex { re: 0.0, im: 1.0 }),
+            ),
+            (
+                Value::Complex(Complex { re: 1.0, im: -0.0 }),
+                Value::Complex(Complex { re: 1.0, im: 0.0 }),
+            ),
         ];
         for (a, b) in pairs {
             assert_eq!(a, b);
@@ -272,5 +296,26 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(set.len(), 1);
+        // `set([1j, complex(-0.0, 1), 5])` is `{1j, 5}` in Python.
+        let j = |re: f64| Value::Complex(Complex { re, im: 1.0 });
+        assert_eq!(
+            set_survivors(&[j(0.0), j(-0.0), Value::Int(5)]),
+            Some(vec![0, 2])
+        );
+    }
+
+    /// A dict with a key set twice (kept as the pickle wrote it) is compared entry for entry:
+    /// equality stays symmetric and agrees with the hash.
+    #[test]
+    fn dicts_with_a_repeated_key_compare_as_multisets() {
+        let one = |k: i64, v: i64| (Value::Int(k), Value::Int(v));
+        let twice = Value::Dict(vec![one(1, 1), one(1, 1)]);
+        let two = Value::Dict(vec![one(1, 1), one(2, 2)]);
+        assert_ne!(twice, two);
+        assert_ne!(two, twice);
+        let swapped = Value::Dict(vec![one(2, 2), one(1, 1)]);
+        assert_eq!(two, swapped);
+        assert_eq!(hash_one(&two), hash_one(&swapped));
+        assert_eq!(twice, Value::Dict(vec![one(1, 1), one(1, 1)]));
     }
 }

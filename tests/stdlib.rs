@@ -1129,3 +1129,43 @@ fn counters_of_str_counts_print_as_cpython_orders_them() {
     let bytes = to_vec_with(&mixed, &SerOptions::new()).unwrap();
     assert_eq!(mixed.to_string(), py.echo(4, &bytes).unwrap().repr);
 }
+
+/// An object asked for as a shape it does not have (an `OrderedDict` as a sequence, a `deque`
+/// or an exception as a map) is a type error naming what it has, from the pickle and from a
+/// `Value` alike: an empty value would drop its content.
+#[test]
+fn objects_read_as_a_shape_they_do_not_have_are_errors() {
+    use std::collections::{BTreeMap, HashMap};
+    // What `pickle.dumps(..., 2)` writes for each.
+    let ordered_dict: &[u8] = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(X\x01\x00\x00\x00xq\x02K\x01X\x01\x00\x00\x00yq\x03K\x02u.";
+    let deque: &[u8] = b"\x80\x02ccollections\ndeque\nq\x00)Rq\x01(K\x01K\x02e.";
+    let value_error: &[u8] =
+        b"\x80\x02cexceptions\nValueError\nq\x00X\x04\x00\x00\x00boomq\x01K\x02\x86q\x02Rq\x03.";
+    let decimal: &[u8] =
+        b"\x80\x02cdecimal\nDecimal\nq\x00X\x03\x00\x00\x001.5q\x01\x85q\x02Rq\x03.";
+    fn refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(pickle: &[u8], has: &str) {
+        let direct = from_slice::<T>(pickle).expect_err("an error, not an empty value");
+        assert_eq!(direct.category(), Category::Type, "{direct}");
+        assert!(direct.to_string().contains(has), "{direct}");
+        let value: Value = from_slice(pickle).unwrap();
+        let via_value = pypickle::from_value::<T>(value).expect_err("the same from a Value");
+        assert!(via_value.to_string().contains(has), "{via_value}");
+    }
+    refused::<Vec<(String, i64)>>(
+        ordered_dict,
+        "has dict items, none of which reads as a sequence",
+    );
+    refused::<HashMap<String, i64>>(deque, "has list items");
+    refused::<BTreeMap<String, i64>>(value_error, "has constructor arguments");
+    refused::<HashMap<String, String>>(decimal, "has constructor arguments");
+    // What each does have still reads.
+    assert_eq!(
+        from_slice::<BTreeMap<String, i64>>(ordered_dict).unwrap(),
+        BTreeMap::from([("x".into(), 1), ("y".into(), 2)])
+    );
+    assert_eq!(from_slice::<Vec<i64>>(deque).unwrap(), [1, 2]);
+    assert_eq!(
+        from_slice::<(String, i64)>(value_error).unwrap(),
+        ("boom".into(), 2)
+    );
+}

@@ -10,7 +10,9 @@
 //!
 //! Positional arguments (or the constructor's one dict) chosen from an object that got keyword
 //! arguments too would leave the keywords out, and so would nothing: that is an error
-//! ([`Source::KeywordsLeftOut`]), never a value without them.
+//! ([`Source::KeywordsLeftOut`]), never a value without them. An object that has parts, none of
+//! them in the row asked for (an `OrderedDict` read as a sequence, a `namedtuple` as a map), is
+//! an error too ([`Source::Mismatch`]); only an object with no parts at all reads as empty.
 //!
 //! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
 //! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
@@ -59,8 +61,39 @@ pub(crate) enum Source {
     /// The constructor's arguments, or nothing, were chosen, but keyword arguments came too,
     /// which that would leave out: an error.
     KeywordsLeftOut,
-    /// Nothing fits: an empty map (for a map or anything) or no arguments (a sequence).
+    /// The object has parts, but none that reads as what was asked: an error, never an empty
+    /// value that would drop them.
+    Mismatch,
+    /// The object has no parts at all (`object()`, an instance without state): an empty map
+    /// (for a map, struct or anything) or no arguments (a sequence).
     Nothing,
+}
+
+/// Why [`Source::Mismatch`] is an error, for an instance of `class` with `facts` asked as `want`.
+pub(crate) fn mismatch(class: impl std::fmt::Display, want: Want, facts: &Facts) -> String {
+    let parts: Vec<&str> = [
+        (facts.list_items, "list items"),
+        (facts.dict_items, "dict items"),
+        (facts.attributes, "attributes"),
+        (facts.tuple_state, "a tuple state"),
+        (facts.args, "constructor arguments"),
+        (facts.kwargs, "keyword arguments"),
+    ]
+    .iter()
+    .filter(|(has, _)| *has)
+    .map(|(_, part)| *part)
+    .collect();
+    format!(
+        "this {class} has {}, none of which reads as {}; read it as pypickle::Value to keep \
+         all of it",
+        parts.join(" and "),
+        match want {
+            Want::Seq => "a sequence",
+            Want::Map => "a map",
+            Want::Struct => "a struct",
+            Want::Any => "anything",
+        }
+    )
 }
 
 /// Why [`Source::KeywordsLeftOut`] is an error, for an instance of `class` asked as `want`.
@@ -108,13 +141,19 @@ pub(crate) fn choose(want: Want, f: &Facts) -> Source {
             (f.args, Args),
         ],
     };
-    match order
-        .iter()
-        .find(|(has, _)| *has)
-        .map_or(Nothing, |(_, s)| *s)
-    {
-        Args | CtorDict | Nothing if f.kwargs => KeywordsLeftOut,
-        s => s,
+    let has_parts = f.list_items
+        || f.dict_items
+        || f.attributes
+        || f.tuple_state
+        || f.ctor_dict
+        || f.args
+        || f.kwargs;
+    match order.iter().find(|(has, _)| *has).map(|(_, s)| *s) {
+        Some(Args | CtorDict) if f.kwargs => KeywordsLeftOut,
+        Some(s) => s,
+        None if f.kwargs => KeywordsLeftOut,
+        None if has_parts => Mismatch,
+        None => Nothing,
     }
 }
 
@@ -137,7 +176,8 @@ mod tests {
             ..Facts::default()
         };
         assert_eq!(choose(Want::Struct, &namedtuple), Source::Args);
-        assert_eq!(choose(Want::Map, &namedtuple), Source::Nothing);
+        // Its arguments are its content: an empty map would drop them.
+        assert_eq!(choose(Want::Map, &namedtuple), Source::Mismatch);
         let counter = Facts {
             args: true,
             ctor_dict: true,
@@ -176,5 +216,16 @@ mod tests {
             Source::KeywordsLeftOut
         );
         assert_eq!(choose(Want::Seq, &Facts::default()), Source::Nothing);
+        assert_eq!(choose(Want::Map, &Facts::default()), Source::Nothing);
+        let ordered_dict = Facts {
+            dict_items: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Seq, &ordered_dict), Source::Mismatch);
+        let list_subclass = Facts {
+            list_items: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Map, &list_subclass), Source::Mismatch);
     }
 }

@@ -16,7 +16,7 @@ use serde::forward_to_deserialize_any;
 
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
-use crate::class::bridge::{choose, keywords_left_out, Facts, Source, Want};
+use crate::class::bridge::{choose, keywords_left_out, mismatch, Facts, Source, Want};
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
 
@@ -558,6 +558,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),
         Source::Keywords => kwargs.unwrap_or(Value::Dict(Vec::new())),
         Source::KeywordsLeftOut => return Err(type_error(keywords_left_out(&class, want))),
+        Source::Mismatch => return Err(type_error(mismatch(&class, want, &facts))),
         Source::Args => Value::Tuple(args),
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),

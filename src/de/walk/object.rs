@@ -11,7 +11,7 @@
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
-use crate::class::bridge::{choose, keywords_left_out, Facts, Source, Want};
+use crate::class::bridge::{choose, keywords_left_out, mismatch, Facts, Source, Want};
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
@@ -264,7 +264,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        match choose(want, &self.facts(id)) {
+        let facts = self.facts(id);
+        match choose(want, &facts) {
             Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
                 Some(list) => self.visit_node(list, visitor),
                 None => self.visit_items(Vec::new(), visitor),
@@ -300,6 +301,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Source::Args => {
                 let args = self.args(id).iter().collect();
                 self.visit_items(args, visitor)
+            }
+            Source::Mismatch => {
+                let (m, q) = self.class_of(id);
+                let why = mismatch(format_args!("{m}.{q}"), want, &facts);
+                Err(type_error(self.node, why))
             }
             Source::Nothing if want == Want::Seq => self.visit_items(Vec::new(), visitor),
             Source::Nothing => self.visit_pairs(Vec::new(), visitor),

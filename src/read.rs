@@ -108,12 +108,6 @@ mod private {
 pub trait Read<'de>: private::Sealed {
     #[doc(hidden)]
     fn position(&self) -> u64;
-    /// Bytes taken from the input so far: the position, and a frame read ahead of it.
-    #[doc(hidden)]
-    #[inline]
-    fn taken(&self) -> u64 {
-        self.position()
-    }
     /// The next opcode byte, or `None` at the end of the input.
     #[doc(hidden)]
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>>;
@@ -459,14 +453,6 @@ impl<R> private::Sealed for IoRead<R> {}
 impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     fn position(&self) -> u64 {
         self.pos
-    }
-
-    fn taken(&self) -> u64 {
-        let ahead = match self.frame {
-            Some((at, end)) => end.saturating_sub(at) as u64,
-            None => 0,
-        };
-        self.pos.saturating_add(ahead)
     }
 
     fn opcode(&mut self, scratch: &[u8]) -> Result<Option<u8>> {

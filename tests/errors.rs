@@ -492,3 +492,111 @@ fn an_io_error_after_stop_has_the_offset() {
     assert_eq!(e.category(), Category::Io, "{e}");
     assert_eq!(e.offset(), Some(3), "{e}");
 }
+
+/// Every way of reading one pickle: alone from a slice and from a reader, and as the second
+/// pickle of a stream after (and before) a large harmless one, from a slice and from a reader.
+/// The `max_expansion` budgets count the pickle's own bytes, so all of them agree.
+fn every_way(p: &[u8], opts: &DeOptions) -> Vec<(String, Result<Value, pypickle::Error>)> {
+    let filler = {
+        // PROTO 3, BINBYTES of 256 KiB, STOP
+        let mut f = b"\x80\x03B\x00\x00\x04\x00".to_vec();
+        f.extend(std::iter::repeat(b'x').take(256 << 10));
+        f.push(b'.');
+        f
+    };
+    let mut out = vec![
+        ("slice".into(), pypickle::from_slice_with(p, opts)),
+        ("reader".into(), pypickle::from_reader_with(p, opts)),
+    ];
+    for (name, stream, index) in [
+        ("after", [&filler[..], p].concat(), 1),
+        ("before", [p, &filler[..]].concat(), 0),
+    ] {
+        let mut de = pypickle::Deserializer::from_slice(&stream).with_options(opts.clone());
+        let mut from_slice = Vec::new();
+        for _ in 0..2 {
+            from_slice.push(de.next_value::<Value>().map(Option::unwrap));
+        }
+        let mut de = pypickle::Deserializer::from_reader(&stream[..]).with_options(opts.clone());
+        let mut from_reader = Vec::new();
+        for _ in 0..2 {
+            from_reader.push(de.next_value::<Value>().map(Option::unwrap));
+            if from_reader.last().unwrap().is_err() {
+                break;
+            }
+        }
+        out.push((
+            format!("stream {name}, slice"),
+            from_slice.swap_remove(index),
+        ));
+        if let Some(r) = from_reader.into_iter().nth(index) {
+            out.push((format!("stream {name}, reader"), r));
+        }
+    }
+    out
+}
+
+fn limit_everywhere(p: &[u8], opts: &DeOptions) {
+    for (way, r) in every_way(p, opts) {
+        let e = r.expect_err(&way);
+        assert_eq!(e.limit(), Some(Limit::Expansion), "{way}: {e}");
+    }
+}
+
+fn ok_everywhere(p: &[u8], opts: &DeOptions) -> Value {
+    let ways = every_way(p, opts);
+    let first = ways[0].1.as_ref().unwrap().clone();
+    for (way, r) in ways {
+        assert_eq!(r.unwrap_or_else(|e| panic!("{way}: {e}")), first, "{way}");
+    }
+    first
+}
+
+#[test]
+fn expansion_limits_count_the_pickles_own_bytes_however_it_is_read() {
+    let tight = DeOptions::new().max_expansion(0);
+    // 4000 bytes of `None` popped, then a list of one 1000-byte str and 4 more references to
+    // it: within the bytes the pickle holds, so read (the slice used to count only, a reader
+    // not at all, the opcode bytes).
+    let mut walk = b"\x80\x02".to_vec();
+    walk.extend(b"N0".repeat(2000));
+    walk.extend(b"]q\x00(X\xe8\x03\x00\x00");
+    walk.extend([b'a'; 1000]);
+    walk.extend(b"q\x01");
+    walk.extend(b"h\x01".repeat(4));
+    walk.extend(b"e.");
+    assert_eq!(
+        ok_everywhere(&walk, &tight).as_slice().map(<[Value]>::len),
+        Some(5)
+    );
+    // A 16 KiB str referenced 40 times: 640 KiB handed over from 16 KiB, refused alone and
+    // after or before a large pickle alike (the bytes of the pickles around it used to count).
+    let mut shared = b"\x80\x02]q\x00(X\x00\x40\x00\x00".to_vec();
+    shared.extend([b'a'; 16 << 10]);
+    shared.extend(b"q\x01");
+    shared.extend(b"h\x01".repeat(39));
+    shared.extend(b"e.");
+    limit_everywhere(&shared, &tight);
+    // `_codecs.encode` of one memoized 1000-char str, 7 times: what the calls make is
+    // within 4 bytes for each byte of the pickle, from a slice and a reader alike (a reader
+    // used to count its own copy of the input against it).
+    let mut encode = b"\x80\x02c_codecs\nencode\nq\x00X\xd0\x07\x00\x00".to_vec();
+    encode.extend("\u{e9}".repeat(1000).as_bytes());
+    encode.extend(b"q\x01X\x06\x00\x00\x00latin1q\x02]q\x03(");
+    encode.extend(b"h\x00h\x01h\x02\x86R".repeat(7));
+    encode.extend(b"e.");
+    assert_eq!(
+        ok_everywhere(&encode, &tight)
+            .as_slice()
+            .map(<[Value]>::len),
+        Some(7)
+    );
+    // `tuple(l)` of one memoized 100-item list, 2000 times: 200k values copied from 2 KiB,
+    // refused alone and after a large pickle alike (the bytes before it used to count).
+    let mut copies = b"\x80\x02cbuiltins\ntuple\nq\x00]q\x01(".to_vec();
+    copies.extend(b"K\x01".repeat(100));
+    copies.extend(b"e]q\x02(");
+    copies.extend(b"h\x00h\x01\x85R".repeat(2000));
+    copies.extend(b"e.");
+    limit_everywhere(&copies, &DeOptions::new().max_expansion(1000));
+}

@@ -230,3 +230,19 @@ fn persistent_ids_are_charged_to_the_expansion_budget() {
     let v: Value = pypickle::from_slice_with(&once, &opts).unwrap();
     assert!(matches!(v, Value::Int(n) if n > 4000), "{v}");
 }
+
+/// What `persistent_load` returns is the caller's, and trusted: a large value is not held to
+/// the limits of what a pickle may make (`max_expansion` capped a 10 MiB blob), though it
+/// counts for what the walk may hand over again.
+#[test]
+fn a_hooks_large_value_is_not_limited_as_the_pickles_own() {
+    let blob = vec![7u8; 10 << 20];
+    let given = blob.clone();
+    let opts = DeOptions::new().persistent_load(move |_| Ok(Value::Bytes(given.clone())));
+    // BINPERSID of the str 'blob'
+    let pickle = b"\x80\x02X\x04\x00\x00\x00blobQ.";
+    let v: Value = pypickle::from_slice_with(pickle, &opts).unwrap();
+    assert_eq!(v, Value::Bytes(blob.clone()));
+    let v: Value = pypickle::from_reader_with(&pickle[..], &opts).unwrap();
+    assert_eq!(v, Value::Bytes(blob));
+}

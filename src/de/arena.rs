@@ -189,6 +189,10 @@ pub(crate) struct Arena {
     pub buffers: Vec<(u32, bool)>,
     /// Bytes copied from an `io::Read` or decoded by the unpickler.
     pub scratch: Vec<u8>,
+    /// What a walk may hand over before `max_expansion` counts, in bytes: the pickle's own
+    /// (PROTO to STOP) and those its opcodes and the caller's hooks made in scratch. The same
+    /// for a slice and an `io::Read`, and for a pickle alone or in a stream. Set at STOP.
+    pub paid_bytes: u64,
     /// Not the pickle's: the walk's cycle-check flags, kept here between walks for their
     /// allocation (see `Walk::new`).
     pub walk_active: Vec<bool>,
@@ -204,6 +208,7 @@ impl Arena {
         self.complexes.clear();
         self.buffers.clear();
         self.scratch.clear();
+        self.paid_bytes = 0;
     }
 
     /// Bytes held by the vectors' capacity.

@@ -28,6 +28,10 @@ pub(crate) struct Machine {
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
+    /// Bytes this pickle's opcodes (or the caller's hooks) made in scratch: decoded text,
+    /// names, `_codecs.encode` results. Not the bytes an `io::Read` input copies there, so
+    /// that the limits come out the same for a slice and a reader.
+    made: u64,
     /// One more than the out-of-band buffers the caller passed (0: it passed no list at all,
     /// not even an empty one), and how many NEXT_BUFFER took so far (across the pickles of one
     /// stream, as CPython's `buffers` iterator).
@@ -121,14 +125,17 @@ impl Machine {
         self.unhashable_tuples.clear();
         self.uncalled_partials.clear();
         self.copied = 0;
+        self.made = 0;
         arena.clear();
         if r.input().len() as u64 >= MAX_OFFSET {
             return Err(Error::new(ErrorCode::Unsupported(
                 "inputs of 1 TiB or more are not supported".into(),
             )));
         }
+        let start = r.position();
         let mut run = Run {
             m: self,
+            start,
             buffers,
             r,
             arena,
@@ -167,6 +174,9 @@ impl Part {
 
 struct Run<'m, 'r, 'a, 'o, 'de, R> {
     m: &'m mut Machine,
+    /// Where this pickle starts in the input: what it is allowed to copy and make is counted
+    /// from its own bytes, not from those of pickles before it in the same stream.
+    start: u64,
     /// The caller's out-of-band buffers, for a persistent id that holds one (the walk lends
     /// the others later).
     buffers: &'de [&'de [u8]],
@@ -186,7 +196,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// Run opcodes until STOP: the root, or `None` if the input was already at its end.
     fn drive(&mut self) -> Result<Option<Node>> {
-        let first = self.r.position();
+        let first = self.start;
         loop {
             self.fast();
             self.pos = self.r.position();
@@ -205,7 +215,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             match self.step(op) {
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
-                Ok(true) => return Ok(self.m.stack.pop()),
+                Ok(true) => {
+                    self.arena.paid_bytes = self.read_so_far().saturating_add(self.m.made);
+                    return Ok(self.m.stack.pop());
+                }
                 // `self.op` and `self.pos`, not `op`: a fused MEMOIZE reports itself.
                 Err(e) => return Err(e.or_at(self.pos, self.op)),
             }
@@ -468,26 +481,36 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.r.line(&mut self.arena.scratch)
     }
 
-    /// Bytes copied to scratch, as a span. What calls and conversions copy there is bounded
-    /// by the input read so far: four bytes for each input byte (decoding text at most
-    /// doubles it, and an `io::Read` input is held there too, a frame as soon as it begins),
-    /// plus 8 for each value `max_expansion` allows. Past that, the pickle is copying shared
-    /// data again and again (`_codecs.encode` of one memoized str, called over and over).
+    /// This pickle's bytes read so far.
+    fn read_so_far(&self) -> u64 {
+        self.r.position().saturating_sub(self.start)
+    }
+
+    /// Bytes made in scratch by the pickle's opcodes, as a span. What calls and conversions
+    /// make is bounded by the pickle's bytes read so far: four for each (decoding text at
+    /// most doubles it), plus 8 for each value `max_expansion` allows. Past that, the pickle
+    /// is copying shared data again and again (`_codecs.encode` of one memoized str, called
+    /// over and over).
     fn push_scratch(&mut self, bytes: &[u8]) -> Result<Span> {
         let allowed = self
-            .r
-            .taken()
+            .read_so_far()
             .saturating_mul(4)
             .saturating_add(self.opts.max_expansion.saturating_mul(8));
-        if (self.arena.scratch.len() + bytes.len()) as u64 > allowed {
+        if self.m.made.saturating_add(bytes.len() as u64) > allowed {
             return Err(err(ErrorCode::Limit {
                 which: Limit::Expansion,
                 limit: self.opts.max_expansion,
             }));
         }
+        Ok(self.push_made(bytes))
+    }
+
+    /// Bytes made in scratch without a limit: what the caller's own hook returned.
+    fn push_made(&mut self, bytes: &[u8]) -> Span {
+        self.m.made = self.m.made.saturating_add(bytes.len() as u64);
         let start = self.arena.scratch.len();
         self.arena.scratch.extend_from_slice(bytes);
-        Ok(Span::scratch(start, bytes.len()))
+        Span::scratch(start, bytes.len())
     }
 
     #[inline(always)]
@@ -936,8 +959,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// What [`Run::charge_copies`] would still allow.
     fn copies_left(&self) -> u64 {
-        self.r
-            .position()
+        self.read_so_far()
             .saturating_add(self.opts.max_expansion)
             .saturating_sub(self.m.copied)
     }

@@ -61,7 +61,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         active.clear();
         active.resize(arena.containers.len() + arena.objects.len(), false);
         let budget = arena.size().saturating_add(max_expansion);
-        let bytes_left = bytes_allowed(input, arena, max_expansion);
+        let bytes_left = bytes_allowed(arena, max_expansion);
         Walk {
             input,
             arena,
@@ -478,11 +478,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
-/// The bytes of strs, bytes and big ints a walk may hand over: the input's and the scratch
-/// buffer's (each value once), plus 32 for each value `max_expansion` allows.
-fn bytes_allowed(input: &[u8], arena: &Arena, max_expansion: u64) -> u64 {
-    (input.len() as u64)
-        .saturating_add(arena.scratch.len() as u64)
+/// The bytes of strs, bytes and big ints a walk may hand over: the pickle's own and those made
+/// in scratch (each value once), plus 32 for each value `max_expansion` allows.
+fn bytes_allowed(arena: &Arena, max_expansion: u64) -> u64 {
+    arena
+        .paid_bytes
         .saturating_add(max_expansion.saturating_mul(32))
 }
 

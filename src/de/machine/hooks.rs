@@ -116,15 +116,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             Value::Bool(b) => Kind::Bool(*b),
             Value::Int(i) => Kind::Int(*i),
             Value::Float(f) => Kind::Float(*f),
-            Value::BigInt(b) => Kind::BigInt(self.push_scratch(b.as_le_bytes())?),
+            // The caller's value is trusted: its bytes are not limited as the pickle's are
+            // (but count for what the walk may hand over).
+            Value::BigInt(b) => Kind::BigInt(self.push_made(b.as_le_bytes())),
             Value::Complex(c) => {
                 let id = self.arena.complexes.len() as Id;
                 self.arena.complexes.push((c.re, c.im));
                 Kind::Complex(id)
             }
-            Value::Str(s) => Kind::Str(self.push_scratch(s.as_bytes())?),
-            Value::Bytes(b) => Kind::Bytes(self.push_scratch(b)?),
-            Value::ByteArray(b) => Kind::ByteArray(self.push_scratch(b)?),
+            Value::Str(s) => Kind::Str(self.push_made(s.as_bytes())),
+            Value::Bytes(b) => Kind::Bytes(self.push_made(b)),
+            Value::ByteArray(b) => Kind::ByteArray(self.push_made(b)),
             Value::List(items) => {
                 let nodes = self.inject_all(items, depth)?;
                 Kind::List(self.container(&nodes))

@@ -147,8 +147,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let mut opts = self.opts.clone();
         opts.joblib = false;
         let mut inner = Machine::default();
+        let start = self.r.position();
         let root = Run {
             m: &mut inner,
+            start,
             buffers: &[],
             r: &mut *self.r,
             arena: &mut *self.arena,
@@ -160,6 +162,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         .drive()?;
         // Its tuples come after every tuple made so far, so the list stays sorted.
         self.m.unhashable_tuples.extend(&inner.unhashable_tuples);
+        // What it made in scratch is in the arena the outer pickle's walk reads.
+        self.m.made = self.m.made.saturating_add(inner.made);
         match root.map(|n| n.kind) {
             Some(Kind::Object(a)) => Ok(self.arena.objects[a as usize]),
             Some(other) => Err(malformed_owned(format!(

@@ -600,3 +600,20 @@ fn expansion_limits_count_the_pickles_own_bytes_however_it_is_read() {
     copies.extend(b"e.");
     limit_everywhere(&copies, &DeOptions::new().max_expansion(1000));
 }
+
+/// Values left on the unpickler's stack count against `max_nodes` with those in containers:
+/// 20 MiB of `None` (or of DUP) used to take 800 MB of stack whatever the limit.
+#[test]
+fn values_on_the_stack_count_against_max_nodes() {
+    let nodes = DeOptions::new().max_nodes(1000);
+    let pile = |op: &[u8]| [&b"\x80\x02N"[..], &op.repeat(100_000), b"0."].concat();
+    for data in [pile(b"N"), pile(b"2"), pile(b"K\x01")] {
+        let e = err_with(&data, &nodes);
+        assert_eq!(e.limit(), Some(Limit::Nodes), "{e}");
+        let e = pypickle::from_reader_with::<_, Value>(&data[..], &nodes).unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::Nodes), "{e}");
+        // Within the limit (the default's), the pile is read and popped as CPython does.
+        let v: Value = pypickle::from_slice(&data).unwrap();
+        assert!(matches!(v, Value::None | Value::Int(1)), "{v}");
+    }
+}

@@ -213,6 +213,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             };
             self.op = op;
             match self.step(op) {
+                // The stack holds values too: `max_nodes` bounds it with the arena (pushes
+                // beyond the slots allocated so far all come through here).
+                Ok(false) if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes => {
+                    return Err(err(ErrorCode::Limit {
+                        which: Limit::Nodes,
+                        limit: self.opts.max_nodes as u64,
+                    })
+                    .or_at(self.pos, self.op))
+                }
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
                 Ok(true) => {

@@ -297,7 +297,9 @@ fn slice_with_buffers<'de, T: Deserialize<'de>>(
 }
 
 /// Read one pickle from an [`io::Read`] as a `T`, with default options. Anything after the
-/// pickle's STOP is an error; to read several pickles from one stream, use a [`Deserializer`].
+/// pickle's STOP is an error, so it reads on until the input ends (a pipe or socket whose writer
+/// stays open blocks there); to read one pickle of a stream and stop at its STOP, or several
+/// pickles from one stream, use a [`Deserializer`].
 ///
 /// ```
 /// use std::collections::HashMap;

@@ -34,7 +34,7 @@ pub enum Py2Strings {
 /// |---|---|---|
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
 /// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (24 bytes each) |
-/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers, call arguments and BUILD states (24 bytes each) |
+/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers, call arguments and BUILD states, and values on the unpickler's stack (24 bytes each) |
 /// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the pickle's length; and, at 32 bytes a value, the bytes of strs, bytes and ints handed over again beyond the pickle's length (one long str referenced over and over), at 8 bytes a value the bytes calls copy (`_codecs.encode` of one str, again and again). Each pickle of a stream is measured by its own bytes, the same from a slice and a reader; what `persistent_load` returns is not limited |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 /// | [`max_decompressed`](Self::max_decompressed) | 1 GiB | bytes a compressed joblib file ([`crate::joblib`]) may inflate to: a few KiB of zlib can claim gigabytes |
@@ -115,7 +115,8 @@ impl DeOptions {
         self
     }
 
-    /// The most values a pickle may put in containers (at most `u32::MAX - 1`).
+    /// The most values a pickle may hold at once, in containers and on the unpickler's stack
+    /// (at most `u32::MAX - 1`).
     pub fn max_nodes(mut self, nodes: usize) -> Self {
         self.max_nodes = nodes.min(u32::MAX as usize - 1);
         self

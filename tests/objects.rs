@@ -452,5 +452,9 @@ fn calls_and_builds_count_against_max_nodes() {
     d.push(b'.');
     let e = pypickle::from_slice_with::<Value>(&d, &opts).unwrap_err();
     assert_eq!(e.limit(), Some(pypickle::Limit::Nodes), "{e}");
-    assert_eq!(e.opcode_name(), Some("BUILD"), "{e}");
+    // Met by a BUILD, or by the next state pushed (values on the stack count too).
+    assert!(
+        matches!(e.opcode_name(), Some("BUILD" | "NONE")) && e.offset() < Some(230),
+        "{e}"
+    );
 }

@@ -523,3 +523,156 @@ enum Color2 {
     Red,
     Blue,
 }
+
+/// The serializer's own errors right after a value opened (a global or class name protocols
+/// 0-2 cannot write, a depth limit met by a variant's payload) leave the pickle half-done as
+/// an element's error does: the next value abandons it. They used to leave it open, so that
+/// every later value was written into it and reported `Ok` while nothing reached the writer.
+#[test]
+fn a_held_serializer_recovers_from_its_own_errors_at_a_values_start() {
+    #[derive(Serialize, serde::Deserialize)]
+    struct Item {
+        x: i32,
+    }
+    #[derive(Serialize, serde::Deserialize)]
+    struct Unit;
+    #[derive(Serialize)]
+    enum Deep {
+        T(i32, Vec<Vec<i32>>),
+    }
+    let global = |module: &str| {
+        Value::Global(Box::new(pypickle::Global {
+            module: module.into(),
+            name: "x".into(),
+        }))
+    };
+    let registry = pypickle::ClassRegistry::new()
+        .class::<Item>("mod\u{e9}.Item")
+        .class::<Unit>("mod\u{e9}.Unit");
+    for proto in 0..=2 {
+        let opts = SerOptions::new().protocol(proto).registry(registry.clone());
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(opts);
+        let mut refused = 0;
+        for bad in [
+            &global("mod\u{e9}") as &dyn erased::Ser,
+            &global(""),
+            &Item { x: 1 },
+            &Unit,
+        ] {
+            assert!(bad.ser(&mut ser).is_err(), "protocol {proto}");
+            refused += 1;
+            vec![1, 2].serialize(&mut ser).unwrap();
+        }
+        "after".serialize(&mut ser).unwrap();
+        drop(ser);
+        let mut de = pypickle::Deserializer::from_slice(&out);
+        for _ in 0..refused {
+            assert_eq!(de.next_value::<Vec<i32>>().unwrap(), Some(vec![1, 2]));
+        }
+        assert_eq!(de.next_value::<String>().unwrap().as_deref(), Some("after"));
+        assert_eq!(de.next_value::<Value>().unwrap(), None);
+    }
+    // A depth limit met inside a tuple variant, below the variant's own level.
+    let opts = SerOptions::new().max_depth(2);
+    let mut out = Vec::new();
+    let mut ser = Serializer::new(&mut out).with_options(opts);
+    assert!(Deep::T(1, vec![vec![1]]).serialize(&mut ser).is_err());
+    7i32.serialize(&mut ser).unwrap();
+    drop(ser);
+    assert_eq!(pypickle::from_slice::<i32>(&out).unwrap(), 7);
+}
+
+/// `Serialize` is not object safe; the test's values of several types go through this.
+mod erased {
+    pub trait Ser {
+        fn ser(&self, s: &mut pypickle::Serializer<&mut Vec<u8>>) -> pypickle::Result<()>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn ser(&self, s: &mut pypickle::Serializer<&mut Vec<u8>>) -> pypickle::Result<()> {
+            self.serialize(s)
+        }
+    }
+}
+
+/// A `Serialize` impl whose map gives a key without its value (or a value without a key) broke
+/// serde's contract: refused, where the pickle used to load as the lone key (CPython's STOP
+/// takes the top of the stack) and `to_value` dropped it.
+#[test]
+fn a_map_key_without_its_value_is_refused() {
+    use serde::ser::SerializeMap;
+    struct KeyOnly;
+    impl Serialize for KeyOnly {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_key(&1)?;
+            m.end()
+        }
+    }
+    struct TwoKeys;
+    impl Serialize for TwoKeys {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(None)?;
+            m.serialize_key(&1)?;
+            m.serialize_key(&2)?;
+            m.serialize_value(&3)?;
+            m.end()
+        }
+    }
+    struct ValueOnly;
+    impl Serialize for ValueOnly {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(None)?;
+            m.serialize_value(&3)?;
+            m.end()
+        }
+    }
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto);
+        for e in [
+            pypickle::to_vec_with(&KeyOnly, &opts).unwrap_err(),
+            pypickle::to_vec_with(&TwoKeys, &opts).unwrap_err(),
+            pypickle::to_vec_with(&ValueOnly, &opts).unwrap_err(),
+        ] {
+            assert_eq!(e.category(), Category::Unserializable, "{e}");
+            assert!(e.to_string().contains("must alternate"), "{e}");
+        }
+    }
+    assert!(pypickle::to_value(&KeyOnly).is_err());
+    assert!(pypickle::to_value(&TwoKeys).is_err());
+    assert!(pypickle::to_value(&ValueOnly).is_err());
+}
+
+/// An object whose `args` is not a tuple (or whose `kwargs` is not a dict) is refused: NEWOBJ
+/// of a list is refused by CPython, and at protocols 0-1 it loaded as another value.
+#[test]
+fn objects_with_args_that_are_not_a_tuple_are_refused() {
+    use pypickle::{Global, Made, Object};
+    let object = |made, args, kwargs| {
+        Value::Object(Box::new(Object {
+            class: Global {
+                module: "m".into(),
+                name: "C".into(),
+            },
+            made,
+            args,
+            kwargs,
+            state: vec![],
+            list_items: vec![],
+            dict_items: vec![],
+        }))
+    };
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto);
+        for made in [Made::Call, Made::New, Made::NewEx, Made::Reconstructor] {
+            let v = object(made, Value::List(vec![]), None);
+            let e = pypickle::to_vec_with(&v, &opts).unwrap_err();
+            assert!(e.to_string().contains("must be a tuple"), "{e}");
+        }
+        let v = object(Made::NewEx, Value::Tuple(vec![]), Some(Value::List(vec![])));
+        let e = pypickle::to_vec_with(&v, &opts).unwrap_err();
+        assert!(e.to_string().contains("kwargs must be a dict"), "{e}");
+        let v = object(Made::New, Value::Tuple(vec![]), None);
+        assert!(pypickle::to_vec_with(&v, &opts).is_ok());
+    }
+}

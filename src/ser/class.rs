@@ -115,16 +115,18 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// A unit struct or unit variant registered for a class: a bare instance.
     pub(crate) fn save_bare_instance(&mut self, e: &Entry) -> Result<()> {
         self.open()?;
-        self.emit_new_instance(e)?;
+        self.part(|s| s.emit_new_instance(e))?;
         self.close()
     }
 
     /// A Python `Enum` member: `cls(value)`.
     pub(crate) fn save_enum_member(&mut self, e: &Entry, value: &Value) -> Result<()> {
         self.open()?;
-        self.emit_global(&e.module, &e.qualname)?;
-        self.boundary()?;
-        self.emit_value_tuple(&[value])?;
+        self.part(|s| {
+            s.emit_global(&e.module, &e.qualname)?;
+            s.boundary()?;
+            s.emit_value_tuple(&[value])
+        })?;
         self.out.buf.push(REDUCE);
         self.memoize();
         self.close()

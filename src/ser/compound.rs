@@ -315,6 +315,8 @@ const SLOTS: usize = 16;
 /// The dict is the last argument of `copyreg._reconstructor(cls, dict, {...})`: a dict
 /// subclass at protocols 0-1.
 const RECONSTRUCTOR_ARG: usize = 32;
+/// A map's key was written and its value is still to come.
+const KEY_WRITTEN: usize = 64;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -357,7 +359,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         len: usize,
     ) -> Result<Self> {
         ser.open()?;
-        ser.emit_variant_head(variant)?;
+        ser.part(|s| s.emit_variant_head(variant))?;
         let mut w = Self::tuple(ser, len)?;
         w.flags |= VARIANT;
         Ok(w)
@@ -373,7 +375,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         len: usize,
     ) -> Result<Self> {
         ser.open()?;
-        ser.begin_instance_args(class)?;
+        ser.part(|s| s.begin_instance_args(class))?;
         let mut w = Self::tuple(ser, len)?;
         w.flags |= INSTANCE;
         Ok(w)
@@ -626,7 +628,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         len: usize,
     ) -> Result<Self> {
         ser.open()?;
-        ser.emit_variant_head(variant)?;
+        ser.part(|s| s.emit_variant_head(variant))?;
         let mut w = Self::new(ser, Some(len))?;
         w.flags = VARIANT;
         Ok(w)
@@ -680,15 +682,18 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             ));
         }
         ser.open()?;
-        ser.emit_new_instance(class)?;
-        ser.boundary()?;
-        if class.slots {
-            if ser.proto() < 2 {
-                ser.out.buf.push(MARK);
+        ser.part(|s| {
+            s.emit_new_instance(class)?;
+            s.boundary()?;
+            if class.slots {
+                if s.proto() < 2 {
+                    s.out.buf.push(MARK);
+                }
+                s.emit_none();
+                s.boundary()?;
             }
-            ser.emit_none();
-            ser.boundary()?;
-        }
+            Ok(())
+        })?;
         Ok(INSTANCE | if class.slots { SLOTS } else { 0 })
     }
 
@@ -717,9 +722,13 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
+        if self.flags & KEY_WRITTEN != 0 {
+            return Err(self.unpaired("a key after a key"));
+        }
         self.ser.set_key(true);
         self.ser.part(write)?;
         self.ser.set_key(false);
+        self.flags |= KEY_WRITTEN;
         Ok(())
     }
 
@@ -729,9 +738,23 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
+        if self.flags & KEY_WRITTEN == 0 {
+            return Err(self.unpaired("a value without a key"));
+        }
         self.ser.part(write)?;
+        self.flags &= !KEY_WRITTEN;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
+    }
+
+    /// A `Serialize` impl that broke `SerializeMap`'s contract (key, value, key, value):
+    /// Python would load another value than the map, or none.
+    #[cold]
+    fn unpaired(&mut self, what: &str) -> crate::Error {
+        let e = unserializable(format!(
+            "a map was given {what}: serialize_key and serialize_value must alternate"
+        ));
+        self.ser.fail(e)
     }
 
     /// A [`Value`](crate::Value) entry, written without going through its `Serialize`.
@@ -742,6 +765,9 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
 
     #[inline]
     fn finish(mut self) -> Result<()> {
+        if self.flags & KEY_WRITTEN != 0 {
+            return Err(self.unpaired("a key without a value"));
+        }
         self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
         if self.flags == 0 {
@@ -835,11 +861,13 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         }
         self.open()?;
         if self.proto() >= 2 {
-            self.emit_new_instance(class)?;
-            self.boundary()?;
+            self.part(|s| {
+                s.emit_new_instance(class)?;
+                s.boundary()
+            })?;
             return Ok(Some(Batch::start(self, rule, hint)));
         }
-        self.begin_reconstructor(class, base)?;
+        self.part(|s| s.begin_reconstructor(class, base))?;
         Ok(None)
     }
 

@@ -904,10 +904,23 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// its `made` says, then list items, dict items and each BUILD state.
     pub(crate) fn emit_object(&mut self, o: &Object) -> Result<()> {
         let Global { module, name } = &o.class;
+        // What Python could not load (NEWOBJ of a list) or would load as another value.
         let args: Vec<&Value> = match &o.args {
             Value::Tuple(items) => items.iter().collect(),
-            other => vec![other],
+            other => {
+                return Err(unserializable(format!(
+                    "an object's args must be a tuple (Python calls with a tuple of arguments), \
+                     not a {}",
+                    other.type_name()
+                )))
+            }
         };
+        if let Some(kw) = o.kwargs.as_ref().filter(|kw| !matches!(kw, Value::Dict(_))) {
+            return Err(unserializable(format!(
+                "an object's kwargs must be a dict, not a {}",
+                kw.type_name()
+            )));
+        }
         match o.made {
             Made::Call => {
                 self.emit_global(module, name)?;

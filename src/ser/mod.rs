@@ -400,15 +400,31 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
     }
 
-    /// Before a container: [`Self::begin_value`] and one level deeper.
+    /// Before a container: [`Self::begin_value`] and one level deeper. Once it returns `Ok`,
+    /// every error before the matching [`Self::close`] must pass through [`Self::fail`] (see
+    /// [`Self::part`]): the pickle is half-done. Its own error inside a container leaves the
+    /// pickle so too.
     #[inline]
     pub(crate) fn open(&mut self) -> Result<()> {
         if self.level >= self.opts.max_depth {
-            return Err(self.too_deep());
+            let e = self.too_deep();
+            return Err(self.fail_inside(e));
         }
-        self.begin_value()?;
+        if let Err(e) = self.begin_value() {
+            return Err(self.fail_inside(e));
+        }
         self.level += 1;
         Ok(())
+    }
+
+    /// `e`, from a value that opened nothing: the pickle is half-done if a container is open.
+    #[cold]
+    fn fail_inside(&mut self, e: Error) -> Error {
+        if self.level > 0 {
+            self.fail(e)
+        } else {
+            e
+        }
     }
 
     /// `v`, inside a `Some` or newtype struct: one wrapper deeper.

@@ -74,12 +74,12 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     pub(crate) fn save_made(&mut self, value: &Value) -> Result<()> {
         self.open()?;
         let key = self.set_key(false);
-        match value {
-            Value::Complex(c) => self.emit_complex(*c)?,
-            Value::Global(g) => self.emit_global(&g.module, &g.name)?,
-            Value::Object(o) => self.emit_object(o)?,
+        self.part(|s| match value {
+            Value::Complex(c) => s.emit_complex(*c),
+            Value::Global(g) => s.emit_global(&g.module, &g.name),
+            Value::Object(o) => s.emit_object(o),
             _ => unreachable!("save_made of a {}", value.type_name()),
-        }
+        })?;
         self.set_key(key);
         self.close()
     }

@@ -111,9 +111,9 @@ pub struct Object {
     pub class: Global,
     /// How it was made.
     pub made: Made,
-    /// The constructor arguments (a [`Value::Tuple`]).
+    /// The constructor arguments: a [`Value::Tuple`] (the writer refuses anything else).
     pub args: Value,
-    /// Keyword arguments, for [`Made::NewEx`].
+    /// Keyword arguments, for [`Made::NewEx`]: a [`Value::Dict`].
     pub kwargs: Option<Value>,
     /// The states passed to `__setstate__` (or merged into `__dict__`) by BUILD, in order.
     pub state: Vec<Value>,

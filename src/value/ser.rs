@@ -546,6 +546,9 @@ impl ser::SerializeMap for MapBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<()> {
+        if self.key.is_some() {
+            return Err(bad("serialize_key twice without serialize_value"));
+        }
         self.key = Some(hashable(k.serialize(self.each)?)?);
         Ok(())
     }
@@ -558,6 +561,9 @@ impl ser::SerializeMap for MapBuilder {
         Ok(())
     }
     fn end(self) -> Result<Value> {
+        if self.key.is_some() {
+            return Err(bad("serialize_key without serialize_value"));
+        }
         Ok(Value::Dict(self.entries))
     }
 }

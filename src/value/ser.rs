@@ -413,7 +413,14 @@ impl Serializer for ValueSerializer {
         v: &T,
     ) -> Result<Value> {
         let tag = Tag::from_name(name);
-        let inner = v.serialize(self.unwrapped(tag == Some(Tag::BigInt))?)?;
+        let mut payload = self.unwrapped(tag == Some(Tag::BigInt))?;
+        if tag == Some(Tag::Object) {
+            // The 7-tuple's state, list and dict items are each one more container here, where
+            // the pickle (and the writer, and the reader) has none: an object nests as deep
+            // as its one level and its state's.
+            payload.depth = payload.depth.saturating_add(1);
+        }
+        let inner = v.serialize(payload)?;
         match tag {
             Some(tag) => untag(tag, inner),
             None => Ok(inner),

@@ -676,3 +676,51 @@ fn objects_with_args_that_are_not_a_tuple_are_refused() {
         assert!(pypickle::to_vec_with(&v, &opts).is_ok());
     }
 }
+
+/// A chain of objects (`c.x = previous`) the reader reads with default options is written back
+/// with default options: converting an object for the writer counted three levels for each
+/// where the pickle has two, and refused chains past 85.
+#[test]
+fn object_chains_the_reader_reads_are_written_back() {
+    use pypickle::{DeOptions, Global, Made, Object};
+    let chain = |n: usize| {
+        (0..n).fold(Value::None, |inner, _| {
+            Value::Object(Box::new(Object {
+                class: Global {
+                    module: "m".into(),
+                    name: "C".into(),
+                },
+                made: Made::New,
+                args: Value::Tuple(vec![]),
+                kwargs: None,
+                state: vec![Value::Dict(vec![(Value::Str("x".into()), inner)])],
+                list_items: vec![],
+                dict_items: vec![],
+            }))
+        })
+    };
+    let opts = DeOptions::new().allow_global("m", "C");
+    // The deepest chain the reader takes, found from below.
+    let deepest = (1..400)
+        .take_while(|&n| {
+            let mut p = b"\x80\x02".to_vec();
+            // NEWOBJ of m.C, BUILD {'x': <the next one>}, innermost None.
+            for _ in 0..n {
+                p.extend_from_slice(b"cm\nC\n)\x81}X\x01\x00\x00\x00x");
+            }
+            p.push(b'N');
+            p.extend(b"sb".repeat(n));
+            p.push(b'.');
+            pypickle::from_slice_with::<Value>(&p, &opts).is_ok()
+        })
+        .last()
+        .unwrap();
+    assert!(deepest >= 100, "{deepest}");
+    for proto in 0..=5 {
+        let v = chain(deepest);
+        let bytes = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto))
+            .unwrap_or_else(|e| panic!("protocol {proto}, {deepest} objects: {e}"));
+        let back: Value = pypickle::from_slice_with(&bytes, &opts).unwrap();
+        assert_eq!(back, v, "protocol {proto}");
+    }
+}

@@ -515,3 +515,46 @@ fn sets_keep_each_element_once_as_python_does() {
     let want: Vec<&str> = cases.iter().map(|(_, r)| *r).collect();
     assert_eq!(text.lines().collect::<Vec<_>>(), want);
 }
+
+/// A float beyond `f32`'s range read as `f32` is an error, from the pickle and from a `Value`:
+/// serde's own `f32` visitor would cast it to infinity.
+#[test]
+fn floats_beyond_f32s_range_are_errors_not_infinity() {
+    let float = |f: f64| [&b"\x80\x02G"[..], &f.to_be_bytes(), b"."].concat();
+    // 2**128, a LONG1 of 17 bytes.
+    let big = [&b"\x80\x02\x8a\x11"[..], &[0; 16], &[1], b"."].concat();
+    for p in [float(3.5e38), float(-1e300), big] {
+        let e = pypickle::from_slice::<f32>(&p).unwrap_err();
+        assert!(e.to_string().contains("expected an f32"), "{e}");
+        let v: pypickle::Value = pypickle::from_slice(&p).unwrap();
+        let e = pypickle::from_value::<f32>(v).unwrap_err();
+        assert!(e.to_string().contains("expected an f32"), "{e}");
+        assert!(pypickle::from_slice::<f64>(&p).unwrap().is_finite());
+    }
+    assert_eq!(
+        pypickle::from_slice::<f32>(&float(f64::from(f32::MAX))).unwrap(),
+        f32::MAX
+    );
+    assert_eq!(pypickle::from_slice::<f32>(&float(0.1)).unwrap(), 0.1f32);
+    assert!(pypickle::from_slice::<f32>(&float(f64::INFINITY))
+        .unwrap()
+        .is_infinite());
+    assert!(pypickle::from_slice::<f32>(&float(f64::NAN))
+        .unwrap()
+        .is_nan());
+}
+
+/// An int wider than 128 bits read as a str (or anything but `Value`) is the wrong type, and
+/// the error says what was expected.
+#[test]
+fn ints_wider_than_128_bits_are_type_errors() {
+    // 2**200, a LONG1 of 26 bytes.
+    let p = [&b"\x80\x02\x8a\x1a"[..], &[0; 25], &[1], b"."].concat();
+    let e = pypickle::from_slice::<String>(&p).unwrap_err();
+    assert!(
+        e.to_string().contains("wider than 128 bits")
+            && e.to_string().contains("expected a string"),
+        "{e}"
+    );
+    assert_eq!(e.category(), pypickle::Category::Type);
+}

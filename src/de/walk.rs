@@ -677,7 +677,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 } else {
                     Err(type_error(
                         node,
-                        format!("{} does not fit in 128 bits", big.describe()),
+                        crate::value::wider_than_128_bits(&big, &visitor),
                     ))
                 }
             }
@@ -859,7 +859,21 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
             => Int(i) visit_i64(i), big: big_as_int;
-        deserialize_f32 deserialize_f64 => Float(f) visit_f64(f), big: big_as_float;
+        deserialize_f64 => Float(f) visit_f64(f), big: big_as_float;
+    }
+
+    /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let f = match node.kind {
+            Kind::Float(f) => f,
+            Kind::BigInt(span) => at(node, self.w.big_int(span))?.to_f64(),
+            _ => return self.deserialize_f64(visitor),
+        };
+        match crate::value::f32_range_error(f) {
+            Some(why) => Err(type_error(node, why)),
+            None => self.deserialize_f64(visitor),
+        }
     }
 
     #[inline]

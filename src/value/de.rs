@@ -293,10 +293,7 @@ impl<'de> Deserializer<'de> for Value {
                 (_, Some(v)) if v <= u128::from(u64::MAX) => visitor.visit_u64(v as u64),
                 (Some(v), _) => visitor.visit_i128(v),
                 (None, Some(v)) => visitor.visit_u128(v),
-                _ => Err(type_error(format!(
-                    "{} does not fit in 128 bits",
-                    b.describe()
-                ))),
+                _ => Err(type_error(wider_than_128_bits(&b, &visitor))),
             },
             Value::Float(f) => visitor.visit_f64(f),
             Value::Complex(c) => visit_all(visitor, [c.re, c.im].into_iter()),
@@ -416,8 +413,17 @@ impl<'de> Deserializer<'de> for Value {
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
     }
 
+    /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_f64(visitor)
+        let f = match &self {
+            Value::Float(f) => *f,
+            Value::BigInt(b) => b.to_f64(),
+            _ => return self.deserialize_f64(visitor),
+        };
+        match super::f32_range_error(f) {
+            Some(why) => Err(type_error(why)),
+            None => self.deserialize_f64(visitor),
+        }
     }
 
     /// A big int reads as Python's `float(n)`: rounded, an error past the float range.
@@ -562,6 +568,26 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Source::Args => Value::Tuple(args),
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),
+    })
+}
+
+/// Why an int wider than 128 bits cannot be what `exp` expects: no Rust integer holds it.
+pub(crate) fn wider_than_128_bits(b: &super::BigInt, exp: &dyn serde::de::Expected) -> String {
+    format!(
+        "invalid type: {} (wider than 128 bits, too large for any Rust integer), expected {exp}",
+        b.describe()
+    )
+}
+
+/// Why `f` cannot be read as an `f32`: it is finite, but beyond `f32`'s range (a cast would
+/// make it infinity).
+pub(crate) fn f32_range_error(f: f64) -> Option<String> {
+    (f.is_finite() && (f as f32).is_infinite()).then(|| {
+        format!(
+            "invalid value: float {}, expected an f32 (at most {:e} in magnitude)",
+            Value::Float(f),
+            f32::MAX
+        )
     })
 }
 

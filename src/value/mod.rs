@@ -12,7 +12,7 @@ mod ser;
 
 pub use bigint::{BigInt, ParseBigIntError};
 pub use de::from_value;
-pub(crate) use de::hand_over;
+pub(crate) use de::{f32_range_error, hand_over, wider_than_128_bits};
 pub use ser::to_value;
 pub(crate) use ser::to_value_within;
 
@@ -175,12 +175,15 @@ impl Value {
         }
     }
 
-    /// The number as `f64`, if this is a float or an int.
+    /// The number as `f64`, as Python's `float(x)`: a float, or an int (or bool) rounded to
+    /// the nearest float; `None` for an int beyond the float range (Python's `OverflowError`)
+    /// and for anything else.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Float(f) => Some(*f),
             Value::Int(i) => Some(*i as f64),
-            Value::BigInt(b) => Some(b.to_f64()),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            Value::BigInt(b) => Some(b.to_f64()).filter(|f| f.is_finite()),
             _ => None,
         }
     }
@@ -310,8 +313,38 @@ macro_rules! pickle_value {
 
 #[cfg(test)]
 mod tests {
+    use super::{from_value, BigInt, Value};
+
     #[test]
     fn value_is_four_words() {
         assert_eq!(std::mem::size_of::<super::Value>(), 32);
+    }
+
+    /// `as_f64` is Python's `float(x)`: bools are numbers, and an int past the float range has
+    /// no float (it used to give infinity, where `from_value::<f64>` errs).
+    #[test]
+    fn as_f64_is_pythons_float() {
+        assert_eq!(Value::Bool(true).as_f64(), Some(1.0));
+        assert_eq!(
+            Value::BigInt(BigInt::from(1u128 << 100)).as_f64(),
+            Some(2f64.powi(100))
+        );
+        let huge: BigInt = "1".repeat(400).parse().unwrap();
+        assert_eq!(Value::BigInt(huge).as_f64(), None);
+        assert_eq!(Value::Str("1".into()).as_f64(), None);
+    }
+
+    /// An int wider than 128 bits asked for as another type says it is the wrong type.
+    #[test]
+    fn ints_wider_than_128_bits_are_the_wrong_type() {
+        let huge = Value::BigInt("9".repeat(60).parse().unwrap());
+        let e = from_value::<String>(huge.clone()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid type: integer `999")
+                && e.to_string().ends_with("expected a string"),
+            "{e}"
+        );
+        let e = from_value::<u128>(huge).unwrap_err();
+        assert!(e.to_string().contains("wider than 128 bits"), "{e}");
     }
 }

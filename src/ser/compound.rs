@@ -765,9 +765,6 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
 
     #[inline]
     fn finish(mut self) -> Result<()> {
-        if self.flags & KEY_WRITTEN != 0 {
-            return Err(self.unpaired("a key without a value"));
-        }
         self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
         if self.flags == 0 {
@@ -813,7 +810,11 @@ impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
         self.value_with(|ser| v.serialize(ser))
     }
     #[inline]
-    fn end(self) -> Result<()> {
+    fn end(mut self) -> Result<()> {
+        // Only a map's keys come apart from their values (a struct's fields come whole).
+        if self.flags & KEY_WRITTEN != 0 {
+            return Err(self.unpaired("a key without a value"));
+        }
         self.finish()
     }
 }

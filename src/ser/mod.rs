@@ -313,7 +313,10 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         if self.level == 0 {
             self.start_pickle()
         } else {
-            Ok(self.out.boundary_slow()?)
+            // An I/O error flushing inside a container: the pickle is half-done.
+            self.out
+                .boundary_slow()
+                .map_err(|e| self.fail_inside(e.into()))
         }
     }
 
@@ -407,12 +410,9 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[inline]
     pub(crate) fn open(&mut self) -> Result<()> {
         if self.level >= self.opts.max_depth {
-            let e = self.too_deep();
-            return Err(self.fail_inside(e));
+            return Err(self.too_deep_inside());
         }
-        if let Err(e) = self.begin_value() {
-            return Err(self.fail_inside(e));
-        }
+        self.begin_value()?;
         self.level += 1;
         Ok(())
     }
@@ -425,6 +425,14 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         } else {
             e
         }
+    }
+
+    /// The depth limit, met by a container inside another (see [`Self::fail_inside`]).
+    #[cold]
+    #[inline(never)]
+    fn too_deep_inside(&mut self) -> Error {
+        let e = self.too_deep();
+        self.fail_inside(e)
     }
 
     /// `v`, inside a `Some` or newtype struct: one wrapper deeper.

@@ -1070,8 +1070,14 @@ fn from_json_reads_hand_written_json_and_refuses_globals_unless_asked() {
         "{err}"
     );
     assert!(err.contains("hint: --objects"), "{err}");
-    // With --objects the pickle names it, and the reader and scan refuse it as ever.
+    // --objects alone still refuses a dangerous global, as to-json does; allowed by name, the
+    // pickle names it, and the reader and scan refuse it as ever.
     let out = run_with(&["from-json", "--objects", "-"], evil.as_bytes());
+    assert_eq!(code(&out), 2);
+    let out = run_with(
+        &["from-json", "--objects", "--allow", "os.system", "-"],
+        evil.as_bytes(),
+    );
     assert_eq!(code(&out), 0);
     let out = run_with(&["scan", "-"], &out.stdout);
     assert_eq!(code(&out), 1);
@@ -1238,4 +1244,65 @@ fn a_reader_that_goes_away_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
+}
+
+/// `from-json --objects` refuses what `to-json --objects` refuses: JSON naming a dangerous
+/// global (here `os.system` called with a shell command) would become a pickle that runs it
+/// in Python. It used to be written without a word; `--allow` names it on purpose.
+#[test]
+fn from_json_objects_refuses_dangerous_globals_unless_allowed() {
+    let json =
+        br#"{"$object":{"class":["os","system"],"made":"call","args":{"$tuple":["echo PWNED"]}}}"#;
+    let out = run_with(&["from-json", "--objects", "-"], json);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("global os.system is refused"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("--allow os:system writes it"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_with(
+        &["from-json", "--objects", "--allow", "os:system", "-"],
+        json,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = pypickle::from_slice_with(
+        &out.stdout,
+        &pypickle::DeOptions::new().allow_global("os", "system"),
+    )
+    .unwrap();
+    assert!(v.to_string().contains("os.system"), "{v}");
+    // A class that is merely unknown is written, as before.
+    let json = br#"{"$object":{"class":["mymod","Point"],"made":"new","args":{"$tuple":[1]}}}"#;
+    let out = run_with(&["from-json", "--objects", "-"], json);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// An uncompressed joblib file holding an array, then a refused global, is reported by that
+/// global, as a compressed one is: the plain reading's refusal of joblib's own array wrapper
+/// used to stand in for it, and the hint asked to allow the wrapper too.
+#[test]
+fn joblib_files_are_reported_by_the_global_that_stops_them() {
+    for name in [
+        "hostile_after_array.joblib",
+        "hostile_after_array.zlib.joblib",
+        "hostile_in_object_field.joblib",
+    ] {
+        let path = root().join("joblib").join(name);
+        for cmd in ["show", "to-json"] {
+            let out = run(&[cmd, s(&path)]);
+            assert_eq!(code(&out), 2, "{name}");
+            let err = stderr(&out);
+            assert!(
+                err.contains("global posix.system is refused"),
+                "{name}: {err}"
+            );
+            assert!(!err.contains("NumpyArrayWrapper"), "{name}: {err}");
+        }
+    }
 }

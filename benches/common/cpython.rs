@@ -154,7 +154,11 @@ impl Server {
             .wait()
             .map_or_else(|e| e.to_string(), |s| s.to_string());
         let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let last = stderr
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         let e = format!("{} exited ({status}): {last}", self.name);
         self.dead = Some(e.clone());
         e

@@ -89,13 +89,23 @@ fn unknown_tag(tag: &str) -> Error {
 
 /// The content of `{"$float": ...}`.
 fn non_finite(j: &Json) -> Result<f64> {
-    match string(j, "\"nan\", \"inf\" or \"-inf\"")? {
-        "nan" => Ok(f64::NAN),
+    let bits = |hex: &str| {
+        let bits = (hex.len() == 16)
+            .then(|| u64::from_str_radix(hex, 16).ok())
+            .flatten();
+        bits.map(f64::from_bits).filter(|f| f.is_nan())
+    };
+    match string(j, "\"nan\", \"-nan\", \"inf\" or \"-inf\"")? {
+        "nan" => Ok(f64::from_bits(super::NAN_BITS)),
+        "-nan" => Ok(f64::from_bits(super::NEGATIVE_NAN_BITS)),
         "inf" => Ok(f64::INFINITY),
         "-inf" => Ok(f64::NEG_INFINITY),
-        other => Err(Error::invalid(format!(
-            "{other:?} is not \"nan\", \"inf\" or \"-inf\" (finite floats are JSON numbers)"
-        ))),
+        other => other.strip_prefix("nan:").and_then(bits).ok_or_else(|| {
+            Error::invalid(format!(
+                "{other:?} is not \"nan\", \"-nan\", \"nan:\" and a NaN's 16 hex digits, \
+                 \"inf\" or \"-inf\" (finite floats are JSON numbers)"
+            ))
+        }),
     }
 }
 

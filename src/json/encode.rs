@@ -159,14 +159,14 @@ impl Encoder<'_> {
             Some(n) => Json::Number(n),
             None => {
                 self.nest(outer, 1)?;
-                let text = if f.is_nan() {
-                    "nan"
-                } else if f > 0.0 {
-                    "inf"
-                } else {
-                    "-inf"
+                let text = match f.to_bits() {
+                    _ if !f.is_nan() && f > 0.0 => "inf".to_string(),
+                    _ if !f.is_nan() => "-inf".to_string(),
+                    super::NAN_BITS => "nan".to_string(),
+                    super::NEGATIVE_NAN_BITS => "-nan".to_string(),
+                    bits => format!("nan:{bits:016x}"),
                 };
-                tagged(tag::FLOAT, Json::String(text.to_string()))
+                tagged(tag::FLOAT, Json::String(text))
             }
         })
     }
@@ -203,6 +203,8 @@ impl Encoder<'_> {
     /// The fields of `{"$object": {...}}`, that object inside `outer` containers.
     fn fields(&self, o: &Object, outer: usize) -> Result<Json> {
         let mut map = Map::new();
+        // The class's array is one level, as the decoder counts it.
+        self.nest(outer, 1)?;
         map.insert("class".into(), class_json(&o.class));
         map.insert("made".into(), Json::String(made_name(o.made).into()));
         map.insert(

@@ -10,7 +10,7 @@
 //! | `int` from -2^63 to 2^64-1 | a number without fraction or exponent: `7` |
 //! | any other `int` | `{"$int": "1180591620717411303424"}` (decimal digits, `-` for negatives; past Python's 4300 digits a hex literal, `"0x1f..."`) |
 //! | finite `float` | a number with a fraction or an exponent: `1.0`, `-2.5`, `1e+16`, `-0.0` |
-//! | `nan`, `inf`, `-inf` | `{"$float": "nan"}`, `{"$float": "inf"}`, `{"$float": "-inf"}` |
+//! | `nan`, `inf`, `-inf` | `{"$float": "nan"}`, `{"$float": "inf"}`, `{"$float": "-inf"}`; a NaN with its sign bit set (`-float('nan')`, and what x86 makes of `0.0 / 0.0` in numpy) `{"$float": "-nan"}`, any other NaN its bits, `{"$float": "nan:7ff0000000000001"}` |
 //! | `complex` | `{"$complex": [real, imag]}`, each part a float as above |
 //! | `str` | a string |
 //! | `bytes` | `{"$bytes": "AP8="}` (standard base64, padded, as `base64.b64encode`) |
@@ -33,7 +33,7 @@
 //! Reading JSON is strict: an object with one `$` key must be one of the tags above, with the
 //! content shown; any other object is a dict. `from_json(to_json(v))` gives `v` back
 //! exactly: the same variants (`True` stays a bool, `1.0` a float, a tuple a tuple), floats bit
-//! for bit (NaN as NaN), dicts in their order and with repeated keys kept, sets in their order.
+//! for bit (a NaN's sign and payload too), dicts in their order and with repeated keys kept, sets in their order.
 //! Floats are written by serde_json's shortest round-trip formatting, which always keeps a
 //! `.0` or an exponent, and read back exactly (this feature turns on serde_json's
 //! `float_roundtrip` and `preserve_order`).
@@ -78,6 +78,11 @@ mod error;
 pub use error::{Error, ErrorKind, Result};
 
 use crate::value::Value;
+
+/// The NaN Python's `float('nan')` is, written `"nan"`; and with its sign bit set, `"-nan"`.
+/// Any other NaN is written with its bits.
+const NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
+const NEGATIVE_NAN_BITS: u64 = 0xfff8_0000_0000_0000;
 
 /// The tags: the keys of the one-key objects that stand for values JSON does not have.
 mod tag {

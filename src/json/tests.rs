@@ -465,11 +465,65 @@ fn every_float_reads_back_bit_for_bit() {
         let text = serde_json::to_string(&to_json(&v).unwrap()).unwrap();
         let back = from_json(&serde_json::from_str(&text).unwrap()).unwrap();
         match back {
+            // A NaN's sign and payload too (Python sees the sign with `math.copysign`).
             Value::Float(g) => assert!(
-                (f.is_nan() && g.is_nan()) || f.to_bits() == g.to_bits(),
-                "{f:e} came back as {g:e} through {text}"
+                f.to_bits() == g.to_bits(),
+                "{f:e} ({:016x}) came back as {g:e} ({:016x}) through {text}",
+                f.to_bits(),
+                g.to_bits()
             ),
             other => panic!("{f:e} came back as {other:?} through {text}"),
         }
     }
+    for (bits, text) in [
+        (0x7ff8_0000_0000_0000u64, r#"{"$float":"nan"}"#),
+        (0xfff8_0000_0000_0000, r#"{"$float":"-nan"}"#),
+        (
+            0x7ff0_0000_0000_0001,
+            r#"{"$float":"nan:7ff0000000000001"}"#,
+        ),
+    ] {
+        let v = Value::Float(f64::from_bits(bits));
+        assert_eq!(to_json(&v).unwrap().to_string(), text);
+        let back = from_json(&serde_json::from_str(text).unwrap()).unwrap();
+        assert!(
+            matches!(back, Value::Float(g) if g.to_bits() == bits),
+            "{text}"
+        );
+    }
+    for bad in [
+        "nan:",
+        "nan:7ff0000000000000",
+        "nan:xyz",
+        "nan:07ff8000000000000",
+    ] {
+        let j = json!({ "$float": bad });
+        assert_eq!(
+            from_json(&j).unwrap_err().kind(),
+            ErrorKind::Invalid,
+            "{bad}"
+        );
+    }
+}
+
+/// An object's class array is one level of JSON, counted when writing as when reading: an
+/// object whose args are not deeper than it, at the limit, was written one level too deep.
+#[test]
+fn an_objects_class_counts_as_a_level() {
+    let mut o = sample_object();
+    o.args = Value::None;
+    o.kwargs = None;
+    o.state = vec![];
+    let object = Value::Object(Box::new(o));
+    let opts = objects();
+    let fits = |levels: usize| {
+        let v = (0..levels).fold(object.clone(), |v, _| Value::List(vec![v]));
+        to_json_with(&v, &opts).map(|j| (j, v))
+    };
+    // The deepest that is written reads back.
+    let deepest = (0..200).take_while(|&n| fits(n).is_ok()).last().unwrap();
+    let (j, v) = fits(deepest).unwrap();
+    let text = serde_json::to_string(&j).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&text).expect("serde_json reads it");
+    assert!(same(&from_json_with(&parsed, &opts).unwrap(), &v));
 }

@@ -3,16 +3,20 @@
 use std::path::PathBuf;
 
 use pypickle::json::{self, ErrorKind, JsonOptions};
-use pypickle::SerOptions;
+use pypickle::{DeOptions, SerOptions};
 
 use crate::io::{write_output, Failure, Input};
-use crate::Outcome;
+use crate::pickles::allow_arguments;
+use crate::show::allow_flags;
+use crate::{allow_all, AllowedGlobal, Outcome};
 
 /// Convert JSON (as `pypickle to-json` writes it) back to a pickle.
 ///
 /// {"$tuple": [...]}, {"$bytes": "..."} and the other forms of the mapping become the Python
 /// values they stand for; {"$global": ...} and {"$object": ...} are refused unless --objects
-/// is given.
+/// is given, and with it a dangerous global (os.system, builtins.eval, ...) is still refused
+/// unless named by --allow, as `to-json` refuses it: the pickle written would call it when
+/// Python loads it.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The JSON file, or - for standard input.
@@ -23,9 +27,15 @@ pub struct Args {
     /// The pickle protocol, 0 to 5 [default: 4, as CPython 3.8-3.13 writes].
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=5))]
     protocol: Option<u8>,
-    /// Accept {"$global": ...} and {"$object": ...} (the pickle then names those classes).
+    /// Accept {"$global": ...} and {"$object": ...} (the pickle then names those classes);
+    /// dangerous globals are still refused.
     #[arg(long)]
     objects: bool,
+    /// Write this global (module:name, or module.name) with --objects even if it is
+    /// dangerous: Python will import and may call it when it loads the pickle. May be given
+    /// more than once.
+    #[arg(long, value_name = "GLOBAL")]
+    allow: Vec<AllowedGlobal>,
     /// The file holds several JSON documents: write one pickle after another.
     #[arg(long)]
     stream: bool,
@@ -86,6 +96,10 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         })?;
         let pickle = pypickle::to_vec_with(&v, &ser_opts)
             .map_err(|e| Failure::of(&input, format_args!("{at}cannot pickle: {e}")))?;
+        if args.objects {
+            refuse_dangerous(&pickle, &args.allow)
+                .map_err(|(e, hint)| Failure::of(&input, format_args!("{at}{e}")).hint(hint))?;
+        }
         pickles.extend_from_slice(&pickle);
     }
     if count == 0 {
@@ -93,6 +107,29 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     }
     write_output(args.output.as_deref(), &pickles, true)?;
     Ok(Outcome::Ok)
+}
+
+/// A pickle of globals and objects is refused where `to-json --objects` would refuse it: if it
+/// names a dangerous global not allowed by name. The error, and the flags that would allow
+/// every such global.
+fn refuse_dangerous(
+    pickle: &[u8],
+    allow: &[AllowedGlobal],
+) -> Result<(), (pypickle::Error, String)> {
+    let opts = allow_all(DeOptions::new().record_unknown_globals(true), allow);
+    let Err(e) = pypickle::from_slice_with::<serde::de::IgnoredAny>(pickle, &opts) else {
+        return Ok(());
+    };
+    let hint = match allow_arguments(pickle, &opts, &e) {
+        Some(globals) => format!(
+            "{} writes {} (Python then imports and may call {} when it loads the pickle)",
+            allow_flags(&globals),
+            if globals.len() == 1 { "it" } else { "them" },
+            if globals.len() == 1 { "it" } else { "them" },
+        ),
+        None => "`pypickle scan` on the output tells which globals are dangerous".into(),
+    };
+    Err((e, hint))
 }
 
 /// The deepest nesting of arrays and objects in JSON text (brackets inside strings do not

@@ -51,7 +51,8 @@ impl<'a> Pickles<'a> {
     }
 
     /// The next value, or `None` after the last. A first pickle that is not one at all
-    /// (truncated or invalid) in a file that looked like joblib's reports the joblib error.
+    /// (truncated or invalid), or that stops at joblib's array wrapper, in a file that looked
+    /// like joblib's reports the joblib error: what stopped the file read as joblib's.
     pub fn next_value(&mut self) -> Result<Option<Value>, Error> {
         match self {
             Pickles::Joblib(value) => Ok(value.take()),
@@ -60,7 +61,8 @@ impl<'a> Pickles<'a> {
                 let joblib_error = as_joblib.take();
                 match (r, joblib_error) {
                     (Err(e), Some(j))
-                        if matches!(e.category(), Category::Truncated | Category::Invalid) =>
+                        if matches!(e.category(), Category::Truncated | Category::Invalid)
+                            || e.refused_global() == Some(WRAPPER) =>
                     {
                         Err(j)
                     }

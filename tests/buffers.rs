@@ -129,6 +129,14 @@ fn cpython_buffers_read_here() {
     );
     assert!(e.to_string().contains("buffer 1 of 0"), "{e}");
     assert!(!e.to_string().contains("pass the buffers"), "{e}");
+    // None passed at all: the error says how to pass them.
+    let e = pypickle::from_slice::<Value>(&pickle).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("pass the buffers it got to from_slice_with_buffers"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("hook"), "{e}");
 }
 
 #[test]

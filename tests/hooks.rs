@@ -246,3 +246,61 @@ fn a_hooks_large_value_is_not_limited_as_the_pickles_own() {
     let v: Value = pypickle::from_reader_with(&pickle[..], &opts).unwrap();
     assert_eq!(v, Value::Bytes(blob));
 }
+
+/// A persistent id that holds itself (`L = []; L.append(L)` returned by `persistent_id`, as
+/// CPython writes it) is a cycle error at the BINPERSID: the hook takes a `Value`, which
+/// cannot hold one. It was a depth-limit error naming the list, which said nothing of a cycle.
+/// A deep id that holds no cycle still meets the depth limit.
+#[test]
+fn a_persistent_id_that_holds_itself_is_a_cycle_error() {
+    let opts =
+        DeOptions::new().persistent_load(|pid| Ok(Value::Tuple(vec!["P".into(), pid.clone()])));
+    for pickle in [
+        // protocol 5, as CPython writes it
+        &b"\x80\x05\x95\x07\x00\x00\x00\x00\x00\x00\x00]\x94h\x00aQ."[..],
+        // protocol 2, the cycle through a tuple: L = []; L.append((L,))
+        b"\x80\x02]q\x00h\x00\x85q\x01aQ.",
+    ] {
+        let e = pypickle::from_slice_with::<Value>(pickle, &opts).unwrap_err();
+        assert!(e.to_string().starts_with("cycle"), "{e}");
+        assert_eq!(e.opcode_name(), Some("BINPERSID"), "{e}");
+    }
+    // 300 nested lists: deep, no cycle.
+    let mut deep = b"\x80\x02".to_vec();
+    deep.extend(b"]".repeat(300));
+    deep.extend(b"a".repeat(299));
+    deep.extend(b"Q.");
+    let e = pypickle::from_slice_with::<Value>(&deep, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}");
+    // A shared value met twice is no cycle.
+    let shared = b"\x80\x02]q\x00(]q\x01h\x01eQ.";
+    let v: Value = pypickle::from_slice_with(shared, &opts).unwrap();
+    assert_eq!(v.to_string(), "('P', [[], []])");
+}
+
+/// A persistent id as a dict key is written, as CPython writes it when `persistent_id` fires
+/// on a key: what Python hashes is what `persistent_load` returns. It was refused as
+/// unhashable.
+#[test]
+fn persistent_ids_as_dict_keys_are_written() {
+    let mut keyed = std::collections::BTreeMap::new();
+    keyed.insert(PersistentId("k1"), 1);
+    let ours: Vec<String> = (0..=5u8)
+        .map(|proto| {
+            let opts = SerOptions::new().protocol(proto);
+            hex(&pypickle::to_vec_with(&keyed, &opts).unwrap())
+        })
+        .collect();
+    for r in oracle("loads-hooks", &ours) {
+        assert_eq!(r, "{('P', 'k1'): 1}");
+    }
+    // An id holding a list: whether the key is hashable is up to what the hook returns (this
+    // oracle's `('P', id)` is not, and Python says so).
+    let mut keyed = std::collections::BTreeMap::new();
+    keyed.insert(PersistentId(("k", vec![1])), 2);
+    let ours = vec![hex(&pypickle::to_vec(&keyed).unwrap())];
+    assert_eq!(
+        oracle("loads-hooks", &ours)[0],
+        "ERR TypeError: unhashable type: 'list'"
+    );
+}

@@ -1871,9 +1871,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             NEXT_BUFFER => {
                 let Some(given) = self.m.buffers_given.checked_sub(1) else {
-                    return Err(err(ErrorCode::NeedsHook(
-                        "an out-of-band buffer (NEXT_BUFFER; pass the buffers to \
-                         from_slice_with_buffers)",
+                    return Err(err(ErrorCode::Unsupported(
+                        "an out-of-band buffer (NEXT_BUFFER) without the buffers: this pickle \
+                         was written with a buffer_callback; pass the buffers it got to \
+                         from_slice_with_buffers (as Python's loads(data, buffers=...))"
+                            .into(),
                     )));
                 };
                 if self.m.next_buffer >= given {

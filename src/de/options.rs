@@ -184,7 +184,12 @@ impl DeOptions {
     /// Resolve persistent ids (the PERSID and BINPERSID opcodes) like `Unpickler.persistent_load`:
     /// `load` gets the id as a [`Value`](crate::Value) and returns the value that stands in
     /// its place (or an error message, which becomes the decode error). Without it a persistent
-    /// id is an error. The returned value is trusted: it is not checked against the policy.
+    /// id is an error. The returned value is trusted: it is not checked against the policy,
+    /// nor limited by `max_expansion`. The id is a copy of what the pickle built when the
+    /// PERSID or BINPERSID runs (CPython passes the object itself, so a container the pickle
+    /// fills afterwards is seen filled there; CPython's pickler never writes that), and an id
+    /// that holds itself is an error of [`Category::Invalid`](crate::Category::Invalid), as
+    /// a [`Value`](crate::Value) cannot hold a cycle.
     ///
     /// ```
     /// use pypickle::{DeOptions, Value};

@@ -161,9 +161,16 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         &mut self,
         id: &T,
     ) -> Result<()> {
-        if self.key() {
-            return Err(self.unhashable("a persistent id"));
-        }
+        // As a dict key or set element: what Python hashes is what persistent_load returns for
+        // it, which the pickle does not say (CPython writes such keys); the id itself is any
+        // value, written as one.
+        let key = self.set_key(false);
+        self.save_persistent_id_unkeyed(id)?;
+        self.set_key(key);
+        Ok(())
+    }
+
+    fn save_persistent_id_unkeyed<T: serde::Serialize + ?Sized>(&mut self, id: &T) -> Result<()> {
         if self.proto() == 0 {
             let text = match crate::value::to_value(id)? {
                 Value::Str(s) if s.is_ascii() && !s.contains('\n') => s,

@@ -24,7 +24,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 "a persistent id (PERSID, BINPERSID; see DeOptions::persistent_load)",
             )));
         };
-        let pid = self.build_detached(pid)?;
+        let pid = match self.build_detached(pid) {
+            Ok(pid) => pid,
+            // The detached walk tracks no cycles: one ends at the depth limit, and is told
+            // apart from a deep id here, when it already failed.
+            Err(e) if e.limit() == Some(Limit::Depth) && self.holds_itself(pid) => {
+                return Err(err(ErrorCode::Cycle))
+            }
+            Err(e) => return Err(e),
+        };
         let value = (load.0)(&pid).map_err(|msg| {
             err(ErrorCode::Custom(
                 format!("persistent_load failed for the persistent id {pid}: {msg}").into(),
@@ -36,6 +44,69 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.charge_copies((self.arena.size() - before) as usize)?;
         self.push(kind);
         self.check_nodes()
+    }
+
+    /// Whether the value at `node` holds itself: a depth-first search that marks what is on
+    /// the current path and what is done, so that shared values are searched once.
+    #[cold]
+    fn holds_itself(&self, node: Node) -> bool {
+        use std::collections::HashSet;
+        let arena = &*self.arena;
+        // A container's identity: its kind and id (a tuple's or frozenset's first item).
+        let key = |n: &Node| match n.kind {
+            Kind::List(id) => Some((0u8, id)),
+            Kind::Dict(id) => Some((1, id)),
+            Kind::Set(id) => Some((2, id)),
+            Kind::Object(id) => Some((3, id)),
+            Kind::Tuple(r) if r.len > 0 => Some((4, r.start)),
+            Kind::FrozenSet(r) if r.len > 0 => Some((5, r.start)),
+            _ => None,
+        };
+        let children = |n: &Node| -> Vec<Node> {
+            match n.kind {
+                Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
+                    arena.iter(id).copied().collect()
+                }
+                Kind::Tuple(r) | Kind::FrozenSet(r) => arena.slice(r).to_vec(),
+                Kind::Object(id) => {
+                    let o = arena.objects[id as usize];
+                    let mut out = vec![o.args];
+                    out.extend(o.kwargs);
+                    for c in [o.states, o.list, o.dict] {
+                        if c != NIL {
+                            out.extend(arena.iter(c).copied());
+                        }
+                    }
+                    out
+                }
+                _ => Vec::new(),
+            }
+        };
+        let (mut on_path, mut done) = (HashSet::new(), HashSet::new());
+        let Some(root) = key(&node) else {
+            return false;
+        };
+        on_path.insert(root);
+        let mut stack = vec![(root, children(&node), 0usize)];
+        while let Some((k, kids, next)) = stack.last_mut() {
+            let Some(child) = kids.get(*next).copied() else {
+                let k = *k;
+                on_path.remove(&k);
+                done.insert(k);
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            let Some(ck) = key(&child) else { continue };
+            if on_path.contains(&ck) {
+                return true;
+            }
+            if !done.contains(&ck) {
+                on_path.insert(ck);
+                stack.push((ck, children(&child), 0));
+            }
+        }
+        false
     }
 
     /// Push the global an extension code stands for, checked by the policy.

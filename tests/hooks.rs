@@ -304,3 +304,35 @@ fn persistent_ids_as_dict_keys_are_written() {
         "ERR TypeError: unhashable type: 'list'"
     );
 }
+
+/// A persistent id inside a persistent id cannot be written at protocol 0 (PERSID takes one
+/// line of text): an error, where it was written as the inner id alone, which Python loaded
+/// one level short of what protocols 1-5 give.
+#[test]
+fn a_persistent_id_inside_one_is_refused_at_protocol_0() {
+    let nested = PersistentId(PersistentId("abc"));
+    let e = pypickle::to_vec_with(&nested, &SerOptions::new().protocol(0)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("persistent id inside a persistent id"),
+        "{e}"
+    );
+    let ours = vec![hex(&pypickle::to_vec_with(
+        &nested,
+        &SerOptions::new().protocol(1),
+    )
+    .unwrap())];
+    assert_eq!(oracle("loads-hooks", &ours)[0], "('P', ('P', 'abc'))");
+}
+
+/// Extension codes copyreg refuses (0, above 2^31 - 1) are refused when registered, on both
+/// sides: the writer used to ignore them and write a plain GLOBAL without a word.
+#[test]
+fn extension_codes_out_of_range_are_refused_when_registered() {
+    for code in [0, 1 << 31, u32::MAX] {
+        assert!(std::panic::catch_unwind(|| SerOptions::new().extension(code, "m", "C")).is_err());
+        assert!(std::panic::catch_unwind(|| DeOptions::new().extension(code, "m", "C")).is_err());
+    }
+    let _ = SerOptions::new().extension(i32::MAX as u32, "m", "C");
+    let _ = DeOptions::new().extension(1, "m", "C");
+}

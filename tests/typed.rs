@@ -558,3 +558,39 @@ fn ints_wider_than_128_bits_are_type_errors() {
     );
     assert_eq!(e.category(), pypickle::Category::Type);
 }
+
+/// A big int out of `i128`'s or `u128`'s range names the number and the type, as the 64-bit
+/// types' errors do (serde's visitors said only "invalid value: u128, expected i128").
+#[test]
+fn ints_out_of_128_bit_range_name_the_number() {
+    // 2**127 and -2**64, LONG1.
+    let two_127 = [&b"\x80\x02\x8a\x11"[..], &[0; 15], &[0x80, 0], b"."].concat();
+    let minus_two_64 = [&b"\x80\x02\x8a\x09"[..], &[0; 8], &[0xff], b"."].concat();
+    for (p, ty, text) in [
+        (&two_127, "i128", "170141183460469231731687303715884105728"),
+        (&minus_two_64, "u128", "-18446744073709551616"),
+    ] {
+        let want = format!("invalid value: integer `{text}`, expected {ty}");
+        let e = if ty == "i128" {
+            pypickle::from_slice::<i128>(p).unwrap_err()
+        } else {
+            pypickle::from_slice::<u128>(p).unwrap_err()
+        };
+        assert!(e.to_string().starts_with(&want), "{e}");
+        let v: pypickle::Value = pypickle::from_slice(p).unwrap();
+        let e = if ty == "i128" {
+            pypickle::from_value::<i128>(v).unwrap_err()
+        } else {
+            pypickle::from_value::<u128>(v).unwrap_err()
+        };
+        assert!(e.to_string().starts_with(&want), "{e}");
+    }
+    assert_eq!(
+        pypickle::from_slice::<u128>(&two_127).unwrap(),
+        1u128 << 127
+    );
+    assert_eq!(
+        pypickle::from_slice::<i128>(&minus_two_64).unwrap(),
+        -(1i128 << 64)
+    );
+}

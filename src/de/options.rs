@@ -215,7 +215,16 @@ impl DeOptions {
     /// Read the extension code `code` (the EXT1, EXT2 and EXT4 opcodes, which stand for
     /// globals registered with `copyreg.add_extension`) as the global `module.name`. The global
     /// is then checked by the policy like any other. Unregistered codes are an error.
+    ///
+    /// # Panics
+    ///
+    /// If `code` is 0 or above 2^31 - 1, which `copyreg.add_extension` refuses too (no pickle
+    /// holds such a code).
     pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
+        assert!(
+            (1..=i32::MAX as u32).contains(&code),
+            "extension code {code} is out of range: codes are 1 to 2^31 - 1, as in copyreg"
+        );
         self.extensions
             .push((code, module.to_string(), name.to_string()));
         self

@@ -926,8 +926,33 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         }
     }
 
+    /// As anything, but an int out of `i128`'s range is an error naming it.
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.int128(visitor, true)
+    }
+
+    /// As anything, but an int out of `u128`'s range is an error naming it.
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.int128(visitor, false)
+    }
+
     forward_to_deserialize_any! {
-        i128 u128 char bytes byte_buf
+        char bytes byte_buf
+    }
+}
+
+impl<'de> NodeDe<'_, 'de, '_> {
+    /// An `i128` (`signed`) or `u128`: serde's visitors name neither a big int out of range
+    /// nor the type asked for ("invalid value: u128, expected i128").
+    fn int128<V: Visitor<'de>>(self, visitor: V, signed: bool) -> Result<V::Value> {
+        let node = self.node;
+        if let Kind::BigInt(span) = node.kind {
+            let big = at(node, self.w.big_int(span))?;
+            if let Some(why) = crate::value::int128_range_error(&big, signed) {
+                return Err(type_error(node, why));
+            }
+        }
+        self.natural(visitor)
     }
 }
 

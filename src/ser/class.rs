@@ -138,7 +138,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             .opts
             .extensions
             .iter()
-            .find(|(c, m, n)| *c > 0 && *c <= i32::MAX as u32 && m == module && n == name)
+            .find(|(_, m, n)| m == module && n == name)
         else {
             return false;
         };
@@ -172,7 +172,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     fn save_persistent_id_unkeyed<T: serde::Serialize + ?Sized>(&mut self, id: &T) -> Result<()> {
         if self.proto() == 0 {
-            let text = match crate::value::to_value(id)? {
+            let text = match crate::value::to_value_of_text_pid(id)? {
                 Value::Str(s) if s.is_ascii() && !s.contains('\n') => s,
                 other => {
                     return Err(super::emit::unserializable(format!(

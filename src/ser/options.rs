@@ -122,7 +122,16 @@ impl SerOptions {
     /// Write the global `module.name` as the extension code `code` (EXT1, EXT2 or EXT4, by
     /// size) at protocols 2 and up, as CPython does for globals registered with
     /// `copyreg.add_extension`. The reader must know the same code; codes are 1 to 2^31 - 1.
+    ///
+    /// # Panics
+    ///
+    /// If `code` is 0 or above 2^31 - 1, which `copyreg.add_extension` refuses too (no pickle
+    /// holds such a code).
     pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
+        assert!(
+            (1..=i32::MAX as u32).contains(&code),
+            "extension code {code} is out of range: codes are 1 to 2^31 - 1, as in copyreg"
+        );
         self.extensions
             .push((code, module.to_string(), name.to_string()));
         self

@@ -448,8 +448,30 @@ impl<'de> Deserializer<'de> for Value {
         }
     }
 
+    /// As anything, but an int out of `i128`'s range is an error naming it.
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match &self {
+            Value::BigInt(b) => match super::int128_range_error(b, true) {
+                Some(why) => Err(type_error(why)),
+                None => self.deserialize_any(visitor),
+            },
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    /// As anything, but an int out of `u128`'s range is an error naming it.
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match &self {
+            Value::BigInt(b) => match super::int128_range_error(b, false) {
+                Some(why) => Err(type_error(why)),
+                None => self.deserialize_any(visitor),
+            },
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     forward_to_deserialize_any! {
-        i128 u128 char str string
+        char str string
         bytes byte_buf unit unit_struct identifier
     }
 }
@@ -568,6 +590,22 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Source::Args => Value::Tuple(args),
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),
+    })
+}
+
+/// Why the big int `b` is no `i128` (`signed`) or `u128`, if it is not.
+pub(crate) fn int128_range_error(b: &super::BigInt, signed: bool) -> Option<String> {
+    let fits = if signed {
+        b.to_i128().is_some()
+    } else {
+        b.to_u128().is_some()
+    };
+    (!fits).then(|| {
+        format!(
+            "invalid value: {}, expected {}",
+            b.describe(),
+            if signed { "i128" } else { "u128" }
+        )
     })
 }
 

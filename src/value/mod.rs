@@ -12,9 +12,9 @@ mod ser;
 
 pub use bigint::{BigInt, ParseBigIntError};
 pub use de::from_value;
-pub(crate) use de::{f32_range_error, hand_over, wider_than_128_bits};
+pub(crate) use de::{f32_range_error, hand_over, int128_range_error, wider_than_128_bits};
 pub use ser::to_value;
-pub(crate) use ser::to_value_within;
+pub(crate) use ser::{to_value_of_text_pid, to_value_within};
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.
 ///
@@ -345,6 +345,10 @@ mod tests {
             "{e}"
         );
         let e = from_value::<u128>(huge).unwrap_err();
-        assert!(e.to_string().contains("wider than 128 bits"), "{e}");
+        assert!(
+            e.to_string().starts_with("invalid value: integer `999")
+                && e.to_string().ends_with("expected u128"),
+            "{e}"
+        );
     }
 }

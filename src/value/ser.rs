@@ -150,6 +150,14 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
     ))
 }
 
+/// [`to_value`] of a protocol 0 persistent id, where a persistent id inside is an error.
+pub(crate) fn to_value_of_text_pid<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
+    let limit = crate::ser::DEFAULT_MAX_DEPTH;
+    let mut s = ValueSerializer::within(limit, limit, limit * WRAPS_PER_LEVEL);
+    s.no_persistent = true;
+    value.serialize(s)
+}
+
 /// [`to_value`] for a value being written `depth` containers and `wraps` wrappers short of
 /// the writer's `limit` (its `max_depth`).
 pub(crate) fn to_value_within<T: Serialize + ?Sized>(
@@ -176,6 +184,8 @@ struct ValueSerializer {
     depth: u32,
     wraps: u32,
     limit: u32,
+    /// A persistent id is an error, not transparent (the text of a protocol 0 PERSID).
+    no_persistent: bool,
 }
 
 impl ValueSerializer {
@@ -185,6 +195,7 @@ impl ValueSerializer {
             depth,
             wraps,
             limit,
+            no_persistent: false,
         }
     }
 
@@ -412,6 +423,12 @@ impl Serializer for ValueSerializer {
         name: &'static str,
         v: &T,
     ) -> Result<Value> {
+        if self.no_persistent && name == crate::persistent::PERSISTENT_TOKEN {
+            return Err(bad(
+                "a persistent id inside a persistent id: protocol 0 writes an id as one line \
+                 of text (PERSID), which cannot hold another",
+            ));
+        }
         let tag = Tag::from_name(name);
         let mut payload = self.unwrapped(tag == Some(Tag::BigInt))?;
         if tag == Some(Tag::Object) {

@@ -10,6 +10,10 @@
 //! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
 //! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
 //! | newtype struct of a container class | see `container.rs` | |
+//!
+//! One difference: CPython memoizes objects by identity, and an `Enum` member is one object,
+//! so a member met again in the same pickle is a memo GET there; here every occurrence is
+//! written as `cls(value)` again (Python loads the same member either way).
 
 use std::io::Write;
 

@@ -450,24 +450,12 @@ impl<'de> Deserializer<'de> for Value {
 
     /// As anything, but an int out of `i128`'s range is an error naming it.
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self {
-            Value::BigInt(b) => match super::int128_range_error(b, true) {
-                Some(why) => Err(type_error(why)),
-                None => self.deserialize_any(visitor),
-            },
-            _ => self.deserialize_any(visitor),
-        }
+        self.int128(visitor, true)
     }
 
     /// As anything, but an int out of `u128`'s range is an error naming it.
     fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self {
-            Value::BigInt(b) => match super::int128_range_error(b, false) {
-                Some(why) => Err(type_error(why)),
-                None => self.deserialize_any(visitor),
-            },
-            _ => self.deserialize_any(visitor),
-        }
+        self.int128(visitor, false)
     }
 
     forward_to_deserialize_any! {
@@ -591,6 +579,19 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Source::Nothing if want == Want::Seq => Value::Tuple(Vec::new()),
         Source::Nothing => Value::Dict(Vec::new()),
     })
+}
+
+impl Value {
+    /// An `i128` (`signed`) or `u128`: serde's visitors name neither a big int out of range
+    /// nor the type asked for ("invalid value: u128, expected i128").
+    fn int128<'de, V: Visitor<'de>>(self, visitor: V, signed: bool) -> Result<V::Value> {
+        if let Value::BigInt(b) = &self {
+            if let Some(why) = int128_range_error(b, signed) {
+                return Err(type_error(why));
+            }
+        }
+        de::Deserializer::deserialize_any(self, visitor)
+    }
 }
 
 /// Why the big int `b` is no `i128` (`signed`) or `u128`, if it is not.

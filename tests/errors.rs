@@ -618,3 +618,27 @@ fn values_on_the_stack_count_against_max_nodes() {
         assert!(matches!(v, Value::None | Value::Int(1)), "{v}");
     }
 }
+
+/// `max_nodes` falls alike whatever stack the thread kept from an earlier pickle: the fast
+/// loop pushed into kept slots without counting them, so the same pickle read after a large
+/// one passed where read first it failed.
+#[test]
+fn max_nodes_does_not_depend_on_what_was_read_before() {
+    let nodes = DeOptions::new().max_nodes(100);
+    let mut pile = b"(".to_vec();
+    pile.extend(b"K\x01".repeat(3000));
+    pile.extend(b"1N.");
+    let fresh = std::thread::spawn({
+        let (pile, nodes) = (pile.clone(), nodes.clone());
+        move || err_with(&pile, &nodes).limit()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(fresh, Some(Limit::Nodes));
+    // A 5000-item list first, on this thread: its stack slots are kept.
+    let mut big = b"\x80\x02](".to_vec();
+    big.extend(b"K\x01".repeat(5000));
+    big.extend(b"e.");
+    assert!(pypickle::from_slice::<Value>(&big).is_ok());
+    assert_eq!(err_with(&pile, &nodes).limit(), Some(Limit::Nodes));
+}

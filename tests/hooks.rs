@@ -231,20 +231,34 @@ fn persistent_ids_are_charged_to_the_expansion_budget() {
     assert!(matches!(v, Value::Int(n) if n > 4000), "{v}");
 }
 
-/// What `persistent_load` returns is the caller's, and trusted: a large value is not held to
-/// the limits of what a pickle may make (`max_expansion` capped a 10 MiB blob), though it
-/// counts for what the walk may hand over again.
+/// What `persistent_load` returns is copied at each call, and the pickle chooses how often it
+/// calls: 300 BINPERSIDs of one id whose value is 1 MiB (1.2 KB of pickle) are refused at the
+/// expansion limit, not 300 MiB copied. A large value reads with `max_expansion` raised.
 #[test]
-fn a_hooks_large_value_is_not_limited_as_the_pickles_own() {
+fn a_hooks_values_are_charged_at_every_call() {
     let blob = vec![7u8; 10 << 20];
     let given = blob.clone();
-    let opts = DeOptions::new().persistent_load(move |_| Ok(Value::Bytes(given.clone())));
+    let big = DeOptions::new().persistent_load(move |_| Ok(Value::Bytes(given.clone())));
     // BINPERSID of the str 'blob'
-    let pickle = b"\x80\x02X\x04\x00\x00\x00blobQ.";
-    let v: Value = pypickle::from_slice_with(pickle, &opts).unwrap();
-    assert_eq!(v, Value::Bytes(blob.clone()));
-    let v: Value = pypickle::from_reader_with(&pickle[..], &opts).unwrap();
-    assert_eq!(v, Value::Bytes(blob));
+    let once = b"\x80\x02X\x04\x00\x00\x00blobQ.";
+    let e = pypickle::from_slice_with::<Value>(once, &big).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    let raised = big.clone().max_expansion(4 << 20);
+    assert_eq!(
+        pypickle::from_slice_with::<Value>(once, &raised).unwrap(),
+        Value::Bytes(blob.clone())
+    );
+    assert_eq!(
+        pypickle::from_reader_with::<_, Value>(&once[..], &raised).unwrap(),
+        Value::Bytes(blob)
+    );
+    let mib = DeOptions::new().persistent_load(|_| Ok(Value::Bytes(vec![7; 1 << 20])));
+    let mut many = b"\x80\x02X\x01\x00\x00\x00wq\x00".to_vec();
+    many.extend(b"h\x00Q0".repeat(300));
+    many.extend(b"N.");
+    let e = pypickle::from_slice_with::<Value>(&many, &mib).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    assert_eq!(e.opcode_name(), Some("BINPERSID"), "{e}");
 }
 
 /// A persistent id that holds itself (`L = []; L.append(L)` returned by `persistent_id`, as
@@ -260,6 +274,8 @@ fn a_persistent_id_that_holds_itself_is_a_cycle_error() {
         &b"\x80\x05\x95\x07\x00\x00\x00\x00\x00\x00\x00]\x94h\x00aQ."[..],
         // protocol 2, the cycle through a tuple: L = []; L.append((L,))
         b"\x80\x02]q\x00h\x00\x85q\x01aQ.",
+        // wide: l = [1] * 5000 + [l], which meets the expansion limit before the depth limit
+        &[&b"\x80\x02]q\x00("[..], &b"K\x01".repeat(5000), b"h\x00eQ."].concat(),
     ] {
         let e = pypickle::from_slice_with::<Value>(pickle, &opts).unwrap_err();
         assert!(e.to_string().starts_with("cycle"), "{e}");

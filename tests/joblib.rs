@@ -334,3 +334,39 @@ fn pickles_of_arrays_with_object_fields_are_scanned() {
         assert!(err.to_string().contains("system"), "{name}: {err}");
     }
 }
+
+/// The nested pickles of a joblib file's object arrays share the file's budget for what calls
+/// make: 40 object arrays, each calling `_codecs.encode` 2000 times on a 4096-char str, used
+/// to get an allowance each (330 MB from a 1 MB file).
+#[test]
+fn nested_object_array_pickles_share_one_budget() {
+    let fixture = read("objects.joblib");
+    // The fixture's first wrapper, built: from its SHORT_BINUNICODE of joblib.numpy_pickle to
+    // its BUILD. It memoizes the wrapper class as 2 and the state dict as 4.
+    let wrapper = &fixture[11..220];
+    assert_eq!(wrapper.last(), Some(&b'b'));
+    let mut inner = b"\x80\x05c_codecs\nencode\n\x94".to_vec();
+    let text = "\u{e9}".repeat(4096);
+    inner.push(0x8d); // BINUNICODE8
+    inner.extend((text.len() as u64).to_le_bytes());
+    inner.extend(text.as_bytes());
+    inner.extend(b"\x94\x8c\x06latin1\x94");
+    inner.extend(b"h\x00h\x01h\x02\x86R0".repeat(2000));
+    inner.extend(b"cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R.");
+    let mut file = b"\x80\x04](".to_vec();
+    file.extend(wrapper);
+    file.extend(&inner);
+    for _ in 1..40 {
+        file.extend(b"h\x02)\x81h\x04b");
+        file.extend(&inner);
+    }
+    file.extend(b"e.");
+    let e = joblib::from_slice::<Value>(&file).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    // One object array of the same kind is within the budget.
+    let mut one = b"\x80\x04](".to_vec();
+    one.extend(wrapper);
+    one.extend(&inner);
+    one.extend(b"e.");
+    assert!(joblib::from_slice::<Value>(&one).is_ok());
+}

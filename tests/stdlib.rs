@@ -1158,6 +1158,37 @@ fn objects_read_as_a_shape_they_do_not_have_are_errors() {
     refused::<HashMap<String, i64>>(deque, "has list items");
     refused::<BTreeMap<String, i64>>(value_error, "has constructor arguments");
     refused::<HashMap<String, String>>(decimal, "has constructor arguments");
+    // Parts with nothing in them read as empty in any shape (as before the check): an empty
+    // defaultdict (its factory is a constructor argument) as a map, at every protocol.
+    let empty_defaultdicts: [&[u8]; 3] = [
+        b"ccollections\ndefaultdict\np0\n(c__builtin__\nlist\np1\ntp2\nRp3\n.",
+        b"\x80\x02ccollections\ndefaultdict\nq\x00c__builtin__\nlist\nq\x01\x85q\x02Rq\x03.",
+        b"\x80\x04\x957\x00\x00\x00\x00\x00\x00\x00\x8c\x0bcollections\x94\x8c\x0bdefaultdict\x94\x93\x94\x8c\x08builtins\x94\x8c\x04list\x94\x93\x94\x85\x94R\x94.",
+    ];
+    for p in empty_defaultdicts {
+        assert!(from_slice::<HashMap<String, Vec<i64>>>(p)
+            .unwrap()
+            .is_empty());
+        let v: Value = from_slice(p).unwrap();
+        assert!(pypickle::from_value::<HashMap<String, Vec<i64>>>(v)
+            .unwrap()
+            .is_empty());
+    }
+    // An empty list subclass at protocols 0-1 (`_reconstructor(L, list, [])`) as a map, and
+    // an object whose `__getstate__` returned `{}` as a sequence.
+    let opts = pypickle::DeOptions::new()
+        .allow_global("m", "L")
+        .allow_global("m", "S");
+    for p in [
+        &b"ccopy_reg\n_reconstructor\np0\n(cm\nL\np1\nc__builtin__\nlist\np2\n(lp3\ntp4\nRp5\n."[..],
+        b"ccopy_reg\n_reconstructor\nq\x00(cm\nL\nq\x01c__builtin__\nlist\nq\x02]q\x03tq\x04Rq\x05.",
+    ] {
+        let m: HashMap<String, i64> = pypickle::from_slice_with(p, &opts).unwrap();
+        assert!(m.is_empty());
+    }
+    let empty_state = b"\x80\x02cm\nS\nq\x00)\x81q\x01}q\x02b.";
+    let items: Vec<i64> = pypickle::from_slice_with(empty_state, &opts).unwrap();
+    assert!(items.is_empty());
     // What each does have still reads.
     assert_eq!(
         from_slice::<BTreeMap<String, i64>>(ordered_dict).unwrap(),

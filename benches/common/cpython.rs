@@ -72,7 +72,10 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(err_file)
             .spawn()
-            .map_err(|e| format!("python3: {e}"))?;
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&stderr);
+                format!("python3: {e}")
+            })?;
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let mut server = Server {

@@ -12,7 +12,7 @@
 //! arguments too would leave the keywords out, and so would nothing: that is an error
 //! ([`Source::KeywordsLeftOut`]), never a value without them. An object that has parts, none of
 //! them in the row asked for (an `OrderedDict` read as a sequence, a `namedtuple` as a map), is
-//! an error too ([`Source::Mismatch`]); only an object with no parts at all reads as empty.
+//! an error too ([`Source::Mismatch`]); an object with nothing in its parts reads as empty.
 //!
 //! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
 //! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
@@ -45,6 +45,11 @@ pub(crate) struct Facts {
     pub args: bool,
     /// The constructor got keyword arguments (NEWOBJ_EX, `copyreg.__newobj_ex__`).
     pub kwargs: bool,
+    /// Some part holds something: items, a state that is not empty, constructor arguments
+    /// (but a `defaultdict`'s factory alone), keyword arguments. An object with parts but no
+    /// content (an empty `defaultdict(list)`, an empty list subclass at protocols 0-1, a
+    /// `__getstate__` that returned `{}`) reads as empty in any shape.
+    pub content: bool,
 }
 
 /// The part of the object that answers.
@@ -64,8 +69,9 @@ pub(crate) enum Source {
     /// The object has parts, but none that reads as what was asked: an error, never an empty
     /// value that would drop them.
     Mismatch,
-    /// The object has no parts at all (`object()`, an instance without state): an empty map
-    /// (for a map, struct or anything) or no arguments (a sequence).
+    /// The object has nothing in its parts (`object()`, an instance without state, an empty
+    /// `defaultdict`): an empty map (for a map, struct or anything) or no arguments (a
+    /// sequence).
     Nothing,
 }
 
@@ -141,18 +147,11 @@ pub(crate) fn choose(want: Want, f: &Facts) -> Source {
             (f.args, Args),
         ],
     };
-    let has_parts = f.list_items
-        || f.dict_items
-        || f.attributes
-        || f.tuple_state
-        || f.ctor_dict
-        || f.args
-        || f.kwargs;
     match order.iter().find(|(has, _)| *has).map(|(_, s)| *s) {
         Some(Args | CtorDict) if f.kwargs => KeywordsLeftOut,
         Some(s) => s,
         None if f.kwargs => KeywordsLeftOut,
-        None if has_parts => Mismatch,
+        None if f.content => Mismatch,
         None => Nothing,
     }
 }
@@ -173,6 +172,7 @@ mod tests {
         assert_eq!(choose(Want::Any, &bag), Source::DictItems);
         let namedtuple = Facts {
             args: true,
+            content: true,
             ..Facts::default()
         };
         assert_eq!(choose(Want::Struct, &namedtuple), Source::Args);
@@ -219,13 +219,21 @@ mod tests {
         assert_eq!(choose(Want::Map, &Facts::default()), Source::Nothing);
         let ordered_dict = Facts {
             dict_items: true,
+            content: true,
             ..Facts::default()
         };
         assert_eq!(choose(Want::Seq, &ordered_dict), Source::Mismatch);
         let list_subclass = Facts {
             list_items: true,
+            content: true,
             ..Facts::default()
         };
         assert_eq!(choose(Want::Map, &list_subclass), Source::Mismatch);
+        // Parts with nothing in them: an empty defaultdict (its factory is an argument).
+        let empty_defaultdict = Facts {
+            args: true,
+            ..Facts::default()
+        };
+        assert_eq!(choose(Want::Map, &empty_defaultdict), Source::Nothing);
     }
 }

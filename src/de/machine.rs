@@ -28,7 +28,7 @@ pub(crate) struct Machine {
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
-    /// Bytes this pickle's opcodes (or the caller's hooks) made in scratch: decoded text,
+    /// Bytes this pickle's opcodes (and the caller's hooks) made in scratch: decoded text,
     /// names, `_codecs.encode` results. Not the bytes an `io::Read` input copies there, so
     /// that the limits come out the same for a slice and a reader.
     made: u64,
@@ -196,10 +196,23 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// Run opcodes until STOP: the root, or `None` if the input was already at its end.
     fn drive(&mut self) -> Result<Option<Node>> {
-        let first = self.start;
+        let first = self.r.position();
         loop {
             self.fast();
             self.pos = self.r.position();
+            // The fast loop pushes into the stack's slots without counting them: as many as a
+            // larger pickle read before on this thread left. Counted here, before anything
+            // can take one off, the limit falls alike whatever the slots.
+            if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes {
+                // Reported at the opcode the fast loop stopped at (it runs on slices only).
+                self.op = self
+                    .r
+                    .input()
+                    .get(self.pos as usize)
+                    .copied()
+                    .unwrap_or(STOP);
+                return Err(self.too_many_nodes());
+            }
             let op = match self.r.next_byte() {
                 Some(op) => op,
                 None => match self.r.opcode(&self.arena.scratch) {
@@ -216,11 +229,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 // The stack holds values too: `max_nodes` bounds it with the arena (pushes
                 // beyond the slots allocated so far all come through here).
                 Ok(false) if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes => {
-                    return Err(err(ErrorCode::Limit {
-                        which: Limit::Nodes,
-                        limit: self.opts.max_nodes as u64,
-                    })
-                    .or_at(self.pos, self.op))
+                    return Err(self.too_many_nodes())
                 }
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
@@ -232,6 +241,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 Err(e) => return Err(e.or_at(self.pos, self.op)),
             }
         }
+    }
+
+    /// `max_nodes` met, at the opcode being run.
+    #[cold]
+    fn too_many_nodes(&self) -> Error {
+        err(ErrorCode::Limit {
+            which: Limit::Nodes,
+            limit: self.opts.max_nodes as u64,
+        })
+        .or_at(self.pos, self.op)
     }
 
     /// The success paths of the most common opcodes, straight from a slice input with the
@@ -511,15 +530,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 limit: self.opts.max_expansion,
             }));
         }
-        Ok(self.push_made(bytes))
-    }
-
-    /// Bytes made in scratch without a limit: what the caller's own hook returned.
-    fn push_made(&mut self, bytes: &[u8]) -> Span {
         self.m.made = self.m.made.saturating_add(bytes.len() as u64);
         let start = self.arena.scratch.len();
         self.arena.scratch.extend_from_slice(bytes);
-        Span::scratch(start, bytes.len())
+        Ok(Span::scratch(start, bytes.len()))
     }
 
     #[inline(always)]

@@ -35,7 +35,7 @@ pub enum Py2Strings {
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
 /// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (24 bytes each) |
 /// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers, call arguments and BUILD states, and values on the unpickler's stack (24 bytes each) |
-/// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the pickle's length; and, at 32 bytes a value, the bytes of strs, bytes and ints handed over again beyond the pickle's length (one long str referenced over and over), at 8 bytes a value the bytes calls copy (`_codecs.encode` of one str, again and again). Each pickle of a stream is measured by its own bytes, the same from a slice and a reader; what `persistent_load` returns is not limited |
+/// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the pickle's length; and, at 32 bytes a value, the bytes of strs, bytes and ints handed over again beyond the pickle's length (one long str referenced over and over), at 8 bytes a value the bytes calls copy (`_codecs.encode` of one str, again and again). Each pickle of a stream is measured by its own bytes, the same from a slice and a reader; what `persistent_load` returns counts as bytes calls copy |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 /// | [`max_decompressed`](Self::max_decompressed) | 1 GiB | bytes a compressed joblib file ([`crate::joblib`]) may inflate to: a few KiB of zlib can claim gigabytes |
 #[derive(Clone, Debug)]
@@ -184,8 +184,11 @@ impl DeOptions {
     /// Resolve persistent ids (the PERSID and BINPERSID opcodes) like `Unpickler.persistent_load`:
     /// `load` gets the id as a [`Value`](crate::Value) and returns the value that stands in
     /// its place (or an error message, which becomes the decode error). Without it a persistent
-    /// id is an error. The returned value is trusted: it is not checked against the policy,
-    /// nor limited by `max_expansion`. The id is a copy of what the pickle built when the
+    /// id is an error. The returned value is trusted: it is not checked against the policy.
+    /// Its bytes (strs, bytes, big ints) are copied at each call, and a pickle chooses how
+    /// often it calls the hook, so they are charged as bytes the pickle made (see
+    /// [`max_expansion`](Self::max_expansion)): a hook that returns large blobs wants
+    /// `max_expansion` raised. The id is a copy of what the pickle built when the
     /// PERSID or BINPERSID runs (CPython passes the object itself, so a container the pickle
     /// fills afterwards is seen filled there; CPython's pickler never writes that), and an id
     /// that holds itself is an error of [`Category::Invalid`](crate::Category::Invalid), as

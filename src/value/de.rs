@@ -527,6 +527,27 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         _ => None,
     };
     let ctor_dict = matches!(args.as_slice(), [Value::Dict(_)]);
+    fn has_content(state: &Value) -> bool {
+        match state {
+            Value::None => false,
+            Value::Dict(d) => !d.is_empty(),
+            Value::Tuple(t) => t.iter().any(has_content),
+            _ => true,
+        }
+    }
+    let base_content = match &base_items {
+        Some(Value::List(items)) => !items.is_empty(),
+        Some(Value::Dict(pairs)) => !pairs.is_empty(),
+        _ => false,
+    };
+    let factory_only =
+        args.len() == 1 && class.module == "collections" && class.name == "defaultdict";
+    let content = !list_items.is_empty()
+        || !dict_items.is_empty()
+        || base_content
+        || state.iter().any(has_content)
+        || (!args.is_empty() && !factory_only)
+        || kwargs.is_some();
     let facts = Facts {
         list_items: !list_items.is_empty()
             || matches!(base_items, Some(Value::List(_)))
@@ -537,6 +558,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         ctor_dict,
         args: !args.is_empty(),
         kwargs: kwargs.is_some(),
+        content,
     };
     Ok(match choose(want, &facts) {
         Source::ListItems => match base_items {

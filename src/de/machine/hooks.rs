@@ -26,9 +26,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         };
         let pid = match self.build_detached(pid) {
             Ok(pid) => pid,
-            // The detached walk tracks no cycles: one ends at the depth limit, and is told
-            // apart from a deep id here, when it already failed.
-            Err(e) if e.limit() == Some(Limit::Depth) && self.holds_itself(pid) => {
+            // The detached walk tracks no cycles: one ends at the depth limit (or, wide, at
+            // the expansion limit first), and is told apart from a deep or large id here,
+            // when it already failed.
+            Err(e)
+                if matches!(e.limit(), Some(Limit::Depth | Limit::Expansion))
+                    && self.holds_itself(pid) =>
+            {
                 return Err(err(ErrorCode::Cycle))
             }
             Err(e) => return Err(e),
@@ -187,17 +191,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             Value::Bool(b) => Kind::Bool(*b),
             Value::Int(i) => Kind::Int(*i),
             Value::Float(f) => Kind::Float(*f),
-            // The caller's value is trusted: its bytes are not limited as the pickle's are
-            // (but count for what the walk may hand over).
-            Value::BigInt(b) => Kind::BigInt(self.push_made(b.as_le_bytes())),
+            // The caller's value is trusted, but how often the hook is called is the
+            // pickle's choice: each copy is charged as bytes the pickle made.
+            Value::BigInt(b) => Kind::BigInt(self.push_scratch(b.as_le_bytes())?),
             Value::Complex(c) => {
                 let id = self.arena.complexes.len() as Id;
                 self.arena.complexes.push((c.re, c.im));
                 Kind::Complex(id)
             }
-            Value::Str(s) => Kind::Str(self.push_made(s.as_bytes())),
-            Value::Bytes(b) => Kind::Bytes(self.push_made(b)),
-            Value::ByteArray(b) => Kind::ByteArray(self.push_made(b)),
+            Value::Str(s) => Kind::Str(self.push_scratch(s.as_bytes())?),
+            Value::Bytes(b) => Kind::Bytes(self.push_scratch(b)?),
+            Value::ByteArray(b) => Kind::ByteArray(self.push_scratch(b)?),
             Value::List(items) => {
                 let nodes = self.inject_all(items, depth)?;
                 Kind::List(self.container(&nodes))

@@ -146,11 +146,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn nested_pickle(&mut self) -> Result<Object> {
         let mut opts = self.opts.clone();
         opts.joblib = false;
-        let mut inner = Machine::default();
-        let start = self.r.position();
+        // Its budgets are the outer pickle's: what it copies and makes is counted with what
+        // the outer pickle did, against the outer pickle's bytes (a file of many object
+        // arrays must not get an allowance for each).
+        let mut inner = Machine {
+            copied: self.m.copied,
+            made: self.m.made,
+            ..Machine::default()
+        };
         let root = Run {
             m: &mut inner,
-            start,
+            start: self.start,
             buffers: &[],
             r: &mut *self.r,
             arena: &mut *self.arena,
@@ -162,8 +168,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         .drive()?;
         // Its tuples come after every tuple made so far, so the list stays sorted.
         self.m.unhashable_tuples.extend(&inner.unhashable_tuples);
-        // What it made in scratch is in the arena the outer pickle's walk reads.
-        self.m.made = self.m.made.saturating_add(inner.made);
+        self.m.copied = inner.copied;
+        self.m.made = inner.made;
         match root.map(|n| n.kind) {
             Some(Kind::Object(a)) => Ok(self.arena.objects[a as usize]),
             Some(other) => Err(malformed_owned(format!(

@@ -188,6 +188,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let obj = self.object(id);
         let base = self.base_items(id).map(|n| n.kind);
         let tuple_state = self.tuple_state(id).is_some();
+        let args = self.args(id);
+        let kwargs = self.keywords(id).is_some();
+        let base_content = match base {
+            Some(Kind::List(c) | Kind::Dict(c)) => arena.len(c) > 0,
+            _ => false,
+        };
+        let state_content = arena.iter(obj.states).any(|s| self.has_content(s));
+        let factory_only = args.len() == 1 && self.class_of(id) == ("collections", "defaultdict");
         Facts {
             list_items: arena.len(obj.list) > 0
                 || matches!(base, Some(Kind::List(_)))
@@ -196,8 +204,26 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             attributes: arena.len(obj.states) > 0 && !tuple_state,
             tuple_state,
             ctor_dict: self.constructor_dict(id).is_some(),
-            args: !self.args(id).is_empty(),
-            kwargs: self.keywords(id).is_some(),
+            args: !args.is_empty(),
+            kwargs,
+            content: arena.len(obj.list) > 0
+                || arena.len(obj.dict) > 0
+                || base_content
+                || state_content
+                || (!args.is_empty() && !factory_only)
+                || kwargs,
+        }
+    }
+
+    /// Whether a BUILD state holds something: not `None`, an empty dict or tuple, or a
+    /// `(dict, slots)` pair of those.
+    fn has_content(&self, state: &Node) -> bool {
+        let arena = self.w.arena;
+        match state.kind {
+            Kind::None => false,
+            Kind::Dict(d) => arena.len(d) > 0,
+            Kind::Tuple(r) => arena.slice(r).iter().any(|n| self.has_content(n)),
+            _ => true,
         }
     }
 

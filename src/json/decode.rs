@@ -55,15 +55,30 @@ fn global(j: &Json) -> Result<Global> {
 }
 
 /// A JSON number: an `int` if it has no fraction or exponent, else a `float`.
-fn number(n: &serde_json::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::Int(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::from(u)
-    } else {
-        // Neither an i64 nor a u64: a float (serde_json keeps no other kind of number without
-        // its `arbitrary_precision` feature).
-        Value::Float(n.as_f64().unwrap_or(f64::NAN))
+fn number(n: &serde_json::Number) -> Result<Value> {
+    match (n.as_i64(), n.as_u64()) {
+        // `-0` is a float; serde_json with `arbitrary_precision` (which another crate may turn
+        // on) answers it as the int 0.
+        (Some(0), _) if n.to_string() == "-0" => Ok(Value::Float(-0.0)),
+        (Some(i), _) => Ok(Value::Int(i)),
+        (None, Some(u)) => Ok(Value::from(u)),
+        (None, None) => {
+            // A float; or, with `arbitrary_precision`, an int past 64 bits or a float past
+            // f64's range, which serde_json then keeps as text: never a silent float or NaN.
+            let text = n.to_string();
+            let integral = text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+            if integral {
+                return text.parse::<BigInt>().map(Value::from).map_err(|e| {
+                    Error::invalid(format!("{text}: {e}"))
+                });
+            }
+            match text.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Value::Float(f)),
+                _ => Err(Error::invalid(format!(
+                    "{text} is beyond a float's range (write {{\"$float\": \"inf\"}} for infinity)"
+                ))),
+            }
+        }
     }
 }
 
@@ -147,7 +162,7 @@ impl Decoder<'_> {
         match j {
             Json::Null => Ok(Value::None),
             Json::Bool(b) => Ok(Value::Bool(*b)),
-            Json::Number(n) => Ok(number(n)),
+            Json::Number(n) => number(n),
             Json::String(s) => Ok(Value::Str(s.clone())),
             Json::Array(items) => self.list(items, outer),
             Json::Object(map) => self.object(map, outer),

@@ -594,3 +594,25 @@ fn ints_out_of_128_bit_range_name_the_number() {
         -(1i128 << 64)
     );
 }
+
+/// A `Value` read through serde's buffering (a flattened map, an untagged enum) meets tuples as
+/// lists; a dict keyed by one would be a `Value` with a list for a key, which Python cannot
+/// hash and this crate cannot write back. That is an error now, not such a `Value`.
+#[test]
+fn a_value_with_a_tuple_key_through_flatten_is_an_error() {
+    #[derive(Deserialize, Debug)]
+    struct Cat {
+        #[allow(dead_code)]
+        id: u32,
+        #[serde(flatten)]
+        #[allow(dead_code)]
+        rest: BTreeMap<String, pypickle::Value>,
+    }
+    // pickle.dumps({'id': 1, 'k': {(1, 2): 3}}, 4)
+    let p = b"\x80\x04\x95\x1b\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x02id\x94K\x01\x8c\x01k\x94}\x94K\x01K\x02\x86\x94K\x03su.";
+    let e = pypickle::from_slice::<Cat>(p).unwrap_err();
+    assert!(e.to_string().contains("cannot be a dict key"), "{e}");
+    // Read directly, the same dict keeps its tuple key.
+    let v: pypickle::Value = pypickle::from_slice(p).unwrap();
+    assert_eq!(v.to_string(), "{'id': 1, 'k': {(1, 2): 3}}");
+}

@@ -68,9 +68,10 @@ fn number(n: &serde_json::Number) -> Result<Value> {
             let text = n.to_string();
             let integral = text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
             if integral {
-                return text.parse::<BigInt>().map(Value::from).map_err(|e| {
-                    Error::invalid(format!("{text}: {e}"))
-                });
+                return text
+                    .parse::<BigInt>()
+                    .map(Value::from)
+                    .map_err(|e| Error::invalid(format!("{text}: {e}")));
             }
             match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(Value::Float(f)),

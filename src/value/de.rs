@@ -92,8 +92,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some(entry) = map.next_entry()? {
-            out.push(entry);
+        while let Some((k, v)) = map.next_entry::<Value, Value>()? {
+            // From another format, or from serde's buffering (untagged enums, flatten), which
+            // turns tuples into lists: a key Python could not hash makes no `Value` dict.
+            if let Some(what) = super::ser::unhashable(&k) {
+                return Err(de::Error::custom(format_args!(
+                    "{what} cannot be a dict key: Python cannot hash it (a tuple key read \
+                     through serde's buffering, as in an untagged enum or flatten, arrives as \
+                     a list)"
+                )));
+            }
+            out.push((k, v));
         }
         Ok(Value::Dict(out))
     }

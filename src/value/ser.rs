@@ -232,19 +232,21 @@ impl ValueSerializer {
     }
 }
 
+/// What in `v` Python cannot hash (as a dict key or set element must be), if anything.
+pub(crate) fn unhashable(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::List(_) => Some("a list"),
+        Value::Dict(_) => Some("a dict"),
+        Value::Set(_) => Some("a set"),
+        Value::ByteArray(_) => Some("a bytearray"),
+        Value::Tuple(items) => items.iter().find_map(unhashable),
+        _ => None,
+    }
+}
+
 /// `v`, if Python can hash it (as a dict key or set element must be); else the error the pickle
 /// writer gives for it.
 fn hashable(v: Value) -> Result<Value> {
-    fn unhashable(v: &Value) -> Option<&'static str> {
-        match v {
-            Value::List(_) => Some("a list"),
-            Value::Dict(_) => Some("a dict"),
-            Value::Set(_) => Some("a set"),
-            Value::ByteArray(_) => Some("a bytearray"),
-            Value::Tuple(items) => items.iter().find_map(unhashable),
-            _ => None,
-        }
-    }
     match unhashable(&v) {
         None => Ok(v),
         Some(what) => Err(bad(&format!(

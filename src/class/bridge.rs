@@ -75,6 +75,12 @@ pub(crate) enum Source {
     Nothing,
 }
 
+/// Whether an instance of `module.name` made with `args` constructor arguments holds something
+/// in them: a `defaultdict`'s one argument is its factory, not content.
+pub(crate) fn args_are_content(module: &str, name: &str, args: usize) -> bool {
+    args > 0 && !(args == 1 && (module, name) == ("collections", "defaultdict"))
+}
+
 /// Why [`Source::Mismatch`] is an error, for an instance of `class` with `facts` asked as `want`.
 pub(crate) fn mismatch(class: impl std::fmt::Display, want: Want, facts: &Facts) -> String {
     let parts: Vec<&str> = [

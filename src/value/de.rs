@@ -16,7 +16,9 @@ use serde::forward_to_deserialize_any;
 
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
-use crate::class::bridge::{choose, keywords_left_out, mismatch, Facts, Source, Want};
+use crate::class::bridge::{
+    args_are_content, choose, keywords_left_out, mismatch, Facts, Source, Want,
+};
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
 
@@ -549,13 +551,11 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         Some(Value::Dict(pairs)) => !pairs.is_empty(),
         _ => false,
     };
-    let factory_only =
-        args.len() == 1 && class.module == "collections" && class.name == "defaultdict";
     let content = !list_items.is_empty()
         || !dict_items.is_empty()
         || base_content
         || state.iter().any(has_content)
-        || (!args.is_empty() && !factory_only)
+        || args_are_content(&class.module, &class.name, args.len())
         || kwargs.is_some();
     let facts = Facts {
         list_items: !list_items.is_empty()

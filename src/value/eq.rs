@@ -54,47 +54,33 @@ fn num_eq(a: &Num, b: &Num) -> bool {
     }
 }
 
-/// Equal as multisets, ignoring order.
-fn unordered_eq(a: &[Value], b: &[Value]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// Whether two sequences of the same length hold the same items as many times each.
+fn same_counts<T: Eq + Hash>(
+    a: impl IntoIterator<Item = T>,
+    b: impl IntoIterator<Item = T>,
+) -> bool {
+    let mut counts: HashMap<T, usize> = HashMap::new();
+    for x in a {
+        *counts.entry(x).or_default() += 1;
     }
-    if a == b {
-        return true;
-    }
-    let mut counts: HashMap<&Value, isize> = HashMap::with_capacity(a.len());
-    for v in a {
-        *counts.entry(v).or_default() += 1;
-    }
-    for v in b {
-        match counts.get_mut(v) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// Equal as multisets of entries, ignoring order: the same as Python's dict equality when keys
-/// are distinct, and symmetric (and consistent with the hash) when a pickle set a key twice.
-fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 == y.1) {
-        return true;
-    }
-    let mut counts: HashMap<(&Value, &Value), usize> = HashMap::with_capacity(a.len());
-    for (k, v) in a {
-        *counts.entry((k, v)).or_default() += 1;
-    }
-    b.iter().all(|(k, v)| match counts.get_mut(&(k, v)) {
+    b.into_iter().all(|x| match counts.get_mut(&x) {
         Some(n) if *n > 0 => {
             *n -= 1;
             true
         }
         _ => false,
     })
+}
+
+/// Equal as multisets, ignoring order.
+fn unordered_eq(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && (a == b || same_counts(a, b))
+}
+
+/// Equal as multisets of entries, ignoring order: the same as Python's dict equality when keys
+/// are distinct, and symmetric (and consistent with the hash) when a pickle set a key twice.
+fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
+    a.len() == b.len() && (a == b || same_counts(a, b))
 }
 
 impl PartialEq for Value {

@@ -142,20 +142,15 @@ impl Serialize for Value {
 /// deep, or more than 1024 `Some`s and newtype structs, is an error of
 /// [`Limit::Depth`](crate::Limit::Depth), not a stack overflow.
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    let limit = crate::ser::DEFAULT_MAX_DEPTH;
-    value.serialize(ValueSerializer::within(
-        limit,
-        limit,
-        limit * WRAPS_PER_LEVEL,
-    ))
+    value.serialize(ValueSerializer::top())
 }
 
 /// [`to_value`] of a protocol 0 persistent id, where a persistent id inside is an error.
 pub(crate) fn to_value_of_text_pid<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    let limit = crate::ser::DEFAULT_MAX_DEPTH;
-    let mut s = ValueSerializer::within(limit, limit, limit * WRAPS_PER_LEVEL);
-    s.no_persistent = true;
-    value.serialize(s)
+    value.serialize(ValueSerializer {
+        no_persistent: true,
+        ..ValueSerializer::top()
+    })
 }
 
 /// [`to_value`] for a value being written `depth` containers and `wraps` wrappers short of
@@ -189,6 +184,12 @@ struct ValueSerializer {
 }
 
 impl ValueSerializer {
+    /// For a value on its own: the writer's default depth limits.
+    fn top() -> ValueSerializer {
+        let limit = crate::ser::DEFAULT_MAX_DEPTH;
+        ValueSerializer::within(limit, limit, limit * WRAPS_PER_LEVEL)
+    }
+
     fn within(limit: u32, depth: u32, wraps: u32) -> ValueSerializer {
         ValueSerializer {
             big_payload: false,

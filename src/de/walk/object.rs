@@ -11,7 +11,9 @@
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
-use crate::class::bridge::{choose, keywords_left_out, mismatch, Facts, Source, Want};
+use crate::class::bridge::{
+    args_are_content, choose, keywords_left_out, mismatch, Facts, Source, Want,
+};
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
@@ -195,11 +197,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             _ => false,
         };
         let state_content = arena.iter(obj.states).any(|s| self.has_content(s));
-        let factory_only = args.len() == 1 && self.class_of(id) == ("collections", "defaultdict");
+        let (module, name) = self.class_of(id);
         Facts {
             list_items: arena.len(obj.list) > 0
                 || matches!(base, Some(Kind::List(_)))
-                || self.class_of(id) == ("collections", "deque"),
+                || (module, name) == ("collections", "deque"),
             dict_items: arena.len(obj.dict) > 0 || matches!(base, Some(Kind::Dict(_))),
             attributes: arena.len(obj.states) > 0 && !tuple_state,
             tuple_state,
@@ -210,7 +212,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 || arena.len(obj.dict) > 0
                 || base_content
                 || state_content
-                || (!args.is_empty() && !factory_only)
+                || args_are_content(module, name, args.len())
                 || kwargs,
         }
     }

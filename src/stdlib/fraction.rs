@@ -93,7 +93,7 @@ impl Fraction {
     /// `n/d`, or a decimal `n.f` with an optional exponent (`'1.5e-3'`); digits may be grouped
     /// with single underscores. Whitespace may surround the `/`, as CPython 3.12 allows
     /// (3.11 refused `'1 / 2'`); no sign may follow it (`'1/-2'`).
-    fn parse(text: &str) -> Result<Fraction, Error> {
+    pub(super) fn parse(text: &str) -> Result<Fraction, Error> {
         let bad = || invalid(FRACTION, format_args!("{text:?} is not a fraction"));
         let overflow = || invalid(FRACTION, format_args!("{text:?} does not fit i128 terms"));
         let s = super::py_strip(text);

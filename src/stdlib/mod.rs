@@ -71,7 +71,20 @@
 //! # Plain serde form
 //!
 //! When a Rust type asks for something plain where a pickle holds one of these objects (a
-//! `String` field holding a `datetime`, say), the deserializer hands over this form:
+//! `String` field holding a `datetime`, say), the deserializer hands over this form. It is
+//! also what these types (and a [`Value`] holding one of their objects) serialize as into
+//! another format, and what they deserialize from there:
+//!
+//! ```
+//! use pypickle::stdlib::{Date, Decimal};
+//! #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+//! struct Row { day: Date, price: Decimal }
+//! let row = Row { day: Date::new(2026, 11, 23)?, price: "9.99".parse()? };
+//! let json = serde_json::to_string(&row).unwrap();
+//! assert_eq!(json, r#"{"day":"2026-11-23","price":"9.99"}"#);
+//! assert_eq!(serde_json::from_str::<Row>(&json).unwrap(), row);
+//! # Ok::<(), pypickle::Error>(())
+//! ```
 //!
 //! | Python object | plain form |
 //! |---|---|
@@ -87,8 +100,18 @@
 //! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
 //! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
 //!
-//! Collections and exceptions have no plain form here (the deserializer reads collections as
-//! the dicts and lists they hold).
+//! Collections read as the dicts and lists they hold, and serialize as them into another
+//! format (an `OrderedDict`, `defaultdict` or `Counter` as a map, a `deque` as a list).
+//! Exceptions have no plain form.
+//!
+//! Read back from another format, each type takes its plain form, and the other spellings
+//! Python's `fromisoformat` and `UUID(str)` take (`Z`, a space for the `T`, a date alone for a
+//! `datetime`, 1 to 6 digits of fraction, `{...}`, `urn:uuid:`), an int for a `Decimal` or
+//! `Fraction`; a `timedelta`'s seconds are rounded to the microsecond as
+//! `timedelta(seconds=x)` rounds them. What the plain form leaves out comes back as its
+//! default: no timezone name, `fold` 0, no `defaultdict` factory or `deque` bound, `is_safe`
+//! unknown, a zone from the cache; a path in the flavour `PurePath(str)` makes on the system
+//! (POSIX, or Windows on Windows).
 
 use std::fmt;
 
@@ -101,6 +124,7 @@ mod decimal;
 mod exception;
 mod fraction;
 mod path;
+mod plain;
 mod range;
 mod uuid;
 
@@ -168,6 +192,30 @@ pub(crate) fn natural(obj: &Object) -> Option<Value> {
         | Known::Deque(_)
         | Known::Exception(_) => return None,
     })
+}
+
+/// What a serializer of another format (JSON, ...) gets for a standard library object, where
+/// this crate's own get the object itself (see `value/ser.rs`): the plain form of a scalar-like
+/// one (see the module docs), the entries of an `OrderedDict`, `defaultdict` or `Counter`, the
+/// items of a `deque`; `None` for anything else.
+pub(crate) fn foreign_form(obj: &Object) -> Option<Value> {
+    if let Some(v) = natural(obj) {
+        return Some(v);
+    }
+    Some(match Known::of(obj)? {
+        Known::OrderedDict(d) => Value::Dict(d.items),
+        Known::DefaultDict(d) => Value::Dict(d.items),
+        Known::Counter(c) => Value::Dict(c.items),
+        Known::Deque(d) => Value::List(d.items),
+        _ => return None,
+    })
+}
+
+/// A standard library type read from its form in another format (see [`foreign_form`]).
+pub(crate) trait FromPlain: Sized {
+    /// The value from `v` if it has the type of this type's plain form (a `str` for a
+    /// `datetime`, say), which may still be malformed; `None` for another type.
+    fn from_plain(v: &Value) -> Option<Result<Self, Error>>;
 }
 
 /// One recognised standard library object.
@@ -437,10 +485,18 @@ macro_rules! via_value {
             }
         }
 
+        /// From the object CPython pickles, or from its plain form (see the module docs), as a
+        /// format other than pickle holds it.
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let v = <$crate::Value as serde::Deserialize>::deserialize(d)?;
-                <$t>::try_from(&v).map_err(serde::de::Error::custom)
+                let plain = match &v {
+                    $crate::Value::Object(_) => None,
+                    other => <$t as $crate::stdlib::FromPlain>::from_plain(other),
+                };
+                plain
+                    .unwrap_or_else(|| <$t>::try_from(&v))
+                    .map_err(serde::de::Error::custom)
             }
         }
 

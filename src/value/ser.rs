@@ -120,8 +120,53 @@ impl Serialize for Value {
             Value::Global(g) => {
                 s.serialize_newtype_struct(Tag::Global.name(), &(&g.module, &g.name))
             }
-            Value::Object(o) => s.serialize_newtype_struct(Tag::Object.name(), &**o),
+            Value::Object(o) => s.serialize_newtype_struct(Tag::Object.name(), &Payload(o)),
         }
+    }
+}
+
+thread_local! {
+    /// Set while this crate's serializer serializes the payload of a `$pypickle::Object`
+    /// newtype (see [`Payload`]).
+    static OBJECT_WANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `f`, the serialization of a `$pypickle::Object` newtype's payload into this crate's
+/// serializer: a [`Payload`] in it gives the object whole.
+fn wanting_object<T>(f: impl FnOnce() -> T) -> T {
+    /// Unset on the way out, whether `f` returned or unwound (a `Payload` unsets it first).
+    struct Unset;
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            OBJECT_WANTED.with(|w| w.set(false));
+        }
+    }
+    OBJECT_WANTED.with(|w| w.set(true));
+    let _unset = Unset;
+    f()
+}
+
+/// An object as the payload of its `$pypickle::Object` newtype.
+///
+/// This crate's serializers want the object itself, in its seven parts (class, how it was
+/// made, arguments, keyword arguments, states, list items, dict items), and say so (see
+/// [`wanting_object`]). A serializer of another format (JSON, ...) sees through the newtype
+/// and gets, for a standard library object or a numpy array, what deserializing one from a
+/// pickle gives: a `datetime` as its ISO text, a `Decimal` as its `str`, an `OrderedDict` as
+/// a map (see [`crate::stdlib`]), and the stdlib types read those back. Other objects have no
+/// such form and give the seven parts there too.
+struct Payload<'a>(&'a Object);
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if !OBJECT_WANTED.with(|w| w.replace(false)) {
+            let plain =
+                crate::stdlib::foreign_form(self.0).or_else(|| crate::numpy::natural(self.0));
+            if let Some(plain) = plain {
+                return plain.serialize(s);
+            }
+        }
+        self.0.serialize(s)
     }
 }
 
@@ -440,7 +485,11 @@ impl Serializer for ValueSerializer {
             // as its one level and its state's.
             payload.depth = payload.depth.saturating_add(1);
         }
-        let inner = v.serialize(payload)?;
+        let inner = if tag == Some(Tag::Object) {
+            wanting_object(|| v.serialize(payload))?
+        } else {
+            v.serialize(payload)?
+        };
         match tag {
             Some(tag) => untag(tag, inner),
             None => Ok(inner),

@@ -1,0 +1,336 @@
+//! The standard library types read back from their plain forms (see the module docs): what a
+//! format other than pickle holds for them, such as the ISO text JSON gets for a `datetime`.
+//!
+//! Each accepts what this crate writes for it, and the close variants other programs write:
+//! Python's `fromisoformat` forms (a space for the `T`, a date alone, `HH` or `HH:MM`, fractions
+//! of 1 to 6 digits, `Z` for UTC), an int for a `Decimal` or `Fraction`, a UUID in any of the
+//! spellings `uuid.UUID(str)` takes.
+
+use super::{
+    invalid, Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, FromPlain,
+    OrderedDict, PathClass, PurePath, Range, SafeUuid, Slice, Time, TimeDelta, TimeZone, TzInfo,
+    Uuid, ZoneInfo,
+};
+use crate::error::Error;
+use crate::value::Value;
+
+/// The text of a plain form that is a `str`.
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `n` ASCII digits at the start of `s` as a number, and the rest.
+fn digits(s: &str, n: usize) -> Option<(u32, &str)> {
+    let head = s.get(..n)?;
+    if !head.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((head.parse().ok()?, &s[n..]))
+}
+
+/// `YYYY-MM-DD`.
+fn date(s: &str, what: &str) -> Result<Date, Error> {
+    let bad = || invalid(what, format_args!("{s:?} is not an ISO date (YYYY-MM-DD)"));
+    let (y, rest) = digits(s, 4).ok_or_else(bad)?;
+    let (m, rest) = digits(rest.strip_prefix('-').ok_or_else(bad)?, 2).ok_or_else(bad)?;
+    let (d, rest) = digits(rest.strip_prefix('-').ok_or_else(bad)?, 2).ok_or_else(bad)?;
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    Date::new(y as u16, m as u8, d as u8)
+}
+
+/// `HH[:MM[:SS[.f]]]` (1 to 6 digits of fraction) as hour, minute, second, microsecond.
+fn hms(s: &str, what: &str) -> Result<(u8, u8, u8, u32), Error> {
+    let bad = || {
+        invalid(
+            what,
+            format_args!("{s:?} is not an ISO time (HH:MM:SS.ffffff)"),
+        )
+    };
+    let (h, mut rest) = digits(s, 2).ok_or_else(bad)?;
+    let mut fields = [h, 0, 0];
+    for field in &mut fields[1..] {
+        match rest.strip_prefix(':') {
+            Some(r) => (*field, rest) = digits(r, 2).ok_or_else(bad)?,
+            None => break,
+        }
+    }
+    let mut us = 0;
+    if let Some(frac) = rest.strip_prefix(['.', ',']) {
+        if s.len() - rest.len() != 8 || frac.is_empty() || frac.len() > 6 {
+            return Err(bad());
+        }
+        let (f, r) = digits(frac, frac.len()).ok_or_else(bad)?;
+        us = f * 10u32.pow(6 - frac.len() as u32);
+        rest = r;
+    }
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    Ok((fields[0] as u8, fields[1] as u8, fields[2] as u8, us))
+}
+
+/// A UTC offset as `isoformat()` writes it (`+05:30`, `-00:00:15.000001`), or `Z`.
+fn offset(s: &str, what: &str) -> Result<TimeZone, Error> {
+    if s == "Z" {
+        return Ok(TimeZone::utc());
+    }
+    let bad = || invalid(what, format_args!("{s:?} is not a UTC offset (+HH:MM)"));
+    let (negative, rest) = match s.as_bytes().first() {
+        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, &s[1..]),
+        _ => return Err(bad()),
+    };
+    if rest.len() < 5 {
+        return Err(bad());
+    }
+    let (h, m, sec, us) = hms(rest, what)?;
+    let total =
+        ((i64::from(h) * 60 + i64::from(m)) * 60 + i64::from(sec)) * 1_000_000 + i64::from(us);
+    let total = if negative { -total } else { total };
+    let delta = TimeDelta::from_microseconds(i128::from(total))?;
+    TimeZone::new(delta, None)
+}
+
+/// A time's text after its `HH:MM:SS.ffffff`: an offset, `[key]` for a zone, or nothing.
+fn tzinfo(suffix: &str, what: &str) -> Result<Option<TzInfo>, Error> {
+    if suffix.is_empty() {
+        return Ok(None);
+    }
+    if let Some(key) = suffix.strip_prefix('[').and_then(|k| k.strip_suffix(']')) {
+        return Ok(Some(TzInfo::ZoneInfo(ZoneInfo::new(key)?)));
+    }
+    Ok(Some(TzInfo::TimeZone(offset(suffix, what)?)))
+}
+
+/// A time with its offset or zone.
+fn time(s: &str, what: &str) -> Result<Time, Error> {
+    let at = s
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
+        .unwrap_or(s.len());
+    let (h, m, sec, us) = hms(&s[..at], what)?;
+    let t = Time::new(h, m, sec, us)?;
+    Ok(match tzinfo(&s[at..], what)? {
+        Some(tz) => t.with_tzinfo(tz),
+        None => t,
+    })
+}
+
+impl FromPlain for Date {
+    fn from_plain(v: &Value) -> Option<Result<Date, Error>> {
+        Some(date(text(v)?, "datetime.date"))
+    }
+}
+
+impl FromPlain for Time {
+    fn from_plain(v: &Value) -> Option<Result<Time, Error>> {
+        Some(time(text(v)?, "datetime.time"))
+    }
+}
+
+impl FromPlain for DateTime {
+    fn from_plain(v: &Value) -> Option<Result<DateTime, Error>> {
+        const WHAT: &str = "datetime.datetime";
+        let s = text(v)?;
+        Some((|| {
+            let (d, t) = match s.get(10..11) {
+                Some("T" | " ") => (&s[..10], Some(&s[11..])),
+                _ => (s, None),
+            };
+            let d = date(d, WHAT)?;
+            let t = match t {
+                Some(t) => time(t, WHAT)?,
+                None => Time::new(0, 0, 0, 0)?,
+            };
+            Ok(DateTime::combine(d, t))
+        })())
+    }
+}
+
+impl FromPlain for TimeDelta {
+    /// Total seconds, rounded to the microsecond as `timedelta(seconds=x)` rounds them.
+    fn from_plain(v: &Value) -> Option<Result<TimeDelta, Error>> {
+        let seconds = match v {
+            Value::Float(f) => *f,
+            Value::Int(i) => return Some(TimeDelta::new(0, *i, 0)),
+            _ => return None,
+        };
+        // As CPython: the whole seconds exactly, the fraction's microseconds rounded.
+        let whole = seconds.trunc();
+        Some(if whole.abs() < 1e15 {
+            let us = round_half_even((seconds - whole) * 1e6);
+            TimeDelta::from_microseconds(whole as i128 * 1_000_000 + us as i128)
+        } else {
+            Err(invalid(
+                "datetime.timedelta",
+                format_args!("{seconds} seconds is out of range"),
+            ))
+        })
+    }
+}
+
+/// `x` rounded to an integer, halves to even (`f64::round_ties_even` is newer than this
+/// crate's MSRV).
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - x.signum()
+    } else {
+        r
+    }
+}
+
+impl FromPlain for TimeZone {
+    fn from_plain(v: &Value) -> Option<Result<TimeZone, Error>> {
+        Some(offset(text(v)?, "datetime.timezone"))
+    }
+}
+
+impl FromPlain for ZoneInfo {
+    fn from_plain(v: &Value) -> Option<Result<ZoneInfo, Error>> {
+        Some(ZoneInfo::new(text(v)?))
+    }
+}
+
+impl FromPlain for Decimal {
+    fn from_plain(v: &Value) -> Option<Result<Decimal, Error>> {
+        match v {
+            Value::Str(s) => Some(s.parse()),
+            Value::Int(i) => Some(Ok(Decimal::from(*i))),
+            _ => None,
+        }
+    }
+}
+
+impl FromPlain for Uuid {
+    /// As `uuid.UUID(str)`: hex digits, with any hyphens, braces around them, and a `urn:uuid:`
+    /// before.
+    fn from_plain(v: &Value) -> Option<Result<Uuid, Error>> {
+        let s = text(v)?;
+        let hex: String = s
+            .replace("urn:", "")
+            .replace("uuid:", "")
+            .trim_matches(|c| c == '{' || c == '}')
+            .replace('-', "");
+        Some(match hex.len() {
+            32 if hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(Uuid::from_u128(
+                u128::from_str_radix(&hex, 16).expect("32 hex digits"),
+            )),
+            _ => Err(invalid(
+                "uuid.UUID",
+                format_args!("{s:?} is not 32 hexadecimal digits"),
+            )),
+        })
+    }
+}
+
+impl FromPlain for SafeUuid {
+    /// The member's value: 0, -1 or None.
+    fn from_plain(v: &Value) -> Option<Result<SafeUuid, Error>> {
+        Some(match v {
+            Value::Int(0) => Ok(SafeUuid::Safe),
+            Value::Int(-1) => Ok(SafeUuid::Unsafe),
+            Value::None => Ok(SafeUuid::Unknown),
+            Value::Int(_) => Err(invalid("uuid.SafeUUID", format_args!("{v} is no member"))),
+            _ => return None,
+        })
+    }
+}
+
+impl FromPlain for Fraction {
+    fn from_plain(v: &Value) -> Option<Result<Fraction, Error>> {
+        match v {
+            Value::Str(s) => Some(Fraction::parse(s)),
+            Value::Int(i) => Some(Fraction::new(i128::from(*i), 1)),
+            _ => None,
+        }
+    }
+}
+
+impl FromPlain for PurePath {
+    /// Of the flavour Python's `PurePath(str)` makes on this system: Windows' on Windows,
+    /// POSIX elsewhere.
+    fn from_plain(v: &Value) -> Option<Result<PurePath, Error>> {
+        let class = if cfg!(windows) {
+            PathClass::PureWindowsPath
+        } else {
+            PathClass::PurePosixPath
+        };
+        Some(Ok(PurePath::new(class, text(v)?)))
+    }
+}
+
+/// The three items of a `(start, stop, step)` tuple (or list).
+fn triple(v: &Value) -> Option<&[Value]> {
+    match v {
+        Value::Tuple(items) | Value::List(items) => Some(items),
+        _ => None,
+    }
+}
+
+impl FromPlain for Range {
+    fn from_plain(v: &Value) -> Option<Result<Range, Error>> {
+        let items = triple(v)?;
+        Some(match items {
+            [Value::Int(start), Value::Int(stop), Value::Int(step)] => {
+                Range::new(*start, *stop, *step)
+            }
+            _ => Err(invalid("range", "expected (start, stop, step) ints")),
+        })
+    }
+}
+
+impl FromPlain for Slice {
+    fn from_plain(v: &Value) -> Option<Result<Slice, Error>> {
+        Some(match triple(v)? {
+            [start, stop, step] => Ok(Slice::new(start.clone(), stop.clone(), step.clone())),
+            _ => Err(invalid("slice", "expected (start, stop, step)")),
+        })
+    }
+}
+
+/// A dict's entries.
+fn entries(v: &Value) -> Option<Vec<(Value, Value)>> {
+    match v {
+        Value::Dict(items) => Some(items.clone()),
+        _ => None,
+    }
+}
+
+impl FromPlain for OrderedDict {
+    fn from_plain(v: &Value) -> Option<Result<OrderedDict, Error>> {
+        Some(Ok(OrderedDict { items: entries(v)? }))
+    }
+}
+
+impl FromPlain for DefaultDict {
+    /// With no `default_factory` (`None`): the plain form does not carry it.
+    fn from_plain(v: &Value) -> Option<Result<DefaultDict, Error>> {
+        Some(Ok(DefaultDict {
+            factory: Value::None,
+            items: entries(v)?,
+        }))
+    }
+}
+
+impl FromPlain for Counter {
+    fn from_plain(v: &Value) -> Option<Result<Counter, Error>> {
+        Some(Ok(Counter { items: entries(v)? }))
+    }
+}
+
+impl FromPlain for Deque {
+    fn from_plain(v: &Value) -> Option<Result<Deque, Error>> {
+        match v {
+            Value::List(items) | Value::Tuple(items) => Some(Ok(Deque {
+                items: items.clone(),
+                maxlen: None,
+            })),
+            _ => None,
+        }
+    }
+}

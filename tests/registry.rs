@@ -137,6 +137,23 @@ fn cases() -> Vec<Case> {
             "Stack([7], label=None)",
         ),
         case(StackItems(vec![]), "C.Stack()", "Stack([], label=None)"),
+        // Subclasses of int, str, float and tuple: newtype structs.
+        case(Count(5), "C.MyInt(5)", "MyInt(5)"),
+        case(Label("x".into()), "C.MyStr('x')", "MyStr('x')"),
+        case(Ratio(2.5), "C.MyFloat(2.5)", "MyFloat(2.5)"),
+        case(Span((1, 2)), "C.MyTuple((1, 2))", "MyTuple((1, 2))"),
+        // Newtype variants: a struct payload is the instance, a scalar or tuple its argument.
+        case(
+            Item::At(Spot { x: 1, y: -2 }),
+            "C.Point(1, -2)",
+            "Point(x=1, y=-2)",
+        ),
+        case(Item::Counted(7), "C.MyInt(7)", "MyInt(7)"),
+        case(
+            Item::Spanned((3, 4)),
+            "C.MyTuple((3, 4))",
+            "MyTuple((3, 4))",
+        ),
         // A namedtuple is hashable: a dict key, as in Python.
         case(
             std::collections::BTreeMap::from([(Pair(1, "a".into()), 1)]),
@@ -581,4 +598,17 @@ fn two_types_of_one_serde_name_cannot_be_registered_for_two_classes() {
         .class::<a::Item>("shop.Item")
         .class::<a::Item>("shop.Item")
         .class::<b::Item>("other.Item");
+}
+
+#[test]
+fn a_newtype_of_no_builtin_type_has_no_protocol_0_form() {
+    // At protocols 0-1 a newtype instance is `copyreg._reconstructor(cls, base, value)`, the
+    // base the value's Python type: a list has none that a plain class could be rebuilt from.
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Listed(Vec<i64>);
+    let reg = ClassRegistry::new().class::<Listed>("pypickle_classes.MyTuple");
+    let opts = |p| SerOptions::new().protocol(p).registry(reg.clone());
+    let e = pypickle::to_vec_with(&Listed(vec![1]), &opts(1)).unwrap_err();
+    assert!(e.to_string().contains("protocol 2 or higher"), "{e}");
+    assert!(pypickle::to_vec_with(&Listed(vec![1]), &opts(2)).is_ok());
 }

@@ -125,6 +125,30 @@ class Drawing:
     origin: Point
 
 
+class MyInt(int):
+    """An int subclass: NEWOBJ(cls, (5,)), or copyreg._reconstructor(cls, int, 5)."""
+
+    def __repr__(self):
+        return f"MyInt({int(self)!r})"
+
+
+class MyStr(str):
+    def __repr__(self):
+        return f"MyStr({str(self)!r})"
+
+
+class MyFloat(float):
+    def __repr__(self):
+        return f"MyFloat({float(self)!r})"
+
+
+class MyTuple(tuple):
+    """A tuple subclass: NEWOBJ(cls, ((1, 2),)), or copyreg._reconstructor(cls, tuple, (1, 2))."""
+
+    def __repr__(self):
+        return f"MyTuple({tuple(self)!r})"
+
+
 class Bag(dict):
     """A dict subclass with an attribute: NEWOBJ, SETITEMS, then BUILD."""
 

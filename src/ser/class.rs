@@ -6,7 +6,9 @@
 //! |---|---|---|
 //! | struct, struct variant | `cls`, `()`, NEWOBJ, then the fields as a state dict, BUILD | `copyreg._reconstructor(cls, object, None)`, state dict, BUILD |
 //! | the same, for a `__slots__` class | state `(None, fields)` | the same |
-//! | tuple struct, tuple or newtype variant, newtype struct | `cls`, `(fields...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (fields...))` |
+//! | tuple struct, tuple variant | `cls`, `(fields...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (fields...))` |
+//! | newtype struct, newtype variant of a scalar (a subclass of `int`, `str`, ...) | `cls`, `(value,)`, NEWOBJ | `copyreg._reconstructor(cls, int, value)`: the base is the value's Python type (`int`, `float`, `str`, `bytes`, `tuple`) |
+//! | newtype variant of a struct, tuple struct or newtype struct | that payload written as the instance, of the variant's class | the same |
 //! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
 //! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
 //! | newtype struct of a container class | see `container.rs` | |
@@ -17,7 +19,9 @@
 
 use std::io::Write;
 
+use super::compound::SeqWriter;
 use super::emit::unserializable;
+use super::probe::{shape_of, Shape};
 use super::Serializer;
 use crate::class::Entry;
 use crate::error::Result;
@@ -32,6 +36,16 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             return None;
         }
         self.opts.registry.struct_entry(rust).cloned()
+    }
+
+    /// The class `rust` is written as an instance of: the registered newtype variant's whose
+    /// payload this is ([`Serializer::save_variant_instance`]), else its own, if any.
+    #[inline]
+    pub(crate) fn class_for(&mut self, rust: &str) -> Option<Entry> {
+        if let Some(class) = self.forced.take() {
+            return Some(*class);
+        }
+        self.struct_class(rust)
     }
 
     /// The registry entry for the variant `variant` of the enum `rust`.
@@ -114,6 +128,62 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             self.out.buf.push(REDUCE);
         }
         self.memoize();
+    }
+
+    /// A newtype struct registered for a class (not a container class), `v` its content: at
+    /// protocol 2+ `cls.__new__(cls, v)`; at protocols 0-1 what CPython writes for a subclass
+    /// of `v`'s Python type, `copyreg._reconstructor(cls, <that type>, v)`.
+    pub(crate) fn save_newtype_instance<T: serde::Serialize + ?Sized>(
+        &mut self,
+        e: &Entry,
+        v: &T,
+    ) -> Result<()> {
+        if self.proto() >= 2 {
+            let mut w = SeqWriter::instance(self, e, 1)?;
+            w.push(v)?;
+            return w.done();
+        }
+        let Some(base) = shape_of(v).builtin() else {
+            return Err(unserializable(format!(
+                "the newtype {}.{} at protocol {}: there it is copyreg._reconstructor(cls, base, \
+                 value), for a subclass of int, float, str, bytes or tuple holding such a value; \
+                 this one holds none (write it at protocol 2 or higher)",
+                e.module,
+                e.qualname,
+                self.proto()
+            )));
+        };
+        self.open()?;
+        self.part(|s| {
+            s.begin_reconstructor(e, base)?;
+            v.serialize(&mut *s)
+        })?;
+        self.out.buf.push(TUPLE);
+        self.memoize();
+        self.out.buf.push(REDUCE);
+        self.memoize();
+        self.close()
+    }
+
+    /// A newtype variant registered for a class, `v` its payload: a struct, tuple struct or
+    /// newtype struct is written as the instance (its fields the state, as for a registered
+    /// struct, ...), with the variant's class; anything else is the instance's one constructor
+    /// argument, as for a registered newtype struct. The reader reads both back.
+    pub(crate) fn save_variant_instance<T: serde::Serialize + ?Sized>(
+        &mut self,
+        e: Entry,
+        v: &T,
+    ) -> Result<()> {
+        if e.container {
+            return self.save_container(&e, v);
+        }
+        if shape_of(v) == Shape::Named {
+            self.forced = Some(Box::new(e));
+            let r = v.serialize(&mut *self);
+            self.forced = None;
+            return r;
+        }
+        self.save_newtype_instance(&e, v)
     }
 
     /// A unit struct or unit variant registered for a class: a bare instance.

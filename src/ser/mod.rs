@@ -14,6 +14,7 @@ mod emit;
 mod memo;
 mod options;
 mod output;
+mod probe;
 mod tagged;
 
 use std::io;
@@ -24,6 +25,7 @@ pub use compound::{MapWriter, SeqWriter};
 pub(crate) use options::DEFAULT_MAX_DEPTH;
 pub use options::{SerOptions, DEFAULT_PROTOCOL};
 
+use crate::class::Entry;
 use crate::error::{Error, Result};
 use crate::opcode;
 use crate::value::magic::Tag;
@@ -109,6 +111,10 @@ pub struct Serializer<W, const P45: bool = false> {
     /// How many out-of-band buffers earlier pickles handed out: an abandoned pickle's are
     /// dropped with it.
     buffers_at: usize,
+    /// The class of a registered newtype variant whose payload is a struct, tuple struct or
+    /// newtype struct: that payload is written as the instance, and takes the class in place
+    /// of its own (see [`Serializer::class_for`]).
+    forced: Option<Box<Entry>>,
 }
 
 /// How many `Some`s and newtype structs may be open at once, for each level of
@@ -209,6 +215,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             pending: None,
             buffers: Vec::new(),
             broken: false,
+            forced: None,
             pickle_at: (0, 0),
             buffers_at: 0,
         }
@@ -768,7 +775,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline]
     fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
-        if let Some(class) = self.struct_class(name) {
+        if let Some(class) = self.class_for(name) {
             return self.save_bare_instance(&class);
         }
         self.serialize_unit()
@@ -804,13 +811,11 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
                 return self.save_persistent_id(v);
             }
         }
-        if let Some(class) = self.struct_class(name) {
+        if let Some(class) = self.class_for(name) {
             if class.container {
                 return self.save_container(&class, v);
             }
-            let mut w = SeqWriter::instance(self, &class, 1)?;
-            w.push(v)?;
-            return w.done();
+            return self.save_newtype_instance(&class, v);
         }
         self.wrapped(v)
     }
@@ -823,9 +828,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         v: &T,
     ) -> Result<()> {
         if let Some(class) = self.variant_class(name, variant) {
-            let mut w = SeqWriter::instance(self, &class, 1)?;
-            w.push(v)?;
-            return w.done();
+            return self.save_variant_instance(class, v);
         }
         if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
@@ -880,7 +883,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         name: &'static str,
         len: usize,
     ) -> Result<SeqWriter<'a, W, P45>> {
-        if let Some(class) = self.struct_class(name) {
+        if let Some(class) = self.class_for(name) {
             return SeqWriter::instance(self, &class, len);
         }
         SeqWriter::tuple(self, len)
@@ -911,7 +914,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     #[inline(always)]
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W, P45>> {
         if self.slow & (KEY | CLASSES) != 0 {
-            if let Some(class) = self.struct_class(name) {
+            if let Some(class) = self.class_for(name) {
                 return MapWriter::instance(self, &class, len);
             }
             if self.key() {

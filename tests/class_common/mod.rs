@@ -150,6 +150,39 @@ pub fn registry() -> ClassRegistry {
         )
         .variant::<Shape>("Circle", "pypickle_classes.Circle")
         .variant::<Shape>("Square", "pypickle_classes.Square")
+        .class::<Count>("pypickle_classes.MyInt")
+        .class::<Label>("pypickle_classes.MyStr")
+        .class::<Ratio>("pypickle_classes.MyFloat")
+        .class::<Span>("pypickle_classes.MyTuple")
+        .variant::<Item>("At", "pypickle_classes.Point")
+        .variant::<Item>("Counted", "pypickle_classes.MyInt")
+        .variant::<Item>("Spanned", "pypickle_classes.MyTuple")
+}
+
+/// Newtype structs for subclasses of `int`, `str`, `float` and `tuple`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Count(pub i64);
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Label(pub String);
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Ratio(pub f64);
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Span(pub (i64, i64));
+
+/// A struct not registered itself, which a newtype variant's class stands for.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub struct Spot {
+    pub x: i64,
+    pub y: i64,
+}
+
+/// Newtype variants registered for classes: a struct payload is the instance, a scalar or
+/// tuple its constructor's argument.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+pub enum Item {
+    At(Spot),
+    Counted(i64),
+    Spanned((i64, i64)),
 }
 
 /// A dict subclass with a `label` attribute.

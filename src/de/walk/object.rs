@@ -122,6 +122,50 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// The one argument the object was made with, if that is all that made it (no keyword
+    /// arguments, state, or items): a tuple subclass's tuple at protocols 0-1.
+    fn sole_argument(&self, id: Id) -> Option<&'a Node> {
+        let obj = self.object(id);
+        let plain = obj.kwargs.is_none()
+            && obj.states == crate::de::arena::NIL
+            && obj.list == crate::de::arena::NIL
+            && obj.dict == crate::de::arena::NIL;
+        if !plain {
+            return None;
+        }
+        if let Some(tuple) = self.reconstructed_tuple(id) {
+            return Some(tuple);
+        }
+        match self.args(id) {
+            [arg] => Some(arg),
+            _ => None,
+        }
+    }
+
+    /// At protocols 0-1 a tuple subclass is `copyreg._reconstructor(cls, tuple, (...))`: that
+    /// tuple, which [`Self::args`] spreads into the constructor's arguments.
+    fn reconstructed_tuple(&self, id: Id) -> Option<&'a Node> {
+        let arena = self.w.arena;
+        let obj = self.object(id);
+        if obj.made != crate::value::Made::Reconstructor {
+            return None;
+        }
+        let Kind::Tuple(r) = obj.args.kind else {
+            return None;
+        };
+        let [base, state] = arena.slice(r) else {
+            return None;
+        };
+        match (base.kind, state.kind) {
+            (Kind::Global(g), Kind::Tuple(_))
+                if arena.globals[g as usize].known == Known::Tuple =>
+            {
+                Some(state)
+            }
+            _ => None,
+        }
+    }
+
     /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
     /// (or `list, [...]`): that dict or list holds its items.
     fn base_items(&self, id: Id) -> Option<&'a Node> {
@@ -390,8 +434,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         self.check_class(id, rust, Some(entry))?;
         let node = self.node;
+        let tuple_state = self.reconstructed_tuple(id);
         let content = match self.args(id) {
             _ if entry.container => node,
+            // A tuple subclass at protocols 0-1: the tuple is the one value, not its items.
+            _ if tuple_state.is_some() => tuple_state.expect("checked"),
             [arg] => arg,
             args => {
                 return Err(type_error(
@@ -500,6 +547,72 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 }
 
+/// The payload of a newtype variant registered for a class, as the writer writes it (see
+/// `ser/class.rs`): a scalar (`MyInt(5)` for `Shape::I(i64)`) or a sequence (`MyTuple((1,
+/// 2))`) is the instance's one constructor argument, when it was made with one and nothing
+/// else; a struct, a map, and anything else asked of it, the instance itself (its state, or
+/// its arguments by position).
+struct VariantPayload<'w, 'de, 'a> {
+    w: &'w mut Walk<'de, 'a>,
+    node: &'a Node,
+    arg: Option<&'a Node>,
+}
+
+impl<'a> VariantPayload<'_, '_, 'a> {
+    /// The node a scalar is read from.
+    fn scalar(&self) -> &'a Node {
+        self.arg.unwrap_or(self.node)
+    }
+
+    /// The node a sequence is read from: the argument if it is one.
+    fn sequence(&self) -> &'a Node {
+        match self.arg {
+            Some(arg) if matches!(arg.kind, Kind::Tuple(_) | Kind::List(_)) => arg,
+            _ => self.node,
+        }
+    }
+}
+
+/// `VariantPayload`'s methods, each reading from the node `$pick` gives.
+macro_rules! variant_payload {
+    ($($pick:ident: $($method:ident($($arg:ident: $ty:ty),*))*;)*) => {$($(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
+            let node = self.$pick();
+            de::Deserializer::$method(NodeDe { w: self.w, node }, $($arg,)* visitor)
+        }
+    )*)*};
+}
+
+impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
+    type Error = Error;
+
+    variant_payload! {
+        scalar: deserialize_bool() deserialize_i8() deserialize_i16() deserialize_i32()
+            deserialize_i64() deserialize_i128() deserialize_u8() deserialize_u16()
+            deserialize_u32() deserialize_u64() deserialize_u128() deserialize_f32()
+            deserialize_f64() deserialize_char() deserialize_str() deserialize_string()
+            deserialize_bytes() deserialize_byte_buf();
+        sequence: deserialize_seq() deserialize_tuple(len: usize)
+            deserialize_tuple_struct(name: &'static str, len: usize);
+        instance: deserialize_any() deserialize_unit() deserialize_unit_struct(name: &'static str)
+            deserialize_newtype_struct(name: &'static str) deserialize_map()
+            deserialize_struct(name: &'static str, fields: &'static [&'static str])
+            deserialize_enum(name: &'static str, variants: &'static [&'static str])
+            deserialize_identifier() deserialize_ignored_any();
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_some(self)
+    }
+}
+
+impl<'a> VariantPayload<'_, '_, 'a> {
+    /// The node anything else is read from: the instance.
+    fn instance(&self) -> &'a Node {
+        self.node
+    }
+}
+
 /// The variant a class stands for, with the instance as its payload (None: a unit variant of
 /// a Python `Enum` member).
 struct ClassVariant<'w, 'de, 'a> {
@@ -527,11 +640,16 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         match self.object {
-            Some((node, _)) => {
-                // The object itself, which its payload's visit enters.
+            Some((node, id)) => {
+                // The object itself, which its payload's visit enters; or its one argument.
                 let w = self.w;
+                let arg = NodeDe { w: &mut *w, node }.sole_argument(id);
                 w.descend(node)?;
-                let r = seed.deserialize(NodeDe { w: &mut *w, node });
+                let r = seed.deserialize(VariantPayload {
+                    w: &mut *w,
+                    node,
+                    arg,
+                });
                 w.ascend();
                 r
             }

@@ -217,6 +217,22 @@ fn buffers_of_an_abandoned_pickle_are_dropped_and_none_are_lost() {
     .unwrap();
     assert_eq!(ser.take_buffers(), [b"fresh".to_vec()]);
 
+    // And when the buffers are taken between the failed value and the next: none of the
+    // abandoned pickle's is among them, and the next pickle's come after (found by a review).
+    let mut ser = pypickle::Serializer::new(Vec::new()).with_options(opts.clone());
+    serde::Serialize::serialize(&bad, &mut ser).unwrap_err();
+    assert!(ser.take_buffers().is_empty());
+    ser.dump(&Good {
+        a: PickleBuffer::new(&b"fresh"[..]),
+    })
+    .unwrap();
+    let buffers = ser.take_buffers();
+    assert_eq!(buffers, [b"fresh".to_vec()]);
+    let pickle = ser.into_inner();
+    let lent: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
+    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+    assert_eq!(v.to_string(), "{'a': bytearray(b'fresh')}");
+
     let good = Good {
         a: PickleBuffer::new(&b"x"[..]),
     };

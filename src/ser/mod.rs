@@ -279,6 +279,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
     /// the order the pickles refer to them; the serializer's list starts empty again.
     pub fn take_buffers(&mut self) -> Vec<Vec<u8>> {
+        // Not those of a pickle an error left half-written: no pickle will refer to them, and
+        // every later pickle's would be taken one place off.
+        if self.broken {
+            self.recover();
+        }
         self.buffers_at = 0;
         std::mem::take(&mut self.buffers)
     }

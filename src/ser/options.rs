@@ -142,8 +142,10 @@ impl SerOptions {
     /// keeps them: the pickle holds only a reference to each, in order, and the buffers
     /// themselves come back from [`to_vec_with_buffers`](crate::to_vec_with_buffers) or
     /// [`Serializer::take_buffers`](crate::Serializer::take_buffers); `to_vec_with` and
-    /// `to_writer_with`, which cannot return them, refuse a value that hands any out. Off by
-    /// default: buffers are written in band, as bytes or bytearray.
+    /// `to_writer_with`, which cannot return them, return an error for a value that hands any
+    /// out. (`to_writer_with` finds out only once the pickle is written: the writer has it
+    /// then, a pickle whose buffers nobody gets back.) Off by default: buffers are written in
+    /// band, as bytes or bytearray.
     pub fn out_of_band_buffers(mut self, on: bool) -> Self {
         self.out_of_band = on;
         self

@@ -612,3 +612,54 @@ fn a_newtype_of_no_builtin_type_has_no_protocol_0_form() {
     assert!(e.to_string().contains("protocol 2 or higher"), "{e}");
     assert!(pypickle::to_vec_with(&Listed(vec![1]), &opts(2)).is_ok());
 }
+
+#[test]
+fn list_states_and_attributes_set_twice_read_as_python_sets_them() {
+    // @dataclass(frozen=True, slots=True) class FrozenSlots: name: str; n: int (Python 3.10+)
+    // pickles its state as the list of its field values: pickle.dumps(FrozenSlots('d', 4), p)
+    // by CPython 3.11, at protocols 0, 2 and 4.
+    let frozen_slots: [&[u8]; 3] = [
+        b"ccopy_reg\n_reconstructor\np0\n(cpypickle_classes\nFrozenSlots\np1\nc__builtin__\nobject\np2\nNtp3\nRp4\n(lp5\nVd\np6\naI4\nab.",
+        b"\x80\x02cpypickle_classes\nFrozenSlots\nq\x00)\x81q\x01]q\x02(X\x01\x00\x00\x00dq\x03K\x04eb.",
+        b"\x80\x04\x952\x00\x00\x00\x00\x00\x00\x00\x8c\x10pypickle_classes\x94\x8c\x0bFrozenSlots\x94\x93\x94)\x81\x94]\x94(\x8c\x01d\x94K\x04eb.",
+    ];
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct FrozenSlots {
+        name: String,
+        n: i64,
+    }
+    let reg = ClassRegistry::new()
+        .class::<FrozenSlots>("pypickle_classes.FrozenSlots")
+        .class::<SlotsAndDict>("pypickle_classes.SlotsAndDict");
+    let opts = DeOptions::new().registry(reg);
+    let want = FrozenSlots {
+        name: "d".into(),
+        n: 4,
+    };
+    for p in frozen_slots {
+        let got: FrozenSlots = pypickle::from_slice_with(p, &opts).unwrap();
+        assert_eq!(got, want);
+        let got: (String, i64) = pypickle::from_slice_with(p, &opts).unwrap();
+        assert_eq!(got, ("d".to_string(), 4));
+        // The same through a Value.
+        let v: Value = pypickle::from_slice_with(p, &opts).unwrap();
+        assert_eq!(pypickle::from_value::<FrozenSlots>(v).unwrap(), want);
+    }
+
+    // class SlotsAndDict: __slots__ = ('a', '__dict__'), with o = SlotsAndDict(a=1, z=2) and
+    // o.__dict__['a'] = 99: the state is ({'z': 2, 'a': 99}, {'a': 1}), and Python's o.a is 1,
+    // the slot, set after the dict. pickle.dumps(o, 2) by CPython 3.11.
+    let both = b"\x80\x02cpypickle_classes\nSlotsAndDict\nq\x00)\x81q\x01}q\x02(X\x01\x00\x00\x00zq\x03K\x02X\x01\x00\x00\x00aq\x04Kcu}q\x05h\x04K\x01s\x86q\x06b.";
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct SlotsAndDict {
+        a: i64,
+        z: i64,
+    }
+    let got: SlotsAndDict = pypickle::from_slice_with(both, &opts).unwrap();
+    assert_eq!(got, SlotsAndDict { a: 1, z: 2 });
+    let v: Value = pypickle::from_slice_with(both, &opts).unwrap();
+    assert_eq!(
+        pypickle::from_value::<SlotsAndDict>(v).unwrap(),
+        SlotsAndDict { a: 1, z: 2 }
+    );
+}

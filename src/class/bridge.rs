@@ -3,7 +3,7 @@
 //!
 //! | asked for | the first part the object has, in this order |
 //! |---|---|
-//! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; keyword arguments (NEWOBJ_EX, none positional); constructor arguments (a `namedtuple`, in field order); a tuple state (`__getstate__` returning a tuple) |
+//! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; keyword arguments (NEWOBJ_EX, none positional); constructor arguments (a `namedtuple`, in field order); a tuple or list state (`__getstate__` returning one, as a frozen `@dataclass(slots=True)` does: its field values in order) |
 //! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`); attributes; the one dict its constructor got (`Counter`); keyword arguments (none positional) |
 //! | a sequence | list items (a list subclass, `deque`); constructor arguments; a tuple state |
 //! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; keyword arguments (none positional); constructor arguments |
@@ -87,7 +87,7 @@ pub(crate) fn mismatch(class: impl std::fmt::Display, want: Want, facts: &Facts)
         (facts.list_items, "list items"),
         (facts.dict_items, "dict items"),
         (facts.attributes, "attributes"),
-        (facts.tuple_state, "a tuple state"),
+        (facts.tuple_state, "a tuple or list state"),
         (facts.args, "constructor arguments"),
         (facts.kwargs, "keyword arguments"),
     ]

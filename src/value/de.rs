@@ -535,6 +535,8 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
     let dict_like = |v: &Value| matches!(v, Value::Dict(_) | Value::None);
     let tuple_state = match state.as_slice() {
         [Value::Tuple(t)] if !(t.len() == 2 && t.iter().all(dict_like)) => Some(t.clone()),
+        // The field values in order, as a frozen `@dataclass(slots=True)` pickles them.
+        [Value::List(items)] => Some(items.clone()),
         _ => None,
     };
     let ctor_dict = matches!(args.as_slice(), [Value::Dict(_)]);
@@ -587,7 +589,13 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
                 };
                 for part in parts {
                     match part {
-                        Value::Dict(d) => pairs.extend(d),
+                        Value::Dict(d) => {
+                            // A later part sets the attribute again: Python keeps the last.
+                            pairs.retain(|(k, _): &(Value, Value)| {
+                                !matches!(k, Value::Str(_)) || !d.iter().any(|(n, _)| n == k)
+                            });
+                            pairs.extend(d)
+                        }
                         Value::None => {}
                         other => {
                             return Err(type_error(format!(

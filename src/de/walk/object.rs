@@ -71,6 +71,22 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                         if i > 0 {
                             at(self.node, self.w.spend_n(arena.len(d)))?;
                         }
+                        if !pairs.is_empty() {
+                            // A later part sets the attribute again (the slots half after the
+                            // dict half, a later BUILD): Python keeps the last value.
+                            let new: Vec<&[u8]> = arena
+                                .iter(d)
+                                .step_by(2)
+                                .filter_map(|k| self.key_text(k))
+                                .collect();
+                            let mut kept = Vec::with_capacity(pairs.len());
+                            for kv in pairs.chunks(2) {
+                                if !self.key_text(kv[0]).is_some_and(|k| new.contains(&k)) {
+                                    kept.extend_from_slice(kv);
+                                }
+                            }
+                            pairs = kept;
+                        }
                         pairs.extend(arena.iter(d));
                     }
                     Kind::None => {}
@@ -138,6 +154,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
         match self.args(id) {
             [arg] => Some(arg),
+            _ => None,
+        }
+    }
+
+    /// The text of a str attribute name.
+    fn key_text(&self, key: &Node) -> Option<&'a [u8]> {
+        match key.kind {
+            Kind::Str(span) => Some(span.get(self.w.input, &self.w.arena.scratch)),
             _ => None,
         }
     }
@@ -212,21 +236,25 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// The items of an object's one BUILD state when that is a tuple other than
     /// `(dict, slots)`: what a `__getstate__` returning a tuple wrote.
-    fn tuple_state(&self, id: Id) -> Option<&'a [Node]> {
+    fn tuple_state(&self, id: Id) -> Option<Vec<&'a Node>> {
         let arena = self.w.arena;
         let mut states = arena.iter(self.object(id).states);
         let (Some(state), None) = (states.next(), states.next()) else {
             return None;
         };
-        let Kind::Tuple(r) = state.kind else {
-            return None;
-        };
-        let items = arena.slice(r);
-        let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
-        if items.len() == 2 && items.iter().all(dict_like) {
-            return None;
+        match state.kind {
+            Kind::Tuple(r) => {
+                let items = arena.slice(r);
+                let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
+                if items.len() == 2 && items.iter().all(dict_like) {
+                    return None;
+                }
+                Some(items.iter().collect())
+            }
+            // The field values in order, as a frozen `@dataclass(slots=True)` pickles them.
+            Kind::List(l) => Some(arena.iter(l).collect()),
+            _ => None,
         }
-        Some(items)
     }
 
     fn facts(&self, id: Id) -> Facts {
@@ -354,7 +382,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 this.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
-                let items = self.tuple_state(id).unwrap_or_default().iter().collect();
+                let items = self.tuple_state(id).unwrap_or_default();
                 self.visit_items(items, visitor)
             }
             Source::CtorDict => match self.constructor_dict(id) {

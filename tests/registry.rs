@@ -601,16 +601,39 @@ fn two_types_of_one_serde_name_cannot_be_registered_for_two_classes() {
 }
 
 #[test]
-fn a_newtype_of_no_builtin_type_has_no_protocol_0_form() {
-    // At protocols 0-1 a newtype instance is `copyreg._reconstructor(cls, base, value)`, the
-    // base the value's Python type: a list has none that a plain class could be rebuilt from.
-    #[derive(Serialize, Deserialize, Debug)]
+fn a_newtype_of_no_builtin_type_is_a_call_at_protocols_0_and_1() {
+    // At protocols 0-1 a newtype instance of a subclass of int, str, ... is
+    // `copyreg._reconstructor(cls, base, value)`; a value of no such type (a list, None) is
+    // `cls(value)`, as CPython writes an instance whose __reduce__ gives (cls, (value,)). Each
+    // reads back.
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct Listed(Vec<i64>);
-    let reg = ClassRegistry::new().class::<Listed>("pypickle_classes.MyTuple");
-    let opts = |p| SerOptions::new().protocol(p).registry(reg.clone());
-    let e = pypickle::to_vec_with(&Listed(vec![1]), &opts(1)).unwrap_err();
-    assert!(e.to_string().contains("protocol 2 or higher"), "{e}");
-    assert!(pypickle::to_vec_with(&Listed(vec![1]), &opts(2)).is_ok());
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Maybe(Option<i64>);
+    let reg = ClassRegistry::new()
+        .class::<Listed>("pypickle_classes.Reduced")
+        .class::<Maybe>("pypickle_classes.Point");
+    for p in 0..=5 {
+        let o = SerOptions::new().protocol(p).registry(reg.clone());
+        let d = DeOptions::new().registry(reg.clone());
+        let b = pypickle::to_vec_with(&Listed(vec![1, 2]), &o).unwrap();
+        assert_eq!(
+            pypickle::from_slice_with::<Listed>(&b, &d).unwrap(),
+            Listed(vec![1, 2])
+        );
+        if p < 2 {
+            assert_eq!(
+                pypickle::dis(&b).unwrap().matches("REDUCE").count(),
+                1,
+                "protocol {p}"
+            );
+        }
+        let b = pypickle::to_vec_with(&Maybe(None), &o).unwrap();
+        assert_eq!(
+            pypickle::from_slice_with::<Maybe>(&b, &d).unwrap(),
+            Maybe(None)
+        );
+    }
 }
 
 #[test]
@@ -662,4 +685,97 @@ fn list_states_and_attributes_set_twice_read_as_python_sets_them() {
         pypickle::from_value::<SlotsAndDict>(v).unwrap(),
         SlotsAndDict { a: 1, z: 2 }
     );
+}
+
+#[test]
+fn newtype_variant_payloads_of_every_kind_read_back() {
+    // Each variant registered for a class of its own: what the writer writes for its payload
+    // (the instance, or its one argument) reads back as the same payload, at every protocol.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum Tone {
+        Low,
+        High(u8),
+    }
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Meters(f64);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Unit;
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Own {
+        a: i64,
+    }
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Two(i64, String);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum V {
+        O(Option<i64>),
+        E(Tone),
+        U(()),
+        M(Meters),
+        N(Unit),
+        R(Own),
+        T(Two),
+        L(Vec<i64>),
+        S(String),
+    }
+    let mut reg = ClassRegistry::new().class::<Own>("pypickle_classes.Own");
+    for v in ["O", "E", "U", "M", "N", "R", "T", "L", "S"] {
+        reg = reg.variant::<V>(v, &format!("pypickle_classes.V{v}"));
+    }
+    let values = [
+        V::O(None),
+        V::O(Some(3)),
+        V::E(Tone::Low),
+        V::E(Tone::High(2)),
+        V::U(()),
+        V::M(Meters(1.5)),
+        V::N(Unit),
+        V::R(Own { a: 1 }),
+        V::T(Two(1, "x".into())),
+        V::L(vec![1, 2, 3]),
+        V::L(vec![]),
+        V::S("s".into()),
+    ];
+    for p in 0..=5 {
+        let o = SerOptions::new().protocol(p).registry(reg.clone());
+        let d = DeOptions::new().registry(reg.clone());
+        for v in &values {
+            let b = pypickle::to_vec_with(v, &o).unwrap_or_else(|e| panic!("{v:?} at {p}: {e}"));
+            let back: V = pypickle::from_slice_with(&b, &d)
+                .unwrap_or_else(|e| panic!("{v:?} at {p}: {e}\n{}", pypickle::dis(&b).unwrap()));
+            assert_eq!(&back, v, "protocol {p}");
+        }
+    }
+}
+
+#[test]
+fn a_one_field_namedtuple_holding_a_list_is_its_arguments() {
+    // CPython: One = namedtuple('One', 'items'); One([1, 2, 3]) is One.__new__(One, [1, 2, 3]),
+    // its arguments one list: read into a variant's sequence payload, the arguments.
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum A {
+        One(Vec<Vec<i64>>),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum B {
+        One((Vec<i64>,)),
+    }
+    let exprs: Vec<String> = (0..=5).map(|p| format!("{p}\tC.One([1, 2, 3])")).collect();
+    for (p, hexed) in oracle("dumps", &exprs).iter().enumerate() {
+        let b = unhex(hexed);
+        let a = DeOptions::new()
+            .registry(ClassRegistry::new().variant::<A>("One", "pypickle_classes.One"));
+        assert_eq!(
+            pypickle::from_slice_with::<A>(&b, &a).unwrap(),
+            A::One(vec![vec![1, 2, 3]]),
+            "protocol {p}"
+        );
+        let bo = DeOptions::new()
+            .registry(ClassRegistry::new().variant::<B>("One", "pypickle_classes.One"));
+        assert_eq!(
+            pypickle::from_slice_with::<B>(&b, &bo).unwrap(),
+            B::One((vec![1, 2, 3],)),
+            "protocol {p}"
+        );
+    }
 }

@@ -1375,3 +1375,45 @@ fn objects_read_as_a_shape_they_do_not_have_are_errors() {
         ("boom".into(), 2)
     );
 }
+
+#[test]
+fn objects_in_serdes_own_buffers_still_pickle_whole() {
+    // serde buffers the tuple variants of an internally tagged enum, and flattened fields, in a
+    // serializer of its own before it replays them into the pickle serializer: the object
+    // must come through whole, not as the plain text a JSON writer gets.
+    #[derive(serde::Serialize)]
+    #[serde(tag = "t")]
+    enum Outer {
+        A(Inner),
+    }
+    #[derive(serde::Serialize)]
+    enum Inner {
+        B(Value, i32),
+    }
+    #[derive(serde::Serialize)]
+    struct Flat {
+        #[serde(flatten)]
+        e: Inner,
+    }
+    let at = Value::from(DateTime::new(2026, 11, 23, 12, 0, 0, 0).unwrap());
+    for bytes in [
+        pypickle::to_vec(&Outer::A(Inner::B(at.clone(), 1))).unwrap(),
+        pypickle::to_vec(&Flat {
+            e: Inner::B(at.clone(), 1),
+        })
+        .unwrap(),
+    ] {
+        let v: Value = from_slice(&bytes).unwrap();
+        assert!(
+            v.to_string()
+                .contains("datetime.datetime(2026, 11, 23, 12, 0)"),
+            "{v}"
+        );
+    }
+    let v = pypickle::to_value(&Outer::A(Inner::B(at, 1))).unwrap();
+    assert!(
+        v.to_string()
+            .contains("datetime.datetime(2026, 11, 23, 12, 0)"),
+        "{v}"
+    );
+}

@@ -87,6 +87,7 @@ class Reduced:
 
 
 Pair = collections.namedtuple("Pair", "left right")
+One = collections.namedtuple("One", "items")
 
 
 class Color(enum.Enum):

@@ -7,8 +7,9 @@
 //! | struct, struct variant | `cls`, `()`, NEWOBJ, then the fields as a state dict, BUILD | `copyreg._reconstructor(cls, object, None)`, state dict, BUILD |
 //! | the same, for a `__slots__` class | state `(None, fields)` | the same |
 //! | tuple struct, tuple variant | `cls`, `(fields...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (fields...))` |
-//! | newtype struct, newtype variant of a scalar (a subclass of `int`, `str`, ...) | `cls`, `(value,)`, NEWOBJ | `copyreg._reconstructor(cls, int, value)`: the base is the value's Python type (`int`, `float`, `str`, `bytes`, `tuple`) |
+//! | newtype struct, newtype variant of a scalar (a subclass of `int`, `str`, ...) | `cls`, `(value,)`, NEWOBJ | `copyreg._reconstructor(cls, int, value)`: the base is the value's Python type (`int`, `float`, `str`, `bytes`, `tuple`); `cls(value)` for another value |
 //! | newtype variant of a struct, tuple struct or newtype struct | that payload written as the instance, of the variant's class | the same |
+//! | newtype variant of a sequence | `cls`, `(items...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (items...))` |
 //! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
 //! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
 //! | newtype struct of a container class | see `container.rs` | |
@@ -144,14 +145,11 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             return w.done();
         }
         let Some(base) = shape_of(v).builtin() else {
-            return Err(unserializable(format!(
-                "the newtype {}.{} at protocol {}: there it is copyreg._reconstructor(cls, base, \
-                 value), for a subclass of int, float, str, bytes or tuple holding such a value; \
-                 this one holds none (write it at protocol 2 or higher)",
-                e.module,
-                e.qualname,
-                self.proto()
-            )));
+            // Not a subclass of a built-in the value could be: `cls(value)`, as CPython writes
+            // an instance whose `__reduce__` gives `(cls, (value,))`; read back the same.
+            let limit = self.opts.max_depth;
+            let value = crate::value::to_value_within(v, limit, self.depth_left())?;
+            return self.save_enum_member(e, &value);
         };
         self.open()?;
         self.part(|s| {
@@ -177,13 +175,28 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         if e.container {
             return self.save_container(&e, v);
         }
-        if shape_of(v) == Shape::Named {
-            self.forced = Some(Box::new(e));
-            let r = v.serialize(&mut *self);
-            self.forced = None;
-            return r;
+        match shape_of(v) {
+            Shape::Named => {
+                self.forced = Some(Box::new(e));
+                let r = v.serialize(&mut *self);
+                self.forced = None;
+                r
+            }
+            Shape::Seq => {
+                // The instance's arguments, as a tuple struct's fields (a `namedtuple`).
+                let limit = self.opts.max_depth;
+                let items = match crate::value::to_value_within(v, limit, self.depth_left())? {
+                    Value::List(items) | Value::Tuple(items) => items,
+                    _ => return Err(unserializable("a sequence payload that changed shape")),
+                };
+                let mut w = SeqWriter::instance(self, &e, items.len())?;
+                for item in &items {
+                    w.push(item)?;
+                }
+                w.done()
+            }
+            _ => self.save_newtype_instance(&e, v),
         }
-        self.save_newtype_instance(&e, v)
     }
 
     /// A unit struct or unit variant registered for a class: a bare instance.
@@ -193,7 +206,8 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.close()
     }
 
-    /// A Python `Enum` member: `cls(value)`.
+    /// A Python `Enum` member, or any instance made by calling its class with one value:
+    /// `cls(value)`.
     pub(crate) fn save_enum_member(&mut self, e: &Entry, value: &Value) -> Result<()> {
         self.open()?;
         self.part(|s| {

@@ -21,7 +21,9 @@ pub(crate) enum Shape {
     Str,
     Bytes,
     Tuple,
-    /// Anything else: `None`, a list, a dict, an enum variant, ...
+    /// A sequence (a `Vec`, a slice).
+    Seq,
+    /// Anything else: `None`, a dict, an enum variant, ...
     Other,
 }
 
@@ -35,7 +37,7 @@ impl Shape {
             Shape::Str => "str",
             Shape::Bytes => "bytes",
             Shape::Tuple => "tuple",
-            Shape::Named | Shape::Other => return None,
+            Shape::Named | Shape::Seq | Shape::Other => return None,
         })
     }
 }
@@ -109,7 +111,7 @@ impl Serializer for Probe {
         serialize_unit() -> () = Other;
         serialize_unit_struct(name: &'static str) -> () = Named;
         serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> () = Other;
-        serialize_seq(len: Option<usize>) -> Impossible<(), Found> = Other;
+        serialize_seq(len: Option<usize>) -> Impossible<(), Found> = Seq;
         serialize_tuple(len: usize) -> Impossible<(), Found> = Tuple;
         serialize_tuple_struct(name: &'static str, len: usize) -> Impossible<(), Found> = Named;
         serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> Impossible<(), Found> = Other;

@@ -591,9 +591,19 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
                     match part {
                         Value::Dict(d) => {
                             // A later part sets the attribute again: Python keeps the last.
-                            pairs.retain(|(k, _): &(Value, Value)| {
-                                !matches!(k, Value::Str(_)) || !d.iter().any(|(n, _)| n == k)
-                            });
+                            let new: std::collections::HashSet<&str> = d
+                                .iter()
+                                .filter_map(|(k, _)| match k {
+                                    Value::Str(s) => Some(s.as_str()),
+                                    _ => None,
+                                })
+                                .collect();
+                            if !new.is_empty() {
+                                pairs.retain(|(k, _): &(Value, Value)| match k {
+                                    Value::Str(s) => !new.contains(s.as_str()),
+                                    _ => true,
+                                });
+                            }
                             pairs.extend(d)
                         }
                         Value::None => {}

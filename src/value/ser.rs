@@ -146,6 +146,15 @@ fn wanting_object<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Whether `S` is serde's own buffer (its `ContentSerializer`), which keeps what it is given
+/// for a serializer it cannot name, to replay later (`#[serde(flatten)]`, the tuple and struct
+/// variants of an internally tagged enum): that may be this crate's serializer, which needs
+/// the whole object, so the buffer gets it. (Serde offers no way to ask; its type name is the
+/// one sign.)
+fn is_serde_buffer<S>() -> bool {
+    std::any::type_name::<S>().contains("ContentSerializer")
+}
+
 /// An object as the payload of its `$pypickle::Object` newtype.
 ///
 /// This crate's serializers want the object itself, in its seven parts (class, how it was
@@ -154,12 +163,14 @@ fn wanting_object<T>(f: impl FnOnce() -> T) -> T {
 /// and gets, for a standard library object or a numpy array, what deserializing one from a
 /// pickle gives: a `datetime` as its ISO text, a `Decimal` as its `str`, an `OrderedDict` as
 /// a map (see [`crate::stdlib`]), and the stdlib types read those back. Other objects have no
-/// such form and give the seven parts there too.
+/// such form and give the seven parts there too, as do all objects to serde's own buffer (see
+/// [`is_serde_buffer`]): a JSON document of a flattened struct or an internally tagged enum's
+/// tuple variant holding one gets the seven parts.
 struct Payload<'a>(&'a Object);
 
 impl Serialize for Payload<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if !OBJECT_WANTED.with(|w| w.replace(false)) {
+        if !OBJECT_WANTED.with(|w| w.replace(false)) && !is_serde_buffer::<S>() {
             let plain =
                 crate::stdlib::foreign_form(self.0).or_else(|| crate::numpy::natural(self.0));
             if let Some(plain) = plain {

@@ -74,14 +74,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                         if !pairs.is_empty() {
                             // A later part sets the attribute again (the slots half after the
                             // dict half, a later BUILD): Python keeps the last value.
-                            let new: Vec<&[u8]> = arena
+                            let new: std::collections::HashSet<&[u8]> = arena
                                 .iter(d)
                                 .step_by(2)
                                 .filter_map(|k| self.key_text(k))
                                 .collect();
                             let mut kept = Vec::with_capacity(pairs.len());
                             for kv in pairs.chunks(2) {
-                                if !self.key_text(kv[0]).is_some_and(|k| new.contains(&k)) {
+                                if !self.key_text(kv[0]).is_some_and(|k| new.contains(k)) {
                                     kept.extend_from_slice(kv);
                                 }
                             }
@@ -164,6 +164,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Str(span) => Some(span.get(self.w.input, &self.w.arena.scratch)),
             _ => None,
         }
+    }
+
+    /// Whether the object was made with no arguments, state or items: `cls.__new__(cls)`.
+    fn is_bare(&self, id: Id) -> bool {
+        let obj = self.object(id);
+        obj.kwargs.is_none()
+            && obj.states == crate::de::arena::NIL
+            && obj.list == crate::de::arena::NIL
+            && obj.dict == crate::de::arena::NIL
+            && self.args(id).is_empty()
     }
 
     /// At protocols 0-1 a tuple subclass is `copyreg._reconstructor(cls, tuple, (...))`: that
@@ -576,14 +586,20 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 }
 
 /// The payload of a newtype variant registered for a class, as the writer writes it (see
-/// `ser/class.rs`): a scalar (`MyInt(5)` for `Shape::I(i64)`) or a sequence (`MyTuple((1,
-/// 2))`) is the instance's one constructor argument, when it was made with one and nothing
-/// else; a struct, a map, and anything else asked of it, the instance itself (its state, or
-/// its arguments by position).
+/// `ser/class.rs`). When the instance was made with one constructor argument and nothing
+/// else, that argument is a scalar, `None`, unit or enum payload (`MyInt(5)` for
+/// `Shape::I(i64)`), and a sequence payload if it is a tuple (`MyTuple((1, 2))`: a
+/// one-field `namedtuple` holding a list is its arguments, as before). A struct, map or tuple
+/// struct payload, and a sequence otherwise, is the instance itself (its state, or its
+/// arguments by position), whatever class its own type is registered for: the variant's class
+/// stands for it. A unit or unit struct payload is also a bare instance.
 struct VariantPayload<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
     node: &'a Node,
+    id: Id,
     arg: Option<&'a Node>,
+    /// Made with no arguments, state or items.
+    bare: bool,
 }
 
 impl<'a> VariantPayload<'_, '_, 'a> {
@@ -592,16 +608,16 @@ impl<'a> VariantPayload<'_, '_, 'a> {
         self.arg.unwrap_or(self.node)
     }
 
-    /// The node a sequence is read from: the argument if it is one.
+    /// The node a sequence is read from: the argument if it is a tuple.
     fn sequence(&self) -> &'a Node {
         match self.arg {
-            Some(arg) if matches!(arg.kind, Kind::Tuple(_) | Kind::List(_)) => arg,
+            Some(arg) if matches!(arg.kind, Kind::Tuple(_)) => arg,
             _ => self.node,
         }
     }
 }
 
-/// `VariantPayload`'s methods, each reading from the node `$pick` gives.
+/// `VariantPayload`'s methods that read from the node `$pick` gives.
 macro_rules! variant_payload {
     ($($pick:ident: $($method:ident($($arg:ident: $ty:ty),*))*;)*) => {$($(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
@@ -619,18 +635,71 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
             deserialize_i64() deserialize_i128() deserialize_u8() deserialize_u16()
             deserialize_u32() deserialize_u64() deserialize_u128() deserialize_f32()
             deserialize_f64() deserialize_char() deserialize_str() deserialize_string()
-            deserialize_bytes() deserialize_byte_buf();
-        sequence: deserialize_seq() deserialize_tuple(len: usize)
-            deserialize_tuple_struct(name: &'static str, len: usize);
-        instance: deserialize_any() deserialize_unit() deserialize_unit_struct(name: &'static str)
-            deserialize_newtype_struct(name: &'static str) deserialize_map()
-            deserialize_struct(name: &'static str, fields: &'static [&'static str])
-            deserialize_enum(name: &'static str, variants: &'static [&'static str])
-            deserialize_identifier() deserialize_ignored_any();
+            deserialize_bytes() deserialize_byte_buf()
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        sequence: deserialize_seq() deserialize_tuple(len: usize);
+        instance: deserialize_any() deserialize_map() deserialize_identifier()
+            deserialize_ignored_any();
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
+        match self.arg {
+            Some(arg) if matches!(arg.kind, Kind::None) => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.bare {
+            return visitor.visit_unit();
+        }
+        let node = self.scalar();
+        de::Deserializer::deserialize_unit(NodeDe { w: self.w, node }, visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name.starts_with('$') {
+            // `Value`, an array: the whole instance.
+            let node = self.node;
+            return de::Deserializer::deserialize_newtype_struct(
+                NodeDe { w: self.w, node },
+                name,
+                visitor,
+            );
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let (node, id) = (self.node, self.id);
+        NodeDe { w: self.w, node }.object_as(id, None, Want::Seq, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let (node, id) = (self.node, self.id);
+        NodeDe { w: self.w, node }.object_as(id, None, Want::Struct, visitor)
     }
 }
 
@@ -671,12 +740,15 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
             Some((node, id)) => {
                 // The object itself, which its payload's visit enters; or its one argument.
                 let w = self.w;
-                let arg = NodeDe { w: &mut *w, node }.sole_argument(id);
+                let this = NodeDe { w: &mut *w, node };
+                let (arg, bare) = (this.sole_argument(id), this.is_bare(id));
                 w.descend(node)?;
                 let r = seed.deserialize(VariantPayload {
                     w: &mut *w,
                     node,
+                    id,
                     arg,
+                    bare,
                 });
                 w.ascend();
                 r

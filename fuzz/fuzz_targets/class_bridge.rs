@@ -121,6 +121,9 @@ const M: &str = "pypickle_classes";
 /// `Outer.Inner` (the policy lets it through as a prefix of a registered name).
 const REGISTERED: &[&str] = &[
     "Point",
+    "MyInt",
+    "MyTuple",
+    "FrozenSlots",
     "Person",
     "Slotted",
     "Pair",
@@ -158,6 +161,37 @@ fn registry() -> ClassRegistry {
         )
         .variant::<Shape>("Circle", "pypickle_classes.Circle")
         .variant::<Shape>("Square", "pypickle_classes.Square")
+        .class::<Count>("pypickle_classes.MyInt")
+        .class::<Span>("pypickle_classes.MyTuple")
+        .class::<FrozenSlots>("pypickle_classes.FrozenSlots")
+        .variant::<Item>("At", "pypickle_classes.Point")
+        .variant::<Item>("Counted", "pypickle_classes.MyInt")
+        .variant::<Item>("Spanned", "pypickle_classes.MyTuple")
+}
+
+/// Newtype structs for `int` and `tuple` subclasses.
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct Count(i64);
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct Span((i64, i64));
+
+/// A frozen `@dataclass(slots=True)`: its state is the list of its fields.
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct FrozenSlots {
+    name: String,
+    n: i64,
+}
+
+/// Newtype variants registered for classes: the payload is the instance, or its argument.
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+enum Item {
+    At(Point),
+    Counted(i64),
+    Spanned((i64, i64)),
 }
 
 /// A `persistent_load` that returns plain data for some ids and fails for others.
@@ -227,5 +261,7 @@ fuzz_target!(|data: &[u8]| {
         check::<KwOnly>(data, opts);
         check::<Vec<(Color, Mood)>>(data, opts);
         check::<Mixed>(data, opts);
+        check::<Vec<Item>>(data, opts);
+        check::<(Count, Span, FrozenSlots)>(data, opts);
     }
 });

@@ -2,8 +2,10 @@
 //! format other than pickle holds for them, such as the ISO text JSON gets for a `datetime`.
 //!
 //! Each accepts what this crate writes for it, and the close variants other programs write:
-//! Python's `fromisoformat` forms (a space for the `T`, a date alone, `HH` or `HH:MM`, fractions
-//! of 1 to 6 digits, `Z` for UTC), an int for a `Decimal` or `Fraction`, a UUID in any of the
+//! Python 3.11's `fromisoformat` forms (any one character for the `T`, a date alone, the basic
+//! forms `YYYYMMDD` and `HHMMSS`, `HH` or `HH:MM`, a fraction of any number of digits of which
+//! six are kept, offsets `+HH` and `+HHMM`, `Z` for UTC; not week dates), an int or float for a
+//! `Decimal` (a float as its shortest text) or an int for a `Fraction`, a UUID in any of the
 //! spellings `uuid.UUID(str)` takes.
 
 use super::{
@@ -31,19 +33,40 @@ fn digits(s: &str, n: usize) -> Option<(u32, &str)> {
     Some((head.parse().ok()?, &s[n..]))
 }
 
-/// `YYYY-MM-DD`.
+/// `YYYY-MM-DD`, or `YYYYMMDD`.
 fn date(s: &str, what: &str) -> Result<Date, Error> {
     let bad = || invalid(what, format_args!("{s:?} is not an ISO date (YYYY-MM-DD)"));
     let (y, rest) = digits(s, 4).ok_or_else(bad)?;
-    let (m, rest) = digits(rest.strip_prefix('-').ok_or_else(bad)?, 2).ok_or_else(bad)?;
-    let (d, rest) = digits(rest.strip_prefix('-').ok_or_else(bad)?, 2).ok_or_else(bad)?;
+    let extended = rest.starts_with('-');
+    let (m, rest) = date_field(rest, extended).ok_or_else(bad)?;
+    let (d, rest) = date_field(rest, extended).ok_or_else(bad)?;
     if !rest.is_empty() {
         return Err(bad());
     }
     Date::new(y as u16, m as u8, d as u8)
 }
 
-/// `HH[:MM[:SS[.f]]]` (1 to 6 digits of fraction) as hour, minute, second, microsecond.
+/// A month or day: two digits, after a `-` in the extended form.
+fn date_field(s: &str, extended: bool) -> Option<(u32, &str)> {
+    let s = if extended { s.strip_prefix('-')? } else { s };
+    digits(s, 2)
+}
+
+/// The date at the start of a datetime's text (`YYYY-MM-DD` or `YYYYMMDD`), and the rest.
+fn split_date(s: &str) -> (&str, &str) {
+    let len = if s.as_bytes().get(4) == Some(&b'-') {
+        10
+    } else {
+        8
+    };
+    match (s.get(..len), s.get(len..)) {
+        (Some(d), Some(rest)) => (d, rest),
+        _ => (s, ""),
+    }
+}
+
+/// `HH[:MM[:SS[.f]]]` or `HH[MM[SS[.f]]]` as hour, minute, second, microsecond: a fraction of
+/// any number of digits, the first six kept, as Python's `fromisoformat` reads it.
 fn hms(s: &str, what: &str) -> Result<(u8, u8, u8, u32), Error> {
     let bad = || {
         invalid(
@@ -52,21 +75,34 @@ fn hms(s: &str, what: &str) -> Result<(u8, u8, u8, u32), Error> {
         )
     };
     let (h, mut rest) = digits(s, 2).ok_or_else(bad)?;
+    let extended = rest.starts_with(':');
     let mut fields = [h, 0, 0];
-    for field in &mut fields[1..] {
-        match rest.strip_prefix(':') {
-            Some(r) => (*field, rest) = digits(r, 2).ok_or_else(bad)?,
+    let mut n = 1;
+    while n < 3 {
+        let r = match (extended, rest.strip_prefix(':')) {
+            (true, Some(r)) => r,
+            (true, None) => break,
+            (false, _) => rest,
+        };
+        match digits(r, 2) {
+            Some((v, r)) => {
+                fields[n] = v;
+                rest = r;
+                n += 1;
+            }
+            None if extended => return Err(bad()),
             None => break,
         }
     }
     let mut us = 0;
     if let Some(frac) = rest.strip_prefix(['.', ',']) {
-        if s.len() - rest.len() != 8 || frac.is_empty() || frac.len() > 6 {
+        if n != 3 || frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        let (f, r) = digits(frac, frac.len()).ok_or_else(bad)?;
-        us = f * 10u32.pow(6 - frac.len() as u32);
-        rest = r;
+        let six = &frac[..frac.len().min(6)];
+        let (f, _) = digits(six, six.len()).ok_or_else(bad)?;
+        us = f * 10u32.pow(6 - six.len() as u32);
+        rest = "";
     }
     if !rest.is_empty() {
         return Err(bad());
@@ -74,7 +110,8 @@ fn hms(s: &str, what: &str) -> Result<(u8, u8, u8, u32), Error> {
     Ok((fields[0] as u8, fields[1] as u8, fields[2] as u8, us))
 }
 
-/// A UTC offset as `isoformat()` writes it (`+05:30`, `-00:00:15.000001`), or `Z`.
+/// A UTC offset as `isoformat()` writes it (`+05:30`, `-00:00:15.000001`), or `+05`, `+0530`,
+/// or `Z`.
 fn offset(s: &str, what: &str) -> Result<TimeZone, Error> {
     if s == "Z" {
         return Ok(TimeZone::utc());
@@ -85,9 +122,6 @@ fn offset(s: &str, what: &str) -> Result<TimeZone, Error> {
         Some(b'-') => (true, &s[1..]),
         _ => return Err(bad()),
     };
-    if rest.len() < 5 {
-        return Err(bad());
-    }
     let (h, m, sec, us) = hms(rest, what)?;
     let total =
         ((i64::from(h) * 60 + i64::from(m)) * 60 + i64::from(sec)) * 1_000_000 + i64::from(us);
@@ -128,7 +162,8 @@ impl FromPlain for Date {
 
 impl FromPlain for Time {
     fn from_plain(v: &Value) -> Option<Result<Time, Error>> {
-        Some(time(text(v)?, "datetime.time"))
+        let s = text(v)?;
+        Some(time(s.strip_prefix('T').unwrap_or(s), "datetime.time"))
     }
 }
 
@@ -137,13 +172,12 @@ impl FromPlain for DateTime {
         const WHAT: &str = "datetime.datetime";
         let s = text(v)?;
         Some((|| {
-            let (d, t) = match s.get(10..11) {
-                Some("T" | " ") => (&s[..10], Some(&s[11..])),
-                _ => (s, None),
-            };
+            // Any one character between the date and the time, as Python 3.11 takes.
+            let (d, rest) = split_date(s);
             let d = date(d, WHAT)?;
-            let t = match t {
-                Some(t) => time(t, WHAT)?,
+            let mut after = rest.chars();
+            let t = match after.next() {
+                Some(_) => time(after.as_str(), WHAT)?,
                 None => Time::new(0, 0, 0, 0)?,
             };
             Ok(DateTime::combine(d, t))
@@ -201,6 +235,9 @@ impl FromPlain for Decimal {
         match v {
             Value::Str(s) => Some(s.parse()),
             Value::Int(i) => Some(Ok(Decimal::from(*i))),
+            Value::BigInt(b) => Some(b.to_string().parse()),
+            // The float's shortest text: a JSON `1.5` is Decimal('1.5'), not the binary value.
+            Value::Float(f) => Some(format!("{f:e}").parse()),
             _ => None,
         }
     }
@@ -246,6 +283,7 @@ impl FromPlain for Fraction {
         match v {
             Value::Str(s) => Some(Fraction::parse(s)),
             Value::Int(i) => Some(Fraction::new(i128::from(*i), 1)),
+            Value::BigInt(b) => Some(Fraction::parse(&b.to_string())),
             _ => None,
         }
     }

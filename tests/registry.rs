@@ -717,9 +717,28 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         T(Two),
         L(Vec<i64>),
         S(String),
+        W(Wrap),
+        Seqw(WrapV),
+        D(std::collections::BTreeMap<String, i64>),
+        J(serde_json::Value),
+        X(Loose),
+    }
+    /// Newtypes with no class of their own, around a struct and a Vec.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Wrap(Own);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct WrapV(Vec<i64>);
+    /// Read through `deserialize_any`.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    #[serde(untagged)]
+    enum Loose {
+        I(i64),
+        S(String),
     }
     let mut reg = ClassRegistry::new().class::<Own>("pypickle_classes.Own");
-    for v in ["O", "E", "U", "M", "N", "R", "T", "L", "S"] {
+    for v in [
+        "O", "E", "U", "M", "N", "R", "T", "L", "S", "W", "Seqw", "D", "J", "X",
+    ] {
         reg = reg.variant::<V>(v, &format!("pypickle_classes.V{v}"));
     }
     let values = [
@@ -735,6 +754,12 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         V::L(vec![1, 2, 3]),
         V::L(vec![]),
         V::S("s".into()),
+        V::W(Wrap(Own { a: 2 })),
+        V::Seqw(WrapV(vec![4, 5])),
+        V::D([("a".to_string(), 1)].into()),
+        V::J(serde_json::json!(5)),
+        V::X(Loose::I(5)),
+        V::X(Loose::S("t".into())),
     ];
     for p in 0..=5 {
         let o = SerOptions::new().protocol(p).registry(reg.clone());
@@ -778,4 +803,72 @@ fn a_one_field_namedtuple_holding_a_list_is_its_arguments() {
             "protocol {p}"
         );
     }
+}
+
+#[test]
+fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
+    // A map payload is the instance's state, a sequence its arguments, a newtype with no class
+    // of its own its content: CPython loads the objects they stand for.
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Wrap(i64);
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Sq {
+        side: f64,
+    }
+    #[derive(Serialize, Deserialize, Debug)]
+    struct WrapS(Sq);
+    #[derive(Serialize, Deserialize, Debug)]
+    enum V2 {
+        M(std::collections::BTreeMap<String, i64>),
+        L(Vec<i64>),
+        W(Wrap),
+        S(WrapS),
+    }
+    let reg = ClassRegistry::new()
+        .variant::<V2>("M", "pypickle_classes.Point")
+        .variant::<V2>("L", "pypickle_classes.Pair")
+        .variant::<V2>("W", "pypickle_classes.MyInt")
+        .variant::<V2>("S", "pypickle_classes.Square");
+    let values = [
+        (
+            V2::M([("x".into(), 1), ("y".into(), -2)].into()),
+            "Point(x=1, y=-2)",
+        ),
+        (V2::L(vec![1, 2]), "Pair(left=1, right=2)"),
+        (V2::W(Wrap(5)), "MyInt(5)"),
+        (V2::S(WrapS(Sq { side: 2.0 })), "Square(side=2.0)"),
+    ];
+    let mut ours = Vec::new();
+    let mut want = Vec::new();
+    for p in 0..=5u8 {
+        let o = SerOptions::new().protocol(p).registry(reg.clone());
+        for (v, repr) in &values {
+            ours.push(hex(&pypickle::to_vec_with(v, &o).unwrap()));
+            want.push((p, *repr));
+        }
+    }
+    for (got, (p, repr)) in oracle("loads", &ours).iter().zip(want) {
+        assert_eq!(got, repr, "protocol {p}");
+    }
+    // A persistent id as the payload stays the id, the instance's argument.
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Own2 {
+        a: i64,
+    }
+    #[derive(Serialize, Deserialize)]
+    enum P {
+        Pid(pypickle::PersistentId<Own2>),
+    }
+    let reg = ClassRegistry::new().variant::<P>("Pid", "pypickle_classes.Point");
+    let b = pypickle::to_vec_with(
+        &P::Pid(pypickle::PersistentId(Own2 { a: 1 })),
+        &SerOptions::new().protocol(2).registry(reg),
+    )
+    .unwrap();
+    let listing = pypickle::dis(&b).unwrap();
+    let (pid, newobj) = (
+        listing.find("BINPERSID").unwrap(),
+        listing.find("NEWOBJ").unwrap(),
+    );
+    assert!(pid < newobj && !listing.contains("BUILD"), "{listing}");
 }

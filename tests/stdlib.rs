@@ -1454,6 +1454,12 @@ fn objects_in_serdes_own_buffers_still_pickle_whole() {
             "{v}"
         );
     }
+    // A JSON writer behind the same buffering still gets the plain form.
+    let json = serde_json::to_string(&Flat {
+        e: Inner::B(at.clone(), 1),
+    })
+    .unwrap();
+    assert_eq!(json, r#"{"B":["2026-11-23T12:00:00",1]}"#);
     let v = pypickle::to_value(&Outer::A(Inner::B(at, 1))).unwrap();
     assert!(
         v.to_string()

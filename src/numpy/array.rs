@@ -254,7 +254,10 @@ impl NdArray {
     }
 
     /// The elements of an array whose dtype holds objects, as numpy pickles them (a structured
-    /// type's as tuples); `None` for any other dtype.
+    /// type's as tuples); `None` for any other dtype. They are always in C order (the last
+    /// index fastest), as numpy writes and reads them, even for an array whose
+    /// [`order`](Self::order) is `Fortran`: that flag describes the byte layout of other
+    /// dtypes, and is kept only to be written back.
     pub fn objects(&self) -> Option<&[Value]> {
         match &self.data {
             Data::Objects(v) => Some(v),

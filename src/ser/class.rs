@@ -20,7 +20,7 @@
 
 use std::io::Write;
 
-use super::compound::SeqWriter;
+use super::compound::{MapWriter, SeqWriter};
 use super::emit::unserializable;
 use super::probe::{shape_of, Shape};
 use super::Serializer;
@@ -144,7 +144,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             w.push(v)?;
             return w.done();
         }
-        let Some(base) = shape_of(v).builtin() else {
+        let Some(base) = shape_of(v, &self.opts.registry).builtin() else {
             // Not a subclass of a built-in the value could be: `cls(value)`, as CPython writes
             // an instance whose `__reduce__` gives `(cls, (value,))`; read back the same.
             let limit = self.opts.max_depth;
@@ -163,10 +163,12 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.close()
     }
 
-    /// A newtype variant registered for a class, `v` its payload: a struct, tuple struct or
-    /// newtype struct is written as the instance (its fields the state, as for a registered
-    /// struct, ...), with the variant's class; anything else is the instance's one constructor
-    /// argument, as for a registered newtype struct. The reader reads both back.
+    /// A newtype variant registered for a class, `v` its payload (seen through newtype structs
+    /// with no class of their own): a struct, tuple struct, map, or a newtype struct with a
+    /// class is written as the instance (its fields or entries the state, as for a registered
+    /// struct, ...), with the variant's class; a sequence is the instance's arguments; anything
+    /// else is its one constructor argument, as for a registered newtype struct. The reader
+    /// reads each back.
     pub(crate) fn save_variant_instance<T: serde::Serialize + ?Sized>(
         &mut self,
         e: Entry,
@@ -175,8 +177,9 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         if e.container {
             return self.save_container(&e, v);
         }
-        match shape_of(v) {
-            Shape::Named => {
+        match shape_of(v, &self.opts.registry) {
+            // A map is the instance's state, as a struct's fields.
+            Shape::Named | Shape::Map => {
                 self.forced = Some(Box::new(e));
                 let r = v.serialize(&mut *self);
                 self.forced = None;
@@ -197,6 +200,16 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             }
             _ => self.save_newtype_instance(&e, v),
         }
+    }
+
+    /// A newtype variant's map payload: the instance, its entries the state. (Out of line:
+    /// inlined, it made every map's frame larger, and deep values overflowed the stack
+    /// sooner.)
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn forced_map(&mut self, len: Option<usize>) -> Result<MapWriter<'_, W, P45>> {
+        let class = self.forced.take().expect("checked by the caller");
+        MapWriter::instance(self, &class, len.unwrap_or(0))
     }
 
     /// A unit struct or unit variant registered for a class: a bare instance.

@@ -816,6 +816,11 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
                 return self.save_persistent_id(v);
             }
         }
+        if self.forced.is_some() && self.struct_class(name).is_none() {
+            // A newtype variant's payload seen through (see `save_variant_instance`): the
+            // class is its content's.
+            return self.wrapped(v);
+        }
         if let Some(class) = self.class_for(name) {
             if class.container {
                 return self.save_container(&class, v);
@@ -911,6 +916,9 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline(always)]
     fn serialize_map(self, len: Option<usize>) -> Result<MapWriter<'a, W, P45>> {
+        if self.forced.is_some() {
+            return self.forced_map(len);
+        }
         if self.key() {
             return Err(self.unhashable("a map (written as a dict)"));
         }

@@ -10,11 +10,16 @@ use std::fmt;
 
 use serde::ser::{Impossible, Serialize, Serializer};
 
+use crate::class::ClassRegistry;
+
 /// What a value serializes as, at its top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// A struct, tuple struct or newtype struct: a type of its own, with a name.
+    /// A struct, tuple struct, unit struct, or a newtype struct registered for a class: a type
+    /// of its own, with a name.
     Named,
+    /// A map.
+    Map,
     /// What Python holds as an `int` (bool included), `float`, `str`, `bytes` or `tuple`.
     Int,
     Float,
@@ -37,14 +42,19 @@ impl Shape {
             Shape::Str => "str",
             Shape::Bytes => "bytes",
             Shape::Tuple => "tuple",
-            Shape::Named | Shape::Seq | Shape::Other => return None,
+            Shape::Named | Shape::Map | Shape::Seq | Shape::Other => return None,
         })
     }
 }
 
-/// The shape of `v`.
-pub(crate) fn shape_of<T: Serialize + ?Sized>(v: &T) -> Shape {
-    match v.serialize(Probe) {
+/// The shape of `v`, seen through the newtype structs `registry` has no class for, as the
+/// serializer writes them.
+pub(crate) fn shape_of<T: Serialize + ?Sized>(v: &T, registry: &ClassRegistry) -> Shape {
+    shape_through(v, registry)
+}
+
+fn shape_through<T: Serialize + ?Sized>(v: &T, registry: &ClassRegistry) -> Shape {
+    match v.serialize(Probe(registry)) {
         Ok(()) => Shape::Other,
         Err(Found(shape)) => shape,
     }
@@ -68,7 +78,13 @@ impl serde::ser::Error for Found {
     }
 }
 
-struct Probe;
+struct Probe<'r>(&'r ClassRegistry);
+
+impl Probe<'_> {
+    fn registered(&self, name: &str) -> bool {
+        !self.0.is_empty() && self.0.struct_entry(name).is_some()
+    }
+}
 
 /// Methods that end the probe with a shape.
 macro_rules! found {
@@ -79,7 +95,7 @@ macro_rules! found {
     )*};
 }
 
-impl Serializer for Probe {
+impl Serializer for Probe<'_> {
     type Ok = ();
     type Error = Found;
     type SerializeSeq = Impossible<(), Found>;
@@ -115,14 +131,14 @@ impl Serializer for Probe {
         serialize_tuple(len: usize) -> Impossible<(), Found> = Tuple;
         serialize_tuple_struct(name: &'static str, len: usize) -> Impossible<(), Found> = Named;
         serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> Impossible<(), Found> = Other;
-        serialize_map(len: Option<usize>) -> Impossible<(), Found> = Other;
+        serialize_map(len: Option<usize>) -> Impossible<(), Found> = Map;
         serialize_struct(name: &'static str, len: usize) -> Impossible<(), Found> = Named;
         serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> Impossible<(), Found> = Other;
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Found> {
         // `Some(x)` is written as `x`.
-        Err(Found(shape_of(v)))
+        Err(Found(shape_through(v, self.0)))
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -134,9 +150,13 @@ impl Serializer for Probe {
         Err(Found(match crate::value::magic::Tag::from_name(name) {
             Some(crate::value::magic::Tag::Tuple) => Shape::Tuple,
             Some(crate::value::magic::Tag::BigInt) => Shape::Int,
+            // Other Python types, persistent ids.
             Some(_) => Shape::Other,
-            None if name.starts_with('$') => shape_of(v),
-            None => Shape::Named,
+            None if name.starts_with('$') => Shape::Other,
+            // A newtype registered for a class of its own is an instance; any other is its
+            // content (see `Serializer::serialize_newtype_struct`).
+            None if self.registered(name) => Shape::Named,
+            None => shape_through(v, self.0),
         }))
     }
 

@@ -146,13 +146,15 @@ fn wanting_object<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Whether `S` is serde's own buffer (its `ContentSerializer`), which keeps what it is given
-/// for a serializer it cannot name, to replay later (`#[serde(flatten)]`, the tuple and struct
-/// variants of an internally tagged enum): that may be this crate's serializer, which needs
-/// the whole object, so the buffer gets it. (Serde offers no way to ask; its type name is the
-/// one sign.)
+/// Whether `S` is serde's own buffer (its `ContentSerializer`) for this crate's serializer,
+/// which keeps what it is given to replay it there later (`#[serde(flatten)]`, the tuple and
+/// struct variants of an internally tagged enum): the pickle needs the whole object, so the
+/// buffer gets it. (Serde offers no way to ask; its type name is the one sign.)
 fn is_serde_buffer<S>() -> bool {
-    std::any::type_name::<S>().contains("ContentSerializer")
+    // `ContentSerializer<E>`, `E` the error type of the serializer it buffers for: ours, or
+    // another format's (which gets the plain form, as unbuffered).
+    let name = std::any::type_name::<S>();
+    name.contains("ContentSerializer<") && name.contains("<pypickle::")
 }
 
 /// An object as the payload of its `$pypickle::Object` newtype.
@@ -163,9 +165,8 @@ fn is_serde_buffer<S>() -> bool {
 /// and gets, for a standard library object or a numpy array, what deserializing one from a
 /// pickle gives: a `datetime` as its ISO text, a `Decimal` as its `str`, an `OrderedDict` as
 /// a map (see [`crate::stdlib`]), and the stdlib types read those back. Other objects have no
-/// such form and give the seven parts there too, as do all objects to serde's own buffer (see
-/// [`is_serde_buffer`]): a JSON document of a flattened struct or an internally tagged enum's
-/// tuple variant holding one gets the seven parts.
+/// such form and give the seven parts there too; as do all objects to serde's own buffer for
+/// this crate's serializer (see [`is_serde_buffer`]).
 struct Payload<'a>(&'a Object);
 
 impl Serialize for Payload<'_> {

@@ -638,8 +638,14 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
             deserialize_bytes() deserialize_byte_buf()
             deserialize_enum(name: &'static str, variants: &'static [&'static str]);
         sequence: deserialize_seq() deserialize_tuple(len: usize);
-        instance: deserialize_any() deserialize_map() deserialize_identifier()
-            deserialize_ignored_any();
+        instance: deserialize_map() deserialize_identifier() deserialize_ignored_any();
+    }
+
+    /// What the writer wrote: a struct-like payload as the instance, with no arguments; any
+    /// other as the one argument (`serde_json::Value`, an untagged enum).
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.scalar();
+        de::Deserializer::deserialize_any(NodeDe { w: self.w, node }, visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {

@@ -141,12 +141,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// The one argument the object was made with, if that is all that made it (no keyword
     /// arguments, state, or items): a tuple subclass's tuple at protocols 0-1.
     fn sole_argument(&self, id: Id) -> Option<&'a Node> {
-        let obj = self.object(id);
-        let plain = obj.kwargs.is_none()
-            && obj.states == crate::de::arena::NIL
-            && obj.list == crate::de::arena::NIL
-            && obj.dict == crate::de::arena::NIL;
-        if !plain {
+        if !self.arguments_only(id) {
             return None;
         }
         if let Some(tuple) = self.reconstructed_tuple(id) {
@@ -168,41 +163,31 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// Whether the object was made with no arguments, state or items: `cls.__new__(cls)`.
     fn is_bare(&self, id: Id) -> bool {
+        self.arguments_only(id) && self.args(id).is_empty()
+    }
+
+    /// Whether nothing but positional arguments made the object: no keyword arguments,
+    /// state, or items.
+    fn arguments_only(&self, id: Id) -> bool {
         let obj = self.object(id);
         obj.kwargs.is_none()
             && obj.states == crate::de::arena::NIL
             && obj.list == crate::de::arena::NIL
             && obj.dict == crate::de::arena::NIL
-            && self.args(id).is_empty()
     }
 
     /// At protocols 0-1 a tuple subclass is `copyreg._reconstructor(cls, tuple, (...))`: that
     /// tuple, which [`Self::args`] spreads into the constructor's arguments.
     fn reconstructed_tuple(&self, id: Id) -> Option<&'a Node> {
-        let arena = self.w.arena;
-        let obj = self.object(id);
-        if obj.made != crate::value::Made::Reconstructor {
-            return None;
-        }
-        let Kind::Tuple(r) = obj.args.kind else {
-            return None;
-        };
-        let [base, state] = arena.slice(r) else {
-            return None;
-        };
-        match (base.kind, state.kind) {
-            (Kind::Global(g), Kind::Tuple(_))
-                if arena.globals[g as usize].known == Known::Tuple =>
-            {
-                Some(state)
-            }
+        match self.reconstructed(id)? {
+            (Known::Tuple, state) if matches!(state.kind, Kind::Tuple(_)) => Some(state),
             _ => None,
         }
     }
 
-    /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
-    /// (or `list, [...]`): that dict or list holds its items.
-    fn base_items(&self, id: Id) -> Option<&'a Node> {
+    /// For `copyreg._reconstructor(cls, base, state)` (protocols 0-1) with a global base: what
+    /// the base is, and the state.
+    fn reconstructed(&self, id: Id) -> Option<(Known, &'a Node)> {
         let arena = self.w.arena;
         let obj = self.object(id);
         if obj.made != crate::value::Made::Reconstructor {
@@ -217,8 +202,15 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let Kind::Global(g) = base.kind else {
             return None;
         };
-        match (arena.globals[g as usize].known, state.kind) {
-            (Known::Dict, Kind::Dict(_)) | (Known::List, Kind::List(_)) => Some(state),
+        Some((arena.globals[g as usize].known, state))
+    }
+
+    /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
+    /// (or `list, [...]`): that dict or list holds its items.
+    fn base_items(&self, id: Id) -> Option<&'a Node> {
+        match self.reconstructed(id)? {
+            (Known::Dict, state) if matches!(state.kind, Kind::Dict(_)) => Some(state),
+            (Known::List, state) if matches!(state.kind, Kind::List(_)) => Some(state),
             _ => None,
         }
     }

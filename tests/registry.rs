@@ -722,7 +722,20 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         D(std::collections::BTreeMap<String, i64>),
         J(serde_json::Value),
         X(Loose),
+        RN(RegNew),
+        Rvec(RegVec),
+        C(Box3),
+        Val(Value),
+        Dt(pypickle::stdlib::DateTime),
     }
+    /// Newtypes with classes of their own, inside a variant's payload.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct RegNew(Own);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct RegVec(Vec<i64>);
+    /// A container class's items.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Box3(Vec<i64>);
     /// Newtypes with no class of their own, around a struct and a Vec.
     #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
     struct Wrap(Own);
@@ -735,9 +748,14 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         I(i64),
         S(String),
     }
-    let mut reg = ClassRegistry::new().class::<Own>("pypickle_classes.Own");
+    let mut reg = ClassRegistry::new()
+        .class::<Own>("pypickle_classes.Own")
+        .class::<RegNew>("pypickle_classes.RegNew")
+        .class::<RegVec>("pypickle_classes.RegVec")
+        .container_class::<Box3>("pypickle_classes.Box3");
     for v in [
-        "O", "E", "U", "M", "N", "R", "T", "L", "S", "W", "Seqw", "D", "J", "X",
+        "O", "E", "U", "M", "N", "R", "T", "L", "S", "W", "Seqw", "D", "J", "X", "RN", "Rvec", "C",
+        "Val", "Dt",
     ] {
         reg = reg.variant::<V>(v, &format!("pypickle_classes.V{v}"));
     }
@@ -760,6 +778,12 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         V::J(serde_json::json!(5)),
         V::X(Loose::I(5)),
         V::X(Loose::S("t".into())),
+        V::RN(RegNew(Own { a: 3 })),
+        V::Rvec(RegVec(vec![6, 7])),
+        V::C(Box3(vec![1, 2])),
+        V::C(Box3(vec![])),
+        V::Val(Value::Int(3)),
+        V::Dt(pypickle::stdlib::DateTime::new(2026, 11, 27, 8, 0, 0, 0).unwrap()),
     ];
     for p in 0..=5 {
         let o = SerOptions::new().protocol(p).registry(reg.clone());
@@ -823,12 +847,17 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         L(Vec<i64>),
         W(Wrap),
         S(WrapS),
+        C(Items),
     }
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Items(Vec<i64>);
     let reg = ClassRegistry::new()
         .variant::<V2>("M", "pypickle_classes.Point")
         .variant::<V2>("L", "pypickle_classes.Pair")
         .variant::<V2>("W", "pypickle_classes.MyInt")
-        .variant::<V2>("S", "pypickle_classes.Square");
+        .variant::<V2>("S", "pypickle_classes.Square")
+        .container_class::<Items>("pypickle_classes.Bag")
+        .variant::<V2>("C", "pypickle_classes.Stack");
     let values = [
         (
             V2::M([("x".into(), 1), ("y".into(), -2)].into()),
@@ -837,6 +866,7 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         (V2::L(vec![1, 2]), "Pair(left=1, right=2)"),
         (V2::W(Wrap(5)), "MyInt(5)"),
         (V2::S(WrapS(Sq { side: 2.0 })), "Square(side=2.0)"),
+        (V2::C(Items(vec![1, 2])), "Stack([1, 2], label=None)"),
     ];
     let mut ours = Vec::new();
     let mut want = Vec::new();

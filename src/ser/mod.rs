@@ -822,7 +822,8 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return self.wrapped(v);
         }
         if let Some(class) = self.class_for(name) {
-            if class.container {
+            if class.container || self.struct_class(name).is_some_and(|own| own.container) {
+                // A container class, or a variant's class standing for one: its items.
                 return self.save_container(&class, v);
             }
             return self.save_newtype_instance(&class, v);

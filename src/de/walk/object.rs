@@ -669,15 +669,29 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         if name.starts_with('$') {
-            // `Value`, an array: the whole instance.
-            let node = self.node;
+            // `Value`, a stdlib type, an array: the argument, as the writer writes one such
+            // (a dict `Value` is the state, read as the instance).
+            let node = self.scalar();
             return de::Deserializer::deserialize_newtype_struct(
                 NodeDe { w: self.w, node },
                 name,
                 visitor,
             );
         }
-        visitor.visit_newtype_struct(self)
+        match self.w.opts.registry.struct_entry(name).map(|e| e.container) {
+            // A newtype with a container class of its own: the instance's items.
+            Some(true) => visitor.visit_newtype_struct(NodeDe {
+                w: self.w,
+                node: self.node,
+            }),
+            // One with a class of its own (which the variant's stands for): its one argument.
+            Some(false) => {
+                let node = self.scalar();
+                visitor.visit_newtype_struct(NodeDe { w: self.w, node })
+            }
+            // No class: seen through, as the writer sees through it.
+            None => visitor.visit_newtype_struct(self),
+        }
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(

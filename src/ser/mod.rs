@@ -816,19 +816,23 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
                 return self.save_persistent_id(v);
             }
         }
-        if self.forced.is_some() && self.struct_class(name).is_none() {
+        let own = self.struct_class(name);
+        let class = match (self.forced.take(), &own) {
             // A newtype variant's payload seen through (see `save_variant_instance`): the
             // class is its content's.
-            return self.wrapped(v);
-        }
-        if let Some(class) = self.class_for(name) {
-            if class.container || self.struct_class(name).is_some_and(|own| own.container) {
-                // A container class, or a variant's class standing for one: its items.
-                return self.save_container(&class, v);
+            (Some(forced), None) => {
+                self.forced = Some(forced);
+                return self.wrapped(v);
             }
-            return self.save_newtype_instance(&class, v);
+            (Some(forced), Some(_)) => *forced,
+            (None, Some(own)) => own.clone(),
+            (None, None) => return self.wrapped(v),
+        };
+        if class.container || own.is_some_and(|own| own.container) {
+            // A container class, or a variant's class standing for one: its items.
+            return self.save_container(&class, v);
         }
-        self.wrapped(v)
+        self.save_newtype_instance(&class, v)
     }
     #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(

@@ -105,10 +105,12 @@
 //! Exceptions have no plain form.
 //!
 //! Read back from another format, each type takes its plain form, and the other spellings
-//! Python's `fromisoformat` and `UUID(str)` take (`Z`, a space for the `T`, a date alone for a
-//! `datetime`, 1 to 6 digits of fraction, `{...}`, `urn:uuid:`), an int for a `Decimal` or
-//! `Fraction`; a `timedelta`'s seconds are rounded to the microsecond as
-//! `timedelta(seconds=x)` rounds them. What the plain form leaves out comes back as its
+//! Python 3.11's `fromisoformat` and `UUID(str)` take (any one character for the `T`, a date
+//! alone for a `datetime`, the basic forms `YYYYMMDD` and `HHMMSS`, offsets `+05` and
+//! `+0530`, `Z`, a fraction of any length of which six digits are kept, `{...}`,
+//! `urn:uuid:`; not week dates), an int or float for a `Decimal`, an int for a `Fraction`; a
+//! `timedelta`'s seconds are rounded to the microsecond as `timedelta(seconds=x)` rounds
+//! them. What the plain form leaves out comes back as its
 //! default: no timezone name, `fold` 0, no `defaultdict` factory or `deque` bound, `is_safe`
 //! unknown, a zone from the cache; a path in the flavour `PurePath(str)` makes on the system
 //! (POSIX, or Windows on Windows).
@@ -170,7 +172,12 @@ pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Resu
 /// The plain serde form of a scalar-like standard library object (see the module docs);
 /// `None` for anything else, collections included.
 pub(crate) fn natural(obj: &Object) -> Option<Value> {
-    Some(match Known::of(obj)? {
+    natural_of(Known::of(obj)?)
+}
+
+/// [`natural`] of an object already recognised.
+fn natural_of(known: Known<'_>) -> Option<Value> {
+    Some(match known {
         Known::DateTime(x) => Value::Str(x.isoformat()),
         Known::Date(x) => Value::Str(x.isoformat()),
         Known::Time(x) => Value::Str(x.isoformat()),
@@ -199,15 +206,12 @@ pub(crate) fn natural(obj: &Object) -> Option<Value> {
 /// one (see the module docs), the entries of an `OrderedDict`, `defaultdict` or `Counter`, the
 /// items of a `deque`; `None` for anything else.
 pub(crate) fn foreign_form(obj: &Object) -> Option<Value> {
-    if let Some(v) = natural(obj) {
-        return Some(v);
-    }
     Some(match Known::of(obj)? {
         Known::OrderedDict(d) => Value::Dict(d.items),
         Known::DefaultDict(d) => Value::Dict(d.items),
         Known::Counter(c) => Value::Dict(c.items),
         Known::Deque(d) => Value::List(d.items),
-        _ => return None,
+        known => return natural_of(known),
     })
 }
 

@@ -236,9 +236,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
-    /// The items of an object's one BUILD state when that is a tuple other than
-    /// `(dict, slots)`: what a `__getstate__` returning a tuple wrote.
-    fn tuple_state(&self, id: Id) -> Option<Vec<&'a Node>> {
+    /// An object's one BUILD state when that is a sequence of values: a tuple other than
+    /// `(dict, slots)`, what a `__getstate__` returning a tuple wrote, or a list, the field
+    /// values in order as a frozen `@dataclass(slots=True)` pickles them.
+    fn tuple_state(&self, id: Id) -> Option<&'a Node> {
         let arena = self.w.arena;
         let mut states = arena.iter(self.object(id).states);
         let (Some(state), None) = (states.next(), states.next()) else {
@@ -248,13 +249,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Tuple(r) => {
                 let items = arena.slice(r);
                 let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
-                if items.len() == 2 && items.iter().all(dict_like) {
-                    return None;
-                }
-                Some(items.iter().collect())
+                (!(items.len() == 2 && items.iter().all(dict_like))).then_some(state)
             }
-            // The field values in order, as a frozen `@dataclass(slots=True)` pickles them.
-            Kind::List(l) => Some(arena.iter(l).collect()),
+            Kind::List(_) => Some(state),
             _ => None,
         }
     }
@@ -384,7 +381,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 this.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
-                let items = self.tuple_state(id).unwrap_or_default();
+                let items = match self.tuple_state(id).map(|s| s.kind) {
+                    Some(Kind::Tuple(r)) => arena.slice(r).iter().collect(),
+                    Some(Kind::List(l)) => arena.iter(l).collect(),
+                    _ => Vec::new(),
+                };
                 self.visit_items(items, visitor)
             }
             Source::CtorDict => match self.constructor_dict(id) {
@@ -600,6 +601,11 @@ impl<'a> VariantPayload<'_, '_, 'a> {
         self.arg.unwrap_or(self.node)
     }
 
+    /// The node anything else is read from: the instance.
+    fn instance(&self) -> &'a Node {
+        self.node
+    }
+
     /// The node a sequence is read from: the argument if it is a tuple.
     fn sequence(&self) -> &'a Node {
         match self.arg {
@@ -712,13 +718,6 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
     ) -> Result<V::Value> {
         let (node, id) = (self.node, self.id);
         NodeDe { w: self.w, node }.object_as(id, None, Want::Struct, visitor)
-    }
-}
-
-impl<'a> VariantPayload<'_, '_, 'a> {
-    /// The node anything else is read from: the instance.
-    fn instance(&self) -> &'a Node {
-        self.node
     }
 }
 

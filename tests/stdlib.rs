@@ -59,6 +59,31 @@ fn fixtures() -> Vec<Fixture> {
         .collect()
 }
 
+/// `$via!(T)` for the Rust type `T` of the object `$o`'s class, then the `$rest` arms.
+macro_rules! by_class {
+    ($o:expr, $via:ident, $($rest:tt)*) => {
+        match ($o.class.module.as_str(), $o.class.name.as_str()) {
+            ("datetime", "datetime") => $via!(DateTime),
+            ("datetime", "date") => $via!(Date),
+            ("datetime", "time") => $via!(Time),
+            ("datetime", "timedelta") => $via!(TimeDelta),
+            ("datetime", "timezone") => $via!(TimeZone),
+            ("decimal", "Decimal") => $via!(Decimal),
+            ("uuid", "UUID") => $via!(Uuid),
+            ("uuid", "SafeUUID") => $via!(SafeUuid),
+            ("fractions", "Fraction") => $via!(Fraction),
+            ("builtins", "range") => $via!(Range),
+            ("builtins", "slice") => $via!(Slice),
+            ("collections", "OrderedDict") => $via!(OrderedDict),
+            ("collections", "defaultdict") => $via!(DefaultDict),
+            ("collections", "Counter") => $via!(Counter),
+            ("collections", "deque") => $via!(Deque),
+            ("pathlib", _) => $via!(PurePath),
+            $($rest)*
+        }
+    };
+}
+
 fn o_class(v: &Value) -> &str {
     &v.as_object().unwrap().class.name
 }
@@ -83,25 +108,7 @@ fn typed(v: &Value, pickle: Option<&[u8]>) -> Option<(String, Value, Vec<u8>)> {
             Some((t.to_string(), Value::from(t), bytes))
         }};
     }
-    match (o.class.module.as_str(), o.class.name.as_str()) {
-        ("datetime", "datetime") => via!(DateTime),
-        ("datetime", "date") => via!(Date),
-        ("datetime", "time") => via!(Time),
-        ("datetime", "timedelta") => via!(TimeDelta),
-        ("datetime", "timezone") => via!(TimeZone),
-        ("decimal", "Decimal") => via!(Decimal),
-        ("uuid", "UUID") => via!(Uuid),
-        ("uuid", "SafeUUID") => via!(SafeUuid),
-        ("fractions", "Fraction") => via!(Fraction),
-        ("builtins", "range") => via!(Range),
-        ("builtins", "slice") => via!(Slice),
-        ("collections", "OrderedDict") => via!(OrderedDict),
-        ("collections", "defaultdict") => via!(DefaultDict),
-        ("collections", "Counter") => via!(Counter),
-        ("collections", "deque") => via!(Deque),
-        ("pathlib", _) => via!(PurePath),
-        _ => None,
-    }
+    by_class!(o, via, _ => None)
 }
 
 /// Ranges and fractions whose ints do not fit `Range` (i64) and `Fraction` (i128): `Value`
@@ -183,26 +190,7 @@ fn through_json(v: &Value, pickle: &[u8]) -> Option<(String, String)> {
             Some((t.to_string(), back.to_string()))
         }};
     }
-    match (o.class.module.as_str(), o.class.name.as_str()) {
-        ("datetime", "datetime") => via!(DateTime),
-        ("datetime", "date") => via!(Date),
-        ("datetime", "time") => via!(Time),
-        ("datetime", "timedelta") => via!(TimeDelta),
-        ("datetime", "timezone") => via!(TimeZone),
-        ("decimal", "Decimal") => via!(Decimal),
-        ("uuid", "UUID") => via!(Uuid),
-        ("uuid", "SafeUUID") => via!(SafeUuid),
-        ("fractions", "Fraction") => via!(Fraction),
-        ("builtins", "range") => via!(Range),
-        ("builtins", "slice") => via!(Slice),
-        ("collections", "OrderedDict") => via!(OrderedDict),
-        ("collections", "defaultdict") => via!(DefaultDict),
-        ("collections", "Counter") => via!(Counter),
-        ("collections", "deque") => via!(Deque),
-        ("pathlib", _) => via!(PurePath),
-        ("zoneinfo", _) => via!(ZoneInfo),
-        _ => None,
-    }
+    by_class!(o, via, ("zoneinfo", _) => via!(ZoneInfo), _ => None)
 }
 
 #[test]

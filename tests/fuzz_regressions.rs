@@ -366,3 +366,49 @@ fn session_10_slow_inputs_stop_at_their_limits() {
     let e = pypickle::from_slice_with::<Value>(persistent, &record).unwrap_err();
     assert!(e.to_string().contains("persistent id"), "{e}");
 }
+
+/// Session 14's slow `class_bridge` inputs (35 s each under the sanitizers, with 28 reads an
+/// input): 600 bytes whose persistent ids hand the hook shared structure again and again. The
+/// hook's values are charged as copies, and the read stops at the expansion limit, at the
+/// BINPERSID (60 ms in release).
+#[test]
+fn persistent_ids_of_shared_structure_stop_at_the_expansion_limit() {
+    fn load(pid: &Value) -> Result<Value, String> {
+        match pid {
+            Value::Tuple(items) => Ok(Value::Tuple(items.iter().rev().cloned().collect())),
+            other => Ok(Value::List(vec![other.clone()])),
+        }
+    }
+    let found = include_bytes!("data/persistent_ids_to_the_expansion_limit.pkl");
+    let opts = pypickle::DeOptions::new()
+        .record_unknown_globals(true)
+        .persistent_load(load);
+    let e = pypickle::from_slice_with::<Value>(found, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    assert!(e.to_string().contains("BINPERSID"), "{e}");
+}
+
+/// A review's input: a state `(d, d)` whose two halves set the same 20,000 attributes, read
+/// through the walk and through a `Value`. The merge that keeps the later of two settings
+/// (tests/registry.rs checks which wins) is linear; it was quadratic, 6.3 s for 100,000 keys
+/// in release where reading takes 39 ms (measured by hand, not here).
+#[test]
+fn an_attribute_set_in_both_halves_of_a_large_state_reads_once() {
+    let n = 20_000;
+    let mut data = b"\x80\x02cm\nP\nq\x00)\x81q\x01}q\x02(".to_vec();
+    for i in 0..n {
+        let key = format!("k{i}");
+        data.push(b'X');
+        data.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        data.extend_from_slice(key.as_bytes());
+        data.extend_from_slice(b"K\x01");
+    }
+    data.extend_from_slice(b"uh\x02\x86b.");
+    let opts = pypickle::DeOptions::new().allow_global("m", "P");
+    let m: std::collections::BTreeMap<String, i64> =
+        pypickle::from_slice_with(&data, &opts).unwrap();
+    assert_eq!(m.len(), n);
+    let v: Value = pypickle::from_slice_with(&data, &opts).unwrap();
+    let m: std::collections::BTreeMap<String, i64> = pypickle::from_value(v).unwrap();
+    assert_eq!(m.len(), n);
+}

@@ -727,6 +727,12 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         C(Box3),
         Val(Value),
         Dt(pypickle::stdlib::DateTime),
+        Lp(Vec<Own>),
+        Pk(PickOwn),
+    }
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum PickOwn {
+        S(Own),
     }
     /// Newtypes with classes of their own, inside a variant's payload.
     #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
@@ -755,7 +761,7 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         .container_class::<Box3>("pypickle_classes.Box3");
     for v in [
         "O", "E", "U", "M", "N", "R", "T", "L", "S", "W", "Seqw", "D", "J", "X", "RN", "Rvec", "C",
-        "Val", "Dt",
+        "Val", "Dt", "Lp", "Pk",
     ] {
         reg = reg.variant::<V>(v, &format!("pypickle_classes.V{v}"));
     }
@@ -784,6 +790,10 @@ fn newtype_variant_payloads_of_every_kind_read_back() {
         V::C(Box3(vec![])),
         V::Val(Value::Int(3)),
         V::Dt(pypickle::stdlib::DateTime::new(2026, 11, 27, 8, 0, 0, 0).unwrap()),
+        V::Lp(vec![Own { a: 1 }, Own { a: 2 }]),
+        V::Lp(vec![Own { a: 3 }]),
+        V::Lp(vec![]),
+        V::Pk(PickOwn::S(Own { a: 4 })),
     ];
     for p in 0..=5 {
         let o = SerOptions::new().protocol(p).registry(reg.clone());
@@ -848,10 +858,31 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         W(Wrap),
         S(WrapS),
         C(Items),
+        /// Registered structs inside a sequence payload keep their class.
+        Sqs(Vec<Sq>),
+        Ev(Evens),
+        /// ... and inside a payload written as the one argument.
+        Op(Pick),
+    }
+    #[derive(Serialize, Deserialize, Debug)]
+    enum Pick {
+        S(Sq),
+    }
+    /// A sequence of a length not known in advance.
+    #[derive(Deserialize, Debug)]
+    struct Evens(Vec<i64>);
+    impl Serialize for Evens {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().filter(|x| *x % 2 == 0))
+        }
     }
     #[derive(Serialize, Deserialize, Debug)]
     struct Items(Vec<i64>);
     let reg = ClassRegistry::new()
+        .class::<Sq>("pypickle_classes.Square")
+        .variant::<V2>("Sqs", "pypickle_classes.Pair")
+        .variant::<V2>("Ev", "pypickle_classes.Pair")
+        .variant::<V2>("Op", "pypickle_classes.One")
         .variant::<V2>("M", "pypickle_classes.Point")
         .variant::<V2>("L", "pypickle_classes.Pair")
         .variant::<V2>("W", "pypickle_classes.MyInt")
@@ -867,6 +898,15 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         (V2::W(Wrap(5)), "MyInt(5)"),
         (V2::S(WrapS(Sq { side: 2.0 })), "Square(side=2.0)"),
         (V2::C(Items(vec![1, 2])), "Stack([1, 2], label=None)"),
+        (
+            V2::Sqs(vec![Sq { side: 1.0 }, Sq { side: 2.0 }]),
+            "Pair(left=Square(side=1.0), right=Square(side=2.0))",
+        ),
+        (V2::Ev(Evens(vec![1, 2, 3, 4])), "Pair(left=2, right=4)"),
+        (
+            V2::Op(Pick::S(Sq { side: 3.0 })),
+            "One(items={'S': Square(side=3.0)})",
+        ),
     ];
     let mut ours = Vec::new();
     let mut want = Vec::new();

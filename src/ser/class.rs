@@ -146,10 +146,24 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         }
         let Some(base) = shape_of(v, &self.opts.registry).builtin() else {
             // Not a subclass of a built-in the value could be: `cls(value)`, as CPython writes
-            // an instance whose `__reduce__` gives `(cls, (value,))`; read back the same.
-            let limit = self.opts.max_depth;
-            let value = crate::value::to_value_within(v, limit, self.depth_left())?;
-            return self.save_enum_member(e, &value);
+            // an instance whose `__reduce__` gives `(cls, (value,))`; read back the same. The
+            // value is written as any is, registered classes inside it and all; it need not
+            // be hashable where the instance must be (as an Enum member's value need not).
+            self.open()?;
+            self.part(|s| {
+                s.emit_global(&e.module, &e.qualname)?;
+                s.boundary()?;
+                s.out.buf.push(MARK);
+                let key = s.set_key(false);
+                v.serialize(&mut *s)?;
+                s.set_key(key);
+                s.out.buf.push(TUPLE);
+                s.memoize();
+                Ok(())
+            })?;
+            self.out.buf.push(REDUCE);
+            self.memoize();
+            return self.close();
         };
         self.open()?;
         self.part(|s| {
@@ -185,18 +199,14 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 self.forced = None;
                 r
             }
+            // The instance's arguments, as a tuple struct's fields (a `namedtuple`): the
+            // payload's `serialize_seq` takes the class (see `forced_seq`), and its items are
+            // written as any value is, registered classes and all.
             Shape::Seq => {
-                // The instance's arguments, as a tuple struct's fields (a `namedtuple`).
-                let limit = self.opts.max_depth;
-                let items = match crate::value::to_value_within(v, limit, self.depth_left())? {
-                    Value::List(items) | Value::Tuple(items) => items,
-                    _ => return Err(unserializable("a sequence payload that changed shape")),
-                };
-                let mut w = SeqWriter::instance(self, &e, items.len())?;
-                for item in &items {
-                    w.push(item)?;
-                }
-                w.done()
+                self.forced = Some(Box::new(e));
+                let r = v.serialize(&mut *self);
+                self.forced = None;
+                r
             }
             _ => self.save_newtype_instance(&e, v),
         }
@@ -210,6 +220,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     pub(crate) fn forced_map(&mut self, len: Option<usize>) -> Result<MapWriter<'_, W, P45>> {
         let class = self.forced.take().expect("checked by the caller");
         MapWriter::instance(self, &class, len.unwrap_or(0))
+    }
+
+    /// A newtype variant's sequence payload: the instance's arguments, in a tuple of the
+    /// length given (a MARK and TUPLE when there is none). Out of line as `forced_map` is.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn forced_seq(&mut self, len: Option<usize>) -> Result<SeqWriter<'_, W, P45>> {
+        let class = self.forced.take().expect("checked by the caller");
+        SeqWriter::instance(self, &class, len.unwrap_or(usize::MAX))
     }
 
     /// A unit struct or unit variant registered for a class: a bare instance.

@@ -858,11 +858,17 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline(always)]
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqWriter<'a, W, P45>> {
-        if self.slow & (KEY | PENDING) != 0 {
+        if self.slow & (KEY | PENDING | CLASSES) != 0 {
+            // A registered newtype variant's payload: the instance's arguments.
+            if self.forced.is_some() {
+                return self.forced_seq(len);
+            }
             if let Some(tag) = self.take_pending() {
                 return SeqWriter::tagged(self, tag, len);
             }
-            return Err(self.unhashable("a sequence (written as a list)"));
+            if self.key() {
+                return Err(self.unhashable("a sequence (written as a list)"));
+            }
         }
         SeqWriter::list(self, len)
     }
@@ -878,8 +884,11 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
         };
-        if self.slow & (KEY | PENDING) != 0 {
-            // A set payload, or an error for a list as a key: serialize_seq sorts them out.
+        if self.slow & (KEY | PENDING | CLASSES) != 0
+            && (self.slow & (KEY | PENDING) != 0 || self.forced.is_some())
+        {
+            // A set payload, a variant's arguments, or an error for a list as a key:
+            // serialize_seq sorts them out.
             let mut seq = serde::Serializer::serialize_seq(self, hint)?;
             for item in iter {
                 serde::ser::SerializeSeq::serialize_element(&mut seq, &item)?;

@@ -724,3 +724,84 @@ fn object_chains_the_reader_reads_are_written_back() {
         assert_eq!(back, v, "protocol {proto}");
     }
 }
+
+/// A part that fails.
+struct Bad;
+impl Serialize for Bad {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("bad"))
+    }
+}
+
+/// A list whose second element fails, the error ignored (serde does not forbid it).
+struct SwallowElement;
+impl Serialize for SwallowElement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut q = s.serialize_seq(None)?;
+        q.serialize_element(&1)?;
+        let _ = q.serialize_element(&Bad);
+        q.serialize_element(&2)?;
+        q.end()
+    }
+}
+
+/// A map whose second key is refused (unhashable), the error ignored.
+struct SwallowKey;
+impl Serialize for SwallowKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("a", &1)?;
+        let _ = m.serialize_key(&vec![1]);
+        m.serialize_entry("b", &2)?;
+        m.end()
+    }
+}
+
+#[test]
+fn a_serialize_impl_that_ignores_a_parts_error_gets_an_error_not_a_broken_pickle() {
+    // Found by a review: the next part was taken for a new value and abandoned the pickle
+    // (a debug build then panicked closing the container; a release build returned Ok with
+    // `K\x02.e`, which CPython loads as 2).
+    #[derive(Serialize)]
+    struct Nested {
+        a: SwallowElement,
+    }
+    for proto in 0..=5 {
+        let o = SerOptions::new().protocol(proto);
+        assert!(pypickle::to_vec_with(&SwallowElement, &o).is_err(), "{proto}");
+        assert!(pypickle::to_vec_with(&SwallowKey, &o).is_err(), "{proto}");
+        assert!(pypickle::to_vec_with(&vec![Nested { a: SwallowElement }], &o).is_err());
+        assert!(pypickle::to_writer_with(Vec::new(), &SwallowKey, &o).is_err());
+        // A held serializer's dump: the failed values leave nothing behind.
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(o.clone());
+        ser.dump(&"before").unwrap();
+        assert!(ser.dump(&SwallowElement).is_err());
+        ser.dump(&"between").unwrap();
+        assert!(ser.dump(&Nested { a: SwallowElement }).is_err());
+        assert!(ser.dump(&SwallowKey).is_err());
+        ser.dump(&"after").unwrap();
+        drop(ser);
+        assert_eq!(values(&out), ["'before'", "'between'", "'after'"], "{proto}");
+        // Without dump, nothing says where a value ends: the part after the ignored error
+        // is taken for a new value (as documented); the serializer stays usable.
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(o.clone());
+        let _ = SwallowKey.serialize(&mut ser);
+        let _ = SwallowElement.serialize(&mut ser);
+        "after".serialize(&mut ser).unwrap();
+        vec![3].serialize(&mut ser).unwrap();
+        drop(ser);
+        assert!(values(&out).ends_with(&["'after'".into(), "[3]".into()]), "{proto}");
+    }
+}
+
+/// The reprs of the pickles in `stream`, one after another.
+fn values(stream: &[u8]) -> Vec<String> {
+    pypickle::Deserializer::from_slice(stream)
+        .into_iter::<Value>()
+        .map(|v| v.unwrap().to_string())
+        .collect()
+}

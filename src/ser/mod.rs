@@ -106,6 +106,12 @@ pub struct Serializer<W, const P45: bool = false> {
     /// An error left the pickle being written half-done, and no [`dump`](Self::dump) was
     /// there to clean up (`value.serialize(&mut ser)`): the next value abandons it first.
     broken: bool,
+    /// The value being written is a whole pickle (`dump`, `to_vec`): a value that starts
+    /// inside it after an error is a part of it whose `Serialize` impl ignored that error, and
+    /// fails, rather than being taken for the next pickle. (`value.serialize(&mut ser)` has
+    /// no wrapper to say where a value ends: there the next value abandons the broken pickle,
+    /// which a part written after an ignored error also does.)
+    whole: bool,
     /// Where the pickle being written began in the buffer, and the flush count then.
     pickle_at: (usize, u64),
     /// How many out-of-band buffers earlier pickles handed out: an abandoned pickle's are
@@ -215,6 +221,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             pending: None,
             buffers: Vec::new(),
             broken: false,
+            whole: false,
             forced: None,
             pickle_at: (0, 0),
             buffers_at: 0,
@@ -229,13 +236,13 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.buffers_at = self.buffers.len();
-        match value.serialize(&mut *self) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.recover();
-                Err(e)
-            }
-        }
+        self.whole = true;
+        let r = value.serialize(&mut *self).and_then(|()| self.completed());
+        self.whole = false;
+        r.map_err(|e| {
+            self.recover();
+            e
+        })
     }
 
     fn abandon(&mut self, start: Option<usize>) {
@@ -319,7 +326,10 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     fn begin_value_slow(&mut self) -> Result<()> {
-        if self.broken {
+        if self.broken || self.level_wrapped() {
+            if self.whole {
+                return Err(self.fail(incomplete()));
+            }
             self.recover();
         }
         if self.level == 0 {
@@ -422,11 +432,28 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[inline]
     pub(crate) fn open(&mut self) -> Result<()> {
         if self.level >= self.opts.max_depth {
-            return Err(self.too_deep_inside());
+            return self.open_deep();
         }
         self.begin_value()?;
         self.level += 1;
         Ok(())
+    }
+
+    /// [`Self::open`] at the depth limit, or past any depth: a container closed with none
+    /// open, which wrapped the level (see [`Self::close`]); that pickle is abandoned.
+    #[cold]
+    #[inline(never)]
+    fn open_deep(&mut self) -> Result<()> {
+        if self.level_wrapped() {
+            self.recover();
+            return self.open();
+        }
+        Err(self.too_deep_inside())
+    }
+
+    /// The level wrapped below 0 (no nesting is two billion deep).
+    fn level_wrapped(&self) -> bool {
+        self.level > u32::MAX / 2
     }
 
     /// `e`, from a value that opened nothing: the pickle is half-done if a container is open.
@@ -482,8 +509,22 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// After a container: one level up, and the end of the pickle at the top.
     #[inline]
     pub(crate) fn close(&mut self) -> Result<()> {
-        self.level -= 1;
+        // Wrapping: a container closed with none open leaves the level past any depth, which
+        // `completed` and the next value's start catch. That happens when a `Serialize` impl
+        // goes on with a container after one of its parts failed: the next part, taken for a
+        // new value, abandoned the half-written pickle (see `broken`).
+        self.level = self.level.wrapping_sub(1);
         self.end_value()
+    }
+
+    /// Whether the value just serialized made a whole pickle: not if its `Serialize` impl
+    /// ignored an error of one of its parts and went on (serde does not forbid it), which
+    /// leaves the pickle half-written, or part of it in another.
+    fn completed(&mut self) -> Result<()> {
+        if self.broken || self.level != 0 {
+            return Err(self.fail(incomplete()));
+        }
+        Ok(())
     }
 
     #[cold]
@@ -563,9 +604,19 @@ fn to_vec_in<T: Serialize + ?Sized, const P45: bool>(
 ) -> Result<Vec<u8>> {
     let mut ser = Serializer::<_, P45>::build(io::sink(), true, opts);
     ser.out.buf.reserve(128);
+    ser.whole = true;
     value.serialize(&mut ser)?;
+    ser.completed()?;
     lost_buffers(&ser)?;
     Ok(ser.out.take_bytes())
+}
+
+/// The error for a value whose `Serialize` impl went on after a part of it failed.
+fn incomplete() -> Error {
+    emit::unserializable(
+        "the value's Serialize impl went on after one of its parts failed (the error was \
+         ignored): the pickle is incomplete",
+    )
 }
 
 /// An error if `ser` handed buffers out of band that its caller has no way to return (the
@@ -605,7 +656,9 @@ pub fn to_vec_with_buffers<T: Serialize + ?Sized>(
     opts.out_of_band = true;
     let mut ser = Serializer::<_, false>::build(io::sink(), true, &opts);
     ser.out.buf.reserve(128);
+    ser.whole = true;
     value.serialize(&mut ser)?;
+    ser.completed()?;
     Ok((ser.out.take_bytes(), ser.take_buffers()))
 }
 

@@ -458,3 +458,40 @@ fn calls_and_builds_count_against_max_nodes() {
         "{e}"
     );
 }
+
+#[test]
+fn sets_keep_objects_python_tells_apart() {
+    // CPython never writes two equal items into a set's pickle; objects that look alike (two
+    // exceptions, equal only to themselves; Decimal('NaN'), not even that) are two items.
+    // They were merged into one (found by a review).
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle, decimal\n\
+             for p in range(6):\n\
+             \x20   for v in ({ValueError('x'), ValueError('x')},\n\
+             \x20             frozenset({decimal.Decimal('NaN'), decimal.Decimal('NaN')}),\n\
+             \x20             {(ValueError('x'), 1), (ValueError('x'), 1)}):\n\
+             \x20       print(pickle.dumps(v, p).hex(), len(v))",
+        ])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 18);
+    for line in text.lines() {
+        let (hexed, len) = line.split_once(' ').unwrap();
+        let b: Vec<u8> = (0..hexed.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hexed[i..i + 2], 16).unwrap())
+            .collect();
+        let len: usize = len.parse().unwrap();
+        let v: Value = pypickle::from_slice(&b).unwrap();
+        match &v {
+            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(), len, "{v}");
+        assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
+    }
+}

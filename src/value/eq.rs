@@ -190,13 +190,16 @@ impl Hash for Value {
 /// The indices of the items a Python set keeps when built from `items` in order (the first of
 /// equal ones: `set([1, True, 1.0])` is `{1}`), or `None` if they are all distinct. An item
 /// holding a NaN is never equal to another: unpickled floats are distinct objects, and Python
-/// finds a NaN equal only to itself.
+/// finds a NaN equal only to itself. Nor is one holding an object: Python compares those by
+/// their class's `__eq__`, which nothing here runs (by identity for most, exceptions among
+/// them; `Decimal('NaN')` is not even equal to itself), so two of them are kept apart.
 pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
-    fn has_nan(v: &Value) -> bool {
+    fn never_equal(v: &Value) -> bool {
         match v {
             Value::Float(f) => f.is_nan(),
             Value::Complex(c) => c.re.is_nan() || c.im.is_nan(),
-            Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(has_nan),
+            Value::Object(_) => true,
+            Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(never_equal),
             _ => false,
         }
     }
@@ -206,7 +209,7 @@ pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
     let mut seen: HashMap<&Value, ()> = HashMap::with_capacity(items.len());
     let mut keep = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
-        if has_nan(v) || seen.insert(v, ()).is_none() {
+        if never_equal(v) || seen.insert(v, ()).is_none() {
             keep.push(i);
         }
     }

@@ -476,7 +476,11 @@ fn sets_keep_objects_python_tells_apart() {
         ])
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 18);
     for line in text.lines() {
@@ -491,7 +495,11 @@ fn sets_keep_objects_python_tells_apart() {
             Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
             other => panic!("{other}"),
         }
-        assert_eq!(pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(), len, "{v}");
+        assert_eq!(
+            pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(),
+            len,
+            "{v}"
+        );
         assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
     }
 }

@@ -770,7 +770,10 @@ fn a_serialize_impl_that_ignores_a_parts_error_gets_an_error_not_a_broken_pickle
     }
     for proto in 0..=5 {
         let o = SerOptions::new().protocol(proto);
-        assert!(pypickle::to_vec_with(&SwallowElement, &o).is_err(), "{proto}");
+        assert!(
+            pypickle::to_vec_with(&SwallowElement, &o).is_err(),
+            "{proto}"
+        );
         assert!(pypickle::to_vec_with(&SwallowKey, &o).is_err(), "{proto}");
         assert!(pypickle::to_vec_with(&vec![Nested { a: SwallowElement }], &o).is_err());
         assert!(pypickle::to_writer_with(Vec::new(), &SwallowKey, &o).is_err());
@@ -784,7 +787,11 @@ fn a_serialize_impl_that_ignores_a_parts_error_gets_an_error_not_a_broken_pickle
         assert!(ser.dump(&SwallowKey).is_err());
         ser.dump(&"after").unwrap();
         drop(ser);
-        assert_eq!(values(&out), ["'before'", "'between'", "'after'"], "{proto}");
+        assert_eq!(
+            values(&out),
+            ["'before'", "'between'", "'after'"],
+            "{proto}"
+        );
         // Without dump, nothing says where a value ends: the part after the ignored error
         // is taken for a new value (as documented); the serializer stays usable.
         let mut out = Vec::new();
@@ -794,7 +801,10 @@ fn a_serialize_impl_that_ignores_a_parts_error_gets_an_error_not_a_broken_pickle
         "after".serialize(&mut ser).unwrap();
         vec![3].serialize(&mut ser).unwrap();
         drop(ser);
-        assert!(values(&out).ends_with(&["'after'".into(), "[3]".into()]), "{proto}");
+        assert!(
+            values(&out).ends_with(&["'after'".into(), "[3]".into()]),
+            "{proto}"
+        );
     }
 }
 

@@ -616,3 +616,37 @@ fn a_value_with_a_tuple_key_through_flatten_is_an_error() {
     let v: pypickle::Value = pypickle::from_slice(p).unwrap();
     assert_eq!(v.to_string(), "{'id': 1, 'k': {(1, 2): 3}}");
 }
+
+#[test]
+fn a_unit_variant_reads_from_its_name_as_bytes_as_a_payload_variant_does() {
+    // Python 2: pickle.dumps({'kind': 'A', 'name': 'x'}, 2), read with Py2Strings::Bytes,
+    // where {'kind': {'B': 1}} already read (found by a review).
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    enum Kind {
+        A,
+        B(i32),
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Rec {
+        kind: Kind,
+        name: String,
+    }
+    let unit = b"\x80\x02}q\x00(U\x04kindq\x01U\x01Aq\x02U\x04nameq\x03U\x01xq\x04u.";
+    let opts = pypickle::DeOptions::new().py2_strings(pypickle::Py2Strings::Bytes);
+    let want = Rec {
+        kind: Kind::A,
+        name: "x".into(),
+    };
+    assert_eq!(pypickle::from_slice_with::<Rec>(unit, &opts).unwrap(), want);
+    let v: pypickle::Value = pypickle::from_slice_with(unit, &opts).unwrap();
+    assert_eq!(pypickle::from_value::<Rec>(v).unwrap(), want);
+    // Python 3: pickle.dumps(b'A', 4) and pickle.dumps({b'B': 1}, 4).
+    let a = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00C\x01A\x94.";
+    assert_eq!(pypickle::from_slice::<Kind>(a).unwrap(), Kind::A);
+    let b = b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00}\x94C\x01B\x94K\x01s.";
+    assert_eq!(pypickle::from_slice::<Kind>(b).unwrap(), Kind::B(1));
+    // Bytes that are not a variant's name are the visitor's error, as a str's would be.
+    let c = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00C\x01C\x94.";
+    let e = pypickle::from_slice::<Kind>(c).unwrap_err().to_string();
+    assert!(e.contains("unknown variant"), "{e}");
+}

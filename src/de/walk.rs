@@ -827,7 +827,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         let node = self.node;
         match node.kind {
             Kind::Object(id) => self.object_enum(id, name, visitor),
-            Kind::Str(_) => at(node, visitor.visit_enum(Enum { w: self.w, variant: node, payload: None })),
+            // A name as `bytes` too (a Python 2 str read with `Py2Strings::Bytes`), as the
+            // key of `{name: payload}` is.
+            Kind::Str(_) | Kind::Bytes(_) => {
+                at(node, visitor.visit_enum(Enum { w: self.w, variant: node, payload: None }))
+            }
             Kind::Dict(id) if self.w.arena.len(id) == 2 => {
                 let mut it = self.w.arena.iter(id);
                 let (k, v) = (it.next().expect("len 2"), it.next().expect("len 2"));

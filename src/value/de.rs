@@ -397,7 +397,7 @@ impl<'de> Deserializer<'de> for Value {
         visitor: V,
     ) -> Result<V::Value> {
         match self {
-            v @ Value::Str(_) => visitor.visit_enum(EnumAccess {
+            v @ (Value::Str(_) | Value::Bytes(_)) => visitor.visit_enum(EnumAccess {
                 variant: v,
                 payload: None,
             }),

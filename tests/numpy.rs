@@ -783,6 +783,28 @@ fn numpy_scalars_read_as_plain_numbers() {
         assert_eq!(pypickle::from_value::<i16>(v).unwrap(), -7);
         // Not a number: an error that says what it is.
         assert!(pypickle::from_slice::<String>(&f8).is_err());
+        // As i128 / u128, as i64 reads it (found by a review: a map was asked for).
+        assert_eq!(pypickle::from_slice::<i128>(&i4).unwrap(), -7);
+        let e = pypickle::from_slice::<u128>(&i4).unwrap_err().to_string();
+        assert!(e.contains("-7") && e.contains("REDUCE at offset"), "{e}");
+        let v: Value = pypickle::from_slice(&i4).unwrap();
+        assert_eq!(pypickle::from_value::<i128>(v).unwrap(), -7);
+        // As f32: in range it is the float; past the range an error, as a float's is (found
+        // by a review: it was infinity). Protocols 3-5 hold the 8 bytes as they are.
+        assert_eq!(pypickle::from_slice::<f32>(&f8).unwrap(), want_f8 as f32);
+        if proto >= 3 {
+            let at = f8
+                .windows(8)
+                .position(|w| w == want_f8.to_le_bytes())
+                .unwrap();
+            let mut huge = f8.clone();
+            huge[at..at + 8].copy_from_slice(&1e300f64.to_le_bytes());
+            assert_eq!(pypickle::from_slice::<f64>(&huge).unwrap(), 1e300);
+            let e = pypickle::from_slice::<f32>(&huge).unwrap_err();
+            assert!(e.to_string().contains("REDUCE at offset"), "{e}");
+            let v: Value = pypickle::from_slice(&huge).unwrap();
+            assert!(pypickle::from_value::<f32>(v).is_err());
+        }
     }
     // In a dict, as a struct's field: {'score': np.float64(2.5)}, protocol 2, numpy 2.
     #[derive(serde::Deserialize)]

@@ -548,19 +548,27 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// for; any other object answers as it answers anything.
     #[cold]
     #[inline(never)]
-    fn number_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn number_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        match self.scalar_number()? {
+            Some(n) => at(self.node, de::Deserializer::deserialize_any(n, visitor)),
+            None => self.natural(visitor),
+        }
+    }
+
+    /// The number a numpy scalar object stands for, if the node is one.
+    #[cold]
+    #[inline(never)]
+    fn scalar_number(&mut self) -> Result<Option<Value>> {
         let node = self.node;
         if let Kind::Object(id) = node.kind {
             let (m, q) = self.class_of(id);
             if crate::numpy::is_array(m, q) {
                 if let Value::Object(obj) = self.w.build(*node)? {
-                    if let Some(n) = crate::numpy::scalar_number(&obj) {
-                        return at(node, de::Deserializer::deserialize_any(n, visitor));
-                    }
+                    return Ok(crate::numpy::scalar_number(&obj));
                 }
             }
         }
-        self.natural(visitor)
+        Ok(None)
     }
 
     /// Visit a compound node's children with depth and cycle accounting.
@@ -867,11 +875,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_f32<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         let node = self.node;
         let f = match node.kind {
             Kind::Float(f) => f,
             Kind::BigInt(span) => at(node, self.w.big_int(span))?.to_f64(),
+            // A numpy scalar: its number, range checked as any.
+            Kind::Object(_) => match self.scalar_number()? {
+                Some(n) => return at(node, de::Deserializer::deserialize_f32(n, visitor)),
+                None => return self.deserialize_f64(visitor),
+            },
             _ => return self.deserialize_f64(visitor),
         };
         match crate::value::f32_range_error(f) {
@@ -948,13 +961,22 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 impl<'de> NodeDe<'_, 'de, '_> {
     /// An `i128` (`signed`) or `u128`: serde's visitors name neither a big int out of range
     /// nor the type asked for ("invalid value: u128, expected i128").
-    fn int128<V: Visitor<'de>>(self, visitor: V, signed: bool) -> Result<V::Value> {
+    fn int128<V: Visitor<'de>>(mut self, visitor: V, signed: bool) -> Result<V::Value> {
         let node = self.node;
-        if let Kind::BigInt(span) = node.kind {
-            let big = at(node, self.w.big_int(span))?;
-            if let Some(why) = crate::value::int128_range_error(&big, signed) {
-                return Err(type_error(node, why));
+        match node.kind {
+            Kind::BigInt(span) => {
+                let big = at(node, self.w.big_int(span))?;
+                if let Some(why) = crate::value::int128_range_error(&big, signed) {
+                    return Err(type_error(node, why));
+                }
             }
+            // A numpy scalar: its number, as `i64` and the rest read one.
+            Kind::Object(_) => {
+                if let Some(n) = self.scalar_number()? {
+                    return at(node, n.int128(visitor, signed));
+                }
+            }
+            _ => {}
         }
         self.natural(visitor)
     }

@@ -426,9 +426,16 @@ impl<'de> Deserializer<'de> for Value {
 
     /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let f = match &self {
-            Value::Float(f) => *f,
-            Value::BigInt(b) => b.to_f64(),
+        let f = match self {
+            Value::Float(f) => f,
+            Value::BigInt(ref b) => b.to_f64(),
+            // A numpy scalar: its number, range checked as any.
+            Value::Object(o) => {
+                return match number_or_object(o) {
+                    o @ Value::Object(_) => o.deserialize_f64(visitor),
+                    n => n.deserialize_f32(visitor),
+                }
+            }
             _ => return self.deserialize_f64(visitor),
         };
         match super::f32_range_error(f) {
@@ -633,11 +640,21 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
 impl Value {
     /// An `i128` (`signed`) or `u128`: serde's visitors name neither a big int out of range
     /// nor the type asked for ("invalid value: u128, expected i128").
-    fn int128<'de, V: Visitor<'de>>(self, visitor: V, signed: bool) -> Result<V::Value> {
-        if let Value::BigInt(b) = &self {
-            if let Some(why) = int128_range_error(b, signed) {
-                return Err(type_error(why));
+    pub(crate) fn int128<'de, V: Visitor<'de>>(self, visitor: V, signed: bool) -> Result<V::Value> {
+        match self {
+            Value::BigInt(ref b) => {
+                if let Some(why) = int128_range_error(b, signed) {
+                    return Err(type_error(why));
+                }
             }
+            // A numpy scalar: its number.
+            Value::Object(o) => {
+                return match number_or_object(o) {
+                    o @ Value::Object(_) => de::Deserializer::deserialize_any(o, visitor),
+                    n => n.int128(visitor, signed),
+                }
+            }
+            _ => {}
         }
         de::Deserializer::deserialize_any(self, visitor)
     }

@@ -556,6 +556,23 @@ fn wrong_classes_and_malformed_objects_are_type_errors() {
     }
     let e = from_slice::<Uuid>(&pypickle::to_vec(&get("frac")).unwrap()).unwrap_err();
     assert!(e.to_string().contains("uuid.UUID"), "{e}");
+    assert_eq!(e.category(), Category::Type, "{e}");
+    // Read from a pickle, the error is at the object, a type error, as an int's would be;
+    // it named the enclosing list, or nothing at the top, as a custom error (found by a
+    // review). pickle.dumps([1, 2, [3, datetime.date(2020, 1, 1)]], 4):
+    let nested = b"\x80\x04\x95.\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02]\x94(K\x03\x8c\x08datetime\x94\x8c\x04date\x94\x93\x94C\x04\x07\xe4\x01\x01\x94\x85\x94R\x94ee.";
+    let e = from_slice::<(i32, i32, (i32, DateTime))>(nested).unwrap_err();
+    assert_eq!(e.category(), Category::Type, "{e}");
+    assert_eq!((e.offset(), e.opcode()), (Some(52), Some(b'R')), "{e}");
+    assert!(e.to_string().contains("expected a datetime.datetime"), "{e}");
+    let e = from_slice::<DateTime>(&pypickle::to_vec(&get("date")).unwrap()).unwrap_err();
+    assert_eq!(e.category(), Category::Type, "{e}");
+    assert!(e.offset().is_some(), "{e}");
+    let e = pypickle::from_value::<DateTime>(get("date")).unwrap_err();
+    assert_eq!(e.category(), Category::Type, "{e}");
+    // Another format gets the text.
+    let e = serde_json::from_str::<DateTime>("[1]").unwrap_err();
+    assert!(e.to_string().contains("datetime"), "{e}");
 }
 
 #[test]

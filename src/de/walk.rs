@@ -753,6 +753,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             let value = self.w.build(*self.node)?;
             return crate::value::hand_over(value, visitor);
         }
+        if name == crate::stdlib::STDLIB_TOKEN {
+            // A stdlib type: a conversion that fails is an error at this node.
+            let node = self.node;
+            return at(node, crate::stdlib::failed_within(|| visitor.visit_newtype_struct(self)));
+        }
         if name == ARRAY_TOKEN {
             // `NdArrayView` and `NdArray` ask for this: the array with its data lent.
             if let Kind::Object(id) = self.node.kind {

@@ -366,6 +366,9 @@ impl<'de> Deserializer<'de> for Value {
         if name == VALUE_TOKEN {
             return hand_over(self, visitor);
         }
+        if name == crate::stdlib::STDLIB_TOKEN {
+            return crate::stdlib::failed_within(|| visitor.visit_newtype_struct(self));
+        }
         visitor.visit_newtype_struct(self)
     }
 

@@ -1472,3 +1472,72 @@ fn objects_in_serdes_own_buffers_still_pickle_whole() {
         "{v}"
     );
 }
+
+#[test]
+fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
+    // Read as a sequence or a struct, they gave the factory (or refused it as a global) and
+    // the Counter's dict as positional arguments (found by a review). The factory is not
+    // content, and a Counter's dict is its items, as an OrderedDict's are.
+    use std::collections::HashMap;
+    #[derive(serde::Deserialize, Debug, PartialEq, Default)]
+    #[serde(default)]
+    struct D {
+        x: i64,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct A {
+        a: i64,
+    }
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle, collections as c\n\
+             for p in range(6):\n\
+             \x20   for v in (c.defaultdict(int), c.defaultdict(list, {'a': [1]}),\n\
+             \x20             c.Counter(a=1), c.Counter()):\n\
+             \x20       print(pickle.dumps(v, p).hex())",
+        ])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pickles: Vec<Vec<u8>> = text
+        .lines()
+        .map(|h| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(pickles.len(), 24);
+    for (i, four) in pickles.chunks(4).enumerate() {
+        let [empty_dd, dd, counter, empty_counter] = four else {
+            unreachable!()
+        };
+        let value = |b: &[u8]| from_slice::<Value>(b).unwrap();
+        // From the pickle and from a Value alike.
+        assert_eq!(from_slice::<D>(empty_dd).unwrap(), D::default(), "{i}");
+        assert_eq!(pypickle::from_value::<D>(value(empty_dd)).unwrap(), D::default());
+        assert_eq!(from_slice::<Vec<i64>>(empty_dd).unwrap(), Vec::<i64>::new());
+        assert!(pypickle::from_value::<Vec<i64>>(value(empty_dd)).unwrap().is_empty());
+        let e = from_slice::<Vec<Value>>(dd).unwrap_err();
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert!(pypickle::from_value::<Vec<Value>>(value(dd)).is_err());
+        let m = from_slice::<HashMap<String, Vec<i64>>>(dd).unwrap();
+        assert_eq!(m["a"], [1]);
+        for e in [
+            from_slice::<Vec<Value>>(counter).unwrap_err(),
+            from_slice::<Vec<(String, i64)>>(counter).unwrap_err(),
+            pypickle::from_value::<Vec<Value>>(value(counter)).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("dict items"), "{e}");
+        }
+        assert_eq!(from_slice::<A>(counter).unwrap(), A { a: 1 });
+        assert_eq!(pypickle::from_value::<A>(value(counter)).unwrap(), A { a: 1 });
+        assert_eq!(from_slice::<HashMap<String, i64>>(counter).unwrap()["a"], 1);
+        assert_eq!(from_slice::<Vec<i64>>(empty_counter).unwrap(), Vec::<i64>::new());
+        assert!(from_slice::<HashMap<String, i64>>(empty_counter).unwrap().is_empty());
+        assert_eq!(value(counter).to_string(), "Counter({'a': 1})");
+    }
+}

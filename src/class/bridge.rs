@@ -4,7 +4,7 @@
 //! | asked for | the first part the object has, in this order |
 //! |---|---|
 //! | a struct | attributes (BUILD state dicts, merged with `__slots__` state); dict items; keyword arguments (NEWOBJ_EX, none positional); constructor arguments (a `namedtuple`, in field order); a tuple or list state (`__getstate__` returning one, as a frozen `@dataclass(slots=True)` does: its field values in order) |
-//! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`); attributes; the one dict its constructor got (`Counter`); keyword arguments (none positional) |
+//! | a map | dict items (a dict subclass: `OrderedDict`, `defaultdict`; the dict a `Counter` is made from); attributes; the one dict its constructor got; keyword arguments (none positional) |
 //! | a sequence | list items (a list subclass, `deque`); constructor arguments; a tuple state |
 //! | anything | list items; dict items; attributes; a tuple state; the constructor's dict; keyword arguments (none positional); constructor arguments |
 //!
@@ -15,7 +15,8 @@
 //! an error too ([`Source::Mismatch`]); an object with nothing in its parts reads as empty.
 //!
 //! "List items" and "dict items" are what APPEND(S) and SETITEM(S) added, or at protocols 0-1
-//! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A standard
+//! the list or dict that `copyreg._reconstructor(cls, list, [...])` was given. A
+//! `defaultdict`'s factory and a `Counter`'s dict are not constructor arguments. A standard
 //! library object (datetime, Decimal, ...) asked for anything gives its natural form instead
 //! (see [`crate::stdlib`]).
 
@@ -75,10 +76,17 @@ pub(crate) enum Source {
     Nothing,
 }
 
-/// Whether an instance of `module.name` made with `args` constructor arguments holds something
-/// in them: a `defaultdict`'s one argument is its factory, not content.
-pub(crate) fn args_are_content(module: &str, name: &str, args: usize) -> bool {
-    args > 0 && !(args == 1 && (module, name) == ("collections", "defaultdict"))
+/// Whether the `args` constructor arguments of an instance of `module.name` are arguments, to
+/// read as a sequence or a struct's fields: not a `defaultdict`'s one argument, its factory,
+/// nor a `Counter`'s, the dict of its items (read as dict items).
+pub(crate) fn args_are_arguments(module: &str, name: &str, args: usize) -> bool {
+    args > 0
+        && !(args == 1 && matches!((module, name), ("collections", "defaultdict" | "Counter")))
+}
+
+/// Whether an instance of `module.name` is made from one dict of its items: a `Counter`.
+pub(crate) fn made_from_items(module: &str, name: &str) -> bool {
+    (module, name) == ("collections", "Counter")
 }
 
 /// Why [`Source::Mismatch`] is an error, for an instance of `class` with `facts` asked as `want`.

@@ -17,7 +17,7 @@ use serde::forward_to_deserialize_any;
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
 use crate::class::bridge::{
-    args_are_content, choose, keywords_left_out, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, made_from_items, keywords_left_out, mismatch, Facts, Source, Want,
 };
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
@@ -542,6 +542,10 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
             (_, state) => vec![state],
         };
     }
+    // `Counter({...})`: the dict is its items.
+    if made_from_items(&class.module, &class.name) && matches!(args.as_slice(), [Value::Dict(_)]) {
+        base_items = args.pop();
+    }
     let dict_like = |v: &Value| matches!(v, Value::Dict(_) | Value::None);
     let tuple_state = match state.as_slice() {
         [Value::Tuple(t)] if !(t.len() == 2 && t.iter().all(dict_like)) => Some(t.clone()),
@@ -567,7 +571,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         || !dict_items.is_empty()
         || base_content
         || state.iter().any(has_content)
-        || args_are_content(&class.module, &class.name, args.len())
+        || args_are_arguments(&class.module, &class.name, args.len())
         || kwargs.is_some();
     let facts = Facts {
         list_items: !list_items.is_empty()
@@ -577,7 +581,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         attributes: !state.is_empty() && tuple_state.is_none(),
         tuple_state: tuple_state.is_some(),
         ctor_dict,
-        args: !args.is_empty(),
+        args: args_are_arguments(&class.module, &class.name, args.len()),
         kwargs: kwargs.is_some(),
         content,
     };

@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
 use crate::class::bridge::{
-    args_are_content, choose, keywords_left_out, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, made_from_items, keywords_left_out, mismatch, Facts, Source, Want,
 };
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
@@ -208,6 +208,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// At protocols 0-1 a dict or list subclass is `copyreg._reconstructor(cls, dict, {...})`
     /// (or `list, [...]`): that dict or list holds its items.
     fn base_items(&self, id: Id) -> Option<&'a Node> {
+        // `Counter({...})`: the dict is its items.
+        let (module, name) = self.class_of(id);
+        if made_from_items(module, name) {
+            return self.constructor_dict(id);
+        }
         match self.reconstructed(id)? {
             (Known::Dict, state) if matches!(state.kind, Kind::Dict(_)) => Some(state),
             (Known::List, state) if matches!(state.kind, Kind::List(_)) => Some(state),
@@ -277,13 +282,13 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             attributes: arena.len(obj.states) > 0 && !tuple_state,
             tuple_state,
             ctor_dict: self.constructor_dict(id).is_some(),
-            args: !args.is_empty(),
+            args: args_are_arguments(module, name, args.len()),
             kwargs,
             content: arena.len(obj.list) > 0
                 || arena.len(obj.dict) > 0
                 || base_content
                 || state_content
-                || args_are_content(module, name, args.len())
+                || args_are_arguments(module, name, args.len())
                 || kwargs,
         }
     }

@@ -1541,3 +1541,60 @@ fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
         assert_eq!(value(counter).to_string(), "Counter({'a': 1})");
     }
 }
+
+#[test]
+fn iso_week_dates_read_as_python_3_11_reads_them() {
+    // Every week and day of years with 52 and 53 weeks, at the ends of the range, both
+    // spellings, with and without a day, alone and before a time: what fromisoformat gives,
+    // or an error where it raises.
+    let script = "import datetime as d\n\
+        texts = []\n\
+        for y in (1, 2, 1999, 2004, 2015, 2020, 2021, 2026, 9998, 9999):\n\
+        \x20   for w in range(0, 55):\n\
+        \x20       texts += [f'{y:04}-W{w:02}', f'{y:04}W{w:02}']\n\
+        \x20       for day in range(0, 9):\n\
+        \x20           texts += [f'{y:04}-W{w:02}-{day}', f'{y:04}W{w:02}{day}']\n\
+        texts += ['2024-W01-1T12:30', '2024W011T1230', '2024W01T1230', '2024-W01T12',\n\
+        \x20         '2024-W01-12:30', '2024-W0112', '2024W011-12', '2024W01112', '2024W011123',\n\
+        \x20         '2024-W011', '2024W01-1', '2024-W1-1', '2024-W01-1x']\n\
+        for t in texts:\n\
+        \x20   for cls in (d.date, d.datetime):\n\
+        \x20       try:\n\
+        \x20           r = repr(cls.fromisoformat(t))\n\
+        \x20       except ValueError:\n\
+        \x20           r = 'ERR'\n\
+        \x20       print(cls.__name__, t, r)\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (class, iso, want) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let json = format!("\"{iso}\"");
+        let got = match class {
+            "date" => serde_json::from_str::<Date>(&json).map(|d| d.to_string()),
+            _ => serde_json::from_str::<DateTime>(&json).map(|d| d.to_string()),
+        };
+        let got = got.unwrap_or_else(|_| "ERR".into());
+        // One quirk not copied: 3.11's `date.fromisoformat` takes a basic week date with two
+        // stray digits after it (its length is YYYY-MM-DD's) and drops them.
+        if (class, iso) == ("date", "2024W01112") {
+            assert_eq!((got.as_str(), want), ("ERR", "datetime.date(2024, 1, 1)"));
+            continue;
+        }
+        if got != want {
+            wrong.push(format!("{class} {iso}: {got} (Python: {want})"));
+        }
+        checked += 1;
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked > 10_000, "{checked}");
+}

@@ -107,8 +107,9 @@
 //! Read back from another format, each type takes its plain form, and the other spellings
 //! Python 3.11's `fromisoformat` and `UUID(str)` take (any one character for the `T`, a date
 //! alone for a `datetime`, the basic forms `YYYYMMDD` and `HHMMSS`, offsets `+05` and
-//! `+0530`, `Z`, a fraction of any length of which six digits are kept, `{...}`,
-//! `urn:uuid:`; not week dates), an int or float for a `Decimal`, an int for a `Fraction`; a
+//! `+0530`, `Z`, a fraction of any length of which six digits are kept, week dates
+//! `2024-W01-1` and `2024W011`, `{...}`, `urn:uuid:`), an int or float for a `Decimal`, an
+//! int for a `Fraction`; a
 //! `timedelta`'s seconds are rounded to the microsecond as `timedelta(seconds=x)` rounds
 //! them. What the plain form leaves out comes back as its
 //! default: no timezone name, `fold` 0, no `defaultdict` factory or `deque` bound, `is_safe`

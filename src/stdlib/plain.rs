@@ -4,7 +4,8 @@
 //! Each accepts what this crate writes for it, and the close variants other programs write:
 //! Python 3.11's `fromisoformat` forms (any one character for the `T`, a date alone, the basic
 //! forms `YYYYMMDD` and `HHMMSS`, `HH` or `HH:MM`, a fraction of any number of digits of which
-//! six are kept, offsets `+HH` and `+HHMM`, `Z` for UTC; not week dates), an int or float for a
+//! six are kept, offsets `+HH` and `+HHMM`, `Z` for UTC, ISO week dates `YYYY-Www-D` and
+//! `YYYYWwwD`, the day 1 if left out), an int or float for a
 //! `Decimal` (a float as its shortest text) or an int for a `Fraction`, a UUID in any of the
 //! spellings `uuid.UUID(str)` takes.
 
@@ -33,11 +34,15 @@ fn digits(s: &str, n: usize) -> Option<(u32, &str)> {
     Some((head.parse().ok()?, &s[n..]))
 }
 
-/// `YYYY-MM-DD`, or `YYYYMMDD`.
+/// `YYYY-MM-DD`, or `YYYYMMDD`; or a week date, `YYYY-Www-D` or `YYYYWwwD`.
 fn date(s: &str, what: &str) -> Result<Date, Error> {
     let bad = || invalid(what, format_args!("{s:?} is not an ISO date (YYYY-MM-DD)"));
     let (y, rest) = digits(s, 4).ok_or_else(bad)?;
     let extended = rest.starts_with('-');
+    let week = if extended { &rest[1..] } else { rest };
+    if let Some(week) = week.strip_prefix('W') {
+        return week_date(y, week, extended).ok_or_else(bad)?;
+    }
     let (m, rest) = date_field(rest, extended).ok_or_else(bad)?;
     let (d, rest) = date_field(rest, extended).ok_or_else(bad)?;
     if !rest.is_empty() {
@@ -46,18 +51,100 @@ fn date(s: &str, what: &str) -> Result<Date, Error> {
     Date::new(y as u16, m as u8, d as u8)
 }
 
+/// Days from 0001-01-01 to January 1st of `year` (Python's proleptic Gregorian ordinal, less
+/// one).
+fn days_before_year(year: i64) -> i64 {
+    let y = year - 1;
+    365 * y + y / 4 - y / 100 + y / 400
+}
+
+/// The date of day `D` (1 if left out) of ISO week `ww` of `year`, from `ww[-D]` (extended) or
+/// `wwD` after the `W`; `None` if that is not one. Week 1 holds the year's first Thursday
+/// (so January 4th); a week 53 that belongs to the next year is refused, as Python does.
+fn week_date(year: u32, s: &str, extended: bool) -> Option<Result<Date, Error>> {
+    let (week, rest) = digits(s, 2)?;
+    let day = match rest {
+        "" => 1,
+        _ => {
+            let rest = if extended { rest.strip_prefix('-')? } else { rest };
+            match digits(rest, 1)? {
+                (d, "") => d,
+                _ => return None,
+            }
+        }
+    };
+    if !(1..=53).contains(&week) || !(1..=7).contains(&day) {
+        return None;
+    }
+    let year = i64::from(year);
+    let jan4 = days_before_year(year) + 3;
+    // Monday is 0; 0001-01-01 was a Monday.
+    let week1 = jan4 - jan4 % 7;
+    let monday = week1 + 7 * (i64::from(week) - 1);
+    // The week's Thursday decides its year: a week 53 of a 52-week year is the next's week 1.
+    if monday + 3 >= days_before_year(year + 1) {
+        return None;
+    }
+    let day = monday + i64::from(day) - 1;
+    let y = match day {
+        d if d < days_before_year(year) => year - 1,
+        d if d >= days_before_year(year + 1) => year + 1,
+        _ => year,
+    };
+    let mut left = day - days_before_year(y);
+    let mut month = 1u8;
+    loop {
+        let len = i64::from(days_in_month(y, month));
+        if left < len {
+            break;
+        }
+        left -= len;
+        month += 1;
+    }
+    match u16::try_from(y) {
+        Ok(y) if y >= 1 => Some(Date::new(y, month, left as u8 + 1)),
+        _ => Some(Date::new(0, 1, 1)),
+    }
+}
+
+/// The days of `month` of `year` (proleptic Gregorian).
+fn days_in_month(year: i64, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
 /// A month or day: two digits, after a `-` in the extended form.
 fn date_field(s: &str, extended: bool) -> Option<(u32, &str)> {
     let s = if extended { s.strip_prefix('-')? } else { s };
     digits(s, 2)
 }
 
-/// The date at the start of a datetime's text (`YYYY-MM-DD` or `YYYYMMDD`), and the rest.
+/// The date at the start of a datetime's text (`YYYY-MM-DD` or `YYYYMMDD`, a week date
+/// `YYYY-Www[-D]` or `YYYYWww[D]`), and the rest. Where a week date and a separator that is
+/// a digit or `-` could be read either way, this settles it as Python 3.11 does.
 fn split_date(s: &str) -> (&str, &str) {
-    let len = if s.as_bytes().get(4) == Some(&b'-') {
-        10
-    } else {
-        8
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let len = match (b.get(4), b.get(5)) {
+        // YYYY-Www-D, unless a digit follows it: then YYYY-Www and a `-` separator.
+        (Some(b'-'), Some(b'W')) if b.get(8) == Some(&b'-') && !digit(10) => 10,
+        (Some(b'-'), Some(b'W')) => 8,
+        (Some(b'-'), _) => 10,
+        // YYYYWww or YYYYWwwD: by the run of digits after the week, a digit separator and a
+        // time of an even number of digits taken to follow the day.
+        (Some(b'W'), _) => {
+            let run = (7..).take_while(|&i| digit(i)).last().map_or(7, |i| i + 1);
+            match run {
+                r if r < 9 => r,
+                r if r % 2 == 0 => 7,
+                _ => 8,
+            }
+        }
+        _ => 8,
     };
     match (s.get(..len), s.get(len..)) {
         (Some(d), Some(rest)) => (d, rest),

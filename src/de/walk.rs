@@ -349,10 +349,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             Kind::FrozenSet(r) => Value::FrozenSet(python_set(
                 self.build_all(arena.slice(r).iter().copied(), r.len as usize)?,
+                &object_ids(arena.slice(r).iter()),
             )),
             Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
             Kind::Set(id) => Value::Set(python_set(
                 self.build_all(arena.iter(id).copied(), arena.len(id))?,
+                &object_ids(arena.iter(id)),
             )),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
@@ -461,7 +463,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 .collect::<Result<Vec<Value>>>();
             self.dedup = (self.budget, self.bytes_left);
             (self.budget, self.bytes_left, self.depth_left) = walk;
-            set_survivors(&values?)
+            set_survivors(&values?, &object_ids(items.iter().copied()))
         };
         match keep {
             None => NodeSeq::visit(self, items.iter().copied(), items.len(), visitor),
@@ -498,6 +500,17 @@ impl Bytes<'_, '_> {
             Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
         }
     }
+}
+
+/// Each item's identity, if it is an object: the same object twice in a set (a memo GET) is
+/// one item, as Python's set finds an object equal to itself.
+fn object_ids<'n>(items: impl Iterator<Item = &'n Node>) -> Vec<Option<u32>> {
+    items
+        .map(|n| match n.kind {
+            Kind::Object(id) => Some(id),
+            _ => None,
+        })
+        .collect()
 }
 
 #[inline]

@@ -192,8 +192,10 @@ impl Hash for Value {
 /// holding a NaN is never equal to another: unpickled floats are distinct objects, and Python
 /// finds a NaN equal only to itself. Nor is one holding an object: Python compares those by
 /// their class's `__eq__`, which nothing here runs (by identity for most, exceptions among
-/// them; `Decimal('NaN')` is not even equal to itself), so two of them are kept apart.
-pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
+/// them; `Decimal('NaN')` is not even equal to itself), so two of them are kept apart, but
+/// for the same object twice: `ids` gives each item that is an object its identity, if known
+/// (the pickle's), and Python's set sees that an object is itself.
+pub(crate) fn set_survivors(items: &[Value], ids: &[Option<u32>]) -> Option<Vec<usize>> {
     fn never_equal(v: &Value) -> bool {
         match v {
             Value::Float(f) => f.is_nan(),
@@ -207,9 +209,14 @@ pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
         return None;
     }
     let mut seen: HashMap<&Value, ()> = HashMap::with_capacity(items.len());
+    let mut objects = std::collections::HashSet::new();
     let mut keep = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
-        if never_equal(v) || seen.insert(v, ()).is_none() {
+        let new = match ids.get(i).copied().flatten() {
+            Some(id) => objects.insert(id),
+            None => never_equal(v) || seen.insert(v, ()).is_none(),
+        };
+        if new {
             keep.push(i);
         }
     }
@@ -217,8 +224,8 @@ pub(crate) fn set_survivors(items: &[Value]) -> Option<Vec<usize>> {
 }
 
 /// `items` as a Python set keeps them (see [`set_survivors`]).
-pub(crate) fn python_set(items: Vec<Value>) -> Vec<Value> {
-    match set_survivors(&items) {
+pub(crate) fn python_set(items: Vec<Value>, ids: &[Option<u32>]) -> Vec<Value> {
+    match set_survivors(&items, ids) {
         None => items,
         Some(keep) => {
             let mut keep = keep.into_iter().peekable();
@@ -288,7 +295,7 @@ mod tests {
         // `set([1j, complex(-0.0, 1), 5])` is `{1j, 5}` in Python.
         let j = |re: f64| Value::Complex(Complex { re, im: 1.0 });
         assert_eq!(
-            set_survivors(&[j(0.0), j(-0.0), Value::Int(5)]),
+            set_survivors(&[j(0.0), j(-0.0), Value::Int(5)], &[]),
             Some(vec![0, 2])
         );
     }

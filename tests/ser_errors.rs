@@ -815,3 +815,94 @@ fn values(stream: &[u8]) -> Vec<String> {
         .map(|v| v.unwrap().to_string())
         .collect()
 }
+
+/// Each of these ignores a part's error and still ends its container.
+enum Ignoring {
+    Element,
+    First,
+    Tuple,
+    MapValue,
+    /// An inner container whose own error passed out of it (never ended), inside an outer
+    /// one that ignores it.
+    Inner,
+}
+
+struct Ignores(Ignoring);
+impl Serialize for Ignores {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
+        struct Inner;
+        impl Serialize for Inner {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut q = s.serialize_seq(Some(2))?;
+                q.serialize_element(&7)?;
+                q.serialize_element(&Bad)?;
+                q.end()
+            }
+        }
+        match self.0 {
+            Ignoring::Element | Ignoring::First => {
+                let mut q = s.serialize_seq(None)?;
+                if matches!(self.0, Ignoring::Element) {
+                    let _ = q.serialize_element(&1);
+                }
+                let _ = q.serialize_element(&Bad);
+                let _ = q.serialize_element(&2);
+                q.end()
+            }
+            Ignoring::Tuple => {
+                let mut t = s.serialize_tuple(3)?;
+                let _ = t.serialize_element(&1);
+                let _ = t.serialize_element(&Bad);
+                let _ = t.serialize_element(&2);
+                t.end()
+            }
+            Ignoring::MapValue => {
+                let mut m = s.serialize_map(None)?;
+                let _ = m.serialize_entry("a", &Bad);
+                let _ = m.serialize_entry("b", &2);
+                m.end()
+            }
+            Ignoring::Inner => {
+                let mut q = s.serialize_seq(None)?;
+                let _ = q.serialize_element(&Inner);
+                q.end()
+            }
+        }
+    }
+}
+
+#[test]
+fn a_value_that_ignores_a_parts_error_and_ends_leaves_nothing_in_the_stream() {
+    // Found by a review of the fix above: `end()` after the ignored error wrote STOP and
+    // handed the broken pickle (`[1]`, or a TUPLE3 over one item) to the writer before
+    // `dump` saw the error; an inner container left open made a debug build panic.
+    for proto in 0..=5 {
+        let o = SerOptions::new().protocol(proto);
+        let kinds = || {
+            [
+                Ignoring::Element,
+                Ignoring::First,
+                Ignoring::Tuple,
+                Ignoring::MapValue,
+                Ignoring::Inner,
+            ]
+            .map(Ignores)
+        };
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(o.clone());
+        ser.dump(&"before").unwrap();
+        for bad in kinds() {
+            assert!(pypickle::to_vec_with(&bad, &o).is_err(), "{proto}");
+            let mut w = Vec::new();
+            assert!(pypickle::to_writer_with(&mut w, &bad, &o).is_err(), "{proto}");
+            assert!(w.is_empty(), "{proto}: {w:?}");
+            assert!(ser.dump(&bad).is_err(), "{proto}");
+            ser.dump(&"after").unwrap();
+        }
+        drop(ser);
+        let mut want = vec!["'before'".to_string()];
+        want.extend(std::iter::repeat("'after'".to_string()).take(5));
+        assert_eq!(values(&out), want, "{proto}");
+    }
+}

@@ -553,6 +553,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     }
 
     fn finish_pickle(&mut self) -> Result<()> {
+        if self.broken {
+            // A part failed and its `Serialize` impl went on to the end: no STOP, nothing
+            // handed to the writer; the next value abandons it.
+            return Err(self.fail(incomplete()));
+        }
         self.out.buf.push(opcode::STOP);
         Ok(self.out.end_pickle()?)
     }

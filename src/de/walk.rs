@@ -762,14 +762,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     ) -> Result<V::Value> {
         if name == VALUE_TOKEN {
             // `Value::deserialize` asks for this: build the Value straight from the arena and
-            // hand it over whole, instead of describing it through visitor calls.
-            let value = self.w.build(*self.node)?;
-            return crate::value::hand_over(value, visitor);
-        }
-        if name == crate::stdlib::STDLIB_TOKEN {
-            // A stdlib type: a conversion that fails is an error at this node.
+            // hand it over whole, instead of describing it through visitor calls. A standard
+            // library type asks for it too: its conversion's error is an error at this node.
             let node = self.node;
-            return at(node, crate::stdlib::failed_within(|| visitor.visit_newtype_struct(self)));
+            let value = self.w.build(*node)?;
+            let visit = || crate::value::hand_over(value, visitor);
+            return at(node, crate::stdlib::failed_within(visit));
         }
         if name == ARRAY_TOKEN {
             // `NdArrayView` and `NdArray` ask for this: the array with its data lent.

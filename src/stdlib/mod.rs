@@ -471,9 +471,6 @@ pub(crate) fn int_arg(v: &Value, what: &str, field: &str) -> Result<i64, Error> 
     }
 }
 
-/// The newtype name a stdlib type's `Deserialize` asks for (see [`conversion_failed`]).
-pub(crate) const STDLIB_TOKEN: &str = "$pypickle::private::Stdlib";
-
 thread_local! {
     /// The error of the last stdlib conversion that failed on this thread, until this crate's
     /// deserializer that asked for it takes it back.
@@ -481,15 +478,15 @@ thread_local! {
 }
 
 /// A stdlib type's conversion from a `Value` failed with `e`: any deserializer gets its text;
-/// this crate's, which asked for [`STDLIB_TOKEN`], take back `e` itself ([`failed_within`]),
-/// with its category, and give it the object's position.
+/// this crate's take back `e` itself ([`failed_within`]), with its category, and give it the
+/// object's position.
 pub(crate) fn conversion_failed<E: serde::de::Error>(e: Error) -> E {
     let text = E::custom(&e);
     FAILED.with(|f| f.set(Some(e)));
     text
 }
 
-/// Run `visit` (a visit of [`STDLIB_TOKEN`]), its error the conversion's own if one failed.
+/// Run `visit` (a `Value` handed over), its error the conversion's own if one failed.
 pub(crate) fn failed_within<T>(visit: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     FAILED.with(|f| f.set(None));
     visit().map_err(|e| FAILED.with(|f| f.take()).unwrap_or(e))
@@ -518,29 +515,19 @@ macro_rules! via_value {
         /// format other than pickle holds it.
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct Convert;
-                impl<'de> serde::de::Visitor<'de> for Convert {
-                    type Value = $t;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(stringify!($t))
-                    }
-                    fn visit_newtype_struct<D: serde::Deserializer<'de>>(
-                        self,
-                        d: D,
-                    ) -> Result<$t, D::Error> {
-                        let v = <$crate::Value as serde::Deserialize>::deserialize(d)?;
-                        let plain = match &v {
-                            $crate::Value::Object(_) => None,
-                            other => <$t as $crate::stdlib::FromPlain>::from_plain(other),
-                        };
-                        plain
-                            .unwrap_or_else(|| <$t>::try_from(&v))
-                            .map_err($crate::stdlib::conversion_failed)
-                    }
-                }
-                // A newtype every format sees through; this crate's deserializers give a
+                // Read as a `Value` is, in every format; this crate's deserializers give a
                 // failed conversion the object's position and its own error's category.
-                d.deserialize_newtype_struct($crate::stdlib::STDLIB_TOKEN, Convert)
+                let convert = |v: $crate::Value| {
+                    let plain = match &v {
+                        $crate::Value::Object(_) => None,
+                        other => <$t as $crate::stdlib::FromPlain>::from_plain(other),
+                    };
+                    plain.unwrap_or_else(|| <$t>::try_from(&v))
+                };
+                d.deserialize_newtype_struct(
+                    $crate::value::magic::VALUE_TOKEN,
+                    $crate::value::ValueThen(convert),
+                )
             }
         }
 

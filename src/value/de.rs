@@ -110,6 +110,65 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// Reads what `Value::deserialize` reads, then makes a `T` of it with `F`: for types that
+/// deserialize through a [`Value`] (the standard library types), asked for as [`VALUE_TOKEN`]
+/// so that this crate's deserializers hand over the whole `Value`, and other formats see what
+/// they see for a `Value`. A conversion's error reaches this crate's deserializers whole (see
+/// [`crate::stdlib::conversion_failed`]).
+pub(crate) struct ValueThen<F>(pub F);
+
+macro_rules! then_convert {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<E: de::Error>(self, $($arg: $ty),*) -> std::result::Result<T, E> {
+            let v = ValueVisitor.$method($($arg),*)?;
+            (self.0)(v).map_err(crate::stdlib::conversion_failed)
+        }
+    )*};
+}
+
+impl<'de, T, F: FnOnce(Value) -> Result<T>> Visitor<'de> for ValueThen<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any Python value")
+    }
+
+    then_convert! {
+        visit_bool(v: bool);
+        visit_i64(v: i64);
+        visit_u64(v: u64);
+        visit_i128(v: i128);
+        visit_u128(v: u128);
+        visit_f64(v: f64);
+        visit_str(v: &str);
+        visit_string(v: String);
+        visit_bytes(v: &[u8]);
+        visit_byte_buf(v: Vec<u8>);
+        visit_unit();
+        visit_none();
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
+        let v = ValueVisitor.visit_some(d)?;
+        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<T, D::Error> {
+        let v = ValueVisitor.visit_newtype_struct(d)?;
+        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<T, A::Error> {
+        let v = ValueVisitor.visit_seq(seq)?;
+        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
+        let v = ValueVisitor.visit_map(map)?;
+        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+    }
+}
+
 /// Convert a [`Value`] into any `Deserialize` type.
 ///
 /// ```
@@ -364,10 +423,8 @@ impl<'de> Deserializer<'de> for Value {
         visitor: V,
     ) -> Result<V::Value> {
         if name == VALUE_TOKEN {
-            return hand_over(self, visitor);
-        }
-        if name == crate::stdlib::STDLIB_TOKEN {
-            return crate::stdlib::failed_within(|| visitor.visit_newtype_struct(self));
+            // A standard library type's conversion that fails is its own error.
+            return crate::stdlib::failed_within(|| hand_over(self, visitor));
         }
         visitor.visit_newtype_struct(self)
     }

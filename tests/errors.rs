@@ -642,3 +642,16 @@ fn max_nodes_does_not_depend_on_what_was_read_before() {
     assert!(pypickle::from_slice::<Value>(&big).is_ok());
     assert_eq!(err_with(&pile, &nodes).limit(), Some(Limit::Nodes));
 }
+
+#[test]
+fn unexpected_arguments_name_the_builtin_called() {
+    // bytearray(3) named bytes() (found by a review).
+    let e = pypickle::from_slice::<pypickle::Value>(b"c__builtin__\nbytearray\n(I3\ntR.")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unexpected arguments to bytearray()"), "{e}");
+    let e = pypickle::from_slice::<pypickle::Value>(b"c__builtin__\nbytes\n(I3\ntR.")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unexpected arguments to bytes()"), "{e}");
+}

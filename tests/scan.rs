@@ -347,3 +347,76 @@ fn a_lone_surrogate_in_unicode_does_not_stop_the_scan() {
     let report = scan(b"V\\ud800\n0cos\nsystem\n(S'echo pwned'\ntR.");
     assert!(report.error.is_none() && report.is_dangerous(), "{report}");
 }
+
+/// Prefixes CPython loads past (checked with python3 below) that the scanner stopped at, so
+/// that a call after them went unseen (found by a review): SETITEMS and SETITEM on a list,
+/// APPENDS onto a bytearray, ADDITEMS onto a set made by `builtins.set()`.
+const LOADABLE_PREFIXES: [&[u8]; 4] = [
+    b"](K\x01e(K\x00K\x05u",
+    b"](K\x01eK\x00K\x05s",
+    b"\x96\x01\x00\x00\x00\x00\x00\x00\x00a(KAe",
+    b"\x8c\x08builtins\x8c\x03set\x93)R(K\x01\x90",
+];
+
+#[test]
+fn a_call_after_what_cpython_loads_past_is_found() {
+    let python = |bytes: &[u8]| {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!("import pickle; print(repr(pickle.loads(bytes.fromhex('{hex}'))))"),
+            ])
+            .output()
+            .expect("python3");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    for prefix in LOADABLE_PREFIXES {
+        // CPython loads the prefix and goes on to a tuple of it and 7.
+        let mut plain = b"\x80\x04".to_vec();
+        plain.extend_from_slice(prefix);
+        plain.extend_from_slice(b"K\x07\x86.");
+        python(&plain);
+        let r = scan(&plain);
+        assert!(r.error.is_none(), "{r}");
+        // The same with a call of os.system after it.
+        let mut hidden = b"\x80\x04".to_vec();
+        hidden.extend_from_slice(prefix);
+        hidden.extend_from_slice(b"\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R\x86.");
+        let r = scan(&hidden);
+        assert!(r.is_dangerous(), "{r}");
+    }
+}
+
+#[test]
+fn build_on_a_class_is_dangerous_and_getattr_handed_back_is_not_safe() {
+    // setattr(fractions.Fraction, '__str__', getattr) when CPython loads it: it was "safe",
+    // getattr "named but never used" (found by a review).
+    let patch = b"\x80\x04\x8c\x09fractions\x8c\x08Fraction\x93N}\x8c\x07__str__\x8c\x08builtins\x8c\x07getattr\x93s\x86b.";
+    let r = scan(patch);
+    assert!(r.is_dangerous(), "{r}");
+    let fraction = r.globals.iter().find(|g| g.name() == "Fraction").unwrap();
+    assert_eq!(fraction.verdict(), Verdict::Dangerous, "{r}");
+    // The reader refuses it too.
+    assert!(pypickle::from_slice::<Value>(patch).is_err());
+    // A state that sets nothing is still nothing: (None, {}) and None.
+    for nothing in [
+        &b"\x80\x04\x8c\x09fractions\x8c\x08Fraction\x93N}\x86b."[..],
+        b"\x80\x04\x8c\x09fractions\x8c\x08Fraction\x93Nb.",
+    ] {
+        let r = scan(nothing);
+        assert!(r.error.is_none() && !r.is_dangerous(), "{r}");
+    }
+    // builtins.getattr as the value loaded, alone or inside a list: the caller gets it.
+    for handed in [
+        &b"\x80\x04\x8c\x08builtins\x8c\x07getattr\x93."[..],
+        b"\x80\x04]\x8c\x08builtins\x8c\x07getattr\x93a.",
+    ] {
+        let r = scan(handed);
+        assert!(!r.is_safe(), "{r}");
+        assert!(pypickle::from_slice::<Value>(handed).is_err());
+    }
+    // Named and popped, it is still nothing.
+    let r = scan(b"\x80\x04\x8c\x08builtins\x8c\x07getattr\x930N.");
+    assert!(r.is_safe(), "{r}");
+}

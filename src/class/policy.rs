@@ -112,6 +112,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "_ctypes",                    // foreign functions, raw memory (F)
     "_frozen_importlib",          // the import machinery (F)
     "_frozen_importlib_external", // the import machinery (F)
+    "_functools",                 // functools' C half: partial/reduce call anything
     "_imp",                       // the import machinery (F)
     "_interpreters",              // runs code in a subinterpreter (F)
     "_io",                        // files (F; P: _io.FileIO)

@@ -1119,6 +1119,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 Kind::FrozenSet(self.arena.range(&items))
             }
             (Known::ByteArray | Known::Bytes, rest) => {
+                let what = if known == Known::Bytes {
+                    "bytes()"
+                } else {
+                    "bytearray()"
+                };
                 let span = match rest {
                     [] => Span::EMPTY,
                     [Node {
@@ -1129,11 +1134,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         kind: Kind::Str(s), ..
                     }, enc] => self.encode(*s, Some(*enc))?,
                     [it] => {
-                        let items = self.iterable(*it)?.ok_or_else(|| bad_args("bytes()"))?;
+                        let items = self.iterable(*it)?.ok_or_else(|| bad_args(what))?;
                         let bytes = self.ints_to_bytes(&items)?;
                         self.push_scratch(&bytes)?
                     }
-                    _ => return Err(bad_args("bytes()")),
+                    _ => return Err(bad_args(what)),
                 };
                 if known == Known::Bytes {
                     Kind::Bytes(span)

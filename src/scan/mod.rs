@@ -691,6 +691,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// BUILD sets attributes of the global of finding `g`: dangerous, whatever it is.
+    fn patched(&mut self, g: usize) {
+        if let Some(f) = self.report.globals.get_mut(g) {
+            f.verdict = Verdict::Dangerous;
+            f.note = Some("its attributes set by BUILD, which changes the loading program");
+        }
+        if let Some(u) = self.uses.get_mut(g) {
+            // Settled here, not by how a getattr is used.
+            u.getattr = false;
+        }
+    }
+
     /// `s` reaches code (a call's arguments, a state, a persistent id).
     fn use_value(&mut self, s: &Sym) {
         self.used(self.held(s));
@@ -707,15 +719,31 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Whether a BUILD state may be one that sets nothing (`None`, `(None, {})`).
+    /// Whether a BUILD state may be one that sets nothing (`None`, `(None, {})`, `(None,
+    /// None)`): a leaf, or a pair of a leaf and a leaf or an empty dict.
     fn may_set_nothing(&self, state: &Sym) -> bool {
-        match state {
+        let empty = |s: &Sym| match s {
             Sym::Leaf => true,
             Sym::Obj(o) => self
                 .st
                 .objs
                 .get(*o)
-                .is_some_and(|o| o.kind == ObjKind::Tuple),
+                .is_some_and(|o| o.kind == ObjKind::Dict && o.size <= 1),
+            _ => false,
+        };
+        match state {
+            Sym::Leaf => true,
+            Sym::Obj(o) => match self.st.objs.get(*o) {
+                Some(obj) if obj.kind == ObjKind::Tuple => match obj.pair.checked_sub(1) {
+                    Some(p) => self
+                        .st
+                        .pairs
+                        .get(p as usize)
+                        .is_some_and(|(a, b)| matches!(a, Sym::Leaf) && empty(b)),
+                    None => false,
+                },
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -909,18 +937,23 @@ impl<'a> Scanner<'a> {
             // An empty batch: CPython does nothing, whatever is below.
             return Ok(());
         }
-        let target = match &self.st.stack[start - 1] {
-            Sym::Obj(o) => *o,
-            _ => return Err(malformed("items added to a value that is not a container")),
+        // CPython adds items with whatever the target has: `__setitem__` for SETITEM(S) (a
+        // list takes int and slice keys), `extend` or `append` for APPEND(S), `add` for
+        // ADDITEMS. Only a target that cannot have it stops the pickle here; a leaf (a
+        // bytearray among them) or a global might, and the scan goes on, as loading may.
+        let (target, kind) = match &self.st.stack[start - 1] {
+            Sym::Obj(o) => (Some(*o), self.st.objs.get(*o).map(|o| o.kind)),
+            Sym::Str(_) => return Err(malformed("items added to a str")),
+            _ => (None, None),
         };
-        let kind = self.st.objs.get(target).map(|o| o.kind);
-        let fits = matches!(
+        let fails = matches!(
             (what, kind),
-            (ObjKind::List, Some(ObjKind::List | ObjKind::Made))
-                | (ObjKind::Dict, Some(ObjKind::Dict | ObjKind::Made))
-                | (ObjKind::Set, Some(ObjKind::Set))
+            (_, Some(ObjKind::Tuple | ObjKind::FrozenSet))
+                | (ObjKind::List, Some(ObjKind::Dict | ObjKind::Set))
+                | (ObjKind::Dict, Some(ObjKind::Set))
+                | (ObjKind::Set, Some(ObjKind::List | ObjKind::Dict))
         );
-        if !fits {
+        if fails {
             return Err(malformed(
                 "items added to a container that cannot take them",
             ));
@@ -929,13 +962,21 @@ impl<'a> Scanner<'a> {
             return Err(malformed("odd number of items for SETITEMS"));
         }
         let (sum, max, getattr) = self.absorb(start);
-        if kind == Some(ObjKind::Made) {
-            // Items of an instance go to its own append or __setitem__.
-            self.used(getattr);
-        } else if self.st.objs[target].getattr == 0 {
-            self.st.objs[target].getattr = getattr;
+        match (target, kind) {
+            (Some(target), Some(k)) if k == what => {
+                if self.st.objs[target].getattr == 0 {
+                    self.st.objs[target].getattr = getattr;
+                }
+                self.grow(target, start, sum, max);
+            }
+            (Some(target), _) => {
+                // Items of an instance (or a list's items set by index) go to its own
+                // methods.
+                self.used(getattr);
+                self.grow(target, start, sum, max);
+            }
+            (None, _) => self.used(getattr),
         }
-        self.grow(target, start, sum, max);
         self.st.stack.truncate(start);
         Ok(())
     }
@@ -1560,8 +1601,15 @@ impl<'a> Scanner<'a> {
                 let target = match self.top()? {
                     Sym::Obj(o) if self.made(*o) => *o,
                     // CPython sets nothing for a state of None or (None, {}), whatever the
-                    // target; those are a leaf and a tuple here.
+                    // target.
                     _ if self.may_set_nothing(&state) => return Ok(false),
+                    // Attributes set on a class or function: the program that loads it is
+                    // changed (`setattr(fractions.Fraction, '__str__', getattr)`).
+                    &Sym::Global(g) => {
+                        self.patched(g);
+                        self.use_value(&state);
+                        return Ok(false);
+                    }
                     _ => return Err(malformed("BUILD on a value that has no state to set")),
                 };
                 let start = self.st.stack.len();
@@ -1585,7 +1633,10 @@ impl<'a> Scanner<'a> {
                 self.r.begin_frame(n, &mut self.scratch)?;
             }
             STOP => {
-                self.top()?;
+                // The result reaches the caller: a getattr in it is a use (the reader refuses
+                // it there).
+                let result = self.top()?.clone();
+                self.use_value(&result);
                 if self.r.in_unfinished_frame() {
                     return Err(malformed("STOP before the end of the current FRAME"));
                 }

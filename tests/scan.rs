@@ -369,7 +369,11 @@ fn a_call_after_what_cpython_loads_past_is_found() {
             ])
             .output()
             .expect("python3");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     for prefix in LOADABLE_PREFIXES {
         // CPython loads the prefix and goes on to a tuple of it and 7.

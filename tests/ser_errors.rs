@@ -895,7 +895,10 @@ fn a_value_that_ignores_a_parts_error_and_ends_leaves_nothing_in_the_stream() {
         for bad in kinds() {
             assert!(pypickle::to_vec_with(&bad, &o).is_err(), "{proto}");
             let mut w = Vec::new();
-            assert!(pypickle::to_writer_with(&mut w, &bad, &o).is_err(), "{proto}");
+            assert!(
+                pypickle::to_writer_with(&mut w, &bad, &o).is_err(),
+                "{proto}"
+            );
             assert!(w.is_empty(), "{proto}: {w:?}");
             assert!(ser.dump(&bad).is_err(), "{proto}");
             ser.dump(&"after").unwrap();

@@ -564,7 +564,10 @@ fn wrong_classes_and_malformed_objects_are_type_errors() {
     let e = from_slice::<(i32, i32, (i32, DateTime))>(nested).unwrap_err();
     assert_eq!(e.category(), Category::Type, "{e}");
     assert_eq!((e.offset(), e.opcode()), (Some(52), Some(b'R')), "{e}");
-    assert!(e.to_string().contains("expected a datetime.datetime"), "{e}");
+    assert!(
+        e.to_string().contains("expected a datetime.datetime"),
+        "{e}"
+    );
     let e = from_slice::<DateTime>(&pypickle::to_vec(&get("date")).unwrap()).unwrap_err();
     assert_eq!(e.category(), Category::Type, "{e}");
     assert!(e.offset().is_some(), "{e}");
@@ -1499,7 +1502,11 @@ fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
         ])
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let pickles: Vec<Vec<u8>> = text
         .lines()
@@ -1518,9 +1525,14 @@ fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
         let value = |b: &[u8]| from_slice::<Value>(b).unwrap();
         // From the pickle and from a Value alike.
         assert_eq!(from_slice::<D>(empty_dd).unwrap(), D::default(), "{i}");
-        assert_eq!(pypickle::from_value::<D>(value(empty_dd)).unwrap(), D::default());
+        assert_eq!(
+            pypickle::from_value::<D>(value(empty_dd)).unwrap(),
+            D::default()
+        );
         assert_eq!(from_slice::<Vec<i64>>(empty_dd).unwrap(), Vec::<i64>::new());
-        assert!(pypickle::from_value::<Vec<i64>>(value(empty_dd)).unwrap().is_empty());
+        assert!(pypickle::from_value::<Vec<i64>>(value(empty_dd))
+            .unwrap()
+            .is_empty());
         let e = from_slice::<Vec<Value>>(dd).unwrap_err();
         assert_eq!(e.category(), Category::Type, "{e}");
         assert!(pypickle::from_value::<Vec<Value>>(value(dd)).is_err());
@@ -1534,10 +1546,18 @@ fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
             assert!(e.to_string().contains("dict items"), "{e}");
         }
         assert_eq!(from_slice::<A>(counter).unwrap(), A { a: 1 });
-        assert_eq!(pypickle::from_value::<A>(value(counter)).unwrap(), A { a: 1 });
+        assert_eq!(
+            pypickle::from_value::<A>(value(counter)).unwrap(),
+            A { a: 1 }
+        );
         assert_eq!(from_slice::<HashMap<String, i64>>(counter).unwrap()["a"], 1);
-        assert_eq!(from_slice::<Vec<i64>>(empty_counter).unwrap(), Vec::<i64>::new());
-        assert!(from_slice::<HashMap<String, i64>>(empty_counter).unwrap().is_empty());
+        assert_eq!(
+            from_slice::<Vec<i64>>(empty_counter).unwrap(),
+            Vec::<i64>::new()
+        );
+        assert!(from_slice::<HashMap<String, i64>>(empty_counter)
+            .unwrap()
+            .is_empty());
         assert_eq!(value(counter).to_string(), "Counter({'a': 1})");
     }
 }
@@ -1568,7 +1588,11 @@ fn iso_week_dates_read_as_python_3_11_reads_them() {
         .args(["-c", script])
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let (mut checked, mut wrong) = (0, Vec::new());
     for line in text.lines() {

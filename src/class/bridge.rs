@@ -80,8 +80,7 @@ pub(crate) enum Source {
 /// read as a sequence or a struct's fields: not a `defaultdict`'s one argument, its factory,
 /// nor a `Counter`'s, the dict of its items (read as dict items).
 pub(crate) fn args_are_arguments(module: &str, name: &str, args: usize) -> bool {
-    args > 0
-        && !(args == 1 && matches!((module, name), ("collections", "defaultdict" | "Counter")))
+    args > 0 && !(args == 1 && matches!((module, name), ("collections", "defaultdict" | "Counter")))
 }
 
 /// Whether an instance of `module.name` is made from one dict of its items: a `Counter`.

@@ -1635,7 +1635,7 @@ impl<'a> Scanner<'a> {
             STOP => {
                 // The result reaches the caller: a getattr in it is a use (the reader refuses
                 // it there).
-                let result = self.top()?.clone();
+                let result = *self.top()?;
                 self.use_value(&result);
                 if self.r.in_unfinished_frame() {
                     return Err(malformed("STOP before the end of the current FRAME"));

@@ -66,7 +66,11 @@ fn week_date(year: u32, s: &str, extended: bool) -> Option<Result<Date, Error>> 
     let day = match rest {
         "" => 1,
         _ => {
-            let rest = if extended { rest.strip_prefix('-')? } else { rest };
+            let rest = if extended {
+                rest.strip_prefix('-')?
+            } else {
+                rest
+            };
             match digits(rest, 1)? {
                 (d, "") => d,
                 _ => return None,

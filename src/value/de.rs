@@ -17,7 +17,7 @@ use serde::forward_to_deserialize_any;
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
 use crate::class::bridge::{
-    args_are_arguments, choose, made_from_items, keywords_left_out, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, keywords_left_out, made_from_items, mismatch, Facts, Source, Want,
 };
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
@@ -152,10 +152,7 @@ impl<'de, T, F: FnOnce(Value) -> Result<T>> Visitor<'de> for ValueThen<F> {
         let v = ValueVisitor.visit_some(d)?;
         (self.0)(v).map_err(crate::stdlib::conversion_failed)
     }
-    fn visit_newtype_struct<D: Deserializer<'de>>(
-        self,
-        d: D,
-    ) -> std::result::Result<T, D::Error> {
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
         let v = ValueVisitor.visit_newtype_struct(d)?;
         (self.0)(v).map_err(crate::stdlib::conversion_failed)
     }

@@ -12,7 +12,9 @@ mod ser;
 
 pub use bigint::{BigInt, ParseBigIntError};
 pub use de::from_value;
-pub(crate) use de::{f32_range_error, hand_over, int128_range_error, wider_than_128_bits, ValueThen};
+pub(crate) use de::{
+    f32_range_error, hand_over, int128_range_error, wider_than_128_bits, ValueThen,
+};
 pub use ser::to_value;
 pub(crate) use ser::{to_value_of_text_pid, to_value_within};
 

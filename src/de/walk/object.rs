@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
 use crate::class::bridge::{
-    args_are_arguments, choose, made_from_items, keywords_left_out, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, keywords_left_out, made_from_items, mismatch, Facts, Source, Want,
 };
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};

@@ -81,6 +81,10 @@ use output::{Output, Room};
 /// begins (for every error that passes through the serializer, as those of derived and
 /// standard `Serialize` impls all do; `dump` also covers an impl that fails on its own after
 /// opening a container). A writer may already have received part of the abandoned pickle.
+/// A `Serialize` impl that ignores an error of one of its parts and goes on gets errors from
+/// `dump` (and `to_vec`, `to_writer`) for its later parts and for the value; through
+/// `value.serialize(&mut ser)`, nothing tells its later parts from a new value, so use `dump`
+/// for values whose impls may do that.
 ///
 /// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
 /// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the

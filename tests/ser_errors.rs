@@ -825,6 +825,10 @@ enum Ignoring {
     /// An inner container whose own error passed out of it (never ended), inside an outer
     /// one that ignores it.
     Inner,
+    /// A sequence that said it has one item, whose first fails.
+    HintOne,
+    /// A sequence of 1500 items whose 700th fails.
+    Long,
 }
 
 struct Ignores(Ignoring);
@@ -868,6 +872,24 @@ impl Serialize for Ignores {
                 let _ = q.serialize_element(&Inner);
                 q.end()
             }
+            Ignoring::HintOne => {
+                let mut q = s.serialize_seq(Some(1))?;
+                let _ = q.serialize_element(&Bad);
+                let _ = q.serialize_element(&1);
+                let _ = q.serialize_element(&2);
+                q.end()
+            }
+            Ignoring::Long => {
+                let mut q = s.serialize_seq(None)?;
+                for i in 0..1500 {
+                    if i == 700 {
+                        let _ = q.serialize_element(&Bad);
+                    } else {
+                        let _ = q.serialize_element(&i);
+                    }
+                }
+                q.end()
+            }
         }
     }
 }
@@ -886,6 +908,8 @@ fn a_value_that_ignores_a_parts_error_and_ends_leaves_nothing_in_the_stream() {
                 Ignoring::Tuple,
                 Ignoring::MapValue,
                 Ignoring::Inner,
+                Ignoring::HintOne,
+                Ignoring::Long,
             ]
             .map(Ignores)
         };
@@ -905,7 +929,23 @@ fn a_value_that_ignores_a_parts_error_and_ends_leaves_nothing_in_the_stream() {
         }
         drop(ser);
         let mut want = vec!["'before'".to_string()];
-        want.extend(std::iter::repeat("'after'".to_string()).take(5));
+        want.extend(std::iter::repeat("'after'".to_string()).take(7));
         assert_eq!(values(&out), want, "{proto}");
+        // Without dump the later parts are taken for values of their own, but the writers of
+        // the abandoned pickle write nothing between pickles that would break the stream
+        // (found by a review: a stray APPEND made every later pickle unreadable).
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(o.clone());
+        for bad in kinds() {
+            let _ = bad.serialize(&mut ser);
+            ser.dump(&"after").unwrap();
+        }
+        drop(ser);
+        let got = values(&out);
+        assert_eq!(
+            got.iter().filter(|v| *v == "'after'").count(),
+            7,
+            "{proto}: {got:?}"
+        );
     }
 }

@@ -155,6 +155,10 @@ pub(crate) struct Output<W> {
     /// [`Output::end_pickle`] or [`Output::abandon`]. `next_check` is then 0, so that the one
     /// check a value makes before it is written also finds the start of a pickle.
     idle: bool,
+    /// `buf.len()` when the output last went idle: anything after it was written between
+    /// pickles, by a container writer whose pickle was abandoned (a `Serialize` impl that went
+    /// on after an error), and is dropped when the next pickle begins.
+    idle_len: usize,
     /// `buf.len()` at which [`Output::boundary`] has work to do (0 while idle): the frame's
     /// end or the flush point, and never more than `buf.capacity() - HEADROOM`. The capacity
     /// only grows, so `buf.len() < next_check` proves [`HEADROOM`] spare bytes.
@@ -202,6 +206,7 @@ impl<W: Write> Output<W> {
             framing: false,
             frame_start: 0,
             idle: true,
+            idle_len: 0,
             next_check: 0,
             epoch: 0,
             flushes: 0,
@@ -266,6 +271,7 @@ impl<W: Write> Output<W> {
     /// The bytes written, leaving the buffer empty (and the output idle).
     pub(crate) fn take_bytes(&mut self) -> Vec<u8> {
         self.idle = true;
+        self.idle_len = 0;
         self.set_next_check();
         std::mem::take(&mut self.buf.0)
     }
@@ -301,6 +307,10 @@ impl<W: Write> Output<W> {
 
     /// A pickle starts: [`Output::boundary`] checks the frame (or the flush point) again.
     pub(crate) fn begin_pickle(&mut self) {
+        if self.buf.len() > self.idle_len {
+            // Stray bytes of an abandoned pickle's writers (see `idle_len`).
+            self.buf.truncate(self.idle_len);
+        }
         self.idle = false;
         self.buf.reserve(2 * HEADROOM);
         self.set_next_check();
@@ -351,7 +361,9 @@ impl<W: Write> Output<W> {
         }
         self.idle = true;
         self.set_next_check();
-        self.flush()
+        let flushed = self.flush();
+        self.idle_len = self.buf.len();
+        flushed
     }
 
     /// Forget a pickle that failed half-way: stop framing and drop what is still buffered of
@@ -363,6 +375,7 @@ impl<W: Write> Output<W> {
             Some(start) if start <= self.buf.len() => self.buf.truncate(start),
             _ => self.buf.clear(),
         }
+        self.idle_len = self.buf.len();
         self.epoch += 1;
         self.set_next_check();
     }

@@ -424,3 +424,33 @@ fn build_on_a_class_is_dangerous_and_getattr_handed_back_is_not_safe() {
     let r = scan(b"\x80\x04\x8c\x08builtins\x8c\x07getattr\x930N.");
     assert!(r.is_safe(), "{r}");
 }
+
+#[test]
+fn build_on_an_enum_member_is_dangerous_and_refused() {
+    // uuid.SafeUUID(0) is the one shared member SafeUUID.safe: BUILD on it changes it for the
+    // whole program when CPython loads it (found by a review).
+    let call = &b"cuuid\nSafeUUID\nK\x00\x85R"[..];
+    let newobj = &b"\x80\x02cuuid\nSafeUUID\nK\x00\x85\x81"[..];
+    let copyreg = &b"\x80\x02ccopyreg\n__newobj__\ncuuid\nSafeUUID\nK\x00\x86R"[..];
+    let copyreg_ex = &b"\x80\x02ccopyreg\n__newobj_ex__\ncuuid\nSafeUUID\nK\x00\x85}\x87R"[..];
+    for made in [call, newobj, copyreg, copyreg_ex] {
+        for (state, harmful) in [
+            (&b"}X\x07\x00\x00\x00_value_K\x63sb."[..], true),
+            (b"N}X\x04\x00\x00\x00evilK\x01s\x86b.", true),
+            (b"N}\x86b.", false),
+            (b"Nb.", false),
+            (b".", false),
+        ] {
+            let bytes = [made, state].concat();
+            let r = scan(&bytes);
+            let read = pypickle::from_slice::<Value>(&bytes);
+            if harmful {
+                assert!(r.is_dangerous(), "{r}");
+                assert!(read.is_err(), "{read:?}");
+            } else {
+                assert!(r.is_safe(), "{r}");
+                assert!(read.is_ok(), "{read:?}");
+            }
+        }
+    }
+}

@@ -12,7 +12,8 @@ mod registry;
 
 pub(crate) use compat::{fix_import, to_python2};
 pub(crate) use policy::{
-    implausible, resolve, verdict, Known, CLASS_NEW_REFUSED, DANGEROUS, MAX_GLOBAL_NAME,
+    implausible, resolve, returns_shared_member, verdict, Known, CLASS_NEW_REFUSED, DANGEROUS,
+    MAX_GLOBAL_NAME,
 };
 pub use registry::ClassRegistry;
 

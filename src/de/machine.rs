@@ -1472,6 +1472,22 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         }
     }
 
+    /// Whether the object is what calling a class that returns shared members made (see
+    /// [`crate::class::returns_shared_member`]).
+    fn shared_member(&self, o: Id) -> bool {
+        match self.arena.objects[o as usize].class.kind {
+            Kind::Global(g) => {
+                let g = &self.arena.globals[g as usize];
+                let (m, n) = (self.bytes(g.module), self.bytes(g.name));
+                crate::class::returns_shared_member(
+                    std::str::from_utf8(m).unwrap_or(""),
+                    std::str::from_utf8(n).unwrap_or(""),
+                )
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the object is a bare `object()`: no attributes, no items.
     fn plain_object(&self, o: Id) -> bool {
         match self.arena.objects[o as usize].class.kind {
@@ -1834,6 +1850,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 if self.plain_object(o) && !matches!(state.kind, Kind::None) {
                     return Err(malformed(
                         "BUILD on an object(), which has no attributes to set",
+                    ));
+                }
+                if !self.sets_nothing(state) && self.shared_member(o) {
+                    return Err(malformed(
+                        "BUILD on an Enum member, which CPython would change for the whole \
+                         program",
                     ));
                 }
                 let id = self.object_part(o, |obj| &mut obj.states);

@@ -378,6 +378,9 @@ struct Obj {
     /// Where it was made or last grew, and the opcode: where a bomb found by the recount is
     /// reported.
     at: (u64, u8),
+    /// Made by calling a class that returns one of its shared members (an Enum's): the
+    /// finding of that class (`index + 1`, 0 if not).
+    shared: u32,
 }
 
 /// What the scanner knows of a finding beyond the report.
@@ -695,7 +698,10 @@ impl<'a> Scanner<'a> {
     fn patched(&mut self, g: usize) {
         if let Some(f) = self.report.globals.get_mut(g) {
             f.verdict = Verdict::Dangerous;
-            f.note = Some("its attributes set by BUILD, which changes the loading program");
+            f.note = Some(
+                "its attributes (or a shared member's) set by BUILD, which changes the loading \
+                 program",
+            );
         }
         if let Some(u) = self.uses.get_mut(g) {
             // Settled here, not by how a getattr is used.
@@ -764,6 +770,7 @@ impl<'a> Scanner<'a> {
             leaf: size,
             held: false,
             at: (self.pos, self.op),
+            shared: 0,
         });
         self.st.stack.push(Sym::Obj(self.st.objs.len() - 1));
     }
@@ -777,12 +784,19 @@ impl<'a> Scanner<'a> {
             Some(&[a, b]) if kind == ObjKind::Tuple => Some((a, b)),
             _ => None,
         };
+        // A tuple that starts with a class returning shared members: the arguments of
+        // `copyreg.__newobj__(cls, ...)` or `__newobj_ex__`, which make one.
+        let first = match (kind, self.st.stack.get(start)) {
+            (ObjKind::Tuple, Some(&Sym::Global(g))) => self.shared_class(g),
+            _ => 0,
+        };
         let leaf = self.link(self.st.objs.len(), start);
         self.st.stack.truncate(start);
         self.push_obj(kind, size, pair);
         if let Some(o) = self.st.objs.last_mut() {
             o.getattr = getattr;
             o.leaf = leaf.saturating_add(1);
+            o.shared = first;
         }
     }
 
@@ -1202,7 +1216,48 @@ impl<'a> Scanner<'a> {
         self.bomb_check(0, size, args_size);
         self.push_obj(ObjKind::Made, size, None);
         self.link_newest(args);
+        // The class called, or given to `copyreg.__newobj__(cls, ...)` (or `__newobj_ex__`):
+        // its arguments' tuple knows whether it starts with one returning shared members.
+        let shared = match (callable, args.first()) {
+            (&Sym::Global(g), Some(&Sym::Obj(t)))
+                if self.report.globals.get(g).is_some_and(|f| {
+                    f.module() == "copyreg" && matches!(f.name(), "__newobj__" | "__newobj_ex__")
+                }) =>
+            {
+                self.st.objs.get(t).map_or(0, |t| t.shared)
+            }
+            (&Sym::Global(g), _) => self.shared_class(g),
+            _ => 0,
+        };
+        if let Some(o) = self.st.objs.last_mut() {
+            o.shared = shared;
+        }
         Ok(())
+    }
+
+    /// `g + 1` if finding `g` is a class whose call returns one of its shared members (an
+    /// Enum's), which BUILD must not change; else 0.
+    fn shared_class(&self, g: usize) -> u32 {
+        let shared = self
+            .report
+            .globals
+            .get(g)
+            .is_some_and(|f| class::returns_shared_member(f.module(), f.name()));
+        if shared {
+            u32::try_from(g + 1).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// The object just made came from `cls.__new__(cls, ...)` (NEWOBJ, NEWOBJ_EX).
+    fn mark_shared(&mut self, cls: &Sym) {
+        if let &Sym::Global(g) = cls {
+            let shared = self.shared_class(g);
+            if let Some(o) = self.st.objs.last_mut() {
+                o.shared = shared;
+            }
+        }
     }
 
     /// The items and size of an argument tuple; `None` items if the tuple is not a 2-tuple
@@ -1574,6 +1629,7 @@ impl<'a> Scanner<'a> {
                 self.bomb_check(0, size, size - 1);
                 self.push_obj(ObjKind::Made, size, None);
                 self.link_newest(&[args]);
+                self.mark_shared(&cls);
             }
             NEWOBJ_EX => {
                 let kwargs = self.pop()?;
@@ -1595,6 +1651,7 @@ impl<'a> Scanner<'a> {
                 self.bomb_check(0, size, size - 1);
                 self.push_obj(ObjKind::Made, size, None);
                 self.link_newest(&[args, kwargs]);
+                self.mark_shared(&cls);
             }
             BUILD => {
                 let state = self.pop()?;
@@ -1612,6 +1669,12 @@ impl<'a> Scanner<'a> {
                     }
                     _ => return Err(malformed("BUILD on a value that has no state to set")),
                 };
+                // An Enum's member is shared by the whole program: setting its attributes
+                // changes it everywhere.
+                let shared = self.st.objs[target].shared;
+                if shared != 0 && !self.may_set_nothing(&state) {
+                    self.patched(shared as usize - 1);
+                }
                 let start = self.st.stack.len();
                 self.st.stack.push(state);
                 let (sum, max, getattr) = self.absorb(start);

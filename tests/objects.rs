@@ -464,12 +464,14 @@ fn sets_keep_objects_python_tells_apart() {
     // CPython never writes two equal items into a set's pickle; objects that look alike (two
     // exceptions, equal only to themselves; Decimal('NaN'), not even that) are two items.
     // They were merged into one (found by a review). But the same object twice (a set built
-    // by a `__reduce__` from a list) is one item: Python's set finds an object equal to itself.
+    // by a `__reduce__` from a list), bare or in tuples, is one item: Python's set finds an
+    // object equal to itself.
     let out = std::process::Command::new("python3")
         .args([
             "-c",
             "import pickle, decimal\n\
              e, n = ValueError('x'), decimal.Decimal('NaN')\n\
+             t = (e, 1)\n\
              class S:\n\
              \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
              \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
@@ -477,7 +479,9 @@ fn sets_keep_objects_python_tells_apart() {
              \x20   for v in ({ValueError('x'), ValueError('x')},\n\
              \x20             frozenset({decimal.Decimal('NaN'), decimal.Decimal('NaN')}),\n\
              \x20             {(ValueError('x'), 1), (ValueError('x'), 1)},\n\
-             \x20             S(set, [e, e, ValueError('x')]), S(frozenset, [n, n])):\n\
+             \x20             S(set, [e, e, ValueError('x')]), S(frozenset, [n, n]),\n\
+             \x20             S(set, [t, t]), S(set, [t, tuple([e, 1]), (ValueError('x'), 1)]),\n\
+             \x20             S(frozenset, [((e, 1), 2), ((e, 1), 2)])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
         ])
@@ -489,7 +493,7 @@ fn sets_keep_objects_python_tells_apart() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 30);
+    assert_eq!(text.lines().count(), 48);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b: Vec<u8> = (0..hexed.len())

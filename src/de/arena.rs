@@ -347,6 +347,7 @@ impl Arena {
 }
 
 /// Iterator over a container's items: its run, then its segments.
+#[derive(Clone)]
 pub(crate) struct Items<'a> {
     arena: &'a Arena,
     /// What is left of the current stretch (the run, then each segment): a slice iterator,

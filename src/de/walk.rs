@@ -18,7 +18,7 @@ use super::arena::{Arena, Id, Items, Kind, Node};
 use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
 use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
-use crate::value::eq::{python_set, set_survivors};
+use crate::value::eq::{python_set, set_survivors, Identity};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -349,12 +349,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             Kind::FrozenSet(r) => Value::FrozenSet(python_set(
                 self.build_all(arena.slice(r).iter().copied(), r.len as usize)?,
-                &object_ids(arena.slice(r).iter()),
+                &self.identities(arena.slice(r).iter()),
             )),
             Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
             Kind::Set(id) => Value::Set(python_set(
                 self.build_all(arena.iter(id).copied(), arena.len(id))?,
-                &object_ids(arena.iter(id)),
+                &self.identities(arena.iter(id)),
             )),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
@@ -463,7 +463,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 .collect::<Result<Vec<Value>>>();
             self.dedup = (self.budget, self.bytes_left);
             (self.budget, self.bytes_left, self.depth_left) = walk;
-            set_survivors(&values?, &object_ids(items.iter().copied()))
+            set_survivors(&values?, &self.identities(items.iter().copied()))
         };
         match keep {
             None => NodeSeq::visit(self, items.iter().copied(), items.len(), visitor),
@@ -472,6 +472,65 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 NodeSeq::visit(self, kept, keep.len(), visitor)
             }
         }
+    }
+
+    /// Each set item's [`Identity`], if it holds an object: the same object twice (a memo
+    /// GET), bare or in a tuple, is one item, as Python's set finds an object equal to itself.
+    /// The values beside the objects are built by one walk on the dedup budget: past it,
+    /// an item is kept apart.
+    fn identities<'n>(
+        &self,
+        items: impl Iterator<Item = &'n Node> + Clone,
+    ) -> Vec<Option<Identity>> {
+        let compound = |n: &Node| {
+            matches!(
+                n.kind,
+                Kind::Object(_) | Kind::Tuple(_) | Kind::FrozenSet(_)
+            )
+        };
+        if !items.clone().any(compound) {
+            // Nothing to follow: no list beside a set of plain values.
+            return Vec::new();
+        }
+        let mut plain = Walk::detached(self.input, self.arena, self.opts, self.dedup.0);
+        items
+            .enumerate()
+            .map(|(i, n)| Self::identity(&mut plain, n, i, 0))
+            .collect()
+    }
+
+    /// [`Walk::identities`] of one item (`i` keeps one too deep to follow apart).
+    fn identity(
+        plain: &mut Walk<'de, 'a>,
+        node: &Node,
+        i: usize,
+        depth: usize,
+    ) -> Option<Identity> {
+        let arena = plain.arena;
+        let items = match node.kind {
+            Kind::Object(id) => return Some(Identity::Object(id)),
+            Kind::Tuple(r) | Kind::FrozenSet(r) => arena.slice(r),
+            _ => return None,
+        };
+        if depth >= 32 {
+            return Some(Identity::Alone(i));
+        }
+        let parts: Vec<Option<Identity>> = items
+            .iter()
+            .map(|n| Self::identity(plain, n, i, depth + 1))
+            .collect();
+        if parts.iter().all(Option::is_none) {
+            return None;
+        }
+        let parts = items
+            .iter()
+            .zip(parts)
+            .map(|(n, id)| match id {
+                Some(id) => Some(id),
+                None => plain.build(*n).ok().map(Identity::Plain),
+            })
+            .collect::<Option<Vec<_>>>();
+        Some(parts.map_or(Identity::Alone(i), Identity::Tuple))
     }
 
     /// The root deserializer.
@@ -500,17 +559,6 @@ impl Bytes<'_, '_> {
             Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
         }
     }
-}
-
-/// Each item's identity, if it is an object: the same object twice in a set (a memo GET) is
-/// one item, as Python's set finds an object equal to itself.
-fn object_ids<'n>(items: impl Iterator<Item = &'n Node>) -> Vec<Option<u32>> {
-    items
-        .map(|n| match n.kind {
-            Kind::Object(id) => Some(id),
-            _ => None,
-        })
-        .collect()
 }
 
 #[inline]

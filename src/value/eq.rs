@@ -193,9 +193,9 @@ impl Hash for Value {
 /// finds a NaN equal only to itself. Nor is one holding an object: Python compares those by
 /// their class's `__eq__`, which nothing here runs (by identity for most, exceptions among
 /// them; `Decimal('NaN')` is not even equal to itself), so two of them are kept apart, but
-/// for the same object twice: `ids` gives each item that is an object its identity, if known
-/// (the pickle's), and Python's set sees that an object is itself.
-pub(crate) fn set_survivors(items: &[Value], ids: &[Option<u32>]) -> Option<Vec<usize>> {
+/// for the same object twice: `ids` gives each item that holds an object its identity, if
+/// known (the pickle's), and Python's set sees that an object is itself.
+pub(crate) fn set_survivors(items: &[Value], ids: &[Option<Identity>]) -> Option<Vec<usize>> {
     fn never_equal(v: &Value) -> bool {
         match v {
             Value::Float(f) => f.is_nan(),
@@ -212,7 +212,7 @@ pub(crate) fn set_survivors(items: &[Value], ids: &[Option<u32>]) -> Option<Vec<
     let mut objects = std::collections::HashSet::new();
     let mut keep = Vec::with_capacity(items.len());
     for (i, v) in items.iter().enumerate() {
-        let new = match ids.get(i).copied().flatten() {
+        let new = match ids.get(i).and_then(Option::as_ref) {
             Some(id) => objects.insert(id),
             None => never_equal(v) || seen.insert(v, ()).is_none(),
         };
@@ -223,8 +223,22 @@ pub(crate) fn set_survivors(items: &[Value], ids: &[Option<u32>]) -> Option<Vec<
     (keep.len() < items.len()).then_some(keep)
 }
 
+/// What a set item that holds an object is, for Python's set: the objects by identity (an
+/// object is equal to itself), the rest by value. Two items with the same identity are one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Identity {
+    /// The pickle's object of this id.
+    Object(u32),
+    /// A tuple (or frozenset, its items in order) of these.
+    Tuple(Vec<Identity>),
+    /// A value that holds no object.
+    Plain(Value),
+    /// Nothing else is equal to it (too deep to follow).
+    Alone(usize),
+}
+
 /// `items` as a Python set keeps them (see [`set_survivors`]).
-pub(crate) fn python_set(items: Vec<Value>, ids: &[Option<u32>]) -> Vec<Value> {
+pub(crate) fn python_set(items: Vec<Value>, ids: &[Option<Identity>]) -> Vec<Value> {
     match set_survivors(&items, ids) {
         None => items,
         Some(keep) => {

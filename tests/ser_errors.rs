@@ -949,3 +949,79 @@ fn a_value_that_ignores_a_parts_error_and_ends_leaves_nothing_in_the_stream() {
         );
     }
 }
+
+#[test]
+fn a_held_serializer_after_a_failed_top_level_value_writes_the_next_ones_whole() {
+    // Found by a review: a part that failed after writing some bytes, in a value whose impl
+    // went on, left its first bytes in the stream (they counted as the next pickle's start),
+    // and a top-level value whose writer failed left its pickle open, so the values after it
+    // were written into it and lost.
+    struct Goes;
+    impl Serialize for Goes {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let unhashable = Value::Set(vec![Value::List(vec![])]);
+            let mut q = s.serialize_seq(None)?;
+            let _ = q.serialize_element(&unhashable);
+            let _ = q.serialize_element(&1);
+            let _ = q.serialize_element(&unhashable);
+            let _ = q.serialize_element(&2);
+            q.end()
+        }
+    }
+    for proto in 0..=5 {
+        let o = SerOptions::new().protocol(proto);
+        let mut out = Vec::new();
+        let mut ser = Serializer::new(&mut out).with_options(o.clone());
+        let _ = Goes.serialize(&mut ser);
+        "after".serialize(&mut ser).unwrap();
+        drop(ser);
+        // Every pickle in the stream reads; the last is the one written after.
+        assert_eq!(
+            values(&out).last().map(String::as_str),
+            Some("'after'"),
+            "{proto}"
+        );
+
+        /// Fails the first write of more than 50 kB.
+        struct FailsOnce {
+            failed: bool,
+            out: Vec<u8>,
+        }
+        impl io::Write for FailsOnce {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                if b.len() > 50_000 && !self.failed {
+                    self.failed = true;
+                    return Err(io::Error::other("disk full"));
+                }
+                self.out.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = FailsOnce {
+            failed: false,
+            out: Vec::new(),
+        };
+        let mut ser = Serializer::new(&mut w).with_options(o.clone());
+        1.serialize(&mut ser).unwrap();
+        assert!(Value::Bytes(vec![9; 100_000]).serialize(&mut ser).is_err());
+        2.serialize(&mut ser).unwrap();
+        3.serialize(&mut ser).unwrap();
+        assert!(Value::Bytes(vec![9; 100_000]).serialize(&mut ser).is_ok());
+        ser.dump(&4).unwrap();
+        drop(ser);
+        // The writer took part of the failed pickle (as documented); the next ones are whole.
+        let whole = |v: i32| pypickle::to_vec_with(&v, &o).unwrap();
+        let big = pypickle::to_vec_with(&Value::Bytes(vec![9; 100_000]), &o).unwrap();
+        let tail = [whole(2), whole(3), big, whole(4)].concat();
+        assert!(
+            w.out.ends_with(&tail),
+            "{proto} {:?}",
+            &w.out[..w.out.len().min(40)]
+        );
+        assert!(w.out.starts_with(&whole(1)), "{proto}");
+    }
+}

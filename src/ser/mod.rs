@@ -235,7 +235,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
     /// every pickle, as with CPython's `pickle.dump`.
     pub fn dump<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        if self.level != 0 || self.broken {
+        if self.level != 0 || self.broken || !self.out.is_idle() {
             self.recover();
         }
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
@@ -330,7 +330,9 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     fn begin_value_slow(&mut self) -> Result<()> {
-        if self.broken || self.level_wrapped() {
+        // A pickle left open at the top: a top-level value failed after it began.
+        let left_open = self.level == 0 && !self.out.is_idle();
+        if self.broken || self.level_wrapped() || left_open {
             if self.whole {
                 return Err(self.fail(incomplete()));
             }
@@ -378,7 +380,9 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[inline(never)]
     fn scalar_slow(&mut self, emit: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         self.begin_value_slow()?;
-        emit(self)?;
+        // The pickle has begun (a top-level scalar): an error in it (a writer failing under a
+        // large payload) leaves it half-done, for the next value to abandon.
+        emit(self).map_err(|e| self.fail(e))?;
         self.end_value()
     }
 
@@ -542,9 +546,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
         self.memo.clear();
         self.set_key(false);
+        // After `begin_pickle`, which drops stray bytes written between pickles: the pickle
+        // begins where they began.
+        self.out.begin_pickle();
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.buffers_at = self.buffers.len();
-        self.out.begin_pickle();
         if self.proto() >= 2 {
             self.out
                 .buf
@@ -553,6 +559,10 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         if self.proto() >= 4 {
             self.out.start_framing();
         }
+        // The next value's start takes the slow path: the first part of a container (which
+        // sets the check up again), or, after a top-level value that failed and left its
+        // pickle open, the next value, which finds it so (see `begin_value_slow`).
+        self.out.force_check();
         Ok(())
     }
 

@@ -316,6 +316,11 @@ impl<W: Write> Output<W> {
         self.set_next_check();
     }
 
+    /// Whether no pickle is being written.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle
+    }
+
     /// Start framing (protocol 4+), after the PROTO opcode.
     pub(crate) fn start_framing(&mut self) {
         self.framing = true;

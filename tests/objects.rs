@@ -471,7 +471,7 @@ fn sets_keep_objects_python_tells_apart() {
             "-c",
             "import pickle, decimal\n\
              e, n = ValueError('x'), decimal.Decimal('NaN')\n\
-             t = (e, 1)\n\
+             t, nan = (e, 1), float('nan')\n\
              class S:\n\
              \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
              \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
@@ -481,7 +481,10 @@ fn sets_keep_objects_python_tells_apart() {
              \x20             {(ValueError('x'), 1), (ValueError('x'), 1)},\n\
              \x20             S(set, [e, e, ValueError('x')]), S(frozenset, [n, n]),\n\
              \x20             S(set, [t, t]), S(set, [t, tuple([e, 1]), (ValueError('x'), 1)]),\n\
-             \x20             S(frozenset, [((e, 1), 2), ((e, 1), 2)])):\n\
+             \x20             S(frozenset, [((e, 1), 2), ((e, 1), 2)]),\n\
+             \x20             S(set, [(e, nan), (e, nan)]), S(set, [(e, (nan,)), (e, (nan,))]),\n\
+             \x20             S(set, [(frozenset([e, 1]), 2), (frozenset([1, e]), 2)]),\n\
+             \x20             S(set, [(S(frozenset, [e, e]),), (frozenset([e]),)])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
         ])
@@ -493,7 +496,7 @@ fn sets_keep_objects_python_tells_apart() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 48);
+    assert_eq!(text.lines().count(), 72);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b: Vec<u8> = (0..hexed.len())

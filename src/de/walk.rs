@@ -18,7 +18,7 @@ use super::arena::{Arena, Id, Items, Kind, Node};
 use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
 use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
-use crate::value::eq::{python_set, set_survivors, Identity};
+use crate::value::eq::{never_equal, python_set, set_survivors, Identity};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -482,14 +482,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         &self,
         items: impl Iterator<Item = &'n Node> + Clone,
     ) -> Vec<Option<Identity>> {
-        let compound = |n: &Node| {
-            matches!(
-                n.kind,
-                Kind::Object(_) | Kind::Tuple(_) | Kind::FrozenSet(_)
-            )
-        };
-        if !items.clone().any(compound) {
-            // Nothing to follow: no list beside a set of plain values.
+        let arena = self.arena;
+        if !items.clone().any(|n| holds_object(arena, n, 0)) {
+            // Nothing to follow: no pass and no list beside a set without objects.
             return Vec::new();
         }
         let mut plain = Walk::detached(self.input, self.arena, self.opts, self.dedup.0);
@@ -499,7 +494,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             .collect()
     }
 
-    /// [`Walk::identities`] of one item (`i` keeps one too deep to follow apart).
+    /// [`Walk::identities`] of one item (`i` keeps one too deep to follow, or holding a
+    /// NaN beside its objects, apart).
     fn identity(
         plain: &mut Walk<'de, 'a>,
         node: &Node,
@@ -507,30 +503,44 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         depth: usize,
     ) -> Option<Identity> {
         let arena = plain.arena;
-        let items = match node.kind {
+        let (items, frozen) = match node.kind {
             Kind::Object(id) => return Some(Identity::Object(id)),
-            Kind::Tuple(r) | Kind::FrozenSet(r) => arena.slice(r),
+            Kind::Tuple(r) => (arena.slice(r), false),
+            Kind::FrozenSet(r) => (arena.slice(r), true),
             _ => return None,
         };
-        if depth >= 32 {
-            return Some(Identity::Alone(i));
-        }
-        let parts: Vec<Option<Identity>> = items
-            .iter()
-            .map(|n| Self::identity(plain, n, i, depth + 1))
-            .collect();
-        if parts.iter().all(Option::is_none) {
+        if !holds_object(arena, node, depth) {
             return None;
         }
-        let parts = items
-            .iter()
-            .zip(parts)
-            .map(|(n, id)| match id {
-                Some(id) => Some(id),
-                None => plain.build(*n).ok().map(Identity::Plain),
-            })
-            .collect::<Option<Vec<_>>>();
-        Some(parts.map_or(Identity::Alone(i), Identity::Tuple))
+        if depth >= MAX_IDENTITY_DEPTH {
+            return Some(Identity::Alone(i));
+        }
+        let mut parts = Vec::with_capacity(items.len());
+        for n in items {
+            let part = match Self::identity(plain, n, i, depth + 1) {
+                Some(id) => id,
+                None => match plain.build(*n) {
+                    // A NaN beside the objects: equal to nothing, so neither is the item.
+                    Ok(v) if never_equal(&v) => return Some(Identity::Alone(i)),
+                    Ok(v) => Identity::Plain(v),
+                    Err(_) => return Some(Identity::Alone(i)),
+                },
+            };
+            parts.push(part);
+        }
+        if !frozen {
+            return Some(Identity::Tuple(parts));
+        }
+        // As a set: each once, in an order of their hashes.
+        let hash = |id: &Identity| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            id.hash(&mut h);
+            h.finish()
+        };
+        parts.sort_by_key(hash);
+        parts.dedup();
+        Some(Identity::FrozenSet(parts))
     }
 
     /// The root deserializer.
@@ -558,6 +568,25 @@ impl Bytes<'_, '_> {
         match self {
             Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
         }
+    }
+}
+
+/// How deep [`Walk::identity`] follows tuples and frozensets (the machine allows deeper).
+const MAX_IDENTITY_DEPTH: usize = 32;
+
+/// Whether `node` is an object or a tuple or frozenset holding one (looked for down to
+/// [`MAX_IDENTITY_DEPTH`]; deeper, taken to).
+fn holds_object(arena: &Arena, node: &Node, depth: usize) -> bool {
+    match node.kind {
+        Kind::Object(_) => true,
+        Kind::Tuple(r) | Kind::FrozenSet(r) => {
+            depth >= MAX_IDENTITY_DEPTH
+                || arena
+                    .slice(r)
+                    .iter()
+                    .any(|n| holds_object(arena, n, depth + 1))
+        }
+        _ => false,
     }
 }
 

@@ -196,15 +196,6 @@ impl Hash for Value {
 /// for the same object twice: `ids` gives each item that holds an object its identity, if
 /// known (the pickle's), and Python's set sees that an object is itself.
 pub(crate) fn set_survivors(items: &[Value], ids: &[Option<Identity>]) -> Option<Vec<usize>> {
-    fn never_equal(v: &Value) -> bool {
-        match v {
-            Value::Float(f) => f.is_nan(),
-            Value::Complex(c) => c.re.is_nan() || c.im.is_nan(),
-            Value::Object(_) => true,
-            Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(never_equal),
-            _ => false,
-        }
-    }
     if items.len() < 2 {
         return None;
     }
@@ -223,14 +214,30 @@ pub(crate) fn set_survivors(items: &[Value], ids: &[Option<Identity>]) -> Option
     (keep.len() < items.len()).then_some(keep)
 }
 
+/// Whether Python finds `v` equal to nothing else as a set item: it holds a NaN (unpickled
+/// floats are distinct objects, and a NaN is equal only to itself) or an object (compared by
+/// its class's `__eq__`, which nothing here runs).
+pub(crate) fn never_equal(v: &Value) -> bool {
+    match v {
+        Value::Float(f) => f.is_nan(),
+        Value::Complex(c) => c.re.is_nan() || c.im.is_nan(),
+        Value::Object(_) => true,
+        Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(never_equal),
+        _ => false,
+    }
+}
+
 /// What a set item that holds an object is, for Python's set: the objects by identity (an
 /// object is equal to itself), the rest by value. Two items with the same identity are one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Identity {
     /// The pickle's object of this id.
     Object(u32),
-    /// A tuple (or frozenset, its items in order) of these.
+    /// A tuple of these.
     Tuple(Vec<Identity>),
+    /// A frozenset of these: each once, in an order of their hashes (equal sets whose items
+    /// share a hash may still differ here, and are kept apart).
+    FrozenSet(Vec<Identity>),
     /// A value that holds no object.
     Plain(Value),
     /// Nothing else is equal to it (too deep to follow).

@@ -4,6 +4,9 @@
 
 use pypickle::{DeOptions, Global, Made, Object, SerOptions, Value};
 
+mod py_common;
+use py_common::{python, unhex};
+
 fn object(made: Made, kwargs: Option<Value>) -> Value {
     Value::Object(Box::new(Object {
         class: Global {
@@ -466,10 +469,8 @@ fn sets_keep_objects_python_tells_apart() {
     // They were merged into one (found by a review). But the same object twice (a set built
     // by a `__reduce__` from a list), bare or in tuples, is one item: Python's set finds an
     // object equal to itself.
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import pickle, decimal\n\
+    let text = python(
+        "import pickle, decimal\n\
              e, n = ValueError('x'), decimal.Decimal('NaN')\n\
              t, nan = (e, 1), float('nan')\n\
              class S:\n\
@@ -487,22 +488,11 @@ fn sets_keep_objects_python_tells_apart() {
              \x20             S(set, [(S(frozenset, [e, e]),), (frozenset([e]),)])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 72);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
-        let b: Vec<u8> = (0..hexed.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hexed[i..i + 2], 16).unwrap())
-            .collect();
+        let b = unhex(hexed);
         let len: usize = len.parse().unwrap();
         let v: Value = pypickle::from_slice(&b).unwrap();
         match &v {

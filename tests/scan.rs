@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use pypickle::{scan, Category, DeOptions, Py2Strings, Value, Verdict};
 use quickcheck::{QuickCheck, TestResult};
 
+mod py_common;
+use py_common::{hex, python};
+
 struct Counting;
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
@@ -360,27 +363,18 @@ const LOADABLE_PREFIXES: [&[u8]; 4] = [
 
 #[test]
 fn a_call_after_what_cpython_loads_past_is_found() {
-    let python = |bytes: &[u8]| {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let out = std::process::Command::new("python3")
-            .args([
-                "-c",
-                &format!("import pickle; print(repr(pickle.loads(bytes.fromhex('{hex}'))))"),
-            ])
-            .output()
-            .expect("python3");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let loads = |bytes: &[u8]| {
+        let hex = hex(bytes);
+        python(&format!(
+            "import pickle; print(repr(pickle.loads(bytes.fromhex('{hex}'))))"
+        ))
     };
     for prefix in LOADABLE_PREFIXES {
         // CPython loads the prefix and goes on to a tuple of it and 7.
         let mut plain = b"\x80\x04".to_vec();
         plain.extend_from_slice(prefix);
         plain.extend_from_slice(b"K\x07\x86.");
-        python(&plain);
+        loads(&plain);
         let r = scan(&plain);
         assert!(r.error.is_none(), "{r}");
         // The same with a call of os.system after it.

@@ -23,6 +23,9 @@ use pypickle::stdlib::{
 use pypickle::{from_slice, to_vec_with, Category, SerOptions, Value};
 use ser_common::{named_pickles, Python};
 
+mod py_common;
+use py_common::{python, unhex};
+
 struct Fixture {
     name: String,
     proto: u8,
@@ -1491,32 +1494,14 @@ fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
     struct A {
         a: i64,
     }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import pickle, collections as c\n\
+    let text = python(
+        "import pickle, collections as c\n\
              for p in range(6):\n\
              \x20   for v in (c.defaultdict(int), c.defaultdict(list, {'a': [1]}),\n\
              \x20             c.Counter(a=1), c.Counter()):\n\
              \x20       print(pickle.dumps(v, p).hex())",
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let pickles: Vec<Vec<u8>> = text
-        .lines()
-        .map(|h| {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        })
-        .collect();
+    let pickles: Vec<Vec<u8>> = text.lines().map(unhex).collect();
     assert_eq!(pickles.len(), 24);
     for (i, four) in pickles.chunks(4).enumerate() {
         let [empty_dd, dd, counter, empty_counter] = four else {
@@ -1584,16 +1569,7 @@ fn iso_week_dates_read_as_python_3_11_reads_them() {
         \x20       except ValueError:\n\
         \x20           r = 'ERR'\n\
         \x20       print(cls.__name__, t, r)\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = python(script);
     let (mut checked, mut wrong) = (0, Vec::new());
     for line in text.lines() {
         let mut parts = line.splitn(3, ' ');

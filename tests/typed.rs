@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod py_common;
+use py_common::{python, unhex};
+
 #[derive(Deserialize, Debug, PartialEq)]
 struct UnitStruct;
 
@@ -429,30 +432,16 @@ fn huge_ints_are_never_converted_to_decimal() {
 
     // At Python's limit, against python3: 4300 digits print as repr(), 4301 as hex(); both
     // ways of signs.
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import pickle,sys\n\
+    let text = python(
+        "import pickle,sys\n\
              for n in (10**4300 - 1, 10**4300, -(10**4300 - 1), -(10**4300), 7 << 20000):\n\
              \x20   t = repr(n) if len(str(abs(n))) <= 4300 else hex(n)\n\
              \x20   sys.stdout.write(pickle.dumps(n, 2).hex() + ' ' + t + '\\n')",
-        ])
-        .env("PYTHONINTMAXSTRDIGITS", "0")
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 5);
     for line in text.lines() {
         let (hex, want) = line.split_once(' ').unwrap();
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+        let bytes = unhex(hex);
         let v: pypickle::Value = pypickle::from_slice(&bytes).unwrap();
         assert_eq!(v.to_string(), want);
         assert_eq!(

@@ -1,0 +1,31 @@
+//! Running python3 from the tests: a script's output, and the hex its lines carry. Included
+//! with `mod py_common;` by the test files that use it.
+#![allow(dead_code)]
+
+/// What `python3 -c script` printed; a failed run fails the test with Python's stderr.
+pub fn python(script: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .env("PYTHONINTMAXSTRDIGITS", "0")
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("python3 printed UTF-8")
+}
+
+/// The bytes of a hex string as `bytes.hex()` writes it.
+pub fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The hex of `bytes`, for `bytes.fromhex` in a script.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1001,27 +1001,36 @@ fn a_held_serializer_after_a_failed_top_level_value_writes_the_next_ones_whole()
                 Ok(())
             }
         }
-        let mut w = FailsOnce {
-            failed: false,
-            out: Vec::new(),
-        };
-        let mut ser = Serializer::new(&mut w).with_options(o.clone());
-        1.serialize(&mut ser).unwrap();
-        assert!(Value::Bytes(vec![9; 100_000]).serialize(&mut ser).is_err());
-        2.serialize(&mut ser).unwrap();
-        3.serialize(&mut ser).unwrap();
-        assert!(Value::Bytes(vec![9; 100_000]).serialize(&mut ser).is_ok());
-        ser.dump(&4).unwrap();
-        drop(ser);
-        // The writer took part of the failed pickle (as documented); the next ones are whole.
-        let whole = |v: i32| pypickle::to_vec_with(&v, &o).unwrap();
-        let big = pypickle::to_vec_with(&Value::Bytes(vec![9; 100_000]), &o).unwrap();
-        let tail = [whole(2), whole(3), big, whole(4)].concat();
-        assert!(
-            w.out.ends_with(&tail),
-            "{proto} {:?}",
-            &w.out[..w.out.len().min(40)]
-        );
-        assert!(w.out.starts_with(&whole(1)), "{proto}");
+        // A bytes value, and a bytearray (written as a call below protocol 5, whose large
+        // payload made the next value panic closing a stale frame; found by a review).
+        for failing in [
+            Value::Bytes(vec![9; 100_000]),
+            Value::ByteArray(vec![9; 100_000]),
+        ] {
+            let mut w = FailsOnce {
+                failed: false,
+                out: Vec::new(),
+            };
+            let mut ser = Serializer::new(&mut w).with_options(o.clone());
+            1.serialize(&mut ser).unwrap();
+            assert!(failing.serialize(&mut ser).is_err());
+            2.serialize(&mut ser).unwrap();
+            vec![3].serialize(&mut ser).unwrap();
+            assert!(failing.serialize(&mut ser).is_ok());
+            ser.dump(&4).unwrap();
+            drop(ser);
+            // The writer took part of the failed pickle (as documented); the next ones are
+            // whole.
+            let whole = |v: Value| pypickle::to_vec_with(&v, &o).unwrap();
+            let tail = [
+                whole(Value::Int(2)),
+                whole(Value::List(vec![Value::Int(3)])),
+                whole(failing.clone()),
+                whole(Value::Int(4)),
+            ]
+            .concat();
+            assert!(w.out.ends_with(&tail), "{proto}");
+            assert!(w.out.starts_with(&whole(Value::Int(1))), "{proto}");
+        }
     }
 }

@@ -290,19 +290,34 @@ impl<W: Write> Output<W> {
     /// that there is [`HEADROOM`] again, whichever of these is due.
     #[cold]
     pub(crate) fn boundary_slow(&mut self) -> io::Result<()> {
-        if self.framing {
+        let flushed = if self.framing {
             if self.buf.len() >= self.frame_start + FRAME_HEADER + FRAME_TARGET {
                 self.commit_frame();
-                self.flush()?;
+                let flushed = self.flush();
+                // A frame open again whatever the writer said: a later close finds it whole.
                 self.open_frame();
+                flushed
+            } else {
+                Ok(())
             }
         } else if self.buf.len() >= FLUSH_AT {
-            self.flush()?;
-        }
+            self.flush()
+        } else {
+            Ok(())
+        };
         // Doubling, as a `Vec` grows: this is reached once a doubling, not once a value.
         self.buf.reserve(2 * HEADROOM);
         self.set_next_check();
-        Ok(())
+        self.broken_if(flushed)
+    }
+
+    /// `r`, an I/O error leaving the pickle half-written: every value's start then takes its
+    /// slow path, which abandons the pickle (whichever value failed, at whatever level).
+    fn broken_if(&mut self, r: io::Result<()>) -> io::Result<()> {
+        if r.is_err() {
+            self.next_check = 0;
+        }
+        r
     }
 
     /// A pickle starts: [`Output::boundary`] checks the frame (or the flush point) again.
@@ -403,23 +418,27 @@ impl<W: Write> Output<W> {
         if framing {
             self.commit_frame();
         }
-        if self.buffer_all {
+        let written = if self.buffer_all {
             self.buf
                 .reserve(header.len() + data.len() + FRAME_HEADER + 16);
             self.buf.extend_from_slice(header);
             self.buf.extend_from_slice(data);
+            Ok(())
         } else {
             self.buf.extend_from_slice(header);
-            self.flush()?;
-            self.writer.write_all(data)?;
-            self.flushes += 1;
-        }
+            self.flush().and_then(|()| {
+                self.writer.write_all(data)?;
+                self.flushes += 1;
+                Ok(())
+            })
+        };
         self.epoch += 1;
         if framing {
+            // Open again whatever the writer said: a later close finds the frame whole.
             self.open_frame();
         }
         self.set_next_check();
-        Ok(())
+        self.broken_if(written)
     }
 }
 

@@ -473,6 +473,10 @@ fn sets_keep_objects_python_tells_apart() {
         "import pickle, decimal\n\
              e, n = ValueError('x'), decimal.Decimal('NaN')\n\
              t, nan = (e, 1), float('nan')\n\
+             tn, fn = (e, nan), frozenset([e, nan])\n\
+             def deep(x):\n\
+             \x20   for _ in range(40): x = (x,)\n\
+             \x20   return x\n\
              class S:\n\
              \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
              \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
@@ -485,11 +489,13 @@ fn sets_keep_objects_python_tells_apart() {
              \x20             S(frozenset, [((e, 1), 2), ((e, 1), 2)]),\n\
              \x20             S(set, [(e, nan), (e, nan)]), S(set, [(e, (nan,)), (e, (nan,))]),\n\
              \x20             S(set, [(frozenset([e, 1]), 2), (frozenset([1, e]), 2)]),\n\
-             \x20             S(set, [(S(frozenset, [e, e]),), (frozenset([e]),)])):\n\
+             \x20             S(set, [(S(frozenset, [e, e]),), (frozenset([e]),)]),\n\
+             \x20             S(set, [tn, tn]), S(set, [fn, fn]), S(set, [deep(1), deep(1)]),\n\
+             \x20             S(set, [deep(1), deep(1), e])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
     );
-    assert_eq!(text.lines().count(), 72);
+    assert_eq!(text.lines().count(), 96);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b = unhex(hexed);

@@ -488,14 +488,29 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             return Vec::new();
         }
         let mut plain = Walk::detached(self.input, self.arena, self.opts, self.dedup.0);
-        items
-            .enumerate()
-            .map(|(i, n)| Self::identity(&mut plain, n, i, 0))
-            .collect()
+        // The same tuple or frozenset twice (a memo GET) is one item, whatever it holds:
+        // Python's comparison checks identity first.
+        let mut seen = std::collections::HashMap::new();
+        let mut out: Vec<Option<Identity>> = Vec::new();
+        for (i, n) in items.enumerate() {
+            let node = match n.kind {
+                Kind::Tuple(r) => Some((false, r.start)),
+                Kind::FrozenSet(r) => Some((true, r.start)),
+                _ => None,
+            };
+            let id = match node.map(|k| *seen.entry(k).or_insert(i)) {
+                Some(first) if first != i => out[first].clone(),
+                _ => Self::identity(&mut plain, n, i, 0),
+            };
+            out.push(id);
+        }
+        out
     }
 
-    /// [`Walk::identities`] of one item (`i` keeps one too deep to follow, or holding a
-    /// NaN beside its objects, apart).
+    /// [`Walk::identities`] of one item: `None` if it holds no object (down to
+    /// [`MAX_IDENTITY_DEPTH`]), so that its value decides; `i` keeps one that holds a NaN
+    /// beside its objects, or whose values are past the budget, apart. One pass over the
+    /// item; a list only for a tuple that holds an object.
     fn identity(
         plain: &mut Walk<'de, 'a>,
         node: &Node,
@@ -509,38 +524,57 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::FrozenSet(r) => (arena.slice(r), true),
             _ => return None,
         };
-        if !holds_object(arena, node, depth) {
+        if depth >= MAX_IDENTITY_DEPTH {
+            // Taken for a value: if an object is deeper, its value is never equal anyway.
             return None;
         }
-        if depth >= MAX_IDENTITY_DEPTH {
-            return Some(Identity::Alone(i));
-        }
-        let mut parts = Vec::with_capacity(items.len());
-        for n in items {
-            let part = match Self::identity(plain, n, i, depth + 1) {
-                Some(id) => id,
-                None => match plain.build(*n) {
-                    // A NaN beside the objects: equal to nothing, so neither is the item.
-                    Ok(v) if never_equal(&v) => return Some(Identity::Alone(i)),
-                    Ok(v) => Identity::Plain(v),
-                    Err(_) => return Some(Identity::Alone(i)),
-                },
+        let mut parts: Option<Vec<Identity>> = None;
+        for (k, n) in items.iter().enumerate() {
+            let part = Self::identity(plain, n, i, depth + 1);
+            if parts.is_none() && part.is_none() {
+                continue;
+            }
+            let parts = match &mut parts {
+                Some(p) => p,
+                None => {
+                    // The first object: the values before it too.
+                    let mut p = Vec::with_capacity(items.len());
+                    for n in &items[..k] {
+                        match Self::plain_part(plain, n) {
+                            Some(v) => p.push(v),
+                            None => return Some(Identity::Alone(i)),
+                        }
+                    }
+                    parts.insert(p)
+                }
             };
-            parts.push(part);
+            match part.or_else(|| Self::plain_part(plain, n)) {
+                Some(id) => parts.push(id),
+                None => return Some(Identity::Alone(i)),
+            }
         }
+        let mut parts = parts?;
         if !frozen {
             return Some(Identity::Tuple(parts));
         }
         // As a set: each once, in an order of their hashes.
-        let hash = |id: &Identity| {
+        parts.sort_by_cached_key(|id| {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             id.hash(&mut h);
             h.finish()
-        };
-        parts.sort_by_key(hash);
+        });
         parts.dedup();
         Some(Identity::FrozenSet(parts))
+    }
+
+    /// A part with no object in it, by its value; `None` if that is equal to nothing (a NaN)
+    /// or past the budget.
+    fn plain_part(plain: &mut Walk<'de, 'a>, node: &Node) -> Option<Identity> {
+        match plain.build(*node) {
+            Ok(v) if !never_equal(&v) => Some(Identity::Plain(v)),
+            _ => None,
+        }
     }
 
     /// The root deserializer.
@@ -575,13 +609,13 @@ impl Bytes<'_, '_> {
 const MAX_IDENTITY_DEPTH: usize = 32;
 
 /// Whether `node` is an object or a tuple or frozenset holding one (looked for down to
-/// [`MAX_IDENTITY_DEPTH`]; deeper, taken to).
+/// [`MAX_IDENTITY_DEPTH`], as [`Walk::identity`] follows them).
 fn holds_object(arena: &Arena, node: &Node, depth: usize) -> bool {
     match node.kind {
         Kind::Object(_) => true,
         Kind::Tuple(r) | Kind::FrozenSet(r) => {
-            depth >= MAX_IDENTITY_DEPTH
-                || arena
+            depth < MAX_IDENTITY_DEPTH
+                && arena
                     .slice(r)
                     .iter()
                     .any(|n| holds_object(arena, n, depth + 1))

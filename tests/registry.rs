@@ -863,6 +863,20 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         Ev(Evens),
         /// ... and inside a payload written as the one argument.
         Op(Pick),
+        /// A sequence that hints fewer items than it gives.
+        Under(UnderHint),
+    }
+    #[derive(Deserialize, Debug)]
+    struct UnderHint(Vec<i64>);
+    impl Serialize for UnderHint {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut q = s.serialize_seq(Some(1))?;
+            for x in &self.0 {
+                q.serialize_element(x)?;
+            }
+            q.end()
+        }
     }
     #[derive(Serialize, Deserialize, Debug)]
     enum Pick {
@@ -883,6 +897,7 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
         .variant::<V2>("Sqs", "pypickle_classes.Pair")
         .variant::<V2>("Ev", "pypickle_classes.Pair")
         .variant::<V2>("Op", "pypickle_classes.One")
+        .variant::<V2>("Under", "pypickle_classes.Pair")
         .variant::<V2>("M", "pypickle_classes.Point")
         .variant::<V2>("L", "pypickle_classes.Pair")
         .variant::<V2>("W", "pypickle_classes.MyInt")
@@ -907,6 +922,8 @@ fn newtype_variant_payloads_load_in_cpython_as_their_instances() {
             V2::Op(Pick::S(Sq { side: 3.0 })),
             "One(items={'S': Square(side=3.0)})",
         ),
+        // It wrote TUPLE1 for the hint, and was refused at protocols 2-5 (found by a review).
+        (V2::Under(UnderHint(vec![1, 2])), "Pair(left=1, right=2)"),
     ];
     let mut ours = Vec::new();
     let mut want = Vec::new();

@@ -228,7 +228,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     #[inline(never)]
     pub(crate) fn forced_seq(&mut self, len: Option<usize>) -> Result<SeqWriter<'_, W, P45>> {
         let class = self.forced.take().expect("checked by the caller");
-        SeqWriter::instance(self, &class, len.unwrap_or(usize::MAX))
+        SeqWriter::hinted_instance(self, &class, len)
     }
 
     /// A unit struct or unit variant registered for a class: a bare instance.

@@ -320,6 +320,9 @@ const SLOTS: usize = 16;
 const RECONSTRUCTOR_ARG: usize = 32;
 /// A map's key was written and its value is still to come.
 const KEY_WRITTEN: usize = 64;
+/// A tuple's length is a `serialize_seq` hint, which may be short: a [`SHORT`] tuple given
+/// more takes the MARK it left out (see [`SeqWriter::unshorten`]).
+const HINTED: usize = 128;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -382,6 +385,39 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         let mut w = Self::tuple(ser, len)?;
         w.flags |= INSTANCE;
         Ok(w)
+    }
+
+    /// [`SeqWriter::instance`] for a sequence payload's items, `hint` from `serialize_seq`: a
+    /// hint of up to 3 is written TUPLE1/2/3, as CPython writes such a `namedtuple`; a payload
+    /// that gives more than it hinted gets the MARK back.
+    pub(crate) fn hinted_instance(
+        ser: &'a mut Serializer<W, P45>,
+        class: &crate::class::Entry,
+        hint: Option<usize>,
+    ) -> Result<Self> {
+        let mut w = Self::instance(ser, class, hint.unwrap_or(usize::MAX))?;
+        // Where the items begin, in the batch a tuple does not use.
+        w.batch.mark_pos = w.ser.out.buf.len();
+        w.batch.mark_epoch = w.ser.out.epoch;
+        w.flags |= HINTED;
+        Ok(w)
+    }
+
+    /// A [`HINTED`] tuple written short that gets an item more: the MARK goes in before its
+    /// items, if they are all still in the buffer and nothing was framed since; whether it
+    /// went in. A MARK is no memo entry, so nothing written after moves.
+    #[cold]
+    #[inline(never)]
+    fn unshorten(&mut self) -> bool {
+        let buf = &mut self.ser.out.buf;
+        let at = self.batch.mark_pos;
+        if self.flags & HINTED == 0 || self.batch.mark_epoch != self.ser.out.epoch || at > buf.len()
+        {
+            return false;
+        }
+        buf.insert(at, MARK);
+        self.flags &= !SHORT;
+        true
     }
 
     /// The items of an instance of a `list` subclass (a container class): the new instance,
@@ -468,7 +504,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         match self.kind {
             SeqKind::Tuple => {
                 self.count += 1;
-                if self.flags & SHORT != 0 && self.count > self.len {
+                if self.flags & SHORT != 0 && self.count > self.len && !self.unshorten() {
                     return Err(self.ser.fail(unserializable(format!(
                         "a tuple said it has {} elements and gave more",
                         self.len

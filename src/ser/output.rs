@@ -75,6 +75,11 @@ impl Buf {
     pub(crate) fn remove(&mut self, at: usize) -> u8 {
         self.0.remove(at)
     }
+    /// Insert `byte` at `at`, growing the buffer (keeping [`HEADROOM`]'s proofs: a proof is
+    /// spent by the one write after it, and the next check sees the new length).
+    pub(crate) fn insert(&mut self, at: usize, byte: u8) {
+        self.0.insert(at, byte)
+    }
 }
 
 impl Deref for Buf {

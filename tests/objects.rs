@@ -474,9 +474,11 @@ fn sets_keep_objects_python_tells_apart() {
              e, n = ValueError('x'), decimal.Decimal('NaN')\n\
              t, nan = (e, 1), float('nan')\n\
              tn, fn = (e, nan), frozenset([e, nan])\n\
+             n1, fn1 = (nan,), frozenset([nan])\n\
              def deep(x):\n\
              \x20   for _ in range(40): x = (x,)\n\
              \x20   return x\n\
+             de = deep(e)\n\
              class S:\n\
              \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
              \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
@@ -491,11 +493,15 @@ fn sets_keep_objects_python_tells_apart() {
              \x20             S(set, [(frozenset([e, 1]), 2), (frozenset([1, e]), 2)]),\n\
              \x20             S(set, [(S(frozenset, [e, e]),), (frozenset([e]),)]),\n\
              \x20             S(set, [tn, tn]), S(set, [fn, fn]), S(set, [deep(1), deep(1)]),\n\
-             \x20             S(set, [deep(1), deep(1), e])):\n\
+             \x20             S(set, [deep(1), deep(1), e]),\n\
+             \x20             S(set, [(e,), ()]), S(set, [(), (e,), (e,)]),\n\
+             \x20             S(frozenset, [frozenset(), frozenset([e]), frozenset([e])]),\n\
+             \x20             S(set, [n1, n1]), S(set, [fn1, fn1]), S(set, [de, de]),\n\
+             \x20             S(set, [(e, n1), (e, n1)])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
     );
-    assert_eq!(text.lines().count(), 96);
+    assert_eq!(text.lines().count(), 138);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b = unhex(hexed);

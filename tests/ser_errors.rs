@@ -1034,3 +1034,38 @@ fn a_held_serializer_after_a_failed_top_level_value_writes_the_next_ones_whole()
         }
     }
 }
+
+#[test]
+fn a_pickle_the_writer_refused_at_its_end_is_not_sent_with_the_next() {
+    // Found by a review: the final flush failed, the caller got the error, and the whole
+    // pickle went out with the next value anyway.
+    struct FirstFails {
+        failed: bool,
+        out: Vec<u8>,
+    }
+    impl io::Write for FirstFails {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if !self.failed {
+                self.failed = true;
+                return Err(io::Error::other("boom"));
+            }
+            self.out.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    for proto in 0..=5 {
+        let o = SerOptions::new().protocol(proto);
+        let mut w = FirstFails {
+            failed: false,
+            out: Vec::new(),
+        };
+        let mut ser = Serializer::new(&mut w).with_options(o.clone());
+        assert!(Value::Int(1).serialize(&mut ser).is_err());
+        Value::Int(2).serialize(&mut ser).unwrap();
+        drop(ser);
+        assert_eq!(w.out, pypickle::to_vec_with(&2, &o).unwrap(), "{proto}");
+    }
+}

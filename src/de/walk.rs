@@ -483,8 +483,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         items: impl Iterator<Item = &'n Node> + Clone,
     ) -> Vec<Option<Identity>> {
         let arena = self.arena;
-        if !items.clone().any(|n| holds_object(arena, n, 0)) {
-            // Nothing to follow: no pass and no list beside a set without objects.
+        if !items.clone().any(|n| odd(arena, n, 0)) {
+            // Nothing to follow: no list beside a set without objects or NaNs.
             return Vec::new();
         }
         let mut plain = Walk::detached(self.input, self.arena, self.opts, self.dedup.0);
@@ -493,18 +493,21 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         let mut seen = std::collections::HashMap::new();
         let mut out: Vec<Option<Identity>> = Vec::new();
         for (i, n) in items.enumerate() {
-            let node = match n.kind {
-                Kind::Tuple(r) => Some((false, r.start)),
-                Kind::FrozenSet(r) => Some((true, r.start)),
-                _ => None,
-            };
-            let id = match node.map(|k| *seen.entry(k).or_insert(i)) {
+            let id = match node_key(n).map(|k| *seen.entry(k).or_insert(i)) {
                 Some(first) if first != i => out[first].clone(),
-                _ => Self::identity(&mut plain, n, i, 0),
+                _ => Self::identity(&mut plain, n, i, 0).or_else(|| Self::as_node(arena, n)),
             };
             out.push(id);
         }
         out
+    }
+
+    /// A tuple or frozenset that no value can stand for (it holds a NaN, or an object past
+    /// [`MAX_IDENTITY_DEPTH`]): itself, so that only the same node is equal to it.
+    fn as_node(arena: &Arena, node: &Node) -> Option<Identity> {
+        let key = node_key(node)?;
+        (holds_nan(arena, node, 0) || holds_object(arena, node, 0) || deep_object(arena, node))
+            .then_some(Identity::Node(key.0, key.1, key.2))
     }
 
     /// [`Walk::identities`] of one item: `None` if it holds no object (down to
@@ -573,7 +576,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     fn plain_part(plain: &mut Walk<'de, 'a>, node: &Node) -> Option<Identity> {
         match plain.build(*node) {
             Ok(v) if !never_equal(&v) => Some(Identity::Plain(v)),
-            _ => None,
+            // A tuple holding a NaN: equal only to itself (Python checks identity first).
+            Ok(_) => Self::as_node(plain.arena, node),
+            Err(_) => None,
         }
     }
 
@@ -603,6 +608,71 @@ impl Bytes<'_, '_> {
             Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
         }
     }
+}
+
+/// A non-empty tuple or frozenset node's identity: the same node (a memo GET) twice is the
+/// same Python object. Empty ones share their range's start with others, and are equal by
+/// value anyway.
+fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
+    match node.kind {
+        Kind::Tuple(r) if r.len > 0 => Some((false, r.start, r.len)),
+        Kind::FrozenSet(r) if r.len > 0 => Some((true, r.start, r.len)),
+        _ => None,
+    }
+}
+
+/// Whether `node` is a NaN (float or complex) or a tuple or frozenset holding one, down to
+/// [`MAX_IDENTITY_DEPTH`].
+fn holds_nan(arena: &Arena, node: &Node, depth: usize) -> bool {
+    match node.kind {
+        Kind::Float(f) => f.is_nan(),
+        Kind::Complex(c) => {
+            let (re, im) = arena.complexes[c as usize];
+            re.is_nan() || im.is_nan()
+        }
+        Kind::Tuple(r) | Kind::FrozenSet(r) => {
+            depth < MAX_IDENTITY_DEPTH
+                && arena
+                    .slice(r)
+                    .iter()
+                    .any(|n| holds_nan(arena, n, depth + 1))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `node` is, or holds down to twice [`MAX_IDENTITY_DEPTH`], an object or a NaN
+/// (deeper still, taken to): whether a set item needs an [`Identity`]. One pass.
+fn odd(arena: &Arena, node: &Node, depth: usize) -> bool {
+    match node.kind {
+        Kind::Object(_) => true,
+        Kind::Float(f) => f.is_nan(),
+        Kind::Complex(c) => {
+            let (re, im) = arena.complexes[c as usize];
+            re.is_nan() || im.is_nan()
+        }
+        Kind::Tuple(r) | Kind::FrozenSet(r) => {
+            depth >= 2 * MAX_IDENTITY_DEPTH
+                || arena.slice(r).iter().any(|n| odd(arena, n, depth + 1))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a tuple or frozenset holds an object deeper than [`MAX_IDENTITY_DEPTH`] (looked
+/// for down to twice that; deeper still, taken to).
+fn deep_object(arena: &Arena, node: &Node) -> bool {
+    fn find(arena: &Arena, node: &Node, depth: usize) -> bool {
+        match node.kind {
+            Kind::Object(_) => depth > MAX_IDENTITY_DEPTH,
+            Kind::Tuple(r) | Kind::FrozenSet(r) => {
+                depth >= 2 * MAX_IDENTITY_DEPTH
+                    || arena.slice(r).iter().any(|n| find(arena, n, depth + 1))
+            }
+            _ => false,
+        }
+    }
+    find(arena, node, 0)
 }
 
 /// How deep [`Walk::identity`] follows tuples and frozensets (the machine allows deeper).

@@ -573,7 +573,13 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             return Err(self.fail(incomplete()));
         }
         self.out.buf.push(opcode::STOP);
-        Ok(self.out.end_pickle()?)
+        if let Err(e) = self.out.end_pickle() {
+            // The writer refused the whole pickle: it is dropped, not handed over with the
+            // next one (the caller was told it failed).
+            self.recover();
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// An error for a value Python could not use as a dict key or set element.

@@ -240,6 +240,8 @@ pub(crate) enum Identity {
     FrozenSet(Vec<Identity>),
     /// A value that holds no object.
     Plain(Value),
+    /// The pickle's tuple (false) or frozenset (true) at this range: one no value stands for.
+    Node(bool, u32, u32),
     /// Nothing else is equal to it (too deep to follow).
     Alone(usize),
 }

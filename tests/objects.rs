@@ -478,7 +478,7 @@ fn sets_keep_objects_python_tells_apart() {
              def deep(x):\n\
              \x20   for _ in range(40): x = (x,)\n\
              \x20   return x\n\
-             de = deep(e)\n\
+             de, dn = deep(e), deep(nan)\n\
              class S:\n\
              \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
              \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
@@ -497,11 +497,11 @@ fn sets_keep_objects_python_tells_apart() {
              \x20             S(set, [(e,), ()]), S(set, [(), (e,), (e,)]),\n\
              \x20             S(frozenset, [frozenset(), frozenset([e]), frozenset([e])]),\n\
              \x20             S(set, [n1, n1]), S(set, [fn1, fn1]), S(set, [de, de]),\n\
-             \x20             S(set, [(e, n1), (e, n1)])):\n\
+             \x20             S(set, [(e, n1), (e, n1)]), S(set, [dn, dn])):\n\
              \x20       b = pickle.dumps(v, p)\n\
              \x20       print(b.hex(), len(pickle.loads(b)))",
     );
-    assert_eq!(text.lines().count(), 138);
+    assert_eq!(text.lines().count(), 144);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b = unhex(hexed);

@@ -622,7 +622,7 @@ fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
 }
 
 /// Whether `node` is a NaN (float or complex) or a tuple or frozenset holding one, down to
-/// [`MAX_IDENTITY_DEPTH`].
+/// twice [`MAX_IDENTITY_DEPTH`], as [`odd`] looks.
 fn holds_nan(arena: &Arena, node: &Node, depth: usize) -> bool {
     match node.kind {
         Kind::Float(f) => f.is_nan(),
@@ -631,7 +631,7 @@ fn holds_nan(arena: &Arena, node: &Node, depth: usize) -> bool {
             re.is_nan() || im.is_nan()
         }
         Kind::Tuple(r) | Kind::FrozenSet(r) => {
-            depth < MAX_IDENTITY_DEPTH
+            depth < 2 * MAX_IDENTITY_DEPTH
                 && arena
                     .slice(r)
                     .iter()

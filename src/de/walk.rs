@@ -503,11 +503,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 
     /// A tuple or frozenset that no value can stand for (it holds a NaN, or an object past
-    /// [`MAX_IDENTITY_DEPTH`]): itself, so that only the same node is equal to it.
+    /// [`MAX_IDENTITY_DEPTH`]; see [`odd`]): itself, so that only the same node is equal to
+    /// it.
     fn as_node(arena: &Arena, node: &Node) -> Option<Identity> {
         let key = node_key(node)?;
-        (holds_nan(arena, node, 0) || holds_object(arena, node, 0) || deep_object(arena, node))
-            .then_some(Identity::Node(key.0, key.1, key.2))
+        odd(arena, node, 0).then_some(Identity::Node(key.0, key.1, key.2))
     }
 
     /// [`Walk::identities`] of one item: `None` if it holds no object (down to
@@ -621,26 +621,6 @@ fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
     }
 }
 
-/// Whether `node` is a NaN (float or complex) or a tuple or frozenset holding one, down to
-/// twice [`MAX_IDENTITY_DEPTH`], as [`odd`] looks.
-fn holds_nan(arena: &Arena, node: &Node, depth: usize) -> bool {
-    match node.kind {
-        Kind::Float(f) => f.is_nan(),
-        Kind::Complex(c) => {
-            let (re, im) = arena.complexes[c as usize];
-            re.is_nan() || im.is_nan()
-        }
-        Kind::Tuple(r) | Kind::FrozenSet(r) => {
-            depth < 2 * MAX_IDENTITY_DEPTH
-                && arena
-                    .slice(r)
-                    .iter()
-                    .any(|n| holds_nan(arena, n, depth + 1))
-        }
-        _ => false,
-    }
-}
-
 /// Whether `node` is, or holds down to twice [`MAX_IDENTITY_DEPTH`], an object or a NaN
 /// (deeper still, taken to): whether a set item needs an [`Identity`]. One pass.
 fn odd(arena: &Arena, node: &Node, depth: usize) -> bool {
@@ -659,40 +639,8 @@ fn odd(arena: &Arena, node: &Node, depth: usize) -> bool {
     }
 }
 
-/// Whether a tuple or frozenset holds an object deeper than [`MAX_IDENTITY_DEPTH`] (looked
-/// for down to twice that; deeper still, taken to).
-fn deep_object(arena: &Arena, node: &Node) -> bool {
-    fn find(arena: &Arena, node: &Node, depth: usize) -> bool {
-        match node.kind {
-            Kind::Object(_) => depth > MAX_IDENTITY_DEPTH,
-            Kind::Tuple(r) | Kind::FrozenSet(r) => {
-                depth >= 2 * MAX_IDENTITY_DEPTH
-                    || arena.slice(r).iter().any(|n| find(arena, n, depth + 1))
-            }
-            _ => false,
-        }
-    }
-    find(arena, node, 0)
-}
-
 /// How deep [`Walk::identity`] follows tuples and frozensets (the machine allows deeper).
 const MAX_IDENTITY_DEPTH: usize = 32;
-
-/// Whether `node` is an object or a tuple or frozenset holding one (looked for down to
-/// [`MAX_IDENTITY_DEPTH`], as [`Walk::identity`] follows them).
-fn holds_object(arena: &Arena, node: &Node, depth: usize) -> bool {
-    match node.kind {
-        Kind::Object(_) => true,
-        Kind::Tuple(r) | Kind::FrozenSet(r) => {
-            depth < MAX_IDENTITY_DEPTH
-                && arena
-                    .slice(r)
-                    .iter()
-                    .any(|n| holds_object(arena, n, depth + 1))
-        }
-        _ => false,
-    }
-}
 
 #[inline]
 fn as_str(b: &[u8]) -> &str {

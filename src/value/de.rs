@@ -117,11 +117,21 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// [`crate::stdlib::conversion_failed`]).
 pub(crate) struct ValueThen<F>(pub F);
 
+impl<F> ValueThen<F> {
+    /// The conversion of `v`, its error kept for this crate's deserializers.
+    fn convert<T, E: de::Error>(self, v: Value) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Value) -> Result<T>,
+    {
+        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+    }
+}
+
 macro_rules! then_convert {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<E: de::Error>(self, $($arg: $ty),*) -> std::result::Result<T, E> {
             let v = ValueVisitor.$method($($arg),*)?;
-            (self.0)(v).map_err(crate::stdlib::conversion_failed)
+            self.convert(v)
         }
     )*};
 }
@@ -150,19 +160,19 @@ impl<'de, T, F: FnOnce(Value) -> Result<T>> Visitor<'de> for ValueThen<F> {
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
         let v = ValueVisitor.visit_some(d)?;
-        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+        self.convert(v)
     }
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
         let v = ValueVisitor.visit_newtype_struct(d)?;
-        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+        self.convert(v)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<T, A::Error> {
         let v = ValueVisitor.visit_seq(seq)?;
-        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+        self.convert(v)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
         let v = ValueVisitor.visit_map(map)?;
-        (self.0)(v).map_err(crate::stdlib::conversion_failed)
+        self.convert(v)
     }
 }
 

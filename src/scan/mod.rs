@@ -378,8 +378,9 @@ struct Obj {
     /// Where it was made or last grew, and the opcode: where a bomb found by the recount is
     /// reported.
     at: (u64, u8),
-    /// Made by calling a class that returns one of its shared members (an Enum's): the
-    /// finding of that class (`index + 1`, 0 if not).
+    /// A class that returns one of its shared members (an Enum's), by its finding
+    /// (`index + 1`, 0 if none): for an object, the class whose call made it; for a tuple,
+    /// its first item (the arguments of `copyreg.__newobj__(cls, ...)`, which make one).
     shared: u32,
 }
 

@@ -196,17 +196,22 @@ fn buffers_of_an_abandoned_pickle_are_dropped_and_none_are_lost() {
         a: PickleBuffer::new(&b"STALE"[..]),
         b: Fails,
     };
+    // The next pickle (a Good) and its one buffer, which read back together.
+    let next_reads_back = |mut ser: pypickle::Serializer<Vec<u8>>| {
+        ser.dump(&Good {
+            a: PickleBuffer::new(&b"fresh"[..]),
+        })
+        .unwrap();
+        let buffers = ser.take_buffers();
+        assert_eq!(buffers, [b"fresh".to_vec()]);
+        let pickle = ser.into_inner();
+        let lent: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
+        let v: Value =
+            pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+        assert_eq!(v.to_string(), "{'a': bytearray(b'fresh')}");
+    };
     ser.dump(&bad).unwrap_err();
-    ser.dump(&Good {
-        a: PickleBuffer::new(&b"fresh"[..]),
-    })
-    .unwrap();
-    let buffers = ser.take_buffers();
-    assert_eq!(buffers, [b"fresh".to_vec()]);
-    let pickle = ser.into_inner();
-    let lent: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
-    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
-    assert_eq!(v.to_string(), "{'a': bytearray(b'fresh')}");
+    next_reads_back(ser);
 
     // The same through serialize() on a held serializer, which recovers at the next value.
     let mut ser = pypickle::Serializer::new(Vec::new()).with_options(opts.clone());
@@ -222,16 +227,7 @@ fn buffers_of_an_abandoned_pickle_are_dropped_and_none_are_lost() {
     let mut ser = pypickle::Serializer::new(Vec::new()).with_options(opts.clone());
     serde::Serialize::serialize(&bad, &mut ser).unwrap_err();
     assert!(ser.take_buffers().is_empty());
-    ser.dump(&Good {
-        a: PickleBuffer::new(&b"fresh"[..]),
-    })
-    .unwrap();
-    let buffers = ser.take_buffers();
-    assert_eq!(buffers, [b"fresh".to_vec()]);
-    let pickle = ser.into_inner();
-    let lent: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
-    let v: Value = pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
-    assert_eq!(v.to_string(), "{'a': bytearray(b'fresh')}");
+    next_reads_back(ser);
 
     let good = Good {
         a: PickleBuffer::new(&b"x"[..]),

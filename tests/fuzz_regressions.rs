@@ -379,13 +379,46 @@ fn persistent_ids_of_shared_structure_stop_at_the_expansion_limit() {
             other => Ok(Value::List(vec![other.clone()])),
         }
     }
-    let found = include_bytes!("data/persistent_ids_to_the_expansion_limit.pkl");
     let opts = pypickle::DeOptions::new()
         .record_unknown_globals(true)
         .persistent_load(load);
-    let e = pypickle::from_slice_with::<Value>(found, &opts).unwrap_err();
-    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
-    assert!(e.to_string().contains("BINPERSID"), "{e}");
+    // Session 15's, found again by `class_bridge`: 611 bytes of DUP, TUPLE and BINPERSID
+    // (87 ms in release, 61 s under the sanitizers).
+    for found in [
+        &include_bytes!("data/persistent_ids_to_the_expansion_limit.pkl")[..],
+        include_bytes!("data/persistent_ids_of_shared_tuples.pkl"),
+    ] {
+        let e = pypickle::from_slice_with::<Value>(found, &opts).unwrap_err();
+        assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+        assert!(e.to_string().contains("BINPERSID"), "{e}");
+    }
+}
+
+/// Session 15's slow `decode_value` input (10 s under the sanitizers, 60 ms in release, as at
+/// the session's start): 3 kB of MARK-built containers sharing each other, which CPython
+/// loads; read whole, within the expansion limit, as CPython's repr (40 MB of it; the inert
+/// global `builtins.object` prints as its name, where CPython prints the class).
+#[test]
+fn nested_shared_containers_read_as_cpython_reads_them() {
+    let found = include_bytes!("data/nested_marks_built_as_value.pkl");
+    let v: Value = pypickle::from_slice(found).unwrap();
+    let hex: String = found.iter().map(|b| format!("{b:02x}")).collect();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "import pickle, sys; r = repr(pickle.loads(bytes.fromhex('{hex}')));\
+                 sys.stdout.write(r.replace(\"<class 'object'>\", 'builtins.object'))"
+            ),
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(v.to_string() == String::from_utf8(out.stdout).unwrap());
 }
 
 /// A review's input: a state `(d, d)` whose two halves set the same 20,000 attributes, read

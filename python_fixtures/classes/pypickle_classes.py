@@ -7,6 +7,7 @@ anything that loads untrusted data.
 import collections
 import dataclasses
 import enum
+import sys
 
 
 class Point:
@@ -40,6 +41,66 @@ class Empty:
 class Frozen:
     key: str
     value: float
+
+
+if sys.version_info >= (3, 10):
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class FrozenSlots:
+        """Its state is the list of its field values: the dataclass's own __getstate__."""
+
+        label: str
+        size: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class FrozenNothing:
+        """No fields: at protocols 0-1 CPython writes no state for the empty list."""
+
+else:
+
+    class FrozenSlots:
+        """What dataclass(frozen=True, slots=True) makes (Python 3.10+), written out: the
+        same state, so the same pickles."""
+
+        __slots__ = ("label", "size")
+
+        def __init__(self, label, size):
+            object.__setattr__(self, "label", label)
+            object.__setattr__(self, "size", size)
+
+        def __getstate__(self):
+            return [self.label, self.size]
+
+        def __setstate__(self, state):
+            for name, value in zip(self.__slots__, state):
+                object.__setattr__(self, name, value)
+
+        def __setattr__(self, name, value):
+            raise AttributeError(f"cannot assign to field {name!r}")
+
+        def __eq__(self, other):
+            return type(other) is FrozenSlots and (self.label, self.size) == (
+                other.label,
+                other.size,
+            )
+
+        def __hash__(self):
+            return hash((self.label, self.size))
+
+        def __repr__(self):
+            return f"FrozenSlots(label={self.label!r}, size={self.size!r})"
+
+    class FrozenNothing:
+        __slots__ = ()
+
+        def __getstate__(self):
+            return []
+
+        def __setstate__(self, state):
+            pass
+
+        def __repr__(self):
+            return "FrozenNothing()"
 
 
 class Slotted:

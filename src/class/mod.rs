@@ -22,4 +22,4 @@ pub use registry::ClassRegistry;
 pub(crate) fn is_or_nests_in(qualname: &str, name: &str) -> bool {
     qualname.starts_with(name) && matches!(qualname.as_bytes().get(name.len()), None | Some(b'.'))
 }
-pub(crate) use registry::Entry;
+pub(crate) use registry::{Entry, StateForm};

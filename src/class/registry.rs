@@ -49,6 +49,18 @@ pub struct ClassRegistry {
     entries: Arc<Vec<Entry>>,
 }
 
+/// The state a registered struct's fields are written as (BUILD's argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StateForm {
+    /// `{name: value, ...}`: the instance's `__dict__`.
+    Dict,
+    /// `(None, {name: value, ...})`, as CPython writes a class with `__slots__`.
+    Slots,
+    /// `[value, ...]` in field order, what a frozen `@dataclass(slots=True)`'s
+    /// `__getstate__` returns.
+    Fields,
+}
+
 /// One Rust type (or enum variant) and its Python class.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
@@ -59,8 +71,8 @@ pub(crate) struct Entry {
     pub variant: Option<&'static str>,
     pub module: String,
     pub qualname: String,
-    /// Write the state as `(None, fields)`, as CPython does for classes with `__slots__`.
-    pub slots: bool,
+    /// How a struct's fields are written as the instance's state.
+    pub state: StateForm,
     /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
     /// its items the content (see [`ClassRegistry::container_class`]).
     pub container: bool,
@@ -95,14 +107,14 @@ impl PartialEq for ClassRegistry {
                         a.variant,
                         &a.module,
                         &a.qualname,
-                        a.slots,
+                        a.state,
                         a.container,
                     ) == (
                         b.rust,
                         b.variant,
                         &b.module,
                         &b.qualname,
-                        b.slots,
+                        b.state,
                         b.container,
                     ) && a.members == b.members
                 }))
@@ -206,7 +218,48 @@ impl ClassRegistry {
     pub fn slots_class<T: Deserialize<'static>>(self, python: &str) -> Self {
         let mut reg = self.class::<T>(python);
         if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
-            e.slots = true;
+            e.state = StateForm::Slots;
+        }
+        reg
+    }
+
+    /// Whether a class's state is written as a list of field values (see
+    /// [`frozen_slots_dataclass`](Self::frozen_slots_dataclass)).
+    pub(crate) fn has_fields_state(&self) -> bool {
+        self.entries.iter().any(|e| e.state == StateForm::Fields)
+    }
+
+    /// [`class`](Self::class) for a frozen `@dataclass(slots=True)` (Python 3.10+), whose
+    /// state is the list of its field values in order: the fields of `T` are written so,
+    /// and must be the dataclass's, in its order, none skipped. (Any class reads from such a
+    /// state by field order; this is only needed to write one.) Python can hash such an
+    /// instance, so it may be a dict key or set element when its fields can be.
+    ///
+    /// ```
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions, Value};
+    ///
+    /// // @dataclass(frozen=True, slots=True)
+    /// // class Point:
+    /// //     x: int
+    /// //     y: int
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Point { x: i64, y: i64 }
+    ///
+    /// let reg = ClassRegistry::new().frozen_slots_dataclass::<Point>("geo.Point");
+    /// let bytes = pypickle::to_vec_with(&Point { x: 1, y: 2 }, &SerOptions::new().registry(reg.clone()))?;
+    /// let inert: Value = pypickle::from_slice_with(&bytes, &DeOptions::new().record_unknown_globals(true))?;
+    /// assert_eq!(inert.to_string(), "geo.Point(__setstate__=[1, 2])");
+    /// let back: Point = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg))?;
+    /// assert_eq!(back, Point { x: 1, y: 2 });
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`class`](Self::class).
+    pub fn frozen_slots_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
+        let mut reg = self.class::<T>(python);
+        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+            e.state = StateForm::Fields;
         }
         reg
     }
@@ -267,7 +320,7 @@ impl ClassRegistry {
             variant: None,
             module,
             qualname,
-            slots: false,
+            state: StateForm::Dict,
             container: false,
             members: Vec::new(),
         })
@@ -298,7 +351,7 @@ impl ClassRegistry {
             variant: Some(variant),
             module,
             qualname,
-            slots: false,
+            state: StateForm::Dict,
             container: false,
             members: Vec::new(),
         })
@@ -353,7 +406,7 @@ impl ClassRegistry {
             variant: None,
             module,
             qualname,
-            slots: false,
+            state: StateForm::Dict,
             container: false,
             members,
         })

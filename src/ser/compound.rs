@@ -14,6 +14,7 @@ use serde::ser::{self, Serialize};
 
 use super::emit::unserializable;
 use super::Serializer;
+use crate::class::StateForm;
 use crate::error::Result;
 use crate::opcode::*;
 use crate::value::magic::Tag;
@@ -61,6 +62,7 @@ const NO_MARK: usize = usize::MAX;
 /// batch is written as soon as the previous one closes (or the container opens), so that an
 /// item costs one count and one compare. A MARK that turns out to open nothing (no items, or
 /// none after a full batch of a list) is the last byte written and is taken back.
+#[derive(Clone, Copy)]
 struct Batch {
     /// Items written.
     total: usize,
@@ -323,6 +325,11 @@ const KEY_WRITTEN: usize = 64;
 /// A tuple's length is a `serialize_seq` hint, which may be short: a [`SHORT`] tuple given
 /// more takes the MARK it left out (see [`SeqWriter::unshorten`]).
 const HINTED: usize = 128;
+/// An instance's state is the list of its field values, in order (a frozen
+/// `@dataclass(slots=True)`): the struct's fields are written without their names. Only the
+/// `P45 = false` writer checks it: `to_vec` and `to_writer` take that one when the registry
+/// has such a class, so that the protocol 4-5 writer's fields carry no extra test.
+const FIELDS: usize = 256;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -687,7 +694,58 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         let flags = Self::instance_head(ser, class)?;
         let mut w = Self::new(ser, Some(len))?;
         w.flags = flags;
+        if !P45 && flags & FIELDS != 0 {
+            // The writer's parts by value: taking its address kept it in memory on the plain
+            // path too.
+            Self::dict_to_list(&mut *w.ser, w.batch.mark_pos, w.batch.each)?;
+        }
         Ok(w)
+    }
+
+    /// A [`FIELDS`] instance's state is a list: the dict just opened for it becomes one, the
+    /// same bytes but its first (a list opens as a dict does, MEMOIZE and MARK alike), so
+    /// that `instance` opens every state alike.
+    #[cold]
+    #[inline(never)]
+    fn dict_to_list(ser: &mut Serializer<W, P45>, mark_pos: usize, each: usize) -> Result<()> {
+        let mark = usize::from(mark_pos != NO_MARK && each == 0);
+        // The dict's memo put, which `memoize` wrote just after it.
+        let id = ser.memo.next.wrapping_sub(1);
+        let put = match ser.proto() {
+            0 => 2 + id.to_string().len(),
+            1..=3 if id < 256 => 2,
+            1..=3 if id <= u64::from(u32::MAX) => 5,
+            1..=3 => 0,
+            _ => 1,
+        };
+        let (dict, list) = if ser.proto() == 0 {
+            (b'd', b'l')
+        } else {
+            (EMPTY_DICT, EMPTY_LIST)
+        };
+        let buf = &mut ser.out.buf;
+        match buf.len().checked_sub(mark + put + 1) {
+            Some(at) if buf[at] == dict => {
+                buf[at] = list;
+                Ok(())
+            }
+            _ => Err(ser.fail(unserializable(
+                "internal: a frozen slots dataclass's state was not where it was opened",
+            ))),
+        }
+    }
+
+    /// A field of a [`FIELDS`] instance: its value, the next item of the state list.
+    #[cold]
+    #[inline(never)]
+    fn field_value<T: Serialize + ?Sized>(
+        ser: &mut Serializer<W, P45>,
+        mut batch: Batch,
+        v: &T,
+    ) -> Result<Batch> {
+        ser.part(|s| v.serialize(s))?;
+        batch.after_item(ser, &LIST_RULE);
+        Ok(batch)
     }
 
     /// The items of an instance of a `dict` subclass (a container class): the new instance,
@@ -713,18 +771,24 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     /// state)` for a class with `__slots__`. Its writer's flags.
     #[inline(never)]
     fn instance_head(ser: &mut Serializer<W, P45>, class: &crate::class::Entry) -> Result<usize> {
-        if ser.key() {
+        if ser.key() && class.state != StateForm::Fields {
             return Err(unserializable(
                 "an instance of a registered struct (written with its attributes) cannot be a \
                  dict key or set element: Python cannot hash a dataclass's (unless frozen); \
                  register a tuple struct for a namedtuple key",
             ));
         }
+        if P45 && class.state == StateForm::Fields {
+            // `to_vec` and `to_writer` never pick this writer for such a registry.
+            return Err(unserializable(
+                "internal: a frozen slots dataclass reached the protocol 4-5 writer",
+            ));
+        }
         ser.open()?;
         ser.part(|s| {
             s.emit_new_instance(class)?;
             s.boundary()?;
-            if class.slots {
+            if class.state == StateForm::Slots {
                 if s.proto() < 2 {
                     s.out.buf.push(MARK);
                 }
@@ -733,11 +797,22 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             }
             Ok(())
         })?;
-        Ok(INSTANCE | if class.slots { SLOTS } else { 0 })
+        Ok(INSTANCE
+            | match class.state {
+                StateForm::Dict => 0,
+                StateForm::Slots => SLOTS,
+                StateForm::Fields => FIELDS,
+            })
     }
 
     #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
+        if !P45 && self.flags & FIELDS != 0 {
+            // The parts, not the writer: with its address taken it lived in memory on the
+            // plain path too.
+            self.batch = Self::field_value(&mut *self.ser, self.batch, v)?;
+            return Ok(());
+        }
         let ser = &mut *self.ser;
         match (ser.memo.get_field(key, self.batch.total), ser.out.room()) {
             // The key's save boundary passed, and its BINGET is ready.
@@ -804,6 +879,9 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
 
     #[inline]
     fn finish(mut self) -> Result<()> {
+        if !P45 && self.flags & FIELDS != 0 {
+            return self.finish_fields();
+        }
         self.batch.finish(self.ser, &DICT_RULE);
         self.ser.close()?;
         if self.flags == 0 {
@@ -837,6 +915,36 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     }
 }
 
+impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
+    /// The end of a [`FIELDS`] instance: the list, then BUILD. With no fields at protocols
+    /// 0-1 CPython writes no state (`copyreg` leaves out an empty one); from protocol 2 on
+    /// it builds with the empty list.
+    #[cold]
+    #[inline(never)]
+    fn finish_fields(mut self) -> Result<()> {
+        let ser = &mut *self.ser;
+        self.batch.finish(ser, &LIST_RULE);
+        ser.close()?;
+        if !(self.batch.total == 0 && ser.proto() < 2 && ser.unwrite_empty_list()) {
+            ser.out.buf.push(BUILD);
+        }
+        ser.close()
+    }
+
+    /// A field left out (`skip_serializing_if`): a dict state goes on without it, but a list
+    /// of field values would give the later fields the wrong names.
+    fn skipped(&mut self, key: &'static str) -> Result<()> {
+        if P45 || self.flags & FIELDS == 0 {
+            return Ok(());
+        }
+        let e = unserializable(format!(
+            "field `{key}` was skipped, but a frozen slots dataclass's state lists every field \
+             in order"
+        ));
+        Err(self.ser.fail(e))
+    }
+}
+
 impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
     type Ok = ();
     type Error = crate::Error;
@@ -864,6 +972,9 @@ impl<W: Write, const P45: bool> ser::SerializeStruct for MapWriter<'_, W, P45> {
     #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         self.field(key, v)
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<()> {
+        self.skipped(key)
     }
     #[inline]
     fn end(self) -> Result<()> {

@@ -220,14 +220,28 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// ends with exactly that (as CPython writes `{}` at this protocol); whether it did.
     /// CPython writes no state at all for an instance whose `__dict__` is empty.
     pub(crate) fn unwrite_empty_dict(&mut self) -> bool {
+        self.unwrite_empty(false)
+    }
+
+    /// [`Self::unwrite_empty_dict`] for an empty list.
+    pub(crate) fn unwrite_empty_list(&mut self) -> bool {
+        self.unwrite_empty(true)
+    }
+
+    fn unwrite_empty(&mut self, list: bool) -> bool {
+        let (empty, text) = if list {
+            (EMPTY_LIST, 'l')
+        } else {
+            (EMPTY_DICT, 'd')
+        };
         let Some(id) = self.memo.next.checked_sub(1) else {
             return false;
         };
         let mut tail = Vec::with_capacity(8);
         match self.proto() {
-            0 => tail.extend_from_slice(format!("(dp{id}\n").as_bytes()),
+            0 => tail.extend_from_slice(format!("({text}p{id}\n").as_bytes()),
             1..=3 => {
-                tail.push(EMPTY_DICT);
+                tail.push(empty);
                 match u8::try_from(id) {
                     Ok(id) => tail.extend_from_slice(&[BINPUT, id]),
                     Err(_) => match u32::try_from(id) {
@@ -239,7 +253,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                     },
                 }
             }
-            _ => tail.extend_from_slice(&[EMPTY_DICT, MEMOIZE]),
+            _ => tail.extend_from_slice(&[empty, MEMOIZE]),
         }
         if !self.out.buf.ends_with(&tail) {
             return false;

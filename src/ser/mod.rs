@@ -616,7 +616,7 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 /// assert_eq!(bytes, b"(lp0\nF1.5\na.");
 /// ```
 pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: &SerOptions) -> Result<Vec<u8>> {
-    if matches!(opts.protocol, 4 | 5) {
+    if matches!(opts.protocol, 4 | 5) && !opts.registry.has_fields_state() {
         to_vec_in::<T, true>(value, opts)
     } else {
         to_vec_in::<T, false>(value, opts)
@@ -709,12 +709,14 @@ pub fn to_writer_with<W: io::Write, T: Serialize + ?Sized>(
     value: &T,
     opts: &SerOptions,
 ) -> Result<()> {
-    if matches!(opts.protocol, 4 | 5) {
+    if matches!(opts.protocol, 4 | 5) && !opts.registry.has_fields_state() {
         let mut ser = Serializer::<_, true>::build(writer, false, opts);
         ser.dump(value)?;
         lost_buffers(&ser)
     } else {
-        Serializer::<_, false>::build(writer, false, opts).dump(value)
+        let mut ser = Serializer::<_, false>::build(writer, false, opts);
+        ser.dump(value)?;
+        lost_buffers(&ser)
     }
 }
 

@@ -66,6 +66,14 @@ pub struct Person {
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
 pub struct Empty {}
 
+/// `@dataclass(frozen=True, slots=True)`: its state is the list of its field values. Not in
+/// [`registry`]: a registry with such a class takes `to_vec` off its protocol 4-5 writer.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
+pub struct FrozenSlots {
+    pub label: String,
+    pub size: i64,
+}
+
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
 pub struct Frozen {
     pub key: String,

@@ -655,3 +655,21 @@ fn unexpected_arguments_name_the_builtin_called() {
         .to_string();
     assert!(e.contains("unexpected arguments to bytes()"), "{e}");
 }
+
+/// A bad text argument's error quotes its start, not all of it (CPython cuts it too).
+#[test]
+fn errors_quote_a_long_argument_cut_short() {
+    for (op, what) in [(b'F', "FLOAT"), (b'I', "INT"), (b'L', "LONG")] {
+        let arg = "9".repeat(1000) + "x";
+        let p = [&[op][..], arg.as_bytes(), b"\n."].concat();
+        let e = pypickle::from_slice::<Value>(&p).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains(what) && msg.contains("(1001 bytes)"), "{msg}");
+        assert!(msg.len() < 400, "{} bytes: {msg}", msg.len());
+    }
+    let huge = [&b"F"[..], "9".repeat(400).as_bytes(), b"\n."].concat();
+    let msg = pypickle::from_slice::<Value>(&huge)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("out of range") && msg.len() < 400, "{msg}");
+}

@@ -1067,7 +1067,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 }
             }
             _ => Err(malformed_owned(format!(
-                "unsupported encoding {enc:?} in a pickle"
+                "unsupported encoding {} in a pickle",
+                text::excerpt(&enc)
             ))),
         }
     }

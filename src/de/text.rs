@@ -16,6 +16,16 @@ fn bad_owned(msg: String) -> Error {
     Error::new(ErrorCode::MalformedOwned(msg.into()))
 }
 
+/// `text` quoted for an error message, cut to its first 200 characters as CPython cuts its own
+/// (a bad argument may be megabytes long).
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &text[..cut], text.len()),
+    }
+}
+
 /// An integer in Python's `int(s, base)` syntax, split up: sign, radix, and the digits without
 /// the underscores Python allows between them (and after a base prefix). Whitespace around it
 /// is dropped; `None` if Python's `int()` refuses it. In base 0, a prefix picks the radix
@@ -80,8 +90,8 @@ pub(crate) fn parse_int<'a>(line: &'a [u8], what: &'static str) -> Result<TextIn
     };
     let Some((negative, radix, digits)) = py_int_parts(line, base) else {
         return Err(bad_owned(format!(
-            "{what} argument {:?} is not an integer as Python's int() reads it",
-            String::from_utf8_lossy(line)
+            "{what} argument {} is not an integer as Python's int() reads it",
+            excerpt(&String::from_utf8_lossy(line))
         )));
     };
     if radix != 10 {
@@ -124,10 +134,11 @@ pub(crate) fn parse_float(line: &[u8]) -> Result<f64> {
     let lower = text.to_ascii_lowercase();
     let v: f64 = lower
         .parse()
-        .map_err(|_| bad_owned(format!("FLOAT argument {text:?} is not a float")))?;
+        .map_err(|_| bad_owned(format!("FLOAT argument {} is not a float", excerpt(text))))?;
     if v.is_infinite() && !lower.contains("inf") {
         return Err(bad_owned(format!(
-            "FLOAT argument {text:?} is out of range"
+            "FLOAT argument {} is out of range",
+            excerpt(text)
         )));
     }
     Ok(v)

@@ -250,3 +250,79 @@ mod tests {
         assert_eq!(choose(Want::Map, &empty_defaultdict), Source::Nothing);
     }
 }
+
+/// The attributes an object's BUILD states set, as Python sets them, in one pass: each part
+/// (a state's dict, or a half of a `(dict, slots)` state) in order, and a name that an
+/// earlier part set again keeps its first place and takes the later value, as in `__dict__`
+/// (earlier duplicates of it, which only a crafted dict holds, are dropped). The pairs of one
+/// part are kept as given. `name` is a pair's attribute name (`None`: not a str, never merged).
+pub(crate) fn merge_attributes<T, K, P>(
+    parts: impl IntoIterator<Item = P>,
+    name: impl Fn(&T) -> Option<K>,
+) -> Vec<(T, T)>
+where
+    P: IntoIterator<Item = (T, T)>,
+    K: Eq + std::hash::Hash,
+{
+    let mut out: Vec<Option<(T, T)>> = Vec::new();
+    // Where each name set by an earlier part is: its first place, then any duplicates.
+    let mut places: std::collections::HashMap<K, Vec<usize>> = std::collections::HashMap::new();
+    let mut fresh: Vec<(K, usize)> = Vec::new();
+    for part in parts {
+        for (k, v) in part {
+            let key = name(&k);
+            if let Some(at) = key.as_ref().and_then(|key| places.get_mut(key)) {
+                // Each duplicate is dropped once: the merge stays linear.
+                for p in at.drain(1..) {
+                    out[p] = None;
+                }
+                if let Some(pair) = &mut out[at[0]] {
+                    pair.1 = v;
+                }
+                continue;
+            }
+            if let Some(key) = key {
+                fresh.push((key, out.len()));
+            }
+            out.push(Some((k, v)));
+        }
+        for (key, at) in fresh.drain(..) {
+            places.entry(key).or_default().push(at);
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::merge_attributes;
+
+    /// Merged parts of (name, value) pairs; an empty name stands for a key that is no str.
+    fn merge(parts: &[&[(&'static str, &'static str)]]) -> Vec<(&'static str, &'static str)> {
+        let parts = parts.iter().map(|p| p.iter().copied());
+        merge_attributes(parts, |k: &&str| (!k.is_empty()).then_some(*k))
+    }
+
+    #[test]
+    fn a_name_set_again_keeps_its_place_and_takes_the_last_value() {
+        assert_eq!(
+            merge(&[
+                &[("a", "1"), ("b", "2")],
+                &[("c", "3"), ("a", "4")],
+                &[("a", "5")]
+            ]),
+            [("a", "5"), ("b", "2"), ("c", "3")]
+        );
+        // Within one part, pairs are kept as given; a later part drops the duplicate.
+        assert_eq!(
+            merge(&[&[("a", "1"), ("a", "2")]]),
+            [("a", "1"), ("a", "2")]
+        );
+        assert_eq!(
+            merge(&[&[("a", "1"), ("b", "0"), ("a", "2")], &[("a", "3")]]),
+            [("a", "3"), ("b", "0")]
+        );
+        // Pairs without a name are never merged.
+        assert_eq!(merge(&[&[("", "1")], &[("", "2")]]), [("", "1"), ("", "2")]);
+    }
+}

@@ -17,7 +17,8 @@ use serde::forward_to_deserialize_any;
 use super::magic::VALUE_TOKEN;
 use super::{Made, Object, Value};
 use crate::class::bridge::{
-    args_are_arguments, choose, keywords_left_out, made_from_items, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, keywords_left_out, made_from_items, merge_attributes, mismatch,
+    Facts, Source, Want,
 };
 use crate::de::visit_all;
 use crate::error::{unread_items, Error, ErrorCode, Result};
@@ -659,7 +660,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
             _ => Value::Dict(dict_items),
         },
         Source::Attributes => {
-            let mut pairs = Vec::new();
+            let mut dicts = Vec::new();
             for s in state {
                 let parts = match s {
                     Value::Tuple(t) if t.len() == 2 && t.iter().all(dict_like) => t,
@@ -667,23 +668,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
                 };
                 for part in parts {
                     match part {
-                        Value::Dict(d) => {
-                            // A later part sets the attribute again: Python keeps the last.
-                            let new: std::collections::HashSet<&str> = d
-                                .iter()
-                                .filter_map(|(k, _)| match k {
-                                    Value::Str(s) => Some(s.as_str()),
-                                    _ => None,
-                                })
-                                .collect();
-                            if !new.is_empty() {
-                                pairs.retain(|(k, _): &(Value, Value)| match k {
-                                    Value::Str(s) => !new.contains(s.as_str()),
-                                    _ => true,
-                                });
-                            }
-                            pairs.extend(d)
-                        }
+                        Value::Dict(d) => dicts.push(d),
                         Value::None => {}
                         other => {
                             return Err(type_error(format!(
@@ -695,7 +680,11 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
                     }
                 }
             }
-            Value::Dict(pairs)
+            // A later part sets the attribute again: Python keeps the last value.
+            Value::Dict(merge_attributes(dicts, |k: &Value| match k {
+                Value::Str(s) => Some(s.clone()),
+                _ => None,
+            }))
         }
         Source::TupleState => Value::Tuple(tuple_state.unwrap_or_default()),
         Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),

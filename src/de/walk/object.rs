@@ -12,7 +12,8 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
 use crate::class::bridge::{
-    args_are_arguments, choose, keywords_left_out, made_from_items, mismatch, Facts, Source, Want,
+    args_are_arguments, choose, keywords_left_out, made_from_items, merge_attributes, mismatch,
+    Facts, Source, Want,
 };
 use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
@@ -56,7 +57,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             return Ok(None);
         }
         let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
-        let mut pairs = Vec::new();
+        let mut dicts = Vec::new();
         for (i, state) in arena.iter(obj.states).enumerate() {
             // `(dict, slots)`, or one state.
             let parts = match state.kind {
@@ -71,23 +72,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                         if i > 0 {
                             at(self.node, self.w.spend_n(arena.len(d)))?;
                         }
-                        if !pairs.is_empty() {
-                            // A later part sets the attribute again (the slots half after the
-                            // dict half, a later BUILD): Python keeps the last value.
-                            let new: std::collections::HashSet<&[u8]> = arena
-                                .iter(d)
-                                .step_by(2)
-                                .filter_map(|k| self.key_text(k))
-                                .collect();
-                            let mut kept = Vec::with_capacity(pairs.len());
-                            for kv in pairs.chunks(2) {
-                                if !self.key_text(kv[0]).is_some_and(|k| new.contains(k)) {
-                                    kept.extend_from_slice(kv);
-                                }
-                            }
-                            pairs = kept;
-                        }
-                        pairs.extend(arena.iter(d));
+                        dicts.push(d);
                     }
                     Kind::None => {}
                     other => {
@@ -105,7 +90,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        Ok(Some(pairs))
+        // A later part sets an attribute again (the slots half after the dict half, a later
+        // BUILD): Python keeps the last value.
+        let parts = dicts.into_iter().map(|d| {
+            let mut items = arena.iter(d);
+            std::iter::from_fn(move || Some((items.next()?, items.next()?)))
+        });
+        let pairs = merge_attributes(parts, |k: &&Node| self.key_text(k));
+        Ok(Some(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()))
     }
 
     fn object(&self, id: Id) -> &'a crate::de::arena::Object {

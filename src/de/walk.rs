@@ -327,6 +327,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
+                // Copied into every value that names it (an object's class too): charged as a
+                // str's bytes are, or a global referenced again and again copies its 1 KB
+                // name for a few bytes each time.
+                at(&node, self.spend_bytes(module.len() + name.len()))?;
                 Value::Global(Box::new(Global {
                     module: module.into(),
                     name: name.into(),

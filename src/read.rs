@@ -71,6 +71,12 @@ impl Span {
         Span::pack(self.start() + skip, len, self.word & SCRATCH_BIT)
     }
 
+    /// The span as two words: equal for equal spans, different for any other.
+    #[inline]
+    pub(crate) fn key(self) -> (u64, u32) {
+        (self.word, self.len_lo)
+    }
+
     #[inline]
     pub(crate) fn len(self) -> usize {
         (u64::from(self.len_lo) | ((self.word >> START_BITS) & LEN_HI_MASK) << 32) as usize

@@ -664,13 +664,10 @@ fn cpythons_pickles_of_dangerous_reduces() {
 }
 
 /// A memoized frozenset of two 50k-int tuples referenced 1000 times, read by a visitor that
-/// skips the items (`IgnoredAny`): finding the items Python's set would not keep builds them,
-/// from a budget of its own, so the walk stops at the expansion limit instead of building
-/// 100M values for nothing.
-#[test]
-fn a_shared_set_is_not_built_again_for_free() {
+/// skips the items (`IgnoredAny`).
+fn shared_frozenset(second_starts_at: u16) -> Vec<u8> {
     let mut p = b"\x80\x04(".to_vec();
-    for first in [0u16, 1] {
+    for first in [0u16, second_starts_at] {
         p.push(b'(');
         for i in 0..50_000u16 {
             p.push(b'M');
@@ -683,12 +680,27 @@ fn a_shared_set_is_not_built_again_for_free() {
         p.extend(b"h\x00");
     }
     p.extend(b"e.");
-    match pypickle::from_slice::<Vec<Vec<serde::de::IgnoredAny>>>(&p) {
+    p
+}
+
+/// Telling apart two distinct tuples takes their hashes, found once: the 1000 references read.
+/// Two equal tuples must be built to be compared, from a budget of their own, so the walk
+/// stops at the expansion limit instead of building 100M values for nothing.
+#[test]
+fn a_shared_set_is_not_built_again_for_free() {
+    type Sets = Vec<Vec<serde::de::IgnoredAny>>;
+    let distinct = pypickle::from_slice::<Sets>(&shared_frozenset(1)).unwrap();
+    assert_eq!(distinct.len(), 1000);
+    assert!(distinct.iter().all(|s| s.len() == 2));
+
+    let p = shared_frozenset(0);
+    match pypickle::from_slice::<Sets>(&p) {
         Err(e) => assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}"),
         Ok(sets) => panic!("read {} sets", sets.len()),
     }
-    // Referenced a few times, it reads.
+    // Referenced a few times, it reads: one item, as in Python.
     let few = [&p[..p.len() - 2002], b"h\x00h\x00e."].concat();
-    let sets = pypickle::from_slice::<Vec<Vec<serde::de::IgnoredAny>>>(&few).unwrap();
+    let sets = pypickle::from_slice::<Sets>(&few).unwrap();
     assert_eq!(sets.len(), 2);
+    assert!(sets.iter().all(|s| s.len() == 1));
 }

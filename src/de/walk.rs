@@ -13,12 +13,12 @@ use serde::forward_to_deserialize_any;
 
 mod array;
 mod object;
+mod sets;
 
 use super::arena::{Arena, Id, Items, Kind, Node};
 use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
 use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
-use crate::value::eq::{never_equal, python_set, set_survivors, Identity};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -44,6 +44,8 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     opts: &'a DeOptions,
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
+    /// The hashes of set items' nodes found so far (see `sets.rs`), made at the first set.
+    hashes: Option<Box<sets::Hashes>>,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
@@ -73,6 +75,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: arena.containers.len(),
             opts,
             buffers: &[],
+            hashes: None,
         }
     }
 
@@ -121,6 +124,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: 0,
             opts,
             buffers: &[],
+            hashes: None,
         }
     }
 
@@ -351,15 +355,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::Tuple(r) => {
                 Value::Tuple(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
             }
-            Kind::FrozenSet(r) => Value::FrozenSet(python_set(
-                self.build_all(arena.slice(r).iter().copied(), r.len as usize)?,
-                &self.identities(arena.slice(r).iter()),
-            )),
+            Kind::FrozenSet(_) | Kind::Set(_) => self.build_set(node)?,
             Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
-            Kind::Set(id) => Value::Set(python_set(
-                self.build_all(arena.iter(id).copied(), arena.len(id))?,
-                &self.identities(arena.iter(id)),
-            )),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
             Kind::Object(o) => {
                 let obj = arena.objects[o as usize];
@@ -450,142 +447,6 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         Ok(BigInt::from_le_bytes(self.copied(span)?))
     }
 
-    /// A set's or frozenset's items as a sequence, without the ones Python's set would not
-    /// have kept (`set([1, True])` is `{1}`). Telling them apart builds each item once more,
-    /// charged to a budget of its own (`dedup`), as large as the walk's: the visit charges the
-    /// items it visits, but a visitor that skips them (`IgnoredAny`) would let a set
-    /// referenced again and again be built again and again for nothing.
-    fn visit_set<V: Visitor<'de>>(&mut self, items: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
-        let keep = if items.len() < 2 {
-            None
-        } else {
-            let walk = (self.budget, self.bytes_left, self.depth_left);
-            (self.budget, self.bytes_left) = self.dedup;
-            let values = items
-                .iter()
-                .map(|&&n| self.build(n))
-                .collect::<Result<Vec<Value>>>();
-            self.dedup = (self.budget, self.bytes_left);
-            (self.budget, self.bytes_left, self.depth_left) = walk;
-            set_survivors(&values?, &self.identities(items.iter().copied()))
-        };
-        match keep {
-            None => NodeSeq::visit(self, items.iter().copied(), items.len(), visitor),
-            Some(keep) => {
-                let kept = keep.iter().map(|&i| items[i]);
-                NodeSeq::visit(self, kept, keep.len(), visitor)
-            }
-        }
-    }
-
-    /// Each set item's [`Identity`], if it holds an object: the same object twice (a memo
-    /// GET), bare or in a tuple, is one item, as Python's set finds an object equal to itself.
-    /// The values beside the objects are built by one walk on the dedup budget: past it,
-    /// an item is kept apart.
-    fn identities<'n>(
-        &self,
-        items: impl Iterator<Item = &'n Node> + Clone,
-    ) -> Vec<Option<Identity>> {
-        let arena = self.arena;
-        if !items.clone().any(|n| odd(arena, n, 0)) {
-            // Nothing to follow: no list beside a set without objects or NaNs.
-            return Vec::new();
-        }
-        let mut plain = Walk::detached(self.input, self.arena, self.opts, self.dedup.0);
-        // The same tuple or frozenset twice (a memo GET) is one item, whatever it holds:
-        // Python's comparison checks identity first.
-        let mut seen = std::collections::HashMap::new();
-        let mut out: Vec<Option<Identity>> = Vec::new();
-        for (i, n) in items.enumerate() {
-            let id = match node_key(n).map(|k| *seen.entry(k).or_insert(i)) {
-                Some(first) if first != i => out[first].clone(),
-                _ => Self::identity(&mut plain, n, i, 0).or_else(|| Self::as_node(arena, n)),
-            };
-            out.push(id);
-        }
-        out
-    }
-
-    /// A tuple or frozenset that no value can stand for (it holds a NaN, or an object past
-    /// [`MAX_IDENTITY_DEPTH`]; see [`odd`]): itself, so that only the same node is equal to
-    /// it.
-    fn as_node(arena: &Arena, node: &Node) -> Option<Identity> {
-        let key = node_key(node)?;
-        odd(arena, node, 0).then_some(Identity::Node(key.0, key.1, key.2))
-    }
-
-    /// [`Walk::identities`] of one item: `None` if it holds no object (down to
-    /// [`MAX_IDENTITY_DEPTH`]), so that its value decides; `i` keeps one that holds a NaN
-    /// beside its objects, or whose values are past the budget, apart. One pass over the
-    /// item; a list only for a tuple that holds an object.
-    fn identity(
-        plain: &mut Walk<'de, 'a>,
-        node: &Node,
-        i: usize,
-        depth: usize,
-    ) -> Option<Identity> {
-        let arena = plain.arena;
-        let (items, frozen) = match node.kind {
-            Kind::Object(id) => return Some(Identity::Object(id)),
-            Kind::Tuple(r) => (arena.slice(r), false),
-            Kind::FrozenSet(r) => (arena.slice(r), true),
-            _ => return None,
-        };
-        if depth >= MAX_IDENTITY_DEPTH {
-            // Taken for a value: if an object is deeper, its value is never equal anyway.
-            return None;
-        }
-        let mut parts: Option<Vec<Identity>> = None;
-        for (k, n) in items.iter().enumerate() {
-            let part = Self::identity(plain, n, i, depth + 1);
-            if parts.is_none() && part.is_none() {
-                continue;
-            }
-            let parts = match &mut parts {
-                Some(p) => p,
-                None => {
-                    // The first object: the values before it too.
-                    let mut p = Vec::with_capacity(items.len());
-                    for n in &items[..k] {
-                        match Self::plain_part(plain, n) {
-                            Some(v) => p.push(v),
-                            None => return Some(Identity::Alone(i)),
-                        }
-                    }
-                    parts.insert(p)
-                }
-            };
-            match part.or_else(|| Self::plain_part(plain, n)) {
-                Some(id) => parts.push(id),
-                None => return Some(Identity::Alone(i)),
-            }
-        }
-        let mut parts = parts?;
-        if !frozen {
-            return Some(Identity::Tuple(parts));
-        }
-        // As a set: each once, in an order of their hashes.
-        parts.sort_by_cached_key(|id| {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            id.hash(&mut h);
-            h.finish()
-        });
-        parts.dedup();
-        Some(Identity::FrozenSet(parts))
-    }
-
-    /// A part with no object in it, by its value; `None` if that is equal to nothing (a NaN)
-    /// or past the budget.
-    fn plain_part(plain: &mut Walk<'de, 'a>, node: &Node) -> Option<Identity> {
-        match plain.build(*node) {
-            Ok(v) if !never_equal(&v) => Some(Identity::Plain(v)),
-            // A tuple holding a NaN: equal only to itself (Python checks identity first).
-            Ok(_) => Self::as_node(plain.arena, node),
-            Err(_) => None,
-        }
-    }
-
     /// The root deserializer.
     pub(crate) fn root<'w>(&'w mut self, node: &'a Node) -> NodeDe<'w, 'de, 'a> {
         NodeDe { w: self, node }
@@ -613,38 +474,6 @@ impl Bytes<'_, '_> {
         }
     }
 }
-
-/// A non-empty tuple or frozenset node's identity: the same node (a memo GET) twice is the
-/// same Python object. Empty ones share their range's start with others, and are equal by
-/// value anyway.
-fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
-    match node.kind {
-        Kind::Tuple(r) if r.len > 0 => Some((false, r.start, r.len)),
-        Kind::FrozenSet(r) if r.len > 0 => Some((true, r.start, r.len)),
-        _ => None,
-    }
-}
-
-/// Whether `node` is, or holds down to twice [`MAX_IDENTITY_DEPTH`], an object or a NaN
-/// (deeper still, taken to): whether a set item needs an [`Identity`]. One pass.
-fn odd(arena: &Arena, node: &Node, depth: usize) -> bool {
-    match node.kind {
-        Kind::Object(_) => true,
-        Kind::Float(f) => f.is_nan(),
-        Kind::Complex(c) => {
-            let (re, im) = arena.complexes[c as usize];
-            re.is_nan() || im.is_nan()
-        }
-        Kind::Tuple(r) | Kind::FrozenSet(r) => {
-            depth >= 2 * MAX_IDENTITY_DEPTH
-                || arena.slice(r).iter().any(|n| odd(arena, n, depth + 1))
-        }
-        _ => false,
-    }
-}
-
-/// How deep [`Walk::identity`] follows tuples and frozensets (the machine allows deeper).
-const MAX_IDENTITY_DEPTH: usize = 32;
 
 #[inline]
 fn as_str(b: &[u8]) -> &str {

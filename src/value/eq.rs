@@ -195,14 +195,17 @@ impl Hash for Value {
 /// them; `Decimal('NaN')` is not even equal to itself), so two of them are kept apart, but
 /// for the same object twice: `ids` gives each item that holds an object its identity, if
 /// known (the pickle's), and Python's set sees that an object is itself.
-pub(crate) fn set_survivors(items: &[Value], ids: &[Option<Identity>]) -> Option<Vec<usize>> {
+pub(crate) fn set_survivors<V: std::borrow::Borrow<Value>>(
+    items: &[V],
+    ids: &[Option<Identity>],
+) -> Option<Vec<usize>> {
     if items.len() < 2 {
         return None;
     }
     let mut seen: HashMap<&Value, ()> = HashMap::with_capacity(items.len());
     let mut objects = std::collections::HashSet::new();
     let mut keep = Vec::with_capacity(items.len());
-    for (i, v) in items.iter().enumerate() {
+    for (i, v) in items.iter().map(|v| v.borrow()).enumerate() {
         let new = match ids.get(i).and_then(Option::as_ref) {
             Some(id) => objects.insert(id),
             None => never_equal(v) || seen.insert(v, ()).is_none(),
@@ -244,22 +247,6 @@ pub(crate) enum Identity {
     Node(bool, u32, u32),
     /// Nothing else is equal to it (too deep to follow).
     Alone(usize),
-}
-
-/// `items` as a Python set keeps them (see [`set_survivors`]).
-pub(crate) fn python_set(items: Vec<Value>, ids: &[Option<Identity>]) -> Vec<Value> {
-    match set_survivors(&items, ids) {
-        None => items,
-        Some(keep) => {
-            let mut keep = keep.into_iter().peekable();
-            items
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| keep.next_if_eq(i).is_some())
-                .map(|(_, v)| v)
-                .collect()
-        }
-    }
 }
 
 #[cfg(test)]

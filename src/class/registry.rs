@@ -47,6 +47,9 @@ use crate::value::Value;
 #[derive(Clone, Default)]
 pub struct ClassRegistry {
     entries: Arc<Vec<Entry>>,
+    /// Some entry's state is written as a list of field values (see
+    /// [`has_fields_state`](Self::has_fields_state)): known without a look at every entry.
+    fields_state: bool,
 }
 
 /// The state a registered struct's fields are written as (BUILD's argument).
@@ -226,7 +229,7 @@ impl ClassRegistry {
     /// Whether a class's state is written as a list of field values (see
     /// [`frozen_slots_dataclass`](Self::frozen_slots_dataclass)).
     pub(crate) fn has_fields_state(&self) -> bool {
-        self.entries.iter().any(|e| e.state == StateForm::Fields)
+        self.fields_state
     }
 
     /// [`class`](Self::class) for a frozen `@dataclass(slots=True)` (Python 3.10+), whose
@@ -260,6 +263,7 @@ impl ClassRegistry {
         let mut reg = self.class::<T>(python);
         if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
             e.state = StateForm::Fields;
+            reg.fields_state = true;
         }
         reg
     }

@@ -136,6 +136,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         for n in items {
             hashes.push(self.node_hash(n, 0)?);
         }
+        if hashes.len() <= 8 {
+            // Few: compared pair by pair, without a map.
+            let meets = |i: usize| (0..hashes.len()).any(|j| j != i && hashes[j] == hashes[i]);
+            return Some((0..hashes.len()).filter(|&i| meets(i)).collect());
+        }
         let mut count: HashMap<u64, u32, BuildHasherDefault<NodeHasher>> =
             HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
         for &h in &hashes {

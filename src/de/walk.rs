@@ -331,10 +331,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
-                // Copied into every value that names it (an object's class too): charged as a
-                // str's bytes are, or a global referenced again and again copies its 1 KB
-                // name for a few bytes each time.
-                at(&node, self.spend_bytes(module.len() + name.len()))?;
+                // Copied into every value that names it (an object's class too). The bytes
+                // past what any real `module.name` needs are charged as a str's are, or a
+                // global of a 1 KB name referenced again and again would copy it for a few
+                // bytes each time; a million objects of one real class are not.
+                let long = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
+                at(&node, self.spend_bytes(long))?;
                 Value::Global(Box::new(Global {
                     module: module.into(),
                     name: name.into(),
@@ -452,6 +454,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         NodeDe { w: self, node }
     }
 }
+
+/// The bytes of a global's module and name that each copy of them may take without charge
+/// (the longest in scikit-learn, `sklearn.ensemble._hist_gradient_boosting.gradient_boosting`
+/// `.HistGradientBoostingClassifier`, takes 88).
+const NAME_ALLOWANCE: usize = 128;
 
 /// The bytes of strs, bytes and big ints a walk may hand over: the pickle's own and those made
 /// in scratch (each value once), plus 32 for each value `max_expansion` allows.

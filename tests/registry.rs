@@ -1073,6 +1073,56 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
         let b = pypickle::to_vec_with(&whole, &opts).unwrap();
         assert_eq!(oracle("loads", &[hex(&b)])[0], reprs[0]);
     }
+    // A field the Rust type never writes would shift the later ones: an error, not a list
+    // that gives `label` the value of `size` (found by a review).
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "FrozenSlots")]
+    #[allow(dead_code)] // `label` is only read
+    struct Unwritten {
+        #[serde(skip_serializing)]
+        label: String,
+        size: i64,
+    }
+    let reg =
+        ClassRegistry::new().frozen_slots_dataclass::<Unwritten>("pypickle_classes.FrozenSlots");
+    let unwritten = Unwritten {
+        label: "a".into(),
+        size: 2,
+    };
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let e = pypickle::to_vec_with(&unwritten, &opts).unwrap_err();
+        assert!(
+            e.to_string().contains("field `size` is written where"),
+            "{e}"
+        );
+        // A held Serializer goes on writing after the error.
+        let mut held = pypickle::Serializer::new(Vec::new()).with_options(opts);
+        assert!(held.dump(&unwritten).is_err());
+        held.dump(&1).unwrap();
+        assert_eq!(pypickle::from_slice::<i64>(&held.into_inner()).unwrap(), 1);
+    }
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "FrozenSlots")]
+    #[allow(dead_code)] // `size` is only read
+    struct LastUnwritten {
+        label: String,
+        #[serde(skip_serializing)]
+        size: i64,
+    }
+    let reg = ClassRegistry::new()
+        .frozen_slots_dataclass::<LastUnwritten>("pypickle_classes.FrozenSlots");
+    let opts = SerOptions::new().registry(reg);
+    let last = LastUnwritten {
+        label: "a".into(),
+        size: 2,
+    };
+    let e = pypickle::to_vec_with(&last, &opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("field `size` of a frozen slots dataclass was not written"),
+        "{e}"
+    );
 }
 
 /// What registers [`FrozenSlotsMaybe`]'s class (registration reads the struct's name and

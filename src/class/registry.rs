@@ -76,6 +76,9 @@ pub(crate) struct Entry {
     pub qualname: String,
     /// How a struct's fields are written as the instance's state.
     pub state: StateForm,
+    /// For [`StateForm::Fields`]: the struct's fields, in order, as its `Deserialize` names
+    /// them (what the written list must hold).
+    pub fields: &'static [&'static str],
     /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
     /// its items the content (see [`ClassRegistry::container_class`]).
     pub container: bool,
@@ -261,8 +264,10 @@ impl ClassRegistry {
     /// As [`class`](Self::class).
     pub fn frozen_slots_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
         let mut reg = self.class::<T>(python);
+        let fields = struct_fields::<T>();
         if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
             e.state = StateForm::Fields;
+            e.fields = fields;
             reg.fields_state = true;
         }
         reg
@@ -325,6 +330,7 @@ impl ClassRegistry {
             module,
             qualname,
             state: StateForm::Dict,
+            fields: &[],
             container: false,
             members: Vec::new(),
         })
@@ -356,6 +362,7 @@ impl ClassRegistry {
             module,
             qualname,
             state: StateForm::Dict,
+            fields: &[],
             container: false,
             members: Vec::new(),
         })
@@ -411,6 +418,7 @@ impl ClassRegistry {
             module,
             qualname,
             state: StateForm::Dict,
+            fields: &[],
             container: false,
             members,
         })
@@ -482,6 +490,35 @@ fn probe<T: Deserialize<'static>>() -> Found {
 }
 
 type Found = Option<(&'static str, Shape)>;
+
+/// The fields `T`'s `Deserialize` asks for, in order (none if it is no struct with named
+/// fields).
+fn struct_fields<T: Deserialize<'static>>() -> &'static [&'static str] {
+    struct Fields<'a>(&'a Cell<&'static [&'static str]>);
+    impl<'de> de::Deserializer<'de> for Fields<'_> {
+        type Error = Probed;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+            Err(Probed)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Probed> {
+            self.0.set(fields);
+            Err(Probed)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let fields = Cell::new(&[][..]);
+    let _ = T::deserialize(Fields(&fields));
+    fields.get()
+}
 
 struct Probe<'a> {
     found: &'a Cell<Found>,

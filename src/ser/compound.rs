@@ -698,6 +698,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             // The writer's parts by value: taking its address kept it in memory on the plain
             // path too.
             Self::dict_to_list(&mut *w.ser, w.batch.mark_pos, w.batch.each)?;
+            w.ser.frozen.push((class.fields, 0));
         }
         Ok(w)
     }
@@ -741,8 +742,24 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     fn field_value<T: Serialize + ?Sized>(
         ser: &mut Serializer<W, P45>,
         mut batch: Batch,
+        key: &'static str,
         v: &T,
     ) -> Result<Batch> {
+        // The list names no field: each must be the dataclass's next. A field the Rust type
+        // leaves out (`#[serde(skip_serializing)]`) would give every later one the wrong name.
+        if let Some((fields, written)) = ser.frozen.last_mut() {
+            if fields.get(*written) != Some(&key) {
+                let e = unserializable(format!(
+                    "field `{key}` is written where the frozen slots dataclass's field {} \
+                     comes: its state lists every field in order, none left out",
+                    fields
+                        .get(*written)
+                        .map_or("list ends".into(), |f| format!("`{f}`"))
+                ));
+                return Err(ser.fail(e));
+            }
+            *written += 1;
+        }
         ser.part(|s| v.serialize(s))?;
         batch.after_item(ser, &LIST_RULE);
         Ok(batch)
@@ -810,7 +827,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         if !P45 && self.flags & FIELDS != 0 {
             // The parts, not the writer: with its address taken it lived in memory on the
             // plain path too.
-            self.batch = Self::field_value(&mut *self.ser, self.batch, v)?;
+            self.batch = Self::field_value(&mut *self.ser, self.batch, key, v)?;
             return Ok(());
         }
         let ser = &mut *self.ser;
@@ -923,6 +940,15 @@ impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
     #[inline(never)]
     fn finish_fields(mut self) -> Result<()> {
         let ser = &mut *self.ser;
+        if let Some((fields, written)) = ser.frozen.pop() {
+            if let Some(f) = fields.get(written) {
+                let e = unserializable(format!(
+                    "field `{f}` of a frozen slots dataclass was not written: its state lists \
+                     every field in order, none left out"
+                ));
+                return Err(ser.fail(e));
+            }
+        }
         self.batch.finish(ser, &LIST_RULE);
         ser.close()?;
         if !(self.batch.total == 0 && ser.proto() < 2 && ser.unwrite_empty_list()) {

@@ -125,6 +125,9 @@ pub struct Serializer<W, const P45: bool = false> {
     /// newtype struct: that payload is written as the instance, and takes the class in place
     /// of its own (see [`Serializer::class_for`]).
     forced: Option<Box<Entry>>,
+    /// For each frozen slots dataclass being written (innermost last): its fields in order,
+    /// and how many were written (see `MapWriter::field_value`).
+    pub(crate) frozen: Vec<(&'static [&'static str], usize)>,
 }
 
 /// How many `Some`s and newtype structs may be open at once, for each level of
@@ -229,6 +232,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             forced: None,
             pickle_at: (0, 0),
             buffers_at: 0,
+            frozen: Vec::new(),
         }
     }
 
@@ -546,6 +550,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
         self.memo.clear();
         self.set_key(false);
+        self.frozen.clear();
         // After `begin_pickle`, which drops stray bytes written between pickles: the pickle
         // begins where they began.
         self.out.begin_pickle();

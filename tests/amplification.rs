@@ -244,3 +244,42 @@ fn hashed_set_items_merge_as_python_merges_them() {
         assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
     }
 }
+
+/// A tuple nested 70 deep beside the big one, in frozensets nested 30 deep: items are hashed
+/// to the bottom however deep (a first version stopped at 64 levels and compared everything
+/// from there, found by a review), and a set holding a 100k-deep tuple twice is hashed
+/// without recursing (it is then deeper than `max_depth` to read).
+#[test]
+fn deep_items_are_hashed_to_the_bottom() {
+    let script = "import pickle
+deep = 0
+for _ in range(70):
+    deep = (deep,)
+x = frozenset({tuple(range(50000)), deep})
+for k in range(30):
+    x = frozenset({x, k})
+p = pickle.dumps(x, 4)
+print(p.hex())
+print(repr(pickle.loads(p)))";
+    let out = python(script);
+    let (hexed, repr) = out.split_once('\n').unwrap();
+    let p = py_common::unhex(hexed);
+    let json: serde_json::Value = pypickle::from_slice(&p).unwrap();
+    assert!(json.is_array());
+    let v: Value = pypickle::from_slice(&p).unwrap();
+    let ours = v.to_string();
+    assert!(ours == repr.trim_end(), "the reprs differ");
+
+    let chain = |n: usize| [&b"K\x01"[..], &b"\x85".repeat(n)].concat();
+    let p = [
+        &b"\x80\x04\x8f("[..],
+        &chain(100_000),
+        &chain(100_000),
+        b"\x90.",
+    ]
+    .concat();
+    let e = pypickle::from_slice::<Vec<IgnoredAny>>(&p).unwrap_err();
+    assert_eq!(e.limit(), Some(Limit::Depth), "{e}");
+    let e = pypickle::from_slice::<Value>(&p).unwrap_err();
+    assert_eq!(e.limit(), Some(Limit::Depth), "{e}");
+}

@@ -45,7 +45,7 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
     /// The hashes of set items' nodes found so far (see `sets.rs`), made at the first set.
-    hashes: Option<Box<sets::Hashes>>,
+    hashes: Option<Box<sets::SetHashes<'a>>>,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {

@@ -18,16 +18,20 @@ use crate::error::Result;
 use crate::value::eq::{never_equal, set_survivors, Identity};
 use crate::value::{BigInt, Complex, Value};
 
-/// The hashes [`Walk::node_hash`] keeps, by node: a tag, and the node's range, span or id.
-pub(super) type Hashes = HashMap<(u8, u64, u32), u64, BuildHasherDefault<NodeHasher>>;
+/// The hashes [`Walk::node_hash`] keeps, by node (a tag, and the node's range, span or id),
+/// and its work space, kept from one hash to the next.
+#[derive(Default)]
+pub(super) struct SetHashes<'a> {
+    kept: HashMap<(u8, u64, u32), u64, BuildHasherDefault<NodeHasher>>,
+    /// Nodes to hash (false) or to finish from their items' hashes (true).
+    work: Vec<(&'a Node, bool)>,
+    /// The hashes found, in order.
+    done: Vec<u64>,
+}
 
 /// Strings and bytes this long, and tuples and frozensets of this many items, have their
 /// hashes kept.
 const LONG: usize = 16;
-
-/// How deep [`Walk::node_hash`] follows tuples and frozensets: deeper, the set's items are all
-/// compared.
-const MAX_HASH_DEPTH: usize = 64;
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// A set's or frozenset's items as a sequence, without the ones Python's set would not
@@ -127,14 +131,14 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             .collect()
     }
 
-    /// The indices of the items that may be equal to another (their hashes meet), in order; `None`
-    /// if an item has no hash here (a list, dict or set in it, or tuples nested too deep), and
-    /// every item must be compared. Each tuple's and frozenset's hash is found once a walk, so
+    /// The indices of the items that may be equal to another (their hashes meet), in order;
+    /// `None` if an item has no hash here (a list, dict or set in it), and every item must be
+    /// compared. Each tuple's and frozenset's hash is found once a walk, so
     /// nested sets cost their size, not their size times their depth.
     fn may_repeat(&mut self, items: &[&'a Node]) -> Option<Vec<usize>> {
         let mut hashes = Vec::with_capacity(items.len());
         for n in items {
-            hashes.push(self.node_hash(n, 0)?);
+            hashes.push(self.node_hash(n)?);
         }
         if hashes.len() <= 8 {
             // Few: compared pair by pair, without a map.
@@ -155,10 +159,91 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// A hash of the node's value as a set item: equal values (as the set compares them:
     /// numbers across types, bytes and bytearray alike, frozensets in any order, objects by
-    /// identity) hash alike. The hashes of long strings, globals, and of tuples and frozensets
-    /// that are long or hold others are kept for the walk: a node met again (nested sets, a
-    /// memo GET) is hashed once.
-    fn node_hash(&mut self, node: &Node, depth: usize) -> Option<u64> {
+    /// identity) hash alike; `None` if it holds a list, dict or set. Tuples and frozensets are
+    /// followed to the bottom however deep, with a stack of its own, not by recursion. The
+    /// hashes of long strings, globals, and of tuples and frozensets that are long or hold
+    /// others are kept for the walk: a node met again (nested sets, a memo GET) is hashed once.
+    fn node_hash(&mut self, root: &'a Node) -> Option<u64> {
+        match root.kind {
+            Kind::Tuple(_) | Kind::FrozenSet(_) => {}
+            Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => return None,
+            _ => return Some(self.scalar_hash(root)),
+        }
+        let state = self.hashes.get_or_insert_with(Default::default);
+        let (mut work, mut done) = (
+            std::mem::take(&mut state.work),
+            std::mem::take(&mut state.done),
+        );
+        work.clear();
+        done.clear();
+        work.push((root, false));
+        let mut hashable = true;
+        while let Some((node, finish)) = work.pop() {
+            let r = match node.kind {
+                Kind::Tuple(r) | Kind::FrozenSet(r) => r,
+                Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => {
+                    hashable = false;
+                    break;
+                }
+                _ => {
+                    done.push(self.scalar_hash(node));
+                    continue;
+                }
+            };
+            let key = (node_tag(node), u64::from(r.start), r.len);
+            if !finish {
+                match self.kept(&key) {
+                    Some(h) => done.push(h),
+                    None => {
+                        work.push((node, true));
+                        work.extend(self.arena.slice(r).iter().rev().map(|n| (n, false)));
+                    }
+                }
+                continue;
+            }
+            let at = done.len() - r.len as usize;
+            let h = if key.0 == FROZENSET {
+                // A set of its items' hashes: equal frozensets have equal items, whatever
+                // their order or repeats.
+                let mut parts = done[at..].to_vec();
+                parts.sort_unstable();
+                parts.dedup();
+                hash_one(&(key.0, parts))
+            } else {
+                hash_one(&(key.0, &done[at..]))
+            };
+            done.truncate(at);
+            done.push(h);
+            let items = self.arena.slice(r);
+            let nested = items
+                .iter()
+                .any(|n| matches!(n.kind, Kind::Tuple(_) | Kind::FrozenSet(_)));
+            if nested || items.len() >= LONG {
+                self.keep(key, h);
+            }
+        }
+        let h = done.pop().filter(|_| hashable);
+        let state = self.hashes.get_or_insert_with(Default::default);
+        (state.work, state.done) = (work, done);
+        h
+    }
+
+    /// A hash kept for this node key.
+    #[inline]
+    fn kept(&self, key: &(u8, u64, u32)) -> Option<u64> {
+        self.hashes.as_ref().and_then(|s| s.kept.get(key)).copied()
+    }
+
+    fn keep(&mut self, key: (u8, u64, u32), h: u64) {
+        self.hashes
+            .get_or_insert_with(Default::default)
+            .kept
+            .insert(key, h);
+    }
+
+    /// [`Walk::node_hash`] of anything but a tuple, frozenset, list, dict or set. Long strs,
+    /// bytes and big ints, buffers and globals have their hashes kept.
+    fn scalar_hash(&mut self, node: &Node) -> u64 {
         let key = match node.kind {
             Kind::None | Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => {
                 let v = match node.kind {
@@ -167,16 +252,15 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Kind::Float(f) => Value::Float(f),
                     _ => Value::None,
                 };
-                return Some(hash_one(&v));
+                return hash_one(&v);
             }
             Kind::Complex(c) => {
                 let (re, im) = self.arena.complexes[c as usize];
-                return Some(hash_one(&Value::Complex(Complex { re, im })));
+                return hash_one(&Value::Complex(Complex { re, im }));
             }
-            Kind::Object(id) => return Some(hash_one(&(9u8, id))),
-            Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => return None,
+            Kind::Object(id) => return hash_one(&(9u8, id)),
             Kind::Str(span) | Kind::Bytes(span) | Kind::ByteArray(span) if span.len() < LONG => {
-                return Some(self.scalar_hash(node));
+                return self.bytes_hash(node);
             }
             Kind::BigInt(span) | Kind::Str(span) | Kind::Bytes(span) | Kind::ByteArray(span) => {
                 let (a, b) = span.key();
@@ -184,45 +268,18 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             Kind::Buffer(id) => (4, u64::from(id), 0),
             Kind::Global(g) => (5, u64::from(g), 0),
-            Kind::Tuple(r) | Kind::FrozenSet(r) => (node_tag(node), u64::from(r.start), r.len),
+            _ => unreachable!("scalar_hash of a {}", node.kind.type_name()),
         };
-        if let Some(&h) = self.hashes.as_ref().and_then(|m| m.get(&key)) {
-            return Some(h);
+        if let Some(h) = self.kept(&key) {
+            return h;
         }
-        let (h, keep) = match node.kind {
-            Kind::Tuple(r) | Kind::FrozenSet(r) => {
-                if depth >= MAX_HASH_DEPTH {
-                    return None;
-                }
-                let items = self.arena.slice(r);
-                let mut parts = Vec::with_capacity(items.len());
-                for n in items {
-                    parts.push(self.node_hash(n, depth + 1)?);
-                }
-                let tag = node_tag(node);
-                if tag == FROZENSET {
-                    // A set of its items' hashes: equal frozensets have equal items, whatever
-                    // their order or repeats.
-                    parts.sort_unstable();
-                    parts.dedup();
-                }
-                let nested = items
-                    .iter()
-                    .any(|n| matches!(n.kind, Kind::Tuple(_) | Kind::FrozenSet(_)));
-                (hash_one(&(tag, parts)), nested || items.len() >= LONG)
-            }
-            _ => (self.scalar_hash(node), true),
-        };
-        if keep {
-            self.hashes
-                .get_or_insert_with(Default::default)
-                .insert(key, h);
-        }
-        Some(h)
+        let h = self.bytes_hash(node);
+        self.keep(key, h);
+        h
     }
 
-    /// [`Walk::node_hash`] of a str, bytes, big int, buffer or global.
-    fn scalar_hash(&self, node: &Node) -> u64 {
+    /// The hash of a str, bytes, big int, buffer or global, found afresh.
+    fn bytes_hash(&self, node: &Node) -> u64 {
         match node.kind {
             Kind::BigInt(span) => {
                 let big = BigInt::from_le_bytes(self.raw(span));
@@ -233,7 +290,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             // A buffer not lent is an error when built: any hash does.
             Kind::Buffer(id) => hash_one(&(3u8, self.buffer(id).map_or(&[][..], |b| b.0))),
             Kind::Global(g) => hash_one(&(8u8, self.global_name(g))),
-            _ => unreachable!("scalar_hash of a {}", node.kind.type_name()),
+            _ => unreachable!("bytes_hash of a {}", node.kind.type_name()),
         }
     }
 

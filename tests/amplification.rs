@@ -73,18 +73,29 @@ fn many_builds_of_one_object_merge_in_one_pass() {
 /// as `vars()` shows in CPython.
 #[test]
 fn an_attribute_set_again_keeps_its_place() {
-    let p = b"\x80\x02ctypes\nSimpleNamespace\nq\x00)Rq\x01}q\x02(X\x01\x00\x00\x00aq\x03K\x01X\x01\x00\x00\x00bq\x04K\x02ub}(X\x01\x00\x00\x00cK\x03X\x01\x00\x00\x00aK\x04ub}(h\x03K\x05ub.";
-    let cpython = python(&format!(
-        "import pickle; print(list(vars(pickle.loads(bytes.fromhex('{}'))).items()))",
-        hex(p)
-    ));
+    // Set again by later BUILDs; and twice in one state dict (a crafted pickle).
+    let later = &b"\x80\x02ctypes\nSimpleNamespace\nq\x00)Rq\x01}q\x02(X\x01\x00\x00\x00aq\x03K\x01X\x01\x00\x00\x00bq\x04K\x02ub}(X\x01\x00\x00\x00cK\x03X\x01\x00\x00\x00aK\x04ub}(h\x03K\x05ub."[..];
+    let twice = &b"\x80\x02ctypes\nSimpleNamespace\n)R}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00bK\x02X\x01\x00\x00\x00aK\x03ub."[..];
     let opts = DeOptions::new().allow_global("types", "SimpleNamespace");
-    let ours = pypickle::from_slice_with::<Pairs>(p, &opts).unwrap().0;
-    let v: Value = pypickle::from_slice_with(p, &opts).unwrap();
-    let through_value = pypickle::from_value::<Pairs>(v).unwrap().0;
-    for pairs in [ours, through_value] {
-        let shown: Vec<String> = pairs.iter().map(|(k, v)| format!("('{k}', {v})")).collect();
-        assert_eq!(format!("[{}]", shown.join(", ")), cpython.trim());
+    for p in [later, twice] {
+        let cpython = python(&format!(
+            "import pickle; print(list(vars(pickle.loads(bytes.fromhex('{}'))).items()))",
+            hex(p)
+        ));
+        let ours = pypickle::from_slice_with::<Pairs>(p, &opts).unwrap().0;
+        let v: Value = pypickle::from_slice_with(p, &opts).unwrap();
+        let through_value = pypickle::from_value::<Pairs>(v).unwrap().0;
+        for pairs in [ours, through_value] {
+            let shown: Vec<String> = pairs.iter().map(|(k, v)| format!("('{k}', {v})")).collect();
+            assert_eq!(format!("[{}]", shown.join(", ")), cpython.trim());
+        }
+        // A struct takes the last value.
+        #[derive(serde::Deserialize)]
+        struct A {
+            a: i64,
+        }
+        let a = pypickle::from_slice_with::<A>(p, &opts).unwrap().a;
+        assert!(cpython.contains(&format!("('a', {a})")), "{a} in {cpython}");
     }
 }
 

@@ -252,10 +252,10 @@ mod tests {
 }
 
 /// The attributes an object's BUILD states set, as Python sets them, in one pass: each part
-/// (a state's dict, or a half of a `(dict, slots)` state) in order, and a name that an
-/// earlier part set again keeps its first place and takes the later value, as in `__dict__`
-/// (earlier duplicates of it, which only a crafted dict holds, are dropped). The pairs of one
-/// part are kept as given. `name` is a pair's attribute name (`None`: not a str, never merged).
+/// (a state's dict, or a half of a `(dict, slots)` state) in order, and a name set again, by a
+/// later part or in the same dict (which only a crafted pickle repeats), keeps its first place
+/// and takes the later value, as in `__dict__`. `name` is a pair's attribute name (`None`: not
+/// a str, never merged).
 pub(crate) fn merge_attributes<T, K, P>(
     parts: impl IntoIterator<Item = P>,
     name: impl Fn(&T) -> Option<K>,
@@ -264,33 +264,21 @@ where
     P: IntoIterator<Item = (T, T)>,
     K: Eq + std::hash::Hash,
 {
-    let mut out: Vec<Option<(T, T)>> = Vec::new();
-    // Where each name set by an earlier part is: its first place, then any duplicates.
-    let mut places: std::collections::HashMap<K, Vec<usize>> = std::collections::HashMap::new();
-    let mut fresh: Vec<(K, usize)> = Vec::new();
-    for part in parts {
-        for (k, v) in part {
-            let key = name(&k);
-            if let Some(at) = key.as_ref().and_then(|key| places.get_mut(key)) {
-                // Each duplicate is dropped once: the merge stays linear.
-                for p in at.drain(1..) {
-                    out[p] = None;
+    let mut out: Vec<(T, T)> = Vec::new();
+    let mut places: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for (k, v) in parts.into_iter().flatten() {
+        match name(&k) {
+            Some(key) => match places.entry(key) {
+                std::collections::hash_map::Entry::Occupied(at) => out[*at.get()].1 = v,
+                std::collections::hash_map::Entry::Vacant(at) => {
+                    at.insert(out.len());
+                    out.push((k, v));
                 }
-                if let Some(pair) = &mut out[at[0]] {
-                    pair.1 = v;
-                }
-                continue;
-            }
-            if let Some(key) = key {
-                fresh.push((key, out.len()));
-            }
-            out.push(Some((k, v)));
-        }
-        for (key, at) in fresh.drain(..) {
-            places.entry(key).or_default().push(at);
+            },
+            None => out.push((k, v)),
         }
     }
-    out.into_iter().flatten().collect()
+    out
 }
 
 #[cfg(test)]
@@ -313,11 +301,8 @@ mod merge_tests {
             ]),
             [("a", "5"), ("b", "2"), ("c", "3")]
         );
-        // Within one part, pairs are kept as given; a later part drops the duplicate.
-        assert_eq!(
-            merge(&[&[("a", "1"), ("a", "2")]]),
-            [("a", "1"), ("a", "2")]
-        );
+        // Within one part too, as the state dict itself keeps one.
+        assert_eq!(merge(&[&[("a", "1"), ("a", "2")]]), [("a", "2")]);
         assert_eq!(
             merge(&[&[("a", "1"), ("b", "0"), ("a", "2")], &[("a", "3")]]),
             [("a", "3"), ("b", "0")]

@@ -189,9 +189,45 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     cases
 }
 
+/// A global of `len` bytes of name (module and name about half each) referenced 1024 times
+/// in a tuple referenced 1024 times: a million copies of the name, for record mode.
+fn global_bomb(len: usize) -> Vec<u8> {
+    let module = "m".repeat(len / 2);
+    let name = "N".repeat(len - len / 2);
+    let mut d = b"\x80\x04".to_vec();
+    for s in [&module, &name] {
+        d.push(0x8c);
+        d.push(s.len() as u8);
+        d.extend_from_slice(s.as_bytes());
+    }
+    d.extend_from_slice(b"\x93\x94(");
+    d.extend_from_slice(&b"h\x00".repeat(1024));
+    d.extend_from_slice(b"t\x94(");
+    d.extend_from_slice(&b"h\x01".repeat(1024));
+    d.extend_from_slice(b"t.");
+    d
+}
+
 // One test function: the counters are global, so cases must not run in parallel.
 #[test]
 fn hostile_inputs_stay_within_the_allocation_bound() {
+    // Globals kept inertly (record mode) copy their names into every value that names them.
+    let record = DeOptions::new().record_unknown_globals(true);
+    for len in [2, 8, 16, 40, 48, 127, 255] {
+        let data = global_bomb(len);
+        let peak = peak_of(
+            || match pypickle::from_slice_with::<Value>(&data, &record) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}"),
+            },
+        );
+        assert!(
+            peak <= bound(&data),
+            "a global of {len} bytes of name: peak {peak} bytes for a {}-byte input",
+            data.len()
+        );
+    }
+
     let opts = DeOptions::new();
     for (name, data) in cases() {
         let mut result = None;

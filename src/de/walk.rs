@@ -331,10 +331,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
-                // Copied into every value that names it (an object's class too). The bytes
-                // past what any real `module.name` needs are charged as a str's are, or a
-                // global of a 1 KB name referenced again and again would copy it for a few
-                // bytes each time; a million objects of one real class are not.
+                // Copied into every value that names it (an object's class too): the bytes
+                // past a few are charged as a str's are, or a global of a long name referenced
+                // again and again would copy it for a few bytes each time. (All of them
+                // charged, a million objects of one class of 46 bytes of name, 10 MB of
+                // pickle, went over the limit.)
                 let long = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
                 at(&node, self.spend_bytes(long))?;
                 Value::Global(Box::new(Global {
@@ -455,10 +456,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
-/// The bytes of a global's module and name that each copy of them may take without charge
-/// (the longest in scikit-learn, `sklearn.ensemble._hist_gradient_boosting.gradient_boosting`
-/// `.HistGradientBoostingClassifier`, takes 88).
-const NAME_ALLOWANCE: usize = 128;
+/// The bytes of a global's module and name that each copy of them may take without charge:
+/// with the copy's own allocations (about 80 bytes), what a value may cost in the allocation
+/// bound (`tests/alloc_bounds.rs`).
+const NAME_ALLOWANCE: usize = 8;
 
 /// The bytes of strs, bytes and big ints a walk may hand over: the pickle's own and those made
 /// in scratch (each value once), plus 32 for each value `max_expansion` allows.

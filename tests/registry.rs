@@ -1093,7 +1093,8 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
         let opts = SerOptions::new().protocol(proto).registry(reg.clone());
         let e = pypickle::to_vec_with(&unwritten, &opts).unwrap_err();
         assert!(
-            e.to_string().contains("field `size` is written where"),
+            e.to_string()
+                .contains("1 fields of a frozen slots dataclass of 2"),
             "{e}"
         );
         // A held Serializer goes on writing after the error.
@@ -1120,9 +1121,34 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
     let e = pypickle::to_vec_with(&last, &opts).unwrap_err();
     assert!(
         e.to_string()
-            .contains("field `size` of a frozen slots dataclass was not written"),
+            .contains("1 fields of a frozen slots dataclass of 2"),
         "{e}"
     );
+    // An alias is a name to read, not a field: the same bytes as CPython's.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "FrozenSlots")]
+    struct Aliased {
+        #[serde(alias = "name")]
+        label: String,
+        #[serde(alias = "sz", alias = "n")]
+        size: i64,
+    }
+    let reg =
+        ClassRegistry::new().frozen_slots_dataclass::<Aliased>("pypickle_classes.FrozenSlots");
+    let aliased = Aliased {
+        label: "a".into(),
+        size: 2,
+    };
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let b = pypickle::to_vec_with(&aliased, &opts).unwrap();
+        let theirs = oracle("dumps", &[format!("{proto}\tC.FrozenSlots('a', 2)")]);
+        assert_eq!(hex(&b), theirs[0], "protocol {proto}");
+        // Read back by position, the alias no field of its own.
+        let de = DeOptions::new().registry(reg.clone());
+        let back: Aliased = pypickle::from_slice_with(&b, &de).unwrap();
+        assert_eq!((back.label.as_str(), back.size), ("a", 2));
+    }
 }
 
 /// What registers [`FrozenSlotsMaybe`]'s class (registration reads the struct's name and
@@ -1133,4 +1159,13 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
 struct FrozenSlotsMaybeRead {
     label: String,
     size: Option<i64>,
+}
+
+#[test]
+#[should_panic(expected = "is not a struct with named fields")]
+fn a_tuple_struct_is_no_frozen_slots_dataclass() {
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Tup(i64, i64);
+    let _ = ClassRegistry::new().frozen_slots_dataclass::<Tup>("m.Tup");
 }

@@ -77,8 +77,10 @@ pub(crate) struct Entry {
     /// How a struct's fields are written as the instance's state.
     pub state: StateForm,
     /// For [`StateForm::Fields`]: the struct's fields, in order, as its `Deserialize` names
-    /// them (what the written list must hold).
+    /// them, aliases too (the fields written must come in this order), and how many fields
+    /// it has, if its `Deserialize` says (as many must be written).
     pub fields: &'static [&'static str],
+    pub field_count: Option<usize>,
     /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
     /// its items the content (see [`ClassRegistry::container_class`]).
     pub container: bool,
@@ -261,13 +263,20 @@ impl ClassRegistry {
     /// ```
     ///
     /// # Panics
-    /// As [`class`](Self::class).
+    /// As [`class`](Self::class), and if `T` is not a struct with named fields (a tuple
+    /// struct is written as a `namedtuple`'s instance, which a dataclass is not).
     pub fn frozen_slots_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
         let mut reg = self.class::<T>(python);
-        let fields = struct_fields::<T>();
+        let (fields, count) = struct_fields::<T>();
+        assert!(
+            !fields.is_empty() || count == Some(0),
+            "ClassRegistry::frozen_slots_dataclass: {} is not a struct with named fields",
+            std::any::type_name::<T>()
+        );
         if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
             e.state = StateForm::Fields;
             e.fields = fields;
+            e.field_count = count;
             reg.fields_state = true;
         }
         reg
@@ -331,6 +340,7 @@ impl ClassRegistry {
             qualname,
             state: StateForm::Dict,
             fields: &[],
+            field_count: None,
             container: false,
             members: Vec::new(),
         })
@@ -363,6 +373,7 @@ impl ClassRegistry {
             qualname,
             state: StateForm::Dict,
             fields: &[],
+            field_count: None,
             container: false,
             members: Vec::new(),
         })
@@ -419,6 +430,7 @@ impl ClassRegistry {
             qualname,
             state: StateForm::Dict,
             fields: &[],
+            field_count: None,
             container: false,
             members,
         })
@@ -491,23 +503,56 @@ fn probe<T: Deserialize<'static>>() -> Found {
 
 type Found = Option<(&'static str, Shape)>;
 
-/// The fields `T`'s `Deserialize` asks for, in order (none if it is no struct with named
-/// fields).
-fn struct_fields<T: Deserialize<'static>>() -> &'static [&'static str] {
+/// The fields `T`'s `Deserialize` asks for, in order, with their aliases (none if it is no
+/// struct with named fields); and how many fields it reads from a sequence, if it says
+/// (serde's derive does, in the error for a sequence too short: "struct T with 3 elements").
+fn struct_fields<T: Deserialize<'static>>() -> (&'static [&'static str], Option<usize>) {
+    #[derive(Debug)]
+    struct Said(Option<usize>);
+    impl fmt::Display for Said {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("probed")
+        }
+    }
+    impl std::error::Error for Said {}
+    impl de::Error for Said {
+        fn custom<T: fmt::Display>(_: T) -> Self {
+            Said(None)
+        }
+        fn invalid_length(_: usize, expected: &dyn de::Expected) -> Self {
+            let text = expected.to_string();
+            let count = text.rsplit_once(" with ").and_then(|(_, n)| {
+                let (n, unit) = n.split_once(' ')?;
+                unit.starts_with("element").then(|| n.parse().ok())?
+            });
+            Said(count)
+        }
+    }
+    /// A sequence with nothing in it.
+    struct NoItems;
+    impl<'de> de::SeqAccess<'de> for NoItems {
+        type Error = Said;
+        fn next_element_seed<S: de::DeserializeSeed<'de>>(
+            &mut self,
+            _: S,
+        ) -> Result<Option<S::Value>, Said> {
+            Ok(None)
+        }
+    }
     struct Fields<'a>(&'a Cell<&'static [&'static str]>);
     impl<'de> de::Deserializer<'de> for Fields<'_> {
-        type Error = Probed;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
-            Err(Probed)
+        type Error = Said;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Said> {
+            Err(Said(None))
         }
         fn deserialize_struct<V: Visitor<'de>>(
             self,
             _: &'static str,
             fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Probed> {
+            visitor: V,
+        ) -> Result<V::Value, Said> {
             self.0.set(fields);
-            Err(Probed)
+            visitor.visit_seq(NoItems)
         }
         serde::forward_to_deserialize_any! {
             bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
@@ -516,8 +561,12 @@ fn struct_fields<T: Deserialize<'static>>() -> &'static [&'static str] {
         }
     }
     let fields = Cell::new(&[][..]);
-    let _ = T::deserialize(Fields(&fields));
-    fields.get()
+    let count = match T::deserialize(Fields(&fields)) {
+        Err(Said(count)) => count,
+        // Nothing read, yet a value: no fields.
+        Ok(_) => Some(0),
+    };
+    (fields.get(), count)
 }
 
 struct Probe<'a> {

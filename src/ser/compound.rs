@@ -698,7 +698,12 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             // The writer's parts by value: taking its address kept it in memory on the plain
             // path too.
             Self::dict_to_list(&mut *w.ser, w.batch.mark_pos, w.batch.each)?;
-            w.ser.frozen.push((class.fields, 0));
+            w.ser.frozen.push(super::Frozen {
+                fields: class.fields,
+                count: class.field_count,
+                next: 0,
+                written: 0,
+            });
         }
         Ok(w)
     }
@@ -745,20 +750,26 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         key: &'static str,
         v: &T,
     ) -> Result<Batch> {
-        // The list names no field: each must be the dataclass's next. A field the Rust type
-        // leaves out (`#[serde(skip_serializing)]`) would give every later one the wrong name.
-        if let Some((fields, written)) = ser.frozen.last_mut() {
-            if fields.get(*written) != Some(&key) {
-                let e = unserializable(format!(
-                    "field `{key}` is written where the frozen slots dataclass's field {} \
-                     comes: its state lists every field in order, none left out",
-                    fields
-                        .get(*written)
-                        .map_or("list ends".into(), |f| format!("`{f}`"))
-                ));
-                return Err(ser.fail(e));
+        // The list names no field: each must come in the dataclass's order (past aliases),
+        // and every one be written (see `finish_fields`).
+        if let Some(f) = ser.frozen.last_mut() {
+            match f.fields[f.next.min(f.fields.len())..]
+                .iter()
+                .position(|&n| n == key)
+            {
+                Some(at) => {
+                    f.next += at + 1;
+                    f.written += 1;
+                }
+                None => {
+                    let e = unserializable(format!(
+                        "field `{key}` is written out of the order of the frozen slots \
+                         dataclass's fields ({}): its state lists them by position",
+                        f.fields.join(", ")
+                    ));
+                    return Err(ser.fail(e));
+                }
             }
-            *written += 1;
         }
         ser.part(|s| v.serialize(s))?;
         batch.after_item(ser, &LIST_RULE);
@@ -940,11 +951,13 @@ impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
     #[inline(never)]
     fn finish_fields(mut self) -> Result<()> {
         let ser = &mut *self.ser;
-        if let Some((fields, written)) = ser.frozen.pop() {
-            if let Some(f) = fields.get(written) {
+        if let Some(f) = ser.frozen.pop() {
+            if f.count.is_some_and(|n| n != f.written) {
                 let e = unserializable(format!(
-                    "field `{f}` of a frozen slots dataclass was not written: its state lists \
-                     every field in order, none left out"
+                    "{} fields of a frozen slots dataclass of {} were written: its state lists \
+                     every field by position, none left out (`#[serde(skip_serializing)]`)",
+                    f.written,
+                    f.count.unwrap_or(0)
                 ));
                 return Err(ser.fail(e));
             }

@@ -125,9 +125,18 @@ pub struct Serializer<W, const P45: bool = false> {
     /// newtype struct: that payload is written as the instance, and takes the class in place
     /// of its own (see [`Serializer::class_for`]).
     forced: Option<Box<Entry>>,
-    /// For each frozen slots dataclass being written (innermost last): its fields in order,
-    /// and how many were written (see `MapWriter::field_value`).
-    pub(crate) frozen: Vec<(&'static [&'static str], usize)>,
+    /// For each frozen slots dataclass being written (innermost last): its registry entry's
+    /// fields and field count, where in the fields the next must be, and how many were
+    /// written (see `MapWriter::field_value`).
+    pub(crate) frozen: Vec<Frozen>,
+}
+
+/// A frozen slots dataclass being written: see [`Serializer::frozen`].
+pub(crate) struct Frozen {
+    pub fields: &'static [&'static str],
+    pub count: Option<usize>,
+    pub next: usize,
+    pub written: usize,
 }
 
 /// How many `Some`s and newtype structs may be open at once, for each level of

@@ -295,3 +295,34 @@ print(repr(pickle.loads(p)))";
     let e = pypickle::from_slice::<Value>(&p).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Depth), "{e}");
 }
+
+/// The same object added to a set again and again (a memo GET of one tuple or str, as
+/// `set([t] * 1000)` pickles) is one item, found without building it each time: it went over
+/// the expansion limit before (found by a review).
+#[test]
+fn a_set_of_one_object_many_times_is_built_once() {
+    let text = python(
+        "import pickle\n\
+         class S:\n\
+         \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
+         \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
+         t, s = tuple(range(10000)), 'x' * 100000\n\
+         for v in (S(set, [t] * 1000), S(frozenset, [s] * 1000), S(set, [t, (t,), t] * 300)):\n\
+         \x20   b = pickle.dumps(v, 4)\n\
+         \x20   print(b.hex(), len(pickle.loads(b)))",
+    );
+    for line in text.lines() {
+        let (hexed, len) = line.split_once(' ').unwrap();
+        let b = py_common::unhex(hexed);
+        let len: usize = len.parse().unwrap();
+        let v: Value = pypickle::from_slice(&b).unwrap();
+        match &v {
+            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len),
+            other => panic!("{other}"),
+        }
+        assert_eq!(
+            pypickle::from_slice::<Vec<IgnoredAny>>(&b).unwrap().len(),
+            len
+        );
+    }
+}

@@ -45,19 +45,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         items: Vec<&'a Node>,
         visitor: V,
     ) -> Result<V::Value> {
-        let keep = if items.len() < 2 {
-            None
-        } else {
-            match self.may_repeat(&items) {
-                Some(meet) if meet.is_empty() => None,
-                Some(meet) => {
-                    let some: Vec<&Node> = meet.iter().map(|&i| items[i]).collect();
-                    self.survivors(&some)?
-                        .map(|kept| all_but(items.len(), &meet, &kept))
-                }
-                None => self.survivors(&items)?,
-            }
-        };
+        let keep = self.set_keep(&items)?;
         match keep {
             None => NodeSeq::visit(self, items.iter().copied(), items.len(), visitor),
             Some(keep) => {
@@ -88,47 +76,54 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[inline(never)]
     pub(super) fn build_set(&mut self, node: Node) -> Result<Value> {
         let arena = self.arena;
-        let nodes: Vec<&'a Node> = match node.kind {
+        let mut nodes: Vec<&'a Node> = match node.kind {
             Kind::FrozenSet(r) => arena.slice(r).iter().collect(),
             Kind::Set(id) => arena.iter(id).collect(),
             _ => unreachable!("build_set called on a {}", node.kind.type_name()),
         };
+        if let Some(keep) = self.set_keep(&nodes)? {
+            nodes = keep.into_iter().map(|i| nodes[i]).collect();
+        }
         let values = self.build_all(nodes.iter().map(|&&n| n), nodes.len())?;
-        let values = self.python_set_of(&nodes, values);
         Ok(match node.kind {
             Kind::FrozenSet(_) => Value::FrozenSet(values),
             _ => Value::Set(values),
         })
     }
 
-    /// The built items of a set or frozenset, without the ones Python's set would not have
-    /// kept: as [`Walk::visit_set`], but the values are at hand.
-    fn python_set_of(&mut self, nodes: &[&'a Node], values: Vec<Value>) -> Vec<Value> {
-        if values.len() < 2 {
-            return values;
+    /// Which of a set's `items` Python's set keeps, in order (`None`: all of them). Items whose
+    /// hashes meet no other's are kept unbuilt; of those that meet, the same node again (a memo
+    /// GET: the same Python object) is dropped unbuilt; the rest are built on the `dedup`
+    /// budget and compared.
+    fn set_keep(&mut self, items: &[&'a Node]) -> Result<Option<Vec<usize>>> {
+        if items.len() < 2 {
+            return Ok(None);
         }
-        let keep = match self.may_repeat(nodes) {
-            Some(meet) if meet.is_empty() => return values,
-            Some(meet) => {
-                let some: Vec<&Value> = meet.iter().map(|&i| &values[i]).collect();
-                let ids = self.identities(meet.iter().map(|&i| nodes[i]));
-                match set_survivors(&some, &ids) {
-                    None => return values,
-                    Some(kept) => all_but(values.len(), &meet, &kept),
-                }
-            }
-            None => match set_survivors(&values, &self.identities(nodes.iter().copied())) {
-                None => return values,
-                Some(keep) => keep,
-            },
+        let meet = match self.may_repeat(items) {
+            Some(meet) if meet.is_empty() => return Ok(None),
+            Some(meet) => meet,
+            None => (0..items.len()).collect(),
         };
-        let mut keep = keep.into_iter().peekable();
-        values
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| keep.next_if_eq(i).is_some())
-            .map(|(_, v)| v)
-            .collect()
+        let mut seen = std::collections::HashSet::new();
+        let firsts: Vec<usize> = meet
+            .iter()
+            .copied()
+            .filter(|&i| same_node(items[i]).map_or(true, |k| seen.insert(k)))
+            .collect();
+        let some: Vec<&Node> = firsts.iter().map(|&i| items[i]).collect();
+        let kept = match self.survivors(&some)? {
+            Some(kept) => kept,
+            None if firsts.len() == meet.len() => return Ok(None),
+            None => (0..firsts.len()).collect(),
+        };
+        let mut dropped = vec![false; items.len()];
+        for &i in &meet {
+            dropped[i] = true;
+        }
+        for k in kept {
+            dropped[firsts[k]] = false;
+        }
+        Ok(Some((0..items.len()).filter(|&i| !dropped[i]).collect()))
     }
 
     /// The indices of the items that may be equal to another (their hashes meet), in order;
@@ -403,17 +398,23 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
-/// The indices `0..len` but those of `meet` (in order) that `kept` (indices into `meet`) does
-/// not name.
-fn all_but(len: usize, meet: &[usize], kept: &[usize]) -> Vec<usize> {
-    let mut dropped = vec![false; len];
-    for &i in meet {
-        dropped[i] = true;
-    }
-    for &k in kept {
-        dropped[meet[k]] = false;
-    }
-    (0..len).filter(|&i| !dropped[i]).collect()
+/// A key that only the same node (one Python object, met again through the memo) has, for
+/// the kinds that have one: tuples and frozensets by their range, strs, bytes and big ints by
+/// their span, objects, globals and buffers by their id.
+fn same_node(node: &Node) -> Option<(u8, u64, u32)> {
+    Some(match node.kind {
+        Kind::Tuple(r) | Kind::FrozenSet(r) if r.len > 0 => {
+            (node_tag(node), u64::from(r.start), r.len)
+        }
+        Kind::BigInt(span) | Kind::Str(span) | Kind::Bytes(span) | Kind::ByteArray(span) => {
+            let (a, b) = span.key();
+            (node_tag(node), a, b)
+        }
+        Kind::Object(id) => (9, u64::from(id), 0),
+        Kind::Global(g) => (5, u64::from(g), 0),
+        Kind::Buffer(b) => (4, u64::from(b), 0),
+        _ => return None,
+    })
 }
 
 /// The tag of a node kind in [`Hashes`] (and in its hash).

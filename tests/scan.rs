@@ -448,3 +448,67 @@ fn build_on_an_enum_member_is_dangerous_and_refused() {
         }
     }
 }
+
+/// Found by a review: ways past the scan that `pickle.loads` (or an `Unpickler` loading one
+/// pickle after another) would take to a dangerous call. Each is dangerous now.
+#[test]
+fn memo_across_pickles_frames_loads_ignores_and_more_gadgets_are_dangerous() {
+    let cases: &[(&str, &str)] = &[
+        // The second pickle fetches 'os' and 'system' from the first one's memo, which an
+        // Unpickler keeps from one load() to the next.
+        (
+            "memo of an earlier pickle",
+            "80048c026f73948c0673797374656d942e80048c086275696c74696e73948c03736574943068006801938c02696485522e",
+        ),
+        // A 3-byte frame that ends inside 'os': pickle.loads reads on.
+        (
+            "a frame too short",
+            "80049503000000000000008c026f738c0673797374656d938c02696485522e",
+        ),
+        // A frame inside a frame.
+        (
+            "a frame in a frame",
+            "80049520000000000000009501000000000000004b01308c026f738c0673797374656d938c02696485522e",
+        ),
+        // typing._eval_type(ForwardRef("..."), None, None) evals the string.
+        (
+            "typing._eval_type",
+            "800263747970696e670a5f6576616c5f747970650a63747970696e670a466f72776172645265660a581d0000005f5f696d706f72745f5f28276f7327292e73797374656d28276964272985524e4e87522e",
+        ),
+        // dataclasses._create_fn execs generated code.
+        (
+            "dataclasses._create_fn",
+            "80026364617461636c61737365730a5f6372656174655f666e0a285801000000665d581f000000783d5f5f696d706f72745f5f28276f7327292e73797374656d282769642729615d5804000000706173736174522e",
+        ),
+        // uuid._find_mac_near_keyword runs a program of the pickle's choice.
+        (
+            "uuid._find_mac_near_keyword",
+            "800263757569640a5f66696e645f6d61635f6e6561725f6b6579776f72640a285807000000707974686f6e33581b0000002d63696d706f7274206f733b6f732e73797374656d2827696427295d4e74522e",
+        ),
+    ];
+    for (what, hexed) in cases {
+        let report = scan(&py_common::unhex(hexed));
+        assert!(report.is_dangerous(), "{what}: {report}");
+    }
+    // Files written, deleted or opened for writing: a pathlib method by name or through
+    // getattr, gzip.open, the pure-Python io.
+    let text = python(
+        "import pickle, pathlib, gzip\n\
+         class R:\n\
+         \x20   def __init__(self, f, a): self.f, self.a = f, a\n\
+         \x20   def __reduce__(self): return (self.f, self.a)\n\
+         p = pathlib.PurePosixPath('/tmp/x')\n\
+         for v in (R(pathlib.PosixPath.write_text, (pathlib.PosixPath('/tmp/x'), 'y')),\n\
+         \x20         R(getattr, (pathlib.PosixPath, 'unlink')),\n\
+         \x20         R(gzip.open, ('/tmp/x', 'wb'))):\n\
+         \x20   for proto in (2, 4):\n\
+         \x20       print(pickle.dumps(v, proto).hex())",
+    );
+    assert_eq!(text.lines().count(), 6);
+    for line in text.lines() {
+        let report = scan(&py_common::unhex(line));
+        assert!(report.is_dangerous(), "{line}: {report}");
+    }
+    let pyio = b"\x80\x02c_pyio\nopen\nX\x06\x00\x00\x00/tmp/xX\x01\x00\x00\x00w\x86R.";
+    assert!(scan(pyio).is_dangerous(), "{}", scan(pyio));
+}

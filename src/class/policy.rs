@@ -127,6 +127,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "_osx_support",               // runs commands through os.system (P, F)
     "_pickle",                    // nested unpickling (P, F)
     "_posixsubprocess",           // fork_exec runs programs (F)
+    "_pyio",                      // files: the pure-Python io's open
     "_pyrepl",                    // pagers run commands (P)
     "_signal",                    // signal handlers (F)
     "_sqlite3",                   // database files (F)
@@ -137,6 +138,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "atexit",                     // registers code to run at exit (F)
     "bdb",                        // debugger: runs code (P, F)
     "builtins.__dict__",          // every builtin by name
+    "bz2",                        // bz2.open writes files
     "cProfile",                   // run()/runctx() exec a string (P, F)
     "cloudpickle",                // rebuilds functions from code objects (P, F)
     "code",                       // interactive interpreter: runs code (P, F)
@@ -145,6 +147,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "compile",                    // not a module; listed by fickling as an alias of the builtin (F)
     "compileall",                 // writes .pyc files (F)
     "ctypes",                     // foreign functions, raw memory, DLLs (P, F)
+    "dataclasses",                // _create_fn and make_dataclass exec generated code
     "dbm",                        // database files
     "difflib",                    // reads files (F)
     "dill",                       // rebuilds functions from code objects (F)
@@ -159,6 +162,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "functools",                  // partial/reduce call anything (P: partial, F)
     "gc",                         // reaches every live object (F)
     "glob",                       // lists files (F)
+    "gzip",                       // gzip.open writes files
     "http",                       // network (F; P: httplib)
     "httplib",                    // Python 2's http.client (P, F)
     "idlelib",                    // IDLE runs code (P, F)
@@ -171,6 +175,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "lib2to3",                    // grammar loading runs code (P, F)
     "linecache",                  // reads files (F)
     "logging",                    // handlers open files and sockets (P: FileHandler, F)
+    "lzma",                       // lzma.open writes files
     "marshal",                    // loads code objects (F)
     "mmap",                       // maps memory and files (F)
     "multiprocessing",            // processes (F)
@@ -284,7 +289,19 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("torch.utils._config_module", "ConfigModule"), // load_config unpickles (P: ConfigModule.load_config, F)
     ("torch.utils.collect_env", "run"),             // runs a command (P)
     ("torch.utils.data.datapipes.utils.decoder", "basichandlers"), // nested unpickling (P)
+    ("typing", "ForwardRef._evaluate"),             // evals a string
+    ("typing", "_eval_type"),                       // evals a ForwardRef's string
+    ("typing", "get_type_hints"),                   // evals annotation strings
+    ("uuid", "_arp_getnode"),                       // runs a command
+    ("uuid", "_find_mac"),                          // runs a command (Python 3.8)
+    ("uuid", "_find_mac_near_keyword"),             // runs a command of the caller's choice
+    ("uuid", "_find_mac_under_heading"),            // runs a command of the caller's choice
     ("uuid", "_get_command_stdout"), // runs a command (P; F lists all of uuid, but uuid.UUID is data)
+    ("uuid", "_ifconfig_getnode"),   // runs a command
+    ("uuid", "_ip_getnode"),         // runs a command
+    ("uuid", "_lanscan_getnode"),    // runs a command
+    ("uuid", "_netstat_getnode"),    // runs a command
+    ("uuid", "_popen"),              // runs a command (Python 2)
 ];
 
 /// Dunder names that are data, not a way into an object's internals.
@@ -321,7 +338,17 @@ fn dangerous_as_named(module: &str, name: &str) -> bool {
         && name
             .split('.')
             .any(|part| part.len() > 4 && part.starts_with("__") && part.ends_with("__"));
-    module_listed(module) || name_listed(module, name) || dunder || reaches_listed(name)
+    module_listed(module)
+        || name_listed(module, name)
+        || dunder
+        || reaches_listed(name)
+        || path_method(module, name)
+}
+
+/// A method of a `pathlib` class (`PosixPath.write_text`, `Path.unlink`): they read, write and
+/// delete files. The classes themselves are data.
+fn path_method(module: &str, name: &str) -> bool {
+    (module == "pathlib" || module.starts_with("pathlib.")) && name.contains('.')
 }
 
 /// Whether `module` or a package above it is on [`DANGEROUS_MODULES`].

@@ -397,8 +397,9 @@ struct Uses {
     opaque: bool,
 }
 
-/// What one pickle's opcodes build: its stack, memo and what they refer to. Each pickle of a
-/// stream starts from an empty one, and a joblib object array's nested pickle has its own.
+/// What a pickle's opcodes build: its stack, memo and what they refer to. Each pickle of a
+/// stream starts with an empty stack and the memo the one before left (see
+/// [`PickleState::next_pickle`]); a joblib object array's nested pickle has a state of its own.
 #[derive(Default)]
 struct PickleState {
     stack: Vec<Sym>,
@@ -417,18 +418,14 @@ struct PickleState {
 }
 
 impl PickleState {
-    /// Empty, keeping the vectors' capacity.
-    fn clear(&mut self) {
+    /// Ready for the next pickle of a stream: an empty stack, the memo (and all it refers to)
+    /// kept. An `Unpickler` that loads one pickle after another keeps its memo, so a later
+    /// pickle may fetch what an earlier one stored (`pickle.load` called afresh each time
+    /// starts from an empty one, where such a fetch is an error).
+    fn next_pickle(&mut self) {
         self.stack.clear();
         self.marks.clear();
-        self.memo.clear();
-        self.sparse.clear();
-        self.objs.clear();
-        self.pairs.clear();
-        self.strings.clear();
         self.proto = 0;
-        self.edges.clear();
-        self.stale = false;
     }
 }
 
@@ -499,7 +496,7 @@ impl<'a> Scanner<'a> {
 
     fn run(&mut self) -> Result<()> {
         loop {
-            self.st.clear();
+            self.st.next_pickle();
             if !self.one()? {
                 return match self.report.pickles {
                     0 => Err(Error::new(ErrorCode::Empty)),
@@ -1693,17 +1690,21 @@ impl<'a> Scanner<'a> {
                 self.st.proto = v;
             }
             FRAME => {
+                // As `pickle.loads` reads a frame: the bytes it claims must be there, and
+                // that is all (it reads on across its end, or into a frame within it, where
+                // the reader refuses the pickle); a scan that stopped there would miss
+                // whatever came after.
                 let n = self.u64_len()?;
-                self.r.begin_frame(n, &mut self.scratch)?;
+                let left = (self.input.len() as u64).saturating_sub(self.r.position());
+                if n > left {
+                    return Err(Error::new(ErrorCode::Truncated { needed: n, left }));
+                }
             }
             STOP => {
                 // The result reaches the caller: a getattr in it is a use (the reader refuses
                 // it there).
                 let result = *self.top()?;
                 self.use_value(&result);
-                if self.r.in_unfinished_frame() {
-                    return Err(malformed("STOP before the end of the current FRAME"));
-                }
                 return Ok(true);
             }
             other => return Err(Error::new(ErrorCode::InvalidOpcode(other))),

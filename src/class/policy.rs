@@ -147,7 +147,6 @@ const DANGEROUS_MODULES: &[&str] = &[
     "compile",                    // not a module; listed by fickling as an alias of the builtin (F)
     "compileall",                 // writes .pyc files (F)
     "ctypes",                     // foreign functions, raw memory, DLLs (P, F)
-    "dataclasses",                // _create_fn and make_dataclass exec generated code
     "dbm",                        // database files
     "difflib",                    // reads files (F)
     "dill",                       // rebuilds functions from code objects (F)
@@ -275,6 +274,13 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("builtins", "vars"),       // namespace access (F)
     ("codecs", "open"),         // files
     ("copyreg", "add_extension"), // changes the extension registry
+    ("dataclasses", "_FuncBuilder"), // execs generated code (Python 3.13+)
+    ("dataclasses", "_add_slots"), // makes a class
+    ("dataclasses", "_create_fn"), // execs generated code
+    ("dataclasses", "_process_class"), // execs generated code
+    ("dataclasses", "dataclass"), // execs generated code
+    ("dataclasses", "make_dataclass"), // execs generated code
+    ("dataclasses", "replace"), // calls any class
     ("numpy", "fromfile"),      // reads files
     ("numpy", "load"),          // reads files, nested unpickling
     ("torch", "compile"),       // compiles code (F)

@@ -397,9 +397,8 @@ struct Uses {
     opaque: bool,
 }
 
-/// What a pickle's opcodes build: its stack, memo and what they refer to. Each pickle of a
-/// stream starts with an empty stack and the memo the one before left (see
-/// [`PickleState::next_pickle`]); a joblib object array's nested pickle has a state of its own.
+/// What one pickle's opcodes build: its stack, memo and what they refer to. Each pickle of a
+/// stream starts from an empty one, and a joblib object array's nested pickle has its own.
 #[derive(Default)]
 struct PickleState {
     stack: Vec<Sym>,
@@ -418,14 +417,21 @@ struct PickleState {
 }
 
 impl PickleState {
-    /// Ready for the next pickle of a stream: an empty stack, the memo (and all it refers to)
-    /// kept. An `Unpickler` that loads one pickle after another keeps its memo, so a later
-    /// pickle may fetch what an earlier one stored (`pickle.load` called afresh each time
-    /// starts from an empty one, where such a fetch is an error).
-    fn next_pickle(&mut self) {
+    /// Empty, keeping the vectors' capacity: each pickle of a stream starts afresh, as
+    /// `pickle.load` called for each does. (An `Unpickler` that loads one pickle after another
+    /// keeps its memo, and a later pickle could fetch what an earlier one stored: not followed
+    /// here, see the README.)
+    fn clear(&mut self) {
         self.stack.clear();
         self.marks.clear();
+        self.memo.clear();
+        self.sparse.clear();
+        self.objs.clear();
+        self.pairs.clear();
+        self.strings.clear();
         self.proto = 0;
+        self.edges.clear();
+        self.stale = false;
     }
 }
 
@@ -496,7 +502,7 @@ impl<'a> Scanner<'a> {
 
     fn run(&mut self) -> Result<()> {
         loop {
-            self.st.next_pickle();
+            self.st.clear();
             if !self.one()? {
                 return match self.report.pickles {
                     0 => Err(Error::new(ErrorCode::Empty)),

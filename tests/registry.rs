@@ -1144,6 +1144,22 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
         let b = pypickle::to_vec_with(&aliased, &opts).unwrap();
         let theirs = oracle("dumps", &[format!("{proto}\tC.FrozenSlots('a', 2)")]);
         assert_eq!(hex(&b), theirs[0], "protocol {proto}");
+        // Every field with a default: the count is not said, the order still checked.
+        #[derive(Serialize, Deserialize, Default)]
+        #[serde(rename = "FrozenSlots", default)]
+        struct Defaults {
+            label: String,
+            size: i64,
+        }
+        let dreg =
+            ClassRegistry::new().frozen_slots_dataclass::<Defaults>("pypickle_classes.FrozenSlots");
+        let d = Defaults {
+            label: "a".into(),
+            size: 2,
+        };
+        let db =
+            pypickle::to_vec_with(&d, &SerOptions::new().protocol(proto).registry(dreg)).unwrap();
+        assert_eq!(hex(&db), theirs[0], "defaults, protocol {proto}");
         // Read back by position, the alias no field of its own.
         let de = DeOptions::new().registry(reg.clone());
         let back: Aliased = pypickle::from_slice_with(&b, &de).unwrap();

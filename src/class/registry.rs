@@ -563,8 +563,9 @@ fn struct_fields<T: Deserialize<'static>>() -> (&'static [&'static str], Option<
     let fields = Cell::new(&[][..]);
     let count = match T::deserialize(Fields(&fields)) {
         Err(Said(count)) => count,
-        // Nothing read, yet a value: no fields.
-        Ok(_) => Some(0),
+        // A value from nothing: no fields, or every field has a default (the count is not
+        // said).
+        Ok(_) => fields.get().is_empty().then_some(0),
     };
     (fields.get(), count)
 }

@@ -331,13 +331,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
-                // Copied into every value that names it (an object's class too): the bytes
-                // past a few are charged as a str's are, or a global of a long name referenced
-                // again and again would copy it for a few bytes each time. (All of them
-                // charged, a million objects of one class of 46 bytes of name, 10 MB of
+                // Copied into every value that names it (an object's class too): a name longer
+                // than 64 bytes is charged as a str's bytes are, or a global of a long name
+                // referenced again and again would copy it for a few bytes each time. (Every
+                // name charged, a million objects of one class of 46 bytes of name, 10 MB of
                 // pickle, went over the limit.)
-                let long = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
-                at(&node, self.spend_bytes(long))?;
+                let len = module.len() + name.len();
+                at(
+                    &node,
+                    self.spend_bytes(if len > NAME_ALLOWANCE { len } else { 0 }),
+                )?;
                 Value::Global(Box::new(Global {
                     module: module.into(),
                     name: name.into(),
@@ -456,10 +459,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
-/// The bytes of a global's module and name that each copy of them may take without charge:
-/// with the copy's own allocations (about 80 bytes), what a value may cost in the allocation
-/// bound (`tests/alloc_bounds.rs`).
-const NAME_ALLOWANCE: usize = 8;
+/// The bytes of a global's module and name that each copy may take without charge (a longer
+/// name is charged whole):
+/// enough for most real names (a million references to an Enum member of 53 bytes of name is a
+/// 2 MB pickle), and with the copy's own allocations (about 80 bytes) within what a value may
+/// cost in the allocation bound (`tests/alloc_bounds.rs`).
+const NAME_ALLOWANCE: usize = 64;
 
 /// The bytes of strs, bytes and big ints a walk may hand over: the pickle's own and those made
 /// in scratch (each value once), plus 32 for each value `max_expansion` allows.

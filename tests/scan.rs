@@ -505,6 +505,17 @@ fn frames_loads_reads_across_and_more_gadgets_are_dangerous() {
     }
     let pyio = b"\x80\x02c_pyio\nopen\nX\x06\x00\x00\x00/tmp/xX\x01\x00\x00\x00w\x86R.";
     assert!(scan(pyio).is_dangerous(), "{}", scan(pyio));
+    // STOP inside a frame: one unpickler goes on after it, another (CPython's, reading a
+    // file) at the frame's end, which here is a pickle running os.system that the first reads
+    // as the bytes of a BINBYTES. An error, as before frames were read as loads reads them.
+    let hidden = py_common::unhex(
+        "80049507000000000000004e2e42170000008002636f730a73797374656d0a2853226964220a74522e2e",
+    );
+    let report = scan(&hidden);
+    assert!(report.error.is_some(), "{report}");
+    // dataclasses' helpers that make functions from text.
+    let init_fn = py_common::unhex("80026364617461636c61737365730a5f696e69745f666e0a285d71005d71015d71028989581c00000073656c663d7072696e74282750574e45442d6861726d6c657373272971037d710489747105522e");
+    assert!(scan(&init_fn).is_dangerous(), "{}", scan(&init_fn));
     // Data of the same modules is what it was: dataclasses.MISSING, a path.
     for data in [
         &b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x0bdataclasses\x8c\r_MISSING_TYPE\x93)\x81."[..],

@@ -274,13 +274,6 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("builtins", "vars"),       // namespace access (F)
     ("codecs", "open"),         // files
     ("copyreg", "add_extension"), // changes the extension registry
-    ("dataclasses", "_FuncBuilder"), // execs generated code (Python 3.13+)
-    ("dataclasses", "_add_slots"), // makes a class
-    ("dataclasses", "_create_fn"), // execs generated code
-    ("dataclasses", "_process_class"), // execs generated code
-    ("dataclasses", "dataclass"), // execs generated code
-    ("dataclasses", "make_dataclass"), // execs generated code
-    ("dataclasses", "replace"), // calls any class
     ("numpy", "fromfile"),      // reads files
     ("numpy", "load"),          // reads files, nested unpickling
     ("torch", "compile"),       // compiles code (F)
@@ -349,6 +342,33 @@ fn dangerous_as_named(module: &str, name: &str) -> bool {
         || dunder
         || reaches_listed(name)
         || path_method(module, name)
+        || dataclasses_code(module, name)
+}
+
+/// The names of `dataclasses` that are data (sentinels, the field record, the frozen error);
+/// its other names make classes and functions from text (`_create_fn`, `_init_fn`,
+/// `make_dataclass`) or set attributes of classes.
+const DATACLASSES_DATA: &[&str] = &[
+    "Field",
+    "FrozenInstanceError",
+    "InitVar",
+    "KW_ONLY",
+    "MISSING",
+    "_DataclassParams",
+    "_FIELD",
+    "_FIELD_CLASSVAR",
+    "_FIELD_INITVAR",
+    "_FIELD_BASE",
+    "_HAS_DEFAULT_FACTORY",
+    "_HAS_DEFAULT_FACTORY_CLASS",
+    "_KW_ONLY_TYPE",
+    "_MISSING_TYPE",
+];
+
+/// A name of `dataclasses` that is not data (see [`DATACLASSES_DATA`]).
+fn dataclasses_code(module: &str, name: &str) -> bool {
+    let first = name.split('.').next().unwrap_or(name);
+    module == "dataclasses" && !DATACLASSES_DATA.contains(&first)
 }
 
 /// A method of a `pathlib` class (`PosixPath.write_text`, `Path.unlink`): they read, write and

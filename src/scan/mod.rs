@@ -454,6 +454,8 @@ struct Scanner<'a> {
     /// A joblib file's regions outside the opcodes, and the next one to meet.
     regions: &'a [JoblibRegion],
     next_region: usize,
+    /// Where the last FRAME read ends.
+    frame_end: u64,
 }
 
 #[cold]
@@ -497,6 +499,7 @@ impl<'a> Scanner<'a> {
             elided: Arc::from("<name not kept: the report's size limit>"),
             regions: &[],
             next_region: 0,
+            frame_end: 0,
         }
     }
 
@@ -553,9 +556,9 @@ impl<'a> Scanner<'a> {
             self.r.bytes(region.end - region.start, &mut self.scratch)?;
             return Ok(());
         }
-        let outer = std::mem::take(&mut self.st);
+        let outer = (std::mem::take(&mut self.st), self.frame_end);
         let scanned = self.one();
-        self.st = outer;
+        (self.st, self.frame_end) = outer;
         match scanned? {
             true if self.r.position() == region.end => Ok(()),
             _ => Err(malformed(
@@ -1705,12 +1708,19 @@ impl<'a> Scanner<'a> {
                 if n > left {
                     return Err(Error::new(ErrorCode::Truncated { needed: n, left }));
                 }
+                self.frame_end = self.r.position() + n;
             }
             STOP => {
                 // The result reaches the caller: a getattr in it is a use (the reader refuses
                 // it there).
                 let result = *self.top()?;
                 self.use_value(&result);
+                if self.r.position() < self.frame_end {
+                    // The next pickle of a stream begins after the STOP for one unpickler,
+                    // at the frame's end for another (CPython's, reading a file, takes the
+                    // whole frame): which one hides the other.
+                    return Err(malformed("STOP before the end of the current FRAME"));
+                }
                 return Ok(true);
             }
             other => return Err(Error::new(ErrorCode::InvalidOpcode(other))),

@@ -753,10 +753,13 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         // The list names no field: each must come in the dataclass's order (past aliases),
         // and every one be written (see `finish_fields`).
         if let Some(f) = ser.frozen.last_mut() {
-            match f.fields[f.next.min(f.fields.len())..]
-                .iter()
-                .position(|&n| n == key)
-            {
+            let rest = &f.fields[f.next.min(f.fields.len())..];
+            // Without a count, no name may be passed over: it could be a field left out.
+            let found = match f.count {
+                Some(_) => rest.iter().position(|&n| n == key),
+                None => (rest.first() == Some(&key)).then_some(0),
+            };
+            match found {
                 Some(at) => {
                     f.next += at + 1;
                     f.written += 1;
@@ -952,12 +955,12 @@ impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
     fn finish_fields(mut self) -> Result<()> {
         let ser = &mut *self.ser;
         if let Some(f) = ser.frozen.pop() {
-            if f.count.is_some_and(|n| n != f.written) {
+            if f.count.unwrap_or(f.fields.len()) != f.written {
                 let e = unserializable(format!(
                     "{} fields of a frozen slots dataclass of {} were written: its state lists \
                      every field by position, none left out (`#[serde(skip_serializing)]`)",
                     f.written,
-                    f.count.unwrap_or(0)
+                    f.count.unwrap_or(f.fields.len())
                 ));
                 return Err(ser.fail(e));
             }

@@ -2,11 +2,13 @@
 //! size: a counting global allocator measures the peak of each decode.
 //!
 //! The bound checked here, and stated in the README: peak heap growth during a decode is at
-//! most 128 times the input's length plus 153 MiB. The multiple: one value per input byte (a
+//! most 128 times the input's length plus 305 MiB. The multiple: one value per input byte (a
 //! run of DUP or NONE) is 24 bytes on the stack, up to three times that while the vector
-//! doubles. The constant, 152 bytes for each of the `max_expansion` (2^20) values: 96 for a
-//! value a shared-reference bomb may build before it is stopped (a global's copy, whose name
-//! is uncharged up to 64 bytes, is the largest), 32 for the bytes of strs and
+//! doubles. The constant, 304 bytes for each of the `max_expansion` (2^20) values: 256 for a
+//! value a shared-reference bomb may build before it is stopped (an object copied again and
+//! again is the largest: its record, its class's name of up to 64 uncharged bytes, its
+//! arguments; a list of a million references to one Enum member is such a pickle, and reads),
+//! 32 for the bytes of strs and
 //! bytes handed over again (one long str referenced over and over), and 8 (three times, while
 //! the buffer doubles) for what calls may copy into the scratch buffer beyond the input's
 //! length (`_codecs.encode` of one memoized str, again and again); plus 1 MiB for fixed tables
@@ -49,7 +51,7 @@ fn peak_of(f: impl FnOnce()) -> usize {
 }
 
 fn bound(input: &[u8]) -> usize {
-    128 * input.len() + 152 * (1 << 20) + (1 << 20)
+    128 * input.len() + 304 * (1 << 20) + (1 << 20)
 }
 
 fn with_len(op: u8, len_bytes: &[u8]) -> Vec<u8> {
@@ -209,6 +211,18 @@ fn global_bomb(len: usize) -> Vec<u8> {
     d
 }
 
+/// An object (`class()`, a REDUCE) referenced 1024 times in a tuple referenced 1024 times.
+fn object_bomb(global: &[u8]) -> Vec<u8> {
+    let mut d = b"\x80\x04".to_vec();
+    d.extend_from_slice(global);
+    d.extend_from_slice(b")R\x94(");
+    d.extend_from_slice(&b"h\x00".repeat(1024));
+    d.extend_from_slice(b"t\x94(");
+    d.extend_from_slice(&b"h\x01".repeat(1024));
+    d.extend_from_slice(b"t.");
+    d
+}
+
 // One test function: the counters are global, so cases must not run in parallel.
 #[test]
 fn hostile_inputs_stay_within_the_allocation_bound() {
@@ -225,6 +239,32 @@ fn hostile_inputs_stay_within_the_allocation_bound() {
         assert!(
             peak <= bound(&data),
             "a global of {len} bytes of name: peak {peak} bytes for a {}-byte input",
+            data.len()
+        );
+    }
+    // Objects copied a million times: inert ones of a long name (record mode), and
+    // OrderedDicts (an allowed class, default options).
+    let long = format!("c{}\n{}\n", "m".repeat(32), "N".repeat(32));
+    for (what, data, opts) in [
+        ("inert objects", object_bomb(long.as_bytes()), &record),
+        (
+            "inert objects of a short name",
+            object_bomb(b"cm\nN\n"),
+            &record,
+        ),
+        (
+            "OrderedDicts",
+            object_bomb(b"ccollections\nOrderedDict\n"),
+            &DeOptions::new(),
+        ),
+    ] {
+        let peak = peak_of(|| match pypickle::from_slice_with::<Value>(&data, opts) {
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}"),
+        });
+        assert!(
+            peak <= bound(&data),
+            "{what}: peak {peak} bytes for a {}-byte input",
             data.len()
         );
     }

@@ -331,16 +331,13 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     })
                     .or_at(node.offset(), node.opcode()));
                 }
-                // Copied into every value that names it (an object's class too): a name longer
-                // than 64 bytes is charged as a str's bytes are, or a global of a long name
-                // referenced again and again would copy it for a few bytes each time. (Every
-                // name charged, a million objects of one class of 46 bytes of name, 10 MB of
-                // pickle, went over the limit.)
-                let len = module.len() + name.len();
-                at(
-                    &node,
-                    self.spend_bytes(if len > NAME_ALLOWANCE { len } else { 0 }),
-                )?;
+                // Copied into every value that names it (an object's class too): the bytes of
+                // a name past 64 are charged, four times over for the copy's own allocations,
+                // or a global of a long name referenced again and again would copy it for a
+                // few bytes each time. (Every byte charged, a million objects of one class of
+                // 46 bytes of name, 10 MB of pickle, went over the limit.)
+                let past = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
+                at(&node, self.spend_bytes(past.saturating_mul(4)))?;
                 Value::Global(Box::new(Global {
                     module: module.into(),
                     name: name.into(),
@@ -459,8 +456,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     }
 }
 
-/// The bytes of a global's module and name that each copy may take without charge (a longer
-/// name is charged whole):
+/// The bytes of a global's module and name that each copy may take without charge:
 /// enough for most real names (a million references to an Enum member of 53 bytes of name is a
 /// 2 MB pickle), and with the copy's own allocations (about 80 bytes) within what a value may
 /// cost in the allocation bound (`tests/alloc_bounds.rs`).

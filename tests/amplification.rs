@@ -15,6 +15,16 @@ fn su(s: &str) -> Vec<u8> {
     [&[0x8c, s.len() as u8][..], s.as_bytes()].concat()
 }
 
+/// CPython's protocol 4 pickle of the `x` that `setup` makes, and the `repr()` of what it
+/// loads from it.
+fn dumped(setup: &str) -> (Vec<u8>, String) {
+    let out = python(&format!(
+        "import pickle\n{setup}\np = pickle.dumps(x, 4)\nprint(p.hex())\nprint(repr(pickle.loads(p)))"
+    ));
+    let (hexed, repr) = out.split_once('\n').unwrap();
+    (py_common::unhex(hexed), repr.trim_end().to_string())
+}
+
 /// A map's pairs in the order the reader gives them.
 struct Pairs(Vec<(String, i64)>);
 
@@ -104,16 +114,11 @@ fn an_attribute_set_again_keeps_its_place() {
 /// times the size and went over the expansion limit.
 #[test]
 fn nested_frozensets_read_whole() {
-    let script = "import pickle
-x = tuple(range(50000))
+    let (p, repr) = dumped(
+        "x = tuple(range(50000))
 for k in range(30):
-    x = frozenset({x, k})
-p = pickle.dumps(x, 4)
-print(p.hex())
-print(repr(pickle.loads(p)))";
-    let out = python(script);
-    let (hexed, repr) = out.split_once('\n').unwrap();
-    let p = py_common::unhex(hexed);
+    x = frozenset({x, k})",
+    );
     // Through serde, as a visitor of anything sees it.
     let json: serde_json::Value = pypickle::from_slice(&p).unwrap();
     let mut level = &json;
@@ -126,7 +131,7 @@ print(repr(pickle.loads(p)))";
     // As a Value, printed as CPython prints it.
     let v: Value = pypickle::from_slice(&p).unwrap();
     let ours = v.to_string();
-    assert!(ours == repr.trim_end(), "the reprs differ");
+    assert!(ours == repr, "the reprs differ");
 }
 
 /// Nested frozensets around a tuple of 100 references to a tuple of 100 huge floats: hashing
@@ -263,24 +268,19 @@ fn hashed_set_items_merge_as_python_merges_them() {
 /// without recursing (it is then deeper than `max_depth` to read).
 #[test]
 fn deep_items_are_hashed_to_the_bottom() {
-    let script = "import pickle
-deep = 0
+    let (p, repr) = dumped(
+        "deep = 0
 for _ in range(70):
     deep = (deep,)
 x = frozenset({tuple(range(50000)), deep})
 for k in range(30):
-    x = frozenset({x, k})
-p = pickle.dumps(x, 4)
-print(p.hex())
-print(repr(pickle.loads(p)))";
-    let out = python(script);
-    let (hexed, repr) = out.split_once('\n').unwrap();
-    let p = py_common::unhex(hexed);
+    x = frozenset({x, k})",
+    );
     let json: serde_json::Value = pypickle::from_slice(&p).unwrap();
     assert!(json.is_array());
     let v: Value = pypickle::from_slice(&p).unwrap();
     let ours = v.to_string();
-    assert!(ours == repr.trim_end(), "the reprs differ");
+    assert!(ours == repr, "the reprs differ");
 
     let chain = |n: usize| [&b"K\x01"[..], &b"\x85".repeat(n)].concat();
     let p = [

@@ -180,30 +180,24 @@ print(len(x), len(x[0]), x[0][0])",
 #[test]
 fn global_names_count_against_the_expansion_budget() {
     let global = [&b"c"[..], &b"m".repeat(1000), b"\nx\nq\x00"].concat();
-    let refs = |id: u8, n: usize| [&b"0("[..], &[b'h', id].repeat(n), b"t"].concat();
-    let bomb = [
-        &b"\x80\x02"[..],
-        &global,
-        &refs(0, 1000),
-        b"q\x01",
-        &refs(1, 1000),
-        b".",
-    ]
-    .concat();
+    // A tuple of n references to the global, and a tuple of n references to that.
+    let nested = |n: usize| {
+        let refs = |id: u8| [&b"0("[..], &[b'h', id].repeat(n), b"t"].concat();
+        [
+            &b"\x80\x02"[..],
+            &global,
+            &refs(0),
+            b"q\x01",
+            &refs(1),
+            b".",
+        ]
+        .concat()
+    };
     let opts = DeOptions::new().record_unknown_globals(true);
-    let e = pypickle::from_slice_with::<Value>(&bomb, &opts).unwrap_err();
+    let e = pypickle::from_slice_with::<Value>(&nested(1000), &opts).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Expansion), "{e}");
     // A few references read.
-    let few = [
-        &b"\x80\x02"[..],
-        &global,
-        &refs(0, 10),
-        b"q\x01",
-        &refs(1, 10),
-        b".",
-    ]
-    .concat();
-    let v = pypickle::from_slice_with::<Value>(&few, &opts).unwrap();
+    let v = pypickle::from_slice_with::<Value>(&nested(10), &opts).unwrap();
     assert!(v
         .to_string()
         .starts_with(&format!("(({}.x, ", "m".repeat(1000))));

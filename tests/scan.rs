@@ -513,6 +513,13 @@ fn frames_loads_reads_across_and_more_gadgets_are_dangerous() {
     );
     let report = scan(&hidden);
     assert!(report.error.is_some(), "{report}");
+    // The same behind a frame within a frame: the outer frame's end is where the next pickle
+    // begins for the unpickler that takes whole frames.
+    let nested = py_common::unhex(
+        "80049513000000000000009502000000000000004b012e8004421a000000636f730a73797374656d0a2853276563686f206869270a74522e2e",
+    );
+    let report = scan(&nested);
+    assert!(report.error.is_some() || report.is_dangerous(), "{report}");
     // dataclasses' helpers that make functions from text.
     let init_fn = py_common::unhex("80026364617461636c61737365730a5f696e69745f666e0a285d71005d71015d71028989581c00000073656c663d7072696e74282750574e45442d6861726d6c657373272971037d710489747105522e");
     assert!(scan(&init_fn).is_dangerous(), "{}", scan(&init_fn));

@@ -1708,7 +1708,9 @@ impl<'a> Scanner<'a> {
                 if n > left {
                     return Err(Error::new(ErrorCode::Truncated { needed: n, left }));
                 }
-                self.frame_end = self.r.position() + n;
+                // The outermost frame's end: an unpickler that takes whole frames goes on
+                // from there after a STOP inside a frame within it.
+                self.frame_end = self.frame_end.max(self.r.position() + n);
             }
             STOP => {
                 // The result reaches the caller: a getattr in it is a use (the reader refuses

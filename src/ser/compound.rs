@@ -765,9 +765,16 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
                     f.written += 1;
                 }
                 None => {
+                    let unknown = if f.count.is_none() {
+                        " (every field has a default, so the struct does not say how many \
+                         fields it has, and an alias cannot be told from a field left out: \
+                         such a struct can have no aliases)"
+                    } else {
+                        ""
+                    };
                     let e = unserializable(format!(
                         "field `{key}` is written out of the order of the frozen slots \
-                         dataclass's fields ({}): its state lists them by position",
+                         dataclass's fields ({}): its state lists them by position{unknown}",
                         f.fields.join(", ")
                     ));
                     return Err(ser.fail(e));

@@ -267,7 +267,7 @@ impl ClassRegistry {
     /// struct is written as a `namedtuple`'s instance, which a dataclass is not).
     pub fn frozen_slots_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
         let mut reg = self.class::<T>(python);
-        let (fields, count) = struct_fields::<T>();
+        let (_, fields, count) = probe_all::<T>();
         assert!(
             !fields.is_empty() || count == Some(0),
             "ClassRegistry::frozen_slots_dataclass: {} is not a struct with named fields",
@@ -496,86 +496,37 @@ enum Shape {
 /// The serde name of `T` and its shape, found by asking `T` to deserialize from a deserializer
 /// that records the name and fails.
 fn probe<T: Deserialize<'static>>() -> Found {
-    let found = Cell::new(None);
-    let _ = T::deserialize(Probe { found: &found });
-    found.get()
+    probe_all::<T>().0
 }
 
 type Found = Option<(&'static str, Shape)>;
 
-/// The fields `T`'s `Deserialize` asks for, in order, with their aliases (none if it is no
-/// struct with named fields); and how many fields it reads from a sequence, if it says
-/// (serde's derive does, in the error for a sequence too short: "struct T with 3 elements").
-fn struct_fields<T: Deserialize<'static>>() -> (&'static [&'static str], Option<usize>) {
-    #[derive(Debug)]
-    struct Said(Option<usize>);
-    impl fmt::Display for Said {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("probed")
-        }
-    }
-    impl std::error::Error for Said {}
-    impl de::Error for Said {
-        fn custom<T: fmt::Display>(_: T) -> Self {
-            Said(None)
-        }
-        fn invalid_length(_: usize, expected: &dyn de::Expected) -> Self {
-            let text = expected.to_string();
-            let count = text.rsplit_once(" with ").and_then(|(_, n)| {
-                let (n, unit) = n.split_once(' ')?;
-                unit.starts_with("element").then(|| n.parse().ok())?
-            });
-            Said(count)
-        }
-    }
-    /// A sequence with nothing in it.
-    struct NoItems;
-    impl<'de> de::SeqAccess<'de> for NoItems {
-        type Error = Said;
-        fn next_element_seed<S: de::DeserializeSeed<'de>>(
-            &mut self,
-            _: S,
-        ) -> Result<Option<S::Value>, Said> {
-            Ok(None)
-        }
-    }
-    struct Fields<'a>(&'a Cell<&'static [&'static str]>);
-    impl<'de> de::Deserializer<'de> for Fields<'_> {
-        type Error = Said;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Said> {
-            Err(Said(None))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            visitor: V,
-        ) -> Result<V::Value, Said> {
-            self.0.set(fields);
-            visitor.visit_seq(NoItems)
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-            identifier ignored_any
-        }
-    }
-    let fields = Cell::new(&[][..]);
-    let count = match T::deserialize(Fields(&fields)) {
-        Err(Said(count)) => count,
+/// What [`probe`] finds, with the fields a struct's `Deserialize` asks for, in order, with
+/// their aliases (none if it is no struct with named fields); and how many fields it reads
+/// from a sequence, if it says (serde's derive does, in the error for a sequence too short:
+/// "struct T with 3 elements").
+fn probe_all<T: Deserialize<'static>>() -> (Found, &'static [&'static str], Option<usize>) {
+    let (found, fields) = (Cell::new(None), Cell::new(&[][..]));
+    let count = match T::deserialize(Probe {
+        found: &found,
+        fields: &fields,
+    }) {
+        Err(Probed(count)) => count,
         // A value from nothing: no fields, or every field has a default (the count is not
         // said).
         Ok(_) => fields.get().is_empty().then_some(0),
     };
-    (fields.get(), count)
+    (found.get(), fields.get(), count)
 }
 
 struct Probe<'a> {
     found: &'a Cell<Found>,
+    fields: &'a Cell<&'static [&'static str]>,
 }
 
+/// The probe's error: the field count, where serde's derive said it.
 #[derive(Debug)]
-struct Probed;
+struct Probed(Option<usize>);
 
 impl fmt::Display for Probed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -587,7 +538,28 @@ impl std::error::Error for Probed {}
 
 impl de::Error for Probed {
     fn custom<T: fmt::Display>(_: T) -> Self {
-        Probed
+        Probed(None)
+    }
+    fn invalid_length(_: usize, expected: &dyn de::Expected) -> Self {
+        let text = expected.to_string();
+        let count = text.rsplit_once(" with ").and_then(|(_, n)| {
+            let (n, unit) = n.split_once(' ')?;
+            unit.starts_with("element").then(|| n.parse().ok())?
+        });
+        Probed(count)
+    }
+}
+
+/// A sequence with nothing in it: a struct's derive given it says how many fields it wanted.
+struct NoItems;
+
+impl<'de> de::SeqAccess<'de> for NoItems {
+    type Error = Probed;
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        _: S,
+    ) -> Result<Option<S::Value>, Probed> {
+        Ok(None)
     }
 }
 
@@ -595,17 +567,18 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
     type Error = Probed;
 
     fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
-        Err(Probed)
+        Err(Probed(None))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
-        _: &'static [&'static str],
-        _: V,
+        fields: &'static [&'static str],
+        visitor: V,
     ) -> Result<V::Value, Probed> {
         self.found.set(Some((name, Shape::Struct)));
-        Err(Probed)
+        self.fields.set(fields);
+        visitor.visit_seq(NoItems)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -615,7 +588,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: V,
     ) -> Result<V::Value, Probed> {
         self.found.set(Some((name, Shape::Struct)));
-        Err(Probed)
+        Err(Probed(None))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -624,7 +597,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: V,
     ) -> Result<V::Value, Probed> {
         self.found.set(Some((name, Shape::Newtype)));
-        Err(Probed)
+        Err(Probed(None))
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -633,7 +606,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: V,
     ) -> Result<V::Value, Probed> {
         self.found.set(Some((name, Shape::Struct)));
-        Err(Probed)
+        Err(Probed(None))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -643,7 +616,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: V,
     ) -> Result<V::Value, Probed> {
         self.found.set(Some((name, Shape::Enum(variants))));
-        Err(Probed)
+        Err(Probed(None))
     }
 
     serde::forward_to_deserialize_any! {

@@ -376,12 +376,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             return Some(Identity::Tuple(parts));
         }
         // As a set: each once, in an order of their hashes.
-        parts.sort_by_cached_key(|id| {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            id.hash(&mut h);
-            h.finish()
-        });
+        parts.sort_by_cached_key(hash_one);
         parts.dedup();
         Some(Identity::FrozenSet(parts))
     }

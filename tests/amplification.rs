@@ -218,29 +218,23 @@ fn global_names_count_against_the_expansion_budget() {
     assert!(matches!(v, Value::List(l) if l.len() == 5000));
 }
 
-/// Sets are told apart by hashes of their items now: items Python finds equal across types
-/// still meet and are kept once, as CPython keeps them (`S(set, [...])` adds them one by one).
-#[test]
-fn hashed_set_items_merge_as_python_merges_them() {
-    let text = python(
+/// Sets CPython pickles from `S(kind, items)` for each `kind, items` in the Python expression
+/// `cases` (at the protocols of `protos`), which adds the items one by one, read as a `Value`,
+/// as `Vec<Value>`, through `from_value` and as `Vec<IgnoredAny>`: each time as many items as
+/// CPython's set has. `pickles`: how many there are.
+fn sets_hold_what_cpython_keeps(setup: &str, cases: &str, protos: &str, pickles: usize) {
+    let text = python(&format!(
         "import pickle\n\
          class S:\n\
          \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
          \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
-         big = 2**200\n\
-         items = [1, 1.0, True, complex(1, 0), 0, -0.0, False, 2**64, float(2**64), big,\n\
-         \x20        float(big), complex(float(big), 0), (1,), (1.0,), (True,), ((1, 2.0),),\n\
-         \x20        ((1.0, 2),), frozenset({1, 2}), frozenset({2.0, True}), frozenset({1, True}),\n\
-         \x20        frozenset({1}), frozenset({frozenset({1})}), frozenset({frozenset({1.0})}),\n\
-         \x20        'a' * 40, 'a' * 40, b'a' * 40, b'a' * 40, 'a', b'a', None, None, (), (),\n\
-         \x20        frozenset(), ((), frozenset()), ((), frozenset()), 0.5, 0.5]\n\
-         for p in range(6):\n\
-         \x20   for kind in (set, frozenset):\n\
-         \x20       for v in (S(kind, items), S(kind, items[::-1]), S(kind, items[::2])):\n\
-         \x20           b = pickle.dumps(v, p)\n\
-         \x20           print(b.hex(), len(pickle.loads(b)))",
-    );
-    assert_eq!(text.lines().count(), 36);
+         {setup}\n\
+         for p in {protos}:\n\
+         \x20   for kind, items in {cases}:\n\
+         \x20       b = pickle.dumps(S(kind, items), p)\n\
+         \x20       print(b.hex(), len(pickle.loads(b)))"
+    ));
+    assert_eq!(text.lines().count(), pickles);
     for line in text.lines() {
         let (hexed, len) = line.split_once(' ').unwrap();
         let b = py_common::unhex(hexed);
@@ -250,10 +244,35 @@ fn hashed_set_items_merge_as_python_merges_them() {
             Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
             other => panic!("{other}"),
         }
-        let seq = pypickle::from_slice::<Vec<Value>>(&b).unwrap();
-        assert_eq!(seq.len(), len, "{v}");
+        assert_eq!(
+            pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(),
+            len,
+            "{v}"
+        );
+        assert_eq!(
+            pypickle::from_slice::<Vec<IgnoredAny>>(&b).unwrap().len(),
+            len
+        );
         assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
     }
+}
+
+/// Sets are told apart by hashes of their items now: items Python finds equal across types
+/// still meet and are kept once, as CPython keeps them.
+#[test]
+fn hashed_set_items_merge_as_python_merges_them() {
+    sets_hold_what_cpython_keeps(
+        "big = 2**200\n\
+         items = [1, 1.0, True, complex(1, 0), 0, -0.0, False, 2**64, float(2**64), big,\n\
+         \x20        float(big), complex(float(big), 0), (1,), (1.0,), (True,), ((1, 2.0),),\n\
+         \x20        ((1.0, 2),), frozenset({1, 2}), frozenset({2.0, True}), frozenset({1, True}),\n\
+         \x20        frozenset({1}), frozenset({frozenset({1})}), frozenset({frozenset({1.0})}),\n\
+         \x20        'a' * 40, 'a' * 40, b'a' * 40, b'a' * 40, 'a', b'a', None, None, (), (),\n\
+         \x20        frozenset(), ((), frozenset()), ((), frozenset()), 0.5, 0.5]",
+        "[(kind, i) for kind in (set, frozenset) for i in (items, items[::-1], items[::2])]",
+        "range(6)",
+        36,
+    );
 }
 
 /// A tuple nested 70 deep beside the big one, in frozensets nested 30 deep: items are hashed
@@ -295,28 +314,10 @@ for k in range(30):
 /// the expansion limit before (found by a review).
 #[test]
 fn a_set_of_one_object_many_times_is_built_once() {
-    let text = python(
-        "import pickle\n\
-         class S:\n\
-         \x20   def __init__(self, kind, items): self.kind, self.items = kind, items\n\
-         \x20   def __reduce__(self): return (self.kind, (self.items,))\n\
-         t, s = tuple(range(10000)), 'x' * 100000\n\
-         for v in (S(set, [t] * 1000), S(frozenset, [s] * 1000), S(set, [t, (t,), t] * 300)):\n\
-         \x20   b = pickle.dumps(v, 4)\n\
-         \x20   print(b.hex(), len(pickle.loads(b)))",
+    sets_hold_what_cpython_keeps(
+        "t, s = tuple(range(10000)), 'x' * 100000",
+        "[(set, [t] * 1000), (frozenset, [s] * 1000), (set, [t, (t,), t] * 300)]",
+        "(4,)",
+        3,
     );
-    for line in text.lines() {
-        let (hexed, len) = line.split_once(' ').unwrap();
-        let b = py_common::unhex(hexed);
-        let len: usize = len.parse().unwrap();
-        let v: Value = pypickle::from_slice(&b).unwrap();
-        match &v {
-            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len),
-            other => panic!("{other}"),
-        }
-        assert_eq!(
-            pypickle::from_slice::<Vec<IgnoredAny>>(&b).unwrap().len(),
-            len
-        );
-    }
 }

@@ -1,6 +1,8 @@
 //! Inputs the cargo-fuzz targets in `fuzz/` found, minimised, one named test each: the bug, and
 //! the fuzz target and assertion that caught it.
 
+mod py_common;
+
 use pypickle::Value;
 
 /// Decodes `data` through `from_slice` and through `from_reader`, which must agree.
@@ -402,23 +404,12 @@ fn persistent_ids_of_shared_structure_stop_at_the_expansion_limit() {
 fn nested_shared_containers_read_as_cpython_reads_them() {
     let found = include_bytes!("data/nested_marks_built_as_value.pkl");
     let v: Value = pypickle::from_slice(found).unwrap();
-    let hex: String = found.iter().map(|b| format!("{b:02x}")).collect();
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            &format!(
-                "import pickle, sys; r = repr(pickle.loads(bytes.fromhex('{hex}')));\
-                 sys.stdout.write(r.replace(\"<class 'object'>\", 'builtins.object'))"
-            ),
-        ])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(v.to_string() == String::from_utf8(out.stdout).unwrap());
+    let repr = py_common::python(&format!(
+        "import pickle, sys; r = repr(pickle.loads(bytes.fromhex('{}')));\
+         sys.stdout.write(r.replace(\"<class 'object'>\", 'builtins.object'))",
+        py_common::hex(found)
+    ));
+    assert!(v.to_string() == repr);
 }
 
 /// A review's input: a state `(d, d)` whose two halves set the same 20,000 attributes, read

@@ -983,34 +983,14 @@ fn a_held_serializer_after_a_failed_top_level_value_writes_the_next_ones_whole()
             "{proto}"
         );
 
-        /// Fails the first write of more than 50 kB.
-        struct FailsOnce {
-            failed: bool,
-            out: Vec<u8>,
-        }
-        impl io::Write for FailsOnce {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                if b.len() > 50_000 && !self.failed {
-                    self.failed = true;
-                    return Err(io::Error::other("disk full"));
-                }
-                self.out.extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         // A bytes value, and a bytearray (written as a call below protocol 5, whose large
         // payload made the next value panic closing a stale frame; found by a review).
         for failing in [
             Value::Bytes(vec![9; 100_000]),
             Value::ByteArray(vec![9; 100_000]),
         ] {
-            let mut w = FailsOnce {
-                failed: false,
-                out: Vec::new(),
-            };
+            // Fails the first write of more than 50 kB.
+            let mut w = FailsOnce::new(50_001);
             let mut ser = Serializer::new(&mut w).with_options(o.clone());
             1.serialize(&mut ser).unwrap();
             assert!(failing.serialize(&mut ser).is_err());
@@ -1039,33 +1019,44 @@ fn a_held_serializer_after_a_failed_top_level_value_writes_the_next_ones_whole()
 fn a_pickle_the_writer_refused_at_its_end_is_not_sent_with_the_next() {
     // Found by a review: the final flush failed, the caller got the error, and the whole
     // pickle went out with the next value anyway.
-    struct FirstFails {
-        failed: bool,
-        out: Vec<u8>,
-    }
-    impl io::Write for FirstFails {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            if !self.failed {
-                self.failed = true;
-                return Err(io::Error::other("boom"));
-            }
-            self.out.extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
     for proto in 0..=5 {
         let o = SerOptions::new().protocol(proto);
-        let mut w = FirstFails {
-            failed: false,
-            out: Vec::new(),
-        };
+        let mut w = FailsOnce::new(0);
         let mut ser = Serializer::new(&mut w).with_options(o.clone());
         assert!(Value::Int(1).serialize(&mut ser).is_err());
         Value::Int(2).serialize(&mut ser).unwrap();
         drop(ser);
         assert_eq!(w.out, pypickle::to_vec_with(&2, &o).unwrap(), "{proto}");
+    }
+}
+
+/// A writer that refuses its first write of at least `at_least` bytes, then takes all.
+struct FailsOnce {
+    at_least: usize,
+    failed: bool,
+    out: Vec<u8>,
+}
+
+impl FailsOnce {
+    fn new(at_least: usize) -> Self {
+        FailsOnce {
+            at_least,
+            failed: false,
+            out: Vec::new(),
+        }
+    }
+}
+
+impl io::Write for FailsOnce {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if b.len() >= self.at_least && !self.failed {
+            self.failed = true;
+            return Err(io::Error::other("the writer refused"));
+        }
+        self.out.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }

@@ -765,17 +765,11 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
                     f.written += 1;
                 }
                 None => {
-                    let unknown = if f.count.is_none() {
-                        " (every field has a default, so the struct does not say how many \
-                         fields it has, and an alias cannot be told from a field left out: \
-                         such a struct can have no aliases)"
-                    } else {
-                        ""
-                    };
                     let e = unserializable(format!(
                         "field `{key}` is written out of the order of the frozen slots \
-                         dataclass's fields ({}): its state lists them by position{unknown}",
-                        f.fields.join(", ")
+                         dataclass's fields ({}): its state lists them by position{}",
+                        f.fields.join(", "),
+                        f.unknown_count()
                     ));
                     return Err(ser.fail(e));
                 }
@@ -965,9 +959,10 @@ impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
             if f.count.unwrap_or(f.fields.len()) != f.written {
                 let e = unserializable(format!(
                     "{} fields of a frozen slots dataclass of {} were written: its state lists \
-                     every field by position, none left out (`#[serde(skip_serializing)]`)",
+                     every field by position, none left out (`#[serde(skip_serializing)]`){}",
                     f.written,
-                    f.count.unwrap_or(f.fields.len())
+                    f.count.unwrap_or(f.fields.len()),
+                    f.unknown_count()
                 ));
                 return Err(ser.fail(e));
             }

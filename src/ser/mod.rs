@@ -139,6 +139,20 @@ pub(crate) struct Frozen {
     pub written: usize,
 }
 
+impl Frozen {
+    /// What an error adds where the struct did not say how many fields it has.
+    pub(crate) fn unknown_count(&self) -> &'static str {
+        match self.count {
+            Some(_) => "",
+            None => {
+                " (every field has a default, so the struct does not say how many fields it \
+                 has, and an alias cannot be told from a field left out: such a struct can \
+                 have no aliases)"
+            }
+        }
+    }
+}
+
 /// How many `Some`s and newtype structs may be open at once, for each level of
 /// [`SerOptions::max_depth`]: they recurse as containers do, and a type recursive through them
 /// alone (`struct W(Option<Box<W>>)`, or a cycle through `Rc<RefCell<..>>`) opens no container

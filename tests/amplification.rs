@@ -216,6 +216,30 @@ fn global_names_count_against_the_expansion_budget() {
     let small = opts.clone().max_expansion(5000);
     let v = pypickle::from_slice_with::<Value>(&objects, &small).unwrap();
     assert!(matches!(v, Value::List(l) if l.len() == 5000));
+    // The same with a class of 72 bytes of name, whose bytes past 64 are charged (600k such
+    // objects in 9.5 MB were refused when every byte of a long name was; found by a review).
+    let long =
+        b"cmyproject.models.feature_engineering.transformers\nNormalizedFeatureVector\nq\x00";
+    let objects = [
+        &b"\x80\x02"[..],
+        long,
+        b"](",
+        &b"h\x00K\x01K\x02\x86R".repeat(5000),
+        b"e.",
+    ]
+    .concat();
+    let v = pypickle::from_slice_with::<Value>(&objects, &small).unwrap();
+    assert!(matches!(v, Value::List(l) if l.len() == 5000));
+    // One Enum member of 53 bytes of name, referenced 5000 times: the shape of a list of a
+    // million references to it (2 MB), which charging names past 8 bytes refused.
+    let member = [
+        &b"\x80\x02ccompany_ml_platform.feature_store.serialization\nStatus\nK\x01\x85R\x94]("[..],
+        &b"h\x00".repeat(5000),
+        b"e.",
+    ]
+    .concat();
+    let v = pypickle::from_slice_with::<Value>(&member, &small).unwrap();
+    assert!(matches!(v, Value::List(l) if l.len() == 5000));
 }
 
 /// Sets CPython pickles from `S(kind, items)` for each `kind, items` in the Python expression

@@ -1174,6 +1174,22 @@ fn frozen_slots_dataclasses_are_written_as_cpython_writes_them() {
             .frozen_slots_dataclass::<DefaultsSkip>("pypickle_classes.FrozenSlots");
         let opts = SerOptions::new().protocol(proto).registry(sreg);
         assert!(pypickle::to_vec_with(&DefaultsSkip::default(), &opts).is_err());
+        // ... and such a struct can have no aliases: they cannot be told from fields.
+        #[derive(Serialize, Deserialize, Default)]
+        #[serde(rename = "FrozenSlots", default)]
+        struct DefaultsAlias {
+            label: String,
+            #[serde(alias = "sz")]
+            size: i64,
+        }
+        let areg = ClassRegistry::new()
+            .frozen_slots_dataclass::<DefaultsAlias>("pypickle_classes.FrozenSlots");
+        let opts = SerOptions::new().protocol(proto).registry(areg);
+        let e = pypickle::to_vec_with(&DefaultsAlias::default(), &opts).unwrap_err();
+        assert!(
+            e.to_string().contains("such a struct can have no aliases"),
+            "{e}"
+        );
         // Read back by position, the alias no field of its own.
         let de = DeOptions::new().registry(reg.clone());
         let back: Aliased = pypickle::from_slice_with(&b, &de).unwrap();

@@ -453,6 +453,15 @@ fn build_on_an_enum_member_is_dangerous_and_refused() {
 /// Each is dangerous now.
 #[test]
 fn frames_loads_reads_across_and_more_gadgets_are_dangerous() {
+    // Two pickles, each read with a memo of its own (pickle.load called for each): the second
+    // fetches its own 'os' and 'system'. (Keeping the first one's memo, to follow an
+    // Unpickler reused across loads, made it a safe builtins.set; found by a review.)
+    let stream = [
+        &b"\x80\x04\x8c\x08builtins\x94\x8c\x03set\x94N."[..],
+        b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94h\x00h\x01\x93\x8c\x07echo hi\x85R.",
+    ]
+    .concat();
+    assert!(scan(&stream).is_dangerous(), "{}", scan(&stream));
     let cases: &[(&str, &str)] = &[
         // A 3-byte frame that ends inside 'os': pickle.loads reads on.
         (

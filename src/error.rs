@@ -204,11 +204,17 @@ impl Error {
     /// Attach a position if the error has none yet (the innermost position wins).
     #[cold]
     pub(crate) fn or_at(mut self, offset: u64, opcode: u8) -> Self {
+        self.set_at_if_none(offset, opcode);
+        self
+    }
+
+    /// [`Error::or_at`] in place, for a result that stays where it is.
+    #[cold]
+    pub(crate) fn set_at_if_none(&mut self, offset: u64, opcode: u8) {
         if self.inner.offset.is_none() {
             self.inner.offset = Some(offset);
             self.inner.opcode = Some(opcode);
         }
-        self
     }
 
     #[cold]

@@ -493,11 +493,11 @@ fn as_str(b: &[u8]) -> &str {
 
 /// Add the node's position to an error that has none.
 #[inline]
-fn at<T>(node: &Node, r: Result<T>) -> Result<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(e) => Err(e.or_at(node.offset(), node.opcode())),
+fn at<T>(node: &Node, mut r: Result<T>) -> Result<T> {
+    if let Err(e) = &mut r {
+        e.set_at_if_none(node.offset(), node.opcode());
     }
+    r
 }
 
 #[cold]
@@ -589,9 +589,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter_container(node, id)?;
         let arena = w.arena;
-        let r = DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor);
+        let mut r = DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor);
         w.exit_container(id);
-        at(node, r)
+        if let Err(e) = &mut r {
+            e.set_at_if_none(node.offset(), node.opcode());
+        }
+        r
     }
 
     /// A list's or set's items as a sequence.
@@ -601,9 +604,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter_container(node, id)?;
         let arena = w.arena;
-        let r = NodeSeq::visit(&mut *w, arena.iter(id), arena.len(id), visitor);
+        let mut r = NodeSeq::visit(&mut *w, arena.iter(id), arena.len(id), visitor);
         w.exit_container(id);
-        at(node, r)
+        if let Err(e) = &mut r {
+            e.set_at_if_none(node.offset(), node.opcode());
+        }
+        r
     }
 
     #[inline(always)]
@@ -1004,28 +1010,33 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
         // to an out-of-line visitor, the sequence's state lives in memory; 1% of the typed
         // records decode, where handing it over by value cost nothing.)
         let mut seq = NodeSeq::new(w, items, len)?;
-        let v = visitor.visit_seq(&mut seq)?;
-        read_all(v, &mut seq.items, len, 1, "sequence")
+        let mut r = visitor.visit_seq(&mut seq);
+        if r.is_ok() {
+            if let Some(e) = unread(&mut seq.items, len, 1, "sequence") {
+                r = Err(e);
+            }
+        }
+        r
     }
 }
 
-/// `v`, if the visitor left nothing of `rest`; else the error for what it left of `len` items
-/// of `per` nodes each (a dict entry whose value was not read counts as unread).
+/// The error for what the visitor left of `rest`, if anything: `len` items of `per` nodes
+/// each (a dict entry whose value was not read counts as unread).
+///
+/// The callers keep the visitor's result in the one place they return it and only replace
+/// it on error: moving it out and back (`let v = visit()?; Ok(v)`) copied every struct and
+/// vector once more with wide loads of what narrow stores had just written, and the stalled
+/// store forwarding cost 10% of the typed records decode.
 #[inline(always)]
-fn read_all<'a, T>(
-    v: T,
+fn unread<'a>(
     rest: &mut impl Iterator<Item = &'a Node>,
     len: usize,
     per: usize,
     what: &'static str,
-) -> Result<T> {
-    match rest.next() {
-        None => Ok(v),
-        Some(_) => {
-            let left = (1 + rest.count()).div_ceil(per);
-            Err(unread_items(len, len - left, what))
-        }
-    }
+) -> Option<Error> {
+    rest.next()?;
+    let left = (1 + rest.count()).div_ceil(per);
+    Some(unread_items(len, len - left, what))
 }
 
 impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 'a, I> {
@@ -1083,8 +1094,13 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
         visitor: V,
     ) -> Result<V::Value> {
         let mut map = DictMap::new(w, items, len)?;
-        let v = visitor.visit_map(&mut map)?;
-        read_all(v, &mut map.items, len / 2, 2, "map")
+        let mut r = visitor.visit_map(&mut map);
+        if r.is_ok() {
+            if let Some(e) = unread(&mut map.items, len / 2, 2, "map") {
+                r = Err(e);
+            }
+        }
+        r
     }
 }
 

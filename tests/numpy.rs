@@ -815,3 +815,101 @@ fn numpy_scalars_read_as_plain_numbers() {
     let s: Scored = pypickle::from_slice(dict).unwrap();
     assert_eq!(s.score, 2.5);
 }
+
+/// numpy's str and bytes scalars (`np.str_`, `np.bytes_`: what numpy hands out of its string
+/// arrays, and so what ends up in dicts) read as `String` and bytes, also as map keys, from
+/// the pickle and through `Value`; `U` and `S` arrays give their elements as numpy does
+/// (`tolist()`: trailing NULs dropped, inner ones kept). Live, numpy 1 and 2, protocols 0-5.
+#[test]
+fn numpy_text_scalars_and_arrays_read_as_strings() {
+    use std::collections::BTreeMap;
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Texts {
+        s: String,
+        e: String,
+        b: serde_bytes::ByteBuf,
+        keys: BTreeMap<String, i64>,
+        u: NdArray,
+        be: NdArray,
+        sb: NdArray,
+    }
+    let script = r#"
+import json, pickle, sys
+import numpy as np
+d = {
+    "s": np.str_("h\u00e9llo"), "e": np.str_(""), "b": np.bytes_(b"xy\x00z"),
+    "keys": {np.str_("k"): 1, "plain": 2},
+    "u": np.array(["a", "bcd", "\u00e9\x00x"], dtype="<U4"),
+    "be": np.array(["ab", "\U0001F600"], dtype=">U2"),
+    "sb": np.array([b"ab", b"", b"a\x00b"], dtype="S3"),
+}
+want = {"s": str(d["s"]), "e": str(d["e"]), "b": bytes(d["b"]).hex(),
+        "u": d["u"].tolist(), "be": d["be"].tolist(), "sb": [x.hex() for x in d["sb"].tolist()]}
+print(json.dumps(want))
+for proto in range(6):
+    print(pickle.dumps(d, protocol=proto).hex())
+print(pickle.dumps(np.str_("\ud800"), protocol=4).hex())
+"#;
+    for python in numpy_pythons() {
+        let out = run_python(&python, &["-c", script], String::new());
+        let mut lines = out.lines();
+        let want: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+        let strs = |k: &str| -> Vec<String> {
+            want[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        let unhex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let pickles: Vec<Vec<u8>> = lines.map(unhex).collect();
+        let (surrogate, pickles) = pickles.split_last().unwrap();
+        assert_eq!(pickles.len(), 6, "{python}");
+        for (proto, p) in pickles.iter().enumerate() {
+            let why = format!("{python} protocol {proto}");
+            let direct: Texts = pypickle::from_slice(p).expect(&why);
+            let value: Value = pypickle::from_slice(p).expect(&why);
+            let through: Texts = pypickle::from_value(value).expect(&why);
+            assert_eq!(direct, through, "{why}");
+            let t = direct;
+            assert_eq!(t.s, want["s"].as_str().unwrap(), "{why}");
+            assert_eq!(t.e, "", "{why}");
+            assert_eq!(t.b.as_slice(), unhex(want["b"].as_str().unwrap()), "{why}");
+            assert_eq!(t.keys.keys().collect::<Vec<_>>(), ["k", "plain"], "{why}");
+            assert_eq!(t.u.to_string_vec().unwrap(), strs("u"), "{why}");
+            assert_eq!(t.be.to_string_vec().unwrap(), strs("be"), "{why}");
+            let sb: Vec<String> =
+                t.sb.to_bytes_vec()
+                    .unwrap()
+                    .iter()
+                    .map(|b| hex(b))
+                    .collect();
+            assert_eq!(sb, strs("sb"), "{why}");
+            // The other dtype's accessor is an error that names the dtype.
+            let e = t.u.to_bytes_vec().unwrap_err().to_string();
+            assert!(e.contains("<U4"), "{e}");
+            assert!(t.sb.to_string_vec().is_err(), "{why}");
+            // A str scalar is still not a number.
+            assert!(
+                pypickle::from_slice::<BTreeMap<String, f64>>(p).is_err(),
+                "{why}"
+            );
+        }
+        // A lone surrogate: Python's str holds it, a Rust String cannot.
+        let e = pypickle::from_slice::<String>(surrogate)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("0xd800") && e.contains("REDUCE at offset"),
+            "{e}"
+        );
+        let v: Value = pypickle::from_slice(surrogate).unwrap();
+        assert!(pypickle::from_value::<String>(v).is_err());
+    }
+}

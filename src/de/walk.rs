@@ -555,6 +555,27 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         Ok(None)
     }
 
+    /// A string or bytes asked of an object: a numpy str or bytes scalar (`np.str_('a')`, as
+    /// numpy hands out the elements of its string arrays) is the str or bytes it stands for;
+    /// any other object answers as it answers anything.
+    #[cold]
+    #[inline(never)]
+    fn text_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        if let Kind::Object(id) = node.kind {
+            let (m, q) = self.class_of(id);
+            if crate::numpy::is_scalar(m, q) {
+                if let Value::Object(obj) = self.w.build(*node)? {
+                    if let Some(text) = crate::numpy::scalar_text(&obj) {
+                        let text = at(node, text)?;
+                        return at(node, de::Deserializer::deserialize_any(text, visitor));
+                    }
+                }
+            }
+        }
+        self.natural(visitor)
+    }
+
     /// Visit a compound node's children with depth and cycle accounting.
     fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
@@ -899,8 +920,20 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Str(span) => self.str(span, visitor),
+            Kind::Object(_) => self.text_of_object(visitor),
             _ => self.natural(visitor),
         }
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Object(_) => self.text_of_object(visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_bytes(visitor)
     }
 
     #[inline]
@@ -947,7 +980,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     forward_to_deserialize_any! {
-        char bytes byte_buf
+        char
     }
 }
 

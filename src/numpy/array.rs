@@ -270,6 +270,7 @@ impl NdArray {
         Elements {
             dtype: &self.dtype,
             bytes: self.as_bytes().unwrap_or(&[]),
+            len: self.len(),
         }
     }
 
@@ -310,6 +311,31 @@ impl NdArray {
     /// ```
     pub fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
         self.elements().to_i64_vec()
+    }
+
+    /// The elements of a text array (dtype `U`) as strings, in [`order`](Self::order),
+    /// without the NULs numpy pads them with (as numpy hands them out). An error for another
+    /// dtype, or an element holding a lone surrogate, which Python allows and Rust does not.
+    ///
+    /// ```
+    /// use pypickle::numpy::{ByteOrder, DKind, DType, NdArray, Order};
+    /// let names = NdArray::from_bytes(
+    ///     DType::new(DKind::Str, 16, ByteOrder::Little), // U4: 16 bytes an element
+    ///     vec![2],
+    ///     Order::C,
+    ///     "ab\0\0é\0\0\0".chars().flat_map(|c| u32::from(c).to_le_bytes()).collect(),
+    /// )?;
+    /// assert_eq!(names.to_string_vec()?, ["ab", "é"]);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn to_string_vec(&self) -> Result<Vec<String>, Error> {
+        self.elements().to_string_vec()
+    }
+
+    /// The elements of a bytes array (dtype `S`) without their trailing NULs (as numpy hands
+    /// them out), in [`order`](Self::order). An error for another dtype.
+    pub fn to_bytes_vec(&self) -> Result<Vec<Vec<u8>>, Error> {
+        self.elements().to_bytes_vec()
     }
 
     /// A view of this array's data, borrowing it; an error for an object array.
@@ -730,6 +756,8 @@ fn latin1(s: &str) -> Result<Vec<u8>, Error> {
 struct Elements<'b> {
     dtype: &'b DType,
     bytes: &'b [u8],
+    /// The number of elements.
+    len: usize,
 }
 
 impl<'b> Elements<'b> {
@@ -810,6 +838,75 @@ impl<'b> Elements<'b> {
                 i64::try_from(n).map_err(|_| invalid(WHAT, format!("element {n} does not fit i64")))
             })
             .collect()
+    }
+
+    fn to_string_vec(&self) -> Result<Vec<String>, Error> {
+        if self.dtype.kind != DKind::Str {
+            return Err(invalid(
+                WHAT,
+                format!("its dtype is {}, not a text type (U)", self.dtype),
+            ));
+        }
+        let big = self.dtype.order == ByteOrder::Big;
+        let size = self.dtype.itemsize;
+        if size == 0 {
+            return Ok(vec![String::new(); self.len]);
+        }
+        self.bytes
+            .chunks_exact(size)
+            .enumerate()
+            .map(|(i, item)| {
+                let mut points: Vec<u32> = item
+                    .chunks_exact(4)
+                    .map(|c| {
+                        let c = [c[0], c[1], c[2], c[3]];
+                        if big {
+                            u32::from_be_bytes(c)
+                        } else {
+                            u32::from_le_bytes(c)
+                        }
+                    })
+                    .collect();
+                // numpy pads with NULs and strips them when it hands an element out.
+                while points.last() == Some(&0) {
+                    points.pop();
+                }
+                points
+                    .iter()
+                    .map(|&p| {
+                        char::from_u32(p).ok_or_else(|| {
+                            invalid(
+                                WHAT,
+                                format!(
+                                    "element {i} holds {p:#x}, which is not a Unicode scalar value (a Rust string cannot hold it)"
+                                ),
+                            )
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn to_bytes_vec(&self) -> Result<Vec<Vec<u8>>, Error> {
+        if self.dtype.kind != DKind::Bytes {
+            return Err(invalid(
+                WHAT,
+                format!("its dtype is {}, not a bytes type (S)", self.dtype),
+            ));
+        }
+        let size = self.dtype.itemsize;
+        if size == 0 {
+            return Ok(vec![Vec::new(); self.len]);
+        }
+        Ok(self
+            .bytes
+            .chunks_exact(size)
+            .map(|item| {
+                let end = item.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                item[..end].to_vec()
+            })
+            .collect())
     }
 
     /// The elements of a bool or integer dtype, widened, one at a time.
@@ -916,6 +1013,7 @@ impl<'a> NdArrayView<'a> {
         Elements {
             dtype: &self.dtype,
             bytes: &self.data,
+            len: self.len(),
         }
     }
 
@@ -946,6 +1044,16 @@ impl<'a> NdArrayView<'a> {
     /// All elements as `i64`, whatever the integer dtype (see [`NdArray::to_i64_vec`]).
     pub fn to_i64_vec(&self) -> Result<Vec<i64>, Error> {
         self.elements().to_i64_vec()
+    }
+
+    /// The elements of a text array as strings (see [`NdArray::to_string_vec`]).
+    pub fn to_string_vec(&self) -> Result<Vec<String>, Error> {
+        self.elements().to_string_vec()
+    }
+
+    /// The elements of a bytes array without trailing NULs (see [`NdArray::to_bytes_vec`]).
+    pub fn to_bytes_vec(&self) -> Result<Vec<Vec<u8>>, Error> {
+        self.elements().to_bytes_vec()
     }
 
     /// An owned array with this data (copied if borrowed).

@@ -50,11 +50,7 @@ pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
 /// Python number it stands for, for a request of a number: `None` for anything else.
 pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> {
     use crate::Value;
-    let scalar = matches!(
-        (obj.class.module.as_str(), obj.class.name.as_str()),
-        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
-    );
-    if !scalar {
+    if !is_scalar(&obj.class.module, &obj.class.name) {
         return None;
     }
     let a = NdArray::from_object(obj).ok()?;
@@ -71,6 +67,33 @@ pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> 
         DKind::Float => Value::Float(a.to_f64_vec().ok()?[0]),
         _ => return None,
     })
+}
+
+/// A numpy text or bytes scalar (`np.str_('a')`, `np.bytes_(b'a')`, what numpy hands out of
+/// its string arrays) as the str or bytes it stands for, for a request of a string or bytes:
+/// `None` for anything else; an error for a text scalar no Rust string can hold.
+pub(crate) fn scalar_text(obj: &crate::value::Object) -> Option<crate::Result<crate::Value>> {
+    use crate::Value;
+    if !is_scalar(&obj.class.module, &obj.class.name) {
+        return None;
+    }
+    let a = NdArray::from_object(obj).ok()?;
+    if !a.shape().is_empty() {
+        return None;
+    }
+    match a.dtype().kind {
+        DKind::Str => Some(a.to_string_vec().map(|mut v| Value::Str(v.remove(0)))),
+        DKind::Bytes => Some(a.to_bytes_vec().map(|mut v| Value::Bytes(v.remove(0)))),
+        _ => None,
+    }
+}
+
+/// Whether `module.name` makes numpy scalars.
+pub(crate) fn is_scalar(module: &str, name: &str) -> bool {
+    matches!(
+        (module, name),
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar")
+    )
 }
 
 /// Whether `module.name` makes arrays (and numpy scalars).

@@ -544,9 +544,41 @@ impl<'de> Deserializer<'de> for Value {
         self.int128(visitor, false)
     }
 
+    /// As anything, but a numpy str or bytes scalar is the str or bytes it stands for.
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Object(o) => text_or_object(o)?.deserialize_any(visitor),
+            v => v.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
     forward_to_deserialize_any! {
-        char str string
-        bytes byte_buf unit unit_struct identifier
+        char unit unit_struct
+    }
+}
+
+/// An object asked for a string or bytes: a numpy str or bytes scalar is the str or bytes it
+/// stands for; any other object stays itself.
+fn text_or_object(o: Box<Object>) -> Result<Value> {
+    match crate::numpy::scalar_text(&o) {
+        Some(text) => text,
+        None => Ok(Value::Object(o)),
     }
 }
 

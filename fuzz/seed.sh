@@ -32,7 +32,8 @@ def pickles(path):
         pos = end
 
 sources = []
-for sub in ["data", "cpython_vectors", "typed", "classes/data", "ser_golden", "stdlib", "hostile"]:
+for sub in ["data", "cpython_vectors", "typed", "classes/data", "ser_golden", "stdlib", "hostile",
+            "numpy/np1", "numpy/np2"]:
     d = os.path.join(fixtures, sub)
     if os.path.isdir(d):
         sources += [os.path.join(d, f) for f in sorted(os.listdir(d))

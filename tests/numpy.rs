@@ -832,6 +832,8 @@ fn numpy_text_scalars_and_arrays_read_as_strings() {
         u: NdArray,
         be: NdArray,
         sb: NdArray,
+        c: char,
+        f: NdArray,
     }
     let script = r#"
 import json, pickle, sys
@@ -842,9 +844,12 @@ d = {
     "u": np.array(["a", "bcd", "\u00e9\x00x"], dtype="<U4"),
     "be": np.array(["ab", "\U0001F600"], dtype=">U2"),
     "sb": np.array([b"ab", b"", b"a\x00b"], dtype="S3"),
+    "c": np.str_("\u00e9"),
+    "f": np.asfortranarray(np.array([["a", "bb", "c"], ["d", "e", "ff"]])),
 }
 want = {"s": str(d["s"]), "e": str(d["e"]), "b": bytes(d["b"]).hex(),
-        "u": d["u"].tolist(), "be": d["be"].tolist(), "sb": [x.hex() for x in d["sb"].tolist()]}
+        "u": d["u"].tolist(), "be": d["be"].tolist(), "sb": [x.hex() for x in d["sb"].tolist()],
+        "f": d["f"].ravel(order="K").tolist()}
 print(json.dumps(want))
 for proto in range(6):
     print(pickle.dumps(d, protocol=proto).hex())
@@ -884,6 +889,10 @@ print(pickle.dumps(np.str_("\ud800"), protocol=4).hex())
             assert_eq!(t.keys.keys().collect::<Vec<_>>(), ["k", "plain"], "{why}");
             assert_eq!(t.u.to_string_vec().unwrap(), strs("u"), "{why}");
             assert_eq!(t.be.to_string_vec().unwrap(), strs("be"), "{why}");
+            assert_eq!(t.c, '\u{e9}', "{why}");
+            // Fortran order: the elements as stored, as `to_vec` gives numbers.
+            assert_eq!(t.f.order(), Order::Fortran, "{why}");
+            assert_eq!(t.f.to_string_vec().unwrap(), strs("f"), "{why}");
             let sb: Vec<String> =
                 t.sb.to_bytes_vec()
                     .unwrap()
@@ -911,5 +920,54 @@ print(pickle.dumps(np.str_("\ud800"), protocol=4).hex())
         );
         let v: Value = pypickle::from_slice(surrogate).unwrap();
         assert!(pypickle::from_value::<String>(v).is_err());
+    }
+}
+
+/// Text accessors on arrays made in Rust: a `U` itemsize that is not whole code points is an
+/// error, not elements cut short; a zero-width array gives its empty elements, up to a bound
+/// that a few bytes of pickle claiming 2^40 of them cannot push past (found by a review: the
+/// process aborted allocating 26 TB).
+#[test]
+fn text_accessors_check_the_dtype_and_bound_zero_width_arrays() {
+    use pypickle::numpy::{ByteOrder, DKind, DType, MAX_EMPTY_ELEMENTS};
+    let odd = NdArray::from_bytes(
+        DType::new(DKind::Str, 5, ByteOrder::Little),
+        vec![2],
+        Order::C,
+        b"a\0\0\0bc\0\0\0d".to_vec(),
+    )
+    .unwrap();
+    let e = odd.to_string_vec().unwrap_err().to_string();
+    assert!(e.contains("whole number of code points"), "{e}");
+    for kind in [DKind::Str, DKind::Bytes] {
+        let empty = |n: usize| {
+            NdArray::from_bytes(
+                DType::new(kind, 0, ByteOrder::Little),
+                vec![n],
+                Order::C,
+                vec![],
+            )
+            .unwrap()
+        };
+        let (strs, bytes) = (empty(3).to_string_vec(), empty(3).to_bytes_vec());
+        match kind {
+            DKind::Str => assert_eq!(strs.unwrap(), ["", "", ""]),
+            _ => assert_eq!(bytes.unwrap(), [b"", b"", b""]),
+        }
+        for n in [MAX_EMPTY_ELEMENTS + 1, 1 << 40] {
+            let e = match kind {
+                DKind::Str => empty(n).to_string_vec().unwrap_err(),
+                _ => empty(n).to_bytes_vec().unwrap_err(),
+            };
+            assert!(e.to_string().contains("more than the"), "{e}");
+        }
+        let at_most = empty(MAX_EMPTY_ELEMENTS);
+        match kind {
+            DKind::Str => assert_eq!(at_most.to_string_vec().unwrap().len(), MAX_EMPTY_ELEMENTS),
+            _ => assert_eq!(
+                at_most.view().unwrap().to_bytes_vec().unwrap().len(),
+                MAX_EMPTY_ELEMENTS
+            ),
+        }
     }
 }

@@ -9,7 +9,6 @@
 //! referenced over and over costs its length each time.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::forward_to_deserialize_any;
 
 mod array;
 mod object;
@@ -979,8 +978,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         self.int128(visitor, false)
     }
 
-    forward_to_deserialize_any! {
-        char
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Object(_) => self.text_of_object(visitor),
+            _ => self.natural(visitor),
+        }
     }
 }
 

@@ -313,9 +313,11 @@ impl NdArray {
         self.elements().to_i64_vec()
     }
 
-    /// The elements of a text array (dtype `U`) as strings, in [`order`](Self::order),
-    /// without the NULs numpy pads them with (as numpy hands them out). An error for another
-    /// dtype, or an element holding a lone surrogate, which Python allows and Rust does not.
+    /// The elements of a text array (dtype `U`) as strings, in [`order`](Self::order) (as
+    /// [`to_vec`](Self::to_vec) gives numbers), each as numpy hands it out: without the NULs
+    /// it is padded with. An error for another dtype, an element holding a lone surrogate
+    /// (which Python allows and Rust does not), or a zero-width array of more than
+    /// [`MAX_EMPTY_ELEMENTS`] elements.
     ///
     /// ```
     /// use pypickle::numpy::{ByteOrder, DKind, DType, NdArray, Order};
@@ -332,8 +334,9 @@ impl NdArray {
         self.elements().to_string_vec()
     }
 
-    /// The elements of a bytes array (dtype `S`) without their trailing NULs (as numpy hands
-    /// them out), in [`order`](Self::order). An error for another dtype.
+    /// The elements of a bytes array (dtype `S`) in [`order`](Self::order), each as numpy
+    /// hands it out: without its trailing NULs. An error for another dtype, or a zero-width
+    /// array of more than [`MAX_EMPTY_ELEMENTS`] elements.
     pub fn to_bytes_vec(&self) -> Result<Vec<Vec<u8>>, Error> {
         self.elements().to_bytes_vec()
     }
@@ -751,6 +754,12 @@ fn latin1(s: &str) -> Result<Vec<u8>, Error> {
         .ok_or_else(|| invalid(WHAT, "data text is not Latin-1"))
 }
 
+/// The most elements of a zero-width text or bytes array (`U0`, `S0`) that
+/// [`NdArray::to_string_vec`] and [`NdArray::to_bytes_vec`] make a list of: 2^20, 24 MiB of
+/// empty `String`s. No data bounds their number (a pickle of a few bytes can claim 2^40), and
+/// numpy makes such arrays only when asked to.
+pub const MAX_EMPTY_ELEMENTS: usize = 1 << 20;
+
 /// An array's elements as raw bytes of a dtype, for the typed accessors of [`NdArray`] and
 /// [`NdArrayView`].
 struct Elements<'b> {
@@ -849,8 +858,17 @@ impl<'b> Elements<'b> {
         }
         let big = self.dtype.order == ByteOrder::Big;
         let size = self.dtype.itemsize;
+        if size % 4 != 0 {
+            return Err(invalid(
+                WHAT,
+                format!(
+                    "its dtype {} is not a whole number of code points",
+                    self.dtype
+                ),
+            ));
+        }
         if size == 0 {
-            return Ok(vec![String::new(); self.len]);
+            return self.empty_elements();
         }
         self.bytes
             .chunks_exact(size)
@@ -897,7 +915,7 @@ impl<'b> Elements<'b> {
         }
         let size = self.dtype.itemsize;
         if size == 0 {
-            return Ok(vec![Vec::new(); self.len]);
+            return self.empty_elements();
         }
         Ok(self
             .bytes
@@ -907,6 +925,28 @@ impl<'b> Elements<'b> {
                 item[..end].to_vec()
             })
             .collect())
+    }
+
+    /// The elements of a zero-width text or bytes dtype (`U0`, `S0`): all empty, as many as
+    /// the shape says; past [`MAX_EMPTY_ELEMENTS`] an error (where numpy's `tolist()` would
+    /// raise `MemoryError` for 2^40), as is a list the allocator refuses.
+    fn empty_elements<T: Default + Clone>(&self) -> Result<Vec<T>, Error> {
+        let too_many = || {
+            invalid(
+                WHAT,
+                format!(
+                    "{} empty elements of {} are more than the {MAX_EMPTY_ELEMENTS} a list is made of",
+                    self.len, self.dtype
+                ),
+            )
+        };
+        if self.len > MAX_EMPTY_ELEMENTS {
+            return Err(too_many());
+        }
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.len).map_err(|_| too_many())?;
+        out.resize(self.len, T::default());
+        Ok(out)
     }
 
     /// The elements of a bool or integer dtype, widened, one at a time.

@@ -31,7 +31,7 @@ mod dtype;
 #[cfg(feature = "ndarray")]
 mod ndarray_conv;
 
-pub use array::{Element, NdArray, NdArrayView, Order};
+pub use array::{Element, NdArray, NdArrayView, Order, MAX_EMPTY_ELEMENTS};
 pub use dtype::{ByteOrder, DKind, DType, Field};
 
 /// The natural form of a pickled numpy array (an object of [`is_array`]'s classes) for

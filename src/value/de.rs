@@ -544,7 +544,8 @@ impl<'de> Deserializer<'de> for Value {
         self.int128(visitor, false)
     }
 
-    /// As anything, but a numpy str or bytes scalar is the str or bytes it stands for.
+    /// As anything, but a numpy str or bytes scalar is the str or bytes it stands for (and so
+    /// for a `String`, `char`, bytes and identifiers).
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
             Value::Object(o) => text_or_object(o)?.deserialize_any(visitor),
@@ -568,8 +569,12 @@ impl<'de> Deserializer<'de> for Value {
         self.deserialize_str(visitor)
     }
 
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
     forward_to_deserialize_any! {
-        char unit unit_struct
+        unit unit_struct
     }
 }
 

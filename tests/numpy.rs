@@ -834,6 +834,12 @@ fn numpy_text_scalars_and_arrays_read_as_strings() {
         sb: NdArray,
         c: char,
         f: NdArray,
+        color: Color,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    enum Color {
+        Red,
+        Green,
     }
     let script = r#"
 import json, pickle, sys
@@ -845,6 +851,7 @@ d = {
     "be": np.array(["ab", "\U0001F600"], dtype=">U2"),
     "sb": np.array([b"ab", b"", b"a\x00b"], dtype="S3"),
     "c": np.str_("\u00e9"),
+    "color": np.str_("Green"),
     "f": np.asfortranarray(np.array([["a", "bb", "c"], ["d", "e", "ff"]])),
 }
 want = {"s": str(d["s"]), "e": str(d["e"]), "b": bytes(d["b"]).hex(),
@@ -890,6 +897,7 @@ print(pickle.dumps(np.str_("\ud800"), protocol=4).hex())
             assert_eq!(t.u.to_string_vec().unwrap(), strs("u"), "{why}");
             assert_eq!(t.be.to_string_vec().unwrap(), strs("be"), "{why}");
             assert_eq!(t.c, '\u{e9}', "{why}");
+            assert_eq!(t.color, Color::Green, "{why}");
             // Fortran order: the elements as stored, as `to_vec` gives numbers.
             assert_eq!(t.f.order(), Order::Fortran, "{why}");
             assert_eq!(t.f.to_string_vec().unwrap(), strs("f"), "{why}");

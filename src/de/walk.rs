@@ -562,8 +562,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     fn text_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
         if let Kind::Object(id) = node.kind {
-            let (m, q) = self.class_of(id);
-            if crate::numpy::is_scalar(m, q) {
+            if self.is_numpy_scalar(id) {
                 if let Value::Object(obj) = self.w.build(*node)? {
                     if let Some(text) = crate::numpy::scalar_text(&obj) {
                         let text = at(node, text)?;
@@ -573,6 +572,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             }
         }
         self.natural(visitor)
+    }
+
+    /// Whether object `id` is a numpy scalar (`np.float64(1.5)`, `np.str_('a')`).
+    fn is_numpy_scalar(&self, id: Id) -> bool {
+        let (m, q) = self.class_of(id);
+        crate::numpy::is_scalar(m, q)
     }
 
     /// Visit a compound node's children with depth and cycle accounting.
@@ -842,11 +847,24 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
-        _variants: &'static [&'static str],
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
         let node = self.node;
         match node.kind {
+            Kind::Object(id) if self.is_numpy_scalar(id) => {
+                // `np.str_('Red')`: a variant name, as a str is.
+                match self.w.build(*node)? {
+                    Value::Object(obj) => match crate::numpy::scalar_text(&obj) {
+                        Some(text) => {
+                            let text = at(node, text)?;
+                            at(node, de::Deserializer::deserialize_enum(text, name, variants, visitor))
+                        }
+                        None => self.object_enum(id, name, visitor),
+                    },
+                    _ => self.object_enum(id, name, visitor),
+                }
+            }
             Kind::Object(id) => self.object_enum(id, name, visitor),
             // A name as `bytes` too (a Python 2 str read with `Py2Strings::Bytes`), as the
             // key of `{name: payload}` is.

@@ -1598,3 +1598,59 @@ fn iso_week_dates_read_as_python_3_11_reads_them() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked > 10_000, "{checked}");
 }
+
+/// `Range`, `Deque` and `DefaultDict` have public fields, so Rust can build what Python cannot
+/// hold: a zero step, a maxlen past `Py_ssize_t`, a factory that is not callable. Writing one
+/// is an error, not a pickle that CPython (and this crate) refuse to load; a `Range` with a
+/// zero step iterates nothing instead of forever. At the edge, `maxlen = isize::MAX` is
+/// written and loads in CPython. (Found by a hunt.)
+#[test]
+fn stdlib_values_python_cannot_hold_are_not_written() {
+    let zero = Range {
+        start: 0,
+        stop: -1,
+        step: 0,
+    };
+    assert_eq!(zero.iter().take(10).count(), 0);
+    let unbounded = Deque {
+        items: vec![],
+        maxlen: Some(usize::MAX),
+    };
+    let uncallable = DefaultDict {
+        factory: Value::Int(5),
+        items: vec![],
+    };
+    let errors = [
+        (pypickle::to_vec(&zero).map(drop), "zero step"),
+        (pypickle::to_value(&zero).map(drop), "zero step"),
+        (
+            pypickle::to_vec(&unbounded).map(drop),
+            "maxlen 18446744073709551615",
+        ),
+        (pypickle::to_value(&unbounded).map(drop), "at most"),
+        (pypickle::to_vec(&uncallable).map(drop), "default_factory 5"),
+        (
+            pypickle::to_value(&uncallable).map(drop),
+            "callable or None",
+        ),
+    ];
+    for (r, what) in errors {
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains(what) && e.contains("cannot be written"), "{e}");
+    }
+    let edge = Deque {
+        items: vec![Value::Int(1)],
+        maxlen: Some(isize::MAX as usize),
+    };
+    let p = pypickle::to_vec(&edge).unwrap();
+    let got = python_output_text(&format!(
+        "import pickle, sys; d = pickle.loads(bytes.fromhex('{}')); print(d.maxlen == sys.maxsize, list(d))",
+        p.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    assert_eq!(got, "True [1]");
+    assert_eq!(from_slice::<Deque>(&p).unwrap(), edge);
+    // A maxlen past i64 from a hand-made pickle: the reader says it is out of range.
+    let big = b"\x80\x02ccollections\ndeque\n)\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01\x86R.";
+    let e = from_slice::<Deque>(big).unwrap_err().to_string();
+    assert!(e.contains("negative or too large"), "{e}");
+}

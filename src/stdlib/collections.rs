@@ -194,6 +194,26 @@ impl DefaultDict {
     }
 }
 
+impl DefaultDict {
+    /// An error for a factory Python cannot call (the fields are public): `None`, a global
+    /// or an object, as when reading.
+    fn writable(&self) -> Result<(), Error> {
+        if !matches!(
+            self.factory,
+            Value::None | Value::Global(_) | Value::Object(_)
+        ) {
+            return Err(invalid(
+                DEFAULT_DICT,
+                format_args!(
+                    "default_factory {} cannot be written: Python's defaultdict takes a callable or None",
+                    self.factory
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl From<DefaultDict> for Value {
     /// `collections.defaultdict(factory)` (no argument for `None`) and its items set one by
     /// one, as CPython writes it.
@@ -224,7 +244,7 @@ impl Display for DefaultDict {
     }
 }
 
-via_value!(DefaultDict, "collections", "defaultdict");
+via_value!(DefaultDict, "collections", "defaultdict", check: DefaultDict::writable);
 
 /// A `collections.Counter`: elements and their counts, in insertion order.
 ///
@@ -357,6 +377,12 @@ impl Deque {
             Value::Int(n) => Some(usize::try_from(*n).map_err(|_| {
                 invalid(DEQUE, format_args!("maxlen {n} is negative or too large"))
             })?),
+            Value::BigInt(n) => {
+                return Err(invalid(
+                    DEQUE,
+                    format_args!("maxlen {n} is negative or too large"),
+                ))
+            }
             other => return Err(invalid(DEQUE, format_args!("maxlen {other} is not an int"))),
         };
         let mut items = match initial {
@@ -373,6 +399,23 @@ impl Deque {
             }
         }
         Ok(Deque { items, maxlen })
+    }
+}
+
+impl Deque {
+    /// An error for a bound Python cannot hold (the fields are public): past `isize::MAX`,
+    /// its `Py_ssize_t`.
+    fn writable(&self) -> Result<(), Error> {
+        match self.maxlen {
+            Some(n) if n > isize::MAX as usize => Err(invalid(
+                DEQUE,
+                format_args!(
+                    "maxlen {n} cannot be written: Python's deque takes at most {}",
+                    isize::MAX
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -405,7 +448,7 @@ impl Display for Deque {
     }
 }
 
-via_value!(Deque, "collections", "deque");
+via_value!(Deque, "collections", "deque", check: Deque::writable);
 
 #[cfg(test)]
 mod tests {

@@ -495,18 +495,25 @@ pub(crate) fn failed_within<T>(visit: impl FnOnce() -> Result<T, Error>) -> Resu
 /// `Serialize` and `Deserialize` through [`Value`], and `TryFrom<Value>`; with a class, also
 /// `TryFrom<&Value>` through the type's `from_object`.
 macro_rules! via_value {
-    ($t:ty, $module:literal, $name:literal) => {
+    ($t:ty, $module:literal, $name:literal $(, check: $check:path)?) => {
         impl TryFrom<&$crate::Value> for $t {
             type Error = $crate::Error;
             fn try_from(v: &$crate::Value) -> Result<Self, $crate::Error> {
                 <$t>::from_object($crate::stdlib::expect_object(v, $module, $name)?)
             }
         }
-        $crate::stdlib::via_value!($t);
+        $crate::stdlib::via_value!($t $(, check: $check)?);
     };
-    ($t:ty) => {
+    // `check`: for a type whose public fields can hold what Python cannot (a zero step), an
+    // error instead of a pickle Python (and this crate) would refuse to load.
+    ($t:ty $(, check: $check:path)?) => {
         impl serde::Serialize for $t {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $(
+                    if let Err(e) = $check(self) {
+                        return Err(<S::Error as serde::ser::Error>::custom(e));
+                    }
+                )?
                 serde::Serialize::serialize(&$crate::Value::from(self.clone()), s)
             }
         }

@@ -38,10 +38,10 @@ impl Range {
         Ok(Range { start, stop, step })
     }
 
-    /// The values, as Python iterates them.
+    /// The values, as Python iterates them (none for a zero step, which no Python range has).
     pub fn iter(&self) -> impl Iterator<Item = i64> {
         let r = *self;
-        let mut next = Some(r.start);
+        let mut next = (r.step != 0).then_some(r.start);
         std::iter::from_fn(move || {
             let v = next?;
             let inside = if r.step > 0 { v < r.stop } else { v > r.stop };
@@ -52,6 +52,17 @@ impl Range {
             next = v.checked_add(r.step);
             Some(v)
         })
+    }
+
+    /// An error for a range Python cannot make (its fields are public): one with a zero step.
+    fn writable(&self) -> Result<(), Error> {
+        if self.step == 0 {
+            return Err(invalid(
+                RANGE,
+                format_args!("{self} cannot be written: Python's range refuses a zero step"),
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<Range, Error> {
@@ -88,7 +99,7 @@ impl Display for Range {
     }
 }
 
-via_value!(Range, "builtins", "range");
+via_value!(Range, "builtins", "range", check: Range::writable);
 
 /// A `slice`: any three values, usually ints or `None`.
 ///

@@ -436,3 +436,25 @@ fn an_attribute_set_in_both_halves_of_a_large_state_reads_once() {
     let m: std::collections::BTreeMap<String, i64> = pypickle::from_value(v).unwrap();
     assert_eq!(m.len(), n);
 }
+
+/// A global of `_dbm`, dbm.ndbm's C half, read as an inert reference in record mode, written at
+/// protocol 0 under its Python 2 name `dbm` (as CPython's `fix_imports` writes it), read back as
+/// `dbm.ndbm`, which is refused as dangerous: the one was allowed, the other not. Both are
+/// refused now (and `_bz2`, written as the refused `bz2`, likewise). Found by the `roundtrip`
+/// target ("wrote ... which does not decode") as `(c_dbm\ntRp4\x01...`.
+#[test]
+fn a_c_module_and_its_python_2_name_are_judged_alike() {
+    let opts = pypickle::DeOptions::new().record_unknown_globals(true);
+    for module in ["_dbm", "_gdbm", "_bz2", "dbm.ndbm", "bz2"] {
+        let p = format!("c{module}\nopen\n.");
+        let e = pypickle::from_slice_with::<Value>(p.as_bytes(), &opts).unwrap_err();
+        assert!(e.to_string().contains("can run code or reach the system"), "{module}: {e}");
+        assert_eq!(
+            pypickle::scan(p.as_bytes()).verdict(),
+            pypickle::Verdict::Dangerous,
+            "{module}"
+        );
+    }
+    let crash = b"(c_dbm\ntRp4\x01\x00\x00\x00\x00\x00\x00\"\n.";
+    assert!(both(crash).is_err());
+}

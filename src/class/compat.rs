@@ -663,4 +663,25 @@ mod tests {
         assert_eq!(to_python2("builtins", "OSError"), ("exceptions", "OSError"));
         assert_eq!(to_python2("mymod", "C"), ("mymod", "C"));
     }
+
+    /// A global written under its Python 2 name (protocols 0-2, `fix_imports`) and read back
+    /// under its Python 3 name is refused as dangerous exactly when the original is: `_dbm`
+    /// goes out as `dbm` and comes back as `dbm.ndbm` (found by fuzzing: one was allowed as an
+    /// inert reference, the other refused, so a recorded global did not read back).
+    #[test]
+    fn python2_names_keep_their_danger_both_ways() {
+        use crate::class::policy::is_dangerous;
+        let modules = REVERSE_MODULES.iter().map(|&(m, _)| (m, "x"));
+        let names = REVERSE_NAMES.iter().map(|&((m, n), _)| (m, n));
+        let differ: Vec<String> = modules
+            .chain(names)
+            .filter_map(|(module, name)| {
+                let (m2, n2) = to_python2(module, name);
+                let (m3, n3) = fix_import(m2, n2);
+                (is_dangerous(module, name) != is_dangerous(m3, n3))
+                    .then(|| format!("{module}.{name} -> {m2}.{n2} -> {m3}.{n3}"))
+            })
+            .collect();
+        assert!(differ.is_empty(), "{differ:#?}");
+    }
 }

@@ -448,7 +448,10 @@ fn a_c_module_and_its_python_2_name_are_judged_alike() {
     for module in ["_dbm", "_gdbm", "_bz2", "dbm.ndbm", "bz2"] {
         let p = format!("c{module}\nopen\n.");
         let e = pypickle::from_slice_with::<Value>(p.as_bytes(), &opts).unwrap_err();
-        assert!(e.to_string().contains("can run code or reach the system"), "{module}: {e}");
+        assert!(
+            e.to_string().contains("can run code or reach the system"),
+            "{module}: {e}"
+        );
         assert_eq!(
             pypickle::scan(p.as_bytes()).verdict(),
             pypickle::Verdict::Dangerous,

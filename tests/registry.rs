@@ -1215,3 +1215,41 @@ fn a_tuple_struct_is_no_frozen_slots_dataclass() {
     struct Tup(i64, i64);
     let _ = ClassRegistry::new().frozen_slots_dataclass::<Tup>("m.Tup");
 }
+
+/// A `namedtuple` of one field holding a scalar, registered with `namedtuple` for a newtype
+/// struct: byte for byte what CPython writes at every protocol (at 0-1 a tuple subclass made
+/// from `(5,)`), loaded by CPython, and CPython's pickles read back. With `class`, protocols
+/// 0-1 wrote it as an `int` subclass, which CPython refuses (found by a hunt).
+#[test]
+fn a_one_field_namedtuple_of_a_scalar_is_written_and_read_as_cpython_does() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Single(i64);
+    let reg = ClassRegistry::new().namedtuple::<Single>("pypickle_classes.Single");
+    let exprs: Vec<String> = (0..=5).map(|p| format!("{p}\tC.Single(5)")).collect();
+    let theirs = oracle("dumps", &exprs);
+    let ours: Vec<String> = (0..=5u8)
+        .map(|p| {
+            let opts = SerOptions::new().protocol(p).registry(reg.clone());
+            hex(&pypickle::to_vec_with(&Single(5), &opts).unwrap())
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(oracle("loads", &ours), vec!["Single(x=5)"; 6]);
+    let opts = DeOptions::new().registry(reg.clone());
+    for (p, hexed) in theirs.iter().enumerate() {
+        let back: Single = pypickle::from_slice_with(&unhex(hexed), &opts).unwrap();
+        assert_eq!(back, Single(5), "protocol {p}");
+    }
+    // A tuple subclass of two items is no one-field namedtuple: an error that says so.
+    let two = b"ccopy_reg\n_reconstructor\n(cpypickle_classes\nSingle\nc__builtin__\ntuple\n(I5\nI6\nttR.";
+    let e = pypickle::from_slice_with::<Single>(two, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds 2 fields, not 1"), "{e}");
+}
+
+#[test]
+#[should_panic(expected = "is not a newtype struct")]
+fn only_a_newtype_can_be_a_one_field_namedtuple() {
+    let _ = ClassRegistry::new().namedtuple::<Pair>("pypickle_classes.Pair");
+}

@@ -149,6 +149,7 @@ class Reduced:
 
 Pair = collections.namedtuple("Pair", "left right")
 One = collections.namedtuple("One", "items")
+Single = collections.namedtuple("Single", "x")
 
 
 class Color(enum.Enum):

@@ -84,6 +84,9 @@ pub(crate) struct Entry {
     /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
     /// its items the content (see [`ClassRegistry::container_class`]).
     pub container: bool,
+    /// A newtype struct for a `namedtuple` of one field: written at protocols 0-1 as the
+    /// tuple subclass it is, and read from one there (see [`ClassRegistry::namedtuple`]).
+    pub namedtuple: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
     pub members: Vec<(Value, &'static str)>,
 }
@@ -328,6 +331,49 @@ impl ClassRegistry {
         reg
     }
 
+    /// [`class`](Self::class) for a newtype struct standing for a `namedtuple` of one field
+    /// (`NT = namedtuple('NT', 'x')`). Only protocols 0-1 need it: there CPython writes such
+    /// an instance as a tuple subclass's, `copyreg._reconstructor(cls, tuple, (x,))`, which
+    /// from the bytes alone could as well be a tuple subclass holding the tuple `(x,)`, and
+    /// [`class`](Self::class) writes a newtype as a subclass of its content's type would be
+    /// (`int` for `NT(5)`), which CPython refuses for a tuple subclass. A tuple struct of two
+    /// or more fields is written as a `namedtuple` with [`class`](Self::class) already.
+    ///
+    /// ```
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions};
+    ///
+    /// // NT = collections.namedtuple('NT', 'x')
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Nt(i64);
+    ///
+    /// let reg = ClassRegistry::new().namedtuple::<Nt>("shapes.NT");
+    /// let opts = SerOptions::new().protocol(0).registry(reg.clone());
+    /// let bytes = pypickle::to_vec_with(&Nt(5), &opts)?;
+    /// // What CPython writes for NT(5): a tuple subclass made from the tuple (5,).
+    /// let cpython = b"ccopy_reg\n_reconstructor\np0\n(cshapes\nNT\np1\nc__builtin__\ntuple\np2\n(I5\ntp3\ntp4\nRp5\n.";
+    /// assert_eq!(bytes, cpython);
+    /// let back: Nt = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg))?;
+    /// assert_eq!(back, Nt(5));
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`class`](Self::class), and if `T` is not a newtype struct.
+    pub fn namedtuple<T: Deserialize<'static>>(self, python: &str) -> Self {
+        if !matches!(probe::<T>(), Some((_, Shape::Newtype))) {
+            panic!(
+                "ClassRegistry::namedtuple: {} is not a newtype struct (a tuple struct of more \
+                 fields is written as a namedtuple with ClassRegistry::class)",
+                std::any::type_name::<T>()
+            );
+        }
+        let mut reg = self.class::<T>(python);
+        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+            e.namedtuple = true;
+        }
+        reg
+    }
+
     /// [`class`](Self::class) by the type's serde name, for types that only implement
     /// `Serialize`. A type serde writes as a map (a struct with a `#[serde(flatten)]` field)
     /// gives the writer no name to find: it is written as a dict, whatever is registered.
@@ -342,6 +388,7 @@ impl ClassRegistry {
             fields: &[],
             field_count: None,
             container: false,
+            namedtuple: false,
             members: Vec::new(),
         })
     }
@@ -375,6 +422,7 @@ impl ClassRegistry {
             fields: &[],
             field_count: None,
             container: false,
+            namedtuple: false,
             members: Vec::new(),
         })
     }
@@ -432,6 +480,7 @@ impl ClassRegistry {
             fields: &[],
             field_count: None,
             container: false,
+            namedtuple: false,
             members,
         })
     }

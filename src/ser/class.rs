@@ -139,7 +139,9 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         e: &Entry,
         v: &T,
     ) -> Result<()> {
-        if self.proto() >= 2 {
+        // A one-field namedtuple is a tuple subclass at protocols 0-1 too:
+        // `copyreg._reconstructor(cls, tuple, (v,))`.
+        if self.proto() >= 2 || e.namedtuple {
             let mut w = SeqWriter::instance(self, e, 1)?;
             w.push(v)?;
             return w.done();

@@ -465,6 +465,28 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let tuple_state = self.reconstructed_tuple(id);
         let content = match self.args(id) {
             _ if entry.container => node,
+            // A one-field namedtuple at protocols 0-1: its field, the tuple's one item.
+            _ if entry.namedtuple && tuple_state.is_some() => {
+                let tuple = tuple_state.expect("checked");
+                let Kind::Tuple(r) = tuple.kind else {
+                    unreachable!("reconstructed_tuple gives tuples")
+                };
+                match self.w.arena.slice(r) {
+                    [field] => field,
+                    fields => {
+                        return Err(type_error(
+                            node,
+                            format!(
+                                "{rust} is a newtype struct for the namedtuple {}.{}, but the \
+                                 instance holds {} fields, not 1",
+                                entry.module,
+                                entry.qualname,
+                                fields.len()
+                            ),
+                        ))
+                    }
+                }
+            }
             // A tuple subclass at protocols 0-1: the tuple is the one value, not its items.
             _ if tuple_state.is_some() => tuple_state.expect("checked"),
             [arg] => arg,

@@ -1240,6 +1240,42 @@ fn a_one_field_namedtuple_of_a_scalar_is_written_and_read_as_cpython_does() {
         let back: Single = pypickle::from_slice_with(&unhex(hexed), &opts).unwrap();
         assert_eq!(back, Single(5), "protocol {p}");
     }
+    // The same as a newtype variant's payload, the variant standing for the class; and a
+    // `class` registration of the same type before is upgraded, not shadowing it (found by
+    // a review: the variant wrote an int subclass, and the earlier entry won).
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum Ev {
+        W(Single),
+    }
+    let upgraded = ClassRegistry::new()
+        .class::<Single>("pypickle_classes.Single")
+        .namedtuple::<Single>("pypickle_classes.Single");
+    let with_variant = upgraded
+        .clone()
+        .variant::<Ev>("W", "pypickle_classes.Single");
+    for (p, hexed) in theirs.iter().enumerate() {
+        let plain = SerOptions::new()
+            .protocol(p as u8)
+            .registry(upgraded.clone());
+        assert_eq!(
+            &hex(&pypickle::to_vec_with(&Single(5), &plain).unwrap()),
+            hexed,
+            "{p}"
+        );
+        let opts = SerOptions::new()
+            .protocol(p as u8)
+            .registry(with_variant.clone());
+        let bytes = pypickle::to_vec_with(&Ev::W(Single(5)), &opts).unwrap();
+        assert_eq!(&hex(&bytes), hexed, "variant, protocol {p}");
+        let de = DeOptions::new().registry(with_variant.clone());
+        let back: Ev = pypickle::from_slice_with(&bytes, &de).unwrap();
+        assert_eq!(back, Ev::W(Single(5)), "variant, protocol {p}");
+    }
+    // Registries that write differently are not equal.
+    assert_ne!(
+        ClassRegistry::new().class::<Single>("pypickle_classes.Single"),
+        ClassRegistry::new().namedtuple::<Single>("pypickle_classes.Single")
+    );
     // A tuple subclass of two items is no one-field namedtuple: an error that says so.
     let two = b"ccopy_reg\n_reconstructor\n(cpypickle_classes\nSingle\nc__builtin__\ntuple\n(I5\nI6\nttR.";
     let e = pypickle::from_slice_with::<Single>(two, &opts)

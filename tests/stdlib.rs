@@ -1620,6 +1620,20 @@ fn stdlib_values_python_cannot_hold_are_not_written() {
         factory: Value::Int(5),
         items: vec![],
     };
+    // A tzinfo Python would not take (found by a review).
+    let dt = DateTime::new(2020, 1, 2, 3, 4, 5, 6)
+        .unwrap()
+        .with_tzinfo(TzInfo::Other(Value::Int(5)));
+    let e = pypickle::to_vec(&dt).unwrap_err().to_string();
+    assert!(
+        e.contains("tzinfo must be a tzinfo object, found int"),
+        "{e}"
+    );
+    let t = Time::new(1, 2, 3, 4)
+        .unwrap()
+        .with_tzinfo(TzInfo::Other(Date::new(2020, 1, 1).unwrap().into()));
+    let e = pypickle::to_vec(&t).unwrap_err().to_string();
+    assert!(e.contains("found datetime.date"), "{e}");
     let errors = [
         (pypickle::to_vec(&zero).map(drop), "zero step"),
         (pypickle::to_value(&zero).map(drop), "zero step"),

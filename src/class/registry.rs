@@ -120,6 +120,7 @@ impl PartialEq for ClassRegistry {
                         &a.qualname,
                         a.state,
                         a.container,
+                        a.namedtuple,
                     ) == (
                         b.rust,
                         b.variant,
@@ -127,6 +128,7 @@ impl PartialEq for ClassRegistry {
                         &b.qualname,
                         b.state,
                         b.container,
+                        b.namedtuple,
                     ) && a.members == b.members
                 }))
     }
@@ -368,8 +370,22 @@ impl ClassRegistry {
             );
         }
         let mut reg = self.class::<T>(python);
-        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
-            e.namedtuple = true;
+        // Also an entry `class` made for the same type and class before, which lookups
+        // would find first.
+        let last = reg
+            .entries
+            .last()
+            .map(|e| (e.rust, e.module.clone(), e.qualname.clone()));
+        if let Some((rust, module, qualname)) = last {
+            for e in Arc::make_mut(&mut reg.entries).iter_mut() {
+                if e.rust == rust
+                    && e.variant.is_none()
+                    && e.module == module
+                    && e.qualname == qualname
+                {
+                    e.namedtuple = true;
+                }
+            }
         }
         reg
     }

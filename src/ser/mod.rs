@@ -936,10 +936,13 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             (None, Some(own)) => own.clone(),
             (None, None) => return self.wrapped(v),
         };
-        if class.container || own.is_some_and(|own| own.container) {
+        if class.container || own.as_ref().is_some_and(|own| own.container) {
             // A container class, or a variant's class standing for one: its items.
             return self.save_container(&class, v);
         }
+        let mut class = class;
+        // A variant's class standing for a one-field namedtuple: written as one.
+        class.namedtuple |= own.is_some_and(|own| own.namedtuple);
         self.save_newtype_instance(&class, v)
     }
     #[inline]

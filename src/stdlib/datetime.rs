@@ -227,6 +227,15 @@ impl TzInfo {
         ))
     }
 
+    /// An error for an [`TzInfo::Other`] that is no tzinfo Python would take (an int, a
+    /// `date`, ...), which the variant's public field can hold: the reader's own test.
+    fn writable(&self, what: &str) -> Result<(), Error> {
+        match self {
+            TzInfo::Other(v) => TzInfo::from_value(v, what).map(drop),
+            _ => Ok(()),
+        }
+    }
+
     /// How isoformat ends: the offset, `[key]` for a zone, nothing for other classes.
     fn write_iso_suffix(&self, out: &mut String) {
         match self {
@@ -475,7 +484,14 @@ impl Display for Time {
     }
 }
 
-via_value!(Time, "datetime", "time");
+impl Time {
+    /// An error for a tzinfo Python would refuse (see [`TzInfo::writable`]).
+    fn writable(&self) -> Result<(), Error> {
+        self.tzinfo.as_ref().map_or(Ok(()), |tz| tz.writable(TIME))
+    }
+}
+
+via_value!(Time, "datetime", "time", check: Time::writable);
 
 /// A `datetime`: a [`Date`] and a [`Time`] (with its `fold` and tzinfo).
 ///
@@ -693,7 +709,17 @@ impl Display for DateTime {
     }
 }
 
-via_value!(DateTime, "datetime", "datetime");
+impl DateTime {
+    /// An error for a tzinfo Python would refuse (see [`TzInfo::writable`]).
+    fn writable(&self) -> Result<(), Error> {
+        self.time
+            .tzinfo
+            .as_ref()
+            .map_or(Ok(()), |tz| tz.writable(DATETIME))
+    }
+}
+
+via_value!(DateTime, "datetime", "datetime", check: DateTime::writable);
 
 /// A `timedelta`, normalised as Python keeps it: `days` carries the sign, `0 <= seconds <
 /// 86400`, `0 <= microseconds < 1000000`, and `|days| <= 999999999`.

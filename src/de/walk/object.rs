@@ -620,6 +620,11 @@ impl<'a> VariantPayload<'_, '_, 'a> {
         self.arg.unwrap_or(self.node)
     }
 
+    /// Whether the instance was made as `copyreg._reconstructor` makes one (protocols 0-1).
+    fn reconstructed(&self) -> bool {
+        self.w.arena.objects[self.id as usize].made == crate::value::Made::Reconstructor
+    }
+
     /// The node anything else is read from: the instance.
     fn instance(&self) -> &'a Node {
         self.node
@@ -703,15 +708,31 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
                 visitor,
             );
         }
-        match self.w.opts.registry.struct_entry(name).map(|e| e.container) {
+        match self
+            .w
+            .opts
+            .registry
+            .struct_entry(name)
+            .map(|e| (e.container, e.namedtuple))
+        {
             // A newtype with a container class of its own: the instance's items.
-            Some(true) => visitor.visit_newtype_struct(NodeDe {
+            Some((true, _)) => visitor.visit_newtype_struct(NodeDe {
                 w: self.w,
                 node: self.node,
             }),
-            // One with a class of its own (which the variant's stands for): its one argument.
-            Some(false) => {
-                let node = self.scalar();
+            // One with a class of its own (which the variant's stands for): its one argument;
+            // for a one-field namedtuple made as a tuple subclass (protocols 0-1), the
+            // tuple's one item.
+            Some((false, namedtuple)) => {
+                let node = match self.arg.map(|a| a.kind) {
+                    Some(Kind::Tuple(r)) if namedtuple && self.reconstructed() => {
+                        match self.w.arena.slice(r) {
+                            [field] => field,
+                            _ => self.scalar(),
+                        }
+                    }
+                    _ => self.scalar(),
+                };
                 visitor.visit_newtype_struct(NodeDe { w: self.w, node })
             }
             // No class: seen through, as the writer sees through it.

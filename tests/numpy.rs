@@ -1037,3 +1037,19 @@ for line in sys.stdin:
         );
     }
 }
+
+/// A malformed numpy text scalar (1 byte of data for `U1`, which numpy refuses: "initialization
+/// string is too small") asked for a `String`: numpy's reason with the offset, not a type
+/// error about the object's form (found by a review: "invalid type: sequence").
+#[test]
+fn a_malformed_text_scalar_says_what_is_wrong() {
+    let bad = b"\x80\x03cnumpy._core.multiarray\nscalar\nq\x00cnumpy\ndtype\nq\x01X\x02\x00\x00\x00U1q\x02\x89\x88\x87q\x03Rq\x04(K\x03X\x01\x00\x00\x00<q\x05NNNK\x04K\x04K\x08tq\x06bC\x01aq\x07\x86q\x08Rq\t.";
+    let e = pypickle::from_slice::<String>(bad).unwrap_err().to_string();
+    assert!(
+        e.contains("numpy array") && e.contains("REDUCE at offset"),
+        "{e}"
+    );
+    let v: Value = pypickle::from_slice(bad).unwrap();
+    let e = pypickle::from_value::<String>(v).unwrap_err().to_string();
+    assert!(e.contains("numpy array"), "{e}");
+}

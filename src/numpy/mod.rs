@@ -77,7 +77,11 @@ pub(crate) fn scalar_text(obj: &crate::value::Object) -> Option<crate::Result<cr
     if !is_scalar(&obj.class.module, &obj.class.name) {
         return None;
     }
-    let a = NdArray::from_object(obj).ok()?;
+    // A malformed scalar asked for text: numpy's reason, not a type error about its form.
+    let a = match NdArray::from_object(obj) {
+        Ok(a) => a,
+        Err(e) => return Some(Err(e)),
+    };
     if !a.shape().is_empty() {
         return None;
     }

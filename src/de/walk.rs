@@ -538,20 +538,39 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
-    /// The number a numpy scalar object stands for, if the node is one.
-    #[cold]
-    #[inline(never)]
-    fn scalar_number(&mut self) -> Result<Option<Value>> {
+    /// The node as the object it is, built, if it is a numpy scalar (`np.float64(1.5)`,
+    /// `np.str_('a')`): what the number, text and enum requests below look into.
+    fn numpy_scalar(&mut self) -> Result<Option<Box<crate::value::Object>>> {
         let node = self.node;
         if let Kind::Object(id) = node.kind {
             let (m, q) = self.class_of(id);
-            if crate::numpy::is_array(m, q) {
+            if crate::numpy::is_scalar(m, q) {
                 if let Value::Object(obj) = self.w.build(*node)? {
-                    return Ok(crate::numpy::scalar_number(&obj));
+                    return Ok(Some(obj));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// The number a numpy scalar object stands for, if the node is one.
+    #[cold]
+    #[inline(never)]
+    fn scalar_number(&mut self) -> Result<Option<Value>> {
+        Ok(self
+            .numpy_scalar()?
+            .and_then(|obj| crate::numpy::scalar_number(&obj)))
+    }
+
+    /// The str or bytes a numpy text scalar object stands for, if the node is one.
+    #[cold]
+    #[inline(never)]
+    fn scalar_text(&mut self) -> Result<Option<Value>> {
+        let node = self.node;
+        match self.numpy_scalar()? {
+            Some(obj) => at(node, crate::numpy::scalar_text(&obj).transpose()),
+            None => Ok(None),
+        }
     }
 
     /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
@@ -559,25 +578,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// bytes it stands for; anything else answers as it answers anything.
     #[cold]
     #[inline(never)]
-    fn text_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let node = self.node;
-        if let Kind::Object(id) = node.kind {
-            if self.is_numpy_scalar(id) {
-                if let Value::Object(obj) = self.w.build(*node)? {
-                    if let Some(text) = crate::numpy::scalar_text(&obj) {
-                        let text = at(node, text)?;
-                        return at(node, de::Deserializer::deserialize_any(text, visitor));
-                    }
-                }
-            }
+    fn text_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        match self.scalar_text()? {
+            Some(text) => at(self.node, de::Deserializer::deserialize_any(text, visitor)),
+            None => self.natural(visitor),
         }
-        self.natural(visitor)
-    }
-
-    /// Whether object `id` is a numpy scalar (`np.float64(1.5)`, `np.str_('a')`).
-    fn is_numpy_scalar(&self, id: Id) -> bool {
-        let (m, q) = self.class_of(id);
-        crate::numpy::is_scalar(m, q)
     }
 
     /// Visit a compound node's children with depth and cycle accounting.
@@ -845,27 +850,21 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
-        self,
+        mut self,
         name: &'static str,
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
         let node = self.node;
         match node.kind {
-            Kind::Object(id) if self.is_numpy_scalar(id) => {
+            Kind::Object(id) => match self.scalar_text()? {
                 // `np.str_('Red')`: a variant name, as a str is.
-                match self.w.build(*node)? {
-                    Value::Object(obj) => match crate::numpy::scalar_text(&obj) {
-                        Some(text) => {
-                            let text = at(node, text)?;
-                            at(node, de::Deserializer::deserialize_enum(text, name, variants, visitor))
-                        }
-                        None => self.object_enum(id, name, visitor),
-                    },
-                    _ => self.object_enum(id, name, visitor),
-                }
-            }
-            Kind::Object(id) => self.object_enum(id, name, visitor),
+                Some(text) => at(
+                    node,
+                    de::Deserializer::deserialize_enum(text, name, variants, visitor),
+                ),
+                None => self.object_enum(id, name, visitor),
+            },
             // A name as `bytes` too (a Python 2 str read with `Py2Strings::Bytes`), as the
             // key of `{name: payload}` is.
             Kind::Str(_) | Kind::Bytes(_) => {

@@ -461,14 +461,15 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
-        variants: &'static [&'static str],
+        _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        match self {
-            // `np.str_('Red')`: a variant name, as a str is.
-            Value::Object(o) if crate::numpy::scalar_text(&o).is_some() => {
-                text_or_object(o)?.deserialize_enum(name, variants, visitor)
-            }
+        // `np.str_('Red')`: a variant name, as a str is.
+        let this = match self {
+            Value::Object(o) => text_or_object(o)?,
+            v => v,
+        };
+        match this {
             v @ (Value::Str(_) | Value::Bytes(_)) => visitor.visit_enum(EnumAccess {
                 variant: v,
                 payload: None,

@@ -204,30 +204,26 @@ fn global_names_count_against_the_expansion_budget() {
     // Many objects of one class read, in the proportions of a million namedtuples of a class
     // of 46 bytes of name in 10 MB (which charging every byte of every copy refused, found by
     // a review): here 5000 objects of two fields, with a budget of 5000 values.
-    let class = b"cmyproject.data.records.schema\nTransactionRecord\nq\x00";
-    let objects = [
-        &b"\x80\x02"[..],
-        class,
-        b"](",
-        &b"h\x00K\x01K\x02\x86R".repeat(5000),
-        b"e.",
-    ]
-    .concat();
+    // A list of 5000 objects of `class` (a GLOBAL memoized as 0), two arguments each.
+    let objects_of = |class: &[u8]| {
+        [
+            &b"\x80\x02"[..],
+            class,
+            b"](",
+            &b"h\x00K\x01K\x02\x86R".repeat(5000),
+            b"e.",
+        ]
+        .concat()
+    };
+    let objects = objects_of(b"cmyproject.data.records.schema\nTransactionRecord\nq\x00");
     let small = opts.clone().max_expansion(5000);
     let v = pypickle::from_slice_with::<Value>(&objects, &small).unwrap();
     assert!(matches!(v, Value::List(l) if l.len() == 5000));
     // The same with a class of 72 bytes of name, whose bytes past 64 are charged (600k such
     // objects in 9.5 MB were refused when every byte of a long name was; found by a review).
-    let long =
-        b"cmyproject.models.feature_engineering.transformers\nNormalizedFeatureVector\nq\x00";
-    let objects = [
-        &b"\x80\x02"[..],
-        long,
-        b"](",
-        &b"h\x00K\x01K\x02\x86R".repeat(5000),
-        b"e.",
-    ]
-    .concat();
+    let objects = objects_of(
+        b"cmyproject.models.feature_engineering.transformers\nNormalizedFeatureVector\nq\x00",
+    );
     let v = pypickle::from_slice_with::<Value>(&objects, &small).unwrap();
     assert!(matches!(v, Value::List(l) if l.len() == 5000));
     // One Enum member of 53 bytes of name, referenced 5000 times: the shape of a list of a
@@ -259,26 +255,7 @@ fn sets_hold_what_cpython_keeps(setup: &str, cases: &str, protos: &str, pickles:
          \x20       print(b.hex(), len(pickle.loads(b)))"
     ));
     assert_eq!(text.lines().count(), pickles);
-    for line in text.lines() {
-        let (hexed, len) = line.split_once(' ').unwrap();
-        let b = py_common::unhex(hexed);
-        let len: usize = len.parse().unwrap();
-        let v: Value = pypickle::from_slice(&b).unwrap();
-        match &v {
-            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
-            other => panic!("{other}"),
-        }
-        assert_eq!(
-            pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(),
-            len,
-            "{v}"
-        );
-        assert_eq!(
-            pypickle::from_slice::<Vec<IgnoredAny>>(&b).unwrap().len(),
-            len
-        );
-        assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
-    }
+    py_common::assert_set_lengths(&text);
 }
 
 /// Sets are told apart by hashes of their items now: items Python finds equal across types

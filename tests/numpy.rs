@@ -14,6 +14,9 @@ use std::process::{Command, Stdio};
 use pypickle::numpy::{NdArray, NdArrayView, Order};
 use pypickle::{DeOptions, SerOptions, Value};
 
+mod py_common;
+use py_common::{hex, unhex};
+
 struct Fixture {
     path: PathBuf,
     proto: u8,
@@ -44,10 +47,6 @@ fn fixtures() -> Vec<Fixture> {
     }
     assert!(all.len() >= 300, "{} numpy fixtures", all.len());
     all
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn check(f: &Fixture, a: &NdArray) -> Result<(), String> {
@@ -874,12 +873,6 @@ print(pickle.dumps(np.str_("\ud800"), protocol=4).hex())
                 .map(|s| s.as_str().unwrap().to_string())
                 .collect()
         };
-        let unhex = |s: &str| -> Vec<u8> {
-            (0..s.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-                .collect()
-        };
         let pickles: Vec<Vec<u8>> = lines.map(unhex).collect();
         let (surrogate, pickles) = pickles.split_last().unwrap();
         assert_eq!(pickles.len(), 6, "{python}");
@@ -1002,12 +995,6 @@ for line in sys.stdin:
     b = pickle.loads(bytes.fromhex(line.strip()))
     print(b.dtype == object, b.shape == (2, 3), bool((b == want).all()), b.flags.f_contiguous)
 "#;
-    let unhex = |s: &str| -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    };
     for python in numpy_pythons() {
         let out = run_python(&python, &["-c", make], String::new());
         let mut written = String::new();

@@ -5,7 +5,7 @@
 use pypickle::{DeOptions, Global, Made, Object, SerOptions, Value};
 
 mod py_common;
-use py_common::{python, unhex};
+use py_common::python;
 
 fn object(made: Made, kwargs: Option<Value>) -> Value {
     Value::Object(Box::new(Object {
@@ -502,20 +502,5 @@ fn sets_keep_objects_python_tells_apart() {
              \x20       print(b.hex(), len(pickle.loads(b)))",
     );
     assert_eq!(text.lines().count(), 144);
-    for line in text.lines() {
-        let (hexed, len) = line.split_once(' ').unwrap();
-        let b = unhex(hexed);
-        let len: usize = len.parse().unwrap();
-        let v: Value = pypickle::from_slice(&b).unwrap();
-        match &v {
-            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
-            other => panic!("{other}"),
-        }
-        assert_eq!(
-            pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(),
-            len,
-            "{v}"
-        );
-        assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
-    }
+    py_common::assert_set_lengths(&text);
 }

@@ -1659,7 +1659,7 @@ fn stdlib_values_python_cannot_hold_are_not_written() {
     let p = pypickle::to_vec(&edge).unwrap();
     let got = python_output_text(&format!(
         "import pickle, sys; d = pickle.loads(bytes.fromhex('{}')); print(d.maxlen == sys.maxsize, list(d))",
-        p.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        py_common::hex(&p)
     ));
     assert_eq!(got, "True [1]");
     assert_eq!(from_slice::<Deque>(&p).unwrap(), edge);

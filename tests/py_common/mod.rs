@@ -29,3 +29,33 @@ pub fn unhex(hex: &str) -> Vec<u8> {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// For each line `hex len` of `text` (a pickled set and how many items CPython's set kept):
+/// the pickle read as a `Value`, as `Vec<Value>`, as `Vec<IgnoredAny>` and through
+/// `from_value` holds `len` items each time.
+pub fn assert_set_lengths(text: &str) {
+    use pypickle::Value;
+    for line in text.lines() {
+        let (hexed, len) = line.split_once(' ').unwrap();
+        let b = unhex(hexed);
+        let len: usize = len.parse().unwrap();
+        let v: Value = pypickle::from_slice(&b).unwrap();
+        match &v {
+            Value::Set(items) | Value::FrozenSet(items) => assert_eq!(items.len(), len, "{v}"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(
+            pypickle::from_slice::<Vec<Value>>(&b).unwrap().len(),
+            len,
+            "{v}"
+        );
+        assert_eq!(
+            pypickle::from_slice::<Vec<serde::de::IgnoredAny>>(&b)
+                .unwrap()
+                .len(),
+            len,
+            "{v}"
+        );
+        assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
+    }
+}

@@ -1040,3 +1040,19 @@ fn a_malformed_text_scalar_says_what_is_wrong() {
     let e = pypickle::from_value::<String>(v).unwrap_err().to_string();
     assert!(e.contains("numpy array"), "{e}");
 }
+
+/// The 148-byte pickles the review built (`U0` and `S0` arrays claiming 2^40 elements, which
+/// numpy itself loads): they read as arrays, and asking for their elements is an error, not
+/// an abort allocating 26 TB.
+#[test]
+fn zero_width_arrays_claiming_2_to_the_40_elements_are_refused_when_listed() {
+    let u0: &[u8] = b"\x80\x04\x95\x89\x00\x00\x00\x00\x00\x00\x00\x8c\x16numpy._core.multiarray\x94\x8c\x0c_reconstruct\x94\x93\x94\x8c\x05numpy\x94\x8c\x07ndarray\x94\x93\x94K\x00\x85\x94C\x01b\x94\x87\x94R\x94(K\x01\x8a\x06\x00\x00\x00\x00\x00\x01\x85\x94h\x03\x8c\x05dtype\x94\x93\x94\x8c\x02U0\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNK\x00K\x04K\x08t\x94b\x89C\x00\x94t\x94b.";
+    let s0: &[u8] = b"\x80\x04\x95\x89\x00\x00\x00\x00\x00\x00\x00\x8c\x16numpy._core.multiarray\x94\x8c\x0c_reconstruct\x94\x93\x94\x8c\x05numpy\x94\x8c\x07ndarray\x94\x93\x94K\x00\x85\x94C\x01b\x94\x87\x94R\x94(K\x01\x8a\x06\x00\x00\x00\x00\x00\x01\x85\x94h\x03\x8c\x05dtype\x94\x93\x94\x8c\x02S0\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01|\x94NNNK\x00K\x01K\x00t\x94b\x89C\x00\x94t\x94b.";
+    let u: NdArray = pypickle::from_slice(u0).unwrap();
+    assert_eq!(u.shape(), &[1 << 40]);
+    let e = u.to_string_vec().unwrap_err().to_string();
+    assert!(e.contains("more than the"), "{e}");
+    let s: NdArray = pypickle::from_slice(s0).unwrap();
+    let e = s.to_bytes_vec().unwrap_err().to_string();
+    assert!(e.contains("more than the"), "{e}");
+}

@@ -541,6 +541,32 @@ mod tests {
         assert_eq!(resolve("mymod", "C", &opts), Ok(Known::Other));
     }
 
+    /// The C halves and platform modules added in session 17 stay refused in record mode
+    /// and are dangerous to `scan`'s verdict.
+    #[test]
+    fn c_halves_and_platform_modules_are_refused() {
+        let opts = DeOptions::new().record_unknown_globals(true);
+        for m in [
+            "_bz2",
+            "_dbm",
+            "_gdbm",
+            "_multiprocessing",
+            "_posixshmem",
+            "_socket",
+            "_ssl",
+            "_subprocess",
+            "_tkinter",
+            "_winapi",
+            "_winreg",
+            "msvcrt",
+            "tkinter",
+            "winreg",
+        ] {
+            assert!(resolve(m, "anything", &opts).is_err(), "{m}");
+            assert_eq!(verdict(m, "anything"), Verdict::Dangerous, "{m}");
+        }
+    }
+
     #[test]
     fn dangerous_lists_are_sorted_and_reach_submodules_attributes_and_python2_names() {
         assert!(DANGEROUS_MODULES.windows(2).all(|w| w[0] < w[1]));

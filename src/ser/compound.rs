@@ -58,6 +58,15 @@ const SET_RULE: Rule = Rule {
 /// No MARK was written when the container opened (the hint said one item, or protocol 0).
 const NO_MARK: usize = usize::MAX;
 
+/// [`Batch::each`]: protocol 0, `item ONE` after every item, no batches.
+const EACH: usize = 1;
+
+/// [`Batch::each`]: the items of an instance of a list or dict subclass, which CPython batches
+/// as it batches any iterator's (`batch_list`, `batch_dict`), not as an exact list's or dict's:
+/// a last batch of one item is `item ONE` (an exact list writes `MARK item APPENDS`), and a
+/// dict of a multiple of 1000 ends with no empty batch.
+const SUBCLASS: usize = 2;
+
 /// The batches of a list, dict or set, written in place as the items come: the MARK of a
 /// batch is written as soon as the previous one closes (or the container opens), so that an
 /// item costs one count and one compare. A MARK that turns out to open nothing (no items, or
@@ -71,11 +80,12 @@ struct Batch {
     next_end: usize,
     /// `total` when the open batch's MARK was written.
     batch_start: usize,
-    /// Where the first MARK is in the buffer, and the output's epoch then (it can only be
-    /// taken out while no frame closed since); [`NO_MARK`] if none was written.
+    /// Where the first MARK is in the buffer (for a subclass's items, the open batch's), and
+    /// the output's epoch then (it can only be taken out while no frame closed since);
+    /// [`NO_MARK`] if none was written.
     mark_pos: usize,
     mark_epoch: u64,
-    /// Protocol 0: `item ONE` after every item, no batches (1), else 0.
+    /// [`EACH`] at protocol 0, [`SUBCLASS`] for the items of a list or dict subclass, else 0.
     each: usize,
     /// serde's length hint (0 if none), to size the output from the batches written so far.
     hint: usize,
@@ -96,7 +106,7 @@ impl Batch {
             batch_start: 0,
             mark_pos: NO_MARK,
             mark_epoch: 0,
-            each: usize::from(each),
+            each: if each { EACH } else { 0 },
             hint: hint.unwrap_or(0),
         };
         if each || (rule.single && hint == Some(1)) {
@@ -211,7 +221,7 @@ impl Batch {
     #[inline]
     fn batch_end<W, const P45: bool>(&mut self, ser: &mut Serializer<W, P45>, rule: &Rule) {
         let buf = &mut ser.out.buf;
-        if self.each != 0 {
+        if self.each & EACH != 0 {
             buf.push(rule.one);
             self.next_end += 1;
             return;
@@ -224,8 +234,14 @@ impl Batch {
             buf.extend_from_slice(&[rule.many, MARK]);
         }
         if self.hint >= 2 * BATCH && self.mark_pos != NO_MARK {
-            // A long container: the batches so far tell how large the rest will be.
+            // A long container: the batches so far tell how large the rest will be (for a
+            // subclass's, the last batch, over all items: an estimate on the low side).
             ser.out.presize(self.mark_pos, self.total, self.hint);
+        }
+        if self.each & SUBCLASS != 0 {
+            // Its last batch may hold one item, written without it.
+            self.mark_pos = ser.out.buf.len() - 1;
+            self.mark_epoch = ser.out.epoch;
         }
         self.batch_start = self.total;
         self.next_end = self.total + BATCH;
@@ -233,9 +249,10 @@ impl Batch {
 
     #[inline(always)]
     fn finish<W, const P45: bool>(&mut self, ser: &mut Serializer<W, P45>, rule: &Rule) {
-        if self.each != 0 {
+        if self.each & EACH != 0 {
             return;
         }
+        let subclass = self.each & SUBCLASS != 0;
         let buf = &mut ser.out.buf;
         if self.total == self.batch_start {
             // The open batch is empty: no items at all, the one item of a hint of one, or a
@@ -243,7 +260,11 @@ impl Batch {
             let hinted_one = self.mark_pos == NO_MARK;
             if hinted_one && self.total == 0 {
                 // No MARK was written.
-            } else if self.total > 0 && rule.empty_tail && !(hinted_one && self.total == 1) {
+            } else if self.total > 0
+                && rule.empty_tail
+                && !subclass
+                && !(hinted_one && self.total == 1)
+            {
                 buf.push(rule.many);
             } else if buf.last() == Some(&MARK) {
                 buf.pop();
@@ -252,8 +273,11 @@ impl Batch {
                 // this pickle is broken, and will not be finished (see `finish_pickle`).
                 debug_assert!(ser.broken);
             }
-        } else if self.total == 1 && rule.single && self.mark_epoch == ser.out.epoch {
-            // One item after all (no or a wrong hint): CPython writes no MARK for it.
+        } else if (self.total == 1 && rule.single || subclass && self.total - self.batch_start == 1)
+            && self.mark_epoch == ser.out.epoch
+        {
+            // One item after all (no or a wrong hint), or a subclass's last batch of one:
+            // CPython writes no MARK for it.
             buf.remove(self.mark_pos);
             buf.push(rule.one);
         } else {
@@ -1060,7 +1084,9 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 s.emit_new_instance(class)?;
                 s.boundary()
             })?;
-            return Ok(Some(Batch::start(self, rule, hint)));
+            let mut batch = Batch::start(self, rule, hint);
+            batch.each |= SUBCLASS;
+            return Ok(Some(batch));
         }
         self.part(|s| s.begin_reconstructor(class, base))?;
         Ok(None)

@@ -815,6 +815,80 @@ fn numpy_scalars_read_as_plain_numbers() {
     assert_eq!(s.score, 2.5);
 }
 
+/// numpy's complex scalars (subclasses of Python's `complex`) read as the pair `(real, imag)`
+/// a Python complex reads as, as a tuple, a sequence, a tuple struct's fields, and through
+/// `Value`; asked for a float they are refused as a complex is. Found by a hunt: the pair was
+/// an error, and a `Vec<Value>` got the scalar's constructor arguments. Live, numpy 1 and 2.
+#[test]
+fn numpy_complex_scalars_read_as_a_complex_does() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Pair(f64, f64);
+    let script = r#"
+import pickle
+import numpy as np
+for proto in range(6):
+    print(pickle.dumps((np.complex128(1.5-2j), np.complex64(0.25+4j), 3+4j), protocol=proto).hex())
+"#;
+    for python in numpy_pythons() {
+        let out = run_python(&python, &["-c", script], String::new());
+        let pickles: Vec<Vec<u8>> = out.lines().map(unhex).collect();
+        assert_eq!(pickles.len(), 6, "{python}");
+        for (proto, p) in pickles.iter().enumerate() {
+            let why = format!("{python} protocol {proto}");
+            let t: ((f64, f64), Pair, (f64, f64)) = pypickle::from_slice(p).expect(&why);
+            assert_eq!(t, ((1.5, -2.0), Pair(0.25, 4.0), (3.0, 4.0)), "{why}");
+            let seqs: (Vec<Value>, Vec<f64>, Vec<f64>) = pypickle::from_slice(p).expect(&why);
+            assert_eq!(seqs.0, [Value::Float(1.5), Value::Float(-2.0)], "{why}");
+            assert_eq!(seqs.1, [0.25, 4.0], "{why}");
+            let value: Value = pypickle::from_slice(p).expect(&why);
+            let through: ((f64, f64), Pair, (f64, f64)) =
+                pypickle::from_value(value.clone()).expect(&why);
+            assert_eq!(through, t, "{why}");
+            // Not a float, as 3+4j is not.
+            let e = pypickle::from_slice::<(f64, f64, f64)>(p).unwrap_err();
+            assert!(e.to_string().contains("expected f64"), "{why}: {e}");
+            assert!(
+                pypickle::from_value::<(f64, f64, f64)>(value).is_err(),
+                "{why}"
+            );
+        }
+    }
+}
+
+/// Something else than an array read as `NdArray` or `NdArrayView` is a type error at that
+/// value, as a stdlib type's is: it was a custom error with no position, or the enclosing
+/// dict's (found by a hunt).
+#[test]
+fn a_value_that_is_no_array_is_a_type_error_where_it_is() {
+    use pypickle::numpy::NdArrayView;
+    use pypickle::Category;
+    // pickle.dumps([1, 2], 4)
+    let list = b"\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.";
+    for e in [
+        pypickle::from_slice::<NdArray>(list).unwrap_err(),
+        pypickle::from_slice::<NdArrayView>(list).unwrap_err(),
+    ] {
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert!(e.to_string().contains("invalid numpy array"), "{e}");
+        assert_eq!(e.offset(), Some(11), "{e}");
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct W {
+        a: NdArray,
+    }
+    // pickle.dumps({'a': 5}, 2): the 5 is the BININT1 at offset 13.
+    let e = pypickle::from_slice::<W>(b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x05s.").unwrap_err();
+    assert_eq!(
+        (e.category(), e.offset()),
+        (Category::Type, Some(13)),
+        "{e}"
+    );
+    // Through `from_value` too: the same category.
+    let e = pypickle::from_value::<NdArray>(Value::List(vec![Value::Int(1)])).unwrap_err();
+    assert_eq!(e.category(), Category::Type, "{e}");
+}
+
 /// numpy's str and bytes scalars (`np.str_`, `np.bytes_`: what numpy hands out of its string
 /// arrays, and so what ends up in dicts) read as `String` and bytes, also as map keys, from
 /// the pickle and through `Value`; `U` and `S` arrays give their elements as numpy does

@@ -562,6 +562,23 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             .and_then(|obj| crate::numpy::scalar_number(&obj)))
     }
 
+    /// A sequence asked of an object: a numpy complex scalar (`np.complex128(1+2j)`, a
+    /// subclass of `complex`) is the pair `(real, imag)`, as a Python complex is; any other
+    /// object is read as its class allows (`rust`: the Rust type's name, for a tuple struct).
+    #[cold]
+    #[inline(never)]
+    fn seq_of_object<V: Visitor<'de>>(
+        mut self,
+        id: Id,
+        rust: Option<&str>,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if let Some(n @ Value::Complex(_)) = self.scalar_number()? {
+            return at(self.node, de::Deserializer::deserialize_seq(n, visitor));
+        }
+        self.object_as(id, rust, Want::Seq, visitor)
+    }
+
     /// The str or bytes a numpy text scalar object stands for, if the node is one.
     #[cold]
     #[inline(never)]
@@ -777,13 +794,17 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             return at(node, crate::stdlib::failed_within(visit));
         }
         if name == ARRAY_TOKEN {
-            // `NdArrayView` and `NdArray` ask for this: the array with its data lent.
-            if let Kind::Object(id) = self.node.kind {
+            // `NdArrayView` and `NdArray` ask for this: the array with its data lent. Their
+            // conversion's error is an error at this node, of its own category.
+            let node = self.node;
+            if let Kind::Object(id) = node.kind {
                 if let Some(parts) = self.w.array_parts(id)? {
-                    return at(self.node, visitor.visit_seq(parts));
+                    let visit = || visitor.visit_seq(parts);
+                    return at(node, crate::stdlib::failed_within(visit));
                 }
             }
-            return visitor.visit_newtype_struct(self);
+            let visit = || visitor.visit_newtype_struct(self);
+            return at(node, crate::stdlib::failed_within(visit));
         }
         if let Kind::Object(id) = self.node.kind {
             if let Some(entry) = self.w.opts.registry.struct_entry(name) {
@@ -796,7 +817,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::List(id) => self.list(id, visitor),
-            Kind::Object(id) => self.object_as(id, None, Want::Seq, visitor),
+            Kind::Object(id) => self.seq_of_object(id, None, visitor),
             Kind::Bytes(_) | Kind::ByteArray(_) | Kind::Buffer(_) => {
                 let node = self.node;
                 let bytes = match node.kind {
@@ -827,7 +848,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(id) => self.object_as(id, Some(name), Want::Seq, visitor),
+            Kind::Object(id) => self.seq_of_object(id, Some(name), visitor),
             _ => self.deserialize_seq(visitor),
         }
     }

@@ -1172,13 +1172,18 @@ impl<'de> Deserialize<'de> for DataBytes<'de> {
 }
 
 /// Reads an array as this crate's deserializers hand it over ([`ARRAY_TOKEN`]): the object and
-/// its lent data, or (from any other deserializer, or for arrays without bytes) a `Value`.
-struct ArrayVisitor;
+/// its lent data, or (from any other deserializer, or for arrays without bytes) a `Value`,
+/// converted here, so that this crate's deserializers give a conversion's error the array's
+/// position and its own category (see `stdlib::conversion_failed`). `view`: for an
+/// [`NdArrayView`].
+struct ArrayVisitor {
+    view: bool,
+}
 
 /// What [`ArrayVisitor`] found.
 enum Read<'de> {
     View(NdArrayView<'de>),
-    Value(Value),
+    Array(NdArray),
 }
 
 impl<'de> Visitor<'de> for ArrayVisitor {
@@ -1194,21 +1199,26 @@ impl<'de> Visitor<'de> for ArrayVisitor {
         let data: DataBytes<'de> = seq.next_element()?.ok_or_else(missing)?;
         NdArrayView::from_parts(&meta, data.0)
             .map(Read::View)
-            .map_err(de::Error::custom)
+            .map_err(crate::stdlib::conversion_failed)
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Read<'de>, D::Error> {
-        Value::deserialize(d).map(Read::Value)
+        let v = Value::deserialize(d)?;
+        let array = NdArray::from_value(&v).map_err(crate::stdlib::conversion_failed)?;
+        match self.view {
+            true => NdArrayView::try_from(array)
+                .map(Read::View)
+                .map_err(crate::stdlib::conversion_failed),
+            false => Ok(Read::Array(array)),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for NdArrayView<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArrayView<'de>, D::Error> {
-        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor)? {
+        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor { view: true })? {
             Read::View(v) => Ok(v),
-            Read::Value(v) => NdArray::from_value(&v)
-                .and_then(NdArrayView::try_from)
-                .map_err(de::Error::custom),
+            Read::Array(a) => NdArrayView::try_from(a).map_err(de::Error::custom),
         }
     }
 }
@@ -1280,9 +1290,9 @@ impl Serialize for NdArray {
 impl<'de> Deserialize<'de> for NdArray {
     /// One copy of the data, from the input: the array is read as a view first.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArray, D::Error> {
-        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor)? {
+        match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor { view: false })? {
             Read::View(v) => Ok(v.into_owned()),
-            Read::Value(v) => NdArray::from_value(&v).map_err(de::Error::custom),
+            Read::Array(a) => Ok(a),
         }
     }
 }

@@ -46,8 +46,9 @@ pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     NdArray::from_object(obj).ok().map(NdArray::into_natural)
 }
 
-/// A numpy scalar of a bool, integer or float type (`np.float64(1.5)`, `np.int32(7)`) as the
-/// Python number it stands for, for a request of a number: `None` for anything else.
+/// A numpy scalar of a bool, integer, float or complex type (`np.float64(1.5)`, `np.int32(7)`,
+/// `np.complex128(1+2j)`) as the Python number it stands for, for a request of a number (or,
+/// for a complex, of the pair `(real, imag)`): `None` for anything else.
 pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> {
     use crate::Value;
     if !is_scalar(&obj.class.module, &obj.class.name) {
@@ -65,8 +66,32 @@ pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> 
             Err(_) => Value::BigInt(crate::BigInt::from(a.to_vec::<u64>().ok()?[0])),
         },
         DKind::Float => Value::Float(a.to_f64_vec().ok()?[0]),
+        DKind::Complex => complex(a.dtype(), a.as_bytes()?)?,
         _ => return None,
     })
+}
+
+/// A `complex64` or `complex128` element's bytes as the Python complex it stands for (numpy's
+/// complex scalars are subclasses of `complex`); `None` for another width.
+fn complex(dtype: &DType, bytes: &[u8]) -> Option<crate::Value> {
+    let big = dtype.order == ByteOrder::Big;
+    let part = |b: &[u8]| -> Option<f64> {
+        Some(match (b.len(), big) {
+            (4, false) => f64::from(f32::from_le_bytes(b.try_into().ok()?)),
+            (4, true) => f64::from(f32::from_be_bytes(b.try_into().ok()?)),
+            (8, false) => f64::from_le_bytes(b.try_into().ok()?),
+            (8, true) => f64::from_be_bytes(b.try_into().ok()?),
+            _ => return None,
+        })
+    };
+    if !matches!(dtype.itemsize, 8 | 16) || bytes.len() != dtype.itemsize {
+        return None;
+    }
+    let (re, im) = bytes.split_at(dtype.itemsize / 2);
+    Some(crate::Value::Complex(crate::value::Complex {
+        re: part(re)?,
+        im: part(im)?,
+    }))
 }
 
 /// A numpy text or bytes scalar (`np.str_('a')`, `np.bytes_(b'a')`, what numpy hands out of

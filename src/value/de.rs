@@ -14,7 +14,7 @@ use serde::de::{
 };
 use serde::forward_to_deserialize_any;
 
-use super::magic::VALUE_TOKEN;
+use super::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use super::{Made, Object, Value};
 use crate::class::bridge::{
     args_are_arguments, choose, keywords_left_out, made_from_items, merge_attributes, mismatch,
@@ -434,13 +434,21 @@ impl<'de> Deserializer<'de> for Value {
             // A standard library type's conversion that fails is its own error.
             return crate::stdlib::failed_within(|| hand_over(self, visitor));
         }
+        if name == ARRAY_TOKEN {
+            // So is a numpy array's.
+            return crate::stdlib::failed_within(|| visitor.visit_newtype_struct(self));
+        }
         visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
             Value::Bytes(b) | Value::ByteArray(b) => visit_all(visitor, b.into_iter()),
-            Value::Object(o) => object_part(*o, Want::Seq)?.deserialize_any(visitor),
+            // `np.complex128(1+2j)`: the pair `(real, imag)`, as a Python complex is.
+            Value::Object(o) => match crate::numpy::scalar_number(&o) {
+                Some(c @ Value::Complex(_)) => c.deserialize_any(visitor),
+                _ => object_part(*o, Want::Seq)?.deserialize_any(visitor),
+            },
             v => v.deserialize_any(visitor),
         }
     }
@@ -594,7 +602,8 @@ fn text_or_object(o: Box<Object>) -> Result<Value> {
 
 /// An object asked for a number: a numpy scalar is the number it stands for (an int, float
 /// or bool, or a big int for a `uint64` past `i64`, all of which any number visitor takes
-/// through `deserialize_any`); any other object stays itself.
+/// through `deserialize_any`; a complex, which no number visitor takes, as a Python complex);
+/// any other object stays itself.
 fn number_or_object(o: Box<Object>) -> Value {
     crate::numpy::scalar_number(&o).unwrap_or(Value::Object(o))
 }

@@ -280,6 +280,8 @@ mod sk {
         pub steps: Vec<(String, Step)>,
     }
 
+    // A pipeline holds a few steps: their size difference costs nothing worth a box.
+    #[allow(clippy::large_enum_variant)]
     #[derive(Deserialize)]
     pub enum Step {
         StandardScaler(StandardScaler),

@@ -173,6 +173,21 @@ impl NdArray {
         NdArray::holding_objects(dtype, shape, Order::C, values)
     }
 
+    /// An array of numpy 2's `StringDType()` holding these strs, in C order.
+    ///
+    /// ```
+    /// use pypickle::numpy::NdArray;
+    /// let a = NdArray::from_strings(vec![2], vec!["a".into(), "bc".into()])?;
+    /// assert_eq!(a.dtype().to_string(), "StringDType()");
+    /// let back: NdArray = pypickle::from_slice(&pypickle::to_vec(&a)?)?;
+    /// assert_eq!(back.to_string_vec()?, ["a", "bc"]);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn from_strings(shape: Vec<usize>, values: Vec<String>) -> Result<NdArray, Error> {
+        let values = values.into_iter().map(Value::Str).collect();
+        NdArray::holding_objects(DType::string_dtype(true, None), shape, Order::C, values)
+    }
+
     /// One element of an array of `dtype` from its natural form: a record (a tuple, each
     /// sub-array field an array) for a structured type, else the value as it is.
     fn record_from_natural(dtype: &DType, v: &Value) -> Result<Value, Error> {
@@ -315,8 +330,10 @@ impl NdArray {
 
     /// The elements of a text array (dtype `U`) as strings, in [`order`](Self::order) (as
     /// [`to_vec`](Self::to_vec) gives numbers), each as numpy hands it out: without the NULs
-    /// it is padded with. An error for another dtype, an element holding a lone surrogate
-    /// (which Python allows and Rust does not), or a zero-width array of more than
+    /// it is padded with; for numpy 2's `StringDType` ([`DKind::StringDType`]), its strs in C
+    /// order, as [`objects`](Self::objects) gives them. An error for another dtype, an
+    /// element holding a lone surrogate (which Python allows and Rust does not), a missing
+    /// element of a `StringDType` array (its `na_object`), or a zero-width array of more than
     /// [`MAX_EMPTY_ELEMENTS`] elements.
     ///
     /// ```
@@ -331,6 +348,9 @@ impl NdArray {
     /// # Ok::<(), pypickle::Error>(())
     /// ```
     pub fn to_string_vec(&self) -> Result<Vec<String>, Error> {
+        if let (DKind::StringDType, Data::Objects(items)) = (self.dtype.kind, &self.data) {
+            return string_dtype_elements(&self.dtype, items);
+        }
         self.elements().to_string_vec()
     }
 
@@ -752,6 +772,22 @@ fn latin1(s: &str) -> Result<Vec<u8>, Error> {
         .map(|c| u8::try_from(u32::from(c)).ok())
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(|| invalid(WHAT, "data text is not Latin-1"))
+}
+
+/// A `StringDType` array's elements (C order), each a str: a missing one (its `na_object`)
+/// is an error naming it.
+fn string_dtype_elements(dtype: &DType, items: &[Value]) -> Result<Vec<String>, Error> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Str(s) => Ok(s.clone()),
+            other => Err(invalid(
+                WHAT,
+                format!("its element {i} is {other}, not a str (the missing value of {dtype})"),
+            )),
+        })
+        .collect()
 }
 
 /// The most elements of a zero-width text or bytes array (`U0`, `S0`) that

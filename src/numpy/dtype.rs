@@ -70,6 +70,11 @@ pub enum DKind {
     Void,
     /// `O`: Python objects (an object array's elements are [`Value`]s).
     Object,
+    /// numpy 2's variable-width text, `StringDType()` (type character `T`): numpy pickles
+    /// the elements as Python strs (and, where it has one, its `na_object` for a missing
+    /// one), which an array keeps as an object array's, in C order; see
+    /// [`DType::string_dtype`].
+    StringDType,
 }
 
 impl DKind {
@@ -108,9 +113,32 @@ impl DKind {
             DKind::TimeDelta => 'm',
             DKind::Void => 'V',
             DKind::Object => 'O',
+            DKind::StringDType => 'T',
         }
     }
 }
+
+/// What makes a [`DKind::StringDType`] dtype: numpy's `StringDType(na_object=..., coerce=...)`,
+/// pickled as a call of `numpy._core._internal._convert_to_stringdtype_kwargs(coerce[,
+/// na_object])`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct StringArgs {
+    /// `coerce` as pickled (numpy writes `1` or `0`), so that it is written back the same.
+    coerce: Value,
+    /// The value that stands for a missing element, if the dtype has one.
+    na_object: Option<Value>,
+}
+
+impl StringArgs {
+    /// `coerce` as Python takes it (checked an int or bool when read).
+    fn coerces(&self) -> bool {
+        !matches!(self.coerce, Value::Int(0) | Value::Bool(false))
+    }
+}
+
+/// The function numpy 2 pickles a `StringDType` as a call of.
+pub(crate) const STRING_DTYPE_MODULE: &str = "numpy._core._internal";
+pub(crate) const STRING_DTYPE_FUNCTION: &str = "_convert_to_stringdtype_kwargs";
 
 /// A named field of a structured dtype.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -150,6 +178,8 @@ pub struct DType {
     flags: i64,
     /// numpy's `dtype.metadata` (a dict), kept so it writes back the same (boxed: rare).
     metadata: Option<Box<Value>>,
+    /// A [`DKind::StringDType`]'s arguments (boxed: rare).
+    string: Option<Box<StringArgs>>,
 }
 
 impl DType {
@@ -169,6 +199,7 @@ impl DType {
         i64,
         u8,
         &Option<Box<Value>>,
+        &Option<Box<StringArgs>>,
     ) {
         (
             self.kind,
@@ -180,6 +211,7 @@ impl DType {
             self.alignment,
             self.flags as u8,
             &self.metadata,
+            &self.string,
         )
     }
 }
@@ -255,8 +287,13 @@ fn unit_parts(unit: &str) -> Option<(&str, i64)> {
 const MAX_NESTING: usize = 32;
 
 impl DType {
-    /// A plain dtype: `DType::new(DKind::Float, 8, ByteOrder::Little)` is `<f8`.
+    /// A plain dtype: `DType::new(DKind::Float, 8, ByteOrder::Little)` is `<f8`. For
+    /// [`DKind::StringDType`], `StringDType()` whatever the size and order (see
+    /// [`DType::string_dtype`]).
     pub fn new(kind: DKind, itemsize: usize, order: ByteOrder) -> DType {
+        if kind == DKind::StringDType {
+            return DType::string_dtype(true, None);
+        }
         let order = match kind {
             DKind::Bool | DKind::Bytes | DKind::Void | DKind::Object => ByteOrder::NotApplicable,
             _ if itemsize == 1 && matches!(kind, DKind::Int | DKind::UInt) => {
@@ -281,7 +318,49 @@ impl DType {
             alignment,
             flags,
             metadata: None,
+            string: None,
         }
+    }
+
+    /// numpy 2's `StringDType(coerce=coerce, na_object=na_object)` (`na_object` `None`: the
+    /// dtype has no missing value; `Some(Value::None)`: Python's `None` is its missing value).
+    /// Its elements are 16 bytes to numpy, and Python strs in a pickle.
+    ///
+    /// ```
+    /// use pypickle::numpy::DType;
+    /// use pypickle::Value;
+    /// let d = DType::string_dtype(true, Some(Value::None));
+    /// assert_eq!(d.to_string(), "StringDType(na_object=None)");
+    /// assert_eq!((d.na_object(), d.string_coerce()), (Some(&Value::None), Some(true)));
+    /// ```
+    pub fn string_dtype(coerce: bool, na_object: Option<Value>) -> DType {
+        DType {
+            kind: DKind::StringDType,
+            itemsize: 16,
+            order: ByteOrder::NotApplicable,
+            unit: None,
+            fields: Vec::new(),
+            subarray: None,
+            alignment: 8,
+            flags: 107,
+            metadata: None,
+            string: Some(Box::new(StringArgs {
+                coerce: Value::Int(i64::from(coerce)),
+                na_object,
+            })),
+        }
+    }
+
+    /// A [`DKind::StringDType`]'s missing value (`StringDType(na_object=None)`: `Value::None`);
+    /// `None` for one without, and for any other dtype.
+    pub fn na_object(&self) -> Option<&Value> {
+        self.string.as_ref()?.na_object.as_ref()
+    }
+
+    /// A [`DKind::StringDType`]'s `coerce` (whether numpy turns non-str values assigned to
+    /// the array into strs); `None` for any other dtype.
+    pub fn string_coerce(&self) -> Option<bool> {
+        Some(self.string.as_ref()?.coerces())
     }
 
     /// For a sub-array type (`np.dtype(('<i2', (3,)))`, which numpy uses for a structured
@@ -296,7 +375,7 @@ impl DType {
     /// Whether elements hold Python objects anywhere: an object type, or a structured or
     /// sub-array type with one inside (numpy's `dtype.hasobject`).
     pub fn has_object(&self) -> bool {
-        self.kind == DKind::Object
+        matches!(self.kind, DKind::Object | DKind::StringDType)
             || self.fields.iter().any(|f| f.dtype.has_object())
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
@@ -327,6 +406,12 @@ impl DType {
         }
         let obj = match v {
             Value::Object(o) if o.class.module == "numpy" && o.class.name == "dtype" => o,
+            Value::Object(o)
+                if o.class.module == STRING_DTYPE_MODULE
+                    && o.class.name == STRING_DTYPE_FUNCTION =>
+            {
+                return Self::string_from_call(o);
+            }
             other => return Err(invalid(WHAT, format!("found {}", other.type_name()))),
         };
         let Value::Tuple(args) = &obj.args else {
@@ -481,7 +566,34 @@ impl DType {
             alignment,
             flags,
             metadata,
+            string: None,
         })
+    }
+
+    /// `_convert_to_stringdtype_kwargs(coerce[, na_object])`, numpy 2's pickle of a
+    /// `StringDType`.
+    fn string_from_call(obj: &Object) -> Result<DType, Error> {
+        const WHAT: &str = "numpy StringDType";
+        if obj.kwargs.is_some()
+            || !obj.state.is_empty()
+            || !obj.list_items.is_empty()
+            || !obj.dict_items.is_empty()
+        {
+            return Err(invalid(WHAT, "expected a call of (coerce[, na_object])"));
+        }
+        let (coerce, na_object) = match crate::stdlib::call_args(obj, WHAT)? {
+            [coerce] => (coerce, None),
+            [coerce, na] => (coerce, Some(na.clone())),
+            _ => return Err(invalid(WHAT, "expected (coerce[, na_object])")),
+        };
+        if !matches!(coerce, Value::Int(_) | Value::Bool(_)) {
+            return Err(invalid(WHAT, format!("coerce {coerce} is not an int")));
+        }
+        let mut d = DType::string_dtype(true, na_object);
+        if let Some(args) = d.string.as_mut() {
+            args.coerce = coerce.clone();
+        }
+        Ok(d)
     }
 
     /// numpy's `dtype.alignment`: what `align=True` aligns a field of this type to.
@@ -494,7 +606,7 @@ impl DType {
             DKind::Str => 4,
             DKind::Complex => (self.itemsize / 2) as i64,
             DKind::Int | DKind::UInt | DKind::Float => self.itemsize as i64,
-            DKind::Object | DKind::DateTime | DKind::TimeDelta => 8,
+            DKind::Object | DKind::StringDType | DKind::DateTime | DKind::TimeDelta => 8,
         }
     }
 
@@ -566,6 +678,16 @@ impl DType {
         if let Some((base, shape)) = self.subarray() {
             return Value::Tuple(vec![base.natural(), ints(&mut shape.iter().copied())]);
         }
+        if let Some(args) = &self.string {
+            // `{"StringDType": {"coerce": true, "na_object": None}}`: a missing value may be
+            // any value, which the text form cannot hold.
+            let key = |k: &str| Value::Str(k.into());
+            let mut spec = vec![(key("coerce"), Value::Bool(args.coerces()))];
+            if let Some(na) = &args.na_object {
+                spec.push((key("na_object"), na.clone()));
+            }
+            return Value::Dict(vec![(key("StringDType"), Value::Dict(spec))]);
+        }
         if self.fields.is_empty() {
             return Value::Str(self.to_string());
         }
@@ -620,6 +742,23 @@ impl DType {
                 ),
                 _ => Err(invalid(WHAT, "a sub-array type is not (base, shape)")),
             },
+            Value::Dict(spec) if spec.len() == 1 && spec[0].0.as_str() == Some("StringDType") => {
+                let Value::Dict(args) = &spec[0].1 else {
+                    return Err(invalid(WHAT, "StringDType's arguments are not a dict"));
+                };
+                let get = |k: &str| args.iter().find(|(key, _)| key.as_str() == Some(k));
+                let coerce = match get("coerce") {
+                    None => true,
+                    Some((_, Value::Bool(b))) => *b,
+                    Some((_, other)) => {
+                        return Err(invalid(WHAT, format!("coerce {other} is not a bool")))
+                    }
+                };
+                Ok(DType::string_dtype(
+                    coerce,
+                    get("na_object").map(|(_, v)| v.clone()),
+                ))
+            }
             Value::Dict(spec) => {
                 let get = |k: &str| spec.iter().find(|(key, _)| key.as_str() == Some(k));
                 let list = |k: &str| match get(k) {
@@ -676,6 +815,15 @@ impl DType {
 
     /// The `numpy.dtype` object numpy itself pickles for this dtype.
     pub(crate) fn to_value(&self) -> Value {
+        if let Some(args) = &self.string {
+            let mut call = vec![args.coerce.clone()];
+            call.extend(args.na_object.clone());
+            return Value::Object(Box::new(crate::stdlib::call_object(
+                STRING_DTYPE_MODULE,
+                STRING_DTYPE_FUNCTION,
+                call,
+            )));
+        }
         let elsize = match self.kind {
             DKind::Bytes | DKind::Str | DKind::Void => self.itemsize as i64,
             _ => -1,
@@ -795,6 +943,11 @@ impl std::str::FromStr for DType {
             Some((code, unit)) => (code, Some(unit.strip_suffix(']').ok_or_else(bad)?)),
             None => (rest, None),
         };
+        match s {
+            "StringDType()" => return Ok(DType::string_dtype(true, None)),
+            "StringDType(coerce=False)" => return Ok(DType::string_dtype(false, None)),
+            _ => {}
+        }
         let mut chars = code.chars();
         let kind = chars.next().and_then(DKind::from_char).ok_or_else(bad)?;
         if kind == DKind::Object {
@@ -830,6 +983,18 @@ impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind == DKind::Object {
             return f.write_str("|O");
+        }
+        if let Some(args) = &self.string {
+            // numpy's `str`: `StringDType(na_object=None, coerce=False)`.
+            f.write_str("StringDType(")?;
+            if let Some(na) = &args.na_object {
+                write!(f, "na_object={na}")?;
+            }
+            if !args.coerces() {
+                let sep = if args.na_object.is_some() { ", " } else { "" };
+                write!(f, "{sep}coerce=False")?;
+            }
+            return f.write_str(")");
         }
         write!(f, "{}{}", self.order.as_char(), self.code())?;
         match &self.unit {

@@ -12,6 +12,7 @@
 //! | `_frombuffer(buffer, dtype, shape, 'K', axis_order)`: numpy 2, for a transposition of a contiguous array that is neither C- nor F-contiguous | 5 | [`NdArray`] in C order (the elements gathered; a view copies them) |
 //! | `numpy.core.multiarray.scalar(dtype, bytes)` | any | a 0-d [`NdArray`] |
 //! | `numpy.dtype(code, False, True)` + BUILD state | any | [`DType`] (inside an array) |
+//! | `numpy._core._internal._convert_to_stringdtype_kwargs(coerce[, na_object])`: numpy 2's `StringDType`, whose array's data is a list of strs | any | [`DType`] of kind [`DKind::StringDType`] |
 //!
 //! [`NdArrayView`] reads the same arrays without copying their data: it borrows it from the
 //! input (or the out-of-band buffers) wherever the data lies there whole, which is every array
@@ -146,5 +147,6 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
                 "_reconstruct" | "scalar"
             )
             | ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer")
+            | (dtype::STRING_DTYPE_MODULE, dtype::STRING_DTYPE_FUNCTION)
     )
 }

@@ -504,6 +504,87 @@ fn long_container_classes_are_written_in_cpythons_batches() {
     }
 }
 
+/// A container class's last batch of one item has no MARK whatever happens while that item
+/// is written: a frame closing (protocols 4-5) or the output flushed (`to_writer`), where the
+/// MARK written ahead could no longer be taken out. The length hint says the one item is
+/// what comes, as CPython's look-ahead does (found by a review).
+#[test]
+fn a_container_classs_last_item_alone_has_no_mark_across_frames_and_flushes() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Strs(Vec<String>);
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Pairs(std::collections::BTreeMap<String, String>);
+    let reg = ClassRegistry::new()
+        .container_class::<Strs>("pypickle_classes.Stack")
+        .container_class::<Pairs>("pypickle_classes.Bag");
+    let big = "x".repeat(70_000);
+    let mut firsts: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    firsts.push(big.clone());
+    let mut padded = vec!["a".repeat(2600)];
+    padded.extend((0..1000).map(|i| format!("{i:060}")));
+    let mut pairs: std::collections::BTreeMap<String, String> = (0..1000)
+        .map(|i| (format!("k{i:04}"), "v".into()))
+        .collect();
+    pairs.insert("k1000".into(), big);
+    let lists = [
+        (
+            Strs(firsts),
+            "C.Stack([str(i) for i in range(1000)] + ['x' * 70000])",
+        ),
+        (
+            Strs(padded),
+            "C.Stack(['a' * 2600] + [f'{i:060d}' for i in range(1000)])",
+        ),
+    ];
+    let bag = "C.Bag({**{f'k{i:04d}': 'v' for i in range(1000)}, 'k1000': 'x' * 70000})";
+    let exprs: Vec<String> = (2..=5u8)
+        .flat_map(|p| {
+            [
+                format!("{p}\t{}", lists[0].1),
+                format!("{p}\t{}", lists[1].1),
+                format!("{p}\t{bag}"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    let mut theirs = theirs.iter();
+    for proto in 2..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let both = |v: &dyn erased::Ser| -> (String, String) {
+            let mut out = Vec::new();
+            v.to_writer(&mut out, &opts);
+            (hex(&v.to_vec(&opts)), hex(&out))
+        };
+        for (value, expr) in &lists {
+            let (vec, writer) = both(value);
+            assert_eq!(&vec, theirs.next().unwrap(), "{expr} at protocol {proto}");
+            assert_eq!(writer, vec, "{expr} to_writer at protocol {proto}");
+        }
+        let (vec, writer) = both(&Pairs(pairs.clone()));
+        assert_eq!(&vec, theirs.next().unwrap(), "the Bag at protocol {proto}");
+        assert_eq!(writer, vec, "the Bag to_writer at protocol {proto}");
+    }
+}
+
+/// A `Serialize` value written both ways, behind one object type for the test above.
+mod erased {
+    use pypickle::SerOptions;
+
+    pub trait Ser {
+        fn to_vec(&self, opts: &SerOptions) -> Vec<u8>;
+        fn to_writer(&self, out: &mut Vec<u8>, opts: &SerOptions);
+    }
+
+    impl<T: serde::Serialize> Ser for T {
+        fn to_vec(&self, opts: &SerOptions) -> Vec<u8> {
+            pypickle::to_vec_with(self, opts).unwrap()
+        }
+        fn to_writer(&self, out: &mut Vec<u8>, opts: &SerOptions) {
+            pypickle::to_writer_with(out, self, opts).unwrap()
+        }
+    }
+}
+
 /// A container class's content must be a map or a sequence: anything else would be a
 /// constructor argument `dict.__new__` drops. Its instances are not hashable, and a newtype
 /// registered with `class` meeting a dict subclass's instance says what to do instead.

@@ -780,11 +780,15 @@ fn string_dtype_elements(dtype: &DType, items: &[Value]) -> Result<Vec<String>, 
     items
         .iter()
         .enumerate()
-        .map(|(i, v)| match v {
-            Value::Str(s) => Ok(s.clone()),
-            other => Err(invalid(
+        .map(|(i, v)| match (v, dtype.na_object()) {
+            (Value::Str(s), _) => Ok(s.clone()),
+            (other, Some(_)) => Err(invalid(
                 WHAT,
                 format!("its element {i} is {other}, not a str (the missing value of {dtype})"),
+            )),
+            (other, None) => Err(invalid(
+                WHAT,
+                format!("its element {i} is {other}, not a str"),
             )),
         })
         .collect()

@@ -121,7 +121,7 @@ impl DKind {
 /// What makes a [`DKind::StringDType`] dtype: numpy's `StringDType(na_object=..., coerce=...)`,
 /// pickled as a call of `numpy._core._internal._convert_to_stringdtype_kwargs(coerce[,
 /// na_object])`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 struct StringArgs {
     /// `coerce` as pickled (numpy writes `1` or `0`), so that it is written back the same.
     coerce: Value,
@@ -133,6 +133,21 @@ impl StringArgs {
     /// `coerce` as Python takes it (checked an int or bool when read).
     fn coerces(&self) -> bool {
         !matches!(self.coerce, Value::Int(0) | Value::Bool(false))
+    }
+}
+
+/// Equal as numpy's dtypes are: `coerce` by its truth (`1`, `True` and `2` alike).
+impl PartialEq for StringArgs {
+    fn eq(&self, other: &StringArgs) -> bool {
+        self.coerces() == other.coerces() && self.na_object == other.na_object
+    }
+}
+
+impl Eq for StringArgs {}
+
+impl std::hash::Hash for StringArgs {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.coerces(), &self.na_object).hash(state);
     }
 }
 
@@ -574,7 +589,8 @@ impl DType {
     /// `StringDType`.
     fn string_from_call(obj: &Object) -> Result<DType, Error> {
         const WHAT: &str = "numpy StringDType";
-        if obj.kwargs.is_some()
+        if obj.made != Made::Call
+            || obj.kwargs.is_some()
             || !obj.state.is_empty()
             || !obj.list_items.is_empty()
             || !obj.dict_items.is_empty()
@@ -586,8 +602,11 @@ impl DType {
             [coerce, na] => (coerce, Some(na.clone())),
             _ => return Err(invalid(WHAT, "expected (coerce[, na_object])")),
         };
-        if !matches!(coerce, Value::Int(_) | Value::Bool(_)) {
-            return Err(invalid(WHAT, format!("coerce {coerce} is not an int")));
+        if !matches!(coerce, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) {
+            return Err(invalid(
+                WHAT,
+                format!("coerce {coerce} is not a bool or int"),
+            ));
         }
         let mut d = DType::string_dtype(true, na_object);
         if let Some(args) = d.string.as_mut() {
@@ -921,8 +940,9 @@ impl std::str::FromStr for DType {
     type Err = Error;
 
     /// The inverse of `Display`: numpy's `dtype.str` (`<f8`, `|b1`, `>i4`, `<U3`, `|S5`,
-    /// `<M8[ns]`, `|V12`, `|O`). A structured type's fields are not in that text: `|V12`
-    /// reads as raw 12-byte elements.
+    /// `<M8[ns]`, `|V12`, `|O`, `StringDType()`, `StringDType(coerce=False)`). A structured
+    /// type's fields are not in that text: `|V12` reads as raw 12-byte elements; nor is a
+    /// `StringDType`'s missing value, any Python value: its text is refused.
     ///
     /// ```
     /// use pypickle::numpy::{ByteOrder, DKind, DType};
@@ -1001,6 +1021,42 @@ impl fmt::Display for DType {
             // numpy's `np.dtype('M8').str` is `<M8`.
             Some(unit) if unit != GENERIC => write!(f, "[{unit}]"),
             _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(made: Made, args: Vec<Value>) -> Value {
+        let mut o = crate::stdlib::call_object(STRING_DTYPE_MODULE, STRING_DTYPE_FUNCTION, args);
+        o.made = made;
+        Value::Object(Box::new(o))
+    }
+
+    /// numpy's pickle of a `StringDType`, a call of `_convert_to_stringdtype_kwargs`: `coerce`
+    /// kept as pickled and compared by its truth, as numpy compares the dtypes; what Python
+    /// would refuse (NEWOBJ of a function, no arguments, a str `coerce`) refused.
+    #[test]
+    fn string_dtypes_read_as_numpy_makes_them() {
+        let d = DType::from_value(&call(Made::Call, vec![Value::Bool(true)])).unwrap();
+        assert_eq!(d, DType::string_dtype(true, None));
+        assert_eq!(d.to_value(), call(Made::Call, vec![Value::Bool(true)]));
+        let big = Value::from_big(crate::BigInt::from(u64::MAX));
+        let d = DType::from_value(&call(Made::Call, vec![big, Value::None])).unwrap();
+        assert_eq!(d, DType::string_dtype(true, Some(Value::None)));
+        let d = DType::from_value(&call(Made::Call, vec![Value::Int(0)])).unwrap();
+        assert_eq!(d.to_string(), "StringDType(coerce=False)");
+        assert_eq!(d.to_string().parse::<DType>().unwrap(), d);
+        for bad in [
+            call(Made::New, vec![Value::Int(1)]),
+            call(Made::Call, vec![]),
+            call(Made::Call, vec![Value::Str("yes".into())]),
+            call(Made::Call, vec![Value::Int(1), Value::None, Value::None]),
+        ] {
+            let e = DType::from_value(&bad).unwrap_err();
+            assert!(e.to_string().contains("StringDType"), "{bad}: {e}");
         }
     }
 }

@@ -226,9 +226,10 @@ impl Batch {
             self.next_end += 1;
             return;
         }
-        if self.total == 1 && self.mark_pos == NO_MARK {
-            // The hint said one item: it is written without a MARK. Should another come,
-            // the batch after it is open.
+        let subclass = self.each & SUBCLASS != 0;
+        if self.mark_pos == NO_MARK && (self.total == 1 || subclass) {
+            // The hint said one item (of all, or of a subclass's last batch): it is written
+            // without a MARK. Should another come, the batch after it is open.
             buf.extend_from_slice(&[rule.one, MARK]);
         } else {
             buf.extend_from_slice(&[rule.many, MARK]);
@@ -238,12 +239,21 @@ impl Batch {
             // subclass's, the last batch, over all items: an estimate on the low side).
             ser.out.presize(self.mark_pos, self.total, self.hint);
         }
-        if self.each & SUBCLASS != 0 {
-            // Its last batch may hold one item, written without it.
+        self.batch_start = self.total;
+        if subclass {
+            if self.hint == self.total + 1 {
+                // CPython looks one item ahead in a subclass's items: a last batch of one
+                // has no MARK. The hint says one is what comes.
+                ser.out.buf.pop();
+                self.mark_pos = NO_MARK;
+                self.next_end = self.total + 1;
+                return;
+            }
+            // Without a hint to say, the MARK is taken out again if the batch holds one item
+            // (unless a frame closed or the output was flushed meanwhile).
             self.mark_pos = ser.out.buf.len() - 1;
             self.mark_epoch = ser.out.epoch;
         }
-        self.batch_start = self.total;
         self.next_end = self.total + BATCH;
     }
 
@@ -258,8 +268,8 @@ impl Batch {
             // The open batch is empty: no items at all, the one item of a hint of one, or a
             // full batch before. Only a dict or set of a multiple of 1000 keeps it.
             let hinted_one = self.mark_pos == NO_MARK;
-            if hinted_one && self.total == 0 {
-                // No MARK was written.
+            if hinted_one && (self.total == 0 || subclass) {
+                // No MARK was written (a subclass's: for a last batch the hint promised).
             } else if self.total > 0
                 && rule.empty_tail
                 && !subclass
@@ -274,6 +284,7 @@ impl Batch {
                 debug_assert!(ser.broken);
             }
         } else if (self.total == 1 && rule.single || subclass && self.total - self.batch_start == 1)
+            && self.mark_pos != NO_MARK
             && self.mark_epoch == ser.out.epoch
         {
             // One item after all (no or a wrong hint), or a subclass's last batch of one:

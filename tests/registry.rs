@@ -504,6 +504,69 @@ fn long_container_classes_are_written_in_cpythons_batches() {
     }
 }
 
+/// A member of a registered Python `Enum` pickled by name, `getattr(Shade, 'Dark')` (what
+/// `enum.pickle_by_enum_name` writes), reads as the variant of that name, alone and as a
+/// field, at every protocol; an attribute that is no registered member is still refused, and
+/// so is the member of an unregistered class. It was refused (found by a hunt).
+#[test]
+fn enum_members_pickled_by_name_read_as_their_variants() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+    enum Shade {
+        Light,
+        Dark,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Painted {
+        shade: Shade,
+        n: i64,
+    }
+    let reg = ClassRegistry::new()
+        .python_enum::<Shade>("pypickle_classes.Shade", [("Light", 1), ("Dark", 2)]);
+    let de = DeOptions::new().registry(reg.clone());
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| {
+            [
+                format!("{p}\tC.Shade.Dark"),
+                format!("{p}\t{{'shade': C.Shade.Light, 'n': 3}}"),
+                format!("{p}\tgetattr(C.Shade, '__init__')"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    for (proto, p) in theirs.chunks(3).enumerate() {
+        let why = format!("protocol {proto}");
+        let (dark, painted, init) = (unhex(&p[0]), unhex(&p[1]), unhex(&p[2]));
+        assert_eq!(
+            pypickle::from_slice_with::<Shade>(&dark, &de).expect(&why),
+            Shade::Dark,
+            "{why}"
+        );
+        let got: Painted = pypickle::from_slice_with(&painted, &de).expect(&why);
+        assert_eq!(
+            got,
+            Painted {
+                shade: Shade::Light,
+                n: 3
+            },
+            "{why}"
+        );
+        let v: Value = pypickle::from_slice_with(&dark, &de).expect(&why);
+        assert_eq!(v.to_string(), "pypickle_classes.Shade.Dark", "{why}");
+        // Not a member: still refused (a function); the class unregistered: refused.
+        let e = pypickle::from_slice_with::<Value>(&init, &de).unwrap_err();
+        assert!(e.refused_global().is_some(), "{why}: {e}");
+        let e = pypickle::from_slice::<Shade>(&dark).unwrap_err();
+        assert!(e.refused_global().is_some(), "{why}: {e}");
+    }
+    // Another enum's member, or a registered class that is no Enum, is no variant.
+    #[derive(Deserialize, Debug)]
+    enum Other {
+        Dark,
+    }
+    let e = pypickle::from_slice_with::<Other>(&unhex(&theirs[0]), &de).unwrap_err();
+    assert!(e.to_string().contains("expected enum Other"), "{e}");
+}
+
 /// A container class's last batch of one item has no MARK whatever happens while that item
 /// is written: a frame closing (protocols 4-5) or the output flushed (`to_writer`), where the
 /// MARK written ahead could no longer be taken out. The length hint says the one item is

@@ -162,6 +162,19 @@ class Mood(enum.Enum):
     SAD = "sad"
 
 
+def _reduce_by_name(member, proto):
+    """What enum.pickle_by_enum_name (Python 3.11+) does: getattr(Class, 'Name')."""
+    return getattr, (member.__class__, member._name_)
+
+
+class Shade(enum.Enum):
+    """An Enum whose members pickle by name, getattr(Shade, 'Dark'), not Shade(2)."""
+
+    Light = 1
+    Dark = 2
+    __reduce_ex__ = _reduce_by_name
+
+
 @dataclasses.dataclass
 class Circle:
     r: float

@@ -446,7 +446,8 @@ impl ClassRegistry {
     /// Map a Python `enum.Enum` (or `IntEnum`, `StrEnum`, ...) class to the Rust enum `E`,
     /// member by member: each `(variant, value)` says which unit variant stands for the member
     /// with that value. CPython pickles a member as `Class(value)`; a value missing from the
-    /// list is an error naming it.
+    /// list is an error naming it. A member pickled by name (`getattr(Class, 'Member')`, as
+    /// `enum.pickle_by_enum_name` does) reads as the variant of that name.
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -514,6 +515,22 @@ impl ClassRegistry {
         self.entries
             .iter()
             .any(|e| e.module == module && super::is_or_nests_in(&e.qualname, name))
+    }
+
+    /// A member of a registered Python `Enum` class named as `Class.Member` (as
+    /// `getattr(Class, 'Member')` names it: `enum.pickle_by_enum_name` pickles a member so),
+    /// `Member` a variant the class's members map to: the class's entry and the variant.
+    pub(crate) fn enum_member(&self, module: &str, name: &str) -> Option<(&Entry, &'static str)> {
+        let (class, member) = name.rsplit_once('.')?;
+        self.entries.iter().find_map(|e| {
+            if e.module != module || e.qualname != class || e.members.is_empty() {
+                return None;
+            }
+            e.members
+                .iter()
+                .find(|(_, v)| *v == member)
+                .map(|&(_, v)| (e, v))
+        })
     }
 
     /// The entry of a struct by serde name.

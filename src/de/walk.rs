@@ -490,6 +490,17 @@ fn as_str(b: &[u8]) -> &str {
     unsafe { std::str::from_utf8_unchecked(b) }
 }
 
+/// The error for a value of Python type `what` asked for as the enum `rust`.
+#[cold]
+fn not_an_enum(node: &Node, what: &str, rust: &str) -> Error {
+    type_error(
+        node,
+        format!(
+            "invalid type: {what}, expected enum {rust} (a variant name as str, or a one-entry dict {{name: payload}})"
+        ),
+    )
+}
+
 /// Add the node's position to an error that has none.
 #[inline]
 fn at<T>(node: &Node, mut r: Result<T>) -> Result<T> {
@@ -888,25 +899,29 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             },
             // A name as `bytes` too (a Python 2 str read with `Py2Strings::Bytes`), as the
             // key of `{name: payload}` is.
-            Kind::Str(_) | Kind::Bytes(_) => {
-                at(node, visitor.visit_enum(Enum { w: self.w, variant: node, payload: None }))
-            }
+            Kind::Str(_) | Kind::Bytes(_) => at(
+                node,
+                visitor.visit_enum(Enum {
+                    w: self.w,
+                    variant: node,
+                    payload: None,
+                }),
+            ),
             Kind::Dict(id) if self.w.arena.len(id) == 2 => {
                 let mut it = self.w.arena.iter(id);
                 let (k, v) = (it.next().expect("len 2"), it.next().expect("len 2"));
                 let w = self.w;
                 w.enter(node)?;
-                let r = visitor.visit_enum(Enum { w: &mut *w, variant: k, payload: Some(v) });
+                let r = visitor.visit_enum(Enum {
+                    w: &mut *w,
+                    variant: k,
+                    payload: Some(v),
+                });
                 w.exit(node);
                 at(node, r)
             }
-            other => Err(type_error(
-                node,
-                format!(
-                    "invalid type: {}, expected enum {name} (a variant name as str, or a one-entry dict {{name: payload}})",
-                    other.type_name()
-                ),
-            )),
+            Kind::Global(g) => self.global_enum(g, name, visitor),
+            other => Err(not_an_enum(node, other.type_name(), name)),
         }
     }
 

@@ -538,6 +538,32 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         at(self.node, visitor.visit_unit())
     }
 
+    /// A global read as the enum `rust`: a member of its registered Python `Enum` class
+    /// named as `Class.Member` (`getattr(Class, 'Member')`, as `enum.pickle_by_enum_name`
+    /// pickles one) is the variant of that name.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn global_enum<V: Visitor<'de>>(
+        self,
+        g: Id,
+        rust: &str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let node = self.node;
+        let (m, q) = self.w.global_name(g);
+        match self.w.opts.registry.enum_member(m, q) {
+            Some((entry, variant)) if entry.rust == rust => at(
+                node,
+                visitor.visit_enum(ClassVariant {
+                    w: self.w,
+                    variant,
+                    object: None,
+                }),
+            ),
+            _ => Err(super::not_an_enum(node, "global", rust)),
+        }
+    }
+
     /// An object read as the enum `rust`: its class chooses the variant.
     pub(super) fn object_enum<V: Visitor<'de>>(
         self,

@@ -201,7 +201,10 @@ pub fn decompress<'a>(bytes: &'a [u8], opts: &DeOptions) -> Result<std::borrow::
 ///
 /// The arrays are found by running the unpickler over the file with every global taken as an
 /// inert name (dangerous ones too: nothing is built for the caller, and nothing is ever
-/// called), as far as it reads; the scan itself is the ordinary one.
+/// called); the scan itself is the ordinary one. A file the unpickler cannot read through (an
+/// array wrapper it cannot lay out, say) has the error that stopped it in the report's
+/// `error`, even where the scan found nothing: past it, array bytes may have been scanned as
+/// opcodes.
 ///
 /// ```
 /// # let file = std::fs::read("python_fixtures/sklearn/logreg_binary.joblib").unwrap();
@@ -212,7 +215,17 @@ pub fn decompress<'a>(bytes: &'a [u8], opts: &DeOptions) -> Result<std::borrow::
 /// ```
 pub fn scan(bytes: &[u8]) -> crate::Report {
     match decompress(bytes, &DeOptions::default()) {
-        Ok(plain) => crate::scan::scan_around(&plain, &crate::de::joblib_regions(&plain)),
+        Ok(plain) => {
+            let (regions, failed) = crate::de::joblib_regions(&plain);
+            let mut report = crate::scan::scan_around(&plain, &regions);
+            // Where the arrays lie is not known past a point the reader could not read
+            // through: the scan of the rest may have read array bytes as opcodes, and missed
+            // what joblib would load from them. Not safe, whatever it found.
+            if let (Some(e), None) = (failed, &report.error) {
+                report.error = Some(e);
+            }
+            report
+        }
         Err(e) => crate::Report {
             globals: Vec::new(),
             bombs: Vec::new(),

@@ -1049,6 +1049,20 @@ fn streams_of_pickles_and_of_json_documents() {
     assert_eq!(reprs, "(1, 2)\n{'a'}\nb'a'\n");
 }
 
+/// JSON from other tools writes big ints as plain integers (`json.dumps(2**100)`): they stay
+/// exact ints, as Python's `json.loads` reads them; they were floats (found by a hunt).
+#[test]
+fn from_json_keeps_big_integers_exact() {
+    let json =
+        "[123456789012345678901234567890, 18446744073709551616, -18446744073709551617, 1e30, 2.5]";
+    let out = run_with(&["from-json", "-", "--protocol", "2"], json.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        value_of(&out.stdout).to_string(),
+        "[123456789012345678901234567890, 18446744073709551616, -18446744073709551617, 1e+30, 2.5]"
+    );
+}
+
 #[test]
 fn from_json_reads_hand_written_json_and_refuses_globals_unless_asked() {
     let json = r#"{"name": "x", "pair": {"$tuple": [1, 2.5]}, "keys": {"$dict": [[1, null]]}}"#;

@@ -370,3 +370,83 @@ fn nested_object_array_pickles_share_one_budget() {
     one.extend(b"e.");
     assert!(joblib::from_slice::<Value>(&one).is_ok());
 }
+
+/// Hex, split into lines.
+fn unhex_lines(lines: &[&str]) -> Vec<u8> {
+    let h: String = lines.concat();
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A joblib file the reader cannot lay out is not safe to `scan`, whatever the scan of its
+/// bytes found: joblib may still read the array (here with order 'X', which joblib takes for
+/// 'C'), and what follows the wrapper is then its data, not opcodes. A hunt hid
+/// `posix.system` behind such an array's five bytes (`B` and a length, a BINBYTES to a plain
+/// reading), and a dtype whose pickled flags say it holds objects, whose data joblib then
+/// loads as a nested pickle: both scanned safe, exit 0, and ran the command in `joblib.load`.
+#[test]
+fn a_file_whose_arrays_cannot_be_laid_out_is_not_safe() {
+    // order 'X'; the wrapper built by REDUCE (joblib's own layout questions unanswered).
+    for file in [
+        unhex_lines(&[
+        "8004288c136a6f626c69622e6e756d70795f7069636b6c658c114e756d70794172726179577261707065729329817d28",
+        "8c08737562636c6173738c056e756d70798c076e646172726179938c0573686170654b05858c056f726465728c01588c",
+        "0564747970658c056e756d70798c056474797065938c02753189888752284b038c017c4e4e4e4affffffff4affffffff",
+        "4b0074628c0a616c6c6f775f6d6d6170898c1b6e756d70795f61727261795f616c69676e6d656e745f62797465734e75",
+        "62422a0000008c05706f7369788c0673797374656d938c16746f756368202f746d702f6833792f70776e65645f788552",
+        "742e",
+        ]),
+        unhex_lines(&[
+        "8004288c136a6f626c69622e6e756d70795f7069636b6c658c114e756d707941727261795772617070657293288c056e",
+        "756d70798c076e646172726179934b05858c01438c056e756d70798c056474797065938c02753189888752284b038c01",
+        "7c4e4e4e4affffffff4affffffff4b007462894e74527d6242280000008c05706f7369788c0673797374656d938c1474",
+        "6f756368202f746d702f6833792f70776e65648552742e",
+        ]),
+    ] {
+        let report = joblib::scan(&file);
+        assert!(!report.is_safe(), "{report:?}");
+        assert!(report.error.is_some(), "{report:?}");
+    }
+    // A `u1` dtype with flags 1 (numpy's NPY_ITEM_HASOBJECT): joblib loads a nested pickle.
+    let file = unhex_lines(&[
+        "80048c0b636f6c6c656374696f6e7394308c0b4f726465726564446963749430288c136a6f626c69622e6e756d70795f",
+        "7069636b6c658c114e756d70794172726179577261707065729329817d288c08737562636c6173738c056e756d70798c",
+        "076e646172726179938c0573686170654b37858c056f726465728c01438c0564747970658c056e756d70798c05647479",
+        "7065938c02753189888752284b038c017c4e4e4e4affffffff4affffffff4b0174628c0a616c6c6f775f6d6d6170898c",
+        "1b6e756d70795f61727261795f616c69676e6d656e745f62797465734e756280048c05706f736978948c067379737465",
+        "6d9468006801938c1a746f756368202f746d702f6833792f70776e65645f666c61677385522e742e",
+    ]);
+    let report = joblib::scan(&file);
+    assert!(report.is_dangerous(), "{report:?}");
+    assert!(
+        report.globals.iter().any(|g| g.name() == "system"),
+        "{report:?}"
+    );
+}
+
+/// numpy's file functions chained (`ndarray.tofile` writes an `.npy` file holding a pickle,
+/// `numpy.lib._npyio_impl.load(path, None, True)` loads it): each is dangerous to `scan`. It
+/// called the pickle unknown, exit 0 (found by a hunt; the reader refused it already).
+#[test]
+fn numpys_file_functions_chained_are_dangerous() {
+    let file = unhex_lines(&[
+        "80049541020000000000005d94288c086275696c74696e73948c07676574617474729493948c056e756d7079948c076e",
+        "6461727261799493948c06746f66696c6594869452948c166e756d70792e5f636f72652e6d756c74696172726179948c",
+        "0c5f7265636f6e73747275637494939468064b0085944301629487945294284b014d4801859468048c05647479706594",
+        "93948c02753194898887945294284b038c017c944e4e4e4affffffff4affffffff4b00749462894248010000934e554d",
+        "5059010076007b276465736372273a20277c4f272c2027666f727472616e5f6f72646572273a2046616c73652c202773",
+        "68617065273a2028312c292c207d20202020202020202020202020202020202020202020202020202020202020202020",
+        "2020202020202020202020202020202020202020202020202020200a800495bd000000000000008c166e756d70792e5f",
+        "636f72652e6d756c74696172726179948c0c5f7265636f6e7374727563749493948c056e756d7079948c076e64617272",
+        "61799493944b0085944301629487945294284b014b01859468038c0564747970659493948c024f389489888794529428",
+        "4b038c017c944e4e4e4affffffff4affffffff4b3f749462895d948c05706f736978948c0673797374656d9493948c1a",
+        "746f756368202f746d702f6833782f70776e65645f636861696e9485945294617494622e947494628c122f746d702f68",
+        "33782f636861696e2e6e707994869452948c156e756d70792e6c69622e5f6e7079696f5f696d706c948c046c6f616494",
+        "9394681b4e8887945294652e",
+    ]);
+    let report = pypickle::scan(&file);
+    assert!(report.is_dangerous(), "{report:?}");
+    assert!(pypickle::from_slice::<Value>(&file).is_err());
+}

@@ -193,67 +193,74 @@ const DANGEROUS_MODULES: &[&str] = &[
     "nntplib", // network (F)
     "nt",   // os on Windows (P, F)
     "ntpath", // os.path on Windows: files
+    "numpy._core.memmap", // numpy.memmap's home: creates and truncates files
+    "numpy.core.memmap", // numpy 1's numpy.memmap: creates and truncates files
+    "numpy.ctypeslib", // load_library loads shared libraries
     "numpy.distutils", // build commands (F)
     "numpy.f2py", // compiles and evals strings (P, F)
-    "numpy.testing", // numpy.testing._private.utils.runstring is exec (P, F)
-    "operator", // attrgetter/itemgetter/methodcaller reach any attribute (P, F)
-    "os",   // processes and files (P, F)
-    "pdb",  // debugger: runs code (P, F)
-    "pexpect", // runs programs (F)
-    "pickle", // nested unpickling (P, F)
-    "pickletools", // pickle internals
-    "pip",  // installs packages (P, F)
-    "pipes", // Template runs shell commands (F)
-    "pkgutil", // resolve_name reaches any global (P, F)
-    "platform", // runs commands to probe the system (F)
-    "poplib", // network (F)
-    "posix", // os on Unix (P, F)
-    "posixpath", // os.path on Unix: files
-    "profile", // run()/runctx() exec a string (P, F)
-    "pty",  // spawn runs programs (P, F)
-    "py_compile", // writes .pyc files (F)
-    "pydoc", // locate imports anything, pipepager runs commands (P, F)
-    "requests", // network (P: requests.api, F)
-    "runpy", // runs modules and files (P, F)
-    "select", // I/O multiplexing (F)
-    "selectors", // I/O multiplexing (F)
-    "setuptools", // build commands
-    "shelve", // opens database files (F)
-    "shutil", // copies, moves and deletes files (P, F)
-    "signal", // signal handlers (F)
-    "site", // path configuration runs .pth code (F)
-    "smtplib", // network (F)
-    "socket", // network (P, F)
-    "socketserver", // servers bind and listen (F)
-    "sqlite3", // database files (F)
-    "ssl",  // network, DNS exfiltration (P, F)
-    "subprocess", // runs programs (P, F)
-    "sys",  // interpreter state, sys.modules (P, F)
-    "sysconfig", // build configuration
-    "syslog", // logging to the system (F)
-    "tarfile", // extracts files (F)
-    "telnetlib", // network (F)
-    "tempfile", // creates files (F)
-    "test", // test.support spawns interpreters (P, F)
-    "threading", // threads (F)
-    "timeit", // times a string of code by running it (P, F)
-    "tkinter", // Tcl interpreters run commands
-    "torch._dynamo", // compiles and runs code (P: guards.GuardBuilder.get, F)
+    "numpy.lib._format_impl", // numpy 2's numpy.lib.format: read_array unpickles, open_memmap writes files
+    "numpy.lib._npyio_impl", // numpy 2's home of numpy.load, save, loadtxt: files, nested unpickling
+    "numpy.lib.format",      // read_array unpickles, open_memmap writes files
+    "numpy.lib.npyio", // numpy 1's home of numpy.load, save, loadtxt: files, nested unpickling
+    "numpy.testing",   // numpy.testing._private.utils.runstring is exec (P, F)
+    "operator",        // attrgetter/itemgetter/methodcaller reach any attribute (P, F)
+    "os",              // processes and files (P, F)
+    "pdb",             // debugger: runs code (P, F)
+    "pexpect",         // runs programs (F)
+    "pickle",          // nested unpickling (P, F)
+    "pickletools",     // pickle internals
+    "pip",             // installs packages (P, F)
+    "pipes",           // Template runs shell commands (F)
+    "pkgutil",         // resolve_name reaches any global (P, F)
+    "platform",        // runs commands to probe the system (F)
+    "poplib",          // network (F)
+    "posix",           // os on Unix (P, F)
+    "posixpath",       // os.path on Unix: files
+    "profile",         // run()/runctx() exec a string (P, F)
+    "pty",             // spawn runs programs (P, F)
+    "py_compile",      // writes .pyc files (F)
+    "pydoc",           // locate imports anything, pipepager runs commands (P, F)
+    "requests",        // network (P: requests.api, F)
+    "runpy",           // runs modules and files (P, F)
+    "select",          // I/O multiplexing (F)
+    "selectors",       // I/O multiplexing (F)
+    "setuptools",      // build commands
+    "shelve",          // opens database files (F)
+    "shutil",          // copies, moves and deletes files (P, F)
+    "signal",          // signal handlers (F)
+    "site",            // path configuration runs .pth code (F)
+    "smtplib",         // network (F)
+    "socket",          // network (P, F)
+    "socketserver",    // servers bind and listen (F)
+    "sqlite3",         // database files (F)
+    "ssl",             // network, DNS exfiltration (P, F)
+    "subprocess",      // runs programs (P, F)
+    "sys",             // interpreter state, sys.modules (P, F)
+    "sysconfig",       // build configuration
+    "syslog",          // logging to the system (F)
+    "tarfile",         // extracts files (F)
+    "telnetlib",       // network (F)
+    "tempfile",        // creates files (F)
+    "test",            // test.support spawns interpreters (P, F)
+    "threading",       // threads (F)
+    "timeit",          // times a string of code by running it (P, F)
+    "tkinter",         // Tcl interpreters run commands
+    "torch._dynamo",   // compiles and runs code (P: guards.GuardBuilder.get, F)
     "torch._inductor", // compiles and runs code (P: codecache.compile_file, F)
-    "torch.hub", // downloads and runs code (F)
-    "torch.jit", // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
+    "torch.hub",       // downloads and runs code (F)
+    "torch.jit",       // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
     "torch.utils.bottleneck", // runs profilers on code (P)
-    "trace", // Trace.run/runctx exec a string (P, F)
-    "types", // CodeType, FunctionType build code (P, F)
-    "unittest", // runs tests, mocks (F)
-    "urllib", // network (P: urllib.request, F)
-    "urllib2", // Python 2's urllib.request (F)
-    "venv", // creates environments, runs pip (P, F)
-    "webbrowser", // opens URLs, runs browsers (P, F)
-    "winreg", // Windows registry
-    "xmlrpc", // network (F)
-    "zipfile", // extracts files (F)
-    "zipimport", // imports code from archives (F)
+    "trace",           // Trace.run/runctx exec a string (P, F)
+    "types",           // CodeType, FunctionType build code (P, F)
+    "unittest",        // runs tests, mocks (F)
+    "urllib",          // network (P: urllib.request, F)
+    "urllib2",         // Python 2's urllib.request (F)
+    "venv",            // creates environments, runs pip (P, F)
+    "webbrowser",      // opens URLs, runs browsers (P, F)
+    "winreg",          // Windows registry
+    "xmlrpc",          // network (F)
+    "zipfile",         // extracts files (F)
+    "zipimport",       // imports code from archives (F)
 ];
 
 /// Names in otherwise harmless modules that are refused unless allowed one by one, with the
@@ -289,7 +296,27 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("codecs", "open"),         // files
     ("copyreg", "add_extension"), // changes the extension registry
     ("numpy", "fromfile"),      // reads files
+    ("numpy", "fromregex"),     // reads files
+    ("numpy", "genfromtxt"),    // reads files
     ("numpy", "load"),          // reads files, nested unpickling
+    ("numpy", "loadtxt"),       // reads files
+    ("numpy", "memmap"),        // creates and truncates files
+    ("numpy", "ndarray.dump"),  // writes a file (getattr(ndarray, 'dump'))
+    ("numpy", "ndarray.tofile"), // writes a file
+    ("numpy", "save"),          // writes files
+    ("numpy", "savetxt"),       // writes files
+    ("numpy", "savez"),         // writes files
+    ("numpy", "savez_compressed"), // writes files
+    ("numpy._core.multiarray", "fromfile"), // numpy.fromfile's home: reads files
+    ("numpy._core.records", "fromfile"), // reads files
+    ("numpy.core.multiarray", "fromfile"), // numpy 1's numpy.fromfile: reads files
+    ("numpy.core.records", "fromfile"), // reads files
+    ("numpy.ma", "dump"),       // writes a pickle file
+    ("numpy.ma", "load"),       // nested unpickling
+    ("numpy.ma", "loads"),      // nested unpickling
+    ("numpy.ma.core", "dump"),  // writes a pickle file
+    ("numpy.ma.core", "load"),  // nested unpickling
+    ("numpy.ma.core", "loads"), // nested unpickling
     ("torch", "compile"),       // compiles code (F)
     ("torch", "load"),          // nested unpickling (F)
     ("torch.distributed.elastic.rendezvous.api", "basichandlers"), // network handlers (F)
@@ -357,6 +384,16 @@ fn dangerous_as_named(module: &str, name: &str) -> bool {
         || reaches_listed(name)
         || path_method(module, name)
         || dataclasses_code(module, name)
+        || numpy_file_method(module, name)
+}
+
+/// A method of one of numpy's array classes that writes a file (`ndarray.tofile`, `dump`),
+/// reached as `getattr(Class, 'tofile')` under any of numpy's modules and subclasses
+/// (`numpy.ma.core.MaskedArray.tofile`, `numpy.recarray.dump`).
+fn numpy_file_method(module: &str, name: &str) -> bool {
+    (module == "numpy" || module.starts_with("numpy."))
+        && name.contains('.')
+        && matches!(name.rsplit('.').next(), Some("tofile" | "dump"))
 }
 
 /// The names of `dataclasses` that are data (sentinels, the field record, the frozen error);
@@ -565,6 +602,44 @@ mod tests {
         ] {
             assert!(resolve(m, "anything", &opts).is_err(), "{m}");
             assert_eq!(verdict(m, "anything"), Verdict::Dangerous, "{m}");
+        }
+    }
+
+    /// numpy's file readers and writers, under every name numpy 1 and 2 give them (a hunt
+    /// chained `ndarray.tofile` and `numpy.lib._npyio_impl.load` into a pickle `scan` called
+    /// unknown, exit 0, that runs a command when loaded), are dangerous; its data classes
+    /// are not.
+    #[test]
+    fn numpys_file_functions_are_dangerous_under_every_name() {
+        for (m, n) in [
+            ("numpy", "ndarray.tofile"),
+            ("numpy", "ndarray.dump"),
+            ("numpy", "memmap"),
+            ("numpy", "save"),
+            ("numpy", "loadtxt"),
+            ("numpy._core.multiarray", "fromfile"),
+            ("numpy.core.multiarray", "fromfile"),
+            ("numpy.core.multiarray", "ndarray.tofile"),
+            ("numpy._core.memmap", "memmap"),
+            ("numpy.lib._npyio_impl", "load"),
+            ("numpy.lib.npyio", "load"),
+            ("numpy.lib.format", "read_array"),
+            ("numpy.lib._format_impl", "open_memmap"),
+            ("numpy.ctypeslib", "load_library"),
+            ("numpy.ma.core", "MaskedArray.tofile"),
+            ("numpy", "recarray.dump"),
+            ("numpy.ma", "loads"),
+        ] {
+            assert_eq!(verdict(m, n), Verdict::Dangerous, "{m}.{n}");
+        }
+        for (m, n) in [
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.ma.core", "_mareconstruct"),
+            ("numpy", "dump_data"),
+        ] {
+            assert_ne!(verdict(m, n), Verdict::Dangerous, "{m}.{n}");
         }
     }
 

@@ -65,16 +65,24 @@ where
 }
 
 /// Where a joblib file's array bytes and nested pickles lie, found by running the machine over
-/// it with every global taken as inert (nothing is returned but the positions), as far as it
-/// reads.
-pub(crate) fn joblib_regions(bytes: &[u8]) -> Vec<JoblibRegion> {
+/// it with every global taken as inert (nothing is returned but the positions), and the error
+/// that stopped it, if one did: past that point, where the arrays lie is not known (a wrapper
+/// it could not lay out is one joblib may still read, its bytes anything), and a scan of the
+/// rest cannot be trusted.
+pub(crate) fn joblib_regions(bytes: &[u8]) -> (Vec<JoblibRegion>, Option<Error>) {
     let mut opts = DeOptions::default();
     opts.joblib = true;
     opts.accept_all = true;
     let (mut machine, mut arena) = (Machine::default(), Arena::default());
     let mut read = SliceRead::new(bytes);
-    while let Ok(Some(_)) = machine.run(&mut read, &mut arena, &opts, &[]) {}
-    std::mem::take(&mut machine.joblib_regions)
+    let failed = loop {
+        match machine.run(&mut read, &mut arena, &opts, &[]) {
+            Ok(Some(_)) => {}
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    (std::mem::take(&mut machine.joblib_regions), failed)
 }
 
 /// Reads pickles from a [`SliceRead`] or an [`IoRead`], one after another.

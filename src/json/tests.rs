@@ -527,3 +527,20 @@ fn an_objects_class_counts_as_a_level() {
     let parsed: serde_json::Value = serde_json::from_str(&text).expect("serde_json reads it");
     assert!(same(&from_json_with(&parsed, &opts).unwrap(), &v));
 }
+
+/// With serde_json's `arbitrary_precision` (the `cli` feature turns it on, and any crate of a
+/// build can), serde_json hands numbers to a `Value` as one-entry maps of their text: read as
+/// Python's `json.loads` reads the numbers, big ints exact. They were dicts, and every
+/// standard library type read through serde_json failed ("expected a datetime.timedelta,
+/// found a dict").
+#[cfg(feature = "cli")]
+#[test]
+fn arbitrary_precision_numbers_read_as_numbers() {
+    let v: Value =
+        serde_json::from_str("[1, -7, 123456789012345678901234567890, 2.5, 1e300, -0, {\"a\": 3}]")
+            .unwrap();
+    assert_eq!(
+        v.to_string(),
+        "[1, -7, 123456789012345678901234567890, 2.5, 1e+300, -0.0, {'a': 3}]"
+    );
+}

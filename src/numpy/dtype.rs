@@ -388,9 +388,12 @@ impl DType {
     }
 
     /// Whether elements hold Python objects anywhere: an object type, or a structured or
-    /// sub-array type with one inside (numpy's `dtype.hasobject`).
+    /// sub-array type with one inside (numpy's `dtype.hasobject`). As numpy does, a dtype
+    /// whose pickled flags say so (`NPY_ITEM_HASOBJECT`) holds objects whatever its kind:
+    /// numpy, and joblib, then take its data for a pickle of objects.
     pub fn has_object(&self) -> bool {
         matches!(self.kind, DKind::Object | DKind::StringDType)
+            || self.flags & 1 != 0
             || self.fields.iter().any(|f| f.dtype.has_object())
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }

@@ -200,7 +200,9 @@ pub struct Report {
     /// Expansion bombs.
     pub bombs: Vec<Bomb>,
     /// Why the scan stopped before the end of the input, if it did: a truncated or malformed
-    /// pickle (with the offset and opcode). What was found up to there is kept.
+    /// pickle (with the offset and opcode). What was found up to there is kept. For
+    /// [`joblib::scan`](crate::joblib::scan), also the error that kept the reader from
+    /// laying out the file's arrays, past which the scan cannot be trusted.
     pub error: Option<Error>,
     /// How many complete pickles (ended by STOP) the input holds.
     pub pickles: usize,

@@ -95,7 +95,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some((k, v)) = map.next_entry::<Value, Value>()? {
+        let mut first = true;
+        while let Some(k) = map.next_key::<Value>()? {
+            if std::mem::take(&mut first) && k.as_str() == Some(JSON_NUMBER) {
+                // serde_json with `arbitrary_precision` (which any crate of the build may turn
+                // on) hands every number over as this one-entry map of its text.
+                let text: String = map.next_value()?;
+                return json_number(&text).map_err(de::Error::custom);
+            }
+            let v: Value = map.next_value()?;
             // From another format, or from serde's buffering (untagged enums, flatten), which
             // turns tuples into lists: a key Python could not hash makes no `Value` dict.
             if let Some(what) = super::ser::unhashable(&k) {
@@ -109,6 +117,31 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         Ok(Value::Dict(out))
     }
+}
+
+/// The key of the map serde_json hands a number over as with its `arbitrary_precision`
+/// feature (its own `Value` reads it back so).
+const JSON_NUMBER: &str = "$serde_json::private::Number";
+
+/// A JSON number's text as Python's `json.loads` makes it: an `int` of any size if it has no
+/// fraction or exponent, else a `float`; `-0` a float, as this crate's JSON mapping has it.
+fn json_number(text: &str) -> Result<Value> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && text != "-0" {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+        return text.parse::<crate::BigInt>().map(Value::from).map_err(|e| {
+            crate::Error::new(crate::error::ErrorCode::Custom(
+                format!("the JSON number {text}: {e}").into(),
+            ))
+        });
+    }
+    text.parse::<f64>().map(Value::Float).map_err(|_| {
+        crate::Error::new(crate::error::ErrorCode::Custom(
+            format!("{text} is not a JSON number").into(),
+        ))
+    })
 }
 
 /// Reads what `Value::deserialize` reads, then makes a `T` of it with `F`: for types that

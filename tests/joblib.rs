@@ -450,3 +450,112 @@ fn numpys_file_functions_chained_are_dangerous() {
     assert!(report.is_dangerous(), "{report:?}");
     assert!(pypickle::from_slice::<Value>(&file).is_err());
 }
+
+/// Pieces of hand-made joblib files, protocol 2 (after a review's helpers).
+mod craft {
+    /// `X` BINUNICODE.
+    pub fn u(s: &str) -> Vec<u8> {
+        let mut v = vec![b'X'];
+        v.extend((s.len() as u32).to_le_bytes());
+        v.extend(s.as_bytes());
+        v
+    }
+
+    /// `numpy.dtype(code, False, True)` + BUILD with a state of `version` and `flags`.
+    pub fn dtype(code: &str, flags: u8, version: u8) -> Vec<u8> {
+        let mut v = b"cnumpy\ndtype\n".to_vec();
+        v.extend(u(code));
+        v.extend(b"\x89\x88\x87R(K");
+        v.push(version);
+        v.extend(u("|"));
+        v.extend(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK");
+        v.push(flags);
+        v.extend(b"tb");
+        v
+    }
+
+    /// A NumpyArrayWrapper's state dict for a shape `(n,)`, `extra` its last entries.
+    pub fn state(dtype: &[u8], n: u8, extra: &[u8]) -> Vec<u8> {
+        let mut v = b"}(".to_vec();
+        v.extend(u("subclass"));
+        v.extend(b"cnumpy\nndarray\n");
+        v.extend(u("shape"));
+        v.extend([b'K', n, 0x85]);
+        v.extend(u("order"));
+        v.extend(u("C"));
+        v.extend(u("dtype"));
+        v.extend(dtype);
+        v.extend(u("allow_mmap"));
+        v.push(0x89);
+        v.extend(extra);
+        v.push(b'u');
+        v
+    }
+
+    pub const WRAPPER: &[u8] = b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n";
+
+    /// `posix.system('touch /tmp/x')`, then None in its place.
+    pub fn call() -> Vec<u8> {
+        let mut v = b"cposix\nsystem\n".to_vec();
+        v.extend(u("touch /tmp/x"));
+        v.extend(b"\x85R0N");
+        v
+    }
+}
+
+/// Where joblib would read an array's bytes differently from the reader, a review hid a call
+/// (`joblib.load` ran it; `scan` said safe, exit 0): a wrapper built a second time through the
+/// memo (joblib reads another array after it), and a dtype whose pickled flags and kind
+/// disagree (joblib goes by numpy's `hasobject`, the flags alone, a state before version 3
+/// counting any flag). Each is now an error or dangerous.
+#[test]
+fn joblib_layouts_follow_joblib_where_they_could_differ() {
+    use craft::*;
+    // The same wrapper built twice: the second BUILD's array is 5 bytes, `B` and a length.
+    let m = call();
+    let mut twice = b"\x80\x02".to_vec();
+    twice.extend(WRAPPER);
+    twice.extend(b")\x81q\x00");
+    twice.extend(state(&dtype("u1", 0, 3), 0, b""));
+    twice.extend(b"b0h\x00");
+    twice.extend(state(&dtype("u1", 0, 3), 5, b""));
+    twice.extend(b"bB");
+    twice.extend((m.len() as u32).to_le_bytes());
+    twice.extend(&m);
+    twice.extend(b"0.");
+    let report = joblib::scan(&twice);
+    assert!(!report.is_safe() && report.error.is_some(), "{report:?}");
+    assert!(joblib::from_slice::<Value>(&twice).is_err());
+
+    // `O8` with flags 0: not objects to numpy, so raw bytes after an alignment byte.
+    let mut raw = b"\x80\x02".to_vec();
+    raw.extend(WRAPPER);
+    raw.extend(b")\x81");
+    let mut extra = u("numpy_array_alignment_bytes");
+    extra.extend(b"K\x10");
+    raw.extend(state(&dtype("O8", 0, 3), 0, &extra));
+    raw.extend(b"bB");
+    raw.extend((62 + m.len() as u32).to_le_bytes());
+    raw.extend([b'A'; 62]);
+    raw.extend(&m);
+    raw.extend(b"0.");
+    let report = joblib::scan(&raw);
+    assert!(report.is_dangerous(), "{report:?}");
+
+    // `u1` with flags 2 in a version 2 state: objects to numpy, so a nested pickle.
+    let inner = [
+        b"\x80\x02cposix\nsystem\n".as_slice(),
+        &u("touch /tmp/x"),
+        b"\x85R.",
+    ]
+    .concat();
+    let mut nested = b"\x80\x02".to_vec();
+    nested.extend(WRAPPER);
+    nested.extend(b")\x81");
+    nested.extend(state(&dtype("u1", 2, 2), inner.len() as u8, b""));
+    nested.extend(b"b");
+    nested.extend(&inner);
+    nested.extend(b".");
+    let report = joblib::scan(&nested);
+    assert!(report.is_dangerous(), "{report:?}");
+}

@@ -198,6 +198,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "numpy.ctypeslib", // load_library loads shared libraries
     "numpy.distutils", // build commands (F)
     "numpy.f2py", // compiles and evals strings (P, F)
+    "numpy.lib._datasource", // opens files and downloads URLs (DataSource, open)
     "numpy.lib._format_impl", // numpy 2's numpy.lib.format: read_array unpickles, open_memmap writes files
     "numpy.lib._npyio_impl", // numpy 2's home of numpy.load, save, loadtxt: files, nested unpickling
     "numpy.lib.format",      // read_array unpickles, open_memmap writes files
@@ -229,6 +230,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "shutil",          // copies, moves and deletes files (P, F)
     "signal",          // signal handlers (F)
     "site",            // path configuration runs .pth code (F)
+    "sklearn.datasets", // fetch_* downloads, load_/dump_svmlight_file read and write files
     "smtplib",         // network (F)
     "socket",          // network (P, F)
     "socketserver",    // servers bind and listen (F)
@@ -295,6 +297,7 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("builtins", "vars"),       // namespace access (F)
     ("codecs", "open"),         // files
     ("copyreg", "add_extension"), // changes the extension registry
+    ("numpy", "DataSource"),    // numpy 1: opens files and URLs
     ("numpy", "fromfile"),      // reads files
     ("numpy", "fromregex"),     // reads files
     ("numpy", "genfromtxt"),    // reads files
@@ -307,8 +310,10 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy", "savetxt"),       // writes files
     ("numpy", "savez"),         // writes files
     ("numpy", "savez_compressed"), // writes files
+    ("numpy._core._methods", "_dump"), // ndarray.dump's body: writes a file
     ("numpy._core.multiarray", "fromfile"), // numpy.fromfile's home: reads files
     ("numpy._core.records", "fromfile"), // reads files
+    ("numpy.core._methods", "_dump"), // numpy 1's ndarray.dump body: writes a file
     ("numpy.core.multiarray", "fromfile"), // numpy 1's numpy.fromfile: reads files
     ("numpy.core.records", "fromfile"), // reads files
     ("numpy.ma", "dump"),       // writes a pickle file
@@ -317,6 +322,8 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy.ma.core", "dump"),  // writes a pickle file
     ("numpy.ma.core", "load"),  // nested unpickling
     ("numpy.ma.core", "loads"), // nested unpickling
+    ("numpy.ma.mrecords", "fromtextfile"), // reads files
+    ("numpy.rec", "fromfile"),  // numpy.rec is numpy._core.records: reads files
     ("torch", "compile"),       // compiles code (F)
     ("torch", "load"),          // nested unpickling (F)
     ("torch.distributed.elastic.rendezvous.api", "basichandlers"), // network handlers (F)
@@ -629,6 +636,15 @@ mod tests {
             ("numpy.ma.core", "MaskedArray.tofile"),
             ("numpy", "recarray.dump"),
             ("numpy.ma", "loads"),
+            // From a review of the first list.
+            ("numpy._core._methods", "_dump"),
+            ("numpy.core._methods", "_dump"),
+            ("numpy.rec", "fromfile"),
+            ("numpy.ma.mrecords", "fromtextfile"),
+            ("numpy.lib._datasource", "open"),
+            ("numpy", "DataSource"),
+            ("sklearn.datasets", "fetch_openml"),
+            ("sklearn.datasets._svmlight_format_io", "dump_svmlight_file"),
         ] {
             assert_eq!(verdict(m, n), Verdict::Dangerous, "{m}.{n}");
         }

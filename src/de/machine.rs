@@ -25,6 +25,9 @@ pub(crate) struct Machine {
     /// The `functools.partial` objects made and not yet called (see [`Run::call_object`]):
     /// one left at STOP is refused.
     uncalled_partials: std::collections::BTreeSet<Id>,
+    /// joblib array wrappers whose array was read (see [`Run::joblib_array`]): a BUILD on
+    /// one again, through the memo, is refused, for joblib would read a second array there.
+    joblib_arrays: std::collections::BTreeSet<Id>,
     /// Values copied by calls (`tuple(l)`, `set(l)`, `dict(d)`, a class called with a tuple of
     /// arguments): they are paid for by the input, see [`Run::charge_copies`].
     copied: u64,
@@ -124,6 +127,7 @@ impl Machine {
         self.memo.clear();
         self.unhashable_tuples.clear();
         self.uncalled_partials.clear();
+        self.joblib_arrays.clear();
         self.copied = 0;
         self.made = 0;
         arena.clear();
@@ -1861,6 +1865,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     return Err(malformed(
                         "BUILD on an Enum member, which CPython would change for the whole \
                          program",
+                    ));
+                }
+                if self.opts.joblib && self.m.joblib_arrays.contains(&o) {
+                    return Err(malformed(
+                        "BUILD on a joblib array wrapper whose array was read already (joblib \
+                         would read another array's bytes after it)",
                     ));
                 }
                 let id = self.object_part(o, |obj| &mut obj.states);

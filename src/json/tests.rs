@@ -543,4 +543,41 @@ fn arbitrary_precision_numbers_read_as_numbers() {
         v.to_string(),
         "[1, -7, 123456789012345678901234567890, 2.5, 1e+300, -0.0, {'a': 3}]"
     );
+    // Only a one-entry map of a JSON number's text is a number: anything else with that key
+    // stays the dict it is (found by a review).
+    let key = "$serde_json::private::Number";
+    for (json, repr) in [
+        (
+            format!("{{\"{key}\": \"NaN\"}}"),
+            format!("{{'{key}': 'NaN'}}"),
+        ),
+        (
+            format!("{{\"{key}\": \"007\"}}"),
+            format!("{{'{key}': '007'}}"),
+        ),
+        (
+            format!("{{\"{key}\": \"+5\"}}"),
+            format!("{{'{key}': '+5'}}"),
+        ),
+        (
+            format!("{{\"{key}\": \"5\", \"b\": 1}}"),
+            format!("{{'{key}': '5', 'b': 1}}"),
+        ),
+        (format!("{{\"{key}\": \"-1.5e3\"}}"), "-1500.0".to_string()),
+    ] {
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v.to_string(), repr, "{json}");
+    }
+}
+
+/// A complex's part past a float's range is an error, as a float alone is: it was NaN with
+/// `arbitrary_precision` on (found by a review).
+#[cfg(feature = "cli")]
+#[test]
+fn a_complex_part_past_a_floats_range_is_an_error() {
+    let j: serde_json::Value = serde_json::from_str(r#"{"$complex": [1e400, 0]}"#).unwrap();
+    let e = from_json(&j).unwrap_err().to_string();
+    assert!(e.contains("beyond a float's range"), "{e}");
+    let j: serde_json::Value = serde_json::from_str(r#"{"$complex": [1.5, -2]}"#).unwrap();
+    assert_eq!(from_json(&j).unwrap().to_string(), "(1.5-2j)");
 }

@@ -398,6 +398,13 @@ impl DType {
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
 
+    /// numpy's `dtype.hasobject` exactly as numpy takes it from a pickle: the flags' object
+    /// bit alone (`NPY_ITEM_HASOBJECT`), whatever the kind and fields say. joblib decides by
+    /// it whether an array's data is raw bytes or a nested pickle, so its layout does too.
+    pub(crate) fn flags_hold_objects(&self) -> bool {
+        self.flags & 1 != 0
+    }
+
     /// Whether an element's bytes must be swapped to be read on this machine.
     pub fn needs_swap(&self) -> bool {
         self.order != ByteOrder::NotApplicable && self.order != ByteOrder::NATIVE
@@ -467,6 +474,12 @@ impl DType {
         let elsize = int(&state[5], "elsize")?;
         let alignment = int(&state[6], "alignment")?;
         let flags = int(&state[7], "flags")?;
+        // numpy reads the flags of a state before version 3 as "holds objects" if any is set,
+        // and makes them its object flags (63).
+        let flags = match int(&state[0], "version")? {
+            v if v < 3 && flags != 0 => 63,
+            _ => flags,
+        };
         let itemsize = match kind {
             DKind::Str => n.checked_mul(4).ok_or_else(|| invalid(WHAT, "too wide"))?,
             DKind::Object => 8,

@@ -95,15 +95,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        let mut first = true;
-        while let Some(k) = map.next_key::<Value>()? {
-            if std::mem::take(&mut first) && k.as_str() == Some(JSON_NUMBER) {
-                // serde_json with `arbitrary_precision` (which any crate of the build may turn
-                // on) hands every number over as this one-entry map of its text.
-                let text: String = map.next_value()?;
-                return json_number(&text).map_err(de::Error::custom);
-            }
+        let mut next = map.next_key::<Value>()?;
+        while let Some(k) = next.take() {
             let v: Value = map.next_value()?;
+            next = map.next_key::<Value>()?;
+            // serde_json with `arbitrary_precision` (which any crate of the build may turn on)
+            // hands every number over as a map of this one entry, its text.
+            if next.is_none() && out.is_empty() && k.as_str() == Some(JSON_NUMBER) {
+                if let Some(n) = v.as_str().and_then(json_number) {
+                    return Ok(n);
+                }
+            }
             // From another format, or from serde's buffering (untagged enums, flatten), which
             // turns tuples into lists: a key Python could not hash makes no `Value` dict.
             if let Some(what) = super::ser::unhashable(&k) {
@@ -124,24 +126,34 @@ impl<'de> Visitor<'de> for ValueVisitor {
 const JSON_NUMBER: &str = "$serde_json::private::Number";
 
 /// A JSON number's text as Python's `json.loads` makes it: an `int` of any size if it has no
-/// fraction or exponent, else a `float`; `-0` a float, as this crate's JSON mapping has it.
-fn json_number(text: &str) -> Result<Value> {
+/// fraction or exponent, else a `float` (`-0` a float, as this crate's JSON mapping has it);
+/// `None` if it is not JSON's number syntax, or an int of more digits than a `BigInt` reads.
+fn json_number(text: &str) -> Option<Value> {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && text != "-0" {
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Int(i));
-        }
-        return text.parse::<crate::BigInt>().map(Value::from).map_err(|e| {
-            crate::Error::new(crate::error::ErrorCode::Custom(
-                format!("the JSON number {text}: {e}").into(),
-            ))
+    let int_part = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &digits[int_part..];
+    let (fraction, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let valid = int_part > 0
+        && (int_part == 1 || !digits.starts_with('0'))
+        && (fraction.is_empty() || fraction.strip_prefix('.').is_some_and(all_digits))
+        && (exponent.is_empty() || {
+            let e = &exponent[1..];
+            all_digits(e.strip_prefix(['+', '-']).unwrap_or(e))
         });
+    if !valid {
+        return None;
     }
-    text.parse::<f64>().map(Value::Float).map_err(|_| {
-        crate::Error::new(crate::error::ErrorCode::Custom(
-            format!("{text} is not a JSON number").into(),
-        ))
-    })
+    if fraction.is_empty() && exponent.is_empty() && text != "-0" {
+        return match text.parse::<i64>() {
+            Ok(i) => Some(Value::Int(i)),
+            Err(_) => text.parse::<crate::BigInt>().ok().map(Value::from),
+        };
+    }
+    text.parse::<f64>().ok().map(Value::Float)
 }
 
 /// Reads what `Value::deserialize` reads, then makes a `T` of it with `F`: for types that

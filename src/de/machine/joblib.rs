@@ -49,8 +49,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             .map_err(|e| malformed_owned(format!("joblib array dtype: {e}")))?;
         let count = self.element_count(layout.shape)?;
         let start = self.r.position();
-        // joblib pickles any array whose dtype holds objects anywhere (`hasobject`).
-        let nested = dtype.has_object();
+        // joblib pickles any array whose dtype holds objects (numpy's `hasobject`, which it
+        // takes from the pickled flags alone: a crafted `O` with flags 0 is raw bytes to it).
+        let nested = dtype.flags_hold_objects();
         let array = if nested {
             self.nested_pickle()?
         } else {
@@ -81,6 +82,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
         };
         self.arena.objects[o as usize] = array;
+        self.m.joblib_arrays.insert(o);
         let end = self.r.position();
         self.m
             .joblib_regions

@@ -304,8 +304,6 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy", "load"),          // reads files, nested unpickling
     ("numpy", "loadtxt"),       // reads files
     ("numpy", "memmap"),        // creates and truncates files
-    ("numpy", "ndarray.dump"),  // writes a file (getattr(ndarray, 'dump'))
-    ("numpy", "ndarray.tofile"), // writes a file
     ("numpy", "save"),          // writes files
     ("numpy", "savetxt"),       // writes files
     ("numpy", "savez"),         // writes files

@@ -260,13 +260,9 @@ impl Decoder<'_> {
         match j {
             // Not NaN for a number past a float's range (serde_json with
             // `arbitrary_precision` keeps `1e400` as text): an error, as for a float alone.
-            Json::Number(n) => match number(n)? {
-                Value::Float(f) => Ok(f),
-                Value::Int(i) => Ok(i as f64),
-                other => other
-                    .as_f64()
-                    .ok_or_else(|| Error::invalid(format!("{n} is not a float"))),
-            },
+            Json::Number(n) => number(n)?
+                .as_f64()
+                .ok_or_else(|| Error::invalid(format!("{n} is not a float"))),
             Json::Object(map) if map.len() == 1 && map.contains_key(tag::FLOAT) => {
                 self.enter(outer)?;
                 non_finite(&map[tag::FLOAT]).map_err(|e| e.within(tag::FLOAT))

@@ -393,7 +393,7 @@ impl DType {
     /// numpy, and joblib, then take its data for a pickle of objects.
     pub fn has_object(&self) -> bool {
         matches!(self.kind, DKind::Object | DKind::StringDType)
-            || self.flags & 1 != 0
+            || self.flags_hold_objects()
             || self.fields.iter().any(|f| f.dtype.has_object())
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
@@ -605,12 +605,8 @@ impl DType {
     /// `StringDType`.
     fn string_from_call(obj: &Object) -> Result<DType, Error> {
         const WHAT: &str = "numpy StringDType";
-        if obj.made != Made::Call
-            || obj.kwargs.is_some()
-            || !obj.state.is_empty()
-            || !obj.list_items.is_empty()
-            || !obj.dict_items.is_empty()
-        {
+        // A function: called (REDUCE), never NEWOBJ'd as a class; the rest is any plain call's.
+        if obj.made != Made::Call {
             return Err(invalid(WHAT, "expected a call of (coerce[, na_object])"));
         }
         let (coerce, na_object) = match crate::stdlib::call_args(obj, WHAT)? {

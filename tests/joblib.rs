@@ -476,11 +476,16 @@ mod craft {
 
     /// A NumpyArrayWrapper's state dict for a shape `(n,)`, `extra` its last entries.
     pub fn state(dtype: &[u8], n: u8, extra: &[u8]) -> Vec<u8> {
+        state_shaped(dtype, &[b'K', n, 0x85], extra)
+    }
+
+    /// [`state`] with the shape's opcodes as given.
+    pub fn state_shaped(dtype: &[u8], shape: &[u8], extra: &[u8]) -> Vec<u8> {
         let mut v = b"}(".to_vec();
         v.extend(u("subclass"));
         v.extend(b"cnumpy\nndarray\n");
         v.extend(u("shape"));
-        v.extend([b'K', n, 0x85]);
+        v.extend(shape);
         v.extend(u("order"));
         v.extend(u("C"));
         v.extend(u("dtype"));
@@ -558,4 +563,29 @@ fn joblib_layouts_follow_joblib_where_they_could_differ() {
     nested.extend(b".");
     let report = joblib::scan(&nested);
     assert!(report.is_dangerous(), "{report:?}");
+}
+
+/// The other wrapper states the hunt made that joblib reads and the reader cannot lay out, each
+/// with five bytes of array (`B` and a length) hiding a call: a shape as a list, a shape with
+/// a bool, the state as `(None, state)`. Each is an error in the scan's report, never safe.
+#[test]
+fn other_wrapper_states_the_reader_cannot_lay_out_are_not_safe() {
+    use craft::*;
+    let m = call();
+    let dtype = dtype("u1", 0, 3);
+    let list = state_shaped(&dtype, b"]K\x05a", b"");
+    let with_bool = state_shaped(&dtype, b"\x88K\x05\x86", b"");
+    let in_tuple = [b"N".as_slice(), &state(&dtype, 5, b""), b"\x86"].concat();
+    for state in [list, with_bool, in_tuple] {
+        let mut file = b"\x80\x02".to_vec();
+        file.extend(WRAPPER);
+        file.extend(b")\x81");
+        file.extend(&state);
+        file.extend(b"bB");
+        file.extend((m.len() as u32).to_le_bytes());
+        file.extend(&m);
+        file.extend(b"0.");
+        let report = joblib::scan(&file);
+        assert!(!report.is_safe() && report.error.is_some(), "{report:?}");
+    }
 }

@@ -959,6 +959,20 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 }
                 self.out.buf.push(NEWOBJ_EX);
             }
+            // A class CPython reduces with `copyreg._reduce_ex` below protocol 2.
+            Made::New
+                if args.is_empty() && crate::stdlib::reconstructed_below_protocol_2(&o.class) =>
+            {
+                self.emit_global("copyreg", "_reconstructor")?;
+                self.boundary()?;
+                let class = Value::Global(Box::new(o.class.clone()));
+                let object = Value::Global(Box::new(Global {
+                    module: "builtins".into(),
+                    name: "object".into(),
+                }));
+                self.emit_value_tuple(&[&class, &object, &Value::None])?;
+                self.out.buf.push(REDUCE);
+            }
             Made::New | Made::Reconstructor => {
                 let func = if o.made == Made::New {
                     "__newobj__"

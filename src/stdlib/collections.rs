@@ -183,7 +183,7 @@ impl DefaultDict {
             [factory, items] => (factory.clone(), pairs(items, DEFAULT_DICT)?),
             _ => return Err(invalid(DEFAULT_DICT, "too many arguments")),
         };
-        if !matches!(factory, Value::None | Value::Global(_) | Value::Object(_)) {
+        if !callable_factory(&factory) {
             return Err(invalid(
                 DEFAULT_DICT,
                 format_args!("default_factory {factory} is not callable"),
@@ -195,13 +195,9 @@ impl DefaultDict {
 }
 
 impl DefaultDict {
-    /// An error for a factory Python cannot call (the fields are public): `None`, a global
-    /// or an object, as when reading.
+    /// An error for a factory Python cannot call (the fields are public), as when reading.
     fn writable(&self) -> Result<(), Error> {
-        if !matches!(
-            self.factory,
-            Value::None | Value::Global(_) | Value::Object(_)
-        ) {
+        if !callable_factory(&self.factory) {
             return Err(invalid(
                 DEFAULT_DICT,
                 format_args!(
@@ -211,6 +207,17 @@ impl DefaultDict {
             ));
         }
         Ok(())
+    }
+}
+
+/// Whether Python's `defaultdict` could take `factory`: `None`, a global (a class or a
+/// function), or an object of a class this crate does not know (a `functools.partial`, say);
+/// the standard-library classes it knows make no callable instances.
+fn callable_factory(factory: &Value) -> bool {
+    match factory {
+        Value::None | Value::Global(_) => true,
+        Value::Object(o) => !super::is_allowed(&o.class.module, &o.class.name),
+        _ => false,
     }
 }
 

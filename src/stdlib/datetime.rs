@@ -346,7 +346,8 @@ impl Time {
         self
     }
 
-    /// With `fold` set or cleared (PEP 495: the second of two equal wall times).
+    /// With `fold` set or cleared (PEP 495: the second of two equal wall times). A set `fold`
+    /// is written at every protocol (CPython drops it below 4); Python 2 cannot load it.
     pub fn with_fold(mut self, fold: bool) -> Time {
         self.fold = fold;
         self
@@ -547,7 +548,7 @@ impl DateTime {
         self
     }
 
-    /// With `fold` set or cleared.
+    /// With `fold` set or cleared, written as [`Time::with_fold`] says.
     pub fn with_fold(mut self, fold: bool) -> DateTime {
         self.time.fold = fold;
         self

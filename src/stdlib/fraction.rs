@@ -36,13 +36,22 @@ impl Fraction {
     /// `numerator / denominator` in lowest terms; an error for a zero denominator or a result
     /// outside `i128`.
     pub fn new(numerator: i128, denominator: i128) -> Result<Fraction, Error> {
-        if denominator == 0 {
+        let negative = (numerator < 0) != (denominator < 0);
+        Fraction::from_magnitudes(
+            negative,
+            numerator.unsigned_abs(),
+            denominator.unsigned_abs(),
+        )
+    }
+
+    /// `±n / d` from the magnitudes, in lowest terms: the terms may reach `i128::MIN` only
+    /// through this, as a parsed `-170141183460469231731687303715884105728/1` does.
+    fn from_magnitudes(negative: bool, n: u128, d: u128) -> Result<Fraction, Error> {
+        if d == 0 {
             return Err(invalid(FRACTION, "zero denominator"));
         }
-        let g = gcd(numerator.unsigned_abs(), denominator.unsigned_abs());
-        let n = numerator.unsigned_abs() / g;
-        let d = denominator.unsigned_abs() / g;
-        let negative = (numerator < 0) != (denominator < 0);
+        let g = gcd(n, d);
+        let (n, d) = (n / g, d / g);
         let overflow = || invalid(FRACTION, "numerator or denominator does not fit i128");
         let d = i128::try_from(d).map_err(|_| overflow())?;
         let n = if negative {
@@ -66,9 +75,25 @@ impl Fraction {
         self.denominator
     }
 
-    /// The nearest `f64`.
+    /// The nearest `f64` (ties to even), as Python's `float(fraction)` gives it.
+    ///
+    /// ```
+    /// use pypickle::stdlib::Fraction;
+    /// // Dividing the two terms as floats would round twice, and land one ulp off here.
+    /// let f = Fraction::new(61525118528207055294415001, 2062851661593625776654149372244452079)?;
+    /// assert_eq!(f.to_f64(), f64::from_bits(0x3dc0_6588_c961_59ab));
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
     pub fn to_f64(&self) -> f64 {
-        self.numerator as f64 / self.denominator as f64
+        let magnitude = nearest_f64(
+            self.numerator.unsigned_abs(),
+            self.denominator.unsigned_abs(),
+        );
+        if self.numerator < 0 {
+            -magnitude
+        } else {
+            magnitude
+        }
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<Fraction, Error> {
@@ -99,14 +124,13 @@ impl Fraction {
         let s = super::py_strip(text);
         let (negative, s) = super::split_sign(s);
         let (num, rest) = digits(s);
-        let int = |d: &str| -> Result<i128, Error> {
-            d.bytes().try_fold(0i128, |n, b| {
+        let int = |d: &str| -> Result<u128, Error> {
+            d.bytes().try_fold(0u128, |n, b| {
                 n.checked_mul(10)
-                    .and_then(|n| n.checked_add(i128::from(b - b'0')))
+                    .and_then(|n| n.checked_add(u128::from(b - b'0')))
                     .ok_or_else(overflow)
             })
         };
-        let signed = |n: i128| if negative { -n } else { n };
         let slash = rest
             .trim_start_matches(super::is_py_space)
             .strip_prefix('/');
@@ -115,7 +139,7 @@ impl Fraction {
             if num.is_empty() || den.is_empty() || !tail.is_empty() {
                 return Err(bad());
             }
-            return Fraction::new(signed(int(&num)?), int(&den)?);
+            return Fraction::from_magnitudes(negative, int(&num)?, int(&den)?);
         }
         let (frac, rest) = match rest.strip_prefix('.') {
             Some(rest) => digits(rest),
@@ -152,9 +176,9 @@ impl Fraction {
         if n == 0 {
             return Fraction::new(0, 1);
         }
-        let pow = |e: i128| -> Result<i128, Error> {
+        let pow = |e: i128| -> Result<u128, Error> {
             let e = u32::try_from(e).map_err(|_| overflow())?;
-            10i128.checked_pow(e).ok_or_else(overflow)
+            10u128.checked_pow(e).ok_or_else(overflow)
         };
         let mut d = 1;
         if exp >= 0 {
@@ -162,8 +186,38 @@ impl Fraction {
         } else {
             d = pow(-exp)?;
         }
-        Fraction::new(signed(n), d)
+        Fraction::from_magnitudes(negative, n, d)
     }
+}
+
+/// `n / d` (`n <= 2^127`, `0 < d < 2^127`) rounded once to the nearest `f64`, ties to even: long
+/// division to 55 or more quotient bits, the remainder kept as a sticky bit. The result is
+/// always a normal float (from 2^-127 to 2^127), so scaling by a power of two is exact.
+fn nearest_f64(n: u128, d: u128) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let (mut q, mut r) = (n / d, n % d);
+    let mut exp: i32 = 0;
+    while q < 1 << 55 {
+        // r < d < 2^127: doubling it stays within u128.
+        r <<= 1;
+        q <<= 1;
+        if r >= d {
+            r -= d;
+            q |= 1;
+        }
+        exp -= 1;
+    }
+    let drop = 128 - q.leading_zeros() - 53;
+    let mut mantissa = q >> drop;
+    let rest = q & ((1u128 << drop) - 1);
+    let half = 1u128 << (drop - 1);
+    if rest > half || (rest == half && (r != 0 || mantissa & 1 == 1)) {
+        mantissa += 1;
+    }
+    let scale = exp + drop as i32;
+    mantissa as f64 * f64::from_bits(((1023 + scale) as u64) << 52)
 }
 
 /// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`
@@ -215,6 +269,19 @@ mod tests {
         assert_eq!(Fraction::new(0, -5).unwrap().to_string(), "Fraction(0, 1)");
         assert_eq!(Fraction::new(i128::MIN, 1).unwrap().numerator(), i128::MIN);
         assert!(Fraction::new(i128::MIN, -1).is_err());
+        // i128::MIN's text reads back, and terms past i128 that reduce into it are read.
+        let min = Fraction::new(i128::MIN, 1).unwrap();
+        assert_eq!(Fraction::parse(&format!("{}/1", i128::MIN)).unwrap(), min);
+        assert_eq!(Fraction::parse(&i128::MIN.to_string()).unwrap(), min);
+        assert_eq!(
+            Fraction::parse("-170141183460469231731687303715884105728/2").unwrap(),
+            Fraction::new(i128::MIN / 2, 1).unwrap()
+        );
+        assert_eq!(
+            Fraction::parse("340282366920938463463374607431768211454/2").unwrap(),
+            Fraction::new(i128::MAX, 1).unwrap()
+        );
+        assert!(Fraction::parse("170141183460469231731687303715884105728").is_err());
         assert_eq!(
             Fraction::parse(" -3/6 ").unwrap(),
             Fraction::new(-1, 2).unwrap()

@@ -163,6 +163,13 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
     }
 }
 
+/// A standard-library class whose instances CPython pickles below protocol 2 as
+/// `copyreg._reconstructor(cls, object, None)` and from protocol 2 on as `cls.__new__(cls)`:
+/// the writer makes the same choice for an object of it made by `__new__` without arguments.
+pub(crate) fn reconstructed_below_protocol_2(class: &Global) -> bool {
+    class.module == "uuid" && class.name == "UUID"
+}
+
 /// Python's `repr()` of a standard library object; `None` if `obj` is not one of a known class
 /// in a shape CPython writes (nothing is written then).
 pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {

@@ -330,6 +330,45 @@ fn nesting_deeper_than_max_depth_is_an_error() {
     }
 }
 
+/// `to_value` counts containers as the writer does: a tuple or struct variant is a dict and
+/// what it holds, two levels. It counted one, so it built values up to 512 deep that the
+/// writer then refused (found by a hunt).
+#[test]
+fn to_value_refuses_the_nesting_the_writer_refuses() {
+    #[derive(serde::Serialize)]
+    enum T {
+        Tuple(Box<T>, u8),
+        Struct { inner: Box<T> },
+        Newtype(Box<T>),
+        Leaf,
+    }
+    let nest = |depth: usize, wrap: &dyn Fn(T) -> T| {
+        let mut v = T::Leaf;
+        for _ in 0..depth {
+            v = wrap(v);
+        }
+        v
+    };
+    let wraps: [(&str, &dyn Fn(T) -> T); 3] = [
+        ("tuple", &|t| T::Tuple(Box::new(t), 1)),
+        ("struct", &|t| T::Struct { inner: Box::new(t) }),
+        ("newtype", &|t| T::Newtype(Box::new(t))),
+    ];
+    for (what, wrap) in wraps {
+        let deepest = (1..300)
+            .take_while(|&d| pypickle::to_vec(&nest(d, wrap)).is_ok())
+            .last()
+            .unwrap();
+        assert!(deepest < 299, "{what}");
+        let v = pypickle::to_value(&nest(deepest, wrap)).unwrap();
+        assert!(pypickle::to_vec(&v).is_ok(), "{what}");
+        let e = pypickle::to_value(&nest(deepest + 1, wrap))
+            .map(drop)
+            .unwrap_err();
+        assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{what}: {e}");
+    }
+}
+
 #[test]
 fn ints_past_4300_digits_are_refused_at_protocols_0_and_1() {
     // CPython's pickle.dumps(int('7' * 4301), 0) raises ValueError (the text conversion's

@@ -639,3 +639,109 @@ fn a_unit_variant_reads_from_its_name_as_bytes_as_a_payload_variant_does() {
     let e = pypickle::from_slice::<Kind>(c).unwrap_err().to_string();
     assert!(e.contains("unknown variant"), "{e}");
 }
+
+/// A `char` takes a Python 2 str kept as bytes, as a `String` does (found by a hunt).
+#[test]
+fn a_char_reads_a_python_2_str_kept_as_bytes() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct S {
+        name: String,
+        c: char,
+    }
+    // Python 2: pickle.dumps({'name': 'ab', 'c': 'x'}, 2); then 'c' as '\xc3\xa9' (UTF-8 é).
+    let p = b"\x80\x02}q\x00(U\x04nameq\x01U\x02abq\x02U\x01cq\x03U\x01xq\x04u.";
+    let e9 = b"\x80\x02}q\x00(U\x04nameq\x01U\x02abq\x02U\x01cq\x03U\x02\xc3\xa9q\x04u.";
+    let two = b"\x80\x02}q\x00(U\x04nameq\x01U\x02abq\x02U\x01cq\x03U\x02xyq\x04u.";
+    let opts = pypickle::DeOptions::new().py2_strings(pypickle::Py2Strings::Bytes);
+    for (pickle, c) in [(&p[..], 'x'), (&e9[..], 'é')] {
+        let want = S {
+            name: "ab".into(),
+            c,
+        };
+        assert_eq!(pypickle::from_slice_with::<S>(pickle, &opts).unwrap(), want);
+        let v: pypickle::Value = pypickle::from_slice_with(pickle, &opts).unwrap();
+        assert_eq!(pypickle::from_value::<S>(v).unwrap(), want);
+    }
+    let e = pypickle::from_slice_with::<S>(two, &opts).unwrap_err();
+    assert!(e.to_string().contains("expected a character"), "{e}");
+    let v: pypickle::Value = pypickle::from_slice_with(two, &opts).unwrap();
+    assert!(pypickle::from_value::<S>(v).is_err());
+}
+
+/// A `Deserialize` impl that asks for a value with no key before it gets an error, from the
+/// pickle reader and from `from_value`; it was a panic (found by a hunt).
+#[test]
+fn a_value_asked_for_without_a_key_is_an_error() {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    #[derive(Debug)]
+    struct Bad;
+    impl<'de> Deserialize<'de> for Bad {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bad, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Bad;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a map")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Bad, A::Error> {
+                    let _: Option<IgnoredAny> = m.next_key()?;
+                    let _: IgnoredAny = m.next_value()?;
+                    let _: IgnoredAny = m.next_value()?;
+                    Ok(Bad)
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let b = pypickle::to_vec(&BTreeMap::from([(1, 2)])).unwrap();
+    let e = pypickle::from_slice::<Bad>(&b).unwrap_err();
+    assert!(e.to_string().contains("no key before it"), "{e}");
+    let v: pypickle::Value = pypickle::from_slice(&b).unwrap();
+    let e = pypickle::from_value::<Bad>(v).unwrap_err();
+    assert!(e.to_string().contains("no key before it"), "{e}");
+}
+
+/// A dict whose one key is serde_json's private number key stays a dict when serde buffers
+/// it (flatten, an untagged enum) or `from_value` hands it over: only serde_json's own
+/// number, which comes with no size hint, is read as a number (found by a hunt).
+#[test]
+fn a_dict_with_serde_jsons_number_key_stays_a_dict() {
+    use pypickle::Value;
+    #[derive(serde::Deserialize, Debug)]
+    struct F {
+        #[serde(flatten)]
+        rest: BTreeMap<String, Value>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(untagged)]
+    enum U {
+        V(Value),
+    }
+    let inner = pypickle::pickle_value!({"$serde_json::private::Number": "12"});
+    let v = pypickle::pickle_value!({"x": {"$serde_json::private::Number": "12"}});
+    let b = pypickle::to_vec(&v).unwrap();
+    let f: F = pypickle::from_slice(&b).unwrap();
+    assert_eq!(f.rest["x"], inner);
+    let f: F = pypickle::from_value(v.clone()).unwrap();
+    assert_eq!(f.rest["x"], inner);
+    let U::V(u) = pypickle::from_slice(&pypickle::to_vec(&inner).unwrap()).unwrap();
+    assert_eq!(u, inner);
+    let back: Value = pypickle::from_value(inner.clone()).unwrap();
+    assert_eq!(back, inner);
+}
+
+/// `from_value` reads a `Value::BigInt` within `i64` (which only a hand-built value holds) as
+/// the integer types, negative ones too (found by a hunt).
+#[test]
+fn a_small_big_int_reads_as_every_integer_type() {
+    use pypickle::{BigInt, Value};
+    let minus = || Value::BigInt(BigInt::from(-5i64));
+    assert_eq!(pypickle::from_value::<i64>(minus()).unwrap(), -5);
+    assert_eq!(pypickle::from_value::<i8>(minus()).unwrap(), -5);
+    assert_eq!(pypickle::from_value::<i128>(minus()).unwrap(), -5);
+    assert!(pypickle::from_value::<u32>(minus()).is_err());
+    assert_eq!(
+        pypickle::from_value::<u8>(Value::BigInt(BigInt::from(5i64))).unwrap(),
+        5
+    );
+}

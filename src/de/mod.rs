@@ -49,6 +49,7 @@ use crate::read::{IoRead, Read, SliceRead};
 use arena::Arena;
 pub(crate) use machine::JoblibRegion;
 use machine::Machine;
+pub(crate) use walk::one_char;
 
 /// Visit `items` as a sequence, all of them: items the visitor leaves unread are an error, as
 /// serde's own deserializers make them, never silently dropped.
@@ -62,6 +63,15 @@ where
     let v = visitor.visit_seq(&mut seq)?;
     seq.end()?;
     Ok(v)
+}
+
+/// A `Deserialize` impl asked a `MapAccess` for a value with no key before it: its own bug,
+/// an error here as in serde_json (serde's `MapDeserializer` panics).
+#[cold]
+pub(crate) fn value_without_key() -> Error {
+    Error::new(ErrorCode::Custom(
+        "next_value called with no key before it (a bug in the Deserialize impl)".into(),
+    ))
 }
 
 /// Where a joblib file's array bytes and nested pickles lie, found by running the machine over

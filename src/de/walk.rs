@@ -477,10 +477,20 @@ enum Bytes<'de, 'a> {
 
 impl Bytes<'_, '_> {
     fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn as_slice(&self) -> &[u8] {
         match self {
-            Bytes::Borrowed(b) | Bytes::Copied(b) => b.len(),
+            Bytes::Borrowed(b) | Bytes::Copied(b) => b,
         }
     }
+}
+
+/// The one char that `bytes` hold as UTF-8, if that is all they hold.
+pub(crate) fn one_char(bytes: &[u8]) -> Option<char> {
+    let mut chars = std::str::from_utf8(bytes).ok()?.chars();
+    chars.next().filter(|_| chars.next().is_none())
 }
 
 #[inline]
@@ -1035,6 +1045,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Object(_) => self.text_of_object(visitor),
+            // Bytes holding one UTF-8 char, as a `String` takes UTF-8 bytes (a Python 2 str
+            // read with `Py2Strings::Bytes`).
+            Kind::Bytes(span) | Kind::ByteArray(span) => {
+                match one_char(self.w.bytes(span).as_slice()) {
+                    Some(c) => at(self.node, visitor.visit_char(c)),
+                    None => self.natural(visitor),
+                }
+            }
             _ => self.natural(visitor),
         }
     }
@@ -1213,7 +1231,10 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
 
     #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let node = self.items.next().expect("dicts hold pairs");
+        // Only a `Deserialize` impl asking for a value past the last key meets `None`.
+        let Some(node) = self.items.next() else {
+            return Err(crate::de::value_without_key());
+        };
         seed.deserialize(NodeDe {
             w: &mut *self.w,
             node,

@@ -94,14 +94,18 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::List(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let hint = map.size_hint();
+        let mut out = Vec::with_capacity(hint.unwrap_or(0).min(4096));
         let mut next = map.next_key::<Value>()?;
         while let Some(k) = next.take() {
             let v: Value = map.next_value()?;
             next = map.next_key::<Value>()?;
             // serde_json with `arbitrary_precision` (which any crate of the build may turn on)
-            // hands every number over as a map of this one entry, its text.
-            if next.is_none() && out.is_empty() && k.as_str() == Some(JSON_NUMBER) {
+            // hands every number over as a map of this one entry, its text, and no size hint;
+            // a dict (a pickle's, or one serde buffered for flatten or an untagged enum)
+            // comes with its length and stays a dict.
+            if hint.is_none() && next.is_none() && out.is_empty() && k.as_str() == Some(JSON_NUMBER)
+            {
                 if let Some(n) = v.as_str().and_then(json_number) {
                     return Ok(n);
                 }
@@ -308,7 +312,10 @@ impl<'de> MapAccess<'de> for DictAccess {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(self.value.take().expect("value after key"))
+        match self.value.take() {
+            Some(v) => seed.deserialize(v),
+            None => Err(crate::de::value_without_key()),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -389,8 +396,12 @@ macro_rules! small_ints {
             match self {
                 Value::Object(o) => number_or_object(o).deserialize_any(visitor),
                 Value::BigInt(b) => {
+                    // Never built by this crate for a value within i64, but a public variant.
                     if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
                         return visitor.visit_u64(v);
+                    }
+                    if let Some(v) = b.to_i128().and_then(|v| i64::try_from(v).ok()) {
+                        return visitor.visit_i64(v);
                     }
                     let unexpected = b.describe();
                     Err(de::Error::invalid_value(
@@ -628,7 +639,14 @@ impl<'de> Deserializer<'de> for Value {
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
+        match self {
+            // As the pickle reader takes them (a Python 2 str kept as bytes).
+            Value::Bytes(ref b) | Value::ByteArray(ref b) => match crate::de::one_char(b) {
+                Some(c) => visitor.visit_char(c),
+                None => self.deserialize_str(visitor),
+            },
+            other => other.deserialize_str(visitor),
+        }
     }
 
     forward_to_deserialize_any! {

@@ -543,9 +543,10 @@ impl Serializer for ValueSerializer {
         variant: &'static str,
         len: usize,
     ) -> Result<VariantBuilder<SeqBuilder>> {
+        // `{variant: (...)}`: the dict is a container too, as the writer counts it.
         Ok(VariantBuilder {
             name: variant,
-            inner: self.serialize_tuple(len)?,
+            inner: self.inside()?.serialize_tuple(len)?,
         })
     }
     fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder> {
@@ -567,7 +568,7 @@ impl Serializer for ValueSerializer {
     ) -> Result<VariantBuilder<MapBuilder>> {
         Ok(VariantBuilder {
             name: variant,
-            inner: self.serialize_map(Some(len))?,
+            inner: self.inside()?.serialize_map(Some(len))?,
         })
     }
 }

@@ -68,6 +68,7 @@ where
 /// A `Deserialize` impl asked a `MapAccess` for a value with no key before it: its own bug,
 /// an error here as in serde_json (serde's `MapDeserializer` panics).
 #[cold]
+#[inline(never)]
 pub(crate) fn value_without_key() -> Error {
     Error::new(ErrorCode::Custom(
         "next_value called with no key before it (a bug in the Deserialize impl)".into(),

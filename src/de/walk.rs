@@ -487,6 +487,12 @@ impl Bytes<'_, '_> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn missing_value<T>() -> Result<T> {
+    Err(crate::de::value_without_key())
+}
+
 /// The one char that `bytes` hold as UTF-8, if that is all they hold.
 pub(crate) fn one_char(bytes: &[u8]) -> Option<char> {
     let mut chars = std::str::from_utf8(bytes).ok()?.chars();
@@ -1232,13 +1238,13 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         // Only a `Deserialize` impl asking for a value past the last key meets `None`.
-        let Some(node) = self.items.next() else {
-            return Err(crate::de::value_without_key());
-        };
-        seed.deserialize(NodeDe {
-            w: &mut *self.w,
-            node,
-        })
+        match self.items.next() {
+            Some(node) => seed.deserialize(NodeDe {
+                w: &mut *self.w,
+                node,
+            }),
+            None => missing_value(),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {

@@ -4,13 +4,13 @@
 //! `joblib.numpy_pickle.NumpyArrayWrapper` (its dtype, shape and order), and the array's bytes
 //! follow that object's BUILD opcode in the file, outside the opcodes (aligned to 16 bytes
 //! since joblib 1.2). `pickle.load` cannot read such a file; these functions can. Each array
-//! reads as the object numpy's own protocol 5 pickle makes,
-//! `numpy._core.numeric._frombuffer(data, dtype, shape, order)`, so it deserializes into a
+//! reads as the object numpy's own pickle makes at protocols 2-4,
+//! `numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')` with the BUILD state
+//! `(1, shape, dtype, is_fortran, data)`, so it deserializes into a
 //! [`NdArray`](crate::numpy::NdArray) (or, from [`from_slice`], an
 //! [`NdArrayView`](crate::numpy::NdArrayView) borrowing the file's bytes), and a
-//! [`Value`](crate::Value) read from a
-//! joblib file writes back as an ordinary pickle that numpy loads. Object arrays (joblib
-//! pickles them whole, inline) read too.
+//! [`Value`](crate::Value) read from a joblib file writes back as an ordinary pickle that
+//! numpy 1 and 2 both load. Object arrays (joblib pickles them whole, inline) read too.
 //!
 //! `joblib.dump(..., compress=...)` compresses the whole file. With the `joblib` feature,
 //! zlib (`compress=3` or `('zlib', n)`) and gzip (`('gzip', n)`) files are decompressed on the

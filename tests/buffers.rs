@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use pypickle::numpy::NdArray;
 use pypickle::{PickleBuffer, SerOptions, Value};
 
+mod py_common;
+
 fn oracle(python: &str, lines: &[String]) -> Vec<String> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -141,18 +143,7 @@ fn cpython_buffers_read_here() {
 
 #[test]
 fn numpy_arrays_with_out_of_band_data() {
-    let pythons = match std::env::var("PYPICKLE_NUMPY_PYTHONS") {
-        Ok(s) if !s.is_empty() => s.split(':').map(str::to_string).collect::<Vec<_>>(),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PYPICKLE_NUMPY_PYTHONS must name Pythons with numpy under CI (.ci/run sets it)"
-            );
-            eprintln!("numpy out-of-band test not run: set PYPICKLE_NUMPY_PYTHONS");
-            return;
-        }
-    };
-    for python in pythons {
+    for python in py_common::numpy_pythons() {
         let replies = oracle(
             &python,
             &["dumps np.arange(12, dtype='<f8').reshape(3, 4)".to_string()],

@@ -605,20 +605,16 @@ fn show_and_to_json_read_joblib_files() {
         checked += 1;
     }
     assert!(checked >= 40, "{checked} joblib fixtures");
-    // The same array as joblib wrote it, compressed or not, and as numpy pickles it.
-    let shown: Vec<String> = [
-        "bool.joblib",
-        "bool.zlib.joblib",
-        "bool.gzip.joblib",
-        "bool.p5.pkl",
-    ]
-    .iter()
-    .map(|f| stdout(&run(&["show", s(&root().join("joblib").join(f))])))
-    .collect();
+    // The same array as joblib wrote it, compressed or not: as numpy pickles it at
+    // protocols 2-4 (the names numpy 1 and 2 both load).
+    let shown: Vec<String> = ["bool.joblib", "bool.zlib.joblib", "bool.gzip.joblib"]
+        .iter()
+        .map(|f| stdout(&run(&["show", s(&root().join("joblib").join(f))])))
+        .collect();
     assert!(
-        shown
-            .iter()
-            .all(|t| *t == shown[0] && t.contains("_frombuffer")),
+        shown.iter().all(|t| *t == shown[0]
+            && t.starts_with("numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b'")
+            && t.contains("b'\\x01\\x00\\x01'")),
         "{shown:?}"
     );
 

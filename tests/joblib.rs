@@ -11,6 +11,8 @@ use pypickle::Value;
 use pypickle::{DeOptions, Limit};
 use serde::Deserialize;
 
+mod py_common;
+
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/joblib");
 
 const CASES: [&str; 18] = [
@@ -47,8 +49,8 @@ fn expected(case: &str) -> Value {
     normal(&pypickle::from_slice(&read(&format!("{case}.p5.pkl"))).unwrap())
 }
 
-/// Every numpy array in one form: numpy pickles some dtypes (datetimes, structured) in the
-/// `_reconstruct` form at protocol 5, where joblib's arrays read as `_frombuffer`.
+/// Every numpy array in one form: numpy pickles most arrays at protocol 5 as `_frombuffer`,
+/// some dtypes (datetimes, structured) as `_reconstruct`, the form joblib's arrays read as.
 fn normal(v: &Value) -> Value {
     match v {
         Value::Object(_) => match NdArray::try_from(v) {
@@ -587,5 +589,53 @@ fn other_wrapper_states_the_reader_cannot_lay_out_are_not_safe() {
         file.extend(b"0.");
         let report = joblib::scan(&file);
         assert!(!report.is_safe() && report.error.is_some(), "{report:?}");
+    }
+}
+
+/// A `Value` read from a joblib file, written back at protocols 2-5, loads in numpy 1 and 2
+/// without a warning, as the same arrays: numpy's `pickle.dumps` of what it loaded reads
+/// here as the file does. Written as numpy 2's `_frombuffer`, numpy 1 could not load it
+/// (found by a hunt).
+#[test]
+fn values_from_joblib_files_load_in_numpy_1_and_2() {
+    let script = [
+        "import pickle, sys, warnings",
+        "warnings.simplefilter('error')",
+        "for line in sys.stdin:",
+        "    print(pickle.dumps(pickle.loads(bytes.fromhex(line.strip())), protocol=2).hex())",
+    ]
+    .join("\n");
+    let mut input = String::new();
+    let mut want = Vec::new();
+    for case in CASES {
+        let v: Value = joblib::from_slice(&read(&format!("{case}.joblib"))).unwrap();
+        for protocol in 2..=5 {
+            let opts = pypickle::SerOptions::new().protocol(protocol);
+            input += &py_common::hex(&pypickle::to_vec_with(&v, &opts).unwrap());
+            input.push('\n');
+            want.push((case, protocol, normal(&v)));
+        }
+    }
+    for python in py_common::numpy_pythons() {
+        let out = py_common::run_python(&python, &["-c", &script], input.clone());
+        assert_eq!(out.lines().count(), want.len(), "{python}");
+        for (line, (case, protocol, want)) in out.lines().zip(&want) {
+            let back: Value = pypickle::from_slice(&py_common::unhex(line)).unwrap();
+            if *case == "big_endian_int64" {
+                // numpy loads a big-endian array in native order: the same numbers.
+                let ints = |v: &Value| NdArray::try_from(v).unwrap().to_i64_vec().unwrap();
+                assert_eq!(
+                    ints(&back),
+                    ints(want),
+                    "{python}: {case} at protocol {protocol}"
+                );
+                continue;
+            }
+            assert_eq!(
+                &normal(&back),
+                want,
+                "{python}: {case} at protocol {protocol}"
+            );
+        }
     }
 }

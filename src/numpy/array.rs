@@ -248,6 +248,12 @@ impl NdArray {
         if dtype.has_object() {
             return Err(no_bytes_for_objects());
         }
+        if !dtype.numpy_makes() {
+            return Err(invalid(
+                WHAT,
+                format!("numpy has no type {dtype} of {} bytes", dtype.itemsize),
+            ));
+        }
         check_size(&dtype, &shape, bytes.len())?;
         Ok(NdArray {
             dtype,
@@ -648,7 +654,8 @@ fn layout_of(obj: &Object) -> Result<Layout<'_>, Error> {
         (DKind::Object, Payload::Objects(_)) => Ok(layout),
         (DKind::Object, _) => Err(invalid(WHAT, "an object array's data is not a list")),
         // A structured type with an object field: numpy pickles its elements as a list.
-        (_, Payload::Objects(_)) if layout.dtype.has_object() => Ok(layout),
+        (_, Payload::Objects(_)) if layout.dtype.elements_hold_objects() => Ok(layout),
+        // (A float64 type whose flags claim objects too: numpy fails on its list.)
         (_, Payload::Objects(_)) => Err(invalid(WHAT, "its data is not bytes")),
         _ if layout.dtype.has_object() => Err(no_bytes_for_objects()),
         _ => Ok(layout),
@@ -666,6 +673,14 @@ fn no_bytes_for_objects() -> Error {
 
 /// `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, shape, dtype, is_fortran, data)`.
 fn reconstruct_layout(obj: &Object) -> Result<Layout<'_>, Error> {
+    // Items set or appended after the BUILD (numpy would set elements, or refuse), or another
+    // way of making it: not the array the state describes.
+    if obj.made != crate::value::Made::Call || obj.kwargs.is_some() {
+        return Err(invalid(WHAT, "not made by a plain _reconstruct call"));
+    }
+    if !obj.list_items.is_empty() || !obj.dict_items.is_empty() {
+        return Err(invalid(WHAT, "unexpected appended or set items"));
+    }
     let state = match obj.state.as_slice() {
         [Value::Tuple(s)] => s.as_slice(),
         _ => return Err(invalid(WHAT, "expected one BUILD state tuple")),
@@ -1265,10 +1280,13 @@ impl<'de> Deserialize<'de> for NdArrayView<'de> {
 
 /// The product of the dimensions, checked.
 fn element_count(shape: &[usize]) -> Result<usize, Error> {
+    // numpy's dimensions are signed (`npy_intp`): one past `isize::MAX` would be written
+    // negative, even in an empty array.
+    let dims_fit = shape.iter().all(|&d| d <= isize::MAX as usize);
     shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .filter(|&n| n <= isize::MAX as usize)
+        .filter(|&n| dims_fit && n <= isize::MAX as usize)
         .ok_or_else(|| invalid(WHAT, format!("shape {shape:?} is too large")))
 }
 

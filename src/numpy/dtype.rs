@@ -398,6 +398,31 @@ impl DType {
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
 
+    /// Whether an element has somewhere to hold a Python object: an object (or `StringDType`)
+    /// type, or a field or sub-array of one. Unlike [`DType::has_object`], the flags do not
+    /// count: a float64 type whose flags claim objects has no place for them.
+    pub(crate) fn elements_hold_objects(&self) -> bool {
+        matches!(self.kind, DKind::Object | DKind::StringDType)
+            || self.fields.iter().any(|f| f.dtype.elements_hold_objects())
+            || self
+                .subarray()
+                .is_some_and(|(d, _)| d.elements_hold_objects())
+    }
+
+    /// Whether numpy makes a type of this kind and size (an `i3`, a `b2`, a `U` of 6 bytes or
+    /// a 4-byte `M` it does not), and so does every field and sub-array base: a type built
+    /// by hand (the fields are public) may be one numpy cannot load.
+    pub(crate) fn numpy_makes(&self) -> bool {
+        let own = match self.kind {
+            DKind::Str => self.itemsize % 4 == 0,
+            DKind::Object => self.itemsize == 8,
+            kind => size_ok(kind, self.itemsize),
+        };
+        own && self.itemsize <= MAX_ITEMSIZE
+            && self.fields.iter().all(|f| f.dtype.numpy_makes())
+            && self.subarray().map_or(true, |(d, _)| d.numpy_makes())
+    }
+
     /// numpy's `dtype.hasobject` exactly as numpy takes it from a pickle: the flags' object
     /// bit alone (`NPY_ITEM_HASOBJECT`), whatever the kind and fields say. joblib decides by
     /// it whether an array's data is raw bytes or a nested pickle, so its layout does too.

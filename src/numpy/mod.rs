@@ -36,13 +36,19 @@ pub use array::{Element, NdArray, NdArrayView, Order, MAX_EMPTY_ELEMENTS};
 pub use dtype::{ByteOrder, DKind, DType, Field};
 
 /// The natural form of a pickled numpy array (an object of [`is_array`]'s classes) for
-/// self-describing readers (`deserialize_any`: untagged enums, transcoding): a dict
-/// `{"dtype": "<f8", "shape": [2, 3], "order": "C", "data": b"..."}` (`data` a list for an
-/// object array; a structured dtype in numpy's dict form, see `DType::natural`), which
-/// [`NdArray`] reads back. `None` if it is not a well-formed array.
+/// self-describing readers (`deserialize_any`: untagged enums, `serde_json::Value`,
+/// transcoding): a dict `{"dtype": "<f8", "shape": [2, 3], "order": "C", "data": b"..."}`
+/// (`data` a list for an object array; a structured dtype in numpy's dict form, see
+/// `DType::natural`), which [`NdArray`] reads back. A numpy scalar of a bool, number or text
+/// type (`np.float64(0.5)` in a dict of metrics) is the Python value it stands for instead,
+/// as `float(x)` or `str(x)` gives it; other scalars (`datetime64`, `void`) are 0-d arrays.
+/// `None` if it is not a well-formed array.
 pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     if !is_array(&obj.class.module, &obj.class.name) {
         return None;
+    }
+    if let Some(v) = scalar_number(obj).or_else(|| scalar_text(obj).and_then(Result::ok)) {
+        return Some(v);
     }
     NdArray::from_object(obj).ok().map(NdArray::into_natural)
 }

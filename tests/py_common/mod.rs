@@ -59,3 +59,38 @@ pub fn assert_set_lengths(text: &str) {
         assert_eq!(pypickle::from_value::<Vec<Value>>(v).unwrap().len(), len);
     }
 }
+
+/// The Pythons with numpy that `PYPICKLE_NUMPY_PYTHONS` lists (`:`-separated). Unset, the
+/// live numpy tests do not run, but under CI, which must run them, the test fails.
+pub fn numpy_pythons() -> Vec<String> {
+    match std::env::var("PYPICKLE_NUMPY_PYTHONS") {
+        Ok(s) if !s.is_empty() => s.split(':').map(str::to_string).collect(),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PYPICKLE_NUMPY_PYTHONS must name Pythons with numpy under CI (.ci/run sets it)"
+            );
+            eprintln!("numpy interop not run: set PYPICKLE_NUMPY_PYTHONS (see .ci/run)");
+            Vec::new()
+        }
+    }
+}
+
+/// Run `python` with `args`, `input` on its standard input; its standard output. A failed run
+/// fails the test.
+pub fn run_python(python: &str, args: &[&str], input: String) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{python} {args:?}: {:?}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -1,8 +1,10 @@
 //! `joblib.dump` files: after the BUILD of each `joblib.numpy_pickle.NumpyArrayWrapper`, joblib
 //! writes the array itself, outside the pickle's opcodes. The machine reads those bytes here and
-//! turns the wrapper into the object numpy's own protocol 5 pickle would have made,
-//! `numpy._core.numeric._frombuffer(data, dtype, shape, order)`, so that everything downstream
-//! (`NdArray`, `Value`, the class bridge) sees an ordinary array.
+//! turns the wrapper into the object numpy's own pickle (protocols 2-4) would have made,
+//! `numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')` built with the state
+//! `(1, shape, dtype, is_fortran, data)`, so that everything downstream (`NdArray`, `Value`,
+//! the class bridge) sees an ordinary array, and a `Value` writes back as a pickle numpy 1
+//! and 2 both load.
 //!
 //! The layout, as joblib writes it (`NumpyArrayWrapper.write_array`): the wrapper's state is a
 //! dict `{subclass, shape, order, dtype, allow_mmap[, numpy_array_alignment_bytes]}`; from
@@ -22,7 +24,8 @@ use crate::read::Read;
 struct Layout {
     dtype: Node,
     shape: Node,
-    order: Node,
+    /// Order `'F'` (else `'C'`).
+    fortran: bool,
     /// `numpy_array_alignment_bytes`, when present and not None.
     aligned: bool,
 }
@@ -63,20 +66,37 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 .checked_mul(dtype.itemsize as u64)
                 .ok_or_else(|| malformed("joblib array size overflows"))?;
             let data = self.counted(len)?;
-            let class = self.global_kind("numpy._core.numeric", "_frombuffer", false)?;
+            // `_reconstruct(ndarray, (0,), b'b')` and its BUILD state
+            // `(1, shape, dtype, is_fortran, data)`, under the names numpy 1 and 2 both load
+            // without a warning.
+            let class = self.global_kind("numpy.core.multiarray", "_reconstruct", false)?;
+            let ndarray = self.global_kind("numpy", "ndarray", false)?;
+            let b = self.push_scratch(b"b")?;
+            let zero = [self.node(Kind::Int(0))];
+            let zero = self.tuple(&zero);
             let args = [
-                self.node(Kind::ByteArray(data)),
-                layout.dtype,
-                layout.shape,
-                layout.order,
+                self.node(ndarray),
+                self.node(zero),
+                self.node(Kind::Bytes(b)),
             ];
             let args = self.tuple(&args);
+            let fortran = layout.fortran;
+            let state = [
+                self.node(Kind::Int(1)),
+                layout.shape,
+                layout.dtype,
+                self.node(Kind::Bool(fortran)),
+                self.node(Kind::Bytes(data)),
+            ];
+            let state = self.tuple(&state);
+            let states = self.arena.new_container();
+            self.arena.extend(states, &[self.node(state)]);
             Object {
                 class: self.node(class),
                 made: Made::Call,
                 args: self.node(args),
                 kwargs: None,
-                states: NIL,
+                states,
                 list: NIL,
                 dict: NIL,
             }
@@ -114,14 +134,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 "a joblib NumpyArrayWrapper's state lacks its dtype, shape or order",
             ));
         };
-        match order.kind {
-            Kind::Str(s) if matches!(self.bytes(s), b"C" | b"F") => {}
+        let fortran = match order.kind {
+            Kind::Str(s) if self.bytes(s) == b"C" => false,
+            Kind::Str(s) if self.bytes(s) == b"F" => true,
             _ => return Err(malformed("a joblib array's order is not 'C' or 'F'")),
-        }
+        };
         Ok(Layout {
             dtype,
             shape,
-            order,
+            fortran,
             aligned,
         })
     }

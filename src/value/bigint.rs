@@ -472,21 +472,49 @@ fn gcd(mut a: Vec<u32>, mut b: Vec<u32>) -> Vec<u32> {
     a
 }
 
-/// `a / g` for a `g` that divides `a` (binary long division).
+/// `a / g` for a non-zero `g` that divides `a`: exact division from the low limbs up
+/// (Jebelean), each quotient limb the low limb of what is left times the inverse of `g`'s low
+/// limb; `len(a) * len(g)` limb products, where long division bit by bit took `bits(a)`
+/// full-length subtractions.
 fn div_exact(a: &[u32], g: &[u32]) -> Vec<u32> {
-    let mut q = vec![0u32; a.len()];
-    let mut r: Vec<u32> = Vec::new();
-    for i in (0..bits(a)).rev() {
-        shl_mag(&mut r, 1);
-        if (a[(i / 32) as usize] >> (i % 32)) & 1 == 1 {
-            match r.first_mut() {
-                Some(low) => *low |= 1,
-                None => r.push(1),
-            }
+    // Both lose `g`'s trailing zero bits (they divide `a` too): `g` is then odd.
+    let tz = trailing_zeros(g);
+    let (mut a, mut g) = (a.to_vec(), g.to_vec());
+    shr_mag(&mut a, tz);
+    shr_mag(&mut g, tz);
+    if a.len() < g.len() {
+        return Vec::new();
+    }
+    // The inverse of g[0] modulo 2^32: right to 3 bits for any odd number, and each Newton
+    // step doubles that.
+    let low = g[0];
+    let mut inv = low;
+    for _ in 0..4 {
+        inv = inv.wrapping_mul(2u32.wrapping_sub(low.wrapping_mul(inv)));
+    }
+    let mut q = vec![0u32; a.len() - g.len() + 1];
+    for i in 0..q.len() {
+        let qi = a[i].wrapping_mul(inv);
+        q[i] = qi;
+        // a -= qi * g * 2^(32 i): a[i] becomes zero.
+        let mut carry = 0u64; // of the product
+        let mut borrow = 0u64; // of the subtraction
+        for (j, &gj) in g.iter().enumerate() {
+            let product = u64::from(qi) * u64::from(gj) + carry;
+            carry = product >> 32;
+            let (v, b1) = a[i + j].overflowing_sub(product as u32);
+            let (v, b2) = v.overflowing_sub(borrow as u32);
+            a[i + j] = v;
+            borrow = u64::from(b1) + u64::from(b2);
         }
-        if cmp_mag(&r, g) != Ordering::Less {
-            sub_mag(&mut r, g);
-            q[(i / 32) as usize] |= 1 << (i % 32);
+        let mut rest = carry + borrow;
+        for x in a.iter_mut().skip(i + g.len()) {
+            if rest == 0 {
+                break;
+            }
+            let (v, under) = x.overflowing_sub(rest as u32);
+            *x = v;
+            rest = (rest >> 32) + u64::from(under);
         }
     }
     trim(&mut q);
@@ -618,6 +646,55 @@ impl Ord for BigInt {
 
 #[cfg(test)]
 mod tests {
+    /// `div_exact` against multiplication: random divisors (odd and even, one limb to
+    /// dozens) times random quotients divide back exactly.
+    #[test]
+    fn exact_division_undoes_multiplication() {
+        fn mul(a: &[u32], b: &[u32]) -> Vec<u32> {
+            let mut out = vec![0u32; a.len() + b.len()];
+            for (i, &x) in a.iter().enumerate() {
+                let mut carry = 0u64;
+                for (j, &y) in b.iter().enumerate() {
+                    let t = u64::from(x) * u64::from(y) + u64::from(out[i + j]) + carry;
+                    out[i + j] = t as u32;
+                    carry = t >> 32;
+                }
+                out[i + b.len()] = carry as u32;
+            }
+            super::trim(&mut out);
+            out
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..2000 {
+            let mut limbs = |max: u64| -> Vec<u32> {
+                let n = 1 + (next() % max) as usize;
+                let mut v: Vec<u32> = (0..n).map(|_| next() as u32).collect();
+                // Some with low zero limbs and bits, some with high ones.
+                if round % 3 == 0 {
+                    v[0] = 0;
+                }
+                if round % 5 == 0 {
+                    v[0] &= !0xff;
+                }
+                *v.last_mut().unwrap() |= 1 << (next() % 32);
+                v
+            };
+            let (g, q) = (limbs(40), limbs(40));
+            let mut g = g;
+            super::trim(&mut g);
+            let a = mul(&g, &q);
+            let mut want = q.clone();
+            super::trim(&mut want);
+            assert_eq!(super::div_exact(&a, &g), want, "round {round}");
+        }
+    }
+
     #[test]
     fn lowest_terms_divide_by_the_gcd() {
         let big = |s: &str| s.parse::<super::BigInt>().unwrap();

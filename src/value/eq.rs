@@ -54,38 +54,56 @@ fn num_eq(a: &Num, b: &Num) -> bool {
     }
 }
 
-/// Whether two sequences of the same length hold the same items as many times each.
-fn same_counts<T: Eq + Hash>(
-    a: impl IntoIterator<Item = T>,
-    b: impl IntoIterator<Item = T>,
-) -> bool {
-    let mut counts: HashMap<T, usize> = HashMap::new();
-    for x in a {
-        *counts.entry(x).or_default() += 1;
+/// Whether `a` and `b` hold the same items as many times each, in any order. Each item of
+/// `b` is matched against the unmatched items of `a` with its hash, its own position first:
+/// items in the same order compare once each. (Comparing in order first and then as
+/// multisets compared a nested set's items up to three times at each level, exponential in
+/// its depth.)
+fn multiset_eq<T: Hash + PartialEq>(a: &[T], b: &[T]) -> bool {
+    if a.len() != b.len() {
+        return false;
     }
-    b.into_iter().all(|x| match counts.get_mut(&x) {
-        Some(n) if *n > 0 => {
-            *n -= 1;
-            true
+    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::with_capacity(a.len());
+    for (i, x) in a.iter().enumerate() {
+        by_hash.entry(hash_one(x)).or_default().push(i);
+    }
+    for (j, y) in b.iter().enumerate() {
+        let Some(candidates) = by_hash.get_mut(&hash_one(y)) else {
+            return false;
+        };
+        let same_place = candidates.iter().position(|&i| i == j);
+        let found = same_place.filter(|&k| a[candidates[k]] == *y).or_else(|| {
+            candidates
+                .iter()
+                .enumerate()
+                .position(|(k, &i)| Some(k) != same_place && a[i] == *y)
+        });
+        match found {
+            Some(k) => {
+                candidates.swap_remove(k);
+            }
+            None => return false,
         }
-        _ => false,
-    })
+    }
+    true
 }
 
 /// Equal as multisets, ignoring order.
 fn unordered_eq(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && (a == b || same_counts(a, b))
+    multiset_eq(a, b)
 }
 
 /// Equal as multisets of entries, ignoring order: the same as Python's dict equality when keys
 /// are distinct, and symmetric (and consistent with the hash) when a pickle set a key twice.
 fn dict_eq(a: &[(Value, Value)], b: &[(Value, Value)]) -> bool {
-    a.len() == b.len() && (a == b || same_counts(a, b))
+    multiset_eq(a, b)
 }
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
+        #[cfg(test)]
+        tests::COMPARED.with(|c| c.set(c.get() + 1));
         match (self, other) {
             (None, None) => true,
             (Str(a), Str(b)) => a == b,
@@ -124,22 +142,39 @@ fn unordered_hash<I: Iterator<Item = u64>>(it: I) -> u64 {
     })
 }
 
+/// An item's hash for a set's or dict's own (order-free) hash and for matching items when
+/// comparing them: keyed at random once per process, so that no pickle can be made whose
+/// items collide (a fixed key let one be made ahead of time).
 fn hash_one<T: Hash + ?Sized>(v: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default).hash_one(v)
 }
 
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         use Value::*;
+        // Each kind of number, and each kind of value, is tagged, and what varies in length
+        // says its length, so that no two values write the same bytes to the hasher (an int
+        // and a None once wrote what two floats did, colliding under every key).
         if let Some(n) = num(self) {
             state.write_u8(0);
             match n {
-                Num::Int(i) => state.write_i128(i),
-                Num::Big(b) => b.hash(state),
-                Num::Float(f) => hash_float(f, state),
+                Num::Int(i) => {
+                    state.write_u8(0);
+                    state.write_i128(i);
+                }
+                Num::Big(b) => {
+                    state.write_u8(1);
+                    b.hash(state);
+                }
+                Num::Float(f) => {
+                    state.write_u8(2);
+                    hash_float(f, state);
+                }
                 Num::Complex(re, im) => {
+                    state.write_u8(3);
                     hash_float(re, state);
                     hash_float(im, state);
                 }
@@ -253,6 +288,50 @@ pub(crate) enum Identity {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    thread_local! {
+        /// How many times `Value::eq` ran on this thread.
+        pub(super) static COMPARED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Equal nested sets whose items come in other orders are compared in time linear in
+    /// their size (times the depth): `X = {(X', 0), (X', 1)}` against `Y = {(Y', 1), (Y', 0)}`
+    /// compared `X'` with `Y'` three times at each level, 3^depth (a 799-byte pickle of depth
+    /// 16 took 11 s; found by a hunt).
+    #[test]
+    fn nested_sets_in_other_orders_compare_in_linear_time() {
+        let pair = |v: &Value, i: i64| Value::Tuple(vec![v.clone(), Value::Int(i)]);
+        let (mut x, mut y) = (Value::Int(5), Value::Int(5));
+        let depth = 14;
+        for _ in 0..depth {
+            x = Value::FrozenSet(vec![pair(&x, 0), pair(&x, 1)]);
+            y = Value::FrozenSet(vec![pair(&y, 1), pair(&y, 0)]);
+        }
+        COMPARED.with(|c| c.set(0));
+        assert_eq!(x, y);
+        let compared = COMPARED.with(|c| c.get());
+        // Each of the 2^depth leaves and the sets and tuples above them: a few times 2^depth.
+        assert!(compared <= 8 << depth, "{compared} comparisons");
+        // And a set of the two is one item, as in Python.
+        let both = [x.clone(), y.clone()];
+        assert_eq!(set_survivors(&both, &[None, None]), Some(vec![0]));
+    }
+
+    /// No two different values write the same bytes to a hasher: `(0.5, float)` and
+    /// `(int, None)` did, so any number of them collided under every key (found by a hunt).
+    #[test]
+    fn different_values_hash_apart() {
+        let float_pair = Value::Tuple(vec![
+            Value::Float(0.5),
+            Value::Float(f64::from_bits(0x0100_0000_1234_5601)),
+        ]);
+        let int_none = Value::Tuple(vec![
+            Value::BigInt(BigInt::from(1442304118114924040055322312704u128)),
+            Value::None,
+        ]);
+        assert_ne!(float_pair, int_none);
+        assert_ne!(hash_one(&float_pair), hash_one(&int_none));
+    }
 
     #[test]
     fn python_equalities_hold_and_hash_alike() {

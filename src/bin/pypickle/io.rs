@@ -129,6 +129,36 @@ impl Stdout {
 
 /// Writes a whole output to `-o FILE`, or to standard output without one. Binary output is not
 /// written to a terminal.
+/// Write text made by `write` to `output` (a file, or standard output for `None` or `-`) as it
+/// is made, not gathered first: pretty JSON of a deep value is far larger than the value.
+pub fn write_output_streamed(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    match output {
+        Some(path) if path.as_os_str() != "-" => {
+            let cannot = |e: io::Error| {
+                Failure::new(format!(
+                    "{}: cannot write: {}",
+                    path.display(),
+                    io_message(&e)
+                ))
+            };
+            let mut file = io::BufWriter::new(fs::File::create(path).map_err(cannot)?);
+            write(&mut file).and_then(|()| file.flush()).map_err(cannot)
+        }
+        _ => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            match write(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                r => {
+                    r.map_err(|e| Failure::new(format!("cannot write output: {}", io_message(&e))))
+                }
+            }
+        }
+    }
+}
+
 pub fn write_output(output: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(), Failure> {
     match output {
         Some(path) if path.as_os_str() != "-" => fs::write(path, bytes).map_err(|e| {

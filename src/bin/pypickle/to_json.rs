@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pypickle::json::{self, ErrorKind, JsonOptions};
 use pypickle::DeOptions;
 
-use crate::io::{write_output, Failure, Input};
+use crate::io::{write_output_streamed, Failure, Input};
 use crate::pickles::{all_read, allow_arguments, Pickles};
 use crate::show::{allow_flags, failure};
 use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
@@ -53,8 +53,8 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         .objects(args.objects)
         .max_depth(crate::MAX_JSON_DEPTH);
     let mut pickles = Pickles::open(&bytes, de_opts.clone());
-    let mut text = String::new();
-    let mut count = 0usize;
+    // The documents, written out once every pickle has read (an error leaves no output).
+    let mut docs = Vec::new();
     while let Some(v) = pickles.next_value().map_err(|e| {
         let with_objects = de_opts.clone().record_unknown_globals(true);
         let scan = "`pypickle scan` lists every global it names";
@@ -72,7 +72,6 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         };
         failure(&e, &input, &hint, &bytes, &de_opts)
     })? {
-        count += 1;
         let j = json::to_json_with(&v, &json_opts).map_err(|e| {
             let f = Failure::of(&input, &e);
             match e.kind() {
@@ -80,13 +79,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
                 _ => f,
             }
         })?;
-        let doc = if args.compact || args.stream {
-            serde_json::to_string(&j)
-        } else {
-            serde_json::to_string_pretty(&j)
-        };
-        text.push_str(&doc.map_err(|e| Failure::of(&input, e))?);
-        text.push('\n');
+        docs.push(j);
         let position = pickles.position(bytes.len());
         if !args.stream && position < bytes.len() as u64 {
             return Err(Failure::of(
@@ -100,9 +93,21 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             .hint("for a file of several pickles give --stream"));
         }
     }
-    if count == 0 {
+    if docs.is_empty() {
         return Err(Failure::of(&input, "empty input: no pickle"));
     }
-    write_output(args.output.as_deref(), text.as_bytes(), false)?;
+    // Written as it is made: pretty JSON indents each value by its depth, and a few KB of
+    // pickle nesting a million values 250 deep made a gigabyte of text (found by a hunt).
+    write_output_streamed(args.output.as_deref(), |out| {
+        for j in &docs {
+            if args.compact || args.stream {
+                serde_json::to_writer(&mut *out, j)?;
+            } else {
+                serde_json::to_writer_pretty(&mut *out, j)?;
+            }
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
     Ok(Outcome::Ok)
 }

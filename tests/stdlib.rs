@@ -622,6 +622,31 @@ fn may_differ_from_cpython(name: &str, proto: u8) -> bool {
             ))
 }
 
+/// A UUID read at any protocol writes at every protocol as CPython writes it there:
+/// `_reconstructor(UUID, object, None)` below 2, `UUID.__new__(UUID)` (NEWOBJ) from 2 on,
+/// whichever form it was read in (found by a hunt and a review).
+#[test]
+fn uuids_write_at_every_protocol_as_cpython_whatever_they_were_read_from() {
+    let all = fixtures();
+    let mut checked = 0;
+    for fx in all.iter().filter(|f| f.name.starts_with("uuid")) {
+        let v: Value = from_slice(&fx.pickle).unwrap();
+        for to in all.iter().filter(|f| f.name == fx.name) {
+            let ours = to_vec_with(&v, &SerOptions::new().protocol(to.proto)).unwrap();
+            assert!(
+                ours == to.pickle,
+                "{} read at protocol {}, written at {}: {}",
+                fx.name,
+                fx.proto,
+                to.proto,
+                ser_common::first_difference(&ours, &to.pickle)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 36, "{checked}");
+}
+
 #[test]
 fn values_write_back_byte_for_byte_as_cpython() {
     let mut same = 0;
@@ -630,11 +655,8 @@ fn values_write_back_byte_for_byte_as_cpython() {
         let opts = SerOptions::new().protocol(fx.proto);
         let ours = to_vec_with(&v, &opts).unwrap();
         // The Rust types write what CPython writes too (the shape_* fixtures are other
-        // picklers' shapes, which the types write in CPython's). A Uuid is made by
-        // `UUID.__new__`, which protocols 0-1 write as `copyreg.__newobj__(UUID)` where
-        // CPython writes `copyreg._reconstructor(UUID, object, None)`: the same UUID.
-        let other_shape =
-            fx.name.starts_with("shape_") || (fx.name.starts_with("uuid") && fx.proto < 2);
+        // picklers' shapes, which the types write in CPython's).
+        let other_shape = fx.name.starts_with("shape_");
         if let (false, Some((_, t, _))) = (other_shape, typed(&v, None)) {
             assert_eq!(to_vec_with(&t, &opts).unwrap(), ours, "{} typed", fx.name);
         }
@@ -1734,6 +1756,13 @@ fn stdlib_values_python_cannot_hold_are_not_written() {
         items: vec![],
     };
     let e = pypickle::to_vec(&dated).unwrap_err().to_string();
+    assert!(e.contains("cannot be written"), "{e}");
+    // Nor is a numpy array or scalar (found by a review).
+    let scalar = DefaultDict {
+        factory: raw("numpy.core.multiarray", "scalar", vec![Value::None]),
+        items: vec![],
+    };
+    let e = pypickle::to_vec(&scalar).unwrap_err().to_string();
     assert!(e.contains("cannot be written"), "{e}");
     let p = pypickle::to_vec(&raw("collections", "defaultdict", vec![date])).unwrap();
     let e = from_slice::<DefaultDict>(&p).unwrap_err().to_string();

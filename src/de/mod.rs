@@ -65,8 +65,9 @@ where
     Ok(v)
 }
 
-/// A `Deserialize` impl asked a `MapAccess` for a value with no key before it: its own bug,
-/// an error here as in serde_json (serde's `MapDeserializer` panics).
+/// A `Deserialize` impl asked a `MapAccess` for a value past the last entry: its own bug, an
+/// error here as in serde_json (serde's `MapDeserializer` panics). The pickle reader checks
+/// only for the end (a flag for every key would slow every dict).
 #[cold]
 #[inline(never)]
 pub(crate) fn value_without_key() -> Error {

@@ -948,6 +948,19 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 self.save_value(&o.args)?;
                 self.out.buf.push(NEWOBJ);
             }
+            // The other way round: what CPython wrote below protocol 2 as
+            // `_reconstructor(cls, object, None)`, it writes from 2 on as `cls.__new__(cls)`.
+            Made::Reconstructor
+                if self.proto() >= 2
+                    && crate::stdlib::reconstructed_below_protocol_2(&o.class)
+                    && matches!(args.as_slice(), [Value::Global(g), Value::None]
+                        if g.module == "builtins" && g.name == "object") =>
+            {
+                self.emit_global(module, name)?;
+                self.boundary()?;
+                self.save_value(&Value::Tuple(Vec::new()))?;
+                self.out.buf.push(NEWOBJ);
+            }
             Made::NewEx if self.proto() >= 4 => {
                 self.emit_global(module, name)?;
                 self.boundary()?;

@@ -212,11 +212,14 @@ impl DefaultDict {
 
 /// Whether Python's `defaultdict` could take `factory`: `None`, a global (a class or a
 /// function), or an object of a class this crate does not know (a `functools.partial`, say);
-/// the standard-library classes it knows make no callable instances.
+/// the standard-library and numpy classes it knows make no callable instances.
 fn callable_factory(factory: &Value) -> bool {
     match factory {
         Value::None | Value::Global(_) => true,
-        Value::Object(o) => !super::is_allowed(&o.class.module, &o.class.name),
+        Value::Object(o) => {
+            let (module, name) = (o.class.module.as_str(), o.class.name.as_str());
+            !super::is_allowed(module, name) && !crate::numpy::is_allowed(module, name)
+        }
         _ => false,
     }
 }

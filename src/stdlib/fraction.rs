@@ -176,16 +176,28 @@ impl Fraction {
         if n == 0 {
             return Fraction::new(0, 1);
         }
-        let pow = |e: i128| -> Result<u128, Error> {
+        let pow = |base: u128, e: i128| -> Result<u128, Error> {
             let e = u32::try_from(e).map_err(|_| overflow())?;
-            10u128.checked_pow(e).ok_or_else(overflow)
+            base.checked_pow(e).ok_or_else(overflow)
         };
-        let mut d = 1;
         if exp >= 0 {
-            n = n.checked_mul(pow(exp)?).ok_or_else(overflow)?;
-        } else {
-            d = pow(-exp)?;
+            n = n.checked_mul(pow(10, exp)?).ok_or_else(overflow)?;
+            return Fraction::from_magnitudes(negative, n, 1);
         }
+        // n / 10^k is n / (2^k 5^k): the 2s and 5s of n cancel first, so that a denominator
+        // that fits once reduced is made (`'25e-39'` is 1/(4 * 10^37)).
+        let (mut twos, mut fives) = (-exp, -exp);
+        while twos > 0 && n % 2 == 0 {
+            n /= 2;
+            twos -= 1;
+        }
+        while fives > 0 && n % 5 == 0 {
+            n /= 5;
+            fives -= 1;
+        }
+        let d = pow(2, twos)?
+            .checked_mul(pow(5, fives)?)
+            .ok_or_else(overflow)?;
         Fraction::from_magnitudes(negative, n, d)
     }
 }
@@ -282,6 +294,16 @@ mod tests {
             Fraction::new(i128::MAX, 1).unwrap()
         );
         assert!(Fraction::parse("170141183460469231731687303715884105728").is_err());
+        // 25 / 10^39 reduces to 1 / (4 * 10^37), though 10^39 is past u128 (a review).
+        assert_eq!(
+            Fraction::parse("25e-39").unwrap(),
+            Fraction::new(1, 40_000_000_000_000_000_000_000_000_000_000_000_000).unwrap()
+        );
+        assert_eq!(
+            Fraction::parse("-2.5e-38").unwrap(),
+            Fraction::new(-1, 40_000_000_000_000_000_000_000_000_000_000_000_000).unwrap()
+        );
+        assert!(Fraction::parse("1e-39").is_err());
         assert_eq!(
             Fraction::parse(" -3/6 ").unwrap(),
             Fraction::new(-1, 2).unwrap()

@@ -94,18 +94,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::List(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
-        let hint = map.size_hint();
-        let mut out = Vec::with_capacity(hint.unwrap_or(0).min(4096));
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         let mut next = map.next_key::<Value>()?;
         while let Some(k) = next.take() {
             let v: Value = map.next_value()?;
             next = map.next_key::<Value>()?;
             // serde_json with `arbitrary_precision` (which any crate of the build may turn on)
-            // hands every number over as a map of this one entry, its text, and no size hint;
-            // a dict (a pickle's, or one serde buffered for flatten or an untagged enum)
-            // comes with its length and stays a dict.
-            if hint.is_none() && next.is_none() && out.is_empty() && k.as_str() == Some(JSON_NUMBER)
-            {
+            // hands every number over as a map of this one entry, its text, and serde's
+            // buffer (flatten, untagged enums) replays it as such a map: read as the number,
+            // as serde_json's own `Value` reads it. A pickle's dict of that one key read
+            // through serde's buffer is read so too.
+            if next.is_none() && out.is_empty() && k.as_str() == Some(JSON_NUMBER) {
                 if let Some(n) = v.as_str().and_then(json_number) {
                     return Ok(n);
                 }

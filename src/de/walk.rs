@@ -824,9 +824,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             // `NdArrayView` and `NdArray` ask for this: the array with its data lent. Their
             // conversion's error is an error at this node, of its own category.
             let node = self.node;
-            if let Kind::Object(id) = node.kind {
-                if let Some(parts) = self.w.array_parts(id)? {
-                    let visit = || visitor.visit_seq(parts);
+            match node.kind {
+                Kind::Object(id) => {
+                    if let Some(parts) = self.w.array_parts(id)? {
+                        let visit = || visitor.visit_seq(parts);
+                        return at(node, crate::stdlib::failed_within(visit));
+                    }
+                }
+                // An array's natural form.
+                Kind::Dict(_) => {}
+                // A plain number or str in the pickle is no array (through serde's buffer, a
+                // numpy scalar's number is read as its 0-d array: `NdArray::from_value`).
+                kind => {
+                    let visit = || Err(crate::numpy::not_an_array(kind.type_name()));
                     return at(node, crate::stdlib::failed_within(visit));
                 }
             }

@@ -456,8 +456,53 @@ impl NdArray {
         }
         match v {
             Value::Object(obj) => Self::from_object(obj),
-            other => Err(invalid(WHAT, format!("found {}", other.type_name()))),
+            other => Self::from_plain_scalar(other)
+                .unwrap_or_else(|| Err(not_an_array(other.type_name()))),
         }
+    }
+
+    /// A bool, number, str or bytes as the 0-d array `numpy.asarray` makes of it: what a
+    /// numpy scalar reads as where serde asks a self-describing question (a flattened field,
+    /// an untagged enum), so it still reads as the 0-d array it is, with numpy's default
+    /// type for the Python value (`float64` for an `np.float32`'s number). `None` for other
+    /// values.
+    fn from_plain_scalar(v: &Value) -> Option<Result<NdArray, Error>> {
+        let scalar = |kind, bytes: Vec<u8>| {
+            let order = if kind == DKind::Bytes {
+                ByteOrder::NotApplicable
+            } else {
+                ByteOrder::Little
+            };
+            NdArray::from_bytes(
+                DType::new(kind, bytes.len(), order),
+                vec![],
+                Order::C,
+                bytes,
+            )
+        };
+        Some(match v {
+            Value::Bool(b) => NdArray::from_vec(vec![], vec![*b]),
+            Value::Int(i) => NdArray::from_vec(vec![], vec![*i]),
+            Value::BigInt(b) => match b.to_u128().and_then(|u| u64::try_from(u).ok()) {
+                Some(u) => NdArray::from_vec(vec![], vec![u]),
+                None => return None,
+            },
+            Value::Float(f) => NdArray::from_vec(vec![], vec![*f]),
+            Value::Complex(c) => {
+                let mut bytes = c.re.to_le_bytes().to_vec();
+                bytes.extend_from_slice(&c.im.to_le_bytes());
+                scalar(DKind::Complex, bytes)
+            }
+            // numpy makes `''` a `<U1` (and `b''` an `|S1`) holding nothing.
+            Value::Str(s) if s.is_empty() => scalar(DKind::Str, vec![0; 4]),
+            Value::Str(s) => scalar(
+                DKind::Str,
+                s.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect(),
+            ),
+            Value::Bytes(b) if b.is_empty() => scalar(DKind::Bytes, vec![0]),
+            Value::Bytes(b) => scalar(DKind::Bytes, b.clone()),
+            _ => return None,
+        })
     }
 
     /// Read an array (or a numpy scalar) from the object numpy's pickle makes.
@@ -1276,6 +1321,11 @@ impl<'de> Deserialize<'de> for NdArrayView<'de> {
             Read::Array(a) => NdArrayView::try_from(a).map_err(de::Error::custom),
         }
     }
+}
+
+/// The error for a value of Python type `found` read as an array.
+pub(crate) fn not_an_array(found: &str) -> Error {
+    invalid(WHAT, format!("found {found}"))
 }
 
 /// The product of the dimensions, checked.

@@ -32,6 +32,7 @@ mod dtype;
 #[cfg(feature = "ndarray")]
 mod ndarray_conv;
 
+pub(crate) use array::not_an_array;
 pub use array::{Element, NdArray, NdArrayView, Order, MAX_EMPTY_ELEMENTS};
 pub use dtype::{ByteOrder, DKind, DType, Field};
 

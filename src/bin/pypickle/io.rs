@@ -127,8 +127,6 @@ impl Stdout {
     }
 }
 
-/// Writes a whole output to `-o FILE`, or to standard output without one. Binary output is not
-/// written to a terminal.
 /// Write text made by `write` to `output` (a file, or standard output for `None` or `-`) as it
 /// is made, not gathered first: pretty JSON of a deep value is far larger than the value.
 pub fn write_output_streamed(
@@ -159,6 +157,8 @@ pub fn write_output_streamed(
     }
 }
 
+/// Writes a whole output to `-o FILE`, or to standard output without one. Binary output is not
+/// written to a terminal.
 pub fn write_output(output: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(), Failure> {
     match output {
         Some(path) if path.as_os_str() != "-" => fs::write(path, bytes).map_err(|e| {

@@ -48,21 +48,28 @@ pub(crate) fn natural(obj: &crate::value::Object) -> Option<crate::Value> {
     if !is_array(&obj.class.module, &obj.class.name) {
         return None;
     }
-    if let Some(v) = scalar_number(obj).or_else(|| scalar_text(obj).and_then(Result::ok)) {
-        return Some(v);
+    let a = NdArray::from_object(obj).ok()?;
+    if is_scalar(&obj.class.module, &obj.class.name) {
+        if let Some(v) = number_of(&a).or_else(|| text_of(&a).and_then(Result::ok)) {
+            return Some(v);
+        }
     }
-    NdArray::from_object(obj).ok().map(NdArray::into_natural)
+    Some(a.into_natural())
 }
 
 /// A numpy scalar of a bool, integer, float or complex type (`np.float64(1.5)`, `np.int32(7)`,
 /// `np.complex128(1+2j)`) as the Python number it stands for, for a request of a number (or,
 /// for a complex, of the pair `(real, imag)`): `None` for anything else.
 pub(crate) fn scalar_number(obj: &crate::value::Object) -> Option<crate::Value> {
-    use crate::Value;
     if !is_scalar(&obj.class.module, &obj.class.name) {
         return None;
     }
-    let a = NdArray::from_object(obj).ok()?;
+    number_of(&NdArray::from_object(obj).ok()?)
+}
+
+/// [`scalar_number`] of the scalar read as a 0-d array.
+fn number_of(a: &NdArray) -> Option<crate::Value> {
+    use crate::Value;
     if !a.shape().is_empty() {
         return None;
     }
@@ -106,15 +113,19 @@ fn complex(dtype: &DType, bytes: &[u8]) -> Option<crate::Value> {
 /// its string arrays) as the str or bytes it stands for, for a request of a string or bytes:
 /// `None` for anything else; an error for a text scalar no Rust string can hold.
 pub(crate) fn scalar_text(obj: &crate::value::Object) -> Option<crate::Result<crate::Value>> {
-    use crate::Value;
     if !is_scalar(&obj.class.module, &obj.class.name) {
         return None;
     }
     // A malformed scalar asked for text: numpy's reason, not a type error about its form.
-    let a = match NdArray::from_object(obj) {
-        Ok(a) => a,
-        Err(e) => return Some(Err(e)),
-    };
+    match NdArray::from_object(obj) {
+        Ok(a) => text_of(&a),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// [`scalar_text`] of the scalar read as a 0-d array.
+fn text_of(a: &NdArray) -> Option<crate::Result<crate::Value>> {
+    use crate::Value;
     if !a.shape().is_empty() {
         return None;
     }

@@ -935,7 +935,33 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 kw.type_name()
             )));
         }
-        match o.made {
+        // A class CPython reduces with `copyreg._reduce_ex` below protocol 2 is written as
+        // CPython writes it at this protocol, whichever of its two forms it was read in:
+        // `_reconstructor(cls, object, None)` below 2, `cls.__new__(cls)` from 2 on.
+        let reduce_ex = crate::stdlib::reconstructed_below_protocol_2(&o.class)
+            && match o.made {
+                Made::New => args.is_empty(),
+                Made::Reconstructor => matches!(args.as_slice(), [Value::Global(g), Value::None]
+                    if g.module == "builtins" && g.name == "object"),
+                _ => false,
+            };
+        let (object, none, no_args);
+        let (made, args, args_tuple) = match (reduce_ex, self.proto() >= 2) {
+            (true, true) => {
+                no_args = Value::Tuple(Vec::new());
+                (Made::New, Vec::new(), &no_args)
+            }
+            (true, false) if o.made == Made::New => {
+                object = Value::Global(Box::new(Global {
+                    module: "builtins".into(),
+                    name: "object".into(),
+                }));
+                none = Value::None;
+                (Made::Reconstructor, vec![&object, &none], &o.args)
+            }
+            _ => (o.made, args, &o.args),
+        };
+        match made {
             Made::Call => {
                 self.emit_global(module, name)?;
                 self.boundary()?;
@@ -945,20 +971,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             Made::New if self.proto() >= 2 => {
                 self.emit_global(module, name)?;
                 self.boundary()?;
-                self.save_value(&o.args)?;
-                self.out.buf.push(NEWOBJ);
-            }
-            // The other way round: what CPython wrote below protocol 2 as
-            // `_reconstructor(cls, object, None)`, it writes from 2 on as `cls.__new__(cls)`.
-            Made::Reconstructor
-                if self.proto() >= 2
-                    && crate::stdlib::reconstructed_below_protocol_2(&o.class)
-                    && matches!(args.as_slice(), [Value::Global(g), Value::None]
-                        if g.module == "builtins" && g.name == "object") =>
-            {
-                self.emit_global(module, name)?;
-                self.boundary()?;
-                self.save_value(&Value::Tuple(Vec::new()))?;
+                self.save_value(args_tuple)?;
                 self.out.buf.push(NEWOBJ);
             }
             Made::NewEx if self.proto() >= 4 => {
@@ -972,22 +985,8 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 }
                 self.out.buf.push(NEWOBJ_EX);
             }
-            // A class CPython reduces with `copyreg._reduce_ex` below protocol 2.
-            Made::New
-                if args.is_empty() && crate::stdlib::reconstructed_below_protocol_2(&o.class) =>
-            {
-                self.emit_global("copyreg", "_reconstructor")?;
-                self.boundary()?;
-                let class = Value::Global(Box::new(o.class.clone()));
-                let object = Value::Global(Box::new(Global {
-                    module: "builtins".into(),
-                    name: "object".into(),
-                }));
-                self.emit_value_tuple(&[&class, &object, &Value::None])?;
-                self.out.buf.push(REDUCE);
-            }
             Made::New | Made::Reconstructor => {
-                let func = if o.made == Made::New {
+                let func = if made == Made::New {
                     "__newobj__"
                 } else {
                     "_reconstructor"

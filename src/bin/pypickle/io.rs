@@ -160,24 +160,11 @@ pub fn write_output_streamed(
 /// Writes a whole output to `-o FILE`, or to standard output without one. Binary output is not
 /// written to a terminal.
 pub fn write_output(output: Option<&Path>, bytes: &[u8], binary: bool) -> Result<(), Failure> {
-    match output {
-        Some(path) if path.as_os_str() != "-" => fs::write(path, bytes).map_err(|e| {
-            Failure::new(format!(
-                "{}: cannot write: {}",
-                path.display(),
-                io_message(&e)
-            ))
-        }),
-        _ => {
-            if binary && io::stdout().is_terminal() {
-                return Err(Failure::new(
-                    "not writing a binary pickle to a terminal: redirect standard output or \
-                     give -o FILE",
-                ));
-            }
-            let mut out = Stdout::new();
-            out.write(bytes)?;
-            out.flush()
-        }
+    let to_stdout = output.map_or(true, |path| path.as_os_str() == "-");
+    if binary && to_stdout && io::stdout().is_terminal() {
+        return Err(Failure::new(
+            "not writing a binary pickle to a terminal: redirect standard output or give -o FILE",
+        ));
     }
+    write_output_streamed(output, |out| out.write_all(bytes))
 }

@@ -5,7 +5,7 @@ use std::fmt::{self, Display, Formatter};
 
 use super::{call_args, call_object, invalid, via_value};
 use crate::error::Error;
-use crate::value::{Object, Value};
+use crate::value::{BigInt, Object, Value};
 
 const FRACTION: &str = "fractions.Fraction";
 
@@ -124,13 +124,6 @@ impl Fraction {
         let s = super::py_strip(text);
         let (negative, s) = super::split_sign(s);
         let (num, rest) = digits(s);
-        let int = |d: &str| -> Result<u128, Error> {
-            d.bytes().try_fold(0u128, |n, b| {
-                n.checked_mul(10)
-                    .and_then(|n| n.checked_add(u128::from(b - b'0')))
-                    .ok_or_else(overflow)
-            })
-        };
         let slash = rest
             .trim_start_matches(super::is_py_space)
             .strip_prefix('/');
@@ -139,7 +132,8 @@ impl Fraction {
             if num.is_empty() || den.is_empty() || !tail.is_empty() {
                 return Err(bad());
             }
-            return Fraction::from_magnitudes(negative, int(&num)?, int(&den)?);
+            return Fraction::from_digits(negative, &num, &den)
+                .map_err(|e| e.unwrap_or_else(overflow));
         }
         let (frac, rest) = match rest.strip_prefix('.') {
             Some(rest) => digits(rest),
@@ -155,7 +149,13 @@ impl Fraction {
                 if d.is_empty() || !tail.is_empty() {
                     return Err(bad());
                 }
-                let d = i64::try_from(int(&d)?).map_err(|_| overflow())?;
+                // Past i64 the exponent is out of reach of any i128 term but for zero.
+                let d = d.trim_start_matches('0');
+                let d: i128 = if d.len() > 19 {
+                    i128::from(i64::MAX)
+                } else {
+                    d.parse().unwrap_or(0)
+                };
                 if neg {
                     -d
                 } else {
@@ -167,38 +167,54 @@ impl Fraction {
         };
         // Zeros at the end of the digits cancel against a negative exponent ('1.000').
         let mut all = format!("{num}{frac}");
-        let mut exp = i128::from(exp) - frac.len() as i128;
-        while exp < 0 && all.len() > 1 && all.ends_with('0') {
+        let mut exp = exp - frac.len() as i128;
+        while exp < 0 && all.ends_with('0') {
             all.pop();
             exp += 1;
         }
-        let mut n = int(&all)?;
-        if n == 0 {
+        let all = all.trim_start_matches('0');
+        if all.is_empty() {
             return Fraction::new(0, 1);
         }
-        let pow = |base: u128, e: i128| -> Result<u128, Error> {
-            let e = u32::try_from(e).map_err(|_| overflow())?;
-            base.checked_pow(e).ok_or_else(overflow)
+        // n * 10^exp past 10^40 overflows; so does n / 10^k once 10^k is 10^40 times n, as
+        // the common factor of the two is at most n.
+        let reach = all.len() as i128 + 40;
+        if exp > 40 || -exp > reach {
+            return Err(overflow());
+        }
+        let zeros = "0".repeat(exp.unsigned_abs() as usize);
+        let (n, d) = if exp >= 0 {
+            (format!("{all}{zeros}"), "1".to_string())
+        } else {
+            (all.to_string(), format!("1{zeros}"))
         };
-        if exp >= 0 {
-            n = n.checked_mul(pow(10, exp)?).ok_or_else(overflow)?;
-            return Fraction::from_magnitudes(negative, n, 1);
+        Fraction::from_digits(negative, &n, &d).map_err(|e| e.unwrap_or_else(overflow))
+    }
+
+    /// `±n / d` from decimal digits of any length, reduced: terms that fit `i128` only once
+    /// reduced are read, as Python reduces them (`'10^41/10^41'` written out is 1). `Err(None)`
+    /// when a reduced term does not fit.
+    fn from_digits(negative: bool, n: &str, d: &str) -> Result<Fraction, Option<Error>> {
+        let (n, d) = (n.trim_start_matches('0'), d.trim_start_matches('0'));
+        if d.is_empty() {
+            return Err(Some(invalid(FRACTION, "zero denominator")));
         }
-        // n / 10^k is n / (2^k 5^k): the 2s and 5s of n cancel first, so that a denominator
-        // that fits once reduced is made (`'25e-39'` is 1/(4 * 10^37)).
-        let (mut twos, mut fives) = (-exp, -exp);
-        while twos > 0 && n % 2 == 0 {
-            n /= 2;
-            twos -= 1;
+        // 38 digits fit u128. Terms past 4096 bits are not reduced (`BigInt::lowest_terms`);
+        // 1233 digits stay within them.
+        if n.len().max(d.len()) <= 38 {
+            let n = n.parse().unwrap_or(0);
+            let d = d.parse().unwrap_or(0);
+            return Fraction::from_magnitudes(negative, n, d).map_err(Some);
         }
-        while fives > 0 && n % 5 == 0 {
-            n /= 5;
-            fives -= 1;
+        if n.len().max(d.len()) > 1233 {
+            return Err(None);
         }
-        let d = pow(2, twos)?
-            .checked_mul(pow(5, fives)?)
-            .ok_or_else(overflow)?;
-        Fraction::from_magnitudes(negative, n, d)
+        let big = |t: &str| BigInt::from_decimal_digits(false, t.as_bytes());
+        let (n, d) = BigInt::lowest_terms(&big(n), &big(d)).ok_or(None)?;
+        match (n.to_u128(), d.to_u128()) {
+            (Some(n), Some(d)) => Fraction::from_magnitudes(negative, n, d).map_err(|_| None),
+            _ => Err(None),
+        }
     }
 }
 
@@ -304,6 +320,22 @@ mod tests {
             Fraction::new(-1, 40_000_000_000_000_000_000_000_000_000_000_000_000).unwrap()
         );
         assert!(Fraction::parse("1e-39").is_err());
+        // Terms past 128 bits that reduce into i128 are read, as Python reduces them.
+        let big = format!("1{}", "0".repeat(41));
+        assert_eq!(
+            Fraction::parse(&format!("{big}/{big}")).unwrap(),
+            Fraction::new(1, 1).unwrap()
+        );
+        assert_eq!(
+            Fraction::parse(&format!("-3{}/{big}", "0".repeat(41))).unwrap(),
+            Fraction::new(-3, 1).unwrap()
+        );
+        // 2^130 / 10^40 is 2^90 / 5^40.
+        assert_eq!(
+            Fraction::parse("1361129467683753853853498429727072845824e-40").unwrap(),
+            Fraction::new(1 << 90, 5i128.pow(40)).unwrap()
+        );
+        assert!(Fraction::parse(&format!("1{}/3", "0".repeat(2000))).is_err());
         assert_eq!(
             Fraction::parse(" -3/6 ").unwrap(),
             Fraction::new(-1, 2).unwrap()

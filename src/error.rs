@@ -102,7 +102,7 @@ impl Display for Limit {
 /// What went wrong, without the position.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ErrorCode {
-    #[error("{needed} bytes needed, {left} left")]
+    #[error("{needed} {} needed, {left} left", if *needed == 1 { "byte" } else { "bytes" })]
     Truncated { needed: u64, left: u64 },
     #[error("no newline before the end of the input")]
     NoNewline,
@@ -394,6 +394,29 @@ impl serde::de::Error for Error {
     #[cold]
     fn missing_field(field: &'static str) -> Self {
         Error::new(ErrorCode::Type(format!("missing field `{field}`").into()))
+    }
+
+    #[cold]
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        // serde's own wording, in the category of the other mismatches.
+        let message = match expected {
+            [] => format!("unknown field `{field}`, there are no fields"),
+            [a] => format!("unknown field `{field}`, expected `{a}`"),
+            [a, b] => format!("unknown field `{field}`, expected `{a}` or `{b}`"),
+            _ => {
+                let names: Vec<String> = expected.iter().map(|n| format!("`{n}`")).collect();
+                format!(
+                    "unknown field `{field}`, expected one of {}",
+                    names.join(", ")
+                )
+            }
+        };
+        Error::new(ErrorCode::Type(message.into()))
+    }
+
+    #[cold]
+    fn duplicate_field(field: &'static str) -> Self {
+        Error::new(ErrorCode::Type(format!("duplicate field `{field}`").into()))
     }
 }
 

@@ -643,6 +643,83 @@ fn max_nodes_does_not_depend_on_what_was_read_before() {
     assert_eq!(err_with(&pile, &nodes).limit(), Some(Limit::Nodes));
 }
 
+/// The node over `max_nodes` is the one reported, from a slice as from a reader, whatever
+/// stack slots earlier pickles left on the thread (found by a hunt: the slice paths named
+/// the opcode their fast loop stopped at, 129 or 4001 here).
+#[test]
+fn max_nodes_reports_the_node_over_the_limit_however_it_is_read() {
+    let opts = DeOptions::new().max_nodes(3);
+    let mut pile = b"(".to_vec();
+    pile.extend(b"K\x01".repeat(2000));
+    pile.extend(b"l.");
+    // every_way's streams put a 262,152-byte pickle before this one, or after it.
+    let at = |how: &str, offset: u64| offset + if how.contains("after") { 262_152 } else { 0 };
+    let check = |label: &str| {
+        for (how, got) in every_way(&pile, &opts) {
+            let e = got.unwrap_err();
+            assert_eq!(e.limit(), Some(Limit::Nodes), "{label} {how}: {e}");
+            let want = (Some(at(&how, 7)), Some(b'K'));
+            assert_eq!((e.offset(), e.opcode()), want, "{label} {how}: {e}");
+        }
+    };
+    std::thread::spawn(move || {
+        let opts = DeOptions::new().max_nodes(3);
+        let mut pile = b"(".to_vec();
+        pile.extend(b"K\x01".repeat(2000));
+        pile.extend(b"l.");
+        let e = err_with(&pile, &opts);
+        assert_eq!((e.offset(), e.opcode()), (Some(7), Some(b'K')), "{e}");
+    })
+    .join()
+    .unwrap();
+    check("first");
+    let mut big = b"(".to_vec();
+    big.extend(b"K\x01".repeat(5000));
+    big.extend(b"l.");
+    assert!(pypickle::from_slice::<Value>(&big).is_ok());
+    check("after a larger pickle");
+    // Over the limit at the dict, after a string, a memo get and a batch moved into the list.
+    let p = b"\x80\x04]\x94(\x8c\x01a\x94h\x01e}\x94(h\x01K\x01u.";
+    let opts = DeOptions::new().max_nodes(3);
+    for (how, got) in every_way(p, &opts) {
+        let e = got.unwrap_err();
+        let want = (Some(at(&how, 12)), Some(b'}'));
+        assert_eq!((e.offset(), e.opcode()), want, "{how}: {e}");
+    }
+}
+
+/// A struct's unknown or repeated field is a mismatch of type, as serde's other ones are.
+#[test]
+fn unknown_and_duplicate_fields_are_type_errors() {
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct S {
+        a: u8,
+    }
+    // {'a': 1, 'b': 2}
+    let p = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01X\x01\x00\x00\x00bq\x02K\x02u.";
+    let e = pypickle::from_slice::<S>(p).unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Type, "{e}");
+    assert!(
+        e.to_string().contains("unknown field `b`, expected `a`"),
+        "{e}"
+    );
+    assert_eq!(e.offset(), Some(16));
+    // {'a': 1, 'a' again through the memo: 2} is one key in Python, but a pickle can hold it
+    // twice.
+    let p = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01h\x01K\x02u.";
+    let e = pypickle::from_slice::<S>(p).unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Type, "{e}");
+    assert!(e.to_string().contains("duplicate field `a`"), "{e}");
+}
+
+#[test]
+fn one_byte_needed_is_singular() {
+    let e = err(b"\x80");
+    assert!(e.to_string().ends_with("1 byte needed, 0 left"), "{e}");
+}
+
 #[test]
 fn unexpected_arguments_name_the_builtin_called() {
     // bytearray(3) named bytes() (found by a review).

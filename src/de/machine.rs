@@ -202,19 +202,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn drive(&mut self) -> Result<Option<Node>> {
         let first = self.r.position();
         loop {
+            let before = (
+                self.r.position(),
+                self.m.stack.len() + self.arena.items.len(),
+            );
             self.fast();
             self.pos = self.r.position();
             // The fast loop pushes into the stack's slots without counting them: as many as a
             // larger pickle read before on this thread left. Counted here, before anything
             // can take one off, the limit falls alike whatever the slots.
             if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes {
-                // Reported at the opcode the fast loop stopped at (it runs on slices only).
-                self.op = self
-                    .r
-                    .input()
-                    .get(self.pos as usize)
-                    .copied()
-                    .unwrap_or(STOP);
+                (self.pos, self.op) = self.first_push_over_limit(before);
                 return Err(self.too_many_nodes());
             }
             let op = match self.r.next_byte() {
@@ -245,6 +243,41 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 Err(e) => return Err(e.or_at(self.pos, self.op)),
             }
         }
+    }
+
+    /// Where the fast loop, run from `(position, nodes held)`, pushed the node that went over
+    /// `max_nodes`: its count of nodes on the stack and in the arena only grows, by one for
+    /// each push (a batch moves nodes from one to the other), so the push that went over is
+    /// found by reading its opcodes again. The error is then where step() alone (as for a
+    /// reader) reports it, whatever slots earlier pickles left the stack.
+    #[cold]
+    #[inline(never)]
+    fn first_push_over_limit(&self, (from, mut held): (u64, usize)) -> (u64, u8) {
+        let input = self.r.input();
+        let mut pos = from as usize;
+        while pos < self.pos as usize {
+            let op = input[pos];
+            let (len, pushes) = match op {
+                BINGET | BININT1 => (2, true),
+                BININT2 => (3, true),
+                BININT => (5, true),
+                BINFLOAT => (9, true),
+                SHORT_BINUNICODE => (2 + usize::from(input[pos + 1]), true),
+                EMPTY_LIST | EMPTY_DICT => (1, true),
+                MEMOIZE | MARK | APPENDS | SETITEMS | APPEND | SETITEM => (1, false),
+                // Not one of the fast loop's opcodes (it never runs these).
+                _ => break,
+            };
+            if pushes {
+                held += 1;
+                if held > self.opts.max_nodes {
+                    return (pos as u64, op);
+                }
+            }
+            pos += len;
+        }
+        let op = input.get(pos).copied().unwrap_or(STOP);
+        (self.pos, op)
     }
 
     /// `max_nodes` met, at the opcode being run.
@@ -2049,7 +2082,8 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.limit(), Some(Limit::Nodes));
-        assert_eq!((e.offset(), e.opcode_name()), (Some(8), Some("APPENDS")));
+        // The second node, as a reader reports it.
+        assert_eq!((e.offset(), e.opcode_name()), (Some(4), Some("BININT1")));
         // ...and the batches it does take read as step() reads them.
         for (data, repr) in [
             (

@@ -928,7 +928,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         }
         let kwargs = match kwargs.kind {
             Kind::None => Node::new(Kind::Dict(self.arena.new_container()), self.pos, self.op),
-            _ => kwargs,
+            _ => self.keywords(kwargs)?,
         };
         self.charge_copies(rest.len())?;
         self.m.uncalled_partials.remove(&o);
@@ -978,27 +978,65 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         Kind::Object(id)
     }
 
-    /// CPython's `TypeError: keywords must be strings` for keyword arguments named otherwise.
+    /// The keyword arguments of a call, as the call takes them: a copy of the dict's items now
+    /// (`**kwargs` makes a new dict, so setting an item of the memoized one later changes
+    /// nothing), and CPython's `TypeError: keywords must be strings` for keys of other types.
     ///
-    /// The keys looked at are charged as copies: one memoized dict may be passed to call after
-    /// call for a few bytes each.
-    fn check_keywords(&mut self, kwargs: Node) -> Result<()> {
+    /// The items are charged as copies: one memoized dict may be passed to call after call for
+    /// a few bytes each.
+    fn keywords(&mut self, kwargs: Node) -> Result<Node> {
         let Kind::Dict(d) = kwargs.kind else {
-            return Ok(());
+            return Ok(kwargs);
         };
-        self.charge_copies(self.arena.len(d) / 2)?;
-        match self
+        if let Some(k) = self
             .arena
             .iter(d)
             .step_by(2)
             .find(|k| !matches!(k.kind, Kind::Str(_)))
         {
-            Some(k) => Err(malformed_owned(format!(
+            return Err(malformed_owned(format!(
                 "keyword argument names must be str, not {}",
                 k.kind.type_name()
-            ))),
-            None => Ok(()),
+            )));
         }
+        self.snapshot(kwargs)
+    }
+
+    /// A copy of a list, dict or set as it holds now, for a call that copies its argument
+    /// (`dict.__init__`, `deque(list)`, `**kwargs`): what the pickle later adds to the memoized
+    /// original is not in the copy, as it is not in CPython's. Other values as they are.
+    fn snapshot(&mut self, node: Node) -> Result<Node> {
+        let (id, make): (Id, fn(Id) -> Kind) = match node.kind {
+            Kind::List(id) => (id, Kind::List),
+            Kind::Dict(id) => (id, Kind::Dict),
+            Kind::Set(id) => (id, Kind::Set),
+            _ => return Ok(node),
+        };
+        let items: Vec<Node> = self.arena.iter(id).copied().collect();
+        self.charge_copies(items.len())?;
+        let copy = self.arena.new_container();
+        self.arena.extend(copy, &items);
+        self.check_nodes()?;
+        Ok(Node {
+            kind: make(copy),
+            ..node
+        })
+    }
+
+    /// Whether a call of `callable` copies the containers it is given, as the `collections`
+    /// types do (`deque(l)`, `OrderedDict(l)`: what CPython's `deque.__reduce__` writes), and
+    /// so must not see what the pickle later adds to them. Other classes may keep what they are
+    /// given, changes and all, as the arena does.
+    fn copies_its_arguments(&self, callable: Node) -> bool {
+        let Kind::Global(g) = callable.kind else {
+            return false;
+        };
+        let g = self.arena.globals[g as usize];
+        self.bytes(g.module) == b"collections"
+            && matches!(
+                self.bytes(g.name),
+                b"deque" | b"OrderedDict" | b"Counter" | b"defaultdict"
+            )
     }
 
     /// Count `n` values copied by a call. A memoized container can be copied again and again
@@ -1300,7 +1338,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         "copyreg._reconstructor needs a class as its base",
                     ));
                 }
-                let r = self.arena.range(&[*base, *state]);
+                // A builtin base's `__init__` copies the state (`dict.__init__(obj, d)`).
+                let builtin_base = match base.kind {
+                    Kind::Global(g) => !matches!(
+                        self.arena.globals[g as usize].known,
+                        Other | Object | JoblibArray
+                    ),
+                    _ => false,
+                };
+                let state = if builtin_base {
+                    self.snapshot(*state)?
+                } else {
+                    *state
+                };
+                let r = self.arena.range(&[*base, state]);
                 self.new_object(*cls, Made::Reconstructor, r, None)
             }
             (Known::NewObjEx, [cls, args, kwargs]) => {
@@ -1310,7 +1361,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         "copyreg.__newobj_ex__ expects a class, a tuple and a dict",
                     ));
                 };
-                self.check_keywords(kwargs)?;
+                let kwargs = self.keywords(kwargs)?;
                 let args = self.arena.slice(r).to_vec();
                 self.charge_copies(args.len())?;
                 return self.new_instance(cls, args, Some(kwargs));
@@ -1321,7 +1372,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 return self.new_instance(cls, rest, None);
             }
             (Known::Object, []) | (Known::Other, _) => {
-                let r = self.arena.range(&args);
+                let r = if self.copies_its_arguments(callable) {
+                    let mut copies = args.to_vec();
+                    for arg in &mut copies {
+                        *arg = self.snapshot(*arg)?;
+                    }
+                    self.arena.range(&copies)
+                } else {
+                    self.arena.range(&args)
+                };
                 self.new_object(callable, Made::Call, r, None)
             }
             (Known::GetAttr, args) => return self.nested_global(args),
@@ -1869,7 +1928,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
                     return Err(malformed("NEWOBJ_EX expects an argument tuple and a dict"));
                 };
-                self.check_keywords(kwargs)?;
+                let kwargs = self.keywords(kwargs)?;
                 let args = self.arena.slice(r).to_vec();
                 self.charge_copies(args.len())?;
                 let kind = self.new_instance(cls, args, Some(kwargs))?;

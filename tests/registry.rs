@@ -1450,3 +1450,44 @@ fn a_one_field_namedtuple_of_a_scalar_is_written_and_read_as_cpython_does() {
 fn only_a_newtype_can_be_a_one_field_namedtuple() {
     let _ = ClassRegistry::new().namedtuple::<Pair>("pypickle_classes.Pair");
 }
+
+/// A slots instance with no slot set: CPython writes no state at all (found by a hunt: the
+/// writer wrote `(None, {})` and BUILD), from protocol 2, where CPython can pickle it.
+#[test]
+fn a_slots_instance_with_nothing_set_is_written_without_a_state() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct MaybeSlotted {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        a: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
+    }
+    let reg = ClassRegistry::new().slots_class::<MaybeSlotted>("pypickle_classes.Slotted");
+    let empty = MaybeSlotted { a: None, b: None };
+    let lines: Vec<String> = (2..=5)
+        .map(|p| format!("{p}\tC.Slotted.__new__(C.Slotted)"))
+        .collect();
+    let cpython = oracle("dumps", &lines);
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let ours = pypickle::to_vec_with(&empty, &opts).unwrap();
+        if proto >= 2 {
+            assert_eq!(
+                hex(&ours),
+                cpython[usize::from(proto) - 2],
+                "protocol {proto}"
+            );
+        }
+        let de = DeOptions::new().registry(reg.clone());
+        let back: MaybeSlotted = pypickle::from_slice_with(&ours, &de).unwrap();
+        assert_eq!(back, empty, "protocol {proto}");
+        // One slot set keeps its state.
+        let one = MaybeSlotted {
+            a: Some(1),
+            b: None,
+        };
+        let bytes = pypickle::to_vec_with(&one, &opts).unwrap();
+        let back: MaybeSlotted = pypickle::from_slice_with(&bytes, &de).unwrap();
+        assert_eq!(back, one, "protocol {proto}");
+    }
+}

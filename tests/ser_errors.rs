@@ -117,6 +117,58 @@ fn to_value_refuses_unhashable_keys_and_set_elements_as_the_writer_does() {
     assert_eq!(pypickle::to_value(&fine).unwrap(), fine);
 }
 
+/// The `collections` containers and list or dict subclasses are unhashable in Python
+/// (`TypeError: unhashable type`): as keys and set elements, typed or as values, they are
+/// refused as a list is (found by a hunt: they were written, and python3 could not load
+/// them). Other classes may be hashable, and are written.
+#[test]
+fn unhashable_objects_are_refused_as_keys_and_set_elements() {
+    use pypickle::stdlib::{Counter, Deque, OrderedDict};
+    use pypickle::{Global, Made, Object};
+    fn refused<T: Serialize>(v: &T, what: &str) {
+        for e in [
+            pypickle::to_vec(v).expect_err("should be refused"),
+            pypickle::to_value(v).expect_err("should be refused"),
+        ] {
+            assert_eq!(e.category(), Category::Unserializable);
+            assert!(e.to_string().contains(what), "{e}");
+        }
+    }
+    let od = OrderedDict {
+        items: vec![("a".into(), 1.into())],
+    };
+    refused(&HashMap::from([(od.clone(), 1)]), "an OrderedDict");
+    refused(&HashMap::from([(Deque::default(), 1)]), "a deque");
+    refused(&HashMap::from([(Counter::default(), 1)]), "a Counter");
+    refused(
+        &HashMap::from([((1, Value::from(od.clone())), 1)]),
+        "an OrderedDict",
+    );
+    refused(&Value::Set(vec![Value::from(od)]), "an OrderedDict");
+    let object = |items: Vec<Value>| {
+        Value::Object(Box::new(Object {
+            class: Global {
+                module: "m".into(),
+                name: "C".into(),
+            },
+            made: Made::New,
+            args: Value::Tuple(vec![]),
+            kwargs: None,
+            state: vec![],
+            list_items: items,
+            dict_items: vec![],
+        }))
+    };
+    refused(
+        &Value::FrozenSet(vec![object(vec![Value::Int(1)])]),
+        "a list subclass",
+    );
+    // A plain instance may be hashable: it is written.
+    let fine = Value::Dict(vec![(object(vec![]), Value::None)]);
+    assert!(pypickle::to_vec(&fine).is_ok());
+    assert_eq!(pypickle::to_value(&fine).unwrap(), fine);
+}
+
 #[test]
 fn enum_variants_with_data_cannot_be_keys() {
     #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]

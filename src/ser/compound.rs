@@ -965,8 +965,15 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         }
         if self.flags & INSTANCE != 0 {
             let ser = &mut *self.ser;
-            // No fields: CPython writes an instance with an empty __dict__ without a state.
-            if self.batch.total == 0 && self.flags & SLOTS == 0 && ser.unwrite_empty_dict() {
+            // No fields: CPython writes an instance with an empty __dict__, or no slot set,
+            // without a state.
+            if self.batch.total == 0
+                && if self.flags & SLOTS == 0 {
+                    ser.unwrite_empty_dict()
+                } else {
+                    ser.unwrite_empty_slots_state()
+                }
+            {
                 return ser.close();
             }
             if self.flags & SLOTS != 0 {

@@ -223,6 +223,32 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.unwrite_empty(false)
     }
 
+    /// Take back an empty slots state just written, `(None, {})` but for its closing TUPLE2
+    /// (the dict with its memo entry, the `None`, and below protocol 2 the MARK), if the output
+    /// ends with exactly that; whether it did. CPython writes no state for an instance of a
+    /// slots class with no slot set.
+    pub(crate) fn unwrite_empty_slots_state(&mut self) -> bool {
+        let (len, next) = (self.out.buf.len(), self.memo.next);
+        let saved = self.out.buf[len.saturating_sub(16)..].to_vec();
+        if !self.unwrite_empty_dict() {
+            return false;
+        }
+        let head: &[u8] = if self.proto() < 2 {
+            &[MARK, NONE]
+        } else {
+            &[NONE]
+        };
+        if self.out.buf.ends_with(head) {
+            self.out.buf.truncate(self.out.buf.len() - head.len());
+            return true;
+        }
+        // Not there to take back: the dict goes back as it was.
+        self.out.buf.truncate(len - saved.len());
+        self.out.buf.extend_from_slice(&saved);
+        self.memo.next = next;
+        false
+    }
+
     /// [`Self::unwrite_empty_dict`] for an empty list.
     pub(crate) fn unwrite_empty_list(&mut self) -> bool {
         self.unwrite_empty(true)

@@ -15,7 +15,7 @@ use super::emit::unserializable;
 use super::Serializer;
 use crate::error::Result;
 use crate::value::magic::Tag;
-use crate::value::{to_value_within, Value};
+use crate::value::{object_unhashable, to_value_within, Value};
 
 /// Serializes a payload under its tag's newtype name again, for [`to_value_within`].
 struct Retag<'a, T: ?Sized>(&'static str, &'a T);
@@ -72,6 +72,11 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// A complex number, global or object, from its save boundary.
     pub(crate) fn save_made(&mut self, value: &Value) -> Result<()> {
+        if let Value::Object(o) = value {
+            if let Some(what) = self.key().then(|| object_unhashable(o)).flatten() {
+                return Err(self.unhashable(what));
+            }
+        }
         self.open()?;
         let key = self.set_key(false);
         self.part(|s| match value {

@@ -298,7 +298,40 @@ pub(crate) fn unhashable(v: &Value) -> Option<&'static str> {
         Value::Set(_) => Some("a set"),
         Value::ByteArray(_) => Some("a bytearray"),
         Value::Tuple(items) => items.iter().find_map(unhashable),
+        Value::Object(o) => object_unhashable(o),
         _ => None,
+    }
+}
+
+/// Whether Python can never hash an instance like `o`, and what it is: the `collections`
+/// containers, and a `list` or `dict` subclass (items appended or set on it, or a
+/// `copyreg._reconstructor` over one), as those set `__hash__` to `None`. Any other class may
+/// be hashable; whether it is depends on its code, which is not here to look at.
+pub(crate) fn object_unhashable(o: &super::Object) -> Option<&'static str> {
+    if o.class.module == "collections" {
+        match &*o.class.name {
+            "OrderedDict" => return Some("an OrderedDict"),
+            "defaultdict" => return Some("a defaultdict"),
+            "Counter" => return Some("a Counter"),
+            "deque" => return Some("a deque"),
+            _ => {}
+        }
+    }
+    let base = match (&o.made, &o.args) {
+        (super::Made::Reconstructor, Value::Tuple(args)) => match args.first() {
+            Some(Value::Global(g)) if g.module == "builtins" => Some(&*g.name),
+            _ => None,
+        },
+        _ => None,
+    };
+    if !o.list_items.is_empty() || matches!(base, Some("list")) {
+        Some("an instance of a list subclass")
+    } else if !o.dict_items.is_empty() || matches!(base, Some("dict")) {
+        Some("an instance of a dict subclass")
+    } else if matches!(base, Some("set" | "bytearray")) {
+        Some("an instance of a set or bytearray subclass")
+    } else {
+        None
     }
 }
 

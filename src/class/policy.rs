@@ -61,6 +61,11 @@ pub(crate) enum Known {
     /// `joblib.numpy_pickle.NumpyArrayWrapper`, read only by `pypickle::joblib`: its BUILD is
     /// followed by the array's raw bytes.
     JoblibArray,
+    /// A class of a module on the danger list that encloses a name the caller registered or
+    /// allowed (`test.models.Outer` for `test.models.Outer.Inner`, in a project's own package
+    /// called `test`): taken only as the class of `getattr(Outer, 'Inner')`, which is how
+    /// protocols 0-3 write the nested class. Refused as anything else.
+    Enclosing,
     /// Any other global the options allow: kept as an inert class reference.
     Other,
 }
@@ -543,6 +548,9 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         return Err(why);
     }
     if is_dangerous(module, name) {
+        if opts.is_allowed_as_enclosing(module, name) || opts.registry.knows(module, name) {
+            return Ok(Known::Enclosing);
+        }
         return Err(DANGEROUS);
     }
     if opts.is_allowed_by_module(module)

@@ -1330,6 +1330,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     },
                     _ => false,
                 };
+                for node in [cls, base] {
+                    if let Kind::Global(g) = node.kind {
+                        if self.arena.globals[g as usize].known == Enclosing {
+                            return Err(self.refused(g, class::DANGEROUS));
+                        }
+                    }
+                }
                 if !is_class(cls, false) {
                     return Err(malformed("copyreg._reconstructor needs a class of its own"));
                 }
@@ -1397,6 +1404,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
             (Known::ClassNew, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
+            (Known::Enclosing, _) => return Err(self.refused(gid, class::DANGEROUS)),
             _ => {
                 let g = self.arena.globals[gid as usize];
                 let name = format!(
@@ -1494,6 +1502,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             Known::ByteArray if no_kwargs => Ok(Kind::ByteArray(Span::EMPTY)),
             Known::FrozenSet | Known::Bytes | Known::Complex if no_kwargs => self.call(cls, args),
+            Known::Enclosing => Err(self.refused(gid, class::DANGEROUS)),
             _ => Err(malformed("NEWOBJ of a global that is not a class")),
         }
     }

@@ -319,6 +319,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
                     // getattr itself, not called in the one shape the machine reads.
                     Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
+                    // A dangerous class, kept only to reach the registered class it encloses.
+                    Known::Enclosing => Some(crate::class::DANGEROUS),
                     _ => None,
                 };
                 let (module, name) = self.global_name(g);
@@ -779,6 +781,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
                 let (m, n) = self.w.global_name(g);
+                if self.w.arena.globals[g as usize].known == crate::class::Known::Enclosing {
+                    return Err(Error::new(ErrorCode::RefusedGlobal {
+                        module: m.into(),
+                        name: n.into(),
+                        why: crate::class::DANGEROUS,
+                    })
+                    .or_at(node.offset(), node.opcode()));
+                }
                 Err(type_error(
                     node,
                     format!(

@@ -104,6 +104,11 @@ impl DeOptions {
     }
 
     /// The deepest nesting of containers allowed.
+    ///
+    /// Each level is a level of recursion when the value is handed to serde (in this crate and
+    /// in the `Deserialize` impls): the default is safe on a 2 MiB thread, and a limit raised
+    /// far past it needs a thread with a larger stack, or input no deeper than that stack
+    /// can take.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth;
         self

@@ -153,6 +153,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "asyncio", // runs coroutines, subprocesses, network (P, F)
     "atexit", // registers code to run at exit (F)
     "bdb",  // debugger: runs code (P, F)
+    "binhex", // binhex(in, out) writes the file it names
     "builtins.__dict__", // every builtin by name
     "bz2",  // bz2.open writes files
     "cProfile", // run()/runctx() exec a string (P, F)
@@ -191,6 +192,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "linecache", // reads files (F)
     "logging", // handlers open files and sockets (P: FileHandler, F)
     "lzma", // lzma.open writes files
+    "mailbox", // creates mailbox files and directories at any path
     "marshal", // loads code objects (F)
     "mmap", // maps memory and files (F)
     "msvcrt", // Windows file handles and console
@@ -262,6 +264,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "unittest",        // runs tests, mocks (F)
     "urllib",          // network (P: urllib.request, F)
     "urllib2",         // Python 2's urllib.request (F)
+    "uu",              // encode(in, out) and decode(in, out) read and write files by path
     "venv",            // creates environments, runs pip (P, F)
     "webbrowser",      // opens URLs, runs browsers (P, F)
     "winreg",          // Windows registry
@@ -273,45 +276,48 @@ const DANGEROUS_MODULES: &[&str] = &[
 /// Names in otherwise harmless modules that are refused unless allowed one by one, with the
 /// attributes reached through them (`eval.__call__`). Sorted; sources marked as above.
 const DANGEROUS_NAMES: &[(&str, &str)] = &[
-    ("_codecs", "open"),                                           // files
-    ("builtins", "__build_class__"),                               // makes classes from code
-    ("builtins", "__import__"),                                    // imports anything (P, F)
-    ("builtins", "__loader__"),                                    // the import machinery (F)
-    ("builtins", "__spec__"),                                      // the import machinery (F)
-    ("builtins", "apply"),      // Python 2's apply(f, args) calls anything (P)
-    ("builtins", "breakpoint"), // debugger (P, F)
-    ("builtins", "compile"),    // compiles code (P, F)
-    ("builtins", "delattr"),    // attribute access (F)
-    ("builtins", "eval"),       // runs code (P, F)
-    ("builtins", "exec"),       // runs code (P, F)
-    ("builtins", "execfile"),   // Python 2: runs a file
-    ("builtins", "exit"),       // ends the process
-    ("builtins", "file"),       // Python 2's open
-    ("builtins", "getattr"),    // reaches any attribute (P, F); read only as getattr(class, 'name')
-    ("builtins", "globals"),    // namespace access (F)
-    ("builtins", "hasattr"),    // attribute access runs properties (F)
-    ("builtins", "help"),       // pager runs commands
-    ("builtins", "input"),      // reads the terminal (F)
-    ("builtins", "locals"),     // namespace access (F)
+    ("_codecs", "open"),    // files
+    ("aifc", "Aifc_write"), // opens the file it names for writing
+    ("aifc", "open"),
+    ("aifc", "openfp"),
+    ("builtins", "__build_class__"),        // makes classes from code
+    ("builtins", "__import__"),             // imports anything (P, F)
+    ("builtins", "__loader__"),             // the import machinery (F)
+    ("builtins", "__spec__"),               // the import machinery (F)
+    ("builtins", "apply"),                  // Python 2's apply(f, args) calls anything (P)
+    ("builtins", "breakpoint"),             // debugger (P, F)
+    ("builtins", "compile"),                // compiles code (P, F)
+    ("builtins", "delattr"),                // attribute access (F)
+    ("builtins", "eval"),                   // runs code (P, F)
+    ("builtins", "exec"),                   // runs code (P, F)
+    ("builtins", "execfile"),               // Python 2: runs a file
+    ("builtins", "exit"),                   // ends the process
+    ("builtins", "file"),                   // Python 2's open
+    ("builtins", "getattr"), // reaches any attribute (P, F); read only as getattr(class, 'name')
+    ("builtins", "globals"), // namespace access (F)
+    ("builtins", "hasattr"), // attribute access runs properties (F)
+    ("builtins", "help"),    // pager runs commands
+    ("builtins", "input"),   // reads the terminal (F)
+    ("builtins", "locals"),  // namespace access (F)
     ("builtins", "memoryview"), // raw memory (F)
-    ("builtins", "open"),       // files (P, F)
-    ("builtins", "quit"),       // ends the process
-    ("builtins", "raw_input"),  // Python 2's input
-    ("builtins", "reload"),     // Python 2: re-runs a module
-    ("builtins", "setattr"),    // attribute writes (F)
-    ("builtins", "vars"),       // namespace access (F)
-    ("codecs", "open"),         // files
+    ("builtins", "open"),    // files (P, F)
+    ("builtins", "quit"),    // ends the process
+    ("builtins", "raw_input"), // Python 2's input
+    ("builtins", "reload"),  // Python 2: re-runs a module
+    ("builtins", "setattr"), // attribute writes (F)
+    ("builtins", "vars"),    // namespace access (F)
+    ("codecs", "open"),      // files
     ("copyreg", "add_extension"), // changes the extension registry
-    ("numpy", "DataSource"),    // numpy 1: opens files and URLs
-    ("numpy", "fromfile"),      // reads files
-    ("numpy", "fromregex"),     // reads files
-    ("numpy", "genfromtxt"),    // reads files
-    ("numpy", "load"),          // reads files, nested unpickling
-    ("numpy", "loadtxt"),       // reads files
-    ("numpy", "memmap"),        // creates and truncates files
-    ("numpy", "save"),          // writes files
-    ("numpy", "savetxt"),       // writes files
-    ("numpy", "savez"),         // writes files
+    ("numpy", "DataSource"), // numpy 1: opens files and URLs
+    ("numpy", "fromfile"),   // reads files
+    ("numpy", "fromregex"),  // reads files
+    ("numpy", "genfromtxt"), // reads files
+    ("numpy", "load"),       // reads files, nested unpickling
+    ("numpy", "loadtxt"),    // reads files
+    ("numpy", "memmap"),     // creates and truncates files
+    ("numpy", "save"),       // writes files
+    ("numpy", "savetxt"),    // writes files
+    ("numpy", "savez"),      // writes files
     ("numpy", "savez_compressed"), // writes files
     ("numpy._core._methods", "_dump"), // ndarray.dump's body: writes a file
     ("numpy._core.multiarray", "fromfile"), // numpy.fromfile's home: reads files
@@ -319,16 +325,19 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy.core._methods", "_dump"), // numpy 1's ndarray.dump body: writes a file
     ("numpy.core.multiarray", "fromfile"), // numpy 1's numpy.fromfile: reads files
     ("numpy.core.records", "fromfile"), // reads files
-    ("numpy.ma", "dump"),       // writes a pickle file
-    ("numpy.ma", "load"),       // nested unpickling
-    ("numpy.ma", "loads"),      // nested unpickling
-    ("numpy.ma.core", "dump"),  // writes a pickle file
-    ("numpy.ma.core", "load"),  // nested unpickling
+    ("numpy.ma", "dump"),    // writes a pickle file
+    ("numpy.ma", "load"),    // nested unpickling
+    ("numpy.ma", "loads"),   // nested unpickling
+    ("numpy.ma.core", "dump"), // writes a pickle file
+    ("numpy.ma.core", "load"), // nested unpickling
     ("numpy.ma.core", "loads"), // nested unpickling
     ("numpy.ma.mrecords", "fromtextfile"), // reads files
-    ("numpy.rec", "fromfile"),  // numpy.rec is numpy._core.records: reads files
-    ("torch", "compile"),       // compiles code (F)
-    ("torch", "load"),          // nested unpickling (F)
+    ("numpy.rec", "fromfile"), // numpy.rec is numpy._core.records: reads files
+    ("sunau", "Au_write"),   // opens the file it names for writing
+    ("sunau", "open"),
+    ("sunau", "openfp"),
+    ("torch", "compile"), // compiles code (F)
+    ("torch", "load"),    // nested unpickling (F)
     ("torch.distributed.elastic.rendezvous.api", "basichandlers"), // network handlers (F)
     (
         "torch.fx.experimental.symbolic_shapes",
@@ -352,6 +361,9 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("uuid", "_lanscan_getnode"),    // runs a command
     ("uuid", "_netstat_getnode"),    // runs a command
     ("uuid", "_popen"),              // runs a command (Python 2)
+    ("wave", "Wave_write"),          // opens the file it names for writing
+    ("wave", "open"),
+    ("zipapp", "create_archive"), // writes an archive where it is told
 ];
 
 /// Dunder names that are data, not a way into an object's internals.
@@ -447,13 +459,109 @@ fn module_listed(module: &str) -> bool {
         .any(|m| DANGEROUS_MODULES.binary_search(&m).is_ok())
 }
 
-/// Whether `module.name` is, or reaches into, one of [`DANGEROUS_NAMES`].
+/// Standard library names bound to another module's object that the policy refuses by that
+/// module's name (`pathlib.attrgetter` is `operator.attrgetter`, `tokenize._builtin_open` is
+/// `open`, `statistics.reduce` is `functools.reduce`): a pickle may name the object by either.
+/// The aliases python3.8-3.13 have, listed by `python_fixtures/stdlib_aliases.py`;
+/// `tests/policy_aliases.rs` checks every alias there against the object's own name. Sorted.
+const DANGEROUS_ALIASES: &[(&str, &str)] = &[
+    ("_android_support", "RLock"),
+    ("_collections_abc", "GenericAlias"),
+    ("_interpqueues", "QueueError"),
+    ("_interpqueues", "QueueNotFoundError"),
+    ("_pydatetime", "_index"),
+    ("_strptime", "_thread_allocate_lock"),
+    ("_strptime", "re_compile"),
+    ("_threading_local", "RLock"),
+    ("_threading_local", "current_thread"),
+    ("_weakrefset", "GenericAlias"),
+    ("cgi", "BytesIO"),
+    ("cgi", "StringIO"),
+    ("cgi", "TextIOWrapper"),
+    ("collections", "_eq"),
+    ("collections", "_itemgetter"),
+    ("collections.abc", "GenericAlias"),
+    ("contextlib", "GenericAlias"),
+    ("contextlib", "wraps"),
+    ("csv", "StringIO"),
+    ("dummy_threading", "Barrier"),
+    ("dummy_threading", "BoundedSemaphore"),
+    ("dummy_threading", "BrokenBarrierError"),
+    ("dummy_threading", "Condition"),
+    ("dummy_threading", "Event"),
+    ("dummy_threading", "ExceptHookArgs"),
+    ("dummy_threading", "RLock"),
+    ("dummy_threading", "Semaphore"),
+    ("dummy_threading", "Thread"),
+    ("dummy_threading", "Timer"),
+    ("dummy_threading", "active_count"),
+    ("dummy_threading", "current_thread"),
+    ("dummy_threading", "enumerate"),
+    ("dummy_threading", "excepthook"),
+    ("dummy_threading", "main_thread"),
+    ("dummy_threading", "setprofile"),
+    ("dummy_threading", "settrace"),
+    ("email._header_value_parser", "itemgetter"),
+    ("email.charset", "partial"),
+    ("email.contentmanager", "typ"),
+    ("email.feedparser", "StringIO"),
+    ("email.generator", "BytesIO"),
+    ("email.generator", "StringIO"),
+    ("email.iterators", "StringIO"),
+    ("email.message", "BytesIO"),
+    ("email.message", "StringIO"),
+    ("email.parser", "StringIO"),
+    ("email.parser", "TextIOWrapper"),
+    ("encodings.quopri_codec", "BytesIO"),
+    ("encodings.uu_codec", "BytesIO"),
+    ("enum", "DynamicClassAttribute"),
+    ("enum", "_or_"),
+    ("enum", "reduce"),
+    ("graphlib", "GenericAlias"),
+    ("hmac", "compare_digest"),
+    ("imghdr", "PathLike"),
+    ("mailbox", "GenericAlias"),
+    ("pathlib", "attrgetter"),
+    ("pathlib", "urlquote_from_bytes"),
+    ("pathlib._abc", "_Globber"),
+    ("pathlib._local", "_StringGlobber"),
+    ("plistlib", "BytesIO"),
+    ("pprint", "_StringIO"),
+    ("pstats", "cmp_to_key"),
+    ("pstats", "dataclass"),
+    ("random", "_index"),
+    ("random", "_urandom"),
+    ("reprlib", "get_ident"),
+    ("secrets", "compare_digest"),
+    ("shlex", "StringIO"),
+    ("statistics", "itemgetter"),
+    ("statistics", "mul"),
+    ("statistics", "reduce"),
+    ("tokenize", "TextIOWrapper"),
+    ("tokenize", "_builtin_open"),
+    ("tomllib._re", "lru_cache"),
+    ("tracemalloc", "total_ordering"),
+    ("typing", "GenericAlias"),
+    ("typing", "_abc_instancecheck"),
+    ("typing", "_abc_subclasscheck"),
+    ("wsgiref.simple_server", "BaseHTTPRequestHandler"),
+    ("wsgiref.simple_server", "HTTPServer"),
+    ("wsgiref.simple_server", "python_implementation"),
+    ("xdrlib", "BytesIO"),
+    ("xdrlib", "wraps"),
+];
+
+/// Whether `module.name` is, or reaches into, one of [`DANGEROUS_NAMES`] or
+/// [`DANGEROUS_ALIASES`].
 fn name_listed(module: &str, name: &str) -> bool {
-    DANGEROUS_NAMES.iter().any(|&(m, n)| {
-        m == module
-            && name.starts_with(n)
-            && (name.len() == n.len() || name[n.len()..].starts_with('.'))
-    })
+    DANGEROUS_NAMES
+        .iter()
+        .chain(DANGEROUS_ALIASES)
+        .any(|&(m, n)| {
+            m == module
+                && name.starts_with(n)
+                && (name.len() == n.len() || name[n.len()..].starts_with('.'))
+        })
 }
 
 /// Whether a dotted name goes through a module that its own module imported (CPython resolves

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Every module-level name of the standard library that is another module's callable or class.
+
+    python3 stdlib_aliases.py >> stdlib_aliases.tsv   # once per Python version, then sort -u
+
+Each line is `alias_module<TAB>alias_name<TAB>module<TAB>qualname`: `alias_module.alias_name`
+is the object Python knows as `module.qualname` (`pathlib.attrgetter` is
+`operator.attrgetter`). A pickle may name any of them by the alias, so the reader's policy must
+refuse an alias whenever it refuses the object's own name (tests/policy_aliases.rs).
+
+Modules are imported in a child process each, so that one that hangs, exits or prints on
+import costs nothing; a few that open windows or browsers are skipped.
+"""
+
+import os
+import subprocess
+import sys
+
+SKIP = {"antigravity", "this", "idlelib", "turtledemo", "__main__", "tkinter", "turtle", "test"}
+
+CHILD = r"""
+import importlib, sys, warnings
+warnings.simplefilter("ignore")
+name = sys.argv[1]
+try:
+    mod = importlib.import_module(name)
+except BaseException:
+    sys.exit(0)
+for attr in sorted(vars(mod)):
+    if attr.startswith("__") and attr.endswith("__"):
+        continue
+    try:
+        obj = getattr(mod, attr)
+    except BaseException:
+        continue
+    if not callable(obj) or isinstance(obj, type(sys)):
+        continue
+    m = getattr(obj, "__module__", None)
+    q = getattr(obj, "__qualname__", None)
+    if not isinstance(m, str) or not isinstance(q, str) or "<" in q:
+        continue
+    if (m, q) != (name, attr):
+        print(f"ALIAS\t{name}\t{attr}\t{m}\t{q}")
+"""
+
+
+def module_names():
+    names = set(getattr(sys, "stdlib_module_names", ()))
+    if not names:  # before 3.10: the top-level modules in the standard library's directory
+        import pkgutil
+        import sysconfig
+        stdlib = sysconfig.get_paths()["stdlib"]
+        names = {m.name for m in pkgutil.iter_modules([stdlib, os.path.join(stdlib, "lib-dynload")])}
+        names |= set(sys.builtin_module_names)
+    out = set()
+    for name in names:
+        if name in SKIP:
+            continue
+        out.add(name)
+        # Submodules of packages, one level down (xml.dom, email.utils, ...).
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec(name)
+        except BaseException:
+            continue
+        if spec and spec.submodule_search_locations:
+            import pkgutil
+            for sub in pkgutil.iter_modules(spec.submodule_search_locations):
+                if sub.name not in SKIP and not sub.name.startswith("test"):
+                    out.add(f"{name}.{sub.name}")
+    return sorted(out)
+
+
+def main():
+    for name in module_names():
+        try:
+            r = subprocess.run(
+                [sys.executable, "-c", CHILD, name],
+                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            continue
+        # Only the child's own lines: a module may print when imported.
+        for line in r.stdout.splitlines():
+            fields = line.split("\t")
+            if len(fields) == 5 and fields[0] == "ALIAS" and fields[1] == name:
+                print("\t".join(fields[1:]))
+
+
+if __name__ == "__main__":
+    main()

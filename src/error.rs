@@ -124,7 +124,7 @@ pub(crate) enum ErrorCode {
     MemoMissing(u64),
     #[error("unsupported pickle protocol {0} (this crate reads 0 to 5)")]
     Protocol(u64),
-    #[error("global {module}.{name} is refused: {why}")]
+    #[error("global {}.{} is refused: {why}", Escaped(module), Escaped(name))]
     RefusedGlobal {
         module: Box<str>,
         name: Box<str>,
@@ -283,6 +283,24 @@ fn op_label(opcode: Option<u8>) -> String {
             None => format!("opcode 0x{op:02x}"),
         },
         None => "input".to_string(),
+    }
+}
+
+/// A name from the input as messages show it: control and text-direction characters
+/// escaped (`\u{1b}`), so that a name cannot forge lines or drive a terminal.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1111,17 +1111,32 @@ fn deep_values_convert_within_the_documented_nesting() {
         &value_of(&fs::read(&deep).unwrap())
     ));
 
-    // 1024 levels read; 1025 are refused before parsing, with a message.
+    // 1026 levels read; 1027 are refused before parsing, with a message.
     let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-    let out = run_with(&["from-json", "-"], nested(1024).as_bytes());
+    let out = run_with(&["from-json", "-"], nested(1026).as_bytes());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = run_with(&["from-json", "-"], nested(1025).as_bytes());
+    let out = run_with(&["from-json", "-"], nested(1027).as_bytes());
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("nested 1025 arrays and objects deep; the most read is 1024"),
+        stderr(&out).contains("nested 1027 arrays and objects deep; the most read is 1026"),
         "{}",
         stderr(&out)
     );
+    // What the reader reads converts, at its deepest: 255 objects, each an item of the one
+    // above (four levels of JSON each), around a dict of a complex (found by a hunt: 1024
+    // levels were too few).
+    let nan = [&b"G"[..], &f64::NAN.to_be_bytes()].concat();
+    let mut body = [&b"}(K\x01cbuiltins\ncomplex\n"[..], &nan, &nan, b"\x86Ru"].concat();
+    for _ in 0..255 {
+        body = [&b"h\x00)\x81(K\x01"[..], &body, b"u"].concat();
+    }
+    let p = [&b"\x80\x02cmod\nC\nq\x000"[..], &body, b"."].concat();
+    let out = run_with(&["show", "-"], &p);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json = run_with(&["to-json", "--objects", "--compact", "-"], &p);
+    assert_eq!(code(&json), 0, "{}", stderr(&json));
+    let back = run_with(&["from-json", "--objects", "-"], &json.stdout);
+    assert_eq!(code(&back), 0, "{}", stderr(&back));
     // Not valid JSON, however deep it would go: an error, not a crash.
     let out = run_with(&["from-json", "-"], "[".repeat(1000).as_bytes());
     assert_eq!(code(&out), 2);
@@ -1315,4 +1330,25 @@ fn joblib_files_are_reported_by_the_global_that_stops_them() {
             assert!(!err.contains("NumpyArrayWrapper"), "{name}: {err}");
         }
     }
+}
+
+/// Names from a pickle are printed with their control characters escaped: a name holding a
+/// newline or a terminal escape cannot forge a line of the report or drive the terminal
+/// (found by a hunt). A JSON number too long to read is quoted cut short.
+#[test]
+fn names_and_numbers_from_the_input_are_printed_safely() {
+    // STACK_GLOBAL collections / "OrderedDict\x1b[2K\r", called with no arguments
+    let p = b"\x80\x04\x8c\x0bcollections\x8c\x10OrderedDict\x1b[2K\r\x93)R.";
+    let out = run_with(&["scan", "-"], p);
+    let text = stdout(&out);
+    assert!(text.contains("OrderedDict\\u{1b}[2K\\r: unknown"), "{text}");
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+    let p = b"\x80\x04\x8c\x02os\x8c\x0dsystem\n\x1b[31m\x93)R.";
+    let out = run_with(&["show", "-"], p);
+    assert_eq!(code(&out), 2);
+    assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
+    let digits = "9".repeat(5000);
+    let out = run_with(&["from-json", "-"], digits.as_bytes());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).len() < 500, "{}", stderr(&out));
 }

@@ -84,3 +84,44 @@ fn objects_round_trip_through_cpython() {
         differ.join("\n")
     );
 }
+
+/// Keyword arguments are written only by NEWOBJ_EX: an object made otherwise that holds them
+/// is refused, not written without them (found by a hunt of the CLI's from-json).
+#[test]
+fn keyword_arguments_of_an_object_not_made_by_newobj_ex_are_refused() {
+    use pypickle::{Global, Made, Object};
+    let object = |made: Made, kwargs: Option<Value>| {
+        Value::Object(Box::new(Object {
+            class: Global {
+                module: "mymod".into(),
+                name: "Thing".into(),
+            },
+            made,
+            args: Value::Tuple(vec![Value::Int(1)]),
+            kwargs,
+            state: vec![],
+            list_items: vec![],
+            dict_items: vec![],
+        }))
+    };
+    let kw = || {
+        Some(Value::Dict(vec![(
+            Value::from("verbose"),
+            Value::Bool(true),
+        )]))
+    };
+    for made in [Made::Call, Made::New] {
+        for proto in 0..=5 {
+            let opts = SerOptions::new().protocol(proto);
+            let e = pypickle::to_vec_with(&object(made, kw()), &opts).unwrap_err();
+            assert!(e.to_string().contains("keyword arguments"), "{e}");
+            // Empty keywords lose nothing.
+            let empty = object(made, Some(Value::Dict(vec![])));
+            assert!(pypickle::to_vec_with(&empty, &opts).is_ok());
+        }
+    }
+    let opts = DeOptions::new().allow_global("mymod", "Thing");
+    let bytes = pypickle::to_vec(&object(Made::NewEx, kw())).unwrap();
+    let back: Value = pypickle::from_slice_with(&bytes, &opts).unwrap();
+    assert_eq!(back, object(Made::NewEx, kw()));
+}

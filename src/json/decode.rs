@@ -71,7 +71,7 @@ fn number(n: &serde_json::Number) -> Result<Value> {
                 return text
                     .parse::<BigInt>()
                     .map(Value::from)
-                    .map_err(|e| Error::invalid(format!("{text}: {e}")));
+                    .map_err(|e| Error::invalid(format!("{}: {e}", cut(&text))));
             }
             match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(Value::Float(f)),
@@ -86,12 +86,17 @@ fn number(n: &serde_json::Number) -> Result<Value> {
 /// The content of `{"$int": ...}`.
 fn big_int(inner: &Json) -> Result<Value> {
     let s = string(inner, "an integer's decimal digits")?;
-    let b: BigInt = s.parse().map_err(|e| {
-        let shown: String = s.chars().take(40).collect();
-        let more = if shown.len() < s.len() { "..." } else { "" };
-        Error::invalid(format!("{shown:?}{more}: {e}"))
-    })?;
+    let b: BigInt = s
+        .parse()
+        .map_err(|e| Error::invalid(format!("{}: {e}", cut(s))))?;
     Ok(Value::from(b))
+}
+
+/// The start of a long number's text, for a message: quoted, cut to 40 characters.
+fn cut(s: &str) -> String {
+    let shown: String = s.chars().take(40).collect();
+    let more = if shown.len() < s.len() { "..." } else { "" };
+    format!("{shown:?}{more}")
 }
 
 #[cold]

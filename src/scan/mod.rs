@@ -17,7 +17,7 @@ mod c_text;
 use crate::class;
 use crate::de::text;
 use crate::de::JoblibRegion;
-use crate::error::{Category, Error, ErrorCode, Result};
+use crate::error::{Category, Error, ErrorCode, Escaped, Result};
 use crate::opcode::{self, *};
 use crate::read::{Read, SliceRead};
 
@@ -130,20 +130,20 @@ impl fmt::Display for Finding {
     }
 }
 
-/// A name cut to a readable length for `Display`.
+/// A name cut to a readable length for `Display`, its control characters escaped.
 struct Short<'a>(&'a str);
 
 impl fmt::Display for Short<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const SHOWN: usize = 200;
         if self.0.len() <= SHOWN {
-            return f.write_str(self.0);
+            return write!(f, "{}", Escaped(self.0));
         }
         let mut end = SHOWN;
         while !self.0.is_char_boundary(end) {
             end -= 1;
         }
-        write!(f, "{}... ({} bytes)", &self.0[..end], self.0.len())
+        write!(f, "{}... ({} bytes)", Escaped(&self.0[..end]), self.0.len())
     }
 }
 

@@ -961,6 +961,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 kw.type_name()
             )));
         }
+        // Only `cls.__new__(cls, *args, **kwargs)` takes keywords: anywhere else they would be
+        // left out of the pickle.
+        if matches!(&o.kwargs, Some(Value::Dict(kw)) if !kw.is_empty()) && o.made != Made::NewEx {
+            return Err(unserializable(format!(
+                "an object made by {:?} has no keyword arguments to write: kwargs need \
+                 Made::NewEx (NEWOBJ_EX)",
+                o.made
+            )));
+        }
         // A class CPython reduces with `copyreg._reduce_ex` below protocol 2 is written as
         // CPython writes it at this protocol, whichever of its two forms it was read in:
         // `_reconstructor(cls, object, None)` below 2, `cls.__new__(cls)` from 2 on.

@@ -25,9 +25,11 @@ Exit status:
      global or object refused";
 
 /// The deepest JSON `to-json` writes and `from-json` reads: room for any value the reader
-/// accepts (256 levels of containers by default, a tuple or set taking two levels of JSON, a
-/// dict with keys that are not strings three), within the main thread's stack.
-const MAX_JSON_DEPTH: usize = 1024;
+/// accepts, within the main thread's stack. The reader's default is 256 levels of containers;
+/// a level takes up to four levels of JSON (an object's `dict_items` pairs:
+/// `{"$object":{"dict_items":[[k, v]]}}`; a tuple or set takes two, a dict with keys that are
+/// not strings three), and the value at the bottom up to two more (`{"$complex":[re, im]}`).
+const MAX_JSON_DEPTH: usize = 256 * 4 + 2;
 
 /// Look inside Python pickles, check them before trusting them, convert them to and from
 /// JSON. Nothing a pickle asks for is ever imported or executed.

@@ -112,7 +112,9 @@ pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<
         .refused_global()
         .map(|(m, n)| (m.to_string(), n.to_string()));
     while let Some((module, name)) = refused.take() {
-        if args.len() == MOST {
+        // A name with control characters makes no argument to print (nor one worth allowing).
+        let printable = |s: &str| !s.chars().any(char::is_control);
+        if args.len() == MOST || !printable(&module) || !printable(&name) {
             return None;
         }
         args.push(format!("{module}:{name}"));

@@ -286,6 +286,28 @@ fn op_label(opcode: Option<u8>) -> String {
     }
 }
 
+/// What serde's messages say a name should have been, in serde's words: "expected `a`",
+/// "expected `a` or `b`", "expected one of `a`, `b`, `c`", or "there are no fields".
+struct OneOf<'a>(&'a [&'a str], &'static str);
+
+impl Display for OneOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => write!(f, "there are no {}", self.1),
+            [a] => write!(f, "expected `{a}`"),
+            [a, b] => write!(f, "expected `{a}` or `{b}`"),
+            names => {
+                f.write_str("expected one of ")?;
+                for (i, n) in names.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}`{n}`")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A name from the input as messages show it: control and text-direction characters
 /// escaped (`\u{1b}`), so that a name cannot forge lines or drive a terminal.
 pub(crate) struct Escaped<'a>(pub(crate) &'a str);
@@ -405,7 +427,11 @@ impl serde::de::Error for Error {
     #[cold]
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         Error::new(ErrorCode::Type(
-            format!("unknown variant `{variant}`, expected one of {expected:?}").into(),
+            format!(
+                "unknown variant `{variant}`, {}",
+                OneOf(expected, "variants")
+            )
+            .into(),
         ))
     }
 
@@ -416,20 +442,9 @@ impl serde::de::Error for Error {
 
     #[cold]
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        // serde's own wording, in the category of the other mismatches.
-        let message = match expected {
-            [] => format!("unknown field `{field}`, there are no fields"),
-            [a] => format!("unknown field `{field}`, expected `{a}`"),
-            [a, b] => format!("unknown field `{field}`, expected `{a}` or `{b}`"),
-            _ => {
-                let names: Vec<String> = expected.iter().map(|n| format!("`{n}`")).collect();
-                format!(
-                    "unknown field `{field}`, expected one of {}",
-                    names.join(", ")
-                )
-            }
-        };
-        Error::new(ErrorCode::Type(message.into()))
+        Error::new(ErrorCode::Type(
+            format!("unknown field `{field}`, {}", OneOf(expected, "fields")).into(),
+        ))
     }
 
     #[cold]

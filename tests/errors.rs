@@ -688,6 +688,43 @@ fn max_nodes_reports_the_node_over_the_limit_however_it_is_read() {
     }
 }
 
+/// A push that the unpickler runs with the MEMOIZE after it is reported at the push, as a
+/// reader reports it, on a fresh thread and after a larger pickle (a review: the slice paths
+/// named the MEMOIZE, for opcodes the fast loop leaves to step() and at a stack-growth edge).
+#[test]
+fn max_nodes_reports_a_memoized_push_at_the_push() {
+    let mut pile = b"\x80\x04(".to_vec();
+    pile.extend(b"K\x01".repeat(64));
+    pile.extend(b"]\x94l.");
+    let cases: Vec<(Vec<u8>, usize, u64, u8)> = vec![
+        (b"\x80\x04K\x01\x8c\x02\xc3\xa9\x94.".to_vec(), 1, 4, 0x8c),
+        (b"\x80\x04K\x01\x8f\x94.".to_vec(), 1, 4, 0x8f),
+        (b"\x80\x04K\x01K\x02\x86\x94.".to_vec(), 2, 6, 0x86),
+        (pile, 64, 131, b']'),
+    ];
+    let check = move |label: &str| {
+        for (p, limit, offset, op) in &cases {
+            let opts = DeOptions::new().max_nodes(*limit);
+            for (how, got) in every_way(p, &opts) {
+                let e = got.unwrap_err();
+                let at = offset + if how.contains("after") { 262_152 } else { 0 };
+                assert_eq!(
+                    (e.offset(), e.opcode()),
+                    (Some(at), Some(*op)),
+                    "{label} {how}: {e}"
+                );
+            }
+        }
+    };
+    let fresh = check.clone();
+    std::thread::spawn(move || fresh("fresh")).join().unwrap();
+    let mut big = b"(".to_vec();
+    big.extend(b"K\x01".repeat(5000));
+    big.extend(b"l.");
+    assert!(pypickle::from_slice::<Value>(&big).is_ok());
+    check("after a larger pickle");
+}
+
 /// A struct's unknown or repeated field is a mismatch of type, as serde's other ones are.
 #[test]
 fn unknown_and_duplicate_fields_are_type_errors() {

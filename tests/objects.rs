@@ -511,12 +511,17 @@ fn sets_keep_objects_python_tells_apart() {
 /// items showed through (found by a hunt). Each pickle is checked against python3 first.
 #[test]
 fn calls_that_copy_their_arguments_do_not_see_later_changes() {
-    let cases: [(&[u8], &str, &str); 4] = [
+    let cases: [(&[u8], &str, &str); 5] = [
         // deque([1]), then 2 appended to the list it was given
         (
             b"ccollections\ndeque\n(]p0\nI1\natRp1\n0g0\nI2\na0g1\n.",
             "deque([1])",
             "deque([1])",
+        ),
+        (
+            b"ccollections\nUserList\n(]p0\nI1\natRp1\n0g0\nI2\na0g1\n.",
+            "[1]",
+            "collections.UserList([1])",
         ),
         (
             b"ccollections\nOrderedDict\n(]p0\n(S'a'\nI1\ntatRp1\n0g0\n(S'b'\nI2\nta0g1\n.",
@@ -541,7 +546,8 @@ fn calls_that_copy_their_arguments_do_not_see_later_changes() {
     ];
     let opts = DeOptions::new()
         .allow_global("hm", "Bag")
-        .allow_global("hm", "KwOnly");
+        .allow_global("hm", "KwOnly")
+        .allow_global("collections", "UserList");
     for (p, python_says, value) in cases {
         let script = format!(
             "import pickle, sys, types\n\
@@ -558,5 +564,31 @@ fn calls_that_copy_their_arguments_do_not_see_later_changes() {
         assert_eq!(python(&script).trim(), python_says);
         let v: Value = pypickle::from_slice_with(p, &opts).unwrap();
         assert_eq!(v.to_string(), value);
+    }
+}
+
+/// An object Python never hashes (a `collections` container, a list or dict subclass) as a
+/// dict key or set element is refused, as python3 refuses it and as the writer does (a
+/// review: the reader took every object as hashable).
+#[test]
+fn objects_python_never_hashes_are_refused_as_keys() {
+    let pickles: [&[u8]; 3] = [
+        // {OrderedDict(): 1}
+        b"\x80\x02}q\x00ccollections\nOrderedDict\nq\x01)Rq\x02K\x01s.",
+        // {deque(): 1}, by NEWOBJ
+        b"\x80\x02}q\x00ccollections\ndeque\nq\x01)\x81q\x02K\x01s.",
+        // frozenset({defaultdict()})
+        b"\x80\x04(\x8c\x0bcollections\x8c\x0bdefaultdict\x93)R\x91.",
+    ];
+    for p in pickles {
+        let script = format!(
+            "import pickle\n\
+             try:\n    pickle.loads(bytes.fromhex('{}'))\n    print('loaded')\n\
+             except TypeError as e:\n    print('TypeError')",
+            py_common::hex(p)
+        );
+        assert_eq!(python(&script).trim(), "TypeError");
+        let e = pypickle::from_slice::<Value>(p).unwrap_err();
+        assert!(e.to_string().contains("unhashable type"), "{e}");
     }
 }

@@ -231,7 +231,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 // The stack holds values too: `max_nodes` bounds it with the arena (pushes
                 // beyond the slots allocated so far all come through here).
                 Ok(false) if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes => {
-                    return Err(self.too_many_nodes())
+                    // A push run with the MEMOIZE after it (`push_memo`) went over: reported at
+                    // the push, as a reader, which runs the two one by one, reports it.
+                    if self.op == MEMOIZE {
+                        if let Some(top) = self.m.stack.last() {
+                            (self.pos, self.op) = (top.offset(), top.opcode());
+                        }
+                    }
+                    return Err(self.too_many_nodes());
                 }
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
@@ -276,7 +283,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             pos += len;
         }
-        let op = input.get(pos).copied().unwrap_or(STOP);
+        let op = input.get(self.pos as usize).copied().unwrap_or(STOP);
         (self.pos, op)
     }
 
@@ -739,7 +746,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     /// Whether Python could hash the value: not a list, dict, set or bytearray, nor a tuple
-    /// holding one. Objects are taken as hashable (their classes are never run).
+    /// holding one, nor an object Python never hashes ([`Run::unhashable_object`]).
     #[inline]
     fn hashable(&self, node: Node) -> bool {
         match node.kind {
@@ -748,8 +755,40 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             Kind::Tuple(r) => {
                 r.len == 0 || self.m.unhashable_tuples.binary_search(&r.start).is_err()
             }
+            Kind::Object(o) => !self.unhashable_object(o),
             _ => true,
         }
+    }
+
+    /// An object Python never hashes, by the rules the writer refuses it by
+    /// (`value::object_unhashable`): the `collections` containers, and what has list or dict
+    /// items so far, or is a `copyreg._reconstructor` over `list` or `dict`. Other classes are
+    /// taken as hashable (their code is never run).
+    #[cold]
+    #[inline(never)]
+    fn unhashable_object(&self, o: Id) -> bool {
+        let obj = self.arena.objects[o as usize];
+        let Kind::Global(g) = obj.class.kind else {
+            return false;
+        };
+        let g = self.arena.globals[g as usize];
+        let (module, name) = (self.bytes(g.module), self.bytes(g.name));
+        if crate::value::UNHASHABLE_CLASSES
+            .iter()
+            .any(|&(m, n, _)| (m.as_bytes(), n.as_bytes()) == (module, name))
+        {
+            return true;
+        }
+        let has_items = |id: Id| id != NIL && self.arena.len(id) > 0;
+        let over_container = obj.made == Made::Reconstructor
+            && matches!(obj.args.kind, Kind::Tuple(r) if matches!(
+                self.arena.slice(r).first().map(|n| n.kind),
+                Some(Kind::Global(b)) if matches!(
+                    self.arena.globals[b as usize].known,
+                    Known::List | Known::Dict | Known::Set | Known::ByteArray
+                )
+            ));
+        has_items(obj.list) || has_items(obj.dict) || over_container
     }
 
     /// A tuple of these items, noting whether it is hashable.
@@ -766,14 +805,28 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn check_hashable(&self, keys: impl Iterator<Item = Node>, what: &str) -> Result<()> {
         for key in keys {
             if !self.hashable(key) {
-                let held = if matches!(key.kind, Kind::Tuple(_)) {
-                    " holding a list, dict, set or bytearray"
-                } else {
-                    ""
+                let kind = match key.kind {
+                    Kind::Tuple(_) => {
+                        "a tuple holding a list, dict, set, bytearray or such an object".into()
+                    }
+                    Kind::Object(o) => match self.arena.objects[o as usize].class.kind {
+                        Kind::Global(g) => {
+                            let g = self.arena.globals[g as usize];
+                            format!(
+                                "an instance of {}.{} (a list or dict subclass or collections \
+                                 container)",
+                                crate::error::Escaped(&String::from_utf8_lossy(
+                                    self.bytes(g.module)
+                                )),
+                                crate::error::Escaped(&String::from_utf8_lossy(self.bytes(g.name)))
+                            )
+                        }
+                        _ => "an object".into(),
+                    },
+                    other => format!("a {}", other.type_name()),
                 };
                 return Err(malformed_owned(format!(
-                    "unhashable type: a {}{held} cannot be {what}",
-                    key.kind.type_name()
+                    "unhashable type: {kind} cannot be {what}"
                 )));
             }
         }
@@ -1024,7 +1077,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     /// Whether a call of `callable` copies the containers it is given, as the `collections`
-    /// types do (`deque(l)`, `OrderedDict(l)`: what CPython's `deque.__reduce__` writes), and
+    /// types (but `ChainMap`) and `array.array` do (`deque(l)`, `OrderedDict(l)`: what
+    /// CPython's `deque.__reduce__` writes), and
     /// so must not see what the pickle later adds to them. Other classes may keep what they are
     /// given, changes and all, as the arena does.
     fn copies_its_arguments(&self, callable: Node) -> bool {
@@ -1032,11 +1086,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             return false;
         };
         let g = self.arena.globals[g as usize];
-        self.bytes(g.module) == b"collections"
-            && matches!(
+        match self.bytes(g.module) {
+            b"collections" => matches!(
                 self.bytes(g.name),
-                b"deque" | b"OrderedDict" | b"Counter" | b"defaultdict"
-            )
+                b"deque" | b"OrderedDict" | b"Counter" | b"defaultdict" | b"UserList" | b"UserDict"
+            ),
+            b"array" => self.bytes(g.name) == b"array",
+            _ => false,
+        }
     }
 
     /// Count `n` values copied by a call. A memoized container can be copied again and again

@@ -220,7 +220,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// ends with exactly that (as CPython writes `{}` at this protocol); whether it did.
     /// CPython writes no state at all for an instance whose `__dict__` is empty.
     pub(crate) fn unwrite_empty_dict(&mut self) -> bool {
-        self.unwrite_empty(false)
+        self.unwrite_empty(false, &[])
     }
 
     /// Take back an empty slots state just written, `(None, {})` but for its closing TUPLE2
@@ -228,33 +228,22 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// ends with exactly that; whether it did. CPython writes no state for an instance of a
     /// slots class with no slot set.
     pub(crate) fn unwrite_empty_slots_state(&mut self) -> bool {
-        let (len, next) = (self.out.buf.len(), self.memo.next);
-        let saved = self.out.buf[len.saturating_sub(16)..].to_vec();
-        if !self.unwrite_empty_dict() {
-            return false;
-        }
         let head: &[u8] = if self.proto() < 2 {
             &[MARK, NONE]
         } else {
             &[NONE]
         };
-        if self.out.buf.ends_with(head) {
-            self.out.buf.truncate(self.out.buf.len() - head.len());
-            return true;
-        }
-        // Not there to take back: the dict goes back as it was.
-        self.out.buf.truncate(len - saved.len());
-        self.out.buf.extend_from_slice(&saved);
-        self.memo.next = next;
-        false
+        self.unwrite_empty(false, head)
     }
 
     /// [`Self::unwrite_empty_dict`] for an empty list.
     pub(crate) fn unwrite_empty_list(&mut self) -> bool {
-        self.unwrite_empty(true)
+        self.unwrite_empty(true, &[])
     }
 
-    fn unwrite_empty(&mut self, list: bool) -> bool {
+    /// Take back `head` and the empty list or dict written after it, with its memo entry, if
+    /// the output ends with exactly those bytes.
+    fn unwrite_empty(&mut self, list: bool, head: &[u8]) -> bool {
         let (empty, text) = if list {
             (EMPTY_LIST, 'l')
         } else {
@@ -263,7 +252,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let Some(id) = self.memo.next.checked_sub(1) else {
             return false;
         };
-        let mut tail = Vec::with_capacity(8);
+        let mut tail = head.to_vec();
         match self.proto() {
             0 => tail.extend_from_slice(format!("({text}p{id}\n").as_bytes()),
             1..=3 => {

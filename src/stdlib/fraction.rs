@@ -199,6 +199,9 @@ impl Fraction {
         if d.is_empty() {
             return Err(Some(invalid(FRACTION, "zero denominator")));
         }
+        if n.is_empty() {
+            return Fraction::new(0, 1).map_err(Some);
+        }
         // 38 digits fit u128. Terms past 4096 bits are not reduced (`BigInt::lowest_terms`);
         // 1233 digits stay within them.
         if n.len().max(d.len()) <= 38 {
@@ -336,6 +339,9 @@ mod tests {
             Fraction::new(1 << 90, 5i128.pow(40)).unwrap()
         );
         assert!(Fraction::parse(&format!("1{}/3", "0".repeat(2000))).is_err());
+        // Zero over any denominator is zero, however long (a review).
+        let zero = Fraction::parse(&format!("-0/1{}", "0".repeat(2000))).unwrap();
+        assert_eq!(zero, Fraction::new(0, 1).unwrap());
         assert_eq!(
             Fraction::parse(" -3/6 ").unwrap(),
             Fraction::new(-1, 2).unwrap()

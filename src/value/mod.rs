@@ -16,7 +16,9 @@ pub(crate) use de::{
     f32_range_error, hand_over, int128_range_error, wider_than_128_bits, ValueThen,
 };
 pub use ser::to_value;
-pub(crate) use ser::{object_unhashable, to_value_of_text_pid, to_value_within};
+pub(crate) use ser::{
+    object_unhashable, to_value_of_text_pid, to_value_within, UNHASHABLE_CLASSES,
+};
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.
 ///

@@ -303,19 +303,26 @@ pub(crate) fn unhashable(v: &Value) -> Option<&'static str> {
     }
 }
 
+/// Classes whose instances Python can never hash (`__hash__` is `None`), and what to call one.
+pub(crate) const UNHASHABLE_CLASSES: &[(&str, &str, &str)] = &[
+    ("collections", "Counter", "a Counter"),
+    ("collections", "OrderedDict", "an OrderedDict"),
+    ("collections", "defaultdict", "a defaultdict"),
+    ("collections", "deque", "a deque"),
+];
+
 /// Whether Python can never hash an instance like `o`, and what it is: the `collections`
-/// containers, and a `list` or `dict` subclass (items appended or set on it, or a
-/// `copyreg._reconstructor` over one), as those set `__hash__` to `None`. Any other class may
-/// be hashable; whether it is depends on its code, which is not here to look at.
+/// containers, and a `list` or `dict` subclass, as those set `__hash__` to `None`. Items
+/// appended or set on an object are taken to mean such a subclass (CPython writes them for
+/// those; a class of its own `__reduce__` could return them and define `__hash__`, and would be
+/// refused), as is a `copyreg._reconstructor` over `list` or `dict`. Any other class may be
+/// hashable; whether it is depends on its code, which is not here to look at.
 pub(crate) fn object_unhashable(o: &super::Object) -> Option<&'static str> {
-    if o.class.module == "collections" {
-        match &*o.class.name {
-            "OrderedDict" => return Some("an OrderedDict"),
-            "defaultdict" => return Some("a defaultdict"),
-            "Counter" => return Some("a Counter"),
-            "deque" => return Some("a deque"),
-            _ => {}
-        }
+    if let Some(&(_, _, what)) = UNHASHABLE_CLASSES
+        .iter()
+        .find(|&&(m, n, _)| (m, n) == (&*o.class.module, &*o.class.name))
+    {
+        return Some(what);
     }
     let base = match (&o.made, &o.args) {
         (super::Made::Reconstructor, Value::Tuple(args)) => match args.first() {

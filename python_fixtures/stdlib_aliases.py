@@ -5,7 +5,8 @@
 
 Each line is `alias_module<TAB>alias_name<TAB>module<TAB>qualname`: `alias_module.alias_name`
 is the object Python knows as `module.qualname` (`pathlib.attrgetter` is
-`operator.attrgetter`). A pickle may name any of them by the alias, so the reader's policy must
+`operator.attrgetter`), or, with the qualname `*`, the module `module` under another name
+(`concurrent.futures.process.mp` is `multiprocessing`). A pickle may name any of them by the alias, so the reader's policy must
 refuse an alias whenever it refuses the object's own name (tests/policy_aliases.rs).
 
 Modules are imported in a child process each, so that one that hangs, exits or prints on
@@ -16,7 +17,8 @@ import os
 import subprocess
 import sys
 
-SKIP = {"antigravity", "this", "idlelib", "turtledemo", "__main__", "tkinter", "turtle", "test"}
+# Importing these opens windows or browsers, or runs a test suite.
+SKIP = {"antigravity", "this", "idlelib", "__main__", "test", "tkinter.__main__", "turtledemo.__main__"}
 
 CHILD = r"""
 import importlib, sys, warnings
@@ -33,7 +35,13 @@ for attr in sorted(vars(mod)):
         obj = getattr(mod, attr)
     except BaseException:
         continue
-    if not callable(obj) or isinstance(obj, type(sys)):
+    if isinstance(obj, type(sys)):
+        # A module under another name (`mp` for multiprocessing): `*` for all of it.
+        real = getattr(obj, "__name__", None)
+        if isinstance(real, str) and attr != real.rsplit(".", 1)[-1]:
+            print(f"ALIAS\t{name}\t{attr}\t{real}\t*")
+        continue
+    if not callable(obj):
         continue
     m = getattr(obj, "__module__", None)
     q = getattr(obj, "__qualname__", None)
@@ -64,10 +72,15 @@ def module_names():
         except BaseException:
             continue
         if spec and spec.submodule_search_locations:
+            # Every level of the package (concurrent.futures.process, xml.etree.ElementTree),
+            # found without importing it.
             import pkgutil
-            for sub in pkgutil.iter_modules(spec.submodule_search_locations):
-                if sub.name not in SKIP and not sub.name.startswith("test"):
-                    out.add(f"{name}.{sub.name}")
+            for sub in pkgutil.walk_packages(spec.submodule_search_locations, name + ".",
+                                             onerror=lambda _: None):
+                parts = sub.name.split(".")
+                if not any(p in SKIP or p.startswith("test") for p in parts[1:]) \
+                        and sub.name not in SKIP:
+                    out.add(sub.name)
     return sorted(out)
 
 

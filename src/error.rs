@@ -124,7 +124,7 @@ pub(crate) enum ErrorCode {
     MemoMissing(u64),
     #[error("unsupported pickle protocol {0} (this crate reads 0 to 5)")]
     Protocol(u64),
-    #[error("global {}.{} is refused: {why}", Escaped(module), Escaped(name))]
+    #[error("global {module}.{name} is refused: {why}")]
     RefusedGlobal {
         module: Box<str>,
         name: Box<str>,
@@ -308,26 +308,51 @@ impl Display for OneOf<'_> {
     }
 }
 
-/// A name from the input as messages show it: control and text-direction characters
-/// escaped (`\u{1b}`), so that a name cannot forge lines or drive a terminal.
+/// Whether a character is escaped where text from the input is printed: control characters
+/// (line breaks and terminal escapes among them), line and paragraph separators, and the
+/// characters that reorder text on screen.
+pub(crate) fn escaped_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// A name from the input as messages show it: [`escaped_char`]s escaped (`\u{1b}`), so that a
+/// name cannot forge lines or drive a terminal.
 pub(crate) struct Escaped<'a>(pub(crate) &'a str);
 
 impl Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                write!(f, "{c}")?;
-            }
+        use fmt::Write as _;
+        EscapingWriter(f).write_str(self.0)
+    }
+}
+
+/// Writes text through to `f` with [`escaped_char`]s escaped.
+struct EscapingWriter<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for EscapingWriter<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(i) = rest.find(escaped_char) {
+            self.0.write_str(&rest[..i])?;
+            let c = rest[i..].chars().next().expect("found");
+            write!(self.0, "{}", c.escape_default())?;
+            rest = &rest[i + c.len_utf8()..];
         }
-        Ok(())
+        self.0.write_str(rest)
     }
 }
 
 impl Display for Error {
+    /// The message, with control and text-direction characters escaped wherever they come
+    /// from (a name in the pickle, a `Deserialize` impl's message): printed to a terminal or a
+    /// log, an error cannot forge lines or send escape sequences.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        let f = &mut EscapingWriter(f);
         let e = &*self.inner;
         match (&e.code, e.offset) {
             (ErrorCode::Truncated { .. } | ErrorCode::NoNewline, Some(off)) => {

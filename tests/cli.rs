@@ -1348,7 +1348,14 @@ fn names_and_numbers_from_the_input_are_printed_safely() {
     assert_eq!(code(&out), 2);
     assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
     let digits = "9".repeat(5000);
-    let out = run_with(&["from-json", "-"], digits.as_bytes());
+    for json in [digits.clone(), format!("{digits}.0"), format!("1e{digits}")] {
+        let out = run_with(&["from-json", "-"], json.as_bytes());
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).len() < 500, "{}", stderr(&out));
+    }
+    // No --allow hint to copy into a shell for a name that is not a plain Python name.
+    let p = b"\x80\x04\x8c\x02os\x8c\x19x $(touch /tmp/pwned-pp)\x93.";
+    let out = run_with(&["show", "-"], p);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).len() < 500, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("--allow"), "{}", stderr(&out));
 }

@@ -787,3 +787,35 @@ fn errors_quote_a_long_argument_cut_short() {
         .to_string();
     assert!(msg.contains("out of range") && msg.len() < 400, "{msg}");
 }
+
+/// Every error message escapes control, line-separator and text-direction characters, wherever
+/// they come from (a name in the pickle, a `Deserialize` impl's message): printed to a
+/// terminal or a log, it cannot forge lines or send escape sequences (found by a hunt and a
+/// review).
+#[test]
+fn error_messages_escape_control_characters() {
+    let opts = DeOptions::new().record_unknown_globals(true);
+    for name in [
+        "a\x1b[31mb",
+        "a\nb",
+        "a\rb",
+        "a\u{202e}b",
+        "a\u{2028}b",
+        "a\u{61c}b",
+    ] {
+        let mut p = b"\x80\x04\x8c\x01m\x8c".to_vec();
+        p.push(name.len() as u8);
+        p.extend_from_slice(name.as_bytes());
+        p.extend_from_slice(b"\x93.");
+        let e = pypickle::from_slice_with::<i32>(&p, &opts).unwrap_err();
+        let msg = e.to_string();
+        assert!(!msg.contains(&name[1..name.len() - 1]), "{msg:?}");
+        assert!(msg.contains("m.a\\"), "{msg:?}");
+        // Refused, by name: the accessor keeps the name as it is.
+        let e = pypickle::from_slice::<Value>(&p).unwrap_err();
+        assert_eq!(e.refused_global(), Some(("m", name)));
+        assert!(!e.to_string().contains(&name[1..name.len() - 1]), "{e}");
+    }
+    let e = <pypickle::Error as serde::de::Error>::custom("two\nlines");
+    assert_eq!(e.to_string(), "two\\nlines");
+}

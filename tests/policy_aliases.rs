@@ -1,7 +1,9 @@
 //! The reader refuses a standard library callable under every name Python has for it: for each
-//! module-level alias that python3.8-3.13 have (`python_fixtures/stdlib_aliases.py` made the
-//! list), the alias is refused in record mode whenever the object's own name is
-//! (`pathlib.attrgetter` is `operator.attrgetter`, `tokenize._builtin_open` is `open`).
+//! module-level alias that python3.8-3.13 have, in every module and package level
+//! (`python_fixtures/stdlib_aliases.py` made the list), the alias is refused in record mode
+//! whenever the object's own name is (`pathlib.attrgetter` is `operator.attrgetter`,
+//! `tokenize._builtin_open` is `open`), and a dangerous module under another name is refused
+//! whole (`concurrent.futures.process.mp` is `multiprocessing`).
 
 use pypickle::{DeOptions, Value};
 
@@ -41,9 +43,14 @@ fn every_alias_of_a_refused_callable_is_refused() {
         else {
             panic!("bad line {line:?}");
         };
-        if dangerous(module, qualname) {
+        // `*`: the module `module` under another name, refused as a whole if it is.
+        let (own, aliased) = match qualname {
+            "*" => ("probe".to_string(), format!("{alias}.probe")),
+            _ => (qualname.to_string(), alias.to_string()),
+        };
+        if dangerous(module, &own) {
             checked += 1;
-            if !dangerous(alias_module, alias) {
+            if !dangerous(alias_module, &aliased) {
                 missed.push(format!("{alias_module}.{alias} is {module}.{qualname}"));
             }
         }
@@ -57,8 +64,9 @@ fn every_alias_of_a_refused_callable_is_refused() {
     );
 }
 
-/// Standard library callables that write files at a path they are given, as `open` does:
-/// refused, and found dangerous by `scan` (found by a hunt: `scan` called them unknown).
+/// Standard library callables that write files at a path they are given, as `open` does, or
+/// run commands through a module under another name: refused, and found dangerous by `scan`
+/// (found by a hunt and a review: `scan` called them unknown).
 #[test]
 fn stdlib_callables_that_write_files_are_dangerous() {
     for (module, name) in [
@@ -71,6 +79,13 @@ fn stdlib_callables_that_write_files_are_dangerous() {
         ("binhex", "binhex"),
         ("mailbox", "mbox"),
         ("tokenize", "_builtin_open"),
+        ("pstats", "Stats.dump_stats"),
+        ("xml.etree.ElementTree", "ElementTree.write"),
+        ("compression.gzip", "open"),
+        // A review's: multiprocessing and tkinter under other names run commands.
+        ("concurrent.futures.process", "mp.util.spawnv_passfds"),
+        ("turtle", "TK.Tcl"),
+        ("turtle", "Canvas"),
     ] {
         assert!(dangerous(module, name), "{module}.{name}");
         let report = pypickle::scan(&global(module, name));

@@ -163,6 +163,8 @@ const DANGEROUS_MODULES: &[&str] = &[
     "commands", // Python 2's subprocess (P, F)
     "compile", // not a module; listed by fickling as an alias of the builtin (F)
     "compileall", // writes .pyc files (F)
+    "compression", // Python 3.14: gzip, bz2, lzma, zstd under new names (open files)
+    "concurrent", // executors run callables, process pools spawn (3.14: interpreters)
     "ctypes", // foreign functions, raw memory, DLLs (P, F)
     "dbm",  // database files
     "difflib", // reads files (F)
@@ -225,6 +227,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "posix",           // os on Unix (P, F)
     "posixpath",       // os.path on Unix: files
     "profile",         // run()/runctx() exec a string (P, F)
+    "pstats",          // Stats reads marshal files, dump_stats writes one where it is told
     "pty",             // spawn runs programs (P, F)
     "py_compile",      // writes .pyc files (F)
     "pydoc",           // locate imports anything, pipepager runs commands (P, F)
@@ -260,6 +263,8 @@ const DANGEROUS_MODULES: &[&str] = &[
     "torch.jit",       // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
     "torch.utils.bottleneck", // runs profilers on code (P)
     "trace",           // Trace.run/runctx exec a string (P, F)
+    "turtle",          // tkinter under another name (TK, Canvas): Tcl runs commands
+    "turtledemo",      // tkinter, imported whole
     "types",           // CodeType, FunctionType build code (P, F)
     "unittest",        // runs tests, mocks (F)
     "urllib",          // network (P: urllib.request, F)
@@ -363,7 +368,9 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("uuid", "_popen"),              // runs a command (Python 2)
     ("wave", "Wave_write"),          // opens the file it names for writing
     ("wave", "open"),
-    ("zipapp", "create_archive"), // writes an archive where it is told
+    ("xml.etree.ElementTree", "ElementTree.write"), // writes the file it is given
+    ("xml.etree.cElementTree", "ElementTree.write"), // the same, Python 3.8
+    ("zipapp", "create_archive"),                   // writes an archive where it is told
 ];
 
 /// Dunder names that are data, not a way into an object's internals.
@@ -510,6 +517,7 @@ const DANGEROUS_ALIASES: &[(&str, &str)] = &[
     ("email.iterators", "StringIO"),
     ("email.message", "BytesIO"),
     ("email.message", "StringIO"),
+    ("email.mime.audio", "BytesIO"),
     ("email.parser", "StringIO"),
     ("email.parser", "TextIOWrapper"),
     ("encodings.quopri_codec", "BytesIO"),
@@ -520,15 +528,13 @@ const DANGEROUS_ALIASES: &[(&str, &str)] = &[
     ("graphlib", "GenericAlias"),
     ("hmac", "compare_digest"),
     ("imghdr", "PathLike"),
-    ("mailbox", "GenericAlias"),
     ("pathlib", "attrgetter"),
     ("pathlib", "urlquote_from_bytes"),
     ("pathlib._abc", "_Globber"),
     ("pathlib._local", "_StringGlobber"),
     ("plistlib", "BytesIO"),
     ("pprint", "_StringIO"),
-    ("pstats", "cmp_to_key"),
-    ("pstats", "dataclass"),
+    ("pprint", "_dataclasses"),
     ("random", "_index"),
     ("random", "_urandom"),
     ("reprlib", "get_ident"),
@@ -549,6 +555,7 @@ const DANGEROUS_ALIASES: &[(&str, &str)] = &[
     ("wsgiref.simple_server", "python_implementation"),
     ("xdrlib", "BytesIO"),
     ("xdrlib", "wraps"),
+    ("xml.etree.ElementInclude", "urljoin"),
 ];
 
 /// Whether `module.name` is, or reaches into, one of [`DANGEROUS_NAMES`] or
@@ -777,6 +784,7 @@ mod tests {
     fn dangerous_lists_are_sorted_and_reach_submodules_attributes_and_python2_names() {
         assert!(DANGEROUS_MODULES.windows(2).all(|w| w[0] < w[1]));
         assert!(DANGEROUS_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(DANGEROUS_ALIASES.windows(2).all(|w| w[0] < w[1]));
         for (m, n) in [
             ("os", "system"),
             ("numpy.testing._private.utils", "runstring"),

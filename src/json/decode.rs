@@ -76,7 +76,8 @@ fn number(n: &serde_json::Number) -> Result<Value> {
             match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(Value::Float(f)),
                 _ => Err(Error::invalid(format!(
-                    "{text} is beyond a float's range (write {{\"$float\": \"inf\"}} for infinity)"
+                    "{} is beyond a float's range (write {{\"$float\": \"inf\"}} for infinity)",
+                    cut(&text)
                 ))),
             }
         }
@@ -102,8 +103,9 @@ fn cut(s: &str) -> String {
 #[cold]
 fn unknown_tag(tag: &str) -> Error {
     Error::invalid(format!(
-        "unknown tag {tag:?} (the tags are {}; a dict whose only key starts with '$' is \
+        "unknown tag {} (the tags are {}; a dict whose only key starts with '$' is \
          written {{\"$dict\": [[key, value]]}})",
+        cut(tag),
         tag::ALL.join(", ")
     ))
 }

@@ -112,9 +112,13 @@ pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<
         .refused_global()
         .map(|(m, n)| (m.to_string(), n.to_string()));
     while let Some((module, name)) = refused.take() {
-        // A name with control characters makes no argument to print (nor one worth allowing).
-        let printable = |s: &str| !s.chars().any(char::is_control);
-        if args.len() == MOST || !printable(&module) || !printable(&name) {
+        // Only a name of letters, digits, `_` and `.` (as Python's are) makes an argument to
+        // print: any other could hold shell syntax, line breaks or terminal escapes.
+        let plain = |s: &str| {
+            s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        };
+        if args.len() == MOST || !plain(&module) || !plain(&name) {
             return None;
         }
         args.push(format!("{module}:{name}"));

@@ -7,6 +7,22 @@ use std::io;
 use pypickle::{Category, SerOptions, Serializer, Value};
 use serde::Serialize;
 
+/// An instance of `m.C` made by NEWOBJ with nothing in it, for struct update syntax.
+fn plain_object() -> pypickle::Object {
+    pypickle::Object {
+        class: pypickle::Global {
+            module: "m".into(),
+            name: "C".into(),
+        },
+        made: pypickle::Made::New,
+        args: Value::Tuple(vec![]),
+        kwargs: None,
+        state: vec![],
+        list_items: vec![],
+        dict_items: vec![],
+    }
+}
+
 fn err<T: Serialize + ?Sized>(v: &T) -> pypickle::Error {
     pypickle::to_vec(v).expect_err("should be refused")
 }
@@ -124,7 +140,7 @@ fn to_value_refuses_unhashable_keys_and_set_elements_as_the_writer_does() {
 #[test]
 fn unhashable_objects_are_refused_as_keys_and_set_elements() {
     use pypickle::stdlib::{Counter, Deque, OrderedDict};
-    use pypickle::{Global, Made, Object};
+    use pypickle::Object;
     fn refused<T: Serialize>(v: &T, what: &str) {
         for e in [
             pypickle::to_vec(v).expect_err("should be refused"),
@@ -147,16 +163,8 @@ fn unhashable_objects_are_refused_as_keys_and_set_elements() {
     refused(&Value::Set(vec![Value::from(od)]), "an OrderedDict");
     let object = |items: Vec<Value>| {
         Value::Object(Box::new(Object {
-            class: Global {
-                module: "m".into(),
-                name: "C".into(),
-            },
-            made: Made::New,
-            args: Value::Tuple(vec![]),
-            kwargs: None,
-            state: vec![],
             list_items: items,
-            dict_items: vec![],
+            ..plain_object()
         }))
     };
     refused(
@@ -738,19 +746,13 @@ fn a_map_key_without_its_value_is_refused() {
 /// of a list is refused by CPython, and at protocols 0-1 it loaded as another value.
 #[test]
 fn objects_with_args_that_are_not_a_tuple_are_refused() {
-    use pypickle::{Global, Made, Object};
+    use pypickle::{Made, Object};
     let object = |made, args, kwargs| {
         Value::Object(Box::new(Object {
-            class: Global {
-                module: "m".into(),
-                name: "C".into(),
-            },
             made,
             args,
             kwargs,
-            state: vec![],
-            list_items: vec![],
-            dict_items: vec![],
+            ..plain_object()
         }))
     };
     for proto in 0..=5 {
@@ -773,20 +775,12 @@ fn objects_with_args_that_are_not_a_tuple_are_refused() {
 /// where the pickle has two, and refused chains past 85.
 #[test]
 fn object_chains_the_reader_reads_are_written_back() {
-    use pypickle::{DeOptions, Global, Made, Object};
+    use pypickle::{DeOptions, Object};
     let chain = |n: usize| {
         (0..n).fold(Value::None, |inner, _| {
             Value::Object(Box::new(Object {
-                class: Global {
-                    module: "m".into(),
-                    name: "C".into(),
-                },
-                made: Made::New,
-                args: Value::Tuple(vec![]),
-                kwargs: None,
                 state: vec![Value::Dict(vec![(Value::Str("x".into()), inner)])],
-                list_items: vec![],
-                dict_items: vec![],
+                ..plain_object()
             }))
         })
     };

@@ -226,15 +226,11 @@ impl DeOptions {
     ///
     /// # Panics
     ///
-    /// If `code` is 0 or above 2^31 - 1, which `copyreg.add_extension` refuses too (no pickle
-    /// holds such a code).
+    /// If `code` is 0 or above 2^31 - 1, or `code` or `module.name` is already registered for
+    /// another, which `copyreg.add_extension` refuses too (no pickle holds such a code, and
+    /// one code cannot stand for two globals).
     pub fn extension(mut self, code: u32, module: &str, name: &str) -> Self {
-        assert!(
-            (1..=i32::MAX as u32).contains(&code),
-            "extension code {code} is out of range: codes are 1 to 2^31 - 1, as in copyreg"
-        );
-        self.extensions
-            .push((code, module.to_string(), name.to_string()));
+        crate::class::add_extension(&mut self.extensions, code, module, name);
         self
     }
 

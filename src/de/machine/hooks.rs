@@ -211,8 +211,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 Kind::Set(self.container(&nodes))
             }
             Value::Tuple(items) => {
+                // As TUPLE makes it: noted unhashable if it holds a list, dict or set.
                 let nodes = self.inject_all(items, depth)?;
-                Kind::Tuple(self.arena.range(&nodes))
+                self.tuple(&nodes)
             }
             Value::FrozenSet(items) => {
                 let nodes = self.inject_all(items, depth)?;

@@ -374,13 +374,41 @@ fn a_persistent_tuple_holding_a_list_is_not_a_key() {
 /// raises; the same pair twice is fine.
 #[test]
 fn conflicting_extension_codes_are_refused() {
-    let _ = pypickle::DeOptions::new().extension(5, "a", "b").extension(5, "a", "b");
-    let _ = pypickle::SerOptions::new().extension(5, "a", "b").extension(5, "a", "b");
+    let _ = pypickle::DeOptions::new()
+        .extension(5, "a", "b")
+        .extension(5, "a", "b");
+    let _ = pypickle::SerOptions::new()
+        .extension(5, "a", "b")
+        .extension(5, "a", "b");
     let conflicts: [fn(); 4] = [
-        || drop(pypickle::DeOptions::new().extension(5, "a", "b").extension(5, "c", "d")),
-        || drop(pypickle::DeOptions::new().extension(5, "a", "b").extension(6, "a", "b")),
-        || drop(pypickle::SerOptions::new().extension(5, "a", "b").extension(5, "c", "d")),
-        || drop(pypickle::SerOptions::new().extension(5, "a", "b").extension(6, "a", "b")),
+        || {
+            drop(
+                pypickle::DeOptions::new()
+                    .extension(5, "a", "b")
+                    .extension(5, "c", "d"),
+            )
+        },
+        || {
+            drop(
+                pypickle::DeOptions::new()
+                    .extension(5, "a", "b")
+                    .extension(6, "a", "b"),
+            )
+        },
+        || {
+            drop(
+                pypickle::SerOptions::new()
+                    .extension(5, "a", "b")
+                    .extension(5, "c", "d"),
+            )
+        },
+        || {
+            drop(
+                pypickle::SerOptions::new()
+                    .extension(5, "a", "b")
+                    .extension(6, "a", "b"),
+            )
+        },
     ];
     for f in conflicts {
         let r = std::panic::catch_unwind(f);

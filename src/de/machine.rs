@@ -815,10 +815,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                             format!(
                                 "an instance of {}.{} (a list or dict subclass or collections \
                                  container)",
-                                crate::error::Escaped(&String::from_utf8_lossy(
-                                    self.bytes(g.module)
-                                )),
-                                crate::error::Escaped(&String::from_utf8_lossy(self.bytes(g.name)))
+                                String::from_utf8_lossy(self.bytes(g.module)),
+                                String::from_utf8_lossy(self.bytes(g.name))
                             )
                         }
                         _ => "an object".into(),
@@ -1078,9 +1076,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// Whether a call of `callable` copies the containers it is given, as the `collections`
     /// types (but `ChainMap`) and `array.array` do (`deque(l)`, `OrderedDict(l)`: what
-    /// CPython's `deque.__reduce__` writes), and
-    /// so must not see what the pickle later adds to them. Other classes may keep what they are
-    /// given, changes and all, as the arena does.
+    /// CPython's `deque.__reduce__` writes), and so must not see what the pickle later adds to
+    /// them. Other classes may keep what they are given, changes and all, as the arena does.
     fn copies_its_arguments(&self, callable: Node) -> bool {
         let Kind::Global(g) = callable.kind else {
             return false;

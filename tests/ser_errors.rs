@@ -524,16 +524,8 @@ fn nesting_through_objects_options_and_newtypes_is_bounded() {
     }
     let object = |state: Value| {
         Value::Object(Box::new(pypickle::Object {
-            class: pypickle::Global {
-                module: "m".into(),
-                name: "C".into(),
-            },
-            made: pypickle::Made::New,
-            args: Value::Tuple(vec![]),
-            kwargs: None,
             state: vec![state],
-            list_items: vec![],
-            dict_items: vec![],
+            ..plain_object()
         }))
     };
     let deep = object(nested(30_000));

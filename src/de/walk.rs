@@ -282,6 +282,18 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         )
     }
 
+    /// The policy's refusal of the global `id`, met as a value at `node`, and why.
+    #[cold]
+    fn refused_global(&self, id: Id, node: &Node, why: &'static str) -> Error {
+        let (module, name) = self.global_name(id);
+        Error::new(ErrorCode::RefusedGlobal {
+            module: module.into(),
+            name: name.into(),
+            why,
+        })
+        .or_at(node.offset(), node.opcode())
+    }
+
     /// Build a [`Value`] straight from a node, with the same depth, cycle and expansion
     /// accounting as the serde walk (this is `Value`'s fast path).
     pub(crate) fn build(&mut self, node: Node) -> Result<Value> {
@@ -323,15 +335,10 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Known::Enclosing => Some(crate::class::DANGEROUS),
                     _ => None,
                 };
-                let (module, name) = self.global_name(g);
                 if let Some(why) = refused {
-                    return Err(Error::new(ErrorCode::RefusedGlobal {
-                        module: module.into(),
-                        name: name.into(),
-                        why,
-                    })
-                    .or_at(node.offset(), node.opcode()));
+                    return Err(self.refused_global(g, &node, why));
                 }
+                let (module, name) = self.global_name(g);
                 // Copied into every value that names it (an object's class too): the bytes of
                 // a name past 64 are charged, four times over for the copy's own allocations,
                 // or a global of a long name referenced again and again would copy it for a
@@ -780,15 +787,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Set(_) | Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
-                let (m, n) = self.w.global_name(g);
                 if self.w.arena.globals[g as usize].known == crate::class::Known::Enclosing {
-                    return Err(Error::new(ErrorCode::RefusedGlobal {
-                        module: m.into(),
-                        name: n.into(),
-                        why: crate::class::DANGEROUS,
-                    })
-                    .or_at(node.offset(), node.opcode()));
+                    return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
                 }
+                let (m, n) = self.w.global_name(g);
                 Err(type_error(
                     node,
                     format!(

@@ -581,3 +581,17 @@ fn a_complex_part_past_a_floats_range_is_an_error() {
     let j: serde_json::Value = serde_json::from_str(r#"{"$complex": [1.5, -2]}"#).unwrap();
     assert_eq!(from_json(&j).unwrap().to_string(), "(1.5-2j)");
 }
+
+/// A long unknown tag is quoted cut short in the error (found by a hunt: it was quoted whole);
+/// the JSON pointer still names the key in full, as it locates it.
+#[test]
+fn a_long_unknown_tag_is_cut_in_the_message() {
+    let xs = "x".repeat(5000);
+    let mut doc = serde_json::Map::new();
+    doc.insert(format!("${xs}"), json!(1));
+    let e = from_json(&serde_json::Value::Object(doc)).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("unknown tag \"$xxx"), "{}", &msg[..80]);
+    assert_eq!(msg.matches(&xs).count(), 1, "{}", msg.len());
+    assert_eq!(e.pointer(), format!("/${xs}"));
+}

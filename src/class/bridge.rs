@@ -131,36 +131,25 @@ pub(crate) fn keywords_left_out(class: impl std::fmt::Display, want: Want) -> St
 pub(crate) fn choose(want: Want, f: &Facts) -> Source {
     use Source::*;
     let keywords_only = f.kwargs && !f.args;
-    let order: &[(bool, Source)] = match want {
-        Want::Struct => &[
-            (f.attributes, Attributes),
-            (f.dict_items, DictItems),
-            (keywords_only, Keywords),
-            (f.args, Args),
-            (f.tuple_state, TupleState),
-        ],
-        Want::Map => &[
-            (f.dict_items, DictItems),
-            (f.attributes, Attributes),
-            (f.ctor_dict, CtorDict),
-            (keywords_only, Keywords),
-        ],
-        Want::Seq => &[
-            (f.list_items, ListItems),
-            (f.args, Args),
-            (f.tuple_state, TupleState),
-        ],
+    let has = |s: &Source| match s {
+        Attributes => f.attributes,
+        DictItems => f.dict_items,
+        Keywords => keywords_only,
+        Args => f.args,
+        TupleState => f.tuple_state,
+        CtorDict => f.ctor_dict,
+        ListItems => f.list_items,
+        KeywordsLeftOut | Mismatch | Nothing => false,
+    };
+    let order: &[Source] = match want {
+        Want::Struct => &[Attributes, DictItems, Keywords, Args, TupleState],
+        Want::Map => &[DictItems, Attributes, CtorDict, Keywords],
+        Want::Seq => &[ListItems, Args, TupleState],
         Want::Any => &[
-            (f.list_items, ListItems),
-            (f.dict_items, DictItems),
-            (f.attributes, Attributes),
-            (f.tuple_state, TupleState),
-            (f.ctor_dict, CtorDict),
-            (keywords_only, Keywords),
-            (f.args, Args),
+            ListItems, DictItems, Attributes, TupleState, CtorDict, Keywords, Args,
         ],
     };
-    match order.iter().find(|(has, _)| *has).map(|(_, s)| *s) {
+    match order.iter().find(|s| has(s)).copied() {
         Some(Args | CtorDict) if f.kwargs => KeywordsLeftOut,
         Some(s) => s,
         None if f.kwargs => KeywordsLeftOut,

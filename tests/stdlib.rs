@@ -1576,6 +1576,95 @@ fn objects_in_serdes_own_buffers_still_pickle_whole() {
 }
 
 #[test]
+fn big_ints_in_serdes_own_buffers_pickle_as_ints() {
+    // serde's buffer has no 128-bit integers: a big int (a UUID's, a `Value`'s) going through
+    // it was an error ("i128 is not supported"), past 128 bits a str the pickle refused.
+    #[derive(serde::Serialize)]
+    enum Ev {
+        Created { id: Uuid },
+        Raw { v: Value },
+    }
+    #[derive(serde::Serialize)]
+    struct Msg {
+        seq: u32,
+        #[serde(flatten)]
+        ev: Ev,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(tag = "type")]
+    enum Envelope {
+        Event(Ev),
+    }
+    let id = || Uuid::from_u128(0x1234_5678_1234_5678_1234_5678_1234_5678);
+    let big = |script: &str| -> Value {
+        from_slice(&unhex(
+            python(&format!(
+                "import pickle; print(pickle.dumps({script}).hex())"
+            ))
+            .trim(),
+        ))
+        .unwrap()
+    };
+    let mut pickles = vec![
+        pypickle::to_vec(&Msg {
+            seq: 1,
+            ev: Ev::Created { id: id() },
+        })
+        .unwrap(),
+        pypickle::to_vec(&Envelope::Event(Ev::Created { id: id() })).unwrap(),
+    ];
+    for v in ["2**64 - 1", "-2**70", "2**200", "-2**300"] {
+        pickles.push(
+            pypickle::to_vec(&Msg {
+                seq: 1,
+                ev: Ev::Raw { v: big(v) },
+            })
+            .unwrap(),
+        );
+        pickles.push(pypickle::to_vec(&Envelope::Event(Ev::Raw { v: big(v) })).unwrap());
+        // and through `to_value`, written from there
+        let value = pypickle::to_value(&Msg {
+            seq: 1,
+            ev: Ev::Raw { v: big(v) },
+        })
+        .unwrap();
+        pickles.push(pypickle::to_vec(&value).unwrap());
+    }
+    let script = format!(
+        "import pickle\nfor h in {:?}: print(repr(pickle.loads(bytes.fromhex(h))))",
+        pickles
+            .iter()
+            .map(|p| py_common::hex(p))
+            .collect::<Vec<_>>()
+    );
+    let uuid = "UUID('12345678-1234-5678-1234-567812345678')";
+    let mut want = vec![
+        format!("{{'seq': 1, 'Created': {{'id': {uuid}}}}}"),
+        format!("{{'type': 'Event', 'Created': {{'id': {uuid}}}}}"),
+    ];
+    for v in ["2**64 - 1", "-2**70", "2**200", "-2**300"] {
+        let n = python(&format!("print({v})"));
+        let n = n.trim();
+        want.push(format!("{{'seq': 1, 'Raw': {{'v': {n}}}}}"));
+        want.push(format!("{{'type': 'Event', 'Raw': {{'v': {n}}}}}"));
+        want.push(format!("{{'seq': 1, 'Raw': {{'v': {n}}}}}"));
+    }
+    let got: Vec<String> = python(&script).lines().map(str::to_owned).collect();
+    assert_eq!(got, want);
+    // Another format behind the same buffering gets the narrowest number that holds it.
+    let json = serde_json::to_string(&Msg {
+        seq: 1,
+        ev: Ev::Raw {
+            v: big("2**64 - 1"),
+        },
+    });
+    assert_eq!(
+        json.unwrap(),
+        r#"{"seq":1,"Raw":{"v":18446744073709551615}}"#
+    );
+}
+
+#[test]
 fn a_defaultdicts_factory_and_a_counters_dict_are_not_constructor_arguments() {
     // Read as a sequence or a struct, they gave the factory (or refused it as a global) and
     // the Counter's dict as positional arguments (found by a review). The factory is not

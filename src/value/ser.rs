@@ -50,20 +50,30 @@ impl Serialize for Bytes<'_> {
     }
 }
 
-/// A big int's payload: its little-endian bytes to a serializer that is not human readable
-/// (pypickle's own, inside a `$pypickle::BigInt` newtype); else a number, or its decimal text
-/// past 128 bits.
+/// A big int's payload: its little-endian bytes to pypickle's own serializers (inside a
+/// `$pypickle::BigInt` newtype, which they read back as the int), and to serde's buffer when
+/// it buffers for them (a `#[serde(flatten)]` field, an internally tagged enum), which
+/// replays it to them as it was; to any other, a number in the narrowest of serde's integer
+/// types that holds it (serde's own buffer has none of 128 bits), or its decimal text past
+/// 128 bits.
 struct Big<'a>(&'a BigInt);
 
 impl Serialize for Big<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if !s.is_human_readable() {
+        if !s.is_human_readable() || is_serde_buffer::<S>() {
             return s.serialize_bytes(self.0.as_le_bytes());
         }
-        match (self.0.to_i128(), self.0.to_u128()) {
-            (Some(v), _) => s.serialize_i128(v),
-            (None, Some(v)) => s.serialize_u128(v),
-            _ => s.serialize_str(&self.0.to_string()),
+        let b = self.0;
+        if let Some(v) = b.to_i64() {
+            s.serialize_i64(v)
+        } else if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
+            s.serialize_u64(v)
+        } else if let Some(v) = b.to_i128() {
+            s.serialize_i128(v)
+        } else if let Some(v) = b.to_u128() {
+            s.serialize_u128(v)
+        } else {
+            s.serialize_str(&b.to_string())
         }
     }
 }

@@ -79,7 +79,8 @@ impl BigInt {
     /// rounded value is out of range (where Python raises `OverflowError`).
     pub fn to_f64(&self) -> f64 {
         let (neg, mag) = self.magnitude();
-        let bits = mag.len() * 32 - mag.last().map_or(32, |l| l.leading_zeros() as usize);
+        // Zero has no limbs, and no bits.
+        let bits = mag.len() * 32 - mag.last().map_or(0, |l| l.leading_zeros() as usize);
         let f = if bits <= 64 {
             // Exact in a u64, whose conversion rounds correctly.
             mag.iter()
@@ -799,5 +800,21 @@ mod tests {
             -2f64.powi(200)
         );
         assert!(BigInt::from_integral_f64(0.5).is_none());
+    }
+
+    #[test]
+    fn zero_in_every_spelling_converts_to_zero() {
+        // A zero BigInt is never read from a pickle (small ints are `Value::Int`), but one
+        // can be built; its float is 0.0, as Python's `float(0)` (it panicked).
+        for z in [
+            BigInt::from(0i128),
+            BigInt::from_le_bytes(&[]),
+            BigInt::from_le_bytes(&[0, 0]),
+            "0".parse().unwrap(),
+            "-0".parse().unwrap(),
+        ] {
+            assert_eq!(z.to_f64().to_bits(), 0f64.to_bits(), "{z:?}");
+            assert_eq!(z.to_string(), "0");
+        }
     }
 }

@@ -24,7 +24,10 @@ pub(crate) use ser::{
 ///
 /// Tuples stay tuples, sets stay sets, `bytearray` is not `bytes`, integers of any size are
 /// exact, and dicts keep their insertion order and any hashable keys. `Display` prints Python's
-/// `repr()` of the same object, so a `Value` can be compared with what CPython prints.
+/// `repr()` of the same object, so a `Value` can be compared with what CPython prints: CPython
+/// 3.11's, whose `str.isprintable()` knows Unicode 14.0 (later Pythons print characters added
+/// to Unicode since as they are, where this escapes them) and which prints an `OrderedDict` as
+/// `OrderedDict([('a', 1)])`.
 ///
 /// ```
 /// // pickle.dumps((1, 'a'), protocol=4)
@@ -35,7 +38,12 @@ pub(crate) use ser::{
 ///
 /// Equality follows Python where Python defines it: `1 == 1.0 == True`, `b'a' ==
 /// bytearray(b'a')`, `{1} == frozenset({1})`, dicts and sets compare without regard to order.
-/// Unlike Python, NaN equals NaN, so that `Value` can be `Eq` and a map key.
+/// Unlike Python, NaN equals NaN, so that `Value` can be `Eq` and a map key. Instances
+/// (`Object`) are equal when their class and every part are: Python's own comparisons of
+/// `Decimal('1.0') == 1`, `Fraction(1, 2) == 0.5`, an `OrderedDict` with a dict or datetimes
+/// across timezones are not reproduced, and two exceptions made alike are equal here, where
+/// Python compares them by identity. A `Set` built by hand keeps every element it is given
+/// (`{1, True}`); one read from a pickle holds each once.
 ///
 /// A pickle whose dict sets the same key twice (something Python never writes) keeps both
 /// entries; CPython would keep the last value in the first position.

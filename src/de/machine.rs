@@ -41,8 +41,10 @@ pub(crate) struct Machine {
     buffers_given: usize,
     next_buffer: usize,
     /// Where joblib put array bytes and nested pickles, in order, across the pickles of one
-    /// input (for `joblib::scan`).
+    /// input (for `joblib::scan`), when `records_joblib_regions` (only a machine of its own,
+    /// made for that input, records them: the thread's kept machine would hold them forever).
     pub(crate) joblib_regions: Vec<JoblibRegion>,
+    pub(crate) records_joblib_regions: bool,
 }
 
 /// Bytes of a joblib file outside its opcodes: an array's bytes (padding included), or the
@@ -103,6 +105,7 @@ impl Machine {
             + self.memo.capacity_bytes()
             + self.unhashable_tuples.capacity() * std::mem::size_of::<u32>()
             + self.uncalled_partials.len() * 2 * std::mem::size_of::<Id>()
+            + self.joblib_regions.capacity() * std::mem::size_of::<JoblibRegion>()
     }
 
     /// The caller passes `n` out-of-band buffers for NEXT_BUFFER to take, in order (`None`:

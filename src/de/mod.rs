@@ -86,6 +86,7 @@ pub(crate) fn joblib_regions(bytes: &[u8]) -> (Vec<JoblibRegion>, Option<Error>)
     opts.joblib = true;
     opts.accept_all = true;
     let (mut machine, mut arena) = (Machine::default(), Arena::default());
+    machine.records_joblib_regions = true;
     let mut read = SliceRead::new(bytes);
     let failed = loop {
         match machine.run(&mut read, &mut arena, &opts, &[]) {
@@ -191,12 +192,16 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             return Err(Error::new(ErrorCode::StreamBroken(at)));
         }
         let start = self.read.position();
+        // Broken until the run returns: a hook that panics (caught by the caller) leaves the
+        // input inside this pickle, where no next pickle can be found either.
+        self.broken = Some(start);
         let root = self
             .machine
             .run(&mut self.read, &mut self.arena, &self.opts, &[]);
-        if let Err(e) = &root {
-            self.broken = Some(e.offset().unwrap_or(start));
-        }
+        self.broken = match &root {
+            Ok(_) => None,
+            Err(e) => Some(e.offset().unwrap_or(start)),
+        };
         root
     }
 
@@ -418,10 +423,16 @@ thread_local! {
 fn with_buffers<T>(f: impl FnOnce(&mut Buffers) -> T) -> T {
     // A nested call (a Deserialize impl that itself calls from_slice) finds the slot empty and
     // uses fresh buffers.
-    let mut buffers = BUFFERS.with(|slot| slot.take()).unwrap_or_default();
+    // So does a call from a thread-local's destructor once this one is gone (`try_with`).
+    let mut buffers = BUFFERS
+        .try_with(|slot| slot.take())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let out = f(&mut buffers);
     if buffers.machine.capacity_bytes() + buffers.arena.capacity_bytes() <= RETAIN_BYTES {
-        BUFFERS.with(|slot| slot.set(Some(buffers)));
+        // (Gone: the buffers are dropped here.)
+        let _ = BUFFERS.try_with(|slot| slot.set(Some(buffers)));
     }
     out
 }

@@ -84,7 +84,10 @@ use output::{Output, Room};
 /// A `Serialize` impl that ignores an error of one of its parts and goes on gets errors from
 /// `dump` (and `to_vec`, `to_writer`) for its later parts and for the value; through
 /// `value.serialize(&mut ser)`, nothing tells its later parts from a new value, so use `dump`
-/// for values whose impls may do that.
+/// for values whose impls may do that. The same holds after a panic in a `Serialize` impl
+/// that the caller catches: `dump` and [`take_buffers`](Self::take_buffers) abandon the
+/// pickle it left half-written, but a value written with `value.serialize(&mut ser)` next
+/// is taken for a part of it.
 ///
 /// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
 /// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
@@ -265,6 +268,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         if self.level != 0 || self.broken || !self.out.is_idle() {
             self.recover();
         }
+        // Nothing is open at a dump's start. What a `Serialize` impl that panicked left
+        // open (the caller caught it) is not counted against this pickle, nor its class.
+        self.wraps = 0;
+        self.forced = None;
+        self.frozen.clear();
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.buffers_at = self.buffers.len();
         self.whole = true;
@@ -317,9 +325,9 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
     /// the order the pickles refer to them; the serializer's list starts empty again.
     pub fn take_buffers(&mut self) -> Vec<Vec<u8>> {
-        // Not those of a pickle an error left half-written: no pickle will refer to them, and
-        // every later pickle's would be taken one place off.
-        if self.broken {
+        // Not those of a pickle an error (or a caught panic) left half-written: no pickle will
+        // refer to them, and every later pickle's would be taken one place off.
+        if self.level != 0 || self.broken || !self.out.is_idle() {
             self.recover();
         }
         self.buffers_at = 0;

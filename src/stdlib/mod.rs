@@ -489,14 +489,15 @@ thread_local! {
 /// object's position.
 pub(crate) fn conversion_failed<E: serde::de::Error>(e: Error) -> E {
     let text = E::custom(&e);
-    FAILED.with(|f| f.set(Some(e)));
+    // (`try_with`: from a thread-local's destructor, once this one is gone, the text alone.)
+    let _ = FAILED.try_with(|f| f.set(Some(e)));
     text
 }
 
 /// Run `visit` (a `Value` handed over), its error the conversion's own if one failed.
 pub(crate) fn failed_within<T>(visit: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    FAILED.with(|f| f.set(None));
-    visit().map_err(|e| FAILED.with(|f| f.take()).unwrap_or(e))
+    let _ = FAILED.try_with(|f| f.set(None));
+    visit().map_err(|e| FAILED.try_with(|f| f.take()).ok().flatten().unwrap_or(e))
 }
 
 /// `Serialize` and `Deserialize` through [`Value`], and `TryFrom<Value>`; with a class, also

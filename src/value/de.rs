@@ -244,18 +244,27 @@ fn type_error(msg: String) -> Error {
 }
 
 thread_local! {
-    /// The mailbox of [`hand_over`].
-    static HANDOFF: std::cell::Cell<Option<Value>> = const { std::cell::Cell::new(None) };
+    /// The mailbox of [`hand_over`]. `ManuallyDrop`: a thread-local with nothing to drop has
+    /// no destructor, and so is still there when another thread-local's destructor decodes a
+    /// `Value` (`with` on one already destroyed panics). [`hand_over`] always empties it.
+    static HANDOFF: std::mem::ManuallyDrop<std::cell::Cell<Option<Value>>> =
+        const { std::mem::ManuallyDrop::new(std::cell::Cell::new(None)) };
 }
 
 /// Give a visitor that asked for [`VALUE_TOKEN`] a whole `Value`. `Value`'s own visitor takes it
 /// from the mailbox; any other visitor gets a deserializer over it, so it still sees the data.
 pub(crate) fn hand_over<'de, V: Visitor<'de>>(value: Value, visitor: V) -> Result<V::Value> {
+    /// Empties the mailbox, on the way out of a visitor that panicked too: nothing may
+    /// linger for an unrelated visitor to find, nor be left undropped when the thread ends.
+    struct Empty;
+    impl Drop for Empty {
+        fn drop(&mut self) {
+            drop(HANDOFF.with(|slot| slot.take()));
+        }
+    }
     HANDOFF.with(|slot| slot.set(Some(value)));
-    let out = visitor.visit_newtype_struct(Mailbox);
-    // Nothing may linger for an unrelated visitor to find.
-    HANDOFF.with(|slot| slot.take());
-    out
+    let _empty = Empty;
+    visitor.visit_newtype_struct(Mailbox)
 }
 
 /// A deserializer over whatever [`hand_over`] left in the mailbox.

@@ -103,10 +103,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         };
         self.arena.objects[o as usize] = array;
         self.m.joblib_arrays.insert(o);
-        let end = self.r.position();
-        self.m
-            .joblib_regions
-            .push(JoblibRegion { start, end, nested });
+        if self.m.records_joblib_regions {
+            let end = self.r.position();
+            self.m
+                .joblib_regions
+                .push(JoblibRegion { start, end, nested });
+        }
         self.check_nodes()
     }
 

@@ -119,8 +119,8 @@ pub(crate) fn implausible(module: &str, name: &str) -> Option<&'static str> {
 /// says why, with its source: (P) picklescan's `_unsafe_globals`, (F) fickling's
 /// `UNSAFE_IMPORTS` and `UnsafeImportsML`, as of mid-2026; unmarked entries are this crate's own.
 const DANGEROUS_MODULES: &[&str] = &[
-    "__builtins__",               // not a module; names the builtins of a frame (F)
-    "_aix_support",               // runs commands through os.system (P, F)
+    "__builtins__",                   // not a module; names the builtins of a frame (F)
+    "_aix_support",                   // runs commands through os.system (P, F)
     "_bz2", // bz2's C half: nothing to pickle, and written as Python 2's `bz2`, which is refused
     "_ctypes", // foreign functions, raw memory (F)
     "_dbm", // dbm.ndbm's C half: database files (Python 2's `dbm` names both)
@@ -241,41 +241,44 @@ const DANGEROUS_MODULES: &[&str] = &[
     "signal",          // signal handlers (F)
     "site",            // path configuration runs .pth code (F)
     "sklearn.datasets", // fetch_* downloads, load_/dump_svmlight_file read and write files
-    "smtplib",         // network (F)
-    "socket",          // network (P, F)
-    "socketserver",    // servers bind and listen (F)
-    "sqlite3",         // database files (F)
-    "ssl",             // network, DNS exfiltration (P, F)
-    "subprocess",      // runs programs (P, F)
-    "sys",             // interpreter state, sys.modules (P, F)
-    "sysconfig",       // build configuration
-    "syslog",          // logging to the system (F)
-    "tarfile",         // extracts files (F)
-    "telnetlib",       // network (F)
-    "tempfile",        // creates files (F)
-    "test",            // test.support spawns interpreters (P, F)
-    "threading",       // threads (F)
-    "timeit",          // times a string of code by running it (P, F)
-    "tkinter",         // Tcl interpreters run commands
-    "torch._dynamo",   // compiles and runs code (P: guards.GuardBuilder.get, F)
-    "torch._inductor", // compiles and runs code (P: codecache.compile_file, F)
-    "torch.hub",       // downloads and runs code (F)
-    "torch.jit",       // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
+    "sklearn.utils._testing", // assert_run_python_script_without_output runs Python source; memmap helpers write files
+    "sklearn.utils.estimator_checks", // the test harness: re-exports those helpers, writes memmapped files
+    "sklearn.utils.testing",          // scikit-learn < 0.24's name of sklearn.utils._testing
+    "smtplib",                        // network (F)
+    "socket",                         // network (P, F)
+    "socketserver",                   // servers bind and listen (F)
+    "sqlite3",                        // database files (F)
+    "ssl",                            // network, DNS exfiltration (P, F)
+    "subprocess",                     // runs programs (P, F)
+    "sys",                            // interpreter state, sys.modules (P, F)
+    "sysconfig",                      // build configuration
+    "syslog",                         // logging to the system (F)
+    "tarfile",                        // extracts files (F)
+    "telnetlib",                      // network (F)
+    "tempfile",                       // creates files (F)
+    "test",                           // test.support spawns interpreters (P, F)
+    "threading",                      // threads (F)
+    "timeit",                         // times a string of code by running it (P, F)
+    "tkinter",                        // Tcl interpreters run commands
+    "torch._dynamo",                  // compiles and runs code (P: guards.GuardBuilder.get, F)
+    "torch._inductor",                // compiles and runs code (P: codecache.compile_file, F)
+    "torch.hub",                      // downloads and runs code (F)
+    "torch.jit", // compiles and runs code (P: unsupported_tensor_ops.execWrapper, F)
     "torch.utils.bottleneck", // runs profilers on code (P)
-    "trace",           // Trace.run/runctx exec a string (P, F)
-    "turtle",          // tkinter under another name (TK, Canvas): Tcl runs commands
-    "turtledemo",      // tkinter, imported whole
-    "types",           // CodeType, FunctionType build code (P, F)
-    "unittest",        // runs tests, mocks (F)
-    "urllib",          // network (P: urllib.request, F)
-    "urllib2",         // Python 2's urllib.request (F)
-    "uu",              // encode(in, out) and decode(in, out) read and write files by path
-    "venv",            // creates environments, runs pip (P, F)
-    "webbrowser",      // opens URLs, runs browsers (P, F)
-    "winreg",          // Windows registry
-    "xmlrpc",          // network (F)
-    "zipfile",         // extracts files (F)
-    "zipimport",       // imports code from archives (F)
+    "trace",     // Trace.run/runctx exec a string (P, F)
+    "turtle",    // tkinter under another name (TK, Canvas): Tcl runs commands
+    "turtledemo", // tkinter, imported whole
+    "types",     // CodeType, FunctionType build code (P, F)
+    "unittest",  // runs tests, mocks (F)
+    "urllib",    // network (P: urllib.request, F)
+    "urllib2",   // Python 2's urllib.request (F)
+    "uu",        // encode(in, out) and decode(in, out) read and write files by path
+    "venv",      // creates environments, runs pip (P, F)
+    "webbrowser", // opens URLs, runs browsers (P, F)
+    "winreg",    // Windows registry
+    "xmlrpc",    // network (F)
+    "zipfile",   // extracts files (F)
+    "zipimport", // imports code from archives (F)
 ];
 
 /// Names in otherwise harmless modules that are refused unless allowed one by one, with the
@@ -324,9 +327,11 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("numpy", "savetxt"),    // writes files
     ("numpy", "savez"),      // writes files
     ("numpy", "savez_compressed"), // writes files
+    ("numpy._core", "_ufunc_reconstruct"), // getattr(__import__(module), name): anything
     ("numpy._core._methods", "_dump"), // ndarray.dump's body: writes a file
     ("numpy._core.multiarray", "fromfile"), // numpy.fromfile's home: reads files
     ("numpy._core.records", "fromfile"), // reads files
+    ("numpy.core", "_ufunc_reconstruct"), // numpy 1's (and numpy 2's alias): anything
     ("numpy.core._methods", "_dump"), // numpy 1's ndarray.dump body: writes a file
     ("numpy.core.multiarray", "fromfile"), // numpy 1's numpy.fromfile: reads files
     ("numpy.core.records", "fromfile"), // reads files
@@ -766,6 +771,21 @@ mod tests {
             ("numpy", "DataSource"),
             ("sklearn.datasets", "fetch_openml"),
             ("sklearn.datasets._svmlight_format_io", "dump_svmlight_file"),
+            // From the sklearn hunt: getattr(__import__(m), n), and a Python script runner.
+            ("numpy._core", "_ufunc_reconstruct"),
+            ("numpy.core", "_ufunc_reconstruct"),
+            (
+                "sklearn.utils._testing",
+                "assert_run_python_script_without_output",
+            ),
+            (
+                "sklearn.utils.estimator_checks",
+                "create_memmap_backed_data",
+            ),
+            (
+                "sklearn.utils.testing",
+                "assert_run_python_script_without_output",
+            ),
         ] {
             assert_eq!(verdict(m, n), Verdict::Dangerous, "{m}.{n}");
         }

@@ -1395,3 +1395,30 @@ fn numpy_scalars_read_as_0_d_arrays_through_serdes_buffer() {
         "{e}"
     );
 }
+
+/// numpy's scalar types kept as classes (a scikit-learn estimator's `dtype=np.float64`, which
+/// made `OneHotEncoder` and `CountVectorizer` pickles refused) read with the default policy,
+/// and `scan` finds them safe: every scalar type the live numpy names, at protocols 0-5.
+#[test]
+fn numpy_scalar_types_are_data() {
+    let script = "import pickle, numpy as np\n\
+        types = sorted({t for t in vars(np).values() if isinstance(t, type) and issubclass(t, np.generic)}, key=lambda t: t.__name__)\n\
+        for proto in range(6):\n\
+        \x20   print(pickle.dumps({'dtype': np.float64, 'types': types}, proto).hex(), '|', ' '.join(t.__module__ + '.' + t.__name__ for t in types))\n";
+    for python in numpy_pythons() {
+        let out = run_python(&python, &["-c", script], String::new());
+        assert_eq!(out.lines().count(), 6, "{python}");
+        for line in out.lines() {
+            let (hex, names) = line.split_once(" | ").unwrap();
+            let p = unhex(hex);
+            let v: Value = pypickle::from_slice(&p).unwrap_or_else(|e| panic!("{python}: {e}"));
+            let shown = v.to_string();
+            assert!(shown.starts_with("{'dtype': numpy.float64, 'types': ["), "{shown}");
+            for name in names.split(' ') {
+                assert!(shown.contains(name), "{python}: {name} in {shown}");
+            }
+            let report = pypickle::scan(&p);
+            assert!(!report.is_dangerous() && report.is_safe(), "{python}: {report:?}");
+        }
+    }
+}

@@ -155,8 +155,84 @@ pub(crate) fn is_array(module: &str, name: &str) -> bool {
     )
 }
 
-/// Whether `module.name` is one of the numpy globals that pickled arrays name.
+/// numpy's scalar types (`numpy.float64`, abstract ones like `numpy.floating` too), under
+/// the names numpy 1 and 2 give them: pickled as classes where a program keeps a type (a
+/// scikit-learn estimator's `dtype=np.float64`), they are data. Sorted.
+const SCALAR_TYPES: &[&str] = &[
+    "bool",
+    "bool_",
+    "byte",
+    "bytes_",
+    "cdouble",
+    "cfloat",
+    "character",
+    "clongdouble",
+    "clongfloat",
+    "complex128",
+    "complex192",
+    "complex256",
+    "complex64",
+    "complex_",
+    "complexfloating",
+    "csingle",
+    "datetime64",
+    "double",
+    "flexible",
+    "float128",
+    "float16",
+    "float32",
+    "float64",
+    "float96",
+    "float_",
+    "floating",
+    "generic",
+    "half",
+    "inexact",
+    "int16",
+    "int32",
+    "int64",
+    "int8",
+    "int_",
+    "intc",
+    "integer",
+    "intp",
+    "long",
+    "longcomplex",
+    "longdouble",
+    "longfloat",
+    "longlong",
+    "number",
+    "object_",
+    "record",
+    "short",
+    "signedinteger",
+    "single",
+    "singlecomplex",
+    "str_",
+    "string_",
+    "timedelta64",
+    "ubyte",
+    "uint",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uint8",
+    "uintc",
+    "uintp",
+    "ulong",
+    "ulonglong",
+    "unicode_",
+    "unsignedinteger",
+    "ushort",
+    "void",
+];
+
+/// Whether `module.name` is one of the numpy globals that pickled arrays name, or a scalar
+/// type.
 pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
+    if module == "numpy" && SCALAR_TYPES.binary_search(&name).is_ok() {
+        return true;
+    }
     matches!(
         (module, name),
         ("numpy", "ndarray" | "dtype")

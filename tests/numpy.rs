@@ -1413,12 +1413,18 @@ fn numpy_scalar_types_are_data() {
             let p = unhex(hex);
             let v: Value = pypickle::from_slice(&p).unwrap_or_else(|e| panic!("{python}: {e}"));
             let shown = v.to_string();
-            assert!(shown.starts_with("{'dtype': numpy.float64, 'types': ["), "{shown}");
+            assert!(
+                shown.starts_with("{'dtype': numpy.float64, 'types': ["),
+                "{shown}"
+            );
             for name in names.split(' ') {
                 assert!(shown.contains(name), "{python}: {name} in {shown}");
             }
             let report = pypickle::scan(&p);
-            assert!(!report.is_dangerous() && report.is_safe(), "{python}: {report:?}");
+            assert!(
+                !report.is_dangerous() && report.is_safe(),
+                "{python}: {report:?}"
+            );
         }
     }
 }

@@ -592,3 +592,50 @@ fn objects_python_never_hashes_are_refused_as_keys() {
         assert!(e.to_string().contains("unhashable type"), "{e}");
     }
 }
+
+/// A class with `__getnewargs_ex__` and no `__new__` of its own: protocols 2-3 write
+/// `partial(object.__new__, cls, *args, **kwargs)`, since `cls.__new__` is `object.__new__`.
+/// It reads as protocol 4's NEWOBJ_EX of the same object does (a hunt: it was refused).
+#[test]
+fn partial_of_object_new_reads_as_newobj_ex() {
+    let script = "import pickle, sys, types\n\
+        hm = types.ModuleType('hm'); sys.modules['hm'] = hm\n\
+        class P:\n\
+        \x20   def __init__(self, a, *, x): self.a, self.x = a, x\n\
+        \x20   def __getnewargs_ex__(self): return ((self.a,), {'x': self.x})\n\
+        class K:\n\
+        \x20   def __init__(self, *, x): self.x = x\n\
+        \x20   def __getnewargs_ex__(self): return ((), {'x': self.x})\n\
+        P.__module__ = K.__module__ = 'hm'; hm.P, hm.K = P, K\n\
+        for proto in (2, 3, 4):\n\
+        \x20   for o in (P(7, x=1), K(x=[2])):\n\
+        \x20       p = pickle.dumps(o, proto); back = pickle.loads(p)\n\
+        \x20       print(proto, p.hex(), type(back).__name__, vars(back))";
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct K {
+        x: Vec<i32>,
+    }
+    let opts = DeOptions::new()
+        .allow_global("hm", "P")
+        .registry(pypickle::ClassRegistry::new().class::<K>("hm.K"));
+    let mut shown = Vec::new();
+    for line in python(script).lines() {
+        let [proto, hex, class, state] = line.splitn(4, ' ').collect::<Vec<_>>()[..] else {
+            panic!("{line}");
+        };
+        let p = py_common::unhex(hex);
+        if class == "P" {
+            assert_eq!(state, "{'a': 7, 'x': 1}");
+            let v: Value = pypickle::from_slice_with(&p, &opts).unwrap();
+            shown.push(v.to_string());
+        } else {
+            let k: K = pypickle::from_slice_with(&p, &opts)
+                .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+            assert_eq!(k, K { x: vec![2] }, "protocol {proto}");
+        }
+    }
+    assert_eq!(
+        shown,
+        ["hm.P(7, **{'x': 1}, __setstate__={'a': 7, 'x': 1})"; 3]
+    );
+}

@@ -1000,7 +1000,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             && self.bytes(f.name).ends_with(b".__new__")
     }
 
-    /// Whether `func` is `cls.__new__` for the global `cls`.
+    /// Whether `func` is `cls.__new__` for the global `cls`: its own, or `object.__new__`, which
+    /// is what `cls.__new__` is for a class that does not define one (CPython then writes
+    /// `getattr(object, '__new__')`).
     fn is_new_of(&self, func: Node, cls: Node) -> bool {
         let (Kind::Global(f), Kind::Global(c)) = (func.kind, cls.kind) else {
             return false;
@@ -1009,8 +1011,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             self.arena.globals[f as usize],
             self.arena.globals[c as usize],
         );
-        self.is_class_new(func)
-            && self.bytes(f.module) == self.bytes(c.module)
+        if !self.is_class_new(func) {
+            return false;
+        }
+        if (self.bytes(f.module), self.bytes(f.name)) == (b"builtins", b"object.__new__") {
+            return true;
+        }
+        self.bytes(f.module) == self.bytes(c.module)
             && self
                 .bytes(f.name)
                 .strip_suffix(b".__new__")

@@ -754,3 +754,41 @@ fn a_small_big_int_reads_as_every_integer_type() {
         5
     );
 }
+
+/// A Python 2 `str` decoded as Latin-1 (`Py2Strings::Latin1`, as CPython's
+/// `encoding='latin1'`) read as bytes gives the pickle's bytes, as `s.encode('latin1')`
+/// does, and a memo reference of it too; it gave the text's UTF-8 (a hunt).
+#[test]
+fn a_latin1_python_2_str_read_as_bytes_is_its_own_bytes() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Rec {
+        #[serde(with = "serde_bytes")]
+        blob: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        again: Vec<u8>,
+        text: String,
+    }
+    // Python 2: {'blob': s, 'again': s, 'text': s} with s = '\xe9\xff\x00', at protocols 0 and 2.
+    let pickles: [&[u8]; 2] = [
+        b"(dp0\nS'blob'\np1\nS'\\xe9\\xff\\x00'\np2\nsS'again'\np3\ng2\nsS'text'\np4\ng2\ns.",
+        b"\x80\x02}q\x00(U\x04blobq\x01U\x03\xe9\xff\x00q\x02U\x05againq\x03h\x02U\x04textq\x04h\x02u.",
+    ];
+    for p in pickles {
+        // What CPython gives: the str, whose Latin-1 encoding is the pickle's bytes.
+        let script = format!(
+            "import pickle\nd = pickle.loads(bytes.fromhex('{}'), encoding='latin1')\n\
+             print(d['blob'].encode('latin1').hex(), d['again'] is d['blob'])",
+            py_common::hex(p)
+        );
+        assert_eq!(py_common::python(&script).trim(), "e9ff00 True");
+        let opts = pypickle::DeOptions::new().py2_strings(pypickle::Py2Strings::Latin1);
+        let r: Rec = pypickle::from_slice_with(p, &opts).unwrap();
+        assert_eq!(
+            (&r.blob[..], &r.again[..], &r.text[..]),
+            (&[0xe9, 0xff, 0][..], &[0xe9, 0xff, 0][..], "\u{e9}\u{ff}\0")
+        );
+        // The text from a `Value` is the str CPython gives.
+        let v: pypickle::Value = pypickle::from_slice_with(p, &opts).unwrap();
+        assert_eq!(v["blob"], "\u{e9}\u{ff}\0");
+    }
+}

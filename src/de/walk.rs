@@ -631,6 +631,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// bytes it stands for; anything else answers as it answers anything.
     #[cold]
     #[inline(never)]
+    /// Whether the node is a Python 2 `str` (STRING, BINSTRING, SHORT_BINSTRING, or a memo
+    /// GET of one) that `Py2Strings::Latin1` decoded.
+    fn is_latin1_py2_str(&self) -> bool {
+        use crate::opcode::{BINSTRING, SHORT_BINSTRING, STRING};
+        matches!(self.node.opcode(), STRING | BINSTRING | SHORT_BINSTRING)
+            && self.w.opts.py2_strings == super::Py2Strings::Latin1
+    }
+
     fn text_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         match self.scalar_text()? {
             Some(text) => at(self.node, de::Deserializer::deserialize_any(text, visitor)),
@@ -1019,6 +1027,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Object(_) => self.text_of_object(visitor),
+            Kind::Str(span) if self.is_latin1_py2_str() => {
+                // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the
+                // pickle holds (as `s.encode('latin1')`), not the text's UTF-8.
+                let node = self.node;
+                let text = self.w.bytes(span);
+                let text = std::str::from_utf8(text.as_slice()).unwrap_or_default();
+                let raw: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+                at(node, self.w.spend_bytes(raw.len()))?;
+                at(node, visitor.visit_byte_buf(raw))
+            }
             _ => self.natural(visitor),
         }
     }

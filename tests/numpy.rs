@@ -1428,3 +1428,39 @@ fn numpy_scalar_types_are_data() {
         }
     }
 }
+
+/// A record array (`np.rec.array`, pandas' `DataFrame.to_records()`): numpy pickles its
+/// dtype as `dtype(numpy.record, ...)` and its class as `numpy.recarray` (numpy 1) or
+/// `numpy.rec.recarray` (numpy 2). It reads as an `NdArray` with the default policy (it was
+/// refused, and its dtype had "no type code"), and is written back with the same dtype.
+#[test]
+fn record_arrays_read_and_write_back_with_their_dtype() {
+    let script = "import pickle, sys, numpy as np\n\
+        a = np.rec.array([(1, 2.5), (-3, 4.0)], dtype=[('a', '<i4'), ('b', '<f8')])\n\
+        for proto in range(2, 6):\n\
+        \x20   print(pickle.dumps(a, proto).hex())\n";
+    let check = "import pickle, sys, numpy as np\n\
+        for line in sys.stdin:\n\
+        \x20   b = pickle.loads(bytes.fromhex(line.strip()))\n\
+        \x20   print(b.dtype.type.__name__, b.dtype.descr, b.tolist())\n";
+    for python in numpy_pythons() {
+        let mut written = Vec::new();
+        for line in run_python(&python, &["-c", script], String::new()).lines() {
+            let a: NdArray = pypickle::from_slice(&unhex(line)).unwrap_or_else(|e| panic!("{e}"));
+            let names: Vec<&str> = a.dtype().fields.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(
+                (names, a.shape(), a.dtype().itemsize),
+                (vec!["a", "b"], &[2][..], 12)
+            );
+            written.push(hex(&pypickle::to_vec(&a).unwrap()));
+        }
+        assert_eq!(written.len(), 4, "{python}");
+        let out = run_python(&python, &["-c", check], written.join("\n") + "\n");
+        for line in out.lines() {
+            assert_eq!(
+                line, "record [('a', '<i4'), ('b', '<f8')] [(1, 2.5), (-3, 4.0)]",
+                "{python}"
+            );
+        }
+    }
+}

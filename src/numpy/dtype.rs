@@ -195,6 +195,10 @@ pub struct DType {
     metadata: Option<Box<Value>>,
     /// A [`DKind::StringDType`]'s arguments (boxed: rare).
     string: Option<Box<StringArgs>>,
+    /// A structured type of `numpy.record` elements (a record array's, `np.rec.array`), which
+    /// numpy pickles as `dtype(numpy.record, ...)` in place of `dtype('V12', ...)`: kept so it
+    /// writes back the same.
+    record: bool,
 }
 
 impl DType {
@@ -215,6 +219,7 @@ impl DType {
         u8,
         &Option<Box<Value>>,
         &Option<Box<StringArgs>>,
+        bool,
     ) {
         (
             self.kind,
@@ -227,6 +232,7 @@ impl DType {
             self.flags as u8,
             &self.metadata,
             &self.string,
+            self.record,
         )
     }
 }
@@ -334,6 +340,7 @@ impl DType {
             flags,
             metadata: None,
             string: None,
+            record: false,
         }
     }
 
@@ -363,6 +370,7 @@ impl DType {
                 coerce: Value::Int(i64::from(coerce)),
                 na_object,
             })),
+            record: false,
         }
     }
 
@@ -467,10 +475,15 @@ impl DType {
         let Value::Tuple(args) = &obj.args else {
             return Err(invalid(WHAT, "arguments are not a tuple"));
         };
-        let code = args
-            .first()
-            .and_then(text)
-            .ok_or_else(|| invalid(WHAT, "no type code"))?;
+        // A record array's type: numpy.record in place of the code, its size from the state.
+        let record = matches!(args.first(), Some(Value::Global(g))
+            if g.module == "numpy" && g.name == "record");
+        let code = match args.first() {
+            _ if record => "V0",
+            first => first
+                .and_then(text)
+                .ok_or_else(|| invalid(WHAT, "no type code"))?,
+        };
         let mut chars = code.chars();
         let kind = chars
             .next()
@@ -497,6 +510,9 @@ impl DType {
                 .ok_or_else(|| invalid(WHAT, format!("{what} is not an int")))
         };
         let elsize = int(&state[5], "elsize")?;
+        if record && elsize < 0 {
+            return Err(invalid(WHAT, "a numpy.record type without its size"));
+        }
         let alignment = int(&state[6], "alignment")?;
         let flags = int(&state[7], "flags")?;
         // numpy reads the flags of a state before version 3 as "holds objects" if any is set,
@@ -623,6 +639,7 @@ impl DType {
             flags,
             metadata,
             string: None,
+            record,
         })
     }
 
@@ -956,7 +973,14 @@ impl DType {
             },
             made: Made::Call,
             args: Value::Tuple(vec![
-                Value::Str(code),
+                if self.record {
+                    Value::Global(Box::new(crate::value::Global {
+                        module: "numpy".into(),
+                        name: "record".into(),
+                    }))
+                } else {
+                    Value::Str(code)
+                },
                 Value::Bool(false),
                 Value::Bool(true),
             ]),

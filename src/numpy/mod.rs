@@ -236,6 +236,8 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
     matches!(
         (module, name),
         ("numpy", "ndarray" | "dtype")
+            // a record array's class (numpy 1's name, numpy 2's), as `_reconstruct`'s subtype
+            | ("numpy" | "numpy.rec", "recarray")
             | (
                 "numpy.core.multiarray" | "numpy._core.multiarray",
                 "_reconstruct" | "scalar"

@@ -19,7 +19,8 @@ And for the scanner, never loaded: ``hostile_after_array`` (an ``os.system`` cal
 array), ``spelled_in_data`` (an array whose bytes spell a call of ``os.system``: data to
 ``joblib.load``, but opcodes that ``pickle.load`` runs in the unaligned layout) and
 ``hostile_in_object_field`` (the call in an object field's nested pickle), uncompressed, zlib
-and unaligned; and ``hostile_hidden_in_object_field.joblib`` (see its function).
+and unaligned; and ``hostile_hidden_in_object_field.joblib`` (see its function). Also
+``memmap_subclass.joblib`` (see its function).
 
 tests/joblib.rs reads them without Python. A first line of ``versions.txt`` records the
 versions that wrote them.
@@ -148,8 +149,25 @@ def hidden_in_object_field(path):
         f.write(head + payload + b[end:])
 
 
+def memmapped(path):
+    """memmap_subclass.joblib: an array joblib loaded with ``mmap_mode='r'`` and dumped again,
+    whose wrapper names ``numpy.memmap`` as its ``subclass`` (joblib loads a plain array)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "src.joblib")
+        joblib.dump(np.arange(5.0), src)
+        mm = joblib.load(src, mmap_mode="r")
+        assert isinstance(mm, np.memmap)
+        joblib.dump({"X": mm, "n": 5}, path)
+        del mm
+    got = joblib.load(path)
+    assert type(got["X"]) is np.ndarray and got["X"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    memmapped(os.path.join(OUT, "memmap_subclass.joblib"))
     for name, value in hostile():
         joblib.dump(value, os.path.join(OUT, name + ".joblib"))
         joblib.dump(value, os.path.join(OUT, name + ".zlib.joblib"), compress=3)

@@ -639,3 +639,37 @@ fn values_from_joblib_files_load_in_numpy_1_and_2() {
         }
     }
 }
+
+/// An array joblib loaded with `mmap_mode` and dumped again names `numpy.memmap` as its
+/// wrapper's `subclass`, which joblib only compares: the file reads (it was refused as
+/// dangerous, even in record mode), while `numpy.memmap` anywhere else is still refused.
+#[test]
+fn a_memmap_subclass_is_read_past_and_refused_elsewhere() {
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(rename = "X")]
+        x: NdArray,
+        n: i64,
+    }
+    let file = read("memmap_subclass.joblib");
+    let f: File = joblib::from_slice(&file).unwrap();
+    assert_eq!(
+        (f.x.to_f64_vec().unwrap(), f.n),
+        (vec![0.0, 1.0, 2.0, 3.0, 4.0], 5)
+    );
+    let v: Value = joblib::from_slice(&file).unwrap();
+    assert!(v.to_string().contains("'n': 5"), "{v}");
+    // Under numpy's names for it, as a value, called, or a class of NEWOBJ: refused.
+    for global in [
+        &b"\x8c\x05numpy\x8c\x06memmap\x93"[..],
+        b"\x8c\x12numpy._core.memmap\x8c\x06memmap\x93",
+        b"\x8c\x11numpy.core.memmap\x8c\x06memmap\x93",
+    ] {
+        for tail in [&b"."[..], b"\x8c\x01x\x85R.", b")\x81.", b"\x85."] {
+            let p = [&b"\x80\x04"[..], global, tail].concat();
+            let e = joblib::from_slice::<Value>(&p).unwrap_err();
+            assert!(e.to_string().contains("memmap is refused"), "{e}");
+            assert!(pypickle::from_slice::<Value>(&p).is_err());
+        }
+    }
+}

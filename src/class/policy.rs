@@ -66,6 +66,11 @@ pub(crate) enum Known {
     /// called `test`): taken only as the class of `getattr(Outer, 'Inner')`, which is how
     /// protocols 0-3 write the nested class. Refused as anything else.
     Enclosing,
+    /// `numpy.memmap` in a joblib file (`pypickle::joblib`), where it is the `subclass` of a
+    /// `NumpyArrayWrapper`'s state (an array joblib loaded with `mmap_mode` and dumped again):
+    /// joblib compares it and never calls it, and the reader does not read it. Refused as
+    /// anything else, as the danger list refuses it everywhere.
+    JoblibSubclass,
     /// Any other global the options allow: kept as an inert class reference.
     Other,
 }
@@ -650,6 +655,15 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
             }
             _ => {}
         }
+    }
+    if opts.joblib
+        && !opts.accept_all
+        && matches!(
+            (module, name),
+            ("numpy", "memmap") | ("numpy.core.memmap" | "numpy._core.memmap", "memmap")
+        )
+    {
+        return Ok(Known::JoblibSubclass);
     }
     if opts.accept_all {
         return Ok(Known::Other);

@@ -1396,7 +1396,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 };
                 for node in [cls, base] {
                     if let Kind::Global(g) = node.kind {
-                        if self.arena.globals[g as usize].known == Enclosing {
+                        if matches!(
+                            self.arena.globals[g as usize].known,
+                            Enclosing | JoblibSubclass
+                        ) {
                             return Err(self.refused(g, class::DANGEROUS));
                         }
                     }
@@ -1468,7 +1471,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
             (Known::ClassNew, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
-            (Known::Enclosing, _) => return Err(self.refused(gid, class::DANGEROUS)),
+            (Known::Enclosing | Known::JoblibSubclass, _) => {
+                return Err(self.refused(gid, class::DANGEROUS))
+            }
             _ => {
                 let g = self.arena.globals[gid as usize];
                 let name = format!(
@@ -1566,7 +1571,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             Known::ByteArray if no_kwargs => Ok(Kind::ByteArray(Span::EMPTY)),
             Known::FrozenSet | Known::Bytes | Known::Complex if no_kwargs => self.call(cls, args),
-            Known::Enclosing => Err(self.refused(gid, class::DANGEROUS)),
+            Known::Enclosing | Known::JoblibSubclass => Err(self.refused(gid, class::DANGEROUS)),
             _ => Err(malformed("NEWOBJ of a global that is not a class")),
         }
     }

@@ -331,8 +331,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
                     // getattr itself, not called in the one shape the machine reads.
                     Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
-                    // A dangerous class, kept only to reach the registered class it encloses.
-                    Known::Enclosing => Some(crate::class::DANGEROUS),
+                    // A dangerous class, kept only to reach the registered class it encloses,
+                    // or as a joblib array's subclass, which is not read.
+                    Known::Enclosing | Known::JoblibSubclass => Some(crate::class::DANGEROUS),
                     _ => None,
                 };
                 if let Some(why) = refused {
@@ -795,7 +796,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Set(_) | Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
-                if self.w.arena.globals[g as usize].known == crate::class::Known::Enclosing {
+                use crate::class::Known;
+                if matches!(
+                    self.w.arena.globals[g as usize].known,
+                    Known::Enclosing | Known::JoblibSubclass
+                ) {
                     return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
                 }
                 let (m, n) = self.w.global_name(g);

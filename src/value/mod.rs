@@ -27,7 +27,9 @@ pub(crate) use ser::{
 /// `repr()` of the same object, so a `Value` can be compared with what CPython prints: CPython
 /// 3.11's, whose `str.isprintable()` knows Unicode 14.0 (later Pythons print characters added
 /// to Unicode since as they are, where this escapes them) and which prints an `OrderedDict` as
-/// `OrderedDict([('a', 1)])`.
+/// `OrderedDict([('a', 1)])`. A set prints its elements in the order the pickle lists them,
+/// which is the order of the Python that wrote it; another Python may print them in another
+/// order (its hashes of str and bytes change from process to process).
 ///
 /// ```
 /// // pickle.dumps((1, 'a'), protocol=4)

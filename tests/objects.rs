@@ -638,4 +638,23 @@ fn partial_of_object_new_reads_as_newobj_ex() {
         shown,
         ["hm.P(7, **{'x': 1}, __setstate__={'a': 7, 'x': 1})"; 3]
     );
+    // object.__new__ of a builtin or standard C type: CPython refuses it ("not safe"), and so
+    // does the reader (a review: it read `set()`, `5`, `decimal.Decimal(**{})`).
+    let script = "import pickle, functools, decimal, datetime\n\
+        class R:\n\
+        \x20   def __init__(self, *a): self.a = a\n\
+        \x20   def __reduce__(self): return (functools.partial(object.__new__, *self.a), ())\n\
+        for a in [(set,), (int, 5), (decimal.Decimal,), (datetime.date, 2020, 1, 1)]:\n\
+        \x20   p = pickle.dumps(R(*a), 2)\n\
+        \x20   try: pickle.loads(p); print('loaded')\n\
+        \x20   except TypeError: print(p.hex())";
+    let opts = DeOptions::new().allow_global("functools", "partial");
+    for line in python(script).lines() {
+        assert_ne!(line, "loaded");
+        let p = py_common::unhex(line);
+        assert!(
+            pypickle::from_slice_with::<Value>(&p, &opts).is_err(),
+            "{line}"
+        );
+    }
 }

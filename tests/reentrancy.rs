@@ -206,3 +206,18 @@ fn a_thread_locals_destructor_may_decode() {
         ]
     );
 }
+
+#[test]
+fn a_value_written_after_a_panic_in_dump_is_a_pickle_of_its_own() {
+    // The values written with `value.serialize(&mut ser)` after a dump's value panicked were
+    // taken for parts of the abandoned pickle: Ok, and nothing written.
+    let mut ser = Serializer::new(Vec::new());
+    caught(|| ser.dump(&(vec![1, 2], Panics)));
+    for _ in 0..3 {
+        "hello".serialize(&mut ser).unwrap();
+    }
+    assert_eq!(
+        ser.into_inner(),
+        pypickle::to_vec("hello").unwrap().repeat(3)
+    );
+}

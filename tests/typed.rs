@@ -787,6 +787,16 @@ fn a_latin1_python_2_str_read_as_bytes_is_its_own_bytes() {
             (&r.blob[..], &r.again[..], &r.text[..]),
             (&[0xe9, 0xff, 0][..], &[0xe9, 0xff, 0][..], "\u{e9}\u{ff}\0")
         );
+        // ASCII is the same bytes, lent from the input as before (a review: it was copied,
+        // and a borrowed `&[u8]` refused).
+        let ascii = b"\x80\x02}q\x00U\x04blobq\x01U\x03abcq\x02s.";
+        #[derive(serde::Deserialize)]
+        struct Lent<'a> {
+            #[serde(borrow, with = "serde_bytes")]
+            blob: &'a [u8],
+        }
+        let lent: Lent = pypickle::from_slice_with(ascii, &opts).unwrap();
+        assert_eq!(lent.blob, b"abc");
         // The text from a `Value` is the str CPython gives.
         let v: pypickle::Value = pypickle::from_slice_with(p, &opts).unwrap();
         assert_eq!(v["blob"], "\u{e9}\u{ff}\0");

@@ -409,7 +409,17 @@ pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
         return true;
     }
     let (m, n) = super::fix_import(module, name);
-    (m, n) != (module, name) && dangerous_as_named(m, n)
+    if (m, n) != (module, name) && dangerous_as_named(m, n) {
+        return true;
+    }
+    // A package's `__init__` is the package itself to Python's import (`numpy.core.__init__`
+    // is `numpy.core`): checked under the name without it, as a review's pickle ran a command
+    // through `numpy.core.__init__._ufunc_reconstruct`.
+    if module.split('.').any(|part| part == "__init__") {
+        let bare: Vec<&str> = module.split('.').filter(|&p| p != "__init__").collect();
+        return !bare.is_empty() && is_dangerous(&bare.join("."), name);
+    }
+    false
 }
 
 fn dangerous_as_named(module: &str, name: &str) -> bool {
@@ -788,6 +798,12 @@ mod tests {
             // From the sklearn hunt: getattr(__import__(m), n), and a Python script runner.
             ("numpy._core", "_ufunc_reconstruct"),
             ("numpy.core", "_ufunc_reconstruct"),
+            // A package's __init__ is the package (a review).
+            ("numpy.core.__init__", "_ufunc_reconstruct"),
+            ("numpy.__init__", "load"),
+            ("numpy.__init__", "savetxt"),
+            ("os.__init__", "system"),
+            ("numpy.__init__.core", "_ufunc_reconstruct"),
             (
                 "sklearn.utils._testing",
                 "assert_run_python_script_without_output",

@@ -1015,7 +1015,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             return false;
         }
         if (self.bytes(f.module), self.bytes(f.name)) == (b"builtins", b"object.__new__") {
-            return true;
+            // Not a builtin type's (CPython: "object.__new__(set) is not safe"), nor one of
+            // the standard library's C types the reader knows by name.
+            return c.known == Known::Other
+                && !crate::stdlib::is_allowed(
+                    &String::from_utf8_lossy(self.bytes(c.module)),
+                    &String::from_utf8_lossy(self.bytes(c.name)),
+                );
         }
         self.bytes(f.module) == self.bytes(c.module)
             && self

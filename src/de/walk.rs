@@ -627,19 +627,20 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
-    /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
-    /// (`np.str_('a')`, as numpy hands out the elements of its string arrays) is the str or
-    /// bytes it stands for; anything else answers as it answers anything.
-    #[cold]
-    #[inline(never)]
     /// Whether the node is a Python 2 `str` (STRING, BINSTRING, SHORT_BINSTRING, or a memo
     /// GET of one) that `Py2Strings::Latin1` decoded.
+    #[inline]
     fn is_latin1_py2_str(&self) -> bool {
         use crate::opcode::{BINSTRING, SHORT_BINSTRING, STRING};
         matches!(self.node.opcode(), STRING | BINSTRING | SHORT_BINSTRING)
             && self.w.opts.py2_strings == super::Py2Strings::Latin1
     }
 
+    /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
+    /// (`np.str_('a')`, as numpy hands out the elements of its string arrays) is the str or
+    /// bytes it stands for; anything else answers as it answers anything.
+    #[cold]
+    #[inline(never)]
     fn text_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         match self.scalar_text()? {
             Some(text) => at(self.node, de::Deserializer::deserialize_any(text, visitor)),
@@ -1032,9 +1033,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Object(_) => self.text_of_object(visitor),
-            Kind::Str(span) if self.is_latin1_py2_str() => {
-                // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the
-                // pickle holds (as `s.encode('latin1')`), not the text's UTF-8.
+            // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the pickle
+            // holds (as `s.encode('latin1')`), not the text's UTF-8. (ASCII text is the same
+            // bytes, still in the input, and lent as before.)
+            Kind::Str(span)
+                if self.is_latin1_py2_str() && !self.w.bytes(span).as_slice().is_ascii() =>
+            {
                 let node = self.node;
                 let text = self.w.bytes(span);
                 let text = std::str::from_utf8(text.as_slice()).unwrap_or_default();

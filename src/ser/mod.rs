@@ -84,10 +84,11 @@ use output::{Output, Room};
 /// A `Serialize` impl that ignores an error of one of its parts and goes on gets errors from
 /// `dump` (and `to_vec`, `to_writer`) for its later parts and for the value; through
 /// `value.serialize(&mut ser)`, nothing tells its later parts from a new value, so use `dump`
-/// for values whose impls may do that. The same holds after a panic in a `Serialize` impl
-/// that the caller catches: `dump` and [`take_buffers`](Self::take_buffers) abandon the
-/// pickle it left half-written, but a value written with `value.serialize(&mut ser)` next
-/// is taken for a part of it.
+/// for values whose impls may do that. After a panic in a `Serialize` impl that the caller
+/// catches, the next value abandons the pickle it left half-written, as after an error, when
+/// the panic was in a [`dump`](Self::dump); [`take_buffers`](Self::take_buffers) abandons it in any case. After a panic in
+/// `value.serialize(&mut ser)`, a value written the same way next is taken for a part of it:
+/// use `dump` for values whose impls may panic.
 ///
 /// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
 /// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
@@ -276,7 +277,20 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.buffers_at = self.buffers.len();
         self.whole = true;
-        let r = value.serialize(&mut *self).and_then(|()| self.completed());
+        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            value.serialize(&mut *self)
+        })) {
+            Ok(r) => r,
+            Err(panic) => {
+                // A `Serialize` impl panicked: the pickle is half-written, as after an error,
+                // so that a value written next with `value.serialize(&mut ser)` abandons it
+                // rather than being taken for a part of it. Then the panic goes on.
+                self.whole = false;
+                let _ = self.fail(incomplete());
+                std::panic::resume_unwind(panic)
+            }
+        };
+        let r = r.and_then(|()| self.completed());
         self.whole = false;
         r.map_err(|e| {
             self.recover();

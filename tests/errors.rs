@@ -320,6 +320,14 @@ fn limits_each_have_an_error() {
     let shown = ok.to_string();
     assert!(shown.starts_with("0x"), "{shown}");
     assert_eq!(Value::from(shown.parse::<pypickle::BigInt>().unwrap()), ok);
+    // A limit under 19 digits holds for ints that fit i64 too (a hunt: they were not counted).
+    let five = DeOptions::new().max_int_digits(5);
+    for text in [&b"I123456\n."[..], b"L-123456L\n."] {
+        let e = err_with(text, &five);
+        assert_eq!(e.limit(), Some(Limit::IntDigits), "{e}");
+    }
+    let v: Value = pypickle::from_slice_with(b"I-12345\n.", &five).unwrap();
+    assert_eq!(v, Value::Int(-12345));
 }
 
 #[test]

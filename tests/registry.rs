@@ -493,6 +493,13 @@ fn a_class_name_with_an_empty_half_is_a_programming_error() {
     let _ = ClassRegistry::new().class::<Point>("pypickle_classes:");
 }
 
+#[test]
+#[should_panic(expected = "both dotted names with no empty part")]
+fn a_class_name_with_two_colons_is_a_programming_error() {
+    // (it was taken as the qualified name "b:c", which no Python class has)
+    let _ = ClassRegistry::new().class::<Point>("a:b:c");
+}
+
 /// A struct with a flattened field is a map to serde, nameless: registering it is refused at
 /// once, with the reason, rather than never matching an instance.
 #[test]

@@ -307,6 +307,34 @@ fn plain_forms_read_back_exactly() {
         serde_json::from_str::<Decimal>("1.5").unwrap().to_string(),
         "Decimal('1.5')"
     );
+    // A float reads as `Decimal(repr(x))` (a hunt: `100.0` was `Decimal('1E+2')`), checked
+    // against python3.
+    let floats = [
+        100.0,
+        123.0,
+        0.0,
+        -0.0,
+        7898632035549791.0,
+        1e16,
+        1.5e-7,
+        0.1,
+        1e300,
+    ];
+    let literals: Vec<String> = floats.iter().map(|f| format!("{f:?}")).collect();
+    let script = format!(
+        "from decimal import Decimal\nfor x in [{}]: print(repr(Decimal(repr(x))))",
+        literals.join(", ")
+    );
+    let want = python(&script);
+    let got: Vec<String> = floats
+        .iter()
+        .map(|&f| {
+            pypickle::from_value::<Decimal>(Value::Float(f))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(got, want.lines().collect::<Vec<_>>());
     assert_eq!(
         serde_json::from_str::<Decimal>("18446744073709551615")
             .unwrap()

@@ -140,9 +140,10 @@ impl PartialEq for ClassRegistry {
 fn split_python_name(python: &str) -> (String, String) {
     if let Some((m, q)) = python.split_once(':') {
         assert!(
-            [m, q]
-                .iter()
-                .all(|half| half.split('.').all(|p| !p.is_empty())),
+            !q.contains(':')
+                && [m, q]
+                    .iter()
+                    .all(|half| half.split('.').all(|p| !p.is_empty())),
             "a Python class is named `module:QualName`, both dotted names with no empty part, \
              got {python:?}"
         );

@@ -656,6 +656,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
         }
         let kind = match text::parse_int(body, what)? {
+            // (Up to 19 digits: a limit that low is met only here.)
+            text::TextInt::Small(_)
+                if self.opts.max_int_digits < 20
+                    && body.iter().filter(|b| b.is_ascii_digit()).count()
+                        > self.opts.max_int_digits =>
+            {
+                return Err(err(ErrorCode::Limit {
+                    which: Limit::IntDigits,
+                    limit: self.opts.max_int_digits as u64,
+                }));
+            }
             text::TextInt::Small(v) => Kind::Int(v),
             text::TextInt::Decimal(negative, digits) => {
                 if digits.len() > self.opts.max_int_digits {

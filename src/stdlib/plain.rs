@@ -327,8 +327,9 @@ impl FromPlain for Decimal {
             Value::Str(s) => Some(s.parse()),
             Value::Int(i) => Some(Ok(Decimal::from(*i))),
             Value::BigInt(b) => Some(b.to_string().parse()),
-            // The float's shortest text: a JSON `1.5` is Decimal('1.5'), not the binary value.
-            Value::Float(f) => Some(format!("{f:e}").parse()),
+            // The float's repr, as `Decimal(repr(x))`: a JSON `1.5` is Decimal('1.5'), not
+            // the binary value, and `100.0` is Decimal('100.0') (not `1E+2`).
+            Value::Float(_) => Some(v.to_string().parse()),
             _ => None,
         }
     }

@@ -657,4 +657,18 @@ fn partial_of_object_new_reads_as_newobj_ex() {
             "{line}"
         );
     }
+    // object itself: CPython makes an object(), and so does the reader.
+    let script = script
+        .replace(
+            "except TypeError: print(p.hex())",
+            "except TypeError: print('refused')",
+        )
+        .replace("print('loaded')", "print(p.hex())")
+        .replace(
+            "[(set,), (int, 5), (decimal.Decimal,), (datetime.date, 2020, 1, 1)]",
+            "[(object,)]",
+        );
+    let line = python(&script);
+    let v: Value = pypickle::from_slice_with(&py_common::unhex(line.trim()), &opts).unwrap();
+    assert_eq!(v.to_string(), "builtins.object(**{})");
 }

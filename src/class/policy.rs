@@ -68,8 +68,10 @@ pub(crate) enum Known {
     Enclosing,
     /// `numpy.memmap` in a joblib file (`pypickle::joblib`), where it is the `subclass` of a
     /// `NumpyArrayWrapper`'s state (an array joblib loaded with `mmap_mode` and dumped again):
-    /// joblib compares it and never calls it, and the reader does not read it. Refused as
-    /// anything else, as the danger list refuses it everywhere.
+    /// joblib compares it and never calls it, and the reader does not read it. Refused
+    /// wherever else it is used (as a value, callable or class), as the danger list refuses
+    /// it; a reference nothing reads (a field skipped, `IgnoredAny`) is not looked at. Only
+    /// where the caller did not allow it by name.
     JoblibSubclass,
     /// Any other global the options allow: kept as an inert class reference.
     Other,
@@ -155,6 +157,7 @@ const DANGEROUS_MODULES: &[&str] = &[
     "_winreg", // Python 2's winreg
     "_xxsubinterpreters", // runs code in a subinterpreter (F)
     "aiohttp", // network (P, F)
+    "antigravity", // importing it opens a web browser
     "asyncio", // runs coroutines, subprocesses, network (P, F)
     "atexit", // registers code to run at exit (F)
     "bdb",  // debugger: runs code (P, F)
@@ -666,15 +669,6 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
             _ => {}
         }
     }
-    if opts.joblib
-        && !opts.accept_all
-        && matches!(
-            (module, name),
-            ("numpy", "memmap") | ("numpy.core.memmap" | "numpy._core.memmap", "memmap")
-        )
-    {
-        return Ok(Known::JoblibSubclass);
-    }
     if opts.accept_all {
         return Ok(Known::Other);
     }
@@ -694,6 +688,14 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if is_dangerous(module, name) {
         if opts.is_allowed_as_enclosing(module, name) || opts.registry.knows(module, name) {
             return Ok(Known::Enclosing);
+        }
+        if opts.joblib
+            && matches!(
+                (module, name),
+                ("numpy", "memmap") | ("numpy.core.memmap" | "numpy._core.memmap", "memmap")
+            )
+        {
+            return Ok(Known::JoblibSubclass);
         }
         return Err(DANGEROUS);
     }
@@ -804,6 +806,8 @@ mod tests {
             ("numpy.__init__", "savetxt"),
             ("os.__init__", "system"),
             ("numpy.__init__.core", "_ufunc_reconstruct"),
+            // Importing it opens a web browser (a review).
+            ("antigravity", "geohash"),
             (
                 "sklearn.utils._testing",
                 "assert_run_python_script_without_output",

@@ -1026,13 +1026,16 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             return false;
         }
         if (self.bytes(f.module), self.bytes(f.name)) == (b"builtins", b"object.__new__") {
-            // Not a builtin type's (CPython: "object.__new__(set) is not safe"), nor one of
-            // the standard library's C types the reader knows by name.
-            return c.known == Known::Other
-                && !crate::stdlib::is_allowed(
-                    &String::from_utf8_lossy(self.bytes(c.module)),
-                    &String::from_utf8_lossy(self.bytes(c.name)),
-                );
+            // Not a builtin type's (CPython: "object.__new__(set) is not safe"), nor one of the
+            // standard library's or numpy's types the reader knows by name (their own C
+            // types, or classes with a `__new__` of their own, which CPython would write).
+            let module = String::from_utf8_lossy(self.bytes(c.module));
+            let name = String::from_utf8_lossy(self.bytes(c.name));
+            return c.known == Known::Object
+                || (c.known == Known::Other
+                    && module != "builtins"
+                    && !crate::numpy::is_allowed(&module, &name)
+                    && !crate::stdlib::is_allowed(&module, &name));
         }
         self.bytes(f.module) == self.bytes(c.module)
             && self

@@ -1023,17 +1023,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 self.emit_value_tuple(&items)?;
                 self.out.buf.push(REDUCE);
             }
-            Made::NewEx => {
-                // CPython writes functools.partial(cls.__new__, ...) here; the plain function
-                // copyreg.__newobj_ex__ builds the same object without it.
-                self.emit_global("copyreg", "__newobj_ex__")?;
-                self.boundary()?;
-                let class = Value::Global(Box::new(o.class.clone()));
-                let empty = Value::Dict(Vec::new());
-                let kwargs = o.kwargs.as_ref().unwrap_or(&empty);
-                self.emit_value_tuple(&[&class, &o.args, kwargs])?;
-                self.out.buf.push(REDUCE);
-            }
+            Made::NewEx => self.emit_partial_new(o)?,
         }
         self.memoize();
         self.emit_object_items(o)?;
@@ -1042,6 +1032,55 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             self.save_value(state)?;
             self.out.buf.push(BUILD);
         }
+        Ok(())
+    }
+
+    /// `cls.__new__(cls, *args, **kwargs)` below protocol 4, as CPython's protocols 2-3 write
+    /// it: `partial(getattr(cls, '__new__'))`, given the state `(func, (cls, *args), kwargs,
+    /// None)`, called with no arguments. (Python 3's `copyreg.__newobj_ex__` would be shorter,
+    /// but Python 2 has none.) Apart from [`Self::emit_object`], which recurses, to keep its
+    /// stack frame small.
+    #[cold]
+    #[inline(never)]
+    fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
+        let class = Value::Global(Box::new(o.class.clone()));
+        let call = |module: &str, name: &str, args: Vec<Value>| {
+            Value::Object(Box::new(Object {
+                class: Global {
+                    module: module.into(),
+                    name: name.into(),
+                },
+                made: Made::Call,
+                args: Value::Tuple(args),
+                kwargs: None,
+                state: Vec::new(),
+                list_items: Vec::new(),
+                dict_items: Vec::new(),
+            }))
+        };
+        let func = call("builtins", "getattr", vec![class.clone(), "__new__".into()]);
+        let mut fargs = vec![class];
+        if let Value::Tuple(a) = &o.args {
+            fargs.extend(a.iter().cloned());
+        }
+        let kwargs = o.kwargs.clone().unwrap_or(Value::Dict(Vec::new()));
+        let mut partial = call("functools", "partial", vec![func.clone()]);
+        if let Value::Object(p) = &mut partial {
+            p.state = vec![Value::Tuple(vec![
+                func,
+                Value::Tuple(fargs),
+                kwargs,
+                Value::None,
+            ])];
+        }
+        self.save_value(&partial)?;
+        self.boundary()?;
+        if self.proto() == 0 {
+            self.out.buf.extend_from_slice(&[MARK, TUPLE]);
+        } else {
+            self.out.buf.push(EMPTY_TUPLE);
+        }
+        self.out.buf.push(REDUCE);
         Ok(())
     }
 

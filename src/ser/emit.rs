@@ -1045,18 +1045,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
         let class = Value::Global(Box::new(o.class.clone()));
         let call = |module: &str, name: &str, args: Vec<Value>| {
-            Value::Object(Box::new(Object {
-                class: Global {
-                    module: module.into(),
-                    name: name.into(),
-                },
-                made: Made::Call,
-                args: Value::Tuple(args),
-                kwargs: None,
-                state: Vec::new(),
-                list_items: Vec::new(),
-                dict_items: Vec::new(),
-            }))
+            Value::Object(Box::new(crate::stdlib::call_object(module, name, args)))
         };
         let func = call("builtins", "getattr", vec![class.clone(), "__new__".into()]);
         let mut fargs = vec![class];

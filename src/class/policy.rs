@@ -77,6 +77,14 @@ pub(crate) enum Known {
     Other,
 }
 
+impl Known {
+    /// A class of the danger list kept for its one use only ([`Known::Enclosing`],
+    /// [`Known::JoblibSubclass`]): refused as a value, a callable or a class anywhere else.
+    pub(crate) fn dangerous_kept(self) -> bool {
+        matches!(self, Known::Enclosing | Known::JoblibSubclass)
+    }
+}
+
 /// Whether calling `module.name` (an allowed class) returns one of a fixed set of objects the
 /// whole program shares, an Enum's members: BUILD on such a result would change that member
 /// everywhere, so the reader refuses it and `scan` finds it dangerous.

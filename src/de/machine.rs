@@ -635,6 +635,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.push(kind);
     }
 
+    /// A text int past `max_int_digits`.
+    #[cold]
+    fn too_many_digits(&self) -> Error {
+        err(ErrorCode::Limit {
+            which: Limit::IntDigits,
+            limit: self.opts.max_int_digits as u64,
+        })
+    }
+
     fn int_text(&mut self, line: Span, what: &'static str) -> Result<()> {
         let bytes = self.bytes(line);
         let mut body = bytes;
@@ -662,18 +671,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     && body.iter().filter(|b| b.is_ascii_digit()).count()
                         > self.opts.max_int_digits =>
             {
-                return Err(err(ErrorCode::Limit {
-                    which: Limit::IntDigits,
-                    limit: self.opts.max_int_digits as u64,
-                }));
+                return Err(self.too_many_digits());
             }
             text::TextInt::Small(v) => Kind::Int(v),
             text::TextInt::Decimal(negative, digits) => {
                 if digits.len() > self.opts.max_int_digits {
-                    return Err(err(ErrorCode::Limit {
-                        which: Limit::IntDigits,
-                        limit: self.opts.max_int_digits as u64,
-                    }));
+                    return Err(self.too_many_digits());
                 }
                 let big = bigint::BigInt::from_decimal_digits(negative, &digits);
                 Kind::BigInt(self.push_scratch(big.as_le_bytes())?)
@@ -1416,10 +1419,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 };
                 for node in [cls, base] {
                     if let Kind::Global(g) = node.kind {
-                        if matches!(
-                            self.arena.globals[g as usize].known,
-                            Enclosing | JoblibSubclass
-                        ) {
+                        if self.arena.globals[g as usize].known.dangerous_kept() {
                             return Err(self.refused(g, class::DANGEROUS));
                         }
                     }
@@ -1491,9 +1491,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
             (Known::ClassNew, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
-            (Known::Enclosing | Known::JoblibSubclass, _) => {
-                return Err(self.refused(gid, class::DANGEROUS))
-            }
+            (k, _) if k.dangerous_kept() => return Err(self.refused(gid, class::DANGEROUS)),
             _ => {
                 let g = self.arena.globals[gid as usize];
                 let name = format!(
@@ -1591,7 +1589,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             Known::ByteArray if no_kwargs => Ok(Kind::ByteArray(Span::EMPTY)),
             Known::FrozenSet | Known::Bytes | Known::Complex if no_kwargs => self.call(cls, args),
-            Known::Enclosing | Known::JoblibSubclass => Err(self.refused(gid, class::DANGEROUS)),
+            k if k.dangerous_kept() => Err(self.refused(gid, class::DANGEROUS)),
             _ => Err(malformed("NEWOBJ of a global that is not a class")),
         }
     }

@@ -333,7 +333,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                     Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
                     // A dangerous class, kept only to reach the registered class it encloses,
                     // or as a joblib array's subclass, which is not read.
-                    Known::Enclosing | Known::JoblibSubclass => Some(crate::class::DANGEROUS),
+                    k if k.dangerous_kept() => Some(crate::class::DANGEROUS),
                     _ => None,
                 };
                 if let Some(why) = refused {
@@ -797,11 +797,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Set(_) | Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
-                use crate::class::Known;
-                if matches!(
-                    self.w.arena.globals[g as usize].known,
-                    Known::Enclosing | Known::JoblibSubclass
-                ) {
+                if self.w.arena.globals[g as usize].known.dangerous_kept() {
                     return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
                 }
                 let (m, n) = self.w.global_name(g);
@@ -1036,11 +1032,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the pickle
             // holds (as `s.encode('latin1')`), not the text's UTF-8. (ASCII text is the same
             // bytes, still in the input, and lent as before.)
-            Kind::Str(span)
-                if self.is_latin1_py2_str() && !self.w.bytes(span).as_slice().is_ascii() =>
-            {
+            Kind::Str(span) if self.is_latin1_py2_str() => {
                 let node = self.node;
                 let text = self.w.bytes(span);
+                if text.as_slice().is_ascii() {
+                    return self.natural(visitor);
+                }
                 let text = std::str::from_utf8(text.as_slice()).unwrap_or_default();
                 let raw: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
                 at(node, self.w.spend_bytes(raw.len()))?;

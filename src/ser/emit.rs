@@ -1043,25 +1043,23 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     #[cold]
     #[inline(never)]
     fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
+        use crate::stdlib::call_object;
         let class = Value::Global(Box::new(o.class.clone()));
-        let call = |module: &str, name: &str, args: Vec<Value>| {
-            Value::Object(Box::new(crate::stdlib::call_object(module, name, args)))
-        };
-        let func = call("builtins", "getattr", vec![class.clone(), "__new__".into()]);
+        let func = call_object("builtins", "getattr", vec![class.clone(), "__new__".into()]);
+        let func = Value::Object(Box::new(func));
         let mut fargs = vec![class];
         if let Value::Tuple(a) = &o.args {
             fargs.extend(a.iter().cloned());
         }
         let kwargs = o.kwargs.clone().unwrap_or(Value::Dict(Vec::new()));
-        let mut partial = call("functools", "partial", vec![func.clone()]);
-        if let Value::Object(p) = &mut partial {
-            p.state = vec![Value::Tuple(vec![
-                func,
-                Value::Tuple(fargs),
-                kwargs,
-                Value::None,
-            ])];
-        }
+        let mut partial = call_object("functools", "partial", vec![func.clone()]);
+        partial.state = vec![Value::Tuple(vec![
+            func,
+            Value::Tuple(fargs),
+            kwargs,
+            Value::None,
+        ])];
+        let partial = Value::Object(Box::new(partial));
         self.save_value(&partial)?;
         self.boundary()?;
         if self.proto() == 0 {

@@ -86,9 +86,9 @@ use output::{Output, Room};
 /// `value.serialize(&mut ser)`, nothing tells its later parts from a new value, so use `dump`
 /// for values whose impls may do that. After a panic in a `Serialize` impl that the caller
 /// catches, the next value abandons the pickle it left half-written, as after an error, when
-/// the panic was in a [`dump`](Self::dump); [`take_buffers`](Self::take_buffers) abandons it in any case. After a panic in
-/// `value.serialize(&mut ser)`, a value written the same way next is taken for a part of it:
-/// use `dump` for values whose impls may panic.
+/// the panic was in a [`dump`](Self::dump); [`take_buffers`](Self::take_buffers) abandons it
+/// in any case. After a panic in `value.serialize(&mut ser)`, a value written the same way
+/// next is taken for a part of it: use `dump` for values whose impls may panic.
 ///
 /// `P45` is an internal switch, to be left at its default: `to_vec` and `to_writer` set it
 /// for protocols 4 and 5, so that the compiler drops the other protocols' branches from the
@@ -266,7 +266,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
     /// every pickle, as with CPython's `pickle.dump`.
     pub fn dump<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        if self.level != 0 || self.broken || !self.out.is_idle() {
+        if self.mid_pickle() {
             self.recover();
         }
         // Nothing is open at a dump's start. What a `Serialize` impl that panicked left
@@ -296,6 +296,12 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             self.recover();
             e
         })
+    }
+
+    /// Whether a pickle is left half-written: a container open, an error or a caught panic
+    /// inside it, or its bytes begun.
+    fn mid_pickle(&self) -> bool {
+        self.level != 0 || self.broken || !self.out.is_idle()
     }
 
     fn abandon(&mut self, start: Option<usize>) {
@@ -341,7 +347,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     pub fn take_buffers(&mut self) -> Vec<Vec<u8>> {
         // Not those of a pickle an error (or a caught panic) left half-written: no pickle will
         // refer to them, and every later pickle's would be taken one place off.
-        if self.level != 0 || self.broken || !self.out.is_idle() {
+        if self.mid_pickle() {
             self.recover();
         }
         self.buffers_at = 0;

@@ -659,6 +659,8 @@ fn a_memmap_subclass_is_read_past_and_refused_elsewhere() {
     );
     let v: Value = joblib::from_slice(&file).unwrap();
     assert!(v.to_string().contains("'n': 5"), "{v}");
+    // scan does not follow where a global goes: it calls the file dangerous (documented).
+    assert!(joblib::scan(&file).is_dangerous());
     // Under numpy's names for it, as a value, called, or a class of NEWOBJ: refused.
     for global in [
         &b"\x8c\x05numpy\x8c\x06memmap\x93"[..],

@@ -540,3 +540,36 @@ fn frames_loads_reads_across_and_more_gadgets_are_dangerous() {
         assert!(!scan(data).is_dangerous(), "{}", scan(data));
     }
 }
+
+/// The gadgets the scikit-learn hunt and a review ran commands through, as whole pickles:
+/// `scan` finds them dangerous (it called them unknown), and record mode refuses them (it
+/// kept them as inert objects). `_ufunc_reconstruct('os', 'system')('echo x')` under each
+/// spelling, and scikit-learn's script runner.
+#[test]
+fn code_running_gadgets_of_numpy_and_scikit_learn_are_dangerous() {
+    let ufunc = |module: &str| {
+        [
+            &b"\x80\x02c"[..],
+            module.as_bytes(),
+            b"\n_ufunc_reconstruct\nX\x02\x00\x00\x00osX\x06\x00\x00\x00system\x86R",
+            b"X\x06\x00\x00\x00echo x\x85R.",
+        ]
+        .concat()
+    };
+    let pickles = [
+        ufunc("numpy.core"),
+        ufunc("numpy._core"),
+        ufunc("numpy.core.__init__"),
+        b"\x80\x02csklearn.utils._testing\nassert_run_python_script_without_output\n\
+          X\x06\x00\x00\x00print(1)\x85R."
+            .to_vec(),
+        b"\x80\x02cantigravity\ngeohash\n)R.".to_vec(),
+    ];
+    let record = DeOptions::new().record_unknown_globals(true);
+    for p in &pickles {
+        let report = scan(p);
+        assert!(report.is_dangerous(), "{report}");
+        let e = pypickle::from_slice_with::<Value>(p, &record).unwrap_err();
+        assert_eq!(e.category(), Category::Refused, "{e}");
+    }
+}

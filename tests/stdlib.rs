@@ -335,6 +335,16 @@ fn plain_forms_read_back_exactly() {
         })
         .collect();
     assert_eq!(got, want.lines().collect::<Vec<_>>());
+    // A timedelta's plain form is its seconds as a float: near timedelta.max they round past
+    // the range, and do not read back, as Python's timedelta(seconds=td.total_seconds())
+    // fails too (documented; a hunt).
+    let max = TimeDelta::new(999_999_999, 86399, 999_999).unwrap();
+    let text = serde_json::to_string(&max).unwrap();
+    assert!(serde_json::from_str::<TimeDelta>(&text).is_err(), "{text}");
+    let script = "from datetime import timedelta as t\n\
+        try: t(seconds=t.max.total_seconds()); print('read')\n\
+        except OverflowError: print('overflow')";
+    assert_eq!(python(script).trim(), "overflow");
     assert_eq!(
         serde_json::from_str::<Decimal>("18446744073709551615")
             .unwrap()

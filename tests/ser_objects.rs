@@ -125,3 +125,67 @@ fn keyword_arguments_of_an_object_not_made_by_newobj_ex_are_refused() {
     let back: Value = pypickle::from_slice_with(&bytes, &opts).unwrap();
     assert_eq!(back, object(Made::NewEx, kw()));
 }
+
+/// `cls.__new__(cls, *args, **kwargs)` below protocol 4 is CPython's `functools.partial`
+/// form byte for byte at protocols 2-3, its function written once and referred back to, empty
+/// keywords included (as CPython's `__reduce__` may give them); CPython loads it at 0-3.
+#[test]
+fn keyword_argument_objects_below_protocol_4_are_cpythons_partial_form() {
+    let class = r#"
+import copyreg, pickle, sys
+class K:
+    def __new__(cls, *args, **kwargs):
+        o = object.__new__(cls)
+        o.made = (args, kwargs)
+        return o
+    def __reduce__(self):
+        return (copyreg.__newobj_ex__, (K, self.made[0], self.made[1]))
+    def __repr__(self):
+        return "K%r" % (self.made,)
+"#;
+    let cases = [
+        "K.__new__(K, 1)",
+        "K.__new__(K, 1, 'x', b=2)",
+        "K.__new__(K, a=[1])",
+    ];
+    let dump = format!(
+        "{class}\nfor o in [{}]:\n    for p in (2, 3):\n        b = pickle.dumps(o, p)\n        \
+         sys.stdout.buffer.write(bytes([p]) + len(b).to_bytes(4, 'little') + b)",
+        cases.join(", ")
+    );
+    let out = python_output(&dump);
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let mut rest = &out[..];
+    let mut loads = Vec::new();
+    while !rest.is_empty() {
+        let proto = rest[0];
+        let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+        let theirs = &rest[5..5 + len];
+        rest = &rest[5 + len..];
+        let v: Value = pypickle::from_slice_with(theirs, &opts).unwrap();
+        let ours = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        assert!(
+            ours == theirs,
+            "p{proto} {v}: {}",
+            first_difference(&ours, theirs)
+        );
+        for p in 0..=3 {
+            let ours = pypickle::to_vec_with(&v, &SerOptions::new().protocol(p)).unwrap();
+            let back: Value = pypickle::from_slice_with(&ours, &opts).unwrap();
+            assert_eq!(back, v, "p{p}");
+            loads.push((theirs.to_vec(), ours));
+        }
+    }
+    assert_eq!(loads.len(), cases.len() * 2 * 4);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let pairs: Vec<String> = loads
+        .iter()
+        .map(|(t, o)| format!("('{}', '{}')", hex(t), hex(o)))
+        .collect();
+    let check = format!(
+        "{class}\nfor t, o in [{}]:\n    a, b = pickle.loads(bytes.fromhex(t)), pickle.loads(bytes.fromhex(o))\n    \
+         assert type(b) is K and repr(a) == repr(b), (a, b)\nprint('ok')",
+        pairs.join(", ")
+    );
+    assert_eq!(python_output(&check), b"ok\n");
+}

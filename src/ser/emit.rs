@@ -831,7 +831,12 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         {
             return Ok(());
         }
-        if self.proto() >= 4 {
+        // A dotted name is a nested class, which protocol 4 names directly, or a class's
+        // method, which CPython pickles as `getattr(cls, name)` at every protocol.
+        let dotted = name
+            .rsplit_once('.')
+            .filter(|_| self.proto() < 4 || crate::stdlib::pickled_by_getattr(module, name));
+        if self.proto() >= 4 && dotted.is_none() {
             self.boundary()?;
             self.emit_interned_str(module)?;
             self.boundary()?;
@@ -841,7 +846,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 self.emit_interned_str(name)?;
             }
             self.out.buf.push(STACK_GLOBAL);
-        } else if let Some((parent, last)) = name.rsplit_once('.') {
+        } else if let Some((parent, last)) = dotted {
             self.emit_global("builtins", "getattr")?;
             self.boundary()?;
             if self.proto() < 2 {
@@ -1035,33 +1040,50 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         Ok(())
     }
 
-    /// `cls.__new__(cls, *args, **kwargs)` below protocol 4, as CPython's protocols 2-3 write
-    /// it: `partial(getattr(cls, '__new__'))`, given the state `(func, (cls, *args), kwargs,
-    /// None)`, called with no arguments. (Python 3's `copyreg.__newobj_ex__` would be shorter,
-    /// but Python 2 has none.) Apart from [`Self::emit_object`], which recurses, to keep its
-    /// stack frame small.
+    /// `cls.__new__(cls, *args, **kwargs)` below protocol 4, byte for byte as CPython's
+    /// protocols 2-3 write it: `partial(cls.__new__)` (the function named `getattr(cls,
+    /// '__new__')`), given the state `(func, (cls, *args), kwargs, None)` with the function
+    /// referred back to, called with no arguments. (Python 3's
+    /// `copyreg.__newobj_ex__` would be shorter, but Python 2 has none.) Apart from
+    /// [`Self::emit_object`], which recurses, to keep its stack frame small.
     #[cold]
     #[inline(never)]
     fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
-        use crate::stdlib::call_object;
-        let class = Value::Global(Box::new(o.class.clone()));
-        let func = call_object("builtins", "getattr", vec![class.clone(), "__new__".into()]);
-        let func = Value::Object(Box::new(func));
-        let mut fargs = vec![class];
+        let Global { module, name } = &o.class;
+        // The function as a global of a dotted name: written once, then a memo GET.
+        let new = format!("{name}.__new__");
+        self.emit_global("functools", "partial")?;
+        self.boundary()?;
+        if self.proto() < 2 {
+            self.out.buf.push(MARK);
+        }
+        self.emit_global(module, &new)?;
+        self.boundary()?;
+        self.out
+            .buf
+            .push(if self.proto() >= 2 { TUPLE1 } else { TUPLE });
+        self.memoize();
+        self.out.buf.push(REDUCE);
+        self.memoize();
+        // The partial's state, as its `__reduce__` gives it.
+        self.boundary()?;
+        self.out.buf.push(MARK);
+        self.emit_global(module, &new)?;
+        self.boundary()?;
+        let mut fargs = vec![Value::Global(Box::new(o.class.clone()))];
         if let Value::Tuple(a) = &o.args {
             fargs.extend(a.iter().cloned());
         }
-        let kwargs = o.kwargs.clone().unwrap_or(Value::Dict(Vec::new()));
-        let mut partial = call_object("functools", "partial", vec![func.clone()]);
-        partial.state = vec![Value::Tuple(vec![
-            func,
-            Value::Tuple(fargs),
-            kwargs,
-            Value::None,
-        ])];
-        let partial = Value::Object(Box::new(partial));
-        self.save_value(&partial)?;
+        self.save_value(&Value::Tuple(fargs))?;
         self.boundary()?;
+        match &o.kwargs {
+            Some(kw) => self.save_value(kw)?,
+            None => self.save_value(&Value::Dict(Vec::new()))?,
+        }
+        self.boundary()?;
+        self.out.buf.extend_from_slice(&[NONE, TUPLE]);
+        self.memoize();
+        self.out.buf.push(BUILD);
         if self.proto() == 0 {
             self.out.buf.extend_from_slice(&[MARK, TUPLE]);
         } else {

@@ -140,6 +140,13 @@ pub use self::path::{PathClass, PurePath};
 pub use self::range::{Range, Slice};
 pub use self::uuid::{SafeUuid, Uuid};
 
+/// Whether `module.name` (dotted) is a class's method that CPython pickles as `getattr(cls,
+/// name)` at every protocol, where a nested class is named directly from protocol 4: the
+/// ones these types write.
+pub(crate) fn pickled_by_getattr(module: &str, name: &str) -> bool {
+    (module, name) == ("zoneinfo", "ZoneInfo._unpickle")
+}
+
 /// Whether `module.name` is one of the standard library globals these types need (checked
 /// after Python 2 names are mapped to Python 3 ones).
 pub(crate) fn is_allowed(module: &str, name: &str) -> bool {

@@ -195,3 +195,81 @@ fn hex(f: f64) -> String {
     let exp = ((bits >> 52) & 0x7ff) as i64 - 1023;
     format!("{sign}0x1.{:013x}p{exp}", bits & ((1 << 52) - 1))
 }
+
+/// The text number lines of protocol 0 (INT, LONG, FLOAT, PUT and GET), seeded random ones
+/// from a small alphabet: read as CPython reads them, the same value (`repr`) or both refusing,
+/// but for the two documented refusals (README, "Differences from CPython"): a line with a NUL
+/// (CPython's C unpickler reads a C string and stops there) and an INT or LONG with a leading
+/// zero (its C unpickler reads octal through C's `strtol`, its Python one refuses).
+#[test]
+fn number_lines_read_as_cpython_reads_them() {
+    let script = r#"
+import pickle, random, sys
+random.seed(2222)
+alpha = b"0123456789xXoObB+-_ \t\x0b\x00Lf.e"
+cases = [b"I" + c + b"\n." for c in [b"010", b"-010", b" 010", b"08", b"0x1f", b"\x0010",
+    b"1\x00", b"-0", b" 1", b"+1", b"0777777777777777777777", b"-0x8000000000000001"]]
+for _ in range(6000):
+    body = bytes(random.choice(alpha) for _ in range(random.randint(1, 8)))
+    cases.append(random.choice([b"I", b"I", b"L", b"F"]) + body + b"\n.")
+    cases.append(b"(lp" + body + b"\n0g" + body + b"\n.")
+for c in cases:
+    try:
+        r = repr(pickle.loads(c))
+    except Exception:
+        r = "ERR"
+    print(c.hex(), r)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("this test needs python3 on PATH");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (mut loaded, mut refused_on_purpose, mut failures) = (0, 0, Vec::new());
+    for line in text.lines() {
+        let (hex, want) = line.split_once(' ').unwrap();
+        let pickle: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let got = match pypickle::from_slice::<Value>(&pickle) {
+            Ok(v) => v.to_string(),
+            Err(_) => "ERR".to_string(),
+        };
+        loaded += usize::from(want != "ERR");
+        if got == want {
+            continue;
+        }
+        let number = pickle.split(|&b| b == b'\n').next().unwrap();
+        let number = number.strip_prefix(b"(lp").unwrap_or(&number[1..]);
+        let start = number
+            .iter()
+            .position(|b| !b" \t\r\x0b\x0c+-".contains(b))
+            .unwrap_or(number.len());
+        let octal = matches!(pickle[0], b'I' | b'L')
+            && matches!(number.get(start..start + 2), Some([b'0', d]) if d.is_ascii_digit());
+        if got == "ERR" && (number.contains(&0) || octal) {
+            refused_on_purpose += 1;
+        } else {
+            failures.push(format!(
+                "{:?}: ours {got}, CPython {want}",
+                String::from_utf8_lossy(&pickle)
+            ));
+        }
+    }
+    assert!(
+        loaded > 1500 && refused_on_purpose > 100,
+        "{loaded} {refused_on_purpose}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}

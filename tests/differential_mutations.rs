@@ -394,9 +394,9 @@ enum Verdict {
     /// Documented: a text INT, LONG, FLOAT, GET or PUT argument with a NUL byte in it is
     /// refused (CPython's C unpickler reads a C string and stops at the NUL).
     NulInNumber,
-    /// Documented: a text INT or LONG in a form other than decimal digits is refused, where
-    /// CPython's C unpickler takes what C's `strtol` and Python's `int(s, 0)` take (`0x10`,
-    /// `010` as octal 8, `1_000`).
+    /// Documented: a text INT or LONG with a leading zero is refused, as CPython's Python
+    /// unpickler refuses it, where its C unpickler reads it with C's `strtol` as octal
+    /// (`010` is 8).
     IntSyntax,
     /// CPython's C unpickler ran out of memory (its memo is an array as long as the largest
     /// memo id) where pypickle does not, and the pure-Python one, which differs from the C one
@@ -471,7 +471,9 @@ fn judge(input: &[u8], cpython: &Answer) -> (Verdict, String) {
                 Verdict::BuildOnGlobal
             } else if nul_in_text_number(input, e) {
                 Verdict::NulInNumber
-            } else if msg.contains("is not a decimal integer") && c_integer_syntax(input, e) {
+            } else if msg.contains("is not an integer as Python's int() reads it")
+                && octal_int_line(input, e)
+            {
                 Verdict::IntSyntax
             } else {
                 Verdict::Disagree
@@ -513,21 +515,20 @@ fn nul_in_text_number(input: &[u8], e: &pypickle::Error) -> bool {
     line.contains(&0)
 }
 
-/// Whether the error is at a text INT or LONG (or GET, PUT) whose line is an integer in a
-/// syntax other than plain decimal: a base prefix, a leading zero, an underscore.
-fn c_integer_syntax(input: &[u8], e: &pypickle::Error) -> bool {
+/// Whether the error is at a text INT or LONG whose number starts with a zero followed by a
+/// digit (after any whitespace and sign): C's `strtol` reads it as octal.
+fn octal_int_line(input: &[u8], e: &pypickle::Error) -> bool {
     let Some(at) = e.offset() else { return false };
     let at = at as usize;
-    if !matches!(input.get(at), Some(b'I' | b'L' | b'g' | b'p')) {
+    if !matches!(input.get(at), Some(b'I' | b'L')) {
         return false;
     }
     let line = input[at + 1..].split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let digits: Vec<u8> = line
+    let start = line
         .iter()
-        .copied()
-        .filter(|b| !b" \t\r\x0b\x0c+-L".contains(b))
-        .collect();
-    digits.contains(&b'_') || (digits.len() > 1 && digits[0] == b'0')
+        .position(|b| !b" \t\r\x0b\x0c+-".contains(b))
+        .unwrap_or(line.len());
+    matches!(line.get(start..start + 2), Some([b'0', d]) if d.is_ascii_digit())
 }
 
 fn truncate(s: &str) -> String {

@@ -173,6 +173,75 @@ fn deep_nesting_is_a_depth_error_not_a_stack_overflow() {
     let _: serde::de::IgnoredAny = pypickle::from_slice(&deep_lists(100_000)).unwrap();
 }
 
+/// Pickles nested `depth` levels deep, one for each kind of nesting that recurses on its own
+/// path: tuples, lists, dicts, frozensets and `OrderedDict` objects.
+fn deep_pickles(depth: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let rep = |b: &[u8]| b.repeat(depth);
+    let wrap = |head: &[u8], inner: &[u8], tail: &[u8]| {
+        [&[0x80, 2][..], &rep(head), inner, &rep(tail), b"."].concat()
+    };
+    vec![
+        ("tuples", wrap(b"", b"K\x01", b"K\x00\x86")),
+        ("lists", wrap(b"(", b"K\x01", b"l")),
+        ("dicts", wrap(b"(X\x01\x00\x00\x00k", b"N", b"d")),
+        ("frozensets", wrap(b"(", b"K\x01", b"K\x00\x91")),
+        (
+            "OrderedDicts",
+            wrap(
+                b"ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00k",
+                b"N",
+                b"u",
+            ),
+        ),
+    ]
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Tree {
+    Leaf(Option<i64>),
+    Seq(Vec<Tree>),
+    Map(std::collections::BTreeMap<String, Tree>),
+}
+
+/// The default `max_depth` is safe on a 2 MiB thread, also in a debug build (which keeps far
+/// larger frames): input nested past the limit is refused at the limit, whatever it is read
+/// into, before the recursion uses up the stack (an overflow would abort the test process).
+/// A hunt overflowed 2 MiB with 255 nested frozensets read into `serde_json::Value`.
+#[test]
+fn the_default_depth_limit_fits_a_2_mib_thread() {
+    let reads = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut seen = Vec::new();
+            for (name, data) in deep_pickles(300) {
+                let results = [
+                    pypickle::from_slice::<Value>(&data).map(drop),
+                    pypickle::from_slice::<serde_json::Value>(&data).map(drop),
+                    pypickle::from_slice::<Tree>(&data).map(drop),
+                ];
+                for (i, r) in results.into_iter().enumerate() {
+                    let e = r.expect_err(name);
+                    // (serde's untagged enum reports its own error for the one it buffered.)
+                    if i < 2 {
+                        assert_eq!(e.limit(), Some(Limit::Depth), "{name} #{i}: {e}");
+                    }
+                    seen.push(name);
+                }
+            }
+            for (name, data) in deep_pickles(120) {
+                let v: Value =
+                    pypickle::from_slice(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(v.to_string().len() > 240, "{name}");
+                pypickle::from_slice::<serde_json::Value>(&data).unwrap();
+            }
+            seen.len()
+        })
+        .unwrap();
+    assert_eq!(reads.join().unwrap(), 15);
+}
+
 /// 30 levels, each a list of 10 references to the level below: 10^30 leaves in 400 bytes.
 fn billion_laughs() -> Vec<u8> {
     let mut d = vec![0x80, 2, b']', b'K', 1, b'a', b'q', 0];

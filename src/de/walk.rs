@@ -306,52 +306,11 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let (re, im) = self.arena.complexes[c as usize];
                 Value::Complex(Complex { re, im })
             }
-            Kind::BigInt(span) => Value::from_big(at(&node, self.big_int(span))?),
             Kind::Str(span) => Value::Str(as_str(at(&node, self.copied(span))?).to_owned()),
-            Kind::Bytes(span) => Value::Bytes(at(&node, self.copied(span))?.to_vec()),
-            Kind::ByteArray(span) => Value::ByteArray(at(&node, self.copied(span))?.to_vec()),
-            Kind::Buffer(b) => {
-                let (data, readonly) = at(&node, self.buffer(b))?;
-                at(&node, self.spend_bytes(data.len()))?;
-                match readonly {
-                    true => Value::Bytes(data.to_vec()),
-                    false => Value::ByteArray(data.to_vec()),
-                }
+            Kind::BigInt(_) | Kind::Bytes(_) | Kind::ByteArray(_) | Kind::Buffer(_) => {
+                self.build_binary(node)?
             }
-            Kind::Global(g) => {
-                use crate::class::Known;
-                // Globals the machine takes only in one shape, met as values.
-                let refused = match self.arena.globals[g as usize].known {
-                    // functools.partial itself (the one shape the machine reads leaves no
-                    // partial in the result): refused unless allowed by name.
-                    Known::Partial if !self.opts.is_allowed_by_name("functools", "partial") => {
-                        Some(crate::class::DANGEROUS)
-                    }
-                    // A class's __new__ the policy refused, kept only for functools.partial.
-                    Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
-                    // getattr itself, not called in the one shape the machine reads.
-                    Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
-                    // A dangerous class, kept only to reach the registered class it encloses,
-                    // or as a joblib array's subclass, which is not read.
-                    k if k.dangerous_kept() => Some(crate::class::DANGEROUS),
-                    _ => None,
-                };
-                if let Some(why) = refused {
-                    return Err(self.refused_global(g, &node, why));
-                }
-                let (module, name) = self.global_name(g);
-                // Copied into every value that names it (an object's class too): the bytes of
-                // a name past 64 are charged, four times over for the copy's own allocations,
-                // or a global of a long name referenced again and again would copy it for a
-                // few bytes each time. (Every byte charged, a million objects of one class of
-                // 46 bytes of name, 10 MB of pickle, went over the limit.)
-                let past = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
-                at(&node, self.spend_bytes(past.saturating_mul(4)))?;
-                Value::Global(Box::new(Global {
-                    module: module.into(),
-                    name: name.into(),
-                }))
-            }
+            Kind::Global(g) => self.build_global(g, node)?,
             _ => {
                 self.enter(&node)?;
                 let built = self.build_compound(node);
@@ -370,39 +329,102 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::FrozenSet(_) | Kind::Set(_) => self.build_set(node)?,
             Kind::List(id) => Value::List(self.build_all(arena.iter(id).copied(), arena.len(id))?),
             Kind::Dict(id) => Value::Dict(self.build_pairs(id)?),
-            Kind::Object(o) => {
-                let obj = arena.objects[o as usize];
-                let class = match self.build(obj.class)? {
-                    Value::Global(g) => *g,
-                    _ => unreachable!("an object's class is a global node"),
-                };
-                let args = self.build(obj.args)?;
-                let kwargs = match obj.kwargs {
-                    Some(k) => Some(self.build(k)?),
-                    None => None,
-                };
-                let state =
-                    self.build_all(arena.iter(obj.states).copied(), arena.len(obj.states))?;
-                let list_items =
-                    self.build_all(arena.iter(obj.list).copied(), arena.len(obj.list))?;
-                let dict_items = self.build_pairs(obj.dict)?;
-                Value::Object(Box::new(Object {
-                    class,
-                    made: obj.made,
-                    args,
-                    kwargs,
-                    state,
-                    list_items,
-                    dict_items,
-                }))
-            }
+            Kind::Object(o) => self.build_object(o)?,
             _ => unreachable!("build_compound called on a scalar"),
         })
     }
 
+    /// [`Walk::build`] of a big int, bytes, bytearray or buffer (apart, as
+    /// [`Walk::build_global`] is).
+    #[inline(never)]
+    fn build_binary(&mut self, node: Node) -> Result<Value> {
+        Ok(match node.kind {
+            Kind::BigInt(span) => Value::from_big(at(&node, self.big_int(span))?),
+            Kind::Bytes(span) => Value::Bytes(at(&node, self.copied(span))?.to_vec()),
+            Kind::ByteArray(span) => Value::ByteArray(at(&node, self.copied(span))?.to_vec()),
+            Kind::Buffer(b) => {
+                let (data, readonly) = at(&node, self.buffer(b))?;
+                at(&node, self.spend_bytes(data.len()))?;
+                match readonly {
+                    true => Value::Bytes(data.to_vec()),
+                    false => Value::ByteArray(data.to_vec()),
+                }
+            }
+            _ => unreachable!("build_binary's own kinds"),
+        })
+    }
+
+    /// [`Walk::build`] of a global. Apart, as [`Walk::build_object`] is, to keep the frames
+    /// of the recursion small: a debug build keeps every arm's locals in its function's frame.
+    #[inline(never)]
+    fn build_global(&mut self, g: Id, node: Node) -> Result<Value> {
+        use crate::class::Known;
+        // Globals the machine takes only in one shape, met as values.
+        let refused = match self.arena.globals[g as usize].known {
+            // functools.partial itself (the one shape the machine reads leaves no
+            // partial in the result): refused unless allowed by name.
+            Known::Partial if !self.opts.is_allowed_by_name("functools", "partial") => {
+                Some(crate::class::DANGEROUS)
+            }
+            // A class's __new__ the policy refused, kept only for functools.partial.
+            Known::ClassNew => Some(crate::class::CLASS_NEW_REFUSED),
+            // getattr itself, not called in the one shape the machine reads.
+            Known::GetAttr => Some("only getattr(class, 'name'), a nested class, is read"),
+            // A dangerous class, kept only to reach the registered class it encloses,
+            // or as a joblib array's subclass, which is not read.
+            k if k.dangerous_kept() => Some(crate::class::DANGEROUS),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return Err(self.refused_global(g, &node, why));
+        }
+        let (module, name) = self.global_name(g);
+        // Copied into every value that names it (an object's class too): the bytes of
+        // a name past 64 are charged, four times over for the copy's own allocations,
+        // or a global of a long name referenced again and again would copy it for a
+        // few bytes each time. (Every byte charged, a million objects of one class of
+        // 46 bytes of name, 10 MB of pickle, went over the limit.)
+        let past = (module.len() + name.len()).saturating_sub(NAME_ALLOWANCE);
+        at(&node, self.spend_bytes(past.saturating_mul(4)))?;
+        Ok(Value::Global(Box::new(Global {
+            module: module.into(),
+            name: name.into(),
+        })))
+    }
+
+    /// [`Walk::build_compound`] of an object.
+    #[inline(never)]
+    fn build_object(&mut self, o: Id) -> Result<Value> {
+        let arena = self.arena;
+        let obj = arena.objects[o as usize];
+        let class = match self.build(obj.class)? {
+            Value::Global(g) => *g,
+            _ => unreachable!("an object's class is a global node"),
+        };
+        let args = self.build(obj.args)?;
+        let kwargs = match obj.kwargs {
+            Some(k) => Some(self.build(k)?),
+            None => None,
+        };
+        let state = self.build_all(arena.iter(obj.states).copied(), arena.len(obj.states))?;
+        let list_items = self.build_all(arena.iter(obj.list).copied(), arena.len(obj.list))?;
+        let dict_items = self.build_pairs(obj.dict)?;
+        Ok(Value::Object(Box::new(Object {
+            class,
+            made: obj.made,
+            args,
+            kwargs,
+            state,
+            list_items,
+            dict_items,
+        })))
+    }
+
     /// [`Walk::build`] with numbers, bools, None and strings made inline: most of a big
     /// container's items are scalars, and `build` is a call.
-    #[inline(always)]
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn build_item(&mut self, node: Node) -> Result<Value> {
         self.spend()?;
         match node.kind {
@@ -676,7 +698,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// A dict's keys and values as a map.
-    #[inline(always)]
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn dict<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
         let node = self.node;
         let w = self.w;
@@ -690,8 +714,28 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         r
     }
 
+    /// A tuple's items as a sequence: apart from [`Self::compound`]'s sets, as a list is, so
+    /// that nested tuples take no more stack a level than nested lists (debug builds).
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn tuple<V: Visitor<'de>>(self, r: crate::de::arena::Range, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let w = self.w;
+        w.enter(node)?;
+        let items = w.arena.slice(r);
+        let mut r = NodeSeq::visit(&mut *w, items.iter(), items.len(), visitor);
+        w.exit(node);
+        if let Err(e) = &mut r {
+            e.set_at_if_none(node.offset(), node.opcode());
+        }
+        r
+    }
+
     /// A list's or set's items as a sequence.
-    #[inline(always)]
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn list<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
         let node = self.node;
         let w = self.w;
@@ -750,6 +794,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// Each Python type as its natural serde type (`deserialize_any`). Only the containers'
+    /// arms are inline here: this function is a level of every recursion through
+    /// `deserialize_any`, and a debug build keeps every arm's locals in its frame (the
+    /// default `max_depth` must fit a 2 MiB thread there too).
     fn natural<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
         match node.kind {
@@ -757,6 +805,21 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Bool(b) => at(node, visitor.visit_bool(b)),
             Kind::Int(i) => at(node, visitor.visit_i64(i)),
             Kind::Float(f) => at(node, visitor.visit_f64(f)),
+            Kind::Str(span) => self.str(span, visitor),
+            Kind::List(id) => self.list(id, visitor),
+            Kind::Dict(id) => self.dict(id, visitor),
+            Kind::Tuple(r) => self.tuple(r, visitor),
+            Kind::Set(_) | Kind::FrozenSet(_) => self.compound(visitor),
+            Kind::Object(id) => self.object_any(id, visitor),
+            _ => self.natural_rest(visitor),
+        }
+    }
+
+    /// [`Self::natural`] for the kinds with locals of their own.
+    #[inline(never)]
+    fn natural_rest<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        match node.kind {
             Kind::BigInt(span) => {
                 let big = at(node, self.w.big_int(span))?;
                 if let Some(v) = big.to_u128().and_then(|v| u64::try_from(v).ok()) {
@@ -779,7 +842,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 self.w.exit(node);
                 at(node, r)
             }
-            Kind::Str(span) => self.str(span, visitor),
             Kind::Bytes(span) | Kind::ByteArray(span) => {
                 at(node, self.w.spend_bytes(span.len()))?;
                 match self.w.bytes(span) {
@@ -792,10 +854,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 at(node, self.w.spend_bytes(data.len()))?;
                 at(node, visitor.visit_borrowed_bytes(data))
             }
-            Kind::List(id) => self.list(id, visitor),
-            Kind::Dict(id) => self.dict(id, visitor),
-            Kind::Set(_) | Kind::Tuple(_) | Kind::FrozenSet(_) => self.compound(visitor),
-            Kind::Object(id) => self.object_any(id, visitor),
             Kind::Global(g) => {
                 if self.w.arena.globals[g as usize].known.dangerous_kept() {
                     return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
@@ -808,6 +866,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     ),
                 ))
             }
+            _ => unreachable!("natural's own kinds"),
         }
     }
 }
@@ -1158,7 +1217,9 @@ impl<'w, 'de, 'a, I> NodeSeq<'w, 'de, 'a, I> {
 impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
     /// Hand the `len` items of `items` to the visitor as a sequence; items it leaves unread
     /// are an error.
-    #[inline(always)]
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn visit<V: Visitor<'de>>(
         w: &mut Walk<'de, 'a>,
         items: I,
@@ -1245,7 +1306,9 @@ impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
 impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
     /// Hand the keys and values of `items` (`len` of them, two an entry) to the visitor as a
     /// map; entries it leaves unread are an error.
-    #[inline(always)]
+    // Inline in optimized builds only: a debug build would keep its locals in the frame of
+    // every caller, each a level of the recursion (see `NodeDe::natural`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn visit<V: Visitor<'de>>(
         w: &mut Walk<'de, 'a>,
         items: I,

@@ -150,13 +150,17 @@ pub(crate) enum ErrorCode {
     Custom(Box<str>),
     #[error("I/O error: {0}")]
     Io(#[source] io::Error),
+    /// A reader's `UnexpectedEof` (a compressed joblib stream cut short, say): the input
+    /// ended early.
+    #[error("the input ended early: {0}")]
+    ReadEof(#[source] io::Error),
 }
 
 impl ErrorCode {
     fn category(&self) -> Category {
         use ErrorCode::*;
         match self {
-            Truncated { .. } | NoNewline | NoStop | Empty => Category::Truncated,
+            Truncated { .. } | NoNewline | NoStop | Empty | ReadEof(_) => Category::Truncated,
             InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
             | MemoMissing(_) | Protocol(_) | TrailingData(_) | Cycle | StreamBroken(_) => {
                 Category::Invalid
@@ -267,11 +271,23 @@ impl Error {
         self.category() == Category::Truncated
     }
 
-    /// The underlying I/O error, for errors of category [`Category::Io`].
+    /// The underlying I/O error, for errors of category [`Category::Io`], and for those of
+    /// [`Category::Truncated`] that a reader's `UnexpectedEof` made.
     pub fn io_error(&self) -> Option<&io::Error> {
         match &self.inner.code {
-            ErrorCode::Io(e) => Some(e),
+            ErrorCode::Io(e) | ErrorCode::ReadEof(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// An error of the reader the input comes from: its `UnexpectedEof` (what a decompressor
+    /// says of a stream cut short) is a truncated input, anything else an I/O error.
+    #[cold]
+    pub(crate) fn read(e: io::Error) -> Error {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::new(ErrorCode::ReadEof(e))
+        } else {
+            Error::new(ErrorCode::Io(e))
         }
     }
 }
@@ -410,7 +426,7 @@ impl From<io::Error> for Error {
 impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
         match e.inner.code {
-            ErrorCode::Io(io) => io,
+            ErrorCode::Io(io) | ErrorCode::ReadEof(io) => io,
             _ => {
                 let kind = match e.category() {
                     Category::Truncated => io::ErrorKind::UnexpectedEof,

@@ -181,7 +181,7 @@ pub fn decompress<'a>(bytes: &'a [u8], opts: &DeOptions) -> Result<std::borrow::
         Compression::Zlib | Compression::Gzip => {
             inflate::read(c, bytes, opts.max_decompressed, |mut r| {
                 let mut out = Vec::new();
-                io::Read::read_to_end(&mut r, &mut out)?;
+                io::Read::read_to_end(&mut r, &mut out).map_err(Error::read)?;
                 Ok(out)
             })
             .map(std::borrow::Cow::Owned)
@@ -243,7 +243,7 @@ fn read_up_to(r: &mut impl io::Read, buf: &mut [u8]) -> Result<usize> {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(Error::read(e)),
         }
     }
     Ok(n)

@@ -405,7 +405,7 @@ impl<R: io::Read> IoRead<R> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         scratch.truncate(start);
-                        return Err(e.into());
+                        return Err(Error::read(e));
                     }
                 }
             }
@@ -425,7 +425,7 @@ impl<R: io::Read> IoRead<R> {
                     return Ok(Some(b[0]));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(Error::read(e)),
             }
         }
     }

@@ -1359,3 +1359,16 @@ fn names_and_numbers_from_the_input_are_printed_safely() {
     assert_eq!(code(&out), 2);
     assert!(!stderr(&out).contains("--allow"), "{}", stderr(&out));
 }
+
+#[test]
+fn bytes_after_the_pickle_are_counted_in_words() {
+    for (extra, said) in [
+        (&b"x"[..], "1 more byte after"),
+        (b"xy", "2 more bytes after"),
+    ] {
+        let data = [&b"\x80\x02K\x07."[..], extra].concat();
+        let out = run_with(&["to-json", "-"], &data);
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    }
+}

@@ -681,3 +681,36 @@ fn a_memmap_subclass_is_read_past_and_refused_elsewhere() {
     let v: Value = joblib::from_slice_with(p, &opts).unwrap();
     assert_eq!(v.to_string(), "numpy.memmap()");
 }
+
+/// A compressed file cut short is a truncated input (`is_truncated`), as a plain one is, not
+/// an I/O error: the decompressor's `UnexpectedEof` keeps its message and source. Found by a
+/// hunt of the docs' promises.
+#[cfg(feature = "joblib")]
+#[test]
+fn compressed_files_cut_short_are_truncated() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/joblib");
+    for name in ["bool.zlib.joblib", "bool.gzip.joblib"] {
+        let file = std::fs::read(dir.join(name)).unwrap();
+        for cut in [file.len() - 1, file.len() / 2, 30] {
+            let part = &file[..cut];
+            let errors = [
+                joblib::decompress(part, &DeOptions::new()).map(drop),
+                joblib::from_reader::<_, Value>(part).map(drop),
+            ];
+            for e in errors.into_iter().map(Result::unwrap_err) {
+                assert!(e.is_truncated(), "{name} cut at {cut}: {e}");
+                let io = e.io_error().expect("the decompressor's error");
+                assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
+            }
+        }
+    }
+    // Any other error of the reader stays an I/O error.
+    struct Fails;
+    impl std::io::Read for Fails {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+    let e = pypickle::from_reader::<_, Value>(Fails).unwrap_err();
+    assert_eq!(e.category(), pypickle::Category::Io, "{e}");
+}

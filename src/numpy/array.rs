@@ -146,7 +146,8 @@ macro_rules! header_accessors {
 const WHAT: &str = "numpy array";
 
 impl NdArray {
-    /// An array of `T`s with this shape, in C order, native byte order.
+    /// An array of `T`s with this shape, in C order, little-endian whatever the machine's byte
+    /// order.
     pub fn from_vec<T: Element>(shape: Vec<usize>, data: Vec<T>) -> Result<NdArray, Error> {
         let n = element_count(&shape)?;
         if n != data.len() {

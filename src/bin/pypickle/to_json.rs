@@ -85,8 +85,13 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             return Err(Failure::of(
                 &input,
                 format_args!(
-                    "{} more bytes after the pickle's STOP at offset {}",
+                    "{} more {} after the pickle's STOP at offset {}",
                     bytes.len() as u64 - position,
+                    if bytes.len() as u64 - position == 1 {
+                        "byte"
+                    } else {
+                        "bytes"
+                    },
                     position - 1
                 ),
             )

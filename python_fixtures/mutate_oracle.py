@@ -63,9 +63,10 @@ EXCEPTIONS = set(
     """ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup
     BlockingIOError BrokenPipeError BufferError BytesWarning ChildProcessError
     ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError
-    DeprecationWarning EOFError EncodingWarning Exception ExceptionGroup FileExistsError
-    FileNotFoundError FloatingPointError FutureWarning GeneratorExit ImportError ImportWarning
-    IndentationError IndexError InterruptedError IsADirectoryError KeyError KeyboardInterrupt
+    DeprecationWarning EOFError EncodingWarning EnvironmentError Exception ExceptionGroup
+    FileExistsError FileNotFoundError FloatingPointError FutureWarning GeneratorExit IOError
+    ImportError ImportWarning IndentationError IndexError InterruptedError IsADirectoryError
+    KeyError KeyboardInterrupt
     LookupError MemoryError ModuleNotFoundError NameError NotADirectoryError
     NotImplementedError OSError OverflowError PendingDeprecationWarning PermissionError
     ProcessLookupError PythonFinalizationError RecursionError ReferenceError ResourceWarning

@@ -391,6 +391,9 @@ enum Verdict {
     /// Documented: BUILD on a global is refused (CPython sets attributes on the class or
     /// function itself, a way for a pickle to change a program's globals).
     BuildOnGlobal,
+    /// Documented: `builtins.getattr` is read in one shape only, `getattr(module.Outer,
+    /// 'Inner')`; any other use of it (a bare reference, say) is refused.
+    GetattrShape,
     /// Documented: a text INT, LONG, FLOAT, GET or PUT argument with a NUL byte in it is
     /// refused (CPython's C unpickler reads a C string and stops at the NUL).
     NulInNumber,
@@ -469,6 +472,8 @@ fn judge(input: &[u8], cpython: &Answer) -> (Verdict, String) {
                 Verdict::CpythonMemory
             } else if msg.contains("BUILD on a global") {
                 Verdict::BuildOnGlobal
+            } else if msg.contains("only getattr(class, 'name')") {
+                Verdict::GetattrShape
             } else if nul_in_text_number(input, e) {
                 Verdict::NulInNumber
             } else if msg.contains("is not an integer as Python's int() reads it")

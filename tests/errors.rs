@@ -896,3 +896,31 @@ fn error_messages_escape_control_characters() {
     let e = <pypickle::Error as serde::de::Error>::custom("two\nlines");
     assert_eq!(e.to_string(), "two\\nlines");
 }
+
+/// An error a `Deserialize` impl makes itself after reading the value (serde's untagged enums
+/// do) names the value's offset and opcode at the top level too, as inside a container it
+/// names the container's. Found by a hunt: it had no position at all.
+#[test]
+fn errors_of_the_deserialize_impl_itself_have_a_position() {
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum U {
+        A(i64),
+        B(bool),
+    }
+    let e = pypickle::from_slice::<U>(b"\x80\x02X\x01\x00\x00\x00x.").unwrap_err();
+    assert!(e.to_string().contains("untagged"), "{e}");
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(2), Some("BINUNICODE")),
+        "{e}"
+    );
+    let e = pypickle::from_slice::<Vec<U>>(b"\x80\x02]q\x00(K\x01X\x01\x00\x00\x00xq\x01e.")
+        .unwrap_err();
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(2), Some("EMPTY_LIST")),
+        "{e}"
+    );
+}

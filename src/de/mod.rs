@@ -224,6 +224,7 @@ macro_rules! next_pickle {
             with_walk(self.read.input(), &[], &mut self.arena, &self.opts, root, |de| {
                 serde::de::Deserializer::$method(de, $($arg,)* visitor)
             })
+            .map_err(|e| e.or_at(root.offset(), root.opcode()))
         }
     )*};
 }
@@ -377,6 +378,7 @@ fn walk_root<'de, S: serde::de::DeserializeSeed<'de>>(
     seed: S,
 ) -> Result<S::Value> {
     with_walk(input, buffers, arena, opts, root, |de| seed.deserialize(de))
+        .map_err(|e| e.or_at(root.offset(), root.opcode()))
 }
 
 /// `f` with the deserializer of `root` in a walk of the arena, whose cycle-check flags'

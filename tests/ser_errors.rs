@@ -1137,3 +1137,50 @@ impl io::Write for FailsOnce {
         Ok(())
     }
 }
+
+/// Objects with keyword arguments nested through their arguments are written below protocol
+/// 4 as `functools.partial` calls, a container deeper each (the partial's state tuple), which
+/// counts against `max_depth`: at the default, what fits the limit fits a 2 MiB thread in a
+/// debug build too, and deeper is refused. (A review's chain of 127 aborted the process.)
+#[test]
+fn keyword_argument_objects_nested_through_their_arguments_fit_the_depth_limit() {
+    use pypickle::{Made, Object};
+    let chain = |n: usize| {
+        (0..n).fold(Value::None, |inner, _| {
+            Value::Object(Box::new(Object {
+                made: Made::NewEx,
+                args: Value::Tuple(vec![inner]),
+                kwargs: Some(Value::Dict(vec![(Value::from("k"), Value::Int(1))])),
+                ..plain_object()
+            }))
+        })
+    };
+    let written = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let mut ok = Vec::new();
+            for proto in 0..=5 {
+                let opts = SerOptions::new().protocol(proto);
+                for n in [60, 84, 127, 200] {
+                    match pypickle::to_vec_with(&chain(n), &opts) {
+                        Ok(_) => ok.push((proto, n)),
+                        Err(e) => assert_eq!(e.limit(), Some(pypickle::Limit::Depth), "{e}"),
+                    }
+                }
+            }
+            ok
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    // Three levels an object below protocol 4 (the object, the state tuple, the arguments'
+    // tuple), two from 4 on.
+    for proto in 0..=5 {
+        let deepest = written.iter().filter(|w| w.0 == proto).map(|w| w.1).max();
+        assert_eq!(
+            deepest,
+            Some(if proto < 4 { 84 } else { 127 }),
+            "protocol {proto}"
+        );
+    }
+}

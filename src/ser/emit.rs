@@ -1046,9 +1046,26 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// referred back to, called with no arguments. (Python 3's
     /// `copyreg.__newobj_ex__` would be shorter, but Python 2 has none.) Apart from
     /// [`Self::emit_object`], which recurses, to keep its stack frame small.
+    ///
+    /// The arguments lie a container deeper than in the other forms (in the partial's state
+    /// tuple), and deeper on the stack: that tuple counts against `max_depth`, or 256 levels
+    /// of objects nested through their arguments would not fit a 2 MiB thread in a debug
+    /// build (found by a review; 127 overflowed it).
     #[cold]
     #[inline(never)]
     fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
+        const EXTRA: u32 = 1;
+        if self.level + EXTRA > self.opts.max_depth {
+            return Err(self.too_deep_inside());
+        }
+        self.level += EXTRA;
+        let r = self.emit_partial_new_within(o);
+        self.level -= EXTRA;
+        r
+    }
+
+    /// [`Self::emit_partial_new`], a level deeper.
+    fn emit_partial_new_within(&mut self, o: &Object) -> Result<()> {
         let Global { module, name } = &o.class;
         // The function as a global of a dotted name: written once, then a memo GET.
         let new = format!("{name}.__new__");

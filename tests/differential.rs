@@ -7,6 +7,20 @@ use std::process::Command;
 
 use pypickle::Value;
 
+/// What `python3 -c script` prints; a failure of the script fails the test.
+fn python_stdout(script: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("this test needs python3 on PATH");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn python_records(seed: u64, count: usize) -> Vec<(Vec<u8>, String)> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/random_values.py");
     let out = Command::new("python3")
@@ -115,16 +129,7 @@ for n in ns:
         out = 'OverflowError'
     print(n, out)
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .expect("this test needs python3 on PATH");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = python_stdout(script);
     let mut checked = 0;
     for line in text.lines() {
         let (n, want) = line.split_once(' ').unwrap();
@@ -220,16 +225,7 @@ for c in cases:
         r = "ERR"
     print(c.hex(), r)
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .expect("this test needs python3 on PATH");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = python_stdout(script);
     let (mut loaded, mut refused_on_purpose, mut failures) = (0, 0, Vec::new());
     for line in text.lines() {
         let (hex, want) = line.split_once(' ').unwrap();

@@ -610,10 +610,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
             }
             SeqKind::SetReduce => {
                 self.batch.finish(ser, &LIST_RULE);
-                ser.out
-                    .buf
-                    .push(if ser.proto() >= 2 { TUPLE1 } else { TUPLE });
-                ser.memoize();
+                ser.end_one_tuple();
                 ser.out.buf.push(REDUCE);
                 ser.memoize();
             }

@@ -795,15 +795,21 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 }
                 self.boundary()?;
                 self.emit_bytes_object(b, false)?;
-                self.out
-                    .buf
-                    .push(if self.proto() >= 2 { TUPLE1 } else { TUPLE });
-                self.memoize();
+                self.end_one_tuple();
             }
             self.out.buf.push(REDUCE);
         }
         self.memoize();
         Ok(())
+    }
+
+    /// The end of a one-item tuple whose item is written (after a MARK below protocol 2):
+    /// TUPLE1, or TUPLE below protocol 2, memoized.
+    pub(crate) fn end_one_tuple(&mut self) {
+        self.out
+            .buf
+            .push(if self.proto() >= 2 { TUPLE1 } else { TUPLE });
+        self.memoize();
     }
 
     /// `()`: EMPTY_TUPLE, or MARK TUPLE at protocol 0; never memoized.
@@ -1076,10 +1082,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         }
         self.emit_global(module, &new)?;
         self.boundary()?;
-        self.out
-            .buf
-            .push(if self.proto() >= 2 { TUPLE1 } else { TUPLE });
-        self.memoize();
+        self.end_one_tuple();
         self.out.buf.push(REDUCE);
         self.memoize();
         // The partial's state, as its `__reduce__` gives it.

@@ -170,7 +170,9 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     ///
     /// A pickle whose value does not fit `T` is an error and the next call reads the pickle
     /// after it. A pickle that fails before its STOP (malformed, truncated, refused) leaves the
-    /// stream at an unknown position: that call and every later one are errors.
+    /// stream at an unknown position: that call and every later one are errors. But an error
+    /// of the reader before the pickle's first byte (a socket's read timeout, `WouldBlock`)
+    /// reads nothing: the next call tries again from the same place.
     pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
         let Some(root) = self.next_root()? else {
             return Ok(None);
@@ -200,6 +202,9 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             .run(&mut self.read, &mut self.arena, &self.opts, &[]);
         self.broken = match &root {
             Ok(_) => None,
+            // The reader failed before giving a byte of this pickle (a socket's timeout, say):
+            // nothing was read, so the next call can try again from the same place.
+            Err(e) if e.io_error().is_some() && self.read.position() == start => None,
             Err(e) => Some(e.offset().unwrap_or(start)),
         };
         root

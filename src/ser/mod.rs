@@ -80,7 +80,10 @@ use output::{Output, Room};
 /// by [`dump`](Self::dump) at once, and through `value.serialize(&mut ser)` when the next value
 /// begins (for every error that passes through the serializer, as those of derived and
 /// standard `Serialize` impls all do; `dump` also covers an impl that fails on its own after
-/// opening a container). A writer may already have received part of the abandoned pickle.
+/// opening a container). A writer may already have received part of the abandoned pickle
+/// (one over about 64 KiB): then no further pickle is written to it, each an error of
+/// [`Category::Io`](crate::Category::Io), since a reader would read the next pickle as part
+/// of the abandoned one.
 /// A `Serialize` impl that ignores an error of one of its parts and goes on gets errors from
 /// `dump` (and `to_vec`, `to_writer`) for its later parts and for the value; through
 /// `value.serialize(&mut ser)`, nothing tells its later parts from a new value, so use `dump`
@@ -122,6 +125,11 @@ pub struct Serializer<W, const P45: bool = false> {
     whole: bool,
     /// Where the pickle being written began in the buffer, and the flush count then.
     pickle_at: (usize, u64),
+    /// A pickle was abandoned after part of it had reached the writer: the stream holds its
+    /// beginning, inside which a reader would read any later pickle (memo references of a
+    /// protocol 4 pickle would then name the abandoned one's objects). No pickle is begun
+    /// after that.
+    torn: bool,
     /// How many out-of-band buffers earlier pickles handed out: an abandoned pickle's are
     /// dropped with it.
     buffers_at: usize,
@@ -258,6 +266,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             whole: false,
             forced: None,
             pickle_at: (0, 0),
+            torn: false,
             buffers_at: 0,
             frozen: Vec::new(),
         }
@@ -317,7 +326,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[cold]
     fn recover(&mut self) {
         let (start, flushes) = self.pickle_at;
-        self.abandon((self.out.flushes == flushes).then_some(start));
+        let kept = self.out.flushes == flushes;
+        // Flushed while the pickle is still open: part of it is in the writer. (A pickle that
+        // a value taken for a new one completed and flushed left nothing open there.)
+        self.torn |= !kept && !self.out.is_idle();
+        self.abandon(kept.then_some(start));
     }
 
     /// A part of a value (an element, a key, a field's value) that `write` writes: its error
@@ -592,6 +605,14 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     #[cold]
     fn start_pickle(&mut self) -> Result<()> {
+        if self.torn {
+            return Err(Error::new(crate::error::ErrorCode::Io(
+                std::io::Error::other(
+                    "an earlier pickle failed after part of it reached the writer, which a reader \
+                 would read this one as part of: write to a new writer",
+                ),
+            )));
+        }
         if self.proto() > opcode::HIGHEST_PROTOCOL {
             return Err(unserializable(format!(
                 "unsupported pickle protocol {}: this crate writes protocols 0 to {}",

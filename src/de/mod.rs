@@ -229,7 +229,6 @@ macro_rules! next_pickle {
             with_walk(self.read.input(), &[], &mut self.arena, &self.opts, root, |de| {
                 serde::de::Deserializer::$method(de, $($arg,)* visitor)
             })
-            .map_err(|e| e.or_at(root.offset(), root.opcode()))
         }
     )*};
 }
@@ -383,24 +382,25 @@ fn walk_root<'de, S: serde::de::DeserializeSeed<'de>>(
     seed: S,
 ) -> Result<S::Value> {
     with_walk(input, buffers, arena, opts, root, |de| seed.deserialize(de))
-        .map_err(|e| e.or_at(root.offset(), root.opcode()))
 }
 
 /// `f` with the deserializer of `root` in a walk of the arena, whose cycle-check flags'
-/// vector is kept in the arena from walk to walk (see [`walk::Walk::new`]).
+/// vector is kept in the arena from walk to walk (see [`walk::Walk::new`]). An error with no
+/// position (one a `Deserialize` impl made after reading the value, as serde's untagged
+/// enums do) gets the root's.
 fn with_walk<'de, T>(
     input: &'de [u8],
     buffers: &'de [&'de [u8]],
     arena: &mut Arena,
     opts: &DeOptions,
     root: arena::Node,
-    f: impl FnOnce(walk::NodeDe<'_, 'de, '_>) -> T,
-) -> T {
+    f: impl FnOnce(walk::NodeDe<'_, 'de, '_>) -> Result<T>,
+) -> Result<T> {
     let active = std::mem::take(&mut arena.walk_active);
     let mut walk = walk::Walk::new(input, arena, opts, active).with_buffers(buffers);
     let out = f(walk.root(&root));
     arena.walk_active = walk.into_active();
-    out
+    out.map_err(|e| e.or_at(root.offset(), root.opcode()))
 }
 
 /// The machine's and the arena's vectors, kept between calls of [`from_slice`] and

@@ -672,27 +672,27 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// Visit a compound node's children with depth and cycle accounting.
     fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Tuple(r) => self.tuple(r, visitor),
+            Kind::List(id) => self.list(id, visitor),
+            Kind::Dict(id) => self.dict(id, visitor),
+            Kind::Set(_) | Kind::FrozenSet(_) => self.set(visitor),
+            _ => unreachable!("compound called on a scalar"),
+        }
+    }
+
+    /// A set's or frozenset's items as a set (see [`Walk::visit_set`]).
+    fn set<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
         let w = self.w;
         w.enter(node)?;
         let arena = w.arena;
-        let r = match node.kind {
-            Kind::Tuple(r) => {
-                let items = arena.slice(r);
-                NodeSeq::visit(&mut *w, items.iter(), items.len(), visitor)
-            }
-            Kind::FrozenSet(r) => {
-                let items: Vec<&Node> = arena.slice(r).iter().collect();
-                w.visit_set(items, visitor)
-            }
-            Kind::Set(id) => {
-                let items: Vec<&Node> = arena.iter(id).collect();
-                w.visit_set(items, visitor)
-            }
-            Kind::List(id) => NodeSeq::visit(&mut *w, arena.iter(id), arena.len(id), visitor),
-            Kind::Dict(id) => DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor),
-            _ => unreachable!("compound called on a scalar"),
+        let items: Vec<&Node> = match node.kind {
+            Kind::FrozenSet(r) => arena.slice(r).iter().collect(),
+            Kind::Set(id) => arena.iter(id).collect(),
+            _ => unreachable!("set called on a {}", node.kind.type_name()),
         };
+        let r = w.visit_set(items, visitor);
         w.exit(node);
         at(node, r)
     }
@@ -714,8 +714,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         r
     }
 
-    /// A tuple's items as a sequence: apart from [`Self::compound`]'s sets, as a list is, so
-    /// that nested tuples take no more stack a level than nested lists (debug builds).
+    /// A tuple's items as a sequence.
     // Inline in optimized builds only: a debug build would keep its locals in the frame of
     // every caller, each a level of the recursion (see `NodeDe::natural`).
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -809,7 +808,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::List(id) => self.list(id, visitor),
             Kind::Dict(id) => self.dict(id, visitor),
             Kind::Tuple(r) => self.tuple(r, visitor),
-            Kind::Set(_) | Kind::FrozenSet(_) => self.compound(visitor),
+            Kind::Set(_) | Kind::FrozenSet(_) => self.set(visitor),
             Kind::Object(id) => self.object_any(id, visitor),
             _ => self.natural_rest(visitor),
         }

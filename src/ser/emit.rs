@@ -1053,14 +1053,14 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// `copyreg.__newobj_ex__` would be shorter, but Python 2 has none.) Apart from
     /// [`Self::emit_object`], which recurses, to keep its stack frame small.
     ///
-    /// The arguments lie a container deeper than in the other forms (in the partial's state
-    /// tuple), and deeper on the stack: that tuple counts against `max_depth`, or 256 levels
-    /// of objects nested through their arguments would not fit a 2 MiB thread in a debug
-    /// build (found by a review; 127 overflowed it).
+    /// The arguments lie two containers deep in the partial (its state tuple, and in it the
+    /// tuple of `cls` and the arguments), and as deep on the stack: both count against
+    /// `max_depth`, or 256 levels of objects nested through their arguments would not fit a
+    /// 2 MiB thread in a debug build (found by a review; 127 overflowed it).
     #[cold]
     #[inline(never)]
     fn emit_partial_new(&mut self, o: &Object) -> Result<()> {
-        const EXTRA: u32 = 1;
+        const EXTRA: u32 = 2;
         if self.level + EXTRA > self.opts.max_depth {
             return Err(self.too_deep_inside());
         }
@@ -1070,7 +1070,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         r
     }
 
-    /// [`Self::emit_partial_new`], a level deeper.
+    /// [`Self::emit_partial_new`], two levels deeper.
     fn emit_partial_new_within(&mut self, o: &Object) -> Result<()> {
         let Global { module, name } = &o.class;
         // The function as a global of a dotted name: written once, then a memo GET.
@@ -1090,11 +1090,13 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.out.buf.push(MARK);
         self.emit_global(module, &new)?;
         self.boundary()?;
-        let mut fargs = vec![Value::Global(Box::new(o.class.clone()))];
+        // `(cls, *args)`, the arguments written where they are (not copied into a tuple).
+        let class = Value::Global(Box::new(o.class.clone()));
+        let mut fargs = vec![&class];
         if let Value::Tuple(a) = &o.args {
-            fargs.extend(a.iter().cloned());
+            fargs.extend(a);
         }
-        self.save_value(&Value::Tuple(fargs))?;
+        self.emit_value_tuple(&fargs)?;
         self.boundary()?;
         match &o.kwargs {
             Some(kw) => self.save_value(kw)?,
@@ -1104,11 +1106,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.out.buf.extend_from_slice(&[NONE, TUPLE]);
         self.memoize();
         self.out.buf.push(BUILD);
-        if self.proto() == 0 {
-            self.out.buf.extend_from_slice(&[MARK, TUPLE]);
-        } else {
-            self.out.buf.push(EMPTY_TUPLE);
-        }
+        self.emit_empty_tuple();
         self.out.buf.push(REDUCE);
         Ok(())
     }

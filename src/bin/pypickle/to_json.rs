@@ -81,17 +81,13 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         })?;
         docs.push(j);
         let position = pickles.position(bytes.len());
-        if !args.stream && position < bytes.len() as u64 {
+        let extra = (bytes.len() as u64).saturating_sub(position);
+        if !args.stream && extra > 0 {
             return Err(Failure::of(
                 &input,
                 format_args!(
-                    "{} more {} after the pickle's STOP at offset {}",
-                    bytes.len() as u64 - position,
-                    if bytes.len() as u64 - position == 1 {
-                        "byte"
-                    } else {
-                        "bytes"
-                    },
+                    "{extra} more {} after the pickle's STOP at offset {}",
+                    if extra == 1 { "byte" } else { "bytes" },
                     position - 1
                 ),
             )

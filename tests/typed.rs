@@ -802,3 +802,43 @@ fn a_latin1_python_2_str_read_as_bytes_is_its_own_bytes() {
         assert_eq!(v["blob"], "\u{e9}\u{ff}\0");
     }
 }
+
+/// In an untagged enum (serde's buffering), a str and bytes can both reach either of a
+/// `String` and a `ByteBuf` variant, whichever is listed first: `String`'s visitor takes UTF-8
+/// bytes and `ByteBuf`'s takes a str. The README said listing the bytes variant first kept
+/// them apart; it turned every str into bytes. A `Value` there keeps them apart.
+#[test]
+fn an_untagged_enum_cannot_tell_str_from_bytes_but_value_can() {
+    use pypickle::Value;
+    use serde_bytes::ByteBuf;
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum StrFirst {
+        S(String),
+        B(ByteBuf),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum BytesFirst {
+        B(ByteBuf),
+        S(String),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Either {
+        V(Value),
+    }
+    let s = pypickle::to_vec(&"hi").unwrap();
+    let b = pypickle::to_vec(&serde_bytes::Bytes::new(b"hi")).unwrap();
+    let read = |p: &[u8]| pypickle::from_slice::<StrFirst>(p).unwrap();
+    assert_eq!(
+        (read(&s), read(&b)),
+        (StrFirst::S("hi".into()), StrFirst::S("hi".into()))
+    );
+    let read = |p: &[u8]| pypickle::from_slice::<BytesFirst>(p).unwrap();
+    let bytes = || BytesFirst::B(ByteBuf::from(b"hi".to_vec()));
+    assert_eq!((read(&s), read(&b)), (bytes(), bytes()));
+    let read = |p: &[u8]| pypickle::from_slice::<Either>(p).unwrap();
+    assert_eq!(read(&s), Either::V(Value::Str("hi".into())));
+    assert_eq!(read(&b), Either::V(Value::Bytes(b"hi".to_vec())));
+}

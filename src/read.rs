@@ -144,6 +144,20 @@ pub trait Read<'de>: private::Sealed {
     fn advance_to(&mut self, pos: usize) {
         let _ = pos;
     }
+    /// For a reader that buffers an open frame in scratch, with bytes left in it: where in
+    /// scratch its next byte is and where the frame ends there (the stream position is
+    /// `position()`).
+    #[doc(hidden)]
+    #[inline]
+    fn scratch_window(&self) -> Option<(usize, usize)> {
+        None
+    }
+    /// Move `n` bytes on inside the frame [`Read::scratch_window`] gave (at most to its end).
+    #[doc(hidden)]
+    #[inline]
+    fn advance_in_frame(&mut self, n: usize) {
+        let _ = n;
+    }
     #[doc(hidden)]
     fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]>;
     #[doc(hidden)]
@@ -531,6 +545,21 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
 
     fn in_unfinished_frame(&self) -> bool {
         matches!(self.frame, Some((at, end)) if at < end)
+    }
+
+    #[inline]
+    fn scratch_window(&self) -> Option<(usize, usize)> {
+        // A finished frame's range may be stale: scratch is cleared for the next pickle.
+        self.frame.filter(|&(at, end)| at < end)
+    }
+
+    #[inline]
+    fn advance_in_frame(&mut self, n: usize) {
+        if let Some((at, end)) = &mut self.frame {
+            debug_assert!(*at + n <= *end);
+            *at += n;
+            self.pos += n as u64;
+        }
     }
 
     fn input(&self) -> &'de [u8] {

@@ -208,6 +208,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             let before = (
                 self.r.position(),
                 self.m.stack.len() + self.arena.items.len(),
+                self.r.scratch_window().map(|(at, _)| at),
             );
             self.fast();
             self.pos = self.r.position();
@@ -255,17 +256,26 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         }
     }
 
-    /// Where the fast loop, run from `(position, nodes held)`, pushed the node that went over
-    /// `max_nodes`: its count of nodes on the stack and in the arena only grows, by one for
-    /// each push (a batch moves nodes from one to the other), so the push that went over is
-    /// found by reading its opcodes again. The error is then where step() alone (as for a
-    /// reader) reports it, whatever slots earlier pickles left the stack.
+    /// Where the fast loop, run from `(position, nodes held, where that is in scratch if in a
+    /// reader's frame)`, pushed the node that went over `max_nodes`: its count of nodes on the
+    /// stack and in the arena only grows, by one for each push (a batch moves nodes from one
+    /// to the other), so the push that went over is found by reading its opcodes again. The error is then where step() alone reports it,
+    /// whatever slots earlier pickles left the stack.
     #[cold]
     #[inline(never)]
-    fn first_push_over_limit(&self, (from, mut held): (u64, usize)) -> (u64, u8) {
-        let input = self.r.input();
-        let mut pos = from as usize;
-        while pos < self.pos as usize {
+    fn first_push_over_limit(
+        &self,
+        (from, mut held, in_scratch): (u64, usize, Option<usize>),
+    ) -> (u64, u8) {
+        // The bytes the loop ran over: the input, or an `io::Read`'s frame in scratch (the
+        // loop stays inside one frame).
+        let (input, to_stream) = match in_scratch {
+            Some(at) => (&self.arena.scratch[..], from.wrapping_sub(at as u64)),
+            None => (self.r.input(), 0),
+        };
+        let index = |stream: u64| stream.wrapping_sub(to_stream) as usize;
+        let mut pos = index(from);
+        while pos < index(self.pos) {
             let op = input[pos];
             let (len, pushes) = match op {
                 BINGET | BININT1 => (2, true),
@@ -281,12 +291,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             if pushes {
                 held += 1;
                 if held > self.opts.max_nodes {
-                    return (pos as u64, op);
+                    return ((pos as u64).wrapping_add(to_stream), op);
                 }
             }
             pos += len;
         }
-        let op = input.get(self.pos as usize).copied().unwrap_or(STOP);
+        let op = input.get(index(self.pos)).copied().unwrap_or(STOP);
         (self.pos, op)
     }
 
@@ -306,10 +316,31 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// runs it, or reports its error, exactly as if this loop did not exist.
     #[inline(always)]
     fn fast(&mut self) {
-        let Some((input, mut pos, limit)) = self.r.window() else {
-            return;
-        };
-        let input = &input[..limit];
+        if let Some((input, pos, limit)) = self.r.window() {
+            let to = self.fast_loop::<false>(&input[..limit], pos, 0);
+            self.r.advance_to(to);
+        } else if let Some((at, end)) = self.r.scratch_window() {
+            // An `io::Read`'s open frame, buffered in scratch: the same loop over it, with
+            // spans into scratch. Nothing the loop does touches scratch, so it is lent out
+            // meanwhile (a move of three words).
+            let scratch = std::mem::take(&mut self.arena.scratch);
+            let to_stream = self.r.position().wrapping_sub(at as u64);
+            let to = self.fast_loop::<true>(&scratch[..end], at, to_stream);
+            self.arena.scratch = scratch;
+            self.r.advance_in_frame(to - at);
+        }
+    }
+
+    /// [`Run::fast`]'s loop over `input[pos..]`, returning where it stopped: the input itself
+    /// (`SCRATCH` false), or the scratch buffer holding an `io::Read`'s frame (`SCRATCH`
+    /// true), where `pos + to_stream` (wrapping) is the stream offset of `pos`.
+    #[inline(always)]
+    fn fast_loop<const SCRATCH: bool>(
+        &mut self,
+        input: &[u8],
+        mut pos: usize,
+        to_stream: u64,
+    ) -> usize {
         let m = &mut *self.m;
         let arena = &mut *self.arena;
         let max_memo = self.opts.max_memo;
@@ -328,7 +359,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }};
         }
         while let Some(&op) = input.get(pos) {
-            let at = pos as u64;
+            let at = (pos as u64).wrapping_add(to_stream);
             match op {
                 BINGET => {
                     let Some(&id) = input.get(pos + 1) else { break };
@@ -393,7 +424,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     if !text::is_ascii_short(b) {
                         break;
                     }
-                    let span = Span::input(start, usize::from(n));
+                    let span = if SCRATCH {
+                        Span::scratch(start, usize::from(n))
+                    } else {
+                        Span::input(start, usize::from(n))
+                    };
                     let node = Node::new(Kind::Str(span), at, op);
                     push!(node);
                     pos = end;
@@ -480,7 +515,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
         }
         m.stack.set_len(sp);
-        self.r.advance_to(pos);
+        pos
     }
 
     #[inline]

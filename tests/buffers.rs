@@ -232,3 +232,79 @@ fn buffers_of_an_abandoned_pickle_are_dropped_and_none_are_lost() {
     // Without a buffer to hand out, the option changes nothing.
     assert!(pypickle::to_vec_with(&1, &opts).is_ok());
 }
+
+/// Several pickles CPython wrote to one stream with one `buffer_callback` read back through
+/// a held `Deserializer`, each taking its buffers from the front of the list, as
+/// `pickle.Unpickler(f, buffers=...)` does from load to load: from a slice and from a reader,
+/// a pickle that takes none in the middle, and one whose value does not fit the type asked
+/// for still taking its buffers. Python loads the stream back the same way, and a pickle
+/// left short of buffers is an error saying so.
+#[test]
+fn a_stream_of_pickles_takes_its_out_of_band_buffers_in_turn() {
+    let script = r#"
+import io, pickle
+PB = pickle.PickleBuffer
+f, bufs = io.BytesIO(), []
+for obj in [[PB(b'one'), PB(bytearray(b'two'))], 'no buffers', PB(b'three'), (PB(b'four'), 5)]:
+    pickle.dump(obj, f, protocol=5, buffer_callback=bufs.append)
+print(f.getvalue().hex())
+print(','.join(bytes(b).hex() for b in bufs))
+# Loaded from writable copies: a buffer is the bytearray, or after READONLY_BUFFER a
+# read-only view of it, which pypickle's Value holds as bytes.
+u = pickle.Unpickler(io.BytesIO(f.getvalue()), buffers=iter(bytearray(b) for b in bufs))
+def plain(v):
+    if isinstance(v, memoryview):
+        return bytes(v) if v.readonly else bytearray(v)
+    if isinstance(v, (list, tuple)):
+        return type(v)(plain(x) for x in v)
+    return v
+print(repr([plain(u.load()) for _ in range(4)]))
+"#;
+    let out = py_common::python(script);
+    let lines: Vec<&str> = out.lines().collect();
+    let stream = unhex(lines[0]);
+    let buffers: Vec<Vec<u8>> = lines[1].split(',').map(unhex).collect();
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    // Python's repr of the four, as a list.
+    let want = lines[2];
+
+    let mut left = &lent[..];
+    let mut de = pypickle::Deserializer::from_slice(&stream);
+    let mut got = Vec::new();
+    while let Some(v) = de.next_value_with_buffers::<Value>(&mut left).unwrap() {
+        got.push(v.to_string());
+    }
+    assert_eq!(format!("[{}]", got.join(", ")), want);
+    assert!(left.is_empty());
+
+    // From a reader, typed: the first pickle's bytes borrow from the buffers; the third's
+    // value is not the `i64` asked for, an error, and it still takes its buffer, so the
+    // fourth gets the fourth.
+    let mut left = &lent[..];
+    let mut de = pypickle::Deserializer::from_reader(&stream[..]);
+    let first: Vec<&[u8]> = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    assert_eq!(first, [&b"one"[..], b"two"]);
+    assert_eq!(first[0].as_ptr(), lent[0].as_ptr());
+    assert_eq!(left.len(), 2);
+    let second: String = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    assert_eq!((second.as_str(), left.len()), ("no buffers", 2));
+    let e = de.next_value_with_buffers::<i64>(&mut left).unwrap_err();
+    assert!(e.to_string().contains("invalid type"), "{e}");
+    assert_eq!(left.len(), 1);
+    let fourth: (&[u8], i64) = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    assert_eq!((fourth, left.len()), ((&b"four"[..], 5), 0));
+
+    // Short of buffers: the last pickle says which it lacks.
+    let mut left = &lent[..3];
+    let mut de = pypickle::Deserializer::from_slice(&stream);
+    for _ in 0..3 {
+        de.next_value_with_buffers::<Value>(&mut left).unwrap();
+    }
+    let e = de.next_value_with_buffers::<Value>(&mut left).unwrap_err();
+    assert!(e.to_string().contains("buffer 1 of 0"), "{e}");
+    assert_eq!(e.opcode_name(), Some("NEXT_BUFFER"));
+    // And next_value, which takes none, says how to pass them.
+    let mut de = pypickle::Deserializer::from_slice(&stream);
+    let e = de.next_value::<Value>().unwrap_err();
+    assert!(e.to_string().contains("next_value_with_buffers"), "{e}");
+}

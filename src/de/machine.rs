@@ -35,9 +35,8 @@ pub(crate) struct Machine {
     /// names, `_codecs.encode` results. Not the bytes an `io::Read` input copies there, so
     /// that the limits come out the same for a slice and a reader.
     made: u64,
-    /// One more than the out-of-band buffers the caller passed (0: it passed no list at all,
-    /// not even an empty one), and how many NEXT_BUFFER took so far (across the pickles of one
-    /// stream, as CPython's `buffers` iterator).
+    /// One more than the out-of-band buffers the caller passed for this pickle (0: it passed
+    /// no list at all, not even an empty one), and how many NEXT_BUFFER took so far.
     buffers_given: usize,
     next_buffer: usize,
     /// Where joblib put array bytes and nested pickles, in order, across the pickles of one
@@ -113,6 +112,11 @@ impl Machine {
     pub(crate) fn set_buffers(&mut self, n: Option<usize>) {
         self.buffers_given = n.map_or(0, |n| n + 1);
         self.next_buffer = 0;
+    }
+
+    /// How many out-of-band buffers the last pickle took (since [`Machine::set_buffers`]).
+    pub(crate) fn buffers_taken(&self) -> usize {
+        self.next_buffer
     }
 
     /// Run one pickle. `Ok(None)` if the input was already at its end (no pickle at all).
@@ -2153,7 +2157,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     return Err(err(ErrorCode::Unsupported(
                         "an out-of-band buffer (NEXT_BUFFER) without the buffers: this pickle \
                          was written with a buffer_callback; pass the buffers it got to \
-                         from_slice_with_buffers (as Python's loads(data, buffers=...))"
+                         from_slice_with_buffers (as Python's loads(data, buffers=...)) or \
+                         Deserializer::next_value_with_buffers"
                             .into(),
                     )));
                 };

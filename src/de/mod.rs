@@ -174,7 +174,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// of the reader before the pickle's first byte (a socket's read timeout, `WouldBlock`)
     /// reads nothing: the next call tries again from the same place.
     pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
-        let Some(root) = self.next_root()? else {
+        let Some(root) = self.next_root(&[])? else {
             return Ok(None);
         };
         walk_root(
@@ -188,8 +188,62 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         .map(Some)
     }
 
-    /// Run the next pickle to its STOP, unless an earlier one broke the stream.
-    fn next_root(&mut self) -> Result<Option<arena::Node>> {
+    /// [`Deserializer::next_value`] for pickles whose buffers travel out of band (protocol 5,
+    /// written with a `buffer_callback`, or by a [`Serializer`](crate::Serializer) with
+    /// [`SerOptions::out_of_band_buffers`](crate::SerOptions::out_of_band_buffers)): each
+    /// NEXT_BUFFER takes the next of `buffers`, and `buffers` moves past those the pickle
+    /// took, so that the next call's pickle takes the ones after. That is how CPython's
+    /// `pickle.Unpickler(file, buffers=...)` consumes its buffers from load to load, and how
+    /// a held `Serializer`'s [`take_buffers`](crate::Serializer::take_buffers) returns them.
+    /// What is read from a buffer borrows from it.
+    ///
+    /// ```
+    /// use pypickle::{PickleBuffer, SerOptions, Serializer};
+    /// let opts = SerOptions::new().protocol(5).out_of_band_buffers(true);
+    /// let mut ser = Serializer::new(Vec::new()).with_options(opts);
+    /// ser.dump(&PickleBuffer::new(&b"first"[..]))?;
+    /// ser.dump(&(PickleBuffer::new(&b"second"[..]), PickleBuffer::new(&b"third"[..])))?;
+    /// let buffers = ser.take_buffers();
+    /// let stream = ser.into_inner();
+    ///
+    /// let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    /// let mut left = &lent[..];
+    /// let mut de = pypickle::Deserializer::from_slice(&stream);
+    /// let one: &[u8] = de.next_value_with_buffers(&mut left)?.unwrap();
+    /// assert_eq!((one, left.len()), (&b"first"[..], 2));
+    /// let two: (&[u8], &[u8]) = de.next_value_with_buffers(&mut left)?.unwrap();
+    /// assert_eq!(two, (&b"second"[..], &b"third"[..]));
+    /// assert!(left.is_empty());
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn next_value_with_buffers<T: Deserialize<'de>>(
+        &mut self,
+        buffers: &mut &'de [&'de [u8]],
+    ) -> Result<Option<T>> {
+        let lent: &'de [&'de [u8]] = buffers;
+        self.machine.set_buffers(Some(lent.len()));
+        let root = self.next_root(lent);
+        let taken = self.machine.buffers_taken();
+        self.machine.set_buffers(None);
+        let Some(root) = root? else {
+            return Ok(None);
+        };
+        // Taken by a pickle that ran to its STOP, whether or not its value fits `T`.
+        *buffers = &lent[taken..];
+        walk_root(
+            self.read.input(),
+            lent,
+            &mut self.arena,
+            &self.opts,
+            root,
+            PhantomData::<T>,
+        )
+        .map(Some)
+    }
+
+    /// Run the next pickle to its STOP, unless an earlier one broke the stream; `buffers` are
+    /// those [`Machine::set_buffers`] counted, for a persistent id that holds one.
+    fn next_root(&mut self, buffers: &'de [&'de [u8]]) -> Result<Option<arena::Node>> {
         if let Some(at) = self.broken {
             return Err(Error::new(ErrorCode::StreamBroken(at)));
         }
@@ -199,7 +253,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         self.broken = Some(start);
         let root = self
             .machine
-            .run(&mut self.read, &mut self.arena, &self.opts, &[]);
+            .run(&mut self.read, &mut self.arena, &self.opts, buffers);
         self.broken = match &root {
             Ok(_) => None,
             // The reader failed before giving a byte of this pickle (a socket's timeout, say):
@@ -225,7 +279,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
 macro_rules! next_pickle {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: serde::de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value> {
-            let root = self.next_root()?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
+            let root = self.next_root(&[])?.ok_or_else(|| Error::new(ErrorCode::Empty))?;
             with_walk(self.read.input(), &[], &mut self.arena, &self.opts, root, |de| {
                 serde::de::Deserializer::$method(de, $($arg,)* visitor)
             })

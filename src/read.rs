@@ -4,7 +4,9 @@
 //! Both hand out [`Span`]s: a stretch of bytes that is either in the caller's input (and so can
 //! be lent to `Deserialize` impls as `&'de str` / `&'de [u8]`) or in the deserializer's scratch
 //! buffer (copied there by the `io::Read` reader, or decoded by the unpickler).
-//! Framing (protocol 4's FRAME opcode) is handled here, so the unpickler never sees a frame edge.
+//! Framing (protocol 4's FRAME opcode) is handled here: the unpickler's one-opcode-at-a-time
+//! path never sees a frame edge, and its fast loop runs over one frame at a time
+//! ([`Read::window`], [`Read::scratch_window`]).
 
 use std::io;
 

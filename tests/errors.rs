@@ -1070,3 +1070,49 @@ fn framed_pickles_end_alike_through_a_reader_and_a_slice() {
         "{framed} framed, {compared} compared"
     );
 }
+
+/// A push over `max_nodes` whose MEMOIZE is also over `max_memo` is reported as the node
+/// limit at the push, as running the two one by one does, however it is read: the slice
+/// path fused them and named the MEMOIZE for a non-ASCII str, and for an ASCII one did so
+/// or not depending on the stack slots earlier pickles left on the thread (a review).
+#[test]
+fn a_push_over_both_limits_reports_the_node_limit_at_the_push() {
+    let framed = |body: &[u8]| {
+        let mut p = b"\x80\x04\x95".to_vec();
+        p.extend((body.len() as u64).to_le_bytes());
+        p.extend(body);
+        p
+    };
+    let mut ints = b"(".to_vec();
+    for i in 0..64u8 {
+        ints.extend([b'K', i]);
+    }
+    ints.extend(b"\x8c\x01a\x94l.");
+    let cases = [
+        (framed(b"K\x01\x8c\x02\xc3\xa9\x94\x86."), 1, 13),
+        (b"\x80\x04K\x01\x8c\x02\xc3\xa9\x94\x86.".to_vec(), 1, 4),
+        (framed(&ints), 64, 140),
+    ];
+    let check = move |label: &str| {
+        for (p, nodes, offset) in &cases {
+            let opts = DeOptions::new().max_nodes(*nodes).max_memo(0);
+            for (how, got) in every_way(p, &opts) {
+                let e = got.unwrap_err();
+                let at = offset + if how.contains("after") { 262_152 } else { 0 };
+                assert_eq!(e.limit(), Some(Limit::Nodes), "{label} {how}: {e}");
+                assert_eq!(
+                    (e.offset(), e.opcode()),
+                    (Some(at), Some(0x8c)),
+                    "{label} {how}"
+                );
+            }
+        }
+    };
+    let fresh = check.clone();
+    std::thread::spawn(move || fresh("fresh")).join().unwrap();
+    let mut big = b"(".to_vec();
+    big.extend(b"K\x01".repeat(5000));
+    big.extend(b"l.");
+    assert!(pypickle::from_slice::<Value>(&big).is_ok());
+    check("after a larger pickle");
+}

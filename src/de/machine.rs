@@ -263,8 +263,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Where the fast loop, run from `(position, nodes held, where that is in scratch if in a
     /// reader's frame)`, pushed the node that went over `max_nodes`: its count of nodes on the
     /// stack and in the arena only grows, by one for each push (a batch moves nodes from one
-    /// to the other), so the push that went over is found by reading its opcodes again. The error is then where step() alone reports it,
-    /// whatever slots earlier pickles left the stack.
+    /// to the other), so the push that went over is found by reading its opcodes again. The
+    /// error is then where step() alone reports it, whatever slots earlier pickles left the
+    /// stack.
     #[cold]
     #[inline(never)]
     fn first_push_over_limit(
@@ -314,8 +315,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         .or_at(self.pos, self.op)
     }
 
-    /// The success paths of the most common opcodes, straight from a slice input with the
-    /// position in a register, until an opcode that is not among them, or would fail, or
+    /// The success paths of the most common opcodes, straight from the input (a slice's, or
+    /// an `io::Read`'s frame buffered in scratch) with the position in a register, until an opcode that is not among them, or would fail, or
     /// would cross the end of the frame or input: that one is left for [`Run::step`], which
     /// runs it, or reports its error, exactly as if this loop did not exist.
     #[inline(always)]
@@ -785,10 +786,29 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             self.m.stack.push(node);
             self.pos = at;
             self.op = MEMOIZE;
-            return self.check_memo();
+            if self.m.memo.len() > self.opts.max_memo {
+                return Err(self.fused_memo_over(node));
+            }
+            return Ok(());
         }
         self.m.stack.push(node);
         Ok(())
+    }
+
+    /// The MEMOIZE fused with the push of `node` went over `max_memo`. Run one by one, the
+    /// push comes first: if it went over `max_nodes`, that is the error, at the push, as a
+    /// reader (which never fuses them) and the fast loop report it.
+    #[cold]
+    #[inline(never)]
+    fn fused_memo_over(&mut self, node: Node) -> Error {
+        if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes {
+            (self.pos, self.op) = (node.offset(), node.opcode());
+            return self.too_many_nodes();
+        }
+        err(ErrorCode::Limit {
+            which: Limit::Memo,
+            limit: self.opts.max_memo as u64,
+        })
     }
 
     fn text_memo_id(&mut self) -> Result<u64> {

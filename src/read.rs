@@ -154,6 +154,13 @@ pub trait Read<'de>: private::Sealed {
     fn scratch_window(&self) -> Option<(usize, usize)> {
         None
     }
+    /// Where in scratch the next byte of the frame last read from is, even if none is left in
+    /// it: valid until the next pickle clears scratch.
+    #[doc(hidden)]
+    #[inline]
+    fn frame_in_scratch(&self) -> Option<usize> {
+        None
+    }
     /// Move `n` bytes on inside the frame [`Read::scratch_window`] gave (at most to its end).
     #[doc(hidden)]
     #[inline]
@@ -487,14 +494,24 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
 
     fn fixed<const N: usize>(&mut self, scratch: &mut Vec<u8>) -> Result<[u8; N]> {
         self.close_finished_frame();
-        let in_frame = self.frame.is_some();
-        let span = Read::bytes(self, N as u64, scratch)?;
         let mut out = [0u8; N];
-        out.copy_from_slice(span.get(&[], scratch));
-        if !in_frame {
-            // Outside frames the bytes were appended to scratch only to be copied out.
-            scratch.truncate(scratch.len() - N);
+        if self.frame.is_some() {
+            let span = Read::bytes(self, N as u64, scratch)?;
+            out.copy_from_slice(span.get(&[], scratch));
+            return Ok(out);
         }
+        // Outside frames, straight into `out` (through scratch, they were appended there only
+        // to be copied out).
+        let mut filled = 0;
+        while filled < N {
+            match self.reader.read(&mut out[filled..]) {
+                Ok(0) => return Err(truncated(N as u64, filled as u64)),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::read(e)),
+            }
+        }
+        self.pos += N as u64;
         Ok(out)
     }
 
@@ -553,6 +570,11 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
     fn scratch_window(&self) -> Option<(usize, usize)> {
         // A finished frame's range may be stale: scratch is cleared for the next pickle.
         self.frame.filter(|&(at, end)| at < end)
+    }
+
+    #[inline]
+    fn frame_in_scratch(&self) -> Option<usize> {
+        self.frame.map(|(at, _)| at)
     }
 
     #[inline]

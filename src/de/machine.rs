@@ -212,7 +212,6 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             let before = (
                 self.r.position(),
                 self.m.stack.len() + self.arena.items.len(),
-                self.r.scratch_window().map(|(at, _)| at),
             );
             self.fast();
             self.pos = self.r.position();
@@ -260,23 +259,22 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         }
     }
 
-    /// Where the fast loop, run from `(position, nodes held, where that is in scratch if in a
-    /// reader's frame)`, pushed the node that went over `max_nodes`: its count of nodes on the
+    /// Where the fast loop, run from `(position, nodes held)`, pushed the node that went over
+    /// `max_nodes`: its count of nodes on the
     /// stack and in the arena only grows, by one for each push (a batch moves nodes from one
     /// to the other), so the push that went over is found by reading its opcodes again. The
     /// error is then where step() alone reports it, whatever slots earlier pickles left the
     /// stack.
     #[cold]
     #[inline(never)]
-    fn first_push_over_limit(
-        &self,
-        (from, mut held, in_scratch): (u64, usize, Option<usize>),
-    ) -> (u64, u8) {
-        // The bytes the loop ran over: the input, or an `io::Read`'s frame in scratch (the
-        // loop stays inside one frame).
-        let (input, to_stream) = match in_scratch {
-            Some(at) => (&self.arena.scratch[..], from.wrapping_sub(at as u64)),
-            None => (self.r.input(), 0),
+    fn first_push_over_limit(&self, (from, mut held): (u64, usize)) -> (u64, u8) {
+        // The bytes the loop ran over: the input, or, for an `io::Read`, the frame in scratch
+        // it stopped in (the loop moves only inside a frame there, and stays inside one).
+        let (input, to_stream) = match self.r.frame_in_scratch() {
+            Some(at) if from != self.pos => {
+                (&self.arena.scratch[..], self.pos.wrapping_sub(at as u64))
+            }
+            _ => (self.r.input(), 0),
         };
         let index = |stream: u64| stream.wrapping_sub(to_stream) as usize;
         let mut pos = index(from);
@@ -325,15 +323,21 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             let to = self.fast_loop::<false>(&input[..limit], pos, 0);
             self.r.advance_to(to);
         } else if let Some((at, end)) = self.r.scratch_window() {
-            // An `io::Read`'s open frame, buffered in scratch: the same loop over it, with
-            // spans into scratch. Nothing the loop does touches scratch, so it is lent out
-            // meanwhile (a move of three words).
-            let scratch = std::mem::take(&mut self.arena.scratch);
-            let to_stream = self.r.position().wrapping_sub(at as u64);
-            let to = self.fast_loop::<true>(&scratch[..end], at, to_stream);
-            self.arena.scratch = scratch;
-            self.r.advance_in_frame(to - at);
+            self.fast_in_scratch(at, end);
         }
+    }
+
+    /// [`Run::fast`] for an `io::Read`'s open frame, buffered in `scratch[at..end]`: the same
+    /// loop over it, with spans into scratch. Nothing the loop does touches scratch, so it is
+    /// lent out meanwhile (a move of three words). Out of line: inlined, it made every opcode
+    /// outside frames 3% dearer (callgrind), by what it did to the rest of `drive`.
+    #[inline(never)]
+    fn fast_in_scratch(&mut self, at: usize, end: usize) {
+        let scratch = std::mem::take(&mut self.arena.scratch);
+        let to_stream = self.r.position().wrapping_sub(at as u64);
+        let to = self.fast_loop::<true>(&scratch[..end], at, to_stream);
+        self.arena.scratch = scratch;
+        self.r.advance_in_frame(to - at);
     }
 
     /// [`Run::fast`]'s loop over `input[pos..]`, returning where it stopped: the input itself

@@ -892,8 +892,10 @@ fn error_messages_escape_control_characters() {
 }
 
 /// An error a `Deserialize` impl makes itself after reading the value (serde's untagged enums
-/// do) names the value's offset and opcode at the top level too, as inside a container it
-/// names the container's. Found by a hunt: it had no position at all.
+/// do, and `NonZeroU32` of a 0) names the value's offset and opcode, at the top level and
+/// inside a container alike (it named the container's). Found by a hunt: it had no position
+/// at all. An error the container's own visitor makes between its items (a missing field, a
+/// length) still names the container.
 #[test]
 fn errors_of_the_deserialize_impl_itself_have_a_position() {
     #[derive(serde::Deserialize, Debug)]
@@ -910,8 +912,66 @@ fn errors_of_the_deserialize_impl_itself_have_a_position() {
         (Some(2), Some("BINUNICODE")),
         "{e}"
     );
-    let e = pypickle::from_slice::<Vec<U>>(b"\x80\x02]q\x00(K\x01X\x01\x00\x00\x00xq\x01e.")
-        .unwrap_err();
+    // [1, 'x']: the str at 8 is the item no variant took.
+    let list = b"\x80\x02]q\x00(K\x01X\x01\x00\x00\x00xq\x01e.";
+    let e = pypickle::from_slice::<Vec<U>>(list).unwrap_err();
+    assert!(e.to_string().contains("untagged"), "{e}");
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(8), Some("BINUNICODE")),
+        "{e}"
+    );
+    // The same item as a dict's value, and as a newtype variant's payload.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    enum E {
+        V(U),
+    }
+    // {'k': 'x'}, then {'V': 'x'}: the value 'x' at 13.
+    for (key, target) in [(b'k', "map"), (b'V', "variant")] {
+        let mut dict = b"\x80\x02}q\x00X\x01\x00\x00\x00kq\x01X\x01\x00\x00\x00xq\x02s.".to_vec();
+        dict[10] = key;
+        let e = match target {
+            "map" => pypickle::from_slice::<std::collections::HashMap<String, U>>(&dict)
+                .map(drop)
+                .unwrap_err(),
+            _ => pypickle::from_slice::<E>(&dict).map(drop).unwrap_err(),
+        };
+        assert!(e.to_string().contains("untagged"), "{target}: {e}");
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(13), Some("BINUNICODE")),
+            "{target}: {e}"
+        );
+    }
+    // {'a': 1, 'b': 0} into a struct whose `b` is a NonZeroU32: the 0 at 24.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct S {
+        a: u8,
+        b: std::num::NonZeroU32,
+    }
+    let s = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01X\x01\x00\x00\x00bq\x02K\x00u.";
+    let e = pypickle::from_slice::<S>(s).unwrap_err();
+    assert!(e.to_string().contains("nonzero"), "{e}");
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(24), Some("BININT1")),
+        "{e}"
+    );
+    // The struct's own errors, between its entries, stay the dict's: a missing field (`b`
+    // read as `c`), and a tuple's length.
+    let mut missing = s.to_vec();
+    missing[21] = b'c';
+    let e = pypickle::from_slice::<S>(&missing).unwrap_err();
+    assert!(e.to_string().contains("missing field `b`"), "{e}");
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(2), Some("EMPTY_DICT")),
+        "{e}"
+    );
+    let e = pypickle::from_slice::<(i64, String, i64)>(list).unwrap_err();
+    assert!(e.to_string().contains("invalid length 2"), "{e}");
     assert_eq!(
         (e.offset(), e.opcode_name()),
         (Some(2), Some("EMPTY_LIST")),

@@ -70,53 +70,23 @@ impl Split {
         }
     }
 
-    /// CPython 3.11's `_WindowsFlavour.splitroot`, extended paths (`\\?\C:\x`,
-    /// `\\?\UNC\server\share\x`) included.
+    /// A Windows path as CPython 3.12-3.14's pathlib parses it (`PurePath._parse_path`):
+    /// `ntpath.splitroot` after `/` is made `\`, and a UNC drive without a root
+    /// (`\\server\share`, `\\?\UNC\server\share`) given one.
     fn windows(s: &str) -> Split {
         let s = s.replace('/', "\\");
-        // The extended-path prefix goes in front of the drive; `\\?\UNC\` is a UNC drive.
-        let (prefix, s) = match s.strip_prefix(r"\\?\") {
-            Some(rest) => match rest.strip_prefix(r"UNC\") {
-                Some(unc) => (r"\\?\UNC", format!(r"\\{unc}")),
-                None => (r"\\?\", rest.to_string()),
-            },
-            None => ("", s),
-        };
-        let b = s.as_bytes();
-        // A UNC drive `\\server\share`: the share may be empty only at the end.
-        let unc = if b.len() >= 3 && b[0] == b'\\' && b[1] == b'\\' && b[2] != b'\\' {
-            s[2..].find('\\').map(|i| i + 2).and_then(|i| {
-                let j = s[i + 1..].find('\\').map(|j| j + i + 1);
-                (j != Some(i + 1)).then(|| j.unwrap_or(s.len()))
-            })
-        } else {
-            None
-        };
-        let (drive, root, rest) = if let Some(end) = unc {
-            // After a prefix, the UNC drive keeps one of its two leading separators.
-            let drive = if prefix.is_empty() {
-                &s[..end]
-            } else {
-                &s[1..end]
-            };
-            (
-                format!("{prefix}{drive}"),
-                "\\",
-                s.get(end + 1..).unwrap_or(""),
-            )
-        } else {
-            let (drive, rest) = if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
-                (&s[..2], &s[2..])
-            } else {
-                ("", s.as_str())
-            };
-            let root = if rest.starts_with('\\') { "\\" } else { "" };
-            (format!("{prefix}{drive}"), root, rest)
-        };
+        let (drive, mut root, rest) = nt_splitroot(&s);
+        if root.is_empty() && drive.starts_with('\\') && !drive.ends_with('\\') {
+            let parts: Vec<&str> = drive.split('\\').collect();
+            // (Python's `parts[2] not in '?.'`: a substring test, which "" passes too.)
+            if (parts.len() == 4 && !"?.".contains(parts[2])) || parts.len() == 6 {
+                root = "\\";
+            }
+        }
         Split {
             names: names(rest, '\\'),
-            drive,
-            root: root.into(),
+            drive: drive.to_string(),
+            root: root.to_string(),
         }
     }
 
@@ -128,10 +98,17 @@ impl Split {
         }
     }
 
-    /// `PurePath(*segments)` as CPython 3.11 joins them: from the last segment back, up to and
-    /// including the last one with a drive or a root; a root without a drive takes the drive
-    /// of an earlier segment.
+    /// `PurePath(*segments)`: Windows segments joined as CPython 3.12-3.14 join them
+    /// (`ntpath.join`), then parsed; POSIX ones from the last segment back, up to and
+    /// including the last one with a root (what `posixpath.join` makes).
     fn join(class: PathClass, segments: &[&str]) -> Split {
+        if class.is_windows() {
+            return match segments {
+                [] => Split::windows(""),
+                [one] => Split::windows(one),
+                [first, rest @ ..] => Split::windows(&nt_join(first, rest)),
+            };
+        }
         let mut names = Vec::new();
         let (mut drive, mut root) = (String::new(), String::new());
         let mut it = segments.iter().rev().filter(|s| !s.is_empty());
@@ -164,9 +141,92 @@ impl Split {
         if s.is_empty() && self.names.is_empty() {
             return ".".into();
         }
+        // A relative Windows path whose first name reads as a drive (`.\c:x`) keeps a `.`
+        // in front, as CPython 3.12-3.14 write it.
+        if s.is_empty() && sep == '\\' && !nt_splitroot(&self.names[0]).0.is_empty() {
+            s.push_str(".\\");
+        }
         s.push_str(&self.names.join(&sep.to_string()));
         s
     }
+}
+
+/// `ntpath.splitroot(p)` of CPython 3.12-3.14: drive, root and the rest, as slices of `p`
+/// (`/` and `\` both separators). A UNC drive is `\\server\share` or
+/// `\\?\UNC\server\share` (any case), a device drive `\\?\x` or `\\.\x`; a drive letter
+/// is any character before a `:`.
+fn nt_splitroot(p: &str) -> (&str, &str, &str) {
+    let is_sep = |c: char| c == '\\' || c == '/';
+    let mut chars = p.char_indices();
+    let (c0, c1, c2) = (chars.next(), chars.next(), chars.next());
+    match (c0, c1) {
+        (Some((_, a)), Some((_, b))) if is_sep(a) && is_sep(b) => {
+            let unc = p.len() >= 8
+                && p.as_bytes()[..8]
+                    .iter()
+                    .zip(b"\\\\?\\UNC\\")
+                    .all(|(&c, &want)| {
+                        let c = if c == b'/' { b'\\' } else { c };
+                        c.to_ascii_uppercase() == want
+                    });
+            let start = if unc { 8 } else { 2 };
+            let find = |from: usize| p[from..].find(is_sep).map(|i| i + from);
+            match find(start).and_then(|i| find(i + 1)) {
+                Some(j) => (&p[..j], &p[j..j + 1], &p[j + 1..]),
+                None => (p, "", ""),
+            }
+        }
+        (Some((_, a)), _) if is_sep(a) => ("", &p[..1], &p[1..]),
+        (Some(_), Some((i, ':'))) => {
+            let d = i + 1;
+            match c2 {
+                Some((j, c)) if is_sep(c) => (&p[..d], &p[j..j + 1], &p[j + 1..]),
+                _ => (&p[..d], "", &p[d..]),
+            }
+        }
+        _ => ("", "", p),
+    }
+}
+
+/// `ntpath.join(first, *rest)` of CPython 3.12-3.14 (each segment's own separators kept).
+fn nt_join(first: &str, rest: &[&str]) -> String {
+    let is_sep = |c: char| c == '\\' || c == '/';
+    let (d, r, p) = nt_splitroot(first);
+    let (mut drive, mut root, mut path) = (d.to_string(), r.to_string(), p.to_string());
+    for seg in rest {
+        let (p_drive, p_root, p_path) = nt_splitroot(seg);
+        if !p_root.is_empty() {
+            // An absolute segment: it replaces the path, and the drive if it has one.
+            if !p_drive.is_empty() || drive.is_empty() {
+                drive = p_drive.to_string();
+            }
+            root = p_root.to_string();
+            path = p_path.to_string();
+            continue;
+        }
+        if !p_drive.is_empty() && p_drive != drive {
+            if p_drive.to_lowercase() != drive.to_lowercase() {
+                // Another drive: the path so far is dropped.
+                (drive, root, path) = (p_drive.to_string(), String::new(), p_path.to_string());
+                continue;
+            }
+            // The same drive in another case.
+            drive = p_drive.to_string();
+        }
+        // Relative to the path so far.
+        if path.chars().last().is_some_and(|c| !is_sep(c)) {
+            path.push('\\');
+        }
+        path.push_str(p_path);
+    }
+    // A separator between a UNC drive and a path without a root.
+    if !path.is_empty()
+        && root.is_empty()
+        && drive.chars().last().is_some_and(|c| !is_sep(c) && c != ':')
+    {
+        return format!("{drive}\\{path}");
+    }
+    format!("{drive}{root}{path}")
 }
 
 fn names(s: &str, sep: char) -> Vec<String> {
@@ -265,9 +325,18 @@ impl PurePath {
 }
 
 impl From<PurePath> for Value {
-    /// `pathlib.<Class>(*parts)`, as CPython writes it.
+    /// `pathlib.<Class>(*parts)`, as CPython 3.8-3.12 write it; a Windows path whose parts
+    /// would join into another path (`.\c:x`, `\é:x`: a name after the first that reads as
+    /// a drive) as its str, one segment, which CPython 3.13 and later also write.
     fn from(p: PurePath) -> Value {
-        let parts = p.parts().into_iter().map(Value::Str).collect();
+        let parts = p.parts();
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let parts = if PurePath::from_segments(p.class, &refs) == p {
+            parts
+        } else {
+            vec![p.text.clone()]
+        };
+        let parts = parts.into_iter().map(Value::Str).collect();
         Value::Object(Box::new(call_object("pathlib", p.class.name(), parts)))
     }
 }
@@ -326,7 +395,7 @@ mod tests {
 
     #[test]
     fn windows_extended_paths_like_pathlib() {
-        // CPython 3.11: repr(), str() and __reduce__() of PureWindowsPath(case). (Not
+        // CPython 3.12-3.14: repr(), str() and parts of PureWindowsPath(case). (Not
         // `\\?\UNC\\x`, an empty server: CPython too reads its own str() of it back as
         // another path, and this type keeps the str.)
         for (case, repr, text, parts) in [
@@ -346,7 +415,7 @@ mod tests {
                 r"//?/x",
                 r"PureWindowsPath('//?/x')",
                 r"\\?\x",
-                &[r"\\?\", r"x"][..],
+                &[r"\\?\x"][..],
             ),
             (
                 r"//?/C:",
@@ -370,7 +439,7 @@ mod tests {
                 r"\\?\UNC\srv",
                 r"PureWindowsPath('//?/UNC/srv')",
                 r"\\?\UNC\srv",
-                &[r"\\?\UNC\", r"srv"][..],
+                &[r"\\?\UNC\srv"][..],
             ),
             (
                 r"\\?\\x",
@@ -382,7 +451,7 @@ mod tests {
                 r"\\?\c:x",
                 r"PureWindowsPath('//?/c:x')",
                 r"\\?\c:x",
-                &[r"\\?\c:", r"x"][..],
+                &[r"\\?\c:x"][..],
             ),
             (r"\\?\", r"PureWindowsPath('//?/')", r"\\?\", &[r"\\?\"][..]),
         ] {

@@ -292,6 +292,23 @@ impl Error {
     }
 }
 
+/// What an input starting with `byte`, not an opcode, may be instead: the first byte of the
+/// compressed streams `joblib.dump(compress=...)` writes.
+fn compressed_hint(byte: u8) -> Option<&'static str> {
+    Some(match byte {
+        0x78 => {
+            "the first byte of a zlib stream: a compressed joblib file? `pypickle::joblib` reads it"
+        }
+        0x1f => {
+            "the first byte of a gzip stream: a compressed joblib file? `pypickle::joblib` reads it"
+        }
+        0xfd => "the first byte of an xz stream: decompress it first",
+        0x5d => "the first byte of an lzma stream: decompress it first",
+        0x04 => "the first byte of an lz4 frame: decompress it first",
+        _ => return None,
+    })
+}
+
 fn op_label(opcode: Option<u8>) -> String {
     match opcode {
         Some(op) => match opcode::name(op) {
@@ -379,6 +396,10 @@ impl Display for Error {
                     e.code
                 )
             }
+            (ErrorCode::InvalidOpcode(b), Some(0)) if compressed_hint(*b).is_some() => {
+                let hint = compressed_hint(*b).unwrap_or_default();
+                write!(f, "{} at offset 0 ({hint})", e.code)
+            }
             (ErrorCode::InvalidOpcode(_), Some(off)) | (ErrorCode::NoStop, Some(off)) => {
                 write!(f, "{} at offset {off}", e.code)
             }
@@ -410,7 +431,7 @@ impl Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.code {
-            ErrorCode::Io(e) => Some(e),
+            ErrorCode::Io(e) | ErrorCode::ReadEof(e) => Some(e),
             _ => None,
         }
     }

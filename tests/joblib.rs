@@ -144,6 +144,37 @@ fn other_compressors_are_named() {
     }
 }
 
+/// A joblib file read as a plain pickle (`pypickle::from_slice`) says it is one and what reads
+/// it: at the array wrapper for an uncompressed file (whose arrays follow the pickle, so no
+/// allowing of the wrapper would help), at the first byte for a compressed one. A wrapper
+/// refused said only "can run code", and the bytes "invalid opcode byte 0x78". Found by a
+/// review.
+#[test]
+fn joblib_files_read_as_plain_pickles_name_the_joblib_reader() {
+    use pypickle::Category::{Invalid, Refused};
+    for (name, category) in [
+        ("big_endian_int64.joblib", Refused),
+        ("big_endian_int64.p2.joblib", Refused),
+        ("big_endian_int64.zlib.joblib", Invalid),
+        ("big_endian_int64.gzip.joblib", Invalid),
+    ] {
+        let e = pypickle::from_slice::<Value>(&read(name)).unwrap_err();
+        assert!(e.to_string().contains("`pypickle::joblib`"), "{name}: {e}");
+        assert_eq!(e.category(), category, "{name}: {e}");
+    }
+    // Read as joblib, the same wrapper is an array.
+    joblib::from_slice::<Value>(&read("big_endian_int64.joblib")).unwrap();
+    // Other compressed streams, at the start of the input, say so.
+    for (magic, name) in [
+        (&b"\xfd7zXZ\x00\x00"[..], "xz"),
+        (b"\x04\x22\x4d\x18", "lz4"),
+    ] {
+        let e = pypickle::from_slice::<Value>(magic).unwrap_err();
+        assert!(e.to_string().contains(name), "{name}: {e}");
+        assert_eq!(e.offset(), Some(0), "{name}");
+    }
+}
+
 #[test]
 fn arrays_read_typed() {
     let a: NdArray = joblib::from_slice(&read("int32_matrix.joblib")).unwrap();
@@ -700,6 +731,12 @@ fn compressed_files_cut_short_are_truncated() {
             for e in errors.into_iter().map(Result::unwrap_err) {
                 assert!(e.is_truncated(), "{name} cut at {cut}: {e}");
                 let io = e.io_error().expect("the decompressor's error");
+                assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
+                // And as the error's source, for error chains (it had none).
+                let source = std::error::Error::source(&e).expect("a source");
+                let io = source
+                    .downcast_ref::<std::io::Error>()
+                    .expect("an io::Error");
                 assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
             }
         }

@@ -690,6 +690,15 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     {
         return Ok(Known::Other);
     }
+    if !opts.joblib
+        && module == "joblib.numpy_pickle"
+        && matches!(
+            name,
+            "NumpyArrayWrapper" | "NDArrayWrapper" | "ZNDArrayWrapper"
+        )
+    {
+        return Err("joblib's array wrapper: this is a joblib file, whose arrays follow their wrappers outside the pickle; read it with `pypickle::joblib`");
+    }
     if let Some(why) = implausible(module, name) {
         return Err(why);
     }
@@ -722,7 +731,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if opts.records_unknown_globals() {
         return Ok(Known::Other);
     }
-    Err("not on the allowlist of pure-data globals")
+    Err("not on the allowlist of pure-data globals; to read it, register a Rust type for the class (`DeOptions::registry`), allow the name (`DeOptions::allow_global`), or keep unknown classes as inert objects (`DeOptions::record_unknown_globals`)")
 }
 
 #[cfg(test)]

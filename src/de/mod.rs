@@ -166,6 +166,45 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         self.read.position()
     }
 
+    /// Check that the input holds nothing more: what to call after reading a value through
+    /// `&mut Deserializer` (`T::deserialize(&mut de)`, which stops at the pickle's STOP), to
+    /// refuse trailing bytes as [`from_slice`] does. An error names them; a byte of them has
+    /// then been read, and the stream is done.
+    ///
+    /// ```
+    /// use serde::Deserialize;
+    /// let mut de = pypickle::Deserializer::from_slice(b"K\x01.");
+    /// assert_eq!(i32::deserialize(&mut de)?, 1);
+    /// de.end()?;
+    ///
+    /// let mut de = pypickle::Deserializer::from_slice(b"K\x01.junk");
+    /// assert_eq!(i32::deserialize(&mut de)?, 1);
+    /// let e = de.end().unwrap_err();
+    /// assert_eq!(e.to_string(), "4 bytes of trailing data after the pickle's STOP (at offset 3)");
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn end(&mut self) -> Result<()> {
+        if let Some(at) = self.broken {
+            return Err(Error::new(ErrorCode::StreamBroken(at)));
+        }
+        let at = self.read.position();
+        let left = self
+            .read
+            .window()
+            .map(|(input, pos, _)| (input.len() - pos) as u64);
+        match self
+            .read
+            .opcode(&self.arena.scratch)
+            .map_err(|e| e.at_offset(at))?
+        {
+            None => Ok(()),
+            Some(_) => {
+                self.broken = Some(at);
+                Err(Error::new(ErrorCode::TrailingData(left)).at_offset(at))
+            }
+        }
+    }
+
     /// Read the next pickle as a `T`; `Ok(None)` if the input is at its end.
     ///
     /// A pickle whose value does not fit `T` is an error and the next call reads the pickle

@@ -235,14 +235,30 @@ impl Value {
     }
 
     /// The value stored under `key`, if this is a dict that has it (the last entry wins, as in
-    /// Python).
+    /// Python), or the item at position `key` (a non-negative int) of a list or tuple: what
+    /// indexing (`v[key]`) finds, as an `Option`.
+    ///
+    /// ```
+    /// use pypickle::Value;
+    /// let list = Value::List(vec![10.into(), 20.into()]);
+    /// assert_eq!(list.get(1), Some(&Value::from(20)));
+    /// assert_eq!(list.get(2), None);
+    /// let dict = Value::Dict(vec![("a".into(), 1.into())]);
+    /// assert_eq!(dict.get("a"), Some(&Value::from(1)));
+    /// ```
     pub fn get<K: Into<Value>>(&self, key: K) -> Option<&Value> {
         let key = key.into();
-        self.as_dict()?
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
+        match (self, &key) {
+            (Value::List(items) | Value::Tuple(items), Value::Int(i)) => {
+                items.get(usize::try_from(*i).ok()?)
+            }
+            _ => self
+                .as_dict()?
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v),
+        }
     }
 
     /// The global, if this is one.

@@ -128,6 +128,32 @@ fn arrays_go_to_json_as_their_natural_form_and_back() {
     assert!(same >= 300, "{same}");
 }
 
+/// An array read as a sequence or map of plain values (`Vec<f64>`, a map) is an error that
+/// names `NdArray`, at every protocol. It said "the global numpy.ndarray has no plain serde
+/// form" at protocols 0-4 and "invalid type: byte array, expected f64" at 5, naming neither
+/// the array nor what reads it. Found by a review.
+#[test]
+fn arrays_read_as_plain_sequences_name_ndarray() {
+    let mut seen = 0;
+    for f in fixtures().iter().filter(|f| !is_scalar(f)) {
+        let bytes = std::fs::read(&f.path).unwrap();
+        let errors = [
+            pypickle::from_slice::<Vec<f64>>(&bytes).map(drop),
+            pypickle::from_slice::<std::collections::HashMap<String, f64>>(&bytes).map(drop),
+        ];
+        for e in errors.into_iter().map(Result::unwrap_err) {
+            assert!(
+                e.to_string().contains("pypickle::numpy::NdArray"),
+                "{}: {e}",
+                f.path.display()
+            );
+            assert!(e.offset().is_some(), "{e}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 200, "{seen}");
+}
+
 /// Whether the fixture is a numpy scalar (`np.float64(1.5)`), not an array.
 fn is_scalar(f: &Fixture) -> bool {
     let name = f.path.file_name().unwrap().to_str().unwrap();

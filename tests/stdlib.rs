@@ -1951,3 +1951,82 @@ fn stdlib_values_python_cannot_hold_are_not_written() {
     let e = from_slice::<Deque>(big).unwrap_err().to_string();
     assert!(e.contains("negative or too large"), "{e}");
 }
+
+/// `Decimal::to_f64` is CPython's `float(Decimal(text))`, bit for bit (the sign of a zero and
+/// of a NaN too), on random decimals around f64's rounding boundaries, subnormals and range
+/// ends, and `None` where CPython raises (a signalling NaN).
+#[test]
+fn decimal_to_f64_is_cpythons_float() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut texts: Vec<String> = [
+        "0",
+        "-0",
+        "1.10",
+        "0.1",
+        "-1E+400",
+        "1E-400",
+        "4.9E-324",
+        "2.4703282292062328E-324",
+        "1.7976931348623158E+308",
+        "1.7976931348623159E+308",
+        "9007199254740993",
+        "NaN",
+        "-NaN",
+        "Infinity",
+        "-Infinity",
+        "sNaN",
+    ]
+    .map(String::from)
+    .to_vec();
+    for _ in 0..2000 {
+        let digits: String = (0..rng.range(1, 40))
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect();
+        let exp = rng.range(-360, 330);
+        let sign = if rng.below(2) == 0 { "" } else { "-" };
+        texts.push(format!("{sign}{digits}E{exp}"));
+    }
+    let list: Vec<String> = texts.iter().map(|t| format!("'{t}'")).collect();
+    let script = format!(
+        "from decimal import Decimal\nimport math\nfor t in [{}]:\n    try:\n        f = float(Decimal(t))\n        print('nan-' if math.isnan(f) and math.copysign(1, f) < 0 else 'nan' if math.isnan(f) else f.hex())\n    except ValueError:\n        print('refused')\n",
+        list.join(",")
+    );
+    let out = String::from_utf8(ser_common::python_output(&script)).unwrap();
+    let theirs: Vec<&str> = out.lines().collect();
+    assert_eq!(theirs.len(), texts.len());
+    for (text, theirs) in texts.iter().zip(theirs) {
+        let ours = text.parse::<Decimal>().unwrap().to_f64();
+        let ours = match ours {
+            None => "refused".to_string(),
+            Some(f) if f.is_nan() => if f.is_sign_negative() { "nan-" } else { "nan" }.into(),
+            Some(f) => python_hex(f),
+        };
+        assert_eq!(ours, theirs, "{text}");
+    }
+}
+
+/// Python's `float.hex()`.
+fn python_hex(f: f64) -> String {
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let bits = f.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let mant = bits & ((1 << 52) - 1);
+    if exp == 0 && mant == 0 {
+        return format!("{sign}0x0.0p+0");
+    }
+    let (lead, e) = if exp == 0 {
+        (0, -1022)
+    } else {
+        (1, exp - 1023)
+    };
+    let m = format!("{mant:013x}");
+    let es = if e >= 0 {
+        format!("+{e}")
+    } else {
+        e.to_string()
+    };
+    format!("{sign}0x{lead}.{m}p{es}")
+}

@@ -81,6 +81,34 @@ impl Decimal {
         }
     }
 
+    /// Python's `float(d)`: the nearest `f64` (correctly rounded; past its range an infinity
+    /// or a zero), a NaN for a quiet NaN (its sign kept); `None` for a signalling NaN, which
+    /// Python refuses to convert.
+    ///
+    /// ```
+    /// use pypickle::stdlib::Decimal;
+    /// let d: Decimal = "1.10".parse()?;
+    /// assert_eq!(d.to_f64(), Some(1.1));
+    /// assert_eq!("-1E+400".parse::<Decimal>()?.to_f64(), Some(f64::NEG_INFINITY));
+    /// assert_eq!("sNaN".parse::<Decimal>()?.to_f64(), None);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn to_f64(&self) -> Option<f64> {
+        let magnitude = match &self.kind {
+            Kind::NaN {
+                signaling: true, ..
+            } => return None,
+            Kind::NaN { .. } => f64::NAN,
+            Kind::Infinity => f64::INFINITY,
+            // Digits and an exponent are a decimal literal Rust rounds correctly, as Python's
+            // float(str(d)) does (an exponent past i64 was refused when the Decimal was made).
+            Kind::Finite { digits, exponent } => format!("{digits}e{exponent}")
+                .parse::<f64>()
+                .unwrap_or(f64::NAN),
+        };
+        Some(if self.negative { -magnitude } else { magnitude })
+    }
+
     /// Python's `str()`: the General Decimal Arithmetic to-scientific-string conversion.
     pub fn to_sci_string(&self) -> String {
         let mut s = String::new();

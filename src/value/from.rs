@@ -106,8 +106,37 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+impl From<&String> for Value {
+    /// `str`
+    fn from(v: &String) -> Value {
+        Value::Str(v.clone())
+    }
+}
+
+impl Default for Value {
+    /// `None`
+    fn default() -> Value {
+        Value::None
+    }
+}
+
+impl<K: Into<Value>, V: Into<Value>> From<std::collections::BTreeMap<K, V>> for Value {
+    /// A `dict`, in key order.
+    fn from(m: std::collections::BTreeMap<K, V>) -> Value {
+        m.into_iter().collect()
+    }
+}
+
+impl<K: Into<Value>, V: Into<Value>, S> From<std::collections::HashMap<K, V, S>> for Value {
+    /// A `dict`, in the map's iteration order.
+    fn from(m: std::collections::HashMap<K, V, S>) -> Value {
+        m.into_iter().collect()
+    }
+}
+
 impl<T: Into<Value>> From<Vec<T>> for Value {
-    /// A `list`.
+    /// A `list` (a `Vec<u8>` too: `Value::Bytes(v)`, or `Value::from(&v[..])`, makes
+    /// `bytes`).
     fn from(v: Vec<T>) -> Value {
         Value::List(v.into_iter().map(Into::into).collect())
     }
@@ -128,5 +157,31 @@ impl<K: Into<Value>, V: Into<Value>> FromIterator<(K, V)> for Value {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, HashMap};
+
+    #[test]
+    fn maps_strings_and_ints_convert_as_a_user_expects() {
+        let name = String::from("ada");
+        assert_eq!(Value::from(&name), Value::Str("ada".into()));
+        assert_eq!(Value::default(), Value::None);
+        let m: BTreeMap<&str, i32> = [("b", 2), ("a", 1)].into();
+        assert_eq!(Value::from(m).to_string(), "{'a': 1, 'b': 2}");
+        let h: HashMap<i64, bool> = [(7, true)].into();
+        assert_eq!(Value::from(h).to_string(), "{7: True}");
+        // Python's ==, whatever the integer type.
+        let v = Value::from(7u8);
+        assert!(v == 7u8 && v == 7i32 && v == 7u64 && v == 7usize && v == 7.0);
+        let big = Value::from(u64::MAX);
+        assert!(big == u64::MAX && big != -1i64);
+        assert!(Value::Bool(true) == 1u8);
+        // A Vec<u8> is a list of ints; a slice of bytes is bytes.
+        assert_eq!(Value::from(vec![1u8]).to_string(), "[1]");
+        assert_eq!(Value::from(&[1u8][..]).to_string(), "b'\\x01'");
     }
 }

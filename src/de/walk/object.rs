@@ -423,6 +423,15 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         if let Some(rust) = rust {
             self.check_class(id, rust, self.w.opts.registry.struct_entry(rust))?;
+        } else if want != Want::Any {
+            let (m, q) = self.class_of(id);
+            if matches!(q, "_reconstruct" | "_frombuffer") && crate::numpy::is_array(m, q) {
+                // Its parts (a class, a shape, raw bytes) are no sequence or map of elements.
+                return Err(type_error(
+                    self.node,
+                    "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
+                ));
+            }
         }
         self.visit_part(id, want, visitor)
     }

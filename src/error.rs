@@ -293,7 +293,8 @@ impl Error {
 }
 
 /// What an input starting with `byte`, not an opcode, may be instead: the first byte of the
-/// compressed streams `joblib.dump(compress=...)` writes.
+/// compressed streams `joblib.dump(compress=...)` writes. (Not lzma's 0x5d, EMPTY_LIST, nor
+/// bz2's `B`, BINBYTES: those fail further on, as pickles.)
 fn compressed_hint(byte: u8) -> Option<&'static str> {
     Some(match byte {
         0x78 => {
@@ -303,7 +304,6 @@ fn compressed_hint(byte: u8) -> Option<&'static str> {
             "the first byte of a gzip stream: a compressed joblib file? `pypickle::joblib` reads it"
         }
         0xfd => "the first byte of an xz stream: decompress it first",
-        0x5d => "the first byte of an lzma stream: decompress it first",
         0x04 => "the first byte of an lz4 frame: decompress it first",
         _ => return None,
     })

@@ -137,9 +137,23 @@ fn arrays_read_as_plain_sequences_name_ndarray() {
     let mut seen = 0;
     for f in fixtures().iter().filter(|f| !is_scalar(f)) {
         let bytes = std::fs::read(&f.path).unwrap();
+        // A struct and a tuple struct of three values too, which took the array's three
+        // constructor arguments (a review found them).
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Three {
+            a: Value,
+            b: Value,
+            c: Value,
+        }
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Raw(Value, Value, Value);
         let errors = [
             pypickle::from_slice::<Vec<f64>>(&bytes).map(drop),
             pypickle::from_slice::<std::collections::HashMap<String, f64>>(&bytes).map(drop),
+            pypickle::from_slice::<Three>(&bytes).map(drop),
+            pypickle::from_slice::<Raw>(&bytes).map(drop),
         ];
         for e in errors.into_iter().map(Result::unwrap_err) {
             assert!(

@@ -2005,6 +2005,25 @@ fn decimal_to_f64_is_cpythons_float() {
     }
 }
 
+/// A long coefficient with a large exponent (a value near 1.0) too: Rust's float parser
+/// saturates such an exponent, and `to_f64` gave infinity. Found by a review.
+#[test]
+fn decimal_to_f64_of_a_long_coefficient_is_cpythons_float() {
+    for (zeros, sign) in [(655_360, "-"), (700_000, "+"), (70_000, "-")] {
+        let text = format!("12{}E{sign}{zeros}", "0".repeat(zeros));
+        let py = format!(
+            "from decimal import Decimal\nprint(float(Decimal('12' + '0' * {zeros} + 'E{sign}{zeros}')).hex())"
+        );
+        let theirs = String::from_utf8(ser_common::python_output(&py)).unwrap();
+        let ours = text.parse::<Decimal>().unwrap().to_f64().unwrap();
+        assert_eq!(
+            python_hex(ours),
+            theirs.trim(),
+            "12 and {zeros} zeros, E{sign}{zeros}"
+        );
+    }
+}
+
 /// Python's `float.hex()`.
 fn python_hex(f: f64) -> String {
     if f.is_infinite() {

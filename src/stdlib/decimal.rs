@@ -100,11 +100,14 @@ impl Decimal {
             } => return None,
             Kind::NaN { .. } => f64::NAN,
             Kind::Infinity => f64::INFINITY,
-            // Digits and an exponent are a decimal literal Rust rounds correctly, as Python's
-            // float(str(d)) does (an exponent past i64 was refused when the Decimal was made).
-            Kind::Finite { digits, exponent } => format!("{digits}e{exponent}")
-                .parse::<f64>()
-                .unwrap_or(f64::NAN),
+            // Python's float(str(d)): Rust rounds the same text correctly. (Not the digits
+            // with the raw exponent: Rust's parser saturates a very large exponent, which a
+            // long coefficient can need for a value well inside f64's range, as 1 and 655,360
+            // zeros times 10**-655360; `str()`'s exponent is the value's own magnitude.)
+            Kind::Finite { .. } => {
+                let text = self.to_sci_string();
+                return text.parse::<f64>().ok();
+            }
         };
         Some(if self.negative { -magnitude } else { magnitude })
     }

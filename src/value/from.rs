@@ -174,12 +174,9 @@ mod tests {
         assert_eq!(Value::from(m).to_string(), "{'a': 1, 'b': 2}");
         let h: HashMap<i64, bool> = [(7, true)].into();
         assert_eq!(Value::from(h).to_string(), "{7: True}");
-        // Python's ==, whatever the integer type.
-        let v = Value::from(7u8);
-        assert!(v == 7u8 && v == 7i32 && v == 7u64 && v == 7usize && v == 7.0);
-        let big = Value::from(u64::MAX);
-        assert!(big == u64::MAX && big != -1i64);
-        assert!(Value::Bool(true) == 1u8);
+        // An integer literal beyond i32 compares as an i64 (more `PartialEq` integer types
+        // would make it an i32 and this a compile error; a review found it).
+        assert!(Value::Int(5_000_000_000) == 5_000_000_000);
         // A Vec<u8> is a list of ints; a slice of bytes is bytes.
         assert_eq!(Value::from(vec![1u8]).to_string(), "[1]");
         assert_eq!(Value::from(&[1u8][..]).to_string(), "b'\\x01'");

@@ -58,21 +58,6 @@ impl PartialEq<i64> for Value {
     }
 }
 
-/// The other integer types, compared as `Value::from` makes them (Python's `==`, so `1` equals
-/// `True` and `1.0`).
-macro_rules! eq_int {
-    ($($t:ty),*) => {$(
-        impl PartialEq<$t> for Value {
-            // (The owned value is the comparison: a u64 or u128 past i64 is a big int.)
-            #[allow(clippy::cmp_owned)]
-            fn eq(&self, other: &$t) -> bool {
-                *self == Value::from(*other)
-            }
-        }
-    )*};
-}
-eq_int!(i8, i16, i32, i128, u8, u16, u32, u64, u128, usize, isize);
-
 impl PartialEq<f64> for Value {
     fn eq(&self, other: &f64) -> bool {
         *self == Value::Float(*other)

@@ -243,6 +243,7 @@ impl Value {
     /// let list = Value::List(vec![10.into(), 20.into()]);
     /// assert_eq!(list.get(1), Some(&Value::from(20)));
     /// assert_eq!(list.get(2), None);
+    /// assert_eq!(list.get(true), Some(&Value::from(20)));
     /// let dict = Value::Dict(vec![("a".into(), 1.into())]);
     /// assert_eq!(dict.get("a"), Some(&Value::from(1)));
     /// ```
@@ -251,6 +252,10 @@ impl Value {
         match (self, &key) {
             (Value::List(items) | Value::Tuple(items), Value::Int(i)) => {
                 items.get(usize::try_from(*i).ok()?)
+            }
+            // An int too: `[10, 20][True]` is 20.
+            (Value::List(items) | Value::Tuple(items), Value::Bool(b)) => {
+                items.get(usize::from(*b))
             }
             _ => self
                 .as_dict()?

@@ -421,17 +421,20 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         want: Want,
         visitor: V,
     ) -> Result<V::Value> {
-        if let Some(rust) = rust {
-            self.check_class(id, rust, self.w.opts.registry.struct_entry(rust))?;
-        } else if want != Want::Any {
+        let registered = rust.is_some_and(|r| self.w.opts.registry.struct_entry(r).is_some());
+        if want != Want::Any && !registered {
             let (m, q) = self.class_of(id);
             if matches!(q, "_reconstruct" | "_frombuffer") && crate::numpy::is_array(m, q) {
-                // Its parts (a class, a shape, raw bytes) are no sequence or map of elements.
+                // Its parts (a class, a shape, raw bytes) are no sequence, map or struct of
+                // elements.
                 return Err(type_error(
                     self.node,
                     "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
                 ));
             }
+        }
+        if let Some(rust) = rust {
+            self.check_class(id, rust, self.w.opts.registry.struct_entry(rust))?;
         }
         self.visit_part(id, want, visitor)
     }

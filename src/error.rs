@@ -396,12 +396,15 @@ impl Display for Error {
                     e.code
                 )
             }
-            (ErrorCode::InvalidOpcode(b), Some(0)) if compressed_hint(*b).is_some() => {
-                let hint = compressed_hint(*b).unwrap_or_default();
-                write!(f, "{} at offset 0 ({hint})", e.code)
-            }
             (ErrorCode::InvalidOpcode(_), Some(off)) | (ErrorCode::NoStop, Some(off)) => {
-                write!(f, "{} at offset {off}", e.code)
+                write!(f, "{} at offset {off}", e.code)?;
+                match (&e.code, off) {
+                    (ErrorCode::InvalidOpcode(b), 0) => match compressed_hint(*b) {
+                        Some(hint) => write!(f, " ({hint})"),
+                        None => Ok(()),
+                    },
+                    _ => Ok(()),
+                }
             }
             (code, Some(off)) if e.opcode.is_some() => {
                 write!(f, "{code} ({} at offset {off})", op_label(e.opcode))

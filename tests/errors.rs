@@ -911,22 +911,21 @@ fn errors_of_the_deserialize_impl_itself_have_a_position() {
         A(i64),
         B(bool),
     }
+    // The error says `what`, at `offset`, of `opcode`.
+    let says = |e: pypickle::Error, what: &str, offset: u64, opcode: &str| {
+        assert!(e.to_string().contains(what), "{e}");
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(offset), Some(opcode)),
+            "{e}"
+        );
+    };
     let e = pypickle::from_slice::<U>(b"\x80\x02X\x01\x00\x00\x00x.").unwrap_err();
-    assert!(e.to_string().contains("untagged"), "{e}");
-    assert_eq!(
-        (e.offset(), e.opcode_name()),
-        (Some(2), Some("BINUNICODE")),
-        "{e}"
-    );
+    says(e, "untagged", 2, "BINUNICODE");
     // [1, 'x']: the str at 8 is the item no variant took.
     let list = b"\x80\x02]q\x00(K\x01X\x01\x00\x00\x00xq\x01e.";
     let e = pypickle::from_slice::<Vec<U>>(list).unwrap_err();
-    assert!(e.to_string().contains("untagged"), "{e}");
-    assert_eq!(
-        (e.offset(), e.opcode_name()),
-        (Some(8), Some("BINUNICODE")),
-        "{e}"
-    );
+    says(e, "untagged", 8, "BINUNICODE");
     // The same item as a dict's value, and as a newtype variant's payload.
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)]
@@ -943,12 +942,7 @@ fn errors_of_the_deserialize_impl_itself_have_a_position() {
                 .unwrap_err(),
             _ => pypickle::from_slice::<E>(&dict).map(drop).unwrap_err(),
         };
-        assert!(e.to_string().contains("untagged"), "{target}: {e}");
-        assert_eq!(
-            (e.offset(), e.opcode_name()),
-            (Some(13), Some("BINUNICODE")),
-            "{target}: {e}"
-        );
+        says(e, "untagged", 13, "BINUNICODE");
     }
     // {'a': 1, 'b': 0} into a struct whose `b` is a NonZeroU32: the 0 at 24.
     #[derive(serde::Deserialize, Debug)]
@@ -959,30 +953,15 @@ fn errors_of_the_deserialize_impl_itself_have_a_position() {
     }
     let s = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01X\x01\x00\x00\x00bq\x02K\x00u.";
     let e = pypickle::from_slice::<S>(s).unwrap_err();
-    assert!(e.to_string().contains("nonzero"), "{e}");
-    assert_eq!(
-        (e.offset(), e.opcode_name()),
-        (Some(24), Some("BININT1")),
-        "{e}"
-    );
+    says(e, "nonzero", 24, "BININT1");
     // The struct's own errors, between its entries, stay the dict's: a missing field (`b`
     // read as `c`), and a tuple's length.
     let mut missing = s.to_vec();
     missing[21] = b'c';
     let e = pypickle::from_slice::<S>(&missing).unwrap_err();
-    assert!(e.to_string().contains("missing field `b`"), "{e}");
-    assert_eq!(
-        (e.offset(), e.opcode_name()),
-        (Some(2), Some("EMPTY_DICT")),
-        "{e}"
-    );
+    says(e, "missing field `b`", 2, "EMPTY_DICT");
     let e = pypickle::from_slice::<(i64, String, i64)>(list).unwrap_err();
-    assert!(e.to_string().contains("invalid length 2"), "{e}");
-    assert_eq!(
-        (e.offset(), e.opcode_name()),
-        (Some(2), Some("EMPTY_LIST")),
-        "{e}"
-    );
+    says(e, "invalid length 2", 2, "EMPTY_LIST");
 }
 
 /// A reader that fails before giving a byte of the next pickle (a socket's read timeout:

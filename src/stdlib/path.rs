@@ -156,11 +156,10 @@ impl Split {
 /// `\\?\UNC\server\share` (any case), a device drive `\\?\x` or `\\.\x`; a drive letter
 /// is any character before a `:`.
 fn nt_splitroot(p: &str) -> (&str, &str, &str) {
-    let is_sep = |c: char| c == '\\' || c == '/';
     let mut chars = p.char_indices();
     let (c0, c1, c2) = (chars.next(), chars.next(), chars.next());
     match (c0, c1) {
-        (Some((_, a)), Some((_, b))) if is_sep(a) && is_sep(b) => {
+        (Some((_, a)), Some((_, b))) if nt_sep(a) && nt_sep(b) => {
             let unc = p.len() >= 8
                 && p.as_bytes()[..8]
                     .iter()
@@ -170,17 +169,17 @@ fn nt_splitroot(p: &str) -> (&str, &str, &str) {
                         c.to_ascii_uppercase() == want
                     });
             let start = if unc { 8 } else { 2 };
-            let find = |from: usize| p[from..].find(is_sep).map(|i| i + from);
+            let find = |from: usize| p[from..].find(nt_sep).map(|i| i + from);
             match find(start).and_then(|i| find(i + 1)) {
                 Some(j) => (&p[..j], &p[j..j + 1], &p[j + 1..]),
                 None => (p, "", ""),
             }
         }
-        (Some((_, a)), _) if is_sep(a) => ("", &p[..1], &p[1..]),
+        (Some((_, a)), _) if nt_sep(a) => ("", &p[..1], &p[1..]),
         (Some(_), Some((i, ':'))) => {
             let d = i + 1;
             match c2 {
-                Some((j, c)) if is_sep(c) => (&p[..d], &p[j..j + 1], &p[j + 1..]),
+                Some((j, c)) if nt_sep(c) => (&p[..d], &p[j..j + 1], &p[j + 1..]),
                 _ => (&p[..d], "", &p[d..]),
             }
         }
@@ -188,9 +187,13 @@ fn nt_splitroot(p: &str) -> (&str, &str, &str) {
     }
 }
 
+/// A Windows path separator: `\` or `/`.
+fn nt_sep(c: char) -> bool {
+    c == '\\' || c == '/'
+}
+
 /// `ntpath.join(first, *rest)` of CPython 3.12-3.14 (each segment's own separators kept).
 fn nt_join(first: &str, rest: &[&str]) -> String {
-    let is_sep = |c: char| c == '\\' || c == '/';
     let (d, r, p) = nt_splitroot(first);
     let (mut drive, mut root, mut path) = (d.to_string(), r.to_string(), p.to_string());
     for seg in rest {
@@ -214,7 +217,7 @@ fn nt_join(first: &str, rest: &[&str]) -> String {
             drive = p_drive.to_string();
         }
         // Relative to the path so far.
-        if path.chars().last().is_some_and(|c| !is_sep(c)) {
+        if path.chars().last().is_some_and(|c| !nt_sep(c)) {
             path.push('\\');
         }
         path.push_str(p_path);
@@ -222,7 +225,7 @@ fn nt_join(first: &str, rest: &[&str]) -> String {
     // A separator between a UNC drive and a path without a root.
     if !path.is_empty()
         && root.is_empty()
-        && drive.chars().last().is_some_and(|c| !is_sep(c) && c != ':')
+        && drive.chars().last().is_some_and(|c| !nt_sep(c) && c != ':')
     {
         return format!("{drive}\\{path}");
     }

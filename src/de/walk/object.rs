@@ -421,8 +421,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         want: Want,
         visitor: V,
     ) -> Result<V::Value> {
-        let registered = rust.is_some_and(|r| self.w.opts.registry.struct_entry(r).is_some());
-        if want != Want::Any && !registered {
+        let opts = self.w.opts;
+        let entry = rust.and_then(|r| opts.registry.struct_entry(r));
+        if want != Want::Any && entry.is_none() {
             let (m, q) = self.class_of(id);
             if matches!(q, "_reconstruct" | "_frombuffer") && crate::numpy::is_array(m, q) {
                 // Its parts (a class, a shape, raw bytes) are no sequence, map or struct of
@@ -434,7 +435,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             }
         }
         if let Some(rust) = rust {
-            self.check_class(id, rust, self.w.opts.registry.struct_entry(rust))?;
+            self.check_class(id, rust, entry)?;
         }
         self.visit_part(id, want, visitor)
     }

@@ -26,6 +26,7 @@
 //! [`Category::Custom`]: crate::Category::Custom
 //! [`Category::Io`]: crate::Category::Io
 //! [`Limit`]: crate::Limit
+//! [`with`]: crate::with
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
@@ -87,6 +88,7 @@ mod scan;
 pub mod ser;
 pub mod stdlib;
 pub mod value;
+pub mod with;
 
 pub use buffer::PickleBuffer;
 pub use class::ClassRegistry;

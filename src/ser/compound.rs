@@ -437,12 +437,25 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         class: &crate::class::Entry,
         hint: Option<usize>,
     ) -> Result<Self> {
-        let mut w = Self::instance(ser, class, hint.unwrap_or(usize::MAX))?;
-        // Where the items begin, in the batch a tuple does not use.
-        w.batch.mark_pos = w.ser.out.buf.len();
-        w.batch.mark_epoch = w.ser.out.epoch;
-        w.flags |= HINTED;
-        Ok(w)
+        Ok(Self::instance(ser, class, hint.unwrap_or(usize::MAX))?.hinted())
+    }
+
+    /// A sequence written as a tuple (`pypickle::with::tuple`): as short as CPython writes
+    /// one of the length hinted, with a MARK and TUPLE when there is no hint or it fell short.
+    pub(crate) fn hinted_tuple(
+        ser: &'a mut Serializer<W, P45>,
+        hint: Option<usize>,
+    ) -> Result<Self> {
+        Ok(Self::tuple(ser, hint.unwrap_or(usize::MAX))?.hinted())
+    }
+
+    /// A tuple of a length only hinted: where its items begin is kept, in the batch a tuple
+    /// does not use, for [`SeqWriter::unshorten`].
+    fn hinted(mut self) -> Self {
+        self.batch.mark_pos = self.ser.out.buf.len();
+        self.batch.mark_epoch = self.ser.out.epoch;
+        self.flags |= HINTED;
+        self
     }
 
     /// A [`HINTED`] tuple written short that gets an item more: the MARK goes in before its
@@ -497,6 +510,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         let frozen = match tag {
             Tag::Set => false,
             Tag::FrozenSet => true,
+            Tag::Tuple => return Self::hinted_tuple(ser, hint),
             _ => return Err(unserializable(format!("malformed {} payload", tag.name()))),
         };
         ser.open()?;

@@ -15,7 +15,7 @@ mod memo;
 mod options;
 mod output;
 mod probe;
-mod tagged;
+pub(crate) mod tagged;
 
 use std::io;
 

@@ -28,6 +28,8 @@ pub(crate) enum Shape {
     Tuple,
     /// A sequence (a `Vec`, a slice).
     Seq,
+    /// `None` (an `Option` left empty).
+    None,
     /// Anything else: `None`, a dict, an enum variant, ...
     Other,
 }
@@ -42,7 +44,7 @@ impl Shape {
             Shape::Str => "str",
             Shape::Bytes => "bytes",
             Shape::Tuple => "tuple",
-            Shape::Named | Shape::Map | Shape::Seq | Shape::Other => return None,
+            Shape::Named | Shape::Map | Shape::Seq | Shape::None | Shape::Other => return None,
         })
     }
 }
@@ -123,7 +125,7 @@ impl Serializer for Probe<'_> {
         serialize_char(v: char) -> () = Str;
         serialize_str(v: &str) -> () = Str;
         serialize_bytes(v: &[u8]) -> () = Bytes;
-        serialize_none() -> () = Other;
+        serialize_none() -> () = None;
         serialize_unit() -> () = Other;
         serialize_unit_struct(name: &'static str) -> () = Named;
         serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> () = Other;

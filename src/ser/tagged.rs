@@ -12,6 +12,7 @@ use std::io::Write;
 use serde::ser::Serialize;
 
 use super::emit::unserializable;
+use super::probe::{shape_of, Shape};
 use super::Serializer;
 use crate::error::Result;
 use crate::value::magic::Tag;
@@ -35,19 +36,37 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         payload: &T,
     ) -> Result<()> {
         match tag {
-            Tag::Tuple => payload.serialize(&mut *self),
-            Tag::Set
-            | Tag::FrozenSet
-            | Tag::ByteArray
-            | Tag::BigInt
-            | Tag::Buffer
-            | Tag::ReadOnlyBuffer => {
+            // What `pypickle::with` writes as a set, frozenset, tuple or bytearray: a
+            // sequence (bytes for a bytearray), `None` (an `Option` left empty), or for a tuple
+            // a Rust tuple. Anything else is refused before it is written: a map or struct
+            // would otherwise write a dict and hand the tag on to the first sequence inside.
+            Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray => {
+                let want = if tag == Tag::ByteArray {
+                    Shape::Bytes
+                } else {
+                    Shape::Seq
+                };
+                match shape_of(payload, &self.opts.registry) {
+                    shape if shape == want => {}
+                    Shape::Tuple if tag == Tag::Tuple => return payload.serialize(&mut *self),
+                    Shape::None => return serde::Serializer::serialize_none(&mut *self),
+                    shape => return Err(not_a_payload(tag, shape)),
+                }
                 match tag {
                     Tag::Set if self.key() => return Err(self.unhashable("a set")),
-                    Tag::ByteArray | Tag::Buffer if self.key() => {
-                        return Err(self.unhashable("a bytearray"))
-                    }
+                    Tag::ByteArray if self.key() => return Err(self.unhashable("a bytearray")),
                     _ => {}
+                }
+                self.set_pending(tag);
+                let r = payload.serialize(&mut *self);
+                if self.take_pending().is_some() && r.is_ok() {
+                    return Err(unserializable(format!("malformed {name} payload")));
+                }
+                r
+            }
+            Tag::BigInt | Tag::Buffer | Tag::ReadOnlyBuffer => {
+                if tag == Tag::Buffer && self.key() {
+                    return Err(self.unhashable("a bytearray"));
                 }
                 self.set_pending(tag);
                 let r = payload.serialize(&mut *self);
@@ -168,4 +187,34 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             self.emit_bytearray(v)
         }
     }
+}
+
+/// The error for a `$pypickle::` set, frozenset, tuple or bytearray newtype (what
+/// `pypickle::with` writes) whose payload is not what the Python type is made of.
+#[cold]
+fn not_a_payload(tag: Tag, shape: Shape) -> crate::Error {
+    let got = match shape {
+        Shape::Named => "a struct",
+        Shape::Map => "a map",
+        Shape::Int => "an int",
+        Shape::Float => "a float",
+        Shape::Str => "a str",
+        Shape::Bytes => "bytes",
+        Shape::Tuple => "a tuple",
+        Shape::Seq => "a sequence",
+        Shape::None => "None",
+        Shape::Other => "an enum variant or unit",
+    };
+    unserializable(payload_mismatch(tag, got))
+}
+
+/// What a `pypickle::with` field of `tag` is written from, and that `got` is not it.
+pub(crate) fn payload_mismatch(tag: Tag, got: &str) -> String {
+    let (python, needs) = match tag {
+        Tag::Set => ("set", "a sequence"),
+        Tag::FrozenSet => ("frozenset", "a sequence"),
+        Tag::Tuple => ("tuple", "a sequence"),
+        _ => ("bytearray", "bytes (as `serde_bytes` writes them)"),
+    };
+    format!("a Python {python} (pypickle::with::{python}) is written from {needs}, not from {got}")
 }

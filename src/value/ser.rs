@@ -421,6 +421,12 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
                 dict_items,
             }))
         }
+        // `pypickle::with` of an `Option` left empty.
+        (Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray, Value::None) => Value::None,
+        (tag @ (Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray), v) => {
+            let got = format!("a {}", v.type_name());
+            return Err(bad(&crate::ser::tagged::payload_mismatch(tag, &got)));
+        }
         (tag, _) => return Err(bad(&format!("malformed {}", tag.name()))),
     })
 }

@@ -138,6 +138,9 @@ pub(crate) enum ErrorCode {
     Limit { which: Limit, limit: u64 },
     #[error("{} after the pickle's STOP", match .0 { Some(1) => "1 byte of trailing data".to_string(), Some(n) => format!("{n} bytes of trailing data"), None => "trailing data".to_string() })]
     TrailingData(Option<u64>),
+    /// `Deserializer::end` before any pickle was read, with input left.
+    #[error("{}, and no pickle was read from it", match .0 { Some(1) => "1 byte of input".to_string(), Some(n) => format!("{n} bytes of input"), None => "unread input".to_string() })]
+    UnreadInput(Option<u64>),
     #[error("cycle: a value contains itself, which no Rust value can hold")]
     Cycle,
     #[error("an earlier pickle of this stream failed before its STOP (at offset {0}), so where the next one begins is unknown")]
@@ -162,9 +165,8 @@ impl ErrorCode {
         match self {
             Truncated { .. } | NoNewline | NoStop | Empty | ReadEof(_) => Category::Truncated,
             InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
-            | MemoMissing(_) | Protocol(_) | TrailingData(_) | Cycle | StreamBroken(_) => {
-                Category::Invalid
-            }
+            | MemoMissing(_) | Protocol(_) | TrailingData(_) | UnreadInput(_) | Cycle
+            | StreamBroken(_) => Category::Invalid,
             RefusedGlobal { .. } => Category::Refused,
             NeedsHook(_) | Unsupported(_) => Category::Unsupported,
             Limit { .. } => Category::Limit,

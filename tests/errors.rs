@@ -1191,4 +1191,23 @@ fn end_refuses_trailing_bytes_after_a_value_read_through_the_deserializer() {
     assert_eq!((e.category(), e.offset()), (Category::Invalid, Some(5)));
     assert!(e.to_string().starts_with("trailing data"), "{e}");
     assert!(de.next_value::<i32>().is_err());
+
+    // Before any read, the input is not trailing anything: said so, from a slice or a reader.
+    let e = pypickle::Deserializer::from_slice(&ok[..])
+        .end()
+        .unwrap_err();
+    assert_eq!((e.category(), e.offset()), (Category::Invalid, Some(0)));
+    assert_eq!(
+        e.to_string(),
+        "5 bytes of input, and no pickle was read from it (at offset 0)"
+    );
+    let e = pypickle::Deserializer::from_reader(&ok[..])
+        .end()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unread input, and no pickle was read from it (at offset 0)"
+    );
+    pypickle::Deserializer::from_slice(&[][..]).end().unwrap();
+    pypickle::Deserializer::from_reader(&[][..]).end().unwrap();
 }

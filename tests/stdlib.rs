@@ -2049,3 +2049,143 @@ fn python_hex(f: f64) -> String {
     };
     format!("{sign}0x{lead}.{m}p{es}")
 }
+
+/// `DateTime` and `SystemTime`, `TimeDelta` and `Duration`, both ways, against python3:
+/// random instants over the years 1-9999 print as CPython's `epoch + timedelta(...)`, random
+/// aware datetimes CPython pickled name the instants its `dt - epoch` gives, random durations
+/// print as its `timedelta(microseconds=...)`. Sub-microsecond nanoseconds are an error for
+/// `try_from` and floored by the `_floor` conversions.
+#[test]
+fn std_time_conversions_agree_with_cpython() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let script = r#"
+import datetime as d, pickle, random
+r = random.Random(20261128)
+E = d.datetime(1970, 1, 1, tzinfo=d.timezone.utc)
+US = d.timedelta(microseconds=1)
+lo = (d.datetime(1, 1, 1, tzinfo=d.timezone.utc) - E) // US
+hi = (d.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=d.timezone.utc) - E) // US
+print('R', lo, hi)
+us = [lo, hi, 0, -1, 1, -86400 * 10**6, 951782400 * 10**6, 951868799 * 10**6 + 999999]
+us += [r.randint(lo, hi) for _ in range(3000)]
+us += [r.randint(-10**12, 10**12) for _ in range(500)]
+for u in us:
+    print('I', u, repr(E + d.timedelta(microseconds=u)))
+dts = []
+for _ in range(3000):
+    off = d.timedelta(microseconds=r.randint(-86399999999, 86399999999))
+    tz = d.timezone(off) if r.random() < 0.7 else d.timezone(off, 'n')
+    if r.random() < 0.1:
+        tz = d.timezone.utc
+    while True:
+        try:
+            dt = d.datetime(r.randint(1, 9999), r.randint(1, 12), r.randint(1, 31),
+                            r.randint(0, 23), r.randint(0, 59), r.randint(0, 59),
+                            r.randint(0, 999999), tzinfo=tz, fold=r.randint(0, 1))
+            break
+        except ValueError:
+            pass
+    dts.append(dt)
+    print('A', (dt - E) // US)
+print('P', pickle.dumps(dts, 4).hex())
+top = 999999999 * 86400 * 10**6 + 86399999999
+for u in [0, 1, top] + [r.randint(0, top) for _ in range(2000)] + [r.randint(0, 10**9) for _ in range(500)]:
+    print('D', u, repr(d.timedelta(microseconds=u)))
+"#;
+    let out = python(script);
+    let at = |us: i128, extra_ns: u32| -> SystemTime {
+        let d = Duration::from_micros(us.unsigned_abs() as u64);
+        if us >= 0 {
+            UNIX_EPOCH + d + Duration::from_nanos(extra_ns.into())
+        } else {
+            UNIX_EPOCH - d + Duration::from_nanos(extra_ns.into())
+        }
+    };
+    let micros = |t: SystemTime| -> i128 {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_micros() as i128,
+            Err(e) => -(e.duration().as_micros() as i128),
+        }
+    };
+    let mut aware = Vec::new();
+    let (mut instants, mut durations) = (0, 0);
+    for line in out.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (tag, first, rest) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap_or(""),
+        );
+        match tag {
+            "R" => {
+                // Just outside the years a datetime holds: errors, exact or floored.
+                let lo: i128 = first.parse().unwrap();
+                let hi: i128 = rest.parse().unwrap();
+                for t in [at(lo - 1, 0), at(hi + 1, 0), at(lo - 1, 999)] {
+                    assert!(DateTime::try_from(t).is_err());
+                    assert!(DateTime::from_system_time_floor(t).is_err());
+                }
+                assert!(DateTime::from_system_time_floor(at(hi, 999)).is_ok());
+            }
+            "I" => {
+                let us: i128 = first.parse().unwrap();
+                let dt = DateTime::try_from(at(us, 0)).unwrap();
+                assert_eq!(dt.to_string(), rest, "{us}");
+                assert_eq!(SystemTime::try_from(&dt).unwrap(), at(us, 0), "{us}");
+                let ns = 1 + (us.unsigned_abs() % 999) as u32;
+                assert_eq!(
+                    DateTime::from_system_time_floor(at(us, ns)).unwrap(),
+                    dt,
+                    "{us} and {ns} ns"
+                );
+                if us < hi_us() {
+                    let e = DateTime::try_from(at(us, ns)).unwrap_err();
+                    assert!(e.to_string().contains("below a microsecond"), "{e}");
+                }
+                instants += 1;
+            }
+            "A" => aware.push(first.parse::<i128>().unwrap()),
+            "P" => {
+                let dts: Vec<DateTime> = from_slice(&unhex(first)).unwrap();
+                assert_eq!(dts.len(), aware.len());
+                for (dt, us) in dts.iter().zip(&aware) {
+                    assert_eq!(micros(SystemTime::try_from(dt).unwrap()), *us, "{dt}");
+                }
+            }
+            "D" => {
+                // Up to 999,999,999 days: more microseconds than a u64 holds.
+                let us: u128 = first.parse().unwrap();
+                let d = Duration::new((us / 1_000_000) as u64, (us % 1_000_000) as u32 * 1000);
+                let td = TimeDelta::try_from(d).unwrap();
+                assert_eq!(td.to_string(), rest, "{us}");
+                assert_eq!(Duration::try_from(td).unwrap(), d);
+                let ns = Duration::from_nanos(1 + (us % 999) as u64);
+                assert_eq!(TimeDelta::from_duration_floor(d + ns).unwrap(), td);
+                assert!(TimeDelta::try_from(d + ns).is_err());
+                durations += 1;
+            }
+            _ => panic!("unexpected line {line}"),
+        }
+    }
+    assert!(instants > 3000 && aware.len() == 3000 && durations > 2000);
+
+    // What has no instant or no Duration.
+    let naive = DateTime::new(2026, 11, 28, 12, 0, 0, 0).unwrap();
+    let e = SystemTime::try_from(&naive).unwrap_err();
+    assert!(e.to_string().contains("naive"), "{e}");
+    let zoned = naive
+        .clone()
+        .with_tzinfo(ZoneInfo::new("Europe/Paris").unwrap());
+    let e = SystemTime::try_from(zoned).unwrap_err();
+    assert!(e.to_string().contains("tz database"), "{e}");
+    let e = Duration::try_from(TimeDelta::new(0, -1, 0).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("negative"), "{e}");
+    assert!(TimeDelta::try_from(Duration::MAX).is_err());
+    assert!(TimeDelta::from_duration_floor(Duration::MAX).is_err());
+    assert!(DateTime::try_from(UNIX_EPOCH + Duration::from_secs(1 << 40)).is_err());
+}
+
+/// The last microsecond a datetime holds, from the Unix epoch (9999-12-31 23:59:59.999999).
+fn hi_us() -> i128 {
+    253_402_300_799_999_999
+}

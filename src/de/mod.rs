@@ -181,6 +181,10 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// assert_eq!(i32::deserialize(&mut de)?, 1);
     /// let e = de.end().unwrap_err();
     /// assert_eq!(e.to_string(), "4 bytes of trailing data after the pickle's STOP (at offset 3)");
+    ///
+    /// // Called before reading anything, it says so.
+    /// let e = pypickle::Deserializer::from_slice(b"K\x01.").end().unwrap_err();
+    /// assert_eq!(e.to_string(), "3 bytes of input, and no pickle was read from it (at offset 0)");
     /// # Ok::<(), pypickle::Error>(())
     /// ```
     pub fn end(&mut self) -> Result<()> {
@@ -200,7 +204,13 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             None => Ok(()),
             Some(_) => {
                 self.broken = Some(at);
-                Err(Error::new(ErrorCode::TrailingData(left)).at_offset(at))
+                // A pickle takes at least one byte: at 0, none was read.
+                let code = if at == 0 {
+                    ErrorCode::UnreadInput(left)
+                } else {
+                    ErrorCode::TrailingData(left)
+                };
+                Err(Error::new(code).at_offset(at))
             }
         }
     }

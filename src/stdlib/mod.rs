@@ -52,6 +52,11 @@
 //! ints is refused by them with an error, but stays a `Value` that prints as CPython's `repr()`
 //! and has its plain form all the same.
 //!
+//! [`TimeDelta`] converts to and from [`std::time::Duration`], and an aware [`DateTime`] with a
+//! fixed offset to and from [`std::time::SystemTime`] (exactly with `TryFrom`; to the
+//! microsecond at or before with [`DateTime::from_system_time_floor`] and
+//! [`TimeDelta::from_duration_floor`]).
+//!
 //! Built-in exception instances (`ValueError('x')`, ...) are allowed too and stay inert
 //! [`Value::Object`]s, printed as CPython's `repr()`.
 //!
@@ -129,6 +134,7 @@ mod fraction;
 mod path;
 mod plain;
 mod range;
+mod std_time;
 mod uuid;
 
 pub(crate) use self::collections::constructor_items;

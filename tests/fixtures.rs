@@ -91,3 +91,48 @@ fn short(s: &str) -> String {
         s.to_string()
     }
 }
+
+/// What CPython 3.14 writes (`python_fixtures/py314/pickles.tsv`, by `python314.py` under
+/// CPython 3.14.2; CI has no 3.14): plain data and the standard library's types at every
+/// protocol read, with the default options, as the `repr()` 3.14 printed for them (in 3.11's
+/// form for an `OrderedDict`, which `Display` follows), through `from_slice` and `from_reader`.
+#[test]
+fn pickles_cpython_3_14_writes_read_as_it_reads_them() {
+    let tsv = include_str!("../python_fixtures/py314/pickles.tsv");
+    let mut lines = tsv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("# 3.14."), "written by {header}");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in lines {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [name, proto, hex, repr] = cols[..] else {
+            panic!("bad fixture line {line:?}")
+        };
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let from_slice = pypickle::from_slice::<Value>(&bytes).map(|v| v.to_string());
+        let from_reader = pypickle::from_reader::<_, Value>(&bytes[..]).map(|v| v.to_string());
+        for (how, got) in [("from_slice", from_slice), ("from_reader", from_reader)] {
+            match got {
+                Ok(got) if got == repr => {}
+                Ok(got) => failures.push(format!(
+                    "{name} at protocol {proto}, {how}: got {}, CPython 3.14 {}",
+                    short(&got),
+                    short(repr)
+                )),
+                Err(e) => failures.push(format!("{name} at protocol {proto}, {how}: {e}")),
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 130, "only {checked} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -145,6 +145,8 @@ pub(crate) enum ErrorCode {
     Cycle,
     #[error("an earlier pickle of this stream failed before its STOP (at offset {0}), so where the next one begins is unknown")]
     StreamBroken(u64),
+    #[error("end() found input left at offset {0} and took a byte of it, so this stream reads no further")]
+    StreamEnded(u64),
     #[error("{0}")]
     Type(Box<str>),
     #[error("{0}")]
@@ -166,7 +168,7 @@ impl ErrorCode {
             Truncated { .. } | NoNewline | NoStop | Empty | ReadEof(_) => Category::Truncated,
             InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
             | MemoMissing(_) | Protocol(_) | TrailingData(_) | UnreadInput(_) | Cycle
-            | StreamBroken(_) => Category::Invalid,
+            | StreamBroken(_) | StreamEnded(_) => Category::Invalid,
             RefusedGlobal { .. } => Category::Refused,
             NeedsHook(_) | Unsupported(_) => Category::Unsupported,
             Limit { .. } => Category::Limit,

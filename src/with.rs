@@ -44,7 +44,10 @@
 //! Other serde formats see through them: `serde_json` writes these fields as arrays (and the
 //! bytearray as an array of numbers, as it writes any bytes). Each also takes an `Option` of
 //! what it takes (`None` is written as `None`). A value of another shape (a map given to
-//! `set`, say) is an error, not a dict.
+//! `set`, say) is an error, not a dict: to find that out before writing anything, the field's
+//! `Serialize` is run up to its first call, then run again to write it, so one that can run
+//! only once (taking an iterator out of a `RefCell`) fails here. `to_value` takes and refuses
+//! the same.
 
 use serde::ser::{Serialize, Serializer};
 use serde::Deserializer;

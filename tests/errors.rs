@@ -1208,6 +1208,15 @@ fn end_refuses_trailing_bytes_after_a_value_read_through_the_deserializer() {
         e.to_string(),
         "unread input, and no pickle was read from it (at offset 0)"
     );
+    // A read after such an end() says what ended the stream: no pickle failed.
+    let mut de = pypickle::Deserializer::from_slice(&ok[..]);
+    de.end().unwrap_err();
+    let e = de.next_value::<i32>().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "end() found input left at offset 0 and took a byte of it, so this stream reads no \
+         further"
+    );
     pypickle::Deserializer::from_slice(&[][..]).end().unwrap();
     pypickle::Deserializer::from_reader(&[][..]).end().unwrap();
 }

@@ -193,14 +193,14 @@ impl Serialize for Evens {
     }
 }
 
-/// Says it has one item and gives `.0`.
-struct Lies(u16);
+/// Says it has `.0` items and gives `.1`.
+struct Lies(usize, u16);
 
 impl Serialize for Lies {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(1))?;
-        for i in 0..self.0 {
+        let mut seq = s.serialize_seq(Some(self.0))?;
+        for i in 0..self.1 {
             seq.serialize_element(&i)?;
         }
         seq.end()
@@ -215,29 +215,110 @@ fn a_tuple_of_a_length_not_known_up_front_is_still_a_tuple() {
         evens: Evens,
         #[serde(with = "pypickle::with::tuple")]
         lies: Lies,
+        #[serde(with = "pypickle::with::tuple")]
+        none_said: Lies,
+        after: u8,
     }
     let mut py = Python::start();
     for n in [0, 1, 3, 5, 7, 9, 2500] {
         let t = T {
             evens: Evens(n),
-            lies: Lies(n.min(9)),
+            lies: Lies(1, n.min(9)),
+            // Protocol 0 writes the MARK of an empty tuple first: it must not get a second.
+            none_said: Lies(0, n.min(2)),
+            after: 7,
         };
         let evens: Vec<String> = (0..n)
             .filter(|x| x % 2 == 0)
             .map(|x| x.to_string())
             .collect();
-        let lies: Vec<String> = (0..n.min(9)).map(|x| x.to_string()).collect();
+        let upto = |k: u16| (0..k).map(|x| x.to_string()).collect::<Vec<_>>();
         let tuple = |items: &[String]| match items {
             [one] => format!("({one},)"),
             _ => format!("({})", items.join(", ")),
         };
-        let want = format!("{{'evens': {}, 'lies': {}}}", tuple(&evens), tuple(&lies));
+        let want = format!(
+            "{{'evens': {}, 'lies': {}, 'none_said': {}, 'after': 7}}",
+            tuple(&evens),
+            tuple(&upto(n.min(9))),
+            tuple(&upto(n.min(2)))
+        );
         for proto in 0..=5 {
             let ours = pypickle::to_vec_with(&t, &SerOptions::new().protocol(proto)).unwrap();
             let echo = py
                 .echo(proto, &ours)
                 .unwrap_or_else(|e| panic!("{n} at protocol {proto}: CPython: {e}"));
             assert_eq!(echo.repr, want, "{n} at protocol {proto}");
+            let v: Value = pypickle::from_slice(&ours).unwrap();
+            assert_eq!(v.to_string(), want, "{n} at protocol {proto}");
         }
     }
+
+    // A hint too small, found out after the tuple's start was written out (a large str
+    // goes straight to the output): an error that says so, not a broken pickle.
+    struct BigFirst;
+    impl Serialize for BigFirst {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(1))?;
+            seq.serialize_element(&"x".repeat(70_000))?;
+            seq.serialize_element("y")?;
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct B(#[serde(with = "pypickle::with::tuple")] BigFirst);
+    for proto in [2, 4] {
+        let e =
+            pypickle::to_vec_with(&B(BigFirst), &SerOptions::new().protocol(proto)).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("said it has 1 element and gave more") && msg.contains("hint"),
+            "{msg}"
+        );
+    }
+}
+
+/// `to_value` takes and refuses what the pickle writer does, with the same words.
+#[test]
+fn to_value_refuses_what_the_writer_refuses() {
+    #[derive(Serialize)]
+    struct Pair(u8, u8);
+    #[derive(Serialize)]
+    struct TupleOfStruct(#[serde(with = "pypickle::with::tuple")] Pair);
+    #[derive(Serialize)]
+    struct SetOfUnit(#[serde(with = "pypickle::with::set")] ());
+    #[derive(Serialize)]
+    struct FrozenOfSet(#[serde(with = "pypickle::with::frozenset")] Value);
+    let set = Value::Set(vec![Value::Int(1)]);
+    let cases = [
+        (
+            pypickle::to_vec(&TupleOfStruct(Pair(1, 2))),
+            pypickle::to_value(&TupleOfStruct(Pair(1, 2))),
+            "not from a struct",
+        ),
+        (
+            pypickle::to_vec(&SetOfUnit(())),
+            pypickle::to_value(&SetOfUnit(())),
+            "not from an enum variant or ()",
+        ),
+        (
+            pypickle::to_vec(&FrozenOfSet(set.clone())),
+            pypickle::to_value(&FrozenOfSet(set)),
+            "not from a set",
+        ),
+    ];
+    for (written, valued, says) in cases {
+        let (w, v) = (written.unwrap_err(), valued.unwrap_err());
+        assert!(w.to_string().contains(says), "{w}");
+        assert_eq!(w.to_string(), v.to_string());
+        assert_eq!(v.category(), Category::Unserializable);
+    }
+    // A Rust tuple given to with::tuple is one already, both ways.
+    #[derive(Serialize)]
+    struct T(#[serde(with = "pypickle::with::tuple")] (u8, u8));
+    let v = pypickle::to_value(&T((1, 2))).unwrap();
+    assert_eq!(v.to_string(), "(1, 2)");
+    let w: Value = pypickle::from_slice(&pypickle::to_vec(&T((1, 2))).unwrap()).unwrap();
+    assert_eq!(w, v);
 }

@@ -2183,6 +2183,19 @@ for u in [0, 1, top] + [r.randint(0, top) for _ in range(2000)] + [r.randint(0, 
     assert!(TimeDelta::try_from(Duration::MAX).is_err());
     assert!(TimeDelta::from_duration_floor(Duration::MAX).is_err());
     assert!(DateTime::try_from(UNIX_EPOCH + Duration::from_secs(1 << 40)).is_err());
+    // The nanoseconds named are the instant's own past its microsecond, before 1970 too.
+    for (t, below) in [
+        (UNIX_EPOCH + Duration::from_nanos(1), 1),
+        (UNIX_EPOCH - Duration::from_nanos(1), 999),
+        (UNIX_EPOCH - Duration::from_nanos(1_000_250), 750),
+    ] {
+        let e = DateTime::try_from(t).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!(": {below} ns below a microsecond")),
+            "{e}"
+        );
+    }
 }
 
 /// The last microsecond a datetime holds, from the Unix epoch (9999-12-31 23:59:59.999999).

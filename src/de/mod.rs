@@ -120,6 +120,9 @@ pub struct Deserializer<R> {
     /// Where a pickle failed before its STOP: the stream's position is then unknown, and no
     /// further pickle is read from it.
     broken: Option<u64>,
+    /// `broken` was set by [`Deserializer::end`], which found input left and took a byte of
+    /// it: no pickle failed.
+    ended: bool,
 }
 
 impl<'de> Deserializer<SliceRead<'de>> {
@@ -152,6 +155,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
             machine: Machine::default(),
             arena: Arena::default(),
             broken: None,
+            ended: false,
         }
     }
 
@@ -189,7 +193,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// ```
     pub fn end(&mut self) -> Result<()> {
         if let Some(at) = self.broken {
-            return Err(Error::new(ErrorCode::StreamBroken(at)));
+            return Err(self.broken_at(at));
         }
         let at = self.read.position();
         let left = self
@@ -203,7 +207,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         {
             None => Ok(()),
             Some(_) => {
-                self.broken = Some(at);
+                (self.broken, self.ended) = (Some(at), true);
                 // A pickle takes at least one byte: at 0, none was read.
                 let code = if at == 0 {
                     ErrorCode::UnreadInput(left)
@@ -213,6 +217,16 @@ impl<'de, R: Read<'de>> Deserializer<R> {
                 Err(Error::new(code).at_offset(at))
             }
         }
+    }
+
+    /// The error for a read after the stream broke at `at`.
+    #[cold]
+    fn broken_at(&self, at: u64) -> Error {
+        Error::new(if self.ended {
+            ErrorCode::StreamEnded(at)
+        } else {
+            ErrorCode::StreamBroken(at)
+        })
     }
 
     /// Read the next pickle as a `T`; `Ok(None)` if the input is at its end.
@@ -294,7 +308,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// those [`Machine::set_buffers`] counted, for a persistent id that holds one.
     fn next_root(&mut self, buffers: &'de [&'de [u8]]) -> Result<Option<arena::Node>> {
         if let Some(at) = self.broken {
-            return Err(Error::new(ErrorCode::StreamBroken(at)));
+            return Err(self.broken_at(at));
         }
         let start = self.read.position();
         // Broken until the run returns: a hook that panics (caught by the caller) leaves the

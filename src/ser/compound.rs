@@ -452,6 +452,11 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     /// A tuple of a length only hinted: where its items begin is kept, in the batch a tuple
     /// does not use, for [`SeqWriter::unshorten`].
     fn hinted(mut self) -> Self {
+        if self.len == 0 && self.ser.proto() == 0 {
+            // Protocol 0 wrote the MARK of an empty tuple already: items may follow it as
+            // they are, and no second MARK goes in.
+            self.flags &= !SHORT;
+        }
         self.batch.mark_pos = self.ser.out.buf.len();
         self.batch.mark_epoch = self.ser.out.epoch;
         self.flags |= HINTED;
@@ -562,8 +567,17 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                 self.count += 1;
                 if self.flags & SHORT != 0 && self.count > self.len && !self.unshorten() {
                     return Err(self.ser.fail(unserializable(format!(
-                        "a tuple said it has {} elements and gave more",
-                        self.len
+                        "a tuple said it has {} and gave more{}",
+                        match self.len {
+                            1 => "1 element".to_string(),
+                            n => format!("{n} elements"),
+                        },
+                        if self.flags & HINTED != 0 {
+                            " (a sequence's length hint, too small after the start of the \
+                             tuple was written out: a hint given must be the length)"
+                        } else {
+                            ""
+                        }
                     ))));
                 }
                 let hashable = self.flags & HASHABLE != 0;

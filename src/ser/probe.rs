@@ -30,6 +30,8 @@ pub(crate) enum Shape {
     Seq,
     /// `None` (an `Option` left empty).
     None,
+    /// One of the crate's own newtypes for a Python type serde lacks (a `Value`'s set, ...).
+    Tagged(crate::value::magic::Tag),
     /// Anything else: `None`, a dict, an enum variant, ...
     Other,
 }
@@ -44,7 +46,12 @@ impl Shape {
             Shape::Str => "str",
             Shape::Bytes => "bytes",
             Shape::Tuple => "tuple",
-            Shape::Named | Shape::Map | Shape::Seq | Shape::None | Shape::Other => return None,
+            Shape::Named
+            | Shape::Map
+            | Shape::Seq
+            | Shape::None
+            | Shape::Tagged(_)
+            | Shape::Other => return None,
         })
     }
 }
@@ -152,8 +159,9 @@ impl Serializer for Probe<'_> {
         Err(Found(match crate::value::magic::Tag::from_name(name) {
             Some(crate::value::magic::Tag::Tuple) => Shape::Tuple,
             Some(crate::value::magic::Tag::BigInt) => Shape::Int,
-            // Other Python types, persistent ids.
-            Some(_) => Shape::Other,
+            // Other Python types.
+            Some(tag) => Shape::Tagged(tag),
+            // Persistent ids.
             None if name.starts_with('$') => Shape::Other,
             // A newtype registered for a class of its own is an instance; any other is its
             // content (see `Serializer::serialize_newtype_struct`).

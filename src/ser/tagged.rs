@@ -41,16 +41,10 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
             // a Rust tuple. Anything else is refused before it is written: a map or struct
             // would otherwise write a dict and hand the tag on to the first sequence inside.
             Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray => {
-                let want = if tag == Tag::ByteArray {
-                    Shape::Bytes
-                } else {
-                    Shape::Seq
-                };
-                match shape_of(payload, &self.opts.registry) {
-                    shape if shape == want => {}
-                    Shape::Tuple if tag == Tag::Tuple => return payload.serialize(&mut *self),
-                    Shape::None => return serde::Serializer::serialize_none(&mut *self),
-                    shape => return Err(not_a_payload(tag, shape)),
+                match check_payload(tag, payload, &self.opts.registry)? {
+                    Payload::Take => {}
+                    Payload::AsIs => return payload.serialize(&mut *self),
+                    Payload::None => return serde::Serializer::serialize_none(&mut *self),
                 }
                 match tag {
                     Tag::Set if self.key() => return Err(self.unhashable("a set")),
@@ -189,6 +183,38 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     }
 }
 
+/// How the payload of a `$pypickle::` set, frozenset, tuple or bytearray newtype (what
+/// `pypickle::with` writes) is written.
+pub(crate) enum Payload {
+    /// Its sequence (or bytes) become the Python type.
+    Take,
+    /// A Rust tuple given to `with::tuple`: a tuple already.
+    AsIs,
+    /// `None`: an `Option` left empty.
+    None,
+}
+
+/// How `payload` is written under `tag`, found from the first call its `Serialize` makes (so
+/// a payload is serialized a second time to be written), or the error for a payload of
+/// another shape.
+pub(crate) fn check_payload<T: Serialize + ?Sized>(
+    tag: Tag,
+    payload: &T,
+    registry: &crate::ClassRegistry,
+) -> Result<Payload> {
+    let want = if tag == Tag::ByteArray {
+        Shape::Bytes
+    } else {
+        Shape::Seq
+    };
+    match shape_of(payload, registry) {
+        shape if shape == want => Ok(Payload::Take),
+        Shape::Tuple if tag == Tag::Tuple => Ok(Payload::AsIs),
+        Shape::None => Ok(Payload::None),
+        shape => Err(not_a_payload(tag, shape)),
+    }
+}
+
 /// The error for a `$pypickle::` set, frozenset, tuple or bytearray newtype (what
 /// `pypickle::with` writes) whose payload is not what the Python type is made of.
 #[cold]
@@ -203,7 +229,14 @@ fn not_a_payload(tag: Tag, shape: Shape) -> crate::Error {
         Shape::Tuple => "a tuple",
         Shape::Seq => "a sequence",
         Shape::None => "None",
-        Shape::Other => "an enum variant or unit",
+        Shape::Tagged(Tag::Set) => "a set",
+        Shape::Tagged(Tag::FrozenSet) => "a frozenset",
+        Shape::Tagged(Tag::ByteArray) => "a bytearray",
+        Shape::Tagged(Tag::Complex) => "a complex",
+        Shape::Tagged(Tag::Global) => "a global",
+        Shape::Tagged(Tag::Object) => "an object",
+        Shape::Tagged(_) => "a protocol 5 buffer",
+        Shape::Other => "an enum variant or ()",
     };
     unserializable(payload_mismatch(tag, got))
 }

@@ -50,19 +50,23 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The error for a duration or instant `below` nanoseconds past a whole microsecond.
+fn below_a_microsecond(what: &str, below: u32) -> Error {
+    invalid(
+        what,
+        format_args!(
+            "{below} ns below a microsecond, which Python does not keep \
+             (use the `_floor` conversion, or round it first)"
+        ),
+    )
+}
+
 /// A `Duration` in whole microseconds, or the error for the nanoseconds it has beyond them.
 fn exact_micros(d: Duration, what: &str) -> Result<i128, Error> {
-    let below = d.subsec_nanos() % 1000;
-    if below != 0 {
-        return Err(invalid(
-            what,
-            format_args!(
-                "{d:?} has {below} ns below a microsecond, which Python does not keep \
-                 (use the `_floor` conversion, or round it first)"
-            ),
-        ));
+    match d.subsec_nanos() % 1000 {
+        0 => Ok(d.as_micros() as i128),
+        below => Err(below_a_microsecond(what, below)),
     }
-    Ok(d.as_micros() as i128)
 }
 
 /// Microseconds from the Unix epoch to `t` (negative before it): exact, or floored.
@@ -71,17 +75,18 @@ fn micros_since_epoch(t: SystemTime, floor: bool) -> Result<i128, Error> {
         Ok(d) => (d, true),
         Err(e) => (e.duration(), false),
     };
-    let us = if floor {
-        d.as_micros() as i128
-    } else {
-        exact_micros(d, DATETIME)?
-    };
-    Ok(match (after, floor && d.subsec_nanos() % 1000 != 0) {
-        (true, _) => us,
-        // Before the epoch, the microsecond at or before lies one further back.
-        (false, true) => -us - 1,
-        (false, false) => -us,
-    })
+    let us = d.as_micros() as i128;
+    let past = d.subsec_nanos() % 1000;
+    if past == 0 {
+        return Ok(if after { us } else { -us });
+    }
+    if !floor {
+        // Before the epoch, `past` nanoseconds short of a microsecond back from 1970.
+        let below = if after { past } else { 1000 - past };
+        return Err(below_a_microsecond(DATETIME, below));
+    }
+    // Before the epoch, the microsecond at or before lies one further back.
+    Ok(if after { us } else { -us - 1 })
 }
 
 /// The UTC datetime `us` microseconds after the Unix epoch.

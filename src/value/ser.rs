@@ -421,8 +421,6 @@ fn untag(tag: Tag, inner: Value) -> Result<Value> {
                 dict_items,
             }))
         }
-        // `pypickle::with` of an `Option` left empty.
-        (Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray, Value::None) => Value::None,
         (tag @ (Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray), v) => {
             let got = format!("a {}", v.type_name());
             return Err(bad(&crate::ser::tagged::payload_mismatch(tag, &got)));
@@ -546,6 +544,13 @@ impl Serializer for ValueSerializer {
             ));
         }
         let tag = Tag::from_name(name);
+        if let Some(t @ (Tag::Set | Tag::FrozenSet | Tag::Tuple | Tag::ByteArray)) = tag {
+            // Refused or taken as the pickle writer takes it (see `check_payload`).
+            use crate::ser::tagged::{check_payload, Payload};
+            if let Payload::None = check_payload(t, v, &crate::ClassRegistry::new())? {
+                return Ok(Value::None);
+            }
+        }
         let mut payload = self.unwrapped(tag == Some(Tag::BigInt))?;
         if tag == Some(Tag::Object) {
             // The 7-tuple's state, list and dict items are each one more container here, where

@@ -36,20 +36,10 @@ fn every_fixture_reprs_like_cpython() {
         );
         let bytes = fs::read(data_dir().join(file)).unwrap();
         let opts = options(encoding);
-        match pypickle::from_slice_with::<Value>(&bytes, &opts).map(|v| v.to_string()) {
-            Ok(got) if got == repr => {}
-            Ok(got) => failures.push(format!(
-                "{file} [{encoding}]: got {}, CPython {}",
-                short(&got),
-                short(repr)
-            )),
-            Err(e) => failures.push(format!("{file} [{encoding}]: error {e}")),
-        }
-        match pypickle::from_reader_with::<_, Value>(&bytes[..], &opts).map(|v| v.to_string()) {
-            Ok(got) if got == repr => {}
-            Ok(_) => failures.push(format!("{file} [{encoding}]: from_reader differs")),
-            Err(e) => failures.push(format!("{file} [{encoding}]: from_reader error {e}")),
-        }
+        let label = format!("{file} [{encoding}]");
+        let from_slice = pypickle::from_slice_with::<Value>(&bytes, &opts);
+        let from_reader = pypickle::from_reader_with::<_, Value>(&bytes[..], &opts);
+        compare(&label, repr, from_slice, from_reader, &mut failures);
         checked += 1;
     }
     assert!(checked > 800, "only {checked} fixtures");
@@ -113,19 +103,10 @@ fn pickles_cpython_3_14_writes_read_as_it_reads_them() {
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
             .collect();
-        let from_slice = pypickle::from_slice::<Value>(&bytes).map(|v| v.to_string());
-        let from_reader = pypickle::from_reader::<_, Value>(&bytes[..]).map(|v| v.to_string());
-        for (how, got) in [("from_slice", from_slice), ("from_reader", from_reader)] {
-            match got {
-                Ok(got) if got == repr => {}
-                Ok(got) => failures.push(format!(
-                    "{name} at protocol {proto}, {how}: got {}, CPython 3.14 {}",
-                    short(&got),
-                    short(repr)
-                )),
-                Err(e) => failures.push(format!("{name} at protocol {proto}, {how}: {e}")),
-            }
-        }
+        let from_slice = pypickle::from_slice::<Value>(&bytes);
+        let from_reader = pypickle::from_reader::<_, Value>(&bytes[..]);
+        let label = format!("{name} at protocol {proto}");
+        compare(&label, repr, from_slice, from_reader, &mut failures);
         checked += 1;
     }
     assert!(checked >= 130, "only {checked} cases");
@@ -135,4 +116,26 @@ fn pickles_cpython_3_14_writes_read_as_it_reads_them() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A failure for each of `from_slice` and `from_reader` whose `Value` does not print as
+/// `repr`.
+fn compare(
+    label: &str,
+    repr: &str,
+    from_slice: pypickle::Result<Value>,
+    from_reader: pypickle::Result<Value>,
+    failures: &mut Vec<String>,
+) {
+    for (how, got) in [("from_slice", from_slice), ("from_reader", from_reader)] {
+        match got.map(|v| v.to_string()) {
+            Ok(got) if got == repr => {}
+            Ok(got) => failures.push(format!(
+                "{label}, {how}: got {}, CPython {}",
+                short(&got),
+                short(repr)
+            )),
+            Err(e) => failures.push(format!("{label}, {how}: error {e}")),
+        }
+    }
 }

@@ -23,6 +23,7 @@ pub struct DisOptions {
     all: bool,
     keep_memo: bool,
     max_output: Option<usize>,
+    py314: bool,
 }
 
 impl Default for DisOptions {
@@ -32,6 +33,7 @@ impl Default for DisOptions {
             all: false,
             keep_memo: false,
             max_output: None,
+            py314: false,
         }
     }
 }
@@ -68,6 +70,27 @@ impl DisOptions {
     /// absurdly deep (each level indents every line inside it).
     pub fn max_output(mut self, bytes: usize) -> Self {
         self.max_output = Some(bytes);
+        self
+    }
+
+    /// Print what CPython 3.14's `pickletools` prints; the default is 3.8-3.13's, which agree.
+    /// 3.14 decodes GLOBAL, INST and PERSID lines as UTF-8 (not ASCII) and a Python 2 STRING
+    /// as Latin-1, prints the Python 2 strings with `ascii()` (`'\xe9'`, not `'é'`), lets a
+    /// memo key be stored twice, and leaves "no MARK exists on stack" off the line it
+    /// reports that for.
+    ///
+    /// ```
+    /// use pypickle::{dis_to, DisOptions};
+    /// // A Python 2 str holding b'\xe9', as protocol 1 wrote it.
+    /// let data = b"U\x01\xe9.";
+    /// let mut out = String::new();
+    /// dis_to(&mut out, data, &DisOptions::new().pickletools_3_14(true))?;
+    /// assert!(out.contains("SHORT_BINSTRING '\\xe9'"));
+    /// assert!(pypickle::dis(data)?.contains("SHORT_BINSTRING 'é'"));
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn pickletools_3_14(mut self, yes: bool) -> Self {
+        self.py314 = yes;
         self
     }
 }
@@ -122,7 +145,7 @@ pub fn dis_to<W: Write>(out: &mut W, bytes: &[u8], opts: &DisOptions) -> Result<
         if !opts.keep_memo {
             memo.clear();
         }
-        dis_one(&mut w, &mut ops, &mut memo, opts.indent)?;
+        dis_one(&mut w, &mut ops, &mut memo, opts)?;
         if !opts.all || ops.pos >= bytes.len() {
             return Ok(());
         }
@@ -412,8 +435,35 @@ fn py_float(s: &[u8]) -> std::result::Result<f64, String> {
     clean.parse::<f64>().map_err(|_| bad())
 }
 
-/// `codecs.escape_decode`, then `.decode("ascii")`.
-fn escape_decode_ascii(s: &[u8]) -> std::result::Result<String, String> {
+/// What the bytes `codecs.escape_decode` gives are decoded as.
+#[derive(Clone, Copy)]
+enum Decode {
+    Ascii,
+    Latin1,
+    /// Strict UTF-8 (no surrogates).
+    Utf8,
+}
+
+/// A Python 2 string's argument as `pickletools` prints it: `repr()`, or in 3.14 `ascii()`.
+fn py2_str_repr(text: String, py314: bool) -> String {
+    let repr = Value::Str(text).to_string();
+    if !py314 {
+        return repr;
+    }
+    // The text is Latin-1: what repr() leaves of it past ASCII becomes `\xNN`.
+    let mut out = String::with_capacity(repr.len());
+    for c in repr.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        }
+    }
+    out
+}
+
+/// `codecs.escape_decode`, then `.decode(how)`.
+fn escape_decode(s: &[u8], how: Decode) -> std::result::Result<String, String> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -466,6 +516,11 @@ fn escape_decode_ascii(s: &[u8]) -> std::result::Result<String, String> {
             }
         }
     }
+    match how {
+        Decode::Latin1 => return Ok(out.iter().map(|&b| char::from(b)).collect()),
+        Decode::Utf8 => return strict_utf8(out),
+        Decode::Ascii => {}
+    }
     match out.iter().position(|b| !b.is_ascii()) {
         None => Ok(String::from_utf8(out).expect("ascii")),
         Some(at) => Err(format!(
@@ -473,6 +528,25 @@ fn escape_decode_ascii(s: &[u8]) -> std::result::Result<String, String> {
             out[at]
         )),
     }
+}
+
+/// `bytes.decode('utf-8')`, with Python's words for what is not UTF-8.
+fn strict_utf8(bytes: Vec<u8>) -> std::result::Result<String, String> {
+    let bad = match String::from_utf8(bytes) {
+        Ok(s) => return Ok(s),
+        Err(e) => e.into_bytes(),
+    };
+    // Python's words for it, as for `surrogatepass`; what that accepts is a surrogate, whose
+    // first byte strict UTF-8 refuses to continue.
+    utf8_surrogatepass(&bad)?;
+    // (0xed leads a sequence only: it is never a continuation byte.)
+    let at = bad
+        .windows(2)
+        .position(|w| w[0] == 0xed && w[1] >= 0xa0)
+        .unwrap_or(0);
+    Err(format!(
+        "'utf-8' codec can't decode byte 0xed in position {at}: invalid continuation byte"
+    ))
 }
 
 /// `str(data, 'raw-unicode-escape')`, as code points.
@@ -625,8 +699,11 @@ fn long_repr(data: &[u8]) -> std::result::Result<String, String> {
 
 /// The decoded argument, as `repr()` prints it. `Err` is the message of the exception the
 /// argument reader raises (before the opcode's line is printed).
-fn decode_arg<'a>(o: &Opcode<'a>) -> std::result::Result<Option<Decoded<'a>>, String> {
+fn decode_arg<'a>(o: &Opcode<'a>, py314: bool) -> std::result::Result<Option<Decoded<'a>>, String> {
     let code = o.info.code;
+    use Decode::{Ascii, Latin1, Utf8};
+    // How a GLOBAL's, INST's or PERSID's line decodes.
+    let names = if py314 { Utf8 } else { Ascii };
     Ok(Some(match o.arg {
         RawArg::None => return Ok(None),
         RawArg::Uint(v) => Decoded::Text(v.to_string()),
@@ -644,19 +721,20 @@ fn decode_arg<'a>(o: &Opcode<'a>) -> std::result::Result<Option<Decoded<'a>>, St
             op::FLOAT => Decoded::Text(Value::Float(py_float(line)?).to_string()),
             op::STRING => {
                 let inner = strip_quotes(line)?;
-                Decoded::Text(Value::Str(escape_decode_ascii(inner)?).to_string())
+                let text = escape_decode(inner, if py314 { Latin1 } else { Ascii })?;
+                Decoded::Text(py2_str_repr(text, py314))
             }
             op::UNICODE => Decoded::Text(str_repr(&raw_unicode_escape(line)?)),
             // PERSID
-            _ => Decoded::Text(Value::Str(escape_decode_ascii(line)?).to_string()),
+            _ => Decoded::Text(Value::Str(escape_decode(line, names)?).to_string()),
         },
         RawArg::Lines(a, b) => {
-            let s = format!("{} {}", escape_decode_ascii(a)?, escape_decode_ascii(b)?);
+            let s = format!("{} {}", escape_decode(a, names)?, escape_decode(b, names)?);
             Decoded::Text(Value::Str(s).to_string())
         }
         RawArg::Data(d) => match code {
             op::BINSTRING | op::SHORT_BINSTRING => {
-                Decoded::Text(Value::Str(d.iter().map(|&b| b as char).collect()).to_string())
+                Decoded::Text(py2_str_repr(d.iter().map(|&b| b as char).collect(), py314))
             }
             op::BINBYTES | op::SHORT_BINBYTES | op::BINBYTES8 => Decoded::Text(bytes_repr(d)),
             op::BYTEARRAY8 => Decoded::Text(Value::ByteArray(d.to_vec()).to_string()),
@@ -714,8 +792,9 @@ fn dis_one<W: Write>(
     w: &mut Out<'_, W>,
     ops: &mut Ops<'_>,
     memo: &mut HashSet<Key>,
-    indent: usize,
+    opts: &DisOptions,
 ) -> Result<()> {
+    let (indent, py314) = (opts.indent, opts.py314);
     // The emulated stack: true for a MARK.
     let mut stack: Vec<bool> = Vec::new();
     let mut marks: Vec<usize> = Vec::new();
@@ -725,7 +804,7 @@ fn dis_one<W: Write>(
         let o = ops.next()?;
         let code = o.info.code;
         let fail = |msg: String| invalid(msg, o.pos, Some(code));
-        let arg = decode_arg(&o).map_err(fail)?;
+        let arg = decode_arg(&o, py314).map_err(fail)?;
         line.clear();
         write!(line, "{:5}: ", o.pos).expect("string");
         w.put(&line)?;
@@ -764,8 +843,10 @@ fn dis_one<W: Write>(
                     numtopop = mark_at.unwrap_or(0);
                 }
                 None => {
-                    markmsg = Some("no MARK exists on stack".into());
-                    errormsg = markmsg.clone();
+                    errormsg = Some("no MARK exists on stack".into());
+                    if !py314 {
+                        markmsg = errormsg.clone();
+                    }
                 }
             }
         }
@@ -779,7 +860,7 @@ fn dis_one<W: Write>(
                 } else {
                     memo_key(&o).map_err(fail)?
                 };
-                if memo.contains(&idx) {
+                if memo.contains(&idx) && !py314 {
                     let shown = match &arg {
                         Some(Decoded::Text(t)) => t.clone(),
                         _ => "None".into(),

@@ -682,3 +682,76 @@ fn utf8_errors_are_worded_as_python_words_them() {
         failures[..failures.len().min(20)].join("\n")
     );
 }
+
+/// The 64-bit FNV-1a hash, as `python_fixtures/dis314.py` hashes pickletools' text.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// With `DisOptions::pickletools_3_14`, every fixture and a few crafted pickles disassemble as
+/// CPython 3.14's pickletools does (`python_fixtures/py314/dis.tsv`, written by `dis314.py`
+/// under CPython 3.14.2: CI has no 3.14): the same text, by hash and length, and the same
+/// verdict, an error where it raises, with its message.
+#[test]
+fn pickletools_3_14_mode_matches_cpython_3_14() {
+    let tsv = std::fs::read_to_string(root().join("py314/dis.tsv")).unwrap();
+    let mut lines = tsv.lines();
+    assert!(lines.next().unwrap().starts_with("# 3.14."));
+    let opts = pypickle::DisOptions::new().pickletools_3_14(true);
+    let (mut checked, mut crafted, mut differs_from_3_13) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for line in lines {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [name, hex, verdict, hash, len] = cols[..] else {
+            panic!("bad line {line:?}")
+        };
+        let bytes = if hex == "-" {
+            std::fs::read(root().join(name)).unwrap()
+        } else {
+            crafted += 1;
+            unhex(hex)
+        };
+        let mut text = String::new();
+        let result = pypickle::dis_to(&mut text, &bytes, &opts);
+        let mut old = String::new();
+        let _ = pypickle::dis_to(&mut old, &bytes, &pypickle::DisOptions::new());
+        differs_from_3_13 += usize::from(old != text);
+        let want = (
+            u64::from_str_radix(hash, 16).unwrap(),
+            len.parse::<usize>().unwrap(),
+        );
+        if (fnv1a64(text.as_bytes()), text.len()) != want {
+            failures.push(format!("{name}: text differs from 3.14's:\n{text}"));
+        }
+        match (&result, verdict.strip_prefix("error:")) {
+            (Ok(()), None) => {}
+            // The verdict, as for the default mode (our words are our own), but the crafted
+            // cases' UTF-8 errors, whose words are Python's.
+            (Err(e), Some(theirs)) => {
+                let message = theirs.split_once(": ").map_or(theirs, |(_, m)| m);
+                if theirs.starts_with("UnicodeDecodeError") && !e.to_string().starts_with(message) {
+                    failures.push(format!("{name}: 3.14 raises {theirs}, ours: {e}"));
+                }
+            }
+            _ => failures.push(format!("{name}: 3.14 says {verdict}, ours {result:?}")),
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 1700 && crafted >= 14,
+        "{checked} cases, {crafted} crafted"
+    );
+    // The mode is not the default's under another name.
+    assert!(
+        differs_from_3_13 >= 8,
+        "only {differs_from_3_13} differ from 3.13's text"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -24,6 +24,10 @@ pub struct Args {
     /// Blanks by which each MARK level indents (pickletools -l).
     #[arg(short = 'l', long, default_value_t = 4, value_name = "N")]
     indent: usize,
+    /// Print what CPython 3.14's pickletools prints (UTF-8 global names, ascii() of Python 2
+    /// strings, a memo key stored twice allowed); the default is 3.8-3.13's.
+    #[arg(long = "py314")]
+    py314: bool,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -32,7 +36,8 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let opts = DisOptions::new()
         .indent(args.indent)
         .all_pickles(args.all)
-        .keep_memo(args.memo);
+        .keep_memo(args.memo)
+        .pickletools_3_14(args.py314);
     let mut text = String::new();
     let result = pypickle::dis_to(&mut text, &bytes, &opts);
     let mut out = Stdout::new();

@@ -1,5 +1,6 @@
 //! `#[serde(with = "...")]` helpers that write a field as a Python type serde's data model
-//! lacks: a `set`, a `frozenset`, a `tuple` of any length, or a `bytearray`.
+//! lacks: a `set`, a `frozenset`, a `tuple` of any length, or a `bytearray` (and `bytes`, as
+//! `serde_bytes` writes them).
 //!
 //! Without them a `HashSet` or `BTreeSet` is written as a list (serde has no set type), a `Vec`
 //! as a list and a `Vec<u8>` as a list of ints. Each module here has the `serialize` and
@@ -119,6 +120,26 @@ pub mod tuple {
         d: D,
     ) -> Result<T, D::Error> {
         read(d)
+    }
+}
+
+/// Bytes (`Vec<u8>`, `[u8; N]`, `Cow<[u8]>`, ...) written as Python `bytes`: what
+/// `serde_bytes` does, here beside [`bytearray`](mod@bytearray) so that a field needs no
+/// other crate. (Without it a `Vec<u8>` is a list of ints.)
+pub mod bytes {
+    /// Writes `value`'s bytes as Python `bytes`.
+    pub fn serialize<T: serde_bytes::Serialize + ?Sized, S: serde::Serializer>(
+        value: &T,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        serde_bytes::serialize(value, s)
+    }
+
+    /// Reads `bytes` or a `bytearray` as `serde_bytes` does.
+    pub fn deserialize<'de, T: serde_bytes::Deserialize<'de>, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        serde_bytes::deserialize(d)
     }
 }
 

@@ -2183,6 +2183,36 @@ for u in [0, 1, top] + [r.randint(0, top) for _ in range(2000)] + [r.randint(0, 
     assert!(TimeDelta::try_from(Duration::MAX).is_err());
     assert!(TimeDelta::from_duration_floor(Duration::MAX).is_err());
     assert!(DateTime::try_from(UNIX_EPOCH + Duration::from_secs(1 << 40)).is_err());
+    // serde's own SystemTime and Duration fields meet a datetime and a timedelta: the error
+    // says which type reads them (it said "invalid type: byte array, expected u64").
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Std {
+        at: SystemTime,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Span {
+        ttl: Duration,
+    }
+    let at = DateTime::new(2026, 11, 28, 12, 0, 0, 0)
+        .unwrap()
+        .with_tzinfo(TimeZone::utc());
+    let data = pypickle::to_vec(&std::collections::BTreeMap::from([("at", at)])).unwrap();
+    let e = from_slice::<Std>(&data).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("read as pypickle::stdlib::DateTime, then `SystemTime::try_from"),
+        "{e}"
+    );
+    let ttl = TimeDelta::new(1, 2, 3).unwrap();
+    let data = pypickle::to_vec(&std::collections::BTreeMap::from([("ttl", ttl)])).unwrap();
+    let e = from_slice::<Span>(&data).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("read as pypickle::stdlib::TimeDelta, then `Duration::try_from"),
+        "{e}"
+    );
     // The nanoseconds named are the instant's own past its microsecond, before 1970 too.
     for (t, below) in [
         (UNIX_EPOCH + Duration::from_nanos(1), 1),

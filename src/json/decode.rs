@@ -257,7 +257,10 @@ impl Decoder<'_> {
         }
         Err(Error::new(
             ErrorKind::Refused,
-            format!("{tag} is refused: globals and objects are read only with the objects option"),
+            format!(
+                "{tag} is refused: globals and objects are read only with \
+                 `JsonOptions::objects(true)` (the command line's --objects)"
+            ),
         ))
     }
 

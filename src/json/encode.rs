@@ -148,7 +148,8 @@ impl Encoder<'_> {
         Err(Error::new(
             ErrorKind::Refused,
             format!(
-                "{} is refused: globals and objects are mapped only with the objects option",
+                "{} is refused: globals and objects (a datetime, a Decimal, ...) are mapped \
+                 only with `JsonOptions::objects(true)` (the command line's --objects)",
                 what()
             ),
         ))

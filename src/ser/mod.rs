@@ -663,8 +663,19 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[cold]
     pub(crate) fn unhashable(&self, what: &str) -> Error {
         unserializable(format!(
-            "{what} cannot be a dict key or set element: Python cannot hash it"
+            "{what} cannot be a dict key or set element: Python cannot hash it{}",
+            crate::ser::tuple_hint(what)
         ))
+    }
+}
+
+/// For an unhashable sequence, the way to a hashable one.
+pub(crate) fn tuple_hint(what: &str) -> &'static str {
+    if what.starts_with("a sequence") {
+        " (a Rust tuple or array is written as a tuple, which it can hash; so is a `Vec` field \
+         with `pypickle::with::tuple`)"
+    } else {
+        ""
     }
 }
 

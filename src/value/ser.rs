@@ -358,7 +358,8 @@ fn hashable(v: Value) -> Result<Value> {
     match unhashable(&v) {
         None => Ok(v),
         Some(what) => Err(bad(&format!(
-            "{what} cannot be a dict key or set element: Python cannot hash it"
+            "{what} cannot be a dict key or set element: Python cannot hash it{}",
+            crate::ser::tuple_hint(what)
         ))),
     }
 }

@@ -433,6 +433,26 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
                 ));
             }
+            // serde's own `SystemTime` and `Duration` are structs of seconds and nanoseconds:
+            // a Python datetime or timedelta goes through this crate's types.
+            let std_time = match (m, q, rust) {
+                ("datetime", "datetime", Some("SystemTime")) => {
+                    Some("datetime.datetime is read as pypickle::stdlib::DateTime, then `SystemTime::try_from(&dt)`")
+                }
+                ("datetime", "timedelta", Some("Duration")) => {
+                    Some("datetime.timedelta is read as pypickle::stdlib::TimeDelta, then `Duration::try_from(td)`")
+                }
+                _ => None,
+            };
+            if let Some(how) = std_time {
+                return Err(type_error(
+                    self.node,
+                    format!(
+                        "a {how}: serde's {} is a struct of seconds and nanoseconds",
+                        rust.unwrap_or_default()
+                    ),
+                ));
+            }
         }
         if let Some(rust) = rust {
             self.check_class(id, rust, entry)?;

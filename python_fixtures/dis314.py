@@ -38,6 +38,9 @@ CRAFTED = [
     b"K\x01q\x00q\x00.",                 # BINPUT twice
     b"]K\x01e.",                         # APPENDS without a MARK
     b"K\x01\x94K\x02q\x00\x94.",         # MEMOIZE onto a key a PUT took
+    b"S'abc\n.",                         # a quote at one end: "string quote", not "strinq"
+    b"c\xed\xa0\x80\xff\nx\n.",           # a surrogate, then a byte no UTF-8 starts with
+    b"c\xc3\xed\xa0\x80\nx\n.",           # a sequence cut short by a surrogate's first byte
 ]
 
 

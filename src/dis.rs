@@ -538,12 +538,18 @@ fn strict_utf8(bytes: Vec<u8>) -> std::result::Result<String, String> {
     };
     // Python's words for it, as for `surrogatepass`; what that accepts is a surrogate, whose
     // first byte strict UTF-8 refuses to continue.
-    utf8_surrogatepass(&bad)?;
-    // (0xed leads a sequence only: it is never a continuation byte.)
-    let at = bad
-        .windows(2)
-        .position(|w| w[0] == 0xed && w[1] >= 0xa0)
-        .unwrap_or(0);
+    // (0xed leads a sequence only: it is never a continuation byte.) Strict UTF-8 stops at the
+    // first surrogate, before any error `surrogatepass` meets later.
+    let surrogate = bad.windows(2).position(|w| w[0] == 0xed && w[1] >= 0xa0);
+    let Some(at) = surrogate else {
+        utf8_surrogatepass(&bad)?;
+        return Err("'utf-8' codec can't decode".into());
+    };
+    if std::str::from_utf8(&bad[..at]).is_err() {
+        // An error before it, worded as for the whole (the surrogate's first byte, kept, ends
+        // any sequence it would continue as the whole does).
+        utf8_surrogatepass(&bad[..=at])?;
+    }
     Err(format!(
         "'utf-8' codec can't decode byte 0xed in position {at}: invalid continuation byte"
     ))
@@ -720,7 +726,7 @@ fn decode_arg<'a>(o: &Opcode<'a>, py314: bool) -> std::result::Result<Option<Dec
             }
             op::FLOAT => Decoded::Text(Value::Float(py_float(line)?).to_string()),
             op::STRING => {
-                let inner = strip_quotes(line)?;
+                let inner = strip_quotes(line, py314)?;
                 let text = escape_decode(inner, if py314 { Latin1 } else { Ascii })?;
                 Decoded::Text(py2_str_repr(text, py314))
             }
@@ -751,12 +757,14 @@ enum Decoded<'a> {
     Long(&'a [u8]),
 }
 
-fn strip_quotes(line: &[u8]) -> std::result::Result<&[u8], String> {
+fn strip_quotes(line: &[u8], py314: bool) -> std::result::Result<&[u8], String> {
     for q in [b'"', b'\''] {
         if line.first() == Some(&q) {
             if line.last() != Some(&q) {
+                // (3.13 and earlier misspell it; 3.14 does not.)
                 return Err(format!(
-                    "strinq quote {} not found at both ends of {}",
+                    "{} quote {} not found at both ends of {}",
+                    if py314 { "string" } else { "strinq" },
                     bytes_repr(&[q]),
                     bytes_repr(line)
                 ));

@@ -2213,6 +2213,16 @@ for u in [0, 1, top] + [r.randint(0, top) for _ in range(2000)] + [r.randint(0, 
             .contains("read as pypickle::stdlib::TimeDelta, then `Duration::try_from"),
         "{e}"
     );
+    // A struct of the user's own named `Duration` reads a timedelta's arguments as any does.
+    mod own {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        pub struct Duration(pub i64, pub i64, pub i64);
+    }
+    let data = pypickle::to_vec(&ttl).unwrap();
+    assert_eq!(
+        from_slice::<own::Duration>(&data).unwrap(),
+        own::Duration(1, 2, 3)
+    );
     // The nanoseconds named are the instant's own past its microsecond, before 1970 too.
     for (t, below) in [
         (UNIX_EPOCH + Duration::from_nanos(1), 1),

@@ -423,6 +423,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         let opts = self.w.opts;
         let entry = rust.and_then(|r| opts.registry.struct_entry(r));
+        // serde's own `SystemTime` and `Duration` are structs of seconds and nanoseconds: a
+        // Python datetime or timedelta goes through this crate's types, which an error that
+        // reading it so makes says (a user's own struct of those names reads as any does).
+        let std_time = match (self.class_of(id), rust) {
+            (("datetime", "datetime"), Some("SystemTime")) if entry.is_none() => {
+                Some("datetime.datetime is read as pypickle::stdlib::DateTime, then `SystemTime::try_from(&dt)`")
+            }
+            (("datetime", "timedelta"), Some("Duration")) if entry.is_none() => {
+                Some("datetime.timedelta is read as pypickle::stdlib::TimeDelta, then `Duration::try_from(td)`")
+            }
+            _ => None,
+        };
         if want != Want::Any && entry.is_none() {
             let (m, q) = self.class_of(id);
             if matches!(q, "_reconstruct" | "_frombuffer") && crate::numpy::is_array(m, q) {
@@ -433,31 +445,21 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
                 ));
             }
-            // serde's own `SystemTime` and `Duration` are structs of seconds and nanoseconds:
-            // a Python datetime or timedelta goes through this crate's types.
-            let std_time = match (m, q, rust) {
-                ("datetime", "datetime", Some("SystemTime")) => {
-                    Some("datetime.datetime is read as pypickle::stdlib::DateTime, then `SystemTime::try_from(&dt)`")
-                }
-                ("datetime", "timedelta", Some("Duration")) => {
-                    Some("datetime.timedelta is read as pypickle::stdlib::TimeDelta, then `Duration::try_from(td)`")
-                }
-                _ => None,
-            };
-            if let Some(how) = std_time {
-                return Err(type_error(
-                    self.node,
-                    format!(
-                        "a {how}: serde's {} is a struct of seconds and nanoseconds",
-                        rust.unwrap_or_default()
-                    ),
-                ));
-            }
         }
         if let Some(rust) = rust {
             self.check_class(id, rust, entry)?;
         }
-        self.visit_part(id, want, visitor)
+        let node = self.node;
+        match (self.visit_part(id, want, visitor), std_time) {
+            (Err(_), Some(how)) => Err(type_error(
+                node,
+                format!(
+                    "a {how}: serde's {} is a struct of seconds and nanoseconds",
+                    rust.unwrap_or_default()
+                ),
+            )),
+            (r, _) => r,
+        }
     }
 
     pub(super) fn object_any<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {

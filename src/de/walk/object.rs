@@ -426,7 +426,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         // serde's own `SystemTime` and `Duration` are structs of seconds and nanoseconds: a
         // Python datetime or timedelta goes through this crate's types, which an error that
         // reading it so makes says (a user's own struct of those names reads as any does).
-        let std_time = match (self.class_of(id), rust) {
+        let (m, q) = self.class_of(id);
+        let std_time = match ((m, q), rust) {
             (("datetime", "datetime"), Some("SystemTime")) if entry.is_none() => {
                 Some("datetime.datetime is read as pypickle::stdlib::DateTime, then `SystemTime::try_from(&dt)`")
             }
@@ -435,16 +436,17 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             }
             _ => None,
         };
-        if want != Want::Any && entry.is_none() {
-            let (m, q) = self.class_of(id);
-            if matches!(q, "_reconstruct" | "_frombuffer") && crate::numpy::is_array(m, q) {
-                // Its parts (a class, a shape, raw bytes) are no sequence, map or struct of
-                // elements.
-                return Err(type_error(
-                    self.node,
-                    "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
-                ));
-            }
+        // A numpy array's parts (a class, a shape, raw bytes) are no sequence, map or struct of
+        // elements.
+        if want != Want::Any
+            && entry.is_none()
+            && matches!(q, "_reconstruct" | "_frombuffer")
+            && crate::numpy::is_array(m, q)
+        {
+            return Err(type_error(
+                self.node,
+                "a numpy array is read as pypickle::numpy::NdArray (its `to_vec::<T>()` gives the elements) or pypickle::Value, not as a sequence, map or struct".into(),
+            ));
         }
         if let Some(rust) = rust {
             self.check_class(id, rust, entry)?;

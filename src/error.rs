@@ -38,6 +38,70 @@ struct ErrorImpl {
     code: ErrorCode,
     offset: Option<u64>,
     opcode: Option<u8>,
+    /// Where the failing value was, innermost segment first (pushed as the error leaves each
+    /// container on its way out).
+    path: Vec<Segment>,
+    /// Set as the error leaves an item or value a container handed over, for that container
+    /// to add the item's segment to `path` (it alone knows the index or key).
+    pending: bool,
+}
+
+/// One step of an [`Error::path`]: an item of a sequence or the value under a dict key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Segment {
+    /// An item of a list, tuple, set or frozenset, counted from 0.
+    Index(usize),
+    /// The value of a dict entry, or an object's attribute, whose key is a str.
+    Key(String),
+    /// The value of a dict entry whose key is not a str: Python's `repr()` of the key,
+    /// shortened if long.
+    OtherKey(String),
+}
+
+/// Where in the data the value an error is about sits: the list positions and dict keys
+/// from the root, as [`Error::path`] gives them.
+///
+/// It displays as a Rust or Python reader would write the access: `[3].tags[0]`,
+/// `scores['full name']`, `by_id[17]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Path<'a>(&'a [Segment]);
+
+impl<'a> Path<'a> {
+    /// The segments from the root inwards.
+    pub fn segments(&self) -> impl DoubleEndedIterator<Item = &'a Segment> + ExactSizeIterator {
+        self.0.iter().rev()
+    }
+}
+
+/// A str key that reads as a field name (`.name`) rather than a subscript (`['a b']`).
+fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+impl Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.segments().enumerate() {
+            match segment {
+                Segment::Index(n) => write!(f, "[{n}]")?,
+                Segment::Key(key) if is_identifier(key) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(key)?;
+                }
+                Segment::Key(key) => {
+                    f.write_str("[")?;
+                    crate::value::display::write_str_repr(f, key)?;
+                    f.write_str("]")?;
+                }
+                Segment::OtherKey(repr) => write!(f, "[{repr}]")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The broad class of an [`Error`], for callers that branch on what went wrong.
@@ -188,6 +252,8 @@ impl Error {
                 code,
                 offset: None,
                 opcode: None,
+                path: Vec::new(),
+                pending: false,
             }),
         }
     }
@@ -199,6 +265,8 @@ impl Error {
                 code,
                 offset: Some(offset),
                 opcode: Some(opcode),
+                path: Vec::new(),
+                pending: false,
             }),
         }
     }
@@ -223,6 +291,27 @@ impl Error {
             self.inner.offset = Some(offset);
             self.inner.opcode = Some(opcode);
         }
+    }
+
+    /// Mark the error as leaving an item or value that a container handed over: the
+    /// container adds the segment ([`Error::take_pending`]).
+    #[cold]
+    pub(crate) fn leaving_item(mut self) -> Self {
+        self.inner.pending = true;
+        self
+    }
+
+    /// Whether the error left an item or value of the container now handling it (and no
+    /// longer marked so).
+    #[cold]
+    pub(crate) fn take_pending(&mut self) -> bool {
+        std::mem::take(&mut self.inner.pending)
+    }
+
+    /// Note that the error happened inside `segment` of the container it is leaving.
+    #[cold]
+    pub(crate) fn push_segment(&mut self, segment: Segment) {
+        self.inner.path.push(segment);
     }
 
     #[cold]
@@ -263,6 +352,36 @@ impl Error {
     /// The opcode byte involved, where known.
     pub fn opcode(&self) -> Option<u8> {
         self.inner.opcode
+    }
+
+    /// Where in the data the value this error is about sits, for an error met while handing
+    /// a pickle's values to a `Deserialize` impl: the list positions and dict keys from the
+    /// root, as `[3].tags[0]`. `None` for an error about the pickle itself, or about its
+    /// root value. The error's message starts with it.
+    ///
+    /// ```
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Debug, Deserialize)]
+    /// struct Record {
+    ///     id: u64,
+    ///     tags: Vec<String>,
+    /// }
+    ///
+    /// // pickle.dumps([{'id': 1, 'tags': ['a']}, {'id': 2, 'tags': ['b', 3]}], protocol=2)
+    /// let data = b"\x80\x02]q\x00(}q\x01(X\x02\x00\x00\x00idq\x02K\x01X\x04\x00\x00\x00tagsq\x03]q\x04X\x01\x00\x00\x00aq\x05au}q\x06(h\x02K\x02h\x03]q\x07(X\x01\x00\x00\x00bq\x08K\x03eue.";
+    /// let err = pypickle::from_slice::<Vec<Record>>(data).unwrap_err();
+    /// assert_eq!(err.path().unwrap().to_string(), "[1].tags[1]");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "[1].tags[1]: invalid type: integer `3`, expected a string (BININT1 at offset 67)"
+    /// );
+    /// ```
+    pub fn path(&self) -> Option<Path<'_>> {
+        match self.inner.path.is_empty() {
+            true => None,
+            false => Some(Path(&self.inner.path)),
+        }
     }
 
     /// The `pickletools` name of the opcode involved, where known.
@@ -391,6 +510,9 @@ impl Display for Error {
         use fmt::Write as _;
         let f = &mut EscapingWriter(f);
         let e = &*self.inner;
+        if let Some(path) = self.path() {
+            write!(f, "{path}: ")?;
+        }
         match (&e.code, e.offset) {
             (ErrorCode::Truncated { .. } | ErrorCode::NoNewline, Some(off)) => {
                 write!(
@@ -427,6 +549,7 @@ impl Debug for Error {
             .field("code", &e.code)
             .field("offset", &e.offset)
             .field("opcode", &e.opcode.map(|op| op_label(Some(op))))
+            .field("path", &self.path().map(|p| p.to_string()))
             .field("message", &self.to_string())
             .finish()
     }

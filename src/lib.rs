@@ -97,7 +97,7 @@ pub use de::{
     Deserializer, Py2Strings, StreamDeserializer,
 };
 pub use dis::{dis, dis_to, optimize, DisOptions};
-pub use error::{Category, Error, Limit, Result};
+pub use error::{Category, Error, Limit, Path, Result, Segment};
 pub use persistent::PersistentId;
 pub use scan::{scan, Bomb, Finding, Report, Verdict};
 pub use ser::{

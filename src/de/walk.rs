@@ -17,7 +17,7 @@ mod sets;
 use super::arena::{Arena, Id, Items, Kind, Node};
 use super::{visit_all, DeOptions};
 use crate::class::bridge::Want;
-use crate::error::{unread_items, Error, ErrorCode, Limit, Result};
+use crate::error::{unread_items, Error, ErrorCode, Limit, Result, Segment};
 use crate::value::magic::{ARRAY_TOKEN, VALUE_TOKEN};
 use crate::value::{BigInt, Complex, Global, Object, Value};
 
@@ -318,6 +318,19 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 return built.map_err(|e| e.or_at(node.offset(), node.opcode()));
             }
         })
+    }
+
+    /// Python's `repr()` of a dict key, for an error's path: built on an allowance of its own
+    /// (64 values and 4 KiB), so that a large key costs little and the walk's budgets are
+    /// as they were; `None` if the key is larger than that or cannot be built.
+    #[cold]
+    fn key_repr(&mut self, key: Node) -> Option<String> {
+        let saved = (self.budget, self.bytes_left);
+        self.budget = saved.0.min(64);
+        self.bytes_left = saved.1.min(4096);
+        let built = self.build(key);
+        (self.budget, self.bytes_left) = saved;
+        built.ok().map(|value| value.to_string())
     }
 
     fn build_compound(&mut self, node: Node) -> Result<Value> {
@@ -706,7 +719,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter_container(node, id)?;
         let arena = w.arena;
-        let mut r = DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor);
+        let mut r = DictMap::visit(&mut *w, arena.iter(id), arena.len(id), visitor, move |w| {
+            w.arena.iter(id)
+        });
         w.exit_container(id);
         if let Err(e) = &mut r {
             e.set_at_if_none(node.offset(), node.opcode());
@@ -1230,10 +1245,13 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
         // records decode, where handing it over by value cost nothing.)
         let mut seq = NodeSeq::new(w, items, len)?;
         let mut r = visitor.visit_seq(&mut seq);
-        if r.is_ok() {
-            if let Some(e) = unread(&mut seq.items, len, 1, "sequence") {
-                r = Err(e);
+        match &mut r {
+            Ok(_) => {
+                if let Some(e) = unread(&mut seq.items, len, 1, "sequence") {
+                    r = Err(e);
+                }
             }
+            Err(e) => in_item(e, len - seq.left),
         }
         r
     }
@@ -1266,7 +1284,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
-                visit_node(&mut *self.w, node, seed).map(Some)
+                visit_item(&mut *self.w, node, seed).map(Some)
             }
             None => Ok(None),
         }
@@ -1292,6 +1310,72 @@ fn visit_node<'de, 'a, T: DeserializeSeed<'de>>(
         .map_err(|e| e.or_at(node.offset(), node.opcode()))
 }
 
+/// [`visit_node`] for an item or value a container hands over: its error is marked for the
+/// container to add the item's index or key to the error's path ([`in_item`], [`in_value`]).
+#[inline(always)]
+fn visit_item<'de, 'a, T: DeserializeSeed<'de>>(
+    w: &mut Walk<'de, 'a>,
+    node: &'a Node,
+    seed: T,
+) -> Result<T::Value> {
+    seed.deserialize(NodeDe { w, node })
+        .map_err(|e| e.or_at(node.offset(), node.opcode()).leaving_item())
+}
+
+/// A sequence's error: if it left the item the sequence handed over as its `nth` (from 1),
+/// that item's index goes into the path.
+#[cold]
+#[inline(never)]
+fn in_item(e: &mut Error, nth: usize) {
+    if e.take_pending() {
+        e.push_segment(Segment::Index(nth.saturating_sub(1)));
+    }
+}
+
+/// A map's error: if it left the value of the map's `nth` entry (from 1, of `entries`), that
+/// entry's key goes into the path.
+#[cold]
+#[inline(never)]
+fn in_value<'a>(
+    w: &mut Walk<'_, 'a>,
+    e: &mut Error,
+    mut entries: impl Iterator<Item = &'a Node>,
+    nth: usize,
+) {
+    if e.take_pending() {
+        if let Some(key) = nth.checked_sub(1).and_then(|n| entries.nth(2 * n)) {
+            e.push_segment(key_segment(w, key));
+        }
+    }
+}
+
+/// How a path names the value under `key`: a str as itself, any other key as its `repr()`.
+/// Either is cut to [`KEY_CHARS`] characters.
+fn key_segment(w: &mut Walk<'_, '_>, key: &Node) -> Segment {
+    match key.kind {
+        Kind::Str(span) => Segment::Key(shorten(as_str(w.bytes(span).as_slice()))),
+        Kind::Int(i) => Segment::OtherKey(i.to_string()),
+        _ => {
+            let repr = match w.key_repr(*key) {
+                Some(repr) => repr,
+                None => format!("<{}>", key.kind.type_name()),
+            };
+            Segment::OtherKey(shorten(&repr))
+        }
+    }
+}
+
+/// The longest key a path shows whole, in characters.
+const KEY_CHARS: usize = 60;
+
+/// `s`, or its first [`KEY_CHARS`] characters and an ellipsis.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(KEY_CHARS) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
 /// A dict's keys and values (or an object's attributes, gathered from several states).
 struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     w: &'w mut Walk<'de, 'a>,
@@ -1315,21 +1399,30 @@ impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
 
 impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
     /// Hand the keys and values of `items` (`len` of them, two an entry) to the visitor as a
-    /// map; entries it leaves unread are an error.
+    /// map; entries it leaves unread are an error. `again` gives the items anew, for the path
+    /// of an error in a value (in a closure, so that nothing of it is kept meanwhile).
     // Inline in optimized builds only: a debug build would keep its locals in the frame of
     // every caller, each a level of the recursion (see `NodeDe::natural`).
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(crate) fn visit<V: Visitor<'de>>(
+    pub(crate) fn visit<V: Visitor<'de>, J: Iterator<Item = &'a Node>>(
         w: &mut Walk<'de, 'a>,
         items: I,
         len: usize,
         visitor: V,
+        again: impl FnOnce(&Walk<'de, 'a>) -> J,
     ) -> Result<V::Value> {
         let mut map = DictMap::new(w, items, len)?;
         let mut r = visitor.visit_map(&mut map);
-        if r.is_ok() {
-            if let Some(e) = unread(&mut map.items, len / 2, 2, "map") {
-                r = Err(e);
+        match &mut r {
+            Ok(_) => {
+                if let Some(e) = unread(&mut map.items, len / 2, 2, "map") {
+                    r = Err(e);
+                }
+            }
+            Err(e) => {
+                let entry = len / 2 - map.left;
+                let entries = again(map.w);
+                in_value(map.w, e, entries, entry)
             }
         }
         r
@@ -1354,7 +1447,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         // Only a `Deserialize` impl asking for a value past the last key meets `None`.
         match self.items.next() {
-            Some(node) => visit_node(&mut *self.w, node, seed),
+            Some(node) => visit_item(&mut *self.w, node, seed),
             None => missing_value(),
         }
     }

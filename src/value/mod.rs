@@ -2,7 +2,7 @@
 
 pub(crate) mod bigint;
 mod de;
-mod display;
+pub(crate) mod display;
 pub(crate) mod eq;
 mod from;
 mod index;

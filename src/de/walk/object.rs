@@ -309,8 +309,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     fn visit_pairs<V: Visitor<'de>>(self, pairs: Vec<&'a Node>, visitor: V) -> Result<V::Value> {
         self.within(|w| {
-            let len = pairs.len();
-            DictMap::visit(w, pairs.into_iter(), len, visitor)
+            let again = |_: &Walk<'de, 'a>| pairs.iter().copied();
+            DictMap::visit(w, pairs.iter().copied(), pairs.len(), visitor, again)
         })
     }
 

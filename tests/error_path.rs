@@ -1,0 +1,200 @@
+//! Errors met while handing a pickle's values to `Deserialize` impls say where the value sat:
+//! the list positions and dict keys from the root (`Error::path`, and the message's prefix).
+//! The pickles are CPython's, made by python3 here.
+
+mod py_common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use pypickle::{Category, DeOptions, Segment};
+use serde::Deserialize;
+
+/// `pickle.dumps(expr, protocol)`, run by python3 (`prelude` first).
+fn dumps(prelude: &str, expr: &str, protocol: u8) -> Vec<u8> {
+    py_common::unhex(
+        py_common::python(&format!(
+            "import pickle\n{prelude}\nprint(pickle.dumps({expr}, protocol={protocol}).hex())"
+        ))
+        .trim(),
+    )
+}
+
+fn segments(e: &pypickle::Error) -> Vec<Segment> {
+    e.path()
+        .map(|p| p.segments().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn key(k: &str) -> Segment {
+    Segment::Key(k.to_string())
+}
+
+fn other(k: &str) -> Segment {
+    Segment::OtherKey(k.to_string())
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Record {
+    id: u64,
+    tags: Vec<String>,
+    by_id: HashMap<i64, f64>,
+}
+
+#[test]
+fn a_wrong_value_deep_in_lists_and_structs_is_named_by_its_path_at_every_protocol() {
+    let expr = "[{'id': 1, 'tags': ['a'], 'by_id': {}}, \
+                {'id': 2, 'tags': ['b', 'c', 3], 'by_id': {7: 0.5}}]";
+    for protocol in 0..=5 {
+        let data = dumps("", expr, protocol);
+        let e = pypickle::from_slice::<Vec<Record>>(&data).unwrap_err();
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert_eq!(
+            segments(&e),
+            [Segment::Index(1), key("tags"), Segment::Index(2)]
+        );
+        assert_eq!(e.path().unwrap().to_string(), "[1].tags[2]");
+        let message = e.to_string();
+        assert!(
+            message.starts_with("[1].tags[2]: invalid type: integer `3`, expected a string ("),
+            "protocol {protocol}: {message}"
+        );
+        // The position is still the offending value's own.
+        assert!(e.opcode_name().unwrap().starts_with("INT") || e.opcode_name() == Some("BININT1"));
+        // The same from an io::Read.
+        let e = pypickle::from_reader::<_, Vec<Record>>(&data[..]).unwrap_err();
+        assert_eq!(e.path().unwrap().to_string(), "[1].tags[2]");
+    }
+}
+
+#[test]
+fn dict_keys_show_as_fields_subscripts_or_reprs() {
+    // An int key.
+    let data = dumps("", "[{'id': 1, 'tags': [], 'by_id': {7: 'x'}}]", 4);
+    let e = pypickle::from_slice::<Vec<Record>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [Segment::Index(0), key("by_id"), other("7")]);
+    assert!(
+        e.to_string()
+            .starts_with("[0].by_id[7]: invalid type: string \"x\", expected f64"),
+        "{e}"
+    );
+
+    // A str key that is no identifier is a subscript with Python's quoting.
+    let data = dumps("", "{'full name': 'x', \"it's\\n\": 1.5}", 4);
+    let e = pypickle::from_slice::<BTreeMap<String, f64>>(&data).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "['full name']");
+    let e = pypickle::from_slice::<BTreeMap<String, String>>(&data).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "[\"it's\\n\"]");
+    // Escaped in the message as well: the key cannot forge a line.
+    assert!(!e.to_string().contains('\n'), "{e}");
+
+    // A tuple key, as its repr; bytes and bool keys too.
+    let data = dumps("", "{(1, 'a'): 300}", 4);
+    let e = pypickle::from_slice::<HashMap<(i64, String), u8>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [other("(1, 'a')")]);
+    assert_eq!(e.path().unwrap().to_string(), "[(1, 'a')]");
+    let data = dumps("", "{b'k\\x00': [1, None]}", 3);
+    let e = pypickle::from_slice::<HashMap<serde_bytes::ByteBuf, Vec<u8>>>(&data).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "[b'k\\x00'][1]");
+    let data = dumps("", "{True: 'x'}", 2);
+    let e = pypickle::from_slice::<HashMap<bool, u8>>(&data).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "[True]");
+
+    // A long key is cut to 60 characters.
+    let data = dumps("", "{'k' * 100: 'x'}", 4);
+    let e = pypickle::from_slice::<HashMap<String, u8>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [key(&format!("{}…", "k".repeat(60)))]);
+
+    // A key too large to show cheaply is named by its type.
+    let data = dumps("", "{tuple(range(1000)): 'x'}", 4);
+    let e = pypickle::from_slice::<HashMap<Vec<i64>, u8>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [other("<tuple>")]);
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Pair {
+    pair: (u8, u8),
+}
+
+#[test]
+fn an_error_of_a_container_itself_is_named_by_the_container_not_an_item() {
+    // A struct missing a field: the path is the struct's.
+    let data = dumps("", "{'a': [{'id': 1, 'tags': []}]}", 4);
+    let e = pypickle::from_slice::<HashMap<String, Vec<Record>>>(&data).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "a[0]");
+    assert!(
+        e.to_string().starts_with("a[0]: missing field `by_id`"),
+        "{e}"
+    );
+
+    // A tuple given a list too long: the visitor read two items, which were fine.
+    let data = dumps("", "[{'pair': [1, 2]}, {'pair': [1, 2, 3]}]", 4);
+    let e = pypickle::from_slice::<Vec<Pair>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [Segment::Index(1), key("pair")]);
+
+    // An unknown field is about the struct, and its message names the key.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        id: u64,
+    }
+    let data = dumps("", "[{'id': 1}, {'id': 2, 'nmae': 'x'}]", 4);
+    let e = pypickle::from_slice::<Vec<Strict>>(&data).unwrap_err();
+    assert_eq!(segments(&e), [Segment::Index(1)]);
+    assert!(
+        e.to_string().starts_with("[1]: unknown field `nmae`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn errors_about_the_root_or_the_pickle_itself_have_no_path() {
+    let data = dumps("", "'x'", 4);
+    let e = pypickle::from_slice::<u8>(&data).unwrap_err();
+    assert!(e.path().is_none());
+    assert!(e.to_string().starts_with("invalid type: string"), "{e}");
+    let data = dumps("", "[1, 2]", 4);
+    let e = pypickle::from_slice::<Vec<u8>>(&data[..data.len() - 3]).unwrap_err();
+    assert_eq!(e.category(), Category::Truncated);
+    assert!(e.path().is_none());
+}
+
+#[test]
+fn limits_met_deep_inside_name_where() {
+    // A shared list counted again at each reference runs out of the expansion budget at the
+    // tenth reference.
+    let data = dumps("x = list(range(100))", "{'rows': [x] * 10}", 4);
+    let opts = DeOptions::new().max_expansion(500);
+    let e = pypickle::from_slice_with::<HashMap<String, Vec<Vec<i64>>>>(&data, &opts).unwrap_err();
+    assert_eq!(e.category(), Category::Limit, "{e}");
+    let path = e.path().unwrap().to_string();
+    assert!(path.starts_with("rows["), "{path}");
+}
+
+#[test]
+fn an_objects_attributes_are_keys_of_the_path() {
+    let prelude = "import types\nclass Point:\n    pass\n\
+                   Point.__module__ = 'geo'\n\
+                   p = Point(); p.x = 1; p.y = 'two'";
+    let data = dumps(
+        &format!("{prelude}\nimport sys; sys.modules['geo'] = types.ModuleType('geo'); sys.modules['geo'].Point = Point"),
+        "[p]",
+        4,
+    );
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Point {
+        x: i64,
+        y: i64,
+    }
+    let opts = DeOptions::new().allow_global("geo", "Point");
+    let e = pypickle::from_slice_with::<Vec<Point>>(&data, &opts).unwrap_err();
+    assert_eq!(segments(&e), [Segment::Index(0), key("y")], "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("[0].y: invalid type: string \"two\""),
+        "{e}"
+    );
+}

@@ -59,6 +59,30 @@ pub enum Segment {
     OtherKey(String),
 }
 
+impl Segment {
+    /// The segment of the value under the str `key`, cut to [`KEY_CHARS`] characters.
+    pub(crate) fn key(key: &str) -> Segment {
+        Segment::Key(shorten(key))
+    }
+
+    /// The segment of the value under a key of another type, whose `repr()` is `repr`, cut
+    /// to [`KEY_CHARS`] characters.
+    pub(crate) fn other_key(repr: &str) -> Segment {
+        Segment::OtherKey(shorten(repr))
+    }
+}
+
+/// The longest key a path shows whole, in characters.
+const KEY_CHARS: usize = 60;
+
+/// `s`, or its first [`KEY_CHARS`] characters and an ellipsis.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(KEY_CHARS) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
 /// Where in the data the value an error is about sits: the list positions and dict keys
 /// from the root, as [`Error::path`] gives them.
 ///
@@ -355,8 +379,8 @@ impl Error {
     }
 
     /// Where in the data the value this error is about sits, for an error met while handing
-    /// a pickle's values to a `Deserialize` impl: the list positions and dict keys from the
-    /// root, as `[3].tags[0]`. `None` for an error about the pickle itself, or about its
+    /// a pickle's values (or, in [`from_value`](crate::from_value), a `Value`'s) to a
+    /// `Deserialize` impl: the list positions and dict keys from the root, as `[3].tags[0]`. `None` for an error about the pickle itself, or about its
     /// root value. The error's message starts with it.
     ///
     /// ```

@@ -1,6 +1,7 @@
 //! Errors met while handing a pickle's values to `Deserialize` impls say where the value sat:
 //! the list positions and dict keys from the root (`Error::path`, and the message's prefix).
-//! The pickles are CPython's, made by python3 here.
+//! The pickles are CPython's, made by python3 here; `from_value` of the same pickle read as a
+//! `Value` must give the same path.
 
 mod py_common;
 
@@ -17,6 +18,28 @@ fn dumps(prelude: &str, expr: &str, protocol: u8) -> Vec<u8> {
         ))
         .trim(),
     )
+}
+
+/// The error of reading `data` as `T`, and the same path when the pickle is read as a
+/// `Value` first and then converted with `from_value`.
+fn read_err<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+    data: &[u8],
+    opts: &DeOptions,
+) -> pypickle::Error {
+    let e = pypickle::from_slice_with::<T>(data, opts).unwrap_err();
+    let value: pypickle::Value = pypickle::from_slice_with(data, opts).unwrap();
+    let v = pypickle::from_value::<T>(value).unwrap_err();
+    assert_eq!(
+        v.path().map(|p| p.to_string()),
+        e.path().map(|p| p.to_string()),
+        "from_value: {v}\nfrom_slice: {e}"
+    );
+    assert_eq!(segments(&v), segments(&e));
+    e
+}
+
+fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(data: &[u8]) -> pypickle::Error {
+    read_err::<T>(data, &DeOptions::new())
 }
 
 fn segments(e: &pypickle::Error) -> Vec<Segment> {
@@ -47,7 +70,7 @@ fn a_wrong_value_deep_in_lists_and_structs_is_named_by_its_path_at_every_protoco
                 {'id': 2, 'tags': ['b', 'c', 3], 'by_id': {7: 0.5}}]";
     for protocol in 0..=5 {
         let data = dumps("", expr, protocol);
-        let e = pypickle::from_slice::<Vec<Record>>(&data).unwrap_err();
+        let e = err::<Vec<Record>>(&data);
         assert_eq!(e.category(), Category::Type, "{e}");
         assert_eq!(
             segments(&e),
@@ -71,7 +94,7 @@ fn a_wrong_value_deep_in_lists_and_structs_is_named_by_its_path_at_every_protoco
 fn dict_keys_show_as_fields_subscripts_or_reprs() {
     // An int key.
     let data = dumps("", "[{'id': 1, 'tags': [], 'by_id': {7: 'x'}}]", 4);
-    let e = pypickle::from_slice::<Vec<Record>>(&data).unwrap_err();
+    let e = err::<Vec<Record>>(&data);
     assert_eq!(segments(&e), [Segment::Index(0), key("by_id"), other("7")]);
     assert!(
         e.to_string()
@@ -81,28 +104,28 @@ fn dict_keys_show_as_fields_subscripts_or_reprs() {
 
     // A str key that is no identifier is a subscript with Python's quoting.
     let data = dumps("", "{'full name': 'x', \"it's\\n\": 1.5}", 4);
-    let e = pypickle::from_slice::<BTreeMap<String, f64>>(&data).unwrap_err();
+    let e = err::<BTreeMap<String, f64>>(&data);
     assert_eq!(e.path().unwrap().to_string(), "['full name']");
-    let e = pypickle::from_slice::<BTreeMap<String, String>>(&data).unwrap_err();
+    let e = err::<BTreeMap<String, String>>(&data);
     assert_eq!(e.path().unwrap().to_string(), "[\"it's\\n\"]");
     // Escaped in the message as well: the key cannot forge a line.
     assert!(!e.to_string().contains('\n'), "{e}");
 
     // A tuple key, as its repr; bytes and bool keys too.
     let data = dumps("", "{(1, 'a'): 300}", 4);
-    let e = pypickle::from_slice::<HashMap<(i64, String), u8>>(&data).unwrap_err();
+    let e = err::<HashMap<(i64, String), u8>>(&data);
     assert_eq!(segments(&e), [other("(1, 'a')")]);
     assert_eq!(e.path().unwrap().to_string(), "[(1, 'a')]");
     let data = dumps("", "{b'k\\x00': [1, None]}", 3);
-    let e = pypickle::from_slice::<HashMap<serde_bytes::ByteBuf, Vec<u8>>>(&data).unwrap_err();
+    let e = err::<HashMap<serde_bytes::ByteBuf, Vec<u8>>>(&data);
     assert_eq!(e.path().unwrap().to_string(), "[b'k\\x00'][1]");
     let data = dumps("", "{True: 'x'}", 2);
-    let e = pypickle::from_slice::<HashMap<bool, u8>>(&data).unwrap_err();
+    let e = err::<HashMap<bool, u8>>(&data);
     assert_eq!(e.path().unwrap().to_string(), "[True]");
 
     // A long key is cut to 60 characters.
     let data = dumps("", "{'k' * 100: 'x'}", 4);
-    let e = pypickle::from_slice::<HashMap<String, u8>>(&data).unwrap_err();
+    let e = err::<HashMap<String, u8>>(&data);
     assert_eq!(segments(&e), [key(&format!("{}…", "k".repeat(60)))]);
 
     // A key too large to show cheaply is named by its type.
@@ -121,7 +144,7 @@ struct Pair {
 fn an_error_of_a_container_itself_is_named_by_the_container_not_an_item() {
     // A struct missing a field: the path is the struct's.
     let data = dumps("", "{'a': [{'id': 1, 'tags': []}]}", 4);
-    let e = pypickle::from_slice::<HashMap<String, Vec<Record>>>(&data).unwrap_err();
+    let e = err::<HashMap<String, Vec<Record>>>(&data);
     assert_eq!(e.path().unwrap().to_string(), "a[0]");
     assert!(
         e.to_string().starts_with("a[0]: missing field `by_id`"),
@@ -130,7 +153,7 @@ fn an_error_of_a_container_itself_is_named_by_the_container_not_an_item() {
 
     // A tuple given a list too long: the visitor read two items, which were fine.
     let data = dumps("", "[{'pair': [1, 2]}, {'pair': [1, 2, 3]}]", 4);
-    let e = pypickle::from_slice::<Vec<Pair>>(&data).unwrap_err();
+    let e = err::<Vec<Pair>>(&data);
     assert_eq!(segments(&e), [Segment::Index(1), key("pair")]);
 
     // An unknown field is about the struct, and its message names the key.
@@ -141,7 +164,7 @@ fn an_error_of_a_container_itself_is_named_by_the_container_not_an_item() {
         id: u64,
     }
     let data = dumps("", "[{'id': 1}, {'id': 2, 'nmae': 'x'}]", 4);
-    let e = pypickle::from_slice::<Vec<Strict>>(&data).unwrap_err();
+    let e = err::<Vec<Strict>>(&data);
     assert_eq!(segments(&e), [Segment::Index(1)]);
     assert!(
         e.to_string().starts_with("[1]: unknown field `nmae`"),
@@ -190,11 +213,52 @@ fn an_objects_attributes_are_keys_of_the_path() {
         y: i64,
     }
     let opts = DeOptions::new().allow_global("geo", "Point");
-    let e = pypickle::from_slice_with::<Vec<Point>>(&data, &opts).unwrap_err();
+    let e = read_err::<Vec<Point>>(&data, &opts);
     assert_eq!(segments(&e), [Segment::Index(0), key("y")], "{e}");
     assert!(
         e.to_string()
             .starts_with("[0].y: invalid type: string \"two\""),
         "{e}"
     );
+}
+
+#[test]
+fn from_value_still_reads_every_kind_of_key_it_lends() {
+    #[derive(Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    enum Color {
+        Red,
+        Blue,
+    }
+    let data = dumps("", "{'Red': 1, 'Blue': 2}", 4);
+    let value: pypickle::Value = pypickle::from_slice(&data).unwrap();
+    let by_name: BTreeMap<String, i64> = pypickle::from_value(value.clone()).unwrap();
+    assert_eq!(
+        by_name,
+        BTreeMap::from([("Blue".into(), 2), ("Red".into(), 1)])
+    );
+    let by_color: BTreeMap<Color, i64> = pypickle::from_value(value.clone()).unwrap();
+    assert_eq!(
+        by_color,
+        BTreeMap::from([(Color::Blue, 2), (Color::Red, 1)])
+    );
+    let by_value: HashMap<pypickle::Value, i64> = pypickle::from_value(value.clone()).unwrap();
+    assert_eq!(by_value[&pypickle::Value::Str("Red".into())], 1);
+    let by_cow: BTreeMap<std::borrow::Cow<'static, str>, i64> =
+        pypickle::from_value(value).unwrap();
+    assert_eq!(by_cow.len(), 2);
+
+    let data = dumps("", "{(1, 'a'): [1.5], 7: None}", 4);
+    let value: pypickle::Value = pypickle::from_slice(&data).unwrap();
+    let by_tuple: HashMap<pypickle::Value, Option<Vec<f64>>> = pypickle::from_value(value).unwrap();
+    assert_eq!(by_tuple.len(), 2);
+
+    // A key past what a path shows whole is cut: from a Value, its repr is at hand.
+    let data = dumps("", "{tuple(range(1000)): 'x'}", 4);
+    let value: pypickle::Value = pypickle::from_slice(&data).unwrap();
+    let e = pypickle::from_value::<HashMap<Vec<i64>, u8>>(value).unwrap_err();
+    let segments: [Segment; 1] = segments(&e).try_into().unwrap();
+    let [Segment::OtherKey(repr)] = segments else {
+        panic!("{e}")
+    };
+    assert!(repr.starts_with("(0, 1, 2, ") && repr.ends_with('…') && repr.chars().count() == 61);
 }

@@ -1350,29 +1350,14 @@ fn in_value<'a>(
 }
 
 /// How a path names the value under `key`: a str as itself, any other key as its `repr()`.
-/// Either is cut to [`KEY_CHARS`] characters.
 fn key_segment(w: &mut Walk<'_, '_>, key: &Node) -> Segment {
     match key.kind {
-        Kind::Str(span) => Segment::Key(shorten(as_str(w.bytes(span).as_slice()))),
-        Kind::Int(i) => Segment::OtherKey(i.to_string()),
-        _ => {
-            let repr = match w.key_repr(*key) {
-                Some(repr) => repr,
-                None => format!("<{}>", key.kind.type_name()),
-            };
-            Segment::OtherKey(shorten(&repr))
-        }
-    }
-}
-
-/// The longest key a path shows whole, in characters.
-const KEY_CHARS: usize = 60;
-
-/// `s`, or its first [`KEY_CHARS`] characters and an ellipsis.
-fn shorten(s: &str) -> String {
-    match s.char_indices().nth(KEY_CHARS) {
-        Some((end, _)) => format!("{}…", &s[..end]),
-        None => s.to_string(),
+        Kind::Str(span) => Segment::key(as_str(w.bytes(span).as_slice())),
+        Kind::Int(i) => Segment::other_key(&i.to_string()),
+        _ => match w.key_repr(*key) {
+            Some(repr) => Segment::other_key(&repr),
+            None => Segment::other_key(&format!("<{}>", key.kind.type_name())),
+        },
     }
 }
 

@@ -21,7 +21,7 @@ use crate::class::bridge::{
     Facts, Source, Want,
 };
 use crate::de::visit_all;
-use crate::error::{unread_items, Error, ErrorCode, Result};
+use crate::error::{unread_items, Error, ErrorCode, Result, Segment};
 
 impl<'de> de::Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Value, D::Error> {
@@ -301,33 +301,183 @@ impl<'de> IntoDeserializer<'de, Error> for Value {
     }
 }
 
-struct DictAccess {
-    items: std::vec::IntoIter<(Value, Value)>,
-    value: Option<Value>,
+/// A list's, tuple's or set's items as a sequence: an item's error gets its index in the
+/// error's path.
+struct ListAccess {
+    items: std::vec::IntoIter<Value>,
+    index: usize,
 }
 
-impl<'de> MapAccess<'de> for DictAccess {
+impl<'de> SeqAccess<'de> for ListAccess {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         match self.items.next() {
-            Some((k, v)) => {
-                self.value = Some(v);
-                seed.deserialize(k).map(Some)
+            Some(item) => {
+                let index = self.index;
+                self.index += 1;
+                // The error marked in place: a `map_err` moved every item (a whole struct)
+                // once more, which cost `from_value` of the records benchmark 10%.
+                let mut r = seed.deserialize(item);
+                if let Err(e) = &mut r {
+                    at_index(e, index);
+                }
+                r.map(Some)
             }
             None => Ok(None),
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        match self.value.take() {
-            Some(v) => seed.deserialize(v),
-            None => Err(crate::de::value_without_key()),
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+/// A dict's entries as a map. The entries stay where they are: each key is lent to the key's
+/// `Deserialize` (a copy of it, but for a str asked for as a str), so that it is still there
+/// for the path of an error in its value, and each value is taken out when asked for.
+struct DictAccess {
+    entries: Vec<(Value, Value)>,
+    /// How many keys were handed over.
+    next: usize,
+    /// Whether the last key's value is still to be asked for.
+    value_due: bool,
+}
+
+impl<'de> MapAccess<'de> for DictAccess {
+    type Error = Error;
+
+    #[inline]
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        match self.entries.get(self.next) {
+            Some((k, _)) => {
+                self.next += 1;
+                self.value_due = true;
+                seed.deserialize(LentKey(k)).map(Some)
+            }
+            None => Ok(None),
         }
     }
 
+    #[inline]
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        if !std::mem::take(&mut self.value_due) {
+            return Err(crate::de::value_without_key());
+        }
+        let (k, v) = &mut self.entries[self.next - 1];
+        let mut r = seed.deserialize(std::mem::replace(v, Value::None));
+        if let Err(e) = &mut r {
+            under_key(e, k);
+        }
+        r
+    }
+
     fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
+        Some(self.entries.len() - self.next)
+    }
+}
+
+/// A dict value's error, with the value's key in its path.
+#[cold]
+#[inline(never)]
+fn under_key(e: &mut Error, key: &Value) {
+    e.push_segment(match key {
+        Value::Str(s) => Segment::key(s),
+        other => Segment::other_key(&other.to_string()),
+    });
+}
+
+/// A sequence item's error, with the item's index in its path.
+#[cold]
+#[inline(never)]
+fn at_index(e: &mut Error, index: usize) {
+    e.push_segment(Segment::Index(index));
+}
+
+/// A dict key, lent to the key's `Deserialize`: a str asked for as a str or an identifier is
+/// visited in place, anything else is a copy of the key (for a number, no more than a move).
+struct LentKey<'k>(&'k Value);
+
+macro_rules! lent_key_copies {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.0.clone().$method(visitor)
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for LentKey<'_> {
+    type Error = Error;
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.0 {
+            Value::Str(s) => visitor.visit_str(s),
+            other => other.clone().deserialize_str(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    lent_key_copies! {
+        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
+        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
+        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
+        deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit
+        deserialize_seq deserialize_map deserialize_ignored_any
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.clone().deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.clone().deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        self.0.clone().deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.clone().deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.clone().deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.clone().deserialize_enum(name, variants, visitor)
     }
 }
 
@@ -442,18 +592,27 @@ impl<'de> Deserializer<'de> for Value {
             Value::Str(s) => visitor.visit_string(s),
             Value::Bytes(b) | Value::ByteArray(b) => visitor.visit_byte_buf(b),
             Value::List(v) | Value::Tuple(v) | Value::Set(v) | Value::FrozenSet(v) => {
-                visit_all(visitor, v.into_iter())
+                let len = v.len();
+                let mut seq = ListAccess {
+                    items: v.into_iter(),
+                    index: 0,
+                };
+                let out = visitor.visit_seq(&mut seq)?;
+                match seq.items.len() {
+                    0 => Ok(out),
+                    left => Err(unread_items(len, len - left, "sequence")),
+                }
             }
             Value::Dict(d) => {
-                let entries = d.len();
                 let mut map = DictAccess {
-                    items: d.into_iter(),
-                    value: None,
+                    entries: d,
+                    next: 0,
+                    value_due: false,
                 };
                 let out = visitor.visit_map(&mut map)?;
-                match map.items.len() {
+                match map.entries.len() - map.next {
                     0 => Ok(out),
-                    left => Err(unread_items(entries, entries - left, "map")),
+                    _ => Err(unread_items(map.entries.len(), map.next, "map")),
                 }
             }
             Value::Global(g) => Err(type_error(format!(

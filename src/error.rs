@@ -70,6 +70,15 @@ impl Segment {
     pub(crate) fn other_key(repr: &str) -> Segment {
         Segment::OtherKey(shorten(repr))
     }
+
+    /// The segment of the value under the key `key`.
+    #[cold]
+    pub(crate) fn of_key(key: &crate::Value) -> Segment {
+        match key {
+            crate::Value::Str(s) => Segment::key(s),
+            other => Segment::other_key(&other.to_string()),
+        }
+    }
 }
 
 /// The longest key a path shows whole, in characters.
@@ -332,6 +341,13 @@ impl Error {
         std::mem::take(&mut self.inner.pending)
     }
 
+    /// The error without the places gathered so far (they were inside a dict key).
+    #[cold]
+    pub(crate) fn without_path(mut self) -> Self {
+        self.inner.path.clear();
+        self
+    }
+
     /// Note that the error happened inside `segment` of the container it is leaving.
     #[cold]
     pub(crate) fn push_segment(&mut self, segment: Segment) {
@@ -378,10 +394,13 @@ impl Error {
         self.inner.opcode
     }
 
-    /// Where in the data the value this error is about sits, for an error met while handing
-    /// a pickle's values (or, in [`from_value`](crate::from_value), a `Value`'s) to a
-    /// `Deserialize` impl: the list positions and dict keys from the root, as `[3].tags[0]`. `None` for an error about the pickle itself, or about its
-    /// root value. The error's message starts with it.
+    /// Where in the data the value this error is about sits: the list positions and dict keys
+    /// from the root, as `[3].tags[0]`. Reading, for an error met while handing a pickle's
+    /// values (or, in [`from_value`](crate::from_value), a `Value`'s) to `Deserialize`
+    /// impls; writing, for an error met in a value's `Serialize` or in what it hands over (a
+    /// list as a set element, say), in `to_vec` and its kin and in `to_value`. `None` for an
+    /// error about the pickle itself, or about the root value. The error's message starts
+    /// with it.
     ///
     /// ```
     /// use serde::Deserialize;

@@ -262,3 +262,88 @@ fn from_value_still_reads_every_kind_of_key_it_lends() {
     };
     assert!(repr.starts_with("(0, 1, 2, ") && repr.ends_with('…') && repr.chars().count() == 61);
 }
+
+/// A value whose `Serialize` fails, as serde's own does for a path that is not UTF-8.
+#[derive(Debug)]
+struct Bad;
+
+impl serde::Serialize for Bad {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("no form for this"))
+    }
+}
+
+/// The error of writing `v` with `to_vec`, with the same path from `to_value`.
+fn write_err<T: serde::Serialize>(v: &T) -> pypickle::Error {
+    let e = pypickle::to_vec(v).unwrap_err();
+    let value = pypickle::to_value(v).unwrap_err();
+    assert_eq!(
+        segments(&value),
+        segments(&e),
+        "to_value: {value}\nto_vec: {e}"
+    );
+    e
+}
+
+#[test]
+fn writing_errors_name_where_the_value_is() {
+    #[derive(serde::Serialize)]
+    struct Entry {
+        name: &'static str,
+        extra: BTreeMap<&'static str, Bad>,
+    }
+    #[derive(serde::Serialize)]
+    struct Wrapper {
+        entries: Vec<Entry>,
+    }
+    let fine = || Entry {
+        name: "a",
+        extra: BTreeMap::new(),
+    };
+    let v = Wrapper {
+        entries: vec![
+            fine(),
+            Entry {
+                name: "b",
+                extra: BTreeMap::from([("k", Bad)]),
+            },
+        ],
+    };
+    let e = write_err(&v);
+    assert_eq!(
+        segments(&e),
+        [key("entries"), Segment::Index(1), key("extra"), key("k")]
+    );
+    assert_eq!(e.to_string(), "entries[1].extra.k: no form for this");
+    // Every protocol, and a tuple's element and a map entry with an int key.
+    for protocol in 0..=5 {
+        let opts = pypickle::SerOptions::new().protocol(protocol);
+        let e = pypickle::to_vec_with(&(1, vec![(2, Bad)]), &opts).unwrap_err();
+        assert_eq!(
+            e.path().unwrap().to_string(),
+            "[1][0][1]",
+            "protocol {protocol}"
+        );
+        let e = pypickle::to_vec_with(&[HashMap::from([(7, Bad)])], &opts).unwrap_err();
+        assert_eq!(
+            e.path().unwrap().to_string(),
+            "[0][7]",
+            "protocol {protocol}"
+        );
+    }
+
+    // A set element Python cannot hash: its place in the set.
+    #[derive(serde::Serialize)]
+    struct Tags {
+        #[serde(with = "pypickle::with::set")]
+        tags: std::collections::BTreeSet<Vec<i32>>,
+    }
+    let e = write_err(&Tags {
+        tags: [vec![], vec![1]].into(),
+    });
+    assert_eq!(segments(&e), [key("tags"), Segment::Index(0)], "{e}");
+
+    // A key Python cannot hash: the map's place, not a place inside the key.
+    let e = write_err(&HashMap::from([("m", BTreeMap::from([((1, vec![2]), 3)]))]));
+    assert_eq!(segments(&e), [key("m")], "{e}");
+}

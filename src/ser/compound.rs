@@ -15,7 +15,7 @@ use serde::ser::{self, Serialize};
 use super::emit::unserializable;
 use super::Serializer;
 use crate::class::StateForm;
-use crate::error::Result;
+use crate::error::{Result, Segment};
 use crate::opcode::*;
 use crate::value::magic::Tag;
 
@@ -562,6 +562,8 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
+        // The item's index, for the path of its error (a tuple counts its items itself).
+        let index = self.batch.total;
         match self.kind {
             SeqKind::Tuple => {
                 self.count += 1;
@@ -582,23 +584,24 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                 }
                 let hashable = self.flags & HASHABLE != 0;
                 let saved = self.ser.set_key(hashable);
-                self.ser.part(write)?;
+                let index = self.count - 1;
+                self.ser.item(|| Segment::Index(index), write)?;
                 self.ser.set_key(saved);
             }
             SeqKind::FrozenSet => {
                 let saved = self.ser.set_key(true);
-                self.ser.part(write)?;
+                self.ser.item(|| Segment::Index(index), write)?;
                 self.ser.set_key(saved);
             }
             _ => {
                 if self.flags & HASHABLE != 0 {
                     // Set elements; a frozenset may itself sit inside a dict key.
                     let saved = self.ser.set_key(true);
-                    self.ser.part(write)?;
+                    self.ser.item(|| Segment::Index(index), write)?;
                     self.ser.set_key(saved);
                 } else {
                     // A list is never inside a key, so the flag is already off.
-                    self.ser.part(write)?;
+                    self.ser.item(|| Segment::Index(index), write)?;
                 }
                 self.batch.after_item(self.ser, self.kind.rule());
             }
@@ -703,6 +706,17 @@ impl<W: Write, const P45: bool> ser::SerializeTupleVariant for SeqWriter<'_, W, 
     #[inline]
     fn end(self) -> Result<()> {
         self.finish()
+    }
+}
+
+/// How an error's path names the value under the key `k`: a str as itself, any other key as
+/// Python's `repr()` of it.
+#[cold]
+#[inline(never)]
+fn key_segment<K: Serialize + ?Sized>(k: &K) -> Segment {
+    match crate::to_value(k) {
+        Ok(key) => Segment::of_key(&key),
+        Err(_) => Segment::other_key("<key>"),
     }
 }
 
@@ -835,7 +849,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
                 }
             }
         }
-        ser.part(|s| v.serialize(s))?;
+        ser.item(|| Segment::key(key), |s| v.serialize(s))?;
         batch.after_item(ser, &LIST_RULE);
         Ok(batch)
     }
@@ -917,7 +931,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
                 })?;
             }
         }
-        self.ser.part(|s| v.serialize(s))?;
+        self.ser.item(|| Segment::key(key), |s| v.serialize(s))?;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
     }
@@ -932,7 +946,8 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             return Err(self.unpaired("a key after a key"));
         }
         self.ser.set_key(true);
-        self.ser.part(write)?;
+        // Places inside a key are not places in the data: its error is the map's.
+        self.ser.part(write).map_err(crate::Error::without_path)?;
         self.ser.set_key(false);
         self.flags |= KEY_WRITTEN;
         Ok(())
@@ -942,12 +957,13 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     #[inline(always)]
     fn value_with(
         &mut self,
+        segment: impl FnOnce() -> Segment,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
         if self.flags & KEY_WRITTEN == 0 {
             return Err(self.unpaired("a value without a key"));
         }
-        self.ser.part(write)?;
+        self.ser.item(segment, write)?;
         self.flags &= !KEY_WRITTEN;
         self.batch.after_item(self.ser, &DICT_RULE);
         Ok(())
@@ -966,7 +982,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     /// A [`Value`](crate::Value) entry, written without going through its `Serialize`.
     pub(crate) fn entry_value(&mut self, k: &crate::Value, v: &crate::Value) -> Result<()> {
         self.key_with(|ser| ser.save_value(k))?;
-        self.value_with(|ser| ser.save_value(v))
+        self.value_with(|| Segment::of_key(k), |ser| ser.save_value(v))
     }
 
     #[inline]
@@ -1065,7 +1081,17 @@ impl<W: Write, const P45: bool> ser::SerializeMap for MapWriter<'_, W, P45> {
     }
     #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.value_with(|ser| v.serialize(ser))
+        // The key was handed over on its own and is gone: the path says a key was there.
+        self.value_with(|| Segment::other_key("<key>"), |ser| v.serialize(ser))
+    }
+    #[inline]
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &mut self,
+        k: &K,
+        v: &V,
+    ) -> Result<()> {
+        self.key_with(|ser| k.serialize(ser))?;
+        self.value_with(|| key_segment(k), |ser| v.serialize(ser))
     }
     #[inline]
     fn end(mut self) -> Result<()> {
@@ -1147,7 +1173,8 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let mut batch = Batch::open(self, EMPTY_LIST, &LIST_RULE, hint)?;
         for item in iter {
             // A list is never inside a key, so the flag is already off.
-            self.part(|s| item.serialize(s))?;
+            let index = batch.total;
+            self.item(|| Segment::Index(index), |s| item.serialize(s))?;
             batch.after_item(self, &LIST_RULE);
         }
         batch.finish(self, &LIST_RULE);

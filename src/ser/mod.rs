@@ -26,7 +26,7 @@ pub(crate) use options::DEFAULT_MAX_DEPTH;
 pub use options::{SerOptions, DEFAULT_PROTOCOL};
 
 use crate::class::Entry;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Segment};
 use crate::opcode;
 use crate::value::magic::Tag;
 use emit::unserializable;
@@ -338,6 +338,21 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     #[inline(always)]
     pub(crate) fn part(&mut self, write: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         write(self).map_err(|e| self.fail(e))
+    }
+
+    /// [`Self::part`] for an item of a container (an element, or the value of a field or
+    /// entry): its error also gets the item's place, which `segment` makes, in its path.
+    #[inline(always)]
+    pub(crate) fn item(
+        &mut self,
+        segment: impl FnOnce() -> Segment,
+        write: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        write(self).map_err(|e| {
+            let mut e = self.fail(e);
+            e.push_segment(segment());
+            e
+        })
     }
 
     /// `e` leaves the pickle being written half-done: the next value abandons it (see

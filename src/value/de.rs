@@ -382,10 +382,7 @@ impl<'de> MapAccess<'de> for DictAccess {
 #[cold]
 #[inline(never)]
 fn under_key(e: &mut Error, key: &Value) {
-    e.push_segment(match key {
-        Value::Str(s) => Segment::key(s),
-        other => Segment::other_key(&other.to_string()),
-    });
+    e.push_segment(Segment::of_key(key));
 }
 
 /// A sequence item's error, with the item's index in its path.

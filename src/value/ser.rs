@@ -5,7 +5,7 @@ use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, SerializeTuple, Se
 
 use super::magic::Tag;
 use super::{BigInt, Complex, Global, Made, Object, Value};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, Segment};
 use crate::ser::WRAPS_PER_LEVEL;
 
 /// Serializes through a newtype struct named after a tag, which this crate's serializers
@@ -366,7 +366,11 @@ fn hashable(v: Value) -> Result<Value> {
 
 /// A set's elements, if Python can hash them all.
 fn all_hashable(items: Vec<Value>) -> Result<Vec<Value>> {
-    items.into_iter().map(hashable).collect()
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| hashable(v).map_err(|e| in_place(e, Segment::Index(i))))
+        .collect()
 }
 
 /// Rebuild the Python type a tag stands for from its serialized payload.
@@ -645,11 +649,23 @@ impl SeqBuilder {
     }
 }
 
+/// `e`, an item's error, with the item's place in its path.
+#[cold]
+#[inline(never)]
+fn in_place(mut e: Error, segment: Segment) -> Error {
+    e.push_segment(segment);
+    e
+}
+
 impl ser::SerializeSeq for SeqBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.items.push(v.serialize(self.each)?);
+        let index = self.items.len();
+        let item = v
+            .serialize(self.each)
+            .map_err(|e| in_place(e, Segment::Index(index)))?;
+        self.items.push(item);
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -700,7 +716,9 @@ impl ser::SerializeMap for MapBuilder {
         if self.key.is_some() {
             return Err(bad("serialize_key twice without serialize_value"));
         }
-        self.key = Some(hashable(k.serialize(self.each)?)?);
+        // Places inside a key are not places in the data: its error is the map's.
+        let k = k.serialize(self.each).map_err(Error::without_path)?;
+        self.key = Some(hashable(k)?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
@@ -708,8 +726,13 @@ impl ser::SerializeMap for MapBuilder {
             .key
             .take()
             .ok_or_else(|| bad("serialize_value before serialize_key"))?;
-        self.entries.push((k, v.serialize(self.each)?));
-        Ok(())
+        match v.serialize(self.each) {
+            Ok(v) => {
+                self.entries.push((k, v));
+                Ok(())
+            }
+            Err(e) => Err(in_place(e, Segment::of_key(&k))),
+        }
     }
     fn end(self) -> Result<Value> {
         if self.key.is_some() {
@@ -723,8 +746,10 @@ impl ser::SerializeStruct for MapBuilder {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
-        self.entries
-            .push((Value::Str(key.into()), v.serialize(self.each)?));
+        let v = v
+            .serialize(self.each)
+            .map_err(|e| in_place(e, Segment::key(key)))?;
+        self.entries.push((Value::Str(key.into()), v));
         Ok(())
     }
     fn end(self) -> Result<Value> {

@@ -42,8 +42,9 @@ struct ErrorImpl {
     /// container on its way out).
     path: Vec<Segment>,
     /// Set as the error leaves an item or value a container handed over, for that container
-    /// to add the item's segment to `path` (it alone knows the index or key).
-    pending: bool,
+    /// to add the item's segment to `path` (it alone knows the index or key): how many items
+    /// the container had left to hand over then.
+    pending: Option<usize>,
 }
 
 /// One step of an [`Error::path`]: an item of a sequence or the value under a dict key.
@@ -52,10 +53,13 @@ struct ErrorImpl {
 pub enum Segment {
     /// An item of a list, tuple, set or frozenset, counted from 0.
     Index(usize),
-    /// The value of a dict entry, or an object's attribute, whose key is a str.
+    /// The value of a dict entry, or an object's attribute, whose key is a str (or an enum
+    /// variant's payload, under the variant's name). A key past 60 characters is cut there
+    /// and ends with `…`.
     Key(String),
-    /// The value of a dict entry whose key is not a str: Python's `repr()` of the key,
-    /// shortened if long.
+    /// The value of a dict entry whose key is not a str: the key as [`Value`](crate::Value)
+    /// displays it (Python's `repr()` for plain data), cut as `Key` is; `<tuple>` and the
+    /// like for a key too large to show.
     OtherKey(String),
 }
 
@@ -71,18 +75,41 @@ impl Segment {
         Segment::OtherKey(shorten(repr))
     }
 
-    /// The segment of the value under the key `key`.
+    /// The segment of the value under the key `key`: only as much of a long key's `repr()` is
+    /// made as is shown.
     #[cold]
     pub(crate) fn of_key(key: &crate::Value) -> Segment {
         match key {
             crate::Value::Str(s) => Segment::key(s),
-            other => Segment::other_key(&other.to_string()),
+            other => Segment::OtherKey(shortened(other)),
         }
     }
 }
 
 /// The longest key a path shows whole, in characters.
 const KEY_CHARS: usize = 60;
+
+/// What `value` displays, cut as [`shorten`] cuts: the display stops there.
+fn shortened(value: &impl Display) -> String {
+    struct Upto(String, usize);
+    impl fmt::Write for Upto {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for c in s.chars() {
+                if self.1 == KEY_CHARS {
+                    self.0.push('…');
+                    return Err(fmt::Error);
+                }
+                self.0.push(c);
+                self.1 += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut upto = Upto(String::new(), 0);
+    // An error is the display cut short, which is the point.
+    let _ = fmt::Write::write_fmt(&mut upto, format_args!("{value}"));
+    upto.0
+}
 
 /// `s`, or its first [`KEY_CHARS`] characters and an ellipsis.
 fn shorten(s: &str) -> String {
@@ -114,8 +141,12 @@ fn is_identifier(key: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
+/// Escaped as an error's message is (keys come from the data, and may hold control and
+/// text-direction characters).
 impl Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        let f = &mut EscapingWriter(f);
         for (i, segment) in self.segments().enumerate() {
             match segment {
                 Segment::Index(n) => write!(f, "[{n}]")?,
@@ -286,7 +317,7 @@ impl Error {
                 offset: None,
                 opcode: None,
                 path: Vec::new(),
-                pending: false,
+                pending: None,
             }),
         }
     }
@@ -299,7 +330,7 @@ impl Error {
                 offset: Some(offset),
                 opcode: Some(opcode),
                 path: Vec::new(),
-                pending: false,
+                pending: None,
             }),
         }
     }
@@ -326,19 +357,19 @@ impl Error {
         }
     }
 
-    /// Mark the error as leaving an item or value that a container handed over: the
-    /// container adds the segment ([`Error::take_pending`]).
+    /// Mark the error as leaving an item or value that a container handed over, with `left`
+    /// items after it: the container adds the segment ([`Error::take_pending`]).
     #[cold]
-    pub(crate) fn leaving_item(mut self) -> Self {
-        self.inner.pending = true;
+    pub(crate) fn leaving_item(mut self, left: usize) -> Self {
+        self.inner.pending = Some(left);
         self
     }
 
-    /// Whether the error left an item or value of the container now handling it (and no
-    /// longer marked so).
+    /// If the error left an item or value of the container now handling it, how many items
+    /// came after it (and the error no longer marked so).
     #[cold]
-    pub(crate) fn take_pending(&mut self) -> bool {
-        std::mem::take(&mut self.inner.pending)
+    pub(crate) fn take_pending(&mut self) -> Option<usize> {
+        self.inner.pending.take()
     }
 
     /// The error without the places gathered so far (they were inside a dict key).
@@ -348,10 +379,19 @@ impl Error {
         self
     }
 
+    /// Take back the innermost place noted (a registered newtype's one argument).
+    #[cold]
+    pub(crate) fn pop_segment(&mut self) {
+        self.inner.path.pop();
+    }
+
     /// Note that the error happened inside `segment` of the container it is leaving.
     #[cold]
     pub(crate) fn push_segment(&mut self, segment: Segment) {
-        self.inner.path.push(segment);
+        // An error of the output itself (the writer failed) is about no place in the data.
+        if !matches!(self.inner.code, ErrorCode::Io(_)) {
+            self.inner.path.push(segment);
+        }
     }
 
     #[cold]

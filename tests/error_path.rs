@@ -273,6 +273,18 @@ impl serde::Serialize for Bad {
     }
 }
 
+impl Default for Bad {
+    fn default() -> Self {
+        Bad
+    }
+}
+
+impl<'de> Deserialize<'de> for Bad {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Bad)
+    }
+}
+
 /// The error of writing `v` with `to_vec`, with the same path from `to_value`.
 fn write_err<T: serde::Serialize>(v: &T) -> pypickle::Error {
     let e = pypickle::to_vec(v).unwrap_err();
@@ -346,4 +358,208 @@ fn writing_errors_name_where_the_value_is() {
     // A key Python cannot hash: the map's place, not a place inside the key.
     let e = write_err(&HashMap::from([("m", BTreeMap::from([((1, vec![2]), 3)]))]));
     assert_eq!(segments(&e), [key("m")], "{e}");
+}
+
+#[test]
+fn an_error_inside_a_dict_key_is_the_dicts() {
+    // The key's own places (a tuple's items) are not places in the data.
+    let data = dumps("", "[{(1, 2): 3}, {(1, 'x'): 2}]", 4);
+    let e = err::<Vec<HashMap<(u8, u8), u8>>>(&data);
+    assert_eq!(segments(&e), [Segment::Index(1)], "{e}");
+    let data = dumps("", "{'a': {(1, 'x'): 2}}", 4);
+    let e = err::<HashMap<String, HashMap<(u8, u8), u8>>>(&data);
+    assert_eq!(segments(&e), [key("a")], "{e}");
+    let data = dumps("", "{(1, 'x'): 2}", 4);
+    let e = err::<HashMap<(u8, u8), u8>>(&data);
+    assert!(e.path().is_none(), "{e}");
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[allow(dead_code)]
+enum Shape {
+    A(Vec<u8>),
+    B { x: u8 },
+    C(u8, u8),
+}
+
+#[test]
+fn an_enum_given_as_name_and_payload_puts_the_name_in_the_path() {
+    for (expr, path) in [
+        ("[{'A': [1, 'x']}]", "[0].A[1]"),
+        ("[{'B': {'x': 'no'}}]", "[0].B.x"),
+        ("[{'C': (1, 'no')}]", "[0].C[1]"),
+        ("[{'C': [1, 2]}, {'B': {'y': 1}}]", "[1].B"),
+    ] {
+        let data = dumps("", expr, 4);
+        let e = err::<Vec<Shape>>(&data);
+        assert_eq!(e.path().unwrap().to_string(), path, "{expr}: {e}");
+    }
+    let data = dumps("", "{'A': [1, 'x']}", 4);
+    assert_eq!(err::<Shape>(&data).path().unwrap().to_string(), "A[1]");
+
+    // And writing.
+    #[derive(serde::Serialize)]
+    enum Written {
+        A(Vec<Bad>),
+        B { x: Bad },
+        C(u8, Bad),
+        D(Bad),
+    }
+    for (v, path) in [
+        (Written::A(vec![Bad]), "[0].A[0]"),
+        (Written::B { x: Bad }, "[0].B.x"),
+        (Written::C(1, Bad), "[0].C[1]"),
+        (Written::D(Bad), "[0].D"),
+    ] {
+        let e = write_err(&[v]);
+        assert_eq!(e.path().unwrap().to_string(), path, "{e}");
+    }
+}
+
+#[test]
+fn a_visitor_reading_on_after_an_error_gets_the_failed_items_index() {
+    /// Reads every item, then reports the first error: the index is the failed item's.
+    #[derive(Debug)]
+    struct AllThenFirst;
+    impl<'de> Deserialize<'de> for AllThenFirst {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = AllThenFirst;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a list")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<AllThenFirst, A::Error> {
+                    let mut first = None;
+                    loop {
+                        match seq.next_element::<u8>() {
+                            Ok(Some(_)) => {}
+                            Ok(None) => break,
+                            Err(e) => {
+                                first.get_or_insert(e);
+                            }
+                        }
+                    }
+                    first.map_or(Ok(AllThenFirst), Err)
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    let data = dumps("", "[[1, 2], ['x', 2, 3, 4]]", 4);
+    let e = err::<Vec<AllThenFirst>>(&data);
+    assert_eq!(e.path().unwrap().to_string(), "[1][0]", "{e}");
+}
+
+#[test]
+fn paths_are_escaped_on_their_own_and_long_keys_cost_what_is_shown() {
+    use pypickle::Value;
+    let key = Value::Global(Box::new(pypickle::Global {
+        module: "geo".into(),
+        name: "X\x1b[31m\u{202e}".into(),
+    }));
+    let dict = Value::Dict(vec![(key, Value::Str("x".into()))]);
+    let e = pypickle::from_value::<HashMap<Value, u8>>(dict).unwrap_err();
+    let path = e.path().unwrap().to_string();
+    assert!(
+        !path.contains('\x1b') && !path.contains('\u{202e}'),
+        "{path:?}"
+    );
+    assert!(!e.to_string().contains('\x1b'), "{e}");
+
+    // A 20 MB key: only the part shown is made.
+    let big = Value::Dict(vec![(
+        Value::Bytes(vec![0; 20_000_000]),
+        Value::Str("x".into()),
+    )]);
+    let e = pypickle::from_value::<HashMap<serde_bytes::ByteBuf, u8>>(big).unwrap_err();
+    let [Segment::OtherKey(repr)]: [Segment; 1] = segments(&e).try_into().unwrap() else {
+        panic!("{e}")
+    };
+    assert!(
+        repr.starts_with("b'\\x00\\x00") && repr.ends_with('…'),
+        "{repr}"
+    );
+    assert_eq!(repr.chars().count(), 61);
+}
+
+#[test]
+fn writing_paths_hold_at_every_protocol_for_frozensets_newtypes_and_objects() {
+    use pypickle::{SerOptions, Value};
+    let frozen = Value::FrozenSet(vec![Value::Int(1), Value::Int(2), Value::List(vec![])]);
+    #[derive(serde::Serialize, Deserialize)]
+    struct Wrapped(#[serde(skip_deserializing)] Vec<Bad>);
+    let registry = pypickle::ClassRegistry::new().class::<Wrapped>("geo.Wrapped");
+    for protocol in 0..=5 {
+        let opts = SerOptions::new().protocol(protocol);
+        let e = pypickle::to_vec_with(&[&frozen], &opts).unwrap_err();
+        assert_eq!(
+            e.path().unwrap().to_string(),
+            "[0][2]",
+            "protocol {protocol}: {e}"
+        );
+        // A registered newtype's one argument is the newtype itself.
+        let opts = opts.registry(registry.clone());
+        let e = pypickle::to_vec_with(&[Wrapped(vec![Bad])], &opts).unwrap_err();
+        assert_eq!(
+            e.path().unwrap().to_string(),
+            "[0][0]",
+            "protocol {protocol}: {e}"
+        );
+    }
+    let e = pypickle::to_value(&[&frozen]).unwrap_err();
+    assert_eq!(e.path().unwrap().to_string(), "[0][2]");
+
+    // An object's error is the object's: the parts of the tuple that stands for it in
+    // `Value`'s serde form are not places in the data.
+    let data = dumps(
+        "import types, sys\nclass P: pass\nP.__module__ = 'geo'\n\
+         sys.modules['geo'] = types.ModuleType('geo'); sys.modules['geo'].P = P\n\
+         p = P(); p.a = 1",
+        "[p]",
+        4,
+    );
+    let opts = DeOptions::new().allow_global("geo", "P");
+    let mut value: Value = pypickle::from_slice_with(&data, &opts).unwrap();
+    let Value::List(items) = &mut value else {
+        panic!()
+    };
+    let Value::Object(o) = &mut items[0] else {
+        panic!()
+    };
+    o.state = vec![Value::Dict(vec![(
+        Value::from("a"),
+        Value::Set(vec![Value::Int(5), Value::List(vec![])]),
+    )])];
+    let e = write_err(&value);
+    assert_eq!(e.path().unwrap().to_string(), "[0]", "{e}");
+}
+
+#[test]
+fn an_error_of_the_output_itself_names_no_place() {
+    struct Full(usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.0 + b.len() > 100_000 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let rows: Vec<BTreeMap<String, Vec<u32>>> = (0..20_000)
+        .map(|i| BTreeMap::from([(format!("row{i}"), vec![i; 3])]))
+        .collect();
+    for protocol in [0, 2, 4, 5] {
+        let opts = pypickle::SerOptions::new().protocol(protocol);
+        let e = pypickle::to_writer_with(Full(0), &rows, &opts).unwrap_err();
+        assert_eq!(e.category(), Category::Io, "{e}");
+        assert!(e.path().is_none(), "protocol {protocol}: {e}");
+    }
 }

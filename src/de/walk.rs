@@ -320,17 +320,19 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         })
     }
 
-    /// Python's `repr()` of a dict key, for an error's path: built on an allowance of its own
-    /// (64 values and 4 KiB), so that a large key costs little and the walk's budgets are
-    /// as they were; `None` if the key is larger than that or cannot be built.
+    /// A dict key as a `Value`, for an error's path: built on an allowance of its own (64
+    /// values and 4 KiB, its sets' deduplication included), so that a large key costs little
+    /// and the walk's budgets are as they were; `None` if the key is larger than that or
+    /// cannot be built.
     #[cold]
-    fn key_repr(&mut self, key: Node) -> Option<String> {
-        let saved = (self.budget, self.bytes_left);
+    fn key_value(&mut self, key: Node) -> Option<Value> {
+        let saved = (self.budget, self.bytes_left, self.dedup);
         self.budget = saved.0.min(64);
         self.bytes_left = saved.1.min(4096);
+        self.dedup = (saved.2 .0.min(64), saved.2 .1.min(4096));
         let built = self.build(key);
-        (self.budget, self.bytes_left) = saved;
-        built.ok().map(|value| value.to_string())
+        (self.budget, self.bytes_left, self.dedup) = saved;
+        built.ok()
     }
 
     fn build_compound(&mut self, node: Node) -> Result<Value> {
@@ -1251,7 +1253,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
                     r = Err(e);
                 }
             }
-            Err(e) => in_item(e, len - seq.left),
+            Err(e) => in_item(e, len),
         }
         r
     }
@@ -1284,7 +1286,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
-                visit_item(&mut *self.w, node, seed).map(Some)
+                visit_item(&mut *self.w, node, seed, self.left).map(Some)
             }
             None => Ok(None),
         }
@@ -1317,36 +1319,59 @@ fn visit_item<'de, 'a, T: DeserializeSeed<'de>>(
     w: &mut Walk<'de, 'a>,
     node: &'a Node,
     seed: T,
+    left: usize,
 ) -> Result<T::Value> {
     seed.deserialize(NodeDe { w, node })
-        .map_err(|e| e.or_at(node.offset(), node.opcode()).leaving_item())
+        .map_err(|e| e.or_at(node.offset(), node.opcode()).leaving_item(left))
 }
 
-/// A sequence's error: if it left the item the sequence handed over as its `nth` (from 1),
-/// that item's index goes into the path.
+/// [`visit_node`] for a dict's key: places inside the key (a tuple's items) are not places
+/// in the data, so its error is the dict's.
+#[inline(always)]
+fn visit_key<'de, 'a, T: DeserializeSeed<'de>>(
+    w: &mut Walk<'de, 'a>,
+    node: &'a Node,
+    seed: T,
+) -> Result<T::Value> {
+    seed.deserialize(NodeDe { w, node })
+        .map_err(|e| e.or_at(node.offset(), node.opcode()).without_path())
+}
+
+/// A sequence's error: if it left one of the sequence's `len` items, that item's index goes
+/// into the path.
 #[cold]
 #[inline(never)]
-fn in_item(e: &mut Error, nth: usize) {
-    if e.take_pending() {
-        e.push_segment(Segment::Index(nth.saturating_sub(1)));
+fn in_item(e: &mut Error, len: usize) {
+    if let Some(left) = e.take_pending() {
+        e.push_segment(Segment::Index(len.saturating_sub(left + 1)));
     }
 }
 
-/// A map's error: if it left the value of the map's `nth` entry (from 1, of `entries`), that
-/// entry's key goes into the path.
+/// A map's error: if it left the value of one of the map's `len` entries (`entries` gives
+/// them again), that entry's key goes into the path.
 #[cold]
 #[inline(never)]
 fn in_value<'a>(
     w: &mut Walk<'_, 'a>,
     e: &mut Error,
     mut entries: impl Iterator<Item = &'a Node>,
-    nth: usize,
+    len: usize,
 ) {
-    if e.take_pending() {
-        if let Some(key) = nth.checked_sub(1).and_then(|n| entries.nth(2 * n)) {
+    if let Some(left) = e.take_pending() {
+        let entry = len.checked_sub(left + 1);
+        if let Some(key) = entry.and_then(|n| entries.nth(2 * n)) {
             e.push_segment(key_segment(w, key));
         }
     }
+}
+
+/// A variant's payload's error, with the variant's name (the key of `{name: payload}`) in
+/// its path.
+#[cold]
+#[inline(never)]
+fn in_variant(w: &mut Walk<'_, '_>, mut e: Error, variant: &Node) -> Error {
+    e.push_segment(key_segment(w, variant));
+    e
 }
 
 /// How a path names the value under `key`: a str as itself, any other key as its `repr()`.
@@ -1354,8 +1379,8 @@ fn key_segment(w: &mut Walk<'_, '_>, key: &Node) -> Segment {
     match key.kind {
         Kind::Str(span) => Segment::key(as_str(w.bytes(span).as_slice())),
         Kind::Int(i) => Segment::other_key(&i.to_string()),
-        _ => match w.key_repr(*key) {
-            Some(repr) => Segment::other_key(&repr),
+        _ => match w.key_value(*key) {
+            Some(value) => Segment::of_key(&value),
             None => Segment::other_key(&format!("<{}>", key.kind.type_name())),
         },
     }
@@ -1405,9 +1430,8 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
                 }
             }
             Err(e) => {
-                let entry = len / 2 - map.left;
                 let entries = again(map.w);
-                in_value(map.w, e, entries, entry)
+                in_value(map.w, e, entries, len / 2)
             }
         }
         r
@@ -1422,7 +1446,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
         match self.items.next() {
             Some(node) => {
                 self.left -= 1;
-                visit_node(&mut *self.w, node, seed).map(Some)
+                visit_key(&mut *self.w, node, seed).map(Some)
             }
             None => Ok(None),
         }
@@ -1432,7 +1456,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         // Only a `Deserialize` impl asking for a value past the last key meets `None`.
         match self.items.next() {
-            Some(node) => visit_item(&mut *self.w, node, seed),
+            Some(node) => visit_item(&mut *self.w, node, seed, self.left),
             None => missing_value(),
         }
     }
@@ -1483,7 +1507,8 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         match self.payload {
-            Some(node) => visit_node(self.w, node, seed),
+            Some(node) => visit_node(&mut *self.w, node, seed)
+                .map_err(|e| in_variant(self.w, e, self.variant)),
             None => Err(type_error(
                 self.variant,
                 "expected a newtype variant as {name: payload}, found a bare name".into(),
@@ -1493,7 +1518,14 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
         match self.payload {
-            Some(node) => de::Deserializer::deserialize_seq(NodeDe { w: self.w, node }, visitor),
+            Some(node) => de::Deserializer::deserialize_seq(
+                NodeDe {
+                    w: &mut *self.w,
+                    node,
+                },
+                visitor,
+            )
+            .map_err(|e| in_variant(self.w, e, self.variant)),
             None => Err(type_error(
                 self.variant,
                 "expected a tuple variant as {name: (..)}, found a bare name".into(),
@@ -1507,7 +1539,14 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.payload {
-            Some(node) => de::Deserializer::deserialize_any(NodeDe { w: self.w, node }, visitor),
+            Some(node) => de::Deserializer::deserialize_any(
+                NodeDe {
+                    w: &mut *self.w,
+                    node,
+                },
+                visitor,
+            )
+            .map_err(|e| in_variant(self.w, e, self.variant)),
             None => Err(type_error(
                 self.variant,
                 "expected a struct variant as {name: {..}}, found a bare name".into(),

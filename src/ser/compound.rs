@@ -410,6 +410,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         ser.part(|s| s.emit_variant_head(variant))?;
         let mut w = Self::tuple(ser, len)?;
         w.flags |= VARIANT;
+        w.ser.variants.push(variant);
         Ok(w)
     }
 
@@ -498,7 +499,12 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
 
     /// Serialize one element (for a newtype written as a one-argument instance).
     pub(crate) fn push<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.element(v)
+        // The one argument of a registered newtype's `cls.__new__(cls, v)` stands for the
+        // newtype itself: no place of its own in an error's path.
+        self.element(v).map_err(|mut e| {
+            e.pop_segment();
+            e
+        })
     }
 
     /// Finish the sequence.
@@ -562,9 +568,9 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         &mut self,
         write: impl FnOnce(&mut Serializer<W, P45>) -> Result<()>,
     ) -> Result<()> {
-        // The item's index, for the path of its error (a tuple counts its items itself).
-        let index = self.batch.total;
-        match self.kind {
+        // The key flag the element is written with (`None`: a list's, already off), and its
+        // index for the path of its error (a tuple counts its items itself).
+        let (key, index) = match self.kind {
             SeqKind::Tuple => {
                 self.count += 1;
                 if self.flags & SHORT != 0 && self.count > self.len && !self.unshorten() {
@@ -582,29 +588,26 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
                         }
                     ))));
                 }
-                let hashable = self.flags & HASHABLE != 0;
-                let saved = self.ser.set_key(hashable);
-                let index = self.count - 1;
-                self.ser.item(|| Segment::Index(index), write)?;
-                self.ser.set_key(saved);
+                (Some(self.flags & HASHABLE != 0), self.count - 1)
             }
             SeqKind::FrozenSet => {
-                let saved = self.ser.set_key(true);
-                self.ser.item(|| Segment::Index(index), write)?;
-                self.ser.set_key(saved);
+                // A frozenset is written whole (no batches), so it counts its items itself.
+                self.count += 1;
+                (Some(true), self.count - 1)
             }
-            _ => {
-                if self.flags & HASHABLE != 0 {
-                    // Set elements; a frozenset may itself sit inside a dict key.
-                    let saved = self.ser.set_key(true);
-                    self.ser.item(|| Segment::Index(index), write)?;
-                    self.ser.set_key(saved);
-                } else {
-                    // A list is never inside a key, so the flag is already off.
-                    self.ser.item(|| Segment::Index(index), write)?;
-                }
-                self.batch.after_item(self.ser, self.kind.rule());
-            }
+            // Set elements; a frozenset may itself sit inside a dict key.
+            _ if self.flags & HASHABLE != 0 => (Some(true), self.batch.total),
+            _ => (None, self.batch.total),
+        };
+        // One call for every kind: four made a debug build's frame too large for the depth
+        // limit on a 2 MiB stack.
+        let saved = key.map(|key| self.ser.set_key(key));
+        self.ser.item(|| Segment::Index(index), write)?;
+        if let Some(saved) = saved {
+            self.ser.set_key(saved);
+        }
+        if !matches!(self.kind, SeqKind::Tuple | SeqKind::FrozenSet) {
+            self.batch.after_item(self.ser, self.kind.rule());
         }
         Ok(())
     }
@@ -648,6 +651,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         }
         ser.close()?;
         if self.flags & VARIANT != 0 {
+            ser.variants.pop();
             ser.out.buf.push(SETITEM);
             ser.close()?;
         }
@@ -701,7 +705,10 @@ impl<W: Write, const P45: bool> ser::SerializeTupleVariant for SeqWriter<'_, W, 
     type Ok = ();
     type Error = crate::Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.element(v)
+        match self.element(v) {
+            Err(e) if self.flags & VARIANT != 0 => Err(self.ser.variant_failed(e)),
+            r => r,
+        }
     }
     #[inline]
     fn end(self) -> Result<()> {
@@ -751,6 +758,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         ser.part(|s| s.emit_variant_head(variant))?;
         let mut w = Self::new(ser, Some(len))?;
         w.flags = VARIANT;
+        w.ser.variants.push(variant);
         Ok(w)
     }
 
@@ -997,6 +1005,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             return Ok(());
         }
         if self.flags & VARIANT != 0 {
+            self.ser.variants.pop();
             self.ser.out.buf.push(SETITEM);
             self.ser.close()?;
         }
@@ -1123,7 +1132,10 @@ impl<W: Write, const P45: bool> ser::SerializeStructVariant for MapWriter<'_, W,
     type Ok = ();
     type Error = crate::Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
-        self.field(key, v)
+        match self.field(key, v) {
+            Err(e) if self.flags & VARIANT != 0 => Err(self.ser.variant_failed(e)),
+            r => r,
+        }
     }
     #[inline]
     fn end(self) -> Result<()> {

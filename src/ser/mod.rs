@@ -133,6 +133,9 @@ pub struct Serializer<W, const P45: bool = false> {
     /// How many out-of-band buffers earlier pickles handed out: an abandoned pickle's are
     /// dropped with it.
     buffers_at: usize,
+    /// The names of the tuple and struct variants being written (innermost last), for the
+    /// path of an error in one's fields: kept here, so that the writers stay small.
+    pub(crate) variants: Vec<&'static str>,
     /// The class of a registered newtype variant whose payload is a struct, tuple struct or
     /// newtype struct: that payload is written as the instance, and takes the class in place
     /// of its own (see [`Serializer::class_for`]).
@@ -269,6 +272,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             torn: false,
             buffers_at: 0,
             frozen: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
@@ -319,6 +323,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.level = 0;
         self.set_key(false);
         self.take_pending();
+        self.variants.clear();
         self.broken = false;
     }
 
@@ -353,6 +358,17 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             e.push_segment(segment());
             e
         })
+    }
+
+    /// The error of a field of the innermost tuple or struct variant being written, which it
+    /// leaves: the variant's name goes into its path.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn variant_failed(&mut self, mut e: Error) -> Error {
+        if let Some(variant) = self.variants.pop() {
+            e.push_segment(Segment::key(variant));
+        }
+        e
     }
 
     /// `e` leaves the pickle being written half-done: the next value abandons it (see
@@ -1035,10 +1051,8 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
         }
         self.open()?;
-        self.part(|s| {
-            s.emit_variant_head(variant)?;
-            v.serialize(s)
-        })?;
+        self.part(|s| s.emit_variant_head(variant))?;
+        self.item(|| Segment::key(variant), |s| v.serialize(s))?;
         self.out.buf.push(opcode::SETITEM);
         self.close()
     }

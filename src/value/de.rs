@@ -354,7 +354,10 @@ impl<'de> MapAccess<'de> for DictAccess {
             Some((k, _)) => {
                 self.next += 1;
                 self.value_due = true;
-                seed.deserialize(LentKey(k)).map(Some)
+                // Places inside a key are not places in the data: its error is the map's.
+                seed.deserialize(LentKey(k))
+                    .map(Some)
+                    .map_err(Error::without_path)
             }
             None => Ok(None),
         }
@@ -367,8 +370,10 @@ impl<'de> MapAccess<'de> for DictAccess {
         }
         let (k, v) = &mut self.entries[self.next - 1];
         let mut r = seed.deserialize(std::mem::replace(v, Value::None));
-        if let Err(e) = &mut r {
-            under_key(e, k);
+        match &mut r {
+            // The key is done with: its memory goes now, as when it was moved.
+            Ok(_) => *k = Value::None,
+            Err(e) => under_key(e, k),
         }
         r
     }
@@ -488,15 +493,23 @@ impl<'de> de::EnumAccess<'de> for EnumAccess {
     type Variant = VariantPayload;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, VariantPayload)> {
-        Ok((
-            seed.deserialize(self.variant)?,
-            VariantPayload(self.payload),
-        ))
+        // The name is lent, and kept for the path of an error in the payload.
+        let variant = seed.deserialize(LentKey(&self.variant))?;
+        Ok((variant, VariantPayload(self.payload, self.variant)))
     }
 }
 
-/// The payload of an enum variant, if it has one.
-struct VariantPayload(Option<Value>);
+/// The payload of an enum variant, if it has one, and the variant's name.
+struct VariantPayload(Option<Value>, Value);
+
+/// A variant's payload's error, with the variant's name (the key of `{name: payload}`) in
+/// its path.
+#[cold]
+#[inline(never)]
+fn in_variant(mut e: Error, variant: &Value) -> Error {
+    e.push_segment(Segment::of_key(variant));
+    e
+}
 
 impl<'de> de::VariantAccess<'de> for VariantPayload {
     type Error = Error;
@@ -513,7 +526,7 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         match self.0 {
-            Some(v) => seed.deserialize(v),
+            Some(v) => seed.deserialize(v).map_err(|e| in_variant(e, &self.1)),
             None => Err(type_error(
                 "expected a newtype variant as {name: payload}".into(),
             )),
@@ -522,7 +535,9 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
         match self.0 {
-            Some(v) => v.deserialize_seq(visitor),
+            Some(v) => v
+                .deserialize_seq(visitor)
+                .map_err(|e| in_variant(e, &self.1)),
             None => Err(type_error(
                 "expected a tuple variant as {name: (..)}".into(),
             )),
@@ -535,7 +550,9 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
         visitor: V,
     ) -> Result<V::Value> {
         match self.0 {
-            Some(v) => v.deserialize_any(visitor),
+            Some(v) => v
+                .deserialize_any(visitor)
+                .map_err(|e| in_variant(e, &self.1)),
             None => Err(type_error(
                 "expected a struct variant as {name: {..}}".into(),
             )),

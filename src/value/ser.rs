@@ -564,7 +564,9 @@ impl Serializer for ValueSerializer {
             payload.depth = payload.depth.saturating_add(1);
         }
         let inner = if tag == Some(Tag::Object) {
-            wanting_object(|| v.serialize(payload))?
+            // The places inside the 7-tuple that stands for an object are not the object's
+            // own: its error is the object's.
+            wanting_object(|| v.serialize(payload)).map_err(Error::without_path)?
         } else {
             v.serialize(payload)?
         };
@@ -580,10 +582,11 @@ impl Serializer for ValueSerializer {
         variant: &'static str,
         v: &T,
     ) -> Result<Value> {
-        Ok(Value::Dict(vec![(
-            Value::Str(variant.into()),
-            v.serialize(self.inside()?)?,
-        )]))
+        let inside = self.inside()?;
+        let payload = v
+            .serialize(inside)
+            .map_err(|e| in_place(e, Segment::key(variant)))?;
+        Ok(Value::Dict(vec![(Value::Str(variant.into()), payload)]))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
@@ -700,6 +703,7 @@ impl ser::SerializeTupleVariant for VariantBuilder<SeqBuilder> {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         ser::SerializeSeq::serialize_element(&mut self.inner, v)
+            .map_err(|e| in_place(e, Segment::key(self.name)))
     }
     fn end(self) -> Result<Value> {
         Ok(Value::Dict(vec![(
@@ -762,6 +766,7 @@ impl ser::SerializeStructVariant for VariantBuilder<MapBuilder> {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<()> {
         ser::SerializeStruct::serialize_field(&mut self.inner, key, v)
+            .map_err(|e| in_place(e, Segment::key(self.name)))
     }
     fn end(self) -> Result<Value> {
         Ok(Value::Dict(vec![(

@@ -1553,3 +1553,18 @@ fn a_slots_instance_with_nothing_set_is_written_without_a_state() {
         assert_eq!(back, one, "protocol {proto}");
     }
 }
+
+/// An untagged enum, which serde reads as any value, cannot be registered by variant: the
+/// panic says why rather than calling it no enum (a new user's trial took it for one).
+#[test]
+#[should_panic(expected = "untagged or internally tagged enum")]
+fn registering_a_variant_of_an_untagged_enum_says_why_it_cannot_be() {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum Msg {
+        Order(u32),
+        Heartbeat(String),
+    }
+    let _ = pypickle::ClassRegistry::new().variant::<Msg>("Order", "msgs.Order");
+}

@@ -421,7 +421,9 @@ impl ClassRegistry {
         let (name, variants) = match probe::<E>() {
             Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
-                "ClassRegistry::variant: {} is not an enum",
+                "ClassRegistry::variant: {} is not an enum that serde reads by variant name (an \
+                 untagged or internally tagged enum, which serde reads as any value, cannot be \
+                 registered by variant: register each variant's payload type with `class`)",
                 std::any::type_name::<E>()
             ),
         };
@@ -475,7 +477,9 @@ impl ClassRegistry {
         let (name, variants) = match probe::<E>() {
             Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
-                "ClassRegistry::python_enum: {} is not an enum",
+                "ClassRegistry::python_enum: {} is not an enum that serde reads by variant name (an \
+                 untagged or internally tagged enum, which serde reads as any value, cannot be \
+                 registered by variant: register each variant's payload type with `class`)",
                 std::any::type_name::<E>()
             ),
         };

@@ -408,6 +408,34 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.out.into_writer()
     }
 
+    /// The writer, to write something of one's own between pickles (a length prefix, say).
+    /// Every complete pickle has been handed to it; writing to it from a `Serialize` impl,
+    /// in the middle of a pickle, would corrupt the stream.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.out.writer_mut()
+    }
+
+    /// Flush the writer, so that every complete pickle reaches where it is going. Each
+    /// [`dump`](Self::dump) hands its pickle to the writer but does not flush it, as Python's
+    /// `pickle.dump` does not flush its file: a writer that buffers (stdout, which holds
+    /// bytes until a newline; a `BufWriter`; a compressor) keeps the last pickle until it is
+    /// flushed, which a peer waiting for a reply on a pipe or socket waits for.
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let mut ser = pypickle::Serializer::new(std::io::BufWriter::new(Vec::new()));
+    /// ser.dump(&"reply")?;
+    /// assert!(ser.get_ref().get_ref().is_empty()); // still in the BufWriter
+    /// ser.flush()?;
+    /// let sent = ser.get_ref().get_ref();
+    /// assert_eq!(pypickle::from_slice::<String>(sent)?, "reply");
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn flush(&mut self) -> Result<()> {
+        Ok(self.out.writer_mut().flush()?)
+    }
+
     // ---- pickle structure ----
 
     /// Where CPython's `save()` starts: frames close here.

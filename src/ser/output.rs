@@ -228,6 +228,10 @@ impl<W: Write> Output<W> {
         self.writer
     }
 
+    pub(crate) fn writer_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
     fn set_next_check(&mut self) {
         let at = if self.idle {
             0

@@ -664,9 +664,11 @@ fn expansion_limits_count_the_pickles_own_bytes_however_it_is_read() {
     // `_codecs.encode` of one memoized 1000-char str, 7 times: what the calls make is
     // within 4 bytes for each byte of the pickle, from a slice and a reader alike (a reader
     // used to count its own copy of the input against it).
-    let mut encode = b"\x80\x02c_codecs\nencode\nq\x00X\xd0\x07\x00\x00".to_vec();
+    // (Each operand is memoized and popped: a held `Deserializer` refuses values left below
+    // the one STOP returns.)
+    let mut encode = b"\x80\x02c_codecs\nencode\nq\x000X\xd0\x07\x00\x00".to_vec();
     encode.extend("\u{e9}".repeat(1000).as_bytes());
-    encode.extend(b"q\x01X\x06\x00\x00\x00latin1q\x02]q\x03(");
+    encode.extend(b"q\x010X\x06\x00\x00\x00latin1q\x020]q\x03(");
     encode.extend(b"h\x00h\x01h\x02\x86R".repeat(7));
     encode.extend(b"e.");
     assert_eq!(
@@ -677,9 +679,9 @@ fn expansion_limits_count_the_pickles_own_bytes_however_it_is_read() {
     );
     // `tuple(l)` of one memoized 100-item list, 2000 times: 200k values copied from 2 KiB,
     // refused alone and after a large pickle alike (the bytes before it used to count).
-    let mut copies = b"\x80\x02cbuiltins\ntuple\nq\x00]q\x01(".to_vec();
+    let mut copies = b"\x80\x02cbuiltins\ntuple\nq\x000]q\x01(".to_vec();
     copies.extend(b"K\x01".repeat(100));
-    copies.extend(b"e]q\x02(");
+    copies.extend(b"e0]q\x02(");
     copies.extend(b"h\x00h\x01\x85R".repeat(2000));
     copies.extend(b"e.");
     limit_everywhere(&copies, &DeOptions::new().max_expansion(1000));
@@ -1219,4 +1221,53 @@ fn end_refuses_trailing_bytes_after_a_value_read_through_the_deserializer() {
     );
     pypickle::Deserializer::from_slice(&[][..]).end().unwrap();
     pypickle::Deserializer::from_reader(&[][..]).end().unwrap();
+}
+
+/// A pickle cut short, with the next one read as its rest (`a + b[:-1] + c`), leaves `b`'s
+/// value below `c`'s at `c`'s STOP. CPython returns `c` and drops `b`; in a held
+/// `Deserializer`'s stream that hands `c` over as the second pickle and loses `b` without a
+/// word (a new user's trial), so there it is an error. `from_slice` of the one pickle still
+/// reads as CPython does.
+#[test]
+fn a_pickle_cut_short_in_a_stream_is_not_taken_for_the_next() {
+    for protocol in [0, 2, 4, 5] {
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import pickle, sys\n\
+                     p = [pickle.dumps({{'seq': i, 'pad': 'x' * 10}}, {protocol}) for i in (1, 2, 3)]\n\
+                     sys.stdout.buffer.write(p[0] + p[1][:-1] + p[2])"
+                ),
+            ])
+            .output()
+            .expect("python3");
+        assert!(out.status.success());
+        let stream = out.stdout;
+        let check = |first: pypickle::Result<Option<Value>>,
+                     second: pypickle::Result<Option<Value>>| {
+            let first = first.unwrap().unwrap();
+            assert!(first.to_string().contains("'seq': 1"), "{first}");
+            let e = second.unwrap_err();
+            assert_eq!(e.category(), Category::Invalid, "protocol {protocol}: {e}");
+            assert!(
+                e.to_string().contains("cut short"),
+                "protocol {protocol}: {e}"
+            );
+        };
+        let mut de = pypickle::Deserializer::from_slice(&stream);
+        let first = de.next_value::<Value>();
+        check(first, de.next_value::<Value>());
+        let mut de = pypickle::Deserializer::from_reader(&stream[..]);
+        let first = de.next_value::<Value>();
+        check(first, de.next_value::<Value>());
+    }
+    // A value left below at STOP, or an unclosed MARK, in a stream; read alone, the top.
+    for data in [&b"\x80\x02K\x01K\x02."[..], b"\x80\x02(K\x02."] {
+        let e = pypickle::Deserializer::from_slice(data)
+            .next_value::<Value>()
+            .unwrap_err();
+        assert_eq!(e.opcode_name(), Some("STOP"), "{e}");
+        assert_eq!(pypickle::from_slice::<i32>(data).unwrap(), 2);
+    }
 }

@@ -44,6 +44,11 @@ pub(crate) struct Machine {
     /// made for that input, records them: the thread's kept machine would hold them forever).
     pub(crate) joblib_regions: Vec<JoblibRegion>,
     pub(crate) records_joblib_regions: bool,
+    /// A held `Deserializer`'s stream: STOP with values left below the one it returns (or
+    /// inside an unclosed MARK) is an error, not what CPython makes of it (the top, the rest
+    /// dropped). In a stream it marks a pickle cut short with the next one read as its rest:
+    /// the next pickle would be handed over as this one, and this one lost.
+    pub(crate) whole_stack_at_stop: bool,
 }
 
 /// Bytes of a joblib file outside its opcodes: an array's bytes (padding included), or the
@@ -304,6 +309,21 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     /// `max_nodes` met, at the opcode being run.
+    /// STOP with values below the one it returns, or inside an unclosed MARK, in a stream.
+    #[cold]
+    fn left_at_stop(&self) -> Error {
+        let what = match self.m.stack.len() - 1 {
+            0 => "inside an unclosed MARK".to_string(),
+            1 => "with 1 more value on the stack below the one it returns".to_string(),
+            n => format!("with {n} more values on the stack below the one it returns"),
+        };
+        malformed_owned(format!(
+            "STOP {what}: in a stream, the mark of a pickle cut short with the next one read \
+             as its rest (no pickler leaves any; `from_slice` reads it as CPython does, taking \
+             the top)"
+        ))
+    }
+
     #[cold]
     fn too_many_nodes(&self) -> Error {
         err(ErrorCode::Limit {
@@ -2144,6 +2164,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             STOP => {
                 self.top()?;
+                if self.m.whole_stack_at_stop
+                    && (self.m.stack.len() > 1 || !self.m.marks.is_empty())
+                {
+                    return Err(self.left_at_stop());
+                }
                 if self.r.in_unfinished_frame() {
                     return Err(malformed("STOP before the end of the current FRAME"));
                 }

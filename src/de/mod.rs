@@ -233,7 +233,9 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     ///
     /// A pickle whose value does not fit `T` is an error and the next call reads the pickle
     /// after it. A pickle that fails before its STOP (malformed, truncated, refused) leaves the
-    /// stream at an unknown position: that call and every later one are errors. But an error
+    /// stream at an unknown position: that call and every later one are errors. So does a
+    /// STOP that leaves values below the one it returns (or an unclosed MARK), which CPython
+    /// accepts: in a stream it is a pickle cut short with the next one read as its rest. But an error
     /// of the reader before the pickle's first byte (a socket's read timeout, `WouldBlock`)
     /// reads nothing: the next call tries again from the same place.
     pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
@@ -314,6 +316,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         // Broken until the run returns: a hook that panics (caught by the caller) leaves the
         // input inside this pickle, where no next pickle can be found either.
         self.broken = Some(start);
+        self.machine.whole_stack_at_stop = true;
         let root = self
             .machine
             .run(&mut self.read, &mut self.arena, &self.opts, buffers);

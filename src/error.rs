@@ -271,7 +271,7 @@ pub(crate) enum ErrorCode {
     UnreadInput(Option<u64>),
     #[error("cycle: a value contains itself, which no Rust value can hold")]
     Cycle,
-    #[error("an earlier pickle of this stream failed before its STOP (at offset {0}), so where the next one begins is unknown")]
+    #[error("an earlier pickle of this stream failed (at offset {0}), so where the next one begins is unknown")]
     StreamBroken(u64),
     #[error("end() found input left at offset {0} and took a byte of it, so this stream reads no further")]
     StreamEnded(u64),

@@ -1270,4 +1270,12 @@ fn a_pickle_cut_short_in_a_stream_is_not_taken_for_the_next() {
         assert_eq!(e.opcode_name(), Some("STOP"), "{e}");
         assert_eq!(pypickle::from_slice::<i32>(data).unwrap(), 2);
     }
+    let e = pypickle::Deserializer::from_slice(b"\x80\x02K\x01(K\x02.")
+        .next_value::<Value>()
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("1 more value on the stack below the one it returns and an unclosed MARK"),
+        "{e}"
+    );
 }

@@ -1557,7 +1557,7 @@ fn a_slots_instance_with_nothing_set_is_written_without_a_state() {
 /// An untagged enum, which serde reads as any value, cannot be registered by variant: the
 /// panic says why rather than calling it no enum (a new user's trial took it for one).
 #[test]
-#[should_panic(expected = "untagged or internally tagged enum")]
+#[should_panic(expected = "untagged, internally or adjacently tagged enum")]
 fn registering_a_variant_of_an_untagged_enum_says_why_it_cannot_be() {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]

@@ -421,9 +421,10 @@ impl ClassRegistry {
         let (name, variants) = match probe::<E>() {
             Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
-                "ClassRegistry::variant: {} is not an enum that serde reads by variant name (an \
-                 untagged or internally tagged enum, which serde reads as any value, cannot be \
-                 registered by variant: register each variant's payload type with `class`)",
+                "ClassRegistry::variant: {} is not an enum that serde reads by variant name (a \
+                 struct, or an untagged, internally or adjacently tagged enum, which serde reads \
+                 as a map or any value, cannot be registered by variant: register each \
+                 variant's payload type with `class`)",
                 std::any::type_name::<E>()
             ),
         };
@@ -477,9 +478,10 @@ impl ClassRegistry {
         let (name, variants) = match probe::<E>() {
             Some((name, Shape::Enum(variants))) => (name, variants),
             _ => panic!(
-                "ClassRegistry::python_enum: {} is not an enum that serde reads by variant name (an \
-                 untagged or internally tagged enum, which serde reads as any value, cannot be \
-                 registered by variant: register each variant's payload type with `class`)",
+                "ClassRegistry::python_enum: {} is not an enum that serde reads by variant name (a \
+                 struct, or an untagged, internally or adjacently tagged enum, which serde reads \
+                 as a map or any value, cannot be registered by variant: register each \
+                 variant's payload type with `class`)",
                 std::any::type_name::<E>()
             ),
         };

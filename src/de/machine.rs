@@ -312,10 +312,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// STOP with values below the one it returns, or inside an unclosed MARK, in a stream.
     #[cold]
     fn left_at_stop(&self) -> Error {
+        let mark = if self.m.marks.is_empty() {
+            ""
+        } else {
+            " and an unclosed MARK"
+        };
         let what = match self.m.stack.len() - 1 {
             0 => "inside an unclosed MARK".to_string(),
-            1 => "with 1 more value on the stack below the one it returns".to_string(),
-            n => format!("with {n} more values on the stack below the one it returns"),
+            1 => format!("with 1 more value on the stack below the one it returns{mark}"),
+            n => format!("with {n} more values on the stack below the one it returns{mark}"),
         };
         malformed_owned(format!(
             "STOP {what}: in a stream, the mark of a pickle cut short with the next one read \

@@ -408,7 +408,7 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.out.into_writer()
     }
 
-    /// The writer, to write something of one's own between pickles (a length prefix, say).
+    /// The writer, to write something of one's own between pickles (a delimiter, say).
     /// Every complete pickle has been handed to it; writing to it from a `Serialize` impl,
     /// in the middle of a pickle, would corrupt the stream.
     pub fn get_mut(&mut self) -> &mut W {

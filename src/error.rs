@@ -66,13 +66,13 @@ pub enum Segment {
 impl Segment {
     /// The segment of the value under the str `key`, cut to [`KEY_CHARS`] characters.
     pub(crate) fn key(key: &str) -> Segment {
-        Segment::Key(shorten(key))
+        Segment::Key(shortened(key))
     }
 
     /// The segment of the value under a key of another type, whose `repr()` is `repr`, cut
     /// to [`KEY_CHARS`] characters.
     pub(crate) fn other_key(repr: &str) -> Segment {
-        Segment::OtherKey(shorten(repr))
+        Segment::OtherKey(shortened(repr))
     }
 
     /// The segment of the value under the key `key`: only as much of a long key's `repr()` is
@@ -89,8 +89,9 @@ impl Segment {
 /// The longest key a path shows whole, in characters.
 const KEY_CHARS: usize = 60;
 
-/// What `value` displays, cut as [`shorten`] cuts: the display stops there.
-fn shortened(value: &impl Display) -> String {
+/// What `value` displays, or its first [`KEY_CHARS`] characters and an ellipsis: the display
+/// stops there, so that a long key's text is made only as far as it is shown.
+fn shortened(value: &(impl Display + ?Sized)) -> String {
     struct Upto(String, usize);
     impl fmt::Write for Upto {
         fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -109,14 +110,6 @@ fn shortened(value: &impl Display) -> String {
     // An error is the display cut short, which is the point.
     let _ = fmt::Write::write_fmt(&mut upto, format_args!("{value}"));
     upto.0
-}
-
-/// `s`, or its first [`KEY_CHARS`] characters and an ellipsis.
-fn shorten(s: &str) -> String {
-    match s.char_indices().nth(KEY_CHARS) {
-        Some((end, _)) => format!("{}…", &s[..end]),
-        None => s.to_string(),
-    }
 }
 
 /// Where in the data the value an error is about sits: the list positions and dict keys

@@ -235,9 +235,9 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// after it. A pickle that fails before its STOP (malformed, truncated, refused) leaves the
     /// stream at an unknown position: that call and every later one are errors. So does a
     /// STOP that leaves values below the one it returns (or an unclosed MARK), which CPython
-    /// accepts: in a stream it is a pickle cut short with the next one read as its rest. But an error
-    /// of the reader before the pickle's first byte (a socket's read timeout, `WouldBlock`)
-    /// reads nothing: the next call tries again from the same place.
+    /// accepts: in a stream it is a pickle cut short with the next one read as its rest. But
+    /// an error of the reader before the pickle's first byte (a socket's read timeout,
+    /// `WouldBlock`) reads nothing: the next call tries again from the same place.
     pub fn next_value<T: Deserialize<'de>>(&mut self) -> Result<Option<T>> {
         let Some(root) = self.next_root(&[])? else {
             return Ok(None);

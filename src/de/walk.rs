@@ -1466,6 +1466,25 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     }
 }
 
+impl<'w, 'de, 'a> Enum<'w, 'de, 'a> {
+    /// The payload of `{name: payload}`, read by `read`: its error has the variant's name in
+    /// its path. A bare name, with no payload, is an error saying it should have been
+    /// `expected`.
+    fn payload<T>(
+        self,
+        expected: &str,
+        read: impl FnOnce(&mut Walk<'de, 'a>, &'a Node) -> Result<T>,
+    ) -> Result<T> {
+        match self.payload {
+            Some(node) => read(&mut *self.w, node).map_err(|e| in_variant(self.w, e, self.variant)),
+            None => Err(type_error(
+                self.variant,
+                format!("expected {expected}, found a bare name"),
+            )),
+        }
+    }
+}
+
 /// Enum access: a variant name node and maybe a payload node.
 struct Enum<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
@@ -1506,31 +1525,15 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
-        match self.payload {
-            Some(node) => visit_node(&mut *self.w, node, seed)
-                .map_err(|e| in_variant(self.w, e, self.variant)),
-            None => Err(type_error(
-                self.variant,
-                "expected a newtype variant as {name: payload}, found a bare name".into(),
-            )),
-        }
+        self.payload("a newtype variant as {name: payload}", |w, node| {
+            visit_node(w, node, seed)
+        })
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        match self.payload {
-            Some(node) => de::Deserializer::deserialize_seq(
-                NodeDe {
-                    w: &mut *self.w,
-                    node,
-                },
-                visitor,
-            )
-            .map_err(|e| in_variant(self.w, e, self.variant)),
-            None => Err(type_error(
-                self.variant,
-                "expected a tuple variant as {name: (..)}, found a bare name".into(),
-            )),
-        }
+        self.payload("a tuple variant as {name: (..)}", |w, node| {
+            de::Deserializer::deserialize_seq(NodeDe { w, node }, visitor)
+        })
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -1538,19 +1541,8 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        match self.payload {
-            Some(node) => de::Deserializer::deserialize_any(
-                NodeDe {
-                    w: &mut *self.w,
-                    node,
-                },
-                visitor,
-            )
-            .map_err(|e| in_variant(self.w, e, self.variant)),
-            None => Err(type_error(
-                self.variant,
-                "expected a struct variant as {name: {..}}, found a bare name".into(),
-            )),
-        }
+        self.payload("a struct variant as {name: {..}}", |w, node| {
+            de::Deserializer::deserialize_any(NodeDe { w, node }, visitor)
+        })
     }
 }

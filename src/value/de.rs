@@ -317,8 +317,8 @@ impl<'de> SeqAccess<'de> for ListAccess {
             Some(item) => {
                 let index = self.index;
                 self.index += 1;
-                // The error marked in place: a `map_err` moved every item (a whole struct)
-                // once more, which cost `from_value` of the records benchmark 10%.
+                // The error marked in place, as `DictAccess` marks its values', so that the
+                // item (a whole struct, say) is not moved once more on its way out.
                 let mut r = seed.deserialize(item);
                 if let Err(e) = &mut r {
                     at_index(e, index);
@@ -383,7 +383,8 @@ impl<'de> MapAccess<'de> for DictAccess {
     }
 }
 
-/// A dict value's error, with the value's key in its path.
+/// A dict value's error (or a variant's payload's, under the key of `{name: payload}`),
+/// with the key in its path.
 #[cold]
 #[inline(never)]
 fn under_key(e: &mut Error, key: &Value) {
@@ -502,15 +503,6 @@ impl<'de> de::EnumAccess<'de> for EnumAccess {
 /// The payload of an enum variant, if it has one, and the variant's name.
 struct VariantPayload(Option<Value>, Value);
 
-/// A variant's payload's error, with the variant's name (the key of `{name: payload}`) in
-/// its path.
-#[cold]
-#[inline(never)]
-fn in_variant(mut e: Error, variant: &Value) -> Error {
-    e.push_segment(Segment::of_key(variant));
-    e
-}
-
 impl<'de> de::VariantAccess<'de> for VariantPayload {
     type Error = Error;
 
@@ -525,23 +517,15 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
-        match self.0 {
-            Some(v) => seed.deserialize(v).map_err(|e| in_variant(e, &self.1)),
-            None => Err(type_error(
-                "expected a newtype variant as {name: payload}".into(),
-            )),
-        }
+        self.read("a newtype variant as {name: payload}", |v| {
+            seed.deserialize(v)
+        })
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        match self.0 {
-            Some(v) => v
-                .deserialize_seq(visitor)
-                .map_err(|e| in_variant(e, &self.1)),
-            None => Err(type_error(
-                "expected a tuple variant as {name: (..)}".into(),
-            )),
-        }
+        self.read("a tuple variant as {name: (..)}", |v| {
+            v.deserialize_seq(visitor)
+        })
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -549,13 +533,23 @@ impl<'de> de::VariantAccess<'de> for VariantPayload {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
+        self.read("a struct variant as {name: {..}}", |v| {
+            v.deserialize_any(visitor)
+        })
+    }
+}
+
+impl VariantPayload {
+    /// The payload of `{name: payload}`, read by `read`: its error has the variant's name in
+    /// its path. A bare name, with no payload, is an error saying it should have been
+    /// `expected`.
+    fn read<T>(self, expected: &str, read: impl FnOnce(Value) -> Result<T>) -> Result<T> {
         match self.0 {
-            Some(v) => v
-                .deserialize_any(visitor)
-                .map_err(|e| in_variant(e, &self.1)),
-            None => Err(type_error(
-                "expected a struct variant as {name: {..}}".into(),
-            )),
+            Some(v) => read(v).map_err(|mut e| {
+                under_key(&mut e, &self.1);
+                e
+            }),
+            None => Err(type_error(format!("expected {expected}"))),
         }
     }
 }

@@ -1258,6 +1258,14 @@ fn a_pickle_cut_short_in_a_stream_is_not_taken_for_the_next() {
         let mut de = pypickle::Deserializer::from_slice(&stream);
         let first = de.next_value::<Value>();
         check(first, de.next_value::<Value>());
+        // The stream reads no further, and says where the pickle failed, not "before its
+        // STOP" (it failed at it).
+        let e = de.next_value::<Value>().unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("an earlier pickle of this stream failed (at offset"),
+            "{e}"
+        );
         let mut de = pypickle::Deserializer::from_reader(&stream[..]);
         let first = de.next_value::<Value>();
         check(first, de.next_value::<Value>());

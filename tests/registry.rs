@@ -629,6 +629,105 @@ fn enum_members_pickled_by_name_read_as_their_variants() {
     assert!(e.to_string().contains("expected enum Other"), "{e}");
 }
 
+/// Through serde's buffering (an untagged enum, an internally tagged one, a flattened
+/// field), where serde asks for any value, a member of a registered Python `Enum` is its
+/// variant's name, as serde holds a unit variant, whether pickled as `Class(value)` or by name;
+/// a value no variant is registered for is still an error naming it. It came through as a
+/// one-item list of the member's value, which no variant matched (found by a new user's trial).
+#[test]
+fn enum_members_read_through_serde_buffering_as_their_variants() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Shade {
+        Light,
+        Dark,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Field {
+        C(Color),
+        S(Shade),
+        N(i64),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(tag = "kind")]
+    enum Tagged {
+        Paint { color: Color, shade: Shade },
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Flat {
+        n: i64,
+        #[serde(flatten)]
+        rest: std::collections::BTreeMap<String, Field>,
+    }
+    let reg =
+        registry().python_enum::<Shade>("pypickle_classes.Shade", [("Light", 1), ("Dark", 2)]);
+    let de = DeOptions::new().registry(reg);
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| {
+            [
+                format!("{p}\t[C.Color.GREEN, C.Shade.Dark, 7, C.Color.RED, C.Shade.Light]"),
+                format!("{p}\t{{'kind': 'Paint', 'color': C.Color.RED, 'shade': C.Shade.Dark}}"),
+                format!("{p}\t{{'n': 1, 'a': C.Color.GREEN, 'b': C.Shade.Light}}"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    for (proto, p) in theirs.chunks(3).enumerate() {
+        let why = format!("protocol {proto}");
+        let fields: Vec<Field> = pypickle::from_slice_with(&unhex(&p[0]), &de).expect(&why);
+        assert_eq!(
+            fields,
+            [
+                Field::C(Color::Green),
+                Field::S(Shade::Dark),
+                Field::N(7),
+                Field::C(Color::Red),
+                Field::S(Shade::Light)
+            ],
+            "{why}"
+        );
+        let tagged: Tagged = pypickle::from_slice_with(&unhex(&p[1]), &de).expect(&why);
+        assert_eq!(
+            tagged,
+            Tagged::Paint {
+                color: Color::Red,
+                shade: Shade::Dark
+            },
+            "{why}"
+        );
+        let flat: Flat = pypickle::from_slice_with(&unhex(&p[2]), &de).expect(&why);
+        assert_eq!(flat.n, 1, "{why}");
+        assert_eq!(
+            flat.rest.into_iter().collect::<Vec<_>>(),
+            [
+                ("a".to_string(), Field::C(Color::Green)),
+                ("b".to_string(), Field::S(Shade::Light))
+            ],
+            "{why}"
+        );
+        // Still a lossless `Value` read directly.
+        let v: Value = pypickle::from_slice_with(&unhex(&p[0]), &de).expect(&why);
+        assert!(
+            v.to_string()
+                .starts_with("[pypickle_classes.Color(2), pypickle_classes.Shade.Dark, 7"),
+            "{why}: {v}"
+        );
+        // A member whose value is registered for no variant: an error that names it.
+        let only_red = DeOptions::new().registry(
+            ClassRegistry::new()
+                .python_enum::<Color>("pypickle_classes.Color", [("Red", 1)])
+                .python_enum::<Shade>("pypickle_classes.Shade", [("Light", 1), ("Dark", 2)]),
+        );
+        let e = pypickle::from_slice_with::<Vec<Field>>(&unhex(&p[0]), &only_red).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "pypickle_classes.Color(2) is not one of the members registered for Color"
+            ),
+            "{why}: {e}"
+        );
+    }
+}
+
 /// A container class's last batch of one item has no MARK whatever happens while that item
 /// is written: a frame closing (protocols 4-5) or the output flushed (`to_writer`), where the
 /// MARK written ahead could no longer be taken out. The length hint says the one item is

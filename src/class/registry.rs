@@ -451,7 +451,9 @@ impl ClassRegistry {
     /// member by member: each `(variant, value)` says which unit variant stands for the member
     /// with that value. CPython pickles a member as `Class(value)`; a value missing from the
     /// list is an error naming it. A member pickled by name (`getattr(Class, 'Member')`, as
-    /// `enum.pickle_by_enum_name` does) reads as the variant of that name.
+    /// `enum.pickle_by_enum_name` does) reads as the variant of that name. Where serde asks for
+    /// any value (`deserialize_any`: an untagged enum, a flattened field), a member is its
+    /// variant's name, the form serde gives a unit variant.
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -538,6 +540,17 @@ impl ClassRegistry {
                 .find(|(_, v)| *v == member)
                 .map(|&(_, v)| (e, v))
         })
+    }
+
+    /// The entries that map the Python `Enum` class `module.qualname` to a Rust enum.
+    pub(crate) fn python_enums<'s>(
+        &'s self,
+        module: &'s str,
+        qualname: &'s str,
+    ) -> impl Iterator<Item = &'s Entry> + 's {
+        self.entries
+            .iter()
+            .filter(move |e| !e.members.is_empty() && e.module == module && e.qualname == qualname)
     }
 
     /// The entry of a struct by serde name.

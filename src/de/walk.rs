@@ -875,6 +875,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
                 }
                 let (m, n) = self.w.global_name(g);
+                if let Some((_, variant)) = self.w.opts.registry.enum_member(m, n) {
+                    // A registered Python `Enum`'s member pickled by name: its variant's name.
+                    return at(node, visitor.visit_str(variant));
+                }
                 Err(type_error(
                     node,
                     format!(

@@ -464,8 +464,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
-    pub(super) fn object_any<V: Visitor<'de>>(self, id: Id, visitor: V) -> Result<V::Value> {
+    pub(super) fn object_any<V: Visitor<'de>>(mut self, id: Id, visitor: V) -> Result<V::Value> {
         let (m, q) = self.class_of(id);
+        if self.w.opts.registry.python_enums(m, q).next().is_some() {
+            // A member of a registered Python `Enum`: its variant's name, as serde's own
+            // buffering (an untagged enum, say) holds a unit variant.
+            let variant = self.member_variant(id, None)?;
+            return at(self.node, visitor.visit_str(variant));
+        }
         if crate::stdlib::is_allowed(m, q) {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
             let node = self.node;
@@ -603,7 +609,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// An object read as the enum `rust`: its class chooses the variant.
     pub(super) fn object_enum<V: Visitor<'de>>(
-        self,
+        mut self,
         id: Id,
         rust: &str,
         visitor: V,
@@ -630,7 +636,25 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }),
             );
         }
-        // A Python Enum member: `Class(value)`.
+        let variant = self.member_variant(id, Some(entry))?;
+        at(
+            node,
+            visitor.visit_enum(ClassVariant {
+                w: self.w,
+                variant,
+                object: None,
+            }),
+        )
+    }
+
+    /// The unit variant a member of a registered Python `Enum` class stands for: the member is
+    /// pickled as `Class(value)`, and `entry` (else the first of the class's entries listing
+    /// that value) names the variant.
+    #[cold]
+    #[inline(never)]
+    fn member_variant(&mut self, id: Id, entry: Option<&Entry>) -> Result<&'static str> {
+        let (m, q) = self.class_of(id);
+        let node = self.node;
         let value = match *self.args(id) {
             [v] => self.w.build(v)?,
             ref args => {
@@ -643,20 +667,22 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 ))
             }
         };
-        let Some((_, variant)) = entry.members.iter().find(|(v, _)| *v == value) else {
-            return Err(type_error(
-                node,
-                format!("{m}.{q}({value}) is not one of the members registered for {rust}"),
-            ));
+        let registry = &self.w.opts.registry;
+        let variant_in = |e: &Entry| e.members.iter().find(|(v, _)| *v == value).map(|m| m.1);
+        let variant = match entry {
+            Some(e) => variant_in(e),
+            None => registry.python_enums(m, q).find_map(variant_in),
         };
-        at(
-            node,
-            visitor.visit_enum(ClassVariant {
-                w: self.w,
-                variant,
-                object: None,
-            }),
-        )
+        variant.ok_or_else(|| {
+            let rust = entry.or_else(|| registry.python_enums(m, q).next());
+            type_error(
+                node,
+                format!(
+                    "{m}.{q}({value}) is not one of the members registered for {}",
+                    rust.map_or("", |e| e.rust)
+                ),
+            )
+        })
     }
 }
 

@@ -728,6 +728,80 @@ fn enum_members_read_through_serde_buffering_as_their_variants() {
     }
 }
 
+/// A Rust enum with a `#[serde(other)]` variant takes the members of its Python `Enum` that no
+/// variant is registered for (a member added on the Python side), pickled by value or by name,
+/// read directly or through serde's buffering; one without such a variant still refuses them,
+/// and a name Python's own attributes have (`_missing_`) is no member. They were an error
+/// whatever the enum said (found by a new user's trial).
+#[test]
+fn members_no_variant_is_registered_for_reach_a_serde_other_variant() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Color {
+        Red,
+        #[serde(other)]
+        Unknown,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Shade {
+        Light,
+        #[serde(other)]
+        Unknown,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Field {
+        N(i64),
+        S(Shade),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Strict {
+        Light,
+    }
+    let de = DeOptions::new().registry(
+        ClassRegistry::new()
+            .python_enum::<Color>("pypickle_classes.Color", [("Red", 1)])
+            .python_enum::<Shade>("pypickle_classes.Shade", [("Light", 1)]),
+    );
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| {
+            [
+                format!("{p}\t(C.Color.GREEN, C.Color.RED, C.Shade.Dark, C.Shade.Light)"),
+                format!("{p}\t[C.Shade.Dark, 3, C.Shade.Light]"),
+                format!("{p}\tgetattr(C.Shade, '_missing_')"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    for (proto, p) in theirs.chunks(3).enumerate() {
+        let why = format!("protocol {proto}");
+        let got: (Color, Color, Shade, Shade) =
+            pypickle::from_slice_with(&unhex(&p[0]), &de).expect(&why);
+        assert_eq!(
+            got,
+            (Color::Unknown, Color::Red, Shade::Unknown, Shade::Light),
+            "{why}"
+        );
+        let got: Vec<Field> = pypickle::from_slice_with(&unhex(&p[1]), &de).expect(&why);
+        assert_eq!(
+            got,
+            [
+                Field::S(Shade::Unknown),
+                Field::N(3),
+                Field::S(Shade::Light)
+            ],
+            "{why}"
+        );
+        let e = pypickle::from_slice_with::<Shade>(&unhex(&p[2]), &de).unwrap_err();
+        assert!(e.refused_global().is_some(), "{why}: {e}");
+        // Without a `#[serde(other)]` variant: refused, as before.
+        let strict = DeOptions::new().registry(
+            ClassRegistry::new().python_enum::<Strict>("pypickle_classes.Shade", [("Light", 1)]),
+        );
+        let e = pypickle::from_slice_with::<Vec<Strict>>(&unhex(&p[1]), &strict).unwrap_err();
+        assert!(e.refused_global().is_some(), "{why}: {e}");
+    }
+}
+
 /// A container class's last batch of one item has no MARK whatever happens while that item
 /// is written: a frame closing (protocols 4-5) or the output flushed (`to_writer`), where the
 /// MARK written ahead could no longer be taken out. The length hint says the one item is

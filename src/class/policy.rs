@@ -685,6 +685,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     if opts.is_allowed_by_name(module, name)
         || opts.registry.knows_exactly(module, name)
         || opts.registry.enum_member(module, name).is_some()
+        || opts.registry.other_member(module, name).is_some()
         || crate::stdlib::is_allowed(module, name)
         || crate::numpy::is_allowed(module, name)
     {

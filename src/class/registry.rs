@@ -89,6 +89,10 @@ pub(crate) struct Entry {
     pub namedtuple: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
     pub members: Vec<(Value, &'static str)>,
+    /// For a Python `Enum` class: whether the Rust enum takes a variant name it does not list
+    /// (it has a `#[serde(other)]` variant), which a member no variant is registered for
+    /// then reaches.
+    pub other_members: bool,
 }
 
 impl fmt::Debug for ClassRegistry {
@@ -129,7 +133,7 @@ impl PartialEq for ClassRegistry {
                         b.state,
                         b.container,
                         b.namedtuple,
-                    ) && a.members == b.members
+                    ) && (&a.members, a.other_members) == (&b.members, b.other_members)
                 }))
     }
 }
@@ -407,6 +411,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members: Vec::new(),
+            other_members: false,
         })
     }
 
@@ -444,13 +449,15 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members: Vec::new(),
+            other_members: false,
         })
     }
 
     /// Map a Python `enum.Enum` (or `IntEnum`, `StrEnum`, ...) class to the Rust enum `E`,
     /// member by member: each `(variant, value)` says which unit variant stands for the member
     /// with that value. CPython pickles a member as `Class(value)`; a value missing from the
-    /// list is an error naming it. A member pickled by name (`getattr(Class, 'Member')`, as
+    /// list is an error naming it, unless `E` has a `#[serde(other)]` variant, which then
+    /// takes it (a member the Python side added later, say). A member pickled by name (`getattr(Class, 'Member')`, as
     /// `enum.pickle_by_enum_name` does) reads as the variant of that name. Where serde asks for
     /// any value (`deserialize_any`: an untagged enum, a flattened field), a member is its
     /// variant's name, the form serde gives a unit variant.
@@ -508,6 +515,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members,
+            other_members: takes_other_variants::<E>(),
         })
     }
 
@@ -540,6 +548,25 @@ impl ClassRegistry {
                 .find(|(_, v)| *v == member)
                 .map(|&(_, v)| (e, v))
         })
+    }
+
+    /// A member of a registered Python `Enum` class named as `Class.Member` that no variant is
+    /// registered for, where the class's Rust enum takes such a name (it has a
+    /// `#[serde(other)]` variant): the class's entry and the member's name. Names that start
+    /// with `_` (Python's own attributes, never members) are none.
+    pub(crate) fn other_member<'n>(
+        &self,
+        module: &str,
+        name: &'n str,
+    ) -> Option<(&Entry, &'n str)> {
+        let (class, member) = name.rsplit_once('.')?;
+        if member.starts_with('_') {
+            return None;
+        }
+        self.entries
+            .iter()
+            .find(|e| e.other_members && e.module == module && e.qualname == class)
+            .map(|e| (e, member))
     }
 
     /// The entries that map the Python `Enum` class `module.qualname` to a Rust enum.
@@ -619,6 +646,75 @@ fn probe_all<T: Deserialize<'static>>() -> (Found, &'static [&'static str], Opti
         Ok(_) => fields.get().is_empty().then_some(0),
     };
     (found.get(), fields.get(), count)
+}
+
+/// Whether the enum `E` takes a unit variant by a name it does not list: serde's derive does
+/// for an enum with a `#[serde(other)]` variant.
+fn takes_other_variants<E: Deserialize<'static>>() -> bool {
+    E::deserialize(OtherProbe).is_ok()
+}
+
+/// A deserializer that offers any enum a unit variant no enum lists.
+struct OtherProbe;
+
+impl<'de> de::Deserializer<'de> for OtherProbe {
+    type Error = Probed;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+        Err(Probed(None))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Probed> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+        struct identifier ignored_any
+    }
+}
+
+impl<'de> de::EnumAccess<'de> for OtherProbe {
+    type Error = Probed;
+    type Variant = Self;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self), Probed> {
+        let name = de::value::StrDeserializer::new("\0pypickle: a variant no enum lists");
+        Ok((seed.deserialize(name)?, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for OtherProbe {
+    type Error = Probed;
+
+    fn unit_variant(self) -> Result<(), Probed> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(self, _: S) -> Result<S::Value, Probed> {
+        Err(Probed(None))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Probed> {
+        Err(Probed(None))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        Err(Probed(None))
+    }
 }
 
 struct Probe<'a> {

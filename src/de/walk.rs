@@ -875,8 +875,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     return Err(self.w.refused_global(g, node, crate::class::DANGEROUS));
                 }
                 let (m, n) = self.w.global_name(g);
-                if let Some((_, variant)) = self.w.opts.registry.enum_member(m, n) {
-                    // A registered Python `Enum`'s member pickled by name: its variant's name.
+                let registry = &self.w.opts.registry;
+                if let Some(variant) = registry
+                    .enum_member(m, n)
+                    .map(|(_, v)| v)
+                    .or_else(|| registry.other_member(m, n).map(|(_, member)| member))
+                {
+                    // A registered Python `Enum`'s member pickled by name: its variant's name
+                    // (or its own, for a `#[serde(other)]` variant).
                     return at(node, visitor.visit_str(variant));
                 }
                 Err(type_error(

@@ -8,6 +8,8 @@
 //! A struct, tuple struct, newtype struct or unit struct registered for a class must meet an
 //! instance of that class: another class is an error naming both.
 
+use std::borrow::Cow;
+
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{at, type_error, DictMap, NodeDe, NodeSeq, Walk};
@@ -470,7 +472,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             // A member of a registered Python `Enum`: its variant's name, as serde's own
             // buffering (an untagged enum, say) holds a unit variant.
             let variant = self.member_variant(id, None)?;
-            return at(self.node, visitor.visit_str(variant));
+            return at(self.node, visitor.visit_str(&variant));
         }
         if crate::stdlib::is_allowed(m, q) {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
@@ -583,7 +585,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// A global read as the enum `rust`: a member of its registered Python `Enum` class
     /// named as `Class.Member` (`getattr(Class, 'Member')`, as `enum.pickle_by_enum_name`
-    /// pickles one) is the variant of that name.
+    /// pickles one) is the variant of that name; one no variant is registered for reaches
+    /// a `#[serde(other)]` variant by its name.
     #[cold]
     #[inline(never)]
     pub(super) fn global_enum<V: Visitor<'de>>(
@@ -594,17 +597,23 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     ) -> Result<V::Value> {
         let node = self.node;
         let (m, q) = self.w.global_name(g);
-        match self.w.opts.registry.enum_member(m, q) {
-            Some((entry, variant)) if entry.rust == rust => at(
-                node,
-                visitor.visit_enum(ClassVariant {
-                    w: self.w,
-                    variant,
-                    object: None,
-                }),
-            ),
-            _ => Err(super::not_an_enum(node, "global", rust)),
-        }
+        let registry = &self.w.opts.registry;
+        let variant = match registry.enum_member(m, q) {
+            Some((entry, variant)) if entry.rust == rust => Cow::Borrowed(variant),
+            Some(_) => return Err(super::not_an_enum(node, "global", rust)),
+            None => match registry.other_member(m, q) {
+                Some((entry, member)) if entry.rust == rust => Cow::Owned(member.to_owned()),
+                _ => return Err(super::not_an_enum(node, "global", rust)),
+            },
+        };
+        at(
+            node,
+            visitor.visit_enum(ClassVariant {
+                w: self.w,
+                variant,
+                object: None,
+            }),
+        )
     }
 
     /// An object read as the enum `rust`: its class chooses the variant.
@@ -631,7 +640,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 node,
                 visitor.visit_enum(ClassVariant {
                     w: self.w,
-                    variant,
+                    variant: Cow::Borrowed(variant),
                     object: Some((node, id)),
                 }),
             );
@@ -649,10 +658,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// The unit variant a member of a registered Python `Enum` class stands for: the member is
     /// pickled as `Class(value)`, and `entry` (else the first of the class's entries listing
-    /// that value) names the variant.
+    /// that value) names the variant. A value no variant is registered for is an error, or,
+    /// for an enum with a `#[serde(other)]` variant, the name `Class(value)`, which that
+    /// variant takes.
     #[cold]
     #[inline(never)]
-    fn member_variant(&mut self, id: Id, entry: Option<&Entry>) -> Result<&'static str> {
+    fn member_variant(&mut self, id: Id, entry: Option<&Entry>) -> Result<Cow<'static, str>> {
         let (m, q) = self.class_of(id);
         let node = self.node;
         let value = match *self.args(id) {
@@ -669,20 +680,27 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         };
         let registry = &self.w.opts.registry;
         let variant_in = |e: &Entry| e.members.iter().find(|(v, _)| *v == value).map(|m| m.1);
-        let variant = match entry {
-            Some(e) => variant_in(e),
-            None => registry.python_enums(m, q).find_map(variant_in),
+        let (variant, other) = match entry {
+            Some(e) => (variant_in(e), e.other_members),
+            None => (
+                registry.python_enums(m, q).find_map(variant_in),
+                registry.python_enums(m, q).any(|e| e.other_members),
+            ),
         };
-        variant.ok_or_else(|| {
-            let rust = entry.or_else(|| registry.python_enums(m, q).next());
-            type_error(
-                node,
-                format!(
-                    "{m}.{q}({value}) is not one of the members registered for {}",
-                    rust.map_or("", |e| e.rust)
-                ),
-            )
-        })
+        match variant {
+            Some(variant) => Ok(Cow::Borrowed(variant)),
+            None if other => Ok(Cow::Owned(format!("{q}({value})"))),
+            None => {
+                let rust = entry.or_else(|| registry.python_enums(m, q).next());
+                Err(type_error(
+                    node,
+                    format!(
+                        "{m}.{q}({value}) is not one of the members registered for {}",
+                        rust.map_or("", |e| e.rust)
+                    ),
+                ))
+            }
+        }
     }
 }
 
@@ -854,7 +872,7 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
 /// a Python `Enum` member).
 struct ClassVariant<'w, 'de, 'a> {
     w: &'w mut Walk<'de, 'a>,
-    variant: &'static str,
+    variant: Cow<'static, str>,
     object: Option<(&'a Node, Id)>,
 }
 
@@ -862,8 +880,9 @@ impl<'w, 'de, 'a> de::EnumAccess<'de> for ClassVariant<'w, 'de, 'a> {
     type Error = Error;
     type Variant = Self;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
-        let d: de::value::StrDeserializer<'_, Error> = self.variant.into_deserializer();
+    fn variant_seed<V: DeserializeSeed<'de>>(mut self, seed: V) -> Result<(V::Value, Self)> {
+        let name = std::mem::take(&mut self.variant);
+        let d: de::value::CowStrDeserializer<'_, Error> = name.into_deserializer();
         Ok((seed.deserialize(d)?, self))
     }
 }

@@ -416,7 +416,8 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Value::Global(g) => *g,
             _ => unreachable!("an object's class is a global node"),
         };
-        let args = self.build(obj.args)?;
+        let mut args = self.build(obj.args)?;
+        crate::stdlib::normalize_state(&class, &mut args);
         let kwargs = match obj.kwargs {
             Some(k) => Some(self.build(k)?),
             None => None,

@@ -65,6 +65,30 @@ fn state_bytes(v: &Value, len: usize, what: &str) -> Result<Option<Vec<u8>>, Err
     Ok(Some(bytes))
 }
 
+/// A Python 2 `date`, `time` or `datetime` read with its packed state as a `str` (Latin-1
+/// decoding, as `encoding='latin1'` does): the state as the `bytes` CPython's constructor turns
+/// it into, so that the value equals the same one from a Python 3 pickle and is written back
+/// as Python 2 reads it (`_codecs.encode`, not a unicode string).
+pub(crate) fn normalize_state(class: &crate::value::Global, args: &mut Value) {
+    let len = match (class.module.as_str(), class.name.as_str()) {
+        ("datetime", "date") => 4,
+        ("datetime", "time") => 6,
+        ("datetime", "datetime") => 10,
+        _ => return,
+    };
+    let Value::Tuple(items) = args else { return };
+    let Some(Value::Str(state)) = items.first() else {
+        return;
+    };
+    if state.chars().count() != len {
+        return;
+    }
+    let bytes: Option<Vec<u8>> = state.chars().map(|c| u8::try_from(c).ok()).collect();
+    if let Some(bytes) = bytes {
+        items[0] = Value::Bytes(bytes);
+    }
+}
+
 fn small_int<T: TryFrom<i64>>(v: &Value, what: &str, field: &str) -> Result<T, Error> {
     let i = int_arg(v, what, field)?;
     T::try_from(i).map_err(|_| invalid(what, format_args!("{field} {i} out of range")))

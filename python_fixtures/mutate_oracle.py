@@ -87,6 +87,7 @@ def stdlib_allowed(module, name):
         "collections": lambda n: n in ("OrderedDict", "defaultdict", "Counter", "deque"),
         "pathlib": lambda n: n in ("PurePosixPath", "PosixPath", "PureWindowsPath", "WindowsPath"),
         "zoneinfo": lambda n: n in ("ZoneInfo", "ZoneInfo._unpickle"),
+        "pytz": lambda n: n in ("_p", "_UTC", "FixedOffset"),
         "builtins": lambda n: n in ("range", "slice") or n in EXCEPTIONS,
     }.get(module, lambda n: False)(name)
 

@@ -784,6 +784,97 @@ fn python2_datetimes_in_a_value_are_written_back_as_cpython_writes_them() {
     assert_eq!(theirs.lines().count(), py2.len());
 }
 
+/// `pytz` zones (every aware datetime of Django before 4.0) read with the default options:
+/// their `Value` prints as CPython's `repr()` with pytz; a datetime's plain form (a `String`
+/// field) carries the offset a localized zone pickles with it, and `DateTime`, `Time` and
+/// `PytzZone` read them, give that offset and write them back as CPython and pytz wrote them
+/// (byte for byte at protocols 0-3; at 4-5 the module name `datetime` comes from the memo,
+/// see `may_differ_from_cpython`). `python_fixtures/pytz_zones.py` made the pickles. They were
+/// refused, and once allowed a datetime's ISO text had no offset, like a naive one's (found by
+/// a new user's trial).
+#[test]
+fn pytz_zones_read_print_and_write_back_as_pytz_pickles_them() {
+    use pypickle::stdlib::PytzZone;
+    let tsv = include_str!("../python_fixtures/stdlib/pytz.tsv");
+    let mut checked = 0;
+    for line in tsv.lines().filter(|l| !l.starts_with('#')) {
+        let [name, proto, hex, repr, plain] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("{line}");
+        };
+        let proto: u8 = proto.parse().unwrap();
+        let what = format!("{name} at protocol {proto}");
+        let pickle = unhex(hex);
+        let v: Value = from_slice(&pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(v.to_string(), repr, "{what}");
+        let text: String = from_slice(&pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(text, plain, "{what}");
+        let opts = SerOptions::new().protocol(proto);
+        let (typed, offset) = if name.starts_with("dt_") {
+            let dt: DateTime = from_slice(&pickle).unwrap();
+            assert_eq!(dt.isoformat(), plain, "{what}");
+            let offset = dt.tzinfo().and_then(TzInfo::utcoffset);
+            (to_vec_with(&dt, &opts).unwrap(), offset)
+        } else if name.starts_with("time_") {
+            let t: Time = from_slice(&pickle).unwrap();
+            (to_vec_with(&t, &opts).unwrap(), None)
+        } else {
+            let z: PytzZone = from_slice(&pickle).unwrap();
+            assert_eq!(z.to_string(), repr, "{what}");
+            let offset = z.utcoffset().map(|o| o.days() * 86_400 + o.seconds());
+            let want = match name {
+                "utc" => Some(0),
+                "fixed_minus_330" => Some(-330 * 60),
+                "fixed_90" => Some(90 * 60),
+                "ny_localized_std" => Some(-5 * 3600),
+                _ => None,
+            };
+            assert_eq!(offset, want, "{what}");
+            (to_vec_with(&z, &opts).unwrap(), None)
+        };
+        if let Some(offset) = offset {
+            // The offset the ISO text ends with.
+            let tz = TimeZone::new(offset, None).unwrap();
+            assert!(plain.ends_with(&tz.offset_text()), "{what}: {plain}");
+        }
+        let ours = to_vec_with(&v, &opts).unwrap();
+        assert_eq!(typed, ours, "{what}: the typed value and the Value");
+        if proto <= 3 || !(name.starts_with("dt_") || name.starts_with("time_")) {
+            assert!(
+                ours == pickle,
+                "{what}: {}",
+                ser_common::first_difference(&ours, &pickle)
+            );
+        } else {
+            assert_eq!(from_slice::<Value>(&ours).unwrap(), v, "{what}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 13 * 6);
+    // What pytz would not load is not written.
+    assert!(pypickle::to_vec(&PytzZone::Fixed(1440)).is_err());
+    // A zone named alone has no offset here, so no instant.
+    let gmt5 = DateTime::new(2024, 3, 1, 12, 30, 0, 0)
+        .unwrap()
+        .with_tzinfo(PytzZone::Named("Etc/GMT+5".into()));
+    let e = std::time::SystemTime::try_from(&gmt5).unwrap_err();
+    assert!(e.to_string().contains("tz database"), "{e}");
+    let ny = DateTime::new(2024, 3, 1, 12, 30, 0, 0)
+        .unwrap()
+        .with_tzinfo(PytzZone::Localized {
+            zone: "America/New_York".into(),
+            utcoffset: -18000,
+            dst: 0,
+            tzname: "EST".into(),
+        });
+    let utc = DateTime::new(2024, 3, 1, 17, 30, 0, 0)
+        .unwrap()
+        .with_tzinfo(TimeZone::utc());
+    assert_eq!(
+        std::time::SystemTime::try_from(&ny).unwrap(),
+        std::time::SystemTime::try_from(&utc).unwrap()
+    );
+}
+
 #[test]
 fn stdlib_types_are_struct_fields() {
     #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]

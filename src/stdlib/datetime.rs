@@ -7,7 +7,7 @@
 
 use std::fmt::{self, Display, Formatter, Write};
 
-use super::{call_args, call_object, int_arg, invalid, via_value};
+use super::{call_args, call_object, int_arg, invalid, via_value, PytzZone};
 use crate::error::Error;
 use crate::value::{Object, Value};
 
@@ -215,6 +215,8 @@ pub enum TzInfo {
     /// A zone of the tz database, `zoneinfo.ZoneInfo`, kept by its key (its offsets need the
     /// database, which this crate does not carry).
     ZoneInfo(ZoneInfo),
+    /// A `pytz` zone; a localized one carries its offset.
+    Pytz(PytzZone),
     /// An instance of another tzinfo class the options let through, kept as it was.
     Other(Value),
 }
@@ -238,6 +240,7 @@ impl TzInfo {
             match (o.class.module.as_str(), o.class.name.as_str()) {
                 ("datetime", "timezone") => TzInfo::TimeZone(TimeZone::from_object(o)?),
                 ("zoneinfo", "ZoneInfo._unpickle") => TzInfo::ZoneInfo(ZoneInfo::from_object(o)?),
+                ("pytz", n) if super::pytz::is_pytz(n) => TzInfo::Pytz(PytzZone::from_object(o)?),
                 // The standard library's other classes that this crate knows are no tzinfo
                 // (Python: "bad tzinfo state arg"); other classes' instances may be.
                 (module, name) if super::is_allowed(module, name) => {
@@ -256,20 +259,35 @@ impl TzInfo {
     fn writable(&self, what: &str) -> Result<(), Error> {
         match self {
             TzInfo::Other(v) => TzInfo::from_value(v, what).map(drop),
+            TzInfo::Pytz(z) => z.check(),
             _ => Ok(()),
         }
     }
 
-    /// How isoformat ends: the offset, `[key]` for a zone, nothing for other classes.
-    fn write_iso_suffix(&self, out: &mut String) {
+    /// How isoformat ends: the offset, `[key]` for a zone whose offset needs the tz database
+    /// or, on a time of day, depends on the date (a localized `pytz` zone's), nothing for
+    /// other classes.
+    fn write_iso_suffix(&self, out: &mut String, of_datetime: bool) {
+        let key = match self {
+            TzInfo::TimeZone(tz) => return out.push_str(&tz.offset_text()),
+            TzInfo::ZoneInfo(z) => &z.key,
+            TzInfo::Pytz(PytzZone::Localized { zone, .. }) if !of_datetime => zone,
+            TzInfo::Pytz(PytzZone::Named(zone)) => zone,
+            TzInfo::Pytz(z) => return out.push_str(&z.offset_text().unwrap_or_default()),
+            TzInfo::Other(_) => return,
+        };
+        out.push('[');
+        out.push_str(key);
+        out.push(']');
+    }
+
+    /// The offset from UTC where the pickle carries it: a `timezone`'s, a localized or fixed
+    /// `pytz` zone's; `None` for a zone whose offset needs the tz database, or another class.
+    pub fn utcoffset(&self) -> Option<TimeDelta> {
         match self {
-            TzInfo::TimeZone(tz) => out.push_str(&tz.offset_text()),
-            TzInfo::ZoneInfo(z) => {
-                out.push('[');
-                out.push_str(&z.key);
-                out.push(']');
-            }
-            TzInfo::Other(_) => {}
+            TzInfo::TimeZone(tz) => Some(tz.offset()),
+            TzInfo::Pytz(z) => z.utcoffset(),
+            TzInfo::ZoneInfo(_) | TzInfo::Other(_) => None,
         }
     }
 }
@@ -277,6 +295,12 @@ impl TzInfo {
 impl From<TimeZone> for TzInfo {
     fn from(tz: TimeZone) -> TzInfo {
         TzInfo::TimeZone(tz)
+    }
+}
+
+impl From<PytzZone> for TzInfo {
+    fn from(z: PytzZone) -> TzInfo {
+        TzInfo::Pytz(z)
     }
 }
 
@@ -291,6 +315,7 @@ impl From<TzInfo> for Value {
         match tz {
             TzInfo::TimeZone(t) => t.into(),
             TzInfo::ZoneInfo(z) => z.into(),
+            TzInfo::Pytz(z) => z.into(),
             TzInfo::Other(v) => v,
         }
     }
@@ -302,6 +327,7 @@ impl Display for TzInfo {
         match self {
             TzInfo::TimeZone(t) => t.fmt(f),
             TzInfo::ZoneInfo(z) => z.fmt(f),
+            TzInfo::Pytz(z) => z.fmt(f),
             TzInfo::Other(v) => v.fmt(f),
         }
     }
@@ -411,17 +437,17 @@ impl Time {
     /// Python's `isoformat()` (which omits a zone's offset for a time, having no date).
     pub fn isoformat(&self) -> String {
         let mut s = String::new();
-        self.write_iso(&mut s);
+        self.write_iso(&mut s, false);
         s
     }
 
-    fn write_iso(&self, s: &mut String) {
+    fn write_iso(&self, s: &mut String, of_datetime: bool) {
         let _ = write!(s, "{:02}:{:02}:{:02}", self.hour, self.minute, self.second);
         if self.microsecond != 0 {
             let _ = write!(s, ".{:06}", self.microsecond);
         }
         if let Some(tz) = &self.tzinfo {
-            tz.write_iso_suffix(s);
+            tz.write_iso_suffix(s, of_datetime);
         }
     }
 
@@ -640,7 +666,7 @@ impl DateTime {
     pub fn isoformat(&self) -> String {
         let mut s = self.date.isoformat();
         s.push('T');
-        self.time.write_iso(&mut s);
+        self.time.write_iso(&mut s, true);
         s
     }
 

@@ -1,6 +1,6 @@
 //! Python's standard library types, out of the box: small Rust types for the objects CPython
 //! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections` and `pathlib`, plus
-//! `range` and `slice`.
+//! `range`, `slice` and `pytz`'s time zones.
 //!
 //! Reading a pickle into a [`Value`] keeps each of these as a [`Value::Object`] (the globals
 //! they need are on the default allowlist), and `Value`'s `Display` prints it as CPython's
@@ -37,6 +37,7 @@
 //! | `datetime.timedelta` | [`TimeDelta`] | `timedelta(days, seconds, microseconds)` |
 //! | `datetime.timezone` | [`TimeZone`] | `timezone(timedelta[, name])` |
 //! | `zoneinfo.ZoneInfo` | [`ZoneInfo`] | `getattr(ZoneInfo, '_unpickle')(key, 1)` |
+//! | `pytz` zones | [`PytzZone`] | `pytz._UTC()`, `pytz.FixedOffset(minutes)`, `pytz._p(zone[, utcoffset, dst, tzname])` |
 //! | `decimal.Decimal` | [`Decimal`] | `Decimal(str)` |
 //! | `uuid.UUID` | [`Uuid`] | `UUID.__new__(UUID)` + state `{'int': n[, 'is_safe': 0 or -1]}` |
 //! | `fractions.Fraction` | [`Fraction`] | `Fraction(numerator, denominator)` |
@@ -99,6 +100,7 @@
 //! | `timedelta` | `float`: total seconds, as `total_seconds()` (negative for negative durations) |
 //! | `timezone` | `str`, the offset: `+00:00`, `-05:00`, `+05:30:15.000001` (the name is dropped) |
 //! | `zoneinfo.ZoneInfo` | `str`, the key: `Europe/Paris` |
+//! | a `pytz` zone | `str`: its name (`America/New_York`), `UTC` for `pytz.utc`, the offset of a `FixedOffset` (`-05:30`); in a datetime's ISO text, the offset a localized zone pickles with it (`[Etc/GMT+5]` for a zone pickled by name alone, and for a localized zone on a `time`, whose offset depends on the date) |
 //! | `Decimal` | `str`, as Python's `str()`: `-0.00`, `1E+3`, `NaN`, `-Infinity`, `sNaN` |
 //! | `UUID` | `str`, hyphenated lower-case |
 //! | `Fraction` | `str`, `"numerator/denominator"`, always with the denominator (`"3/1"`) |
@@ -133,6 +135,7 @@ mod exception;
 mod fraction;
 mod path;
 mod plain;
+mod pytz;
 mod range;
 mod std_time;
 mod uuid;
@@ -144,6 +147,7 @@ pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, Zone
 pub use self::decimal::Decimal;
 pub use self::fraction::Fraction;
 pub use self::path::{PathClass, PurePath};
+pub use self::pytz::PytzZone;
 pub use self::range::{Range, Slice};
 pub use self::uuid::{SafeUuid, Uuid};
 
@@ -172,6 +176,7 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         // `ZoneInfo` itself when the pickle names it, before the getattr, so it is allowed too
         // (as an inert class: a pickle calling it directly gets an inert object).
         "zoneinfo" => matches!(name, "ZoneInfo" | "ZoneInfo._unpickle"),
+        "pytz" => pytz::is_pytz(name),
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
         _ => false,
     }
@@ -206,6 +211,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::TimeDelta(x) => Value::Float(x.total_seconds()),
         Known::TimeZone(x) => Value::Str(x.offset_text()),
         Known::ZoneInfo(x) => Value::Str(x.key().to_string()),
+        Known::Pytz(x) => x.plain(),
         Known::Decimal(x) => Value::Str(x.to_sci_string()),
         Known::Uuid(x) => Value::Str(x.hyphenated()),
         Known::SafeUuid(x) => x.value(),
@@ -252,6 +258,7 @@ enum Known<'a> {
     TimeDelta(TimeDelta),
     TimeZone(TimeZone),
     ZoneInfo(ZoneInfo),
+    Pytz(PytzZone),
     Decimal(Decimal),
     Uuid(Uuid),
     SafeUuid(SafeUuid),
@@ -280,6 +287,7 @@ impl<'a> Known<'a> {
             ("datetime", "timedelta") => Known::TimeDelta(TimeDelta::from_object(obj).ok()?),
             ("datetime", "timezone") => Known::TimeZone(TimeZone::from_object(obj).ok()?),
             ("zoneinfo", "ZoneInfo._unpickle") => Known::ZoneInfo(ZoneInfo::from_object(obj).ok()?),
+            ("pytz", n) if pytz::is_pytz(n) => Known::Pytz(PytzZone::from_object(obj).ok()?),
             ("decimal", "Decimal") => Known::Decimal(Decimal::from_object(obj).ok()?),
             ("uuid", "UUID") => Known::Uuid(Uuid::from_object(obj).ok()?),
             ("uuid", "SafeUUID") => Known::SafeUuid(SafeUuid::from_object(obj).ok()?),
@@ -322,6 +330,7 @@ impl<'a> Known<'a> {
             Known::TimeDelta(x) => fmt::Display::fmt(x, f),
             Known::TimeZone(x) => fmt::Display::fmt(x, f),
             Known::ZoneInfo(x) => fmt::Display::fmt(x, f),
+            Known::Pytz(x) => fmt::Display::fmt(x, f),
             Known::Decimal(x) => fmt::Display::fmt(x, f),
             Known::Uuid(x) => fmt::Display::fmt(x, f),
             Known::SafeUuid(x) => fmt::Display::fmt(x, f),

@@ -315,6 +315,31 @@ impl FromPlain for TimeZone {
     }
 }
 
+impl FromPlain for super::PytzZone {
+    /// `UTC`, an offset of whole minutes (a `FixedOffset`), or a zone's name.
+    fn from_plain(v: &Value) -> Option<Result<super::PytzZone, Error>> {
+        use super::PytzZone;
+        let s = text(v)?;
+        if s == "UTC" {
+            return Some(Ok(PytzZone::Utc));
+        }
+        if s.starts_with(['+', '-']) {
+            return Some(offset(s, "pytz time zone").and_then(|tz| {
+                let o = tz.offset();
+                let seconds = i64::from(o.days()) * 86_400 + i64::from(o.seconds());
+                if seconds % 60 != 0 || o.microseconds() != 0 {
+                    return Err(super::invalid(
+                        "pytz time zone",
+                        format_args!("{s} is not whole minutes"),
+                    ));
+                }
+                Ok(PytzZone::Fixed((seconds / 60) as i32))
+            }));
+        }
+        Some(Ok(PytzZone::Named(s.to_string())))
+    }
+}
+
 impl FromPlain for ZoneInfo {
     fn from_plain(v: &Value) -> Option<Result<ZoneInfo, Error>> {
         Some(ZoneInfo::new(text(v)?))

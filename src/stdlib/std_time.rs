@@ -187,6 +187,17 @@ impl DateTime {
     fn micros_since_epoch(&self) -> Result<i128, Error> {
         let offset = match self.tzinfo() {
             Some(TzInfo::TimeZone(tz)) => tz.offset().total_microseconds(),
+            Some(TzInfo::Pytz(z)) => match z.utcoffset() {
+                Some(offset) => offset.total_microseconds(),
+                None => {
+                    return Err(invalid(
+                        DATETIME,
+                        format_args!(
+                        "the offset of {z} needs the tz database, which this crate does not carry"
+                    ),
+                    ))
+                }
+            },
             None => {
                 return Err(invalid(
                     DATETIME,

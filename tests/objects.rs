@@ -672,3 +672,72 @@ fn partial_of_object_new_reads_as_newobj_ex() {
     let v: Value = pypickle::from_slice_with(&py_common::unhex(line.trim()), &opts).unwrap();
     assert_eq!(v.to_string(), "builtins.object(**{})");
 }
+
+/// An instance's attributes are `Value::attr`'s, as `getattr` finds them in what its pickle
+/// sets: the last BUILD state wins, a `__slots__` value after the `__dict__` one. Indexing an
+/// `OrderedDict`, `defaultdict`, `Counter` or `deque` reads its items, as `obj[key]` does in
+/// Python. Both gave `None` (found by a new user's trial: `v["name"]` of a class instance).
+#[test]
+fn attributes_and_the_items_of_dict_and_list_subclasses_are_reachable() {
+    let out = python(
+        r#"
+import collections, pickle, sys, types
+m = types.ModuleType("shop"); sys.modules["shop"] = m
+class Customer:
+    def __init__(self): self.name = "Ann"; self.tier = 1
+class Slotted:
+    __slots__ = ("a", "__dict__")
+    def __init__(self): self.a = "slot"; self.b = "dict"
+for c in (Customer, Slotted):
+    c.__module__ = "shop"; setattr(m, c.__name__, c)
+s = Slotted()
+values = [Customer(), s, collections.OrderedDict(a=1, b=2),
+          collections.defaultdict(list, {"k": [3]}), collections.Counter("aab"),
+          collections.deque([7, 8])]
+for p in range(6):
+    # Protocols 0-1 cannot pickle a __slots__ class without a __getstate__.
+    print(pickle.dumps(values[:1] + [s if p >= 2 else None] + values[2:], p).hex())
+"#,
+    );
+    let opts = DeOptions::new().record_unknown_globals(true);
+    for (proto, line) in out.lines().enumerate() {
+        let v: Value = pypickle::from_slice_with(&py_common::unhex(line), &opts).unwrap();
+        let why = format!("protocol {proto}: {v}");
+        assert_eq!(v[0].attr("name"), Some(&Value::from("Ann")), "{why}");
+        assert_eq!(v[0].attr("tier"), Some(&Value::from(1)), "{why}");
+        assert_eq!(v[0].attr("nope"), None, "{why}");
+        assert_eq!(v[0]["name"], Value::None, "{why}");
+        if proto >= 2 {
+            assert_eq!(v[1].attr("a"), Some(&Value::from("slot")), "{why}");
+            assert_eq!(v[1].attr("b"), Some(&Value::from("dict")), "{why}");
+        }
+        assert_eq!(v[2]["b"], Value::from(2), "{why}");
+        assert_eq!(v[3]["k"][0], Value::from(3), "{why}");
+        assert_eq!(v[4]["a"], Value::from(2), "{why}");
+        assert_eq!(v[5][1], Value::from(8), "{why}");
+        assert_eq!(v[5].get(2), None, "{why}");
+        assert_eq!(v[2].attr("b"), None, "{why}");
+    }
+    assert_eq!(out.lines().count(), 6);
+}
+
+/// `Object::attr` applies BUILD states in order, as Python does: a later state sets an
+/// attribute again, and a state's slots half after its dict half.
+#[test]
+fn the_last_state_that_sets_an_attribute_wins() {
+    let d = |k: &str, v: i64| Value::Dict(vec![(Value::from(k), Value::from(v))]);
+    let Value::Object(mut o) = object(Made::New, None) else {
+        unreachable!()
+    };
+    o.state = vec![
+        d("x", 1),
+        d("y", 2),
+        Value::Tuple(vec![d("x", 3), d("x", 4)]),
+    ];
+    assert_eq!(o.attr("x"), Some(&Value::from(4)));
+    assert_eq!(o.attr("y"), Some(&Value::from(2)));
+    o.state.pop();
+    assert_eq!(o.attr("x"), Some(&Value::from(1)));
+    o.state.push(Value::Tuple(vec![Value::None, d("y", 5)]));
+    assert_eq!(o.attr("y"), Some(&Value::from(5)));
+}

@@ -9,13 +9,16 @@ static NONE: Value = Value::None;
 impl Index<usize> for Value {
     type Output = Value;
 
-    /// The item at a position of a list or tuple (or under an int key of a dict);
-    /// `Value::None` when there is none, as `serde_json::Value` does, so chains never panic.
+    /// The item at a position of a list or tuple (or under an int key of a dict), as
+    /// [`Value::get`] finds it; `Value::None` when there is none, as `serde_json::Value` does,
+    /// so chains never panic.
     fn index(&self, index: usize) -> &Value {
         match self {
             Value::List(items) | Value::Tuple(items) => items.get(index).unwrap_or(&NONE),
-            Value::Dict(_) => self.get(index).unwrap_or(&NONE),
-            _ => &NONE,
+            _ => i64::try_from(index)
+                .ok()
+                .and_then(|i| self.get(i))
+                .unwrap_or(&NONE),
         }
     }
 }
@@ -23,7 +26,8 @@ impl Index<usize> for Value {
 impl Index<&str> for Value {
     type Output = Value;
 
-    /// The value under a str key of a dict; `Value::None` when there is none.
+    /// The value under a str key of a dict (or of an `OrderedDict` or other dict subclass);
+    /// `Value::None` when there is none. An instance's attribute is [`Value::attr`]'s.
     fn index(&self, key: &str) -> &Value {
         self.get(key).unwrap_or(&NONE)
     }
@@ -32,11 +36,9 @@ impl Index<&str> for Value {
 impl Index<&Value> for Value {
     type Output = Value;
 
-    /// The value under any key of a dict; `Value::None` when there is none.
+    /// The value under any key, as [`Value::get`] finds it; `Value::None` when there is none.
     fn index(&self, key: &Value) -> &Value {
-        self.as_dict()
-            .and_then(|d| d.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v))
-            .unwrap_or(&NONE)
+        self.get_ref(key).unwrap_or(&NONE)
     }
 }
 

@@ -137,6 +137,64 @@ pub struct Object {
     pub dict_items: Vec<(Value, Value)>,
 }
 
+/// The value of the last entry under `key`, as a Python dict keeps the last.
+fn last_under<'v>(entries: &'v [(Value, Value)], key: &Value) -> Option<&'v Value> {
+    entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// What indexing an [`Object`] reaches.
+enum Items<'a> {
+    /// A `list` subclass's items.
+    Seq(&'a [Value]),
+    /// A `dict` subclass's entries.
+    Map(&'a [(Value, Value)]),
+}
+
+impl Object {
+    /// The items of a `dict` or `list` subclass, as indexing finds them: those set or appended
+    /// on it, or the dict a `Counter` is made from.
+    fn items(&self) -> Option<Items<'_>> {
+        if !self.dict_items.is_empty() {
+            return Some(Items::Map(&self.dict_items));
+        }
+        if !self.list_items.is_empty() {
+            return Some(Items::Seq(&self.list_items));
+        }
+        match (&self.class, &self.args) {
+            (c, Value::Tuple(args)) if c.module == "collections" && c.name == "Counter" => {
+                match args.as_slice() {
+                    [Value::Dict(entries)] => Some(Items::Map(entries)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The attribute `name`, as the pickle's BUILD states set it: a state dict's entry, or a
+    /// `(dict, slots)` state's (slots after the dict), the last state that sets it winning,
+    /// as Python applies them in order. `None` if no state sets it (Python might still find
+    /// one on the class, or in a `__setstate__` of its own, which this crate never runs).
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        fn in_dict<'v>(d: &'v Value, name: &str) -> Option<&'v Value> {
+            match d {
+                Value::Dict(entries) => entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.as_str() == Some(name))
+                    .map(|(_, v)| v),
+                _ => None,
+            }
+        }
+        self.state.iter().rev().find_map(|state| match state {
+            Value::Tuple(parts) if parts.len() == 2 => {
+                in_dict(&parts[1], name).or_else(|| in_dict(&parts[0], name))
+            }
+            state => in_dict(state, name),
+        })
+    }
+}
+
 impl Value {
     /// The Python type name (`'int'`, `'tuple'`, ...), or the class name for objects.
     pub fn type_name(&self) -> &str {
@@ -236,7 +294,9 @@ impl Value {
 
     /// The value stored under `key`, if this is a dict that has it (the last entry wins, as in
     /// Python), or the item at position `key` (a non-negative int) of a list or tuple: what
-    /// indexing (`v[key]`) finds, as an `Option`.
+    /// indexing (`v[key]`) finds, as an `Option`. An [`Object`] of a `dict` or `list` subclass
+    /// (an `OrderedDict`, a `defaultdict`, a `deque`) is indexed by the items set or appended
+    /// on it; an instance's attributes are [`Value::attr`]'s.
     ///
     /// ```
     /// use pypickle::Value;
@@ -248,21 +308,45 @@ impl Value {
     /// assert_eq!(dict.get("a"), Some(&Value::from(1)));
     /// ```
     pub fn get<K: Into<Value>>(&self, key: K) -> Option<&Value> {
-        let key = key.into();
-        match (self, &key) {
-            (Value::List(items) | Value::Tuple(items), Value::Int(i)) => {
-                items.get(usize::try_from(*i).ok()?)
-            }
+        self.get_ref(&key.into())
+    }
+
+    /// [`Value::get`] of a borrowed key.
+    pub(crate) fn get_ref(&self, key: &Value) -> Option<&Value> {
+        let items = match self {
+            Value::List(items) | Value::Tuple(items) => items,
+            Value::Dict(entries) => return last_under(entries, key),
+            Value::Object(o) => match o.items()? {
+                Items::Seq(items) => items,
+                Items::Map(entries) => return last_under(entries, key),
+            },
+            _ => return None,
+        };
+        match key {
+            Value::Int(i) => items.get(usize::try_from(*i).ok()?),
             // An int too: `[10, 20][True]` is 20.
-            (Value::List(items) | Value::Tuple(items), Value::Bool(b)) => {
-                items.get(usize::from(*b))
-            }
-            _ => self
-                .as_dict()?
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v),
+            Value::Bool(b) => items.get(usize::from(*b)),
+            _ => None,
+        }
+    }
+
+    /// The attribute `name` of an instance, as `getattr(obj, name)` finds it in the
+    /// attributes its pickle sets (see [`Object::attr`]); `None` for anything else.
+    ///
+    /// ```
+    /// use pypickle::{DeOptions, Value};
+    /// // pickle.dumps(Point(1, 2), 4) of a plain class `shapes.Point` with x and y
+    /// let data = b"\x80\x04\x95(\x00\x00\x00\x00\x00\x00\x00\x8c\x06shapes\x94\x8c\x05Point\x94\x93\x94)\x81\x94}\x94(\x8c\x01x\x94K\x01\x8c\x01y\x94K\x02ub.";
+    /// let v: Value = pypickle::from_slice_with(data, &DeOptions::new().record_unknown_globals(true))?;
+    /// assert_eq!(v.attr("y"), Some(&Value::from(2)));
+    /// assert_eq!(v.attr("z"), None);
+    /// assert_eq!(v["y"], Value::None); // indexing is for items, as `obj['y']` is in Python
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Object(o) => o.attr(name),
+            _ => None,
         }
     }
 

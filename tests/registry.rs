@@ -500,6 +500,23 @@ fn a_class_name_with_two_colons_is_a_programming_error() {
     let _ = ClassRegistry::new().class::<Point>("a:b:c");
 }
 
+/// A variant named in Rust's spelling where serde renames it: the panic lists the names serde
+/// reads (it said only "Lower has no variant Active", found by a new user's trial).
+#[test]
+#[should_panic(
+    expected = "has no variant \"Active\"; its variants, as serde names them (after any rename or rename_all), are [\"active\", \"suspended\"]"
+)]
+fn a_python_enum_variant_in_rusts_spelling_names_serdes() {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Status {
+        Active,
+        Suspended,
+    }
+    let _ = ClassRegistry::new().python_enum::<Status>("shop.Status", [("Active", "active")]);
+}
+
 /// A struct with a flattened field is a map to serde, nameless: registering it is refused at
 /// once, with the reason, rather than never matching an instance.
 #[test]

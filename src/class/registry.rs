@@ -436,7 +436,7 @@ impl ClassRegistry {
         let variant = *variants
             .iter()
             .find(|v| **v == variant)
-            .unwrap_or_else(|| panic!("ClassRegistry::variant: {name} has no variant {variant}"));
+            .unwrap_or_else(|| no_variant("variant", name, variant, variants));
         let (module, qualname) = split_python_name(python);
         self.push(Entry {
             rust: name,
@@ -497,9 +497,10 @@ impl ClassRegistry {
         let members = members
             .into_iter()
             .map(|(variant, value)| {
-                let variant = *variants.iter().find(|v| **v == variant).unwrap_or_else(|| {
-                    panic!("ClassRegistry::python_enum: {name} has no variant {variant}")
-                });
+                let variant = *variants
+                    .iter()
+                    .find(|v| **v == variant)
+                    .unwrap_or_else(|| no_variant("python_enum", name, variant, variants));
                 (value.into(), variant)
             })
             .collect();
@@ -646,6 +647,15 @@ fn probe_all<T: Deserialize<'static>>() -> (Found, &'static [&'static str], Opti
         Ok(_) => fields.get().is_empty().then_some(0),
     };
     (found.get(), fields.get(), count)
+}
+
+/// The panic of a registration that names a variant the enum does not have: its variants are
+/// the names serde reads, after any `rename` or `rename_all`.
+fn no_variant(method: &str, name: &str, variant: &str, variants: &[&str]) -> ! {
+    panic!(
+        "ClassRegistry::{method}: {name} has no variant {variant:?}; its variants, as serde \
+         names them (after any rename or rename_all), are {variants:?}"
+    )
 }
 
 /// Whether the enum `E` takes a unit variant by a name it does not list: serde's derive does

@@ -741,3 +741,70 @@ fn the_last_state_that_sets_an_attribute_wins() {
     o.state.push(Value::Tuple(vec![Value::None, d("y", 5)]));
     assert_eq!(o.attr("y"), Some(&Value::from(5)));
 }
+
+/// A `str` asked of an instance made from one str alone (a `str` subclass such as Django's
+/// `SafeString`, an unregistered `Enum` member with a str value) is that str, and `bytes` of one
+/// made from bytes those bytes, at every protocol; an instance with attributes of its own
+/// besides is still no string. Such a cache entry's text was "invalid type: sequence, expected
+/// a string" (found by a new user's trial).
+#[test]
+fn an_instance_made_from_one_str_reads_as_that_str() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Fragment {
+        html: String,
+        status: String,
+        #[serde(with = "serde_bytes")]
+        raw: Vec<u8>,
+    }
+    let out = python(
+        r#"
+import enum, pickle, sys, types
+m = types.ModuleType("site"); sys.modules["site_"] = m
+class SafeString(str):
+    __slots__ = ()
+class Status(enum.Enum):
+    ACTIVE = "active"
+class Blob(bytes):
+    pass
+class Noted(str):
+    pass
+for c in (SafeString, Status, Blob, Noted):
+    c.__module__ = "site_"; setattr(m, c.__name__, c)
+noted = Noted("x"); noted.note = 1
+for p in range(6):
+    print(pickle.dumps({"html": SafeString("<b>hi</b>"), "status": Status.ACTIVE,
+                        "raw": Blob(b"\x00\xff")}, p).hex(),
+          pickle.dumps({"html": noted, "status": "s", "raw": b""}, p).hex())
+"#,
+    );
+    let opts = DeOptions::new().record_unknown_globals(true);
+    for (proto, line) in out.lines().enumerate() {
+        let (good, noted) = line.split_once(' ').unwrap();
+        let f: Fragment = pypickle::from_slice_with(&py_common::unhex(good), &opts)
+            .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert_eq!(
+            f,
+            Fragment {
+                html: "<b>hi</b>".into(),
+                status: "active".into(),
+                raw: vec![0, 0xff],
+            },
+            "protocol {proto}"
+        );
+        // `from_value` reads the same.
+        let v: Value = pypickle::from_slice_with(&py_common::unhex(good), &opts).unwrap();
+        assert_eq!(
+            pypickle::from_value::<Fragment>(v).unwrap(),
+            f,
+            "protocol {proto}"
+        );
+        let e = pypickle::from_slice_with::<Fragment>(&py_common::unhex(noted), &opts).unwrap_err();
+        assert!(e.to_string().starts_with("html: "), "protocol {proto}: {e}");
+        let v: Value = pypickle::from_slice_with(&py_common::unhex(noted), &opts).unwrap();
+        assert!(
+            pypickle::from_value::<Fragment>(v).is_err(),
+            "protocol {proto}"
+        );
+    }
+    assert_eq!(out.lines().count(), 6);
+}

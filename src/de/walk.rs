@@ -676,14 +676,19 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
     /// (`np.str_('a')`, as numpy hands out the elements of its string arrays) is the str or
-    /// bytes it stands for; anything else answers as it answers anything.
+    /// bytes it stands for, and so is an instance of another class made from one str or bytes
+    /// alone (a `str` subclass, such as Django's `SafeString`); anything else answers as it
+    /// answers anything.
     #[cold]
     #[inline(never)]
     fn text_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.scalar_text()? {
-            Some(text) => at(self.node, de::Deserializer::deserialize_any(text, visitor)),
-            None => self.natural(visitor),
+        if let Some(text) = self.scalar_text()? {
+            return at(self.node, de::Deserializer::deserialize_any(text, visitor));
         }
+        if let Some(node) = self.text_argument() {
+            return NodeDe { w: self.w, node }.natural(visitor);
+        }
+        self.natural(visitor)
     }
 
     /// Visit a compound node's children with depth and cycle accounting.

@@ -830,12 +830,32 @@ impl<'de> Deserializer<'de> for Value {
 }
 
 /// An object asked for a string or bytes: a numpy str or bytes scalar is the str or bytes it
-/// stands for; any other object stays itself.
+/// stands for, and so is an instance of another class made from one str or bytes alone (a
+/// `str` subclass), as when reading a pickle; any other object stays itself.
 fn text_or_object(o: Box<Object>) -> Result<Value> {
-    match crate::numpy::scalar_text(&o) {
-        Some(text) => text,
-        None => Ok(Value::Object(o)),
+    if let Some(text) = crate::numpy::scalar_text(&o) {
+        return text;
     }
+    let (m, q) = (o.class.module.as_str(), o.class.name.as_str());
+    let plain = o.kwargs.is_none()
+        && o.state.is_empty()
+        && o.list_items.is_empty()
+        && o.dict_items.is_empty()
+        && !crate::stdlib::is_allowed(m, q)
+        && !crate::numpy::is_allowed(m, q);
+    let text = match (&o.args, o.made) {
+        (Value::Tuple(args), Made::Call | Made::New) if plain => match args.as_slice() {
+            [arg @ (Value::Str(_) | Value::Bytes(_))] => Some(arg),
+            _ => None,
+        },
+        // `copyreg._reconstructor(cls, str, text)` (protocols 0-1).
+        (Value::Tuple(args), Made::Reconstructor) if plain => match args.as_slice() {
+            [Value::Global(_), arg @ (Value::Str(_) | Value::Bytes(_))] => Some(arg),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(text.cloned().unwrap_or(Value::Object(o)))
 }
 
 /// An object asked for a number: a numpy scalar is the number it stands for (an int, float

@@ -147,6 +147,24 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// The one str or bytes an instance was made from and nothing else, where its class has
+    /// no reading of its own (the standard library's and numpy's types, a registered Python
+    /// `Enum`): what a `str` or `bytes` subclass's instance holds.
+    pub(super) fn text_argument(&self) -> Option<&'a Node> {
+        let Kind::Object(id) = self.node.kind else {
+            return None;
+        };
+        let (m, q) = self.class_of(id);
+        if crate::stdlib::is_allowed(m, q)
+            || crate::numpy::is_allowed(m, q)
+            || self.w.opts.registry.python_enums(m, q).next().is_some()
+        {
+            return None;
+        }
+        self.sole_argument(id)
+            .filter(|arg| matches!(arg.kind, Kind::Str(_) | Kind::Bytes(_)))
+    }
+
     /// The text of a str attribute name.
     fn key_text(&self, key: &Node) -> Option<&'a [u8]> {
         match key.kind {

@@ -819,6 +819,85 @@ fn members_no_variant_is_registered_for_reach_a_serde_other_variant() {
     }
 }
 
+/// The names a `#[serde(other)]` variant opens are only those an `Enum` member can have, and
+/// only after the danger list: `Color.os` (a module reached through the class), a name that
+/// is no identifier, or a private one are refused as before; and with two Rust enums
+/// registered for one Python class, each reads a member by name in its own list, while an
+/// enum registered with no member at all takes every member by value through `other` (all
+/// three found by a review).
+#[test]
+fn serde_other_opens_member_names_only() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Color {
+        Red,
+        #[serde(other)]
+        Unknown,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Paint {
+        Green,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum Any {
+        #[serde(other)]
+        Other,
+    }
+    let global = |name: &str| {
+        let mut p = vec![0x80, 4, 0x8c, 3];
+        p.extend_from_slice(b"app");
+        p.extend_from_slice(&[0x8c, name.len() as u8]);
+        p.extend_from_slice(name.as_bytes());
+        p.extend_from_slice(b"\x93.");
+        p
+    };
+    let de = DeOptions::new().registry(
+        ClassRegistry::new()
+            .python_enum::<Color>("app.Color", [("Red", 1)])
+            .python_enum::<Paint>("app.Color", [("Green", 2)]),
+    );
+    assert_eq!(
+        pypickle::from_slice_with::<Color>(&global("Color.Blue"), &de).unwrap(),
+        Color::Unknown
+    );
+    for name in [
+        "Color.os",
+        "Color.eval",
+        "Color.a b",
+        "Color.",
+        "Color._x",
+        "Color.1",
+    ] {
+        let e = pypickle::from_slice_with::<Value>(&global(name), &de).unwrap_err();
+        assert!(e.refused_global().is_some(), "{name}: {e}");
+    }
+    // Each Rust enum reads the member by name in its own list.
+    assert_eq!(
+        pypickle::from_slice_with::<Paint>(&global("Color.Green"), &de).unwrap(),
+        Paint::Green
+    );
+    assert_eq!(
+        pypickle::from_slice_with::<Color>(&global("Color.Red"), &de).unwrap(),
+        Color::Red
+    );
+    // No member registered, every one taken by `other`: `Color(2)` too.
+    let by_value = b"\x80\x04\x8c\x03app\x8c\x05Color\x93K\x02\x85R.";
+    let any = DeOptions::new().registry(
+        ClassRegistry::new().python_enum::<Any>("app.Color", std::iter::empty::<(&str, i64)>()),
+    );
+    assert_eq!(
+        pypickle::from_slice_with::<Any>(by_value, &any).unwrap(),
+        Any::Other
+    );
+    assert_eq!(
+        pypickle::from_slice_with::<Vec<Any>>(
+            &[&b"\x80\x04]("[..], &by_value[2..by_value.len() - 1], b"e."].concat(),
+            &any
+        )
+        .unwrap(),
+        [Any::Other]
+    );
+}
+
 /// A container class's last batch of one item has no MARK whatever happens while that item
 /// is written: a frame closing (protocols 4-5) or the output flushed (`to_writer`), where the
 /// MARK written ahead could no longer be taken out. The length hint says the one item is

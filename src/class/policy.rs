@@ -684,8 +684,7 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
     // says (nothing is ever called; a registered class reads into its Rust type).
     if opts.is_allowed_by_name(module, name)
         || opts.registry.knows_exactly(module, name)
-        || opts.registry.enum_member(module, name).is_some()
-        || opts.registry.other_member(module, name).is_some()
+        || opts.registry.enum_member(module, name, None).is_some()
         || crate::stdlib::is_allowed(module, name)
         || crate::numpy::is_allowed(module, name)
     {
@@ -717,9 +716,12 @@ pub(crate) fn resolve(module: &str, name: &str, opts: &DeOptions) -> Result<Know
         }
         return Err(DANGEROUS);
     }
+    // A member no variant is registered for, of a Python `Enum` whose Rust enum takes any
+    // (`#[serde(other)]`): by name only after the danger list, as names not given one by one.
     if opts.is_allowed_by_module(module)
         || opts.is_allowed_as_enclosing(module, name)
         || opts.registry.knows(module, name)
+        || opts.registry.other_member(module, name, None).is_some()
     {
         return Ok(Known::Other);
     }

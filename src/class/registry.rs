@@ -87,6 +87,8 @@ pub(crate) struct Entry {
     /// A newtype struct for a `namedtuple` of one field: written at protocols 0-1 as the
     /// tuple subclass it is, and read from one there (see [`ClassRegistry::namedtuple`]).
     pub namedtuple: bool,
+    /// A Python `Enum` class mapped member by member ([`ClassRegistry::python_enum`]).
+    pub python_enum: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
     pub members: Vec<(Value, &'static str)>,
     /// For a Python `Enum` class: whether the Rust enum takes a variant name it does not list
@@ -133,7 +135,8 @@ impl PartialEq for ClassRegistry {
                         b.state,
                         b.container,
                         b.namedtuple,
-                    ) && (&a.members, a.other_members) == (&b.members, b.other_members)
+                    ) && (a.python_enum, &a.members, a.other_members)
+                        == (b.python_enum, &b.members, b.other_members)
                 }))
     }
 }
@@ -411,6 +414,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members: Vec::new(),
+            python_enum: false,
             other_members: false,
         })
     }
@@ -449,6 +453,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members: Vec::new(),
+            python_enum: false,
             other_members: false,
         })
     }
@@ -516,6 +521,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             members,
+            python_enum: true,
             other_members: takes_other_variants::<E>(),
         })
     }
@@ -537,11 +543,21 @@ impl ClassRegistry {
 
     /// A member of a registered Python `Enum` class named as `Class.Member` (as
     /// `getattr(Class, 'Member')` names it: `enum.pickle_by_enum_name` pickles a member so),
-    /// `Member` a variant the class's members map to: the class's entry and the variant.
-    pub(crate) fn enum_member(&self, module: &str, name: &str) -> Option<(&Entry, &'static str)> {
+    /// `Member` a variant the class's members map to, in the entry of the Rust enum `rust` if
+    /// given: the class's entry and the variant.
+    pub(crate) fn enum_member(
+        &self,
+        module: &str,
+        name: &str,
+        rust: Option<&str>,
+    ) -> Option<(&Entry, &'static str)> {
         let (class, member) = name.rsplit_once('.')?;
         self.entries.iter().find_map(|e| {
-            if e.module != module || e.qualname != class || e.members.is_empty() {
+            if !e.python_enum
+                || e.module != module
+                || e.qualname != class
+                || rust.is_some_and(|r| r != e.rust)
+            {
                 return None;
             }
             e.members
@@ -552,21 +568,30 @@ impl ClassRegistry {
     }
 
     /// A member of a registered Python `Enum` class named as `Class.Member` that no variant is
-    /// registered for, where the class's Rust enum takes such a name (it has a
-    /// `#[serde(other)]` variant): the class's entry and the member's name. Names that start
-    /// with `_` (Python's own attributes, never members) are none.
+    /// registered for, where the class's Rust enum (`rust`, if given) takes such a name (it
+    /// has a `#[serde(other)]` variant): the class's entry and the member's name. Only a
+    /// name an `Enum` member can have is one: an identifier that does not start with `_`
+    /// (Python's own attributes and the `_sunder_` names are never members).
     pub(crate) fn other_member<'n>(
         &self,
         module: &str,
         name: &'n str,
+        rust: Option<&str>,
     ) -> Option<(&Entry, &'n str)> {
         let (class, member) = name.rsplit_once('.')?;
-        if member.starts_with('_') {
+        let identifier = member.starts_with(|c: char| c.is_alphabetic())
+            && member.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !identifier {
             return None;
         }
         self.entries
             .iter()
-            .find(|e| e.other_members && e.module == module && e.qualname == class)
+            .find(|e| {
+                e.other_members
+                    && e.module == module
+                    && e.qualname == class
+                    && rust.map_or(true, |r| r == e.rust)
+            })
             .map(|e| (e, member))
     }
 
@@ -578,14 +603,14 @@ impl ClassRegistry {
     ) -> impl Iterator<Item = &'s Entry> + 's {
         self.entries
             .iter()
-            .filter(move |e| !e.members.is_empty() && e.module == module && e.qualname == qualname)
+            .filter(move |e| e.python_enum && e.module == module && e.qualname == qualname)
     }
 
     /// The entry of a struct by serde name.
     pub(crate) fn struct_entry(&self, rust: &str) -> Option<&Entry> {
         self.entries
             .iter()
-            .find(|e| e.variant.is_none() && e.members.is_empty() && e.rust == rust)
+            .find(|e| e.variant.is_none() && !e.python_enum && e.rust == rust)
     }
 
     /// The entry of an enum's variant.
@@ -599,7 +624,7 @@ impl ClassRegistry {
     pub(crate) fn enum_entry(&self, rust: &str) -> Option<&Entry> {
         self.entries
             .iter()
-            .find(|e| e.rust == rust && !e.members.is_empty())
+            .find(|e| e.rust == rust && e.python_enum)
     }
 
     /// The variant of the enum `rust` that the class `module.qualname` stands for.
@@ -608,7 +633,7 @@ impl ClassRegistry {
             e.rust == rust
                 && e.module == module
                 && e.qualname == qualname
-                && (e.variant.is_some() || !e.members.is_empty())
+                && (e.variant.is_some() || e.python_enum)
         })
     }
 }

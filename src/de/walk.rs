@@ -883,9 +883,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 let (m, n) = self.w.global_name(g);
                 let registry = &self.w.opts.registry;
                 if let Some(variant) = registry
-                    .enum_member(m, n)
+                    .enum_member(m, n, None)
                     .map(|(_, v)| v)
-                    .or_else(|| registry.other_member(m, n).map(|(_, member)| member))
+                    .or_else(|| registry.other_member(m, n, None).map(|(_, member)| member))
                 {
                     // A registered Python `Enum`'s member pickled by name: its variant's name
                     // (or its own, for a `#[serde(other)]` variant).

@@ -976,20 +976,7 @@ impl TimeZone {
 
     /// The offset as `isoformat()` ends: `+00:00`, `-05:00`, `+05:30:15.000001`.
     pub fn offset_text(&self) -> String {
-        let total = self.offset.total_microseconds();
-        let sign = if total < 0 { '-' } else { '+' };
-        let total = total.abs();
-        let us = total % US_PER_SECOND;
-        let secs = total / US_PER_SECOND;
-        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-        let mut out = format!("{sign}{h:02}:{m:02}");
-        if s != 0 || us != 0 {
-            let _ = write!(out, ":{s:02}");
-            if us != 0 {
-                let _ = write!(out, ".{us:06}");
-            }
-        }
-        out
+        offset_text(self.offset)
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<TimeZone, Error> {
@@ -1041,6 +1028,24 @@ impl Display for TimeZone {
 }
 
 via_value!(TimeZone, "datetime", "timezone");
+
+/// An offset as `isoformat()` ends with it: `+00:00`, `-05:00`, `+05:30:15.000001`.
+pub(crate) fn offset_text(offset: TimeDelta) -> String {
+    let total = offset.total_microseconds();
+    let sign = if total < 0 { '-' } else { '+' };
+    let total = total.abs();
+    let us = total % US_PER_SECOND;
+    let secs = total / US_PER_SECOND;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = format!("{sign}{h:02}:{m:02}");
+    if s != 0 || us != 0 {
+        let _ = write!(out, ":{s:02}");
+        if us != 0 {
+            let _ = write!(out, ".{us:06}");
+        }
+    }
+    out
+}
 
 /// A `zoneinfo.ZoneInfo` zone, kept by its key (`Europe/Paris`).
 ///

@@ -142,7 +142,7 @@ mod uuid;
 
 pub(crate) use self::collections::constructor_items;
 pub use self::collections::{Counter, DefaultDict, Deque, OrderedDict};
-pub(crate) use self::datetime::normalize_state;
+pub(crate) use self::datetime::{normalize_state, offset_text};
 pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, ZoneInfo};
 pub use self::decimal::Decimal;
 pub use self::fraction::Fraction;

@@ -4,8 +4,8 @@
 
 use std::fmt::{self, Display, Formatter};
 
+use super::TimeDelta;
 use super::{call_args, call_object, int_arg, invalid};
-use super::{TimeDelta, TimeZone};
 use crate::error::Error;
 use crate::value::{Object, Value};
 
@@ -51,7 +51,10 @@ pub enum PytzZone {
         tzname: String,
     },
     /// A zone by its name alone (`StaticTzInfo`), pickled as `pytz._p(zone)`: its offset needs
-    /// the tz database, which this crate does not carry.
+    /// the tz database, which this crate does not carry. It prints as pytz prints a
+    /// `StaticTzInfo` (`<StaticTzInfo 'Etc/GMT+5'>`); pytz itself never pickles another zone
+    /// so, and what such a pickle of a zone with daylight saving time would load as (and
+    /// print) in Python depends on the tz database.
     Named(String),
 }
 
@@ -72,8 +75,7 @@ impl PytzZone {
 
     /// The offset as `isoformat()` ends with it (`-05:00`), where the pickle carries it.
     pub(crate) fn offset_text(&self) -> Option<String> {
-        let tz = TimeZone::new(self.utcoffset()?, None).ok()?;
-        Some(tz.offset_text())
+        Some(super::offset_text(self.utcoffset()?))
     }
 
     /// An error for what `pytz` would not load: a fixed offset or a localized zone's offset
@@ -109,6 +111,12 @@ impl PytzZone {
                 .filter(|s| i64::from(*s).abs() < DAY)
                 .ok_or_else(|| invalid(PYTZ, format_args!("{field} {s} is a day or more")))
         };
+        // A Python 2 pickle read with `Py2Strings::Bytes` holds the names as bytes.
+        let text = |v: &Value| match v {
+            Value::Str(s) => Some(s.clone()),
+            Value::Bytes(b) => String::from_utf8(b.clone()).ok(),
+            _ => None,
+        };
         let zone = match (obj.class.name.as_str(), args) {
             ("_UTC", []) => PytzZone::Utc,
             ("FixedOffset", [minutes]) => {
@@ -118,13 +126,22 @@ impl PytzZone {
                     None => return Err(invalid(PYTZ, format_args!("offset {m} minutes"))),
                 }
             }
-            ("_p", [Value::Str(zone)]) => PytzZone::Named(zone.clone()),
-            ("_p", [Value::Str(zone), utcoffset, dst, Value::Str(tzname)]) => PytzZone::Localized {
-                zone: zone.clone(),
-                utcoffset: seconds(utcoffset, "utcoffset")?,
-                dst: seconds(dst, "dst")?,
-                tzname: tzname.clone(),
-            },
+            // `_p(zone, None, None, None)` is pytz's zone by name too.
+            ("_p", [zone] | [zone, Value::None, Value::None, Value::None])
+                if text(zone).is_some() =>
+            {
+                PytzZone::Named(text(zone).unwrap_or_default())
+            }
+            ("_p", [zone, utcoffset, dst, tzname])
+                if text(zone).is_some() && text(tzname).is_some() =>
+            {
+                PytzZone::Localized {
+                    zone: text(zone).unwrap_or_default(),
+                    utcoffset: seconds(utcoffset, "utcoffset")?,
+                    dst: seconds(dst, "dst")?,
+                    tzname: text(tzname).unwrap_or_default(),
+                }
+            }
             (name, _) => {
                 return Err(invalid(
                     PYTZ,

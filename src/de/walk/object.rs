@@ -616,12 +616,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let node = self.node;
         let (m, q) = self.w.global_name(g);
         let registry = &self.w.opts.registry;
-        let variant = match registry.enum_member(m, q) {
-            Some((entry, variant)) if entry.rust == rust => Cow::Borrowed(variant),
-            Some(_) => return Err(super::not_an_enum(node, "global", rust)),
-            None => match registry.other_member(m, q) {
-                Some((entry, member)) if entry.rust == rust => Cow::Owned(member.to_owned()),
-                _ => return Err(super::not_an_enum(node, "global", rust)),
+        let variant = match registry.enum_member(m, q, Some(rust)) {
+            Some((_, variant)) => Cow::Borrowed(variant),
+            None => match registry.other_member(m, q, Some(rust)) {
+                Some((_, member)) => Cow::Owned(member.to_owned()),
+                None => return Err(super::not_an_enum(node, "global", rust)),
             },
         };
         at(

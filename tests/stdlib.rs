@@ -2419,3 +2419,49 @@ for u in [0, 1, top] + [r.randint(0, top) for _ in range(2000)] + [r.randint(0, 
 fn hi_us() -> i128 {
     253_402_300_799_999_999
 }
+
+/// The types whose plain form is a str parse it with `str::parse`, as their `Deserialize`
+/// takes it from another format (a user had only `Decimal` to parse with).
+#[test]
+fn str_forms_parse() {
+    let dt: DateTime = "2026-11-23 12:00:00.5Z".parse().unwrap();
+    assert_eq!(
+        dt,
+        DateTime::new(2026, 11, 23, 12, 0, 0, 500_000)
+            .unwrap()
+            .with_tzinfo(TimeZone::utc())
+    );
+    assert_eq!(
+        "2024-02-29".parse::<Date>().unwrap(),
+        Date::new(2024, 2, 29).unwrap()
+    );
+    assert_eq!(
+        "08:15".parse::<Time>().unwrap(),
+        Time::new(8, 15, 0, 0).unwrap()
+    );
+    let id: Uuid = "urn:uuid:12345678-1234-5678-1234-567812345678"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        id.to_string(),
+        "UUID('12345678-1234-5678-1234-567812345678')"
+    );
+    assert_eq!(
+        "-05:00".parse::<TimeZone>().unwrap().offset_text(),
+        "-05:00"
+    );
+    assert_eq!(
+        "Europe/Paris".parse::<ZoneInfo>().unwrap().key(),
+        "Europe/Paris"
+    );
+    assert_eq!(
+        "-6/4".parse::<Fraction>().unwrap().to_string(),
+        "Fraction(-3, 2)"
+    );
+    assert!("6/-4".parse::<Fraction>().is_err()); // as Python's Fraction("6/-4") is
+    for bad in ["", "2023-02-29", "12:61", "2026-11-23T25:00"] {
+        assert!(bad.parse::<DateTime>().is_err(), "{bad}");
+    }
+    assert!("12345678".parse::<Uuid>().is_err());
+    assert!("/etc/passwd".parse::<ZoneInfo>().is_err());
+}

@@ -111,6 +111,19 @@
 //! format (an `OrderedDict`, `defaultdict` or `Counter` as a map, a `deque` as a list).
 //! Exceptions have no plain form.
 //!
+//! [`DateTime`], [`Date`], [`Time`], [`TimeZone`], [`ZoneInfo`], [`Uuid`] and [`Fraction`] also parse these
+//! spellings with `str::parse`, as [`Decimal`] does:
+//!
+//! ```
+//! use pypickle::stdlib::{DateTime, Uuid};
+//! let dt: DateTime = "2026-11-23T12:00:00+01:00".parse()?;
+//! assert_eq!(dt.to_string(), "datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=3600)))");
+//! let id: Uuid = "{12345678-1234-5678-1234-567812345678}".parse()?;
+//! assert_eq!(id.hyphenated(), "12345678-1234-5678-1234-567812345678");
+//! assert!("2026-02-30".parse::<DateTime>().is_err());
+//! # Ok::<(), pypickle::Error>(())
+//! ```
+//!
 //! Read back from another format, each type takes its plain form, and the other spellings
 //! Python 3.11's `fromisoformat` and `UUID(str)` take (any one character for the `T`, a date
 //! alone for a `datetime`, the basic forms `YYYYMMDD` and `HHMMSS`, offsets `+05` and

@@ -489,3 +489,21 @@ impl FromPlain for Deque {
         }
     }
 }
+
+/// `FromStr` for the types whose plain form is a str: the spellings their `Deserialize` takes
+/// from another format (see the module docs), as Python's `fromisoformat` and `UUID(str)` do.
+macro_rules! from_str_via_plain {
+    ($($t:ty),*) => {$(
+        impl std::str::FromStr for $t {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<$t, Error> {
+                <$t as FromPlain>::from_plain(&Value::Str(s.to_owned())).unwrap_or_else(|| {
+                    Err(super::invalid(stringify!($t), "no str form"))
+                })
+            }
+        }
+    )*};
+}
+
+from_str_via_plain!(Date, Time, DateTime, Uuid, TimeZone, ZoneInfo, Fraction);

@@ -1372,3 +1372,23 @@ fn bytes_after_the_pickle_are_counted_in_words() {
         assert!(stderr(&out).contains(said), "{}", stderr(&out));
     }
 }
+
+/// `show` and `to-json` read a file as a stream of pickles, so a STOP that leaves values on
+/// the stack below the one it returns (no pickler writes one; in a stream, the mark of a
+/// pickle cut short with the next read as its rest) is an error naming it, exit 2, while
+/// `scan` still reads the file.
+#[test]
+fn a_stop_leaving_values_on_the_stack_is_refused_by_show_and_to_json() {
+    let data = b"\x80\x02K\x01K\x02.";
+    for command in ["show", "to-json"] {
+        let out = run_with(&[command, "-"], data);
+        assert_eq!(code(&out), 2, "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("with 1 more value on the stack below the one it returns"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run_with(&["scan", "-"], data);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}

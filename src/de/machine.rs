@@ -308,7 +308,6 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         (self.pos, op)
     }
 
-    /// `max_nodes` met, at the opcode being run.
     /// STOP with values below the one it returns, or inside an unclosed MARK, in a stream.
     #[cold]
     fn left_at_stop(&self) -> Error {

@@ -623,6 +623,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 None => return Err(super::not_an_enum(node, "global", rust)),
             },
         };
+        self.unit_member(variant, visitor)
+    }
+
+    /// The unit variant `variant`, which a Python `Enum` member stands for.
+    fn unit_member<V: Visitor<'de>>(
+        self,
+        variant: Cow<'static, str>,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let node = self.node;
         at(
             node,
             visitor.visit_enum(ClassVariant {
@@ -663,14 +673,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             );
         }
         let variant = self.member_variant(id, Some(entry))?;
-        at(
-            node,
-            visitor.visit_enum(ClassVariant {
-                w: self.w,
-                variant,
-                object: None,
-            }),
-        )
+        self.unit_member(variant, visitor)
     }
 
     /// The unit variant a member of a registered Python `Enum` class stands for: the member is

@@ -387,6 +387,16 @@ impl Error {
         }
     }
 
+    /// Whether this is a visitor refusing a sequence or map it was handed itself (serde's
+    /// `invalid_type` with `Unexpected::Seq` or `Unexpected::Map`), not an error from inside
+    /// one.
+    #[cold]
+    pub(crate) fn is_container_mismatch(&self) -> bool {
+        self.inner.path.is_empty()
+            && matches!(&self.inner.code, ErrorCode::Type(m)
+                if m.starts_with("invalid type: sequence,") || m.starts_with("invalid type: map,"))
+    }
+
     #[cold]
     pub(crate) fn clear_opcode(mut self) -> Self {
         self.inner.opcode = None;

@@ -808,3 +808,92 @@ for p in range(6):
     }
     assert_eq!(out.lines().count(), 6);
 }
+
+/// A number asked of an instance made from one number alone (an `int` or `float` subclass, a
+/// member of an `IntEnum` or `IntFlag` that is not registered) is that number, at every
+/// protocol, from the pickle and from a `Value`, range checked as any; an instance with
+/// attributes of its own besides is still no number. Asked of an instance that stands for no
+/// number or text, the error names its class and how to read it, not "invalid type: sequence".
+#[test]
+fn an_instance_made_from_one_number_reads_as_that_number() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Job {
+        priority: u8,
+        perms: u32,
+        big: i128,
+        weight: f64,
+        ratio: f32,
+    }
+    let out = python(
+        r#"
+import enum, pickle, sys, types
+m = types.ModuleType("site_"); sys.modules["site_"] = m
+class Priority(enum.IntEnum):
+    HIGH = 3
+class Perm(enum.IntFlag):
+    R = 4
+    W = 2
+class Big(int):
+    pass
+class Weight(float):
+    pass
+class Noted(int):
+    pass
+class Color(enum.Enum):
+    RED = (1, 2)
+for c in (Priority, Perm, Big, Weight, Noted, Color):
+    c.__module__ = "site_"; setattr(m, c.__name__, c)
+noted = Noted(1); noted.note = 1
+for p in range(6):
+    job = {"priority": Priority.HIGH, "perms": Perm.R | Perm.W, "big": Big(-2**100),
+           "weight": Weight(0.25), "ratio": Weight(1.5)}
+    print(pickle.dumps(job, p).hex(),
+          pickle.dumps(dict(job, priority=noted), p).hex(),
+          pickle.dumps(dict(job, ratio=Weight(1e300)), p).hex(),
+          pickle.dumps(dict(job, priority=Color.RED), p).hex())
+"#,
+    );
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let expected = Job {
+        priority: 3,
+        perms: 6,
+        big: -(1i128 << 100),
+        weight: 0.25,
+        ratio: 1.5,
+    };
+    for (proto, line) in out.lines().enumerate() {
+        let pickles: Vec<Vec<u8>> = line.split(' ').map(py_common::unhex).collect();
+        let [good, noted, huge, color] = &pickles[..] else {
+            panic!("{line}")
+        };
+        let job: Job = pypickle::from_slice_with(good, &opts)
+            .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert_eq!(job, expected, "protocol {proto}");
+        let v: Value = pypickle::from_slice_with(good, &opts).unwrap();
+        assert_eq!(
+            pypickle::from_value::<Job>(v).unwrap(),
+            expected,
+            "protocol {proto}"
+        );
+        // Out of range, or with attributes of its own: an error at the field, either way.
+        for (field, bytes) in [("priority", noted), ("ratio", huge)] {
+            let e = pypickle::from_slice_with::<Job>(bytes, &opts).unwrap_err();
+            let v: Value = pypickle::from_slice_with(bytes, &opts).unwrap();
+            let e2 = pypickle::from_value::<Job>(v).unwrap_err();
+            for e in [e.to_string(), e2.to_string()] {
+                assert!(e.starts_with(field), "protocol {proto}: {e}");
+            }
+        }
+        let e = pypickle::from_slice_with::<Job>(color, &opts).unwrap_err();
+        let v: Value = pypickle::from_slice_with(color, &opts).unwrap();
+        let e2 = pypickle::from_value::<Job>(v).unwrap_err();
+        for e in [e.to_string(), e2.to_string()] {
+            assert!(
+                e.contains("an instance of site_.Color, expected u8")
+                    && e.contains("ClassRegistry::python_enum"),
+                "protocol {proto}: {e}"
+            );
+        }
+    }
+    assert_eq!(out.lines().count(), 6);
+}

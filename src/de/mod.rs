@@ -49,7 +49,7 @@ use crate::read::{IoRead, Read, SliceRead};
 use arena::Arena;
 pub(crate) use machine::JoblibRegion;
 use machine::Machine;
-pub(crate) use walk::one_char;
+pub(crate) use walk::{instance_mismatch, one_char};
 
 /// Visit `items` as a sequence, all of them: items the visitor leaves unread are an error, as
 /// serde's own deserializers make them, never silently dropped.

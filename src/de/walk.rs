@@ -541,6 +541,18 @@ fn missing_value<T>() -> Result<T> {
     Err(crate::de::value_without_key())
 }
 
+/// The message for a number or text asked of an instance of `class` that stands for neither
+/// (`one_argument`: it was made from one argument alone, as an `Enum` member is).
+#[cold]
+pub(crate) fn instance_mismatch(class: &str, expected: &str, one_argument: bool) -> String {
+    let hint = if one_argument {
+        "if it is a member of a Python Enum, register the class with ClassRegistry::python_enum"
+    } else {
+        "register a Rust type for the class (ClassRegistry)"
+    };
+    format!("invalid type: an instance of {class}, expected {expected}; {hint}")
+}
+
 /// The one char that `bytes` hold as UTF-8, if that is all they hold.
 pub(crate) fn one_char(bytes: &[u8]) -> Option<char> {
     let mut chars = std::str::from_utf8(bytes).ok()?.chars();
@@ -603,14 +615,44 @@ pub(crate) struct NodeDe<'w, 'de, 'a> {
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// A number asked of an object: a numpy scalar (`np.float64(1.5)`) is the number it stands
-    /// for; any other object answers as it answers anything.
+    /// for, and so is an instance of another class made from one number alone (an `int`
+    /// subclass, a member of an unregistered `IntEnum`); any other object answers as it
+    /// answers anything.
     #[cold]
     #[inline(never)]
     fn number_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.scalar_number()? {
-            Some(n) => at(self.node, de::Deserializer::deserialize_any(n, visitor)),
-            None => self.natural(visitor),
+        if let Some(n) = self.scalar_number()? {
+            return at(self.node, de::Deserializer::deserialize_any(n, visitor));
         }
+        if let Some(node) = self.number_argument() {
+            return NodeDe { w: self.w, node }.natural(visitor);
+        }
+        self.instance_as_scalar(visitor)
+    }
+
+    /// A number or text asked of an instance that stands for none: it answers as it answers
+    /// anything (a visitor may take its parts), and where the visitor refuses it as a sequence
+    /// or map, the error names the class and how to read it.
+    #[cold]
+    #[inline(never)]
+    fn instance_as_scalar<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let node = self.node;
+        let Kind::Object(id) = node.kind else {
+            return self.natural(visitor);
+        };
+        let expected = format!("{}", &visitor as &dyn de::Expected);
+        let (m, q) = self.class_of(id);
+        let class = format!("{m}.{q}");
+        let one_argument = self.plain_argument().is_some();
+        self.natural(visitor).map_err(|e| {
+            if !e.is_container_mismatch() {
+                return e;
+            }
+            type_error(
+                node,
+                crate::de::instance_mismatch(&class, &expected, one_argument),
+            )
+        })
     }
 
     /// The node as the object it is, built, if it is a numpy scalar (`np.float64(1.5)`,
@@ -688,7 +730,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if let Some(node) = self.text_argument() {
             return NodeDe { w: self.w, node }.natural(visitor);
         }
-        self.natural(visitor)
+        self.instance_as_scalar(visitor)
     }
 
     /// Visit a compound node's children with depth and cycle accounting.
@@ -1088,7 +1130,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             // A numpy scalar: its number, range checked as any.
             Kind::Object(_) => match self.scalar_number()? {
                 Some(n) => return at(node, de::Deserializer::deserialize_f32(n, visitor)),
-                None => return self.deserialize_f64(visitor),
+                None => match self.number_argument() {
+                    Some(node) => return NodeDe { w: self.w, node }.deserialize_f32(visitor),
+                    None => return self.natural(visitor),
+                },
             },
             _ => return self.deserialize_f64(visitor),
         };
@@ -1217,6 +1262,9 @@ impl<'de> NodeDe<'_, 'de, '_> {
             Kind::Object(_) => {
                 if let Some(n) = self.scalar_number()? {
                     return at(node, n.int128(visitor, signed));
+                }
+                if let Some(node) = self.number_argument() {
+                    return NodeDe { w: self.w, node }.int128(visitor, signed);
                 }
             }
             _ => {}

@@ -560,7 +560,7 @@ macro_rules! small_ints {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self {
-                Value::Object(o) => number_or_object(o).deserialize_any(visitor),
+                Value::Object(o) => as_scalar(number_or_object(o), visitor),
                 Value::BigInt(b) => {
                     // Never built by this crate for a value within i64, but a public variant.
                     if let Some(v) = b.to_u128().and_then(|v| u64::try_from(v).ok()) {
@@ -759,7 +759,7 @@ impl<'de> Deserializer<'de> for Value {
     /// A big int reads as Python's `float(n)`: rounded, an error past the float range.
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            Value::Object(o) => number_or_object(o).deserialize_any(visitor),
+            Value::Object(o) => as_scalar(number_or_object(o), visitor),
             Value::BigInt(b) => match b.to_f64() {
                 f if f.is_finite() => visitor.visit_f64(f),
                 _ => Err(type_error(format!(
@@ -773,7 +773,7 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            Value::Object(o) => number_or_object(o).deserialize_any(visitor),
+            Value::Object(o) => as_scalar(number_or_object(o), visitor),
             other => other.deserialize_any(visitor),
         }
     }
@@ -792,7 +792,7 @@ impl<'de> Deserializer<'de> for Value {
     /// for a `String`, `char`, bytes and identifiers).
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
-            Value::Object(o) => text_or_object(o)?.deserialize_any(visitor),
+            Value::Object(o) => as_scalar(text_or_object(o)?, visitor),
             v => v.deserialize_any(visitor),
         }
     }
@@ -836,6 +836,54 @@ fn text_or_object(o: Box<Object>) -> Result<Value> {
     if let Some(text) = crate::numpy::scalar_text(&o) {
         return text;
     }
+    match plain_argument(&o) {
+        Some(arg @ (Value::Str(_) | Value::Bytes(_))) => Ok(arg.clone()),
+        _ => Ok(Value::Object(o)),
+    }
+}
+
+/// An object asked for a number: a numpy scalar is the number it stands for (an int, float
+/// or bool, or a big int for a `uint64` past `i64`, all of which any number visitor takes
+/// through `deserialize_any`; a complex, which no number visitor takes, as a Python complex),
+/// and so is an instance of another class made from one number alone (an `int` subclass, a
+/// member of an `IntEnum`), as when reading a pickle; any other object stays itself.
+fn number_or_object(o: Box<Object>) -> Value {
+    if let Some(n) = crate::numpy::scalar_number(&o) {
+        return n;
+    }
+    match plain_argument(&o) {
+        Some(arg @ (Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_))) => {
+            arg.clone()
+        }
+        _ => Value::Object(o),
+    }
+}
+
+/// What [`number_or_object`] or [`text_or_object`] gave, as a number or text: an object that
+/// stands for none answers as it answers anything (a visitor may take its parts), and where
+/// the visitor refuses it as a sequence or map, the error names the class and how to read it.
+fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
+    let Value::Object(o) = &v else {
+        return v.deserialize_any(visitor);
+    };
+    let expected = format!("{}", &visitor as &dyn de::Expected);
+    let class = format!("{}.{}", o.class.module, o.class.name);
+    let one_argument = plain_argument(o).is_some();
+    v.deserialize_any(visitor).map_err(|e| {
+        if !e.is_container_mismatch() {
+            return e;
+        }
+        type_error(crate::de::instance_mismatch(
+            &class,
+            &expected,
+            one_argument,
+        ))
+    })
+}
+
+/// The one argument an instance of a class with no reading of its own (not one of the
+/// standard library's or numpy's types) was made from, if nothing else made it.
+fn plain_argument(o: &Object) -> Option<&Value> {
     let (m, q) = (o.class.module.as_str(), o.class.name.as_str());
     let plain = o.kwargs.is_none()
         && o.state.is_empty()
@@ -843,27 +891,18 @@ fn text_or_object(o: Box<Object>) -> Result<Value> {
         && o.dict_items.is_empty()
         && !crate::stdlib::is_allowed(m, q)
         && !crate::numpy::is_allowed(m, q);
-    let text = match (&o.args, o.made) {
+    match (&o.args, o.made) {
         (Value::Tuple(args), Made::Call | Made::New) if plain => match args.as_slice() {
-            [arg @ (Value::Str(_) | Value::Bytes(_))] => Some(arg),
+            [arg] => Some(arg),
             _ => None,
         },
         // `copyreg._reconstructor(cls, str, text)` (protocols 0-1).
         (Value::Tuple(args), Made::Reconstructor) if plain => match args.as_slice() {
-            [Value::Global(_), arg @ (Value::Str(_) | Value::Bytes(_))] => Some(arg),
+            [Value::Global(_), arg] => Some(arg),
             _ => None,
         },
         _ => None,
-    };
-    Ok(text.cloned().unwrap_or(Value::Object(o)))
-}
-
-/// An object asked for a number: a numpy scalar is the number it stands for (an int, float
-/// or bool, or a big int for a `uint64` past `i64`, all of which any number visitor takes
-/// through `deserialize_any`; a complex, which no number visitor takes, as a Python complex);
-/// any other object stays itself.
-fn number_or_object(o: Box<Object>) -> Value {
-    crate::numpy::scalar_number(&o).unwrap_or(Value::Object(o))
+    }
 }
 
 /// The part of an object that answers a request, by `class::bridge`'s rules (the same as when

@@ -151,6 +151,26 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// no reading of its own (the standard library's and numpy's types, a registered Python
     /// `Enum`): what a `str` or `bytes` subclass's instance holds.
     pub(super) fn text_argument(&self) -> Option<&'a Node> {
+        self.plain_argument()
+            .filter(|arg| matches!(arg.kind, Kind::Str(_) | Kind::Bytes(_)))
+    }
+
+    /// The one int, float or bool an instance was made from and nothing else, where its class
+    /// has no reading of its own: what an `int` or `float` subclass's instance holds, and the
+    /// value of a member of an `Enum` (`IntEnum`, `IntFlag`, ...) that is not registered.
+    pub(super) fn number_argument(&self) -> Option<&'a Node> {
+        self.plain_argument().filter(|arg| {
+            matches!(
+                arg.kind,
+                Kind::Int(_) | Kind::BigInt(_) | Kind::Float(_) | Kind::Bool(_)
+            )
+        })
+    }
+
+    /// The one argument an instance of a class with no reading of its own (not one of the
+    /// standard library's or numpy's types, not a registered Python `Enum`) was made from, if
+    /// nothing else made it.
+    pub(super) fn plain_argument(&self) -> Option<&'a Node> {
         let Kind::Object(id) = self.node.kind else {
             return None;
         };
@@ -162,7 +182,6 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             return None;
         }
         self.sole_argument(id)
-            .filter(|arg| matches!(arg.kind, Kind::Str(_) | Kind::Bytes(_)))
     }
 
     /// The text of a str attribute name.

@@ -397,6 +397,14 @@ impl Error {
                 if m.starts_with("invalid type: sequence,") || m.starts_with("invalid type: map,"))
     }
 
+    /// The error without its offset and opcode (they were in a pickle the caller never saw).
+    #[cold]
+    pub(crate) fn without_position(mut self) -> Self {
+        self.inner.offset = None;
+        self.inner.opcode = None;
+        self
+    }
+
     #[cold]
     pub(crate) fn clear_opcode(mut self) -> Self {
         self.inner.opcode = None;

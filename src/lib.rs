@@ -103,4 +103,6 @@ pub use scan::{scan, Bomb, Finding, Report, Verdict};
 pub use ser::{
     to_vec, to_vec_with, to_vec_with_buffers, to_writer, to_writer_with, SerOptions, Serializer,
 };
-pub use value::{from_value, to_value, BigInt, Complex, Global, Made, Object, Value};
+pub use value::{
+    from_value, from_value_with, to_value, BigInt, Complex, Global, Made, Object, Value,
+};

@@ -20,11 +20,14 @@ fn ser(proto: u8) -> SerOptions {
 
 type Writer = Box<dyn Fn(&SerOptions) -> pypickle::Result<Vec<u8>>>;
 type Reader = Box<dyn Fn(&[u8], &DeOptions) -> Result<(), String>>;
+type ValueReader = Box<dyn Fn(Value, &DeOptions) -> Result<(), String>>;
 
 /// A Rust value, the Python expression for the same object, and CPython's repr of it.
 struct Case {
     write: Writer,
     read: Reader,
+    /// Reads the type with `from_value_with`.
+    read_value: ValueReader,
     expr: &'static str,
     repr: &'static str,
     /// The lowest protocol CPython can pickle the object with (2 for `__slots__` classes).
@@ -36,8 +39,17 @@ where
     T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug + Clone + 'static,
 {
     let w = value.clone();
+    let v = value.clone();
     Case {
         write: Box::new(move |o| pypickle::to_vec_with(&w, o)),
+        read_value: Box::new(move |value, o| {
+            let got: T = pypickle::from_value_with(value, o).map_err(|e| e.to_string())?;
+            if got == v {
+                Ok(())
+            } else {
+                Err(format!("read {got:?}, expected {v:?}"))
+            }
+        }),
         read: Box::new(move |b, o| {
             let got: T = pypickle::from_slice_with(b, o).map_err(|e| e.to_string())?;
             if got == value {
@@ -218,6 +230,10 @@ fn cpython_instances_read_into_registered_types() {
         }
         let bytes = unhex(hexed);
         (c.read)(&bytes, &opts)
+            .unwrap_or_else(|e| panic!("{} at protocol {}: {e}", c.expr, i / cases.len()));
+        // The same instance read into a `Value` first, then with the same registry.
+        let v: Value = pypickle::from_slice_with(&bytes, &opts).unwrap();
+        (c.read_value)(v, &opts)
             .unwrap_or_else(|e| panic!("{} at protocol {}: {e}", c.expr, i / cases.len()));
         // Without the registry these classes are not on the allowlist.
         let refused = pypickle::from_slice::<Value>(&bytes).unwrap_err();
@@ -631,6 +647,20 @@ fn enum_members_pickled_by_name_read_as_their_variants() {
         );
         let v: Value = pypickle::from_slice_with(&dark, &de).expect(&why);
         assert_eq!(v.to_string(), "pypickle_classes.Shade.Dark", "{why}");
+        // From a `Value` with the registry: the same; without it: no variant.
+        assert_eq!(
+            pypickle::from_value_with::<Shade>(v.clone(), &de).expect(&why),
+            Shade::Dark
+        );
+        assert!(pypickle::from_value::<Shade>(v).is_err(), "{why}");
+        let v: Value = pypickle::from_slice_with(&painted, &de).expect(&why);
+        let got: Painted = pypickle::from_value_with(v, &de).expect(&why);
+        assert_eq!(got.shade, Shade::Light, "{why}");
+        // An error names the place in the value, and no offset in a pickle never seen.
+        let bad = pypickle::pickle_value!({"shade": "Dark", "n": "3"});
+        let e = pypickle::from_value_with::<Painted>(bad, &de).unwrap_err();
+        assert_eq!(e.to_string(), "n: invalid type: string \"3\", expected i64");
+        assert_eq!(e.offset(), None);
         // Not a member: still refused (a function); the class unregistered: refused.
         let e = pypickle::from_slice_with::<Value>(&init, &de).unwrap_err();
         assert!(e.refused_global().is_some(), "{why}: {e}");
@@ -810,6 +840,10 @@ fn members_no_variant_is_registered_for_reach_a_serde_other_variant() {
         );
         let e = pypickle::from_slice_with::<Shade>(&unhex(&p[2]), &de).unwrap_err();
         assert!(e.refused_global().is_some(), "{why}: {e}");
+        // From a `Value` read with the registry, the same.
+        let v: Value = pypickle::from_slice_with(&unhex(&p[1]), &de).expect(&why);
+        let got: Vec<Field> = pypickle::from_value_with(v, &de).expect(&why);
+        assert_eq!(got[0], Field::S(Shade::Unknown), "{why}");
         // Without a `#[serde(other)]` variant: refused, as before.
         let strict = DeOptions::new().registry(
             ClassRegistry::new().python_enum::<Strict>("pypickle_classes.Shade", [("Light", 1)]),

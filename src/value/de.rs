@@ -238,6 +238,43 @@ pub fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T> {
     T::deserialize(value)
 }
 
+/// Convert a [`Value`] into any `Deserialize` type as [`from_slice_with`](crate::from_slice_with)
+/// reads a pickle with `opts`: its class registry (registered classes, Python `Enum`s and their
+/// members), policy and limits apply to the value's objects and globals, as if the value had
+/// been pickled and read back, which is what this does (at protocol 5, in memory). An error
+/// gives the path in the value, not a pickle offset.
+///
+/// [`from_value`] reads an object by the same rules as a pickle with no registry: its
+/// attributes fill a struct, whatever its class; it knows no `Enum` member's variant.
+///
+/// ```
+/// use pypickle::{from_value_with, ClassRegistry, DeOptions, SerOptions, Value};
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// enum Color { Red, Green }
+///
+/// let reg = ClassRegistry::new().python_enum::<Color>("paint.Color", [("Red", 1), ("Green", 2)]);
+/// // `{"fill": paint.Color(2)}`, as Python pickles `{"fill": Color.GREEN}`.
+/// let bytes = pypickle::to_vec_with(
+///     &std::collections::BTreeMap::from([("fill", Color::Green)]),
+///     &SerOptions::new().registry(reg.clone()),
+/// )?;
+/// let opts = DeOptions::new().registry(reg);
+/// let v: Value = pypickle::from_slice_with(&bytes, &opts)?;
+/// let fill = v["fill"].clone();
+/// assert_eq!(fill.to_string(), "paint.Color(2)");
+/// assert_eq!(from_value_with::<Color>(fill.clone(), &opts)?, Color::Green);
+/// assert!(pypickle::from_value::<Color>(fill).is_err()); // no registry: no variant
+/// # Ok::<(), pypickle::Error>(())
+/// ```
+pub fn from_value_with<T: de::DeserializeOwned>(
+    value: Value,
+    opts: &crate::DeOptions,
+) -> Result<T> {
+    let bytes = crate::to_vec_with(&value, &crate::SerOptions::new().protocol(5))?;
+    drop(value);
+    crate::from_slice_with(&bytes, opts).map_err(Error::without_position)
+}
+
 #[cold]
 fn type_error(msg: String) -> Error {
     Error::new(ErrorCode::Type(msg.into()))

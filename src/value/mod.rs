@@ -11,10 +11,10 @@ mod printable;
 mod ser;
 
 pub use bigint::{BigInt, ParseBigIntError};
-pub use de::from_value;
 pub(crate) use de::{
     f32_range_error, hand_over, int128_range_error, wider_than_128_bits, ValueThen,
 };
+pub use de::{from_value, from_value_with};
 pub use ser::to_value;
 pub(crate) use ser::{
     object_unhashable, to_value_of_text_pid, to_value_within, UNHASHABLE_CLASSES,

@@ -42,25 +42,20 @@ where
     let v = value.clone();
     Case {
         write: Box::new(move |o| pypickle::to_vec_with(&w, o)),
-        read_value: Box::new(move |value, o| {
-            let got: T = pypickle::from_value_with(value, o).map_err(|e| e.to_string())?;
-            if got == v {
-                Ok(())
-            } else {
-                Err(format!("read {got:?}, expected {v:?}"))
-            }
-        }),
-        read: Box::new(move |b, o| {
-            let got: T = pypickle::from_slice_with(b, o).map_err(|e| e.to_string())?;
-            if got == value {
-                Ok(())
-            } else {
-                Err(format!("read {got:?}, expected {value:?}"))
-            }
-        }),
+        read_value: Box::new(move |value, o| same(pypickle::from_value_with(value, o), &v)),
+        read: Box::new(move |b, o| same(pypickle::from_slice_with(b, o), &value)),
         expr,
         repr,
         cpython_from: 0,
+    }
+}
+
+/// Whether a read gave `want`, as the message a case fails with.
+fn same<T: PartialEq + std::fmt::Debug>(got: pypickle::Result<T>, want: &T) -> Result<(), String> {
+    match got {
+        Ok(got) if got == *want => Ok(()),
+        Ok(got) => Err(format!("read {got:?}, expected {want:?}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -163,8 +163,27 @@ fn all(data: &[u8], opts: &DeOptions) {
     check::<IgnoredAny, IgnoredAny>(data, opts);
 }
 
+/// `from_value_with` of what the pickle reads into a `Value`: no panic, and where the pickle
+/// reads into the type, so does its `Value` (which it writes and reads back); its errors
+/// carry no offset (the pickle it read is its own).
+fn via_value(data: &[u8], opts: &DeOptions) {
+    type Own = Record<String, ByteBuf>;
+    let Ok(v) = pypickle::from_slice_with::<Value>(data, opts) else {
+        return;
+    };
+    let direct = pypickle::from_slice_with::<Own>(data, opts);
+    match pypickle::from_value_with::<Own>(v, opts) {
+        Err(e) => {
+            assert_eq!(e.offset(), None, "{e}");
+            assert!(direct.is_err(), "from_value_with failed ({e}) but the pickle read as {direct:?}");
+        }
+        Ok(_) => {}
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     all(data, &DeOptions::new());
+    via_value(data, &DeOptions::new());
     // Record mode differs from the default options only where the default refuses a global
     // (the parse is otherwise the same, as `decode_value` asserts): skip it elsewhere.
     let refused = pypickle::from_slice::<IgnoredAny>(data)

@@ -175,7 +175,10 @@ fn via_value(data: &[u8], opts: &DeOptions) {
     match pypickle::from_value_with::<Own>(v, opts) {
         Err(e) => {
             assert_eq!(e.offset(), None, "{e}");
-            assert!(direct.is_err(), "from_value_with failed ({e}) but the pickle read as {direct:?}");
+            assert!(
+                direct.is_err(),
+                "from_value_with failed ({e}) but the pickle read as {direct:?}"
+            );
         }
         Ok(_) => {}
     }

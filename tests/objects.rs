@@ -688,12 +688,16 @@ class Customer:
 class Slotted:
     __slots__ = ("a", "__dict__")
     def __init__(self): self.a = "slot"; self.b = "dict"
-for c in (Customer, Slotted):
+class Cart(dict):
+    pass
+class Lines(list):
+    pass
+for c in (Customer, Slotted, Cart, Lines):
     c.__module__ = "shop"; setattr(m, c.__name__, c)
 s = Slotted()
 values = [Customer(), s, collections.OrderedDict(a=1, b=2),
           collections.defaultdict(list, {"k": [3]}), collections.Counter("aab"),
-          collections.deque([7, 8])]
+          collections.deque([7, 8]), Cart(x=5), Lines([4, 6])]
 for p in range(6):
     # Protocols 0-1 cannot pickle a __slots__ class without a __getstate__.
     print(pickle.dumps(values[:1] + [s if p >= 2 else None] + values[2:], p).hex())
@@ -717,6 +721,9 @@ for p in range(6):
         assert_eq!(v[5][1], Value::from(8), "{why}");
         assert_eq!(v[5].get(2), None, "{why}");
         assert_eq!(v[2].attr("b"), None, "{why}");
+        // Plain subclasses: `copyreg._reconstructor(cls, dict, {...})` at protocols 0-1.
+        assert_eq!(v[6]["x"], Value::from(5), "{why}");
+        assert_eq!(v[7][1], Value::from(6), "{why}");
     }
     assert_eq!(out.lines().count(), 6);
 }
@@ -889,11 +896,92 @@ for p in range(6):
         let e2 = pypickle::from_value::<Job>(v).unwrap_err();
         for e in [e.to_string(), e2.to_string()] {
             assert!(
-                e.contains("an instance of site_.Color, expected u8")
+                e.contains("an instance of site_.Color made from one tuple, expected u8")
                     && e.contains("ClassRegistry::python_enum"),
                 "protocol {proto}: {e}"
             );
         }
+    }
+    assert_eq!(out.lines().count(), 6);
+}
+
+/// Asked for what it was not made from, an instance made from one argument is an error naming
+/// its class, from the pickle and from a `Value`: bytes of `MyInt(5)` were `[5]` (its
+/// arguments as a sequence), and an `f32` or `i128` of a `str` subclass said "invalid type:
+/// sequence". A `str` `Enum` member's value is no variant name without the registry: `from_value`
+/// took `Mode('B')` (member `A`) as variant `B` (both found by a review).
+#[test]
+fn an_instance_asked_for_what_it_was_not_made_from_names_its_class() {
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    enum Mode {
+        A,
+        B,
+    }
+    let out = python(
+        r#"
+import enum, pickle, sys, types
+m = types.ModuleType("site_"); sys.modules["site_"] = m
+class MyInt(int):
+    pass
+class MyStr(str):
+    pass
+class Mode(enum.Enum):
+    A = "B"
+    B = "A"
+for c in (MyInt, MyStr, Mode):
+    c.__module__ = "site_"; setattr(m, c.__name__, c)
+for p in range(6):
+    print(" ".join(pickle.dumps(x, p).hex() for x in (MyInt(5), MyStr("x"), Mode.A)))
+"#,
+    );
+    let opts = DeOptions::new().record_unknown_globals(true);
+    fn both<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+        bytes: &[u8],
+        opts: &DeOptions,
+    ) -> [String; 2] {
+        let v: Value = pypickle::from_slice_with(bytes, opts).unwrap();
+        [
+            pypickle::from_slice_with::<T>(bytes, opts)
+                .unwrap_err()
+                .to_string(),
+            pypickle::from_value::<T>(v).unwrap_err().to_string(),
+        ]
+    }
+    for (proto, line) in out.lines().enumerate() {
+        let pickles: Vec<Vec<u8>> = line.split(' ').map(py_common::unhex).collect();
+        let [my_int, my_str, mode] = &pickles[..] else {
+            panic!("{line}")
+        };
+        for e in both::<serde_bytes::ByteBuf>(my_int, &opts) {
+            assert!(
+                e.starts_with(
+                    "invalid type: an instance of site_.MyInt made from one int, expected"
+                ),
+                "protocol {proto}: {e}"
+            );
+        }
+        for e in both::<f32>(my_str, &opts)
+            .into_iter()
+            .chain(both::<i128>(my_str, &opts))
+            .chain(both::<u128>(my_str, &opts))
+        {
+            assert!(
+                e.starts_with(
+                    "invalid type: an instance of site_.MyStr made from one str, expected"
+                ),
+                "protocol {proto}: {e}"
+            );
+        }
+        for e in both::<Mode>(mode, &opts) {
+            assert!(e.contains("site_.Mode"), "protocol {proto}: {e}");
+        }
+        let reg = pypickle::ClassRegistry::new()
+            .python_enum::<Mode>("site_.Mode", [("A", "B"), ("B", "A")]);
+        let opts = opts.clone().registry(reg);
+        let v: Value = pypickle::from_slice_with(mode, &opts).unwrap();
+        let got = pypickle::from_value_with::<Mode>(v, &opts).unwrap();
+        assert!(matches!(got, Mode::A), "protocol {proto}: {got:?}");
     }
     assert_eq!(out.lines().count(), 6);
 }

@@ -2464,4 +2464,28 @@ fn str_forms_parse() {
     }
     assert!("12345678".parse::<Uuid>().is_err());
     assert!("/etc/passwd".parse::<ZoneInfo>().is_err());
+    // `Display` is the repr, which no parse takes as a zone key (it was taken whole), nor
+    // any other text no tz database name has; the plain forms round trip.
+    let paris = ZoneInfo::new("Europe/Paris").unwrap();
+    for bad in [paris.to_string().as_str(), "é", "Europe/Paris ", "a=b"] {
+        assert!(bad.parse::<ZoneInfo>().is_err(), "{bad}");
+        let in_text = format!("2026-11-01T01:30:00[{bad}]");
+        assert!(in_text.parse::<DateTime>().is_err(), "{in_text}");
+    }
+    for key in [
+        "America/Port-au-Prince",
+        "Etc/GMT+5",
+        "EST5EDT",
+        "America/Argentina/Jujuy",
+    ] {
+        assert_eq!(key.parse::<ZoneInfo>().unwrap().key(), key);
+    }
+    let at = DateTime::new(2026, 11, 23, 12, 0, 0, 1).unwrap();
+    for dt in [
+        at.clone(),
+        at.clone().with_tzinfo(TimeZone::utc()),
+        at.with_tzinfo(paris),
+    ] {
+        assert_eq!(dt.isoformat().parse::<DateTime>().unwrap(), dt);
+    }
 }

@@ -542,15 +542,19 @@ fn missing_value<T>() -> Result<T> {
 }
 
 /// The message for a number or text asked of an instance of `class` that stands for neither
-/// (`one_argument`: it was made from one argument alone, as an `Enum` member is).
+/// (`made_from`: the type of the one argument it was made from alone, as an `Enum` member is).
 #[cold]
-pub(crate) fn instance_mismatch(class: &str, expected: &str, one_argument: bool) -> String {
-    let hint = if one_argument {
-        "if it is a member of a Python Enum, register the class with ClassRegistry::python_enum"
-    } else {
-        "register a Rust type for the class (ClassRegistry)"
-    };
-    format!("invalid type: an instance of {class}, expected {expected}; {hint}")
+pub(crate) fn instance_mismatch(class: &str, expected: &str, made_from: Option<&str>) -> String {
+    match made_from {
+        Some(arg) => format!(
+            "invalid type: an instance of {class} made from one {arg}, expected {expected}; if \
+             it is a member of a Python Enum, register the class with ClassRegistry::python_enum"
+        ),
+        None => format!(
+            "invalid type: an instance of {class}, expected {expected}; register a Rust type \
+             for the class (ClassRegistry)"
+        ),
+    }
 }
 
 /// The one char that `bytes` hold as UTF-8, if that is all they hold.
@@ -630,9 +634,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         self.instance_as_scalar(visitor)
     }
 
-    /// A number or text asked of an instance that stands for none: it answers as it answers
-    /// anything (a visitor may take its parts), and where the visitor refuses it as a sequence
-    /// or map, the error names the class and how to read it.
+    /// A number or text asked of an instance that stands for none. One made from a single
+    /// argument of another kind (an `Enum` member with an int value asked for a string) is an
+    /// error naming its class: read as its arguments, bytes would take `MyInt(5)` as `[5]`.
+    /// Any other answers as it answers anything (a visitor may take its parts), and where the
+    /// visitor refuses it as a sequence or map, the error names the class and how to read it.
     #[cold]
     #[inline(never)]
     fn instance_as_scalar<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -643,15 +649,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let expected = format!("{}", &visitor as &dyn de::Expected);
         let (m, q) = self.class_of(id);
         let class = format!("{m}.{q}");
-        let one_argument = self.plain_argument().is_some();
+        if let Some(arg) = self.plain_argument() {
+            let made_from = Some(arg.kind.type_name());
+            return Err(type_error(
+                node,
+                crate::de::instance_mismatch(&class, &expected, made_from),
+            ));
+        }
         self.natural(visitor).map_err(|e| {
             if !e.is_container_mismatch() {
                 return e;
             }
-            type_error(
-                node,
-                crate::de::instance_mismatch(&class, &expected, one_argument),
-            )
+            type_error(node, crate::de::instance_mismatch(&class, &expected, None))
         })
     }
 
@@ -1132,7 +1141,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
                 Some(n) => return at(node, de::Deserializer::deserialize_f32(n, visitor)),
                 None => match self.number_argument() {
                     Some(node) => return NodeDe { w: self.w, node }.deserialize_f32(visitor),
-                    None => return self.natural(visitor),
+                    None => return self.instance_as_scalar(visitor),
                 },
             },
             _ => return self.deserialize_f64(visitor),
@@ -1266,6 +1275,7 @@ impl<'de> NodeDe<'_, 'de, '_> {
                 if let Some(node) = self.number_argument() {
                     return NodeDe { w: self.w, node }.int128(visitor, signed);
                 }
+                return self.instance_as_scalar(visitor);
             }
             _ => {}
         }

@@ -112,7 +112,9 @@
 //! Exceptions have no plain form.
 //!
 //! [`DateTime`], [`Date`], [`Time`], [`TimeZone`], [`ZoneInfo`], [`Uuid`] and [`Fraction`] also parse these
-//! spellings with `str::parse`, as [`Decimal`] does:
+//! spellings with `str::parse`, as [`Decimal`] does. `Display` is Python's `repr()`
+//! (`datetime.date(2026, 11, 23)`), which `parse` does not take: the plain form to hand it is
+//! `isoformat()`, `hyphenated()`, `key()`, or the `Fraction`'s `"n/d"`.
 //!
 //! ```
 //! use pypickle::stdlib::{DateTime, Uuid};

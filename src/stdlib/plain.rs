@@ -227,7 +227,7 @@ fn tzinfo(suffix: &str, what: &str) -> Result<Option<TzInfo>, Error> {
         return Ok(None);
     }
     if let Some(key) = suffix.strip_prefix('[').and_then(|k| k.strip_suffix(']')) {
-        return Ok(Some(TzInfo::ZoneInfo(ZoneInfo::new(key)?)));
+        return Ok(Some(TzInfo::ZoneInfo(zone_key(key)?)));
     }
     Ok(Some(TzInfo::TimeZone(offset(suffix, what)?)))
 }
@@ -342,8 +342,25 @@ impl FromPlain for super::PytzZone {
 
 impl FromPlain for ZoneInfo {
     fn from_plain(v: &Value) -> Option<Result<ZoneInfo, Error>> {
-        Some(ZoneInfo::new(text(v)?))
+        Some(zone_key(text(v)?))
     }
+}
+
+/// A zone from a key of the tz database's names: ASCII letters, digits, `_`, `-`, `+` and
+/// `/` (`America/Port-au-Prince`, `Etc/GMT+5`), in the shape [`ZoneInfo::new`] checks. Python
+/// would look up any other text too and find no such zone; here it is an error at once (the
+/// text of `ZoneInfo`'s `Display`, its repr, would be taken as a key).
+fn zone_key(key: &str) -> Result<ZoneInfo, Error> {
+    if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-+/".contains(&b))
+    {
+        return Err(invalid(
+            "ZoneInfo",
+            format_args!("{key:?} is not a tz database key (such as Europe/Paris)"),
+        ));
+    }
+    ZoneInfo::new(key)
 }
 
 impl FromPlain for Decimal {

@@ -244,6 +244,11 @@ pub fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T> {
 /// been pickled and read back, which is what this does (at protocol 5, in memory). An error
 /// gives the path in the value, not a pickle offset.
 ///
+/// So the options judge the value as they would its pickle: a global the policy refuses is
+/// refused (`os.system` too, whatever the options allow), and `max_depth` bounds its nesting,
+/// which `from_value` does not. A value no pickle holds (a list inside a set, which
+/// `pickle.dumps` refuses too) is the writer's error.
+///
 /// [`from_value`] reads an object by the same rules as a pickle with no registry: its
 /// attributes fill a struct, whatever its class; it knows no `Enum` member's variant.
 ///
@@ -740,9 +745,13 @@ impl<'de> Deserializer<'de> for Value {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        // `np.str_('Red')`: a variant name, as a str is.
+        // `np.str_('Red')`: a variant name, as a str is. Not a `str` subclass's instance: an
+        // `Enum` member's value is no variant name (`from_value_with` reads a registered one).
         let this = match self {
-            Value::Object(o) => text_or_object(o)?,
+            Value::Object(o) => match crate::numpy::scalar_text(&o) {
+                Some(text) => text?,
+                None => Value::Object(o),
+            },
             v => v,
         };
         match this {
@@ -757,6 +766,12 @@ impl<'de> Deserializer<'de> for Value {
                     payload: Some(v),
                 })
             }
+            Value::Object(o) => Err(type_error(format!(
+                "an instance of {}.{} is not a variant of enum {name}: register the class with \
+                 ClassRegistry::variant or ClassRegistry::python_enum, and read the value with \
+                 from_value_with",
+                o.class.module, o.class.name
+            ))),
             other => Err(type_error(format!(
                 "invalid type: {}, expected enum {name} (a variant name, or a one-entry dict)",
                 other.type_name()
@@ -896,25 +911,28 @@ fn number_or_object(o: Box<Object>) -> Value {
     }
 }
 
-/// What [`number_or_object`] or [`text_or_object`] gave, as a number or text: an object that
-/// stands for none answers as it answers anything (a visitor may take its parts), and where
-/// the visitor refuses it as a sequence or map, the error names the class and how to read it.
+/// What [`number_or_object`] or [`text_or_object`] gave, as a number or text. An object made
+/// from a single argument (of another kind, or those would have taken it) is an error naming
+/// its class, as when reading a pickle; any other answers as it answers anything (a visitor
+/// may take its parts), and where the visitor refuses it as a sequence or map, the error
+/// names the class and how to read it.
 fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
     let Value::Object(o) = &v else {
         return v.deserialize_any(visitor);
     };
     let expected = format!("{}", &visitor as &dyn de::Expected);
     let class = format!("{}.{}", o.class.module, o.class.name);
-    let one_argument = plain_argument(o).is_some();
+    if let Some(arg) = plain_argument(o) {
+        let made_from = Some(arg.type_name());
+        return Err(type_error(crate::de::instance_mismatch(
+            &class, &expected, made_from,
+        )));
+    }
     v.deserialize_any(visitor).map_err(|e| {
         if !e.is_container_mismatch() {
             return e;
         }
-        type_error(crate::de::instance_mismatch(
-            &class,
-            &expected,
-            one_argument,
-        ))
+        type_error(crate::de::instance_mismatch(&class, &expected, None))
     })
 }
 
@@ -1095,7 +1113,7 @@ impl Value {
             // A numpy scalar: its number.
             Value::Object(o) => {
                 return match number_or_object(o) {
-                    o @ Value::Object(_) => de::Deserializer::deserialize_any(o, visitor),
+                    o @ Value::Object(_) => as_scalar(o, visitor),
                     n => n.int128(visitor, signed),
                 }
             }

@@ -152,7 +152,8 @@ enum Items<'a> {
 
 impl Object {
     /// The items of a `dict` or `list` subclass, as indexing finds them: those set or appended
-    /// on it, or the dict a `Counter` is made from.
+    /// on it, the dict or list `copyreg._reconstructor` copies (protocols 0-1), or the dict a
+    /// `Counter` is made from.
     fn items(&self) -> Option<Items<'_>> {
         if !self.dict_items.is_empty() {
             return Some(Items::Map(&self.dict_items));
@@ -160,12 +161,21 @@ impl Object {
         if !self.list_items.is_empty() {
             return Some(Items::Seq(&self.list_items));
         }
-        match (&self.class, &self.args) {
-            (c, Value::Tuple(args)) if c.module == "collections" && c.name == "Counter" => {
-                match args.as_slice() {
-                    [Value::Dict(entries)] => Some(Items::Map(entries)),
+        let Value::Tuple(args) = &self.args else {
+            return None;
+        };
+        match (self.made, args.as_slice()) {
+            (Made::Reconstructor, [Value::Global(base), items]) if base.module == "builtins" => {
+                match (base.name.as_str(), items) {
+                    ("dict", Value::Dict(entries)) => Some(Items::Map(entries)),
+                    ("list", Value::List(items)) => Some(Items::Seq(items)),
                     _ => None,
                 }
+            }
+            (_, [Value::Dict(entries)])
+                if self.class.module == "collections" && self.class.name == "Counter" =>
+            {
+                Some(Items::Map(entries))
             }
             _ => None,
         }
@@ -173,7 +183,8 @@ impl Object {
 
     /// The attribute `name`, as the pickle's BUILD states set it: a state dict's entry, or a
     /// `(dict, slots)` state's (slots after the dict), the last state that sets it winning,
-    /// as Python applies them in order. `None` if no state sets it (Python might still find
+    /// as Python applies them in order (CPython writes one state; of a class with both a
+    /// `__dict__` and a slot of one name, set by several, Python's `getattr` finds the slot). `None` if no state sets it (Python might still find
     /// one on the class, or in a `__setstate__` of its own, which this crate never runs).
     pub fn attr(&self, name: &str) -> Option<&Value> {
         fn in_dict<'v>(d: &'v Value, name: &str) -> Option<&'v Value> {

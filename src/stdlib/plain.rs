@@ -7,7 +7,10 @@
 //! six are kept, offsets `+HH` and `+HHMM`, `Z` for UTC, ISO week dates `YYYY-Www-D` and
 //! `YYYYWwwD`, the day 1 if left out), an int or float for a
 //! `Decimal` (a float as its shortest text) or an int for a `Fraction`, a UUID in any of the
-//! spellings `uuid.UUID(str)` takes.
+//! spellings `uuid.UUID(str)` takes. A few looser spellings that CPython 3.11's parsers let
+//! through are refused: a fraction straight after the hour or the minutes (`12.5`,
+//! `12:30.5`), a space before an offset, a fraction in an offset's minutes, a UUID with a
+//! space, `+` or `_` among its digits, digits other than ASCII.
 
 use super::{
     invalid, Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, FromPlain,

@@ -728,6 +728,63 @@ for p in range(6):
     assert_eq!(out.lines().count(), 6);
 }
 
+/// Python 2's `OrderedDict` and `deque` are made from their items (`OrderedDict([['a', 1],
+/// ...])`, `deque([7, 8], maxlen)`): indexing reaches them there, as the typed readers do. It
+/// gave `None` (found by a review).
+#[test]
+fn python2_collections_made_from_their_items_are_indexed_by_them() {
+    // Python 2.7.18's pickle.dumps([OrderedDict([('a', 1), ('b', 2)]), deque([7, 8]),
+    // deque([9], 3)], p) at protocols 0 and 2.
+    let pickles: [&[u8]; 2] = [
+        b"(lp0\nccollections\nOrderedDict\np1\n((lp2\n(lp3\nS'a'\np4\naI1\naa(lp5\nS'b'\np6\naI2\naatp7\nRp8\naccollections\ndeque\np9\n((lp10\nI7\naI8\natp11\nRp12\nag9\n((lp13\nI9\naI3\ntp14\nRp15\na.",
+        b"\x80\x02]q\x00(ccollections\nOrderedDict\nq\x01]q\x02(]q\x03(U\x01aq\x04K\x01e]q\x05(U\x01bq\x06K\x02ee\x85q\x07Rq\x08ccollections\ndeque\nq\t]q\n(K\x07K\x08e\x85q\x0bRq\x0ch\t]q\rK\taK\x03\x86q\x0eRq\x0fe.",
+    ];
+    let opts = DeOptions::new().py2_strings(pypickle::Py2Strings::Latin1);
+    for data in pickles {
+        let v: Value = pypickle::from_slice_with(data, &opts).unwrap();
+        assert_eq!(v[0]["a"], Value::from(1), "{v}");
+        assert_eq!(v[0]["b"], Value::from(2), "{v}");
+        assert_eq!(v[0].get("c"), None, "{v}");
+        assert_eq!(v[1][1], Value::from(8), "{v}");
+        assert_eq!(v[2][0], Value::from(9), "{v}");
+        assert_eq!(v[2].get(1), None, "{v}");
+    }
+}
+
+/// A Python 2 `str` subclass's instance (`{}` for a state at protocol 2) reads as its str the
+/// way the request reads a Python 2 str: bytes asked with Latin-1 strings are the bytes the
+/// pickle holds, a `char` asked with `Py2Strings::Bytes` the one char. They were the text's
+/// UTF-8, an error, and at protocol 2 no str at all (found by a review).
+#[test]
+fn a_python2_str_subclass_reads_as_its_request_reads_a_python2_str() {
+    // Python 2.7.18's pickle.dumps([S('\xe9'), S('x')], p) for `class S(str)`, protocols 0, 2.
+    let pickles: [&[u8]; 2] = [
+        b"(lp0\nccopy_reg\n_reconstructor\np1\n(csite_\nS\np2\nc__builtin__\nstr\np3\nS'\\xe9'\np4\ntp5\nRp6\nag1\n(g2\ng3\nS'x'\np7\ntp8\nRp9\na.",
+        b"\x80\x02]q\x00(csite_\nS\nq\x01U\x01\xe9q\x02\x85q\x03\x81q\x04}q\x05bh\x01U\x01xq\x06\x85q\x07\x81q\x08}q\tbe.",
+    ];
+    use pypickle::Py2Strings;
+    for (proto, data) in pickles.into_iter().enumerate() {
+        let latin1 = DeOptions::new()
+            .record_unknown_globals(true)
+            .py2_strings(Py2Strings::Latin1);
+        let (raw, x): (serde_bytes::ByteBuf, String) =
+            pypickle::from_slice_with(data, &latin1).unwrap_or_else(|e| panic!("{proto}: {e}"));
+        assert_eq!((raw.as_slice(), x.as_str()), (&[0xe9][..], "x"), "{proto}");
+        let (e, x): (String, char) = pypickle::from_slice_with(data, &latin1).unwrap();
+        assert_eq!((e.as_str(), x), ("é", 'x'), "{proto}");
+        let bytes = DeOptions::new()
+            .record_unknown_globals(true)
+            .py2_strings(Py2Strings::Bytes);
+        let (_, x): (serde_bytes::ByteBuf, char) =
+            pypickle::from_slice_with(data, &bytes).unwrap_or_else(|e| panic!("{proto}: {e}"));
+        assert_eq!(x, 'x', "{proto}");
+        // From a `Value`, the same.
+        let v: Value = pypickle::from_slice_with(data, &latin1).unwrap();
+        let (e, x): (String, char) = pypickle::from_value(v).unwrap();
+        assert_eq!((e.as_str(), x), ("é", 'x'), "{proto}");
+    }
+}
+
 /// `Object::attr` applies BUILD states in order, as Python does: a later state sets an
 /// attribute again, and a state's slots half after its dict half.
 #[test]
@@ -982,6 +1039,70 @@ for p in range(6):
         let v: Value = pypickle::from_slice_with(mode, &opts).unwrap();
         let got = pypickle::from_value_with::<Mode>(v, &opts).unwrap();
         assert!(matches!(got, Mode::A), "protocol {proto}: {got:?}");
+    }
+    assert_eq!(out.lines().count(), 6);
+}
+
+/// Through serde's buffering (`#[serde(flatten)]`, an untagged enum) an instance made from one
+/// str or number alone is that str or number too, from the pickle and from a `Value`: a
+/// Django `SafeString` in a flattened struct was "invalid type: sequence, expected a string"
+/// (found by a review).
+#[test]
+fn an_instance_made_from_one_scalar_is_that_scalar_through_serdes_buffering() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Extra {
+        html: String,
+        level: u8,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Page {
+        n: i64,
+        #[serde(flatten)]
+        extra: Extra,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Field {
+        N(i64),
+        S(String),
+    }
+    let out = python(
+        r#"
+import enum, pickle, sys, types
+m = types.ModuleType("site_"); sys.modules["site_"] = m
+class SafeString(str):
+    pass
+class Level(enum.IntEnum):
+    HIGH = 3
+for c in (SafeString, Level):
+    c.__module__ = "site_"; setattr(m, c.__name__, c)
+for p in range(6):
+    print(pickle.dumps({"n": 1, "html": SafeString("<b>"), "level": Level.HIGH}, p).hex(),
+          pickle.dumps([SafeString("x"), Level.HIGH], p).hex())
+"#,
+    );
+    let opts = DeOptions::new().record_unknown_globals(true);
+    let page = Page {
+        n: 1,
+        extra: Extra {
+            html: "<b>".into(),
+            level: 3,
+        },
+    };
+    let fields = vec![Field::S("x".into()), Field::N(3)];
+    for (proto, line) in out.lines().enumerate() {
+        let (a, b) = line.split_once(' ').unwrap();
+        let (a, b) = (py_common::unhex(a), py_common::unhex(b));
+        let got: Page =
+            pypickle::from_slice_with(&a, &opts).unwrap_or_else(|e| panic!("{proto}: {e}"));
+        assert_eq!(got, page, "protocol {proto}");
+        let got: Vec<Field> =
+            pypickle::from_slice_with(&b, &opts).unwrap_or_else(|e| panic!("{proto}: {e}"));
+        assert_eq!(got, fields, "protocol {proto}");
+        let v: Value = pypickle::from_slice_with(&a, &opts).unwrap();
+        assert_eq!(pypickle::from_value::<Page>(v).unwrap(), page, "{proto}");
+        let v: Value = pypickle::from_slice_with(&b, &opts).unwrap();
+        assert_eq!(pypickle::from_value::<Vec<Field>>(v).unwrap(), fields);
     }
     assert_eq!(out.lines().count(), 6);
 }

@@ -728,16 +728,21 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
     /// (`np.str_('a')`, as numpy hands out the elements of its string arrays) is the str or
     /// bytes it stands for, and so is an instance of another class made from one str or bytes
-    /// alone (a `str` subclass, such as Django's `SafeString`); anything else answers as it
-    /// answers anything.
+    /// alone (a `str` subclass, such as Django's `SafeString`), read by `ask` (the request
+    /// made, so that a Python 2 str's bytes are read as that request reads them); anything
+    /// else answers as it answers anything.
     #[cold]
     #[inline(never)]
-    fn text_of_object<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+    fn text_of_object<V: Visitor<'de>>(
+        mut self,
+        visitor: V,
+        ask: fn(NodeDe<'w, 'de, 'a>, V) -> Result<V::Value>,
+    ) -> Result<V::Value> {
         if let Some(text) = self.scalar_text()? {
             return at(self.node, de::Deserializer::deserialize_any(text, visitor));
         }
         if let Some(node) = self.text_argument() {
-            return NodeDe { w: self.w, node }.natural(visitor);
+            return ask(NodeDe { w: self.w, node }, visitor);
         }
         self.instance_as_scalar(visitor)
     }
@@ -1167,13 +1172,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             Kind::Str(span) => self.str(span, visitor),
             // One call for everything else, numpy text scalars too: a third arm here made
             // every `String` field's read 1.5% slower.
-            _ => self.text_of_object(visitor),
+            _ => self.text_of_object(visitor, Self::deserialize_str),
         }
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(_) => self.text_of_object(visitor),
+            Kind::Object(_) => self.text_of_object(visitor, Self::deserialize_bytes),
             // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the pickle
             // holds (as `s.encode('latin1')`), not the text's UTF-8. (ASCII text is the same
             // bytes, still in the input, and lent as before.)
@@ -1241,7 +1246,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
-            Kind::Object(_) => self.text_of_object(visitor),
+            Kind::Object(_) => self.text_of_object(visitor, Self::deserialize_char),
             // Bytes holding one UTF-8 char, as a `String` takes UTF-8 bytes (a Python 2 str
             // read with `Py2Strings::Bytes`).
             Kind::Bytes(span) | Kind::ByteArray(span) => {

@@ -936,12 +936,34 @@ fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
     })
 }
 
+/// Whether `v` is a str, bytes or number: what an instance made from it alone stands for.
+fn is_scalar(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Str(_)
+            | Value::Bytes(_)
+            | Value::Int(_)
+            | Value::BigInt(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+    )
+}
+
 /// The one argument an instance of a class with no reading of its own (not one of the
 /// standard library's or numpy's types) was made from, if nothing else made it.
 fn plain_argument(o: &Object) -> Option<&Value> {
     let (m, q) = (o.class.module.as_str(), o.class.name.as_str());
+    // An empty state is no state: Python 2 sets `{}` on a `str` subclass's instance.
+    fn empty(state: &Value) -> bool {
+        match state {
+            Value::None => true,
+            Value::Dict(entries) => entries.is_empty(),
+            Value::Tuple(parts) => parts.iter().all(empty),
+            _ => false,
+        }
+    }
     let plain = o.kwargs.is_none()
-        && o.state.is_empty()
+        && o.state.iter().all(empty)
         && o.list_items.is_empty()
         && o.dict_items.is_empty()
         && !crate::stdlib::is_allowed(m, q)
@@ -951,9 +973,15 @@ fn plain_argument(o: &Object) -> Option<&Value> {
             [arg] => Some(arg),
             _ => None,
         },
-        // `copyreg._reconstructor(cls, str, text)` (protocols 0-1).
+        // `copyreg._reconstructor(cls, str, text)` (protocols 0-1); with `object`, `list` or
+        // `dict` for a base, what follows is no argument (as the pickle reader takes it).
         (Value::Tuple(args), Made::Reconstructor) if plain => match args.as_slice() {
-            [Value::Global(_), arg] => Some(arg),
+            [Value::Global(base), arg]
+                if !(base.module == "builtins"
+                    && matches!(base.name.as_str(), "object" | "list" | "dict")) =>
+            {
+                Some(arg)
+            }
             _ => None,
         },
         _ => None,
@@ -976,6 +1004,11 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
     if want == Want::Any {
         if let Some(v) = crate::numpy::natural(&o) {
             return Ok(v);
+        }
+        // A `str` or `int` subclass's instance, an `Enum` member: its one scalar, as the
+        // pickle reader gives it (and as Python's `json` writes the subclasses).
+        if let Some(arg) = plain_argument(&o).filter(|a| is_scalar(a)) {
+            return Ok(arg.clone());
         }
     }
     let Object {

@@ -148,6 +148,8 @@ enum Items<'a> {
     Seq(&'a [Value]),
     /// A `dict` subclass's entries.
     Map(&'a [(Value, Value)]),
+    /// The `[key, value]` pairs Python 2's `OrderedDict` is made from.
+    Pairs(&'a [Value]),
 }
 
 impl Object {
@@ -172,10 +174,19 @@ impl Object {
                     _ => None,
                 }
             }
-            (_, [Value::Dict(entries)])
-                if self.class.module == "collections" && self.class.name == "Counter" =>
-            {
-                Some(Items::Map(entries))
+            (_, [Value::Dict(entries)]) if self.class.module == "collections" => {
+                match self.class.name.as_str() {
+                    "Counter" => Some(Items::Map(entries)),
+                    _ => None,
+                }
+            }
+            // Python 2's `deque([...], maxlen)` and `OrderedDict([[k, v], ...])`.
+            (Made::Call, [Value::List(items), ..]) if self.class.module == "collections" => {
+                match self.class.name.as_str() {
+                    "deque" => Some(Items::Seq(items)),
+                    "OrderedDict" => Some(Items::Pairs(items)),
+                    _ => None,
+                }
             }
             _ => None,
         }
@@ -330,6 +341,14 @@ impl Value {
             Value::Object(o) => match o.items()? {
                 Items::Seq(items) => items,
                 Items::Map(entries) => return last_under(entries, key),
+                Items::Pairs(pairs) => {
+                    return pairs.iter().rev().find_map(|pair| match pair {
+                        Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 && kv[0] == *key => {
+                            Some(&kv[1])
+                        }
+                        _ => None,
+                    })
+                }
             },
             _ => return None,
         };

@@ -135,7 +135,13 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// The one argument the object was made with, if that is all that made it (no keyword
     /// arguments, state, or items): a tuple subclass's tuple at protocols 0-1.
     fn sole_argument(&self, id: Id) -> Option<&'a Node> {
-        if !self.arguments_only(id) {
+        // An empty state is no state: Python 2 sets `{}` on a `str` subclass's instance.
+        let obj = self.object(id);
+        let arguments_only = obj.kwargs.is_none()
+            && obj.list == crate::de::arena::NIL
+            && obj.dict == crate::de::arena::NIL
+            && !self.w.arena.iter(obj.states).any(|s| self.has_content(s));
+        if !arguments_only {
             return None;
         }
         if let Some(tuple) = self.reconstructed_tuple(id) {
@@ -163,6 +169,24 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             matches!(
                 arg.kind,
                 Kind::Int(_) | Kind::BigInt(_) | Kind::Float(_) | Kind::Bool(_)
+            )
+        })
+    }
+
+    /// The one str, bytes or number an instance was made from alone, where its class has no
+    /// reading of its own (see [`Self::plain_argument`]).
+    #[cold]
+    #[inline(never)]
+    fn scalar_argument(&self) -> Option<&'a Node> {
+        self.plain_argument().filter(|arg| {
+            matches!(
+                arg.kind,
+                Kind::Str(_)
+                    | Kind::Bytes(_)
+                    | Kind::Int(_)
+                    | Kind::BigInt(_)
+                    | Kind::Float(_)
+                    | Kind::Bool(_)
             )
         })
     }
@@ -519,6 +543,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     return at(node, de::Deserializer::deserialize_any(v, visitor));
                 }
             }
+        }
+        if let Some(node) = self.scalar_argument() {
+            // A `str` or `int` subclass's instance, an `Enum` member: its one scalar (as
+            // Python's `json` writes the subclasses), where serde buffers (`flatten`,
+            // `untagged`) as where it asks for a str or number.
+            return NodeDe { w: self.w, node }.natural(visitor);
         }
         if crate::numpy::is_array(m, q) {
             // A numpy array: a dict of dtype, shape, order and data, which NdArray reads back

@@ -223,7 +223,7 @@ impl ClassRegistry {
     /// a map, without its name, so nothing could tell its instances from a dict.
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
         let name = match probe::<T>() {
-            Some((name, Shape::Struct | Shape::Newtype)) => name,
+            Some((name, Shape::Struct | Shape::TupleStruct | Shape::Newtype)) => name,
             _ => panic!(
                 "ClassRegistry::class: {} is not a struct by serde's account (a struct with a \
                  #[serde(flatten)] field is read as a map, without its name); use class_named \
@@ -341,13 +341,14 @@ impl ClassRegistry {
         reg
     }
 
-    /// [`class`](Self::class) for a newtype struct standing for a `namedtuple` of one field
-    /// (`NT = namedtuple('NT', 'x')`). Only protocols 0-1 need it: there CPython writes such
-    /// an instance as a tuple subclass's, `copyreg._reconstructor(cls, tuple, (x,))`, which
-    /// from the bytes alone could as well be a tuple subclass holding the tuple `(x,)`, and
+    /// A tuple struct standing for a `namedtuple` (or a `typing.NamedTuple`), its fields in
+    /// order. For two or more fields this is [`class`](Self::class), which writes a tuple
+    /// struct as a namedtuple's instance. A newtype struct (a namedtuple of one field,
+    /// `NT = namedtuple('NT', 'x')`) needs this at protocols 0-1: there CPython writes such an
+    /// instance as a tuple subclass's, `copyreg._reconstructor(cls, tuple, (x,))`, which from
+    /// the bytes alone could as well be a tuple subclass holding the tuple `(x,)`, and
     /// [`class`](Self::class) writes a newtype as a subclass of its content's type would be
-    /// (`int` for `NT(5)`), which CPython refuses for a tuple subclass. A tuple struct of two
-    /// or more fields is written as a `namedtuple` with [`class`](Self::class) already.
+    /// (`int` for `NT(5)`), which CPython refuses for a tuple subclass.
     ///
     /// ```
     /// use pypickle::{ClassRegistry, DeOptions, SerOptions};
@@ -368,14 +369,19 @@ impl ClassRegistry {
     /// ```
     ///
     /// # Panics
-    /// As [`class`](Self::class), and if `T` is not a newtype struct.
+    /// As [`class`](Self::class), and if `T` is not a tuple struct (a struct with named
+    /// fields cannot be written as a namedtuple's instance, which `cls.__new__(cls)` cannot
+    /// make).
     pub fn namedtuple<T: Deserialize<'static>>(self, python: &str) -> Self {
-        if !matches!(probe::<T>(), Some((_, Shape::Newtype))) {
-            panic!(
-                "ClassRegistry::namedtuple: {} is not a newtype struct (a tuple struct of more \
-                 fields is written as a namedtuple with ClassRegistry::class)",
+        match probe::<T>() {
+            Some((_, Shape::Newtype)) => {}
+            // Two or more fields: what `class` writes for it is a namedtuple's instance.
+            Some((_, Shape::TupleStruct)) => return self.class::<T>(python),
+            _ => panic!(
+                "ClassRegistry::namedtuple: {} is not a tuple struct (a namedtuple's Rust type \
+                 has its fields in order: struct Pair(i64, String))",
                 std::any::type_name::<T>()
-            );
+            ),
         }
         let mut reg = self.class::<T>(python);
         // Also an entry `class` made for the same type and class before, which lookups
@@ -641,8 +647,10 @@ impl ClassRegistry {
 /// What a type asks a deserializer for, by serde's account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
-    /// A struct, tuple struct or unit struct.
+    /// A struct with named fields, or a unit struct.
     Struct,
+    /// A tuple struct of other than one field.
+    TupleStruct,
     Newtype,
     /// An enum, with its variants.
     Enum(&'static [&'static str]),
@@ -820,7 +828,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _: usize,
         _: V,
     ) -> Result<V::Value, Probed> {
-        self.found.set(Some((name, Shape::Struct)));
+        self.found.set(Some((name, Shape::TupleStruct)));
         Err(Probed(None))
     }
 
@@ -887,7 +895,7 @@ mod tests {
     #[test]
     fn names_come_from_the_types() {
         assert_eq!(probe::<Plain>(), Some(("Plain", super::Shape::Struct)));
-        assert_eq!(probe::<Tup>(), Some(("Renamed", super::Shape::Struct)));
+        assert_eq!(probe::<Tup>(), Some(("Renamed", super::Shape::TupleStruct)));
         assert_eq!(probe::<Wrap>(), Some(("Wrap", super::Shape::Newtype)));
         assert_eq!(
             probe::<Shape>(),

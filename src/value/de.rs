@@ -889,7 +889,7 @@ fn text_or_object(o: Box<Object>) -> Result<Value> {
         return text;
     }
     match plain_argument(&o) {
-        Some(arg @ (Value::Str(_) | Value::Bytes(_))) => Ok(arg.clone()),
+        Some(arg) if is_text(arg) => Ok(arg.clone()),
         _ => Ok(Value::Object(o)),
     }
 }
@@ -904,9 +904,7 @@ fn number_or_object(o: Box<Object>) -> Value {
         return n;
     }
     match plain_argument(&o) {
-        Some(arg @ (Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_))) => {
-            arg.clone()
-        }
+        Some(arg) if is_number(arg) => arg.clone(),
         _ => Value::Object(o),
     }
 }
@@ -936,16 +934,16 @@ fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
     })
 }
 
-/// Whether `v` is a str, bytes or number: what an instance made from it alone stands for.
-fn is_scalar(v: &Value) -> bool {
+/// A str or bytes: what an instance made from one alone stands for as text.
+fn is_text(v: &Value) -> bool {
+    matches!(v, Value::Str(_) | Value::Bytes(_))
+}
+
+/// An int, float or bool: what an instance made from one alone stands for as a number.
+fn is_number(v: &Value) -> bool {
     matches!(
         v,
-        Value::Str(_)
-            | Value::Bytes(_)
-            | Value::Int(_)
-            | Value::BigInt(_)
-            | Value::Float(_)
-            | Value::Bool(_)
+        Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Bool(_)
     )
 }
 
@@ -1007,7 +1005,7 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         }
         // A `str` or `int` subclass's instance, an `Enum` member: its one scalar, as the
         // pickle reader gives it (and as Python's `json` writes the subclasses).
-        if let Some(arg) = plain_argument(&o).filter(|a| is_scalar(a)) {
+        if let Some(arg) = plain_argument(&o).filter(|a| is_text(a) || is_number(a)) {
             return Ok(arg.clone());
         }
     }

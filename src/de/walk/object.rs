@@ -136,12 +136,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// arguments, state, or items): a tuple subclass's tuple at protocols 0-1.
     fn sole_argument(&self, id: Id) -> Option<&'a Node> {
         // An empty state is no state: Python 2 sets `{}` on a `str` subclass's instance.
-        let obj = self.object(id);
-        let arguments_only = obj.kwargs.is_none()
-            && obj.list == crate::de::arena::NIL
-            && obj.dict == crate::de::arena::NIL
-            && !self.w.arena.iter(obj.states).any(|s| self.has_content(s));
-        if !arguments_only {
+        if !self.arguments_and_empty_states_only(id) {
             return None;
         }
         if let Some(tuple) = self.reconstructed_tuple(id) {
@@ -157,20 +152,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// no reading of its own (the standard library's and numpy's types, a registered Python
     /// `Enum`): what a `str` or `bytes` subclass's instance holds.
     pub(super) fn text_argument(&self) -> Option<&'a Node> {
-        self.plain_argument()
-            .filter(|arg| matches!(arg.kind, Kind::Str(_) | Kind::Bytes(_)))
+        self.plain_argument().filter(|arg| is_text(&arg.kind))
     }
 
     /// The one int, float or bool an instance was made from and nothing else, where its class
     /// has no reading of its own: what an `int` or `float` subclass's instance holds, and the
     /// value of a member of an `Enum` (`IntEnum`, `IntFlag`, ...) that is not registered.
     pub(super) fn number_argument(&self) -> Option<&'a Node> {
-        self.plain_argument().filter(|arg| {
-            matches!(
-                arg.kind,
-                Kind::Int(_) | Kind::BigInt(_) | Kind::Float(_) | Kind::Bool(_)
-            )
-        })
+        self.plain_argument().filter(|arg| is_number(&arg.kind))
     }
 
     /// The one str, bytes or number an instance was made from alone, where its class has no
@@ -178,17 +167,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     #[cold]
     #[inline(never)]
     fn scalar_argument(&self) -> Option<&'a Node> {
-        self.plain_argument().filter(|arg| {
-            matches!(
-                arg.kind,
-                Kind::Str(_)
-                    | Kind::Bytes(_)
-                    | Kind::Int(_)
-                    | Kind::BigInt(_)
-                    | Kind::Float(_)
-                    | Kind::Bool(_)
-            )
-        })
+        self.plain_argument()
+            .filter(|arg| is_text(&arg.kind) || is_number(&arg.kind))
     }
 
     /// The one argument an instance of a class with no reading of its own (not one of the
@@ -224,11 +204,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// Whether nothing but positional arguments made the object: no keyword arguments,
     /// state, or items.
     fn arguments_only(&self, id: Id) -> bool {
+        self.object(id).states == crate::de::arena::NIL && self.arguments_and_empty_states_only(id)
+    }
+
+    /// [`Self::arguments_only`], but states that set nothing (`None`, `{}`) count as none.
+    fn arguments_and_empty_states_only(&self, id: Id) -> bool {
         let obj = self.object(id);
         obj.kwargs.is_none()
-            && obj.states == crate::de::arena::NIL
             && obj.list == crate::de::arena::NIL
             && obj.dict == crate::de::arena::NIL
+            && !self.w.arena.iter(obj.states).any(|s| self.has_content(s))
     }
 
     /// At protocols 0-1 a tuple subclass is `copyreg._reconstructor(cls, tuple, (...))`: that
@@ -1008,4 +993,17 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
             )),
         }
     }
+}
+
+/// A str or bytes: what an instance made from one alone stands for as text.
+fn is_text(kind: &Kind) -> bool {
+    matches!(kind, Kind::Str(_) | Kind::Bytes(_))
+}
+
+/// An int, float or bool: what an instance made from one alone stands for as a number.
+fn is_number(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Int(_) | Kind::BigInt(_) | Kind::Float(_) | Kind::Bool(_)
+    )
 }

@@ -2480,6 +2480,22 @@ fn str_forms_parse() {
     ] {
         assert_eq!(key.parse::<ZoneInfo>().unwrap().key(), key);
     }
+    // The looser spellings CPython 3.11's parsers let through, which the docs say are refused.
+    for bad in [
+        "2026-01-01T12.5",
+        "2026-01-01T12:30.5",
+        "2026-01-01T12:00 +05:00",
+        "2026-01-01T12:00+05:30.5",
+    ] {
+        assert!(bad.parse::<DateTime>().is_err(), "{bad}");
+    }
+    for bad in [
+        " 12345678123456781234567812345678",
+        "+12345678123456781234567812345678",
+        "12345678_123456781234567812345678",
+    ] {
+        assert!(bad.parse::<Uuid>().is_err(), "{bad}");
+    }
     let at = DateTime::new(2026, 11, 23, 12, 0, 0, 1).unwrap();
     for dt in [
         at.clone(),

@@ -162,6 +162,44 @@ class Mood(enum.Enum):
     SAD = "sad"
 
 
+if sys.version_info >= (3, 10):
+
+    @dataclasses.dataclass(slots=True)
+    class SlotsPoint:
+        """A dataclass with slots, not frozen: no __getstate__ of its own, the state of a
+        class with __slots__."""
+
+        x: int
+        y: int
+
+else:
+
+    class SlotsPoint:
+        """What dataclass(slots=True) makes (Python 3.10+), written out."""
+
+        __slots__ = ("x", "y")
+
+        def __init__(self, x, y):
+            self.x = x
+            self.y = y
+
+        def __repr__(self):
+            return f"SlotsPoint(x={self.x!r}, y={self.y!r})"
+
+
+class Perm(enum.IntFlag):
+    """Flags: a combination such as Perm.R | Perm.W is a member too, pickled Perm(6)."""
+
+    R = 4
+    W = 2
+    X = 1
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
 def _reduce_by_name(member, proto):
     """What enum.pickle_by_enum_name (Python 3.11+) does: getattr(Class, 'Name')."""
     return getattr, (member.__class__, member._name_)

@@ -87,6 +87,9 @@ pub(crate) struct Entry {
     /// A newtype struct for a `namedtuple` of one field: written at protocols 0-1 as the
     /// tuple subclass it is, and read from one there (see [`ClassRegistry::namedtuple`]).
     pub namedtuple: bool,
+    /// A class whose instances are made by calling it with the fields as arguments,
+    /// `cls(*fields)`, at every protocol (see [`ClassRegistry::called_class`]).
+    pub called: bool,
     /// A Python `Enum` class mapped member by member ([`ClassRegistry::python_enum`]).
     pub python_enum: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
@@ -127,6 +130,7 @@ impl PartialEq for ClassRegistry {
                         a.state,
                         a.container,
                         a.namedtuple,
+                        a.called,
                     ) == (
                         b.rust,
                         b.variant,
@@ -135,6 +139,7 @@ impl PartialEq for ClassRegistry {
                         b.state,
                         b.container,
                         b.namedtuple,
+                        b.called,
                     ) && (a.python_enum, &a.members, a.other_members)
                         == (b.python_enum, &b.members, b.other_members)
                 }))
@@ -215,6 +220,21 @@ impl ClassRegistry {
     /// written `module.QualName` (`pkg.mod.Outer.Inner`; the class part is where the first
     /// capitalised name starts, or write `module:QualName` to say it exactly).
     ///
+    /// This is the registration for a plain class or a `@dataclass` without `slots=True`.
+    /// Others need their own, or Python may load what is written without an error, and wrong:
+    /// a class with `__slots__`, [`slots_class`](Self::slots_class); a frozen
+    /// `@dataclass(slots=True)`, [`frozen_slots_dataclass`](Self::frozen_slots_dataclass)
+    /// (its `__setstate__` would zip this state's keys into its fields); an `Enum`, `IntFlag`
+    /// or other class pickled as a call `cls(*args)`,
+    /// [`python_enum`](Self::python_enum) or [`called_class`](Self::called_class) (at
+    /// protocols 0-1 this one writes an `int` subclass's instance, a broken member); a `dict`
+    /// or `list` subclass, [`container_class`](Self::container_class).
+    ///
+    /// Python runs no `__init__` when it loads the instance: a field the struct leaves out
+    /// (`skip_serializing_if`) is no attribute of it, and Python falls back on a class
+    /// attribute of that name (a dataclass field's plain default) or raises `AttributeError`
+    /// (a `default_factory` field's).
+    ///
     /// # Panics
     /// If `T` is not a struct (its `Deserialize` does not ask for a struct by name), if
     /// another type of the same serde name is registered for another class, or if `python`
@@ -224,10 +244,17 @@ impl ClassRegistry {
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
         let name = match probe::<T>() {
             Some((name, Shape::Struct | Shape::TupleStruct | Shape::Newtype)) => name,
+            Some((_, Shape::Enum(_))) => panic!(
+                "ClassRegistry::class: {} is an enum: register a Python Enum class for it with \
+                 python_enum, or a class for each of its variants with variant",
+                std::any::type_name::<T>()
+            ),
             _ => panic!(
                 "ClassRegistry::class: {} is not a struct by serde's account (a struct with a \
-                 #[serde(flatten)] field is read as a map, without its name); use class_named \
-                 or variant",
+                 #[serde(flatten)] field is read as a map, without its name, and written as a \
+                 plain dict); make it the payload of an enum's newtype variant and register \
+                 that with variant, which writes and reads the map as the instance's \
+                 attributes",
                 std::any::type_name::<T>()
             ),
         };
@@ -404,6 +431,57 @@ impl ClassRegistry {
         reg
     }
 
+    /// Map the newtype, tuple or unit struct `T` to `python`, a class whose instances CPython
+    /// pickles as a call of the class with their arguments, `cls(*args)` (REDUCE), at every
+    /// protocol: a member of an `enum.Enum`, `IntEnum`, `IntFlag` or `Flag` (combined flags
+    /// such as `Perm.R | Perm.W` too), or any class whose `__reduce__` returns
+    /// `(cls, args)`. `T`'s fields are the arguments. Python runs the class's constructor on
+    /// them when it loads the pickle, so an Enum class finds its member by value.
+    ///
+    /// [`class`](Self::class) writes `cls.__new__(cls, *fields)`, the instance of a plain
+    /// subclass, which at protocols 0-1 (`copyreg._reconstructor(cls, int, 6)`) gives an
+    /// Enum class a broken member. For an Enum whose members map one to one to unit variants
+    /// of a Rust enum, [`python_enum`](Self::python_enum) is the closer fit; this one takes
+    /// any value, a combination of flags included. Read, an instance made so fills `T` from
+    /// its arguments, as it would with `class`.
+    ///
+    /// ```
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions};
+    ///
+    /// // class Perm(enum.IntFlag): R = 4; W = 2; X = 1
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Perm(u8);
+    ///
+    /// let reg = ClassRegistry::new().called_class::<Perm>("files.Perm");
+    /// let opts = SerOptions::new().protocol(0).registry(reg.clone());
+    /// let bytes = pypickle::to_vec_with(&Perm(6), &opts)?;
+    /// // What CPython writes for Perm.R | Perm.W at protocol 0: Perm(6).
+    /// assert_eq!(bytes, b"cfiles\nPerm\np0\n(I6\ntp1\nRp2\n.");
+    /// let back: Perm = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg))?;
+    /// assert_eq!(back, Perm(6));
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`class`](Self::class), and if `T` is a struct with named fields (arguments are
+    /// positional: give it a tuple struct).
+    pub fn called_class<T: Deserialize<'static>>(self, python: &str) -> Self {
+        if let Some((_, Shape::Struct)) = probe::<T>() {
+            let (_, fields, _) = probe_all::<T>();
+            assert!(
+                fields.is_empty(),
+                "ClassRegistry::called_class: {} has named fields, and a class is called with \
+                 positional arguments: give it a tuple struct (struct Perm(u8))",
+                std::any::type_name::<T>()
+            );
+        }
+        let mut reg = self.class::<T>(python);
+        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+            e.called = true;
+        }
+        reg
+    }
+
     /// [`class`](Self::class) by the type's serde name, for types that only implement
     /// `Serialize`. A type serde writes as a map (a struct with a `#[serde(flatten)]` field)
     /// gives the writer no name to find: it is written as a dict, whatever is registered.
@@ -419,6 +497,7 @@ impl ClassRegistry {
             field_count: None,
             container: false,
             namedtuple: false,
+            called: false,
             members: Vec::new(),
             python_enum: false,
             other_members: false,
@@ -458,6 +537,7 @@ impl ClassRegistry {
             field_count: None,
             container: false,
             namedtuple: false,
+            called: false,
             members: Vec::new(),
             python_enum: false,
             other_members: false,
@@ -471,7 +551,9 @@ impl ClassRegistry {
     /// takes it (a member the Python side added later, say). A member pickled by name (`getattr(Class, 'Member')`, as
     /// `enum.pickle_by_enum_name` does) reads as the variant of that name. Where serde asks for
     /// any value (`deserialize_any`: an untagged enum, a flattened field), a member is its
-    /// variant's name, the form serde gives a unit variant.
+    /// variant's name, the form serde gives a unit variant. For an `IntFlag` or `Flag`, whose
+    /// combined values are members too, a newtype over the value registered with
+    /// [`called_class`](Self::called_class) takes any of them.
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -526,6 +608,7 @@ impl ClassRegistry {
             field_count: None,
             container: false,
             namedtuple: false,
+            called: false,
             members,
             python_enum: true,
             other_members: takes_other_variants::<E>(),

@@ -12,6 +12,7 @@
 //! | newtype variant of a sequence | `cls`, `(items...)`, NEWOBJ | `copyreg._reconstructor(cls, tuple, (items...))` |
 //! | unit struct, unit variant of a class | `cls`, `()`, NEWOBJ | `copyreg._reconstructor(cls, object, None)` |
 //! | unit variant of a Python `Enum` | `cls(value)` (REDUCE) | the same |
+//! | newtype, tuple or unit struct of a [called](crate::ClassRegistry::called_class) class | `cls`, `(fields...)`, REDUCE | the same |
 //! | newtype struct of a container class | see `container.rs` | |
 //!
 //! One difference: CPython memoizes objects by identity, and an `Enum` member is one object,
@@ -91,9 +92,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         self.boundary()
     }
 
-    /// `cls.__new__(cls)`, memoized: an instance whose state may follow. Inside an open level.
+    /// `cls.__new__(cls)` (`cls()` for a [called](crate::ClassRegistry::called_class)
+    /// class), memoized: an instance whose state may follow. Inside an open level.
     pub(crate) fn emit_new_instance(&mut self, e: &Entry) -> Result<()> {
-        if self.proto() >= 2 {
+        if e.called {
+            self.emit_global(&e.module, &e.qualname)?;
+            self.boundary()?;
+            self.emit_empty_tuple();
+            self.out.buf.push(REDUCE);
+        } else if self.proto() >= 2 {
             self.emit_global(&e.module, &e.qualname)?;
             self.boundary()?;
             self.emit_empty_tuple();
@@ -109,9 +116,10 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         Ok(())
     }
 
-    /// What comes before the arguments tuple of `cls.__new__(cls, *args)`.
+    /// What comes before the arguments tuple of `cls.__new__(cls, *args)` (of `cls(*args)`
+    /// for a [called](crate::ClassRegistry::called_class) class).
     pub(crate) fn begin_instance_args(&mut self, e: &Entry) -> Result<()> {
-        if self.proto() >= 2 {
+        if self.proto() >= 2 || e.called {
             self.emit_global(&e.module, &e.qualname)?;
             self.boundary()
         } else {
@@ -120,8 +128,10 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     }
 
     /// What comes after the arguments tuple (already written and memoized).
-    pub(crate) fn end_instance_args(&mut self) {
-        if self.proto() >= 2 {
+    pub(crate) fn end_instance_args(&mut self, called: bool) {
+        if called {
+            self.out.buf.push(REDUCE);
+        } else if self.proto() >= 2 {
             self.out.buf.push(NEWOBJ);
         } else {
             self.out.buf.push(TUPLE);
@@ -140,13 +150,19 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         v: &T,
     ) -> Result<()> {
         // A one-field namedtuple is a tuple subclass at protocols 0-1 too:
-        // `copyreg._reconstructor(cls, tuple, (v,))`.
+        // `copyreg._reconstructor(cls, tuple, (v,))`. A called class is `cls(v)` at
+        // protocol 2+ through this path too (its tuple written TUPLE1).
         if self.proto() >= 2 || e.namedtuple {
             let mut w = SeqWriter::instance(self, e, 1)?;
             w.push(v)?;
             return w.done();
         }
-        let Some(base) = shape_of(v, &self.opts.registry).builtin() else {
+        let base = if e.called {
+            None
+        } else {
+            shape_of(v, &self.opts.registry).builtin()
+        };
+        let Some(base) = base else {
             // Not a subclass of a built-in the value could be: `cls(value)`, as CPython writes
             // an instance whose `__reduce__` gives `(cls, (value,))`; read back the same. The
             // value is written as any is, registered classes inside it and all; it need not

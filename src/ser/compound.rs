@@ -365,6 +365,9 @@ const HINTED: usize = 128;
 /// `P45 = false` writer checks it: `to_vec` and `to_writer` take that one when the registry
 /// has such a class, so that the protocol 4-5 writer's fields carry no extra test.
 const FIELDS: usize = 256;
+/// The [`INSTANCE`]'s class is called with its fields, `cls(*fields)` (REDUCE), in place of
+/// `cls.__new__(cls, *fields)`.
+const CALLED: usize = 512;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -426,7 +429,11 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         ser.open()?;
         ser.part(|s| s.begin_instance_args(class))?;
         let mut w = Self::tuple(ser, len)?;
-        w.flags |= INSTANCE;
+        w.flags |= if class.called {
+            INSTANCE | CALLED
+        } else {
+            INSTANCE
+        };
         Ok(w)
     }
 
@@ -656,7 +663,7 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
             ser.close()?;
         }
         if self.flags & INSTANCE != 0 {
-            ser.end_instance_args();
+            ser.end_instance_args(self.flags & CALLED != 0);
             ser.close()?;
         }
         Ok(())
@@ -1010,7 +1017,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             self.ser.close()?;
         }
         if self.flags & RECONSTRUCTOR_ARG != 0 {
-            self.ser.end_instance_args();
+            self.ser.end_instance_args(false);
             self.ser.close()?;
         }
         if self.flags & INSTANCE != 0 {

@@ -2063,3 +2063,42 @@ fn a_slots_dataclass_that_is_not_frozen_is_a_slots_class() {
         assert_eq!(back, SlotsPoint { x: 1, y: 2 });
     }
 }
+
+/// A class whose own `__setstate__` takes its field values in order (its `__getstate__`
+/// returns a tuple): `frozen_slots_dataclass` writes them as a list, which such a
+/// `__setstate__` unpacks as it would the tuple, as the README's table says. (With `class`
+/// it would unpack the state dict's keys, without an error.)
+#[test]
+fn a_setstate_taking_the_values_in_order_takes_the_fields_state() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Versioned {
+        version: u32,
+        payload: String,
+    }
+    let value = Versioned {
+        version: 2,
+        payload: "p".into(),
+    };
+    let reg =
+        ClassRegistry::new().frozen_slots_dataclass::<Versioned>("pypickle_classes.Versioned");
+    let wrong = ClassRegistry::new().class::<Versioned>("pypickle_classes.Versioned");
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let bytes = pypickle::to_vec_with(&value, &opts).unwrap();
+        assert_eq!(
+            oracle("loads", &[hex(&bytes)]),
+            ["Versioned(version=2, payload='p')"],
+            "{proto}"
+        );
+        let back: Versioned =
+            pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg.clone())).unwrap();
+        assert_eq!(back, value);
+        let opts = SerOptions::new().protocol(proto).registry(wrong.clone());
+        let bytes = pypickle::to_vec_with(&value, &opts).unwrap();
+        assert_eq!(
+            oracle("loads", &[hex(&bytes)]),
+            ["Versioned(version='version', payload='payload')"],
+            "{proto}"
+        );
+    }
+}

@@ -283,6 +283,11 @@ impl ClassRegistry {
     /// state by field order; this is only needed to write one.) Python can hash such an
     /// instance, so it may be a dict key or set element when its fields can be.
     ///
+    /// The same state fits any class whose own `__setstate__` takes the field values in
+    /// order (its `__getstate__` returns a tuple or list, and `__setstate__` unpacks it):
+    /// CPython writes the tuple its `__getstate__` returns, and a `__setstate__` that
+    /// unpacks or indexes takes the list alike.
+    ///
     /// ```
     /// use pypickle::{ClassRegistry, DeOptions, SerOptions, Value};
     ///

@@ -2102,3 +2102,42 @@ fn a_setstate_taking_the_values_in_order_takes_the_fields_state() {
         );
     }
 }
+
+/// A newtype variant registered for a called class, its payload the called struct: written
+/// as the call, as the struct alone is (a newtype payload, and a tuple struct's).
+#[test]
+fn a_variant_whose_payload_is_a_called_struct_is_a_call() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Perm(u8);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Reduced(i64, String);
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum Access {
+        P(Perm),
+        R(Reduced),
+    }
+    let reg = ClassRegistry::new()
+        .called_class::<Perm>("pypickle_classes.Perm")
+        .called_class::<Reduced>("pypickle_classes.Reduced")
+        .variant::<Access>("P", "pypickle_classes.Perm")
+        .variant::<Access>("R", "pypickle_classes.Reduced");
+    for proto in 0..=5u8 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        for (variant, alone) in [
+            (
+                Access::P(Perm(6)),
+                pypickle::to_vec_with(&Perm(6), &opts).unwrap(),
+            ),
+            (
+                Access::R(Reduced(3, "z".into())),
+                pypickle::to_vec_with(&Reduced(3, "z".into()), &opts).unwrap(),
+            ),
+        ] {
+            let bytes = pypickle::to_vec_with(&variant, &opts).unwrap();
+            assert_eq!(bytes, alone, "{variant:?} at protocol {proto}");
+            let back: Access =
+                pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg.clone())).unwrap();
+            assert_eq!(back, variant);
+        }
+    }
+}

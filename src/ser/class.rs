@@ -41,11 +41,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     }
 
     /// The class `rust` is written as an instance of: the registered newtype variant's whose
-    /// payload this is ([`Serializer::save_variant_instance`]), else its own, if any.
+    /// payload this is ([`Serializer::save_variant_instance`]), else its own, if any. A
+    /// payload whose own class is [called](crate::ClassRegistry::called_class) is written as
+    /// a call of the variant's.
     #[inline]
     pub(crate) fn class_for(&mut self, rust: &str) -> Option<Entry> {
         if let Some(class) = self.forced.take() {
-            return Some(*class);
+            let mut class = *class;
+            class.called |= self.struct_class(rust).is_some_and(|own| own.called);
+            return Some(class);
         }
         self.struct_class(rust)
     }
@@ -95,16 +99,11 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// `cls.__new__(cls)` (`cls()` for a [called](crate::ClassRegistry::called_class)
     /// class), memoized: an instance whose state may follow. Inside an open level.
     pub(crate) fn emit_new_instance(&mut self, e: &Entry) -> Result<()> {
-        if e.called {
+        if self.proto() >= 2 || e.called {
             self.emit_global(&e.module, &e.qualname)?;
             self.boundary()?;
             self.emit_empty_tuple();
-            self.out.buf.push(REDUCE);
-        } else if self.proto() >= 2 {
-            self.emit_global(&e.module, &e.qualname)?;
-            self.boundary()?;
-            self.emit_empty_tuple();
-            self.out.buf.push(NEWOBJ);
+            self.out.buf.push(if e.called { REDUCE } else { NEWOBJ });
         } else {
             self.begin_reconstructor(e, "object")?;
             self.emit_none();

@@ -1060,8 +1060,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return self.save_container(&class, v);
         }
         let mut class = class;
-        // A variant's class standing for a one-field namedtuple: written as one.
-        class.namedtuple |= own.is_some_and(|own| own.namedtuple);
+        // A variant's class standing for a one-field namedtuple, or a called class: written
+        // as one.
+        if let Some(own) = own {
+            class.namedtuple |= own.namedtuple;
+            class.called |= own.called;
+        }
         self.save_newtype_instance(&class, v)
     }
     #[inline]

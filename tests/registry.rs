@@ -2141,3 +2141,69 @@ fn a_variant_whose_payload_is_a_called_struct_is_a_call() {
         }
     }
 }
+
+/// The last registration of a type for a class is the one written: `called_class` after
+/// `class` (or `namedtuple`) wrote the earlier form, since lookups found the first entry
+/// (found by a review); `slots_class` after `class` likewise. `Debug` shows each form.
+#[test]
+fn the_last_registration_of_a_type_for_a_class_wins() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Perm(u8);
+    let call = b"cpypickle_classes\nPerm\np0\n(I6\ntp1\nRp2\n.".to_vec();
+    let opts = |reg: ClassRegistry| SerOptions::new().protocol(0).registry(reg);
+    for reg in [
+        ClassRegistry::new()
+            .class::<Perm>("pypickle_classes.Perm")
+            .called_class::<Perm>("pypickle_classes.Perm"),
+        ClassRegistry::new()
+            .namedtuple::<Perm>("pypickle_classes.Perm")
+            .called_class::<Perm>("pypickle_classes.Perm"),
+    ] {
+        assert_eq!(
+            format!("{reg:?}"),
+            r#"["Perm <-> pypickle_classes.Perm (called_class)"]"#
+        );
+        assert_eq!(pypickle::to_vec_with(&Perm(6), &opts(reg)).unwrap(), call);
+    }
+    let plain = ClassRegistry::new()
+        .called_class::<Perm>("pypickle_classes.Perm")
+        .class::<Perm>("pypickle_classes.Perm");
+    assert_eq!(
+        plain,
+        ClassRegistry::new().class::<Perm>("pypickle_classes.Perm")
+    );
+    assert_ne!(pypickle::to_vec_with(&Perm(6), &opts(plain)).unwrap(), call);
+
+    let slots = ClassRegistry::new()
+        .class::<Slotted>("pypickle_classes.Slotted")
+        .slots_class::<Slotted>("pypickle_classes.Slotted");
+    assert_eq!(
+        slots,
+        ClassRegistry::new().slots_class::<Slotted>("pypickle_classes.Slotted")
+    );
+    assert_eq!(
+        format!("{slots:?}"),
+        r#"["Slotted <-> pypickle_classes.Slotted (slots_class)"]"#
+    );
+}
+
+/// A called instance as a dict key: Python hashes the instance (an Enum member by its name),
+/// so its arguments need not be hashable, at every protocol. Protocols 2-5 refused a member
+/// whose value is a list, which 0-1 wrote (found by a review).
+#[test]
+fn a_called_instance_is_a_key_whatever_its_arguments() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Eq, Hash, Clone, PartialOrd, Ord)]
+    struct Listed(Vec<i64>);
+    let reg = ClassRegistry::new().called_class::<Listed>("pypickle_classes.Listed");
+    let map = std::collections::BTreeMap::from([(Listed(vec![1, 2]), 1)]);
+    let exprs: Vec<String> = (0..=5).map(|p| format!("{p}\t{{C.Listed.A: 1}}")).collect();
+    let theirs = oracle("dumps", &exprs);
+    let ours: Vec<String> = (0..=5u8)
+        .map(|p| {
+            let opts = SerOptions::new().protocol(p).registry(reg.clone());
+            hex(&pypickle::to_vec_with(&map, &opts).unwrap())
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(oracle("loads", &ours), vec!["{<Listed.A: [1, 2]>: 1}"; 6]);
+}

@@ -195,6 +195,12 @@ class Perm(enum.IntFlag):
     X = 1
 
 
+class Listed(enum.Enum):
+    """A member whose value is unhashable: the member itself hashes (by name)."""
+
+    A = [1, 2]
+
+
 class Level(enum.IntEnum):
     LOW = 1
     HIGH = 2

@@ -25,7 +25,9 @@ use crate::value::Value;
 /// `namedtuple`.
 ///
 /// Types are named by their serde name (the struct or enum name unless `#[serde(rename)]`),
-/// which [`class`](Self::class) reads from the type itself. Cloning a registry is cheap.
+/// which [`class`](Self::class) reads from the type itself. Registering a type again for the
+/// same class (`class`, then `slots_class`) replaces the earlier registration. Cloning a
+/// registry is cheap.
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -104,8 +106,18 @@ impl fmt::Debug for ClassRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
             .entries(self.entries.iter().map(|e| {
+                // How it is written, where that is not `class`'s way.
+                let form = match e.state {
+                    _ if e.python_enum => " (python_enum)",
+                    _ if e.container => " (container_class)",
+                    _ if e.called => " (called_class)",
+                    _ if e.namedtuple => " (namedtuple)",
+                    StateForm::Slots => " (slots_class)",
+                    StateForm::Fields => " (frozen_slots_dataclass)",
+                    StateForm::Dict => "",
+                };
                 format!(
-                    "{}{}{} <-> {}.{}",
+                    "{}{}{} <-> {}.{}{form}",
                     e.rust,
                     if e.variant.is_some() { "::" } else { "" },
                     e.variant.unwrap_or(""),
@@ -189,9 +201,11 @@ impl ClassRegistry {
         self.entries.is_empty()
     }
 
-    /// Add `entry`. Types are found by their serde name, so two different types of one name
-    /// (`a::Item` and `b::Item`, or `Wrapper<A>` and `Wrapper<B>`) registered for different
-    /// classes would be taken for each other: a programming error, caught here.
+    /// Add `entry`, in place of an earlier registration of the same type (or variant) for
+    /// the same class: the last one made is how it is written. Types are found by their
+    /// serde name, so two different types of one name (`a::Item` and `b::Item`, or
+    /// `Wrapper<A>` and `Wrapper<B>`) registered for different classes would be taken for
+    /// each other: a programming error, caught here.
     fn push(mut self, entry: Entry) -> Self {
         let clash = self.entries.iter().find(|e| {
             e.rust == entry.rust
@@ -212,7 +226,23 @@ impl ClassRegistry {
                 entry.qualname
             );
         }
-        Arc::make_mut(&mut self.entries).push(entry);
+        let entries = Arc::make_mut(&mut self.entries);
+        entries.retain(|e| {
+            !(e.rust == entry.rust
+                && e.variant == entry.variant
+                && e.module == entry.module
+                && e.qualname == entry.qualname)
+        });
+        entries.push(entry);
+        self.fields_state = entries.iter().any(|e| e.state == StateForm::Fields);
+        self
+    }
+
+    /// Apply `change` to the entry just added.
+    fn last(mut self, change: impl FnOnce(&mut Entry)) -> Self {
+        if let Some(e) = Arc::make_mut(&mut self.entries).last_mut() {
+            change(e);
+        }
         self
     }
 
@@ -226,9 +256,11 @@ impl ClassRegistry {
     /// `@dataclass(slots=True)`, [`frozen_slots_dataclass`](Self::frozen_slots_dataclass)
     /// (its `__setstate__` would zip this state's keys into its fields); an `Enum`, `IntFlag`
     /// or other class pickled as a call `cls(*args)`,
-    /// [`python_enum`](Self::python_enum) or [`called_class`](Self::called_class) (at
-    /// protocols 0-1 this one writes an `int` subclass's instance, a broken member); a `dict`
-    /// or `list` subclass, [`container_class`](Self::container_class).
+    /// [`python_enum`](Self::python_enum) or [`called_class`](Self::called_class) (this one
+    /// writes `cls.__new__(cls, *fields)`, which skips the constructor: at protocols 0-1 an
+    /// Enum member loads broken or not at all, and a `__reduce__` class's instance without
+    /// its attributes); a `dict` or `list` subclass,
+    /// [`container_class`](Self::container_class).
     ///
     /// Python runs no `__init__` when it loads the instance: a field the struct leaves out
     /// (`skip_serializing_if`) is no attribute of it, and Python falls back on a class
@@ -250,11 +282,13 @@ impl ClassRegistry {
                 std::any::type_name::<T>()
             ),
             _ => panic!(
-                "ClassRegistry::class: {} is not a struct by serde's account (a struct with a \
+                "ClassRegistry::class: {} is not a struct by serde's account: a struct with a \
                  #[serde(flatten)] field is read as a map, without its name, and written as a \
-                 plain dict); make it the payload of an enum's newtype variant and register \
+                 plain dict (make it the payload of an enum's newtype variant and register \
                  that with variant, which writes and reads the map as the instance's \
-                 attributes",
+                 attributes); an untagged or internally tagged enum is read as any value \
+                 (register its variants' payload types, or make it externally tagged and \
+                 register its variants with variant)",
                 std::any::type_name::<T>()
             ),
         };
@@ -264,11 +298,7 @@ impl ClassRegistry {
     /// [`class`](Self::class) for a class with `__slots__` and no `__dict__`: the fields are
     /// written as the slots half of a `(None, slots)` state, as CPython does.
     pub fn slots_class<T: Deserialize<'static>>(self, python: &str) -> Self {
-        let mut reg = self.class::<T>(python);
-        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
-            e.state = StateForm::Slots;
-        }
-        reg
+        self.class::<T>(python).last(|e| e.state = StateForm::Slots)
     }
 
     /// Whether a class's state is written as a list of field values (see
@@ -311,19 +341,19 @@ impl ClassRegistry {
     /// As [`class`](Self::class), and if `T` is not a struct with named fields (a tuple
     /// struct is written as a `namedtuple`'s instance, which a dataclass is not).
     pub fn frozen_slots_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
-        let mut reg = self.class::<T>(python);
+        let reg = self.class::<T>(python);
         let (_, fields, count) = probe_all::<T>();
         assert!(
             !fields.is_empty() || count == Some(0),
             "ClassRegistry::frozen_slots_dataclass: {} is not a struct with named fields",
             std::any::type_name::<T>()
         );
-        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
+        let mut reg = reg.last(|e| {
             e.state = StateForm::Fields;
             e.fields = fields;
             e.field_count = count;
-            reg.fields_state = true;
-        }
+        });
+        reg.fields_state = true;
         reg
     }
 
@@ -366,11 +396,7 @@ impl ClassRegistry {
                 std::any::type_name::<T>()
             ),
         };
-        let mut reg = self.class_named(name, python);
-        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
-            e.container = true;
-        }
-        reg
+        self.class_named(name, python).last(|e| e.container = true)
     }
 
     /// A tuple struct standing for a `namedtuple` (or a `typing.NamedTuple`), its fields in
@@ -415,25 +441,7 @@ impl ClassRegistry {
                 std::any::type_name::<T>()
             ),
         }
-        let mut reg = self.class::<T>(python);
-        // Also an entry `class` made for the same type and class before, which lookups
-        // would find first.
-        let last = reg
-            .entries
-            .last()
-            .map(|e| (e.rust, e.module.clone(), e.qualname.clone()));
-        if let Some((rust, module, qualname)) = last {
-            for e in Arc::make_mut(&mut reg.entries).iter_mut() {
-                if e.rust == rust
-                    && e.variant.is_none()
-                    && e.module == module
-                    && e.qualname == qualname
-                {
-                    e.namedtuple = true;
-                }
-            }
-        }
-        reg
+        self.class::<T>(python).last(|e| e.namedtuple = true)
     }
 
     /// Map the newtype, tuple or unit struct `T` to `python`, a class whose instances CPython
@@ -444,8 +452,9 @@ impl ClassRegistry {
     /// them when it loads the pickle, so an Enum class finds its member by value.
     ///
     /// [`class`](Self::class) writes `cls.__new__(cls, *fields)`, the instance of a plain
-    /// subclass, which at protocols 0-1 (`copyreg._reconstructor(cls, int, 6)`) gives an
-    /// Enum class a broken member. For an Enum whose members map one to one to unit variants
+    /// subclass, which skips the constructor: at protocols 0-1
+    /// (`copyreg._reconstructor(cls, int, 6)`) an Enum class gets a broken member, or one
+    /// Python cannot load (a `Flag` that is no `int`). For an Enum whose members map one to one to unit variants
     /// of a Rust enum, [`python_enum`](Self::python_enum) is the closer fit; this one takes
     /// any value, a combination of flags included. Read, an instance made so fills `T` from
     /// its arguments, as it would with `class`.
@@ -480,11 +489,7 @@ impl ClassRegistry {
                 std::any::type_name::<T>()
             );
         }
-        let mut reg = self.class::<T>(python);
-        if let Some(e) = Arc::make_mut(&mut reg.entries).last_mut() {
-            e.called = true;
-        }
-        reg
+        self.class::<T>(python).last(|e| e.called = true)
     }
 
     /// [`class`](Self::class) by the type's serde name, for types that only implement

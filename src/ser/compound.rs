@@ -429,11 +429,13 @@ impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
         ser.open()?;
         ser.part(|s| s.begin_instance_args(class))?;
         let mut w = Self::tuple(ser, len)?;
-        w.flags |= if class.called {
-            INSTANCE | CALLED
+        if class.called {
+            // As a dict key, the instance is what Python hashes (an Enum member by its
+            // name): its arguments need not be hashable, as at protocols 0-1.
+            w.flags = (w.flags & !HASHABLE) | INSTANCE | CALLED;
         } else {
-            INSTANCE
-        };
+            w.flags |= INSTANCE;
+        }
         Ok(w)
     }
 

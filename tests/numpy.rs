@@ -1504,3 +1504,70 @@ fn record_arrays_read_and_write_back_with_their_dtype() {
         }
     }
 }
+
+/// A datetime or timedelta dtype built by hand with a unit numpy does not know, or a unit on
+/// a dtype of another kind, is refused when the array is made (found by a trial: written,
+/// and numpy's `pickle.loads` raised `TypeError: Invalid datetime unit`). Units numpy knows,
+/// with multipliers, and none (`generic`), are taken and written.
+#[test]
+fn a_datetime_unit_numpy_does_not_know_is_refused() {
+    use pypickle::numpy::{ByteOrder, DType};
+    let make = |kind: DKind, unit: Option<&str>| {
+        let mut d = DType::new(kind, 8, ByteOrder::Little);
+        d.unit = unit.map(str::to_string);
+        NdArray::from_bytes(d, vec![1], Order::C, vec![0; 8])
+    };
+    for (kind, unit, why) in [
+        (
+            DKind::DateTime,
+            "bogus",
+            "numpy has no datetime unit \"bogus\"",
+        ),
+        (
+            DKind::TimeDelta,
+            "0ms",
+            "numpy has no datetime unit \"0ms\"",
+        ),
+        (DKind::DateTime, "3000000000s", "numpy has no datetime unit"),
+        (DKind::Int, "ns", "a dtype of kind Int has no unit"),
+    ] {
+        let e = make(kind, Some(unit)).unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
+    for (kind, unit) in [
+        (DKind::DateTime, Some("ns")),
+        (DKind::DateTime, Some("10ms")),
+        (DKind::TimeDelta, Some("D")),
+        (DKind::DateTime, Some("generic")),
+        (DKind::Int, None),
+    ] {
+        let a = make(kind, unit).unwrap();
+        let back: NdArray = pypickle::from_slice(&pypickle::to_vec(&a).unwrap()).unwrap();
+        assert_eq!(back, a, "{kind:?} {unit:?}");
+    }
+    // No unit on a datetime is numpy's generic one.
+    let a = make(DKind::DateTime, None).unwrap();
+    let back: NdArray = pypickle::from_slice(&pypickle::to_vec(&a).unwrap()).unwrap();
+    assert_eq!(back.dtype().unit.as_deref(), Some("generic"));
+}
+
+/// A numpy array as a dict key, which CPython refuses to load (`TypeError: unhashable type:
+/// 'numpy.ndarray'`; these bytes are numpy 2's `pickle.dumps([a, 1], 2)` with the list made
+/// a dict), is an error here too; the list itself reads.
+#[test]
+fn a_numpy_array_as_a_dict_key_is_refused_when_read() {
+    let list: &[u8] = b"\x80\x02]q\x00(cnumpy._core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02K\x00\x85q\x03c_codecs\nencode\nq\x04X\x01\x00\x00\x00bq\x05X\x06\x00\x00\x00latin1q\x06\x86q\x07Rq\x08\x87q\tRq\n(K\x01K\x01\x85q\x0bcnumpy\ndtype\nq\x0cX\x02\x00\x00\x00u1q\r\x89\x88\x87q\x0eRq\x0f(K\x03X\x01\x00\x00\x00|q\x10NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x11b\x89h\x04X\x01\x00\x00\x00\x01q\x12h\x06\x86q\x13Rq\x14tq\x15bK\x01e.";
+    let v: Value = pypickle::from_slice(list).unwrap();
+    assert!(
+        v.to_string()
+            .starts_with("[numpy._core.multiarray._reconstruct("),
+        "{v}"
+    );
+    let mut dict = list.to_vec();
+    dict[2] = b'}';
+    *dict.iter_mut().rev().nth(1).unwrap() = b'u';
+    let e = pypickle::from_slice::<Value>(&dict)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unhashable"), "{e}");
+}

@@ -171,6 +171,32 @@ fn unhashable_objects_are_refused_as_keys_and_set_elements() {
         &Value::FrozenSet(vec![object(vec![Value::Int(1)])]),
         "a list subclass",
     );
+    // A numpy array (found by a trial: written, and `TypeError: unhashable type:
+    // 'numpy.ndarray'` in Python), 0-d too; also inside a tuple key.
+    for shape in [vec![1], vec![]] {
+        let array = Value::from(pypickle::numpy::NdArray::from_vec(shape, vec![1u8]).unwrap());
+        refused(
+            &Value::Dict(vec![(array.clone(), 1.into())]),
+            "a numpy array",
+        );
+        refused(&Value::Set(vec![array.clone()]), "a numpy array");
+        refused(
+            &Value::Dict(vec![(Value::Tuple(vec![array.clone()]), 1.into())]),
+            "a numpy array",
+        );
+        // As a value it is written.
+        assert!(pypickle::to_vec(&Value::Dict(vec![(1.into(), array)])).is_ok());
+    }
+    // A numpy scalar hashes: written as a key.
+    let scalar = Value::Object(Box::new(Object {
+        class: pypickle::Global {
+            module: "numpy.core.multiarray".into(),
+            name: "scalar".into(),
+        },
+        made: pypickle::Made::Call,
+        ..plain_object()
+    }));
+    assert!(pypickle::to_vec(&Value::Set(vec![scalar])).is_ok());
     // A plain instance may be hashable: it is written.
     let fine = Value::Dict(vec![(object(vec![]), Value::None)]);
     assert!(pypickle::to_vec(&fine).is_ok());

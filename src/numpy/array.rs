@@ -236,7 +236,9 @@ impl NdArray {
         })
     }
 
-    /// An array of raw element bytes of any dtype (checked against the shape).
+    /// An array of raw element bytes of any dtype (checked against the shape). A dtype numpy
+    /// would not load is an error: a size numpy has no type of, a datetime unit it does not
+    /// know, a unit on a dtype of another kind.
     pub fn from_bytes(
         dtype: DType,
         shape: Vec<usize>,
@@ -248,6 +250,9 @@ impl NdArray {
         }
         if dtype.has_object() {
             return Err(no_bytes_for_objects());
+        }
+        if let Some(why) = dtype.unit_error() {
+            return Err(invalid(WHAT, why));
         }
         if !dtype.numpy_makes() {
             return Err(invalid(

@@ -427,8 +427,27 @@ impl DType {
             kind => size_ok(kind, self.itemsize),
         };
         own && self.itemsize <= MAX_ITEMSIZE
+            && self.unit_error().is_none()
             && self.fields.iter().all(|f| f.dtype.numpy_makes())
             && self.subarray().map_or(true, |(d, _)| d.numpy_makes())
+    }
+
+    /// What is wrong with this type's own unit, if anything: numpy loads a datetime or
+    /// timedelta only with a unit it knows (none is `generic`), and no other kind has one
+    /// (it would not be written).
+    pub(crate) fn unit_error(&self) -> Option<String> {
+        match (self.kind.has_unit(), self.unit.as_deref()) {
+            (true, Some(unit)) if unit_parts(unit).is_none() => Some(format!(
+                "numpy has no datetime unit {unit:?} (it knows {}, with a multiplier from 1 \
+                 to 2^31 - 1: \"10ms\")",
+                UNITS.join(", ")
+            )),
+            (false, Some(unit)) => Some(format!(
+                "a dtype of kind {:?} has no unit, and {unit:?} is set",
+                self.kind
+            )),
+            _ => None,
+        }
     }
 
     /// numpy's `dtype.hasobject` exactly as numpy takes it from a pickle: the flags' object
@@ -946,8 +965,8 @@ impl DType {
             Value::Int(self.flags),
         ]);
         if self.kind.has_unit() {
-            // A unit set by hand that numpy does not know is written as it is (numpy refuses
-            // it with a TypeError on load).
+            // `NdArray::from_bytes` refuses a unit numpy does not know, and a dtype read from
+            // a pickle has one it knows.
             let unit = self.unit.as_deref().unwrap_or(GENERIC);
             let (name, mult) = unit_parts(unit).unwrap_or((unit, 1));
             state.push(Value::Tuple(vec![

@@ -101,7 +101,9 @@ impl Display for Range {
 
 via_value!(Range, "builtins", "range", check: Range::writable);
 
-/// A `slice`: any three values, usually ints or `None`.
+/// A `slice`: any three values, usually ints or `None`. Python hashes a slice from 3.12 on
+/// only: written as a dict key or set element, it loads in Python 3.12+, and earlier ones
+/// raise `TypeError: unhashable type: 'slice'`.
 ///
 /// ```
 /// use pypickle::{stdlib::Slice, Value};

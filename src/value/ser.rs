@@ -319,10 +319,16 @@ pub(crate) const UNHASHABLE_CLASSES: &[(&str, &str, &str)] = &[
     ("collections", "OrderedDict", "an OrderedDict"),
     ("collections", "defaultdict", "a defaultdict"),
     ("collections", "deque", "a deque"),
+    // A numpy array in each form it is made in (numpy 1 and 2), and a masked array.
+    ("numpy.core.multiarray", "_reconstruct", "a numpy array"),
+    ("numpy._core.multiarray", "_reconstruct", "a numpy array"),
+    ("numpy.core.numeric", "_frombuffer", "a numpy array"),
+    ("numpy._core.numeric", "_frombuffer", "a numpy array"),
+    ("numpy.ma.core", "_mareconstruct", "a numpy masked array"),
 ];
 
 /// Whether Python can never hash an instance like `o`, and what it is: the `collections`
-/// containers, and a `list` or `dict` subclass, as those set `__hash__` to `None`. Items
+/// containers, a numpy array, and a `list` or `dict` subclass, as those set `__hash__` to `None`. Items
 /// appended or set on an object are taken to mean such a subclass (CPython writes them for
 /// those; a class of its own `__reduce__` could return them and define `__hash__`, and would be
 /// refused), as is a `copyreg._reconstructor` over `list` or `dict`. Any other class may be

@@ -2205,3 +2205,44 @@ fn a_called_instance_is_a_key_whatever_its_arguments() {
     assert_eq!(ours, theirs);
     assert_eq!(oracle("loads", &ours), vec!["{<Listed.A: [1, 2]>: 1}"; 6]);
 }
+
+/// A struct and a Rust enum of one serde name, registered for one Python class (a newtype
+/// over a `Flag`'s value with `called_class`, its members with `python_enum`, as the README
+/// suggests), are both kept: a later registration replaces only one of its own sort (found
+/// by a review: the second dropped the first).
+#[test]
+fn a_python_enum_and_a_struct_of_one_name_are_both_registered() {
+    mod value {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        pub struct Perm(pub u8);
+    }
+    mod members {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        pub enum Perm {
+            R,
+            W,
+        }
+    }
+    for reg in [
+        ClassRegistry::new()
+            .called_class::<value::Perm>("pypickle_classes.Perm")
+            .python_enum::<members::Perm>("pypickle_classes.Perm", [("R", 4), ("W", 2)]),
+        ClassRegistry::new()
+            .python_enum::<members::Perm>("pypickle_classes.Perm", [("R", 4), ("W", 2)])
+            .called_class::<value::Perm>("pypickle_classes.Perm"),
+    ] {
+        let ser = SerOptions::new().protocol(2).registry(reg.clone());
+        let de = DeOptions::new().registry(reg.clone());
+        let combined = pypickle::to_vec_with(&value::Perm(6), &ser).unwrap();
+        let member = pypickle::to_vec_with(&members::Perm::W, &ser).unwrap();
+        assert_eq!(
+            oracle("loads", &[hex(&combined), hex(&member)]),
+            ["<Perm.R|W: 6>", "<Perm.W: 2>"],
+            "{reg:?}"
+        );
+        let back: value::Perm = pypickle::from_slice_with(&member, &de).unwrap();
+        assert_eq!(back, value::Perm(2));
+        let back: members::Perm = pypickle::from_slice_with(&member, &de).unwrap();
+        assert_eq!(back, members::Perm::W);
+    }
+}

@@ -202,7 +202,8 @@ impl ClassRegistry {
     }
 
     /// Add `entry`, in place of an earlier registration of the same type (or variant) for
-    /// the same class: the last one made is how it is written. Types are found by their
+    /// the same class, of the same sort (a struct's, or a Python Enum's member list): the
+    /// last one made is how it is written. Types are found by their
     /// serde name, so two different types of one name (`a::Item` and `b::Item`, or
     /// `Wrapper<A>` and `Wrapper<B>`) registered for different classes would be taken for
     /// each other: a programming error, caught here.
@@ -227,9 +228,12 @@ impl ClassRegistry {
             );
         }
         let entries = Arc::make_mut(&mut self.entries);
+        // A Python Enum's entry and a struct's are apart even under one serde name (the
+        // Enum's members and a newtype over its value, say): lookups keep them apart too.
         entries.retain(|e| {
             !(e.rust == entry.rust
                 && e.variant == entry.variant
+                && e.python_enum == entry.python_enum
                 && e.module == entry.module
                 && e.qualname == entry.qualname)
         });

@@ -859,40 +859,62 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             Kind::Tuple(r) => {
                 r.len == 0 || self.m.unhashable_tuples.binary_search(&r.start).is_err()
             }
-            Kind::Object(o) => !self.unhashable_object(o),
+            Kind::Object(o) => self.unhashable_object(o).is_none(),
             _ => true,
         }
     }
 
     /// An object Python never hashes, by the rules the writer refuses it by
-    /// (`value::object_unhashable`): the `collections` containers, and what has list or dict
-    /// items so far, or is a `copyreg._reconstructor` over `list` or `dict`. Other classes are
-    /// taken as hashable (their code is never run).
+    /// (`value::object_unhashable`), and what it is: the `collections` containers, a plain
+    /// numpy array, and what has list or dict items so far, or is a `copyreg._reconstructor`
+    /// over `list` or `dict`. Other classes are taken as hashable (their code is never run).
     #[cold]
     #[inline(never)]
-    fn unhashable_object(&self, o: Id) -> bool {
+    fn unhashable_object(&self, o: Id) -> Option<&'static str> {
         let obj = self.arena.objects[o as usize];
         let Kind::Global(g) = obj.class.kind else {
-            return false;
+            return None;
         };
         let g = self.arena.globals[g as usize];
         let (module, name) = (self.bytes(g.module), self.bytes(g.name));
-        if crate::value::UNHASHABLE_CLASSES
+        if let Some(&(_, _, what)) = crate::value::UNHASHABLE_CLASSES
             .iter()
-            .any(|&(m, n, _)| (m.as_bytes(), n.as_bytes()) == (module, name))
+            .find(|&&(m, n, _)| (m.as_bytes(), n.as_bytes()) == (module, name))
         {
-            return true;
+            return Some(what);
+        }
+        let first = match obj.args.kind {
+            Kind::Tuple(r) => self.arena.slice(r).first().map(|n| n.kind),
+            _ => None,
+        };
+        if obj.made == Made::Call {
+            let first = match first {
+                Some(Kind::Global(b)) => {
+                    let b = self.arena.globals[b as usize];
+                    Some((self.bytes(b.module), self.bytes(b.name)))
+                }
+                _ => None,
+            };
+            if crate::value::makes_numpy_array(module, name, first) {
+                return Some("a numpy array");
+            }
         }
         let has_items = |id: Id| id != NIL && self.arena.len(id) > 0;
-        let over_container = obj.made == Made::Reconstructor
-            && matches!(obj.args.kind, Kind::Tuple(r) if matches!(
-                self.arena.slice(r).first().map(|n| n.kind),
-                Some(Kind::Global(b)) if matches!(
-                    self.arena.globals[b as usize].known,
-                    Known::List | Known::Dict | Known::Set | Known::ByteArray
-                )
-            ));
-        has_items(obj.list) || has_items(obj.dict) || over_container
+        let base = match first {
+            Some(Kind::Global(b)) if obj.made == Made::Reconstructor => {
+                Some(self.arena.globals[b as usize].known)
+            }
+            _ => None,
+        };
+        if has_items(obj.list) || base == Some(Known::List) {
+            Some("an instance of a list subclass")
+        } else if has_items(obj.dict) || base == Some(Known::Dict) {
+            Some("an instance of a dict subclass")
+        } else if matches!(base, Some(Known::Set | Known::ByteArray)) {
+            Some("an instance of a set or bytearray subclass")
+        } else {
+            None
+        }
     }
 
     /// A tuple of these items, noting whether it is hashable.
@@ -913,12 +935,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     Kind::Tuple(_) => {
                         "a tuple holding a list, dict, set, bytearray or such an object".into()
                     }
-                    Kind::Object(o) => match self.arena.objects[o as usize].class.kind {
-                        Kind::Global(g) => {
+                    Kind::Object(o) => match (
+                        self.arena.objects[o as usize].class.kind,
+                        self.unhashable_object(o),
+                    ) {
+                        (Kind::Global(g), Some(what)) => {
                             let g = self.arena.globals[g as usize];
                             format!(
-                                "an instance of {}.{} (a list or dict subclass or collections \
-                                 container)",
+                                "{what} (made by {}.{})",
                                 String::from_utf8_lossy(self.bytes(g.module)),
                                 String::from_utf8_lossy(self.bytes(g.name))
                             )

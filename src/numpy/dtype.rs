@@ -287,7 +287,8 @@ const UNITS: [&str; 14] = [
 /// name and multiplier; `None` unless the name is numpy's and the multiplier is one numpy
 /// loads (1 to 2^31 - 1). A generic unit keeps no multiplier: numpy shows none.
 fn unit_text(name: &str, mult: i64) -> Option<String> {
-    if !UNITS.contains(&name) || !(1..=i64::from(i32::MAX)).contains(&mult) {
+    let name = known_unit(name)?;
+    if !(1..=i64::from(i32::MAX)).contains(&mult) {
         return None;
     }
     Some(match (name, mult) {
@@ -296,11 +297,18 @@ fn unit_text(name: &str, mult: i64) -> Option<String> {
     })
 }
 
+/// A unit name numpy knows, as it names it: `μs` (Greek mu), which numpy takes too, is `us`.
+fn known_unit(name: &str) -> Option<&'static str> {
+    let name = if name == "\u{3bc}s" { "us" } else { name };
+    UNITS.iter().copied().find(|&u| u == name)
+}
+
 /// numpy's unit name and multiplier of a unit as this crate keeps it (see [`unit_text`]).
-fn unit_parts(unit: &str) -> Option<(&str, i64)> {
+fn unit_parts(unit: &str) -> Option<(&'static str, i64)> {
     let digits = unit.bytes().take_while(u8::is_ascii_digit).count();
     let (mult, name) = unit.split_at(digits);
     let mult = if digits == 0 { 1 } else { mult.parse().ok()? };
+    let name = known_unit(name)?;
     unit_text(name, mult).map(|_| (name, mult))
 }
 

@@ -203,10 +203,10 @@ impl ClassRegistry {
 
     /// Add `entry`, in place of an earlier registration of the same type (or variant) for
     /// the same class, of the same sort (a struct's, or a Python Enum's member list): the
-    /// last one made is how it is written. Types are found by their
-    /// serde name, so two different types of one name (`a::Item` and `b::Item`, or
-    /// `Wrapper<A>` and `Wrapper<B>`) registered for different classes would be taken for
-    /// each other: a programming error, caught here.
+    /// last one made is how it is written. Types are found by their serde name, so two
+    /// different types of one name (`a::Item` and `b::Item`, or `Wrapper<A>` and
+    /// `Wrapper<B>`) registered for different classes would be taken for each other: a
+    /// programming error, caught here.
     fn push(mut self, entry: Entry) -> Self {
         let clash = self.entries.iter().find(|e| {
             e.rust == entry.rust

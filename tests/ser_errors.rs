@@ -187,6 +187,23 @@ fn unhashable_objects_are_refused_as_keys_and_set_elements() {
         // As a value it is written.
         assert!(pypickle::to_vec(&Value::Dict(vec![(1.into(), array)])).is_ok());
     }
+    // A masked array is unhashable; `_mareconstruct` of a subclass may not be.
+    let masked = |subtype: &str| {
+        Value::Object(Box::new(Object {
+            class: pypickle::Global {
+                module: "numpy.ma.core".into(),
+                name: "_mareconstruct".into(),
+            },
+            made: pypickle::Made::Call,
+            args: Value::Tuple(vec![Value::Global(Box::new(pypickle::Global {
+                module: "numpy.ma.core".into(),
+                name: subtype.into(),
+            }))]),
+            ..plain_object()
+        }))
+    };
+    refused(&Value::Set(vec![masked("MaskedArray")]), "a numpy array");
+    assert!(pypickle::to_vec(&Value::Set(vec![masked("MyMasked")])).is_ok());
     // A numpy scalar hashes: written as a key.
     let scalar = Value::Object(Box::new(Object {
         class: pypickle::Global {

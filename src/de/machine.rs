@@ -895,7 +895,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 }
                 _ => None,
             };
-            if crate::value::makes_numpy_array(module, name, first) {
+            if crate::numpy::makes_unhashable_array(module, name, first) {
                 return Some("a numpy array");
             }
         }

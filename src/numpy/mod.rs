@@ -155,6 +155,26 @@ pub(crate) fn is_array(module: &str, name: &str) -> bool {
     )
 }
 
+/// Whether a call of `module.name`, its first argument the global `first` (if it is one),
+/// makes an array Python never hashes, as a dict key or set element must be: a plain
+/// `ndarray` (`_frombuffer` makes nothing else) or `MaskedArray`. A subclass, which
+/// `_reconstruct` names first, may define `__hash__`; a numpy scalar hashes.
+pub(crate) fn makes_unhashable_array(
+    module: &[u8],
+    name: &[u8],
+    first: Option<(&[u8], &[u8])>,
+) -> bool {
+    let made = |m: &[u8], n: &[u8]| first == Some((m, n));
+    match (module, name) {
+        (b"numpy.core.numeric" | b"numpy._core.numeric", b"_frombuffer") => true,
+        (b"numpy.core.multiarray" | b"numpy._core.multiarray", b"_reconstruct") => {
+            made(b"numpy", b"ndarray")
+        }
+        (b"numpy.ma.core", b"_mareconstruct") => made(b"numpy.ma.core", b"MaskedArray"),
+        _ => false,
+    }
+}
+
 /// numpy's scalar types (`numpy.float64`, abstract ones like `numpy.floating` too), under
 /// the names numpy 1 and 2 give them: pickled as classes where a program keeps a type (a
 /// scikit-learn estimator's `dtype=np.float64`), they are data. Sorted.

@@ -321,52 +321,6 @@ pub(crate) const UNHASHABLE_CLASSES: &[(&str, &str, &str)] = &[
     ("collections", "deque", "a deque"),
 ];
 
-/// A Python global's module and name.
-type Name = (&'static str, &'static str);
-
-/// The functions numpy pickles arrays as calls of (numpy 1's and 2's module names), with
-/// the class their first argument must be for the array to be one Python never hashes: a
-/// plain `ndarray` or `MaskedArray` (`None`: the function makes nothing else). A subclass
-/// may define `__hash__`, and is taken as hashable.
-pub(crate) const NUMPY_ARRAY_MAKERS: &[(&str, &str, Option<Name>)] = &[
-    (
-        "numpy.core.multiarray",
-        "_reconstruct",
-        Some(("numpy", "ndarray")),
-    ),
-    (
-        "numpy._core.multiarray",
-        "_reconstruct",
-        Some(("numpy", "ndarray")),
-    ),
-    ("numpy.core.numeric", "_frombuffer", None),
-    ("numpy._core.numeric", "_frombuffer", None),
-    (
-        "numpy.ma.core",
-        "_mareconstruct",
-        Some(("numpy.ma.core", "MaskedArray")),
-    ),
-];
-
-/// Whether a call of `module.name` whose first argument is the global `first` (if it is
-/// one) makes a numpy array Python never hashes (see [`NUMPY_ARRAY_MAKERS`]).
-pub(crate) fn makes_numpy_array<S: AsRef<[u8]>>(
-    module: &[u8],
-    name: &[u8],
-    first: Option<(S, S)>,
-) -> bool {
-    NUMPY_ARRAY_MAKERS.iter().any(|&(m, n, class)| {
-        (m.as_bytes(), n.as_bytes()) == (module, name)
-            && match (class, &first) {
-                (None, _) => true,
-                (Some((cm, cn)), Some((fm, fn_))) => {
-                    (cm.as_bytes(), cn.as_bytes()) == (fm.as_ref(), fn_.as_ref())
-                }
-                (Some(_), None) => false,
-            }
-    })
-}
-
 /// Whether Python can never hash an instance like `o`, and what it is: the `collections`
 /// containers, a numpy `ndarray` or `MaskedArray` (not a subclass), and a `list` or `dict`
 /// subclass, as those set `__hash__` to `None`. Items
@@ -389,7 +343,11 @@ pub(crate) fn object_unhashable(o: &super::Object) -> Option<&'static str> {
             },
             _ => None,
         };
-        if makes_numpy_array(o.class.module.as_bytes(), o.class.name.as_bytes(), first) {
+        if crate::numpy::makes_unhashable_array(
+            o.class.module.as_bytes(),
+            o.class.name.as_bytes(),
+            first,
+        ) {
             return Some("a numpy array");
         }
     }

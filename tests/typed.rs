@@ -668,38 +668,78 @@ fn a_char_reads_a_python_2_str_kept_as_bytes() {
     assert!(pypickle::from_value::<S>(v).is_err());
 }
 
-/// A `Deserialize` impl that asks for a value after a dict's last entry gets an error, from
-/// the pickle reader and from `from_value`; it was a panic (found by a hunt). (Before any key,
-/// the reader, which keeps a dict's keys and values in one run, hands it the key.)
+/// A `Deserialize` impl that breaks `MapAccess`'s key-then-value order gets the same answer
+/// from the pickle reader as from `from_value`: a value asked for after the last entry or
+/// before any key is an error (the first was a panic, found by a hunt; the second handed the
+/// key over as the value), and a key asked for twice in a row skips the first key's value, as
+/// serde's own `MapDeserializer` does (it handed the value over as a key, and underflowed a
+/// count: a panic in a debug build; found by a trial).
 #[test]
-fn a_value_asked_for_without_a_key_is_an_error() {
+fn a_map_access_used_out_of_order_is_an_error_or_skips_as_serde_does() {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-    #[derive(Debug)]
-    struct Bad;
-    impl<'de> Deserialize<'de> for Bad {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bad, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Bad;
+    /// What `M` asks for: 0 a key then two values, 1 a value first, 2 two keys then a value.
+    #[derive(Debug, PartialEq)]
+    struct Misuse<const M: u8>(Vec<String>);
+    impl<'de, const M: u8> Deserialize<'de> for Misuse<M> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<const M: u8>;
+            impl<'de, const M: u8> Visitor<'de> for V<M> {
+                type Value = Misuse<M>;
                 fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                     f.write_str("a map")
                 }
-                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Bad, A::Error> {
-                    let _: Option<IgnoredAny> = m.next_key()?;
-                    let _: IgnoredAny = m.next_value()?;
-                    let _: IgnoredAny = m.next_value()?;
-                    Ok(Bad)
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Misuse<M>, A::Error> {
+                    let mut seen = Vec::new();
+                    match M {
+                        0 => {
+                            let _: Option<IgnoredAny> = m.next_key()?;
+                            let _: IgnoredAny = m.next_value()?;
+                            let _: IgnoredAny = m.next_value()?;
+                        }
+                        1 => seen.push(m.next_value::<String>()?),
+                        _ => {
+                            while let Some(k) = m.next_key::<String>()? {
+                                seen.push(k);
+                                if let Some(k) = m.next_key::<String>()? {
+                                    seen.push(k);
+                                    seen.push(m.next_value::<String>()?);
+                                }
+                            }
+                        }
+                    }
+                    Ok(Misuse(seen))
                 }
             }
-            d.deserialize_map(V)
+            d.deserialize_map(V::<M>)
         }
     }
-    let b = pypickle::to_vec(&BTreeMap::from([(1, 2)])).unwrap();
-    let e = pypickle::from_slice::<Bad>(&b).unwrap_err();
-    assert!(e.to_string().contains("no key before it"), "{e}");
-    let v: pypickle::Value = pypickle::from_slice(&b).unwrap();
-    let e = pypickle::from_value::<Bad>(v).unwrap_err();
-    assert!(e.to_string().contains("no key before it"), "{e}");
+    fn both<T: for<'de> Deserialize<'de>>(b: &[u8]) -> [Result<T, String>; 2] {
+        let v: pypickle::Value = pypickle::from_slice(b).unwrap();
+        [
+            pypickle::from_slice::<T>(b).map_err(|e| e.to_string()),
+            pypickle::from_value::<T>(v).map_err(|e| e.to_string()),
+        ]
+    }
+    let one = pypickle::to_vec(&BTreeMap::from([(1, 2)])).unwrap();
+    for r in both::<Misuse<0>>(&one) {
+        assert!(r.unwrap_err().contains("no key before it"));
+    }
+    let kv = pypickle::to_vec(&BTreeMap::from([("key", "value")])).unwrap();
+    for r in both::<Misuse<1>>(&kv) {
+        assert!(r.unwrap_err().contains("no key before it"));
+    }
+    let four: Vec<(String, String)> = (1..=4)
+        .map(|i| (format!("k{i}"), format!("v{i}")))
+        .collect();
+    let four = pypickle::to_vec(&four.into_iter().collect::<BTreeMap<_, _>>()).unwrap();
+    let want = Misuse::<2>(
+        ["k1", "k2", "v2", "k3", "k4", "v4"]
+            .map(String::from)
+            .to_vec(),
+    );
+    for r in both::<Misuse<2>>(&four) {
+        assert_eq!(r.unwrap(), want);
+    }
 }
 
 /// With serde_json's `arbitrary_precision` on (the `cli` feature turns it on for the whole

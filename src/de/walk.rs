@@ -1470,6 +1470,8 @@ struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     w: &'w mut Walk<'de, 'a>,
     items: I,
     left: usize,
+    /// A key was handed over and its value not yet: the next node is that value.
+    value_due: bool,
 }
 
 impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
@@ -1482,6 +1484,7 @@ impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
             w,
             items,
             left: len / 2,
+            value_due: false,
         })
     }
 }
@@ -1522,18 +1525,31 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
 
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.value_due {
+            // A key asked for twice in a row: the first one's value is skipped, as serde's
+            // own `MapDeserializer` skips it, not handed over as a key.
+            self.items.next();
+        }
         match self.items.next() {
             Some(node) => {
-                self.left -= 1;
+                self.left = self.left.saturating_sub(1);
+                self.value_due = true;
                 visit_key(&mut *self.w, node, seed).map(Some)
             }
-            None => Ok(None),
+            None => {
+                self.value_due = false;
+                Ok(None)
+            }
         }
     }
 
     #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        // Only a `Deserialize` impl asking for a value past the last key meets `None`.
+        // Only a `Deserialize` impl asking for a value with no key before it gets here with
+        // no value due.
+        if !std::mem::take(&mut self.value_due) {
+            return missing_value();
+        }
         match self.items.next() {
             Some(node) => visit_item(&mut *self.w, node, seed, self.left),
             None => missing_value(),

@@ -134,13 +134,25 @@ fn is_identifier(key: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
+/// How many segments a long path shows at each end: past three times that, the ones between
+/// are counted, not shown (an error 300 levels deep would otherwise name each of them).
+const PATH_ENDS: usize = 8;
+
 /// Escaped as an error's message is (keys come from the data, and may hold control and
-/// text-direction characters).
+/// text-direction characters). A path of more than 24 segments shows its first 8, the number
+/// left out (`…284 levels…`) and its last 8; [`segments`](Path::segments) gives them all.
 impl Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use fmt::Write as _;
         let f = &mut EscapingWriter(f);
+        let n = self.0.len();
         for (i, segment) in self.segments().enumerate() {
+            if n > 3 * PATH_ENDS && (PATH_ENDS..n - PATH_ENDS).contains(&i) {
+                if i == PATH_ENDS {
+                    write!(f, "…{} levels…", n - 2 * PATH_ENDS)?;
+                }
+                continue;
+            }
             match segment {
                 Segment::Index(n) => write!(f, "[{n}]")?,
                 Segment::Key(key) if is_identifier(key) => {
@@ -220,6 +232,26 @@ impl Display for Limit {
     }
 }
 
+/// What a missing memo key's message adds in a pickle after the first of a stream.
+const LATER_PICKLE_MEMO: &str =
+    ": a pickle after the first of a stream refers to the memo of those \
+    before it when one pickle.Pickler wrote them all, and each is read on its own here, as by \
+    repeated pickle.load (the writer can call the Pickler's clear_memo() after each dump, or \
+    use pickle.dump)";
+
+/// What a limit's message adds: for the one that plain data can meet, what it counts and how a
+/// caller who trusts the pickle lets it through.
+fn limit_hint(which: Limit) -> &'static str {
+    match which {
+        Limit::Expansion => {
+            ": values reached again through shared references (one list or str referenced over \
+             and over) would cost more than that; for a trusted pickle, raise \
+             DeOptions::max_expansion"
+        }
+        _ => "",
+    }
+}
+
 /// What went wrong, without the position.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ErrorCode {
@@ -241,8 +273,10 @@ pub(crate) enum ErrorCode {
     StackUnderflow,
     #[error("no MARK on the stack")]
     NoMark,
-    #[error("memo key {0} not found")]
-    MemoMissing(u64),
+    /// `later`: in a pickle after the first of a stream, which may have been written to share
+    /// the memo of those before it.
+    #[error("memo key {key} not found{}", if *later { LATER_PICKLE_MEMO } else { "" })]
+    MemoMissing { key: u64, later: bool },
     #[error("unsupported pickle protocol {0} (this crate reads 0 to 5)")]
     Protocol(u64),
     #[error("global {module}.{name} is refused: {why}")]
@@ -255,7 +289,7 @@ pub(crate) enum ErrorCode {
     NeedsHook(&'static str),
     #[error("{0}")]
     Unsupported(Box<str>),
-    #[error("limit {which} ({limit}) exceeded")]
+    #[error("limit {which} ({limit}) exceeded{}", limit_hint(*.which))]
     Limit { which: Limit, limit: u64 },
     #[error("{} after the pickle's STOP", match .0 { Some(1) => "1 byte of trailing data".to_string(), Some(n) => format!("{n} bytes of trailing data"), None => "trailing data".to_string() })]
     TrailingData(Option<u64>),
@@ -287,9 +321,18 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Truncated { .. } | NoNewline | NoStop | Empty | ReadEof(_) => Category::Truncated,
-            InvalidOpcode(_) | Malformed(_) | MalformedOwned(_) | StackUnderflow | NoMark
-            | MemoMissing(_) | Protocol(_) | TrailingData(_) | UnreadInput(_) | Cycle
-            | StreamBroken(_) | StreamEnded(_) => Category::Invalid,
+            InvalidOpcode(_)
+            | Malformed(_)
+            | MalformedOwned(_)
+            | StackUnderflow
+            | NoMark
+            | MemoMissing { .. }
+            | Protocol(_)
+            | TrailingData(_)
+            | UnreadInput(_)
+            | Cycle
+            | StreamBroken(_)
+            | StreamEnded(_) => Category::Invalid,
             RefusedGlobal { .. } => Category::Refused,
             NeedsHook(_) | Unsupported(_) => Category::Unsupported,
             Limit { .. } => Category::Limit,
@@ -363,6 +406,16 @@ impl Error {
     #[cold]
     pub(crate) fn take_pending(&mut self) -> Option<usize> {
         self.inner.pending.take()
+    }
+
+    /// The error met in a pickle after the first of a stream: a missing memo key says why it
+    /// may be missing.
+    #[cold]
+    pub(crate) fn in_later_pickle(mut self) -> Self {
+        if let ErrorCode::MemoMissing { later, .. } = &mut self.inner.code {
+            *later = true;
+        }
+        self
     }
 
     /// The error without the places gathered so far (they were inside a dict key).
@@ -790,7 +843,15 @@ mod tests {
 
     #[test]
     fn or_at_keeps_the_innermost_position() {
-        let e = Error::at(ErrorCode::MemoMissing(5), 30, opcode::BINGET).or_at(1, opcode::NONE);
+        let e = Error::at(
+            ErrorCode::MemoMissing {
+                key: 5,
+                later: false,
+            },
+            30,
+            opcode::BINGET,
+        )
+        .or_at(1, opcode::NONE);
         assert_eq!(e.to_string(), "memo key 5 not found (BINGET at offset 30)");
     }
 }

@@ -724,6 +724,41 @@ fn hints_name_options_that_help() {
     assert_eq!(stdout(&out), "['\u{e9}']\n");
 }
 
+/// A pickle that refers to one tuple half a million times (as `[t] * 500000` pickles) is past
+/// the default expansion limit: the message says what the limit counts and the hint names
+/// `--max-expansion`, which lets `show` and `to-json` read it (found by a trial).
+#[test]
+fn max_expansion_lets_a_trusted_shared_pickle_through() {
+    let dir = scratch("expansion");
+    let file = dir.join("shared.pkl");
+    // [t] * 500000 with t = (1, 2, 3), as protocol 2 writes it: the tuple, then BINGET 1.
+    let mut data = b"\x80\x02]q\x00(K\x01K\x02K\x03\x87q\x01".to_vec();
+    for _ in 1..500_000 {
+        data.extend_from_slice(b"h\x01");
+    }
+    data.extend_from_slice(b"e.");
+    fs::write(&file, &data).unwrap();
+    for command in ["show", "to-json"] {
+        let out = run(&[command, s(&file)]);
+        assert_eq!(code(&out), 2, "{command}");
+        let err = stderr(&out);
+        assert!(err.contains("limit max_expansion (1048576) exceeded: values reached again through shared references"), "{err}");
+        assert!(
+            err.contains("hint: --max-expansion raises the limit"),
+            "{err}"
+        );
+        let out = run(&[command, "--max-expansion", "3000000", s(&file)]);
+        assert_eq!(code(&out), 0, "{command}: {}", stderr(&out));
+        let text = stdout(&out);
+        let one = if command == "show" {
+            "(1, 2, 3)"
+        } else {
+            "[\n      1,"
+        };
+        assert_eq!(text.matches(one).count(), 500_000, "{command}");
+    }
+}
+
 /// A file is judged as `pickle.load` reads it too, not only as `joblib.load` does: array bytes
 /// that spell a call of os.system are data to joblib, but in joblib's unaligned layout
 /// `pickle.load` runs them; and a plain pickle whose first bytes are bz2's magic (`BZ`, a

@@ -196,6 +196,46 @@ fn limits_met_deep_inside_name_where() {
     assert!(path.starts_with("rows["), "{path}");
 }
 
+/// A path hundreds of levels deep shows its first and last 8 segments and counts the rest
+/// (it named each one: an 800-character message; found by a trial). `segments` still gives
+/// them all.
+#[test]
+fn a_path_hundreds_of_levels_deep_is_shortened_in_the_message() {
+    #[derive(Deserialize, Debug)]
+    struct L(#[allow(dead_code)] Vec<L>);
+    let data = dumps("x = {'a b': 'z'}\nfor _ in range(200): x = [x]", "x", 4);
+    let e = read_err::<L>(&data, &DeOptions::new());
+    let ends = "[0]".repeat(8);
+    assert_eq!(
+        e.to_string(),
+        format!("{ends}…184 levels…{ends}: invalid type: map, expected a sequence (EMPTY_DICT at offset 411)"),
+    );
+    assert_eq!(segments(&e), vec![Segment::Index(0); 200]);
+
+    // Writing: a `Value` nested past `SerOptions::max_depth`.
+    let mut v = pypickle::Value::Int(1);
+    for _ in 0..300 {
+        v = pypickle::Value::List(vec![v]);
+    }
+    let e = pypickle::to_vec(&v).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("{ends}…240 levels…{ends}: limit max_depth (256) exceeded")
+    );
+    assert_eq!(e.path().unwrap().segments().len(), 256);
+
+    // Up to 24 segments, all are shown.
+    let e = read_err::<L>(
+        &dumps("x = 1\nfor _ in range(24): x = [x]", "x", 4),
+        &DeOptions::new(),
+    );
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: invalid type: int", "[0]".repeat(24))),
+        "{e}"
+    );
+}
+
 #[test]
 fn an_objects_attributes_are_keys_of_the_path() {
     let prelude = "import types\nclass Point:\n    pass\n\

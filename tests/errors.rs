@@ -1287,3 +1287,49 @@ fn a_pickle_cut_short_in_a_stream_is_not_taken_for_the_next() {
         "{e}"
     );
 }
+
+/// Pickles written by one reused `pickle.Pickler` share its memo: the second refers to the
+/// first's objects. Read one at a time, as repeated `pickle.load` reads them, the second's
+/// missing memo key is an error that says why it may be missing; in a first pickle, or from
+/// `from_slice`, the message stays short (found by a trial).
+#[test]
+fn a_memo_key_missing_in_a_later_pickle_of_a_stream_says_why() {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import pickle, sys, io\n\
+             f = io.BytesIO(); p = pickle.Pickler(f, 2); a = ['x']; p.dump(a); p.dump(a)\n\
+             sys.stdout.buffer.write(f.getvalue())",
+        ])
+        .output()
+        .expect("python3");
+    assert!(out.status.success());
+    let stream = out.stdout;
+    let second = &stream[stream.len() - 5..];
+    assert_eq!(second, b"\x80\x02h\x00.");
+    let check = |first: pypickle::Result<Option<Value>>, e: pypickle::Error| {
+        assert_eq!(first.unwrap().unwrap().to_string(), "['x']");
+        assert_eq!(e.category(), Category::Invalid);
+        assert!(
+            e.to_string().starts_with(
+                "memo key 0 not found: a pickle after the first of a stream refers to the memo of \
+                 those before it when one pickle.Pickler wrote them all"
+            ),
+            "{e}"
+        );
+        assert_eq!((e.offset(), e.opcode_name()), (Some(17), Some("BINGET")));
+    };
+    let mut de = pypickle::Deserializer::from_slice(&stream);
+    check(de.next_value(), de.next_value::<Value>().unwrap_err());
+    let mut de = pypickle::Deserializer::from_reader(&stream[..]);
+    check(de.next_value(), de.next_value::<Value>().unwrap_err());
+    assert_eq!(
+        err(second).to_string(),
+        "memo key 0 not found (BINGET at offset 2)"
+    );
+    let mut de = pypickle::Deserializer::from_slice(second);
+    assert_eq!(
+        de.next_value::<Value>().unwrap_err().to_string(),
+        "memo key 0 not found (BINGET at offset 2)"
+    );
+}

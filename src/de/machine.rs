@@ -762,7 +762,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.m.stack.push(*node);
                 Ok(())
             }
-            None => Err(err(ErrorCode::MemoMissing(id))),
+            None => Err(err(ErrorCode::MemoMissing {
+                key: id,
+                later: false,
+            })),
         }
     }
 

@@ -317,9 +317,12 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         // input inside this pickle, where no next pickle can be found either.
         self.broken = Some(start);
         self.machine.whole_stack_at_stop = true;
-        let root = self
+        let mut root = self
             .machine
             .run(&mut self.read, &mut self.arena, &self.opts, buffers);
+        if start > 0 {
+            root = root.map_err(Error::in_later_pickle);
+        }
         self.broken = match &root {
             Ok(_) => None,
             // The reader failed before giving a byte of this pickle (a socket's timeout, say):

@@ -1064,7 +1064,12 @@ impl<'a> Scanner<'a> {
             .and_then(|i| self.st.memo.get(i).copied().flatten());
         let s = dense
             .or_else(|| self.st.sparse.get(&id).copied())
-            .ok_or_else(|| Error::new(ErrorCode::MemoMissing(id)))?;
+            .ok_or_else(|| {
+                Error::new(ErrorCode::MemoMissing {
+                    key: id,
+                    later: false,
+                })
+            })?;
         self.st.stack.push(s);
         Ok(())
     }

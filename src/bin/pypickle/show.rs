@@ -27,6 +27,11 @@ pub struct Args {
     /// the pickle; it is never imported or called. May be given more than once.
     #[arg(long, value_name = "GLOBAL")]
     allow: Vec<AllowedGlobal>,
+    /// How many values shared references may make the reader visit again (DeOptions'
+    /// max_expansion; default 1048576, plus the pickle's own values): raise it for a trusted
+    /// pickle that refers to one large list or str over and over.
+    #[arg(long, value_name = "VALUES")]
+    max_expansion: Option<u64>,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -35,7 +40,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let opts = DeOptions::new()
         .record_unknown_globals(true)
         .py2_strings(args.py2_strings.into());
-    let opts = allow_all(opts, &args.allow);
+    let opts = with_max_expansion(allow_all(opts, &args.allow), args.max_expansion);
     let mut pickles = Pickles::open(&bytes, opts.clone());
     let mut out = Stdout::new();
     let mut shown = 0usize;
@@ -101,6 +106,17 @@ pub fn failure(
                  latin1 (each byte a character, as Python's encoding='latin1') or bytes",
             )
         }
+        Category::Limit if e.limit() == Some(pypickle::Limit::Expansion) => {
+            f.hint("--max-expansion raises the limit")
+        }
         _ => f,
+    }
+}
+
+/// `opts` with `--max-expansion`, if given.
+pub fn with_max_expansion(opts: DeOptions, max: Option<u64>) -> DeOptions {
+    match max {
+        Some(max) => opts.max_expansion(max),
+        None => opts,
     }
 }

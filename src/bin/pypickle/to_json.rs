@@ -7,7 +7,7 @@ use pypickle::DeOptions;
 
 use crate::io::{write_output_streamed, Failure, Input};
 use crate::pickles::{all_read, allow_arguments, Pickles};
-use crate::show::{allow_flags, failure};
+use crate::show::{allow_flags, failure, with_max_expansion};
 use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
 
 /// Convert a pickle to JSON; tuples, sets, bytes, big ints... become {"$tuple": [...]} forms.
@@ -40,6 +40,11 @@ pub struct Args {
     /// given more than once.
     #[arg(long, value_name = "GLOBAL")]
     allow: Vec<AllowedGlobal>,
+    /// How many values shared references may make the reader visit again (DeOptions'
+    /// max_expansion; default 1048576, plus the pickle's own values): raise it for a trusted
+    /// pickle that refers to one large list or str over and over.
+    #[arg(long, value_name = "VALUES")]
+    max_expansion: Option<u64>,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -48,7 +53,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let de_opts = DeOptions::new()
         .record_unknown_globals(args.objects)
         .py2_strings(args.py2_strings.into());
-    let de_opts = allow_all(de_opts, &args.allow);
+    let de_opts = with_max_expansion(allow_all(de_opts, &args.allow), args.max_expansion);
     let json_opts = JsonOptions::new()
         .objects(args.objects)
         .max_depth(crate::MAX_JSON_DEPTH);

@@ -2505,3 +2505,73 @@ fn str_forms_parse() {
         assert_eq!(dt.isoformat().parse::<DateTime>().unwrap(), dt);
     }
 }
+
+/// `types.SimpleNamespace` reads out of the box (it was refused as dangerous, with the rest of
+/// `types`): its `repr()` is CPython's, it reads into a struct or a map of its attributes
+/// (which is what other formats get), and written back it loads in CPython as the same
+/// namespace, byte for byte what CPython writes. Other names in `types` stay refused.
+#[test]
+fn simple_namespaces_read_print_and_write_back_as_cpython() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Cfg {
+        a: i64,
+        b: String,
+    }
+    let out = python(
+        r#"
+import pickle, types
+N = types.SimpleNamespace
+vals = [N(), N(a=1, b='x'), N(x=[1, 'é'], **{'a b': 2, '': 3}), N(inner=N(k=None), t=(1,))]
+for p in range(6):
+    for v in vals:
+        print(p, pickle.dumps(v, p).hex(), repr(v), sep='\t')
+"#,
+    );
+    let mut py = Python::start();
+    let mut lines = 0;
+    for line in out.lines() {
+        let [proto, hex, repr] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("{line}")
+        };
+        let (proto, pickle) = (proto.parse::<u8>().unwrap(), unhex(hex));
+        let v: Value = from_slice(&pickle).unwrap_or_else(|e| panic!("{repr}: {e}"));
+        assert_eq!(v.to_string(), repr, "protocol {proto}");
+        let json: serde_json::Value = from_slice(&pickle).unwrap();
+        assert_eq!(
+            json,
+            pypickle::from_value::<serde_json::Value>(v.clone()).unwrap()
+        );
+        assert!(json.is_object(), "{json}");
+        if repr == "namespace(a=1, b='x')" {
+            let cfg: Cfg = from_slice(&pickle).unwrap();
+            assert_eq!(
+                cfg,
+                Cfg {
+                    a: 1,
+                    b: "x".into()
+                }
+            );
+            assert_eq!(json, serde_json::json!({"a": 1, "b": "x"}));
+        }
+        let bytes = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        assert_eq!(bytes, pickle, "{repr} written back at protocol {proto}");
+        let echo = py.echo(proto, &bytes).unwrap();
+        assert_eq!(echo.repr, repr, "protocol {proto}");
+        lines += 1;
+    }
+    assert_eq!(lines, 24);
+    for name in [
+        "FunctionType",
+        "CodeType",
+        "SimpleNamespace.__init__",
+        "MethodType",
+    ] {
+        let pickle = format!("ctypes\n{name}\n.");
+        let e = from_slice::<Value>(pickle.as_bytes()).unwrap_err();
+        assert_eq!(e.category(), Category::Refused, "types.{name}: {e}");
+        let verdict = pypickle::scan(pickle.as_bytes()).verdict();
+        assert_eq!(verdict, pypickle::Verdict::Dangerous, "types.{name}");
+    }
+    let verdict = pypickle::scan(b"ctypes\nSimpleNamespace\n.").verdict();
+    assert_eq!(verdict, pypickle::Verdict::Safe);
+}

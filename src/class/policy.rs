@@ -433,12 +433,17 @@ pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
     false
 }
 
+/// Classes of plain data in modules listed as dangerous for their other names:
+/// `types.SimpleNamespace` is a bag of attributes, where `types` also builds code and
+/// functions.
+const DATA_IN_LISTED_MODULES: &[(&str, &str)] = &[("types", "SimpleNamespace")];
+
 fn dangerous_as_named(module: &str, name: &str) -> bool {
     let dunder = !SAFE_DUNDERS.contains(&(module, name))
         && name
             .split('.')
             .any(|part| part.len() > 4 && part.starts_with("__") && part.ends_with("__"));
-    module_listed(module)
+    (module_listed(module) && !DATA_IN_LISTED_MODULES.contains(&(module, name)))
         || name_listed(module, name)
         || dunder
         || reaches_listed(name)

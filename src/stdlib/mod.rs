@@ -58,8 +58,9 @@
 //! microsecond at or before with [`DateTime::from_system_time_floor`] and
 //! [`TimeDelta::from_duration_floor`]).
 //!
-//! Built-in exception instances (`ValueError('x')`, ...) are allowed too and stay inert
-//! [`Value::Object`]s, printed as CPython's `repr()`.
+//! Built-in exception instances (`ValueError('x')`, ...) and `types.SimpleNamespace` are
+//! allowed too and stay inert [`Value::Object`]s, printed as CPython's `repr()`
+//! (`namespace(a=1, b='x')`); a namespace reads into a struct or map of its attributes.
 //!
 //! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
@@ -109,7 +110,7 @@
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
 //! format (an `OrderedDict`, `defaultdict` or `Counter` as a map, a `deque` as a list).
-//! Exceptions have no plain form.
+//! A `SimpleNamespace` is the map of its attributes there. Exceptions have no plain form.
 //!
 //! [`DateTime`], [`Date`], [`Time`], [`TimeZone`], [`ZoneInfo`], [`Uuid`] and [`Fraction`] also parse these
 //! spellings with `str::parse`, as [`Decimal`] does. `Display` is Python's `repr()`
@@ -148,6 +149,7 @@ mod datetime;
 mod decimal;
 mod exception;
 mod fraction;
+mod namespace;
 mod path;
 mod plain;
 mod pytz;
@@ -193,6 +195,7 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "zoneinfo" => matches!(name, "ZoneInfo" | "ZoneInfo._unpickle"),
         "pytz" => pytz::is_pytz(name),
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
+        "types" => name == "SimpleNamespace",
         _ => false,
     }
 }
@@ -240,7 +243,8 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         | Known::DefaultDict(_)
         | Known::Counter(_)
         | Known::Deque(_)
-        | Known::Exception(_) => return None,
+        | Known::Exception(_)
+        | Known::Namespace(_) => return None,
     })
 }
 
@@ -254,6 +258,7 @@ pub(crate) fn foreign_form(obj: &Object) -> Option<Value> {
         Known::DefaultDict(d) => Value::Dict(d.items),
         Known::Counter(c) => Value::Dict(c.items),
         Known::Deque(d) => Value::List(d.items),
+        Known::Namespace(attrs) => Value::Dict(attrs.to_vec()),
         known => return natural_of(known),
     })
 }
@@ -290,6 +295,8 @@ enum Known<'a> {
     Counter(Counter),
     Deque(Deque),
     Exception(&'a Object),
+    /// A `types.SimpleNamespace`'s attributes.
+    Namespace(&'a [(Value, Value)]),
 }
 
 impl<'a> Known<'a> {
@@ -333,6 +340,7 @@ impl<'a> Known<'a> {
                 exception::check(obj)?;
                 Known::Exception(obj)
             }
+            ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
             _ => return None,
         })
     }
@@ -363,6 +371,7 @@ impl<'a> Known<'a> {
             Known::Counter(x) => fmt::Display::fmt(x, f),
             Known::Deque(x) => fmt::Display::fmt(x, f),
             Known::Exception(o) => exception::repr(o, f),
+            Known::Namespace(attrs) => namespace::repr(attrs, f),
         }
     }
 }

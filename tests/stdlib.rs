@@ -2575,3 +2575,142 @@ for p in range(6):
     let verdict = pypickle::scan(b"ctypes\nSimpleNamespace\n.").verdict();
     assert_eq!(verdict, pypickle::Verdict::Safe);
 }
+
+/// `array.array` reads out of the box: `repr()` as CPython's for every typecode at every
+/// protocol (its bytes in each machine format, big-endian and narrower ones included, as
+/// `array._array_reconstructor` takes them), its items read into a `Vec` (a `String` for `u`),
+/// and into a list in other formats; a `Value` of one writes back (byte for byte below protocol
+/// 4) and loads in CPython as the same array. It was refused as an unknown global.
+#[test]
+fn arrays_read_print_and_write_back_as_cpython() {
+    let out = python(
+        r#"
+import array, pickle, random
+rng = random.Random(7)
+class R:
+    def __init__(self, *args): self.args = args
+    def __reduce__(self): return (array._array_reconstructor, self.args)
+ranges = {'b': 8, 'h': 16, 'i': 32, 'l': 64, 'q': 64}
+pickles = []
+for code in 'bBhHiIlLqQfdu':
+    for n in (0, 1, 5):
+        if code == 'u':
+            items = ''.join(rng.choice('aé\u20ac\U0001F600') for _ in range(n))
+        elif code in 'fd':
+            items = [rng.choice([0.1, -2.5, 1e300 if code == 'd' else 3.0, float('inf')]) for _ in range(n)]
+        elif code.isupper():
+            items = [rng.randrange(2 ** ranges[code.lower()]) for _ in range(n)]
+        else:
+            bits = ranges[code]
+            items = [rng.randrange(-2 ** (bits - 1), 2 ** (bits - 1)) for _ in range(n)]
+        a = array.array(code, items)
+        for p in range(6):
+            pickles.append((p, pickle.dumps(a, p), a))
+# Other machine formats than this machine's: big-endian, and narrower than the typecode.
+for args in [('i', 9, b'\x00\x00\x00\x01\xff\xff\xff\xfe'), ('q', 4, b'\xff\xff\x02\x00'),
+             ('d', 15, b'\x3f\xc0\x00\x00'), ('H', 3, b'\x01\x02'),
+             ('b', 8, b'\0\1\0\0'), ('d', 8, b'\1\0\0\0'), ('Q', 12, b'\1' + bytes(7))]:
+    for p in (2, 4):
+        data = pickle.dumps(R(array.array, *args), p)
+        pickles.append((p, data, pickle.loads(data)))
+# Python 2's pickles hold the items' bytes (a str, read as bytes with encoding='bytes').
+class B:
+    def __init__(self, *args): self.args = args
+    def __reduce__(self): return (array.array, self.args)
+for args in [('i', b'\x01\0\0\0\xff\xff\xff\xff'), ('u', 'a\u20ac'.encode('utf-32-le')), ('d', bytes(8))]:
+    for p in (2, 4):
+        data = pickle.dumps(B(*args), p)
+        pickles.append((p, data, pickle.loads(data)))
+for p, data, a in pickles:
+    plain = a.tounicode() if a.typecode == 'u' else list(a)
+    print(p, data.hex(), repr(a), repr(plain), sep='\t')
+"#,
+    );
+    let mut py = Python::start();
+    let mut count = 0;
+    for line in out.lines() {
+        let [proto, hex, repr, plain] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("{line}")
+        };
+        let (proto, pickle) = (proto.parse::<u8>().unwrap(), unhex(hex));
+        let what = format!("{repr} at protocol {proto}");
+        let v: Value = from_slice(&pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(v.to_string(), repr, "{what}");
+        let json: serde_json::Value = from_slice(&pickle).unwrap();
+        if repr.starts_with("array('u'") {
+            let text: String = from_slice(&pickle).unwrap();
+            assert_eq!(Value::Str(text.clone()).to_string(), plain, "{what}");
+            assert_eq!(json, serde_json::Value::String(text));
+        } else {
+            let items: Vec<Value> = from_slice(&pickle).unwrap();
+            assert_eq!(Value::List(items.clone()).to_string(), plain, "{what}");
+            if repr.starts_with("array('f'") || repr.starts_with("array('d'") {
+                let floats: Vec<f64> = from_slice(&pickle).unwrap();
+                assert_eq!(floats.len(), items.len());
+            } else {
+                let ints: Vec<i128> = from_slice(&pickle).unwrap();
+                let want: Vec<i128> = items.iter().map(|i| i.as_i128().unwrap()).collect();
+                assert_eq!(ints, want, "{what}");
+                let json_ints: Vec<i128> = json
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.to_string().parse().unwrap())
+                    .collect();
+                assert_eq!(json_ints, want, "{what}");
+            }
+        }
+        // (Not byte for byte at protocols 4-5, nor for `u` items: equal strs, the module's
+        // and the class's names `array` or two equal characters, are one memoized str here,
+        // two in CPython's, which loads the same.)
+        let bytes = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+        if proto < 4 && !repr.starts_with("array('u'") {
+            assert_eq!(bytes, pickle, "{what}: written back");
+        }
+        assert_eq!(py.echo(proto, &bytes).unwrap().repr, repr, "{what}");
+        count += 1;
+    }
+    assert_eq!(count, 13 * 3 * 6 + 7 * 2 + 3 * 2);
+
+    // Shapes CPython refuses to load stay inert objects of the reconstructor, not arrays.
+    for (args, why) in [
+        (
+            "'i', 14, b'\\0\\0\\0\\0'",
+            "a float format for an int typecode",
+        ),
+        (
+            "'u', 19, b'\\0a'",
+            "a character format not the typecode's own",
+        ),
+        ("'i', 8, b'\\0\\0\\0'", "not a whole item"),
+        ("'x', 0, b''", "no such typecode"),
+        ("'w', 20, b'\\0\\0\\0'", "not a whole character"),
+        ("'i', 22, b''", "no such format"),
+    ] {
+        let data = unhex(
+            python(&format!(
+                "import array, pickle\n\
+                 class R:\n    def __reduce__(self): return (array._array_reconstructor, (array.array, {args}))\n\
+                 print(pickle.dumps(R(), 4).hex())"
+            ))
+            .trim(),
+        );
+        let v: Value = from_slice(&data).unwrap();
+        assert!(
+            v.to_string().starts_with("array._array_reconstructor("),
+            "{why}: {v}"
+        );
+        assert!(from_slice::<Vec<i64>>(&data).is_err(), "{why}");
+    }
+
+    // Each item a value: a large array read as a Vec is charged to the expansion budget.
+    let big = unhex(
+        python("import array, pickle\nprint(pickle.dumps(array.array('b', bytes(4096)), 4).hex())")
+            .trim(),
+    );
+    let opts = pypickle::DeOptions::new().max_expansion(1000);
+    let e = pypickle::from_slice_with::<Vec<i8>>(&big, &opts).unwrap_err();
+    assert_eq!(e.limit(), Some(pypickle::Limit::Expansion), "{e}");
+    assert_eq!(from_slice::<Vec<i8>>(&big).unwrap(), vec![0; 4096]);
+    assert_eq!(pypickle::scan(&big).verdict(), pypickle::Verdict::Safe);
+}

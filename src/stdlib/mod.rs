@@ -58,9 +58,10 @@
 //! microsecond at or before with [`DateTime::from_system_time_floor`] and
 //! [`TimeDelta::from_duration_floor`]).
 //!
-//! Built-in exception instances (`ValueError('x')`, ...) and `types.SimpleNamespace` are
-//! allowed too and stay inert [`Value::Object`]s, printed as CPython's `repr()`
-//! (`namespace(a=1, b='x')`); a namespace reads into a struct or map of its attributes.
+//! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace` and
+//! `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
+//! `repr()` (`namespace(a=1, b='x')`, `array('i', [1, 2])`); a namespace reads into a struct
+//! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`).
 //!
 //! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
@@ -110,7 +111,8 @@
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
 //! format (an `OrderedDict`, `defaultdict` or `Counter` as a map, a `deque` as a list).
-//! A `SimpleNamespace` is the map of its attributes there. Exceptions have no plain form.
+//! A `SimpleNamespace` is the map of its attributes there, an `array.array` the list of its
+//! items (the str for `u`). Exceptions have no plain form.
 //!
 //! [`DateTime`], [`Date`], [`Time`], [`TimeZone`], [`ZoneInfo`], [`Uuid`] and [`Fraction`] also parse these
 //! spellings with `str::parse`, as [`Decimal`] does. `Display` is Python's `repr()`
@@ -144,6 +146,7 @@ use std::fmt;
 use crate::error::{Error, ErrorCode};
 use crate::value::{Global, Made, Object, Value};
 
+mod array;
 mod collections;
 mod datetime;
 mod decimal;
@@ -196,6 +199,7 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "pytz" => pytz::is_pytz(name),
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
         "types" => name == "SimpleNamespace",
+        "array" => matches!(name, "array" | "_array_reconstructor"),
         _ => false,
     }
 }
@@ -212,6 +216,15 @@ pub(crate) fn reconstructed_below_protocol_2(class: &Global) -> bool {
 pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
     let known = Known::of(obj)?;
     Some(known.fmt(f))
+}
+
+/// How many items an `array.array` holds, for the walk to charge to its budget before making
+/// a value of each (`None` for anything else).
+pub(crate) fn array_len(obj: &Object) -> Option<usize> {
+    match (obj.class.module.as_str(), Known::of(obj)?) {
+        ("array", Known::Array(a)) => Some(a.len()),
+        _ => None,
+    }
 }
 
 /// The plain serde form of a scalar-like standard library object (see the module docs);
@@ -239,6 +252,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::Slice(x) => Value::Tuple(vec![x.start, x.stop, x.step]),
         Known::BigRange(r) => Value::Tuple(r.into_iter().cloned().collect()),
         Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
+        Known::Array(x) => x.natural(),
         Known::OrderedDict(_)
         | Known::DefaultDict(_)
         | Known::Counter(_)
@@ -297,6 +311,7 @@ enum Known<'a> {
     Exception(&'a Object),
     /// A `types.SimpleNamespace`'s attributes.
     Namespace(&'a [(Value, Value)]),
+    Array(array::Array<'a>),
 }
 
 impl<'a> Known<'a> {
@@ -341,6 +356,7 @@ impl<'a> Known<'a> {
                 Known::Exception(obj)
             }
             ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
+            ("array", _) => Known::Array(array::Array::of(obj)?),
             _ => return None,
         })
     }
@@ -372,6 +388,7 @@ impl<'a> Known<'a> {
             Known::Deque(x) => fmt::Display::fmt(x, f),
             Known::Exception(o) => exception::repr(o, f),
             Known::Namespace(attrs) => namespace::repr(attrs, f),
+            Known::Array(x) => fmt::Display::fmt(x, f),
         }
     }
 }

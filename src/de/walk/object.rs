@@ -408,6 +408,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
+        if self.class_of(id).0 == "array" {
+            // An `array.array`: its items, as its natural form has them.
+            let node = self.node;
+            if let Value::Object(o) = self.w.build(*node)? {
+                if let Some(n) = crate::stdlib::array_len(&o) {
+                    at(node, self.w.spend_n(n))?;
+                }
+                if let Some(items) = crate::stdlib::natural(&o) {
+                    return at(node, de::Deserializer::deserialize_any(items, visitor));
+                }
+            }
+        }
         let facts = self.facts(id);
         match choose(want, &facts) {
             Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
@@ -524,6 +536,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
             let node = self.node;
             if let Value::Object(obj) = self.w.build(*node)? {
+                if let Some(n) = crate::stdlib::array_len(&obj) {
+                    at(node, self.w.spend_n(n))?;
+                }
                 if let Some(v) = crate::stdlib::natural(&obj) {
                     return at(node, de::Deserializer::deserialize_any(v, visitor));
                 }

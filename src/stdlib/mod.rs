@@ -221,8 +221,11 @@ pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Resu
 /// How many items an `array.array` holds, for the walk to charge to its budget before making
 /// a value of each (`None` for anything else).
 pub(crate) fn array_len(obj: &Object) -> Option<usize> {
-    match (obj.class.module.as_str(), Known::of(obj)?) {
-        ("array", Known::Array(a)) => Some(a.len()),
+    if obj.class.module != "array" {
+        return None;
+    }
+    match Known::of(obj)? {
+        Known::Array(a) => Some(a.len()),
         _ => None,
     }
 }

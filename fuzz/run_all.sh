@@ -6,6 +6,11 @@
 # artifacts/<target>.log, findings to artifacts/<target>/.
 # Usage: [JOBS=n] fuzz/run_all.sh [SECONDS] [TARGET...]
 set -eu
+# A relative CARGO_TARGET_DIR is where cargo was run, not fuzz/.
+case ${CARGO_TARGET_DIR:-} in
+    "" | /*) ;;
+    *) CARGO_TARGET_DIR=$PWD/$CARGO_TARGET_DIR ;;
+esac
 cd "$(dirname "$0")"
 secs=${1:-1800}
 [ $# -gt 0 ] && shift

@@ -1323,6 +1323,15 @@ fn a_memo_key_missing_in_a_later_pickle_of_a_stream_says_why() {
     check(de.next_value(), de.next_value::<Value>().unwrap_err());
     let mut de = pypickle::Deserializer::from_reader(&stream[..]);
     check(de.next_value(), de.next_value::<Value>().unwrap_err());
+    // The scanner says the same of the stream (a review found it did not).
+    let e = pypickle::scan(&stream).error.unwrap();
+    assert!(
+        e.to_string()
+            .contains("when one pickle.Pickler wrote them all"),
+        "{e}"
+    );
+    let e = pypickle::scan(second).error.unwrap();
+    assert_eq!(e.to_string(), "memo key 0 not found (BINGET at offset 2)");
     assert_eq!(
         err(second).to_string(),
         "memo key 0 not found (BINGET at offset 2)"

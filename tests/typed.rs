@@ -671,13 +671,14 @@ fn a_char_reads_a_python_2_str_kept_as_bytes() {
 /// A `Deserialize` impl that breaks `MapAccess`'s key-then-value order gets the same answer
 /// from the pickle reader as from `from_value`: a value asked for after the last entry or
 /// before any key is an error (the first was a panic, found by a hunt; the second handed the
-/// key over as the value), and a key asked for twice in a row skips the first key's value, as
-/// serde's own `MapDeserializer` does (it handed the value over as a key, and underflowed a
-/// count: a panic in a debug build; found by a trial).
+/// key over as the value; serde's own `MapDeserializer` panics), and a key asked for twice in
+/// a row passes the first key's value over, as serde's does (it handed the value over as a
+/// key, and underflowed a count: a panic in a debug build; found by a trial).
 #[test]
 fn a_map_access_used_out_of_order_is_an_error_or_skips_as_serde_does() {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-    /// What `M` asks for: 0 a key then two values, 1 a value first, 2 two keys then a value.
+    /// What `M` asks for: 0 a key then two values, 1 a value first, 2 two keys then a value,
+    /// 3 a key, another (there is none) and a value, 4 a key alone.
     #[derive(Debug, PartialEq)]
     struct Misuse<const M: u8>(Vec<String>);
     impl<'de, const M: u8> Deserialize<'de> for Misuse<M> {
@@ -697,6 +698,12 @@ fn a_map_access_used_out_of_order_is_an_error_or_skips_as_serde_does() {
                             let _: IgnoredAny = m.next_value()?;
                         }
                         1 => seen.push(m.next_value::<String>()?),
+                        3 => {
+                            seen.extend(m.next_key::<String>()?);
+                            seen.extend(m.next_key::<String>()?);
+                            seen.push(m.next_value::<String>()?);
+                        }
+                        4 => seen.extend(m.next_key::<String>()?),
                         _ => {
                             while let Some(k) = m.next_key::<String>()? {
                                 seen.push(k);
@@ -739,6 +746,15 @@ fn a_map_access_used_out_of_order_is_an_error_or_skips_as_serde_does() {
     );
     for r in both::<Misuse<2>>(&four) {
         assert_eq!(r.unwrap(), want);
+    }
+    // The value passed over by a second key that found none is still the one handed over,
+    // and a value left unread after its key is not an entry left unread (as serde's own).
+    let want = Misuse::<3>(["key", "value"].map(String::from).to_vec());
+    for r in both::<Misuse<3>>(&kv) {
+        assert_eq!(r.unwrap(), want);
+    }
+    for r in both::<Misuse<4>>(&kv) {
+        assert_eq!(r.unwrap(), Misuse::<4>(vec!["key".into()]));
     }
 }
 

@@ -65,9 +65,9 @@ where
     Ok(v)
 }
 
-/// A `Deserialize` impl asked a `MapAccess` for a value past the last entry: its own bug, an
-/// error here as in serde_json (serde's `MapDeserializer` panics). The pickle reader checks
-/// only for the end (a flag for every key would slow every dict).
+/// A `Deserialize` impl asked a `MapAccess` for a value with no key before it (before the
+/// first, or past the last entry): its own bug, an error here as in serde_json (serde's
+/// `MapDeserializer` panics).
 #[cold]
 #[inline(never)]
 pub(crate) fn value_without_key() -> Error {

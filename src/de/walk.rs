@@ -1470,8 +1470,11 @@ struct DictMap<'w, 'de, 'a, I = Items<'a>> {
     w: &'w mut Walk<'de, 'a>,
     items: I,
     left: usize,
-    /// A key was handed over and its value not yet: the next node is that value.
+    /// A key was handed over and its value not yet: the next node is that value (or `held`).
     value_due: bool,
+    /// A due value passed over by a second `next_key` that found no key after it: still the
+    /// value to hand over, as serde's `MapDeserializer` and `from_value` keep it.
+    held: Option<&'a Node>,
 }
 
 impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
@@ -1485,6 +1488,7 @@ impl<'w, 'de, 'a, I> DictMap<'w, 'de, 'a, I> {
             items,
             left: len / 2,
             value_due: false,
+            held: None,
         })
     }
 }
@@ -1507,6 +1511,11 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
         let mut r = visitor.visit_map(&mut map);
         match &mut r {
             Ok(_) => {
+                // A value left unread after its key is not an entry left unread (serde's
+                // `MapDeserializer` and `from_value` pass it over too).
+                if map.value_due && map.held.is_none() {
+                    map.items.next();
+                }
                 if let Some(e) = unread(&mut map.items, len / 2, 2, "map") {
                     r = Err(e);
                 }
@@ -1526,20 +1535,18 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         if self.value_due {
-            // A key asked for twice in a row: the first one's value is skipped, as serde's
-            // own `MapDeserializer` skips it, not handed over as a key.
-            self.items.next();
+            // A key asked for twice in a row: the first one's value is passed over, as
+            // serde's own `MapDeserializer` passes it over, not handed over as a key.
+            self.held = self.items.next();
         }
         match self.items.next() {
             Some(node) => {
+                self.held = None;
                 self.left = self.left.saturating_sub(1);
                 self.value_due = true;
                 visit_key(&mut *self.w, node, seed).map(Some)
             }
-            None => {
-                self.value_due = false;
-                Ok(None)
-            }
+            None => Ok(None),
         }
     }
 
@@ -1550,7 +1557,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> MapAccess<'de> for DictMap<'_, 'de, 
         if !std::mem::take(&mut self.value_due) {
             return missing_value();
         }
-        match self.items.next() {
+        match self.held.take().or_else(|| self.items.next()) {
             Some(node) => visit_item(&mut *self.w, node, seed, self.left),
             None => missing_value(),
         }

@@ -1067,7 +1067,7 @@ impl<'a> Scanner<'a> {
             .ok_or_else(|| {
                 Error::new(ErrorCode::MemoMissing {
                     key: id,
-                    later: false,
+                    later: self.report.pickles > 0,
                 })
             })?;
         self.st.stack.push(s);

@@ -275,7 +275,7 @@ pub(crate) fn foreign_form(obj: &Object) -> Option<Value> {
         Known::DefaultDict(d) => Value::Dict(d.items),
         Known::Counter(c) => Value::Dict(c.items),
         Known::Deque(d) => Value::List(d.items),
-        Known::Namespace(attrs) => Value::Dict(attrs.to_vec()),
+        Known::Namespace(attrs) => Value::Dict(attrs),
         known => return natural_of(known),
     })
 }
@@ -313,7 +313,7 @@ enum Known<'a> {
     Deque(Deque),
     Exception(&'a Object),
     /// A `types.SimpleNamespace`'s attributes.
-    Namespace(&'a [(Value, Value)]),
+    Namespace(Vec<(Value, Value)>),
     Array(array::Array<'a>),
 }
 

@@ -7,19 +7,55 @@ use std::fmt::{self, Formatter};
 
 use crate::value::{Made, Object, Value};
 
-/// The attributes of `obj` if it is a namespace in the shape CPython pickles: called with no
-/// arguments, then at most one BUILD of a dict.
-pub(crate) fn attributes(obj: &Object) -> Option<&[(Value, Value)]> {
+/// The attributes of `obj` if it is a namespace CPython loads: called (or made by `__new__`)
+/// with no arguments, then any BUILDs of a dict, `None`, or a `(dict, slot dict)` pair, each
+/// setting its attributes in turn (a name set again keeps its place and takes the new value,
+/// as a dict's update does).
+pub(crate) fn attributes(obj: &Object) -> Option<Vec<(Value, Value)>> {
     let plain = matches!(obj.made, Made::Call | Made::New)
         && obj.kwargs.is_none()
         && obj.list_items.is_empty()
         && obj.dict_items.is_empty()
         && matches!(&obj.args, Value::Tuple(args) if args.is_empty());
-    match (plain, obj.state.as_slice()) {
-        (true, []) => Some(&[]),
-        (true, [Value::Dict(attrs)]) => Some(attrs),
-        _ => None,
+    if !plain {
+        return None;
     }
+    let mut attrs: Vec<(Value, Value)> = Vec::new();
+    let mut set = |entries: &[(Value, Value)], names_only: bool| {
+        for (key, value) in entries {
+            if names_only && !matches!(key, Value::Str(_)) {
+                return None;
+            }
+            match attrs.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = value.clone(),
+                None => attrs.push((key.clone(), value.clone())),
+            }
+        }
+        Some(())
+    };
+    for state in &obj.state {
+        match state {
+            Value::None => {}
+            Value::Dict(entries) => set(entries, false)?,
+            Value::Tuple(pair) => match pair.as_slice() {
+                [dict, slots] => {
+                    match dict {
+                        Value::None => {}
+                        Value::Dict(entries) => set(entries, false)?,
+                        _ => return None,
+                    }
+                    match slots {
+                        Value::None => {}
+                        Value::Dict(entries) => set(entries, true)?,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(attrs)
 }
 
 /// `namespace(a=1, b='x')`, as CPython prints it: each attribute whose name is a non-empty str,

@@ -319,10 +319,13 @@ pub(crate) const UNHASHABLE_CLASSES: &[(&str, &str, &str)] = &[
     ("collections", "OrderedDict", "an OrderedDict"),
     ("collections", "defaultdict", "a defaultdict"),
     ("collections", "deque", "a deque"),
+    ("types", "SimpleNamespace", "a SimpleNamespace"),
+    ("array", "array", "an array.array"),
+    ("array", "_array_reconstructor", "an array.array"),
 ];
 
 /// Whether Python can never hash an instance like `o`, and what it is: the `collections`
-/// containers, a numpy `ndarray` or `MaskedArray` (not a subclass), and a `list` or `dict`
+/// containers, `SimpleNamespace`, `array.array`, a numpy `ndarray` or `MaskedArray` (not a subclass), and a `list` or `dict`
 /// subclass, as those set `__hash__` to `None`. Items
 /// appended or set on an object are taken to mean such a subclass (CPython writes them for
 /// those; a class of its own `__reduce__` could return them and define `__hash__`, and would be

@@ -1003,10 +1003,24 @@ impl<'de> de::VariantAccess<'de> for ClassVariant<'_, 'de, '_> {
             Some((node, id)) => {
                 NodeDe { w: self.w, node }.object_as(id, None, Want::Struct, visitor)
             }
-            None => visitor.visit_map(de::value::MapDeserializer::<_, Error>::new(
-                std::iter::empty::<((), ())>(),
-            )),
+            None => visitor.visit_map(NoEntries),
         }
+    }
+}
+
+/// A map with no entries whose `next_value` is an error, not serde's `MapDeserializer`'s
+/// panic, for a `Deserialize` impl that asks for one anyway.
+struct NoEntries;
+
+impl<'de> de::MapAccess<'de> for NoEntries {
+    type Error = Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, _seed: K) -> Result<Option<K::Value>> {
+        Ok(None)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, _seed: V) -> Result<V::Value> {
+        Err(crate::de::value_without_key())
     }
 }
 

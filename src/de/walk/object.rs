@@ -394,8 +394,21 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
     }
 
+    /// The natural form of the standard library object at this node, if it has one (see
+    /// `stdlib::natural`); an array's items are charged to the budget before they are made.
+    fn stdlib_natural(&mut self) -> Result<Option<Value>> {
+        let node = self.node;
+        let Value::Object(obj) = self.w.build(*node)? else {
+            return Ok(None);
+        };
+        if let Some(n) = crate::stdlib::array_len(&obj) {
+            at(node, self.w.spend_n(n))?;
+        }
+        Ok(crate::stdlib::natural(&obj))
+    }
+
     /// Visit the part of the object that [`choose`] picks for `want`.
-    fn visit_part<V: Visitor<'de>>(self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
+    fn visit_part<V: Visitor<'de>>(mut self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
         let arena = self.w.arena;
         let obj = self.object(id);
         if self.items_in_constructor(id) {
@@ -410,14 +423,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
         if self.class_of(id).0 == "array" {
             // An `array.array`: its items, as its natural form has them.
-            let node = self.node;
-            if let Value::Object(o) = self.w.build(*node)? {
-                if let Some(n) = crate::stdlib::array_len(&o) {
-                    at(node, self.w.spend_n(n))?;
-                }
-                if let Some(items) = crate::stdlib::natural(&o) {
-                    return at(node, de::Deserializer::deserialize_any(items, visitor));
-                }
+            if let Some(items) = self.stdlib_natural()? {
+                return at(self.node, de::Deserializer::deserialize_any(items, visitor));
             }
         }
         let facts = self.facts(id);
@@ -534,14 +541,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         }
         if crate::stdlib::is_allowed(m, q) {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
-            let node = self.node;
-            if let Value::Object(obj) = self.w.build(*node)? {
-                if let Some(n) = crate::stdlib::array_len(&obj) {
-                    at(node, self.w.spend_n(n))?;
-                }
-                if let Some(v) = crate::stdlib::natural(&obj) {
-                    return at(node, de::Deserializer::deserialize_any(v, visitor));
-                }
+            if let Some(v) = self.stdlib_natural()? {
+                return at(self.node, de::Deserializer::deserialize_any(v, visitor));
             }
         }
         if let Some(node) = self.scalar_argument() {

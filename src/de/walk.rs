@@ -43,8 +43,19 @@ pub(crate) struct Walk<'de: 'a, 'a> {
     opts: &'a DeOptions,
     /// Out-of-band buffers (protocol 5) the caller passed.
     buffers: &'de [&'de [u8]],
-    /// The hashes of set items' nodes found so far (see `sets.rs`), made at the first set.
-    hashes: Option<Box<sets::SetHashes<'a>>>,
+    /// What only some pickles need, made when first needed.
+    rare: Option<Box<Rare<'a>>>,
+}
+
+/// The walk's state for what few pickles hold: made at the first need, as each field more in
+/// [`Walk`] cost the records decode.
+#[derive(Default)]
+struct Rare<'a> {
+    /// The hashes of set items' nodes found so far (see `sets.rs`).
+    hashes: sets::SetHashes<'a>,
+    /// The `array.array` objects whose items were made once: the pickle's own values, which
+    /// each later reference makes again.
+    arrays_seen: std::collections::HashSet<Id>,
 }
 
 impl<'de: 'a, 'a> Walk<'de, 'a> {
@@ -74,7 +85,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: arena.containers.len(),
             opts,
             buffers: &[],
-            hashes: None,
+            rare: None,
         }
     }
 
@@ -123,7 +134,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             objects_at: 0,
             opts,
             buffers: &[],
-            hashes: None,
+            rare: None,
         }
     }
 

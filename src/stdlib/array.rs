@@ -1,7 +1,7 @@
 //! `array.array`, the standard library's typed sequence of numbers or characters. CPython 3
 //! pickles it at protocol 3 and up as `array._array_reconstructor(array.array, typecode,
 //! mformat_code, bytes)`, the items' machine bytes with a code for their layout, and below
-//! protocol 3 as `array.array(typecode, list)`. It stays an inert [`Value::Object`]: its
+//! protocol 3 (as Python 2.7 does) as `array.array(typecode, list)`. It stays an inert [`Value::Object`]: its
 //! `repr()` is known here, and it reads as its items (a list, or a str for the character
 //! typecodes `u` and `w`).
 
@@ -23,6 +23,8 @@ pub(crate) struct Array<'a> {
 enum Source<'a> {
     /// `array(typecode, items)`.
     List(&'a [Value]),
+    /// `array('u', text)`.
+    Text(&'a str),
     /// The bytes of `_array_reconstructor`, in machine format `code`.
     Bytes(Format, &'a [u8]),
 }
@@ -69,7 +71,7 @@ impl<'a> Array<'a> {
     pub(crate) fn of(obj: &'a Object) -> Option<Array<'a>> {
         let plain = matches!(obj.made, Made::Call)
             && obj.kwargs.is_none()
-            && obj.state.is_empty()
+            && obj.state.iter().all(|s| matches!(s, Value::None))
             && obj.list_items.is_empty()
             && obj.dict_items.is_empty();
         let (Value::Tuple(args), true) = (&obj.args, plain) else {
@@ -81,8 +83,14 @@ impl<'a> Array<'a> {
         };
         let (typecode, source) = match (obj.class.name.as_str(), args.as_slice()) {
             ("array", [code]) => (typecode(code)?, Source::List(&[])),
-            ("array", [code, Value::List(items)]) => (typecode(code)?, Source::List(items)),
-            // Python 2's pickle, read with `Py2Strings::Bytes`: its items' machine bytes.
+            ("array", [code, Value::List(items) | Value::Tuple(items)]) => {
+                (typecode(code)?, Source::List(items))
+            }
+            ("array", [code, Value::Str(text)]) => {
+                let typecode = typecode(code)?;
+                matches!(kind(typecode)?, Kind::Char).then_some((typecode, Source::Text(text)))?
+            }
+            // `array(typecode, bytes)`: the items' machine bytes, as `frombytes` takes them.
             ("array", [code, Value::Bytes(data)]) => {
                 let typecode = typecode(code)?;
                 let format = Format::new(own_format(typecode)?.into())?;
@@ -93,14 +101,23 @@ impl<'a> Array<'a> {
             }
             (
                 "_array_reconstructor",
-                [Value::Global(class), code, Value::Int(mformat), Value::Bytes(data)],
+                [Value::Global(class), code, mformat @ (Value::Int(_) | Value::Bool(_)), Value::Bytes(data)],
             ) if class.module == "array" && class.name == "array" => {
-                let format = Format::new(*mformat)?;
-                if data.len() % format.size != 0 {
+                let format = Format::new(mformat.as_i64()?)?;
+                let typecode = typecode(code)?;
+                // CPython checks the length against its own table of sizes, which has 4 for
+                // UTF-16 and 8 for UTF-32, except for a typecode's own format.
+                let whole = match format.code {
+                    18 | 19 => 4,
+                    21 => 8,
+                    20 if !matches!(typecode, 'u' | 'w') => 8,
+                    _ => format.size,
+                };
+                if data.len() % whole != 0 {
                     return None;
                 }
                 (
-                    loaded_as(typecode(code)?, format)?,
+                    loaded_as(typecode, format, data.is_empty())?,
                     Source::Bytes(format, data),
                 )
             }
@@ -120,9 +137,20 @@ impl<'a> Array<'a> {
 
     /// How many items it holds.
     pub(crate) fn len(&self) -> usize {
-        match self.source {
-            Source::List(items) => items.len(),
-            Source::Bytes(format, data) => data.len() / format.size,
+        match (self.kind, self.source) {
+            (Kind::Char, _) => self.chars().count(),
+            (_, Source::List(items)) => items.len(),
+            (_, Source::Text(text)) => text.chars().count(),
+            (_, Source::Bytes(format, data)) => data.len() / format.size,
+        }
+    }
+
+    /// The bytes its natural form takes: a value for each number, the text's UTF-8 for
+    /// characters.
+    pub(crate) fn natural_bytes(&self) -> usize {
+        match self.kind {
+            Kind::Char => self.chars().flatten().map(char::len_utf8).sum(),
+            _ => self.len().saturating_mul(std::mem::size_of::<Value>()),
         }
     }
 
@@ -148,6 +176,10 @@ impl<'a> Array<'a> {
 
     /// Each item of a character typecode, `None` where one is not a character.
     fn chars(&self) -> impl Iterator<Item = Option<char>> + 'a {
+        let text = match self.source {
+            Source::Text(text) => text,
+            _ => "",
+        };
         let (list, bytes) = self.split();
         let from_list = list.iter().map(|v| match v {
             Value::Str(s) if s.chars().count() == 1 => s.chars().next(),
@@ -171,24 +203,26 @@ impl<'a> Array<'a> {
                 }
             })
         });
-        from_list.chain(from_bytes)
+        text.chars().map(Some).chain(from_list).chain(from_bytes)
     }
 
     fn split(&self) -> (&'a [Value], Option<(Format, &'a [u8])>) {
         match self.source {
             Source::List(items) => (items, None),
+            Source::Text(_) => (&[], None),
             Source::Bytes(format, data) => (&[], Some((format, data))),
         }
     }
 }
 
 /// The typecode of the array CPython's `_array_reconstructor` makes of bytes in `format` for
-/// `typecode` (on a 64-bit Linux): `typecode` itself for its own machine format or a float
-/// format for a float typecode; for an int format of another typecode, the int typecode of the
+/// `typecode` (on a 64-bit Linux): `typecode` itself for its own machine format, a float
+/// format for a float typecode, a UTF-16 or UTF-32 one for a character typecode (Windows
+/// writes `u` as UTF-16); for an int format of another typecode, the int typecode of the
 /// format's size and signedness (`('d', 8, ...)` makes an `array('i')`); `None` where CPython
-/// raises (floats for an int or character typecode, a character format that is not the
-/// typecode's own).
-fn loaded_as(typecode: char, format: Format) -> Option<char> {
+/// raises (floats for an int or character typecode, unless there are none; text for any
+/// other typecode).
+fn loaded_as(typecode: char, format: Format, empty: bool) -> Option<char> {
     let own = own_format(typecode)?;
     match format.code {
         code if code == own => Some(typecode),
@@ -202,7 +236,9 @@ fn loaded_as(typecode: char, format: Format) -> Option<char> {
             (_, false) => 'Q',
             (_, true) => 'q',
         }),
-        14..=17 if matches!(typecode, 'f' | 'd') => Some(typecode),
+        // No floats made into an int or character array is no error.
+        14..=17 if matches!(typecode, 'f' | 'd') || empty => Some(typecode),
+        18..=21 if matches!(typecode, 'u' | 'w') => Some(typecode),
         _ => None,
     }
 }

@@ -218,14 +218,15 @@ pub(crate) fn repr(obj: &Object, f: &mut fmt::Formatter<'_>) -> Option<fmt::Resu
     Some(known.fmt(f))
 }
 
-/// How many items an `array.array` holds, for the walk to charge to its budget before making
-/// a value of each (`None` for anything else).
-pub(crate) fn array_len(obj: &Object) -> Option<usize> {
+/// The bytes an `array.array`'s items take as values (`None` for anything else), for the walk
+/// to charge to its budget before making them: the array in the pickle is one value and its
+/// bytes, which a million floats made into a million values outgrow.
+pub(crate) fn array_bytes(obj: &Object) -> Option<usize> {
     if obj.class.module != "array" {
         return None;
     }
     match Known::of(obj)? {
-        Known::Array(a) => Some(a.len()),
+        Known::Array(a) => Some(a.natural_bytes()),
         _ => None,
     }
 }

@@ -395,14 +395,20 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The natural form of the standard library object at this node, if it has one (see
-    /// `stdlib::natural`); an array's items are charged to the budget before they are made.
+    /// `stdlib::natural`); an array's items made again for a later reference are charged to
+    /// the bytes budget before they are made.
     fn stdlib_natural(&mut self) -> Result<Option<Value>> {
         let node = self.node;
         let Value::Object(obj) = self.w.build(*node)? else {
             return Ok(None);
         };
-        if let Some(n) = crate::stdlib::array_len(&obj) {
-            at(node, self.w.spend_n(n))?;
+        if let (Some(n), Kind::Object(id)) = (crate::stdlib::array_bytes(&obj), node.kind) {
+            // Its items the first time are the pickle's own values, as a list's are; made
+            // again for each later reference, they are charged as a list's are.
+            let rare = self.w.rare.get_or_insert_with(Default::default);
+            if !rare.arrays_seen.insert(id) {
+                at(node, self.w.spend_bytes(n))?;
+            }
         }
         Ok(crate::stdlib::natural(&obj))
     }

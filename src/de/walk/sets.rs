@@ -164,7 +164,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => return None,
             _ => return Some(self.scalar_hash(root)),
         }
-        let state = self.hashes.get_or_insert_with(Default::default);
+        let state = &mut self.rare.get_or_insert_with(Default::default).hashes;
         let (mut work, mut done) = (
             std::mem::take(&mut state.work),
             std::mem::take(&mut state.done),
@@ -218,7 +218,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
         }
         let h = done.pop().filter(|_| hashable);
-        let state = self.hashes.get_or_insert_with(Default::default);
+        let state = &mut self.rare.get_or_insert_with(Default::default).hashes;
         (state.work, state.done) = (work, done);
         h
     }
@@ -226,12 +226,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// A hash kept for this node key.
     #[inline]
     fn kept(&self, key: &(u8, u64, u32)) -> Option<u64> {
-        self.hashes.as_ref().and_then(|s| s.kept.get(key)).copied()
+        self.rare
+            .as_ref()
+            .and_then(|r| r.hashes.kept.get(key))
+            .copied()
     }
 
     fn keep(&mut self, key: (u8, u64, u32), h: u64) {
-        self.hashes
+        self.rare
             .get_or_insert_with(Default::default)
+            .hashes
             .kept
             .insert(key, h);
     }

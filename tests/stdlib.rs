@@ -2601,6 +2601,19 @@ for body in [
     }
     assert_eq!(out.lines().count(), 4);
 
+    // A namespace of many attributes prints as CPython prints it (its states were merged in
+    // quadratic time: 100k attributes took 50 s here, a million would take over an hour).
+    let out = python(
+        r#"
+import pickle, types
+ns = types.SimpleNamespace(**{f"a{i}": i for i in range(100_000)})
+print(pickle.dumps(ns, 4).hex(), repr(ns), sep="\t")
+"#,
+    );
+    let (hex, repr) = out.trim_end().split_once('\t').unwrap();
+    let v: Value = from_slice(&unhex(hex)).unwrap();
+    assert!(v.to_string() == repr, "{} characters", v.to_string().len());
+
     // Python cannot hash a namespace, nor an array: as a dict key or set element each is
     // refused when read, as CPython refuses it, and when written (a review found the
     // namespace key read and written).

@@ -3,6 +3,7 @@
 //! [`Value::Object`] (read into a struct or map, its attributes are the fields); only its
 //! `repr()` is known here.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::fmt::{self, Formatter};
 
 use crate::value::{Made, Object, Value};
@@ -11,7 +12,7 @@ use crate::value::{Made, Object, Value};
 /// with no arguments, then any BUILDs of a dict, `None`, or a `(dict, slot dict)` pair, each
 /// setting its attributes in turn (a name set again keeps its place and takes the new value,
 /// as a dict's update does).
-pub(crate) fn attributes(obj: &Object) -> Option<Vec<(Value, Value)>> {
+pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(Value, Value)>> {
     let plain = matches!(obj.made, Made::Call | Made::New)
         && obj.kwargs.is_none()
         && obj.list_items.is_empty()
@@ -21,14 +22,19 @@ pub(crate) fn attributes(obj: &Object) -> Option<Vec<(Value, Value)>> {
         return None;
     }
     let mut attrs: Vec<(Value, Value)> = Vec::new();
-    let mut set = |entries: &[(Value, Value)], names_only: bool| {
+    // Where each name is in `attrs`: a namespace of many attributes is merged in linear time.
+    let mut at: HashMap<&Value, usize> = HashMap::new();
+    let mut set = |entries: &'o [(Value, Value)], names_only: bool| {
         for (key, value) in entries {
             if names_only && !matches!(key, Value::Str(_)) {
                 return None;
             }
-            match attrs.iter_mut().find(|(k, _)| k == key) {
-                Some((_, v)) => *v = value.clone(),
-                None => attrs.push((key.clone(), value.clone())),
+            match at.entry(key) {
+                Entry::Occupied(i) => attrs[*i.get()].1 = value.clone(),
+                Entry::Vacant(slot) => {
+                    slot.insert(attrs.len());
+                    attrs.push((key.clone(), value.clone()));
+                }
             }
         }
         Some(())

@@ -1,9 +1,9 @@
 //! `array.array`, the standard library's typed sequence of numbers or characters. CPython 3
 //! pickles it at protocol 3 and up as `array._array_reconstructor(array.array, typecode,
 //! mformat_code, bytes)`, the items' machine bytes with a code for their layout, and below
-//! protocol 3 (as Python 2.7 does) as `array.array(typecode, list)`. It stays an inert [`Value::Object`]: its
-//! `repr()` is known here, and it reads as its items (a list, or a str for the character
-//! typecodes `u` and `w`).
+//! protocol 3 (as Python 2.7 does) as `array.array(typecode, list)`. It stays an inert
+//! [`Value::Object`]: its `repr()` is known here, and it reads as its items (a list, or a str
+//! for the character typecodes `u` and `w`).
 
 use std::fmt::{self, Formatter};
 
@@ -77,10 +77,7 @@ impl<'a> Array<'a> {
         let (Value::Tuple(args), true) = (&obj.args, plain) else {
             return None;
         };
-        let typecode = |v: &Value| match v {
-            Value::Str(s) if s.chars().count() == 1 => s.chars().next(),
-            _ => None,
-        };
+        let typecode = one_char;
         let (typecode, source) = match (obj.class.name.as_str(), args.as_slice()) {
             ("array", [code]) => (typecode(code)?, Source::List(&[])),
             ("array", [code, Value::List(items) | Value::Tuple(items)]) => {
@@ -135,23 +132,18 @@ impl<'a> Array<'a> {
         valid.then_some(array)
     }
 
-    /// How many items it holds.
-    pub(crate) fn len(&self) -> usize {
-        match (self.kind, self.source) {
-            (Kind::Char, _) => self.chars().count(),
-            (_, Source::List(items)) => items.len(),
-            (_, Source::Text(text)) => text.chars().count(),
-            (_, Source::Bytes(format, data)) => data.len() / format.size,
-        }
-    }
-
     /// The bytes its natural form takes: a value for each number, the text's UTF-8 for
     /// characters.
     pub(crate) fn natural_bytes(&self) -> usize {
-        match self.kind {
-            Kind::Char => self.chars().flatten().map(char::len_utf8).sum(),
-            _ => self.len().saturating_mul(std::mem::size_of::<Value>()),
-        }
+        let numbers = match self.source {
+            _ if matches!(self.kind, Kind::Char) => {
+                return self.chars().flatten().map(char::len_utf8).sum();
+            }
+            Source::List(items) => items.len(),
+            Source::Text(_) => 0,
+            Source::Bytes(format, data) => data.len() / format.size,
+        };
+        numbers.saturating_mul(std::mem::size_of::<Value>())
     }
 
     /// The items as serde sees them: a list, or a str for `u` and `w`.
@@ -181,28 +173,17 @@ impl<'a> Array<'a> {
             _ => "",
         };
         let (list, bytes) = self.split();
-        let from_list = list.iter().map(|v| match v {
-            Value::Str(s) if s.chars().count() == 1 => s.chars().next(),
-            _ => None,
-        });
-        let from_bytes = bytes.into_iter().flat_map(|(format, data)| {
-            let utf16 = format.size == 2;
-            let units = data.chunks_exact(format.size).map(move |c| format.word(c));
-            // A UTF-16 array's surrogate pairs are one character each.
-            let mut pending = units.peekable();
-            std::iter::from_fn(move || {
-                let unit = pending.next()?;
-                if !utf16 || !(0xd800..0xdc00).contains(&unit) {
-                    return Some(char::from_u32(unit as u32));
+        let from_list = list.iter().map(one_char);
+        let from_bytes = bytes.into_iter().flat_map(
+            |(format, data)| -> Box<dyn Iterator<Item = Option<char>> + 'a> {
+                let units = data.chunks_exact(format.size).map(move |c| format.word(c));
+                match format.size {
+                    // UTF-16: a surrogate pair is one character, a lone surrogate none.
+                    2 => Box::new(char::decode_utf16(units.map(|u| u as u16)).map(Result::ok)),
+                    _ => Box::new(units.map(|u| char::from_u32(u as u32))),
                 }
-                match pending.next() {
-                    Some(low) if (0xdc00..0xe000).contains(&low) => Some(char::from_u32(
-                        0x10000 + ((unit as u32 - 0xd800) << 10) + (low as u32 - 0xdc00),
-                    )),
-                    _ => Some(None),
-                }
-            })
-        });
+            },
+        );
         text.chars().map(Some).chain(from_list).chain(from_bytes)
     }
 
@@ -259,6 +240,14 @@ fn own_format(typecode: char) -> Option<u8> {
         'u' | 'w' => 20,
         _ => return None,
     })
+}
+
+/// The character a one-character str holds.
+fn one_char(v: &Value) -> Option<char> {
+    match v {
+        Value::Str(s) => crate::de::one_char(s.as_bytes()),
+        _ => None,
+    }
 }
 
 /// A list item as the typecode holds it: an int in range, a number for a float typecode (as
@@ -363,16 +352,19 @@ impl Format {
 impl fmt::Display for Array<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "array('{}'", self.typecode)?;
-        if self.len() > 0 {
-            f.write_str(", ")?;
-            match self.kind {
-                Kind::Char => {
-                    let text: String = self.chars().flatten().collect();
+        match self.kind {
+            Kind::Char => {
+                let text: String = self.chars().flatten().collect();
+                if !text.is_empty() {
+                    f.write_str(", ")?;
                     write_str_repr(f, &text)?;
                 }
-                _ => {
-                    f.write_str("[")?;
-                    for (i, item) in self.numbers().flatten().enumerate() {
+            }
+            _ => {
+                let mut items = self.numbers().flatten().peekable();
+                if items.peek().is_some() {
+                    f.write_str(", [")?;
+                    for (i, item) in items.enumerate() {
                         if i > 0 {
                             f.write_str(", ")?;
                         }

@@ -325,8 +325,8 @@ pub(crate) const UNHASHABLE_CLASSES: &[(&str, &str, &str)] = &[
 ];
 
 /// Whether Python can never hash an instance like `o`, and what it is: the `collections`
-/// containers, `SimpleNamespace`, `array.array`, a numpy `ndarray` or `MaskedArray` (not a subclass), and a `list` or `dict`
-/// subclass, as those set `__hash__` to `None`. Items
+/// containers, `SimpleNamespace`, `array.array`, a numpy `ndarray` or `MaskedArray` (not a
+/// subclass), and a `list` or `dict` subclass, as those set `__hash__` to `None`. Items
 /// appended or set on an object are taken to mean such a subclass (CPython writes them for
 /// those; a class of its own `__reduce__` could return them and define `__hash__`, and would be
 /// refused), as is a `copyreg._reconstructor` over `list` or `dict`. Any other class may be

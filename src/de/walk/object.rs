@@ -402,12 +402,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let Value::Object(obj) = self.w.build(*node)? else {
             return Ok(None);
         };
-        if let (Some(n), Kind::Object(id)) = (crate::stdlib::array_bytes(&obj), node.kind) {
+        if let (Kind::Object(id), "array") = (node.kind, obj.class.module.as_str()) {
             // Its items the first time are the pickle's own values, as a list's are; made
             // again for each later reference, they are charged as a list's are.
             let rare = self.w.rare.get_or_insert_with(Default::default);
             if !rare.arrays_seen.insert(id) {
-                at(node, self.w.spend_bytes(n))?;
+                if let Some(n) = crate::stdlib::array_bytes(&obj) {
+                    at(node, self.w.spend_bytes(n))?;
+                }
             }
         }
         Ok(crate::stdlib::natural(&obj))

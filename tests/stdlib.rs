@@ -2611,8 +2611,8 @@ print(pickle.dumps(ns, 4).hex(), repr(ns), sep="\t")
 "#,
     );
     let (hex, repr) = out.trim_end().split_once('\t').unwrap();
-    let v: Value = from_slice(&unhex(hex)).unwrap();
-    assert!(v.to_string() == repr, "{} characters", v.to_string().len());
+    let shown = from_slice::<Value>(&unhex(hex)).unwrap().to_string();
+    assert!(shown == repr, "{} characters", shown.len());
 
     // Python cannot hash a namespace, nor an array: as a dict key or set element each is
     // refused when read, as CPython refuses it, and when written (a review found the

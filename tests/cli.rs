@@ -747,6 +747,18 @@ fn max_expansion_lets_a_trusted_shared_pickle_through() {
             err.contains("hint: --max-expansion raises the limit"),
             "{err}"
         );
+        // Given and still too small: the hint says to give a larger one.
+        let out = run(&[command, "--max-expansion", "1100000", s(&file)]);
+        assert_eq!(code(&out), 2, "{command}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("limit max_expansion (1100000) exceeded"),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: --max-expansion was not enough for this pickle: give a larger one"),
+            "{err}"
+        );
         let out = run(&[command, "--max-expansion", "3000000", s(&file)]);
         assert_eq!(code(&out), 0, "{command}: {}", stderr(&out));
         let text = stdout(&out);
@@ -1426,4 +1438,54 @@ fn a_stop_leaving_values_on_the_stack_is_refused_by_show_and_to_json() {
     }
     let out = run_with(&["scan", "-"], data);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// A pickle's names are printed as Python prints them (`show`'s repr, `dis`'s arguments), but
+/// what a terminal would act on in them is escaped when standard output is a terminal: a global
+/// named with an escape sequence (one that retitles the terminal, here) does not reach it raw.
+/// Piped, the output stays byte for byte what CPython prints; messages escape names too.
+#[test]
+fn control_characters_in_names_do_not_reach_a_terminal() {
+    let dir = scratch("escapes");
+    let shown = dir.join("shown.pkl");
+    // GLOBAL 'mod\x1b]0;owned\x07 name': not a dangerous module, so shown as a global.
+    fs::write(&shown, b"cmod\x1b]0;owned\x07\nname\n.").unwrap();
+    let out = run(&["show", s(&shown)]);
+    assert_eq!(
+        stdout(&out),
+        "mod\x1b]0;owned\x07.name\n",
+        "{}",
+        stderr(&out)
+    );
+    let refused = dir.join("refused.pkl");
+    fs::write(&refused, b"cos\nsys\x1b]0;owned\x07tem\n.").unwrap();
+    for command in ["show", "to-json", "scan"] {
+        let out = run(&[command, s(&refused)]);
+        // (`scan` reports on standard output.)
+        let err = stderr(&out) + &stdout(&out);
+        assert!(err.contains("owned"), "{command}: {err}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\x07'),
+            "{command}: {err:?}"
+        );
+    }
+    // Under a terminal (util-linux `script` gives the command one), the name is escaped.
+    let bin = env!("CARGO_BIN_EXE_pypickle");
+    for (command, want) in [
+        ("show", "mod\\x1b]0;owned\\x07.name"),
+        ("dis", "GLOBAL     'mod\\x1b]0;owned\\x07 name'"),
+    ] {
+        let line = format!("{bin} {command} {}", s(&shown));
+        let out = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("util-linux `script` runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(want), "{command}: {text:?}");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07'),
+            "{command}: {text:?}"
+        );
+    }
 }

@@ -41,7 +41,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let mut text = String::new();
     let result = pypickle::dis_to(&mut text, &bytes, &opts);
     let mut out = Stdout::new();
-    out.write(text.as_bytes())?;
+    out.text(&text)?;
     out.flush()?;
     result.map_err(|e| Failure::of(&input, e))?;
     Ok(Outcome::Ok)

@@ -1,6 +1,7 @@
 //! Reading inputs (a file, or `-` for standard input), writing outputs (standard output, or a
 //! file written only once the whole output is ready), and the failure that ends a command.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -80,11 +81,38 @@ pub fn io_message(e: &io::Error) -> String {
     }
 }
 
+/// `text` with the control characters a terminal acts on (C0 but newline and tab, DEL, C1)
+/// written as `\xNN`. What this tool prints is mostly Python's `repr()`, which escapes them in
+/// strs, but the names of globals, classes and attributes in a pickle are printed as they are,
+/// as Python prints them: a hostile pickle's name could carry escape sequences that retitle,
+/// recolour or rewrite the terminal showing it.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let acts = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(acts) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match acts(c) {
+            true => safe.push_str(&format!("\\x{:02x}", c as u32)),
+            false => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+/// Print `line` to standard error, made [`terminal_safe`]: messages name what the pickle names.
+pub fn eprint_line(line: &str) {
+    eprintln!("{}", terminal_safe(line));
+}
+
 /// Standard output, line by line. A reader that goes away (`pypickle show f | head`) is not an
 /// error: the rest of the output is dropped and the command still ends with its own status.
+/// Text for a terminal is made [`terminal_safe`]; a pipe or file gets it as it is.
 pub struct Stdout {
     out: io::BufWriter<io::StdoutLock<'static>>,
     closed: bool,
+    to_terminal: bool,
 }
 
 impl Stdout {
@@ -92,10 +120,19 @@ impl Stdout {
         Stdout {
             out: io::BufWriter::new(io::stdout().lock()),
             closed: false,
+            to_terminal: io::stdout().is_terminal(),
         }
     }
 
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+    /// Write `text`, made [`terminal_safe`] for a terminal.
+    pub fn text(&mut self, text: &str) -> Result<(), Failure> {
+        match self.to_terminal {
+            true => self.write(terminal_safe(text).as_bytes()),
+            false => self.write(text.as_bytes()),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         if self.closed {
             return Ok(());
         }
@@ -109,7 +146,7 @@ impl Stdout {
     }
 
     pub fn line(&mut self, text: &str) -> Result<(), Failure> {
-        self.write(text.as_bytes())?;
+        self.text(text)?;
         self.write(b"\n")
     }
 
@@ -167,4 +204,22 @@ pub fn write_output(output: Option<&Path>, bytes: &[u8], binary: bool) -> Result
         ));
     }
     write_output_streamed(output, |out| out.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_safe_escapes_what_a_terminal_acts_on_and_nothing_else() {
+        assert_eq!(terminal_safe("é\tx\ny ✓"), "é\tx\ny ✓");
+        assert!(matches!(
+            terminal_safe("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            terminal_safe("a\x1b]0;owned\x07b\x7f\u{9b}c\rd\0"),
+            "a\\x1b]0;owned\\x07b\\x7f\\x9bc\\x0dd\\x00"
+        );
+    }
 }

@@ -137,9 +137,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Dangerous) => ExitCode::from(1),
         Ok(Outcome::Incomplete) => ExitCode::from(2),
         Err(Failure { message, hint }) => {
-            eprintln!("pypickle: {message}");
+            io::eprint_line(&format!("pypickle: {message}"));
             if let Some(hint) = hint {
-                eprintln!("pypickle: hint: {hint}");
+                io::eprint_line(&format!("pypickle: hint: {hint}"));
             }
             ExitCode::from(2)
         }

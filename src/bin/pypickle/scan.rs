@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             Ok(bytes) => Scanned::Report(scan_input(&bytes)),
             Err(message) => {
                 if !args.json {
-                    eprintln!("pypickle: {}: {message}", input.name());
+                    crate::io::eprint_line(&format!("pypickle: {}: {message}", input.name()));
                 }
                 Scanned::Unreadable(message)
             }

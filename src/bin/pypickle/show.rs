@@ -62,7 +62,14 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
                     ),
                     None => "`pypickle scan` lists every global it names".to_string(),
                 };
-                return Err(failure(&e, &input, &hint, &bytes, &opts));
+                return Err(failure(
+                    &e,
+                    &input,
+                    &hint,
+                    &bytes,
+                    &opts,
+                    args.max_expansion.is_some(),
+                ));
             }
         }
     }
@@ -78,13 +85,15 @@ pub fn allow_flags(globals: &[String]) -> String {
 
 /// The failure for a pickle of `bytes` that does not read with `opts`: with `refused_hint`
 /// when it names a global that is refused, and with `--py2-strings latin1` when a Python 2 str
-/// stopped it and the file reads that way.
+/// stopped it and the file reads that way; past the expansion limit, with `--max-expansion`
+/// (or a larger one, if `expansion_given`).
 pub fn failure(
     e: &pypickle::Error,
     input: &Input,
     refused_hint: &str,
     bytes: &[u8],
     opts: &DeOptions,
+    expansion_given: bool,
 ) -> Failure {
     let f = Failure::of(input, e);
     let py2_str = matches!(
@@ -107,7 +116,10 @@ pub fn failure(
             )
         }
         Category::Limit if e.limit() == Some(pypickle::Limit::Expansion) => {
-            f.hint("--max-expansion raises the limit")
+            f.hint(match expansion_given {
+                false => "--max-expansion raises the limit",
+                true => "--max-expansion was not enough for this pickle: give a larger one",
+            })
         }
         _ => f,
     }

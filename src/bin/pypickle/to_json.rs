@@ -75,7 +75,14 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
                 None => scan.to_string(),
             }
         };
-        failure(&e, &input, &hint, &bytes, &de_opts)
+        failure(
+            &e,
+            &input,
+            &hint,
+            &bytes,
+            &de_opts,
+            args.max_expansion.is_some(),
+        )
     })? {
         let j = json::to_json_with(&v, &json_opts).map_err(|e| {
             let f = Failure::of(&input, &e);

@@ -13,7 +13,7 @@ Rewrites python_fixtures/stdlib/ (next to this file):
   ``repr()`` of the plain form pypickle's
   ``stdlib::natural`` should give it (``-`` for none): ``isoformat()`` for dates and times
   (``[key]`` instead of an offset for zoneinfo zones), ``total_seconds()`` for timedeltas,
-  ``str()`` for decimals, UUIDs and paths, ``"n/d"`` for fractions, ``(start, stop, step)``
+  ``str()`` for decimals, UUIDs, paths and ``ipaddress`` objects, ``"n/d"`` for fractions, ``(start, stop, step)``
   for ranges and slices, the member's value for ``uuid.SafeUUID``.
 
 Needs CPython 3.9+ (zoneinfo, with the system tz database). Reprs are those of the running
@@ -24,6 +24,7 @@ import collections
 import datetime as dt
 import decimal
 import fractions
+import ipaddress
 import os
 import pathlib
 import pickle
@@ -179,6 +180,25 @@ VALUES = [
     ("path_win", pathlib.PureWindowsPath("C:/Users/ada")),
     ("path_win_unc", pathlib.PureWindowsPath("//srv/share/x")),
     ("path_win_drive_rel", pathlib.PureWindowsPath("c:x")),
+    # ipaddress: IPv4Address(int), IPv6Address(str) (an int before 3.11), the rest str()
+    ("ip_v4", ipaddress.IPv4Address("192.0.2.1")),
+    ("ip_v4_zero", ipaddress.IPv4Address(0)),
+    ("ip_v4_max", ipaddress.IPv4Address("255.255.255.255")),
+    ("ip_v6", ipaddress.IPv6Address("2001:db8::8a2e:370:7334")),
+    ("ip_v6_zero", ipaddress.IPv6Address("::")),
+    ("ip_v6_first_run", ipaddress.IPv6Address("1:0:0:2:0:0:3:4")),
+    ("ip_v6_mapped", ipaddress.IPv6Address("::ffff:192.0.2.1")),
+    ("ip_v6_scope", ipaddress.IPv6Address("fe80::1%eth0")),
+    ("ip_v6_scope_quote", ipaddress.IPv6Address("fe80::1%it's")),
+    ("shape_ip_v6_int", Reduce(ipaddress.IPv6Address, 2**128 - 1)),
+    ("shape_ip_v4_packed", Reduce(ipaddress.IPv4Address, b"\x7f\x00\x00\x01")),
+    ("ip_v4_net", ipaddress.IPv4Network("10.0.0.0/8")),
+    ("ip_v4_net_all", ipaddress.IPv4Network("0.0.0.0/0")),
+    ("ip_v6_net", ipaddress.IPv6Network("2001:db8::/32")),
+    ("ip_v6_net_scope", ipaddress.IPv6Network("fe80::%eth0/64")),
+    ("ip_v4_iface", ipaddress.IPv4Interface("192.0.2.1/24")),
+    ("ip_v6_iface", ipaddress.IPv6Interface("fe80::1%2/64")),
+    ("ip_v6_iface_host", ipaddress.IPv6Interface("::1/128")),
     # built-in exceptions, kept inert
     ("exc_value", ValueError("bad value")),
     ("exc_empty", KeyError()),
@@ -230,7 +250,7 @@ def natural(v):
         return v.total_seconds()
     if isinstance(v, dt.timezone):
         return dt.datetime(2000, 1, 1, tzinfo=v).isoformat()[19:]
-    if isinstance(v, (decimal.Decimal, uuid.UUID, pathlib.PurePath)):
+    if isinstance(v, (decimal.Decimal, uuid.UUID, pathlib.PurePath)) or type(v).__module__ == "ipaddress":
         return str(v)
     if isinstance(v, fractions.Fraction):
         return f"{v.numerator}/{v.denominator}"

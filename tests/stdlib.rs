@@ -18,8 +18,9 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use pypickle::stdlib::{
-    Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, OrderedDict, PathClass,
-    PurePath, Range, SafeUuid, Slice, Time, TimeDelta, TimeZone, TzInfo, Uuid, ZoneInfo,
+    Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, IpAddress, IpInterface,
+    IpNetwork, OrderedDict, PathClass, PurePath, Range, SafeUuid, Slice, Time, TimeDelta, TimeZone,
+    TzInfo, Uuid, ZoneInfo,
 };
 use pypickle::{from_slice, to_vec_with, Category, SerOptions, Value};
 use ser_common::{named_pickles, Python};
@@ -83,6 +84,9 @@ macro_rules! by_class {
             ("collections", "Counter") => $via!(Counter),
             ("collections", "deque") => $via!(Deque),
             ("pathlib", _) => $via!(PurePath),
+            ("ipaddress", "IPv4Address" | "IPv6Address") => $via!(IpAddress),
+            ("ipaddress", "IPv4Network" | "IPv6Network") => $via!(IpNetwork),
+            ("ipaddress", "IPv4Interface" | "IPv6Interface") => $via!(IpInterface),
             $($rest)*
         }
     };
@@ -160,7 +164,7 @@ fn fixtures_read_as_cpython_repr_and_into_rust_types() {
             }
         }
     }
-    assert_eq!(kinds.len(), 18, "{kinds:?}");
+    assert_eq!(kinds.len(), 24, "{kinds:?}");
 }
 
 /// The fixture's Rust type through JSON: written, it is what reading the pickle into JSON
@@ -2841,4 +2845,136 @@ for p, data, a, exact in pickles:
             .trim(),
     );
     assert_eq!(pypickle::scan(&big).verdict(), pypickle::Verdict::Safe);
+}
+
+/// `ipaddress` objects read into `std::net`'s types through their `str()`, in a struct too;
+/// and the spellings of addresses, networks and interfaces parse exactly where CPython's
+/// constructors take them, into the same `str()` (a differential run over edge cases).
+#[test]
+fn ipaddress_objects_read_into_std_net_types_and_parse_as_python() {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    // pickle.dumps(ipaddress.IPv4Address("127.0.0.1"), 4)
+    let v4 = b"\x80\x04\x95&\x00\x00\x00\x00\x00\x00\x00\x8c\tipaddress\x94\x8c\x0bIPv4Address\x94\x93\x94J\x01\x00\x00\x7f\x85\x94R\x94.";
+    assert_eq!(from_slice::<Ipv4Addr>(v4).unwrap(), Ipv4Addr::LOCALHOST);
+    assert_eq!(
+        from_slice::<IpAddr>(v4).unwrap(),
+        IpAddr::from([127, 0, 0, 1])
+    );
+    // {'peer': IPv6Address('2001:db8::1'), 'net': IPv4Network('10.0.0.0/8')}, as CPython 3.11
+    // writes it at protocol 2.
+    let mut py = Python::start();
+    let data = ser_common::python_output(
+        "import ipaddress, pickle, sys\n\
+         d = {'peer': ipaddress.IPv6Address('2001:db8::1'), 'net': ipaddress.IPv4Network('10.0.0.0/8')}\n\
+         sys.stdout.buffer.write(pickle.dumps(d, 2))",
+    );
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Row {
+        peer: Ipv6Addr,
+        net: IpNetwork,
+    }
+    let row: Row = from_slice(&data).unwrap();
+    assert_eq!(row.peer, "2001:db8::1".parse::<Ipv6Addr>().unwrap());
+    assert_eq!(row.net.to_string(), "IPv4Network('10.0.0.0/8')");
+    let echo = py
+        .echo(2, &to_vec_with(&row.net, &SerOptions::new()).unwrap())
+        .unwrap();
+    assert_eq!(echo.repr, "IPv4Network('10.0.0.0/8')");
+
+    let cases = [
+        "1.2.3.4",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.0.0.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1.2.3.4 ",
+        "",
+        "::",
+        ":::",
+        "1::2::3",
+        "::1",
+        "1::",
+        "0:0:0:0:0:0:0:0",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7::",
+        "::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7",
+        "::ffff:1.2.3.4",
+        "::1.2.3.4",
+        "1.2.3.4::",
+        "::ffff:1.2.3.04",
+        "12345::",
+        "abcd::EF01",
+        "FFFF::",
+        "g::",
+        "fe80::1%eth0",
+        "fe80::1%",
+        "fe80::1%a%b",
+        "1.2.3.4%x",
+        "::%x/y",
+        "1::1:2:3:4:5:6",
+        "1:2:3:4:5::1.2.3.4",
+        "1:2:3:4:5:6:1.2.3.4",
+        "1:2:3:4:5:6:7:1.2.3.4",
+        "::0:0",
+        "0::0",
+        "١.2.3.4",
+        "1.2.3.4/8",
+        "10.0.0.0/8",
+        "10.0.0.0/08",
+        "10.0.0.0/33",
+        "10.0.0.1/8",
+        "10.0.0.0/",
+        "10.0.0.0/+8",
+        "::/0",
+        "::/129",
+        "fe80::%eth0/64",
+        "2001:db8::/32",
+        "2001:db8::1/32",
+        "1.2.3.4/32",
+        "0.0.0.0/0",
+        "::1/128",
+        "fe80::1%2/64",
+        "10.0.0.0/255.0.0.0",
+        "10.0.0.0/0.255.255.255",
+        "1.2.3.4/0.0.0.0",
+        "1.2.3.4/255.255.255.255",
+        "1.2.3.4/255.0.255.0",
+        "1.2.3.4/255.255.255.254",
+        "1.2.3.4/1.255.255.255",
+        "::/ffff::",
+        "1.2.3.4/255.0.0.00",
+        "1.2.3.4/0008",
+    ];
+    let mut expected = String::new();
+    let script = format!(
+        "import ipaddress\n\
+         for s in {cases:?}:\n\
+         \x20   out = []\n\
+         \x20   for f in (ipaddress.ip_address, ipaddress.ip_network, ipaddress.ip_interface):\n\
+         \x20       try: out.append(str(f(s)))\n\
+         \x20       except ValueError: out.append('-')\n\
+         \x20   print('\\t'.join(out))",
+    );
+    for (case, line) in cases.iter().zip(python_output_text(&script).lines()) {
+        let want: Vec<&str> = line.split('\t').collect();
+        let got = [
+            case.parse::<IpAddress>().map(|a| a.python_str()),
+            case.parse::<IpNetwork>().map(|a| a.python_str()),
+            case.parse::<IpInterface>().map(|a| a.python_str()),
+        ];
+        for (got, want) in got.iter().zip(&want) {
+            // CPython 3.13 prints an IPv4-mapped address dotted; these print 3.8-3.12's form.
+            let want = want.replace("::ffff:1.2.3.4", "::ffff:102:304");
+            let got = got.as_deref().unwrap_or("-");
+            if got != want {
+                expected.push_str(&format!("{case:?}: {got} (CPython: {want})\n"));
+            }
+        }
+    }
+    assert!(expected.is_empty(), "{expected}");
 }

@@ -1,6 +1,6 @@
 //! Python's standard library types, out of the box: small Rust types for the objects CPython
-//! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections` and `pathlib`, plus
-//! `range`, `slice` and `pytz`'s time zones.
+//! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections`, `pathlib` and
+//! `ipaddress`, plus `range`, `slice` and `pytz`'s time zones.
 //!
 //! Reading a pickle into a [`Value`] keeps each of these as a [`Value::Object`] (the globals
 //! they need are on the default allowlist), and `Value`'s `Display` prints it as CPython's
@@ -48,6 +48,9 @@
 //! | `collections.Counter` | [`Counter`] | `Counter(dict)` |
 //! | `collections.deque` | [`Deque`] | `deque([(), maxlen])` + APPENDS |
 //! | `pathlib.PurePosixPath`, `PosixPath`, `PureWindowsPath`, `WindowsPath` | [`PurePath`] | `PurePosixPath(*parts)` (CPython 3.13: `pathlib._local.PurePosixPath`) |
+//! | `ipaddress.IPv4Address`, `IPv6Address` | [`IpAddress`] | `IPv4Address(int)`, `IPv6Address(str)` (an int before CPython 3.11) |
+//! | `ipaddress.IPv4Network`, `IPv6Network` | [`IpNetwork`] | `IPv4Network('10.0.0.0/8')` |
+//! | `ipaddress.IPv4Interface`, `IPv6Interface` | [`IpInterface`] | `IPv4Interface('192.0.2.1/24')` |
 //!
 //! [`Range`] holds `i64` bounds and [`Fraction`] `i128` terms; a range or fraction with bigger
 //! ints is refused by them with an error, but stays a `Value` that prints as CPython's `repr()`
@@ -108,6 +111,7 @@
 //! | `Fraction` | `str`, `"numerator/denominator"`, always with the denominator (`"3/1"`) |
 //! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
 //! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
+//! | `ipaddress` addresses, networks, interfaces | `str`, as Python's `str()`: `192.0.2.1`, `fe80::1%eth0`, `10.0.0.0/8`; a `std::net::IpAddr` field reads an address this way |
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
 //! format (an `OrderedDict`, `defaultdict` or `Counter` as a map, a `deque` as a list).
@@ -152,6 +156,7 @@ mod datetime;
 mod decimal;
 mod exception;
 mod fraction;
+mod ipaddress;
 mod namespace;
 mod path;
 mod plain;
@@ -166,6 +171,7 @@ pub(crate) use self::datetime::{normalize_state, offset_text};
 pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, ZoneInfo};
 pub use self::decimal::Decimal;
 pub use self::fraction::Fraction;
+pub use self::ipaddress::{IpAddress, IpInterface, IpNetwork};
 pub use self::path::{PathClass, PurePath};
 pub use self::pytz::PytzZone;
 pub use self::range::{Range, Slice};
@@ -200,6 +206,15 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
         "types" => name == "SimpleNamespace",
         "array" => matches!(name, "array" | "_array_reconstructor"),
+        "ipaddress" => matches!(
+            name,
+            "IPv4Address"
+                | "IPv6Address"
+                | "IPv4Network"
+                | "IPv6Network"
+                | "IPv4Interface"
+                | "IPv6Interface"
+        ),
         _ => false,
     }
 }
@@ -257,6 +272,9 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::BigRange(r) => Value::Tuple(r.into_iter().cloned().collect()),
         Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
         Known::Array(x) => x.natural(),
+        Known::IpAddress(x) => Value::Str(x.python_str()),
+        Known::IpNetwork(x) => Value::Str(x.python_str()),
+        Known::IpInterface(x) => Value::Str(x.python_str()),
         Known::OrderedDict(_)
         | Known::DefaultDict(_)
         | Known::Counter(_)
@@ -316,6 +334,9 @@ enum Known<'a> {
     /// A `types.SimpleNamespace`'s attributes.
     Namespace(Vec<(Value, Value)>),
     Array(array::Array<'a>),
+    IpAddress(IpAddress),
+    IpNetwork(IpNetwork),
+    IpInterface(IpInterface),
 }
 
 impl<'a> Known<'a> {
@@ -361,6 +382,15 @@ impl<'a> Known<'a> {
             }
             ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
             ("array", _) => Known::Array(array::Array::of(obj)?),
+            ("ipaddress", "IPv4Address" | "IPv6Address") => {
+                Known::IpAddress(IpAddress::from_object(obj).ok()?)
+            }
+            ("ipaddress", "IPv4Network" | "IPv6Network") => {
+                Known::IpNetwork(IpNetwork::from_object(obj).ok()?)
+            }
+            ("ipaddress", "IPv4Interface" | "IPv6Interface") => {
+                Known::IpInterface(IpInterface::from_object(obj).ok()?)
+            }
             _ => return None,
         })
     }
@@ -393,6 +423,9 @@ impl<'a> Known<'a> {
             Known::Exception(o) => exception::repr(o, f),
             Known::Namespace(attrs) => namespace::repr(attrs, f),
             Known::Array(x) => fmt::Display::fmt(x, f),
+            Known::IpAddress(x) => fmt::Display::fmt(x, f),
+            Known::IpNetwork(x) => fmt::Display::fmt(x, f),
+            Known::IpInterface(x) => fmt::Display::fmt(x, f),
         }
     }
 }
@@ -671,6 +704,7 @@ mod tests {
             ("pathlib", "PosixPath"),
             ("pathlib._local", "PurePosixPath"),
             ("collections", "deque"),
+            ("ipaddress", "IPv6Interface"),
         ] {
             assert!(is_allowed(m, n), "{m}.{n}");
         }
@@ -684,6 +718,8 @@ mod tests {
             ("collections", "namedtuple"),
             ("os", "system"),
             ("uuid", "uuid4"),
+            ("ipaddress", "ip_address"),
+            ("ipaddress", "_BaseAddress"),
         ] {
             assert!(!is_allowed(m, n), "{m}.{n}");
         }

@@ -105,31 +105,26 @@ impl IpAddress {
         let [arg] = call_args(obj, name)? else {
             return Err(invalid(name, "expected one argument"));
         };
-        match arg {
-            // The integer (every CPython but IPv6 from 3.11), or the packed bytes.
-            Value::Int(_) | Value::BigInt(_) | Value::Bytes(_) => {
-                let int = match arg {
-                    Value::Int(i) => u128::try_from(*i).ok(),
-                    Value::BigInt(b) => b.to_u128(),
-                    Value::Bytes(b) => match (v6, b.as_slice()) {
-                        (false, b) => <[u8; 4]>::try_from(b)
-                            .ok()
-                            .map(|b| u32::from_be_bytes(b).into()),
-                        (true, b) => <[u8; 16]>::try_from(b).ok().map(u128::from_be_bytes),
-                    },
-                    _ => unreachable!("matched above"),
-                };
-                let addr = match (v6, int) {
-                    (false, Some(n)) => u32::try_from(n).ok().map(|n| IpAddr::V4(n.into())),
-                    (true, Some(n)) => Some(IpAddr::V6(n.into())),
-                    (_, None) => None,
-                };
-                addr.map(IpAddress::new)
-                    .ok_or_else(|| invalid(name, format_args!("{arg} is not an address")))
-            }
-            Value::Str(s) => parse_address(s, Some(v6)),
-            other => Err(invalid(name, format_args!("unexpected argument {other}"))),
-        }
+        // The integer (every CPython but IPv6 from 3.11), the text, or the packed bytes.
+        let int = match arg {
+            Value::Int(i) => u128::try_from(*i).ok(),
+            Value::BigInt(b) => b.to_u128(),
+            Value::Bytes(b) if v6 => <[u8; 16]>::try_from(b.as_slice())
+                .ok()
+                .map(u128::from_be_bytes),
+            Value::Bytes(b) => <[u8; 4]>::try_from(b.as_slice())
+                .ok()
+                .map(|b| u32::from_be_bytes(b).into()),
+            Value::Str(s) => return parse_address(s, Some(v6)),
+            other => return Err(invalid(name, format_args!("unexpected argument {other}"))),
+        };
+        let addr = match (v6, int) {
+            (false, Some(n)) => u32::try_from(n).ok().map(|n| IpAddr::V4(n.into())),
+            (true, Some(n)) => Some(IpAddr::V6(n.into())),
+            (_, None) => None,
+        };
+        addr.map(IpAddress::new)
+            .ok_or_else(|| invalid(name, format_args!("{arg} is not an address")))
     }
 }
 

@@ -13,8 +13,9 @@ Rewrites python_fixtures/stdlib/ (next to this file):
   ``repr()`` of the plain form pypickle's
   ``stdlib::natural`` should give it (``-`` for none): ``isoformat()`` for dates and times
   (``[key]`` instead of an offset for zoneinfo zones), ``total_seconds()`` for timedeltas,
-  ``str()`` for decimals, UUIDs, paths and ``ipaddress`` objects, ``"n/d"`` for fractions, ``(start, stop, step)``
-  for ranges and slices, the member's value for ``uuid.SafeUUID``.
+  ``str()`` for decimals, UUIDs, paths and ``ipaddress`` objects, ``"n/d"`` for fractions,
+  ``(start, stop, step)`` for ranges and slices, ``tuple(t)`` for a ``time.struct_time``, the
+  member's value for ``uuid.SafeUUID``.
 
 Needs CPython 3.9+ (zoneinfo, with the system tz database). Reprs are those of the running
 CPython; the committed files come from CPython 3.11.
@@ -30,6 +31,7 @@ import pathlib
 import pickle
 import struct
 import sys
+import time
 import uuid
 import zoneinfo
 
@@ -199,6 +201,14 @@ VALUES = [
     ("ip_v4_iface", ipaddress.IPv4Interface("192.0.2.1/24")),
     ("ip_v6_iface", ipaddress.IPv6Interface("fe80::1%2/64")),
     ("ip_v6_iface_host", ipaddress.IPv6Interface("::1/128")),
+    # time.struct_time: struct_time((9 fields), {'tm_zone': ..., 'tm_gmtoff': ...})
+    ("struct_time_gmtime", time.gmtime(1795929382)),
+    ("struct_time_zone", time.struct_time((2026, 11, 29, 6, 0, 0, 6, 333, 0, "CET", 3600))),
+    ("struct_time_strptime", time.strptime("2026-02-28", "%Y-%m-%d")),
+    ("shape_struct_time_py2", Reduce(time.struct_time, (1970, 1, 1, 0, 0, 0, 3, 1, 0), {})),
+    ("shape_struct_time_list", Reduce(time.struct_time, [2026, 1, 2, 3, 4, 5, 6, 7, -1])),
+    ("shape_struct_time_ten", Reduce(time.struct_time, (2026, 1, 2, 3, 4, 5, 6, 7, 1, "X"), {"tm_gmtoff": 60})),
+    ("shape_struct_time_any", Reduce(time.struct_time, ("a", 2.5, None, [1], 5, 6, 7, 8, 9))),
     # built-in exceptions, kept inert
     ("exc_value", ValueError("bad value")),
     ("exc_empty", KeyError()),
@@ -254,6 +264,8 @@ def natural(v):
         return str(v)
     if isinstance(v, fractions.Fraction):
         return f"{v.numerator}/{v.denominator}"
+    if isinstance(v, time.struct_time):
+        return tuple(v)
     if isinstance(v, (range, slice)):
         return (v.start, v.stop, v.step)
     return NO_NATURAL

@@ -152,7 +152,10 @@ fn fixtures_read_as_cpython_repr_and_into_rust_types() {
             assert_eq!(again.to_string(), fx.repr, "{what}: the Rust type written");
         } else {
             assert!(
-                fx.name.starts_with("exc_") || fx.name == "nested" || fx.name.contains("huge"),
+                fx.name.starts_with("exc_")
+                    || fx.name.contains("struct_time")
+                    || fx.name == "nested"
+                    || fx.name.contains("huge"),
                 "{what}: no Rust type for {v}"
             );
             if fx.name.contains("huge") {
@@ -950,6 +953,20 @@ fn plain_rust_types_read_the_natural_forms() {
         if want.starts_with(['\'', '"']) {
             let s: String = from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(Value::Str(s).to_string(), want, "{what}");
+        } else if fx.name.contains("struct_time") {
+            // Its nine fields, into an array as into any sequence (or as `Value`s, for the
+            // hand-made one of other types).
+            let got = match from_slice::<[i64; 9]>(&fx.pickle) {
+                Ok(t) => Value::Tuple(t.iter().map(|&i| Value::Int(i)).collect()),
+                Err(_) => {
+                    Value::Tuple(from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}")))
+                }
+            };
+            assert_eq!(got.to_string(), want, "{what}");
+            assert_eq!(
+                fx.name == "shape_struct_time_any",
+                from_slice::<[i64; 9]>(&fx.pickle).is_err()
+            );
         } else if want.starts_with('(') {
             let Ok(t) = from_slice::<(Option<i128>, Option<i128>, Option<i128>)>(&fx.pickle) else {
                 assert_eq!(fx.name, "slice_any", "{what}");

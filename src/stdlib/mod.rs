@@ -61,10 +61,11 @@
 //! microsecond at or before with [`DateTime::from_system_time_floor`] and
 //! [`TimeDelta::from_duration_floor`]).
 //!
-//! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace` and
-//! `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
+//! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace`,
+//! `time.struct_time` and `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
 //! `repr()` (`namespace(a=1, b='x')`, `array('i', [1, 2])`); a namespace reads into a struct
-//! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`).
+//! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`), a
+//! struct_time into a tuple (or array, or `Vec`) of its nine fields.
 //!
 //! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
@@ -111,6 +112,7 @@
 //! | `Fraction` | `str`, `"numerator/denominator"`, always with the denominator (`"3/1"`) |
 //! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
 //! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
+//! | `time.struct_time` | its nine fields as a tuple, as `tuple(t)` (no `tm_zone`, `tm_gmtoff`) |
 //! | `ipaddress` addresses, networks, interfaces | `str`, as Python's `str()`: `192.0.2.1`, `fe80::1%eth0`, `10.0.0.0/8`; a `std::net::IpAddr` field reads an address this way |
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
@@ -163,6 +165,7 @@ mod plain;
 mod pytz;
 mod range;
 mod std_time;
+mod struct_time;
 mod uuid;
 
 pub(crate) use self::collections::constructor_items;
@@ -205,6 +208,7 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "pytz" => pytz::is_pytz(name),
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
         "types" => name == "SimpleNamespace",
+        "time" => name == "struct_time",
         "array" => matches!(name, "array" | "_array_reconstructor"),
         "ipaddress" => matches!(
             name,
@@ -272,6 +276,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::BigRange(r) => Value::Tuple(r.into_iter().cloned().collect()),
         Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
         Known::Array(x) => x.natural(),
+        Known::StructTime(fields) => Value::Tuple(fields.to_vec()),
         Known::IpAddress(x) => Value::Str(x.python_str()),
         Known::IpNetwork(x) => Value::Str(x.python_str()),
         Known::IpInterface(x) => Value::Str(x.python_str()),
@@ -334,6 +339,8 @@ enum Known<'a> {
     /// A `types.SimpleNamespace`'s attributes.
     Namespace(Vec<(Value, Value)>),
     Array(array::Array<'a>),
+    /// A `time.struct_time`'s nine fields.
+    StructTime(&'a [Value]),
     IpAddress(IpAddress),
     IpNetwork(IpNetwork),
     IpInterface(IpInterface),
@@ -382,6 +389,7 @@ impl<'a> Known<'a> {
             }
             ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
             ("array", _) => Known::Array(array::Array::of(obj)?),
+            ("time", "struct_time") => Known::StructTime(struct_time::fields(obj)?),
             ("ipaddress", "IPv4Address" | "IPv6Address") => {
                 Known::IpAddress(IpAddress::from_object(obj).ok()?)
             }
@@ -423,6 +431,7 @@ impl<'a> Known<'a> {
             Known::Exception(o) => exception::repr(o, f),
             Known::Namespace(attrs) => namespace::repr(attrs, f),
             Known::Array(x) => fmt::Display::fmt(x, f),
+            Known::StructTime(fields) => struct_time::repr(fields, f),
             Known::IpAddress(x) => fmt::Display::fmt(x, f),
             Known::IpNetwork(x) => fmt::Display::fmt(x, f),
             Known::IpInterface(x) => fmt::Display::fmt(x, f),

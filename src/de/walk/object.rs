@@ -429,8 +429,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        if self.class_of(id).0 == "array" {
-            // An `array.array`: its items, as its natural form has them.
+        let (m, q) = self.class_of(id);
+        if m == "array" || (m, q) == ("time", "struct_time") {
+            // An `array.array`'s items, a `struct_time`'s nine fields: as their natural forms
+            // have them.
             if let Some(items) = self.stdlib_natural()? {
                 return at(self.node, de::Deserializer::deserialize_any(items, visitor));
             }

@@ -91,6 +91,7 @@ def stdlib_allowed(module, name):
         "builtins": lambda n: n in ("range", "slice") or n in EXCEPTIONS,
         "types": lambda n: n == "SimpleNamespace",
         "time": lambda n: n == "struct_time",
+        "re": lambda n: n == "_compile",
         "array": lambda n: n in ("array", "_array_reconstructor"),
         "ipaddress": lambda n: n in (
             "IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface"

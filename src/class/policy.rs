@@ -433,17 +433,21 @@ pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
     false
 }
 
-/// Classes of plain data in modules listed as dangerous for their other names:
-/// `types.SimpleNamespace` is a bag of attributes, where `types` also builds code and
-/// functions.
-const DATA_IN_LISTED_MODULES: &[(&str, &str)] = &[("types", "SimpleNamespace")];
+/// Makers of plain data that the rules below would refuse: `types.SimpleNamespace` is a bag of
+/// attributes, where `types` also builds code and functions; `re._compile` is how CPython
+/// pickles a compiled pattern, where a name ending in `compile` looks like the builtin that
+/// compiles code.
+const DATA_IN_LISTED_MODULES: &[(&str, &str)] = &[("types", "SimpleNamespace"), ("re", "_compile")];
 
 fn dangerous_as_named(module: &str, name: &str) -> bool {
+    if DATA_IN_LISTED_MODULES.contains(&(module, name)) {
+        return false;
+    }
     let dunder = !SAFE_DUNDERS.contains(&(module, name))
         && name
             .split('.')
             .any(|part| part.len() > 4 && part.starts_with("__") && part.ends_with("__"));
-    (module_listed(module) && !DATA_IN_LISTED_MODULES.contains(&(module, name)))
+    module_listed(module)
         || name_listed(module, name)
         || dunder
         || reaches_listed(name)

@@ -62,7 +62,7 @@
 //! [`TimeDelta::from_duration_floor`]).
 //!
 //! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace`,
-//! `time.struct_time` and `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
+//! `time.struct_time`, compiled `re` patterns and `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
 //! `repr()` (`namespace(a=1, b='x')`, `array('i', [1, 2])`); a namespace reads into a struct
 //! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`), a
 //! struct_time into a tuple (or array, or `Vec`) of its nine fields.
@@ -113,6 +113,7 @@
 //! | paths | `str`, as Python's `str()` (`\` separators for Windows paths) |
 //! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
 //! | `time.struct_time` | its nine fields as a tuple, as `tuple(t)` (no `tm_zone`, `tm_gmtoff`) |
+//! | `re.Pattern` | its pattern, a `str` or `bytes` (the flags are left out) |
 //! | `ipaddress` addresses, networks, interfaces | `str`, as Python's `str()`: `192.0.2.1`, `fe80::1%eth0`, `10.0.0.0/8`; a `std::net::IpAddr` field reads an address this way |
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
@@ -161,6 +162,7 @@ mod fraction;
 mod ipaddress;
 mod namespace;
 mod path;
+mod pattern;
 mod plain;
 mod pytz;
 mod range;
@@ -209,6 +211,9 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
         "builtins" => matches!(name, "range" | "slice") || exception::is_exception(name),
         "types" => name == "SimpleNamespace",
         "time" => name == "struct_time",
+        // `re._compile(pattern, flags)`, how CPython pickles a compiled pattern (never called
+        // here).
+        "re" => name == "_compile",
         "array" => matches!(name, "array" | "_array_reconstructor"),
         "ipaddress" => matches!(
             name,
@@ -277,6 +282,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
         Known::Array(x) => x.natural(),
         Known::StructTime(fields) => Value::Tuple(fields.to_vec()),
+        Known::Pattern(pattern, _) => (*pattern).clone(),
         Known::IpAddress(x) => Value::Str(x.python_str()),
         Known::IpNetwork(x) => Value::Str(x.python_str()),
         Known::IpInterface(x) => Value::Str(x.python_str()),
@@ -339,6 +345,8 @@ enum Known<'a> {
     /// A `types.SimpleNamespace`'s attributes.
     Namespace(Vec<(Value, Value)>),
     Array(array::Array<'a>),
+    /// A compiled regular expression's pattern and flags.
+    Pattern(&'a Value, i64),
     /// A `time.struct_time`'s nine fields.
     StructTime(&'a [Value]),
     IpAddress(IpAddress),
@@ -390,6 +398,10 @@ impl<'a> Known<'a> {
             ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
             ("array", _) => Known::Array(array::Array::of(obj)?),
             ("time", "struct_time") => Known::StructTime(struct_time::fields(obj)?),
+            ("re", "_compile") => {
+                let (pattern, flags) = pattern::parts(obj)?;
+                Known::Pattern(pattern, flags)
+            }
             ("ipaddress", "IPv4Address" | "IPv6Address") => {
                 Known::IpAddress(IpAddress::from_object(obj).ok()?)
             }
@@ -432,6 +444,7 @@ impl<'a> Known<'a> {
             Known::Namespace(attrs) => namespace::repr(attrs, f),
             Known::Array(x) => fmt::Display::fmt(x, f),
             Known::StructTime(fields) => struct_time::repr(fields, f),
+            Known::Pattern(pattern, flags) => pattern::repr(pattern, *flags, f),
             Known::IpAddress(x) => fmt::Display::fmt(x, f),
             Known::IpNetwork(x) => fmt::Display::fmt(x, f),
             Known::IpInterface(x) => fmt::Display::fmt(x, f),

@@ -315,12 +315,7 @@ impl IpNetwork {
     /// The network of `addr` and `prefix`: an error if the prefix is longer than the address
     /// or the address has bits set past it (Python's `strict=True`).
     pub fn new(addr: impl Into<IpAddress>, prefix: u8) -> Result<IpNetwork, Error> {
-        let addr = addr.into();
-        let class = match addr.addr {
-            IpAddr::V4(_) => "IPv4Network",
-            IpAddr::V6(_) => "IPv6Network",
-        };
-        check_prefix(&addr, prefix, class)?;
+        let (addr, class) = check_prefix(addr.into(), prefix, ["IPv4Network", "IPv6Network"])?;
         let host_bits = u128::MAX.checked_shr(u32::from(prefix) + 128 - u32::from(addr.bits()));
         if addr.as_u128() & host_bits.unwrap_or(0) != 0 {
             return Err(invalid(
@@ -359,12 +354,7 @@ pub struct IpInterface {
 impl IpInterface {
     /// The interface `addr/prefix`: an error if the prefix is longer than the address.
     pub fn new(addr: impl Into<IpAddress>, prefix: u8) -> Result<IpInterface, Error> {
-        let addr = addr.into();
-        let class = match addr.addr {
-            IpAddr::V4(_) => "IPv4Interface",
-            IpAddr::V6(_) => "IPv6Interface",
-        };
-        check_prefix(&addr, prefix, class)?;
+        let (addr, _) = check_prefix(addr.into(), prefix, ["IPv4Interface", "IPv6Interface"])?;
         Ok(IpInterface { addr, prefix })
     }
 }
@@ -378,14 +368,20 @@ prefixed!(
     "IPv4Interface('192.0.2.1/24')"
 );
 
-fn check_prefix(addr: &IpAddress, prefix: u8, class: &str) -> Result<(), Error> {
+/// `addr` if `prefix` fits it, and which of the `[IPv4, IPv6]` classes it makes.
+fn check_prefix(
+    addr: IpAddress,
+    prefix: u8,
+    [v4, v6]: [&'static str; 2],
+) -> Result<(IpAddress, &'static str), Error> {
+    let class = if addr.addr.is_ipv4() { v4 } else { v6 };
     if prefix > addr.bits() {
         return Err(invalid(
             class,
             format_args!("prefix /{prefix} is longer than the address"),
         ));
     }
-    Ok(())
+    Ok((addr, class))
 }
 
 /// A scope id as Python takes it: not empty, without `%` or `/`.

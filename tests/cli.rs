@@ -1489,3 +1489,46 @@ fn control_characters_in_names_do_not_reach_a_terminal() {
         );
     }
 }
+
+/// JSON output escapes DEL and the C1 controls (which serde_json writes raw) as `\u00XX`: the
+/// same JSON, and nothing a terminal acts on; on a terminal, `scan --json` stays valid JSON
+/// (it was run through the escaping of text for a terminal, which made `\x9b`: found by a
+/// review).
+#[test]
+fn json_output_escapes_del_and_c1_and_stays_valid_on_a_terminal() {
+    let dir = scratch("json-c1");
+    // {'k\x9b[31m': '\x7f\x9b[2J'} at protocol 2 (BINUNICODE holds UTF-8).
+    let data_file = dir.join("c1.pkl");
+    let mut data = b"\x80\x02}".to_vec();
+    for text in ["k\u{9b}[31m", "\u{7f}\u{9b}[2J"] {
+        data.push(b'X');
+        data.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        data.extend_from_slice(text.as_bytes());
+    }
+    data.extend_from_slice(b"s.");
+    fs::write(&data_file, &data).unwrap();
+    let out = run(&["to-json", s(&data_file)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(r#""k\u009b[31m": "\u007f\u009b[2J""#),
+        "{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["k\u{9b}[31m"], "\u{7f}\u{9b}[2J");
+    // A global whose name holds C1: `scan --json` names it, under a terminal too.
+    let named = dir.join("named.pkl");
+    fs::write(&named, b"\x80\x04\x8c\x01x\x8c\x04y\xc2\x9bz\x93)R.").unwrap();
+    let bin = env!("CARGO_BIN_EXE_pypickle");
+    let line = format!("{bin} scan --json {}", s(&named));
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` runs");
+    let text = String::from_utf8(out.stdout).unwrap().replace('\r', "");
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(doc.to_string().contains("y\u{9b}z"), "{doc}");
+    assert!(!text.contains('\u{9b}'), "{text:?}");
+}

@@ -82,23 +82,102 @@ pub fn io_message(e: &io::Error) -> String {
 }
 
 /// `text` with the control characters a terminal acts on (C0 but newline and tab, DEL, C1)
-/// written as `\xNN`. What this tool prints is mostly Python's `repr()`, which escapes them in
-/// strs, but the names of globals, classes and attributes in a pickle are printed as they are,
-/// as Python prints them: a hostile pickle's name could carry escape sequences that retitle,
-/// recolour or rewrite the terminal showing it.
+/// written as `\xNN`, and the bidirectional controls as `\uNNNN`. What this tool prints is
+/// mostly Python's `repr()`, which escapes them in strs, but the names of globals, classes and
+/// attributes in a pickle are printed as they are, as Python prints them: a hostile pickle's
+/// name could carry escape sequences that retitle, recolour or rewrite the terminal showing
+/// it, or reorder what it shows.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    let acts = |c: char| c.is_control() && c != '\n' && c != '\t';
+    // And the bidirectional controls, which reorder what the terminal shows ("Trojan
+    // Source"); Python's repr() escapes them in strs too.
+    let acts = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     if !text.contains(acts) {
         return Cow::Borrowed(text);
     }
     let mut safe = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match acts(c) {
-            true => safe.push_str(&format!("\\x{:02x}", c as u32)),
+            true if (c as u32) < 0x100 => safe.push_str(&format!("\\x{:02x}", c as u32)),
+            true => safe.push_str(&format!("\\u{:04x}", c as u32)),
             false => safe.push(c),
         }
     }
     Cow::Owned(safe)
+}
+
+/// A writer of JSON text that also escapes DEL and the C1 controls (U+007F-U+009F) in its
+/// strings as `\u007f`..`\u009f`, which serde_json writes raw: still the same JSON, and safe
+/// for a terminal (where C1's CSI acts as ESC `[` does). In JSON text these characters can
+/// only be inside strings; in UTF-8, DEL is its own byte and C1 is `0xC2` then `0x80`-`0x9F`
+/// (`0xC2` is never a continuation byte), so the bytes are rewritten as they pass.
+pub struct SafeJson<W: Write> {
+    inner: W,
+    /// A `0xC2` at the end of the last write, whose next byte decides what it starts.
+    pending_c2: bool,
+}
+
+impl<W: Write> SafeJson<W> {
+    pub fn new(inner: W) -> SafeJson<W> {
+        SafeJson {
+            inner,
+            pending_c2: false,
+        }
+    }
+
+    /// The writer, every byte passed on.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for SafeJson<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let (mut start, mut i) = (0, 0);
+        if let (true, Some(&b)) = (self.pending_c2, buf.first()) {
+            self.pending_c2 = false;
+            if (0x80..=0x9f).contains(&b) {
+                write!(self.inner, "\\u00{b:02x}")?;
+                (start, i) = (1, 1);
+            } else {
+                self.inner.write_all(&[0xc2])?;
+            }
+        }
+        while i < buf.len() {
+            match (buf[i], buf.get(i + 1)) {
+                (0x7f, _) => {
+                    self.inner.write_all(&buf[start..i])?;
+                    self.inner.write_all(b"\\u007f")?;
+                    start = i + 1;
+                }
+                (0xc2, Some(&c1 @ 0x80..=0x9f)) => {
+                    self.inner.write_all(&buf[start..i])?;
+                    write!(self.inner, "\\u00{c1:02x}")?;
+                    i += 1;
+                    start = i + 1;
+                }
+                (0xc2, None) => {
+                    self.inner.write_all(&buf[start..i])?;
+                    self.pending_c2 = true;
+                    start = buf.len();
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.inner.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.pending_c2) {
+            self.inner.write_all(&[0xc2])?;
+        }
+        self.inner.flush()
+    }
 }
 
 /// Print `line` to standard error, made [`terminal_safe`]: messages name what the pickle names.
@@ -211,6 +290,22 @@ mod tests {
     use super::terminal_safe;
 
     #[test]
+    fn safe_json_escapes_del_and_c1_however_the_writes_are_split() {
+        use std::io::Write as _;
+        let text = "{\"k\\u001b\u{9b}\":\"a\u{7f}\u{80}\u{9f}\u{a0}\u{100}\u{2080}é\"}";
+        let want = "{\"k\\u001b\\u009b\":\"a\\u007f\\u0080\\u009f\u{a0}\u{100}\u{2080}é\"}";
+        for split in 0..=text.len() {
+            let mut out = super::SafeJson::new(Vec::new());
+            out.write_all(&text.as_bytes()[..split]).unwrap();
+            out.write_all(&text.as_bytes()[split..]).unwrap();
+            let out = String::from_utf8(out.into_inner().unwrap()).unwrap();
+            assert_eq!(out, want, "split at {split}");
+            let a: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), a);
+        }
+    }
+
+    #[test]
     fn terminal_safe_escapes_what_a_terminal_acts_on_and_nothing_else() {
         assert_eq!(terminal_safe("é\tx\ny ✓"), "é\tx\ny ✓");
         assert!(matches!(
@@ -221,5 +316,6 @@ mod tests {
             terminal_safe("a\x1b]0;owned\x07b\x7f\u{9b}c\rd\0"),
             "a\\x1b]0;owned\\x07b\\x7f\\x9bc\\x0dd\\x00"
         );
+        assert_eq!(terminal_safe("x\u{202e}y\u{2066}"), "x\\u202ey\\u2066");
     }
 }

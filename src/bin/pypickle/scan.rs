@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pypickle::{Report, Verdict};
 use serde_json::{json, Value as Json};
 
-use crate::io::{Failure, Input, Stdout};
+use crate::io::{Failure, Input, SafeJson, Stdout};
 use crate::Outcome;
 
 /// List every global each file references, with its verdict, without loading anything.
@@ -94,9 +94,13 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     }
     if args.json {
         let doc = json!({ "files": files });
-        let text = serde_json::to_string_pretty(&doc)
-            .map_err(|e| Failure::new(format!("cannot write JSON: {e}")))?;
-        out.line(&text)?;
+        // DEL and C1 in strings escaped too (`SafeJson`): the same JSON, and nothing left
+        // for `Stdout` to escape on a terminal, which would make it invalid.
+        let cannot = |e: &dyn std::fmt::Display| Failure::new(format!("cannot write JSON: {e}"));
+        let mut text = SafeJson::new(Vec::new());
+        serde_json::to_writer_pretty(&mut text, &doc).map_err(|e| cannot(&e))?;
+        let text = text.into_inner().map_err(|e| cannot(&e))?;
+        out.line(&String::from_utf8(text).map_err(|e| cannot(&e))?)?;
     }
     out.flush()?;
     Ok(if dangerous {

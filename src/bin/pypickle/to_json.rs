@@ -1,11 +1,12 @@
 //! `pypickle to-json FILE`: a plain-data pickle as JSON, in `pypickle::json`'s mapping.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use pypickle::json::{self, ErrorKind, JsonOptions};
 use pypickle::DeOptions;
 
-use crate::io::{write_output_streamed, Failure, Input};
+use crate::io::{write_output_streamed, Failure, Input, SafeJson};
 use crate::pickles::{all_read, allow_arguments, Pickles};
 use crate::show::{allow_flags, failure, with_max_expansion};
 use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
@@ -112,15 +113,17 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     // Written as it is made: pretty JSON indents each value by its depth, and a few KB of
     // pickle nesting a million values 250 deep made a gigabyte of text (found by a hunt).
     write_output_streamed(args.output.as_deref(), |out| {
+        // DEL and C1 in strings escaped too: the same JSON, safe for a terminal.
+        let mut out = SafeJson::new(out);
         for j in &docs {
             if args.compact || args.stream {
-                serde_json::to_writer(&mut *out, j)?;
+                serde_json::to_writer(&mut out, j)?;
             } else {
-                serde_json::to_writer_pretty(&mut *out, j)?;
+                serde_json::to_writer_pretty(&mut out, j)?;
             }
             out.write_all(b"\n")?;
         }
-        Ok(())
+        out.flush()
     })?;
     Ok(Outcome::Ok)
 }

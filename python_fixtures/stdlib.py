@@ -231,6 +231,10 @@ VALUES = [
     ("shape_dec_text", Reduce(decimal.Decimal, "  1_000.50e-2 ")),
     ("shape_frac_str", Reduce(fractions.Fraction, "-6/4")),
     ("shape_frac_unreduced", Reduce(fractions.Fraction, 6, -4)),
+    # As Python 2.7 and 3.6-3.10 write any fraction: its str(), here with terms past i128.
+    ("shape_frac_huge_str", Reduce(fractions.Fraction, str(F(2**127)))),
+    ("shape_frac_huge_str_den", Reduce(fractions.Fraction, str(F(-1, 2**127)))),
+    ("shape_frac_huge_str_unreduced", Reduce(fractions.Fraction, f"-{2**130}/{2**129}")),
     ("shape_od_pairs", Reduce(collections.OrderedDict, [["a", 1], ["b", 2]])),
     ("shape_deque_list", Reduce(collections.deque, [1, 2, 3], 2)),
     ("shape_zone_no_cache", dt.datetime(2026, 1, 1, tzinfo=zoneinfo.ZoneInfo.no_cache("Asia/Tokyo"))),

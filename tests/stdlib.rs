@@ -128,7 +128,10 @@ fn too_big_for_rust_types(v: &Value) -> bool {
     let big = |a: &Value| matches!(a, Value::BigInt(b) if b.to_i128().is_none());
     match (o.class.module.as_str(), o.class.name.as_str(), &o.args) {
         ("builtins", "range", Value::Tuple(a)) => a.iter().any(|a| matches!(a, Value::BigInt(_))),
-        ("fractions", "Fraction", Value::Tuple(a)) => a.iter().any(big),
+        ("fractions", "Fraction", Value::Tuple(a)) => match a.as_slice() {
+            [Value::Str(text)] => text.parse::<Fraction>().is_err(),
+            a => a.iter().any(big),
+        },
         _ => false,
     }
 }
@@ -722,7 +725,7 @@ fn values_write_back_byte_for_byte_as_cpython() {
             );
         }
     }
-    assert!(same >= 708, "{same}");
+    assert!(same >= 876, "{same}");
     assert_eq!(normalized, 12);
 }
 
@@ -2998,7 +3001,8 @@ fn ipaddress_objects_read_into_std_net_types_and_parse_as_python() {
 
 /// Compiled patterns (`re._compile(pattern, flags)`) print as CPython prints them: str and
 /// bytes patterns with quotes, escapes and non-ASCII text, cut at 200 characters, every flag
-/// CPython takes; they read as their pattern; `scan` calls them safe.
+/// CPython takes (unnamed bits in hex, found by a review); they read as their pattern; `scan`
+/// calls them safe.
 #[test]
 fn compiled_patterns_print_as_cpython_and_read_as_their_pattern() {
     let script = r#"
@@ -3015,6 +3019,14 @@ for i in range(300):
     else:
         pat = re.compile(re.escape(text), rng.choice(flags_str))
     data = pickle.dumps(pat, rng.choice(range(6)))
+    out.append("\t".join([data.hex(), repr(pat).encode().hex(), repr(pat.pattern).encode().hex()]))
+# Hand-made: flags CPython writes for none of its own patterns, which it loads all the same.
+class R:
+    def __init__(self, *args): self.args = args
+    def __reduce__(self): return re._compile, self.args
+for flags in (512, -512, 544, (1 << 20) | 2, 1 << 30):
+    data = pickle.dumps(R("a", flags), 2)
+    pat = pickle.loads(data)
     out.append("\t".join([data.hex(), repr(pat).encode().hex(), repr(pat.pattern).encode().hex()]))
 sys.stdout.write("\n".join(out))
 "#;
@@ -3040,13 +3052,14 @@ sys.stdout.write("\n".join(out))
         assert!(!pypickle::scan(&pickle).is_dangerous(), "{want}");
         checked += 1;
     }
-    assert_eq!(checked, 300);
-    // Flags CPython refuses (two of ASCII, LOCALE and UNICODE; LOCALE with a str; bits past
-    // ASCII) leave an inert object, printed as one.
+    assert_eq!(checked, 305);
+    // Flags CPython refuses (two of ASCII, LOCALE and UNICODE; LOCALE with a str; UNICODE
+    // with bytes; past a C int) leave an inert object, printed as one.
     for (flags, pattern) in [
         (36i64, Value::from("a")),
         (4, Value::from("a")),
-        (512, Value::from("a")),
+        (260, Value::from("a")),
+        (1 << 31, Value::from("a")),
         (32, Value::Bytes(b"a".to_vec())),
     ] {
         let call = Value::Object(Box::new(pypickle::value::Object {

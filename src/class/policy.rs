@@ -437,10 +437,10 @@ pub(crate) fn is_dangerous(module: &str, name: &str) -> bool {
 /// attributes, where `types` also builds code and functions; `re._compile` is how CPython
 /// pickles a compiled pattern, where a name ending in `compile` looks like the builtin that
 /// compiles code.
-const DATA_IN_LISTED_MODULES: &[(&str, &str)] = &[("types", "SimpleNamespace"), ("re", "_compile")];
+const DATA_EXEMPT: &[(&str, &str)] = &[("types", "SimpleNamespace"), ("re", "_compile")];
 
 fn dangerous_as_named(module: &str, name: &str) -> bool {
-    if DATA_IN_LISTED_MODULES.contains(&(module, name)) {
+    if DATA_EXEMPT.contains(&(module, name)) {
         return false;
     }
     let dunder = !SAFE_DUNDERS.contains(&(module, name))

@@ -253,6 +253,35 @@ fn nearest_f64(n: u128, d: u128) -> f64 {
 
 /// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`
 /// (the underscores left out), and the rest of `s`.
+/// The terms of a fraction's text in the forms `str(Fraction)` gives (`[-]n` or `[-]n/d`, in
+/// Python's syntax for them, as [`Fraction::parse`] reads it), of any size but Python's limit
+/// of 4300 digits a term; `None` for other text or a zero denominator. Not reduced.
+pub(super) fn big_terms(text: &str) -> Option<(BigInt, BigInt)> {
+    let s = super::py_strip(text);
+    let (negative, s) = super::split_sign(s);
+    let (num, rest) = digits(s);
+    let den = match rest
+        .trim_start_matches(super::is_py_space)
+        .strip_prefix('/')
+    {
+        Some(rest) => match digits(rest.trim_start_matches(super::is_py_space)) {
+            (den, "") => den,
+            _ => return None,
+        },
+        None if rest.is_empty() => "1".to_string(),
+        None => return None,
+    };
+    let limit = crate::value::bigint::MAX_STR_DIGITS;
+    let fits = |t: &str| !t.is_empty() && t.len() <= limit;
+    if !fits(&num) || !fits(&den) || den.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Some((
+        BigInt::from_decimal_digits(negative, num.as_bytes()),
+        BigInt::from_decimal_digits(false, den.as_bytes()),
+    ))
+}
+
 fn digits(s: &str) -> (String, &str) {
     let b = s.as_bytes();
     let mut out = String::new();

@@ -403,7 +403,7 @@ fn expect_ipaddress<'a>(v: &'a Value, classes: &[&str]) -> Result<&'a Object, Er
         {
             Ok(o)
         }
-        _ => super::expect_object(v, "ipaddress", classes[0]),
+        _ => super::expect_object(v, "ipaddress", &classes.join(" or ipaddress.")),
     }
 }
 
@@ -439,7 +439,7 @@ fn parse_address(s: &str, v6: Option<bool>) -> Result<IpAddress, Error> {
 }
 
 /// `address/prefix` as Python's `str()` of a network or interface writes it; a prefix of
-/// ASCII digits (leading zeros allowed, as Python allows them), an IPv4 netmask or hostmask,
+/// ASCII digits (leading zeros allowed, as Python allows them, up to its 4300 digits), an IPv4 netmask or hostmask,
 /// or none for the whole address.
 fn parse_prefixed(s: &str, v6: Option<bool>) -> Result<(IpAddress, u8), Error> {
     let (text, prefix) = match s.split_once('/') {
@@ -449,7 +449,11 @@ fn parse_prefixed(s: &str, v6: Option<bool>) -> Result<(IpAddress, u8), Error> {
     let addr = parse_address(text, v6)?;
     let prefix = match prefix {
         None => addr.bits(),
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(p)
+            if !p.is_empty()
+                && p.len() <= crate::value::bigint::MAX_STR_DIGITS
+                && p.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             let digits = p.trim_start_matches('0');
             match digits.parse::<u8>() {
                 Ok(n) => n,
@@ -542,6 +546,10 @@ mod tests {
         assert!("10.0.0.0/+8".parse::<IpNetwork>().is_err());
         assert!("10.0.0.0/".parse::<IpNetwork>().is_err());
         assert_eq!("10.0.0.0/008".parse::<IpNetwork>().unwrap().prefix_len(), 8);
+        // Python's int() takes 4300 digits at most, leading zeros counted (found by a review).
+        let prefix = |zeros: usize| format!("10.0.0.0/{}8", "0".repeat(zeros));
+        assert_eq!(prefix(4299).parse::<IpNetwork>().unwrap().prefix_len(), 8);
+        assert!(prefix(4300).parse::<IpNetwork>().is_err());
         assert_eq!("::/0".parse::<IpNetwork>().unwrap().prefix_len(), 0);
         assert_eq!("1.2.3.4".parse::<IpInterface>().unwrap().prefix_len(), 32);
         assert!("1.2.3.4%x".parse::<IpAddress>().is_err());

@@ -472,7 +472,8 @@ fn big_range(obj: &Object) -> Option<Known<'_>> {
     Some(Known::BigRange(r))
 }
 
-/// `Fraction(numerator, denominator)` with an int too big for [`Fraction`], reduced (terms of
+/// `Fraction(numerator, denominator)` (or `Fraction('n/d')`) with an int too big for
+/// [`Fraction`], reduced (terms of
 /// up to 4096 bits; longer ones as they are, with a positive denominator); `None` for a zero
 /// denominator.
 fn big_fraction(obj: &Object) -> Option<Known<'_>> {
@@ -481,16 +482,24 @@ fn big_fraction(obj: &Object) -> Option<Known<'_>> {
         Value::BigInt(b) => Some(b.clone()),
         _ => None,
     };
+    let int = |b: crate::BigInt| b.to_i64().map_or(Value::BigInt(b), Value::Int);
     match call_args(obj, "fractions.Fraction").ok()? {
         [n, d] => {
             // In lowest terms with a positive denominator, as `Fraction(n, d)` makes it;
             // terms too long to reduce are taken as CPython writes them, already so.
-            let int = |b: crate::BigInt| b.to_i64().map_or(Value::BigInt(b), Value::Int);
             match crate::BigInt::lowest_terms(&big(n)?, &big(d)?) {
                 Some((n, d)) => Some(Known::BigFraction(int(n), int(d))),
                 None if big(d)?.is_negative() || matches!(d, Value::Int(0)) => None,
                 None => Some(Known::BigFraction(n.clone(), d.clone())),
             }
+        }
+        // `Fraction('n/d')`, as Python 2.7 and 3.6-3.10 write every fraction.
+        [Value::Str(text)] => {
+            let (n, d) = fraction::big_terms(text)?;
+            Some(match crate::BigInt::lowest_terms(&n, &d) {
+                Some((n, d)) => Known::BigFraction(int(n), int(d)),
+                None => Known::BigFraction(int(n), int(d)),
+            })
         }
         _ => None,
     }

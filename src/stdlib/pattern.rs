@@ -11,8 +11,8 @@ const UNICODE: i64 = 32;
 const LOCALE: i64 = 4;
 const ASCII: i64 = 256;
 
-/// The names `repr()` gives the flags, in its order (CPython 3.8-3.12's; 3.13 has no
-/// `re.TEMPLATE`, which it refuses).
+/// The names `repr()` gives the flags, in its order (CPython 3.8-3.12's; 3.13 prints
+/// `re.TEMPLATE`, which it no longer names, as `0x1`).
 const FLAG_NAMES: [(&str, i64); 9] = [
     ("re.TEMPLATE", 1),
     ("re.IGNORECASE", 2),
@@ -26,14 +26,16 @@ const FLAG_NAMES: [(&str, i64); 9] = [
 ];
 
 /// The pattern (a str or bytes) and flags of `obj` if it is `re._compile(pattern, flags)` in
-/// the shape CPython writes, with flags it accepts: no bits past `re.ASCII`, at most one of
+/// the shape CPython writes, with flags it accepts: any C `int`, with at most one of
 /// `re.ASCII`, `re.LOCALE` and `re.UNICODE`, `re.LOCALE` only and `re.UNICODE` never for
-/// bytes. (Whether the pattern itself compiles is not checked.)
+/// bytes. Whether the pattern itself compiles is not checked, nor what flags it sets inline:
+/// CPython's own pickles carry those in `flags` and print the same, but a hand-made
+/// `re._compile('(?i)a', 0)`, which CPython prints with `re.IGNORECASE`, prints without.
 pub(crate) fn parts(obj: &Object) -> Option<(&Value, i64)> {
     let [pattern, Value::Int(flags)] = super::call_args(obj, "re.Pattern").ok()? else {
         return None;
     };
-    let flags = *flags;
+    let flags = i64::from(i32::try_from(*flags).ok()?);
     let bytes = match pattern {
         Value::Str(_) => false,
         Value::Bytes(_) => true,
@@ -42,7 +44,7 @@ pub(crate) fn parts(obj: &Object) -> Option<(&Value, i64)> {
     let kinds = (flags & (UNICODE | LOCALE | ASCII)).count_ones();
     // Bytes take `re.LOCALE` and never `re.UNICODE`; a str the other way round.
     let refused = if bytes { UNICODE } else { LOCALE };
-    let fits = (0..2 * ASCII).contains(&flags) && kinds <= 1 && flags & refused == 0;
+    let fits = kinds <= 1 && flags & refused == 0;
     fits.then_some((pattern, flags))
 }
 
@@ -74,7 +76,8 @@ pub(crate) fn repr(pattern: &Value, flags: i64, f: &mut Formatter<'_>) -> fmt::R
         if !names.is_empty() {
             names.push('|');
         }
-        write!(names, "0x{left:x}")?;
+        // As C's `%x` prints the `int`: a negative one as its 32 bits.
+        write!(names, "0x{:x}", left as i32 as u32)?;
     }
     if !names.is_empty() {
         write!(f, ", {names}")?;

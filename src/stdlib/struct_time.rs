@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Formatter};
 
-use crate::value::{Made, Object, Value};
+use crate::value::{Object, Value};
 
 /// The fields `repr()` shows, in order: the nine a struct_time is a sequence of.
 const FIELDS: [&str; 9] = [
@@ -19,18 +19,8 @@ const EXTRA: [&str; 2] = ["tm_zone", "tm_gmtoff"];
 /// tuple or list of 9 to 11 items, and perhaps a dict giving only the extra fields the
 /// sequence leaves out.
 pub(crate) fn fields(obj: &Object) -> Option<&[Value]> {
-    let plain = matches!(obj.made, Made::Call | Made::New)
-        && obj.kwargs.is_none()
-        && obj.state.is_empty()
-        && obj.list_items.is_empty()
-        && obj.dict_items.is_empty();
-    let Value::Tuple(args) = &obj.args else {
-        return None;
-    };
-    if !plain {
-        return None;
-    }
-    let (seq, extra) = match args.as_slice() {
+    let args = super::call_args(obj, "time.struct_time").ok()?;
+    let (seq, extra) = match args {
         [seq] => (seq, None),
         [seq, Value::Dict(extra)] => (seq, Some(extra)),
         _ => return None,

@@ -251,8 +251,6 @@ fn nearest_f64(n: u128, d: u128) -> f64 {
     mantissa as f64 * f64::from_bits(((1023 + scale) as u64) << 52)
 }
 
-/// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`
-/// (the underscores left out), and the rest of `s`.
 /// The terms of a fraction's text in the forms `str(Fraction)` gives (`[-]n` or `[-]n/d`, in
 /// Python's syntax for them, as [`Fraction::parse`] reads it), of any size but Python's limit
 /// of 4300 digits a term; `None` for other text or a zero denominator. Not reduced.
@@ -282,6 +280,8 @@ pub(super) fn big_terms(text: &str) -> Option<(BigInt, BigInt)> {
     ))
 }
 
+/// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`
+/// (the underscores left out), and the rest of `s`.
 fn digits(s: &str) -> (String, &str) {
     let b = s.as_bytes();
     let mut out = String::new();

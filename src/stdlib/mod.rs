@@ -62,10 +62,11 @@
 //! [`TimeDelta::from_duration_floor`]).
 //!
 //! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace`,
-//! `time.struct_time`, compiled `re` patterns and `array.array` are allowed too and stay inert [`Value::Object`]s, printed as CPython's
-//! `repr()` (`namespace(a=1, b='x')`, `array('i', [1, 2])`); a namespace reads into a struct
+//! `time.struct_time`, compiled `re` patterns and `array.array` are allowed too and stay inert
+//! [`Value::Object`]s, printed as CPython's `repr()` (`namespace(a=1, b='x')`,
+//! `re.compile('a+', re.IGNORECASE)`, `array('i', [1, 2])`); a namespace reads into a struct
 //! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`), a
-//! struct_time into a tuple (or array, or `Vec`) of its nine fields.
+//! struct_time into a tuple (or array, or `Vec`) of its nine fields, a pattern as its pattern.
 //!
 //! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
@@ -473,9 +474,8 @@ fn big_range(obj: &Object) -> Option<Known<'_>> {
 }
 
 /// `Fraction(numerator, denominator)` (or `Fraction('n/d')`) with an int too big for
-/// [`Fraction`], reduced (terms of
-/// up to 4096 bits; longer ones as they are, with a positive denominator); `None` for a zero
-/// denominator.
+/// [`Fraction`], reduced (terms of up to 4096 bits; longer ones as they are, with a positive
+/// denominator); `None` for a zero denominator.
 fn big_fraction(obj: &Object) -> Option<Known<'_>> {
     let big = |v: &Value| match v {
         Value::Int(i) => Some(crate::BigInt::from(*i)),
@@ -495,11 +495,10 @@ fn big_fraction(obj: &Object) -> Option<Known<'_>> {
         }
         // `Fraction('n/d')`, as Python 2.7 and 3.6-3.10 write every fraction.
         [Value::Str(text)] => {
+            // (Terms too long to reduce are taken as written: CPython wrote them reduced.)
             let (n, d) = fraction::big_terms(text)?;
-            Some(match crate::BigInt::lowest_terms(&n, &d) {
-                Some((n, d)) => Known::BigFraction(int(n), int(d)),
-                None => Known::BigFraction(int(n), int(d)),
-            })
+            let (n, d) = crate::BigInt::lowest_terms(&n, &d).unwrap_or((n, d));
+            Some(Known::BigFraction(int(n), int(d)))
         }
         _ => None,
     }

@@ -3053,6 +3053,25 @@ sys.stdout.write("\n".join(out))
         checked += 1;
     }
     assert_eq!(checked, 305);
+    // Only that exact name is exempt: reached through it or another module, or spelled
+    // otherwise (`re.compile` is the builtin's name), it stays dangerous.
+    for (module, name) in [
+        ("re", "_compile.__globals__"),
+        ("re", "_compile.__builtins__"),
+        ("fnmatch", "re._compile"),
+        ("re.__init__", "_compile.__globals__"),
+        ("re", "compile"),
+    ] {
+        let mut data = b"\x80\x04".to_vec();
+        for part in [module, name] {
+            data.push(0x8c);
+            data.push(part.len() as u8);
+            data.extend_from_slice(part.as_bytes());
+        }
+        data.extend_from_slice(b"\x93.");
+        let report = pypickle::scan(&data);
+        assert!(report.is_dangerous(), "{module}.{name}");
+    }
     // Flags CPython refuses (two of ASCII, LOCALE and UNICODE; LOCALE with a str; UNICODE
     // with bytes; past a C int) leave an inert object, printed as one.
     for (flags, pattern) in [

@@ -466,7 +466,9 @@ fn a_nested_registered_class_in_a_module_the_danger_list_names_reads_back() {
 /// As a dict key, an instance of a registered tuple struct is a namedtuple, which Python hashes
 /// when its fields are hashable (the `{Pair(1, 'a'): 1}` case above loads in CPython); a
 /// field Python cannot hash is refused as in a plain tuple. An instance written with its
-/// attributes is refused: Python cannot hash a dataclass's (unless frozen).
+/// attributes is refused for a `class` (Python cannot hash a plain dataclass's), and written
+/// for a `frozen_dataclass`, whose instances CPython loads as keys at every protocol (a
+/// review found no registration that wrote a frozen dataclass's).
 #[test]
 fn registered_instances_as_dict_keys() {
     #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -493,9 +495,29 @@ fn registered_instances_as_dict_keys() {
     let e = pypickle::to_vec_with(&m, &ser(4)).unwrap_err();
     assert!(
         e.to_string()
-            .contains("Python cannot hash a dataclass's (unless frozen)"),
+            .contains("Python cannot hash a plain dataclass's; register a frozen dataclass with frozen_dataclass"),
         "{e}"
     );
+    /// A map of one entry (a `Frozen`'s float keeps it out of `BTreeMap` and `HashMap`).
+    struct OneEntry(Frozen, i64);
+    impl Serialize for OneEntry {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(1))?;
+            m.serialize_entry(&self.0, &self.1)?;
+            m.end()
+        }
+    }
+    let frozen = Frozen {
+        key: "k".into(),
+        value: 0.5,
+    };
+    let lines: Vec<String> = (0..=5)
+        .map(|p| hex(&pypickle::to_vec_with(&OneEntry(frozen.clone(), 1), &ser(p)).unwrap()))
+        .collect();
+    for (p, repr) in oracle("loads", &lines).iter().enumerate() {
+        assert_eq!(repr, "{Frozen(key='k', value=0.5): 1}", "protocol {p}");
+    }
 }
 
 #[test]

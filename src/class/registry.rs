@@ -92,6 +92,9 @@ pub(crate) struct Entry {
     /// A class whose instances are made by calling it with the fields as arguments,
     /// `cls(*fields)`, at every protocol (see [`ClassRegistry::called_class`]).
     pub called: bool,
+    /// A class Python hashes by the attributes written (a frozen dataclass): its instances
+    /// may be written as dict keys and set elements (see [`ClassRegistry::frozen_dataclass`]).
+    pub hashable: bool,
     /// A Python `Enum` class mapped member by member ([`ClassRegistry::python_enum`]).
     pub python_enum: bool,
     /// For a Python `Enum` class: the member values and the variants they stand for.
@@ -112,6 +115,7 @@ impl fmt::Debug for ClassRegistry {
                     _ if e.container => " (container_class)",
                     _ if e.called => " (called_class)",
                     _ if e.namedtuple => " (namedtuple)",
+                    _ if e.hashable => " (frozen_dataclass)",
                     StateForm::Slots => " (slots_class)",
                     StateForm::Fields => " (frozen_slots_dataclass)",
                     StateForm::Dict => "",
@@ -297,6 +301,36 @@ impl ClassRegistry {
             ),
         };
         self.class_named(name, python)
+    }
+
+    /// [`class`](Self::class) for a frozen `@dataclass(frozen=True)` without `slots=True`:
+    /// written the same way, and, as Python hashes such an instance by its fields, also as a
+    /// dict key or set element, which `class` refuses (a plain dataclass's instance is not
+    /// hashable, and its pickle as a key would not load). For `slots=True`, use
+    /// [`frozen_slots_dataclass`](Self::frozen_slots_dataclass).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use pypickle::{ClassRegistry, DeOptions, SerOptions};
+    ///
+    /// // @dataclass(frozen=True)
+    /// // class Sku:
+    /// //     name: str
+    /// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Eq, PartialOrd, Ord, Debug)]
+    /// struct Sku { name: String }
+    ///
+    /// let reg = ClassRegistry::new().frozen_dataclass::<Sku>("shop.Sku");
+    /// let stock = BTreeMap::from([(Sku { name: "pen".into() }, 3)]);
+    /// let bytes = pypickle::to_vec_with(&stock, &SerOptions::new().registry(reg.clone()))?;
+    /// let back: BTreeMap<Sku, i64> = pypickle::from_slice_with(&bytes, &DeOptions::new().registry(reg))?;
+    /// assert_eq!(back, stock);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`class`](Self::class).
+    pub fn frozen_dataclass<T: Deserialize<'static>>(self, python: &str) -> Self {
+        self.class::<T>(python).last(|e| e.hashable = true)
     }
 
     /// [`class`](Self::class) for a class with `__slots__` and no `__dict__`: the fields are
@@ -512,6 +546,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             called: false,
+            hashable: false,
             members: Vec::new(),
             python_enum: false,
             other_members: false,
@@ -552,6 +587,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             called: false,
+            hashable: false,
             members: Vec::new(),
             python_enum: false,
             other_members: false,
@@ -623,6 +659,7 @@ impl ClassRegistry {
             container: false,
             namedtuple: false,
             called: false,
+            hashable: false,
             members,
             python_enum: true,
             other_members: takes_other_variants::<E>(),

@@ -894,11 +894,12 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
     /// state)` for a class with `__slots__`. Its writer's flags.
     #[inline(never)]
     fn instance_head(ser: &mut Serializer<W, P45>, class: &crate::class::Entry) -> Result<usize> {
-        if ser.key() && class.state != StateForm::Fields {
+        if ser.key() && class.state != StateForm::Fields && !class.hashable {
             return Err(unserializable(
-                "an instance of a registered struct (written with its attributes) cannot be a \
-                 dict key or set element: Python cannot hash a dataclass's (unless frozen); \
-                 register a tuple struct for a namedtuple key",
+                "an instance of a class registered with `class` cannot be a dict key or set \
+                 element: Python cannot hash a plain dataclass's; register a frozen dataclass \
+                 with frozen_dataclass (frozen_slots_dataclass for slots=True), or a tuple \
+                 struct for a namedtuple key",
             ));
         }
         if P45 && class.state == StateForm::Fields {

@@ -138,7 +138,7 @@ pub fn registry() -> ClassRegistry {
     ClassRegistry::new()
         .class::<Point>("pypickle_classes.Point")
         .class::<Person>("pypickle_classes.Person")
-        .class::<Frozen>("pypickle_classes.Frozen")
+        .frozen_dataclass::<Frozen>("pypickle_classes.Frozen")
         .class::<Empty>("pypickle_classes.Empty")
         .slots_class::<Slotted>("pypickle_classes.Slotted")
         .class::<Pair>("pypickle_classes.Pair")

@@ -121,20 +121,14 @@ impl Fraction {
     pub(super) fn parse(text: &str) -> Result<Fraction, Error> {
         let bad = || invalid(FRACTION, format_args!("{text:?} is not a fraction"));
         let overflow = || invalid(FRACTION, format_args!("{text:?} does not fit i128 terms"));
-        let s = super::py_strip(text);
-        let (negative, s) = super::split_sign(s);
-        let (num, rest) = digits(s);
-        let slash = rest
-            .trim_start_matches(super::is_py_space)
-            .strip_prefix('/');
-        if let Some(rest) = slash {
-            let (den, tail) = digits(rest.trim_start_matches(super::is_py_space));
-            if num.is_empty() || den.is_empty() || !tail.is_empty() {
-                return Err(bad());
+        let (negative, num, rest) = match split(text) {
+            Split::Ratio(Some((negative, num, den))) => {
+                return Fraction::from_digits(negative, &num, &den)
+                    .map_err(|e| e.unwrap_or_else(overflow));
             }
-            return Fraction::from_digits(negative, &num, &den)
-                .map_err(|e| e.unwrap_or_else(overflow));
-        }
+            Split::Ratio(None) => return Err(bad()),
+            Split::Other(negative, num, rest) => (negative, num, rest),
+        };
         let (frac, rest) = match rest.strip_prefix('.') {
             Some(rest) => digits(rest),
             None => (String::new(), rest),
@@ -255,19 +249,10 @@ fn nearest_f64(n: u128, d: u128) -> f64 {
 /// Python's syntax for them, as [`Fraction::parse`] reads it), of any size but Python's limit
 /// of 4300 digits a term; `None` for other text or a zero denominator. Not reduced.
 pub(super) fn big_terms(text: &str) -> Option<(BigInt, BigInt)> {
-    let s = super::py_strip(text);
-    let (negative, s) = super::split_sign(s);
-    let (num, rest) = digits(s);
-    let den = match rest
-        .trim_start_matches(super::is_py_space)
-        .strip_prefix('/')
-    {
-        Some(rest) => match digits(rest.trim_start_matches(super::is_py_space)) {
-            (den, "") => den,
-            _ => return None,
-        },
-        None if rest.is_empty() => "1".to_string(),
-        None => return None,
+    let (negative, num, den) = match split(text) {
+        Split::Ratio(terms) => terms?,
+        Split::Other(negative, num, "") => (negative, num, "1".to_string()),
+        Split::Other(..) => return None,
     };
     let limit = crate::value::bigint::MAX_STR_DIGITS;
     let fits = |t: &str| !t.is_empty() && t.len() <= limit;
@@ -278,6 +263,33 @@ pub(super) fn big_terms(text: &str) -> Option<(BigInt, BigInt)> {
         BigInt::from_decimal_digits(negative, num.as_bytes()),
         BigInt::from_decimal_digits(false, den.as_bytes()),
     ))
+}
+
+/// A fraction's text as Python's `Fraction(str)` begins to read it (see [`Fraction::parse`]).
+enum Split<'a> {
+    /// `[sign]n/d`: the sign and both terms' digits, or `None` if either is missing or
+    /// anything follows.
+    Ratio(Option<(bool, String, String)>),
+    /// No `/`: the sign, the leading digits, and the rest.
+    Other(bool, String, &'a str),
+}
+
+/// Split `text` (whitespace around it, and about a `/`) into [`Split`].
+fn split(text: &str) -> Split<'_> {
+    let s = super::py_strip(text);
+    let (negative, s) = super::split_sign(s);
+    let (num, rest) = digits(s);
+    match rest
+        .trim_start_matches(super::is_py_space)
+        .strip_prefix('/')
+    {
+        Some(rest) => {
+            let (den, tail) = digits(rest.trim_start_matches(super::is_py_space));
+            let whole = !num.is_empty() && !den.is_empty() && tail.is_empty();
+            Split::Ratio(whole.then_some((negative, num, den)))
+        }
+        None => Split::Other(negative, num, rest),
+    }
 }
 
 /// The leading ASCII digits of `s`, grouped by single underscores as Python's `\d+(_\d+)*`

@@ -149,9 +149,7 @@ impl From<Ipv6Addr> for IpAddress {
 impl Display for IpAddress {
     /// Python's `repr()`: `IPv4Address('192.0.2.1')`, `IPv6Address('fe80::1%eth0')`.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{}(", self.class())?;
-        write_str_repr(f, &self.python_str())?;
-        f.write_str(")")
+        write_repr(f, self.class(), &self.python_str())
     }
 }
 
@@ -254,9 +252,7 @@ macro_rules! prefixed {
         impl Display for $t {
             #[doc = concat!("Python's `repr()`: `", $repr, "`.")]
             fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-                write!(f, "{}(", self.class())?;
-                write_str_repr(f, &self.python_str())?;
-                f.write_str(")")
+                write_repr(f, self.class(), &self.python_str())
             }
         }
 
@@ -368,6 +364,14 @@ prefixed!(
     "IPv4Interface('192.0.2.1/24')"
 );
 
+/// Python's `repr()` of every `ipaddress` object: its class called with its `str()`,
+/// `IPv4Network('10.0.0.0/8')`.
+fn write_repr(f: &mut Formatter<'_>, class: &str, text: &str) -> fmt::Result {
+    write!(f, "{class}(")?;
+    write_str_repr(f, text)?;
+    f.write_str(")")
+}
+
 /// `addr` if `prefix` fits it, and which of the `[IPv4, IPv6]` classes it makes.
 fn check_prefix(
     addr: IpAddress,
@@ -439,8 +443,8 @@ fn parse_address(s: &str, v6: Option<bool>) -> Result<IpAddress, Error> {
 }
 
 /// `address/prefix` as Python's `str()` of a network or interface writes it; a prefix of
-/// ASCII digits (leading zeros allowed, as Python allows them, up to its 4300 digits), an IPv4 netmask or hostmask,
-/// or none for the whole address.
+/// ASCII digits (leading zeros allowed, as Python allows them, up to its 4300 digits), an
+/// IPv4 netmask or hostmask, or none for the whole address.
 fn parse_prefixed(s: &str, v6: Option<bool>) -> Result<(IpAddress, u8), Error> {
     let (text, prefix) = match s.split_once('/') {
         Some((text, prefix)) => (text, Some(prefix)),

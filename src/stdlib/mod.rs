@@ -256,6 +256,13 @@ pub(crate) fn array_bytes(obj: &Object) -> Option<usize> {
     }
 }
 
+/// Whether the objects of `module.name` read, whatever is asked of them, as the items their
+/// plain form holds (an `array.array`'s items, a `struct_time`'s nine fields), not as their
+/// parts.
+pub(crate) fn natural_is_items(module: &str, name: &str) -> bool {
+    module == "array" || (module, name) == ("time", "struct_time")
+}
+
 /// The plain serde form of a scalar-like standard library object (see the module docs);
 /// `None` for anything else, collections included.
 pub(crate) fn natural(obj: &Object) -> Option<Value> {

@@ -140,7 +140,7 @@ impl<W: Write> Write for SafeJson<W> {
         if let (true, Some(&b)) = (self.pending_c2, buf.first()) {
             self.pending_c2 = false;
             if (0x80..=0x9f).contains(&b) {
-                write!(self.inner, "\\u00{b:02x}")?;
+                escape(&mut self.inner, b)?;
                 (start, i) = (1, 1);
             } else {
                 self.inner.write_all(&[0xc2])?;
@@ -150,12 +150,12 @@ impl<W: Write> Write for SafeJson<W> {
             match (buf[i], buf.get(i + 1)) {
                 (0x7f, _) => {
                     self.inner.write_all(&buf[start..i])?;
-                    self.inner.write_all(b"\\u007f")?;
+                    escape(&mut self.inner, 0x7f)?;
                     start = i + 1;
                 }
                 (0xc2, Some(&c1 @ 0x80..=0x9f)) => {
                     self.inner.write_all(&buf[start..i])?;
-                    write!(self.inner, "\\u00{c1:02x}")?;
+                    escape(&mut self.inner, c1)?;
                     i += 1;
                     start = i + 1;
                 }
@@ -178,6 +178,11 @@ impl<W: Write> Write for SafeJson<W> {
         }
         self.inner.flush()
     }
+}
+
+/// JSON's escape of the character U+00`code` (DEL or C1: its code is the byte that ends it).
+fn escape(out: &mut impl Write, code: u8) -> io::Result<()> {
+    write!(out, "\\u00{code:02x}")
 }
 
 /// Print `line` to standard error, made [`terminal_safe`]: messages name what the pickle names.

@@ -430,7 +430,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             }
         }
         let (m, q) = self.class_of(id);
-        if m == "array" || (m, q) == ("time", "struct_time") {
+        if crate::stdlib::natural_is_items(m, q) {
             // An `array.array`'s items, a `struct_time`'s nine fields: as their natural forms
             // have them.
             if let Some(items) = self.stdlib_natural()? {

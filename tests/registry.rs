@@ -2268,3 +2268,95 @@ fn a_python_enum_and_a_struct_of_one_name_are_both_registered() {
         assert_eq!(back, members::Perm::W);
     }
 }
+
+/// A member of a registered Python `Enum` read into a number or a `String` is its value, as
+/// `member.value` gives it and as a member of an unregistered `IntEnum` reads; a value of the
+/// other type is an error that says what the member holds. An identifier (a struct's field
+/// name) and serde's buffering still see the Rust variant's name. A `String` got the variant's
+/// name, and an `i64` an error about a string the pickle does not hold.
+#[test]
+fn enum_members_read_into_scalars_are_their_values() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+    enum Mood {
+        Happy,
+        Sad,
+    }
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+    enum Level {
+        Low,
+        High,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Row {
+        mood: String,
+        level: i64,
+        small: u8,
+        maybe: Option<String>,
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Either {
+        M(Mood),
+        Other(i64),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[allow(non_snake_case)]
+    struct Keyed {
+        High: i64,
+    }
+    let reg = ClassRegistry::new()
+        .python_enum::<Mood>(
+            "pypickle_classes.Mood",
+            [("Happy", "happy"), ("Sad", "sad")],
+        )
+        .python_enum::<Level>("pypickle_classes.Level", [("Low", 1), ("High", 2)]);
+    let de = DeOptions::new().registry(reg);
+    let exprs: Vec<String> = (0..=5u8)
+        .flat_map(|p| {
+            [
+                format!(
+                    "{p}\t{{'mood': C.Mood.SAD, 'level': C.Level.HIGH, 'small': C.Level.LOW, \
+                     'maybe': C.Mood.HAPPY}}"
+                ),
+                format!("{p}\t{{'mood': C.Level.LOW, 'level': 1, 'small': 1, 'maybe': None}}"),
+                format!("{p}\t{{'mood': 'x', 'level': C.Mood.SAD, 'small': 1, 'maybe': None}}"),
+                format!("{p}\t[C.Mood.SAD, 5]"),
+                format!("{p}\t{{C.Level.HIGH: 7}}"),
+            ]
+        })
+        .collect();
+    let theirs = oracle("dumps", &exprs);
+    for (proto, p) in theirs.chunks(5).enumerate() {
+        let why = format!("protocol {proto}");
+        let row: Row = pypickle::from_slice_with(&unhex(&p[0]), &de).expect(&why);
+        assert_eq!(
+            row,
+            Row {
+                mood: "sad".into(),
+                level: 2,
+                small: 1,
+                maybe: Some("happy".into())
+            },
+            "{why}"
+        );
+        let err = pypickle::from_slice_with::<Row>(&unhex(&p[1]), &de).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "mood: invalid type: a member of the Python Enum pypickle_classes.Level whose \
+                 value is of type int, expected a string"
+            ),
+            "{why}: {err}"
+        );
+        let err = pypickle::from_slice_with::<Row>(&unhex(&p[2]), &de).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the Python Enum pypickle_classes.Mood whose value is of type str"),
+            "{why}: {err}"
+        );
+        // serde's buffering keeps the variant's name, so an untagged enum finds its variant.
+        let both: Vec<Either> = pypickle::from_slice_with(&unhex(&p[3]), &de).expect(&why);
+        assert_eq!(both, [Either::M(Mood::Sad), Either::Other(5)], "{why}");
+        let keyed: Keyed = pypickle::from_slice_with(&unhex(&p[4]), &de).expect(&why);
+        assert_eq!(keyed, Keyed { High: 7 }, "{why}");
+    }
+}

@@ -601,7 +601,8 @@ impl ClassRegistry {
     /// takes it (a member the Python side added later, say). A member pickled by name (`getattr(Class, 'Member')`, as
     /// `enum.pickle_by_enum_name` does) reads as the variant of that name. Where serde asks for
     /// any value (`deserialize_any`: an untagged enum, a flattened field), a member is its
-    /// variant's name, the form serde gives a unit variant. For an `IntFlag` or `Flag`, whose
+    /// variant's name, the form serde gives a unit variant; read into a number or a `String`,
+    /// it is its value, as Python's `member.value`. For an `IntFlag` or `Flag`, whose
     /// combined values are members too, a newtype over the value registered with
     /// [`called_class`](Self::called_class) takes any of them.
     ///

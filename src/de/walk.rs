@@ -553,10 +553,21 @@ fn missing_value<T>() -> Result<T> {
 }
 
 /// The message for a number or text asked of an instance of `class` that stands for neither
-/// (`made_from`: the type of the one argument it was made from alone, as an `Enum` member is).
+/// (`made_from`: the type of the one argument it was made from alone, as an `Enum` member is;
+/// `member`: the class is registered with `ClassRegistry::python_enum`).
 #[cold]
-pub(crate) fn instance_mismatch(class: &str, expected: &str, made_from: Option<&str>) -> String {
+pub(crate) fn instance_mismatch(
+    class: &str,
+    expected: &str,
+    made_from: Option<&str>,
+    member: bool,
+) -> String {
     match made_from {
+        Some(arg) if member => format!(
+            "invalid type: a member of the Python Enum {class} whose value is of type {arg}, \
+             expected {expected}; read it as the Rust enum registered for the class, or as its \
+             value's type"
+        ),
         Some(arg) => format!(
             "invalid type: an instance of {class} made from one {arg}, expected {expected}; if \
              it is a member of a Python Enum, register the class with ClassRegistry::python_enum"
@@ -662,16 +673,20 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let class = format!("{m}.{q}");
         if let Some(arg) = self.plain_argument() {
             let made_from = Some(arg.kind.type_name());
+            let member = self.is_python_enum_member();
             return Err(type_error(
                 node,
-                crate::de::instance_mismatch(&class, &expected, made_from),
+                crate::de::instance_mismatch(&class, &expected, made_from, member),
             ));
         }
         self.natural(visitor).map_err(|e| {
             if !e.is_container_mismatch() {
                 return e;
             }
-            type_error(node, crate::de::instance_mismatch(&class, &expected, None))
+            type_error(
+                node,
+                crate::de::instance_mismatch(&class, &expected, None, false),
+            )
         })
     }
 
@@ -734,6 +749,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         use crate::opcode::{BINSTRING, SHORT_BINSTRING, STRING};
         matches!(self.node.opcode(), STRING | BINSTRING | SHORT_BINSTRING)
             && self.w.opts.py2_strings == super::Py2Strings::Latin1
+    }
+
+    /// An identifier (a field or variant name) asked of anything but a str: a member of a
+    /// registered Python `Enum` names its Rust variant, as it does where serde buffers it; the
+    /// rest as a string asked of them.
+    #[cold]
+    #[inline(never)]
+    fn identifier_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.node.kind {
+            Kind::Object(id) if self.is_python_enum_member() => self.object_any(id, visitor),
+            _ => self.text_of_object(visitor, <Self as de::Deserializer<'de>>::deserialize_str),
+        }
     }
 
     /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
@@ -1219,7 +1246,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     #[inline]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
+        match self.node.kind {
+            Kind::Str(span) => self.str(span, visitor),
+            _ => self.identifier_of_object(visitor),
+        }
     }
 
     #[inline]

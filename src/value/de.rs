@@ -923,14 +923,14 @@ fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
     if let Some(arg) = plain_argument(o) {
         let made_from = Some(arg.type_name());
         return Err(type_error(crate::de::instance_mismatch(
-            &class, &expected, made_from,
+            &class, &expected, made_from, false,
         )));
     }
     v.deserialize_any(visitor).map_err(|e| {
         if !e.is_container_mismatch() {
             return e;
         }
-        type_error(crate::de::instance_mismatch(&class, &expected, None))
+        type_error(crate::de::instance_mismatch(&class, &expected, None, false))
     })
 }
 

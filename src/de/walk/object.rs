@@ -172,20 +172,27 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The one argument an instance of a class with no reading of its own (not one of the
-    /// standard library's or numpy's types, not a registered Python `Enum`) was made from, if
-    /// nothing else made it.
+    /// standard library's or numpy's types) was made from, if nothing else made it. For a
+    /// member of a registered Python `Enum` (`Class(value)`), its value: a number or text
+    /// asked of a member is what Python's `member.value` gives, as for one not registered.
     pub(super) fn plain_argument(&self) -> Option<&'a Node> {
         let Kind::Object(id) = self.node.kind else {
             return None;
         };
         let (m, q) = self.class_of(id);
-        if crate::stdlib::is_allowed(m, q)
-            || crate::numpy::is_allowed(m, q)
-            || self.w.opts.registry.python_enums(m, q).next().is_some()
-        {
+        if crate::stdlib::is_allowed(m, q) || crate::numpy::is_allowed(m, q) {
             return None;
         }
         self.sole_argument(id)
+    }
+
+    /// Whether the node is an instance of a registered Python `Enum` class.
+    pub(super) fn is_python_enum_member(&self) -> bool {
+        let Kind::Object(id) = self.node.kind else {
+            return false;
+        };
+        let (m, q) = self.class_of(id);
+        self.w.opts.registry.python_enums(m, q).next().is_some()
     }
 
     /// The text of a str attribute name.

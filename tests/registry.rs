@@ -2360,3 +2360,39 @@ fn enum_members_read_into_scalars_are_their_values() {
         assert_eq!(keyed, Keyed { High: 7 }, "{why}");
     }
 }
+
+/// A one-field `namedtuple` read where a number or string is asked reads as its field at
+/// every protocol, as an `int` or `str` subclass's instance does. At protocols 0-1 (pickled
+/// as `copyreg._reconstructor(cls, tuple, (5,))`) it was an error about an instance "made
+/// from one tuple" whose hint pointed at `python_enum`; at 2-5 (`cls.__new__(cls, 5)`) it
+/// read.
+#[test]
+fn a_one_field_namedtuple_reads_as_its_field_at_every_protocol() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Single(Value);
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Row {
+        n: i64,
+        s: String,
+        f: f64,
+    }
+    let de = DeOptions::new()
+        .registry(ClassRegistry::new().namedtuple::<Single>("pypickle_classes.Single"));
+    let exprs: Vec<String> = (0..=5u8)
+        .map(|p| format!("{p}\t{{'n': C.Single(5), 's': C.Single('five'), 'f': C.Single(2.5)}}"))
+        .collect();
+    for (proto, p) in oracle("dumps", &exprs).iter().enumerate() {
+        let row: Row = pypickle::from_slice_with(&unhex(p), &de)
+            .unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        let want = Row {
+            n: 5,
+            s: "five".into(),
+            f: 2.5,
+        };
+        assert_eq!(row, want, "protocol {proto}");
+        // From a `Value` too, with no registry.
+        let v: Value = pypickle::from_slice_with(&unhex(p), &de).expect("value");
+        let row: Row = pypickle::from_value(v).unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        assert_eq!(row, want, "protocol {proto}");
+    }
+}

@@ -972,8 +972,17 @@ fn plain_argument(o: &Object) -> Option<&Value> {
             _ => None,
         },
         // `copyreg._reconstructor(cls, str, text)` (protocols 0-1); with `object`, `list` or
-        // `dict` for a base, what follows is no argument (as the pickle reader takes it).
+        // `dict` for a base, what follows is no argument (as the pickle reader takes it); with
+        // `tuple`, the tuple's items are the arguments (a one-field namedtuple's field).
         (Value::Tuple(args), Made::Reconstructor) if plain => match args.as_slice() {
+            [Value::Global(base), Value::Tuple(items)]
+                if base.module == "builtins" && base.name == "tuple" =>
+            {
+                match items.as_slice() {
+                    [arg] => Some(arg),
+                    _ => None,
+                }
+            }
             [Value::Global(base), arg]
                 if !(base.module == "builtins"
                     && matches!(base.name.as_str(), "object" | "list" | "dict")) =>

@@ -142,6 +142,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if let Some(tuple) = self.reconstructed_tuple(id) {
             return Some(tuple);
         }
+        self.one_argument(id)
+    }
+
+    /// The one constructor argument the object was made with, if that is all that made it: a
+    /// one-field tuple subclass's field at every protocol (its tuple spread, as
+    /// [`Self::args`] spreads it at protocols 0-1, where [`Self::sole_argument`] keeps it).
+    fn one_argument(&self, id: Id) -> Option<&'a Node> {
+        if !self.arguments_and_empty_states_only(id) {
+            return None;
+        }
         match self.args(id) {
             [arg] => Some(arg),
             _ => None,
@@ -183,7 +193,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if crate::stdlib::is_allowed(m, q) || crate::numpy::is_allowed(m, q) {
             return None;
         }
-        self.sole_argument(id)
+        self.one_argument(id)
     }
 
     /// Whether the node is an instance of a registered Python `Enum` class.

@@ -2,6 +2,7 @@
 """Emit a deterministic stream of random pickles and CPython's repr of them.
 
     python3 python_fixtures/random_values.py --seed S --count N > stream.bin
+    python3 python_fixtures/random_values.py --seed S --count N --per-stream K > streams.bin
 
 Each of the N records written to stdout is
 
@@ -20,6 +21,7 @@ elements appear in the pickle.  Works with CPython 3.8+ (stdlib only).
 """
 
 import argparse
+import io
 import os
 import pickle
 import random
@@ -254,14 +256,45 @@ class Gen:
         return v
 
 
+def shared_memo_streams(rng, count, per, out):
+    """--per-stream K: COUNT streams, each of K values dumped by one reused Pickler, whose
+    memo they share (a later value refers to objects of earlier ones through it), at a
+    random protocol; each written as
+
+        u32 length | stream bytes | u32 K | K x (u32 length | UTF-8 of repr(value))
+
+    with the values as one reused Unpickler loads them from the stream."""
+    for _ in range(count):
+        protocol = rng.randint(0, 5)
+        gen = Gen(rng, protocol)
+        f = io.BytesIO()
+        pickler = pickle.Pickler(f, protocol)
+        for _ in range(per):
+            pickler.dump(gen.value())
+        data = f.getvalue()
+        unpickler = pickle.Unpickler(io.BytesIO(data))
+        reprs = [repr(unpickler.load()).encode("utf-8") for _ in range(per)]
+        out.write(struct.pack("<I", len(data)))
+        out.write(data)
+        out.write(struct.pack("<I", per))
+        for text in reprs:
+            out.write(struct.pack("<I", len(text)))
+            out.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--per-stream", type=int, default=0)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
     out = sys.stdout.buffer
+    if args.per_stream:
+        shared_memo_streams(rng, args.count, args.per_stream, out)
+        out.flush()
+        return
     for _ in range(args.count):
         protocol = rng.randint(0, 5)
         gen = Gen(rng, protocol)

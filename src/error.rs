@@ -236,8 +236,9 @@ impl Display for Limit {
 const LATER_PICKLE_MEMO: &str =
     ": a pickle after the first of a stream refers to the memo of those \
     before it when one pickle.Pickler wrote them all, and each is read on its own here, as by \
-    repeated pickle.load (the writer can call the Pickler's clear_memo() after each dump, or \
-    use pickle.dump)";
+    repeated pickle.load (Deserializer::keep_memo(true) reads them as one reused \
+    pickle.Unpickler does; or the writer can call the Pickler's clear_memo() after each dump, \
+    or use pickle.dump)";
 
 /// What a limit's message adds: for the one that plain data can meet, what it counts and how a
 /// caller who trusts the pickle lets it through.

@@ -269,3 +269,72 @@ for c in cases:
         failures[..failures.len().min(20)].join("\n")
     );
 }
+
+/// Streams written by one reused `pickle.Pickler`, whose later pickles refer to values of
+/// earlier ones through its memo, read with `Deserializer::keep_memo(true)` from a slice and
+/// from a reader: each value's repr is what one reused `pickle.Unpickler` loads. Without it,
+/// a stream reads otherwise where a pickle first refers back (and that must happen in many of
+/// them, or this test proves nothing).
+#[test]
+fn streams_sharing_one_picklers_memo_read_like_one_reused_unpickler() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/random_values.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--seed", "7", "--count", "300", "--per-stream", "6"])
+        .output()
+        .expect("this test needs python3 on PATH");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut data = &out.stdout[..];
+    let word = |data: &mut &[u8]| {
+        let n = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
+        *data = &data[4..];
+        n
+    };
+    let take = |data: &mut &[u8]| {
+        let n = word(data);
+        let v = data[..n].to_vec();
+        *data = &data[n..];
+        v
+    };
+    let (mut streams, mut refer_back) = (0, 0);
+    while !data.is_empty() {
+        let stream = take(&mut data);
+        let reprs: Vec<String> = (0..word(&mut data))
+            .map(|_| String::from_utf8(take(&mut data)).unwrap())
+            .collect();
+        streams += 1;
+        let got: Vec<String> = pypickle::Deserializer::from_slice(&stream)
+            .keep_memo(true)
+            .into_iter::<Value>()
+            .map(|v| {
+                v.unwrap_or_else(|e| panic!("stream {streams}: {e}"))
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(got, reprs, "stream {streams}");
+        let got: Vec<String> = pypickle::Deserializer::from_reader(&stream[..])
+            .keep_memo(true)
+            .into_iter::<Value>()
+            .map(|v| {
+                v.unwrap_or_else(|e| panic!("stream {streams}: {e}"))
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(got, reprs, "stream {streams}, from a reader");
+        // Each pickle on its own (as repeated `pickle.load` reads them): an error, or another
+        // value, once one refers back (ids of its own may then name other entries).
+        let alone: Vec<Option<String>> = pypickle::Deserializer::from_slice(&stream)
+            .into_iter::<Value>()
+            .map(|v| v.ok().map(|v| v.to_string()))
+            .collect();
+        if alone.iter().zip(&reprs).any(|(a, r)| a.as_ref() != Some(r)) {
+            refer_back += 1;
+        }
+    }
+    assert_eq!(streams, 300);
+    assert!(refer_back > 50, "only {refer_back} streams refer back");
+}

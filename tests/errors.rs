@@ -1342,3 +1342,69 @@ fn a_memo_key_missing_in_a_later_pickle_of_a_stream_says_why() {
         "memo key 0 not found (BINGET at offset 2)"
     );
 }
+
+/// `Deserializer::keep_memo(true)`: what a later pickle hands over again from an earlier one
+/// counts against its own `max_expansion`; a memo key missing there gets no hint about
+/// sharing the memo (it is shared); the limits on nodes count the whole stream; and an
+/// out-of-band buffer of an earlier pickle met again is an error, not another buffer.
+#[test]
+fn a_stream_that_keeps_its_memo_bounds_what_later_pickles_reach() {
+    // Pickle 1: a list of 1000 ints, memo 0. Then two 5-byte pickles: BINGET 0.
+    let mut stream = b"\x80\x02]q\x00(".to_vec();
+    for i in 0..1000u16 {
+        stream.push(b'M');
+        stream.extend_from_slice(&i.to_le_bytes());
+    }
+    stream.extend_from_slice(b"e.\x80\x02h\x00.\x80\x02h\x00.");
+    let read = |opts: DeOptions| {
+        pypickle::Deserializer::from_slice(&stream)
+            .with_options(opts)
+            .keep_memo(true)
+            .into_iter::<Vec<u16>>()
+            .collect::<Vec<_>>()
+    };
+    let all = read(DeOptions::new());
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|v| v.as_ref().unwrap().len() == 1000));
+    // Each later pickle is 5 bytes: handing 1000 ints over again is expansion.
+    let all = read(DeOptions::new().max_expansion(500));
+    assert!(all[0].is_ok());
+    let e = all[1].as_ref().unwrap_err();
+    assert_eq!(e.limit(), Some(Limit::Expansion), "{e}");
+    // At the list's own offset in pickle 1, as a shared reference's error is.
+    assert_eq!(
+        (e.offset(), e.opcode_name()),
+        (Some(2), Some("EMPTY_LIST")),
+        "{e}"
+    );
+    // Pickle 1 holds 1001 nodes at most (the list and its ints on the stack); a pickle
+    // after it that holds two more is past 1001 counted over the stream.
+    let mut nodes = stream.clone();
+    nodes.extend_from_slice(b"\x80\x02h\x00h\x00\x86.");
+    let all: Vec<_> = pypickle::Deserializer::from_slice(&nodes)
+        .with_options(DeOptions::new().max_nodes(1001))
+        .keep_memo(true)
+        .into_iter::<Value>()
+        .collect();
+    assert!(all[..3].iter().all(Result::is_ok));
+    assert_eq!(all[3].as_ref().unwrap_err().limit(), Some(Limit::Nodes));
+
+    // A key no pickle stored: plainly missing.
+    let bad = b"\x80\x02K\x01q\x00.\x80\x02h\x01.";
+    let mut de = pypickle::Deserializer::from_slice(bad).keep_memo(true);
+    assert_eq!(de.next_value::<u8>().unwrap(), Some(1));
+    assert_eq!(
+        de.next_value::<u8>().unwrap_err().to_string(),
+        "memo key 1 not found (BINGET at offset 9)"
+    );
+
+    // Pickle 1 takes a buffer (NEXT_BUFFER, memo 0); pickle 2 refers to it.
+    let oob = b"\x80\x05\x97\x94.\x80\x05h\x00.";
+    let lent: Vec<&[u8]> = vec![b"one", b"two"];
+    let mut left = &lent[..];
+    let mut de = pypickle::Deserializer::from_slice(oob).keep_memo(true);
+    let one: &[u8] = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    assert_eq!((one, left.len()), (&b"one"[..], 1));
+    let e = de.next_value_with_buffers::<&[u8]>(&mut left).unwrap_err();
+    assert!(e.to_string().contains("not lent to this reading"), "{e}");
+}

@@ -196,6 +196,9 @@ pub(crate) struct Arena {
     /// Not the pickle's: the walk's cycle-check flags, kept here between walks for their
     /// allocation (see `Walk::new`).
     pub walk_active: Vec<bool>,
+    /// [`Arena::size`] as the last pickle left it, for a stream that keeps its memo (0
+    /// otherwise).
+    earlier: u64,
 }
 
 impl Arena {
@@ -209,6 +212,19 @@ impl Arena {
         self.buffers.clear();
         self.scratch.clear();
         self.paid_bytes = 0;
+        self.earlier = 0;
+    }
+
+    /// Ready the arena for the next pickle of a stream that keeps its memo: every node stays,
+    /// as the memo may hand any of them to the pickles after. Only the out-of-band buffers
+    /// are forgotten: each pickle is lent its own, and one of an earlier pickle met again is
+    /// an error of the walk (one not lent to it).
+    pub(crate) fn next_pickle(&mut self) {
+        for (index, _) in &mut self.buffers {
+            *index = u32::MAX;
+        }
+        self.paid_bytes = 0;
+        self.earlier = (self.items.len() + 4 * self.objects.len()) as u64;
     }
 
     /// Bytes held by the vectors' capacity.
@@ -340,9 +356,11 @@ impl Arena {
         &self.items[r.start as usize..(r.start + r.len) as usize]
     }
 
-    /// How many nodes the arena holds, as a yardstick for the expansion limit.
+    /// How many nodes the arena holds, as a yardstick for the expansion limit: those of this
+    /// pickle, not those earlier pickles of a stream that keeps its memo left (handing those
+    /// over again is expansion, or a run of tiny pickles could each hand over them all).
     pub(crate) fn size(&self) -> u64 {
-        (self.items.len() + 4 * self.objects.len() + 1) as u64
+        (self.items.len() + 4 * self.objects.len() + 1) as u64 - self.earlier
     }
 }
 

@@ -49,6 +49,9 @@ pub(crate) struct Machine {
     /// dropped). In a stream it marks a pickle cut short with the next one read as its rest:
     /// the next pickle would be handed over as this one, and this one lost.
     pub(crate) whole_stack_at_stop: bool,
+    /// A held `Deserializer`'s [`keep_memo`](crate::Deserializer::keep_memo): each pickle
+    /// starts with the memo, and the arena it points into, that the ones before it left.
+    pub(crate) keep_memo: bool,
 }
 
 /// Bytes of a joblib file outside its opcodes: an array's bytes (padding included), or the
@@ -136,13 +139,19 @@ impl Machine {
     ) -> Result<Option<Node>> {
         self.stack.clear();
         self.marks.clear();
-        self.memo.clear();
-        self.unhashable_tuples.clear();
         self.uncalled_partials.clear();
-        self.joblib_arrays.clear();
         self.copied = 0;
         self.made = 0;
-        arena.clear();
+        if self.keep_memo {
+            // What the memo's entries point to stays: the arena's nodes, and what is known
+            // of them.
+            arena.next_pickle();
+        } else {
+            self.memo.clear();
+            self.unhashable_tuples.clear();
+            self.joblib_arrays.clear();
+            arena.clear();
+        }
         if r.input().len() as u64 >= MAX_OFFSET {
             return Err(Error::new(ErrorCode::Unsupported(
                 "inputs of 1 TiB or more are not supported".into(),

@@ -176,6 +176,37 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         self
     }
 
+    /// Read each pickle with the memo the pickles before it left, as one reused
+    /// `pickle.Unpickler` does (`u.load(); u.load()`): what one reused `pickle.Pickler`
+    /// writes (`p.dump(a); p.dump(b)`), where a later pickle refers to values of earlier ones
+    /// instead of writing them again. Off by default, as for repeated `pickle.load(f)`, which
+    /// reads each pickle on its own and fails on such a stream.
+    ///
+    /// Everything the memo can reach stays in memory for as long as the deserializer, as in
+    /// Python, and `max_nodes` and `max_memo` count the whole stream. Each pickle still has
+    /// its own `max_expansion`: values it hands over again from earlier pickles count against
+    /// it. An out-of-band buffer (protocol 5) of an earlier pickle, met again, is an error.
+    ///
+    /// ```
+    /// use pypickle::Deserializer;
+    /// // What `p = pickle.Pickler(f, 2); p.dump('spam'); p.dump(['spam'])` writes: the
+    /// // second pickle refers to the first's 'spam' (BINGET 0).
+    /// let stream = b"\x80\x02X\x04\x00\x00\x00spamq\x00.\x80\x02]q\x01h\x00a.";
+    /// let mut de = Deserializer::from_slice(stream).keep_memo(true);
+    /// assert_eq!(de.next_value::<String>()?, Some("spam".to_string()));
+    /// assert_eq!(de.next_value::<Vec<String>>()?, Some(vec!["spam".to_string()]));
+    ///
+    /// // Read on its own, the second pickle's reference is an error.
+    /// let mut de = Deserializer::from_slice(stream);
+    /// de.next_value::<String>()?;
+    /// assert!(de.next_value::<Vec<String>>().is_err());
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn keep_memo(mut self, keep: bool) -> Self {
+        self.machine.keep_memo = keep;
+        self
+    }
+
     /// The byte offset of the next pickle in the input.
     pub fn position(&self) -> u64 {
         self.read.position()
@@ -331,7 +362,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
         let mut root = self
             .machine
             .run(&mut self.read, &mut self.arena, &self.opts, buffers);
-        if start > 0 {
+        if start > 0 && !self.machine.keep_memo {
             root = root.map_err(Error::in_later_pickle);
         }
         self.broken = match &root {

@@ -1532,3 +1532,57 @@ fn json_output_escapes_del_and_c1_and_stays_valid_on_a_terminal() {
     assert!(doc.to_string().contains("y\u{9b}z"), "{doc}");
     assert!(!text.contains('\u{9b}'), "{text:?}");
 }
+
+/// A stream written by one reused `pickle.Pickler`: `show` and `to-json --stream` read it with
+/// `--keep-memo` as one reused `pickle.Unpickler` does; without it they fail, with a hint
+/// that names the flag (and no such hint where the flag would not help).
+#[test]
+fn keep_memo_reads_a_reused_picklers_stream() {
+    let dir = scratch("keep-memo");
+    let path = dir.join("reused.pkl");
+    let script = format!(
+        "import io, pickle, sys\n\
+         f = io.BytesIO(); p = pickle.Pickler(f, 4)\n\
+         a = {{'name': 'x', 'tags': ['r', 'g']}}\n\
+         p.dump(a); p.dump([a, {{'name': 'y'}}]); p.dump(('tags', a['tags']))\n\
+         open({:?}, 'wb').write(f.getvalue())\n\
+         u = pickle.Unpickler(io.BytesIO(f.getvalue()))\n\
+         for _ in range(3): print(repr(u.load()))\n",
+        s(&path)
+    );
+    let want = python(&script, "");
+    assert_eq!(want.lines().count(), 3, "{want}");
+    let out = run(&["show", "--keep-memo", s(&path)]);
+    assert_eq!((code(&out), stdout(&out)), (0, want), "{}", stderr(&out));
+    let out = run(&["to-json", "--stream", "--keep-memo", "--compact", s(&path)]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (
+            0,
+            "{\"name\":\"x\",\"tags\":[\"r\",\"g\"]}\n\
+             [{\"name\":\"x\",\"tags\":[\"r\",\"g\"]},{\"name\":\"y\"}]\n\
+             {\"$tuple\":[\"tags\",[\"r\",\"g\"]]}\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    for args in [
+        vec!["show", s(&path)],
+        vec!["to-json", "--stream", s(&path)],
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            stderr(&out).contains("hint: a later pickle refers to the memo of those before it")
+                && stderr(&out).contains("give --keep-memo"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // A key no pickle stored: --keep-memo would not help, and is not suggested.
+    let bad = dir.join("bad.pkl");
+    fs::write(&bad, b"\x80\x02K\x01.\x80\x02h\x07.").unwrap();
+    let out = run(&["show", s(&bad)]);
+    assert_eq!(code(&out), 2);
+    assert!(!stderr(&out).contains("--keep-memo"), "{}", stderr(&out));
+}

@@ -120,7 +120,7 @@ fn refuse_dangerous(
     let Err(e) = pypickle::from_slice_with::<serde::de::IgnoredAny>(pickle, &opts) else {
         return Ok(());
     };
-    let hint = match allow_arguments(pickle, &opts, &e) {
+    let hint = match allow_arguments(pickle, &opts, false, &e) {
         Some(globals) => format!(
             "{} writes {} (Python then imports and may call {} when it loads the pickle)",
             allow_flags(&globals),

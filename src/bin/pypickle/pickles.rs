@@ -33,7 +33,9 @@ impl<'a> Pickles<'a> {
     /// A file that looks like joblib's is read as joblib's; if that fails it may still be
     /// plain pickles (`BZ` begins a BINBYTES, and any pickle may hold the wrapper's name as
     /// text), and is read as such.
-    pub fn open(bytes: &'a [u8], opts: DeOptions) -> Pickles<'a> {
+    /// With `keep_memo`, the pickles of a plain file share one memo, as one reused
+    /// `pickle.Unpickler` reads them (`--keep-memo`).
+    pub fn open(bytes: &'a [u8], opts: DeOptions, keep_memo: bool) -> Pickles<'a> {
         let as_joblib = if looks_like_joblib(bytes) {
             let value = joblib::decompress(bytes, &opts)
                 .and_then(|plain| joblib::from_slice_with::<Value>(&plain, &opts));
@@ -45,7 +47,11 @@ impl<'a> Pickles<'a> {
             None
         };
         Pickles::Plain {
-            de: Box::new(Deserializer::from_slice(bytes).with_options(opts)),
+            de: Box::new(
+                Deserializer::from_slice(bytes)
+                    .with_options(opts)
+                    .keep_memo(keep_memo),
+            ),
             as_joblib,
         }
     }
@@ -84,13 +90,13 @@ impl<'a> Pickles<'a> {
 
 /// Whether every pickle of the file reads with `opts`: how a command tells that an option it
 /// would suggest helps.
-pub fn all_read(bytes: &[u8], opts: DeOptions) -> bool {
-    first_error(bytes, opts).is_none()
+pub fn all_read(bytes: &[u8], opts: DeOptions, keep_memo: bool) -> bool {
+    first_error(bytes, opts, keep_memo).is_none()
 }
 
 /// The error that stops reading the file's pickles with `opts`, if one does.
-fn first_error(bytes: &[u8], opts: DeOptions) -> Option<Error> {
-    let mut pickles = Pickles::open(bytes, opts);
+fn first_error(bytes: &[u8], opts: DeOptions, keep_memo: bool) -> Option<Error> {
+    let mut pickles = Pickles::open(bytes, opts, keep_memo);
     loop {
         match pickles.next_value() {
             Ok(Some(_)) => {}
@@ -104,7 +110,12 @@ fn first_error(bytes: &[u8], opts: DeOptions) -> Option<Error> {
 /// that stopped it first (a refused global): the globals refused one after another, each then
 /// allowed, up to a few. `None` if the error was not a refusal, or the file still does not
 /// read with them allowed.
-pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<Vec<String>> {
+pub fn allow_arguments(
+    bytes: &[u8],
+    opts: &DeOptions,
+    keep_memo: bool,
+    first: &Error,
+) -> Option<Vec<String>> {
     const MOST: usize = 8;
     let mut opts = opts.clone();
     let mut args = Vec::new();
@@ -123,7 +134,7 @@ pub fn allow_arguments(bytes: &[u8], opts: &DeOptions, first: &Error) -> Option<
         }
         args.push(format!("{module}:{name}"));
         opts = opts.allow_global(&module, &name);
-        let Some(e) = first_error(bytes, opts.clone()) else {
+        let Some(e) = first_error(bytes, opts.clone(), keep_memo) else {
             return Some(args);
         };
         match e.refused_global() {

@@ -32,6 +32,10 @@ pub struct Args {
     /// pickle that refers to one large list or str over and over.
     #[arg(long, value_name = "VALUES")]
     max_expansion: Option<u64>,
+    /// The pickles of the file share one memo, as one reused pickle.Pickler writes them
+    /// (p.dump(a); p.dump(b)) and one reused pickle.Unpickler reads them.
+    #[arg(long)]
+    keep_memo: bool,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -41,7 +45,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         .record_unknown_globals(true)
         .py2_strings(args.py2_strings.into());
     let opts = with_max_expansion(allow_all(opts, &args.allow), args.max_expansion);
-    let mut pickles = Pickles::open(&bytes, opts.clone());
+    let mut pickles = Pickles::open(&bytes, opts.clone(), args.keep_memo);
     let mut out = Stdout::new();
     let mut shown = 0usize;
     loop {
@@ -54,7 +58,7 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             Ok(None) => break,
             Err(e) => {
                 out.flush()?;
-                let hint = match allow_arguments(&bytes, &opts, &e) {
+                let hint = match allow_arguments(&bytes, &opts, args.keep_memo, &e) {
                     Some(globals) => format!(
                         "`pypickle scan` lists every global it names; {} shows {} inertly",
                         allow_flags(&globals),
@@ -68,7 +72,10 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
                     &hint,
                     &bytes,
                     &opts,
-                    args.max_expansion.is_some(),
+                    Given {
+                        max_expansion: args.max_expansion.is_some(),
+                        keep_memo: args.keep_memo,
+                    },
                 ));
             }
         }
@@ -83,17 +90,25 @@ pub fn allow_flags(globals: &[String]) -> String {
     flags.join(" ")
 }
 
+/// The flags a command was given that [`failure`]'s hints depend on.
+#[derive(Clone, Copy)]
+pub struct Given {
+    pub max_expansion: bool,
+    pub keep_memo: bool,
+}
+
 /// The failure for a pickle of `bytes` that does not read with `opts`: with `refused_hint`
 /// when it names a global that is refused, and with `--py2-strings latin1` when a Python 2 str
-/// stopped it and the file reads that way; past the expansion limit, with `--max-expansion`
-/// (or a larger one, if `expansion_given`).
+/// stopped it and the file reads that way; with `--keep-memo` when a later pickle refers to
+/// an earlier one's memo and the file reads so; past the expansion limit, with
+/// `--max-expansion` (or a larger one, if given).
 pub fn failure(
     e: &pypickle::Error,
     input: &Input,
     refused_hint: &str,
     bytes: &[u8],
     opts: &DeOptions,
-    expansion_given: bool,
+    given: Given,
 ) -> Failure {
     let f = Failure::of(input, e);
     let py2_str = matches!(
@@ -108,6 +123,7 @@ pub fn failure(
                 && all_read(
                     bytes,
                     opts.clone().py2_strings(pypickle::Py2Strings::Latin1),
+                    given.keep_memo,
                 ) =>
         {
             f.hint(
@@ -115,8 +131,13 @@ pub fn failure(
                  latin1 (each byte a character, as Python's encoding='latin1') or bytes",
             )
         }
+        Category::Invalid if !given.keep_memo && all_read(bytes, opts.clone(), true) => f.hint(
+            "a later pickle refers to the memo of those before it, as one reused \
+             pickle.Pickler writes them: give --keep-memo to read them as one reused \
+             pickle.Unpickler does",
+        ),
         Category::Limit if e.limit() == Some(pypickle::Limit::Expansion) => {
-            f.hint(match expansion_given {
+            f.hint(match given.max_expansion {
                 false => "--max-expansion raises the limit",
                 true => "--max-expansion was not enough for this pickle: give a larger one",
             })

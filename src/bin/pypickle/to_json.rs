@@ -8,7 +8,7 @@ use pypickle::DeOptions;
 
 use crate::io::{write_output_streamed, Failure, Input, SafeJson};
 use crate::pickles::{all_read, allow_arguments, Pickles};
-use crate::show::{allow_flags, failure, with_max_expansion};
+use crate::show::{allow_flags, failure, with_max_expansion, Given};
 use crate::{allow_all, AllowedGlobal, Outcome, Py2Strings};
 
 /// Convert a pickle to JSON; tuples, sets, bytes, big ints... become {"$tuple": [...]} forms.
@@ -46,6 +46,10 @@ pub struct Args {
     /// pickle that refers to one large list or str over and over.
     #[arg(long, value_name = "VALUES")]
     max_expansion: Option<u64>,
+    /// With --stream: the pickles share one memo, as one reused pickle.Pickler writes them
+    /// (p.dump(a); p.dump(b)) and one reused pickle.Unpickler reads them.
+    #[arg(long)]
+    keep_memo: bool,
 }
 
 pub fn run(args: &Args) -> Result<Outcome, Failure> {
@@ -58,16 +62,16 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     let json_opts = JsonOptions::new()
         .objects(args.objects)
         .max_depth(crate::MAX_JSON_DEPTH);
-    let mut pickles = Pickles::open(&bytes, de_opts.clone());
+    let mut pickles = Pickles::open(&bytes, de_opts.clone(), args.keep_memo);
     // The documents, written out once every pickle has read (an error leaves no output).
     let mut docs = Vec::new();
     while let Some(v) = pickles.next_value().map_err(|e| {
         let with_objects = de_opts.clone().record_unknown_globals(true);
         let scan = "`pypickle scan` lists every global it names";
-        let hint = if !args.objects && all_read(&bytes, with_objects.clone()) {
+        let hint = if !args.objects && all_read(&bytes, with_objects.clone(), args.keep_memo) {
             format!("--objects maps instances of classes that are not dangerous; {scan}")
         } else {
-            match allow_arguments(&bytes, &with_objects, &e) {
+            match allow_arguments(&bytes, &with_objects, args.keep_memo, &e) {
                 Some(globals) => format!(
                     "{scan}; --objects {} maps {}",
                     allow_flags(&globals),
@@ -82,7 +86,10 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
             &hint,
             &bytes,
             &de_opts,
-            args.max_expansion.is_some(),
+            Given {
+                max_expansion: args.max_expansion.is_some(),
+                keep_memo: args.keep_memo,
+            },
         )
     })? {
         let j = json::to_json_with(&v, &json_opts).map_err(|e| {

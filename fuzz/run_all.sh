@@ -14,7 +14,7 @@ esac
 cd "$(dirname "$0")"
 secs=${1:-1800}
 [ $# -gt 0 ] && shift
-targets=${*:-"decode_value decode_typed scan roundtrip class_bridge dis joblib"}
+targets=${*:-"decode_value decode_typed scan roundtrip class_bridge dis joblib keep_memo"}
 bin=${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release
 jobs=${JOBS:-0}
 running=0

@@ -10,7 +10,7 @@ python3 - "$@" <<'PY'
 import hashlib, io, os, pickletools, sys
 
 fixtures = "../python_fixtures"
-targets = sys.argv[1:] or ["decode_value", "decode_typed", "scan", "roundtrip", "class_bridge", "dis", "joblib"]
+targets = sys.argv[1:] or ["decode_value", "decode_typed", "scan", "roundtrip", "class_bridge", "dis", "joblib", "keep_memo"]
 
 def pickles(path):
     """The pickles in a file: one, or several written back to back."""

@@ -451,6 +451,14 @@ impl Error {
                 if m.starts_with("invalid type: sequence,") || m.starts_with("invalid type: map,"))
     }
 
+    /// Whether this is a visitor refusing a str it was handed itself (serde's `invalid_type`
+    /// with `Unexpected::Str`).
+    #[cold]
+    pub(crate) fn is_str_mismatch(&self) -> bool {
+        self.inner.path.is_empty()
+            && matches!(&self.inner.code, ErrorCode::Type(m) if m.starts_with("invalid type: string "))
+    }
+
     /// The error without its offset and opcode (they were in a pickle the caller never saw).
     #[cold]
     pub(crate) fn without_position(mut self) -> Self {

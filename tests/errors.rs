@@ -1408,3 +1408,50 @@ fn a_stream_that_keeps_its_memo_bounds_what_later_pickles_reach() {
     let e = de.next_value_with_buffers::<&[u8]>(&mut left).unwrap_err();
     assert!(e.to_string().contains("not lent to this reading"), "{e}");
 }
+
+/// With `keep_memo`, what calls copy (`tuple(l)`) and make in scratch (`_codecs.encode`) stays
+/// for the rest of the stream, so it is paid for by the stream's bytes plus one
+/// `max_expansion`, not by each pickle's: tiny pickles that each copy a large earlier list,
+/// or encode a large earlier str, stop at the limit instead of piling up copies (found by
+/// fuzzing: 120 KB of stream held 6 GB).
+#[test]
+fn a_stream_that_keeps_its_memo_pays_for_copies_once() {
+    // Pickle 1: (tuple, l), tuple memo 0 and l a list of 10,000 ints, memo 1. Then 40 x
+    // `tuple(l)`.
+    let mut copies = b"\x80\x02c__builtin__\ntuple\nq\x00]q\x01(".to_vec();
+    copies.extend(std::iter::repeat(*b"K\x01").take(10_000).flatten());
+    copies.extend_from_slice(b"e\x86.");
+    copies.extend(
+        std::iter::repeat(*b"\x80\x02h\x00h\x01\x85R.")
+            .take(40)
+            .flatten(),
+    );
+    // Pickle 1: (_codecs.encode, s, 'latin1'), memo 0-2, s 20,000 'é' (not ASCII: encoding
+    // it makes 20,000 bytes). Then 40 x `encode(s, 'latin1')`.
+    let mut made = b"\x80\x02c_codecs\nencode\nq\x00X\x40\x9c\x00\x00".to_vec();
+    made.extend(std::iter::repeat(*b"\xc3\xa9").take(20_000).flatten());
+    made.extend_from_slice(b"q\x01X\x06\x00\x00\x00latin1q\x02\x87.");
+    made.extend(
+        std::iter::repeat(*b"\x80\x02h\x00h\x01h\x02\x86R.")
+            .take(40)
+            .flatten(),
+    );
+    for (what, stream, max) in [("copies", &copies, 50_000), ("made", &made, 10_000)] {
+        let opts = DeOptions::new().max_expansion(max);
+        let all: Vec<_> = pypickle::Deserializer::from_slice(stream)
+            .with_options(opts.clone())
+            .keep_memo(true)
+            .into_iter::<Value>()
+            .collect();
+        let ok = all.iter().take_while(|r| r.is_ok()).count();
+        assert!((2..20).contains(&ok), "{what}: {ok} read");
+        let e = all[ok].as_ref().unwrap_err();
+        assert_eq!(e.limit(), Some(Limit::Expansion), "{what}: {e}");
+        // Each pickle on its own (without the memo kept, each is read alone and fails on its
+        // memo key): the first pickle alone reads.
+        assert!(pypickle::Deserializer::from_slice(stream)
+            .with_options(opts)
+            .next_value::<Value>()
+            .is_ok());
+    }
+}

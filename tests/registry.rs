@@ -2269,13 +2269,13 @@ fn a_python_enum_and_a_struct_of_one_name_are_both_registered() {
     }
 }
 
-/// A member of a registered Python `Enum` read into a number or a `String` is its value, as
-/// `member.value` gives it and as a member of an unregistered `IntEnum` reads; a value of the
-/// other type is an error that says what the member holds. An identifier (a struct's field
-/// name) and serde's buffering still see the Rust variant's name. A `String` got the variant's
-/// name, and an `i64` an error about a string the pickle does not hold.
+/// A member of a registered Python `Enum` read into a number is its value, as `member.value`
+/// gives it and as a member of an unregistered `IntEnum` reads; a value that is no number is an
+/// error that says what the member holds. Read as text (a `String`, a map key, a field name)
+/// and through serde's buffering it is its Rust variant's name. A number got an error about
+/// that name, which the pickle does not hold.
 #[test]
-fn enum_members_read_into_scalars_are_their_values() {
+fn enum_members_read_into_numbers_are_their_values_and_as_text_their_variants() {
     #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
     enum Mood {
         Happy,
@@ -2322,31 +2322,26 @@ fn enum_members_read_into_scalars_are_their_values() {
                 format!("{p}\t{{'mood': 'x', 'level': C.Mood.SAD, 'small': 1, 'maybe': None}}"),
                 format!("{p}\t[C.Mood.SAD, 5]"),
                 format!("{p}\t{{C.Level.HIGH: 7}}"),
+                format!("{p}\t{{C.Mood.SAD: 7, 'x': C.Level.LOW}}"),
             ]
         })
         .collect();
     let theirs = oracle("dumps", &exprs);
-    for (proto, p) in theirs.chunks(5).enumerate() {
+    for (proto, p) in theirs.chunks(6).enumerate() {
         let why = format!("protocol {proto}");
         let row: Row = pypickle::from_slice_with(&unhex(&p[0]), &de).expect(&why);
         assert_eq!(
             row,
             Row {
-                mood: "sad".into(),
+                mood: "Sad".into(),
                 level: 2,
                 small: 1,
-                maybe: Some("happy".into())
+                maybe: Some("Happy".into())
             },
             "{why}"
         );
-        let err = pypickle::from_slice_with::<Row>(&unhex(&p[1]), &de).unwrap_err();
-        assert!(
-            err.to_string().starts_with(
-                "mood: invalid type: a member of the Python Enum pypickle_classes.Level whose \
-                 value is of type int, expected a string"
-            ),
-            "{why}: {err}"
-        );
+        let row: Row = pypickle::from_slice_with(&unhex(&p[1]), &de).expect(&why);
+        assert_eq!(row.mood, "Low", "{why}");
         let err = pypickle::from_slice_with::<Row>(&unhex(&p[2]), &de).unwrap_err();
         assert!(
             err.to_string()
@@ -2358,14 +2353,22 @@ fn enum_members_read_into_scalars_are_their_values() {
         assert_eq!(both, [Either::M(Mood::Sad), Either::Other(5)], "{why}");
         let keyed: Keyed = pypickle::from_slice_with(&unhex(&p[4]), &de).expect(&why);
         assert_eq!(keyed, Keyed { High: 7 }, "{why}");
+        // A map key is the variant's name, as a value read as any is.
+        let map: std::collections::BTreeMap<String, Value> =
+            pypickle::from_slice_with(&unhex(&p[5]), &de).expect(&why);
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["Sad", "x"], "{why}");
+        let keys: std::collections::BTreeMap<String, i64> =
+            pypickle::from_slice_with(&unhex(&p[4]), &de).expect(&why);
+        assert_eq!(keys["High"], 7, "{why}");
     }
 }
 
-/// A one-field `namedtuple` read where a number or string is asked reads as its field at
-/// every protocol, as an `int` or `str` subclass's instance does. At protocols 0-1 (pickled
-/// as `copyreg._reconstructor(cls, tuple, (5,))`) it was an error about an instance "made
-/// from one tuple" whose hint pointed at `python_enum`; at 2-5 (`cls.__new__(cls, 5)`) it
-/// read.
+/// A one-field `namedtuple` registered with `namedtuple`, read where a number or string is
+/// asked, reads as its field at every protocol, as an `int` or `str` subclass's instance
+/// does. At protocols 0-1 (pickled as `copyreg._reconstructor(cls, tuple, (5,))`) it was an
+/// error about an instance "made from one tuple" whose hint pointed at `python_enum`; at 2-5
+/// (`cls.__new__(cls, 5)`) it read. Not registered, it is a tuple subclass's instance at 0-1
+/// (its class is all that could tell), and the error says how such an instance reads.
 #[test]
 fn a_one_field_namedtuple_reads_as_its_field_at_every_protocol() {
     #[derive(Deserialize, Debug, PartialEq)]
@@ -2390,9 +2393,54 @@ fn a_one_field_namedtuple_reads_as_its_field_at_every_protocol() {
             f: 2.5,
         };
         assert_eq!(row, want, "protocol {proto}");
-        // From a `Value` too, with no registry.
+        // From a `Value` too, with the registry.
         let v: Value = pypickle::from_slice_with(&unhex(p), &de).expect("value");
-        let row: Row = pypickle::from_value(v).unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
+        let row: Row =
+            pypickle::from_value_with(v, &de).unwrap_or_else(|e| panic!("protocol {proto}: {e}"));
         assert_eq!(row, want, "protocol {proto}");
+        let unregistered = DeOptions::new().record_unknown_globals(true);
+        match (
+            proto,
+            pypickle::from_slice_with::<Row>(&unhex(p), &unregistered),
+        ) {
+            (0 | 1, Err(e)) => assert!(
+                e.to_string().contains(
+                    "made from one tuple, expected i64; a tuple subclass's instance (a \
+                     namedtuple) reads as a tuple"
+                ),
+                "protocol {proto}: {e}"
+            ),
+            (2.., Ok(row)) => assert_eq!(row, want, "protocol {proto}"),
+            (_, r) => panic!("protocol {proto}: {r:?}"),
+        }
+    }
+}
+
+/// A member pickled by name (`getattr(Shade, 'Dark')`) holds no value in the pickle: read into
+/// a number, the error says so and how to read it, not that a string was found; read as text
+/// it is its variant's name, as a member pickled by value is.
+#[test]
+fn an_enum_member_pickled_by_name_asked_for_a_number_says_its_value_is_not_there() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+    enum Shade {
+        Light,
+        Dark,
+    }
+    let de = DeOptions::new().registry(
+        ClassRegistry::new()
+            .python_enum::<Shade>("pypickle_classes.Shade", [("Light", 1), ("Dark", 2)]),
+    );
+    let exprs: Vec<String> = (0..=5u8).map(|p| format!("{p}\tC.Shade.Dark")).collect();
+    for (proto, p) in oracle("dumps", &exprs).iter().enumerate() {
+        let e = pypickle::from_slice_with::<i64>(&unhex(p), &de).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "invalid type: the member pypickle_classes.Shade.Dark of a Python Enum, pickled \
+                 by name, expected i64; its value is not in the pickle"
+            ),
+            "protocol {proto}: {e}"
+        );
+        let s: String = pypickle::from_slice_with(&unhex(p), &de).unwrap();
+        assert_eq!(s, "Dark", "protocol {proto}");
     }
 }

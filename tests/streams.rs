@@ -55,7 +55,11 @@ fn records_from_a_live_pipe_share_the_writers_memo() {
                 .next_value()
                 .unwrap_or_else(|e| panic!("protocol {protocol}, record {i}: {e}"))
                 .expect("a record");
-            let tags: &[&str] = if i % 2 == 1 { &["red", "green"] } else { &["blue"] };
+            let tags: &[&str] = if i % 2 == 1 {
+                &["red", "green"]
+            } else {
+                &["blue"]
+            };
             assert_eq!(
                 r,
                 Record {
@@ -70,7 +74,11 @@ fn records_from_a_live_pipe_share_the_writers_memo() {
             );
         }
         drop(to_writer);
-        assert_eq!(de.next_value::<Record>().unwrap(), None, "protocol {protocol}");
+        assert_eq!(
+            de.next_value::<Record>().unwrap(),
+            None,
+            "protocol {protocol}"
+        );
         assert!(child.wait().unwrap().success());
         // The reader is left where the writer stopped.
         let mut rest = String::new();

@@ -601,8 +601,9 @@ impl ClassRegistry {
     /// takes it (a member the Python side added later, say). A member pickled by name (`getattr(Class, 'Member')`, as
     /// `enum.pickle_by_enum_name` does) reads as the variant of that name. Where serde asks for
     /// any value (`deserialize_any`: an untagged enum, a flattened field), a member is its
-    /// variant's name, the form serde gives a unit variant; read into a number or a `String`,
-    /// it is its value, as Python's `member.value`. For an `IntFlag` or `Flag`, whose
+    /// variant's name, the form serde gives a unit variant, and so it is read as text (a
+    /// `String`, a map key); read into a number, it is its value, as Python's `member.value`.
+    /// For an `IntFlag` or `Flag`, whose
     /// combined values are members too, a newtype over the value registered with
     /// [`called_class`](Self::called_class) takes any of them.
     ///
@@ -745,6 +746,13 @@ impl ClassRegistry {
         self.entries
             .iter()
             .filter(move |e| e.python_enum && e.module == module && e.qualname == qualname)
+    }
+
+    /// Whether `module.qualname` is registered with [`namedtuple`](Self::namedtuple).
+    pub(crate) fn is_namedtuple(&self, module: &str, qualname: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.namedtuple && e.module == module && e.qualname == qualname)
     }
 
     /// The entry of a struct by serde name.

@@ -199,6 +199,8 @@ pub(crate) struct Arena {
     /// [`Arena::size`] as the last pickle left it, for a stream that keeps its memo (0
     /// otherwise).
     earlier: u64,
+    /// How many of `buffers` [`Arena::next_pickle`] has already marked as not lent.
+    buffers_forgotten: usize,
 }
 
 impl Arena {
@@ -213,6 +215,7 @@ impl Arena {
         self.scratch.clear();
         self.paid_bytes = 0;
         self.earlier = 0;
+        self.buffers_forgotten = 0;
     }
 
     /// Ready the arena for the next pickle of a stream that keeps its memo: every node stays,
@@ -220,9 +223,10 @@ impl Arena {
     /// are forgotten: each pickle is lent its own, and one of an earlier pickle met again is
     /// an error of the walk (one not lent to it).
     pub(crate) fn next_pickle(&mut self) {
-        for (index, _) in &mut self.buffers {
+        for (index, _) in &mut self.buffers[self.buffers_forgotten..] {
             *index = u32::MAX;
         }
+        self.buffers_forgotten = self.buffers.len();
         self.paid_bytes = 0;
         self.earlier = (self.items.len() + 4 * self.objects.len()) as u64;
     }

@@ -35,6 +35,14 @@ pub(crate) struct Machine {
     /// names, `_codecs.encode` results. Not the bytes an `io::Read` input copies there, so
     /// that the limits come out the same for a slice and a reader.
     made: u64,
+    /// Where the input that pays for `copied` and `made` starts: this pickle's start, or with
+    /// `keep_memo` the first pickle's, as what they made stays with the arena for the rest
+    /// of the stream (an allowance for each pickle would let tiny pickles pile up copies).
+    /// `made_before` is what `made` was when this pickle began.
+    stream_start: u64,
+    made_before: u64,
+    /// A pickle has run since `keep_memo` last cleared the arena.
+    kept_any: bool,
     /// One more than the out-of-band buffers the caller passed for this pickle (0: it passed
     /// no list at all, not even an empty one), and how many NEXT_BUFFER took so far.
     buffers_given: usize,
@@ -140,24 +148,28 @@ impl Machine {
         self.stack.clear();
         self.marks.clear();
         self.uncalled_partials.clear();
-        self.copied = 0;
-        self.made = 0;
-        if self.keep_memo {
-            // What the memo's entries point to stays: the arena's nodes, and what is known
-            // of them.
-            arena.next_pickle();
-        } else {
-            self.memo.clear();
-            self.unhashable_tuples.clear();
-            self.joblib_arrays.clear();
-            arena.clear();
-        }
         if r.input().len() as u64 >= MAX_OFFSET {
             return Err(Error::new(ErrorCode::Unsupported(
                 "inputs of 1 TiB or more are not supported".into(),
             )));
         }
         let start = r.position();
+        if self.keep_memo && self.kept_any {
+            // What the memo's entries point to stays: the arena's nodes, and what is known
+            // of them; and what the pickles so far copied and made counts on.
+            arena.next_pickle();
+            self.made_before = self.made;
+        } else {
+            self.memo.clear();
+            self.unhashable_tuples.clear();
+            self.joblib_arrays.clear();
+            arena.clear();
+            self.copied = 0;
+            self.made = 0;
+            self.made_before = 0;
+            self.stream_start = start;
+            self.kept_any = self.keep_memo;
+        }
         let mut run = Run {
             m: self,
             start,
@@ -264,7 +276,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 Ok(false) => {}
                 // STOP left the root on top of the stack.
                 Ok(true) => {
-                    self.arena.paid_bytes = self.read_so_far().saturating_add(self.m.made);
+                    self.arena.paid_bytes = self
+                        .read_so_far()
+                        .saturating_add(self.m.made - self.m.made_before);
                     return Ok(self.m.stack.pop());
                 }
                 // `self.op` and `self.pos`, not `op`: a fused MEMOIZE reports itself.
@@ -638,6 +652,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.r.position().saturating_sub(self.start)
     }
 
+    /// The bytes read so far that pay for what is copied and made: this pickle's, or with
+    /// `keep_memo` the stream's (see `Machine::stream_start`).
+    fn paying_bytes(&self) -> u64 {
+        self.r.position().saturating_sub(self.m.stream_start)
+    }
+
     /// Bytes made in scratch by the pickle's opcodes, as a span. What calls and conversions
     /// make is bounded by the pickle's bytes read so far: four for each (decoding text at
     /// most doubles it), plus 8 for each value `max_expansion` allows. Past that, the pickle
@@ -645,7 +665,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// over and over).
     fn push_scratch(&mut self, bytes: &[u8]) -> Result<Span> {
         let allowed = self
-            .read_so_far()
+            .paying_bytes()
             .saturating_mul(4)
             .saturating_add(self.opts.max_expansion.saturating_mul(8));
         if self.m.made.saturating_add(bytes.len() as u64) > allowed {
@@ -1267,7 +1287,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// What [`Run::charge_copies`] would still allow.
     fn copies_left(&self) -> u64 {
-        self.read_so_far()
+        self.paying_bytes()
             .saturating_add(self.opts.max_expansion)
             .saturating_sub(self.m.copied)
     }

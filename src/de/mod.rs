@@ -60,7 +60,7 @@ use crate::read::{IoRead, Read, SliceRead};
 use arena::Arena;
 pub(crate) use machine::JoblibRegion;
 use machine::Machine;
-pub(crate) use walk::{instance_mismatch, one_char};
+pub(crate) use walk::{instance_mismatch, one_char, Instance};
 
 /// Visit `items` as a sequence, all of them: items the visitor leaves unread are an error, as
 /// serde's own deserializers make them, never silently dropped.
@@ -182,10 +182,17 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     /// instead of writing them again. Off by default, as for repeated `pickle.load(f)`, which
     /// reads each pickle on its own and fails on such a stream.
     ///
-    /// Everything the memo can reach stays in memory for as long as the deserializer, as in
-    /// Python, and `max_nodes` and `max_memo` count the whole stream. Each pickle still has
-    /// its own `max_expansion`: values it hands over again from earlier pickles count against
-    /// it. An out-of-band buffer (protocol 5) of an earlier pickle, met again, is an error.
+    /// Everything read stays in memory for as long as the deserializer (Python keeps what its
+    /// memo holds, which at protocol 4 is nearly everything), and `max_nodes` and `max_memo`
+    /// count the whole stream. Each pickle still has its own `max_expansion`: Python hands
+    /// back the same object, but here each pickle's value is built anew, so the values it
+    /// takes from earlier pickles count against that limit (a later `p.dump(x)` of a list of
+    /// more than a million items needs a larger one). What calls copy and make (`tuple(l)`,
+    /// `_codecs.encode(s)`) stays too, and is paid for by the whole stream's bytes plus one
+    /// `max_expansion`, not one for each pickle. As for any stream of pickles, each may still
+    /// visit `max_expansion` values again, however few its bytes: for a stream from an
+    /// untrusted source, a lower limit bounds the work per pickle. An out-of-band buffer
+    /// (protocol 5) of an earlier pickle, met again, is an error.
     ///
     /// ```
     /// use pypickle::Deserializer;

@@ -70,8 +70,12 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         mut active: Vec<bool>,
     ) -> Self {
         let (max_depth, max_expansion) = (opts.max_depth, opts.max_expansion);
-        active.clear();
-        active.resize(arena.containers.len() + arena.objects.len(), false);
+        // Every flag is false (see `into_active`): only the new containers need theirs, not
+        // the whole arena (a stream that keeps its memo keeps every earlier pickle's).
+        let needed = arena.containers.len() + arena.objects.len();
+        if active.len() < needed {
+            active.resize(needed, false);
+        }
         let budget = arena.size().saturating_add(max_expansion);
         let bytes_left = bytes_allowed(arena, max_expansion);
         Walk {
@@ -89,8 +93,13 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         }
     }
 
-    /// The cycle-check flags' vector, for the next walk.
-    pub(crate) fn into_active(self) -> Vec<bool> {
+    /// The cycle-check flags' vector, for the next walk, every flag false: each container
+    /// entered was left again when the depth is back where it began; a walk abandoned halfway
+    /// hands back an empty vector.
+    pub(crate) fn into_active(mut self) -> Vec<bool> {
+        if self.depth_left != self.opts.max_depth {
+            self.active.clear();
+        }
         self.active
     }
 
@@ -552,27 +561,41 @@ fn missing_value<T>() -> Result<T> {
     Err(crate::de::value_without_key())
 }
 
-/// The message for a number or text asked of an instance of `class` that stands for neither
-/// (`made_from`: the type of the one argument it was made from alone, as an `Enum` member is;
-/// `member`: the class is registered with `ClassRegistry::python_enum`).
+/// What an instance asked for a number or text it does not stand for is, for the hint of
+/// [`instance_mismatch`].
+#[derive(Clone, Copy)]
+pub(crate) enum Instance<'s> {
+    /// Made from one argument alone, of this type (as an unregistered `Enum` member is).
+    MadeFrom(&'s str),
+    /// A member of a class registered with `ClassRegistry::python_enum`, its value of this
+    /// type.
+    Member(&'s str),
+    /// A tuple subclass's instance: `copyreg._reconstructor(cls, tuple, (...))`.
+    TupleSubclass,
+    /// None of these.
+    Other,
+}
+
+/// The message for a number or text asked of an instance of `class` that stands for neither.
 #[cold]
-pub(crate) fn instance_mismatch(
-    class: &str,
-    expected: &str,
-    made_from: Option<&str>,
-    member: bool,
-) -> String {
-    match made_from {
-        Some(arg) if member => format!(
+pub(crate) fn instance_mismatch(class: &str, expected: &str, what: Instance<'_>) -> String {
+    match what {
+        Instance::Member(arg) => format!(
             "invalid type: a member of the Python Enum {class} whose value is of type {arg}, \
              expected {expected}; read it as the Rust enum registered for the class, or as its \
              value's type"
         ),
-        Some(arg) => format!(
+        Instance::TupleSubclass => format!(
+            "invalid type: an instance of {class} made from one tuple, expected {expected}; a \
+             tuple subclass's instance (a namedtuple) reads as a tuple, a tuple struct or a \
+             sequence (and a one-field namedtuple registered with ClassRegistry::namedtuple as \
+             its field)"
+        ),
+        Instance::MadeFrom(arg) => format!(
             "invalid type: an instance of {class} made from one {arg}, expected {expected}; if \
              it is a member of a Python Enum, register the class with ClassRegistry::python_enum"
         ),
-        None => format!(
+        Instance::Other => format!(
             "invalid type: an instance of {class}, expected {expected}; register a Rust type \
              for the class (ClassRegistry)"
         ),
@@ -672,11 +695,16 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let (m, q) = self.class_of(id);
         let class = format!("{m}.{q}");
         if let Some(arg) = self.plain_argument() {
-            let made_from = Some(arg.kind.type_name());
-            let member = self.is_python_enum_member();
+            let what = if self.is_python_enum_member() {
+                Instance::Member(arg.kind.type_name())
+            } else if self.reconstructed_tuple(id).is_some() {
+                Instance::TupleSubclass
+            } else {
+                Instance::MadeFrom(arg.kind.type_name())
+            };
             return Err(type_error(
                 node,
-                crate::de::instance_mismatch(&class, &expected, made_from, member),
+                crate::de::instance_mismatch(&class, &expected, what),
             ));
         }
         self.natural(visitor).map_err(|e| {
@@ -685,7 +713,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             }
             type_error(
                 node,
-                crate::de::instance_mismatch(&class, &expected, None, false),
+                crate::de::instance_mismatch(&class, &expected, Instance::Other),
             )
         })
     }
@@ -751,19 +779,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             && self.w.opts.py2_strings == super::Py2Strings::Latin1
     }
 
-    /// An identifier (a field or variant name) asked of anything but a str: a member of a
-    /// registered Python `Enum` names its Rust variant, as it does where serde buffers it; the
-    /// rest as a string asked of them.
-    #[cold]
-    #[inline(never)]
-    fn identifier_of_object<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
-            Kind::Object(id) if self.is_python_enum_member() => self.object_any(id, visitor),
-            _ => self.text_of_object(visitor, <Self as de::Deserializer<'de>>::deserialize_str),
-        }
-    }
-
-    /// A string or bytes asked of anything but a str: a numpy str or bytes scalar
+    /// A string or bytes asked of anything but a str: a member of a registered Python `Enum`
+    /// is its Rust variant's name (its value is what a number asks of it); a numpy str or
+    /// bytes scalar
     /// (`np.str_('a')`, as numpy hands out the elements of its string arrays) is the str or
     /// bytes it stands for, and so is an instance of another class made from one str or bytes
     /// alone (a `str` subclass, such as Django's `SafeString`), read by `ask` (the request
@@ -776,6 +794,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         visitor: V,
         ask: fn(NodeDe<'w, 'de, 'a>, V) -> Result<V::Value>,
     ) -> Result<V::Value> {
+        if let Kind::Object(id) = self.node.kind {
+            if self.is_python_enum_member() {
+                // The Rust variant's name, as serde's buffering and a field name see it.
+                return self.object_any(id, visitor);
+            }
+        }
         if let Some(text) = self.scalar_text()? {
             return at(self.node, de::Deserializer::deserialize_any(text, visitor));
         }
@@ -982,8 +1006,25 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                     .or_else(|| registry.other_member(m, n, None).map(|(_, member)| member))
                 {
                     // A registered Python `Enum`'s member pickled by name: its variant's name
-                    // (or its own, for a `#[serde(other)]` variant).
-                    return at(node, visitor.visit_str(variant));
+                    // (or its own, for a `#[serde(other)]` variant). Its value is not in the
+                    // pickle: a visitor that takes no str (a number) is told so.
+                    let expected = format!("{}", &visitor as &dyn de::Expected);
+                    return at(
+                        node,
+                        visitor.visit_str(variant).map_err(|e: Error| {
+                            if !e.is_str_mismatch() {
+                                return e;
+                            }
+                            Error::new(ErrorCode::Type(
+                                format!(
+                                    "invalid type: the member {m}.{n} of a Python Enum, pickled \
+                                     by name, expected {expected}; its value is not in the \
+                                     pickle: read it as the Rust enum registered for the class"
+                                )
+                                .into(),
+                            ))
+                        }),
+                    );
                 }
                 Err(type_error(
                     node,
@@ -1248,7 +1289,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Str(span) => self.str(span, visitor),
-            _ => self.identifier_of_object(visitor),
+            _ => self.text_of_object(visitor, Self::deserialize_str),
         }
     }
 

@@ -921,16 +921,27 @@ fn as_scalar<'de, V: Visitor<'de>>(v: Value, visitor: V) -> Result<V::Value> {
     let expected = format!("{}", &visitor as &dyn de::Expected);
     let class = format!("{}.{}", o.class.module, o.class.name);
     if let Some(arg) = plain_argument(o) {
-        let made_from = Some(arg.type_name());
+        let tuple_subclass = o.made == Made::Reconstructor
+            && matches!(&o.args, Value::Tuple(args) if matches!(args.as_slice(),
+                [Value::Global(base), _] if base.module == "builtins" && base.name == "tuple"));
+        let what = if tuple_subclass {
+            crate::de::Instance::TupleSubclass
+        } else {
+            crate::de::Instance::MadeFrom(arg.type_name())
+        };
         return Err(type_error(crate::de::instance_mismatch(
-            &class, &expected, made_from, false,
+            &class, &expected, what,
         )));
     }
     v.deserialize_any(visitor).map_err(|e| {
         if !e.is_container_mismatch() {
             return e;
         }
-        type_error(crate::de::instance_mismatch(&class, &expected, None, false))
+        type_error(crate::de::instance_mismatch(
+            &class,
+            &expected,
+            crate::de::Instance::Other,
+        ))
     })
 }
 
@@ -972,17 +983,8 @@ fn plain_argument(o: &Object) -> Option<&Value> {
             _ => None,
         },
         // `copyreg._reconstructor(cls, str, text)` (protocols 0-1); with `object`, `list` or
-        // `dict` for a base, what follows is no argument (as the pickle reader takes it); with
-        // `tuple`, the tuple's items are the arguments (a one-field namedtuple's field).
+        // `dict` for a base, what follows is no argument (as the pickle reader takes it).
         (Value::Tuple(args), Made::Reconstructor) if plain => match args.as_slice() {
-            [Value::Global(base), Value::Tuple(items)]
-                if base.module == "builtins" && base.name == "tuple" =>
-            {
-                match items.as_slice() {
-                    [arg] => Some(arg),
-                    _ => None,
-                }
-            }
             [Value::Global(base), arg]
                 if !(base.module == "builtins"
                     && matches!(base.name.as_str(), "object" | "list" | "dict")) =>

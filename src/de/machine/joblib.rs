@@ -177,6 +177,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let mut inner = Machine {
             copied: self.m.copied,
             made: self.m.made,
+            stream_start: self.m.stream_start,
+            made_before: self.m.made_before,
             ..Machine::default()
         };
         let root = Run {

@@ -145,9 +145,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         self.one_argument(id)
     }
 
-    /// The one constructor argument the object was made with, if that is all that made it: a
-    /// one-field tuple subclass's field at every protocol (its tuple spread, as
-    /// [`Self::args`] spreads it at protocols 0-1, where [`Self::sole_argument`] keeps it).
+    /// The one constructor argument the object was made with, if that is all that made it,
+    /// with a tuple subclass's tuple spread at protocols 0-1 (as [`Self::args`] spreads it,
+    /// where [`Self::sole_argument`] keeps it): a one-field namedtuple's field.
     fn one_argument(&self, id: Id) -> Option<&'a Node> {
         if !self.arguments_and_empty_states_only(id) {
             return None;
@@ -183,8 +183,12 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// The one argument an instance of a class with no reading of its own (not one of the
     /// standard library's or numpy's types) was made from, if nothing else made it. For a
-    /// member of a registered Python `Enum` (`Class(value)`), its value: a number or text
-    /// asked of a member is what Python's `member.value` gives, as for one not registered.
+    /// member of a registered Python `Enum` (`Class(value)`), its value, which is what a
+    /// number asked of it gets. For a class registered as a `namedtuple`, the one field of a
+    /// one-field instance at every protocol: protocols 2-5 write its field as the argument
+    /// (`cls.__new__(cls, 5)`), 0-1 the tuple (`copyreg._reconstructor(cls, tuple, (5,))`),
+    /// which for another tuple subclass stays the argument, as `cls.__new__(cls, (5,))`
+    /// writes it at 2-5.
     pub(super) fn plain_argument(&self) -> Option<&'a Node> {
         let Kind::Object(id) = self.node.kind else {
             return None;
@@ -193,7 +197,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if crate::stdlib::is_allowed(m, q) || crate::numpy::is_allowed(m, q) {
             return None;
         }
-        self.one_argument(id)
+        if self.w.opts.registry.is_namedtuple(m, q) {
+            self.one_argument(id)
+        } else {
+            self.sole_argument(id)
+        }
     }
 
     /// Whether the node is an instance of a registered Python `Enum` class.
@@ -235,7 +243,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// At protocols 0-1 a tuple subclass is `copyreg._reconstructor(cls, tuple, (...))`: that
     /// tuple, which [`Self::args`] spreads into the constructor's arguments.
-    fn reconstructed_tuple(&self, id: Id) -> Option<&'a Node> {
+    pub(super) fn reconstructed_tuple(&self, id: Id) -> Option<&'a Node> {
         match self.reconstructed(id)? {
             (Known::Tuple, state) if matches!(state.kind, Kind::Tuple(_)) => Some(state),
             _ => None,

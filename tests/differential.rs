@@ -21,11 +21,12 @@ fn python_stdout(script: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn python_records(seed: u64, count: usize) -> Vec<(Vec<u8>, String)> {
+/// What `python_fixtures/random_values.py ARGS` writes; a failure of the script fails the test.
+fn random_values(args: &[&str]) -> Vec<u8> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/random_values.py");
     let out = Command::new("python3")
         .arg(&script)
-        .args(["--seed", &seed.to_string(), "--count", &count.to_string()])
+        .args(args)
         .output()
         .expect("this test needs python3 on PATH");
     assert!(
@@ -33,13 +34,27 @@ fn python_records(seed: u64, count: usize) -> Vec<(Vec<u8>, String)> {
         "random_values.py failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut data = &out.stdout[..];
-    let take = |data: &mut &[u8]| {
-        let n = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
-        let v = data[4..4 + n].to_vec();
-        *data = &data[4 + n..];
-        v
-    };
+    out.stdout
+}
+
+/// The next `u32` little-endian word of `data`.
+fn word(data: &mut &[u8]) -> usize {
+    let n = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
+    *data = &data[4..];
+    n
+}
+
+/// The next length-prefixed record of `data`.
+fn take(data: &mut &[u8]) -> Vec<u8> {
+    let n = word(data);
+    let v = data[..n].to_vec();
+    *data = &data[n..];
+    v
+}
+
+fn python_records(seed: u64, count: usize) -> Vec<(Vec<u8>, String)> {
+    let out = random_values(&["--seed", &seed.to_string(), "--count", &count.to_string()]);
+    let mut data = &out[..];
     let mut records = Vec::new();
     while !data.is_empty() {
         let pickle = take(&mut data);
@@ -277,29 +292,8 @@ for c in cases:
 /// them, or this test proves nothing).
 #[test]
 fn streams_sharing_one_picklers_memo_read_like_one_reused_unpickler() {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_fixtures/random_values.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(["--seed", "7", "--count", "300", "--per-stream", "6"])
-        .output()
-        .expect("this test needs python3 on PATH");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut data = &out.stdout[..];
-    let word = |data: &mut &[u8]| {
-        let n = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
-        *data = &data[4..];
-        n
-    };
-    let take = |data: &mut &[u8]| {
-        let n = word(data);
-        let v = data[..n].to_vec();
-        *data = &data[n..];
-        v
-    };
+    let out = random_values(&["--seed", "7", "--count", "300", "--per-stream", "6"]);
+    let mut data = &out[..];
     let (mut streams, mut refer_back) = (0, 0);
     while !data.is_empty() {
         let stream = take(&mut data);

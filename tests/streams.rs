@@ -7,7 +7,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, Debug, PartialEq)]
 struct Record {
@@ -85,4 +87,165 @@ fn records_from_a_live_pipe_share_the_writers_memo() {
         de.into_inner().read_line(&mut rest).unwrap();
         assert_eq!(rest, "");
     }
+}
+
+#[derive(Serialize)]
+struct Sent {
+    id: u32,
+    name: String,
+    tags: Vec<&'static str>,
+    owner: Team,
+    color: Color,
+    extra: Option<BTreeMap<String, i64>>,
+}
+
+#[derive(Serialize)]
+struct Team {
+    team: &'static str,
+}
+
+#[derive(Serialize)]
+enum Color {
+    Red,
+    Rgb(u8, u8, u8),
+}
+
+/// A record whose writing fails halfway, after writing a key and strings no pickle wrote
+/// before, which the records after it use (and at protocols 0-2 the `_codecs.encode`
+/// global, which bytes are written with).
+struct Fails;
+
+impl Serialize for Fails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("late_key", "late value")?;
+        m.serialize_entry("bytes", serde_bytes::Bytes::new(b"\xff\x00"))?;
+        m.serialize_entry("id", &7)?;
+        Err(S::Error::custom("this record cannot be written"))
+    }
+}
+
+fn sent(i: u32) -> Sent {
+    Sent {
+        id: i,
+        name: format!("user{i}"),
+        tags: if i % 2 == 1 {
+            vec!["red", "green"]
+        } else {
+            vec!["blue"]
+        },
+        owner: Team { team: "core" },
+        color: if i % 3 == 0 {
+            Color::Red
+        } else {
+            Color::Rgb(1, 2, 3)
+        },
+        // "late_key" first in the records after the one that fails, which wrote it first.
+        extra: (i % 2 == 0).then(|| {
+            let mut m = BTreeMap::from([("x".to_string(), 1)]);
+            if i >= 4 {
+                m.insert("late_key".to_string(), i64::from(i));
+            }
+            m
+        }),
+    }
+}
+
+/// For the stream and for each record alone: what one reused `pickle.Unpickler` loads from
+/// the stream, and what `pickle.loads` gives for each record, as `repr()`s, NUL-separated
+/// lines `stream` and `alone`.
+const READER: &str = r#"
+import io, pickle, sys
+stream, alone = sys.stdin.buffer.read().split(b'\0SPLIT\0')
+u = pickle.Unpickler(io.BytesIO(stream))
+got = []
+while True:
+    try:
+        got.append(repr(u.load()))
+    except EOFError:
+        break
+print('\0'.join(got))
+parts = []
+while alone:
+    n = int.from_bytes(alone[:4], 'little')
+    parts.append(repr(pickle.loads(alone[4:4 + n])))
+    alone = alone[4 + n:]
+print('\0'.join(parts))
+"#;
+
+/// `Serializer::keep_memo(true)` writes what one reused `pickle.Pickler` writes: CPython's
+/// reused `pickle.Unpickler` loads each record as `pickle.loads` loads it written alone, at
+/// protocols 0-5, and so does `Deserializer::keep_memo`; the stream is smaller than the
+/// records written alone. A record that fails halfway is dropped from the memo as from the
+/// output: the records after it, which use the names it wrote first, still load.
+#[test]
+fn a_serializer_that_keeps_its_memo_writes_what_a_reused_unpickler_reads() {
+    for protocol in 0..=5u8 {
+        let opts = pypickle::SerOptions::new().protocol(protocol);
+        let mut ser = pypickle::Serializer::new(Vec::new())
+            .with_options(opts.clone())
+            .keep_memo(true);
+        let mut alone = Vec::new();
+        let mut alone_len = 0;
+        for i in 0..6 {
+            if i == 3 {
+                let e = ser.dump(&Fails).unwrap_err();
+                assert!(e.to_string().contains("cannot be written"), "{e}");
+            }
+            ser.dump(&sent(i)).unwrap();
+            let one = pypickle::to_vec_with(&sent(i), &opts).unwrap();
+            alone_len += one.len();
+            alone.extend_from_slice(&(one.len() as u32).to_le_bytes());
+            alone.extend_from_slice(&one);
+        }
+        let stream = ser.into_inner();
+        assert!(
+            stream.len() * 10 < alone_len * 9,
+            "protocol {protocol}: {} bytes against {alone_len}",
+            stream.len()
+        );
+        let mut input = stream.clone();
+        input.extend_from_slice(b"\0SPLIT\0");
+        input.extend_from_slice(&alone);
+        let out = python_with_input(READER, &input);
+        let mut lines = out.lines();
+        let (theirs, want) = (lines.next().unwrap(), lines.next().unwrap());
+        let theirs: Vec<&str> = theirs.split('\0').collect();
+        let want: Vec<&str> = want.split('\0').collect();
+        assert_eq!(theirs.len(), 6, "protocol {protocol}");
+        assert_eq!(theirs, want, "protocol {protocol}");
+        let ours: Vec<String> = pypickle::Deserializer::from_slice(&stream)
+            .keep_memo(true)
+            .into_iter::<pypickle::Value>()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(ours, want, "protocol {protocol}");
+        // After clear_memo, the next pickle reads on its own.
+        let mut ser = pypickle::Serializer::new(Vec::new())
+            .with_options(opts.clone())
+            .keep_memo(true);
+        ser.dump(&sent(1)).unwrap();
+        let first = ser.get_ref().len();
+        ser.clear_memo();
+        ser.dump(&sent(1)).unwrap();
+        let stream = ser.into_inner();
+        assert_eq!(&stream[first..], &stream[..first], "protocol {protocol}");
+    }
+}
+
+fn python_with_input(script: &str, input: &[u8]) -> String {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("this test needs python3 on PATH");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "python3 failed");
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -43,6 +43,13 @@ impl Memo {
         self.short.clear();
     }
 
+    /// Forget every entry, and go on from id `next`: what a pickle abandoned after id `next`
+    /// wrote never reached the reader, and the entries before it may be written again.
+    pub(crate) fn forget(&mut self, next: u64) {
+        self.clear();
+        self.next = next;
+    }
+
     /// The memo id of `b` if it is `b''` or one byte and was written before.
     #[inline]
     pub(crate) fn get_small_bytes(&self, b: &[u8]) -> Option<u64> {

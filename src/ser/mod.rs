@@ -144,6 +144,11 @@ pub struct Serializer<W, const P45: bool = false> {
     /// fields and field count, where in the fields the next must be, and how many were
     /// written (see `MapWriter::field_value`).
     pub(crate) frozen: Vec<Frozen>,
+    /// [`Serializer::keep_memo`]: a pickle begins with the memo the ones before it left.
+    keep_memo: bool,
+    /// The memo's next id when the pickle being written began: with `keep_memo`, where an
+    /// abandoned pickle's entries start (the reader never saw them).
+    memo_at: u64,
 }
 
 /// A frozen slots dataclass being written: see [`Serializer::frozen`].
@@ -273,11 +278,13 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             buffers_at: 0,
             frozen: Vec::new(),
             variants: Vec::new(),
+            keep_memo: false,
+            memo_at: 0,
         }
     }
 
     /// Write `value` as one complete pickle (PROTO, frames, STOP). The memo starts afresh for
-    /// every pickle, as with CPython's `pickle.dump`.
+    /// every pickle, as with CPython's `pickle.dump`, unless [`keep_memo`](Self::keep_memo).
     pub fn dump<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         if self.mid_pickle() {
             self.recover();
@@ -318,6 +325,11 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
     }
 
     fn abandon(&mut self, start: Option<usize>) {
+        if self.keep_memo {
+            // The reader's memo has none of this pickle's entries: ids go on from where it
+            // began, and nothing refers to what it wrote.
+            self.memo.forget(self.memo_at);
+        }
         self.out.abandon(start);
         self.buffers.truncate(self.buffers_at);
         self.level = 0;
@@ -384,6 +396,52 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.set_key(false);
         self.take_pending();
         e
+    }
+
+    /// Write each pickle with the memo the pickles before it left, as one reused
+    /// `pickle.Pickler` does (`p.dump(a); p.dump(b)`): a later pickle refers to the field
+    /// names, dict keys, short repeated strings and globals an earlier one wrote instead of
+    /// writing them again, so a stream of records is smaller. Only a reader that keeps its
+    /// memo reads such a stream: one reused `pickle.Unpickler` (`u.load(); u.load()`), or a
+    /// [`Deserializer`](crate::Deserializer) with
+    /// [`keep_memo`](crate::Deserializer::keep_memo); repeated `pickle.load(f)` fails on it.
+    /// Off by default. A pickle that fails is dropped from the memo as from the output, so
+    /// the pickles after it still read. [`clear_memo`](Self::clear_memo) starts afresh.
+    ///
+    /// ```
+    /// use pypickle::{Deserializer, Serializer};
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Rec { id: u32, tag: String }
+    ///
+    /// let recs = [Rec { id: 1, tag: "red".into() }, Rec { id: 2, tag: "red".into() }];
+    /// let mut ser = Serializer::new(Vec::new()).keep_memo(true);
+    /// for r in &recs {
+    ///     ser.dump(r)?;
+    /// }
+    /// let stream = ser.into_inner();
+    /// // The second pickle refers to the first's "id", "tag" and "red".
+    /// let alone = pypickle::to_vec(&recs[1])?;
+    /// assert!(stream.len() - pypickle::to_vec(&recs[0])?.len() < alone.len());
+    ///
+    /// let mut de = Deserializer::from_slice(&stream).keep_memo(true);
+    /// assert_eq!(de.next_value::<Rec>()?.as_ref(), Some(&recs[0]));
+    /// assert_eq!(de.next_value::<Rec>()?.as_ref(), Some(&recs[1]));
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn keep_memo(mut self, keep: bool) -> Self {
+        self.keep_memo = keep;
+        self
+    }
+
+    /// Forget what earlier pickles wrote, as `pickle.Pickler.clear_memo()`: the next pickle
+    /// refers to none of them and reads on its own (by `pickle.load` or
+    /// [`from_slice`](crate::from_slice)). With [`keep_memo`](Self::keep_memo) the memo then
+    /// fills again from that pickle on.
+    pub fn clear_memo(&mut self) {
+        if self.mid_pickle() {
+            self.recover();
+        }
+        self.memo.clear();
     }
 
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
@@ -679,7 +737,10 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
                 opcode::HIGHEST_PROTOCOL
             )));
         }
-        self.memo.clear();
+        if !self.keep_memo {
+            self.memo.clear();
+        }
+        self.memo_at = self.memo.next;
         self.set_key(false);
         self.frozen.clear();
         // After `begin_pickle`, which drops stray bytes written between pickles: the pickle

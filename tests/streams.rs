@@ -249,3 +249,166 @@ fn python_with_input(script: &str, input: &[u8]) -> String {
     assert!(out.status.success(), "python3 failed");
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A value whose `Serialize` fails before writing anything.
+struct FailsAtOnce;
+
+impl Serialize for FailsAtOnce {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("fails at once"))
+    }
+}
+
+/// A value written whole (its pickle reaches the writer) whose `Serialize` then fails.
+struct FailsAfter<T>(&'static str, T);
+
+impl<T: Serialize> Serialize for FailsAfter<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(self.0)?;
+        t.serialize_element(&self.1)?;
+        t.end()?;
+        Err(serde::ser::Error::custom("fails after"))
+    }
+}
+
+/// A writer that takes `left` bytes and then fails.
+struct Flaky {
+    out: Vec<u8>,
+    left: usize,
+}
+
+impl Write for Flaky {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("the writer failed"));
+        }
+        let n = b.len().min(self.left);
+        self.out.extend_from_slice(&b[..n]);
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How a `Serializer` with `keep_memo` ends a pickle that fails, found by a review, each
+/// checked against CPython's reused `pickle.Unpickler` (and `pickle.loads` of each value
+/// written alone): a value that fails before its pickle begins, or after it reached the
+/// writer, takes back nothing the reader has (its ids went back below the reader's memo, and
+/// the next BINGETs named older strings, silently); a pickle's out-of-band buffers stay with
+/// it; after `clear_memo` a failing dump leaves the next pickle standing alone; a switch to
+/// protocol 0 keeps its pickles text; a writer that takes part of a pickle and fails tears
+/// the stream.
+#[test]
+fn a_serializer_that_keeps_its_memo_takes_back_only_what_never_reached_the_reader() {
+    let first: Vec<String> = (0..12).map(|i| format!("first{i}")).collect();
+    for protocol in [2u8, 4] {
+        let opts = pypickle::SerOptions::new().protocol(protocol);
+        let mut ser = pypickle::Serializer::new(Vec::new())
+            .with_options(opts.clone())
+            .keep_memo(true);
+        let mut alone = Vec::new();
+        let mut push = |one: Vec<u8>| {
+            alone.extend_from_slice(&(one.len() as u32).to_le_bytes());
+            alone.extend_from_slice(&one);
+        };
+        ser.dump(&first).unwrap();
+        push(pypickle::to_vec_with(&first, &opts).unwrap());
+        assert!(ser.dump(&FailsAtOnce).is_err());
+        assert!(ser.dump(&FailsAfter("late", "first3")).is_err());
+        push(pypickle::to_vec_with(&("late", "first3"), &opts).unwrap());
+        for i in 2..4 {
+            ser.dump(&sent(i)).unwrap();
+            push(pypickle::to_vec_with(&sent(i), &opts).unwrap());
+        }
+        let stream = ser.into_inner();
+        let mut input = stream.clone();
+        input.extend_from_slice(b"\0SPLIT\0");
+        input.extend_from_slice(&alone);
+        let out = python_with_input(READER, &input);
+        let mut lines = out.lines();
+        let (theirs, want) = (lines.next().unwrap(), lines.next().unwrap());
+        assert_eq!(theirs.split('\0').count(), 4, "protocol {protocol}");
+        assert_eq!(theirs, want, "protocol {protocol}");
+    }
+
+    // Out of band: the buffer of a pickle that reached the writer stays in the list.
+    let opts = pypickle::SerOptions::new()
+        .protocol(5)
+        .out_of_band_buffers(true);
+    let mut ser = pypickle::Serializer::new(Vec::new())
+        .with_options(opts)
+        .keep_memo(true);
+    let buffer = |b: &'static [u8]| pypickle::PickleBuffer::new(b);
+    ser.dump(&buffer(b"one")).unwrap();
+    assert!(ser.dump(&FailsAfter("two", buffer(b"two"))).is_err());
+    ser.dump(&buffer(b"three")).unwrap();
+    let buffers = ser.take_buffers();
+    assert_eq!(buffers, [&b"one"[..], b"two", b"three"]);
+    let stream = ser.into_inner();
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    let mut left = &lent[..];
+    let mut de = pypickle::Deserializer::from_slice(&stream).keep_memo(true);
+    let one: &[u8] = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    let two: (String, &[u8]) = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    let three: &[u8] = de.next_value_with_buffers(&mut left).unwrap().unwrap();
+    assert_eq!(
+        (one, two, three),
+        (&b"one"[..], ("two".into(), &b"two"[..]), &b"three"[..])
+    );
+
+    // clear_memo, then a failing dump: the next pickle reads alone.
+    let mut ser = pypickle::Serializer::new(Vec::new()).keep_memo(true);
+    ser.dump(&first).unwrap();
+    ser.dump(&sent(1)).unwrap();
+    ser.clear_memo();
+    assert!(ser.dump(&FailsAtOnce).is_err());
+    let at = ser.get_ref().len();
+    // Two records: the second refers to the first's field names.
+    ser.dump(&[sent(2), sent(3)]).unwrap();
+    let last = &ser.get_ref()[at..];
+    assert_eq!(
+        last,
+        pypickle::to_vec(&[sent(2), sent(3)]).unwrap(),
+        "stands alone"
+    );
+
+    // A switch to protocol 0 mid-stream writes text.
+    let mut ser = pypickle::Serializer::new(Vec::new()).keep_memo(true);
+    ser.dump(&[sent(1), sent(3)]).unwrap();
+    let at = ser.get_ref().len();
+    let mut ser = ser.with_options(pypickle::SerOptions::new().protocol(0));
+    ser.dump(&[sent(1), sent(3)]).unwrap();
+    let text = &ser.get_ref()[at..];
+    assert!(
+        text.iter()
+            .all(|&c| c == b'\n' || (0x20..0x7f).contains(&c)),
+        "protocol 0 is printable text: {}",
+        String::from_utf8_lossy(text)
+    );
+
+    // A writer that takes part of a pickle and fails: the stream is torn, and no later
+    // pickle is written after that part.
+    let head = pypickle::to_vec(&"head").unwrap().len();
+    let whole = pypickle::to_vec(&sent(5)).unwrap().len();
+    for take in [1, 10, whole - 1] {
+        let mut ser = pypickle::Serializer::new(Flaky {
+            out: Vec::new(),
+            left: head + take,
+        })
+        .keep_memo(true);
+        ser.dump(&"head").unwrap();
+        assert!(ser.dump(&sent(5)).is_err(), "take {take}");
+        ser.get_mut().left = usize::MAX;
+        let e = ser.dump(&sent(6)).unwrap_err();
+        assert!(
+            e.to_string().contains("write to a new writer"),
+            "take {take}: {e}"
+        );
+        assert_eq!(ser.get_ref().out.len(), head + take, "take {take}");
+    }
+}

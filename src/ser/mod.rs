@@ -205,6 +205,11 @@ impl<W: io::Write> Serializer<W> {
 
     /// Use these options for the pickles written from now on.
     pub fn with_options(mut self, opts: SerOptions) -> Self {
+        if opts.protocol != self.proto {
+            // The memo's caches hold ready-made BINGETs, which protocol 0 writes as text: with
+            // `keep_memo` its ids go on, but it looks nothing up from before.
+            self.memo.forget(self.memo.next);
+        }
         self.proto = opts.protocol;
         self.slow = self.slow & (KEY | PENDING) | slow_options(&opts);
         self.opts = opts;
@@ -435,13 +440,16 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 
     /// Forget what earlier pickles wrote, as `pickle.Pickler.clear_memo()`: the next pickle
     /// refers to none of them and reads on its own (by `pickle.load` or
-    /// [`from_slice`](crate::from_slice)). With [`keep_memo`](Self::keep_memo) the memo then
-    /// fills again from that pickle on.
+    /// [`from_slice`](crate::from_slice)), and as in CPython its memo ids start again at 0,
+    /// so a reader that kept its memo must start afresh there too (a new `pickle.Unpickler`
+    /// or [`Deserializer`](crate::Deserializer)). With [`keep_memo`](Self::keep_memo) the
+    /// memo then fills again from that pickle on.
     pub fn clear_memo(&mut self) {
         if self.mid_pickle() {
             self.recover();
         }
         self.memo.clear();
+        self.memo_at = 0;
     }
 
     /// The buffers written out of band so far (see [`SerOptions::out_of_band_buffers`]), in
@@ -771,11 +779,18 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         }
         self.out.buf.push(opcode::STOP);
         if let Err(e) = self.out.end_pickle() {
-            // The writer refused the whole pickle: it is dropped, not handed over with the
-            // next one (the caller was told it failed).
+            // The writer refused the pickle: it is dropped, not handed over with the next one
+            // (the caller was told it failed). If it took part of it, that part is in its
+            // stream, where a reader would read the next pickle as its rest.
+            self.torn |= self.out.flushes != self.pickle_at.1;
             self.recover();
             return Err(e.into());
         }
+        // A pickle that reached the writer is never taken back: an error or panic of the
+        // value's impl after this leaves the memo and the buffers as they are.
+        self.memo_at = self.memo.next;
+        self.buffers_at = self.buffers.len();
+        self.pickle_at = (self.out.buf.len(), self.out.flushes);
         Ok(())
     }
 

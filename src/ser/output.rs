@@ -175,6 +175,31 @@ pub(crate) struct Output<W> {
     pub(crate) flushes: u64,
 }
 
+/// `write_all`, counting a flush in `flushes` once any of `data` reached the writer, even if a
+/// later write fails: those bytes are in the writer's stream, and the pickle they begin is
+/// torn (`write_all` says nothing of what it wrote before an error).
+fn write_counted<W: Write>(writer: &mut W, data: &[u8], flushes: &mut u64) -> io::Result<()> {
+    let mut rest = data;
+    let failed = loop {
+        if rest.is_empty() {
+            break None;
+        }
+        match writer.write(rest) {
+            Ok(0) => break Some(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => rest = &rest[n.min(rest.len())..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Some(e),
+        }
+    };
+    if rest.len() < data.len() {
+        *flushes += 1;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 impl<W> Output<W> {
     /// `to_vec` only: `done` of a container's `hint` items took the bytes from `start` on. If
     /// the rest, at that rate, will not fit, make room for it and an eighth more, so that the
@@ -374,10 +399,9 @@ impl<W: Write> Output<W> {
     /// Hand what is in the buffer to the writer (nothing for `to_vec`).
     fn flush(&mut self) -> io::Result<()> {
         if !self.buffer_all && !self.buf.is_empty() {
-            self.writer.write_all(&self.buf)?;
+            write_counted(&mut self.writer, &self.buf, &mut self.flushes)?;
             self.buf.clear();
             self.epoch += 1;
-            self.flushes += 1;
         }
         Ok(())
     }
@@ -435,11 +459,8 @@ impl<W: Write> Output<W> {
             Ok(())
         } else {
             self.buf.extend_from_slice(header);
-            self.flush().and_then(|()| {
-                self.writer.write_all(data)?;
-                self.flushes += 1;
-                Ok(())
-            })
+            self.flush()
+                .and_then(|()| write_counted(&mut self.writer, data, &mut self.flushes))
         };
         self.epoch += 1;
         if framing {

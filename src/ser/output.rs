@@ -185,7 +185,12 @@ fn write_counted<W: Write>(writer: &mut W, data: &[u8], flushes: &mut u64) -> io
             break None;
         }
         match writer.write(rest) {
-            Ok(0) => break Some(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(0) => {
+                break Some(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "failed to write whole buffer",
+                ))
+            }
             Ok(n) => rest = &rest[n.min(rest.len())..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => break Some(e),

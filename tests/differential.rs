@@ -301,23 +301,22 @@ fn streams_sharing_one_picklers_memo_read_like_one_reused_unpickler() {
             .map(|_| String::from_utf8(take(&mut data)).unwrap())
             .collect();
         streams += 1;
-        let got: Vec<String> = pypickle::Deserializer::from_slice(&stream)
+        let reprs_of = |values: &mut dyn Iterator<Item = pypickle::Result<Value>>| {
+            values
+                .map(|v| {
+                    v.unwrap_or_else(|e| panic!("stream {streams}: {e}"))
+                        .to_string()
+                })
+                .collect::<Vec<String>>()
+        };
+        let mut from_slice = pypickle::Deserializer::from_slice(&stream)
             .keep_memo(true)
-            .into_iter::<Value>()
-            .map(|v| {
-                v.unwrap_or_else(|e| panic!("stream {streams}: {e}"))
-                    .to_string()
-            })
-            .collect();
-        assert_eq!(got, reprs, "stream {streams}");
-        let got: Vec<String> = pypickle::Deserializer::from_reader(&stream[..])
+            .into_iter::<Value>();
+        assert_eq!(reprs_of(&mut from_slice), reprs, "stream {streams}");
+        let mut from_reader = pypickle::Deserializer::from_reader(&stream[..])
             .keep_memo(true)
-            .into_iter::<Value>()
-            .map(|v| {
-                v.unwrap_or_else(|e| panic!("stream {streams}: {e}"))
-                    .to_string()
-            })
-            .collect();
+            .into_iter::<Value>();
+        let got = reprs_of(&mut from_reader);
         assert_eq!(got, reprs, "stream {streams}, from a reader");
         // Each pickle on its own (as repeated `pickle.load` reads them): an error, or another
         // value, once one refers back (ids of its own may then name other entries).

@@ -1245,7 +1245,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         }
     }
 
-    #[inline]
+    // Always inlined: a derived struct's field names come through here (as identifiers), and
+    // through a call they cost the typed records 4.5% more instructions.
+    #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.node.kind {
             Kind::Str(span) => self.str(span, visitor),
@@ -1287,10 +1289,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     #[inline]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
-            Kind::Str(span) => self.str(span, visitor),
-            _ => self.text_of_object(visitor, Self::deserialize_str),
-        }
+        self.deserialize_str(visitor)
     }
 
     #[inline]

@@ -1,15 +1,22 @@
-//! A live stream: a Python process that writes records with one reused `pickle.Pickler` to a
+//! Streams of pickles that share one memo, as one reused `pickle.Pickler` writes them and one
+//! reused `pickle.Unpickler` reads them.
+//!
+//! Reading: a live stream, a Python process that writes records with one reused Pickler to a
 //! pipe, flushing after each, read as they come by `Deserializer::from_reader(..)
 //! .keep_memo(true)` into typed structs. The later records refer to the first one's keys and
 //! shared values through the memo, and the reader must neither read past a STOP (it would
 //! block on a pipe the writer keeps open) nor lose what an earlier pickle memoized.
+//!
+//! Writing: `Serializer::keep_memo(true)`'s streams, loaded by CPython's reused Unpickler,
+//! through failures before, inside and after a pickle.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+mod py_common;
 
 #[derive(Deserialize, Debug, PartialEq)]
 struct Record {
@@ -233,7 +240,7 @@ fn cpython_reads(stream: &[u8], alone: &[u8]) -> (Vec<String>, Vec<String>) {
     let mut input = stream.to_vec();
     input.extend_from_slice(b"\0SPLIT\0");
     input.extend_from_slice(alone);
-    let out = python_with_input(READER, &input);
+    let out = py_common::run_python("python3", &["-c", READER], input);
     let mut lines = out.lines();
     let mut reprs = || -> Vec<String> {
         lines
@@ -244,22 +251,6 @@ fn cpython_reads(stream: &[u8], alone: &[u8]) -> (Vec<String>, Vec<String>) {
             .collect()
     };
     (reprs(), reprs())
-}
-
-fn python_with_input(script: &str, input: &[u8]) -> String {
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("this test needs python3 on PATH");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "python3 failed");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A value whose `Serialize` fails before writing anything.

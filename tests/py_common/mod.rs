@@ -76,9 +76,9 @@ pub fn numpy_pythons() -> Vec<String> {
     }
 }
 
-/// Run `python` with `args`, `input` on its standard input; its standard output. A failed run
-/// fails the test.
-pub fn run_python(python: &str, args: &[&str], input: String) -> String {
+/// Run `python` with `args`, `input` (text or bytes) on its standard input; its standard
+/// output. A failed run fails the test.
+pub fn run_python(python: &str, args: &[&str], input: impl Into<Vec<u8>>) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(python)
@@ -88,7 +88,8 @@ pub fn run_python(python: &str, args: &[&str], input: String) -> String {
         .spawn()
         .unwrap_or_else(|e| panic!("{python}: {e}"));
     let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let input = input.into();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert!(out.status.success(), "{python} {args:?}: {:?}", out.status);

@@ -394,6 +394,16 @@ impl Error {
         }
     }
 
+    /// The error with its offset moved `base` bytes on: the walk's offsets are from the
+    /// start of the arena's pickle (the arena's `base`).
+    #[cold]
+    pub(crate) fn shifted(mut self, base: u64) -> Self {
+        if let Some(offset) = &mut self.inner.offset {
+            *offset = offset.saturating_add(base);
+        }
+        self
+    }
+
     /// Mark the error as leaving an item or value that a container handed over, with `left`
     /// items after it: the container adds the segment ([`Error::take_pending`]).
     #[cold]

@@ -14,35 +14,39 @@ use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes read from the input, by position: in the input itself or in the scratch buffer.
 ///
-/// Packed into 12 bytes so that an arena node stays at 24: the low 32 bits of the length, then
-/// one word holding the start (40 bits), the length's high bits (23 bits) and whether the bytes
-/// are in the scratch buffer (the top bit). Inputs and scratch buffers stay under
+/// Packed into 12 bytes, laid out as an arena node holds it: one word with the start (bits
+/// 0-39), whether the bytes are in the scratch buffer (bit 40) and the length's low 23 bits
+/// (41-63), then the length's high bits. Inputs and scratch buffers stay under
 /// [`MAX_OFFSET`], which the unpickler checks.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub struct Span {
-    len_lo: u32,
     word: u64,
+    len_hi: u32,
 }
 
 /// Offsets into the input or the scratch buffer are below this (1 TiB).
 pub(crate) const MAX_OFFSET: u64 = 1 << START_BITS;
 const START_BITS: u32 = 40;
 const START_MASK: u64 = MAX_OFFSET - 1;
-const LEN_HI_MASK: u64 = (1 << 23) - 1;
-const SCRATCH_BIT: u64 = 1 << 63;
+const SCRATCH_BIT: u64 = 1 << START_BITS;
+const LEN_SHIFT: u32 = START_BITS + 1;
+const LEN_LO_BITS: u32 = 64 - LEN_SHIFT;
+/// Strings, bytes and big ints are shorter than this (64 GiB), which the unpickler checks: an
+/// arena node holds 13 of a span's high length bits.
+pub(crate) const MAX_NODE_LEN: u64 = 1 << (LEN_LO_BITS + 13);
 
 impl Span {
-    pub(crate) const EMPTY: Span = Span { len_lo: 0, word: 0 };
+    pub(crate) const EMPTY: Span = Span { word: 0, len_hi: 0 };
 
     #[inline]
     fn pack(start: usize, len: usize, scratch: u64) -> Span {
         let (start, len) = (start as u64, len as u64);
         debug_assert!(start < MAX_OFFSET && len < MAX_OFFSET);
         Span {
-            len_lo: len as u32,
-            word: start | ((len >> 32) & LEN_HI_MASK) << START_BITS | scratch,
+            word: start | scratch | len << LEN_SHIFT,
+            len_hi: (len >> LEN_LO_BITS) as u32,
         }
     }
 
@@ -73,15 +77,32 @@ impl Span {
         Span::pack(self.start() + skip, len, self.word & SCRATCH_BIT)
     }
 
+    /// The span in 77 bits, for an arena node: its first word, and the length's high bits
+    /// (under 13 of them: lengths must be under [`MAX_NODE_LEN`]).
+    #[inline(always)]
+    pub(crate) fn to_node_bits(self) -> (u64, u64) {
+        debug_assert!((self.len() as u64) < MAX_NODE_LEN);
+        (self.word, u64::from(self.len_hi))
+    }
+
+    /// The span [`Span::to_node_bits`] gave these bits for.
+    #[inline(always)]
+    pub(crate) fn from_node_bits(word: u64, high: u64) -> Span {
+        Span {
+            word,
+            len_hi: high as u32,
+        }
+    }
+
     /// The span as two words: equal for equal spans, different for any other.
     #[inline]
     pub(crate) fn key(self) -> (u64, u32) {
-        (self.word, self.len_lo)
+        (self.word, self.len_hi)
     }
 
     #[inline]
     pub(crate) fn len(self) -> usize {
-        (u64::from(self.len_lo) | ((self.word >> START_BITS) & LEN_HI_MASK) << 32) as usize
+        (self.word >> LEN_SHIFT | u64::from(self.len_hi) << LEN_LO_BITS) as usize
     }
 
     /// The bytes, if they are in the caller's input.
@@ -606,6 +627,16 @@ mod tests {
             (s.start(), s.len(), s.in_scratch()),
             (7, (1 << 36) + 3, true)
         );
+        for s in [
+            Span::input(big, (1 << 36) - 1),
+            Span::scratch((1 << 40) - 1, 12345),
+            Span::scratch(0, 0),
+            Span::input(3, (1 << 23) + 1),
+        ] {
+            let (word, high) = s.to_node_bits();
+            assert!(high < 1 << 13);
+            assert_eq!(Span::from_node_bits(word, high), s);
+        }
         let sub = s.sub(2, 5);
         assert_eq!((sub.start(), sub.len(), sub.in_scratch()), (9, 5, true));
         assert_eq!(Span::EMPTY.len(), 0);

@@ -1345,6 +1345,58 @@ fn a_memo_key_missing_in_a_later_pickle_of_a_stream_says_why() {
     );
 }
 
+/// A value of the wrong type in a later pickle of a stream is reported at its offset in the
+/// stream, from a slice and from a reader: and with `keep_memo`, a value an earlier pickle
+/// made (handed over again by a memo GET) at its offset in that earlier pickle.
+#[test]
+fn a_type_error_in_a_later_pickle_of_a_stream_is_at_its_offset_in_the_stream() {
+    // 1; then 'a' (SHORT_BINUNICODE at 7, memo 0); then a list (EMPTY_LIST at 14) of memo 0
+    // twice: 'a' kept from the second pickle, or (its memo not kept) the list itself.
+    let first = b"\x80\x04K\x01.";
+    let second = b"\x80\x04\x8c\x01a\x94.";
+    let third = b"\x80\x04]\x94(h\x00h\x00e.";
+    let stream = [&first[..], second, third].concat();
+    macro_rules! check {
+        ($de:expr, $keep:expr) => {{
+            let (mut de, keep) = ($de, $keep);
+            assert_eq!(de.next_value::<u8>().unwrap(), Some(1));
+            let e = de.next_value::<u8>().unwrap_err();
+            assert_eq!(
+                (e.offset(), e.opcode_name()),
+                (Some(7), Some("SHORT_BINUNICODE")),
+                "{e}"
+            );
+            if keep {
+                // The third pickle's list holds the second's 'a': the error is where 'a' was made.
+                let e = de.next_value::<Vec<u8>>().unwrap_err();
+                assert_eq!(
+                    (e.offset(), e.opcode_name()),
+                    (Some(7), Some("SHORT_BINUNICODE")),
+                    "{e}"
+                );
+                assert_eq!(de.next_value::<Option<u8>>().unwrap(), None);
+            } else {
+                let e = de.next_value::<u8>().unwrap_err();
+                assert_eq!(
+                    (e.offset(), e.opcode_name()),
+                    (Some(14), Some("EMPTY_LIST")),
+                    "{e}"
+                );
+            }
+        }};
+    }
+    for keep in [false, true] {
+        check!(
+            pypickle::Deserializer::from_slice(&stream).keep_memo(keep),
+            keep
+        );
+        check!(
+            pypickle::Deserializer::from_reader(&stream[..]).keep_memo(keep),
+            keep
+        );
+    }
+}
+
 /// `Deserializer::keep_memo(true)`: what a later pickle hands over again from an earlier one
 /// counts against its own `max_expansion`; a memo key missing there gets no hint about
 /// sharing the memo (it is shared); the limits on nodes count the whole stream; and an

@@ -9,7 +9,7 @@ use super::text;
 use crate::class::{self, Known, CLASS_NEW_REFUSED};
 use crate::error::{Error, ErrorCode, Limit, Result};
 use crate::opcode::*;
-use crate::read::{Read, Span, MAX_OFFSET};
+use crate::read::{Read, Span, MAX_NODE_LEN, MAX_OFFSET};
 use crate::value::bigint;
 
 /// The machine's reusable state: stack, marks and memo.
@@ -102,6 +102,24 @@ fn err(code: ErrorCode) -> Error {
     Error::new(code)
 }
 
+/// `span`, if an arena node can hold its length: a str, bytes, bytearray or int of 64 GiB or
+/// more is not supported (see `Node`).
+#[inline(always)]
+fn node_span(span: Span) -> Result<Span> {
+    if span.len() as u64 >= MAX_NODE_LEN {
+        return Err(too_long(span.len()));
+    }
+    Ok(span)
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(len: usize) -> Error {
+    err(ErrorCode::Unsupported(
+        format!("a str, bytes or int of {len} bytes: 64 GiB or more is not supported").into(),
+    ))
+}
+
 #[cold]
 fn malformed(msg: &'static str) -> Error {
     Error::new(ErrorCode::Malformed(msg))
@@ -164,6 +182,7 @@ impl Machine {
             self.unhashable_tuples.clear();
             self.joblib_arrays.clear();
             arena.clear();
+            arena.base = start;
             self.copied = 0;
             self.made = 0;
             self.made_before = 0;
@@ -228,7 +247,19 @@ struct Run<'m, 'r, 'a, 'o, 'de, R> {
 impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     #[inline]
     fn push(&mut self, kind: Kind) {
-        self.m.stack.push(Node::new(kind, self.pos, self.op));
+        let node = self.node(kind);
+        self.m.stack.push(node);
+    }
+
+    /// A node made by the current opcode.
+    #[inline(always)]
+    pub(super) fn node(&self, kind: Kind) -> Node {
+        Node::new(kind, self.pos.wrapping_sub(self.arena.base), self.op)
+    }
+
+    /// Where in the stream `node` was made.
+    pub(super) fn made_at(&self, node: &Node) -> u64 {
+        self.arena.base + node.offset()
     }
 
     /// Run opcodes until STOP: the root, or `None` if the input was already at its end.
@@ -268,7 +299,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     // the push, as a reader, which runs the two one by one, reports it.
                     if self.op == MEMOIZE {
                         if let Some(top) = self.m.stack.last() {
-                            (self.pos, self.op) = (top.offset(), top.opcode());
+                            (self.pos, self.op) = (self.made_at(top), top.opcode());
                         }
                     }
                     return Err(self.too_many_nodes());
@@ -401,6 +432,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let arena = &mut *self.arena;
         let max_memo = self.opts.max_memo;
         let max_nodes = self.opts.max_nodes;
+        let to_node = to_stream.wrapping_sub(arena.base);
         // The stack's slots and length as locals (see `Stack`): a push that finds no free slot
         // leaves its opcode to step(), which grows the stack.
         let (slots, mut sp) = m.stack.window();
@@ -415,7 +447,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }};
         }
         while let Some(&op) = input.get(pos) {
-            let at = (pos as u64).wrapping_add(to_stream);
+            // The node's offset: from the arena's base, not the stream's start.
+            let at = (pos as u64).wrapping_add(to_node);
             match op {
                 BINGET => {
                     let Some(&id) = input.get(pos + 1) else { break };
@@ -529,11 +562,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         break;
                     }
                     let batch = &slots[start..sp];
-                    let id = match (op, slots[start - 1].kind) {
+                    let id = match (op, slots[start - 1].kind()) {
                         (APPENDS, Kind::List(id)) => id,
                         (SETITEMS, Kind::Dict(id))
                             if batch.len() % 2 == 0
-                                && batch.iter().step_by(2).all(|k| plainly_hashable(k.kind)) =>
+                                && batch.iter().step_by(2).all(|k| plainly_hashable(k.kind())) =>
                         {
                             id
                         }
@@ -555,9 +588,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                         break;
                     }
                     let batch = &slots[len - n..len];
-                    let id = match (op, slots[len - n - 1].kind) {
+                    let id = match (op, slots[len - n - 1].kind()) {
                         (APPEND, Kind::List(id)) => id,
-                        (SETITEM, Kind::Dict(id)) if plainly_hashable(batch[0].kind) => id,
+                        (SETITEM, Kind::Dict(id)) if plainly_hashable(batch[0].kind()) => id,
                         _ => break,
                     };
                     if arena.items.len() + n > max_nodes {
@@ -623,7 +656,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Read a length-prefixed argument of `n` length bytes.
     #[inline]
     fn counted(&mut self, len: u64) -> Result<Span> {
-        self.r.bytes(len, &mut self.arena.scratch)
+        node_span(self.r.bytes(len, &mut self.arena.scratch)?)
     }
 
     #[inline]
@@ -644,7 +677,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     fn line(&mut self) -> Result<Span> {
-        self.r.line(&mut self.arena.scratch)
+        node_span(self.r.line(&mut self.arena.scratch)?)
     }
 
     /// This pickle's bytes read so far.
@@ -674,10 +707,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 limit: self.opts.max_expansion,
             }));
         }
+        let span = node_span(Span::scratch(self.arena.scratch.len(), bytes.len()))?;
         self.m.made = self.m.made.saturating_add(bytes.len() as u64);
-        let start = self.arena.scratch.len();
         self.arena.scratch.extend_from_slice(bytes);
-        Ok(Span::scratch(start, bytes.len()))
+        Ok(span)
     }
 
     #[inline(always)]
@@ -837,7 +870,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// container this way. Errors are reported at the MEMOIZE.
     #[inline(always)]
     fn push_memo(&mut self, kind: Kind) -> Result<()> {
-        let node = Node::new(kind, self.pos, self.op);
+        let node = self.node(kind);
         let at = self.r.position();
         if self.r.next_byte_is(MEMOIZE) {
             // The memo's copy first, from registers: reading the node back from the stack
@@ -862,7 +895,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     #[inline(never)]
     fn fused_memo_over(&mut self, node: Node) -> Error {
         if self.m.stack.len() + self.arena.items.len() > self.opts.max_nodes {
-            (self.pos, self.op) = (node.offset(), node.opcode());
+            (self.pos, self.op) = (self.made_at(&node), node.opcode());
             return self.too_many_nodes();
         }
         err(ErrorCode::Limit {
@@ -885,7 +918,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// holding one, nor an object Python never hashes ([`Run::unhashable_object`]).
     #[inline]
     fn hashable(&self, node: Node) -> bool {
-        match node.kind {
+        match node.kind() {
             Kind::List(_) | Kind::Dict(_) | Kind::Set(_) | Kind::ByteArray(_) => false,
             Kind::Buffer(b) => self.arena.buffers[b as usize].1,
             Kind::Tuple(r) => {
@@ -904,7 +937,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     #[inline(never)]
     fn unhashable_object(&self, o: Id) -> Option<&'static str> {
         let obj = self.arena.objects[o as usize];
-        let Kind::Global(g) = obj.class.kind else {
+        let Kind::Global(g) = obj.class.kind() else {
             return None;
         };
         let g = self.arena.globals[g as usize];
@@ -915,8 +948,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         {
             return Some(what);
         }
-        let first = match obj.args.kind {
-            Kind::Tuple(r) => self.arena.slice(r).first().map(|n| n.kind),
+        let first = match obj.args.kind() {
+            Kind::Tuple(r) => self.arena.slice(r).first().map(|n| n.kind()),
             _ => None,
         };
         if obj.made == Made::Call {
@@ -963,12 +996,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn check_hashable(&self, keys: impl Iterator<Item = Node>, what: &str) -> Result<()> {
         for key in keys {
             if !self.hashable(key) {
-                let kind = match key.kind {
+                let kind = match key.kind() {
                     Kind::Tuple(_) => {
                         "a tuple holding a list, dict, set, bytearray or such an object".into()
                     }
                     Kind::Object(o) => match (
-                        self.arena.objects[o as usize].class.kind,
+                        self.arena.objects[o as usize].class.kind(),
                         self.unhashable_object(o),
                     ) {
                         (Kind::Global(g), Some(what)) => {
@@ -1012,11 +1045,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         } else {
             (module, name)
         };
-        Ok(Node::new(
-            Kind::Global(self.add_global(module, name, known)),
-            self.pos,
-            self.op,
-        ))
+        let global = Kind::Global(self.add_global(module, name, known));
+        Ok(self.node(global))
     }
 
     fn check_global(&self, module: &str, name: &str) -> Result<Known> {
@@ -1044,14 +1074,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// [`Known::ClassNew`] for a functools.partial to take. getattr in any other shape is
     /// refused.
     fn nested_global(&mut self, args: &[Node]) -> Result<Kind> {
-        let [Node {
-            kind: Kind::Global(outer),
-            ..
-        }, Node {
-            kind: Kind::Str(attr),
-            ..
-        }] = *args
-        else {
+        let (Some(Kind::Global(outer)), Some(Kind::Str(attr)), 2) = (
+            args.first().map(Node::kind),
+            args.get(1).map(Node::kind),
+            args.len(),
+        ) else {
             return Err(err(ErrorCode::RefusedGlobal {
                 module: "builtins".into(),
                 name: "getattr".into(),
@@ -1081,7 +1108,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// Whether a node is a global of this kind.
     fn is_known(&self, node: Node, known: Known) -> bool {
-        matches!(node.kind, Kind::Global(g) if self.arena.globals[g as usize].known == known)
+        matches!(node.kind(), Kind::Global(g) if self.arena.globals[g as usize].known == known)
     }
 
     #[cold]
@@ -1113,7 +1140,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         ) else {
             return Err(self.partial_refused());
         };
-        let (Kind::Tuple(r), Kind::Tuple(cargs)) = (state.kind, obj.args.kind) else {
+        let (Kind::Tuple(r), Kind::Tuple(cargs)) = (state.kind(), obj.args.kind()) else {
             return Err(self.partial_refused());
         };
         let (&[func, fargs, kwargs, dict], &[cfunc]) =
@@ -1121,24 +1148,27 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         else {
             return Err(self.partial_refused());
         };
-        let Kind::Tuple(fargs) = fargs.kind else {
+        let Kind::Tuple(fargs) = fargs.kind() else {
             return Err(self.partial_refused());
         };
         let fargs = self.arena.slice(fargs).to_vec();
-        let no_dict = match dict.kind {
+        let no_dict = match dict.kind() {
             Kind::None => true,
             Kind::Dict(d) => self.arena.len(d) == 0,
             _ => false,
         };
-        let kwargs_ok = matches!(kwargs.kind, Kind::None | Kind::Dict(_));
+        let kwargs_ok = matches!(kwargs.kind(), Kind::None | Kind::Dict(_));
         let Some((&cls, rest)) = fargs.split_first() else {
             return Err(self.partial_refused());
         };
         if !(no_dict && kwargs_ok && self.is_new_of(func, cls) && self.is_new_of(cfunc, cls)) {
             return Err(self.partial_refused());
         }
-        let kwargs = match kwargs.kind {
-            Kind::None => Node::new(Kind::Dict(self.arena.new_container()), self.pos, self.op),
+        let kwargs = match kwargs.kind() {
+            Kind::None => {
+                let dict = Kind::Dict(self.arena.new_container());
+                self.node(dict)
+            }
             _ => self.keywords(kwargs)?,
         };
         self.charge_copies(rest.len())?;
@@ -1149,7 +1179,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Whether a node is a global `module.Class.__new__`: a [`Known::ClassNew`], or one the
     /// policy allows by its name.
     fn is_class_new(&self, func: Node) -> bool {
-        let Kind::Global(f) = func.kind else {
+        let Kind::Global(f) = func.kind() else {
             return false;
         };
         let f = self.arena.globals[f as usize];
@@ -1161,7 +1191,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// is what `cls.__new__` is for a class that does not define one (CPython then writes
     /// `getattr(object, '__new__')`).
     fn is_new_of(&self, func: Node, cls: Node) -> bool {
-        let (Kind::Global(f), Kind::Global(c)) = (func.kind, cls.kind) else {
+        let (Kind::Global(f), Kind::Global(c)) = (func.kind(), cls.kind()) else {
             return false;
         };
         let (f, c) = (
@@ -1192,7 +1222,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     fn new_object(&mut self, class: Node, made: Made, args: Range, kwargs: Option<Node>) -> Kind {
         let id = self.arena.objects.len() as Id;
-        let args = Node::new(Kind::Tuple(args), self.pos, self.op);
+        let args = self.node(Kind::Tuple(args));
         self.arena.objects.push(Object {
             class,
             made,
@@ -1212,18 +1242,18 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// The items are charged as copies: one memoized dict may be passed to call after call for
     /// a few bytes each.
     fn keywords(&mut self, kwargs: Node) -> Result<Node> {
-        let Kind::Dict(d) = kwargs.kind else {
+        let Kind::Dict(d) = kwargs.kind() else {
             return Ok(kwargs);
         };
         if let Some(k) = self
             .arena
             .iter(d)
             .step_by(2)
-            .find(|k| !matches!(k.kind, Kind::Str(_)))
+            .find(|k| !matches!(k.kind(), Kind::Str(_)))
         {
             return Err(malformed_owned(format!(
                 "keyword argument names must be str, not {}",
-                k.kind.type_name()
+                k.kind().type_name()
             )));
         }
         self.snapshot(kwargs)
@@ -1233,7 +1263,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// (`dict.__init__`, `deque(list)`, `**kwargs`): what the pickle later adds to the memoized
     /// original is not in the copy, as it is not in CPython's. Other values as they are.
     fn snapshot(&mut self, node: Node) -> Result<Node> {
-        let (id, make): (Id, fn(Id) -> Kind) = match node.kind {
+        let (id, make): (Id, fn(Id) -> Kind) = match node.kind() {
             Kind::List(id) => (id, Kind::List),
             Kind::Dict(id) => (id, Kind::Dict),
             Kind::Set(id) => (id, Kind::Set),
@@ -1244,10 +1274,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let copy = self.arena.new_container();
         self.arena.extend(copy, &items);
         self.check_nodes()?;
-        Ok(Node {
-            kind: make(copy),
-            ..node
-        })
+        Ok(node.with_kind(make(copy)))
     }
 
     /// Whether a call of `callable` copies the containers it is given, as the `collections`
@@ -1255,7 +1282,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// CPython's `deque.__reduce__` writes), and so must not see what the pickle later adds to
     /// them. Other classes may keep what they are given, changes and all, as the arena does.
     fn copies_its_arguments(&self, callable: Node) -> bool {
-        let Kind::Global(g) = callable.kind else {
+        let Kind::Global(g) = callable.kind() else {
             return false;
         };
         let g = self.arena.globals[g as usize];
@@ -1323,7 +1350,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     }
 
     fn items_of(&self, node: Node) -> Option<Vec<Node>> {
-        match node.kind {
+        match node.kind() {
             Kind::Tuple(r) | Kind::FrozenSet(r) => Some(self.arena.slice(r).to_vec()),
             Kind::List(id) | Kind::Set(id) => Some(self.arena.iter(id).copied().collect()),
             Kind::Dict(id) => Some(self.arena.iter(id).step_by(2).copied().collect()),
@@ -1334,7 +1361,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn ints_to_bytes(&self, items: &[Node]) -> Result<Vec<u8>> {
         items
             .iter()
-            .map(|n| match n.kind {
+            .map(|n| match n.kind() {
                 Kind::Int(v @ 0..=255) => Ok(v as u8),
                 Kind::Bool(b) => Ok(u8::from(b)),
                 _ => Err(malformed("bytes() needs ints in range(0, 256)")),
@@ -1344,11 +1371,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// `str.encode(encoding)` for the encodings CPython's pickles use.
     fn encode(&mut self, s: Span, encoding: Option<Node>) -> Result<Span> {
-        let enc = match encoding {
+        let enc = match encoding.map(|n| n.kind()) {
             None => "utf-8".to_string(),
-            Some(Node {
-                kind: Kind::Str(e), ..
-            }) => String::from_utf8_lossy(self.bytes(e))
+            Some(Kind::Str(e)) => String::from_utf8_lossy(self.bytes(e))
                 .to_ascii_lowercase()
                 .replace('_', "-"),
             Some(_) => return Err(malformed("the encoding argument must be a str")),
@@ -1381,7 +1406,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// A number argument of `float()` or `complex()` as Python converts it: `None` if it is
     /// not a number; an error for an int too large for a float, as in Python.
     fn number(&self, node: Node) -> Result<Option<f64>> {
-        Ok(match node.kind {
+        Ok(match node.kind() {
             Kind::Int(v) => Some(v as f64),
             Kind::Float(f) => Some(f),
             Kind::Bool(b) => Some(f64::from(u8::from(b))),
@@ -1398,48 +1423,44 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// What calling (REDUCE, INST, OBJ) a global with these arguments builds.
     fn call(&mut self, callable: Node, args: Vec<Node>) -> Result<Kind> {
-        if let Kind::Object(o) = callable.kind {
+        if let Kind::Object(o) = callable.kind() {
             return self.call_object(o, &args);
         }
-        let Kind::Global(gid) = callable.kind else {
+        let Kind::Global(gid) = callable.kind() else {
             return Err(malformed_owned(format!(
                 "cannot call a {}: only globals are callable",
-                callable.kind.type_name()
+                callable.kind().type_name()
             )));
         };
         let known = self.arena.globals[gid as usize].known;
         let bad_args = |what: &str| malformed_owned(format!("unexpected arguments to {what}"));
-        Ok(match (known, args.as_slice()) {
-            (Known::Set, []) => Kind::Set(self.arena.new_container()),
-            (Known::Set, [it]) => {
+        let first = args.first().map(Node::kind);
+        Ok(match (known, args.as_slice(), first) {
+            (Known::Set, [], _) => Kind::Set(self.arena.new_container()),
+            (Known::Set, [it], _) => {
                 let items = self.iterable(*it)?.ok_or_else(|| bad_args("set()"))?;
                 self.check_hashable(items.iter().copied(), "a set element")?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Set(id)
             }
-            (Known::FrozenSet, []) => Kind::FrozenSet(Range::EMPTY),
-            (Known::FrozenSet, [it]) => {
+            (Known::FrozenSet, [], _) => Kind::FrozenSet(Range::EMPTY),
+            (Known::FrozenSet, [it], _) => {
                 let items = self.iterable(*it)?.ok_or_else(|| bad_args("frozenset()"))?;
                 self.check_hashable(items.iter().copied(), "a set element")?;
                 Kind::FrozenSet(self.arena.range(&items))
             }
-            (Known::ByteArray | Known::Bytes, rest) => {
+            (Known::ByteArray | Known::Bytes, rest, _) => {
                 let what = if known == Known::Bytes {
                     "bytes()"
                 } else {
                     "bytearray()"
                 };
-                let span = match rest {
-                    [] => Span::EMPTY,
-                    [Node {
-                        kind: Kind::Bytes(s) | Kind::ByteArray(s),
-                        ..
-                    }] => *s,
-                    [Node {
-                        kind: Kind::Str(s), ..
-                    }, enc] => self.encode(*s, Some(*enc))?,
-                    [it] => {
+                let span = match (rest, first) {
+                    ([], _) => Span::EMPTY,
+                    ([_], Some(Kind::Bytes(s) | Kind::ByteArray(s))) => s,
+                    ([_, enc], Some(Kind::Str(s))) => self.encode(s, Some(*enc))?,
+                    ([it], _) => {
                         let items = self.iterable(*it)?.ok_or_else(|| bad_args(what))?;
                         let bytes = self.ints_to_bytes(&items)?;
                         self.push_scratch(&bytes)?
@@ -1452,7 +1473,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     Kind::ByteArray(span)
                 }
             }
-            (Known::Complex, rest) if rest.len() <= 2 => {
+            (Known::Complex, rest, _) if rest.len() <= 2 => {
                 let mut parts = [0.0f64; 2];
                 for (slot, n) in parts.iter_mut().zip(rest) {
                     *slot = self.number(*n)?.ok_or_else(|| bad_args("complex()"))?;
@@ -1461,97 +1482,59 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.arena.complexes.push((parts[0], parts[1]));
                 Kind::Complex(id)
             }
-            (Known::Int, []) => Kind::Int(0),
-            (
-                Known::Int,
-                [n @ Node {
-                    kind: Kind::Int(_) | Kind::BigInt(_),
-                    ..
-                }],
-            ) => n.kind,
-            (
-                Known::Int,
-                [Node {
-                    kind: Kind::Bool(b),
-                    ..
-                }],
-            ) => Kind::Int(i64::from(*b)),
-            (
-                Known::Int,
-                [Node {
-                    kind: Kind::Float(f),
-                    ..
-                }],
-            ) if f.is_finite() => match bigint::BigInt::from_integral_f64(f.trunc()) {
-                Some(big) => match big.to_i64() {
-                    Some(v) => Kind::Int(v),
-                    None => Kind::BigInt(self.push_scratch(big.as_le_bytes())?),
-                },
-                None => return Err(bad_args("int()")),
-            },
-            (Known::Float, []) => Kind::Float(0.0),
-            (Known::Float, [n]) => {
+            (Known::Int, [], _) => Kind::Int(0),
+            (Known::Int, [_], Some(k @ (Kind::Int(_) | Kind::BigInt(_)))) => k,
+            (Known::Int, [_], Some(Kind::Bool(b))) => Kind::Int(i64::from(b)),
+            (Known::Int, [_], Some(Kind::Float(f))) if f.is_finite() => {
+                match bigint::BigInt::from_integral_f64(f.trunc()) {
+                    Some(big) => match big.to_i64() {
+                        Some(v) => Kind::Int(v),
+                        None => Kind::BigInt(self.push_scratch(big.as_le_bytes())?),
+                    },
+                    None => return Err(bad_args("int()")),
+                }
+            }
+            (Known::Float, [], _) => Kind::Float(0.0),
+            (Known::Float, [n], _) => {
                 Kind::Float(self.number(*n)?.ok_or_else(|| bad_args("float()"))?)
             }
-            (Known::Str, []) => Kind::Str(Span::EMPTY),
-            (
-                Known::Str,
-                [n @ Node {
-                    kind: Kind::Str(_), ..
-                }],
-            ) => n.kind,
-            (Known::Bool, []) => Kind::Bool(false),
-            (
-                Known::Bool,
-                [n @ Node {
-                    kind: Kind::Bool(_),
-                    ..
-                }],
-            ) => n.kind,
-            (Known::Tuple, []) => Kind::Tuple(Range::EMPTY),
-            (Known::Tuple, [it]) => {
+            (Known::Str, [], _) => Kind::Str(Span::EMPTY),
+            (Known::Str, [_], Some(k @ Kind::Str(_))) => k,
+            (Known::Bool, [], _) => Kind::Bool(false),
+            (Known::Bool, [_], Some(k @ Kind::Bool(_))) => k,
+            (Known::Tuple, [], _) => Kind::Tuple(Range::EMPTY),
+            (Known::Tuple, [it], _) => {
                 let items = self.iterable(*it)?.ok_or_else(|| bad_args("tuple()"))?;
                 self.tuple(&items)
             }
-            (Known::List, []) => Kind::List(self.arena.new_container()),
-            (Known::List, [it]) => {
+            (Known::List, [], _) => Kind::List(self.arena.new_container()),
+            (Known::List, [it], _) => {
                 let items = self.iterable(*it)?.ok_or_else(|| bad_args("list()"))?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::List(id)
             }
-            (Known::Dict, []) => Kind::Dict(self.arena.new_container()),
-            (
-                Known::Dict,
-                [Node {
-                    kind: Kind::Dict(src),
-                    ..
-                }],
-            ) => {
-                let items: Vec<Node> = self.arena.iter(*src).copied().collect();
+            (Known::Dict, [], _) => Kind::Dict(self.arena.new_container()),
+            (Known::Dict, [_], Some(Kind::Dict(src))) => {
+                let items: Vec<Node> = self.arena.iter(src).copied().collect();
                 self.charge_copies(items.len())?;
                 let id = self.arena.new_container();
                 self.arena.extend(id, &items);
                 Kind::Dict(id)
             }
-            (
-                Known::CodecsEncode,
-                [Node {
-                    kind: Kind::Str(s), ..
-                }, rest @ ..],
-            ) if rest.len() <= 2 => {
+            (Known::CodecsEncode, [_, rest @ ..], Some(Kind::Str(s))) if rest.len() <= 2 => {
                 // `errors`, when given, must be a str (CPython's TypeError otherwise); any
                 // handler reads as "strict", which all CPython's pickles need.
-                if rest.len() == 2 && !matches!(rest[1].kind, Kind::Str(_)) {
+                if rest.len() == 2 && !matches!(rest[1].kind(), Kind::Str(_)) {
                     return Err(bad_args("_codecs.encode"));
                 }
-                Kind::Bytes(self.encode(*s, rest.first().copied())?)
+                Kind::Bytes(self.encode(s, rest.first().copied())?)
             }
-            (Known::Reconstructor, [cls, base, state]) => {
+            (Known::Reconstructor, [cls, base, state], _) => {
                 // `object.__new__(cls)` or `base.__new__(cls, state)`: cls a class of its own,
                 // base any class (a builtin one when cls subclasses it).
                 use Known::*;
-                let is_class = |node: &Node, builtin: bool| match node.kind {
+                let is_class = |node: &Node, builtin: bool| match node.kind() {
                     Kind::Global(g) => match self.arena.globals[g as usize].known {
                         Other | Object | JoblibArray => true,
                         Set | FrozenSet | ByteArray | Bytes | Complex | Int | Float | Str
@@ -1561,7 +1544,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     _ => false,
                 };
                 for node in [cls, base] {
-                    if let Kind::Global(g) = node.kind {
+                    if let Kind::Global(g) = node.kind() {
                         if self.arena.globals[g as usize].known.dangerous_kept() {
                             return Err(self.refused(g, class::DANGEROUS));
                         }
@@ -1576,7 +1559,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     ));
                 }
                 // A builtin base's `__init__` copies the state (`dict.__init__(obj, d)`).
-                let builtin_base = match base.kind {
+                let builtin_base = match base.kind() {
                     Kind::Global(g) => !matches!(
                         self.arena.globals[g as usize].known,
                         Other | Object | JoblibArray
@@ -1591,9 +1574,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let r = self.arena.range(&[*base, state]);
                 self.new_object(*cls, Made::Reconstructor, r, None)
             }
-            (Known::NewObjEx, [cls, args, kwargs]) => {
+            (Known::NewObjEx, [cls, args, kwargs], _) => {
                 let (cls, kwargs) = (*cls, *kwargs);
-                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
+                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind(), kwargs.kind()) else {
                     return Err(malformed(
                         "copyreg.__newobj_ex__ expects a class, a tuple and a dict",
                     ));
@@ -1603,12 +1586,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 self.charge_copies(args.len())?;
                 return self.new_instance(cls, args, Some(kwargs));
             }
-            (Known::NewObj, [cls, rest @ ..]) => {
+            (Known::NewObj, [cls, rest @ ..], _) => {
                 let cls = *cls;
                 let rest = rest.to_vec();
                 return self.new_instance(cls, rest, None);
             }
-            (Known::Object, []) | (Known::Other, _) => {
+            (Known::Object, [], _) | (Known::Other, _, _) => {
                 let r = if self.copies_its_arguments(callable) {
                     let mut copies = args.to_vec();
                     for arg in &mut copies {
@@ -1620,8 +1603,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 };
                 self.new_object(callable, Made::Call, r, None)
             }
-            (Known::GetAttr, args) => return self.nested_global(args),
-            (Known::Partial, [func]) if self.is_class_new(*func) => {
+            (Known::GetAttr, args, _) => return self.nested_global(args),
+            (Known::Partial, [func], _) if self.is_class_new(*func) => {
                 let r = self.arena.range(&args);
                 let kind = self.new_object(callable, Made::Call, r, None);
                 if let Kind::Object(o) = kind {
@@ -1629,12 +1612,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 }
                 kind
             }
-            (Known::Partial, _) => return Err(self.partial_refused()),
-            (Known::Ellipsis | Known::NotImplemented, _) => {
+            (Known::Partial, _, _) => return Err(self.partial_refused()),
+            (Known::Ellipsis | Known::NotImplemented, _, _) => {
                 return Err(malformed("Ellipsis and NotImplemented are not callable"))
             }
-            (Known::ClassNew, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
-            (k, _) if k.dangerous_kept() => return Err(self.refused(gid, class::DANGEROUS)),
+            (Known::ClassNew, _, _) => return Err(self.refused(gid, CLASS_NEW_REFUSED)),
+            (k, _, _) if k.dangerous_kept() => return Err(self.refused(gid, class::DANGEROUS)),
             _ => {
                 let g = self.arena.globals[gid as usize];
                 let name = format!(
@@ -1652,33 +1635,34 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// by changing what it was given, which is never run: refused, rather than losing the
     /// state it would set.
     fn check_not_thrown_away(&self, node: Node) -> Result<()> {
-        let Kind::Object(o) = node.kind else {
+        let Kind::Object(o) = node.kind() else {
             return Ok(());
         };
         let obj = self.arena.objects[o as usize];
-        if node.opcode() != REDUCE || node.offset() + 1 != self.pos || obj.made != Made::Call {
+        if node.opcode() != REDUCE || self.made_at(&node) + 1 != self.pos || obj.made != Made::Call
+        {
             return Ok(());
         }
         // Only a call given something it could change (the object whose state it sets) can
         // matter by its side effects; a constructor's thrown-away result loses nothing.
-        let Kind::Tuple(args) = obj.args.kind else {
+        let Kind::Tuple(args) = obj.args.kind() else {
             return Ok(());
         };
         let mutable = |n: &Node| {
             matches!(
-                n.kind,
+                n.kind(),
                 Kind::Object(_) | Kind::List(_) | Kind::Dict(_) | Kind::Set(_) | Kind::ByteArray(_)
             )
         };
         if !self.arena.slice(args).iter().any(mutable) {
             return Ok(());
         }
-        let Kind::Global(g) = obj.class.kind else {
+        let Kind::Global(g) = obj.class.kind() else {
             return Ok(());
         };
         let why = "called only for its side effects, which are never run (a __reduce__ state \
                    setter, whose result is thrown away): the state it sets would be lost";
-        Err(self.refused(g, why).or_at(node.offset(), REDUCE))
+        Err(self.refused(g, why).or_at(self.made_at(&node), REDUCE))
     }
 
     /// The global `gid` refused, for `why`.
@@ -1694,17 +1678,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ, NEWOBJ_EX, `copyreg.__newobj__`).
     fn new_instance(&mut self, cls: Node, args: Vec<Node>, kwargs: Option<Node>) -> Result<Kind> {
-        let Kind::Global(gid) = cls.kind else {
+        let Kind::Global(gid) = cls.kind() else {
             return Err(malformed("NEWOBJ class argument is not a class"));
         };
         let known = self.arena.globals[gid as usize].known;
         let no_kwargs = match kwargs {
             None => true,
-            Some(Node {
-                kind: Kind::Dict(id),
-                ..
-            }) => self.arena.len(id) == 0,
-            Some(_) => false,
+            Some(n) => matches!(n.kind(), Kind::Dict(id) if self.arena.len(id) == 0),
         };
         match known {
             Known::Object if !args.is_empty() || !no_kwargs => {
@@ -1749,7 +1729,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             // An empty APPENDS, SETITEMS or ADDITEMS: CPython does nothing, whatever is below.
             return Ok(());
         }
-        let id = match (what, target.kind) {
+        let id = match (what, target.kind()) {
             (Part::List, Kind::List(id))
             | (Part::Dict, Kind::Dict(id))
             | (Part::Set, Kind::Set(id)) => id,
@@ -1758,7 +1738,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         if what == Part::Dict && n % 2 != 0 {
             return Err(malformed("odd number of items for SETITEMS"));
         }
-        match target.kind {
+        match target.kind() {
             Kind::Dict(_) => self.check_hashable(
                 self.m.stack[start..].iter().step_by(2).copied(),
                 "a dict key",
@@ -1777,7 +1757,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// The container that a node which is not a list, dict or set takes `what` items into.
     #[inline(never)]
     fn extend_target(&mut self, what: Part, target: Node) -> Result<Id> {
-        match (what, target.kind) {
+        match (what, target.kind()) {
             (_, Kind::Object(o)) if self.plain_object(o) => Err(malformed_owned(format!(
                 "{} onto an object(), which cannot take {} items",
                 name(self.op).unwrap_or("?"),
@@ -1797,13 +1777,15 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Whether a BUILD state sets nothing, as CPython reads it without `__setstate__`: `None`,
     /// or `(None, {})` (no instance dict, no slot values).
     fn sets_nothing(&self, state: Node) -> bool {
-        match state.kind {
+        match state.kind() {
             Kind::None => true,
-            Kind::Tuple(r) => matches!(
-                self.arena.slice(r),
-                [Node { kind: Kind::None, .. }, Node { kind: Kind::Dict(d), .. }]
-                    if self.arena.len(*d) == 0
-            ),
+            Kind::Tuple(r) => match self.arena.slice(r) {
+                [none, dict] => {
+                    matches!(none.kind(), Kind::None)
+                        && matches!(dict.kind(), Kind::Dict(d) if self.arena.len(d) == 0)
+                }
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -1815,7 +1797,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     #[cold]
     #[inline(never)]
     fn shared_member(&self, o: Id) -> bool {
-        match self.arena.objects[o as usize].class.kind {
+        match self.arena.objects[o as usize].class.kind() {
             Kind::Global(g) => {
                 let g = &self.arena.globals[g as usize];
                 let (m, n) = (self.bytes(g.module), self.bytes(g.name));
@@ -1830,7 +1812,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// Whether the object is a bare `object()`: no attributes, no items.
     fn plain_object(&self, o: Id) -> bool {
-        match self.arena.objects[o as usize].class.kind {
+        match self.arena.objects[o as usize].class.kind() {
             Kind::Global(g) => self.arena.globals[g as usize].known == Known::Object,
             _ => false,
         }
@@ -2109,7 +2091,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             STACK_GLOBAL => {
                 let name = self.pop()?;
                 let module = self.pop()?;
-                let (Kind::Str(m), Kind::Str(n)) = (module.kind, name.kind) else {
+                let (Kind::Str(m), Kind::Str(n)) = (module.kind(), name.kind()) else {
                     return Err(malformed("STACK_GLOBAL requires two str"));
                 };
                 let node = self.global(m, n)?;
@@ -2118,7 +2100,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             REDUCE => {
                 let args = self.pop()?;
                 let callable = self.pop()?;
-                let Kind::Tuple(r) = args.kind else {
+                let Kind::Tuple(r) = args.kind() else {
                     return Err(malformed("REDUCE arguments must be a tuple"));
                 };
                 let args = self.arena.slice(r).to_vec();
@@ -2151,7 +2133,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             NEWOBJ => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let Kind::Tuple(r) = args.kind else {
+                let Kind::Tuple(r) = args.kind() else {
                     return Err(malformed("NEWOBJ expected an argument tuple"));
                 };
                 let args = self.arena.slice(r).to_vec();
@@ -2164,7 +2146,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let kwargs = self.pop()?;
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind, kwargs.kind) else {
+                let (Kind::Tuple(r), Kind::Dict(_)) = (args.kind(), kwargs.kind()) else {
                     return Err(malformed("NEWOBJ_EX expects an argument tuple and a dict"));
                 };
                 let kwargs = self.keywords(kwargs)?;
@@ -2177,17 +2159,17 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             BUILD => {
                 let state = self.pop()?;
                 let target = self.top()?;
-                let Kind::Object(o) = target.kind else {
+                let Kind::Object(o) = target.kind() else {
                     // CPython sets nothing for these, whatever the target.
                     if self.sets_nothing(state) {
                         return Ok(false);
                     }
                     return Err(malformed_owned(format!(
                         "BUILD on a {}, which has no state to set",
-                        target.kind.type_name()
+                        target.kind().type_name()
                     )));
                 };
-                if self.plain_object(o) && !matches!(state.kind, Kind::None) {
+                if self.plain_object(o) && !matches!(state.kind(), Kind::None) {
                     return Err(malformed(
                         "BUILD on an object(), which has no attributes to set",
                     ));
@@ -2235,7 +2217,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 if let Some(&o) = self.m.uncalled_partials.first() {
                     // Reported where the partial was made.
                     let made = self.arena.objects[o as usize].args;
-                    return Err(self.partial_refused().or_at(made.offset(), made.opcode()));
+                    return Err(self
+                        .partial_refused()
+                        .or_at(self.made_at(&made), made.opcode()));
                 }
                 return Ok(true);
             }
@@ -2286,14 +2270,14 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             READONLY_BUFFER => {
                 let top = self.top()?;
-                let kind = match top.kind {
+                let kind = match top.kind() {
                     Kind::Buffer(b) => {
                         let (index, _) = self.arena.buffers[b as usize];
                         let id = self.arena.buffers.len() as Id;
                         self.arena.buffers.push((index, true));
                         Kind::Buffer(id)
                     }
-                    Kind::Bytes(_) => top.kind,
+                    Kind::Bytes(_) => top.kind(),
                     Kind::ByteArray(span) => Kind::Bytes(span),
                     other => {
                         return Err(malformed_owned(format!(
@@ -2318,6 +2302,23 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 #[cfg(test)]
 mod tests {
     use crate::{DeOptions, Limit, Value};
+
+    #[test]
+    fn a_str_or_bytes_a_node_cannot_hold_is_refused_not_cut() {
+        // A node keeps 36 bits of a span's length: the check is what stops a 64 GiB object
+        // (which no test can allocate) coming back 64 GiB shorter.
+        use crate::read::Span;
+        let longest = (1 << 36) - 1;
+        assert!(super::node_span(Span::input(3, longest)).is_ok());
+        for span in [Span::input(3, longest + 1), Span::scratch(0, 1 << 37)] {
+            let e = super::node_span(span).unwrap_err();
+            assert_eq!(e.category(), crate::Category::Unsupported);
+            assert!(
+                e.to_string().contains("64 GiB or more is not supported"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn a_memoize_run_with_the_opcode_before_it_reports_itself() {

@@ -9,12 +9,9 @@ use super::arena::Node;
 /// so stays under `2 * entries + SLACK + 1` slots.
 const SLACK: u64 = 1024;
 
-/// An empty slot of the dense table: no real node has this position (opcode 0xff is not an
-/// opcode), and a plain `Node` keeps slots at 24 bytes where `Option<Node>` would take 32.
-const HOLE: Node = Node {
-    kind: super::arena::Kind::None,
-    at: u64::MAX,
-};
+/// An empty slot of the dense table: a plain `Node` keeps slots at 16 bytes where
+/// `Option<Node>` would take 24.
+const HOLE: Node = Node::HOLE;
 
 #[derive(Default)]
 pub(crate) struct Memo {
@@ -47,7 +44,7 @@ impl Memo {
         let len = self.dense.len() as u64;
         if id < len {
             let slot = &mut self.dense[id as usize];
-            if slot.at == HOLE.at {
+            if slot.is_hole() {
                 self.count += 1;
             }
             *slot = node;
@@ -116,7 +113,7 @@ impl Memo {
     #[inline(always)]
     pub(crate) fn get(&self, id: u64) -> Option<&Node> {
         if let Some(n) = usize::try_from(id).ok().and_then(|i| self.dense.get(i)) {
-            if n.at != HOLE.at {
+            if !n.is_hole() {
                 return Some(n);
             }
         }
@@ -177,7 +174,7 @@ mod tests {
             m.push(Node::new(Kind::Int(2), 0, 0));
         }
         assert_eq!(m.len(), 2000);
-        assert!(matches!(m.get(2000).map(|n| n.kind), Some(Kind::Int(2))));
+        assert!(matches!(m.get(2000).map(|n| n.kind()), Some(Kind::Int(2))));
         assert!(m.get(0).is_none() && m.get(2001).is_none());
     }
 }

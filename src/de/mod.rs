@@ -39,7 +39,11 @@
 //! `items`, its vector loads waiting on the slots' piecewise stores. Copying node by node, and
 //! storing and copying nodes as three volatile 8-byte words so that every load forwards from
 //! one store, each moved those samples elsewhere in the loop and left the decode's time as it
-//! was (within 2% in alternating runs of `benches/records_instr`).
+//! was (within 2% in alternating runs of `benches/records_instr`). What those samples were
+//! waiting on was memory: a records decode writes and reads tens of megabytes of nodes, far
+//! more than the cache holds. Packing a node into 16 bytes instead of 24 (session 33) took
+//! 15-18% off the typed and `Value` decodes, though it runs 8% more instructions (the typed
+//! records: 245M against 227M) to pack and unpack them.
 
 mod arena;
 mod machine;
@@ -569,10 +573,12 @@ fn with_walk<'de, T>(
     f: impl FnOnce(walk::NodeDe<'_, 'de, '_>) -> Result<T>,
 ) -> Result<T> {
     let active = std::mem::take(&mut arena.walk_active);
+    let base = arena.base;
     let mut walk = walk::Walk::new(input, arena, opts, active).with_buffers(buffers);
     let out = f(walk.root(&root));
     arena.walk_active = walk.into_active();
-    out.map_err(|e| e.or_at(root.offset(), root.opcode()))
+    // Nodes hold offsets from the arena's base; the caller is told the stream's.
+    out.map_err(|e| e.or_at(root.offset(), root.opcode()).shifted(base))
 }
 
 /// The machine's and the arena's vectors, kept between calls of [`from_slice`] and
@@ -587,11 +593,12 @@ struct Buffers {
 /// Buffers larger than this are freed after use rather than kept for the next call.
 ///
 /// A memory/speed trade-off. Fresh buffers cost page faults on first touch, a quarter to a
-/// third of the decode time of a large pickle in the benchmark. The buffers take roughly ten
-/// times the pickle's length (a 24-byte node per value, a memo entry per MEMOIZE), and each
+/// third of the decode time of a large pickle in the benchmark. The buffers take several
+/// times the pickle's length (a 16-byte node per value, a memo entry per MEMOIZE), and each
 /// vector keeps the largest size any pickle on the thread needed. At 64 MiB, a thread reading
 /// a 4 MiB records pickle and a 14 MiB dict of 1M numbers in turn (46 MB and 49 MB of
-/// buffers, 67 MB together) dropped and re-faulted them on every call. 128 MiB keeps them for
+/// buffers, 67 MB together, when nodes took 24 bytes) dropped and re-faulted them on every
+/// call. 128 MiB keeps them for
 /// pickles of about 10 MiB; larger ones decode as before with fresh buffers, freed after.
 const RETAIN_BYTES: usize = 128 << 20;
 

@@ -33,11 +33,14 @@ pub enum Py2Strings {
 /// | limit | default | why |
 /// |---|---|---|
 /// | [`max_depth`](Self::max_depth) | 256 | nesting of containers when converting to Rust values, which recurses; keeps the stack safe on a 2 MiB thread |
-/// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (24 bytes each) |
-/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers, call arguments and BUILD states, and values on the unpickler's stack (24 bytes each) |
+/// | [`max_memo`](Self::max_memo) | 2^26 entries | memo entries (16 bytes each) |
+/// | [`max_nodes`](Self::max_nodes) | 2^28 | values held in containers, call arguments and BUILD states, and values on the unpickler's stack (16 bytes each) |
 /// | [`max_expansion`](Self::max_expansion) | 2^20 | values visited again through shared references (memo GET, DUP): stops "billion laughs" pickles whose shared structure would expand without bound; also values copied by calls (`tuple(l)` of a memoized list, again and again) beyond the pickle's length; and, at 32 bytes a value, the bytes of strs, bytes and ints handed over again beyond the pickle's length (one long str referenced over and over), at 8 bytes a value the bytes calls copy (`_codecs.encode` of one str, again and again). Each pickle of a stream is measured by its own bytes, the same from a slice and a reader, and has a budget of its own: a stream of many small expanding pickles costs up to the limit for each (about 20 ms of work for each 3 KB one at the default), so a caller reading an untrusted stream bounds the number of pickles, or lowers this; what `persistent_load` returns counts as bytes calls copy |
 /// | [`max_int_digits`](Self::max_int_digits) | 4300 | decimal digits of a text integer, as CPython's `sys.int_info.default_max_str_digits` |
 /// | [`max_decompressed`](Self::max_decompressed) | 1 GiB | bytes a compressed joblib file ([`crate::joblib`]) may inflate to: a few KiB of zlib can claim gigabytes |
+///
+/// Two sizes are not options: an input slice of 1 TiB or more, and a single str, bytes,
+/// bytearray or int of 64 GiB or more, are refused as unsupported.
 #[derive(Clone, Debug)]
 pub struct DeOptions {
     pub(crate) max_depth: usize,

@@ -204,7 +204,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             .or_at(node.offset(), node.opcode()));
         }
         // (A detached walk tracks nothing: `get_mut` finds no slot.)
-        let slot = match node.kind {
+        let slot = match node.kind() {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => self.active.get_mut(id as usize),
             Kind::Object(id) => self.active.get_mut(self.objects_at + id as usize),
             _ => None,
@@ -273,7 +273,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[inline]
     fn exit(&mut self, node: &Node) {
         self.depth_left += 1;
-        let slot = match node.kind {
+        let slot = match node.kind() {
             Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => self.active.get_mut(id as usize),
             Kind::Object(id) => self.active.get_mut(self.objects_at + id as usize),
             _ => None,
@@ -317,7 +317,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// Build a [`Value`] straight from a node, with the same depth, cycle and expansion
     /// accounting as the serde walk (this is `Value`'s fast path).
     pub(crate) fn build(&mut self, node: Node) -> Result<Value> {
-        Ok(match node.kind {
+        Ok(match node.kind() {
             Kind::None => Value::None,
             Kind::Bool(b) => Value::Bool(b),
             Kind::Int(i) => Value::Int(i),
@@ -357,7 +357,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     fn build_compound(&mut self, node: Node) -> Result<Value> {
         let arena = self.arena;
-        Ok(match node.kind {
+        Ok(match node.kind() {
             Kind::Tuple(r) => {
                 Value::Tuple(self.build_all(arena.slice(r).iter().copied(), r.len as usize)?)
             }
@@ -373,7 +373,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// [`Walk::build_global`] is).
     #[inline(never)]
     fn build_binary(&mut self, node: Node) -> Result<Value> {
-        Ok(match node.kind {
+        Ok(match node.kind() {
             Kind::BigInt(span) => Value::from_big(at(&node, self.big_int(span))?),
             Kind::Bytes(span) => Value::Bytes(at(&node, self.copied(span))?.to_vec()),
             Kind::ByteArray(span) => Value::ByteArray(at(&node, self.copied(span))?.to_vec()),
@@ -463,7 +463,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn build_item(&mut self, node: Node) -> Result<Value> {
         self.spend()?;
-        match node.kind {
+        match node.kind() {
             Kind::Int(i) => Ok(Value::Int(i)),
             Kind::Float(f) => Ok(Value::Float(f)),
             Kind::Bool(b) => Ok(Value::Bool(b)),
@@ -645,7 +645,7 @@ macro_rules! fast_path {
     ($($($method:ident)* => $kind:ident($v:ident) $visit:ident($arg:ident), big: $big:ident;)*) => {$($(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            match self.node.kind {
+            match self.node.kind() {
                 Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
                 Kind::BigInt(span) => self.$big(span, visitor),
                 Kind::Object(_) => self.number_of_object(visitor),
@@ -688,7 +688,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     #[inline(never)]
     fn instance_as_scalar<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        let Kind::Object(id) = node.kind else {
+        let Kind::Object(id) = node.kind() else {
             return self.natural(visitor);
         };
         let expected = format!("{}", &visitor as &dyn de::Expected);
@@ -696,11 +696,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let class = format!("{m}.{q}");
         if let Some(arg) = self.plain_argument() {
             let what = if self.is_python_enum_member() {
-                Instance::Member(arg.kind.type_name())
+                Instance::Member(arg.kind().type_name())
             } else if self.reconstructed_tuple(id).is_some() {
                 Instance::TupleSubclass
             } else {
-                Instance::MadeFrom(arg.kind.type_name())
+                Instance::MadeFrom(arg.kind().type_name())
             };
             return Err(type_error(
                 node,
@@ -722,7 +722,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// `np.str_('a')`): what the number, text and enum requests below look into.
     fn numpy_scalar(&mut self) -> Result<Option<Box<crate::value::Object>>> {
         let node = self.node;
-        if let Kind::Object(id) = node.kind {
+        if let Kind::Object(id) = node.kind() {
             let (m, q) = self.class_of(id);
             if crate::numpy::is_scalar(m, q) {
                 if let Value::Object(obj) = self.w.build(*node)? {
@@ -794,7 +794,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         visitor: V,
         ask: fn(NodeDe<'w, 'de, 'a>, V) -> Result<V::Value>,
     ) -> Result<V::Value> {
-        if let Kind::Object(id) = self.node.kind {
+        if let Kind::Object(id) = self.node.kind() {
             if self.is_python_enum_member() {
                 // The Rust variant's name, as serde's buffering and a field name see it.
                 return self.object_any(id, visitor);
@@ -811,7 +811,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// Visit a compound node's children with depth and cycle accounting.
     fn compound<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Tuple(r) => self.tuple(r, visitor),
             Kind::List(id) => self.list(id, visitor),
             Kind::Dict(id) => self.dict(id, visitor),
@@ -826,10 +826,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let w = self.w;
         w.enter(node)?;
         let arena = w.arena;
-        let items: Vec<&Node> = match node.kind {
+        let items: Vec<&Node> = match node.kind() {
             Kind::FrozenSet(r) => arena.slice(r).iter().collect(),
             Kind::Set(id) => arena.iter(id).collect(),
-            _ => unreachable!("set called on a {}", node.kind.type_name()),
+            _ => unreachable!("set called on a {}", node.kind().type_name()),
         };
         let r = w.visit_set(items, visitor);
         w.exit(node);
@@ -940,7 +940,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// default `max_depth` must fit a 2 MiB thread there too).
     fn natural<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        match node.kind {
+        match node.kind() {
             Kind::None => at(node, visitor.visit_unit()),
             Kind::Bool(b) => at(node, visitor.visit_bool(b)),
             Kind::Int(i) => at(node, visitor.visit_i64(i)),
@@ -959,7 +959,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     #[inline(never)]
     fn natural_rest<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        match node.kind {
+        match node.kind() {
             Kind::BigInt(span) => {
                 let big = at(node, self.w.big_int(span))?;
                 if let Some(v) = big.to_u128().and_then(|v| u64::try_from(v).ok()) {
@@ -1048,7 +1048,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::None => at(self.node, visitor.visit_none()),
             _ => visitor.visit_some(self),
         }
@@ -1072,7 +1072,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             // `NdArrayView` and `NdArray` ask for this: the array with its data lent. Their
             // conversion's error is an error at this node, of its own category.
             let node = self.node;
-            match node.kind {
+            match node.kind() {
                 Kind::Object(id) => {
                     if let Some(parts) = self.w.array_parts(id)? {
                         let visit = || visitor.visit_seq(parts);
@@ -1091,7 +1091,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
             let visit = || visitor.visit_newtype_struct(self);
             return at(node, crate::stdlib::failed_within(visit));
         }
-        if let Kind::Object(id) = self.node.kind {
+        if let Kind::Object(id) = self.node.kind() {
             if let Some(entry) = self.w.opts.registry.struct_entry(name) {
                 return self.object_newtype(id, entry, name, visitor);
             }
@@ -1100,12 +1100,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::List(id) => self.list(id, visitor),
             Kind::Object(id) => self.seq_of_object(id, None, visitor),
             Kind::Bytes(_) | Kind::ByteArray(_) | Kind::Buffer(_) => {
                 let node = self.node;
-                let bytes = match node.kind {
+                let bytes = match node.kind() {
                     Kind::Buffer(b) => at(node, self.w.buffer(b))?.0,
                     Kind::Bytes(span) | Kind::ByteArray(span) => {
                         span.get(self.w.input, &self.w.arena.scratch)
@@ -1132,7 +1132,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         _len: usize,
         visitor: V,
     ) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Object(id) => self.seq_of_object(id, Some(name), visitor),
             _ => self.deserialize_seq(visitor),
         }
@@ -1143,7 +1143,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if let Kind::Object(id) = self.node.kind {
+        if let Kind::Object(id) = self.node.kind() {
             if let Some(entry) = self.w.opts.registry.struct_entry(name) {
                 return self.object_unit(id, entry, name, visitor);
             }
@@ -1162,7 +1162,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value> {
         let node = self.node;
-        match node.kind {
+        match node.kind() {
             Kind::Object(id) => match self.scalar_text()? {
                 // `np.str_('Red')`: a variant name, as a str is.
                 Some(text) => at(
@@ -1217,7 +1217,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
     fn deserialize_f32<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         let node = self.node;
-        let f = match node.kind {
+        let f = match node.kind() {
             Kind::Float(f) => f,
             Kind::BigInt(span) => at(node, self.w.big_int(span))?.to_f64(),
             // A numpy scalar: its number, range checked as any.
@@ -1238,7 +1238,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     #[inline]
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Bool(b) => at(self.node, visitor.visit_bool(b)),
             Kind::Object(_) => self.number_of_object(visitor),
             _ => self.natural(visitor),
@@ -1249,7 +1249,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     // through a call they cost the typed records 4.5% more instructions.
     #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Str(span) => self.str(span, visitor),
             // One call for everything else, numpy text scalars too: a third arm here made
             // every `String` field's read 1.5% slower.
@@ -1258,7 +1258,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Object(_) => self.text_of_object(visitor, Self::deserialize_bytes),
             // Decoded as Latin-1, each byte one char: bytes asked for are the bytes the pickle
             // holds (as `s.encode('latin1')`), not the text's UTF-8. (ASCII text is the same
@@ -1294,7 +1294,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
 
     #[inline]
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Dict(id) => self.dict(id, visitor),
             Kind::Object(id) => self.object_as(id, None, Want::Map, visitor),
             _ => self.natural(visitor),
@@ -1308,7 +1308,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Dict(id) => self.dict(id, visitor),
             Kind::Object(id) => self.object_as(id, Some(name), Want::Struct, visitor),
             _ => self.natural(visitor),
@@ -1326,7 +1326,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind {
+        match self.node.kind() {
             Kind::Object(_) => self.text_of_object(visitor, Self::deserialize_char),
             // Bytes holding one UTF-8 char, as a `String` takes UTF-8 bytes (a Python 2 str
             // read with `Py2Strings::Bytes`).
@@ -1346,7 +1346,7 @@ impl<'de> NodeDe<'_, 'de, '_> {
     /// nor the type asked for ("invalid value: u128, expected i128").
     fn int128<V: Visitor<'de>>(mut self, visitor: V, signed: bool) -> Result<V::Value> {
         let node = self.node;
-        match node.kind {
+        match node.kind() {
             Kind::BigInt(span) => {
                 let big = at(node, self.w.big_int(span))?;
                 if let Some(why) = crate::value::int128_range_error(&big, signed) {
@@ -1536,12 +1536,12 @@ fn in_variant(w: &mut Walk<'_, '_>, mut e: Error, variant: &Node) -> Error {
 
 /// How a path names the value under `key`: a str as itself, any other key as its `repr()`.
 fn key_segment(w: &mut Walk<'_, '_>, key: &Node) -> Segment {
-    match key.kind {
+    match key.kind() {
         Kind::Str(span) => Segment::key(as_str(w.bytes(span).as_slice())),
         Kind::Int(i) => Segment::other_key(&i.to_string()),
         _ => match w.key_value(*key) {
             Some(value) => Segment::of_key(&value),
-            None => Segment::other_key(&format!("<{}>", key.kind.type_name())),
+            None => Segment::other_key(&format!("<{}>", key.kind().type_name())),
         },
     }
 }
@@ -1693,15 +1693,13 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, 'de, '_> {
 
     fn unit_variant(self) -> Result<()> {
         match self.payload {
-            None
-            | Some(Node {
-                kind: Kind::None, ..
-            }) => Ok(()),
+            None => Ok(()),
+            Some(node) if matches!(node.kind(), Kind::None) => Ok(()),
             Some(node) => Err(type_error(
                 node,
                 format!(
                     "invalid type: {}, expected a unit variant's None",
-                    node.kind.type_name()
+                    node.kind().type_name()
                 ),
             )),
         }

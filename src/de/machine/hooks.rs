@@ -14,7 +14,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         if !self.bytes(line).is_ascii() {
             return Err(malformed("a PERSID persistent id must be ASCII"));
         }
-        Ok(Node::new(Kind::Str(line), self.pos, self.op))
+        Ok(self.node(Kind::Str(line)))
     }
 
     /// Ask the caller's `persistent_load` for the object `pid` stands for, and push it.
@@ -57,7 +57,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         use std::collections::HashSet;
         let arena = &*self.arena;
         // A container's identity: its kind and id (a tuple's or frozenset's first item).
-        let key = |n: &Node| match n.kind {
+        let key = |n: &Node| match n.kind() {
             Kind::List(id) => Some((0u8, id)),
             Kind::Dict(id) => Some((1, id)),
             Kind::Set(id) => Some((2, id)),
@@ -67,7 +67,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             _ => None,
         };
         let children = |n: &Node| -> Vec<Node> {
-            match n.kind {
+            match n.kind() {
                 Kind::List(id) | Kind::Dict(id) | Kind::Set(id) => {
                     arena.iter(id).copied().collect()
                 }
@@ -146,10 +146,6 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let m = self.push_scratch(module.as_bytes())?;
         let n = self.push_scratch(name.as_bytes())?;
         Ok(Kind::Global(self.add_global(m, n, known)))
-    }
-
-    pub(super) fn node(&self, kind: Kind) -> Node {
-        Node::new(kind, self.pos, self.op)
     }
 
     fn inject_all(&mut self, items: &[Value], depth: usize) -> Result<Vec<Node>> {

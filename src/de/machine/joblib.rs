@@ -33,7 +33,7 @@ struct Layout {
 impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Whether object `o` is a `NumpyArrayWrapper` (only ever the case for joblib reads).
     pub(super) fn is_joblib_wrapper(&self, o: Id) -> bool {
-        match self.arena.objects[o as usize].class.kind {
+        match self.arena.objects[o as usize].class.kind() {
             Kind::Global(g) => self.arena.globals[g as usize].known == Known::JoblibArray,
             _ => false,
         }
@@ -114,7 +114,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// The wrapper's state dict, checked.
     fn layout(&self, state: Node) -> Result<Layout> {
-        let Kind::Dict(id) = state.kind else {
+        let Kind::Dict(id) = state.kind() else {
             return Err(malformed(
                 "a joblib NumpyArrayWrapper's state is not a dict",
             ));
@@ -122,12 +122,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let (mut dtype, mut shape, mut order, mut aligned) = (None, None, None, false);
         let mut items = self.arena.iter(id);
         while let (Some(&key), Some(&value)) = (items.next(), items.next()) {
-            let Kind::Str(key) = key.kind else { continue };
+            let Kind::Str(key) = key.kind() else { continue };
             match self.bytes(key) {
                 b"dtype" => dtype = Some(value),
                 b"shape" => shape = Some(value),
                 b"order" => order = Some(value),
-                b"numpy_array_alignment_bytes" => aligned = !matches!(value.kind, Kind::None),
+                b"numpy_array_alignment_bytes" => aligned = !matches!(value.kind(), Kind::None),
                 _ => {}
             }
         }
@@ -136,7 +136,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 "a joblib NumpyArrayWrapper's state lacks its dtype, shape or order",
             ));
         };
-        let fortran = match order.kind {
+        let fortran = match order.kind() {
             Kind::Str(s) if self.bytes(s) == b"C" => false,
             Kind::Str(s) if self.bytes(s) == b"F" => true,
             _ => return Err(malformed("a joblib array's order is not 'C' or 'F'")),
@@ -151,13 +151,13 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 
     /// The number of elements of a shape tuple, checked.
     fn element_count(&self, shape: Node) -> Result<u64> {
-        let Kind::Tuple(r) = shape.kind else {
+        let Kind::Tuple(r) = shape.kind() else {
             return Err(malformed("a joblib array's shape is not a tuple"));
         };
         self.arena
             .slice(r)
             .iter()
-            .try_fold(1u64, |n, dim| match dim.kind {
+            .try_fold(1u64, |n, dim| match dim.kind() {
                 Kind::Int(d) if d >= 0 => n
                     .checked_mul(d as u64)
                     .ok_or_else(|| malformed("a joblib array's shape overflows")),
@@ -197,7 +197,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.m.unhashable_tuples.extend(&inner.unhashable_tuples);
         self.m.copied = inner.copied;
         self.m.made = inner.made;
-        match root.map(|n| n.kind) {
+        match root.map(|n| n.kind()) {
             Some(Kind::Object(a)) => Ok(self.arena.objects[a as usize]),
             Some(other) => Err(malformed_owned(format!(
                 "a joblib object array's pickle holds a {}, not an array",

@@ -8,13 +8,10 @@
 
 use std::ops::Deref;
 
-use super::super::arena::{Kind, Node};
+use super::super::arena::Node;
 
 /// What the slots past the live nodes hold until written (any node would do).
-const FILL: Node = Node {
-    kind: Kind::None,
-    at: 0,
-};
+const FILL: Node = Node::HOLE;
 
 #[derive(Default)]
 pub(crate) struct Stack {
@@ -99,6 +96,7 @@ impl Deref for Stack {
 mod tests {
     use super::*;
     use crate::de::arena::test_nodes::int;
+    use crate::de::arena::Kind;
 
     fn ints(s: &Stack) -> Vec<i64> {
         crate::de::arena::test_nodes::ints(s.iter())
@@ -114,7 +112,7 @@ mod tests {
         assert_eq!(s.len(), 200);
         assert_eq!(ints(&s)[..3], [0, 1, 2]);
         assert_eq!(s.split_off(197).len(), 3);
-        assert!(matches!(s.pop().map(|n| n.kind), Some(Kind::Int(196))));
+        assert!(matches!(s.pop().map(|n| n.kind()), Some(Kind::Int(196))));
         s.truncate(500);
         assert_eq!(s.len(), 196);
         s.truncate(2);

@@ -26,7 +26,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// The parts of array object `id`, or `None` if it is not an array with bytes for data.
     pub(super) fn array_parts(&mut self, id: Id) -> Result<Option<ArrayParts<'de, 'a>>> {
         let obj = self.arena.objects[id as usize];
-        let Kind::Global(g) = obj.class.kind else {
+        let Kind::Global(g) = obj.class.kind() else {
             return Ok(None);
         };
         if obj.kwargs.is_some() || obj.list != NIL || obj.dict != NIL {
@@ -50,7 +50,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         };
         let (meta, data): (Value, Bytes<'de, 'a>) = match (module, name) {
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
-                let Kind::Tuple(r) = obj.args.kind else {
+                let Kind::Tuple(r) = obj.args.kind() else {
                     return Ok(None);
                 };
                 let items = self.arena.slice(r);
@@ -68,7 +68,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
                 let (Some(state), None) = (states.next(), states.next()) else {
                     return Ok(None);
                 };
-                let Kind::Tuple(r) = state.kind else {
+                let Kind::Tuple(r) = state.kind() else {
                     return Ok(None);
                 };
                 let items = self.arena.slice(r);
@@ -108,7 +108,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// An array's data, if it is bytes of some kind.
     fn data(&self, node: Node) -> Option<Bytes<'de, 'a>> {
-        match node.kind {
+        match node.kind() {
             Kind::Bytes(span) | Kind::ByteArray(span) => Some(self.bytes(span)),
             Kind::Buffer(b) => self.buffer(b).ok().map(|(data, _)| Bytes::Borrowed(data)),
             _ => None,

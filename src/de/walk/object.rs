@@ -25,7 +25,7 @@ use crate::value::Value;
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// `module` and qualified name of an object's class.
     pub(super) fn class_of(&self, id: Id) -> (&'a str, &'a str) {
-        match self.w.arena.objects[id as usize].class.kind {
+        match self.w.arena.objects[id as usize].class.kind() {
             Kind::Global(g) => self.w.global_name(g),
             _ => ("?", "?"),
         }
@@ -58,18 +58,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if arena.len(obj.states) == 0 {
             return Ok(None);
         }
-        let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
+        let dict_like = |n: &Node| matches!(n.kind(), Kind::Dict(_) | Kind::None);
         let mut dicts = Vec::new();
         for (i, state) in arena.iter(obj.states).enumerate() {
             // `(dict, slots)`, or one state.
-            let parts = match state.kind {
+            let parts = match state.kind() {
                 Kind::Tuple(r) if r.len == 2 && arena.slice(r).iter().all(dict_like) => {
                     arena.slice(r)
                 }
                 _ => std::slice::from_ref(state),
             };
             for part in parts {
-                match part.kind {
+                match part.kind() {
                     Kind::Dict(d) => {
                         if i > 0 {
                             at(self.node, self.w.spend_n(arena.len(d)))?;
@@ -113,7 +113,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     fn args(&self, id: Id) -> &'a [Node] {
         let arena = self.w.arena;
         let obj = self.object(id);
-        let Kind::Tuple(r) = obj.args.kind else {
+        let Kind::Tuple(r) = obj.args.kind() else {
             return &[];
         };
         let args = arena.slice(r);
@@ -121,11 +121,11 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             return args;
         }
         let [base, state] = args else { return args };
-        let known = match base.kind {
+        let known = match base.kind() {
             Kind::Global(g) => Some(arena.globals[g as usize].known),
             _ => None,
         };
-        match (known, state.kind) {
+        match (known, state.kind()) {
             (Some(Known::Object | Known::List | Known::Dict), _) | (_, Kind::None) => &[],
             (Some(Known::Tuple), Kind::Tuple(items)) => arena.slice(items),
             _ => &args[1..],
@@ -162,14 +162,14 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// no reading of its own (the standard library's and numpy's types, a registered Python
     /// `Enum`): what a `str` or `bytes` subclass's instance holds.
     pub(super) fn text_argument(&self) -> Option<&'a Node> {
-        self.plain_argument().filter(|arg| is_text(&arg.kind))
+        self.plain_argument().filter(|arg| is_text(&arg.kind()))
     }
 
     /// The one int, float or bool an instance was made from and nothing else, where its class
     /// has no reading of its own: what an `int` or `float` subclass's instance holds, and the
     /// value of a member of an `Enum` (`IntEnum`, `IntFlag`, ...) that is not registered.
     pub(super) fn number_argument(&self) -> Option<&'a Node> {
-        self.plain_argument().filter(|arg| is_number(&arg.kind))
+        self.plain_argument().filter(|arg| is_number(&arg.kind()))
     }
 
     /// The one str, bytes or number an instance was made from alone, where its class has no
@@ -178,7 +178,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     #[inline(never)]
     fn scalar_argument(&self) -> Option<&'a Node> {
         self.plain_argument()
-            .filter(|arg| is_text(&arg.kind) || is_number(&arg.kind))
+            .filter(|arg| is_text(&arg.kind()) || is_number(&arg.kind()))
     }
 
     /// The one argument an instance of a class with no reading of its own (not one of the
@@ -190,7 +190,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// which for another tuple subclass stays the argument, as `cls.__new__(cls, (5,))`
     /// writes it at 2-5.
     pub(super) fn plain_argument(&self) -> Option<&'a Node> {
-        let Kind::Object(id) = self.node.kind else {
+        let Kind::Object(id) = self.node.kind() else {
             return None;
         };
         let (m, q) = self.class_of(id);
@@ -206,7 +206,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// Whether the node is an instance of a registered Python `Enum` class.
     pub(super) fn is_python_enum_member(&self) -> bool {
-        let Kind::Object(id) = self.node.kind else {
+        let Kind::Object(id) = self.node.kind() else {
             return false;
         };
         let (m, q) = self.class_of(id);
@@ -215,7 +215,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// The text of a str attribute name.
     fn key_text(&self, key: &Node) -> Option<&'a [u8]> {
-        match key.kind {
+        match key.kind() {
             Kind::Str(span) => Some(span.get(self.w.input, &self.w.arena.scratch)),
             _ => None,
         }
@@ -245,7 +245,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// tuple, which [`Self::args`] spreads into the constructor's arguments.
     pub(super) fn reconstructed_tuple(&self, id: Id) -> Option<&'a Node> {
         match self.reconstructed(id)? {
-            (Known::Tuple, state) if matches!(state.kind, Kind::Tuple(_)) => Some(state),
+            (Known::Tuple, state) if matches!(state.kind(), Kind::Tuple(_)) => Some(state),
             _ => None,
         }
     }
@@ -258,13 +258,13 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         if obj.made != crate::value::Made::Reconstructor {
             return None;
         }
-        let Kind::Tuple(r) = obj.args.kind else {
+        let Kind::Tuple(r) = obj.args.kind() else {
             return None;
         };
         let [base, state] = arena.slice(r) else {
             return None;
         };
-        let Kind::Global(g) = base.kind else {
+        let Kind::Global(g) = base.kind() else {
             return None;
         };
         Some((arena.globals[g as usize].known, state))
@@ -279,8 +279,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             return self.constructor_dict(id);
         }
         match self.reconstructed(id)? {
-            (Known::Dict, state) if matches!(state.kind, Kind::Dict(_)) => Some(state),
-            (Known::List, state) if matches!(state.kind, Kind::List(_)) => Some(state),
+            (Known::Dict, state) if matches!(state.kind(), Kind::Dict(_)) => Some(state),
+            (Known::List, state) if matches!(state.kind(), Kind::List(_)) => Some(state),
             _ => None,
         }
     }
@@ -288,7 +288,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// The one dict a constructor was given (`Counter({...})`), if that is all it was given.
     fn constructor_dict(&self, id: Id) -> Option<&'a Node> {
         match self.args(id) {
-            [n] if matches!(n.kind, Kind::Dict(_)) => Some(n),
+            [n] if matches!(n.kind(), Kind::Dict(_)) => Some(n),
             _ => None,
         }
     }
@@ -296,12 +296,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// The keyword arguments of a NEWOBJ_EX, if there are any.
     fn keywords(&self, id: Id) -> Option<&'a Node> {
         match &self.object(id).kwargs {
-            Some(
-                n @ Node {
-                    kind: Kind::Dict(d),
-                    ..
-                },
-            ) if self.w.arena.len(*d) > 0 => Some(n),
+            Some(n) if matches!(n.kind(), Kind::Dict(d) if self.w.arena.len(d) > 0) => Some(n),
             _ => None,
         }
     }
@@ -315,10 +310,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let (Some(state), None) = (states.next(), states.next()) else {
             return None;
         };
-        match state.kind {
+        match state.kind() {
             Kind::Tuple(r) => {
                 let items = arena.slice(r);
-                let dict_like = |n: &Node| matches!(n.kind, Kind::Dict(_) | Kind::None);
+                let dict_like = |n: &Node| matches!(n.kind(), Kind::Dict(_) | Kind::None);
                 (!(items.len() == 2 && items.iter().all(dict_like))).then_some(state)
             }
             Kind::List(_) => Some(state),
@@ -329,7 +324,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     fn facts(&self, id: Id) -> Facts {
         let arena = self.w.arena;
         let obj = self.object(id);
-        let base = self.base_items(id).map(|n| n.kind);
+        let base = self.base_items(id).map(|n| n.kind());
         let tuple_state = self.tuple_state(id).is_some();
         let args = self.args(id);
         let kwargs = self.keywords(id).is_some();
@@ -362,7 +357,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     /// `(dict, slots)` pair of those.
     fn has_content(&self, state: &Node) -> bool {
         let arena = self.w.arena;
-        match state.kind {
+        match state.kind() {
             Kind::None => false,
             Kind::Dict(d) => arena.len(d) > 0,
             Kind::Tuple(r) => arena.slice(r).iter().any(|n| self.has_content(n)),
@@ -410,7 +405,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let arena = self.w.arena;
         match (name, self.args(id)) {
             ("OrderedDict", [_, ..]) | ("defaultdict", [_, _, ..]) => true,
-            ("deque", [items, ..]) => match items.kind {
+            ("deque", [items, ..]) => match items.kind() {
                 Kind::List(r) => arena.len(r) > 0,
                 Kind::Tuple(r) => r.len > 0,
                 _ => true,
@@ -427,7 +422,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         let Value::Object(obj) = self.w.build(*node)? else {
             return Ok(None);
         };
-        if let (Kind::Object(id), "array") = (node.kind, obj.class.module.as_str()) {
+        if let (Kind::Object(id), "array") = (node.kind(), obj.class.module.as_str()) {
             // Its items the first time are the pickle's own values, as a list's are; made
             // again for each later reference, they are charged as a list's are.
             let rare = self.w.rare.get_or_insert_with(Default::default);
@@ -480,7 +475,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 this.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
-                let items = match self.tuple_state(id).map(|s| s.kind) {
+                let items = match self.tuple_state(id).map(|s| s.kind()) {
                     Some(Kind::Tuple(r)) => arena.slice(r).iter().collect(),
                     Some(Kind::List(l)) => arena.iter(l).collect(),
                     _ => Vec::new(),
@@ -616,7 +611,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             // A one-field namedtuple at protocols 0-1: its field, the tuple's one item.
             _ if entry.namedtuple && tuple_state.is_some() => {
                 let tuple = tuple_state.expect("checked");
-                let Kind::Tuple(r) = tuple.kind else {
+                let Kind::Tuple(r) = tuple.kind() else {
                     unreachable!("reconstructed_tuple gives tuples")
                 };
                 match self.w.arena.slice(r) {
@@ -845,7 +840,7 @@ impl<'a> VariantPayload<'_, '_, 'a> {
     /// The node a sequence is read from: the argument if it is a tuple.
     fn sequence(&self) -> &'a Node {
         match self.arg {
-            Some(arg) if matches!(arg.kind, Kind::Tuple(_)) => arg,
+            Some(arg) if matches!(arg.kind(), Kind::Tuple(_)) => arg,
             _ => self.node,
         }
     }
@@ -884,7 +879,7 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.arg {
-            Some(arg) if matches!(arg.kind, Kind::None) => visitor.visit_none(),
+            Some(arg) if matches!(arg.kind(), Kind::None) => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
@@ -936,7 +931,7 @@ impl<'de> de::Deserializer<'de> for VariantPayload<'_, 'de, '_> {
             // for a one-field namedtuple made as a tuple subclass (protocols 0-1), the
             // tuple's one item.
             Some((false, namedtuple)) => {
-                let node = match self.arg.map(|a| a.kind) {
+                let node = match self.arg.map(|a| a.kind()) {
                     Some(Kind::Tuple(r)) if namedtuple && self.reconstructed() => {
                         match self.w.arena.slice(r) {
                             [field] => field,

@@ -76,16 +76,16 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     #[inline(never)]
     pub(super) fn build_set(&mut self, node: Node) -> Result<Value> {
         let arena = self.arena;
-        let mut nodes: Vec<&'a Node> = match node.kind {
+        let mut nodes: Vec<&'a Node> = match node.kind() {
             Kind::FrozenSet(r) => arena.slice(r).iter().collect(),
             Kind::Set(id) => arena.iter(id).collect(),
-            _ => unreachable!("build_set called on a {}", node.kind.type_name()),
+            _ => unreachable!("build_set called on a {}", node.kind().type_name()),
         };
         if let Some(keep) = self.set_keep(&nodes)? {
             nodes = keep.into_iter().map(|i| nodes[i]).collect();
         }
         let values = self.build_all(nodes.iter().map(|&&n| n), nodes.len())?;
-        Ok(match node.kind {
+        Ok(match node.kind() {
             Kind::FrozenSet(_) => Value::FrozenSet(values),
             _ => Value::Set(values),
         })
@@ -159,7 +159,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// hashes of long strings, globals, and of tuples and frozensets that are long or hold
     /// others are kept for the walk: a node met again (nested sets, a memo GET) is hashed once.
     fn node_hash(&mut self, root: &'a Node) -> Option<u64> {
-        match root.kind {
+        match root.kind() {
             Kind::Tuple(_) | Kind::FrozenSet(_) => {}
             Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => return None,
             _ => return Some(self.scalar_hash(root)),
@@ -174,7 +174,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         work.push((root, false));
         let mut hashable = true;
         while let Some((node, finish)) = work.pop() {
-            let r = match node.kind {
+            let r = match node.kind() {
                 Kind::Tuple(r) | Kind::FrozenSet(r) => r,
                 Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => {
                     hashable = false;
@@ -212,7 +212,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             let items = self.arena.slice(r);
             let nested = items
                 .iter()
-                .any(|n| matches!(n.kind, Kind::Tuple(_) | Kind::FrozenSet(_)));
+                .any(|n| matches!(n.kind(), Kind::Tuple(_) | Kind::FrozenSet(_)));
             if nested || items.len() >= LONG {
                 self.keep(key, h);
             }
@@ -243,9 +243,9 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
     /// [`Walk::node_hash`] of anything but a tuple, frozenset, list, dict or set. Long strs,
     /// bytes and big ints, buffers and globals have their hashes kept.
     fn scalar_hash(&mut self, node: &Node) -> u64 {
-        let key = match node.kind {
+        let key = match node.kind() {
             Kind::None | Kind::Bool(_) | Kind::Int(_) | Kind::Float(_) => {
-                let v = match node.kind {
+                let v = match node.kind() {
                     Kind::Bool(b) => Value::Bool(b),
                     Kind::Int(i) => Value::Int(i),
                     Kind::Float(f) => Value::Float(f),
@@ -267,7 +267,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             }
             Kind::Buffer(id) => (4, u64::from(id), 0),
             Kind::Global(g) => (5, u64::from(g), 0),
-            _ => unreachable!("scalar_hash of a {}", node.kind.type_name()),
+            _ => unreachable!("scalar_hash of a {}", node.kind().type_name()),
         };
         if let Some(h) = self.kept(&key) {
             return h;
@@ -279,7 +279,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 
     /// The hash of a str, bytes, big int, buffer or global, found afresh.
     fn bytes_hash(&self, node: &Node) -> u64 {
-        match node.kind {
+        match node.kind() {
             Kind::BigInt(span) => {
                 let big = BigInt::from_le_bytes(self.raw(span));
                 hash_one(&Value::from_big(big))
@@ -289,7 +289,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
             // A buffer not lent is an error when built: any hash does.
             Kind::Buffer(id) => hash_one(&(3u8, self.buffer(id).map_or(&[][..], |b| b.0))),
             Kind::Global(g) => hash_one(&(8u8, self.global_name(g))),
-            _ => unreachable!("bytes_hash of a {}", node.kind.type_name()),
+            _ => unreachable!("bytes_hash of a {}", node.kind().type_name()),
         }
     }
 
@@ -340,7 +340,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
         depth: usize,
     ) -> Option<Identity> {
         let arena = plain.arena;
-        let (items, frozen) = match node.kind {
+        let (items, frozen) = match node.kind() {
             Kind::Object(id) => return Some(Identity::Object(id)),
             Kind::Tuple(r) => (arena.slice(r), false),
             Kind::FrozenSet(r) => (arena.slice(r), true),
@@ -401,7 +401,7 @@ impl<'de: 'a, 'a> Walk<'de, 'a> {
 /// the kinds that have one: tuples and frozensets by their range, strs, bytes and big ints by
 /// their span, objects, globals and buffers by their id.
 fn same_node(node: &Node) -> Option<(u8, u64, u32)> {
-    Some(match node.kind {
+    Some(match node.kind() {
         Kind::Tuple(r) | Kind::FrozenSet(r) if r.len > 0 => {
             (node_tag(node), u64::from(r.start), r.len)
         }
@@ -418,7 +418,7 @@ fn same_node(node: &Node) -> Option<(u8, u64, u32)> {
 
 /// The tag of a node kind in [`Hashes`] (and in its hash).
 fn node_tag(node: &Node) -> u8 {
-    match node.kind {
+    match node.kind() {
         Kind::BigInt(_) => 1,
         Kind::Str(_) => 2,
         Kind::Bytes(_) | Kind::ByteArray(_) => 3,
@@ -488,7 +488,7 @@ impl Hasher for NodeHasher {
 /// same Python object. Empty ones share their range's start with others, and are equal by
 /// value anyway.
 fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
-    match node.kind {
+    match node.kind() {
         Kind::Tuple(r) if r.len > 0 => Some((false, r.start, r.len)),
         Kind::FrozenSet(r) if r.len > 0 => Some((true, r.start, r.len)),
         _ => None,
@@ -498,7 +498,7 @@ fn node_key(node: &Node) -> Option<(bool, u32, u32)> {
 /// Whether `node` is, or holds down to twice [`MAX_IDENTITY_DEPTH`], an object or a NaN
 /// (deeper still, taken to): whether a set item needs an [`Identity`]. One pass.
 fn odd(arena: &Arena, node: &Node, depth: usize) -> bool {
-    match node.kind {
+    match node.kind() {
         Kind::Object(_) => true,
         Kind::Float(f) => f.is_nan(),
         Kind::Complex(c) => {

@@ -14,9 +14,10 @@ use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes read from the input, by position: in the input itself or in the scratch buffer.
 ///
-/// Packed into 12 bytes, laid out as an arena node holds it: one word with the start (bits
-/// 0-39), whether the bytes are in the scratch buffer (bit 40) and the length's low 23 bits
-/// (41-63), then the length's high bits. Inputs and scratch buffers stay under
+/// Packed into 12 bytes, laid out as an arena node holds it: one word with the length's low
+/// 23 bits (bits 0-22), whether the bytes are in the scratch buffer (bit 23) and the start
+/// (bits 24-63), then the length's high bits. Every field comes out with a shift or a mask
+/// that fits an instruction's immediate. Inputs and scratch buffers stay under
 /// [`MAX_OFFSET`], which the unpickler checks.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,12 +28,11 @@ pub struct Span {
 }
 
 /// Offsets into the input or the scratch buffer are below this (1 TiB).
-pub(crate) const MAX_OFFSET: u64 = 1 << START_BITS;
-const START_BITS: u32 = 40;
-const START_MASK: u64 = MAX_OFFSET - 1;
-const SCRATCH_BIT: u64 = 1 << START_BITS;
-const LEN_SHIFT: u32 = START_BITS + 1;
-const LEN_LO_BITS: u32 = 64 - LEN_SHIFT;
+pub(crate) const MAX_OFFSET: u64 = 1 << (64 - START_SHIFT);
+const LEN_LO_BITS: u32 = 23;
+const LEN_LO_MASK: u64 = (1 << LEN_LO_BITS) - 1;
+const SCRATCH_BIT: u64 = 1 << LEN_LO_BITS;
+const START_SHIFT: u32 = LEN_LO_BITS + 1;
 /// Strings, bytes and big ints are shorter than this (64 GiB), which the unpickler checks: an
 /// arena node holds 13 of a span's high length bits.
 pub(crate) const MAX_NODE_LEN: u64 = 1 << (LEN_LO_BITS + 13);
@@ -45,7 +45,7 @@ impl Span {
         let (start, len) = (start as u64, len as u64);
         debug_assert!(start < MAX_OFFSET && len < MAX_OFFSET);
         Span {
-            word: start | scratch | len << LEN_SHIFT,
+            word: start << START_SHIFT | scratch | (len & LEN_LO_MASK),
             len_hi: (len >> LEN_LO_BITS) as u32,
         }
     }
@@ -62,7 +62,7 @@ impl Span {
 
     #[inline]
     fn start(self) -> usize {
-        (self.word & START_MASK) as usize
+        (self.word >> START_SHIFT) as usize
     }
 
     #[inline]
@@ -102,7 +102,7 @@ impl Span {
 
     #[inline]
     pub(crate) fn len(self) -> usize {
-        (self.word >> LEN_SHIFT | u64::from(self.len_hi) << LEN_LO_BITS) as usize
+        (self.word & LEN_LO_MASK | u64::from(self.len_hi) << LEN_LO_BITS) as usize
     }
 
     /// The bytes, if they are in the caller's input.

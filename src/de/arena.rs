@@ -23,12 +23,13 @@ pub(crate) const NIL: Id = u32::MAX;
 /// nodes several times over), so its size is the decode's speed: at 24 bytes (a [`Kind`] and
 /// a word for where it came from) the records benchmark ran 15-18% slower than at 16.
 ///
-/// `head` holds the opcode that made the value (bits 0-7), the offset of that opcode from the
-/// start of the arena's pickle or kept-memo stream (bits 8-47; [`Arena::base`] is where that
-/// starts), and a code (bits 48-63). A code whose bit 2 is clear is a span kind: its low two
-/// bits say which, its top 13 bits are a span's high length bits, and `body` is the rest of
-/// the span ([`Span::to_node_bits`]). Any other code is `KIND_CODE | index << 3`, `body` the
-/// kind's value.
+/// `head` holds a code (bits 0-15), the opcode that made the value (bits 16-23) and the
+/// offset of that opcode from the start of the arena's pickle or kept-memo stream (bits
+/// 24-63; [`Arena::base`] is where that starts): every field comes out with a shift or a mask
+/// that fits an instruction's immediate. A code whose bit 2 is clear is a span kind: its low
+/// two bits say which, its top 13 bits are a span's high length bits, and `body` is the rest
+/// of the span ([`Span::to_node_bits`]). Any other kind has a code of its own (bit 2 set),
+/// its value in `body`.
 #[derive(Clone, Copy)]
 pub(crate) struct Node {
     head: u64,
@@ -37,13 +38,32 @@ pub(crate) struct Node {
 
 /// Offsets a node holds are below this (1 TiB): larger ones are saturated to it.
 pub(crate) const MAX_NODE_OFFSET: u64 = (1 << 40) - 1;
-const CODE_SHIFT: u32 = 48;
-/// Bit 2 of a code set: not a span kind.
-const KIND_CODE: u64 = 4;
+const OFFSET_SHIFT: u32 = 24;
+const CODE_MASK: u64 = 0xffff;
+/// The codes of the kinds that are no span (bit 2 set); a span kind's code is its index (0-3)
+/// and the span's high length bits above bit 2.
+const fn code(index: u64) -> u64 {
+    4 | index << 3
+}
+const NONE: u64 = code(0);
+const BOOL: u64 = code(1);
+const INT: u64 = code(2);
+const FLOAT: u64 = code(3);
+const COMPLEX: u64 = code(4);
+const TUPLE: u64 = code(5);
+const FROZENSET: u64 = code(6);
+const LIST: u64 = code(7);
+const DICT: u64 = code(8);
+const SET: u64 = code(9);
+const OBJECT: u64 = code(10);
+const GLOBAL: u64 = code(11);
+const BUFFER: u64 = code(12);
 /// The code of no kind: the memo's empty slots.
-const HOLE_CODE: u64 = KIND_CODE | 31 << 3;
+const HOLE_CODE: u64 = code(31);
 
 impl Node {
+    /// A node of `kind`, made by `opcode` at `offset` from the arena's base (saturated at
+    /// [`MAX_NODE_OFFSET`], which a pickle reaches only past 1 TiB read from a stream).
     #[inline(always)]
     pub(crate) fn new(kind: Kind, offset: u64, opcode: u8) -> Node {
         let (code, body) = match kind {
@@ -51,30 +71,24 @@ impl Node {
             Kind::Bytes(s) => Node::span_code(1, s),
             Kind::ByteArray(s) => Node::span_code(2, s),
             Kind::BigInt(s) => Node::span_code(3, s),
-            Kind::None => (0, 0),
-            Kind::Bool(b) => (1, u64::from(b)),
-            Kind::Int(i) => (2, i as u64),
-            Kind::Float(f) => (3, f.to_bits()),
-            Kind::Complex(id) => (4, u64::from(id)),
-            Kind::Tuple(r) => (5, u64::from(r.start) | u64::from(r.len) << 32),
-            Kind::FrozenSet(r) => (6, u64::from(r.start) | u64::from(r.len) << 32),
-            Kind::List(id) => (7, u64::from(id)),
-            Kind::Dict(id) => (8, u64::from(id)),
-            Kind::Set(id) => (9, u64::from(id)),
-            Kind::Object(id) => (10, u64::from(id)),
-            Kind::Global(id) => (11, u64::from(id)),
-            Kind::Buffer(id) => (12, u64::from(id)),
+            Kind::None => (NONE, 0),
+            Kind::Bool(b) => (BOOL, u64::from(b)),
+            Kind::Int(i) => (INT, i as u64),
+            Kind::Float(f) => (FLOAT, f.to_bits()),
+            Kind::Complex(id) => (COMPLEX, u64::from(id)),
+            Kind::Tuple(r) => (TUPLE, Node::range_body(r)),
+            Kind::FrozenSet(r) => (FROZENSET, Node::range_body(r)),
+            Kind::List(id) => (LIST, u64::from(id)),
+            Kind::Dict(id) => (DICT, u64::from(id)),
+            Kind::Set(id) => (SET, u64::from(id)),
+            Kind::Object(id) => (OBJECT, u64::from(id)),
+            Kind::Global(id) => (GLOBAL, u64::from(id)),
+            Kind::Buffer(id) => (BUFFER, u64::from(id)),
         };
-        // Span kinds come back already coded (bit 2 clear), the others as their index.
-        let code = if matches!(
-            kind,
-            Kind::Str(_) | Kind::Bytes(_) | Kind::ByteArray(_) | Kind::BigInt(_)
-        ) {
-            code
-        } else {
-            KIND_CODE | code << 3
-        };
-        Node::from_parts(code, body, offset, opcode)
+        Node {
+            head: code | u64::from(opcode) << 16 | offset.min(MAX_NODE_OFFSET) << OFFSET_SHIFT,
+            body,
+        }
     }
 
     #[inline(always)]
@@ -84,19 +98,16 @@ impl Node {
     }
 
     #[inline(always)]
-    fn from_parts(code: u64, body: u64, offset: u64, opcode: u8) -> Node {
-        Node {
-            head: u64::from(opcode) | offset.min(MAX_NODE_OFFSET) << 8 | code << CODE_SHIFT,
-            body,
-        }
+    fn range_body(r: Range) -> u64 {
+        u64::from(r.start) | u64::from(r.len) << 32
     }
 
     /// What the node is.
     #[inline(always)]
     pub(crate) fn kind(&self) -> Kind {
-        let code = self.head >> CODE_SHIFT;
+        let code = self.head & CODE_MASK;
         let body = self.body;
-        if code & KIND_CODE == 0 {
+        if code & 4 == 0 {
             let span = Span::from_node_bits(body, code >> 3);
             return match code & 3 {
                 0 => Kind::Str(span),
@@ -109,22 +120,42 @@ impl Node {
             start: body as u32,
             len: (body >> 32) as u32,
         };
-        match code >> 3 {
-            1 => Kind::Bool(body != 0),
-            2 => Kind::Int(body as i64),
-            3 => Kind::Float(f64::from_bits(body)),
-            4 => Kind::Complex(body as Id),
-            5 => Kind::Tuple(range()),
-            6 => Kind::FrozenSet(range()),
-            7 => Kind::List(body as Id),
-            8 => Kind::Dict(body as Id),
-            9 => Kind::Set(body as Id),
-            10 => Kind::Object(body as Id),
-            11 => Kind::Global(body as Id),
-            12 => Kind::Buffer(body as Id),
-            // 0, and the memo's holes (never read as values).
+        match code {
+            BOOL => Kind::Bool(body != 0),
+            INT => Kind::Int(body as i64),
+            FLOAT => Kind::Float(f64::from_bits(body)),
+            COMPLEX => Kind::Complex(body as Id),
+            TUPLE => Kind::Tuple(range()),
+            FROZENSET => Kind::FrozenSet(range()),
+            LIST => Kind::List(body as Id),
+            DICT => Kind::Dict(body as Id),
+            SET => Kind::Set(body as Id),
+            OBJECT => Kind::Object(body as Id),
+            GLOBAL => Kind::Global(body as Id),
+            BUFFER => Kind::Buffer(body as Id),
+            // NONE, and the memo's holes (never read as values).
             _ => Kind::None,
         }
+    }
+
+    /// The int, if the node is one: one compare, for the walk's hot paths ([`Node::kind`]
+    /// decodes every kind).
+    #[inline(always)]
+    pub(crate) fn int(&self) -> Option<i64> {
+        (self.head & CODE_MASK == INT).then_some(self.body as i64)
+    }
+
+    /// The float, if the node is one (see [`Node::int`]).
+    #[inline(always)]
+    pub(crate) fn float(&self) -> Option<f64> {
+        (self.head & CODE_MASK == FLOAT).then_some(f64::from_bits(self.body))
+    }
+
+    /// The str's span, if the node is a str (see [`Node::int`]).
+    #[inline(always)]
+    pub(crate) fn str_span(&self) -> Option<Span> {
+        let code = self.head & CODE_MASK;
+        (code & 7 == 0).then(|| Span::from_node_bits(self.body, code >> 3))
     }
 
     /// The node's kind replaced, where it came from kept.
@@ -135,25 +166,25 @@ impl Node {
 
     /// A node no value is: what the memo's empty slots hold.
     pub(crate) const HOLE: Node = Node {
-        head: HOLE_CODE << CODE_SHIFT,
+        head: HOLE_CODE,
         body: 0,
     };
 
     /// Whether this is [`Node::HOLE`].
     #[inline]
     pub(crate) fn is_hole(&self) -> bool {
-        self.head >> CODE_SHIFT == HOLE_CODE
+        self.head & CODE_MASK == HOLE_CODE
     }
 
     /// The offset of the opcode that made the value, from [`Arena::base`].
     #[inline]
     pub(crate) fn offset(&self) -> u64 {
-        (self.head >> 8) & MAX_NODE_OFFSET
+        self.head >> OFFSET_SHIFT
     }
 
     #[inline]
     pub(crate) fn opcode(&self) -> u8 {
-        self.head as u8
+        (self.head >> 16) as u8
     }
 }
 
@@ -602,6 +633,30 @@ mod tests {
                 assert!(!n.is_hole());
                 assert_eq!((n.offset(), n.opcode()), (offset, opcode));
                 assert_eq!(format!("{:?}", n.kind()), format!("{kind:?}"));
+                assert_eq!(
+                    n.int(),
+                    if let Kind::Int(i) = kind {
+                        Some(i)
+                    } else {
+                        None
+                    }
+                );
+                assert_eq!(
+                    n.float().map(f64::to_bits),
+                    if let Kind::Float(f) = kind {
+                        Some(f.to_bits())
+                    } else {
+                        None
+                    }
+                );
+                assert_eq!(
+                    n.str_span(),
+                    if let Kind::Str(s) = kind {
+                        Some(s)
+                    } else {
+                        None
+                    }
+                );
                 let n = n.with_kind(Kind::Int(7));
                 assert_eq!((n.offset(), n.opcode()), (offset, opcode));
             }

@@ -642,14 +642,13 @@ fn type_error(node: &Node, msg: String) -> Error {
 
 /// `deserialize_*` methods that try one kind before falling back to `natural`.
 macro_rules! fast_path {
-    ($($($method:ident)* => $kind:ident($v:ident) $visit:ident($arg:ident), big: $big:ident;)*) => {$($(
+    ($($($method:ident)* => $get:ident($v:ident) $visit:ident($arg:ident), big: $big:ident;)*) => {$($(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            match self.node.kind() {
-                Kind::$kind($v) => at(self.node, visitor.$visit($arg)),
-                Kind::BigInt(span) => self.$big(span, visitor),
-                Kind::Object(_) => self.number_of_object(visitor),
-                _ => self.natural(visitor),
+            // The one kind asked for by one compare ([`Node::int`]), every other out of line.
+            match self.node.$get() {
+                Some($v) => at(self.node, visitor.$visit($arg)),
+                None => self.number_rest(visitor, Self::$big),
             }
         }
     )*)*};
@@ -663,6 +662,21 @@ pub(crate) struct NodeDe<'w, 'de, 'a> {
 }
 
 impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
+    /// A number asked of a node of another kind than the one asked for (`fast_path!`): a big
+    /// int read by `big`, an object's number, or the node as it is.
+    #[inline(never)]
+    fn number_rest<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        big: fn(Self, crate::read::Span, V) -> Result<V::Value>,
+    ) -> Result<V::Value> {
+        match self.node.kind() {
+            Kind::BigInt(span) => big(self, span, visitor),
+            Kind::Object(_) => self.number_of_object(visitor),
+            _ => self.natural(visitor),
+        }
+    }
+
     /// A number asked of an object: a numpy scalar (`np.float64(1.5)`) is the number it stands
     /// for, and so is an instance of another class made from one number alone (an `int`
     /// subclass, a member of an unregistered `IntEnum`); any other object answers as it
@@ -1210,8 +1224,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     fast_path! {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-            => Int(i) visit_i64(i), big: big_as_int;
-        deserialize_f64 => Float(f) visit_f64(f), big: big_as_float;
+            => int(i) visit_i64(i), big: big_as_int;
+        deserialize_f64 => float(f) visit_f64(f), big: big_as_float;
     }
 
     /// As `f64`, but a float (or big int) beyond `f32`'s range is an error, not infinity.
@@ -1249,11 +1263,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, 'de, '_> {
     // through a call they cost the typed records 4.5% more instructions.
     #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.node.kind() {
-            Kind::Str(span) => self.str(span, visitor),
+        match self.node.str_span() {
+            Some(span) => self.str(span, visitor),
             // One call for everything else, numpy text scalars too: a third arm here made
             // every `String` field's read 1.5% slower.
-            _ => self.text_of_object(visitor, Self::deserialize_str),
+            None => self.text_of_object(visitor, Self::deserialize_str),
         }
     }
 
@@ -1409,7 +1423,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
         let mut r = visitor.visit_seq(&mut seq);
         match &mut r {
             Ok(_) => {
-                if let Some(e) = unread(&mut seq.items, len, 1, "sequence") {
+                if let Some(e) = unread(seq.items, len, 1, "sequence") {
                     r = Err(e);
                 }
             }
@@ -1426,16 +1440,31 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> NodeSeq<'_, 'de, 'a, I> {
 /// it on error: moving it out and back (`let v = visit()?; Ok(v)`) copied every struct and
 /// vector once more with wide loads of what narrow stores had just written, and the stalled
 /// store forwarding cost 10% of the typed records decode.
+///
+/// `rest` is taken by value: lent, its owner (the sequence or map handed to the visitor)
+/// escaped into the out-of-line count and lived in memory for the whole visit, its flags and
+/// iterator reloaded at every item (5% more instructions in the typed records decode).
 #[inline(always)]
-fn unread<'a>(
-    rest: &mut impl Iterator<Item = &'a Node>,
+fn unread<'a, I: Iterator<Item = &'a Node>>(
+    mut rest: I,
     len: usize,
     per: usize,
     what: &'static str,
 ) -> Option<Error> {
     rest.next()?;
+    Some(unread_rest(rest, len, per, what))
+}
+
+#[cold]
+#[inline(never)]
+fn unread_rest<'a>(
+    rest: impl Iterator<Item = &'a Node>,
+    len: usize,
+    per: usize,
+    what: &'static str,
+) -> Error {
     let left = (1 + rest.count()).div_ceil(per);
-    Some(unread_items(len, len - left, what))
+    unread_items(len, len - left, what)
 }
 
 impl<'de, 'a, I: Iterator<Item = &'a Node>> SeqAccess<'de> for NodeSeq<'_, 'de, 'a, I> {
@@ -1597,7 +1626,7 @@ impl<'de, 'a, I: Iterator<Item = &'a Node>> DictMap<'_, 'de, 'a, I> {
                 if map.value_due && map.held.is_none() {
                     map.items.next();
                 }
-                if let Some(e) = unread(&mut map.items, len / 2, 2, "map") {
+                if let Some(e) = unread(map.items, len / 2, 2, "map") {
                     r = Err(e);
                 }
             }

@@ -1397,6 +1397,32 @@ fn a_type_error_in_a_later_pickle_of_a_stream_is_at_its_offset_in_the_stream() {
     }
 }
 
+/// The same for an error met while a persistent id is built for `persistent_load`, a walk
+/// the unpickler runs itself (a review found it reported at the offset in its own pickle).
+#[test]
+fn an_error_in_a_persistent_id_of_a_later_pickle_is_at_its_offset_in_the_stream() {
+    let opts = || {
+        DeOptions::new()
+            .max_depth(1)
+            .persistent_load(|_: &Value| Ok(Value::Int(1)))
+    };
+    // 1; then [[[]]] (EMPTY_LISTs at 7, 8, 9) as a BINPERSID's id, one level too deep.
+    let stream = b"\x80\x02K\x01.\x80\x02]]]aaQ.";
+    let check = |first: pypickle::Result<Option<i32>>, e: pypickle::Error| {
+        assert_eq!(first.unwrap(), Some(1));
+        assert_eq!(e.limit(), Some(Limit::Depth), "{e}");
+        assert_eq!(
+            (e.offset(), e.opcode_name()),
+            (Some(8), Some("EMPTY_LIST")),
+            "{e}"
+        );
+    };
+    let mut de = pypickle::Deserializer::from_slice(stream).with_options(opts());
+    check(de.next_value(), de.next_value::<Value>().unwrap_err());
+    let mut de = pypickle::Deserializer::from_reader(&stream[..]).with_options(opts());
+    check(de.next_value(), de.next_value::<Value>().unwrap_err());
+}
+
 /// `Deserializer::keep_memo(true)`: what a later pickle hands over again from an earlier one
 /// counts against its own `max_expansion`; a memo key missing there gets no hint about
 /// sharing the memo (it is shared); the limits on nodes count the whole stream; and an

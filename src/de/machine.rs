@@ -2,7 +2,7 @@
 //! beyond building data: nothing is imported or called, globals are only names checked against
 //! the policy.
 
-use super::arena::{Arena, Global, Id, Kind, Made, Node, Object, Range, NIL};
+use super::arena::{Arena, Global, Id, Kind, Made, Node, Object, Range, MAX_NODE_OFFSET, NIL};
 use super::memo::Memo;
 use super::options::{DeOptions, Py2Strings};
 use super::text;
@@ -110,6 +110,19 @@ fn node_span(span: Span) -> Result<Span> {
         return Err(too_long(span.len()));
     }
     Ok(span)
+}
+
+/// Whether a node can hold `offset` from the arena's base: a pickle read from a stream, or a
+/// stream read with `keep_memo`, of 1 TiB or more is not supported (a slice that long is
+/// refused up front).
+#[inline(always)]
+fn within_node_offsets(offset: u64) -> Result<()> {
+    if offset > MAX_NODE_OFFSET {
+        return Err(err(ErrorCode::Unsupported(
+            "a pickle, or a stream read with keep_memo, of 1 TiB or more is not supported".into(),
+        )));
+    }
+    Ok(())
 }
 
 #[cold]
@@ -272,6 +285,9 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             );
             self.fast();
             self.pos = self.r.position();
+            // Before anything can use a node whose offset was saturated (`Node::new`).
+            within_node_offsets(self.pos.wrapping_sub(self.arena.base))
+                .map_err(|e| e.at_offset(self.pos))?;
             // The fast loop pushes into the stack's slots without counting them: as many as a
             // larger pickle read before on this thread left. Counted here, before anything
             // can take one off, the limit falls alike whatever the slots.
@@ -1324,6 +1340,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// for each of its values, 32 bytes of strs and bytes for one. A pickle may hand the
     /// same memoized value over again and again for a few bytes each.
     pub(super) fn build_detached(&mut self, node: Node) -> Result<crate::Value> {
+        // The walk's errors are at its nodes' offsets, from the arena's base.
+        let base = self.arena.base;
         let mut walk = crate::de::walk::Walk::detached(
             self.r.input(),
             self.arena,
@@ -1332,7 +1350,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         )
         .with_buffers(self.buffers);
         let before = walk.left();
-        let value = walk.build(node)?;
+        let value = walk.build(node).map_err(|e| e.shifted(base))?;
         let after = walk.left();
         let spent = (before.0 - after.0).saturating_add((before.1 - after.1).div_ceil(32));
         self.charge_copies(usize::try_from(spent).unwrap_or(usize::MAX))?;
@@ -2302,6 +2320,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
 #[cfg(test)]
 mod tests {
     use crate::{DeOptions, Limit, Value};
+
+    #[test]
+    fn offsets_a_node_cannot_hold_are_refused() {
+        // Past them, offsets saturate: checks that compare a node's offset with the
+        // position (`check_not_thrown_away`) would no longer hold.
+        use crate::de::arena::MAX_NODE_OFFSET;
+        assert!(super::within_node_offsets(MAX_NODE_OFFSET).is_ok());
+        let e = super::within_node_offsets(MAX_NODE_OFFSET + 1).unwrap_err();
+        assert_eq!(e.category(), crate::Category::Unsupported);
+        assert!(
+            e.to_string().contains("1 TiB or more is not supported"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_str_or_bytes_a_node_cannot_hold_is_refused_not_cut() {

@@ -19,9 +19,10 @@ pub(crate) const NIL: Id = u32::MAX;
 
 /// A value on the unpickler's stack or inside a container, packed into 16 bytes.
 ///
-/// The arena is the decode's largest memory (a typed records decode writes and reads its
-/// nodes several times over), so its size is the decode's speed: at 24 bytes (a [`Kind`] and
-/// a word for where it came from) the records benchmark ran 15-18% slower than at 16.
+/// The arena is the decode's largest memory (a typed records decode writes and reads tens of
+/// megabytes of nodes): at 24 bytes (a [`Kind`] and a word for where it came from) the typed
+/// records decode took 5-10% longer than at 16 on a quiet machine, 15-18% longer with the
+/// other core busy.
 ///
 /// `head` holds a code (bits 0-15), the opcode that made the value (bits 16-23) and the
 /// offset of that opcode from the start of the arena's pickle or kept-memo stream (bits

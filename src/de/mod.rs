@@ -39,11 +39,12 @@
 //! `items`, its vector loads waiting on the slots' piecewise stores. Copying node by node, and
 //! storing and copying nodes as three volatile 8-byte words so that every load forwards from
 //! one store, each moved those samples elsewhere in the loop and left the decode's time as it
-//! was (within 2% in alternating runs of `benches/records_instr`). What those samples were
-//! waiting on was memory: a records decode writes and reads tens of megabytes of nodes, far
-//! more than the cache holds. Packing a node into 16 bytes instead of 24 (session 33) took
-//! 15-18% off the typed and `Value` decodes, though it runs 8% more instructions (the typed
-//! records: 245M against 227M) to pack and unpack them.
+//! was (within 2% in alternating runs of `benches/records_instr`). Part of what those samples
+//! wait on is memory: a records decode writes and reads tens of megabytes of nodes. Packing a
+//! node into 16 bytes instead of 24 (session 33) took 5-10% off the typed decode in
+//! alternating runs on a quiet machine (15-18% with the other core busy, memory contended),
+//! at 2.6% more instructions (233.1M against 227.2M for the typed records) to pack and unpack
+//! nodes.
 
 mod arena;
 mod machine;

@@ -611,6 +611,8 @@ mod tests {
             Kind::BigInt(big),
             Kind::Complex(u32::MAX),
             Kind::Str(Span::scratch(5, 7)),
+            // High length bits in the code: still a str to `str_span`.
+            Kind::Str(big),
             Kind::Bytes(big),
             Kind::ByteArray(Span::EMPTY),
             Kind::Tuple(Range {

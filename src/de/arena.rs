@@ -636,30 +636,14 @@ mod tests {
                 assert!(!n.is_hole());
                 assert_eq!((n.offset(), n.opcode()), (offset, opcode));
                 assert_eq!(format!("{:?}", n.kind()), format!("{kind:?}"));
-                assert_eq!(
-                    n.int(),
-                    if let Kind::Int(i) = kind {
-                        Some(i)
-                    } else {
-                        None
-                    }
-                );
-                assert_eq!(
-                    n.float().map(f64::to_bits),
-                    if let Kind::Float(f) = kind {
-                        Some(f.to_bits())
-                    } else {
-                        None
-                    }
-                );
-                assert_eq!(
-                    n.str_span(),
-                    if let Kind::Str(s) = kind {
-                        Some(s)
-                    } else {
-                        None
-                    }
-                );
+                let expected = match kind {
+                    Kind::Int(i) => (Some(i), None, None),
+                    Kind::Float(f) => (None, Some(f.to_bits()), None),
+                    Kind::Str(s) => (None, None, Some(s)),
+                    _ => (None, None, None),
+                };
+                let got = (n.int(), n.float().map(f64::to_bits), n.str_span());
+                assert_eq!(got, expected, "{kind:?}");
                 let n = n.with_kind(Kind::Int(7));
                 assert_eq!((n.offset(), n.opcode()), (offset, opcode));
             }

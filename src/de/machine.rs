@@ -285,9 +285,6 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             );
             self.fast();
             self.pos = self.r.position();
-            // Before anything can use a node whose offset was saturated (`Node::new`).
-            within_node_offsets(self.pos.wrapping_sub(self.arena.base))
-                .map_err(|e| e.at_offset(self.pos))?;
             // The fast loop pushes into the stack's slots without counting them: as many as a
             // larger pickle read before on this thread left. Counted here, before anything
             // can take one off, the limit falls alike whatever the slots.
@@ -306,6 +303,10 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                     Err(e) => return Err(e.or_at(self.pos, 0).clear_opcode()),
                 },
             };
+            // Before any opcode can use a node whose offset was saturated (`Node::new`); not
+            // at the end of the input, which is no opcode.
+            within_node_offsets(self.pos.wrapping_sub(self.arena.base))
+                .map_err(|e| e.at_offset(self.pos))?;
             self.op = op;
             match self.step(op) {
                 // The stack holds values too: `max_nodes` bounds it with the arena (pushes

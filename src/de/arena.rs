@@ -354,7 +354,8 @@ pub(crate) struct Arena {
     /// How many of `buffers` [`Arena::next_pickle`] has already marked as not lent.
     buffers_forgotten: usize,
     /// Where in the stream the arena's pickle starts (with `keep_memo`, its first pickle):
-    /// nodes hold their offsets from here ([`Node::offset`]).
+    /// nodes hold their offsets from here ([`Node::offset`]), and the bytes from here pay for
+    /// what calls copy and make (the machine's `paying_bytes`).
     pub base: u64,
 }
 

@@ -35,11 +35,7 @@ pub(crate) struct Machine {
     /// names, `_codecs.encode` results. Not the bytes an `io::Read` input copies there, so
     /// that the limits come out the same for a slice and a reader.
     made: u64,
-    /// Where the input that pays for `copied` and `made` starts: this pickle's start, or with
-    /// `keep_memo` the first pickle's, as what they made stays with the arena for the rest
-    /// of the stream (an allowance for each pickle would let tiny pickles pile up copies).
-    /// `made_before` is what `made` was when this pickle began.
-    stream_start: u64,
+    /// What `made` was when this pickle began.
     made_before: u64,
     /// A pickle has run since `keep_memo` last cleared the arena.
     kept_any: bool,
@@ -199,7 +195,6 @@ impl Machine {
             self.copied = 0;
             self.made = 0;
             self.made_before = 0;
-            self.stream_start = start;
             self.kept_any = self.keep_memo;
         }
         let mut run = Run {
@@ -702,10 +697,12 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         self.r.position().saturating_sub(self.start)
     }
 
-    /// The bytes read so far that pay for what is copied and made: this pickle's, or with
-    /// `keep_memo` the stream's (see `Machine::stream_start`).
+    /// The bytes read so far that pay for what is copied and made: from the arena's base,
+    /// this pickle's start, or with `keep_memo` the first pickle's, as what they made stays
+    /// with the arena for the rest of the stream (an allowance for each pickle would let
+    /// tiny pickles pile up copies).
     fn paying_bytes(&self) -> u64 {
-        self.r.position().saturating_sub(self.m.stream_start)
+        self.r.position().saturating_sub(self.arena.base)
     }
 
     /// Bytes made in scratch by the pickle's opcodes, as a span. What calls and conversions

@@ -172,12 +172,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         let mut opts = self.opts.clone();
         opts.joblib = false;
         // Its budgets are the outer pickle's: what it copies and makes is counted with what
-        // the outer pickle did, against the outer pickle's bytes (a file of many object
-        // arrays must not get an allowance for each).
+        // the outer pickle did, against the outer pickle's bytes from the arena's base (a
+        // file of many object arrays must not get an allowance for each).
         let mut inner = Machine {
             copied: self.m.copied,
             made: self.m.made,
-            stream_start: self.m.stream_start,
             made_before: self.m.made_before,
             ..Machine::default()
         };

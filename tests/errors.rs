@@ -1499,23 +1499,15 @@ fn a_stream_that_keeps_its_memo_pays_for_copies_once() {
     // Pickle 1: (tuple, l), tuple memo 0 and l a list of 10,000 ints, memo 1. Then 40 x
     // `tuple(l)`.
     let mut copies = b"\x80\x02c__builtin__\ntuple\nq\x00]q\x01(".to_vec();
-    copies.extend(std::iter::repeat(*b"K\x01").take(10_000).flatten());
+    copies.extend(b"K\x01".repeat(10_000));
     copies.extend_from_slice(b"e\x86.");
-    copies.extend(
-        std::iter::repeat(*b"\x80\x02h\x00h\x01\x85R.")
-            .take(40)
-            .flatten(),
-    );
+    copies.extend(b"\x80\x02h\x00h\x01\x85R.".repeat(40));
     // Pickle 1: (_codecs.encode, s, 'latin1'), memo 0-2, s 20,000 'é' (not ASCII: encoding
     // it makes 20,000 bytes). Then 40 x `encode(s, 'latin1')`.
     let mut made = b"\x80\x02c_codecs\nencode\nq\x00X\x40\x9c\x00\x00".to_vec();
-    made.extend(std::iter::repeat(*b"\xc3\xa9").take(20_000).flatten());
+    made.extend(b"\xc3\xa9".repeat(20_000));
     made.extend_from_slice(b"q\x01X\x06\x00\x00\x00latin1q\x02\x87.");
-    made.extend(
-        std::iter::repeat(*b"\x80\x02h\x00h\x01h\x02\x86R.")
-            .take(40)
-            .flatten(),
-    );
+    made.extend(b"\x80\x02h\x00h\x01h\x02\x86R.".repeat(40));
     for (what, stream, max) in [("copies", &copies, 50_000), ("made", &made, 10_000)] {
         let opts = DeOptions::new().max_expansion(max);
         let all: Vec<_> = pypickle::Deserializer::from_slice(stream)

@@ -58,6 +58,10 @@ const CPYTHON: &str = "CPython `pickle.loads`";
 const GC_OFF: &str = "Python objects, gc off";
 const GC_ON: &str = "Python objects, gc on";
 
+/// The target column of the other serde formats' rows (context, not targets).
+const SAME_RECORDS_JSON: &str = "Vec<Record> from the same records as JSON (context)";
+const SAME_RECORDS_POSTCARD: &str = "Vec<Record> from the same records as postcard (context)";
+
 const DICT_LEN: usize = 1_000_000;
 const BYTES_LEN: usize = 64 << 20;
 
@@ -130,6 +134,28 @@ fn main() {
         "plain clone",
         "Vec<Record> clone of the decoded records (yardstick)",
         move || Ok::<_, String>(black_box(&decoded).clone()),
+        |v| check_records(v),
+    );
+    // Context for the typed decode, not targets: the same records, decoded into the same
+    // `Vec<Record>` from two other serde formats. serde_json reads them as text; postcard reads
+    // a compact binary form with every length up front and no field names, about the least a
+    // serde format can do to build these records.
+    let written = records::write::records();
+    let json = serde_json::to_vec(&written).expect("records to JSON");
+    let postcard_bytes = postcard::to_allocvec(&written).expect("records to postcard");
+    drop(written);
+    b.case(
+        f,
+        "serde_json",
+        SAME_RECORDS_JSON,
+        move || serde_json::from_slice::<Vec<Record>>(&json).map_err(|e| e.to_string()),
+        |v| check_records(v),
+    );
+    b.case(
+        f,
+        "postcard",
+        SAME_RECORDS_POSTCARD,
+        move || postcard::from_bytes::<Vec<Record>>(&postcard_bytes).map_err(|e| e.to_string()),
         |v| check_records(v),
     );
     b.case(
@@ -838,6 +864,21 @@ impl Table {
                 ms(t),
                 ms(c),
                 100.0 * c.as_secs_f64() / t.as_secs_f64()
+            );
+        }
+        if let (Some(c), Some(j), Some(p)) = (
+            self.get(rec, CPYTHON, GC_OFF),
+            self.get(rec, "serde_json", SAME_RECORDS_JSON),
+            self.get(rec, "postcard", SAME_RECORDS_POSTCARD),
+        ) {
+            let need = c.as_secs_f64() / 4.0;
+            let _ = writeln!(
+                out,
+                "  (4x CPython needs {:.1} ms. The same records into the same `Vec<Record>`: serde_json from JSON {}, postcard {}, so 4x needs {:.2}x postcard's time)",
+                need * 1e3,
+                ms(j),
+                ms(p),
+                need / p.as_secs_f64()
             );
         }
         for file in [rec, "int_float.pkl"] {

@@ -18,9 +18,9 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use pypickle::stdlib::{
-    Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, IpAddress, IpInterface,
-    IpNetwork, OrderedDict, PathClass, PurePath, Range, SafeUuid, Slice, Time, TimeDelta, TimeZone,
-    TzInfo, Uuid, ZoneInfo,
+    Array, ArrayItems, Counter, Date, DateTime, Decimal, DefaultDict, Deque, Fraction, IpAddress,
+    IpInterface, IpNetwork, OrderedDict, PathClass, PurePath, Range, SafeUuid, Slice, Time,
+    TimeDelta, TimeZone, TzInfo, Uuid, ZoneInfo,
 };
 use pypickle::{from_slice, to_vec_with, Category, SerOptions, Value};
 use ser_common::{named_pickles, Python};
@@ -2750,16 +2750,19 @@ for data in [
     pickles.append((2, data, pickle.loads(data), False))
 for p, data, a, exact in pickles:
     plain = a.tounicode() if a.typecode == 'u' else list(a)
-    print(p, data.hex(), repr(a), repr(plain), int(exact), sep='\t')
+    print(p, data.hex(), repr(a), repr(plain), int(exact), pickle.dumps(a, p).hex(), sep='\t')
 "#,
     );
     let mut py = Python::start();
     let mut count = 0;
     for line in out.lines() {
-        let [proto, hex, repr, plain, exact] = line.split('\t').collect::<Vec<_>>()[..] else {
+        let [proto, hex, repr, plain, exact, redumped] = line.split('\t').collect::<Vec<_>>()[..]
+        else {
             panic!("{line}")
         };
         let (proto, pickle) = (proto.parse::<u8>().unwrap(), unhex(hex));
+        // What CPython writes of the array it loads, at the same protocol.
+        let redumped = unhex(redumped);
         let what = format!("{repr} at protocol {proto}");
         let v: Value = from_slice(&pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(v.to_string(), repr, "{what}");
@@ -2787,14 +2790,41 @@ for p, data, a, exact in pickles:
                 assert_eq!(json_ints, want, "{what}");
             }
         }
-        // (Not byte for byte at protocols 4-5, nor for `u` items: equal strs, the module's
-        // and the class's names `array` or two equal characters, are one memoized str here,
-        // two in CPython's, which loads the same.)
-        let bytes = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
-        if exact == "1" && proto < 4 && !repr.starts_with("array('u'") {
-            assert_eq!(bytes, pickle, "{what}: written back");
+        // Written back in the form it was read in, except that below protocol 3 an
+        // `_array_reconstructor` (which Python 2 lacks) is written as CPython writes the array
+        // there, `array(typecode, list)`. (Not byte for byte at protocols 4-5, nor for `u`
+        // items below 3: equal strs, the module's and the class's names `array` or two equal
+        // characters, are one memoized str here, two in CPython's, which loads the same.)
+        let opts = SerOptions::new().protocol(proto);
+        let bytes = to_vec_with(&v, &opts).unwrap();
+        let memo_differs = proto >= 4 || (proto < 3 && repr.starts_with("array('u'"));
+        let reconstructor = v.as_object().unwrap().class.name == "_array_reconstructor";
+        let want = if reconstructor && proto < 3 {
+            &redumped
+        } else {
+            &pickle
+        };
+        if exact == "1" && !memo_differs {
+            assert_eq!(&bytes, want, "{what}: written back");
         }
         assert_eq!(py.echo(proto, &bytes).unwrap().repr, repr, "{what}");
+        // The same through the Rust type, from any shape: CPython's form at every protocol.
+        let array = Array::try_from(&v).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(array.to_string(), repr, "{what}: Array's Display");
+        assert_eq!(from_slice::<Array>(&pickle).unwrap(), array, "{what}");
+        let typed = to_vec_with(&array, &opts).unwrap();
+        if !memo_differs {
+            assert_eq!(typed, redumped, "{what}: Array written");
+        }
+        assert_eq!(
+            py.echo(proto, &typed).unwrap().repr,
+            repr,
+            "{what}: Array written"
+        );
+        assert_eq!(
+            Array::try_from(&from_slice::<Value>(&typed).unwrap()).unwrap(),
+            array
+        );
         count += 1;
     }
     assert_eq!(count, 13 * 3 * 6 + 12 * 2 + 3 * 2 + 4);
@@ -2865,6 +2895,114 @@ for p, data, a, exact in pickles:
             .trim(),
     );
     assert_eq!(pypickle::scan(&big).verdict(), pypickle::Verdict::Safe);
+}
+
+/// Arrays built in Rust load in CPython as the array their `Display` shows, at every protocol,
+/// written byte for byte as CPython writes that array (but for the memo of protocols 4-5), and
+/// read back equal; typecodes that do not store the items are refused; the plain form goes
+/// through JSON.
+#[test]
+fn arrays_built_in_rust_load_in_cpython_as_cpython_writes_them() {
+    let arrays = [
+        Array::from(vec![0.5, -0.0, f64::INFINITY, f64::MIN_POSITIVE, 1e300]),
+        Array::from(vec![0.1f32, f32::MAX, -f32::MIN_POSITIVE]),
+        Array::from(vec![i8::MIN, -1, 0, i8::MAX]),
+        Array::from(vec![0u8, 255]),
+        Array::from(vec![i16::MIN, i16::MAX]),
+        Array::from(vec![u16::MAX]),
+        Array::from(vec![i32::MIN, 7, i32::MAX]),
+        Array::from(vec![u32::MAX, 0]),
+        Array::from(vec![i64::MIN, i64::MAX]),
+        Array::from(vec![u64::MAX, 1]),
+        Array::from("aé€\u{1F600}"),
+        Array::from(Vec::<f64>::new()),
+        Array::from(""),
+        Array::new('l', ArrayItems::I64(vec![1, -2])).unwrap(),
+        Array::new('L', ArrayItems::U64(vec![u64::MAX])).unwrap(),
+    ];
+    let mut py = Python::start();
+    for a in &arrays {
+        for proto in 0..=5u8 {
+            let what = format!("{a} at protocol {proto}");
+            let bytes = to_vec_with(a, &SerOptions::new().protocol(proto)).unwrap();
+            let echo = py
+                .echo(proto, &bytes)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(echo.repr, a.to_string(), "{what}");
+            if proto < 4 {
+                assert_eq!(bytes, echo.redump, "{what}: as CPython writes it");
+            }
+            assert_eq!(&from_slice::<Array>(&bytes).unwrap(), a, "{what}");
+            assert_eq!(&from_slice::<Array>(&echo.redump).unwrap(), a, "{what}");
+        }
+    }
+    assert_eq!(arrays[2].typecode(), 'b');
+    assert_eq!(arrays[10].items().len(), 4);
+    assert_eq!(arrays[3].clone().into_items(), ArrayItems::U8(vec![0, 255]));
+
+    // Typecodes that do not store the items, and ones Python does not have.
+    for (code, items) in [
+        ('b', ArrayItems::I64(vec![1])),
+        ('d', ArrayItems::F32(vec![1.0])),
+        ('u', ArrayItems::U32(vec![97])),
+        ('x', ArrayItems::I8(vec![])),
+        ('q', ArrayItems::Text("a".into())),
+    ] {
+        let e = Array::new(code, items).unwrap_err();
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert!(e.to_string().contains(&format!("{code:?}")), "{e}");
+    }
+    // Python 3.13's `w` holds text too (this python3 may predate it).
+    let wide = Array::new('w', ArrayItems::Text("hé".into())).unwrap();
+    assert_eq!(wide.to_string(), "array('w', 'hé')");
+    let v = Value::from(wide.clone());
+    assert_eq!(v.to_string(), "array('w', 'hé')");
+    assert_eq!(Array::try_from(&v).unwrap(), wide);
+
+    // Not an array.
+    for v in [Value::Int(1), Value::from(Range::new(0, 3, 1).unwrap())] {
+        let e = Array::try_from(&v).unwrap_err();
+        assert_eq!(e.category(), Category::Type, "{e}");
+        assert!(e.to_string().contains("array.array"), "{e}");
+    }
+
+    // The plain form: the items (text for `u`), read back with the typecode Python would
+    // pick for them.
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Samples {
+        values: Array,
+        counts: Array,
+        big: Array,
+        label: Array,
+    }
+    let samples = Samples {
+        values: Array::from(vec![0.25, 2.0]),
+        counts: Array::from(vec![-3i64, 4]),
+        big: Array::from(vec![u64::MAX]),
+        label: Array::from("ok"),
+    };
+    let json = serde_json::to_string(&samples).unwrap();
+    assert_eq!(
+        json,
+        r#"{"values":[0.25,2.0],"counts":[-3,4],"big":[18446744073709551615],"label":"ok"}"#
+    );
+    assert_eq!(serde_json::from_str::<Samples>(&json).unwrap(), samples);
+    // Ints with a float are doubles; no items, doubles; anything else is refused.
+    let mixed: Array = serde_json::from_str("[1, 0.5]").unwrap();
+    assert_eq!(mixed, Array::from(vec![1.0, 0.5]));
+    let empty: Array = serde_json::from_str("[]").unwrap();
+    assert_eq!(empty, Array::from(Vec::<f64>::new()));
+    let e = serde_json::from_str::<Array>(r#"[1, "a"]"#).unwrap_err();
+    assert!(e.to_string().contains("not a number"), "{e}");
+    // In a pickle, as a struct field.
+    let bytes = pypickle::to_vec(&samples).unwrap();
+    assert_eq!(from_slice::<Samples>(&bytes).unwrap(), samples);
+    let echo = py.echo(4, &bytes).unwrap();
+    assert_eq!(
+        echo.repr,
+        "{'values': array('d', [0.25, 2.0]), 'counts': array('q', [-3, 4]), \
+         'big': array('Q', [18446744073709551615]), 'label': array('u', 'ok')}"
+    );
 }
 
 /// `ipaddress` objects read into `std::net`'s types through their `str()`, in a struct too;

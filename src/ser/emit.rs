@@ -943,6 +943,13 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
     /// An instance of a class, so that CPython builds the same object: the constructor call
     /// its `made` says, then list items, dict items and each BUILD state.
     pub(crate) fn emit_object(&mut self, o: &Object) -> Result<()> {
+        // An `array.array` is written below protocol 3 as CPython writes it there (and Python
+        // 2 reads it), whichever form it was read or built in.
+        if self.proto() < 3 {
+            if let Some(list_form) = crate::stdlib::array_list_form(o) {
+                return self.emit_object(&list_form);
+            }
+        }
         let Global { module, name } = &o.class;
         // What Python could not load (NEWOBJ of a list) or would load as another value.
         let args: Vec<&Value> = match &o.args {

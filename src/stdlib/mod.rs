@@ -1,6 +1,6 @@
 //! Python's standard library types, out of the box: small Rust types for the objects CPython
-//! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections`, `pathlib` and
-//! `ipaddress`, plus `range`, `slice` and `pytz`'s time zones.
+//! pickles from `datetime`, `decimal`, `uuid`, `fractions`, `collections`, `pathlib`,
+//! `ipaddress` and `array`, plus `range`, `slice` and `pytz`'s time zones.
 //!
 //! Reading a pickle into a [`Value`] keeps each of these as a [`Value::Object`] (the globals
 //! they need are on the default allowlist), and `Value`'s `Display` prints it as CPython's
@@ -51,6 +51,7 @@
 //! | `ipaddress.IPv4Address`, `IPv6Address` | [`IpAddress`] | `IPv4Address(int)`, `IPv6Address(str)` (an int before CPython 3.11) |
 //! | `ipaddress.IPv4Network`, `IPv6Network` | [`IpNetwork`] | `IPv4Network('10.0.0.0/8')` |
 //! | `ipaddress.IPv4Interface`, `IPv6Interface` | [`IpInterface`] | `IPv4Interface('192.0.2.1/24')` |
+//! | `array.array` | [`Array`] | `array._array_reconstructor(array, typecode, mformat_code, bytes)` from protocol 3, `array(typecode, list)` below |
 //!
 //! [`Range`] holds `i64` bounds and [`Fraction`] `i128` terms; a range or fraction with bigger
 //! ints is refused by them with an error, but stays a `Value` that prints as CPython's `repr()`
@@ -62,11 +63,11 @@
 //! [`TimeDelta::from_duration_floor`]).
 //!
 //! Built-in exception instances (`ValueError('x')`, ...), `types.SimpleNamespace`,
-//! `time.struct_time`, compiled `re` patterns and `array.array` are allowed too and stay inert
+//! `time.struct_time` and compiled `re` patterns are allowed too and stay inert
 //! [`Value::Object`]s, printed as CPython's `repr()` (`namespace(a=1, b='x')`,
-//! `re.compile('a+', re.IGNORECASE)`, `array('i', [1, 2])`); a namespace reads into a struct
-//! or map of its attributes, an array into a `Vec` of its items (a `String` for `u`), a
-//! struct_time into a tuple (or array, or `Vec`) of its nine fields, a pattern as its pattern.
+//! `re.compile('a+', re.IGNORECASE)`); a namespace reads into a struct or map of its
+//! attributes, a struct_time into a tuple (or array, or `Vec`) of its nine fields, a pattern
+//! as its pattern. An `array.array` also reads into a `Vec` of its items (a `String` for `u`).
 //!
 //! Protocols 0-3 cannot carry `fold`: CPython drops it when it writes a `datetime` or `time` at
 //! those protocols. These types keep it in the state bytes at every protocol (CPython 3.6+
@@ -115,6 +116,7 @@
 //! | `range`, `slice` | `(start, stop, step)` tuple (a slice's items as they are, `None` included) |
 //! | `time.struct_time` | its nine fields as a tuple, as `tuple(t)` (no `tm_zone`, `tm_gmtoff`) |
 //! | `re.Pattern` | its pattern, a `str` or `bytes` (the flags are left out) |
+//! | `array.array` | its items, a list (a `str` for typecodes `u` and `w`); [`Array`] reads back `q` for ints (`Q` past `i64`), `d` if one is a float or there are none, `u` for a str |
 //! | `ipaddress` addresses, networks, interfaces | `str`, as Python's `str()`: `192.0.2.1`, `fe80::1%eth0`, `10.0.0.0/8`; a `std::net::IpAddr` field reads an address this way |
 //!
 //! Collections read as the dicts and lists they hold, and serialize as them into another
@@ -171,6 +173,8 @@ mod std_time;
 mod struct_time;
 mod uuid;
 
+pub(crate) use self::array::list_form as array_list_form;
+pub use self::array::{Array, ArrayItems};
 pub(crate) use self::collections::constructor_items;
 pub use self::collections::{Counter, DefaultDict, Deque, OrderedDict};
 pub(crate) use self::datetime::{normalize_state, offset_text};
@@ -352,7 +356,7 @@ enum Known<'a> {
     Exception(&'a Object),
     /// A `types.SimpleNamespace`'s attributes.
     Namespace(Vec<(Value, Value)>),
-    Array(array::Array<'a>),
+    Array(array::View<'a>),
     /// A compiled regular expression's pattern and flags.
     Pattern(&'a Value, i64),
     /// A `time.struct_time`'s nine fields.
@@ -404,7 +408,7 @@ impl<'a> Known<'a> {
                 Known::Exception(obj)
             }
             ("types", "SimpleNamespace") => Known::Namespace(namespace::attributes(obj)?),
-            ("array", _) => Known::Array(array::Array::of(obj)?),
+            ("array", _) => Known::Array(array::View::of(obj)?),
             ("time", "struct_time") => Known::StructTime(struct_time::fields(obj)?),
             ("re", "_compile") => {
                 let (pattern, flags) = pattern::parts(obj)?;

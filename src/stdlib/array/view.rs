@@ -1,9 +1,5 @@
-//! `array.array`, the standard library's typed sequence of numbers or characters. CPython 3
-//! pickles it at protocol 3 and up as `array._array_reconstructor(array.array, typecode,
-//! mformat_code, bytes)`, the items' machine bytes with a code for their layout, and below
-//! protocol 3 (as Python 2.7 does) as `array.array(typecode, list)`. It stays an inert
-//! [`Value::Object`]: its `repr()` is known here, and it reads as its items (a list, or a str
-//! for the character typecodes `u` and `w`).
+//! An `array.array` as a pickle holds it, in every shape CPython loads: read where it lies in
+//! a [`Value::Object`], checked as CPython checks it, its items decoded as they are asked for.
 
 use std::fmt::{self, Formatter};
 
@@ -13,7 +9,7 @@ use crate::value::{Made, Object, Value};
 /// An array's typecode and where its items are, checked as CPython checks them when it loads
 /// the pickle. The items are decoded as they are asked for: printing a large array makes no
 /// copy of it.
-pub(crate) struct Array<'a> {
+pub(crate) struct View<'a> {
     typecode: char,
     kind: Kind,
     source: Source<'a>,
@@ -65,10 +61,10 @@ fn kind(typecode: char) -> Option<Kind> {
     })
 }
 
-impl<'a> Array<'a> {
+impl<'a> View<'a> {
     /// The array `obj` is, if it is one in a shape CPython writes, with items its typecode
     /// holds; `None` for anything else (it then prints as any object does).
-    pub(crate) fn of(obj: &'a Object) -> Option<Array<'a>> {
+    pub(crate) fn of(obj: &'a Object) -> Option<View<'a>> {
         let plain = matches!(obj.made, Made::Call)
             && obj.kwargs.is_none()
             && obj.state.iter().all(|s| matches!(s, Value::None))
@@ -120,7 +116,7 @@ impl<'a> Array<'a> {
             }
             _ => return None,
         };
-        let array = Array {
+        let array = View {
             typecode,
             kind: kind(typecode)?,
             source,
@@ -130,6 +126,11 @@ impl<'a> Array<'a> {
             _ => array.numbers().all(|n| n.is_some()),
         };
         valid.then_some(array)
+    }
+
+    /// The typecode of the array CPython loads.
+    pub(super) fn typecode(&self) -> char {
+        self.typecode
     }
 
     /// The bytes its natural form takes: a value for each number, the text's UTF-8 for
@@ -155,7 +156,7 @@ impl<'a> Array<'a> {
     }
 
     /// Each item of a number typecode, `None` where one is not what the typecode holds.
-    fn numbers(&self) -> impl Iterator<Item = Option<Value>> + 'a {
+    pub(super) fn numbers(&self) -> impl Iterator<Item = Option<Value>> + 'a {
         let kind = self.kind;
         let (list, bytes) = self.split();
         let from_list = list.iter().map(move |v| number_of(kind, v));
@@ -167,7 +168,7 @@ impl<'a> Array<'a> {
     }
 
     /// Each item of a character typecode, `None` where one is not a character.
-    fn chars(&self) -> impl Iterator<Item = Option<char>> + 'a {
+    pub(super) fn chars(&self) -> impl Iterator<Item = Option<char>> + 'a {
         let text = match self.source {
             Source::Text(text) => text,
             _ => "",
@@ -225,7 +226,7 @@ fn loaded_as(typecode: char, format: Format, empty: bool) -> Option<char> {
 }
 
 /// The machine format of a typecode's items on a 64-bit Linux.
-fn own_format(typecode: char) -> Option<u8> {
+pub(super) fn own_format(typecode: char) -> Option<u8> {
     Some(match typecode {
         'B' => 0,
         'b' => 1,
@@ -349,7 +350,7 @@ impl Format {
 }
 
 /// `array('i', [1, 2])`, `array('u', 'hé')`, `array('d')`: as CPython prints it.
-impl fmt::Display for Array<'_> {
+impl fmt::Display for View<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "array('{}'", self.typecode)?;
         match self.kind {

@@ -946,8 +946,13 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         // An `array.array` is written below protocol 3 as CPython writes it there (and Python
         // 2 reads it), whichever form it was read or built in.
         if self.proto() < 3 {
-            if let Some(list_form) = crate::stdlib::array_list_form(o) {
-                return self.emit_object(&list_form);
+            if let Some(args) = crate::stdlib::array_list_form(o) {
+                self.emit_global("array", "array")?;
+                self.boundary()?;
+                serde::Serialize::serialize(&args, &mut *self)?;
+                self.out.buf.push(REDUCE);
+                self.memoize();
+                return Ok(());
             }
         }
         let Global { module, name } = &o.class;

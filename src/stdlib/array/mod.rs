@@ -211,7 +211,12 @@ impl Array {
             'I' => ArrayItems::U32(ints().map(|n| n as u32).collect()),
             'q' | 'l' => ArrayItems::I64(ints().map(|n| n as i64).collect()),
             'Q' | 'L' => ArrayItems::U64(ints().map(|n| n as u64).collect()),
-            'f' => ArrayItems::F32(floats().map(|x| x as f32).collect()),
+            // Bit for bit from float32 bytes (a signalling NaN made a double and back would
+            // come back quiet); from doubles and Python floats, rounded as C casts them.
+            'f' => ArrayItems::F32(match view.float32_bits() {
+                Some(bits) => bits.map(f32::from_bits).collect(),
+                None => floats().map(|x| x as f32).collect(),
+            }),
             'd' => ArrayItems::F64(floats().collect()),
             _ => ArrayItems::Text(view.chars().flatten().collect()),
         };
@@ -389,23 +394,51 @@ impl Display for Array {
     }
 }
 
-/// `array.array(typecode, list)`, CPython's form below protocol 3, for an array `obj` holds
-/// in the reconstructor's form; `None` for anything else (written as it is).
-pub(crate) fn list_form(obj: &Object) -> Option<Object> {
+/// The arguments `(typecode, [items])` of `array.array(typecode, list)`, CPython's form below
+/// protocol 3, for an array `obj` holds in the reconstructor's form; `None` for anything else
+/// (written as it is). Its `Serialize` writes the items one by one from the array's bytes, so
+/// that a large array is not first made into a list of values (32 bytes an item).
+pub(crate) fn list_form(obj: &Object) -> Option<ListForm<'_>> {
     if (obj.class.module.as_str(), obj.class.name.as_str()) != ("array", "_array_reconstructor") {
         return None;
     }
-    let view = View::of(obj)?;
-    let items: Vec<Value> = match view.typecode() {
-        'u' | 'w' => view
-            .chars()
-            .map(|c| c.map(|c| Value::Str(c.to_string())))
-            .collect::<Option<_>>()?,
-        _ => view.numbers().collect::<Option<_>>()?,
-    };
-    Some(call_object(
-        "array",
-        "array",
-        vec![Value::Str(view.typecode().to_string()), Value::List(items)],
-    ))
+    View::of(obj).map(ListForm)
+}
+
+/// See [`list_form`].
+pub(crate) struct ListForm<'a>(View<'a>);
+
+impl serde::Serialize for ListForm<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut args = s.serialize_tuple(2)?;
+        args.serialize_element(self.0.typecode().encode_utf8(&mut [0; 4]))?;
+        args.serialize_element(&Items(&self.0))?;
+        args.end()
+    }
+}
+
+/// The items of [`ListForm`], as a list.
+struct Items<'v, 'a>(&'v View<'a>);
+
+impl serde::Serialize for Items<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let view = self.0;
+        let mut seq = s.serialize_seq(None)?;
+        if matches!(view.typecode(), 'u' | 'w') {
+            for c in view.chars() {
+                // `View::of` has checked every item.
+                let c = c.ok_or_else(|| S::Error::custom("an array item is not a character"))?;
+                seq.serialize_element(c.encode_utf8(&mut [0; 4]))?;
+            }
+        } else {
+            for n in view.numbers() {
+                seq.serialize_element(
+                    &n.ok_or_else(|| S::Error::custom("an array item out of its range"))?,
+                )?;
+            }
+        }
+        seq.end()
+    }
 }

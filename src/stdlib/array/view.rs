@@ -83,8 +83,9 @@ impl<'a> View<'a> {
                 let typecode = typecode(code)?;
                 matches!(kind(typecode)?, Kind::Char).then_some((typecode, Source::Text(text)))?
             }
-            // `array(typecode, bytes)`: the items' machine bytes, as `frombytes` takes them.
-            ("array", [code, Value::Bytes(data)]) => {
+            // `array(typecode, bytes)` (or a bytearray): the items' machine bytes, as
+            // `frombytes` takes them.
+            ("array", [code, Value::Bytes(data) | Value::ByteArray(data)]) => {
                 let typecode = typecode(code)?;
                 let format = Format::new(own_format(typecode)?.into())?;
                 if data.len() % format.size != 0 {
@@ -165,6 +166,18 @@ impl<'a> View<'a> {
                 .map(move |chunk| format.number(kind, chunk))
         });
         from_list.chain(from_bytes)
+    }
+
+    /// The items' float32 words, when the array holds them as float32 bytes (machine formats
+    /// 14 and 15): exactly, where [`Self::numbers`] makes doubles of them.
+    pub(super) fn float32_bits(&self) -> Option<impl Iterator<Item = u32> + 'a> {
+        match self.source {
+            Source::Bytes(format, data) if matches!(format.code, 14 | 15) => Some(
+                data.chunks_exact(format.size)
+                    .map(move |chunk| format.word(chunk) as u32),
+            ),
+            _ => None,
+        }
     }
 
     /// Each item of a character typecode, `None` where one is not a character.
@@ -263,10 +276,11 @@ fn number_of(kind: Kind, v: &Value) -> Option<Value> {
             (min..=max).contains(&n).then(|| Value::from(n))
         }
         Kind::Float { single } => {
+            // `float(v)`: an int beyond the float range is CPython's OverflowError.
             let x = match v {
-                Value::Float(x) => *x,
-                Value::Bool(b) => f64::from(u8::from(*b)),
-                Value::Int(i) => *i as f64,
+                Value::Float(_) | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) => {
+                    v.as_f64()?
+                }
                 _ => return None,
             };
             Some(Value::Float(if single { x as f32 as f64 } else { x }))

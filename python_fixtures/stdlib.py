@@ -15,12 +15,13 @@ Rewrites python_fixtures/stdlib/ (next to this file):
   (``[key]`` instead of an offset for zoneinfo zones), ``total_seconds()`` for timedeltas,
   ``str()`` for decimals, UUIDs, paths and ``ipaddress`` objects, ``"n/d"`` for fractions,
   ``(start, stop, step)`` for ranges and slices, ``tuple(t)`` for a ``time.struct_time``, the
-  member's value for ``uuid.SafeUUID``.
+  member's value for ``uuid.SafeUUID``, the items of an ``array.array`` (its text for ``u``).
 
 Needs CPython 3.9+ (zoneinfo, with the system tz database). Reprs are those of the running
 CPython; the committed files come from CPython 3.11.
 """
 
+import array
 import collections
 import datetime as dt
 import decimal
@@ -209,6 +210,16 @@ VALUES = [
     ("shape_struct_time_list", Reduce(time.struct_time, [2026, 1, 2, 3, 4, 5, 6, 7, -1])),
     ("shape_struct_time_ten", Reduce(time.struct_time, (2026, 1, 2, 3, 4, 5, 6, 7, 1, "X"), {"tm_gmtoff": 60})),
     ("shape_struct_time_any", Reduce(time.struct_time, ("a", 2.5, None, [1], 5, 6, 7, 8, 9))),
+    # array.array: `array(typecode, list)` below protocol 3, `_array_reconstructor` from 3.
+    ("array_d", array.array("d", [0.5, -0.0, 1e300])),
+    ("array_f", array.array("f", [0.1, -2.5])),
+    ("array_b", array.array("b", [-128, 0, 127])),
+    ("array_B", array.array("B", b"\x00\xff")),
+    ("array_i", array.array("i", [-(2 ** 31), 2 ** 31 - 1])),
+    ("array_L", array.array("L", [2 ** 64 - 1])),
+    ("array_q", array.array("q", [-(2 ** 63), 7])),
+    ("array_u", array.array("u", "h\xe9\u20ac\U0001F600")),
+    ("array_empty", array.array("H")),
     # built-in exceptions, kept inert
     ("exc_value", ValueError("bad value")),
     ("exc_empty", KeyError()),
@@ -272,6 +283,8 @@ def natural(v):
         return tuple(v)
     if isinstance(v, (range, slice)):
         return (v.start, v.stop, v.step)
+    if isinstance(v, array.array):
+        return v.tounicode() if v.typecode == "u" else list(v)
     return NO_NATURAL
 
 

@@ -87,6 +87,7 @@ macro_rules! by_class {
             ("ipaddress", "IPv4Address" | "IPv6Address") => $via!(IpAddress),
             ("ipaddress", "IPv4Network" | "IPv6Network") => $via!(IpNetwork),
             ("ipaddress", "IPv4Interface" | "IPv6Interface") => $via!(IpInterface),
+            ("array", _) => $via!(Array),
             $($rest)*
         }
     };
@@ -170,7 +171,7 @@ fn fixtures_read_as_cpython_repr_and_into_rust_types() {
             }
         }
     }
-    assert_eq!(kinds.len(), 24, "{kinds:?}");
+    assert_eq!(kinds.len(), 26, "{kinds:?}");
 }
 
 /// The fixture's Rust type through JSON: written, it is what reading the pickle into JSON
@@ -664,6 +665,8 @@ fn may_differ_from_cpython(name: &str, proto: u8) -> bool {
     proto >= 4
         && (name.starts_with("dt_")
             || name.starts_with("shape_dt_")
+            // The module's and the class's names, `array` both: one memoized str here.
+            || name.starts_with("array_")
             || matches!(name, "shape_zone_no_cache" | "nested" | "exc_group"))
 }
 
@@ -942,7 +945,8 @@ fn stdlib_types_are_struct_fields() {
 #[test]
 fn plain_rust_types_read_the_natural_forms() {
     // What the manifest says stdlib::natural gives, through serde: a str into String, None
-    // into (), an int into i64, a float into f64, a (start, stop, step) of ints or None into a tuple of Option<i128>.
+    // into (), an int into i64, a float into f64, a (start, stop, step) of ints or None into a tuple of Option<i128>,
+    // an array's items into a Vec.
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/stdlib/");
     let manifest = std::fs::read_to_string(format!("{dir}manifest.tsv")).unwrap();
     let natural: Vec<&str> = manifest
@@ -970,6 +974,11 @@ fn plain_rust_types_read_the_natural_forms() {
                 fx.name == "shape_struct_time_any",
                 from_slice::<[i64; 9]>(&fx.pickle).is_err()
             );
+        } else if want.starts_with('[') {
+            // An array's items.
+            let items: Vec<Value> =
+                from_slice(&fx.pickle).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(Value::List(items).to_string(), want, "{what}");
         } else if want.starts_with('(') {
             let Ok(t) = from_slice::<(Option<i128>, Option<i128>, Option<i128>)>(&fx.pickle) else {
                 assert_eq!(fx.name, "slice_any", "{what}");

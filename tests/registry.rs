@@ -2444,3 +2444,109 @@ fn an_enum_member_pickled_by_name_asked_for_a_number_says_its_value_is_not_there
         assert_eq!(s, "Dark", "protocol {proto}");
     }
 }
+
+/// `SerOptions::require_registered`: every registered type is written as without it, byte for
+/// byte; a struct, tuple struct or struct or tuple variant the registry does not have is an
+/// error naming it, wherever it is; the rest of serde's data model is written as always.
+#[test]
+fn require_registered_refuses_only_what_would_not_be_an_instance() {
+    for proto in 0..=5u8 {
+        for c in &cases() {
+            let plain = (c.write)(&ser(proto)).unwrap();
+            let strict = (c.write)(&ser(proto).require_registered(true))
+                .unwrap_or_else(|e| panic!("{} at protocol {proto}: {e}", c.expr));
+            assert_eq!(plain, strict, "{} at protocol {proto}", c.expr);
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Loose {
+        a: i32,
+    }
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Pair(i32, i32);
+    #[derive(Serialize)]
+    struct Unit;
+    #[derive(Serialize)]
+    struct Wrapper(i32);
+    #[derive(Serialize)]
+    enum Shape {
+        Dot,
+        Scaled(f64),
+        Line(i32, i32),
+        Box { w: i32 },
+    }
+    let strict = || SerOptions::new().require_registered(true);
+    let refused = |r: pypickle::Result<Vec<u8>>, what: &str, as_what: &str| {
+        let e = r.unwrap_err();
+        assert_eq!(e.category(), pypickle::Category::Unserializable, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("{what} is not registered")), "{msg}");
+        assert!(msg.contains(as_what), "{msg}");
+    };
+    refused(
+        pypickle::to_vec_with(&Loose { a: 1 }, &strict()),
+        "struct `Loose`",
+        "a dict",
+    );
+    refused(
+        pypickle::to_vec_with(&Pair(1, 2), &strict()),
+        "tuple struct `Pair`",
+        "a tuple",
+    );
+    refused(
+        pypickle::to_vec_with(&Shape::Line(1, 2), &strict()),
+        "enum variant `Shape::Line`",
+        "a one-entry dict",
+    );
+    refused(
+        pypickle::to_vec_with(&Shape::Box { w: 1 }, &strict()),
+        "enum variant `Shape::Box`",
+        "a one-entry dict",
+    );
+    // Deep inside containers, and as a dict key.
+    let nested = vec![std::collections::BTreeMap::from([(
+        "k",
+        vec![Loose { a: 1 }],
+    )])];
+    refused(
+        pypickle::to_vec_with(&nested, &strict()),
+        "struct `Loose`",
+        "a dict",
+    );
+    let keyed = std::collections::BTreeMap::from([(Pair(1, 2), 0)]);
+    refused(
+        pypickle::to_vec_with(&keyed, &strict()),
+        "tuple struct `Pair`",
+        "a tuple",
+    );
+    // Off by default: a dict, a tuple, a one-entry dict.
+    let v: Value = pypickle::from_slice(
+        &pypickle::to_vec(&(Loose { a: 1 }, Pair(1, 2), Shape::Box { w: 3 })).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v.to_string(), "({'a': 1}, (1, 2), {'Box': {'w': 3}})");
+
+    // What serde has no struct for is written as always: unit and newtype structs and
+    // variants, collections, scalars, `Value`s and the standard library's types.
+    let date = pypickle::stdlib::Date::new(2026, 11, 29).unwrap();
+    let array = pypickle::stdlib::Array::from(vec![1.5]);
+    let fine = (
+        Unit,
+        Wrapper(7),
+        Shape::Dot,
+        Shape::Scaled(2.0),
+        vec![Some(1)],
+        date,
+        array,
+        Value::from(pypickle::stdlib::Range::new(0, 3, 1).unwrap()),
+    );
+    let bytes = pypickle::to_vec_with(&fine, &strict()).unwrap();
+    assert_eq!(bytes, pypickle::to_vec(&fine).unwrap());
+    let v: Value = pypickle::from_slice(&bytes).unwrap();
+    assert_eq!(
+        v.to_string(),
+        "(None, 7, 'Dot', {'Scaled': 2.0}, [1], datetime.date(2026, 11, 29), \
+         array('d', [1.5]), range(0, 3))"
+    );
+}

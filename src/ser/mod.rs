@@ -177,6 +177,15 @@ impl Frozen {
 /// [`SerOptions::max_depth`]: they recurse as containers do, and a type recursive through them
 /// alone (`struct W(Option<Box<W>>)`, or a cycle through `Rc<RefCell<..>>`) opens no container
 /// at all. Four a level covers an `Option` of a newtype of an `Option` in every container.
+/// The error of [`SerOptions::require_registered`] for `what`, otherwise written as `as_what`.
+#[cold]
+fn unregistered(what: std::fmt::Arguments<'_>, as_what: &str) -> Error {
+    emit::unserializable(format!(
+        "{what} is not registered as a Python class, and SerOptions::require_registered is on: \
+         register it in the ClassRegistry, or turn the option off to write it as {as_what}"
+    ))
+}
+
 pub(crate) const WRAPS_PER_LEVEL: u32 = 4;
 
 /// `slow`: writing a dict key or set element, which Python must be able to hash.
@@ -187,11 +196,14 @@ const PENDING: u8 = 2;
 const NO_STR_MEMO: u8 = 4;
 /// `slow`: classes are registered.
 const CLASSES: u8 = 8;
+/// `slow`: structs must be registered classes (`SerOptions::require_registered`).
+const REQUIRE: u8 = 16;
 
 /// The bits of `slow` that come from the options.
 fn slow_options(opts: &SerOptions) -> u8 {
     (if opts.memoize_strings { 0 } else { NO_STR_MEMO })
         | (if opts.registry.is_empty() { 0 } else { CLASSES })
+        | (if opts.require_registered { REQUIRE } else { 0 })
 }
 
 impl<W: io::Write> Serializer<W> {
@@ -1218,6 +1230,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
         if let Some(class) = self.class_for(name) {
             return SeqWriter::instance(self, &class, len);
         }
+        if self.opts.require_registered {
+            return Err(unregistered(
+                format_args!("tuple struct `{name}`"),
+                "a tuple",
+            ));
+        }
         SeqWriter::tuple(self, len)
     }
     #[inline]
@@ -1230,6 +1248,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     ) -> Result<Self::SerializeTupleVariant> {
         if let Some(class) = self.variant_class(name, variant) {
             return SeqWriter::instance(self, &class, len);
+        }
+        if self.opts.require_registered {
+            return Err(unregistered(
+                format_args!("enum variant `{name}::{variant}`"),
+                "a one-entry dict",
+            ));
         }
         if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
@@ -1248,9 +1272,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     }
     #[inline(always)]
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapWriter<'a, W, P45>> {
-        if self.slow & (KEY | CLASSES) != 0 {
+        if self.slow & (KEY | CLASSES | REQUIRE) != 0 {
             if let Some(class) = self.class_for(name) {
                 return MapWriter::instance(self, &class, len);
+            }
+            if self.slow & REQUIRE != 0 {
+                return Err(unregistered(format_args!("struct `{name}`"), "a dict"));
             }
             if self.key() {
                 return Err(self.unhashable("a struct (written as a dict)"));
@@ -1268,6 +1295,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
     ) -> Result<Self::SerializeStructVariant> {
         if let Some(class) = self.variant_class(name, variant) {
             return MapWriter::instance(self, &class, len);
+        }
+        if self.opts.require_registered {
+            return Err(unregistered(
+                format_args!("enum variant `{name}::{variant}`"),
+                "a one-entry dict",
+            ));
         }
         if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));

@@ -23,6 +23,7 @@ pub const DEFAULT_PROTOCOL: u8 = 4;
 /// | [`memoize_keys`](Self::memoize_keys) | on | write each distinct dict key (struct field name, string map key) once and refer back to it |
 /// | [`memoize_strings`](Self::memoize_strings) | on | refer back to recently written short str values instead of writing them again |
 /// | [`fix_imports`](Self::fix_imports) | on | at protocols 0-2, write globals under their Python 2 names, like CPython |
+/// | [`require_registered`](Self::require_registered) | off | refuse structs and struct or tuple variants the registry does not have as classes |
 /// | [`max_depth`](Self::max_depth) | 256 | the deepest nesting of containers written (as the reader's default): deeper is an error, not a stack overflow |
 #[derive(Clone, Debug, PartialEq)]
 pub struct SerOptions {
@@ -34,6 +35,7 @@ pub struct SerOptions {
     pub(crate) extensions: Vec<(u32, String, String)>,
     pub(crate) out_of_band: bool,
     pub(crate) max_depth: u32,
+    pub(crate) require_registered: bool,
 }
 
 /// [`SerOptions::max_depth`]'s default, which [`to_value`](crate::to_value) keeps too.
@@ -50,6 +52,7 @@ impl Default for SerOptions {
             extensions: Vec::new(),
             out_of_band: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            require_registered: false,
         }
     }
 }
@@ -116,6 +119,42 @@ impl SerOptions {
     /// Write the registry's Rust types as instances of their Python classes.
     pub fn registry(mut self, registry: crate::ClassRegistry) -> Self {
         self.registry = registry;
+        self
+    }
+
+    /// Refuse to write a struct (with named fields, or a tuple struct) or an enum's struct or
+    /// tuple variant that the [registry](Self::registry) does not have as a Python class: an
+    /// error naming it, where it would otherwise be written as a dict (or a tuple), which a
+    /// Python program expecting instances of its classes only finds out about later. Off by
+    /// default. Unit and newtype structs, unit and newtype variants, and the types of
+    /// [`stdlib`](crate::stdlib) and [`Value`](crate::Value) are written as always.
+    ///
+    /// ```
+    /// use pypickle::{ClassRegistry, SerOptions};
+    /// use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Point { x: i32, y: i32 }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Line { a: Point, b: Point, style: Style }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Style { width: f64 }
+    ///
+    /// let line = Line { a: Point { x: 0, y: 0 }, b: Point { x: 1, y: 1 }, style: Style { width: 0.5 } };
+    /// let registry = ClassRegistry::new()
+    ///     .class::<Point>("geometry.Point")
+    ///     .class::<Line>("geometry.Line");
+    /// let opts = SerOptions::new().registry(registry.clone()).require_registered(true);
+    /// // `Style` was forgotten: an error, not a dict where Python expects an object.
+    /// let err = pypickle::to_vec_with(&line, &opts).unwrap_err();
+    /// assert!(err.to_string().contains("struct `Style` is not registered"), "{err}");
+    ///
+    /// let opts = SerOptions::new()
+    ///     .registry(registry.class::<Style>("geometry.Style"))
+    ///     .require_registered(true);
+    /// assert!(pypickle::to_vec_with(&line, &opts).is_ok());
+    /// ```
+    pub fn require_registered(mut self, on: bool) -> Self {
+        self.require_registered = on;
         self
     }
 

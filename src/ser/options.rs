@@ -127,7 +127,9 @@ impl SerOptions {
     /// error naming it, where it would otherwise be written as a dict (or a tuple), which a
     /// Python program expecting instances of its classes only finds out about later. Off by
     /// default. Unit and newtype structs, unit and newtype variants, and the types of
-    /// [`stdlib`](crate::stdlib) and [`Value`](crate::Value) are written as always.
+    /// [`stdlib`](crate::stdlib) and [`Value`](crate::Value) are written as always. A struct
+    /// with a `#[serde(flatten)]` field reaches the serializer as a map, without its name, so
+    /// it cannot be told from one and is written as a dict all the same.
     ///
     /// ```
     /// use pypickle::{ClassRegistry, SerOptions};

@@ -2520,6 +2520,19 @@ fn require_registered_refuses_only_what_would_not_be_an_instance() {
         "tuple struct `Pair`",
         "a tuple",
     );
+    // An internally tagged enum reaches the serializer as a struct named after the enum,
+    // unit variants too: refused, and the error says why registering will not help.
+    #[derive(Serialize)]
+    #[serde(tag = "t")]
+    enum Tagged {
+        Unit,
+    }
+    let e = pypickle::to_vec_with(&Tagged::Unit, &strict()).unwrap_err();
+    assert!(
+        e.to_string().contains("struct `Tagged` is not registered"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("#[serde(tag)]"), "{e}");
     // Off by default: a dict, a tuple, a one-entry dict.
     let v: Value = pypickle::from_slice(
         &pypickle::to_vec(&(Loose { a: 1 }, Pair(1, 2), Shape::Box { w: 3 })).unwrap(),

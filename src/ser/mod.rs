@@ -1277,7 +1277,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
                 return MapWriter::instance(self, &class, len);
             }
             if self.slow & REQUIRE != 0 {
-                return Err(unregistered(format_args!("struct `{name}`"), "a dict"));
+                // serde writes an internally or adjacently tagged enum's variants as structs
+                // named after the enum, which no registration covers.
+                return Err(unregistered(
+                    format_args!("struct `{name}`"),
+                    "a dict (if `{name}` is an enum with `#[serde(tag)]`, serde writes it as                      a struct, which cannot be registered: keep it externally tagged and                      register its variants, or turn the option off)",
+                ));
             }
             if self.key() {
                 return Err(self.unhashable("a struct (written as a dict)"));

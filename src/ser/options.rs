@@ -129,7 +129,10 @@ impl SerOptions {
     /// default. Unit and newtype structs, unit and newtype variants, and the types of
     /// [`stdlib`](crate::stdlib) and [`Value`](crate::Value) are written as always. A struct
     /// with a `#[serde(flatten)]` field reaches the serializer as a map, without its name, so
-    /// it cannot be told from one and is written as a dict all the same.
+    /// it cannot be told from one and is written as a dict all the same. An internally or
+    /// adjacently tagged enum (`#[serde(tag = "...")]`) reaches it as a struct named after the
+    /// enum, for every variant, unit ones too: it is refused, and no registration covers it
+    /// (keep such an enum externally tagged, serde's default, and register its variants).
     ///
     /// ```
     /// use pypickle::{ClassRegistry, SerOptions};

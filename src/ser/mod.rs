@@ -177,6 +177,8 @@ impl Frozen {
 /// [`SerOptions::max_depth`]: they recurse as containers do, and a type recursive through them
 /// alone (`struct W(Option<Box<W>>)`, or a cycle through `Rc<RefCell<..>>`) opens no container
 /// at all. Four a level covers an `Option` of a newtype of an `Option` in every container.
+pub(crate) const WRAPS_PER_LEVEL: u32 = 4;
+
 /// The error of [`SerOptions::require_registered`] for `what`, otherwise written as `as_what`.
 #[cold]
 fn unregistered(what: std::fmt::Arguments<'_>, as_what: &str) -> Error {
@@ -186,7 +188,19 @@ fn unregistered(what: std::fmt::Arguments<'_>, as_what: &str) -> Error {
     ))
 }
 
-pub(crate) const WRAPS_PER_LEVEL: u32 = 4;
+/// [`unregistered`] for a struct, out of line: `serialize_struct` is on every record's path.
+#[cold]
+#[inline(never)]
+fn unregistered_struct(name: &str) -> Error {
+    // serde writes an internally or adjacently tagged enum's variants as structs named after
+    // the enum, which no registration covers.
+    unregistered(
+        format_args!("struct `{name}`"),
+        "a dict (if it is an enum with `#[serde(tag)]`, serde writes it as a struct, which \
+         cannot be registered: keep it externally tagged and register its variants, or turn \
+         the option off)",
+    )
+}
 
 /// `slow`: writing a dict key or set element, which Python must be able to hash.
 pub(crate) const KEY: u8 = 1;
@@ -1277,12 +1291,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
                 return MapWriter::instance(self, &class, len);
             }
             if self.slow & REQUIRE != 0 {
-                // serde writes an internally or adjacently tagged enum's variants as structs
-                // named after the enum, which no registration covers.
-                return Err(unregistered(
-                    format_args!("struct `{name}`"),
-                    "a dict (if `{name}` is an enum with `#[serde(tag)]`, serde writes it as                      a struct, which cannot be registered: keep it externally tagged and                      register its variants, or turn the option off)",
-                ));
+                return Err(unregistered_struct(name));
             }
             if self.key() {
                 return Err(self.unhashable("a struct (written as a dict)"));

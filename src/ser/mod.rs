@@ -202,6 +202,16 @@ fn unregistered_struct(name: &str) -> Error {
     )
 }
 
+/// [`unregistered`] for an enum's struct or tuple variant.
+#[cold]
+#[inline(never)]
+fn unregistered_variant(name: &str, variant: &str) -> Error {
+    unregistered(
+        format_args!("enum variant `{name}::{variant}`"),
+        "a one-entry dict",
+    )
+}
+
 /// `slow`: writing a dict key or set element, which Python must be able to hash.
 pub(crate) const KEY: u8 = 1;
 /// `slow`: a `$pypickle::` payload is pending.
@@ -1264,10 +1274,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return SeqWriter::instance(self, &class, len);
         }
         if self.opts.require_registered {
-            return Err(unregistered(
-                format_args!("enum variant `{name}::{variant}`"),
-                "a one-entry dict",
-            ));
+            return Err(unregistered_variant(name, variant));
         }
         if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));
@@ -1311,10 +1318,7 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             return MapWriter::instance(self, &class, len);
         }
         if self.opts.require_registered {
-            return Err(unregistered(
-                format_args!("enum variant `{name}::{variant}`"),
-                "a one-entry dict",
-            ));
+            return Err(unregistered_variant(name, variant));
         }
         if self.key() {
             return Err(self.unhashable("an enum variant with data (written as a dict)"));

@@ -13,7 +13,6 @@ use std::fmt::{self, Display, Formatter};
 
 use super::{call_object, invalid, via_value, FromPlain};
 use crate::error::Error;
-use crate::value::display::{write_float_repr, write_str_repr};
 use crate::value::{Global, Object, Value};
 pub(crate) use view::View;
 
@@ -369,28 +368,11 @@ impl FromPlain for Array {
 impl Display for Array {
     /// `array('d', [0.5, -1.0])`, `array('u', 'hé')`, `array('q')`: as CPython prints it.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "array('{}'", self.typecode)?;
-        match &self.items {
-            ArrayItems::Text(text) if !text.is_empty() => {
-                f.write_str(", ")?;
-                write_str_repr(f, text)?;
-            }
-            items if !items.is_empty() => {
-                f.write_str(", [")?;
-                for (i, item) in items.numbers().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    match item {
-                        Value::Float(x) => write_float_repr(f, x, true)?,
-                        other => write!(f, "{other}")?,
-                    }
-                }
-                f.write_str("]")?;
-            }
-            _ => {}
-        }
-        f.write_str(")")
+        let text = match &self.items {
+            ArrayItems::Text(text) => Some(text.as_str()),
+            _ => None,
+        };
+        view::write_repr(f, self.typecode, text, self.items.numbers())
     }
 }
 

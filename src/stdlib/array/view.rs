@@ -366,29 +366,43 @@ impl Format {
 /// `array('i', [1, 2])`, `array('u', 'hé')`, `array('d')`: as CPython prints it.
 impl fmt::Display for View<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "array('{}'", self.typecode)?;
         match self.kind {
             Kind::Char => {
                 let text: String = self.chars().flatten().collect();
-                if !text.is_empty() {
-                    f.write_str(", ")?;
-                    write_str_repr(f, &text)?;
-                }
+                write_repr(f, self.typecode, Some(&text), std::iter::empty())
             }
-            _ => {
-                let mut items = self.numbers().flatten().peekable();
-                if items.peek().is_some() {
-                    f.write_str(", [")?;
-                    for (i, item) in items.enumerate() {
-                        if i > 0 {
-                            f.write_str(", ")?;
-                        }
-                        write!(f, "{item}")?;
-                    }
-                    f.write_str("]")?;
-                }
-            }
+            _ => write_repr(f, self.typecode, None, self.numbers().flatten()),
         }
-        f.write_str(")")
     }
+}
+
+/// `array('i', [1, 2])`, `array('u', 'hé')`, `array('d')`: an array's `repr()` in CPython, of
+/// its `text` for a character typecode, else of its `numbers`; for [`View`] and
+/// [`super::Array`] alike.
+pub(super) fn write_repr(
+    f: &mut Formatter<'_>,
+    typecode: char,
+    text: Option<&str>,
+    numbers: impl Iterator<Item = Value>,
+) -> fmt::Result {
+    write!(f, "array('{typecode}'")?;
+    if let Some(text) = text {
+        if !text.is_empty() {
+            f.write_str(", ")?;
+            write_str_repr(f, text)?;
+        }
+    } else {
+        let mut numbers = numbers.peekable();
+        if numbers.peek().is_some() {
+            f.write_str(", [")?;
+            for (i, item) in numbers.enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{item}")?;
+            }
+            f.write_str("]")?;
+        }
+    }
+    f.write_str(")")
 }

@@ -240,3 +240,27 @@ fn inst_and_obj_instances_read_into_structs() {
     assert_eq!(e.opcode_name(), Some("INST"));
     assert_eq!(e.offset(), Some(1));
 }
+
+#[test]
+fn inst_and_obj_instances_kept_as_values_write_back_without_running_init() {
+    // Given no arguments, CPython makes the instance with `Point.__new__(Point)` and sets its
+    // state: `Point.__init__(self, x, y)` never runs. Written back, it must not run either.
+    let inst = b"(ipypickle_classes\nPoint\n(dp0\nVx\nI1\nsVy\nI-2\nsb.";
+    let obj = b"(cpypickle_classes\nPoint\no}(X\x01\x00\x00\x00xK\x01X\x01\x00\x00\x00yJ\xfe\xff\xff\xffub.";
+    let record = DeOptions::new().record_unknown_globals(true);
+    let mut ours = Vec::new();
+    for data in [&inst[..], &obj[..]] {
+        let v: Value = pypickle::from_slice_with(data, &record).unwrap();
+        assert_eq!(
+            v.to_string(),
+            "pypickle_classes.Point(__setstate__={'x': 1, 'y': -2})"
+        );
+        for proto in 0..=5 {
+            let again = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+            ours.push(hex(&again));
+        }
+    }
+    for (i, got) in oracle("loads", &ours).iter().enumerate() {
+        assert_eq!(got, "Point(x=1, y=-2)", "CPython loading ours, case {i}");
+    }
+}

@@ -1437,7 +1437,20 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
         })
     }
 
-    /// What calling (REDUCE, INST, OBJ) a global with these arguments builds.
+    /// What INST and OBJ build. Given no arguments, CPython makes a class with
+    /// `cls.__new__(cls)`, without running `__init__` (what an old-style instance of Python 2,
+    /// which these opcodes write, expects), unless the class defines `__getinitargs__`,
+    /// which the pickle cannot show; given arguments, it calls `cls(*args)`.
+    fn instantiate(&mut self, cls: Node, args: Vec<Node>) -> Result<Kind> {
+        if let (Kind::Global(gid), []) = (cls.kind(), args.as_slice()) {
+            if self.arena.globals[gid as usize].known == Known::Other {
+                return Ok(self.new_object(cls, Made::New, Range::EMPTY, None));
+            }
+        }
+        self.call(cls, args)
+    }
+
+    /// What calling a global with these arguments builds (REDUCE; INST and OBJ given some).
     fn call(&mut self, callable: Node, args: Vec<Node>) -> Result<Kind> {
         if let Kind::Object(o) = callable.kind() {
             return self.call_object(o, &args);
@@ -2131,7 +2144,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 let start = self.pop_mark()?;
                 let cls = self.global(module, name)?;
                 let args = self.m.stack.split_off(start);
-                let kind = self.call(cls, args)?;
+                let kind = self.instantiate(cls, args)?;
                 self.push(kind);
                 self.check_nodes()?;
             }
@@ -2142,7 +2155,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
                 }
                 let mut args = self.m.stack.split_off(start);
                 let cls = args.remove(0);
-                let kind = self.call(cls, args)?;
+                let kind = self.instantiate(cls, args)?;
                 self.push(kind);
                 self.check_nodes()?;
             }

@@ -107,9 +107,10 @@ pub struct Global {
 /// How the pickle asked for an [`Object`] to be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Made {
-    /// `cls(*args)` (REDUCE, INST, OBJ).
+    /// `cls(*args)` (REDUCE; INST and OBJ given arguments).
     Call,
-    /// `cls.__new__(cls, *args)` (NEWOBJ, `copyreg.__newobj__`).
+    /// `cls.__new__(cls, *args)` (NEWOBJ, `copyreg.__newobj__`; INST and OBJ given no arguments,
+    /// as CPython makes a class then unless it defines `__getinitargs__`).
     New,
     /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ_EX).
     NewEx,
@@ -195,8 +196,9 @@ impl Object {
     /// The attribute `name`, as the pickle's BUILD states set it: a state dict's entry, or a
     /// `(dict, slots)` state's (slots after the dict), the last state that sets it winning,
     /// as Python applies them in order (CPython writes one state; of a class with both a
-    /// `__dict__` and a slot of one name, set by several, Python's `getattr` finds the slot). `None` if no state sets it (Python might still find
-    /// one on the class, or in a `__setstate__` of its own, which this crate never runs).
+    /// `__dict__` and a slot of one name, set by several, Python's `getattr` finds the slot).
+    /// `None` if no state sets it (Python might still find one on the class, or in a
+    /// `__setstate__` of its own, which this crate never runs).
     pub fn attr(&self, name: &str) -> Option<&Value> {
         fn in_dict<'v>(d: &'v Value, name: &str) -> Option<&'v Value> {
             match d {

@@ -1672,6 +1672,32 @@ fn python_2_names_of_oserror_read_as_oserror() {
     }
 }
 
+/// Exceptions as Python 2.4 and older pickled them, old-style instances with `INST` and the
+/// state `{'args': ...}`, print as CPython loads them (the state sets `args`), and written
+/// back load in CPython as the same exceptions.
+#[test]
+fn exceptions_whose_state_sets_args_print_those_args() {
+    let mut py = Python::start();
+    for pickle in [
+        &b"(iexceptions\nValueError\np0\n(dp1\nS'args'\np2\n(S'x'\np3\ntp4\nsb."[..],
+        b"(iexceptions\nValueError\n(dS'args'\n(lS'x'\naI2\nasb.",
+        b"(iexceptions\nIOError\n(dS'args'\n(I2\nS'x'\nS'f'\ntsb.",
+        b"(iexceptions\nKeyError\n(dS'args'\n(tsS'note'\nI1\nsb.",
+    ] {
+        let repr = py.echo(2, pickle).expect("CPython loads it").repr;
+        let v: Value = from_slice(pickle).unwrap_or_else(|e| panic!("{repr}: {e}"));
+        assert_eq!(v.to_string(), repr);
+        for proto in 0..=5 {
+            let again = to_vec_with(&v, &SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(
+                py.echo(proto, &again).unwrap().repr,
+                repr,
+                "protocol {proto}"
+            );
+        }
+    }
+}
+
 /// What a python3 snippet prints, without the newline.
 fn python_output_text(code: &str) -> String {
     let out = ser_common::python_output(code);

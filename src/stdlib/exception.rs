@@ -139,12 +139,18 @@ pub(crate) fn check(obj: &Object) -> Option<()> {
         && obj.list_items.is_empty()
         && obj.dict_items.is_empty()
         && obj.state.len() <= 1
-        && matches!(obj.args, Value::Tuple(_));
+        && matches!(obj.args, Value::Tuple(_))
+        && matches!(
+            obj.attr("args"),
+            None | Some(Value::Tuple(_) | Value::List(_))
+        );
     plain.then_some(())
 }
 
 /// `ValueError('x')`, `KeyError()`, `OSError(2, 'x')`: the class name and `args`, as
-/// `BaseException.__repr__` prints them (attributes set by BUILD are not shown).
+/// `BaseException.__repr__` prints them (other attributes set by BUILD are not shown). A BUILD
+/// that sets `args` itself, as Python 2.4 and older pickled an exception (`INST`, then the
+/// state `{'args': ('x',)}`), sets what is shown.
 pub(crate) fn repr(obj: &Object, f: &mut Formatter<'_>) -> fmt::Result {
     let Value::Tuple(args) = &obj.args else {
         return Err(fmt::Error);
@@ -168,10 +174,10 @@ pub(crate) fn repr(obj: &Object, f: &mut Formatter<'_>) -> fmt::Result {
         ) => name != "BlockingIOError",
         Some(_) => true,
     };
-    let args = if OS_ERRORS.contains(&name) && args.len() <= 5 && filename {
-        &args[..2]
-    } else {
-        &args[..]
+    let args = match obj.attr("args") {
+        Some(Value::Tuple(set) | Value::List(set)) => &set[..],
+        _ if OS_ERRORS.contains(&name) && args.len() <= 5 && filename => &args[..2],
+        _ => &args[..],
     };
     f.write_str(name)?;
     match args {

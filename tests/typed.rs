@@ -210,6 +210,99 @@ fn borrowed_bytes_are_zero_copy_from_protocol_3() {
     }
 }
 
+/// A str is lent only where the pickle holds its UTF-8 as it is (protocol 0 escapes it), and
+/// bytes only where the pickle holds them as they are (protocols 0-2 write them as a latin-1
+/// str): elsewhere a `&str` or `&[u8]` is an error, while a `Cow` takes them owned.
+#[test]
+fn borrowed_fields_refuse_what_the_pickle_escaped_and_cows_take_it() {
+    #[derive(Deserialize, Debug)]
+    struct Lent<'a> {
+        name: &'a str,
+        #[serde(with = "serde_bytes")]
+        data: &'a [u8],
+    }
+    #[derive(Deserialize, Debug)]
+    struct Either<'a> {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow, with = "serde_bytes")]
+        data: Cow<'a, [u8]>,
+    }
+    let out = python(
+        "import pickle\n\
+         for text, data in (('abc', b'xyz'), ('\\u00e9\\\\\\n', b'\\x00\\xff')):\n\
+         \x20   for p in range(6):\n\
+         \x20       print(p, pickle.dumps({'name': text, 'data': data}, p).hex())\n",
+    );
+    for (i, line) in out.lines().enumerate() {
+        let (proto, hex) = line.split_once(' ').unwrap();
+        let proto: u8 = proto.parse().unwrap();
+        let data = unhex(hex);
+        let plain = i < 6;
+        let e: Either = pypickle::from_slice(&data).unwrap();
+        let want: (&str, &[u8]) = if plain {
+            ("abc", b"xyz")
+        } else {
+            ("\u{e9}\\\n", b"\x00\xff")
+        };
+        assert_eq!((&*e.name, &*e.data), want, "protocol {proto}");
+        let name_lent = plain || proto >= 1;
+        let data_lent = plain || proto >= 3;
+        assert_eq!(
+            matches!(e.name, Cow::Borrowed(_)),
+            name_lent,
+            "protocol {proto}"
+        );
+        assert_eq!(
+            matches!(e.data, Cow::Borrowed(_)),
+            data_lent,
+            "protocol {proto}"
+        );
+        match pypickle::from_slice::<Lent>(&data) {
+            Ok(l) => {
+                assert!(name_lent && data_lent, "protocol {proto}: {l:?}");
+                assert_eq!((l.name, l.data), want);
+                assert!(is_inside(l.name.as_bytes(), &data) && is_inside(l.data, &data));
+            }
+            Err(err) => {
+                assert!(!(name_lent && data_lent), "protocol {proto}: {err}");
+                assert!(err.to_string().contains("expected a borrowed"), "{err}");
+            }
+        }
+    }
+}
+
+/// A struct's dict keys are strs: unknown str keys are skipped, as serde skips unknown
+/// fields, but another key is an error, never taken for a field's index (`{0: 9}` is not
+/// `x: 9`).
+#[test]
+fn struct_keys_that_are_not_strs_are_errors() {
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct S {
+        x: i32,
+    }
+    let out = python(
+        "import pickle\n\
+         for d in ({'x': 1, 'other': 2}, {'x': 1, 7: 2}, {0: 9}, {'x': 1, None: 2}):\n\
+         \x20   print(pickle.dumps(d, 4).hex())\n",
+    );
+    let cases: Vec<Vec<u8>> = out.lines().map(unhex).collect();
+    assert_eq!(pypickle::from_slice::<S>(&cases[0]).unwrap().x, 1);
+    for (data, key) in cases[1..]
+        .iter()
+        .zip(["integer `7`", "integer `0`", "unit value"])
+    {
+        let e = pypickle::from_slice::<S>(data).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(key) && text.contains("expected field identifier"),
+            "{text}"
+        );
+        assert!(e.offset().is_some() && e.opcode_name().is_some(), "{text}");
+    }
+}
+
 #[test]
 fn reader_input_gives_owned_data_and_refuses_borrowing() {
     let data = fixture(4);

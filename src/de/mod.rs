@@ -453,7 +453,8 @@ impl<'de, R: Read<'de>, T: Deserialize<'de>> Iterator for StreamDeserializer<'de
 }
 
 /// Read one pickle from `bytes` as a `T`, with default options. Strings and bytes in `T` may
-/// borrow from `bytes`. Bytes after the pickle's STOP are an error.
+/// borrow from `bytes` where the pickle holds them as they are (strs from protocol 1, bytes
+/// from protocol 3; `Cow` takes the others owned). Bytes after the pickle's STOP are an error.
 ///
 /// ```
 /// #[derive(serde::Deserialize, Debug, PartialEq)]

@@ -755,6 +755,11 @@ impl From<Error> for io::Error {
     }
 }
 
+/// Why a str or bytes could not be lent to a `&str` or `&[u8]`.
+const LENDING_HINT: &str = ": a pickle lends only what it holds as it is (a str from \
+     protocol 1 on, as protocol 0 escapes it; bytes from protocol 3 on, as below 3 they are a \
+     latin-1 str); a String, Vec<u8> or Cow takes any";
+
 impl serde::de::Error for Error {
     #[cold]
     fn custom<T: Display>(msg: T) -> Self {
@@ -763,9 +768,16 @@ impl serde::de::Error for Error {
 
     #[cold]
     fn invalid_type(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Self {
-        Error::new(ErrorCode::Type(
-            format!("invalid type: {unexp}, expected {exp}").into(),
-        ))
+        use serde::de::Unexpected;
+        let mut msg = format!("invalid type: {unexp}, expected {exp}");
+        // A `&str` or `&[u8]` given a str or bytes it cannot borrow: say why, since the same
+        // field reads other data, or the same data at another protocol.
+        if matches!(unexp, Unexpected::Str(_) | Unexpected::Bytes(_))
+            && exp.to_string().starts_with("a borrowed ")
+        {
+            msg.push_str(LENDING_HINT);
+        }
+        Error::new(ErrorCode::Type(msg.into()))
     }
 
     #[cold]

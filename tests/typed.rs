@@ -266,10 +266,22 @@ fn borrowed_fields_refuse_what_the_pickle_escaped_and_cows_take_it() {
             }
             Err(err) => {
                 assert!(!(name_lent && data_lent), "protocol {proto}: {err}");
-                assert!(err.to_string().contains("expected a borrowed"), "{err}");
+                let text = err.to_string();
+                assert!(text.contains("expected a borrowed"), "{text}");
+                assert!(
+                    text.contains("a pickle lends only what it holds as it is"),
+                    "{text}"
+                );
             }
         }
     }
+    // A value of another type gets the plain type error.
+    let number = b"\x80\x04}\x94(\x8c\x04name\x94K\x05\x8c\x04data\x94C\x00u.";
+    let text = pypickle::from_slice::<Lent>(number)
+        .unwrap_err()
+        .to_string();
+    assert!(text.starts_with("name: invalid type: integer `5`, expected a borrowed string"));
+    assert!(!text.contains("lends"), "{text}");
 }
 
 /// A struct's dict keys are strs: unknown str keys are skipped, as serde skips unknown

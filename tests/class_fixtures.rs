@@ -223,20 +223,22 @@ fn class_fixtures_are_refused_without_registration() {
     }
 }
 
+/// What Python 2 wrote for an old-style class instance, `Point(1, -2)`: INST (protocol 0) and
+/// OBJ (1). CPython 3 loads both as Point(x=1, y=-2).
+const POINT_INST: &[u8] = b"(ipypickle_classes\nPoint\n(dp0\nVx\nI1\nsVy\nI-2\nsb.";
+const POINT_OBJ: &[u8] =
+    b"(cpypickle_classes\nPoint\no}(X\x01\x00\x00\x00xK\x01X\x01\x00\x00\x00yJ\xfe\xff\xff\xffub.";
+
 #[test]
 fn inst_and_obj_instances_read_into_structs() {
-    // What Python 2 wrote for old-style class instances: INST (protocol 0) and OBJ (1).
-    // CPython 3 loads both as Point(x=1, y=-2).
-    let inst = b"(ipypickle_classes\nPoint\n(dp0\nVx\nI1\nsVy\nI-2\nsb.";
-    let obj = b"(cpypickle_classes\nPoint\no}(X\x01\x00\x00\x00xK\x01X\x01\x00\x00\x00yJ\xfe\xff\xff\xffub.";
     let opts = DeOptions::new().registry(registry());
-    for data in [&inst[..], &obj[..]] {
+    for data in [POINT_INST, POINT_OBJ] {
         let p: Point = pypickle::from_slice_with(data, &opts).unwrap();
         assert_eq!(p, point());
         let e = pypickle::from_slice::<Point>(data).unwrap_err();
         assert_eq!(e.refused_global(), Some((M, "Point")), "{e}");
     }
-    let e = pypickle::from_slice::<Point>(inst).unwrap_err();
+    let e = pypickle::from_slice::<Point>(POINT_INST).unwrap_err();
     assert_eq!(e.opcode_name(), Some("INST"));
     assert_eq!(e.offset(), Some(1));
 }
@@ -245,11 +247,9 @@ fn inst_and_obj_instances_read_into_structs() {
 fn inst_and_obj_instances_kept_as_values_write_back_without_running_init() {
     // Given no arguments, CPython makes the instance with `Point.__new__(Point)` and sets its
     // state: `Point.__init__(self, x, y)` never runs. Written back, it must not run either.
-    let inst = b"(ipypickle_classes\nPoint\n(dp0\nVx\nI1\nsVy\nI-2\nsb.";
-    let obj = b"(cpypickle_classes\nPoint\no}(X\x01\x00\x00\x00xK\x01X\x01\x00\x00\x00yJ\xfe\xff\xff\xffub.";
     let record = DeOptions::new().record_unknown_globals(true);
     let mut ours = Vec::new();
-    for data in [&inst[..], &obj[..]] {
+    for data in [POINT_INST, POINT_OBJ] {
         let v: Value = pypickle::from_slice_with(data, &record).unwrap();
         assert_eq!(
             v.to_string(),

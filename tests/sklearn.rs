@@ -528,6 +528,38 @@ fn linear_regression_predict() {
     });
 }
 
+/// A model struct can borrow its arrays: a `#[serde(borrow)]` `NdArrayView` field lends the
+/// coefficients from the pickle's (or the joblib file's) bytes, and they equal the owned read.
+#[test]
+fn a_model_struct_borrows_its_arrays() {
+    #[derive(Deserialize)]
+    #[serde(rename = "LinearRegression")]
+    struct LinearRegressionView<'a> {
+        #[serde(borrow)]
+        coef_: pypickle::numpy::NdArrayView<'a>,
+    }
+    let reg = ClassRegistry::new()
+        .class::<LinearRegressionView>("sklearn.linear_model._base.LinearRegression");
+    let options = DeOptions::new().registry(reg);
+    let within = |inner: &[u8], outer: &[u8]| outer.as_ptr_range().contains(&inner.as_ptr());
+    for set in SETS {
+        let name = format!("{set}linear_regression");
+        for protocol in [3, 4, 5] {
+            let bytes = fixture(&name, protocol);
+            let view: LinearRegressionView = pypickle::from_slice_with(&bytes, &options)
+                .unwrap_or_else(|e| panic!("{name} at protocol {protocol}: {e}"));
+            assert!(view.coef_.is_borrowed() && within(view.coef_.as_bytes(), &bytes));
+            let owned: sk::LinearRegression = load(&name, protocol);
+            assert_eq!(view.coef_.into_owned(), owned.coef_, "{name} p{protocol}");
+        }
+        let path = Path::new(DIR).join(format!("{name}.joblib"));
+        let file = std::fs::read(&path).unwrap();
+        let view: LinearRegressionView = pypickle::joblib::from_slice_with(&file, &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(view.coef_.is_borrowed() && within(view.coef_.as_bytes(), &file));
+    }
+}
+
 #[test]
 fn pipeline_scaler_then_logistic_regression() {
     check::<sk::Pipeline>("pipeline_scaler_logreg", &SETS, |m, method, x| {

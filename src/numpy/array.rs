@@ -1320,8 +1320,10 @@ impl<'de> Visitor<'de> for ArrayVisitor {
     }
 }
 
-impl<'de> Deserialize<'de> for NdArrayView<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArrayView<'de>, D::Error> {
+/// Borrows for any `'a` the input outlives, as `&'a [u8]` does, so a struct with a
+/// `#[serde(borrow)]` view field derives `Deserialize`.
+impl<'de: 'a, 'a> Deserialize<'de> for NdArrayView<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NdArrayView<'a>, D::Error> {
         match d.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor { view: true })? {
             Read::View(v) => Ok(v),
             Read::Array(a) => NdArrayView::try_from(a).map_err(de::Error::custom),

@@ -383,6 +383,75 @@ fn a_struct_whose_fields_are_all_skipped_is_written_with_no_state() {
     }
 }
 
+/// The registry tells types apart by their serde names alone, so another type of a
+/// registered type's name is written as its class. One that writes none of the registered
+/// type's fields is refused, naming both; one with a field in common passes (a registered
+/// type may write fields it does not read, `skip_deserializing`).
+#[test]
+fn another_type_of_a_registered_types_name_writing_none_of_its_fields_is_refused() {
+    mod a {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        pub struct Point {
+            pub x: i64,
+            #[serde(alias = "y0")]
+            pub y: i64,
+        }
+    }
+    mod b {
+        #[derive(serde::Serialize)]
+        pub struct Point {
+            pub lat: f64,
+            pub lon: f64,
+        }
+    }
+    #[derive(Serialize)]
+    struct Doc {
+        shape: a::Point,
+        place: b::Point,
+    }
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "Point")]
+    struct Computed {
+        x: i64,
+        #[serde(skip_deserializing)]
+        norm: i64,
+    }
+    let reg = ClassRegistry::new().class::<a::Point>("geo.Point");
+    for proto in 0..=5 {
+        let opts = SerOptions::new().protocol(proto).registry(reg.clone());
+        let doc = Doc {
+            shape: a::Point { x: 1, y: 2 },
+            place: b::Point { lat: 1.5, lon: 2.5 },
+        };
+        let e = pypickle::to_vec_with(&doc, &opts).unwrap_err().to_string();
+        for part in ["place", "`lat`", "geo.Point", "(x, y, y0)", "serde(rename"] {
+            assert!(e.contains(part), "protocol {proto}: {part} not in {e}");
+        }
+        let bytes = pypickle::to_vec_with(&a::Point { x: 1, y: 2 }, &opts).unwrap();
+        let inert: Value =
+            pypickle::from_slice_with(&bytes, &DeOptions::new().record_unknown_globals(true))
+                .unwrap();
+        if proto >= 2 {
+            assert_eq!(
+                inert.to_string(),
+                "geo.Point(__setstate__={'x': 1, 'y': 2})"
+            );
+        }
+        let reg = ClassRegistry::new().class::<Computed>("geo.Point");
+        let opts = SerOptions::new().protocol(proto).registry(reg);
+        let bytes = pypickle::to_vec_with(&Computed { x: 3, norm: 3 }, &opts).unwrap();
+        let inert: Value =
+            pypickle::from_slice_with(&bytes, &DeOptions::new().record_unknown_globals(true))
+                .unwrap();
+        if proto >= 2 {
+            assert_eq!(
+                inert.to_string(),
+                "geo.Point(__setstate__={'x': 3, 'norm': 3})"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_registered_class_in_a_module_the_danger_list_names_reads_back() {
     // `test` (CPython's test suite) is on the danger list, module and submodules; a project's

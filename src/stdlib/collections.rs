@@ -10,6 +10,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use super::{call_object, invalid, via_value};
 use crate::error::Error;
+use crate::value::display::{write_dict, write_list};
 use crate::value::{BigInt, Made, Object, Value};
 
 const ORDERED_DICT: &str = "collections.OrderedDict";
@@ -18,12 +19,13 @@ const COUNTER: &str = "collections.Counter";
 const DEQUE: &str = "collections.deque";
 
 /// The constructor arguments of a collection, which may have items added after it is made but
-/// no BUILD state (instance attributes are not kept by these types).
-fn collection_args<'a>(obj: &'a Object, what: &str) -> Result<&'a [Value], Error> {
+/// no BUILD state (instance attributes are not kept by these types), unless `attrs` (for its
+/// `repr()`, which leaves them out; they hold none of the items).
+fn collection_args<'a>(obj: &'a Object, what: &str, attrs: bool) -> Result<&'a [Value], Error> {
     if !matches!(obj.made, Made::Call | Made::New) || obj.kwargs.is_some() {
         return Err(invalid(what, "not made by a plain constructor call"));
     }
-    if !obj.state.is_empty() {
+    if !attrs && !obj.state.is_empty() {
         return Err(invalid(what, "has instance attributes (BUILD state)"));
     }
     match &obj.args {
@@ -32,20 +34,99 @@ fn collection_args<'a>(obj: &'a Object, what: &str) -> Result<&'a [Value], Error
     }
 }
 
-/// `(key, value)` pairs from a dict, or from a list of 2-item lists or tuples.
-fn pairs(v: &Value, what: &str) -> Result<Vec<(Value, Value)>, Error> {
-    match v {
-        Value::Dict(d) => Ok(d.clone()),
-        Value::List(items) | Value::Tuple(items) => items
+/// The entries of a dict-like collection as its object holds them, lent: those given to its
+/// constructor (a dict, or a list of pairs), then those set after it was made.
+///
+/// The collections are read through these, and copied only into the public owned types:
+/// printing or converting nested collections with a copy at each level would cost the size of
+/// everything below it, again at every level.
+#[derive(Clone, Copy)]
+pub(crate) struct EntriesRef<'a> {
+    given: &'a [(Value, Value)],
+    /// 2-item lists or tuples (checked).
+    given_pairs: &'a [Value],
+    added: &'a [(Value, Value)],
+}
+
+impl<'a> EntriesRef<'a> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = (&'a Value, &'a Value)> {
+        let pair = |p: &'a Value| match p.as_slice() {
+            Some([k, v]) => Some((k, v)),
+            _ => None,
+        };
+        self.given
             .iter()
-            .map(|p| match p.as_slice() {
-                Some([k, v]) if matches!(p, Value::List(_) | Value::Tuple(_)) => {
-                    Ok((k.clone(), v.clone()))
-                }
-                _ => Err(invalid(what, "items are not (key, value) pairs")),
-            })
-            .collect(),
-        _ => Err(invalid(what, "items are not a dict or a list of pairs")),
+            .map(|(k, v)| (k, v))
+            .chain(self.given_pairs.iter().filter_map(pair))
+            .chain(self.added.iter().map(|(k, v)| (k, v)))
+    }
+
+    pub(crate) fn len(self) -> usize {
+        self.given.len() + self.given_pairs.len() + self.added.len()
+    }
+
+    fn to_vec(self) -> Vec<(Value, Value)> {
+        self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+/// The entries of `obj` after `given`, a dict or a list of `(key, value)` pairs (2-item lists
+/// or tuples), if any.
+fn entries<'a>(
+    given: Option<&'a Value>,
+    obj: &'a Object,
+    what: &str,
+) -> Result<EntriesRef<'a>, Error> {
+    let mut e = EntriesRef {
+        given: &[],
+        given_pairs: &[],
+        added: &obj.dict_items,
+    };
+    match given {
+        None => {}
+        Some(Value::Dict(d)) => e.given = d,
+        Some(Value::List(items) | Value::Tuple(items)) => {
+            let is_pair = |p: &Value| {
+                matches!(p, Value::List(_) | Value::Tuple(_))
+                    && p.as_slice().is_some_and(|kv| kv.len() == 2)
+            };
+            if !items.iter().all(is_pair) {
+                return Err(invalid(what, "items are not (key, value) pairs"));
+            }
+            e.given_pairs = items;
+        }
+        Some(_) => return Err(invalid(what, "items are not a dict or a list of pairs")),
+    }
+    Ok(e)
+}
+
+/// The items of a `deque` as its object holds them, lent: those given to its constructor,
+/// then those appended, of which it keeps the last `maxlen`.
+#[derive(Clone, Copy)]
+pub(crate) struct DequeRef<'a> {
+    given: &'a [Value],
+    added: &'a [Value],
+    maxlen: Option<usize>,
+}
+
+impl<'a> DequeRef<'a> {
+    /// The items the deque keeps.
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a Value> {
+        self.given.iter().chain(self.added).skip(self.dropped())
+    }
+
+    pub(crate) fn len(self) -> usize {
+        self.given.len() + self.added.len() - self.dropped()
+    }
+
+    pub(crate) fn maxlen(self) -> Option<usize> {
+        self.maxlen
+    }
+
+    /// How many items from the left `maxlen` drops.
+    fn dropped(self) -> usize {
+        let all = self.given.len() + self.added.len();
+        self.maxlen.map_or(0, |n| all.saturating_sub(n))
     }
 }
 
@@ -57,48 +138,228 @@ fn no_list_items(obj: &Object, what: &str) -> Result<(), Error> {
     }
 }
 
-/// `obj` without its instance attributes (BUILD state), which `repr()` leaves out and which
-/// hold none of the items.
-fn without_attributes(obj: &Object) -> std::borrow::Cow<'_, Object> {
-    if obj.state.is_empty() {
-        return std::borrow::Cow::Borrowed(obj);
-    }
-    std::borrow::Cow::Owned(Object {
-        state: Vec::new(),
-        ..obj.clone()
-    })
-}
-
-/// One of these collections, whatever attributes it has: for its `repr()`.
-pub(crate) fn for_repr<T>(obj: &Object, from: impl Fn(&Object) -> Result<T, Error>) -> Option<T> {
-    from(&without_attributes(obj)).ok()
-}
-
-/// The items of a collection whose constructor was given some, which the class bridge's
+/// Whether `obj` is a collection whose constructor was given items, which the class bridge's
 /// rules, looking for items set or appended after the call, would miss: Python 2's
-/// `OrderedDict([[k, v], ...])` and `deque([...], maxlen)`, `defaultdict(factory, {...})`. A
-/// dict (a list for a deque) of every item, those given and those added after, or the error
-/// that the collection is malformed; `None` for any other object.
-pub(crate) fn constructor_items(obj: &Object) -> Option<Result<Value, Error>> {
+/// `OrderedDict([[k, v], ...])` and `deque([...], maxlen)`, `defaultdict(factory, {...})`.
+pub(crate) fn has_constructor_items(obj: &Object) -> bool {
     if obj.class.module != "collections" {
-        return None;
+        return false;
     }
     let Value::Tuple(args) = &obj.args else {
-        return None;
+        return false;
     };
-    let obj = without_attributes(obj);
-    Some(match (obj.class.name.as_str(), args.as_slice()) {
-        ("OrderedDict", [_, ..]) => OrderedDict::from_object(&obj).map(|d| Value::Dict(d.items)),
-        ("defaultdict", [_, _, ..]) => DefaultDict::from_object(&obj).map(|d| Value::Dict(d.items)),
-        ("deque", [items, ..]) if !matches!(items.as_slice(), Some([])) => {
-            Deque::from_object(&obj).map(|d| Value::List(d.items))
+    match (obj.class.name.as_str(), args.as_slice()) {
+        ("OrderedDict", [_, ..]) | ("defaultdict", [_, _, ..]) => true,
+        ("deque", [items, ..]) => !matches!(items.as_slice(), Some([])),
+        _ => false,
+    }
+}
+
+/// The items of a collection of [`has_constructor_items`], moved out of it: a dict (a list
+/// for a deque) of every item, those given and those added after (its attributes are left
+/// out), or the error that the collection is malformed.
+pub(crate) fn into_constructor_items(obj: Object) -> Result<Value, Error> {
+    match obj.class.name.as_str() {
+        "deque" => {
+            let dropped = deque_ref(&obj, true)?.dropped();
+            let Object {
+                args, list_items, ..
+            } = obj;
+            let given = match args {
+                Value::Tuple(args) => args.into_iter().next(),
+                _ => None,
+            };
+            let mut items = match given {
+                Some(Value::List(items) | Value::Tuple(items)) => items,
+                _ => Vec::new(),
+            };
+            items.extend(list_items);
+            items.drain(..dropped.min(items.len()));
+            Ok(Value::List(items))
         }
-        _ => return None,
+        name => {
+            match name {
+                "OrderedDict" => drop(ordered_dict_ref(&obj, true)?),
+                _ => drop(default_dict_ref(&obj, true)?),
+            }
+            let Object {
+                args, dict_items, ..
+            } = obj;
+            // The items are the last argument (checked above).
+            let given = match args {
+                Value::Tuple(mut args) => args.pop(),
+                _ => None,
+            };
+            let mut entries = match given {
+                Some(Value::Dict(d)) => d,
+                Some(Value::List(pairs) | Value::Tuple(pairs)) => pairs
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        Value::List(kv) | Value::Tuple(kv) => <[Value; 2]>::try_from(kv).ok(),
+                        _ => None,
+                    })
+                    .map(|[k, v]| (k, v))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            entries.extend(dict_items);
+            Ok(Value::Dict(entries))
+        }
+    }
+}
+
+/// An `OrderedDict`'s entries; its attributes (BUILD state) are an error unless `attrs`.
+pub(crate) fn ordered_dict_ref(obj: &Object, attrs: bool) -> Result<EntriesRef<'_>, Error> {
+    no_list_items(obj, ORDERED_DICT)?;
+    match collection_args(obj, ORDERED_DICT, attrs)? {
+        [] => entries(None, obj, ORDERED_DICT),
+        [items] => entries(Some(items), obj, ORDERED_DICT),
+        _ => Err(invalid(ORDERED_DICT, "too many arguments")),
+    }
+}
+
+/// A `defaultdict`'s factory and entries; its attributes are an error unless `attrs`.
+pub(crate) fn default_dict_ref(
+    obj: &Object,
+    attrs: bool,
+) -> Result<(&Value, EntriesRef<'_>), Error> {
+    static NONE: Value = Value::None;
+    no_list_items(obj, DEFAULT_DICT)?;
+    let (factory, entries) = match collection_args(obj, DEFAULT_DICT, attrs)? {
+        [] => (&NONE, entries(None, obj, DEFAULT_DICT)?),
+        [factory] => (factory, entries(None, obj, DEFAULT_DICT)?),
+        [factory, items] => (factory, entries(Some(items), obj, DEFAULT_DICT)?),
+        _ => return Err(invalid(DEFAULT_DICT, "too many arguments")),
+    };
+    if !callable_factory(factory) {
+        return Err(invalid(
+            DEFAULT_DICT,
+            format_args!("default_factory {factory} is not callable"),
+        ));
+    }
+    Ok((factory, entries))
+}
+
+/// A `Counter`'s entries; its attributes are an error unless `attrs`.
+pub(crate) fn counter_ref(obj: &Object, attrs: bool) -> Result<EntriesRef<'_>, Error> {
+    no_list_items(obj, COUNTER)?;
+    match collection_args(obj, COUNTER, attrs)? {
+        [] => entries(None, obj, COUNTER),
+        [d @ Value::Dict(_)] => entries(Some(d), obj, COUNTER),
+        _ => Err(invalid(COUNTER, "expected Counter(dict)")),
+    }
+}
+
+/// A `deque`'s items and bound; its attributes are an error unless `attrs`.
+pub(crate) fn deque_ref(obj: &Object, attrs: bool) -> Result<DequeRef<'_>, Error> {
+    if !obj.dict_items.is_empty() {
+        return Err(invalid(DEQUE, "unexpected set items"));
+    }
+    let (initial, maxlen) = match collection_args(obj, DEQUE, attrs)? {
+        [] => (None, &Value::None),
+        [initial] => (Some(initial), &Value::None),
+        [initial, maxlen] => (Some(initial), maxlen),
+        _ => return Err(invalid(DEQUE, "too many arguments")),
+    };
+    let maxlen = match maxlen {
+        Value::None => None,
+        Value::Int(n) => Some(
+            usize::try_from(*n)
+                .map_err(|_| invalid(DEQUE, format_args!("maxlen {n} is negative or too large")))?,
+        ),
+        Value::BigInt(n) => {
+            return Err(invalid(
+                DEQUE,
+                format_args!("maxlen {n} is negative or too large"),
+            ))
+        }
+        other => return Err(invalid(DEQUE, format_args!("maxlen {other} is not an int"))),
+    };
+    let given = match initial {
+        None => &[][..],
+        Some(Value::List(items) | Value::Tuple(items)) => items,
+        Some(_) => return Err(invalid(DEQUE, "initial items are not a list or tuple")),
+    };
+    Ok(DequeRef {
+        given,
+        added: &obj.list_items,
+        maxlen,
     })
 }
 
-fn write_dict(f: &mut Formatter<'_>, items: &[(Value, Value)]) -> fmt::Result {
-    Display::fmt(&Value::Dict(items.to_vec()), f)
+/// `OrderedDict([('a', 1)])`, `OrderedDict()`: CPython 3.11's repr.
+pub(crate) fn write_ordered_dict<'a>(
+    f: &mut Formatter<'_>,
+    entries: impl Iterator<Item = (&'a Value, &'a Value)>,
+) -> fmt::Result {
+    let mut entries = entries.peekable();
+    if entries.peek().is_none() {
+        return f.write_str("OrderedDict()");
+    }
+    f.write_str("OrderedDict([")?;
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "({k}, {v})")?;
+    }
+    f.write_str("])")
+}
+
+/// `defaultdict(<class 'list'>, {'a': []})`. A factory that is a global prints as a class
+/// (`<class 'module.name'>`); CPython prints a function differently, with its address.
+pub(crate) fn write_default_dict<'a>(
+    f: &mut Formatter<'_>,
+    factory: &Value,
+    entries: impl Iterator<Item = (&'a Value, &'a Value)>,
+) -> fmt::Result {
+    f.write_str("defaultdict(")?;
+    match factory {
+        Value::Global(g) if g.module == "builtins" => write!(f, "<class '{}'>", g.name)?,
+        Value::Global(g) => write!(f, "<class '{}.{}'>", g.module, g.name)?,
+        other => write!(f, "{other}")?,
+    }
+    f.write_str(", ")?;
+    write_dict(f, entries)?;
+    f.write_char(')')
+}
+
+/// `Counter({'b': 3, 'a': 1})`: see [`Counter`]'s `Display`.
+pub(crate) fn write_counter<'a>(
+    f: &mut Formatter<'_>,
+    entries: impl Iterator<Item = (&'a Value, &'a Value)>,
+) -> fmt::Result {
+    let mut items: Vec<(&Value, &Value)> = entries.collect();
+    if items.is_empty() {
+        return f.write_str("Counter()");
+    }
+    if items.iter().all(|(_, v)| match v {
+        Value::Float(x) => !x.is_nan(),
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => true,
+        _ => false,
+    }) {
+        items.sort_by(|a, b| count_cmp(b.1, a.1).unwrap_or(Ordering::Equal));
+    } else if items.iter().all(|(_, v)| matches!(v, Value::Str(_))) {
+        // strs compare by code point, as UTF-8 bytes do.
+        items.sort_by(|a, b| b.1.as_str().cmp(&a.1.as_str()));
+    }
+    f.write_str("Counter(")?;
+    write_dict(f, items)?;
+    f.write_char(')')
+}
+
+/// `deque([1, 2])`, `deque([], maxlen=3)`: the items kept.
+pub(crate) fn write_deque<'a>(
+    f: &mut Formatter<'_>,
+    items: impl Iterator<Item = &'a Value>,
+    maxlen: Option<usize>,
+) -> fmt::Result {
+    f.write_str("deque(")?;
+    write_list(f, items)?;
+    if let Some(n) = maxlen {
+        write!(f, ", maxlen={n}")?;
+    }
+    f.write_char(')')
 }
 
 /// A `collections.OrderedDict`.
@@ -116,13 +377,7 @@ pub struct OrderedDict {
 
 impl OrderedDict {
     pub(crate) fn from_object(obj: &Object) -> Result<OrderedDict, Error> {
-        no_list_items(obj, ORDERED_DICT)?;
-        let mut items = match collection_args(obj, ORDERED_DICT)? {
-            [] => Vec::new(),
-            [items] => pairs(items, ORDERED_DICT)?,
-            _ => return Err(invalid(ORDERED_DICT, "too many arguments")),
-        };
-        items.extend(obj.dict_items.iter().cloned());
+        let items = ordered_dict_ref(obj, false)?.to_vec();
         Ok(OrderedDict { items })
     }
 }
@@ -139,17 +394,7 @@ impl From<OrderedDict> for Value {
 impl Display for OrderedDict {
     /// CPython 3.11's repr: `OrderedDict([('a', 1)])`, `OrderedDict()`.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if self.items.is_empty() {
-            return f.write_str("OrderedDict()");
-        }
-        f.write_str("OrderedDict([")?;
-        for (i, (k, v)) in self.items.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "({k}, {v})")?;
-        }
-        f.write_str("])")
+        write_ordered_dict(f, self.items.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -176,21 +421,11 @@ pub struct DefaultDict {
 
 impl DefaultDict {
     pub(crate) fn from_object(obj: &Object) -> Result<DefaultDict, Error> {
-        no_list_items(obj, DEFAULT_DICT)?;
-        let (factory, mut items) = match collection_args(obj, DEFAULT_DICT)? {
-            [] => (Value::None, Vec::new()),
-            [factory] => (factory.clone(), Vec::new()),
-            [factory, items] => (factory.clone(), pairs(items, DEFAULT_DICT)?),
-            _ => return Err(invalid(DEFAULT_DICT, "too many arguments")),
-        };
-        if !callable_factory(&factory) {
-            return Err(invalid(
-                DEFAULT_DICT,
-                format_args!("default_factory {factory} is not callable"),
-            ));
-        }
-        items.extend(obj.dict_items.iter().cloned());
-        Ok(DefaultDict { factory, items })
+        let (factory, entries) = default_dict_ref(obj, false)?;
+        Ok(DefaultDict {
+            factory: factory.clone(),
+            items: entries.to_vec(),
+        })
     }
 }
 
@@ -242,15 +477,7 @@ impl Display for DefaultDict {
     /// `defaultdict(<class 'list'>, {'a': []})`. A factory that is a global prints as a class
     /// (`<class 'module.name'>`); CPython prints a function differently, with its address.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("defaultdict(")?;
-        match &self.factory {
-            Value::Global(g) if g.module == "builtins" => write!(f, "<class '{}'>", g.name)?,
-            Value::Global(g) => write!(f, "<class '{}.{}'>", g.module, g.name)?,
-            other => write!(f, "{other}")?,
-        }
-        f.write_str(", ")?;
-        write_dict(f, &self.items)?;
-        f.write_char(')')
+        write_default_dict(f, &self.factory, self.items.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -271,13 +498,7 @@ pub struct Counter {
 
 impl Counter {
     pub(crate) fn from_object(obj: &Object) -> Result<Counter, Error> {
-        no_list_items(obj, COUNTER)?;
-        let mut items = match collection_args(obj, COUNTER)? {
-            [] => Vec::new(),
-            [d @ Value::Dict(_)] => pairs(d, COUNTER)?,
-            _ => return Err(invalid(COUNTER, "expected Counter(dict)")),
-        };
-        items.extend(obj.dict_items.iter().cloned());
+        let items = counter_ref(obj, false)?.to_vec();
         Ok(Counter { items })
     }
 }
@@ -300,23 +521,7 @@ impl Display for Counter {
     /// steps). Counts of other types (`Decimal`, `Fraction`, tuples) are left in insertion
     /// order, where Python would sort them.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if self.items.is_empty() {
-            return f.write_str("Counter()");
-        }
-        let mut items = self.items.clone();
-        if items.iter().all(|(_, v)| match v {
-            Value::Float(x) => !x.is_nan(),
-            Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => true,
-            _ => false,
-        }) {
-            items.sort_by(|a, b| count_cmp(&b.1, &a.1).unwrap_or(Ordering::Equal));
-        } else if items.iter().all(|(_, v)| matches!(v, Value::Str(_))) {
-            // strs compare by code point, as UTF-8 bytes do.
-            items.sort_by(|a, b| b.1.as_str().cmp(&a.1.as_str()));
-        }
-        f.write_str("Counter(")?;
-        write_dict(f, &items)?;
-        f.write_char(')')
+        write_counter(f, self.items.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -373,42 +578,11 @@ pub struct Deque {
 
 impl Deque {
     pub(crate) fn from_object(obj: &Object) -> Result<Deque, Error> {
-        if !obj.dict_items.is_empty() {
-            return Err(invalid(DEQUE, "unexpected set items"));
-        }
-        let (initial, maxlen) = match collection_args(obj, DEQUE)? {
-            [] => (None, &Value::None),
-            [initial] => (Some(initial), &Value::None),
-            [initial, maxlen] => (Some(initial), maxlen),
-            _ => return Err(invalid(DEQUE, "too many arguments")),
-        };
-        let maxlen = match maxlen {
-            Value::None => None,
-            Value::Int(n) => Some(usize::try_from(*n).map_err(|_| {
-                invalid(DEQUE, format_args!("maxlen {n} is negative or too large"))
-            })?),
-            Value::BigInt(n) => {
-                return Err(invalid(
-                    DEQUE,
-                    format_args!("maxlen {n} is negative or too large"),
-                ))
-            }
-            other => return Err(invalid(DEQUE, format_args!("maxlen {other} is not an int"))),
-        };
-        let mut items = match initial {
-            None => Vec::new(),
-            Some(v) => match v.as_slice() {
-                Some(items) if matches!(v, Value::List(_) | Value::Tuple(_)) => items.to_vec(),
-                _ => return Err(invalid(DEQUE, "initial items are not a list or tuple")),
-            },
-        };
-        items.extend(obj.list_items.iter().cloned());
-        if let Some(n) = maxlen {
-            if items.len() > n {
-                items.drain(..items.len() - n);
-            }
-        }
-        Ok(Deque { items, maxlen })
+        let d = deque_ref(obj, false)?;
+        Ok(Deque {
+            items: d.iter().cloned().collect(),
+            maxlen: d.maxlen,
+        })
     }
 }
 
@@ -450,11 +624,7 @@ impl Display for Deque {
         let keep = self
             .maxlen
             .map_or(0, |n| self.items.len().saturating_sub(n));
-        write!(f, "deque({}", Value::List(self.items[keep..].to_vec()))?;
-        if let Some(n) = self.maxlen {
-            write!(f, ", maxlen={n}")?;
-        }
-        f.write_char(')')
+        write_deque(f, self.items[keep..].iter(), self.maxlen)
     }
 }
 

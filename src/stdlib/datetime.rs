@@ -221,8 +221,34 @@ pub enum TzInfo {
     Other(Value),
 }
 
+/// A tzinfo as [`TzInfo::lend`] reads it: one of the classes this crate knows, or another
+/// class's instance, lent.
+enum Lent<'a> {
+    Known(TzInfo),
+    Other(&'a Value),
+}
+
+/// The tzinfo of a known class, and another class's instance, lent, of `tz` (both `None` for
+/// none).
+fn split(tz: Option<Lent<'_>>) -> (Option<TzInfo>, Option<&Value>) {
+    match tz {
+        None => (None, None),
+        Some(Lent::Known(tz)) => (Some(tz), None),
+        Some(Lent::Other(v)) => (None, Some(v)),
+    }
+}
+
 impl TzInfo {
     fn from_value(v: &Value, what: &str) -> Result<Option<TzInfo>, Error> {
+        Ok(TzInfo::lend(v, what)?.map(|tz| match tz {
+            Lent::Known(tz) => tz,
+            Lent::Other(v) => TzInfo::Other(v.clone()),
+        }))
+    }
+
+    /// [`TzInfo::from_value`], another class's instance lent: printing a datetime whose tzinfo
+    /// holds another, and so on, would otherwise copy everything below each at every level.
+    fn lend<'a>(v: &'a Value, what: &str) -> Result<Option<Lent<'a>>, Error> {
         let o = match v {
             Value::None => return Ok(None),
             Value::Object(o) => o,
@@ -238,9 +264,15 @@ impl TzInfo {
         };
         Ok(Some(
             match (o.class.module.as_str(), o.class.name.as_str()) {
-                ("datetime", "timezone") => TzInfo::TimeZone(TimeZone::from_object(o)?),
-                ("zoneinfo", "ZoneInfo._unpickle") => TzInfo::ZoneInfo(ZoneInfo::from_object(o)?),
-                ("pytz", n) if super::pytz::is_pytz(n) => TzInfo::Pytz(PytzZone::from_object(o)?),
+                ("datetime", "timezone") => {
+                    Lent::Known(TzInfo::TimeZone(TimeZone::from_object(o)?))
+                }
+                ("zoneinfo", "ZoneInfo._unpickle") => {
+                    Lent::Known(TzInfo::ZoneInfo(ZoneInfo::from_object(o)?))
+                }
+                ("pytz", n) if super::pytz::is_pytz(n) => {
+                    Lent::Known(TzInfo::Pytz(PytzZone::from_object(o)?))
+                }
                 // The standard library's other classes that this crate knows are no tzinfo
                 // (Python: "bad tzinfo state arg"); other classes' instances may be.
                 (module, name) if super::is_allowed(module, name) => {
@@ -249,7 +281,7 @@ impl TzInfo {
                         format_args!("tzinfo must be a tzinfo object, found {module}.{name}"),
                     ))
                 }
-                _ => TzInfo::Other(v.clone()),
+                _ => Lent::Other(v),
             },
         ))
     }
@@ -470,19 +502,30 @@ impl Time {
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<Time, Error> {
+        let (mut t, other) = Time::lent(obj)?;
+        if let Some(v) = other {
+            t.tzinfo = Some(TzInfo::Other(v.clone()));
+        }
+        Ok(t)
+    }
+
+    /// The time of `obj`, and its tzinfo lent if it is another class's instance (the time's
+    /// own tzinfo is then `None`).
+    pub(crate) fn lent(obj: &Object) -> Result<(Time, Option<&Value>), Error> {
         let args = call_args(obj, TIME)?;
         if let [state, rest @ ..] = args {
             if let Some(b) = state_bytes(state, 6, TIME)? {
                 let tz = match rest {
                     [] => None,
-                    [tz] => TzInfo::from_value(tz, TIME)?,
+                    [tz] => TzInfo::lend(tz, TIME)?,
                     _ => return Err(invalid(TIME, "too many arguments")),
                 };
                 let us = u32::from_be_bytes([0, b[3], b[4], b[5]]);
                 let mut t = Time::checked(b[0] & 0x7f, b[1], b[2], us, TIME)?;
                 t.fold = b[0] & 0x80 != 0;
+                let (tz, other) = split(tz);
                 t.tzinfo = tz;
-                return Ok(t);
+                return Ok((t, other));
             }
         }
         // time(hour=0, minute=0, second=0, microsecond=0, tzinfo=None), positionally.
@@ -502,10 +545,12 @@ impl Time {
         let us = u32::try_from(f[3])
             .map_err(|_| invalid(TIME, format_args!("microsecond {} out of range", f[3])))?;
         let mut t = Time::checked(field(0)?, field(1)?, field(2)?, us, TIME)?;
-        if let Some(tz) = args.get(4) {
-            t.tzinfo = TzInfo::from_value(tz, TIME)?;
-        }
-        Ok(t)
+        let (tz, other) = match args.get(4) {
+            Some(tz) => split(TzInfo::lend(tz, TIME)?),
+            None => (None, None),
+        };
+        t.tzinfo = tz;
+        Ok((t, other))
     }
 }
 
@@ -523,9 +568,19 @@ impl From<Time> for Value {
 impl Display for Time {
     /// `datetime.time(12, 0)`, `datetime.time(0, 0, 0, 1, tzinfo=datetime.timezone.utc, fold=1)`
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        self.write_repr(f, None)
+    }
+}
+
+impl Time {
+    /// The repr, with `other` for the tzinfo if the time has none of its own (see
+    /// [`Time::lent`]).
+    pub(crate) fn write_repr(&self, f: &mut Formatter<'_>, other: Option<&Value>) -> fmt::Result {
         f.write_str("datetime.time(")?;
         self.write_repr_hms(f)?;
         if let Some(tz) = &self.tzinfo {
+            write!(f, ", tzinfo={tz}")?;
+        } else if let Some(tz) = other {
             write!(f, ", tzinfo={tz}")?;
         }
         if self.fold {
@@ -678,21 +733,31 @@ impl DateTime {
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<DateTime, Error> {
+        let (mut dt, other) = DateTime::lent(obj)?;
+        if let Some(v) = other {
+            dt.time.tzinfo = Some(TzInfo::Other(v.clone()));
+        }
+        Ok(dt)
+    }
+
+    /// The datetime of `obj`, and its tzinfo lent if it is another class's instance (the
+    /// datetime's own tzinfo is then `None`).
+    pub(crate) fn lent(obj: &Object) -> Result<(DateTime, Option<&Value>), Error> {
         let args = call_args(obj, DATETIME)?;
         if let [state, rest @ ..] = args {
             if let Some(b) = state_bytes(state, 10, DATETIME)? {
-                let tz = match rest {
+                let (tz, other) = split(match rest {
                     [] => None,
-                    [tz] => TzInfo::from_value(tz, DATETIME)?,
+                    [tz] => TzInfo::lend(tz, DATETIME)?,
                     _ => return Err(invalid(DATETIME, "too many arguments")),
-                };
+                });
                 let year = u16::from_be_bytes([b[0], b[1]]);
                 let date = Date::checked(year, b[2] & 0x7f, b[3], DATETIME)?;
                 let us = u32::from_be_bytes([0, b[7], b[8], b[9]]);
                 let mut time = Time::checked(b[4], b[5], b[6], us, DATETIME)?;
                 time.fold = b[2] & 0x80 != 0;
                 time.tzinfo = tz;
-                return Ok(DateTime { date, time });
+                return Ok((DateTime { date, time }, other));
             }
         }
         // datetime(year, month, day, hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
@@ -725,10 +790,12 @@ impl DateTime {
             .map_err(|_| invalid(DATETIME, format_args!("microsecond {} out of range", f[6])))?;
         let date = Date::checked(year, small(1)?, small(2)?, DATETIME)?;
         let mut time = Time::checked(small(3)?, small(4)?, small(5)?, us, DATETIME)?;
-        if let Some(tz) = args.get(7) {
-            time.tzinfo = TzInfo::from_value(tz, DATETIME)?;
-        }
-        Ok(DateTime { date, time })
+        let (tz, other) = match args.get(7) {
+            Some(tz) => split(TzInfo::lend(tz, DATETIME)?),
+            None => (None, None),
+        };
+        time.tzinfo = tz;
+        Ok((DateTime { date, time }, other))
     }
 }
 
@@ -747,6 +814,14 @@ impl From<DateTime> for Value {
 impl Display for DateTime {
     /// `datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)`
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        self.write_repr(f, None)
+    }
+}
+
+impl DateTime {
+    /// The repr, with `other` for the tzinfo if the datetime has none of its own (see
+    /// [`DateTime::lent`]).
+    pub(crate) fn write_repr(&self, f: &mut Formatter<'_>, other: Option<&Value>) -> fmt::Result {
         let d = &self.date;
         write!(f, "datetime.datetime({}, {}, {}, ", d.year, d.month, d.day)?;
         self.time.write_repr_hms(f)?;
@@ -754,6 +829,8 @@ impl Display for DateTime {
             f.write_str(", fold=1")?;
         }
         if let Some(tz) = &self.time.tzinfo {
+            write!(f, ", tzinfo={tz}")?;
+        } else if let Some(tz) = other {
             write!(f, ", tzinfo={tz}")?;
         }
         f.write_char(')')

@@ -182,7 +182,7 @@ pub(crate) fn repr(obj: &Object, f: &mut Formatter<'_>) -> fmt::Result {
     f.write_str(name)?;
     match args {
         [one] => write!(f, "({one})"),
-        _ => write!(f, "{}", Value::Tuple(args.to_vec())),
+        _ => crate::value::display::write_tuple(f, args),
     }
 }
 

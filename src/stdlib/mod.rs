@@ -175,7 +175,7 @@ mod uuid;
 
 pub(crate) use self::array::list_form as array_list_form;
 pub use self::array::{Array, ArrayItems};
-pub(crate) use self::collections::constructor_items;
+pub(crate) use self::collections::{has_constructor_items, into_constructor_items};
 pub use self::collections::{Counter, DefaultDict, Deque, OrderedDict};
 pub(crate) use self::datetime::{normalize_state, offset_text};
 pub use self::datetime::{Date, DateTime, Time, TimeDelta, TimeZone, TzInfo, ZoneInfo};
@@ -267,18 +267,62 @@ pub(crate) fn natural_is_items(module: &str, name: &str) -> bool {
     module == "array" || (module, name) == ("time", "struct_time")
 }
 
-/// The plain serde form of a scalar-like standard library object (see the module docs);
-/// `None` for anything else, collections included.
-pub(crate) fn natural(obj: &Object) -> Option<Value> {
-    natural_of(Known::of(obj)?)
+/// The plain serde form of a scalar-like standard library object (see the module docs), its
+/// parts moved into it where they are in it whole (a slice's, a `struct_time`'s): a copy of
+/// them at each level of nested objects would cost the size of everything below it, again at
+/// every level. The object back if it has no plain form (a collection, say).
+pub(crate) fn into_natural(mut obj: Box<Object>) -> Result<Value, Box<Object>> {
+    enum Plan {
+        Made(Value),
+        Slice,
+        StructTime,
+        Nothing,
+    }
+    let plan = match Known::of(&obj) {
+        Some(Known::Slice(_)) => Plan::Slice,
+        Some(Known::StructTime(_)) => Plan::StructTime,
+        Some(known) => natural_of(known).map_or(Plan::Nothing, Plan::Made),
+        None => Plan::Nothing,
+    };
+    // Both recognised forms are calls with a tuple of arguments.
+    match (plan, std::mem::replace(&mut obj.args, Value::None)) {
+        (Plan::Made(v), _) => Ok(v),
+        (Plan::Slice, Value::Tuple(args)) => {
+            let n = args.len();
+            let mut args = args.into_iter();
+            let mut next = || args.next().unwrap_or(Value::None);
+            let parts = match n {
+                1 => [Value::None, next(), Value::None],
+                2 => [next(), next(), Value::None],
+                _ => [next(), next(), next()],
+            };
+            Ok(Value::Tuple(parts.into()))
+        }
+        (Plan::StructTime, Value::Tuple(mut args)) => match args.first_mut() {
+            Some(Value::Tuple(fields) | Value::List(fields)) => {
+                let mut fields = std::mem::take(fields);
+                fields.truncate(struct_time::FIELDS.len());
+                Ok(Value::Tuple(fields))
+            }
+            _ => {
+                obj.args = Value::Tuple(args);
+                Err(obj)
+            }
+        },
+        (_, args) => {
+            obj.args = args;
+            Err(obj)
+        }
+    }
 }
 
-/// [`natural`] of an object already recognised.
+/// [`into_natural`] of an object already recognised, made.
 fn natural_of(known: Known<'_>) -> Option<Value> {
     Some(match known {
-        Known::DateTime(x) => Value::Str(x.isoformat()),
+        // Another class's tzinfo adds nothing to isoformat.
+        Known::DateTime(x, _) => Value::Str(x.isoformat()),
         Known::Date(x) => Value::Str(x.isoformat()),
-        Known::Time(x) => Value::Str(x.isoformat()),
+        Known::Time(x, _) => Value::Str(x.isoformat()),
         Known::TimeDelta(x) => Value::Float(x.total_seconds()),
         Known::TimeZone(x) => Value::Str(x.offset_text()),
         Known::ZoneInfo(x) => Value::Str(x.key().to_string()),
@@ -289,7 +333,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::Fraction(x) => Value::Str(format!("{}/{}", x.numerator(), x.denominator())),
         Known::Path(x) => Value::Str(x.as_str().to_string()),
         Known::Range(x) => Value::Tuple(vec![x.start.into(), x.stop.into(), x.step.into()]),
-        Known::Slice(x) => Value::Tuple(vec![x.start, x.stop, x.step]),
+        Known::Slice(parts) => Value::Tuple(parts.into_iter().cloned().collect()),
         Known::BigRange(r) => Value::Tuple(r.into_iter().cloned().collect()),
         Known::BigFraction(n, d) => Value::Str(format!("{n}/{d}")),
         Known::Array(x) => x.natural(),
@@ -299,7 +343,7 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
         Known::IpNetwork(x) => Value::Str(x.python_str()),
         Known::IpInterface(x) => Value::Str(x.python_str()),
         Known::OrderedDict(_)
-        | Known::DefaultDict(_)
+        | Known::DefaultDict(..)
         | Known::Counter(_)
         | Known::Deque(_)
         | Known::Exception(_)
@@ -311,15 +355,65 @@ fn natural_of(known: Known<'_>) -> Option<Value> {
 /// this crate's own get the object itself (see `value/ser.rs`): the plain form of a scalar-like
 /// one (see the module docs), the entries of an `OrderedDict`, `defaultdict` or `Counter`, the
 /// items of a `deque`; `None` for anything else.
-pub(crate) fn foreign_form(obj: &Object) -> Option<Value> {
+pub(crate) fn foreign_form(obj: &Object) -> Option<Foreign<'_>> {
     Some(match Known::of(obj)? {
-        Known::OrderedDict(d) => Value::Dict(d.items),
-        Known::DefaultDict(d) => Value::Dict(d.items),
-        Known::Counter(c) => Value::Dict(c.items),
-        Known::Deque(d) => Value::List(d.items),
-        Known::Namespace(attrs) => Value::Dict(attrs),
-        known => return natural_of(known),
+        Known::OrderedDict(e) | Known::DefaultDict(_, e) | Known::Counter(e) => Foreign::Entries(e),
+        Known::Deque(d) => Foreign::Items(d),
+        Known::Namespace(attrs) => Foreign::Attributes(attrs),
+        Known::Slice(parts) => Foreign::Tuple(parts.to_vec()),
+        Known::StructTime(fields) => Foreign::Tuple(fields.iter().collect()),
+        Known::Pattern(pattern, _) => Foreign::Lent(pattern),
+        known => Foreign::Made(natural_of(known)?),
     })
+}
+
+/// [`foreign_form`]: the parts of the object it holds lent, so that nested objects are
+/// serialized without a copy at each level (see [`into_natural`]).
+pub(crate) enum Foreign<'a> {
+    Made(Value),
+    Lent(&'a Value),
+    Tuple(Vec<&'a Value>),
+    Entries(collections::EntriesRef<'a>),
+    Attributes(Vec<(&'a Value, &'a Value)>),
+    Items(collections::DequeRef<'a>),
+}
+
+impl serde::Serialize for Foreign<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
+        match self {
+            Foreign::Made(v) => v.serialize(s),
+            Foreign::Lent(v) => v.serialize(s),
+            Foreign::Tuple(items) => {
+                let mut t = s.serialize_tuple(items.len())?;
+                for v in items {
+                    t.serialize_element(v)?;
+                }
+                t.end()
+            }
+            Foreign::Entries(e) => {
+                let mut m = s.serialize_map(Some(e.len()))?;
+                for (k, v) in e.iter() {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+            Foreign::Attributes(attrs) => {
+                let mut m = s.serialize_map(Some(attrs.len()))?;
+                for (k, v) in attrs {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+            Foreign::Items(d) => {
+                let mut q = s.serialize_seq(Some(d.len()))?;
+                for v in d.iter() {
+                    q.serialize_element(v)?;
+                }
+                q.end()
+            }
+        }
+    }
 }
 
 /// A standard library type read from its form in another format (see [`foreign_form`]).
@@ -331,9 +425,11 @@ pub(crate) trait FromPlain: Sized {
 
 /// One recognised standard library object.
 enum Known<'a> {
-    DateTime(DateTime),
+    /// A datetime, and its tzinfo lent if it is another class's instance (see
+    /// [`DateTime::lent`]).
+    DateTime(DateTime, Option<&'a Value>),
     Date(Date),
-    Time(Time),
+    Time(Time, Option<&'a Value>),
     TimeDelta(TimeDelta),
     TimeZone(TimeZone),
     ZoneInfo(ZoneInfo),
@@ -343,19 +439,21 @@ enum Known<'a> {
     SafeUuid(SafeUuid),
     Fraction(Fraction),
     Range(Range),
-    Slice(Slice),
+    /// A slice's start, stop and step.
+    Slice([&'a Value; 3]),
     /// A range whose bounds do not fit [`Range`]: start, stop, step.
     BigRange([&'a Value; 3]),
     /// A fraction whose terms do not fit [`Fraction`], in lowest terms as Python keeps it.
     BigFraction(Value, Value),
     Path(PurePath),
-    OrderedDict(OrderedDict),
-    DefaultDict(DefaultDict),
-    Counter(Counter),
-    Deque(Deque),
+    OrderedDict(collections::EntriesRef<'a>),
+    /// A `defaultdict`'s factory and entries.
+    DefaultDict(&'a Value, collections::EntriesRef<'a>),
+    Counter(collections::EntriesRef<'a>),
+    Deque(collections::DequeRef<'a>),
     Exception(&'a Object),
     /// A `types.SimpleNamespace`'s attributes.
-    Namespace(Vec<(Value, Value)>),
+    Namespace(Vec<(&'a Value, &'a Value)>),
     Array(array::View<'a>),
     /// A compiled regular expression's pattern and flags.
     Pattern(&'a Value, i64),
@@ -370,9 +468,15 @@ impl<'a> Known<'a> {
     fn of(obj: &'a Object) -> Option<Known<'a>> {
         let Global { module, name } = &obj.class;
         Some(match (module.as_str(), name.as_str()) {
-            ("datetime", "datetime") => Known::DateTime(DateTime::from_object(obj).ok()?),
+            ("datetime", "datetime") => {
+                let (dt, other) = DateTime::lent(obj).ok()?;
+                Known::DateTime(dt, other)
+            }
             ("datetime", "date") => Known::Date(Date::from_object(obj).ok()?),
-            ("datetime", "time") => Known::Time(Time::from_object(obj).ok()?),
+            ("datetime", "time") => {
+                let (t, other) = Time::lent(obj).ok()?;
+                Known::Time(t, other)
+            }
             ("datetime", "timedelta") => Known::TimeDelta(TimeDelta::from_object(obj).ok()?),
             ("datetime", "timezone") => Known::TimeZone(TimeZone::from_object(obj).ok()?),
             ("zoneinfo", "ZoneInfo._unpickle") => Known::ZoneInfo(ZoneInfo::from_object(obj).ok()?),
@@ -388,21 +492,18 @@ impl<'a> Known<'a> {
                 Ok(x) => Known::Range(x),
                 Err(_) => big_range(obj)?,
             },
-            ("builtins", "slice") => Known::Slice(Slice::from_object(obj).ok()?),
+            ("builtins", "slice") => Known::Slice(Slice::lent(obj).ok()?),
             ("pathlib" | "pathlib._local", _) => Known::Path(PurePath::from_object(obj).ok()?),
             // Their repr() leaves out instance attributes.
             ("collections", "OrderedDict") => {
-                Known::OrderedDict(collections::for_repr(obj, OrderedDict::from_object)?)
+                Known::OrderedDict(collections::ordered_dict_ref(obj, true).ok()?)
             }
             ("collections", "defaultdict") => {
-                Known::DefaultDict(collections::for_repr(obj, DefaultDict::from_object)?)
+                let (factory, entries) = collections::default_dict_ref(obj, true).ok()?;
+                Known::DefaultDict(factory, entries)
             }
-            ("collections", "Counter") => {
-                Known::Counter(collections::for_repr(obj, Counter::from_object)?)
-            }
-            ("collections", "deque") => {
-                Known::Deque(collections::for_repr(obj, Deque::from_object)?)
-            }
+            ("collections", "Counter") => Known::Counter(collections::counter_ref(obj, true).ok()?),
+            ("collections", "deque") => Known::Deque(collections::deque_ref(obj, true).ok()?),
             ("builtins", n) if exception::is_exception(n) => {
                 exception::check(obj)?;
                 Known::Exception(obj)
@@ -429,9 +530,9 @@ impl<'a> Known<'a> {
 
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Known::DateTime(x) => fmt::Display::fmt(x, f),
+            Known::DateTime(x, other) => x.write_repr(f, *other),
             Known::Date(x) => fmt::Display::fmt(x, f),
-            Known::Time(x) => fmt::Display::fmt(x, f),
+            Known::Time(x, other) => x.write_repr(f, *other),
             Known::TimeDelta(x) => fmt::Display::fmt(x, f),
             Known::TimeZone(x) => fmt::Display::fmt(x, f),
             Known::ZoneInfo(x) => fmt::Display::fmt(x, f),
@@ -441,17 +542,17 @@ impl<'a> Known<'a> {
             Known::SafeUuid(x) => fmt::Display::fmt(x, f),
             Known::Fraction(x) => fmt::Display::fmt(x, f),
             Known::Range(x) => fmt::Display::fmt(x, f),
-            Known::Slice(x) => fmt::Display::fmt(x, f),
+            Known::Slice([start, stop, step]) => write!(f, "slice({start}, {stop}, {step})"),
             Known::BigRange([start, stop, step]) => match step {
                 Value::Int(1) => write!(f, "range({start}, {stop})"),
                 _ => write!(f, "range({start}, {stop}, {step})"),
             },
             Known::BigFraction(n, d) => write!(f, "Fraction({n}, {d})"),
             Known::Path(x) => fmt::Display::fmt(x, f),
-            Known::OrderedDict(x) => fmt::Display::fmt(x, f),
-            Known::DefaultDict(x) => fmt::Display::fmt(x, f),
-            Known::Counter(x) => fmt::Display::fmt(x, f),
-            Known::Deque(x) => fmt::Display::fmt(x, f),
+            Known::OrderedDict(e) => collections::write_ordered_dict(f, e.iter()),
+            Known::DefaultDict(factory, e) => collections::write_default_dict(f, factory, e.iter()),
+            Known::Counter(e) => collections::write_counter(f, e.iter()),
+            Known::Deque(d) => collections::write_deque(f, d.iter(), d.maxlen()),
             Known::Exception(o) => exception::repr(o, f),
             Known::Namespace(attrs) => namespace::repr(attrs, f),
             Known::Array(x) => fmt::Display::fmt(x, f),
@@ -702,7 +803,7 @@ pub(crate) use via_value;
 mod tests {
     use super::*;
 
-    /// `natural` and `repr` against CPython, for every fixture of python_fixtures/stdlib.py.
+    /// `into_natural` and `repr` against CPython, for every fixture of python_fixtures/stdlib.py.
     #[test]
     fn natural_forms_match_cpython() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python_fixtures/stdlib/");
@@ -717,8 +818,8 @@ mod tests {
             rest = &rest[7 + n + len..];
             let line: Vec<&str> = lines.next().unwrap().split('\t').collect();
             let v: Value = crate::from_slice(pickle).unwrap();
-            let got = match &v {
-                Value::Object(o) => natural(o).map(|n| n.to_string()),
+            let got = match v {
+                Value::Object(o) => into_natural(o).ok().map(|n| n.to_string()),
                 _ => None,
             };
             assert_eq!(
@@ -776,6 +877,6 @@ mod tests {
         o.args = Value::Tuple(vec![Value::Str("1.5".into())]);
         assert_eq!(Value::Object(Box::new(o)).to_string(), "Decimal('1.5')");
         let other = call_object("mymod", "Decimal", vec![]);
-        assert!(natural(&other).is_none());
+        assert!(into_natural(Box::new(other)).is_err());
     }
 }

@@ -11,8 +11,8 @@ use crate::value::{Made, Object, Value};
 /// The attributes of `obj` if it is a namespace CPython loads: called (or made by `__new__`)
 /// with no arguments, then any BUILDs of a dict, `None`, or a `(dict, slot dict)` pair, each
 /// setting its attributes in turn (a name set again keeps its place and takes the new value,
-/// as a dict's update does).
-pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(Value, Value)>> {
+/// as a dict's update does). Lent: a namespace inside another is printed without a copy.
+pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(&'o Value, &'o Value)>> {
     let plain = matches!(obj.made, Made::Call | Made::New)
         && obj.kwargs.is_none()
         && obj.list_items.is_empty()
@@ -21,7 +21,7 @@ pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(Value, Value)>> {
     if !plain {
         return None;
     }
-    let mut attrs: Vec<(Value, Value)> = Vec::new();
+    let mut attrs: Vec<(&Value, &Value)> = Vec::new();
     // Where each name is in `attrs`: a namespace of many attributes is merged in linear time.
     let mut at: HashMap<&Value, usize> = HashMap::new();
     let mut set = |entries: &'o [(Value, Value)], names_only: bool| {
@@ -30,10 +30,10 @@ pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(Value, Value)>> {
                 return None;
             }
             match at.entry(key) {
-                Entry::Occupied(i) => attrs[*i.get()].1 = value.clone(),
+                Entry::Occupied(i) => attrs[*i.get()].1 = value,
                 Entry::Vacant(slot) => {
                     slot.insert(attrs.len());
-                    attrs.push((key.clone(), value.clone()));
+                    attrs.push((key, value));
                 }
             }
         }
@@ -66,7 +66,7 @@ pub(crate) fn attributes<'o>(obj: &'o Object) -> Option<Vec<(Value, Value)>> {
 
 /// `namespace(a=1, b='x')`, as CPython prints it: each attribute whose name is a non-empty str,
 /// the name as it is (not quoted), in the dict's order.
-pub(crate) fn repr(attrs: &[(Value, Value)], f: &mut Formatter<'_>) -> fmt::Result {
+pub(crate) fn repr(attrs: &[(&Value, &Value)], f: &mut Formatter<'_>) -> fmt::Result {
     f.write_str("namespace(")?;
     let mut first = true;
     for (key, value) in attrs {

@@ -127,14 +127,19 @@ impl Slice {
     }
 
     pub(crate) fn from_object(obj: &Object) -> Result<Slice, Error> {
-        let args = call_args(obj, SLICE)?;
-        let (start, stop, step) = match args {
-            [stop] => (Value::None, stop.clone(), Value::None),
-            [start, stop] => (start.clone(), stop.clone(), Value::None),
-            [start, stop, step] => (start.clone(), stop.clone(), step.clone()),
-            _ => return Err(invalid(SLICE, "expected (start, stop, step)")),
-        };
+        let [start, stop, step] = Slice::lent(obj)?.map(Value::clone);
         Ok(Slice { start, stop, step })
+    }
+
+    /// A `slice`'s start, stop and step, lent (`None` for those it was not given).
+    pub(crate) fn lent(obj: &Object) -> Result<[&Value; 3], Error> {
+        static NONE: Value = Value::None;
+        Ok(match call_args(obj, SLICE)? {
+            [stop] => [&NONE, stop, &NONE],
+            [start, stop] => [start, stop, &NONE],
+            [start, stop, step] => [start, stop, step],
+            _ => return Err(invalid(SLICE, "expected (start, stop, step)")),
+        })
     }
 }
 

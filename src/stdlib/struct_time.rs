@@ -8,7 +8,7 @@ use std::fmt::{self, Formatter};
 use crate::value::{Object, Value};
 
 /// The fields `repr()` shows, in order: the nine a struct_time is a sequence of.
-const FIELDS: [&str; 9] = [
+pub(crate) const FIELDS: [&str; 9] = [
     "tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst",
 ];
 

@@ -1000,16 +1000,20 @@ fn plain_argument(o: &Object) -> Option<&Value> {
 /// The part of an object that answers a request, by `class::bridge`'s rules (the same as when
 /// reading a pickle, without a class registry): a map of attributes, a tuple of arguments, ...
 fn object_part(o: Object, want: Want) -> Result<Value> {
-    if let Some(items) = crate::stdlib::constructor_items(&o) {
+    if crate::stdlib::has_constructor_items(&o) {
         // Python 2's `OrderedDict([[k, v], ...])`, `deque([...])`: the items, whatever is
         // asked for.
-        return items;
+        return crate::stdlib::into_constructor_items(o);
     }
-    if want == Want::Any && crate::stdlib::is_allowed(&o.class.module, &o.class.name) {
-        if let Some(v) = crate::stdlib::natural(&o) {
-            return Ok(v);
-        }
-    }
+    // Parts are moved, never copied: a copy at each level of nested objects would cost the
+    // size of everything below it, again at every level.
+    let o = match want == Want::Any && crate::stdlib::is_allowed(&o.class.module, &o.class.name) {
+        true => match crate::stdlib::into_natural(Box::new(o)) {
+            Ok(v) => return Ok(v),
+            Err(o) => *o,
+        },
+        false => o,
+    };
     if want == Want::Any {
         if let Some(v) = crate::numpy::natural(&o) {
             return Ok(v);

@@ -211,25 +211,67 @@ impl Display for Object {
         }
         if !self.list_items.is_empty() {
             sep(f)?;
-            write!(f, "__items__={}", Value::List(self.list_items.clone()))?;
+            f.write_str("__items__=")?;
+            write_list(f, &self.list_items)?;
         }
         if !self.dict_items.is_empty() {
             sep(f)?;
-            write!(f, "__dict_items__={}", Value::Dict(self.dict_items.clone()))?;
+            f.write_str("__dict_items__=")?;
+            write_dict(f, self.dict_items.iter().map(|(k, v)| (k, v)))?;
         }
         f.write_char(')')
     }
 }
 
-fn write_seq(f: &mut Formatter<'_>, items: &[Value], open: &str, close: &str) -> fmt::Result {
+// The reprs of containers are written from borrowed items, never by making a `Value` of
+// them to print: a copy at each level of nested objects would cost the size of everything
+// below it, again at every level.
+
+fn write_seq<'a>(
+    f: &mut Formatter<'_>,
+    items: impl IntoIterator<Item = &'a Value>,
+    open: &str,
+    close: &str,
+) -> fmt::Result {
     f.write_str(open)?;
-    for (i, v) in items.iter().enumerate() {
+    for (i, v) in items.into_iter().enumerate() {
         if i > 0 {
             f.write_str(", ")?;
         }
         Display::fmt(v, f)?;
     }
     f.write_str(close)
+}
+
+/// `repr()` of a list of `items`.
+pub(crate) fn write_list<'a>(
+    f: &mut Formatter<'_>,
+    items: impl IntoIterator<Item = &'a Value>,
+) -> fmt::Result {
+    write_seq(f, items, "[", "]")
+}
+
+/// `repr()` of a tuple of `items`.
+pub(crate) fn write_tuple(f: &mut Formatter<'_>, items: &[Value]) -> fmt::Result {
+    match items.len() {
+        1 => write_seq(f, items, "(", ",)"),
+        _ => write_seq(f, items, "(", ")"),
+    }
+}
+
+/// `repr()` of a dict of `entries`.
+pub(crate) fn write_dict<'a>(
+    f: &mut Formatter<'_>,
+    entries: impl IntoIterator<Item = (&'a Value, &'a Value)>,
+) -> fmt::Result {
+    f.write_char('{')?;
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{k}: {v}")?;
+    }
+    f.write_char('}')
 }
 
 impl Display for Value {
@@ -250,23 +292,13 @@ impl Display for Value {
                 write_bytes_repr(f, b, true)?;
                 f.write_char(')')
             }
-            Value::List(v) => write_seq(f, v, "[", "]"),
-            Value::Tuple(v) if v.len() == 1 => write_seq(f, v, "(", ",)"),
-            Value::Tuple(v) => write_seq(f, v, "(", ")"),
+            Value::List(v) => write_list(f, v),
+            Value::Tuple(v) => write_tuple(f, v),
             Value::Set(v) if v.is_empty() => f.write_str("set()"),
             Value::Set(v) => write_seq(f, v, "{", "}"),
             Value::FrozenSet(v) if v.is_empty() => f.write_str("frozenset()"),
             Value::FrozenSet(v) => write_seq(f, v, "frozenset({", "})"),
-            Value::Dict(d) => {
-                f.write_char('{')?;
-                for (i, (k, v)) in d.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{k}: {v}")?;
-                }
-                f.write_char('}')
-            }
+            Value::Dict(d) => write_dict(f, d.iter().map(|(k, v)| (k, v))),
             Value::Global(g) => write!(f, "{g}"),
             Value::Object(o) => match crate::stdlib::repr(o, f) {
                 Some(r) => r,

@@ -182,9 +182,10 @@ struct Payload<'a>(&'a Object);
 impl Serialize for Payload<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         if !OBJECT_WANTED.with(|w| w.replace(false)) && !is_serde_buffer::<S>() {
-            let plain =
-                crate::stdlib::foreign_form(self.0).or_else(|| crate::numpy::natural(self.0));
-            if let Some(plain) = plain {
+            if let Some(form) = crate::stdlib::foreign_form(self.0) {
+                return form.serialize(s);
+            }
+            if let Some(plain) = crate::numpy::natural(self.0) {
                 return plain.serialize(s);
             }
         }

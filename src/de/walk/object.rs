@@ -396,7 +396,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// Whether the object is a collection whose constructor got items (see
-    /// `stdlib::constructor_items`), told from the arena without building anything.
+    /// `stdlib::has_constructor_items`), told from the arena without building anything.
     fn items_in_constructor(&self, id: Id) -> bool {
         let (module, name) = self.class_of(id);
         if module != "collections" {
@@ -415,7 +415,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
     }
 
     /// The natural form of the standard library object at this node, if it has one (see
-    /// `stdlib::natural`); an array's items made again for a later reference are charged to
+    /// `stdlib::into_natural`); an array's items made again for a later reference are charged to
     /// the bytes budget before they are made.
     fn stdlib_natural(&mut self) -> Result<Option<Value>> {
         let node = self.node;
@@ -432,7 +432,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        Ok(crate::stdlib::natural(&obj))
+        Ok(crate::stdlib::into_natural(obj).ok())
     }
 
     /// Visit the part of the object that [`choose`] picks for `want`.
@@ -444,8 +444,9 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             // asked for.
             let node = self.node;
             if let Value::Object(o) = self.w.build(*node)? {
-                if let Some(items) = crate::stdlib::constructor_items(&o) {
-                    return at(node, de::Deserializer::deserialize_any(items?, visitor));
+                if crate::stdlib::has_constructor_items(&o) {
+                    let items = crate::stdlib::into_constructor_items(*o)?;
+                    return at(node, de::Deserializer::deserialize_any(items, visitor));
                 }
             }
         }

@@ -113,6 +113,9 @@ fn to_value_refuses_unhashable_keys_and_set_elements_as_the_writer_does() {
         assert!(pypickle::to_vec(v).is_err());
     }
     both(&HashMap::from([(vec![1], 2)]));
+    // A `Vec<u8>` key is a sequence too: the error says how to write bytes.
+    let e = pypickle::to_vec(&HashMap::from([(vec![1u8], 2)])).unwrap_err();
+    assert!(e.to_string().contains("serde_bytes::ByteBuf"), "{e}");
     both(&BTreeMap::from([(Key { a: 1 }, 1)]));
     both(&BTreeMap::from([((1, vec![2]), 1)]));
     both(&BTreeMap::from([(BTreeMap::from([(1, 2)]), 1)]));

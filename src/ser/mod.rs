@@ -859,7 +859,8 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
 pub(crate) fn tuple_hint(what: &str) -> &'static str {
     if what.starts_with("a sequence") {
         " (a Rust tuple or array is written as a tuple, which it can hash; so is a `Vec` field \
-         with `pypickle::with::tuple`)"
+         with `pypickle::with::tuple`; bytes are hashable too: a `Vec<u8>` meant as bytes is \
+         written so as `serde_bytes::ByteBuf`, or with `#[serde(with = \"serde_bytes\")]`)"
     } else {
         ""
     }

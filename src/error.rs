@@ -240,6 +240,13 @@ const LATER_PICKLE_MEMO: &str =
     pickle.Unpickler does; or the writer can call the Pickler's clear_memo() after each dump, \
     or use pickle.dump)";
 
+/// [`LATER_PICKLE_MEMO`] for `scan`, which follows each pickle on its own.
+const LATER_PICKLE_MEMO_SCANNED: &str =
+    ": a pickle after the first of a stream refers to the memo of those \
+    before it when one pickle.Pickler wrote them all; scan follows each pickle on its own, as \
+    repeated pickle.load reads them, so it cannot follow what this one fetches from an earlier \
+    one's memo (a reused pickle.Unpickler would), and stops here";
+
 /// What a limit's message adds: for the one that plain data can meet, what it counts and how a
 /// caller who trusts the pickle lets it through.
 fn limit_hint(which: Limit) -> &'static str {
@@ -275,9 +282,17 @@ pub(crate) enum ErrorCode {
     #[error("no MARK on the stack")]
     NoMark,
     /// `later`: in a pickle after the first of a stream, which may have been written to share
-    /// the memo of those before it.
-    #[error("memo key {key} not found{}", if *later { LATER_PICKLE_MEMO } else { "" })]
-    MemoMissing { key: u64, later: bool },
+    /// the memo of those before it; `scanned`: met by `scan`, which has no option to share it.
+    #[error("memo key {key} not found{}", match (*later, *scanned) {
+        (false, _) => "",
+        (true, false) => LATER_PICKLE_MEMO,
+        (true, true) => LATER_PICKLE_MEMO_SCANNED,
+    })]
+    MemoMissing {
+        key: u64,
+        later: bool,
+        scanned: bool,
+    },
     #[error("unsupported pickle protocol {0} (this crate reads 0 to 5)")]
     Protocol(u64),
     #[error("global {module}.{name} is refused: {why}")]
@@ -878,6 +893,7 @@ mod tests {
             ErrorCode::MemoMissing {
                 key: 5,
                 later: false,
+                scanned: false,
             },
             30,
             opcode::BINGET,

@@ -1131,6 +1131,13 @@ fn from_json_reads_hand_written_json_and_refuses_globals_unless_asked() {
     // pickle names it, and the reader and scan refuse it as ever.
     let out = run_with(&["from-json", "--objects", "-"], evil.as_bytes());
     assert_eq!(code(&out), 2);
+    // Named as the JSON has it, with no offset in a pickle that is never written.
+    let err = stderr(&out);
+    assert!(
+        err.contains("global os.system is refused") && !err.contains("offset"),
+        "{err}"
+    );
+    assert!(err.contains("hint: --allow os:system writes it"), "{err}");
     let out = run_with(
         &["from-json", "--objects", "--allow", "os.system", "-"],
         evil.as_bytes(),

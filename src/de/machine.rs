@@ -841,6 +841,7 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             None => Err(err(ErrorCode::MemoMissing {
                 key: id,
                 later: false,
+                scanned: false,
             })),
         }
     }

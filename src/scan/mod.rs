@@ -1068,6 +1068,7 @@ impl<'a> Scanner<'a> {
                 Error::new(ErrorCode::MemoMissing {
                     key: id,
                     later: self.report.pickles > 0,
+                    scanned: true,
                 })
             })?;
         self.st.stack.push(s);

@@ -97,8 +97,21 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         let pickle = pypickle::to_vec_with(&v, &ser_opts)
             .map_err(|e| Failure::of(&input, format_args!("{at}cannot pickle: {e}")))?;
         if args.objects {
-            refuse_dangerous(&pickle, &args.allow)
-                .map_err(|(e, hint)| Failure::of(&input, format_args!("{at}{e}")).hint(hint))?;
+            refuse_dangerous(&pickle, &args.allow).map_err(|(e, hint)| {
+                // Named as the JSON names it: the pickle the error's offset is in is never
+                // written.
+                let f = match e.refused_global() {
+                    Some((module, name)) => Failure::of(
+                        &input,
+                        format_args!(
+                            "{at}global {module}.{name} is refused: it can run code or reach \
+                             the system"
+                        ),
+                    ),
+                    None => Failure::of(&input, format_args!("{at}{e}")),
+                };
+                f.hint(hint)
+            })?;
         }
         pickles.extend_from_slice(&pickle);
     }

@@ -263,6 +263,21 @@ impl Value {
         }
     }
 
+    /// The integer as `u64`, if this is a non-negative int (or bool) that fits: past
+    /// `i64::MAX` it is a [`Value::BigInt`].
+    ///
+    /// ```
+    /// use pypickle::Value;
+    /// let big: Value = pypickle::from_slice(b"\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\x00.")?;
+    /// assert_eq!(big.as_u64(), Some(u64::MAX));
+    /// assert_eq!(big.as_i64(), None);
+    /// assert_eq!(Value::from(-1).as_u64(), None);
+    /// # Ok::<(), pypickle::Error>(())
+    /// ```
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_i128().and_then(|i| u64::try_from(i).ok())
+    }
+
     /// The integer as `i128`, if this is an int that fits.
     pub fn as_i128(&self) -> Option<i128> {
         match self {
@@ -331,8 +346,49 @@ impl Value {
     /// let dict = Value::Dict(vec![("a".into(), 1.into())]);
     /// assert_eq!(dict.get("a"), Some(&Value::from(1)));
     /// ```
+    ///
+    /// A dict keeps its entries in order, as a `Vec`, so each lookup scans them: for many
+    /// lookups in a large dict, index it once.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use pypickle::Value;
+    /// let dict = Value::Dict((0..1000).map(|i| (format!("k{i}").into(), i.into())).collect());
+    /// // Later entries of a repeated key win, as in Python.
+    /// let index: HashMap<&Value, &Value> = dict.as_dict().unwrap().iter().map(|(k, v)| (k, v)).collect();
+    /// assert_eq!(index[&Value::from("k999")], &Value::from(999));
+    /// ```
     pub fn get<K: Into<Value>>(&self, key: K) -> Option<&Value> {
         self.get_ref(&key.into())
+    }
+
+    /// [`Value::get`] for changing the value in place: the value under `key` of a dict (the
+    /// last entry of it), or the item at position `key` of a list or tuple. (An [`Object`]'s
+    /// items are its public fields.)
+    ///
+    /// ```
+    /// use pypickle::Value;
+    /// let mut dict = Value::Dict(vec![("n".into(), 1.into())]);
+    /// if let Some(n) = dict.get_mut("n") {
+    ///     *n = Value::from(2);
+    /// }
+    /// assert_eq!(dict.to_string(), "{'n': 2}");
+    /// ```
+    pub fn get_mut<K: Into<Value>>(&mut self, key: K) -> Option<&mut Value> {
+        let key = key.into();
+        match self {
+            Value::Dict(entries) => entries
+                .iter_mut()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v),
+            Value::List(items) | Value::Tuple(items) => match key {
+                Value::Int(i) => items.get_mut(usize::try_from(i).ok()?),
+                Value::Bool(b) => items.get_mut(usize::from(b)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// [`Value::get`] of a borrowed key.

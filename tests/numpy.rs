@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pypickle::numpy::{DKind, NdArray, NdArrayView, Order};
+use pypickle::numpy::{ByteOrder, DKind, DType, NdArray, NdArrayView, Order};
 use pypickle::{DeOptions, SerOptions, Value};
 
 mod py_common;
@@ -324,6 +324,40 @@ fn typed_access() {
             .collect::<Vec<_>>()
     );
     assert_eq!(read("scalar_i4.p0.pkl").to_vec::<i32>().unwrap(), [-7]);
+    // Complex numbers as [real, imaginary], in either byte order.
+    assert_eq!(
+        read("c16.p4.pkl").to_vec::<[f64; 2]>().unwrap(),
+        [[1.5, -2.0], [0.0, 0.0]]
+    );
+    assert_eq!(
+        read("c8.p2.pkl").to_vec::<[f32; 2]>().unwrap(),
+        [[1.0, 2.0]]
+    );
+    assert!(read("c8.p2.pkl").to_vec::<[f64; 2]>().is_err());
+    assert!(read("c16.p4.pkl").to_vec::<f64>().is_err());
+    let be = NdArray::from_bytes(
+        DType::new(DKind::Complex, 16, ByteOrder::Big),
+        vec![1],
+        Order::C,
+        [0.25f64, -4.0]
+            .iter()
+            .flat_map(|x| x.to_be_bytes())
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(be.to_vec::<[f64; 2]>().unwrap(), [[0.25, -4.0]]);
+    let written = NdArray::from_vec(vec![1], vec![[0.25f64, -4.0]]).unwrap();
+    assert_eq!(written.dtype().to_string(), "<c16");
+    assert_eq!(written.to_vec::<[f64; 2]>().unwrap(), [[0.25, -4.0]]);
+    // datetime64 and timedelta64 as the counts of their units, and nothing narrower.
+    // numpy.array(['2026-11-23T12:00'], dtype='<M8[ns]').view('i8')
+    let dt = read("datetime_ns.p5.pkl");
+    assert_eq!(dt.dtype().unit.as_deref(), Some("ns"));
+    assert_eq!(dt.to_vec::<i64>().unwrap(), [1_795_435_200_000_000_000]);
+    assert!(dt.to_vec::<u64>().is_err() && dt.to_vec::<f64>().is_err());
+    let td = read("timedelta_10ms.p3.pkl");
+    assert_eq!(td.dtype().unit.as_deref(), Some("10ms"));
+    assert_eq!(td.to_vec::<i64>().unwrap(), [5, -5]);
     assert_eq!(read("zero_d.p5.pkl").shape(), &[] as &[usize]);
     let s = read("structured.p4.pkl");
     let fields: Vec<(String, String, usize)> = s

@@ -58,7 +58,10 @@ enum Data {
     Objects(Vec<Value>),
 }
 
-/// A Rust type an array's elements can be read as: the numeric types and `bool`.
+/// A Rust type an array's elements can be read as: the numeric types and `bool`; `[f32; 2]`
+/// and `[f64; 2]` for complex numbers (`c8`, `c16`: real part, imaginary part); `i64` also
+/// reads `datetime64` and `timedelta64` elements, as the counts of their dtype's
+/// [`unit`](DType::unit) they are (`NaT` is `i64::MIN`).
 pub trait Element: Copy + sealed::Sealed + 'static {
     /// The dtype kind this type reads.
     const KIND: DKind;
@@ -97,6 +100,31 @@ macro_rules! element {
 
 element!(i8 => Int, i16 => Int, i32 => Int, i64 => Int, u8 => UInt, u16 => UInt, u32 => UInt,
          u64 => UInt, f32 => Float, f64 => Float);
+
+/// Complex numbers: their two parts, each in the array's byte order.
+macro_rules! complex_element {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for [$t; 2] {}
+        impl Element for [$t; 2] {
+            const KIND: DKind = DKind::Complex;
+            const SIZE: usize = 2 * std::mem::size_of::<$t>();
+            fn from_le(b: &[u8]) -> Self {
+                let (re, im) = b.split_at(Self::SIZE / 2);
+                [<$t>::from_le(re), <$t>::from_le(im)]
+            }
+            fn from_be(b: &[u8]) -> Self {
+                let (re, im) = b.split_at(Self::SIZE / 2);
+                [<$t>::from_be(re), <$t>::from_be(im)]
+            }
+            fn put_le(self, out: &mut Vec<u8>) {
+                self[0].put_le(out);
+                self[1].put_le(out);
+            }
+        }
+    )*};
+}
+
+complex_element!(f32, f64);
 
 impl sealed::Sealed for bool {}
 impl Element for bool {
@@ -877,7 +905,11 @@ struct Elements<'b> {
 
 impl<'b> Elements<'b> {
     fn check_type<T: Element>(&self) -> Result<&'b [u8], Error> {
-        if self.dtype.kind != T::KIND || self.dtype.itemsize != T::SIZE {
+        // A datetime64 or timedelta64 is an int64 count of its unit.
+        let kind_fits = self.dtype.kind == T::KIND
+            || T::KIND == DKind::Int
+                && matches!(self.dtype.kind, DKind::DateTime | DKind::TimeDelta);
+        if !kind_fits || self.dtype.itemsize != T::SIZE {
             return Err(invalid(
                 WHAT,
                 format!(

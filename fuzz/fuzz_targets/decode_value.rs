@@ -1,7 +1,8 @@
 //! `from_slice::<Value>` with the default options and in record mode.
 //!
 //! Asserts: any result is `Ok` or an `Err` whose offset lies in the input; an `Ok` value prints
-//! (`Display`, `Debug`) and re-encodes at every protocol without panicking; the default options
+//! (`Display`, `Debug`), goes into another format (`serde_json`, directly and through
+//! `from_value`) and re-encodes at every protocol without panicking; the default options
 //! are never more permissive than record mode (an `Ok` there is the same value in record mode,
 //! unless it has more values than record mode's smaller `max_expansion` allows);
 //! a decoded value names no global the policy refuses (default: only safe ones; record mode:
@@ -27,6 +28,10 @@ fn decode(data: &[u8], opts: &DeOptions, worst: Verdict) -> Option<Value> {
     };
     let _ = v.to_string();
     let _ = format!("{v:?}");
+    // Into another format, and through `from_value` into another format's value: the plain
+    // forms of standard library objects.
+    let _ = serde_json::to_string(&v);
+    let _ = pypickle::from_value::<serde_json::Value>(v.clone());
     for proto in 0..=5 {
         let _ = pypickle::to_vec_with(&v, &SerOptions::new().protocol(proto));
     }

@@ -26,9 +26,8 @@ use crate::value::Value;
 ///
 /// Types are named by their serde name (the struct or enum name unless `#[serde(rename)]`),
 /// which [`class`](Self::class) reads from the type itself, and told apart by that alone:
-/// any struct of a registered type's name is written as its class. One that writes none of
-/// the registered type's fields is refused; give a registered type a name no other type has
-/// (`#[serde(rename = "geo.Point")]`). Registering a type again for the
+/// any struct of a registered type's name is written as its class, so give a registered type
+/// a name no other type has (`#[serde(rename = "geo.Point")]`). Registering a type again for the
 /// same class (`class`, then `slots_class`) replaces the earlier registration. Cloning a
 /// registry is cheap.
 ///
@@ -81,11 +80,9 @@ pub(crate) struct Entry {
     pub qualname: String,
     /// How a struct's fields are written as the instance's state.
     pub state: StateForm,
-    /// A struct's fields, in order, as its `Deserialize` names them, aliases too, and how
-    /// many fields it has, if its `Deserialize` says. For [`StateForm::Fields`] the fields
-    /// written must come in this order, as many as it has; for the others, a struct of this
-    /// serde name that writes none of these is another Rust type (see
-    /// `MapWriter::check_field`). Empty for a type registered by name alone.
+    /// For [`StateForm::Fields`]: the struct's fields, in order, as its `Deserialize` names
+    /// them, aliases too (the fields written must come in this order), and how many fields
+    /// it has, if its `Deserialize` says (as many must be written).
     pub fields: &'static [&'static str],
     pub field_count: Option<usize>,
     /// A newtype struct whose content is the instance itself: a subclass of `dict` or `list`,
@@ -287,8 +284,7 @@ impl ClassRegistry {
     /// with a `#[serde(flatten)]` field is not one in this sense: serde reads and writes it as
     /// a map, without its name, so nothing could tell its instances from a dict.
     pub fn class<T: Deserialize<'static>>(self, python: &str) -> Self {
-        let (found, fields, count) = probe_all::<T>();
-        let name = match found {
+        let name = match probe::<T>() {
             Some((name, Shape::Struct | Shape::TupleStruct | Shape::Newtype)) => name,
             Some((_, Shape::Enum(_))) => panic!(
                 "ClassRegistry::class: {} is an enum: register a Python Enum class for it with \
@@ -306,10 +302,7 @@ impl ClassRegistry {
                 std::any::type_name::<T>()
             ),
         };
-        self.class_named(name, python).last(|e| {
-            e.fields = fields;
-            e.field_count = count;
-        })
+        self.class_named(name, python)
     }
 
     /// [`class`](Self::class) for a frozen `@dataclass(frozen=True)` without `slots=True`:

@@ -368,9 +368,6 @@ const FIELDS: usize = 256;
 /// The [`INSTANCE`]'s class is called with its fields, `cls(*fields)` (REDUCE), in place of
 /// `cls.__new__(cls, *fields)`.
 const CALLED: usize = 512;
-/// An [`INSTANCE`] whose field names are checked against the registered type's (see
-/// [`MapWriter::check_field`]).
-const CHECKED: usize = 1024;
 
 impl<'a, W: Write, const P45: bool> SeqWriter<'a, W, P45> {
     #[inline(always)]
@@ -785,16 +782,7 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         class: &crate::class::Entry,
         len: usize,
     ) -> Result<Self> {
-        let mut flags = Self::instance_head(ser, class)?;
-        if flags & FIELDS == 0 && !class.fields.is_empty() {
-            flags |= CHECKED;
-            ser.checks.push(super::FieldCheck {
-                rust: class.rust,
-                fields: class.fields,
-                known: false,
-                unknown: None,
-            });
-        }
+        let flags = Self::instance_head(ser, class)?;
         let mut w = Self::new(ser, Some(len))?;
         w.flags = flags;
         if !P45 && flags & FIELDS != 0 {
@@ -949,9 +937,6 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
             self.batch = Self::field_value(&mut *self.ser, self.batch, key, v)?;
             return Ok(());
         }
-        if self.flags & CHECKED != 0 {
-            Self::check_field(&mut *self.ser, key);
-        }
         let ser = &mut *self.ser;
         match (ser.memo.get_field(key, self.batch.total), ser.out.room()) {
             // The key's save boundary passed, and its BINGET is ready.
@@ -1040,9 +1025,6 @@ impl<'a, W: Write, const P45: bool> MapWriter<'a, W, P45> {
         }
         if self.flags & INSTANCE != 0 {
             let ser = &mut *self.ser;
-            if self.flags & CHECKED != 0 {
-                Self::end_checked(ser)?;
-            }
             // No fields: CPython writes an instance with an empty __dict__, or no slot set,
             // without a state.
             if self.batch.total == 0
@@ -1093,57 +1075,6 @@ impl<W: Write, const P45: bool> MapWriter<'_, W, P45> {
             ser.out.buf.push(BUILD);
         }
         ser.close()
-    }
-
-    /// Note a field of an instance of a registered struct: one the registered type reads, or
-    /// the first that it does not.
-    ///
-    /// Types are told apart by their serde names alone, so a struct of the registered type's
-    /// name is written as its class whatever type it is. Another type of that name (`Point`
-    /// in two modules, `Wrapper<A>` and `Wrapper<B>`) whose fields are none of the registered
-    /// type's is refused at its end (see [`MapWriter::end_checked`]): Python would get an
-    /// instance of the class with none of its attributes. One field in common lets it pass:
-    /// a registered struct may write fields it does not read (`skip_deserializing`).
-    #[cold]
-    #[inline(never)]
-    fn check_field(ser: &mut Serializer<W, P45>, key: &'static str) {
-        if let Some(c) = ser.checks.last_mut() {
-            if c.fields.contains(&key) {
-                c.known = true;
-            } else if c.unknown.is_none() {
-                c.unknown = Some(key);
-            }
-        }
-    }
-
-    /// The end of a [`CHECKED`] instance's fields: an error if none of them is the
-    /// registered type's (see [`MapWriter::check_field`]).
-    #[cold]
-    #[inline(never)]
-    fn end_checked(ser: &mut Serializer<W, P45>) -> Result<()> {
-        match ser.checks.pop() {
-            Some(super::FieldCheck {
-                rust,
-                fields,
-                known: false,
-                unknown: Some(field),
-            }) => {
-                let class = ser
-                    .struct_class(rust)
-                    .map(|e| format!("{}.{}", e.module, e.qualname))
-                    .unwrap_or_default();
-                let e = unserializable(format!(
-                    "a struct named `{rust}` was written as an instance of {class}, the class \
-                     registered for that serde name, but its field `{field}` is not one of the \
-                     registered type's ({}), nor is any other it wrote: two Rust types share \
-                     the serde name `{rust}`, and the registry tells types apart by that name \
-                     alone; give one of them another with #[serde(rename = \"...\")]",
-                    fields.join(", ")
-                ));
-                Err(ser.fail(e))
-            }
-            _ => Ok(()),
-        }
     }
 
     /// A field left out (`skip_serializing_if`): a dict state goes on without it, but a list

@@ -144,23 +144,11 @@ pub struct Serializer<W, const P45: bool = false> {
     /// fields and field count, where in the fields the next must be, and how many were
     /// written (see `MapWriter::field_value`).
     pub(crate) frozen: Vec<Frozen>,
-    /// For each instance of a registered struct being written whose fields are checked
-    /// against the registered type's (innermost last): see `MapWriter::check_field`.
-    pub(crate) checks: Vec<FieldCheck>,
     /// [`Serializer::keep_memo`]: a pickle begins with the memo the ones before it left.
     keep_memo: bool,
     /// The memo's next id when the pickle being written began: with `keep_memo`, where an
     /// abandoned pickle's entries start (the reader never saw them).
     memo_at: u64,
-}
-
-/// An instance of a registered struct being written: the registered type's fields, whether
-/// one of them was written, and the first field written that is none of them.
-pub(crate) struct FieldCheck {
-    pub rust: &'static str,
-    pub fields: &'static [&'static str],
-    pub known: bool,
-    pub unknown: Option<&'static str>,
 }
 
 /// A frozen slots dataclass being written: see [`Serializer::frozen`].
@@ -330,7 +318,6 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
             torn: false,
             buffers_at: 0,
             frozen: Vec::new(),
-            checks: Vec::new(),
             variants: Vec::new(),
             keep_memo: false,
             memo_at: 0,
@@ -348,7 +335,6 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.wraps = 0;
         self.forced = None;
         self.frozen.clear();
-        self.checks.clear();
         self.pickle_at = (self.out.buf.len(), self.out.flushes);
         self.buffers_at = self.buffers.len();
         self.whole = true;
@@ -801,7 +787,6 @@ impl<W: io::Write, const P45: bool> Serializer<W, P45> {
         self.memo_at = self.memo.next;
         self.set_key(false);
         self.frozen.clear();
-        self.checks.clear();
         // After `begin_pickle`, which drops stray bytes written between pickles: the pickle
         // begins where they began.
         self.out.begin_pickle();

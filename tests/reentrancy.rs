@@ -170,8 +170,21 @@ impl Drop for DecodesOnDrop {
         // thread-local, which may be gone here: then the error is a `Custom` one, not a panic)
         let e = pypickle::from_value::<pypickle::stdlib::Uuid>(Value::Int(1));
         out.push(format!("error: {}", e.is_err()));
+        // sets compared in another order (matched by hash, which keeps hashes in a
+        // thread-local), and a set hashed
+        out.push(format!("equal: {}", sets(1, 2) == sets(2, 1)));
+        let _ = std::hash::BuildHasher::hash_one(
+            &std::collections::hash_map::RandomState::new(),
+            sets(1, 2),
+        );
         self.0.send(out).unwrap();
     }
+}
+
+/// `frozenset({frozenset({a}), frozenset({b})})`, its items in that order.
+fn sets(a: i64, b: i64) -> Value {
+    let one = |i| Value::FrozenSet(vec![Value::Int(i)]);
+    Value::FrozenSet(vec![one(a), one(b)])
 }
 
 thread_local! {
@@ -190,6 +203,7 @@ fn a_thread_locals_destructor_may_decode() {
         let _: Value = pypickle::from_slice(&pickle).unwrap();
         let _: Value = pypickle::from_value(Value::Int(1)).unwrap();
         let _ = pypickle::from_value::<pypickle::stdlib::Uuid>(Value::Int(1));
+        assert_eq!(sets(1, 2), sets(2, 1));
     })
     .join()
     .unwrap();
@@ -202,7 +216,8 @@ fn a_thread_locals_destructor_may_decode() {
             "(1, {'a': [2]})",
             "(1, {'a': [2]})",
             "(1, {'a': [2]})",
-            "error: true"
+            "error: true",
+            "equal: true"
         ]
     );
 }

@@ -58,11 +58,34 @@ thread_local! {
     /// Whether a comparison on this thread is under a set or dict whose items did not match
     /// in order: matched by hash from there down.
     static BY_HASH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// While [`BY_HASH`] is set: the hashes of the sets and dicts hashed so far, by address.
-    /// Matching by hash hashes each level's items, and a set's hash is its items' hashes:
-    /// without these, every level of nested sets hashed everything below it again.
+    /// While [`BY_HASH`] is set: the hashes of the sets and dicts hashed so far whose hash
+    /// cost [`KEEP_COST`] values or more, by address. Matching by hash hashes each level's
+    /// items, and a set's hash is its items' hashes: without these, every level of nested
+    /// sets hashed everything below it again. (Reached with `try_with`: it has a destructor,
+    /// and a value may be compared in another thread-local's.)
     static HASHES: std::cell::RefCell<Option<HashMap<usize, u64>>> =
         const { std::cell::RefCell::new(None) };
+    /// How many values this thread has hashed: what a set's or dict's hash cost.
+    static HASHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A set's or dict's hash is kept while matching by hash if it hashed at least this many
+/// values: cheap ones are worked out again, which costs less than keeping them.
+const KEEP_COST: u64 = 32;
+
+/// How many values this thread has hashed.
+fn hashed() -> u64 {
+    HASHED.try_with(std::cell::Cell::get).unwrap_or(0)
+}
+
+/// Ends matching by hash on this thread however the comparison ends.
+struct ByHashEnds;
+
+impl Drop for ByHashEnds {
+    fn drop(&mut self) {
+        let _ = HASHES.try_with(|h| h.borrow_mut().take());
+        BY_HASH.with(|h| h.set(false));
+    }
 }
 
 /// Whether `a` and `b` hold the same items as many times each, in any order.
@@ -86,30 +109,32 @@ fn multiset_eq<T: Hash + PartialEq>(a: &[T], b: &[T]) -> bool {
     // (Only an outermost comparison gets here: the values compared are borrowed for all of
     // it, so the addresses the hashes are kept by stay theirs.)
     BY_HASH.with(|h| h.set(true));
-    HASHES.with(|h| *h.borrow_mut() = Some(HashMap::new()));
-    let same = hash_matched(&a[first..], &b[first..]);
-    HASHES.with(|h| *h.borrow_mut() = None);
-    BY_HASH.with(|h| h.set(false));
-    same
+    let _ = HASHES.try_with(|h| *h.borrow_mut() = Some(HashMap::new()));
+    let _ends = ByHashEnds;
+    hash_matched(&a[first..], &b[first..])
 }
 
 /// The order-free hash of the set or dict `v` whose items' hashes `items` gives: kept while
 /// matching by hash (see [`HASHES`]), so that each is worked out once.
 fn container_hash(v: &Value, items: impl FnOnce() -> u64) -> u64 {
     let key = v as *const Value as usize;
-    let known = HASHES.with(|h| h.borrow().as_ref().map(|m| m.get(&key).copied()));
+    let known = HASHES.try_with(|h| h.borrow().as_ref().map(|m| m.get(&key).copied()));
     match known {
-        None => items(),
-        Some(Some(hash)) => hash,
-        Some(None) => {
+        Ok(Some(Some(hash))) => hash,
+        Ok(Some(None)) => {
+            let before = hashed();
             let hash = items();
-            HASHES.with(|h| {
-                if let Some(m) = h.borrow_mut().as_mut() {
-                    m.insert(key, hash);
-                }
-            });
+            if hashed().wrapping_sub(before) >= KEEP_COST {
+                let _ = HASHES.try_with(|h| {
+                    if let Some(m) = h.borrow_mut().as_mut() {
+                        m.insert(key, hash);
+                    }
+                });
+            }
             hash
         }
+        // Not matching by hash (or the thread's locals are going).
+        _ => items(),
     }
 }
 
@@ -217,8 +242,7 @@ fn hash_one<T: Hash + ?Sized>(v: &T) -> u64 {
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         use Value::*;
-        #[cfg(test)]
-        tests::HASHED.with(|c| c.set(c.get() + 1));
+        let _ = HASHED.try_with(|c| c.set(c.get().wrapping_add(1)));
         // Each kind of number, and each kind of value, is tagged, and what varies in length
         // says its length, so that no two values write the same bytes to the hasher (an int
         // and a None once wrote what two floats did, colliding under every key).
@@ -362,8 +386,6 @@ mod tests {
         pub(super) static COMPARED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
         /// How many bucket entries `hash_matched` looked at on this thread.
         pub(super) static SCANNED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-        /// How many values were hashed on this thread.
-        pub(super) static HASHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     }
 
     /// Nested sets whose top items come in other orders, around a wide tuple, hash each value
@@ -382,9 +404,9 @@ mod tests {
             unreachable!()
         };
         let y = Value::FrozenSet(top.iter().rev().cloned().collect());
-        HASHED.with(|c| c.set(0));
+        let before = hashed();
         assert_eq!(x, y);
-        let hashed = HASHED.with(|c| c.get());
+        let hashed = hashed() - before;
         // Without the kept hashes: about depth * n (300,000 here).
         assert!(
             hashed <= 4 * (n as u64 + 4 * depth),

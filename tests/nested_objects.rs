@@ -119,6 +119,11 @@ fn shapes() -> Vec<(&'static str, Vec<u8>, DeOptions)> {
             nested(b"cmymod\nBag\n)R", b"a"),
             unknown(),
         ),
+        (
+            "an unknown object with a tuple state",
+            nested(b"cmymod\nT\n)R(", b"tb"),
+            unknown(),
+        ),
     ]
 }
 
@@ -165,5 +170,38 @@ fn nested_objects_go_into_other_formats_without_copies() {
             bytes <= 400 * N + (DEPTH << 12),
             "{name}: {bytes} bytes allocated by from_value"
         );
+    }
+}
+
+/// Read straight from the pickle into another format's value, nested collections and
+/// namespaces are not built whole at each level to look for a plain form they do not have:
+/// that was charged to `max_expansion`, and a pickle of 60 nested `OrderedDict`s around a list
+/// of 20,000 failed (found by a review).
+#[test]
+fn nested_collections_read_into_another_formats_value() {
+    for (name, pickle, opts) in shapes() {
+        if !matches!(
+            name,
+            "OrderedDict"
+                | "Counter"
+                | "defaultdict"
+                | "deque"
+                | "Python 2 OrderedDict"
+                | "Python 2 deque"
+                | "SimpleNamespace"
+        ) {
+            continue;
+        }
+        let v: serde_json::Value =
+            pypickle::from_slice_with(&pickle, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut inner = &v;
+        for _ in 0..DEPTH {
+            inner = match inner {
+                serde_json::Value::Object(m) => &m["a"],
+                serde_json::Value::Array(items) => &items[0],
+                other => panic!("{name}: {other}"),
+            };
+        }
+        assert_eq!(inner.as_array().map(Vec::len), Some(N), "{name}");
     }
 }

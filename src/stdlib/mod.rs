@@ -233,6 +233,17 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
     }
 }
 
+/// Whether instances of the allowed `module.name` may have a plain form ([`into_natural`]):
+/// not the collections, namespaces and exceptions, whose items or attributes are what is
+/// read of them. Asked before an object is built for its plain form, which for those would
+/// build everything below it at every level of nesting, for nothing.
+pub(crate) fn may_be_natural(module: &str, name: &str) -> bool {
+    !matches!(
+        (module, name),
+        ("collections", _) | ("types", "SimpleNamespace")
+    ) && !(module == "builtins" && exception::is_exception(name))
+}
+
 /// A standard-library class whose instances CPython pickles below protocol 2 as
 /// `copyreg._reconstructor(cls, object, None)` and from protocol 2 on as `cls.__new__(cls)`:
 /// the writer makes the same choice for an object of it made by `__new__` without arguments.

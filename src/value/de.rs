@@ -1061,11 +1061,13 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
         base_items = args.pop();
     }
     let dict_like = |v: &Value| matches!(v, Value::Dict(_) | Value::None);
+    // (Told, not copied: it is moved out if it is the part chosen. A copy of every object's
+    // state cost the size of everything below it at every level of nesting.)
     let tuple_state = match state.as_slice() {
-        [Value::Tuple(t)] if !(t.len() == 2 && t.iter().all(dict_like)) => Some(t.clone()),
+        [Value::Tuple(t)] => !(t.len() == 2 && t.iter().all(dict_like)),
         // The field values in order, as a frozen `@dataclass(slots=True)` pickles them.
-        [Value::List(items)] => Some(items.clone()),
-        _ => None,
+        [Value::List(_)] => true,
+        _ => false,
     };
     let ctor_dict = matches!(args.as_slice(), [Value::Dict(_)]);
     fn has_content(state: &Value) -> bool {
@@ -1092,8 +1094,8 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
             || matches!(base_items, Some(Value::List(_)))
             || (class.module == "collections" && class.name == "deque"),
         dict_items: !dict_items.is_empty() || matches!(base_items, Some(Value::Dict(_))),
-        attributes: !state.is_empty() && tuple_state.is_none(),
-        tuple_state: tuple_state.is_some(),
+        attributes: !state.is_empty() && !tuple_state,
+        tuple_state,
         ctor_dict,
         args: args_are_arguments(&class.module, &class.name, args.len()),
         kwargs: kwargs.is_some(),
@@ -1135,7 +1137,10 @@ fn object_part(o: Object, want: Want) -> Result<Value> {
                 _ => None,
             }))
         }
-        Source::TupleState => Value::Tuple(tuple_state.unwrap_or_default()),
+        Source::TupleState => match state.into_iter().next() {
+            Some(Value::Tuple(items) | Value::List(items)) => Value::Tuple(items),
+            _ => Value::Tuple(Vec::new()),
+        },
         Source::CtorDict => args.pop().unwrap_or(Value::Dict(Vec::new())),
         Source::Keywords => kwargs.unwrap_or(Value::Dict(Vec::new())),
         Source::KeywordsLeftOut => return Err(type_error(keywords_left_out(&class, want))),

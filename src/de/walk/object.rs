@@ -570,7 +570,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             let variant = self.member_variant(id, None)?;
             return at(self.node, visitor.visit_str(&variant));
         }
-        if crate::stdlib::is_allowed(m, q) {
+        if crate::stdlib::is_allowed(m, q) && crate::stdlib::may_be_natural(m, q) {
             // A datetime, Decimal, UUID, ...: its natural form (ISO text, str, ...).
             if let Some(v) = self.stdlib_natural()? {
                 return at(self.node, de::Deserializer::deserialize_any(v, visitor));

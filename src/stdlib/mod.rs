@@ -238,10 +238,11 @@ pub(crate) fn is_allowed(module: &str, name: &str) -> bool {
 /// read of them. Asked before an object is built for its plain form, which for those would
 /// build everything below it at every level of nesting, for nothing.
 pub(crate) fn may_be_natural(module: &str, name: &str) -> bool {
-    !matches!(
+    let items_or_attributes = matches!(
         (module, name),
         ("collections", _) | ("types", "SimpleNamespace")
-    ) && !(module == "builtins" && exception::is_exception(name))
+    );
+    !(items_or_attributes || module == "builtins" && exception::is_exception(name))
 }
 
 /// A standard-library class whose instances CPython pickles below protocol 2 as

@@ -67,64 +67,31 @@ fn nested(open: &[u8], close: &[u8]) -> Vec<u8> {
     p
 }
 
-/// The shapes, each with the options that read it.
-fn shapes() -> Vec<(&'static str, Vec<u8>, DeOptions)> {
-    let plain = DeOptions::new;
-    let unknown = || DeOptions::new().record_unknown_globals(true);
-    // datetime.datetime(2026, 11, 29, 0, 0) packed.
-    let mut datetime =
-        b"cdatetime\ndatetime\n(C\n\x07\xea\x0b\x1d\x00\x00\x00\x00\x00\x00".to_vec();
-    datetime.extend_from_slice(b"cmymod\nTZ\n(");
-    vec![
-        (
-            "OrderedDict",
-            nested(b"ccollections\nOrderedDict\n)RU\x01a", b"s"),
-            plain(),
-        ),
-        (
-            "Counter",
-            nested(b"ccollections\nCounter\n)RU\x01a", b"s"),
-            plain(),
-        ),
-        (
-            "defaultdict",
-            nested(b"ccollections\ndefaultdict\n)RU\x01a", b"s"),
-            plain(),
-        ),
-        ("deque", nested(b"ccollections\ndeque\n)R", b"a"), plain()),
-        (
-            "Python 2 OrderedDict",
-            nested(b"ccollections\nOrderedDict\n(]](U\x01a", b"eatR"),
-            plain(),
-        ),
-        (
-            "Python 2 deque",
-            nested(b"ccollections\ndeque\n(](", b"etR"),
-            plain(),
-        ),
-        (
-            "SimpleNamespace",
-            nested(b"ctypes\nSimpleNamespace\n)R}U\x01a", b"sb"),
-            plain(),
-        ),
-        (
-            "ValueError",
-            nested(b"cbuiltins\nValueError\n(U\x01a", b"tR"),
-            plain(),
-        ),
-        ("slice", nested(b"cbuiltins\nslice\n(", b"tR"), plain()),
-        ("datetime", nested(&datetime, b"tRtR"), unknown()),
-        (
-            "an unknown object",
-            nested(b"cmymod\nBag\n)R", b"a"),
-            unknown(),
-        ),
-        (
-            "an unknown object with a tuple state",
-            nested(b"cmymod\nT\n)R(", b"tb"),
-            unknown(),
-        ),
-    ]
+/// The shapes: a name, what opens and what closes each level, and whether reading them needs
+/// record mode (`record_unknown_globals`).
+#[rustfmt::skip]
+const SHAPES: &[(&str, &[u8], &[u8], bool)] = &[
+    ("OrderedDict", b"ccollections\nOrderedDict\n)RU\x01a", b"s", false),
+    ("Counter", b"ccollections\nCounter\n)RU\x01a", b"s", false),
+    ("defaultdict", b"ccollections\ndefaultdict\n)RU\x01a", b"s", false),
+    ("deque", b"ccollections\ndeque\n)R", b"a", false),
+    ("Python 2 OrderedDict", b"ccollections\nOrderedDict\n(]](U\x01a", b"eatR", false),
+    ("Python 2 deque", b"ccollections\ndeque\n(](", b"etR", false),
+    ("SimpleNamespace", b"ctypes\nSimpleNamespace\n)R}U\x01a", b"sb", false),
+    ("ValueError", b"cbuiltins\nValueError\n(U\x01a", b"tR", false),
+    ("slice", b"cbuiltins\nslice\n(", b"tR", false),
+    // datetime.datetime(2026, 11, 29, 0, 0) packed, its tzinfo a mymod.TZ made of the next.
+    ("datetime", b"cdatetime\ndatetime\n(C\n\x07\xea\x0b\x1d\0\0\0\0\0\0cmymod\nTZ\n(", b"tRtR", true),
+    ("an unknown object", b"cmymod\nBag\n)R", b"a", true),
+    ("an unknown object with a tuple state", b"cmymod\nT\n)R(", b"tb", true),
+];
+
+/// The shapes' pickles, each with the options that read it.
+fn shapes() -> impl Iterator<Item = (&'static str, Vec<u8>, DeOptions)> {
+    SHAPES.iter().map(|&(name, open, close, record)| {
+        let opts = DeOptions::new().record_unknown_globals(record);
+        (name, nested(open, close), opts)
+    })
 }
 
 #[test]

@@ -350,3 +350,37 @@ fn hostile_inputs_stay_within_the_allocation_bound() {
         d.len()
     );
 }
+
+/// A length the decoder refuses anyway (a str, bytes or bytearray of 64 GiB or more, a frame
+/// past 1 TiB) is refused from a stream before its bytes are read: an endless stream of zeros
+/// after such a claim was read and buffered until memory ran out (found by a hunt).
+#[test]
+fn lengths_refused_anyway_are_refused_before_reading() {
+    /// Zeros, failing the test's read past 16 MiB.
+    struct Zeros(u64);
+    impl std::io::Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            assert!(
+                self.0 < 16 << 20,
+                "read {} bytes of the claimed data",
+                self.0
+            );
+            buf.fill(0);
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+    }
+    for (head, what) in [
+        (b"\x80\x04\x8e".to_vec(), "64 GiB or more"),
+        (b"\x80\x04\x8d".to_vec(), "64 GiB or more"),
+        (b"\x80\x05\x96".to_vec(), "64 GiB or more"),
+        (b"\x80\x04\x95".to_vec(), "1 TiB or more"),
+    ] {
+        let claim = [head, (1u64 << 41).to_le_bytes().to_vec()].concat();
+        let reader = std::io::Read::chain(&claim[..], Zeros(0));
+        let e = pypickle::from_reader::<_, Value>(reader).unwrap_err();
+        assert_eq!(e.category(), Category::Unsupported, "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+        assert_eq!(e.offset(), Some(2), "{e}");
+    }
+}

@@ -103,7 +103,7 @@ fn err(code: ErrorCode) -> Error {
 #[inline(always)]
 fn node_span(span: Span) -> Result<Span> {
     if span.len() as u64 >= MAX_NODE_LEN {
-        return Err(too_long(span.len()));
+        return Err(too_long(span.len() as u64));
     }
     Ok(span)
 }
@@ -114,16 +114,22 @@ fn node_span(span: Span) -> Result<Span> {
 #[inline(always)]
 fn within_node_offsets(offset: u64) -> Result<()> {
     if offset > MAX_NODE_OFFSET {
-        return Err(err(ErrorCode::Unsupported(
-            "a pickle, or a stream read with keep_memo, of 1 TiB or more is not supported".into(),
-        )));
+        return Err(too_far());
     }
     Ok(())
 }
 
+/// The error of a pickle, or a `keep_memo` stream, past [`MAX_NODE_OFFSET`].
+#[cold]
+pub(crate) fn too_far() -> Error {
+    err(ErrorCode::Unsupported(
+        "a pickle, or a stream read with keep_memo, of 1 TiB or more is not supported".into(),
+    ))
+}
+
 #[cold]
 #[inline(never)]
-fn too_long(len: usize) -> Error {
+pub(crate) fn too_long(len: u64) -> Error {
     err(ErrorCode::Unsupported(
         format!("a str, bytes or int of {len} bytes: 64 GiB or more is not supported").into(),
     ))

@@ -286,6 +286,52 @@ mod inflate {
         }
     }
 
+    /// The decompressed stream of a zlib stream, or of gzip members one after another (as
+    /// Python's `gzip` reads them), and an error for bytes after them: a joblib file holds
+    /// one compressed pickle, and what follows it was read past silently (zlib) or taken for
+    /// a broken member (gzip).
+    struct Inflate<R: io::BufRead> {
+        zlib: Option<flate2::bufread::ZlibDecoder<R>>,
+        gzip: Option<flate2::bufread::GzDecoder<R>>,
+        /// Gzip, whose members may follow one another.
+        members: bool,
+    }
+
+    impl<R: io::BufRead> io::Read for Inflate<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            loop {
+                let n = match (&mut self.zlib, &mut self.gzip) {
+                    (Some(z), _) => z.read(buf)?,
+                    (_, Some(g)) => g.read(buf)?,
+                    _ => return Ok(0),
+                };
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+                // The end of the stream, or of a gzip member: what follows it?
+                let mut rest = match (self.zlib.take(), self.gzip.take()) {
+                    (Some(z), _) => z.into_inner(),
+                    (_, Some(g)) => g.into_inner(),
+                    _ => return Ok(0),
+                };
+                let next = rest.fill_buf()?;
+                match next.first() {
+                    None => return Ok(0),
+                    // Another gzip member (its header is checked by its decoder).
+                    Some(0x1f) if self.members => {
+                        self.gzip = Some(flate2::bufread::GzDecoder::new(rest));
+                    }
+                    Some(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "bytes follow the end of the compressed stream",
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
     /// Run `f` over the decompressed stream; the cap's error, if `f` met it, wins.
     pub(super) fn read<R: io::Read, T>(
         c: Compression,
@@ -293,9 +339,18 @@ mod inflate {
         max: u64,
         f: impl FnOnce(&mut dyn io::Read) -> Result<T>,
     ) -> Result<T> {
-        let inner: Box<dyn io::Read + '_> = match c {
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-            _ => Box::new(flate2::read::ZlibDecoder::new(raw)),
+        let raw = io::BufReader::new(raw);
+        let inner = match c {
+            Compression::Gzip => Inflate {
+                zlib: None,
+                gzip: Some(flate2::bufread::GzDecoder::new(raw)),
+                members: true,
+            },
+            _ => Inflate {
+                zlib: Some(flate2::bufread::ZlibDecoder::new(raw)),
+                gzip: None,
+                members: false,
+            },
         };
         let mut capped = Capped {
             inner,

@@ -108,6 +108,39 @@ fn compressed_files_read_as_numpy_pickles_do() {
     }
 }
 
+/// Bytes after the compressed stream are an error, not read past (zlib: a second pickle there
+/// was dropped without a word) or taken for a broken stream (gzip: "the input ended early");
+/// gzip members one after another are one stream, as Python's `gzip` reads them (found by a
+/// hunt).
+#[cfg(feature = "joblib")]
+#[test]
+fn bytes_after_the_compressed_stream_are_an_error() {
+    let lines = py_common::python(
+        "import gzip, zlib\n\
+         p = bytes.fromhex('80024b012e')\n\
+         files = [zlib.compress(p) + b'GARBAGE', zlib.compress(p) + zlib.compress(p),\n\
+                  gzip.compress(p) + b'GARBAGE', gzip.compress(p) + b'GARBAGE-MORE-THAN-TEN',\n\
+                  gzip.compress(p[:2]) + gzip.compress(p[2:])]\n\
+         print('\\n'.join(b.hex() for b in files))",
+    );
+    let files: Vec<Vec<u8>> = lines.lines().map(py_common::unhex).collect();
+    let (bad, members) = files.split_at(4);
+    for file in bad {
+        for e in [
+            joblib::from_reader::<_, Value>(&file[..]).unwrap_err(),
+            joblib::decompress(file, &DeOptions::new()).unwrap_err(),
+        ] {
+            assert!(
+                e.to_string()
+                    .contains("bytes follow the end of the compressed stream"),
+                "{e}"
+            );
+        }
+    }
+    let v: Value = joblib::from_reader(&members[0][..]).unwrap();
+    assert_eq!(v, Value::Int(1));
+}
+
 #[cfg(feature = "joblib")]
 #[test]
 fn the_decompressed_size_is_limited() {

@@ -461,3 +461,21 @@ fn a_c_module_and_its_python_2_name_are_judged_alike() {
     let crash = b"(c_dbm\ntRp4\x01\x00\x00\x00\x00\x00\x00\"\n.";
     assert!(both(crash).is_err());
 }
+
+/// An object with appended items used as another's dict key (`obj[key] = v` through SETITEM):
+/// the reader takes it, as it takes any key, and the writer refuses it, as documented (items
+/// appended mean a `list` subclass, which Python cannot hash). The round-trip target's
+/// oracle did not list that refusal (found by `roundtrip`, session 36).
+#[test]
+fn an_object_with_appended_items_as_a_key_reads_and_is_refused_when_written() {
+    let data = b"ccollections\nOrdceeDrtdf\nq\x00)Rq\x01X\x01\x00\x00\x00\x00aq\x02h\x00)Rq\x03\
+                 h\x02h\x00)Rq\x04h\x02h\x00)Rq\x05h\x02h\x00sss.";
+    let opts = pypickle::DeOptions::new().record_unknown_globals(true);
+    let v: Value = pypickle::from_slice_with(data, &opts).unwrap();
+    let e = pypickle::to_vec(&v).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("an instance of a list subclass cannot be a dict key"),
+        "{e}"
+    );
+}

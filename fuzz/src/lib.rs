@@ -157,6 +157,20 @@ fn unhashable(v: &Value) -> bool {
     match v {
         Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => true,
         Value::Tuple(xs) | Value::FrozenSet(xs) => xs.iter().any(unhashable),
+        // Objects the writer takes for never hashable (`value::object_unhashable`): items
+        // appended or set on one mean a list or dict subclass, and the standard library's
+        // containers, its arrays and numpy's are never hashable. The reader takes any object
+        // as a key; Python decides when it loads.
+        Value::Object(o) => {
+            !o.list_items.is_empty()
+                || !o.dict_items.is_empty()
+                || matches!(
+                    (o.class.module.as_str(), o.class.name.as_str()),
+                    ("collections", _) | ("types", "SimpleNamespace") | ("array", _)
+                )
+                || o.class.module.starts_with("numpy")
+                || matches!(o.made, pypickle::Made::Reconstructor)
+        }
         _ => false,
     }
 }

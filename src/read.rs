@@ -543,11 +543,6 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
             let start = self.take_from_frame(n)?.expect("frame is open");
             return Ok(Span::scratch(start, n));
         }
-        // Refused before it is read: from a stream without end, reading first would buffer
-        // up to 64 GiB of what is refused anyway.
-        if len >= MAX_NODE_LEN {
-            return Err(crate::de::too_long(len));
-        }
         let start = self.read_into(len, scratch)?;
         Ok(Span::scratch(start, len as usize))
     }
@@ -580,10 +575,6 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
         self.close_finished_frame();
         if self.frame.is_some() {
             return Err(frame_in_frame());
-        }
-        // Refused before it is read, as for `bytes`: no pickle can go past 1 TiB.
-        if len > crate::de::MAX_NODE_OFFSET {
-            return Err(crate::de::too_far());
         }
         let start = self.read_into(len, scratch)?;
         // Bytes of the frame are counted as they are consumed, not as they are buffered.

@@ -106,19 +106,25 @@ fn features_needing_hooks_say_so() {
 
 #[test]
 fn lying_lengths_are_truncation_not_allocation() {
-    let huge = (1u64 << 62).to_le_bytes();
-    for op in [0x8e_u8, 0x8d, 0x96, 0x95] {
-        // BINBYTES8, BINUNICODE8, BYTEARRAY8, FRAME
-        let mut data = vec![0x80, 5, op];
-        data.extend_from_slice(&huge);
-        data.push(b'.');
-        let e = err(&data);
+    // BINBYTES8, BINUNICODE8, BYTEARRAY8, FRAME
+    let ops = [0x8e_u8, 0x8d, 0x96, 0x95];
+    let claim = |op: u8, len: u64| [&[0x80, 5, op][..], &len.to_le_bytes(), b"."].concat();
+    for op in ops {
+        let e = err(&claim(op, 1 << 35));
         assert_eq!(e.category(), Category::Truncated, "{e}");
         assert!(
             e.to_string()
-                .contains(&format!("{} bytes needed", 1u64 << 62)),
+                .contains(&format!("{} bytes needed", 1u64 << 35)),
             "{e}"
         );
+    }
+    // Lengths refused whatever follows (a str, bytes or bytearray of 64 GiB or more, a frame
+    // past 1 TiB) are refused before anything is read, from a reader too.
+    for op in ops {
+        let e = err(&claim(op, 1 << 62));
+        assert_eq!(e.category(), Category::Unsupported, "{e}");
+        let what = if op == 0x95 { "1 TiB" } else { "64 GiB" };
+        assert!(e.to_string().contains(what), "{e}");
     }
     // LONG4 and BINSTRING claiming 2 GiB; LONG4 with a negative length.
     assert!(err(b"\x8b\xff\xff\xff\x7f.").is_truncated());

@@ -121,7 +121,7 @@ fn within_node_offsets(offset: u64) -> Result<()> {
 
 /// The error of a pickle, or a `keep_memo` stream, past [`MAX_NODE_OFFSET`].
 #[cold]
-pub(crate) fn too_far() -> Error {
+fn too_far() -> Error {
     err(ErrorCode::Unsupported(
         "a pickle, or a stream read with keep_memo, of 1 TiB or more is not supported".into(),
     ))
@@ -129,7 +129,7 @@ pub(crate) fn too_far() -> Error {
 
 #[cold]
 #[inline(never)]
-pub(crate) fn too_long(len: u64) -> Error {
+fn too_long(len: u64) -> Error {
     err(ErrorCode::Unsupported(
         format!("a str, bytes or int of {len} bytes: 64 GiB or more is not supported").into(),
     ))
@@ -674,6 +674,11 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     /// Read a length-prefixed argument of `n` length bytes.
     #[inline]
     fn counted(&mut self, len: u64) -> Result<Span> {
+        // Refused before it is read, from a slice and a reader alike: from a stream without
+        // end, reading first would buffer up to 64 GiB of what is refused anyway.
+        if len >= MAX_NODE_LEN {
+            return Err(too_long(len));
+        }
         node_span(self.r.bytes(len, &mut self.arena.scratch)?)
     }
 
@@ -2238,6 +2243,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
             }
             FRAME => {
                 let n = self.u64_len()?;
+                // Refused before it is read, as `counted` refuses: no pickle goes past 1 TiB.
+                within_node_offsets(self.pos.wrapping_sub(self.arena.base).saturating_add(n))?;
                 self.r.begin_frame(n, &mut self.arena.scratch)?;
             }
             STOP => {

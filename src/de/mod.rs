@@ -63,9 +63,8 @@ pub use options::{DeOptions, Py2Strings};
 use crate::error::{Error, ErrorCode, Result};
 use crate::read::{IoRead, Read, SliceRead};
 use arena::Arena;
-pub(crate) use arena::MAX_NODE_OFFSET;
+pub(crate) use machine::JoblibRegion;
 use machine::Machine;
-pub(crate) use machine::{too_far, too_long, JoblibRegion};
 pub(crate) use walk::{instance_mismatch, one_char, Instance};
 
 /// Visit `items` as a sequence, all of them: items the visitor leaves unread are an error, as

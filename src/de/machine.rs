@@ -98,13 +98,20 @@ fn err(code: ErrorCode) -> Error {
     Error::new(code)
 }
 
-/// `span`, if an arena node can hold its length: a str, bytes, bytearray or int of 64 GiB or
-/// more is not supported (see `Node`).
+/// Whether an arena node can hold a span of `len` bytes: a str, bytes, bytearray or int of
+/// 64 GiB or more is not supported (see `Node`).
+#[inline(always)]
+fn node_len(len: u64) -> Result<()> {
+    if len >= MAX_NODE_LEN {
+        return Err(too_long(len));
+    }
+    Ok(())
+}
+
+/// `span`, if an arena node can hold its length (see [`node_len`]).
 #[inline(always)]
 fn node_span(span: Span) -> Result<Span> {
-    if span.len() as u64 >= MAX_NODE_LEN {
-        return Err(too_long(span.len() as u64));
-    }
+    node_len(span.len() as u64)?;
     Ok(span)
 }
 
@@ -676,10 +683,8 @@ impl<'de, R: Read<'de>> Run<'_, '_, '_, '_, 'de, R> {
     fn counted(&mut self, len: u64) -> Result<Span> {
         // Refused before it is read, from a slice and a reader alike: from a stream without
         // end, reading first would buffer up to 64 GiB of what is refused anyway.
-        if len >= MAX_NODE_LEN {
-            return Err(too_long(len));
-        }
-        node_span(self.r.bytes(len, &mut self.arena.scratch)?)
+        node_len(len)?;
+        self.r.bytes(len, &mut self.arena.scratch)
     }
 
     #[inline]

@@ -119,10 +119,6 @@ impl<'a> DequeRef<'a> {
         self.given.len() + self.added.len() - self.dropped()
     }
 
-    pub(crate) fn maxlen(self) -> Option<usize> {
-        self.maxlen
-    }
-
     /// How many items from the left `maxlen` drops.
     fn dropped(self) -> usize {
         let all = self.given.len() + self.added.len();
@@ -349,14 +345,10 @@ pub(crate) fn write_counter<'a>(
 }
 
 /// `deque([1, 2])`, `deque([], maxlen=3)`: the items kept.
-pub(crate) fn write_deque<'a>(
-    f: &mut Formatter<'_>,
-    items: impl Iterator<Item = &'a Value>,
-    maxlen: Option<usize>,
-) -> fmt::Result {
+pub(crate) fn write_deque(f: &mut Formatter<'_>, d: DequeRef<'_>) -> fmt::Result {
     f.write_str("deque(")?;
-    write_list(f, items)?;
-    if let Some(n) = maxlen {
+    write_list(f, d.iter())?;
+    if let Some(n) = d.maxlen {
         write!(f, ", maxlen={n}")?;
     }
     f.write_char(')')
@@ -620,11 +612,13 @@ impl From<Deque> for Value {
 impl Display for Deque {
     /// `deque([1, 2])`, `deque([], maxlen=3)`
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        // Python keeps the last `maxlen` items.
-        let keep = self
-            .maxlen
-            .map_or(0, |n| self.items.len().saturating_sub(n));
-        write_deque(f, self.items[keep..].iter(), self.maxlen)
+        // Python keeps the last `maxlen` items (`DequeRef::iter`).
+        let d = DequeRef {
+            given: &self.items,
+            added: &[],
+            maxlen: self.maxlen,
+        };
+        write_deque(f, d)
     }
 }
 

@@ -228,14 +228,19 @@ enum Lent<'a> {
     Other(&'a Value),
 }
 
-/// The tzinfo of a known class, and another class's instance, lent, of `tz` (both `None` for
-/// none).
-fn split(tz: Option<Lent<'_>>) -> (Option<TzInfo>, Option<&Value>) {
-    match tz {
-        None => (None, None),
-        Some(Lent::Known(tz)) => (Some(tz), None),
-        Some(Lent::Other(v)) => (None, Some(v)),
-    }
+/// The tzinfo argument `tz` of a `time` or `datetime` (`what`), if given: as the tzinfo of a
+/// class this crate knows, or as another class's instance, lent (both `None` for none).
+fn tz_arg<'a>(
+    tz: Option<&'a Value>,
+    what: &str,
+) -> Result<(Option<TzInfo>, Option<&'a Value>), Error> {
+    Ok(
+        match tz.map(|v| TzInfo::lend(v, what)).transpose()?.flatten() {
+            None => (None, None),
+            Some(Lent::Known(tz)) => (Some(tz), None),
+            Some(Lent::Other(v)) => (None, Some(v)),
+        },
+    )
 }
 
 impl TzInfo {
@@ -515,15 +520,14 @@ impl Time {
         let args = call_args(obj, TIME)?;
         if let [state, rest @ ..] = args {
             if let Some(b) = state_bytes(state, 6, TIME)? {
-                let tz = match rest {
-                    [] => None,
-                    [tz] => TzInfo::lend(tz, TIME)?,
+                let (tz, other) = match rest {
+                    [] => (None, None),
+                    [tz] => tz_arg(Some(tz), TIME)?,
                     _ => return Err(invalid(TIME, "too many arguments")),
                 };
                 let us = u32::from_be_bytes([0, b[3], b[4], b[5]]);
                 let mut t = Time::checked(b[0] & 0x7f, b[1], b[2], us, TIME)?;
                 t.fold = b[0] & 0x80 != 0;
-                let (tz, other) = split(tz);
                 t.tzinfo = tz;
                 return Ok((t, other));
             }
@@ -545,10 +549,7 @@ impl Time {
         let us = u32::try_from(f[3])
             .map_err(|_| invalid(TIME, format_args!("microsecond {} out of range", f[3])))?;
         let mut t = Time::checked(field(0)?, field(1)?, field(2)?, us, TIME)?;
-        let (tz, other) = match args.get(4) {
-            Some(tz) => split(TzInfo::lend(tz, TIME)?),
-            None => (None, None),
-        };
+        let (tz, other) = tz_arg(args.get(4), TIME)?;
         t.tzinfo = tz;
         Ok((t, other))
     }
@@ -746,11 +747,11 @@ impl DateTime {
         let args = call_args(obj, DATETIME)?;
         if let [state, rest @ ..] = args {
             if let Some(b) = state_bytes(state, 10, DATETIME)? {
-                let (tz, other) = split(match rest {
-                    [] => None,
-                    [tz] => TzInfo::lend(tz, DATETIME)?,
+                let (tz, other) = match rest {
+                    [] => (None, None),
+                    [tz] => tz_arg(Some(tz), DATETIME)?,
                     _ => return Err(invalid(DATETIME, "too many arguments")),
-                });
+                };
                 let year = u16::from_be_bytes([b[0], b[1]]);
                 let date = Date::checked(year, b[2] & 0x7f, b[3], DATETIME)?;
                 let us = u32::from_be_bytes([0, b[7], b[8], b[9]]);
@@ -790,10 +791,7 @@ impl DateTime {
             .map_err(|_| invalid(DATETIME, format_args!("microsecond {} out of range", f[6])))?;
         let date = Date::checked(year, small(1)?, small(2)?, DATETIME)?;
         let mut time = Time::checked(small(3)?, small(4)?, small(5)?, us, DATETIME)?;
-        let (tz, other) = match args.get(7) {
-            Some(tz) => split(TzInfo::lend(tz, DATETIME)?),
-            None => (None, None),
-        };
+        let (tz, other) = tz_arg(args.get(7), DATETIME)?;
         time.tzinfo = tz;
         Ok((DateTime { date, time }, other))
     }

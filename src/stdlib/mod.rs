@@ -564,7 +564,7 @@ impl<'a> Known<'a> {
             Known::OrderedDict(e) => collections::write_ordered_dict(f, e.iter()),
             Known::DefaultDict(factory, e) => collections::write_default_dict(f, factory, e.iter()),
             Known::Counter(e) => collections::write_counter(f, e.iter()),
-            Known::Deque(d) => collections::write_deque(f, d.iter(), d.maxlen()),
+            Known::Deque(d) => collections::write_deque(f, *d),
             Known::Exception(o) => exception::repr(o, f),
             Known::Namespace(attrs) => namespace::repr(attrs, f),
             Known::Array(x) => fmt::Display::fmt(x, f),

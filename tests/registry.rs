@@ -383,6 +383,36 @@ fn a_struct_whose_fields_are_all_skipped_is_written_with_no_state() {
     }
 }
 
+/// A registered struct may write fields its `Deserialize` does not read (`skip_deserializing`,
+/// serialize-only renames), even none it reads: the registry tells types apart by serde name
+/// alone, and writes them all (a check that refused these was reverted, 39f9fc6).
+#[test]
+fn a_registered_struct_writing_only_fields_it_does_not_read_is_written() {
+    #[derive(Serialize, Deserialize)]
+    struct Opt {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        a: Option<i32>,
+        #[serde(skip_deserializing)]
+        computed: i32,
+        #[serde(rename(serialize = "Shown", deserialize = "shown"))]
+        shown: i32,
+    }
+    let reg = ClassRegistry::new().class::<Opt>("m.Opt");
+    let opts = SerOptions::new().protocol(4).registry(reg);
+    let value = Opt {
+        a: None,
+        computed: 3,
+        shown: 4,
+    };
+    let bytes = pypickle::to_vec_with(&value, &opts).unwrap();
+    let inert: Value =
+        pypickle::from_slice_with(&bytes, &DeOptions::new().record_unknown_globals(true)).unwrap();
+    assert_eq!(
+        inert.to_string(),
+        "m.Opt(__setstate__={'computed': 3, 'Shown': 4})"
+    );
+}
+
 #[test]
 fn a_registered_class_in_a_module_the_danger_list_names_reads_back() {
     // `test` (CPython's test suite) is on the danger list, module and submodules; a project's

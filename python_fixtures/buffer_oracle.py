@@ -3,9 +3,11 @@
 (tests/buffers.rs). One request per stdin line, one reply line each:
 
     loads <pickle hex> <buffer hex>,...    -> repr of pickle.loads(data, buffers=...), each
-                                              buffer passed as a bytearray (writable)
-    dumps <expr>                           -> <pickle hex> <buffer hex>,... from
-                                              pickle.dumps(eval(expr), 5, buffer_callback=...)
+                                              buffer passed as a bytearray (writable), its
+                                              line breaks written as \\n
+    dumps <expr>                           -> <pickle hex> <buffer count> <buffer hex>,...
+                                              from pickle.dumps(eval(expr), 5,
+                                              buffer_callback=...)
 
 In expressions, ``PB`` is pickle.PickleBuffer and ``np`` is numpy when it is installed.
 """
@@ -29,7 +31,9 @@ def main():
             if mode == "loads":
                 data, bufs = (rest.split(" ") + [""])[:2]
                 buffers = [bytearray.fromhex(b) for b in bufs.split(",") if b]
+                # One line: numpy's repr of a 2-d array has several.
                 out = repr(pickle.loads(bytes.fromhex(data), buffers=buffers))
+                out = out.replace("\n", "\\n")
             else:
                 got = []
                 data = pickle.dumps(
@@ -37,7 +41,8 @@ def main():
                     protocol=5,
                     buffer_callback=got.append,
                 )
-                out = data.hex() + " " + ",".join(bytes(b.raw()).hex() for b in got)
+                hexes = ",".join(bytes(b.raw()).hex() for b in got)
+                out = f"{data.hex()} {len(got)} {hexes}"
         except Exception as e:
             out = f"ERR {type(e).__name__}: {e}".replace("\n", " ")
         print(out, flush=True)

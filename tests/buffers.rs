@@ -47,12 +47,13 @@ fn unhex(s: &str) -> Vec<u8> {
 /// A `dumps` reply: the pickle and its buffers.
 fn parse_dump(reply: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
     assert!(!reply.starts_with("ERR"), "{reply}");
-    let (data, bufs) = reply.split_once(' ').unwrap();
-    let bufs = bufs
-        .split(',')
-        .filter(|b| !b.is_empty())
-        .map(unhex)
-        .collect();
+    let mut parts = reply.splitn(3, ' ');
+    let (data, count, bufs) = (parts.next().unwrap(), parts.next().unwrap(), parts.next());
+    let bufs: Vec<Vec<u8>> = match count.parse().unwrap() {
+        0 => Vec::new(),
+        _ => bufs.unwrap_or("").split(',').map(unhex).collect(),
+    };
+    assert_eq!(bufs.len().to_string(), count, "{reply}");
     (unhex(data), bufs)
 }
 
@@ -158,6 +159,86 @@ fn numpy_arrays_with_out_of_band_data() {
             a.to_vec::<f64>().unwrap(),
             (0..12).map(f64::from).collect::<Vec<_>>()
         );
+    }
+}
+
+/// An `NdArray` written at protocol 5 with out-of-band buffers is what numpy writes with
+/// `pickle.dumps(a, 5, buffer_callback=...)`, byte for byte, and its buffer is numpy's, but
+/// for the module name: `_frombuffer` under numpy 2's (numpy 1 needs its own,
+/// `numpy.core.numeric`, which numpy 2 warns about). Where numpy keeps an array in band
+/// (datetimes, overlapping fields, size-0 items), so does this crate. numpy loads the same
+/// array from each pickle of ours as from its own (numpy 2; numpy 1 the ones in band),
+/// among them one whose dtype repeats a str, which this crate writes once and numpy twice.
+#[test]
+fn numpy_arrays_written_out_of_band_as_numpy_writes_them() {
+    let out_of_band = [
+        "np.arange(12, dtype='<f8').reshape(3, 4)",
+        "np.asfortranarray(np.arange(6, dtype='<i4').reshape(2, 3))",
+        "np.asfortranarray(np.arange(3, dtype='<i4').reshape(1, 3))",
+        "np.array([1, -2, 3], dtype='>i2')",
+        "np.array([True, False])",
+        "np.array([1+2j, -0.5j], dtype='<c16')",
+        "np.zeros((2, 0))",
+        "np.array(7.5)",
+        "np.array([(1, 2.0), (3, -1.0)], dtype=[('a', '<i4'), ('b', '<f8')])",
+        "np.zeros(2, dtype=np.dtype({'names': ['a'], 'formats': ['<i4'], 'offsets': [4], \
+         'itemsize': 12}))",
+        "np.array([b'ab', b'c'], dtype='S2')",
+        "np.array(['xy', 'z'], dtype='<U2')",
+        "np.array([1.5, -2.0], dtype='<f2')",
+    ];
+    let in_band = [
+        "np.array(['2020-01-01', 'NaT'], dtype='datetime64[D]')",
+        "np.array([5, -5], dtype='timedelta64[s]')",
+        "np.zeros(2, dtype=[('a', '<i4', (2,)), ('t', [('u', 'm8[s]')])])",
+        "np.zeros(2, dtype=np.dtype({'names': ['a', 'b'], 'formats': ['<i4', '<i2'], \
+         'offsets': [0, 2], 'itemsize': 4}))",
+        "np.zeros(2, dtype='V0')",
+    ];
+    // Out of band, but not byte for byte.
+    let repeats_a_str = "np.zeros(2, dtype=[('s', '<i2', (2,))])";
+    let requests: Vec<String> = out_of_band
+        .iter()
+        .chain(&in_band)
+        .chain([&repeats_a_str])
+        .map(|a| format!("dumps {a}"))
+        .collect();
+    let opts = SerOptions::new().protocol(5);
+    for python in py_common::numpy_pythons() {
+        let mut loads = Vec::new();
+        for (i, reply) in oracle(&python, &requests).iter().enumerate() {
+            let expr = &requests[i][6..];
+            let (mut numpy, buffers) = parse_dump(reply);
+            let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+            let a: NdArray = pypickle::from_slice_with_buffers(&numpy, &lent, &Default::default())
+                .unwrap_or_else(|e| panic!("{python}: {expr}: {e}"));
+            let (ours, our_buffers) = pypickle::to_vec_with_buffers(&a, &opts).unwrap();
+            assert_eq!(our_buffers, buffers, "{python}: {expr}");
+            let bufs: Vec<String> = buffers.iter().map(|b| hex(b)).collect();
+            let numpy_2 = !numpy.windows(18).any(|w| w == b"numpy.core.numeric");
+            // (The oracle's `loads` takes no empty buffer.)
+            if (numpy_2 || buffers.is_empty()) && buffers.iter().all(|b| !b.is_empty()) {
+                loads.push(format!("loads {} {}", hex(&numpy), bufs.join(",")));
+                loads.push(format!("loads {} {}", hex(&ours), bufs.join(",")));
+            }
+            if i >= out_of_band.len() {
+                continue;
+            }
+            // numpy 1's name for `_frombuffer`, one byte shorter, and its frame's length.
+            let theirs = b"\x8c\x12numpy.core.numeric";
+            if let Some(at) = numpy.windows(theirs.len()).position(|w| w == theirs) {
+                numpy.splice(at..at + theirs.len(), *b"\x8c\x13numpy._core.numeric");
+                let frame = u64::from_le_bytes(numpy[3..11].try_into().unwrap()) + 1;
+                numpy[3..11].copy_from_slice(&frame.to_le_bytes());
+            }
+            assert_eq!(hex(&ours), hex(&numpy), "{python}: {expr}");
+        }
+        let reprs = oracle(&python, &loads);
+        for (pair, load) in reprs.chunks(2).zip(loads.iter().step_by(2)) {
+            assert!(!pair[0].starts_with("ERR"), "{python}: {load}: {}", pair[0]);
+            assert_eq!(pair[1], pair[0], "{python}: {load}");
+        }
+        assert!(loads.len() >= 2 * in_band.len(), "{python}");
     }
 }
 

@@ -478,6 +478,112 @@ fn written_arrays_load_in_live_numpy_1_and_2() {
     }
 }
 
+/// An array writes itself from its data where it lies (it copied it into a `Value` first,
+/// and that again), byte for byte as its `Value` writes: at every protocol, alone, in a
+/// struct, flattened (through serde's buffer), and at protocol 5 with out-of-band buffers
+/// where numpy too writes the older form (below 5, size-0 items, object arrays).
+#[test]
+fn arrays_write_as_their_value_writes_them() {
+    #[derive(serde::Serialize, Clone)]
+    struct Model<'a> {
+        name: &'a str,
+        weights: &'a NdArray,
+        more: Vec<&'a NdArray>,
+    }
+    #[derive(serde::Serialize)]
+    struct Flat<'a> {
+        #[serde(flatten)]
+        model: Model<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct ModelValue {
+        name: &'static str,
+        weights: Value,
+        more: Vec<Value>,
+    }
+    /// A dict with `.0` for its key.
+    struct KeyedBy<T>(T);
+    impl<T: serde::Serialize> serde::Serialize for KeyedBy<T> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = s.serialize_map(Some(1))?;
+            map.serialize_entry(&self.0, &1)?;
+            map.end()
+        }
+    }
+    let (mut compared, mut out_of_band) = (0, 0);
+    for f in fixtures() {
+        let a: NdArray = pypickle::from_slice(&std::fs::read(&f.path).unwrap()).unwrap();
+        let v = Value::from(&a);
+        assert_eq!(pypickle::to_value(&a).unwrap(), v);
+        let model = Model {
+            name: "m",
+            weights: &a,
+            more: vec![&a, &a],
+        };
+        let model_value = ModelValue {
+            name: "m",
+            weights: v.clone(),
+            more: vec![v.clone(), v.clone()],
+        };
+        for proto in 0..=5u8 {
+            let opts = SerOptions::new().protocol(proto);
+            let want = pypickle::to_vec_with(&v, &opts).map_err(|e| e.to_string());
+            let got = pypickle::to_vec_with(&a, &opts).map_err(|e| e.to_string());
+            assert_eq!(got, want, "{} at protocol {proto}", f.path.display());
+            let want = pypickle::to_vec_with(&model_value, &opts).map_err(|e| e.to_string());
+            let got = pypickle::to_vec_with(&model, &opts).map_err(|e| e.to_string());
+            assert_eq!(
+                got,
+                want,
+                "{} in a struct, protocol {proto}",
+                f.path.display()
+            );
+            let flat = pypickle::to_vec_with(
+                &Flat {
+                    model: model.clone(),
+                },
+                &opts,
+            );
+            assert_eq!(
+                flat.map_err(|e| e.to_string()),
+                want,
+                "{} flattened, protocol {proto}",
+                f.path.display()
+            );
+            // Out of band, where numpy hands the array out so: its data is the one buffer,
+            // and it reads back; elsewhere the pickle is the one in band.
+            let want = pypickle::to_vec_with(&v, &opts).map_err(|e| e.to_string());
+            match pypickle::to_vec_with_buffers(&a, &opts) {
+                Ok((pickle, buffers)) if !buffers.is_empty() => {
+                    assert!(proto == 5 && buffers.len() == 1, "{}", f.path.display());
+                    assert_eq!(Some(&buffers[0][..]), a.as_bytes());
+                    let lent = [&buffers[0][..]];
+                    let back: NdArray =
+                        pypickle::from_slice_with_buffers(&pickle, &lent, &DeOptions::new())
+                            .unwrap();
+                    assert_eq!(back, a, "{}", f.path.display());
+                    out_of_band += 1;
+                }
+                got => assert_eq!(
+                    got.map(|(pickle, _)| pickle).map_err(|e| e.to_string()),
+                    want,
+                    "{} out of band, protocol {proto}",
+                    f.path.display()
+                ),
+            }
+            // As a dict key: refused alike.
+            let key = pypickle::to_vec_with(&KeyedBy(&a), &opts).map_err(|e| e.to_string());
+            let want = pypickle::to_vec_with(&KeyedBy(&v), &opts).map_err(|e| e.to_string());
+            assert!(want.is_err());
+            assert_eq!(key, want);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 1800, "{compared}");
+    assert!(out_of_band >= 100, "{out_of_band}");
+}
+
 /// Self-describing readers (`deserialize_any`: an untagged enum buffers its input) see an
 /// array as its natural form, a dict of dtype, shape, order and data, which `NdArray` reads
 /// back: every fixture reads the same through an untagged enum, from the pickle and from a

@@ -6,7 +6,7 @@ use std::fmt;
 use std::borrow::Cow;
 
 use serde::de::{self, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 use super::dtype::{ByteOrder, DKind, DType};
 use crate::error::Error;
@@ -32,7 +32,11 @@ pub enum Order {
 /// form `numpy._core.numeric._frombuffer(buffer, dtype, shape, order)` (with numpy 2's order
 /// `'K'` and axis order for a transposed array, gathered into C order); and numpy scalars
 /// (`multiarray.scalar(dtype, bytes)`, a 0-d array here). It writes the `_reconstruct` form,
-/// which numpy 1.x and 2.x both load with plain `pickle.loads` at any protocol.
+/// which numpy 1.x and 2.x both load with plain `pickle.loads` at any protocol, copying its data
+/// once; at protocol 5 with
+/// [`out_of_band_buffers`](crate::SerOptions::out_of_band_buffers), as numpy 2 writes it then:
+/// `_frombuffer` with its data handed out of band (numpy 2 loads that, numpy 1 does not), but
+/// for the arrays numpy keeps in band too (datetimes, objects, overlapping fields).
 ///
 /// ```
 /// use pypickle::numpy::NdArray;
@@ -584,36 +588,87 @@ impl NdArray {
     }
 
     /// The `_reconstruct` form numpy writes at protocols 0-4 (loaded by numpy 1.x and 2.x).
-    fn to_value(&self) -> Value {
-        let global = |module: &str, name: &str| Global {
-            module: module.into(),
-            name: name.into(),
-        };
+    pub(crate) fn to_value(&self) -> Value {
+        let head = self.head();
         let data = match &self.data {
             Data::Bytes(b) => Value::Bytes(b.clone()),
             Data::Objects(v) => Value::List(v.clone()),
         };
         let state = Value::Tuple(vec![
             Value::Int(1),
-            Value::Tuple(self.shape.iter().map(|&n| Value::Int(n as i64)).collect()),
-            self.dtype.to_value(),
-            Value::Bool(self.order == Order::Fortran),
+            head.shape,
+            head.dtype,
+            Value::Bool(head.fortran),
             data,
         ]);
         Value::Object(Box::new(Object {
-            class: global("numpy.core.multiarray", "_reconstruct"),
+            class: Global {
+                module: RECONSTRUCT.0.into(),
+                name: RECONSTRUCT.1.into(),
+            },
             made: Made::Call,
-            args: Value::Tuple(vec![
-                Value::Global(Box::new(global("numpy", "ndarray"))),
-                Value::Tuple(vec![Value::Int(0)]),
-                Value::Bytes(b"b".to_vec()),
-            ]),
+            args: reconstruct_args(),
             kwargs: None,
             state: vec![state],
             list_items: Vec::new(),
             dict_items: Vec::new(),
         }))
     }
+
+    /// What the pickle says of the array beside its data.
+    pub(crate) fn head(&self) -> ArrayHead {
+        ArrayHead {
+            dtype: self.dtype.to_value(),
+            shape: Value::Tuple(self.shape.iter().map(|&n| Value::Int(n as i64)).collect()),
+            fortran: self.order == Order::Fortran,
+            buffer_order: (self.dtype.itemsize > 0 && self.dtype.exports_buffer()).then(|| {
+                // C if the elements lie in C order too, as numpy says of such an array.
+                let c = self.order == Order::C
+                    || self.shape.contains(&0)
+                    || self.shape.iter().filter(|&&n| n != 1).count() <= 1;
+                if c {
+                    "C"
+                } else {
+                    "F"
+                }
+            }),
+        }
+    }
+}
+
+/// The function numpy's pickles at protocols 0-4 make an array with: under numpy 1's name,
+/// which numpy 2 loads without a warning.
+pub(crate) const RECONSTRUCT: (&str, &str) = ("numpy.core.multiarray", "_reconstruct");
+
+/// The function numpy 2's pickles at protocol 5 make an array with, from its buffer: under
+/// numpy 2's name (numpy 2 warns that numpy 1's is deprecated, which numpy 1 needs).
+pub(crate) const FROMBUFFER: (&str, &str) = ("numpy._core.numeric", "_frombuffer");
+
+/// [`RECONSTRUCT`]'s arguments: `(numpy.ndarray, (0,), b'b')`, an empty array that its
+/// state then fills.
+pub(crate) fn reconstruct_args() -> Value {
+    Value::Tuple(vec![
+        Value::Global(Box::new(Global {
+            module: "numpy".into(),
+            name: "ndarray".into(),
+        })),
+        Value::Tuple(vec![Value::Int(0)]),
+        Value::Bytes(b"b".to_vec()),
+    ])
+}
+
+/// What a pickle says of an array beside its data, as it writes it.
+pub(crate) struct ArrayHead {
+    /// The `numpy.dtype` object.
+    pub dtype: Value,
+    /// The shape, a tuple.
+    pub shape: Value,
+    /// Whether the data is in Fortran order.
+    pub fortran: bool,
+    /// The order `_frombuffer` is given, if numpy pickles the array from its buffer at
+    /// protocol 5: not if its dtype cannot be a buffer's (see `DType::exports_buffer`), nor
+    /// if its items have no size.
+    pub buffer_order: Option<&'static str>,
 }
 
 /// Where a pickled array's elements are.
@@ -1426,12 +1481,6 @@ impl From<NdArray> for Value {
 impl From<&NdArray> for Value {
     fn from(a: &NdArray) -> Value {
         a.to_value()
-    }
-}
-
-impl Serialize for NdArray {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(s)
     }
 }
 

@@ -414,6 +414,26 @@ impl DType {
             || self.subarray().is_some_and(|(d, _)| d.has_object())
     }
 
+    /// Whether numpy hands an array of this type out as a buffer (PEP 3118), which pickling
+    /// it out of band at protocol 5 takes: not with objects, a datetime or a timedelta
+    /// anywhere in it, nor with fields that overlap or are out of order.
+    pub(crate) fn exports_buffer(&self) -> bool {
+        if self.has_object() || self.kind.has_unit() {
+            return false;
+        }
+        if self.subarray().is_some_and(|(d, _)| !d.exports_buffer()) {
+            return false;
+        }
+        let mut end = 0;
+        for f in &self.fields {
+            if f.offset < end || !f.dtype.exports_buffer() {
+                return false;
+            }
+            end = f.offset + f.dtype.itemsize;
+        }
+        true
+    }
+
     /// Whether an element has somewhere to hold a Python object: an object (or `StringDType`)
     /// type, or a field or sub-array of one. Unlike [`DType::has_object`], the flags do not
     /// count: a float64 type whose flags claim objects has no place for them.

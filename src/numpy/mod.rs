@@ -25,16 +25,20 @@
 //!
 //! Writing an [`NdArray`] produces the `_reconstruct` form under the `numpy.core.multiarray`
 //! name, which numpy 1.x loads directly and numpy 2.x through its compatibility alias, at any
-//! protocol.
+//! protocol; at protocol 5 with out-of-band buffers, numpy 2's `_frombuffer` form with the data
+//! the next buffer, where numpy hands an array out so. The data is copied once, into the pickle
+//! or the buffer.
 
 mod array;
 mod dtype;
 #[cfg(feature = "ndarray")]
 mod ndarray_conv;
+mod ser;
 
-pub(crate) use array::not_an_array;
+pub(crate) use array::{not_an_array, reconstruct_args, ArrayHead, FROMBUFFER, RECONSTRUCT};
 pub use array::{Element, NdArray, NdArrayView, Order, MAX_EMPTY_ELEMENTS};
 pub use dtype::{ByteOrder, DKind, DType, Field};
+pub(crate) use ser::{take_head, wanting_array};
 
 /// The natural form of a pickled numpy array (an object of [`is_array`]'s classes) for
 /// self-describing readers (`deserialize_any`: untagged enums, `serde_json::Value`,

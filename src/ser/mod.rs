@@ -12,6 +12,7 @@ mod compound;
 mod container;
 mod emit;
 mod memo;
+mod ndarray;
 mod options;
 mod output;
 mod probe;
@@ -1154,6 +1155,12 @@ impl<'a, W: io::Write, const P45: bool> serde::Serializer for &'a mut Serializer
             }
             if name == crate::persistent::PERSISTENT_TOKEN {
                 return self.save_persistent_id(v);
+            }
+            if name == crate::value::magic::ARRAY_OUT_TOKEN {
+                return crate::numpy::wanting_array(|| self.wrapped(v));
+            }
+            if name == crate::value::magic::ARRAY_DATA_TOKEN {
+                return self.save_tagged(Tag::ArrayData, name, v);
             }
         }
         let own = self.struct_class(name);

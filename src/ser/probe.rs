@@ -161,6 +161,10 @@ impl Serializer for Probe<'_> {
             Some(crate::value::magic::Tag::BigInt) => Shape::Int,
             // Other Python types.
             Some(tag) => Shape::Tagged(tag),
+            // A numpy array: an object.
+            None if name == crate::value::magic::ARRAY_OUT_TOKEN => {
+                Shape::Tagged(crate::value::magic::Tag::Object)
+            }
             // Persistent ids.
             None if name.starts_with('$') => Shape::Other,
             // A newtype registered for a class of its own is an instance; any other is its

@@ -58,7 +58,7 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
                 }
                 r
             }
-            Tag::BigInt | Tag::Buffer | Tag::ReadOnlyBuffer => {
+            Tag::BigInt | Tag::Buffer | Tag::ReadOnlyBuffer | Tag::ArrayData => {
                 if tag == Tag::Buffer && self.key() {
                     return Err(self.unhashable("a bytearray"));
                 }
@@ -146,6 +146,12 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// The bytes payload of a `$pypickle::ByteArray`, `BigInt` or `PickleBuffer`.
     pub(crate) fn save_tagged_bytes(&mut self, tag: Tag, v: &[u8]) -> Result<()> {
+        if tag == Tag::ArrayData {
+            return match crate::numpy::take_head() {
+                Some(head) => self.save_ndarray(&head, v),
+                None => Err(unserializable(format!("malformed {} payload", tag.name()))),
+            };
+        }
         self.begin_value()?;
         match tag {
             Tag::ByteArray => self.emit_bytearray(v)?,

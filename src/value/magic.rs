@@ -16,6 +16,13 @@ pub(crate) const VALUE_TOKEN: &str = "$pypickle::private::Value";
 /// array object (data taken out) and its data lent from the input (see `de/walk/array.rs`).
 pub(crate) const ARRAY_TOKEN: &str = "$pypickle::private::NdArray";
 
+/// The newtype name `NdArray` serializes under: this crate's pickle serializer asks for the
+/// array's head and data (see `numpy/ser.rs`); other serializers see through it.
+pub(crate) const ARRAY_OUT_TOKEN: &str = "$pypickle::private::NdArrayOut";
+
+/// The newtype name of the bytes an `NdArray` answers its pickle serializer with.
+pub(crate) const ARRAY_DATA_TOKEN: &str = "$pypickle::private::NdArrayData";
+
 /// A Python type that serde's data model does not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
@@ -31,6 +38,9 @@ pub(crate) enum Tag {
     Buffer,
     /// A read-only protocol 5 buffer.
     ReadOnlyBuffer,
+    /// The data of a numpy array (see `numpy/ser.rs`): not in [`Tag::ALL`], for only
+    /// `NdArray` writes it, and only into this crate's pickle serializer.
+    ArrayData,
 }
 
 impl Tag {
@@ -60,6 +70,7 @@ impl Tag {
             Tag::Object => "$pypickle::Object",
             Tag::Buffer => "$pypickle::PickleBuffer",
             Tag::ReadOnlyBuffer => "$pypickle::ReadOnlyPickleBuffer",
+            Tag::ArrayData => ARRAY_DATA_TOKEN,
         }
     }
 

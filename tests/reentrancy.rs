@@ -1,5 +1,5 @@
 //! State that outlives a call: a caught panic in a `Serialize` impl or a hook, a decode nested
-//! in another's visitor, and decoding from a thread-local's destructor.
+//! in another's visitor, and decoding (and writing) from a thread-local's destructor.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -177,8 +177,23 @@ impl Drop for DecodesOnDrop {
             &std::collections::hash_map::RandomState::new(),
             sets(1, 2),
         );
+        // a numpy array written (its head passes through a thread-local), in band and out
+        out.push(format!("array: {}", array_round_trips()));
         self.0.send(out).unwrap();
     }
+}
+
+/// Whether a numpy array, written in band and out of band, reads back the same.
+fn array_round_trips() -> bool {
+    use pypickle::numpy::NdArray;
+    let a = NdArray::from_vec(vec![2], vec![1.5f64, -2.0]).unwrap();
+    let in_band = pypickle::to_vec(&a).unwrap();
+    let (pickle, buffers) =
+        pypickle::to_vec_with_buffers(&a, &SerOptions::new().protocol(5)).unwrap();
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    let out_of_band: NdArray =
+        pypickle::from_slice_with_buffers(&pickle, &lent, &DeOptions::new()).unwrap();
+    pypickle::from_slice::<NdArray>(&in_band).unwrap() == a && out_of_band == a
 }
 
 /// `frozenset({frozenset({a}), frozenset({b})})`, its items in that order.
@@ -204,6 +219,7 @@ fn a_thread_locals_destructor_may_decode() {
         let _: Value = pypickle::from_value(Value::Int(1)).unwrap();
         let _ = pypickle::from_value::<pypickle::stdlib::Uuid>(Value::Int(1));
         assert_eq!(sets(1, 2), sets(2, 1));
+        assert!(array_round_trips());
     })
     .join()
     .unwrap();
@@ -217,7 +233,8 @@ fn a_thread_locals_destructor_may_decode() {
             "(1, {'a': [2]})",
             "(1, {'a': [2]})",
             "error: true",
-            "equal: true"
+            "equal: true",
+            "array: true"
         ]
     );
 }

@@ -41,8 +41,14 @@ struct Out<'a>(&'a NdArray);
 impl Serialize for Out<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0.as_bytes() {
-            Some(data) if WANTED.with(|w| w.replace(false)) => {
-                HEAD.with(|h| *h.borrow_mut() = Some(self.0.head()));
+            // (`try_with`: from another thread-local's destructor, once this one is gone, the
+            // array is written as its `Value`.)
+            Some(data)
+                if WANTED.with(|w| w.replace(false))
+                    && HEAD
+                        .try_with(|h| *h.borrow_mut() = Some(self.0.head()))
+                        .is_ok() =>
+            {
                 s.serialize_newtype_struct(ARRAY_DATA_TOKEN, serde_bytes::Bytes::new(data))
             }
             _ => self.0.to_value().serialize(s),
@@ -59,7 +65,7 @@ pub(crate) fn wanting_array<T>(f: impl FnOnce() -> T) -> T {
     impl Drop for Unset {
         fn drop(&mut self) {
             WANTED.with(|w| w.set(false));
-            HEAD.with(|h| h.borrow_mut().take());
+            let _ = HEAD.try_with(|h| h.borrow_mut().take());
         }
     }
     WANTED.with(|w| w.set(true));
@@ -70,5 +76,5 @@ pub(crate) fn wanting_array<T>(f: impl FnOnce() -> T) -> T {
 /// The head of the array whose data the serializer was just handed (an
 /// [`ARRAY_DATA_TOKEN`] newtype's bytes), if an array handed it.
 pub(crate) fn take_head() -> Option<ArrayHead> {
-    HEAD.with(|h| h.borrow_mut().take())
+    HEAD.try_with(|h| h.borrow_mut().take()).ok().flatten()
 }

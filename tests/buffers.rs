@@ -242,6 +242,28 @@ fn numpy_arrays_written_out_of_band_as_numpy_writes_them() {
     }
 }
 
+/// Out of band an array keeps its order, even one whose elements lie in C order too (numpy
+/// calls a Fortran-ordered (1, 3) array C): it reads back equal.
+#[test]
+fn an_array_keeps_its_order_out_of_band() {
+    use pypickle::numpy::{ByteOrder, DKind, DType, Order};
+    let opts = SerOptions::new().protocol(5);
+    for shape in [vec![1, 3], vec![3, 1], vec![2, 0], vec![2, 3], vec![]] {
+        for order in [Order::C, Order::Fortran] {
+            let n: usize = shape.iter().product();
+            let data: Vec<u8> = (0..n as u32).flat_map(u32::to_le_bytes).collect();
+            let dtype = DType::new(DKind::UInt, 4, ByteOrder::Little);
+            let a = NdArray::from_bytes(dtype, shape.clone(), order, data).unwrap();
+            let (pickle, buffers) = pypickle::to_vec_with_buffers(&a, &opts).unwrap();
+            assert_eq!(buffers.len(), 1);
+            let lent = [&buffers[0][..]];
+            let back: NdArray =
+                pypickle::from_slice_with_buffers(&pickle, &lent, &Default::default()).unwrap();
+            assert_eq!(back, a, "{shape:?} {order:?}");
+        }
+    }
+}
+
 /// A pickle abandoned by an error drops the buffers it handed out of band: the next pickle's
 /// buffers are its own, as `take_buffers` returns them. And the functions that cannot return
 /// buffers refuse a value that hands any out, rather than lose them.

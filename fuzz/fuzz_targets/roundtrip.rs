@@ -14,15 +14,38 @@
 //!   back, which, as in CPython, is not one to one (a `__builtin__` module read from a protocol
 //!   4 pickle comes back as `builtins`), so only the success of the decode is checked there,
 //!   and not even that when the value names a global the reader maps (`py2_mapped`).
+//!
+//! And for a pickle that reads as a numpy `NdArray`: the array writes at every protocol what
+//! its `Value` writes (it writes from its data, the `Value` through the object), and at
+//! protocol 5 with out-of-band buffers it reads back the same from the pickle and buffers.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pypickle::{SerOptions, Value};
+use pypickle::numpy::NdArray;
+use pypickle::{DeOptions, SerOptions, Value};
 use pypickle_fuzz::{count, encode_may_fail, globals, has_nan, py2_mapped, record, same};
 
 /// Whether `v` holds an `array._array_reconstructor(...)` object.
 fn has_array_reconstructor(v: &Value) -> bool {
     globals(v).contains(&("array", "_array_reconstructor"))
+}
+
+/// `a` written from its data, and as its `Value`: the same pickle; and out of band, the same
+/// array back.
+fn array_round_trip(a: &NdArray) {
+    let v = Value::from(a);
+    for proto in 0..=5u8 {
+        let ser = SerOptions::new().protocol(proto);
+        let got = pypickle::to_vec_with(a, &ser).map_err(|e| e.to_string());
+        let want = pypickle::to_vec_with(&v, &ser).map_err(|e| e.to_string());
+        assert_eq!(got, want, "protocol {proto}: {a:?}");
+    }
+    let ser = SerOptions::new().protocol(5);
+    let (pickle, buffers) = pypickle::to_vec_with_buffers(a, &ser).expect("written out of band");
+    let lent: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    let back: NdArray = pypickle::from_slice_with_buffers(&pickle, &lent, &DeOptions::new())
+        .unwrap_or_else(|e| panic!("{a:?} written out of band does not read back: {e}"));
+    assert_eq!(&back, a, "out of band");
 }
 
 /// Values decoded from a few KiB can hold tens of thousands of values through shared
@@ -32,6 +55,9 @@ fn has_array_reconstructor(v: &Value) -> bool {
 const MAX_VALUES: usize = 1 << 14;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(a) = pypickle::from_slice_with::<NdArray>(data, &record()) {
+        array_round_trip(&a);
+    }
     let Ok(v) = pypickle::from_slice_with::<Value>(data, &record()) else {
         return;
     };

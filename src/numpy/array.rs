@@ -621,17 +621,14 @@ impl NdArray {
             dtype: self.dtype.to_value(),
             shape: Value::Tuple(self.shape.iter().map(|&n| Value::Int(n as i64)).collect()),
             fortran: self.order == Order::Fortran,
-            buffer_order: (self.dtype.itemsize > 0 && self.dtype.exports_buffer()).then(|| {
-                // C if the elements lie in C order too, as numpy says of such an array.
-                let c = self.order == Order::C
-                    || self.shape.contains(&0)
-                    || self.shape.iter().filter(|&&n| n != 1).count() <= 1;
-                if c {
-                    "C"
-                } else {
-                    "F"
-                }
-            }),
+            // The array's own order, which it reads back with, even where the elements lie
+            // in C order too (shape (1, 3)), which numpy then calls C.
+            buffer_order: (self.dtype.itemsize > 0 && self.dtype.exports_buffer()).then_some(
+                match self.order {
+                    Order::C => "C",
+                    Order::Fortran => "F",
+                },
+            ),
         }
     }
 }

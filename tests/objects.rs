@@ -724,8 +724,36 @@ for p in range(6):
         // Plain subclasses: `copyreg._reconstructor(cls, dict, {...})` at protocols 0-1.
         assert_eq!(v[6]["x"], Value::from(5), "{why}");
         assert_eq!(v[7][1], Value::from(6), "{why}");
+        // `get_mut` reaches each of them too (it reached no object's items: found by a hunt).
+        let keys: [(usize, Value); 8] = [
+            (2, "b".into()),
+            (3, "k".into()),
+            (4, "a".into()),
+            (4, "z".into()),
+            (5, 1.into()),
+            (6, "x".into()),
+            (7, 1.into()),
+            (7, 2.into()),
+        ];
+        for (i, key) in keys {
+            assert!(get_mut_reaches_what_get_reaches(&v[i], key), "{why}");
+        }
     }
     assert_eq!(out.lines().count(), 6);
+}
+
+/// Whether `v.get_mut(key)` finds what `v.get(key)` finds, and changes it in place.
+fn get_mut_reaches_what_get_reaches(v: &Value, key: Value) -> bool {
+    let want = v.get(key.clone()).cloned();
+    let mut w = v.clone();
+    let Some(slot) = w.get_mut(key.clone()) else {
+        return want.is_none();
+    };
+    if Some(&*slot) != want.as_ref() {
+        return false;
+    }
+    *slot = Value::from("changed");
+    w.get(key) == Some(&Value::from("changed"))
 }
 
 /// Python 2's `OrderedDict` and `deque` are made from their items (`OrderedDict([['a', 1],
@@ -748,6 +776,15 @@ fn python2_collections_made_from_their_items_are_indexed_by_them() {
         assert_eq!(v[1][1], Value::from(8), "{v}");
         assert_eq!(v[2][0], Value::from(9), "{v}");
         assert_eq!(v[2].get(1), None, "{v}");
+        let keys: [(usize, Value); 4] = [
+            (0, "a".into()),
+            (0, "b".into()),
+            (1, 1.into()),
+            (2, 0.into()),
+        ];
+        for (i, key) in keys {
+            assert!(get_mut_reaches_what_get_reaches(&v[i], key), "{v}");
+        }
     }
 }
 

@@ -143,6 +143,15 @@ fn last_under<'v>(entries: &'v [(Value, Value)], key: &Value) -> Option<&'v Valu
     entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
+/// [`last_under`], to change in place.
+fn last_under_mut<'v>(entries: &'v mut [(Value, Value)], key: &Value) -> Option<&'v mut Value> {
+    entries
+        .iter_mut()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
 /// What indexing an [`Object`] reaches.
 enum Items<'a> {
     /// A `list` subclass's items.
@@ -153,16 +162,82 @@ enum Items<'a> {
     Pairs(&'a [Value]),
 }
 
+/// [`Items`], to change in place.
+enum ItemsMut<'a> {
+    Seq(&'a mut [Value]),
+    Map(&'a mut [(Value, Value)]),
+    Pairs(&'a mut [Value]),
+}
+
+/// Where an [`Object`]'s items lie (see [`Object::items`]).
+#[derive(Clone, Copy)]
+enum ItemsAt {
+    /// Its `dict_items`.
+    DictItems,
+    /// Its `list_items`.
+    ListItems,
+    /// Its argument at this index: a dict.
+    ArgMap(usize),
+    /// Its argument at this index: a list.
+    ArgSeq(usize),
+    /// Its argument at this index: a list of `[key, value]` pairs.
+    ArgPairs(usize),
+}
+
+impl ItemsAt {
+    /// The index of the argument the items are, if they are one.
+    fn arg(self) -> Option<usize> {
+        match self {
+            ItemsAt::DictItems | ItemsAt::ListItems => None,
+            ItemsAt::ArgMap(i) | ItemsAt::ArgSeq(i) | ItemsAt::ArgPairs(i) => Some(i),
+        }
+    }
+}
+
 impl Object {
     /// The items of a `dict` or `list` subclass, as indexing finds them: those set or appended
     /// on it, the dict or list `copyreg._reconstructor` copies (protocols 0-1), or the dict a
     /// `Counter` is made from.
     fn items(&self) -> Option<Items<'_>> {
+        let at = self.items_at()?;
+        let arg = |i: usize| match &self.args {
+            Value::Tuple(args) => args.get(i),
+            _ => None,
+        };
+        Some(match (at, at.arg().and_then(arg)) {
+            (ItemsAt::DictItems, _) => Items::Map(&self.dict_items),
+            (ItemsAt::ListItems, _) => Items::Seq(&self.list_items),
+            (ItemsAt::ArgMap(_), Some(Value::Dict(entries))) => Items::Map(entries),
+            (ItemsAt::ArgSeq(_), Some(Value::List(items))) => Items::Seq(items),
+            (ItemsAt::ArgPairs(_), Some(Value::List(pairs))) => Items::Pairs(pairs),
+            _ => return None,
+        })
+    }
+
+    /// [`Object::items`], to change in place.
+    fn items_mut(&mut self) -> Option<ItemsMut<'_>> {
+        let at = self.items_at()?;
+        let arg = match (at.arg(), &mut self.args) {
+            (Some(i), Value::Tuple(args)) => args.get_mut(i),
+            _ => None,
+        };
+        Some(match (at, arg) {
+            (ItemsAt::DictItems, _) => ItemsMut::Map(&mut self.dict_items),
+            (ItemsAt::ListItems, _) => ItemsMut::Seq(&mut self.list_items),
+            (ItemsAt::ArgMap(_), Some(Value::Dict(entries))) => ItemsMut::Map(entries),
+            (ItemsAt::ArgSeq(_), Some(Value::List(items))) => ItemsMut::Seq(items),
+            (ItemsAt::ArgPairs(_), Some(Value::List(pairs))) => ItemsMut::Pairs(pairs),
+            _ => return None,
+        })
+    }
+
+    /// Where [`Object::items`] finds the items.
+    fn items_at(&self) -> Option<ItemsAt> {
         if !self.dict_items.is_empty() {
-            return Some(Items::Map(&self.dict_items));
+            return Some(ItemsAt::DictItems);
         }
         if !self.list_items.is_empty() {
-            return Some(Items::Seq(&self.list_items));
+            return Some(ItemsAt::ListItems);
         }
         let Value::Tuple(args) = &self.args else {
             return None;
@@ -170,22 +245,22 @@ impl Object {
         match (self.made, args.as_slice()) {
             (Made::Reconstructor, [Value::Global(base), items]) if base.module == "builtins" => {
                 match (base.name.as_str(), items) {
-                    ("dict", Value::Dict(entries)) => Some(Items::Map(entries)),
-                    ("list", Value::List(items)) => Some(Items::Seq(items)),
+                    ("dict", Value::Dict(_)) => Some(ItemsAt::ArgMap(1)),
+                    ("list", Value::List(_)) => Some(ItemsAt::ArgSeq(1)),
                     _ => None,
                 }
             }
-            (_, [Value::Dict(entries)]) if self.class.module == "collections" => {
+            (_, [Value::Dict(_)]) if self.class.module == "collections" => {
                 match self.class.name.as_str() {
-                    "Counter" => Some(Items::Map(entries)),
+                    "Counter" => Some(ItemsAt::ArgMap(0)),
                     _ => None,
                 }
             }
             // Python 2's `deque([...], maxlen)` and `OrderedDict([[k, v], ...])`.
-            (Made::Call, [Value::List(items), ..]) if self.class.module == "collections" => {
+            (Made::Call, [Value::List(_), ..]) if self.class.module == "collections" => {
                 match self.class.name.as_str() {
-                    "deque" => Some(Items::Seq(items)),
-                    "OrderedDict" => Some(Items::Pairs(items)),
+                    "deque" => Some(ItemsAt::ArgSeq(0)),
+                    "OrderedDict" => Some(ItemsAt::ArgPairs(0)),
                     _ => None,
                 }
             }
@@ -363,8 +438,9 @@ impl Value {
     }
 
     /// [`Value::get`] for changing the value in place: the value under `key` of a dict (the
-    /// last entry of it), or the item at position `key` of a list or tuple. (An [`Object`]'s
-    /// items are its public fields.)
+    /// last entry of it), or the item at position `key` of a list or tuple, or of an object
+    /// that is a `dict` or `list` subclass (a `Counter`, an `OrderedDict`, ...) as `get`
+    /// finds it. (An [`Object`]'s other parts are its public fields.)
     ///
     /// ```
     /// use pypickle::Value;
@@ -376,17 +452,26 @@ impl Value {
     /// ```
     pub fn get_mut<K: Into<Value>>(&mut self, key: K) -> Option<&mut Value> {
         let key = key.into();
-        match self {
-            Value::Dict(entries) => entries
-                .iter_mut()
-                .rev()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v),
-            Value::List(items) | Value::Tuple(items) => match key {
-                Value::Int(i) => items.get_mut(usize::try_from(i).ok()?),
-                Value::Bool(b) => items.get_mut(usize::from(b)),
-                _ => None,
+        let items = match self {
+            Value::List(items) | Value::Tuple(items) => items,
+            Value::Dict(entries) => return last_under_mut(entries, &key),
+            Value::Object(o) => match o.items_mut()? {
+                ItemsMut::Seq(items) => items,
+                ItemsMut::Map(entries) => return last_under_mut(entries, &key),
+                ItemsMut::Pairs(pairs) => {
+                    return pairs.iter_mut().rev().find_map(|pair| match pair {
+                        Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 && kv[0] == key => {
+                            Some(&mut kv[1])
+                        }
+                        _ => None,
+                    })
+                }
             },
+            _ => return None,
+        };
+        match key {
+            Value::Int(i) => items.get_mut(usize::try_from(i).ok()?),
+            Value::Bool(b) => items.get_mut(usize::from(b)),
             _ => None,
         }
     }

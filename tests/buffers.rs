@@ -166,7 +166,7 @@ fn numpy_arrays_with_out_of_band_data() {
 /// `pickle.dumps(a, 5, buffer_callback=...)`, byte for byte, and its buffer is numpy's, but
 /// for the module name: `_frombuffer` under numpy 2's (numpy 1 needs its own,
 /// `numpy.core.numeric`, which numpy 2 warns about). Where numpy keeps an array in band
-/// (datetimes, overlapping fields, size-0 items), so does this crate. numpy loads the same
+/// (datetimes, overlapping fields, size-0 items, ...), so does this crate. numpy loads the same
 /// array from each pickle of ours as from its own (numpy 2; numpy 1 the ones in band),
 /// among them one whose dtype repeats a str, which this crate writes once and numpy twice.
 #[test]
@@ -194,6 +194,13 @@ fn numpy_arrays_written_out_of_band_as_numpy_writes_them() {
         "np.zeros(2, dtype=np.dtype({'names': ['a', 'b'], 'formats': ['<i4', '<i2'], \
          'offsets': [0, 2], 'itemsize': 4}))",
         "np.zeros(2, dtype='V0')",
+        // A long double in big-endian order (numpy exports it in native order only), and a
+        // field name with a `:` (found by a review).
+        "np.array([1.5], dtype='>f16')",
+        "np.array([1.5 + 1j], dtype='>c32')",
+        "np.zeros(2, dtype=[('a', '>f16'), ('b', '<i4')])",
+        "np.zeros(2, dtype=[('a', '>g', (2,))])",
+        "np.zeros(2, dtype=[('a:b', '<i4')])",
     ];
     // Out of band, but not byte for byte.
     let repeats_a_str = "np.zeros(2, dtype=[('s', '<i2', (2,))])";

@@ -581,6 +581,23 @@ fn arrays_write_as_their_value_writes_them() {
         }
     }
     assert!(compared >= 1800, "{compared}");
+    // Past the depth limit, the error is the array's, as its Value's: no places inside it.
+    let a: NdArray = pypickle::from_slice(&std::fs::read(&fixtures()[0].path).unwrap()).unwrap();
+    let v = Value::from(&a);
+    for depth in 0..8 {
+        for out_of_band in [false, true] {
+            let opts = SerOptions::new()
+                .protocol(5)
+                .max_depth(depth)
+                .out_of_band_buffers(out_of_band);
+            let got = pypickle::to_vec_with_buffers(&vec![&a], &opts).map_err(|e| e.to_string());
+            let want = pypickle::to_vec_with_buffers(&vec![&v], &opts).map_err(|e| e.to_string());
+            assert_eq!(got.is_err(), want.is_err(), "max_depth {depth}");
+            if let (Err(got), Err(want)) = (got, want) {
+                assert_eq!(got, want, "max_depth {depth}");
+            }
+        }
+    }
     assert!(out_of_band >= 100, "{out_of_band}");
 }
 

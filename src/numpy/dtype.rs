@@ -416,9 +416,18 @@ impl DType {
 
     /// Whether numpy hands an array of this type out as a buffer (PEP 3118), which pickling
     /// it out of band at protocol 5 takes: not with objects, a datetime or a timedelta
-    /// anywhere in it, nor with fields that overlap or are out of order.
+    /// anywhere in it, nor a long double in big-endian order (native only, on the
+    /// little-endian machines numpy runs on), nor with fields that overlap, are out of order
+    /// or have a `:` in their name.
     pub(crate) fn exports_buffer(&self) -> bool {
         if self.has_object() || self.kind.has_unit() {
+            return false;
+        }
+        let long_double = matches!(
+            (self.kind, self.itemsize),
+            (DKind::Float, 12 | 16) | (DKind::Complex, 24 | 32)
+        );
+        if long_double && self.order == ByteOrder::Big {
             return false;
         }
         if self.subarray().is_some_and(|(d, _)| !d.exports_buffer()) {
@@ -426,7 +435,7 @@ impl DType {
         }
         let mut end = 0;
         for f in &self.fields {
-            if f.offset < end || !f.dtype.exports_buffer() {
+            if f.offset < end || f.name.contains(':') || !f.dtype.exports_buffer() {
                 return false;
             }
             end = f.offset + f.dtype.itemsize;

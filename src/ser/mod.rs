@@ -918,8 +918,9 @@ fn lost_buffers<W, const P45: bool>(ser: &Serializer<W, P45>) -> Result<()> {
     )))
 }
 
-/// [`to_vec_with`] with every [`PickleBuffer`](crate::PickleBuffer) handed out of band: the
-/// pickle and the buffers it refers to, in order, as CPython's `pickle.dumps(obj, 5,
+/// [`to_vec_with`] with every [`PickleBuffer`](crate::PickleBuffer) (and the data of every
+/// numpy [`NdArray`](crate::numpy::NdArray) that numpy would hand out) handed out of band:
+/// the pickle and the buffers it refers to, in order, as CPython's `pickle.dumps(obj, 5,
 /// buffer_callback=buffers.append)` gives them. Protocol 5 is required for buffers.
 ///
 /// ```

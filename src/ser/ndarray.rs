@@ -22,12 +22,15 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         }
         self.open()?;
         let key = self.set_key(false);
+        // The places inside the array's arguments and state are not the value's own: its
+        // error is the array's.
         self.part(|s| match head.buffer_order {
             Some(order) if s.proto() >= 5 && s.opts.out_of_band => {
                 s.emit_frombuffer(head, order, data)
             }
             _ => s.emit_reconstruct(head, data),
-        })?;
+        })
+        .map_err(crate::Error::without_path)?;
         self.set_key(key);
         self.close()
     }

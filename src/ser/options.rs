@@ -177,9 +177,10 @@ impl SerOptions {
         self
     }
 
-    /// Hand [`PickleBuffer`](crate::PickleBuffer)s out of band at protocol 5 (NEXT_BUFFER,
-    /// READONLY_BUFFER), like `pickle.dumps(..., buffer_callback=...)` with a callback that
-    /// keeps them: the pickle holds only a reference to each, in order, and the buffers
+    /// Hand [`PickleBuffer`](crate::PickleBuffer)s, and the data of numpy
+    /// [`NdArray`](crate::numpy::NdArray)s that numpy would hand out, out of band at protocol 5
+    /// (NEXT_BUFFER, READONLY_BUFFER), like `pickle.dumps(..., buffer_callback=...)` with a
+    /// callback that keeps them: the pickle holds only a reference to each, in order, and the buffers
     /// themselves come back from [`to_vec_with_buffers`](crate::to_vec_with_buffers) or
     /// [`Serializer::take_buffers`](crate::Serializer::take_buffers); `to_vec_with` and
     /// `to_writer_with`, which cannot return them, return an error for a value that hands any

@@ -7,7 +7,7 @@
 mod class_common;
 
 use class_common::*;
-use pypickle::{ClassRegistry, DeOptions, SerOptions, Value};
+use pypickle::{pickle_value, ClassRegistry, DeOptions, SerOptions, Value};
 use serde::{Deserialize, Serialize};
 
 fn de() -> DeOptions {
@@ -2151,6 +2151,49 @@ fn a_setstate_taking_the_values_in_order_takes_the_fields_state() {
         oracle("loads", &wrongs),
         vec!["Versioned(version='version', payload='payload')"; 6]
     );
+}
+
+/// CPython's own pickle of such a class holds the tuple `__getstate__` returns: read into a
+/// struct registered with `frozen_slots_dataclass`, its items are the fields in order, even
+/// two dicts or `None`s, which in any other class's state are the `(dict, slots)` pair. They
+/// were read as that pair: the first dict's entries as fields, without an error (found by a
+/// hunt).
+#[test]
+fn a_tuple_state_of_two_dicts_is_two_fields_of_a_fields_class() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    #[serde(rename = "Versioned")]
+    struct Versioned {
+        version: Value,
+        payload: Value,
+    }
+    let reg =
+        ClassRegistry::new().frozen_slots_dataclass::<Versioned>("pypickle_classes.Versioned");
+    let exprs = [
+        "C.Versioned(None, {'version': 5, 'payload': 6})",
+        "C.Versioned({'a': 1}, {'b': 2})",
+        "C.Versioned({}, None)",
+    ];
+    let want = [
+        (Value::None, pickle_value!({"version": 5, "payload": 6})),
+        (pickle_value!({"a": 1}), pickle_value!({"b": 2})),
+        (pickle_value!({}), Value::None),
+    ];
+    let requests: Vec<String> = (0..=5u8)
+        .flat_map(|p| exprs.map(|e| format!("{p}\t{e}")))
+        .collect();
+    for (pickle, (request, (version, payload))) in oracle("dumps", &requests)
+        .iter()
+        .zip(requests.iter().zip(want.iter().cycle()))
+    {
+        let de = DeOptions::new().registry(reg.clone());
+        let got: Versioned = pypickle::from_slice_with(&unhex(pickle), &de)
+            .unwrap_or_else(|e| panic!("{request}: {e}"));
+        assert_eq!(
+            (&got.version, &got.payload),
+            (version, payload),
+            "{request}"
+        );
+    }
 }
 
 /// A newtype variant registered for a called class, its payload the called struct: written

@@ -17,7 +17,7 @@ use crate::class::bridge::{
     args_are_arguments, choose, keywords_left_out, made_from_items, merge_attributes, mismatch,
     Facts, Source, Want,
 };
-use crate::class::{Entry, Known};
+use crate::class::{Entry, Known, StateForm};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -303,8 +303,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
 
     /// An object's one BUILD state when that is a sequence of values: a tuple other than
     /// `(dict, slots)`, what a `__getstate__` returning a tuple wrote, or a list, the field
-    /// values in order as a frozen `@dataclass(slots=True)` pickles them.
-    fn tuple_state(&self, id: Id) -> Option<&'a Node> {
+    /// values in order as a frozen `@dataclass(slots=True)` pickles them. With `fields` (the
+    /// class is registered as taking its field values in order) any tuple is one: two dicts
+    /// or `None`s are two field values, not a `(dict, slots)` pair.
+    fn tuple_state(&self, id: Id, fields: bool) -> Option<&'a Node> {
         let arena = self.w.arena;
         let mut states = arena.iter(self.object(id).states);
         let (Some(state), None) = (states.next(), states.next()) else {
@@ -314,18 +316,18 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             Kind::Tuple(r) => {
                 let items = arena.slice(r);
                 let dict_like = |n: &Node| matches!(n.kind(), Kind::Dict(_) | Kind::None);
-                (!(items.len() == 2 && items.iter().all(dict_like))).then_some(state)
+                (fields || !(items.len() == 2 && items.iter().all(dict_like))).then_some(state)
             }
             Kind::List(_) => Some(state),
             _ => None,
         }
     }
 
-    fn facts(&self, id: Id) -> Facts {
+    fn facts(&self, id: Id, fields: bool) -> Facts {
         let arena = self.w.arena;
         let obj = self.object(id);
         let base = self.base_items(id).map(|n| n.kind());
-        let tuple_state = self.tuple_state(id).is_some();
+        let tuple_state = self.tuple_state(id, fields).is_some();
         let args = self.args(id);
         let kwargs = self.keywords(id).is_some();
         let base_content = match base {
@@ -435,8 +437,15 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         Ok(crate::stdlib::into_natural(obj).ok())
     }
 
-    /// Visit the part of the object that [`choose`] picks for `want`.
-    fn visit_part<V: Visitor<'de>>(mut self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
+    /// Visit the part of the object that [`choose`] picks for `want`; `fields`: its class is
+    /// registered as taking its field values in order (see [`Self::tuple_state`]).
+    fn visit_part<V: Visitor<'de>>(
+        mut self,
+        id: Id,
+        want: Want,
+        fields: bool,
+        visitor: V,
+    ) -> Result<V::Value> {
         let arena = self.w.arena;
         let obj = self.object(id);
         if self.items_in_constructor(id) {
@@ -458,7 +467,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 return at(self.node, de::Deserializer::deserialize_any(items, visitor));
             }
         }
-        let facts = self.facts(id);
+        let facts = self.facts(id, fields);
         match choose(want, &facts) {
             Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
                 Some(list) => self.visit_node(list, visitor),
@@ -476,7 +485,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 this.visit_pairs(pairs, visitor)
             }
             Source::TupleState => {
-                let items = match self.tuple_state(id).map(|s| s.kind()) {
+                let items = match self.tuple_state(id, fields).map(|s| s.kind()) {
                     Some(Kind::Tuple(r)) => arena.slice(r).iter().collect(),
                     Some(Kind::List(l)) => arena.iter(l).collect(),
                     _ => Vec::new(),
@@ -550,7 +559,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             self.check_class(id, rust, entry)?;
         }
         let node = self.node;
-        match (self.visit_part(id, want, visitor), std_time) {
+        let fields = entry.is_some_and(|e| e.state == StateForm::Fields);
+        match (self.visit_part(id, want, fields, visitor), std_time) {
             (Err(_), Some(how)) => Err(type_error(
                 node,
                 format!(
@@ -592,7 +602,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        self.visit_part(id, Want::Any, visitor)
+        self.visit_part(id, Want::Any, false, visitor)
     }
 
     /// A registered newtype struct: the instance's one constructor argument, or for a

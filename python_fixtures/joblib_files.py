@@ -17,7 +17,8 @@ Writes into OUT (default python_fixtures/joblib/), for each case NAME:
 
 And for the scanner, never loaded: ``hostile_after_array`` (an ``os.system`` call after an
 array), ``spelled_in_data`` (an array whose bytes spell a call of ``os.system``: data to
-``joblib.load``, but opcodes that ``pickle.load`` runs in the unaligned layout) and
+``joblib.load``, but opcodes that ``pickle.load`` runs in the unaligned layout),
+``computed_in_data`` (the same, the call's module and name computed as it runs) and
 ``hostile_in_object_field`` (the call in an object field's nested pickle), uncompressed, zlib
 and unaligned; and ``hostile_hidden_in_object_field.joblib`` (see its function). Also
 ``memmap_subclass.joblib`` (see its function).
@@ -121,6 +122,10 @@ def hostile():
     yield "hostile_after_array", {"x": np.arange(3), "evil": Evil()}
     spelled = np.frombuffer(b"cos\nsystem\n(S'echo pwned'\ntR.", dtype=np.uint8).copy()
     yield "spelled_in_data", {"x": spelled}
+    # The same call with its module and name computed when the pickle runs (`str('os')`),
+    # which a scanner cannot name.
+    computed = b"\x8c\x08builtins\x8c\x03str\x93\x8c\x02os\x85R\x8c\x06system\x93\x8c\necho pwned\x85R."
+    yield "computed_in_data", {"x": np.frombuffer(computed, dtype=np.uint8).copy()}
     # An os.system call inside the pickle joblib writes for an array with an object field.
     yield "hostile_in_object_field", {"s": np.array([(1, Evil())], dtype=[("a", "<i4"), ("b", "O")])}
 

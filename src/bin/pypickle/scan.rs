@@ -28,11 +28,13 @@ pub struct Args {
 /// joblib's (a compression's magic bytes, or a pickle naming joblib's array wrapper) is
 /// scanned with `pypickle::joblib::scan`, which steps over the arrays' bytes, and as a plain
 /// pickle too: whoever loads it with `pickle.load` runs its bytes as opcodes, arrays included,
-/// and magic bytes may begin a valid pickle (`BZ` is a BINBYTES). If the plain reading names a
-/// dangerous global the joblib reading does not find, that report is the file's. Named: the
-/// plain reading runs into an object array's nested pickle with the outer memo, whose
-/// STACK_GLOBALs then take operands it cannot know (dangerous, but in every such file); and
-/// the array wrapper, judged by its `joblib` module, is only built by `pickle.load`.
+/// and magic bytes may begin a valid pickle (`BZ` is a BINBYTES). If the plain reading finds a
+/// dangerous global the joblib reading does not, that report is the file's. Not counted: the
+/// array wrapper, judged by its `joblib` module, which only `pickle.load` builds; and a global
+/// the plain reading cannot name at an opcode where the joblib reading names one, which is
+/// where the plain reading runs into an object array's nested pickle with the outer memo, and
+/// its STACK_GLOBALs take operands it cannot know (in every such file). One it cannot name
+/// anywhere else counts: an array's bytes may compute a name as they run (`str('os')`).
 fn scan_input(bytes: &[u8]) -> Report {
     use crate::pickles::{looks_like_joblib, WRAPPER};
     use pypickle::joblib;
@@ -41,11 +43,12 @@ fn scan_input(bytes: &[u8]) -> Report {
         return plain;
     }
     let joblib = joblib::scan(bytes);
+    let named_by_joblib = |at: u64| joblib.globals.iter().any(|g| g.offset() == at);
     let plain_danger = !plain.bombs.is_empty()
         || plain.globals.iter().any(|g| {
+            let unnamed = g.module().is_empty() || g.name().is_empty();
             g.verdict() == Verdict::Dangerous
-                && !g.module().is_empty()
-                && !g.name().is_empty()
+                && !(unnamed && named_by_joblib(g.offset()))
                 && (g.module(), g.name()) != WRAPPER
         });
     if plain_danger && !joblib.is_dangerous() {

@@ -1380,6 +1380,43 @@ fn from_json_objects_refuses_dangerous_globals_unless_allowed() {
     let json = br#"{"$object":{"class":["mymod","Point"],"made":"new","args":{"$tuple":[1]}}}"#;
     let out = run_with(&["from-json", "--objects", "-"], json);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Bare globals that `to-json --objects` refuses are refused too: they were written (the
+    // check skipped the reader's judgement of each global in its place; found by a hunt).
+    for (global, protocol) in [
+        (r#"["builtins","getattr"]"#, "4"),
+        (r#"["functools","partial"]"#, "4"),
+        (r#"["builtins","object.__new__"]"#, "2"),
+    ] {
+        let json = format!(r#"{{"$global":{global}}}"#);
+        let out = run_with(
+            &["from-json", "--objects", "-p", protocol, "-"],
+            json.as_bytes(),
+        );
+        assert_eq!(code(&out), 2, "{global}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{global}");
+        assert!(stderr(&out).contains("is refused"), "{}", stderr(&out));
+    }
+    // A call Python makes but this crate does not read back (`int('12')`) is written: it was
+    // refused with the reader's error, at an offset in a pickle never written. Next to a
+    // dangerous global, it is still refused (the scanner judges what the reader stopped at).
+    let int = r#"{"$object":{"class":["builtins","int"],"made":"call","args":{"$tuple":["12"]}}}"#;
+    let out = run_with(&["from-json", "--objects", "-"], int.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let hex: String = out.stdout.iter().map(|b| format!("{b:02x}")).collect();
+    let loaded = python(
+        "import pickle, sys; print(repr(pickle.loads(bytes.fromhex(sys.stdin.read()))))",
+        &hex,
+    );
+    assert_eq!(loaded.trim(), "12");
+    let both = format!(r#"[{int}, {{"$global":["os","system"]}}]"#);
+    let out = run_with(&["from-json", "--objects", "-"], both.as_bytes());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("global os.system is refused"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// An uncompressed joblib file holding an array, then a refused global, is reported by that

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use pypickle::json::{self, ErrorKind, JsonOptions};
-use pypickle::{DeOptions, SerOptions};
+use pypickle::{DeOptions, SerOptions, Verdict};
 
 use crate::io::{write_output, Failure, Input};
 use crate::pickles::allow_arguments;
@@ -97,20 +97,12 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         let pickle = pypickle::to_vec_with(&v, &ser_opts)
             .map_err(|e| Failure::of(&input, format_args!("{at}cannot pickle: {e}")))?;
         if args.objects {
-            refuse_dangerous(&pickle, &args.allow).map_err(|(e, hint)| {
-                // Named as the JSON names it: the pickle the error's offset is in is never
-                // written.
-                let f = match e.refused_global() {
-                    Some((module, name)) => Failure::of(
-                        &input,
-                        format_args!(
-                            "{at}global {module}.{name} is refused: it can run code or reach \
-                             the system"
-                        ),
-                    ),
-                    None => Failure::of(&input, format_args!("{at}{e}")),
-                };
-                f.hint(hint)
+            refuse_dangerous(&pickle, &args.allow).map_err(|(message, hint)| {
+                let f = Failure::of(&input, format_args!("{at}{message}"));
+                match hint.is_empty() {
+                    true => f,
+                    false => f.hint(hint),
+                }
             })?;
         }
         pickles.extend_from_slice(&pickle);
@@ -122,27 +114,69 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
     Ok(Outcome::Ok)
 }
 
-/// A pickle of globals and objects is refused where `to-json --objects` would refuse it: if it
-/// names a dangerous global not allowed by name. The error, and the flags that would allow
-/// every such global.
-fn refuse_dangerous(
-    pickle: &[u8],
-    allow: &[AllowedGlobal],
-) -> Result<(), (pypickle::Error, String)> {
+/// A pickle of globals and objects is refused where `to-json --objects` would refuse it: if,
+/// read into a `Value` as `to-json` reads it, it names a dangerous global not allowed by name
+/// (a bare `builtins.getattr` or `functools.partial` too, whose use there is unknown). A value
+/// this crate does not read back, which Python may well load (`int('12')`), is judged by the
+/// scanner instead. A refusal's message, named as the JSON names the global (the pickle the
+/// reader's offset is in is never written), and its hint.
+fn refuse_dangerous(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (String, String)> {
     let opts = allow_all(DeOptions::new().record_unknown_globals(true), allow);
-    let Err(e) = pypickle::from_slice_with::<serde::de::IgnoredAny>(pickle, &opts) else {
+    let Err(e) = pypickle::from_slice_with::<pypickle::Value>(pickle, &opts) else {
         return Ok(());
     };
+    let Some((module, name)) = e.refused_global() else {
+        return refuse_scanned(pickle, allow);
+    };
     let hint = match allow_arguments(pickle, &opts, false, &e) {
-        Some(globals) => format!(
-            "{} writes {} (Python then imports and may call {} when it loads the pickle)",
-            allow_flags(&globals),
-            if globals.len() == 1 { "it" } else { "them" },
-            if globals.len() == 1 { "it" } else { "them" },
-        ),
+        Some(globals) => allow_hint(&globals),
         None => "`pypickle scan` on the output tells which globals are dangerous".into(),
     };
-    Err((e, hint))
+    Err((refused(module, name), hint))
+}
+
+/// [`refuse_dangerous`] by the scanner: the first dangerous global not allowed by name.
+fn refuse_scanned(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (String, String)> {
+    let allowed = |m: &str, n: &str| {
+        allow
+            .iter()
+            .any(|a| (a.module.as_str(), a.name.as_str()) == (m, n))
+    };
+    let report = pypickle::scan(pickle);
+    let Some(g) = report
+        .globals
+        .iter()
+        .find(|g| g.verdict() == Verdict::Dangerous && !allowed(g.module(), g.name()))
+    else {
+        return Ok(());
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    };
+    let hint = match plain(g.module()) && plain(g.name()) {
+        true => allow_hint(&[format!("{}:{}", g.module(), g.name())]),
+        false => String::new(),
+    };
+    Err((refused(g.module(), g.name()), hint))
+}
+
+fn refused(module: &str, name: &str) -> String {
+    format!("global {module}.{name} is refused: it can run code or reach the system")
+}
+
+/// The hint that the `--allow` flags for `globals` write them.
+fn allow_hint(globals: &[String]) -> String {
+    let (it, them) = if globals.len() == 1 {
+        ("it", "it")
+    } else {
+        ("them", "them")
+    };
+    format!(
+        "{} writes {it} (Python then imports and may call {them} when it loads the pickle)",
+        allow_flags(globals)
+    )
 }
 
 /// The deepest nesting of arrays and objects in JSON text (brackets inside strings do not

@@ -221,8 +221,10 @@ impl Decoder<'_> {
             tag::BYTES => Value::Bytes(self.base64(inner)?),
             tag::BYTEARRAY => Value::ByteArray(self.base64(inner)?),
             tag::TUPLE => Value::Tuple(self.tagged_items(inner, outer)?),
-            tag::SET => Value::Set(self.tagged_items(inner, outer)?),
-            tag::FROZENSET => Value::FrozenSet(self.tagged_items(inner, outer)?),
+            tag::SET => Value::Set(hashable(self.tagged_items(inner, outer)?, "a set element")?),
+            tag::FROZENSET => {
+                Value::FrozenSet(hashable(self.tagged_items(inner, outer)?, "a set element")?)
+            }
             tag::DICT => Value::Dict(self.pairs(inner, outer)?),
             tag::GLOBAL => {
                 self.refuse_objects(tag)?;
@@ -285,7 +287,8 @@ impl Decoder<'_> {
         super::base64::decode(string(inner, "a base64 string")?).map_err(Error::invalid)
     }
 
-    /// `[[k, v], ...]`, the outer array inside `outer` containers.
+    /// `[[k, v], ...]`, the outer array inside `outer` containers: each key one Python can
+    /// hash.
     fn pairs(&self, j: &Json, outer: usize) -> Result<Vec<(Value, Value)>> {
         let list = array(j, "an array of [key, value] pairs")?;
         let depth = self.enter(outer)?;
@@ -293,10 +296,13 @@ impl Decoder<'_> {
         let mut pairs = Vec::with_capacity(list.len());
         for (i, pair) in list.iter().enumerate() {
             let pair = match array(pair, "a [key, value] pair").map_err(|e| e.within(i))? {
-                [k, v] => (
-                    self.value(k, inner).map_err(|e| e.within(0).within(i))?,
-                    self.value(v, inner).map_err(|e| e.within(1).within(i))?,
-                ),
+                [k, v] => {
+                    let k = self.value(k, inner).map_err(|e| e.within(0).within(i))?;
+                    if let Some(what) = crate::value::unhashable(&k) {
+                        return Err(not_hashable(what, "a dict key").within(0).within(i));
+                    }
+                    (k, self.value(v, inner).map_err(|e| e.within(1).within(i))?)
+                }
                 other => {
                     return Err(Error::invalid(format!(
                         "expected a [key, value] pair, found an array of {}",
@@ -371,4 +377,25 @@ impl Decoder<'_> {
             dict_items,
         })
     }
+}
+
+/// `items`, if Python can hash each of them, as `what` (a set element) must be.
+fn hashable(items: Vec<Value>, what: &str) -> Result<Vec<Value>> {
+    match items
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| Some((i, crate::value::unhashable(v)?)))
+    {
+        Some((i, it)) => Err(not_hashable(it, what).within(i)),
+        None => Ok(items),
+    }
+}
+
+/// The error for `it` (a list, ...) where Python must hash `what` (a dict key, a set element).
+#[cold]
+fn not_hashable(it: &str, what: &str) -> Error {
+    Error::invalid(format!(
+        "{it} cannot be {what}: Python cannot hash it (a {{\"$tuple\": [...]}} of hashable \
+         values can be)"
+    ))
 }

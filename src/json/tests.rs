@@ -324,6 +324,23 @@ fn malformed_forms_are_errors_that_say_where() {
             "/k/0/$dict/0/0/$x",
             "unknown tag",
         ),
+        // What Python cannot hash, as a key or element (the writer refused it later, in
+        // terms of Rust types, without a pointer).
+        (
+            json!({"$dict": [[[1], 2]]}),
+            "/$dict/0/0",
+            "a list cannot be a dict key",
+        ),
+        (
+            json!({"$set": [1, {"$dict": []}]}),
+            "/$set/1",
+            "a dict cannot be a set element",
+        ),
+        (
+            json!({"$frozenset": [{"$tuple": [1, [2]]}]}),
+            "/$frozenset/0",
+            "a list cannot be a set element",
+        ),
     ];
     for (j, pointer, words) in cases {
         let e = from_json_with(&j, &objects()).unwrap_err();

@@ -17,7 +17,7 @@ pub(crate) use de::{
 pub use de::{from_value, from_value_with};
 pub use ser::to_value;
 pub(crate) use ser::{
-    object_unhashable, to_value_of_text_pid, to_value_within, UNHASHABLE_CLASSES,
+    object_unhashable, to_value_of_text_pid, to_value_within, unhashable, UNHASHABLE_CLASSES,
 };
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.

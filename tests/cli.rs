@@ -834,6 +834,27 @@ fn scan_judges_joblib_looking_files_as_plain_pickles_too() {
     }
 }
 
+/// Past its limit on the text's length, `dis` prints whole lines, then the error: the last
+/// line was cut after its offset (found by a hunt).
+#[test]
+fn dis_past_its_output_limit_prints_whole_lines() {
+    let dir = scratch("dis-limit");
+    let deep = dir.join("deep.pkl");
+    let mut pickle = vec![b'('; 100_000];
+    pickle.extend(vec![b'l'; 100_000]);
+    pickle.push(b'.');
+    fs::write(&deep, &pickle).unwrap();
+    let out = run(&["dis", s(&deep)]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("max_output"), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.len() > 1000 && text.ends_with('\n'),
+        "{:?}",
+        &text[text.len() - 40..]
+    );
+}
+
 #[test]
 fn scan_exit_status_over_several_files() {
     let safe = root().join("data/set_123.p2.pkl");

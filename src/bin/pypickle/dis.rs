@@ -40,6 +40,10 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
         .pickletools_3_14(args.py314);
     let mut text = String::new();
     let result = pypickle::dis_to(&mut text, &bytes, &opts);
+    // The limit on the text's length cuts it anywhere: whole lines only, as pickletools prints.
+    if matches!(&result, Err(e) if e.to_string().contains("DisOptions::max_output")) {
+        text.truncate(text.rfind('\n').map_or(0, |at| at + 1));
+    }
     let mut out = Stdout::new();
     out.text(&text)?;
     out.flush()?;

@@ -2181,18 +2181,58 @@ fn a_tuple_state_of_two_dicts_is_two_fields_of_a_fields_class() {
     let requests: Vec<String> = (0..=5u8)
         .flat_map(|p| exprs.map(|e| format!("{p}\t{e}")))
         .collect();
-    for (pickle, (request, (version, payload))) in oracle("dumps", &requests)
+    // And wherever it is read: through serde's buffer (an untagged enum, a flattened field),
+    // as a variant's payload (found by a review: those still read the pair).
+    #[derive(Deserialize, Debug)]
+    #[serde(untagged)]
+    enum Untagged {
+        V(Versioned),
+        #[allow(dead_code)] // what the instance must not be taken for
+        Other(i64),
+    }
+    #[derive(Deserialize, Debug)]
+    struct Inner {
+        v: Versioned,
+    }
+    #[derive(Deserialize, Debug)]
+    struct Flat {
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    #[derive(Deserialize, Debug)]
+    enum Variant {
+        V(Versioned),
+    }
+    let de = DeOptions::new().registry(reg.variant::<Variant>("V", "pypickle_classes.Versioned"));
+    let in_dicts: Vec<String> = requests
         .iter()
-        .zip(requests.iter().zip(want.iter().cycle()))
-    {
-        let de = DeOptions::new().registry(reg.clone());
-        let got: Versioned = pypickle::from_slice_with(&unhex(pickle), &de)
-            .unwrap_or_else(|e| panic!("{request}: {e}"));
-        assert_eq!(
-            (&got.version, &got.payload),
-            (version, payload),
-            "{request}"
-        );
+        .map(|r| {
+            let (p, e) = r.split_once('\t').unwrap();
+            format!("{p}\t{{'v': {e}}}")
+        })
+        .collect();
+    let pickles = oracle("dumps", &requests);
+    let dicts = oracle("dumps", &in_dicts);
+    for (i, (version, payload)) in (0..requests.len()).zip(want.iter().cycle()) {
+        let (pickle, request) = (unhex(&pickles[i]), &requests[i]);
+        let want = (Some(version), Some(payload));
+        fn fields(v: &Versioned) -> (Option<&Value>, Option<&Value>) {
+            (Some(&v.version), Some(&v.payload))
+        }
+        let got: Versioned =
+            pypickle::from_slice_with(&pickle, &de).unwrap_or_else(|e| panic!("{request}: {e}"));
+        assert_eq!(fields(&got), want, "{request}");
+        match pypickle::from_slice_with::<Untagged>(&pickle, &de) {
+            Ok(Untagged::V(got)) => assert_eq!(fields(&got), want, "{request}: untagged"),
+            other => panic!("{request}: untagged: {other:?}"),
+        }
+        match pypickle::from_slice_with::<Variant>(&pickle, &de) {
+            Ok(Variant::V(got)) => assert_eq!(fields(&got), want, "{request}: variant"),
+            Err(e) => panic!("{request}: variant: {e}"),
+        }
+        let got: Flat = pypickle::from_slice_with(&unhex(&dicts[i]), &de)
+            .unwrap_or_else(|e| panic!("{request}: flattened: {e}"));
+        assert_eq!(fields(&got.inner.v), want, "{request}: flattened");
     }
 }
 

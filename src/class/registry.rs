@@ -750,6 +750,14 @@ impl ClassRegistry {
             .filter(move |e| e.python_enum && e.module == module && e.qualname == qualname)
     }
 
+    /// Whether `module.qualname` is registered as taking its field values in order
+    /// ([`frozen_slots_dataclass`](Self::frozen_slots_dataclass)), for any Rust type.
+    pub(crate) fn takes_fields_state(&self, module: &str, qualname: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.state == StateForm::Fields && e.module == module && e.qualname == qualname)
+    }
+
     /// Whether `module.qualname` is registered with [`namedtuple`](Self::namedtuple).
     pub(crate) fn is_namedtuple(&self, module: &str, qualname: &str) -> bool {
         self.entries

@@ -117,16 +117,16 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
 /// A pickle of globals and objects is refused where `to-json --objects` would refuse it: if,
 /// read into a `Value` as `to-json` reads it, it names a dangerous global not allowed by name
 /// (a bare `builtins.getattr` or `functools.partial` too, whose use there is unknown). A value
-/// this crate does not read back, which Python may well load (`int('12')`), is judged by the
-/// scanner instead. A refusal's message, named as the JSON names the global (the pickle the
-/// reader's offset is in is never written), and its hint.
+/// this crate does not read back, which Python may well load (`int('12')`), is judged global
+/// by global instead (see [`refuse_each`]), `allow` naming those let through. A refusal's message, named as the JSON names the
+/// global (the pickle the reader's offset is in is never written), and its hint.
 fn refuse_dangerous(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (String, String)> {
     let opts = allow_all(DeOptions::new().record_unknown_globals(true), allow);
     let Err(e) = pypickle::from_slice_with::<pypickle::Value>(pickle, &opts) else {
         return Ok(());
     };
     let Some((module, name)) = e.refused_global() else {
-        return refuse_scanned(pickle, allow);
+        return refuse_each(pickle, &opts, allow);
     };
     let hint = match allow_arguments(pickle, &opts, false, &e) {
         Some(globals) => allow_hint(&globals),
@@ -135,31 +135,44 @@ fn refuse_dangerous(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (Strin
     Err((refused(module, name), hint))
 }
 
-/// [`refuse_dangerous`] by the scanner: the first dangerous global not allowed by name.
-fn refuse_scanned(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (String, String)> {
-    let allowed = |m: &str, n: &str| {
-        allow
-            .iter()
-            .any(|a| (a.module.as_str(), a.name.as_str()) == (m, n))
-    };
+/// [`refuse_dangerous`] for a pickle the reader stops in before its end: every global the
+/// scanner finds in it, judged alone as the reader judges a bare global with `opts` (stricter
+/// than in its place: `getattr(class, 'name')` is refused too), and the ones the scanner
+/// calls dangerous whatever their name says.
+fn refuse_each(
+    pickle: &[u8],
+    opts: &DeOptions,
+    allow: &[AllowedGlobal],
+) -> Result<(), (String, String)> {
     let report = pypickle::scan(pickle);
-    let Some(g) = report
-        .globals
-        .iter()
-        .find(|g| g.verdict() == Verdict::Dangerous && !allowed(g.module(), g.name()))
-    else {
-        return Ok(());
-    };
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-    };
-    let hint = match plain(g.module()) && plain(g.name()) {
-        true => allow_hint(&[format!("{}:{}", g.module(), g.name())]),
-        false => String::new(),
-    };
-    Err((refused(g.module(), g.name()), hint))
+    for g in &report.globals {
+        let (module, name) = (g.module(), g.name());
+        let alone = pypickle::Value::Global(Box::new(pypickle::Global {
+            module: module.into(),
+            name: name.into(),
+        }));
+        let by_reader = match pypickle::to_vec(&alone) {
+            Ok(bare) => pypickle::from_slice_with::<pypickle::Value>(&bare, opts)
+                .is_err_and(|e| e.refused_global().is_some()),
+            Err(_) => true,
+        };
+        let allowed = allow
+            .iter()
+            .any(|a| (a.module.as_str(), a.name.as_str()) == (module, name));
+        if by_reader || (g.verdict() == Verdict::Dangerous && !allowed) {
+            let plain = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            };
+            let hint = match plain(module) && plain(name) {
+                true => allow_hint(&[format!("{module}:{name}")]),
+                false => String::new(),
+            };
+            return Err((refused(module, name), hint));
+        }
+    }
+    Ok(())
 }
 
 fn refused(module: &str, name: &str) -> String {

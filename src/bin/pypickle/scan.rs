@@ -34,7 +34,9 @@ pub struct Args {
 /// the plain reading cannot name at an opcode where the joblib reading names one, which is
 /// where the plain reading runs into an object array's nested pickle with the outer memo, and
 /// its STACK_GLOBALs take operands it cannot know (in every such file). One it cannot name
-/// anywhere else counts: an array's bytes may compute a name as they run (`str('os')`).
+/// anywhere else counts: an array's bytes may compute a name as they run (`str('os')`). (A
+/// file crafted to compute names into the outer memo for such a nested pickle to fetch is
+/// not caught so; the README says to read the plain report then.)
 fn scan_input(bytes: &[u8]) -> Report {
     use crate::pickles::{looks_like_joblib, WRAPPER};
     use pypickle::joblib;

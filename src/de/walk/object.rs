@@ -17,7 +17,7 @@ use crate::class::bridge::{
     args_are_arguments, choose, keywords_left_out, made_from_items, merge_attributes, mismatch,
     Facts, Source, Want,
 };
-use crate::class::{Entry, Known, StateForm};
+use crate::class::{Entry, Known};
 use crate::de::arena::{Id, Kind, Node};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -437,15 +437,8 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
         Ok(crate::stdlib::into_natural(obj).ok())
     }
 
-    /// Visit the part of the object that [`choose`] picks for `want`; `fields`: its class is
-    /// registered as taking its field values in order (see [`Self::tuple_state`]).
-    fn visit_part<V: Visitor<'de>>(
-        mut self,
-        id: Id,
-        want: Want,
-        fields: bool,
-        visitor: V,
-    ) -> Result<V::Value> {
+    /// Visit the part of the object that [`choose`] picks for `want`.
+    fn visit_part<V: Visitor<'de>>(mut self, id: Id, want: Want, visitor: V) -> Result<V::Value> {
         let arena = self.w.arena;
         let obj = self.object(id);
         if self.items_in_constructor(id) {
@@ -467,6 +460,10 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 return at(self.node, de::Deserializer::deserialize_any(items, visitor));
             }
         }
+        // A class registered as taking its field values in order, whatever reads it (its
+        // struct, a variant's payload, serde's buffer for an untagged enum or a flattened
+        // field): see `tuple_state`.
+        let fields = self.w.opts.registry.takes_fields_state(m, q);
         let facts = self.facts(id, fields);
         match choose(want, &facts) {
             Source::ListItems if arena.len(obj.list) == 0 => match self.base_items(id) {
@@ -559,8 +556,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
             self.check_class(id, rust, entry)?;
         }
         let node = self.node;
-        let fields = entry.is_some_and(|e| e.state == StateForm::Fields);
-        match (self.visit_part(id, want, fields, visitor), std_time) {
+        match (self.visit_part(id, want, visitor), std_time) {
             (Err(_), Some(how)) => Err(type_error(
                 node,
                 format!(
@@ -602,7 +598,7 @@ impl<'w, 'de, 'a> NodeDe<'w, 'de, 'a> {
                 }
             }
         }
-        self.visit_part(id, Want::Any, false, visitor)
+        self.visit_part(id, Want::Any, visitor)
     }
 
     /// A registered newtype struct: the instance's one constructor argument, or for a

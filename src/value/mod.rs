@@ -16,8 +16,11 @@ pub(crate) use de::{
 };
 pub use de::{from_value, from_value_with};
 pub use ser::to_value;
+/// What in a value Python cannot hash (for `pypickle::json`'s keys and set elements).
+#[cfg(feature = "json")]
+pub(crate) use ser::unhashable;
 pub(crate) use ser::{
-    object_unhashable, to_value_of_text_pid, to_value_within, unhashable, UNHASHABLE_CLASSES,
+    object_unhashable, to_value_of_text_pid, to_value_within, UNHASHABLE_CLASSES,
 };
 
 /// Any Python value a pickle can hold, owned, keeping every distinction Python makes.

@@ -6,7 +6,7 @@ use pypickle::json::{self, ErrorKind, JsonOptions};
 use pypickle::{DeOptions, SerOptions, Verdict};
 
 use crate::io::{write_output, Failure, Input};
-use crate::pickles::allow_arguments;
+use crate::pickles::{allow_arguments, plain_name};
 use crate::show::allow_flags;
 use crate::{allow_all, AllowedGlobal, Outcome};
 
@@ -160,11 +160,7 @@ fn refuse_each(
             .iter()
             .any(|a| (a.module.as_str(), a.name.as_str()) == (module, name));
         if by_reader || (g.verdict() == Verdict::Dangerous && !allowed) {
-            let plain = |s: &str| {
-                !s.is_empty()
-                    && s.chars()
-                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-            };
+            let plain = |s: &str| !s.is_empty() && plain_name(s);
             let hint = match plain(module) && plain(name) {
                 true => allow_hint(&[format!("{module}:{name}")]),
                 false => String::new(),

@@ -106,6 +106,14 @@ fn first_error(bytes: &[u8], opts: DeOptions, keep_memo: bool) -> Option<Error> 
     }
 }
 
+/// Whether a module or name may be printed as an argument to give: only letters, digits, `_`
+/// and `.`, as Python's are; any other could hold shell syntax, line breaks or terminal
+/// escapes.
+pub fn plain_name(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+}
+
 /// The `--allow` arguments that let every pickle of the file read with `opts`, given the error
 /// that stopped it first (a refused global): the globals refused one after another, each then
 /// allowed, up to a few. `None` if the error was not a refusal, or the file still does not
@@ -123,13 +131,7 @@ pub fn allow_arguments(
         .refused_global()
         .map(|(m, n)| (m.to_string(), n.to_string()));
     while let Some((module, name)) = refused.take() {
-        // Only a name of letters, digits, `_` and `.` (as Python's are) makes an argument to
-        // print: any other could hold shell syntax, line breaks or terminal escapes.
-        let plain = |s: &str| {
-            s.chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-        };
-        if args.len() == MOST || !plain(&module) || !plain(&name) {
+        if args.len() == MOST || !plain_name(&module) || !plain_name(&name) {
             return None;
         }
         args.push(format!("{module}:{name}"));

@@ -116,10 +116,11 @@ pub fn run(args: &Args) -> Result<Outcome, Failure> {
 
 /// A pickle of globals and objects is refused where `to-json --objects` would refuse it: if,
 /// read into a `Value` as `to-json` reads it, it names a dangerous global not allowed by name
-/// (a bare `builtins.getattr` or `functools.partial` too, whose use there is unknown). A value
-/// this crate does not read back, which Python may well load (`int('12')`), is judged global
-/// by global instead (see [`refuse_each`]), `allow` naming those let through. A refusal's message, named as the JSON names the
-/// global (the pickle the reader's offset is in is never written), and its hint.
+/// in `allow` (a bare `builtins.getattr` or `functools.partial` too, whose use there is
+/// unknown). A value this crate does not read back, which Python may well load (`int('12')`),
+/// is judged global by global instead (see [`refuse_each`]). A refusal's message, naming the
+/// global as the JSON does (the pickle the reader's offset is in is never written), and its
+/// hint.
 fn refuse_dangerous(pickle: &[u8], allow: &[AllowedGlobal]) -> Result<(), (String, String)> {
     let opts = allow_all(DeOptions::new().record_unknown_globals(true), allow);
     let Err(e) = pypickle::from_slice_with::<pypickle::Value>(pickle, &opts) else {
@@ -171,19 +172,16 @@ fn refuse_each(
     Ok(())
 }
 
+/// The message of a refused global.
 fn refused(module: &str, name: &str) -> String {
     format!("global {module}.{name} is refused: it can run code or reach the system")
 }
 
 /// The hint that the `--allow` flags for `globals` write them.
 fn allow_hint(globals: &[String]) -> String {
-    let (it, them) = if globals.len() == 1 {
-        ("it", "it")
-    } else {
-        ("them", "them")
-    };
+    let it = if globals.len() == 1 { "it" } else { "them" };
     format!(
-        "{} writes {it} (Python then imports and may call {them} when it loads the pickle)",
+        "{} writes {it} (Python then imports and may call {it} when it loads the pickle)",
         allow_flags(globals)
     )
 }

@@ -141,20 +141,6 @@ pub struct Object {
     pub dict_items: Vec<(Value, Value)>,
 }
 
-/// The value of the last entry under `key`, as a Python dict keeps the last.
-fn last_under<'v>(entries: &'v [(Value, Value)], key: &Value) -> Option<&'v Value> {
-    entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
-/// [`last_under`], to change in place.
-fn last_under_mut<'v>(entries: &'v mut [(Value, Value)], key: &Value) -> Option<&'v mut Value> {
-    entries
-        .iter_mut()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
 /// What indexing an [`Object`] reaches.
 enum Items<'a> {
     /// A `list` subclass's items.
@@ -454,56 +440,67 @@ impl Value {
     /// assert_eq!(dict.to_string(), "{'n': 2}");
     /// ```
     pub fn get_mut<K: Into<Value>>(&mut self, key: K) -> Option<&mut Value> {
-        let key = key.into();
-        let items = match self {
-            Value::List(items) | Value::Tuple(items) => items,
-            Value::Dict(entries) => return last_under_mut(entries, &key),
+        let at = self.position(&key.into())?;
+        match self {
+            Value::List(items) | Value::Tuple(items) => items.get_mut(at),
+            Value::Dict(entries) => entries.get_mut(at).map(|(_, v)| v),
             Value::Object(o) => match o.items_mut()? {
-                ItemsMut::Seq(items) => items,
-                ItemsMut::Map(entries) => return last_under_mut(entries, &key),
-                ItemsMut::Pairs(pairs) => {
-                    return pairs.iter_mut().rev().find_map(|pair| match pair {
-                        Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 && kv[0] == key => {
-                            Some(&mut kv[1])
-                        }
-                        _ => None,
-                    })
-                }
+                ItemsMut::Seq(items) => items.get_mut(at),
+                ItemsMut::Map(entries) => entries.get_mut(at).map(|(_, v)| v),
+                ItemsMut::Pairs(pairs) => match pairs.get_mut(at)? {
+                    Value::List(kv) | Value::Tuple(kv) => kv.get_mut(1),
+                    _ => None,
+                },
             },
-            _ => return None,
-        };
-        match key {
-            Value::Int(i) => items.get_mut(usize::try_from(i).ok()?),
-            Value::Bool(b) => items.get_mut(usize::from(b)),
             _ => None,
         }
     }
 
     /// [`Value::get`] of a borrowed key.
     pub(crate) fn get_ref(&self, key: &Value) -> Option<&Value> {
+        let at = self.position(key)?;
+        match self {
+            Value::List(items) | Value::Tuple(items) => items.get(at),
+            Value::Dict(entries) => entries.get(at).map(|(_, v)| v),
+            Value::Object(o) => match o.items()? {
+                Items::Seq(items) => items.get(at),
+                Items::Map(entries) => entries.get(at).map(|(_, v)| v),
+                Items::Pairs(pairs) => match pairs.get(at)? {
+                    Value::List(kv) | Value::Tuple(kv) => kv.get(1),
+                    _ => None,
+                },
+            },
+            _ => None,
+        }
+    }
+
+    /// Where [`Value::get`] finds `key`, for it and [`Value::get_mut`] alike: the position of
+    /// the item (of a list or tuple, or of an object's list items), of the last dict entry
+    /// under `key` (a Python dict keeps the last), or of the last `[key, value]` pair.
+    fn position(&self, key: &Value) -> Option<usize> {
+        let last_under = |entries: &[(Value, Value)]| entries.iter().rposition(|(k, _)| k == key);
         let items = match self {
             Value::List(items) | Value::Tuple(items) => items,
-            Value::Dict(entries) => return last_under(entries, key),
+            Value::Dict(entries) => return last_under(entries),
             Value::Object(o) => match o.items()? {
                 Items::Seq(items) => items,
-                Items::Map(entries) => return last_under(entries, key),
+                Items::Map(entries) => return last_under(entries),
                 Items::Pairs(pairs) => {
-                    return pairs.iter().rev().find_map(|pair| match pair {
-                        Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 && kv[0] == *key => {
-                            Some(&kv[1])
-                        }
-                        _ => None,
+                    return pairs.iter().rposition(|pair| {
+                        matches!(pair, Value::List(kv) | Value::Tuple(kv)
+                            if kv.len() == 2 && kv[0] == *key)
                     })
                 }
             },
             _ => return None,
         };
-        match key {
-            Value::Int(i) => items.get(usize::try_from(*i).ok()?),
+        let at = match key {
+            Value::Int(i) => usize::try_from(*i).ok()?,
             // An int too: `[10, 20][True]` is 20.
-            Value::Bool(b) => items.get(usize::from(*b)),
-            _ => None,
-        }
+            Value::Bool(b) => usize::from(*b),
+            _ => return None,
+        };
+        (at < items.len()).then_some(at)
     }
 
     /// The attribute `name` of an instance, as `getattr(obj, name)` finds it in the

@@ -621,14 +621,7 @@ impl NdArray {
             dtype: self.dtype.to_value(),
             shape: Value::Tuple(self.shape.iter().map(|&n| Value::Int(n as i64)).collect()),
             fortran: self.order == Order::Fortran,
-            // The array's own order, which it reads back with, even where the elements lie
-            // in C order too (shape (1, 3)), which numpy then calls C.
-            buffer_order: (self.dtype.itemsize > 0 && self.dtype.exports_buffer()).then_some(
-                match self.order {
-                    Order::C => "C",
-                    Order::Fortran => "F",
-                },
-            ),
+            from_buffer: self.dtype.itemsize > 0 && self.dtype.exports_buffer(),
         }
     }
 }
@@ -662,10 +655,9 @@ pub(crate) struct ArrayHead {
     pub shape: Value,
     /// Whether the data is in Fortran order.
     pub fortran: bool,
-    /// The order `_frombuffer` is given, if numpy pickles the array from its buffer at
-    /// protocol 5: not if its dtype cannot be a buffer's (see `DType::exports_buffer`), nor
-    /// if its items have no size.
-    pub buffer_order: Option<&'static str>,
+    /// Whether numpy pickles the array from its buffer at protocol 5: not if its dtype
+    /// cannot be a buffer's (see `DType::exports_buffer`), nor if its items have no size.
+    pub from_buffer: bool,
 }
 
 /// Where a pickled array's elements are.

@@ -24,11 +24,12 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
         let key = self.set_key(false);
         // The places inside the array's arguments and state are not the value's own: its
         // error is the array's.
-        self.part(|s| match head.buffer_order {
-            Some(order) if s.proto() >= 5 && s.opts.out_of_band => {
-                s.emit_frombuffer(head, order, data)
+        self.part(|s| {
+            if head.from_buffer && s.proto() >= 5 && s.opts.out_of_band {
+                s.emit_frombuffer(head, data)
+            } else {
+                s.emit_reconstruct(head, data)
             }
-            _ => s.emit_reconstruct(head, data),
         })
         .map_err(crate::Error::without_path)?;
         self.set_key(key);
@@ -57,14 +58,16 @@ impl<W: Write, const P45: bool> Serializer<W, P45> {
 
     /// `_frombuffer(buffer, dtype, shape, order)`, the buffer handed out of band (NEXT_BUFFER),
     /// as numpy 2 writes an array with `pickle.dumps(a, 5, buffer_callback=...)`.
-    fn emit_frombuffer(&mut self, head: &ArrayHead, order: &str, data: &[u8]) -> Result<()> {
+    fn emit_frombuffer(&mut self, head: &ArrayHead, data: &[u8]) -> Result<()> {
         self.emit_global(FROMBUFFER.0, FROMBUFFER.1)?;
         self.boundary()?;
         let mut args = (&mut *self).serialize_tuple(4)?;
         args.serialize_element(&crate::PickleBuffer::new(data))?;
         args.element_value(&head.dtype)?;
         args.element_value(&head.shape)?;
-        args.serialize_element(order)?;
+        // The array's own order, which it reads back in, even where its elements lie in C
+        // order too (shape (1, 3)), which numpy then calls C.
+        args.serialize_element(if head.fortran { "F" } else { "C" })?;
         args.end()?;
         self.out.buf.push(REDUCE);
         self.memoize();

@@ -753,9 +753,11 @@ impl ClassRegistry {
     /// Whether `module.qualname` is registered as taking its field values in order
     /// ([`frozen_slots_dataclass`](Self::frozen_slots_dataclass)), for any Rust type.
     pub(crate) fn takes_fields_state(&self, module: &str, qualname: &str) -> bool {
-        self.entries
-            .iter()
-            .any(|e| e.state == StateForm::Fields && e.module == module && e.qualname == qualname)
+        // Asked of every object read: the flag answers most registries without a look.
+        self.fields_state
+            && self.entries.iter().any(|e| {
+                e.state == StateForm::Fields && e.module == module && e.qualname == qualname
+            })
     }
 
     /// Whether `module.qualname` is registered with [`namedtuple`](Self::namedtuple).
